@@ -1,0 +1,6 @@
+/**
+ * distkit/check.
+ *
+ * @module check
+ */
+export {};

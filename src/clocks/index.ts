@@ -1,0 +1,6 @@
+/**
+ * distkit/clocks.
+ *
+ * @module clocks
+ */
+export {};

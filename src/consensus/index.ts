@@ -1,0 +1,6 @@
+/**
+ * distkit/consensus.
+ *
+ * @module consensus
+ */
+export {};

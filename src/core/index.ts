@@ -1,0 +1,16 @@
+/**
+ * The machine contract and the pieces every distkit module builds on: base input/output types,
+ * typed errors, a seeded PRNG, validation helpers for untrusted input, the `createNode` runner,
+ * and the `Transport` / `Store` interfaces with in-memory implementations.
+ *
+ * @module core
+ */
+export * from './machine.js';
+export * from './errors.js';
+export * from './prng.js';
+export * from './validate.js';
+export * from './testing.js';
+export * from './system.js';
+export * from './transport.js';
+export * from './store.js';
+export * from './node.js';

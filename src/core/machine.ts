@@ -1,0 +1,180 @@
+/**
+ * The machine contract: every protocol in distkit is a pure state machine.
+ *
+ * @packageDocumentation
+ */
+
+/** Identifies a node (a process, replica, participant...). Any non-empty string chosen by the host. */
+export type NodeId = string;
+
+/**
+ * The result of one {@link Machine.step}: the next state and the effects the host must perform.
+ *
+ * @example
+ * ```ts
+ * import type { Transition } from 'distkit/core';
+ * const t: Transition<{ n: number }, { type: 'done' }> = { state: { n: 1 }, outputs: [{ type: 'done' }] };
+ * ```
+ */
+export interface Transition<S, O> {
+  readonly state: S;
+  readonly outputs: readonly O[];
+}
+
+/**
+ * A pure, transport-agnostic protocol: input message → output messages + new state.
+ *
+ * Rules (checked by tests for every machine): `step` is pure (no I/O, clock or randomness; time
+ * arrives as `tick` inputs and randomness comes from a PRNG kept in the state), never mutates its
+ * input state, is total on untrusted input (a bad peer message yields a `rejected` output and the
+ * same state object), and states/messages are plain JSON data.
+ *
+ * @typeParam Config - validated by `init`, which throws {@link ConfigError} naming the bad field.
+ * @example
+ * ```ts
+ * import type { Machine, Transition, TickInput } from 'distkit/core';
+ * type S = { count: number };
+ * const counter: Machine<{ start: number }, S, TickInput, { type: 'count'; count: number }> = {
+ *   name: 'counter',
+ *   init: (c) => ({ count: c.start }),
+ *   step: (s) => ({ state: { count: s.count + 1 }, outputs: [{ type: 'count', count: s.count + 1 }] }),
+ * };
+ * counter.step(counter.init({ start: 0 }), { type: 'tick', now: 0 }).state; //=> { count: 1 }
+ * ```
+ */
+export interface Machine<Config, State, Input, Output> {
+  /** A short name for traces and error messages, e.g. `'raft'`. */
+  readonly name: string;
+  /** Validates `config` and returns the initial state. Throws {@link ConfigError} on bad config. */
+  init(config: Config): State;
+  /** Applies one input. Pure; returns the same state object when the input is rejected or a no-op. */
+  step(state: State, input: Input): Transition<State, Output>;
+  /**
+   * The earliest virtual time (ms, host monotonic clock) at which the machine wants a `tick`, or
+   * `undefined` when it has no deadline. Hosts arm exactly one timer from it.
+   */
+  nextDeadline?(state: State): number | undefined;
+}
+
+/**
+ * A machine whose safety depends on stable storage (Raft, Paxos acceptors, 2PC...).
+ *
+ * `durable(state)` is what must survive a crash; `recover(config, durable)` rebuilds a state from
+ * it. Such a machine emits `{ type: 'persist' }` outputs before the sends of the same transition.
+ *
+ * @example
+ * ```ts
+ * import type { DurableMachine } from 'distkit/core';
+ * declare const m: DurableMachine<{ id: string }, { term: number }, never, never, { term: number }>;
+ * // after a crash: const state = m.recover(config, await store.get('durable'));
+ * ```
+ */
+export interface DurableMachine<Config, State, Input, Output, Durable>
+  extends Machine<Config, State, Input, Output> {
+  /** The part of `state` that must be on stable storage for the protocol to stay safe. */
+  durable(state: State): Durable;
+  /** Rebuilds a state after a crash from the last durable record (volatile parts reset). */
+  recover(config: Config, durable: Durable): State;
+}
+
+/**
+ * A message from a peer, as delivered by the host's transport. `message` is untrusted data.
+ *
+ * @example
+ * ```ts
+ * import type { MessageInput } from 'distkit/core';
+ * const input: MessageInput<{ type: 'ping' }> = { type: 'message', from: 'b', message: { type: 'ping' } };
+ * ```
+ */
+export interface MessageInput<M = unknown> {
+  readonly type: 'message';
+  readonly from: NodeId;
+  readonly message: M;
+}
+
+/**
+ * The passage of time: `now` in milliseconds from the host's monotonic clock.
+ *
+ * @example
+ * ```ts
+ * import type { TickInput } from 'distkit/core';
+ * const tick: TickInput = { type: 'tick', now: 1500 };
+ * ```
+ */
+export interface TickInput {
+  readonly type: 'tick';
+  readonly now: number;
+}
+
+/**
+ * An effect: deliver `message` to node `to`. Hosts may drop, delay or reorder it; protocols cope.
+ *
+ * @example
+ * ```ts
+ * import type { SendOutput } from 'distkit/core';
+ * const out: SendOutput<{ type: 'ping' }> = { type: 'send', to: 'b', message: { type: 'ping' } };
+ * ```
+ */
+export interface SendOutput<M = unknown> {
+  readonly type: 'send';
+  readonly to: NodeId;
+  readonly message: M;
+}
+
+/**
+ * An effect: make `record` durable before delivering any `send` that follows it in the same transition.
+ *
+ * @example
+ * ```ts
+ * import type { PersistOutput } from 'distkit/core';
+ * const out: PersistOutput<{ term: number }> = { type: 'persist', record: { term: 3 } };
+ * ```
+ */
+export interface PersistOutput<R = unknown> {
+  readonly type: 'persist';
+  readonly record: R;
+}
+
+/**
+ * Reports an input the machine refused (malformed, stale, from an unknown node...). State is unchanged.
+ *
+ * @example
+ * ```ts
+ * import type { RejectedOutput } from 'distkit/core';
+ * const out: RejectedOutput = { type: 'rejected', from: 'b', reason: 'term: expected a non-negative integer' };
+ * ```
+ */
+export interface RejectedOutput {
+  readonly type: 'rejected';
+  /** The sender of the rejected message, or `'local'` for a rejected local command. */
+  readonly from: NodeId;
+  readonly reason: string;
+}
+
+/**
+ * Shorthand for building a transition.
+ *
+ * @example
+ * ```ts
+ * import { transition } from 'distkit/core';
+ * transition({ n: 1 }, [{ type: 'send', to: 'b', message: 'hi' }]).outputs.length; //=> 1
+ * ```
+ */
+export function transition<S, O>(state: S, outputs: readonly O[] = []): Transition<S, O> {
+  return { state, outputs };
+}
+
+/**
+ * The transition for a refused input: the same state object and one `rejected` output.
+ *
+ * @example
+ * ```ts
+ * import { reject } from 'distkit/core';
+ * const s = { n: 1 };
+ * const t = reject(s, 'b', 'unknown sender');
+ * t.state === s; //=> true
+ * ```
+ */
+export function reject<S>(state: S, from: NodeId, reason: string): Transition<S, RejectedOutput> {
+  return { state, outputs: [{ type: 'rejected', from, reason }] };
+}

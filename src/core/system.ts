@@ -1,0 +1,101 @@
+/**
+ * The one module of the isomorphic code that touches the real world: the default monotonic clock,
+ * wall clock, timers and entropy used by the imperative wrappers and {@link createNode} when the
+ * user injects none. Everything else takes these as parameters.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * A source of time. `now()` is monotonic milliseconds (for deadlines); `wallNow()` is Unix epoch
+ * milliseconds (for timestamps shown to people or exchanged with clock-sync protocols).
+ *
+ * @example
+ * ```ts
+ * import type { Clock } from 'distkit/core';
+ * let t = 0;
+ * const fake: Clock = { now: () => t, wallNow: () => 1_700_000_000_000 + t };
+ * ```
+ */
+export interface Clock {
+  /** Monotonic milliseconds, for deadlines and `tick` inputs. */
+  now(): number;
+  /** Unix epoch milliseconds, for timestamps exchanged with clock-sync protocols. */
+  wallNow(): number;
+}
+
+/** Cancels a timer armed with {@link Timers.setTimer}. */
+export type CancelTimer = () => void;
+
+/**
+ * Schedules callbacks. Implementations should not keep a process alive (Node timers are unref'd).
+ *
+ * @example
+ * ```ts
+ * import type { Timers } from 'distkit/core';
+ * const manual: Timers = { setTimer: (_ms, _cb) => () => {} };
+ * ```
+ */
+export interface Timers {
+  /** Calls `callback` once after `delayMs`; returns a function that cancels it. */
+  setTimer(delayMs: number, callback: () => void): CancelTimer;
+}
+
+interface TimerHandle {
+  unref?: () => void;
+}
+interface HostGlobals {
+  performance?: { now(): number };
+  Date: { now(): number };
+  setTimeout(cb: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  crypto?: { getRandomValues<T extends Uint32Array>(array: T): T };
+}
+const host = globalThis as unknown as HostGlobals;
+
+/**
+ * The real clock: `performance.now()` when available (monotonic), else `Date.now()`.
+ *
+ * @example
+ * ```ts
+ * import { systemClock } from 'distkit/core';
+ * const started = systemClock.now();
+ * ```
+ */
+export const systemClock: Clock = {
+  now: () => (host.performance ? host.performance.now() : host.Date.now()),
+  wallNow: () => host.Date.now(),
+};
+
+/**
+ * Real timers on `setTimeout`, unref'd under Node so they never hold a process open.
+ *
+ * @example
+ * ```ts
+ * import { systemTimers } from 'distkit/core';
+ * const cancel = systemTimers.setTimer(100, () => console.log('fired'));
+ * cancel();
+ * ```
+ */
+export const systemTimers: Timers = {
+  setTimer(delayMs, callback) {
+    const handle = host.setTimeout(callback, Math.max(0, delayMs));
+    (handle as TimerHandle).unref?.();
+    return () => host.clearTimeout(handle);
+  },
+};
+
+/**
+ * A random 32-bit seed from the platform's CSPRNG (Web Crypto), for hosts that want a fresh seed.
+ * Pure machines never call this; a host passes the seed in their config.
+ *
+ * @example
+ * ```ts
+ * import { randomSeed } from 'distkit/core';
+ * const seed = randomSeed(); // log it: the run can be replayed from it
+ * ```
+ */
+export function randomSeed(): number {
+  if (host.crypto) return host.crypto.getRandomValues(new Uint32Array(1))[0]!;
+  return Math.floor(Math.random() * 0x100000000);
+}

@@ -1,0 +1,252 @@
+import type { NodeId } from './machine.js';
+import { DistkitError } from './errors.js';
+
+/**
+ * How nodes exchange messages. distkit never opens sockets itself: implement this over TCP,
+ * WebSocket, HTTP, a broker or worker threads (an in-memory one and a `MessagePort` one ship in
+ * core, a TCP one in `distkit/node`). Delivery is best effort: machines tolerate loss and reordering.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryNetwork } from 'distkit/core';
+ * const net = createMemoryNetwork<string>();
+ * const a = net.transport('a');
+ * const b = net.transport('b');
+ * b.onMessage((from, msg) => console.log(from, msg));
+ * a.send('b', 'hello');
+ * ```
+ */
+export interface Transport<M = unknown> {
+  /** This endpoint's node id. */
+  readonly id: NodeId;
+  /** Queues `message` for node `to`. Never throws for an unknown or unreachable peer. */
+  send(to: NodeId, message: M): void;
+  /** Registers the handler for incoming messages; returns a function that unregisters it. */
+  onMessage(handler: (from: NodeId, message: M) => void): () => void;
+  /** Stops sending and receiving. */
+  close(): void | Promise<void>;
+}
+
+/**
+ * A set of in-process endpoints. Messages are delivered asynchronously (on a microtask), in FIFO
+ * order per link, as plain-data copies (so no endpoint can mutate what another holds).
+ *
+ * @example
+ * ```ts
+ * import { createMemoryNetwork } from 'distkit/core';
+ * const net = createMemoryNetwork();
+ * net.partition(['a'], ['b', 'c']); // a can no longer reach b or c
+ * net.heal();
+ * ```
+ */
+export interface MemoryNetwork<M = unknown> {
+  /** Creates (or returns) the endpoint for `id`. */
+  transport(id: NodeId): Transport<M>;
+  /** Drops messages between the groups (both directions) until {@link MemoryNetwork.heal}. */
+  partition(...groups: NodeId[][]): void;
+  /** Removes all partitions. */
+  heal(): void;
+  /** Resolves when every message sent so far has been delivered or dropped. */
+  settle(): Promise<void>;
+  /** Counters of what the network did. */
+  readonly stats: { sent: number; delivered: number; dropped: number };
+}
+
+/**
+ * Creates an in-memory network for tests, demos and single-process deployments.
+ *
+ * @param options.copy - how messages are copied; default JSON round-trip (plain data only).
+ * @example
+ * ```ts
+ * import { createMemoryNetwork } from 'distkit/core';
+ * const net = createMemoryNetwork<{ n: number }>();
+ * const [a, b] = [net.transport('a'), net.transport('b')];
+ * b.onMessage((from, m) => console.log(`${from} sent ${m.n}`));
+ * a.send('b', { n: 1 });
+ * await net.settle(); // prints "a sent 1"
+ * ```
+ */
+export function createMemoryNetwork<M = unknown>(options: { copy?: (m: M) => M } = {}): MemoryNetwork<M> {
+  const copy = options.copy ?? ((m: M) => JSON.parse(JSON.stringify(m)) as M);
+  const handlers = new Map<NodeId, Set<(from: NodeId, message: M) => void>>();
+  const endpoints = new Map<NodeId, Transport<M>>();
+  let groups: NodeId[][] = [];
+  let pending = 0;
+  let waiters: (() => void)[] = [];
+  const stats = { sent: 0, delivered: 0, dropped: 0 };
+
+  const blocked = (from: NodeId, to: NodeId): boolean => {
+    if (groups.length === 0) return false;
+    const gf = groups.findIndex((g) => g.includes(from));
+    const gt = groups.findIndex((g) => g.includes(to));
+    return gf !== -1 && gt !== -1 && gf !== gt;
+  };
+  const done = () => {
+    pending--;
+    if (pending === 0) {
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    }
+  };
+
+  return {
+    stats,
+    transport(id) {
+      const existing = endpoints.get(id);
+      if (existing) return existing;
+      let closed = false;
+      const t: Transport<M> = {
+        id,
+        send(to, message) {
+          if (closed) return;
+          stats.sent++;
+          const data = copy(message);
+          pending++;
+          void Promise.resolve().then(() => {
+            const hs = handlers.get(to);
+            if (!hs || hs.size === 0 || blocked(id, to)) stats.dropped++;
+            else {
+              stats.delivered++;
+              for (const h of hs) {
+                try {
+                  h(id, data);
+                } catch {
+                  // A throwing handler must not break delivery to others.
+                }
+              }
+            }
+            done();
+          });
+        },
+        onMessage(handler) {
+          let set = handlers.get(id);
+          if (!set) handlers.set(id, (set = new Set()));
+          set.add(handler);
+          return () => set.delete(handler);
+        },
+        close() {
+          closed = true;
+          handlers.delete(id);
+          endpoints.delete(id);
+        },
+      };
+      endpoints.set(id, t);
+      return t;
+    },
+    partition(...gs) {
+      groups = gs.map((g) => g.slice());
+    },
+    heal() {
+      groups = [];
+    },
+    settle() {
+      // Handlers may send more; wait until the network is quiet.
+      return new Promise((resolve) => {
+        const check = () => {
+          if (pending === 0) resolve();
+          else waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+}
+
+/**
+ * The subset of the DOM/worker `MessagePort` API that {@link createMessagePortTransport} needs.
+ *
+ * @example
+ * ```ts
+ * import type { MessagePortLike } from 'distkit/core';
+ * const { port1 } = new MessageChannel();
+ * const port: MessagePortLike = port1;
+ * ```
+ */
+export interface MessagePortLike {
+  /** Sends a structured-clonable value to the other end. */
+  postMessage(message: unknown): void;
+  /** DOM-style listener registration (browsers, web workers). */
+  addEventListener?(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** DOM-style listener removal. */
+  removeEventListener?(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** Node-style listener registration (`worker_threads` ports). */
+  on?(type: 'message', listener: (data: unknown) => void): void;
+  /** Node-style listener removal. */
+  off?(type: 'message', listener: (data: unknown) => void): void;
+  /** Starts delivery on DOM ports that queue messages until started. */
+  start?(): void;
+  /** Closes the port. */
+  close(): void;
+}
+
+/**
+ * Thrown when a transport is used in a way it cannot support.
+ *
+ * @example
+ * ```ts
+ * import { TransportError } from 'distkit/core';
+ * new TransportError('port for b has neither addEventListener nor on');
+ * ```
+ */
+export class TransportError extends DistkitError {}
+
+/**
+ * A transport over `MessagePort`s (browsers, web workers, Node `worker_threads`): one port per
+ * peer. Frames that are not `{ from, message }` envelopes are dropped and reported to `onError`.
+ *
+ * @example
+ * ```ts
+ * import { createMessagePortTransport } from 'distkit/core';
+ * const { port1, port2 } = new MessageChannel();
+ * const a = createMessagePortTransport('a', { b: port1 });
+ * const b = createMessagePortTransport('b', { a: port2 });
+ * b.onMessage((from, m) => console.log(from, m));
+ * a.send('b', { hello: 1 });
+ * ```
+ */
+export function createMessagePortTransport<M = unknown>(
+  id: NodeId,
+  ports: Readonly<Record<NodeId, MessagePortLike>>,
+  options: { onError?: (reason: string) => void } = {},
+): Transport<M> {
+  const handlers = new Set<(from: NodeId, message: M) => void>();
+  const detach: (() => void)[] = [];
+  const receive = (peer: NodeId) => (data: unknown) => {
+    const frame = data as { from?: unknown; message?: unknown } | null;
+    if (frame === null || typeof frame !== 'object' || frame.from !== peer || !('message' in frame)) {
+      options.onError?.(`malformed frame from port of ${peer}`);
+      return;
+    }
+    for (const h of handlers) h(peer, frame.message as M);
+  };
+  for (const [peer, port] of Object.entries(ports)) {
+    const onData = receive(peer);
+    if (port.addEventListener && port.removeEventListener) {
+      const l = (e: { data: unknown }) => onData(e.data);
+      port.addEventListener('message', l);
+      port.start?.();
+      detach.push(() => port.removeEventListener?.('message', l));
+    } else if (port.on && port.off) {
+      port.on('message', onData);
+      detach.push(() => port.off?.('message', onData));
+    } else {
+      throw new TransportError(`port for ${peer} has neither addEventListener nor on`);
+    }
+  }
+  return {
+    id,
+    send(to, message) {
+      ports[to]?.postMessage({ from: id, message });
+    },
+    onMessage(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    close() {
+      for (const d of detach) d();
+      for (const p of Object.values(ports)) p.close();
+      handlers.clear();
+    },
+  };
+}

@@ -1,0 +1,6 @@
+/**
+ * distkit/election.
+ *
+ * @module election
+ */
+export {};

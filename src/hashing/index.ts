@@ -1,0 +1,6 @@
+/**
+ * distkit/hashing.
+ *
+ * @module hashing
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * distkit/mutex.
+ *
+ * @module mutex
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * distkit/node.
+ *
+ * @module node
+ */
+export {};

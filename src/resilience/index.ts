@@ -1,0 +1,6 @@
+/**
+ * distkit/resilience.
+ *
+ * @module resilience
+ */
+export {};

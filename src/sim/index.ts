@@ -1,0 +1,6 @@
+/**
+ * distkit/sim.
+ *
+ * @module sim
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * distkit/snapshot.
+ *
+ * @module snapshot
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * distkit/txn.
+ *
+ * @module txn
+ */
+export {};

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  MemoryStore,
+  StoreError,
+  checkedStep,
+  ContractViolation,
+  createMemoryNetwork,
+  createNode,
+  reject,
+  transition,
+  type Machine,
+  type MessageInput,
+  type PersistOutput,
+  type RejectedOutput,
+  type SendOutput,
+  type TickInput,
+  type Timers,
+} from 'distkit/core';
+
+// A tiny counter protocol: each message bumps a durable counter and replies; ticks every 100ms.
+type S = { id: string; count: number; deadline: number };
+type In = MessageInput | TickInput;
+type Out = SendOutput<{ n: number }> | PersistOutput<{ count: number }> | RejectedOutput | { type: 'ticked'; now: number };
+const counter: Machine<{ id: string }, S, In, Out> = {
+  name: 'counter',
+  init(c) {
+    if (!c.id) throw new ConfigError('id', 'must be a non-empty string');
+    return { id: c.id, count: 0, deadline: 100 };
+  },
+  step(s, input) {
+    if (input.type === 'tick') {
+      if (input.now < s.deadline) return transition(s);
+      return transition({ ...s, deadline: input.now + 100 }, [{ type: 'ticked', now: input.now }]);
+    }
+    const m = input.message as { n?: unknown };
+    if (typeof m?.n !== 'number') return reject(s, input.from, 'n: expected a number');
+    const count = s.count + 1;
+    return transition({ ...s, count }, [
+      { type: 'send', to: input.from, message: { n: count } },
+      { type: 'persist', record: { count } },
+    ]);
+  },
+  nextDeadline: (s) => s.deadline,
+};
+
+function manualTimers() {
+  let now = 0;
+  const timers: { at: number; cb: () => void; live: boolean }[] = [];
+  const t: Timers = {
+    setTimer(delay, cb) {
+      const entry = { at: now + delay, cb, live: true };
+      timers.push(entry);
+      return () => {
+        entry.live = false;
+      };
+    },
+  };
+  return {
+    timers: t,
+    clock: { now: () => now },
+    armed: () => timers.filter((x) => x.live).length,
+    advance(to: number) {
+      now = to;
+      for (const x of timers) if (x.live && x.at <= now) {
+        x.live = false;
+        x.cb();
+      }
+    },
+  };
+}
+
+describe('createNode', () => {
+  it('persists before sending, even when the machine lists the send first', async () => {
+    const log: string[] = [];
+    const node = createNode(counter, { id: 'a' }, {
+      send: (to, m) => log.push(`send ${to} ${JSON.stringify(m)}`),
+      persist: async (r) => {
+        await Promise.resolve();
+        log.push(`persist ${JSON.stringify(r)}`);
+      },
+    }, {});
+    await node.deliver('b', { n: 1 });
+    expect(log).toEqual(['persist {"count":1}', 'send b {"n":1}']);
+    node.stop();
+  });
+
+  it('does not deliver sends when persisting fails, and reports the error', async () => {
+    const sent: unknown[] = [];
+    const errors: unknown[] = [];
+    const node = createNode(counter, { id: 'a' }, {
+      send: (_to, m) => sent.push(m),
+      persist: () => Promise.reject(new Error('disk full')),
+      onError: (e) => errors.push(e),
+    });
+    await node.deliver('b', { n: 1 });
+    expect(sent).toEqual([]);
+    expect(String(errors[0])).toContain('disk full');
+    node.stop();
+  });
+
+  it('arms exactly one timer from nextDeadline and feeds ticks with the clock', async () => {
+    const mt = manualTimers();
+    const events: unknown[] = [];
+    const node = createNode(counter, { id: 'a' }, { send: () => {}, onOutput: (o) => events.push(o), clock: mt.clock, timers: mt.timers });
+    expect(mt.armed()).toBe(1);
+    mt.advance(100);
+    await node.idle();
+    expect(events).toEqual([{ type: 'ticked', now: 100 }]);
+    expect(mt.armed()).toBe(1);
+    node.stop();
+    expect(mt.armed()).toBe(0);
+  });
+
+  it('reports rejected peer input through onOutput and keeps the state', async () => {
+    const events: unknown[] = [];
+    const node = createNode(counter, { id: 'a' }, { send: () => {}, onOutput: (o) => events.push(o) });
+    const before = node.state;
+    await node.deliver('evil', { n: 'x' });
+    expect(node.state).toBe(before);
+    expect(events).toEqual([{ type: 'rejected', from: 'evil', reason: 'n: expected a number' }]);
+    node.stop();
+  });
+
+  it('runs over the in-memory network', async () => {
+    const net = createMemoryNetwork();
+    const ta = net.transport('a');
+    const tb = net.transport('b');
+    const replies: unknown[] = [];
+    tb.onMessage((_from, m) => replies.push(m));
+    const node = createNode(counter, { id: 'a' }, { send: (to, m) => ta.send(to, m) });
+    node.listen(ta);
+    tb.send('a', { n: 1 });
+    tb.send('a', { n: 1 });
+    await net.settle();
+    await node.idle();
+    await net.settle();
+    expect(replies).toEqual([{ n: 1 }, { n: 2 }]);
+    net.partition(['a'], ['b']);
+    tb.send('a', { n: 1 });
+    await net.settle();
+    expect(net.stats.dropped).toBe(1);
+    node.stop();
+  });
+});
+
+describe('checkedStep', () => {
+  it('catches a machine that mutates its input state', () => {
+    const bad: Machine<object, { n: number }, TickInput, never> = {
+      name: 'bad',
+      init: () => ({ n: 0 }),
+      step(s) {
+        (s as { n: number }).n++;
+        return transition(s);
+      },
+    };
+    expect(() => checkedStep(bad, { n: 0 }, { type: 'tick', now: 0 })).toThrow(TypeError);
+  });
+
+  it('catches non-JSON state and a rejection that changes state', () => {
+    const mapState: Machine<object, unknown, TickInput, never> = { name: 'm', init: () => ({}), step: () => transition({ m: new Map() }) };
+    expect(() => checkedStep(mapState, {}, { type: 'tick', now: 0 })).toThrow(ContractViolation);
+    const sneaky: Machine<object, { n: number }, TickInput, RejectedOutput> = {
+      name: 's',
+      init: () => ({ n: 0 }),
+      step: (s) => ({ state: { n: s.n + 1 }, outputs: [{ type: 'rejected', from: 'x', reason: 'r' }] }),
+    };
+    expect(() => checkedStep(sneaky, { n: 0 }, { type: 'tick', now: 0 })).toThrow(/rejected input changed the state/);
+  });
+});
+
+describe('MemoryStore', () => {
+  it('copies values and refuses non-plain data', async () => {
+    const store = new MemoryStore();
+    const v = { a: [1] };
+    await store.put('k', v);
+    v.a.push(2);
+    expect(await store.get('k')).toEqual({ a: [1] });
+    await expect(store.put('k', { m: new Map() })).rejects.toBeInstanceOf(StoreError);
+    expect(await store.get('k')).toEqual({ a: [1] });
+    await store.delete('k');
+    expect(await store.get('k')).toBeUndefined();
+  });
+});

@@ -1,0 +1,36 @@
+import { defineConfig } from 'tsup';
+
+const subpaths = ['core', 'clocks', 'hashing', 'consensus', 'mutex', 'election', 'txn', 'snapshot', 'resilience', 'sim', 'check', 'node'];
+
+export default defineConfig([
+  {
+    entry: {
+      index: 'src/index.ts',
+      ...Object.fromEntries(subpaths.map((p) => [`${p}/index`, `src/${p}/index.ts`])),
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    splitting: true,
+    sourcemap: true,
+    clean: true,
+    treeshake: true,
+    target: 'es2022',
+    platform: 'neutral',
+    external: [/^node:/],
+    removeNodeProtocol: false,
+    outDir: 'dist',
+  },
+  {
+    entry: { 'cli/bin': 'src/cli/bin.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    clean: false,
+    target: 'es2022',
+    platform: 'node',
+    external: [/^node:/],
+    removeNodeProtocol: false,
+    banner: { js: '#!/usr/bin/env node' },
+    outDir: 'dist',
+  },
+]);
