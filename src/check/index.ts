@@ -1,6 +1,6 @@
 /**
- * distkit/check.
+ * Correctness checkers: operation histories and the tools that judge them.
  *
  * @module check
  */
-export {};
+export * from './history.js';
