@@ -13,3 +13,20 @@ export { DataPartitioner, DataDistributor, type DataPartitionerJSON, type DataDi
 export { Rendezvous, type RendezvousJSON } from './rendezvous.js';
 export { jumpHash, jumpHash64, jumpHashString, JumpHash, type JumpHashJSON } from './jump.js';
 export { Maglev, maglevPopulate, type MaglevPermutation, type MaglevJSON, type MaglevOptions } from './maglev.js';
+export {
+  chord,
+  chordId,
+  chordKeyId,
+  chordOwns,
+  type ChordPeer,
+  type ChordConfig,
+  type ChordSettings,
+  type ChordItem,
+  type ChordLookupPurpose,
+  type ChordLookup,
+  type ChordPending,
+  type ChordState,
+  type ChordMessage,
+  type ChordInput,
+  type ChordOutput,
+} from './chord.js';
