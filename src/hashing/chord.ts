@@ -71,6 +71,8 @@ export interface ChordConfig {
   readonly replicateIntervalMs?: number;
   /** How long to wait for any reply before suspecting the peer, ms. Default 1000. */
   readonly rpcTimeoutMs?: number;
+  /** Consecutive timeouts after which a peer is presumed dead and forgotten. Default 2. */
+  readonly suspectAfterTimeouts?: number;
   /** A lookup fails after this many hops (loop guard). Default 64. */
   readonly maxLookupHops?: number;
   /** Maximum number of stored keys; further keys are refused. Default 100000. */
@@ -103,6 +105,8 @@ export interface ChordSettings {
   readonly replicateIntervalMs: number;
   /** RPC timeout, ms. */
   readonly rpcTimeoutMs: number;
+  /** Consecutive timeouts before a peer is forgotten. */
+  readonly suspectAfterTimeouts: number;
   /** Lookup hop limit. */
   readonly maxLookupHops: number;
   /** Stored key limit. */
@@ -230,6 +234,8 @@ export interface ChordState {
   readonly nextRequest: number;
   /** Outstanding requests by id. */
   readonly pending: Readonly<Record<string, ChordPending>>;
+  /** Consecutive timeouts per peer address, cleared by any valid message from it. */
+  readonly suspects: Readonly<Record<string, number>>;
   /** When each periodic action is next due, ms. */
   readonly timers: {
     /** Next stabilize, ms. */
@@ -436,6 +442,7 @@ function init(config: ChordConfig): ChordState {
     checkPredecessorIntervalMs: posInt(config, 'checkPredecessorIntervalMs', 1000),
     replicateIntervalMs: posInt(config, 'replicateIntervalMs', 2000),
     rpcTimeoutMs: posInt(config, 'rpcTimeoutMs', 1000),
+    suspectAfterTimeouts: posInt(config, 'suspectAfterTimeouts', 2, 1, 1000),
     maxLookupHops: posInt(config, 'maxLookupHops', 64),
     maxKeys: posInt(config, 'maxKeys', 100000),
   };
@@ -452,6 +459,7 @@ function init(config: ChordConfig): ChordState {
     store: {},
     nextRequest: 1,
     pending: {},
+    suspects: {},
     timers: { stabilizeAt: 0, fixFingersAt: 0, checkPredecessorAt: 0, replicateAt: 0 },
   };
 }
@@ -541,7 +549,7 @@ function leave(state: ChordState): T {
     }
   }
   outputs.push({ type: 'left' });
-  return { state: { ...state, status: 'left', pending: {}, store: {}, predecessor: null, successors: [state.self] }, outputs };
+  return { state: { ...state, status: 'left', pending: {}, suspects: {}, store: {}, predecessor: null, successors: [state.self] }, outputs };
 }
 
 // --- ticks: timeouts, then periodic maintenance ---------------------------------------------
@@ -588,14 +596,28 @@ function onTick(state0: ChordState, now: number): T {
   return { state, outputs };
 }
 
-/** Forgets a peer suspected dead: drop it from the successor list, fingers and predecessor. */
+/**
+ * Counts a timeout against a peer; after `suspectAfterTimeouts` consecutive ones the peer is
+ * presumed dead and forgotten (one lost message must not evict a live successor).
+ */
+function strike(state: ChordState, addr: NodeId): { state: ChordState; dead: boolean } {
+  const count = (state.suspects[addr] ?? 0) + 1;
+  if (count < state.settings.suspectAfterTimeouts) return { state: { ...state, suspects: { ...state.suspects, [addr]: count } }, dead: false };
+  const suspects = { ...state.suspects };
+  delete suspects[addr];
+  return { state: forget({ ...state, suspects }, addr), dead: true };
+}
+
+/** Forgets a peer presumed dead: drop it from the successor list, fingers and predecessor. */
 function forget(state: ChordState, addr: NodeId): ChordState {
   if (addr === state.self.addr) return state;
   let successors = state.successors.filter((p) => p.addr !== addr);
   if (successors.length === 0) {
-    // ToN §V.C: with all r successors gone the ring is broken; fall back to the nearest finger.
+    // ToN §V.C: with all r successors gone the ring is broken; fall back to the nearest finger or
+    // the predecessor, and with nobody else known keep retrying the last one rather than isolate.
     const f = state.fingers.find((x) => x !== null && x.addr !== addr && x.addr !== state.self.addr);
-    successors = [f ?? state.self];
+    const p = state.predecessor !== null && state.predecessor.addr !== addr ? state.predecessor : undefined;
+    successors = [f ?? p ?? state.successors[0] ?? state.self];
   }
   const fingers = state.fingers.some((f) => f !== null && f.addr === addr)
     ? state.fingers.map((f) => (f !== null && f.addr === addr ? null : f))
@@ -608,18 +630,15 @@ function onTimeout(state: ChordState, p: ChordPending): T {
   switch (p.kind) {
     case 'getPredecessor': {
       // ToN §V.C: the successor failed; use the next entry of the successor list right away.
-      const s = forget(state, p.to);
-      return { state: { ...s, timers: { ...s.timers, stabilizeAt: s.now } }, outputs: [] };
+      const { state: s, dead } = strike(state, p.to);
+      return { state: dead ? { ...s, timers: { ...s.timers, stabilizeAt: s.now } } : s, outputs: [] };
     }
     case 'ping':
       // ToN Fig. 7 check_predecessor: a silent predecessor is cleared.
-      return {
-        state: state.predecessor !== null && state.predecessor.addr === p.to ? { ...state, predecessor: null } : state,
-        outputs: [],
-      };
+      return { state: strike(state, p.to).state, outputs: [] };
     case 'findSuccessor': {
       const l = p.lookup;
-      const s = state.status === 'joining' ? state : forget(state, p.to);
+      const s = state.status === 'joining' ? state : strike(state, p.to).state;
       const deadId = findId(state, p.to);
       const exclude = deadId === undefined || l.exclude.includes(deadId) ? l.exclude : [...l.exclude, deadId].slice(-MAX_LIST);
       const next: ChordLookup = { ...l, exclude };
@@ -634,7 +653,7 @@ function onTimeout(state: ChordState, p: ChordPending): T {
     case 'store':
     case 'fetch':
       return {
-        state: forget(state, p.to),
+        state: strike(state, p.to).state,
         outputs: [{ type: 'requestFailed', requestId: p.requestId, key: p.key, reason: `${p.kind} at ${p.to} timed out` }],
       };
     default:
@@ -893,6 +912,15 @@ function onMessage(state: ChordState, from: NodeId, raw: unknown): T {
   const problem = checkFor(state.settings.m)(raw);
   if (problem !== undefined) return reject(state, from, problem);
   const msg = raw as ChordMessage;
+  const t = dispatch(state, from, msg);
+  // Any accepted message from a suspected peer proves it alive.
+  if (t.state.suspects[from] === undefined || t.outputs.some((o) => o.type === 'rejected')) return t;
+  const suspects = { ...t.state.suspects };
+  delete suspects[from];
+  return { state: { ...t.state, suspects }, outputs: t.outputs };
+}
+
+function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
   switch (msg.type) {
     case 'findSuccessor': {
       if (state.status !== 'active') return reject(state, from, 'not active yet');
