@@ -49,7 +49,7 @@ export class FileStore implements Store {
     this.fsync = options.fsync ?? true;
   }
 
-  /** {@inheritDoc Store.get} */
+  /** The value last put under `key`, or `undefined`; throws {@link StoreError} if the file is corrupt. */
   async get(key: string): Promise<unknown> {
     const file = this.fileOf(key);
     let text: string;
@@ -72,7 +72,7 @@ export class FileStore implements Store {
     return JSON.parse(envelope.data) as unknown;
   }
 
-  /** {@inheritDoc Store.put} */
+  /** Atomically replaces the value under `key`; resolves once it is durable. */
   async put(key: string, value: unknown): Promise<void> {
     const problem = plainDataProblem(value);
     if (problem !== undefined) throw new StoreError(`put(${JSON.stringify(key)}): ${problem}`);
@@ -92,7 +92,7 @@ export class FileStore implements Store {
     await this.syncDir();
   }
 
-  /** {@inheritDoc Store.delete} */
+  /** Removes `key`; resolves once the removal is durable. */
   async delete(key: string): Promise<void> {
     try {
       await unlink(this.fileOf(key));
