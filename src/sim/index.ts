@@ -10,3 +10,4 @@
 export * from './types.js';
 export { simulate } from './simulate.js';
 export * from './demo.js';
+export * from './export.js';

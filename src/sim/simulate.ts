@@ -742,6 +742,7 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   const base = {
     ok: violation === undefined,
     seed,
+    nodes: ids,
     stopReason,
     trace: keepTrace ? trace : lastEvents(),
     stats,

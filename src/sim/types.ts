@@ -593,6 +593,8 @@ export interface SimResult<I = unknown, O = unknown> {
   readonly ok: boolean;
   /** The seed. */
   readonly seed: number | string;
+  /** All node ids, in the order given. */
+  readonly nodes: readonly NodeId[];
   /** The first violation, when `ok` is false. */
   readonly violation?: Violation;
   /** Why the run ended. */
