@@ -152,6 +152,9 @@ describe('Chord: configuration and local commands', () => {
     const s = chord.step(chord.step(chord.init({ addr: 'a', stabilizeIntervalMs: 300 }), { type: 'tick', now: 1000 }).state, { type: 'create' }).state;
     expect(chord.nextDeadline(s)).toBe(1300);
     const joining = chord.step(chord.step(chord.init({ addr: 'b', rpcTimeoutMs: 700 }), { type: 'tick', now: 50 }).state, { type: 'join', via: 'a' }).state;
-    expect(chord.nextDeadline(joining)).toBe(750);
+    // Commands carry no time: a new request asks for a tick at once, which arms its deadline.
+    expect(chord.nextDeadline(joining)).toBe(-1);
+    const armed = chord.step(joining, { type: 'tick', now: 60 }).state;
+    expect(chord.nextDeadline(armed)).toBe(760);
   });
 });
