@@ -57,6 +57,7 @@ export class Rendezvous {
     this.seed = seed;
     this.nodeHashes = new Uint32Array(sorted.map((n) => murmur3(n.id, seed ^ 0x5bd1e995)));
     this.uniform = sorted.every((n) => n.weight === sorted[0]!.weight);
+    Object.freeze(this);
   }
 
   /** Builds a placement. Throws {@link ConfigError} on duplicate ids or non-positive weights. */
