@@ -76,7 +76,8 @@ export class ChordDriver {
   private seq = 0;
   private readonly minDelay: number;
   private readonly maxDelay: number;
-  private readonly loss: number;
+  /** Probability that a message is lost; may be changed mid-run (e.g. set to 0 to heal). */
+  loss: number;
   private readonly checked: boolean;
 
   constructor(opts: DriverOptions) {
