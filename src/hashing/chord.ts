@@ -177,7 +177,15 @@ export interface ChordLookup {
  * ```
  */
 export type ChordPending =
-  | { readonly kind: 'findSuccessor'; readonly to: NodeId; readonly id: number; readonly deadline: number; readonly lookup: ChordLookup }
+  | {
+      readonly kind: 'findSuccessor';
+      readonly to: NodeId;
+      /** The ring id of `to` when known (from the reply that named it), else -1. */
+      readonly toId: number;
+      readonly id: number;
+      readonly deadline: number;
+      readonly lookup: ChordLookup;
+    }
   | { readonly kind: 'getPredecessor'; readonly to: NodeId; readonly id: number; readonly deadline: number }
   | { readonly kind: 'ping'; readonly to: NodeId; readonly id: number; readonly deadline: number }
   | {
@@ -650,7 +658,7 @@ function onTimeout(state: ChordState, p: ChordPending): T {
     case 'findSuccessor': {
       const l = p.lookup;
       const s = state.status === 'joining' ? state : strike(state, p.to).state;
-      const deadId = findId(state, p.to);
+      const deadId = p.toId >= 0 ? p.toId : findId(state, p.to);
       const exclude = deadId === undefined || l.exclude.includes(deadId) ? l.exclude : [...l.exclude, deadId].slice(-MAX_LIST);
       const next: ChordLookup = { ...l, exclude };
       if (l.hops >= s.settings.maxLookupHops) return failLookup(s, l, 'too many hops');
@@ -833,13 +841,13 @@ function startLookup(state: ChordState, purpose: ChordLookupPurpose, target: num
   if (pred !== null && purpose.kind !== 'finger' && betweenRight(target, pred.id, state.self.id)) return finishLookup(state, lookup, state.self);
   const r = route(state, target, exclude);
   if (r.done) return finishLookup(state, lookup, r.node);
-  return ask(state, r.node.addr, lookup, exclude);
+  return ask(state, r.node.addr, lookup, exclude, r.node.id);
 }
 
-function ask(state: ChordState, to: NodeId, lookup: ChordLookup, exclude: readonly number[]): T {
+function ask(state: ChordState, to: NodeId, lookup: ChordLookup, exclude: readonly number[], toId = -1): T {
   if (lookup.hops >= state.settings.maxLookupHops) return failLookup(state, lookup, 'too many hops');
   const l: ChordLookup = { ...lookup, hops: lookup.hops + 1, path: lookup.path[lookup.path.length - 1] === to ? lookup.path : [...lookup.path, to].slice(-MAX_LIST) };
-  const r = newRequest(state, { kind: 'findSuccessor', to, lookup: l });
+  const r = newRequest(state, { kind: 'findSuccessor', to, toId, lookup: l });
   return { state: r.state, outputs: [send(to, { type: 'findSuccessor', rid: r.rid, target: lookup.target, exclude })] };
 }
 
@@ -952,7 +960,7 @@ function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
         // No progress possible through this node: take its answer as final (its successor).
         return finishLookup(t.state, l, msg.node);
       }
-      return ask(t.state, msg.node.addr, l, l.exclude);
+      return ask(t.state, msg.node.addr, l, l.exclude, msg.node.id);
     }
     case 'getPredecessor':
       if (state.status !== 'active') return reject(state, from, 'not active yet');

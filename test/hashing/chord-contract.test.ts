@@ -144,6 +144,22 @@ describe('Chord: stale clocks (regression: the simulator example, seed 4, timed 
   });
 });
 
+describe('Chord: lookups route around silent hops (ToN §V.C)', () => {
+  it('a joining node whose next hop times out asks the previous hop again, excluding the silent node', () => {
+    let j = chord.step(chord.init({ addr: 'j', m: 16, id: 5000 }), { type: 'tick', now: 0 }).state;
+    let t = checkedStep(chord, j, { type: 'join', via: 'a' });
+    expect(t.outputs).toMatchObject([{ type: 'send', to: 'a', message: { type: 'findSuccessor', target: 5000, exclude: [] } }]);
+    j = checkedStep(chord, t.state, { type: 'tick', now: 1 }).state;
+    const rid1 = Number(Object.keys(j.pending)[0]);
+    t = checkedStep(chord, j, { type: 'message', from: 'a', message: { type: 'findSuccessorReply', rid: rid1, done: false, node: { id: 4000, addr: 'c' } } });
+    expect(t.outputs).toMatchObject([{ type: 'send', to: 'c', message: { type: 'findSuccessor', target: 5000 } }]);
+    j = checkedStep(chord, t.state, { type: 'tick', now: 2 }).state;
+    t = checkedStep(chord, j, { type: 'tick', now: 5_000 });
+    expect(t.outputs).toMatchObject([{ type: 'send', to: 'a', message: { type: 'findSuccessor', target: 5000, exclude: [4000] } }]);
+    expect(t.state.status).toBe('joining');
+  });
+});
+
 describe('Chord: configuration and local commands', () => {
   it.each([
     [{ addr: '' }, 'addr'],
