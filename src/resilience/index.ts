@@ -17,3 +17,5 @@ export * from './timeout.js';
 export * from './bulkhead.js';
 export * from './rate-limit.js';
 export * from './wrap.js';
+export * from './hash-ring.js';
+export * from './load-balancer.js';
