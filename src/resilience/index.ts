@@ -19,3 +19,4 @@ export * from './rate-limit.js';
 export * from './wrap.js';
 export * from './hash-ring.js';
 export * from './load-balancer.js';
+export * from './resource-manager.js';
