@@ -156,7 +156,7 @@ export class InsufficientResourcesError extends DistkitError {
 }
 
 /**
- * No recovery handler is registered for a task type (RecoveryManager).
+ * No recovery handler is registered for a task type ({@link RecoveryManager}).
  *
  * @example
  * ```ts

@@ -20,3 +20,5 @@ export * from './wrap.js';
 export * from './hash-ring.js';
 export * from './load-balancer.js';
 export * from './resource-manager.js';
+export * from './crc32c.js';
+export * from './checkpoint.js';
