@@ -10,3 +10,5 @@ export * from './hash.js';
 export * from './models.js';
 export * from './linearizability.js';
 export * from './jepsen.js';
+export * from './invariants.js';
+export * from './modelcheck.js';

@@ -70,11 +70,13 @@ describe('Jepsen etcd histories (cas register)', () => {
       const placed = new Set(witness.map((op) => op.id));
       for (const op of history) if (op.ret !== undefined) expect(placed.has(op.id), `${num}: op ${op.id}`).toBe(true);
       const pos = new Map(witness.map((op, i) => [op.id, i]));
+      const outOfOrder: string[] = [];
       for (const a of witness) {
         for (const b of witness) {
-          if (a.ret !== undefined && a.ret < b.call) expect(pos.get(a.id)! < pos.get(b.id)!).toBe(true);
+          if (a.ret !== undefined && a.ret < b.call && pos.get(a.id)! > pos.get(b.id)!) outOfOrder.push(`${a.id} before ${b.id}`);
         }
       }
+      expect(outOfOrder, num).toEqual([]);
     }
   });
 });
