@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
+import { checkedStep, ConfigError, createMemoryNetwork, createNode, InvalidCommandError, type Timers } from 'distkit/core';
 import {
+  BERKELEY_AT_ONCE,
   berkeley,
   berkeleyClockMs,
   berkeleyNextDeadline,
@@ -151,6 +152,86 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
     expect(sends(t.outputs)).toHaveLength(1);
     expect(() => berkeley.step(t.state, { type: 'sync', now: 8 })).toThrow(InvalidCommandError);
     expect(() => berkeley.step(berkeley.init({ id: 'a', nodes: ids, master: 'm' }), { type: 'sync', now: 0 })).toThrow(InvalidCommandError);
+  });
+
+  it('a poll without a time is answered at the immediate tick, with that tick\'s clock reading', () => {
+    const ids = ['m', 'a'];
+    const a0 = berkeley.init({ id: 'a', nodes: ids, master: 'm' });
+    let t = step(a0, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } });
+    expect(t.outputs).toEqual([]);
+    expect(berkeleyNextDeadline(t.state)).toBe(BERKELEY_AT_ONCE);
+    t = step(t.state, { type: 'tick', now: 50, clockMs: 80 });
+    expect(t.outputs).toEqual([{ type: 'send', to: 'm', message: { type: 'time', round: 1, clockMs: 80 } }]);
+    expect(berkeleyNextDeadline(t.state)).toBeUndefined();
+    // without clockMs, the model reads now + offset
+    const b = berkeley.init({ id: 'a', nodes: ids, master: 'm', clockOffsetMs: 7 });
+    const u = step(step(b, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } }).state, { type: 'tick', now: 50 });
+    expect(sends(u.outputs)[0]!.message).toEqual({ type: 'time', round: 1, clockMs: 57 });
+  });
+
+  it('a reading without a time is stamped with the immediate tick\'s now', () => {
+    const ids = ['m', 'a'];
+    let m = step(berkeley.init({ id: 'm', nodes: ids, master: 'm', toleranceMs: 100 }), { type: 'tick', now: 0 }).state;
+    let t = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 45 } });
+    expect(t.outputs).toEqual([]);
+    m = t.state;
+    expect(berkeleyNextDeadline(m)).toBe(BERKELEY_AT_ONCE);
+    // a duplicate of a waiting reading is still a duplicate
+    expect(step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 45 } }).outputs[0]?.type).toBe('rejected');
+    t = step(m, { type: 'tick', now: 10 });
+    const report = only(t.outputs, 'round')[0]!;
+    expect(report.estimatesMs).toEqual({ m: 0, a: 40 }); // 45 + 10/2 - 10
+    // too slow a reading is dropped at the tick and reported missing, not rejected
+    m = step(berkeley.init({ id: 'm', nodes: ids, master: 'm', replyTimeoutMs: 100 }), { type: 'tick', now: 0 }).state;
+    m = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 45 } }).state;
+    t = step(m, { type: 'tick', now: 150 });
+    expect(only(t.outputs, 'round')[0]!.missing).toEqual(['a']);
+  });
+
+  it('runs under createNode with listen(): messages without times, one timer per node', async () => {
+    const ids = ['m', 'a', 'b'];
+    const offsets: Record<string, number> = { m: 0, a: 25, b: -5 };
+    let now = 100;
+    const due: { at: number; fn: () => void; live: boolean }[] = [];
+    const timers: Timers = {
+      setTimer: (delayMs, fn) => {
+        const t = { at: now + Math.max(delayMs, 0), fn, live: true };
+        due.push(t);
+        return () => (t.live = false);
+      },
+    };
+    const net = createMemoryNetwork();
+    const adjustments: Record<string, number> = {};
+    const rejected: string[] = [];
+    const nodes = ids.map((id) => {
+      const transport = net.transport(id);
+      const node = createNode(
+        berkeley,
+        { id, nodes: ids, master: 'm', toleranceMs: 100, clockOffsetMs: offsets[id]! },
+        {
+          send: (to, message) => transport.send(to, message),
+          clock: { now: () => now },
+          timers,
+          onOutput: (o) => {
+            if (o.type === 'adjust') adjustments[id] = o.deltaMs;
+            if (o.type === 'rejected') rejected.push(o.reason);
+          },
+        },
+      );
+      node.listen(transport);
+      return node;
+    });
+    for (let i = 0; i < 20 && Object.keys(adjustments).length < 3; i++) {
+      for (const t of due.splice(0)) if (t.live && t.at <= now) t.fn();
+      else if (t.live) due.push(t);
+      await net.settle();
+      await Promise.all(nodes.map((n) => n.idle()));
+      now += 1;
+    }
+    for (const n of nodes) n.stop();
+    expect(rejected).toEqual([]);
+    const after = ids.map((id) => offsets[id]! + adjustments[id]!);
+    expect(Math.max(...after) - Math.min(...after)).toBeLessThanOrEqual(2);
   });
 
   it('a one-node group adjusts by nothing', () => {
