@@ -12,3 +12,4 @@ export { simulate } from './simulate.js';
 export * from './demo.js';
 export * from './export.js';
 export * from './shrink.js';
+export * from './targets.js';
