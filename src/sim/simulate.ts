@@ -166,7 +166,8 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   const n = options.nodes.length;
   const ids: NodeId[] = options.nodes.map((x) => x.id);
   const indexOf = new Map<NodeId, number>(ids.map((id, i) => [id, i]));
-  const states: Record<NodeId, unknown> = {};
+  // No prototype: node ids such as `constructor` or `__proto__` are ordinary keys.
+  const states: Record<NodeId, unknown> = Object.create(null) as Record<NodeId, unknown>;
 
   // Links, resolved once per ordered pair.
   const links: Link[] = new Array<Link>(n * n);
@@ -740,7 +741,7 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     faults: faultCount,
     rejected,
   };
-  const finalStates: Record<NodeId, unknown> = {};
+  const finalStates: Record<NodeId, unknown> = Object.create(null) as Record<NodeId, unknown>;
   for (const nd of nodes) if (nd.up) finalStates[nd.id] = nd.state;
   const base = {
     ok: violation === undefined,

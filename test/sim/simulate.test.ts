@@ -550,3 +550,11 @@ describe('bad options throw ConfigError naming the field', () => {
     expect((err as ConfigError).field).toBe(field);
   });
 });
+
+describe('node ids', () => {
+  it('ids that are Object.prototype names are ordinary keys', () => {
+    const r = simulate({ seed: 1, nodes: recNodes(['constructor', '__proto__']), commands: [sendCmd(0, 'constructor', '__proto__', 1)] });
+    expect(Object.keys(r.states).sort()).toEqual(['__proto__', 'constructor']);
+    expect(seenMessages(r.states['__proto__'])).toEqual([1]);
+  });
+});
