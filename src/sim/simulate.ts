@@ -743,6 +743,21 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   };
   const finalStates: Record<NodeId, unknown> = Object.create(null) as Record<NodeId, unknown>;
   for (const nd of nodes) if (nd.up) finalStates[nd.id] = nd.state;
+  if (violation === undefined && options.finalChecks !== undefined) {
+    const end = { time: now, nodes: ids, states: finalStates, history: history as History<I, O>, stats, stopReason };
+    for (const fc of options.finalChecks) {
+      let res: unknown;
+      try {
+        res = fc.check(end);
+      } catch (e) {
+        res = `the check threw ${errorText(e)}`;
+      }
+      if (res === false || typeof res === 'string') {
+        violation = { invariant: fc.name, message: res === false ? 'returned false' : res, seed, time: now, step: steps, lastEvents: lastEvents(), replay: options };
+        break;
+      }
+    }
+  }
   const base = {
     ok: violation === undefined,
     seed,

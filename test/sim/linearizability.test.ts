@@ -88,6 +88,15 @@ describe('workload histories and the linearizability checker', () => {
     expect(unknown).toBeGreaterThan(0);
   });
 
+  it('as a final check, a linearizability failure is a replayable violation', () => {
+    const r = simulate({
+      ...scenario(1, 'any'),
+      finalChecks: [{ name: 'linearizable', check: (end) => checkLinearizability(registerModel<number>(), end.history).verdict !== 'not-linearizable' }],
+    });
+    expect(r.violation).toMatchObject({ invariant: 'linearizable', seed: 1 });
+    expect(simulate(r.violation!.replay).violation?.invariant).toBe('linearizable');
+  });
+
   it('reads from any replica: the checker finds a stale read (regression seed 1)', () => {
     const verdicts = [1, 2, 3, 4, 5].map((seed) => checkLinearizability(registerModel<number>(), simulate(scenario(seed, 'any')).history).verdict);
     expect(verdicts[0]).toBe('not-linearizable');
