@@ -13,6 +13,9 @@ import {
   type NaiveLeaderState,
 } from 'distkit/sim';
 
+// More seeds: SIM_SEEDS=10000 npx vitest run test/sim
+const seedCount = Math.max(100, Number(process.env['SIM_SEEDS'] ?? 0));
+
 const hostile = fc.oneof(
   fc.anything(),
   fc.record({ type: fc.constantFrom('ping', 'pong', 'heartbeat'), round: fc.anything(), term: fc.anything() }),
@@ -38,9 +41,9 @@ describe('echo machine', () => {
     expect(() => echoMachine.init({ id: 'a', peers: [], rounds: 1, retryMs: 0 })).toThrow(/retryMs/);
   });
 
-  it('liveness: every node finishes every round once faults stop, over 100 seeds with a nemesis', () => {
+  it(`liveness: every node finishes every round once faults stop, over ${seedCount} seeds with a nemesis`, () => {
     const summary = sweep({
-      seeds: Array.from({ length: 100 }, (_, i) => i),
+      seeds: Array.from({ length: seedCount }, (_, i) => i),
       scenario: (seed) => ({ seed, ...echoTarget.build({ nodes: 4, seed }), network: { loss: 0.2, duplicate: 0.05, reorder: 0.1 }, nemesis: { crashRate: 2, partitionRate: 2, pauseRate: 2, untilMs: 2000 }, maxTimeMs: 10_000 }),
       onResult: (r) => {
         expect(r.stopReason).toBe('quiescent');
