@@ -130,7 +130,13 @@ describe('Wing & Gong search with memoization (Lowe 2017)', () => {
     expect(r.verdict).toBe('not-linearizable');
     expect(r.partitions[0]!.stuck?.id).toBe(2);
     expect(r.partitions[0]!.linearization.map((o) => o.id)).toEqual([0, 1]);
-    expect(formatLinearizability(r, reg)).toContain('no legal place for op 2 (client b, read() -> 1) after 2 operations');
+    expect(formatLinearizability(r, reg)).toContain('no legal place for op 2 (client b, read() -> 1) after 2 operations (state 2)');
+  });
+
+  it('formats a one-operation failure exactly (the TSDoc example)', () => {
+    const r = checkLinearizability(reg, [op(0, 'a', { f: 'read' as const }, 0, 5, 1)]);
+    expect(formatLinearizability(r, reg)).toBe('not linearizable (1 step)\n  partition 0: no legal place for op 0 (client a, read() -> 5) after 0 operations (state null)');
+    expect(formatLinearizability(checkLinearizability(reg, []))).toBe('linearizable (0 steps)');
   });
 
   it('treats operations with equal times as overlapping', () => {
