@@ -16,6 +16,10 @@ import {
   type RegisterOutput,
 } from 'distkit/check';
 
+// CHECK_PROPERTY_SCALE=20 npx vitest run test/check multiplies the property runs below.
+const SCALE = Math.max(1, Number(process.env.CHECK_PROPERTY_SCALE ?? 1) || 1);
+const runs = (n: number) => n * SCALE;
+
 type RegOp = Operation<RegisterInput<number>, RegisterOutput<number>>;
 const reg = registerModel<number>();
 
@@ -354,7 +358,7 @@ describe('properties', () => {
       fc.property(qHistory, (h) => {
         expect(checkLinearizability(q, h).verdict).toBe(bruteForce(q, h) ? 'linearizable' : 'not-linearizable');
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
     const set = setModel<number>();
     const sInput = fc.oneof(fc.constant({ f: 'read' as const }), fc.record({ f: fc.constantFrom('add' as const, 'remove' as const), value: fc.integer({ min: 0, max: 2 }) }));
@@ -363,7 +367,7 @@ describe('properties', () => {
       fc.property(sHistory, (h) => {
         expect(checkLinearizability(set, h).verdict).toBe(bruteForce(set, h) ? 'linearizable' : 'not-linearizable');
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -420,7 +424,7 @@ describe('properties', () => {
         const read = op(h.length, 'reader', { f: 'read' as const }, at % 20, 99, (at % 20) + 1);
         expect(checkLinearizability(reg, [...h, read]).verdict).toBe('not-linearizable');
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
@@ -429,7 +433,7 @@ describe('properties', () => {
       fc.property(registerHistory.chain((h) => fc.tuple(fc.constant(h), fc.shuffledSubarray(h, { minLength: h.length, maxLength: h.length }))), ([h, shuffled]) => {
         expect(checkLinearizability(reg, shuffled).verdict).toBe(checkLinearizability(reg, h).verdict);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -442,10 +446,10 @@ describe('properties', () => {
         const r = checkLinearizability(reg, h);
         expect(r.verdict).toBe(expected ? 'linearizable' : 'not-linearizable');
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
     // the generator exercises both verdicts
-    expect(linearizable).toBeGreaterThan(300);
-    expect(linearizable).toBeLessThan(1400);
+    expect(linearizable).toBeGreaterThan(runs(300));
+    expect(linearizable).toBeLessThan(runs(1400));
   });
 });
