@@ -34,7 +34,7 @@ export default async function (): Promise<Figures> {
       opossum: () => opossum.fire(),
       cockatiel: () => cockatiel.execute(work),
     },
-    { samples: 15, batch: 20_000 },
+    { samples: 21, batch: 10_000 },
   );
   opossum.shutdown();
 
