@@ -8,4 +8,4 @@ export * from './raft/types.js';
 export { raft, raftNextDeadline, RAFT_MAX_COUNTER } from './raft/machine.js';
 export { raftEntries, raftLastIndex } from './raft/log.js';
 export { applyRaftPersist } from './raft/storage.js';
-export { raftSafetyInvariants, type RaftInvariant } from './raft/invariants.js';
+export { raftSafetyInvariants, raftStateInvariants, type RaftInvariant } from './raft/invariants.js';

@@ -150,3 +150,91 @@ export function raftSafetyInvariants(): RaftInvariant[] {
   // Order matters: the last one updates the shared memory of what was seen.
   return [electionSafety, leaderAppendOnly, logMatching, leaderCompleteness, stateMachineSafety];
 }
+
+/**
+ * Raft's safety properties as checks of one global state, with no memory of earlier states: for
+ * a model checker, which explores many executions side by side. Election safety (no two leaders
+ * of one term at once), log matching, state machine safety (committed prefixes agree) and leader
+ * completeness (a leader holds every entry some node has committed).
+ *
+ * @example
+ * ```ts
+ * import { raftStateInvariants } from 'distkit/consensus';
+ * raftStateInvariants().length; //=> 4
+ * ```
+ */
+export function raftStateInvariants(): RaftInvariant[] {
+  return [
+    {
+      name: 'election safety: no two leaders of one term (§5.2)',
+      check(states) {
+        const byTerm = new Map<number, NodeId>();
+        for (const id in states) {
+          const s = states[id]!;
+          if (s.role !== 'leader') continue;
+          const other = byTerm.get(s.term);
+          if (other !== undefined) return `${other} and ${id} both lead term ${s.term}`;
+          byTerm.set(s.term, id);
+        }
+        return undefined;
+      },
+    },
+    {
+      name: 'log matching: same index and term imply identical prefixes (§5.3)',
+      check(states) {
+        const ids = Object.keys(states);
+        for (let x = 0; x < ids.length; x++) {
+          for (let y = x + 1; y < ids.length; y++) {
+            const a = states[ids[x]!]!;
+            const b = states[ids[y]!]!;
+            const lo = Math.max(a.log.snapshotIndex, b.log.snapshotIndex);
+            let matched = false;
+            for (let i = Math.min(raftLastIndex(a.log), raftLastIndex(b.log)); i > lo; i--) {
+              const ta = termAt(a.log, i);
+              const tb = termAt(b.log, i);
+              if (matched && ta !== tb) return `${ids[x]} and ${ids[y]} differ at ${i} below a matching entry`;
+              if (ta === tb) matched = true;
+            }
+          }
+        }
+        return undefined;
+      },
+    },
+    {
+      name: 'state machine safety: committed prefixes agree (§5.4.3)',
+      check(states) {
+        const committed = new Map<number, number>();
+        for (const id in states) {
+          const s = states[id]!;
+          if (s.commit > raftLastIndex(s.log)) return `${id} committed beyond its log`;
+          for (let i = s.log.snapshotIndex + 1; i <= s.commit; i++) {
+            const t = termAt(s.log, i);
+            const k = committed.get(i);
+            if (k === undefined) committed.set(i, t);
+            else if (k !== t) return `${id} committed ${i}@t${t}, another node t${k}`;
+          }
+        }
+        return undefined;
+      },
+    },
+    {
+      name: 'leader completeness: a leader holds every committed entry (§5.4)',
+      check(states) {
+        for (const lid in states) {
+          const l = states[lid]!;
+          if (l.role !== 'leader') continue;
+          for (const id in states) {
+            const s = states[id]!;
+            for (let i = Math.max(s.log.snapshotIndex, l.log.snapshotIndex) + 1; i <= s.commit; i++) {
+              // Only entries committed in terms up to the leader's (a later leader's commits are not its concern).
+              if (termAt(s.log, i) <= l.term && termAt(l.log, i) !== termAt(s.log, i)) {
+                return `leader ${lid} (term ${l.term}) lacks ${i}@t${termAt(s.log, i)} committed on ${id}`;
+              }
+            }
+          }
+        }
+        return undefined;
+      },
+    },
+  ];
+}
