@@ -23,6 +23,10 @@ const from = arg('from', 1);
 const kvEvery = arg('kv-every', 10);
 const started = performance.now();
 const failures: string[] = [];
+const fail = (what: string): void => {
+  failures.push(what);
+  console.log(`  FAIL ${what}`);
+};
 const recovery: number[] = [];
 let steps = 0;
 let kvRuns = 0;
@@ -32,20 +36,20 @@ for (let seed = from; seed < from + seeds; seed++) {
   try {
     const r = runSeed(seed);
     steps += r.steps;
-    if (r.recoveryMs < 0 || r.recoveryMs > 10 * ELECTION_TIMEOUT_MS) failures.push(`seed ${seed}: no commit within 10 T after the heal`);
+    if (r.recoveryMs < 0 || r.recoveryMs > 10 * ELECTION_TIMEOUT_MS) fail(`seed ${seed}: no commit within 10 T after the heal`);
     else recovery.push(r.recoveryMs);
   } catch (err) {
-    failures.push(`seed ${seed}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    fail(`seed ${seed}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
   if (kvEvery > 0 && (seed - from) % kvEvery === 0) {
     const { result, recoveryMs } = runKvSeed(seed);
     kvRuns++;
     kvOps += result.history.length;
     steps += result.stats.steps;
-    if (!result.ok) failures.push(`kv seed ${seed}: ${result.violation?.invariant}: ${result.violation?.message}`);
-    if (recoveryMs < 0 || recoveryMs > 10 * KV_ELECTION_TIMEOUT_MS) failures.push(`kv seed ${seed}: no write within 10 T after the heal`);
+    if (!result.ok) fail(`kv seed ${seed}: ${result.violation?.invariant}: ${result.violation?.message}`);
+    if (recoveryMs < 0 || recoveryMs > 10 * KV_ELECTION_TIMEOUT_MS) fail(`kv seed ${seed}: no write within 10 T after the heal`);
     const lin = checkLinearizability(kvModel<string>(), result.history);
-    if (lin.verdict !== 'linearizable') failures.push(`kv seed ${seed}: history ${lin.verdict}`);
+    if (lin.verdict !== 'linearizable') fail(`kv seed ${seed}: history ${lin.verdict}`);
   }
   const done = seed - from + 1;
   if (done % 500 === 0) console.log(`  ${done}/${seeds} seeds, ${failures.length} failures, ${((performance.now() - started) / 1000).toFixed(0)} s`);
