@@ -50,6 +50,11 @@ export interface SwimConfig {
   readonly retransmitMult?: number;
   /** Updates piggybacked per message at most. Default 6. */
   readonly maxPiggyback?: number;
+  /**
+   * Start the first period at a random offset within one period (default true), so members do
+   * not probe in lockstep; false starts at the first tick (the paper's synchronous-rounds model).
+   */
+  readonly randomStart?: boolean;
 }
 
 /**
@@ -147,6 +152,8 @@ export interface SwimState {
   readonly retransmitMult: number;
   /** Piggyback limit. */
   readonly maxPiggyback: number;
+  /** Random first-period offset. */
+  readonly randomStart: boolean;
   /** Last tick time; -1 before the first. */
   readonly now: number;
   /** This member's incarnation number. */
@@ -247,7 +254,7 @@ export function suspicionTimeoutMs(confirmations: number, members: number, proto
   const max = beta * min;
   const k = Math.max(1, alpha - 2);
   const frac = Math.log(Math.min(confirmations, k) + 1) / Math.log(k + 1);
-  return Math.max(min, Math.floor(max - frac * (max - min)));
+  return Math.floor(Math.max(min, max - frac * (max - min)));
 }
 
 /**
@@ -286,6 +293,7 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
       suspicionMaxTimeoutMult: positiveInt('suspicionMaxTimeoutMult', config.suspicionMaxTimeoutMult, 6),
       retransmitMult: positiveInt('retransmitMult', config.retransmitMult, 4),
       maxPiggyback: positiveInt('maxPiggyback', config.maxPiggyback, 6, true),
+      randomStart: config.randomStart ?? true,
       now: -1,
       incarnation: 0,
       members: Object.fromEntries(others.map((m) => [m, { status: 'alive', incarnation: 0, suspectSince: -1, confirmations: [] }])),
@@ -363,6 +371,7 @@ function onTick(state: SwimState, at: number): T {
   const out: SwimOutput[] = [];
   if (s.now < 0) {
     // First tick: start at a random phase of the period, so members do not probe in lockstep.
+    if (!s.randomStart) return transition({ ...s, now: at, nextPeriodAt: at });
     const d = nextInt(s.prng, 0, s.protocolPeriodMs);
     return transition({ ...s, now: at, prng: d.state, nextPeriodAt: at + d.value });
   }
