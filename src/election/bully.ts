@@ -87,9 +87,25 @@ export interface BullyState {
   readonly lastLeaderContact: number;
 }
 
-/** Inputs of {@link bully}. */
+/**
+ * Inputs of {@link bully}.
+ *
+ * @example
+ * ```ts
+ * import type { BullyInput } from 'distkit/election';
+ * const i: BullyInput = { type: 'elect' };
+ * ```
+ */
 export type BullyInput = MessageInput<unknown> | TickInput | ElectCommand;
-/** Outputs of {@link bully}. */
+/**
+ * Outputs of {@link bully}.
+ *
+ * @example
+ * ```ts
+ * import type { BullyOutput } from 'distkit/election';
+ * const o: BullyOutput = { type: 'leader', leader: 'n5' };
+ * ```
+ */
 export type BullyOutput = SendOutput<BullyMessage> | RejectedOutput | LeaderOutput;
 
 type T = Transition<BullyState, BullyOutput>;

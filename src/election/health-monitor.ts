@@ -108,9 +108,25 @@ export interface HealthMonitorState {
   readonly health: Readonly<Record<NodeId, NodeHealth>>;
 }
 
-/** Inputs of {@link healthMonitor}. */
+/**
+ * Inputs of {@link healthMonitor}.
+ *
+ * @example
+ * ```ts
+ * import type { HealthMonitorInput } from 'distkit/election';
+ * const i: HealthMonitorInput = { type: 'message', from: 'b', message: { type: 'heartbeat' } };
+ * ```
+ */
 export type HealthMonitorInput = MessageInput<unknown> | TickInput;
-/** Outputs of {@link healthMonitor}. */
+/**
+ * Outputs of {@link healthMonitor}.
+ *
+ * @example
+ * ```ts
+ * import type { HealthMonitorOutput } from 'distkit/election';
+ * const o: HealthMonitorOutput = { type: 'health', node: 'b', health: 'suspected' };
+ * ```
+ */
 export type HealthMonitorOutput = SendOutput<HeartbeatMessage> | RejectedOutput | HealthChangedOutput;
 
 type T = Transition<HealthMonitorState, HealthMonitorOutput>;

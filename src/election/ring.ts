@@ -100,7 +100,15 @@ export interface RingElectionState {
   readonly unacked: readonly { readonly mid: number; readonly to: NodeId; readonly payload: RingPayload; readonly deadline: number }[];
 }
 
-/** Inputs of {@link ringElection}. */
+/**
+ * Inputs of {@link ringElection}.
+ *
+ * @example
+ * ```ts
+ * import type { RingElectionInput } from 'distkit/election';
+ * const i: RingElectionInput = { type: 'elect' };
+ * ```
+ */
 export type RingElectionInput = MessageInput<unknown> | TickInput | ElectCommand;
 
 /**
@@ -119,7 +127,15 @@ export interface SuccessorSkippedOutput {
   readonly node: NodeId;
 }
 
-/** Outputs of {@link ringElection}. */
+/**
+ * Outputs of {@link ringElection}.
+ *
+ * @example
+ * ```ts
+ * import type { RingElectionOutput } from 'distkit/election';
+ * const o: RingElectionOutput = { type: 'successor-skipped', node: 'n4' };
+ * ```
+ */
 export type RingElectionOutput = SendOutput<RingElectionMessage> | RejectedOutput | LeaderOutput | SuccessorSkippedOutput;
 
 type T = Transition<RingElectionState, RingElectionOutput>;

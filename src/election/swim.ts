@@ -214,9 +214,25 @@ export interface SwimRefutedOutput {
   readonly incarnation: number;
 }
 
-/** Inputs of {@link swim}. */
+/**
+ * Inputs of {@link swim}.
+ *
+ * @example
+ * ```ts
+ * import type { SwimInput } from 'distkit/election';
+ * const i: SwimInput = { type: 'tick', now: 1000 };
+ * ```
+ */
 export type SwimInput = MessageInput<unknown> | TickInput;
-/** Outputs of {@link swim}. */
+/**
+ * Outputs of {@link swim}.
+ *
+ * @example
+ * ```ts
+ * import type { SwimOutput } from 'distkit/election';
+ * const o: SwimOutput = { type: 'member', node: 'm2', status: 'suspect', incarnation: 0 };
+ * ```
+ */
 export type SwimOutput = SendOutput<SwimMessage> | RejectedOutput | SwimMemberOutput | SwimRefutedOutput;
 
 type T = Transition<SwimState, SwimOutput>;

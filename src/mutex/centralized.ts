@@ -101,7 +101,15 @@ export interface CentralizedMutexState {
   readonly queue: readonly { readonly node: NodeId; readonly seq: number }[];
 }
 
-/** Outputs of {@link centralizedMutex}. */
+/**
+ * Outputs of {@link centralizedMutex}.
+ *
+ * @example
+ * ```ts
+ * import type { CentralizedMutexOutput } from 'distkit/mutex';
+ * const o: CentralizedMutexOutput = { type: 'coordinator-failed', coordinator: 'a' };
+ * ```
+ */
 export type CentralizedMutexOutput = MutexOutput<CentralizedMutexMessage, CoordinatorFailedOutput>;
 
 const messageCheck = v.object({

@@ -88,7 +88,15 @@ export interface LamportMutexState {
   readonly pending: Readonly<Record<NodeId, readonly LamportMutexMessage[]>>;
 }
 
-/** Outputs of {@link lamportMutex}. */
+/**
+ * Outputs of {@link lamportMutex}.
+ *
+ * @example
+ * ```ts
+ * import type { LamportMutexOutput } from 'distkit/mutex';
+ * const o: LamportMutexOutput = { type: 'enter' };
+ * ```
+ */
 export type LamportMutexOutput = MutexOutput<LamportMutexMessage>;
 
 const messageCheck = v.object({

@@ -189,10 +189,26 @@ export interface LeaseExpiredOutput {
   readonly token: number;
 }
 
-/** Inputs of {@link leaseLockService}: client messages and ticks. */
+/**
+ * Inputs of {@link leaseLockService}: client messages and ticks.
+ *
+ * @example
+ * ```ts
+ * import type { LeaseLockServiceInput } from 'distkit/mutex';
+ * const i: LeaseLockServiceInput = { type: 'tick', now: 1000 };
+ * ```
+ */
 export type LeaseLockServiceInput = MessageInput<unknown> | TickInput;
 
-/** Outputs of {@link leaseLockService}. */
+/**
+ * Outputs of {@link leaseLockService}.
+ *
+ * @example
+ * ```ts
+ * import type { LeaseLockServiceOutput } from 'distkit/mutex';
+ * const o: LeaseLockServiceOutput = { type: 'persist', record: { lastToken: 3 } };
+ * ```
+ */
 export type LeaseLockServiceOutput = SendOutput<LeaseServiceMessage> | PersistOutput<LeaseLockDurable> | RejectedOutput | LeaseExpiredOutput;
 
 type ST = Transition<LeaseLockServiceState, LeaseLockServiceOutput>;
@@ -408,7 +424,15 @@ export interface LeaseLostOutput {
   readonly reason: 'expired' | 'revoked';
 }
 
-/** Outputs of {@link leaseClient}. */
+/**
+ * Outputs of {@link leaseClient}.
+ *
+ * @example
+ * ```ts
+ * import type { LeaseClientOutput } from 'distkit/mutex';
+ * const o: LeaseClientOutput = { type: 'enter', fencingToken: 3 };
+ * ```
+ */
 export type LeaseClientOutput = SendOutput<LeaseClientMessage> | RejectedOutput | EnterOutput | LeaseLostOutput;
 
 type CT = Transition<LeaseClientState, LeaseClientOutput>;

@@ -49,7 +49,15 @@ export interface MaekawaMessage {
   readonly owner: NodeId;
 }
 
-/** A request, as a voter remembers it. */
+/**
+ * A request, as a voter remembers it.
+ *
+ * @example
+ * ```ts
+ * import type { MaekawaRequest } from 'distkit/mutex';
+ * const r: MaekawaRequest = { ts: 4, owner: 'n2' };
+ * ```
+ */
 export interface MaekawaRequest {
   /** Its timestamp. */
   readonly ts: number;
@@ -95,7 +103,15 @@ export interface MaekawaState {
   readonly waiting: readonly (MaekawaRequest & { readonly failed: boolean })[];
 }
 
-/** Outputs of {@link maekawa}. */
+/**
+ * Outputs of {@link maekawa}.
+ *
+ * @example
+ * ```ts
+ * import type { MaekawaOutput } from 'distkit/mutex';
+ * const o: MaekawaOutput = { type: 'send', to: 'b', message: { type: 'request', ts: 1, owner: 'a' } };
+ * ```
+ */
 export type MaekawaOutput = MutexOutput<MaekawaMessage>;
 
 /**

@@ -71,7 +71,15 @@ export interface RicartAgrawalaState {
   readonly deferred: readonly { readonly node: NodeId; readonly ts: number }[];
 }
 
-/** Outputs of {@link ricartAgrawala}. */
+/**
+ * Outputs of {@link ricartAgrawala}.
+ *
+ * @example
+ * ```ts
+ * import type { RicartAgrawalaOutput } from 'distkit/mutex';
+ * const o: RicartAgrawalaOutput = { type: 'send', to: 'b', message: { type: 'reply', ts: 1 } };
+ * ```
+ */
 export type RicartAgrawalaOutput = MutexOutput<RicartAgrawalaMessage>;
 
 const messageCheck = v.tagged({

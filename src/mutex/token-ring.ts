@@ -95,7 +95,15 @@ export interface TokenRingState {
   readonly deferredProbe: { readonly gen: number; readonly origin: NodeId } | null;
 }
 
-/** Outputs of {@link tokenRing}. */
+/**
+ * Outputs of {@link tokenRing}.
+ *
+ * @example
+ * ```ts
+ * import type { TokenRingOutput } from 'distkit/mutex';
+ * const o: TokenRingOutput = { type: 'token-regenerated', gen: 2 };
+ * ```
+ */
 export type TokenRingOutput = MutexOutput<TokenRingMessage, TokenRingEvent>;
 
 const messageCheck = v.tagged({
