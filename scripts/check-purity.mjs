@@ -2,8 +2,9 @@
 // or imports a Node module. src/core/system.ts is the single allowed provider of real-world defaults.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import process from 'node:process';
 
-const root = new URL('../src/', import.meta.url).pathname;
+const root = process.argv[2] ? join(process.argv[2], 'src/') : new URL('../src/', import.meta.url).pathname;
 const allowed = new Set(['core/system.ts']);
 const skipDirs = new Set(['node', 'cli']);
 const rules = [

@@ -11,7 +11,7 @@ try {
   const tarball = join(dir, out[out.length - 1]);
   console.log(`lint:pkg: packed ${tarball}`);
   run('npx', ['--no-install', 'publint', '--strict', tarball]);
-  run('npx', ['--no-install', 'attw', tarball, '--profile', 'node16']);
+  run('npx', ['--no-install', 'attw', tarball, '--format', 'table-flipped']);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

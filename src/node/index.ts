@@ -1,6 +1,8 @@
 /**
- * distkit/node.
+ * The Node.js-only parts of distkit: a TCP transport and a durable file store. Everything else in
+ * distkit runs unchanged in browsers, Deno, Bun and workers.
  *
  * @module node
  */
-export {};
+export * from './file-store.js';
+export * from './tcp-transport.js';

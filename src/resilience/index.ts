@@ -1,6 +1,24 @@
 /**
- * distkit/resilience.
+ * Resilience utilities, each a pure core (plain-data state, time injected as a number, no timers)
+ * with a small async wrapper: CircuitBreaker, Retry, Timeout, Bulkhead, RateLimiter (GCRA and
+ * token bucket), `wrap` to compose them, LoadBalancer, ResourceManager, CheckpointManager /
+ * RecoveryManager, HealthMonitor and ServiceRegistry.
  *
  * @module resilience
  */
-export {};
+export * from './errors.js';
+export * from './breaker-core.js';
+export * from './breaker.js';
+export type { LatencySummary } from './latency.js';
+export type { AbortSignalLike, PolicyContext } from './signals.js';
+export * from './backoff.js';
+export { retryCore, Retry, type RetryState, type RetryDecision, type RetrySettings, type RetryOptions, type RetryEvent } from './retry.js';
+export * from './timeout.js';
+export * from './bulkhead.js';
+export * from './rate-limit.js';
+export * from './wrap.js';
+export * from './hash-ring.js';
+export * from './load-balancer.js';
+export * from './resource-manager.js';
+export * from './crc32c.js';
+export * from './checkpoint.js';

@@ -1,0 +1,43 @@
+// Simulator throughput: delivered messages per second on a trivial bouncing machine.
+import { performance } from 'node:perf_hooks';
+import type { Machine, MessageInput, SendOutput } from '../src/core/index.js';
+import { simulate, type SimNode } from '../src/sim/index.js';
+import { median, opsFigure, type Figures } from './lib.js';
+
+// Echoes every message straight back to its sender. Node `a` starts the rally with `balls` messages.
+const bounce: Machine<{ balls: number; peer: string }, { balls: number; peer: string }, MessageInput | { type: 'serve' }, SendOutput> = {
+  name: 'bounce',
+  init: (c) => c,
+  step: (s, input) =>
+    input.type === 'serve'
+      ? { state: s, outputs: Array.from({ length: s.balls }, (_, i) => ({ type: 'send', to: s.peer, message: { type: 'ball', i } })) }
+      : { state: s, outputs: [{ type: 'send', to: input.from, message: input.message }] },
+};
+
+function run(steps: number): { delivered: number; ms: number } {
+  const nodes: SimNode[] = [
+    { id: 'a', machine: bounce, config: { balls: 64, peer: 'b' } },
+    { id: 'b', machine: bounce, config: { balls: 0, peer: 'a' } },
+  ];
+  const t0 = performance.now();
+  const r = simulate({
+    seed: 1,
+    nodes,
+    network: { delay: { type: 'uniform', minMs: 1, maxMs: 10 } },
+    commands: [{ at: 0, node: 'a', input: { type: 'serve' } }],
+    maxSteps: steps,
+    trace: false,
+    lastEvents: 0,
+  });
+  return { delivered: r.stats.messages.delivered, ms: performance.now() - t0 };
+}
+
+export default async function (): Promise<Figures> {
+  run(200_000); // warm up
+  const rates: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const { delivered, ms } = run(500_000);
+    rates.push((delivered * 1000) / ms);
+  }
+  return { 'sim.echo.delivered': opsFigure(median(rates), 'msgs/s') };
+}

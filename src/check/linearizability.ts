@@ -1,0 +1,564 @@
+/**
+ * The linearizability checker: Wing & Gong's backtracking search with Lowe's memoization and
+ * P-compositionality.
+ *
+ * @packageDocumentation
+ */
+import { ConfigError } from '../core/index.js';
+import type { History, Operation } from './history.js';
+import type { Model } from './models.js';
+import { canonicalJson, hashValue, sameValue } from './hash.js';
+
+/**
+ * The checker's verdict. `unknown` means the step budget or the deadline ran out first.
+ *
+ * @example
+ * ```ts
+ * import type { LinearizabilityVerdict } from 'distkit/check';
+ * const v: LinearizabilityVerdict = 'not-linearizable';
+ * ```
+ */
+export type LinearizabilityVerdict = 'linearizable' | 'not-linearizable' | 'unknown';
+
+/**
+ * Limits of one {@link checkLinearizability} run. The search is exponential in the worst case;
+ * a budget turns "too hard" into an `unknown` verdict instead of a hang.
+ *
+ * @example
+ * ```ts
+ * import type { LinearizabilityOptions } from 'distkit/check';
+ * const deadlineMs = performance.now() + 1000;
+ * const opts: LinearizabilityOptions = { maxSteps: 1e6, deadline: () => performance.now() > deadlineMs };
+ * ```
+ */
+export interface LinearizabilityOptions {
+  /** Model steps allowed over all partitions; default 10,000,000. */
+  readonly maxSteps?: number;
+  /**
+   * Called every few thousand steps; returning `true` stops the search with `unknown`. Inject the
+   * clock here (the checker reads none itself).
+   */
+  readonly deadline?: () => boolean;
+}
+
+/**
+ * The outcome for one partition (one key, for a key-value model).
+ *
+ * @example
+ * ```ts
+ * import { checkLinearizability, registerModel } from 'distkit/check';
+ * const p = checkLinearizability(registerModel<number>(), []).partitions; //=> one empty partition
+ * ```
+ */
+export interface PartitionResult<I, O> {
+  /** This partition's verdict. */
+  readonly verdict: LinearizabilityVerdict;
+  /** How many operations the partition holds. */
+  readonly operations: number;
+  /** Model steps spent on it. */
+  readonly steps: number;
+  /**
+   * When linearizable: a witness, the operations in a legal sequential order (unknown-outcome
+   * operations left out when they need not have taken effect). Otherwise the longest linearizable
+   * prefix the search found.
+   */
+  readonly linearization: readonly Operation<I, O>[];
+  /**
+   * When not linearizable: the operation that cannot be placed after {@link linearization} —
+   * it returned before any legal position for it, given everything linearized before.
+   */
+  readonly stuck?: Operation<I, O>;
+}
+
+/**
+ * The result of {@link checkLinearizability}: `not-linearizable` if any partition is, else
+ * `unknown` if any ran out of budget, else `linearizable`.
+ *
+ * @example
+ * ```ts
+ * import { checkLinearizability, registerModel } from 'distkit/check';
+ * const r = checkLinearizability(registerModel<number>(), []);
+ * r.verdict; //=> 'linearizable'
+ * ```
+ */
+export interface LinearizabilityResult<I, O> {
+  /** The verdict over the whole history. */
+  readonly verdict: LinearizabilityVerdict;
+  /** Model steps spent over all partitions. */
+  readonly steps: number;
+  /** One result per partition, in the order the model's `partition` returned them. */
+  readonly partitions: readonly PartitionResult<I, O>[];
+  /** Why the verdict is `unknown`: the step budget or the deadline. */
+  readonly stoppedBy?: 'steps' | 'deadline';
+}
+
+/**
+ * Finds what is wrong with a history's shape: duplicate ids, non-finite or negative-length
+ * intervals, a `ret` without an `output` or the reverse, and a client with two operations open
+ * at once. Returns one message per problem (empty when well formed). {@link checkLinearizability}
+ * refuses histories with any problem but the last (overlapping operations of one client are
+ * checkable, just unusual).
+ *
+ * @example
+ * ```ts
+ * import { historyProblems } from 'distkit/check';
+ * historyProblems([{ id: 0, client: 'a', input: null, call: 5, output: null, ret: 2 }]);
+ * //=> ['history[0] (id 0): ret 2 is before call 5']
+ * ```
+ */
+export function historyProblems(history: History): string[] {
+  const problems = structuralProblems(history);
+  const byClient = new Map<string, Operation[]>();
+  for (const op of history) {
+    if (op === null || typeof op !== 'object') continue;
+    let ops = byClient.get(op.client);
+    if (ops === undefined) byClient.set(op.client, (ops = []));
+    ops.push(op);
+  }
+  for (const [client, ops] of byClient) {
+    const sorted = ops.slice().sort((a, b) => a.call - b.call || a.id - b.id);
+    for (let i = 1; i < sorted.length; i++) {
+      const prev = sorted[i - 1] as Operation;
+      const cur = sorted[i] as Operation;
+      if ((prev.ret ?? Infinity) > cur.call) {
+        problems.push(`client ${JSON.stringify(client)}: operation ${cur.id} starts at ${cur.call} while operation ${prev.id} is still open`);
+      }
+    }
+  }
+  return problems;
+}
+
+function structuralProblems(history: History): string[] {
+  const problems: string[] = [];
+  if (!Array.isArray(history)) return ['history: expected an array of operations'];
+  const ids = new Set<number>();
+  history.forEach((op: Operation, i) => {
+    const at = `history[${i}]`;
+    if (op === null || typeof op !== 'object') {
+      problems.push(`${at}: expected an operation object`);
+      return;
+    }
+    const where = `${at} (id ${String(op.id)})`;
+    if (typeof op.id !== 'number' || !Number.isFinite(op.id)) problems.push(`${at}: id must be a finite number`);
+    else if (ids.has(op.id)) problems.push(`${where}: duplicate id`);
+    else ids.add(op.id);
+    if (typeof op.client !== 'string') problems.push(`${where}: client must be a string`);
+    if (typeof op.call !== 'number' || !Number.isFinite(op.call)) problems.push(`${where}: call must be a finite number`);
+    const hasRet = 'ret' in op && op.ret !== undefined;
+    const hasOut = 'output' in op && op.output !== undefined;
+    if (hasRet) {
+      if (typeof op.ret !== 'number' || Number.isNaN(op.ret)) problems.push(`${where}: ret must be a number`);
+      else if (op.ret < op.call) problems.push(`${where}: ret ${op.ret} is before call ${op.call}`);
+      if (!hasOut) problems.push(`${where}: has a ret but no output (an unknown outcome has neither)`);
+    } else if (hasOut) {
+      problems.push(`${where}: has an output but no ret`);
+    }
+  });
+  return problems;
+}
+
+/**
+ * Checks whether a history is linearizable with respect to a model (Herlihy & Wing 1990): is
+ * there a total order of the operations, consistent with real time (an operation that returned
+ * before another was called comes first), in which the model accepts every output?
+ *
+ * The search is Wing & Gong's (1993) backtracking over the operations that may come next, with
+ * Lowe's (2017) memoization: a configuration — the set of linearized operations plus the model
+ * state — that has been explored once is never explored again. Histories are split with the
+ * model's `partition` (P-compositionality) and each part checked alone.
+ *
+ * Unknown-outcome operations (no `ret`) are treated as Jepsen and porcupine do: they may take
+ * effect at any point after their call, or never. Operations with equal times overlap (a `ret`
+ * equal to another operation's `call` does not order them).
+ *
+ * @throws ConfigError naming the first malformed operation (see {@link historyProblems}).
+ * @example
+ * ```ts
+ * import { checkLinearizability, registerModel } from 'distkit/check';
+ * // b reads 0 after a's write of 1 returned: stale read.
+ * const r = checkLinearizability(registerModel<number>({ initial: 0 }), [
+ *   { id: 0, client: 'a', input: { f: 'write', value: 1 }, call: 0, output: null, ret: 1 },
+ *   { id: 1, client: 'b', input: { f: 'read' }, call: 2, output: 0, ret: 3 },
+ * ]);
+ * r.verdict;                           //=> 'not-linearizable'
+ * r.partitions[0]?.stuck?.id;          //=> 1
+ * ```
+ */
+export function checkLinearizability<S, I, O>(
+  model: Model<S, I, O>,
+  history: History<I, O>,
+  options: LinearizabilityOptions = {},
+): LinearizabilityResult<I, O> {
+  const problems = structuralProblems(history as History);
+  if (problems.length > 0) {
+    const first = problems[0] as string;
+    const colon = first.indexOf(':');
+    throw new ConfigError(first.slice(0, colon).replace(/ \(id .*\)$/, ''), first.slice(colon + 2));
+  }
+  const maxSteps = options.maxSteps ?? 10_000_000;
+  if (!(maxSteps >= 0)) throw new ConfigError('maxSteps', `must be a non-negative number, got ${String(maxSteps)}`);
+  const parts = model.partition ? model.partition(history) : [history];
+  const budget: Budget = { left: maxSteps, deadline: options.deadline, stoppedBy: undefined };
+  const results: PartitionResult<I, O>[] = [];
+  let steps = 0;
+  for (const part of parts) {
+    const r = checkPartition(model, part, budget);
+    steps += r.steps;
+    results.push(r);
+  }
+  const verdict: LinearizabilityVerdict = results.some((r) => r.verdict === 'not-linearizable')
+    ? 'not-linearizable'
+    : results.some((r) => r.verdict === 'unknown')
+      ? 'unknown'
+      : 'linearizable';
+  const base = { verdict, steps, partitions: results };
+  return verdict === 'unknown' && budget.stoppedBy !== undefined ? { ...base, stoppedBy: budget.stoppedBy } : base;
+}
+
+interface Budget {
+  left: number;
+  readonly deadline: (() => boolean) | undefined;
+  stoppedBy: 'steps' | 'deadline' | undefined;
+}
+
+/** A stable 32-bit value per operation index, for the Zobrist hash of the linearized set. */
+function zobrist(i: number): number {
+  let z = (i + 1) * 0x9e3779b9;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) | 0;
+}
+
+/**
+ * Lowe's memo table: configurations (linearized set as a bitset + model state) already explored.
+ * Open addressing over a 32-bit key (Zobrist hash of the set mixed with the state hash); each
+ * slot chains the full configurations that share its key, compared exactly.
+ */
+class ConfigCache<S> {
+  private keys: Int32Array;
+  private heads: Int32Array; // entry index + 1; 0 = empty slot
+  private mask: number;
+  private slotsUsed = 0;
+  private count = 0;
+  private pool: Uint32Array; // entry k's bitset at [k * words, (k + 1) * words)
+  private nexts: Int32Array; // next entry with the same key, or -1
+  private readonly states: S[] = [];
+
+  constructor(
+    private readonly words: number,
+    private readonly equal: (a: S, b: S) => boolean,
+  ) {
+    this.keys = new Int32Array(1024);
+    this.heads = new Int32Array(1024);
+    this.mask = 1023;
+    this.pool = new Uint32Array(Math.max(1, words) * 256);
+    this.nexts = new Int32Array(256);
+  }
+
+  /** Adds the configuration; returns false if it was already there. */
+  add(key: number, bits: Uint32Array, state: S): boolean {
+    const words = this.words;
+    let slot = key & this.mask;
+    for (;;) {
+      const head = this.heads[slot] as number;
+      if (head === 0) break;
+      if (this.keys[slot] === key) {
+        const pool = this.pool;
+        for (let e = head - 1; e >= 0; e = this.nexts[e] as number) {
+          let same = true;
+          const base = e * words;
+          for (let w = 0; w < words; w++) {
+            if (pool[base + w] !== bits[w]) {
+              same = false;
+              break;
+            }
+          }
+          if (same && this.equal(this.states[e] as S, state)) return false;
+        }
+        this.heads[slot] = this.push(bits, state, head - 1) + 1;
+        return true;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    this.keys[slot] = key;
+    this.heads[slot] = this.push(bits, state, -1) + 1;
+    if (++this.slotsUsed * 2 > this.mask) this.grow();
+    return true;
+  }
+
+  private push(bits: Uint32Array, state: S, next: number): number {
+    const k = this.count++;
+    const words = this.words;
+    if (k >= this.nexts.length) {
+      const nexts = new Int32Array(this.nexts.length * 2);
+      nexts.set(this.nexts);
+      this.nexts = nexts;
+      const pool = new Uint32Array(this.pool.length * 2);
+      pool.set(this.pool);
+      this.pool = pool;
+    }
+    const base = k * words;
+    for (let w = 0; w < words; w++) this.pool[base + w] = bits[w] as number;
+    this.nexts[k] = next;
+    this.states.push(state);
+    return k;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldHeads = this.heads;
+    const cap = oldKeys.length * 2;
+    this.keys = new Int32Array(cap);
+    this.heads = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let i = 0; i < oldKeys.length; i++) {
+      const head = oldHeads[i] as number;
+      if (head === 0) continue;
+      const key = oldKeys[i] as number;
+      let slot = key & this.mask;
+      while (this.heads[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.keys[slot] = key;
+      this.heads[slot] = head;
+    }
+  }
+}
+
+/**
+ * One partition. Entries (calls and returns) sit in a doubly linked list sorted by time; placing
+ * an operation "lifts" its call and return out of the list, backtracking "unlifts" them (the
+ * representation porcupine uses). Index 0 is the list head; 0 also ends the list.
+ */
+function checkPartition<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, budget: Budget): PartitionResult<I, O> {
+  const n = ops.length;
+  const order: number[] = [];
+  for (let i = 0; i < 2 * n; i++) order.push(i);
+  // Entry 2i is op i's call, 2i+1 its return. Sort by time; at equal times calls first (they
+  // overlap), then by id so the array order of the history never matters.
+  const time = (e: number): number => {
+    const op = ops[e >> 1] as Operation<I, O>;
+    return e & 1 ? (op.ret ?? Infinity) : op.call;
+  };
+  order.sort((a, b) => {
+    const ta = time(a);
+    const tb = time(b);
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    if ((a & 1) !== (b & 1)) return (a & 1) - (b & 1);
+    return (ops[a >> 1] as Operation<I, O>).id - (ops[b >> 1] as Operation<I, O>).id;
+  });
+  const size = 2 * n + 1;
+  const next = new Int32Array(size);
+  const prev = new Int32Array(size);
+  const opOf = new Int32Array(size);
+  const isCall = new Uint8Array(size);
+  const openEnded = new Uint8Array(size);
+  const retEntry = new Int32Array(n);
+  for (let k = 0; k < 2 * n; k++) {
+    const e = k + 1;
+    const raw = order[k] as number;
+    opOf[e] = raw >> 1;
+    if (raw & 1) {
+      retEntry[raw >> 1] = e;
+      openEnded[e] = (ops[raw >> 1] as Operation<I, O>).ret === undefined ? 1 : 0;
+    } else {
+      isCall[e] = 1;
+    }
+    prev[e] = k;
+    next[k] = e;
+  }
+  next[2 * n] = 0;
+
+  const hash = model.hash ? model.hash.bind(model) : (s: S) => hashValue(s);
+  const equal = model.equal ? model.equal.bind(model) : (a: S, b: S) => sameValue(a, b);
+  const words = (n + 31) >>> 5;
+  const cache = new ConfigCache<S>(words, equal);
+  const bits = new Uint32Array(Math.max(1, words));
+  const zob = new Int32Array(n);
+  for (let i = 0; i < n; i++) zob[i] = zobrist(i);
+
+  const stackEntry = new Int32Array(n);
+  const stackState: S[] = new Array<S>(n);
+  const stackHash = new Int32Array(n);
+  let sp = 0;
+  let state = model.init();
+  let stateHash = hash(state) | 0;
+  let zh = 0;
+  let steps = 0;
+  let bestLen = -1;
+  let best: number[] = [];
+  let stuck = -1;
+
+  // Candidates are tried in three passes. Pass 0: completed read-only operations (the model's
+  // `readOnly`): one that is legal now can be placed now without loss of generality — moving it
+  // to the front of any linearization keeps it legal — so it is the only branch tried (a failure
+  // below it fails this configuration). Pass 1: other completed operations. Pass 2:
+  // unknown-outcome operations, which are optional; those with equal inputs are interchangeable,
+  // so they are placed in call order only (twin[i] must be placed before i).
+  const kind = new Uint8Array(n);
+  const twin = new Int32Array(n).fill(-1);
+  let maxPass = 0;
+  const lastOfInput = new Map<string, number>();
+  const readOnly = model.readOnly ? model.readOnly.bind(model) : undefined;
+  for (let k = 1; k <= 2 * n; k++) {
+    if (isCall[k] !== 1) continue;
+    const oi = opOf[k] as number;
+    const op = ops[oi] as Operation<I, O>;
+    if (openEnded[retEntry[oi] as number] === 1) {
+      kind[oi] = 2;
+      maxPass = 2;
+      const key = canonicalJson(op.input);
+      const before = lastOfInput.get(key);
+      if (before !== undefined) twin[oi] = before;
+      lastOfInput.set(key, oi);
+    } else if (readOnly !== undefined && readOnly(op.input, op.output as O)) {
+      kind[oi] = 0;
+    } else {
+      kind[oi] = 1;
+      if (maxPass < 1) maxPass = 1;
+    }
+  }
+  let pass = 0;
+
+  const inputs = ops.map((op) => op.input);
+  const outputs = ops.map((op) => op.output);
+  const linearization = (entries: ArrayLike<number>, len: number): Operation<I, O>[] => {
+    const out: Operation<I, O>[] = [];
+    for (let i = 0; i < len; i++) out.push(ops[opOf[entries[i] as number] as number] as Operation<I, O>);
+    return out;
+  };
+
+  let e = next[0] as number;
+  for (;;) {
+    if (e === 0) {
+      return { verdict: 'linearizable', operations: n, steps, linearization: linearization(stackEntry, sp) };
+    }
+    if (isCall[e] === 1) {
+      const oi = opOf[e] as number;
+      if (kind[oi] !== pass) {
+        e = next[e] as number;
+        continue;
+      }
+      if (pass === 2) {
+        const t = twin[oi] as number;
+        if (t >= 0 && ((bits[t >>> 5] as number) & (1 << (t & 31))) === 0) {
+          e = next[e] as number;
+          continue;
+        }
+      }
+      if (budget.left <= 0 || ((steps & 4095) === 0 && budget.deadline !== undefined && budget.deadline())) {
+        budget.stoppedBy ??= budget.left <= 0 ? 'steps' : 'deadline';
+        budget.left = 0;
+        return { verdict: 'unknown', operations: n, steps, linearization: linearization(best, best.length) };
+      }
+      budget.left--;
+      steps++;
+      const [ok, ns] = model.step(state, inputs[oi] as I, outputs[oi]);
+      // An unknown-outcome operation that would not change the state is better left unplaced:
+      // it stays available for later, and leaving it out is allowed.
+      if (ok && !(pass === 2 && equal(ns, state))) {
+        const nh = hash(ns) | 0;
+        const nz = zh ^ (zob[oi] as number);
+        const w = oi >>> 5;
+        const bit = 1 << (oi & 31);
+        bits[w] = (bits[w] as number) | bit;
+        if (cache.add(nz ^ Math.imul(nh, 0x2c1b3c6d), bits, ns)) {
+          stackEntry[sp] = e;
+          stackState[sp] = state;
+          stackHash[sp] = stateHash;
+          sp++;
+          state = ns;
+          stateHash = nh;
+          zh = nz;
+          // lift: unlink the call and its return
+          const r = retEntry[oi] as number;
+          next[prev[e] as number] = next[e] as number;
+          prev[next[e] as number] = prev[e] as number;
+          next[prev[r] as number] = next[r] as number;
+          prev[next[r] as number] = prev[r] as number;
+          e = next[0] as number;
+          pass = 0;
+          continue;
+        }
+        bits[w] = (bits[w] as number) & ~bit;
+      }
+      e = next[e] as number;
+      continue;
+    }
+    // A return entry: its operation had to be placed before this point.
+    if (openEnded[e] === 1) {
+      // Only unknown-outcome returns remain: every completed operation is placed.
+      return { verdict: 'linearizable', operations: n, steps, linearization: linearization(stackEntry, sp) };
+    }
+    if (pass < maxPass) {
+      // Nothing of this pass fits before this return: try the next pass.
+      pass++;
+      e = next[0] as number;
+      continue;
+    }
+    if (sp > bestLen) {
+      bestLen = sp;
+      best = Array.from(stackEntry.subarray(0, sp));
+      stuck = opOf[e] as number;
+    }
+    let top: number;
+    let oi: number;
+    do {
+      if (sp === 0) {
+        const base = { verdict: 'not-linearizable' as const, operations: n, steps, linearization: linearization(best, best.length) };
+        return stuck >= 0 ? { ...base, stuck: ops[stuck] as Operation<I, O> } : base;
+      }
+      sp--;
+      top = stackEntry[sp] as number;
+      state = stackState[sp] as S;
+      stackState[sp] = undefined as S; // let the state be collected
+      stateHash = stackHash[sp] as number;
+      oi = opOf[top] as number;
+      bits[oi >>> 5] = (bits[oi >>> 5] as number) & ~(1 << (oi & 31));
+      zh ^= zob[oi] as number;
+      // unlift: relink the return, then the call
+      const r = retEntry[oi] as number;
+      next[prev[r] as number] = r;
+      prev[next[r] as number] = r;
+      next[prev[top] as number] = top;
+      prev[next[top] as number] = top;
+      // A read-only operation was the only branch of its configuration: that one fails too.
+    } while (kind[oi] === 0);
+    e = next[top] as number;
+    pass = kind[oi] as number;
+  }
+}
+
+/**
+ * Renders a result for people: the verdict, and for each failing partition the longest
+ * linearizable prefix and the operation that cannot be placed, using the model's
+ * `describeOperation` when it has one.
+ *
+ * @example
+ * ```ts
+ * import { checkLinearizability, formatLinearizability, registerModel } from 'distkit/check';
+ * const model = registerModel<number>();
+ * const r = checkLinearizability(model, [{ id: 0, client: 'a', input: { f: 'read' }, call: 0, output: 5, ret: 1 }]);
+ * formatLinearizability(r, model);
+ * //=> 'not linearizable (1 step)\n  partition 0: no legal place for op 0 (client a, read() -> 5) after 0 operations'
+ * ```
+ */
+export function formatLinearizability<S, I, O>(result: LinearizabilityResult<I, O>, model?: Model<S, I, O>): string {
+  const describe = (op: Operation<I, O>): string => {
+    const what = model?.describeOperation ? model.describeOperation(op.input, op.output) : `${canonicalJson(op.input)} -> ${op.output === undefined ? '?' : canonicalJson(op.output)}`;
+    return `op ${op.id} (client ${op.client}, ${what})`;
+  };
+  const stepWord = result.steps === 1 ? 'step' : 'steps';
+  const head =
+    result.verdict === 'linearizable'
+      ? `linearizable (${result.steps} ${stepWord})`
+      : result.verdict === 'unknown'
+        ? `unknown: ${result.stoppedBy === 'deadline' ? 'deadline reached' : 'step budget exhausted'} after ${result.steps} ${stepWord}`
+        : `not linearizable (${result.steps} ${stepWord})`;
+  const lines = [head];
+  result.partitions.forEach((p, i) => {
+    if (p.verdict !== 'not-linearizable') return;
+    const prefix = p.linearization.map((op) => `    ${describe(op)}`);
+    lines.push(`  partition ${i}: no legal place for ${p.stuck ? describe(p.stuck) : 'an operation'} after ${p.linearization.length} operations`);
+    lines.push(...prefix);
+  });
+  return lines.join('\n');
+}

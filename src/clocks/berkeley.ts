@@ -1,0 +1,535 @@
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, Transition } from '../core/index.js';
+import { assertNever, ConfigError, InvalidCommandError, describeValue, reject, v } from '../core/index.js';
+import { nodeIdProblem } from './parse.js';
+
+/**
+ * Configuration of a {@link berkeley} node.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyConfig } from 'distkit/clocks';
+ * const config: BerkeleyConfig = { id: 'a', nodes: ['m', 'a', 'b'], master: 'm', toleranceMs: 20 };
+ * ```
+ */
+export interface BerkeleyConfig {
+  /** This node. */
+  readonly id: NodeId;
+  /** Every member, the master included. */
+  readonly nodes: readonly NodeId[];
+  /** The time daemon that polls the others. */
+  readonly master: NodeId;
+  /** Time between the starts of two rounds (default 10 000 ms). */
+  readonly pollIntervalMs?: number;
+  /** How long the master waits for replies before closing a round (default 1 000 ms). */
+  readonly replyTimeoutMs?: number;
+  /**
+   * The fault-tolerant average only takes the largest group of clocks within this distance of each
+   * other (default 20 ms); clocks outside are still corrected, but do not pull the average.
+   */
+  readonly toleranceMs?: number;
+  /** Replies whose round trip exceeds this are discarded, their estimate too uncertain (default `replyTimeoutMs`). */
+  readonly maxRoundTripMs?: number;
+  /** The local clock's reading minus `now` before any input carries a `clockMs` (default 0). */
+  readonly clockOffsetMs?: number;
+}
+
+/**
+ * The messages {@link berkeley} nodes exchange (Gusella & Zatti 1989, TEMPO): the master's poll,
+ * a follower's clock reading, and the master's correction (a delta, not a time, so that its own
+ * transit time does not matter).
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyMessage } from 'distkit/clocks';
+ * const m: BerkeleyMessage = { type: 'adjust', round: 3, deltaMs: -12.5 };
+ * ```
+ */
+export type BerkeleyMessage =
+  | { readonly type: 'poll'; readonly round: number }
+  | { readonly type: 'time'; readonly round: number; readonly clockMs: number }
+  | { readonly type: 'adjust'; readonly round: number; readonly deltaMs: number };
+
+/**
+ * Local clock information any {@link berkeley} input may carry. The machine is pure: the node's
+ * clock reaches it only as `clockMs`, the reading of the clock being synchronized at `now` (the
+ * host's monotonic time). When absent, the machine uses its model: the last known `clockMs − now`
+ * plus the adjustments since.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyClockReading } from 'distkit/clocks';
+ * const r: BerkeleyClockReading = { now: 1200, clockMs: 1_700_000_000_000 };
+ * ```
+ */
+export interface BerkeleyClockReading {
+  /** Monotonic host time of the input (ms). Required on ticks; messages default to the last tick's. */
+  readonly now?: number;
+  /** The local clock's reading at `now` (ms). */
+  readonly clockMs?: number;
+}
+
+/**
+ * A tick: time passes; the master starts a round when one is due and closes it at its deadline.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyTick } from 'distkit/clocks';
+ * const t: BerkeleyTick = { type: 'tick', now: 10_000, clockMs: 1_700_000_000_050 };
+ * ```
+ */
+export interface BerkeleyTick extends BerkeleyClockReading {
+  /** Discriminant. */
+  readonly type: 'tick';
+  /** Monotonic host time (ms). */
+  readonly now: number;
+}
+
+/**
+ * A message from a peer (untrusted), with the local time and clock reading at its arrival.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyMessageInput } from 'distkit/clocks';
+ * const i: BerkeleyMessageInput = { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 5, clockMs: 1005 };
+ * ```
+ */
+export interface BerkeleyMessageInput extends MessageInput<unknown>, BerkeleyClockReading {}
+
+/**
+ * A local command to the master: start a round now (whatever the schedule).
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleySync } from 'distkit/clocks';
+ * const c: BerkeleySync = { type: 'sync', now: 42 };
+ * ```
+ */
+export interface BerkeleySync extends BerkeleyClockReading {
+  /** Discriminant. */
+  readonly type: 'sync';
+  /** Monotonic host time (ms). */
+  readonly now: number;
+}
+
+/**
+ * Every input of {@link berkeley}.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyInput } from 'distkit/clocks';
+ * const i: BerkeleyInput = { type: 'tick', now: 0 };
+ * ```
+ */
+export type BerkeleyInput = BerkeleyTick | BerkeleyMessageInput | BerkeleySync;
+
+/**
+ * Event: shift the local clock by `deltaMs` (slew it, ideally, to keep it monotonic). Emitted by a
+ * follower on the master's correction and by the master for its own clock.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyAdjustOutput } from 'distkit/clocks';
+ * const o: BerkeleyAdjustOutput = { type: 'adjust', round: 1, deltaMs: 3.5 };
+ * ```
+ */
+export interface BerkeleyAdjustOutput {
+  /** Discriminant. */
+  readonly type: 'adjust';
+  /** The round the correction comes from. */
+  readonly round: number;
+  /** How much to add to the local clock (ms). */
+  readonly deltaMs: number;
+}
+
+/**
+ * Event at the master when a round closes: what it measured and decided.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyRoundOutput } from 'distkit/clocks';
+ * const o: BerkeleyRoundOutput = { type: 'round', round: 1, averageMs: 2, estimatesMs: { m: 0, a: 4 }, excluded: [], missing: ['b'] };
+ * ```
+ */
+export interface BerkeleyRoundOutput {
+  /** Discriminant. */
+  readonly type: 'round';
+  /** The round number. */
+  readonly round: number;
+  /** The fault-tolerant average offset from the master's clock; every clock is moved onto it. */
+  readonly averageMs: number;
+  /** Each answering node's estimated offset from the master's clock (the master's is 0). */
+  readonly estimatesMs: Readonly<Record<NodeId, number>>;
+  /** Nodes whose clocks fell outside the tolerance group (corrected, but left out of the average). */
+  readonly excluded: readonly NodeId[];
+  /** Nodes that did not answer in time (or too slowly): not corrected this round. */
+  readonly missing: readonly NodeId[];
+}
+
+/**
+ * Every output of {@link berkeley}.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyOutput } from 'distkit/clocks';
+ * const o: BerkeleyOutput = { type: 'send', to: 'a', message: { type: 'poll', round: 1 } };
+ * ```
+ */
+export type BerkeleyOutput = SendOutput<BerkeleyMessage> | RejectedOutput | BerkeleyAdjustOutput | BerkeleyRoundOutput;
+
+/**
+ * A round in progress at the master.
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyRound } from 'distkit/clocks';
+ * const r: BerkeleyRound = { round: 1, sentAt: 0, deadline: 1000, estimatesMs: { m: 0 } };
+ * ```
+ */
+export interface BerkeleyRound {
+  /** Its number. */
+  readonly round: number;
+  /** `now` when the polls went out. */
+  readonly sentAt: number;
+  /** `now` at which the round closes even if replies are missing. */
+  readonly deadline: number;
+  /** Offsets estimated so far, from the master's clock (the master's own is 0). */
+  readonly estimatesMs: Readonly<Record<NodeId, number>>;
+}
+
+/**
+ * The state of a {@link berkeley} node: plain data.
+ *
+ * @example
+ * ```ts
+ * import { berkeley, type BerkeleyState } from 'distkit/clocks';
+ * const s: BerkeleyState = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm' });
+ * ```
+ */
+export interface BerkeleyState {
+  /** This node. */
+  readonly id: NodeId;
+  /** Every member. */
+  readonly nodes: readonly NodeId[];
+  /** The master. */
+  readonly master: NodeId;
+  /** See {@link BerkeleyConfig.pollIntervalMs}. */
+  readonly pollIntervalMs: number;
+  /** See {@link BerkeleyConfig.replyTimeoutMs}. */
+  readonly replyTimeoutMs: number;
+  /** See {@link BerkeleyConfig.toleranceMs}. */
+  readonly toleranceMs: number;
+  /** See {@link BerkeleyConfig.maxRoundTripMs}. */
+  readonly maxRoundTripMs: number;
+  /** The model of the local clock: its reading is `now + offsetMs`. */
+  readonly offsetMs: number;
+  /** The latest `now` seen. */
+  readonly lastNow: number;
+  /** Master: the last round started. Follower: the last round answered. */
+  readonly round: number;
+  /** Follower: the last round whose correction was applied. */
+  readonly adjustedRound: number;
+  /** Master: when the next round is due. */
+  readonly nextPollAt: number;
+  /** Master: the round in progress, if any. */
+  readonly pending: BerkeleyRound | null;
+}
+
+const POSITIVE = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+function init(config: BerkeleyConfig): BerkeleyState {
+  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'expected an object');
+  const idp = nodeIdProblem(config.id);
+  if (idp !== undefined) throw new ConfigError('id', idp);
+  if (!Array.isArray(config.nodes) || config.nodes.length === 0) throw new ConfigError('nodes', 'expected a non-empty array of node ids');
+  const seen = new Set<string>();
+  for (const [i, n] of config.nodes.entries()) {
+    const p = nodeIdProblem(n);
+    if (p !== undefined) throw new ConfigError(`nodes[${i}]`, p);
+    if (seen.has(n)) throw new ConfigError(`nodes[${i}]`, `duplicate node id ${JSON.stringify(n)}`);
+    seen.add(n);
+  }
+  if (!seen.has(config.id)) throw new ConfigError('id', `${JSON.stringify(config.id)} is not in nodes`);
+  if (!seen.has(config.master)) throw new ConfigError('master', `${JSON.stringify(config.master)} is not in nodes`);
+  const num = (field: keyof BerkeleyConfig, fallback: number, check = POSITIVE): number => {
+    const x = config[field];
+    if (x === undefined) return fallback;
+    if (!check(x)) throw new ConfigError(field, `expected a positive finite number, got ${describeValue(x)}`);
+    return x as number;
+  };
+  const pollIntervalMs = num('pollIntervalMs', 10_000);
+  const replyTimeoutMs = num('replyTimeoutMs', 1_000);
+  const toleranceMs = num('toleranceMs', 20, (x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+  const maxRoundTripMs = num('maxRoundTripMs', replyTimeoutMs);
+  const offsetMs = config.clockOffsetMs ?? 0;
+  if (!Number.isFinite(offsetMs)) throw new ConfigError('clockOffsetMs', `expected a finite number, got ${describeValue(offsetMs)}`);
+  return {
+    id: config.id,
+    nodes: [...config.nodes],
+    master: config.master,
+    pollIntervalMs,
+    replyTimeoutMs,
+    toleranceMs,
+    maxRoundTripMs,
+    offsetMs,
+    lastNow: 0,
+    round: 0,
+    adjustedRound: 0,
+    nextPollAt: 0,
+    pending: null,
+  };
+}
+
+const round = v.int({ min: 1 });
+const messageCheck = v.tagged({
+  poll: v.object({ type: v.literal('poll'), round }),
+  time: v.object({ type: v.literal('time'), round, clockMs: v.number() }),
+  adjust: v.object({ type: v.literal('adjust'), round, deltaMs: v.number() }),
+});
+
+type Out = Transition<BerkeleyState, BerkeleyOutput>;
+
+/** Applies the input's time and clock reading to the state (local data: a bad value throws). */
+function observe(state: BerkeleyState, input: BerkeleyClockReading, command: string): BerkeleyState {
+  const now = input.now ?? state.lastNow;
+  if (!Number.isFinite(now)) throw new InvalidCommandError(command, `now must be a finite number, got ${describeValue(now)}`);
+  let offsetMs = state.offsetMs;
+  if (input.clockMs !== undefined) {
+    if (!Number.isFinite(input.clockMs)) throw new InvalidCommandError(command, `clockMs must be a finite number, got ${describeValue(input.clockMs)}`);
+    offsetMs = input.clockMs - now;
+  }
+  const lastNow = Math.max(state.lastNow, now);
+  if (lastNow === state.lastNow && offsetMs === state.offsetMs) return state;
+  return { ...state, lastNow, offsetMs };
+}
+
+function step(state: BerkeleyState, input: BerkeleyInput): Out {
+  switch (input.type) {
+    case 'tick':
+      return onTick(observe(state, input, 'tick'), input.now ?? state.lastNow);
+    case 'sync': {
+      if (state.id !== state.master) throw new InvalidCommandError('sync', `only the master (${state.master}) starts rounds`);
+      const s = observe(state, input, 'sync');
+      if (s.pending !== null) throw new InvalidCommandError('sync', `round ${s.pending.round} is still in progress`);
+      return startRound(s, input.now, []);
+    }
+    case 'message':
+      return onMessage(state, input);
+    default:
+      return assertNever(input, 'berkeley input');
+  }
+}
+
+function onTick(state: BerkeleyState, now: number): Out {
+  if (state.id !== state.master) return { state, outputs: [] };
+  let s = state;
+  const outputs: BerkeleyOutput[] = [];
+  if (s.pending !== null && now >= s.pending.deadline) {
+    const t = finishRound(s, s.pending);
+    s = t.state;
+    outputs.push(...t.outputs);
+  }
+  if (s.pending === null && now >= s.nextPollAt) return startRound(s, now, outputs);
+  return { state: s, outputs };
+}
+
+/** TEMPO: the master polls every follower, noting when (for the round-trip correction). */
+function startRound(state: BerkeleyState, now: number, outputs: BerkeleyOutput[]): Out {
+  const r = state.round + 1;
+  const pending: BerkeleyRound = { round: r, sentAt: now, deadline: now + state.replyTimeoutMs, estimatesMs: { [state.id]: 0 } };
+  const s: BerkeleyState = { ...state, round: r, pending, nextPollAt: now + state.pollIntervalMs };
+  for (const n of state.nodes) if (n !== state.id) outputs.push({ type: 'send', to: n, message: { type: 'poll', round: r } });
+  if (state.nodes.length === 1) return finishRoundInto(s, pending, outputs);
+  return { state: s, outputs };
+}
+
+function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
+  const from = input.from;
+  if (typeof from !== 'string' || !state.nodes.includes(from) || from === state.id) {
+    return reject(state, typeof from === 'string' ? from : 'unknown', `unknown sender ${describeValue(from)}`);
+  }
+  const problem = messageCheck(input.message, 'message');
+  if (problem !== undefined) return reject(state, from, problem);
+  const m = input.message as BerkeleyMessage;
+  const isMaster = state.id === state.master;
+  switch (m.type) {
+    case 'poll':
+      if (isMaster || from !== state.master) return reject(state, from, `poll from ${from}, who is not the master`);
+      if (m.round <= state.round) return reject(state, from, `stale poll for round ${m.round} (already at ${state.round})`);
+      return onPoll(observe(state, input, 'message'), m.round, from);
+    case 'time':
+      if (!isMaster) return reject(state, from, 'time reading sent to a node that is not the master');
+      return onTime(state, input, from, m.round, m.clockMs);
+    case 'adjust':
+      if (isMaster || from !== state.master) return reject(state, from, `adjust from ${from}, who is not the master`);
+      if (m.round !== state.round || state.adjustedRound >= m.round) {
+        return reject(state, from, `adjust for round ${m.round} does not match the poll answered (round ${state.round}) or was already applied`);
+      }
+      return onAdjust(observe(state, input, 'message'), m.round, m.deltaMs);
+    default:
+      return assertNever(m, 'berkeley message');
+  }
+}
+
+/** A follower answers a poll with its clock reading. */
+function onPoll(state: BerkeleyState, r: number, from: NodeId): Out {
+  const clockMs = state.lastNow + state.offsetMs;
+  return { state: { ...state, round: r }, outputs: [{ type: 'send', to: from, message: { type: 'time', round: r, clockMs } }] };
+}
+
+/** The master estimates a follower's clock with the round-trip correction: remote + RTT/2. */
+function onTime(state: BerkeleyState, input: BerkeleyMessageInput, from: NodeId, r: number, clockMs: number): Out {
+  const p = state.pending;
+  if (p === null || p.round !== r) return reject(state, from, `time reading for round ${r}, which is not in progress`);
+  if (Object.prototype.hasOwnProperty.call(p.estimatesMs, from)) return reject(state, from, `duplicate time reading for round ${r}`);
+  const s = observe(state, input, 'message');
+  const now = s.lastNow;
+  const rtt = now - p.sentAt;
+  if (rtt > s.maxRoundTripMs) return reject(state, from, `round trip ${rtt} ms exceeds maxRoundTripMs ${s.maxRoundTripMs}`);
+  const estimate = clockMs + rtt / 2 - (now + s.offsetMs);
+  if (!Number.isFinite(estimate)) return reject(state, from, 'clock reading out of range');
+  const pending: BerkeleyRound = { ...p, estimatesMs: { ...p.estimatesMs, [from]: estimate } };
+  const next: BerkeleyState = { ...s, pending };
+  if (Object.keys(pending.estimatesMs).length === s.nodes.length) return finishRound(next, pending);
+  return { state: next, outputs: [] };
+}
+
+function finishRound(state: BerkeleyState, p: BerkeleyRound): Out {
+  return finishRoundInto(state, p, []);
+}
+
+/**
+ * Gusella & Zatti 1989 §2: the fault-tolerant average — the mean of the largest subset of clocks
+ * that lie within `toleranceMs` of each other — then each node's correction, as a delta.
+ */
+function finishRoundInto(state: BerkeleyState, p: BerkeleyRound, outputs: BerkeleyOutput[]): Out {
+  const ids = state.nodes.filter((n) => Object.prototype.hasOwnProperty.call(p.estimatesMs, n));
+  const group = toleranceGroup(ids.map((id) => ({ id, ms: p.estimatesMs[id] as number })), state.toleranceMs);
+  const inGroup = new Set(group);
+  let sum = 0;
+  for (const id of group) sum += p.estimatesMs[id] as number;
+  const averageMs = sum / group.length;
+  outputs.push({
+    type: 'round',
+    round: p.round,
+    averageMs,
+    estimatesMs: p.estimatesMs,
+    excluded: ids.filter((id) => !inGroup.has(id)),
+    missing: state.nodes.filter((n) => !Object.prototype.hasOwnProperty.call(p.estimatesMs, n)),
+  });
+  for (const id of ids) {
+    if (id === state.id) continue;
+    outputs.push({ type: 'send', to: id, message: { type: 'adjust', round: p.round, deltaMs: averageMs - (p.estimatesMs[id] as number) } });
+  }
+  // The master's own estimate is 0: its correction is the average itself.
+  outputs.push({ type: 'adjust', round: p.round, deltaMs: averageMs });
+  return { state: { ...state, pending: null, offsetMs: state.offsetMs + averageMs }, outputs };
+}
+
+/**
+ * The largest set of readings whose spread is at most `toleranceMs` (a window over the sorted
+ * values). Ties go to the tighter window, then the earlier one, so the result is deterministic.
+ */
+function toleranceGroup(readings: { id: NodeId; ms: number }[], toleranceMs: number): NodeId[] {
+  const sorted = readings.slice().sort((a, b) => a.ms - b.ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let bestLo = 0;
+  let bestHi = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while ((sorted[hi] as { ms: number }).ms - (sorted[lo] as { ms: number }).ms > toleranceMs) lo++;
+    const size = hi - lo;
+    const bestSize = bestHi - bestLo;
+    const spread = sorted[hi]!.ms - sorted[lo]!.ms;
+    const bestSpread = sorted[bestHi]!.ms - sorted[bestLo]!.ms;
+    if (size > bestSize || (size === bestSize && spread < bestSpread)) {
+      bestLo = lo;
+      bestHi = hi;
+    }
+  }
+  return sorted.slice(bestLo, bestHi + 1).map((r) => r.id);
+}
+
+/** A follower applies the master's correction. */
+function onAdjust(state: BerkeleyState, r: number, deltaMs: number): Out {
+  return {
+    state: { ...state, adjustedRound: r, offsetMs: state.offsetMs + deltaMs },
+    outputs: [{ type: 'adjust', round: r, deltaMs }],
+  };
+}
+
+/**
+ * When the node next needs a tick: the master's round deadline or next poll; `undefined` for a
+ * follower (it only reacts to messages).
+ *
+ * @example
+ * ```ts
+ * import { berkeley, berkeleyNextDeadline } from 'distkit/clocks';
+ * berkeleyNextDeadline(berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm' })); //=> 0
+ * ```
+ */
+export function berkeleyNextDeadline(state: BerkeleyState): number | undefined {
+  if (state.id !== state.master) return undefined;
+  return state.pending !== null ? state.pending.deadline : state.nextPollAt;
+}
+
+/**
+ * The local clock reading the machine's model gives at monotonic time `now`: `now + offsetMs`
+ * (the last `clockMs − now` reported, plus the corrections since).
+ *
+ * @example
+ * ```ts
+ * import { berkeley, berkeleyClockMs } from 'distkit/clocks';
+ * berkeleyClockMs(berkeley.init({ id: 'm', nodes: ['m'], master: 'm', clockOffsetMs: 5 }), 100); //=> 105
+ * ```
+ */
+export function berkeleyClockMs(state: BerkeleyState, now: number): number {
+  return now + state.offsetMs;
+}
+
+/**
+ * The type of {@link berkeley}: a {@link Machine} that always has a `nextDeadline`.
+ *
+ * @example
+ * ```ts
+ * import { berkeley, type BerkeleyMachine } from 'distkit/clocks';
+ * const m: BerkeleyMachine = berkeley;
+ * ```
+ */
+export interface BerkeleyMachine extends Machine<BerkeleyConfig, BerkeleyState, BerkeleyInput, BerkeleyOutput> {
+  /** Validates the config (throws a `ConfigError` naming the field) and returns the initial state. */
+  init(config: BerkeleyConfig): BerkeleyState;
+  /** Applies one input; pure, and total on peer messages (bad ones are rejected, state unchanged). */
+  step(state: BerkeleyState, input: BerkeleyInput): Transition<BerkeleyState, BerkeleyOutput>;
+  /** See {@link berkeleyNextDeadline}. */
+  nextDeadline(state: BerkeleyState): number | undefined;
+}
+
+/**
+ * The Berkeley algorithm (Gusella & Zatti 1989, "The Accuracy of the Clock Synchronization
+ * Achieved by TEMPO in Berkeley UNIX 4.3BSD") as a pure machine. The master polls every
+ * follower each `pollIntervalMs`; each follower answers with its clock reading; the master
+ * estimates each clock's offset with the round-trip correction (reading + RTT/2 − own clock),
+ * takes the fault-tolerant average (the mean over the largest group within `toleranceMs` of each
+ * other), and sends each node its correction as a delta (`adjust`), applying its own too.
+ *
+ * Peer messages are validated; unknown senders, polls or corrections not from the master,
+ * stale or duplicate rounds are rejected with the state unchanged.
+ *
+ * @example
+ * ```ts
+ * import { berkeley } from 'distkit/clocks';
+ * const nodes = ['m', 'a'];
+ * let m = berkeley.init({ id: 'm', nodes, master: 'm' });
+ * let a = berkeley.init({ id: 'a', nodes, master: 'm' });
+ * let t = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });           // poll a
+ * m = t.state;
+ * const poll = t.outputs[0]!;                                                   // { type: 'send', to: 'a', ... }
+ * const r = berkeley.step(a, { type: 'message', from: 'm', message: poll.type === 'send' ? poll.message : null, now: 1, clockMs: 1041 });
+ * a = r.state;                                                                  // replies with clockMs 1041
+ * ```
+ */
+export const berkeley: BerkeleyMachine = {
+  name: 'berkeley',
+  init,
+  step,
+  nextDeadline: berkeleyNextDeadline,
+};

@@ -1,0 +1,1089 @@
+/**
+ * Chord, a scalable peer-to-peer lookup protocol (Stoica, Morris, Karger, Kaashoek, Balakrishnan,
+ * SIGCOMM 2001; extended version IEEE/ACM ToN 2003), as a pure state machine with iterative
+ * lookups, successor lists, key storage, migration on join, graceful leave and re-replication.
+ *
+ * @packageDocumentation
+ */
+import {
+  ConfigError,
+  InvalidCommandError,
+  assertNever,
+  reject,
+  v,
+  type Machine,
+  type MessageInput,
+  type NodeId,
+  type RejectedOutput,
+  type SendOutput,
+  type TickInput,
+  type Transition,
+} from '../core/index.js';
+import { murmur3 } from './hash.js';
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/**
+ * A Chord node as seen by others: its identifier on the ring and its transport address.
+ *
+ * @example
+ * ```ts
+ * import type { ChordPeer } from 'distkit/hashing';
+ * const p: ChordPeer = { id: 123456, addr: 'node-7' };
+ * ```
+ */
+export interface ChordPeer {
+  /** The identifier, an integer in [0, 2^m). */
+  readonly id: number;
+  /** The transport address (a {@link NodeId}). */
+  readonly addr: NodeId;
+}
+
+/**
+ * Configuration of one Chord node. Every option except `addr` has a default.
+ *
+ * @example
+ * ```ts
+ * import { chord, type ChordConfig } from 'distkit/hashing';
+ * const config: ChordConfig = { addr: 'node-1', m: 32, successorListLength: 8 };
+ * chord.init(config);
+ * ```
+ */
+export interface ChordConfig {
+  /** This node's transport address. */
+  readonly addr: NodeId;
+  /** The identifier on the ring; default `chordId(addr, m)` (a hash of the address). */
+  readonly id?: number;
+  /** Bits of the identifier space, 1..32 (ids are plain numbers). Default 32. */
+  readonly m?: number;
+  /** Successor list length r (ToN §V.C: r = Θ(log N) survives half the nodes failing). Default 8. */
+  readonly successorListLength?: number;
+  /** Copies of every key, on the owner and its next successors. Default 3, at most r + 1. */
+  readonly replicas?: number;
+  /** Period of `stabilize`, ms. Default 500. */
+  readonly stabilizeIntervalMs?: number;
+  /** Period of `fixFingers`, ms (one finger per period). Default 500. */
+  readonly fixFingersIntervalMs?: number;
+  /** Period of `checkPredecessor`, ms. Default 1000. */
+  readonly checkPredecessorIntervalMs?: number;
+  /** Period of re-replication to successors, ms. Default 2000. */
+  readonly replicateIntervalMs?: number;
+  /** How long to wait for any reply before suspecting the peer, ms. Default 1000. */
+  readonly rpcTimeoutMs?: number;
+  /** Consecutive timeouts after which a peer is presumed dead and forgotten. Default 2. */
+  readonly suspectAfterTimeouts?: number;
+  /** A lookup fails after this many hops (loop guard). Default 64. */
+  readonly maxLookupHops?: number;
+  /** Maximum number of stored keys; further keys are refused. Default 100000. */
+  readonly maxKeys?: number;
+}
+
+/**
+ * The resolved settings kept in the state (all defaults applied).
+ *
+ * @example
+ * ```ts
+ * import { chord } from 'distkit/hashing';
+ * chord.init({ addr: 'a' }).settings.successorListLength; //=> 8
+ * ```
+ */
+export interface ChordSettings {
+  /** Bits of the identifier space. */
+  readonly m: number;
+  /** Successor list length r. */
+  readonly successorListLength: number;
+  /** Copies of every key. */
+  readonly replicas: number;
+  /** Period of stabilize, ms. */
+  readonly stabilizeIntervalMs: number;
+  /** Period of fixFingers, ms. */
+  readonly fixFingersIntervalMs: number;
+  /** Period of checkPredecessor, ms. */
+  readonly checkPredecessorIntervalMs: number;
+  /** Period of re-replication, ms. */
+  readonly replicateIntervalMs: number;
+  /** RPC timeout, ms. */
+  readonly rpcTimeoutMs: number;
+  /** Consecutive timeouts before a peer is forgotten. */
+  readonly suspectAfterTimeouts: number;
+  /** Lookup hop limit. */
+  readonly maxLookupHops: number;
+  /** Stored key limit. */
+  readonly maxKeys: number;
+}
+
+/**
+ * A stored key: its value (any JSON) and a version; a higher version wins when copies meet.
+ *
+ * @example
+ * ```ts
+ * import type { ChordItem } from 'distkit/hashing';
+ * const item: ChordItem = { value: { name: 'ada' }, version: 1 };
+ * ```
+ */
+export interface ChordItem {
+  /** The value, plain JSON data. */
+  readonly value: unknown;
+  /** Incremented by the owner on every put. */
+  readonly version: number;
+}
+
+/**
+ * What an in-flight lookup is for: a user lookup, put or get, joining, or refreshing a finger.
+ *
+ * @example
+ * ```ts
+ * import type { ChordLookupPurpose } from 'distkit/hashing';
+ * const p: ChordLookupPurpose = { kind: 'finger', index: 3 };
+ * ```
+ */
+export type ChordLookupPurpose =
+  | { readonly kind: 'lookup'; readonly requestId: string; readonly key: string }
+  | { readonly kind: 'put'; readonly requestId: string; readonly key: string; readonly value: unknown }
+  | { readonly kind: 'get'; readonly requestId: string; readonly key: string }
+  | { readonly kind: 'join' }
+  | { readonly kind: 'finger'; readonly index: number };
+
+/**
+ * An iterative lookup in progress (ToN §IV.C: the querying node asks each hop for a closer node).
+ *
+ * @example
+ * ```ts
+ * import type { ChordLookup } from 'distkit/hashing';
+ * const l: ChordLookup = { purpose: { kind: 'join' }, target: 5, hops: 1, exclude: [], path: [] };
+ * ```
+ */
+export interface ChordLookup {
+  /** Why the lookup runs. */
+  readonly purpose: ChordLookupPurpose;
+  /** The identifier whose successor is sought. */
+  readonly target: number;
+  /** Query messages sent so far. */
+  readonly hops: number;
+  /** Ids of nodes that timed out during this lookup; hops are asked to route around them. */
+  readonly exclude: readonly number[];
+  /** Responsive nodes asked so far, to back off to when the next one times out. */
+  readonly path: readonly string[];
+}
+
+/**
+ * An outstanding request to a peer, with the deadline after which the peer is suspected.
+ *
+ * @example
+ * ```ts
+ * import type { ChordPending } from 'distkit/hashing';
+ * const p: ChordPending = { kind: 'ping', to: 'b', id: 7, deadline: 1500 };
+ * ```
+ */
+export type ChordPending =
+  | { readonly kind: 'findSuccessor'; readonly to: NodeId; readonly id: number; readonly deadline: number; readonly lookup: ChordLookup }
+  | { readonly kind: 'getPredecessor'; readonly to: NodeId; readonly id: number; readonly deadline: number }
+  | { readonly kind: 'ping'; readonly to: NodeId; readonly id: number; readonly deadline: number }
+  | {
+      readonly kind: 'store';
+      readonly to: NodeId;
+      readonly id: number;
+      readonly deadline: number;
+      readonly requestId: string;
+      readonly key: string;
+      readonly owner: ChordPeer;
+      readonly hops: number;
+    }
+  | {
+      readonly kind: 'fetch';
+      readonly to: NodeId;
+      readonly id: number;
+      readonly deadline: number;
+      readonly requestId: string;
+      readonly key: string;
+      readonly owner: ChordPeer;
+      readonly hops: number;
+    };
+
+/**
+ * The state of one Chord node: plain JSON data.
+ *
+ * @example
+ * ```ts
+ * import { chord, type ChordState } from 'distkit/hashing';
+ * const s: ChordState = chord.init({ addr: 'a', m: 16 });
+ * s.status; //=> 'idle'
+ * ```
+ */
+export interface ChordState {
+  /** This node. */
+  readonly self: ChordPeer;
+  /** Resolved settings. */
+  readonly settings: ChordSettings;
+  /** `idle` before create/join, `joining`, `active`, or `left` after a graceful leave. */
+  readonly status: 'idle' | 'joining' | 'active' | 'left';
+  /** The last time seen in a tick, ms. */
+  readonly now: number;
+  /** The predecessor, or null when unknown (§IV.E). */
+  readonly predecessor: ChordPeer | null;
+  /** The successor list, nearest first (ToN §V.C); `[self]` in a ring of one. */
+  readonly successors: readonly ChordPeer[];
+  /** finger[i] = successor(id + 2^i), or null before it is known (ToN §IV.D, Table I). */
+  readonly fingers: readonly (ChordPeer | null)[];
+  /** The finger fixFingers refreshes next. */
+  readonly nextFinger: number;
+  /** Stored keys (owned and replicas). */
+  readonly store: Readonly<Record<string, ChordItem>>;
+  /** The next request id. */
+  readonly nextRequest: number;
+  /** Outstanding requests by id. */
+  readonly pending: Readonly<Record<string, ChordPending>>;
+  /** Consecutive timeouts per peer address, cleared by any valid message from it. */
+  readonly suspects: Readonly<Record<string, number>>;
+  /** When each periodic action is next due, ms. */
+  readonly timers: {
+    /** Next stabilize, ms. */
+    readonly stabilizeAt: number;
+    /** Next fixFingers, ms. */
+    readonly fixFingersAt: number;
+    /** Next checkPredecessor, ms. */
+    readonly checkPredecessorAt: number;
+    /** Next re-replication, ms. */
+    readonly replicateAt: number;
+  };
+}
+
+/**
+ * Messages between Chord nodes. Every field is validated on receipt.
+ *
+ * @example
+ * ```ts
+ * import type { ChordMessage } from 'distkit/hashing';
+ * const m: ChordMessage = { type: 'findSuccessor', rid: 1, target: 42, exclude: [] };
+ * ```
+ */
+export type ChordMessage =
+  | { readonly type: 'findSuccessor'; readonly rid: number; readonly target: number; readonly exclude: readonly number[] }
+  | { readonly type: 'findSuccessorReply'; readonly rid: number; readonly done: boolean; readonly node: ChordPeer }
+  | { readonly type: 'getPredecessor'; readonly rid: number }
+  | {
+      readonly type: 'getPredecessorReply';
+      readonly rid: number;
+      readonly predecessor: ChordPeer | null;
+      readonly successors: readonly ChordPeer[];
+    }
+  | { readonly type: 'notify'; readonly node: ChordPeer }
+  | { readonly type: 'ping'; readonly rid: number }
+  | { readonly type: 'pong'; readonly rid: number }
+  | { readonly type: 'transfer'; readonly items: readonly { readonly key: string; readonly value: unknown; readonly version: number }[] }
+  | { readonly type: 'store'; readonly rid: number; readonly key: string; readonly value: unknown }
+  | { readonly type: 'storeAck'; readonly rid: number; readonly ok: boolean }
+  | { readonly type: 'fetch'; readonly rid: number; readonly key: string }
+  | { readonly type: 'fetchReply'; readonly rid: number; readonly found: boolean; readonly value: unknown }
+  | {
+      readonly type: 'leaving';
+      readonly node: ChordPeer;
+      readonly predecessor: ChordPeer | null;
+      readonly successors: readonly ChordPeer[];
+    };
+
+/**
+ * Inputs of the Chord machine: time, peer messages, and local commands.
+ *
+ * @example
+ * ```ts
+ * import type { ChordInput } from 'distkit/hashing';
+ * const cmds: ChordInput[] = [
+ *   { type: 'create' },
+ *   { type: 'join', via: 'node-0' },
+ *   { type: 'lookup', key: 'user:42', requestId: 'r1' },
+ *   { type: 'put', key: 'user:42', value: { name: 'ada' }, requestId: 'r2' },
+ *   { type: 'get', key: 'user:42', requestId: 'r3' },
+ *   { type: 'leave' },
+ * ];
+ * ```
+ */
+export type ChordInput =
+  | TickInput
+  | MessageInput<unknown>
+  | { readonly type: 'create' }
+  | { readonly type: 'join'; readonly via: NodeId }
+  | { readonly type: 'lookup'; readonly key: string; readonly requestId: string }
+  | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly requestId: string }
+  | { readonly type: 'get'; readonly key: string; readonly requestId: string }
+  | { readonly type: 'leave' };
+
+/**
+ * Outputs of the Chord machine: sends, rejections and events for the host.
+ *
+ * @example
+ * ```ts
+ * import type { ChordOutput } from 'distkit/hashing';
+ * function onOutput(o: ChordOutput): void {
+ *   if (o.type === 'lookupDone') console.log(o.key, '→', o.owner.addr, 'in', o.hops, 'hops');
+ * }
+ * ```
+ */
+export type ChordOutput =
+  | SendOutput<ChordMessage>
+  | RejectedOutput
+  | { readonly type: 'joined'; readonly successor: ChordPeer }
+  | { readonly type: 'lookupDone'; readonly requestId: string; readonly key: string; readonly keyId: number; readonly owner: ChordPeer; readonly hops: number }
+  | { readonly type: 'putDone'; readonly requestId: string; readonly key: string; readonly owner: ChordPeer; readonly hops: number }
+  | {
+      readonly type: 'getDone';
+      readonly requestId: string;
+      readonly key: string;
+      readonly found: boolean;
+      readonly value: unknown;
+      readonly owner: ChordPeer;
+      readonly hops: number;
+    }
+  | { readonly type: 'requestFailed'; readonly requestId: string; readonly key: string; readonly reason: string }
+  | { readonly type: 'left' };
+
+// ---------------------------------------------------------------------------------------------
+// Identifier arithmetic (ToN §IV.A: identifiers ordered on a circle modulo 2^m)
+
+/**
+ * The Chord identifier of a string (a node address or a key): MurmurHash3 of its UTF-8 bytes,
+ * reduced to m bits. (The paper uses SHA-1; any uniform hash keeps the analysis.)
+ *
+ * @example
+ * ```ts
+ * import { chordId } from 'distkit/hashing';
+ * chordId('user:42', 16) < 2 ** 16; //=> true
+ * ```
+ */
+export function chordId(s: string, m = 32): number {
+  const h = murmur3(s, 0x0c4a9d);
+  return m >= 32 ? h : h % 2 ** m;
+}
+
+/** x in the open arc (a, b); the whole circle but a when a = b. */
+function between(x: number, a: number, b: number): boolean {
+  if (a < b) return a < x && x < b;
+  if (a > b) return x > a || x < b;
+  return x !== a;
+}
+
+/** x in the half-open arc (a, b]; the whole circle when a = b. */
+function betweenRight(x: number, a: number, b: number): boolean {
+  if (a < b) return a < x && x <= b;
+  if (a > b) return x > a || x <= b;
+  return true;
+}
+
+function distance(a: number, b: number, size: number): number {
+  const d = b - a;
+  return d < 0 ? d + size : d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation of peer messages
+
+const MAX_LIST = 256;
+
+function peerCheck(m: number) {
+  return v.object({ id: v.int({ min: 0, max: 2 ** m - 1 }), addr: v.string({ minLength: 1, maxLength: 1024 }) });
+}
+
+function messageCheck(m: number) {
+  const peer = peerCheck(m);
+  const rid = v.int({ min: 0 });
+  const id = v.int({ min: 0, max: 2 ** m - 1 });
+  const key = v.string({ maxLength: 4096 });
+  return v.tagged({
+    findSuccessor: v.object({ rid, target: id, exclude: v.array(id, { maxLength: MAX_LIST }) }),
+    findSuccessorReply: v.object({ rid, done: v.boolean(), node: peer }),
+    getPredecessor: v.object({ rid }),
+    getPredecessorReply: v.object({ rid, predecessor: v.nullable(peer), successors: v.array(peer, { maxLength: MAX_LIST }) }),
+    notify: v.object({ node: peer }),
+    ping: v.object({ rid }),
+    pong: v.object({ rid }),
+    transfer: v.object({
+      items: v.array(v.object({ key, value: v.json(), version: v.int({ min: 0 }) }), { maxLength: 100000 }),
+    }),
+    store: v.object({ rid, key, value: v.json() }),
+    storeAck: v.object({ rid, ok: v.boolean() }),
+    fetch: v.object({ rid, key }),
+    fetchReply: v.object({ rid, found: v.boolean(), value: v.json() }),
+    leaving: v.object({ node: peer, predecessor: v.nullable(peer), successors: v.array(peer, { maxLength: MAX_LIST }) }),
+  });
+}
+
+// One immutable check per identifier width, built once.
+const CHECKS = Array.from({ length: 33 }, (_, m) => messageCheck(Math.max(1, m)));
+function checkFor(m: number): ReturnType<typeof messageCheck> {
+  return CHECKS[m]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// init
+
+function posInt(config: ChordConfig, field: keyof ChordConfig, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const x = config[field] ?? def;
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) {
+    throw new ConfigError(field, `expected an integer in [${min}, ${max}], got ${String(x)}`);
+  }
+  return x;
+}
+
+function init(config: ChordConfig): ChordState {
+  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'expected an object');
+  if (typeof config.addr !== 'string' || config.addr.length === 0 || config.addr.length > 1024) {
+    throw new ConfigError('addr', 'expected a non-empty string of at most 1024 characters');
+  }
+  const m = posInt(config, 'm', 32, 1, 32);
+  const id = posInt(config, 'id', chordId(config.addr, m), 0, 2 ** m - 1);
+  const r = posInt(config, 'successorListLength', 8, 1, MAX_LIST);
+  const settings: ChordSettings = {
+    m,
+    successorListLength: r,
+    replicas: posInt(config, 'replicas', Math.min(3, r + 1), 1, r + 1),
+    stabilizeIntervalMs: posInt(config, 'stabilizeIntervalMs', 500),
+    fixFingersIntervalMs: posInt(config, 'fixFingersIntervalMs', 500),
+    checkPredecessorIntervalMs: posInt(config, 'checkPredecessorIntervalMs', 1000),
+    replicateIntervalMs: posInt(config, 'replicateIntervalMs', 2000),
+    rpcTimeoutMs: posInt(config, 'rpcTimeoutMs', 1000),
+    suspectAfterTimeouts: posInt(config, 'suspectAfterTimeouts', 2, 1, 1000),
+    maxLookupHops: posInt(config, 'maxLookupHops', 64),
+    maxKeys: posInt(config, 'maxKeys', 100000),
+  };
+  const self = { id, addr: config.addr };
+  return {
+    self,
+    settings,
+    status: 'idle',
+    now: 0,
+    predecessor: null,
+    successors: [self],
+    fingers: new Array<ChordPeer | null>(m).fill(null),
+    nextFinger: 0,
+    store: {},
+    nextRequest: 1,
+    pending: {},
+    suspects: {},
+    timers: { stabilizeAt: 0, fixFingersAt: 0, checkPredecessorAt: 0, replicateAt: 0 },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// step
+
+type Out = ChordOutput;
+type T = Transition<ChordState, Out>;
+
+function send(to: NodeId, message: ChordMessage): SendOutput<ChordMessage> {
+  return { type: 'send', to, message };
+}
+
+function step(state: ChordState, input: ChordInput): T {
+  switch (input.type) {
+    case 'tick':
+      return onTick(state, input.now);
+    case 'message':
+      return onMessage(state, input.from, input.message);
+    case 'create':
+      return create(state);
+    case 'join':
+      return join(state, input.via);
+    case 'lookup':
+    case 'put':
+    case 'get':
+      return request(state, input);
+    case 'leave':
+      return leave(state);
+    default:
+      return assertNever(input, 'chord input');
+  }
+}
+
+function requireStatus(state: ChordState, command: string, ...allowed: ChordState['status'][]): void {
+  if (!allowed.includes(state.status)) throw new InvalidCommandError(command, `not allowed while ${state.status}`);
+}
+
+function armTimers(state: ChordState, now: number): ChordState['timers'] {
+  const s = state.settings;
+  return {
+    stabilizeAt: now + s.stabilizeIntervalMs,
+    fixFingersAt: now + s.fixFingersIntervalMs,
+    checkPredecessorAt: now + s.checkPredecessorIntervalMs,
+    replicateAt: now + s.replicateIntervalMs,
+  };
+}
+
+/** ToN Fig. 6 `create`: a new ring whose only member is this node. */
+function create(state: ChordState): T {
+  requireStatus(state, 'create', 'idle');
+  return { state: { ...state, status: 'active', predecessor: null, successors: [state.self], timers: armTimers(state, state.now) }, outputs: [] };
+}
+
+/** ToN Fig. 6 `join(n')`: ask n' to find our successor. */
+function join(state: ChordState, via: NodeId): T {
+  requireStatus(state, 'join', 'idle');
+  if (typeof via !== 'string' || via.length === 0) throw new InvalidCommandError('join', 'via must be a node address');
+  const lookup: ChordLookup = { purpose: { kind: 'join' }, target: state.self.id, hops: 0, exclude: [], path: [] };
+  const joining = { ...state, status: 'joining' as const };
+  return ask(joining, via, lookup, []);
+}
+
+function request(state: ChordState, input: Extract<ChordInput, { type: 'lookup' | 'put' | 'get' }>): T {
+  requireStatus(state, input.type, 'active');
+  if (typeof input.key !== 'string') throw new InvalidCommandError(input.type, 'key must be a string');
+  const purpose: ChordLookupPurpose =
+    input.type === 'put'
+      ? { kind: 'put', requestId: input.requestId, key: input.key, value: input.value }
+      : { kind: input.type, requestId: input.requestId, key: input.key };
+  return startLookup(state, purpose, chordId(input.key, state.settings.m), []);
+}
+
+/** Graceful leave (ToN §IV.E.3): hand keys to the successor and link predecessor and successor. */
+function leave(state: ChordState): T {
+  requireStatus(state, 'leave', 'active');
+  const outputs: Out[] = [];
+  const succ = state.successors[0]!;
+  if (succ.addr !== state.self.addr) {
+    const items = Object.entries(state.store).map(([key, it]) => ({ key, value: it.value, version: it.version }));
+    if (items.length > 0) outputs.push(send(succ.addr, { type: 'transfer', items }));
+    const msg: ChordMessage = { type: 'leaving', node: state.self, predecessor: state.predecessor, successors: state.successors };
+    outputs.push(send(succ.addr, msg));
+    if (state.predecessor !== null && state.predecessor.addr !== succ.addr && state.predecessor.addr !== state.self.addr) {
+      outputs.push(send(state.predecessor.addr, msg));
+    }
+  }
+  outputs.push({ type: 'left' });
+  return { state: { ...state, status: 'left', pending: {}, suspects: {}, store: {}, predecessor: null, successors: [state.self] }, outputs };
+}
+
+// --- ticks: timeouts, then periodic maintenance ---------------------------------------------
+
+function onTick(state0: ChordState, now: number): T {
+  if (!Number.isFinite(now)) throw new InvalidCommandError('tick', 'now must be a finite number');
+  let state: ChordState = now > state0.now ? { ...state0, now } : state0;
+  if (state.status === 'idle' || state.status === 'left') return { state, outputs: [] };
+  const outputs: Out[] = [];
+  // Timeouts first: a silent peer is suspected dead.
+  for (const [rid, p] of Object.entries(state.pending)) {
+    if (p.deadline > now) continue;
+    const pending = { ...state.pending };
+    delete pending[rid];
+    state = { ...state, pending };
+    const t = onTimeout(state, p);
+    state = t.state;
+    outputs.push(...t.outputs);
+  }
+  if (state.status !== 'active') return { state, outputs };
+  const timers = state.timers;
+  if (timers.stabilizeAt <= now) {
+    state = { ...state, timers: { ...state.timers, stabilizeAt: now + state.settings.stabilizeIntervalMs } };
+    const t = stabilize(state);
+    state = t.state;
+    outputs.push(...t.outputs);
+  }
+  if (timers.fixFingersAt <= now) {
+    state = { ...state, timers: { ...state.timers, fixFingersAt: now + state.settings.fixFingersIntervalMs } };
+    const t = fixFingers(state);
+    state = t.state;
+    outputs.push(...t.outputs);
+  }
+  if (timers.checkPredecessorAt <= now) {
+    state = { ...state, timers: { ...state.timers, checkPredecessorAt: now + state.settings.checkPredecessorIntervalMs } };
+    const t = checkPredecessor(state);
+    state = t.state;
+    outputs.push(...t.outputs);
+  }
+  if (timers.replicateAt <= now) {
+    state = { ...state, timers: { ...state.timers, replicateAt: now + state.settings.replicateIntervalMs } };
+    outputs.push(...replicate(state));
+  }
+  return { state, outputs };
+}
+
+/**
+ * Counts a timeout against a peer; after `suspectAfterTimeouts` consecutive ones the peer is
+ * presumed dead and forgotten (one lost message must not evict a live successor).
+ */
+function strike(state: ChordState, addr: NodeId): { state: ChordState; dead: boolean } {
+  const count = (state.suspects[addr] ?? 0) + 1;
+  if (count < state.settings.suspectAfterTimeouts) return { state: { ...state, suspects: { ...state.suspects, [addr]: count } }, dead: false };
+  const suspects = { ...state.suspects };
+  delete suspects[addr];
+  return { state: forget({ ...state, suspects }, addr), dead: true };
+}
+
+/** Forgets a peer presumed dead: drop it from the successor list, fingers and predecessor. */
+function forget(state: ChordState, addr: NodeId): ChordState {
+  if (addr === state.self.addr) return state;
+  let successors = state.successors.filter((p) => p.addr !== addr);
+  if (successors.length === 0) {
+    // ToN §V.C: with all r successors gone the ring is broken; fall back to the nearest finger or
+    // the predecessor, and with nobody else known keep retrying the last one rather than isolate.
+    const f = state.fingers.find((x) => x !== null && x.addr !== addr && x.addr !== state.self.addr);
+    const p = state.predecessor !== null && state.predecessor.addr !== addr ? state.predecessor : undefined;
+    successors = [f ?? p ?? state.successors[0] ?? state.self];
+  }
+  const fingers = state.fingers.some((f) => f !== null && f.addr === addr)
+    ? state.fingers.map((f) => (f !== null && f.addr === addr ? null : f))
+    : state.fingers;
+  const predecessor = state.predecessor !== null && state.predecessor.addr === addr ? null : state.predecessor;
+  return { ...state, successors, fingers, predecessor };
+}
+
+function onTimeout(state: ChordState, p: ChordPending): T {
+  switch (p.kind) {
+    case 'getPredecessor': {
+      // ToN §V.C: the successor failed; use the next entry of the successor list right away.
+      const { state: s, dead } = strike(state, p.to);
+      return { state: dead ? { ...s, timers: { ...s.timers, stabilizeAt: s.now } } : s, outputs: [] };
+    }
+    case 'ping':
+      // ToN Fig. 7 check_predecessor: a silent predecessor is cleared.
+      return { state: strike(state, p.to).state, outputs: [] };
+    case 'findSuccessor': {
+      const l = p.lookup;
+      const s = state.status === 'joining' ? state : strike(state, p.to).state;
+      const deadId = findId(state, p.to);
+      const exclude = deadId === undefined || l.exclude.includes(deadId) ? l.exclude : [...l.exclude, deadId].slice(-MAX_LIST);
+      const next: ChordLookup = { ...l, exclude };
+      if (l.hops >= s.settings.maxLookupHops) return failLookup(s, l, 'too many hops');
+      // Back off to the last responsive node of the path, else restart here.
+      const path = l.path.slice(0, -1);
+      const back = path[path.length - 1];
+      if (back !== undefined) return ask(s, back, { ...next, path }, exclude);
+      if (s.status === 'joining') return { state: { ...s, status: 'idle' }, outputs: [{ type: 'requestFailed', requestId: 'join', key: '', reason: `join via ${p.to} timed out` }] };
+      return startLookup(s, next.purpose, next.target, exclude, next.hops);
+    }
+    case 'store':
+    case 'fetch':
+      return {
+        state: strike(state, p.to).state,
+        outputs: [{ type: 'requestFailed', requestId: p.requestId, key: p.key, reason: `${p.kind} at ${p.to} timed out` }],
+      };
+    default:
+      return assertNever(p, 'pending request');
+  }
+}
+
+function findId(state: ChordState, addr: NodeId): number | undefined {
+  for (const p of state.successors) if (p.addr === addr) return p.id;
+  for (const f of state.fingers) if (f !== null && f.addr === addr) return f.id;
+  if (state.predecessor !== null && state.predecessor.addr === addr) return state.predecessor.id;
+  return undefined;
+}
+
+type PendingSpec = ChordPending extends infer P ? (P extends ChordPending ? Omit<P, 'id' | 'deadline'> : never) : never;
+
+function newRequest(state: ChordState, p: PendingSpec): { state: ChordState; rid: number } {
+  const rid = state.nextRequest;
+  const pending = { ...state.pending, [rid]: { ...p, id: rid, deadline: state.now + state.settings.rpcTimeoutMs } as ChordPending };
+  return { state: { ...state, nextRequest: rid + 1, pending }, rid };
+}
+
+/** ToN Fig. 7 stabilize: ask the successor for its predecessor (and successor list, §V.C). */
+function stabilize(state: ChordState): T {
+  const succ = state.successors[0]!;
+  if (succ.addr === state.self.addr) {
+    // A ring of one: the predecessor, once known, is also the successor.
+    const x = state.predecessor;
+    if (x === null || x.addr === state.self.addr) return { state, outputs: [] };
+    return { state: { ...state, successors: [x] }, outputs: [send(x.addr, { type: 'notify', node: state.self })] };
+  }
+  if (Object.values(state.pending).some((p) => p.kind === 'getPredecessor')) return { state, outputs: [] };
+  const r = newRequest(state, { kind: 'getPredecessor', to: succ.addr });
+  return { state: r.state, outputs: [send(succ.addr, { type: 'getPredecessor', rid: r.rid })] };
+}
+
+/** Builds a successor list: `first` then `rest`, cut at ourselves, without duplicates, length <= r. */
+function successorList(state: ChordState, list: readonly ChordPeer[]): ChordPeer[] {
+  const out: ChordPeer[] = [];
+  const seen = new Set<string>();
+  for (const p of list) {
+    if (p.addr === state.self.addr) break;
+    if (seen.has(p.addr)) continue;
+    seen.add(p.addr);
+    out.push(p);
+    if (out.length === state.settings.successorListLength) break;
+  }
+  return out.length === 0 ? [state.self] : out;
+}
+
+function onGetPredecessorReply(state: ChordState, from: NodeId, msg: Extract<ChordMessage, { type: 'getPredecessorReply' }>): T {
+  const succ = state.successors[0]!;
+  if (succ.addr !== from) return { state, outputs: [] };
+  let list: ChordPeer[] = [succ, ...msg.successors];
+  const x = msg.predecessor;
+  // ToN Fig. 7: if x in (n, successor) then successor = x.
+  if (x !== null && x.addr !== state.self.addr && between(x.id, state.self.id, succ.id)) list = [x, ...list];
+  const successors = successorList(state, list);
+  const fingers = state.fingers[0] === undefined ? state.fingers : state.fingers.map((f, i) => (i === 0 ? successors[0]! : f));
+  const next = { ...state, successors, fingers };
+  const head = successors[0]!;
+  return { state: next, outputs: head.addr === state.self.addr ? [] : [send(head.addr, { type: 'notify', node: state.self })] };
+}
+
+/** ToN Fig. 7 notify(n'): n' thinks it might be our predecessor; migrate its keys (§IV.E). */
+function onNotify(state: ChordState, node: ChordPeer): T {
+  if (node.addr === state.self.addr) return { state, outputs: [] };
+  const old = state.predecessor;
+  if (old !== null && old.addr === node.addr) return { state, outputs: [] };
+  if (old !== null && !between(node.id, old.id, state.self.id)) return { state, outputs: [] };
+  let next: ChordState = { ...state, predecessor: node };
+  // A ring of one learns its first other member here.
+  if (state.successors[0]!.addr === state.self.addr) next = { ...next, successors: [node] };
+  // Keys in (old, node] now belong to node: hand them over (kept here as replicas).
+  const items: { key: string; value: unknown; version: number }[] = [];
+  for (const [key, it] of Object.entries(state.store)) {
+    const k = chordId(key, state.settings.m);
+    const moves = old !== null ? betweenRight(k, old.id, node.id) : !betweenRight(k, node.id, state.self.id);
+    if (moves) items.push({ key, value: it.value, version: it.version });
+  }
+  return { state: next, outputs: items.length > 0 ? [send(node.addr, { type: 'transfer', items })] : [] };
+}
+
+/** ToN Fig. 7 fix_fingers: refresh the next finger by looking up id + 2^i. */
+function fixFingers(state: ChordState): T {
+  if (Object.values(state.pending).some((p) => p.kind === 'findSuccessor' && p.lookup.purpose.kind === 'finger')) return { state, outputs: [] };
+  const i = state.nextFinger;
+  const s = { ...state, nextFinger: (i + 1) % state.settings.m };
+  const target = (state.self.id + 2 ** i) % 2 ** state.settings.m;
+  return startLookup(s, { kind: 'finger', index: i }, target, []);
+}
+
+/** ToN Fig. 7 check_predecessor. */
+function checkPredecessor(state: ChordState): T {
+  const p = state.predecessor;
+  if (p === null || p.addr === state.self.addr) return { state, outputs: [] };
+  if (Object.values(state.pending).some((x) => x.kind === 'ping')) return { state, outputs: [] };
+  const r = newRequest(state, { kind: 'ping', to: p.addr });
+  return { state: r.state, outputs: [send(p.addr, { type: 'ping', rid: r.rid })] };
+}
+
+/**
+ * Re-replication (ToN §V.C and DHash): push the keys this node owns, (predecessor, self], to the
+ * next `replicas - 1` successors, so a failed owner's successor already holds its keys.
+ */
+function replicate(state: ChordState): Out[] {
+  if (state.predecessor === null || state.settings.replicas < 2) return [];
+  const items: { key: string; value: unknown; version: number }[] = [];
+  for (const [key, it] of Object.entries(state.store)) {
+    if (betweenRight(chordId(key, state.settings.m), state.predecessor.id, state.self.id)) items.push({ key, value: it.value, version: it.version });
+  }
+  if (items.length === 0) return [];
+  const outputs: Out[] = [];
+  for (const p of state.successors.slice(0, state.settings.replicas - 1)) {
+    if (p.addr !== state.self.addr) outputs.push(send(p.addr, { type: 'transfer', items }));
+  }
+  return outputs;
+}
+
+// --- lookups ---------------------------------------------------------------------------------
+
+/**
+ * ToN Fig. 5 closest_preceding_node, over fingers and the successor list (§V.C), skipping
+ * excluded (suspected) ids: the known node in (self, target) closest to target.
+ */
+function closestPreceding(state: ChordState, target: number, exclude: readonly number[]): ChordPeer {
+  const size = 2 ** state.settings.m;
+  const selfId = state.self.id;
+  let best: ChordPeer = state.self;
+  let bestDist = 0;
+  const consider = (p: ChordPeer | null): void => {
+    if (p === null || p.addr === state.self.addr || !between(p.id, selfId, target)) return;
+    if (exclude.length > 0 && exclude.includes(p.id)) return;
+    const d = distance(selfId, p.id, size);
+    if (d > bestDist) {
+      bestDist = d;
+      best = p;
+    }
+  };
+  for (let i = state.fingers.length - 1; i >= 0; i--) consider(state.fingers[i]!);
+  for (const p of state.successors) consider(p);
+  return best;
+}
+
+/** The first live successor not excluded. */
+function liveSuccessor(state: ChordState, exclude: readonly number[]): ChordPeer {
+  for (const p of state.successors) if (!exclude.includes(p.id)) return p;
+  return state.successors[0]!;
+}
+
+/** One routing decision at this node (ToN Fig. 5 find_successor, one iterative step). */
+function route(state: ChordState, target: number, exclude: readonly number[]): { done: boolean; node: ChordPeer } {
+  const succ = liveSuccessor(state, exclude);
+  if (succ.addr === state.self.addr || betweenRight(target, state.self.id, succ.id)) return { done: true, node: succ };
+  const next = closestPreceding(state, target, exclude);
+  if (next.addr === state.self.addr) return { done: true, node: succ };
+  return { done: false, node: next };
+}
+
+function startLookup(state: ChordState, purpose: ChordLookupPurpose, target: number, exclude: readonly number[], hops = 0): T {
+  const r = route(state, target, exclude);
+  const lookup: ChordLookup = { purpose, target, hops, exclude, path: [] };
+  if (r.done) return finishLookup(state, lookup, r.node);
+  return ask(state, r.node.addr, lookup, exclude);
+}
+
+function ask(state: ChordState, to: NodeId, lookup: ChordLookup, exclude: readonly number[]): T {
+  if (lookup.hops >= state.settings.maxLookupHops) return failLookup(state, lookup, 'too many hops');
+  const l: ChordLookup = { ...lookup, hops: lookup.hops + 1, path: lookup.path[lookup.path.length - 1] === to ? lookup.path : [...lookup.path, to].slice(-MAX_LIST) };
+  const r = newRequest(state, { kind: 'findSuccessor', to, lookup: l });
+  return { state: r.state, outputs: [send(to, { type: 'findSuccessor', rid: r.rid, target: lookup.target, exclude })] };
+}
+
+function failLookup(state: ChordState, l: ChordLookup, reason: string): T {
+  const p = l.purpose;
+  switch (p.kind) {
+    case 'lookup':
+    case 'put':
+    case 'get':
+      return { state, outputs: [{ type: 'requestFailed', requestId: p.requestId, key: p.key, reason }] };
+    case 'join':
+      return { state: { ...state, status: 'idle' }, outputs: [{ type: 'requestFailed', requestId: 'join', key: '', reason }] };
+    case 'finger':
+      return { state, outputs: [] };
+    default:
+      return assertNever(p, 'lookup purpose');
+  }
+}
+
+function finishLookup(state: ChordState, l: ChordLookup, owner: ChordPeer): T {
+  const p = l.purpose;
+  switch (p.kind) {
+    case 'lookup':
+      return { state, outputs: [{ type: 'lookupDone', requestId: p.requestId, key: p.key, keyId: l.target, owner, hops: l.hops }] };
+    case 'join': {
+      // ToN Fig. 6 join: predecessor = nil; successor = n'.find_successor(n).
+      const successors = owner.addr === state.self.addr ? [state.self] : [owner];
+      const fingers = state.fingers.map((f, i) => (i === 0 ? successors[0]! : f));
+      const next: ChordState = { ...state, status: 'active', predecessor: null, successors, fingers, timers: { ...armTimers(state, state.now), stabilizeAt: state.now } };
+      return { state: next, outputs: [{ type: 'joined', successor: successors[0]! }] };
+    }
+    case 'finger': {
+      const cur = state.fingers[p.index];
+      if (cur !== undefined && cur !== null && cur.addr === owner.addr && cur.id === owner.id) return { state, outputs: [] };
+      return { state: { ...state, fingers: state.fingers.map((f, i) => (i === p.index ? owner : f)) }, outputs: [] };
+    }
+    case 'put': {
+      if (owner.addr === state.self.addr) {
+        const t = storeLocal(state, p.key, p.value);
+        const outputs: Out[] = t.ok ? [{ type: 'putDone', requestId: p.requestId, key: p.key, owner, hops: l.hops }] : [{ type: 'requestFailed', requestId: p.requestId, key: p.key, reason: 'store full' }];
+        return { state: t.state, outputs };
+      }
+      const r = newRequest(state, { kind: 'store', to: owner.addr, requestId: p.requestId, key: p.key, owner, hops: l.hops });
+      return { state: r.state, outputs: [send(owner.addr, { type: 'store', rid: r.rid, key: p.key, value: p.value })] };
+    }
+    case 'get': {
+      if (owner.addr === state.self.addr) {
+        const it = state.store[p.key];
+        return { state, outputs: [{ type: 'getDone', requestId: p.requestId, key: p.key, found: it !== undefined, value: it?.value ?? null, owner, hops: l.hops }] };
+      }
+      const r = newRequest(state, { kind: 'fetch', to: owner.addr, requestId: p.requestId, key: p.key, owner, hops: l.hops });
+      return { state: r.state, outputs: [send(owner.addr, { type: 'fetch', rid: r.rid, key: p.key })] };
+    }
+    default:
+      return assertNever(p, 'lookup purpose');
+  }
+}
+
+function storeLocal(state: ChordState, key: string, value: unknown): { state: ChordState; ok: boolean } {
+  const cur = state.store[key];
+  if (cur === undefined && Object.keys(state.store).length >= state.settings.maxKeys) return { state, ok: false };
+  const store = { ...state.store, [key]: { value, version: (cur?.version ?? 0) + 1 } };
+  return { state: { ...state, store }, ok: true };
+}
+
+// --- messages --------------------------------------------------------------------------------
+
+function takePending<K extends ChordPending['kind']>(
+  state: ChordState,
+  from: NodeId,
+  rid: number,
+  kind: K,
+): { state: ChordState; p: Extract<ChordPending, { kind: K }> } | string {
+  const p = state.pending[rid];
+  if (p === undefined) return `rid: no outstanding request ${rid}`;
+  if (p.kind !== kind) return `rid: request ${rid} is a ${p.kind}, not a ${kind}`;
+  if (p.to !== from) return `from: request ${rid} was sent to ${p.to}`;
+  const pending = { ...state.pending };
+  delete pending[rid];
+  return { state: { ...state, pending }, p: p as Extract<ChordPending, { kind: K }> };
+}
+
+function onMessage(state: ChordState, from: NodeId, raw: unknown): T {
+  if (typeof from !== 'string' || from.length === 0) return reject(state, String(from), 'from: expected a node address');
+  if (state.status === 'idle' || state.status === 'left') return reject(state, from, `node is ${state.status}`);
+  const problem = checkFor(state.settings.m)(raw);
+  if (problem !== undefined) return reject(state, from, problem);
+  const msg = raw as ChordMessage;
+  const t = dispatch(state, from, msg);
+  // Any accepted message from a suspected peer proves it alive.
+  if (t.state.suspects[from] === undefined || t.outputs.some((o) => o.type === 'rejected')) return t;
+  const suspects = { ...t.state.suspects };
+  delete suspects[from];
+  return { state: { ...t.state, suspects }, outputs: t.outputs };
+}
+
+function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
+  switch (msg.type) {
+    case 'findSuccessor': {
+      if (state.status !== 'active') return reject(state, from, 'not active yet');
+      const r = route(state, msg.target, msg.exclude);
+      return { state, outputs: [send(from, { type: 'findSuccessorReply', rid: msg.rid, done: r.done, node: r.node })] };
+    }
+    case 'findSuccessorReply': {
+      const t = takePending(state, from, msg.rid, 'findSuccessor');
+      if (typeof t === 'string') return reject(state, from, t);
+      const l = t.p.lookup;
+      if (msg.done) return finishLookup(t.state, l, msg.node);
+      if (msg.node.addr === from || msg.node.addr === t.state.self.addr) {
+        // No progress possible through this node: take its answer as final (its successor).
+        return finishLookup(t.state, l, msg.node);
+      }
+      return ask(t.state, msg.node.addr, l, l.exclude);
+    }
+    case 'getPredecessor':
+      if (state.status !== 'active') return reject(state, from, 'not active yet');
+      return {
+        state,
+        outputs: [send(from, { type: 'getPredecessorReply', rid: msg.rid, predecessor: state.predecessor, successors: state.successors })],
+      };
+    case 'getPredecessorReply': {
+      const t = takePending(state, from, msg.rid, 'getPredecessor');
+      if (typeof t === 'string') return reject(state, from, t);
+      return onGetPredecessorReply(t.state, from, msg);
+    }
+    case 'notify':
+      if (msg.node.addr !== from) return reject(state, from, 'node.addr: does not match the sender');
+      if (state.status !== 'active') return reject(state, from, 'not active yet');
+      return onNotify(state, msg.node);
+    case 'ping':
+      return { state, outputs: [send(from, { type: 'pong', rid: msg.rid })] };
+    case 'pong': {
+      const t = takePending(state, from, msg.rid, 'ping');
+      if (typeof t === 'string') return reject(state, from, t);
+      return { state: t.state, outputs: [] };
+    }
+    case 'transfer':
+      return onTransfer(state, from, msg.items);
+    case 'store': {
+      const t = storeLocal(state, msg.key, msg.value);
+      return { state: t.state, outputs: [send(from, { type: 'storeAck', rid: msg.rid, ok: t.ok })] };
+    }
+    case 'storeAck': {
+      const t = takePending(state, from, msg.rid, 'store');
+      if (typeof t === 'string') return reject(state, from, t);
+      const p = t.p;
+      return {
+        state: t.state,
+        outputs: [msg.ok ? { type: 'putDone', requestId: p.requestId, key: p.key, owner: p.owner, hops: p.hops } : { type: 'requestFailed', requestId: p.requestId, key: p.key, reason: 'store refused' }],
+      };
+    }
+    case 'fetch': {
+      const it = state.store[msg.key];
+      return { state, outputs: [send(from, { type: 'fetchReply', rid: msg.rid, found: it !== undefined, value: it?.value ?? null })] };
+    }
+    case 'fetchReply': {
+      const t = takePending(state, from, msg.rid, 'fetch');
+      if (typeof t === 'string') return reject(state, from, t);
+      const p = t.p;
+      return { state: t.state, outputs: [{ type: 'getDone', requestId: p.requestId, key: p.key, found: msg.found, value: msg.value, owner: p.owner, hops: p.hops }] };
+    }
+    case 'leaving':
+      if (msg.node.addr !== from) return reject(state, from, 'node.addr: does not match the sender');
+      return onLeaving(state, msg);
+    default:
+      return assertNever(msg, 'chord message');
+  }
+}
+
+function onTransfer(state: ChordState, from: NodeId, items: readonly { key: string; value: unknown; version: number }[]): T {
+  let store: Record<string, ChordItem> | undefined;
+  let count = Object.keys(state.store).length;
+  for (const it of items) {
+    const cur = (store ?? state.store)[it.key];
+    if (cur !== undefined && cur.version >= it.version) continue;
+    if (cur === undefined && count >= state.settings.maxKeys) return reject(state, from, 'items: store full');
+    store ??= { ...state.store };
+    store[it.key] = { value: it.value, version: it.version };
+    if (cur === undefined) count++;
+  }
+  return { state: store === undefined ? state : { ...state, store }, outputs: [] };
+}
+
+/** A neighbour leaves gracefully (ToN §IV.E.3): splice it out of our pointers. */
+function onLeaving(state: ChordState, msg: Extract<ChordMessage, { type: 'leaving' }>): T {
+  let next = state;
+  if (state.successors[0]!.addr === msg.node.addr) {
+    next = { ...next, successors: successorList(next, [...state.successors.slice(1), ...msg.successors].filter((p) => p.addr !== msg.node.addr)) };
+  } else if (state.successors.some((p) => p.addr === msg.node.addr)) {
+    next = { ...next, successors: successorList(next, state.successors.filter((p) => p.addr !== msg.node.addr)) };
+  }
+  if (state.predecessor !== null && state.predecessor.addr === msg.node.addr) {
+    const p = msg.predecessor;
+    next = { ...next, predecessor: p !== null && p.addr !== state.self.addr ? p : null };
+  }
+  next = { ...next, fingers: next.fingers.map((f) => (f !== null && f.addr === msg.node.addr ? null : f)) };
+  return { state: next, outputs: [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// deadlines
+
+function nextDeadline(state: ChordState): number | undefined {
+  if (state.status === 'idle' || state.status === 'left') return undefined;
+  let d = Infinity;
+  for (const p of Object.values(state.pending)) if (p.deadline < d) d = p.deadline;
+  if (state.status === 'active') {
+    const t = state.timers;
+    d = Math.min(d, t.stabilizeAt, t.fixFingersAt, t.checkPredecessorAt, t.replicateAt);
+  }
+  return d === Infinity ? undefined : d;
+}
+
+/**
+ * The Chord machine (Stoica et al., SIGCOMM 2001 / ToN 2003). Inputs: `tick`, peer `message`s and
+ * the commands `create`, `join`, `lookup`, `put`, `get`, `leave`. Periodic `stabilize`,
+ * `fixFingers`, `checkPredecessor` and re-replication run from ticks; `nextDeadline` says when.
+ *
+ * @example
+ * ```ts
+ * import { chord } from 'distkit/hashing';
+ * let a = chord.init({ addr: 'a', m: 16 });
+ * a = chord.step(a, { type: 'create' }).state;
+ * const t = chord.step(a, { type: 'lookup', key: 'user:42', requestId: 'r1' });
+ * t.outputs[0]; //=> { type: 'lookupDone', requestId: 'r1', key: 'user:42', keyId: ..., owner: { id: ..., addr: 'a' }, hops: 0 }
+ * ```
+ */
+export const chord: Machine<ChordConfig, ChordState, ChordInput, ChordOutput> & {
+  /** The earliest time (ms) at which the node wants a tick, or `undefined` when idle or left. */
+  nextDeadline(state: ChordState): number | undefined;
+} = {
+  name: 'chord',
+  init,
+  step,
+  nextDeadline,
+};
+
+/**
+ * The identifier whose successor owns `key` (for checks and tools): `chordId(key, m)`.
+ *
+ * @example
+ * ```ts
+ * import { chordKeyId, chordId } from 'distkit/hashing';
+ * chordKeyId('k', 16) === chordId('k', 16); //=> true
+ * ```
+ */
+export function chordKeyId(key: string, m = 32): number {
+  return chordId(key, m);
+}
+
+/**
+ * `true` when `x` lies on the half-open arc (a, b] of the identifier circle (the whole circle
+ * when a = b): the rule by which a key with id x belongs to node b whose predecessor is a.
+ *
+ * @example
+ * ```ts
+ * import { chordOwns } from 'distkit/hashing';
+ * chordOwns(5, 250, 10); //=> true (the arc wraps past zero)
+ * ```
+ */
+export function chordOwns(x: number, a: number, b: number): boolean {
+  return betweenRight(x, a, b);
+}

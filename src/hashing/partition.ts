@@ -1,0 +1,206 @@
+import { ConfigError, v } from '../core/index.js';
+import { murmur3, type HashInput } from './hash.js';
+import { parseOrThrow } from './json.js';
+
+/**
+ * The serialized form of a {@link DataPartitioner}.
+ *
+ * @example
+ * ```ts
+ * import type { DataPartitionerJSON } from 'distkit/hashing';
+ * const j: DataPartitionerJSON = { kind: 'partitioner', nodes: ['a', 'b'], seed: 0 };
+ * ```
+ */
+export interface DataPartitionerJSON {
+  /** Always `'partitioner'`. */
+  readonly kind: 'partitioner';
+  /** The nodes, in partition order. */
+  readonly nodes: readonly string[];
+  /** The hash seed. */
+  readonly seed: number;
+}
+
+/**
+ * The serialized form of a {@link DataDistributor}.
+ *
+ * @example
+ * ```ts
+ * import type { DataDistributorJSON } from 'distkit/hashing';
+ * const j: DataDistributorJSON = { kind: 'distributor', nodes: ['a', 'b', 'c'], seed: 0, replicationFactor: 2 };
+ * ```
+ */
+export interface DataDistributorJSON {
+  /** Always `'distributor'`. */
+  readonly kind: 'distributor';
+  /** The nodes, in order. */
+  readonly nodes: readonly string[];
+  /** The hash seed. */
+  readonly seed: number;
+  /** How many successive nodes hold each key. */
+  readonly replicationFactor: number;
+}
+
+const nodeList = v.array(v.string({ minLength: 1, maxLength: 1024 }), { maxLength: 1 << 20 });
+const seedCheck = v.int({ min: 0, max: 0xffffffff });
+const partitionerJson = v.object({ kind: v.literal('partitioner'), nodes: nodeList, seed: seedCheck });
+const distributorJson = v.object({
+  kind: v.literal('distributor'),
+  nodes: nodeList,
+  seed: seedCheck,
+  replicationFactor: v.int({ min: 1, max: 1 << 20 }),
+});
+
+function checkList(nodes: readonly string[]): string[] {
+  if (!Array.isArray(nodes)) throw new ConfigError('nodes', 'expected an array');
+  const seen = new Set<string>();
+  nodes.forEach((n, i) => {
+    if (typeof n !== 'string' || n.length === 0) throw new ConfigError(`nodes[${i}]`, 'expected a non-empty string');
+    if (seen.has(n)) throw new ConfigError(`nodes[${i}]`, `duplicate node ${JSON.stringify(n)}`);
+    seen.add(n);
+  });
+  return nodes.slice();
+}
+
+function checkSeed(seed: number): number {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError('seed', `expected an integer in [0, 2^32), got ${String(seed)}`);
+  return seed;
+}
+
+/**
+ * Hash-mod-N partitioning: key → `nodes[hash(key) mod N]`. Simple and perfectly balanced, but
+ * changing N moves about N/(N+1) of all keys (not 1/(N+1)); prefer {@link HashRing},
+ * {@link Rendezvous} or {@link JumpHash} when membership changes.
+ *
+ * @example
+ * ```ts
+ * import { DataPartitioner } from 'distkit/hashing';
+ * const p = DataPartitioner.create(['db-0', 'db-1', 'db-2']);
+ * p.partitionOf('order:7'); // 0, 1 or 2
+ * p.lookup('order:7');      // the node of that partition
+ * ```
+ */
+export class DataPartitioner {
+  /** The nodes, in partition order. */
+  readonly nodes: readonly string[];
+  /** The hash seed (MurmurHash3). */
+  readonly seed: number;
+
+  private constructor(nodes: string[], seed: number) {
+    this.nodes = Object.freeze(nodes);
+    this.seed = seed;
+  }
+
+  /** Builds a partitioner; throws {@link ConfigError} on empty or duplicate nodes. */
+  static create(nodes: readonly string[], seed = 0): DataPartitioner {
+    const list = checkList(nodes);
+    if (list.length === 0) throw new ConfigError('nodes', 'must not be empty');
+    return new DataPartitioner(list, checkSeed(seed));
+  }
+
+  /** The partition index of a key: `murmur3(key, seed) mod N`. */
+  partitionOf(key: HashInput): number {
+    return murmur3(key, this.seed) % this.nodes.length;
+  }
+
+  /** The node holding a key. */
+  lookup(key: HashInput): string {
+    return this.nodes[murmur3(key, this.seed) % this.nodes.length]!;
+  }
+
+  /** A new partitioner with `node` appended. */
+  add(node: string): DataPartitioner {
+    return DataPartitioner.create([...this.nodes, node], this.seed);
+  }
+
+  /** A new partitioner without `node`. */
+  remove(node: string): DataPartitioner {
+    if (!this.nodes.includes(node)) throw new ConfigError('node', `${JSON.stringify(node)} is not a member`);
+    return DataPartitioner.create(
+      this.nodes.filter((n) => n !== node),
+      this.seed,
+    );
+  }
+
+  /** Plain data for JSON. */
+  toJSON(): DataPartitionerJSON {
+    return { kind: 'partitioner', nodes: this.nodes.slice(), seed: this.seed };
+  }
+
+  /** Rebuilds from untrusted data; throws {@link ConfigError} naming the bad field. */
+  static fromJSON(data: unknown): DataPartitioner {
+    const d = parseOrThrow(partitionerJson, data);
+    return DataPartitioner.create(d.nodes, d.seed);
+  }
+}
+
+/**
+ * Replicated hash-mod-N placement: a key lives on `replicationFactor` successive nodes starting at
+ * `hash(key) mod N` (wrapping). Same resize caveat as {@link DataPartitioner}.
+ *
+ * @example
+ * ```ts
+ * import { DataDistributor } from 'distkit/hashing';
+ * const d = DataDistributor.create(['a', 'b', 'c', 'd'], 3);
+ * d.lookup('k'); // three successive distinct nodes, e.g. ['c', 'd', 'a']
+ * ```
+ */
+export class DataDistributor {
+  /** The nodes, in order. */
+  readonly nodes: readonly string[];
+  /** How many successive nodes hold each key (capped at the node count on lookup). */
+  readonly replicationFactor: number;
+  /** The hash seed (MurmurHash3). */
+  readonly seed: number;
+
+  private constructor(nodes: string[], replicationFactor: number, seed: number) {
+    this.nodes = Object.freeze(nodes);
+    this.replicationFactor = replicationFactor;
+    this.seed = seed;
+  }
+
+  /** Builds a distributor; throws {@link ConfigError} on empty/duplicate nodes or a bad factor. */
+  static create(nodes: readonly string[], replicationFactor: number, seed = 0): DataDistributor {
+    const list = checkList(nodes);
+    if (list.length === 0) throw new ConfigError('nodes', 'must not be empty');
+    if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+      throw new ConfigError('replicationFactor', `expected an integer >= 1, got ${String(replicationFactor)}`);
+    }
+    return new DataDistributor(list, replicationFactor, checkSeed(seed));
+  }
+
+  /** The nodes holding a key: the primary first, then its successors. */
+  lookup(key: HashInput): string[] {
+    const n = this.nodes.length;
+    const start = murmur3(key, this.seed) % n;
+    const count = Math.min(this.replicationFactor, n);
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) out.push(this.nodes[(start + i) % n]!);
+    return out;
+  }
+
+  /** A new distributor with `node` appended. */
+  add(node: string): DataDistributor {
+    return DataDistributor.create([...this.nodes, node], this.replicationFactor, this.seed);
+  }
+
+  /** A new distributor without `node`. */
+  remove(node: string): DataDistributor {
+    if (!this.nodes.includes(node)) throw new ConfigError('node', `${JSON.stringify(node)} is not a member`);
+    return DataDistributor.create(
+      this.nodes.filter((n) => n !== node),
+      this.replicationFactor,
+      this.seed,
+    );
+  }
+
+  /** Plain data for JSON. */
+  toJSON(): DataDistributorJSON {
+    return { kind: 'distributor', nodes: this.nodes.slice(), seed: this.seed, replicationFactor: this.replicationFactor };
+  }
+
+  /** Rebuilds from untrusted data; throws {@link ConfigError} naming the bad field. */
+  static fromJSON(data: unknown): DataDistributor {
+    const d = parseOrThrow(distributorJson, data);
+    return DataDistributor.create(d.nodes, d.replicationFactor, d.seed);
+  }
+}

@@ -1,0 +1,156 @@
+import { ConfigError, nextFloat, seedPrng, type PrngState } from '../core/index.js';
+import { checkNumber } from './options.js';
+
+/**
+ * Jitter applied to an exponential backoff, after Brooker, "Exponential Backoff And Jitter"
+ * (AWS Architecture Blog, 2015): `none` → `min(max, b·f^k)`; `full` → uniform in `[0, that]`;
+ * `equal` → half of it plus uniform in `[0, half]`; `decorrelated` → `min(max, uniform[b, 3·prev])`.
+ *
+ * @example
+ * ```ts
+ * import type { Jitter } from 'distkit/resilience';
+ * const j: Jitter = 'full';
+ * ```
+ */
+export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
+
+/**
+ * A backoff between attempts: constant, linear (`initialMs + k·stepMs`) or exponential
+ * (`initialMs · factor^k`, optionally jittered), each capped at `maxDelayMs`.
+ *
+ * @example
+ * ```ts
+ * import type { Backoff } from 'distkit/resilience';
+ * const b: Backoff = { kind: 'exponential', initialMs: 100, factor: 2, jitter: 'full', maxDelayMs: 10_000 };
+ * ```
+ */
+export type Backoff =
+  | { readonly kind: 'constant'; readonly delayMs: number }
+  | { readonly kind: 'linear'; readonly initialMs: number; readonly stepMs: number; readonly maxDelayMs?: number }
+  | {
+      readonly kind: 'exponential';
+      readonly initialMs: number;
+      readonly factor?: number;
+      readonly jitter?: Jitter;
+      readonly maxDelayMs?: number;
+    };
+
+/**
+ * The state of a backoff sequence: plain data (PRNG state inside for the jitter).
+ *
+ * @example
+ * ```ts
+ * import { backoffInit } from 'distkit/resilience';
+ * const s = backoffInit({ kind: 'constant', delayMs: 50 }, 1);
+ * s.retries; //=> 0
+ * ```
+ */
+export interface BackoffState {
+  /** The validated backoff. */
+  readonly backoff: Backoff;
+  /** Delays handed out so far. */
+  readonly retries: number;
+  /** The last delay handed out (decorrelated jitter grows from it), ms. */
+  readonly previousMs: number;
+  /** PRNG state for the jitter. */
+  readonly prng: PrngState;
+}
+
+/**
+ * Validates a backoff (throws ConfigError naming the option) and starts its sequence.
+ *
+ * @example
+ * ```ts
+ * import { backoffInit, backoffNext } from 'distkit/resilience';
+ * const s = backoffInit({ kind: 'exponential', initialMs: 100 }, 7);
+ * backoffNext(s).delayMs; //=> 100
+ * ```
+ */
+export function backoffInit(backoff: Backoff, seed: number | PrngState): BackoffState {
+  const b = validateBackoff(backoff);
+  const prng = typeof seed === 'number' ? seedFrom(seed) : seed;
+  return { backoff: b, retries: 0, previousMs: 'initialMs' in b ? b.initialMs : b.delayMs, prng };
+}
+
+function seedFrom(seed: number): PrngState {
+  if (!Number.isFinite(seed)) throw new ConfigError('seed', `must be a finite number, got ${seed}`);
+  return seedPrng(seed);
+}
+
+/**
+ * The next delay of a backoff sequence and the state after it. Pure.
+ *
+ * @example
+ * ```ts
+ * import { backoffInit, backoffNext } from 'distkit/resilience';
+ * let s = backoffInit({ kind: 'linear', initialMs: 100, stepMs: 50 }, 1);
+ * const a = backoffNext(s); // 100
+ * const b = backoffNext(a.state); // 150
+ * ```
+ */
+export function backoffNext(state: BackoffState): { readonly delayMs: number; readonly state: BackoffState } {
+  const b = state.backoff;
+  const k = state.retries;
+  let delayMs: number;
+  let prng = state.prng;
+  switch (b.kind) {
+    case 'constant':
+      delayMs = b.delayMs;
+      break;
+    case 'linear':
+      delayMs = Math.min(b.maxDelayMs ?? Number.MAX_VALUE, b.initialMs + k * b.stepMs);
+      break;
+    case 'exponential': {
+      const cap = b.maxDelayMs ?? Number.MAX_VALUE;
+      const base = Math.min(cap, b.initialMs * Math.pow(b.factor ?? 2, k));
+      const jitter = b.jitter ?? 'none';
+      if (jitter === 'none') {
+        delayMs = base;
+      } else {
+        const d = nextFloat(prng);
+        prng = d.state;
+        if (jitter === 'full') delayMs = d.value * base;
+        else if (jitter === 'equal') delayMs = base / 2 + (d.value * base) / 2;
+        else {
+          const hi = Math.max(b.initialMs, Math.min(cap, state.previousMs * 3));
+          delayMs = Math.min(cap, b.initialMs + d.value * (hi - b.initialMs));
+        }
+      }
+      break;
+    }
+  }
+  if (!Number.isFinite(delayMs)) delayMs = Number.MAX_VALUE;
+  return { delayMs, state: { backoff: b, retries: k + 1, previousMs: delayMs, prng } };
+}
+
+function validateBackoff(b: Backoff): Backoff {
+  if (b === null || typeof b !== 'object') throw new ConfigError('backoff', 'must be an object with a kind');
+  switch (b.kind) {
+    case 'constant':
+      return { kind: 'constant', delayMs: checkNumber('backoff.delayMs', b.delayMs, { min: 0 }) };
+    case 'linear': {
+      const out = {
+        kind: 'linear' as const,
+        initialMs: checkNumber('backoff.initialMs', b.initialMs, { min: 0 }),
+        stepMs: checkNumber('backoff.stepMs', b.stepMs, { min: 0 }),
+      };
+      return b.maxDelayMs === undefined ? out : { ...out, maxDelayMs: checkNumber('backoff.maxDelayMs', b.maxDelayMs, { min: 0 }) };
+    }
+    case 'exponential': {
+      const jitters: readonly string[] = ['none', 'full', 'equal', 'decorrelated'];
+      if (b.jitter !== undefined && !jitters.includes(b.jitter)) {
+        throw new ConfigError('backoff.jitter', `must be one of none, full, equal, decorrelated; got ${JSON.stringify(b.jitter)}`);
+      }
+      const initialMs = checkNumber('backoff.initialMs', b.initialMs, { min: 0 });
+      return {
+        kind: 'exponential',
+        initialMs,
+        factor: b.factor === undefined ? 2 : checkNumber('backoff.factor', b.factor, { min: 1 }),
+        jitter: b.jitter ?? 'none',
+        ...(b.maxDelayMs === undefined ? {} : { maxDelayMs: checkNumber('backoff.maxDelayMs', b.maxDelayMs, { min: initialMs }) }),
+      };
+    }
+    default:
+      throw new ConfigError('backoff.kind', `must be 'constant', 'linear' or 'exponential', got ${JSON.stringify((b as { kind?: unknown }).kind)}`);
+  }
+}

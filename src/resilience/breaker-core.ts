@@ -1,0 +1,502 @@
+import { ConfigError, type Transition } from '../core/index.js';
+import { checkNumber, checkRatio, optNumber } from './options.js';
+
+/**
+ * When a circuit breaker trips (opens). Rules after Nygard, "Release It!" (2nd ed., §5.2) and the
+ * sliding-window breakers of Resilience4j:
+ * - `consecutive`: `threshold` failures in a row.
+ * - `count`: over the last `size` calls, at least `minimumCalls` recorded and a failure ratio
+ *   `>= failureRatio` (or a slow-call ratio `>= slowCallRatio`, when set).
+ * - `time`: over the last `durationMs` (split into `buckets` buckets), at least `minimumThroughput`
+ *   calls and a failure (or slow-call) ratio at or above the threshold. Buckets older than the
+ *   window are dropped, so an idle gap forgets everything before it.
+ *
+ * @example
+ * ```ts
+ * import type { BreakerStrategy } from 'distkit/resilience';
+ * const s: BreakerStrategy = { kind: 'count', size: 20, failureRatio: 0.5, minimumCalls: 10 };
+ * ```
+ */
+export type BreakerStrategy =
+  | { readonly kind: 'consecutive'; readonly threshold: number }
+  | {
+      readonly kind: 'count';
+      readonly size: number;
+      readonly failureRatio: number;
+      readonly minimumCalls: number;
+      readonly slowCallRatio?: number;
+    }
+  | {
+      readonly kind: 'time';
+      readonly durationMs: number;
+      readonly buckets: number;
+      readonly failureRatio: number;
+      readonly minimumThroughput: number;
+      readonly slowCallRatio?: number;
+    };
+
+/**
+ * How long a breaker stays open before it lets probes through: a growing backoff
+ * `min(maxMs, initialMs * factor^k)` where `k` counts failed probe rounds since the last close.
+ *
+ * @example
+ * ```ts
+ * import type { OpenBackoff } from 'distkit/resilience';
+ * const b: OpenBackoff = { initialMs: 1000, maxMs: 60_000, factor: 2 };
+ * ```
+ */
+export interface OpenBackoff {
+  /** Open duration after the first trip, ms. */
+  readonly initialMs: number;
+  /** Upper bound on the open duration, ms. */
+  readonly maxMs: number;
+  /** Growth factor per failed probe round (>= 1). */
+  readonly factor: number;
+}
+
+/**
+ * Plain-data settings of the breaker core (what {@link circuitBreakerCore}'s `init` takes).
+ *
+ * @example
+ * ```ts
+ * import { circuitBreakerCore } from 'distkit/resilience';
+ * const s = circuitBreakerCore.init({ strategy: { kind: 'consecutive', threshold: 3 }, openMs: 5000 });
+ * ```
+ */
+export interface BreakerSettings {
+  /** When to trip. */
+  readonly strategy: BreakerStrategy;
+  /** Fixed open duration in ms (default 30 000); ignored when `openBackoff` is set. */
+  readonly openMs?: number;
+  /** Open duration that grows with each failed probe round. */
+  readonly openBackoff?: OpenBackoff;
+  /** Calls admitted while half-open (default 1). */
+  readonly halfOpenProbes?: number;
+  /** Reopen once failed probes / probes exceeds this ratio (default 0: any failed probe reopens). */
+  readonly halfOpenFailureRatio?: number;
+  /** A call taking at least this long counts as slow (for `slowCallRatio`). */
+  readonly slowCallDurationMs?: number;
+}
+
+/**
+ * The circuit states. `isolated` is a manual, reference-counted open ({@link CircuitBreaker.isolate}).
+ *
+ * @example
+ * ```ts
+ * import type { CircuitState } from 'distkit/resilience';
+ * const s: CircuitState = 'half-open';
+ * ```
+ */
+export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+/**
+ * One bucket of a time-based window: calls, failures and slow calls that started in
+ * `[start, start + bucketMs)`.
+ *
+ * @example
+ * ```ts
+ * import type { TimeBucket } from 'distkit/resilience';
+ * const b: TimeBucket = { start: 1000, calls: 4, failures: 1, slow: 0 };
+ * ```
+ */
+export interface TimeBucket {
+  /** Bucket start time, ms. */
+  readonly start: number;
+  /** Calls recorded. */
+  readonly calls: number;
+  /** Failed calls recorded. */
+  readonly failures: number;
+  /** Slow calls recorded. */
+  readonly slow: number;
+}
+
+/**
+ * The failure-tracking part of a breaker state, per strategy. For `count`, `outcomes` holds the
+ * last calls oldest first, as bit flags (1 = failed, 2 = slow).
+ *
+ * @example
+ * ```ts
+ * import type { BreakerWindow } from 'distkit/resilience';
+ * const w: BreakerWindow = { kind: 'consecutive', failures: 2 };
+ * ```
+ */
+export type BreakerWindow =
+  | { readonly kind: 'consecutive'; readonly failures: number }
+  | { readonly kind: 'count'; readonly outcomes: readonly number[] }
+  | { readonly kind: 'time'; readonly buckets: readonly TimeBucket[] };
+
+/**
+ * The whole state of a circuit breaker: plain JSON data.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreakerCore } from 'distkit/resilience';
+ * const s = circuitBreakerCore.init({ strategy: { kind: 'consecutive', threshold: 2 } });
+ * s.circuit; //=> 'closed'
+ * ```
+ */
+export interface BreakerState {
+  /** Validated settings. */
+  readonly settings: BreakerSettings;
+  /** The circuit state. */
+  readonly circuit: CircuitState;
+  /** When the circuit last opened (ms), present while open or half-open. */
+  readonly openedAt?: number;
+  /** When an open circuit admits probes (ms), present while open. */
+  readonly openUntil?: number;
+  /** Failed probe rounds since the last close (drives the backoff). */
+  readonly failedProbeRounds: number;
+  /** Outstanding manual isolations. */
+  readonly isolations: number;
+  /** Probes admitted in the current half-open round. */
+  readonly probesStarted: number;
+  /** Probes that succeeded in the current round. */
+  readonly probeSuccesses: number;
+  /** Probes that failed in the current round. */
+  readonly probeFailures: number;
+  /** Failure tracking for the closed state. */
+  readonly window: BreakerWindow;
+}
+
+/**
+ * Inputs of the breaker core. `acquire` asks for a permit; `success`/`failure` report the outcome
+ * of a permitted call (`probe` as returned by the permit); `isolate`/`release` hold the circuit
+ * open by hand (reference-counted); `tick` lets an open circuit become half-open.
+ *
+ * @example
+ * ```ts
+ * import type { BreakerInput } from 'distkit/resilience';
+ * const i: BreakerInput = { type: 'failure', now: 1200, durationMs: 30, probe: false };
+ * ```
+ */
+export type BreakerInput =
+  | { readonly type: 'acquire'; readonly now: number }
+  | { readonly type: 'success'; readonly now: number; readonly durationMs: number; readonly probe: boolean }
+  | { readonly type: 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean }
+  | { readonly type: 'isolate'; readonly now: number }
+  | { readonly type: 'release'; readonly now: number }
+  | { readonly type: 'tick'; readonly now: number };
+
+/**
+ * Outputs of the breaker core: a permit (`permitted`, with whether it is a half-open probe), a
+ * refusal with a retry-after hint, or a state change.
+ *
+ * @example
+ * ```ts
+ * import type { BreakerOutput } from 'distkit/resilience';
+ * const o: BreakerOutput = { type: 'state', from: 'closed', to: 'open', now: 5 };
+ * ```
+ */
+export type BreakerOutput =
+  | { readonly type: 'permitted'; readonly probe: boolean }
+  | { readonly type: 'refused'; readonly circuit: 'open' | 'half-open' | 'isolated'; readonly retryAfterMs: number }
+  | { readonly type: 'state'; readonly from: CircuitState; readonly to: CircuitState; readonly now: number };
+
+const FAILED = 1;
+const SLOW = 2;
+
+function validateSettings(c: BreakerSettings): BreakerSettings {
+  if (c === null || typeof c !== 'object') throw new ConfigError('settings', 'must be an object');
+  const st = c.strategy as BreakerStrategy | undefined;
+  if (st === undefined || st === null || typeof st !== 'object') throw new ConfigError('strategy', 'must be an object with a kind');
+  let strategy: BreakerStrategy;
+  switch (st.kind) {
+    case 'consecutive':
+      strategy = { kind: 'consecutive', threshold: checkNumber('strategy.threshold', st.threshold, { min: 1, integer: true }) };
+      break;
+    case 'count': {
+      const size = checkNumber('strategy.size', st.size, { min: 1, integer: true, max: 100_000 });
+      strategy = {
+        kind: 'count',
+        size,
+        failureRatio: checkRatio('strategy.failureRatio', st.failureRatio),
+        minimumCalls: checkNumber('strategy.minimumCalls', st.minimumCalls, { min: 1, max: size, integer: true }),
+        ...(st.slowCallRatio === undefined ? {} : { slowCallRatio: checkRatio('strategy.slowCallRatio', st.slowCallRatio) }),
+      };
+      break;
+    }
+    case 'time':
+      strategy = {
+        kind: 'time',
+        durationMs: checkNumber('strategy.durationMs', st.durationMs, { min: 0, exclusiveMin: true }),
+        buckets: checkNumber('strategy.buckets', st.buckets, { min: 1, max: 10_000, integer: true }),
+        failureRatio: checkRatio('strategy.failureRatio', st.failureRatio),
+        minimumThroughput: checkNumber('strategy.minimumThroughput', st.minimumThroughput, { min: 1, integer: true }),
+        ...(st.slowCallRatio === undefined ? {} : { slowCallRatio: checkRatio('strategy.slowCallRatio', st.slowCallRatio) }),
+      };
+      break;
+    default:
+      throw new ConfigError('strategy.kind', `must be 'consecutive', 'count' or 'time', got ${JSON.stringify((st as { kind?: unknown }).kind)}`);
+  }
+  const out: { -readonly [K in keyof BreakerSettings]: BreakerSettings[K] } = { strategy };
+  if (c.openMs !== undefined) out.openMs = checkNumber('openMs', c.openMs, { min: 0 });
+  if (c.openBackoff !== undefined) {
+    const b = c.openBackoff;
+    if (b === null || typeof b !== 'object') throw new ConfigError('openBackoff', 'must be an object');
+    const initialMs = checkNumber('openBackoff.initialMs', b.initialMs, { min: 0 });
+    out.openBackoff = {
+      initialMs,
+      maxMs: checkNumber('openBackoff.maxMs', b.maxMs, { min: initialMs }),
+      factor: checkNumber('openBackoff.factor', b.factor, { min: 1 }),
+    };
+  }
+  if (c.halfOpenProbes !== undefined) out.halfOpenProbes = checkNumber('halfOpenProbes', c.halfOpenProbes, { min: 1, integer: true });
+  if (c.halfOpenFailureRatio !== undefined) out.halfOpenFailureRatio = checkRatio('halfOpenFailureRatio', c.halfOpenFailureRatio);
+  if (c.slowCallDurationMs !== undefined) out.slowCallDurationMs = checkNumber('slowCallDurationMs', c.slowCallDurationMs, { min: 0 });
+  return out;
+}
+
+function emptyWindow(strategy: BreakerStrategy): BreakerWindow {
+  switch (strategy.kind) {
+    case 'consecutive':
+      return { kind: 'consecutive', failures: 0 };
+    case 'count':
+      return { kind: 'count', outcomes: [] };
+    case 'time':
+      return { kind: 'time', buckets: [] };
+  }
+}
+
+/**
+ * How long the circuit stays open after `failedProbeRounds` failed probe rounds.
+ *
+ * @example
+ * ```ts
+ * import { openDurationMs } from 'distkit/resilience';
+ * openDurationMs({ strategy: { kind: 'consecutive', threshold: 1 }, openBackoff: { initialMs: 100, maxMs: 1000, factor: 2 } }, 3); //=> 800
+ * ```
+ */
+export function openDurationMs(settings: BreakerSettings, failedProbeRounds: number): number {
+  const b = settings.openBackoff;
+  if (b !== undefined) return Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, failedProbeRounds));
+  return settings.openMs ?? 30_000;
+}
+
+const NO_OUTPUTS: readonly BreakerOutput[] = [];
+const PERMIT: readonly BreakerOutput[] = [{ type: 'permitted', probe: false }];
+const PROBE: BreakerOutput = { type: 'permitted', probe: true };
+
+function open(state: BreakerState, now: number, failedProbeRounds: number): BreakerState {
+  const { openUntil: _u, openedAt: _o, ...rest } = state;
+  return {
+    ...rest,
+    circuit: 'open',
+    openedAt: now,
+    openUntil: now + openDurationMs(state.settings, failedProbeRounds),
+    failedProbeRounds,
+    probesStarted: 0,
+    probeSuccesses: 0,
+    probeFailures: 0,
+  };
+}
+
+function close(state: BreakerState): BreakerState {
+  const { openUntil: _u, openedAt: _o, ...rest } = state;
+  return {
+    ...rest,
+    circuit: 'closed',
+    failedProbeRounds: 0,
+    probesStarted: 0,
+    probeSuccesses: 0,
+    probeFailures: 0,
+    window: emptyWindow(state.settings.strategy),
+  };
+}
+
+function halfOpen(state: BreakerState): BreakerState {
+  const { openUntil: _u, ...rest } = state;
+  return { ...rest, circuit: 'half-open', probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
+}
+
+function change(from: CircuitState, to: CircuitState, now: number): BreakerOutput {
+  return { type: 'state', from, to, now };
+}
+
+/** Records one outcome in the window; returns the new window and whether the breaker trips. */
+function record(settings: BreakerSettings, w: BreakerWindow, now: number, failed: boolean, slow: boolean): { window: BreakerWindow; trip: boolean } {
+  const st = settings.strategy;
+  switch (w.kind) {
+    case 'consecutive': {
+      if (!failed) return { window: w.failures === 0 ? w : { kind: 'consecutive', failures: 0 }, trip: false };
+      const failures = w.failures + 1;
+      return { window: { kind: 'consecutive', failures }, trip: st.kind === 'consecutive' && failures >= st.threshold };
+    }
+    case 'count': {
+      if (st.kind !== 'count') return { window: w, trip: false };
+      const flag = (failed ? FAILED : 0) | (slow ? SLOW : 0);
+      const outcomes = w.outcomes.length < st.size ? [...w.outcomes, flag] : [...w.outcomes.slice(w.outcomes.length - st.size + 1), flag];
+      let f = 0;
+      let s = 0;
+      for (const o of outcomes) {
+        if ((o & FAILED) !== 0) f++;
+        if ((o & SLOW) !== 0) s++;
+      }
+      const n = outcomes.length;
+      const trip = n >= st.minimumCalls && (f / n >= st.failureRatio || (st.slowCallRatio !== undefined && s / n >= st.slowCallRatio));
+      return { window: { kind: 'count', outcomes }, trip: trip && (f > 0 || s > 0) };
+    }
+    case 'time': {
+      if (st.kind !== 'time') return { window: w, trip: false };
+      const bucketMs = st.durationMs / st.buckets;
+      const start = Math.floor(now / bucketMs) * bucketMs;
+      const horizon = now - st.durationMs;
+      // Drop every bucket that ended at or before the window start: an idle gap leaves none behind.
+      const kept = w.buckets.filter((b) => b.start + bucketMs > horizon && b.start <= now);
+      const last = kept[kept.length - 1];
+      const add = (b: TimeBucket): TimeBucket => ({
+        start: b.start,
+        calls: b.calls + 1,
+        failures: b.failures + (failed ? 1 : 0),
+        slow: b.slow + (slow ? 1 : 0),
+      });
+      const buckets =
+        last !== undefined && last.start === start
+          ? [...kept.slice(0, -1), add(last)]
+          : [...kept, add({ start, calls: 0, failures: 0, slow: 0 })];
+      let calls = 0;
+      let f = 0;
+      let s = 0;
+      for (const b of buckets) {
+        calls += b.calls;
+        f += b.failures;
+        s += b.slow;
+      }
+      const trip =
+        calls >= st.minimumThroughput &&
+        (f > 0 || s > 0) &&
+        (f / calls >= st.failureRatio || (st.slowCallRatio !== undefined && s / calls >= st.slowCallRatio));
+      return { window: { kind: 'time', buckets }, trip };
+    }
+  }
+}
+
+function checkNow(now: unknown): void {
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw new RangeError(`now: must be a finite number, got ${String(now)}`);
+}
+
+function step(state: BreakerState, input: BreakerInput): Transition<BreakerState, BreakerOutput> {
+  checkNow(input.now);
+  const now = input.now;
+  switch (input.type) {
+    case 'tick': {
+      if (state.circuit === 'open' && state.openUntil !== undefined && now >= state.openUntil) {
+        return { state: halfOpen(state), outputs: [change('open', 'half-open', now)] };
+      }
+      return { state, outputs: NO_OUTPUTS };
+    }
+    case 'acquire': {
+      switch (state.circuit) {
+        case 'closed':
+          return { state, outputs: PERMIT };
+        case 'isolated':
+          return { state, outputs: [{ type: 'refused', circuit: 'isolated', retryAfterMs: Number.MAX_VALUE }] };
+        case 'open': {
+          const until = state.openUntil ?? now;
+          if (now < until) return { state, outputs: [{ type: 'refused', circuit: 'open', retryAfterMs: until - now }] };
+          const h = halfOpen(state);
+          return { state: { ...h, probesStarted: 1 }, outputs: [change('open', 'half-open', now), PROBE] };
+        }
+        case 'half-open': {
+          const probes = state.settings.halfOpenProbes ?? 1;
+          if (state.probesStarted < probes) return { state: { ...state, probesStarted: state.probesStarted + 1 }, outputs: [PROBE] };
+          return {
+            state,
+            outputs: [{ type: 'refused', circuit: 'half-open', retryAfterMs: openDurationMs(state.settings, state.failedProbeRounds + 1) }],
+          };
+        }
+      }
+      break;
+    }
+    case 'success':
+    case 'failure': {
+      const failed = input.type === 'failure';
+      const slowMs = state.settings.slowCallDurationMs;
+      const slow = slowMs !== undefined && input.durationMs >= slowMs;
+      if (input.probe) {
+        // Results of probes from an earlier round (or after an isolation) are stale: ignore them.
+        if (state.circuit !== 'half-open') return { state, outputs: NO_OUTPUTS };
+        const probes = state.settings.halfOpenProbes ?? 1;
+        const ratio = state.settings.halfOpenFailureRatio ?? 0;
+        const probeFailures = state.probeFailures + (failed ? 1 : 0);
+        const probeSuccesses = state.probeSuccesses + (failed ? 0 : 1);
+        if (probeFailures / probes > ratio) {
+          return { state: open(state, now, state.failedProbeRounds + 1), outputs: [change('half-open', 'open', now)] };
+        }
+        if (probeFailures + probeSuccesses >= probes) return { state: close(state), outputs: [change('half-open', 'closed', now)] };
+        return { state: { ...state, probeFailures, probeSuccesses }, outputs: NO_OUTPUTS };
+      }
+      if (state.circuit !== 'closed') return { state, outputs: NO_OUTPUTS };
+      const r = record(state.settings, state.window, now, failed, slow);
+      if (r.trip) return { state: open({ ...state, window: emptyWindow(state.settings.strategy) }, now, 0), outputs: [change('closed', 'open', now)] };
+      return { state: r.window === state.window ? state : { ...state, window: r.window }, outputs: NO_OUTPUTS };
+    }
+    case 'isolate': {
+      if (state.circuit === 'isolated') return { state: { ...state, isolations: state.isolations + 1 }, outputs: NO_OUTPUTS };
+      const { openUntil: _u, openedAt: _o, ...rest } = state;
+      return {
+        state: { ...rest, circuit: 'isolated', isolations: 1, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 },
+        outputs: [change(state.circuit, 'isolated', now)],
+      };
+    }
+    case 'release': {
+      if (state.circuit !== 'isolated' || state.isolations <= 0) return { state, outputs: NO_OUTPUTS };
+      if (state.isolations > 1) return { state: { ...state, isolations: state.isolations - 1 }, outputs: NO_OUTPUTS };
+      return { state: { ...close(state), isolations: 0 }, outputs: [change('isolated', 'closed', now)] };
+    }
+  }
+  return { state, outputs: NO_OUTPUTS };
+}
+
+function init(settings: BreakerSettings): BreakerState {
+  const s = validateSettings(settings);
+  return {
+    settings: s,
+    circuit: 'closed',
+    failedProbeRounds: 0,
+    isolations: 0,
+    probesStarted: 0,
+    probeSuccesses: 0,
+    probeFailures: 0,
+    window: emptyWindow(s.strategy),
+  };
+}
+
+/**
+ * The pure circuit-breaker core: `init(settings)` validates and returns the closed state,
+ * `step(state, input)` applies one input, `nextDeadline(state)` is when an open circuit may go
+ * half-open. No timers, no clock: time arrives in every input. States are plain JSON.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * let s = core.init({ strategy: { kind: 'consecutive', threshold: 2 }, openMs: 1000 });
+ * s = core.step(s, { type: 'failure', now: 0, durationMs: 5, probe: false }).state;
+ * s = core.step(s, { type: 'failure', now: 1, durationMs: 5, probe: false }).state;
+ * s.circuit; //=> 'open'
+ * core.step(s, { type: 'acquire', now: 500 }).outputs; //=> [{ type: 'refused', circuit: 'open', retryAfterMs: 501 }]
+ * ```
+ */
+export const circuitBreakerCore = {
+  /** Name for traces. */
+  name: 'circuit-breaker',
+  /** Validates settings (throws ConfigError naming the option) and returns a closed state. */
+  init,
+  /** Applies one input; pure, never mutates `state`. */
+  step,
+  /** When an open circuit wants a `tick` to go half-open, or `undefined`. */
+  nextDeadline(state: BreakerState): number | undefined {
+    return state.circuit === 'open' ? state.openUntil : undefined;
+  },
+  /** Settings validation alone (throws ConfigError naming the option). */
+  validate: validateSettings,
+  /** Shifts every absolute time in the state by `deltaMs` (to move it between clocks). */
+  shiftTimes(state: BreakerState, deltaMs: number): BreakerState {
+    let s = state;
+    if (s.openedAt !== undefined) s = { ...s, openedAt: s.openedAt + deltaMs };
+    if (s.openUntil !== undefined) s = { ...s, openUntil: s.openUntil + deltaMs };
+    if (s.window.kind === 'time') {
+      s = { ...s, window: { kind: 'time', buckets: s.window.buckets.map((b) => ({ ...b, start: b.start + deltaMs })) } };
+    }
+    return s;
+  },
+};

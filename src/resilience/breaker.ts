@@ -1,0 +1,459 @@
+import { ConfigError, systemClock, type Clock } from '../core/index.js';
+import {
+  circuitBreakerCore as core,
+  type BreakerInput,
+  type BreakerSettings,
+  type BreakerState,
+  type BreakerStrategy,
+  type CircuitState,
+  type OpenBackoff,
+} from './breaker-core.js';
+import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
+import { checkNumber } from './options.js';
+import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import { LatencyRecorder, type LatencySummary } from './latency.js';
+
+/**
+ * Options of {@link CircuitBreaker}. Either `strategy`, or the notes' short form
+ * `failureThreshold` (consecutive failures); `timeoutMs` is the notes' name for `openMs`.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from 'distkit/resilience';
+ * const b = new CircuitBreaker({ failureThreshold: 5, timeoutMs: 60_000 });
+ * ```
+ */
+export interface CircuitBreakerOptions {
+  /** When to trip; default consecutive failures (`failureThreshold`, default 5). */
+  readonly strategy?: BreakerStrategy;
+  /** Consecutive failures that open the circuit (the notes' API). */
+  readonly failureThreshold?: number;
+  /** How long the circuit stays open, ms (the notes' name; same as `openMs`). */
+  readonly timeoutMs?: number;
+  /** How long the circuit stays open, ms (default 30 000). */
+  readonly openMs?: number;
+  /** Open duration growing with failed probe rounds, reset on close. */
+  readonly openBackoff?: OpenBackoff;
+  /** Calls admitted while half-open (default 1). */
+  readonly halfOpenProbes?: number;
+  /** Reopen once failed probes / probes exceeds this ratio (default 0). */
+  readonly halfOpenFailureRatio?: number;
+  /** Calls at least this slow count as slow (for a window's `slowCallRatio`). */
+  readonly slowCallDurationMs?: number;
+  /** Which thrown errors count as failures (default: all). Others pass through, counted as successes. */
+  readonly isFailure?: (error: unknown) => boolean;
+  /** Which returned values count as failures (default: none). The value is still returned. */
+  readonly isResultFailure?: (result: unknown) => boolean;
+  /** Monotonic clock (default `systemClock`). */
+  readonly clock?: Clock;
+  /** Sample the latency of one call in this many (power of two, default 8); every call is timed when needed. */
+  readonly latencySampleEvery?: number;
+}
+
+/**
+ * The serialized form of a {@link CircuitBreaker}: the core state with times on the wall clock,
+ * plus the counters. `CircuitBreaker.fromJSON` restores it, remembering when an open circuit opened.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from 'distkit/resilience';
+ * const json: CircuitBreakerJSON = new CircuitBreaker({ failureThreshold: 2 }).toJSON();
+ * import type { CircuitBreakerJSON } from 'distkit/resilience';
+ * ```
+ */
+export interface CircuitBreakerJSON {
+  /** Format tag. */
+  readonly format: 'distkit.circuit-breaker.v1';
+  /** Core state, absolute times in wall-clock (Unix epoch) ms. */
+  readonly state: BreakerState;
+  /** Counters at the time of saving. */
+  readonly counters: BreakerCounters;
+}
+
+/**
+ * Counters of a {@link CircuitBreaker}.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from 'distkit/resilience';
+ * new CircuitBreaker({}).stats().counters.calls; //=> 0
+ * ```
+ */
+export interface BreakerCounters {
+  /** Calls admitted. */
+  calls: number;
+  /** Admitted calls that succeeded. */
+  successes: number;
+  /** Admitted calls that failed (per the filters). */
+  failures: number;
+  /** Calls refused by the open, half-open or isolated circuit. */
+  rejections: number;
+}
+
+/**
+ * A snapshot of a breaker's counters and sampled latency percentiles.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from 'distkit/resilience';
+ * const { counters, latency } = new CircuitBreaker({}).stats();
+ * ```
+ */
+export interface BreakerStats {
+  /** The circuit state. */
+  readonly circuit: CircuitState;
+  /** Call counters. */
+  readonly counters: Readonly<BreakerCounters>;
+  /** Latency percentiles over the recent sampled calls (ms). */
+  readonly latency: LatencySummary;
+}
+
+/**
+ * A completed call as seen by {@link CircuitBreaker.onSuccess} / {@link CircuitBreaker.onFailure}.
+ *
+ * @example
+ * ```ts
+ * import type { CallEvent } from 'distkit/resilience';
+ * const e: CallEvent = { durationMs: 12, probe: false };
+ * ```
+ */
+export interface CallEvent {
+  /** How long the call took, ms. */
+  readonly durationMs: number;
+  /** Whether it was a half-open probe. */
+  readonly probe: boolean;
+  /** The error, for failures. */
+  readonly error?: unknown;
+}
+
+/**
+ * A state change as seen by {@link CircuitBreaker.onStateChange}.
+ *
+ * @example
+ * ```ts
+ * import type { StateChangeEvent } from 'distkit/resilience';
+ * const e: StateChangeEvent = { from: 'closed', to: 'open', now: 10 };
+ * ```
+ */
+export interface StateChangeEvent {
+  /** Previous state. */
+  readonly from: CircuitState;
+  /** New state. */
+  readonly to: CircuitState;
+  /** Monotonic time of the change, ms. */
+  readonly now: number;
+}
+
+/**
+ * Releases an isolation taken with {@link CircuitBreaker.isolate}; calling it twice is harmless.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from 'distkit/resilience';
+ * const handle = new CircuitBreaker({}).isolate();
+ * handle.dispose();
+ * ```
+ */
+export interface IsolationHandle {
+  /** Releases this isolation. */
+  dispose(): void;
+}
+
+/** Removes a listener. */
+export type Unsubscribe = () => void;
+
+type Listener<T> = (event: T) => void;
+
+/**
+ * A circuit breaker: an async wrapper around {@link circuitBreakerCore}. Calls pass through while
+ * closed; failures per the strategy open the circuit; after the open duration, `halfOpenProbes`
+ * probe calls decide whether to close or reopen. Refused calls reject with
+ * {@link BrokenCircuitError} (with `retryAfterMs`) without invoking the function. Pattern from
+ * Nygard, "Release It!" (§5.2).
+ *
+ * The happy path is lean: while closed, `call` returns the function's own promise and only attaches
+ * a bookkeeping reaction; latency is sampled (one call in `latencySampleEvery`) unless a slow-call
+ * threshold or call listeners need every duration.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker, BrokenCircuitError } from 'distkit/resilience';
+ * const breaker = new CircuitBreaker({ failureThreshold: 5, timeoutMs: 60_000 });
+ * try {
+ *   const user = await breaker.call(fetchUser, 'ada');
+ * } catch (e) {
+ *   if (e instanceof BrokenCircuitError) console.log(`try again in ${e.retryAfterMs} ms`);
+ * }
+ * declare function fetchUser(id: string): Promise<{ id: string }>;
+ * ```
+ */
+export class CircuitBreaker {
+  private core: BreakerState;
+  private readonly clock: Clock;
+  private readonly isFailure: ((error: unknown) => boolean) | undefined;
+  private readonly isResultFailure: ((result: unknown) => boolean) | undefined;
+  private readonly counters: BreakerCounters = { calls: 0, successes: 0, failures: 0, rejections: 0 };
+  private readonly latency = new LatencyRecorder(512);
+  private readonly sampleMask: number;
+  private sampleCount = 0;
+  private timeEvery: boolean;
+  private readonly stateListeners: Listener<StateChangeEvent>[] = [];
+  private readonly successListeners: Listener<CallEvent>[] = [];
+  private readonly failureListeners: Listener<CallEvent>[] = [];
+  private readonly rejectListeners: Listener<BrokenCircuitError>[] = [];
+  private readonly onFastSuccess: (value: unknown) => void;
+  private readonly onFastFailure: (error: unknown) => void;
+
+  constructor(options: CircuitBreakerOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+    this.core = core.init(settingsFrom(options));
+    this.clock = options.clock ?? systemClock;
+    this.isFailure = options.isFailure;
+    this.isResultFailure = options.isResultFailure;
+    const every = options.latencySampleEvery ?? 8;
+    checkNumber('latencySampleEvery', every, { min: 1, max: 1 << 20, integer: true });
+    if ((every & (every - 1)) !== 0) throw new ConfigError('latencySampleEvery', `must be a power of two, got ${every}`);
+    this.sampleMask = every - 1;
+    this.timeEvery = this.core.settings.slowCallDurationMs !== undefined || every === 1;
+    this.onFastSuccess = (value) => this.settle(value, false, -1, false);
+    this.onFastFailure = (error) => this.settle(error, true, -1, false);
+  }
+
+  /**
+   * Restores a breaker saved with {@link CircuitBreaker.toJSON}. Functions (filters, clock) come
+   * from `options`; thresholds come from the saved state. Absolute times move from the wall clock
+   * to this breaker's monotonic clock, so an open circuit stays open until its saved deadline.
+   */
+  static fromJSON(json: CircuitBreakerJSON, options: Omit<CircuitBreakerOptions, 'strategy' | 'failureThreshold'> = {}): CircuitBreaker {
+    if (json === null || typeof json !== 'object' || json.format !== 'distkit.circuit-breaker.v1') {
+      throw new ConfigError('json.format', "must be 'distkit.circuit-breaker.v1' (the output of toJSON())");
+    }
+    const settings = core.validate(json.state.settings);
+    const circuits: readonly string[] = ['closed', 'open', 'half-open', 'isolated'];
+    if (!circuits.includes(json.state.circuit)) throw new ConfigError('json.state.circuit', `unknown circuit state ${JSON.stringify(json.state.circuit)}`);
+    const b = new CircuitBreaker({ ...options, strategy: settings.strategy, ...pick(settings) });
+    const delta = b.clock.now() - b.clock.wallNow();
+    b.core = core.shiftTimes({ ...json.state, settings: b.core.settings }, delta);
+    // Probes in flight when the state was saved will never report: let a fresh round start.
+    if (b.core.circuit === 'half-open') b.core = { ...b.core, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
+    Object.assign(b.counters, json.counters);
+    return b;
+  }
+
+  /** The circuit state now (an open circuit whose duration passed reports `half-open`). */
+  get state(): CircuitState {
+    this.apply({ type: 'tick', now: this.clock.now() });
+    return this.core.circuit;
+  }
+
+  /** The core state (plain data, monotonic-clock times). */
+  get snapshot(): BreakerState {
+    return this.core;
+  }
+
+  /**
+   * Runs `fn(...args)` through the breaker. Resolves or rejects as `fn` does; rejects with
+   * {@link BrokenCircuitError} without calling `fn` when the circuit refuses.
+   */
+  call<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<T> {
+    if (this.core.circuit === 'closed' && !this.timeEvery && (++this.sampleCount & this.sampleMask) !== 0) {
+      // Happy path: no clock read, no closure, the caller awaits fn's own promise.
+      this.counters.calls++;
+      let r: T | PromiseLike<T>;
+      try {
+        r = fn(...args);
+      } catch (error) {
+        this.settle(error, true, -1, false);
+        return Promise.reject(error);
+      }
+      if (r instanceof Promise) {
+        r.then(this.onFastSuccess, this.onFastFailure);
+        return r as Promise<T>;
+      }
+      const p = Promise.resolve(r);
+      p.then(this.onFastSuccess, this.onFastFailure);
+      return p;
+    }
+    return this.slowPath(fn, args);
+  }
+
+  /** Runs `fn` with a policy context, so the breaker composes with {@link wrap}. */
+  execute<T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
+    return this.call(fn, { signal: signal ?? neverAborted, attempt: 1 });
+  }
+
+  private slowPath<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, args: A): Promise<T> {
+    const now = this.clock.now();
+    const outs = this.apply({ type: 'acquire', now });
+    let probe = false;
+    for (const o of outs) {
+      if (o.type === 'refused') {
+        this.counters.rejections++;
+        const err = o.circuit === 'isolated' ? new IsolatedCircuitError() : new BrokenCircuitError(o.circuit, o.retryAfterMs);
+        for (const l of this.rejectListeners.slice()) l(err);
+        return Promise.reject(err);
+      }
+      if (o.type === 'permitted') probe = o.probe;
+    }
+    this.counters.calls++;
+    let r: T | PromiseLike<T>;
+    try {
+      r = fn(...args);
+    } catch (error) {
+      this.settle(error, true, now, probe);
+      return Promise.reject(error);
+    }
+    const p = r instanceof Promise ? (r as Promise<T>) : Promise.resolve(r);
+    p.then(
+      (v) => this.settle(v, false, now, probe),
+      (e) => this.settle(e, true, now, probe),
+    );
+    return p;
+  }
+
+  private settle(value: unknown, threw: boolean, startedAt: number, probe: boolean): void {
+    const failed = threw ? (this.isFailure === undefined ? true : safeFilter(this.isFailure, value)) : this.isResultFailure !== undefined && safeFilter(this.isResultFailure, value);
+    if (failed) this.counters.failures++;
+    else this.counters.successes++;
+    let now = -1;
+    let durationMs = 0;
+    if (startedAt >= 0) {
+      now = this.clock.now();
+      durationMs = now - startedAt;
+      this.latency.record(durationMs);
+    }
+    const s = this.core;
+    // A success on a closed consecutive breaker with no failures counted changes nothing.
+    if (!failed && !probe && s.circuit === 'closed' && s.window.kind === 'consecutive' && s.window.failures === 0) {
+      if (this.successListeners.length > 0) this.emitCall(this.successListeners, { durationMs, probe });
+      return;
+    }
+    if (now < 0) now = this.clock.now();
+    this.apply({ type: failed ? 'failure' : 'success', now, durationMs, probe });
+    if (failed) {
+      if (this.failureListeners.length > 0) this.emitCall(this.failureListeners, { durationMs, probe, error: value });
+    } else if (this.successListeners.length > 0) {
+      this.emitCall(this.successListeners, { durationMs, probe });
+    }
+  }
+
+  private emitCall(listeners: Listener<CallEvent>[], e: CallEvent): void {
+    for (const l of listeners.slice()) l(e);
+  }
+
+  private apply(input: BreakerInput) {
+    const t = core.step(this.core, input);
+    this.core = t.state;
+    for (const o of t.outputs) {
+      if (o.type === 'state' && this.stateListeners.length > 0) {
+        const e: StateChangeEvent = { from: o.from, to: o.to, now: o.now };
+        for (const l of this.stateListeners.slice()) l(e);
+      }
+    }
+    return t.outputs;
+  }
+
+  /**
+   * Holds the circuit open by hand until every handle is disposed (reference-counted); calls are
+   * refused with {@link IsolatedCircuitError}. Releasing the last isolation closes the circuit.
+   */
+  isolate(): IsolationHandle {
+    this.apply({ type: 'isolate', now: this.clock.now() });
+    let disposed = false;
+    return {
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        this.apply({ type: 'release', now: this.clock.now() });
+      },
+    };
+  }
+
+  /** Counters and latency percentiles. */
+  stats(): BreakerStats {
+    return { circuit: this.state, counters: { ...this.counters }, latency: this.latency.summary() };
+  }
+
+  /** Plain data for storage; restore with {@link CircuitBreaker.fromJSON}. */
+  toJSON(): CircuitBreakerJSON {
+    const delta = this.clock.wallNow() - this.clock.now();
+    return { format: 'distkit.circuit-breaker.v1', state: core.shiftTimes(this.core, delta), counters: { ...this.counters } };
+  }
+
+  /** Listens for state changes. */
+  onStateChange(listener: (event: StateChangeEvent) => void): Unsubscribe {
+    return subscribe(this.stateListeners, listener);
+  }
+
+  /** Listens for calls that succeeded (with their duration: every call is then timed). */
+  onSuccess(listener: (event: CallEvent) => void): Unsubscribe {
+    return this.timed(subscribe(this.successListeners, listener));
+  }
+
+  /** Listens for calls that failed (with their duration and error). */
+  onFailure(listener: (event: CallEvent) => void): Unsubscribe {
+    return this.timed(subscribe(this.failureListeners, listener));
+  }
+
+  /** Listens for refused calls. */
+  onReject(listener: (error: BrokenCircuitError) => void): Unsubscribe {
+    return subscribe(this.rejectListeners, listener);
+  }
+
+  private timed(unsubscribe: Unsubscribe): Unsubscribe {
+    this.refreshTiming();
+    return () => {
+      unsubscribe();
+      this.refreshTiming();
+    };
+  }
+
+  private refreshTiming(): void {
+    this.timeEvery =
+      this.core.settings.slowCallDurationMs !== undefined ||
+      this.sampleMask === 0 ||
+      this.successListeners.length > 0 ||
+      this.failureListeners.length > 0;
+  }
+}
+
+function subscribe<T>(list: Listener<T>[], listener: Listener<T>): Unsubscribe {
+  list.push(listener);
+  return () => {
+    const i = list.indexOf(listener);
+    if (i >= 0) list.splice(i, 1);
+  };
+}
+
+function safeFilter(filter: (x: unknown) => boolean, x: unknown): boolean {
+  return filter(x) === true;
+}
+
+function pick(s: BreakerSettings): Omit<CircuitBreakerOptions, 'strategy'> {
+  const o: { -readonly [K in keyof CircuitBreakerOptions]: CircuitBreakerOptions[K] } = {};
+  if (s.openMs !== undefined) o.openMs = s.openMs;
+  if (s.openBackoff !== undefined) o.openBackoff = s.openBackoff;
+  if (s.halfOpenProbes !== undefined) o.halfOpenProbes = s.halfOpenProbes;
+  if (s.halfOpenFailureRatio !== undefined) o.halfOpenFailureRatio = s.halfOpenFailureRatio;
+  if (s.slowCallDurationMs !== undefined) o.slowCallDurationMs = s.slowCallDurationMs;
+  return o;
+}
+
+function settingsFrom(o: CircuitBreakerOptions): BreakerSettings {
+  if (o.strategy !== undefined && o.failureThreshold !== undefined) {
+    throw new ConfigError('failureThreshold', 'give either strategy or failureThreshold, not both');
+  }
+  if (o.timeoutMs !== undefined && o.openMs !== undefined) throw new ConfigError('timeoutMs', 'give either timeoutMs or openMs, not both');
+  const strategy: BreakerStrategy = o.strategy ?? {
+    kind: 'consecutive',
+    threshold: o.failureThreshold === undefined ? 5 : checkNumber('failureThreshold', o.failureThreshold, { min: 1, integer: true }),
+  };
+  const s: { -readonly [K in keyof BreakerSettings]: BreakerSettings[K] } = { strategy };
+  const openMs = o.timeoutMs ?? o.openMs;
+  if (openMs !== undefined) s.openMs = o.timeoutMs !== undefined ? checkNumber('timeoutMs', openMs, { min: 0 }) : openMs;
+  if (o.openBackoff !== undefined) s.openBackoff = o.openBackoff;
+  if (o.halfOpenProbes !== undefined) s.halfOpenProbes = o.halfOpenProbes;
+  if (o.halfOpenFailureRatio !== undefined) s.halfOpenFailureRatio = o.halfOpenFailureRatio;
+  if (o.slowCallDurationMs !== undefined) s.slowCallDurationMs = o.slowCallDurationMs;
+  return s;
+}

@@ -1,0 +1,482 @@
+import { ConfigError, nextInt, seedPrng, type PrngState } from '../core/index.js';
+import { NoNodeAvailableError } from './errors.js';
+import { buildRing, ringLookup, type HashRingData } from './hash-ring.js';
+import { checkNumber, checkRatio } from './options.js';
+
+/**
+ * How a {@link LoadBalancer} picks a node.
+ * - `round-robin`: each eligible node in turn.
+ * - `weighted-round-robin`: smooth weighted round robin (nginx's algorithm): node `i` gets
+ *   `weight_i / Σweight` of the picks, interleaved rather than in runs.
+ * - `random`: uniform over eligible nodes.
+ * - `least-connections`: fewest active requests (ties: first in order).
+ * - `p2c`: power of two choices (Mitzenmacher 2001): two random eligible nodes, the one with fewer
+ *   active requests.
+ * - `resource`: highest headroom score `w.cpu·(1−cpu) + w.memory·(1−memory) + w.network·(1−network)`
+ *   (weights 0.4 / 0.4 / 0.2 by default, as in the notes).
+ * - `consistent-hash`: affinity: the same key goes to the same node while it is eligible (hash ring
+ *   with virtual nodes; an ineligible owner passes its keys to the next node clockwise).
+ *
+ * @example
+ * ```ts
+ * import type { BalancingStrategy } from 'distkit/resilience';
+ * const s: BalancingStrategy = 'p2c';
+ * ```
+ */
+export type BalancingStrategy =
+  | 'round-robin'
+  | 'weighted-round-robin'
+  | 'random'
+  | 'least-connections'
+  | 'p2c'
+  | 'resource'
+  | 'consistent-hash';
+
+/**
+ * A node as the balancer sees it. Utilizations are in [0, 1].
+ *
+ * @example
+ * ```ts
+ * import type { BalancerNode } from 'distkit/resilience';
+ * const n: BalancerNode = { id: 'api-1', weight: 2, healthy: true, cpu: 0.3, memory: 0.5, network: 0.1 };
+ * ```
+ */
+export interface BalancerNode {
+  /** Unique id. */
+  readonly id: string;
+  /** Relative weight (default 1), for weighted round robin and the hash ring. */
+  readonly weight?: number;
+  /** Whether it may take requests (default true). */
+  readonly healthy?: boolean;
+  /** Draining nodes finish what they have but take nothing new (default false). */
+  readonly draining?: boolean;
+  /** CPU utilization in [0, 1]. */
+  readonly cpu?: number;
+  /** Memory utilization in [0, 1]. */
+  readonly memory?: number;
+  /** Network utilization in [0, 1]. */
+  readonly network?: number;
+}
+
+/**
+ * A node with its defaults filled in, as kept in {@link BalancerState}.
+ *
+ * @example
+ * ```ts
+ * import type { NormalizedNode } from 'distkit/resilience';
+ * const n: NormalizedNode = { id: 'a', weight: 1, healthy: true, draining: false };
+ * ```
+ */
+export interface NormalizedNode extends BalancerNode {
+  /** Relative weight. */
+  readonly weight: number;
+  /** Whether it may take requests. */
+  readonly healthy: boolean;
+  /** Whether it is draining. */
+  readonly draining: boolean;
+}
+
+/**
+ * Weights of the `resource` score (default `{ cpu: 0.4, memory: 0.4, network: 0.2 }`).
+ *
+ * @example
+ * ```ts
+ * import type { ResourceWeights } from 'distkit/resilience';
+ * const w: ResourceWeights = { cpu: 0.6, memory: 0.3, network: 0.1 };
+ * ```
+ */
+export interface ResourceWeights {
+  /** Weight of CPU headroom. */
+  readonly cpu: number;
+  /** Weight of memory headroom. */
+  readonly memory: number;
+  /** Weight of network headroom. */
+  readonly network: number;
+}
+
+/**
+ * Settings of the balancer core.
+ *
+ * @example
+ * ```ts
+ * import type { BalancerSettings } from 'distkit/resilience';
+ * const s: BalancerSettings = { strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] };
+ * ```
+ */
+export interface BalancerSettings {
+  /** The strategy. */
+  readonly strategy: BalancingStrategy;
+  /** The nodes (ids unique). */
+  readonly nodes: readonly BalancerNode[];
+  /** PRNG seed for `random` and `p2c` (default 1). */
+  readonly seed?: number;
+  /** Weights of the `resource` score. */
+  readonly resourceWeights?: ResourceWeights;
+  /** Virtual nodes per unit of weight on the hash ring (default 100). */
+  readonly vnodes?: number;
+}
+
+/**
+ * The balancer core's state: plain data.
+ *
+ * @example
+ * ```ts
+ * import { loadBalancerCore } from 'distkit/resilience';
+ * const s = loadBalancerCore.init({ strategy: 'least-connections', nodes: [{ id: 'a' }] });
+ * s.active; //=> [0]
+ * ```
+ */
+export interface BalancerState {
+  /** The strategy. */
+  readonly strategy: BalancingStrategy;
+  /** Nodes, normalized (weight, healthy, draining present). */
+  readonly nodes: readonly NormalizedNode[];
+  /** Active (outstanding) requests per node, aligned with `nodes`. */
+  readonly active: readonly number[];
+  /** Smooth WRR current weights, aligned with `nodes`. */
+  readonly current: readonly number[];
+  /** Next round-robin position. */
+  readonly cursor: number;
+  /** PRNG state. */
+  readonly prng: PrngState;
+  /** Weights of the resource score. */
+  readonly resourceWeights: ResourceWeights;
+  /** Virtual nodes per unit of weight. */
+  readonly vnodes: number;
+  /** The hash ring (only for `consistent-hash`). */
+  readonly ring: HashRingData;
+}
+
+/**
+ * A pick: the node chosen and the state after it.
+ *
+ * @example
+ * ```ts
+ * import type { BalancerPick } from 'distkit/resilience';
+ * declare const p: BalancerPick;
+ * p.node; // 'api-1'
+ * ```
+ */
+export interface BalancerPick {
+  /** The chosen node id. */
+  readonly node: string;
+  /** The state after the pick. */
+  readonly state: BalancerState;
+}
+
+const STRATEGIES: readonly string[] = ['round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'resource', 'consistent-hash'];
+const DEFAULT_WEIGHTS: ResourceWeights = { cpu: 0.4, memory: 0.4, network: 0.2 };
+
+function normalizeNodes(nodes: readonly BalancerNode[]): NormalizedNode[] {
+  if (!Array.isArray(nodes)) throw new ConfigError('nodes', 'must be an array');
+  const seen = new Set<string>();
+  return nodes.map((n, i) => {
+    if (n === null || typeof n !== 'object' || typeof n.id !== 'string' || n.id === '') throw new ConfigError(`nodes[${i}].id`, 'must be a non-empty string');
+    if (seen.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${JSON.stringify(n.id)}`);
+    seen.add(n.id);
+    const out: { -readonly [K in keyof BalancerNode]: BalancerNode[K] } & { weight: number; healthy: boolean; draining: boolean; id: string } = {
+      id: n.id,
+      weight: n.weight === undefined ? 1 : checkNumber(`nodes[${i}].weight`, n.weight, { min: 0 }),
+      healthy: n.healthy ?? true,
+      draining: n.draining ?? false,
+    };
+    if (n.cpu !== undefined) out.cpu = checkRatio(`nodes[${i}].cpu`, n.cpu);
+    if (n.memory !== undefined) out.memory = checkRatio(`nodes[${i}].memory`, n.memory);
+    if (n.network !== undefined) out.network = checkRatio(`nodes[${i}].network`, n.network);
+    return out;
+  });
+}
+
+function eligible(s: BalancerState, i: number): boolean {
+  const n = s.nodes[i]!;
+  return n.healthy && !n.draining;
+}
+
+function noNode(s: BalancerState): NoNodeAvailableError {
+  if (s.nodes.length === 0) return new NoNodeAvailableError('the balancer has no nodes');
+  const unhealthy = s.nodes.filter((n) => !n.healthy).length;
+  const draining = s.nodes.filter((n) => n.healthy && n.draining).length;
+  const zero = s.strategy === 'weighted-round-robin' ? s.nodes.filter((n) => n.healthy && !n.draining && n.weight === 0).length : 0;
+  return new NoNodeAvailableError(
+    `${s.nodes.length} node(s): ${unhealthy} unhealthy, ${draining} draining${zero > 0 ? `, ${zero} with weight 0` : ''}`,
+  );
+}
+
+function withActive(s: BalancerState, i: number, delta: number): readonly number[] {
+  const active = s.active.slice();
+  active[i] = Math.max(0, active[i]! + delta);
+  return active;
+}
+
+function randomEligible(s: BalancerState, prng: PrngState): { index: number; prng: PrngState } {
+  const n = s.nodes.length;
+  if (n === 0) return { index: -1, prng };
+  // Fast path: draw over all nodes, accept if eligible (a few tries), else draw among eligible ones.
+  let p = prng;
+  for (let t = 0; t < 4; t++) {
+    const d = nextInt(p, 0, n);
+    p = d.state;
+    if (eligible(s, d.value)) return { index: d.value, prng: p };
+  }
+  const ok: number[] = [];
+  for (let i = 0; i < n; i++) if (eligible(s, i)) ok.push(i);
+  if (ok.length === 0) return { index: -1, prng: p };
+  const d = nextInt(p, 0, ok.length);
+  return { index: ok[d.value]!, prng: d.state };
+}
+
+/** Headroom score of the notes: weighted sum of (1 − utilization); an unknown utilization counts as 0. */
+function score(w: ResourceWeights, n: BalancerNode): number {
+  return w.cpu * (1 - (n.cpu ?? 0)) + w.memory * (1 - (n.memory ?? 0)) + w.network * (1 - (n.network ?? 0));
+}
+
+function choose(s: BalancerState, key: string | undefined): { index: number; state: BalancerState } {
+  const n = s.nodes.length;
+  switch (s.strategy) {
+    case 'round-robin': {
+      for (let k = 0; k < n; k++) {
+        const i = (s.cursor + k) % n;
+        if (eligible(s, i)) return { index: i, state: { ...s, cursor: (i + 1) % n } };
+      }
+      return { index: -1, state: s };
+    }
+    case 'weighted-round-robin': {
+      // Smooth weighted round robin (nginx, ngx_http_upstream_get_peer).
+      const current = s.current.slice();
+      let total = 0;
+      let best = -1;
+      for (let i = 0; i < n; i++) {
+        const node = s.nodes[i]!;
+        if (!node.healthy || node.draining || node.weight <= 0) continue;
+        current[i] = current[i]! + node.weight;
+        total += node.weight;
+        if (best < 0 || current[i]! > current[best]!) best = i;
+      }
+      if (best < 0) return { index: -1, state: s };
+      current[best] = current[best]! - total;
+      return { index: best, state: { ...s, current } };
+    }
+    case 'random': {
+      const r = randomEligible(s, s.prng);
+      return { index: r.index, state: r.index < 0 ? s : { ...s, prng: r.prng } };
+    }
+    case 'least-connections': {
+      let best = -1;
+      for (let i = 0; i < n; i++) if (eligible(s, i) && (best < 0 || s.active[i]! < s.active[best]!)) best = i;
+      return { index: best, state: best < 0 ? s : { ...s, active: withActive(s, best, 1) } };
+    }
+    case 'p2c': {
+      const a = randomEligible(s, s.prng);
+      if (a.index < 0) return { index: -1, state: s };
+      let b = randomEligible(s, a.prng);
+      // Two distinct choices when there are two eligible nodes (a few redraws, then accept).
+      for (let t = 0; t < 3 && b.index === a.index; t++) b = randomEligible(s, b.prng);
+      const best = s.active[b.index]! < s.active[a.index]! ? b.index : a.index;
+      return { index: best, state: { ...s, prng: b.prng, active: withActive(s, best, 1) } };
+    }
+    case 'resource': {
+      let best = -1;
+      let bestScore = -Infinity;
+      for (let i = 0; i < n; i++) {
+        if (!eligible(s, i)) continue;
+        const sc = score(s.resourceWeights, s.nodes[i]!);
+        if (sc > bestScore) {
+          best = i;
+          bestScore = sc;
+        }
+      }
+      return { index: best, state: s };
+    }
+    case 'consistent-hash': {
+      if (key === undefined) throw new ConfigError('key', 'the consistent-hash strategy needs a key to pick a node');
+      return { index: ringLookup(s.ring, key, (i) => eligible(s, i)), state: s };
+    }
+  }
+}
+
+function rebuild(s: Omit<BalancerState, 'ring'>, nodes: readonly NormalizedNode[]): BalancerState {
+  const ring = s.strategy === 'consistent-hash' ? buildRing(nodes.map((n) => n.id), nodes.map((n) => n.weight), s.vnodes) : { points: [], owners: [] };
+  return { ...s, nodes, ring };
+}
+
+function indexOf(s: BalancerState, id: string): number {
+  const i = s.nodes.findIndex((n) => n.id === id);
+  if (i < 0) throw new ConfigError('node', `unknown node ${JSON.stringify(id)}; known: ${s.nodes.map((n) => n.id).join(', ') || '(none)'}`);
+  return i;
+}
+
+/**
+ * The pure load-balancer core. `pick` throws {@link NoNodeAvailableError} (saying how many nodes are
+ * unhealthy or draining) when no node is eligible. Strategies that count active requests
+ * (`least-connections`, `p2c`) count the pick; call `release` when the request ends.
+ *
+ * @example
+ * ```ts
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * let s = lb.init({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
+ * const p = lb.pick(s);
+ * p.node; //=> 'a'
+ * lb.pick(p.state).node; //=> 'b'
+ * ```
+ */
+export const loadBalancerCore = {
+  /** Validates settings (ConfigError naming the option) and returns the initial state. */
+  init(settings: BalancerSettings): BalancerState {
+    if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
+    if (!STRATEGIES.includes(settings.strategy)) {
+      throw new ConfigError('strategy', `must be one of ${STRATEGIES.join(', ')}; got ${JSON.stringify(settings.strategy)}`);
+    }
+    const nodes = normalizeNodes(settings.nodes);
+    const w = settings.resourceWeights ?? DEFAULT_WEIGHTS;
+    const resourceWeights = {
+      cpu: checkNumber('resourceWeights.cpu', w.cpu, { min: 0 }),
+      memory: checkNumber('resourceWeights.memory', w.memory, { min: 0 }),
+      network: checkNumber('resourceWeights.network', w.network, { min: 0 }),
+    };
+    const seed = settings.seed === undefined ? 1 : checkNumber('seed', settings.seed);
+    const vnodes = settings.vnodes === undefined ? 100 : checkNumber('vnodes', settings.vnodes, { min: 1, max: 10_000, integer: true });
+    return rebuild(
+      {
+        strategy: settings.strategy,
+        nodes,
+        active: nodes.map(() => 0),
+        current: nodes.map(() => 0),
+        cursor: 0,
+        prng: seedPrng(seed),
+        resourceWeights,
+        vnodes,
+      },
+      nodes,
+    );
+  },
+  /** Picks a node (`key` is required by `consistent-hash`, ignored otherwise). */
+  pick(state: BalancerState, key?: string): BalancerPick {
+    const r = choose(state, key);
+    if (r.index < 0) throw noNode(state);
+    return { node: state.nodes[r.index]!.id, state: r.state };
+  },
+  /** A request on `node` ended (decrements its active count; unknown nodes are ignored). */
+  release(state: BalancerState, node: string): BalancerState {
+    const i = state.nodes.findIndex((n) => n.id === node);
+    if (i < 0 || state.active[i] === 0) return state;
+    return { ...state, active: withActive(state, i, -1) };
+  },
+  /** Marks a node healthy or not. */
+  setHealthy(state: BalancerState, node: string, healthy: boolean): BalancerState {
+    const i = indexOf(state, node);
+    if (state.nodes[i]!.healthy === healthy) return state;
+    const nodes = state.nodes.slice();
+    nodes[i] = { ...nodes[i]!, healthy };
+    return { ...state, nodes };
+  },
+  /** Marks a node draining (no new requests) or not. */
+  setDraining(state: BalancerState, node: string, draining: boolean): BalancerState {
+    const i = indexOf(state, node);
+    const nodes = state.nodes.slice();
+    nodes[i] = { ...nodes[i]!, draining };
+    return { ...state, nodes };
+  },
+  /** Updates a node's utilizations (for `resource`). */
+  report(state: BalancerState, node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): BalancerState {
+    const i = indexOf(state, node);
+    const nodes = state.nodes.slice();
+    const n = { ...nodes[i]! } as BalancerNode & { cpu?: number; memory?: number; network?: number };
+    if (load.cpu !== undefined) n.cpu = checkRatio('cpu', load.cpu);
+    if (load.memory !== undefined) n.memory = checkRatio('memory', load.memory);
+    if (load.network !== undefined) n.network = checkRatio('network', load.network);
+    nodes[i] = n as NormalizedNode;
+    return { ...state, nodes };
+  },
+  /** Replaces the node set, keeping active counts and WRR weights of nodes that stay. */
+  setNodes(state: BalancerState, nodes: readonly BalancerNode[]): BalancerState {
+    const next = normalizeNodes(nodes);
+    const old = new Map(state.nodes.map((n, i) => [n.id, i]));
+    const active = next.map((n) => state.active[old.get(n.id) ?? -1] ?? 0);
+    const current = next.map((n) => state.current[old.get(n.id) ?? -1] ?? 0);
+    return rebuild({ ...state, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
+  },
+  /** Active requests per node id. */
+  activeByNode(state: BalancerState): Record<string, number> {
+    const out: Record<string, number> = {};
+    state.nodes.forEach((n, i) => (out[n.id] = state.active[i]!));
+    return out;
+  },
+};
+
+/**
+ * Options of {@link LoadBalancer}: the core settings.
+ *
+ * @example
+ * ```ts
+ * import { LoadBalancer } from 'distkit/resilience';
+ * new LoadBalancer({ strategy: 'resource', nodes: [{ id: 'a', cpu: 0.9 }, { id: 'b', cpu: 0.1 }] });
+ * ```
+ */
+export type LoadBalancerOptions = BalancerSettings;
+
+/**
+ * A load balancer over {@link loadBalancerCore}, holding the state for you. `execute` picks a node,
+ * runs the call on it and releases it when the call settles.
+ *
+ * @example
+ * ```ts
+ * import { LoadBalancer } from 'distkit/resilience';
+ * const lb = new LoadBalancer({ strategy: 'p2c', nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], seed: 7 });
+ * const body = await lb.execute((node) => fetch(`http://${node}/api`).then((r) => r.text()));
+ * lb.setHealthy('b', false); // b gets nothing new until marked healthy again
+ * ```
+ */
+export class LoadBalancer {
+  private s: BalancerState;
+
+  constructor(options: LoadBalancerOptions) {
+    this.s = loadBalancerCore.init(options);
+  }
+
+  /** The core state (plain data). */
+  get snapshot(): BalancerState {
+    return this.s;
+  }
+
+  /** Picks a node; throws {@link NoNodeAvailableError} when none is eligible. */
+  pick(key?: string): string {
+    const p = loadBalancerCore.pick(this.s, key);
+    this.s = p.state;
+    return p.node;
+  }
+
+  /** Ends a request on `node` (for the strategies that count active requests). */
+  release(node: string): void {
+    this.s = loadBalancerCore.release(this.s, node);
+  }
+
+  /** Picks a node, runs `fn(node)`, releases the node when it settles. */
+  async execute<T>(fn: (node: string) => T | PromiseLike<T>, key?: string): Promise<T> {
+    const node = this.pick(key);
+    try {
+      return await fn(node);
+    } finally {
+      this.release(node);
+    }
+  }
+
+  /** Marks a node healthy or not. */
+  setHealthy(node: string, healthy: boolean): void {
+    this.s = loadBalancerCore.setHealthy(this.s, node, healthy);
+  }
+
+  /** Marks a node draining or not. */
+  setDraining(node: string, draining: boolean): void {
+    this.s = loadBalancerCore.setDraining(this.s, node, draining);
+  }
+
+  /** Updates a node's utilizations. */
+  report(node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): void {
+    this.s = loadBalancerCore.report(this.s, node, load);
+  }
+
+  /** Replaces the node set (e.g. from `registry.discover(name)`). */
+  setNodes(nodes: readonly BalancerNode[]): void {
+    this.s = loadBalancerCore.setNodes(this.s, nodes);
+  }
+}

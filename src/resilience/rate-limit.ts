@@ -1,0 +1,329 @@
+import { ConfigError, systemClock, type Clock } from '../core/index.js';
+import { RateLimitedError } from './errors.js';
+import { checkNumber } from './options.js';
+import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+
+/**
+ * A rate: `limit` requests per `periodMs`, with bursts of up to `burst` requests (default `limit`).
+ *
+ * @example
+ * ```ts
+ * import type { RateSettings } from 'distkit/resilience';
+ * const r: RateSettings = { limit: 100, periodMs: 1000, burst: 20 };
+ * ```
+ */
+export interface RateSettings {
+  /** Requests per period. */
+  readonly limit: number;
+  /** The period, ms. */
+  readonly periodMs: number;
+  /** Largest burst admitted at once (default `limit`). */
+  readonly burst?: number;
+}
+
+/**
+ * A rate-limit decision: admitted, or refused with the exact wait until the same request conforms.
+ *
+ * @example
+ * ```ts
+ * import type { RateDecision } from 'distkit/resilience';
+ * const d: RateDecision = { allowed: false, retryAfterMs: 40 };
+ * ```
+ */
+export interface RateDecision {
+  /** Whether the request is admitted. */
+  readonly allowed: boolean;
+  /** 0 when admitted; otherwise ms until it would be (`Infinity` when cost exceeds the burst). */
+  readonly retryAfterMs: number;
+}
+
+/**
+ * GCRA state: the theoretical arrival time (ms) plus the validated rate.
+ *
+ * @example
+ * ```ts
+ * import { gcra } from 'distkit/resilience';
+ * gcra.init({ limit: 10, periodMs: 1000 }).tat; //=> 0
+ * ```
+ */
+export interface GcraState {
+  /** Emission interval T = periodMs / limit, ms. */
+  readonly intervalMs: number;
+  /** Burst size. */
+  readonly burst: number;
+  /** Theoretical arrival time, ms. */
+  readonly tat: number;
+}
+
+function validateRate(r: RateSettings): { limit: number; periodMs: number; burst: number } {
+  if (r === null || typeof r !== 'object') throw new ConfigError('options', 'must be an object');
+  const limit = checkNumber('limit', r.limit, { min: 0, exclusiveMin: true });
+  const periodMs = checkNumber('periodMs', r.periodMs, { min: 0, exclusiveMin: true });
+  const burst = r.burst === undefined ? Math.max(1, limit) : checkNumber('burst', r.burst, { min: 1 });
+  return { limit, periodMs, burst };
+}
+
+const ALLOWED: RateDecision = { allowed: true, retryAfterMs: 0 };
+
+/**
+ * The Generic Cell Rate Algorithm (ITU-T I.371, virtual scheduling form): one number of state, no
+ * refill timer, exact retry-after. A request of `cost` at `now` conforms iff
+ * `max(tat, now) + cost·T − now <= burst·T`; then `tat` advances by `cost·T`.
+ *
+ * @example
+ * ```ts
+ * import { gcra } from 'distkit/resilience';
+ * let s = gcra.init({ limit: 2, periodMs: 1000, burst: 1 });
+ * const a = gcra.take(s, 0);    // allowed
+ * gcra.take(a.state, 100).decision; //=> { allowed: false, retryAfterMs: 400 }
+ * ```
+ */
+export const gcra = {
+  /** Validates the rate (ConfigError naming the option); an idle limiter. */
+  init(settings: RateSettings): GcraState {
+    const r = validateRate(settings);
+    return { intervalMs: r.periodMs / r.limit, burst: r.burst, tat: 0 };
+  },
+  /** Asks to admit `cost` requests at `now`. Pure. */
+  take(state: GcraState, now: number, cost = 1): { readonly decision: RateDecision; readonly state: GcraState } {
+    const T = state.intervalMs;
+    if (!(cost >= 0) || !Number.isFinite(cost)) throw new RangeError(`cost: must be a finite number >= 0, got ${cost}`);
+    if (cost > state.burst) return { decision: { allowed: false, retryAfterMs: Number.POSITIVE_INFINITY }, state };
+    const newTat = Math.max(state.tat, now) + cost * T;
+    const allowAt = newTat - state.burst * T;
+    if (allowAt > now) return { decision: { allowed: false, retryAfterMs: allowAt - now }, state };
+    return { decision: ALLOWED, state: { intervalMs: T, burst: state.burst, tat: newTat } };
+  },
+  /** Whether the limiter is back to idle at `now` (its state can be dropped). */
+  idle(state: GcraState, now: number): boolean {
+    return state.tat <= now;
+  },
+};
+
+/**
+ * Token-bucket state: tokens available at `updatedAt`, plus the validated rate.
+ *
+ * @example
+ * ```ts
+ * import { tokenBucket } from 'distkit/resilience';
+ * tokenBucket.init({ limit: 10, periodMs: 1000 }).tokens; //=> 10
+ * ```
+ */
+export interface TokenBucketState {
+  /** Capacity (burst). */
+  readonly capacity: number;
+  /** Tokens added per ms. */
+  readonly refillPerMs: number;
+  /** Tokens at `updatedAt`. */
+  readonly tokens: number;
+  /** When `tokens` was computed, ms. */
+  readonly updatedAt: number;
+}
+
+/**
+ * The token bucket (Turner 1986): `capacity` tokens refilled continuously at `limit/periodMs`;
+ * the refill is computed from the elapsed time on each request, so no timer runs.
+ *
+ * @example
+ * ```ts
+ * import { tokenBucket } from 'distkit/resilience';
+ * const s = tokenBucket.init({ limit: 10, periodMs: 1000 });
+ * tokenBucket.take(s, 0, 3).state.tokens; //=> 7
+ * ```
+ */
+export const tokenBucket = {
+  /** Validates the rate (ConfigError naming the option); a full bucket. */
+  init(settings: RateSettings, now = 0): TokenBucketState {
+    const r = validateRate(settings);
+    return { capacity: r.burst, refillPerMs: r.limit / r.periodMs, tokens: r.burst, updatedAt: now };
+  },
+  /** Asks for `cost` tokens at `now`. Pure. */
+  take(state: TokenBucketState, now: number, cost = 1): { readonly decision: RateDecision; readonly state: TokenBucketState } {
+    if (!(cost >= 0) || !Number.isFinite(cost)) throw new RangeError(`cost: must be a finite number >= 0, got ${cost}`);
+    if (cost > state.capacity) return { decision: { allowed: false, retryAfterMs: Number.POSITIVE_INFINITY }, state };
+    const elapsed = Math.max(0, now - state.updatedAt);
+    const tokens = Math.min(state.capacity, state.tokens + elapsed * state.refillPerMs);
+    const updatedAt = Math.max(now, state.updatedAt);
+    if (tokens + 1e-9 >= cost) {
+      return { decision: ALLOWED, state: { ...state, tokens: Math.max(0, tokens - cost), updatedAt } };
+    }
+    return { decision: { allowed: false, retryAfterMs: (cost - tokens) / state.refillPerMs }, state: { ...state, tokens, updatedAt } };
+  },
+  /** Whether the bucket is full again at `now` (its state can be dropped). */
+  idle(state: TokenBucketState, now: number): boolean {
+    return state.tokens + Math.max(0, now - state.updatedAt) * state.refillPerMs >= state.capacity;
+  },
+};
+
+/**
+ * Which rate-limiting algorithm a {@link RateLimiter} uses.
+ *
+ * @example
+ * ```ts
+ * import type { RateAlgorithm } from 'distkit/resilience';
+ * const a: RateAlgorithm = 'gcra';
+ * ```
+ */
+export type RateAlgorithm = 'gcra' | 'token-bucket';
+
+/**
+ * Options of {@link RateLimiter} and {@link KeyedRateLimiter}.
+ *
+ * @example
+ * ```ts
+ * import { RateLimiter } from 'distkit/resilience';
+ * new RateLimiter({ limit: 50, periodMs: 1000, algorithm: 'token-bucket' });
+ * ```
+ */
+export interface RateLimiterOptions extends RateSettings {
+  /** Default `gcra`. */
+  readonly algorithm?: RateAlgorithm;
+  /** Monotonic clock (default `systemClock`). */
+  readonly clock?: Clock;
+}
+
+type AnyState = GcraState | TokenBucketState;
+
+function algo(o: RateLimiterOptions): RateAlgorithm {
+  const a = o.algorithm ?? 'gcra';
+  if (a !== 'gcra' && a !== 'token-bucket') throw new ConfigError('algorithm', `must be 'gcra' or 'token-bucket', got ${JSON.stringify(a)}`);
+  return a;
+}
+
+/**
+ * A rate limiter (GCRA by default, or token bucket) over an injected clock.
+ *
+ * @example
+ * ```ts
+ * import { RateLimiter } from 'distkit/resilience';
+ * const limiter = new RateLimiter({ limit: 100, periodMs: 1000 });
+ * const d = limiter.tryAcquire();
+ * if (!d.allowed) console.log(`slow down for ${d.retryAfterMs} ms`);
+ * ```
+ */
+export class RateLimiter {
+  private state: AnyState;
+  private readonly clock: Clock;
+  private readonly isGcra: boolean;
+
+  constructor(options: RateLimiterOptions) {
+    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+    this.clock = options.clock ?? systemClock;
+    this.isGcra = algo(options) === 'gcra';
+    this.state = this.isGcra ? gcra.init(options) : tokenBucket.init(options, this.clock.now());
+  }
+
+  /** Decides on `cost` requests now; admitted requests are counted. */
+  tryAcquire(cost = 1): RateDecision {
+    const now = this.clock.now();
+    const t = this.isGcra ? gcra.take(this.state as GcraState, now, cost) : tokenBucket.take(this.state as TokenBucketState, now, cost);
+    this.state = t.state;
+    return t.decision;
+  }
+
+  /** Runs `fn` if admitted, else rejects with {@link RateLimitedError} (with `retryAfterMs`). */
+  execute<T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
+    const d = this.tryAcquire();
+    if (!d.allowed) return Promise.reject(new RateLimitedError(d.retryAfterMs));
+    try {
+      return Promise.resolve(fn({ signal: signal ?? neverAborted, attempt: 1 }));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The core state (plain data). */
+  get snapshot(): GcraState | TokenBucketState {
+    return this.state;
+  }
+}
+
+/**
+ * Options of {@link KeyedRateLimiter}: a rate per key and a bound on the keys remembered.
+ *
+ * @example
+ * ```ts
+ * import type { KeyedRateLimiterOptions } from 'distkit/resilience';
+ * const o: KeyedRateLimiterOptions = { limit: 10, periodMs: 1000, maxKeys: 10_000 };
+ * ```
+ */
+export interface KeyedRateLimiterOptions extends RateLimiterOptions {
+  /** Most keys tracked at once (default 10 000). Idle keys go first, then the least recently used. */
+  readonly maxKeys?: number;
+}
+
+/**
+ * One rate limiter per key (client id, IP, tenant) in bounded memory: at most `maxKeys` states; a
+ * key back at idle is dropped first (forgetting it changes nothing), then the least recently used
+ * key (which may then get a fresh allowance: the bound is the price).
+ *
+ * @example
+ * ```ts
+ * import { KeyedRateLimiter } from 'distkit/resilience';
+ * const perClient = new KeyedRateLimiter({ limit: 5, periodMs: 1000, maxKeys: 50_000 });
+ * perClient.tryAcquire('10.0.0.7').allowed; //=> true
+ * ```
+ */
+export class KeyedRateLimiter {
+  private readonly states = new Map<string, AnyState>();
+  private readonly template: AnyState;
+  private readonly clock: Clock;
+  private readonly isGcra: boolean;
+  /** The bound on tracked keys. */
+  readonly maxKeys: number;
+
+  constructor(options: KeyedRateLimiterOptions) {
+    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+    this.clock = options.clock ?? systemClock;
+    this.isGcra = algo(options) === 'gcra';
+    this.template = this.isGcra ? gcra.init(options) : tokenBucket.init(options, 0);
+    this.maxKeys = options.maxKeys === undefined ? 10_000 : checkNumber('maxKeys', options.maxKeys, { min: 1, integer: true });
+  }
+
+  /** Keys tracked now. */
+  get size(): number {
+    return this.states.size;
+  }
+
+  /** Decides on `cost` requests for `key` now. */
+  tryAcquire(key: string, cost = 1): RateDecision {
+    const now = this.clock.now();
+    let s = this.states.get(key);
+    if (s === undefined) {
+      s = this.isGcra ? this.template : { ...(this.template as TokenBucketState), updatedAt: now };
+      this.makeRoom(now);
+    } else {
+      this.states.delete(key); // re-insert: Map order is recency order
+    }
+    const t = this.isGcra ? gcra.take(s as GcraState, now, cost) : tokenBucket.take(s as TokenBucketState, now, cost);
+    this.states.set(key, t.state);
+    return t.decision;
+  }
+
+  /** Runs `fn` if `key` is admitted, else rejects with {@link RateLimitedError}. */
+  execute<T>(key: string, fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
+    const d = this.tryAcquire(key);
+    if (!d.allowed) return Promise.reject(new RateLimitedError(d.retryAfterMs, key));
+    try {
+      return Promise.resolve(fn({ signal: signal ?? neverAborted, attempt: 1 }));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private makeRoom(now: number): void {
+    if (this.states.size < this.maxKeys) return;
+    // Sweep a bounded prefix (oldest first) for idle keys; fall back to evicting the oldest.
+    let scanned = 0;
+    for (const [k, s] of this.states) {
+      if (scanned++ >= 32) break;
+      const idle = this.isGcra ? gcra.idle(s as GcraState, now) : tokenBucket.idle(s as TokenBucketState, now);
+      if (idle) {
+        this.states.delete(k);
+        return;
+      }
+    }
+    const oldest = this.states.keys().next();
+    if (oldest.done !== true) this.states.delete(oldest.value);
+  }
+}

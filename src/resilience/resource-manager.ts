@@ -1,0 +1,310 @@
+import { ConfigError, InvalidCommandError } from '../core/index.js';
+import { InsufficientResourcesError } from './errors.js';
+import { checkNumber } from './options.js';
+
+/**
+ * Amounts per resource name: `cpu`, `memory`, `disk`, `network`, or any user-defined resource
+ * (`gpu`, `licenses`...). A resource a node does not list has capacity 0 there.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceVector } from 'distkit/resilience';
+ * const v: ResourceVector = { cpu: 4, memory: 8192, gpu: 1 };
+ * ```
+ */
+export type ResourceVector = Readonly<Record<string, number>>;
+
+/**
+ * Where a task goes among the nodes that fit it: `first-fit` (first in order), `best-fit` (the
+ * tightest fit: least total free fraction left), `spread` (the most free fraction left).
+ *
+ * @example
+ * ```ts
+ * import type { PlacementStrategy } from 'distkit/resilience';
+ * const p: PlacementStrategy = 'best-fit';
+ * ```
+ */
+export type PlacementStrategy = 'first-fit' | 'best-fit' | 'spread';
+
+/**
+ * A node of the resource manager: capacity and what is in use.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceNodeState } from 'distkit/resilience';
+ * const n: ResourceNodeState = { id: 'w1', capacity: { cpu: 8 }, used: { cpu: 2 } };
+ * ```
+ */
+export interface ResourceNodeState {
+  /** Node id. */
+  readonly id: string;
+  /** Total capacity. */
+  readonly capacity: ResourceVector;
+  /** Allocated amounts. */
+  readonly used: ResourceVector;
+}
+
+/**
+ * An allocation: the node a task runs on and what it holds.
+ *
+ * @example
+ * ```ts
+ * import type { Allocation } from 'distkit/resilience';
+ * const a: Allocation = { node: 'w1', request: { cpu: 2 } };
+ * ```
+ */
+export interface Allocation {
+  /** Node id. */
+  readonly node: string;
+  /** What the task holds. */
+  readonly request: ResourceVector;
+}
+
+/**
+ * The resource manager's state: plain data.
+ *
+ * @example
+ * ```ts
+ * import { resourceManagerCore } from 'distkit/resilience';
+ * const s = resourceManagerCore.init({ nodes: [{ id: 'w1', capacity: { cpu: 4 } }] });
+ * s.allocations; //=> {}
+ * ```
+ */
+export interface ResourceState {
+  /** Placement strategy. */
+  readonly strategy: PlacementStrategy;
+  /** Nodes in order. */
+  readonly nodes: readonly ResourceNodeState[];
+  /** Allocations by task id. */
+  readonly allocations: Readonly<Record<string, Allocation>>;
+}
+
+/**
+ * Settings of the resource manager.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceSettings } from 'distkit/resilience';
+ * const s: ResourceSettings = { strategy: 'spread', nodes: [{ id: 'w1', capacity: { cpu: 8, memory: 16_384 } }] };
+ * ```
+ */
+export interface ResourceSettings {
+  /** Default `first-fit`. */
+  readonly strategy?: PlacementStrategy;
+  /** Nodes and capacities. */
+  readonly nodes: readonly { readonly id: string; readonly capacity: ResourceVector }[];
+}
+
+function checkVector(field: string, v: ResourceVector): ResourceVector {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(field, 'must be an object of amounts per resource');
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = checkNumber(`${field}.${k}`, x, { min: 0 });
+  return out;
+}
+
+function free(n: ResourceNodeState, r: string): number {
+  return (n.capacity[r] ?? 0) - (n.used[r] ?? 0);
+}
+
+function fits(n: ResourceNodeState, req: ResourceVector): boolean {
+  for (const r in req) if ((n.used[r] ?? 0) + req[r]! > (n.capacity[r] ?? 0)) return false;
+  return true;
+}
+
+/** Σ over the node's resources of free fraction left after placing `req`. */
+function leftover(n: ResourceNodeState, req: ResourceVector): number {
+  let sum = 0;
+  for (const r in n.capacity) {
+    const cap = n.capacity[r]!;
+    if (cap > 0) sum += (free(n, r) - (req[r] ?? 0)) / cap;
+  }
+  return sum;
+}
+
+function place(s: ResourceState, req: ResourceVector): number {
+  let best = -1;
+  let bestScore = 0;
+  for (let i = 0; i < s.nodes.length; i++) {
+    const n = s.nodes[i]!;
+    if (!fits(n, req)) continue;
+    if (s.strategy === 'first-fit') return i;
+    const sc = leftover(n, req);
+    if (best < 0 || (s.strategy === 'best-fit' ? sc < bestScore : sc > bestScore)) {
+      best = i;
+      bestScore = sc;
+    }
+  }
+  return best;
+}
+
+function shortage(s: ResourceState, taskId: string, req: ResourceVector): InsufficientResourcesError {
+  // The resource short everywhere by the largest fraction; if each fits somewhere alone, the one
+  // short on the most nodes (fragmentation).
+  let worst: { r: string; frac: number; largest: number } | undefined;
+  let mostShort: { r: string; count: number; largest: number } | undefined;
+  for (const r in req) {
+    const want = req[r]!;
+    if (want === 0) continue;
+    let largest = 0;
+    let shortOn = 0;
+    for (const n of s.nodes) {
+      const f = free(n, r);
+      if (f > largest) largest = f;
+      if (f < want) shortOn++;
+    }
+    const frac = (want - largest) / want;
+    if (frac > 0 && (worst === undefined || frac > worst.frac)) worst = { r, frac, largest };
+    if (mostShort === undefined || shortOn > mostShort.count) mostShort = { r, count: shortOn, largest };
+  }
+  const pick = worst ?? mostShort ?? { r: Object.keys(req)[0] ?? 'resources', largest: 0 };
+  return new InsufficientResourcesError(taskId, pick.r, req[pick.r] ?? 0, pick.largest);
+}
+
+function sameVector(a: ResourceVector, b: ResourceVector): boolean {
+  const ka = Object.keys(a).filter((k) => a[k] !== 0);
+  const kb = Object.keys(b).filter((k) => b[k] !== 0);
+  return ka.length === kb.length && ka.every((k) => a[k] === b[k]);
+}
+
+function addUsed(used: ResourceVector, req: ResourceVector, sign: 1 | -1): ResourceVector {
+  const out: Record<string, number> = { ...used };
+  for (const r in req) {
+    const v = (out[r] ?? 0) + sign * req[r]!;
+    out[r] = v < 1e-9 ? 0 : v; // clamp float dust after releases
+  }
+  return out;
+}
+
+/**
+ * The pure resource-manager core: capacity vectors per node, allocate/release idempotent by task
+ * id, and placement by strategy. It never over-allocates: a task goes only to a node where every
+ * requested resource fits; otherwise {@link InsufficientResourcesError} names the short resource.
+ *
+ * @example
+ * ```ts
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * let s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 4, memory: 8 } }] });
+ * const a = rm.allocate(s, 'task-1', { cpu: 2, memory: 4 });
+ * a.node; //=> 'w1'
+ * rm.canAllocate(a.state, { cpu: 4 }); //=> false
+ * ```
+ */
+export const resourceManagerCore = {
+  /** Validates settings (ConfigError naming the option). */
+  init(settings: ResourceSettings): ResourceState {
+    if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
+    const strategy = settings.strategy ?? 'first-fit';
+    if (strategy !== 'first-fit' && strategy !== 'best-fit' && strategy !== 'spread') {
+      throw new ConfigError('strategy', `must be 'first-fit', 'best-fit' or 'spread', got ${JSON.stringify(strategy)}`);
+    }
+    if (!Array.isArray(settings.nodes)) throw new ConfigError('nodes', 'must be an array');
+    const seen = new Set<string>();
+    const nodes = settings.nodes.map((n, i) => {
+      if (n === null || typeof n !== 'object' || typeof n.id !== 'string' || n.id === '') throw new ConfigError(`nodes[${i}].id`, 'must be a non-empty string');
+      if (seen.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${JSON.stringify(n.id)}`);
+      seen.add(n.id);
+      return { id: n.id, capacity: checkVector(`nodes[${i}].capacity`, n.capacity), used: {} };
+    });
+    return { strategy, nodes, allocations: {} };
+  },
+  /** Whether some node can take `request` now. */
+  canAllocate(state: ResourceState, request: ResourceVector): boolean {
+    const req = checkVector('request', request);
+    return state.nodes.some((n) => fits(n, req));
+  },
+  /**
+   * Places task `taskId`. Idempotent: a task already placed with the same request returns its
+   * node and the same state; a different request for it throws InvalidCommandError.
+   */
+  allocate(state: ResourceState, taskId: string, request: ResourceVector): { readonly node: string; readonly state: ResourceState } {
+    if (typeof taskId !== 'string' || taskId === '') throw new ConfigError('taskId', 'must be a non-empty string');
+    const req = checkVector('request', request);
+    const existing = state.allocations[taskId];
+    if (existing !== undefined) {
+      if (!sameVector(existing.request, req)) {
+        throw new InvalidCommandError('allocate', `task ${JSON.stringify(taskId)} already holds a different allocation on ${existing.node}; release it first`);
+      }
+      return { node: existing.node, state };
+    }
+    const i = place(state, req);
+    if (i < 0) throw shortage(state, taskId, req);
+    const nodes = state.nodes.slice();
+    const n = nodes[i]!;
+    nodes[i] = { ...n, used: addUsed(n.used, req, 1) };
+    return { node: n.id, state: { ...state, nodes, allocations: { ...state.allocations, [taskId]: { node: n.id, request: req } } } };
+  },
+  /** Frees what task `taskId` holds. Idempotent: an unknown task leaves the state as it is. */
+  release(state: ResourceState, taskId: string): ResourceState {
+    const a = state.allocations[taskId];
+    if (a === undefined) return state;
+    const nodes = state.nodes.map((n) => (n.id === a.node ? { ...n, used: addUsed(n.used, a.request, -1) } : n));
+    const { [taskId]: _gone, ...allocations } = state.allocations;
+    return { ...state, nodes, allocations };
+  },
+  /** Adds a node (ConfigError if the id exists). */
+  addNode(state: ResourceState, node: { readonly id: string; readonly capacity: ResourceVector }): ResourceState {
+    if (state.nodes.some((n) => n.id === node.id)) throw new ConfigError('node.id', `duplicate node id ${JSON.stringify(node.id)}`);
+    return { ...state, nodes: [...state.nodes, { id: node.id, capacity: checkVector('node.capacity', node.capacity), used: {} }] };
+  },
+  /** Free amounts per node id. */
+  available(state: ResourceState): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const n of state.nodes) {
+      const f: Record<string, number> = {};
+      for (const r in n.capacity) f[r] = free(n, r);
+      out[n.id] = f;
+    }
+    return out;
+  },
+};
+
+/**
+ * A resource manager holding the state for you (see {@link resourceManagerCore}).
+ *
+ * @example
+ * ```ts
+ * import { ResourceManager } from 'distkit/resilience';
+ * const rm = new ResourceManager({ strategy: 'best-fit', nodes: [{ id: 'w1', capacity: { cpu: 8, memory: 16 } }] });
+ * rm.allocate('job-7', { cpu: 2, memory: 4 }); //=> 'w1'
+ * rm.release('job-7');
+ * ```
+ */
+export class ResourceManager {
+  private s: ResourceState;
+
+  constructor(settings: ResourceSettings) {
+    this.s = resourceManagerCore.init(settings);
+  }
+
+  /** The core state (plain data). */
+  get snapshot(): ResourceState {
+    return this.s;
+  }
+
+  /** Whether some node can take `request` now. */
+  canAllocate(request: ResourceVector): boolean {
+    return resourceManagerCore.canAllocate(this.s, request);
+  }
+
+  /** Places a task and returns its node (idempotent by task id). */
+  allocate(taskId: string, request: ResourceVector): string {
+    const a = resourceManagerCore.allocate(this.s, taskId, request);
+    this.s = a.state;
+    return a.node;
+  }
+
+  /** Frees a task's resources (idempotent). */
+  release(taskId: string): void {
+    this.s = resourceManagerCore.release(this.s, taskId);
+  }
+
+  /** Adds a node. */
+  addNode(node: { readonly id: string; readonly capacity: ResourceVector }): void {
+    this.s = resourceManagerCore.addNode(this.s, node);
+  }
+
+  /** Free amounts per node id. */
+  available(): Record<string, Record<string, number>> {
+    return resourceManagerCore.available(this.s);
+  }
+}

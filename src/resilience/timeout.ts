@@ -1,0 +1,123 @@
+import { ConfigError, systemTimers, type Timers } from '../core/index.js';
+import { TaskTimeoutError } from './errors.js';
+import { checkNumber } from './options.js';
+import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
+
+/**
+ * `cooperative`: at the deadline the signal passed to the function aborts, and the call settles
+ * when the function does (a rejection after the deadline becomes {@link TaskTimeoutError}).
+ * `aggressive`: the call rejects with {@link TaskTimeoutError} at the deadline, whatever the
+ * function does (its signal aborts too).
+ *
+ * @example
+ * ```ts
+ * import type { TimeoutStrategy } from 'distkit/resilience';
+ * const s: TimeoutStrategy = 'aggressive';
+ * ```
+ */
+export type TimeoutStrategy = 'cooperative' | 'aggressive';
+
+/**
+ * Options of {@link Timeout}.
+ *
+ * @example
+ * ```ts
+ * import { Timeout } from 'distkit/resilience';
+ * new Timeout(500, { strategy: 'aggressive' });
+ * ```
+ */
+export interface TimeoutOptions {
+  /** Default `cooperative`. */
+  readonly strategy?: TimeoutStrategy;
+  /** Timers (default `systemTimers`, unref'd). */
+  readonly timers?: Timers;
+}
+
+/**
+ * The pure part of a timeout: its deadline and whether it has passed.
+ *
+ * @example
+ * ```ts
+ * import { timeoutCore } from 'distkit/resilience';
+ * const d = timeoutCore.deadline(1000, 250); //=> 1250
+ * timeoutCore.expired(d, 1300); //=> true
+ * ```
+ */
+export const timeoutCore = {
+  /** Deadline of a call started at `now` with `timeoutMs`. */
+  deadline(now: number, timeoutMs: number): number {
+    return now + timeoutMs;
+  },
+  /** Whether `deadline` has passed at `now`. */
+  expired(deadline: number, now: number): boolean {
+    return now >= deadline;
+  },
+};
+
+/**
+ * Bounds how long an operation may run (cooperative with an AbortSignal, or aggressive).
+ *
+ * @example
+ * ```ts
+ * import { Timeout, TaskTimeoutError } from 'distkit/resilience';
+ * const timeout = new Timeout(2000);
+ * const res = await timeout.execute(({ signal }) => fetch('https://example.com', { signal: signal as AbortSignal }));
+ * ```
+ */
+export class Timeout {
+  /** The time limit, ms. */
+  readonly timeoutMs: number;
+  private readonly strategy: TimeoutStrategy;
+  private readonly timers: Timers;
+
+  constructor(timeoutMs: number, options: TimeoutOptions = {}) {
+    this.timeoutMs = checkNumber('timeoutMs', timeoutMs, { min: 0, infinite: true });
+    const strategy = options.strategy ?? 'cooperative';
+    if (strategy !== 'cooperative' && strategy !== 'aggressive') {
+      throw new ConfigError('strategy', `must be 'cooperative' or 'aggressive', got ${JSON.stringify(strategy)}`);
+    }
+    this.strategy = strategy;
+    this.timers = options.timers ?? systemTimers;
+  }
+
+  /** Runs `fn` with a signal that aborts at the deadline or when `signal` aborts. */
+  execute<T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike, attempt = 1): Promise<T> {
+    const { controller, dispose } = linkedController(signal);
+    let timedOut = false;
+    return new Promise<T>((resolve, reject) => {
+      const cancel =
+        this.timeoutMs === Number.POSITIVE_INFINITY
+          ? () => {}
+          : this.timers.setTimer(this.timeoutMs, () => {
+              timedOut = true;
+              const err = new TaskTimeoutError(this.timeoutMs);
+              controller.abort(err);
+              if (this.strategy === 'aggressive') {
+                dispose();
+                reject(err);
+              }
+            });
+      let r: T | PromiseLike<T>;
+      try {
+        r = fn({ signal: controller.signal, attempt });
+      } catch (e) {
+        cancel();
+        dispose();
+        reject(e);
+        return;
+      }
+      Promise.resolve(r).then(
+        (v) => {
+          cancel();
+          dispose();
+          resolve(v);
+        },
+        (e: unknown) => {
+          cancel();
+          dispose();
+          reject(timedOut ? new TaskTimeoutError(this.timeoutMs) : e);
+        },
+      );
+    });
+  }
+}

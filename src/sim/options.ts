@@ -1,0 +1,177 @@
+// Validation of simulate() options: every problem throws a ConfigError naming the field.
+import { ConfigError, describeValue } from '../core/index.js';
+import type { DelayModel, Fault, LinkOptions, NemesisOptions, SimulateOptions } from './types.js';
+
+function isFiniteNumber(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+function nonNegative(x: unknown, field: string): void {
+  if (!isFiniteNumber(x) || x < 0) throw new ConfigError(field, `must be a finite number >= 0, got ${describeValue(x)}`);
+}
+
+function probability(x: unknown, field: string): void {
+  if (!isFiniteNumber(x) || x < 0 || x > 1) throw new ConfigError(field, `must be a probability in [0, 1], got ${describeValue(x)}`);
+}
+
+function range(x: unknown, field: string): void {
+  if (!Array.isArray(x) || x.length !== 2) throw new ConfigError(field, `must be a [min, max] pair, got ${describeValue(x)}`);
+  nonNegative(x[0], `${field}[0]`);
+  nonNegative(x[1], `${field}[1]`);
+  if ((x[0] as number) > (x[1] as number)) throw new ConfigError(field, `min ${x[0]} exceeds max ${x[1]}`);
+}
+
+function checkDelay(d: DelayModel, field: string): void {
+  if (d === null || typeof d !== 'object') throw new ConfigError(field, `must be a delay model object, got ${describeValue(d)}`);
+  switch (d.type) {
+    case 'fixed':
+      nonNegative(d.ms, `${field}.ms`);
+      return;
+    case 'uniform':
+      nonNegative(d.minMs, `${field}.minMs`);
+      nonNegative(d.maxMs, `${field}.maxMs`);
+      if (d.minMs > d.maxMs) throw new ConfigError(`${field}.minMs`, `exceeds maxMs (${d.minMs} > ${d.maxMs})`);
+      return;
+    case 'exponential':
+      nonNegative(d.meanMs, `${field}.meanMs`);
+      if (d.minMs !== undefined) nonNegative(d.minMs, `${field}.minMs`);
+      return;
+    default:
+      throw new ConfigError(`${field}.type`, `must be 'fixed', 'uniform' or 'exponential', got ${describeValue((d as { type?: unknown }).type)}`);
+  }
+}
+
+function checkLink(l: LinkOptions, field: string): void {
+  if (l.delay !== undefined) checkDelay(l.delay, `${field}.delay`);
+  if (l.loss !== undefined) probability(l.loss, `${field}.loss`);
+  if (l.duplicate !== undefined) probability(l.duplicate, `${field}.duplicate`);
+  if (l.reorder !== undefined) probability(l.reorder, `${field}.reorder`);
+  if (l.reorderMaxMs !== undefined) nonNegative(l.reorderMaxMs, `${field}.reorderMaxMs`);
+  if (l.fifo !== undefined && typeof l.fifo !== 'boolean') throw new ConfigError(`${field}.fifo`, `must be a boolean, got ${describeValue(l.fifo)}`);
+  if (l.fifo === true && l.reorder !== undefined && l.reorder > 0) throw new ConfigError(`${field}.reorder`, 'cannot reorder a FIFO link; drop reorder or fifo');
+}
+
+function knownNode(ids: ReadonlySet<string>, id: unknown, field: string): void {
+  if (typeof id !== 'string' || !ids.has(id)) {
+    throw new ConfigError(field, `unknown node id ${describeValue(id)}; known: ${[...ids].join(', ')}`);
+  }
+}
+
+/** Checks a fault against the node ids. Exported for the shrinker and the CLI. */
+export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): void {
+  if (f === null || typeof f !== 'object') throw new ConfigError(field, `must be a fault object, got ${describeValue(f)}`);
+  switch (f.type) {
+    case 'crash':
+    case 'restart':
+    case 'pause':
+    case 'resume':
+      knownNode(ids, f.node, `${field}.node`);
+      return;
+    case 'clock':
+      knownNode(ids, f.node, `${field}.node`);
+      if (f.skewMs !== undefined && !isFiniteNumber(f.skewMs)) throw new ConfigError(`${field}.skewMs`, `must be a finite number, got ${describeValue(f.skewMs)}`);
+      if (f.drift !== undefined && (!isFiniteNumber(f.drift) || f.drift <= -1)) throw new ConfigError(`${field}.drift`, `must be a finite number > -1, got ${describeValue(f.drift)}`);
+      return;
+    case 'oneWay':
+      knownNode(ids, f.from, `${field}.from`);
+      knownNode(ids, f.to, `${field}.to`);
+      return;
+    case 'partition': {
+      if (!Array.isArray(f.groups)) throw new ConfigError(`${field}.groups`, `must be an array of node id arrays, got ${describeValue(f.groups)}`);
+      const seen = new Set<string>();
+      f.groups.forEach((g, i) => {
+        if (!Array.isArray(g)) throw new ConfigError(`${field}.groups[${i}]`, `must be an array of node ids, got ${describeValue(g)}`);
+        g.forEach((id, j) => {
+          knownNode(ids, id, `${field}.groups[${i}][${j}]`);
+          if (seen.has(id)) throw new ConfigError(`${field}.groups[${i}][${j}]`, `node ${id} is in two groups`);
+          seen.add(id);
+        });
+      });
+      return;
+    }
+    case 'heal':
+      return;
+    default:
+      throw new ConfigError(`${field}.type`, `unknown fault type ${describeValue((f as { type?: unknown }).type)}`);
+  }
+}
+
+function checkNemesis(n: NemesisOptions, ids: ReadonlySet<string>): void {
+  const f = 'nemesis';
+  for (const key of ['crashRate', 'partitionRate', 'oneWayRate', 'pauseRate', 'clockJumpRate', 'clockJumpMs', 'fromMs', 'untilMs'] as const) {
+    if (n[key] !== undefined) nonNegative(n[key], `${f}.${key}`);
+  }
+  for (const key of ['downMs', 'partitionMs', 'pauseMs'] as const) {
+    if (n[key] !== undefined) range(n[key], `${f}.${key}`);
+  }
+  if (n.maxDown !== undefined && (!Number.isInteger(n.maxDown) || n.maxDown < 0)) {
+    throw new ConfigError(`${f}.maxDown`, `must be an integer >= 0, got ${describeValue(n.maxDown)}`);
+  }
+  if (n.nodes !== undefined) {
+    if (!Array.isArray(n.nodes)) throw new ConfigError(`${f}.nodes`, `must be an array of node ids, got ${describeValue(n.nodes)}`);
+    n.nodes.forEach((id, i) => knownNode(ids, id, `${f}.nodes[${i}]`));
+  }
+}
+
+/** Validates simulate() options; throws ConfigError naming the first bad field. */
+export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
+  if (o === null || typeof o !== 'object') throw new ConfigError('options', `must be an object, got ${describeValue(o)}`);
+  if (!(isFiniteNumber(o.seed) || typeof o.seed === 'string')) throw new ConfigError('seed', `must be a finite number or a string, got ${describeValue(o.seed)}`);
+  if (!Array.isArray(o.nodes) || o.nodes.length === 0) throw new ConfigError('nodes', `must be a non-empty array, got ${describeValue(o.nodes)}`);
+  const ids = new Set<string>();
+  o.nodes.forEach((n, i) => {
+    if (n === null || typeof n !== 'object') throw new ConfigError(`nodes[${i}]`, `must be a node object, got ${describeValue(n)}`);
+    if (typeof n.id !== 'string' || n.id === '') throw new ConfigError(`nodes[${i}].id`, `must be a non-empty string, got ${describeValue(n.id)}`);
+    if (ids.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${n.id}`);
+    ids.add(n.id);
+    const m = n.machine as unknown as { init?: unknown; step?: unknown } | null;
+    if (m === null || typeof m !== 'object' || typeof m.init !== 'function' || typeof m.step !== 'function') {
+      throw new ConfigError(`nodes[${i}].machine`, 'must be a machine with init and step');
+    }
+  });
+  if (o.network !== undefined) checkLink(o.network, 'network');
+  o.links?.forEach((l, i) => {
+    if (l.from !== undefined) knownNode(ids, l.from, `links[${i}].from`);
+    if (l.to !== undefined) knownNode(ids, l.to, `links[${i}].to`);
+    checkLink(l, `links[${i}]`);
+  });
+  if (o.clocks !== undefined) {
+    for (const [id, c] of Object.entries(o.clocks)) {
+      knownNode(ids, id, `clocks.${id}`);
+      if (c.skewMs !== undefined && !isFiniteNumber(c.skewMs)) throw new ConfigError(`clocks.${id}.skewMs`, `must be a finite number, got ${describeValue(c.skewMs)}`);
+      if (c.drift !== undefined && (!isFiniteNumber(c.drift) || c.drift <= -1)) throw new ConfigError(`clocks.${id}.drift`, `must be a finite number > -1, got ${describeValue(c.drift)}`);
+    }
+  }
+  o.faults?.forEach((f, i) => {
+    nonNegative(f?.at, `faults[${i}].at`);
+    checkFault(f.fault, ids, `faults[${i}].fault`);
+  });
+  if (o.nemesis !== undefined) checkNemesis(o.nemesis, ids);
+  o.commands?.forEach((c, i) => {
+    nonNegative(c?.at, `commands[${i}].at`);
+    knownNode(ids, c.node, `commands[${i}].node`);
+  });
+  const w = o.workload;
+  if (w !== undefined) {
+    if (typeof w.clients === 'number') {
+      if (!Number.isInteger(w.clients) || w.clients < 0) throw new ConfigError('workload.clients', `must be an integer >= 0 or a list of names, got ${describeValue(w.clients)}`);
+    } else if (!Array.isArray(w.clients) || w.clients.some((c) => typeof c !== 'string' || c === '') || new Set(w.clients).size !== w.clients.length) {
+      throw new ConfigError('workload.clients', 'must be a count or a list of distinct non-empty names');
+    }
+    if (w.operations !== undefined && (!Number.isInteger(w.operations) || w.operations < 0)) throw new ConfigError('workload.operations', `must be an integer >= 0, got ${describeValue(w.operations)}`);
+    if (w.startMs !== undefined) nonNegative(w.startMs, 'workload.startMs');
+    if (w.thinkMs !== undefined) nonNegative(w.thinkMs, 'workload.thinkMs');
+    if (w.timeoutMs !== undefined && (!isFiniteNumber(w.timeoutMs) || w.timeoutMs <= 0)) throw new ConfigError('workload.timeoutMs', `must be a number > 0, got ${describeValue(w.timeoutMs)}`);
+    for (const fn of ['generate', 'command', 'complete'] as const) {
+      if (typeof w[fn] !== 'function') throw new ConfigError(`workload.${fn}`, 'must be a function');
+    }
+  }
+  o.invariants?.forEach((inv, i) => {
+    if (inv === null || typeof inv !== 'object' || typeof inv.name !== 'string' || typeof inv.check !== 'function') {
+      throw new ConfigError(`invariants[${i}]`, 'must be { name: string, check(states, view) }');
+    }
+  });
+  if (o.maxTimeMs !== undefined && (!isFiniteNumber(o.maxTimeMs) || o.maxTimeMs < 0)) throw new ConfigError('maxTimeMs', `must be a finite number >= 0, got ${describeValue(o.maxTimeMs)}`);
+  if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 0)) throw new ConfigError('maxSteps', `must be an integer >= 0, got ${describeValue(o.maxSteps)}`);
+  if (o.lastEvents !== undefined && (!Number.isInteger(o.lastEvents) || o.lastEvents < 0)) throw new ConfigError('lastEvents', `must be an integer >= 0, got ${describeValue(o.lastEvents)}`);
+}

@@ -1,0 +1,612 @@
+/**
+ * The simulator's public types: options, faults, workloads, trace events and results.
+ *
+ * @packageDocumentation
+ */
+import type { Machine, NodeId, Random } from '../core/index.js';
+import type { History } from '../check/index.js';
+
+/**
+ * Any machine the simulator can run. Nodes of different kinds (servers and clients, say) mix freely.
+ *
+ * @example
+ * ```ts
+ * import type { AnyMachine } from 'distkit/sim';
+ * declare const m: AnyMachine;
+ * m.name;
+ * ```
+ */
+// Method-shorthand members are bivariant, so every Machine<C, S, I, O> is assignable to this.
+export type AnyMachine = Machine<any, any, any, any>;
+
+/**
+ * One simulated node: a machine, its config and, optionally, a starting state.
+ *
+ * A machine with `durable`/`recover` restarts from its last durable record after a crash (the
+ * record is taken with `machine.durable(state)` after every transition that emitted a `persist`
+ * output); any other machine restarts from `initialState` or `machine.init(config)`.
+ *
+ * @example
+ * ```ts
+ * import type { SimNode } from 'distkit/sim';
+ * declare const echo: import('distkit/sim').AnyMachine;
+ * const node: SimNode = { id: 'a', machine: echo, config: { id: 'a' } };
+ * ```
+ */
+export interface SimNode {
+  /** The node id; `send` outputs address nodes by it. Unique, non-empty. */
+  readonly id: NodeId;
+  /** The machine the node runs. */
+  readonly machine: AnyMachine;
+  /** Passed to `machine.init` (and `machine.recover` after a crash). */
+  readonly config: unknown;
+  /** Start from this state instead of `machine.init(config)`. */
+  readonly initialState?: unknown;
+}
+
+/**
+ * How long a message spends in the network, in virtual milliseconds. Samples are rounded to 1 µs.
+ *
+ * - `fixed`: always `ms`.
+ * - `uniform`: uniform in [`minMs`, `maxMs`].
+ * - `exponential`: `minMs` (default 0) plus an exponential variate of mean `meanMs` (a long tail).
+ *
+ * @example
+ * ```ts
+ * import type { DelayModel } from 'distkit/sim';
+ * const lan: DelayModel = { type: 'uniform', minMs: 1, maxMs: 5 };
+ * const wan: DelayModel = { type: 'exponential', minMs: 20, meanMs: 30 };
+ * ```
+ */
+export type DelayModel =
+  | { readonly type: 'fixed'; readonly ms: number }
+  | { readonly type: 'uniform'; readonly minMs: number; readonly maxMs: number }
+  | { readonly type: 'exponential'; readonly meanMs: number; readonly minMs?: number };
+
+/**
+ * Behaviour of a network link (one direction between two nodes). Every field is optional and
+ * falls back to the simulator default (uniform 1–10 ms delay, no loss, no duplication, no reordering
+ * beyond what random delays give, not FIFO).
+ *
+ * @example
+ * ```ts
+ * import type { LinkOptions } from 'distkit/sim';
+ * const flaky: LinkOptions = { loss: 0.1, duplicate: 0.05, delay: { type: 'fixed', ms: 3 } };
+ * ```
+ */
+export interface LinkOptions {
+  /** Delay distribution. Default `{ type: 'uniform', minMs: 1, maxMs: 10 }`. */
+  readonly delay?: DelayModel;
+  /** Probability in [0, 1] that a message is lost. Default 0. */
+  readonly loss?: number;
+  /** Probability in [0, 1] that a message is delivered twice (the copy has its own delay). Default 0. */
+  readonly duplicate?: number;
+  /** Probability in [0, 1] that a message is held back an extra uniform [0, `reorderMaxMs`] delay. Default 0. */
+  readonly reorder?: number;
+  /** The largest extra delay of a reordered message, ms. Default 50. */
+  readonly reorderMaxMs?: number;
+  /** Deliver messages on this link in send order (like TCP). Default false. Incompatible with `reorder`. */
+  readonly fifo?: boolean;
+}
+
+/**
+ * Per-link overrides: applies to messages from `from` (any node when absent) to `to` (any node
+ * when absent). Later entries win over earlier ones, field by field.
+ *
+ * @example
+ * ```ts
+ * import type { LinkOverride } from 'distkit/sim';
+ * const slowToC: LinkOverride = { to: 'c', delay: { type: 'fixed', ms: 200 } };
+ * ```
+ */
+export interface LinkOverride extends LinkOptions {
+  /** Sender the override applies to; all senders when absent. */
+  readonly from?: NodeId;
+  /** Receiver the override applies to; all receivers when absent. */
+  readonly to?: NodeId;
+}
+
+/**
+ * A node's clock: the `now` it sees in `tick` inputs is `skewMs + t * (1 + drift)` for virtual
+ * time `t`, and its deadlines are converted back to virtual time the same way.
+ *
+ * @example
+ * ```ts
+ * import type { ClockOptions } from 'distkit/sim';
+ * const fastClock: ClockOptions = { skewMs: 250, drift: 0.01 }; // 250 ms ahead, gains 1%
+ * ```
+ */
+export interface ClockOptions {
+  /** Offset from virtual time, ms. Default 0. */
+  readonly skewMs?: number;
+  /** Rate error: 0.01 runs 1% fast, -0.01 runs 1% slow. Must be > -1. Default 0. */
+  readonly drift?: number;
+}
+
+/**
+ * A fault the simulator can inject.
+ *
+ * - `crash`: the node loses its volatile state; messages to it are dropped; its timers stop.
+ * - `restart`: a crashed node comes back through `machine.recover(config, durable)` (or `init`).
+ * - `partition`: nodes in different `groups` cannot exchange messages (nodes not listed form one
+ *   more group together). Messages already in flight across the cut are dropped on arrival.
+ * - `oneWay`: messages from `from` to `to` are dropped (the reverse direction still works).
+ * - `heal`: removes every partition and one-way cut.
+ * - `pause`: the node stops processing (a long GC pause, a slow VM); inputs queue up.
+ * - `resume`: a paused node processes its queued inputs, in order, then runs normally.
+ * - `clock`: sets the node's clock skew and/or drift from now on (a clock jump).
+ *
+ * @example
+ * ```ts
+ * import type { Fault } from 'distkit/sim';
+ * const split: Fault = { type: 'partition', groups: [['a', 'b'], ['c']] };
+ * ```
+ */
+export type Fault =
+  | { readonly type: 'crash'; readonly node: NodeId }
+  | { readonly type: 'restart'; readonly node: NodeId }
+  | { readonly type: 'partition'; readonly groups: readonly (readonly NodeId[])[] }
+  | { readonly type: 'oneWay'; readonly from: NodeId; readonly to: NodeId }
+  | { readonly type: 'heal' }
+  | { readonly type: 'pause'; readonly node: NodeId }
+  | { readonly type: 'resume'; readonly node: NodeId }
+  | { readonly type: 'clock'; readonly node: NodeId; readonly skewMs?: number; readonly drift?: number };
+
+/**
+ * A fault at a virtual time.
+ *
+ * @example
+ * ```ts
+ * import type { ScheduledFault } from 'distkit/sim';
+ * const f: ScheduledFault = { at: 500, fault: { type: 'crash', node: 'a' } };
+ * ```
+ */
+export interface ScheduledFault {
+  /** Virtual time, ms (>= 0). */
+  readonly at: number;
+  /** What happens. */
+  readonly fault: Fault;
+}
+
+/**
+ * A local command (any machine input, e.g. `{ type: 'propose', value }`) delivered to a node at a time.
+ *
+ * @example
+ * ```ts
+ * import type { ScheduledCommand } from 'distkit/sim';
+ * const c: ScheduledCommand = { at: 100, node: 'a', input: { type: 'ping' } };
+ * ```
+ */
+export interface ScheduledCommand {
+  /** Virtual time, ms (>= 0). */
+  readonly at: number;
+  /** The node that receives the input. */
+  readonly node: NodeId;
+  /** The input passed to `machine.step`. */
+  readonly input: unknown;
+}
+
+/**
+ * A random fault generator ("nemesis", after Jepsen). Rates are expected events per second of
+ * virtual time; each fault is undone after a random duration. The schedule is drawn up front from
+ * the simulation seed, so it is reproducible, appears in {@link SimResult.faults}, and can be
+ * shrunk like a scripted one.
+ *
+ * @example
+ * ```ts
+ * import type { NemesisOptions } from 'distkit/sim';
+ * const nemesis: NemesisOptions = { crashRate: 0.5, partitionRate: 0.5, untilMs: 8000 };
+ * ```
+ */
+export interface NemesisOptions {
+  /** Crashes per second. Each crashed node restarts after `downMs`. Default 0. */
+  readonly crashRate?: number;
+  /** Partitions per second (random split into two sides). Healed after `partitionMs`. Default 0. */
+  readonly partitionRate?: number;
+  /** One-way cuts per second between two random nodes. Healed after `partitionMs`. Default 0. */
+  readonly oneWayRate?: number;
+  /** Pauses per second. Resumed after `pauseMs`. Default 0. */
+  readonly pauseRate?: number;
+  /** Clock jumps per second: a new skew in [-`clockJumpMs`, `clockJumpMs`]. Default 0. */
+  readonly clockJumpRate?: number;
+  /** The largest clock jump, ms. Default 1000. */
+  readonly clockJumpMs?: number;
+  /** How long a crashed node stays down, ms range [min, max]. Default [100, 1000]. */
+  readonly downMs?: readonly [number, number];
+  /** How long a partition or one-way cut lasts, ms range. Default [100, 1000]. */
+  readonly partitionMs?: readonly [number, number];
+  /** How long a pause lasts, ms range. Default [50, 500]. */
+  readonly pauseMs?: readonly [number, number];
+  /** At most this many nodes crashed or paused at once. Default: a minority, floor((n - 1) / 2). */
+  readonly maxDown?: number;
+  /** Nodes the nemesis may crash, pause or cut. Default: all nodes. */
+  readonly nodes?: readonly NodeId[];
+  /** No new faults before this time, ms. Default 0. */
+  readonly fromMs?: number;
+  /** No new faults from this time on (every fault is undone by then), so the system can recover. Default: the run's `maxTimeMs`. */
+  readonly untilMs?: number;
+}
+
+/**
+ * An invariant over all live nodes' states, checked after every step. Returns `true` or
+ * `undefined` when it holds, and `false` or a message describing the problem when it does not.
+ *
+ * @example
+ * ```ts
+ * import type { Invariant } from 'distkit/sim';
+ * const oneLeader: Invariant<{ leader: boolean }> = {
+ *   name: 'at most one leader',
+ *   check: (states) => Object.values(states).filter((s) => s.leader).length <= 1,
+ * };
+ * ```
+ */
+export interface Invariant<S = any> {
+  /** Reported in the violation. */
+  readonly name: string;
+  /**
+   * The check. `states` holds the state of every node that is up (crashed nodes are absent);
+   * it is a live view: read it, do not keep it.
+   */
+  check(states: Readonly<Record<NodeId, S>>, view: SimView): boolean | string | undefined | void;
+}
+
+/**
+ * A read-only view of the running simulation, passed to invariants and hooks.
+ *
+ * @example
+ * ```ts
+ * import type { SimView } from 'distkit/sim';
+ * const stopAt = (view: SimView) => view.time >= 1000;
+ * ```
+ */
+export interface SimView {
+  /** Virtual time now, ms. */
+  readonly time: number;
+  /** Steps taken so far (inputs applied to machines). */
+  readonly steps: number;
+  /** All node ids, in the order given. */
+  readonly nodes: readonly NodeId[];
+  /** The states of the nodes that are up (a live view). */
+  readonly states: Readonly<Record<NodeId, unknown>>;
+  /** Whether a node is up (not crashed). */
+  isUp(node: NodeId): boolean;
+  /** Whether a node is paused. */
+  isPaused(node: NodeId): boolean;
+  /** The `now` the node's clock shows at the current virtual time. */
+  localTime(node: NodeId): number;
+}
+
+/**
+ * Handed to {@link SimulateOptions.onOutput}: the view plus a way to feed inputs back in (for
+ * client logic that lives outside the machines).
+ *
+ * @example
+ * ```ts
+ * import type { SimControl } from 'distkit/sim';
+ * const retry = (sim: SimControl) => sim.inject('a', { type: 'ping' }, 10);
+ * ```
+ */
+export interface SimControl extends SimView {
+  /** Delivers `input` to `node` as a local command after `delayMs` (default 0). */
+  inject(node: NodeId, input: unknown, delayMs?: number): void;
+}
+
+/**
+ * An output event as passed to {@link SimulateOptions.onOutput}.
+ *
+ * @example
+ * ```ts
+ * import type { NodeOutput } from 'distkit/sim';
+ * const o: NodeOutput = { time: 12, node: 'a', output: { type: 'leader', term: 1 } };
+ * ```
+ */
+export interface NodeOutput {
+  /** Virtual time, ms. */
+  readonly time: number;
+  /** The node that produced the output. */
+  readonly node: NodeId;
+  /** The output (neither `send` nor `persist`). */
+  readonly output: unknown;
+}
+
+/**
+ * An operation handed to {@link Workload.command}: turn it into a machine input.
+ *
+ * @example
+ * ```ts
+ * import type { PendingOperation } from 'distkit/sim';
+ * const toInput = (op: PendingOperation<{ f: 'read' }>) => ({ type: 'read', requestId: op.id });
+ * ```
+ */
+export interface PendingOperation<I> {
+  /** The operation id, unique in the run: carry it in the command so the response can name it. */
+  readonly id: number;
+  /** The client issuing it. */
+  readonly client: string;
+  /** The operation. */
+  readonly input: I;
+  /** The node it is sent to. */
+  readonly node: NodeId;
+}
+
+/**
+ * What {@link Workload.generate} receives.
+ *
+ * @example
+ * ```ts
+ * import type { WorkloadContext } from 'distkit/sim';
+ * const pick = (ctx: WorkloadContext) => ctx.random.choice(ctx.nodes);
+ * ```
+ */
+export interface WorkloadContext {
+  /** The client asking for its next operation. */
+  readonly client: string;
+  /** How many operations this client has issued before. */
+  readonly index: number;
+  /** Virtual time now, ms. */
+  readonly time: number;
+  /** The workload's own random stream (seeded from the simulation seed). */
+  readonly random: Random;
+  /** All node ids. */
+  readonly nodes: readonly NodeId[];
+  /** Whether a node is up. */
+  isUp(node: NodeId): boolean;
+}
+
+/**
+ * How a response completes an operation: `{ id, output }` records the output; `{ id, failed: true }`
+ * says the operation certainly did not take effect (it is removed from the history, like Jepsen's
+ * `:fail`).
+ *
+ * @example
+ * ```ts
+ * import type { Completion } from 'distkit/sim';
+ * const ok: Completion<number> = { id: 3, output: 42 };
+ * const no: Completion<number> = { id: 4, failed: true };
+ * ```
+ */
+export type Completion<O> = { readonly id: number; readonly output: O } | { readonly id: number; readonly failed: true };
+
+/**
+ * A client workload: each client issues operations one at a time, records invocation and
+ * response in a {@link History} for the linearizability checker, and waits `thinkMs` between
+ * operations. An operation that gets no response within `timeoutMs` keeps an unknown outcome (no
+ * `ret`); its client then continues under a new name (`c0` becomes `c0.1`), as Jepsen does, so a
+ * client never has two operations open.
+ *
+ * @typeParam I - the operation's input as recorded in the history.
+ * @typeParam O - the operation's output as recorded in the history.
+ * @example
+ * ```ts
+ * import type { Workload } from 'distkit/sim';
+ * type Op = { f: 'write'; value: number } | { f: 'read' };
+ * const w: Workload<Op, number | null> = {
+ *   clients: 3,
+ *   operations: 5,
+ *   generate: (ctx) => ({ node: 'a', input: ctx.random.float() < 0.5 ? { f: 'read' } : { f: 'write', value: ctx.index } }),
+ *   command: (op) => ({ type: 'request', id: op.id, op: op.input }),
+ *   complete: (_node, out) => {
+ *     const o = out as { type?: string; id?: number; value?: number | null };
+ *     return o.type === 'reply' && typeof o.id === 'number' ? { id: o.id, output: o.value ?? null } : undefined;
+ *   },
+ * };
+ * ```
+ */
+export interface Workload<I = unknown, O = unknown> {
+  /** The number of clients (named `c0`, `c1`, ...) or their names. */
+  readonly clients: number | readonly string[];
+  /** Operations per client. Default 10. */
+  readonly operations?: number;
+  /** When clients start, ms. Default 0. */
+  readonly startMs?: number;
+  /** Pause between a response and the client's next operation, ms. Default 1. */
+  readonly thinkMs?: number;
+  /** An operation without a response after this long has an unknown outcome, ms. Default 1000. */
+  readonly timeoutMs?: number;
+  /** The client's next operation and the node to send it to; `undefined` ends this client. */
+  generate(ctx: WorkloadContext): { readonly node: NodeId; readonly input: I } | undefined;
+  /** The machine input that carries the operation (include `op.id` so the response can name it). */
+  command(op: PendingOperation<I>): unknown;
+  /** Called for every output event: the completion it carries, if any. */
+  complete(node: NodeId, output: unknown): Completion<O> | undefined;
+}
+
+/**
+ * Options of {@link simulate}. Only `seed` and `nodes` are required.
+ *
+ * @typeParam I - workload operation input.
+ * @typeParam O - workload operation output.
+ * @example
+ * ```ts
+ * import type { SimulateOptions } from 'distkit/sim';
+ * declare const nodes: SimulateOptions['nodes'];
+ * const options: SimulateOptions = { seed: 7, nodes, network: { loss: 0.05 }, maxTimeMs: 5000 };
+ * ```
+ */
+export interface SimulateOptions<I = unknown, O = unknown> {
+  /** Everything random (delays, loss, nemesis, workload) derives from it. */
+  readonly seed: number | string;
+  /** The nodes. */
+  readonly nodes: readonly SimNode[];
+  /** Default behaviour of every link. */
+  readonly network?: LinkOptions;
+  /** Per-link overrides, applied in order over `network`. */
+  readonly links?: readonly LinkOverride[];
+  /** Per-node clock skew and drift. */
+  readonly clocks?: Readonly<Record<NodeId, ClockOptions>>;
+  /** Scripted faults. */
+  readonly faults?: readonly ScheduledFault[];
+  /** Random faults drawn from the seed. */
+  readonly nemesis?: NemesisOptions;
+  /** Scripted local commands. */
+  readonly commands?: readonly ScheduledCommand[];
+  /** A client workload recorded as a history. */
+  readonly workload?: Workload<I, O>;
+  /** Checked after every step; the first violation stops the run. */
+  readonly invariants?: readonly Invariant[];
+  /** Stop at this virtual time, ms. Default 60 000. */
+  readonly maxTimeMs?: number;
+  /** Stop after this many steps. Default 10 000 000. */
+  readonly maxSteps?: number;
+  /** Checked after every step: return true to stop the run (`stopReason: 'stopWhen'`). */
+  stopWhen?(view: SimView): boolean;
+  /** Called for every output that is neither `send` nor `persist`. */
+  onOutput?(event: NodeOutput, sim: SimControl): void;
+  /** Keep the full trace in the result. Default true. When false only the last `lastEvents` are kept. */
+  readonly trace?: boolean;
+  /** How many trace events a violation report carries. Default 50. */
+  readonly lastEvents?: number;
+}
+
+/**
+ * Why a message was dropped: lost by the network model, cut by a partition, addressed to a crashed
+ * node, or addressed to a node that does not exist.
+ *
+ * @example
+ * ```ts
+ * import type { DropReason } from 'distkit/sim';
+ * const r: DropReason = 'partition';
+ * ```
+ */
+export type DropReason = 'loss' | 'partition' | 'crashed' | 'unknown-node';
+
+/**
+ * One entry of a simulation trace. Every event has `kind`, `time` (virtual ms) and, except
+ * faults, `node` (where it happened). Messages carry an `id` shared by their send, deliveries
+ * (two for a duplicated message) and drop.
+ *
+ * @example
+ * ```ts
+ * import type { TraceEvent } from 'distkit/sim';
+ * const e: TraceEvent = { kind: 'deliver', time: 4.2, node: 'b', from: 'a', id: 0, message: { type: 'ping' } };
+ * ```
+ */
+export type TraceEvent =
+  | { readonly kind: 'send'; readonly time: number; readonly node: NodeId; readonly to: NodeId; readonly id: number; readonly message: unknown; readonly copies?: number }
+  | { readonly kind: 'deliver'; readonly time: number; readonly node: NodeId; readonly from: NodeId; readonly id: number; readonly message: unknown }
+  | { readonly kind: 'drop'; readonly time: number; readonly node: NodeId; readonly from: NodeId; readonly to: NodeId; readonly id: number; readonly message: unknown; readonly reason: DropReason }
+  | { readonly kind: 'tick'; readonly time: number; readonly node: NodeId; readonly now: number }
+  | { readonly kind: 'command'; readonly time: number; readonly node: NodeId; readonly input: unknown; readonly ignored?: 'crashed' }
+  | { readonly kind: 'output'; readonly time: number; readonly node: NodeId; readonly output: unknown }
+  | { readonly kind: 'persist'; readonly time: number; readonly node: NodeId }
+  | { readonly kind: 'fault'; readonly time: number; readonly fault: Fault }
+  | { readonly kind: 'invoke'; readonly time: number; readonly node: NodeId; readonly client: string; readonly op: number; readonly input: unknown }
+  | { readonly kind: 'complete'; readonly time: number; readonly node: NodeId; readonly client: string; readonly op: number; readonly output: unknown }
+  | { readonly kind: 'fail'; readonly time: number; readonly node: NodeId; readonly client: string; readonly op: number }
+  | { readonly kind: 'timeout'; readonly time: number; readonly node: NodeId; readonly client: string; readonly op: number };
+
+/**
+ * Message counters for one message type.
+ *
+ * @example
+ * ```ts
+ * import type { MessageCounts } from 'distkit/sim';
+ * const c: MessageCounts = { sent: 10, delivered: 9, dropped: 1, duplicated: 0 };
+ * ```
+ */
+export interface MessageCounts {
+  /** `send` outputs. */
+  sent: number;
+  /** Deliveries to a node (a duplicated message counts twice). */
+  delivered: number;
+  /** Lost, cut by a partition, or addressed to a crashed or unknown node. */
+  dropped: number;
+  /** Extra copies created by the network. */
+  duplicated: number;
+}
+
+/**
+ * What a run did, in numbers.
+ *
+ * @example
+ * ```ts
+ * import type { SimStats } from 'distkit/sim';
+ * declare const stats: SimStats;
+ * stats.messages.delivered / (stats.timeMs / 1000); // delivered messages per virtual second
+ * ```
+ */
+export interface SimStats {
+  /** Inputs applied to machines (deliveries, ticks, commands). */
+  readonly steps: number;
+  /** Virtual time at the end, ms. */
+  readonly timeMs: number;
+  /** Totals over all message types. */
+  readonly messages: MessageCounts;
+  /** Per message type: the `type` field of the message when it is a string, else `'(untyped)'`. */
+  readonly byType: Readonly<Record<string, MessageCounts>>;
+  /** Faults applied. */
+  readonly faults: number;
+  /** `rejected` outputs. */
+  readonly rejected: number;
+}
+
+/**
+ * The first invariant violation of a run, with everything needed to replay it.
+ *
+ * @example
+ * ```ts
+ * import { simulate, type Violation } from 'distkit/sim';
+ * declare const v: Violation;
+ * simulate(v.replay); // fails again, identically
+ * ```
+ */
+export interface Violation {
+  /** The invariant's name. */
+  readonly invariant: string;
+  /** Its message (or `'returned false'`). */
+  readonly message: string;
+  /** The seed of the run. */
+  readonly seed: number | string;
+  /** Virtual time of the violation, ms. */
+  readonly time: number;
+  /** Step count at the violation. */
+  readonly step: number;
+  /** The last trace events before the violation (see {@link SimulateOptions.lastEvents}). */
+  readonly lastEvents: readonly TraceEvent[];
+  /** Options that replay this run exactly (the original options). */
+  readonly replay: SimulateOptions<any, any>;
+}
+
+/**
+ * Why a run ended.
+ *
+ * @example
+ * ```ts
+ * import type { StopReason } from 'distkit/sim';
+ * const r: StopReason = 'quiescent'; // nothing left to happen
+ * ```
+ */
+export type StopReason = 'quiescent' | 'maxTime' | 'maxSteps' | 'violation' | 'stopWhen';
+
+/**
+ * The outcome of {@link simulate}.
+ *
+ * @example
+ * ```ts
+ * import { simulate, type SimResult } from 'distkit/sim';
+ * declare const r: SimResult;
+ * if (!r.ok) console.log(r.violation?.invariant, 'at', r.violation?.time);
+ * ```
+ */
+export interface SimResult<I = unknown, O = unknown> {
+  /** True when no invariant was violated. */
+  readonly ok: boolean;
+  /** The seed. */
+  readonly seed: number | string;
+  /** All node ids, in the order given. */
+  readonly nodes: readonly NodeId[];
+  /** The first violation, when `ok` is false. */
+  readonly violation?: Violation;
+  /** Why the run ended. */
+  readonly stopReason: StopReason;
+  /** The trace (all events, or the last `lastEvents` when `trace: false`). */
+  readonly trace: readonly TraceEvent[];
+  /** Counters. */
+  readonly stats: SimStats;
+  /** The workload's history (empty without a workload). */
+  readonly history: History<I, O>;
+  /** Final states of the nodes that are up. */
+  readonly states: Readonly<Record<NodeId, unknown>>;
+  /** Every fault of the run, scripted and drawn by the nemesis, in time order. */
+  readonly faults: readonly ScheduledFault[];
+}

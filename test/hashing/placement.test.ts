@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ConfigError } from 'distkit/core';
+import { DataDistributor, DataPartitioner, HashRing, JumpHash, Maglev, Rendezvous, jumpHash, jumpHashString, maglevPopulate } from 'distkit/hashing';
+
+const names = (n: number, prefix = 'node-'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+const keys = (n: number, prefix = 'key:'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+function std(xs: number[]): number {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length);
+}
+
+describe('HashRing: balance (Karger et al. 1997; ring with V virtual nodes)', () => {
+  it('load std/mean ≈ sqrt((N-1)/N)/sqrt(V) at N=10, V=160 (about 7.5%), averaged over 20 seeds', () => {
+    const ratios: number[] = [];
+    for (let seed = 0; seed < 20; seed++) {
+      const shares = Object.values(HashRing.create(names(10), { seed }).shares());
+      ratios.push(std(shares) / (1 / 10));
+    }
+    const measured = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+    const predicted = Math.sqrt(9 / 10) / Math.sqrt(160);
+    expect(Math.abs(measured - predicted) / predicted).toBeLessThan(0.15);
+  });
+  it('shares sum to 1 and keys follow the shares', () => {
+    const ring = HashRing.create(names(5));
+    const shares = ring.shares();
+    expect(Object.values(shares).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    const counts: Record<string, number> = {};
+    for (const k of keys(50000)) counts[ring.lookup(k)] = (counts[ring.lookup(k)] ?? 0) + 1;
+    for (const id of ring.nodes) expect(Math.abs(counts[id]! / 50000 - shares[id]!)).toBeLessThan(0.01);
+  });
+  it('weights scale the share: a weight-2 node owns about twice as much', () => {
+    const ring = HashRing.create([...names(8), { id: 'big', weight: 2 }]);
+    const shares = ring.shares();
+    const avg = (1 - shares['big']!) / 8;
+    expect(shares['big']! / avg).toBeGreaterThan(1.6);
+    expect(shares['big']! / avg).toBeLessThan(2.4);
+  });
+});
+
+describe('HashRing: movement on membership change', () => {
+  it('adding an 11th node moves about 1/11 of keys, all to the new node, exactly the reported ranges', () => {
+    const ring = HashRing.create(names(10));
+    const { ring: bigger, moved } = ring.add('node-10');
+    const ks = keys(40000);
+    let movedKeys = 0;
+    for (const k of ks) {
+      const before = ring.lookup(k);
+      const after = bigger.lookup(k);
+      const h = ring.keyHash(k);
+      const inMoved = moved.some((r) => HashRing.inRange(h, r));
+      expect(inMoved).toBe(before !== after);
+      if (before !== after) {
+        movedKeys++;
+        expect(after).toBe('node-10');
+      }
+    }
+    expect(moved.every((r) => r.to === 'node-10')).toBe(true);
+    const frac = movedKeys / ks.length;
+    expect(frac).toBeGreaterThan((1 / 11) * 0.7);
+    expect(frac).toBeLessThan((1 / 11) * 1.3);
+    const arc = moved.reduce((a, r) => a + ((r.end - r.start + 4294967296) % 4294967296), 0) / 4294967296;
+    expect(arc).toBeCloseTo(bigger.shares()['node-10']!, 9);
+  });
+  it('removing a node moves only its keys, and the ranges report from the removed node', () => {
+    const ring = HashRing.create(names(10));
+    const { ring: smaller, moved } = ring.remove('node-3');
+    expect(moved.every((r) => r.from === 'node-3' && r.to !== 'node-3')).toBe(true);
+    for (const k of keys(5000)) {
+      const before = ring.lookup(k);
+      if (before !== 'node-3') expect(smaller.lookup(k)).toBe(before);
+    }
+  });
+  it('minimal movement (property): add/remove only moves keys to/from the changed node', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 8 }), fc.array(fc.string(), { maxLength: 30 }), (ids, ks) => {
+        const [extra, ...rest] = ids as [string, ...string[]];
+        const ring = HashRing.create(rest, { vnodes: 16 });
+        const { ring: added } = ring.add(extra);
+        for (const k of ks) {
+          const a = ring.lookup(k);
+          const b = added.lookup(k);
+          if (a !== b && b !== extra) return false;
+        }
+        return true;
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('HashRing: preference lists (Dynamo §4.3)', () => {
+  const ring = HashRing.create(names(12), { vnodes: 32 });
+  it('are distinct, start with the owner, and have min(n, size) entries', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 0, max: 15 }), (k, n) => {
+        const list = ring.preferenceList(k, n);
+        return list.length === Math.min(n, 12) && new Set(list).size === list.length && (n === 0 || list[0] === ring.lookup(k));
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('stable under unrelated membership changes: adding or removing a node not in the list leaves it unchanged', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 11 }), (k, n, victim) => {
+        const list = ring.preferenceList(k, n);
+        const added = ring.add('newcomer').ring.preferenceList(k, n);
+        if (!added.includes('newcomer') && added.join() !== list.join()) return false;
+        const id = `node-${victim}`;
+        if (list.includes(id)) return true;
+        return ring.remove(id).ring.preferenceList(k, n).join() === list.join();
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('HashRing: determinism, immutability, serialization', () => {
+  it('determinism across instances: member order does not matter', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1 }), { minLength: 1, maxLength: 10 }), fc.array(fc.string(), { maxLength: 20 }), (ids, ks) => {
+        const a = HashRing.create(ids, { vnodes: 8 });
+        const b = HashRing.create(ids.slice().reverse(), { vnodes: 8 });
+        return ks.every((k) => a.lookup(k) === b.lookup(k));
+      }),
+      { numRuns: 100 },
+    );
+  });
+  it('add and remove leave the original ring unchanged', () => {
+    const ring = HashRing.create(names(4));
+    const before = keys(500).map((k) => ring.lookup(k));
+    ring.add('x');
+    ring.remove('node-1');
+    expect(keys(500).map((k) => ring.lookup(k))).toEqual(before);
+    expect(ring.nodes).toEqual(names(4));
+  });
+  it('toJSON/fromJSON round-trips through JSON text', () => {
+    const ring = HashRing.create(['a', { id: 'b', weight: 1.5 }], { vnodes: 40, hash: 'xxh32', seed: 9 });
+    const copy = HashRing.fromJSON(JSON.parse(JSON.stringify(ring)));
+    expect(copy.toJSON()).toEqual(ring.toJSON());
+    for (const k of keys(300)) expect(copy.lookup(k)).toBe(ring.lookup(k));
+  });
+  it('fromJSON rejects hostile input with a ConfigError naming the field', () => {
+    const ok = HashRing.create(['a', 'b']).toJSON();
+    const cases: [unknown, string][] = [
+      [null, 'value'],
+      [{ ...ok, kind: 'maglev' }, 'kind'],
+      [{ ...ok, vnodes: -1 }, 'vnodes'],
+      [{ ...ok, vnodes: 1e9 }, 'vnodes'],
+      [{ ...ok, hash: 'md5' }, 'hash'],
+      [{ ...ok, nodes: [{ id: 'a', weight: 'x' }] }, 'nodes[0].weight'],
+      [{ ...ok, nodes: [{ id: 'a', weight: 0 }] }, 'nodes[0].weight'],
+      [{ ...ok, nodes: [{ id: 'a', weight: 1 }, { id: 'a', weight: 1 }] }, 'nodes[1].id'],
+      [{ ...ok, nodes: [{ id: '', weight: 1 }] }, 'nodes[0].id'],
+      [{ ...ok, nodes: 'a,b' }, 'nodes'],
+    ];
+    for (const [data, field] of cases) {
+      let err: unknown;
+      try {
+        HashRing.fromJSON(data);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe(field);
+    }
+  });
+  it('create validates options and members', () => {
+    expect(() => HashRing.create(['a', 'a'])).toThrow(ConfigError);
+    expect(() => HashRing.create(['a'], { vnodes: 0 })).toThrow(/vnodes/);
+    expect(() => HashRing.create([{ id: 'a', weight: -1 }])).toThrow(/weight/);
+    expect(() => HashRing.create([]).lookup('k')).toThrow(/empty/);
+    expect(() => HashRing.create(['a']).add('a')).toThrow(/already/);
+    expect(HashRing.create([]).preferenceList('k', 3)).toEqual([]);
+  });
+});
+
+describe('DataPartitioner and DataDistributor (hash mod N)', () => {
+  it('mod N reshuffles almost everything on resize: about N/(N+1) of keys move from 10 to 11 nodes', () => {
+    const p = DataPartitioner.create(names(10));
+    const q = p.add('node-10');
+    const ks = keys(20000);
+    const moved = ks.filter((k) => p.lookup(k) !== q.lookup(k)).length / ks.length;
+    expect(moved).toBeGreaterThan(0.85);
+  });
+  it('distributor returns replicationFactor successive distinct nodes', () => {
+    const d = DataDistributor.create(names(5), 3);
+    for (const k of keys(200)) {
+      const list = d.lookup(k);
+      expect(list).toHaveLength(3);
+      const i = d.nodes.indexOf(list[0]!);
+      expect(list).toEqual([0, 1, 2].map((j) => d.nodes[(i + j) % 5]));
+      expect(list[0]).toBe(DataPartitioner.create(names(5)).lookup(k));
+    }
+    expect(DataDistributor.create(['a', 'b'], 3).lookup('k')).toHaveLength(2);
+  });
+  it('round-trip and hostile JSON', () => {
+    const d = DataDistributor.create(names(4), 2, 5);
+    expect(DataDistributor.fromJSON(JSON.parse(JSON.stringify(d))).toJSON()).toEqual(d.toJSON());
+    const p = DataPartitioner.create(names(4));
+    expect(DataPartitioner.fromJSON(JSON.parse(JSON.stringify(p))).toJSON()).toEqual(p.toJSON());
+    expect(() => DataDistributor.fromJSON({ ...d.toJSON(), replicationFactor: 0 })).toThrow(/replicationFactor/);
+    expect(() => DataPartitioner.fromJSON({ ...p.toJSON(), nodes: [] })).toThrow(/nodes/);
+    expect(() => DataPartitioner.fromJSON({ ...p.toJSON(), nodes: ['a', 'a'] })).toThrow(/nodes\[1\]/);
+  });
+});
+
+describe('Rendezvous (HRW, Thaler & Ravishankar 1998; weighted, Schindelhauer & Schomaker 2005)', () => {
+  it('balanced and weighted: a weight-3 node gets about 3x the keys of a weight-1 node', () => {
+    const r = Rendezvous.create([...names(4), { id: 'heavy', weight: 3 }]);
+    const counts: Record<string, number> = {};
+    for (const k of keys(70000)) counts[r.lookup(k)] = (counts[r.lookup(k)] ?? 0) + 1;
+    const light = names(4).map((n) => counts[n]!);
+    for (const c of light) expect(Math.abs(c / 10000 - 1)).toBeLessThan(0.06);
+    expect(counts['heavy']! / 30000).toBeGreaterThan(0.94);
+    expect(counts['heavy']! / 30000).toBeLessThan(1.06);
+  });
+  it('minimal movement: removing a node moves only its keys; adding moves keys only to the newcomer (about 1/(N+1))', () => {
+    const r = Rendezvous.create(names(10));
+    const smaller = r.remove('node-4');
+    const bigger = r.add('node-10');
+    let movedToNew = 0;
+    const ks = keys(20000);
+    for (const k of ks) {
+      const a = r.lookup(k);
+      if (a !== 'node-4') expect(smaller.lookup(k)).toBe(a);
+      const b = bigger.lookup(k);
+      if (b !== a) {
+        expect(b).toBe('node-10');
+        movedToNew++;
+      }
+    }
+    expect(movedToNew / ks.length).toBeGreaterThan((1 / 11) * 0.85);
+    expect(movedToNew / ks.length).toBeLessThan((1 / 11) * 1.15);
+  });
+  it('topN is distinct, starts with lookup, and is stable when an unrelated node leaves', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 7 }), (k, n, victim) => {
+        const r = Rendezvous.create(names(8), { seed: 3 });
+        const top = r.topN(k, n);
+        if (top[0] !== r.lookup(k) || new Set(top).size !== n) return false;
+        const id = `node-${victim}`;
+        return top.includes(id) || r.remove(id).topN(k, n).join() === top.join();
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it('round-trip and hostile JSON', () => {
+    const r = Rendezvous.create(['a', { id: 'b', weight: 2 }], { seed: 4 });
+    const copy = Rendezvous.fromJSON(JSON.parse(JSON.stringify(r)));
+    for (const k of keys(200)) expect(copy.lookup(k)).toBe(r.lookup(k));
+    expect(() => Rendezvous.fromJSON({ kind: 'rendezvous', seed: -1, nodes: [] })).toThrow(/seed/);
+    expect(() => Rendezvous.create([]).lookup('k')).toThrow(ConfigError);
+  });
+});
+
+describe('Jump consistent hash (Lamping & Veach 2014)', () => {
+  it('matches the published vectors', () => {
+    expect(jumpHash(1, 1)).toBe(0);
+    expect(jumpHash(42, 57)).toBe(43);
+    expect(jumpHash(0xdead10cc, 666)).toBe(361);
+    expect(jumpHash(256, 1024)).toBe(520);
+  });
+  it('matches a BigInt transcription of Figure 1 on random 53-bit keys', () => {
+    const ref = (key: bigint, n: number): number => {
+      let b = -1n;
+      let j = 0n;
+      while (j < BigInt(n)) {
+        b = j;
+        key = (key * 2862933555777941757n + 1n) & 0xffffffffffffffffn;
+        j = BigInt(Math.floor(Number(b + 1n) * (2 ** 31 / Number((key >> 33n) + 1n))));
+      }
+      return Number(b);
+    };
+    fc.assert(
+      fc.property(fc.maxSafeNat(), fc.integer({ min: 1, max: 100000 }), (k, n) => jumpHash(k, n) === ref(BigInt(k), n)),
+      { numRuns: 2000 },
+    );
+  });
+  it('growing n → n+1 moves about 1/(n+1) of keys, all to bucket n', () => {
+    for (const n of [1, 9, 99]) {
+      let moved = 0;
+      const total = 40000;
+      for (let k = 0; k < total; k++) {
+        const a = jumpHashString(`key:${k}`, n);
+        const b = jumpHashString(`key:${k}`, n + 1);
+        if (a !== b) {
+          expect(b).toBe(n);
+          moved++;
+        }
+      }
+      expect(Math.abs(moved / total - 1 / (n + 1)) / (1 / (n + 1))).toBeLessThan(0.15);
+    }
+  });
+  it('JumpHash value: lookup, resize, JSON', () => {
+    const j = JumpHash.create(10);
+    expect(j.lookup(42)).toBe(jumpHash(42, 10));
+    expect(JumpHash.fromJSON(JSON.parse(JSON.stringify(j.resize(11)))).buckets).toBe(11);
+    expect(() => JumpHash.fromJSON({ kind: 'jump', buckets: 0 })).toThrow(/buckets/);
+    expect(() => JumpHash.create(1.5)).toThrow(ConfigError);
+  });
+});
+
+describe('Maglev (Eisenbud et al. 2016 §3.4)', () => {
+  it('reproduces Table 1 (M = 7): lookup table before and after B1 is removed', () => {
+    const b0 = { offset: 3, skip: 4 };
+    const b1 = { offset: 0, skip: 2 };
+    const b2 = { offset: 3, skip: 1 };
+    expect(Array.from(maglevPopulate(7, [b0, b1, b2]))).toEqual([1, 0, 1, 0, 2, 2, 0]);
+    // After B1 is removed (indices now B0 = 0, B2 = 1): B0 B0 B0 B0 B2 B2 B2... per Pseudocode 1
+    const after = Array.from(maglevPopulate(7, [b0, b2]), (i) => (i === 0 ? 'B0' : 'B2'));
+    expect(after).toEqual(['B0', 'B0', 'B0', 'B0', 'B2', 'B2', 'B2']);
+  });
+  it('each backend gets floor(M/N) or ceil(M/N) entries', () => {
+    for (const n of [3, 7, 100]) {
+      const lb = Maglev.create(names(n), { tableSize: 65537 });
+      const counts: Record<string, number> = {};
+      for (const e of lb.entries()) counts[e] = (counts[e] ?? 0) + 1;
+      for (const id of lb.backends) {
+        expect(counts[id]! >= Math.floor(65537 / n) && counts[id]! <= Math.ceil(65537 / n)).toBe(true);
+      }
+    }
+  });
+  it('removing 1 of 100 backends changes few entries beyond the unavoidable 1%', () => {
+    const lb = Maglev.create(names(100), { tableSize: 65537 });
+    const smaller = lb.remove('node-42');
+    const a = lb.entries();
+    const b = smaller.entries();
+    let changed = 0;
+    let unavoidable = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === 'node-42') unavoidable++;
+      else if (a[i] !== b[i]) changed++;
+    }
+    expect(unavoidable / a.length).toBeCloseTo(0.01, 3);
+    expect(changed / a.length).toBeLessThan(0.02);
+  });
+  it('weights: a weight-2 backend gets about twice the entries', () => {
+    const lb = Maglev.create([...names(4), { id: 'big', weight: 2 }], { tableSize: 6007 });
+    const counts: Record<string, number> = {};
+    for (const e of lb.entries()) counts[e] = (counts[e] ?? 0) + 1;
+    expect(counts['big']! / counts['node-0']!).toBeCloseTo(2, 1);
+  });
+  it('round-trip, validation and hostile JSON', () => {
+    const lb = Maglev.create(['a', 'b', 'c'], { tableSize: 251 });
+    const copy = Maglev.fromJSON(JSON.parse(JSON.stringify(lb)));
+    expect(copy.entries()).toEqual(lb.entries());
+    expect(() => Maglev.create(['a'], { tableSize: 100 })).toThrow(/tableSize/);
+    expect(() => Maglev.fromJSON({ ...lb.toJSON(), tableSize: 91 })).toThrow(/tableSize/);
+    expect(() => Maglev.fromJSON({ ...lb.toJSON(), backends: [{ id: 'a' }] })).toThrow(/backends\[0\]\.weight/);
+    expect(() => maglevPopulate(7, [{ offset: 7, skip: 1 }])).toThrow(/offset/);
+  });
+});

@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ConfigError, deepFreeze, Random } from 'distkit/core';
+import {
+  LoadBalancer,
+  NoNodeAvailableError,
+  buildRing,
+  hash32,
+  loadBalancerCore as lb,
+  ringLookup,
+  type BalancerState,
+  type BalancingStrategy,
+} from 'distkit/resilience';
+
+const ids = (n: number): { id: string }[] => Array.from({ length: n }, (_, i) => ({ id: `n${i}` }));
+
+function counts(picks: string[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const p of picks) c[p] = (c[p] ?? 0) + 1;
+  return c;
+}
+
+describe('LoadBalancer strategies', () => {
+  it('round robin cycles through eligible nodes and skips unhealthy and draining ones', () => {
+    const b = new LoadBalancer({ strategy: 'round-robin', nodes: ids(4) });
+    expect([b.pick(), b.pick(), b.pick(), b.pick(), b.pick()]).toEqual(['n0', 'n1', 'n2', 'n3', 'n0']);
+    b.setHealthy('n1', false);
+    b.setDraining('n2', true);
+    expect([b.pick(), b.pick(), b.pick()]).toEqual(['n3', 'n0', 'n3']);
+  });
+
+  it('smooth weighted round robin interleaves: weights 5,1,1 give a a b a c a a (nginx)', () => {
+    const b = new LoadBalancer({ strategy: 'weighted-round-robin', nodes: [{ id: 'a', weight: 5 }, { id: 'b', weight: 1 }, { id: 'c', weight: 1 }] });
+    expect(Array.from({ length: 7 }, () => b.pick())).toEqual(['a', 'a', 'b', 'a', 'c', 'a', 'a']);
+  });
+
+  it('least connections prefers the node with the fewest active requests', () => {
+    const b = new LoadBalancer({ strategy: 'least-connections', nodes: ids(3) });
+    expect([b.pick(), b.pick(), b.pick()]).toEqual(['n0', 'n1', 'n2']);
+    b.release('n1');
+    expect(b.pick()).toBe('n1');
+  });
+
+  it("resource score: 0.4 cpu + 0.4 memory + 0.2 network headroom (the notes' weights), configurable", () => {
+    const nodes = [
+      { id: 'busy-cpu', cpu: 0.9, memory: 0.1, network: 0.1 },
+      { id: 'busy-net', cpu: 0.2, memory: 0.2, network: 0.9 },
+    ];
+    // default: busy-cpu 0.4·0.1 + 0.4·0.9 + 0.2·0.9 = 0.58; busy-net 0.32 + 0.32 + 0.02 = 0.66
+    expect(new LoadBalancer({ strategy: 'resource', nodes }).pick()).toBe('busy-net');
+    expect(new LoadBalancer({ strategy: 'resource', nodes, resourceWeights: { cpu: 0, memory: 0, network: 1 } }).pick()).toBe('busy-cpu');
+    const b = new LoadBalancer({ strategy: 'resource', nodes });
+    b.report('busy-net', { network: 1, cpu: 1 });
+    expect(b.pick()).toBe('busy-cpu');
+  });
+
+  it('consistent hash: the same key sticks to its node; an unhealthy owner hands its keys on, and gets them back', () => {
+    const b = new LoadBalancer({ strategy: 'consistent-hash', nodes: ids(5) });
+    const keys = Array.from({ length: 200 }, (_, i) => `user:${i}`);
+    const owners = keys.map((k) => b.pick(k));
+    expect(keys.map((k) => b.pick(k))).toEqual(owners);
+    b.setHealthy('n2', false);
+    const moved = keys.map((k) => b.pick(k));
+    keys.forEach((_, i) => {
+      if (owners[i] !== 'n2') expect(moved[i]).toBe(owners[i]); // only n2's keys move
+      else expect(moved[i]).not.toBe('n2');
+    });
+    b.setHealthy('n2', true);
+    expect(keys.map((k) => b.pick(k))).toEqual(owners);
+    expect(() => b.pick()).toThrow(ConfigError);
+  });
+
+  it('execute releases the node when the call settles', async () => {
+    const b = new LoadBalancer({ strategy: 'least-connections', nodes: ids(2) });
+    await b.execute(async (n) => n);
+    await b.execute(() => Promise.reject(new Error('x'))).catch(() => {});
+    expect(lb.activeByNode(b.snapshot)).toEqual({ n0: 0, n1: 0 });
+  });
+
+  for (const strategy of ['round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'resource', 'consistent-hash'] as BalancingStrategy[]) {
+    it(`${strategy}: a clear error when no node is available`, () => {
+      const b = new LoadBalancer({ strategy, nodes: [{ id: 'a', healthy: false }, { id: 'b', draining: true }] });
+      let e: unknown;
+      try {
+        b.pick('k');
+      } catch (x) {
+        e = x;
+      }
+      expect(e).toBeInstanceOf(NoNodeAvailableError);
+      expect((e as Error).message).toContain('2 node(s): 1 unhealthy, 1 draining');
+      expect(() => new LoadBalancer({ strategy, nodes: [] }).pick('k')).toThrow(/no nodes/);
+    });
+  }
+
+  it('hostile options throw ConfigError naming the option', () => {
+    const cases: [string, () => unknown][] = [
+      ['strategy', () => new LoadBalancer({ strategy: 'fastest' as never, nodes: [] })],
+      ['nodes[1].id', () => new LoadBalancer({ strategy: 'random', nodes: [{ id: 'a' }, { id: 'a' }] })],
+      ['nodes[0].weight', () => new LoadBalancer({ strategy: 'random', nodes: [{ id: 'a', weight: Number.NaN }] })],
+      ['nodes[0].cpu', () => new LoadBalancer({ strategy: 'resource', nodes: [{ id: 'a', cpu: 1.5 }] })],
+      ['resourceWeights.cpu', () => new LoadBalancer({ strategy: 'resource', nodes: [], resourceWeights: { cpu: -1, memory: 0, network: 0 } })],
+      ['vnodes', () => new LoadBalancer({ strategy: 'consistent-hash', nodes: [], vnodes: 0 })],
+      ['node', () => new LoadBalancer({ strategy: 'random', nodes: [] }).setHealthy('ghost', false)],
+    ];
+    for (const [field, make] of cases) {
+      let err: unknown;
+      try {
+        make();
+      } catch (e) {
+        err = e;
+      }
+      expect(err, field).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe(field);
+    }
+  });
+});
+
+const healthArb = (n: number) => fc.array(fc.boolean(), { minLength: n, maxLength: n });
+
+describe('LoadBalancer: properties', () => {
+  it('round robin is fair to within one over a long random sequence among eligible nodes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 1000 }), (n, picks, seed) => {
+        const rng = new Random(seed);
+        const nodes = ids(n).map((x) => ({ ...x, healthy: rng.float() < 0.8 }));
+        if (!nodes.some((x) => x.healthy)) nodes[0] = { ...nodes[0]!, healthy: true };
+        let s = lb.init({ strategy: 'round-robin', nodes });
+        const got: string[] = [];
+        for (let i = 0; i < picks; i++) {
+          const p = lb.pick(deepFreeze(s));
+          got.push(p.node);
+          s = p.state;
+        }
+        const c = counts(got);
+        const healthy = nodes.filter((x) => x.healthy).map((x) => x.id);
+        const values = healthy.map((id) => c[id] ?? 0);
+        expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
+        expect(Object.keys(c).every((id) => healthy.includes(id))).toBe(true);
+      }),
+    );
+  });
+
+  it('smooth weighted round robin matches the weights: within one of w_i/Σw·picks, and exact per cycle', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 400 }), (weights, picks) => {
+        if (!weights.some((w) => w > 0)) weights[0] = 1;
+        const nodes = weights.map((weight, i) => ({ id: `n${i}`, weight }));
+        let s: BalancerState = lb.init({ strategy: 'weighted-round-robin', nodes });
+        const got: string[] = [];
+        for (let i = 0; i < picks; i++) {
+          const p = lb.pick(s);
+          got.push(p.node);
+          s = p.state;
+        }
+        const c = counts(got);
+        const total = weights.reduce((a, b) => a + b, 0);
+        weights.forEach((w, i) => {
+          const expected = (w / total) * picks;
+          expect(Math.abs((c[`n${i}`] ?? 0) - expected)).toBeLessThan(weights.length);
+        });
+        if (picks % total === 0) weights.forEach((w, i) => expect(c[`n${i}`] ?? 0).toBe((w * picks) / total));
+      }),
+    );
+  });
+
+  it('power of two choices beats random on maximum load (balls into bins, no releases)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), (seed) => {
+        const n = 50;
+        const m = 2000;
+        const maxLoad = (strategy: BalancingStrategy): number => {
+          let s = lb.init({ strategy, nodes: ids(n), seed });
+          const load = new Array<number>(n).fill(0);
+          for (let i = 0; i < m; i++) {
+            const p = lb.pick(s);
+            s = p.state;
+            load[Number(p.node.slice(1))]!++;
+          }
+          return Math.max(...load);
+        };
+        expect(maxLoad('p2c')).toBeLessThan(maxLoad('random'));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('every strategy only ever picks eligible nodes and the core never mutates its input', () => {
+    const strategies: BalancingStrategy[] = ['round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'resource', 'consistent-hash'];
+    fc.assert(
+      fc.property(fc.constantFrom(...strategies), healthArb(6), fc.array(fc.tuple(fc.constantFrom('pick', 'release', 'flip'), fc.integer({ min: 0, max: 5 })), { maxLength: 60 }), (strategy, health, ops) => {
+        let s = lb.init({ strategy, nodes: ids(6).map((x, i) => ({ ...x, healthy: health[i]!, cpu: i / 10 })), vnodes: 8 });
+        for (const [op, i] of ops) {
+          deepFreeze(s);
+          if (op === 'flip') s = lb.setHealthy(s, `n${i}`, !s.nodes[i]!.healthy);
+          else if (op === 'release') s = lb.release(s, `n${i}`);
+          else if (s.nodes.some((x) => x.healthy)) {
+            const p = lb.pick(s, `key-${i}`);
+            expect(p.state.nodes.find((x) => x.id === p.node)!.healthy).toBe(true);
+            s = p.state;
+          } else expect(() => lb.pick(s, 'k')).toThrow(NoNodeAvailableError);
+          expect(s.active.every((a) => a >= 0)).toBe(true);
+          expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hash ring: removing one node moves only the keys it owned', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 10 }), fc.integer({ min: 0, max: 9 }), (n, drop) => {
+        const names = ids(n).map((x) => x.id);
+        const gone = drop % n;
+        const full = buildRing(names, names.map(() => 1), 20);
+        const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
+        for (const k of keys) {
+          const before = ringLookup(full, k, () => true);
+          const after = ringLookup(full, k, (i) => i !== gone);
+          if (before !== gone) expect(after).toBe(before);
+          else expect(after).not.toBe(gone);
+        }
+      }),
+    );
+    expect(hash32('a')).not.toBe(hash32('b'));
+  });
+});

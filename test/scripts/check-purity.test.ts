@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const script = fileURLToPath(new URL('../../scripts/check-purity.mjs', import.meta.url));
+
+function runOn(files: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'purity-'));
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    return spawnSync(process.execPath, [script, dir], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('check:purity', () => {
+  it('passes clean code, system.ts and the node/cli folders', () => {
+    const r = runOn({
+      'src/clocks/a.ts': 'export const f = (now: number) => now + 1;\n',
+      'src/core/system.ts': 'export const t = () => Date.now();\n',
+      'src/node/fs.ts': "import { readFile } from 'node:fs/promises';\nexport const x = Math.random();\n",
+      'src/cli/bin.ts': 'console.log(Date.now());\n',
+    });
+    expect(r.status).toBe(0);
+  });
+
+  it.each([
+    ['Date.now()', 'export const t = Date.now();'],
+    ['Math.random()', 'export const r = Math.random();'],
+    ['performance.now()', 'export const p = performance.now();'],
+    ['new Date()', 'export const d = new Date();'],
+    ['a Node module import', "import { readFileSync } from 'node:fs';"],
+    ['a Node module import', "import * as os from 'os';"],
+  ])('fails on %s in the isomorphic code', (what, code) => {
+    const r = runOn({ 'src/hashing/bad.ts': `${code}\n` });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`src/hashing/bad.ts:1: ${what}`);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from 'distkit/core';
+import {
+  SHIVIZ_REGEX,
+  echoMachine,
+  fromJsonLines,
+  simulate,
+  toHtml,
+  toJsonLines,
+  toMermaid,
+  toShiViz,
+  type SimNode,
+  type TraceEvent,
+} from 'distkit/sim';
+
+const peers = ['a', 'b', 'c'];
+const nodes: SimNode[] = peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 2 } }));
+const run = () =>
+  simulate({
+    seed: 5,
+    nodes,
+    network: { loss: 0.2 },
+    faults: [
+      { at: 3, fault: { type: 'crash', node: 'c' } },
+      { at: 20, fault: { type: 'restart', node: 'c' } },
+      { at: 30, fault: { type: 'partition', groups: [['a'], ['b', 'c']] } },
+      { at: 60, fault: { type: 'heal' } },
+    ],
+  });
+
+describe('JSON lines', () => {
+  it('round-trips and is byte-identical across runs', () => {
+    const r = run();
+    const text = toJsonLines(r.trace);
+    expect(text).toBe(toJsonLines(run().trace));
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.split('\n')).toHaveLength(r.trace.length + 1);
+    expect(fromJsonLines(text)).toEqual(JSON.parse(JSON.stringify(r.trace)));
+  });
+
+  it('rejects a bad line with a ConfigError naming it', () => {
+    expect(() => fromJsonLines('{"kind":"tick","time":1,"node":"a","now":1}\nnot json')).toThrow(ConfigError);
+    expect(() => fromJsonLines('{"kind":"bogus","time":1}')).toThrow(/line 1/);
+    expect(() => fromJsonLines('[1,2]')).toThrow(/line 1/);
+  });
+});
+
+describe('ShiViz', () => {
+  it('every line matches the documented regex and vector clocks respect causality', () => {
+    const r = run();
+    const log = toShiViz(r.trace);
+    const re = new RegExp(`^${SHIVIZ_REGEX}$`);
+    const lines = log.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    const last = new Map<string, Record<string, number>>();
+    for (const line of lines) {
+      const m = re.exec(line);
+      expect(m, line).not.toBeNull();
+      const host = m!.groups!.host!;
+      const clock = JSON.parse(m!.groups!.clock!) as Record<string, number>;
+      const prev = last.get(host) ?? {};
+      // Own entry increments by exactly one; no entry ever decreases.
+      expect(clock[host]).toBe((prev[host] ?? 0) + 1);
+      for (const k of Object.keys(prev)) expect(clock[k]!).toBeGreaterThanOrEqual(prev[k]!);
+      last.set(host, clock);
+    }
+  });
+
+  it('a delivery merges the sender clock at the send', () => {
+    const trace: TraceEvent[] = [
+      { kind: 'send', time: 0, node: 'a', to: 'b', id: 0, message: { type: 'ping' } },
+      { kind: 'output', time: 1, node: 'a', output: { type: 'x' } },
+      { kind: 'deliver', time: 3, node: 'b', from: 'a', id: 0, message: { type: 'ping' } },
+    ];
+    const lines = toShiViz(trace, { header: true }).split('\n');
+    expect(lines[0]).toBe(SHIVIZ_REGEX);
+    expect(lines[1]).toBe('');
+    expect(lines[4]).toBe('b "deliver ping from a @3ms" {"a":1,"b":1}');
+  });
+});
+
+describe('Mermaid', () => {
+  it('has a participant per node, an arrow per delivery and crossed arrows for drops', () => {
+    const r = run();
+    const text = toMermaid(r.trace, { maxEvents: 10_000 });
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe('sequenceDiagram');
+    expect(lines.filter((l) => l.trim().startsWith('participant'))).toHaveLength(3);
+    expect(lines.filter((l) => l.includes('->>'))).toHaveLength(r.stats.messages.delivered);
+    const drops = r.trace.filter((e) => e.kind === 'drop').length;
+    expect(lines.filter((l) => l.includes('-x'))).toHaveLength(drops);
+    expect(text).toContain('Note over n2: crash c');
+    // No statement separators or comments can leak from message text.
+    for (const l of lines.slice(1)) expect(l).not.toMatch(/[;#]/);
+  });
+
+  it('caps the diagram and says how much was left out', () => {
+    const r = run();
+    const text = toMermaid(r.trace, { maxEvents: 5 });
+    expect(text).toMatch(/more events not shown/);
+  });
+});
+
+describe('HTML (structure; the browser test renders it)', () => {
+  it('is standalone: no scripts, no external references', () => {
+    const html = toHtml(run(), { title: 'x <y>' });
+    expect(html).not.toMatch(/<script|<link|@import|url\(http|src=/i);
+    expect(html).toContain('<title>x &lt;y&gt;</title>');
+  });
+});
