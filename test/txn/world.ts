@@ -234,7 +234,7 @@ export class World {
     if (best >= 0) {
       const [f] = this.flights.splice(best, 1);
       const n = this.node(f!.to);
-      if (!n.up) {
+      if (!n.up || this.cuts.has(`${f!.from}>${f!.to}`)) {
         this.log({ at: this.now, kind: 'drop', from: f!.from, to: f!.to, data: f!.message });
         return true;
       }
