@@ -550,6 +550,14 @@ export function berkeleyNextDeadline(state: BerkeleyState): number | undefined {
 /**
  * The deadline {@link berkeleyNextDeadline} gives when the machine wants a tick at once (a poll or
  * reading arrived without a time): `Number.MIN_SAFE_INTEGER`, a time every host clock has passed.
+ *
+ * @example
+ * ```ts
+ * import { berkeley, berkeleyNextDeadline, BERKELEY_AT_ONCE } from 'distkit/clocks';
+ * const a = berkeley.init({ id: 'a', nodes: ['m', 'a'], master: 'm' });
+ * const t = berkeley.step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } });
+ * berkeleyNextDeadline(t.state) === BERKELEY_AT_ONCE; //=> true: tick me now, I will answer with that tick's reading
+ * ```
  */
 export const BERKELEY_AT_ONCE = Number.MIN_SAFE_INTEGER;
 

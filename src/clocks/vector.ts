@@ -40,7 +40,15 @@ export type ClockOrder = 'before' | 'after' | 'equal' | 'concurrent';
  */
 export class ClockError extends DistkitError {}
 
-/** The empty vector clock (no event known). Frozen; shared. */
+/**
+ * The empty vector clock (no event known). Frozen; shared.
+ *
+ * @example
+ * ```ts
+ * import { EMPTY_VECTOR_CLOCK, incrementVectorClock } from 'distkit/clocks';
+ * incrementVectorClock(EMPTY_VECTOR_CLOCK, 'a'); //=> { a: 1 }
+ * ```
+ */
 export const EMPTY_VECTOR_CLOCK: VectorClock = Object.freeze({});
 
 /** @internal */
@@ -325,7 +333,15 @@ export function retainVectorClock(vc: VectorClock, members: Iterable<NodeId>): V
   return out;
 }
 
-/** Options of {@link parseVectorClock}. */
+/**
+ * Options of {@link parseVectorClock}.
+ *
+ * @example
+ * ```ts
+ * import { parseVectorClock } from 'distkit/clocks';
+ * parseVectorClock({ a: 1, b: 1 }, { maxEntries: 1 }).ok; //=> false
+ * ```
+ */
 export interface VectorClockLimits {
   /** Most entries accepted (default 4096): a bound on what a peer can make us store and scan. */
   readonly maxEntries?: number;

@@ -80,7 +80,15 @@ export interface VersionedValue<V> {
   readonly seen: VersionVector;
 }
 
-/** A key never written: no siblings, nothing seen. */
+/**
+ * A key never written: no siblings, nothing seen.
+ *
+ * @example
+ * ```ts
+ * import { VERSIONED_EMPTY, versionedGet } from 'distkit/clocks';
+ * versionedGet(VERSIONED_EMPTY); //=> { values: [], context: {} }
+ * ```
+ */
 export const VERSIONED_EMPTY: VersionedValue<never> = Object.freeze({ siblings: Object.freeze([]) as readonly never[], seen: EMPTY_VECTOR_CLOCK });
 
 /**
