@@ -406,7 +406,9 @@ function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
   switch (m.type) {
     case 'poll':
       if (isMaster || from !== state.master) return reject(state, from, `poll from ${from}, who is not the master`);
-      if (m.round <= state.round) return reject(state, from, `stale poll for round ${m.round} (already at ${state.round})`);
+      // Any other round is accepted: a master that restarted numbers its rounds from 1 again.
+      // Corrections stay safe: one is only applied for the round just answered, and once.
+      if (m.round === state.round) return reject(state, from, `duplicate poll for round ${m.round}`);
       // Without a time, the reading waits for the immediate tick (see BerkeleyState.pendingPoll).
       if (input.now === undefined && input.clockMs === undefined) return { state: { ...state, round: m.round, pendingPoll: m.round }, outputs: [] };
       return onPoll(observe(state, input, 'message'), m.round, from);
