@@ -182,7 +182,7 @@ export type BerkeleyOutput = SendOutput<BerkeleyMessage> | RejectedOutput | Berk
  * @example
  * ```ts
  * import type { BerkeleyRound } from 'distkit/clocks';
- * const r: BerkeleyRound = { round: 1, sentAt: 0, deadline: 1000, estimatesMs: { m: 0 } };
+ * const r: BerkeleyRound = { round: 1, sentAt: 0, deadline: 1000, estimatesMs: { m: 0 }, unstamped: [] };
  * ```
  */
 export interface BerkeleyRound {

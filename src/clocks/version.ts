@@ -121,7 +121,7 @@ const sameDot = (a: Dot, b: Dot) => a.node === b.node && a.counter === b.counter
  * @example
  * ```ts
  * import { versionedGet, versionedPut, VERSIONED_EMPTY } from 'distkit/clocks';
- * let s = versionedPut(VERSIONED_EMPTY, 'r1', {}, 'a');
+ * let s = versionedPut<string>(VERSIONED_EMPTY, 'r1', {}, 'a');
  * s = versionedPut(s, 'r1', {}, 'b'); // written without having read 'a': concurrent
  * versionedGet(s); //=> { values: ['a', 'b'], context: { r1: 2 } }
  * ```
@@ -143,7 +143,7 @@ export function versionedGet<V>(value: VersionedValue<V>): VersionedRead<V> {
  * @example
  * ```ts
  * import { versionedGet, versionedPut, VERSIONED_EMPTY } from 'distkit/clocks';
- * let s = versionedPut(VERSIONED_EMPTY, 'r1', {}, 'v1');
+ * let s = versionedPut<string>(VERSIONED_EMPTY, 'r1', {}, 'v1');
  * const { context } = versionedGet(s);
  * s = versionedPut(s, 'r1', context, 'v2'); // read-modify-write: supersedes v1
  * versionedGet(s).values; //=> ['v2']
