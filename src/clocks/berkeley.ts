@@ -247,7 +247,7 @@ export interface BerkeleyState {
   readonly lastNow: number;
   /** Master: the last round started. Follower: the last round answered. */
   readonly round: number;
-  /** Follower: the last round whose correction was applied. */
+  /** Follower: the last round whose correction was applied (a correction applies once per poll answered). */
   readonly adjustedRound: number;
   /**
    * Follower: a poll that arrived without `now`, answered at the tick the machine asks for at once
@@ -417,7 +417,7 @@ function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
       return onTime(state, input, from, m.round, m.clockMs);
     case 'adjust':
       if (isMaster || from !== state.master) return reject(state, from, `adjust from ${from}, who is not the master`);
-      if (m.round !== state.round || state.adjustedRound >= m.round) {
+      if (m.round !== state.round || state.adjustedRound === m.round) {
         return reject(state, from, `adjust for round ${m.round} does not match the poll answered (round ${state.round}) or was already applied`);
       }
       return onAdjust(observe(state, input, 'message'), m.round, m.deltaMs);

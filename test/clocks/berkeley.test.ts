@@ -240,8 +240,17 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
     a = step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 41 }, now: 1 }).state;
     const t = step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 2, clockMs: 9 });
     expect(t.outputs).toEqual([{ type: 'send', to: 'm', message: { type: 'time', round: 1, clockMs: 9 } }]);
-    // a correction for the old round is no longer applied
+    // a correction for the old round is no longer applied; the new round's is, once
     expect(step(t.state, { type: 'message', from: 'm', message: { type: 'adjust', round: 41, deltaMs: 5 } }).outputs[0]?.type).toBe('rejected');
+    const a41 = step(step(a, { type: 'message', from: 'm', message: { type: 'adjust', round: 41, deltaMs: 5 } }).state, {
+      type: 'message',
+      from: 'm',
+      message: { type: 'poll', round: 1 },
+      now: 3,
+    }).state;
+    const applied = step(a41, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 2 } });
+    expect(applied.outputs).toEqual([{ type: 'adjust', round: 1, deltaMs: 2 }]);
+    expect(step(applied.state, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 2 } }).outputs[0]?.type).toBe('rejected');
   });
 
   it('a one-node group adjusts by nothing', () => {
