@@ -182,7 +182,7 @@ export type BerkeleyOutput = SendOutput<BerkeleyMessage> | RejectedOutput | Berk
  * @example
  * ```ts
  * import type { BerkeleyRound } from 'distkit/clocks';
- * const r: BerkeleyRound = { round: 1, sentAt: 0, deadline: 1000, estimatesMs: { m: 0 } };
+ * const r: BerkeleyRound = { round: 1, sentAt: 0, deadline: 1000, estimatesMs: { m: 0 }, unstamped: [] };
  * ```
  */
 export interface BerkeleyRound {
@@ -247,7 +247,7 @@ export interface BerkeleyState {
   readonly lastNow: number;
   /** Master: the last round started. Follower: the last round answered. */
   readonly round: number;
-  /** Follower: the last round whose correction was applied. */
+  /** Follower: the last round whose correction was applied (a correction applies once per poll answered). */
   readonly adjustedRound: number;
   /**
    * Follower: a poll that arrived without `now`, answered at the tick the machine asks for at once
@@ -406,7 +406,9 @@ function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
   switch (m.type) {
     case 'poll':
       if (isMaster || from !== state.master) return reject(state, from, `poll from ${from}, who is not the master`);
-      if (m.round <= state.round) return reject(state, from, `stale poll for round ${m.round} (already at ${state.round})`);
+      // Any other round is accepted: a master that restarted numbers its rounds from 1 again.
+      // Corrections stay safe: one is only applied for the round just answered, and once.
+      if (m.round === state.round) return reject(state, from, `duplicate poll for round ${m.round}`);
       // Without a time, the reading waits for the immediate tick (see BerkeleyState.pendingPoll).
       if (input.now === undefined && input.clockMs === undefined) return { state: { ...state, round: m.round, pendingPoll: m.round }, outputs: [] };
       return onPoll(observe(state, input, 'message'), m.round, from);
@@ -415,7 +417,7 @@ function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
       return onTime(state, input, from, m.round, m.clockMs);
     case 'adjust':
       if (isMaster || from !== state.master) return reject(state, from, `adjust from ${from}, who is not the master`);
-      if (m.round !== state.round || state.adjustedRound >= m.round) {
+      if (m.round !== state.round || state.adjustedRound === m.round) {
         return reject(state, from, `adjust for round ${m.round} does not match the poll answered (round ${state.round}) or was already applied`);
       }
       return onAdjust(observe(state, input, 'message'), m.round, m.deltaMs);
@@ -550,6 +552,14 @@ export function berkeleyNextDeadline(state: BerkeleyState): number | undefined {
 /**
  * The deadline {@link berkeleyNextDeadline} gives when the machine wants a tick at once (a poll or
  * reading arrived without a time): `Number.MIN_SAFE_INTEGER`, a time every host clock has passed.
+ *
+ * @example
+ * ```ts
+ * import { berkeley, berkeleyNextDeadline, BERKELEY_AT_ONCE } from 'distkit/clocks';
+ * const a = berkeley.init({ id: 'a', nodes: ['m', 'a'], master: 'm' });
+ * const t = berkeley.step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } });
+ * berkeleyNextDeadline(t.state) === BERKELEY_AT_ONCE; //=> true: tick me now, I will answer with that tick's reading
+ * ```
  */
 export const BERKELEY_AT_ONCE = Number.MIN_SAFE_INTEGER;
 

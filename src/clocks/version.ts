@@ -80,7 +80,15 @@ export interface VersionedValue<V> {
   readonly seen: VersionVector;
 }
 
-/** A key never written: no siblings, nothing seen. */
+/**
+ * A key never written: no siblings, nothing seen.
+ *
+ * @example
+ * ```ts
+ * import { VERSIONED_EMPTY, versionedGet } from 'distkit/clocks';
+ * versionedGet(VERSIONED_EMPTY); //=> { values: [], context: {} }
+ * ```
+ */
 export const VERSIONED_EMPTY: VersionedValue<never> = Object.freeze({ siblings: Object.freeze([]) as readonly never[], seen: EMPTY_VECTOR_CLOCK });
 
 /**
@@ -113,7 +121,7 @@ const sameDot = (a: Dot, b: Dot) => a.node === b.node && a.counter === b.counter
  * @example
  * ```ts
  * import { versionedGet, versionedPut, VERSIONED_EMPTY } from 'distkit/clocks';
- * let s = versionedPut(VERSIONED_EMPTY, 'r1', {}, 'a');
+ * let s = versionedPut<string>(VERSIONED_EMPTY, 'r1', {}, 'a');
  * s = versionedPut(s, 'r1', {}, 'b'); // written without having read 'a': concurrent
  * versionedGet(s); //=> { values: ['a', 'b'], context: { r1: 2 } }
  * ```
@@ -135,7 +143,7 @@ export function versionedGet<V>(value: VersionedValue<V>): VersionedRead<V> {
  * @example
  * ```ts
  * import { versionedGet, versionedPut, VERSIONED_EMPTY } from 'distkit/clocks';
- * let s = versionedPut(VERSIONED_EMPTY, 'r1', {}, 'v1');
+ * let s = versionedPut<string>(VERSIONED_EMPTY, 'r1', {}, 'v1');
  * const { context } = versionedGet(s);
  * s = versionedPut(s, 'r1', context, 'v2'); // read-modify-write: supersedes v1
  * versionedGet(s).values; //=> ['v2']
@@ -245,4 +253,105 @@ export interface VersionedValueLimits<V> extends VectorClockLimits {
   readonly maxSiblings?: number;
   /** Validates one value; default accepts anything. */
   readonly parseValue?: (value: unknown) => ParseResult<V>;
+}
+
+/**
+ * A replica's keyed store of versioned values (a Dynamo/Riak-style bucket): key → versions. Plain
+ * data; any string is a valid key, `__proto__` included (keys are own properties, never looked up
+ * through the prototype).
+ *
+ * @example
+ * ```ts
+ * import type { VersionedStore } from 'distkit/clocks';
+ * const carts: VersionedStore<string[]> = {};
+ * ```
+ */
+export type VersionedStore<V> = Readonly<Record<string, VersionedValue<V>>>;
+
+function entry<V>(store: VersionedStore<V>, key: string): VersionedValue<V> {
+  return Object.prototype.hasOwnProperty.call(store, key) ? (store[key] as VersionedValue<V>) : VERSIONED_EMPTY;
+}
+
+/**
+ * Reads a key of a store (see {@link versionedGet}); a key never written reads as no values.
+ *
+ * @example
+ * ```ts
+ * import { versionedStoreGet, versionedStorePut, type VersionedStore } from 'distkit/clocks';
+ * const s: VersionedStore<number> = versionedStorePut({}, 'x', 'r1', {}, 1);
+ * versionedStoreGet(s, 'x'); //=> { values: [1], context: { r1: 1 } }
+ * versionedStoreGet(s, 'y'); //=> { values: [], context: {} }
+ * ```
+ */
+export function versionedStoreGet<V>(store: VersionedStore<V>, key: string): VersionedRead<V> {
+  return versionedGet(entry(store, key));
+}
+
+/**
+ * Writes a key of a store at replica `node` with the context the client read (see
+ * {@link versionedPut}). Returns a new store sharing every other key.
+ *
+ * @example
+ * ```ts
+ * import { versionedStoreGet, versionedStorePut, type VersionedStore } from 'distkit/clocks';
+ * let s: VersionedStore<string> = {};
+ * s = versionedStorePut(s, 'cart', 'r1', {}, 'milk');
+ * s = versionedStorePut(s, 'cart', 'r2', {}, 'eggs'); // blind write elsewhere: a sibling
+ * versionedStoreGet(s, 'cart').values; //=> ['milk', 'eggs']
+ * ```
+ */
+export function versionedStorePut<V>(store: VersionedStore<V>, key: string, node: NodeId, context: VersionVector, value: V): VersionedStore<V> {
+  if (typeof key !== 'string') throw new ClockError(`versionedStorePut: key must be a string, got ${describeValue(key)}`);
+  return { ...store, [key]: versionedPut(entry(store, key), node, context, value) };
+}
+
+/**
+ * Joins two replicas' stores key by key (see {@link versionedSync}): anti-entropy for a bucket.
+ *
+ * @example
+ * ```ts
+ * import { versionedStoreGet, versionedStorePut, versionedStoreSync } from 'distkit/clocks';
+ * const a = versionedStorePut<string>({}, 'k', 'r1', {}, 'x');
+ * const b = versionedStorePut<string>({}, 'k', 'r2', {}, 'y');
+ * versionedStoreGet(versionedStoreSync(a, b), 'k').values; //=> ['x', 'y']
+ * ```
+ */
+export function versionedStoreSync<V>(a: VersionedStore<V>, b: VersionedStore<V>): VersionedStore<V> {
+  const out: Record<string, VersionedValue<V>> = { ...a };
+  for (const key of Object.keys(b)) {
+    const merged = Object.prototype.hasOwnProperty.call(a, key) ? versionedSync(a[key] as VersionedValue<V>, b[key] as VersionedValue<V>) : (b[key] as VersionedValue<V>);
+    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * Validates a store received from a peer replica: a plain object (at most `maxKeys` keys, default
+ * 65 536) whose every value passes {@link parseVersionedValue}. Keys may be any string.
+ *
+ * @example
+ * ```ts
+ * import { parseVersionedStore } from 'distkit/clocks';
+ * parseVersionedStore({ k: { siblings: [], seen: {} } }).ok;                 //=> true
+ * parseVersionedStore({ k: { siblings: [], seen: { r1: -1 } } }).ok;         //=> false
+ * ```
+ */
+export function parseVersionedStore<V = unknown>(
+  value: unknown,
+  options: VersionedValueLimits<V> & {
+    /** Most keys accepted (default 65 536). */
+    readonly maxKeys?: number;
+  } = {},
+): ParseResult<VersionedStore<V>> {
+  const maxKeys = options.maxKeys ?? 1 << 16;
+  if (!isPlainObject(value)) return fail(`versioned store: expected a plain object, got ${describeValue(value)}`);
+  const keys = Object.keys(value);
+  if (keys.length > maxKeys) return fail(`versioned store: expected at most ${maxKeys} keys, got ${keys.length}`);
+  const out: Record<string, VersionedValue<V>> = {};
+  for (const key of keys) {
+    const r = parseVersionedValue(value[key], options);
+    if (!r.ok) return fail(`${JSON.stringify(key.length > 40 ? key.slice(0, 40) + '…' : key)}: ${r.reason}`);
+    Object.defineProperty(out, key, { value: r.value, enumerable: true, writable: true, configurable: true });
+  }
+  return ok(out);
 }

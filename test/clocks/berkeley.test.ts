@@ -234,6 +234,25 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
     expect(Math.max(...after) - Math.min(...after)).toBeLessThanOrEqual(2);
   });
 
+  it('followers keep answering a master that restarted its round numbers', () => {
+    const ids = ['m', 'a'];
+    let a = berkeley.init({ id: 'a', nodes: ids, master: 'm' });
+    a = step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 41 }, now: 1 }).state;
+    const t = step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 2, clockMs: 9 });
+    expect(t.outputs).toEqual([{ type: 'send', to: 'm', message: { type: 'time', round: 1, clockMs: 9 } }]);
+    // a correction for the old round is no longer applied; the new round's is, once
+    expect(step(t.state, { type: 'message', from: 'm', message: { type: 'adjust', round: 41, deltaMs: 5 } }).outputs[0]?.type).toBe('rejected');
+    const a41 = step(step(a, { type: 'message', from: 'm', message: { type: 'adjust', round: 41, deltaMs: 5 } }).state, {
+      type: 'message',
+      from: 'm',
+      message: { type: 'poll', round: 1 },
+      now: 3,
+    }).state;
+    const applied = step(a41, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 2 } });
+    expect(applied.outputs).toEqual([{ type: 'adjust', round: 1, deltaMs: 2 }]);
+    expect(step(applied.state, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 2 } }).outputs[0]?.type).toBe('rejected');
+  });
+
   it('a one-node group adjusts by nothing', () => {
     const t = step(berkeley.init({ id: 'm', nodes: ['m'], master: 'm' }), { type: 'tick', now: 0 });
     expect(only(t.outputs, 'adjust')).toEqual([{ type: 'adjust', round: 1, deltaMs: 0 }]);
@@ -258,7 +277,7 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
       ['poll to the master', polling, { type: 'message', from: 'a', message: { type: 'poll', round: 5 } }, /not the master/],
       ['reply too slow', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 0 }, now: 5000 }, /round trip/],
       ['poll from a non-master', follower, { type: 'message', from: 'b', message: { type: 'poll', round: 9 } }, /not the master/],
-      ['stale poll (replay)', follower, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } }, /stale poll/],
+      ['duplicate poll', follower, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } }, /duplicate poll/],
       ['adjust for another round', follower, { type: 'message', from: 'm', message: { type: 'adjust', round: 2, deltaMs: 1 } }, /does not match/],
       ['adjust from a non-master', follower, { type: 'message', from: 'b', message: { type: 'adjust', round: 1, deltaMs: 1 } }, /not the master/],
       ['NaN adjust', follower, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: NaN } }, /deltaMs/],

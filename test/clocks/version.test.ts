@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   ClockError,
+  parseVersionedStore,
   parseVersionedValue,
   VERSIONED_EMPTY,
   versionedGet,
   versionedPut,
+  versionedStoreGet,
+  versionedStorePut,
+  versionedStoreSync,
   versionedSync,
   type Dot,
+  type VersionedStore,
   type VersionedValue,
   type VersionVector,
 } from 'distkit/clocks';
@@ -93,6 +98,32 @@ describe('version vectors with sibling detection', () => {
       { node: 'r2', counter: 1 },
       { node: 'r0', counter: 2 },
     ]);
+  });
+
+  it('a keyed store keeps siblings per key, any key included', () => {
+    let r1: VersionedStore<string> = {};
+    let r2: VersionedStore<string> = {};
+    r1 = versionedStorePut(r1, 'cart', 'r1', {}, 'milk');
+    r2 = versionedStorePut(r2, 'cart', 'r2', {}, 'eggs');
+    r2 = versionedStorePut(r2, '__proto__', 'r2', {}, 'odd key');
+    r1 = versionedStorePut(r1, 'constructor', 'r1', {}, 'another');
+    const both = versionedStoreSync(r1, JSON.parse(JSON.stringify(r2)) as VersionedStore<string>);
+    expect(versionedStoreGet(both, 'cart')).toEqual({ values: ['milk', 'eggs'], context: { r1: 1, r2: 1 } });
+    expect(versionedStoreGet(both, '__proto__').values).toEqual(['odd key']);
+    expect(versionedStoreGet(both, 'constructor').values).toEqual(['another']);
+    expect(versionedStoreGet(both, 'toString')).toEqual({ values: [], context: {} });
+    expect(Object.getPrototypeOf(both)).toBe(Object.prototype);
+    expect(Object.keys(both).sort()).toEqual(['__proto__', 'cart', 'constructor']);
+    const fixed = versionedStorePut(both, 'cart', 'r1', versionedStoreGet(both, 'cart').context, 'milk, eggs');
+    expect(versionedStoreGet(fixed, 'cart').values).toEqual(['milk, eggs']);
+    expect(versionedStoreGet(both, 'cart').values).toHaveLength(2); // stores are immutable
+    // a store from the wire is validated key by key
+    const parsed = parseVersionedStore<string>(JSON.parse(JSON.stringify(both)));
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(versionedStoreGet(parsed.value, '__proto__').values).toEqual(['odd key']);
+    expect(parseVersionedStore({ k: { siblings: [], seen: { r1: -1 } } })).toEqual({ ok: false, reason: '"k": seen: r1: expected an integer >= 0, got -1' });
+    expect(parseVersionedStore([]).ok).toBe(false);
+    expect(parseVersionedStore({ a: { siblings: [], seen: {} }, b: { siblings: [], seen: {} } }, { maxKeys: 1 }).ok).toBe(false);
   });
 
   // Random histories over three replicas: clients read at a replica (possibly long ago: stale
