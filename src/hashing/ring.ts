@@ -159,6 +159,7 @@ export class HashRing {
       this.points[p] = point;
       this.owners[p] = x - point * MAX_NODES;
     }
+    Object.freeze(this);
   }
 
   /**

@@ -318,7 +318,7 @@ export interface HtmlOptions {
   readonly title?: string;
   /** Lanes in this order (others are appended as they appear). Default: order of first appearance. */
   readonly nodes?: readonly NodeId[];
-  /** Draw at most this many messages (the earliest); the page says how many were left out. Default 5000. */
+  /** Draw at most this many messages, outputs and commands (the earliest); the page says how many were left out. Default 5000. */
   readonly maxMessages?: number;
   /** Diagram width in pixels (time axis). Default: grows with the trace, 900 to 8000. */
   readonly widthPx?: number;
@@ -423,6 +423,11 @@ export function toHtml(input: SimResult | readonly TraceEvent[], options: HtmlOp
         break;
       }
       case 'output':
+        if (drawn >= maxMessages) {
+          omitted++;
+          break;
+        }
+        drawn++;
         shapes.push(`<circle class="event" cx="${x(e.time)}" cy="${y(e.node)}" r="4"><title>${esc(`${e.node} @${e.time} ms\n${short(e.output, 400)}`)}</title></circle>`);
         break;
       case 'tick':
@@ -431,6 +436,11 @@ export function toHtml(input: SimResult | readonly TraceEvent[], options: HtmlOp
       case 'command':
       case 'invoke':
         if (e.kind === 'command' && e.ignored !== undefined) break;
+        if (drawn >= maxMessages) {
+          omitted++;
+          break;
+        }
+        drawn++;
         shapes.push(`<rect class="command" x="${x(e.time) - 3}" y="${y(e.node) - 3}" width="6" height="6"><title>${esc(`${e.kind} on ${e.node} @${e.time} ms\n${short(e.input, 400)}`)}</title></rect>`);
         break;
       case 'fault': {
@@ -483,7 +493,7 @@ export function toHtml(input: SimResult | readonly TraceEvent[], options: HtmlOp
     }
   }
   const vtext = violation !== undefined ? `<p class="violation-text">Violation of <b>${esc(violation.invariant)}</b> at ${violation.time} ms: ${esc(violation.message)}</p>` : '';
-  const more = omitted > 0 ? `<p>${omitted} later messages not drawn (maxMessages ${maxMessages}).</p>` : '';
+  const more = omitted > 0 ? `<p>${omitted} later messages and events not drawn (maxMessages ${maxMessages}).</p>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -12,6 +12,7 @@ export class SimEvent {
     public data: unknown,
     public id: number,
     public gen: number,
+    public counts: unknown = null,
   ) {}
 }
 

@@ -171,6 +171,11 @@ export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
       throw new ConfigError(`invariants[${i}]`, 'must be { name: string, check(states, view) }');
     }
   });
+  o.finalChecks?.forEach((c, i) => {
+    if (c === null || typeof c !== 'object' || typeof c.name !== 'string' || typeof c.check !== 'function') {
+      throw new ConfigError(`finalChecks[${i}]`, 'must be { name: string, check(end) }');
+    }
+  });
   if (o.maxTimeMs !== undefined && (!isFiniteNumber(o.maxTimeMs) || o.maxTimeMs < 0)) throw new ConfigError('maxTimeMs', `must be a finite number >= 0, got ${describeValue(o.maxTimeMs)}`);
   if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 0)) throw new ConfigError('maxSteps', `must be an integer >= 0, got ${describeValue(o.maxSteps)}`);
   if (o.lastEvents !== undefined && (!Number.isInteger(o.lastEvents) || o.lastEvents < 0)) throw new ConfigError('lastEvents', `must be an integer >= 0, got ${describeValue(o.lastEvents)}`);

@@ -166,7 +166,8 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   const n = options.nodes.length;
   const ids: NodeId[] = options.nodes.map((x) => x.id);
   const indexOf = new Map<NodeId, number>(ids.map((id, i) => [id, i]));
-  const states: Record<NodeId, unknown> = {};
+  // No prototype: node ids such as `constructor` or `__proto__` are ordinary keys.
+  const states: Record<NodeId, unknown> = Object.create(null) as Record<NodeId, unknown>;
 
   // Links, resolved once per ordered pair.
   const links: Link[] = new Array<Link>(n * n);
@@ -211,6 +212,8 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   const ring: (TraceEvent | undefined)[] = new Array<TraceEvent | undefined>(lastN);
   let ringPos = 0;
   let ringCount = 0;
+  // Skip building trace events at all when nothing keeps them.
+  const tracing = keepTrace || lastN > 0;
   const record = (e: TraceEvent): void => {
     if (keepTrace) trace.push(e);
     else if (lastN > 0) {
@@ -405,10 +408,10 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     const link = links[li]!;
     const copies = link.duplicate > 0 && rng.float() < link.duplicate ? 2 : 1;
     if (copies === 2) {
-      record({ kind: 'send', time: now, node: from.id, to: toId as string, id, message, copies });
+      if (tracing) record({ kind: 'send', time: now, node: from.id, to: toId as string, id, message, copies });
       totals.duplicated++;
       counts.duplicated++;
-    } else record({ kind: 'send', time: now, node: from.id, to: toId as string, id, message });
+    } else if (tracing) record({ kind: 'send', time: now, node: from.id, to: toId as string, id, message });
     for (let c = 0; c < copies; c++) {
       if (cut(from.index, to)) {
         drop(from, toId as string, id, message, 'partition', counts);
@@ -424,7 +427,7 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         if (at < lastArrival[li]!) at = lastArrival[li]!;
         lastArrival[li] = at;
       }
-      heap.push(new SimEvent(at, seq++, DELIVER, to, from.index, message, id, 0));
+      heap.push(new SimEvent(at, seq++, DELIVER, to, from.index, message, id, 0, counts));
     }
   };
 
@@ -616,12 +619,13 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
       case DELIVER: {
         const nd = nodes[e.node]!;
         const from = nodes[e.from]!;
+        const counts = e.counts as MessageCounts;
         if (!nd.up) {
-          drop(from, nd.id, e.id, e.data, 'crashed', countsFor(e.data));
+          drop(from, nd.id, e.id, e.data, 'crashed', counts);
           break;
         }
         if (cut(e.from, e.node)) {
-          drop(from, nd.id, e.id, e.data, 'partition', countsFor(e.data));
+          drop(from, nd.id, e.id, e.data, 'partition', counts);
           break;
         }
         if (nd.paused) {
@@ -629,8 +633,8 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
           break;
         }
         totals.delivered++;
-        countsFor(e.data).delivered++;
-        record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data });
+        counts.delivered++;
+        if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data });
         apply(nd, { type: 'message', from: from.id, message: e.data });
         stepped = true;
         break;
@@ -641,7 +645,7 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         nd.armed = undefined;
         nd.lastTickTime = now;
         const local = localTime(nd, now);
-        record({ kind: 'tick', time: now, node: nd.id, now: local });
+        if (tracing) record({ kind: 'tick', time: now, node: nd.id, now: local });
         apply(nd, { type: 'tick', now: local });
         stepped = true;
         break;
@@ -737,8 +741,23 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     faults: faultCount,
     rejected,
   };
-  const finalStates: Record<NodeId, unknown> = {};
+  const finalStates: Record<NodeId, unknown> = Object.create(null) as Record<NodeId, unknown>;
   for (const nd of nodes) if (nd.up) finalStates[nd.id] = nd.state;
+  if (violation === undefined && options.finalChecks !== undefined) {
+    const end = { time: now, nodes: ids, states: finalStates, history: history as History<I, O>, stats, stopReason };
+    for (const fc of options.finalChecks) {
+      let res: unknown;
+      try {
+        res = fc.check(end);
+      } catch (e) {
+        res = `the check threw ${errorText(e)}`;
+      }
+      if (res === false || typeof res === 'string') {
+        violation = { invariant: fc.name, message: res === false ? 'returned false' : res, seed, time: now, step: steps, lastEvents: lastEvents(), replay: options };
+        break;
+      }
+    }
+  }
   const base = {
     ok: violation === undefined,
     seed,

@@ -251,6 +251,48 @@ export interface Invariant<S = any> {
 }
 
 /**
+ * What a {@link FinalCheck} sees: the end of a run.
+ *
+ * @example
+ * ```ts
+ * import type { RunEnd } from 'distkit/sim';
+ * const allDone = (end: RunEnd) => Object.keys(end.states).length === end.nodes.length;
+ * ```
+ */
+export interface RunEnd<I = unknown, O = unknown> {
+  /** Virtual time at the end, ms. */
+  readonly time: number;
+  /** All node ids. */
+  readonly nodes: readonly NodeId[];
+  /** Final states of the nodes that are up. */
+  readonly states: Readonly<Record<NodeId, any>>;
+  /** The workload's history. */
+  readonly history: History<I, O>;
+  /** The run's counters. */
+  readonly stats: SimStats;
+  /** Why the run ended. */
+  readonly stopReason: StopReason;
+}
+
+/**
+ * A check over a whole run, made once at its end — for properties no single state shows:
+ * liveness ("every node decided by the end"), or the linearizability of the workload's history.
+ * Same return convention as {@link Invariant}.
+ *
+ * @example
+ * ```ts
+ * import type { FinalCheck } from 'distkit/sim';
+ * const quiet: FinalCheck = { name: 'the run settles', check: (end) => end.stopReason === 'quiescent' || 'still busy at the end' };
+ * ```
+ */
+export interface FinalCheck<I = any, O = any> {
+  /** Reported in the violation. */
+  readonly name: string;
+  /** `true`/`undefined` when the run is fine; `false` or a message otherwise. */
+  check(end: RunEnd<I, O>): boolean | string | undefined | void;
+}
+
+/**
  * A read-only view of the running simulation, passed to invariants and hooks.
  *
  * @example
@@ -444,6 +486,8 @@ export interface SimulateOptions<I = unknown, O = unknown> {
   readonly workload?: Workload<I, O>;
   /** Checked after every step; the first violation stops the run. */
   readonly invariants?: readonly Invariant[];
+  /** Checked once when the run ends without a violation (liveness, linearizability of the history...). */
+  readonly finalChecks?: readonly FinalCheck<I, O>[];
   /** Stop at this virtual time, ms. Default 60 000. */
   readonly maxTimeMs?: number;
   /** Stop after this many steps. Default 10 000 000. */

@@ -108,3 +108,16 @@ describe('HTML (structure; the browser test renders it)', () => {
     expect(html).toContain('<title>x &lt;y&gt;</title>');
   });
 });
+
+describe('HTML limits', () => {
+  it('draws at most maxMessages shapes and says how many were left out', () => {
+    const html = toHtml(run(), { maxMessages: 10 });
+    expect(html.match(/<g class="msg/g)).toHaveLength(10);
+    expect(html).toMatch(/\d+ later messages and events not drawn/);
+  });
+
+  it('renders a bare trace too (lanes from the events)', () => {
+    const html = toHtml([{ kind: 'send', time: 0, node: 'x', to: 'y', id: 0, message: 'm' }, { kind: 'deliver', time: 2, node: 'y', from: 'x', id: 0, message: 'm' }]);
+    expect(html.match(/class="lane"/g)).toHaveLength(2);
+  });
+});

@@ -550,3 +550,32 @@ describe('bad options throw ConfigError naming the field', () => {
     expect((err as ConfigError).field).toBe(field);
   });
 });
+
+describe('node ids', () => {
+  it('ids that are Object.prototype names are ordinary keys', () => {
+    const r = simulate({ seed: 1, nodes: recNodes(['constructor', '__proto__']), commands: [sendCmd(0, 'constructor', '__proto__', 1)] });
+    expect(Object.keys(r.states).sort()).toEqual(['__proto__', 'constructor']);
+    expect(seenMessages(r.states['__proto__'])).toEqual([1]);
+  });
+});
+
+describe('final checks', () => {
+  const allDone = { name: 'every node finishes', check: (end: { states: Record<string, { deadline: unknown }>; nodes: readonly string[] }) => end.nodes.every((id) => end.states[id]?.deadline === null) || 'some node never finished' };
+  it('run once at the end and report like invariants', () => {
+    const ok = simulate({ seed: 1, nodes: echoNodes(2), finalChecks: [allDone] });
+    expect(ok.ok).toBe(true);
+    const bad = simulate({ seed: 1, nodes: echoNodes(2), faults: [{ at: 1, fault: { type: 'crash', node: 'c' } }], finalChecks: [allDone], maxTimeMs: 500 });
+    expect(bad.ok).toBe(false);
+    expect(bad.stopReason).toBe('maxTime');
+    expect(bad.violation).toMatchObject({ invariant: 'every node finishes', message: 'some node never finished', time: 500 });
+  });
+
+  it('are skipped after an invariant violation, and a throwing check is reported', () => {
+    let called = false;
+    const r = simulate({ seed: 1, nodes: echoNodes(2), invariants: [{ name: 'no', check: () => false }], finalChecks: [{ name: 'f', check: () => void (called = true) }] });
+    expect(r.violation?.invariant).toBe('no');
+    expect(called).toBe(false);
+    const t = simulate({ seed: 1, nodes: echoNodes(1), finalChecks: [{ name: 'boom', check: () => { throw new Error('x'); } }] });
+    expect(t.violation?.message).toContain('threw');
+  });
+});

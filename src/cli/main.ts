@@ -1,0 +1,409 @@
+// The `distkit` command: `distkit sim <target> ...` runs seeds of a registered simulation target,
+// `distkit report <trace.jsonl>` renders a saved trace, `distkit list` lists targets.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { ConfigError } from '../core/index.js';
+import {
+  fromJsonLines,
+  getSimTarget,
+  listSimTargets,
+  shrink,
+  simulate,
+  sweep,
+  toHtml,
+  toJsonLines,
+  toMermaid,
+  toShiViz,
+  type DelayModel,
+  type LinkOptions,
+  type NemesisOptions,
+  type SimResult,
+  type SimulateOptions,
+  type SimTarget,
+  type TraceEvent,
+} from '../sim/index.js';
+import { registerBuiltInTargets } from './targets.js';
+
+/** Everything the command touches outside itself, so tests can run it in-process. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stderr is a terminal (the progress bar is drawn only then). */
+  readonly isTTY: boolean;
+  writeFile(path: string, text: string): void;
+  readFile(path: string): string;
+  /** Imports a module by path (for `--import`). */
+  importModule(path: string): Promise<unknown>;
+  /** Wall-clock milliseconds, for the elapsed time in the summary. */
+  now(): number;
+}
+
+/** The real process's I/O. */
+export function nodeIo(): CliIo {
+  const proc = globalThis.process;
+  return {
+    stdout: (t) => void proc.stdout.write(t),
+    stderr: (t) => void proc.stderr.write(t),
+    isTTY: proc.stderr.isTTY === true,
+    writeFile: (p, t) => writeFileSync(p, t),
+    readFile: (p) => readFileSync(p, 'utf8'),
+    importModule: (p) => import(pathToFileURL(resolve(p)).href),
+    now: () => performance.now(),
+  };
+}
+
+class UsageError extends Error {}
+
+const HELP = `usage: distkit <command> [options]
+
+commands:
+  sim <target> [options]    run seeds of a simulation target, summarize, write the trace of a failure
+  list                      list the simulation targets
+  report <trace.jsonl>      render a saved JSON-lines trace (HTML by default)
+  help                      show this help
+
+sim options:
+  --nodes N                 number of nodes (default: the target's)
+  --seeds SPEC              seeds: 7, 1-1000, 1,5,9 or 1-10,20 (default 1-100)
+  --time MS                 virtual time per seed, ms (default: the target's)
+  --delay SPEC              message delay: 5 (fixed), 1-10 (uniform), exp:20 or exp:20+1 (mean+min)
+  --loss P --dup P --reorder P   per-message probabilities in [0, 1]
+  --crashes R --partitions R --pauses R --one-way R --clock-jumps R
+                            random faults per second of virtual time (a nemesis)
+  --until MS                no new random faults from this time on (default: the run's end)
+  --max-violations N        stop after N failing seeds
+  --trace FILE              where to write the HTML trace (default distkit-trace-<target>-seed<N>.html)
+  --trace-seed N            write the trace of seed N (default: the first failing seed)
+  --no-trace                write no trace
+  --jsonl FILE --mermaid FILE --shiviz FILE   also write the traced seed in these formats
+  --shrink                  shrink the traced failure to a smaller reproduction first
+  --import FILE             import a module that calls registerSimTarget (repeatable)
+  --json                    print the summary as JSON
+
+report options:
+  --html FILE --mermaid FILE --shiviz FILE   outputs (default: <trace>.html)
+  --title TEXT
+`;
+
+interface Parsed {
+  readonly positional: string[];
+  readonly flags: Map<string, string[]>;
+}
+
+const BOOLEAN_FLAGS = new Set(['no-trace', 'shrink', 'json', 'help']);
+
+function parseArgs(argv: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    let value: string;
+    if (BOOLEAN_FLAGS.has(name)) value = eq >= 0 ? a.slice(eq + 1) : 'true';
+    else if (eq >= 0) value = a.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined) throw new UsageError(`--${name} needs a value`);
+      value = next;
+      i++;
+    }
+    const list = flags.get(name) ?? [];
+    list.push(value);
+    flags.set(name, list);
+  }
+  return { positional, flags };
+}
+
+function checkFlags(p: Parsed, allowed: readonly string[]): void {
+  for (const name of p.flags.keys()) {
+    if (!allowed.includes(name)) throw new UsageError(`unknown option --${name}; run 'distkit help'`);
+  }
+}
+
+function flag(p: Parsed, name: string): string | undefined {
+  const v = p.flags.get(name);
+  return v === undefined ? undefined : v[v.length - 1];
+}
+
+function num(p: Parsed, name: string, check: (x: number) => boolean, what: string): number | undefined {
+  const s = flag(p, name);
+  if (s === undefined) return undefined;
+  const x = Number(s);
+  if (s.trim() === '' || !Number.isFinite(x) || !check(x)) throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(s)}`);
+  return x;
+}
+
+const MAX_SEEDS = 10_000_000;
+
+/** Parses `7`, `1-1000`, `1,5,9`, `1-10,20` into a list of seeds. */
+export function parseSeeds(spec: string): number[] {
+  const out: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$/.exec(part);
+    if (m === null) throw new UsageError(`--seeds: cannot read ${JSON.stringify(part)}; use 7, 1-1000 or 1,5,9`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || b < a) throw new UsageError(`--seeds: ${JSON.stringify(part)} is not an increasing range of integers`);
+    if (out.length + (b - a + 1) > MAX_SEEDS) throw new UsageError(`--seeds: at most ${MAX_SEEDS} seeds per run`);
+    for (let s = a; s <= b; s++) out.push(s);
+  }
+  return out;
+}
+
+/** Parses `5`, `1-10`, `exp:20`, `exp:20+1` into a delay model. */
+export function parseDelay(spec: string): DelayModel {
+  let m = /^exp:(\d+(?:\.\d+)?)(?:\+(\d+(?:\.\d+)?))?$/.exec(spec);
+  if (m !== null) return m[2] === undefined ? { type: 'exponential', meanMs: Number(m[1]) } : { type: 'exponential', meanMs: Number(m[1]), minMs: Number(m[2]) };
+  m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(spec);
+  if (m !== null) return { type: 'uniform', minMs: Number(m[1]), maxMs: Number(m[2]) };
+  m = /^(\d+(?:\.\d+)?)$/.exec(spec);
+  if (m !== null) return { type: 'fixed', ms: Number(m[1]) };
+  throw new UsageError(`--delay: cannot read ${JSON.stringify(spec)}; use 5, 1-10, exp:20 or exp:20+1`);
+}
+
+const SIM_FLAGS = [
+  'nodes', 'seeds', 'time', 'delay', 'loss', 'dup', 'reorder', 'crashes', 'partitions', 'pauses', 'one-way', 'clock-jumps', 'until',
+  'max-violations', 'trace', 'trace-seed', 'no-trace', 'jsonl', 'mermaid', 'shiviz', 'shrink', 'import', 'json',
+];
+
+function fmt(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+function pad(label: string): string {
+  return `  ${label.padEnd(15)}`;
+}
+
+function progress(io: CliIo, done: number, total: number, violations: number): void {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  io.stderr(`\r  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} seeds, ${violations} violations`);
+}
+
+async function runSim(p: Parsed, io: CliIo): Promise<number> {
+  checkFlags(p, SIM_FLAGS);
+  for (const file of p.flags.get('import') ?? []) await io.importModule(file);
+  const name = p.positional[1];
+  if (name === undefined) throw new UsageError(`distkit sim needs a target; one of: ${listSimTargets().map((t) => t.name).join(', ')}`);
+  const target: SimTarget | undefined = getSimTarget(name);
+  if (target === undefined) throw new UsageError(`unknown simulation target ${JSON.stringify(name)}; known: ${listSimTargets().map((t) => t.name).join(', ')}`);
+  const nodes = num(p, 'nodes', (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer in [1, 1000]') ?? target.defaultNodes;
+  const seeds = parseSeeds(flag(p, 'seeds') ?? '1-100');
+  const prob = (n: string) => num(p, n, (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
+  const rate = (n: string) => num(p, n, (x) => x >= 0, 'a rate >= 0 (per second)');
+  const time = num(p, 'time', (x) => x > 0, 'a positive number of ms');
+  const delaySpec = flag(p, 'delay');
+  const link: { -readonly [K in keyof LinkOptions]: LinkOptions[K] } = {};
+  if (delaySpec !== undefined) link.delay = parseDelay(delaySpec);
+  const loss = prob('loss');
+  if (loss !== undefined) link.loss = loss;
+  const dup = prob('dup');
+  if (dup !== undefined) link.duplicate = dup;
+  const reorder = prob('reorder');
+  if (reorder !== undefined) link.reorder = reorder;
+  const nem: { -readonly [K in keyof NemesisOptions]: NemesisOptions[K] } = {};
+  const rates: [string, keyof NemesisOptions][] = [['crashes', 'crashRate'], ['partitions', 'partitionRate'], ['pauses', 'pauseRate'], ['one-way', 'oneWayRate'], ['clock-jumps', 'clockJumpRate']];
+  for (const [f, key] of rates) {
+    const r = rate(f);
+    if (r !== undefined) (nem as Record<string, number>)[key] = r;
+  }
+  const until = num(p, 'until', (x) => x >= 0, 'a number of ms >= 0');
+  if (until !== undefined) nem.untilMs = until;
+  const maxViolations = num(p, 'max-violations', (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1');
+  const traceSeed = num(p, 'trace-seed', (x) => Number.isSafeInteger(x), 'an integer');
+
+  const scenario = (seed: number): SimulateOptions<any, any> => {
+    const base = target.build({ nodes, seed });
+    const network = Object.keys(link).length > 0 ? { ...base.network, ...link } : base.network;
+    const nemesis = Object.keys(nem).length > 0 ? { ...base.nemesis, ...nem } : base.nemesis;
+    const o: SimulateOptions<any, any> = { ...base, seed };
+    return {
+      ...o,
+      ...(network !== undefined ? { network } : {}),
+      ...(nemesis !== undefined ? { nemesis } : {}),
+      ...(time !== undefined ? { maxTimeMs: time } : {}),
+    };
+  };
+  // Fail fast on options the simulator rejects, naming the field.
+  simulate({ ...scenario(seeds[0]!), maxSteps: 0 });
+
+  const started = io.now();
+  let lastDraw = -Infinity;
+  let violationsSoFar = 0;
+  const summary = sweep({
+    seeds,
+    scenario,
+    ...(maxViolations !== undefined ? { maxViolations } : {}),
+    onResult: (r, done) => {
+      if (!r.ok) violationsSoFar++;
+      if (!io.isTTY) return;
+      const t = io.now();
+      if (t - lastDraw >= 100 || done === seeds.length) {
+        lastDraw = t;
+        progress(io, done, seeds.length, violationsSoFar);
+      }
+    },
+  });
+  if (io.isTTY) io.stderr('\r\x1b[K');
+  const elapsedMs = io.now() - started;
+
+  // The traced run: the requested seed, else the first failure (shrunk on request).
+  const wantTrace = flag(p, 'no-trace') === undefined;
+  const firstFailure = summary.failures[0];
+  const tracedSeed = traceSeed ?? firstFailure?.seed;
+  let traced: { seed: number; result: SimResult<unknown, unknown>; shrunk?: string } | undefined;
+  if (tracedSeed !== undefined && wantTrace) {
+    const options = scenario(tracedSeed);
+    if (flag(p, 'shrink') !== undefined) {
+      const s = shrink(options);
+      if (s !== undefined) {
+        traced = {
+          seed: tracedSeed,
+          result: s.result as SimResult<unknown, unknown>,
+          shrunk: `shrunk in ${s.runs} replays: faults ${s.before.faults} -> ${s.after.faults}, violation at ${s.before.timeMs} -> ${s.after.timeMs} ms`,
+        };
+      }
+    }
+    traced ??= { seed: tracedSeed, result: simulate(options) };
+  }
+  const written: string[] = [];
+  if (traced !== undefined) {
+    const file = flag(p, 'trace') ?? `distkit-trace-${target.name}-seed${traced.seed}.html`;
+    io.writeFile(file, toHtml(traced.result, { title: `distkit sim ${target.name}, seed ${traced.seed}` }));
+    written.push(file);
+    const jsonl = flag(p, 'jsonl');
+    if (jsonl !== undefined) {
+      io.writeFile(jsonl, toJsonLines(traced.result.trace));
+      written.push(jsonl);
+    }
+    const mermaid = flag(p, 'mermaid');
+    if (mermaid !== undefined) {
+      io.writeFile(mermaid, toMermaid(traced.result.trace));
+      written.push(mermaid);
+    }
+    const shiviz = flag(p, 'shiviz');
+    if (shiviz !== undefined) {
+      io.writeFile(shiviz, toShiViz(traced.result.trace, { header: true }));
+      written.push(shiviz);
+    }
+  }
+
+  const replayArgs = [
+    'distkit sim', target.name, `--nodes ${nodes}`,
+    ...SIM_FLAGS.filter((f) => !['seeds', 'nodes', 'trace', 'trace-seed', 'no-trace', 'jsonl', 'mermaid', 'shiviz', 'json', 'max-violations', 'shrink'].includes(f)).flatMap((f) =>
+      (p.flags.get(f) ?? []).map((v) => `--${f} ${v}`),
+    ),
+  ];
+  if (flag(p, 'json') !== undefined) {
+    io.stdout(
+      JSON.stringify(
+        {
+          target: target.name,
+          nodes,
+          ...summary,
+          wallTimeMs: Math.round(elapsedMs),
+          ...(traced !== undefined ? { traceSeed: traced.seed, traceFiles: written } : {}),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  } else {
+    const lines: string[] = [];
+    lines.push(`distkit sim ${target.name}: ${nodes} nodes, ${seeds.length} seeds (${flag(p, 'seeds') ?? '1-100'})`);
+    lines.push(`${pad('seeds run')}${fmt(summary.seedsRun)}`);
+    const per = Object.entries(summary.byInvariant).map(([k, v]) => `${k}: ${fmt(v)}`).join('; ');
+    lines.push(`${pad('violations')}${fmt(summary.violations)}${per !== '' ? `  (${per})` : ''}`);
+    if (firstFailure !== undefined) lines.push(`${pad('first failure')}seed ${firstFailure.seed}: ${firstFailure.invariant} at ${firstFailure.time} ms: ${firstFailure.message}`);
+    const m = summary.messages;
+    lines.push(`${pad('messages')}${fmt(m.sent)} sent, ${fmt(m.delivered)} delivered, ${fmt(m.dropped)} dropped, ${fmt(m.duplicated)} duplicated`);
+    lines.push(`${pad('virtual time')}${fmt(summary.virtualTimeMs)} ms (${fmt(summary.virtualTimeMs / Math.max(1, summary.seedsRun))} ms per seed)`);
+    lines.push(`${pad('steps')}${fmt(summary.steps)}`);
+    lines.push(`${pad('faults')}${fmt(summary.faults)}`);
+    lines.push(`${pad('wall time')}${(elapsedMs / 1000).toFixed(2)} s`);
+    if (traced?.shrunk !== undefined) lines.push(`${pad('shrinking')}${traced.shrunk}`);
+    for (const f of written) lines.push(`trace of seed ${traced!.seed} written to ${f}`);
+    if (traced !== undefined) lines.push(`replay: ${replayArgs.join(' ')} --seeds ${traced.seed}`);
+    io.stdout(lines.join('\n') + '\n');
+  }
+  return summary.violations > 0 ? 1 : 0;
+}
+
+function runReport(p: Parsed, io: CliIo): number {
+  checkFlags(p, ['html', 'mermaid', 'shiviz', 'title']);
+  const input = p.positional[1];
+  if (input === undefined) throw new UsageError('distkit report needs a JSON-lines trace file');
+  let trace: TraceEvent[];
+  try {
+    trace = fromJsonLines(io.readFile(input));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`${input}: ${e.message}`);
+    throw e;
+  }
+  const outs: string[] = [];
+  const html = flag(p, 'html') ?? (flag(p, 'mermaid') === undefined && flag(p, 'shiviz') === undefined ? `${input.replace(/\.jsonl?$/, '')}.html` : undefined);
+  if (html !== undefined) {
+    io.writeFile(html, toHtml(trace, { title: flag(p, 'title') ?? input }));
+    outs.push(html);
+  }
+  const mermaid = flag(p, 'mermaid');
+  if (mermaid !== undefined) {
+    io.writeFile(mermaid, toMermaid(trace));
+    outs.push(mermaid);
+  }
+  const shiviz = flag(p, 'shiviz');
+  if (shiviz !== undefined) {
+    io.writeFile(shiviz, toShiViz(trace, { header: true }));
+    outs.push(shiviz);
+  }
+  const count = (k: TraceEvent['kind']) => trace.filter((e) => e.kind === k).length;
+  const nodes = new Set(trace.flatMap((e) => (e.kind === 'fault' ? [] : [e.node])));
+  io.stdout(
+    `${input}: ${trace.length} events, ${nodes.size} nodes, ${count('send')} sent, ${count('deliver')} delivered, ${count('drop')} dropped, ${count('fault')} faults\n` +
+      outs.map((o) => `wrote ${o}\n`).join(''),
+  );
+  return 0;
+}
+
+/** Runs the command; resolves with the exit code (0 ok, 1 violations found, 2 usage error). */
+export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promise<number> {
+  registerBuiltInTargets();
+  try {
+    const p = parseArgs(argv);
+    const cmd = p.positional[0];
+    if (cmd === undefined || cmd === 'help' || flag(p, 'help') !== undefined) {
+      io.stdout(HELP);
+      return 0;
+    }
+    switch (cmd) {
+      case 'sim':
+        return await runSim(p, io);
+      case 'report':
+        return runReport(p, io);
+      case 'list':
+        checkFlags(p, ['import']);
+        for (const file of p.flags.get('import') ?? []) await io.importModule(file);
+        io.stdout(listSimTargets().map((t) => `${t.name.padEnd(20)} ${t.description} (${t.defaultNodes} nodes)`).join('\n') + '\n');
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}; run 'distkit help'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`distkit: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      io.stderr(`distkit: invalid option ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
