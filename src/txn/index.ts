@@ -10,3 +10,4 @@ export type { Vote, Decision } from './common.js';
 export * from './two-phase.js';
 export * from './three-phase.js';
 export * from './saga.js';
+export * from './deadlock.js';

@@ -157,6 +157,26 @@ describe('HashRing: determinism, immutability, serialization', () => {
       expect(Object.isFrozen(value)).toBe(true);
     }
   });
+  it('determinism across instances for rendezvous and Maglev too: member order does not matter', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1 }), { minLength: 1, maxLength: 8 }), fc.array(fc.string(), { maxLength: 20 }), (ids, ks) => {
+        const r1 = Rendezvous.create(ids);
+        const r2 = Rendezvous.create(ids.slice().reverse());
+        const m1 = Maglev.create(ids, { tableSize: 251 });
+        const m2 = Maglev.create(ids.slice().reverse(), { tableSize: 251 });
+        return ks.every((k) => r1.lookup(k) === r2.lookup(k) && m1.lookup(k) === m2.lookup(k));
+      }),
+      { numRuns: 100 },
+    );
+  });
+  it('long preference lists (more than 8) are distinct too', () => {
+    const ring = HashRing.create(names(30), { vnodes: 8 });
+    for (const k of keys(50)) {
+      const list = ring.preferenceList(k, 20);
+      expect(new Set(list).size).toBe(20);
+      expect(list.slice(0, 5)).toEqual(ring.preferenceList(k, 5));
+    }
+  });
   it('add and remove leave the original ring unchanged', () => {
     const ring = HashRing.create(names(4));
     const before = keys(500).map((k) => ring.lookup(k));
