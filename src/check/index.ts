@@ -12,3 +12,4 @@ export * from './linearizability.js';
 export * from './jepsen.js';
 export * from './invariants.js';
 export * from './modelcheck.js';
+export * from './html.js';

@@ -222,3 +222,30 @@ export function everyNode<S>(name: string, predicate: (state: S, id: NodeId) => 
     },
   };
 }
+
+/**
+ * Convergence: every node's projection is equal (CRDT and anti-entropy convergence, Shapiro et
+ * al. 2011 §2.3; replicas after quiescence). Unlike {@link agreement}, a node without a value
+ * counts. Meant for quiescent states — check it when the run has settled, not after every step.
+ *
+ * @example
+ * ```ts
+ * import { converged } from 'distkit/check';
+ * const same = converged<{ counter: Record<string, number> }>((s) => s.counter);
+ * same.check({ a: { counter: { a: 1 } }, b: { counter: {} } }); //=> 'a has {"a":1} but b has {}'
+ * ```
+ */
+export function converged<S>(project: (state: S, id: NodeId) => unknown, name = 'converged'): Invariant<S> {
+  return {
+    name,
+    check(states) {
+      let first: { id: NodeId; value: string } | undefined;
+      for (const id of Object.keys(states)) {
+        const value = canonicalJson(project(states[id] as S, id));
+        if (first === undefined) first = { id, value };
+        else if (first.value !== value) return `${first.id} has ${first.value} but ${id} has ${value}`;
+      }
+      return undefined;
+    },
+  };
+}

@@ -39,6 +39,11 @@ export interface LinearizabilityOptions {
    * clock here (the checker reads none itself).
    */
   readonly deadline?: () => boolean;
+  /**
+   * Stop at the first partition that is not linearizable (the later ones are then absent from
+   * `partitions`). Default `false`: every partition is checked and reported.
+   */
+  readonly stopAtFirstFailure?: boolean;
 }
 
 /**
@@ -205,6 +210,7 @@ export function checkLinearizability<S, I, O>(
     const r = checkPartition(model, part, budget);
     steps += r.steps;
     results.push(r);
+    if (options.stopAtFirstFailure === true && r.verdict === 'not-linearizable') break;
   }
   const verdict: LinearizabilityVerdict = results.some((r) => r.verdict === 'not-linearizable')
     ? 'not-linearizable'

@@ -131,6 +131,12 @@ export interface ModelCheckOptions<S> {
   readonly rejections?: 'ignore' | 'violation';
   /** Checked at every state reached (including the initial one). */
   readonly invariants?: readonly Invariant<S>[];
+  /**
+   * Checked only at terminal states — those with no possible step left (every message delivered,
+   * every command fired, no deadline to fire). For properties of a settled system: replicas
+   * converged, every request served (a node still waiting there waits forever).
+   */
+  readonly atTerminal?: readonly Invariant<S>[];
   /** Longest execution explored, in steps; default 50. */
   readonly maxDepth?: number;
   /** Distinct states explored before stopping; default 100,000. */
@@ -311,6 +317,7 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
   const maxDepth = nonNegInt(options.maxDepth, 'maxDepth', 50);
   const maxStates = nonNegInt(options.maxStates, 'maxStates', 100_000);
   const invariants = options.invariants ?? [];
+  const atTerminal = options.atTerminal ?? [];
   const rejections = options.rejections ?? 'ignore';
   if (rejections !== 'ignore' && rejections !== 'violation') throw new ConfigError('rejections', `must be 'ignore' or 'violation', got ${String(rejections)}`);
   const failOnRejected = rejections === 'violation';
@@ -507,6 +514,8 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
     const cs = choices(w);
     if (cs.length === 0) {
       terminal++;
+      const v = atTerminal.length === 0 ? undefined : checkInvariants(atTerminal, record(w));
+      if (v !== undefined) return result('violation', { ...v, path: pathTo(head), states: record(w) });
       continue;
     }
     if (depth >= maxDepth) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { agreement, always, atMostOne, atMostOnePer, checkInvariants, everyNode, never, type Invariant } from 'distkit/check';
+import { agreement, always, converged, atMostOne, atMostOnePer, checkInvariants, everyNode, never, type Invariant } from 'distkit/check';
 
 type Raftish = { role: 'leader' | 'follower' | 'candidate'; term: number; committed?: string };
 
@@ -30,6 +30,12 @@ describe('invariant helpers', () => {
     const agree = agreement<{ d?: unknown }>((s) => s.d);
     expect(agree.check({ a: { d: { x: 1, y: 2 } }, b: {}, c: { d: { y: 2, x: 1 } } })).toBeUndefined();
     expect(agree.check({ a: { d: 1 }, b: { d: 2 } })).toBe('a decided 1 but b decided 2');
+  });
+  it('converged counts nodes without a value', () => {
+    const same = converged<{ v?: number[] }>((s) => s.v);
+    expect(same.check({ a: { v: [1] }, b: { v: [1] } })).toBeUndefined();
+    expect(same.check({ a: { v: [1] }, b: {} })).toBe('a has [1] but b has null');
+    expect(same.check({})).toBeUndefined();
   });
   it('checkInvariants returns the first violation in order', () => {
     const invs: Invariant<Raftish>[] = [always('fine', () => true), never('bad', () => true), never('worse', () => true)];

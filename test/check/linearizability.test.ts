@@ -206,6 +206,17 @@ describe('P-compositionality: key-value histories are checked per key', () => {
     expect(r.partitions.map((p) => p.verdict)).toEqual(['linearizable', 'not-linearizable']);
     expect(r.partitions[1]!.stuck?.id).toBe(3);
   });
+  it('can stop at the first failing partition', () => {
+    const h = [
+      op(0, 'a', { f: 'read' as const, key: 'x' }, 0, 1, 1),
+      op(1, 'b', { f: 'read' as const, key: 'y' }, 0, 2, 1),
+      op(2, 'b', { f: 'read' as const, key: 'z' }, 0, null, 1),
+    ];
+    expect(checkLinearizability(kv, h).partitions.map((p) => p.verdict)).toEqual(['not-linearizable', 'not-linearizable', 'linearizable']);
+    const r = checkLinearizability(kv, h, { stopAtFirstFailure: true });
+    expect(r.verdict).toBe('not-linearizable');
+    expect(r.partitions).toHaveLength(1);
+  });
   it('agrees with the unpartitioned search', () => {
     const h = [
       op(0, 'a', { f: 'write' as const, key: 'x', value: 1 }, 0, null, 4),

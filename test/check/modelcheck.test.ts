@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, reject, transition, type Machine, type MessageInput, type TickInput } from 'distkit/core';
-import { atMostOne, formatModelCheckPath, modelCheck, never, type ModelCheckStep } from 'distkit/check';
+import { atMostOne, everyNode, formatModelCheckPath, modelCheck, never, type ModelCheckStep } from 'distkit/check';
 import { naiveMutex, ricartAgrawalaToy, toyConfig, type ToyConfig, type ToyInput, type ToyOutput, type ToyState } from './fixtures/toy-mutex.js';
 
 const mutualExclusion = atMostOne<ToyState>((s) => s.status === 'critical', 'mutual exclusion');
@@ -91,6 +91,22 @@ describe('bounded model checking: Ricart & Agrawala (1981) is safe', () => {
     const r = modelCheck({ ...toyConfig(ricartAgrawalaToy, 2, 1), invariants: [mutualExclusion], faults: { crashes: 1 }, maxDepth: 1000 });
     expect(r.status).toBe('violation');
     expect(r.violation!.path.map((s) => s.kind)).toContain('crash');
+  });
+});
+
+describe('terminal-state invariants: properties of a settled system', () => {
+  const served = everyNode<ToyState>('every request served', (s) => s.status === 'idle');
+  it('Ricart & Agrawala serves every request in every terminal state', () => {
+    const r = modelCheck({ ...toyConfig(ricartAgrawalaToy, 3, 1), invariants: [mutualExclusion], atTerminal: [served], maxDepth: 1000 });
+    expect(r).toMatchObject({ status: 'complete', states: 6644 });
+    expect(r.terminal).toBeGreaterThan(0);
+  });
+  it('a lost reply leaves a node waiting forever: found at a terminal state', () => {
+    const r = modelCheck({ ...toyConfig(ricartAgrawalaToy, 2, 1), invariants: [mutualExclusion], atTerminal: [served], faults: { loss: 1 }, maxDepth: 1000 });
+    expect(r.status).toBe('violation');
+    expect(r.violation?.invariant).toBe('every request served');
+    expect(r.violation?.path.some((s) => s.kind === 'drop')).toBe(true);
+    expect(Object.values(r.violation!.states).some((s) => s.status === 'wanting')).toBe(true);
   });
 });
 

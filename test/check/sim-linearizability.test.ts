@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { reject, transition, v, type Machine, type MessageInput } from 'distkit/core';
 import { simulate, type Workload } from 'distkit/sim';
-import { checkLinearizability, formatLinearizability, registerModel, type RegisterInput, type RegisterOutput } from 'distkit/check';
+import { agreement, atMostOne, checkLinearizability, formatLinearizability, registerModel, type RegisterInput, type RegisterOutput } from 'distkit/check';
 
 type Config = { readonly backup?: string };
 type State = { readonly value: number | null; readonly backup: string | null };
@@ -95,5 +95,29 @@ describe('simulated histories of a primary-backup register', () => {
     expect(r.verdict).toBe('not-linearizable');
     // the operation that cannot be placed is a read
     expect(r.partitions[0]!.stuck?.input.f).toBe('read');
+  });
+});
+
+describe('distkit/check invariants in the simulator', () => {
+  it('the simulator accepts Invariant values from the helpers and reports their violation', () => {
+    const base = {
+      seed: 3,
+      nodes: [
+        { id: 'primary', machine: replica, config: { backup: 'backup' } },
+        { id: 'backup', machine: replica, config: {} },
+      ],
+      network: { delay: { type: 'uniform' as const, minMs: 1, maxMs: 20 } },
+      workload: workload(false),
+      maxTimeMs: 10_000,
+    };
+    // "the replicas always agree" is false: the backup lags behind the primary
+    const lagFree = agreement<State>((s) => s.value ?? undefined, 'replicas agree');
+    const r = simulate({ ...base, invariants: [lagFree] });
+    expect(r.ok).toBe(false);
+    expect(r.violation?.invariant).toBe('replicas agree');
+    expect(r.violation?.message).toMatch(/^primary decided \d but backup decided \d$/);
+    // one that holds: nobody ever writes 99
+    const ok = simulate({ ...base, invariants: [atMostOne<State>((s) => s.value === 99, 'nobody holds 99 twice')] });
+    expect(ok.ok).toBe(true);
   });
 });
