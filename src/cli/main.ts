@@ -69,7 +69,7 @@ sim options:
   --seeds SPEC              seeds: 7, 1-1000, 1,5,9 or 1-10,20 (default 1-100)
   --time MS                 virtual time per seed, ms (default: the target's)
   --delay SPEC              message delay: 5 (fixed), 1-10 (uniform), exp:20 or exp:20+1 (mean+min)
-  --loss P --dup P --reorder P   per-message probabilities in [0, 1]
+  --loss P --dup P --reorder P --corrupt P   per-message probabilities in [0, 1]
   --crashes R --partitions R --pauses R --one-way R --clock-jumps R
                             random faults per second of virtual time (a nemesis)
   --until MS                no new random faults from this time on (default: the run's end)
@@ -169,7 +169,7 @@ export function parseDelay(spec: string): DelayModel {
 }
 
 const SIM_FLAGS = [
-  'nodes', 'seeds', 'time', 'delay', 'loss', 'dup', 'reorder', 'crashes', 'partitions', 'pauses', 'one-way', 'clock-jumps', 'until',
+  'nodes', 'seeds', 'time', 'delay', 'loss', 'dup', 'reorder', 'corrupt', 'crashes', 'partitions', 'pauses', 'one-way', 'clock-jumps', 'until',
   'max-violations', 'trace', 'trace-seed', 'no-trace', 'jsonl', 'mermaid', 'shiviz', 'shrink', 'import', 'json',
 ];
 
@@ -206,6 +206,8 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
   if (loss !== undefined) link.loss = loss;
   const dup = prob('dup');
   if (dup !== undefined) link.duplicate = dup;
+  const corrupt = prob('corrupt');
+  if (corrupt !== undefined) link.corrupt = corrupt;
   const reorder = prob('reorder');
   if (reorder !== undefined) link.reorder = reorder;
   const nem: { -readonly [K in keyof NemesisOptions]: NemesisOptions[K] } = {};
@@ -323,7 +325,7 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
     lines.push(`${pad('violations')}${fmt(summary.violations)}${per !== '' ? `  (${per})` : ''}`);
     if (firstFailure !== undefined) lines.push(`${pad('first failure')}seed ${firstFailure.seed}: ${firstFailure.invariant} at ${firstFailure.time} ms: ${firstFailure.message}`);
     const m = summary.messages;
-    lines.push(`${pad('messages')}${fmt(m.sent)} sent, ${fmt(m.delivered)} delivered, ${fmt(m.dropped)} dropped, ${fmt(m.duplicated)} duplicated`);
+    lines.push(`${pad('messages')}${fmt(m.sent)} sent, ${fmt(m.delivered)} delivered, ${fmt(m.dropped)} dropped, ${fmt(m.duplicated)} duplicated${m.corrupted > 0 ? `, ${fmt(m.corrupted)} corrupted` : ''}`);
     lines.push(`${pad('virtual time')}${fmt(summary.virtualTimeMs)} ms (${fmt(summary.virtualTimeMs / Math.max(1, summary.seedsRun))} ms per seed)`);
     lines.push(`${pad('steps')}${fmt(summary.steps)}`);
     lines.push(`${pad('faults')}${fmt(summary.faults)}`);

@@ -46,6 +46,7 @@ function checkLink(l: LinkOptions, field: string): void {
   if (l.loss !== undefined) probability(l.loss, `${field}.loss`);
   if (l.duplicate !== undefined) probability(l.duplicate, `${field}.duplicate`);
   if (l.reorder !== undefined) probability(l.reorder, `${field}.reorder`);
+  if (l.corrupt !== undefined) probability(l.corrupt, `${field}.corrupt`);
   if (l.reorderMaxMs !== undefined) nonNegative(l.reorderMaxMs, `${field}.reorderMaxMs`);
   if (l.fifo !== undefined && typeof l.fifo !== 'boolean') throw new ConfigError(`${field}.fifo`, `must be a boolean, got ${describeValue(l.fifo)}`);
   if (l.fifo === true && l.reorder !== undefined && l.reorder > 0) throw new ConfigError(`${field}.reorder`, 'cannot reorder a FIFO link; drop reorder or fifo');

@@ -36,6 +36,7 @@ interface Link {
   readonly delay: DelayModel;
   readonly loss: number;
   readonly duplicate: number;
+  readonly corrupt: number;
   readonly reorder: number;
   readonly reorderMaxMs: number;
   readonly fifo: boolean;
@@ -89,6 +90,7 @@ function resolveLink(base: LinkOptions | undefined, overrides: readonly LinkOpti
   let delay = base?.delay ?? DEFAULT_DELAY;
   let loss = base?.loss ?? 0;
   let duplicate = base?.duplicate ?? 0;
+  let corrupt = base?.corrupt ?? 0;
   let reorder = base?.reorder ?? 0;
   let reorderMaxMs = base?.reorderMaxMs ?? 50;
   let fifo = base?.fifo ?? false;
@@ -96,12 +98,35 @@ function resolveLink(base: LinkOptions | undefined, overrides: readonly LinkOpti
     if (o.delay !== undefined) delay = o.delay;
     if (o.loss !== undefined) loss = o.loss;
     if (o.duplicate !== undefined) duplicate = o.duplicate;
+    if (o.corrupt !== undefined) corrupt = o.corrupt;
     if (o.reorder !== undefined) reorder = o.reorder;
     if (o.reorderMaxMs !== undefined) reorderMaxMs = o.reorderMaxMs;
     if (o.fifo !== undefined) fifo = o.fifo;
   }
   if (fifo && reorder > 0) throw new ConfigError('links', 'a link ends up both FIFO and reordering; drop reorder or fifo');
-  return { delay, loss, duplicate, reorder, reorderMaxMs, fifo };
+  return { delay, loss, duplicate, corrupt, reorder, reorderMaxMs, fifo };
+}
+
+// Wrong-typed and out-of-range values a broken or hostile peer might send (all valid JSON).
+const JUNK: readonly unknown[] = [null, -1, 1.5, 1e308, '', 'x', true, [], {}, { type: '?' }, [null]];
+
+/** A corrupted copy of a message: a field removed or replaced, or the whole message replaced. */
+function corruptMessage(rng: Random, m: unknown): unknown {
+  const junk = JUNK[rng.int(0, JUNK.length)];
+  if (m === null || typeof m !== 'object' || rng.float() < 0.15) return junk;
+  if (Array.isArray(m)) {
+    if (m.length === 0) return junk;
+    const copy = m.slice();
+    copy[rng.int(0, copy.length)] = junk;
+    return copy;
+  }
+  const keys = Object.keys(m);
+  if (keys.length === 0) return junk;
+  const key = keys[rng.int(0, keys.length)]!;
+  const copy: Record<string, unknown> = { ...(m as Record<string, unknown>) };
+  if (rng.float() < 0.3) delete copy[key];
+  else copy[key] = junk;
+  return copy;
 }
 
 function messageType(m: unknown): string {
@@ -234,13 +259,13 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   };
 
   // Stats.
-  const totals: MessageCounts = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  const totals: MessageCounts = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, corrupted: 0 };
   const byType = new Map<string, MessageCounts>();
   const countsFor = (m: unknown): MessageCounts => {
     const t = messageType(m);
     let c = byType.get(t);
     if (c === undefined) {
-      c = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+      c = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, corrupted: 0 };
       byType.set(t, c);
     }
     return c;
@@ -427,7 +452,9 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         if (at < lastArrival[li]!) at = lastArrival[li]!;
         lastArrival[li] = at;
       }
-      heap.push(new SimEvent(at, seq++, DELIVER, to, from.index, message, id, 0, counts));
+      if (link.corrupt > 0 && rng.float() < link.corrupt) {
+        heap.push(new SimEvent(at, seq++, DELIVER, to, from.index, corruptMessage(rng, message), id, 1, counts));
+      } else heap.push(new SimEvent(at, seq++, DELIVER, to, from.index, message, id, 0, counts));
     }
   };
 
@@ -634,7 +661,11 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         }
         totals.delivered++;
         counts.delivered++;
-        if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data });
+        if (e.gen === 1) {
+          totals.corrupted++;
+          counts.corrupted++;
+          if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data, corrupted: true });
+        } else if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data });
         apply(nd, { type: 'message', from: from.id, message: e.data });
         stepped = true;
         break;

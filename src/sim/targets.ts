@@ -272,7 +272,7 @@ export interface SweepSummary {
  * ```
  */
 export function sweep(options: SweepOptions): SweepSummary {
-  const messages: MessageCounts = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  const messages: MessageCounts = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, corrupted: 0 };
   const failures: SweepFailure[] = [];
   const byInvariant: Record<string, number> = {};
   let seedsRun = 0;
@@ -290,6 +290,7 @@ export function sweep(options: SweepOptions): SweepSummary {
     messages.delivered += r.stats.messages.delivered;
     messages.dropped += r.stats.messages.dropped;
     messages.duplicated += r.stats.messages.duplicated;
+    messages.corrupted += r.stats.messages.corrupted;
     if (r.violation !== undefined) {
       violations++;
       byInvariant[r.violation.invariant] = (byInvariant[r.violation.invariant] ?? 0) + 1;

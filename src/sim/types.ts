@@ -81,6 +81,12 @@ export interface LinkOptions {
   readonly loss?: number;
   /** Probability in [0, 1] that a message is delivered twice (the copy has its own delay). Default 0. */
   readonly duplicate?: number;
+  /**
+   * Probability in [0, 1] that a delivered copy is corrupted: one top-level field removed or
+   * replaced by a wrong-typed or out-of-range JSON value, or the whole message replaced by junk.
+   * Tests that machines stay total on hostile input inside real runs. Default 0.
+   */
+  readonly corrupt?: number;
   /** Probability in [0, 1] that a message is held back an extra uniform [0, `reorderMaxMs`] delay. Default 0. */
   readonly reorder?: number;
   /** The largest extra delay of a reordered message, ms. Default 50. */
@@ -527,7 +533,7 @@ export type DropReason = 'loss' | 'partition' | 'crashed' | 'unknown-node';
  */
 export type TraceEvent =
   | { readonly kind: 'send'; readonly time: number; readonly node: NodeId; readonly to: NodeId; readonly id: number; readonly message: unknown; readonly copies?: number }
-  | { readonly kind: 'deliver'; readonly time: number; readonly node: NodeId; readonly from: NodeId; readonly id: number; readonly message: unknown }
+  | { readonly kind: 'deliver'; readonly time: number; readonly node: NodeId; readonly from: NodeId; readonly id: number; readonly message: unknown; readonly corrupted?: true }
   | { readonly kind: 'drop'; readonly time: number; readonly node: NodeId; readonly from: NodeId; readonly to: NodeId; readonly id: number; readonly message: unknown; readonly reason: DropReason }
   | { readonly kind: 'tick'; readonly time: number; readonly node: NodeId; readonly now: number }
   | { readonly kind: 'command'; readonly time: number; readonly node: NodeId; readonly input: unknown; readonly ignored?: 'crashed' }
@@ -545,7 +551,7 @@ export type TraceEvent =
  * @example
  * ```ts
  * import type { MessageCounts } from 'distkit/sim';
- * const c: MessageCounts = { sent: 10, delivered: 9, dropped: 1, duplicated: 0 };
+ * const c: MessageCounts = { sent: 10, delivered: 9, dropped: 1, duplicated: 0, corrupted: 0 };
  * ```
  */
 export interface MessageCounts {
@@ -557,6 +563,8 @@ export interface MessageCounts {
   dropped: number;
   /** Extra copies created by the network. */
   duplicated: number;
+  /** Delivered copies the network corrupted (see {@link LinkOptions.corrupt}). */
+  corrupted: number;
 }
 
 /**

@@ -579,3 +579,20 @@ describe('final checks', () => {
     expect(t.violation?.message).toContain('threw');
   });
 });
+
+describe('message corruption', () => {
+  it('delivers mangled copies, marked in the trace and counted, and machines reject them without throwing', () => {
+    const r = simulate({ seed: 3, nodes: echoNodes(20), network: { corrupt: 0.2 }, maxTimeMs: 5000 });
+    expect(r.ok).toBe(true); // no 'step threw'
+    const m = r.stats.messages;
+    expect(m.corrupted).toBeGreaterThan(20);
+    expect(r.trace.filter((e) => e.kind === 'deliver' && e.corrupted === true)).toHaveLength(m.corrupted);
+    expect(r.stats.rejected).toBeGreaterThan(0);
+    // Retransmission still gets every round done.
+    expect(r.stopReason).toBe('quiescent');
+  });
+
+  it('is validated like other probabilities', () => {
+    expect(() => simulate({ seed: 1, nodes: echoNodes(), network: { corrupt: 2 } })).toThrow(/network.corrupt/);
+  });
+});
