@@ -552,3 +552,68 @@ function niceStep(raw: number): number {
   const m = raw / p;
   return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
+
+/**
+ * One trace event as a short line of text, e.g. `12.5 ms  b <- a  ping {"type":"ping","round":1}`.
+ *
+ * @example
+ * ```ts
+ * import { describeEvent } from 'distkit/sim';
+ * describeEvent({ kind: 'drop', time: 3, node: 'a', from: 'a', to: 'b', id: 0, message: { type: 'ping' }, reason: 'loss' });
+ * //=> '3 ms  a -> b  ping dropped (loss)'
+ * ```
+ */
+export function describeEvent(e: TraceEvent): string {
+  const t = `${e.time} ms  `;
+  switch (e.kind) {
+    case 'send':
+      return `${t}${e.node} -> ${e.to}  send ${short(e.message, 200)}${e.copies !== undefined ? ` (x${e.copies})` : ''}`;
+    case 'deliver':
+      return `${t}${e.node} <- ${e.from}  ${typeOf(e.message)} ${short(e.message, 200)}${e.corrupted === true ? ' (corrupted)' : ''}`;
+    case 'drop':
+      return `${t}${e.from} -> ${e.to}  ${typeOf(e.message)} dropped (${e.reason})`;
+    case 'tick':
+      return `${t}${e.node}  tick now=${e.now}`;
+    case 'command':
+      return `${t}${e.node}  command ${short(e.input, 200)}${e.ignored !== undefined ? ` (ignored: ${e.ignored})` : ''}`;
+    case 'output':
+      return `${t}${e.node}  output ${short(e.output, 200)}`;
+    case 'persist':
+      return `${t}${e.node}  persist`;
+    case 'fault':
+      return `${t}fault: ${faultText(e.fault)}`;
+    case 'invoke':
+      return `${t}${e.client} -> ${e.node}  invoke #${e.op} ${short(e.input, 200)}`;
+    case 'complete':
+      return `${t}${e.client} <- ${e.node}  complete #${e.op} ${short(e.output, 200)}`;
+    case 'fail':
+      return `${t}${e.client} <- ${e.node}  failed #${e.op}`;
+    case 'timeout':
+      return `${t}${e.client}  timed out #${e.op} (unknown outcome)`;
+  }
+}
+
+/**
+ * A violation as a readable report: what failed, where, the seed to replay, and the last events.
+ * Handy as a test-failure message: `expect(r.ok, r.violation && formatViolation(r.violation)).toBe(true)`.
+ *
+ * @example
+ * ```ts
+ * import { simulate, formatViolation, naiveLeaderMachine, oneLeaderPerTerm } from 'distkit/sim';
+ * const peers = ['a', 'b', 'c'];
+ * const r = simulate({ seed: 10, nodes: peers.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers } })), network: { loss: 0.3 }, invariants: [oneLeaderPerTerm] });
+ * if (r.violation) console.log(formatViolation(r.violation));
+ * // invariant "at most one leader per term" violated at … ms (step …, seed 10): a and b are both leaders of term 1
+ * // last 20 events: ...
+ * ```
+ */
+export function formatViolation(v: Violation, lastEvents = 20): string {
+  const lines = [`invariant "${v.invariant}" violated at ${v.time} ms (step ${v.step}, seed ${JSON.stringify(v.seed)}): ${v.message}`];
+  const events = v.lastEvents.slice(-lastEvents);
+  if (events.length > 0) {
+    lines.push(`last ${events.length} events:`);
+    for (const e of events) lines.push(`  ${describeEvent(e)}`);
+  }
+  lines.push(`replay: simulate(violation.replay), or the same options with seed ${JSON.stringify(v.seed)}`);
+  return lines.join('\n');
+}
