@@ -194,12 +194,16 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   // No prototype: node ids such as `constructor` or `__proto__` are ordinary keys.
   const states: Record<NodeId, unknown> = Object.create(null) as Record<NodeId, unknown>;
 
-  // Links, resolved once per ordered pair.
+  // Links, resolved once per ordered pair (one shared object when there are no overrides).
   const links: Link[] = new Array<Link>(n * n);
-  for (let f = 0; f < n; f++) {
-    for (let t = 0; t < n; t++) {
-      const ov = (options.links ?? []).filter((l) => (l.from === undefined || l.from === ids[f]) && (l.to === undefined || l.to === ids[t]));
-      links[f * n + t] = resolveLink(options.network, ov);
+  const overrides = options.links ?? [];
+  if (overrides.length === 0) links.fill(resolveLink(options.network, []));
+  else {
+    for (let f = 0; f < n; f++) {
+      for (let t = 0; t < n; t++) {
+        const ov = overrides.filter((l) => (l.from === undefined || l.from === ids[f]) && (l.to === undefined || l.to === ids[t]));
+        links[f * n + t] = resolveLink(options.network, ov);
+      }
     }
   }
   const lastArrival = new Float64Array(n * n);
