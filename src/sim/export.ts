@@ -403,8 +403,8 @@ export function toHtml(input: SimResult | readonly TraceEvent[], options: HtmlOp
           break;
         }
         drawn++;
-        const tip = `${typeOf(e.message)} ${e.from} → ${e.node}\nsent ${s.time} ms, delivered ${e.time} ms (#${e.id})\n${short(e.message, 400)}`;
-        shapes.push(`<g class="msg"><line x1="${x(s.time)}" y1="${y(e.from)}" x2="${x(e.time)}" y2="${y(e.node)}" marker-end="url(#arrow)"/><title>${esc(tip)}</title></g>`);
+        const tip = `${typeOf(e.message)} ${e.from} → ${e.node}${e.corrupted === true ? ' (corrupted in transit)' : ''}\nsent ${s.time} ms, delivered ${e.time} ms (#${e.id})\n${short(e.message, 400)}`;
+        shapes.push(`<g class="msg${e.corrupted === true ? ' corrupted' : ''}"><line x1="${x(s.time)}" y1="${y(e.from)}" x2="${x(e.time)}" y2="${y(e.node)}" marker-end="url(#arrow)"/><title>${esc(tip)}</title></g>`);
         break;
       }
       case 'drop': {
@@ -511,6 +511,7 @@ svg text { font: 12px system-ui, sans-serif; fill: #333; }
 .msg line { stroke: #2d6cdf; stroke-width: 1.2; }
 .msg:hover line { stroke: #f08c00; stroke-width: 3; }
 .msg.dropped line { stroke: #c92a2a; stroke-dasharray: 4 3; }
+.msg.corrupted line { stroke: #e8590c; stroke-dasharray: 1 2; stroke-width: 2; }
 .event { fill: #2b8a3e; }
 .command { fill: #7048e8; }
 .tick { fill: #aaa; }
@@ -527,12 +528,12 @@ svg text { font: 12px system-ui, sans-serif; fill: #333; }
 <h1>${esc(title)}</h1>
 <p class="summary">${summary.map((s) => `<span>${s}</span>`).join('')}</p>
 ${vtext}${more}
-<p class="legend"><span style="color:#2d6cdf">→ message</span><span style="color:#c92a2a">⇢✕ dropped</span><span style="color:#2b8a3e">● output</span><span style="color:#7048e8">■ command</span><span style="color:#e03131">▒ crashed</span><span style="color:#868e96">▒ paused</span><span style="color:#f59f00">▒ partition</span> (hover for details)</p>
+<p class="legend"><span style="color:#2d6cdf">→ message</span><span style="color:#c92a2a">⇢✕ dropped</span><span style="color:#e8590c">⋯ corrupted</span><span style="color:#2b8a3e">● output</span><span style="color:#7048e8">■ command</span><span style="color:#e03131">▒ crashed</span><span style="color:#868e96">▒ paused</span><span style="color:#f59f00">▒ partition</span> (hover for details)</p>
 <div class="scroll">
 <svg xmlns="http://www.w3.org/2000/svg" width="${svgWidth}" height="${height}" viewBox="0 0 ${svgWidth} ${height}">
 <defs>
-<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#2d6cdf"/></marker>
-<marker id="cross" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="8" markerHeight="8"><path d="M 1 1 L 9 9 M 9 1 L 1 9" stroke="#c92a2a" stroke-width="2"/></marker>
+<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#2d6cdf"/></marker>
+<marker id="cross" viewBox="0 0 10 10" refX="5" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9"><path d="M 1 1 L 9 9 M 9 1 L 1 9" stroke="#c92a2a" stroke-width="2"/></marker>
 </defs>
 ${axis.join('\n')}
 ${bands.join('\n')}
