@@ -125,6 +125,7 @@ export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
     if (typeof n.id !== 'string' || n.id === '') throw new ConfigError(`nodes[${i}].id`, `must be a non-empty string, got ${describeValue(n.id)}`);
     if (ids.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${n.id}`);
     ids.add(n.id);
+    if (n.startDown !== undefined && typeof n.startDown !== 'boolean') throw new ConfigError(`nodes[${i}].startDown`, `must be a boolean, got ${describeValue(n.startDown)}`);
     const m = n.machine as unknown as { init?: unknown; step?: unknown } | null;
     if (m === null || typeof m !== 'object' || typeof m.init !== 'function' || typeof m.step !== 'function') {
       throw new ConfigError(`nodes[${i}].machine`, 'must be a machine with init and step');

@@ -612,10 +612,13 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     }
   }
 
-  // Boot every node at time 0.
+  // Boot every node at time 0 (nodes that start down only have their config validated).
   for (const nd of nodes) {
     try {
-      start(nd, false);
+      if (options.nodes[nd.index]!.startDown === true) {
+        if (!nd.hasInitialState) nd.machine.init(nd.config);
+        nd.up = false;
+      } else start(nd, false);
     } catch (e) {
       if (e instanceof ConfigError) throw new ConfigError(`nodes[${nd.index}].config.${e.field}`, e.message.slice(e.field.length + 2));
       throw e;

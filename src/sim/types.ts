@@ -42,6 +42,12 @@ export interface SimNode {
   readonly config: unknown;
   /** Start from this state instead of `machine.init(config)`. */
   readonly initialState?: unknown;
+  /**
+   * Begin crashed, never started: the node joins when a `restart` fault brings it up (from
+   * `initialState` or `init(config)`, as it has no durable record yet). Leave such nodes out of
+   * `nemesis.nodes`, or a random crash-and-restart may start them early. Default false.
+   */
+  readonly startDown?: boolean;
 }
 
 /**

@@ -596,3 +596,23 @@ describe('message corruption', () => {
     expect(() => simulate({ seed: 1, nodes: echoNodes(), network: { corrupt: 2 } })).toThrow(/network.corrupt/);
   });
 });
+
+describe('nodes that start down', () => {
+  it('join when a restart fault brings them up, from init', () => {
+    const r = simulate({
+      seed: 1,
+      nodes: [...recNodes(['a']), { id: 'late', machine: recorder, config: {}, startDown: true }],
+      network: { delay: { type: 'fixed', ms: 1 } },
+      faults: [{ at: 50, fault: { type: 'restart', node: 'late' } }],
+      commands: [sendCmd(10, 'a', 'late', 'early'), sendCmd(60, 'a', 'late', 'welcome')],
+      invariants: [{ name: 'late is absent before 50', check: (s, v) => v.time >= 50 || !('late' in s) }],
+    });
+    expect(r.ok).toBe(true);
+    expect(r.trace.find((e) => e.kind === 'drop')).toMatchObject({ reason: 'crashed', to: 'late' });
+    expect(seenMessages(r.states.late)).toEqual(['welcome']);
+  });
+
+  it('still have their config validated at the start', () => {
+    expect(() => simulate({ seed: 1, nodes: [{ id: 'a', machine: echoMachine, config: { id: 'a', peers, rounds: -1 }, startDown: true }] })).toThrow(/nodes\[0\]\.config\.rounds/);
+  });
+});
