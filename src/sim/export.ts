@@ -88,6 +88,12 @@ function faultText(f: Fault): string {
       return 'heal';
     case 'clock':
       return `clock ${f.node}${f.skewMs !== undefined ? ` skew=${f.skewMs}ms` : ''}${f.drift !== undefined ? ` drift=${f.drift}` : ''}`;
+    case 'link': {
+      const { from, to, ...rest } = f.link;
+      return `link ${from ?? '*'} -> ${to ?? '*'} ${short(rest, 80)}`;
+    }
+    case 'linkReset':
+      return 'links reset';
   }
 }
 

@@ -90,7 +90,16 @@ export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): v
       });
       return;
     }
+    case 'link': {
+      const l = f.link;
+      if (l === null || typeof l !== 'object') throw new ConfigError(`${field}.link`, `must be link options, got ${describeValue(l)}`);
+      if (l.from !== undefined) knownNode(ids, l.from, `${field}.link.from`);
+      if (l.to !== undefined) knownNode(ids, l.to, `${field}.link.to`);
+      checkLink(l, `${field}.link`);
+      return;
+    }
     case 'heal':
+    case 'linkReset':
       return;
     default:
       throw new ConfigError(`${field}.type`, `unknown fault type ${describeValue((f as { type?: unknown }).type)}`);

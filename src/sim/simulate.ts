@@ -107,6 +107,13 @@ function resolveLink(base: LinkOptions | undefined, overrides: readonly LinkOpti
   return { delay, loss, duplicate, corrupt, reorder, reorderMaxMs, fifo };
 }
 
+function overrideLink(l: Link, o: LinkOptions): Link {
+  return resolveLink(
+    { delay: l.delay, loss: l.loss, duplicate: l.duplicate, corrupt: l.corrupt, reorder: l.reorder, reorderMaxMs: l.reorderMaxMs, fifo: l.fifo },
+    [o],
+  );
+}
+
 // Wrong-typed and out-of-range values a broken or hostile peer might send (all valid JSON).
 const JUNK: readonly unknown[] = [null, -1, 1.5, 1e308, '', 'x', true, [], {}, { type: '?' }, [null]];
 
@@ -206,6 +213,7 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
       }
     }
   }
+  const configuredLinks = links.slice();
   const lastArrival = new Float64Array(n * n);
   // Network cuts: a group per node (partition) and one-way blocks.
   const group = new Int32Array(n);
@@ -582,6 +590,21 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         if (nd.up && nd.paused) resume(nd);
         return;
       }
+      case 'link': {
+        const from = f.link.from === undefined ? -1 : indexOf.get(f.link.from)!;
+        const to = f.link.to === undefined ? -1 : indexOf.get(f.link.to)!;
+        for (let a = 0; a < n; a++) {
+          if (from >= 0 && a !== from) continue;
+          for (let b = 0; b < n; b++) {
+            if (to >= 0 && b !== to) continue;
+            links[a * n + b] = overrideLink(links[a * n + b]!, f.link);
+          }
+        }
+        return;
+      }
+      case 'linkReset':
+        for (let k = 0; k < links.length; k++) links[k] = configuredLinks[k]!;
+        return;
       case 'clock': {
         const nd = nodes[indexOf.get(f.node)!]!;
         if (f.skewMs !== undefined) nd.skewMs = f.skewMs;

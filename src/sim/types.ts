@@ -147,6 +147,9 @@ export interface ClockOptions {
  * - `pause`: the node stops processing (a long GC pause, a slow VM); inputs queue up.
  * - `resume`: a paused node processes its queued inputs, in order, then runs normally.
  * - `clock`: sets the node's clock skew and/or drift from now on (a clock jump).
+ * - `link`: from now on, links matching `link.from`/`link.to` take the given options, field by
+ *   field (a latency spike, a burst of loss, a flaky cable).
+ * - `linkReset`: every link back to the options the run started with.
  *
  * @example
  * ```ts
@@ -162,7 +165,9 @@ export type Fault =
   | { readonly type: 'heal' }
   | { readonly type: 'pause'; readonly node: NodeId }
   | { readonly type: 'resume'; readonly node: NodeId }
-  | { readonly type: 'clock'; readonly node: NodeId; readonly skewMs?: number; readonly drift?: number };
+  | { readonly type: 'clock'; readonly node: NodeId; readonly skewMs?: number; readonly drift?: number }
+  | { readonly type: 'link'; readonly link: LinkOverride }
+  | { readonly type: 'linkReset' };
 
 /**
  * A fault at a virtual time.

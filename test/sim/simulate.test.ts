@@ -616,3 +616,27 @@ describe('nodes that start down', () => {
     expect(() => simulate({ seed: 1, nodes: [{ id: 'a', machine: echoMachine, config: { id: 'a', peers, rounds: -1 }, startDown: true }] })).toThrow(/nodes\[0\]\.config\.rounds/);
   });
 });
+
+describe('link faults', () => {
+  it('change matching links from a time on, and linkReset restores them', () => {
+    const r = simulate({
+      seed: 1,
+      nodes: recNodes(['a', 'b', 'c']),
+      network: { delay: { type: 'fixed', ms: 1 } },
+      faults: [
+        { at: 10, fault: { type: 'link', link: { to: 'b', delay: { type: 'fixed', ms: 100 } } } },
+        { at: 20, fault: { type: 'link', link: { from: 'c', loss: 1 } } },
+        { at: 300, fault: { type: 'linkReset' } },
+      ],
+      commands: [sendCmd(0, 'a', 'b', 'fast'), sendCmd(15, 'a', 'b', 'slow'), sendCmd(15, 'a', 'c', 'normal'), sendCmd(25, 'c', 'a', 'lost'), sendCmd(400, 'a', 'b', 'fast again'), sendCmd(400, 'c', 'a', 'ok')],
+    });
+    const at = Object.fromEntries(r.trace.filter((e) => e.kind === 'deliver').map((e) => [(e as { message: string }).message, e.time]));
+    expect(at).toEqual({ fast: 1, slow: 115, normal: 16, 'fast again': 401, ok: 401 });
+    expect(r.trace.find((e) => e.kind === 'drop')).toMatchObject({ reason: 'loss', from: 'c' });
+  });
+
+  it('are validated like links', () => {
+    expect(() => simulate({ seed: 1, nodes: echoNodes(), faults: [{ at: 1, fault: { type: 'link', link: { to: 'q' } } }] })).toThrow(/faults\[0\]\.fault\.link\.to/);
+    expect(() => simulate({ seed: 1, nodes: echoNodes(), faults: [{ at: 1, fault: { type: 'link', link: { loss: 3 } } }] })).toThrow(/faults\[0\]\.fault\.link\.loss/);
+  });
+});
