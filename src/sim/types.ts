@@ -236,7 +236,7 @@ export interface NemesisOptions {
   readonly pauseMs?: readonly [number, number];
   /** At most this many nodes crashed or paused at once. Default: a minority, floor((n - 1) / 2). */
   readonly maxDown?: number;
-  /** Nodes the nemesis may crash, pause or cut. Default: all nodes. */
+  /** Nodes the nemesis may crash, pause, cut one way or skew (partitions split all nodes). Default: all nodes. */
   readonly nodes?: readonly NodeId[];
   /** No new faults before this time, ms. Default 0. */
   readonly fromMs?: number;
