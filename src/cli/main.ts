@@ -269,7 +269,7 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
         traced = {
           seed: tracedSeed,
           result: s.result as SimResult<unknown, unknown>,
-          shrunk: `shrunk in ${s.runs} replays: faults ${s.before.faults} -> ${s.after.faults}, violation at ${s.before.timeMs} -> ${s.after.timeMs} ms`,
+          shrunk: `shrunk in ${s.runs} replays: faults ${s.before.faults} -> ${s.after.faults}, operations ${s.before.operations} -> ${s.after.operations}, violation at ${s.before.timeMs} -> ${s.after.timeMs} ms`,
         };
       }
     }

@@ -86,6 +86,16 @@ describe('distkit sim', () => {
     expect(s.traceFiles).toEqual(['t.html']);
   });
 
+  it('stale-register: the final linearizability check fails, and shrinking cuts the workload', async () => {
+    const io = fakeIo();
+    expect(await main(['sim', 'stale-register', '--seeds', '1-10', '--shrink', '--trace', 'r.html'], io)).toBe(1);
+    expect(io.out).toMatch(/violations\s+\d+ {2}\(linearizable: \d+\)/);
+    expect(io.out).toMatch(/first failure\s+seed \d+: linearizable at [\d.]+ ms: not linearizable: operation #\d+ \(\{"f":"read"\} -> /);
+    const m = /operations (\d+) -> (\d+)/.exec(io.out)!;
+    expect(Number(m[2])).toBeLessThan(Number(m[1]));
+    expect(io.files.get('r.html')).toContain('class="command"');
+  });
+
   it('--max-violations stops early', async () => {
     const io = fakeIo();
     await main(['sim', 'naive-leader', '--seeds', '1-1000', '--loss', '0.3', '--max-violations', '2', '--no-trace'], io);
@@ -100,6 +110,7 @@ describe('distkit sim', () => {
     await main(['list'], list);
     expect(list.out).toMatch(/^echo /m);
     expect(list.out).toMatch(/^naive-leader /m);
+    expect(list.out).toMatch(/^stale-register /m);
   });
 
   it.each([
