@@ -9,6 +9,7 @@ import {
   fromJsonLines,
   getSimTarget,
   listSimTargets,
+  registerSimTarget,
   shrink,
   simulate,
   sweep,
@@ -79,7 +80,7 @@ sim options:
   --no-trace                write no trace
   --jsonl FILE --mermaid FILE --shiviz FILE   also write the traced seed in these formats
   --shrink                  shrink the traced failure to a smaller reproduction first
-  --import FILE             import a module that calls registerSimTarget (repeatable)
+  --import FILE             import a module that calls registerSimTarget or exports SimTargets (repeatable)
   --json                    print the summary as JSON
 
 report options:
@@ -187,9 +188,23 @@ function progress(io: CliIo, done: number, total: number, violations: number): v
   io.stderr(`\r  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} seeds, ${violations} violations`);
 }
 
+/** Imports `--import` modules; exported SimTarget objects are registered too. */
+async function importTargets(p: Parsed, io: CliIo): Promise<void> {
+  for (const file of p.flags.get('import') ?? []) {
+    const mod = await io.importModule(file);
+    if (mod === null || typeof mod !== 'object') continue;
+    for (const value of Object.values(mod as Record<string, unknown>)) {
+      const t = value as Partial<SimTarget> | null;
+      if (t !== null && typeof t === 'object' && typeof t.name === 'string' && typeof t.build === 'function') {
+        registerSimTarget(t.name, t.build, { description: t.description ?? '', defaultNodes: t.defaultNodes ?? 3 });
+      }
+    }
+  }
+}
+
 async function runSim(p: Parsed, io: CliIo): Promise<number> {
   checkFlags(p, SIM_FLAGS);
-  for (const file of p.flags.get('import') ?? []) await io.importModule(file);
+  await importTargets(p, io);
   const name = p.positional[1];
   if (name === undefined) throw new UsageError(`distkit sim needs a target; one of: ${listSimTargets().map((t) => t.name).join(', ')}`);
   const target: SimTarget | undefined = getSimTarget(name);
@@ -391,7 +406,7 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promi
         return runReport(p, io);
       case 'list':
         checkFlags(p, ['import']);
-        for (const file of p.flags.get('import') ?? []) await io.importModule(file);
+        await importTargets(p, io);
         io.stdout(listSimTargets().map((t) => `${t.name.padEnd(20)} ${t.description} (${t.defaultNodes} nodes)`).join('\n') + '\n');
         return 0;
       default:

@@ -73,7 +73,11 @@ export interface SimTargetInfo {
   readonly defaultNodes?: number;
 }
 
-const registry = new Map<string, SimTarget>();
+// Shared through a global symbol: the `distkit` command is bundled with its own copy of this
+// module, and a user's `--import`ed file registers through the package's copy.
+const REGISTRY_KEY = Symbol.for('distkit.sim.targets');
+const registry: Map<string, SimTarget> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Map<string, SimTarget> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = new Map<string, SimTarget>()) as Map<string, SimTarget>;
 
 /**
  * Registers a scenario under a name so that `distkit sim <name>` (and {@link getSimTarget}) can

@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { main, parseDelay, parseSeeds, type CliIo } from '../../src/cli/main.js';
 import { echoMachine, fromJsonLines, registerSimTarget } from 'distkit/sim';
 
+const echoFactory = ({ nodes }: { nodes: number }) => {
+  const peers = Array.from({ length: nodes }, (_, i) => `p${i}`);
+  return { nodes: peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 1 } })) };
+};
+
 interface FakeIo extends CliIo {
   out: string;
   err: string;
@@ -29,10 +34,8 @@ function fakeIo(isTTY = false, files = new Map<string, string>()): FakeIo {
       return t;
     },
     importModule: async () => {
-      registerSimTarget('imported-echo', ({ nodes }) => {
-        const peers = Array.from({ length: nodes }, (_, i) => `p${i}`);
-        return { nodes: peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 1 } })) };
-      });
+      registerSimTarget('imported-echo', echoFactory);
+      return { exportedTarget: { name: 'exported-echo', description: 'from an export', defaultNodes: 2, build: echoFactory }, other: 42 };
     },
     now: () => (clock += 50),
   };
@@ -106,6 +109,9 @@ describe('distkit sim', () => {
   it('--import loads a module that registers targets; list shows them', async () => {
     const io = fakeIo();
     expect(await main(['sim', 'imported-echo', '--import', 'targets.mjs', '--seeds', '1-3', '--nodes', '4'], io)).toBe(0);
+    const exported = fakeIo();
+    expect(await main(['sim', 'exported-echo', '--import', 'targets.mjs', '--seeds', '1-2'], exported)).toBe(0);
+    expect(exported.out).toContain('distkit sim exported-echo: 2 nodes');
     const list = fakeIo();
     await main(['list'], list);
     expect(list.out).toMatch(/^echo /m);
