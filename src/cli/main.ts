@@ -57,6 +57,11 @@ export function nodeIo(): CliIo {
 
 class UsageError extends Error {}
 
+// By name, not class: user modules loaded with --import use the package's own copy of distkit.
+function isConfigError(e: unknown): e is Error {
+  return e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError');
+}
+
 const HELP = `usage: distkit <command> [options]
 
 commands:
@@ -361,7 +366,7 @@ function runReport(p: Parsed, io: CliIo): number {
   try {
     trace = fromJsonLines(io.readFile(input));
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`${input}: ${e.message}`);
+    if (isConfigError(e)) throw new UsageError(`${input}: ${e.message}`);
     throw e;
   }
   const outs: string[] = [];
@@ -417,7 +422,7 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promi
       io.stderr(`distkit: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof ConfigError) {
+    if (isConfigError(e)) {
       io.stderr(`distkit: invalid option ${e.message}\n`);
       return 2;
     }

@@ -643,7 +643,9 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         nd.up = false;
       } else start(nd, false);
     } catch (e) {
-      if (e instanceof ConfigError) throw new ConfigError(`nodes[${nd.index}].config.${e.field}`, e.message.slice(e.field.length + 2));
+      // By shape, not class: the machine may come from another copy of distkit (a bundle).
+      const field = e instanceof Error && e.name === 'ConfigError' ? (e as { field?: unknown }).field : undefined;
+      if (typeof field === 'string') throw new ConfigError(`nodes[${nd.index}].config.${field}`, e instanceof Error ? e.message.slice(field.length + 2) : '');
       throw e;
     }
   }
