@@ -16,7 +16,7 @@ import type { RegisterInput, RegisterOutput } from './models.js';
  * //=> 'response of process 3 matches no invocation'
  * ```
  */
-export interface HistoryProblem {
+export interface JepsenLogProblem {
   /** 1-based line number. */
   readonly line: number;
   /** The line's text (trimmed, at most 200 characters). */
@@ -40,7 +40,7 @@ export interface JepsenLog {
   /** The operations, with `call`/`ret` set to line numbers (event order). */
   readonly history: Operation<RegisterInput<number>, RegisterOutput<number>>[];
   /** Lines that were skipped or could not be matched. Empty for a clean log. */
-  readonly problems: HistoryProblem[];
+  readonly problems: JepsenLogProblem[];
 }
 
 type F = 'read' | 'write' | 'cas';
@@ -110,7 +110,7 @@ function parseInput(f: F, value: string): RegisterInput<number> | string {
  */
 export function parseJepsenLog(text: string): JepsenLog {
   const history: Operation<RegisterInput<number>, RegisterOutput<number>>[] = [];
-  const problems: HistoryProblem[] = [];
+  const problems: JepsenLogProblem[] = [];
   if (typeof text !== 'string') {
     return { history, problems: [{ line: 0, text: '', reason: `expected the log as a string, got ${typeof text}` }] };
   }

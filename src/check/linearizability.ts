@@ -529,8 +529,8 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, budg
 
 /**
  * Renders a result for people: the verdict, and for each failing partition the longest
- * linearizable prefix and the operation that cannot be placed, using the model's
- * `describeOperation` when it has one.
+ * linearizable prefix, the state it leads to and the operation that cannot be placed there,
+ * using the model's `describeOperation` and `describeState` when it has them.
  *
  * @example
  * ```ts
@@ -538,7 +538,7 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, budg
  * const model = registerModel<number>();
  * const r = checkLinearizability(model, [{ id: 0, client: 'a', input: { f: 'read' }, call: 0, output: 5, ret: 1 }]);
  * formatLinearizability(r, model);
- * //=> 'not linearizable (1 step)\n  partition 0: no legal place for op 0 (client a, read() -> 5) after 0 operations'
+ * //=> 'not linearizable (1 step)\n  partition 0: no legal place for op 0 (client a, read() -> 5) after 0 operations (state null)'
  * ```
  */
 export function formatLinearizability<S, I, O>(result: LinearizabilityResult<I, O>, model?: Model<S, I, O>): string {
@@ -557,7 +557,14 @@ export function formatLinearizability<S, I, O>(result: LinearizabilityResult<I, 
   result.partitions.forEach((p, i) => {
     if (p.verdict !== 'not-linearizable') return;
     const prefix = p.linearization.map((op) => `    ${describe(op)}`);
-    lines.push(`  partition ${i}: no legal place for ${p.stuck ? describe(p.stuck) : 'an operation'} after ${p.linearization.length} operations`);
+    let after = '';
+    if (model !== undefined) {
+      // replay the prefix to show the state the stuck operation met
+      let state = model.init();
+      for (const op of p.linearization) state = model.step(state, op.input, op.output)[1];
+      after = ` (state ${model.describeState ? model.describeState(state) : canonicalJson(state)})`;
+    }
+    lines.push(`  partition ${i}: no legal place for ${p.stuck ? describe(p.stuck) : 'an operation'} after ${p.linearization.length} operations${after}`);
     lines.push(...prefix);
   });
   return lines.join('\n');

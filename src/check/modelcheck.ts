@@ -52,6 +52,8 @@ export interface ModelCheckNode<S = unknown> {
   readonly machine: CheckableMachine<S>;
   /** Passed to `machine.init` (and `recover`). */
   readonly config: unknown;
+  /** Start from this state instead of `machine.init(config)` (e.g. a state a simulation reached). */
+  readonly initialState?: S;
 }
 
 /**
@@ -476,7 +478,7 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
     return status === 'bounded' && bound !== undefined ? { ...base, bound } : base;
   };
 
-  const initialStates = nodes.map((n) => n.machine.init(n.config));
+  const initialStates = nodes.map((n) => ('initialState' in n && n.initialState !== undefined ? n.initialState : n.machine.init(n.config)));
   const initial: World<S> = {
     states: initialStates,
     hashes: initialStates.map((st) => hash53(canonicalJson(st))),

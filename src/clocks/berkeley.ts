@@ -182,7 +182,7 @@ export type BerkeleyOutput = SendOutput<BerkeleyMessage> | RejectedOutput | Berk
  * @example
  * ```ts
  * import type { BerkeleyRound } from 'distkit/clocks';
- * const r: BerkeleyRound = { round: 1, sentAt: 0, deadline: 1000, estimatesMs: { m: 0 } };
+ * const r: BerkeleyRound = { round: 1, sentAt: 0, deadline: 1000, estimatesMs: { m: 0 }, unstamped: [] };
  * ```
  */
 export interface BerkeleyRound {
@@ -194,6 +194,27 @@ export interface BerkeleyRound {
   readonly deadline: number;
   /** Offsets estimated so far, from the master's clock (the master's own is 0). */
   readonly estimatesMs: Readonly<Record<NodeId, number>>;
+  /**
+   * Readings that arrived on inputs without `now` (e.g. through `createNode`'s `listen`): they wait
+   * for the tick the machine asks for at once, whose `now` serves as their arrival time.
+   */
+  readonly unstamped: readonly BerkeleyReading[];
+}
+
+/**
+ * A follower's clock reading waiting for its arrival time (see {@link BerkeleyRound.unstamped}).
+ *
+ * @example
+ * ```ts
+ * import type { BerkeleyReading } from 'distkit/clocks';
+ * const r: BerkeleyReading = { from: 'a', clockMs: 1_700_000_000_000 };
+ * ```
+ */
+export interface BerkeleyReading {
+  /** The follower. */
+  readonly from: NodeId;
+  /** Its clock reading. */
+  readonly clockMs: number;
 }
 
 /**
@@ -226,8 +247,13 @@ export interface BerkeleyState {
   readonly lastNow: number;
   /** Master: the last round started. Follower: the last round answered. */
   readonly round: number;
-  /** Follower: the last round whose correction was applied. */
+  /** Follower: the last round whose correction was applied (a correction applies once per poll answered). */
   readonly adjustedRound: number;
+  /**
+   * Follower: a poll that arrived without `now`, answered at the tick the machine asks for at once
+   * (so the reading is taken at a known time), or `null`.
+   */
+  readonly pendingPoll: number | null;
   /** Master: when the next round is due. */
   readonly nextPollAt: number;
   /** Master: the round in progress, if any. */
@@ -274,6 +300,7 @@ function init(config: BerkeleyConfig): BerkeleyState {
     lastNow: 0,
     round: 0,
     adjustedRound: 0,
+    pendingPoll: null,
     nextPollAt: 0,
     pending: null,
   };
@@ -297,7 +324,8 @@ function observe(state: BerkeleyState, input: BerkeleyClockReading, command: str
     if (!Number.isFinite(input.clockMs)) throw new InvalidCommandError(command, `clockMs must be a finite number, got ${describeValue(input.clockMs)}`);
     offsetMs = input.clockMs - now;
   }
-  const lastNow = Math.max(state.lastNow, now);
+  // Hosts give monotonic time; the latest input's `now` is the node's present.
+  const lastNow = now;
   if (lastNow === state.lastNow && offsetMs === state.offsetMs) return state;
   return { ...state, lastNow, offsetMs };
 }
@@ -320,9 +348,27 @@ function step(state: BerkeleyState, input: BerkeleyInput): Out {
 }
 
 function onTick(state: BerkeleyState, now: number): Out {
-  if (state.id !== state.master) return { state, outputs: [] };
+  if (state.id !== state.master) {
+    if (state.pendingPoll === null) return { state, outputs: [] };
+    return onPoll({ ...state, pendingPoll: null }, state.pendingPoll, state.master);
+  }
   let s = state;
   const outputs: BerkeleyOutput[] = [];
+  if (s.pending !== null && s.pending.unstamped.length > 0) {
+    // Readings that came without a time arrived at about this tick's `now`.
+    let p: BerkeleyRound = { ...s.pending, unstamped: [] };
+    for (const r of s.pending.unstamped) {
+      const estimate = estimateOffset(s, p, r.clockMs, now);
+      // Too slow or out of range: left out, reported as missing when the round closes.
+      if (estimate !== undefined) p = { ...p, estimatesMs: { ...p.estimatesMs, [r.from]: estimate } };
+    }
+    s = { ...s, pending: p };
+    if (Object.keys(p.estimatesMs).length === s.nodes.length) {
+      const t = finishRound(s, p);
+      s = t.state;
+      outputs.push(...t.outputs);
+    }
+  }
   if (s.pending !== null && now >= s.pending.deadline) {
     const t = finishRound(s, s.pending);
     s = t.state;
@@ -335,7 +381,13 @@ function onTick(state: BerkeleyState, now: number): Out {
 /** TEMPO: the master polls every follower, noting when (for the round-trip correction). */
 function startRound(state: BerkeleyState, now: number, outputs: BerkeleyOutput[]): Out {
   const r = state.round + 1;
-  const pending: BerkeleyRound = { round: r, sentAt: now, deadline: now + state.replyTimeoutMs, estimatesMs: { [state.id]: 0 } };
+  const pending: BerkeleyRound = {
+    round: r,
+    sentAt: now,
+    deadline: now + state.replyTimeoutMs,
+    estimatesMs: { [state.id]: 0 },
+    unstamped: [],
+  };
   const s: BerkeleyState = { ...state, round: r, pending, nextPollAt: now + state.pollIntervalMs };
   for (const n of state.nodes) if (n !== state.id) outputs.push({ type: 'send', to: n, message: { type: 'poll', round: r } });
   if (state.nodes.length === 1) return finishRoundInto(s, pending, outputs);
@@ -354,14 +406,18 @@ function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
   switch (m.type) {
     case 'poll':
       if (isMaster || from !== state.master) return reject(state, from, `poll from ${from}, who is not the master`);
-      if (m.round <= state.round) return reject(state, from, `stale poll for round ${m.round} (already at ${state.round})`);
+      // Any other round is accepted: a master that restarted numbers its rounds from 1 again.
+      // Corrections stay safe: one is only applied for the round just answered, and once.
+      if (m.round === state.round) return reject(state, from, `duplicate poll for round ${m.round}`);
+      // Without a time, the reading waits for the immediate tick (see BerkeleyState.pendingPoll).
+      if (input.now === undefined && input.clockMs === undefined) return { state: { ...state, round: m.round, pendingPoll: m.round }, outputs: [] };
       return onPoll(observe(state, input, 'message'), m.round, from);
     case 'time':
       if (!isMaster) return reject(state, from, 'time reading sent to a node that is not the master');
       return onTime(state, input, from, m.round, m.clockMs);
     case 'adjust':
       if (isMaster || from !== state.master) return reject(state, from, `adjust from ${from}, who is not the master`);
-      if (m.round !== state.round || state.adjustedRound >= m.round) {
+      if (m.round !== state.round || state.adjustedRound === m.round) {
         return reject(state, from, `adjust for round ${m.round} does not match the poll answered (round ${state.round}) or was already applied`);
       }
       return onAdjust(observe(state, input, 'message'), m.round, m.deltaMs);
@@ -373,24 +429,44 @@ function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
 /** A follower answers a poll with its clock reading. */
 function onPoll(state: BerkeleyState, r: number, from: NodeId): Out {
   const clockMs = state.lastNow + state.offsetMs;
-  return { state: { ...state, round: r }, outputs: [{ type: 'send', to: from, message: { type: 'time', round: r, clockMs } }] };
+  return {
+    state: { ...state, round: r, pendingPoll: null },
+    outputs: [{ type: 'send', to: from, message: { type: 'time', round: r, clockMs } }],
+  };
 }
 
-/** The master estimates a follower's clock with the round-trip correction: remote + RTT/2. */
+/** The master records a follower's reading (or keeps it until the next tick if it came without a time). */
 function onTime(state: BerkeleyState, input: BerkeleyMessageInput, from: NodeId, r: number, clockMs: number): Out {
   const p = state.pending;
   if (p === null || p.round !== r) return reject(state, from, `time reading for round ${r}, which is not in progress`);
-  if (Object.prototype.hasOwnProperty.call(p.estimatesMs, from)) return reject(state, from, `duplicate time reading for round ${r}`);
+  if (Object.prototype.hasOwnProperty.call(p.estimatesMs, from) || p.unstamped.some((u) => u.from === from)) {
+    return reject(state, from, `duplicate time reading for round ${r}`);
+  }
+  if (input.now === undefined) {
+    return { state: { ...state, pending: { ...p, unstamped: [...p.unstamped, { from, clockMs }] } }, outputs: [] };
+  }
   const s = observe(state, input, 'message');
-  const now = s.lastNow;
-  const rtt = now - p.sentAt;
-  if (rtt > s.maxRoundTripMs) return reject(state, from, `round trip ${rtt} ms exceeds maxRoundTripMs ${s.maxRoundTripMs}`);
-  const estimate = clockMs + rtt / 2 - (now + s.offsetMs);
-  if (!Number.isFinite(estimate)) return reject(state, from, 'clock reading out of range');
+  const now = input.now;
+  const estimate = estimateOffset(s, p, clockMs, now);
+  if (estimate === undefined) {
+    return reject(state, from, `round trip ${now - p.sentAt} ms exceeds maxRoundTripMs ${s.maxRoundTripMs}, or the reading is out of range`);
+  }
   const pending: BerkeleyRound = { ...p, estimatesMs: { ...p.estimatesMs, [from]: estimate } };
   const next: BerkeleyState = { ...s, pending };
   if (Object.keys(pending.estimatesMs).length === s.nodes.length) return finishRound(next, pending);
   return { state: next, outputs: [] };
+}
+
+/**
+ * TEMPO's round-trip correction: the follower read its clock about RTT/2 before the reply arrived,
+ * so its offset from the master is reading + RTT/2 − master clock at arrival. `undefined` when the
+ * round trip is too long to trust or the result is not finite.
+ */
+function estimateOffset(state: BerkeleyState, p: BerkeleyRound, clockMs: number, now: number): number | undefined {
+  const rtt = now - p.sentAt;
+  if (rtt > state.maxRoundTripMs) return undefined;
+  const estimate = clockMs + Math.max(rtt, 0) / 2 - (now + state.offsetMs);
+  return Number.isFinite(estimate) ? estimate : undefined;
 }
 
 function finishRound(state: BerkeleyState, p: BerkeleyRound): Out {
@@ -457,8 +533,9 @@ function onAdjust(state: BerkeleyState, r: number, deltaMs: number): Out {
 }
 
 /**
- * When the node next needs a tick: the master's round deadline or next poll; `undefined` for a
- * follower (it only reacts to messages).
+ * When the node next needs a tick: the master's round deadline or next poll; at once
+ * ({@link BERKELEY_AT_ONCE}) when a poll or reading arrived without a time and waits for one;
+ * otherwise `undefined` for a follower (it only reacts to messages).
  *
  * @example
  * ```ts
@@ -467,9 +544,24 @@ function onAdjust(state: BerkeleyState, r: number, deltaMs: number): Out {
  * ```
  */
 export function berkeleyNextDeadline(state: BerkeleyState): number | undefined {
-  if (state.id !== state.master) return undefined;
-  return state.pending !== null ? state.pending.deadline : state.nextPollAt;
+  if (state.id !== state.master) return state.pendingPoll !== null ? BERKELEY_AT_ONCE : undefined;
+  if (state.pending === null) return state.nextPollAt;
+  return state.pending.unstamped.length > 0 ? BERKELEY_AT_ONCE : state.pending.deadline;
 }
+
+/**
+ * The deadline {@link berkeleyNextDeadline} gives when the machine wants a tick at once (a poll or
+ * reading arrived without a time): `Number.MIN_SAFE_INTEGER`, a time every host clock has passed.
+ *
+ * @example
+ * ```ts
+ * import { berkeley, berkeleyNextDeadline, BERKELEY_AT_ONCE } from 'distkit/clocks';
+ * const a = berkeley.init({ id: 'a', nodes: ['m', 'a'], master: 'm' });
+ * const t = berkeley.step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } });
+ * berkeleyNextDeadline(t.state) === BERKELEY_AT_ONCE; //=> true: tick me now, I will answer with that tick's reading
+ * ```
+ */
+export const BERKELEY_AT_ONCE = Number.MIN_SAFE_INTEGER;
 
 /**
  * The local clock reading the machine's model gives at monotonic time `now`: `now + offsetMs`

@@ -22,9 +22,25 @@ export interface HlcTimestamp {
   readonly logical: number;
 }
 
-/** The largest `physicalMs` an HLC timestamp may carry: 2^48 − 1 ms (about the year 10889). */
+/**
+ * The largest `physicalMs` an HLC timestamp may carry: 2^48 − 1 ms (about the year 10889).
+ *
+ * @example
+ * ```ts
+ * import { MAX_HLC_PHYSICAL_MS, parseHlcTimestamp } from 'distkit/clocks';
+ * parseHlcTimestamp({ physicalMs: MAX_HLC_PHYSICAL_MS + 1, logical: 0 }).ok; //=> false
+ * ```
+ */
 export const MAX_HLC_PHYSICAL_MS = 2 ** 48 - 1;
-/** The largest `logical` an HLC timestamp may carry: 2^32 − 1. */
+/**
+ * The largest `logical` an HLC timestamp may carry: 2^32 − 1.
+ *
+ * @example
+ * ```ts
+ * import { MAX_HLC_LOGICAL, hlcSend } from 'distkit/clocks';
+ * hlcSend({ physicalMs: 5, logical: MAX_HLC_LOGICAL }, 5); //=> { physicalMs: 6, logical: 0 }
+ * ```
+ */
 export const MAX_HLC_LOGICAL = 2 ** 32 - 1;
 
 /**
@@ -57,7 +73,15 @@ export interface HlcOptions {
  */
 export type HlcReceive = { readonly ok: true; readonly clock: HlcTimestamp } | { readonly ok: false; readonly reason: string };
 
-/** The zero timestamp: a clock that has seen no event. */
+/**
+ * The zero timestamp: a clock that has seen no event.
+ *
+ * @example
+ * ```ts
+ * import { HLC_ZERO, hlcSend } from 'distkit/clocks';
+ * hlcSend(HLC_ZERO, 1000); //=> { physicalMs: 1000, logical: 0 }
+ * ```
+ */
 export const HLC_ZERO: HlcTimestamp = Object.freeze({ physicalMs: 0, logical: 0 });
 
 function physical(pt: number, what: string): number {

@@ -61,9 +61,25 @@ export interface NtpSampleOptions {
   readonly phi?: number;
 }
 
-/** Φ: the frequency tolerance NTP assumes of any clock, 15 PPM (RFC 5905 §7.2, PHI). */
+/**
+ * Φ: the frequency tolerance NTP assumes of any clock, 15 PPM (RFC 5905 §7.2, PHI).
+ *
+ * @example
+ * ```ts
+ * import { NTP_PHI } from 'distkit/clocks';
+ * const agedDispersionMs = 0.5 + NTP_PHI * 64_000; // a sample's ε after 64 s
+ * ```
+ */
 export const NTP_PHI = 15e-6;
-/** The number of stages of the clock filter's shift register (RFC 5905 §10, NSTAGE). */
+/**
+ * The number of stages of the clock filter's shift register (RFC 5905 §10, NSTAGE).
+ *
+ * @example
+ * ```ts
+ * import { NTP_FILTER_STAGES } from 'distkit/clocks';
+ * NTP_FILTER_STAGES; //=> 8
+ * ```
+ */
 export const NTP_FILTER_STAGES = 8;
 
 function finite(x: unknown, name: string, what: string): number {
@@ -181,7 +197,15 @@ export interface ClockFilter {
   readonly lastUsedTimeMs: number | null;
 }
 
-/** An empty clock filter. */
+/**
+ * An empty clock filter.
+ *
+ * @example
+ * ```ts
+ * import { clockFilterAdd, NTP_CLOCK_FILTER_EMPTY } from 'distkit/clocks';
+ * clockFilterAdd(NTP_CLOCK_FILTER_EMPTY, { offsetMs: 3, delayMs: 9, dispersionMs: 0, timeMs: 0 }).fresh; //=> true
+ * ```
+ */
 export const NTP_CLOCK_FILTER_EMPTY: ClockFilter = Object.freeze({ samples: Object.freeze([]) as readonly NtpSample[], lastUsedTimeMs: null });
 
 /**

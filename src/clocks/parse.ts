@@ -45,7 +45,15 @@ export interface ParseError {
   readonly reason: string;
 }
 
-/** Longest node id accepted from a peer (characters). */
+/**
+ * Longest node id accepted from a peer (characters).
+ *
+ * @example
+ * ```ts
+ * import { MAX_NODE_ID_LENGTH, nodeIdProblem } from 'distkit/clocks';
+ * nodeIdProblem('x'.repeat(MAX_NODE_ID_LENGTH + 1)); //=> 'node id: longer than 256 characters'
+ * ```
+ */
 export const MAX_NODE_ID_LENGTH = 256;
 
 /**

@@ -40,7 +40,15 @@ export type ClockOrder = 'before' | 'after' | 'equal' | 'concurrent';
  */
 export class ClockError extends DistkitError {}
 
-/** The empty vector clock (no event known). Frozen; shared. */
+/**
+ * The empty vector clock (no event known). Frozen; shared.
+ *
+ * @example
+ * ```ts
+ * import { EMPTY_VECTOR_CLOCK, incrementVectorClock } from 'distkit/clocks';
+ * incrementVectorClock(EMPTY_VECTOR_CLOCK, 'a'); //=> { a: 1 }
+ * ```
+ */
 export const EMPTY_VECTOR_CLOCK: VectorClock = Object.freeze({});
 
 /** @internal */
@@ -103,26 +111,33 @@ export function mergeVectorClocks(a: VectorClock, b: VectorClock): VectorClock {
     scratchValues[n++] = a[k] as number;
   }
   let j = 0;
-  let bAhead = false;
-  let aAhead = false;
-  let ups = 0;
+  let ups = 0; // entries where b is ahead (their indices fill scratchUps from the front)
+  let downs = 0; // entries where a is ahead (their indices fill scratchDowns)
   for (const k in b) {
     if (j >= n || scratchKeys[j] !== k) return mergeGeneric(a, b);
     const y = b[k] as number;
     const x = scratchValues[j] as number;
     if (y > x) {
-      bAhead = true;
       scratchUps[ups++] = j;
-      scratchValues[j] = y;
-    } else if (x > y) aAhead = true;
+      scratchUpValues[j] = y;
+    } else if (x > y) scratchDowns[downs++] = j;
     j++;
   }
   if (j !== n) return mergeGeneric(a, b);
-  if (!bAhead) return a;
-  if (!aAhead) return b;
-  const out: Record<NodeId, number> = { ...a };
-  for (let u = 0; u < ups; u++) {
-    const i = scratchUps[u] as number;
+  if (ups === 0) return a;
+  if (downs === 0) return b;
+  // Copy the clock that is ahead in more entries, then raise the fewer others.
+  if (ups <= downs) {
+    const out: Record<NodeId, number> = { ...a };
+    for (let u = 0; u < ups; u++) {
+      const i = scratchUps[u] as number;
+      out[scratchKeys[i] as string] = scratchUpValues[i] as number;
+    }
+    return out;
+  }
+  const out: Record<NodeId, number> = { ...b };
+  for (let d = 0; d < downs; d++) {
+    const i = scratchDowns[d] as number;
     out[scratchKeys[i] as string] = scratchValues[i] as number;
   }
   return out;
@@ -133,6 +148,8 @@ export function mergeVectorClocks(a: VectorClock, b: VectorClock): VectorClock {
 const scratchKeys: string[] = [];
 const scratchValues: number[] = [];
 const scratchUps: number[] = [];
+const scratchUpValues: number[] = [];
+const scratchDowns: number[] = [];
 
 function mergeGeneric(a: VectorClock, b: VectorClock): VectorClock {
   let bAhead = false;
@@ -316,7 +333,15 @@ export function retainVectorClock(vc: VectorClock, members: Iterable<NodeId>): V
   return out;
 }
 
-/** Options of {@link parseVectorClock}. */
+/**
+ * Options of {@link parseVectorClock}.
+ *
+ * @example
+ * ```ts
+ * import { parseVectorClock } from 'distkit/clocks';
+ * parseVectorClock({ a: 1, b: 1 }, { maxEntries: 1 }).ok; //=> false
+ * ```
+ */
 export interface VectorClockLimits {
   /** Most entries accepted (default 4096): a bound on what a peer can make us store and scan. */
   readonly maxEntries?: number;
@@ -343,7 +368,6 @@ export function parseVectorClock(value: unknown, limits: VectorClockLimits = {})
   if (Object.getOwnPropertySymbols(value).length > 0) return fail('vector clock: symbol keys are not allowed');
   const keys = Object.getOwnPropertyNames(value);
   if (keys.length > maxEntries) return fail(`vector clock: expected at most ${maxEntries} entries, got ${keys.length}`);
-  const out: Record<NodeId, number> = {};
   for (const k of keys) {
     const idp = nodeIdProblem(k);
     if (idp !== undefined) return fail(`vector clock: ${idp}`);
@@ -351,7 +375,8 @@ export function parseVectorClock(value: unknown, limits: VectorClockLimits = {})
     if (desc === undefined || !('value' in desc) || !desc.enumerable) return fail(`${k}: expected a plain data property`);
     const cp = counterProblem(desc.value, k);
     if (cp !== undefined) return fail(cp);
-    out[k] = desc.value as number;
   }
-  return ok(out);
+  // Only own enumerable data properties with safe keys remain, so a spread copies exactly them,
+  // and (unlike key-by-key assignment) gives an object engines keep in their fast representation.
+  return ok({ ...(value as Record<NodeId, number>) });
 }

@@ -1,6 +1,11 @@
 /**
- * distkit/consensus.
+ * Consensus: Raft (leader election, log replication, snapshots, membership changes, leadership
+ * transfer, linearizable reads) as a pure, durable machine.
  *
  * @module consensus
  */
-export {};
+export * from './raft/types.js';
+export { raft, raftNextDeadline, RAFT_MAX_COUNTER } from './raft/machine.js';
+export { raftEntries, raftLastIndex } from './raft/log.js';
+export { applyRaftPersist } from './raft/storage.js';
+export { raftSafetyInvariants, raftStateInvariants, type RaftInvariant } from './raft/invariants.js';

@@ -20,7 +20,7 @@ export interface NodeHost<Msg, Out> {
   /** Delivers a `send` output. Called only after the transition's `persist` outputs are durable. */
   send(to: NodeId, message: Msg): void;
   /** Makes a `persist` output's record durable; the node waits for the returned promise. */
-  persist?(record: unknown): void | Promise<void>;
+  persist?(record: PersistRecordOf<Out>): void | Promise<void>;
   /** Receives every output that is neither `send` nor `persist` (events, `rejected`...). */
   onOutput?(output: Out): void;
   /** Monotonic time source for `tick` inputs. Default: {@link systemClock}. */
@@ -56,6 +56,17 @@ export interface RunningNode<State, Input, Output> {
   /** Cancels the timer and ignores further inputs. */
   stop(): void;
 }
+
+/**
+ * The record type carried by the `persist` outputs in an output union (`never` if it has none).
+ *
+ * @example
+ * ```ts
+ * import type { PersistRecordOf, PersistOutput, SendOutput } from 'distkit/core';
+ * type R = PersistRecordOf<SendOutput | PersistOutput<{ term: number }>>; // { term: number }
+ * ```
+ */
+export type PersistRecordOf<O> = O extends { readonly type: 'persist'; readonly record: infer R } ? R : never;
 
 interface Typed {
   readonly type: string;
@@ -118,7 +129,7 @@ export function createNode<Config, State, Input, Output>(
     for (const o of outputs) {
       if ((o as Typed).type === 'persist' && host.persist) {
         try {
-          await host.persist((o as unknown as { record: unknown }).record);
+          await host.persist((o as unknown as { record: PersistRecordOf<Output> }).record);
         } catch (e) {
           // The record is not durable: delivering the sends would break the protocol's safety.
           report(e);

@@ -177,7 +177,15 @@ export interface ChordLookup {
  * ```
  */
 export type ChordPending =
-  | { readonly kind: 'findSuccessor'; readonly to: NodeId; readonly id: number; readonly deadline: number; readonly lookup: ChordLookup }
+  | {
+      readonly kind: 'findSuccessor';
+      readonly to: NodeId;
+      /** The ring id of `to` when known (from the reply that named it), else -1. */
+      readonly toId: number;
+      readonly id: number;
+      readonly deadline: number;
+      readonly lookup: ChordLookup;
+    }
   | { readonly kind: 'getPredecessor'; readonly to: NodeId; readonly id: number; readonly deadline: number }
   | { readonly kind: 'ping'; readonly to: NodeId; readonly id: number; readonly deadline: number }
   | {
@@ -232,7 +240,7 @@ export interface ChordState {
   readonly store: Readonly<Record<string, ChordItem>>;
   /** The next request id. */
   readonly nextRequest: number;
-  /** Outstanding requests by id. */
+  /** Outstanding requests by id (deadline -1 until the next tick arms it). */
   readonly pending: Readonly<Record<string, ChordPending>>;
   /** Consecutive timeouts per peer address, cleared by any valid message from it. */
   readonly suspects: Readonly<Record<string, number>>;
@@ -556,7 +564,7 @@ function leave(state: ChordState): T {
 
 function onTick(state0: ChordState, now: number): T {
   if (!Number.isFinite(now)) throw new InvalidCommandError('tick', 'now must be a finite number');
-  let state: ChordState = now > state0.now ? { ...state0, now } : state0;
+  let state: ChordState = armDeadlines(now > state0.now ? { ...state0, now } : state0);
   if (state.status === 'idle' || state.status === 'left') return { state, outputs: [] };
   const outputs: Out[] = [];
   // Timeouts first: a silent peer is suspected dead.
@@ -569,7 +577,7 @@ function onTick(state0: ChordState, now: number): T {
     state = t.state;
     outputs.push(...t.outputs);
   }
-  if (state.status !== 'active') return { state, outputs };
+  if (state.status !== 'active') return { state: armDeadlines(state), outputs };
   const timers = state.timers;
   if (timers.stabilizeAt <= now) {
     state = { ...state, timers: { ...state.timers, stabilizeAt: now + state.settings.stabilizeIntervalMs } };
@@ -593,7 +601,18 @@ function onTick(state0: ChordState, now: number): T {
     state = { ...state, timers: { ...state.timers, replicateAt: now + state.settings.replicateIntervalMs } };
     outputs.push(...replicate(state));
   }
-  return { state, outputs };
+  return { state: armDeadlines(state), outputs };
+}
+
+/** Gives requests created since the last tick their deadline: now + rpcTimeoutMs. */
+function armDeadlines(state: ChordState): ChordState {
+  let pending: Record<string, ChordPending> | undefined;
+  for (const [rid, p] of Object.entries(state.pending)) {
+    if (p.deadline >= 0) continue;
+    pending ??= { ...state.pending };
+    pending[rid] = { ...p, deadline: state.now + state.settings.rpcTimeoutMs };
+  }
+  return pending === undefined ? state : { ...state, pending };
 }
 
 /**
@@ -639,7 +658,7 @@ function onTimeout(state: ChordState, p: ChordPending): T {
     case 'findSuccessor': {
       const l = p.lookup;
       const s = state.status === 'joining' ? state : strike(state, p.to).state;
-      const deadId = findId(state, p.to);
+      const deadId = p.toId >= 0 ? p.toId : findId(state, p.to);
       const exclude = deadId === undefined || l.exclude.includes(deadId) ? l.exclude : [...l.exclude, deadId].slice(-MAX_LIST);
       const next: ChordLookup = { ...l, exclude };
       if (l.hops >= s.settings.maxLookupHops) return failLookup(s, l, 'too many hops');
@@ -672,7 +691,9 @@ type PendingSpec = ChordPending extends infer P ? (P extends ChordPending ? Omit
 
 function newRequest(state: ChordState, p: PendingSpec): { state: ChordState; rid: number } {
   const rid = state.nextRequest;
-  const pending = { ...state.pending, [rid]: { ...p, id: rid, deadline: state.now + state.settings.rpcTimeoutMs } as ChordPending };
+  // Commands and messages carry no time and `now` is only as fresh as the last tick: the deadline
+  // is armed by the next tick, which nextDeadline asks for at once (-1).
+  const pending = { ...state.pending, [rid]: { ...p, id: rid, deadline: -1 } as ChordPending };
   return { state: { ...state, nextRequest: rid + 1, pending }, rid };
 }
 
@@ -814,16 +835,19 @@ function route(state: ChordState, target: number, exclude: readonly number[]): {
 }
 
 function startLookup(state: ChordState, purpose: ChordLookupPurpose, target: number, exclude: readonly number[], hops = 0): T {
-  const r = route(state, target, exclude);
   const lookup: ChordLookup = { purpose, target, hops, exclude, path: [] };
+  // A key in (predecessor, self] is ours: no need to go around the ring.
+  const pred = state.predecessor;
+  if (pred !== null && purpose.kind !== 'finger' && betweenRight(target, pred.id, state.self.id)) return finishLookup(state, lookup, state.self);
+  const r = route(state, target, exclude);
   if (r.done) return finishLookup(state, lookup, r.node);
-  return ask(state, r.node.addr, lookup, exclude);
+  return ask(state, r.node.addr, lookup, exclude, r.node.id);
 }
 
-function ask(state: ChordState, to: NodeId, lookup: ChordLookup, exclude: readonly number[]): T {
+function ask(state: ChordState, to: NodeId, lookup: ChordLookup, exclude: readonly number[], toId = -1): T {
   if (lookup.hops >= state.settings.maxLookupHops) return failLookup(state, lookup, 'too many hops');
   const l: ChordLookup = { ...lookup, hops: lookup.hops + 1, path: lookup.path[lookup.path.length - 1] === to ? lookup.path : [...lookup.path, to].slice(-MAX_LIST) };
-  const r = newRequest(state, { kind: 'findSuccessor', to, lookup: l });
+  const r = newRequest(state, { kind: 'findSuccessor', to, toId, lookup: l });
   return { state: r.state, outputs: [send(to, { type: 'findSuccessor', rid: r.rid, target: lookup.target, exclude })] };
 }
 
@@ -936,7 +960,7 @@ function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
         // No progress possible through this node: take its answer as final (its successor).
         return finishLookup(t.state, l, msg.node);
       }
-      return ask(t.state, msg.node.addr, l, l.exclude);
+      return ask(t.state, msg.node.addr, l, l.exclude, msg.node.id);
     }
     case 'getPredecessor':
       if (state.status !== 'active') return reject(state, from, 'not active yet');

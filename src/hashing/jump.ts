@@ -115,6 +115,7 @@ export class JumpHash {
 
   private constructor(buckets: number) {
     this.buckets = buckets;
+    Object.freeze(this);
   }
 
   /** A placement over `buckets` buckets. Throws {@link ConfigError} unless 1 <= buckets < 2^31. */

@@ -157,6 +157,7 @@ export class Maglev {
     this.tableSize = tableSize;
     this.seed = seed;
     this.table = maglevPopulate(tableSize, sorted.map((b) => Maglev.permutationOf(b.id, tableSize, seed, b.weight)));
+    Object.freeze(this);
   }
 
   /**

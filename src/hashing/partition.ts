@@ -88,6 +88,7 @@ export class DataPartitioner {
   private constructor(nodes: string[], seed: number) {
     this.nodes = Object.freeze(nodes);
     this.seed = seed;
+    Object.freeze(this);
   }
 
   /** Builds a partitioner; throws {@link ConfigError} on empty or duplicate nodes. */
@@ -156,6 +157,7 @@ export class DataDistributor {
     this.nodes = Object.freeze(nodes);
     this.replicationFactor = replicationFactor;
     this.seed = seed;
+    Object.freeze(this);
   }
 
   /** Builds a distributor; throws {@link ConfigError} on empty/duplicate nodes or a bad factor. */

@@ -57,6 +57,7 @@ export class Rendezvous {
     this.seed = seed;
     this.nodeHashes = new Uint32Array(sorted.map((n) => murmur3(n.id, seed ^ 0x5bd1e995)));
     this.uniform = sorted.every((n) => n.weight === sorted[0]!.weight);
+    Object.freeze(this);
   }
 
   /** Builds a placement. Throws {@link ConfigError} on duplicate ids or non-positive weights. */
@@ -91,6 +92,19 @@ export class Rendezvous {
     const hk = murmur3(key, this.seed);
     let best = 0;
     let bestScore = -Infinity;
+    if (this.uniform) {
+      // Equal weights: the raw mixed hash orders nodes like the weighted score does.
+      const nh = this.nodeHashes;
+      const hk2 = hk >>> 15;
+      for (let i = 0; i < n; i++) {
+        const x = fmix32(Math.imul(hk ^ nh[i]!, 0x9e3779b1) ^ hk2);
+        if (x > bestScore) {
+          bestScore = x;
+          best = i;
+        }
+      }
+      return this.nodes[best]!;
+    }
     for (let i = 0; i < n; i++) {
       const s = this.score(hk, i);
       if (s > bestScore) {

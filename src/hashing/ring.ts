@@ -159,6 +159,7 @@ export class HashRing {
       this.points[p] = point;
       this.owners[p] = x - point * MAX_NODES;
     }
+    Object.freeze(this);
   }
 
   /**
@@ -263,13 +264,19 @@ export class HashRing {
       if (pts[mid]! < h) lo = mid + 1;
       else hi = mid;
     }
-    const seen = new Uint8Array(this.nodes.length);
+    // Small lists (the usual replica counts) check membership in a short list; long ones use a mask.
+    const seen = want > 8 ? new Uint8Array(this.nodes.length) : undefined;
+    const picked: number[] = [];
     for (let k = 0; k < pts.length && out.length < want; k++) {
       const o = this.owners[(lo + k) % pts.length]!;
-      if (seen[o] === 0) {
+      if (seen !== undefined) {
+        if (seen[o] === 1) continue;
         seen[o] = 1;
-        out.push(this.nodes[o]!);
+      } else if (picked.includes(o)) {
+        continue;
       }
+      picked.push(o);
+      out.push(this.nodes[o]!);
     }
     return out;
   }

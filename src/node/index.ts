@@ -6,3 +6,4 @@
  */
 export * from './file-store.js';
 export * from './tcp-transport.js';
+export * from './checkpoint-store.js';

@@ -46,7 +46,7 @@ export interface CircuitBreakerOptions {
   readonly isResultFailure?: (result: unknown) => boolean;
   /** Monotonic clock (default `systemClock`). */
   readonly clock?: Clock;
-  /** Sample the latency of one call in this many (power of two, default 8); every call is timed when needed. */
+  /** Sample the latency of one call in this many (power of two, default 16); every call is timed when needed. */
   readonly latencySampleEvery?: number;
 }
 
@@ -210,7 +210,7 @@ export class CircuitBreaker {
     this.clock = options.clock ?? systemClock;
     this.isFailure = options.isFailure;
     this.isResultFailure = options.isResultFailure;
-    const every = options.latencySampleEvery ?? 8;
+    const every = options.latencySampleEvery ?? 16;
     checkNumber('latencySampleEvery', every, { min: 1, max: 1 << 20, integer: true });
     if ((every & (every - 1)) !== 0) throw new ConfigError('latencySampleEvery', `must be a power of two, got ${every}`);
     this.sampleMask = every - 1;

@@ -35,6 +35,10 @@ export interface BulkheadState {
  */
 export type BulkheadDecision = 'run' | 'queue' | 'reject';
 
+function bh(s: BulkheadState, executing: number, queued: number): BulkheadState {
+  return { maxConcurrent: s.maxConcurrent, maxQueue: s.maxQueue, executing, queued };
+}
+
 /**
  * The pure bulkhead core (isolation of Nygard, "Release It!" §5.5): admission and release.
  *
@@ -59,20 +63,20 @@ export const bulkheadCore = {
   },
   /** A new call arrives. */
   admit(s: BulkheadState): { readonly decision: BulkheadDecision; readonly state: BulkheadState } {
-    if (s.executing < s.maxConcurrent && s.queued === 0) return { decision: 'run', state: { ...s, executing: s.executing + 1 } };
-    if (s.queued < s.maxQueue) return { decision: 'queue', state: { ...s, queued: s.queued + 1 } };
+    if (s.executing < s.maxConcurrent && s.queued === 0) return { decision: 'run', state: bh(s, s.executing + 1, s.queued) };
+    if (s.queued < s.maxQueue) return { decision: 'queue', state: bh(s, s.executing, s.queued + 1) };
     return { decision: 'reject', state: s };
   },
   /** A running call finished; `promoted` says whether a queued call starts in its slot. */
   release(s: BulkheadState): { readonly promoted: boolean; readonly state: BulkheadState } {
     if (s.executing <= 0) throw new RangeError('bulkhead release without a running call');
-    if (s.queued > 0) return { promoted: true, state: { ...s, queued: s.queued - 1 } };
-    return { promoted: false, state: { ...s, executing: s.executing - 1 } };
+    if (s.queued > 0) return { promoted: true, state: bh(s, s.executing, s.queued - 1) };
+    return { promoted: false, state: bh(s, s.executing - 1, s.queued) };
   },
   /** A queued call gave up (its signal aborted). */
   cancelQueued(s: BulkheadState): BulkheadState {
     if (s.queued <= 0) throw new RangeError('bulkhead cancel without a queued call');
-    return { ...s, queued: s.queued - 1 };
+    return bh(s, s.executing, s.queued - 1);
   },
 };
 

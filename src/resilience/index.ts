@@ -22,3 +22,5 @@ export * from './load-balancer.js';
 export * from './resource-manager.js';
 export * from './crc32c.js';
 export * from './checkpoint.js';
+export * from './health.js';
+export * from './registry.js';

@@ -123,7 +123,7 @@ export interface BalancerSettings {
  * ```ts
  * import { loadBalancerCore } from 'distkit/resilience';
  * const s = loadBalancerCore.init({ strategy: 'least-connections', nodes: [{ id: 'a' }] });
- * s.active; //=> [0]
+ * loadBalancerCore.activeByNode(s); //=> { a: 0 }
  * ```
  */
 export interface BalancerState {
@@ -131,8 +131,11 @@ export interface BalancerState {
   readonly strategy: BalancingStrategy;
   /** Nodes, normalized (weight, healthy, draining present). */
   readonly nodes: readonly NormalizedNode[];
-  /** Active (outstanding) requests per node, aligned with `nodes`. */
-  readonly active: readonly number[];
+  /**
+   * Active (outstanding) requests per node, aligned with `nodes`, in chunks of 32 (a persistent
+   * array: counting a pick copies one chunk and the chunk list, not every node's count).
+   */
+  readonly active: readonly (readonly number[])[];
   /** Smooth WRR current weights, aligned with `nodes`. */
   readonly current: readonly number[];
   /** Next round-robin position. */
@@ -145,6 +148,8 @@ export interface BalancerState {
   readonly vnodes: number;
   /** The hash ring (only for `consistent-hash`). */
   readonly ring: HashRingData;
+  /** Position of each node id in `nodes`. */
+  readonly positions: Readonly<Record<string, number>>;
 }
 
 /**
@@ -202,10 +207,35 @@ function noNode(s: BalancerState): NoNodeAvailableError {
   );
 }
 
-function withActive(s: BalancerState, i: number, delta: number): readonly number[] {
-  const active = s.active.slice();
-  active[i] = Math.max(0, active[i]! + delta);
-  return active;
+const CHUNK = 32;
+
+function activeAt(s: BalancerState, i: number): number {
+  return s.active[i >>> 5]![i & (CHUNK - 1)]!;
+}
+
+function chunked(counts: readonly number[]): (readonly number[])[] {
+  const out: (readonly number[])[] = [];
+  for (let i = 0; i < counts.length; i += CHUNK) out.push(counts.slice(i, i + CHUNK));
+  return out;
+}
+
+function withActive(s: BalancerState, i: number, delta: number): readonly (readonly number[])[] {
+  const outer = s.active.slice();
+  const chunk = outer[i >>> 5]!.slice();
+  chunk[i & (CHUNK - 1)] = Math.max(0, chunk[i & (CHUNK - 1)]! + delta);
+  outer[i >>> 5] = chunk;
+  return outer;
+}
+
+/** The state with some of the per-pick fields replaced (explicit, cheaper than a spread). */
+function make(
+  s: BalancerState,
+  cursor: number,
+  current: readonly number[],
+  active: readonly (readonly number[])[],
+  prng: PrngState,
+): BalancerState {
+  return { strategy: s.strategy, nodes: s.nodes, active, current, cursor, prng, resourceWeights: s.resourceWeights, vnodes: s.vnodes, ring: s.ring, positions: s.positions };
 }
 
 function randomEligible(s: BalancerState, prng: PrngState): { index: number; prng: PrngState } {
@@ -236,7 +266,7 @@ function choose(s: BalancerState, key: string | undefined): { index: number; sta
     case 'round-robin': {
       for (let k = 0; k < n; k++) {
         const i = (s.cursor + k) % n;
-        if (eligible(s, i)) return { index: i, state: { ...s, cursor: (i + 1) % n } };
+        if (eligible(s, i)) return { index: i, state: make(s, (i + 1) % n, s.current, s.active, s.prng) };
       }
       return { index: -1, state: s };
     }
@@ -254,16 +284,16 @@ function choose(s: BalancerState, key: string | undefined): { index: number; sta
       }
       if (best < 0) return { index: -1, state: s };
       current[best] = current[best]! - total;
-      return { index: best, state: { ...s, current } };
+      return { index: best, state: make(s, s.cursor, current, s.active, s.prng) };
     }
     case 'random': {
       const r = randomEligible(s, s.prng);
-      return { index: r.index, state: r.index < 0 ? s : { ...s, prng: r.prng } };
+      return { index: r.index, state: r.index < 0 ? s : make(s, s.cursor, s.current, s.active, r.prng) };
     }
     case 'least-connections': {
       let best = -1;
-      for (let i = 0; i < n; i++) if (eligible(s, i) && (best < 0 || s.active[i]! < s.active[best]!)) best = i;
-      return { index: best, state: best < 0 ? s : { ...s, active: withActive(s, best, 1) } };
+      for (let i = 0; i < n; i++) if (eligible(s, i) && (best < 0 || activeAt(s, i) < activeAt(s, best))) best = i;
+      return { index: best, state: best < 0 ? s : make(s, s.cursor, s.current, withActive(s, best, 1), s.prng) };
     }
     case 'p2c': {
       const a = randomEligible(s, s.prng);
@@ -271,8 +301,8 @@ function choose(s: BalancerState, key: string | undefined): { index: number; sta
       let b = randomEligible(s, a.prng);
       // Two distinct choices when there are two eligible nodes (a few redraws, then accept).
       for (let t = 0; t < 3 && b.index === a.index; t++) b = randomEligible(s, b.prng);
-      const best = s.active[b.index]! < s.active[a.index]! ? b.index : a.index;
-      return { index: best, state: { ...s, prng: b.prng, active: withActive(s, best, 1) } };
+      const best = activeAt(s, b.index) < activeAt(s, a.index) ? b.index : a.index;
+      return { index: best, state: make(s, s.cursor, s.current, withActive(s, best, 1), b.prng) };
     }
     case 'resource': {
       let best = -1;
@@ -294,13 +324,22 @@ function choose(s: BalancerState, key: string | undefined): { index: number; sta
   }
 }
 
-function rebuild(s: Omit<BalancerState, 'ring'>, nodes: readonly NormalizedNode[]): BalancerState {
+function position(s: BalancerState, id: string): number {
+  const p = Object.prototype.hasOwnProperty.call(s.positions, id) ? s.positions[id] : undefined;
+  return p !== undefined && s.nodes[p]?.id === id ? p : s.nodes.findIndex((n) => n.id === id);
+}
+
+function rebuild(s: Omit<BalancerState, 'ring' | 'positions'>, nodes: readonly NormalizedNode[]): BalancerState {
+  const positions: Record<string, number> = {};
+  nodes.forEach((n, i) => {
+    if (n.id !== '__proto__') positions[n.id] = i;
+  });
   const ring = s.strategy === 'consistent-hash' ? buildRing(nodes.map((n) => n.id), nodes.map((n) => n.weight), s.vnodes) : { points: [], owners: [] };
-  return { ...s, nodes, ring };
+  return { ...s, nodes, ring, positions };
 }
 
 function indexOf(s: BalancerState, id: string): number {
-  const i = s.nodes.findIndex((n) => n.id === id);
+  const i = position(s, id);
   if (i < 0) throw new ConfigError('node', `unknown node ${JSON.stringify(id)}; known: ${s.nodes.map((n) => n.id).join(', ') || '(none)'}`);
   return i;
 }
@@ -339,7 +378,7 @@ export const loadBalancerCore = {
       {
         strategy: settings.strategy,
         nodes,
-        active: nodes.map(() => 0),
+        active: chunked(nodes.map(() => 0)),
         current: nodes.map(() => 0),
         cursor: 0,
         prng: seedPrng(seed),
@@ -357,9 +396,9 @@ export const loadBalancerCore = {
   },
   /** A request on `node` ended (decrements its active count; unknown nodes are ignored). */
   release(state: BalancerState, node: string): BalancerState {
-    const i = state.nodes.findIndex((n) => n.id === node);
-    if (i < 0 || state.active[i] === 0) return state;
-    return { ...state, active: withActive(state, i, -1) };
+    const i = position(state, node);
+    if (i < 0 || activeAt(state, i) === 0) return state;
+    return make(state, state.cursor, state.current, withActive(state, i, -1), state.prng);
   },
   /** Marks a node healthy or not. */
   setHealthy(state: BalancerState, node: string, healthy: boolean): BalancerState {
@@ -391,14 +430,18 @@ export const loadBalancerCore = {
   setNodes(state: BalancerState, nodes: readonly BalancerNode[]): BalancerState {
     const next = normalizeNodes(nodes);
     const old = new Map(state.nodes.map((n, i) => [n.id, i]));
-    const active = next.map((n) => state.active[old.get(n.id) ?? -1] ?? 0);
+    const active = chunked(next.map((n) => {
+      const j = old.get(n.id);
+      return j === undefined ? 0 : activeAt(state, j);
+    }));
     const current = next.map((n) => state.current[old.get(n.id) ?? -1] ?? 0);
-    return rebuild({ ...state, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
+    const { ring: _r, positions: _p, ...rest } = state;
+    return rebuild({ ...rest, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
   },
   /** Active requests per node id. */
   activeByNode(state: BalancerState): Record<string, number> {
     const out: Record<string, number> = {};
-    state.nodes.forEach((n, i) => (out[n.id] = state.active[i]!));
+    state.nodes.forEach((n, i) => (out[n.id] = activeAt(state, i)));
     return out;
   },
 };

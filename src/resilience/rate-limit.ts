@@ -145,9 +145,9 @@ export const tokenBucket = {
     const tokens = Math.min(state.capacity, state.tokens + elapsed * state.refillPerMs);
     const updatedAt = Math.max(now, state.updatedAt);
     if (tokens + 1e-9 >= cost) {
-      return { decision: ALLOWED, state: { ...state, tokens: Math.max(0, tokens - cost), updatedAt } };
+      return { decision: ALLOWED, state: { capacity: state.capacity, refillPerMs: state.refillPerMs, tokens: Math.max(0, tokens - cost), updatedAt } };
     }
-    return { decision: { allowed: false, retryAfterMs: (cost - tokens) / state.refillPerMs }, state: { ...state, tokens, updatedAt } };
+    return { decision: { allowed: false, retryAfterMs: (cost - tokens) / state.refillPerMs }, state: { capacity: state.capacity, refillPerMs: state.refillPerMs, tokens, updatedAt } };
   },
   /** Whether the bucket is full again at `now` (its state can be dropped). */
   idle(state: TokenBucketState, now: number): boolean {

@@ -1,6 +1,13 @@
 /**
- * distkit/txn.
+ * Distributed transactions and coordination as pure machines: two-phase commit (with presumed
+ * abort, read-only participants and cooperative termination), three-phase commit, the saga
+ * orchestrator and its async runner, wait-for-graph deadlock detection (centralized and
+ * Chandy–Misra–Haas edge chasing), and a reusable distributed barrier.
  *
  * @module txn
  */
-export {};
+export type { Vote, Decision } from './common.js';
+export * from './two-phase.js';
+export * from './three-phase.js';
+export * from './saga.js';
+export * from './deadlock.js';

@@ -16,6 +16,10 @@ import {
   type RegisterOutput,
 } from 'distkit/check';
 
+// CHECK_PROPERTY_SCALE=20 npx vitest run test/check multiplies the property runs below.
+const SCALE = Math.max(1, Number(process.env.CHECK_PROPERTY_SCALE ?? 1) || 1);
+const runs = (n: number) => n * SCALE;
+
 type RegOp = Operation<RegisterInput<number>, RegisterOutput<number>>;
 const reg = registerModel<number>();
 
@@ -130,7 +134,13 @@ describe('Wing & Gong search with memoization (Lowe 2017)', () => {
     expect(r.verdict).toBe('not-linearizable');
     expect(r.partitions[0]!.stuck?.id).toBe(2);
     expect(r.partitions[0]!.linearization.map((o) => o.id)).toEqual([0, 1]);
-    expect(formatLinearizability(r, reg)).toContain('no legal place for op 2 (client b, read() -> 1) after 2 operations');
+    expect(formatLinearizability(r, reg)).toContain('no legal place for op 2 (client b, read() -> 1) after 2 operations (state 2)');
+  });
+
+  it('formats a one-operation failure exactly (the TSDoc example)', () => {
+    const r = checkLinearizability(reg, [op(0, 'a', { f: 'read' as const }, 0, 5, 1)]);
+    expect(formatLinearizability(r, reg)).toBe('not linearizable (1 step)\n  partition 0: no legal place for op 0 (client a, read() -> 5) after 0 operations (state null)');
+    expect(formatLinearizability(checkLinearizability(reg, []))).toBe('linearizable (0 steps)');
   });
 
   it('treats operations with equal times as overlapping', () => {
@@ -305,7 +315,62 @@ describe('hostile histories', () => {
   });
 });
 
+/**
+ * A concurrent history of any model from a real execution: each operation takes effect at a
+ * point inside its interval (unknown-outcome ones maybe never), outputs from `truth`; sometimes
+ * one output is replaced by a random one.
+ */
+function concurrentHistory<S, I, O>(model: Model<S, I, O>, input: fc.Arbitrary<I>, truth: (s: S, i: I) => O, anyOutput: fc.Arbitrary<O>) {
+  return fc
+    .array(
+      fc.record({
+        input,
+        call: fc.integer({ min: 0, max: 12 }),
+        len: fc.integer({ min: 0, max: 6 }),
+        at: fc.double({ min: 0, max: 1, noNaN: true }),
+        unknown: fc.constantFrom(false, false, false, true),
+        tookEffect: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 7 },
+    )
+    .chain((specs) => fc.tuple(fc.constant(specs), fc.option(fc.tuple(fc.nat(specs.length - 1), anyOutput), { nil: undefined })))
+    .map(([specs, corrupt]) => {
+      const order = specs.map((s, i) => ({ i, point: s.call + s.len * s.at })).sort((x, y) => x.point - y.point || x.i - y.i);
+      const outputs = new Array<O>(specs.length);
+      let state = model.init();
+      for (const { i } of order) {
+        const s = specs[i]!;
+        outputs[i] = truth(state, s.input);
+        if (s.unknown && !s.tookEffect) continue;
+        state = model.step(state, s.input, outputs[i])[1];
+      }
+      if (corrupt !== undefined) outputs[corrupt[0]] = corrupt[1];
+      return specs.map((s, i): Operation<I, O> => op(i, `c${i}`, s.input, s.call, s.unknown ? undefined : outputs[i]!, s.unknown ? undefined : s.call + s.len));
+    });
+}
+
 describe('properties', () => {
+  it('queue and set: agree with an exhaustive search', () => {
+    const q = queueModel<number>();
+    const qInput = fc.oneof(fc.constant({ f: 'dequeue' as const }), fc.record({ f: fc.constant('enqueue' as const), value: fc.integer({ min: 0, max: 2 }) }));
+    const qHistory = concurrentHistory(q, qInput, (s, i) => (i.f === 'dequeue' ? (s.length === 0 ? null : (JSON.parse(s[0]!) as number)) : null), fc.option(fc.integer({ min: 0, max: 2 }), { nil: null }));
+    fc.assert(
+      fc.property(qHistory, (h) => {
+        expect(checkLinearizability(q, h).verdict).toBe(bruteForce(q, h) ? 'linearizable' : 'not-linearizable');
+      }),
+      { numRuns: runs(500) },
+    );
+    const set = setModel<number>();
+    const sInput = fc.oneof(fc.constant({ f: 'read' as const }), fc.record({ f: fc.constantFrom('add' as const, 'remove' as const), value: fc.integer({ min: 0, max: 2 }) }));
+    const sHistory = concurrentHistory(set, sInput, (s, i) => (i.f === 'read' ? s.map((k) => JSON.parse(k) as number) : null), fc.uniqueArray(fc.integer({ min: 0, max: 2 })));
+    fc.assert(
+      fc.property(sHistory, (h) => {
+        expect(checkLinearizability(set, h).verdict).toBe(bruteForce(set, h) ? 'linearizable' : 'not-linearizable');
+      }),
+      { numRuns: runs(500) },
+    );
+  });
+
   it('sequential executions of the model are linearizable (register, kv, set, queue)', () => {
     const regOps = fc.oneof(
       fc.constant({ f: 'read' as const }),
@@ -359,7 +424,7 @@ describe('properties', () => {
         const read = op(h.length, 'reader', { f: 'read' as const }, at % 20, 99, (at % 20) + 1);
         expect(checkLinearizability(reg, [...h, read]).verdict).toBe('not-linearizable');
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
@@ -368,7 +433,7 @@ describe('properties', () => {
       fc.property(registerHistory.chain((h) => fc.tuple(fc.constant(h), fc.shuffledSubarray(h, { minLength: h.length, maxLength: h.length }))), ([h, shuffled]) => {
         expect(checkLinearizability(reg, shuffled).verdict).toBe(checkLinearizability(reg, h).verdict);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -381,10 +446,10 @@ describe('properties', () => {
         const r = checkLinearizability(reg, h);
         expect(r.verdict).toBe(expected ? 'linearizable' : 'not-linearizable');
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
     // the generator exercises both verdicts
-    expect(linearizable).toBeGreaterThan(300);
-    expect(linearizable).toBeLessThan(1400);
+    expect(linearizable).toBeGreaterThan(runs(300));
+    expect(linearizable).toBeLessThan(runs(1400));
   });
 });

@@ -173,6 +173,21 @@ describe('channels, commands, timeouts and hostile configurations', () => {
     expect(r.violation).toMatchObject({ invariant: 'no rejected inputs' });
   });
 
+  it('ignores outputs that are not sends to known nodes', () => {
+    const noisy: Machine<null, Seq, { type: 'go' }, unknown> = {
+      name: 'noisy',
+      init: () => ({ got: [] }),
+      step: (s) => transition(s, [null, 42, { type: 'send', to: 'nobody', message: 1 }, { type: 'send', to: 7 }, { type: 'event' }, { type: 'send', to: 'r', message: 5 }]),
+    };
+    const r = modelCheck({ nodes: [{ id: 's', machine: noisy, config: null }, { id: 'r', machine: receiver, config: null }], commands });
+    expect(r).toMatchObject({ status: 'complete', states: 3, terminal: 1 });
+  });
+
+  it('starts from given initial states', () => {
+    const r = modelCheck({ nodes: [{ id: 's', machine: sender, config: null }, { id: 'r', machine: receiver, config: null, initialState: { got: [2] } }], invariants: [inOrder] });
+    expect(r).toMatchObject({ status: 'violation', violation: { path: [], invariant: '2 before 1' } });
+  });
+
   it('checks invariants on the initial state', () => {
     const r = modelCheck({ nodes, invariants: [never<Seq>('always', () => true)] });
     expect(r).toMatchObject({ status: 'violation', violation: { path: [] } });

@@ -123,6 +123,43 @@ describe('Chord: hostile messages are rejected and never stored', () => {
   });
 });
 
+describe('Chord: stale clocks (regression: the simulator example, seed 4, timed joins out at once)', () => {
+  it('a request issued long after the last tick gets a full rpcTimeoutMs from the next tick', () => {
+    // Node a knows a successor b; its last tick was at 0; the host issues a lookup at 50 s.
+    let a = chord.step(chord.init({ addr: 'a', m: 16, id: 100, rpcTimeoutMs: 1000, stabilizeIntervalMs: 1e9, fixFingersIntervalMs: 1e9, checkPredecessorIntervalMs: 1e9, replicateIntervalMs: 1e9 }), { type: 'tick', now: 0 }).state;
+    a = chord.step(a, { type: 'create' }).state;
+    const b = { id: 200, addr: 'b' };
+    const c = { id: 30000, addr: 'c' };
+    a = { ...a, successors: [b, c], predecessor: c, fingers: a.fingers.map((_, i) => (i < 7 ? b : c)) };
+    // A key owned by c, so a must ask b (the closest preceding node it knows).
+    let key = 'k0';
+    for (let i = 0; chordId(key, 16) <= 200 || chordId(key, 16) > 30000; i++) key = `k${i}`;
+    const t = checkedStep(chord, a, { type: 'lookup', key, requestId: 'r' });
+    const s1 = t.state;
+    expect(t.outputs).toMatchObject([{ type: 'send', to: 'b', message: { type: 'findSuccessor' } }]);
+    expect(chord.nextDeadline(s1)).toBe(-1);
+    const t2 = checkedStep(chord, s1, { type: 'tick', now: 50_000 });
+    expect(t2.outputs.filter((o) => o.type === 'requestFailed')).toEqual([]);
+    expect(chord.nextDeadline(t2.state)).toBe(51_000);
+  });
+});
+
+describe('Chord: lookups route around silent hops (ToN §V.C)', () => {
+  it('a joining node whose next hop times out asks the previous hop again, excluding the silent node', () => {
+    let j = chord.step(chord.init({ addr: 'j', m: 16, id: 5000 }), { type: 'tick', now: 0 }).state;
+    let t = checkedStep(chord, j, { type: 'join', via: 'a' });
+    expect(t.outputs).toMatchObject([{ type: 'send', to: 'a', message: { type: 'findSuccessor', target: 5000, exclude: [] } }]);
+    j = checkedStep(chord, t.state, { type: 'tick', now: 1 }).state;
+    const rid1 = Number(Object.keys(j.pending)[0]);
+    t = checkedStep(chord, j, { type: 'message', from: 'a', message: { type: 'findSuccessorReply', rid: rid1, done: false, node: { id: 4000, addr: 'c' } } });
+    expect(t.outputs).toMatchObject([{ type: 'send', to: 'c', message: { type: 'findSuccessor', target: 5000 } }]);
+    j = checkedStep(chord, t.state, { type: 'tick', now: 2 }).state;
+    t = checkedStep(chord, j, { type: 'tick', now: 5_000 });
+    expect(t.outputs).toMatchObject([{ type: 'send', to: 'a', message: { type: 'findSuccessor', target: 5000, exclude: [4000] } }]);
+    expect(t.state.status).toBe('joining');
+  });
+});
+
 describe('Chord: configuration and local commands', () => {
   it.each([
     [{ addr: '' }, 'addr'],
@@ -152,6 +189,9 @@ describe('Chord: configuration and local commands', () => {
     const s = chord.step(chord.step(chord.init({ addr: 'a', stabilizeIntervalMs: 300 }), { type: 'tick', now: 1000 }).state, { type: 'create' }).state;
     expect(chord.nextDeadline(s)).toBe(1300);
     const joining = chord.step(chord.step(chord.init({ addr: 'b', rpcTimeoutMs: 700 }), { type: 'tick', now: 50 }).state, { type: 'join', via: 'a' }).state;
-    expect(chord.nextDeadline(joining)).toBe(750);
+    // Commands carry no time: a new request asks for a tick at once, which arms its deadline.
+    expect(chord.nextDeadline(joining)).toBe(-1);
+    const armed = chord.step(joining, { type: 'tick', now: 60 }).state;
+    expect(chord.nextDeadline(armed)).toBe(760);
   });
 });

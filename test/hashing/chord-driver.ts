@@ -76,7 +76,8 @@ export class ChordDriver {
   private seq = 0;
   private readonly minDelay: number;
   private readonly maxDelay: number;
-  private readonly loss: number;
+  /** Probability that a message is lost; may be changed mid-run (e.g. set to 0 to heal). */
+  loss: number;
   private readonly checked: boolean;
 
   constructor(opts: DriverOptions) {
@@ -100,13 +101,8 @@ export class ChordDriver {
   }
 
   input(addr: string, input: Parameters<typeof chord.step>[1]): ChordOutput[] {
-    let s = this.states.get(addr);
+    const s = this.states.get(addr);
     if (s === undefined || this.dead.has(addr)) return [];
-    // A host tells the machine the time before a local command (its deadlines start from it).
-    if (input.type !== 'tick' && input.type !== 'message' && s.now < this.now) {
-      this.input(addr, { type: 'tick', now: this.now });
-      s = this.states.get(addr)!;
-    }
     const t = this.checked ? checkedStep(chord, s, input) : chord.step(s, input);
     this.states.set(addr, t.state);
     for (const o of t.outputs) {

@@ -88,6 +88,31 @@ describe('HashRing: movement on membership change', () => {
       { numRuns: 100 },
     );
   });
+  it('moved ranges are exact (property): a key is in a reported range iff its owner changed, with matching from/to', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 5 }), { minLength: 2, maxLength: 7 }),
+        fc.boolean(),
+        fc.array(fc.string(), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (ids, adding, ks, seed) => {
+          const [changed, ...rest] = ids as [string, ...string[]];
+          const small = HashRing.create(rest, { vnodes: 12, seed });
+          const big = small.add(changed, 1.5).ring;
+          const [before, after] = adding ? [small, big] : [big, small];
+          const moved = HashRing.diff(before, after);
+          return ks.every((k) => {
+            const h = before.keyHash(k);
+            const a = before.lookup(k);
+            const b = after.lookup(k);
+            const r = moved.find((m) => HashRing.inRange(h, m));
+            return a === b ? r === undefined : r !== undefined && r.from === a && r.to === b;
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
 });
 
 describe('HashRing: preference lists (Dynamo §4.3)', () => {
@@ -126,6 +151,31 @@ describe('HashRing: determinism, immutability, serialization', () => {
       }),
       { numRuns: 100 },
     );
+  });
+  it('values are frozen', () => {
+    for (const value of [HashRing.create(['a']), Rendezvous.create(['a']), Maglev.create(['a'], { tableSize: 7 }), JumpHash.create(3), DataPartitioner.create(['a']), DataDistributor.create(['a'], 1)]) {
+      expect(Object.isFrozen(value)).toBe(true);
+    }
+  });
+  it('determinism across instances for rendezvous and Maglev too: member order does not matter', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1 }), { minLength: 1, maxLength: 8 }), fc.array(fc.string(), { maxLength: 20 }), (ids, ks) => {
+        const r1 = Rendezvous.create(ids);
+        const r2 = Rendezvous.create(ids.slice().reverse());
+        const m1 = Maglev.create(ids, { tableSize: 251 });
+        const m2 = Maglev.create(ids.slice().reverse(), { tableSize: 251 });
+        return ks.every((k) => r1.lookup(k) === r2.lookup(k) && m1.lookup(k) === m2.lookup(k));
+      }),
+      { numRuns: 100 },
+    );
+  });
+  it('long preference lists (more than 8) are distinct too', () => {
+    const ring = HashRing.create(names(30), { vnodes: 8 });
+    for (const k of keys(50)) {
+      const list = ring.preferenceList(k, 20);
+      expect(new Set(list).size).toBe(20);
+      expect(list.slice(0, 5)).toEqual(ring.preferenceList(k, 5));
+    }
   });
   it('add and remove leave the original ring unchanged', () => {
     const ring = HashRing.create(names(4));

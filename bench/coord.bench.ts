@@ -1,0 +1,70 @@
+// Steps per second of every mutual-exclusion and election machine in a 5-node run, and φ
+// computations per second. Each machine's inputs are recorded from one seeded 5-node simulation
+// (its states are immutable, so each (state, input) pair can be replayed), then `step` alone is
+// timed over the recorded pairs: the figure is the machine's own cost, not the simulator's.
+import type { Machine } from '../src/core/index.js';
+import { createPhiAccrual, phi, phiHeartbeat } from '../src/election/index.js';
+import { Sim } from '../test/mutex/harness.js';
+import { runMutex } from '../test/mutex/harness.js';
+import { setups } from '../test/mutex/setups.js';
+import { runBully, runRing } from '../test/election/elect.js';
+import { runSwim } from '../test/election/swim-run.js';
+import { compareOps, consume, opsFigure, type Figures } from './lib.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Recorded = { machine: Machine<any, any, any, any>; state: unknown; input: unknown }[];
+
+/** Wraps Sim.input to record every (machine, state, input) step of a run. */
+function record(run: () => Sim): Recorded {
+  const out: Recorded = [];
+  const original = Sim.prototype.input;
+  Sim.prototype.input = function (this: Sim, id, input) {
+    if (!this.crashed.has(id)) out.push({ machine: this.machines[id]!, state: this.states[id], input });
+    original.call(this, id, input);
+  };
+  try {
+    run();
+  } finally {
+    Sim.prototype.input = original;
+  }
+  return out;
+}
+
+function replay(steps: Recorded): (i: number) => void {
+  return (i) => {
+    const s = steps[i % steps.length]!;
+    consume(s.machine.step(s.state, s.input));
+  };
+}
+
+export default async function (): Promise<Figures> {
+  const candidates: Record<string, (i: number) => void> = {};
+  for (const s of setups) {
+    const { clients, setup } = s.make(5);
+    const steps = record(() => runMutex({ seed: 1, clients, entriesPerClient: 20, setup, checked: false }).sim);
+    candidates[`mutex.${s.name}`] = replay(steps);
+  }
+  candidates['election.bully'] = replay(record(() => runBully({ n: 5, seed: 1, initiators: ['n1', 'n2', 'n3'], spreadMs: 20 }).sim));
+  candidates['election.ring-chang-roberts'] = replay(record(() => runRing({ n: 5, seed: 1, initiators: ['n1', 'n3'], variant: 'chang-roberts' }).sim));
+  candidates['election.ring-candidate-list'] = replay(record(() => runRing({ n: 5, seed: 1, initiators: ['n1', 'n3'], variant: 'candidate-list' }).sim));
+  candidates['election.swim'] = replay(record(() => runSwim({ n: 5, seed: 1, periods: 50, lossRate: 0.05, crash: { node: 'm2', atMs: 20_000 } }).sim));
+
+  const rates = compareOps(candidates, { timeMs: 1500, samples: 10 });
+  const figures: Figures = {};
+  for (const [name, r] of Object.entries(rates)) figures[`coord.${name}.steps5`] = opsFigure(r, 'steps/s');
+
+  // φ: a detector with a full 1000-sample window; one φ evaluation per call, at varying silences.
+  let d = createPhiAccrual();
+  let t = 0;
+  for (let i = 0; i < 1200; i++) d = phiHeartbeat(d, (t += 900 + ((i * 37) % 200)));
+  const phiRate = compareOps(
+    {
+      phi: (i) => consume(phi(d, t + (i % 5000))),
+      heartbeat: (i) => consume(phiHeartbeat(d, t + 1000 + (i % 50))),
+    },
+    { timeMs: 1000, samples: 10 },
+  );
+  figures['coord.phi.compute'] = opsFigure(phiRate.phi!, 'phi/s');
+  figures['coord.phi.heartbeat1000'] = opsFigure(phiRate.heartbeat!, 'heartbeats/s');
+  return figures;
+}

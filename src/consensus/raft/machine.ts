@@ -1,0 +1,1324 @@
+/**
+ * The Raft state machine (Ongaro & Ousterhout, "In Search of an Understandable Consensus
+ * Algorithm", 2014; Ongaro's thesis, 2014), with etcd-io/raft's production features.
+ * Section references: "§n" is the paper, "thesis §n" the dissertation.
+ *
+ * @packageDocumentation
+ */
+import {
+  ConfigError,
+  InvalidCommandError,
+  assertNever,
+  nextInt,
+  plainDataProblem,
+  reject,
+  seedPrng,
+  type DurableMachine,
+  type NodeId,
+  type Transition,
+} from '../../core/index.js';
+import {
+  appendOne,
+  appendToLog,
+  compactLog,
+  emptyLog,
+  entryAt,
+  lastTerm,
+  raftEntries,
+  raftLastIndex,
+  termAt,
+  truncateLog,
+} from './log.js';
+import { MAX_COUNTER, MAX_ID_LENGTH, messageProblem } from './messages.js';
+import type {
+  RaftAppendRequest,
+  RaftAppendResponse,
+  RaftConfig,
+  RaftDurable,
+  RaftEntry,
+  RaftHeartbeat,
+  RaftHeartbeatResponse,
+  RaftInput,
+  RaftMembership,
+  RaftMembershipChange,
+  RaftMessage,
+  RaftNotLeaderOutput,
+  RaftOptions,
+  RaftOutput,
+  RaftPendingRead,
+  RaftPersistRecord,
+  RaftProgress,
+  RaftSnapshot,
+  RaftSnapshotRequest,
+  RaftState,
+  RaftVoteRequest,
+  RaftVoteResponse,
+} from './types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Step context: a draft of the next state plus the effects collected while handling one input.
+// ---------------------------------------------------------------------------------------------
+
+type Draft = { -readonly [K in keyof RaftState]: RaftState[K] };
+
+interface Ctx {
+  readonly d: Draft;
+  /** Handling a tick: `d.now` is the current time. */
+  atTick: boolean;
+  /** Sends and events, in order; the persist record goes before all of them. */
+  readonly out: RaftOutput[];
+  snapshot?: RaftSnapshot;
+  truncateFrom?: number;
+  entries?: RaftEntry[];
+}
+
+function cloneState(s: RaftState): Draft {
+  // An explicit literal: much faster than a spread of this many properties, and one stable shape.
+  return {
+    id: s.id,
+    options: s.options,
+    role: s.role,
+    term: s.term,
+    vote: s.vote,
+    leader: s.leader,
+    log: s.log,
+    commit: s.commit,
+    applied: s.applied,
+    membership: s.membership,
+    membershipIndex: s.membershipIndex,
+    now: s.now,
+    started: s.started,
+    recovered: s.recovered,
+    electionDeadline: s.electionDeadline,
+    heartbeatDeadline: s.heartbeatDeadline,
+    quorumDeadline: s.quorumDeadline,
+    voteBlockedUntil: s.voteBlockedUntil,
+    timerResetPending: s.timerResetPending,
+    contactPending: s.contactPending,
+    votes: s.votes,
+    progress: s.progress,
+    transferee: s.transferee,
+    transferDeadline: s.transferDeadline,
+    reads: s.reads,
+    readSeq: s.readSeq,
+    prng: s.prng,
+  };
+}
+
+function ctxOf(state: RaftState): Ctx {
+  return { d: cloneState(state), out: [], atTick: false };
+}
+
+/** Builds the transition: persist first (rule 6 of the machine contract), then sends and events. */
+function finish(prev: RaftState, c: Ctx): Transition<RaftState, RaftOutput> {
+  const d = c.d;
+  emitApply(c);
+  if (d.role !== prev.role || d.term !== prev.term || d.leader !== prev.leader) {
+    c.out.push({ type: 'role', role: d.role, term: d.term, leader: d.leader });
+  }
+  const hard = d.term !== prev.term || d.vote !== prev.vote;
+  if (!hard && c.snapshot === undefined && c.truncateFrom === undefined && c.entries === undefined) {
+    return { state: d, outputs: c.out };
+  }
+  const record: { -readonly [K in keyof RaftPersistRecord]: RaftPersistRecord[K] } = {};
+  if (hard) {
+    record.term = d.term;
+    record.vote = d.vote;
+  }
+  if (c.snapshot !== undefined) record.snapshot = c.snapshot;
+  if (c.truncateFrom !== undefined) record.truncateFrom = c.truncateFrom;
+  if (c.entries !== undefined && c.entries.length > 0) record.entries = c.entries;
+  c.out.unshift({ type: 'persist', record });
+  return { state: d, outputs: c.out };
+}
+
+function send(c: Ctx, to: NodeId, message: RaftMessage): void {
+  c.out.push({ type: 'send', to, message });
+}
+
+/** Records appended entries for the persist output. */
+function persistEntries(c: Ctx, added: readonly RaftEntry[]): void {
+  if (c.entries === undefined) c.entries = added.slice();
+  else for (const e of added) c.entries.push(e);
+}
+
+/** Records a truncation: entries appended earlier in this step at or after `from` are dropped too. */
+function persistTruncate(c: Ctx, from: number): void {
+  if (c.entries !== undefined) c.entries = c.entries.filter((e) => e.index < from);
+  c.truncateFrom = c.truncateFrom === undefined ? from : Math.min(c.truncateFrom, from);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config, init, durable, recover
+// ---------------------------------------------------------------------------------------------
+
+function positiveInt(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkId(id: unknown, field: string): NodeId {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw new ConfigError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+  return id;
+}
+
+function optionsOf(config: RaftConfig): RaftOptions {
+  const electionTimeoutMs = positiveInt(config.electionTimeoutMs, 'electionTimeoutMs', 1000);
+  if (electionTimeoutMs < 2) throw new ConfigError('electionTimeoutMs', 'must be at least 2');
+  const heartbeatIntervalMs = positiveInt(
+    config.heartbeatIntervalMs,
+    'heartbeatIntervalMs',
+    Math.max(1, Math.floor(electionTimeoutMs / 10)),
+  );
+  if (heartbeatIntervalMs >= electionTimeoutMs) {
+    throw new ConfigError('heartbeatIntervalMs', `must be below electionTimeoutMs (${electionTimeoutMs}); §5.2 wants it well below`);
+  }
+  const checkQuorum = config.checkQuorum ?? true;
+  const readMode = config.readMode ?? 'index';
+  if (readMode !== 'index' && readMode !== 'lease') throw new ConfigError('readMode', `must be 'index' or 'lease'`);
+  if (readMode === 'lease' && !checkQuorum) {
+    throw new ConfigError('readMode', `'lease' needs checkQuorum: true (thesis §6.4.1)`);
+  }
+  const leaseMs = positiveInt(config.leaseMs, 'leaseMs', Math.max(1, Math.floor((electionTimeoutMs * 9) / 10)));
+  if (leaseMs > electionTimeoutMs) throw new ConfigError('leaseMs', `must be at most electionTimeoutMs (${electionTimeoutMs})`);
+  return {
+    electionTimeoutMs,
+    heartbeatIntervalMs,
+    preVote: config.preVote ?? true,
+    checkQuorum,
+    readMode,
+    leaseMs,
+    maxEntriesPerAppend: positiveInt(config.maxEntriesPerAppend, 'maxEntriesPerAppend', 256),
+    maxBytesPerAppend: positiveInt(config.maxBytesPerAppend, 'maxBytesPerAppend', 1 << 20),
+    maxInflight: positiveInt(config.maxInflight, 'maxInflight', 64),
+    maxUncommittedEntries: positiveInt(config.maxUncommittedEntries, 'maxUncommittedEntries', 100_000),
+  };
+}
+
+function membershipOf(voters: unknown, learners: unknown, field: string): RaftMembership {
+  if (!Array.isArray(voters)) throw new ConfigError(`${field}voters`, 'must be an array of node ids');
+  const l: unknown = learners ?? [];
+  if (!Array.isArray(l)) throw new ConfigError(`${field}learners`, 'must be an array of node ids');
+  voters.forEach((id, i) => checkId(id, `${field}voters[${i}]`));
+  l.forEach((id, i) => checkId(id, `${field}learners[${i}]`));
+  const all = [...(voters as string[]), ...(l as string[])];
+  if (new Set(all).size !== all.length) throw new ConfigError(`${field}voters`, 'ids must be unique across voters and learners');
+  return { voters: (voters as string[]).slice().sort(), learners: (l as string[]).slice().sort() };
+}
+
+function baseState(config: RaftConfig, log: RaftState['log'], term: number, vote: NodeId | null): RaftState {
+  const id = checkId(config.id, 'id');
+  if (typeof config.seed !== 'string' && (typeof config.seed !== 'number' || !Number.isFinite(config.seed))) {
+    throw new ConfigError('seed', 'must be a finite number or a string');
+  }
+  const options = optionsOf(config);
+  const { membership, index } = membershipAt(log, raftLastIndex(log));
+  return {
+    id,
+    options,
+    role: 'follower',
+    term,
+    vote,
+    leader: null,
+    log,
+    commit: log.snapshotIndex,
+    applied: log.snapshotIndex,
+    membership,
+    membershipIndex: index,
+    now: 0,
+    started: false,
+    recovered: false,
+    electionDeadline: 0,
+    heartbeatDeadline: 0,
+    quorumDeadline: 0,
+    voteBlockedUntil: 0,
+    timerResetPending: false,
+    contactPending: false,
+    votes: {},
+    progress: {},
+    transferee: null,
+    transferDeadline: 0,
+    reads: [],
+    readSeq: 0,
+    prng: seedPrng(typeof config.seed === 'string' ? `${config.seed}/${id}` : `${config.seed}/${id}`),
+  };
+}
+
+function init(config: RaftConfig): RaftState {
+  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+  const membership = membershipOf(config.voters, config.learners, '');
+  const snapshot: RaftSnapshot = { index: 0, term: 0, membership, data: null };
+  return baseState(config, emptyLog(snapshot), 0, null);
+}
+
+function durable(state: RaftState): RaftDurable {
+  return { term: state.term, vote: state.vote, snapshot: state.log.snapshot, entries: raftEntries(state.log) };
+}
+
+function recover(config: RaftConfig, saved: RaftDurable): RaftState {
+  if (saved === null || typeof saved !== 'object') throw new ConfigError('durable', 'must be a RaftDurable record');
+  const { term, vote, snapshot, entries } = saved;
+  if (!Number.isSafeInteger(term) || term < 0) throw new ConfigError('durable.term', 'must be a non-negative integer');
+  if (vote !== null && typeof vote !== 'string') throw new ConfigError('durable.vote', 'must be a node id or null');
+  if (snapshot === null || typeof snapshot !== 'object' || !Number.isSafeInteger(snapshot.index)) {
+    throw new ConfigError('durable.snapshot', 'must be a snapshot record');
+  }
+  membershipOf(snapshot.membership?.voters, snapshot.membership?.learners, 'durable.snapshot.membership.');
+  if (!Array.isArray(entries)) throw new ConfigError('durable.entries', 'must be an array');
+  entries.forEach((e, i) => {
+    if (e.index !== snapshot.index + 1 + i) throw new ConfigError(`durable.entries[${i}].index`, `expected ${snapshot.index + 1 + i}`);
+  });
+  const log = appendToLog(emptyLog(snapshot), entries);
+  const s = baseState(config, log, term, vote);
+  const applied = config.applied ?? snapshot.index;
+  if (!Number.isSafeInteger(applied) || applied < 0 || applied > raftLastIndex(log)) {
+    throw new ConfigError('applied', `must be an integer in [0, ${raftLastIndex(log)}], got ${String(applied)}`);
+  }
+  // Entries up to `applied` were committed before the crash; the rest wait for the leader (§5.3).
+  const at = Math.max(applied, snapshot.index);
+  return { ...s, applied: at, commit: at, recovered: true };
+}
+
+/** The membership in effect at `index`: the latest config entry at or before it, else the snapshot's (thesis §4.1). */
+function membershipAt(log: RaftState['log'], index: number): { membership: RaftMembership; index: number } {
+  for (let i = Math.min(index, raftLastIndex(log)); i > log.snapshotIndex; i--) {
+    const e = entryAt(log, i);
+    if (e.kind === 'config' && e.membership !== undefined) return { membership: e.membership, index: i };
+  }
+  return { membership: log.snapshot.membership, index: log.snapshotIndex };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+function isVoter(d: RaftState, id: NodeId): boolean {
+  return d.membership.voters.includes(id);
+}
+
+function isMember(d: RaftState, id: NodeId): boolean {
+  return d.membership.voters.includes(id) || d.membership.learners.includes(id);
+}
+
+/** Only voters campaign (etcd's `promotable`); learners and removed nodes never do. */
+function promotable(d: RaftState): boolean {
+  return isVoter(d, d.id);
+}
+
+function quorum(d: RaftState): number {
+  return Math.floor(d.membership.voters.length / 2) + 1;
+}
+
+function peersOf(d: RaftState): NodeId[] {
+  const out: NodeId[] = [];
+  for (const id of d.membership.voters) if (id !== d.id) out.push(id);
+  for (const id of d.membership.learners) if (id !== d.id) out.push(id);
+  return out;
+}
+
+/**
+ * A fresh randomized election deadline in [now + T, now + 2T) (§5.2). Outside a tick `now` is the
+ * last tick's time, so the restart is only marked pending: the next tick draws it from its `now`
+ * (the host ticks at the old deadline at the latest, so the timeout is never shorter than drawn).
+ */
+function resetElectionTimer(d: Draft, atTick: boolean): void {
+  if (!atTick) {
+    d.timerResetPending = true;
+    return;
+  }
+  const T = d.options.electionTimeoutMs;
+  const draw = nextInt(d.prng, T, 2 * T);
+  d.prng = draw.state;
+  d.electionDeadline = d.now + draw.value;
+}
+
+function freshProgress(d: RaftState): RaftProgress {
+  return {
+    match: 0,
+    next: raftLastIndex(d.log) + 1,
+    state: 'probe',
+    paused: false,
+    inflight: [],
+    active: true,
+    pendingSnapshot: 0,
+    snapshotSentAt: 0,
+    ackedAt: -1,
+  };
+}
+
+type MutableProgress = { -readonly [K in keyof RaftProgress]: RaftProgress[K] };
+
+/** A copy of `p` to modify (an explicit literal: cheaper than a spread). */
+function copyProgress(p: RaftProgress): MutableProgress {
+  return {
+    match: p.match,
+    next: p.next,
+    state: p.state,
+    paused: p.paused,
+    inflight: p.inflight,
+    active: p.active,
+    pendingSnapshot: p.pendingSnapshot,
+    snapshotSentAt: p.snapshotSentAt,
+    ackedAt: p.ackedAt,
+  };
+}
+
+function setProgress(d: Draft, id: NodeId, p: RaftProgress): void {
+  const next: Record<NodeId, RaftProgress> = {};
+  for (const k in d.progress) next[k] = d.progress[k] as RaftProgress;
+  next[id] = p;
+  d.progress = next;
+}
+
+function estimateBytes(data: unknown): number {
+  if (typeof data === 'string') return data.length;
+  if (data === null || typeof data !== 'object') return 8;
+  return JSON.stringify(data).length;
+}
+
+function appendEntriesLocally(c: Ctx, added: RaftEntry[]): void {
+  const d = c.d;
+  d.log = added.length === 1 ? appendOne(d.log, added[0] as RaftEntry) : appendToLog(d.log, added);
+  persistEntries(c, added);
+  for (let i = added.length - 1; i >= 0; i--) {
+    const e = added[i] as RaftEntry;
+    // Thesis §4.1: a server uses the latest configuration in its log, committed or not.
+    if (e.kind === 'config' && e.membership !== undefined) {
+      d.membership = e.membership;
+      d.membershipIndex = e.index;
+      break;
+    }
+  }
+}
+
+function truncateLocally(c: Ctx, from: number): void {
+  const d = c.d;
+  d.log = truncateLog(d.log, from);
+  persistTruncate(c, from);
+  if (d.membershipIndex >= from) {
+    const m = membershipAt(d.log, raftLastIndex(d.log));
+    d.membership = m.membership;
+    d.membershipIndex = m.index;
+  }
+}
+
+/** Hands newly committed entries to the application, in order, once (§5.3, Figure 2 "Rules for all servers"). */
+function emitApply(c: Ctx): void {
+  const d = c.d;
+  if (d.commit > d.applied) {
+    const entries = raftEntries(d.log, d.applied + 1, d.commit);
+    d.applied = d.commit;
+    c.out.push({ type: 'apply', entries });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role changes (§5.2, thesis §9.6)
+// ---------------------------------------------------------------------------------------------
+
+function becomeFollower(c: Ctx, term: number, leader: NodeId | null): void {
+  const d = c.d;
+  if (d.role === 'leader') dropReads(c);
+  if (term > d.term) {
+    d.term = term;
+    d.vote = null;
+  }
+  d.role = 'follower';
+  d.leader = leader;
+  d.votes = {};
+  d.progress = {};
+  d.transferee = null;
+  resetElectionTimer(d, c.atTick);
+}
+
+function dropReads(c: Ctx): void {
+  for (const r of c.d.reads) c.out.push({ type: 'notLeader', command: 'read', leader: null, id: r.id });
+  c.d.reads = [];
+}
+
+/** Election timeout: pre-vote first when enabled (thesis §9.6), else a real campaign. */
+function campaign(c: Ctx, transfer: boolean): void {
+  if (c.d.options.preVote && !transfer) becomePreCandidate(c);
+  else becomeCandidate(c, transfer);
+}
+
+function becomePreCandidate(c: Ctx): void {
+  const d = c.d;
+  // Thesis §9.6: a pre-candidate does not change its term or vote; it asks whether it could win.
+  d.role = 'preCandidate';
+  d.leader = null;
+  d.votes = { [d.id]: true };
+  resetElectionTimer(d, c.atTick);
+  if (tally(d).granted >= quorum(d)) return becomeCandidate(c, false);
+  requestVotes(c, true, false);
+}
+
+function becomeCandidate(c: Ctx, transfer: boolean): void {
+  const d = c.d;
+  // §5.2: increment currentTerm, vote for self, reset the election timer, request votes.
+  d.role = 'candidate';
+  d.term += 1;
+  d.vote = d.id;
+  d.leader = null;
+  d.votes = { [d.id]: true };
+  resetElectionTimer(d, c.atTick);
+  if (tally(d).granted >= quorum(d)) return becomeLeader(c);
+  requestVotes(c, false, transfer);
+}
+
+function requestVotes(c: Ctx, pre: boolean, transfer: boolean): void {
+  const d = c.d;
+  const msg: RaftVoteRequest = {
+    type: 'vote',
+    term: pre ? d.term + 1 : d.term,
+    lastIndex: raftLastIndex(d.log),
+    lastTerm: lastTerm(d.log),
+    pre,
+    transfer,
+  };
+  for (const id of d.membership.voters) if (id !== d.id) send(c, id, msg);
+}
+
+function becomeLeader(c: Ctx): void {
+  const d = c.d;
+  d.role = 'leader';
+  d.leader = d.id;
+  d.votes = {};
+  d.transferee = null;
+  d.reads = [];
+  const progress: Record<NodeId, RaftProgress> = {};
+  // §5.3: nextIndex starts just after the leader's last entry.
+  const fresh = freshProgress(d);
+  for (const id of peersOf(d)) progress[id] = fresh;
+  d.progress = progress;
+  d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
+  d.quorumDeadline = d.now + d.options.electionTimeoutMs;
+  // §8 / thesis §6.4: a new leader commits a no-op entry of its term, which also makes earlier
+  // entries commit (§5.4.2) and lets it serve reads.
+  const noop: RaftEntry = { index: raftLastIndex(d.log) + 1, term: d.term, data: null, kind: 'noop' };
+  appendEntriesLocally(c, [noop]);
+  broadcastAppend(c);
+  maybeCommit(c);
+}
+
+function tally(d: RaftState): { granted: number; rejected: number } {
+  let granted = 0;
+  let rejected = 0;
+  for (const id of d.membership.voters) {
+    const v = d.votes[id];
+    if (v === true) granted++;
+    else if (v === false) rejected++;
+  }
+  return { granted, rejected };
+}
+
+// ---------------------------------------------------------------------------------------------
+// step
+// ---------------------------------------------------------------------------------------------
+
+function step(state: RaftState, input: RaftInput): Transition<RaftState, RaftOutput> {
+  switch (input.type) {
+    case 'message':
+      return onMessage(state, input.from, input.message);
+    case 'tick':
+      return onTick(state, input.now);
+    case 'propose':
+      return onPropose(state, [input.data], 'propose');
+    case 'proposeBatch':
+      if (!Array.isArray(input.data)) throw new InvalidCommandError('proposeBatch', 'data must be an array');
+      return onPropose(state, input.data, 'proposeBatch');
+    case 'read':
+      return onRead(state, input.id);
+    case 'compact':
+      return onCompact(state, input.index, input.data);
+    case 'changeMembership':
+      return onChangeMembership(state, input.change);
+    case 'transferLeadership':
+      return onTransfer(state, input.to);
+    case 'campaign':
+      return onCampaign(state);
+    default:
+      return assertNever(input, 'raft input');
+  }
+}
+
+function notLeader(state: RaftState, command: RaftNotLeaderOutput['command']): Transition<RaftState, RaftOutput> {
+  return { state, outputs: [{ type: 'notLeader', command, leader: state.role === 'leader' ? state.id : state.leader }] };
+}
+
+function localReject(state: RaftState, reason: string): Transition<RaftState, RaftOutput> {
+  return reject(state, 'local', reason);
+}
+
+// --- time -------------------------------------------------------------------------------------
+
+function onTick(state: RaftState, now: number): Transition<RaftState, RaftOutput> {
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidCommandError('tick', 'now must be a finite number');
+  if (state.started && now <= state.now) return { state, outputs: [] };
+  const c = ctxOf(state);
+  c.atTick = true;
+  const d = c.d;
+  d.now = Math.max(now, state.now);
+  if (!d.started) {
+    d.started = true;
+    resetElectionTimer(d, true);
+    // A restarted node may have heard from a leader just before crashing: keep its lease promise.
+    if (d.recovered && d.options.checkQuorum) d.voteBlockedUntil = d.now + d.options.electionTimeoutMs;
+    return finish(state, c);
+  }
+  if (d.contactPending) {
+    d.contactPending = false;
+    d.voteBlockedUntil = d.now + d.options.electionTimeoutMs;
+  }
+  if (d.role === 'leader') tickLeader(c);
+  else if (d.timerResetPending) {
+    d.timerResetPending = false;
+    resetElectionTimer(d, true);
+  } else if (d.now >= d.electionDeadline) {
+    if (promotable(d)) campaign(c, false);
+    else resetElectionTimer(d, true);
+  }
+  return finish(state, c);
+}
+
+function tickLeader(c: Ctx): void {
+  const d = c.d;
+  if (d.now >= d.heartbeatDeadline) {
+    d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
+    broadcastHeartbeat(c);
+  }
+  if (d.transferee !== null && d.now >= d.transferDeadline) d.transferee = null;
+  if (d.now >= d.quorumDeadline) {
+    d.quorumDeadline = d.now + d.options.electionTimeoutMs;
+    // Check-quorum (thesis §6.2): step down when a majority has not been heard from for T.
+    if (d.options.checkQuorum && promotableOrLeaving(d)) {
+      let active = isVoter(d, d.id) ? 1 : 0;
+      for (const id of d.membership.voters) if (id !== d.id && d.progress[id]?.active === true) active++;
+      if (active < quorum(d)) return becomeFollower(c, d.term, null);
+    }
+    const progress: Record<NodeId, RaftProgress> = {};
+    for (const [id, p] of Object.entries(d.progress)) progress[id] = p.active ? { ...p, active: false } : p;
+    d.progress = progress;
+  }
+}
+
+function promotableOrLeaving(d: RaftState): boolean {
+  return d.membership.voters.length > 0;
+}
+
+function broadcastHeartbeat(c: Ctx): void {
+  const d = c.d;
+  d.readSeq += 1;
+  for (const id of peersOf(d)) {
+    const p = d.progress[id];
+    if (p === undefined) continue;
+    // etcd: never tell a follower to commit beyond what it is known to hold.
+    const hb: RaftHeartbeat = { type: 'heartbeat', term: d.term, commit: Math.min(p.match, d.commit), seq: d.readSeq, sentAt: d.now };
+    send(c, id, hb);
+  }
+}
+
+// --- messages ---------------------------------------------------------------------------------
+
+function onMessage(state: RaftState, from: unknown, message: unknown): Transition<RaftState, RaftOutput> {
+  if (typeof from !== 'string' || from.length === 0 || from.length > MAX_ID_LENGTH) {
+    return reject(state, typeof from === 'string' ? from.slice(0, MAX_ID_LENGTH) : 'unknown', 'from: expected a node id');
+  }
+  if (from === state.id) return reject(state, from, 'from: a node does not message itself');
+  const problem = messageProblem(message);
+  if (problem !== undefined) return reject(state, from, problem);
+  const m = message as RaftMessage;
+  if (!isMember(state, from)) {
+    // A node outside its own membership (joining, or removed) still follows whoever leads.
+    const passive = !isMember(state, state.id) && (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot');
+    if (!passive) return reject(state, from, `from: ${from} is not a member`);
+  }
+
+  // §5.1: terms act as logical clocks.
+  if (m.term > state.term) {
+    if (m.type === 'vote') {
+      // Thesis §4.2.3 / §9.6: within the minimum election timeout of hearing from a leader, a
+      // server ignores requests to elect another (unless the leader itself asked, §3.10).
+      const inLease =
+        state.options.checkQuorum &&
+        !m.transfer &&
+        (state.role === 'leader' || state.contactPending || state.now < state.voteBlockedUntil);
+      if (inLease) return reject(state, from, 'vote: ignored while a leader lease holds (thesis §4.2.3)');
+      if (m.pre) return onVoteRequest(state, from, m);
+    } else if (m.type === 'voteResponse' && m.pre && m.granted) {
+      // A granted pre-vote carries the term the candidate will campaign in; it bumps nothing.
+      return onVoteResponse(state, from, m);
+    }
+    const c = ctxOf(state);
+    const leaderMsg = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeoutNow';
+    becomeFollower(c, m.term, leaderMsg ? from : null);
+    return dispatch(state, c, from, m);
+  }
+  if (m.term < state.term) {
+    if ((m.type === 'append' || m.type === 'heartbeat') && (state.options.checkQuorum || state.options.preVote)) {
+      // etcd: a stale leader (e.g. healed from a partition) must learn the new term, since with
+      // pre-vote or check-quorum no vote request from us may ever reach it.
+      const resp: RaftAppendResponse = { type: 'appendResponse', term: state.term, success: false, index: 0, hintIndex: 0, hintTerm: 0 };
+      return { state, outputs: [{ type: 'rejected', from, reason: `term: ${m.term} is stale` }, { type: 'send', to: from, message: resp }] };
+    }
+    if (m.type === 'vote' && m.pre) {
+      const resp: RaftVoteResponse = { type: 'voteResponse', term: state.term, granted: false, pre: true };
+      return { state, outputs: [{ type: 'rejected', from, reason: `term: ${m.term} is stale` }, { type: 'send', to: from, message: resp }] };
+    }
+    return reject(state, from, `term: ${m.term} is stale (current ${state.term})`);
+  }
+  return dispatch(state, ctxOf(state), from, m);
+}
+
+/** Same-term handling per role (etcd's stepLeader / stepCandidate / stepFollower). */
+function dispatch(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+  switch (c.d.role) {
+    case 'leader':
+      return stepLeader(prev, c, from, m);
+    case 'candidate':
+    case 'preCandidate':
+      return stepCandidate(prev, c, from, m);
+    case 'follower':
+      return stepFollower(prev, c, from, m);
+    default:
+      return assertNever(c.d.role, 'role');
+  }
+}
+
+function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+  switch (m.type) {
+    case 'appendResponse':
+      return handleAppendResponse(prev, c, from, m);
+    case 'heartbeatResponse':
+      return handleHeartbeatResponse(prev, c, from, m);
+    case 'voteResponse':
+      return unchanged(prev, c, from, 'voteResponse: not campaigning');
+    case 'vote':
+      return handleVote(prev, c, from, m);
+    case 'append':
+    case 'heartbeat':
+    case 'snapshot':
+    case 'timeoutNow':
+      // §5.2 election safety: there is at most one leader per term, and it is us.
+      return unchanged(prev, c, from, `${m.type}: from a second leader of term ${m.term}`);
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+  switch (m.type) {
+    case 'append':
+    case 'heartbeat':
+    case 'snapshot':
+      // §5.2: a candidate that hears from a leader of its term returns to follower.
+      becomeFollower(c, m.term, from);
+      return stepFollower(prev, c, from, m);
+    case 'voteResponse':
+      return onVoteResponseCtx(prev, c, from, m);
+    case 'vote':
+      return handleVote(prev, c, from, m);
+    case 'timeoutNow':
+    case 'appendResponse':
+    case 'heartbeatResponse':
+      return unchanged(prev, c, from, `${m.type}: unexpected while campaigning`);
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+function stepFollower(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+  const d = c.d;
+  switch (m.type) {
+    case 'append':
+    case 'heartbeat':
+    case 'snapshot':
+      d.leader = from;
+      resetElectionTimer(d, c.atTick);
+      d.contactPending = true;
+      if (m.type === 'append') handleAppend(c, from, m);
+      else if (m.type === 'heartbeat') handleHeartbeat(c, from, m);
+      else handleSnapshot(c, from, m);
+      return finish(prev, c);
+    case 'timeoutNow':
+      // Thesis §3.10: the leader asks us to campaign now, skipping pre-vote and leases.
+      if (!promotable(d)) return unchanged(prev, c, from, 'timeoutNow: not a voter');
+      becomeCandidate(c, true);
+      return finish(prev, c);
+    case 'voteResponse':
+    case 'appendResponse':
+    case 'heartbeatResponse':
+      return unchanged(prev, c, from, `${m.type}: not expected by a follower`);
+    case 'vote':
+      return handleVote(prev, c, from, m);
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+/** A stale or unexpected message: state unchanged unless handling the term already changed it. */
+function unchanged(prev: RaftState, c: Ctx, from: NodeId, reason: string): Transition<RaftState, RaftOutput> {
+  if (c.d.term === prev.term && c.d.role === prev.role && c.d.leader === prev.leader) return reject(prev, from, reason);
+  return finish(prev, c);
+}
+
+// --- elections (§5.2, §5.4.1) -----------------------------------------------------------------
+
+function onVoteRequest(state: RaftState, from: NodeId, m: RaftVoteRequest): Transition<RaftState, RaftOutput> {
+  return handleVote(state, ctxOf(state), from, m);
+}
+
+function handleVote(prev: RaftState, c: Ctx, from: NodeId, m: RaftVoteRequest): Transition<RaftState, RaftOutput> {
+  const d = c.d;
+  // etcd's rule: we can vote for `from` if we already did, if we have neither voted nor seen a
+  // leader this term, or for a pre-vote of a future term.
+  const canVote = d.vote === from || (d.vote === null && d.leader === null) || (m.pre && m.term > d.term);
+  // §5.4.1: grant only to a candidate whose log is at least as up-to-date as ours.
+  const ourLastTerm = lastTerm(d.log);
+  const upToDate = m.lastTerm > ourLastTerm || (m.lastTerm === ourLastTerm && m.lastIndex >= raftLastIndex(d.log));
+  if (canVote && upToDate) {
+    send(c, from, { type: 'voteResponse', term: m.term, granted: true, pre: m.pre });
+    if (!m.pre) {
+      d.vote = from;
+      resetElectionTimer(d, c.atTick);
+    }
+  } else {
+    send(c, from, { type: 'voteResponse', term: d.term, granted: false, pre: m.pre });
+  }
+  return finish(prev, c);
+}
+
+function onVoteResponse(state: RaftState, from: NodeId, m: RaftVoteResponse): Transition<RaftState, RaftOutput> {
+  return onVoteResponseCtx(state, ctxOf(state), from, m);
+}
+
+function onVoteResponseCtx(prev: RaftState, c: Ctx, from: NodeId, m: RaftVoteResponse): Transition<RaftState, RaftOutput> {
+  const d = c.d;
+  const expectPre = d.role === 'preCandidate';
+  if (d.role !== 'preCandidate' && d.role !== 'candidate') return unchanged(prev, c, from, 'voteResponse: not campaigning');
+  if (m.pre !== expectPre) return unchanged(prev, c, from, 'voteResponse: answers another kind of request');
+  if (m.pre && m.granted && m.term !== d.term + 1) return unchanged(prev, c, from, 'voteResponse: pre-vote for another term');
+  if (!isVoter(d, from)) return unchanged(prev, c, from, 'voteResponse: not a voter');
+  if (d.votes[from] === m.granted) return unchanged(prev, c, from, 'voteResponse: duplicate');
+  if (d.votes[from] !== undefined) return unchanged(prev, c, from, 'voteResponse: conflicting duplicate');
+  d.votes = { ...d.votes, [from]: m.granted };
+  const t = tally(d);
+  if (t.granted >= quorum(d)) {
+    if (d.role === 'preCandidate') becomeCandidate(c, false);
+    else becomeLeader(c);
+  } else if (t.rejected >= quorum(d)) {
+    becomeFollower(c, d.term, null);
+  }
+  return finish(prev, c);
+}
+
+// --- replication, follower side (§5.3) ----------------------------------------------------------
+
+function handleAppend(c: Ctx, from: NodeId, m: RaftAppendRequest): void {
+  const d = c.d;
+  if (m.prevIndex < d.commit) {
+    // Already committed here; answer with our commit so the leader moves on (etcd).
+    send(c, from, { type: 'appendResponse', term: d.term, success: true, index: d.commit, hintIndex: 0, hintTerm: 0 });
+    return;
+  }
+  const last = raftLastIndex(d.log);
+  if (termAt(d.log, m.prevIndex) !== m.prevTerm) {
+    // §5.3 consistency check failed. Fast backtracking: report the largest index <= prevIndex
+    // whose term is <= prevTerm, so the leader can skip a whole conflicting term at once.
+    let hint = Math.min(m.prevIndex, last);
+    while (hint > d.log.snapshotIndex && termAt(d.log, hint) > m.prevTerm) hint--;
+    const hintTerm = Math.max(0, termAt(d.log, hint));
+    send(c, from, { type: 'appendResponse', term: d.term, success: false, index: m.prevIndex, hintIndex: hint, hintTerm });
+    return;
+  }
+  // Find the first entry that is new or conflicts (§5.3 receiver steps 3-4).
+  let i = 0;
+  for (; i < m.entries.length; i++) {
+    const e = m.entries[i] as RaftEntry;
+    if (e.index > last) break;
+    if (termAt(d.log, e.index) !== e.term) {
+      if (e.index <= d.commit) {
+        // Would erase a committed entry: never from a correct leader (leader completeness, §5.4).
+        c.out.push({ type: 'rejected', from, reason: `entries: conflict at committed index ${e.index}` });
+        return;
+      }
+      truncateLocally(c, e.index);
+      break;
+    }
+  }
+  if (i < m.entries.length) appendEntriesLocally(c, i === 0 ? (m.entries as RaftEntry[]) : m.entries.slice(i));
+  const lastNew = m.prevIndex + m.entries.length;
+  // §5.3 receiver step 5: commitIndex = min(leaderCommit, index of last new entry).
+  const commit = Math.min(m.commit, lastNew);
+  if (commit > d.commit) d.commit = commit;
+  send(c, from, { type: 'appendResponse', term: d.term, success: true, index: lastNew, hintIndex: 0, hintTerm: 0 });
+}
+
+function handleHeartbeat(c: Ctx, from: NodeId, m: RaftHeartbeat): void {
+  const d = c.d;
+  const commit = Math.min(m.commit, raftLastIndex(d.log));
+  if (commit > d.commit) d.commit = commit;
+  const resp: RaftHeartbeatResponse = { type: 'heartbeatResponse', term: d.term, seq: m.seq, sentAt: m.sentAt };
+  send(c, from, resp);
+}
+
+function handleSnapshot(c: Ctx, from: NodeId, m: RaftSnapshotRequest): void {
+  const d = c.d;
+  const snap = m.snapshot;
+  if (snap.index <= d.commit) {
+    send(c, from, { type: 'appendResponse', term: d.term, success: true, index: d.commit, hintIndex: 0, hintTerm: 0 });
+    return;
+  }
+  if (termAt(d.log, snap.index) === snap.term) {
+    // §7: our log already holds the snapshot's last entry: keep it, just learn the commit index.
+    d.commit = snap.index;
+  } else {
+    // §7: discard the whole log and reset the state machine from the snapshot.
+    d.log = emptyLog(snap);
+    c.snapshot = snap;
+    persistTruncate(c, snap.index + 1);
+    delete c.entries;
+    d.membership = snap.membership;
+    d.membershipIndex = snap.index;
+    d.commit = snap.index;
+    d.applied = snap.index;
+    c.out.push({ type: 'restore', snapshot: snap });
+  }
+  send(c, from, { type: 'appendResponse', term: d.term, success: true, index: snap.index, hintIndex: 0, hintTerm: 0 });
+}
+
+// --- replication, leader side (§5.3, etcd's progress tracker) --------------------------------
+
+function broadcastAppend(c: Ctx): void {
+  for (const id of peersOf(c.d)) sendAppend(c, id, false);
+}
+
+/** Sends the next AppendEntries (or InstallSnapshot) to `to` if flow control allows. */
+function sendAppend(c: Ctx, to: NodeId, sendIfEmpty: boolean): void {
+  const d = c.d;
+  const p = d.progress[to];
+  if (p === undefined) return;
+  if (p.state === 'snapshot') return;
+  if (p.state === 'probe' && p.paused) return;
+  if (p.state === 'replicate' && p.inflight.length >= d.options.maxInflight) return;
+  const prevIndex = p.next - 1;
+  const prevTerm = termAt(d.log, prevIndex);
+  if (prevTerm < 0) {
+    // §7: the entries the follower needs are compacted away: send the snapshot instead.
+    const snap = d.log.snapshot;
+    send(c, to, { type: 'snapshot', term: d.term, snapshot: snap });
+    setProgress(d, to, { ...p, state: 'snapshot', pendingSnapshot: snap.index, snapshotSentAt: d.now, paused: false, inflight: [] });
+    return;
+  }
+  const last = raftLastIndex(d.log);
+  let hi = Math.min(last, prevIndex + d.options.maxEntriesPerAppend);
+  if (hi > p.next && d.options.maxBytesPerAppend < Number.MAX_SAFE_INTEGER) {
+    let bytes = 0;
+    for (let i = p.next; i <= hi; i++) {
+      bytes += estimateBytes(entryAt(d.log, i).data);
+      if (bytes > d.options.maxBytesPerAppend && i > p.next) {
+        hi = i - 1;
+        break;
+      }
+    }
+  }
+  if (hi < p.next && !sendIfEmpty) return;
+  const entries = hi >= p.next ? raftEntries(d.log, p.next, hi) : [];
+  send(c, to, { type: 'append', term: d.term, prevIndex, prevTerm, entries, commit: d.commit });
+  if (p.state === 'replicate') {
+    if (entries.length > 0) {
+      const q = copyProgress(p);
+      q.next = hi + 1;
+      q.inflight = p.inflight.length === 0 ? [hi] : [...p.inflight, hi];
+      setProgress(d, to, q);
+    }
+  } else {
+    const q = copyProgress(p);
+    q.paused = true;
+    setProgress(d, to, q);
+  }
+}
+
+function handleAppendResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftAppendResponse): Transition<RaftState, RaftOutput> {
+  const d = c.d;
+  let p = d.progress[from];
+  if (p === undefined) return unchanged(prev, c, from, 'appendResponse: no replication state for this node');
+  const last = raftLastIndex(d.log);
+  if (m.success && m.index > last) return unchanged(prev, c, from, `index: ${m.index} is beyond the leader's log (${last})`);
+  if (!p.active) {
+    const q = copyProgress(p);
+    q.active = true;
+    p = q;
+  }
+  if (!m.success) {
+    const next = decreaseNext(d, p, m);
+    if (next === undefined) {
+      setProgress(d, from, p);
+      return finish(prev, c);
+    }
+    setProgress(d, from, { ...p, state: 'probe', next, paused: false, inflight: [] });
+    sendAppend(c, from, true);
+    return finish(prev, c);
+  }
+  if (m.index > p.match) {
+    // etcd's MaybeUpdate: match only grows; next never falls below match + 1.
+    const match = m.index;
+    if (p.state === 'probe' || (p.state === 'snapshot' && match >= p.pendingSnapshot)) {
+      p = { ...p, match, next: match + 1, state: 'replicate', paused: false, inflight: [], pendingSnapshot: 0 };
+    } else if (p.state === 'replicate') {
+      let k = 0;
+      while (k < p.inflight.length && (p.inflight[k] as number) <= match) k++;
+      const q = copyProgress(p);
+      q.match = match;
+      if (q.next < match + 1) q.next = match + 1;
+      if (k > 0) q.inflight = k === p.inflight.length ? [] : p.inflight.slice(k);
+      p = q;
+    } else {
+      p = { ...p, match };
+    }
+    setProgress(d, from, p);
+    maybeCommit(c);
+    if (d.role !== 'leader') return finish(prev, c);
+    if (d.transferee === from && p.match === raftLastIndex(d.log)) send(c, from, { type: 'timeoutNow', term: d.term });
+    // Stream what remains, window permitting.
+    for (;;) {
+      const before = d.progress[from];
+      if (before === undefined || before.next > raftLastIndex(d.log)) break;
+      sendAppend(c, from, false);
+      if (d.progress[from] === before) break;
+      if (before.state !== 'replicate') break;
+    }
+    return finish(prev, c);
+  }
+  // A duplicate or reordered acknowledgement: nothing new, but a probe may continue.
+  if (p.state === 'probe' && p.paused) {
+    setProgress(d, from, { ...p, paused: false });
+    sendAppend(c, from, false);
+  } else if (p !== d.progress[from]) {
+    setProgress(d, from, p);
+  }
+  return finish(prev, c);
+}
+
+/** The new `next` after a rejection, or undefined when the rejection is stale (etcd's MaybeDecrTo). */
+function decreaseNext(d: RaftState, p: RaftProgress, m: RaftAppendResponse): number | undefined {
+  if (p.state === 'snapshot') return undefined;
+  if (p.state === 'replicate') {
+    if (m.index <= p.match) return undefined;
+  } else if (m.index !== p.next - 1) {
+    return undefined;
+  }
+  // Skip the follower's conflicting term: the largest index <= hintIndex whose term in our log is
+  // <= hintTerm is the first candidate match point.
+  let probe = Math.min(m.hintIndex, raftLastIndex(d.log));
+  while (probe > d.log.snapshotIndex && termAt(d.log, probe) > m.hintTerm) probe--;
+  return Math.max(Math.min(m.index, probe + 1), p.match + 1, 1);
+}
+
+function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftHeartbeatResponse): Transition<RaftState, RaftOutput> {
+  const d = c.d;
+  let p = d.progress[from];
+  if (p === undefined) return unchanged(prev, c, from, 'heartbeatResponse: no replication state for this node');
+  const ackedAt = Math.min(m.sentAt, d.now);
+  p = { ...p, active: true, ackedAt: Math.max(p.ackedAt, ackedAt), paused: p.state === 'probe' ? false : p.paused };
+  if (p.state === 'replicate' && p.inflight.length >= d.options.maxInflight) {
+    // The window is full and the follower is alive: assume appends were lost and re-probe.
+    p = { ...p, state: 'probe', next: p.match + 1, inflight: [] };
+  } else if (p.state === 'snapshot' && d.now - p.snapshotSentAt >= d.options.electionTimeoutMs) {
+    // The snapshot may have been lost: probe again (which resends it if still needed).
+    p = { ...p, state: 'probe', next: p.match + 1, pendingSnapshot: 0 };
+  }
+  setProgress(d, from, p);
+  if (p.match < raftLastIndex(d.log)) sendAppend(c, from, true);
+  confirmReads(c, from, m.seq);
+  return finish(prev, c);
+}
+
+/** §5.4.2: commit only entries of the current term, by counting replicas on a majority of voters. */
+function maybeCommit(c: Ctx): void {
+  const d = c.d;
+  const voters = d.membership.voters;
+  if (voters.length === 0) return;
+  const last = raftLastIndex(d.log);
+  const matchOf = (id: NodeId): number => (id === d.id ? last : (d.progress[id]?.match ?? 0));
+  let q: number;
+  if (voters.length === 1) q = matchOf(voters[0] as NodeId);
+  else if (voters.length === 2) q = Math.min(matchOf(voters[0] as NodeId), matchOf(voters[1] as NodeId));
+  else if (voters.length === 3) {
+    const a = matchOf(voters[0] as NodeId);
+    const b = matchOf(voters[1] as NodeId);
+    const m = matchOf(voters[2] as NodeId);
+    q = Math.max(Math.min(a, b), Math.min(Math.max(a, b), m)); // the median
+  } else {
+    const matches: number[] = [];
+    for (const id of voters) matches.push(matchOf(id));
+    matches.sort((x, y) => y - x);
+    q = matches[quorum(d) - 1] as number;
+  }
+  if (q <= d.commit || termAt(d.log, q) !== d.term) return;
+  d.commit = q;
+  // Thesis §6.4: reads that waited for the leader's first commit in its term can now proceed.
+  if (d.reads.length > 0 && d.reads.some((r) => r.index < 0)) startPendingReads(c);
+  // Thesis §4.2.2: a leader removed from the membership steps down once the change commits.
+  if (!isVoter(d, d.id) && d.membershipIndex <= d.commit) {
+    emitApply(c);
+    becomeFollower(c, d.term, null);
+  }
+}
+
+// --- proposals ------------------------------------------------------------------------------------
+
+function onPropose(state: RaftState, data: readonly unknown[], command: 'propose' | 'proposeBatch'): Transition<RaftState, RaftOutput> {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x === undefined || (typeof x === 'object' && x !== null) || typeof x === 'number') {
+      const p = plainDataProblem(x === undefined ? undefined : x);
+      if (p !== undefined) throw new InvalidCommandError(command, `data must be JSON data: ${p}`);
+    }
+  }
+  // Not the leader: refuse with a hint; the client retries there (no forwarding, see docs).
+  if (state.role !== 'leader') return notLeader(state, command);
+  if (state.transferee !== null) return localReject(state, `${command}: leadership transfer to ${state.transferee} in progress`);
+  if (data.length === 0) return { state, outputs: [] };
+  const last = raftLastIndex(state.log);
+  if (last - state.commit + data.length > state.options.maxUncommittedEntries) {
+    return localReject(state, `${command}: more than ${state.options.maxUncommittedEntries} uncommitted entries`);
+  }
+  const c = ctxOf(state);
+  const d = c.d;
+  const added: RaftEntry[] = new Array<RaftEntry>(data.length);
+  for (let i = 0; i < data.length; i++) added[i] = { index: last + 1 + i, term: d.term, data: data[i] };
+  appendEntriesLocally(c, added);
+  c.out.push({ type: 'proposed', index: last + 1, term: d.term, count: data.length });
+  broadcastAppend(c);
+  maybeCommit(c);
+  return finish(state, c);
+}
+
+// --- reads (thesis §6.4) --------------------------------------------------------------------------
+
+function onRead(state: RaftState, id: string): Transition<RaftState, RaftOutput> {
+  if (typeof id !== 'string') throw new InvalidCommandError('read', 'id must be a string');
+  if (state.role !== 'leader') {
+    return { state, outputs: [{ type: 'notLeader', command: 'read', leader: state.leader, id }] };
+  }
+  const committedInTerm = termAt(state.log, state.commit) === state.term;
+  if (committedInTerm && state.options.readMode === 'lease' && leaseValid(state)) {
+    // Thesis §6.4.1: within the lease no other leader can exist; answer at once.
+    return { state, outputs: [{ type: 'readReady', id, index: state.commit }] };
+  }
+  if (committedInTerm && state.membership.voters.length === 1 && isVoter(state, state.id)) {
+    return { state, outputs: [{ type: 'readReady', id, index: state.commit }] };
+  }
+  const c = ctxOf(state);
+  const d = c.d;
+  if (!committedInTerm) {
+    // Thesis §6.4 step 1: wait until the leader has committed an entry of its term.
+    d.reads = [...d.reads, { id, index: -1, seq: 0, acks: [] }];
+    return finish(state, c);
+  }
+  // Thesis §6.4 steps 2-3: record the commit index, confirm leadership with a heartbeat round.
+  d.reads = [...d.reads, { id, index: d.commit, seq: d.readSeq + 1, acks: isVoter(d, d.id) ? [d.id] : [] }];
+  d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
+  broadcastHeartbeat(c);
+  return finish(state, c);
+}
+
+function startPendingReads(c: Ctx): void {
+  const d = c.d;
+  const seq = d.readSeq + 1;
+  d.reads = d.reads.map((r): RaftPendingRead => (r.index < 0 ? { id: r.id, index: d.commit, seq, acks: isVoter(d, d.id) ? [d.id] : [] } : r));
+  if (d.membership.voters.length === 1 && isVoter(d, d.id)) {
+    for (const r of d.reads) c.out.push({ type: 'readReady', id: r.id, index: r.index });
+    d.reads = [];
+    return;
+  }
+  broadcastHeartbeat(c);
+}
+
+function confirmReads(c: Ctx, from: NodeId, seq: number): void {
+  const d = c.d;
+  if (d.reads.length === 0 || !isVoter(d, from)) return;
+  const q = quorum(d);
+  let ready = -1;
+  const reads = d.reads.map((r, i) => {
+    if (r.index < 0 || r.seq > seq || r.acks.includes(from)) return r;
+    const acks = [...r.acks, from];
+    if (acks.length >= q) ready = i;
+    return { ...r, acks };
+  });
+  if (ready < 0) {
+    d.reads = reads;
+    return;
+  }
+  // Reads are confirmed in order: a quorum for a later round confirms every earlier one.
+  for (let i = 0; i <= ready; i++) {
+    const r = reads[i] as RaftPendingRead;
+    c.out.push({ type: 'readReady', id: r.id, index: r.index });
+  }
+  d.reads = reads.slice(ready + 1);
+}
+
+function leaseValid(state: RaftState): boolean {
+  const acked: number[] = [];
+  for (const id of state.membership.voters) acked.push(id === state.id ? state.now : (state.progress[id]?.ackedAt ?? -1));
+  acked.sort((a, b) => b - a);
+  const q = acked[Math.floor(state.membership.voters.length / 2)];
+  // The leader ticks at least every heartbeat interval, so the real time may be that much later.
+  return q !== undefined && q >= 0 && q + state.options.leaseMs > state.now + state.options.heartbeatIntervalMs;
+}
+
+// --- snapshots (§7) ---------------------------------------------------------------------------
+
+function onCompact(state: RaftState, index: number, data: unknown): Transition<RaftState, RaftOutput> {
+  if (!Number.isSafeInteger(index) || index < 0) throw new InvalidCommandError('compact', 'index must be a non-negative integer');
+  if (index > state.applied) {
+    throw new InvalidCommandError('compact', `index ${index} is beyond the applied index ${state.applied}: snapshot only applied state`);
+  }
+  if (index <= state.log.snapshotIndex) return { state, outputs: [] };
+  const p = plainDataProblem(data);
+  if (p !== undefined) throw new InvalidCommandError('compact', `data must be JSON data: ${p}`);
+  const c = ctxOf(state);
+  const d = c.d;
+  const snapshot: RaftSnapshot = { index, term: termAt(d.log, index), membership: membershipAt(d.log, index).membership, data };
+  d.log = compactLog(d.log, snapshot, true);
+  c.snapshot = snapshot;
+  return finish(state, c);
+}
+
+// --- membership (thesis §4.1, §4.2) -----------------------------------------------------------
+
+function onChangeMembership(state: RaftState, change: RaftMembershipChange): Transition<RaftState, RaftOutput> {
+  if (change === null || typeof change !== 'object' || !['addVoter', 'addLearner', 'remove'].includes(change.action)) {
+    throw new InvalidCommandError('changeMembership', "change.action must be 'addVoter', 'addLearner' or 'remove'");
+  }
+  checkCommandId(change.node, 'changeMembership');
+  if (state.role !== 'leader') return notLeader(state, 'changeMembership');
+  // Thesis §4.1: one change at a time; the previous one must have committed.
+  if (state.membershipIndex > state.commit) return localReject(state, 'changeMembership: a previous change is not committed yet');
+  // The fix for the single-server change bug (Ongaro, raft-dev, 2015): a leader may not change the
+  // membership until it has committed an entry of its own term.
+  if (termAt(state.log, state.commit) !== state.term) {
+    return localReject(state, 'changeMembership: the leader has not committed an entry of its term yet');
+  }
+  if (state.transferee !== null) return localReject(state, 'changeMembership: leadership transfer in progress');
+  const { voters, learners } = state.membership;
+  const node = change.node;
+  let next: RaftMembership;
+  switch (change.action) {
+    case 'addVoter':
+      if (voters.includes(node)) return localReject(state, `changeMembership: ${node} is already a voter`);
+      next = { voters: [...voters, node].sort(), learners: learners.filter((x) => x !== node) };
+      break;
+    case 'addLearner':
+      if (learners.includes(node)) return localReject(state, `changeMembership: ${node} is already a learner`);
+      if (voters.includes(node)) return localReject(state, `changeMembership: ${node} is a voter; remove it first`);
+      next = { voters, learners: [...learners, node].sort() };
+      break;
+    case 'remove':
+      if (!voters.includes(node) && !learners.includes(node)) return localReject(state, `changeMembership: ${node} is not a member`);
+      next = { voters: voters.filter((x) => x !== node), learners: learners.filter((x) => x !== node) };
+      if (next.voters.length === 0) return localReject(state, 'changeMembership: cannot remove the last voter');
+      break;
+    default:
+      return assertNever(change.action, 'membership action');
+  }
+  const c = ctxOf(state);
+  const d = c.d;
+  const entry: RaftEntry = { index: raftLastIndex(d.log) + 1, term: d.term, data: null, kind: 'config', membership: next };
+  appendEntriesLocally(c, [entry]);
+  const progress: Record<NodeId, RaftProgress> = {};
+  for (const id of peersOf(d)) progress[id] = d.progress[id] ?? { ...freshProgress(d), next: entry.index };
+  d.progress = progress;
+  c.out.push({ type: 'proposed', index: entry.index, term: d.term, count: 1 });
+  broadcastAppend(c);
+  maybeCommit(c);
+  return finish(state, c);
+}
+
+function checkCommandId(id: unknown, command: string): void {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw new InvalidCommandError(command, 'node must be a non-empty string id');
+  }
+}
+
+// --- leadership transfer (thesis §3.10) ---------------------------------------------------------
+
+function onTransfer(state: RaftState, to: NodeId): Transition<RaftState, RaftOutput> {
+  checkCommandId(to, 'transferLeadership');
+  if (state.role !== 'leader') return notLeader(state, 'transferLeadership');
+  if (to === state.id) return { state, outputs: [] };
+  if (!isVoter(state, to)) return localReject(state, `transferLeadership: ${to} is not a voter`);
+  const c = ctxOf(state);
+  const d = c.d;
+  d.transferee = to;
+  d.transferDeadline = d.now + d.options.electionTimeoutMs;
+  const p = d.progress[to];
+  if (p !== undefined && p.match === raftLastIndex(d.log)) send(c, to, { type: 'timeoutNow', term: d.term });
+  else sendAppend(c, to, false);
+  return finish(state, c);
+}
+
+function onCampaign(state: RaftState): Transition<RaftState, RaftOutput> {
+  if (state.role === 'leader') return { state, outputs: [] };
+  if (!promotable(state)) return localReject(state, 'campaign: this node is not a voter');
+  const c = ctxOf(state);
+  if (!c.d.started) {
+    c.d.started = true;
+  }
+  campaign(c, false);
+  return finish(state, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The earliest time at which the node wants a `tick`: its election deadline, or as leader the
+ * next heartbeat / check-quorum round. Before the first tick it asks for one at once.
+ *
+ * @example
+ * ```ts
+ * import { raft, raftNextDeadline } from 'distkit/consensus';
+ * raftNextDeadline(raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1 })); //=> 0
+ * ```
+ */
+export function raftNextDeadline(state: RaftState): number {
+  if (!state.started) return state.now;
+  if (state.role !== 'leader') return state.electionDeadline;
+  let t = Math.min(state.heartbeatDeadline, state.quorumDeadline);
+  if (state.transferee !== null) t = Math.min(t, state.transferDeadline);
+  return t;
+}
+
+/**
+ * Raft consensus as a pure, durable machine: leader election with randomized timeouts (§5.2),
+ * pre-vote (thesis §9.6) and check-quorum, log replication with fast backtracking and flow control
+ * (§5.3), the commit rule (§5.4.2), snapshots (§7), single-server membership changes with
+ * learners (thesis §4), leadership transfer (thesis §3.10), and ReadIndex / lease reads (thesis §6.4).
+ *
+ * @example
+ * ```ts
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'tick', now: 0 }).state;
+ * s = raft.step(s, { type: 'campaign' }).state;           // a single voter elects itself
+ * const t = raft.step(s, { type: 'propose', data: 'x=1' });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'proposed', 'apply']
+ * ```
+ */
+export const raft: DurableMachine<RaftConfig, RaftState, RaftInput, RaftOutput, RaftDurable> = {
+  name: 'raft',
+  init,
+  step,
+  nextDeadline: raftNextDeadline,
+  durable,
+  recover,
+};
+
+/** Upper bound of terms and indexes accepted from peers (so `+ 1` stays a safe integer). */
+export const RAFT_MAX_COUNTER = MAX_COUNTER;

@@ -1,0 +1,308 @@
+import {
+  ConfigError,
+  reject,
+  transition,
+  v,
+  type Machine,
+  type MessageInput,
+  type NodeId,
+  type RejectedOutput,
+  type SendOutput,
+  type TickInput,
+  type Transition,
+} from '../core/index.js';
+import { checkMembers, compareNodeIds, highestId, positiveInt, send, type ElectCommand, type LeaderOutput } from './common.js';
+
+/**
+ * Configuration of a {@link ringElection} node.
+ *
+ * @example
+ * ```ts
+ * import type { RingElectionConfig } from 'distkit/election';
+ * const c: RingElectionConfig = { id: 'n2', ring: ['n1', 'n2', 'n3'], variant: 'chang-roberts' };
+ * ```
+ */
+export interface RingElectionConfig {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** The ring, in sending order. */
+  readonly ring: readonly NodeId[];
+  /**
+   * `chang-roberts` (default): only the largest candidate travels on. `candidate-list`: the
+   * message collects every live node's id and the initiator picks the largest (Tanenbaum's variant).
+   */
+  readonly variant?: 'chang-roberts' | 'candidate-list';
+  /** A successor that does not acknowledge within this long is skipped as crashed. Default 500. */
+  readonly ackTimeoutMs?: number;
+}
+
+/**
+ * A ring-election message. Every message but `ack` carries `mid`, which the receiver acknowledges
+ * so that the sender can skip a crashed successor.
+ *
+ * @example
+ * ```ts
+ * import type { RingElectionMessage } from 'distkit/election';
+ * const m: RingElectionMessage = { type: 'election', mid: 4, candidate: 'n7' };
+ * ```
+ */
+export type RingElectionMessage =
+  | { readonly type: 'election'; readonly mid: number; readonly candidate: NodeId }
+  | { readonly type: 'elected'; readonly mid: number; readonly leader: NodeId }
+  | { readonly type: 'election-list'; readonly mid: number; readonly candidates: readonly NodeId[] }
+  | { readonly type: 'coordinator'; readonly mid: number; readonly leader: NodeId; readonly origin: NodeId }
+  | { readonly type: 'ack'; readonly mid: number };
+
+/**
+ * A ring-election protocol message without its transport number `mid`.
+ *
+ * @example
+ * ```ts
+ * import type { RingPayload } from 'distkit/election';
+ * const p: RingPayload = { type: 'elected', leader: 'n7' };
+ * ```
+ */
+export type RingPayload =
+  | { readonly type: 'election'; readonly candidate: NodeId }
+  | { readonly type: 'elected'; readonly leader: NodeId }
+  | { readonly type: 'election-list'; readonly candidates: readonly NodeId[] }
+  | { readonly type: 'coordinator'; readonly leader: NodeId; readonly origin: NodeId };
+
+/**
+ * State of a {@link ringElection} node.
+ *
+ * @example
+ * ```ts
+ * import { ringElection } from 'distkit/election';
+ * ringElection.init({ id: 'a', ring: ['a', 'b'] }).participant; //=> false
+ * ```
+ */
+export interface RingElectionState {
+  /** This node. */
+  readonly id: NodeId;
+  /** The ring. */
+  readonly ring: readonly NodeId[];
+  /** Which algorithm. */
+  readonly variant: 'chang-roberts' | 'candidate-list';
+  /** Acknowledgement timeout. */
+  readonly ackTimeoutMs: number;
+  /** Last tick time. */
+  readonly now: number;
+  /** The known leader, or null. */
+  readonly leader: NodeId | null;
+  /** Chang–Roberts: this node has forwarded an election message and not yet seen the result. */
+  readonly participant: boolean;
+  /** Ring members this node believes crashed (skipped until heard from again). */
+  readonly crashed: readonly NodeId[];
+  /** Next message number. */
+  readonly nextMid: number;
+  /** Messages sent but not yet acknowledged. */
+  readonly unacked: readonly { readonly mid: number; readonly to: NodeId; readonly payload: RingPayload; readonly deadline: number }[];
+}
+
+/**
+ * Inputs of {@link ringElection}.
+ *
+ * @example
+ * ```ts
+ * import type { RingElectionInput } from 'distkit/election';
+ * const i: RingElectionInput = { type: 'elect' };
+ * ```
+ */
+export type RingElectionInput = MessageInput<unknown> | TickInput | ElectCommand;
+
+/**
+ * An event: a successor did not acknowledge and is skipped until it is heard from again.
+ *
+ * @example
+ * ```ts
+ * import type { SuccessorSkippedOutput } from 'distkit/election';
+ * const e: SuccessorSkippedOutput = { type: 'successor-skipped', node: 'n4' };
+ * ```
+ */
+export interface SuccessorSkippedOutput {
+  /** Discriminant. */
+  readonly type: 'successor-skipped';
+  /** The successor believed crashed. */
+  readonly node: NodeId;
+}
+
+/**
+ * Outputs of {@link ringElection}.
+ *
+ * @example
+ * ```ts
+ * import type { RingElectionOutput } from 'distkit/election';
+ * const o: RingElectionOutput = { type: 'successor-skipped', node: 'n4' };
+ * ```
+ */
+export type RingElectionOutput = SendOutput<RingElectionMessage> | RejectedOutput | LeaderOutput | SuccessorSkippedOutput;
+
+type T = Transition<RingElectionState, RingElectionOutput>;
+
+const id = v.string({ minLength: 1, maxLength: 256 });
+const messageCheck = v.tagged({
+  election: v.object({ type: v.literal('election'), mid: v.int({ min: 0 }), candidate: id }),
+  elected: v.object({ type: v.literal('elected'), mid: v.int({ min: 0 }), leader: id }),
+  'election-list': v.object({ type: v.literal('election-list'), mid: v.int({ min: 0 }), candidates: v.array(id, { minLength: 1, maxLength: 4096 }) }),
+  coordinator: v.object({ type: v.literal('coordinator'), mid: v.int({ min: 0 }), leader: id, origin: id }),
+  ack: v.object({ type: v.literal('ack'), mid: v.int({ min: 0 }) }),
+});
+
+/**
+ * Ring election. `chang-roberts` (Chang & Roberts, CACM 1979): a node forwards a larger candidate,
+ * replaces a smaller one by itself unless it already takes part, and wins when its own id comes
+ * back; ELECTED then travels once round. For one initiator, 2N to 3N−1 messages. `candidate-list`
+ * (Tanenbaum & van Steen §6.4.1, the notes' variant): the message collects every live node and the
+ * initiator announces the largest. Crashed successors are skipped after `ackTimeoutMs` without an
+ * acknowledgement; acks are transport and not counted among election messages.
+ *
+ * @example
+ * ```ts
+ * import { ringElection } from 'distkit/election';
+ * const a = ringElection.init({ id: 'a', ring: ['a', 'b', 'c'] });
+ * ringElection.step(a, { type: 'elect' }).outputs;
+ * //=> [{ type: 'send', to: 'b', message: { type: 'election', mid: 0, candidate: 'a' } }]
+ * ```
+ */
+export const ringElection: Machine<RingElectionConfig, RingElectionState, RingElectionInput, RingElectionOutput> = {
+  name: 'ring-election',
+  init(config) {
+    const ring = checkMembers(config.id, config.ring, 'ring');
+    const variant = config.variant ?? 'chang-roberts';
+    if (variant !== 'chang-roberts' && variant !== 'candidate-list') throw new ConfigError('variant', `unknown variant ${String(variant)}`);
+    return {
+      id: config.id,
+      ring,
+      variant,
+      ackTimeoutMs: positiveInt('ackTimeoutMs', config.ackTimeoutMs, 500),
+      now: 0,
+      leader: null,
+      participant: false,
+      crashed: [],
+      nextMid: 0,
+      unacked: [],
+    };
+  },
+  step(state, input): T {
+    switch (input.type) {
+      case 'elect':
+        if (state.variant === 'chang-roberts') {
+          return forward({ ...state, participant: true }, { type: 'election', candidate: state.id }, []);
+        }
+        return forward(state, { type: 'election-list', candidates: [state.id] }, []);
+      case 'tick':
+        return onTick({ ...state, now: Math.max(state.now, input.now) });
+      case 'message': {
+        const { from, message } = input;
+        if (from === state.id || !state.ring.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
+        const problem = messageCheck(message, 'message');
+        if (problem !== undefined) return reject(state, from, problem);
+        const m = message as RingElectionMessage;
+        if (m.type === 'ack') {
+          if (!state.unacked.some((u) => u.mid === m.mid && u.to === from)) return reject(state, from, `ack for unknown message ${m.mid}`);
+          return transition({ ...state, unacked: state.unacked.filter((u) => !(u.mid === m.mid && u.to === from)) });
+        }
+        const why = payloadProblem(state, m);
+        if (why !== undefined) return reject(state, from, why);
+        // A message from a node we skipped: it is back.
+        const s: RingElectionState = state.crashed.includes(from) ? { ...state, crashed: state.crashed.filter((c) => c !== from) } : state;
+        const { mid: _mid, ...payload } = m;
+        return handle(s, payload as RingPayload, [send(from, { type: 'ack', mid: m.mid })]);
+      }
+    }
+  },
+  nextDeadline: (s) => (s.unacked.length === 0 ? undefined : Math.min(...s.unacked.map((u) => u.deadline))),
+};
+
+function payloadProblem(state: RingElectionState, m: Exclude<RingElectionMessage, { type: 'ack' }>): string | undefined {
+  const member = (x: NodeId) => state.ring.includes(x);
+  switch (m.type) {
+    case 'election':
+      return member(m.candidate) ? undefined : `candidate ${m.candidate} not in the ring`;
+    case 'elected':
+      return member(m.leader) ? undefined : `leader ${m.leader} not in the ring`;
+    case 'election-list':
+      if (!m.candidates.every(member)) return 'candidates outside the ring';
+      if (new Set(m.candidates).size !== m.candidates.length) return 'duplicate candidates';
+      return undefined;
+    case 'coordinator':
+      return member(m.leader) && member(m.origin) ? undefined : 'leader or origin not in the ring';
+  }
+}
+
+function handle(state: RingElectionState, p: RingPayload, outputs: RingElectionOutput[]): T {
+  const me = state.id;
+  switch (p.type) {
+    case 'election': {
+      const c = compareNodeIds(p.candidate, me);
+      if (c > 0) return forward({ ...state, participant: true }, p, outputs);
+      if (c < 0) {
+        if (state.participant) return transition(state, outputs); // a smaller candidate dies here
+        return forward({ ...state, participant: true }, { type: 'election', candidate: me }, outputs);
+      }
+      // Our own id came back round: we are the largest.
+      return forward(setLeader({ ...state, participant: false }, me, outputs), { type: 'elected', leader: me }, outputs);
+    }
+    case 'elected':
+      if (p.leader === me) return transition(state, outputs); // went round: done
+      return forward(setLeader({ ...state, participant: false }, p.leader, outputs), p, outputs);
+    case 'election-list': {
+      if (p.candidates.includes(me)) {
+        const leader = highestId(p.candidates)!;
+        return forward(setLeader(state, leader, outputs), { type: 'coordinator', leader, origin: me }, outputs);
+      }
+      return forward(state, { type: 'election-list', candidates: [...p.candidates, me] }, outputs);
+    }
+    case 'coordinator':
+      if (p.origin === me) return transition(state, outputs);
+      return forward(setLeader(state, p.leader, outputs), p, outputs);
+  }
+}
+
+function setLeader(state: RingElectionState, leader: NodeId, outputs: RingElectionOutput[]): RingElectionState {
+  if (state.leader !== leader) outputs.push({ type: 'leader', leader });
+  return { ...state, leader };
+}
+
+/** Sends to the first successor not believed crashed; delivers locally when alone. */
+function forward(state: RingElectionState, p: RingPayload, outputs: RingElectionOutput[]): T {
+  const to = successor(state);
+  if (to === state.id) return handle(state, p, outputs);
+  const mid = state.nextMid;
+  const message = { ...p, mid } as RingElectionMessage;
+  return transition(
+    { ...state, nextMid: mid + 1, unacked: [...state.unacked, { mid, to, payload: p, deadline: state.now + state.ackTimeoutMs }] },
+    [...outputs, send(to, message)],
+  );
+}
+
+function successor(state: RingElectionState): NodeId {
+  const n = state.ring.length;
+  const i = state.ring.indexOf(state.id);
+  for (let k = 1; k < n; k++) {
+    const cand = state.ring[(i + k) % n]!;
+    if (!state.crashed.includes(cand)) return cand;
+  }
+  return state.id;
+}
+
+function onTick(state: RingElectionState): T {
+  const expired = state.unacked.filter((u) => u.deadline <= state.now);
+  if (expired.length === 0) return transition(state);
+  let s: RingElectionState = { ...state, unacked: state.unacked.filter((u) => u.deadline > state.now) };
+  const outputs: RingElectionOutput[] = [];
+  for (const u of expired) {
+    if (!s.crashed.includes(u.to)) {
+      s = { ...s, crashed: [...s.crashed, u.to] };
+      outputs.push({ type: 'successor-skipped', node: u.to });
+    }
+  }
+  // Resend each unacknowledged message to the next live successor.
+  let t = transition(s, outputs);
+  for (const u of expired) {
+    const r = forward(t.state, u.payload, []);
+    t = transition(r.state, [...t.outputs, ...r.outputs]);
+  }
+  return t;
+}

@@ -1,0 +1,273 @@
+import {
+  ConfigError,
+  InvalidCommandError,
+  reject,
+  transition,
+  v,
+  type Machine,
+  type NodeId,
+  type Transition,
+} from '../core/index.js';
+import { checkMembers, positiveInt, send, type MutexInput, type MutexOutput } from './common.js';
+
+/**
+ * Configuration of a {@link centralizedMutex} node. The same machine plays client and, on the node
+ * named `coordinator`, coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { CentralizedMutexConfig } from 'distkit/mutex';
+ * const c: CentralizedMutexConfig = { id: 'b', nodes: ['a', 'b', 'c'], coordinator: 'a', timeoutMs: 500 };
+ * ```
+ */
+export interface CentralizedMutexConfig {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** Every participant, the coordinator included. */
+  readonly nodes: readonly NodeId[];
+  /** The node that keeps the lock and the FIFO queue. */
+  readonly coordinator: NodeId;
+  /**
+   * A waiting client probes the coordinator after this long without a grant, and reports the
+   * coordinator failed when the probe is not answered within this long either. Default 1000.
+   */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A message of the centralized algorithm. `seq` numbers a client's requests.
+ *
+ * @example
+ * ```ts
+ * import type { CentralizedMutexMessage } from 'distkit/mutex';
+ * const m: CentralizedMutexMessage = { type: 'request', seq: 1 };
+ * ```
+ */
+export interface CentralizedMutexMessage {
+  /** `request`, `grant`, `release`; `probe` (client: are you alive?) and `queued` (its answer). */
+  readonly type: 'request' | 'grant' | 'release' | 'probe' | 'queued';
+  /** The client's request number. */
+  readonly seq: number;
+}
+
+/**
+ * An event: the coordinator did not answer a waiting client's probe in time; the request is
+ * abandoned. The host may elect a new coordinator and retry.
+ *
+ * @example
+ * ```ts
+ * import type { CoordinatorFailedOutput } from 'distkit/mutex';
+ * const e: CoordinatorFailedOutput = { type: 'coordinator-failed', coordinator: 'a' };
+ * ```
+ */
+export interface CoordinatorFailedOutput {
+  /** Discriminant. */
+  readonly type: 'coordinator-failed';
+  /** The coordinator suspected to have crashed. */
+  readonly coordinator: NodeId;
+}
+
+/**
+ * State of a {@link centralizedMutex} node.
+ *
+ * @example
+ * ```ts
+ * import { centralizedMutex } from 'distkit/mutex';
+ * centralizedMutex.init({ id: 'a', nodes: ['a', 'b'], coordinator: 'a' }).holder; //=> null
+ * ```
+ */
+export interface CentralizedMutexState {
+  /** This node. */
+  readonly id: NodeId;
+  /** Every participant. */
+  readonly nodes: readonly NodeId[];
+  /** The coordinator. */
+  readonly coordinator: NodeId;
+  /** Probe timeout. */
+  readonly timeoutMs: number;
+  /** Last tick time. */
+  readonly now: number;
+  /** Client phase. */
+  readonly phase: 'idle' | 'wanting' | 'held';
+  /** Client request counter. */
+  readonly seq: number;
+  /** Client: when to probe or give up (ms), null when not waiting. */
+  readonly deadline: number | null;
+  /** Client: a probe is outstanding. */
+  readonly probing: boolean;
+  /** Coordinator: who holds the lock, null if free. */
+  readonly holder: { readonly node: NodeId; readonly seq: number } | null;
+  /** Coordinator: FIFO queue of waiting requests. */
+  readonly queue: readonly { readonly node: NodeId; readonly seq: number }[];
+}
+
+/**
+ * Outputs of {@link centralizedMutex}.
+ *
+ * @example
+ * ```ts
+ * import type { CentralizedMutexOutput } from 'distkit/mutex';
+ * const o: CentralizedMutexOutput = { type: 'coordinator-failed', coordinator: 'a' };
+ * ```
+ */
+export type CentralizedMutexOutput = MutexOutput<CentralizedMutexMessage, CoordinatorFailedOutput>;
+
+const messageCheck = v.object({
+  type: v.literal('request', 'grant', 'release', 'probe', 'queued'),
+  seq: v.int({ min: 1 }),
+});
+
+type T = Transition<CentralizedMutexState, CentralizedMutexOutput>;
+
+/**
+ * Centralized mutual exclusion (Tanenbaum & van Steen, Distributed Systems, §6.3.2): clients send
+ * REQUEST to a coordinator, which GRANTs in FIFO order and is told RELEASE. Three messages per
+ * entry. A client waiting longer than `timeoutMs` probes the coordinator; an unanswered probe is
+ * reported as `coordinator-failed` (the textbook's "coordinator crash" weakness, made visible).
+ *
+ * @example
+ * ```ts
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const b = centralizedMutex.init({ id: 'b', nodes: ['a', 'b'], coordinator: 'a' });
+ * centralizedMutex.step(b, { type: 'request' }).outputs;
+ * //=> [{ type: 'send', to: 'a', message: { type: 'request', seq: 1 } }]
+ * ```
+ */
+export const centralizedMutex: Machine<CentralizedMutexConfig, CentralizedMutexState, MutexInput, CentralizedMutexOutput> = {
+  name: 'centralized-mutex',
+  init(config) {
+    const nodes = checkMembers(config.id, config.nodes);
+    if (!nodes.includes(config.coordinator)) throw new ConfigError('coordinator', 'must be one of nodes');
+    return {
+      id: config.id,
+      nodes,
+      coordinator: config.coordinator,
+      timeoutMs: positiveInt('timeoutMs', config.timeoutMs, 1000),
+      now: 0,
+      phase: 'idle',
+      seq: 0,
+      deadline: null,
+      probing: false,
+      holder: null,
+      queue: [],
+    };
+  },
+  step(state, input): T {
+    switch (input.type) {
+      case 'tick':
+        return onTick({ ...state, now: Math.max(state.now, input.now) });
+      case 'request': {
+        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
+        const seq = state.seq + 1;
+        const s: CentralizedMutexState = { ...state, seq, phase: 'wanting', probing: false, deadline: state.now + state.timeoutMs };
+        if (state.id === state.coordinator) return coordinatorRequest(s, state.id, seq);
+        return transition(s, [send(state.coordinator, { type: 'request', seq })]);
+      }
+      case 'release': {
+        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
+        const s: CentralizedMutexState = { ...state, phase: 'idle', deadline: null, probing: false };
+        if (state.id === state.coordinator) return coordinatorRelease(s, state.id, state.seq);
+        return transition(s, [send(state.coordinator, { type: 'release', seq: state.seq })]);
+      }
+      case 'message': {
+        const { from, message } = input;
+        if (!state.nodes.includes(from) || from === state.id) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
+        const problem = messageCheck(message, 'message');
+        if (problem !== undefined) return reject(state, from, problem);
+        const m = message as CentralizedMutexMessage;
+        switch (m.type) {
+          case 'request':
+          case 'release':
+          case 'probe':
+            if (state.id !== state.coordinator) return reject(state, from, `${m.type} sent to a node that is not the coordinator`);
+            if (m.type === 'request') return coordinatorRequest(state, from, m.seq);
+            if (m.type === 'release') return coordinatorRelease(state, from, m.seq);
+            return coordinatorProbe(state, from, m.seq);
+          case 'grant':
+          case 'queued':
+            if (from !== state.coordinator) return reject(state, from, `${m.type} from a node that is not the coordinator`);
+            return m.type === 'grant' ? clientGrant(state, m.seq) : clientQueued(state, m.seq);
+        }
+      }
+    }
+  },
+  nextDeadline: (s) => s.deadline ?? undefined,
+};
+
+function onTick(state: CentralizedMutexState): T {
+  if (state.phase !== 'wanting' || state.deadline === null || state.now < state.deadline) return transition(state);
+  if (!state.probing) {
+    return transition({ ...state, probing: true, deadline: state.now + state.timeoutMs }, [
+      send(state.coordinator, { type: 'probe', seq: state.seq }),
+    ]);
+  }
+  // The probe went unanswered: report the coordinator, abandon the request.
+  return transition({ ...state, phase: 'idle', deadline: null, probing: false }, [
+    { type: 'coordinator-failed', coordinator: state.coordinator },
+  ]);
+}
+
+function clientGrant(state: CentralizedMutexState, seq: number): T {
+  if (state.phase === 'wanting' && seq === state.seq) {
+    return transition({ ...state, phase: 'held', deadline: null, probing: false }, [{ type: 'enter' }]);
+  }
+  if (state.phase === 'held' && seq === state.seq) return transition(state); // a repeated grant
+  if (seq > state.seq) return reject(state, state.coordinator, `grant for request ${seq} never made`);
+  // A grant for an abandoned request: hand it straight back so the lock is not lost.
+  return transition(state, [send(state.coordinator, { type: 'release', seq })]);
+}
+
+function clientQueued(state: CentralizedMutexState, seq: number): T {
+  if (state.phase !== 'wanting' || seq !== state.seq) return reject(state, state.coordinator, `queued for request ${seq}, not outstanding`);
+  return transition({ ...state, probing: false, deadline: state.now + state.timeoutMs });
+}
+
+function grantTo(state: CentralizedMutexState, node: NodeId, seq: number): T {
+  const s: CentralizedMutexState = { ...state, holder: { node, seq } };
+  if (node === state.id) {
+    if (state.phase === 'wanting' && state.seq === seq) {
+      return transition({ ...s, phase: 'held', deadline: null, probing: false }, [{ type: 'enter' }]);
+    }
+    return coordinatorRelease(s, node, seq); // own request abandoned meanwhile
+  }
+  return transition(s, [send(node, { type: 'grant', seq })]);
+}
+
+function coordinatorRequest(state: CentralizedMutexState, from: NodeId, seq: number): T {
+  if (state.holder?.node === from) {
+    if (state.holder.seq === seq) return reject(state, from, 'duplicate request');
+    // The client gave up its earlier grant and asks again: the old hold is over.
+    if (seq < state.holder.seq) return reject(state, from, 'stale request');
+    const released = coordinatorRelease(state, from, state.holder.seq);
+    return chain(released, (s) => coordinatorRequest(s, from, seq));
+  }
+  const queued = state.queue.find((q) => q.node === from);
+  if (queued !== undefined && queued.seq >= seq) return reject(state, from, 'duplicate or stale request');
+  const queue = state.queue.filter((q) => q.node !== from);
+  if (state.holder === null) return grantTo({ ...state, queue }, from, seq);
+  return transition({ ...state, queue: [...queue, { node: from, seq }] });
+}
+
+function coordinatorRelease(state: CentralizedMutexState, from: NodeId, seq: number): T {
+  if (state.holder === null || state.holder.node !== from || state.holder.seq !== seq) {
+    // Releasing a queued (abandoned) request just drops it.
+    if (state.queue.some((q) => q.node === from && q.seq === seq)) {
+      return transition({ ...state, queue: state.queue.filter((q) => q.node !== from) });
+    }
+    return reject(state, from, 'release from a node that does not hold the lock');
+  }
+  const [head, ...rest] = state.queue;
+  if (head === undefined) return transition({ ...state, holder: null });
+  return grantTo({ ...state, holder: null, queue: rest }, head.node, head.seq);
+}
+
+function coordinatorProbe(state: CentralizedMutexState, from: NodeId, seq: number): T {
+  if (state.holder?.node === from && state.holder.seq === seq) return transition(state, [send(from, { type: 'grant', seq })]);
+  if (state.queue.some((q) => q.node === from && q.seq === seq)) return transition(state, [send(from, { type: 'queued', seq })]);
+  return reject(state, from, `probe for request ${seq} the coordinator does not know`);
+}
+
+function chain(t: T, f: (s: CentralizedMutexState) => T): T {
+  const u = f(t.state);
+  return transition(u.state, [...t.outputs, ...u.outputs]);
+}

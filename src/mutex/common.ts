@@ -1,0 +1,147 @@
+import {
+  ConfigError,
+  type MessageInput,
+  type NodeId,
+  type RejectedOutput,
+  type SendOutput,
+  type TickInput,
+} from '../core/index.js';
+
+/**
+ * A local command: this node wants the critical section. The machine answers with an
+ * {@link EnterOutput} once it may enter.
+ *
+ * @example
+ * ```ts
+ * import type { RequestCommand } from 'distkit/mutex';
+ * const cmd: RequestCommand = { type: 'request' };
+ * ```
+ */
+export interface RequestCommand {
+  /** Discriminant. */
+  readonly type: 'request';
+}
+
+/**
+ * A local command: this node leaves the critical section (or gives up a lease).
+ *
+ * @example
+ * ```ts
+ * import type { ReleaseCommand } from 'distkit/mutex';
+ * const cmd: ReleaseCommand = { type: 'release' };
+ * ```
+ */
+export interface ReleaseCommand {
+  /** Discriminant. */
+  readonly type: 'release';
+}
+
+/**
+ * An event: this node may now enter the critical section. Lease locks add the fencing token the
+ * protected resource must check (Kleppmann, "How to do distributed locking", 2016).
+ *
+ * @example
+ * ```ts
+ * import type { EnterOutput } from 'distkit/mutex';
+ * const e: EnterOutput = { type: 'enter', fencingToken: 34 };
+ * ```
+ */
+export interface EnterOutput {
+  /** Discriminant. */
+  readonly type: 'enter';
+  /** For lease locks: the token to present to the protected resource. */
+  readonly fencingToken?: number;
+}
+
+/**
+ * Every input a mutual-exclusion machine takes: peer messages (untrusted), ticks, and the local
+ * `request` / `release` commands.
+ *
+ * @example
+ * ```ts
+ * import type { MutexInput } from 'distkit/mutex';
+ * const inputs: MutexInput[] = [{ type: 'request' }, { type: 'tick', now: 5 }, { type: 'release' }];
+ * ```
+ */
+export type MutexInput = MessageInput<unknown> | TickInput | RequestCommand | ReleaseCommand;
+
+/**
+ * The outputs every mutual-exclusion machine may emit, plus its own events `E`.
+ *
+ * @example
+ * ```ts
+ * import type { MutexOutput } from 'distkit/mutex';
+ * const o: MutexOutput<{ type: 'reply' }> = { type: 'send', to: 'b', message: { type: 'reply' } };
+ * ```
+ */
+export type MutexOutput<M, E = never> = SendOutput<M> | RejectedOutput | EnterOutput | E;
+
+/**
+ * The phase of a requester: `idle` (not interested), `wanting` (requested, not yet in), `held` (in
+ * the critical section).
+ *
+ * @example
+ * ```ts
+ * import type { MutexPhase } from 'distkit/mutex';
+ * const p: MutexPhase = 'wanting';
+ * ```
+ */
+export type MutexPhase = 'idle' | 'wanting' | 'held';
+
+/**
+ * Total order on node ids used for tie-breaks (equal timestamps) and for "highest id": shorter ids
+ * first, then code-unit order, so `'n9' < 'n10'` and `'2' < '10'`.
+ *
+ * @example
+ * ```ts
+ * import { compareNodeIds } from 'distkit/mutex';
+ * compareNodeIds('n9', 'n10'); //=> -1
+ * ```
+ */
+export function compareNodeIds(a: NodeId, b: NodeId): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Lamport's total order on requests: by timestamp, then by node id (Lamport 1978, rule of the
+ * total order `⇒`). Negative when `(ta, a)` comes first.
+ *
+ * @example
+ * ```ts
+ * import { compareRequests } from 'distkit/mutex';
+ * compareRequests(3, 'a', 3, 'b') < 0; //=> true
+ * ```
+ */
+export function compareRequests(ta: number, a: NodeId, tb: number, b: NodeId): number {
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return compareNodeIds(a, b);
+}
+
+/** @internal Validates the `id` / `nodes` pair every machine takes. */
+export function checkMembers(id: unknown, nodes: unknown, field = 'nodes'): readonly NodeId[] {
+  if (typeof id !== 'string' || id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
+  if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError(field, 'must be a non-empty array of node ids');
+  const seen = new Set<string>();
+  for (const n of nodes as unknown[]) {
+    if (typeof n !== 'string' || n.length === 0) throw new ConfigError(field, 'every node id must be a non-empty string');
+    if (seen.has(n)) throw new ConfigError(field, `duplicate node id ${JSON.stringify(n)}`);
+    seen.add(n);
+  }
+  if (!seen.has(id)) throw new ConfigError(field, `must include this node's id ${JSON.stringify(id)}`);
+  return (nodes as NodeId[]).slice();
+}
+
+/** @internal A positive integer option with a default. */
+export function positiveInt(field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** @internal Shorthand for a send output. */
+export function send<M>(to: NodeId, message: M): SendOutput<M> {
+  return { type: 'send', to, message };
+}

@@ -1,0 +1,174 @@
+import {
+  InvalidCommandError,
+  reject,
+  transition,
+  v,
+  type Machine,
+  type NodeId,
+  type Transition,
+} from '../core/index.js';
+import {
+  checkMembers,
+  compareRequests,
+  send,
+  type MutexInput,
+  type MutexOutput,
+  type MutexPhase,
+} from './common.js';
+
+/**
+ * Configuration of a {@link ricartAgrawala} node.
+ *
+ * @example
+ * ```ts
+ * import type { RicartAgrawalaConfig } from 'distkit/mutex';
+ * const c: RicartAgrawalaConfig = { id: 'a', nodes: ['a', 'b', 'c'] };
+ * ```
+ */
+export interface RicartAgrawalaConfig {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** Every participant, this node included. */
+  readonly nodes: readonly NodeId[];
+}
+
+/**
+ * A Ricart–Agrawala message. `ts` of a `reply` echoes the timestamp of the request it answers, so
+ * stale or forged replies are recognised.
+ *
+ * @example
+ * ```ts
+ * import type { RicartAgrawalaMessage } from 'distkit/mutex';
+ * const m: RicartAgrawalaMessage = { type: 'request', ts: 4 };
+ * ```
+ */
+export type RicartAgrawalaMessage = { readonly type: 'request'; readonly ts: number } | { readonly type: 'reply'; readonly ts: number };
+
+/**
+ * State of a {@link ricartAgrawala} node (plain data).
+ *
+ * @example
+ * ```ts
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * const s = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
+ * s.phase; //=> 'idle'
+ * ```
+ */
+export interface RicartAgrawalaState {
+  /** This node. */
+  readonly id: NodeId;
+  /** The other participants. */
+  readonly peers: readonly NodeId[];
+  /** Lamport clock. */
+  readonly clock: number;
+  /** Requester phase. */
+  readonly phase: MutexPhase;
+  /** Timestamp of the outstanding request, or -1 when idle. */
+  readonly requestTs: number;
+  /** Peers that replied to the outstanding request. */
+  readonly replied: readonly NodeId[];
+  /** Requests whose reply is deferred until release: sender and its timestamp. */
+  readonly deferred: readonly { readonly node: NodeId; readonly ts: number }[];
+}
+
+/**
+ * Outputs of {@link ricartAgrawala}.
+ *
+ * @example
+ * ```ts
+ * import type { RicartAgrawalaOutput } from 'distkit/mutex';
+ * const o: RicartAgrawalaOutput = { type: 'send', to: 'b', message: { type: 'reply', ts: 1 } };
+ * ```
+ */
+export type RicartAgrawalaOutput = MutexOutput<RicartAgrawalaMessage>;
+
+const messageCheck = v.tagged({
+  request: v.object({ type: v.literal('request'), ts: v.int({ min: 0 }) }),
+  reply: v.object({ type: v.literal('reply'), ts: v.int({ min: 0 }) }),
+});
+
+/**
+ * Ricart–Agrawala distributed mutual exclusion (Ricart & Agrawala, CACM 1981): a requester
+ * broadcasts a timestamped REQUEST and enters after a REPLY from each of the N−1 others; a node
+ * defers its reply while it is in the critical section or has an earlier request of its own (ties
+ * broken by node id). 2(N−1) messages per entry. Assumes reliable delivery (any order).
+ *
+ * @example
+ * ```ts
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * let a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
+ * const t = ricartAgrawala.step(a, { type: 'request' });
+ * t.outputs; //=> [{ type: 'send', to: 'b', message: { type: 'request', ts: 1 } }]
+ * ```
+ */
+export const ricartAgrawala: Machine<RicartAgrawalaConfig, RicartAgrawalaState, MutexInput, RicartAgrawalaOutput> = {
+  name: 'ricart-agrawala',
+  init(config) {
+    const nodes = checkMembers(config.id, config.nodes);
+    return {
+      id: config.id,
+      peers: nodes.filter((n) => n !== config.id),
+      clock: 0,
+      phase: 'idle',
+      requestTs: -1,
+      replied: [],
+      deferred: [],
+    };
+  },
+  step(state, input): Transition<RicartAgrawalaState, RicartAgrawalaOutput> {
+    switch (input.type) {
+      case 'tick':
+        return transition(state);
+      case 'request': {
+        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
+        // §2: "the requesting node sends a REQUEST with its sequence number to all other nodes".
+        const clock = state.clock + 1;
+        const next: RicartAgrawalaState = { ...state, clock, phase: 'wanting', requestTs: clock, replied: [] };
+        if (state.peers.length === 0) return transition({ ...next, phase: 'held' }, [{ type: 'enter' }]);
+        return transition(
+          next,
+          state.peers.map((p) => send(p, { type: 'request', ts: clock })),
+        );
+      }
+      case 'release': {
+        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
+        // On exit, answer every deferred request.
+        return transition(
+          { ...state, phase: 'idle', requestTs: -1, replied: [], deferred: [] },
+          state.deferred.map((d) => send(d.node, { type: 'reply', ts: d.ts })),
+        );
+      }
+      case 'message': {
+        const { from, message } = input;
+        if (!state.peers.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
+        const problem = messageCheck(message, 'message');
+        if (problem !== undefined) return reject(state, from, problem);
+        const m = message as RicartAgrawalaMessage;
+        if (m.type === 'request') return onRequest(state, from, m.ts);
+        return onReply(state, from, m.ts);
+      }
+    }
+  },
+};
+
+function onRequest(state: RicartAgrawalaState, from: NodeId, ts: number): Transition<RicartAgrawalaState, RicartAgrawalaOutput> {
+  if (state.deferred.some((d) => d.node === from)) return reject(state, from, 'second request while the first is still deferred');
+  const clock = Math.max(state.clock, ts) + 1;
+  // Defer when in the critical section, or wanting with priority (earlier (ts, id)).
+  const defer =
+    state.phase === 'held' ||
+    (state.phase === 'wanting' && compareRequests(state.requestTs, state.id, ts, from) < 0);
+  if (defer) return transition({ ...state, clock, deferred: [...state.deferred, { node: from, ts }] });
+  return transition({ ...state, clock }, [send(from, { type: 'reply', ts })]);
+}
+
+function onReply(state: RicartAgrawalaState, from: NodeId, ts: number): Transition<RicartAgrawalaState, RicartAgrawalaOutput> {
+  if (state.phase !== 'wanting') return reject(state, from, 'reply while no request is outstanding');
+  if (ts !== state.requestTs) return reject(state, from, `reply for request ${ts}, outstanding is ${state.requestTs}`);
+  if (state.replied.includes(from)) return reject(state, from, 'duplicate reply');
+  const replied = [...state.replied, from];
+  if (replied.length === state.peers.length) {
+    return transition({ ...state, replied, phase: 'held' }, [{ type: 'enter' }]);
+  }
+  return transition({ ...state, replied });
+}

@@ -1,0 +1,330 @@
+import { ConfigError, reject, systemClock, systemTimers, type Clock, type RejectedOutput, type Timers, type Transition } from '../core/index.js';
+import { checkNumber } from './options.js';
+
+/**
+ * Health of a monitored node: `healthy` (heard from within `suspectAfterMs`), `suspected` (silent
+ * longer), `failed` (silent for `failAfterMs` or more).
+ *
+ * @example
+ * ```ts
+ * import type { NodeHealth } from 'distkit/resilience';
+ * const h: NodeHealth = 'suspected';
+ * ```
+ */
+export type NodeHealth = 'healthy' | 'suspected' | 'failed';
+
+/**
+ * Settings of the health monitor.
+ *
+ * @example
+ * ```ts
+ * import type { HealthSettings } from 'distkit/resilience';
+ * const s: HealthSettings = { suspectAfterMs: 3000, failAfterMs: 10_000 };
+ * ```
+ */
+export interface HealthSettings {
+  /** Silence after which a node is suspected, ms. */
+  readonly suspectAfterMs: number;
+  /** Silence after which a node is failed, ms (> suspectAfterMs). */
+  readonly failAfterMs: number;
+  /** Whether a heartbeat from an unknown node starts tracking it (default true). */
+  readonly autoRegister?: boolean;
+}
+
+/**
+ * What the monitor knows of one node.
+ *
+ * @example
+ * ```ts
+ * import type { MonitoredNode } from 'distkit/resilience';
+ * const n: MonitoredNode = { lastHeartbeat: 1000, status: 'healthy' };
+ * ```
+ */
+export interface MonitoredNode {
+  /** Time of the last heartbeat (or of registration), ms. */
+  readonly lastHeartbeat: number;
+  /** Status as of the last input. */
+  readonly status: NodeHealth;
+}
+
+/**
+ * The health monitor's state: plain data.
+ *
+ * @example
+ * ```ts
+ * import { healthMonitorCore } from 'distkit/resilience';
+ * healthMonitorCore.init({ suspectAfterMs: 1000, failAfterMs: 3000 }).nodes; //=> {}
+ * ```
+ */
+export interface HealthState {
+  /** Validated settings. */
+  readonly settings: Required<HealthSettings>;
+  /** Nodes by id. */
+  readonly nodes: Readonly<Record<string, MonitoredNode>>;
+}
+
+/**
+ * Inputs: a heartbeat from a node (untrusted: `from` is validated), time passing, and local
+ * commands to start or stop watching a node.
+ *
+ * @example
+ * ```ts
+ * import type { HealthInput } from 'distkit/resilience';
+ * const i: HealthInput = { type: 'heartbeat', from: 'db-1', now: 1200 };
+ * ```
+ */
+export type HealthInput =
+  | { readonly type: 'heartbeat'; readonly from: string; readonly now: number }
+  | { readonly type: 'tick'; readonly now: number }
+  | { readonly type: 'watch'; readonly node: string; readonly now: number }
+  | { readonly type: 'unwatch'; readonly node: string };
+
+/**
+ * Outputs: a node's status changed, or an input was rejected.
+ *
+ * @example
+ * ```ts
+ * import type { HealthOutput } from 'distkit/resilience';
+ * const o: HealthOutput = { type: 'status', node: 'db-1', from: 'healthy', to: 'suspected', now: 4000 };
+ * ```
+ */
+export type HealthOutput =
+  | { readonly type: 'status'; readonly node: string; readonly from: NodeHealth; readonly to: NodeHealth; readonly now: number }
+  | RejectedOutput;
+
+function statusAt(s: Required<HealthSettings>, last: number, now: number): NodeHealth {
+  const silent = now - last;
+  if (silent >= s.failAfterMs) return 'failed';
+  if (silent >= s.suspectAfterMs) return 'suspected';
+  return 'healthy';
+}
+
+function validate(c: HealthSettings): Required<HealthSettings> {
+  if (c === null || typeof c !== 'object') throw new ConfigError('options', 'must be an object');
+  const suspectAfterMs = checkNumber('suspectAfterMs', c.suspectAfterMs, { min: 0, exclusiveMin: true });
+  const failAfterMs = checkNumber('failAfterMs', c.failAfterMs, { min: suspectAfterMs, exclusiveMin: true, infinite: true });
+  return { suspectAfterMs, failAfterMs, autoRegister: c.autoRegister ?? true };
+}
+
+function step(state: HealthState, input: HealthInput): Transition<HealthState, HealthOutput> {
+  switch (input.type) {
+    case 'heartbeat': {
+      if (typeof input.from !== 'string' || input.from === '') return reject(state, String(input.from), 'heartbeat: from must be a non-empty string');
+      if (typeof input.now !== 'number' || !Number.isFinite(input.now)) return reject(state, input.from, 'heartbeat: now must be a finite number');
+      const prev = state.nodes[input.from];
+      if (prev === undefined && !state.settings.autoRegister) return reject(state, input.from, 'heartbeat from a node that is not watched');
+      // Heartbeats may arrive out of order: keep the latest time.
+      const last = Math.max(prev?.lastHeartbeat ?? input.now, input.now);
+      const status = statusAt(state.settings, last, input.now);
+      const next: HealthState = { ...state, nodes: { ...state.nodes, [input.from]: { lastHeartbeat: last, status } } };
+      const from = prev?.status;
+      if (from === undefined || from === status) return { state: next, outputs: [] };
+      return { state: next, outputs: [{ type: 'status', node: input.from, from, to: status, now: input.now }] };
+    }
+    case 'tick': {
+      let nodes: Record<string, MonitoredNode> | undefined;
+      const outputs: HealthOutput[] = [];
+      for (const [id, n] of Object.entries(state.nodes)) {
+        const status = statusAt(state.settings, n.lastHeartbeat, input.now);
+        if (status !== n.status) {
+          nodes ??= { ...state.nodes };
+          nodes[id] = { lastHeartbeat: n.lastHeartbeat, status };
+          outputs.push({ type: 'status', node: id, from: n.status, to: status, now: input.now });
+        }
+      }
+      return nodes === undefined ? { state, outputs } : { state: { ...state, nodes }, outputs };
+    }
+    case 'watch': {
+      if (state.nodes[input.node] !== undefined) return { state, outputs: [] };
+      return { state: { ...state, nodes: { ...state.nodes, [input.node]: { lastHeartbeat: input.now, status: 'healthy' } } }, outputs: [] };
+    }
+    case 'unwatch': {
+      if (state.nodes[input.node] === undefined) return { state, outputs: [] };
+      const { [input.node]: _gone, ...nodes } = state.nodes;
+      return { state: { ...state, nodes }, outputs: [] };
+    }
+  }
+}
+
+/**
+ * The pure heartbeat monitor (as in the notes): heartbeats keep a node `healthy`; silence makes it
+ * `suspected` after `suspectAfterMs` and `failed` after `failAfterMs`; a heartbeat brings it back.
+ * Time arrives in the inputs; `nextDeadline` is the next moment a status can change.
+ *
+ * @example
+ * ```ts
+ * import { healthMonitorCore as hm } from 'distkit/resilience';
+ * let s = hm.init({ suspectAfterMs: 1000, failAfterMs: 3000 });
+ * s = hm.step(s, { type: 'heartbeat', from: 'a', now: 0 }).state;
+ * hm.step(s, { type: 'tick', now: 1500 }).outputs; //=> [{ type: 'status', node: 'a', from: 'healthy', to: 'suspected', now: 1500 }]
+ * ```
+ */
+export const healthMonitorCore = {
+  /** Name for traces. */
+  name: 'health-monitor',
+  /** Validates settings (ConfigError naming the option). */
+  init(settings: HealthSettings): HealthState {
+    return { settings: validate(settings), nodes: {} };
+  },
+  /** Applies one input. Pure. */
+  step,
+  /** The next time a status changes without new heartbeats, or `undefined`. */
+  nextDeadline(state: HealthState): number | undefined {
+    let next: number | undefined;
+    for (const n of Object.values(state.nodes)) {
+      const at =
+        n.status === 'healthy'
+          ? n.lastHeartbeat + state.settings.suspectAfterMs
+          : n.status === 'suspected'
+            ? n.lastHeartbeat + state.settings.failAfterMs
+            : undefined;
+      if (at !== undefined && Number.isFinite(at) && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  },
+  /** The status of `node` at `now` (undefined when not watched). */
+  statusAt(state: HealthState, node: string, now: number): NodeHealth | undefined {
+    const n = state.nodes[node];
+    return n === undefined ? undefined : statusAt(state.settings, n.lastHeartbeat, now);
+  },
+};
+
+/**
+ * A status change, as seen by {@link HealthMonitor.onChange}.
+ *
+ * @example
+ * ```ts
+ * import type { HealthChange } from 'distkit/resilience';
+ * const c: HealthChange = { node: 'a', from: 'suspected', to: 'failed', now: 9000 };
+ * ```
+ */
+export interface HealthChange {
+  /** Node id. */
+  readonly node: string;
+  /** Previous status. */
+  readonly from: NodeHealth;
+  /** New status. */
+  readonly to: NodeHealth;
+  /** When, ms. */
+  readonly now: number;
+}
+
+/**
+ * Options of {@link HealthMonitor}.
+ *
+ * @example
+ * ```ts
+ * import { HealthMonitor } from 'distkit/resilience';
+ * new HealthMonitor({ suspectAfterMs: 2000, failAfterMs: 6000 });
+ * ```
+ */
+export interface HealthMonitorOptions extends HealthSettings {
+  /** Monotonic clock (default `systemClock`). */
+  readonly clock?: Clock;
+  /** Timers that fire status changes on time (default `systemTimers`, unref'd). */
+  readonly timers?: Timers;
+}
+
+/**
+ * Heartbeat monitor over {@link healthMonitorCore}. Arms one (unref'd) timer at the next deadline
+ * so `onChange` fires on time; `status` is always computed at the current time.
+ *
+ * @example
+ * ```ts
+ * import { HealthMonitor } from 'distkit/resilience';
+ * const monitor = new HealthMonitor({ suspectAfterMs: 2000, failAfterMs: 6000 });
+ * monitor.onChange(({ node, to }) => console.log(`${node} is ${to}`));
+ * monitor.heartbeat('worker-1');
+ * monitor.status('worker-1'); //=> 'healthy'
+ * ```
+ */
+export class HealthMonitor {
+  private s: HealthState;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private cancel: (() => void) | undefined;
+  private armedAt: number | undefined;
+  private readonly listeners: ((c: HealthChange) => void)[] = [];
+
+  constructor(options: HealthMonitorOptions) {
+    this.s = healthMonitorCore.init(options);
+    this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? systemTimers;
+  }
+
+  /** The core state (plain data). */
+  get snapshot(): HealthState {
+    return this.s;
+  }
+
+  /** Records a heartbeat from `node` now. */
+  heartbeat(node: string): void {
+    this.apply({ type: 'heartbeat', from: node, now: this.clock.now() });
+  }
+
+  /** Starts watching `node` (healthy until silent too long). */
+  watch(node: string): void {
+    this.apply({ type: 'watch', node, now: this.clock.now() });
+  }
+
+  /** Stops watching `node`. */
+  unwatch(node: string): void {
+    this.apply({ type: 'unwatch', node });
+  }
+
+  /** The status of `node` now, or `undefined` if not watched. */
+  status(node: string): NodeHealth | undefined {
+    return healthMonitorCore.statusAt(this.s, node, this.clock.now());
+  }
+
+  /** Every watched node's status now. */
+  statuses(): Record<string, NodeHealth> {
+    this.apply({ type: 'tick', now: this.clock.now() });
+    const out: Record<string, NodeHealth> = {};
+    for (const [id, n] of Object.entries(this.s.nodes)) out[id] = n.status;
+    return out;
+  }
+
+  /** Listens for status changes. */
+  onChange(listener: (change: HealthChange) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Cancels the pending timer (the monitor still answers `status`). */
+  stop(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+    this.armedAt = undefined;
+  }
+
+  private apply(input: HealthInput): void {
+    const t = healthMonitorCore.step(this.s, input);
+    this.s = t.state;
+    for (const o of t.outputs) {
+      if (o.type === 'status') {
+        const c: HealthChange = { node: o.node, from: o.from, to: o.to, now: o.now };
+        for (const l of this.listeners.slice()) l(c);
+      } else {
+        throw new ConfigError('node', o.reason);
+      }
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    const at = healthMonitorCore.nextDeadline(this.s);
+    if (at === this.armedAt) return;
+    this.stop();
+    if (at === undefined) return;
+    this.armedAt = at;
+    this.cancel = this.timers.setTimer(Math.max(0, at - this.clock.now()), () => {
+      this.cancel = undefined;
+      this.armedAt = undefined;
+      this.apply({ type: 'tick', now: this.clock.now() });
+    });
+  }
+}

@@ -1,0 +1,361 @@
+import { ConfigError, InvalidCommandError, systemClock, type Clock } from '../core/index.js';
+import { checkNumber } from './options.js';
+
+/**
+ * Health of a registered instance, as its owner or a checker reports it.
+ *
+ * @example
+ * ```ts
+ * import type { InstanceHealth } from 'distkit/resilience';
+ * const h: InstanceHealth = 'passing';
+ * ```
+ */
+export type InstanceHealth = 'passing' | 'warning' | 'critical';
+
+/**
+ * A registered service instance. Structurally a {@link BalancerNode} (`id`, `weight`, `healthy`,
+ * `draining`), so `balancer.setNodes(registry.discover('api'))` works as is.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceInstance } from 'distkit/resilience';
+ * const i: ServiceInstance = {
+ *   id: 'api-1', service: 'api', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' },
+ *   weight: 1, health: 'passing', healthy: true, draining: false, registeredAt: 0, expiresAt: 30_000, ttlMs: 30_000,
+ * };
+ * ```
+ */
+export interface ServiceInstance {
+  /** Instance id, unique within the service. */
+  readonly id: string;
+  /** Service name. */
+  readonly service: string;
+  /** Where to reach it (free form: `host:port`, a URL...). */
+  readonly address: string;
+  /** String metadata to filter on (zone, version...). */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Balancing weight (default 1). */
+  readonly weight: number;
+  /** Reported health. */
+  readonly health: InstanceHealth;
+  /** `health !== 'critical'`. */
+  readonly healthy: boolean;
+  /** Whether it is shutting down (takes no new work). */
+  readonly draining: boolean;
+  /** When it registered, ms. */
+  readonly registeredAt: number;
+  /** When it expires without a heartbeat, ms. */
+  readonly expiresAt: number;
+  /** Its TTL, ms. */
+  readonly ttlMs: number;
+}
+
+/**
+ * A registration request.
+ *
+ * @example
+ * ```ts
+ * import type { Registration } from 'distkit/resilience';
+ * const r: Registration = { service: 'api', id: 'api-1', address: '10.0.0.5:8080', ttlMs: 15_000, metadata: { zone: 'eu-1' } };
+ * ```
+ */
+export interface Registration {
+  /** Service name. */
+  readonly service: string;
+  /** Instance id. */
+  readonly id: string;
+  /** Where to reach it. */
+  readonly address: string;
+  /** TTL: the instance expires unless it heartbeats within this (default: the registry's). */
+  readonly ttlMs?: number;
+  /** Metadata. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Balancing weight. */
+  readonly weight?: number;
+}
+
+/**
+ * The registry's state: plain data, instances by service then id.
+ *
+ * @example
+ * ```ts
+ * import { serviceRegistryCore } from 'distkit/resilience';
+ * serviceRegistryCore.init({ defaultTtlMs: 30_000 }).services; //=> {}
+ * ```
+ */
+export interface RegistryState {
+  /** Default TTL, ms. */
+  readonly defaultTtlMs: number;
+  /** Instances by service name, then instance id. */
+  readonly services: Readonly<Record<string, Readonly<Record<string, ServiceInstance>>>>;
+}
+
+/**
+ * A change in the registry.
+ *
+ * @example
+ * ```ts
+ * import type { RegistryChange } from 'distkit/resilience';
+ * declare const c: RegistryChange;
+ * if (c.type === 'expired') console.log(`${c.instance.id} missed its heartbeats`);
+ * ```
+ */
+export interface RegistryChange {
+  /** What happened. */
+  readonly type: 'registered' | 'updated' | 'deregistered' | 'expired' | 'health';
+  /** The instance (as it is now, or as it was when removed). */
+  readonly instance: ServiceInstance;
+}
+
+/**
+ * A filter for {@link serviceRegistryCore.discover}.
+ *
+ * @example
+ * ```ts
+ * import type { DiscoverFilter } from 'distkit/resilience';
+ * const f: DiscoverFilter = { metadata: { zone: 'eu-1' }, includeUnhealthy: false };
+ * ```
+ */
+export interface DiscoverFilter {
+  /** Every key must match exactly. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Include `critical` instances (default false). */
+  readonly includeUnhealthy?: boolean;
+  /** Include draining instances (default false). */
+  readonly includeDraining?: boolean;
+}
+
+/**
+ * What a registry command returns: the new state and the changes it made.
+ *
+ * @example
+ * ```ts
+ * import { serviceRegistryCore as reg, type RegistryStep } from 'distkit/resilience';
+ * const step: RegistryStep = reg.deregister(reg.init(), 'api', 'a');
+ * step.changes; //=> []
+ * ```
+ */
+export interface RegistryStep {
+  /** The new state. */
+  readonly state: RegistryState;
+  /** Changes made (for events). */
+  readonly changes: readonly RegistryChange[];
+}
+
+type Step = RegistryStep;
+
+function checkName(field: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(field, 'must be a non-empty string');
+  return v;
+}
+
+function put(s: RegistryState, inst: ServiceInstance): RegistryState {
+  return { ...s, services: { ...s.services, [inst.service]: { ...(s.services[inst.service] ?? {}), [inst.id]: inst } } };
+}
+
+function drop(s: RegistryState, service: string, id: string): RegistryState {
+  const { [id]: _gone, ...rest } = s.services[service] ?? {};
+  if (Object.keys(rest).length === 0) {
+    const { [service]: _svc, ...services } = s.services;
+    return { ...s, services };
+  }
+  return { ...s, services: { ...s.services, [service]: rest } };
+}
+
+function get(s: RegistryState, service: string, id: string): ServiceInstance {
+  const inst = s.services[service]?.[id];
+  if (inst === undefined) throw new InvalidCommandError('instance', `${JSON.stringify(service)}/${JSON.stringify(id)} is not registered`);
+  return inst;
+}
+
+/**
+ * The pure service-registry core: register / heartbeat / deregister with TTLs, health and
+ * draining flags, expiry on `expire(now)`, and `discover` with metadata filters. Each command
+ * returns the new state and the changes it made (for change events).
+ *
+ * @example
+ * ```ts
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * s = reg.register(s, { service: 'api', id: 'a', address: '10.0.0.1:80' }, 0).state;
+ * reg.discover(s, 'api', 500).map((i) => i.id); //=> ['a']
+ * reg.expire(s, 1000).changes[0]?.type; //=> 'expired'
+ * ```
+ */
+export const serviceRegistryCore = {
+  /** Validates settings (ConfigError naming the option). */
+  init(settings: { readonly defaultTtlMs?: number } = {}): RegistryState {
+    return { defaultTtlMs: settings.defaultTtlMs === undefined ? 30_000 : checkNumber('defaultTtlMs', settings.defaultTtlMs, { min: 0, exclusiveMin: true }), services: {} };
+  },
+  /** Registers (or re-registers, updating) an instance at `now`. */
+  register(state: RegistryState, r: Registration, now: number): Step {
+    if (r === null || typeof r !== 'object') throw new ConfigError('registration', 'must be an object');
+    const service = checkName('service', r.service);
+    const id = checkName('id', r.id);
+    if (typeof r.address !== 'string') throw new ConfigError('address', 'must be a string');
+    const ttlMs = r.ttlMs === undefined ? state.defaultTtlMs : checkNumber('ttlMs', r.ttlMs, { min: 0, exclusiveMin: true });
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.metadata ?? {})) {
+      if (typeof v !== 'string') throw new ConfigError(`metadata.${k}`, 'must be a string');
+      metadata[k] = v;
+    }
+    const prev = state.services[service]?.[id];
+    const inst: ServiceInstance = {
+      id,
+      service,
+      address: r.address,
+      metadata,
+      weight: r.weight === undefined ? 1 : checkNumber('weight', r.weight, { min: 0 }),
+      health: prev?.health ?? 'passing',
+      healthy: prev?.healthy ?? true,
+      draining: prev?.draining ?? false,
+      registeredAt: prev?.registeredAt ?? now,
+      expiresAt: now + ttlMs,
+      ttlMs,
+    };
+    return { state: put(state, inst), changes: [{ type: prev === undefined ? 'registered' : 'updated', instance: inst }] };
+  },
+  /** Renews an instance's TTL at `now`. */
+  heartbeat(state: RegistryState, service: string, id: string, now: number): Step {
+    const inst = get(state, service, id);
+    return { state: put(state, { ...inst, expiresAt: now + inst.ttlMs }), changes: [] };
+  },
+  /** Removes an instance (absent is fine: no change). */
+  deregister(state: RegistryState, service: string, id: string): Step {
+    const inst = state.services[service]?.[id];
+    if (inst === undefined) return { state, changes: [] };
+    return { state: drop(state, service, id), changes: [{ type: 'deregistered', instance: inst }] };
+  },
+  /** Sets an instance's health (and/or draining flag). */
+  setHealth(state: RegistryState, service: string, id: string, health: InstanceHealth, draining?: boolean): Step {
+    if (health !== 'passing' && health !== 'warning' && health !== 'critical') throw new ConfigError('health', `must be passing, warning or critical; got ${JSON.stringify(health)}`);
+    const inst = get(state, service, id);
+    const next: ServiceInstance = { ...inst, health, healthy: health !== 'critical', draining: draining ?? inst.draining };
+    if (next.health === inst.health && next.draining === inst.draining) return { state, changes: [] };
+    return { state: put(state, next), changes: [{ type: 'health', instance: next }] };
+  },
+  /** Removes every instance whose TTL has run out at `now`. */
+  expire(state: RegistryState, now: number): Step {
+    let s = state;
+    const changes: RegistryChange[] = [];
+    for (const insts of Object.values(state.services)) {
+      for (const inst of Object.values(insts)) {
+        if (inst.expiresAt <= now) {
+          s = drop(s, inst.service, inst.id);
+          changes.push({ type: 'expired', instance: inst });
+        }
+      }
+    }
+    return { state: s, changes };
+  },
+  /** Live instances of `service` at `now` that pass `filter`, sorted by id. */
+  discover(state: RegistryState, service: string, now: number, filter: DiscoverFilter = {}): ServiceInstance[] {
+    const out: ServiceInstance[] = [];
+    for (const inst of Object.values(state.services[service] ?? {})) {
+      if (inst.expiresAt <= now) continue;
+      if (!inst.healthy && filter.includeUnhealthy !== true) continue;
+      if (inst.draining && filter.includeDraining !== true) continue;
+      if (filter.metadata !== undefined && !Object.entries(filter.metadata).every(([k, v]) => inst.metadata[k] === v)) continue;
+      out.push(inst);
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  },
+  /** The earliest expiry, or `undefined` when empty. */
+  nextDeadline(state: RegistryState): number | undefined {
+    let next: number | undefined;
+    for (const insts of Object.values(state.services)) for (const i of Object.values(insts)) if (next === undefined || i.expiresAt < next) next = i.expiresAt;
+    return next;
+  },
+};
+
+/**
+ * A service registry over {@link serviceRegistryCore} with change events. Expiry is evaluated
+ * lazily on every operation at the clock's time (no background timer); call `expire()` to sweep.
+ *
+ * @example
+ * ```ts
+ * import { LoadBalancer, ServiceRegistry } from 'distkit/resilience';
+ * const registry = new ServiceRegistry({ defaultTtlMs: 15_000 });
+ * registry.register({ service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } });
+ * const lb = new LoadBalancer({ strategy: 'round-robin', nodes: registry.discover('api') });
+ * registry.onChange(() => lb.setNodes(registry.discover('api')));
+ * ```
+ */
+export class ServiceRegistry {
+  private s: RegistryState;
+  private readonly clock: Clock;
+  private readonly listeners: ((c: RegistryChange) => void)[] = [];
+
+  constructor(options: { readonly defaultTtlMs?: number; readonly clock?: Clock } = {}) {
+    this.s = serviceRegistryCore.init(options);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The core state (plain data). */
+  get snapshot(): RegistryState {
+    return this.s;
+  }
+
+  /** Registers or updates an instance. */
+  register(r: Registration): ServiceInstance {
+    const now = this.sweep();
+    this.apply(serviceRegistryCore.register(this.s, r, now));
+    return this.s.services[r.service]![r.id]!;
+  }
+
+  /** Renews an instance's TTL (InvalidCommandError if it is not registered, e.g. expired). */
+  heartbeat(service: string, id: string): void {
+    const now = this.sweep();
+    this.apply(serviceRegistryCore.heartbeat(this.s, service, id, now));
+  }
+
+  /** Removes an instance. */
+  deregister(service: string, id: string): void {
+    this.sweep();
+    this.apply(serviceRegistryCore.deregister(this.s, service, id));
+  }
+
+  /** Sets an instance's health (and optionally its draining flag). */
+  setHealth(service: string, id: string, health: InstanceHealth, draining?: boolean): void {
+    this.sweep();
+    this.apply(serviceRegistryCore.setHealth(this.s, service, id, health, draining));
+  }
+
+  /** Live, healthy, non-draining instances of `service` matching `filter`. */
+  discover(service: string, filter: DiscoverFilter = {}): ServiceInstance[] {
+    const now = this.sweep();
+    return serviceRegistryCore.discover(this.s, service, now, filter);
+  }
+
+  /** Service names with live instances. */
+  services(): string[] {
+    this.sweep();
+    return Object.keys(this.s.services).sort();
+  }
+
+  /** Removes expired instances now (emitting `expired` changes). */
+  expire(): void {
+    this.sweep();
+  }
+
+  /** Listens for changes. */
+  onChange(listener: (change: RegistryChange) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  private sweep(): number {
+    const now = this.clock.now();
+    const next = serviceRegistryCore.nextDeadline(this.s);
+    if (next !== undefined && next <= now) this.apply(serviceRegistryCore.expire(this.s, now));
+    return now;
+  }
+
+  private apply(step: Step): void {
+    this.s = step.state;
+    for (const c of step.changes) for (const l of this.listeners.slice()) l(c);
+  }
+}

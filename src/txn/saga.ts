@@ -1,0 +1,640 @@
+/**
+ * Sagas (Garcia-Molina & Salem, "Sagas", SIGMOD 1987): a long-lived transaction as a sequence of
+ * steps T1..Tn, each with a compensation Ci; the outcome is T1..Tn, or T1..Tj followed by
+ * Cj..C1. An orchestrator machine drives the steps and keeps a saga log so that a crashed
+ * orchestrator resumes exactly where it was (§5, "saga recovery": backward recovery by
+ * compensation). `runSaga` runs it over real async functions.
+ */
+import type { DurableMachine, PersistOutput, RejectedOutput, TickInput, Transition, Timers, Clock } from '../core/index.js';
+import { ConfigError, DistkitError, InvalidCommandError, assertNever, reject, systemClock, systemTimers, transition, v } from '../core/index.js';
+import { MAX_ID_LENGTH } from './common.js';
+
+/**
+ * One step as the orchestrator sees it: a name and how many times its action may be tried.
+ *
+ * @example
+ * ```ts
+ * import type { SagaStepSpec } from 'distkit/txn';
+ * const s: SagaStepSpec = { name: 'reserve-seat', maxAttempts: 5 };
+ * ```
+ */
+export interface SagaStepSpec {
+  /** Step name (unique within the saga). */
+  readonly name: string;
+  /** Attempts of the action before the saga gives up and compensates. Default 3. */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Options of the saga orchestrator.
+ *
+ * @example
+ * ```ts
+ * import type { SagaConfig } from 'distkit/txn';
+ * const c: SagaConfig = { sagaId: 'order-42', steps: [{ name: 'pay' }, { name: 'ship' }], retryDelayMs: 50 };
+ * ```
+ */
+export interface SagaConfig {
+  /** Identifies this saga; prefixes every idempotency key. */
+  readonly sagaId: string;
+  /** The steps, in order. */
+  readonly steps: readonly SagaStepSpec[];
+  /** Base delay before a retry; doubles per attempt (capped at 32×). Default 100. */
+  readonly retryDelayMs?: number;
+}
+
+/**
+ * Where a saga stands.
+ *
+ * @example
+ * ```ts
+ * import type { SagaStatus } from 'distkit/txn';
+ * const s: SagaStatus = 'compensating';
+ * ```
+ */
+export type SagaStatus = 'idle' | 'running' | 'compensating' | 'completed' | 'compensated';
+
+/**
+ * The durable part of a saga: exactly what its log says. `completed` lists the steps whose
+ * action is known to have succeeded — the only ones ever compensated.
+ *
+ * @example
+ * ```ts
+ * import type { SagaDurable } from 'distkit/txn';
+ * const d: SagaDurable = { status: 'running', current: 1, attempt: 1, inFlight: true, completed: [0], compensated: [], results: [{ id: 7 }, null], input: null, failedStep: null };
+ * ```
+ */
+export interface SagaDurable {
+  /** Where the saga stands. */
+  readonly status: SagaStatus;
+  /** The step being executed (running) or compensated (compensating). */
+  readonly current: number;
+  /** Attempt number of the current action or compensation (1-based). */
+  readonly attempt: number;
+  /** An invocation was logged as started and its result is not logged yet. */
+  readonly inFlight: boolean;
+  /** Steps whose action completed, in order. */
+  readonly completed: readonly number[];
+  /** Steps whose compensation completed. */
+  readonly compensated: readonly number[];
+  /** Action results per step (null until completed). */
+  readonly results: readonly unknown[];
+  /** The saga's input. */
+  readonly input: unknown;
+  /** The step whose action finally failed, when compensating. */
+  readonly failedStep: number | null;
+}
+
+/**
+ * The saga orchestrator's state: the durable part plus options and timers.
+ *
+ * @example
+ * ```ts
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * sagaOrchestrator.init({ sagaId: 's', steps: [{ name: 'a' }] }).status; //=> 'idle'
+ * ```
+ */
+export interface SagaState extends SagaDurable {
+  /** The saga id. */
+  readonly sagaId: string;
+  /** Step names. */
+  readonly names: readonly string[];
+  /** Attempts allowed per step. */
+  readonly maxAttempts: readonly number[];
+  /** Base retry delay. */
+  readonly retryDelayMs: number;
+  /** Latest tick time. */
+  readonly now: number;
+  /** When to (re)issue the next invocation, or null when waiting for a result or done. */
+  readonly retryAt: number | null;
+}
+
+/**
+ * A saga log record. `stepStarted` is logged before each attempt is issued, so a recovered
+ * orchestrator re-issues it with the same idempotency key rather than guessing.
+ *
+ * @example
+ * ```ts
+ * import type { SagaLogRecord } from 'distkit/txn';
+ * const r: SagaLogRecord = { kind: 'stepCompleted', step: 0, result: { chargeId: 'ch_1' } };
+ * ```
+ */
+export type SagaLogRecord =
+  | { readonly kind: 'started'; readonly input: unknown }
+  | { readonly kind: 'stepStarted'; readonly step: number; readonly attempt: number }
+  | { readonly kind: 'stepCompleted'; readonly step: number; readonly result: unknown }
+  | { readonly kind: 'stepAttemptFailed'; readonly step: number; readonly attempt: number }
+  | { readonly kind: 'stepFailed'; readonly step: number }
+  | { readonly kind: 'compensationStarted'; readonly step: number; readonly attempt: number }
+  | { readonly kind: 'compensationAttemptFailed'; readonly step: number; readonly attempt: number }
+  | { readonly kind: 'stepCompensated'; readonly step: number }
+  | { readonly kind: 'finished'; readonly outcome: 'completed' | 'compensated' };
+
+/**
+ * Saga inputs: `start`, the results of invocations (from the host's executor; checked against
+ * what is in flight), and ticks for retry delays.
+ *
+ * @example
+ * ```ts
+ * import type { SagaInput } from 'distkit/txn';
+ * const i: SagaInput = { type: 'stepResult', step: 0, attempt: 1, ok: true, result: { id: 1 } };
+ * ```
+ */
+export type SagaInput =
+  | TickInput
+  | { readonly type: 'start'; readonly input?: unknown }
+  | { readonly type: 'stepResult'; readonly step: number; readonly attempt: number; readonly ok: boolean; readonly result?: unknown; readonly error?: string }
+  | { readonly type: 'compensationResult'; readonly step: number; readonly attempt: number; readonly ok: boolean; readonly error?: string };
+
+/**
+ * Saga outputs: invocations for the executor, log records, and the final outcome.
+ *
+ * @example
+ * ```ts
+ * import type { SagaOutput } from 'distkit/txn';
+ * const o: SagaOutput = { type: 'execute', step: 0, name: 'pay', attempt: 1, idempotencyKey: 'order-42/0/pay/do', input: null };
+ * ```
+ */
+export type SagaOutput =
+  | { readonly type: 'execute'; readonly step: number; readonly name: string; readonly attempt: number; readonly idempotencyKey: string; readonly input: unknown }
+  | { readonly type: 'compensate'; readonly step: number; readonly name: string; readonly attempt: number; readonly idempotencyKey: string; readonly result: unknown }
+  | { readonly type: 'completed'; readonly results: readonly unknown[] }
+  | { readonly type: 'compensated'; readonly failedStep: number; readonly compensatedSteps: readonly number[] }
+  | PersistOutput<SagaLogRecord>
+  | RejectedOutput;
+
+type ST = Transition<SagaState, SagaOutput>;
+
+const resultCheck = v.object({
+  step: v.int({ min: 0 }),
+  attempt: v.int({ min: 1 }),
+  ok: v.boolean(),
+  result: v.optional(v.json()),
+  error: v.optional(v.string({ maxLength: 1 << 16 })),
+});
+
+function sagaInit(config: SagaConfig): SagaState {
+  if (typeof config.sagaId !== 'string' || config.sagaId.length === 0 || config.sagaId.length > MAX_ID_LENGTH) {
+    throw new ConfigError('sagaId', 'must be a non-empty string');
+  }
+  if (!Array.isArray(config.steps) || config.steps.length === 0) throw new ConfigError('steps', 'must list at least one step');
+  const names = config.steps.map((s, i) => {
+    if (typeof s.name !== 'string' || s.name.length === 0) throw new ConfigError(`steps[${i}].name`, 'must be a non-empty string');
+    return s.name;
+  });
+  if (new Set(names).size !== names.length) throw new ConfigError('steps', 'step names must be unique');
+  const maxAttempts = config.steps.map((s, i) => {
+    const m = s.maxAttempts ?? 3;
+    if (!Number.isSafeInteger(m) || m < 1) throw new ConfigError(`steps[${i}].maxAttempts`, `must be an integer >= 1, got ${String(m)}`);
+    return m;
+  });
+  const retryDelayMs = config.retryDelayMs ?? 100;
+  if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) throw new ConfigError('retryDelayMs', 'must be a non-negative number');
+  return {
+    sagaId: config.sagaId,
+    names,
+    maxAttempts,
+    retryDelayMs,
+    now: 0,
+    retryAt: null,
+    status: 'idle',
+    current: 0,
+    attempt: 0,
+    inFlight: false,
+    completed: [],
+    compensated: [],
+    results: names.map(() => null),
+    input: null,
+    failedStep: null,
+  };
+}
+
+/** The idempotency key of a step's action or compensation: the same for every attempt. */
+export function sagaIdempotencyKey(sagaId: string, step: number, name: string, kind: 'do' | 'undo'): string {
+  return `${sagaId}/${step}/${name}/${kind}`;
+}
+
+function backoff(s: SagaState, attempt: number): number {
+  return s.retryDelayMs * Math.min(32, 2 ** Math.max(0, attempt - 1));
+}
+
+/** Issues the action of step `s.current`, attempt `s.attempt` (logged first). */
+function issue(s: SagaState, out: SagaOutput[], log: boolean): SagaState {
+  const i = s.current;
+  if (s.status === 'running') {
+    if (log) out.push({ type: 'persist', record: { kind: 'stepStarted', step: i, attempt: s.attempt } });
+    out.push({ type: 'execute', step: i, name: s.names[i]!, attempt: s.attempt, idempotencyKey: sagaIdempotencyKey(s.sagaId, i, s.names[i]!, 'do'), input: s.input });
+  } else {
+    if (log) out.push({ type: 'persist', record: { kind: 'compensationStarted', step: i, attempt: s.attempt } });
+    out.push({ type: 'compensate', step: i, name: s.names[i]!, attempt: s.attempt, idempotencyKey: sagaIdempotencyKey(s.sagaId, i, s.names[i]!, 'undo'), result: s.results[i] ?? null });
+  }
+  return { ...s, inFlight: true, retryAt: null };
+}
+
+/** Moves to compensating the last completed step not yet compensated, or finishes. */
+function compensateNext(s: SagaState, out: SagaOutput[]): SagaState {
+  // Garcia-Molina & Salem §5: compensate in reverse order, only steps that completed.
+  const pending = s.completed.filter((i) => !s.compensated.includes(i));
+  if (pending.length === 0) {
+    out.push({ type: 'persist', record: { kind: 'finished', outcome: 'compensated' } });
+    out.push({ type: 'compensated', failedStep: s.failedStep ?? -1, compensatedSteps: s.compensated });
+    return { ...s, status: 'compensated', inFlight: false, retryAt: null };
+  }
+  const next: SagaState = { ...s, status: 'compensating', current: pending[pending.length - 1]!, attempt: 1 };
+  return issue(next, out, true);
+}
+
+/** The next move when a timer fires: a retry, or (after recovery) whatever the log says is next. */
+function resume(s: SagaState): ST {
+  const out: SagaOutput[] = [];
+  // Recovery re-issues a logged in-flight attempt with the same key and no new record.
+  if (s.inFlight) return transition(issue(s, out, false), out);
+  if (s.status === 'running') {
+    if (s.failedStep !== null) return transition(compensateNext(s, out), out);
+    if (s.completed.includes(s.current)) {
+      if (s.current + 1 < s.names.length) return transition(issue({ ...s, current: s.current + 1, attempt: 1 }, out, true), out);
+      out.push({ type: 'persist', record: { kind: 'finished', outcome: 'completed' } }, { type: 'completed', results: s.results });
+      return transition({ ...s, status: 'completed', retryAt: null }, out);
+    }
+    return transition(issue({ ...s, attempt: s.attempt + 1 }, out, true), out);
+  }
+  if (s.status === 'compensating') {
+    if (s.compensated.includes(s.current)) return transition(compensateNext(s, out), out);
+    return transition(issue({ ...s, attempt: s.attempt + 1 }, out, true), out);
+  }
+  return transition({ ...s, retryAt: null });
+}
+
+function sagaStep(s: SagaState, input: SagaInput): ST {
+  switch (input.type) {
+    case 'tick': {
+      const now = Math.max(s.now, input.now);
+      const s1 = now === s.now ? s : { ...s, now };
+      if (s1.retryAt === null || now < s1.retryAt) return transition(s1);
+      return resume(s1);
+    }
+    case 'start': {
+      if (s.status !== 'idle') throw new InvalidCommandError('start', `saga ${s.sagaId} is already ${s.status}`);
+      const sagaInput = input.input ?? null;
+      if (v.json()(sagaInput) !== undefined) throw new InvalidCommandError('start', 'input must be plain JSON data');
+      const out: SagaOutput[] = [{ type: 'persist', record: { kind: 'started', input: sagaInput } }];
+      return transition(issue({ ...s, status: 'running', current: 0, attempt: 1, input: sagaInput }, out, true), out);
+    }
+    case 'stepResult': {
+      const problem = resultCheck(input, 'stepResult');
+      if (problem !== undefined) return reject(s, 'local', problem);
+      if (s.status !== 'running' || !s.inFlight || input.step !== s.current || input.attempt !== s.attempt) {
+        return reject(s, 'local', `stepResult for step ${input.step} attempt ${input.attempt}, which is not in flight`);
+      }
+      const out: SagaOutput[] = [];
+      const i = s.current;
+      if (input.ok) {
+        const result = input.result ?? null;
+        out.push({ type: 'persist', record: { kind: 'stepCompleted', step: i, result } });
+        const results = s.results.map((r, k) => (k === i ? result : r));
+        const done: SagaState = { ...s, completed: [...s.completed, i], results, inFlight: false };
+        if (i + 1 < s.names.length) return transition(issue({ ...done, current: i + 1, attempt: 1 }, out, true), out);
+        out.push({ type: 'persist', record: { kind: 'finished', outcome: 'completed' } }, { type: 'completed', results });
+        return transition({ ...done, status: 'completed' }, out);
+      }
+      if (s.attempt < s.maxAttempts[i]!) {
+        out.push({ type: 'persist', record: { kind: 'stepAttemptFailed', step: i, attempt: s.attempt } });
+        return transition({ ...s, inFlight: false, retryAt: s.now + backoff(s, s.attempt) }, out);
+      }
+      out.push({ type: 'persist', record: { kind: 'stepFailed', step: i } });
+      return transition(compensateNext({ ...s, inFlight: false, failedStep: i }, out), out);
+    }
+    case 'compensationResult': {
+      const problem = resultCheck(input, 'compensationResult');
+      if (problem !== undefined) return reject(s, 'local', problem);
+      if (s.status !== 'compensating' || !s.inFlight || input.step !== s.current || input.attempt !== s.attempt) {
+        return reject(s, 'local', `compensationResult for step ${input.step} attempt ${input.attempt}, which is not in flight`);
+      }
+      const out: SagaOutput[] = [];
+      if (input.ok) {
+        out.push({ type: 'persist', record: { kind: 'stepCompensated', step: s.current } });
+        return transition(compensateNext({ ...s, inFlight: false, compensated: [...s.compensated, s.current] }, out), out);
+      }
+      // Compensations must eventually succeed (§5): retry with backoff, forever.
+      out.push({ type: 'persist', record: { kind: 'compensationAttemptFailed', step: s.current, attempt: s.attempt } });
+      return transition({ ...s, inFlight: false, retryAt: s.now + backoff(s, s.attempt) }, out);
+    }
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+/**
+ * Folds one saga log record into the durable image (what `recover` takes).
+ *
+ * @example
+ * ```ts
+ * import { applySagaRecord, sagaOrchestrator } from 'distkit/txn';
+ * const config = { sagaId: 's', steps: [{ name: 'a' }] };
+ * const d = applySagaRecord(sagaOrchestrator.durable(sagaOrchestrator.init(config)), { kind: 'started', input: null });
+ * d.status; //=> 'running'
+ * ```
+ */
+export function applySagaRecord(d: SagaDurable, r: SagaLogRecord): SagaDurable {
+  switch (r.kind) {
+    case 'started':
+      return { ...d, status: 'running', input: r.input, current: 0, attempt: 1, inFlight: false };
+    case 'stepStarted':
+      return { ...d, current: r.step, attempt: r.attempt, inFlight: true };
+    case 'stepCompleted':
+      return { ...d, completed: [...d.completed, r.step], results: d.results.map((x, k) => (k === r.step ? r.result : x)), inFlight: false };
+    case 'stepAttemptFailed':
+      return { ...d, attempt: r.attempt, inFlight: false };
+    case 'stepFailed':
+      return { ...d, failedStep: r.step, inFlight: false };
+    case 'compensationStarted':
+      return { ...d, status: 'compensating', current: r.step, attempt: r.attempt, inFlight: true };
+    case 'compensationAttemptFailed':
+      return { ...d, attempt: r.attempt, inFlight: false };
+    case 'stepCompensated':
+      return { ...d, compensated: [...d.compensated, r.step], inFlight: false };
+    case 'finished':
+      return { ...d, status: r.outcome, inFlight: false };
+    default:
+      return assertNever(r, 'saga log record');
+  }
+}
+
+function sagaDurable(s: SagaState): SagaDurable {
+  return {
+    status: s.status,
+    current: s.current,
+    attempt: s.attempt,
+    inFlight: s.inFlight,
+    completed: s.completed,
+    compensated: s.compensated,
+    results: s.results,
+    input: s.input,
+    failedStep: s.failedStep,
+  };
+}
+
+function sagaRecover(config: SagaConfig, d: SagaDurable): SagaState {
+  const s = sagaInit(config);
+  const base: SagaState = { ...s, ...sagaDurable({ ...s, ...d }) };
+  if (base.status === 'idle' || base.status === 'completed' || base.status === 'compensated') return base;
+  // Resume at the first tick from exactly the logged position (see `resume`).
+  return { ...base, retryAt: 0 };
+}
+
+/**
+ * The saga orchestrator (Garcia-Molina & Salem 1987). Feed `start`, then the results of the
+ * `execute` / `compensate` outputs it emits; make each `persist` record durable before running
+ * the invocation after it. Retries reuse the step's idempotency key; a failed step (after its
+ * attempts) triggers compensation of the completed steps in reverse order.
+ *
+ * @example
+ * ```ts
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * const s = sagaOrchestrator.init({ sagaId: 'order-1', steps: [{ name: 'pay' }, { name: 'ship' }] });
+ * const t = sagaOrchestrator.step(s, { type: 'start' });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'persist', 'execute']
+ * ```
+ */
+export const sagaOrchestrator: DurableMachine<SagaConfig, SagaState, SagaInput, SagaOutput, SagaDurable> = {
+  name: 'sagaOrchestrator',
+  init: sagaInit,
+  step: sagaStep,
+  nextDeadline: (s) => s.retryAt ?? undefined,
+  durable: sagaDurable,
+  recover: sagaRecover,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Async runner
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What an action or compensation receives.
+ *
+ * @example
+ * ```ts
+ * import type { SagaStepContext } from 'distkit/txn';
+ * const ctx: SagaStepContext = { sagaId: 'order-1', step: 0, attempt: 1, idempotencyKey: 'order-1/0/pay/do', input: null, result: null };
+ * ```
+ */
+export interface SagaStepContext {
+  /** The saga id. */
+  readonly sagaId: string;
+  /** The step index. */
+  readonly step: number;
+  /** Attempt number (1-based). */
+  readonly attempt: number;
+  /** Pass it to the service so that a retried call takes effect once. */
+  readonly idempotencyKey: string;
+  /** The saga's input. */
+  readonly input: unknown;
+  /** For a compensation: the action's result; for an action: null. */
+  readonly result: unknown;
+}
+
+/**
+ * A step for {@link runSaga}: an action and its compensation, as async functions. An action that
+ * throws (or rejects) is taken to have had no effect; it is retried with the same idempotency key.
+ *
+ * @example
+ * ```ts
+ * import type { SagaStep } from 'distkit/txn';
+ * const pay: SagaStep = {
+ *   name: 'pay',
+ *   action: async (ctx) => ({ chargeId: `ch-${ctx.idempotencyKey}` }),
+ *   compensate: async (ctx) => { void ctx.result; },
+ * };
+ * ```
+ */
+export interface SagaStep {
+  /** Unique step name. */
+  readonly name: string;
+  /** Does the work; its (JSON) result is logged and handed to the compensation. */
+  action(ctx: SagaStepContext): Promise<unknown>;
+  /** Undoes a completed action. Must be idempotent; it is retried until it succeeds. */
+  compensate(ctx: SagaStepContext): Promise<void>;
+  /** Attempts before giving up on the action. Default 3. */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Where {@link runSaga} keeps the saga log. An empty log starts the saga; a non-empty one resumes it.
+ *
+ * @example
+ * ```ts
+ * import type { SagaLog, SagaLogRecord } from 'distkit/txn';
+ * const records: SagaLogRecord[] = [];
+ * const log: SagaLog = { read: () => records, append: (r) => { records.push(r); } };
+ * ```
+ */
+export interface SagaLog {
+  /** All records appended so far, in order. */
+  read(): readonly SagaLogRecord[] | Promise<readonly SagaLogRecord[]>;
+  /** Appends one record durably (resolve only once it is on stable storage). */
+  append(record: SagaLogRecord): void | Promise<void>;
+}
+
+/**
+ * Options of {@link runSaga}.
+ *
+ * @example
+ * ```ts
+ * import type { RunSagaOptions } from 'distkit/txn';
+ * const o: RunSagaOptions = { sagaId: 'order-1', steps: [], retryDelayMs: 10 };
+ * ```
+ */
+export interface RunSagaOptions {
+  /** The saga id (prefix of the idempotency keys). */
+  readonly sagaId: string;
+  /** The steps, in order. */
+  readonly steps: readonly SagaStep[];
+  /** The saga's input (JSON), given to every action. */
+  readonly input?: unknown;
+  /** The saga log; default an in-memory one (no crash recovery). */
+  readonly log?: SagaLog;
+  /** Base retry delay, ms. Default 100. */
+  readonly retryDelayMs?: number;
+  /** Clock for retry delays; default the system clock. */
+  readonly clock?: Clock;
+  /** Timers for retry delays; default real timers. */
+  readonly timers?: Timers;
+}
+
+/**
+ * The outcome of a saga run.
+ *
+ * @example
+ * ```ts
+ * import type { SagaOutcome } from 'distkit/txn';
+ * const o: SagaOutcome = { status: 'compensated', results: [null], failedStep: 0, compensatedSteps: [] };
+ * ```
+ */
+export interface SagaOutcome {
+  /** All steps done, or every completed step compensated. */
+  readonly status: 'completed' | 'compensated';
+  /** Action results per step (null where not completed). */
+  readonly results: readonly unknown[];
+  /** The step that failed (compensated outcome), or null. */
+  readonly failedStep: number | null;
+  /** Steps compensated, in the order they were. */
+  readonly compensatedSteps: readonly number[];
+}
+
+/**
+ * Thrown by {@link runSaga} when an action returns something that is not JSON data (it could not be logged).
+ *
+ * @example
+ * ```ts
+ * import { SagaResultError } from 'distkit/txn';
+ * new SagaResultError('pay', 'value: non-finite number NaN').message;
+ * ```
+ */
+export class SagaResultError extends DistkitError {
+  constructor(step: string, problem: string) {
+    super(`saga step ${step}: its result must be JSON data to be logged (${problem})`);
+  }
+}
+
+/**
+ * Runs a saga over real async functions with the {@link sagaOrchestrator} machine: logs every
+ * record before the invocation it announces, retries failed actions with backoff under the same
+ * idempotency key, compensates completed steps in reverse order after a final failure, and —
+ * given a log that already holds records — resumes a crashed run exactly where it stopped.
+ *
+ * @example
+ * ```ts
+ * import { runSaga } from 'distkit/txn';
+ * const outcome = await runSaga({
+ *   sagaId: 'trip-1',
+ *   steps: [
+ *     { name: 'flight', action: async () => ({ pnr: 'X1' }), compensate: async () => {} },
+ *     { name: 'hotel', action: async () => ({ room: 12 }), compensate: async () => {} },
+ *   ],
+ * });
+ * outcome.status; //=> 'completed'
+ * ```
+ */
+export async function runSaga(options: RunSagaOptions): Promise<SagaOutcome> {
+  const config: SagaConfig = {
+    sagaId: options.sagaId,
+    steps: options.steps.map((s) => (s.maxAttempts === undefined ? { name: s.name } : { name: s.name, maxAttempts: s.maxAttempts })),
+    ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+  };
+  const records: SagaLogRecord[] = [];
+  const log: SagaLog = options.log ?? { read: () => records, append: (r) => void records.push(r) };
+  const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? systemTimers;
+  const m = sagaOrchestrator;
+  const prior = await log.read();
+  let state: SagaState;
+  const pending: SagaInput[] = [];
+  if (prior.length === 0) {
+    state = m.init(config);
+    pending.push({ type: 'start', input: options.input ?? null });
+  } else {
+    let d = m.durable(m.init(config));
+    for (const r of prior) d = applySagaRecord(d, r);
+    state = m.recover(config, d);
+  }
+  const t0 = clock.now();
+  const now = (): number => Math.max(0, clock.now() - t0);
+  for (;;) {
+    if (state.status === 'completed' || state.status === 'compensated') {
+      return { status: state.status, results: state.results, failedStep: state.failedStep, compensatedSteps: state.compensated };
+    }
+    let input = pending.shift();
+    if (input === undefined) {
+      const at = m.nextDeadline!(state);
+      if (at === undefined) throw new DistkitError(`saga ${state.sagaId}: stuck in ${state.status} with nothing to do`);
+      const wait = at - now();
+      if (wait > 0) await new Promise<void>((resolve) => timers.setTimer(wait, resolve));
+      input = { type: 'tick', now: Math.max(at, now()) };
+    }
+    const t = m.step(state, input);
+    state = t.state;
+    for (const o of t.outputs) {
+      switch (o.type) {
+        case 'persist':
+          await log.append(o.record);
+          break;
+        case 'execute': {
+          const step = options.steps[o.step]!;
+          const ctx: SagaStepContext = { sagaId: state.sagaId, step: o.step, attempt: o.attempt, idempotencyKey: o.idempotencyKey, input: o.input, result: null };
+          let result: unknown;
+          let ok = true;
+          let error = '';
+          try {
+            result = (await step.action(ctx)) ?? null;
+          } catch (e) {
+            ok = false;
+            error = e instanceof Error ? e.message : String(e);
+          }
+          if (ok) {
+            const problem = v.json()(result);
+            if (problem !== undefined) throw new SagaResultError(step.name, problem);
+            pending.push({ type: 'stepResult', step: o.step, attempt: o.attempt, ok: true, result });
+          } else pending.push({ type: 'stepResult', step: o.step, attempt: o.attempt, ok: false, error });
+          break;
+        }
+        case 'compensate': {
+          const step = options.steps[o.step]!;
+          const ctx: SagaStepContext = { sagaId: state.sagaId, step: o.step, attempt: o.attempt, idempotencyKey: o.idempotencyKey, input: state.input, result: o.result };
+          try {
+            await step.compensate(ctx);
+            pending.push({ type: 'compensationResult', step: o.step, attempt: o.attempt, ok: true });
+          } catch (e) {
+            pending.push({ type: 'compensationResult', step: o.step, attempt: o.attempt, ok: false, error: e instanceof Error ? e.message : String(e) });
+          }
+          break;
+        }
+        case 'completed':
+        case 'compensated':
+        case 'rejected':
+          break;
+        default:
+          assertNever(o, 'saga output');
+      }
+    }
+  }
+}

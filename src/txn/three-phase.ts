@@ -1,0 +1,781 @@
+/**
+ * Three-phase commit (Skeen, "Nonblocking Commit Protocols", SIGMOD 1981; BHG §7.5): CanCommit,
+ * PreCommit, DoCommit, with the termination protocol run by a backup coordinator chosen among the
+ * participants. Non-blocking when failures are crashes detected by accurate timeouts; NOT safe
+ * under network partitions or badly delayed messages (see docs/txn.md and the tests).
+ */
+import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
+import type { Decision } from './common.js';
+import { distinct, has, nodeListCheck, positiveMs, requireId, txIdCheck, withKey } from './common.js';
+import type { DecidedOutput, VoteRequestedOutput } from './two-phase.js';
+
+/**
+ * Where a 3PC participant stands: `asked` (CanCommit received, not voted), `uncertain` (voted
+ * YES; Skeen's state w), `precommitted` (Skeen's p), `committed`, `aborted`.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhase } from 'distkit/txn';
+ * const p: ThreePhase = 'precommitted';
+ * ```
+ */
+export type ThreePhase = 'asked' | 'uncertain' | 'precommitted' | 'committed' | 'aborted';
+
+/**
+ * A message of three-phase commit. `round` numbers the termination rounds (0 is the original
+ * coordinator); the backup of round r ≥ 1 is participant `(r - 1) mod n` of the list.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseMessage } from 'distkit/txn';
+ * const m: ThreePhaseMessage = { type: 'preCommit', txId: 't1', round: 0 };
+ * ```
+ */
+export type ThreePhaseMessage =
+  | { readonly type: 'canCommit'; readonly txId: string; readonly participants: readonly NodeId[] }
+  | { readonly type: 'vote'; readonly txId: string; readonly vote: 'yes' | 'no' }
+  | { readonly type: 'preCommit'; readonly txId: string; readonly round: number }
+  | { readonly type: 'preCommitAck'; readonly txId: string; readonly round: number }
+  | { readonly type: 'decision'; readonly txId: string; readonly decision: Decision }
+  | { readonly type: 'stateReq'; readonly txId: string; readonly round: number }
+  | { readonly type: 'stateReport'; readonly txId: string; readonly round: number; readonly phase: ThreePhase }
+  | { readonly type: 'query'; readonly txId: string };
+
+const round = v.int({ min: 0, max: 1_000_000_000 });
+const check3 = v.tagged({
+  canCommit: v.object({ txId: txIdCheck, participants: nodeListCheck }),
+  vote: v.object({ txId: txIdCheck, vote: v.literal('yes', 'no') }),
+  preCommit: v.object({ txId: txIdCheck, round }),
+  preCommitAck: v.object({ txId: txIdCheck, round }),
+  decision: v.object({ txId: txIdCheck, decision: v.literal('commit', 'abort') }),
+  stateReq: v.object({ txId: txIdCheck, round: v.int({ min: 1, max: 1_000_000_000 }) }),
+  stateReport: v.object({ txId: txIdCheck, round, phase: v.literal('asked', 'uncertain', 'precommitted', 'committed', 'aborted') }),
+  query: v.object({ txId: txIdCheck }),
+});
+
+function send(to: NodeId, message: ThreePhaseMessage): SendOutput<ThreePhaseMessage> {
+  return { type: 'send', to, message };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coordinator
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of the 3PC coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseCoordinatorConfig } from 'distkit/txn';
+ * const c: ThreePhaseCoordinatorConfig = { id: 'coord', timeoutMs: 300 };
+ * ```
+ */
+export interface ThreePhaseCoordinatorConfig {
+  /** This coordinator's node id. */
+  readonly id: NodeId;
+  /** Wait for votes, and for PreCommit acks, this long. Default 1000. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * One transaction at the 3PC coordinator. `recovering`: restarted without a decision; it asks
+ * the participants, because the termination protocol may have decided meanwhile.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseCoordinatorTx } from 'distkit/txn';
+ * const tx: ThreePhaseCoordinatorTx = { participants: ['a'], stage: 'voting', votes: [], acks: [], decision: null, deadline: 100 };
+ * ```
+ */
+export interface ThreePhaseCoordinatorTx {
+  /** The participants. */
+  readonly participants: readonly NodeId[];
+  /** Where the coordinator stands. */
+  readonly stage: 'voting' | 'precommitting' | 'decided' | 'recovering';
+  /** YES voters so far. */
+  readonly votes: readonly NodeId[];
+  /** PreCommit acknowledgements so far. */
+  readonly acks: readonly NodeId[];
+  /** The decision, once taken or learned. */
+  readonly decision: Decision | null;
+  /** The next timeout, or null. */
+  readonly deadline: number | null;
+}
+
+/**
+ * State of the 3PC coordinator.
+ *
+ * @example
+ * ```ts
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * threePhaseCoordinator.init({ id: 'c' }).timeoutMs; //=> 1000
+ * ```
+ */
+export interface ThreePhaseCoordinatorState {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** Latest tick time. */
+  readonly now: number;
+  /** See {@link ThreePhaseCoordinatorConfig.timeoutMs}. */
+  readonly timeoutMs: number;
+  /** Transactions by id. */
+  readonly txs: Readonly<Record<string, ThreePhaseCoordinatorTx>>;
+}
+
+/**
+ * What the 3PC coordinator keeps durable: per transaction, its participants and its decision.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseCoordinatorDurable } from 'distkit/txn';
+ * const d: ThreePhaseCoordinatorDurable = { txs: { t1: { participants: ['a'], decision: null } } };
+ * ```
+ */
+export interface ThreePhaseCoordinatorDurable {
+  /** Logged transactions. */
+  readonly txs: Readonly<Record<string, { readonly participants: readonly NodeId[]; readonly decision: Decision | null }>>;
+}
+
+/**
+ * A 3PC coordinator log record (begin before CanCommit, the decision before it is sent).
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseCoordinatorRecord } from 'distkit/txn';
+ * const r: ThreePhaseCoordinatorRecord = { txId: 't1', participants: ['a'], decision: 'commit' };
+ * ```
+ */
+export interface ThreePhaseCoordinatorRecord {
+  /** The transaction. */
+  readonly txId: string;
+  /** Its participants. */
+  readonly participants: readonly NodeId[];
+  /** Null for the begin record. */
+  readonly decision: Decision | null;
+}
+
+/**
+ * Local command: start a 3PC transaction.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseBegin } from 'distkit/txn';
+ * const c: ThreePhaseBegin = { type: 'begin', txId: 't1', participants: ['a', 'b'] };
+ * ```
+ */
+export interface ThreePhaseBegin {
+  /** Discriminator. */
+  readonly type: 'begin';
+  /** A new transaction id. */
+  readonly txId: string;
+  /** Distinct participants, not including the coordinator. */
+  readonly participants: readonly NodeId[];
+}
+
+/**
+ * Inputs of the 3PC coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseCoordinatorInput } from 'distkit/txn';
+ * const i: ThreePhaseCoordinatorInput = { type: 'tick', now: 5 };
+ * ```
+ */
+export type ThreePhaseCoordinatorInput = MessageInput | TickInput | ThreePhaseBegin;
+
+/**
+ * Outputs of the 3PC coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseCoordinatorOutput } from 'distkit/txn';
+ * const o: ThreePhaseCoordinatorOutput = { type: 'decided', txId: 't1', decision: 'commit' };
+ * ```
+ */
+export type ThreePhaseCoordinatorOutput = SendOutput<ThreePhaseMessage> | PersistOutput<ThreePhaseCoordinatorRecord> | RejectedOutput | DecidedOutput;
+
+type CT = Transition<ThreePhaseCoordinatorState, ThreePhaseCoordinatorOutput>;
+
+function cInit(config: ThreePhaseCoordinatorConfig): ThreePhaseCoordinatorState {
+  return { id: requireId('id', config.id), now: 0, timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000), txs: {} };
+}
+
+function cDecide(s: ThreePhaseCoordinatorState, txId: string, tx: ThreePhaseCoordinatorTx, decision: Decision, out: ThreePhaseCoordinatorOutput[], tell = true): ThreePhaseCoordinatorState {
+  out.push({ type: 'persist', record: { txId, participants: tx.participants, decision } });
+  if (tell) for (const p of tx.participants) out.push(send(p, { type: 'decision', txId, decision }));
+  out.push({ type: 'decided', txId, decision });
+  return { ...s, txs: withKey(s.txs, txId, { ...tx, stage: 'decided', decision, deadline: null }) };
+}
+
+function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput): CT {
+  const problem = check3(input.message, 'message');
+  if (problem !== undefined) return reject(s, input.from, problem);
+  const m = input.message as ThreePhaseMessage;
+  const from = input.from;
+  const tx = s.txs[m.txId];
+  if (tx === undefined) return reject(s, from, `${m.type} for unknown transaction ${m.txId}`);
+  if (!tx.participants.includes(from)) return reject(s, from, `${m.type} from a non-participant of ${m.txId}`);
+  const out: ThreePhaseCoordinatorOutput[] = [];
+  switch (m.type) {
+    case 'vote': {
+      if (tx.stage !== 'voting') return reject(s, from, `vote after the voting phase of ${m.txId}`);
+      if (m.vote === 'no') return transition(cDecide(s, m.txId, tx, 'abort', out), out);
+      if (tx.votes.includes(from)) return reject(s, from, 'duplicate vote');
+      const votes = [...tx.votes, from];
+      if (votes.length < tx.participants.length) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, votes }) });
+      // Skeen §4: all YES → PreCommit, a state from which commit is the only outcome.
+      for (const p of tx.participants) out.push(send(p, { type: 'preCommit', txId: m.txId, round: 0 }));
+      return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, votes, stage: 'precommitting', deadline: s.now + s.timeoutMs }) }, out);
+    }
+    case 'preCommitAck': {
+      if (tx.stage !== 'precommitting' || m.round !== 0) return reject(s, from, `unexpected preCommitAck for ${m.txId}`);
+      if (tx.acks.includes(from)) return reject(s, from, 'duplicate preCommitAck');
+      const acks = [...tx.acks, from];
+      if (acks.length < tx.participants.length) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, acks }) });
+      return transition(cDecide(s, m.txId, { ...tx, acks }, 'commit', out), out);
+    }
+    case 'decision': {
+      // The termination protocol decided while this coordinator was away or slow.
+      if (tx.decision !== null) {
+        return tx.decision === m.decision ? transition(s) : reject(s, from, `decision ${m.decision} conflicts with the recorded ${tx.decision}`);
+      }
+      return transition(cDecide(s, m.txId, tx, m.decision, out, false), out);
+    }
+    case 'query':
+      return transition(s, tx.decision === null ? [] : [send(from, { type: 'decision', txId: m.txId, decision: tx.decision })]);
+    case 'canCommit':
+    case 'preCommit':
+    case 'stateReq':
+    case 'stateReport':
+      return reject(s, from, `a coordinator does not accept ${m.type} messages`);
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
+  let s = now > s0.now ? { ...s0, now } : s0;
+  const out: ThreePhaseCoordinatorOutput[] = [];
+  for (const txId of Object.keys(s0.txs)) {
+    const tx = s.txs[txId]!;
+    if (tx.deadline === null || now < tx.deadline) continue;
+    switch (tx.stage) {
+      case 'voting':
+        s = cDecide(s, txId, tx, 'abort', out);
+        break;
+      case 'precommitting':
+        // Skeen §4: a participant that does not acknowledge PreCommit is taken as failed; it
+        // learns the outcome when it recovers.
+        s = cDecide(s, txId, tx, 'commit', out);
+        break;
+      case 'recovering':
+        for (const p of tx.participants) out.push(send(p, { type: 'query', txId }));
+        s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: now + s.timeoutMs }) };
+        break;
+      case 'decided':
+        for (const p of tx.participants) out.push(send(p, { type: 'decision', txId, decision: tx.decision! }));
+        s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: null }) };
+        break;
+      default:
+        return assertNever(tx.stage, 'stage');
+    }
+  }
+  return transition(s, out);
+}
+
+function cStep(s: ThreePhaseCoordinatorState, input: ThreePhaseCoordinatorInput): CT {
+  switch (input.type) {
+    case 'message':
+      return cMessage(s, input);
+    case 'tick':
+      return cTick(s, input.now);
+    case 'begin': {
+      if (typeof input.txId !== 'string' || input.txId.length === 0 || has(s.txs, input.txId)) {
+        throw new InvalidCommandError('begin', `txId must be a new non-empty string, got ${String(input.txId)}`);
+      }
+      if (nodeListCheck(input.participants) !== undefined || !distinct(input.participants) || input.participants.includes(s.id)) {
+        throw new InvalidCommandError('begin', 'participants must be distinct node ids other than the coordinator');
+      }
+      const participants = [...input.participants];
+      const tx: ThreePhaseCoordinatorTx = { participants, stage: 'voting', votes: [], acks: [], decision: null, deadline: s.now + s.timeoutMs };
+      const out: ThreePhaseCoordinatorOutput[] = [{ type: 'persist', record: { txId: input.txId, participants, decision: null } }];
+      for (const p of participants) out.push(send(p, { type: 'canCommit', txId: input.txId, participants }));
+      return transition({ ...s, txs: withKey(s.txs, input.txId, tx) }, out);
+    }
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+/**
+ * The three-phase commit coordinator (Skeen 1981 §4). Recovering without a decision, it asks the
+ * participants instead of deciding: the termination protocol may have decided in its absence.
+ *
+ * @example
+ * ```ts
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const s = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'] });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send']
+ * ```
+ */
+export const threePhaseCoordinator: DurableMachine<
+  ThreePhaseCoordinatorConfig,
+  ThreePhaseCoordinatorState,
+  ThreePhaseCoordinatorInput,
+  ThreePhaseCoordinatorOutput,
+  ThreePhaseCoordinatorDurable
+> = {
+  name: 'threePhaseCoordinator',
+  init: cInit,
+  step: cStep,
+  nextDeadline(s) {
+    let d: number | undefined;
+    for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
+    return d;
+  },
+  durable(s) {
+    const txs: Record<string, { participants: readonly NodeId[]; decision: Decision | null }> = {};
+    for (const [id, tx] of Object.entries(s.txs)) txs[id] = { participants: tx.participants, decision: tx.decision };
+    return { txs };
+  },
+  recover(config, durable) {
+    const s = cInit(config);
+    const txs: Record<string, ThreePhaseCoordinatorTx> = {};
+    for (const [id, d] of Object.entries(durable.txs)) {
+      txs[id] = { participants: d.participants, stage: d.decision === null ? 'recovering' : 'decided', votes: [], acks: [], decision: d.decision, deadline: 0 };
+    }
+    return { ...s, txs };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Participant
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of a 3PC participant.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseParticipantConfig } from 'distkit/txn';
+ * const c: ThreePhaseParticipantConfig = { id: 'a', timeoutMs: 300, autoVote: 'yes' };
+ * ```
+ */
+export interface ThreePhaseParticipantConfig {
+  /** This participant's node id. */
+  readonly id: NodeId;
+  /** Silence from the coordinator (or backup) this long starts a termination round. Default 1000. */
+  readonly timeoutMs?: number;
+  /** Vote this way on every CanCommit. Absent: emit `voteRequested` and wait for a `vote` command. */
+  readonly autoVote?: 'yes' | 'no';
+}
+
+/**
+ * A backup coordinator's termination round in progress (Skeen §5 / BHG §7.5 termination protocol).
+ *
+ * @example
+ * ```ts
+ * import type { TerminationRound } from 'distkit/txn';
+ * const r: TerminationRound = { stage: 'collecting', reports: { b: 'uncertain' }, acks: [], deadline: 900 };
+ * ```
+ */
+export interface TerminationRound {
+  /** Collecting states, or waiting for PreCommit acks before committing. */
+  readonly stage: 'collecting' | 'precommitting';
+  /** States reported by the other participants. */
+  readonly reports: Readonly<Record<NodeId, ThreePhase>>;
+  /** PreCommit acks (stage `precommitting`). */
+  readonly acks: readonly NodeId[];
+  /** When the stage ends. */
+  readonly deadline: number;
+}
+
+/**
+ * One transaction at a 3PC participant.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseParticipantTx } from 'distkit/txn';
+ * const tx: ThreePhaseParticipantTx = { coordinator: 'c', participants: ['a', 'b'], phase: 'uncertain', round: 0, deadline: 1000, recovered: false, termination: null };
+ * ```
+ */
+export interface ThreePhaseParticipantTx {
+  /** The coordinator. */
+  readonly coordinator: NodeId;
+  /** All participants. */
+  readonly participants: readonly NodeId[];
+  /** Where this participant stands. */
+  readonly phase: ThreePhase;
+  /** The highest termination round joined (0: the original coordinator). */
+  readonly round: number;
+  /** The next timeout, or null. */
+  readonly deadline: number | null;
+  /** Restarted while undecided: asks for the outcome and stays out of termination rounds. */
+  readonly recovered: boolean;
+  /** The round this participant runs as backup coordinator, if any. */
+  readonly termination: TerminationRound | null;
+}
+
+/**
+ * State of a 3PC participant.
+ *
+ * @example
+ * ```ts
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * threePhaseParticipant.init({ id: 'a' }).id; //=> 'a'
+ * ```
+ */
+export interface ThreePhaseParticipantState {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** Latest tick time. */
+  readonly now: number;
+  /** See {@link ThreePhaseParticipantConfig.timeoutMs}. */
+  readonly timeoutMs: number;
+  /** See {@link ThreePhaseParticipantConfig.autoVote}. */
+  readonly autoVote: 'yes' | 'no' | null;
+  /** Transactions by id. */
+  readonly txs: Readonly<Record<string, ThreePhaseParticipantTx>>;
+}
+
+/**
+ * A 3PC participant log record: its phase, written before it is announced.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseParticipantRecord } from 'distkit/txn';
+ * const r: ThreePhaseParticipantRecord = { txId: 't1', coordinator: 'c', participants: ['a'], phase: 'uncertain' };
+ * ```
+ */
+export interface ThreePhaseParticipantRecord {
+  /** The transaction. */
+  readonly txId: string;
+  /** Its coordinator. */
+  readonly coordinator: NodeId;
+  /** Its participants. */
+  readonly participants: readonly NodeId[];
+  /** The phase reached. */
+  readonly phase: 'uncertain' | 'precommitted' | 'committed' | 'aborted';
+}
+
+/**
+ * What a 3PC participant keeps durable.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseParticipantDurable } from 'distkit/txn';
+ * const d: ThreePhaseParticipantDurable = { txs: {} };
+ * ```
+ */
+export interface ThreePhaseParticipantDurable {
+  /** Latest record per transaction. */
+  readonly txs: Readonly<Record<string, ThreePhaseParticipantRecord>>;
+}
+
+/**
+ * Local command for a 3PC participant: its vote on a pending CanCommit.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseVote } from 'distkit/txn';
+ * const c: ThreePhaseVote = { type: 'vote', txId: 't1', vote: 'no' };
+ * ```
+ */
+export interface ThreePhaseVote {
+  /** Discriminator. */
+  readonly type: 'vote';
+  /** The transaction. */
+  readonly txId: string;
+  /** The vote. */
+  readonly vote: 'yes' | 'no';
+}
+
+/**
+ * Inputs of a 3PC participant.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseParticipantInput } from 'distkit/txn';
+ * const i: ThreePhaseParticipantInput = { type: 'vote', txId: 't1', vote: 'yes' };
+ * ```
+ */
+export type ThreePhaseParticipantInput = MessageInput | TickInput | ThreePhaseVote;
+
+/**
+ * Outputs of a 3PC participant.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseParticipantOutput } from 'distkit/txn';
+ * const o: ThreePhaseParticipantOutput = { type: 'decided', txId: 't1', decision: 'abort' };
+ * ```
+ */
+export type ThreePhaseParticipantOutput =
+  | SendOutput<ThreePhaseMessage>
+  | PersistOutput<ThreePhaseParticipantRecord>
+  | RejectedOutput
+  | VoteRequestedOutput
+  | DecidedOutput;
+
+type PT = Transition<ThreePhaseParticipantState, ThreePhaseParticipantOutput>;
+type POut = ThreePhaseParticipantOutput[];
+
+/** The backup coordinator of termination round `r` (r ≥ 1). */
+function backup(participants: readonly NodeId[], r: number): NodeId {
+  return participants[(r - 1) % participants.length]!;
+}
+
+function pInit(config: ThreePhaseParticipantConfig): ThreePhaseParticipantState {
+  const autoVote = config.autoVote ?? null;
+  if (autoVote !== null && autoVote !== 'yes' && autoVote !== 'no') throw new ConfigError('autoVote', `must be 'yes' or 'no', got ${String(autoVote)}`);
+  return { id: requireId('id', config.id), now: 0, timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000), autoVote, txs: {} };
+}
+
+function rec(txId: string, tx: ThreePhaseParticipantTx, phase: ThreePhaseParticipantRecord['phase']): PersistOutput<ThreePhaseParticipantRecord> {
+  return { type: 'persist', record: { txId, coordinator: tx.coordinator, participants: tx.participants, phase } };
+}
+
+function put(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx): ThreePhaseParticipantState {
+  return { ...s, txs: withKey(s.txs, txId, tx) };
+}
+
+function pDecide(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, decision: Decision, out: POut): ThreePhaseParticipantState {
+  const phase = decision === 'commit' ? 'committed' : 'aborted';
+  out.push(rec(txId, tx, phase), { type: 'decided', txId, decision });
+  return put(s, txId, { ...tx, phase, deadline: null, termination: null, recovered: false });
+}
+
+function pVote(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, vote: 'yes' | 'no', out: POut): ThreePhaseParticipantState {
+  if (vote === 'no') {
+    const next = pDecide(s, txId, tx, 'abort', out);
+    out.push(send(tx.coordinator, { type: 'vote', txId, vote: 'no' }));
+    return next;
+  }
+  const next: ThreePhaseParticipantTx = { ...tx, phase: 'uncertain', deadline: s.now + s.timeoutMs };
+  out.push(rec(txId, next, 'uncertain'), send(tx.coordinator, { type: 'vote', txId, vote: 'yes' }));
+  return put(s, txId, next);
+}
+
+/** Skeen §5 / BHG §7.5 termination rule, applied by the backup to the states it collected. */
+function conclude(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, reports: Readonly<Record<NodeId, ThreePhase>>, out: POut): ThreePhaseParticipantState {
+  const phases = [tx.phase, ...Object.values(reports)];
+  const others = tx.participants.filter((p) => p !== s.id);
+  const tell = (decision: Decision): ThreePhaseParticipantState => {
+    const next = pDecide(s, txId, tx, decision, out);
+    for (const p of [...others, tx.coordinator]) out.push(send(p, { type: 'decision', txId, decision }));
+    return next;
+  };
+  if (phases.includes('committed')) return tell('commit');
+  if (phases.includes('aborted') || phases.includes('asked')) return tell('abort');
+  if (!phases.includes('precommitted')) return tell('abort'); // all uncertain: nobody can have committed
+  // Some precommitted, none decided: bring the uncertain ones to precommitted, then commit.
+  const uncertain = Object.keys(reports).filter((p) => reports[p] === 'uncertain');
+  if (uncertain.length === 0 && tx.phase === 'precommitted') return tell('commit');
+  const next: ThreePhaseParticipantTx = {
+    ...tx,
+    phase: 'precommitted',
+    deadline: s.now + s.timeoutMs,
+    termination: { stage: 'precommitting', reports, acks: [], deadline: s.now + s.timeoutMs },
+  };
+  if (tx.phase !== 'precommitted') out.push(rec(txId, next, 'precommitted'));
+  for (const p of uncertain) out.push(send(p, { type: 'preCommit', txId, round: tx.round }));
+  if (uncertain.length === 0) return tell('commit');
+  return put(s, txId, next);
+}
+
+function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
+  const problem = check3(input.message, 'message');
+  if (problem !== undefined) return reject(s, input.from, problem);
+  const m = input.message as ThreePhaseMessage;
+  const from = input.from;
+  const tx = s.txs[m.txId];
+  const out: POut = [];
+  if (m.type === 'canCommit') {
+    if (!m.participants.includes(s.id) || !distinct(m.participants) || m.participants.includes(from)) {
+      return reject(s, from, 'canCommit: participants must be distinct, list this node and exclude the coordinator');
+    }
+    if (tx !== undefined) {
+      if (tx.coordinator !== from) return reject(s, from, `canCommit for ${m.txId} from a node that is not its coordinator`);
+      if (tx.phase === 'uncertain' || tx.phase === 'precommitted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
+      if (tx.phase === 'aborted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
+      return transition(s);
+    }
+    const fresh: ThreePhaseParticipantTx = { coordinator: from, participants: [...m.participants], phase: 'asked', round: 0, deadline: null, recovered: false, termination: null };
+    if (s.autoVote !== null) return transition(pVote(s, m.txId, fresh, s.autoVote, out), out);
+    return transition(put(s, m.txId, fresh), [{ type: 'voteRequested', txId: m.txId, coordinator: from, payload: null }]);
+  }
+  if (tx === undefined) {
+    if (m.type === 'query' || m.type === 'stateReq') {
+      // Never voted YES here (that record would be durable): aborting unilaterally is safe.
+      return transition(s, [send(from, m.type === 'query' ? { type: 'decision', txId: m.txId, decision: 'abort' } : { type: 'stateReport', txId: m.txId, round: m.round, phase: 'aborted' })]);
+    }
+    return reject(s, from, `${m.type} for unknown transaction ${m.txId}`);
+  }
+  const known = from === tx.coordinator || tx.participants.includes(from);
+  if (!known) return reject(s, from, `${m.type} from a node outside transaction ${m.txId}`);
+  switch (m.type) {
+    case 'preCommit': {
+      const legit = m.round === 0 ? from === tx.coordinator : from === backup(tx.participants, m.round);
+      if (!legit) return reject(s, from, `preCommit for round ${m.round} from a node that does not lead it`);
+      if (m.round < tx.round) return reject(s, from, `stale preCommit (round ${m.round} < ${tx.round})`);
+      if (tx.phase === 'asked' || tx.phase === 'aborted') return reject(s, from, `preCommit while ${tx.phase}`);
+      const next: ThreePhaseParticipantTx = { ...tx, phase: tx.phase === 'committed' ? 'committed' : 'precommitted', round: m.round, deadline: tx.phase === 'committed' ? null : s.now + s.timeoutMs };
+      if (tx.phase === 'uncertain') out.push(rec(m.txId, next, 'precommitted'));
+      out.push(send(from, { type: 'preCommitAck', txId: m.txId, round: m.round }));
+      return transition(put(s, m.txId, next), out);
+    }
+    case 'decision': {
+      if (tx.phase === 'committed' || tx.phase === 'aborted') {
+        const mine = tx.phase === 'committed' ? 'commit' : 'abort';
+        return mine === m.decision ? transition(s) : reject(s, from, `decision ${m.decision} conflicts with the recorded ${mine} of ${m.txId}`);
+      }
+      if (tx.phase === 'asked' && m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
+      return transition(pDecide(s, m.txId, tx, m.decision, out), out);
+    }
+    case 'stateReq': {
+      if (from !== backup(tx.participants, m.round)) return reject(s, from, `stateReq for round ${m.round} from a node that does not lead it`);
+      if (m.round < tx.round) return reject(s, from, `stale stateReq (round ${m.round} < ${tx.round})`);
+      if (tx.recovered) return transition(s); // failed in doubt: stays out, asks instead
+      if (tx.phase === 'asked') {
+        const next = pDecide(s, m.txId, tx, 'abort', out);
+        out.push(send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: 'aborted' }));
+        return transition(next, out);
+      }
+      const undecided = tx.phase === 'uncertain' || tx.phase === 'precommitted';
+      const next: ThreePhaseParticipantTx = { ...tx, round: m.round, termination: null, deadline: undecided ? s.now + 2 * s.timeoutMs : null };
+      return transition(put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
+    }
+    case 'stateReport': {
+      const t = tx.termination;
+      if (t === null || t.stage !== 'collecting' || m.round !== tx.round) return reject(s, from, `stateReport for a round this node does not lead`);
+      if (from === tx.coordinator || has(t.reports, from)) return reject(s, from, 'duplicate or foreign stateReport');
+      const reports = withKey(t.reports, from, m.phase);
+      if (Object.keys(reports).length < tx.participants.length - 1) return transition(put(s, m.txId, { ...tx, termination: { ...t, reports } }));
+      return transition(conclude(s, m.txId, tx, reports, out), out);
+    }
+    case 'preCommitAck': {
+      const t = tx.termination;
+      if (t === null || t.stage !== 'precommitting' || m.round !== tx.round || t.acks.includes(from)) return reject(s, from, 'unexpected preCommitAck');
+      const acks = [...t.acks, from];
+      const waiting = Object.keys(t.reports).filter((p) => t.reports[p] === 'uncertain' && !acks.includes(p));
+      if (waiting.length > 0) return transition(put(s, m.txId, { ...tx, termination: { ...t, acks } }));
+      const next = pDecide(s, m.txId, tx, 'commit', out);
+      for (const p of [...tx.participants.filter((p) => p !== s.id), tx.coordinator]) out.push(send(p, { type: 'decision', txId: m.txId, decision: 'commit' }));
+      return transition(next, out);
+    }
+    case 'query':
+      if (tx.phase === 'committed' || tx.phase === 'aborted') {
+        return transition(s, [send(from, { type: 'decision', txId: m.txId, decision: tx.phase === 'committed' ? 'commit' : 'abort' })]);
+      }
+      return transition(s);
+    case 'vote':
+      return reject(s, from, 'a participant does not accept vote messages');
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+function pTick(s0: ThreePhaseParticipantState, now: number): PT {
+  let s = now > s0.now ? { ...s0, now } : s0;
+  const out: POut = [];
+  for (const txId of Object.keys(s0.txs)) {
+    const tx = s.txs[txId]!;
+    if (tx.deadline === null || now < tx.deadline) continue;
+    if (tx.phase !== 'uncertain' && tx.phase !== 'precommitted') continue;
+    const t = tx.termination;
+    if (t !== null && now < t.deadline) continue;
+    if (t !== null) {
+      if (t.stage === 'collecting') s = conclude(s, txId, tx, t.reports, out);
+      else {
+        s = pDecide(s, txId, tx, 'commit', out);
+        for (const p of [...tx.participants.filter((p) => p !== s.id), tx.coordinator]) out.push(send(p, { type: 'decision', txId, decision: 'commit' }));
+      }
+      continue;
+    }
+    if (tx.recovered) {
+      // Failed while in doubt (Skeen §5): it may not join termination; it asks everyone.
+      for (const p of [tx.coordinator, ...tx.participants.filter((p) => p !== s.id)]) out.push(send(p, { type: 'query', txId }));
+      s = put(s, txId, { ...tx, deadline: now + s.timeoutMs });
+      continue;
+    }
+    // Termination protocol: move to the next round; its backup collects the states.
+    const r = tx.round + 1;
+    if (backup(tx.participants, r) === s.id) {
+      for (const p of tx.participants) if (p !== s.id) out.push(send(p, { type: 'stateReq', txId, round: r }));
+      const deadline = now + s.timeoutMs;
+      s = put(s, txId, { ...tx, round: r, deadline, termination: { stage: 'collecting', reports: {}, acks: [], deadline } });
+      if (tx.participants.length === 1) s = conclude(s, txId, s.txs[txId]!, {}, out);
+    } else {
+      s = put(s, txId, { ...tx, round: r, deadline: now + 2 * s.timeoutMs, termination: null });
+    }
+  }
+  return transition(s, out);
+}
+
+function pStep(s: ThreePhaseParticipantState, input: ThreePhaseParticipantInput): PT {
+  switch (input.type) {
+    case 'message':
+      return pMessage(s, input);
+    case 'tick':
+      return pTick(s, input.now);
+    case 'vote': {
+      if (input.vote !== 'yes' && input.vote !== 'no') throw new InvalidCommandError('vote', `unknown vote ${String(input.vote)}`);
+      const tx = s.txs[input.txId];
+      if (tx === undefined) throw new InvalidCommandError('vote', `no CanCommit received for ${input.txId}`);
+      if (tx.phase !== 'asked') return reject(s, 'local', `vote for ${input.txId}: already ${tx.phase}`);
+      const out: POut = [];
+      return transition(pVote(s, input.txId, tx, input.vote, out), out);
+    }
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+/**
+ * The three-phase commit participant (Skeen 1981 §4–5): votes, enters PreCommit, and on the
+ * coordinator's silence runs termination rounds whose backup coordinator applies Skeen's rule
+ * (any committed → commit; any aborted or unvoted → abort; all uncertain → abort; some
+ * precommitted → PreCommit the rest, then commit).
+ *
+ * @example
+ * ```ts
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * const s = threePhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const t = threePhaseParticipant.step(s, { type: 'message', from: 'c', message: { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } });
+ * t.state.txs.t1?.phase; //=> 'uncertain'
+ * ```
+ */
+export const threePhaseParticipant: DurableMachine<
+  ThreePhaseParticipantConfig,
+  ThreePhaseParticipantState,
+  ThreePhaseParticipantInput,
+  ThreePhaseParticipantOutput,
+  ThreePhaseParticipantDurable
+> = {
+  name: 'threePhaseParticipant',
+  init: pInit,
+  step: pStep,
+  nextDeadline(s) {
+    let d: number | undefined;
+    for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
+    return d;
+  },
+  durable(s) {
+    const txs: Record<string, ThreePhaseParticipantRecord> = {};
+    for (const [txId, tx] of Object.entries(s.txs)) {
+      if (tx.phase !== 'asked') txs[txId] = { txId, coordinator: tx.coordinator, participants: tx.participants, phase: tx.phase };
+    }
+    return { txs };
+  },
+  recover(config, durable) {
+    const s = pInit(config);
+    const txs: Record<string, ThreePhaseParticipantTx> = {};
+    for (const [txId, r] of Object.entries(durable.txs)) {
+      const undecided = r.phase === 'uncertain' || r.phase === 'precommitted';
+      txs[txId] = { coordinator: r.coordinator, participants: r.participants, phase: r.phase, round: 0, deadline: undecided ? 0 : null, recovered: undecided, termination: null };
+    }
+    return { ...s, txs };
+  },
+};

@@ -1,0 +1,989 @@
+/**
+ * Two-phase commit (Gray 1978; Bernstein, Hadzilacos & Goodman, "Concurrency Control and Recovery
+ * in Database Systems" 1987, ch. 7 — cited below as BHG), with the presumed-abort and read-only
+ * optimizations of Mohan, Lindsay & Obermarck, "Transaction Management in the R* Distributed
+ * Database Management System" (TODS 1986, cited as R*).
+ */
+import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
+import type { Decision, Vote } from './common.js';
+import { distinct, has, nodeIdCheck, nodeListCheck, positiveMs, requireId, txIdCheck, withKey, withoutKey } from './common.js';
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A message of the two-phase commit protocol (coordinator ↔ participants, participant ↔ participant).
+ *
+ * - `prepare`: the coordinator's VOTE-REQ (BHG §7.3), carrying the participant list so that an
+ *   in-doubt participant can run the cooperative termination protocol.
+ * - `vote`: a participant's answer.
+ * - `decision`: COMMIT or ABORT; `ack` says whether the sender wants an `ack` back.
+ * - `ack`: a participant has made the decision durable; the coordinator may forget after all acks.
+ * - `query`: an in-doubt participant asks for the outcome (BHG §7.4 termination protocol).
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseMessage } from 'distkit/txn';
+ * const m: TwoPhaseMessage = { type: 'vote', txId: 't1', vote: 'yes' };
+ * ```
+ */
+export type TwoPhaseMessage =
+  | { readonly type: 'prepare'; readonly txId: string; readonly participants: readonly NodeId[]; readonly payload: unknown }
+  | { readonly type: 'vote'; readonly txId: string; readonly vote: Vote }
+  | { readonly type: 'decision'; readonly txId: string; readonly decision: Decision; readonly ack: boolean }
+  | { readonly type: 'ack'; readonly txId: string }
+  | { readonly type: 'query'; readonly txId: string };
+
+const messageCheck = v.tagged({
+  prepare: v.object({ txId: txIdCheck, participants: nodeListCheck, payload: v.json() }),
+  vote: v.object({ txId: txIdCheck, vote: v.literal('yes', 'no', 'readonly') }),
+  decision: v.object({ txId: txIdCheck, decision: v.literal('commit', 'abort'), ack: v.boolean() }),
+  ack: v.object({ txId: txIdCheck }),
+  query: v.object({ txId: txIdCheck }),
+});
+
+/** Validates an untrusted message; returns the reason it is malformed, or undefined. */
+function messageProblem(m: unknown): string | undefined {
+  return messageCheck(m, 'message');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coordinator
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of the 2PC coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseCoordinatorConfig } from 'distkit/txn';
+ * const c: TwoPhaseCoordinatorConfig = { id: 'coord', voteTimeoutMs: 500, presumedAbort: true };
+ * ```
+ */
+export interface TwoPhaseCoordinatorConfig {
+  /** This coordinator's node id. */
+  readonly id: NodeId;
+  /** A transaction whose votes are not all in after this long is aborted (BHG §7.3 timeout actions). Default 1000. */
+  readonly voteTimeoutMs?: number;
+  /** Interval for re-sending `prepare` to silent participants and decisions to unacknowledged ones. Default 200. */
+  readonly resendIntervalMs?: number;
+  /**
+   * Presumed abort (R* §3): no begin record, abort decisions are neither logged nor acknowledged,
+   * and a query about an unknown transaction is answered ABORT. Default false (presumed nothing).
+   */
+  readonly presumedAbort?: boolean;
+}
+
+/**
+ * One transaction as the coordinator tracks it.
+ *
+ * @example
+ * ```ts
+ * import type { CoordinatorTx } from 'distkit/txn';
+ * const tx: CoordinatorTx = { participants: ['a'], payload: null, decision: null, votes: {}, recipients: [], awaiting: [], voteDeadline: 1000, resendAt: 200 };
+ * ```
+ */
+export interface CoordinatorTx {
+  /** Every participant of the transaction. */
+  readonly participants: readonly NodeId[];
+  /** Opaque data sent with `prepare`. */
+  readonly payload: unknown;
+  /** `null` while votes are being collected. */
+  readonly decision: Decision | null;
+  /** Votes received so far (phase one). */
+  readonly votes: Readonly<Record<NodeId, Vote>>;
+  /** Who receives the decision (logged with it); empty until decided. */
+  readonly recipients: readonly NodeId[];
+  /** Recipients that must still acknowledge the decision (phase two). */
+  readonly awaiting: readonly NodeId[];
+  /** When phase one gives up and aborts. */
+  readonly voteDeadline: number;
+  /** When to re-send `prepare` or the decision to the silent participants. */
+  readonly resendAt: number;
+}
+
+/**
+ * The state of a 2PC coordinator: its options and the transactions it has not yet forgotten.
+ *
+ * @example
+ * ```ts
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const s = twoPhaseCoordinator.init({ id: 'coord' });
+ * Object.keys(s.txs).length; //=> 0
+ * ```
+ */
+export interface TwoPhaseCoordinatorState {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** The latest `tick` time seen. */
+  readonly now: number;
+  /** See {@link TwoPhaseCoordinatorConfig.voteTimeoutMs}. */
+  readonly voteTimeoutMs: number;
+  /** See {@link TwoPhaseCoordinatorConfig.resendIntervalMs}. */
+  readonly resendIntervalMs: number;
+  /** See {@link TwoPhaseCoordinatorConfig.presumedAbort}. */
+  readonly presumedAbort: boolean;
+  /** Live transactions by id. */
+  readonly txs: Readonly<Record<string, CoordinatorTx>>;
+}
+
+/**
+ * A record of the coordinator's log. `begin` (presumed nothing only) is written before any
+ * `prepare`; `decision` before any decision is sent (BHG §7.3 rule 2); `end` once every
+ * recipient has acknowledged, after which the transaction is forgotten.
+ *
+ * @example
+ * ```ts
+ * import type { CoordinatorLogRecord } from 'distkit/txn';
+ * const r: CoordinatorLogRecord = { kind: 'decision', txId: 't1', decision: 'commit', participants: ['a', 'b'], recipients: ['a', 'b'] };
+ * ```
+ */
+export type CoordinatorLogRecord =
+  | { readonly kind: 'begin'; readonly txId: string; readonly participants: readonly NodeId[] }
+  | { readonly kind: 'decision'; readonly txId: string; readonly decision: Decision; readonly participants: readonly NodeId[]; readonly recipients: readonly NodeId[] }
+  | { readonly kind: 'end'; readonly txId: string };
+
+/**
+ * What the coordinator keeps on stable storage: per live transaction, its participants and (once
+ * decided) the decision and who must acknowledge it.
+ *
+ * @example
+ * ```ts
+ * import type { CoordinatorDurable } from 'distkit/txn';
+ * const d: CoordinatorDurable = { txs: { t1: { participants: ['a', 'b'], decision: 'commit', recipients: ['a', 'b'] } } };
+ * ```
+ */
+export interface CoordinatorDurable {
+  /** Logged transactions that have not ended. */
+  readonly txs: Readonly<Record<string, { readonly participants: readonly NodeId[]; readonly decision: Decision | null; readonly recipients: readonly NodeId[] }>>;
+}
+
+/**
+ * Local command: start a transaction. The coordinator sends `prepare` to every participant.
+ *
+ * @example
+ * ```ts
+ * import type { BeginCommand } from 'distkit/txn';
+ * const c: BeginCommand = { type: 'begin', txId: 't1', participants: ['a', 'b'] };
+ * ```
+ */
+export interface BeginCommand {
+  /** Discriminator. */
+  readonly type: 'begin';
+  /** A transaction id not in use at this coordinator. */
+  readonly txId: string;
+  /** The participants (distinct, non-empty, not including the coordinator itself). */
+  readonly participants: readonly NodeId[];
+  /** Opaque JSON data delivered to participants with `prepare`. */
+  readonly payload?: unknown;
+}
+
+/**
+ * Inputs of the 2PC coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseCoordinatorInput } from 'distkit/txn';
+ * const i: TwoPhaseCoordinatorInput = { type: 'tick', now: 10 };
+ * ```
+ */
+export type TwoPhaseCoordinatorInput = MessageInput | TickInput | BeginCommand;
+
+/**
+ * Event: the coordinator reached a decision (it is already durable when this output appears).
+ *
+ * @example
+ * ```ts
+ * import type { DecidedOutput } from 'distkit/txn';
+ * const o: DecidedOutput = { type: 'decided', txId: 't1', decision: 'abort' };
+ * ```
+ */
+export interface DecidedOutput {
+  /** Discriminator. */
+  readonly type: 'decided';
+  /** The transaction. */
+  readonly txId: string;
+  /** Its outcome. */
+  readonly decision: Decision;
+}
+
+/**
+ * Event: the coordinator forgot a transaction (every recipient acknowledged).
+ *
+ * @example
+ * ```ts
+ * import type { EndedOutput } from 'distkit/txn';
+ * const o: EndedOutput = { type: 'ended', txId: 't1' };
+ * ```
+ */
+export interface EndedOutput {
+  /** Discriminator. */
+  readonly type: 'ended';
+  /** The transaction. */
+  readonly txId: string;
+}
+
+/**
+ * Outputs of the 2PC coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseCoordinatorOutput } from 'distkit/txn';
+ * const o: TwoPhaseCoordinatorOutput = { type: 'ended', txId: 't1' };
+ * ```
+ */
+export type TwoPhaseCoordinatorOutput =
+  | SendOutput<TwoPhaseMessage>
+  | PersistOutput<CoordinatorLogRecord>
+  | RejectedOutput
+  | DecidedOutput
+  | EndedOutput;
+
+type CT = Transition<TwoPhaseCoordinatorState, TwoPhaseCoordinatorOutput>;
+
+/**
+ * Folds one coordinator log record into a durable image. A host that appends the `persist`
+ * records to a log rebuilds {@link CoordinatorDurable} after a crash by folding them in order.
+ *
+ * @example
+ * ```ts
+ * import { applyCoordinatorRecord, type CoordinatorDurable } from 'distkit/txn';
+ * let d: CoordinatorDurable = { txs: {} };
+ * d = applyCoordinatorRecord(d, { kind: 'begin', txId: 't1', participants: ['a'] });
+ * d.txs.t1?.decision; //=> null
+ * ```
+ */
+export function applyCoordinatorRecord(durable: CoordinatorDurable, record: CoordinatorLogRecord): CoordinatorDurable {
+  switch (record.kind) {
+    case 'begin':
+      return { txs: withKey(durable.txs, record.txId, { participants: record.participants, decision: null, recipients: [] }) };
+    case 'decision':
+      return {
+        txs: withKey(durable.txs, record.txId, { participants: record.participants, decision: record.decision, recipients: record.recipients }),
+      };
+    case 'end':
+      return { txs: withoutKey(durable.txs, record.txId) };
+    default:
+      return assertNever(record, 'coordinator log record');
+  }
+}
+
+function coordinatorInit(config: TwoPhaseCoordinatorConfig): TwoPhaseCoordinatorState {
+  return {
+    id: requireId('id', config.id),
+    now: 0,
+    voteTimeoutMs: positiveMs('voteTimeoutMs', config.voteTimeoutMs, 1000),
+    resendIntervalMs: positiveMs('resendIntervalMs', config.resendIntervalMs, 200),
+    presumedAbort: config.presumedAbort ?? false,
+    txs: {},
+  };
+}
+
+function send(to: NodeId, message: TwoPhaseMessage): SendOutput<TwoPhaseMessage> {
+  return { type: 'send', to, message };
+}
+
+function coordinatorBegin(s: TwoPhaseCoordinatorState, c: BeginCommand): CT {
+  if (typeof c.txId !== 'string' || c.txId.length === 0) throw new InvalidCommandError('begin', 'txId must be a non-empty string');
+  if (has(s.txs, c.txId)) throw new InvalidCommandError('begin', `transaction ${c.txId} is already in progress`);
+  if (nodeListCheck(c.participants) !== undefined || !distinct(c.participants)) {
+    throw new InvalidCommandError('begin', 'participants must be a non-empty list of distinct node ids');
+  }
+  if (c.participants.includes(s.id)) throw new InvalidCommandError('begin', 'the coordinator cannot list itself as a participant');
+  const payload = c.payload ?? null;
+  if (v.json()(payload) !== undefined) throw new InvalidCommandError('begin', 'payload must be plain JSON data');
+  const tx: CoordinatorTx = {
+    participants: [...c.participants],
+    payload,
+    decision: null,
+    votes: {},
+    recipients: [],
+    awaiting: [],
+    voteDeadline: s.now + s.voteTimeoutMs,
+    resendAt: s.now + s.resendIntervalMs,
+  };
+  const outputs: TwoPhaseCoordinatorOutput[] = [];
+  // BHG §7.3: without presumed abort the coordinator logs the participants before VOTE-REQ, so that
+  // after a crash it knows whom to tell ABORT. Presumed abort (R* §3) skips this write.
+  if (!s.presumedAbort) outputs.push({ type: 'persist', record: { kind: 'begin', txId: c.txId, participants: tx.participants } });
+  for (const p of tx.participants) outputs.push(send(p, { type: 'prepare', txId: c.txId, participants: tx.participants, payload }));
+  return transition({ ...s, txs: withKey(s.txs, c.txId, tx) }, outputs);
+}
+
+/** Decides, logs (when needed) and sends the decision: the heart of phase two. */
+function decide(s: TwoPhaseCoordinatorState, txId: string, tx: CoordinatorTx, decision: Decision, outputs: TwoPhaseCoordinatorOutput[]): TwoPhaseCoordinatorState {
+  // Commit goes to the YES voters only (read-only voters left after phase one, R* §3); abort goes to
+  // everyone who did not already abort or leave (NO and read-only voters).
+  const recipients =
+    decision === 'commit'
+      ? tx.participants.filter((p) => tx.votes[p] === 'yes')
+      : tx.participants.filter((p) => tx.votes[p] !== 'no' && tx.votes[p] !== 'readonly');
+  const presumed = decision === 'abort' && s.presumedAbort;
+  if (recipients.length === 0 || presumed) {
+    // Nothing to acknowledge: presumed abort needs neither a log record nor acks; an all-read-only
+    // transaction needs no phase two at all.
+    for (const p of recipients) outputs.push(send(p, { type: 'decision', txId, decision, ack: false }));
+    if (!s.presumedAbort) outputs.push({ type: 'persist', record: { kind: 'end', txId } });
+    outputs.push({ type: 'decided', txId, decision }, { type: 'ended', txId });
+    return { ...s, txs: withoutKey(s.txs, txId) };
+  }
+  // BHG §7.3: the decision record is forced before any participant may learn the decision.
+  outputs.push({ type: 'persist', record: { kind: 'decision', txId, decision, participants: tx.participants, recipients } });
+  for (const p of recipients) outputs.push(send(p, { type: 'decision', txId, decision, ack: true }));
+  outputs.push({ type: 'decided', txId, decision });
+  const next: CoordinatorTx = { ...tx, decision, recipients, awaiting: recipients, resendAt: s.now + s.resendIntervalMs };
+  return { ...s, txs: withKey(s.txs, txId, next) };
+}
+
+function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput): CT {
+  const problem = messageProblem(input.message);
+  if (problem !== undefined) return reject(s, input.from, problem);
+  const m = input.message as TwoPhaseMessage;
+  const from = input.from;
+  const tx = s.txs[m.txId];
+  switch (m.type) {
+    case 'vote': {
+      if (tx === undefined) return reject(s, from, `vote for unknown transaction ${m.txId}`);
+      if (!tx.participants.includes(from)) return reject(s, from, `vote from a non-participant of ${m.txId}`);
+      const prior = tx.votes[from];
+      if (prior !== undefined) return reject(s, from, prior === m.vote ? 'duplicate vote' : `vote conflicts with earlier vote ${prior}`);
+      if (tx.decision !== null) return reject(s, from, `vote after the decision of ${m.txId}`);
+      const votes = withKey(tx.votes, from, m.vote);
+      const updated: CoordinatorTx = { ...tx, votes };
+      const outputs: TwoPhaseCoordinatorOutput[] = [];
+      // BHG §7.3: any NO aborts at once; all votes in and none NO commits.
+      if (m.vote === 'no') return transition(decide(s, m.txId, updated, 'abort', outputs), outputs);
+      if (tx.participants.every((p) => votes[p] !== undefined)) {
+        return transition(decide(s, m.txId, updated, 'commit', outputs), outputs);
+      }
+      return transition({ ...s, txs: withKey(s.txs, m.txId, updated) });
+    }
+    case 'ack': {
+      if (tx === undefined) return reject(s, from, `ack for unknown or forgotten transaction ${m.txId}`);
+      if (tx.decision === null) return reject(s, from, `ack before a decision of ${m.txId}`);
+      if (!tx.awaiting.includes(from)) {
+        return reject(s, from, tx.participants.includes(from) ? 'duplicate ack' : `ack from a non-participant of ${m.txId}`);
+      }
+      const awaiting = tx.awaiting.filter((p) => p !== from);
+      if (awaiting.length > 0) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, awaiting }) });
+      // BHG §7.3: the coordinator forgets a transaction only when every recipient has acknowledged.
+      return transition({ ...s, txs: withoutKey(s.txs, m.txId) }, [
+        { type: 'persist', record: { kind: 'end', txId: m.txId } },
+        { type: 'ended', txId: m.txId },
+      ]);
+    }
+    case 'query': {
+      if (tx === undefined) {
+        // Unknown here means never logged or ended. A transaction ends only after every recipient
+        // acknowledged, so whoever still asks was not a commit recipient: ABORT is safe (R* §3).
+        return transition(s, [send(from, { type: 'decision', txId: m.txId, decision: 'abort', ack: false })]);
+      }
+      if (!tx.participants.includes(from)) return reject(s, from, `query from a non-participant of ${m.txId}`);
+      if (tx.decision === null) return transition(s); // still collecting votes: the answer will come
+      return transition(s, [send(from, { type: 'decision', txId: m.txId, decision: tx.decision, ack: tx.awaiting.includes(from) })]);
+    }
+    case 'prepare':
+    case 'decision':
+      return reject(s, from, `a coordinator does not accept ${m.type} messages`);
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+function coordinatorTick(s0: TwoPhaseCoordinatorState, now: number): CT {
+  let s: TwoPhaseCoordinatorState = now > s0.now ? { ...s0, now } : s0;
+  const outputs: TwoPhaseCoordinatorOutput[] = [];
+  for (const txId of Object.keys(s0.txs)) {
+    const tx = s.txs[txId]!;
+    if (tx.decision === null) {
+      if (now >= tx.voteDeadline) {
+        // BHG §7.3 timeout action: a coordinator missing a vote decides ABORT.
+        s = decide(s, txId, tx, 'abort', outputs);
+      } else if (now >= tx.resendAt) {
+        for (const p of tx.participants) {
+          if (tx.votes[p] === undefined) outputs.push(send(p, { type: 'prepare', txId, participants: tx.participants, payload: tx.payload }));
+        }
+        s = { ...s, txs: withKey(s.txs, txId, { ...tx, resendAt: now + s.resendIntervalMs }) };
+      }
+    } else if (now >= tx.resendAt) {
+      // Decisions are re-sent until acknowledged.
+      for (const p of tx.awaiting) outputs.push(send(p, { type: 'decision', txId, decision: tx.decision, ack: true }));
+      s = { ...s, txs: withKey(s.txs, txId, { ...tx, resendAt: now + s.resendIntervalMs }) };
+    }
+  }
+  return transition(s, outputs);
+}
+
+function coordinatorStep(s: TwoPhaseCoordinatorState, input: TwoPhaseCoordinatorInput): CT {
+  switch (input.type) {
+    case 'message':
+      return coordinatorMessage(s, input);
+    case 'tick':
+      return coordinatorTick(s, input.now);
+    case 'begin':
+      return coordinatorBegin(s, input);
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+function coordinatorNextDeadline(s: TwoPhaseCoordinatorState): number | undefined {
+  let d: number | undefined;
+  for (const tx of Object.values(s.txs)) {
+    const t = tx.decision === null ? Math.min(tx.voteDeadline, tx.resendAt) : tx.resendAt;
+    if (d === undefined || t < d) d = t;
+  }
+  return d;
+}
+
+function coordinatorDurable(s: TwoPhaseCoordinatorState): CoordinatorDurable {
+  const txs: Record<string, CoordinatorDurable['txs'][string]> = {};
+  for (const [txId, tx] of Object.entries(s.txs)) {
+    if (tx.decision === null) {
+      if (!s.presumedAbort) txs[txId] = { participants: tx.participants, decision: null, recipients: [] };
+    } else {
+      txs[txId] = { participants: tx.participants, decision: tx.decision, recipients: tx.recipients };
+    }
+  }
+  return { txs };
+}
+
+function coordinatorRecover(config: TwoPhaseCoordinatorConfig, durable: CoordinatorDurable): TwoPhaseCoordinatorState {
+  const s = coordinatorInit(config);
+  const txs: Record<string, CoordinatorTx> = {};
+  for (const [txId, d] of Object.entries(durable.txs)) {
+    // A logged but undecided transaction times out at the first tick and aborts (BHG §7.4
+    // recovery: no decision record means the coordinator may decide ABORT). A decided one re-sends
+    // its decision to every recipient, since the acknowledgements were volatile.
+    txs[txId] = {
+      participants: d.participants,
+      payload: null,
+      decision: d.decision,
+      votes: {},
+      recipients: d.recipients,
+      awaiting: d.recipients,
+      voteDeadline: 0,
+      resendAt: 0,
+    };
+  }
+  return { ...s, txs };
+}
+
+/**
+ * The two-phase commit coordinator (BHG §7.3). Drives any number of concurrent transactions: send
+ * `begin`, deliver messages and ticks; make each `persist` record durable before delivering the
+ * sends that follow it. Recovers from {@link CoordinatorDurable} after a crash at any point.
+ *
+ * @example
+ * ```ts
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * let s = twoPhaseCoordinator.init({ id: 'coord', presumedAbort: true });
+ * const t = twoPhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'] });
+ * t.outputs.filter((o) => o.type === 'send').length; //=> 2 (prepare to a and b)
+ * ```
+ */
+export const twoPhaseCoordinator: DurableMachine<
+  TwoPhaseCoordinatorConfig,
+  TwoPhaseCoordinatorState,
+  TwoPhaseCoordinatorInput,
+  TwoPhaseCoordinatorOutput,
+  CoordinatorDurable
+> = {
+  name: 'twoPhaseCoordinator',
+  init: coordinatorInit,
+  step: coordinatorStep,
+  nextDeadline: coordinatorNextDeadline,
+  durable: coordinatorDurable,
+  recover: coordinatorRecover,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Participant
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of a 2PC participant.
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseParticipantConfig } from 'distkit/txn';
+ * const c: TwoPhaseParticipantConfig = { id: 'a', decisionTimeoutMs: 500, autoVote: 'yes' };
+ * ```
+ */
+export interface TwoPhaseParticipantConfig {
+  /** This participant's node id. */
+  readonly id: NodeId;
+  /** How long an in-doubt participant waits before asking for the outcome, and between asks. Default 1000. */
+  readonly decisionTimeoutMs?: number;
+  /**
+   * Vote this way on every `prepare` without asking the host. Absent: each `prepare` yields a
+   * `voteRequested` output and the host answers with a `vote` command.
+   */
+  readonly autoVote?: Vote;
+}
+
+/**
+ * Where a participant stands in one transaction.
+ *
+ * `active`: the host voted (or aborted) before any `prepare`; `asked`: `prepare` received, vote
+ * pending; `prepared`: voted YES, in doubt; `readonly`: voted read-only and left the protocol.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantPhase } from 'distkit/txn';
+ * const p: ParticipantPhase = 'prepared';
+ * ```
+ */
+export type ParticipantPhase = 'active' | 'asked' | 'prepared' | 'readonly' | 'committed' | 'aborted';
+
+/**
+ * One transaction as a participant tracks it.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantTx } from 'distkit/txn';
+ * const tx: ParticipantTx = { coordinator: 'c', participants: ['a', 'b'], phase: 'prepared', intended: null, deadline: 1000, queries: 0 };
+ * ```
+ */
+export interface ParticipantTx {
+  /** The coordinator, once a `prepare` named it. */
+  readonly coordinator: NodeId | null;
+  /** All participants (for the cooperative termination protocol). */
+  readonly participants: readonly NodeId[];
+  /** Where this participant stands. */
+  readonly phase: ParticipantPhase;
+  /** A vote given by the host before `prepare` arrived. */
+  readonly intended: Vote | null;
+  /** When an in-doubt participant next asks for the outcome. */
+  readonly deadline: number | null;
+  /** How many times it has asked so far. */
+  readonly queries: number;
+}
+
+/**
+ * The state of a 2PC participant.
+ *
+ * @example
+ * ```ts
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * twoPhaseParticipant.init({ id: 'a' }).id; //=> 'a'
+ * ```
+ */
+export interface TwoPhaseParticipantState {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** The latest `tick` time seen. */
+  readonly now: number;
+  /** See {@link TwoPhaseParticipantConfig.decisionTimeoutMs}. */
+  readonly decisionTimeoutMs: number;
+  /** See {@link TwoPhaseParticipantConfig.autoVote}. */
+  readonly autoVote: Vote | null;
+  /** Transactions by id. */
+  readonly txs: Readonly<Record<string, ParticipantTx>>;
+}
+
+/**
+ * A record of the participant's log: `prepared` is forced before the YES vote is sent (BHG §7.3
+ * rule 1), `committed`/`aborted` before the decision is acknowledged or told to a peer.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantLogRecord } from 'distkit/txn';
+ * const r: ParticipantLogRecord = { kind: 'prepared', txId: 't1', coordinator: 'c', participants: ['a', 'b'] };
+ * ```
+ */
+export interface ParticipantLogRecord {
+  /** What happened. */
+  readonly kind: 'prepared' | 'committed' | 'aborted';
+  /** The transaction. */
+  readonly txId: string;
+  /** Its coordinator, when known. */
+  readonly coordinator: NodeId | null;
+  /** Its participants, when known. */
+  readonly participants: readonly NodeId[];
+}
+
+/**
+ * What a participant keeps on stable storage: per transaction, whether it is prepared or decided.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantDurable } from 'distkit/txn';
+ * const d: ParticipantDurable = { txs: { t1: { coordinator: 'c', participants: ['a'], phase: 'prepared' } } };
+ * ```
+ */
+export interface ParticipantDurable {
+  /** Logged transactions. */
+  readonly txs: Readonly<Record<string, { readonly coordinator: NodeId | null; readonly participants: readonly NodeId[]; readonly phase: 'prepared' | 'committed' | 'aborted' }>>;
+}
+
+/**
+ * Local command: the host's vote for a transaction (before or after its `prepare` arrived).
+ *
+ * @example
+ * ```ts
+ * import type { VoteCommand } from 'distkit/txn';
+ * const c: VoteCommand = { type: 'vote', txId: 't1', vote: 'yes' };
+ * ```
+ */
+export interface VoteCommand {
+  /** Discriminator. */
+  readonly type: 'vote';
+  /** The transaction. */
+  readonly txId: string;
+  /** The vote. */
+  readonly vote: Vote;
+}
+
+/**
+ * Local command: abort a transaction this participant has not voted YES on (unilateral abort, BHG §7.3).
+ *
+ * @example
+ * ```ts
+ * import type { AbortCommand } from 'distkit/txn';
+ * const c: AbortCommand = { type: 'abort', txId: 't1' };
+ * ```
+ */
+export interface AbortCommand {
+  /** Discriminator. */
+  readonly type: 'abort';
+  /** The transaction. */
+  readonly txId: string;
+}
+
+/**
+ * Inputs of a 2PC participant.
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseParticipantInput } from 'distkit/txn';
+ * const i: TwoPhaseParticipantInput = { type: 'abort', txId: 't1' };
+ * ```
+ */
+export type TwoPhaseParticipantInput = MessageInput | TickInput | VoteCommand | AbortCommand;
+
+/**
+ * Event: a `prepare` arrived and the host must answer with a {@link VoteCommand}.
+ *
+ * @example
+ * ```ts
+ * import type { VoteRequestedOutput } from 'distkit/txn';
+ * const o: VoteRequestedOutput = { type: 'voteRequested', txId: 't1', coordinator: 'c', payload: null };
+ * ```
+ */
+export interface VoteRequestedOutput {
+  /** Discriminator. */
+  readonly type: 'voteRequested';
+  /** The transaction. */
+  readonly txId: string;
+  /** Who asked. */
+  readonly coordinator: NodeId;
+  /** The payload of the `prepare`. */
+  readonly payload: unknown;
+}
+
+/**
+ * Outputs of a 2PC participant. `decided` tells the host to apply (commit) or undo (abort) the
+ * transaction's effects; it is already durable when it appears.
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseParticipantOutput } from 'distkit/txn';
+ * const o: TwoPhaseParticipantOutput = { type: 'decided', txId: 't1', decision: 'commit' };
+ * ```
+ */
+export type TwoPhaseParticipantOutput =
+  | SendOutput<TwoPhaseMessage>
+  | PersistOutput<ParticipantLogRecord>
+  | RejectedOutput
+  | VoteRequestedOutput
+  | DecidedOutput;
+
+type PT = Transition<TwoPhaseParticipantState, TwoPhaseParticipantOutput>;
+type POut = TwoPhaseParticipantOutput[];
+
+/**
+ * Folds one participant log record into a durable image (see {@link applyCoordinatorRecord}).
+ *
+ * @example
+ * ```ts
+ * import { applyParticipantRecord } from 'distkit/txn';
+ * const d = applyParticipantRecord({ txs: {} }, { kind: 'prepared', txId: 't1', coordinator: 'c', participants: ['a'] });
+ * d.txs.t1?.phase; //=> 'prepared'
+ * ```
+ */
+export function applyParticipantRecord(durable: ParticipantDurable, record: ParticipantLogRecord): ParticipantDurable {
+  return {
+    txs: withKey(durable.txs, record.txId, { coordinator: record.coordinator, participants: record.participants, phase: record.kind }),
+  };
+}
+
+function participantInit(config: TwoPhaseParticipantConfig): TwoPhaseParticipantState {
+  const autoVote = config.autoVote ?? null;
+  if (autoVote !== null && autoVote !== 'yes' && autoVote !== 'no' && autoVote !== 'readonly') {
+    throw new ConfigError('autoVote', `must be 'yes', 'no' or 'readonly', got ${String(autoVote)}`);
+  }
+  return {
+    id: requireId('id', config.id),
+    now: 0,
+    decisionTimeoutMs: positiveMs('decisionTimeoutMs', config.decisionTimeoutMs, 1000),
+    autoVote,
+    txs: {},
+  };
+}
+
+function record(kind: ParticipantLogRecord['kind'], txId: string, tx: ParticipantTx): PersistOutput<ParticipantLogRecord> {
+  return { type: 'persist', record: { kind, txId, coordinator: tx.coordinator, participants: tx.participants } };
+}
+
+function castVote(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, vote: Vote, out: POut): TwoPhaseParticipantState {
+  const to = tx.coordinator!;
+  let next: ParticipantTx;
+  switch (vote) {
+    case 'yes':
+      // BHG §7.3 rule 1: the prepared record is durable before the YES vote leaves.
+      next = { ...tx, phase: 'prepared', intended: null, deadline: s.now + s.decisionTimeoutMs, queries: 0 };
+      out.push(record('prepared', txId, next), send(to, { type: 'vote', txId, vote: 'yes' }));
+      break;
+    case 'no':
+      next = { ...tx, phase: 'aborted', intended: null, deadline: null };
+      out.push(record('aborted', txId, next), send(to, { type: 'vote', txId, vote: 'no' }), { type: 'decided', txId, decision: 'abort' });
+      break;
+    case 'readonly':
+      // R* §3: a read-only participant writes nothing and leaves the protocol after phase one.
+      next = { ...tx, phase: 'readonly', intended: null, deadline: null };
+      out.push(send(to, { type: 'vote', txId, vote: 'readonly' }));
+      break;
+    default:
+      return assertNever(vote, 'vote');
+  }
+  return { ...s, txs: withKey(s.txs, txId, next) };
+}
+
+function applyDecision(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, decision: Decision, out: POut): TwoPhaseParticipantState {
+  const next: ParticipantTx = { ...tx, phase: decision === 'commit' ? 'committed' : 'aborted', intended: null, deadline: null };
+  out.push(record(next.phase as 'committed' | 'aborted', txId, next), { type: 'decided', txId, decision });
+  return { ...s, txs: withKey(s.txs, txId, next) };
+}
+
+const NEW_TX: ParticipantTx = { coordinator: null, participants: [], phase: 'active', intended: null, deadline: null, queries: 0 };
+
+function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): PT {
+  const problem = messageProblem(input.message);
+  if (problem !== undefined) return reject(s, input.from, problem);
+  const m = input.message as TwoPhaseMessage;
+  const from = input.from;
+  const tx = s.txs[m.txId];
+  const out: POut = [];
+  switch (m.type) {
+    case 'prepare': {
+      if (!m.participants.includes(s.id)) return reject(s, from, `prepare for ${m.txId} does not list this participant`);
+      if (!distinct(m.participants) || m.participants.includes(from)) return reject(s, from, 'prepare: participants must be distinct and exclude the coordinator');
+      if (tx !== undefined && tx.coordinator !== null && tx.coordinator !== from) {
+        return reject(s, from, `prepare for ${m.txId} from a node that is not its coordinator`);
+      }
+      if (tx === undefined || tx.coordinator === null) {
+        const base: ParticipantTx = { ...(tx ?? NEW_TX), coordinator: from, participants: [...m.participants] };
+        if (base.phase === 'aborted') {
+          return transition({ ...s, txs: withKey(s.txs, m.txId, base) }, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
+        }
+        const vote = base.intended ?? s.autoVote;
+        if (vote !== null) return transition(castVote(s, m.txId, base, vote, out), out);
+        const asked: ParticipantTx = { ...base, phase: 'asked' };
+        return transition({ ...s, txs: withKey(s.txs, m.txId, asked) }, [
+          { type: 'voteRequested', txId: m.txId, coordinator: from, payload: m.payload },
+        ]);
+      }
+      // A re-sent prepare: repeat the vote already cast (its record is durable).
+      switch (tx.phase) {
+        case 'prepared':
+          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
+        case 'readonly':
+          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'readonly' })]);
+        case 'aborted':
+          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
+        default:
+          return transition(s);
+      }
+    }
+    case 'decision': {
+      if (tx === undefined) {
+        if (m.decision === 'commit') return reject(s, from, `commit for ${m.txId}, which this participant never prepared`);
+        // An abort for a transaction never seen (the prepare was lost): remember it so that a late
+        // prepare is answered NO.
+        const aborted: ParticipantTx = { ...NEW_TX, coordinator: from, phase: 'aborted' };
+        out.push(record('aborted', m.txId, aborted), { type: 'decided', txId: m.txId, decision: 'abort' });
+        if (m.ack) out.push(send(from, { type: 'ack', txId: m.txId }));
+        return transition({ ...s, txs: withKey(s.txs, m.txId, aborted) }, out);
+      }
+      const fromCoordinator = tx.coordinator === from;
+      if (!fromCoordinator && (tx.coordinator === null || !tx.participants.includes(from))) {
+        if (!(tx.coordinator === null && m.decision === 'abort')) {
+          return reject(s, from, `decision for ${m.txId} from a node that is neither its coordinator nor a participant`);
+        }
+      }
+      const ack = m.ack && fromCoordinator ? [send(from, { type: 'ack', txId: m.txId })] : [];
+      switch (tx.phase) {
+        case 'committed':
+        case 'aborted': {
+          const mine: Decision = tx.phase === 'committed' ? 'commit' : 'abort';
+          if (mine !== m.decision) return reject(s, from, `decision ${m.decision} conflicts with the recorded ${mine} of ${m.txId}`);
+          return transition(s, ack);
+        }
+        case 'readonly':
+          return transition(s, ack);
+        case 'prepared': {
+          const next = applyDecision(s, m.txId, tx, m.decision, out);
+          return transition(next, [...out, ...ack]);
+        }
+        case 'active':
+        case 'asked': {
+          if (m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
+          const next = applyDecision(s, m.txId, tx, 'abort', out);
+          return transition(next, [...out, ...ack]);
+        }
+        default:
+          return assertNever(tx.phase, 'phase');
+      }
+    }
+    case 'query': {
+      // Cooperative termination (BHG §7.4). Unknown: say nothing — a read-only voter that crashed
+      // forgets, and must not answer ABORT for a transaction that may commit.
+      if (tx === undefined) return transition(s);
+      if (from !== tx.coordinator && !tx.participants.includes(from)) return reject(s, from, `query from a non-participant of ${m.txId}`);
+      switch (tx.phase) {
+        case 'committed':
+        case 'aborted':
+          return transition(s, [send(from, { type: 'decision', txId: m.txId, decision: tx.phase === 'committed' ? 'commit' : 'abort', ack: false })]);
+        case 'prepared':
+        case 'readonly':
+          return transition(s);
+        case 'active':
+        case 'asked': {
+          // Not yet voted: this participant may abort unilaterally, and then tell the asker.
+          const next = applyDecision(s, m.txId, tx, 'abort', out);
+          out.push(send(from, { type: 'decision', txId: m.txId, decision: 'abort', ack: false }));
+          return transition(next, out);
+        }
+        default:
+          return assertNever(tx.phase, 'phase');
+      }
+    }
+    case 'vote':
+    case 'ack':
+      return reject(s, from, `a participant does not accept ${m.type} messages`);
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
+  let s: TwoPhaseParticipantState = now > s0.now ? { ...s0, now } : s0;
+  const out: POut = [];
+  for (const txId of Object.keys(s0.txs)) {
+    const tx = s.txs[txId]!;
+    if (tx.phase !== 'prepared' || tx.deadline === null || now < tx.deadline) continue;
+    // BHG §7.4: an in-doubt participant must wait. It first asks the coordinator; when that stays
+    // unanswered it also asks every other participant (cooperative termination protocol).
+    if (tx.coordinator !== null) out.push(send(tx.coordinator, { type: 'query', txId }));
+    if (tx.queries >= 1) for (const p of tx.participants) if (p !== s.id) out.push(send(p, { type: 'query', txId }));
+    s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: now + s.decisionTimeoutMs, queries: tx.queries + 1 }) };
+  }
+  return transition(s, out);
+}
+
+function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortCommand): PT {
+  if (typeof c.txId !== 'string' || c.txId.length === 0) throw new InvalidCommandError(c.type, 'txId must be a non-empty string');
+  const tx = s.txs[c.txId];
+  const out: POut = [];
+  if (c.type === 'vote') {
+    if (c.vote !== 'yes' && c.vote !== 'no' && c.vote !== 'readonly') throw new InvalidCommandError('vote', `unknown vote ${String(c.vote)}`);
+    if (tx === undefined || tx.phase === 'active') {
+      return transition({ ...s, txs: withKey(s.txs, c.txId, { ...(tx ?? NEW_TX), intended: c.vote }) });
+    }
+    if (tx.phase === 'asked') return transition(castVote(s, c.txId, tx, c.vote, out), out);
+    // The transaction moved on (e.g. a peer's query aborted it first): a race, not an error.
+    return reject(s, 'local', `vote for ${c.txId}: the transaction is already ${tx.phase}`);
+  }
+  if (tx !== undefined && (tx.phase === 'prepared' || tx.phase === 'committed')) {
+    throw new InvalidCommandError('abort', `transaction ${c.txId} is ${tx.phase}; only the coordinator can abort it now`);
+  }
+  if (tx !== undefined && (tx.phase === 'aborted' || tx.phase === 'readonly')) return transition(s);
+  const base = tx ?? NEW_TX;
+  const next = applyDecision(s, c.txId, base, 'abort', out);
+  if (base.coordinator !== null) out.push(send(base.coordinator, { type: 'vote', txId: c.txId, vote: 'no' }));
+  return transition(next, out);
+}
+
+function participantStep(s: TwoPhaseParticipantState, input: TwoPhaseParticipantInput): PT {
+  switch (input.type) {
+    case 'message':
+      return participantMessage(s, input);
+    case 'tick':
+      return participantTick(s, input.now);
+    case 'vote':
+    case 'abort':
+      return participantCommand(s, input);
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+function participantNextDeadline(s: TwoPhaseParticipantState): number | undefined {
+  let d: number | undefined;
+  for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
+  return d;
+}
+
+function participantDurable(s: TwoPhaseParticipantState): ParticipantDurable {
+  const txs: Record<string, ParticipantDurable['txs'][string]> = {};
+  for (const [txId, tx] of Object.entries(s.txs)) {
+    if (tx.phase === 'prepared' || tx.phase === 'committed' || tx.phase === 'aborted') {
+      txs[txId] = { coordinator: tx.coordinator, participants: tx.participants, phase: tx.phase };
+    }
+  }
+  return { txs };
+}
+
+function participantRecover(config: TwoPhaseParticipantConfig, durable: ParticipantDurable): TwoPhaseParticipantState {
+  const s = participantInit(config);
+  const txs: Record<string, ParticipantTx> = {};
+  for (const [txId, d] of Object.entries(durable.txs)) {
+    // BHG §7.4 recovery: a prepared record without a decision means in doubt: ask at once.
+    txs[txId] = { coordinator: d.coordinator, participants: d.participants, phase: d.phase, intended: null, deadline: d.phase === 'prepared' ? 0 : null, queries: 0 };
+  }
+  return { ...s, txs };
+}
+
+/**
+ * The two-phase commit participant (BHG §7.3–7.4): votes, forces its prepared record before a YES,
+ * waits in doubt (asking the coordinator, then every participant), aborts unilaterally only before
+ * voting YES, and acknowledges decisions once they are durable.
+ *
+ * @example
+ * ```ts
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const s = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const t = twoPhaseParticipant.step(s, {
+ *   type: 'message', from: 'coord',
+ *   message: { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null },
+ * });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'send']
+ * ```
+ */
+export const twoPhaseParticipant: DurableMachine<
+  TwoPhaseParticipantConfig,
+  TwoPhaseParticipantState,
+  TwoPhaseParticipantInput,
+  TwoPhaseParticipantOutput,
+  ParticipantDurable
+> = {
+  name: 'twoPhaseParticipant',
+  init: participantInit,
+  step: participantStep,
+  nextDeadline: participantNextDeadline,
+  durable: participantDurable,
+  recover: participantRecover,
+};

@@ -1,0 +1,652 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, InvalidCommandError, checkedStep } from 'distkit/core';
+import { raft, raftEntries, raftLastIndex, type RaftOutput, type RaftState } from 'distkit/consensus';
+import { Net, durableWithTerms } from './raft/harness.js';
+
+const ABC = ['a', 'b', 'c'];
+const types = (os: readonly RaftOutput[]): string[] => os.map((o) => o.type);
+
+function elected(ids = ABC, leader = 'a', overrides = {}): Net {
+  const net = new Net(ids, overrides);
+  net.campaign(leader);
+  expect(net.leader()).toBe(leader);
+  return net;
+}
+
+describe('init and config', () => {
+  it('validates the config and names the field', () => {
+    expect(() => raft.init({ id: '', voters: ['a'], seed: 1 })).toThrow(ConfigError);
+    expect(() => raft.init({ id: 'a', voters: ['a', 'a'], seed: 1 })).toThrow(/unique/);
+    expect(() => raft.init({ id: 'a', voters: ['a'], seed: 1, electionTimeoutMs: 100, heartbeatIntervalMs: 100 })).toThrow(/heartbeatIntervalMs/);
+    expect(() => raft.init({ id: 'a', voters: ['a'], seed: 1, readMode: 'lease', checkQuorum: false })).toThrow(/readMode/);
+    expect(() => raft.init({ id: 'a', voters: ['a'], seed: Number.NaN })).toThrow(/seed/);
+  });
+  it('starts as a follower of term 0 that asks for a tick at once', () => {
+    const s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1 });
+    expect(s.role).toBe('follower');
+    expect(s.term).toBe(0);
+    expect(raft.nextDeadline!(s)).toBe(0);
+  });
+});
+
+describe('§5.1 terms', () => {
+  it('a node that sees a higher term adopts it and becomes a follower, persisting before replying', () => {
+    const net = elected();
+    const t = net.step('b', { type: 'message', from: 'c', message: { type: 'vote', term: 9, lastIndex: 99, lastTerm: 8, pre: false, transfer: false } });
+    expect(net.states.b!.term).toBe(9);
+    expect(net.states.b!.vote).toBe('c');
+    expect(types(t)[0]).toBe('persist');
+    expect(t[0]).toEqual({ type: 'persist', record: { term: 9, vote: 'c' } });
+  });
+  it('a message with a stale term is rejected and changes nothing', () => {
+    const net = elected();
+    const before = net.states.a!;
+    const t = net.step('a', { type: 'message', from: 'b', message: { type: 'voteResponse', term: 0, granted: true, pre: false } });
+    expect(net.states.a).toBe(before);
+    expect(types(t)).toEqual(['rejected']);
+  });
+  it('a leader steps down when it sees a higher term', () => {
+    const net = elected();
+    net.step('a', { type: 'message', from: 'b', message: { type: 'heartbeatResponse', term: 5, seq: 0, sentAt: 0 } });
+    expect(net.states.a!.role).toBe('follower');
+    expect(net.states.a!.term).toBe(5);
+  });
+});
+
+describe('§5.2 leader election', () => {
+  it('election timeouts are drawn from [T, 2T) by the seeded PRNG', () => {
+    const deadlines = new Set<number>();
+    for (let seed = 0; seed < 200; seed++) {
+      let s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed, electionTimeoutMs: 100 });
+      s = raft.step(s, { type: 'tick', now: 1000 }).state;
+      expect(s.electionDeadline).toBeGreaterThanOrEqual(1100);
+      expect(s.electionDeadline).toBeLessThan(1200);
+      deadlines.add(s.electionDeadline);
+    }
+    expect(deadlines.size).toBeGreaterThan(50);
+  });
+  it('the same seed gives the same timeouts (replayable)', () => {
+    const run = () => raft.step(raft.init({ id: 'a', voters: ['a', 'b'], seed: 'x' }), { type: 'tick', now: 5 }).state.electionDeadline;
+    expect(run()).toBe(run());
+  });
+  it('a follower whose timer expires campaigns and wins with a majority', () => {
+    const net = new Net(ABC);
+    const deadline = net.states.a!.electionDeadline;
+    net.step('a', { type: 'tick', now: deadline });
+    expect(net.states.a!.role).toBe('candidate');
+    expect(net.states.a!.term).toBe(1);
+    expect(net.states.a!.vote).toBe('a');
+    net.stabilize();
+    expect(net.leader()).toBe('a');
+    expect(net.states.b!.leader).toBe('a');
+  });
+  it('each server votes for at most one candidate per term', () => {
+    const net = new Net(ABC);
+    net.step('a', { type: 'campaign' });
+    net.step('b', { type: 'campaign' });
+    // c hears a first, then b, in term 1.
+    net.deliverWhere((e) => e.to === 'c' && e.from === 'a');
+    net.deliverWhere((e) => e.to === 'c' && e.from === 'b');
+    const votes = net.lastOutputs('c', 'send').map((o) => (o as { message: { type: string; granted?: boolean } }).message);
+    expect(votes.filter((m) => m.type === 'voteResponse').map((m) => m.granted)).toEqual([true, false]);
+  });
+  it('a candidate that hears from a leader of its term becomes a follower', () => {
+    const net = new Net(ABC);
+    net.step('a', { type: 'campaign' });
+    net.step('b', { type: 'campaign' });
+    net.deliverWhere((e) => e.from === 'a' && e.to === 'c');
+    net.deliverWhere((e) => e.from === 'c' && e.to === 'a');
+    expect(net.leader()).toBe('a');
+    net.deliverWhere((e) => e.from === 'a' && e.to === 'b' && e.message.type === 'append');
+    expect(net.states.b!.role).toBe('follower');
+    expect(net.states.b!.leader).toBe('a');
+  });
+  it('a split vote ends with a new election in a higher term', () => {
+    const net = new Net(['a', 'b', 'c', 'd']);
+    net.step('a', { type: 'campaign' });
+    net.step('b', { type: 'campaign' });
+    net.deliverWhere((e) => (e.from === 'a' && e.to === 'c') || (e.from === 'b' && e.to === 'd'));
+    net.stabilize();
+    expect(net.leader()).toBeUndefined();
+    for (let round = 0; round < 5 && net.leader() === undefined; round++) {
+      net.tickAll(Math.min(...['a', 'b', 'c', 'd'].map((id) => net.states[id]!.electionDeadline)));
+      net.stabilize();
+    }
+    const l = net.leader();
+    expect(l).toBeDefined();
+    expect(net.states[l!]!.term).toBe(2);
+  });
+  it('a single voter elects itself', () => {
+    const net = new Net(['solo']);
+    net.step('solo', { type: 'campaign' });
+    expect(net.leader()).toBe('solo');
+  });
+});
+
+describe('§5.3 log replication', () => {
+  it('the leader replicates an entry, commits it on a majority, and every node applies it once', () => {
+    const net = elected();
+    net.step('a', { type: 'propose', data: 'x=1' });
+    net.stabilize();
+    net.tickAll(net.now + 10); // heartbeat carries the commit index to followers
+    net.stabilize();
+    for (const id of ABC) {
+      expect(net.applied[id]!.map((e) => e.data)).toEqual([null, 'x=1']);
+    }
+  });
+  it('the consistency check rejects an append whose previous entry does not match', () => {
+    const net = elected();
+    const t = net.step('b', {
+      type: 'message',
+      from: 'a',
+      message: { type: 'append', term: 1, prevIndex: 5, prevTerm: 1, entries: [], commit: 0 },
+    });
+    const sent = t.find((o) => o.type === 'send') as { message: { success: boolean; hintIndex: number } };
+    expect(sent.message.success).toBe(false);
+    expect(sent.message.hintIndex).toBe(1);
+  });
+  it('duplicate appends are idempotent', () => {
+    const net = elected();
+    net.step('a', { type: 'propose', data: 1 });
+    const append = net.queue.find((e) => e.to === 'b')!;
+    net.deliver(append);
+    const once = net.terms('b');
+    net.deliver(append);
+    expect(net.terms('b')).toEqual(once);
+  });
+  it('Figure 7: followers with missing and extra entries converge to the leader log', () => {
+    const ids = ['L', 'a', 'b', 'c', 'd', 'e', 'f'];
+    const net = new Net(ids);
+    const logs: Record<string, number[]> = {
+      L: [1, 1, 1, 4, 4, 5, 5, 6, 6, 6],
+      a: [1, 1, 1, 4, 4, 5, 5, 6, 6],
+      b: [1, 1, 1, 4],
+      c: [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6],
+      d: [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7],
+      e: [1, 1, 1, 4, 4, 4, 4],
+      f: [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],
+    };
+    for (const id of ids) net.load(id, durableWithTerms(ids, 7, logs[id]!));
+    // L wins term 8 with a, b, e, f (c and d have more up-to-date logs and refuse, §5.4.1).
+    net.campaign('L');
+    expect(net.leader()).toBe('L');
+    expect(net.states.L!.term).toBe(8);
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    const want = [...logs.L!, 8];
+    for (const id of ids) expect(net.terms(id)).toEqual(want);
+    for (const id of ids) expect(net.states[id]!.commit).toBe(11);
+  });
+  it('fast backtracking skips a conflicting term in one round trip', () => {
+    const ids = ['L', 'f', 'x'];
+    const net = new Net(ids, { maxEntriesPerAppend: 100 });
+    net.load('L', durableWithTerms(ids, 7, [1, 1, 1, 4, 4, 5, 5, 6, 6, 6]));
+    net.load('x', durableWithTerms(ids, 7, [1, 1, 1, 4, 4, 5, 5, 6, 6, 6]));
+    net.load('f', durableWithTerms(ids, 7, [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3]));
+    net.campaign('L');
+    const rejections = net.outputs.f!.filter((o) => o.type === 'send' && o.message.type === 'appendResponse' && !o.message.success);
+    // Without hints the leader would back off one entry per round trip (8 rejections).
+    expect(rejections.length).toBeLessThanOrEqual(2);
+    expect(net.terms('f')).toEqual(net.terms('L'));
+  });
+  it('a follower learns the commit index from the leader', () => {
+    const net = elected();
+    net.step('a', { type: 'propose', data: 1 });
+    net.stabilize();
+    expect(net.states.a!.commit).toBe(2);
+    expect(net.states.b!.commit).toBeLessThan(2);
+    net.step('a', { type: 'propose', data: 2 });
+    net.stabilize();
+    expect(net.states.b!.commit).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('§5.4.1 election restriction', () => {
+  it('a candidate with a less up-to-date log cannot win', () => {
+    const net = new Net(ABC);
+    net.load('a', durableWithTerms(ABC, 3, [1, 2]));
+    net.load('b', durableWithTerms(ABC, 3, [1, 3]));
+    net.load('c', durableWithTerms(ABC, 3, [1, 3]));
+    net.campaign('a');
+    expect(net.states.a!.role).not.toBe('leader');
+    net.campaign('b');
+    expect(net.leader()).toBe('b');
+  });
+  it('equal last terms: the longer log is more up-to-date', () => {
+    const net = new Net(ABC);
+    net.load('a', durableWithTerms(ABC, 3, [1, 3]));
+    net.load('b', durableWithTerms(ABC, 3, [1, 3, 3]));
+    net.load('c', durableWithTerms(ABC, 3, [1, 3, 3]));
+    net.campaign('a');
+    expect(net.states.a!.role).not.toBe('leader');
+  });
+});
+
+describe('§5.4.2 committing entries from previous terms (Figure 8)', () => {
+  it('a leader does not commit an old-term entry by counting replicas, only with one of its own term', () => {
+    const ids = ['s1', 's2', 's3', 's4', 's5'];
+    const net = new Net(ids, { maxEntriesPerAppend: 1 });
+    // Figure 8 (c): s1 (log 1,2) becomes leader of term 4; s5 holds a term-3 entry at index 2.
+    net.load('s1', durableWithTerms(ids, 3, [1, 2]));
+    net.load('s2', durableWithTerms(ids, 3, [1, 2]));
+    net.load('s3', durableWithTerms(ids, 3, [1]));
+    net.load('s4', durableWithTerms(ids, 3, [1]));
+    net.load('s5', durableWithTerms(ids, 3, [1, 3]));
+    // Nothing about s1's own term-4 entry (index 3) may reach anyone.
+    // (Appends that the recipient must reject for lack of index 2 may pass: they carry no news.)
+    net.drop = (e) => e.message.type === 'append' && e.message.entries.some((x) => x.term === 4) && net.terms(e.to).length >= 2;
+    net.campaign('s1');
+    expect(net.leader()).toBe('s1');
+    expect(net.states.s1!.term).toBe(4);
+    // Index 2 (term 2) is now on s1, s2, s3: a majority...
+    expect(net.terms('s3')).toEqual([1, 2]);
+    // ...but it is not committed: s5 could still be elected (by s2, s3, s4) and overwrite it.
+    expect(net.states.s1!.commit).toBe(0);
+    const grant = net.step('s3', { type: 'message', from: 's5', message: { type: 'vote', term: 5, lastIndex: 2, lastTerm: 3, pre: false, transfer: false } });
+    expect(grant.some((o) => o.type === 'send' && o.message.type === 'voteResponse' && o.message.granted)).toBe(true);
+  });
+  it('once an entry of the current term is on a majority, it and all before it commit', () => {
+    const ids = ['s1', 's2', 's3', 's4', 's5'];
+    const net = new Net(ids, { maxEntriesPerAppend: 1 });
+    net.load('s1', durableWithTerms(ids, 3, [1, 2]));
+    net.load('s2', durableWithTerms(ids, 3, [1, 2]));
+    net.load('s3', durableWithTerms(ids, 3, [1]));
+    net.load('s4', durableWithTerms(ids, 3, [1]));
+    net.load('s5', durableWithTerms(ids, 3, [1, 3]));
+    net.drop = (e) => e.to === 's5';
+    net.campaign('s1');
+    expect(net.states.s1!.commit).toBe(3);
+    expect(net.applied.s1!.map((e) => e.term)).toEqual([1, 2, 4]);
+    // Now s5 cannot win: a majority holds a term-4 entry.
+    net.drop = () => false;
+    net.campaign('s5');
+    expect(net.leader()).toBe('s1');
+  });
+});
+
+describe('§5.5 follower and candidate crashes', () => {
+  it('a crashed follower catches up after restart; applies restart from the applied index', () => {
+    const net = elected();
+    net.crash('c');
+    for (let i = 0; i < 5; i++) net.step('a', { type: 'propose', data: i });
+    net.stabilize();
+    net.restart('c');
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    expect(net.terms('c')).toEqual(net.terms('a'));
+    expect(net.applied.c!.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+  it('recover with `applied` re-emits only what the application has not applied', () => {
+    const net = elected();
+    for (let i = 0; i < 4; i++) net.step('a', { type: 'propose', data: i });
+    net.stabilize();
+    net.crash('a');
+    net.restart('a', 3);
+    net.campaign('a');
+    net.stabilize();
+    expect(net.applied.a!.map((e) => e.index)).toEqual([4, 5, 6]);
+  });
+  it('durable(state) is exactly what the persist outputs wrote', () => {
+    const net = elected();
+    for (let i = 0; i < 3; i++) net.step('a', { type: 'propose', data: i });
+    net.stabilize();
+    for (const id of ABC) expect(net.disks[id]).toEqual(raft.durable(net.states[id]!));
+  });
+  it('persist comes before the sends of the same transition', () => {
+    const net = new Net(ABC);
+    const t = net.step('a', { type: 'campaign' });
+    expect(types(t)[0]).toBe('persist');
+    expect(types(t).indexOf('send')).toBeGreaterThan(0);
+  });
+});
+
+describe('§7 log compaction', () => {
+  it('compaction drops the log prefix and keeps the rest', () => {
+    const net = elected();
+    for (let i = 0; i < 10; i++) net.step('a', { type: 'propose', data: i });
+    net.stabilize();
+    const t = net.step('a', { type: 'compact', index: 8, data: { upTo: 8 } });
+    expect(types(t)).toEqual(['persist']);
+    expect(net.states.a!.log.snapshotIndex).toBe(8);
+    expect(raftEntries(net.states.a!.log).map((e) => e.index)).toEqual([9, 10, 11]);
+    expect(net.disks.a!.snapshot.index).toBe(8);
+  });
+  it('compaction beyond the applied index is a programming error', () => {
+    const net = elected();
+    expect(() => net.step('b', { type: 'compact', index: 50, data: null })).toThrow(InvalidCommandError);
+  });
+  it('a lagging follower receives InstallSnapshot, restores it, then follows the log', () => {
+    const net = elected();
+    net.crash('c');
+    for (let i = 0; i < 10; i++) net.step('a', { type: 'propose', data: i });
+    net.stabilize();
+    net.step('a', { type: 'compact', index: 9, data: { upTo: 9 } });
+    net.restart('c');
+    net.step('a', { type: 'propose', data: 'after' });
+    net.stabilize();
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    expect(net.lastOutputs('c', 'restore')).toHaveLength(1);
+    expect(net.states.c!.log.snapshotIndex).toBe(9);
+    expect(net.terms('c')).toEqual(net.terms('a'));
+    expect(net.applied.c!.map((e) => e.index)).toEqual([10, 11, 12]);
+    // The node restarts from its snapshot.
+    net.crash('c');
+    net.restart('c');
+    expect(net.states.c!.log.snapshotIndex).toBe(9);
+  });
+  it('the in-memory log stays bounded under repeated compaction', () => {
+    let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+    s = raft.step(s, { type: 'tick', now: 0 }).state;
+    s = raft.step(s, { type: 'campaign' }).state;
+    let maxBacking = 0;
+    for (let i = 0; i < 20_000; i++) {
+      s = raft.step(s, { type: 'propose', data: i }).state;
+      if (i % 100 === 99) s = raft.step(s, { type: 'compact', index: s.applied, data: i }).state;
+      maxBacking = Math.max(maxBacking, s.log.entries.length);
+    }
+    expect(raftLastIndex(s.log)).toBe(20_001);
+    expect(maxBacking).toBeLessThan(400);
+  });
+});
+
+describe('§8 client interaction', () => {
+  it('a new leader appends a no-op entry of its term', () => {
+    const net = elected();
+    expect(raftEntries(net.states.a!.log)[0]).toMatchObject({ index: 1, term: 1, kind: 'noop' });
+  });
+  it('proposals on a follower are refused with a leader hint (no forwarding)', () => {
+    const net = elected();
+    const before = net.states.b!;
+    const t = net.step('b', { type: 'propose', data: 1 });
+    expect(t).toEqual([{ type: 'notLeader', command: 'propose', leader: 'a' }]);
+    expect(net.states.b).toBe(before);
+  });
+  it('a batch of proposals is one persist and one append per follower', () => {
+    const net = elected();
+    const t = net.step('a', { type: 'proposeBatch', data: [1, 2, 3, 4] });
+    expect(types(t)).toEqual(['persist', 'proposed', 'send', 'send']);
+    net.stabilize();
+    expect(net.states.a!.commit).toBe(5);
+  });
+  it('the leader refuses proposals beyond maxUncommittedEntries', () => {
+    const net = elected(ABC, 'a', { maxUncommittedEntries: 3 });
+    net.step('a', { type: 'proposeBatch', data: [1, 2, 3] });
+    expect(types(net.step('a', { type: 'propose', data: 4 }))).toEqual(['rejected']);
+  });
+});
+
+describe('thesis §6.4 linearizable reads', () => {
+  it('ReadIndex: the read is ready after a heartbeat round confirms leadership', () => {
+    const net = elected();
+    const t = net.step('a', { type: 'read', id: 'r1' });
+    expect(types(t).filter((x) => x === 'send')).toHaveLength(2);
+    expect(t.some((o) => o.type === 'readReady')).toBe(false);
+    net.stabilize();
+    expect(net.lastOutputs('a', 'readReady')).toEqual([{ type: 'readReady', id: 'r1', index: 1 }]);
+  });
+  it('a deposed leader cannot confirm a read', () => {
+    const net = elected();
+    net.step('a', { type: 'read', id: 'r1' });
+    net.queue = [];
+    net.step('b', { type: 'campaign' });
+    net.drop = (e) => e.to === 'a' || e.from === 'a';
+    net.stabilize();
+    expect(net.states.b!.role).toBe('leader');
+    net.drop = () => false;
+    net.step('a', { type: 'message', from: 'b', message: { type: 'heartbeat', term: 2, commit: 0, seq: 0, sentAt: 0 } });
+    expect(net.lastOutputs('a', 'readReady')).toEqual([]);
+    expect(net.lastOutputs('a', 'notLeader')).toEqual([{ type: 'notLeader', command: 'read', leader: null, id: 'r1' }]);
+  });
+  it('a leader waits for its first commit before serving a read', () => {
+    const net = new Net(ABC);
+    net.step('a', { type: 'campaign' });
+    net.deliverWhere((e) => e.message.type === 'vote' || e.message.type === 'voteResponse');
+    expect(net.leader()).toBe('a');
+    net.step('a', { type: 'read', id: 'early' });
+    expect(net.states.a!.reads[0]!.index).toBe(-1);
+    net.stabilize();
+    expect(net.lastOutputs('a', 'readReady')).toEqual([{ type: 'readReady', id: 'early', index: 1 }]);
+  });
+  it('reads on a follower are refused with a leader hint', () => {
+    const net = elected();
+    expect(net.step('c', { type: 'read', id: 'x' })).toEqual([{ type: 'notLeader', command: 'read', leader: 'a', id: 'x' }]);
+  });
+  it('lease reads answer at once while a quorum acknowledged a recent heartbeat', () => {
+    const net = elected(ABC, 'a', { checkQuorum: true, readMode: 'lease' });
+    net.tickAll(10);
+    net.stabilize();
+    expect(net.step('a', { type: 'read', id: 'fast' })).toEqual([{ type: 'readReady', id: 'fast', index: 1 }]);
+    // Without acknowledgements the lease runs out and the read falls back to ReadIndex.
+    net.drop = () => true;
+    net.tickAll(200);
+    net.queue = [];
+    expect(types(net.step('a', { type: 'read', id: 'slow' }))).not.toContain('readReady');
+  });
+});
+
+describe('thesis §3.10 leadership transfer', () => {
+  it('the leader brings the target up to date, sends TimeoutNow, and the target wins', () => {
+    const net = elected();
+    net.crash('c');
+    net.step('a', { type: 'propose', data: 1 });
+    net.stabilize();
+    net.restart('c');
+    net.step('a', { type: 'transferLeadership', to: 'c' });
+    expect(types(net.step('a', { type: 'propose', data: 2 }))).toEqual(['rejected']);
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    expect(net.leader()).toBe('c');
+    expect(net.states.c!.term).toBe(2);
+  });
+  it('a transfer to a non-voter is refused; a stalled transfer is abandoned after T', () => {
+    const net = elected();
+    expect(types(net.step('a', { type: 'transferLeadership', to: 'zz' }))).toEqual(['rejected']);
+    net.drop = (e) => e.to === 'b';
+    net.step('a', { type: 'propose', data: 1 });
+    net.stabilize();
+    net.step('a', { type: 'transferLeadership', to: 'b' });
+    expect(net.states.a!.transferee).toBe('b');
+    net.tickAll(net.now + 150);
+    expect(net.states.a!.transferee).toBeNull();
+  });
+  it('a transfer campaign passes a follower lease (check-quorum)', () => {
+    const net = elected(ABC, 'a', { checkQuorum: true, preVote: true });
+    net.tickAll(10);
+    net.stabilize();
+    net.step('a', { type: 'transferLeadership', to: 'b' });
+    net.stabilize();
+    expect(net.leader()).toBe('b');
+  });
+});
+
+describe('thesis §9.6 pre-vote and check-quorum', () => {
+  it('a partitioned node does not inflate its term with pre-vote', () => {
+    const net = elected(ABC, 'a', { preVote: true, checkQuorum: true });
+    net.drop = (e) => e.to === 'c' || e.from === 'c';
+    for (let t = 100; t < 2000; t += 50) {
+      net.tickAll(t);
+      net.stabilize();
+    }
+    expect(net.states.c!.term).toBe(1);
+    expect(net.states.c!.role).toBe('preCandidate');
+    net.drop = () => false;
+    net.tickAll(2010);
+    net.stabilize();
+    expect(net.leader()).toBe('a');
+    expect(net.states.a!.term).toBe(1);
+  });
+  it('followers in a leader lease ignore vote requests', () => {
+    const net = elected(ABC, 'a', { checkQuorum: true });
+    net.tickAll(10);
+    net.stabilize();
+    const t = net.step('b', { type: 'message', from: 'c', message: { type: 'vote', term: 5, lastIndex: 9, lastTerm: 1, pre: false, transfer: false } });
+    expect(types(t)).toEqual(['rejected']);
+    expect(net.states.b!.term).toBe(1);
+  });
+  it('an isolated leader steps down after an election timeout (check-quorum)', () => {
+    const net = elected(ABC, 'a', { checkQuorum: true });
+    net.drop = (e) => e.to === 'a' || e.from === 'a';
+    for (let t = 10; t <= 250; t += 10) {
+      net.tickAll(t);
+      net.stabilize();
+    }
+    expect(net.states.a!.role).toBe('follower');
+  });
+  it('a restarted node keeps its lease promise for one T before voting', () => {
+    const net = elected(ABC, 'a', { checkQuorum: true });
+    net.crash('b');
+    net.restart('b');
+    const t = net.step('b', { type: 'message', from: 'c', message: { type: 'vote', term: 5, lastIndex: 9, lastTerm: 1, pre: false, transfer: false } });
+    expect(types(t)).toEqual(['rejected']);
+  });
+});
+
+describe('thesis §4 membership changes', () => {
+  it('adds a learner, which replicates but does not vote, then promotes it', () => {
+    const net = new Net(['a', 'b', 'c', 'd']);
+    // d joins with no membership: it learns it from the leader.
+    net.states.d = raft.init({ ...net.configs.d!, voters: [] });
+    net.step('d', { type: 'tick', now: 0 });
+    for (const id of ABC) {
+      net.states[id] = raft.init({ ...net.configs[id]!, voters: ABC });
+      net.step(id, { type: 'tick', now: 0 });
+    }
+    net.campaign('a');
+    net.step('a', { type: 'changeMembership', change: { action: 'addLearner', node: 'd' } });
+    net.stabilize();
+    expect(net.states.a!.membership).toEqual({ voters: ABC, learners: ['d'] });
+    expect(net.states.d!.membership).toEqual({ voters: ABC, learners: ['d'] });
+    expect(net.terms('d')).toEqual(net.terms('a'));
+    // A learner never campaigns.
+    expect(types(net.step('d', { type: 'campaign' }))).toEqual(['rejected']);
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    net.step('a', { type: 'changeMembership', change: { action: 'addVoter', node: 'd' } });
+    net.stabilize();
+    expect(net.states.a!.membership).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+  });
+  it('one change at a time: a second change waits for the first to commit', () => {
+    const net = elected();
+    net.drop = () => true;
+    net.step('a', { type: 'changeMembership', change: { action: 'addLearner', node: 'd' } });
+    const t = net.step('a', { type: 'changeMembership', change: { action: 'addLearner', node: 'e' } });
+    expect(t).toEqual([{ type: 'rejected', from: 'local', reason: 'changeMembership: a previous change is not committed yet' }]);
+  });
+  it('the single-server bug fix: no change before the leader commits an entry of its term', () => {
+    const net = new Net(ABC);
+    net.step('a', { type: 'campaign' });
+    net.deliverWhere((e) => e.message.type === 'vote' || e.message.type === 'voteResponse');
+    expect(net.leader()).toBe('a');
+    const t = net.step('a', { type: 'changeMembership', change: { action: 'remove', node: 'c' } });
+    expect((t[0] as { reason: string }).reason).toMatch(/not committed an entry of its term/);
+  });
+  it('removing a follower: the rest keeps committing', () => {
+    const net = elected();
+    net.step('a', { type: 'changeMembership', change: { action: 'remove', node: 'c' } });
+    net.stabilize();
+    net.crash('c');
+    net.step('a', { type: 'propose', data: 'x' });
+    net.stabilize();
+    expect(net.states.a!.membership.voters).toEqual(['a', 'b']);
+    expect(net.states.a!.commit).toBe(3);
+  });
+  it('removing the leader: it steps down once the change commits, and the others elect a new one', () => {
+    const net = elected();
+    net.step('a', { type: 'changeMembership', change: { action: 'remove', node: 'a' } });
+    net.stabilize();
+    expect(net.states.a!.role).toBe('follower');
+    expect(types(net.step('a', { type: 'campaign' }))).toEqual(['rejected']);
+    net.campaign('b');
+    expect(net.leader()).toBe('b');
+    expect(net.states.b!.membership.voters).toEqual(['b', 'c']);
+  });
+  it('a membership taken from an uncommitted entry is reverted when that entry is truncated', () => {
+    const net = elected(['a', 'b', 'c', 'd', 'e']);
+    net.drop = () => true;
+    net.step('a', { type: 'changeMembership', change: { action: 'addLearner', node: 'z' } });
+    const append = net.queue.find((e) => e.to === 'b')!;
+    net.drop = () => false;
+    net.queue = [];
+    net.deliver(append);
+    expect(net.states.b!.membership.learners).toEqual(['z']);
+    // c becomes leader of term 2 without the entry (votes of d, e), and overwrites index 2 on b.
+    net.crash('a');
+    net.campaign('c');
+    expect(net.leader()).toBe('c');
+    net.step('c', { type: 'propose', data: 'x' });
+    net.stabilize();
+    expect(net.states.b!.membership.learners).toEqual([]);
+  });
+});
+
+describe('flow control', () => {
+  it('maxEntriesPerAppend and maxBytesPerAppend bound each message', () => {
+    const net = elected(ABC, 'a', { maxEntriesPerAppend: 2, maxBytesPerAppend: 25 });
+    net.step('a', { type: 'proposeBatch', data: ['0123456789', '0123456789', '0123456789', '0123456789', '0123456789'] });
+    net.stabilize();
+    const appends = net.outputs.a!.flatMap((o) => (o.type === 'send' && o.message.type === 'append' ? [o.message] : []));
+    for (const m of appends) {
+      expect(m.entries.length).toBeLessThanOrEqual(2);
+    }
+    expect(appends.some((m) => m.entries.length === 2)).toBe(true);
+    expect(net.terms('b')).toEqual(net.terms('a'));
+  });
+  it('in replicate state at most maxInflight appends are outstanding', () => {
+    const net = elected(ABC, 'a', { maxInflight: 2, maxEntriesPerAppend: 1 });
+    for (let i = 0; i < 6; i++) net.step('a', { type: 'propose', data: i });
+    const toB = net.queue.filter((e) => e.to === 'b' && e.message.type === 'append');
+    expect(toB.length).toBe(2);
+    expect(net.states.a!.progress.b!.state).toBe('replicate');
+    net.stabilize();
+    expect(net.terms('b')).toEqual(net.terms('a'));
+  });
+  it('a probing follower gets one append at a time', () => {
+    const net = new Net(ABC, { maxEntriesPerAppend: 1 });
+    net.load('a', durableWithTerms(ABC, 1, [1, 1, 1]));
+    net.campaign('a');
+    expect(net.states.a!.progress.b!.state).toBe('replicate');
+    expect(net.terms('b')).toEqual(net.terms('a'));
+  });
+  it('a full inflight window is re-probed when a heartbeat answers (lost appends)', () => {
+    const net = elected(ABC, 'a', { maxInflight: 1, maxEntriesPerAppend: 1 });
+    net.drop = (e) => e.message.type === 'append' && e.to === 'b';
+    net.step('a', { type: 'propose', data: 1 });
+    net.step('a', { type: 'propose', data: 2 });
+    net.stabilize();
+    net.drop = () => false;
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    expect(net.terms('b')).toEqual(net.terms('a'));
+  });
+});
+
+describe('machine contract', () => {
+  it('step never mutates its input and rejections keep the same state (checkedStep)', () => {
+    const net = elected();
+    let s: RaftState = net.states.a!;
+    for (let i = 0; i < 20; i++) s = checkedStep(raft, s, { type: 'propose', data: { i } }).state;
+    expect(raftLastIndex(s.log)).toBe(21);
+  });
+  it('states round-trip through JSON', () => {
+    const net = elected();
+    net.step('a', { type: 'propose', data: [1, { x: 'y' }] });
+    const s = net.states.a!;
+    const copy = JSON.parse(JSON.stringify(s)) as RaftState;
+    const t1 = raft.step(s, { type: 'tick', now: 500 });
+    const t2 = raft.step(copy, { type: 'tick', now: 500 });
+    expect(JSON.stringify(t2.outputs)).toBe(JSON.stringify(t1.outputs));
+  });
+  it('local commands with non-JSON data are programming errors', () => {
+    const net = elected();
+    expect(() => net.step('a', { type: 'propose', data: new Map() })).toThrow(InvalidCommandError);
+    expect(() => net.step('a', { type: 'propose', data: Number.NaN })).toThrow(InvalidCommandError);
+  });
+  it('nextDeadline is the election deadline for followers and the next heartbeat for leaders', () => {
+    const net = elected();
+    expect(raft.nextDeadline!(net.states.b!)).toBe(net.states.b!.electionDeadline);
+    expect(raft.nextDeadline!(net.states.a!)).toBe(net.states.a!.heartbeatDeadline);
+  });
+});

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { checkedStep, ConfigError } from 'distkit/core';
+import { bully, compareNodeIds, highestId, ringElection, type BullyState } from 'distkit/election';
+import { ids, Sim } from '../mutex/harness.js';
+import { runBully, runRing, type ElectionRun } from './elect.js';
+
+const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+
+function expectAgreement(r: ElectionRun, label: string): void {
+  for (const [node, leader] of Object.entries(r.leaders)) expect(leader, `${label}: ${node}`).toBe(r.highestLive);
+}
+
+/** A random set of crashed nodes that leaves at least one alive. */
+function crashSet(n: number, seed: number): string[] {
+  const nodes = ids(n);
+  return nodes.filter((_, i) => ((seed * 7919 + i * 104729) % 5) === 0 && i !== seed % n);
+}
+
+describe('bully (Garcia-Molina 1982)', () => {
+  it('the lowest node starts, synchronous network: N² + N − 3 messages (textbook worst case N² − 1, plus the winner re-announcing to N − 2 late ELECTIONs)', () => {
+    for (const n of [3, 5, 9, 16]) {
+      const r = runBully({ n, seed: 1, initiators: ['n1'], fixedDelayMs: 5, checked: n <= 5 });
+      expectAgreement(r, `n=${n}`);
+      expect(r.messages).toBe(n * n + n - 3);
+    }
+  });
+
+  it('the lowest node starts, random delays: still O(N²), at most 5N² (50 seeds per N)', () => {
+    for (const n of [3, 5, 9, 16]) {
+      for (let seed = 1; seed <= 50; seed++) {
+        const r = runBully({ n, seed, initiators: ['n1'] });
+        expectAgreement(r, `n=${n} seed ${seed}`);
+        // Late ELECTIONs reach nodes that already accepted the winner; each holds a new election.
+        expect(r.messages).toBeGreaterThanOrEqual(n * n + n - 3);
+        expect(r.messages).toBeLessThanOrEqual(5 * n * n);
+      }
+    }
+  });
+
+  it('the highest node starts: N − 1 messages (just COORDINATOR)', () => {
+    const r = runBully({ n: 9, seed: 1, initiators: ['n9'] });
+    expectAgreement(r, 'n9');
+    expect(r.messages).toBe(8);
+  });
+
+  it('exactly one leader, the highest live id, known by all live nodes — random crashes, initiators and delays (300 seeds)', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const n = 3 + (seed % 8);
+      const crashed = crashSet(n, seed);
+      const live = ids(n).filter((x) => !crashed.includes(x));
+      const initiators = live.filter((_, i) => (seed + i) % 3 === 0);
+      const r = runBully({ n, seed, initiators: initiators.length > 0 ? initiators : [live[0]!], crashed, spreadMs: 30, checked: seed <= 10 });
+      expectAgreement(r, `seed ${seed}`);
+    }
+  });
+
+  it('a recovering higher node takes over', () => {
+    const nodes = ids(5);
+    const sim = new Sim({ seed: 2 });
+    for (const id of nodes) sim.add(id, bully, bully.init({ id, nodes, okTimeoutMs: 50 }));
+    sim.crash('n5');
+    sim.input('n2', { type: 'elect' });
+    sim.run(5_000);
+    for (const x of ids(4)) expect((sim.states[x] as BullyState).leader).toBe('n4');
+    sim.add('n5', bully, bully.init({ id: 'n5', nodes, okTimeoutMs: 50 })); // restart
+    sim.input('n5', { type: 'elect' });
+    sim.run(10_000);
+    for (const x of nodes) expect((sim.states[x] as BullyState).leader).toBe('n5');
+  });
+
+  it('leader heartbeats: followers notice a dead leader and elect the next one', () => {
+    const nodes = ids(5);
+    const sim = new Sim({ seed: 5 });
+    for (const id of nodes) sim.add(id, bully, bully.init({ id, nodes, okTimeoutMs: 50, heartbeatIntervalMs: 100 }));
+    sim.input('n1', { type: 'elect' });
+    sim.run(1_000);
+    for (const x of nodes) expect((sim.states[x] as BullyState).leader).toBe('n5');
+    sim.crash('n5');
+    sim.run(3_000);
+    for (const x of ids(4)) expect((sim.states[x] as BullyState).leader).toBe('n4');
+  });
+
+  it('hostile: unknown senders, ELECTION from a higher node, OK from a lower one, malformed messages', () => {
+    const s = bully.init({ id: 'n3', nodes: ids(5) });
+    for (const [from, m, why] of [
+      ['evil', { type: 'election' }, /unknown sender/],
+      ['n5', { type: 'election' }, /higher/],
+      ['n1', { type: 'ok' }, /lower/],
+      ['n1', { type: 'nonsense' }, /type/],
+      ['n1', 'x', /object/],
+    ] as const) {
+      const t = checkedStep(bully, s, msg(from, m));
+      expect(t.state).toBe(s);
+      expect(t.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(why) });
+    }
+    expect(() => bully.init({ id: 'x', nodes: ['a'] })).toThrow(ConfigError);
+  });
+});
+
+describe('ring election', () => {
+  it('Chang–Roberts: one initiator costs between 2N and 3N − 1 messages, for every initiator position (N = 3, 5, 9, 16)', () => {
+    for (const n of [3, 5, 9, 16]) {
+      const counts: number[] = [];
+      for (const init of ids(n)) {
+        const r = runRing({ n, seed: 1, initiators: [init], variant: 'chang-roberts' });
+        expectAgreement(r, `n=${n} ${init}`);
+        counts.push(r.messages);
+      }
+      expect(Math.min(...counts)).toBe(2 * n); // the highest starts
+      expect(Math.max(...counts)).toBe(3 * n - 1); // the node after the highest starts
+    }
+  });
+
+  it('candidate-list variant: one initiator costs exactly 2N messages', () => {
+    for (const n of [3, 5, 9, 16]) {
+      const r = runRing({ n, seed: 1, initiators: ['n2'], variant: 'candidate-list' });
+      expectAgreement(r, `n=${n}`);
+      expect(r.messages).toBe(2 * n);
+    }
+  });
+
+  for (const variant of ['chang-roberts', 'candidate-list'] as const) {
+    it(`${variant}: crashed successors are skipped; exactly one leader, the highest live id (300 seeds)`, () => {
+      for (let seed = 1; seed <= 300; seed++) {
+        const n = 3 + (seed % 8);
+        const crashed = crashSet(n, seed);
+        const live = ids(n).filter((x) => !crashed.includes(x));
+        const initiators = live.filter((_, i) => (seed + i) % 4 === 0);
+        const r = runRing({ n, seed, initiators: initiators.length > 0 ? initiators : [live[0]!], crashed, spreadMs: 20, variant, checked: seed <= 10 });
+        expectAgreement(r, `seed ${seed}`);
+      }
+    });
+  }
+
+  it('hostile: unknown senders, candidates from outside the ring, acks for messages never sent', () => {
+    const s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'] });
+    for (const [from, m, why] of [
+      ['z', { type: 'election', mid: 0, candidate: 'a' }, /unknown sender/],
+      ['a', { type: 'election', mid: 0, candidate: 'zz' }, /not in the ring/],
+      ['a', { type: 'ack', mid: 3 }, /unknown message/],
+      ['a', { type: 'election-list', mid: 0, candidates: ['a', 'a'] }, /duplicate/],
+      ['a', { type: 'election', mid: -1, candidate: 'a' }, /mid/],
+    ] as const) {
+      const t = checkedStep(ringElection, s, msg(from, m));
+      expect(t.state).toBe(s);
+      expect(t.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(why) });
+    }
+  });
+});
+
+describe('highestId / compareNodeIds', () => {
+  it('highestId is the maximum under compareNodeIds (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ minLength: 1 }), { minLength: 1 }), (xs) => {
+        const h = highestId(xs)!;
+        for (const x of xs) expect(compareNodeIds(x, h)).toBeLessThanOrEqual(0);
+      }),
+    );
+  });
+});

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { checkedStep, ConfigError } from 'distkit/core';
+import {
+  checkFencingToken,
+  leaseClient,
+  leaseLockService,
+  type LeaseLockServiceState,
+  type MutexInput,
+} from 'distkit/mutex';
+import { ids, runMutex, Sim } from './harness.js';
+
+const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const tick = (now: number) => ({ type: 'tick' as const, now });
+
+function service(maxTtlMs = 1000): LeaseLockServiceState {
+  const s = leaseLockService.init({ id: 'lock', maxTtlMs, offerTimeoutMs: 100 });
+  return checkedStep(leaseLockService, s, tick(0)).state;
+}
+
+describe('checkFencingToken (Kleppmann 2016; Chubby §2.4 sequencers)', () => {
+  it('accepts equal or larger tokens, refuses smaller ones and garbage', () => {
+    expect(checkFencingToken(-1, 1)).toEqual({ ok: true, highest: 1 });
+    expect(checkFencingToken(5, 5)).toEqual({ ok: true, highest: 5 });
+    expect(checkFencingToken(5, 4)).toMatchObject({ ok: false, highest: 5 });
+    expect(checkFencingToken(5, -3).ok).toBe(false);
+    expect(checkFencingToken(5, '9').ok).toBe(false);
+    expect(checkFencingToken(5, 2.5).ok).toBe(false);
+  });
+  it('the tokens a resource accepts never decrease (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -5, max: 50 })), (tokens) => {
+        let highest = -1;
+        const accepted: number[] = [];
+        for (const t of tokens) {
+          const v = checkFencingToken(highest, t);
+          highest = v.highest;
+          if (v.ok) accepted.push(t);
+        }
+        for (let i = 1; i < accepted.length; i++) expect(accepted[i]!).toBeGreaterThanOrEqual(accepted[i - 1]!);
+      }),
+    );
+  });
+});
+
+describe('lease lock service (Gray & Cheriton 1989)', () => {
+  it('grants with a persisted, strictly increasing fencing token; persist comes before the grant', () => {
+    let s = service();
+    const t1 = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 }));
+    expect(t1.outputs.map((o) => o.type)).toEqual(['persist', 'send']);
+    s = checkedStep(leaseLockService, t1.state, msg('c1', { type: 'release', token: 1 })).state;
+    const t2 = checkedStep(leaseLockService, s, msg('c2', { type: 'acquire', req: 1, ttlMs: 500 }));
+    expect(t2.outputs[1]).toEqual({ type: 'send', to: 'c2', message: { type: 'granted', req: 1, token: 2, ttlMs: 500 } });
+  });
+
+  it('expiry by injected time: an unreleased lease ends at its TTL and the next waiter is offered the lock', () => {
+    let s = service();
+    s = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 })).state;
+    const q = checkedStep(leaseLockService, s, msg('c2', { type: 'acquire', req: 1, ttlMs: 500 }));
+    expect(q.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'queued', req: 1 } }]);
+    expect(leaseLockService.nextDeadline!(q.state)).toBe(500);
+    expect(checkedStep(leaseLockService, q.state, tick(499)).outputs).toEqual([]);
+    const e = checkedStep(leaseLockService, q.state, tick(500));
+    expect(e.outputs).toEqual([
+      { type: 'lease-expired', client: 'c1', token: 1 },
+      { type: 'send', to: 'c2', message: { type: 'offer' } },
+    ]);
+  });
+
+  it('renew extends the lease; renewing a lease that is gone answers lost', () => {
+    let s = service();
+    s = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 })).state;
+    s = checkedStep(leaseLockService, s, tick(400)).state;
+    const r = checkedStep(leaseLockService, s, msg('c1', { type: 'renew', req: 2, token: 1 }));
+    expect(r.state.holder?.expiresAt).toBe(900);
+    const gone = checkedStep(leaseLockService, r.state, msg('c2', { type: 'renew', req: 1, token: 1 }));
+    expect(gone.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'lost', token: 1 } }]);
+  });
+
+  it('recovery: tokens keep increasing after a crash, and no lease is granted until the longest TTL has passed', () => {
+    let s = service(1000);
+    for (let i = 1; i <= 3; i++) {
+      s = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: i, ttlMs: 1000 })).state;
+      s = checkedStep(leaseLockService, s, msg('c1', { type: 'release', token: i })).state;
+    }
+    const durable = leaseLockService.durable(s);
+    expect(durable).toEqual({ lastToken: 3 });
+    let r = leaseLockService.recover({ id: 'lock', maxTtlMs: 1000 }, JSON.parse(JSON.stringify(durable)));
+    r = checkedStep(leaseLockService, r, tick(5000)).state;
+    const early = checkedStep(leaseLockService, r, msg('c2', { type: 'acquire', req: 1, ttlMs: 1000 }));
+    expect(early.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'queued', req: 1 } }]);
+    const late = checkedStep(leaseLockService, early.state, tick(6000));
+    expect(late.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'offer' } }]);
+    const g = checkedStep(leaseLockService, late.state, msg('c2', { type: 'acquire', req: 2, ttlMs: 1000 }));
+    expect(g.outputs[0]).toEqual({ type: 'persist', record: { lastToken: 4 } });
+  });
+
+  it('hostile: releases of tokens not held, malformed requests, negative tokens, messages before the first tick', () => {
+    const s = service();
+    const rej = (st: LeaseLockServiceState, from: string, m: unknown) => {
+      const t = checkedStep(leaseLockService, st, msg(from, m));
+      expect(t.state).toBe(st);
+      expect(t.outputs[0]?.type).toBe('rejected');
+    };
+    rej(s, 'c1', { type: 'release', token: 1 });
+    rej(s, 'c1', { type: 'acquire', req: 1, ttlMs: -5 });
+    rej(s, 'c1', { type: 'release', token: -1 });
+    rej(s, 'c1', { type: 'acquire', req: 1 });
+    rej(leaseLockService.init({ id: 'lock' }), 'c1', { type: 'acquire', req: 1, ttlMs: 5 });
+    expect(() => leaseClient.init({ id: 'c', service: 'c' })).toThrow(ConfigError);
+  });
+
+  it('client: the lease is timed from the acquire send, so the client stops before the service expires it', () => {
+    let c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 500, marginMs: 10, autoRenew: false });
+    c = checkedStep(leaseClient, c, tick(100)).state;
+    c = checkedStep(leaseClient, c, { type: 'request' } as MutexInput).state;
+    c = checkedStep(leaseClient, c, tick(180)).state;
+    const g = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 1, token: 9, ttlMs: 500 }));
+    expect(g.outputs).toEqual([{ type: 'enter', fencingToken: 9 }]);
+    expect(g.state.validUntil).toBe(590); // 100 + 500 - 10, not 180 + 500
+    const lost = checkedStep(leaseClient, g.state, tick(590));
+    expect(lost.outputs).toEqual([{ type: 'lease-lost', fencingToken: 9, reason: 'expired' }]);
+  });
+
+  it('client hostile: grants from strangers or for other requests never enter', () => {
+    let c = leaseClient.init({ id: 'c1', service: 'lock' });
+    c = checkedStep(leaseClient, c, { type: 'request' } as MutexInput).state;
+    const stranger = checkedStep(leaseClient, c, msg('evil', { type: 'granted', req: 1, token: 1, ttlMs: 5 }));
+    expect(stranger.outputs[0]?.type).toBe('rejected');
+    const other = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 7, token: 3, ttlMs: 5 }));
+    expect(other.outputs).toEqual([{ type: 'send', to: 'lock', message: { type: 'release', token: 3 } }]); // handed back
+    const bad = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 1, token: -3, ttlMs: 5 }));
+    expect(bad.outputs[0]?.type).toBe('rejected');
+  });
+});
+
+describe('leases in the simulator', () => {
+  it('fencing tokens strictly increase across holders, and mutual exclusion holds, with 5% message loss (100 seeds)', () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      let last = 0;
+      const clients = ids(4, 'c');
+      const r = runMutex({
+        seed,
+        clients,
+        entriesPerClient: 3,
+        lossRate: 0.05,
+        checked: seed <= 5,
+        untilMs: 60_000,
+        setup: (sim) => {
+          sim.add('lock', leaseLockService, leaseLockService.init({ id: 'lock', maxTtlMs: 300, offerTimeoutMs: 50 }));
+          sim.input('lock', { type: 'tick', now: 0 });
+          for (const id of clients) sim.add(id, leaseClient, leaseClient.init({ id, service: 'lock', ttlMs: 300, retryMs: 60 }));
+        },
+        onEvent: (_sim, _node, out) => {
+          if (out.type === 'enter') {
+            expect(out.fencingToken as number, `seed ${seed}`).toBeGreaterThan(last);
+            last = out.fencingToken as number;
+          }
+        },
+      });
+      expect(r.maxConcurrent).toBe(1);
+      expect(r.entries).toBeGreaterThan(0);
+    }
+  });
+
+  it('a paused holder whose lease expired has its late write refused by the resource', () => {
+    const sim = new Sim({ seed: 4 });
+    sim.add('lock', leaseLockService, leaseLockService.init({ id: 'lock', maxTtlMs: 200 }));
+    sim.input('lock', { type: 'tick', now: 0 });
+    for (const id of ['c1', 'c2']) sim.add(id, leaseClient, leaseClient.init({ id, service: 'lock', ttlMs: 200, autoRenew: false }));
+    const tokens: Record<string, number> = {};
+    sim.onEvent = (node, o) => {
+      if (o.type === 'enter') tokens[node] = o.fencingToken as number;
+    };
+    let highest = -1;
+    const write = (token: number) => {
+      const v = checkFencingToken(highest, token);
+      highest = v.highest;
+      return v.ok;
+    };
+    sim.input('c1', { type: 'request' });
+    sim.run(50);
+    expect(write(tokens.c1!)).toBe(true);
+    sim.crash('c1'); // a long GC pause: no ticks, no messages
+    sim.input('c2', { type: 'request' });
+    sim.run(1000);
+    expect(tokens.c2).toBe(2);
+    expect(write(tokens.c2!)).toBe(true);
+    // c1 wakes up and writes with its old token before noticing anything.
+    expect(write(tokens.c1!)).toBe(false);
+  });
+});

@@ -1,0 +1,100 @@
+import { expect } from 'vitest';
+import {
+  twoPhaseCoordinator,
+  twoPhaseParticipant,
+  type TwoPhaseCoordinatorState,
+  type TwoPhaseParticipantState,
+} from 'distkit/txn';
+import { World, type CrashPoint, type WorldOptions } from './world.js';
+
+export interface Scenario {
+  presumedAbort: boolean;
+  /** Transactions: id → participants. */
+  txs: Record<string, string[]>;
+}
+
+/** Participants: a, b vote yes; n votes no; r votes read-only. */
+export const VOTES: Record<string, 'yes' | 'no' | 'readonly'> = { a: 'yes', b: 'yes', d: 'yes', n: 'no', r: 'readonly' };
+
+export const MIXED: Omit<Scenario, 'presumedAbort'> = {
+  txs: { t1: ['a', 'b'], t2: ['a', 'b', 'n'], t3: ['a', 'r'] },
+};
+
+export function twoPhaseWorld(sc: Scenario, opts: WorldOptions = {}): World {
+  const w = new World(opts);
+  w.add('c', twoPhaseCoordinator, { id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100, presumedAbort: sc.presumedAbort });
+  const parts = new Set(Object.values(sc.txs).flat());
+  for (const p of [...parts].sort()) w.add(p, twoPhaseParticipant, { id: p, decisionTimeoutMs: 150, autoVote: VOTES[p] ?? 'yes' });
+  let at = 0;
+  for (const [txId, participants] of Object.entries(sc.txs)) {
+    w.schedule(at, 'c', { type: 'begin', txId, participants });
+    at += 3;
+  }
+  return w;
+}
+
+/** Every decision emitted anywhere (coordinator or participants), per transaction. */
+export function decisions(w: World): Map<string, Set<string>> {
+  const m = new Map<string, Set<string>>();
+  for (const o of w.outputs) {
+    if (o.output.type !== 'decided') continue;
+    const s = m.get(o.output.txId) ?? new Set<string>();
+    s.add(o.output.decision);
+    m.set(o.output.txId, s);
+  }
+  return m;
+}
+
+/** Atomicity: no transaction has both a commit and an abort anywhere (events or durable state). */
+export function atomicityProblem(w: World): string | undefined {
+  const d = decisions(w);
+  for (const id of w.order) {
+    if (id === 'c') continue;
+    const st = w.state<TwoPhaseParticipantState>(id);
+    for (const [txId, tx] of Object.entries(st.txs)) {
+      const set = d.get(txId) ?? new Set<string>();
+      if (tx.phase === 'committed') set.add('commit');
+      if (tx.phase === 'aborted') set.add('abort');
+      d.set(txId, set);
+    }
+  }
+  for (const [txId, set] of d) if (set.size > 1) return `transaction ${txId} both committed and aborted`;
+  return undefined;
+}
+
+/** Termination: the coordinator forgot everything; every participant that prepared is decided. */
+export function terminationProblem(w: World, sc: Scenario): string | undefined {
+  const c = w.state<TwoPhaseCoordinatorState>('c');
+  if (Object.keys(c.txs).length > 0) return `coordinator still holds ${Object.keys(c.txs).join(',')}`;
+  for (const [txId, parts] of Object.entries(sc.txs)) {
+    for (const p of parts) {
+      if (!w.node(p).up) return `${p} is down`;
+      const tx = w.state<TwoPhaseParticipantState>(p).txs[txId];
+      if (tx !== undefined && (tx.phase === 'prepared' || tx.phase === 'asked')) return `${p} still ${tx.phase} in ${txId}`;
+    }
+  }
+  return undefined;
+}
+
+export function runTwoPhase(sc: Scenario, opts: WorldOptions = {}, until = 60_000): World {
+  const w = twoPhaseWorld(sc, opts);
+  w.run(until);
+  return w;
+}
+
+export function expectSafeAndDone(w: World, sc: Scenario, label: string): void {
+  expect(atomicityProblem(w), label).toBeUndefined();
+  expect(terminationProblem(w, sc), label).toBeUndefined();
+}
+
+export function stepCounts(w: World): Record<string, number> {
+  return Object.fromEntries(w.order.map((id) => [id, w.node(id).steps]));
+}
+
+export const MODES = ['beforePersist', 'afterPersist', 'afterSend'] as const;
+
+export function allCrashPoints(counts: Record<string, number>, nodes: readonly string[]): CrashPoint[] {
+  const out: CrashPoint[] = [];
+  for (const node of nodes) for (let step = 0; step < (counts[node] ?? 0); step++) for (const mode of MODES) out.push({ node, step, mode });
+  return out;
+}

@@ -1,0 +1,55 @@
+import { twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseParticipantState } from 'distkit/txn';
+import type { ExploreConfig, Global } from './explore.js';
+
+// Exhaustive exploration: coordinator c and participants a, b; each participant's host may vote
+// yes, no, or abort unilaterally; every interleaving of deliveries, timeouts, one loss, one
+// duplicate delivery, and crashes (between steps, or after a persist before the sends) with
+// recovery from durable state.
+function atomicity(g: Global): string | undefined {
+  const seen = new Set<string>();
+  for (const [node, evs] of Object.entries(g.events)) {
+    const mine = new Set(evs);
+    if (mine.size > 1) return `${node} decided both ways`;
+    for (const e of mine) seen.add(e);
+  }
+  for (const id of ['a', 'b']) {
+    const tx = (g.nodes[id]!.state as TwoPhaseParticipantState).txs.t;
+    if (tx?.phase === 'committed') seen.add('commit');
+    if (tx?.phase === 'aborted') seen.add('abort');
+  }
+  if (seen.size > 1) return 'atomicity: one node committed while another aborted';
+  // Validity: commit only if both voted yes.
+  if (seen.has('commit')) {
+    for (const id of ['a', 'b']) {
+      const tx = (g.nodes[id]!.state as TwoPhaseParticipantState).txs.t;
+      if (g.nodes[id]!.up && tx !== undefined && (tx.phase === 'active' || tx.phase === 'asked')) return `validity: commit while ${id} has not voted`;
+    }
+  }
+  return undefined;
+}
+
+export function config(presumedAbort: boolean, crashes: Record<string, number>, faults = { losses: 0, dups: 0, ticks: 1 }): ExploreConfig {
+  return {
+    nodes: {
+      c: { machine: twoPhaseCoordinator, config: { id: 'c', voteTimeoutMs: 100, resendIntervalMs: 50, presumedAbort } },
+      a: { machine: twoPhaseParticipant, config: { id: 'a', decisionTimeoutMs: 100 } },
+      b: { machine: twoPhaseParticipant, config: { id: 'b', decisionTimeoutMs: 100 } },
+    },
+    initial: [{ node: 'c', input: { type: 'begin', txId: 't', participants: ['a', 'b'] } }],
+    maxTicks: { c: faults.ticks, a: faults.ticks, b: faults.ticks },
+    maxCrashes: crashes,
+    maxLosses: faults.losses,
+    maxDups: faults.dups,
+    hostChoices: (_node, o) =>
+      o.type === 'voteRequested'
+        ? [
+            { type: 'vote', txId: o.txId, vote: 'yes' },
+            { type: 'vote', txId: o.txId, vote: 'no' },
+            { type: 'abort', txId: o.txId },
+          ]
+        : undefined,
+    remember: (_node, o) => (o.type === 'decided' ? (o.decision as string) : undefined),
+    invariant: atomicity,
+  };
+}
+
