@@ -76,7 +76,7 @@ sim options:
   --time MS                 virtual time per seed, ms (default: the target's)
   --delay SPEC              message delay: 5 (fixed), 1-10 (uniform), exp:20 or exp:20+1 (mean+min)
   --loss P --dup P --reorder P --corrupt P   per-message probabilities in [0, 1]
-  --crashes R --partitions R --pauses R --one-way R --clock-jumps R
+  --crashes R --partitions R --pauses R --one-way R --slow R --clock-jumps R
                             random faults per second of virtual time (a nemesis)
   --until MS                no new random faults from this time on (default: the run's end)
   --max-violations N        stop after N failing seeds
@@ -175,7 +175,7 @@ export function parseDelay(spec: string): DelayModel {
 }
 
 const SIM_FLAGS = [
-  'nodes', 'seeds', 'time', 'delay', 'loss', 'dup', 'reorder', 'corrupt', 'crashes', 'partitions', 'pauses', 'one-way', 'clock-jumps', 'until',
+  'nodes', 'seeds', 'time', 'delay', 'loss', 'dup', 'reorder', 'corrupt', 'crashes', 'partitions', 'pauses', 'one-way', 'slow', 'clock-jumps', 'until',
   'max-violations', 'trace', 'trace-seed', 'no-trace', 'jsonl', 'mermaid', 'shiviz', 'shrink', 'import', 'json',
 ];
 
@@ -231,7 +231,7 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
   const reorder = prob('reorder');
   if (reorder !== undefined) link.reorder = reorder;
   const nem: { -readonly [K in keyof NemesisOptions]: NemesisOptions[K] } = {};
-  const rates: [string, keyof NemesisOptions][] = [['crashes', 'crashRate'], ['partitions', 'partitionRate'], ['pauses', 'pauseRate'], ['one-way', 'oneWayRate'], ['clock-jumps', 'clockJumpRate']];
+  const rates: [string, keyof NemesisOptions][] = [['crashes', 'crashRate'], ['partitions', 'partitionRate'], ['pauses', 'pauseRate'], ['one-way', 'oneWayRate'], ['slow', 'slowRate'], ['clock-jumps', 'clockJumpRate']];
   for (const [f, key] of rates) {
     const r = rate(f);
     if (r !== undefined) (nem as Record<string, number>)[key] = r;

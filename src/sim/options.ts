@@ -108,7 +108,7 @@ export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): v
 
 function checkNemesis(n: NemesisOptions, ids: ReadonlySet<string>): void {
   const f = 'nemesis';
-  for (const key of ['crashRate', 'partitionRate', 'oneWayRate', 'pauseRate', 'clockJumpRate', 'clockJumpMs', 'fromMs', 'untilMs'] as const) {
+  for (const key of ['crashRate', 'partitionRate', 'oneWayRate', 'pauseRate', 'slowRate', 'slowDelayMs', 'clockJumpRate', 'clockJumpMs', 'fromMs', 'untilMs'] as const) {
     if (n[key] !== undefined) nonNegative(n[key], `${f}.${key}`);
   }
   for (const key of ['downMs', 'partitionMs', 'pauseMs'] as const) {

@@ -224,6 +224,14 @@ export interface NemesisOptions {
   readonly oneWayRate?: number;
   /** Pauses per second. Resumed after `pauseMs`. Default 0. */
   readonly pauseRate?: number;
+  /**
+   * Latency spikes per second: messages to a random node get an exponential delay of mean
+   * `slowDelayMs` (a `link` fault), until a `linkReset` after `partitionMs`. One spike at a time;
+   * the reset also undoes scripted link faults. Default 0.
+   */
+  readonly slowRate?: number;
+  /** Mean delay of a latency spike, ms. Default 200. */
+  readonly slowDelayMs?: number;
   /** Clock jumps per second: a new skew in [-`clockJumpMs`, `clockJumpMs`]. Default 0. */
   readonly clockJumpRate?: number;
   /** The largest clock jump, ms. Default 1000. */

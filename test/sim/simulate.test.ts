@@ -640,3 +640,15 @@ describe('link faults', () => {
     expect(() => simulate({ seed: 1, nodes: echoNodes(), faults: [{ at: 1, fault: { type: 'link', link: { loss: 3 } } }] })).toThrow(/faults\[0\]\.fault\.link\.loss/);
   });
 });
+
+describe('nemesis latency spikes', () => {
+  it('slow links to one node at a time, reset afterwards, without changing the other faults of the seed', () => {
+    const base: SimulateOptions = { seed: 5, nodes: echoNodes(100), nemesis: { crashRate: 2, partitionRate: 2, untilMs: 3000 }, maxTimeMs: 4000 };
+    const plain = simulate(base);
+    const slow = simulate({ ...base, nemesis: { ...base.nemesis, slowRate: 3, slowDelayMs: 50 } });
+    const spikes = slow.faults.filter((f) => f.fault.type === 'link');
+    expect(spikes.length).toBeGreaterThan(2);
+    expect(slow.faults.filter((f) => f.fault.type === 'linkReset')).toHaveLength(spikes.length);
+    expect(slow.faults.filter((f) => f.fault.type !== 'link' && f.fault.type !== 'linkReset')).toEqual(plain.faults);
+  });
+});
