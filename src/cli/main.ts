@@ -9,6 +9,7 @@ import {
   fromJsonLines,
   getSimTarget,
   listSimTargets,
+  registerSimTarget,
   shrink,
   simulate,
   sweep,
@@ -56,6 +57,11 @@ export function nodeIo(): CliIo {
 
 class UsageError extends Error {}
 
+// By name, not class: user modules loaded with --import use the package's own copy of distkit.
+function isConfigError(e: unknown): e is Error {
+  return e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError');
+}
+
 const HELP = `usage: distkit <command> [options]
 
 commands:
@@ -69,8 +75,8 @@ sim options:
   --seeds SPEC              seeds: 7, 1-1000, 1,5,9 or 1-10,20 (default 1-100)
   --time MS                 virtual time per seed, ms (default: the target's)
   --delay SPEC              message delay: 5 (fixed), 1-10 (uniform), exp:20 or exp:20+1 (mean+min)
-  --loss P --dup P --reorder P   per-message probabilities in [0, 1]
-  --crashes R --partitions R --pauses R --one-way R --clock-jumps R
+  --loss P --dup P --reorder P --corrupt P   per-message probabilities in [0, 1]
+  --crashes R --partitions R --pauses R --one-way R --slow R --clock-jumps R
                             random faults per second of virtual time (a nemesis)
   --until MS                no new random faults from this time on (default: the run's end)
   --max-violations N        stop after N failing seeds
@@ -79,7 +85,7 @@ sim options:
   --no-trace                write no trace
   --jsonl FILE --mermaid FILE --shiviz FILE   also write the traced seed in these formats
   --shrink                  shrink the traced failure to a smaller reproduction first
-  --import FILE             import a module that calls registerSimTarget (repeatable)
+  --import FILE             import a module that calls registerSimTarget or exports SimTargets (repeatable)
   --json                    print the summary as JSON
 
 report options:
@@ -169,7 +175,7 @@ export function parseDelay(spec: string): DelayModel {
 }
 
 const SIM_FLAGS = [
-  'nodes', 'seeds', 'time', 'delay', 'loss', 'dup', 'reorder', 'crashes', 'partitions', 'pauses', 'one-way', 'clock-jumps', 'until',
+  'nodes', 'seeds', 'time', 'delay', 'loss', 'dup', 'reorder', 'corrupt', 'crashes', 'partitions', 'pauses', 'one-way', 'slow', 'clock-jumps', 'until',
   'max-violations', 'trace', 'trace-seed', 'no-trace', 'jsonl', 'mermaid', 'shiviz', 'shrink', 'import', 'json',
 ];
 
@@ -187,9 +193,23 @@ function progress(io: CliIo, done: number, total: number, violations: number): v
   io.stderr(`\r  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} seeds, ${violations} violations`);
 }
 
+/** Imports `--import` modules; exported SimTarget objects are registered too. */
+async function importTargets(p: Parsed, io: CliIo): Promise<void> {
+  for (const file of p.flags.get('import') ?? []) {
+    const mod = await io.importModule(file);
+    if (mod === null || typeof mod !== 'object') continue;
+    for (const value of Object.values(mod as Record<string, unknown>)) {
+      const t = value as Partial<SimTarget> | null;
+      if (t !== null && typeof t === 'object' && typeof t.name === 'string' && typeof t.build === 'function') {
+        registerSimTarget(t.name, t.build, { description: t.description ?? '', defaultNodes: t.defaultNodes ?? 3 });
+      }
+    }
+  }
+}
+
 async function runSim(p: Parsed, io: CliIo): Promise<number> {
   checkFlags(p, SIM_FLAGS);
-  for (const file of p.flags.get('import') ?? []) await io.importModule(file);
+  await importTargets(p, io);
   const name = p.positional[1];
   if (name === undefined) throw new UsageError(`distkit sim needs a target; one of: ${listSimTargets().map((t) => t.name).join(', ')}`);
   const target: SimTarget | undefined = getSimTarget(name);
@@ -206,10 +226,12 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
   if (loss !== undefined) link.loss = loss;
   const dup = prob('dup');
   if (dup !== undefined) link.duplicate = dup;
+  const corrupt = prob('corrupt');
+  if (corrupt !== undefined) link.corrupt = corrupt;
   const reorder = prob('reorder');
   if (reorder !== undefined) link.reorder = reorder;
   const nem: { -readonly [K in keyof NemesisOptions]: NemesisOptions[K] } = {};
-  const rates: [string, keyof NemesisOptions][] = [['crashes', 'crashRate'], ['partitions', 'partitionRate'], ['pauses', 'pauseRate'], ['one-way', 'oneWayRate'], ['clock-jumps', 'clockJumpRate']];
+  const rates: [string, keyof NemesisOptions][] = [['crashes', 'crashRate'], ['partitions', 'partitionRate'], ['pauses', 'pauseRate'], ['one-way', 'oneWayRate'], ['slow', 'slowRate'], ['clock-jumps', 'clockJumpRate']];
   for (const [f, key] of rates) {
     const r = rate(f);
     if (r !== undefined) (nem as Record<string, number>)[key] = r;
@@ -267,7 +289,7 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
         traced = {
           seed: tracedSeed,
           result: s.result as SimResult<unknown, unknown>,
-          shrunk: `shrunk in ${s.runs} replays: faults ${s.before.faults} -> ${s.after.faults}, violation at ${s.before.timeMs} -> ${s.after.timeMs} ms`,
+          shrunk: `shrunk in ${s.runs} replays: faults ${s.before.faults} -> ${s.after.faults}, operations ${s.before.operations} -> ${s.after.operations}, violation at ${s.before.timeMs} -> ${s.after.timeMs} ms`,
         };
       }
     }
@@ -323,7 +345,7 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
     lines.push(`${pad('violations')}${fmt(summary.violations)}${per !== '' ? `  (${per})` : ''}`);
     if (firstFailure !== undefined) lines.push(`${pad('first failure')}seed ${firstFailure.seed}: ${firstFailure.invariant} at ${firstFailure.time} ms: ${firstFailure.message}`);
     const m = summary.messages;
-    lines.push(`${pad('messages')}${fmt(m.sent)} sent, ${fmt(m.delivered)} delivered, ${fmt(m.dropped)} dropped, ${fmt(m.duplicated)} duplicated`);
+    lines.push(`${pad('messages')}${fmt(m.sent)} sent, ${fmt(m.delivered)} delivered, ${fmt(m.dropped)} dropped, ${fmt(m.duplicated)} duplicated${m.corrupted > 0 ? `, ${fmt(m.corrupted)} corrupted` : ''}`);
     lines.push(`${pad('virtual time')}${fmt(summary.virtualTimeMs)} ms (${fmt(summary.virtualTimeMs / Math.max(1, summary.seedsRun))} ms per seed)`);
     lines.push(`${pad('steps')}${fmt(summary.steps)}`);
     lines.push(`${pad('faults')}${fmt(summary.faults)}`);
@@ -344,7 +366,7 @@ function runReport(p: Parsed, io: CliIo): number {
   try {
     trace = fromJsonLines(io.readFile(input));
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`${input}: ${e.message}`);
+    if (isConfigError(e)) throw new UsageError(`${input}: ${e.message}`);
     throw e;
   }
   const outs: string[] = [];
@@ -389,7 +411,7 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promi
         return runReport(p, io);
       case 'list':
         checkFlags(p, ['import']);
-        for (const file of p.flags.get('import') ?? []) await io.importModule(file);
+        await importTargets(p, io);
         io.stdout(listSimTargets().map((t) => `${t.name.padEnd(20)} ${t.description} (${t.defaultNodes} nodes)`).join('\n') + '\n');
         return 0;
       default:
@@ -400,7 +422,7 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promi
       io.stderr(`distkit: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof ConfigError) {
+    if (isConfigError(e)) {
       io.stderr(`distkit: invalid option ${e.message}\n`);
       return 2;
     }

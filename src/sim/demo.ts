@@ -322,3 +322,131 @@ export const oneLeaderPerTerm: Invariant<{ readonly role?: unknown; readonly ter
     return undefined;
   },
 };
+
+/**
+ * Config of {@link lazyRegisterMachine}.
+ *
+ * @example
+ * ```ts
+ * import type { LazyRegisterConfig } from 'distkit/sim';
+ * const c: LazyRegisterConfig = { id: 'b', primary: 'a', peers: ['a', 'b', 'c'] };
+ * ```
+ */
+export interface LazyRegisterConfig {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** The node that accepts writes. */
+  readonly primary: NodeId;
+  /** Every replica, the primary included. */
+  readonly peers: readonly NodeId[];
+}
+
+/**
+ * State of {@link lazyRegisterMachine}.
+ *
+ * @example
+ * ```ts
+ * import { lazyRegisterMachine } from 'distkit/sim';
+ * lazyRegisterMachine.init({ id: 'a', primary: 'a', peers: ['a'] }).value; //=> null
+ * ```
+ */
+export interface LazyRegisterState {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** The primary. */
+  readonly primary: NodeId;
+  /** The other replicas. */
+  readonly peers: readonly NodeId[];
+  /** This replica's copy of the register. */
+  readonly value: number | null;
+  /** How many writes the copy reflects. */
+  readonly version: number;
+}
+
+/**
+ * A client request to {@link lazyRegisterMachine}: read, or write an integer.
+ *
+ * @example
+ * ```ts
+ * import type { LazyRegisterRequest } from 'distkit/sim';
+ * const r: LazyRegisterRequest = { type: 'request', id: 7, op: { f: 'write', value: 3 } };
+ * ```
+ */
+export interface LazyRegisterRequest {
+  /** The discriminant. */
+  readonly type: 'request';
+  /** Echoed in the reply. */
+  readonly id: number;
+  /** The operation. */
+  readonly op: { readonly f: 'read' } | { readonly f: 'write'; readonly value: number };
+}
+
+/**
+ * Outputs of {@link lazyRegisterMachine}: replication sends, rejections, and replies (`ok: false`
+ * for a write sent to a backup, which certainly did not happen).
+ *
+ * @example
+ * ```ts
+ * import type { LazyRegisterOutput } from 'distkit/sim';
+ * const o: LazyRegisterOutput = { type: 'reply', id: 7, ok: true, value: null };
+ * ```
+ */
+export type LazyRegisterOutput =
+  | SendOutput<{ readonly type: 'replicate'; readonly value: number; readonly version: number }>
+  | RejectedOutput
+  | { readonly type: 'reply'; readonly id: number; readonly ok: boolean; readonly value: number | null };
+
+/**
+ * The type of {@link lazyRegisterMachine}.
+ *
+ * @example
+ * ```ts
+ * import { lazyRegisterMachine, type LazyRegisterMachine } from 'distkit/sim';
+ * const m: LazyRegisterMachine = lazyRegisterMachine;
+ * ```
+ */
+export interface LazyRegisterMachine extends Machine<LazyRegisterConfig, LazyRegisterState, MessageInput | LazyRegisterRequest, LazyRegisterOutput> {
+  /** Validates the config (throws `ConfigError` naming the field) and returns the initial state. */
+  init(config: LazyRegisterConfig): LazyRegisterState;
+}
+
+const replicate = v.object({ type: v.literal('replicate'), value: v.int(), version: v.int({ min: 1 }) });
+
+/**
+ * A deliberately non-linearizable register, for demonstrating workloads and the linearizability
+ * checker: the primary applies a write and acknowledges it at once, replicating it lazily; every
+ * replica answers reads from its own copy. A read from a backup that has not heard of an
+ * acknowledged write returns the old value — a stale read (Herlihy & Wing's linearizability
+ * forbids it: the write finished before the read began).
+ *
+ * @example
+ * ```ts
+ * import { lazyRegisterMachine } from 'distkit/sim';
+ * const s = lazyRegisterMachine.init({ id: 'a', primary: 'a', peers: ['a', 'b'] });
+ * lazyRegisterMachine.step(s, { type: 'request', id: 1, op: { f: 'write', value: 5 } }).outputs.length; //=> 2
+ * ```
+ */
+export const lazyRegisterMachine: LazyRegisterMachine = {
+  name: 'lazy-register',
+  init(config) {
+    if (typeof config.id !== 'string' || config.id === '') throw new ConfigError('id', 'must be a non-empty string');
+    if (typeof config.primary !== 'string' || config.primary === '') throw new ConfigError('primary', 'must be a non-empty string');
+    if (!Array.isArray(config.peers)) throw new ConfigError('peers', 'must be an array of node ids');
+    return { id: config.id, primary: config.primary, peers: config.peers.filter((p) => p !== config.id), value: null, version: 0 };
+  },
+  step(s, input) {
+    if (input.type === 'message') {
+      const problem = replicate(input.message, 'message');
+      if (problem !== undefined) return reject(s, input.from, problem);
+      const m = input.message as { value: number; version: number };
+      if (m.version <= s.version) return { state: s, outputs: [] };
+      return { state: { ...s, value: m.value, version: m.version }, outputs: [] };
+    }
+    if (input.op.f === 'read') return { state: s, outputs: [{ type: 'reply', id: input.id, ok: true, value: s.value }] };
+    if (s.id !== s.primary) return { state: s, outputs: [{ type: 'reply', id: input.id, ok: false, value: null }] };
+    const next = { ...s, value: input.op.value, version: s.version + 1 };
+    const sends: LazyRegisterOutput[] = s.peers.map((to) => ({ type: 'send', to, message: { type: 'replicate', value: next.value, version: next.version } }));
+    // The bug: acknowledge before any backup has the write.
+    return { state: next, outputs: [...sends, { type: 'reply', id: input.id, ok: true, value: null }] };
+  },
+};

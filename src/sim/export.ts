@@ -88,6 +88,12 @@ function faultText(f: Fault): string {
       return 'heal';
     case 'clock':
       return `clock ${f.node}${f.skewMs !== undefined ? ` skew=${f.skewMs}ms` : ''}${f.drift !== undefined ? ` drift=${f.drift}` : ''}`;
+    case 'link': {
+      const { from, to, ...rest } = f.link;
+      return `link ${from ?? '*'} -> ${to ?? '*'} ${short(rest, 80)}`;
+    }
+    case 'linkReset':
+      return 'links reset';
   }
 }
 
@@ -403,8 +409,8 @@ export function toHtml(input: SimResult | readonly TraceEvent[], options: HtmlOp
           break;
         }
         drawn++;
-        const tip = `${typeOf(e.message)} ${e.from} → ${e.node}\nsent ${s.time} ms, delivered ${e.time} ms (#${e.id})\n${short(e.message, 400)}`;
-        shapes.push(`<g class="msg"><line x1="${x(s.time)}" y1="${y(e.from)}" x2="${x(e.time)}" y2="${y(e.node)}" marker-end="url(#arrow)"/><title>${esc(tip)}</title></g>`);
+        const tip = `${typeOf(e.message)} ${e.from} → ${e.node}${e.corrupted === true ? ' (corrupted in transit)' : ''}\nsent ${s.time} ms, delivered ${e.time} ms (#${e.id})\n${short(e.message, 400)}`;
+        shapes.push(`<g class="msg${e.corrupted === true ? ' corrupted' : ''}"><line x1="${x(s.time)}" y1="${y(e.from)}" x2="${x(e.time)}" y2="${y(e.node)}" marker-end="url(#arrow)"/><title>${esc(tip)}</title></g>`);
         break;
       }
       case 'drop': {
@@ -511,6 +517,7 @@ svg text { font: 12px system-ui, sans-serif; fill: #333; }
 .msg line { stroke: #2d6cdf; stroke-width: 1.2; }
 .msg:hover line { stroke: #f08c00; stroke-width: 3; }
 .msg.dropped line { stroke: #c92a2a; stroke-dasharray: 4 3; }
+.msg.corrupted line { stroke: #e8590c; stroke-dasharray: 1 2; stroke-width: 2; }
 .event { fill: #2b8a3e; }
 .command { fill: #7048e8; }
 .tick { fill: #aaa; }
@@ -527,12 +534,12 @@ svg text { font: 12px system-ui, sans-serif; fill: #333; }
 <h1>${esc(title)}</h1>
 <p class="summary">${summary.map((s) => `<span>${s}</span>`).join('')}</p>
 ${vtext}${more}
-<p class="legend"><span style="color:#2d6cdf">→ message</span><span style="color:#c92a2a">⇢✕ dropped</span><span style="color:#2b8a3e">● output</span><span style="color:#7048e8">■ command</span><span style="color:#e03131">▒ crashed</span><span style="color:#868e96">▒ paused</span><span style="color:#f59f00">▒ partition</span> (hover for details)</p>
+<p class="legend"><span style="color:#2d6cdf">→ message</span><span style="color:#c92a2a">⇢✕ dropped</span><span style="color:#e8590c">⋯ corrupted</span><span style="color:#2b8a3e">● output</span><span style="color:#7048e8">■ command</span><span style="color:#e03131">▒ crashed</span><span style="color:#868e96">▒ paused</span><span style="color:#f59f00">▒ partition</span> (hover for details)</p>
 <div class="scroll">
 <svg xmlns="http://www.w3.org/2000/svg" width="${svgWidth}" height="${height}" viewBox="0 0 ${svgWidth} ${height}">
 <defs>
-<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#2d6cdf"/></marker>
-<marker id="cross" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="8" markerHeight="8"><path d="M 1 1 L 9 9 M 9 1 L 1 9" stroke="#c92a2a" stroke-width="2"/></marker>
+<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#2d6cdf"/></marker>
+<marker id="cross" viewBox="0 0 10 10" refX="5" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9"><path d="M 1 1 L 9 9 M 9 1 L 1 9" stroke="#c92a2a" stroke-width="2"/></marker>
 </defs>
 ${axis.join('\n')}
 ${bands.join('\n')}
@@ -551,4 +558,69 @@ function niceStep(raw: number): number {
   const p = Math.pow(10, Math.floor(Math.log10(raw)));
   const m = raw / p;
   return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+}
+
+/**
+ * One trace event as a short line of text, e.g. `12.5 ms  b <- a  ping {"type":"ping","round":1}`.
+ *
+ * @example
+ * ```ts
+ * import { describeEvent } from 'distkit/sim';
+ * describeEvent({ kind: 'drop', time: 3, node: 'a', from: 'a', to: 'b', id: 0, message: { type: 'ping' }, reason: 'loss' });
+ * //=> '3 ms  a -> b  ping dropped (loss)'
+ * ```
+ */
+export function describeEvent(e: TraceEvent): string {
+  const t = `${e.time} ms  `;
+  switch (e.kind) {
+    case 'send':
+      return `${t}${e.node} -> ${e.to}  send ${short(e.message, 200)}${e.copies !== undefined ? ` (x${e.copies})` : ''}`;
+    case 'deliver':
+      return `${t}${e.node} <- ${e.from}  ${typeOf(e.message)} ${short(e.message, 200)}${e.corrupted === true ? ' (corrupted)' : ''}`;
+    case 'drop':
+      return `${t}${e.from} -> ${e.to}  ${typeOf(e.message)} dropped (${e.reason})`;
+    case 'tick':
+      return `${t}${e.node}  tick now=${e.now}`;
+    case 'command':
+      return `${t}${e.node}  command ${short(e.input, 200)}${e.ignored !== undefined ? ` (ignored: ${e.ignored})` : ''}`;
+    case 'output':
+      return `${t}${e.node}  output ${short(e.output, 200)}`;
+    case 'persist':
+      return `${t}${e.node}  persist`;
+    case 'fault':
+      return `${t}fault: ${faultText(e.fault)}`;
+    case 'invoke':
+      return `${t}${e.client} -> ${e.node}  invoke #${e.op} ${short(e.input, 200)}`;
+    case 'complete':
+      return `${t}${e.client} <- ${e.node}  complete #${e.op} ${short(e.output, 200)}`;
+    case 'fail':
+      return `${t}${e.client} <- ${e.node}  failed #${e.op}`;
+    case 'timeout':
+      return `${t}${e.client}  timed out #${e.op} (unknown outcome)`;
+  }
+}
+
+/**
+ * A violation as a readable report: what failed, where, the seed to replay, and the last events.
+ * Handy as a test-failure message: `expect(r.ok, r.violation && formatViolation(r.violation)).toBe(true)`.
+ *
+ * @example
+ * ```ts
+ * import { simulate, formatViolation, naiveLeaderMachine, oneLeaderPerTerm } from 'distkit/sim';
+ * const peers = ['a', 'b', 'c'];
+ * const r = simulate({ seed: 10, nodes: peers.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers } })), network: { loss: 0.3 }, invariants: [oneLeaderPerTerm] });
+ * if (r.violation) console.log(formatViolation(r.violation));
+ * // invariant "at most one leader per term" violated at … ms (step …, seed 10): a and b are both leaders of term 1
+ * // last 20 events: ...
+ * ```
+ */
+export function formatViolation(v: Violation, lastEvents = 20): string {
+  const lines = [`invariant "${v.invariant}" violated at ${v.time} ms (step ${v.step}, seed ${JSON.stringify(v.seed)}): ${v.message}`];
+  const events = v.lastEvents.slice(-lastEvents);
+  if (events.length > 0) {
+    lines.push(`last ${events.length} events:`);
+    for (const e of events) lines.push(`  ${describeEvent(e)}`);
+  }
+  lines.push(`replay: simulate(violation.replay), or the same options with seed ${JSON.stringify(v.seed)}`);
+  return lines.join('\n');
 }

@@ -3,7 +3,7 @@ import type { NemesisOptions, ScheduledFault } from './types.js';
 
 interface Candidate {
   readonly at: number;
-  readonly kind: 'crash' | 'partition' | 'oneWay' | 'pause' | 'clock';
+  readonly kind: 'crash' | 'partition' | 'oneWay' | 'pause' | 'clock' | 'slow';
 }
 
 function roundMs(x: number): number {
@@ -52,12 +52,17 @@ export function drawNemesis(
   poisson(rng, nemesis.oneWayRate ?? 0, from, until, 'oneWay', candidates);
   poisson(rng, nemesis.pauseRate ?? 0, from, until, 'pause', candidates);
   poisson(rng, nemesis.clockJumpRate ?? 0, from, until, 'clock', candidates);
+  // Latency spikes draw from their own stream, so turning them on leaves a seed's other faults as they were.
+  const slowRng = new Random(`${String(seed)}/nemesis/slow`);
+  poisson(slowRng, nemesis.slowRate ?? 0, from, until, 'slow', candidates);
   candidates.sort((a, b) => a.at - b.at);
 
   const out: ScheduledFault[] = [];
   // Nodes crashed or paused, with the time they come back; the network fault's end.
   const down = new Map<NodeId, number>();
   let netUntil = -1;
+  let slowUntil = -1;
+  const slowDelayMs = nemesis.slowDelayMs ?? 200;
   for (const c of candidates) {
     for (const [id, end] of down) if (end <= c.at) down.delete(id);
     switch (c.kind) {
@@ -97,6 +102,16 @@ export function drawNemesis(
         }
         out.push({ at: end, fault: { type: 'heal' } });
         netUntil = end;
+        break;
+      }
+      case 'slow': {
+        if (slowUntil > c.at) break;
+        const end = Math.min(roundMs(c.at + between(slowRng, partitionMs)), until);
+        if (end <= c.at) break;
+        const node = slowRng.choice(targets);
+        out.push({ at: c.at, fault: { type: 'link', link: { to: node, delay: { type: 'exponential', minMs: 1, meanMs: slowDelayMs } } } });
+        out.push({ at: end, fault: { type: 'linkReset' } });
+        slowUntil = end;
         break;
       }
       case 'clock': {

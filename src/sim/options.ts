@@ -46,6 +46,7 @@ function checkLink(l: LinkOptions, field: string): void {
   if (l.loss !== undefined) probability(l.loss, `${field}.loss`);
   if (l.duplicate !== undefined) probability(l.duplicate, `${field}.duplicate`);
   if (l.reorder !== undefined) probability(l.reorder, `${field}.reorder`);
+  if (l.corrupt !== undefined) probability(l.corrupt, `${field}.corrupt`);
   if (l.reorderMaxMs !== undefined) nonNegative(l.reorderMaxMs, `${field}.reorderMaxMs`);
   if (l.fifo !== undefined && typeof l.fifo !== 'boolean') throw new ConfigError(`${field}.fifo`, `must be a boolean, got ${describeValue(l.fifo)}`);
   if (l.fifo === true && l.reorder !== undefined && l.reorder > 0) throw new ConfigError(`${field}.reorder`, 'cannot reorder a FIFO link; drop reorder or fifo');
@@ -89,7 +90,16 @@ export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): v
       });
       return;
     }
+    case 'link': {
+      const l = f.link;
+      if (l === null || typeof l !== 'object') throw new ConfigError(`${field}.link`, `must be link options, got ${describeValue(l)}`);
+      if (l.from !== undefined) knownNode(ids, l.from, `${field}.link.from`);
+      if (l.to !== undefined) knownNode(ids, l.to, `${field}.link.to`);
+      checkLink(l, `${field}.link`);
+      return;
+    }
     case 'heal':
+    case 'linkReset':
       return;
     default:
       throw new ConfigError(`${field}.type`, `unknown fault type ${describeValue((f as { type?: unknown }).type)}`);
@@ -98,7 +108,7 @@ export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): v
 
 function checkNemesis(n: NemesisOptions, ids: ReadonlySet<string>): void {
   const f = 'nemesis';
-  for (const key of ['crashRate', 'partitionRate', 'oneWayRate', 'pauseRate', 'clockJumpRate', 'clockJumpMs', 'fromMs', 'untilMs'] as const) {
+  for (const key of ['crashRate', 'partitionRate', 'oneWayRate', 'pauseRate', 'slowRate', 'slowDelayMs', 'clockJumpRate', 'clockJumpMs', 'fromMs', 'untilMs'] as const) {
     if (n[key] !== undefined) nonNegative(n[key], `${f}.${key}`);
   }
   for (const key of ['downMs', 'partitionMs', 'pauseMs'] as const) {
@@ -124,6 +134,7 @@ export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
     if (typeof n.id !== 'string' || n.id === '') throw new ConfigError(`nodes[${i}].id`, `must be a non-empty string, got ${describeValue(n.id)}`);
     if (ids.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${n.id}`);
     ids.add(n.id);
+    if (n.startDown !== undefined && typeof n.startDown !== 'boolean') throw new ConfigError(`nodes[${i}].startDown`, `must be a boolean, got ${describeValue(n.startDown)}`);
     const m = n.machine as unknown as { init?: unknown; step?: unknown } | null;
     if (m === null || typeof m !== 'object' || typeof m.init !== 'function' || typeof m.step !== 'function') {
       throw new ConfigError(`nodes[${i}].machine`, 'must be a machine with init and step');

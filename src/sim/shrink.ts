@@ -101,7 +101,7 @@ function ddmin<T>(items: readonly T[], fails: (subset: readonly T[]) => boolean)
 /**
  * Shrinks a failing simulation to a smaller reproduction with the same seed: it turns the nemesis
  * into its drawn fault schedule, cuts the run at the violation, then removes faults and commands
- * by delta debugging, switches off network loss, duplication and reordering where the failure
+ * by delta debugging, switches off network loss, duplication, reordering and corruption where the failure
  * survives without them, and halves the workload. Each candidate is replayed; a reduction is kept
  * only when the run still fails (with the same invariant, by default). Returns `undefined` when
  * the options do not fail.
@@ -158,7 +158,7 @@ export function shrink<I = unknown, O = unknown>(options: SimulateOptions<I, O>,
   if (commands.length !== (best.commands?.length ?? 0)) best = { ...best, commands };
 
   // 4. A kinder network.
-  for (const key of ['loss', 'duplicate', 'reorder'] as const) {
+  for (const key of ['loss', 'duplicate', 'reorder', 'corrupt'] as const) {
     const current = best.network?.[key];
     if (current === undefined || current === 0) continue;
     const network: LinkOptions = { ...best.network, [key]: 0 };

@@ -36,6 +36,7 @@ interface Link {
   readonly delay: DelayModel;
   readonly loss: number;
   readonly duplicate: number;
+  readonly corrupt: number;
   readonly reorder: number;
   readonly reorderMaxMs: number;
   readonly fifo: boolean;
@@ -89,6 +90,7 @@ function resolveLink(base: LinkOptions | undefined, overrides: readonly LinkOpti
   let delay = base?.delay ?? DEFAULT_DELAY;
   let loss = base?.loss ?? 0;
   let duplicate = base?.duplicate ?? 0;
+  let corrupt = base?.corrupt ?? 0;
   let reorder = base?.reorder ?? 0;
   let reorderMaxMs = base?.reorderMaxMs ?? 50;
   let fifo = base?.fifo ?? false;
@@ -96,12 +98,42 @@ function resolveLink(base: LinkOptions | undefined, overrides: readonly LinkOpti
     if (o.delay !== undefined) delay = o.delay;
     if (o.loss !== undefined) loss = o.loss;
     if (o.duplicate !== undefined) duplicate = o.duplicate;
+    if (o.corrupt !== undefined) corrupt = o.corrupt;
     if (o.reorder !== undefined) reorder = o.reorder;
     if (o.reorderMaxMs !== undefined) reorderMaxMs = o.reorderMaxMs;
     if (o.fifo !== undefined) fifo = o.fifo;
   }
   if (fifo && reorder > 0) throw new ConfigError('links', 'a link ends up both FIFO and reordering; drop reorder or fifo');
-  return { delay, loss, duplicate, reorder, reorderMaxMs, fifo };
+  return { delay, loss, duplicate, corrupt, reorder, reorderMaxMs, fifo };
+}
+
+function overrideLink(l: Link, o: LinkOptions): Link {
+  return resolveLink(
+    { delay: l.delay, loss: l.loss, duplicate: l.duplicate, corrupt: l.corrupt, reorder: l.reorder, reorderMaxMs: l.reorderMaxMs, fifo: l.fifo },
+    [o],
+  );
+}
+
+// Wrong-typed and out-of-range values a broken or hostile peer might send (all valid JSON).
+const JUNK: readonly unknown[] = [null, -1, 1.5, 1e308, '', 'x', true, [], {}, { type: '?' }, [null]];
+
+/** A corrupted copy of a message: a field removed or replaced, or the whole message replaced. */
+function corruptMessage(rng: Random, m: unknown): unknown {
+  const junk = JUNK[rng.int(0, JUNK.length)];
+  if (m === null || typeof m !== 'object' || rng.float() < 0.15) return junk;
+  if (Array.isArray(m)) {
+    if (m.length === 0) return junk;
+    const copy = m.slice();
+    copy[rng.int(0, copy.length)] = junk;
+    return copy;
+  }
+  const keys = Object.keys(m);
+  if (keys.length === 0) return junk;
+  const key = keys[rng.int(0, keys.length)]!;
+  const copy: Record<string, unknown> = { ...(m as Record<string, unknown>) };
+  if (rng.float() < 0.3) delete copy[key];
+  else copy[key] = junk;
+  return copy;
 }
 
 function messageType(m: unknown): string {
@@ -169,14 +201,19 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   // No prototype: node ids such as `constructor` or `__proto__` are ordinary keys.
   const states: Record<NodeId, unknown> = Object.create(null) as Record<NodeId, unknown>;
 
-  // Links, resolved once per ordered pair.
+  // Links, resolved once per ordered pair (one shared object when there are no overrides).
   const links: Link[] = new Array<Link>(n * n);
-  for (let f = 0; f < n; f++) {
-    for (let t = 0; t < n; t++) {
-      const ov = (options.links ?? []).filter((l) => (l.from === undefined || l.from === ids[f]) && (l.to === undefined || l.to === ids[t]));
-      links[f * n + t] = resolveLink(options.network, ov);
+  const overrides = options.links ?? [];
+  if (overrides.length === 0) links.fill(resolveLink(options.network, []));
+  else {
+    for (let f = 0; f < n; f++) {
+      for (let t = 0; t < n; t++) {
+        const ov = overrides.filter((l) => (l.from === undefined || l.from === ids[f]) && (l.to === undefined || l.to === ids[t]));
+        links[f * n + t] = resolveLink(options.network, ov);
+      }
     }
   }
+  const configuredLinks = links.slice();
   const lastArrival = new Float64Array(n * n);
   // Network cuts: a group per node (partition) and one-way blocks.
   const group = new Int32Array(n);
@@ -234,13 +271,13 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   };
 
   // Stats.
-  const totals: MessageCounts = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  const totals: MessageCounts = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, corrupted: 0 };
   const byType = new Map<string, MessageCounts>();
   const countsFor = (m: unknown): MessageCounts => {
     const t = messageType(m);
     let c = byType.get(t);
     if (c === undefined) {
-      c = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+      c = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, corrupted: 0 };
       byType.set(t, c);
     }
     return c;
@@ -427,7 +464,9 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         if (at < lastArrival[li]!) at = lastArrival[li]!;
         lastArrival[li] = at;
       }
-      heap.push(new SimEvent(at, seq++, DELIVER, to, from.index, message, id, 0, counts));
+      if (link.corrupt > 0 && rng.float() < link.corrupt) {
+        heap.push(new SimEvent(at, seq++, DELIVER, to, from.index, corruptMessage(rng, message), id, 1, counts));
+      } else heap.push(new SimEvent(at, seq++, DELIVER, to, from.index, message, id, 0, counts));
     }
   };
 
@@ -551,6 +590,21 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         if (nd.up && nd.paused) resume(nd);
         return;
       }
+      case 'link': {
+        const from = f.link.from === undefined ? -1 : indexOf.get(f.link.from)!;
+        const to = f.link.to === undefined ? -1 : indexOf.get(f.link.to)!;
+        for (let a = 0; a < n; a++) {
+          if (from >= 0 && a !== from) continue;
+          for (let b = 0; b < n; b++) {
+            if (to >= 0 && b !== to) continue;
+            links[a * n + b] = overrideLink(links[a * n + b]!, f.link);
+          }
+        }
+        return;
+      }
+      case 'linkReset':
+        for (let k = 0; k < links.length; k++) links[k] = configuredLinks[k]!;
+        return;
       case 'clock': {
         const nd = nodes[indexOf.get(f.node)!]!;
         if (f.skewMs !== undefined) nd.skewMs = f.skewMs;
@@ -581,12 +635,17 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     }
   }
 
-  // Boot every node at time 0.
+  // Boot every node at time 0 (nodes that start down only have their config validated).
   for (const nd of nodes) {
     try {
-      start(nd, false);
+      if (options.nodes[nd.index]!.startDown === true) {
+        if (!nd.hasInitialState) nd.machine.init(nd.config);
+        nd.up = false;
+      } else start(nd, false);
     } catch (e) {
-      if (e instanceof ConfigError) throw new ConfigError(`nodes[${nd.index}].config.${e.field}`, e.message.slice(e.field.length + 2));
+      // By shape, not class: the machine may come from another copy of distkit (a bundle).
+      const field = e instanceof Error && e.name === 'ConfigError' ? (e as { field?: unknown }).field : undefined;
+      if (typeof field === 'string') throw new ConfigError(`nodes[${nd.index}].config.${field}`, e instanceof Error ? e.message.slice(field.length + 2) : '');
       throw e;
     }
   }
@@ -634,7 +693,11 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
         }
         totals.delivered++;
         counts.delivered++;
-        if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data });
+        if (e.gen === 1) {
+          totals.corrupted++;
+          counts.corrupted++;
+          if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data, corrupted: true });
+        } else if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data });
         apply(nd, { type: 'message', from: from.id, message: e.data });
         stepped = true;
         break;

@@ -73,7 +73,11 @@ export interface SimTargetInfo {
   readonly defaultNodes?: number;
 }
 
-const registry = new Map<string, SimTarget>();
+// Shared through a global symbol: the `distkit` command is bundled with its own copy of this
+// module, and a user's `--import`ed file registers through the package's copy.
+const REGISTRY_KEY = Symbol.for('distkit.sim.targets');
+const registry: Map<string, SimTarget> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Map<string, SimTarget> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = new Map<string, SimTarget>()) as Map<string, SimTarget>;
 
 /**
  * Registers a scenario under a name so that `distkit sim <name>` (and {@link getSimTarget}) can
@@ -272,7 +276,7 @@ export interface SweepSummary {
  * ```
  */
 export function sweep(options: SweepOptions): SweepSummary {
-  const messages: MessageCounts = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  const messages: MessageCounts = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, corrupted: 0 };
   const failures: SweepFailure[] = [];
   const byInvariant: Record<string, number> = {};
   let seedsRun = 0;
@@ -290,6 +294,7 @@ export function sweep(options: SweepOptions): SweepSummary {
     messages.delivered += r.stats.messages.delivered;
     messages.dropped += r.stats.messages.dropped;
     messages.duplicated += r.stats.messages.duplicated;
+    messages.corrupted += r.stats.messages.corrupted;
     if (r.violation !== undefined) {
       violations++;
       byInvariant[r.violation.invariant] = (byInvariant[r.violation.invariant] ?? 0) + 1;

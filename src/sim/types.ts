@@ -42,6 +42,12 @@ export interface SimNode {
   readonly config: unknown;
   /** Start from this state instead of `machine.init(config)`. */
   readonly initialState?: unknown;
+  /**
+   * Begin crashed, never started: the node joins when a `restart` fault brings it up (from
+   * `initialState` or `init(config)`, as it has no durable record yet). Leave such nodes out of
+   * `nemesis.nodes`, or a random crash-and-restart may start them early. Default false.
+   */
+  readonly startDown?: boolean;
 }
 
 /**
@@ -81,6 +87,12 @@ export interface LinkOptions {
   readonly loss?: number;
   /** Probability in [0, 1] that a message is delivered twice (the copy has its own delay). Default 0. */
   readonly duplicate?: number;
+  /**
+   * Probability in [0, 1] that a delivered copy is corrupted: one top-level field removed or
+   * replaced by a wrong-typed or out-of-range JSON value, or the whole message replaced by junk.
+   * Tests that machines stay total on hostile input inside real runs. Default 0.
+   */
+  readonly corrupt?: number;
   /** Probability in [0, 1] that a message is held back an extra uniform [0, `reorderMaxMs`] delay. Default 0. */
   readonly reorder?: number;
   /** The largest extra delay of a reordered message, ms. Default 50. */
@@ -135,6 +147,9 @@ export interface ClockOptions {
  * - `pause`: the node stops processing (a long GC pause, a slow VM); inputs queue up.
  * - `resume`: a paused node processes its queued inputs, in order, then runs normally.
  * - `clock`: sets the node's clock skew and/or drift from now on (a clock jump).
+ * - `link`: from now on, links matching `link.from`/`link.to` take the given options, field by
+ *   field (a latency spike, a burst of loss, a flaky cable).
+ * - `linkReset`: every link back to the options the run started with.
  *
  * @example
  * ```ts
@@ -150,7 +165,9 @@ export type Fault =
   | { readonly type: 'heal' }
   | { readonly type: 'pause'; readonly node: NodeId }
   | { readonly type: 'resume'; readonly node: NodeId }
-  | { readonly type: 'clock'; readonly node: NodeId; readonly skewMs?: number; readonly drift?: number };
+  | { readonly type: 'clock'; readonly node: NodeId; readonly skewMs?: number; readonly drift?: number }
+  | { readonly type: 'link'; readonly link: LinkOverride }
+  | { readonly type: 'linkReset' };
 
 /**
  * A fault at a virtual time.
@@ -207,6 +224,14 @@ export interface NemesisOptions {
   readonly oneWayRate?: number;
   /** Pauses per second. Resumed after `pauseMs`. Default 0. */
   readonly pauseRate?: number;
+  /**
+   * Latency spikes per second: messages to a random node get an exponential delay of mean
+   * `slowDelayMs` (a `link` fault), until a `linkReset` after `partitionMs`. One spike at a time;
+   * the reset also undoes scripted link faults. Default 0.
+   */
+  readonly slowRate?: number;
+  /** Mean delay of a latency spike, ms. Default 200. */
+  readonly slowDelayMs?: number;
   /** Clock jumps per second: a new skew in [-`clockJumpMs`, `clockJumpMs`]. Default 0. */
   readonly clockJumpRate?: number;
   /** The largest clock jump, ms. Default 1000. */
@@ -219,7 +244,7 @@ export interface NemesisOptions {
   readonly pauseMs?: readonly [number, number];
   /** At most this many nodes crashed or paused at once. Default: a minority, floor((n - 1) / 2). */
   readonly maxDown?: number;
-  /** Nodes the nemesis may crash, pause or cut. Default: all nodes. */
+  /** Nodes the nemesis may crash, pause, cut one way or skew (partitions split all nodes). Default: all nodes. */
   readonly nodes?: readonly NodeId[];
   /** No new faults before this time, ms. Default 0. */
   readonly fromMs?: number;
@@ -527,7 +552,7 @@ export type DropReason = 'loss' | 'partition' | 'crashed' | 'unknown-node';
  */
 export type TraceEvent =
   | { readonly kind: 'send'; readonly time: number; readonly node: NodeId; readonly to: NodeId; readonly id: number; readonly message: unknown; readonly copies?: number }
-  | { readonly kind: 'deliver'; readonly time: number; readonly node: NodeId; readonly from: NodeId; readonly id: number; readonly message: unknown }
+  | { readonly kind: 'deliver'; readonly time: number; readonly node: NodeId; readonly from: NodeId; readonly id: number; readonly message: unknown; readonly corrupted?: true }
   | { readonly kind: 'drop'; readonly time: number; readonly node: NodeId; readonly from: NodeId; readonly to: NodeId; readonly id: number; readonly message: unknown; readonly reason: DropReason }
   | { readonly kind: 'tick'; readonly time: number; readonly node: NodeId; readonly now: number }
   | { readonly kind: 'command'; readonly time: number; readonly node: NodeId; readonly input: unknown; readonly ignored?: 'crashed' }
@@ -545,7 +570,7 @@ export type TraceEvent =
  * @example
  * ```ts
  * import type { MessageCounts } from 'distkit/sim';
- * const c: MessageCounts = { sent: 10, delivered: 9, dropped: 1, duplicated: 0 };
+ * const c: MessageCounts = { sent: 10, delivered: 9, dropped: 1, duplicated: 0, corrupted: 0 };
  * ```
  */
 export interface MessageCounts {
@@ -557,6 +582,8 @@ export interface MessageCounts {
   dropped: number;
   /** Extra copies created by the network. */
   duplicated: number;
+  /** Delivered copies the network corrupted (see {@link LinkOptions.corrupt}). */
+  corrupted: number;
 }
 
 /**

@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { main, parseDelay, parseSeeds, type CliIo } from '../../src/cli/main.js';
 import { echoMachine, fromJsonLines, registerSimTarget } from 'distkit/sim';
 
+const echoFactory = ({ nodes }: { nodes: number }) => {
+  const peers = Array.from({ length: nodes }, (_, i) => `p${i}`);
+  return { nodes: peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 1 } })) };
+};
+
 interface FakeIo extends CliIo {
   out: string;
   err: string;
@@ -29,10 +34,8 @@ function fakeIo(isTTY = false, files = new Map<string, string>()): FakeIo {
       return t;
     },
     importModule: async () => {
-      registerSimTarget('imported-echo', ({ nodes }) => {
-        const peers = Array.from({ length: nodes }, (_, i) => `p${i}`);
-        return { nodes: peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 1 } })) };
-      });
+      registerSimTarget('imported-echo', echoFactory);
+      return { exportedTarget: { name: 'exported-echo', description: 'from an export', defaultNodes: 2, build: echoFactory }, other: 42 };
     },
     now: () => (clock += 50),
   };
@@ -86,6 +89,16 @@ describe('distkit sim', () => {
     expect(s.traceFiles).toEqual(['t.html']);
   });
 
+  it('stale-register: the final linearizability check fails, and shrinking cuts the workload', async () => {
+    const io = fakeIo();
+    expect(await main(['sim', 'stale-register', '--seeds', '1-10', '--shrink', '--trace', 'r.html'], io)).toBe(1);
+    expect(io.out).toMatch(/violations\s+\d+ {2}\(linearizable: \d+\)/);
+    expect(io.out).toMatch(/first failure\s+seed \d+: linearizable at [\d.]+ ms: not linearizable: operation #\d+ \(\{"f":"read"\} -> /);
+    const m = /operations (\d+) -> (\d+)/.exec(io.out)!;
+    expect(Number(m[2])).toBeLessThan(Number(m[1]));
+    expect(io.files.get('r.html')).toContain('class="command"');
+  });
+
   it('--max-violations stops early', async () => {
     const io = fakeIo();
     await main(['sim', 'naive-leader', '--seeds', '1-1000', '--loss', '0.3', '--max-violations', '2', '--no-trace'], io);
@@ -96,10 +109,14 @@ describe('distkit sim', () => {
   it('--import loads a module that registers targets; list shows them', async () => {
     const io = fakeIo();
     expect(await main(['sim', 'imported-echo', '--import', 'targets.mjs', '--seeds', '1-3', '--nodes', '4'], io)).toBe(0);
+    const exported = fakeIo();
+    expect(await main(['sim', 'exported-echo', '--import', 'targets.mjs', '--seeds', '1-2'], exported)).toBe(0);
+    expect(exported.out).toContain('distkit sim exported-echo: 2 nodes');
     const list = fakeIo();
     await main(['list'], list);
     expect(list.out).toMatch(/^echo /m);
     expect(list.out).toMatch(/^naive-leader /m);
+    expect(list.out).toMatch(/^stale-register /m);
   });
 
   it.each([

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { checkedStep, ConfigError } from 'distkit/core';
 import {
+  lazyRegisterMachine,
   echoMachine,
   echoTarget,
   naiveLeaderMachine,
@@ -85,5 +86,33 @@ describe('naive leader machine', () => {
     expect(Object.keys(summary.byInvariant)).toEqual([oneLeaderPerTerm.name]);
     const r = simulate({ seed: summary.failures[0]!.seed, ...naiveLeaderTarget.build({ nodes: 5, seed: summary.failures[0]!.seed }), nemesis: { partitionRate: 1 } });
     expect(r.violation?.message).toMatch(/^\w+ and \w+ are both leaders of term \d+$/);
+  });
+});
+
+describe('lazy register machine', () => {
+  it('is total on hostile replication messages', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), fc.record({ type: fc.constant('replicate'), value: fc.anything(), version: fc.anything() })), (message) => {
+        const s = lazyRegisterMachine.init({ id: 'b', primary: 'a', peers: ['a', 'b'] });
+        const t = checkedStep(lazyRegisterMachine, s, { type: 'message', from: 'a', message });
+        if (t.outputs.some((o) => o.type === 'rejected')) expect(t.state).toBe(s);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('acknowledges a write before replicating it (the bug), refuses writes on a backup, ignores stale versions', () => {
+    const p = lazyRegisterMachine.init({ id: 'a', primary: 'a', peers: ['a', 'b'] });
+    const w = checkedStep(lazyRegisterMachine, p, { type: 'request', id: 1, op: { f: 'write', value: 7 } });
+    expect(w.outputs).toEqual([
+      { type: 'send', to: 'b', message: { type: 'replicate', value: 7, version: 1 } },
+      { type: 'reply', id: 1, ok: true, value: null },
+    ]);
+    const b = lazyRegisterMachine.init({ id: 'b', primary: 'a', peers: ['a', 'b'] });
+    expect(checkedStep(lazyRegisterMachine, b, { type: 'request', id: 2, op: { f: 'write', value: 1 } }).outputs).toEqual([{ type: 'reply', id: 2, ok: false, value: null }]);
+    expect(checkedStep(lazyRegisterMachine, b, { type: 'request', id: 3, op: { f: 'read' } }).outputs).toEqual([{ type: 'reply', id: 3, ok: true, value: null }]);
+    const b2 = checkedStep(lazyRegisterMachine, b, { type: 'message', from: 'a', message: { type: 'replicate', value: 7, version: 2 } }).state;
+    expect(checkedStep(lazyRegisterMachine, b2, { type: 'message', from: 'a', message: { type: 'replicate', value: 3, version: 1 } }).state).toBe(b2);
+    expect(() => lazyRegisterMachine.init({ id: 'a', primary: '', peers: [] })).toThrow(/primary/);
   });
 });

@@ -11,5 +11,7 @@ describe('examples/sim-demo.ts', () => {
     expect(text).toMatch(/done: a, b, c|done: .*c/);
     expect(text).toMatch(/naive leader election, 50 seeds .*: \d+ violate "at most one leader per term"/);
     expect(text).toMatch(/shrunk: \d+ -> \d+ faults; \w+ and \w+ are both leaders of term \d+/);
+    expect(text).toMatch(/lazy register, .*: history of 24 operations is not-linearizable/);
+    expect(text).toMatch(/operation #\d+ by c\d: \{"f":"read"\} returned .*: no order of the operations explains it/);
   });
 });

@@ -121,3 +121,32 @@ describe('HTML limits', () => {
     expect(html.match(/class="lane"/g)).toHaveLength(2);
   });
 });
+
+describe('text reports', () => {
+  it('describeEvent covers every kind and formatViolation names seed, time, invariant and events', async () => {
+    const { describeEvent, formatViolation, naiveLeaderMachine, oneLeaderPerTerm } = await import('distkit/sim');
+    const peers = ['a', 'b', 'c'];
+    const r = simulate({ seed: 10, nodes: peers.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers } })), network: { loss: 0.3 }, invariants: [oneLeaderPerTerm] });
+    const text = formatViolation(r.violation!, 5);
+    expect(text).toMatch(/^invariant "at most one leader per term" violated at [\d.]+ ms \(step \d+, seed 10\): \w+ and \w+ are both leaders/);
+    expect(text.split('\n')).toHaveLength(1 + 1 + 5 + 1);
+    const all: TraceEvent[] = [
+      { kind: 'send', time: 0, node: 'a', to: 'b', id: 0, message: { type: 'ping' }, copies: 2 },
+      { kind: 'deliver', time: 1, node: 'b', from: 'a', id: 0, message: { type: 'ping' }, corrupted: true },
+      { kind: 'drop', time: 1, node: 'a', from: 'a', to: 'b', id: 0, message: 'm', reason: 'loss' },
+      { kind: 'tick', time: 2, node: 'a', now: 2 },
+      { kind: 'command', time: 3, node: 'a', input: { type: 'x' }, ignored: 'crashed' },
+      { kind: 'output', time: 3, node: 'a', output: { type: 'y' } },
+      { kind: 'persist', time: 3, node: 'a' },
+      { kind: 'fault', time: 4, fault: { type: 'partition', groups: [['a'], ['b']] } },
+      { kind: 'invoke', time: 5, node: 'a', client: 'c0', op: 1, input: { f: 'read' } },
+      { kind: 'complete', time: 6, node: 'a', client: 'c0', op: 1, output: 3 },
+      { kind: 'fail', time: 6, node: 'a', client: 'c0', op: 2 },
+      { kind: 'timeout', time: 7, node: 'a', client: 'c0', op: 3 },
+    ];
+    const lines = all.map(describeEvent);
+    expect(lines[2]).toBe('1 ms  a -> b  "m" dropped (loss)');
+    expect(lines[7]).toBe('4 ms  fault: partition [a] | [b]');
+    expect(lines.every((l) => /^\d+ ms {2}\S/.test(l))).toBe(true);
+  });
+});

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { echoMachine, simulate, toHtml, type SimNode } from 'distkit/sim';
+import { echoMachine, naiveLeaderMachine, oneLeaderPerTerm, simulate, toHtml, type SimNode } from 'distkit/sim';
 
 const artifacts = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 
@@ -67,6 +67,26 @@ describe('HTML space-time diagram in headless Chromium', () => {
       expect(external).toEqual([]);
       const png = await page.screenshot({ path: `${artifacts}sim-trace.png`, fullPage: true });
       expect(png.byteLength).toBeGreaterThan(5000);
+
+      // A failing run: the violation is marked, corrupted deliveries are drawn apart.
+      const leaders = ['a', 'b', 'c', 'd', 'e'];
+      const failing = simulate({
+        seed: 4,
+        nodes: leaders.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers: leaders, seed: 4 } })),
+        network: { loss: 0.05, corrupt: 0.05 },
+        nemesis: { partitionRate: 3, crashRate: 3, pauseRate: 2 },
+        invariants: [oneLeaderPerTerm],
+        maxTimeMs: 3000,
+      });
+      expect(failing.ok).toBe(false);
+      const failFile = `${artifacts}sim-violation.html`;
+      writeFileSync(failFile, toHtml(failing, { title: 'naive leader, seed 4' }));
+      await page.goto(`file://${failFile}`);
+      expect(await count('svg g.violation')).toBe(1);
+      expect(await count('svg g.msg.corrupted')).toBe(failing.stats.messages.corrupted);
+      expect(await count('svg .lane')).toBe(5);
+      expect(await page.locator('.violation-text').textContent()).toContain('at most one leader per term');
+      await page.screenshot({ path: `${artifacts}sim-violation.png`, fullPage: true });
     } finally {
       await browser.close();
     }

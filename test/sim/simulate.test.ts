@@ -579,3 +579,76 @@ describe('final checks', () => {
     expect(t.violation?.message).toContain('threw');
   });
 });
+
+describe('message corruption', () => {
+  it('delivers mangled copies, marked in the trace and counted, and machines reject them without throwing', () => {
+    const r = simulate({ seed: 3, nodes: echoNodes(20), network: { corrupt: 0.2 }, maxTimeMs: 5000 });
+    expect(r.ok).toBe(true); // no 'step threw'
+    const m = r.stats.messages;
+    expect(m.corrupted).toBeGreaterThan(20);
+    expect(r.trace.filter((e) => e.kind === 'deliver' && e.corrupted === true)).toHaveLength(m.corrupted);
+    expect(r.stats.rejected).toBeGreaterThan(0);
+    // Retransmission still gets every round done.
+    expect(r.stopReason).toBe('quiescent');
+  });
+
+  it('is validated like other probabilities', () => {
+    expect(() => simulate({ seed: 1, nodes: echoNodes(), network: { corrupt: 2 } })).toThrow(/network.corrupt/);
+  });
+});
+
+describe('nodes that start down', () => {
+  it('join when a restart fault brings them up, from init', () => {
+    const r = simulate({
+      seed: 1,
+      nodes: [...recNodes(['a']), { id: 'late', machine: recorder, config: {}, startDown: true }],
+      network: { delay: { type: 'fixed', ms: 1 } },
+      faults: [{ at: 50, fault: { type: 'restart', node: 'late' } }],
+      commands: [sendCmd(10, 'a', 'late', 'early'), sendCmd(60, 'a', 'late', 'welcome')],
+      invariants: [{ name: 'late is absent before 50', check: (s, v) => v.time >= 50 || !('late' in s) }],
+    });
+    expect(r.ok).toBe(true);
+    expect(r.trace.find((e) => e.kind === 'drop')).toMatchObject({ reason: 'crashed', to: 'late' });
+    expect(seenMessages(r.states.late)).toEqual(['welcome']);
+  });
+
+  it('still have their config validated at the start', () => {
+    expect(() => simulate({ seed: 1, nodes: [{ id: 'a', machine: echoMachine, config: { id: 'a', peers, rounds: -1 }, startDown: true }] })).toThrow(/nodes\[0\]\.config\.rounds/);
+  });
+});
+
+describe('link faults', () => {
+  it('change matching links from a time on, and linkReset restores them', () => {
+    const r = simulate({
+      seed: 1,
+      nodes: recNodes(['a', 'b', 'c']),
+      network: { delay: { type: 'fixed', ms: 1 } },
+      faults: [
+        { at: 10, fault: { type: 'link', link: { to: 'b', delay: { type: 'fixed', ms: 100 } } } },
+        { at: 20, fault: { type: 'link', link: { from: 'c', loss: 1 } } },
+        { at: 300, fault: { type: 'linkReset' } },
+      ],
+      commands: [sendCmd(0, 'a', 'b', 'fast'), sendCmd(15, 'a', 'b', 'slow'), sendCmd(15, 'a', 'c', 'normal'), sendCmd(25, 'c', 'a', 'lost'), sendCmd(400, 'a', 'b', 'fast again'), sendCmd(400, 'c', 'a', 'ok')],
+    });
+    const at = Object.fromEntries(r.trace.filter((e) => e.kind === 'deliver').map((e) => [(e as { message: string }).message, e.time]));
+    expect(at).toEqual({ fast: 1, slow: 115, normal: 16, 'fast again': 401, ok: 401 });
+    expect(r.trace.find((e) => e.kind === 'drop')).toMatchObject({ reason: 'loss', from: 'c' });
+  });
+
+  it('are validated like links', () => {
+    expect(() => simulate({ seed: 1, nodes: echoNodes(), faults: [{ at: 1, fault: { type: 'link', link: { to: 'q' } } }] })).toThrow(/faults\[0\]\.fault\.link\.to/);
+    expect(() => simulate({ seed: 1, nodes: echoNodes(), faults: [{ at: 1, fault: { type: 'link', link: { loss: 3 } } }] })).toThrow(/faults\[0\]\.fault\.link\.loss/);
+  });
+});
+
+describe('nemesis latency spikes', () => {
+  it('slow links to one node at a time, reset afterwards, without changing the other faults of the seed', () => {
+    const base: SimulateOptions = { seed: 5, nodes: echoNodes(100), nemesis: { crashRate: 2, partitionRate: 2, untilMs: 3000 }, maxTimeMs: 4000 };
+    const plain = simulate(base);
+    const slow = simulate({ ...base, nemesis: { ...base.nemesis, slowRate: 3, slowDelayMs: 50 } });
+    const spikes = slow.faults.filter((f) => f.fault.type === 'link');
+    expect(spikes.length).toBeGreaterThan(2);
+    expect(slow.faults.filter((f) => f.fault.type === 'linkReset')).toHaveLength(spikes.length);
+    expect(slow.faults.filter((f) => f.fault.type !== 'link' && f.fault.type !== 'linkReset')).toEqual(plain.faults);
+  });
+});
