@@ -274,8 +274,13 @@ export class CheckpointManager {
   save<S>(taskId: string, state: S, taskType = 'default'): Promise<number> {
     if (typeof taskId !== 'string' || taskId === '') return Promise.reject(new ConfigError('taskId', 'must be a non-empty string'));
     return this.serialize(taskId, async () => {
-      const versions = await this.store.versions(taskId);
-      const version = (versions[versions.length - 1] ?? 0) + 1;
+      const found = await this.store.versions(taskId);
+      const version = (found[found.length - 1] ?? 0) + 1;
+      // A writer killed between its save and its pruning leaves surplus versions; drop them first
+      // (still keeping `keep` old ones), so a crash at any point leaves at most keep + 1 versions.
+      const surplus = retentionVictims(found, this.keep);
+      for (const v of surplus) await this.store.remove(taskId, v);
+      const versions = found.slice(surplus.length);
       const record: CheckpointRecord<S> = { taskId, taskType, version, savedAt: this.clock.wallNow(), state };
       await this.store.save(taskId, version, encodeCheckpoint(record));
       for (const v of retentionVictims([...versions, version], this.keep)) await this.store.remove(taskId, v);

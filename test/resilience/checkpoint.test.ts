@@ -93,6 +93,32 @@ describe('CheckpointManager (memory store)', () => {
     expect(await cp.load('none')).toBeUndefined();
   });
 
+  it('a save after interrupted prunes removes the surplus, so a crash leaves at most keep + 1 versions', async () => {
+    const store = new MemoryCheckpointStore();
+    const cp = new CheckpointManager({ store, keep: 3 });
+    // Writers killed between their save and their pruning leave versions 1..6 behind.
+    for (let v = 1; v <= 6; v++) await store.save('job', v, 'left by a killed writer');
+    const removed: number[] = [];
+    let savedWith: number[] | undefined;
+    const spy = {
+      save: async (t: string, v: number, d: string) => {
+        savedWith ??= await store.versions(t);
+        return store.save(t, v, d);
+      },
+      load: (t: string, v: number) => store.load(t, v),
+      versions: (t: string) => store.versions(t),
+      remove: async (t: string, v: number) => {
+        removed.push(v);
+        return store.remove(t, v);
+      },
+      tasks: () => store.tasks(),
+    };
+    await new CheckpointManager({ store: spy, keep: 3 }).save('job', { i: 7 });
+    expect(savedWith).toEqual([4, 5, 6]); // at most keep versions exist while the new one is written
+    expect(removed).toEqual([1, 2, 3, 4]);
+    expect(await cp.versions('job')).toEqual([5, 6, 7]);
+  });
+
   it('concurrent saves of one task are serialized into distinct versions', async () => {
     const cp = new CheckpointManager({ store: new MemoryCheckpointStore(), keep: 10 });
     const vs = await Promise.all(Array.from({ length: 8 }, (_, i) => cp.save('t', i)));
