@@ -94,6 +94,52 @@ describe('echo protocol end to end', () => {
   });
 });
 
+describe('stats', () => {
+  it('counts per message type agree with the trace and add up to the totals, under every kind of fault', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = simulate({
+        seed,
+        nodes: echoNodes(6),
+        network: { loss: 0.15, duplicate: 0.15, corrupt: 0.05, reorder: 0.2 },
+        nemesis: { crashRate: 3, partitionRate: 3, pauseRate: 2 },
+        maxTimeMs: 3000,
+      });
+      // The type of a message is that of its send (a corrupted copy keeps the type it was sent as).
+      const typeOf = new Map<number, string>();
+      const expected: Record<string, { sent: number; delivered: number; dropped: number; duplicated: number; corrupted: number }> = {};
+      const of = (t: string) => (expected[t] ??= { sent: 0, delivered: 0, dropped: 0, duplicated: 0, corrupted: 0 });
+      for (const e of r.trace) {
+        if (e.kind === 'send') {
+          const t = (e.message as { type: string }).type;
+          typeOf.set(e.id, t);
+          of(t).sent++;
+          if (e.copies === 2) of(t).duplicated++;
+        } else if (e.kind === 'deliver') {
+          of(typeOf.get(e.id)!).delivered++;
+          if (e.corrupted === true) of(typeOf.get(e.id)!).corrupted++;
+        } else if (e.kind === 'drop') of(typeOf.get(e.id)!).dropped++;
+      }
+      expect(r.stats.byType, `seed ${seed}`).toEqual(expected);
+      expect(Object.keys(r.stats.byType).sort()).toEqual(['ping', 'pong']);
+      for (const k of ['sent', 'delivered', 'dropped', 'duplicated', 'corrupted'] as const) {
+        expect(r.stats.byType.ping![k] + r.stats.byType.pong![k], `seed ${seed} ${k}`).toBe(r.stats.messages[k]);
+      }
+      const m = r.stats.messages;
+      expect(m.dropped > 0 && m.duplicated > 0 && m.corrupted > 0, `seed ${seed}`).toBe(true);
+      // Every copy is either delivered, dropped, or still in flight (or queued at a paused node) at the end.
+      expect(m.delivered + m.dropped).toBeLessThanOrEqual(m.sent + m.duplicated);
+    }
+  });
+
+  it('a message without a string type is counted as (untyped)', () => {
+    const r = simulate({ seed: 1, nodes: recNodes(['a', 'b']), commands: [sendCmd(0, 'a', 'b', 7), sendCmd(1, 'a', 'b', { type: 3 }), sendCmd(2, 'a', 'b', { type: 'x' })] });
+    expect(r.stats.byType).toEqual({
+      '(untyped)': { sent: 2, delivered: 2, dropped: 0, duplicated: 0, corrupted: 0 },
+      x: { sent: 1, delivered: 1, dropped: 0, duplicated: 0, corrupted: 0 },
+    });
+  });
+});
+
 describe('network model', () => {
   it('fixed delay: a message arrives exactly ms later', () => {
     const r = simulate({ seed: 1, nodes: recNodes(['a', 'b']), network: { delay: { type: 'fixed', ms: 7 } }, commands: [sendCmd(3, 'a', 'b', 'hi')] });
