@@ -584,6 +584,15 @@ describe('bad options throw ConfigError naming the field', () => {
     ['maxTimeMs', { ...base, maxTimeMs: -5 }],
     ['workload.timeoutMs', { ...base, workload: { ...kvWorkload, timeoutMs: 0 } as Workload }],
     ['nodes[0].config.rounds', { ...base, nodes: [{ id: 'a', machine: echoMachine, config: { id: 'a', peers, rounds: -1 } }] }],
+    // wrong shapes, as plain JavaScript or JSON could pass them
+    ['network', { ...base, network: null } as unknown as SimulateOptions],
+    ['faults', { ...base, faults: {} } as unknown as SimulateOptions],
+    ['faults[0]', { ...base, faults: [null] } as unknown as SimulateOptions],
+    ['commands', { ...base, commands: 'x' } as unknown as SimulateOptions],
+    ['links[0]', { ...base, links: [7] } as unknown as SimulateOptions],
+    ['clocks.a', { ...base, clocks: { a: null } } as unknown as SimulateOptions],
+    ['nemesis', { ...base, nemesis: [] } as unknown as SimulateOptions],
+    ['invariants', { ...base, invariants: { name: 'x' } } as unknown as SimulateOptions],
   ];
   it.each(cases)('%s', (field, opts) => {
     let err: unknown;
