@@ -510,6 +510,25 @@ describe('workloads', () => {
     expect(r.trace.some((e) => e.kind === 'timeout')).toBe(true);
   });
 
+  it('a response that matches no invocation is counted and kept out of the history; late and repeated ones are ignored', () => {
+    // Answers every request twice, and also answers operation 999, which no client invoked.
+    const chatty: Machine<Record<string, never>, { value: number | null }, KvIn, unknown> = {
+      name: 'chatty',
+      init: () => ({ value: null }),
+      step: (s, i) => {
+        const t = register.step(s, i);
+        if (i.type === 'message') return t;
+        return { state: t.state, outputs: [...t.outputs, ...t.outputs, { type: 'ok', id: 999, value: 5 }] };
+      },
+    };
+    const r = simulate({ seed: 1, nodes: [{ id: 'a', machine: chatty, config: {} }], workload: kvWorkload });
+    expect(r.ok).toBe(true);
+    expect(r.history).toHaveLength(15);
+    expect(r.history.every((op) => op.id < 15)).toBe(true);
+    expect(r.stats.unmatchedResponses).toBe(15);
+    expect(simulate({ seed: 1, nodes: [{ id: 'a', machine: register, config: {} }], workload: kvWorkload }).stats.unmatchedResponses).toBe(0);
+  });
+
   it('failed completions are removed from the history', () => {
     const r = simulate({
       seed: 1,
