@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { busyRun } from './fixtures/busy-run.js';
 import { ConfigError, type DurableMachine, type Machine, type MessageInput, type TickInput } from 'distkit/core';
 import {
   echoMachine,
   naiveLeaderMachine,
   oneLeaderPerTerm,
   simulate,
+  toJsonLines,
   type SimNode,
   type SimulateOptions,
   type TraceEvent,
@@ -57,6 +61,30 @@ describe('determinism', () => {
       }),
       { numRuns: 20 },
     );
+  });
+
+  it('every source of randomness at once (workload, corruption, links, clocks, all nemesis faults): byte-identical', () => {
+    const kinds = new Set<string>();
+    for (const seed of [1, 2, 3, 'x']) {
+      const a = simulate(busyRun(seed));
+      const b = simulate(busyRun(seed));
+      expect(toJsonLines(a.trace)).toBe(toJsonLines(b.trace));
+      expect(a.history).toEqual(b.history);
+      expect(a.faults).toEqual(b.faults);
+      for (const f of a.faults) kinds.add(f.fault.type);
+      expect(a.stats.messages.corrupted > 0 && a.stats.messages.duplicated > 0 && a.history.length > 0).toBe(true);
+    }
+    // the runs really exercise what they claim to
+    for (const k of ['crash', 'restart', 'partition', 'heal', 'oneWay', 'pause', 'resume', 'link', 'linkReset', 'clock']) expect(kinds.has(k), k).toBe(true);
+  });
+
+  it('a fresh process reproduces the trace byte for byte', () => {
+    const script = fileURLToPath(new URL('./fixtures/busy-run.ts', import.meta.url));
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const there = execFileSync(process.execPath, ['--import', 'tsx', script, '7'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const here = toJsonLines(simulate(busyRun('7')).trace);
+    expect(there.length).toBeGreaterThan(10_000);
+    expect(there).toBe(here);
   });
 
   it('different seeds give different traces', () => {
