@@ -1,5 +1,6 @@
 import type { NodeId } from '../core/index.js';
-import { describeValue } from '../core/index.js';
+import { describeValue, isPlainObject } from '../core/index.js';
+import { fail, ok, type ParseResult } from './parse.js';
 import { ClockError } from './vector.js';
 
 /**
@@ -81,6 +82,154 @@ export const NTP_PHI = 15e-6;
  * ```
  */
 export const NTP_FILTER_STAGES = 8;
+
+/**
+ * Seconds from the NTP prime epoch (0 h 1 January 1900 UTC) to the Unix epoch (1 January 1970):
+ * 2 208 988 800 (RFC 5905 §6, Figure 4).
+ *
+ * @example
+ * ```ts
+ * import { NTP_UNIX_EPOCH_OFFSET_S } from 'distkit/clocks';
+ * const ntpSeconds = Math.floor(Date.UTC(2024, 0, 1) / 1000) + NTP_UNIX_EPOCH_OFFSET_S;
+ * ```
+ */
+export const NTP_UNIX_EPOCH_OFFSET_S = 2_208_988_800;
+
+const ERA_S = 2 ** 32;
+
+/**
+ * An NTP timestamp as it travels in a packet (RFC 5905 §6, Figure 3, NTP Timestamp Format): 32 bits
+ * of seconds since the start of the era and 32 bits of fraction of a second (units of 2^-32 s).
+ * The era itself (136 years) is not on the wire; {@link ntpTimestampToUnixMs} resolves it.
+ *
+ * @example
+ * ```ts
+ * import type { NtpWireTimestamp } from 'distkit/clocks';
+ * const t: NtpWireTimestamp = { seconds: 3_913_056_000, fraction: 0x80000000 }; // 2024-01-01T00:00:00.5Z
+ * ```
+ */
+export interface NtpWireTimestamp {
+  /** Seconds since the era began (an integer in [0, 2^32 − 1]). */
+  readonly seconds: number;
+  /** Fraction of a second in units of 2^-32 s (an integer in [0, 2^32 − 1]). */
+  readonly fraction: number;
+}
+
+/**
+ * How {@link ntpTimestampToUnixMs} picks the era of a wire timestamp. Without options it uses the
+ * SNTP rule (RFC 4330 §3): seconds with the top bit set are in era 0 (1968–2036), the others in
+ * era 1 (2036–2104).
+ *
+ * @example
+ * ```ts
+ * import type { NtpEraOptions } from 'distkit/clocks';
+ * const o: NtpEraOptions = { pivotUnixMs: Date.UTC(2030, 0, 1) };
+ * ```
+ */
+export interface NtpEraOptions {
+  /** The era, when known (0 from 1900 to 2036, 1 from 2036 to 2172, negative before 1900). */
+  readonly era?: number;
+  /**
+   * A time known to be within 68 years of the timestamp (usually the local clock, in Unix ms): the
+   * era that puts the timestamp closest to it is taken (RFC 5905 §6).
+   */
+  readonly pivotUnixMs?: number;
+}
+
+/**
+ * Why `value` is not a valid {@link NtpWireTimestamp} (for example one read from a peer's packet
+ * or message), or `undefined` if it is.
+ *
+ * @example
+ * ```ts
+ * import { ntpTimestampProblem } from 'distkit/clocks';
+ * ntpTimestampProblem({ seconds: -1, fraction: 0 }); //=> 'seconds: expected an integer in [0, 4294967295], got -1'
+ * ```
+ */
+export function ntpTimestampProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return `NTP timestamp: expected an object, got ${describeValue(value)}`;
+  for (const k of ['seconds', 'fraction'] as const) {
+    const x = value[k];
+    if (!(typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < ERA_S)) {
+      return `${k}: expected an integer in [0, 4294967295], got ${describeValue(x)}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Validates an NTP wire timestamp received from a peer (see {@link ntpTimestampProblem}): a fresh
+ * copy, or a reason.
+ *
+ * @example
+ * ```ts
+ * import { parseNtpTimestamp } from 'distkit/clocks';
+ * parseNtpTimestamp({ seconds: 5, fraction: 0 }).ok;   //=> true
+ * parseNtpTimestamp({ seconds: 5, fraction: 0.5 }).ok; //=> false
+ * ```
+ */
+export function parseNtpTimestamp(value: unknown): ParseResult<NtpWireTimestamp> {
+  const p = ntpTimestampProblem(value);
+  if (p !== undefined) return fail(p);
+  const v = value as NtpWireTimestamp;
+  return ok({ seconds: v.seconds, fraction: v.fraction });
+}
+
+/**
+ * Converts an NTP wire timestamp to Unix milliseconds (RFC 5905 §6), resolving its era from
+ * `options` (see {@link NtpEraOptions}); the result feeds {@link ntpSample}. Exact to well under a
+ * microsecond. Throws {@link ClockError} on a malformed timestamp or option.
+ *
+ * @example
+ * ```ts
+ * import { ntpTimestampToUnixMs } from 'distkit/clocks';
+ * ntpTimestampToUnixMs({ seconds: 2_208_988_800, fraction: 0x40000000 }); //=> 250 (1970-01-01T00:00:00.250Z)
+ * ntpTimestampToUnixMs({ seconds: 63_104, fraction: 0 });                 // 8 February 2036, era 1
+ * ```
+ */
+export function ntpTimestampToUnixMs(ts: NtpWireTimestamp, options: NtpEraOptions = {}): number {
+  const p = ntpTimestampProblem(ts);
+  if (p !== undefined) throw new ClockError(`ntpTimestampToUnixMs: ${p}`);
+  const secondsMs = (ts.seconds - NTP_UNIX_EPOCH_OFFSET_S) * 1000;
+  const fractionMs = (ts.fraction * 1000) / ERA_S;
+  let era: number;
+  if (options.era !== undefined) {
+    if (!Number.isSafeInteger(options.era)) throw new ClockError(`ntpTimestampToUnixMs: era must be an integer, got ${describeValue(options.era)}`);
+    era = options.era;
+  } else if (options.pivotUnixMs !== undefined) {
+    const pivot = finite(options.pivotUnixMs, 'pivotUnixMs', 'ntpTimestampToUnixMs');
+    // RFC 5905 §6: the era whose reading lies within half an era (68 years) of the pivot.
+    era = Math.round((pivot - secondsMs - fractionMs) / (ERA_S * 1000));
+  } else {
+    // RFC 4330 §3: top bit set = 1968–2036 (era 0), clear = 2036–2104 (era 1).
+    era = ts.seconds >= 2 ** 31 ? 0 : 1;
+  }
+  return era * ERA_S * 1000 + secondsMs + fractionMs;
+}
+
+/**
+ * Converts Unix milliseconds to an NTP wire timestamp (RFC 5905 §6), with the era it belongs to.
+ * The fraction is rounded to the nearest 2^-32 s. Throws {@link ClockError} on a non-finite time.
+ *
+ * @example
+ * ```ts
+ * import { unixMsToNtpTimestamp } from 'distkit/clocks';
+ * unixMsToNtpTimestamp(Date.UTC(1970, 0, 1)); //=> { era: 0, seconds: 2208988800, fraction: 0 }
+ * unixMsToNtpTimestamp(500);                  //=> { era: 0, seconds: 2208988800, fraction: 2147483648 }
+ * ```
+ */
+export function unixMsToNtpTimestamp(unixMs: number): NtpWireTimestamp & { readonly era: number } {
+  finite(unixMs, 'unixMs', 'unixMsToNtpTimestamp');
+  let whole = Math.floor(unixMs / 1000);
+  let fraction = Math.round(((unixMs - whole * 1000) / 1000) * ERA_S);
+  if (fraction >= ERA_S) {
+    whole++;
+    fraction = 0;
+  }
+  const sinceEpoch = whole + NTP_UNIX_EPOCH_OFFSET_S;
+  const era = Math.floor(sinceEpoch / ERA_S);
+  return { era, seconds: sinceEpoch - era * ERA_S, fraction };
+}
 
 function finite(x: unknown, name: string, what: string): number {
   if (typeof x !== 'number' || !Number.isFinite(x)) throw new ClockError(`${what}: ${name} must be a finite number, got ${describeValue(x)}`);

@@ -11,7 +11,9 @@ import { systemClock, systemTimers, type CancelTimer, type Clock, type Timers } 
  * import type { NodeHost } from 'distkit/core';
  * const host: NodeHost<unknown, unknown> = {
  *   send: (to, message) => console.log('send', to, message),
- *   persist: async (record) => { /* write + fsync *\/ },
+ *   persist: async (record) => {
+ *     // write the record and fsync it before resolving
+ *   },
  *   onOutput: (event) => console.log('event', event),
  * };
  * ```
@@ -173,7 +175,8 @@ export function createNode<Config, State, Input, Output>(
     deliver: (from, message) => run({ type: 'message', from, message } satisfies MessageInput as unknown as Input),
     listen(transport) {
       return transport.onMessage((from, message) => {
-        void run({ type: 'message', from, message } satisfies MessageInput as unknown as Input).catch(report);
+        // run() already reports a failed step to onError (through the queue).
+        void run({ type: 'message', from, message } satisfies MessageInput as unknown as Input);
       });
     },
     idle: () => queue.then(() => undefined),

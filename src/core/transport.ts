@@ -166,10 +166,11 @@ export function createMemoryNetwork<M = unknown>(options: { copy?: (m: M) => M }
 export interface MessagePortLike {
   /** Sends a structured-clonable value to the other end. */
   postMessage(message: unknown): void;
+  // The listeners take `any` events so that both the DOM's and Node's MessagePort types fit.
   /** DOM-style listener registration (browsers, web workers). */
-  addEventListener?(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener?(type: 'message', listener: (event: any) => void): void;
   /** DOM-style listener removal. */
-  removeEventListener?(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener?(type: 'message', listener: (event: any) => void): void;
   /** Node-style listener registration (`worker_threads` ports). */
   on?(type: 'message', listener: (data: unknown) => void): void;
   /** Node-style listener removal. */
@@ -193,7 +194,9 @@ export class TransportError extends DistkitError {}
 
 /**
  * A transport over `MessagePort`s (browsers, web workers, Node `worker_threads`): one port per
- * peer. Frames that are not `{ from, message }` envelopes are dropped and reported to `onError`.
+ * peer. Frames that are not `{ from, message }` envelopes are dropped and reported to `onError`,
+ * as is a handler that throws (the other handlers still get the message). A send to a peer
+ * without a port is dropped.
  *
  * @example
  * ```ts
@@ -218,7 +221,14 @@ export function createMessagePortTransport<M = unknown>(
       options.onError?.(`malformed frame from port of ${peer}`);
       return;
     }
-    for (const h of handlers) h(peer, frame.message as M);
+    for (const h of handlers) {
+      try {
+        h(peer, frame.message as M);
+      } catch (e) {
+        // Thrown inside a port's listener it would surface as an uncaught exception.
+        options.onError?.(`handler for a message from ${peer} threw: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   };
   for (const [peer, port] of Object.entries(ports)) {
     const onData = receive(peer);
@@ -237,7 +247,8 @@ export function createMessagePortTransport<M = unknown>(
   return {
     id,
     send(to, message) {
-      ports[to]?.postMessage({ from: id, message });
+      // Own keys only: a peer named `constructor` must not reach Object.prototype.
+      if (Object.prototype.hasOwnProperty.call(ports, to)) ports[to]?.postMessage({ from: id, message });
     },
     onMessage(handler) {
       handlers.add(handler);

@@ -42,6 +42,7 @@ function checkDelay(d: DelayModel, field: string): void {
 }
 
 function checkLink(l: LinkOptions, field: string): void {
+  object(l, field);
   if (l.delay !== undefined) checkDelay(l.delay, `${field}.delay`);
   if (l.loss !== undefined) probability(l.loss, `${field}.loss`);
   if (l.duplicate !== undefined) probability(l.duplicate, `${field}.duplicate`);
@@ -50,6 +51,16 @@ function checkLink(l: LinkOptions, field: string): void {
   if (l.reorderMaxMs !== undefined) nonNegative(l.reorderMaxMs, `${field}.reorderMaxMs`);
   if (l.fifo !== undefined && typeof l.fifo !== 'boolean') throw new ConfigError(`${field}.fifo`, `must be a boolean, got ${describeValue(l.fifo)}`);
   if (l.fifo === true && l.reorder !== undefined && l.reorder > 0) throw new ConfigError(`${field}.reorder`, 'cannot reorder a FIFO link; drop reorder or fifo');
+}
+
+// Options may come from plain JavaScript or JSON: shapes are checked too, so a wrong one is named
+// instead of surfacing as a TypeError deep inside the run.
+function object(x: unknown, field: string): void {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new ConfigError(field, `must be an object, got ${describeValue(x)}`);
+}
+
+function list(x: unknown, field: string): void {
+  if (x !== undefined && !Array.isArray(x)) throw new ConfigError(field, `must be an array, got ${describeValue(x)}`);
 }
 
 function knownNode(ids: ReadonlySet<string>, id: unknown, field: string): void {
@@ -108,6 +119,7 @@ export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): v
 
 function checkNemesis(n: NemesisOptions, ids: ReadonlySet<string>): void {
   const f = 'nemesis';
+  object(n, f);
   for (const key of ['crashRate', 'partitionRate', 'oneWayRate', 'pauseRate', 'slowRate', 'slowDelayMs', 'clockJumpRate', 'clockJumpMs', 'fromMs', 'untilMs'] as const) {
     if (n[key] !== undefined) nonNegative(n[key], `${f}.${key}`);
   }
@@ -140,6 +152,7 @@ export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
       throw new ConfigError(`nodes[${i}].machine`, 'must be a machine with init and step');
     }
   });
+  for (const key of ['links', 'faults', 'commands', 'invariants', 'finalChecks'] as const) list(o[key], key);
   if (o.network !== undefined) checkLink(o.network, 'network');
   o.links?.forEach((l, i) => {
     if (l.from !== undefined) knownNode(ids, l.from, `links[${i}].from`);
@@ -147,23 +160,28 @@ export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
     checkLink(l, `links[${i}]`);
   });
   if (o.clocks !== undefined) {
+    object(o.clocks, 'clocks');
     for (const [id, c] of Object.entries(o.clocks)) {
       knownNode(ids, id, `clocks.${id}`);
+      object(c, `clocks.${id}`);
       if (c.skewMs !== undefined && !isFiniteNumber(c.skewMs)) throw new ConfigError(`clocks.${id}.skewMs`, `must be a finite number, got ${describeValue(c.skewMs)}`);
       if (c.drift !== undefined && (!isFiniteNumber(c.drift) || c.drift <= -1)) throw new ConfigError(`clocks.${id}.drift`, `must be a finite number > -1, got ${describeValue(c.drift)}`);
     }
   }
   o.faults?.forEach((f, i) => {
-    nonNegative(f?.at, `faults[${i}].at`);
+    object(f, `faults[${i}]`);
+    nonNegative(f.at, `faults[${i}].at`);
     checkFault(f.fault, ids, `faults[${i}].fault`);
   });
   if (o.nemesis !== undefined) checkNemesis(o.nemesis, ids);
   o.commands?.forEach((c, i) => {
-    nonNegative(c?.at, `commands[${i}].at`);
+    object(c, `commands[${i}]`);
+    nonNegative(c.at, `commands[${i}].at`);
     knownNode(ids, c.node, `commands[${i}].node`);
   });
   const w = o.workload;
   if (w !== undefined) {
+    object(w, 'workload');
     if (typeof w.clients === 'number') {
       if (!Number.isInteger(w.clients) || w.clients < 0) throw new ConfigError('workload.clients', `must be an integer >= 0 or a list of names, got ${describeValue(w.clients)}`);
     } else if (!Array.isArray(w.clients) || w.clients.some((c) => typeof c !== 'string' || c === '') || new Set(w.clients).size !== w.clients.length) {

@@ -285,6 +285,7 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
   let steps = 0;
   let faultCount = 0;
   let rejected = 0;
+  let unmatchedResponses = 0;
 
   const heap = new EventHeap();
   let seq = 0;
@@ -498,11 +499,12 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
           const ev: NodeOutput = { time: now, node: nd.id, output: o };
           onOutput(ev, view);
         }
-        if (workload !== undefined && openOps.size > 0) {
+        if (workload !== undefined) {
           const c = workload.complete(nd.id, o);
           if (c !== undefined) {
             const op = openOps.get(c.id);
             if (op !== undefined) finishOp(op, nd.id, c as { id: number; output?: unknown; failed?: true });
+            else if (!(Number.isInteger(c.id) && c.id >= 0 && c.id < ops.length)) unmatchedResponses++;
           }
         }
       }
@@ -803,6 +805,7 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     byType: Object.fromEntries([...byType.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     faults: faultCount,
     rejected,
+    unmatchedResponses,
   };
   const finalStates: Record<NodeId, unknown> = Object.create(null) as Record<NodeId, unknown>;
   for (const nd of nodes) if (nd.up) finalStates[nd.id] = nd.state;

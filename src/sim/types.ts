@@ -609,6 +609,12 @@ export interface SimStats {
   readonly faults: number;
   /** `rejected` outputs. */
   readonly rejected: number;
+  /**
+   * Responses without an invocation: completions (from the workload's `complete`) naming an
+   * operation id that was never issued. They are counted here and kept out of the history. A
+   * response that arrives after its operation timed out, or a repeated one, is normal and ignored.
+   */
+  readonly unmatchedResponses: number;
 }
 
 /**

@@ -54,7 +54,12 @@ describe('distkit sim', () => {
     expect(io.out).toMatch(/virtual time\s+[\d,]+ ms/);
     const seed = /first failure\s+seed (\d+)/.exec(io.out)![1];
     const file = `distkit-trace-naive-leader-seed${seed}.html`;
-    expect(io.files.get(file)).toContain('<svg');
+    const html = io.files.get(file) ?? '';
+    expect(html).toContain('<svg');
+    // it is that seed's run, and it shows the violation
+    expect(html).toContain(`distkit sim naive-leader, seed ${seed}`);
+    expect(html).toContain('<p class="violation-text">Violation of <b>at most one leader per term</b>');
+    expect(io.files.size).toBe(1);
     expect(io.out).toContain(`replay: distkit sim naive-leader --nodes 3 --loss 0.1 --partitions 0.5 --seeds ${seed}`);
     expect(io.err).toBe(''); // no progress bar without a terminal
   });

@@ -8,7 +8,11 @@ import {
   NTP_CLOCK_FILTER_EMPTY,
   NTP_FILTER_STAGES,
   NTP_PHI,
+  NTP_UNIX_EPOCH_OFFSET_S,
   ntpErrorBoundMs,
+  ntpTimestampToUnixMs,
+  parseNtpTimestamp,
+  unixMsToNtpTimestamp,
   ntpInterval,
   ntpSample,
   selectTruechimers,
@@ -76,6 +80,113 @@ describe('NTP on-wire calculations (RFC 5905 §8)', () => {
 
   it('refuses non-finite timestamps', () => {
     expect(() => ntpSample({ t1: NaN, t2: 0, t3: 0, t4: 0 })).toThrow(ClockError);
+  });
+});
+
+describe('NTP timestamp format and eras (RFC 5905 §6)', () => {
+  // 0 h UTC of a proleptic Gregorian date, in Unix ms (years below 100 included).
+  const utc = (y: number, month: number, day: number): number => {
+    const d = new Date(0);
+    d.setUTCFullYear(y, month - 1, day);
+    return d.getTime();
+  };
+
+  // RFC 5905 Figure 4, "Interesting Historic NTP Dates": date, NTP era, era offset (seconds).
+  // Left out: 1 Jan -4712 (a Julian-calendar date) and 1 Jan 1, whose printed offset 202,939,144
+  // contradicts its neighbour (1 Jan 0 + 366 days = 202,934,144).
+  const figure4: [string, number, number, number, number][] = [
+    ['1 Jan -1', utc(-1, 1, 1), -14, 139_775_744, 0],
+    ['1 Jan 0', utc(0, 1, 1), -14, 171_311_744, 0],
+    ['4 Oct 1582', utc(1582, 10, 4), -3, 2_873_647_488, 0],
+    ['15 Oct 1582', utc(1582, 10, 15), -3, 2_874_597_888, 0],
+    ['31 Dec 1899', utc(1899, 12, 31), -1, 4_294_880_896, 0],
+    ['1 Jan 1900', utc(1900, 1, 1), 0, 0, 0],
+    ['1 Jan 1970', utc(1970, 1, 1), 0, 2_208_988_800, 0],
+    ['1 Jan 1972', utc(1972, 1, 1), 0, 2_272_060_800, 0],
+    ['31 Dec 1999', utc(1999, 12, 31), 0, 3_155_587_200, 0],
+    ['8 Feb 2036', utc(2036, 2, 8), 1, 63_104, 0],
+  ];
+
+  it.each(figure4)('Figure 4: %s', (_name, ms, era, seconds, fraction) => {
+    expect(unixMsToNtpTimestamp(ms)).toEqual({ era, seconds, fraction });
+    expect(ntpTimestampToUnixMs({ seconds, fraction }, { era })).toBe(ms);
+    // and a pivot within 68 years finds the same era
+    expect(ntpTimestampToUnixMs({ seconds, fraction }, { pivotUnixMs: ms + 60 * 365 * 86_400_000 })).toBe(ms);
+    expect(ntpTimestampToUnixMs({ seconds, fraction }, { pivotUnixMs: ms - 60 * 365 * 86_400_000 })).toBe(ms);
+  });
+
+  it('the Unix epoch offset is the 1970 row', () => {
+    expect(NTP_UNIX_EPOCH_OFFSET_S).toBe(2_208_988_800);
+  });
+
+  it('without an era, the SNTP rule (RFC 4330 §3): top bit set = 1968–2036, clear = 2036–2104', () => {
+    expect(ntpTimestampToUnixMs({ seconds: 2 ** 31, fraction: 0 })).toBe(Date.UTC(1968, 0, 20, 3, 14, 8));
+    expect(ntpTimestampToUnixMs({ seconds: 3_155_587_200, fraction: 0 })).toBe(Date.UTC(1999, 11, 31));
+    expect(ntpTimestampToUnixMs({ seconds: 0, fraction: 0 })).toBe(Date.UTC(2036, 1, 7, 6, 28, 16)); // era 1 begins
+    expect(ntpTimestampToUnixMs({ seconds: 2 ** 32 - 1, fraction: 0 })).toBe(Date.UTC(2036, 1, 7, 6, 28, 15));
+    expect(ntpTimestampToUnixMs({ seconds: 2 ** 31 - 1, fraction: 0 })).toBe(Date.UTC(2104, 1, 26, 9, 42, 23));
+  });
+
+  it('the fraction counts 2^-32 s', () => {
+    expect(ntpTimestampToUnixMs({ seconds: NTP_UNIX_EPOCH_OFFSET_S, fraction: 2 ** 31 })).toBe(500);
+    expect(ntpTimestampToUnixMs({ seconds: NTP_UNIX_EPOCH_OFFSET_S, fraction: 2 ** 30 })).toBe(250);
+    expect(ntpTimestampToUnixMs({ seconds: NTP_UNIX_EPOCH_OFFSET_S, fraction: 2 ** 32 - 1 })).toBeCloseTo(1000, 6);
+    expect(unixMsToNtpTimestamp(1000 - 1e-9)).toEqual({ era: 0, seconds: NTP_UNIX_EPOCH_OFFSET_S + 1, fraction: 0 }); // rounds up
+  });
+
+  it('round-trips any time from 1900 to 2150 to well under a microsecond', () => {
+    fc.assert(
+      fc.property(fc.double({ min: utc(1900, 1, 1), max: utc(2150, 1, 1), noNaN: true }), (ms) => {
+        const t = unixMsToNtpTimestamp(ms);
+        expect(parseNtpTimestamp({ seconds: t.seconds, fraction: t.fraction }).ok).toBe(true);
+        expect(Math.abs(ntpTimestampToUnixMs(t, { era: t.era }) - ms)).toBeLessThan(1e-3);
+        expect(Math.abs(ntpTimestampToUnixMs(t, { pivotUnixMs: ms + 1e12 }) - ms)).toBeLessThan(1e-3);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('an exchange across the 2036 era rollover measures the true offset', () => {
+    const rollover = utc(2036, 2, 7) + (6 * 3600 + 28 * 60 + 16) * 1000;
+    // the server 3 ms ahead of the client, 10 ms each way, 1 ms of server time; the request leaves
+    // in era 0 and everything after it happens in era 1
+    const wire = [rollover - 12, rollover + 1, rollover + 2, rollover + 9].map((ms) => unixMsToNtpTimestamp(ms));
+    expect(wire.map((w) => w.era)).toEqual([0, 1, 1, 1]);
+    expect(wire[0]!.seconds).toBe(2 ** 32 - 1);
+    for (const options of [{ pivotUnixMs: rollover }, {}]) {
+      const [t1, t2, t3, t4] = wire.map((w) => ntpTimestampToUnixMs(w, options));
+      const s = ntpSample({ t1: t1!, t2: t2!, t3: t3!, t4: t4! });
+      expect(s.offsetMs).toBeCloseTo(3, 6);
+      expect(s.delayMs).toBeCloseTo(20, 6);
+    }
+  });
+
+  it('hostile wire timestamps are rejected with a reason, never converted', () => {
+    const bad: unknown[] = [
+      null,
+      7,
+      'x',
+      [],
+      {},
+      { seconds: -1, fraction: 0 },
+      { seconds: 2 ** 32, fraction: 0 },
+      { seconds: 1.5, fraction: 0 },
+      { seconds: Number.NaN, fraction: 0 },
+      { seconds: Infinity, fraction: 0 },
+      { seconds: '5', fraction: 0 },
+      { seconds: 5 },
+      { seconds: 5, fraction: -1 },
+      { seconds: 5, fraction: 2 ** 32 },
+    ];
+    for (const v of bad) {
+      const r = parseNtpTimestamp(v);
+      expect(r.ok, JSON.stringify(v)).toBe(false);
+      if (!r.ok) expect(r.reason).toMatch(/^(NTP timestamp|seconds|fraction): expected/);
+      expect(() => ntpTimestampToUnixMs(v as never)).toThrow(ClockError);
+    }
+    expect(() => ntpTimestampToUnixMs({ seconds: 0, fraction: 0 }, { era: 0.5 })).toThrow(ClockError);
+    expect(() => ntpTimestampToUnixMs({ seconds: 0, fraction: 0 }, { pivotUnixMs: Number.NaN })).toThrow(ClockError);
+    expect(() => unixMsToNtpTimestamp(Number.NaN)).toThrow(ClockError);
   });
 });
 

@@ -112,6 +112,30 @@ describe('createNode', () => {
     expect(mt.armed()).toBe(0);
   });
 
+  it('a step that throws on a timer tick or a delivered message is reported to onError exactly once', async () => {
+    const mt = manualTimers();
+    const faulty: Machine<Record<string, never>, { deadline: number }, In, Out> = {
+      name: 'faulty',
+      init: () => ({ deadline: 10 }),
+      step() {
+        throw new Error('bug in step');
+      },
+      nextDeadline: (s) => s.deadline,
+    };
+    const errors: unknown[] = [];
+    const node = createNode(faulty, {}, { send: () => {}, onError: (e) => errors.push(e), clock: mt.clock, timers: mt.timers });
+    mt.advance(10);
+    await node.idle();
+    const net = createMemoryNetwork();
+    node.listen(net.transport('a'));
+    net.transport('b').send('a', { n: 1 });
+    await net.settle();
+    await node.idle();
+    expect(errors.map((e) => (e as Error).message)).toEqual(['bug in step', 'bug in step']);
+    await expect(node.input({ type: 'tick', now: 20 })).rejects.toThrow('bug in step');
+    node.stop();
+  });
+
   it('reports rejected peer input through onOutput and keeps the state', async () => {
     const events: unknown[] = [];
     const node = createNode(counter, { id: 'a' }, { send: () => {}, onOutput: (o) => events.push(o) });

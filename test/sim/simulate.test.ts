@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { busyRun } from './fixtures/busy-run.js';
 import { ConfigError, type DurableMachine, type Machine, type MessageInput, type TickInput } from 'distkit/core';
 import {
   echoMachine,
   naiveLeaderMachine,
   oneLeaderPerTerm,
   simulate,
+  toJsonLines,
   type SimNode,
   type SimulateOptions,
   type TraceEvent,
@@ -59,6 +63,30 @@ describe('determinism', () => {
     );
   });
 
+  it('every source of randomness at once (workload, corruption, links, clocks, all nemesis faults): byte-identical', () => {
+    const kinds = new Set<string>();
+    for (const seed of [1, 2, 3, 'x']) {
+      const a = simulate(busyRun(seed));
+      const b = simulate(busyRun(seed));
+      expect(toJsonLines(a.trace)).toBe(toJsonLines(b.trace));
+      expect(a.history).toEqual(b.history);
+      expect(a.faults).toEqual(b.faults);
+      for (const f of a.faults) kinds.add(f.fault.type);
+      expect(a.stats.messages.corrupted > 0 && a.stats.messages.duplicated > 0 && a.history.length > 0).toBe(true);
+    }
+    // the runs really exercise what they claim to
+    for (const k of ['crash', 'restart', 'partition', 'heal', 'oneWay', 'pause', 'resume', 'link', 'linkReset', 'clock']) expect(kinds.has(k), k).toBe(true);
+  });
+
+  it('a fresh process reproduces the trace byte for byte', () => {
+    const script = fileURLToPath(new URL('./fixtures/busy-run.ts', import.meta.url));
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const there = execFileSync(process.execPath, ['--import', 'tsx', script, '7'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const here = toJsonLines(simulate(busyRun('7')).trace);
+    expect(there.length).toBeGreaterThan(10_000);
+    expect(there).toBe(here);
+  });
+
   it('different seeds give different traces', () => {
     const a = simulate({ seed: 1, nodes: echoNodes(), network: { loss: 0.1 } });
     const b = simulate({ seed: 2, nodes: echoNodes(), network: { loss: 0.1 } });
@@ -91,6 +119,52 @@ describe('echo protocol end to end', () => {
       expect(Object.values(r.states).every((s) => (s as { deadline: unknown }).deadline === null)).toBe(true);
       expect(r.stats.messages.dropped).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('stats', () => {
+  it('counts per message type agree with the trace and add up to the totals, under every kind of fault', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = simulate({
+        seed,
+        nodes: echoNodes(6),
+        network: { loss: 0.15, duplicate: 0.15, corrupt: 0.05, reorder: 0.2 },
+        nemesis: { crashRate: 3, partitionRate: 3, pauseRate: 2 },
+        maxTimeMs: 3000,
+      });
+      // The type of a message is that of its send (a corrupted copy keeps the type it was sent as).
+      const typeOf = new Map<number, string>();
+      const expected: Record<string, { sent: number; delivered: number; dropped: number; duplicated: number; corrupted: number }> = {};
+      const of = (t: string) => (expected[t] ??= { sent: 0, delivered: 0, dropped: 0, duplicated: 0, corrupted: 0 });
+      for (const e of r.trace) {
+        if (e.kind === 'send') {
+          const t = (e.message as { type: string }).type;
+          typeOf.set(e.id, t);
+          of(t).sent++;
+          if (e.copies === 2) of(t).duplicated++;
+        } else if (e.kind === 'deliver') {
+          of(typeOf.get(e.id)!).delivered++;
+          if (e.corrupted === true) of(typeOf.get(e.id)!).corrupted++;
+        } else if (e.kind === 'drop') of(typeOf.get(e.id)!).dropped++;
+      }
+      expect(r.stats.byType, `seed ${seed}`).toEqual(expected);
+      expect(Object.keys(r.stats.byType).sort()).toEqual(['ping', 'pong']);
+      for (const k of ['sent', 'delivered', 'dropped', 'duplicated', 'corrupted'] as const) {
+        expect(r.stats.byType.ping![k] + r.stats.byType.pong![k], `seed ${seed} ${k}`).toBe(r.stats.messages[k]);
+      }
+      const m = r.stats.messages;
+      expect(m.dropped > 0 && m.duplicated > 0 && m.corrupted > 0, `seed ${seed}`).toBe(true);
+      // Every copy is either delivered, dropped, or still in flight (or queued at a paused node) at the end.
+      expect(m.delivered + m.dropped).toBeLessThanOrEqual(m.sent + m.duplicated);
+    }
+  });
+
+  it('a message without a string type is counted as (untyped)', () => {
+    const r = simulate({ seed: 1, nodes: recNodes(['a', 'b']), commands: [sendCmd(0, 'a', 'b', 7), sendCmd(1, 'a', 'b', { type: 3 }), sendCmd(2, 'a', 'b', { type: 'x' })] });
+    expect(r.stats.byType).toEqual({
+      '(untyped)': { sent: 2, delivered: 2, dropped: 0, duplicated: 0, corrupted: 0 },
+      x: { sent: 1, delivered: 1, dropped: 0, duplicated: 0, corrupted: 0 },
+    });
   });
 });
 
@@ -464,6 +538,25 @@ describe('workloads', () => {
     expect(r.trace.some((e) => e.kind === 'timeout')).toBe(true);
   });
 
+  it('a response that matches no invocation is counted and kept out of the history; late and repeated ones are ignored', () => {
+    // Answers every request twice, and also answers operation 999, which no client invoked.
+    const chatty: Machine<Record<string, never>, { value: number | null }, KvIn, unknown> = {
+      name: 'chatty',
+      init: () => ({ value: null }),
+      step: (s, i) => {
+        const t = register.step(s, i);
+        if (i.type === 'message') return t;
+        return { state: t.state, outputs: [...t.outputs, ...t.outputs, { type: 'ok', id: 999, value: 5 }] };
+      },
+    };
+    const r = simulate({ seed: 1, nodes: [{ id: 'a', machine: chatty, config: {} }], workload: kvWorkload });
+    expect(r.ok).toBe(true);
+    expect(r.history).toHaveLength(15);
+    expect(r.history.every((op) => op.id < 15)).toBe(true);
+    expect(r.stats.unmatchedResponses).toBe(15);
+    expect(simulate({ seed: 1, nodes: [{ id: 'a', machine: register, config: {} }], workload: kvWorkload }).stats.unmatchedResponses).toBe(0);
+  });
+
   it('failed completions are removed from the history', () => {
     const r = simulate({
       seed: 1,
@@ -538,6 +631,15 @@ describe('bad options throw ConfigError naming the field', () => {
     ['maxTimeMs', { ...base, maxTimeMs: -5 }],
     ['workload.timeoutMs', { ...base, workload: { ...kvWorkload, timeoutMs: 0 } as Workload }],
     ['nodes[0].config.rounds', { ...base, nodes: [{ id: 'a', machine: echoMachine, config: { id: 'a', peers, rounds: -1 } }] }],
+    // wrong shapes, as plain JavaScript or JSON could pass them
+    ['network', { ...base, network: null } as unknown as SimulateOptions],
+    ['faults', { ...base, faults: {} } as unknown as SimulateOptions],
+    ['faults[0]', { ...base, faults: [null] } as unknown as SimulateOptions],
+    ['commands', { ...base, commands: 'x' } as unknown as SimulateOptions],
+    ['links[0]', { ...base, links: [7] } as unknown as SimulateOptions],
+    ['clocks.a', { ...base, clocks: { a: null } } as unknown as SimulateOptions],
+    ['nemesis', { ...base, nemesis: [] } as unknown as SimulateOptions],
+    ['invariants', { ...base, invariants: { name: 'x' } } as unknown as SimulateOptions],
   ];
   it.each(cases)('%s', (field, opts) => {
     let err: unknown;
