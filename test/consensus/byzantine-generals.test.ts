@@ -287,6 +287,31 @@ function randomSetup(seed: number, generals: readonly NodeId[], m: number): OmSe
   return { generals, commander: generals[0]!, m, order: rnd.choice(['attack', 'retreat']), traitors };
 }
 
+describe('totality (fast-check): any peer message is rejected or accepted, never thrown', () => {
+  it('arbitrary JSON and near-miss messages from any general at any point of a run', () => {
+    const base = (() => {
+      let s = byzantineGenerals.init({ id: 'l1', generals: seven, commander: 'c', m: 2, roundTimeoutMs: 100 });
+      s = byzantineGenerals.step(s, { type: 'tick', now: 0 }).state;
+      return s;
+    })();
+    const nearMiss = fc.record({
+      type: fc.constantFrom('om', 'OM', 'x'),
+      round: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.double(), fc.string()),
+      path: fc.oneof(fc.array(fc.constantFrom(...seven, 'zz', ''), { maxLength: 5 }), fc.anything()),
+      value: fc.oneof(fc.constantFrom('attack', 'retreat', ''), fc.anything()),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(...seven, 'mallory'), fc.oneof(nearMiss, fc.jsonValue()), (from, message) => {
+        const t = checkedStep(byzantineGenerals, base, { type: 'message', from, message });
+        const rejected = t.outputs.length === 1 && t.outputs[0]!.type === 'rejected';
+        if (rejected) expect(t.state).toBe(base);
+        else expect(t.state.received).not.toEqual(base.received);
+      }),
+      { numRuns: 2000, seed: 1982 },
+    );
+  });
+});
+
 describe('random traitors, n = 7, m = 2 (IC1 and IC2)', () => {
   it('300 seeds: every loyal lieutenant decides, IC1 and IC2 hold', () => {
     let withTraitorCommander = 0;

@@ -208,6 +208,24 @@ describe('hostile envelopes and markers are rejected with a reason, state unchan
   });
 });
 
+describe('totality (fast-check): any peer message is rejected or accepted, never thrown', () => {
+  it('arbitrary JSON and near-miss envelopes from any sender, mid-snapshot', () => {
+    const base = step(init('a'), { type: 'initiateSnapshot', snapshotId: 's1' }).state;
+    const nearMiss = fc.oneof(
+      fc.record({ type: fc.constantFrom('marker', 'app', 'Marker'), snapshotId: fc.oneof(fc.constantFrom('s1', 's2', '', 'a b'), fc.string(), fc.anything()) }),
+      fc.record({ type: fc.constant('app'), message: fc.oneof(fc.record({ type: fc.constant('deposit'), amount: fc.oneof(fc.integer(), fc.double()) }), fc.anything()) }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom('b', 'c', 'a', 'mallory'), fc.oneof(nearMiss, fc.jsonValue()), (from, message) => {
+        const t = step(base, { type: 'message', from, message });
+        if (t.outputs.length === 1 && t.outputs[0]!.type === 'rejected') expect(t.state).toBe(base);
+        else expect(t.state).not.toBe(base);
+      }),
+      { numRuns: 2000, seed: 1985 },
+    );
+  });
+});
+
 describe('assembleGlobalSnapshot', () => {
   const report = (node: string, state: number, channels: Record<string, unknown[]>, snapshotId = 's'): SnapshotReport<number> => ({ snapshotId, node, state, channels });
   const good = [report('a', 1, { b: [] }), report('b', 2, { a: ['m'] })];
