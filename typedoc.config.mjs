@@ -9,6 +9,8 @@ export default {
   out: 'docs-site',
   readme: 'README.md',
   projectDocuments: ['docs/*.md'],
+  // Guides show simulator traces as Mermaid sequence diagrams; they render as plain code blocks.
+  ignoredHighlightLanguages: ['mermaid'],
   treatWarningsAsErrors: true,
   validation: { notExported: true, invalidLink: true, notDocumented: true },
   requiredToBeDocumented: ['Enum', 'EnumMember', 'Variable', 'Function', 'Class', 'Interface', 'TypeAlias', 'Method', 'Accessor'],

@@ -1,6 +1,7 @@
 /**
- * distkit/snapshot.
+ * Global snapshots: the Chandy–Lamport marker algorithm as a wrapper around any application
+ * machine, and the assembly of per-node reports into a consistent global state.
  *
  * @module snapshot
  */
-export {};
+export * from './chandy-lamport.js';
