@@ -220,6 +220,22 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
     expect(st.latency.count).toBe(3);
   });
 
+  it('latency is sampled one call in latencySampleEvery; outcomes of sampled and unsampled calls all count', async () => {
+    const time = new FakeTime();
+    const b = new CircuitBreaker({ failureThreshold: 3, latencySampleEvery: 4, clock: time });
+    for (let i = 0; i < 8; i++) await b.call(ok);
+    expect(b.stats().latency.count).toBe(2);
+    // Failures 9, 10 (unsampled) and 11 (unsampled) open it; 12 is refused.
+    for (let i = 0; i < 3; i++) await b.call(fail).catch(() => {});
+    expect(b.state).toBe('open');
+    await expect(b.call(ok)).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(b.stats().counters).toEqual({ calls: 11, successes: 8, failures: 3, rejections: 1 });
+    const sampledFailure = new CircuitBreaker({ failureThreshold: 1, latencySampleEvery: 1, clock: time });
+    await sampledFailure.call(fail).catch(() => {});
+    expect(sampledFailure.state).toBe('open');
+    expect(new CircuitBreaker({ clock: time }).stats().latency.count).toBe(0);
+  });
+
   it('toJSON / fromJSON round-trips every state; a restored open breaker remembers when it opened', async () => {
     const t1 = new FakeTime();
     const b = new CircuitBreaker({ failureThreshold: 1, openMs: 1000, clock: t1 });
@@ -254,6 +270,28 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
       expect(y.state).toBe(circuit);
       expect(y.snapshot.window).toEqual(x.snapshot.window);
     }
+  });
+
+  it('a restored isolated breaker hands out one handle per saved isolation, so it can close again', async () => {
+    const t = new FakeTime();
+    const x = new CircuitBreaker({ clock: t });
+    x.isolate();
+    x.isolate();
+    const y = CircuitBreaker.fromJSON(JSON.parse(JSON.stringify(x.toJSON())), { clock: t });
+    const handles = y.takeRestoredIsolations();
+    expect(handles).toHaveLength(2);
+    expect(y.takeRestoredIsolations()).toEqual([]);
+    handles[0]!.dispose();
+    handles[0]!.dispose();
+    expect(y.state).toBe('isolated');
+    await expect(y.call(ok)).rejects.toBeInstanceOf(IsolatedCircuitError);
+    handles[1]!.dispose();
+    expect(y.state).toBe('closed');
+    expect(await y.call(ok)).toBe('ok');
+    expect(new CircuitBreaker({ clock: t }).takeRestoredIsolations()).toEqual([]);
+    const json = x.toJSON();
+    expect(() => CircuitBreaker.fromJSON({ ...json, state: { ...json.state, isolations: 0 } })).toThrow(/isolations/);
+    expect(() => CircuitBreaker.fromJSON({ ...json, state: { ...json.state, circuit: 'closed' } })).toThrow(/isolations/);
   });
 
   it('fromJSON rejects something that is not a saved breaker', () => {
