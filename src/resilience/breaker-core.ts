@@ -1,5 +1,5 @@
 import { ConfigError, type Transition } from '../core/index.js';
-import { checkNumber, checkRatio, optNumber } from './options.js';
+import { checkNumber, checkRatio, growth, optNumber } from './options.js';
 
 /**
  * When a circuit breaker trips (opens). Rules after Nygard, "Release It!" (2nd ed., §5.2) and the
@@ -148,6 +148,8 @@ export interface BreakerState {
   readonly failedProbeRounds: number;
   /** Outstanding manual isolations. */
   readonly isolations: number;
+  /** Half-open rounds so far: tags each probe, so a late result from an earlier round is ignored. */
+  readonly probeRound: number;
   /** Probes admitted in the current half-open round. */
   readonly probesStarted: number;
   /** Probes that succeeded in the current round. */
@@ -160,8 +162,9 @@ export interface BreakerState {
 
 /**
  * Inputs of the breaker core. `acquire` asks for a permit; `success`/`failure` report the outcome
- * of a permitted call (`probe` as returned by the permit); `isolate`/`release` hold the circuit
- * open by hand (reference-counted); `tick` lets an open circuit become half-open.
+ * of a permitted call (`probe` and `round` as returned by the permit: a probe result tagged with an
+ * earlier round is ignored); `isolate`/`release` hold the circuit open by hand
+ * (reference-counted); `tick` lets an open circuit become half-open.
  *
  * @example
  * ```ts
@@ -171,15 +174,15 @@ export interface BreakerState {
  */
 export type BreakerInput =
   | { readonly type: 'acquire'; readonly now: number }
-  | { readonly type: 'success'; readonly now: number; readonly durationMs: number; readonly probe: boolean }
-  | { readonly type: 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean }
+  | { readonly type: 'success'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number }
+  | { readonly type: 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number }
   | { readonly type: 'isolate'; readonly now: number }
   | { readonly type: 'release'; readonly now: number }
   | { readonly type: 'tick'; readonly now: number };
 
 /**
- * Outputs of the breaker core: a permit (`permitted`, with whether it is a half-open probe), a
- * refusal with a retry-after hint, or a state change.
+ * Outputs of the breaker core: a permit (`permitted`, with whether it is a half-open probe and, for
+ * a probe, its round), a refusal with a retry-after hint, or a state change.
  *
  * @example
  * ```ts
@@ -188,7 +191,7 @@ export type BreakerInput =
  * ```
  */
 export type BreakerOutput =
-  | { readonly type: 'permitted'; readonly probe: boolean }
+  | { readonly type: 'permitted'; readonly probe: boolean; readonly round?: number }
   | { readonly type: 'refused'; readonly circuit: 'open' | 'half-open' | 'isolated'; readonly retryAfterMs: number }
   | { readonly type: 'state'; readonly from: CircuitState; readonly to: CircuitState; readonly now: number };
 
@@ -268,13 +271,16 @@ function emptyWindow(strategy: BreakerStrategy): BreakerWindow {
  */
 export function openDurationMs(settings: BreakerSettings, failedProbeRounds: number): number {
   const b = settings.openBackoff;
-  if (b !== undefined) return Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, failedProbeRounds));
+  if (b !== undefined) return growth(b.initialMs, b.factor, failedProbeRounds, b.maxMs);
   return settings.openMs ?? 30_000;
 }
 
 const NO_OUTPUTS: readonly BreakerOutput[] = [];
 const PERMIT: readonly BreakerOutput[] = [{ type: 'permitted', probe: false }];
-const PROBE: BreakerOutput = { type: 'permitted', probe: true };
+
+function probe(state: BreakerState): BreakerOutput {
+  return { type: 'permitted', probe: true, round: state.probeRound };
+}
 
 function open(state: BreakerState, now: number, failedProbeRounds: number): BreakerState {
   const { openUntil: _u, openedAt: _o, ...rest } = state;
@@ -305,7 +311,7 @@ function close(state: BreakerState): BreakerState {
 
 function halfOpen(state: BreakerState): BreakerState {
   const { openUntil: _u, ...rest } = state;
-  return { ...rest, circuit: 'half-open', probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
+  return { ...rest, circuit: 'half-open', probeRound: state.probeRound + 1, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
 }
 
 function change(from: CircuitState, to: CircuitState, now: number): BreakerOutput {
@@ -394,11 +400,11 @@ function step(state: BreakerState, input: BreakerInput): Transition<BreakerState
           const until = state.openUntil ?? now;
           if (now < until) return { state, outputs: [{ type: 'refused', circuit: 'open', retryAfterMs: until - now }] };
           const h = halfOpen(state);
-          return { state: { ...h, probesStarted: 1 }, outputs: [change('open', 'half-open', now), PROBE] };
+          return { state: { ...h, probesStarted: 1 }, outputs: [change('open', 'half-open', now), probe(h)] };
         }
         case 'half-open': {
           const probes = state.settings.halfOpenProbes ?? 1;
-          if (state.probesStarted < probes) return { state: { ...state, probesStarted: state.probesStarted + 1 }, outputs: [PROBE] };
+          if (state.probesStarted < probes) return { state: { ...state, probesStarted: state.probesStarted + 1 }, outputs: [probe(state)] };
           return {
             state,
             outputs: [{ type: 'refused', circuit: 'half-open', retryAfterMs: openDurationMs(state.settings, state.failedProbeRounds + 1) }],
@@ -414,7 +420,7 @@ function step(state: BreakerState, input: BreakerInput): Transition<BreakerState
       const slow = slowMs !== undefined && input.durationMs >= slowMs;
       if (input.probe) {
         // Results of probes from an earlier round (or after an isolation) are stale: ignore them.
-        if (state.circuit !== 'half-open') return { state, outputs: NO_OUTPUTS };
+        if (state.circuit !== 'half-open' || (input.round !== undefined && input.round !== state.probeRound)) return { state, outputs: NO_OUTPUTS };
         const probes = state.settings.halfOpenProbes ?? 1;
         const ratio = state.settings.halfOpenFailureRatio ?? 0;
         const probeFailures = state.probeFailures + (failed ? 1 : 0);
@@ -454,6 +460,7 @@ function init(settings: BreakerSettings): BreakerState {
     circuit: 'closed',
     failedProbeRounds: 0,
     isolations: 0,
+    probeRound: 0,
     probesStarted: 0,
     probeSuccesses: 0,
     probeFailures: 0,

@@ -246,6 +246,9 @@ export class CircuitBreaker {
     if (!Number.isInteger(isolations) || isolations < 0 || (json.state.circuit === 'isolated') !== isolations > 0) {
       throw new ConfigError('json.state.isolations', `must be a positive integer exactly when the circuit is isolated, got ${String(isolations)}`);
     }
+    if (!Number.isInteger(json.state.probeRound) || json.state.probeRound < 0) {
+      throw new ConfigError('json.state.probeRound', `must be a non-negative integer, got ${String(json.state.probeRound)}`);
+    }
     const b = new CircuitBreaker({ ...options, strategy: settings.strategy, ...pick(settings) });
     const delta = b.clock.now() - b.clock.wallNow();
     b.core = core.shiftTimes({ ...json.state, settings: b.core.settings }, delta);
@@ -301,6 +304,7 @@ export class CircuitBreaker {
     const now = this.clock.now();
     const outs = this.apply({ type: 'acquire', now });
     let probe = false;
+    let round: number | undefined;
     for (const o of outs) {
       if (o.type === 'refused') {
         this.counters.rejections++;
@@ -308,30 +312,33 @@ export class CircuitBreaker {
         for (const l of this.rejectListeners.slice()) l(err);
         return Promise.reject(err);
       }
-      if (o.type === 'permitted') probe = o.probe;
+      if (o.type === 'permitted') {
+        probe = o.probe;
+        round = o.round;
+      }
     }
     this.counters.calls++;
-    return this.run(fn, args, now, probe);
+    return this.run(fn, args, now, probe, round);
   }
 
   /** Runs a permitted call, timed from `startedAt`. */
-  private run<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, args: A, startedAt: number, probe: boolean): Promise<T> {
+  private run<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, args: A, startedAt: number, probe: boolean, round?: number): Promise<T> {
     let r: T | PromiseLike<T>;
     try {
       r = fn(...args);
     } catch (error) {
-      this.settle(error, true, startedAt, probe);
+      this.settle(error, true, startedAt, probe, round);
       return Promise.reject(error);
     }
     const p = r instanceof Promise ? (r as Promise<T>) : Promise.resolve(r);
     p.then(
-      (v) => this.settle(v, false, startedAt, probe),
-      (e) => this.settle(e, true, startedAt, probe),
+      (v) => this.settle(v, false, startedAt, probe, round),
+      (e) => this.settle(e, true, startedAt, probe, round),
     );
     return p;
   }
 
-  private settle(value: unknown, threw: boolean, startedAt: number, probe: boolean): void {
+  private settle(value: unknown, threw: boolean, startedAt: number, probe: boolean, round?: number): void {
     const failed = threw ? (this.isFailure === undefined ? true : safeFilter(this.isFailure, value)) : this.isResultFailure !== undefined && safeFilter(this.isResultFailure, value);
     if (failed) this.counters.failures++;
     else this.counters.successes++;
@@ -349,7 +356,7 @@ export class CircuitBreaker {
       return;
     }
     if (now < 0) now = this.clock.now();
-    this.apply({ type: failed ? 'failure' : 'success', now, durationMs, probe });
+    this.apply(round === undefined ? { type: failed ? 'failure' : 'success', now, durationMs, probe } : { type: failed ? 'failure' : 'success', now, durationMs, probe, round });
     if (failed) {
       if (this.failureListeners.length > 0) this.emitCall(this.failureListeners, { durationMs, probe, error: value });
     } else if (this.successListeners.length > 0) {

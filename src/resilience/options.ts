@@ -62,3 +62,12 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value;
 }
+
+/**
+ * `min(cap, initialMs · factor^k)` without NaN: factor^k overflows to Infinity after enough
+ * retries, and 0 · Infinity is NaN. @internal
+ */
+export function growth(initialMs: number, factor: number, k: number, cap: number): number {
+  if (initialMs === 0) return 0;
+  return Math.min(cap, initialMs * Math.pow(factor, k));
+}

@@ -112,6 +112,25 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
     expect(b.state).toBe('closed');
   });
 
+  it('a late probe from a failed half-open round does not count in the next round', async () => {
+    const time = new FakeTime();
+    const b = new CircuitBreaker({ failureThreshold: 1, openMs: 100, halfOpenProbes: 2, clock: time });
+    await b.call(fail).catch(() => {});
+    time.t = 100;
+    let late!: (v: string) => void;
+    const p1 = b.call(() => new Promise<string>((r) => (late = r))); // round 1, still running
+    await b.call(fail).catch(() => {}); // round 1 fails: open again
+    expect(b.state).toBe('open');
+    time.t = 200;
+    expect(await b.call(ok)).toBe('ok'); // round 2, first probe
+    late('slow');
+    expect(await p1).toBe('slow');
+    await flush();
+    expect(b.state).toBe('half-open'); // the round-1 success is not the second probe of round 2
+    expect(await b.call(ok)).toBe('ok');
+    expect(b.state).toBe('closed');
+  });
+
   it('open duration from a backoff grows after failed probes and resets on close', async () => {
     const time = new FakeTime();
     const b = new CircuitBreaker({ failureThreshold: 1, openBackoff: { initialMs: 100, maxMs: 350, factor: 2 }, clock: time });
@@ -397,6 +416,22 @@ describe('circuit breaker core: properties', () => {
     );
   });
 
+  it('probe results tagged with a round other than the current one never change the state', () => {
+    fc.assert(
+      fc.property(strategyArb, fc.integer({ min: 1, max: 3 }), fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.boolean(), (strategy, probes, ops, back, failed) => {
+        let s: BreakerState = core.init({ strategy, openMs: 50, halfOpenProbes: probes });
+        let now = 0;
+        for (const op of ops) {
+          now += op.dt;
+          s = core.step(s, toInput(op, now)).state;
+        }
+        const stale = core.step(s, { type: failed ? 'failure' : 'success', now, durationMs: 1, probe: true, round: s.probeRound - back });
+        expect(stale.state).toBe(s);
+        expect(stale.outputs).toEqual([]);
+      }),
+    );
+  });
+
   it('a closed circuit permits every call; an open one refuses until its deadline', () => {
     fc.assert(
       fc.property(strategyArb, fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 0, max: 1000 }), (strategy, ops, dt) => {
@@ -462,6 +497,12 @@ describe('circuit breaker core: properties', () => {
         expect(openDurationMs(s, k + 1)).toBeGreaterThanOrEqual(a);
       }),
     );
+  });
+
+  it('regression: an open backoff from 0 ms stays finite after hundreds of failed probe rounds (0 · Infinity was NaN)', () => {
+    const s = { strategy: { kind: 'consecutive' as const, threshold: 1 }, openBackoff: { initialMs: 0, maxMs: 10, factor: 10 } };
+    expect(openDurationMs(s, 400)).toBe(0);
+    expect(openDurationMs({ ...s, openBackoff: { initialMs: 1, maxMs: 10, factor: 10 } }, 400)).toBe(10);
   });
 
   it('the core rejects a non-finite time with a RangeError', () => {
