@@ -330,14 +330,20 @@ function record(settings: BreakerSettings, w: BreakerWindow, now: number, failed
     case 'count': {
       if (st.kind !== 'count') return { window: w, trip: false };
       const flag = (failed ? FAILED : 0) | (slow ? SLOW : 0);
-      const outcomes = w.outcomes.length < st.size ? [...w.outcomes, flag] : [...w.outcomes.slice(w.outcomes.length - st.size + 1), flag];
-      let f = 0;
-      let s = 0;
-      for (const o of outcomes) {
-        if ((o & FAILED) !== 0) f++;
-        if ((o & SLOW) !== 0) s++;
+      // One pass copies the kept outcomes and counts them (the window is immutable state).
+      const prev = w.outcomes;
+      const drop = prev.length < st.size ? 0 : prev.length - st.size + 1;
+      const n = prev.length - drop + 1;
+      const outcomes = new Array<number>(n);
+      let f = failed ? 1 : 0;
+      let s = slow ? 1 : 0;
+      for (let i = drop; i < prev.length; i++) {
+        const o = prev[i]!;
+        outcomes[i - drop] = o;
+        f += o & FAILED;
+        s += (o & SLOW) >> 1;
       }
-      const n = outcomes.length;
+      outcomes[n - 1] = flag;
       const trip = n >= st.minimumCalls && (f / n >= st.failureRatio || (st.slowCallRatio !== undefined && s / n >= st.slowCallRatio));
       return { window: { kind: 'count', outcomes }, trip: trip && (f > 0 || s > 0) };
     }
@@ -347,26 +353,29 @@ function record(settings: BreakerSettings, w: BreakerWindow, now: number, failed
       const start = Math.floor(now / bucketMs) * bucketMs;
       const horizon = now - st.durationMs;
       // Drop every bucket that ended at or before the window start: an idle gap leaves none behind.
-      const kept = w.buckets.filter((b) => b.start + bucketMs > horizon && b.start <= now);
-      const last = kept[kept.length - 1];
-      const add = (b: TimeBucket): TimeBucket => ({
-        start: b.start,
-        calls: b.calls + 1,
-        failures: b.failures + (failed ? 1 : 0),
-        slow: b.slow + (slow ? 1 : 0),
-      });
-      const buckets =
-        last !== undefined && last.start === start
-          ? [...kept.slice(0, -1), add(last)]
-          : [...kept, add({ start, calls: 0, failures: 0, slow: 0 })];
-      let calls = 0;
-      let f = 0;
-      let s = 0;
-      for (const b of buckets) {
+      const buckets: TimeBucket[] = [];
+      let calls = 1;
+      let f = failed ? 1 : 0;
+      let s = slow ? 1 : 0;
+      let current: TimeBucket | undefined;
+      for (const b of w.buckets) {
+        if (b.start + bucketMs <= horizon || b.start > now) continue;
+        if (b.start === start) {
+          current = b;
+          continue;
+        }
+        buckets.push(b);
         calls += b.calls;
         f += b.failures;
         s += b.slow;
       }
+      const base = current ?? { start, calls: 0, failures: 0, slow: 0 };
+      if (current !== undefined) {
+        calls += current.calls;
+        f += current.failures;
+        s += current.slow;
+      }
+      buckets.push({ start, calls: base.calls + 1, failures: base.failures + (failed ? 1 : 0), slow: base.slow + (slow ? 1 : 0) });
       const trip =
         calls >= st.minimumThroughput &&
         (f > 0 || s > 0) &&

@@ -469,6 +469,38 @@ describe('circuit breaker core: properties', () => {
     );
   });
 
+  it('count and time windows trip exactly when a direct recount of the window says so', () => {
+    const outcomeArb = fc.record({ failed: fc.boolean(), slow: fc.boolean(), dt: fc.integer({ min: 0, max: 150 }) });
+    fc.assert(
+      fc.property(strategyArb, fc.array(outcomeArb, { maxLength: 60 }), (strategy, outcomes) => {
+        if (strategy.kind === 'consecutive') return;
+        let s: BreakerState = core.init({ strategy, openMs: 1e9, slowCallDurationMs: 100 });
+        const seen: { at: number; failed: boolean; slow: boolean }[] = [];
+        let now = 0;
+        for (const o of outcomes) {
+          now += o.dt;
+          s = core.step(s, { type: o.failed ? 'failure' : 'success', now, durationMs: o.slow ? 100 : 0, probe: false }).state;
+          seen.push({ at: now, failed: o.failed, slow: o.slow });
+          let window = seen;
+          if (strategy.kind === 'count') window = seen.slice(-strategy.size);
+          else {
+            const bucketMs = strategy.durationMs / strategy.buckets;
+            window = seen.filter((x) => Math.floor(x.at / bucketMs) * bucketMs + bucketMs > now - strategy.durationMs);
+          }
+          const n = window.length;
+          const f = window.filter((x) => x.failed).length;
+          const sl = window.filter((x) => x.slow).length;
+          const minimum = strategy.kind === 'count' ? strategy.minimumCalls : strategy.minimumThroughput;
+          const ratio = strategy.slowCallRatio;
+          const trip = n >= minimum && (f > 0 || sl > 0) && (f / n >= strategy.failureRatio || (ratio !== undefined && sl / n >= ratio));
+          expect(s.circuit).toBe(trip ? 'open' : 'closed');
+          if (trip) break;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('JSON round-trip of any reachable state gives an equal state', () => {
     fc.assert(
       fc.property(strategyArb, fc.array(opArb, { maxLength: 40 }), (strategy, ops) => {
