@@ -1,5 +1,5 @@
 // Resilience utilities: breaker overhead per successful async call side by side with opossum,
-// cockatiel and a bare `await fn()`; decisions per second of the retry, bulkhead and rate-limiter
+// cockatiel and a bare `await fn()` (and with a count window, which records every outcome); decisions per second of the retry, bulkhead and rate-limiter
 // cores; load-balancer picks per second at 10 and 1000 nodes.
 // @ts-expect-error opossum ships no type declarations
 import OpossumBreaker from 'opossum';
@@ -22,6 +22,8 @@ const work = async (): Promise<number> => 1;
 
 export default async function (): Promise<Figures> {
   const ours = new CircuitBreaker({ failureThreshold: 5, openMs: 10_000 });
+  // A sliding window of the last 100 calls (Resilience4j's default size): each outcome is recorded.
+  const windowed = new CircuitBreaker({ strategy: { kind: 'count', size: 100, failureRatio: 0.5, minimumCalls: 20 }, openMs: 10_000 });
   // opossum without its per-call timeout timer (distkit's breaker has none either; a Timeout policy
   // is composed explicitly). Its rolling-stats interval stays on, as users get it.
   const opossum = new OpossumBreaker(work, { timeout: false, resetTimeout: 10_000 });
@@ -31,6 +33,7 @@ export default async function (): Promise<Figures> {
     {
       bare: () => work(),
       distkit: () => ours.call(work),
+      distkitCount100: () => windowed.call(work),
       opossum: () => opossum.fire(),
       cockatiel: () => cockatiel.execute(work),
     },
@@ -92,6 +95,7 @@ export default async function (): Promise<Figures> {
     'resilience.breaker.call.vs.opossum': ratio(calls.distkit!, calls.opossum!),
     'resilience.breaker.call.vs.cockatiel': ratio(calls.distkit!, calls.cockatiel!),
     'resilience.breaker.call.vs.bare': { ...ratio(calls.distkit!, calls.bare!), unit: 'distkit/bare' },
+    'resilience.breaker.call.count100': opsFigure(calls.distkitCount100!, 'calls/s'),
     'resilience.retry.decisions': opsFigure(decisions.retry!, 'decisions/s'),
     'resilience.bulkhead.decisions': opsFigure(decisions.bulkhead!, 'decisions/s'),
     'resilience.ratelimiter.gcra.decisions': opsFigure(decisions.gcra!, 'decisions/s'),
