@@ -1,6 +1,7 @@
 // Resilience utilities: breaker overhead per successful async call side by side with opossum,
-// cockatiel and a bare `await fn()` (and with a count window, which records every outcome); decisions per second of the retry, bulkhead and rate-limiter
-// cores; load-balancer picks per second at 10 and 1000 nodes.
+// cockatiel and a bare `await fn()` (and with a count window, which records every outcome);
+// decisions per second of the retry, bulkhead and rate-limiter cores; load-balancer picks per
+// second at 10 and 1000 nodes.
 // @ts-expect-error opossum ships no type declarations
 import OpossumBreaker from 'opossum';
 import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
