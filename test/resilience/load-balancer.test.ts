@@ -160,6 +160,22 @@ describe('LoadBalancer: properties', () => {
     );
   });
 
+  it("resource: the pick maximizes the notes' score 0.4(1−cpu) + 0.4(1−memory) + 0.2(1−network) among eligible nodes", () => {
+    const util = fc.double({ min: 0, max: 1, noNaN: true });
+    fc.assert(
+      fc.property(fc.array(fc.record({ cpu: util, memory: util, network: util, healthy: fc.boolean() }), { minLength: 1, maxLength: 10 }), (ms) => {
+        if (!ms.some((m) => m.healthy)) ms[0] = { ...ms[0]!, healthy: true };
+        const nodes = ms.map((m, i) => ({ id: `n${i}`, ...m }));
+        const p = lb.pick(lb.init({ strategy: 'resource', nodes }));
+        const score = (m: (typeof nodes)[number]): number => 0.4 * (1 - m.cpu) + 0.4 * (1 - m.memory) + 0.2 * (1 - m.network);
+        const best = Math.max(...nodes.filter((m) => m.healthy).map(score));
+        const picked = nodes.find((m) => m.id === p.node)!;
+        expect(picked.healthy).toBe(true);
+        expect(score(picked)).toBeCloseTo(best, 12);
+      }),
+    );
+  });
+
   it('power of two choices beats random on maximum load (balls into bins, no releases)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000 }), (seed) => {
