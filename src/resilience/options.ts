@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/index.js';
 
-/** Options for {@link checkNumber}. Internal helper type, exported for documentation only. */
+/** Options for {@link checkNumber}. @internal */
 export interface NumberRule {
   /** Smallest allowed value (inclusive). */
   readonly min?: number;
@@ -15,13 +15,8 @@ export interface NumberRule {
 }
 
 /**
- * Validates a numeric option and returns it, or throws {@link ConfigError} naming the option.
- *
- * @example
- * ```ts
- * import { checkNumber } from 'distkit/resilience';
- * checkNumber('maxAttempts', 3, { min: 1, integer: true }); //=> 3
- * ```
+ * Validates a numeric option and returns it, or throws {@link ConfigError} naming the option:
+ * `checkNumber('maxAttempts', 3, { min: 1, integer: true })` returns 3. @internal
  */
 export function checkNumber(field: string, value: unknown, rule: NumberRule = {}): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
