@@ -1,5 +1,6 @@
-// Every `@example` in src/resilience, src/hashing, src/mutex and src/election type-checks against
-// the library, so the API reference cannot drift from the API.
+// Every `@example` in src/resilience, src/hashing, src/mutex and src/election, and every code block
+// of their guides in docs/, type-checks against the library, so the documentation cannot drift
+// from the API.
 import { describe, expect, it } from 'vitest';
 import ts from 'typescript';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ const modules = ['resilience', 'hashing', 'mutex', 'election'];
 function examples(): { name: string; code: string }[] {
   const out: { name: string; code: string }[] = [];
   for (const mod of modules) {
+    const guide = readFileSync(join(root, 'docs', `${mod}.md`), 'utf8');
+    [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].forEach((m, i) => out.push({ name: `docs/${mod}.md block ${i + 1}`, code: m[1]! }));
     for (const file of readdirSync(join(root, 'src', mod)).filter((f) => f.endsWith('.ts'))) {
       const text = readFileSync(join(root, 'src', mod, file), 'utf8');
       [...text.matchAll(/@example\n\s*\* ```ts\n([\s\S]*?)\s*\* ```/g)].forEach((m, i) =>
@@ -29,10 +32,10 @@ function examples(): { name: string; code: string }[] {
   return out;
 }
 
-describe('API reference examples', () => {
+describe('API reference and guide examples', () => {
   it('type-check', () => {
     const all = examples();
-    expect(all.length).toBeGreaterThan(200);
+    expect(all.length).toBeGreaterThan(250);
     const dir = mkdtempSync(join(tmpdir(), 'distkit-doc-examples-'));
     try {
       const files = all.map((e, i) => {
