@@ -1,15 +1,17 @@
-// Steps per second of every mutual-exclusion and election machine in a 5-node run, and φ
-// computations per second. Each machine's inputs are recorded from one seeded 5-node simulation
-// (its states are immutable, so each (state, input) pair can be replayed), then `step` alone is
-// timed over the recorded pairs: the figure is the machine's own cost, not the simulator's.
+// Steps per second of every mutual-exclusion and election machine in a 5-node run, φ
+// computations per second, and the measured messages per critical-section entry. Each machine's
+// inputs are recorded from one seeded 5-node simulation (its states are immutable, so each
+// (state, input) pair can be replayed), then `step` alone is timed over the recorded pairs: the
+// figure is the machine's own cost, not the simulator's.
 import type { Machine } from '../src/core/index.js';
 import { createPhiAccrual, phi, phiHeartbeat } from '../src/election/index.js';
 import { Sim } from '../test/mutex/harness.js';
 import { runMutex } from '../test/mutex/harness.js';
 import { setups } from '../test/mutex/setups.js';
+import { measure, sizes } from '../test/mutex/cost.js';
 import { runBully, runRing } from '../test/election/elect.js';
 import { runSwim } from '../test/election/swim-run.js';
-import { compareOps, consume, opsFigure, type Figures } from './lib.js';
+import { compareOps, consume, opsFigure, round, type Figures } from './lib.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Recorded = { machine: Machine<any, any, any, any>; state: unknown; input: unknown }[];
@@ -66,5 +68,15 @@ export default async function (): Promise<Figures> {
   );
   figures['coord.phi.compute'] = opsFigure(phiRate.phi!, 'phi/s');
   figures['coord.phi.heartbeat1000'] = opsFigure(phiRate.heartbeat!, 'heartbeats/s');
+
+  // Messages per critical-section entry (the table in docs/mutex.md): 5 seeds × 10 entries per
+  // node, light load (requests rarely overlap) and heavy load (each node asks again at once).
+  for (const s of setups) {
+    for (const n of sizes) {
+      const r = measure(s.name, n, 5, 10);
+      figures[`coord.mutex.${s.name}.messages.n${n}.light`] = { value: round(r.light, 4), unit: 'messages/entry' };
+      figures[`coord.mutex.${s.name}.messages.n${n}.heavy`] = { value: round(r.heavy, 4), unit: 'messages/entry' };
+    }
+  }
   return figures;
 }

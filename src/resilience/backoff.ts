@@ -1,5 +1,5 @@
 import { ConfigError, nextFloat, seedPrng, type PrngState } from '../core/index.js';
-import { checkNumber } from './options.js';
+import { checkNumber, growth } from './options.js';
 
 /**
  * Jitter applied to an exponential backoff, after Brooker, "Exponential Backoff And Jitter"
@@ -102,7 +102,7 @@ export function backoffNext(state: BackoffState): { readonly delayMs: number; re
       break;
     case 'exponential': {
       const cap = b.maxDelayMs ?? Number.MAX_VALUE;
-      const base = Math.min(cap, b.initialMs * Math.pow(b.factor ?? 2, k));
+      const base = growth(b.initialMs, b.factor ?? 2, k, cap);
       const jitter = b.jitter ?? 'none';
       if (jitter === 'none') {
         delayMs = base;

@@ -1,5 +1,5 @@
 import { ConfigError, type Transition } from '../core/index.js';
-import { checkNumber, checkRatio, optNumber } from './options.js';
+import { checkNumber, checkRatio, growth, optNumber } from './options.js';
 
 /**
  * When a circuit breaker trips (opens). Rules after Nygard, "Release It!" (2nd ed., §5.2) and the
@@ -148,6 +148,8 @@ export interface BreakerState {
   readonly failedProbeRounds: number;
   /** Outstanding manual isolations. */
   readonly isolations: number;
+  /** Half-open rounds so far: tags each probe, so a late result from an earlier round is ignored. */
+  readonly probeRound: number;
   /** Probes admitted in the current half-open round. */
   readonly probesStarted: number;
   /** Probes that succeeded in the current round. */
@@ -160,8 +162,9 @@ export interface BreakerState {
 
 /**
  * Inputs of the breaker core. `acquire` asks for a permit; `success`/`failure` report the outcome
- * of a permitted call (`probe` as returned by the permit); `isolate`/`release` hold the circuit
- * open by hand (reference-counted); `tick` lets an open circuit become half-open.
+ * of a permitted call (`probe` and `round` as returned by the permit: a probe result tagged with an
+ * earlier round is ignored); `isolate`/`release` hold the circuit open by hand
+ * (reference-counted); `tick` lets an open circuit become half-open.
  *
  * @example
  * ```ts
@@ -171,15 +174,15 @@ export interface BreakerState {
  */
 export type BreakerInput =
   | { readonly type: 'acquire'; readonly now: number }
-  | { readonly type: 'success'; readonly now: number; readonly durationMs: number; readonly probe: boolean }
-  | { readonly type: 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean }
+  | { readonly type: 'success'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number }
+  | { readonly type: 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number }
   | { readonly type: 'isolate'; readonly now: number }
   | { readonly type: 'release'; readonly now: number }
   | { readonly type: 'tick'; readonly now: number };
 
 /**
- * Outputs of the breaker core: a permit (`permitted`, with whether it is a half-open probe), a
- * refusal with a retry-after hint, or a state change.
+ * Outputs of the breaker core: a permit (`permitted`, with whether it is a half-open probe and, for
+ * a probe, its round), a refusal with a retry-after hint, or a state change.
  *
  * @example
  * ```ts
@@ -188,7 +191,7 @@ export type BreakerInput =
  * ```
  */
 export type BreakerOutput =
-  | { readonly type: 'permitted'; readonly probe: boolean }
+  | { readonly type: 'permitted'; readonly probe: boolean; readonly round?: number }
   | { readonly type: 'refused'; readonly circuit: 'open' | 'half-open' | 'isolated'; readonly retryAfterMs: number }
   | { readonly type: 'state'; readonly from: CircuitState; readonly to: CircuitState; readonly now: number };
 
@@ -268,13 +271,16 @@ function emptyWindow(strategy: BreakerStrategy): BreakerWindow {
  */
 export function openDurationMs(settings: BreakerSettings, failedProbeRounds: number): number {
   const b = settings.openBackoff;
-  if (b !== undefined) return Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, failedProbeRounds));
+  if (b !== undefined) return growth(b.initialMs, b.factor, failedProbeRounds, b.maxMs);
   return settings.openMs ?? 30_000;
 }
 
 const NO_OUTPUTS: readonly BreakerOutput[] = [];
 const PERMIT: readonly BreakerOutput[] = [{ type: 'permitted', probe: false }];
-const PROBE: BreakerOutput = { type: 'permitted', probe: true };
+
+function probe(state: BreakerState): BreakerOutput {
+  return { type: 'permitted', probe: true, round: state.probeRound };
+}
 
 function open(state: BreakerState, now: number, failedProbeRounds: number): BreakerState {
   const { openUntil: _u, openedAt: _o, ...rest } = state;
@@ -305,7 +311,7 @@ function close(state: BreakerState): BreakerState {
 
 function halfOpen(state: BreakerState): BreakerState {
   const { openUntil: _u, ...rest } = state;
-  return { ...rest, circuit: 'half-open', probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
+  return { ...rest, circuit: 'half-open', probeRound: state.probeRound + 1, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
 }
 
 function change(from: CircuitState, to: CircuitState, now: number): BreakerOutput {
@@ -324,14 +330,20 @@ function record(settings: BreakerSettings, w: BreakerWindow, now: number, failed
     case 'count': {
       if (st.kind !== 'count') return { window: w, trip: false };
       const flag = (failed ? FAILED : 0) | (slow ? SLOW : 0);
-      const outcomes = w.outcomes.length < st.size ? [...w.outcomes, flag] : [...w.outcomes.slice(w.outcomes.length - st.size + 1), flag];
-      let f = 0;
-      let s = 0;
-      for (const o of outcomes) {
-        if ((o & FAILED) !== 0) f++;
-        if ((o & SLOW) !== 0) s++;
+      // One pass copies the kept outcomes and counts them (the window is immutable state).
+      const prev = w.outcomes;
+      const drop = prev.length < st.size ? 0 : prev.length - st.size + 1;
+      const n = prev.length - drop + 1;
+      const outcomes = new Array<number>(n);
+      let f = failed ? 1 : 0;
+      let s = slow ? 1 : 0;
+      for (let i = drop; i < prev.length; i++) {
+        const o = prev[i]!;
+        outcomes[i - drop] = o;
+        f += o & FAILED;
+        s += (o & SLOW) >> 1;
       }
-      const n = outcomes.length;
+      outcomes[n - 1] = flag;
       const trip = n >= st.minimumCalls && (f / n >= st.failureRatio || (st.slowCallRatio !== undefined && s / n >= st.slowCallRatio));
       return { window: { kind: 'count', outcomes }, trip: trip && (f > 0 || s > 0) };
     }
@@ -341,26 +353,29 @@ function record(settings: BreakerSettings, w: BreakerWindow, now: number, failed
       const start = Math.floor(now / bucketMs) * bucketMs;
       const horizon = now - st.durationMs;
       // Drop every bucket that ended at or before the window start: an idle gap leaves none behind.
-      const kept = w.buckets.filter((b) => b.start + bucketMs > horizon && b.start <= now);
-      const last = kept[kept.length - 1];
-      const add = (b: TimeBucket): TimeBucket => ({
-        start: b.start,
-        calls: b.calls + 1,
-        failures: b.failures + (failed ? 1 : 0),
-        slow: b.slow + (slow ? 1 : 0),
-      });
-      const buckets =
-        last !== undefined && last.start === start
-          ? [...kept.slice(0, -1), add(last)]
-          : [...kept, add({ start, calls: 0, failures: 0, slow: 0 })];
-      let calls = 0;
-      let f = 0;
-      let s = 0;
-      for (const b of buckets) {
+      const buckets: TimeBucket[] = [];
+      let calls = 1;
+      let f = failed ? 1 : 0;
+      let s = slow ? 1 : 0;
+      let current: TimeBucket | undefined;
+      for (const b of w.buckets) {
+        if (b.start + bucketMs <= horizon || b.start > now) continue;
+        if (b.start === start) {
+          current = b;
+          continue;
+        }
+        buckets.push(b);
         calls += b.calls;
         f += b.failures;
         s += b.slow;
       }
+      const base = current ?? { start, calls: 0, failures: 0, slow: 0 };
+      if (current !== undefined) {
+        calls += current.calls;
+        f += current.failures;
+        s += current.slow;
+      }
+      buckets.push({ start, calls: base.calls + 1, failures: base.failures + (failed ? 1 : 0), slow: base.slow + (slow ? 1 : 0) });
       const trip =
         calls >= st.minimumThroughput &&
         (f > 0 || s > 0) &&
@@ -394,11 +409,11 @@ function step(state: BreakerState, input: BreakerInput): Transition<BreakerState
           const until = state.openUntil ?? now;
           if (now < until) return { state, outputs: [{ type: 'refused', circuit: 'open', retryAfterMs: until - now }] };
           const h = halfOpen(state);
-          return { state: { ...h, probesStarted: 1 }, outputs: [change('open', 'half-open', now), PROBE] };
+          return { state: { ...h, probesStarted: 1 }, outputs: [change('open', 'half-open', now), probe(h)] };
         }
         case 'half-open': {
           const probes = state.settings.halfOpenProbes ?? 1;
-          if (state.probesStarted < probes) return { state: { ...state, probesStarted: state.probesStarted + 1 }, outputs: [PROBE] };
+          if (state.probesStarted < probes) return { state: { ...state, probesStarted: state.probesStarted + 1 }, outputs: [probe(state)] };
           return {
             state,
             outputs: [{ type: 'refused', circuit: 'half-open', retryAfterMs: openDurationMs(state.settings, state.failedProbeRounds + 1) }],
@@ -414,7 +429,7 @@ function step(state: BreakerState, input: BreakerInput): Transition<BreakerState
       const slow = slowMs !== undefined && input.durationMs >= slowMs;
       if (input.probe) {
         // Results of probes from an earlier round (or after an isolation) are stale: ignore them.
-        if (state.circuit !== 'half-open') return { state, outputs: NO_OUTPUTS };
+        if (state.circuit !== 'half-open' || (input.round !== undefined && input.round !== state.probeRound)) return { state, outputs: NO_OUTPUTS };
         const probes = state.settings.halfOpenProbes ?? 1;
         const ratio = state.settings.halfOpenFailureRatio ?? 0;
         const probeFailures = state.probeFailures + (failed ? 1 : 0);
@@ -454,6 +469,7 @@ function init(settings: BreakerSettings): BreakerState {
     circuit: 'closed',
     failedProbeRounds: 0,
     isolations: 0,
+    probeRound: 0,
     probesStarted: 0,
     probeSuccesses: 0,
     probeFailures: 0,

@@ -46,7 +46,7 @@ export interface CircuitBreakerOptions {
   readonly isResultFailure?: (result: unknown) => boolean;
   /** Monotonic clock (default `systemClock`). */
   readonly clock?: Clock;
-  /** Sample the latency of one call in this many (power of two, default 16); every call is timed when needed. */
+  /** Sample the latency of one call in this many (power of two, default 64): a clock read costs about as much as a bare async call. Every call is timed when a slow-call threshold or call listeners need it. */
   readonly latencySampleEvery?: number;
 }
 
@@ -196,6 +196,7 @@ export class CircuitBreaker {
   private readonly latency = new LatencyRecorder(512);
   private readonly sampleMask: number;
   private sampleCount = 0;
+  private restoredIsolations = 0;
   private timeEvery: boolean;
   private readonly stateListeners: Listener<StateChangeEvent>[] = [];
   private readonly successListeners: Listener<CallEvent>[] = [];
@@ -210,12 +211,22 @@ export class CircuitBreaker {
     this.clock = options.clock ?? systemClock;
     this.isFailure = options.isFailure;
     this.isResultFailure = options.isResultFailure;
-    const every = options.latencySampleEvery ?? 16;
+    const every = options.latencySampleEvery ?? 64;
     checkNumber('latencySampleEvery', every, { min: 1, max: 1 << 20, integer: true });
     if ((every & (every - 1)) !== 0) throw new ConfigError('latencySampleEvery', `must be a power of two, got ${every}`);
     this.sampleMask = every - 1;
     this.timeEvery = this.core.settings.slowCallDurationMs !== undefined || every === 1;
-    this.onFastSuccess = (value) => this.settle(value, false, -1, false);
+    this.onFastSuccess = (value) => {
+      // The common outcome, inlined: a success on a closed consecutive breaker with no failures
+      // counted changes nothing but the counter.
+      const w = this.core.window;
+      if (this.isResultFailure === undefined && w.kind === 'consecutive' && w.failures === 0 && this.core.circuit === 'closed') {
+        this.counters.successes++;
+        if (this.successListeners.length > 0) this.emitCall(this.successListeners, { durationMs: 0, probe: false });
+        return;
+      }
+      this.settle(value, false, -1, false);
+    };
     this.onFastFailure = (error) => this.settle(error, true, -1, false);
   }
 
@@ -231,12 +242,20 @@ export class CircuitBreaker {
     const settings = core.validate(json.state.settings);
     const circuits: readonly string[] = ['closed', 'open', 'half-open', 'isolated'];
     if (!circuits.includes(json.state.circuit)) throw new ConfigError('json.state.circuit', `unknown circuit state ${JSON.stringify(json.state.circuit)}`);
+    const isolations = json.state.isolations;
+    if (!Number.isInteger(isolations) || isolations < 0 || (json.state.circuit === 'isolated') !== isolations > 0) {
+      throw new ConfigError('json.state.isolations', `must be a positive integer exactly when the circuit is isolated, got ${String(isolations)}`);
+    }
+    if (!Number.isInteger(json.state.probeRound) || json.state.probeRound < 0) {
+      throw new ConfigError('json.state.probeRound', `must be a non-negative integer, got ${String(json.state.probeRound)}`);
+    }
     const b = new CircuitBreaker({ ...options, strategy: settings.strategy, ...pick(settings) });
     const delta = b.clock.now() - b.clock.wallNow();
     b.core = core.shiftTimes({ ...json.state, settings: b.core.settings }, delta);
     // Probes in flight when the state was saved will never report: let a fresh round start.
     if (b.core.circuit === 'half-open') b.core = { ...b.core, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
     Object.assign(b.counters, json.counters);
+    b.restoredIsolations = b.core.circuit === 'isolated' ? b.core.isolations : 0;
     return b;
   }
 
@@ -256,9 +275,12 @@ export class CircuitBreaker {
    * {@link BrokenCircuitError} without calling `fn` when the circuit refuses.
    */
   call<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<T> {
-    if (this.core.circuit === 'closed' && !this.timeEvery && (++this.sampleCount & this.sampleMask) !== 0) {
+    if (this.core.circuit !== 'closed') return this.slowPath(fn, args);
+    // A closed circuit permits every call (the core's `acquire` is the identity there), so the
+    // core is skipped: only the outcome is reported back to it.
+    this.counters.calls++;
+    if (!this.timeEvery && (++this.sampleCount & this.sampleMask) !== 0) {
       // Happy path: no clock read, no closure, the caller awaits fn's own promise.
-      this.counters.calls++;
       let r: T | PromiseLike<T>;
       try {
         r = fn(...args);
@@ -266,15 +288,11 @@ export class CircuitBreaker {
         this.settle(error, true, -1, false);
         return Promise.reject(error);
       }
-      if (r instanceof Promise) {
-        r.then(this.onFastSuccess, this.onFastFailure);
-        return r as Promise<T>;
-      }
-      const p = Promise.resolve(r);
+      const p = r instanceof Promise ? (r as Promise<T>) : Promise.resolve(r);
       p.then(this.onFastSuccess, this.onFastFailure);
       return p;
     }
-    return this.slowPath(fn, args);
+    return this.run(fn, args, this.clock.now(), false);
   }
 
   /** Runs `fn` with a policy context, so the breaker composes with {@link wrap}. */
@@ -286,6 +304,7 @@ export class CircuitBreaker {
     const now = this.clock.now();
     const outs = this.apply({ type: 'acquire', now });
     let probe = false;
+    let round: number | undefined;
     for (const o of outs) {
       if (o.type === 'refused') {
         this.counters.rejections++;
@@ -293,25 +312,33 @@ export class CircuitBreaker {
         for (const l of this.rejectListeners.slice()) l(err);
         return Promise.reject(err);
       }
-      if (o.type === 'permitted') probe = o.probe;
+      if (o.type === 'permitted') {
+        probe = o.probe;
+        round = o.round;
+      }
     }
     this.counters.calls++;
+    return this.run(fn, args, now, probe, round);
+  }
+
+  /** Runs a permitted call, timed from `startedAt`. */
+  private run<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, args: A, startedAt: number, probe: boolean, round?: number): Promise<T> {
     let r: T | PromiseLike<T>;
     try {
       r = fn(...args);
     } catch (error) {
-      this.settle(error, true, now, probe);
+      this.settle(error, true, startedAt, probe, round);
       return Promise.reject(error);
     }
     const p = r instanceof Promise ? (r as Promise<T>) : Promise.resolve(r);
     p.then(
-      (v) => this.settle(v, false, now, probe),
-      (e) => this.settle(e, true, now, probe),
+      (v) => this.settle(v, false, startedAt, probe, round),
+      (e) => this.settle(e, true, startedAt, probe, round),
     );
     return p;
   }
 
-  private settle(value: unknown, threw: boolean, startedAt: number, probe: boolean): void {
+  private settle(value: unknown, threw: boolean, startedAt: number, probe: boolean, round?: number): void {
     const failed = threw ? (this.isFailure === undefined ? true : safeFilter(this.isFailure, value)) : this.isResultFailure !== undefined && safeFilter(this.isResultFailure, value);
     if (failed) this.counters.failures++;
     else this.counters.successes++;
@@ -329,7 +356,7 @@ export class CircuitBreaker {
       return;
     }
     if (now < 0) now = this.clock.now();
-    this.apply({ type: failed ? 'failure' : 'success', now, durationMs, probe });
+    this.apply(round === undefined ? { type: failed ? 'failure' : 'success', now, durationMs, probe } : { type: failed ? 'failure' : 'success', now, durationMs, probe, round });
     if (failed) {
       if (this.failureListeners.length > 0) this.emitCall(this.failureListeners, { durationMs, probe, error: value });
     } else if (this.successListeners.length > 0) {
@@ -359,6 +386,32 @@ export class CircuitBreaker {
    */
   isolate(): IsolationHandle {
     this.apply({ type: 'isolate', now: this.clock.now() });
+    return this.isolationHandle();
+  }
+
+  /**
+   * Handles for the isolations a breaker restored with {@link CircuitBreaker.fromJSON} carried
+   * over: their original handles stayed with the process that saved the state, so without these
+   * a restored isolated breaker could never close. One handle per saved isolation, each releasing
+   * one; handed out once (later calls, and breakers not restored isolated, get none).
+   *
+   * @example
+   * ```ts
+   * import { CircuitBreaker } from 'distkit/resilience';
+   * const saved = new CircuitBreaker({});
+   * saved.isolate();
+   * const restored = CircuitBreaker.fromJSON(saved.toJSON());
+   * for (const h of restored.takeRestoredIsolations()) h.dispose();
+   * restored.state; //=> 'closed'
+   * ```
+   */
+  takeRestoredIsolations(): IsolationHandle[] {
+    const n = this.core.circuit === 'isolated' ? Math.min(this.restoredIsolations, this.core.isolations) : 0;
+    this.restoredIsolations = 0;
+    return Array.from({ length: n }, () => this.isolationHandle());
+  }
+
+  private isolationHandle(): IsolationHandle {
     let disposed = false;
     return {
       dispose: () => {

@@ -161,7 +161,7 @@ export class InsufficientResourcesError extends DistkitError {
  * @example
  * ```ts
  * import { NoRecoveryHandlerError } from 'distkit/resilience';
- * new NoRecoveryHandlerError('resize').taskType; //=> 'resize'
+ * new NoRecoveryHandlerError('resize', ['import', 'export']).taskType; //=> 'resize'
  * ```
  */
 export class NoRecoveryHandlerError extends DistkitError {

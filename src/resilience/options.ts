@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/index.js';
 
-/** Options for {@link checkNumber}. Internal helper type, exported for documentation only. */
+/** Options for {@link checkNumber}. @internal */
 export interface NumberRule {
   /** Smallest allowed value (inclusive). */
   readonly min?: number;
@@ -15,13 +15,8 @@ export interface NumberRule {
 }
 
 /**
- * Validates a numeric option and returns it, or throws {@link ConfigError} naming the option.
- *
- * @example
- * ```ts
- * import { checkNumber } from 'distkit/resilience';
- * checkNumber('maxAttempts', 3, { min: 1, integer: true }); //=> 3
- * ```
+ * Validates a numeric option and returns it, or throws {@link ConfigError} naming the option:
+ * `checkNumber('maxAttempts', 3, { min: 1, integer: true })` returns 3. @internal
  */
 export function checkNumber(field: string, value: unknown, rule: NumberRule = {}): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
@@ -61,4 +56,13 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value;
+}
+
+/**
+ * `min(cap, initialMs · factor^k)` without NaN: factor^k overflows to Infinity after enough
+ * retries, and 0 · Infinity is NaN. @internal
+ */
+export function growth(initialMs: number, factor: number, k: number, cap: number): number {
+  if (initialMs === 0) return 0;
+  return Math.min(cap, initialMs * Math.pow(factor, k));
 }

@@ -121,9 +121,10 @@ describe('SWIM in the simulator', () => {
       total += (r.firstDetectionMs! - at) / 1000;
     }
     const mean = total / seeds;
-    // Round-robin probing (§4.3) does slightly better than the paper's uniform random choice.
-    expect(mean).toBeGreaterThan(1.2);
-    expect(mean).toBeLessThan(1.8);
+    // Round-robin probing (§4.3) does slightly better than the paper's uniform random choice;
+    // still within 10% of e/(e−1).
+    const paper = Math.E / (Math.E - 1);
+    expect(Math.abs(mean - paper) / paper).toBeLessThan(0.1);
   });
 
   it('with members at random phases, first detection is within about two periods of the crash (N = 32, 30 seeds)', () => {
@@ -161,6 +162,7 @@ describe('SWIM in the simulator', () => {
       withoutSuspicion += runSwim({ n: 16, seed, periods: 100, lossRate: 0.05, config: { suspicion: false, indirectChecks: 1 } }).falsePositives.length;
     }
     expect(withoutSuspicion).toBeGreaterThan(0);
-    expect(refutations).toBeGreaterThanOrEqual(0);
+    // Suspicions of live members did happen under loss, and were all refuted in time.
+    expect(refutations).toBeGreaterThan(0);
   });
 });

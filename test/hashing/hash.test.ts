@@ -35,6 +35,31 @@ describe('xxHash32 (xxHash published vectors)', () => {
   });
 });
 
+describe('xxHash32 over non-ASCII bytes (xxHash cli/xsum_sanity_check.c, XSUM_XXH32_testdata)', () => {
+  // The reference sanity buffer: byte i is the top byte of PRIME32 · PRIME64^i (mod 2^64), so
+  // most bytes are >= 0x80, which no ASCII string can produce.
+  const PRIME32 = 2654435761;
+  const sanity = new Uint8Array(222);
+  let gen = BigInt(PRIME32);
+  for (let i = 0; i < sanity.length; i++) {
+    sanity[i] = Number(gen >> 56n);
+    gen = (gen * 11400714785074694797n) & 0xffffffffffffffffn;
+  }
+  it.each([
+    [0, 0, 0x02cc5d05],
+    [0, PRIME32, 0x36b78ae7],
+    [1, 0, 0xcf65b03e],
+    [1, PRIME32, 0xb4545aa4],
+    [14, 0, 0x1208e7e2],
+    [14, PRIME32, 0x6af1d1fe],
+    [222, 0, 0x5bd11dbd],
+    [222, PRIME32, 0x58803c5f],
+  ])('xxh32(sanity[0..%i), %i)', (len, seed, want) => {
+    expect(sanity.subarray(0, 14).some((b) => b >= 0x80)).toBe(true);
+    expect(xxh32(sanity.subarray(0, len), seed)).toBe(want);
+  });
+});
+
 describe('string fast path', () => {
   it('equals hashing the TextEncoder bytes for any string, incl. astral and lone surrogates', () => {
     fc.assert(

@@ -12,15 +12,29 @@ function std(xs: number[]): number {
 }
 
 describe('HashRing: balance (Karger et al. 1997; ring with V virtual nodes)', () => {
-  it('load std/mean ≈ sqrt((N-1)/N)/sqrt(V) at N=10, V=160 (about 7.5%), averaged over 20 seeds', () => {
+  it.each([
+    [10, 160],
+    [100, 160],
+    [10, 40],
+  ])('load std/mean ≈ sqrt((N-1)/N)/sqrt(V) at N=%i, V=%i, averaged over 20 seeds', (n, vnodes) => {
     const ratios: number[] = [];
     for (let seed = 0; seed < 20; seed++) {
-      const shares = Object.values(HashRing.create(names(10), { seed }).shares());
-      ratios.push(std(shares) / (1 / 10));
+      const shares = Object.values(HashRing.create(names(n), { seed, vnodes }).shares());
+      ratios.push(std(shares) / (1 / n));
     }
     const measured = ratios.reduce((a, b) => a + b, 0) / ratios.length;
-    const predicted = Math.sqrt(9 / 10) / Math.sqrt(160);
+    const predicted = Math.sqrt((n - 1) / n) / Math.sqrt(vnodes);
     expect(Math.abs(measured - predicted) / predicted).toBeLessThan(0.15);
+  });
+  it('adding an (N+1)th node moves 1/(N+1) of the ring on average (N = 10, 20 seeds): within 10%', () => {
+    let total = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const { ring, moved } = HashRing.create(names(10), { seed }).add('node-10');
+      const arc = moved.reduce((a, r) => a + ((r.end - r.start + 4294967296) % 4294967296), 0) / 4294967296;
+      expect(arc).toBeCloseTo(ring.shares()['node-10']!, 9);
+      total += arc;
+    }
+    expect(Math.abs(total / 20 - 1 / 11) / (1 / 11)).toBeLessThan(0.1);
   });
   it('shares sum to 1 and keys follow the shares', () => {
     const ring = HashRing.create(names(5));

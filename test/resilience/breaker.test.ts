@@ -112,6 +112,25 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
     expect(b.state).toBe('closed');
   });
 
+  it('a late probe from a failed half-open round does not count in the next round', async () => {
+    const time = new FakeTime();
+    const b = new CircuitBreaker({ failureThreshold: 1, openMs: 100, halfOpenProbes: 2, clock: time });
+    await b.call(fail).catch(() => {});
+    time.t = 100;
+    let late!: (v: string) => void;
+    const p1 = b.call(() => new Promise<string>((r) => (late = r))); // round 1, still running
+    await b.call(fail).catch(() => {}); // round 1 fails: open again
+    expect(b.state).toBe('open');
+    time.t = 200;
+    expect(await b.call(ok)).toBe('ok'); // round 2, first probe
+    late('slow');
+    expect(await p1).toBe('slow');
+    await flush();
+    expect(b.state).toBe('half-open'); // the round-1 success is not the second probe of round 2
+    expect(await b.call(ok)).toBe('ok');
+    expect(b.state).toBe('closed');
+  });
+
   it('open duration from a backoff grows after failed probes and resets on close', async () => {
     const time = new FakeTime();
     const b = new CircuitBreaker({ failureThreshold: 1, openBackoff: { initialMs: 100, maxMs: 350, factor: 2 }, clock: time });
@@ -220,6 +239,22 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
     expect(st.latency.count).toBe(3);
   });
 
+  it('latency is sampled one call in latencySampleEvery; outcomes of sampled and unsampled calls all count', async () => {
+    const time = new FakeTime();
+    const b = new CircuitBreaker({ failureThreshold: 3, latencySampleEvery: 4, clock: time });
+    for (let i = 0; i < 8; i++) await b.call(ok);
+    expect(b.stats().latency.count).toBe(2);
+    // Failures 9, 10 (unsampled) and 11 (unsampled) open it; 12 is refused.
+    for (let i = 0; i < 3; i++) await b.call(fail).catch(() => {});
+    expect(b.state).toBe('open');
+    await expect(b.call(ok)).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(b.stats().counters).toEqual({ calls: 11, successes: 8, failures: 3, rejections: 1 });
+    const sampledFailure = new CircuitBreaker({ failureThreshold: 1, latencySampleEvery: 1, clock: time });
+    await sampledFailure.call(fail).catch(() => {});
+    expect(sampledFailure.state).toBe('open');
+    expect(new CircuitBreaker({ clock: time }).stats().latency.count).toBe(0);
+  });
+
   it('toJSON / fromJSON round-trips every state; a restored open breaker remembers when it opened', async () => {
     const t1 = new FakeTime();
     const b = new CircuitBreaker({ failureThreshold: 1, openMs: 1000, clock: t1 });
@@ -254,6 +289,28 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
       expect(y.state).toBe(circuit);
       expect(y.snapshot.window).toEqual(x.snapshot.window);
     }
+  });
+
+  it('a restored isolated breaker hands out one handle per saved isolation, so it can close again', async () => {
+    const t = new FakeTime();
+    const x = new CircuitBreaker({ clock: t });
+    x.isolate();
+    x.isolate();
+    const y = CircuitBreaker.fromJSON(JSON.parse(JSON.stringify(x.toJSON())), { clock: t });
+    const handles = y.takeRestoredIsolations();
+    expect(handles).toHaveLength(2);
+    expect(y.takeRestoredIsolations()).toEqual([]);
+    handles[0]!.dispose();
+    handles[0]!.dispose();
+    expect(y.state).toBe('isolated');
+    await expect(y.call(ok)).rejects.toBeInstanceOf(IsolatedCircuitError);
+    handles[1]!.dispose();
+    expect(y.state).toBe('closed');
+    expect(await y.call(ok)).toBe('ok');
+    expect(new CircuitBreaker({ clock: t }).takeRestoredIsolations()).toEqual([]);
+    const json = x.toJSON();
+    expect(() => CircuitBreaker.fromJSON({ ...json, state: { ...json.state, isolations: 0 } })).toThrow(/isolations/);
+    expect(() => CircuitBreaker.fromJSON({ ...json, state: { ...json.state, circuit: 'closed' } })).toThrow(/isolations/);
   });
 
   it('fromJSON rejects something that is not a saved breaker', () => {
@@ -359,6 +416,22 @@ describe('circuit breaker core: properties', () => {
     );
   });
 
+  it('probe results tagged with a round other than the current one never change the state', () => {
+    fc.assert(
+      fc.property(strategyArb, fc.integer({ min: 1, max: 3 }), fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.boolean(), (strategy, probes, ops, back, failed) => {
+        let s: BreakerState = core.init({ strategy, openMs: 50, halfOpenProbes: probes });
+        let now = 0;
+        for (const op of ops) {
+          now += op.dt;
+          s = core.step(s, toInput(op, now)).state;
+        }
+        const stale = core.step(s, { type: failed ? 'failure' : 'success', now, durationMs: 1, probe: true, round: s.probeRound - back });
+        expect(stale.state).toBe(s);
+        expect(stale.outputs).toEqual([]);
+      }),
+    );
+  });
+
   it('a closed circuit permits every call; an open one refuses until its deadline', () => {
     fc.assert(
       fc.property(strategyArb, fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 0, max: 1000 }), (strategy, ops, dt) => {
@@ -396,6 +469,38 @@ describe('circuit breaker core: properties', () => {
     );
   });
 
+  it('count and time windows trip exactly when a direct recount of the window says so', () => {
+    const outcomeArb = fc.record({ failed: fc.boolean(), slow: fc.boolean(), dt: fc.integer({ min: 0, max: 150 }) });
+    fc.assert(
+      fc.property(strategyArb, fc.array(outcomeArb, { maxLength: 60 }), (strategy, outcomes) => {
+        if (strategy.kind === 'consecutive') return;
+        let s: BreakerState = core.init({ strategy, openMs: 1e9, slowCallDurationMs: 100 });
+        const seen: { at: number; failed: boolean; slow: boolean }[] = [];
+        let now = 0;
+        for (const o of outcomes) {
+          now += o.dt;
+          s = core.step(s, { type: o.failed ? 'failure' : 'success', now, durationMs: o.slow ? 100 : 0, probe: false }).state;
+          seen.push({ at: now, failed: o.failed, slow: o.slow });
+          let window = seen;
+          if (strategy.kind === 'count') window = seen.slice(-strategy.size);
+          else {
+            const bucketMs = strategy.durationMs / strategy.buckets;
+            window = seen.filter((x) => Math.floor(x.at / bucketMs) * bucketMs + bucketMs > now - strategy.durationMs);
+          }
+          const n = window.length;
+          const f = window.filter((x) => x.failed).length;
+          const sl = window.filter((x) => x.slow).length;
+          const minimum = strategy.kind === 'count' ? strategy.minimumCalls : strategy.minimumThroughput;
+          const ratio = strategy.slowCallRatio;
+          const trip = n >= minimum && (f > 0 || sl > 0) && (f / n >= strategy.failureRatio || (ratio !== undefined && sl / n >= ratio));
+          expect(s.circuit).toBe(trip ? 'open' : 'closed');
+          if (trip) break;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('JSON round-trip of any reachable state gives an equal state', () => {
     fc.assert(
       fc.property(strategyArb, fc.array(opArb, { maxLength: 40 }), (strategy, ops) => {
@@ -424,6 +529,12 @@ describe('circuit breaker core: properties', () => {
         expect(openDurationMs(s, k + 1)).toBeGreaterThanOrEqual(a);
       }),
     );
+  });
+
+  it('regression: an open backoff from 0 ms stays finite after hundreds of failed probe rounds (0 · Infinity was NaN)', () => {
+    const s = { strategy: { kind: 'consecutive' as const, threshold: 1 }, openBackoff: { initialMs: 0, maxMs: 10, factor: 10 } };
+    expect(openDurationMs(s, 400)).toBe(0);
+    expect(openDurationMs({ ...s, openBackoff: { initialMs: 1, maxMs: 10, factor: 10 } }, 400)).toBe(10);
   });
 
   it('the core rejects a non-finite time with a RangeError', () => {

@@ -140,25 +140,38 @@ describe('LoadBalancer: properties', () => {
     );
   });
 
-  it('smooth weighted round robin matches the weights: within one of w_i/Σw·picks, and exact per cycle', () => {
+  it('smooth weighted round robin matches the weights: within one of w_i/Σw·k after every pick k, and exact per cycle', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 400 }), (weights, picks) => {
         if (!weights.some((w) => w > 0)) weights[0] = 1;
         const nodes = weights.map((weight, i) => ({ id: `n${i}`, weight }));
         let s: BalancerState = lb.init({ strategy: 'weighted-round-robin', nodes });
-        const got: string[] = [];
-        for (let i = 0; i < picks; i++) {
-          const p = lb.pick(s);
-          got.push(p.node);
-          s = p.state;
-        }
-        const c = counts(got);
         const total = weights.reduce((a, b) => a + b, 0);
-        weights.forEach((w, i) => {
-          const expected = (w / total) * picks;
-          expect(Math.abs((c[`n${i}`] ?? 0) - expected)).toBeLessThan(weights.length);
-        });
-        if (picks % total === 0) weights.forEach((w, i) => expect(c[`n${i}`] ?? 0).toBe((w * picks) / total));
+        const c = new Array<number>(weights.length).fill(0);
+        for (let k = 1; k <= picks; k++) {
+          const p = lb.pick(s);
+          s = p.state;
+          c[Number(p.node.slice(1))]!++;
+          // After k picks a node's current weight is k·w_i − Σw·n_i: within one means it stays inside (−Σw, Σw).
+          weights.forEach((w, i) => expect(Math.abs(c[i]! - (w / total) * k)).toBeLessThan(1));
+        }
+        if (picks % total === 0) weights.forEach((w, i) => expect(c[i]).toBe((w * picks) / total));
+      }),
+    );
+  });
+
+  it("resource: the pick maximizes the notes' score 0.4(1−cpu) + 0.4(1−memory) + 0.2(1−network) among eligible nodes", () => {
+    const util = fc.double({ min: 0, max: 1, noNaN: true });
+    fc.assert(
+      fc.property(fc.array(fc.record({ cpu: util, memory: util, network: util, healthy: fc.boolean() }), { minLength: 1, maxLength: 10 }), (ms) => {
+        if (!ms.some((m) => m.healthy)) ms[0] = { ...ms[0]!, healthy: true };
+        const nodes = ms.map((m, i) => ({ id: `n${i}`, ...m }));
+        const p = lb.pick(lb.init({ strategy: 'resource', nodes }));
+        const score = (m: (typeof nodes)[number]): number => 0.4 * (1 - m.cpu) + 0.4 * (1 - m.memory) + 0.2 * (1 - m.network);
+        const best = Math.max(...nodes.filter((m) => m.healthy).map(score));
+        const picked = nodes.find((m) => m.id === p.node)!;
+        expect(picked.healthy).toBe(true);
+        expect(score(picked)).toBeCloseTo(best, 12);
       }),
     );
   });
