@@ -209,7 +209,16 @@ function sagaInit(config: SagaConfig): SagaState {
   };
 }
 
-/** The idempotency key of a step's action or compensation: the same for every attempt. */
+/**
+ * The idempotency key of a step's action or compensation: the same for every attempt and across
+ * orchestrator crashes, so a service that honours it applies a retried call once.
+ *
+ * @example
+ * ```ts
+ * import { sagaIdempotencyKey } from 'distkit/txn';
+ * sagaIdempotencyKey('order-42', 1, 'reserve', 'undo'); //=> 'order-42/1/reserve/undo'
+ * ```
+ */
 export function sagaIdempotencyKey(sagaId: string, step: number, name: string, kind: 'do' | 'undo'): string {
   return `${sagaId}/${step}/${name}/${kind}`;
 }
