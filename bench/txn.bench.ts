@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { Random } from '../src/core/index.js';
 import { simulate } from '../src/sim/index.js';
-import { edgeChasing, twoPhaseCoordinator, twoPhaseParticipant, type EdgeChasingState, type ProbeMessage } from '../src/txn/index.js';
+import { edgeChasing, twoPhaseCoordinator, twoPhaseParticipant, type EdgeChasingOutput, type EdgeChasingState, type ProbeMessage } from '../src/txn/index.js';
 import { median, opsFigure, type Figures } from './lib.js';
 
 function twoPhaseRun(participants: number, transactions: number): number {
@@ -67,8 +67,8 @@ function probeRun(graph: string[][]): number {
     states.set(id, edgeChasing.step(edgeChasing.init({ id }), { type: 'block', on }).state);
   });
   const queue: { from: string; to: string; message: ProbeMessage }[] = [];
-  const perform = (from: string, outputs: readonly { type: string }[]) => {
-    for (const o of outputs) if (o.type === 'send') queue.push({ from, to: (o as { to: string }).to, message: (o as { message: ProbeMessage }).message });
+  const perform = (from: string, outputs: readonly EdgeChasingOutput[]) => {
+    for (const o of outputs) if (o.type === 'send') queue.push({ from, to: o.to, message: o.message });
   };
   for (const id of INITIATORS) {
     const t = edgeChasing.step(states.get(id)!, { type: 'detect' });
