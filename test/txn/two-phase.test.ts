@@ -24,6 +24,7 @@ import {
   twoPhaseWorld,
   type Scenario,
 } from './two-phase-helpers.js';
+import { World } from './world.js';
 
 const C = twoPhaseCoordinator;
 const P = twoPhaseParticipant;
@@ -197,6 +198,35 @@ describe('BHG §7.4: termination and recovery', () => {
       { type: 'decision', txId: 't1', decision: 'commit', ack: true },
       { type: 'decision', txId: 't1', decision: 'commit', ack: true },
     ]);
+  });
+});
+
+describe('BHG §7.4 cooperative termination with the coordinator down for good', () => {
+  function world(autoVotes: Record<string, 'yes' | undefined>): World {
+    const w = new World({ minDelayMs: 5, maxDelayMs: 5 });
+    w.add('c', C, { id: 'c', voteTimeoutMs: 1000, resendIntervalMs: 1000 });
+    for (const p of ['a', 'b', 'd']) w.add(p, P, { id: p, decisionTimeoutMs: 100, ...(autoVotes[p] ? { autoVote: autoVotes[p] } : {}) });
+    w.schedule(0, 'c', { type: 'begin', txId: 't', participants: ['a', 'b', 'd'] });
+    return w;
+  }
+  it('a participant that learned COMMIT before the crash tells the in-doubt ones', () => {
+    const w = world({ a: 'yes', b: 'yes', d: 'yes' });
+    // The decision reaches a only; then the coordinator is gone.
+    w.run(12);
+    w.partition(['c'], ['b', 'd']);
+    w.run(16);
+    w.crash('c');
+    w.heal();
+    w.run(5_000);
+    expect(['a', 'b', 'd'].map((p) => w.state<TwoPhaseParticipantState>(p).txs.t?.phase)).toEqual(['committed', 'committed', 'committed']);
+    expect(w.trace.some((e) => e.kind === 'deliver' && e.from === 'a' && e.to === 'b' && (e.data as { type: string }).type === 'decision')).toBe(true);
+  });
+  it('a participant whose host has not voted aborts when asked, and the in-doubt ones abort too', () => {
+    const w = world({ a: 'yes', b: 'yes' }); // d's host never answers its voteRequested
+    w.run(11);
+    w.crash('c');
+    w.run(5_000);
+    expect(['a', 'b', 'd'].map((p) => w.state<TwoPhaseParticipantState>(p).txs.t?.phase)).toEqual(['aborted', 'aborted', 'aborted']);
   });
 });
 
