@@ -221,10 +221,12 @@ function coordinatorTick(s0: BarrierCoordinatorState, now: number): CT {
 }
 
 /**
- * The barrier coordinator: counts the arrivals of the open generation, releases every party (and
- * opens the next generation) when all N have arrived, answers a re-sent arrival for the previous
- * generation with its release again, and reports the missing parties after `timeoutMs`. Arrivals
- * from non-parties, for generations already long released, or from the future are rejected.
+ * The barrier coordinator (the centralized barrier of Mellor-Crummey & Scott 1991 §3.1, with a
+ * generation number for the sense flag): counts the arrivals of the open generation, releases
+ * every party (and opens the next generation) when all N have arrived, answers a re-sent arrival
+ * for the previous generation with its release again, and reports the missing parties after
+ * `timeoutMs`. Arrivals from non-parties, for generations long released, or from the future are
+ * rejected.
  *
  * @example
  * ```ts
