@@ -65,3 +65,14 @@ export function requireId(field: string, id: unknown): NodeId {
 export function distinct(list: readonly string[]): boolean {
   return new Set(list).size === list.length;
 }
+
+/**
+ * Deadlines set while handling a message or a command are computed from the `now` of the latest
+ * tick, which is stale when the machine had no deadline for a while (a host arms a timer only
+ * from `nextDeadline`). Such transactions are listed for rebasing: `nextDeadline` then asks for a
+ * tick at once, and that tick moves their deadlines forward by the time elapsed since the
+ * previous tick, as if they had been set at it.
+ */
+export function withRebase(list: readonly string[], txId: string): readonly string[] {
+  return list.includes(txId) ? list : [...list, txId];
+}

@@ -235,7 +235,15 @@ export type DetectorMessage =
   | { readonly type: 'graphRequest'; readonly round: number }
   | { readonly type: 'graphReport'; readonly round: number; readonly edges: readonly WaitEdge[] };
 
-/** Bound on the edges one report may carry. */
+/**
+ * Bound on the edges one `graphReport` may carry; a longer report is rejected as hostile.
+ *
+ * @example
+ * ```ts
+ * import { MAX_REPORTED_EDGES } from 'distkit/txn';
+ * MAX_REPORTED_EDGES; //=> 100000
+ * ```
+ */
 export const MAX_REPORTED_EDGES = 100_000;
 
 const edgeCheck = v.object({ waiter: nodeIdCheck, holder: nodeIdCheck, id: v.string({ minLength: 1, maxLength: MAX_ID_LENGTH }) });
@@ -552,7 +560,15 @@ export interface ProbeMessage {
   readonly path: readonly NodeId[];
 }
 
-/** Bound on a probe's path (a longer path is rejected). */
+/**
+ * Bound on the path a CMH probe may carry; a longer path is rejected as hostile.
+ *
+ * @example
+ * ```ts
+ * import { MAX_PROBE_PATH } from 'distkit/txn';
+ * MAX_PROBE_PATH; //=> 100000
+ * ```
+ */
 export const MAX_PROBE_PATH = 100_000;
 
 const probeCheck = v.object({

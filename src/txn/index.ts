@@ -11,3 +11,4 @@ export * from './two-phase.js';
 export * from './three-phase.js';
 export * from './saga.js';
 export * from './deadlock.js';
+export * from './barrier.js';

@@ -107,6 +107,11 @@ export interface SagaState extends SagaDurable {
   readonly now: number;
   /** When to (re)issue the next invocation, or null when waiting for a result or done. */
   readonly retryAt: number | null;
+  /**
+   * `retryAt` was set from a possibly stale `now` (a result arrives between ticks): the next tick
+   * moves it forward by the time elapsed since the previous tick, so the backoff really elapses.
+   */
+  readonly retryRebase: boolean;
 }
 
 /**
@@ -197,6 +202,7 @@ function sagaInit(config: SagaConfig): SagaState {
     retryDelayMs,
     now: 0,
     retryAt: null,
+    retryRebase: false,
     status: 'idle',
     current: 0,
     attempt: 0,
@@ -209,7 +215,16 @@ function sagaInit(config: SagaConfig): SagaState {
   };
 }
 
-/** The idempotency key of a step's action or compensation: the same for every attempt. */
+/**
+ * The idempotency key of a step's action or compensation: the same for every attempt and across
+ * orchestrator crashes, so a service that honours it applies a retried call once.
+ *
+ * @example
+ * ```ts
+ * import { sagaIdempotencyKey } from 'distkit/txn';
+ * sagaIdempotencyKey('order-42', 1, 'reserve', 'undo'); //=> 'order-42/1/reserve/undo'
+ * ```
+ */
 export function sagaIdempotencyKey(sagaId: string, step: number, name: string, kind: 'do' | 'undo'): string {
   return `${sagaId}/${step}/${name}/${kind}`;
 }
@@ -270,6 +285,7 @@ function sagaStep(s: SagaState, input: SagaInput): ST {
     case 'tick': {
       const now = Math.max(s.now, input.now);
       const s1 = now === s.now ? s : { ...s, now };
+      if (s1.retryRebase) return transition({ ...s1, retryRebase: false, retryAt: s1.retryAt === null ? null : s1.retryAt + Math.max(0, now - s.now) });
       if (s1.retryAt === null || now < s1.retryAt) return transition(s1);
       return resume(s1);
     }
@@ -299,7 +315,7 @@ function sagaStep(s: SagaState, input: SagaInput): ST {
       }
       if (s.attempt < s.maxAttempts[i]!) {
         out.push({ type: 'persist', record: { kind: 'stepAttemptFailed', step: i, attempt: s.attempt } });
-        return transition({ ...s, inFlight: false, retryAt: s.now + backoff(s, s.attempt) }, out);
+        return transition({ ...s, inFlight: false, retryAt: s.now + backoff(s, s.attempt), retryRebase: true }, out);
       }
       out.push({ type: 'persist', record: { kind: 'stepFailed', step: i } });
       return transition(compensateNext({ ...s, inFlight: false, failedStep: i }, out), out);
@@ -317,7 +333,7 @@ function sagaStep(s: SagaState, input: SagaInput): ST {
       }
       // Compensations must eventually succeed (§5): retry with backoff, forever.
       out.push({ type: 'persist', record: { kind: 'compensationAttemptFailed', step: s.current, attempt: s.attempt } });
-      return transition({ ...s, inFlight: false, retryAt: s.now + backoff(s, s.attempt) }, out);
+      return transition({ ...s, inFlight: false, retryAt: s.now + backoff(s, s.attempt), retryRebase: true }, out);
     }
     default:
       return assertNever(input, 'input');
@@ -400,7 +416,7 @@ export const sagaOrchestrator: DurableMachine<SagaConfig, SagaState, SagaInput, 
   name: 'sagaOrchestrator',
   init: sagaInit,
   step: sagaStep,
-  nextDeadline: (s) => s.retryAt ?? undefined,
+  nextDeadline: (s) => (s.retryRebase ? s.now : (s.retryAt ?? undefined)),
   durable: sagaDurable,
   recover: sagaRecover,
 };

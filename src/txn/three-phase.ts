@@ -7,7 +7,7 @@
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
 import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
 import type { Decision } from './common.js';
-import { distinct, has, nodeListCheck, positiveMs, requireId, txIdCheck, withKey } from './common.js';
+import { distinct, has, nodeListCheck, positiveMs, requireId, txIdCheck, withKey, withRebase } from './common.js';
 import type { DecidedOutput, VoteRequestedOutput } from './two-phase.js';
 
 /**
@@ -121,6 +121,8 @@ export interface ThreePhaseCoordinatorState {
   readonly timeoutMs: number;
   /** Transactions by id. */
   readonly txs: Readonly<Record<string, ThreePhaseCoordinatorTx>>;
+  /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
+  readonly rebase: readonly string[];
 }
 
 /**
@@ -198,7 +200,7 @@ export type ThreePhaseCoordinatorOutput = SendOutput<ThreePhaseMessage> | Persis
 type CT = Transition<ThreePhaseCoordinatorState, ThreePhaseCoordinatorOutput>;
 
 function cInit(config: ThreePhaseCoordinatorConfig): ThreePhaseCoordinatorState {
-  return { id: requireId('id', config.id), now: 0, timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000), txs: {} };
+  return { id: requireId('id', config.id), now: 0, timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000), txs: {}, rebase: [] };
 }
 
 function cDecide(s: ThreePhaseCoordinatorState, txId: string, tx: ThreePhaseCoordinatorTx, decision: Decision, out: ThreePhaseCoordinatorOutput[], tell = true): ThreePhaseCoordinatorState {
@@ -226,7 +228,8 @@ function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput): CT {
       if (votes.length < tx.participants.length) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, votes }) });
       // Skeen §4: all YES → PreCommit, a state from which commit is the only outcome.
       for (const p of tx.participants) out.push(send(p, { type: 'preCommit', txId: m.txId, round: 0 }));
-      return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, votes, stage: 'precommitting', deadline: s.now + s.timeoutMs }) }, out);
+      const txs = withKey(s.txs, m.txId, { ...tx, votes, stage: 'precommitting' as const, deadline: s.now + s.timeoutMs });
+      return transition({ ...s, txs, rebase: withRebase(s.rebase, m.txId) }, out);
     }
     case 'preCommitAck': {
       if (tx.stage !== 'precommitting' || m.round !== 0) return reject(s, from, `unexpected preCommitAck for ${m.txId}`);
@@ -256,8 +259,18 @@ function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput): CT {
 
 function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
   let s = now > s0.now ? { ...s0, now } : s0;
+  if (s0.rebase.length > 0) {
+    // Skeen's timeouts assume accurate failure detection: a timer must not start from a stale clock.
+    const delta = Math.max(0, now - s0.now);
+    let txs = s.txs;
+    for (const id of s0.rebase) {
+      const tx = txs[id];
+      if (tx !== undefined && tx.deadline !== null) txs = withKey(txs, id, { ...tx, deadline: tx.deadline + delta });
+    }
+    s = { ...s, txs, rebase: [] };
+  }
   const out: ThreePhaseCoordinatorOutput[] = [];
-  for (const txId of Object.keys(s0.txs)) {
+  for (const txId of Object.keys(s.txs)) {
     const tx = s.txs[txId]!;
     if (tx.deadline === null || now < tx.deadline) continue;
     switch (tx.stage) {
@@ -301,7 +314,7 @@ function cStep(s: ThreePhaseCoordinatorState, input: ThreePhaseCoordinatorInput)
       const tx: ThreePhaseCoordinatorTx = { participants, stage: 'voting', votes: [], acks: [], decision: null, deadline: s.now + s.timeoutMs };
       const out: ThreePhaseCoordinatorOutput[] = [{ type: 'persist', record: { txId: input.txId, participants, decision: null } }];
       for (const p of participants) out.push(send(p, { type: 'canCommit', txId: input.txId, participants }));
-      return transition({ ...s, txs: withKey(s.txs, input.txId, tx) }, out);
+      return transition({ ...s, txs: withKey(s.txs, input.txId, tx), rebase: withRebase(s.rebase, input.txId) }, out);
     }
     default:
       return assertNever(input, 'input');
@@ -331,6 +344,7 @@ export const threePhaseCoordinator: DurableMachine<
   init: cInit,
   step: cStep,
   nextDeadline(s) {
+    if (s.rebase.length > 0) return s.now;
     let d: number | undefined;
     for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
     return d;
@@ -438,6 +452,8 @@ export interface ThreePhaseParticipantState {
   readonly autoVote: 'yes' | 'no' | null;
   /** Transactions by id. */
   readonly txs: Readonly<Record<string, ThreePhaseParticipantTx>>;
+  /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
+  readonly rebase: readonly string[];
 }
 
 /**
@@ -530,7 +546,7 @@ function backup(participants: readonly NodeId[], r: number): NodeId {
 function pInit(config: ThreePhaseParticipantConfig): ThreePhaseParticipantState {
   const autoVote = config.autoVote ?? null;
   if (autoVote !== null && autoVote !== 'yes' && autoVote !== 'no') throw new ConfigError('autoVote', `must be 'yes' or 'no', got ${String(autoVote)}`);
-  return { id: requireId('id', config.id), now: 0, timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000), autoVote, txs: {} };
+  return { id: requireId('id', config.id), now: 0, timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000), autoVote, txs: {}, rebase: [] };
 }
 
 function rec(txId: string, tx: ThreePhaseParticipantTx, phase: ThreePhaseParticipantRecord['phase']): PersistOutput<ThreePhaseParticipantRecord> {
@@ -539,6 +555,11 @@ function rec(txId: string, tx: ThreePhaseParticipantTx, phase: ThreePhasePartici
 
 function put(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx): ThreePhaseParticipantState {
   return { ...s, txs: withKey(s.txs, txId, tx) };
+}
+
+/** Stores `tx` whose timers were just set from `s.now`, which may be stale (see `withRebase`). */
+function putTimed(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx): ThreePhaseParticipantState {
+  return { ...s, txs: withKey(s.txs, txId, tx), rebase: withRebase(s.rebase, txId) };
 }
 
 function pDecide(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, decision: Decision, out: POut): ThreePhaseParticipantState {
@@ -555,7 +576,7 @@ function pVote(s: ThreePhaseParticipantState, txId: string, tx: ThreePhasePartic
   }
   const next: ThreePhaseParticipantTx = { ...tx, phase: 'uncertain', deadline: s.now + s.timeoutMs };
   out.push(rec(txId, next, 'uncertain'), send(tx.coordinator, { type: 'vote', txId, vote: 'yes' }));
-  return put(s, txId, next);
+  return putTimed(s, txId, next);
 }
 
 /** Skeen §5 / BHG §7.5 termination rule, applied by the backup to the states it collected. */
@@ -582,7 +603,7 @@ function conclude(s: ThreePhaseParticipantState, txId: string, tx: ThreePhasePar
   if (tx.phase !== 'precommitted') out.push(rec(txId, next, 'precommitted'));
   for (const p of uncertain) out.push(send(p, { type: 'preCommit', txId, round: tx.round }));
   if (uncertain.length === 0) return tell('commit');
-  return put(s, txId, next);
+  return putTimed(s, txId, next);
 }
 
 function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
@@ -624,7 +645,7 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
       const next: ThreePhaseParticipantTx = { ...tx, phase: tx.phase === 'committed' ? 'committed' : 'precommitted', round: m.round, deadline: tx.phase === 'committed' ? null : s.now + s.timeoutMs };
       if (tx.phase === 'uncertain') out.push(rec(m.txId, next, 'precommitted'));
       out.push(send(from, { type: 'preCommitAck', txId: m.txId, round: m.round }));
-      return transition(put(s, m.txId, next), out);
+      return transition(next.deadline === null ? put(s, m.txId, next) : putTimed(s, m.txId, next), out);
     }
     case 'decision': {
       if (tx.phase === 'committed' || tx.phase === 'aborted') {
@@ -645,7 +666,7 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
       }
       const undecided = tx.phase === 'uncertain' || tx.phase === 'precommitted';
       const next: ThreePhaseParticipantTx = { ...tx, round: m.round, termination: null, deadline: undecided ? s.now + 2 * s.timeoutMs : null };
-      return transition(put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
+      return transition(undecided ? putTimed(s, m.txId, next) : put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
     }
     case 'stateReport': {
       const t = tx.termination;
@@ -679,8 +700,21 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
 
 function pTick(s0: ThreePhaseParticipantState, now: number): PT {
   let s = now > s0.now ? { ...s0, now } : s0;
+  if (s0.rebase.length > 0) {
+    // A termination round started by a timer that ran from a stale clock would run beside a live
+    // coordinator: Skeen's rule is safe only when a timeout means the coordinator has failed.
+    const delta = Math.max(0, now - s0.now);
+    let txs = s.txs;
+    for (const id of s0.rebase) {
+      const tx = txs[id];
+      if (tx === undefined) continue;
+      const termination = tx.termination === null ? null : { ...tx.termination, deadline: tx.termination.deadline + delta };
+      txs = withKey(txs, id, { ...tx, deadline: tx.deadline === null ? null : tx.deadline + delta, termination });
+    }
+    s = { ...s, txs, rebase: [] };
+  }
   const out: POut = [];
-  for (const txId of Object.keys(s0.txs)) {
+  for (const txId of Object.keys(s.txs)) {
     const tx = s.txs[txId]!;
     if (tx.deadline === null || now < tx.deadline) continue;
     if (tx.phase !== 'uncertain' && tx.phase !== 'precommitted') continue;
@@ -758,6 +792,7 @@ export const threePhaseParticipant: DurableMachine<
   init: pInit,
   step: pStep,
   nextDeadline(s) {
+    if (s.rebase.length > 0) return s.now;
     let d: number | undefined;
     for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
     return d;

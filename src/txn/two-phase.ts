@@ -7,7 +7,7 @@
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
 import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
 import type { Decision, Vote } from './common.js';
-import { distinct, has, nodeIdCheck, nodeListCheck, positiveMs, requireId, txIdCheck, withKey, withoutKey } from './common.js';
+import { distinct, has, nodeListCheck, positiveMs, requireId, txIdCheck, withKey, withRebase, withoutKey } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -127,6 +127,8 @@ export interface TwoPhaseCoordinatorState {
   readonly presumedAbort: boolean;
   /** Live transactions by id. */
   readonly txs: Readonly<Record<string, CoordinatorTx>>;
+  /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
+  readonly rebase: readonly string[];
 }
 
 /**
@@ -278,6 +280,7 @@ function coordinatorInit(config: TwoPhaseCoordinatorConfig): TwoPhaseCoordinator
     resendIntervalMs: positiveMs('resendIntervalMs', config.resendIntervalMs, 200),
     presumedAbort: config.presumedAbort ?? false,
     txs: {},
+    rebase: [],
   };
 }
 
@@ -309,7 +312,7 @@ function coordinatorBegin(s: TwoPhaseCoordinatorState, c: BeginCommand): CT {
   // after a crash it knows whom to tell ABORT. Presumed abort (R* §3) skips this write.
   if (!s.presumedAbort) outputs.push({ type: 'persist', record: { kind: 'begin', txId: c.txId, participants: tx.participants } });
   for (const p of tx.participants) outputs.push(send(p, { type: 'prepare', txId: c.txId, participants: tx.participants, payload }));
-  return transition({ ...s, txs: withKey(s.txs, c.txId, tx) }, outputs);
+  return transition({ ...s, txs: withKey(s.txs, c.txId, tx), rebase: withRebase(s.rebase, c.txId) }, outputs);
 }
 
 /** Decides, logs (when needed) and sends the decision: the heart of phase two. */
@@ -334,7 +337,7 @@ function decide(s: TwoPhaseCoordinatorState, txId: string, tx: CoordinatorTx, de
   for (const p of recipients) outputs.push(send(p, { type: 'decision', txId, decision, ack: true }));
   outputs.push({ type: 'decided', txId, decision });
   const next: CoordinatorTx = { ...tx, decision, recipients, awaiting: recipients, resendAt: s.now + s.resendIntervalMs };
-  return { ...s, txs: withKey(s.txs, txId, next) };
+  return { ...s, txs: withKey(s.txs, txId, next), rebase: withRebase(s.rebase, txId) };
 }
 
 function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput): CT {
@@ -394,8 +397,17 @@ function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput): C
 
 function coordinatorTick(s0: TwoPhaseCoordinatorState, now: number): CT {
   let s: TwoPhaseCoordinatorState = now > s0.now ? { ...s0, now } : s0;
+  if (s0.rebase.length > 0) {
+    const delta = Math.max(0, now - s0.now);
+    let txs = s.txs;
+    for (const id of s0.rebase) {
+      const tx = txs[id];
+      if (tx !== undefined) txs = withKey(txs, id, { ...tx, voteDeadline: tx.voteDeadline + delta, resendAt: tx.resendAt + delta });
+    }
+    s = { ...s, txs, rebase: [] };
+  }
   const outputs: TwoPhaseCoordinatorOutput[] = [];
-  for (const txId of Object.keys(s0.txs)) {
+  for (const txId of Object.keys(s.txs)) {
     const tx = s.txs[txId]!;
     if (tx.decision === null) {
       if (now >= tx.voteDeadline) {
@@ -430,6 +442,7 @@ function coordinatorStep(s: TwoPhaseCoordinatorState, input: TwoPhaseCoordinator
 }
 
 function coordinatorNextDeadline(s: TwoPhaseCoordinatorState): number | undefined {
+  if (s.rebase.length > 0) return s.now;
   let d: number | undefined;
   for (const tx of Object.values(s.txs)) {
     const t = tx.decision === null ? Math.min(tx.voteDeadline, tx.resendAt) : tx.resendAt;
@@ -582,6 +595,8 @@ export interface TwoPhaseParticipantState {
   readonly autoVote: Vote | null;
   /** Transactions by id. */
   readonly txs: Readonly<Record<string, ParticipantTx>>;
+  /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
+  readonly rebase: readonly string[];
 }
 
 /**
@@ -731,6 +746,7 @@ function participantInit(config: TwoPhaseParticipantConfig): TwoPhaseParticipant
     decisionTimeoutMs: positiveMs('decisionTimeoutMs', config.decisionTimeoutMs, 1000),
     autoVote,
     txs: {},
+    rebase: [],
   };
 }
 
@@ -759,7 +775,7 @@ function castVote(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, 
     default:
       return assertNever(vote, 'vote');
   }
-  return { ...s, txs: withKey(s.txs, txId, next) };
+  return { ...s, txs: withKey(s.txs, txId, next), rebase: vote === 'yes' ? withRebase(s.rebase, txId) : s.rebase };
 }
 
 function applyDecision(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, decision: Decision, out: POut): TwoPhaseParticipantState {
@@ -881,8 +897,17 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
 
 function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
   let s: TwoPhaseParticipantState = now > s0.now ? { ...s0, now } : s0;
+  if (s0.rebase.length > 0) {
+    const delta = Math.max(0, now - s0.now);
+    let txs = s.txs;
+    for (const id of s0.rebase) {
+      const tx = txs[id];
+      if (tx !== undefined && tx.deadline !== null) txs = withKey(txs, id, { ...tx, deadline: tx.deadline + delta });
+    }
+    s = { ...s, txs, rebase: [] };
+  }
   const out: POut = [];
-  for (const txId of Object.keys(s0.txs)) {
+  for (const txId of Object.keys(s.txs)) {
     const tx = s.txs[txId]!;
     if (tx.phase !== 'prepared' || tx.deadline === null || now < tx.deadline) continue;
     // BHG §7.4: an in-doubt participant must wait. It first asks the coordinator; when that stays
@@ -932,6 +957,7 @@ function participantStep(s: TwoPhaseParticipantState, input: TwoPhaseParticipant
 }
 
 function participantNextDeadline(s: TwoPhaseParticipantState): number | undefined {
+  if (s.rebase.length > 0) return s.now;
   let d: number | undefined;
   for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
   return d;

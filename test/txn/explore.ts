@@ -132,7 +132,13 @@ function apply(cfg: ExploreConfig, g0: Global, node: string, input: unknown, cra
   const g = copy(g0);
   const slot = g.nodes[node]!;
   const { machine } = cfg.nodes[node]!;
-  const t = machine.step(slot.state, input);
+  let t = machine.step(slot.state, input);
+  // Timers set from the latest tick's `now` ask for a tick that only reads the clock. Time moves
+  // only at timeouts here, so that read happens at once, within the same step.
+  if ((t.state.rebase?.length ?? 0) > 0) {
+    const read = machine.step(t.state, { type: 'tick', now: t.state.now });
+    t = { state: read.state, outputs: [...t.outputs, ...read.outputs] };
+  }
   slot.state = t.state;
   if (t.outputs.some((o: any) => o.type === 'persist')) slot.stored = machine.durable!(t.state);
   if (crashAfterPersist) {

@@ -46,11 +46,23 @@ describe('Garcia-Molina & Salem §3: T1..Tn or T1..Tj Cj..C1', () => {
   it('retries a failed step with the same idempotency key and exponential backoff', () => {
     let t = M.step(M.init(CONFIG), { type: 'start' });
     t = M.step(t.state, { type: 'stepResult', step: 0, attempt: 1, ok: false, error: 'timeout' });
+    expect(M.nextDeadline!(t.state)).toBe(0); // read the clock: the backoff starts now
+    t = M.step(t.state, { type: 'tick', now: 0 });
     expect(M.nextDeadline!(t.state)).toBe(10);
     t = M.step(t.state, { type: 'tick', now: 10 });
     expect(t.outputs.at(-1)).toMatchObject({ type: 'execute', attempt: 2, idempotencyKey: 'trip/0/flight/do' });
     t = M.step(t.state, { type: 'stepResult', step: 0, attempt: 2, ok: false });
+    t = M.step(t.state, { type: 'tick', now: 10 });
     expect(M.nextDeadline!(t.state)).toBe(30); // 10 + 2 × 10
+  });
+
+  it('the backoff runs from when the failure is reported, however long the action took', () => {
+    let t = M.step(M.step(M.init(CONFIG), { type: 'tick', now: 0 }).state, { type: 'start' });
+    // The action fails after 5 s: without a tick in between, the machine's `now` is still 0.
+    t = checkedStep(M, t.state, { type: 'stepResult', step: 0, attempt: 1, ok: false });
+    t = checkedStep(M, t.state, { type: 'tick', now: 5_000 });
+    expect(t.outputs).toEqual([]);
+    expect(M.nextDeadline!(t.state)).toBe(5_010);
   });
 
   it('after the last attempt fails, compensates the completed steps in reverse order, never the failed one', () => {
@@ -61,6 +73,7 @@ describe('Garcia-Molina & Salem §3: T1..Tn or T1..Tj Cj..C1', () => {
     expect(t.outputs.at(-1)).toEqual({ type: 'compensate', step: 1, name: 'b', attempt: 1, idempotencyKey: 'trip/1/b/undo', result: 'B' });
     // A compensation that fails is retried until it succeeds.
     t = M.step(t.state, { type: 'compensationResult', step: 1, attempt: 1, ok: false });
+    t = M.step(t.state, { type: 'tick', now: 0 });
     t = M.step(t.state, { type: 'tick', now: 1000 });
     t = M.step(t.state, { type: 'compensationResult', step: 1, attempt: 2, ok: true });
     expect(t.outputs.at(-1)).toMatchObject({ type: 'compensate', step: 0 });

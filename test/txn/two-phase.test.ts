@@ -24,6 +24,7 @@ import {
   twoPhaseWorld,
   type Scenario,
 } from './two-phase-helpers.js';
+import { World } from './world.js';
 
 const C = twoPhaseCoordinator;
 const P = twoPhaseParticipant;
@@ -92,6 +93,8 @@ describe('BHG §7.3: the basic protocol', () => {
 
   it('a coordinator that misses a vote aborts at the vote timeout, re-sending prepare meanwhile', () => {
     let s = C.step(C.init({ id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100 }), { type: 'begin', txId: 't1', participants: ['a', 'b'] }).state;
+    expect(C.nextDeadline!(s)).toBe(0); // the timers start from the host's clock, read at once
+    s = checkedStep(C, s, { type: 'tick', now: 0 }).state;
     s = C.step(s, msg('a', { type: 'vote', txId: 't1', vote: 'yes' })).state;
     expect(C.nextDeadline!(s)).toBe(100);
     let t = C.step(s, { type: 'tick', now: 100 });
@@ -126,9 +129,33 @@ describe('BHG §7.3: the basic protocol', () => {
   });
 });
 
+describe('timers start from the host clock, not from the last tick', () => {
+  // An idle machine has no deadline, so its host sends no tick and its `now` grows stale; a
+  // transaction begun then must still get its full vote timeout (a regression: it used to abort
+  // at once after an idle period).
+  it('a coordinator idle for 10 s gives a new transaction its whole vote timeout', () => {
+    let s = C.step(C.init({ id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100 }), { type: 'tick', now: 0 }).state;
+    s = checkedStep(C, s, { type: 'begin', txId: 't1', participants: ['a'] }).state;
+    expect(C.nextDeadline!(s)).toBe(0);
+    let t = checkedStep(C, s, { type: 'tick', now: 10_000 });
+    expect(t.outputs).toEqual([]);
+    expect(C.nextDeadline!(t.state)).toBe(10_100);
+    t = checkedStep(C, t.state, msg('a', { type: 'vote', txId: 't1', vote: 'yes' }));
+    expect(t.outputs.find((o) => o.type === 'decided')).toEqual({ type: 'decided', txId: 't1', decision: 'commit' });
+  });
+  it('a participant idle for 10 s waits its whole decision timeout before asking', () => {
+    let s = P.init({ id: 'a', autoVote: 'yes', decisionTimeoutMs: 100 });
+    s = P.step(s, msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null })).state;
+    const t = checkedStep(P, s, { type: 'tick', now: 10_000 });
+    expect(t.outputs).toEqual([]);
+    expect(P.nextDeadline!(t.state)).toBe(10_100);
+  });
+});
+
 describe('BHG §7.4: termination and recovery', () => {
   function prepared(id: string, parts: string[]): TwoPhaseParticipantState {
-    return P.step(P.init({ id, autoVote: 'yes', decisionTimeoutMs: 100 }), msg('c', { type: 'prepare', txId: 't1', participants: parts, payload: null })).state;
+    const s = P.step(P.init({ id, autoVote: 'yes', decisionTimeoutMs: 100 }), msg('c', { type: 'prepare', txId: 't1', participants: parts, payload: null })).state;
+    return P.step(s, { type: 'tick', now: 0 }).state; // the clock read that starts the decision timer
   }
   it('an in-doubt participant asks the coordinator first, then every participant', () => {
     const s = prepared('a', ['a', 'b', 'd']);
@@ -171,6 +198,35 @@ describe('BHG §7.4: termination and recovery', () => {
       { type: 'decision', txId: 't1', decision: 'commit', ack: true },
       { type: 'decision', txId: 't1', decision: 'commit', ack: true },
     ]);
+  });
+});
+
+describe('BHG §7.4 cooperative termination with the coordinator down for good', () => {
+  function world(autoVotes: Record<string, 'yes' | undefined>): World {
+    const w = new World({ minDelayMs: 5, maxDelayMs: 5 });
+    w.add('c', C, { id: 'c', voteTimeoutMs: 1000, resendIntervalMs: 1000 });
+    for (const p of ['a', 'b', 'd']) w.add(p, P, { id: p, decisionTimeoutMs: 100, ...(autoVotes[p] ? { autoVote: autoVotes[p] } : {}) });
+    w.schedule(0, 'c', { type: 'begin', txId: 't', participants: ['a', 'b', 'd'] });
+    return w;
+  }
+  it('a participant that learned COMMIT before the crash tells the in-doubt ones', () => {
+    const w = world({ a: 'yes', b: 'yes', d: 'yes' });
+    // The decision reaches a only; then the coordinator is gone.
+    w.run(12);
+    w.partition(['c'], ['b', 'd']);
+    w.run(16);
+    w.crash('c');
+    w.heal();
+    w.run(5_000);
+    expect(['a', 'b', 'd'].map((p) => w.state<TwoPhaseParticipantState>(p).txs.t?.phase)).toEqual(['committed', 'committed', 'committed']);
+    expect(w.trace.some((e) => e.kind === 'deliver' && e.from === 'a' && e.to === 'b' && (e.data as { type: string }).type === 'decision')).toBe(true);
+  });
+  it('a participant whose host has not voted aborts when asked, and the in-doubt ones abort too', () => {
+    const w = world({ a: 'yes', b: 'yes' }); // d's host never answers its voteRequested
+    w.run(11);
+    w.crash('c');
+    w.run(5_000);
+    expect(['a', 'b', 'd'].map((p) => w.state<TwoPhaseParticipantState>(p).txs.t?.phase)).toEqual(['aborted', 'aborted', 'aborted']);
   });
 });
 

@@ -1,0 +1,457 @@
+/**
+ * A reusable, coordinator-based distributed barrier: N parties each `arrive`; the coordinator
+ * releases them all once every one has arrived. Generation numbers play the part of the
+ * sense-reversal flag of the centralized barrier (Mellor-Crummey & Scott, "Algorithms for
+ * Scalable Synchronization on Shared-Memory Multiprocessors", TOCS 1991, §3.1): a fast party that
+ * passes generation g and arrives again counts toward g + 1 only, so it cannot slip through the
+ * next barrier while a slow party is still leaving the current one. Arrivals are re-sent until
+ * released (the pull style of ZooKeeper's barrier recipe), so lost messages and a restarted
+ * coordinator only cost time.
+ */
+import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
+import { MAX_PARTICIPANTS, distinct, nodeIdCheck, positiveMs, requireId } from './common.js';
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A message of the barrier protocol.
+ *
+ * - `arrive` (party → coordinator): the sender reached barrier `generation`; re-sent until released.
+ * - `release` (coordinator → party): every party arrived at `generation`; pass it.
+ * - `timeout` (coordinator → waiting parties): `generation` has waited `timeoutMs` for `missing`.
+ *
+ * @example
+ * ```ts
+ * import type { BarrierMessage } from 'distkit/txn';
+ * const m: BarrierMessage = { type: 'arrive', generation: 0 };
+ * ```
+ */
+export type BarrierMessage =
+  | { readonly type: 'arrive'; readonly generation: number }
+  | { readonly type: 'release'; readonly generation: number }
+  | { readonly type: 'timeout'; readonly generation: number; readonly missing: readonly NodeId[] };
+
+const generationCheck = v.int({ min: 0 });
+const barrierMessageCheck = v.tagged({
+  arrive: v.object({ generation: generationCheck }),
+  release: v.object({ generation: generationCheck }),
+  timeout: v.object({ generation: generationCheck, missing: v.array(nodeIdCheck, { maxLength: MAX_PARTICIPANTS }) }),
+});
+
+function send(to: NodeId, message: BarrierMessage): SendOutput<BarrierMessage> {
+  return { type: 'send', to, message };
+}
+
+/**
+ * Event: barrier `generation` timed out with `missing` parties not yet arrived. The barrier stays
+ * armed (a late party still completes it) and the report repeats every `timeoutMs`; the host
+ * decides whether to wait on, replace a party, or give up.
+ *
+ * @example
+ * ```ts
+ * import type { BarrierTimedOutOutput } from 'distkit/txn';
+ * const o: BarrierTimedOutOutput = { type: 'timedOut', generation: 3, missing: ['w2'] };
+ * ```
+ */
+export interface BarrierTimedOutOutput {
+  /** Discriminator. */
+  readonly type: 'timedOut';
+  /** The barrier generation that is waiting. */
+  readonly generation: number;
+  /** The parties that have not arrived, in configuration order. */
+  readonly missing: readonly NodeId[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coordinator
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of the barrier coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { BarrierCoordinatorConfig } from 'distkit/txn';
+ * const c: BarrierCoordinatorConfig = { id: 'coord', parties: ['w1', 'w2', 'w3'], timeoutMs: 2000 };
+ * ```
+ */
+export interface BarrierCoordinatorConfig {
+  /** The coordinator's node id. */
+  readonly id: NodeId;
+  /** The N parties (distinct, non-empty, not including the coordinator's id). */
+  readonly parties: readonly NodeId[];
+  /** Report the missing parties when a generation has waited this long since its first arrival. Default 5000. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * State of the barrier coordinator.
+ *
+ * @example
+ * ```ts
+ * import { barrierCoordinator } from 'distkit/txn';
+ * barrierCoordinator.init({ id: 'c', parties: ['a', 'b'] }).generation; //=> 0
+ * ```
+ */
+export interface BarrierCoordinatorState {
+  /** Node id. */
+  readonly id: NodeId;
+  /** The parties. */
+  readonly parties: readonly NodeId[];
+  /** See {@link BarrierCoordinatorConfig.timeoutMs}. */
+  readonly timeoutMs: number;
+  /** Latest tick time. */
+  readonly now: number;
+  /** The open generation: every earlier one has been released. */
+  readonly generation: number;
+  /** Parties arrived at the open generation, in arrival order. */
+  readonly arrived: readonly NodeId[];
+  /** When the open generation reports a timeout, or null before its first arrival. */
+  readonly deadline: number | null;
+  /**
+   * The first arrival came in while `now` may be stale (no tick for a while): the timeout starts
+   * at the next tick, which `nextDeadline` asks for at once.
+   */
+  readonly startPending: boolean;
+}
+
+/**
+ * What the coordinator keeps durable: the open generation (written before a release is sent, so
+ * a restarted coordinator never re-opens a generation it released).
+ *
+ * @example
+ * ```ts
+ * import type { BarrierCoordinatorDurable } from 'distkit/txn';
+ * const d: BarrierCoordinatorDurable = { generation: 4 };
+ * ```
+ */
+export interface BarrierCoordinatorDurable {
+  /** The open generation. */
+  readonly generation: number;
+}
+
+/**
+ * Event: the coordinator released `generation` (every party arrived).
+ *
+ * @example
+ * ```ts
+ * import type { BarrierReleasedOutput } from 'distkit/txn';
+ * const o: BarrierReleasedOutput = { type: 'released', generation: 0 };
+ * ```
+ */
+export interface BarrierReleasedOutput {
+  /** Discriminator. */
+  readonly type: 'released';
+  /** The generation released. */
+  readonly generation: number;
+}
+
+/**
+ * Outputs of the barrier coordinator.
+ *
+ * @example
+ * ```ts
+ * import type { BarrierCoordinatorOutput } from 'distkit/txn';
+ * const o: BarrierCoordinatorOutput = { type: 'released', generation: 2 };
+ * ```
+ */
+export type BarrierCoordinatorOutput =
+  | SendOutput<BarrierMessage>
+  | PersistOutput<BarrierCoordinatorDurable>
+  | RejectedOutput
+  | BarrierReleasedOutput
+  | BarrierTimedOutOutput;
+
+type CT = Transition<BarrierCoordinatorState, BarrierCoordinatorOutput>;
+
+function coordinatorInit(c: BarrierCoordinatorConfig): BarrierCoordinatorState {
+  const id = requireId('id', c.id);
+  if (!Array.isArray(c.parties) || c.parties.length === 0 || c.parties.length > MAX_PARTICIPANTS) {
+    throw new ConfigError('parties', `must list 1..${MAX_PARTICIPANTS} parties`);
+  }
+  c.parties.forEach((p, i) => requireId(`parties[${i}]`, p));
+  if (!distinct(c.parties)) throw new ConfigError('parties', 'must be distinct');
+  if (c.parties.includes(id)) throw new ConfigError('parties', 'must not include the coordinator id (give a co-located party its own id)');
+  return { id, parties: [...c.parties], timeoutMs: positiveMs('timeoutMs', c.timeoutMs, 5000), now: 0, generation: 0, arrived: [], deadline: null, startPending: false };
+}
+
+function missingOf(s: BarrierCoordinatorState): NodeId[] {
+  return s.parties.filter((p) => !s.arrived.includes(p));
+}
+
+function coordinatorMessage(s: BarrierCoordinatorState, input: MessageInput): CT {
+  const from = input.from;
+  if (!s.parties.includes(from)) return reject(s, from, 'message from a node that is not a party of this barrier');
+  const problem = barrierMessageCheck(input.message, 'message');
+  if (problem !== undefined) return reject(s, from, problem);
+  const m = input.message as BarrierMessage;
+  if (m.type !== 'arrive') return reject(s, from, `the coordinator does not accept ${m.type} messages`);
+  const g = m.generation;
+  if (g === s.generation - 1) {
+    // Its release was lost (or it restarted before hearing it): generation g is complete, say so again.
+    return transition(s, [send(from, { type: 'release', generation: g })]);
+  }
+  if (g < s.generation) return reject(s, from, `arrive for generation ${g}, long released (open generation ${s.generation})`);
+  // A party reaches g + 1 only after g was released, so anything past the open generation is forged.
+  if (g > s.generation) return reject(s, from, `arrive for generation ${g} from the future (open generation ${s.generation})`);
+  if (s.arrived.includes(from)) return transition(s); // a re-sent arrive: already counted
+  const arrived = [...s.arrived, from];
+  const first = s.arrived.length === 0;
+  if (arrived.length < s.parties.length) return transition({ ...s, arrived, startPending: s.startPending || first });
+  // MCS §3.1: the last arrival flips the generation (the sense) and releases everyone.
+  const next = g + 1;
+  const outputs: BarrierCoordinatorOutput[] = [{ type: 'persist', record: { generation: next } }];
+  for (const p of s.parties) outputs.push(send(p, { type: 'release', generation: g }));
+  outputs.push({ type: 'released', generation: g });
+  return transition({ ...s, generation: next, arrived: [], deadline: null, startPending: false }, outputs);
+}
+
+function coordinatorTick(s0: BarrierCoordinatorState, now: number): CT {
+  const s = now > s0.now ? { ...s0, now } : s0;
+  // The host's clock, read right after the first arrival, starts the timeout.
+  if (s.startPending) return transition({ ...s, startPending: false, deadline: now + s.timeoutMs });
+  if (s.deadline === null || now < s.deadline) return transition(s);
+  const missing = missingOf(s);
+  const outputs: BarrierCoordinatorOutput[] = [{ type: 'timedOut', generation: s.generation, missing }];
+  for (const p of s.arrived) outputs.push(send(p, { type: 'timeout', generation: s.generation, missing }));
+  return transition({ ...s, deadline: now + s.timeoutMs }, outputs);
+}
+
+/**
+ * The barrier coordinator (the centralized barrier of Mellor-Crummey & Scott 1991 §3.1, with a
+ * generation number for the sense flag): counts the arrivals of the open generation, releases
+ * every party (and opens the next generation) when all N have arrived, answers a re-sent arrival
+ * for the previous generation with its release again, and reports the missing parties after
+ * `timeoutMs`. Arrivals from non-parties, for generations long released, or from the future are
+ * rejected.
+ *
+ * @example
+ * ```ts
+ * import { barrierCoordinator } from 'distkit/txn';
+ * let s = barrierCoordinator.init({ id: 'c', parties: ['a', 'b'] });
+ * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 } }).state;
+ * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 } });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send', 'released']
+ * ```
+ */
+export const barrierCoordinator: DurableMachine<
+  BarrierCoordinatorConfig,
+  BarrierCoordinatorState,
+  MessageInput | TickInput,
+  BarrierCoordinatorOutput,
+  BarrierCoordinatorDurable
+> = {
+  name: 'barrierCoordinator',
+  init: coordinatorInit,
+  step(s, input) {
+    switch (input.type) {
+      case 'message':
+        return coordinatorMessage(s, input);
+      case 'tick':
+        return coordinatorTick(s, input.now);
+      default:
+        return assertNever(input, 'input');
+    }
+  },
+  nextDeadline: (s) => (s.startPending ? s.now : (s.deadline ?? undefined)),
+  durable: (s) => ({ generation: s.generation }),
+  // Arrivals were volatile: the parties re-send them, so the open generation fills up again.
+  recover: (config, d) => ({ ...coordinatorInit(config), generation: d.generation }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Party
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of a barrier party.
+ *
+ * @example
+ * ```ts
+ * import type { BarrierPartyConfig } from 'distkit/txn';
+ * const c: BarrierPartyConfig = { id: 'w1', coordinator: 'coord', resendIntervalMs: 100 };
+ * ```
+ */
+export interface BarrierPartyConfig {
+  /** This party's node id. */
+  readonly id: NodeId;
+  /** The coordinator's node id. */
+  readonly coordinator: NodeId;
+  /** A waiting party re-sends its arrival this often, until released. Default 200. */
+  readonly resendIntervalMs?: number;
+}
+
+/**
+ * State of a barrier party.
+ *
+ * @example
+ * ```ts
+ * import { barrierParty } from 'distkit/txn';
+ * barrierParty.init({ id: 'w1', coordinator: 'c' }).waiting; //=> false
+ * ```
+ */
+export interface BarrierPartyState {
+  /** Node id. */
+  readonly id: NodeId;
+  /** The coordinator. */
+  readonly coordinator: NodeId;
+  /** See {@link BarrierPartyConfig.resendIntervalMs}. */
+  readonly resendIntervalMs: number;
+  /** Latest tick time. */
+  readonly now: number;
+  /** The next generation this party arrives at (= the number of barriers it has passed). */
+  readonly generation: number;
+  /** Arrived at `generation` and not yet released. */
+  readonly waiting: boolean;
+  /** When the arrival is re-sent, or null when not waiting. */
+  readonly resendAt: number | null;
+  /** Arrived while `now` may be stale: the resend timer starts at the next tick (asked for at once). */
+  readonly startPending: boolean;
+}
+
+/**
+ * What a party keeps durable: how many barriers it has passed (written before it passes one).
+ *
+ * @example
+ * ```ts
+ * import type { BarrierPartyDurable } from 'distkit/txn';
+ * const d: BarrierPartyDurable = { generation: 4 };
+ * ```
+ */
+export interface BarrierPartyDurable {
+  /** The next generation to arrive at. */
+  readonly generation: number;
+}
+
+/**
+ * Local command: this party reached the barrier.
+ *
+ * @example
+ * ```ts
+ * import type { BarrierArriveCommand } from 'distkit/txn';
+ * const c: BarrierArriveCommand = { type: 'arrive' };
+ * ```
+ */
+export interface BarrierArriveCommand {
+  /** Discriminator. */
+  readonly type: 'arrive';
+}
+
+/**
+ * Event: every party arrived at `generation`; this party may go on.
+ *
+ * @example
+ * ```ts
+ * import type { BarrierPassedOutput } from 'distkit/txn';
+ * const o: BarrierPassedOutput = { type: 'passed', generation: 0 };
+ * ```
+ */
+export interface BarrierPassedOutput {
+  /** Discriminator. */
+  readonly type: 'passed';
+  /** The generation passed. */
+  readonly generation: number;
+}
+
+/**
+ * Outputs of a barrier party.
+ *
+ * @example
+ * ```ts
+ * import type { BarrierPartyOutput } from 'distkit/txn';
+ * const o: BarrierPartyOutput = { type: 'passed', generation: 1 };
+ * ```
+ */
+export type BarrierPartyOutput =
+  | SendOutput<BarrierMessage>
+  | PersistOutput<BarrierPartyDurable>
+  | RejectedOutput
+  | BarrierPassedOutput
+  | BarrierTimedOutOutput;
+
+type PT = Transition<BarrierPartyState, BarrierPartyOutput>;
+
+function partyInit(c: BarrierPartyConfig): BarrierPartyState {
+  const id = requireId('id', c.id);
+  const coordinator = requireId('coordinator', c.coordinator);
+  if (coordinator === id) throw new ConfigError('coordinator', 'must differ from the party id');
+  return { id, coordinator, resendIntervalMs: positiveMs('resendIntervalMs', c.resendIntervalMs, 200), now: 0, generation: 0, waiting: false, resendAt: null, startPending: false };
+}
+
+function partyMessage(s: BarrierPartyState, input: MessageInput): PT {
+  const from = input.from;
+  if (from !== s.coordinator) return reject(s, from, 'message from a node that is not the barrier coordinator');
+  const problem = barrierMessageCheck(input.message, 'message');
+  if (problem !== undefined) return reject(s, from, problem);
+  const m = input.message as BarrierMessage;
+  switch (m.type) {
+    case 'release': {
+      if (m.generation < s.generation) return reject(s, from, `stale release of generation ${m.generation} (already passed)`);
+      if (m.generation > s.generation) return reject(s, from, `release of generation ${m.generation} from the future (at ${s.generation})`);
+      // A party restarted while waiting has not arrived again: it passes when it does (the re-sent arrival is answered).
+      if (!s.waiting) return reject(s, from, `release of generation ${m.generation} before this party arrived`);
+      const next = s.generation + 1;
+      return transition({ ...s, generation: next, waiting: false, resendAt: null, startPending: false }, [
+        { type: 'persist', record: { generation: next } },
+        { type: 'passed', generation: m.generation },
+      ]);
+    }
+    case 'timeout':
+      if (!s.waiting || m.generation !== s.generation) return reject(s, from, `timeout for generation ${m.generation}, which this party is not waiting at`);
+      return transition(s, [{ type: 'timedOut', generation: m.generation, missing: m.missing }]);
+    case 'arrive':
+      return reject(s, from, 'a party does not accept arrive messages');
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+/**
+ * A barrier party: `arrive` sends its arrival for its current generation (and re-sends it every
+ * `resendIntervalMs` until released); a `release` of that generation from the coordinator
+ * yields `passed` and moves it to the next generation. Releases of other generations, and
+ * anything from a node other than the coordinator, are rejected.
+ *
+ * @example
+ * ```ts
+ * import { barrierParty } from 'distkit/txn';
+ * const s = barrierParty.init({ id: 'w1', coordinator: 'c' });
+ * const t = barrierParty.step(s, { type: 'arrive' });
+ * t.outputs; //=> [{ type: 'send', to: 'c', message: { type: 'arrive', generation: 0 } }]
+ * ```
+ */
+export const barrierParty: DurableMachine<
+  BarrierPartyConfig,
+  BarrierPartyState,
+  MessageInput | TickInput | BarrierArriveCommand,
+  BarrierPartyOutput,
+  BarrierPartyDurable
+> = {
+  name: 'barrierParty',
+  init: partyInit,
+  step(s, input) {
+    switch (input.type) {
+      case 'arrive': {
+        if (s.waiting) throw new InvalidCommandError('arrive', `party ${s.id} is already waiting at generation ${s.generation}`);
+        const next = { ...s, waiting: true, resendAt: null, startPending: true };
+        return transition(next, [send(s.coordinator, { type: 'arrive', generation: s.generation })]);
+      }
+      case 'message':
+        return partyMessage(s, input);
+      case 'tick': {
+        const s1 = input.now > s.now ? { ...s, now: input.now } : s;
+        if (s1.startPending) return transition({ ...s1, startPending: false, resendAt: input.now + s1.resendIntervalMs });
+        if (s1.resendAt === null || input.now < s1.resendAt) return transition(s1);
+        return transition({ ...s1, resendAt: input.now + s1.resendIntervalMs }, [send(s1.coordinator, { type: 'arrive', generation: s1.generation })]);
+      }
+      default:
+        return assertNever(input, 'input');
+    }
+  },
+  nextDeadline: (s) => (s.startPending ? s.now : (s.resendAt ?? undefined)),
+  durable: (s) => ({ generation: s.generation }),
+  recover: (config, d) => ({ ...partyInit(config), generation: d.generation }),
+};
