@@ -13,7 +13,6 @@ export default {
   ignoredHighlightLanguages: ['mermaid'],
   treatWarningsAsErrors: true,
   // docs/txn.md embeds Mermaid sequence diagrams generated from simulator traces.
-  ignoredHighlightLanguages: ['mermaid'],
   validation: { notExported: true, invalidLink: true, notDocumented: true },
   requiredToBeDocumented: ['Enum', 'EnumMember', 'Variable', 'Function', 'Class', 'Interface', 'TypeAlias', 'Method', 'Accessor'],
   disableSources: true,
