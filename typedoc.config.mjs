@@ -12,7 +12,6 @@ export default {
   // Guides show simulator traces as Mermaid sequence diagrams; they render as plain code blocks.
   ignoredHighlightLanguages: ['mermaid'],
   treatWarningsAsErrors: true,
-  // docs/txn.md embeds Mermaid sequence diagrams generated from simulator traces.
   validation: { notExported: true, invalidLink: true, notDocumented: true },
   requiredToBeDocumented: ['Enum', 'EnumMember', 'Variable', 'Function', 'Class', 'Interface', 'TypeAlias', 'Method', 'Accessor'],
   disableSources: true,
