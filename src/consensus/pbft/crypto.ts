@@ -93,6 +93,16 @@ function sha256(data: Uint8Array): Uint8Array {
 
 // UTF-8 encoding (lone surrogates become U+FFFD, as TextEncoder does).
 function utf8Bytes(text: string): Uint8Array {
+  const ascii = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return utf8Slow(text);
+    ascii[i] = c;
+  }
+  return ascii;
+}
+
+function utf8Slow(text: string): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
@@ -241,7 +251,8 @@ export type PbftHmacKeyRing = Readonly<Record<NodeId, string>>;
 /**
  * HMAC-SHA256 authenticators (Castro & Liskov, TOCS 2002, §3.2): a signature is one MAC per key
  * holder, `id:mac` pairs joined by commas, each MAC over the signer id and the payload under the
- * pairwise key. A receiver checks only its own entry. A node that lacks the signer's pairwise keys
+ * pairwise key (hash-then-MAC: the MAC covers SHA-256 of the signer id and payload, so a long
+ * message is hashed once, not once per receiver). A receiver checks only its own entry. A node that lacks the signer's pairwise keys
  * with other nodes cannot produce entries they accept, so it cannot forge their messages.
  *
  * Limit (TOCS §3.2): a faulty signer can make entries that some receivers accept and others do
@@ -272,8 +283,9 @@ export function pbftHmacAuthenticator(options: { readonly id: NodeId; readonly k
   return {
     id,
     sign(payload) {
-      // The signer id is inside the MAC so a pairwise key cannot vouch for the other direction.
-      const data = utf8Bytes(`${id}\n${payload}`);
+      // The payload is hashed once, then each receiver's MAC covers the 32-byte hash. The signer
+      // id is inside the hash so a pairwise key cannot vouch for the other direction.
+      const data = sha256(utf8Bytes(`${id}\n${payload}`));
       let s = '';
       for (const peer of peers) s += `${s === '' ? '' : ','}${peer}:${bytesToHex(hmacSha256(prepared.get(peer)!, data))}`;
       return s;
@@ -288,7 +300,7 @@ export function pbftHmacAuthenticator(options: { readonly id: NodeId; readonly k
       if (at > 0) at += 1;
       const mac = signature.slice(at + mark.length, at + mark.length + 64);
       if (mac.length !== 64) return false;
-      const expected = bytesToHex(hmacSha256(key, utf8Bytes(`${signer}\n${payload}`)));
+      const expected = bytesToHex(hmacSha256(key, sha256(utf8Bytes(`${signer}\n${payload}`))));
       // Constant-time comparison: the time taken does not reveal how many characters matched.
       let diff = 0;
       for (let i = 0; i < 64; i++) diff |= mac.charCodeAt(i) ^ expected.charCodeAt(i);

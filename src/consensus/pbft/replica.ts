@@ -186,6 +186,7 @@ function init(ctx: Ctx, config: PbftReplicaConfig): S {
     waiting: {},
     viewChanges: {},
     newView: null,
+    early: [],
     timer: { kind: 'off' },
     timeoutMs: T,
     fetchAt: null,
@@ -340,8 +341,11 @@ function inWindow(s: S, seq: number): string | undefined {
 }
 
 function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
-  if (s.status !== 'normal') return `pre-prepare: changing to view ${s.view}`;
-  if (p.view !== s.view) return `pre-prepare: view ${p.view}, current view is ${s.view}`;
+  if (isEarly(s, p.view)) {
+    if (p.replica !== primaryOf(s, p.view)) return `pre-prepare: signed by ${p.replica}, not the primary of view ${p.view}`;
+    return buffer(s, p, verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p));
+  }
+  if (s.status !== 'normal' || p.view !== s.view) return `pre-prepare: view ${p.view}, this replica is in view ${s.view}`;
   const primary = primaryOf(s, s.view);
   if (p.replica !== primary) return `pre-prepare: signed by ${p.replica}, the primary is ${primary}`;
   if (s.id === primary) return 'pre-prepare: this replica is the primary';
@@ -361,8 +365,8 @@ function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
 }
 
 function onVote(ctx: Ctx, s: S, m: PbftVote, out: Out): R {
-  if (s.status !== 'normal') return `${m.type}: changing to view ${s.view}`;
-  if (m.view !== s.view) return `${m.type}: view ${m.view}, current view is ${s.view}`;
+  if (isEarly(s, m.view)) return buffer(s, m, verifyByReplica(ctx.auth, s, m));
+  if (s.status !== 'normal' || m.view !== s.view) return `${m.type}: view ${m.view}, this replica is in view ${s.view}`;
   if (m.seq <= s.stable.seq) return s; // already garbage-collected: late but harmless
   const w = inWindow(s, m.seq);
   if (w !== undefined) return `${m.type}: ${w}`;
@@ -375,6 +379,30 @@ function onVote(ctx: Ctx, s: S, m: PbftVote, out: Out): R {
   if (had !== undefined) return had.digest === m.digest ? s : `${m.type}: ${m.replica} voted twice for ${m.seq} with different digests`;
   const updated: PbftSlot = m.type === 'prepare' ? { ...slot, prepares: { ...votes, [m.replica]: m } } : { ...slot, commits: { ...votes, [m.replica]: m } };
   return advance(ctx, { ...s, log: { ...s.log, [m.seq]: updated } }, m.seq, out);
+}
+
+/** A message of a view this replica has not entered yet (it may arrive before the NEW-VIEW). */
+function isEarly(s: S, view: number): boolean {
+  return view > s.view || (view === s.view && s.status === 'view-change');
+}
+
+/**
+ * Keeps a signed normal-case message of a later view until this replica enters that view: with
+ * n = 3f+1 and f silent replicas every correct replica's vote is needed, so none may be lost to
+ * a race with the NEW-VIEW. At most 3L per sender, so a faulty replica cannot fill the memory.
+ */
+function buffer(s: S, m: PbftPrePrepare | PbftVote, bad: string | undefined): R {
+  if (bad !== undefined) return bad;
+  const w = inWindow(s, m.seq);
+  if (w !== undefined) return `${m.type} of view ${m.view}: ${w}`;
+  let count = 0;
+  for (const e of s.early) {
+    if (e.replica !== m.replica) continue;
+    if (e.type === m.type && e.view === m.view && e.seq === m.seq) return s; // a duplicate
+    count++;
+  }
+  if (count >= 3 * s.logSize) return `${m.type} of view ${m.view}: ${m.replica} has ${count} messages waiting for later views`;
+  return { ...s, early: [...s.early, m] };
 }
 
 function matching(votes: Readonly<Record<NodeId, PbftVote>>, digest: string, except?: NodeId): PbftVote[] {
@@ -697,6 +725,13 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
   };
   out.push({ type: 'view', view, primary });
   for (const p of prePrepares) if (s.log[p.seq] !== undefined) s = advance(ctx, s, p.seq, out);
+  const early = s.early;
+  s = { ...s, early: early.filter((m) => m.view > view) };
+  for (const m of early) {
+    if (m.view !== view) continue;
+    const r = m.type === 'pre-prepare' ? onPrePrepare(ctx, s, m, out) : onVote(ctx, s, m, out);
+    if (typeof r !== 'string') s = r;
+  }
   if (primary === s.id) return assignWaiting(ctx, s, out);
   const pending = Object.keys(s.waiting);
   for (const c of pending) out.push({ type: 'send', to: primary, message: s.waiting[c]! });

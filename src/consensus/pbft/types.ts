@@ -346,6 +346,8 @@ export interface PbftReplicaState {
   readonly waiting: Readonly<Record<NodeId, PbftRequest>>;
   /** The latest valid view-change of each replica. */
   readonly viewChanges: Readonly<Record<NodeId, PbftViewChange>>;
+  /** Signed pre-prepares, prepares and commits of views not entered yet, replayed on entering them. */
+  readonly early: readonly (PbftPrePrepare | PbftVote)[];
   /** The NEW-VIEW this replica sent as primary of the current view (resent to late replicas). */
   readonly newView: PbftNewView | null;
   readonly timer: PbftTimer;
