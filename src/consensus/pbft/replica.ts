@@ -187,6 +187,7 @@ function init(ctx: Ctx, config: PbftReplicaConfig): S {
     viewChanges: {},
     newView: null,
     early: [],
+    viewChangeQuorum: false,
     timer: { kind: 'off' },
     timeoutMs: T,
     fetchAt: null,
@@ -251,9 +252,16 @@ function onTick(ctx: Ctx, s0: S, now: number, out: Out): S {
   let s: S = { ...s0, now: Math.max(s0.now, now) };
   if (s.timer.kind === 'arming') s = { ...s, timer: { kind: 'armed', at: s.now + s.timeoutMs } };
   else if (s.timer.kind === 'armed' && s.now >= s.timer.at) {
-    // §4.5.2: a view change that does not complete in T moves on to the next view with 2T.
-    const doubled = s.status === 'view-change' ? { ...s, timeoutMs: s.timeoutMs * 2 } : s;
-    s = startViewChange(ctx, doubled, s.view + 1, out);
+    if (s.status === 'normal') s = startViewChange(ctx, s, s.view + 1, out);
+    else if (s.viewChangeQuorum) {
+      // §4.5.2: a view change that does not complete in T moves on to the next view with 2T.
+      s = startViewChange(ctx, { ...s, timeoutMs: s.timeoutMs * 2 }, s.view + 1, out);
+    } else {
+      // No quorum of view-changes yet: some may have been lost, so send ours again.
+      const own = s.viewChanges[s.id];
+      if (own !== undefined) multicast(s, own, out);
+      s = { ...s, timer: { kind: 'armed', at: s.now + s.timeoutMs } };
+    }
   }
   if (s.fetchAt !== null && s.stable.snapshot === null && s.now >= s.fetchAt) s = askForState(s, out);
   return s;
@@ -288,12 +296,14 @@ function onRequest(ctx: Ctx, s: S, from: NodeId, r: PbftRequest, out: Out): R {
   const known = s.waiting[r.client];
   if (known !== undefined && known.timestamp > r.timestamp) return `request of ${r.client}: timestamp ${r.timestamp} is older than the pending ${known.timestamp}`;
   let next = known !== undefined && known.timestamp === r.timestamp ? s : { ...s, waiting: { ...s.waiting, [r.client]: r } };
+  if (next.status !== 'normal') return next;
+  // §4.4: a replica waiting to execute a request runs the view-change timer. The primary runs it
+  // too: without retransmission of lost votes, a primary stuck on an uncommitted request must be
+  // able to ask for the view change that re-proposes it.
+  if (next.timer.kind === 'off') next = { ...next, timer: { kind: 'arming' } };
   if (isPrimary(next)) return assigned(next, r) ? next : assign(ctx, next, r, out);
-  if (next.status === 'normal') {
-    // TOCS §2.3: a backup relays the request to the primary and waits for it to execute.
-    if (from === r.client) out.push({ type: 'send', to: primaryOf(s, s.view), message: r });
-    if (next.timer.kind === 'off' && primaryOf(s, s.view) !== s.id) next = { ...next, timer: { kind: 'arming' } };
-  }
+  // TOCS §2.3: a backup relays the request to the primary.
+  if (from === r.client) out.push({ type: 'send', to: primaryOf(s, s.view), message: r });
   return next;
 }
 
@@ -467,7 +477,7 @@ function executeOne(ctx: Ctx, s0: S, seq: number, p: PbftPrePrepare, out: Out): 
     }
   }
   s = { ...s, lastExecuted: seq };
-  if (s.status === 'normal' && primaryOf(s, s.view) !== s.id) {
+  if (s.status === 'normal') {
     // §4.4: stop the timer, restart it if still waiting for another request.
     s = { ...s, timer: Object.keys(s.waiting).length > 0 ? { kind: 'arming' } : { kind: 'off' } };
   }
@@ -605,7 +615,8 @@ function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
     status: 'view-change',
     log: {},
     newView: null,
-    timer: { kind: 'off' },
+    timer: { kind: 'arming' },
+    viewChangeQuorum: false,
     viewChanges: { ...s.viewChanges, [s.id]: message },
   };
   return viewChangeProgress(ctx, next, out);
@@ -627,7 +638,7 @@ function viewChangeProgress(ctx: Ctx, s0: S, out: Out): S {
   const vcs = viewChangesFor(s, s.view);
   if (vcs.length < s.quorum || vcs[0]!.replica !== s.id) return s;
   // §4.5.2 (1): the timer for the new view starts once 2f+1 view-changes for it are in.
-  if (s.timer.kind === 'off') s = { ...s, timer: { kind: 'arming' } };
+  if (!s.viewChangeQuorum) s = { ...s, viewChangeQuorum: true, timer: { kind: 'arming' } };
   if (primaryOf(s, s.view) !== s.id) return s;
   const V = vcs.slice(0, s.quorum);
   const plan = planNewView(V);
@@ -642,8 +653,6 @@ function viewChangeProgress(ctx: Ctx, s0: S, out: Out): S {
 function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out): R {
   let s = s0;
   if (m.replica === s.id) return s; // our own, echoed back
-  const prev = s.viewChanges[m.replica];
-  if (prev !== undefined && prev.view >= m.view) return prev.view === m.view ? s : `view-change: ${m.replica} already asked for view ${prev.view}`;
   if (m.view < s.view || (m.view === s.view && s.status === 'normal')) {
     // A replica still asking for the view we are in missed the NEW-VIEW: the primary sends it again.
     if (m.view === s.view && s.newView !== null) {
@@ -652,6 +661,8 @@ function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out
     }
     return `view-change: for view ${m.view}, this replica is in view ${s.view}`;
   }
+  const prev = s.viewChanges[m.replica];
+  if (prev !== undefined && prev.view >= m.view) return prev.view === m.view ? s : `view-change: ${m.replica} already asked for view ${prev.view}`;
   const bad = checkViewChange(ctx.auth, s, m);
   if (bad !== undefined) return bad;
   s = { ...s, viewChanges: { ...s.viewChanges, [m.replica]: m } };
@@ -732,8 +743,9 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
     const r = m.type === 'pre-prepare' ? onPrePrepare(ctx, s, m, out) : onVote(ctx, s, m, out);
     if (typeof r !== 'string') s = r;
   }
-  if (primary === s.id) return assignWaiting(ctx, s, out);
   const pending = Object.keys(s.waiting);
+  if (pending.length > 0) s = { ...s, timer: { kind: 'arming' } };
+  if (primary === s.id) return assignWaiting(ctx, s, out);
   for (const c of pending) out.push({ type: 'send', to: primary, message: s.waiting[c]! });
-  return pending.length > 0 ? { ...s, timer: { kind: 'arming' } } : s;
+  return s;
 }

@@ -350,6 +350,8 @@ export interface PbftReplicaState {
   readonly early: readonly (PbftPrePrepare | PbftVote)[];
   /** The NEW-VIEW this replica sent as primary of the current view (resent to late replicas). */
   readonly newView: PbftNewView | null;
+  /** In view-change status: 2f+1 view-changes for `view` are in, so the timer now runs for the new view (§4.5.2). */
+  readonly viewChangeQuorum: boolean;
   readonly timer: PbftTimer;
   /** The current view-change timeout; doubles with each view change that fails (§4.5.2). */
   readonly timeoutMs: number;

@@ -5,7 +5,7 @@
 // executed the same request; no correct replica executed a request twice; every client result
 // is the one correct replicas computed; every operation completed.
 import { Random, type NodeId } from 'distkit/core';
-import { simulate, type FinalCheck, type Invariant, type LinkOptions, type SimNode, type SimResult } from 'distkit/sim';
+import { simulate, type FinalCheck, type Invariant, type LinkOptions, type ScheduledFault, type SimNode, type SimResult } from 'distkit/sim';
 import type { PbftExecuteOutput, PbftHashChainState, PbftReplicaState } from 'distkit/consensus';
 import { BEHAVIOURS, byzantineReplica, type Behaviour, type ByzantineState } from './byzantine.js';
 import { clientMachine, ids, replicaMachine, rings } from './harness.js';
@@ -15,6 +15,7 @@ export interface RunOptions {
   /** Byzantine replicas and their behaviours; default: drawn from the seed. */
   faulty?: Record<NodeId, Behaviour>;
   network?: LinkOptions;
+  faults?: readonly ScheduledFault[];
   operations?: number;
   trace?: boolean;
   maxTimeMs?: number;
@@ -107,6 +108,7 @@ export function runPbft(seed: number, options: RunOptions = {}): RunSummary {
     seed,
     nodes,
     network: options.network ?? { delay: { type: 'uniform', minMs: 1, maxMs: 10 }, duplicate: 0.05, reorder: 0.1 },
+    faults: options.faults ?? [],
     maxTimeMs: options.maxTimeMs ?? 30_000,
     trace: options.trace ?? false,
     invariants: [sameState],

@@ -16,9 +16,9 @@ it('smoke', () => {
     }
     lines.push(`${label}: bad=${bad} viewchanged=${views} steps=${steps} ms=${Math.round(performance.now() - t0)}`);
   };
-  sweep('f1', 1, 200, {});
+  sweep('f1', 1, 60, {});
   sweep('f2', 1, 40, { f: 2 });
-  sweep('corrupt', 1, 60, { network: { delay: { type: 'uniform', minMs: 1, maxMs: 10 }, corrupt: 0.05, duplicate: 0.05 } });
-  sweep('loss', 1, 60, { network: { delay: { type: 'uniform', minMs: 1, maxMs: 10 }, loss: 0.03 }, maxTimeMs: 120000 });
+  sweep('corrupt', 1, 40, { network: { delay: { type: 'uniform', minMs: 1, maxMs: 10 }, corrupt: 0.05, duplicate: 0.05 } });
+  sweep('loss', 1, 40, { faults: [{ at: 0, fault: { type: 'link', link: { loss: 0.05 } } }, { at: 3000, fault: { type: 'linkReset' } }], maxTimeMs: 60000 });
   throw new Error(lines.join('\n'));
 });
