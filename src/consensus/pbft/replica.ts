@@ -175,6 +175,7 @@ function init(ctx: Ctx, config: PbftReplicaConfig): S {
     baseTimeoutMs: T,
     view: 0,
     status: 'normal',
+    normalView: 0,
     seq: 0,
     lastExecuted: 0,
     log: {},
@@ -592,13 +593,13 @@ function onState(ctx: Ctx, s: S, from: NodeId, seq: number, snapshot: PbftSnapsh
 // ---------------------------------------------------------------------------------------------
 // View changes (§4.4, §4.5.2)
 
-function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
+function buildViewChange(ctx: Ctx, s: S, view: number): PbftViewChange {
   const prepared: PbftPreparedCertificate[] = Object.keys(s.certificates)
     .map(Number)
     .filter((n) => n > s.stable.seq)
     .sort((a, b) => a - b)
     .map((n) => s.certificates[n]!);
-  const message = signed<PbftViewChange>(ctx.auth, {
+  return signed<PbftViewChange>(ctx.auth, {
     type: 'view-change',
     view,
     stable: s.stable.seq,
@@ -606,6 +607,10 @@ function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
     prepared,
     replica: s.id,
   });
+}
+
+function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
+  const message = buildViewChange(ctx, s, view);
   multicast(s, message, out);
   out.push({ type: 'view-change', view });
   // §4.4: stop accepting normal-case messages of the old view; its log survives only as certificates.
@@ -653,14 +658,7 @@ function viewChangeProgress(ctx: Ctx, s0: S, out: Out): S {
 function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out): R {
   let s = s0;
   if (m.replica === s.id) return s; // our own, echoed back
-  if (m.view < s.view || (m.view === s.view && s.status === 'normal')) {
-    // A replica still asking for the view we are in missed the NEW-VIEW: the primary sends it again.
-    if (m.view === s.view && s.newView !== null) {
-      out.push({ type: 'send', to: from, message: s.newView });
-      return s;
-    }
-    return `view-change: for view ${m.view}, this replica is in view ${s.view}`;
-  }
+  if (m.view < s.view || (m.view === s.view && s.status === 'normal')) return answerLate(ctx, s, from, m, out);
   const prev = s.viewChanges[m.replica];
   if (prev !== undefined && prev.view >= m.view) return prev.view === m.view ? s : `view-change: ${m.replica} already asked for view ${prev.view}`;
   const bad = checkViewChange(ctx.auth, s, m);
@@ -670,6 +668,25 @@ function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out
   const later = s.replicas.map((r) => s.viewChanges[r]).filter((x): x is PbftViewChange => x !== undefined && x.replica !== s.id && x.view > s.view);
   if (later.length >= s.f + 1) return startViewChange(ctx, s, Math.min(...later.map((x) => x.view)), out);
   return viewChangeProgress(ctx, s, out);
+}
+
+/**
+ * A replica asks for a view this one is past: it missed messages the protocol assumes are
+ * retransmitted until received. In a view entered through a NEW-VIEW, send that NEW-VIEW (it is
+ * self-certifying); while changing views, send our view-change, and one for the view it asks
+ * for, as we would have sent had we seen its timeout (valid only if we never entered that view).
+ */
+function answerLate(ctx: Ctx, s: S, from: NodeId, m: PbftViewChange, out: Out): R {
+  if (!s.replicas.includes(from) || from === s.id) return `view-change: ${JSON.stringify(from)} is not another replica`;
+  if (s.status === 'normal') {
+    if (s.newView === null) return `view-change: for view ${m.view}, this replica is in view ${s.view}`;
+    out.push({ type: 'send', to: from, message: s.newView });
+    return s;
+  }
+  const own = s.viewChanges[s.id];
+  if (own !== undefined) out.push({ type: 'send', to: from, message: own });
+  if (m.view > s.normalView) out.push({ type: 'send', to: from, message: buildViewChange(ctx, s, m.view) });
+  return s;
 }
 
 function onNewView(ctx: Ctx, s: S, m: PbftNewView, out: Out): R {
@@ -697,7 +714,7 @@ function onNewView(ctx: Ctx, s: S, m: PbftNewView, out: Out): R {
     const pe = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
     if (pe !== undefined) return `new-view: ${pe}`;
   }
-  return enterView(ctx, s, m.view, plan, m.prePrepares, null, out);
+  return enterView(ctx, s, m.view, plan, m.prePrepares, m, out);
 }
 
 function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares: readonly PbftPrePrepare[], newView: PbftNewView | null, out: Out): S {
@@ -728,6 +745,7 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
     ...s,
     view,
     status: 'normal',
+    normalView: view,
     log,
     seq: Math.max(plan.maxS, s.stable.seq),
     newView,

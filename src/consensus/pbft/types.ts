@@ -319,6 +319,8 @@ export interface PbftReplicaState {
   readonly view: number;
   /** `view-change`: waiting for NEW-VIEW of `view`, accepting only checkpoint/view-change/new-view (§4.4). */
   readonly status: 'normal' | 'view-change';
+  /** The last view this replica entered (in normal status). */
+  readonly normalView: number;
   /** The primary's last assigned sequence number. */
   readonly seq: number;
   /** Highest sequence number executed. */
@@ -348,7 +350,7 @@ export interface PbftReplicaState {
   readonly viewChanges: Readonly<Record<NodeId, PbftViewChange>>;
   /** Signed pre-prepares, prepares and commits of views not entered yet, replayed on entering them. */
   readonly early: readonly (PbftPrePrepare | PbftVote)[];
-  /** The NEW-VIEW this replica sent as primary of the current view (resent to late replicas). */
+  /** The NEW-VIEW through which this replica entered the current view (sent on to late replicas). */
   readonly newView: PbftNewView | null;
   /** In view-change status: 2f+1 view-changes for `view` are in, so the timer now runs for the new view (§4.5.2). */
   readonly viewChangeQuorum: boolean;
