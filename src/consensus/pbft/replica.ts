@@ -507,14 +507,28 @@ function takeCheckpoint(ctx: Ctx, s: S, seq: number, out: Out): S {
 
 function onCheckpoint(ctx: Ctx, s: S, m: PbftCheckpoint, out: Out): R {
   if (m.seq <= s.stable.seq) return s; // already stable here
-  if (m.seq > s.stable.seq + s.logSize) return `checkpoint: ${m.seq} is above the high watermark ${s.stable.seq + s.logSize}`;
   if (m.seq % s.checkpointInterval !== 0) return `checkpoint: ${m.seq} is not a multiple of ${s.checkpointInterval}`;
   const bad = verifyByReplica(ctx.auth, s, m);
   if (bad !== undefined) return bad;
   const entry = s.checkpoints[m.seq] ?? { own: null, votes: {} };
   const had = entry.votes[m.replica];
   if (had !== undefined) return had.digest === m.digest ? s : `checkpoint: ${m.replica} sent two digests for ${m.seq}`;
-  const next: S = { ...s, checkpoints: { ...s.checkpoints, [m.seq]: { own: entry.own, votes: { ...entry.votes, [m.replica]: m } } } };
+  let checkpoints = s.checkpoints;
+  const high = s.stable.seq + s.logSize;
+  if (m.seq > high) {
+    // Above the high watermark this replica is behind (§4.3): checkpoints there tell it which
+    // state to fetch. Only each replica's latest one is kept, so memory stays bounded.
+    const copy: Record<string, PbftReplicaState['checkpoints'][string]> = {};
+    for (const k in checkpoints) {
+      const e = checkpoints[k]!;
+      const mine = e.votes[m.replica];
+      if (Number(k) <= high || mine === undefined) copy[k] = e;
+      else if (Number(k) > m.seq) return s; // it already told us of a later one
+      else if (Object.keys(e.votes).length > 1 || e.own !== null) copy[k] = { own: e.own, votes: without(e.votes, m.replica) };
+    }
+    checkpoints = copy;
+  }
+  const next: S = { ...s, checkpoints: { ...checkpoints, [m.seq]: { own: entry.own, votes: { ...entry.votes, [m.replica]: m } } } };
   return checkStable(ctx, next, m.seq, out);
 }
 

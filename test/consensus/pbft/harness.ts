@@ -48,6 +48,10 @@ export class Cluster {
   readonly clientStates = new Map<string, PbftClientState>();
   readonly queue: Envelope[] = [];
   readonly events: { node: string; output: PbftReplicaOutput | PbftClientOutput }[] = [];
+  /** Every message sent, in order. */
+  readonly history: Envelope[] = [];
+  /** Messages sent, by type. */
+  readonly sent: Record<string, number> = {};
   /** Nodes whose incoming and outgoing messages are dropped. */
   readonly silent = new Set<string>();
   now = 0;
@@ -72,6 +76,9 @@ export class Cluster {
     for (const o of outputs) {
       if (o.type === 'send') {
         if (!this.silent.has(node)) this.queue.push({ from: node, to: o.to, message: o.message });
+        this.history.push({ from: node, to: o.to, message: o.message });
+        const type = (o.message as { type: string }).type;
+        this.sent[type] = (this.sent[type] ?? 0) + 1;
       } else this.events.push({ node, output: o });
     }
   }
@@ -105,6 +112,14 @@ export class Cluster {
       n++;
     }
     return n;
+  }
+
+  /** Delivers queued messages that pass `keep` and drops the others, until none is left. */
+  runFiltered(keep: (e: Envelope) => boolean): void {
+    while (this.queue.length > 0) {
+      const e = this.queue.shift()!;
+      if (keep(e)) this.deliver(e);
+    }
   }
 
   /** Advances time to `now`, ticking every node whose deadline has passed, and runs the queue, repeatedly. */
