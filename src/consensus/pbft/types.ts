@@ -442,7 +442,7 @@ export interface PbftClientConfig {
  * ```ts
  * import type { PbftClientState } from 'distkit/consensus';
  * declare const s: PbftClientState;
- * s.current?.timestamp;
+ * s.current?.request.timestamp;
  * ```
  */
 export interface PbftClientState {
