@@ -259,7 +259,7 @@ function onTick(ctx: Ctx, s0: S, now: number, out: Out): S {
       s = startViewChange(ctx, { ...s, timeoutMs: s.timeoutMs * 2 }, s.view + 1, out);
     } else {
       // No quorum of view-changes yet: some may have been lost, so send ours again.
-      const own = s.viewChanges[s.id];
+      const own = latestViewChange(s, s.id);
       if (own !== undefined) multicast(s, own, out);
       s = { ...s, timer: { kind: 'armed', at: s.now + s.timeoutMs } };
     }
@@ -636,19 +636,38 @@ function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
     newView: null,
     timer: { kind: 'arming' },
     viewChangeQuorum: false,
-    viewChanges: { ...s.viewChanges, [s.id]: message },
+    viewChanges: keepViewChanges({ ...s.viewChanges, [s.id]: [message] }, view),
   };
   return viewChangeProgress(ctx, next, out);
 }
 
 function viewChangesFor(s: S, view: number): PbftViewChange[] {
-  const own = s.viewChanges[s.id];
-  const list = own !== undefined && own.view === view ? [own] : [];
-  for (const r of s.replicas) {
-    const m = s.viewChanges[r];
-    if (r !== s.id && m !== undefined && m.view === view) list.push(m);
+  const list: PbftViewChange[] = [];
+  for (const r of [s.id, ...s.replicas.filter((x) => x !== s.id)]) {
+    const m = s.viewChanges[r]?.find((x) => x.view === view);
+    if (m !== undefined) list.push(m);
   }
   return list;
+}
+
+function latestViewChange(s: S, replica: NodeId): PbftViewChange | undefined {
+  const list = s.viewChanges[replica];
+  return list === undefined || list.length === 0 ? undefined : list[list.length - 1];
+}
+
+/**
+ * Per replica, the view-change for the view this replica is at (it counts towards that view's
+ * quorum) and the latest one (it counts for §4.5.2's f+1 rule); older ones are dropped, so a
+ * faulty replica asking for many views costs two entries.
+ */
+function keepViewChanges(all: Readonly<Record<NodeId, readonly PbftViewChange[]>>, view: number): Record<NodeId, readonly PbftViewChange[]> {
+  const out: Record<NodeId, readonly PbftViewChange[]> = {};
+  for (const r in all) {
+    const list = all[r]!.filter((m) => m.view >= view).sort((a, b) => a.view - b.view);
+    const kept = list.filter((m, i) => m.view === view || i === list.length - 1);
+    if (kept.length > 0) out[r] = kept;
+  }
+  return out;
 }
 
 function viewChangeProgress(ctx: Ctx, s0: S, out: Out): S {
@@ -673,13 +692,15 @@ function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out
   let s = s0;
   if (m.replica === s.id) return s; // our own, echoed back
   if (m.view < s.view || (m.view === s.view && s.status === 'normal')) return answerLate(ctx, s, from, m, out);
-  const prev = s.viewChanges[m.replica];
-  if (prev !== undefined && prev.view >= m.view) return prev.view === m.view ? s : `view-change: ${m.replica} already asked for view ${prev.view}`;
+  const prev = s.viewChanges[m.replica] ?? [];
+  if (prev.some((x) => x.view === m.view)) return s; // a duplicate
+  const latest = prev[prev.length - 1];
+  if (latest !== undefined && latest.view > m.view && m.view !== s.view) return `view-change: ${m.replica} already asked for view ${latest.view}`;
   const bad = checkViewChange(ctx.auth, s, m);
   if (bad !== undefined) return bad;
-  s = { ...s, viewChanges: { ...s.viewChanges, [m.replica]: m } };
+  s = { ...s, viewChanges: keepViewChanges({ ...s.viewChanges, [m.replica]: [...prev, m] }, s.view) };
   // §4.5.2 (2): f+1 replicas asking for later views cannot all be faulty: join the smallest.
-  const later = s.replicas.map((r) => s.viewChanges[r]).filter((x): x is PbftViewChange => x !== undefined && x.replica !== s.id && x.view > s.view);
+  const later = s.replicas.map((r) => latestViewChange(s, r)).filter((x): x is PbftViewChange => x !== undefined && x.replica !== s.id && x.view > s.view);
   if (later.length >= s.f + 1) return startViewChange(ctx, s, Math.min(...later.map((x) => x.view)), out);
   return viewChangeProgress(ctx, s, out);
 }
@@ -697,7 +718,7 @@ function answerLate(ctx: Ctx, s: S, from: NodeId, m: PbftViewChange, out: Out): 
     out.push({ type: 'send', to: from, message: s.newView });
     return s;
   }
-  const own = s.viewChanges[s.id];
+  const own = latestViewChange(s, s.id);
   if (own !== undefined) out.push({ type: 'send', to: from, message: own });
   if (m.view > s.normalView) out.push({ type: 'send', to: from, message: buildViewChange(ctx, s, m.view) });
   return s;
@@ -753,8 +774,7 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
     multicast(s, prepare, out);
     log[p.seq] = { ...EMPTY_SLOT, prePrepare: p, prepares: { [s.id]: prepare } };
   }
-  const viewChanges: Record<NodeId, PbftViewChange> = {};
-  for (const r in s.viewChanges) if (s.viewChanges[r]!.view > view) viewChanges[r] = s.viewChanges[r]!;
+  const viewChanges = keepViewChanges(s.viewChanges, view + 1);
   s = {
     ...s,
     view,

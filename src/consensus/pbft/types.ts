@@ -346,8 +346,8 @@ export interface PbftReplicaState {
   readonly replies: Readonly<Record<NodeId, PbftCachedReply>>;
   /** Requests received and not yet executed, by client (one per client: its latest). */
   readonly waiting: Readonly<Record<NodeId, PbftRequest>>;
-  /** The latest valid view-change of each replica. */
-  readonly viewChanges: Readonly<Record<NodeId, PbftViewChange>>;
+  /** Valid view-changes by replica: the one for `view`, if any, and the latest (at most two each). */
+  readonly viewChanges: Readonly<Record<NodeId, readonly PbftViewChange[]>>;
   /** Signed pre-prepares, prepares and commits of views not entered yet, replayed on entering them. */
   readonly early: readonly (PbftPrePrepare | PbftVote)[];
   /** The NEW-VIEW through which this replica entered the current view (sent on to late replicas). */

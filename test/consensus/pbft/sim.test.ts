@@ -18,6 +18,8 @@ function sweep(from: number, to: number, options: RunOptions = {}): { failures: 
   return { failures, runs };
 }
 
+const CORRUPTING = { delay: { type: 'uniform', minMs: 1, maxMs: 10 }, corrupt: 0.05, duplicate: 0.05 } as const;
+
 const LOSSY_THEN_HEALED: RunOptions = {
   faults: [
     { at: 0, fault: { type: 'link', link: { loss: 0.05 } } },
@@ -44,7 +46,7 @@ describe('simulation: agreement and liveness with f Byzantine replicas', () => {
   });
 
   it('f = 1 with 5% of messages corrupted in flight, seeds 1..12', () => {
-    const { failures, runs } = sweep(1, 12, { network: { delay: { type: 'uniform', minMs: 1, maxMs: 10 }, corrupt: 0.05, duplicate: 0.05 } });
+    const { failures, runs } = sweep(1, 12, { network: CORRUPTING });
     expect(failures).toEqual([]);
     expect(runs.some((r) => r.result.stats.messages.corrupted > 0)).toBe(true);
   });
@@ -52,6 +54,21 @@ describe('simulation: agreement and liveness with f Byzantine replicas', () => {
   it('f = 1 with 5% loss for the first 3 s, then a clean network, seeds 1..12', () => {
     const { failures } = sweep(1, 12, LOSSY_THEN_HEALED);
     expect(failures).toEqual([]);
+  });
+
+  // Seeds that once failed, kept as regressions: a replica that moved on to a later view had
+  // dropped its view-change for the view the others were still completing, so neither side could
+  // gather a quorum (corrupt 93 and 132, loss 98, each with a silent replica).
+  it.each([
+    ['corrupt', 93],
+    ['corrupt', 132],
+    ['loss', 98],
+  ] as const)('regression %s seed %i: every operation completes', (kind, seed) => {
+    const options: RunOptions = kind === 'loss' ? LOSSY_THEN_HEALED : { network: CORRUPTING };
+    const r = runPbft(seed, options);
+    expect(r.problems).toEqual([]);
+    expect(r.result.ok).toBe(true);
+    expect(r.completed).toBe(r.operations);
   });
 
   it.each(BEHAVIOURS.map((b) => [b]))('a %s primary: correct replicas agree and every operation completes', (behaviour) => {
