@@ -157,7 +157,9 @@ export function signedPayload(m: PbftMessage): string {
     case 'pre-prepare':
     case 'prepare':
     case 'commit':
-      return pbftCanonicalJson({ type: m.type, view: m.view, seq: m.seq, digest: m.digest, replica: m.replica });
+      // The canonical JSON of { type, view, seq, digest, replica }, written out: these are the
+      // most frequent messages, and the keys are already in sorted order here.
+      return `{"digest":${JSON.stringify(m.digest)},"replica":${JSON.stringify(m.replica)},"seq":${m.seq},"type":"${m.type}","view":${m.view}}`;
     case 'reply':
       return pbftCanonicalJson({ type: m.type, view: m.view, timestamp: m.timestamp, client: m.client, replica: m.replica, result: m.result });
     case 'checkpoint':

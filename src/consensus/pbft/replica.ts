@@ -364,6 +364,7 @@ function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
   if (w !== undefined) return `pre-prepare: ${w}`;
   const bad = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
   if (bad !== undefined) return bad;
+  if (p.seq <= s.lastExecuted && s.log[p.seq] === undefined) return s; // executed here already
   const slot = s.log[p.seq] ?? EMPTY_SLOT;
   if (slot.prePrepare !== null) {
     // §4.2: a backup accepts one pre-prepare per view and sequence number.
@@ -378,7 +379,8 @@ function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
 function onVote(ctx: Ctx, s: S, m: PbftVote, out: Out): R {
   if (isEarly(s, m.view)) return buffer(s, m, verifyByReplica(ctx.auth, s, m));
   if (s.status !== 'normal' || m.view !== s.view) return `${m.type}: view ${m.view}, this replica is in view ${s.view}`;
-  if (m.seq <= s.stable.seq) return s; // already garbage-collected: late but harmless
+  // Late votes for a request executed here (its slot is gone) or garbage-collected are harmless.
+  if (m.seq <= s.stable.seq || (m.seq <= s.lastExecuted && s.log[m.seq] === undefined)) return s;
   const w = inWindow(s, m.seq);
   if (w !== undefined) return `${m.type}: ${w}`;
   if (m.type === 'prepare' && m.replica === primaryOf(s, s.view)) return 'prepare: the primary does not prepare';
@@ -477,7 +479,8 @@ function executeOne(ctx: Ctx, s0: S, seq: number, p: PbftPrePrepare, out: Out): 
       out.push({ type: 'send', to: r.client, message: signReply(ctx, s, r.client, r.timestamp, result) });
     }
   }
-  s = { ...s, lastExecuted: seq };
+  // The slot is done: its certificate stays for view changes until the next stable checkpoint.
+  s = { ...s, lastExecuted: seq, log: without(s.log, String(seq)) };
   if (s.status === 'normal') {
     // §4.4: stop the timer, restart it if still waiting for another request.
     s = { ...s, timer: Object.keys(s.waiting).length > 0 ? { kind: 'arming' } : { kind: 'off' } };

@@ -50,7 +50,9 @@ describe('§4.2 normal case: pre-prepare, prepare, commit', () => {
   it('a backup rejects a second, different pre-prepare for the same view and sequence number', () => {
     const c = new Cluster(4);
     c.request('c0', 'op');
-    c.run();
+    c.deliver(c.queue.shift()!); // the request reaches the primary
+    c.deliver(c.queue.find((e) => e.to === 'r1')!); // its pre-prepare reaches r1
+    expect(c.states.get('r1')!.log[1]?.prePrepare?.request?.operation).toBe('op');
     const auth = pbftHmacAuthenticator({ id: 'r0', keys: rings([...c.replicas, 'c0']).r0! });
     const request = signed<PbftRequest>(auth, { type: 'request', client: 'r0', timestamp: 9, operation: 'other' });
     const other = signed<PbftPrePrepare>(auth, { type: 'pre-prepare', view: 0, seq: 1, digest: requestDigest(request), replica: 'r0', request });
