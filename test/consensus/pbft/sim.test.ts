@@ -29,13 +29,13 @@ const LOSSY_THEN_HEALED: RunOptions = {
 };
 
 describe('simulation: agreement and liveness with f Byzantine replicas', () => {
-  it('f = 1, seeds 1..80: random faulty replica and behaviour, duplication and reordering', () => {
-    const { failures, runs } = sweep(1, 80);
+  it('f = 1, seeds 1..60: random faulty replica and behaviour, duplication and reordering', () => {
+    const { failures, runs } = sweep(1, 60);
     expect(failures).toEqual([]);
     // The sweep must exercise every behaviour and real view changes, or it proves little.
     const seen = new Set(runs.flatMap((r) => Object.values(r.faulty)));
     expect([...seen].sort()).toEqual([...BEHAVIOURS].sort());
-    expect(runs.filter((r) => r.maxView > 0).length).toBeGreaterThan(10);
+    expect(runs.filter((r) => r.maxView > 0).length).toBeGreaterThan(8);
     expect(runs.reduce((n, r) => n + r.completed, 0)).toBe(runs.reduce((n, r) => n + r.operations, 0));
   });
 
