@@ -14,6 +14,7 @@ import type { PbftClientConfig, PbftClientInput, PbftClientOutput, PbftClientSta
  * ```
  */
 export type PbftClientMachine = Machine<PbftClientConfig, PbftClientState, PbftClientInput, PbftClientOutput> & {
+  /** When the client wants its next `tick` (see {@link pbftClientNextDeadline}). */
   nextDeadline(state: PbftClientState): number | undefined;
 };
 

@@ -347,7 +347,9 @@ export function pbftHmacKeyRings(nodes: readonly NodeId[], secret: string): Reco
  * ```
  */
 export interface PbftSubtleCrypto {
+  /** Web Crypto's `generateKey`, used for HMAC keys. */
   generateKey(algorithm: { name: 'HMAC'; hash: 'SHA-256'; length: number }, extractable: boolean, usages: string[]): Promise<unknown>;
+  /** Web Crypto's `exportKey`, used to read a key's raw bytes. */
   exportKey(format: 'raw', key: never): Promise<ArrayBuffer>;
 }
 

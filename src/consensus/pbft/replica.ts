@@ -77,6 +77,7 @@ export interface PbftReplicaOptions {
  * ```
  */
 export type PbftReplicaMachine = Machine<PbftReplicaConfig, PbftReplicaState, PbftReplicaInput, PbftReplicaOutput> & {
+  /** When the replica wants its next `tick` (see {@link pbftReplicaNextDeadline}). */
   nextDeadline(state: PbftReplicaState): number | undefined;
 };
 
