@@ -123,7 +123,7 @@ export function pbftClientNextDeadline(s: PbftClientState): number | undefined {
 
 function send(auth: PbftAuthenticator, s: S, operation: unknown, out: Out): S {
   const timestamp = s.timestamp + 1;
-  const request = signed<PbftRequest>(auth, { type: 'request', client: s.id, timestamp, operation });
+  const request = signed<PbftRequest>(auth, { type: 'request', client: s.id, timestamp, operation }, s.replicas);
   out.push({ type: 'send', to: primaryOf({ replicas: s.replicas, f: s.f, quorum: 0, logSize: 0 }, s.view), message: request });
   return { ...s, timestamp, current: { request: cleanRequest(request), replies: {} }, timer: { kind: 'arming' } };
 }

@@ -230,8 +230,12 @@ export function pbftDigest(value: unknown): string {
 export interface PbftAuthenticator {
   /** The node whose secrets this instance holds: it signs as this node. */
   readonly id: NodeId;
-  /** Signs `payload` as {@link PbftAuthenticator.id}. */
-  sign(payload: string): string;
+  /**
+   * Signs `payload` as {@link PbftAuthenticator.id}. `audience`, when given, names the nodes
+   * that must be able to verify it (replicas for protocol messages, the client for a reply); a
+   * MAC-based scheme can then leave out everyone else. Default: every node it shares a key with.
+   */
+  sign(payload: string, audience?: readonly NodeId[]): string;
   /** Whether `signature` is `signer`'s signature of `payload`, as far as this node can tell. Never throws. */
   verify(signer: NodeId, payload: string, signature: string): boolean;
 }
@@ -282,12 +286,14 @@ export function pbftHmacAuthenticator(options: { readonly id: NodeId; readonly k
   if (!prepared.has(id)) throw new ConfigError(`keys.${id}`, 'missing: the ring must hold a self key to check this node\'s own messages inside certificates');
   return {
     id,
-    sign(payload) {
+    sign(payload, audience) {
       // The payload is hashed once, then each receiver's MAC covers the 32-byte hash. The signer
       // id is inside the hash so a pairwise key cannot vouch for the other direction.
       const data = sha256(utf8Bytes(`${id}\n${payload}`));
+      // The signer's own entry is always there: its messages come back to it inside certificates.
+      const wanted = audience === undefined ? peers : peers.filter((p) => p === id || audience.includes(p));
       let s = '';
-      for (const peer of peers) s += `${s === '' ? '' : ','}${peer}:${bytesToHex(hmacSha256(prepared.get(peer)!, data))}`;
+      for (const peer of wanted) s += `${s === '' ? '' : ','}${peer}:${bytesToHex(hmacSha256(prepared.get(peer)!, data))}`;
       return s;
     },
     verify(signer, payload, signature) {

@@ -174,10 +174,10 @@ export function signedPayload(m: PbftMessage): string {
   }
 }
 
-/** Signs a message built without its signature. */
-export function signed<M extends PbftMessage & { sig: string }>(auth: PbftAuthenticator, unsigned: Omit<M, 'sig'>): M {
+/** Signs a message built without its signature, for `audience` (default: every key holder). */
+export function signed<M extends PbftMessage & { sig: string }>(auth: PbftAuthenticator, unsigned: Omit<M, 'sig'>, audience?: readonly NodeId[]): M {
   const m = { ...unsigned, sig: '' } as M;
-  return { ...m, sig: auth.sign(signedPayload(m)) };
+  return { ...m, sig: auth.sign(signedPayload(m), audience) };
 }
 
 /** D(m) of a request: its digest without the client's signature (§4.2). */

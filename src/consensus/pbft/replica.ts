@@ -281,7 +281,7 @@ function isPrimary(s: S): boolean {
 }
 
 function signReply(ctx: Ctx, s: S, client: NodeId, timestamp: number, result: unknown): PbftReply {
-  return signed<PbftReply>(ctx.auth, { type: 'reply', view: s.view, timestamp, client, replica: s.id, result });
+  return signed<PbftReply>(ctx.auth, { type: 'reply', view: s.view, timestamp, client, replica: s.id, result }, [client]);
 }
 
 function onRequest(ctx: Ctx, s: S, from: NodeId, r: PbftRequest, out: Out): R {
@@ -328,7 +328,7 @@ function assign(ctx: Ctx, s: S, r: PbftRequest, out: Out): S {
     digest: requestDigest(r),
     replica: s.id,
     request: r,
-  });
+  }, s.replicas);
   multicast(s, prePrepare, out);
   const next: S = { ...s, seq, log: { ...s.log, [seq]: { ...EMPTY_SLOT, prePrepare } } };
   return advance(ctx, next, seq, out);
@@ -371,7 +371,7 @@ function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
     // §4.2: a backup accepts one pre-prepare per view and sequence number.
     return slot.prePrepare.digest === p.digest ? s : `pre-prepare: a different digest for ${p.seq} in view ${p.view} (the primary equivocates)`;
   }
-  const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view: s.view, seq: p.seq, digest: p.digest, replica: s.id });
+  const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view: s.view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
   multicast(s, prepare, out);
   const next: S = { ...s, log: { ...s.log, [p.seq]: { ...slot, prePrepare: p, prepares: { ...slot.prepares, [s.id]: prepare } } } };
   return advance(ctx, next, p.seq, out);
@@ -439,7 +439,7 @@ function advance(ctx: Ctx, s0: S, seq: number, out: Out): S {
     const prepares = matching(slot.prepares, p.digest, p.replica);
     if (prepares.length < s.quorum - 1) return s;
     const certificate: PbftPreparedCertificate = { prePrepare: p, prepares: prepares.slice(0, s.quorum - 1) };
-    const commit = signed<PbftVote>(ctx.auth, { type: 'commit', view: s.view, seq, digest: p.digest, replica: s.id });
+    const commit = signed<PbftVote>(ctx.auth, { type: 'commit', view: s.view, seq, digest: p.digest, replica: s.id }, s.replicas);
     multicast(s, commit, out);
     slot = { ...slot, prepared: true, commits: { ...slot.commits, [s.id]: commit } };
     s = { ...s, log: { ...s.log, [seq]: slot }, certificates: { ...s.certificates, [seq]: certificate } };
@@ -502,7 +502,7 @@ function without<T>(record: Readonly<Record<string, T>>, key: string): Record<st
 function takeCheckpoint(ctx: Ctx, s: S, seq: number, out: Out): S {
   const snapshot: PbftSnapshot = { service: s.service, replies: s.replies };
   const digest = snapshotDigest(snapshot);
-  const message = signed<PbftCheckpoint>(ctx.auth, { type: 'checkpoint', seq, digest, replica: s.id });
+  const message = signed<PbftCheckpoint>(ctx.auth, { type: 'checkpoint', seq, digest, replica: s.id }, s.replicas);
   multicast(s, message, out);
   const entry = s.checkpoints[seq] ?? { own: null, votes: {} };
   const next: S = { ...s, checkpoints: { ...s.checkpoints, [seq]: { own: { digest, snapshot }, votes: { ...entry.votes, [s.id]: message } } } };
@@ -624,7 +624,7 @@ function buildViewChange(ctx: Ctx, s: S, view: number): PbftViewChange {
     proof: s.stable.proof,
     prepared,
     replica: s.id,
-  });
+  }, s.replicas);
 }
 
 function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
@@ -685,9 +685,9 @@ function viewChangeProgress(ctx: Ctx, s0: S, out: Out): S {
   const V = vcs.slice(0, s.quorum);
   const plan = planNewView(V);
   const prePrepares = plan.entries.map((e) =>
-    signed<PbftPrePrepare>(ctx.auth, { type: 'pre-prepare', view: s.view, seq: e.seq, digest: e.digest, replica: s.id, request: e.request }),
+    signed<PbftPrePrepare>(ctx.auth, { type: 'pre-prepare', view: s.view, seq: e.seq, digest: e.digest, replica: s.id, request: e.request }, s.replicas),
   );
-  const newView = signed<PbftNewView>(ctx.auth, { type: 'new-view', view: s.view, viewChanges: V, prePrepares, replica: s.id });
+  const newView = signed<PbftNewView>(ctx.auth, { type: 'new-view', view: s.view, viewChanges: V, prePrepares, replica: s.id }, s.replicas);
   multicast(s, newView, out);
   return enterView(ctx, s, s.view, plan, prePrepares, newView, out);
 }
@@ -774,7 +774,7 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
       continue;
     }
     // §4.4: a backup multicasts a prepare for each pre-prepare in O.
-    const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view, seq: p.seq, digest: p.digest, replica: s.id });
+    const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
     multicast(s, prepare, out);
     log[p.seq] = { ...EMPTY_SLOT, prePrepare: p, prepares: { [s.id]: prepare } };
   }
