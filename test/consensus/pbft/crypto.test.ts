@@ -99,6 +99,14 @@ describe('HMAC authenticators (TOCS §3.2)', () => {
     );
   });
 
+  it('a signature for an audience carries entries for it and the signer only', () => {
+    const sig = auth.r0!.sign('p', ['r1']);
+    expect(sig.split(',').map((e) => e.split(':')[0])).toEqual(['r0', 'r1']);
+    expect(auth.r1!.verify('r0', 'p', sig)).toBe(true);
+    expect(auth.r0!.verify('r0', 'p', sig)).toBe(true);
+    expect(auth.r2!.verify('r0', 'p', sig)).toBe(false);
+  });
+
   it('malformed signatures are rejected, never thrown', () => {
     for (const s of ['', 'r1:', 'r1:zz', 'x'.repeat(10_000), 'r0:' + '0'.repeat(64), ',r1:' + '1'.repeat(64)]) {
       expect(auth.r1!.verify('r0', 'p', s)).toBe(false);
