@@ -604,6 +604,7 @@ function onState(ctx: Ctx, s: S, from: NodeId, seq: number, snapshot: PbftSnapsh
     if (done === undefined || done.timestamp < next.waiting[c]!.timestamp) waiting[c] = next.waiting[c]!;
   }
   next = { ...next, service: snapshot.service, replies: snapshot.replies, lastExecuted: seq, waiting, fetchAt: null };
+  if (next.status === 'normal' && Object.keys(waiting).length === 0) next = { ...next, timer: { kind: 'off' } };
   out.push({ type: 'state-transfer', seq });
   return executeReady(ctx, next, out);
 }
