@@ -190,6 +190,26 @@ describe('§4.4 view changes', () => {
     expect(c.events.filter((e) => e.output.type === 'view').map((e) => e.node).sort()).toEqual(['r1', 'r2', 'r3']);
   });
 
+  it('§4.5.2: one faulty replica cannot start a view change; f+1 view-changes make a replica join', () => {
+    const c = new Cluster(4, ['c0'], { viewChangeTimeoutMs: 200 });
+    const vc = (id: string) =>
+      signed<PbftViewChange>(pbftHmacAuthenticator({ id, keys: rings([...c.replicas, 'c0'])[id]! }), {
+        type: 'view-change',
+        view: 6, // its primary is r2, so r1 waits for the NEW-VIEW
+        stable: 0,
+        proof: [],
+        prepared: [],
+        replica: id,
+      });
+    c.deliver({ from: 'r3', to: 'r1', message: vc('r3') });
+    expect(c.states.get('r1')!.status).toBe('normal');
+    expect(c.states.get('r1')!.view).toBe(0);
+    c.deliver({ from: 'r2', to: 'r1', message: vc('r2') });
+    expect(c.rejected()).toEqual([]);
+    expect(c.states.get('r1')!.status).toBe('view-change');
+    expect(c.states.get('r1')!.view).toBe(6);
+  });
+
   it('new-view O: the highest-view certificate per sequence number, null requests in the gaps (planNewView)', () => {
     const cert = (view: number, seq: number, digest: string) => ({
       prePrepare: { type: 'pre-prepare' as const, view, seq, digest, replica: 'r0', sig: '', request: null },
