@@ -1,4 +1,4 @@
-import { assertNever, ConfigError, reject, transition, type Machine, type Transition } from '../../core/index.js';
+import { assertNever, ConfigError, InvalidCommandError, plainDataProblem, reject, transition, type Machine, type Transition } from '../../core/index.js';
 import { pbftCanonicalJson, type PbftAuthenticator } from './crypto.js';
 import { cleanRequest, pbftMessageCheck, primaryOf, signed, verifyByReplica } from './messages.js';
 import type { PbftClientConfig, PbftClientInput, PbftClientOutput, PbftClientState, PbftMessage, PbftReply, PbftRequest } from './types.js';
@@ -72,6 +72,8 @@ export function pbftClient(options: { readonly authenticator: PbftAuthenticator 
     step(state, input): Transition<S, PbftClientOutput> {
       switch (input.type) {
         case 'request': {
+          const problem = input.operation === undefined ? 'operation: missing' : plainDataProblem(input.operation, 'operation');
+          if (problem !== undefined) throw new InvalidCommandError('request', `${problem}: operations must be plain JSON data`);
           if (state.current !== null) return transition({ ...state, queue: [...state.queue, input.operation] });
           const out: Out = [];
           return transition(send(auth, state, input.operation, out), out);

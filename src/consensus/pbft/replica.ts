@@ -103,8 +103,9 @@ const EMPTY_SLOT: PbftSlot = { prePrepare: null, prepares: {}, commits: {}, prep
  * requests in the gaps (§4.4), plus the liveness rules of §4.5.2 (doubling timeouts, joining a
  * view change seen from f+1 replicas). n = 3f+1 replicas tolerate f Byzantine ones.
  *
- * Every message is signed with the node's {@link PbftAuthenticator}, including those embedded in
- * certificates, and every signature is checked. The machine is built per node because the
+ * Every protocol message is signed with the node's {@link PbftAuthenticator}, including those
+ * embedded in certificates, and every signature is checked (a state-transfer answer is trusted
+ * through the checkpoint proof it carries). The machine is built per node because the
  * authenticator holds that node's secrets and is not plain data (states stay JSON).
  *
  * @example

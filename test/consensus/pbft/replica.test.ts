@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkedStep, ConfigError } from 'distkit/core';
+import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
 import {
   PBFT_NULL_DIGEST,
   pbftHmacAuthenticator,
@@ -277,6 +277,12 @@ describe('config and deadlines', () => {
     } catch (e) {
       expect((e as ConfigError).field).toBe(field);
     }
+  });
+
+  it('a client request whose operation is not JSON data is an InvalidCommandError', () => {
+    const c = new Cluster(4);
+    expect(() => c.request('c0', new Map())).toThrow(InvalidCommandError);
+    expect(() => c.request('c0', undefined)).toThrow(/operation: missing/);
   });
 
   it('an authenticator for another node is a ConfigError', () => {
