@@ -1,6 +1,7 @@
 /**
- * Consensus: Raft (leader election, log replication, snapshots, membership changes, leadership
- * transfer, linearizable reads) as a pure, durable machine.
+ * Consensus and agreement as pure machines: Raft (leader election, log replication, snapshots,
+ * membership changes, leadership transfer, linearizable reads), the Byzantine generals'
+ * oral-messages algorithm OM(m), and PBFT (Byzantine fault-tolerant state machine replication).
  *
  * @module consensus
  */
@@ -10,3 +11,4 @@ export { raftEntries, raftLastIndex } from './raft/log.js';
 export { applyRaftPersist } from './raft/storage.js';
 export { raftSafetyInvariants, raftStateInvariants, type RaftInvariant } from './raft/invariants.js';
 export * from './byzantine-generals.js';
+export * from './pbft/index.js';

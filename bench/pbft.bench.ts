@@ -1,0 +1,69 @@
+// PBFT decisions per second, in-process, no I/O: four replicas (f = 1) and one client; each
+// iteration is one client request delivered through pre-prepare, prepare, commit and f+1 replies
+// synchronously until the cluster is quiet. Checkpoints every 128 requests keep the log bounded.
+// The `.noauth` figure swaps the HMAC authenticators for ones that check nothing, to show what
+// authentication costs.
+import {
+  pbftClient,
+  pbftHmacAuthenticator,
+  pbftHmacKeyRings,
+  pbftReplica,
+  type PbftAuthenticator,
+  type PbftClientState,
+  type PbftReplicaState,
+} from '../src/consensus/index.js';
+import { compareOps, consume, opsFigure, round, type Figures } from './lib.js';
+
+type AnyOutput = { type: string; to?: string; message?: unknown };
+
+function cluster(auth: (id: string, ids: string[]) => PbftAuthenticator): () => void {
+  const replicas = ['r0', 'r1', 'r2', 'r3'];
+  const everyone = [...replicas, 'c0'];
+  const machines = new Map(replicas.map((id) => [id, pbftReplica({ authenticator: auth(id, everyone) })]));
+  const states = new Map<string, PbftReplicaState>();
+  for (const [id, m] of machines) states.set(id, m.init({ id, replicas, checkpointInterval: 128 }));
+  const client = pbftClient({ authenticator: auth('c0', everyone) });
+  let cs: PbftClientState = client.init({ id: 'c0', replicas });
+  const queue: { from: string; to: string; message: unknown }[] = [];
+  let results = 0;
+  const push = (from: string, outputs: readonly AnyOutput[]): void => {
+    for (const o of outputs) {
+      if (o.type === 'send') queue.push({ from, to: o.to!, message: o.message });
+      else if (o.type === 'result') results++;
+    }
+    consume(outputs);
+  };
+  return () => {
+    const before = results;
+    const t = client.step(cs, { type: 'request', operation: 'x'.repeat(100) });
+    cs = t.state;
+    push('c0', t.outputs);
+    while (queue.length > 0) {
+      const e = queue.shift()!;
+      const message = { type: 'message' as const, from: e.from, message: e.message };
+      if (e.to === 'c0') {
+        const r = client.step(cs, message);
+        cs = r.state;
+        push('c0', r.outputs);
+      } else {
+        const m = machines.get(e.to)!;
+        const r = m.step(states.get(e.to)!, message);
+        states.set(e.to, r.state);
+        push(e.to, r.outputs);
+      }
+    }
+    if (results !== before + 1) throw new Error('bench: the request did not complete');
+  };
+}
+
+export default function (): Figures {
+  const rings = pbftHmacKeyRings(['r0', 'r1', 'r2', 'r3', 'c0'], 'bench');
+  const hmac = (id: string): PbftAuthenticator => pbftHmacAuthenticator({ id, keys: rings[id]! });
+  const none = (id: string): PbftAuthenticator => ({ id, sign: () => '', verify: () => true });
+  const rates = compareOps({ hmac: cluster(hmac), none: cluster(none) }, { timeMs: 3000, samples: 10 });
+  return {
+    'consensus.pbft.decide.f1': opsFigure(rates.hmac!, 'requests/s'),
+    'consensus.pbft.decide.f1.noauth': opsFigure(rates.none!, 'requests/s'),
+    'consensus.pbft.decide.f1.authShare': { value: round(1 - rates.hmac! / rates.none!, 3), unit: 'fraction of time' },
+  };
+}

@@ -1,0 +1,160 @@
+import { assertNever, ConfigError, InvalidCommandError, plainDataProblem, reject, transition, type Machine, type Transition } from '../../core/index.js';
+import { pbftCanonicalJson, type PbftAuthenticator } from './crypto.js';
+import { cleanRequest, pbftMessageCheck, primaryOf, signed, verifyByReplica } from './messages.js';
+import type { PbftClientConfig, PbftClientInput, PbftClientOutput, PbftClientState, PbftMessage, PbftReply, PbftRequest } from './types.js';
+
+/**
+ * The PBFT client machine type: a {@link Machine} with a required `nextDeadline`.
+ *
+ * @example
+ * ```ts
+ * import type { PbftClientMachine } from 'distkit/consensus';
+ * declare const m: PbftClientMachine;
+ * m.nextDeadline(m.init({ id: 'c0', replicas: ['r0'] })); //=> undefined
+ * ```
+ */
+export type PbftClientMachine = Machine<PbftClientConfig, PbftClientState, PbftClientInput, PbftClientOutput> & {
+  /** When the client wants its next `tick` (see {@link pbftClientNextDeadline}). */
+  nextDeadline(state: PbftClientState): number | undefined;
+};
+
+type S = PbftClientState;
+type Out = PbftClientOutput[];
+
+/**
+ * A PBFT client (Castro & Liskov 1999, §4.1): it signs each operation as ⟨REQUEST, o, t, c⟩ with
+ * an increasing timestamp t, sends it to the primary of the view it last heard of, and accepts a
+ * result once f+1 replicas sent matching signed replies (so at least one correct replica vouches
+ * for it). Without a result after `retransmitMs` it sends the request to every replica, again and
+ * again; replicas answer a retransmission of an executed request from their reply cache. One
+ * request is outstanding at a time; later `request` inputs queue behind it.
+ *
+ * @example
+ * ```ts
+ * import { pbftClient, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const replicas = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...replicas, 'c0'], 'secret');
+ * const client = pbftClient({ authenticator: pbftHmacAuthenticator({ id: 'c0', keys: rings.c0! }) });
+ * const t = client.step(client.init({ id: 'c0', replicas }), { type: 'request', operation: 'hello' });
+ * t.outputs[0]; // { type: 'send', to: 'r0', message: { type: 'request', client: 'c0', timestamp: 1, ... } }
+ * ```
+ */
+export function pbftClient(options: { readonly authenticator: PbftAuthenticator }): PbftClientMachine {
+  const auth = options.authenticator;
+  return {
+    name: 'pbft-client',
+    init(config) {
+      const replicas = config.replicas;
+      if (!Array.isArray(replicas) || replicas.length === 0) throw new ConfigError('replicas', 'expected a non-empty array of node ids');
+      if (new Set(replicas).size !== replicas.length || replicas.some((r) => typeof r !== 'string' || r === ''))
+        throw new ConfigError('replicas', 'expected unique, non-empty node ids');
+      if (typeof config.id !== 'string' || config.id === '') throw new ConfigError('id', 'expected a non-empty node id');
+      if (replicas.includes(config.id)) throw new ConfigError('id', 'a client cannot also be a replica');
+      if (auth.id !== config.id) throw new ConfigError('authenticator', `signs as ${JSON.stringify(auth.id)}, not as ${JSON.stringify(config.id)}`);
+      const retransmitMs = config.retransmitMs ?? 1000;
+      if (typeof retransmitMs !== 'number' || !Number.isFinite(retransmitMs) || retransmitMs <= 0)
+        throw new ConfigError('retransmitMs', `expected a positive number, got ${String(retransmitMs)}`);
+      const first = config.firstTimestamp ?? 1;
+      if (!Number.isSafeInteger(first) || first < 1) throw new ConfigError('firstTimestamp', `expected an integer >= 1, got ${String(first)}`);
+      return {
+        id: config.id,
+        replicas: [...replicas],
+        f: Math.floor((replicas.length - 1) / 3),
+        retransmitMs,
+        view: 0,
+        timestamp: first - 1,
+        current: null,
+        queue: [],
+        timer: { kind: 'off' },
+        now: 0,
+      };
+    },
+    step(state, input): Transition<S, PbftClientOutput> {
+      switch (input.type) {
+        case 'request': {
+          const problem = input.operation === undefined ? 'operation: missing' : plainDataProblem(input.operation, 'operation');
+          if (problem !== undefined) throw new InvalidCommandError('request', `${problem}: operations must be plain JSON data`);
+          if (state.current !== null) return transition({ ...state, queue: [...state.queue, input.operation] });
+          const out: Out = [];
+          return transition(send(auth, state, input.operation, out), out);
+        }
+        case 'tick': {
+          const s: S = { ...state, now: Math.max(state.now, input.now) };
+          if (s.timer.kind === 'arming') return transition({ ...s, timer: { kind: 'armed', at: s.now + s.retransmitMs } });
+          if (s.timer.kind === 'armed' && s.now >= s.timer.at && s.current !== null) {
+            // §4.1: no result in time: broadcast to all replicas (a faulty primary may be dropping it).
+            const out: Out = s.replicas.map((to) => ({ type: 'send', to, message: s.current!.request }));
+            return transition({ ...s, timer: { kind: 'armed', at: s.now + s.retransmitMs } }, out);
+          }
+          return transition(s);
+        }
+        case 'message': {
+          const { from, message } = input;
+          if (typeof from !== 'string') return reject(state, String(from), 'from: expected a node id');
+          const problem = pbftMessageCheck(message, 'message');
+          if (problem !== undefined) return reject(state, from, problem);
+          const m = message as PbftMessage;
+          if (m.type !== 'reply') return reject(state, from, `${m.type}: a client takes only replies`);
+          const out: Out = [];
+          const r = onReply(auth, state, m, out);
+          return typeof r === 'string' ? reject(state, from, r) : transition(r, out);
+        }
+        default:
+          return assertNever(input, 'pbft client input');
+      }
+    },
+    nextDeadline: pbftClientNextDeadline,
+  };
+}
+
+/**
+ * The time at which a {@link pbftClient} wants its next `tick` (its retransmission timer).
+ *
+ * @example
+ * ```ts
+ * import { pbftClientNextDeadline, type PbftClientState } from 'distkit/consensus';
+ * declare const s: PbftClientState;
+ * pbftClientNextDeadline(s); // a time in ms, or undefined when idle
+ * ```
+ */
+export function pbftClientNextDeadline(s: PbftClientState): number | undefined {
+  if (s.timer.kind === 'arming') return s.now;
+  if (s.timer.kind === 'armed') return s.timer.at;
+  return undefined;
+}
+
+function send(auth: PbftAuthenticator, s: S, operation: unknown, out: Out): S {
+  const timestamp = s.timestamp + 1;
+  const request = signed<PbftRequest>(auth, { type: 'request', client: s.id, timestamp, operation }, s.replicas);
+  out.push({ type: 'send', to: primaryOf({ replicas: s.replicas, f: s.f, quorum: 0, logSize: 0 }, s.view), message: request });
+  return { ...s, timestamp, current: { request: cleanRequest(request), replies: {} }, timer: { kind: 'arming' } };
+}
+
+function onReply(auth: PbftAuthenticator, s: S, m: PbftReply, out: Out): S | string {
+  const cur = s.current;
+  if (cur === null) return s; // late reply to a finished request
+  if (m.client !== s.id) return `reply: addressed to ${m.client}`;
+  if (m.timestamp !== cur.request.timestamp) return m.timestamp < cur.request.timestamp ? s : `reply: timestamp ${m.timestamp} was never sent`;
+  const bad = verifyByReplica(auth, { replicas: s.replicas, f: s.f, quorum: 0, logSize: 0 }, m);
+  if (bad !== undefined) return bad;
+  const result = pbftCanonicalJson(m.result);
+  const had = cur.replies[m.replica];
+  if (had !== undefined && had.result === result) return s;
+  // A replica's later reply replaces its earlier one (a reply can be re-sent after a view change).
+  const replies = { ...cur.replies, [m.replica]: { result, view: m.view } };
+  const agreeing: number[] = [];
+  for (const r in replies) if (replies[r]!.result === result) agreeing.push(replies[r]!.view);
+  if (agreeing.length < s.f + 1) return { ...s, current: { ...cur, replies } };
+  // §4.1: f+1 matching replies; at least one is from a correct replica. Of their views, the
+  // (f+1)-th highest is one a correct replica has reached, so a faulty one cannot inflate it.
+  agreeing.sort((a, b) => b - a);
+  const view = Math.max(s.view, agreeing[s.f]!);
+  out.push({ type: 'result', timestamp: cur.request.timestamp, operation: cur.request.operation, result: m.result });
+  let next: S = { ...s, view, current: null, timer: { kind: 'off' } };
+  if (next.queue.length > 0) {
+    const [op, ...rest] = next.queue;
+    next = send(auth, { ...next, queue: rest }, op, out);
+  }
+  return next;
+}
+

@@ -1,0 +1,809 @@
+import {
+  assertNever,
+  ConfigError,
+  plainDataProblem,
+  reject,
+  transition,
+  type Machine,
+  type NodeId,
+  type Transition,
+} from '../../core/index.js';
+import type { PbftAuthenticator } from './crypto.js';
+import {
+  checkPrePrepareBody,
+  checkProof,
+  checkViewChange,
+  cleanCheckpoint,
+  cleanNewView,
+  cleanPrePrepare,
+  cleanRequest,
+  cleanSnapshot,
+  cleanViewChange,
+  cleanVote,
+  pbftMessageCheck,
+  planNewView,
+  primaryOf,
+  requestDigest,
+  signed,
+  snapshotDigest,
+  verifyByReplica,
+  verifyRequest,
+  type NewViewPlan,
+} from './messages.js';
+import { pbftHashChainService } from './service.js';
+import type {
+  PbftCheckpoint,
+  PbftMessage,
+  PbftNewView,
+  PbftPrePrepare,
+  PbftPreparedCertificate,
+  PbftReplicaConfig,
+  PbftReplicaInput,
+  PbftReplicaOutput,
+  PbftReplicaState,
+  PbftReply,
+  PbftRequest,
+  PbftService,
+  PbftSlot,
+  PbftSnapshot,
+  PbftViewChange,
+  PbftVote,
+} from './types.js';
+
+/**
+ * What a {@link pbftReplica} machine is built with: the node's authenticator (its secrets) and
+ * the replicated service (default {@link pbftHashChainService}).
+ *
+ * @example
+ * ```ts
+ * import { pbftHmacAuthenticator, pbftHmacKeyRings, type PbftReplicaOptions } from 'distkit/consensus';
+ * const rings = pbftHmacKeyRings(['r0', 'r1', 'r2', 'r3'], 'secret');
+ * const options: PbftReplicaOptions = { authenticator: pbftHmacAuthenticator({ id: 'r0', keys: rings.r0! }) };
+ * ```
+ */
+export interface PbftReplicaOptions {
+  readonly authenticator: PbftAuthenticator;
+  readonly service?: PbftService<any>;
+}
+
+/**
+ * The PBFT replica machine type: a {@link Machine} with a required `nextDeadline`.
+ *
+ * @example
+ * ```ts
+ * import type { PbftReplicaMachine } from 'distkit/consensus';
+ * declare const m: PbftReplicaMachine;
+ * m.nextDeadline(m.init({ id: 'r0', replicas: ['r0'] })); //=> undefined
+ * ```
+ */
+export type PbftReplicaMachine = Machine<PbftReplicaConfig, PbftReplicaState, PbftReplicaInput, PbftReplicaOutput> & {
+  /** When the replica wants its next `tick` (see {@link pbftReplicaNextDeadline}). */
+  nextDeadline(state: PbftReplicaState): number | undefined;
+};
+
+interface Ctx {
+  readonly auth: PbftAuthenticator;
+  readonly service: PbftService<any>;
+}
+
+type S = PbftReplicaState;
+type Out = PbftReplicaOutput[];
+/** A handler's result: the next state, or the reason the input is rejected (state unchanged). */
+type R = S | string;
+
+const EMPTY_SLOT: PbftSlot = { prePrepare: null, prepares: {}, commits: {}, prepared: false, committed: false };
+
+/**
+ * A PBFT replica (Castro & Liskov, "Practical Byzantine Fault Tolerance", OSDI 1999; details from
+ * TOCS 2002): three-phase agreement (pre-prepare, prepare, commit; §4.2) with 2f+1 certificates,
+ * execution in sequence order with one cached reply per client (§4.1), checkpoints every K
+ * requests that become stable with 2f+1 matching checkpoint messages, low/high watermarks and
+ * garbage collection (§4.3), state transfer to lagging replicas, and view changes whose
+ * VIEW-CHANGE carries prepared certificates and whose NEW-VIEW re-proposes them, with null
+ * requests in the gaps (§4.4), plus the liveness rules of §4.5.2 (doubling timeouts, joining a
+ * view change seen from f+1 replicas). n = 3f+1 replicas tolerate f Byzantine ones.
+ *
+ * Every protocol message is signed with the node's {@link PbftAuthenticator}, including those
+ * embedded in certificates, and every signature is checked (a state-transfer answer is trusted
+ * through the checkpoint proof it carries). The machine is built per node because the
+ * authenticator holds that node's secrets and is not plain data (states stay JSON).
+ *
+ * @example
+ * ```ts
+ * import { pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const r1 = pbftReplica({ authenticator: pbftHmacAuthenticator({ id: 'r1', keys: rings.r1! }) });
+ * let s = r1.init({ id: 'r1', replicas: ids, checkpointInterval: 16, viewChangeTimeoutMs: 500 });
+ * s = r1.step(s, { type: 'tick', now: 0 }).state;
+ * r1.step(s, { type: 'message', from: 'r0', message: { junk: true } }).outputs[0]?.type; //=> 'rejected'
+ * ```
+ */
+export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
+  const ctx: Ctx = { auth: options.authenticator, service: options.service ?? pbftHashChainService };
+  return {
+    name: 'pbft-replica',
+    init: (config) => init(ctx, config),
+    step(state, input): Transition<S, PbftReplicaOutput> {
+      switch (input.type) {
+        case 'tick': {
+          const out: Out = [];
+          return transition(onTick(ctx, state, input.now, out), out);
+        }
+        case 'message': {
+          const { from, message } = input;
+          if (typeof from !== 'string') return reject(state, String(from), 'from: expected a node id');
+          const problem = pbftMessageCheck(message, 'message');
+          if (problem !== undefined) return reject(state, from, problem);
+          const out: Out = [];
+          const r = onMessage(ctx, state, from, message as PbftMessage, out);
+          if (typeof r === 'string') return reject(state, from, r);
+          return transition(r, out);
+        }
+        default:
+          return assertNever(input, 'pbft replica input');
+      }
+    },
+    nextDeadline,
+  };
+}
+
+function init(ctx: Ctx, config: PbftReplicaConfig): S {
+  const replicas = config.replicas;
+  if (!Array.isArray(replicas) || replicas.length === 0) throw new ConfigError('replicas', 'expected a non-empty array of node ids');
+  if (replicas.some((r) => typeof r !== 'string' || r === '')) throw new ConfigError('replicas', 'every replica must be a non-empty string');
+  if (new Set(replicas).size !== replicas.length) throw new ConfigError('replicas', 'replica ids must be unique');
+  if (!replicas.includes(config.id)) throw new ConfigError('id', `${JSON.stringify(config.id)} is not in replicas`);
+  if (ctx.auth.id !== config.id) throw new ConfigError('authenticator', `signs as ${JSON.stringify(ctx.auth.id)}, not as ${JSON.stringify(config.id)}`);
+  const K = config.checkpointInterval ?? 128;
+  if (!Number.isSafeInteger(K) || K < 1) throw new ConfigError('checkpointInterval', `expected an integer >= 1, got ${String(K)}`);
+  const L = config.logSize ?? 2 * K;
+  if (!Number.isSafeInteger(L) || L < K) throw new ConfigError('logSize', `expected an integer >= checkpointInterval (${K}), got ${String(L)}`);
+  const T = config.viewChangeTimeoutMs ?? 1000;
+  if (typeof T !== 'number' || !Number.isFinite(T) || T <= 0) throw new ConfigError('viewChangeTimeoutMs', `expected a positive number, got ${String(T)}`);
+  const service = ctx.service.init();
+  const problem = plainDataProblem(service, 'service');
+  if (problem !== undefined) throw new ConfigError('service', `init() must return plain JSON data (${problem})`);
+  const n = replicas.length;
+  const f = Math.floor((n - 1) / 3);
+  const snapshot: PbftSnapshot = { service, replies: {} };
+  return {
+    id: config.id,
+    replicas: [...replicas],
+    f,
+    quorum: n - f,
+    checkpointInterval: K,
+    logSize: L,
+    baseTimeoutMs: T,
+    view: 0,
+    status: 'normal',
+    normalView: 0,
+    seq: 0,
+    lastExecuted: 0,
+    log: {},
+    certificates: {},
+    stable: { seq: 0, digest: snapshotDigest(snapshot), proof: [], snapshot },
+    checkpoints: {},
+    service,
+    replies: {},
+    waiting: {},
+    viewChanges: {},
+    newView: null,
+    early: [],
+    viewChangeQuorum: false,
+    timer: { kind: 'off' },
+    timeoutMs: T,
+    fetchAt: null,
+    now: 0,
+  };
+}
+
+/**
+ * The time at which a {@link pbftReplica} wants its next `tick`: the view-change timer, a timer
+ * waiting to start (it starts at the next tick, from the host's time), or the next state fetch.
+ *
+ * @example
+ * ```ts
+ * import { pbftReplicaNextDeadline, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const rings = pbftHmacKeyRings(['r0'], 'secret');
+ * const m = pbftReplica({ authenticator: pbftHmacAuthenticator({ id: 'r0', keys: rings.r0! }) });
+ * pbftReplicaNextDeadline(m.init({ id: 'r0', replicas: ['r0'] })); //=> undefined
+ * ```
+ */
+export function pbftReplicaNextDeadline(s: PbftReplicaState): number | undefined {
+  return nextDeadline(s);
+}
+
+function nextDeadline(s: S): number | undefined {
+  let at: number | undefined;
+  if (s.timer.kind === 'arming') at = s.now;
+  else if (s.timer.kind === 'armed') at = s.timer.at;
+  if (s.fetchAt !== null && s.stable.snapshot === null) at = at === undefined ? s.fetchAt : Math.min(at, s.fetchAt);
+  return at;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch
+
+function onMessage(ctx: Ctx, s: S, from: NodeId, m: PbftMessage, out: Out): R {
+  switch (m.type) {
+    case 'request':
+      return onRequest(ctx, s, from, cleanRequest(m), out);
+    case 'pre-prepare':
+      return onPrePrepare(ctx, s, cleanPrePrepare(m), out);
+    case 'prepare':
+    case 'commit':
+      return onVote(ctx, s, cleanVote(m), out);
+    case 'checkpoint':
+      return onCheckpoint(ctx, s, cleanCheckpoint(m), out);
+    case 'view-change':
+      return onViewChange(ctx, s, from, cleanViewChange(m), out);
+    case 'new-view':
+      return onNewView(ctx, s, cleanNewView(m), out);
+    case 'fetch':
+      return onFetch(s, from, m.seq, out);
+    case 'state':
+      return onState(ctx, s, from, m.seq, cleanSnapshot(m.snapshot), m.proof.map(cleanCheckpoint), out);
+    case 'reply':
+      return 'reply: replicas do not take replies';
+    default:
+      return assertNever(m, 'pbft message');
+  }
+}
+
+function onTick(ctx: Ctx, s0: S, now: number, out: Out): S {
+  let s: S = { ...s0, now: Math.max(s0.now, now) };
+  if (s.timer.kind === 'arming') s = { ...s, timer: { kind: 'armed', at: s.now + s.timeoutMs } };
+  else if (s.timer.kind === 'armed' && s.now >= s.timer.at) {
+    if (s.status === 'normal') s = startViewChange(ctx, s, s.view + 1, out);
+    else if (s.viewChangeQuorum) {
+      // §4.5.2: a view change that does not complete in T moves on to the next view with 2T.
+      s = startViewChange(ctx, { ...s, timeoutMs: s.timeoutMs * 2 }, s.view + 1, out);
+    } else {
+      // No quorum of view-changes yet: some may have been lost, so send ours again.
+      const own = latestViewChange(s, s.id);
+      if (own !== undefined) multicast(s, own, out);
+      s = { ...s, timer: { kind: 'armed', at: s.now + s.timeoutMs } };
+    }
+  }
+  if (s.fetchAt !== null && s.stable.snapshot === null && s.now >= s.fetchAt) s = askForState(s, out);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normal case (§4.1, §4.2)
+
+function multicast(s: S, message: PbftMessage, out: Out): void {
+  for (const r of s.replicas) if (r !== s.id) out.push({ type: 'send', to: r, message });
+}
+
+function isPrimary(s: S): boolean {
+  return s.status === 'normal' && primaryOf(s, s.view) === s.id;
+}
+
+function signReply(ctx: Ctx, s: S, client: NodeId, timestamp: number, result: unknown): PbftReply {
+  return signed<PbftReply>(ctx.auth, { type: 'reply', view: s.view, timestamp, client, replica: s.id, result }, [client]);
+}
+
+function onRequest(ctx: Ctx, s: S, from: NodeId, r: PbftRequest, out: Out): R {
+  const bad = verifyRequest(ctx.auth, r);
+  if (bad !== undefined) return bad;
+  if (s.replicas.includes(r.client)) return `request: ${r.client} is a replica, not a client`;
+  const cached = s.replies[r.client];
+  if (cached !== undefined && r.timestamp <= cached.timestamp) {
+    // §4.1: a retransmitted request gets the cached reply; older ones are discarded.
+    if (r.timestamp < cached.timestamp) return `request of ${r.client}: timestamp ${r.timestamp} is older than the last executed ${cached.timestamp}`;
+    out.push({ type: 'send', to: r.client, message: signReply(ctx, s, r.client, r.timestamp, cached.result) });
+    return s;
+  }
+  const known = s.waiting[r.client];
+  if (known !== undefined && known.timestamp > r.timestamp) return `request of ${r.client}: timestamp ${r.timestamp} is older than the pending ${known.timestamp}`;
+  let next = known !== undefined && known.timestamp === r.timestamp ? s : { ...s, waiting: { ...s.waiting, [r.client]: r } };
+  if (next.status !== 'normal') return next;
+  // §4.4: a replica waiting to execute a request runs the view-change timer. The primary runs it
+  // too: without retransmission of lost votes, a primary stuck on an uncommitted request must be
+  // able to ask for the view change that re-proposes it.
+  if (next.timer.kind === 'off') next = { ...next, timer: { kind: 'arming' } };
+  if (isPrimary(next)) return assigned(next, r) ? next : assign(ctx, next, r, out);
+  // TOCS §2.3: a backup relays the request to the primary.
+  if (from === r.client) out.push({ type: 'send', to: primaryOf(s, s.view), message: r });
+  return next;
+}
+
+function assigned(s: S, r: PbftRequest): boolean {
+  for (const key in s.log) {
+    const q = s.log[key]!.prePrepare?.request;
+    if (q && q.client === r.client && q.timestamp === r.timestamp) return true;
+  }
+  return false;
+}
+
+/** §4.2: the primary assigns the next sequence number, if it is below the high watermark (§4.3). */
+function assign(ctx: Ctx, s: S, r: PbftRequest, out: Out): S {
+  if (s.seq + 1 > s.stable.seq + s.logSize) return s;
+  const seq = s.seq + 1;
+  const prePrepare = signed<PbftPrePrepare>(ctx.auth, {
+    type: 'pre-prepare',
+    view: s.view,
+    seq,
+    digest: requestDigest(r),
+    replica: s.id,
+    request: r,
+  }, s.replicas);
+  multicast(s, prePrepare, out);
+  const next: S = { ...s, seq, log: { ...s.log, [seq]: { ...EMPTY_SLOT, prePrepare } } };
+  return advance(ctx, next, seq, out);
+}
+
+function assignWaiting(ctx: Ctx, s0: S, out: Out): S {
+  let s = s0;
+  if (!isPrimary(s)) return s;
+  for (const client of Object.keys(s.waiting)) {
+    const r = s.waiting[client]!;
+    const done = s.replies[client];
+    if ((done === undefined || done.timestamp < r.timestamp) && !assigned(s, r)) s = assign(ctx, s, r, out);
+  }
+  return s;
+}
+
+function inWindow(s: S, seq: number): string | undefined {
+  // §4.3: only sequence numbers between the low and high watermarks are accepted.
+  return seq > s.stable.seq && seq <= s.stable.seq + s.logSize
+    ? undefined
+    : `sequence number ${seq} is outside the watermarks (${s.stable.seq}, ${s.stable.seq + s.logSize}]`;
+}
+
+function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
+  if (isEarly(s, p.view)) {
+    if (p.replica !== primaryOf(s, p.view)) return `pre-prepare: signed by ${p.replica}, not the primary of view ${p.view}`;
+    return buffer(s, p, verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p));
+  }
+  if (s.status !== 'normal' || p.view !== s.view) return `pre-prepare: view ${p.view}, this replica is in view ${s.view}`;
+  const primary = primaryOf(s, s.view);
+  if (p.replica !== primary) return `pre-prepare: signed by ${p.replica}, the primary is ${primary}`;
+  if (s.id === primary) return 'pre-prepare: this replica is the primary';
+  const w = inWindow(s, p.seq);
+  if (w !== undefined) return `pre-prepare: ${w}`;
+  const bad = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
+  if (bad !== undefined) return bad;
+  if (p.seq <= s.lastExecuted && s.log[p.seq] === undefined) return s; // executed here already
+  const slot = s.log[p.seq] ?? EMPTY_SLOT;
+  if (slot.prePrepare !== null) {
+    // §4.2: a backup accepts one pre-prepare per view and sequence number.
+    return slot.prePrepare.digest === p.digest ? s : `pre-prepare: a different digest for ${p.seq} in view ${p.view} (the primary equivocates)`;
+  }
+  const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view: s.view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
+  multicast(s, prepare, out);
+  const next: S = { ...s, log: { ...s.log, [p.seq]: { ...slot, prePrepare: p, prepares: { ...slot.prepares, [s.id]: prepare } } } };
+  return advance(ctx, next, p.seq, out);
+}
+
+function onVote(ctx: Ctx, s: S, m: PbftVote, out: Out): R {
+  if (isEarly(s, m.view)) return buffer(s, m, verifyByReplica(ctx.auth, s, m));
+  if (s.status !== 'normal' || m.view !== s.view) return `${m.type}: view ${m.view}, this replica is in view ${s.view}`;
+  // Late votes for a request executed here (its slot is gone) or garbage-collected are harmless.
+  if (m.seq <= s.stable.seq || (m.seq <= s.lastExecuted && s.log[m.seq] === undefined)) return s;
+  const w = inWindow(s, m.seq);
+  if (w !== undefined) return `${m.type}: ${w}`;
+  if (m.type === 'prepare' && m.replica === primaryOf(s, s.view)) return 'prepare: the primary does not prepare';
+  const bad = verifyByReplica(ctx.auth, s, m);
+  if (bad !== undefined) return bad;
+  const slot = s.log[m.seq] ?? EMPTY_SLOT;
+  const votes = m.type === 'prepare' ? slot.prepares : slot.commits;
+  const had = votes[m.replica];
+  if (had !== undefined) return had.digest === m.digest ? s : `${m.type}: ${m.replica} voted twice for ${m.seq} with different digests`;
+  const updated: PbftSlot = m.type === 'prepare' ? { ...slot, prepares: { ...votes, [m.replica]: m } } : { ...slot, commits: { ...votes, [m.replica]: m } };
+  return advance(ctx, { ...s, log: { ...s.log, [m.seq]: updated } }, m.seq, out);
+}
+
+/** A message of a view this replica has not entered yet (it may arrive before the NEW-VIEW). */
+function isEarly(s: S, view: number): boolean {
+  return view > s.view || (view === s.view && s.status === 'view-change');
+}
+
+/**
+ * Keeps a signed normal-case message of a later view until this replica enters that view: with
+ * n = 3f+1 and f silent replicas every correct replica's vote is needed, so none may be lost to
+ * a race with the NEW-VIEW. At most 3L per sender, so a faulty replica cannot fill the memory.
+ */
+function buffer(s: S, m: PbftPrePrepare | PbftVote, bad: string | undefined): R {
+  if (bad !== undefined) return bad;
+  const w = inWindow(s, m.seq);
+  if (w !== undefined) return `${m.type} of view ${m.view}: ${w}`;
+  let count = 0;
+  for (const e of s.early) {
+    if (e.replica !== m.replica) continue;
+    if (e.type === m.type && e.view === m.view && e.seq === m.seq) return s; // a duplicate
+    count++;
+  }
+  if (count >= 3 * s.logSize) return `${m.type} of view ${m.view}: ${m.replica} has ${count} messages waiting for later views`;
+  return { ...s, early: [...s.early, m] };
+}
+
+function matching(votes: Readonly<Record<NodeId, PbftVote>>, digest: string, except?: NodeId): PbftVote[] {
+  const list: PbftVote[] = [];
+  for (const r in votes) {
+    const v = votes[r]!;
+    if (v.digest === digest && r !== except) list.push(v);
+  }
+  return list;
+}
+
+/** Checks the prepared and committed-local predicates of a slot (§4.2) and executes what it can. */
+function advance(ctx: Ctx, s0: S, seq: number, out: Out): S {
+  let s = s0;
+  let slot = s.log[seq];
+  if (slot === undefined || slot.prePrepare === null) return s;
+  const p = slot.prePrepare;
+  if (!slot.prepared) {
+    // prepared(m, v, n, i): the pre-prepare and 2f prepares from distinct backups that match it.
+    const prepares = matching(slot.prepares, p.digest, p.replica);
+    if (prepares.length < s.quorum - 1) return s;
+    const certificate: PbftPreparedCertificate = { prePrepare: p, prepares: prepares.slice(0, s.quorum - 1) };
+    const commit = signed<PbftVote>(ctx.auth, { type: 'commit', view: s.view, seq, digest: p.digest, replica: s.id }, s.replicas);
+    multicast(s, commit, out);
+    slot = { ...slot, prepared: true, commits: { ...slot.commits, [s.id]: commit } };
+    s = { ...s, log: { ...s.log, [seq]: slot }, certificates: { ...s.certificates, [seq]: certificate } };
+  }
+  if (!slot.committed) {
+    // committed-local(m, v, n, i): prepared and 2f+1 matching commits (possibly its own).
+    if (matching(slot.commits, p.digest).length < s.quorum) return s;
+    slot = { ...slot, committed: true };
+    s = { ...s, log: { ...s.log, [seq]: slot } };
+  }
+  return executeReady(ctx, s, out);
+}
+
+/** §4.2: execute committed requests in sequence-number order, after all lower ones. */
+function executeReady(ctx: Ctx, s0: S, out: Out): S {
+  let s = s0;
+  // While the state of the stable checkpoint is being fetched, nothing above it can run.
+  while (s.lastExecuted >= s.stable.seq) {
+    const seq = s.lastExecuted + 1;
+    const slot = s.log[seq];
+    if (slot === undefined || !slot.committed || slot.prePrepare === null) break;
+    s = executeOne(ctx, s, seq, slot.prePrepare, out);
+  }
+  return s;
+}
+
+function executeOne(ctx: Ctx, s0: S, seq: number, p: PbftPrePrepare, out: Out): S {
+  let s = s0;
+  const r = p.request;
+  if (r !== null) {
+    const cached = s.replies[r.client];
+    // §4.1: exactly once: a timestamp not above the last executed one is not run again.
+    if (cached === undefined || r.timestamp > cached.timestamp) {
+      const { state: service, result } = ctx.service.execute(s.service, r.operation, r.client);
+      const waiting = s.waiting[r.client] !== undefined && s.waiting[r.client]!.timestamp <= r.timestamp ? without(s.waiting, r.client) : s.waiting;
+      s = { ...s, service, replies: { ...s.replies, [r.client]: { timestamp: r.timestamp, result } }, waiting, timeoutMs: s.baseTimeoutMs };
+      out.push({ type: 'execute', seq, view: s.view, client: r.client, timestamp: r.timestamp, operation: r.operation, result });
+      out.push({ type: 'send', to: r.client, message: signReply(ctx, s, r.client, r.timestamp, result) });
+    }
+  }
+  // The slot is done: its certificate stays for view changes until the next stable checkpoint.
+  s = { ...s, lastExecuted: seq, log: without(s.log, String(seq)) };
+  if (s.status === 'normal') {
+    // §4.4: stop the timer, restart it if still waiting for another request.
+    s = { ...s, timer: Object.keys(s.waiting).length > 0 ? { kind: 'arming' } : { kind: 'off' } };
+  }
+  if (seq % s.checkpointInterval === 0) s = takeCheckpoint(ctx, s, seq, out);
+  return s;
+}
+
+function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const copy = { ...record };
+  delete copy[key];
+  return copy;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints, watermarks, garbage collection and state transfer (§4.3)
+
+function takeCheckpoint(ctx: Ctx, s: S, seq: number, out: Out): S {
+  const snapshot: PbftSnapshot = { service: s.service, replies: s.replies };
+  const digest = snapshotDigest(snapshot);
+  const message = signed<PbftCheckpoint>(ctx.auth, { type: 'checkpoint', seq, digest, replica: s.id }, s.replicas);
+  multicast(s, message, out);
+  const entry = s.checkpoints[seq] ?? { own: null, votes: {} };
+  const next: S = { ...s, checkpoints: { ...s.checkpoints, [seq]: { own: { digest, snapshot }, votes: { ...entry.votes, [s.id]: message } } } };
+  return checkStable(ctx, next, seq, out);
+}
+
+function onCheckpoint(ctx: Ctx, s: S, m: PbftCheckpoint, out: Out): R {
+  if (m.seq <= s.stable.seq) return s; // already stable here
+  if (m.seq % s.checkpointInterval !== 0) return `checkpoint: ${m.seq} is not a multiple of ${s.checkpointInterval}`;
+  const bad = verifyByReplica(ctx.auth, s, m);
+  if (bad !== undefined) return bad;
+  const entry = s.checkpoints[m.seq] ?? { own: null, votes: {} };
+  const had = entry.votes[m.replica];
+  if (had !== undefined) return had.digest === m.digest ? s : `checkpoint: ${m.replica} sent two digests for ${m.seq}`;
+  let checkpoints = s.checkpoints;
+  const high = s.stable.seq + s.logSize;
+  if (m.seq > high) {
+    // Above the high watermark this replica is behind (§4.3): checkpoints there tell it which
+    // state to fetch. Only each replica's latest one is kept, so memory stays bounded.
+    const copy: Record<string, PbftReplicaState['checkpoints'][string]> = {};
+    for (const k in checkpoints) {
+      const e = checkpoints[k]!;
+      const mine = e.votes[m.replica];
+      if (Number(k) <= high || mine === undefined) copy[k] = e;
+      else if (Number(k) > m.seq) return s; // it already told us of a later one
+      else if (Object.keys(e.votes).length > 1 || e.own !== null) copy[k] = { own: e.own, votes: without(e.votes, m.replica) };
+    }
+    checkpoints = copy;
+  }
+  const next: S = { ...s, checkpoints: { ...checkpoints, [m.seq]: { own: entry.own, votes: { ...entry.votes, [m.replica]: m } } } };
+  return checkStable(ctx, next, m.seq, out);
+}
+
+/** §4.3: 2f+1 matching checkpoint messages make a checkpoint stable (the proof of its digest). */
+function checkStable(ctx: Ctx, s: S, seq: number, out: Out): S {
+  const entry = s.checkpoints[seq];
+  if (entry === undefined) return s;
+  const byDigest = new Map<string, PbftCheckpoint[]>();
+  for (const r in entry.votes) {
+    const c = entry.votes[r]!;
+    const list = byDigest.get(c.digest) ?? [];
+    list.push(c);
+    byDigest.set(c.digest, list);
+  }
+  for (const [digest, list] of byDigest) {
+    if (list.length < s.quorum) continue;
+    const own = entry.own !== null && entry.own.digest === digest ? entry.own.snapshot : null;
+    return makeStable(ctx, s, seq, digest, list.slice(0, s.quorum), own, out);
+  }
+  return s;
+}
+
+/** The checkpoint at `seq` is stable: move the low watermark and discard everything at or below it. */
+function makeStable(ctx: Ctx, s: S, seq: number, digest: string, proof: readonly PbftCheckpoint[], snapshot: PbftSnapshot | null, out: Out): S {
+  if (seq <= s.stable.seq) return s;
+  const log: Record<string, PbftSlot> = {};
+  for (const k in s.log) if (Number(k) > seq) log[k] = s.log[k]!;
+  const certificates: Record<string, PbftPreparedCertificate> = {};
+  for (const k in s.certificates) if (Number(k) > seq) certificates[k] = s.certificates[k]!;
+  const checkpoints: Record<string, PbftReplicaState['checkpoints'][string]> = {};
+  for (const k in s.checkpoints) if (Number(k) > seq) checkpoints[k] = s.checkpoints[k]!;
+  out.push({ type: 'stable', seq, digest });
+  let next: S = { ...s, log, certificates, checkpoints, stable: { seq, digest, proof, snapshot }, seq: Math.max(s.seq, seq) };
+  if (snapshot === null) {
+    // The replica is behind the certified state (or diverged from it): fetch it.
+    out.push({ type: 'state-transfer', seq });
+    next = askForState(next, out);
+  }
+  return assignWaiting(ctx, next, out);
+}
+
+function askForState(s: S, out: Out): S {
+  multicast(s, { type: 'fetch', seq: s.stable.seq }, out);
+  return { ...s, fetchAt: s.now + s.baseTimeoutMs };
+}
+
+function onFetch(s: S, from: NodeId, seq: number, out: Out): R {
+  if (!s.replicas.includes(from) || from === s.id) return `fetch: ${JSON.stringify(from)} is not another replica`;
+  const st = s.stable;
+  if (st.snapshot === null || st.seq < seq || st.seq === 0) return s; // nothing to offer (yet)
+  out.push({ type: 'send', to: from, message: { type: 'state', seq: st.seq, snapshot: st.snapshot, proof: st.proof } });
+  return s;
+}
+
+function onState(ctx: Ctx, s: S, from: NodeId, seq: number, snapshot: PbftSnapshot, proof: readonly PbftCheckpoint[], out: Out): R {
+  if (!s.replicas.includes(from)) return `state: ${JSON.stringify(from)} is not a replica`;
+  const needed = s.stable.snapshot === null ? seq >= s.stable.seq : seq > Math.max(s.lastExecuted, s.stable.seq);
+  if (!needed) return s; // an answer to an earlier fetch, no longer needed
+  const p = checkProof(ctx.auth, s, seq, proof);
+  if ('reason' in p) return `state: ${p.reason}`;
+  // The snapshot is trusted because 2f+1 replicas certified its digest, not because of its sender.
+  if (snapshotDigest(snapshot) !== p.digest) return `state: the snapshot for ${seq} does not match its certified digest`;
+  let next: S = { ...s, fetchAt: null };
+  if (seq > s.stable.seq) next = makeStable(ctx, next, seq, p.digest, proof, snapshot, out);
+  else next = { ...next, stable: { ...next.stable, snapshot } };
+  const waiting: Record<NodeId, PbftRequest> = {};
+  for (const c in next.waiting) {
+    const done = snapshot.replies[c];
+    if (done === undefined || done.timestamp < next.waiting[c]!.timestamp) waiting[c] = next.waiting[c]!;
+  }
+  next = { ...next, service: snapshot.service, replies: snapshot.replies, lastExecuted: seq, waiting, fetchAt: null };
+  if (next.status === 'normal' && Object.keys(waiting).length === 0) next = { ...next, timer: { kind: 'off' } };
+  out.push({ type: 'state-transfer', seq });
+  return executeReady(ctx, next, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// View changes (§4.4, §4.5.2)
+
+function buildViewChange(ctx: Ctx, s: S, view: number): PbftViewChange {
+  const prepared: PbftPreparedCertificate[] = Object.keys(s.certificates)
+    .map(Number)
+    .filter((n) => n > s.stable.seq)
+    .sort((a, b) => a - b)
+    .map((n) => s.certificates[n]!);
+  return signed<PbftViewChange>(ctx.auth, {
+    type: 'view-change',
+    view,
+    stable: s.stable.seq,
+    proof: s.stable.proof,
+    prepared,
+    replica: s.id,
+  }, s.replicas);
+}
+
+function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
+  const message = buildViewChange(ctx, s, view);
+  multicast(s, message, out);
+  out.push({ type: 'view-change', view });
+  // §4.4: stop accepting normal-case messages of the old view; its log survives only as certificates.
+  const next: S = {
+    ...s,
+    view,
+    status: 'view-change',
+    log: {},
+    newView: null,
+    timer: { kind: 'arming' },
+    viewChangeQuorum: false,
+    viewChanges: keepViewChanges({ ...s.viewChanges, [s.id]: [message] }, view),
+  };
+  return viewChangeProgress(ctx, next, out);
+}
+
+function viewChangesFor(s: S, view: number): PbftViewChange[] {
+  const list: PbftViewChange[] = [];
+  for (const r of [s.id, ...s.replicas.filter((x) => x !== s.id)]) {
+    const m = s.viewChanges[r]?.find((x) => x.view === view);
+    if (m !== undefined) list.push(m);
+  }
+  return list;
+}
+
+function latestViewChange(s: S, replica: NodeId): PbftViewChange | undefined {
+  const list = s.viewChanges[replica];
+  return list === undefined || list.length === 0 ? undefined : list[list.length - 1];
+}
+
+/**
+ * Per replica, the view-change for the view this replica is at (it counts towards that view's
+ * quorum) and the latest one (it counts for §4.5.2's f+1 rule); older ones are dropped, so a
+ * faulty replica asking for many views costs two entries.
+ */
+function keepViewChanges(all: Readonly<Record<NodeId, readonly PbftViewChange[]>>, view: number): Record<NodeId, readonly PbftViewChange[]> {
+  const out: Record<NodeId, readonly PbftViewChange[]> = {};
+  for (const r in all) {
+    const list = all[r]!.filter((m) => m.view >= view).sort((a, b) => a.view - b.view);
+    const kept = list.filter((m, i) => m.view === view || i === list.length - 1);
+    if (kept.length > 0) out[r] = kept;
+  }
+  return out;
+}
+
+function viewChangeProgress(ctx: Ctx, s0: S, out: Out): S {
+  let s = s0;
+  if (s.status !== 'view-change') return s;
+  const vcs = viewChangesFor(s, s.view);
+  if (vcs.length < s.quorum || vcs[0]!.replica !== s.id) return s;
+  // §4.5.2 (1): the timer for the new view starts once 2f+1 view-changes for it are in.
+  if (!s.viewChangeQuorum) s = { ...s, viewChangeQuorum: true, timer: { kind: 'arming' } };
+  if (primaryOf(s, s.view) !== s.id) return s;
+  const V = vcs.slice(0, s.quorum);
+  const plan = planNewView(V);
+  const prePrepares = plan.entries.map((e) =>
+    signed<PbftPrePrepare>(ctx.auth, { type: 'pre-prepare', view: s.view, seq: e.seq, digest: e.digest, replica: s.id, request: e.request }, s.replicas),
+  );
+  const newView = signed<PbftNewView>(ctx.auth, { type: 'new-view', view: s.view, viewChanges: V, prePrepares, replica: s.id }, s.replicas);
+  multicast(s, newView, out);
+  return enterView(ctx, s, s.view, plan, prePrepares, newView, out);
+}
+
+function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out): R {
+  let s = s0;
+  if (m.replica === s.id) return s; // our own, echoed back
+  if (m.view < s.view || (m.view === s.view && s.status === 'normal')) return answerLate(ctx, s, from, m, out);
+  const prev = s.viewChanges[m.replica] ?? [];
+  if (prev.some((x) => x.view === m.view)) return s; // a duplicate
+  const latest = prev[prev.length - 1];
+  if (latest !== undefined && latest.view > m.view && m.view !== s.view) return `view-change: ${m.replica} already asked for view ${latest.view}`;
+  const bad = checkViewChange(ctx.auth, s, m);
+  if (bad !== undefined) return bad;
+  s = { ...s, viewChanges: keepViewChanges({ ...s.viewChanges, [m.replica]: [...prev, m] }, s.view) };
+  // §4.5.2 (2): f+1 replicas asking for later views cannot all be faulty: join the smallest.
+  const later = s.replicas.map((r) => latestViewChange(s, r)).filter((x): x is PbftViewChange => x !== undefined && x.replica !== s.id && x.view > s.view);
+  if (later.length >= s.f + 1) return startViewChange(ctx, s, Math.min(...later.map((x) => x.view)), out);
+  return viewChangeProgress(ctx, s, out);
+}
+
+/**
+ * A replica asks for a view this one is past: it missed messages the protocol assumes are
+ * retransmitted until received. In a view entered through a NEW-VIEW, send that NEW-VIEW (it is
+ * self-certifying); while changing views, send our view-change, and one for the view it asks
+ * for, as we would have sent had we seen its timeout (valid only if we never entered that view).
+ */
+function answerLate(ctx: Ctx, s: S, from: NodeId, m: PbftViewChange, out: Out): R {
+  if (!s.replicas.includes(from) || from === s.id) return `view-change: ${JSON.stringify(from)} is not another replica`;
+  if (s.status === 'normal') {
+    if (s.newView === null) return `view-change: for view ${m.view}, this replica is in view ${s.view}`;
+    out.push({ type: 'send', to: from, message: s.newView });
+    return s;
+  }
+  const own = latestViewChange(s, s.id);
+  if (own !== undefined) out.push({ type: 'send', to: from, message: own });
+  if (m.view > s.normalView) out.push({ type: 'send', to: from, message: buildViewChange(ctx, s, m.view) });
+  return s;
+}
+
+function onNewView(ctx: Ctx, s: S, m: PbftNewView, out: Out): R {
+  if (m.view < s.view || (m.view === s.view && s.status === 'normal')) return s.view === m.view ? s : `new-view: for view ${m.view}, this replica is in view ${s.view}`;
+  const primary = primaryOf(s, m.view);
+  if (m.replica !== primary) return `new-view: signed by ${m.replica}, the primary of view ${m.view} is ${primary}`;
+  const bad = verifyByReplica(ctx.auth, s, m);
+  if (bad !== undefined) return bad;
+  const senders = new Set<NodeId>();
+  for (const vc of m.viewChanges) {
+    if (vc.view !== m.view) return `new-view: holds a view-change for view ${vc.view}`;
+    if (senders.has(vc.replica)) return `new-view: two view-changes of ${vc.replica}`;
+    senders.add(vc.replica);
+    const e = checkViewChange(ctx.auth, s, vc);
+    if (e !== undefined) return `new-view: ${e}`;
+  }
+  if (senders.size < s.quorum) return `new-view: ${senders.size} view-changes, need ${s.quorum}`;
+  // §4.4: the backup recomputes O from V and accepts only the same pre-prepares.
+  const plan = planNewView(m.viewChanges);
+  if (m.prePrepares.length !== plan.entries.length) return `new-view: ${m.prePrepares.length} pre-prepares, V gives ${plan.entries.length}`;
+  for (let i = 0; i < plan.entries.length; i++) {
+    const e = plan.entries[i]!;
+    const p = m.prePrepares[i]!;
+    if (p.view !== m.view || p.seq !== e.seq || p.digest !== e.digest || p.replica !== primary) return `new-view: pre-prepare ${i} is not the one V gives (seq ${e.seq})`;
+    const pe = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
+    if (pe !== undefined) return `new-view: ${pe}`;
+  }
+  return enterView(ctx, s, m.view, plan, m.prePrepares, m, out);
+}
+
+function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares: readonly PbftPrePrepare[], newView: PbftNewView | null, out: Out): S {
+  let s = s0;
+  const primary = primaryOf(s, view);
+  if (plan.minS > s.stable.seq) {
+    // §4.4: adopt the latest stable checkpoint of V (its proof travels in V).
+    const proof = plan.proofFrom.proof;
+    const digest = proof[0]!.digest;
+    const own = s.checkpoints[plan.minS]?.own;
+    s = makeStable(ctx, s, plan.minS, digest, proof, own !== undefined && own !== null && own.digest === digest ? own.snapshot : null, out);
+  }
+  const log: Record<string, PbftSlot> = {};
+  for (const p of prePrepares) {
+    if (p.seq <= s.stable.seq) continue;
+    if (primary === s.id) {
+      log[p.seq] = { ...EMPTY_SLOT, prePrepare: p };
+      continue;
+    }
+    // §4.4: a backup multicasts a prepare for each pre-prepare in O.
+    const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
+    multicast(s, prepare, out);
+    log[p.seq] = { ...EMPTY_SLOT, prePrepare: p, prepares: { [s.id]: prepare } };
+  }
+  const viewChanges = keepViewChanges(s.viewChanges, view + 1);
+  s = {
+    ...s,
+    view,
+    status: 'normal',
+    normalView: view,
+    log,
+    seq: Math.max(plan.maxS, s.stable.seq),
+    newView,
+    viewChanges,
+    timer: { kind: 'off' },
+  };
+  out.push({ type: 'view', view, primary });
+  for (const p of prePrepares) if (s.log[p.seq] !== undefined) s = advance(ctx, s, p.seq, out);
+  const early = s.early;
+  s = { ...s, early: early.filter((m) => m.view > view) };
+  for (const m of early) {
+    if (m.view !== view) continue;
+    const r = m.type === 'pre-prepare' ? onPrePrepare(ctx, s, m, out) : onVote(ctx, s, m, out);
+    if (typeof r !== 'string') s = r;
+  }
+  const pending = Object.keys(s.waiting);
+  if (pending.length > 0) s = { ...s, timer: { kind: 'arming' } };
+  if (primary === s.id) return assignWaiting(ctx, s, out);
+  for (const c of pending) out.push({ type: 'send', to: primary, message: s.waiting[c]! });
+  return s;
+}

@@ -1,0 +1,491 @@
+import type { MessageInput, NodeId, RejectedOutput, SendOutput, TickInput } from '../../core/index.js';
+
+/**
+ * A client request ⟨REQUEST, o, t, c⟩σc (Castro & Liskov 1999, §4.1): operation `operation`,
+ * timestamp `timestamp` (increasing per client, for exactly-once execution), signed by `client`.
+ *
+ * @example
+ * ```ts
+ * import type { PbftRequest } from 'distkit/consensus';
+ * const r: PbftRequest = { type: 'request', client: 'c0', timestamp: 1, operation: { put: 'x' }, sig: '…' };
+ * ```
+ */
+export interface PbftRequest {
+  readonly type: 'request';
+  readonly client: NodeId;
+  readonly timestamp: number;
+  /** Any JSON value; the replicated service interprets it. */
+  readonly operation: unknown;
+  readonly sig: string;
+}
+
+/**
+ * ⟨PRE-PREPARE, v, n, d⟩σp with the request piggybacked (§4.2). The signature covers every field
+ * but `sig` and `request`; `request` is `null` for the null request of a new view (§4.4), whose
+ * digest is {@link PBFT_NULL_DIGEST}.
+ *
+ * @example
+ * ```ts
+ * import type { PbftPrePrepare } from 'distkit/consensus';
+ * const m: PbftPrePrepare = { type: 'pre-prepare', view: 0, seq: 1, digest: 'null', replica: 'r0', sig: '…', request: null };
+ * ```
+ */
+export interface PbftPrePrepare {
+  readonly type: 'pre-prepare';
+  readonly view: number;
+  readonly seq: number;
+  readonly digest: string;
+  /** The primary of `view`, the signer. */
+  readonly replica: NodeId;
+  readonly sig: string;
+  readonly request: PbftRequest | null;
+}
+
+/**
+ * ⟨PREPARE, v, n, d, i⟩σi (§4.2) or ⟨COMMIT, v, n, D(m), i⟩σi (§4.2), told apart by `type`.
+ *
+ * @example
+ * ```ts
+ * import type { PbftVote } from 'distkit/consensus';
+ * const m: PbftVote = { type: 'prepare', view: 0, seq: 1, digest: 'ab…', replica: 'r1', sig: '…' };
+ * ```
+ */
+export interface PbftVote {
+  readonly type: 'prepare' | 'commit';
+  readonly view: number;
+  readonly seq: number;
+  readonly digest: string;
+  readonly replica: NodeId;
+  readonly sig: string;
+}
+
+/**
+ * ⟨REPLY, v, t, c, i, r⟩σi (§4.1): replica `replica`'s result of the request with `timestamp`.
+ *
+ * @example
+ * ```ts
+ * import type { PbftReply } from 'distkit/consensus';
+ * const m: PbftReply = { type: 'reply', view: 0, timestamp: 1, client: 'c0', replica: 'r1', result: 42, sig: '…' };
+ * ```
+ */
+export interface PbftReply {
+  readonly type: 'reply';
+  readonly view: number;
+  readonly timestamp: number;
+  readonly client: NodeId;
+  readonly replica: NodeId;
+  readonly result: unknown;
+  readonly sig: string;
+}
+
+/**
+ * ⟨CHECKPOINT, n, d, i⟩σi (§4.3): replica `replica` executed up to `seq` and its state digest is `digest`.
+ *
+ * @example
+ * ```ts
+ * import type { PbftCheckpoint } from 'distkit/consensus';
+ * const m: PbftCheckpoint = { type: 'checkpoint', seq: 128, digest: 'ab…', replica: 'r2', sig: '…' };
+ * ```
+ */
+export interface PbftCheckpoint {
+  readonly type: 'checkpoint';
+  readonly seq: number;
+  readonly digest: string;
+  readonly replica: NodeId;
+  readonly sig: string;
+}
+
+/**
+ * A prepared certificate Pm (§4.4): a pre-prepare and 2f matching prepares from distinct backups.
+ * It proves that no other request can have committed at that sequence number in that view.
+ *
+ * @example
+ * ```ts
+ * import type { PbftPreparedCertificate } from 'distkit/consensus';
+ * declare const c: PbftPreparedCertificate;
+ * c.prePrepare.seq;
+ * ```
+ */
+export interface PbftPreparedCertificate {
+  readonly prePrepare: PbftPrePrepare;
+  readonly prepares: readonly PbftVote[];
+}
+
+/**
+ * ⟨VIEW-CHANGE, v+1, n, C, P, i⟩σi (§4.4): `stable` is the last stable checkpoint n, `proof` its
+ * 2f+1 checkpoint messages C (empty for n = 0), `prepared` the certificates P for requests
+ * prepared above n.
+ *
+ * @example
+ * ```ts
+ * import type { PbftViewChange } from 'distkit/consensus';
+ * declare const m: PbftViewChange;
+ * m.prepared.length;
+ * ```
+ */
+export interface PbftViewChange {
+  readonly type: 'view-change';
+  readonly view: number;
+  readonly stable: number;
+  readonly proof: readonly PbftCheckpoint[];
+  readonly prepared: readonly PbftPreparedCertificate[];
+  readonly replica: NodeId;
+  readonly sig: string;
+}
+
+/**
+ * ⟨NEW-VIEW, v+1, V, O⟩σp (§4.4): the 2f+1 view-change messages V the new primary used and the
+ * pre-prepares O it derived from them (each backup recomputes O and checks it).
+ *
+ * @example
+ * ```ts
+ * import type { PbftNewView } from 'distkit/consensus';
+ * declare const m: PbftNewView;
+ * m.prePrepares.map((p) => p.seq);
+ * ```
+ */
+export interface PbftNewView {
+  readonly type: 'new-view';
+  readonly view: number;
+  readonly viewChanges: readonly PbftViewChange[];
+  readonly prePrepares: readonly PbftPrePrepare[];
+  readonly replica: NodeId;
+  readonly sig: string;
+}
+
+/**
+ * The checkpointed state (§4.3): the service state and the last reply per client (so exactly-once
+ * survives state transfer).
+ *
+ * @example
+ * ```ts
+ * import type { PbftSnapshot } from 'distkit/consensus';
+ * const s: PbftSnapshot = { service: null, replies: { c0: { timestamp: 3, result: 7 } } };
+ * ```
+ */
+export interface PbftSnapshot {
+  readonly service: unknown;
+  readonly replies: Readonly<Record<NodeId, PbftCachedReply>>;
+}
+
+/**
+ * The last reply sent to a client (§4.1: replicas keep it to answer retransmissions).
+ *
+ * @example
+ * ```ts
+ * import type { PbftCachedReply } from 'distkit/consensus';
+ * const r: PbftCachedReply = { timestamp: 3, result: 7 };
+ * ```
+ */
+export interface PbftCachedReply {
+  readonly timestamp: number;
+  readonly result: unknown;
+}
+
+/**
+ * State transfer (§4.4, "obtain ... the stable checkpoint from other replicas"): a lagging replica
+ * asks with `fetch`; `state` answers with a snapshot and the 2f+1 checkpoint messages that certify
+ * its digest, so the answer needs no trust in its sender.
+ *
+ * @example
+ * ```ts
+ * import type { PbftStateTransfer } from 'distkit/consensus';
+ * const ask: PbftStateTransfer = { type: 'fetch', seq: 128 };
+ * ```
+ */
+export type PbftStateTransfer =
+  | { readonly type: 'fetch'; readonly seq: number }
+  | { readonly type: 'state'; readonly seq: number; readonly snapshot: PbftSnapshot; readonly proof: readonly PbftCheckpoint[] };
+
+/**
+ * Every message a PBFT node sends.
+ *
+ * @example
+ * ```ts
+ * import type { PbftMessage } from 'distkit/consensus';
+ * const fetch: PbftMessage = { type: 'fetch', seq: 256 };
+ * ```
+ */
+export type PbftMessage =
+  | PbftRequest
+  | PbftPrePrepare
+  | PbftVote
+  | PbftReply
+  | PbftCheckpoint
+  | PbftViewChange
+  | PbftNewView
+  | PbftStateTransfer;
+
+/**
+ * The replicated service: a deterministic, pure function over JSON state (§4.1, "a deterministic
+ * state machine"). Every replica must run the same service.
+ *
+ * @example
+ * ```ts
+ * import type { PbftService } from 'distkit/consensus';
+ * const counter: PbftService<number> = {
+ *   init: () => 0,
+ *   execute: (n, op) => ({ state: n + (typeof op === 'number' ? op : 0), result: n }),
+ * };
+ * ```
+ */
+export interface PbftService<S = unknown> {
+  /** The initial service state (plain JSON). */
+  init(): S;
+  /** Executes one operation of `client`; must be pure and deterministic. */
+  execute(state: S, operation: unknown, client: NodeId): { readonly state: S; readonly result: unknown };
+}
+
+/**
+ * Configuration of a {@link pbftReplica} node.
+ *
+ * @example
+ * ```ts
+ * import type { PbftReplicaConfig } from 'distkit/consensus';
+ * const c: PbftReplicaConfig = { id: 'r0', replicas: ['r0', 'r1', 'r2', 'r3'], checkpointInterval: 64 };
+ * ```
+ */
+export interface PbftReplicaConfig {
+  /** This replica; must be in `replicas`. */
+  readonly id: NodeId;
+  /** All replicas in order: the primary of view v is `replicas[v mod n]` (§4.1). n = 3f+1 tolerates f faults. */
+  readonly replicas: readonly NodeId[];
+  /** K: a checkpoint every K sequence numbers (§4.3). Default 128. */
+  readonly checkpointInterval?: number;
+  /** L: accepted sequence numbers are h < n ≤ h + L for low watermark h (§4.3). Default 2K; at least K. */
+  readonly logSize?: number;
+  /** T: how long a backup waits for a request to execute before a view change (§4.4, §4.5.2). Default 1000. */
+  readonly viewChangeTimeoutMs?: number;
+}
+
+/**
+ * One slot of the message log: what this replica accepted for a sequence number in the current view.
+ *
+ * @example
+ * ```ts
+ * import type { PbftSlot } from 'distkit/consensus';
+ * declare const s: PbftSlot;
+ * s.prepared && s.committed;
+ * ```
+ */
+export interface PbftSlot {
+  /** The accepted pre-prepare, or null while only votes have arrived. */
+  readonly prePrepare: PbftPrePrepare | null;
+  /** Prepares of the current view by replica (the first one of each replica counts). */
+  readonly prepares: Readonly<Record<NodeId, PbftVote>>;
+  /** Commits of the current view by replica. */
+  readonly commits: Readonly<Record<NodeId, PbftVote>>;
+  /** prepared(m, v, n, i) holds (§4.2). */
+  readonly prepared: boolean;
+  /** committed-local(m, v, n, i) holds (§4.2). */
+  readonly committed: boolean;
+}
+
+/**
+ * The view-change timer (§4.4, §4.5.2): off, waiting for the next tick to start (so it starts from
+ * the host's current time), or running until `at`.
+ *
+ * @example
+ * ```ts
+ * import type { PbftTimer } from 'distkit/consensus';
+ * const t: PbftTimer = { kind: 'armed', at: 1500 };
+ * ```
+ */
+export type PbftTimer = { readonly kind: 'off' } | { readonly kind: 'arming' } | { readonly kind: 'armed'; readonly at: number };
+
+/**
+ * State of a {@link pbftReplica} node (plain data).
+ *
+ * @example
+ * ```ts
+ * import { pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings(ids, 'secret');
+ * const m = pbftReplica({ authenticator: pbftHmacAuthenticator({ id: 'r0', keys: rings.r0! }) });
+ * m.init({ id: 'r0', replicas: ids }).view; //=> 0
+ * ```
+ */
+export interface PbftReplicaState {
+  readonly id: NodeId;
+  readonly replicas: readonly NodeId[];
+  /** Faults tolerated: floor((n − 1) / 3). */
+  readonly f: number;
+  /** Quorum size n − f (2f + 1 when n = 3f + 1). */
+  readonly quorum: number;
+  readonly checkpointInterval: number;
+  readonly logSize: number;
+  readonly baseTimeoutMs: number;
+  /** The current view v, or the view this replica is changing to. */
+  readonly view: number;
+  /** `view-change`: waiting for NEW-VIEW of `view`, accepting only checkpoint/view-change/new-view (§4.4). */
+  readonly status: 'normal' | 'view-change';
+  /** The last view this replica entered (in normal status). */
+  readonly normalView: number;
+  /** The primary's last assigned sequence number. */
+  readonly seq: number;
+  /** Highest sequence number executed. */
+  readonly lastExecuted: number;
+  /** The message log by sequence number (h, h + L], current view only. */
+  readonly log: Readonly<Record<string, PbftSlot>>;
+  /** The latest prepared certificate per sequence number above h (the P of a view change). */
+  readonly certificates: Readonly<Record<string, PbftPreparedCertificate>>;
+  /** The last stable checkpoint: h, its proof and (unless still being fetched) its snapshot. */
+  readonly stable: {
+    readonly seq: number;
+    readonly digest: string;
+    readonly proof: readonly PbftCheckpoint[];
+    readonly snapshot: PbftSnapshot | null;
+  };
+  /** Checkpoints above h: this replica's own digest and snapshot, and the votes seen. */
+  readonly checkpoints: Readonly<
+    Record<string, { readonly own: { readonly digest: string; readonly snapshot: PbftSnapshot } | null; readonly votes: Readonly<Record<NodeId, PbftCheckpoint>> }>
+  >;
+  /** Service state after `lastExecuted`. */
+  readonly service: unknown;
+  /** Last reply per client. */
+  readonly replies: Readonly<Record<NodeId, PbftCachedReply>>;
+  /** Requests received and not yet executed, by client (one per client: its latest). */
+  readonly waiting: Readonly<Record<NodeId, PbftRequest>>;
+  /** Valid view-changes by replica: the one for `view`, if any, and the latest (at most two each). */
+  readonly viewChanges: Readonly<Record<NodeId, readonly PbftViewChange[]>>;
+  /** Signed pre-prepares, prepares and commits of views not entered yet, replayed on entering them. */
+  readonly early: readonly (PbftPrePrepare | PbftVote)[];
+  /** The NEW-VIEW through which this replica entered the current view (sent on to late replicas). */
+  readonly newView: PbftNewView | null;
+  /** In view-change status: 2f+1 view-changes for `view` are in, so the timer now runs for the new view (§4.5.2). */
+  readonly viewChangeQuorum: boolean;
+  readonly timer: PbftTimer;
+  /** The current view-change timeout; doubles with each view change that fails (§4.5.2). */
+  readonly timeoutMs: number;
+  /** When to ask again for the state of the stable checkpoint, while it is missing. */
+  readonly fetchAt: number | null;
+  /** The host time of the last tick. */
+  readonly now: number;
+}
+
+/**
+ * A local command or event for a {@link pbftReplica}.
+ *
+ * @example
+ * ```ts
+ * import type { PbftReplicaInput } from 'distkit/consensus';
+ * const tick: PbftReplicaInput = { type: 'tick', now: 250 };
+ * ```
+ */
+export type PbftReplicaInput = MessageInput<unknown> | TickInput;
+
+/**
+ * Emitted when a replica executes a request (§4.2, in sequence-number order).
+ *
+ * @example
+ * ```ts
+ * import type { PbftExecuteOutput } from 'distkit/consensus';
+ * const e: PbftExecuteOutput = { type: 'execute', seq: 1, view: 0, client: 'c0', timestamp: 1, operation: 'x', result: 1 };
+ * ```
+ */
+export interface PbftExecuteOutput {
+  readonly type: 'execute';
+  readonly seq: number;
+  readonly view: number;
+  readonly client: NodeId;
+  readonly timestamp: number;
+  readonly operation: unknown;
+  readonly result: unknown;
+}
+
+/**
+ * Outputs of a {@link pbftReplica}: sends, executions, view and checkpoint events, rejections.
+ *
+ * @example
+ * ```ts
+ * import type { PbftReplicaOutput } from 'distkit/consensus';
+ * const o: PbftReplicaOutput = { type: 'view', view: 1, primary: 'r1' };
+ * ```
+ */
+export type PbftReplicaOutput =
+  | SendOutput<PbftMessage>
+  | PbftExecuteOutput
+  | { readonly type: 'view'; readonly view: number; readonly primary: NodeId }
+  | { readonly type: 'view-change'; readonly view: number }
+  | { readonly type: 'stable'; readonly seq: number; readonly digest: string }
+  | { readonly type: 'state-transfer'; readonly seq: number }
+  | RejectedOutput;
+
+/**
+ * Configuration of a {@link pbftClient}.
+ *
+ * @example
+ * ```ts
+ * import type { PbftClientConfig } from 'distkit/consensus';
+ * const c: PbftClientConfig = { id: 'c0', replicas: ['r0', 'r1', 'r2', 'r3'], retransmitMs: 500 };
+ * ```
+ */
+export interface PbftClientConfig {
+  /** This client (its id is the `c` of its requests). */
+  readonly id: NodeId;
+  /** The replicas, in the same order the replicas use. */
+  readonly replicas: readonly NodeId[];
+  /** After this long without f+1 matching replies, the request goes to every replica (§4.1). Default 1000. */
+  readonly retransmitMs?: number;
+  /**
+   * The timestamp of the first request (later ones count up). Replicas execute only timestamps
+   * above the last one they executed for this client, so a restarted client must start above its
+   * old ones (e.g. from a wall clock). Default 1.
+   */
+  readonly firstTimestamp?: number;
+}
+
+/**
+ * State of a {@link pbftClient} (plain data).
+ *
+ * @example
+ * ```ts
+ * import type { PbftClientState } from 'distkit/consensus';
+ * declare const s: PbftClientState;
+ * s.current?.request.timestamp;
+ * ```
+ */
+export interface PbftClientState {
+  readonly id: NodeId;
+  readonly replicas: readonly NodeId[];
+  readonly f: number;
+  readonly retransmitMs: number;
+  /** The view the client believes current (to address the primary). */
+  readonly view: number;
+  /** The timestamp of the last request issued. */
+  readonly timestamp: number;
+  /** The outstanding request and the replies seen for it (canonical JSON of the result, and view, by replica). */
+  readonly current: {
+    readonly request: PbftRequest;
+    readonly replies: Readonly<Record<NodeId, { readonly result: string; readonly view: number }>>;
+  } | null;
+  /** Operations waiting for the outstanding one to finish (one at a time, §4.1). */
+  readonly queue: readonly unknown[];
+  readonly timer: PbftTimer;
+  readonly now: number;
+}
+
+/**
+ * A local command or event for a {@link pbftClient}: `request` queues an operation.
+ *
+ * @example
+ * ```ts
+ * import type { PbftClientInput } from 'distkit/consensus';
+ * const i: PbftClientInput = { type: 'request', operation: { put: ['x', 1] } };
+ * ```
+ */
+export type PbftClientInput = MessageInput<unknown> | TickInput | { readonly type: 'request'; readonly operation: unknown };
+
+/**
+ * Outputs of a {@link pbftClient}: sends, results (f+1 matching replies) and rejections.
+ *
+ * @example
+ * ```ts
+ * import type { PbftClientOutput } from 'distkit/consensus';
+ * const o: PbftClientOutput = { type: 'result', timestamp: 1, operation: 'x', result: 42 };
+ * ```
+ */
+export type PbftClientOutput =
+  | SendOutput<PbftRequest>
+  | { readonly type: 'result'; readonly timestamp: number; readonly operation: unknown; readonly result: unknown }
+  | RejectedOutput;
