@@ -9,3 +9,5 @@ export { raft, raftNextDeadline, RAFT_MAX_COUNTER } from './raft/machine.js';
 export { raftEntries, raftLastIndex } from './raft/log.js';
 export { applyRaftPersist } from './raft/storage.js';
 export { raftSafetyInvariants, raftStateInvariants, type RaftInvariant } from './raft/invariants.js';
+export { comparePaxosBallots, type PaxosBallot } from './paxos/common.js';
+export * from './paxos/basic.js';
