@@ -11,3 +11,7 @@ export { applyRaftPersist } from './raft/storage.js';
 export { raftSafetyInvariants, raftStateInvariants, type RaftInvariant } from './raft/invariants.js';
 export { comparePaxosBallots, type PaxosBallot } from './paxos/common.js';
 export * from './paxos/basic.js';
+export * from './paxos/multi.js';
+export { multiPaxosLogItems, MULTI_PAXOS_LOG_CHUNK, type MultiPaxosLog } from './paxos/log.js';
+export * from './paxos/fast.js';
+export { basicPaxosInvariants, multiPaxosInvariants, fastPaxosInvariants, type PaxosInvariant, type PaxosInvariantOptions } from './paxos/invariants.js';

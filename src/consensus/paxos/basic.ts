@@ -166,6 +166,13 @@ export interface BasicPaxosProposerState {
   readonly accepts: readonly NodeId[];
   /** When the current phase or backoff ends (host clock, ms). */
   readonly deadline: number | null;
+  /** Length of the current timer, ms. */
+  readonly timerMs: number;
+  /**
+   * False when the timer was started outside a `tick`, from a possibly stale clock: the next
+   * tick restarts it from its own `now` (so a timeout is never shorter than intended).
+   */
+  readonly timerFresh: boolean;
   /** Failed attempts so far (drives the backoff). */
   readonly attempt: number;
 }
@@ -194,7 +201,7 @@ export interface BasicPaxosVotes {
  * @example
  * ```ts
  * import type { BasicPaxosLearnerState } from 'distkit/consensus';
- * const l: BasicPaxosLearnerState = { votes: {}, decided: null, queryAt: null };
+ * const l: BasicPaxosLearnerState = { votes: {}, decided: null, queryAt: null, queryFresh: true };
  * ```
  */
 export interface BasicPaxosLearnerState {
@@ -204,6 +211,8 @@ export interface BasicPaxosLearnerState {
   readonly decided: { readonly value: unknown } | null;
   /** When to ask the others for the outcome next. */
   readonly queryAt: number | null;
+  /** False when `queryAt` was set outside a tick (see {@link BasicPaxosProposerState.timerFresh}). */
+  readonly queryFresh: boolean;
 }
 
 /**
@@ -364,9 +373,9 @@ function initState(config: BasicPaxosConfig, durable: BasicPaxosDurable | null):
     now: 0,
     acceptor: acceptors.includes(id) ? { promised: d.promised, accepted: d.accepted } : null,
     proposer: proposers.includes(id)
-      ? { usedRound: d.usedRound, seenRound: 0, value: null, phase: 'idle', ballot: null, promises: {}, proposal: null, accepts: [], deadline: null, attempt: 0 }
+      ? { usedRound: d.usedRound, seenRound: 0, value: null, phase: 'idle', ballot: null, promises: {}, proposal: null, accepts: [], deadline: null, timerMs: 0, timerFresh: true, attempt: 0 }
       : null,
-    learner: learners.includes(id) ? { votes: {}, decided: d.decided, queryAt: null } : null,
+    learner: learners.includes(id) ? { votes: {}, decided: d.decided, queryAt: null, queryFresh: true } : null,
   };
 }
 
@@ -398,6 +407,12 @@ interface Ctx {
   readonly out: BasicPaxosOutput[];
   /** Messages this node sent to itself, handled within the same step. */
   readonly local: BasicPaxosMessage[];
+  /** Whether `s.now` is this step's time (a tick), or possibly stale (a message or command). */
+  readonly atTick: boolean;
+}
+
+function timer(c: Ctx, ms: number): { deadline: number; timerMs: number; timerFresh: boolean } {
+  return { deadline: c.s.now + ms, timerMs: ms, timerFresh: c.atTick };
 }
 
 function send(c: Ctx, to: NodeId, message: BasicPaxosMessage): void {
@@ -414,7 +429,7 @@ function finish(prev: BasicPaxosState, c: Ctx): Transition<BasicPaxosState, Basi
 }
 
 function step(state: BasicPaxosState, input: BasicPaxosInput): Transition<BasicPaxosState, BasicPaxosOutput> {
-  const c: Ctx = { s: state, out: [], local: [] };
+  const c: Ctx = { s: state, out: [], local: [], atTick: input.type === 'tick' };
   switch (input.type) {
     case 'message': {
       const from = input.from;
@@ -511,7 +526,7 @@ function startRound(c: Ctx): void {
   const ballot: PaxosBallot = { round, node: c.s.id };
   c.s = {
     ...c.s,
-    proposer: { ...p, usedRound: round, phase: 'prepare', ballot, promises: {}, proposal: null, accepts: [], deadline: c.s.now + c.s.phaseTimeoutMs },
+    proposer: { ...p, usedRound: round, phase: 'prepare', ballot, promises: {}, proposal: null, accepts: [], ...timer(c, c.s.phaseTimeoutMs) },
   };
   // PMS phase 1(a).
   for (const a of c.s.acceptors) send(c, a, { type: 'prepare', ballot });
@@ -523,7 +538,7 @@ function retryLater(c: Ctx, seenRound: number): void {
   c.s = {
     ...c.s,
     prng: b.prng,
-    proposer: { ...p, seenRound: Math.max(p.seenRound, seenRound), phase: 'backoff', deadline: c.s.now + b.delayMs, attempt: p.attempt + 1 },
+    proposer: { ...p, seenRound: Math.max(p.seenRound, seenRound), phase: 'backoff', ...timer(c, b.delayMs), attempt: p.attempt + 1 },
   };
 }
 
@@ -548,7 +563,7 @@ function onPromise(c: Ctx, from: NodeId, ballot: PaxosBallot, accepted: PaxosAcc
     if (acc !== null && comparePaxosBallots(acc.ballot, best?.ballot ?? null) > 0) best = acc;
   }
   const value = best !== null ? best.value : p.value!.value;
-  c.s = { ...c.s, proposer: { ...p, promises, phase: 'accept', proposal: { value }, accepts: [], deadline: c.s.now + c.s.phaseTimeoutMs } };
+  c.s = { ...c.s, proposer: { ...p, promises, phase: 'accept', proposal: { value }, accepts: [], ...timer(c, c.s.phaseTimeoutMs) } };
   for (const a of c.s.acceptors) send(c, a, { type: 'accept', ballot, value });
   return undefined;
 }
@@ -590,7 +605,7 @@ function onAccepted(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): 
     const votes = { ...l.votes, [key]: { ballot, value, from: [...(prev?.from ?? []), from] } };
     pruneVotes(votes);
     const count = votes[key]?.from.length ?? 0;
-    c.s = { ...c.s, learner: { ...l, votes, queryAt: l.queryAt ?? c.s.now + c.s.learnerRetryMs } };
+    c.s = { ...c.s, learner: { ...l, votes, ...(l.queryAt === null ? { queryAt: c.s.now + c.s.learnerRetryMs, queryFresh: c.atTick } : {}) } };
     // PMS §2.3: a learner learns v once a majority of acceptors accepted it (in one ballot).
     if (count >= majority(c.s.acceptors.length)) learn(c, value);
     return undefined;
@@ -615,7 +630,7 @@ function announce(c: Ctx, value: unknown): void {
 function learn(c: Ctx, value: unknown): void {
   const l = c.s.learner;
   if (l !== null && l.decided === null) {
-    c.s = { ...c.s, learner: { votes: {}, decided: { value }, queryAt: null } };
+    c.s = { ...c.s, learner: { votes: {}, decided: { value }, queryAt: null, queryFresh: true } };
     c.out.push({ type: 'decided', value });
   }
   const p = c.s.proposer;
@@ -647,6 +662,12 @@ function onQuery(c: Ctx, from: NodeId): string | undefined {
 
 function onTick(c: Ctx, now: number): void {
   if (now > c.s.now) c.s = { ...c.s, now };
+  const p0 = c.s.proposer;
+  if (p0 !== null && p0.deadline !== null && !p0.timerFresh) {
+    c.s = { ...c.s, proposer: { ...p0, deadline: c.s.now + p0.timerMs, timerFresh: true } };
+  }
+  const l0 = c.s.learner;
+  if (l0 !== null && l0.queryAt !== null && !l0.queryFresh) c.s = { ...c.s, learner: { ...l0, queryAt: c.s.now + c.s.learnerRetryMs, queryFresh: true } };
   const p = c.s.proposer;
   if (p !== null && p.deadline !== null && c.s.now >= p.deadline) {
     if (p.phase === 'backoff') startRound(c);
@@ -677,8 +698,9 @@ function onPropose(c: Ctx, value: unknown): void {
 }
 
 function nextDeadline(s: BasicPaxosState): number | undefined {
-  const a = s.proposer?.deadline ?? null;
-  const b = s.learner?.queryAt ?? null;
+  // A timer started from a stale clock asks for a tick now, to restart it from a fresh one.
+  const a = s.proposer?.timerFresh === false ? s.now : (s.proposer?.deadline ?? null);
+  const b = s.learner?.queryFresh === false ? s.now : (s.learner?.queryAt ?? null);
   if (a === null) return b ?? undefined;
   return b === null ? a : Math.min(a, b);
 }
