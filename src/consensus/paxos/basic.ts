@@ -53,7 +53,7 @@ export interface BasicPaxosConfig {
   readonly backoffMinMs?: number;
   /** Largest randomized backoff before a retry, ms. Default 500. */
   readonly backoffMaxMs?: number;
-  /** An undecided learner that has seen votes asks for the outcome this often, ms. Default 200. */
+  /** An undecided learner asks the others for the outcome this often, ms. Default 200. */
   readonly learnerRetryMs?: number;
 }
 
@@ -375,7 +375,9 @@ function initState(config: BasicPaxosConfig, durable: BasicPaxosDurable | null):
     proposer: proposers.includes(id)
       ? { usedRound: d.usedRound, seenRound: 0, value: null, phase: 'idle', ballot: null, promises: {}, proposal: null, accepts: [], deadline: null, timerMs: 0, timerFresh: true, attempt: 0 }
       : null,
-    learner: learners.includes(id) ? { votes: {}, decided: d.decided, queryAt: null, queryFresh: true } : null,
+    // An undecided learner asks around from its first tick on: it may have been down while the
+    // value was chosen, and then nothing else would ever tell it.
+    learner: learners.includes(id) ? { votes: {}, decided: d.decided, queryAt: d.decided === null ? 0 : null, queryFresh: d.decided !== null } : null,
   };
 }
 
@@ -546,6 +548,8 @@ function onPromise(c: Ctx, from: NodeId, ballot: PaxosBallot, accepted: PaxosAcc
   const p = c.s.proposer;
   if (p === null) return 'promise: this node is not a proposer';
   if (!c.s.acceptors.includes(from)) return `promise: ${from} is not an acceptor`;
+  // A late promise for the ballot already past phase 1 is expected (the slower acceptors).
+  if (p.phase !== 'prepare' && comparePaxosBallots(ballot, p.ballot) === 0) return undefined;
   if (p.phase !== 'prepare' || comparePaxosBallots(ballot, p.ballot) !== 0) return `promise: ballot ${ballotText(ballot)} is not being prepared`;
   if (accepted !== null && comparePaxosBallots(accepted.ballot, ballot) >= 0) return 'promise: accepted.ballot must be below the promised ballot';
   if (Object.prototype.hasOwnProperty.call(p.promises, from)) return `promise: duplicate from ${from}`;

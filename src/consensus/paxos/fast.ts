@@ -528,7 +528,8 @@ function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPax
       ? { usedRound: dd.usedRound, seenRound: 0, phase: 'idle', ballot: null, fast: true, promises: {}, votes: {}, proposal: null, clientValue: null, timer: OFF, attempt: 0, started: false }
       : null,
     client: proposers.includes(id) ? { value: null, decided: dd.decided, timer: OFF, attempt: 0 } : null,
-    learner: learners.includes(id) ? { votes: {}, decided: dd.decided, timer: OFF } : null,
+    // An undecided learner asks around from its first tick on (it may have missed everything).
+    learner: learners.includes(id) ? { votes: {}, decided: dd.decided, timer: dd.decided === null ? { at: 0, ms: learnerRetryMs, fresh: false } : OFF } : null,
   };
 }
 
@@ -767,6 +768,8 @@ function onPromise(c: Ctx, from: NodeId, ballot: FastPaxosBallot, vote: FastPaxo
   const co = c.s.coordinator;
   if (co === null) return 'promise: this node is not a coordinator';
   if (!c.s.acceptors.includes(from)) return `promise: ${from} is not an acceptor`;
+  // A late promise for the ballot already past phase 1 is expected (the slower acceptors).
+  if (co.phase !== 'prepare' && compareFastPaxosBallots(ballot, co.ballot) === 0) return undefined;
   if (co.phase !== 'prepare' || compareFastPaxosBallots(ballot, co.ballot) !== 0) return `promise: ballot ${ballotText(ballot)} is not being prepared`;
   if (vote !== null && compareFastPaxosBallots(vote.ballot, ballot) >= 0) return 'promise: vote.ballot must be below the promised ballot';
   if (Object.prototype.hasOwnProperty.call(co.promises, from)) return `promise: duplicate from ${from}`;

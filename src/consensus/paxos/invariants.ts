@@ -106,9 +106,11 @@ function singleDecree<S>(
         if (n === 0) return undefined;
         const byBallot = new Map<string, { ballot: unknown; value: string; count: number }>();
         for (const vote of votes.values()) {
-          const key = canonical(vote.ballot);
+          // Keyed by ballot and value: in a fast round acceptors may vote for different values.
+          const value = canonical(vote.value);
+          const key = `${canonical(vote.ballot)}|${value}`;
           const e = byBallot.get(key);
-          if (e === undefined) byBallot.set(key, { ballot: vote.ballot, value: canonical(vote.value), count: 1 });
+          if (e === undefined) byBallot.set(key, { ballot: vote.ballot, value, count: 1 });
           else e.count++;
         }
         for (const e of byBallot.values()) {

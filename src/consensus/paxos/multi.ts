@@ -795,6 +795,8 @@ function startCampaign(c: Ctx): void {
 
 function onPromise(c: Ctx, from: NodeId, m: Extract<MultiPaxosMessage, { type: 'promise' }>): string | undefined {
   const camp = c.s.campaign;
+  // A late promise for the ballot this node already leads with is expected (the slower acceptors).
+  if (c.s.role === 'leader' && comparePaxosBallots(m.ballot, c.s.lead!.ballot) === 0) return undefined;
   if (c.s.role !== 'candidate' || camp === null || comparePaxosBallots(m.ballot, camp.ballot) !== 0) return `promise: ballot ${ballotText(m.ballot)} is not being prepared`;
   if (Object.prototype.hasOwnProperty.call(camp.promises, from)) return `promise: duplicate from ${from}`;
   for (const a of m.accepted) if (comparePaxosBallots(a.ballot, m.ballot) >= 0) return `promise: a vote in ballot ${ballotText(a.ballot)} is not below the promised one`;
