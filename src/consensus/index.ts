@@ -1,6 +1,7 @@
 /**
  * Consensus: Raft (leader election, log replication, snapshots, membership changes, leadership
- * transfer, linearizable reads) as a pure, durable machine.
+ * transfer, linearizable reads) as a pure, durable machine. Paxos: Basic Paxos, Multi-Paxos (a
+ * replicated log with a stable leader) and Fast Paxos, as pure, durable machines.
  *
  * @module consensus
  */

@@ -6,8 +6,8 @@
  */
 import type { NodeId } from '../../core/index.js';
 import type { BasicPaxosState } from './basic.js';
-import { ballotKey, canonical, majority } from './common.js';
-import type { FastPaxosState } from './fast.js';
+import { canonical, comparePaxosBallots, majority, type PaxosBallot } from './common.js';
+import { compareFastPaxosBallots, type FastPaxosBallot, type FastPaxosState } from './fast.js';
 import { logAt } from './log.js';
 import type { MultiPaxosState } from './multi.js';
 
@@ -64,59 +64,58 @@ class Proposed {
   }
 }
 
-/** Single-decree agreement and validity over learned values and acceptors' votes. */
-function singleDecree<S>(
+/**
+ * Single-decree agreement and validity, each judged on one snapshot of states (no memory), so the
+ * same invariants serve the simulator and the model checker, whose successive calls come from
+ * different executions. Only `proposed` values harvested from states are remembered.
+ */
+function singleDecree<S, B>(
   label: string,
   options: PaxosInvariantOptions,
   view: (s: S) => {
     decided: { readonly value: unknown } | null;
     proposed: readonly unknown[];
-    acceptor: { readonly ballot: unknown; readonly value: unknown } | null;
-    acceptorCount: number;
-    quorumFor: (ballot: unknown) => number;
+    vote: { readonly ballot: B; readonly value: unknown } | null;
   },
+  compare: (a: B, b: B) => number,
+  quorumFor: (s: S, ballot: B) => number,
 ): PaxosInvariant<S>[] {
-  let first: { node: NodeId; value: string } | undefined;
-  let chosen: string | undefined;
-  const votes = new Map<NodeId, { ballot: unknown; value: unknown }>();
   const proposed = new Proposed(options.proposed);
   return [
     {
       name: `${label} agreement: no two nodes learn different values (PMS §2.1)`,
       check(states) {
+        let first: { node: NodeId; text: string } | undefined;
         for (const id in states) {
           const d = view(states[id]!).decided;
           if (d === null) continue;
           const text = canonical(d.value);
-          if (first === undefined) first = { node: id, value: text };
-          else if (first.value !== text) return `${first.node} learned ${short(JSON.parse(first.value))} but ${id} learned ${short(d.value)}`;
+          if (first === undefined) first = { node: id, text };
+          else if (first.text !== text) return `${first.node} learned ${first.text.slice(0, 60)} but ${id} learned ${text.slice(0, 60)}`;
         }
         return undefined;
       },
     },
     {
-      name: `${label} agreement: at most one value is ever chosen by a quorum of acceptors (PMS §2.2 P2)`,
+      name: `${label} agreement: once a quorum accepted v in a ballot, every vote in a later ballot and every learned value is v (PMS §2.2 P2b)`,
       check(states) {
-        let n = 0;
-        for (const id in states) {
-          const v = view(states[id]!);
-          n = v.acceptorCount;
-          if (v.acceptor !== null) votes.set(id, v.acceptor);
+        const ids = Object.keys(states);
+        if (ids.length === 0) return undefined;
+        const votes: { id: NodeId; ballot: B; text: string }[] = [];
+        for (const id of ids) {
+          const v = view(states[id]!).vote;
+          if (v !== null) votes.push({ id, ballot: v.ballot, text: canonical(v.value) });
         }
-        if (n === 0) return undefined;
-        const byBallot = new Map<string, { ballot: unknown; value: string; count: number }>();
-        for (const vote of votes.values()) {
-          // Keyed by ballot and value: in a fast round acceptors may vote for different values.
-          const value = canonical(vote.value);
-          const key = `${canonical(vote.ballot)}|${value}`;
-          const e = byBallot.get(key);
-          if (e === undefined) byBallot.set(key, { ballot: vote.ballot, value, count: 1 });
-          else e.count++;
-        }
-        for (const e of byBallot.values()) {
-          if (e.count < view(Object.values(states)[0]!).quorumFor(e.ballot)) continue;
-          if (chosen === undefined) chosen = e.value;
-          else if (chosen !== e.value) return `two values chosen: ${chosen} and ${e.value}`;
+        for (const chosen of votes) {
+          const same = votes.filter((w) => compare(w.ballot, chosen.ballot) === 0 && w.text === chosen.text).length;
+          if (same < quorumFor(states[ids[0]!]!, chosen.ballot)) continue;
+          for (const w of votes) {
+            if (compare(w.ballot, chosen.ballot) > 0 && w.text !== chosen.text) return `${chosen.text.slice(0, 60)} was chosen, yet ${w.id} voted ${w.text.slice(0, 60)} in a later ballot`;
+          }
+          for (const id of ids) {
+            const d = view(states[id]!).decided;
+            if (d !== null && canonical(d.value) !== chosen.text) return `${chosen.text.slice(0, 60)} was chosen, yet ${id} learned ${canonical(d.value).slice(0, 60)}`;
+          }
         }
         return undefined;
       },
@@ -128,7 +127,7 @@ function singleDecree<S>(
         for (const id in states) {
           const v = view(states[id]!);
           if (v.decided !== null && !proposed.has(v.decided.value)) return `${id} learned ${short(v.decided.value)}, which nobody proposed`;
-          if (v.acceptor !== null && !proposed.has(v.acceptor.value)) return `${id} accepted ${short(v.acceptor.value)}, which nobody proposed`;
+          if (v.vote !== null && !proposed.has(v.vote.value)) return `${id} accepted ${short(v.vote.value)}, which nobody proposed`;
         }
         return undefined;
       },
@@ -137,9 +136,10 @@ function singleDecree<S>(
 }
 
 /**
- * Fresh invariants (they remember what they saw, so make one set per run) for Basic Paxos:
- * agreement among learners, at most one value chosen by a majority of acceptors in any ballot,
- * and validity (only proposed values are accepted or learned).
+ * Invariants for Basic Paxos, each judged on one snapshot of all states (usable in the simulator
+ * and the model checker): agreement among learners; once a majority accepted v in a ballot,
+ * every vote in a later ballot and every learned value is v; and validity (only proposed values
+ * are accepted or learned). Make one set per run: validity remembers the proposed values it saw.
  *
  * @example
  * ```ts
@@ -149,18 +149,23 @@ function singleDecree<S>(
  * ```
  */
 export function basicPaxosInvariants(options: PaxosInvariantOptions = {}): PaxosInvariant<BasicPaxosState>[] {
-  return singleDecree<BasicPaxosState>('basic paxos', options, (s) => ({
-    decided: s.learner?.decided ?? null,
-    proposed: s.proposer?.value ? [s.proposer.value.value] : [],
-    acceptor: s.acceptor?.accepted ?? null,
-    acceptorCount: s.acceptors.length,
-    quorumFor: () => majority(s.acceptors.length),
-  }));
+  return singleDecree<BasicPaxosState, PaxosBallot>(
+    'basic paxos',
+    options,
+    (s) => ({
+      decided: s.learner?.decided ?? null,
+      proposed: s.proposer?.value ? [s.proposer.value.value] : [],
+      vote: s.acceptor?.accepted ?? null,
+    }),
+    (a, b) => comparePaxosBallots(a, b),
+    (s) => majority(s.acceptors.length),
+  );
 }
 
 /**
- * Fresh invariants for Fast Paxos: agreement among learners, at most one value chosen (by a
- * fast quorum in a fast round or a classic quorum in a classic one), and validity.
+ * Invariants for Fast Paxos, judged like {@link basicPaxosInvariants}: agreement among
+ * learners; once v is chosen (by a fast quorum in a fast round, a classic quorum in a classic
+ * one), every later vote and every learned value is v; and validity.
  *
  * @example
  * ```ts
@@ -170,18 +175,24 @@ export function basicPaxosInvariants(options: PaxosInvariantOptions = {}): Paxos
  * ```
  */
 export function fastPaxosInvariants(options: PaxosInvariantOptions = {}): PaxosInvariant<FastPaxosState>[] {
-  return singleDecree<FastPaxosState>('fast paxos', options, (s) => ({
-    decided: s.learner?.decided ?? null,
-    proposed: [...(s.client?.value ? [s.client.value.value] : []), ...(s.coordinator?.clientValue ? [s.coordinator.clientValue.value] : [])],
-    acceptor: s.acceptor?.vote ? { ballot: { ...s.acceptor.vote.ballot, fast: s.acceptor.vote.fast }, value: s.acceptor.vote.value } : null,
-    acceptorCount: s.acceptors.length,
-    quorumFor: (b) => ((b as { fast?: boolean }).fast ? s.fastQuorum : s.classicQuorum),
-  }));
+  return singleDecree<FastPaxosState, { readonly ballot: FastPaxosBallot; readonly fast: boolean }>(
+    'fast paxos',
+    options,
+    (s) => ({
+      decided: s.learner?.decided ?? null,
+      proposed: [...(s.client?.value ? [s.client.value.value] : []), ...(s.coordinator?.clientValue ? [s.coordinator.clientValue.value] : [])],
+      vote: s.acceptor?.vote ? { ballot: { ballot: s.acceptor.vote.ballot, fast: s.acceptor.vote.fast }, value: s.acceptor.vote.value } : null,
+    }),
+    (a, b) => compareFastPaxosBallots(a.ballot, b.ballot),
+    // FP §3.1: a fast round chooses with a fast quorum, a classic round with a classic one.
+    (s, b) => (b.fast ? s.fastQuorum : s.classicQuorum),
+  );
 }
 
 /**
- * Fresh invariants for Multi-Paxos: agreement (no two replicas decide different entries for a
- * slot, checked on decided prefixes and on entries learned out of order) and validity (only
+ * Fresh invariants for one Multi-Paxos run (the simulator; they remember what they saw, so make
+ * one set per run): agreement (no two replicas decide different entries for a slot, checked on
+ * decided prefixes and on entries learned out of order, incrementally) and validity (only
  * proposed commands are decided).
  *
  * @example
