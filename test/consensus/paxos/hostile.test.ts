@@ -69,7 +69,7 @@ function attack<S>(name: string, machine: Machine<unknown, S, unknown, unknown>,
   it(`${name}: arbitrary messages from arbitrary senders never throw, and a rejected one leaves the state untouched`, () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: targets.length - 1 }), fc.array(fc.tuple(sender, message), { minLength: 1, maxLength: 10 }), (which, inputs) => {
-        let s = targets[which]!;
+        let s: S = targets[which] as S;
         for (const [from, m] of inputs) {
           // checkedStep deep-freezes, checks plain-data outputs and same-state rejections.
           const t = checkedStep(machine, s, { type: 'message', from, message: m });
