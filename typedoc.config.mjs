@@ -9,6 +9,8 @@ export default {
   out: 'docs-site',
   readme: 'README.md',
   projectDocuments: ['docs/*.md'],
+  // Guides embed Mermaid sequence diagrams (rendered by GitHub and Mermaid-aware viewers).
+  ignoredHighlightLanguages: ['mermaid'],
   treatWarningsAsErrors: true,
   validation: { notExported: true, invalidLink: true, notDocumented: true },
   requiredToBeDocumented: ['Enum', 'EnumMember', 'Variable', 'Function', 'Class', 'Interface', 'TypeAlias', 'Method', 'Accessor'],

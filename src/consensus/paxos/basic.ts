@@ -732,6 +732,7 @@ function nextDeadline(s: BasicPaxosState): number | undefined {
  * ```
  */
 export const basicPaxos: DurableMachine<BasicPaxosConfig, BasicPaxosState, BasicPaxosInput, BasicPaxosOutput, BasicPaxosDurable> & {
+  /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: BasicPaxosState): number | undefined;
 } = {
   name: 'basic-paxos',

@@ -1017,6 +1017,7 @@ function nextDeadline(s: FastPaxosState): number | undefined {
  * ```
  */
 export const fastPaxos: DurableMachine<FastPaxosConfig, FastPaxosState, FastPaxosInput, FastPaxosOutput, FastPaxosDurable> & {
+  /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: FastPaxosState): number | undefined;
 } = {
   name: 'fast-paxos',

@@ -998,6 +998,7 @@ function nextDeadline(s: MultiPaxosState): number | undefined {
  * ```
  */
 export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, MultiPaxosInput, MultiPaxosOutput, MultiPaxosDurable> & {
+  /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: MultiPaxosState): number | undefined;
 } = {
   name: 'multi-paxos',
