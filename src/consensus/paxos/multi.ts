@@ -615,8 +615,11 @@ function stepDown(c: Ctx, ballot: PaxosBallot | null, leader: NodeId | null): vo
   if (wasLeader) c.out.push({ type: 'role', role: 'follower', ballot, leader });
 }
 
-function noteEnd(c: Ctx, from: NodeId, logEnd: number): void {
-  if (logEnd > c.s.knownEnd) c.s = { ...c.s, knownEnd: logEnd, knownEndFrom: from };
+function noteEnd(c: Ctx, from: NodeId, logEnd: number, live = false): void {
+  // A live leader is the preferred source: the node that first reported the end may be gone.
+  if (logEnd > c.s.knownEnd || (live && logEnd === c.s.knownEnd && logEnd > c.s.log.length && c.s.knownEndFrom !== from)) {
+    c.s = { ...c.s, knownEnd: logEnd, knownEndFrom: from };
+  }
   if (c.s.knownEnd > c.s.log.length && c.s.catchupAt === null) requestCatchup(c);
 }
 
@@ -749,7 +752,7 @@ function onHeartbeat(c: Ctx, from: NodeId, ballot: PaxosBallot, logEnd: number):
   if (c.s.leader !== from) c.out.push({ type: 'role', role: 'follower', ballot, leader: from });
   c.s = { ...c.s, leader: from, seenRound: Math.max(c.s.seenRound, ballot.round) };
   resetElection(c);
-  noteEnd(c, from, logEnd);
+  noteEnd(c, from, logEnd, true);
   return undefined;
 }
 

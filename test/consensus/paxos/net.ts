@@ -28,6 +28,9 @@ export class Net<S> {
     const t = checkedStep(this.machine, this.states[id]!, input);
     this.states[id] = t.state;
     this.last[id] = t.outputs as { type: string }[];
+    // Architecture rule 6: at most one persist per step, and it comes before every send.
+    const persists = t.outputs.flatMap((o, i) => ((o as { type: string }).type === 'persist' ? [i] : []));
+    if (persists.length > 1 || (persists.length === 1 && persists[0] !== 0)) throw new Error(`${id}: persist at ${persists.join(', ')} of ${t.outputs.length} outputs`);
     for (const o of t.outputs as { type: string; to?: string; message?: Envelope['message'] }[]) {
       if (o.type === 'send') this.queue.push({ from: id, to: o.to!, message: o.message! });
       else if (o.type !== 'persist') this.events[id]!.push(o as { type: string });
