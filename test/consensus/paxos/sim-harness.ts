@@ -25,9 +25,9 @@ export interface Faults {
 }
 
 /** Network and nemesis settings drawn from the seed: loss up to 15%, duplication up to 10%. */
-export function faultsFor(seed: number, crashable: readonly string[], maxDown: number): Faults {
+export function faultsFor(seed: number, crashable: readonly string[], maxDown: number, lossMax = 0.15): Faults {
   const r = new Random(seed * 7919 + 13);
-  const loss = Math.round(r.float() * 0.15 * 1000) / 1000;
+  const loss = Math.round(r.float() * lossMax * 1000) / 1000;
   const duplicate = Math.round(r.float() * 0.1 * 1000) / 1000;
   const maxDelay = r.int(2, 20);
   return {
@@ -88,10 +88,10 @@ export interface MultiRun {
   leaders: number;
 }
 
-export function runMulti(seed: number, n: number): MultiRun {
+export function runMulti(seed: number, n: number, opts: { lossMax?: number; maxInflight?: number; maxBatch?: number } = {}): MultiRun {
   const plan = new Random(seed ^ 0x9e37);
   const ids = Array.from({ length: n }, (_, i) => `r${i + 1}`);
-  const f = faultsFor(seed, ids, Math.floor((n - 1) / 2));
+  const f = faultsFor(seed, ids, Math.floor((n - 1) / 2), opts.lossMax);
   const commands: { at: number; node: string; input: unknown }[] = [];
   const values: string[] = [];
   const stopProposingAt = FAULT_MS + 1000;
@@ -104,7 +104,7 @@ export function runMulti(seed: number, n: number): MultiRun {
   const leaders = new Set<string>();
   const r = simulate({
     seed,
-    nodes: ids.map((id) => ({ id, machine: multiPaxos, config: { id, nodes: ids, seed: `${seed}/${id}`, heartbeatIntervalMs: 20, electionTimeoutMs: 100, maxInflight: 8, maxBatch: 16 } })),
+    nodes: ids.map((id) => ({ id, machine: multiPaxos, config: { id, nodes: ids, seed: `${seed}/${id}`, heartbeatIntervalMs: 20, electionTimeoutMs: 100, maxInflight: opts.maxInflight ?? 8, maxBatch: opts.maxBatch ?? 16 } })),
     network: f.network,
     nemesis: f.nemesis,
     commands,
