@@ -153,7 +153,8 @@ export function basicPaxosInvariants(options: PaxosInvariantOptions = {}): Paxos
     'basic paxos',
     options,
     (s) => ({
-      decided: s.learner?.decided ?? null,
+      // A proposer that saw a majority accept its proposal knows it is chosen: it counts as learned.
+      decided: s.learner?.decided ?? (s.proposer?.phase === 'done' ? s.proposer.proposal : null),
       proposed: s.proposer?.value ? [s.proposer.value.value] : [],
       vote: s.acceptor?.accepted ?? null,
     }),
