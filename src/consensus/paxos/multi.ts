@@ -588,7 +588,7 @@ function handle(c: Ctx, from: NodeId, m: MultiPaxosMessage): string | undefined 
 /** A fresh randomized election deadline in [now + T, now + 2T) (the PRNG is the backoff). */
 function resetElection(c: Ctx): void {
   if (!c.atTick) {
-    c.s = { ...c.s, electionPending: true };
+    if (!c.s.electionPending) c.s = { ...c.s, electionPending: true };
     return;
   }
   const r = nextInt(c.s.prng, 0, Math.max(1, Math.floor(c.s.electionTimeoutMs)));
@@ -701,7 +701,7 @@ function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, entries: readonly {
   if (comparePaxosBallots(ballot, c.s.promised) > 0) c.s = { ...c.s, promised: ballot };
   if (from !== c.s.id) {
     if (c.s.role !== 'follower' && comparePaxosBallots(ballot, c.s.lead?.ballot ?? c.s.campaign?.ballot ?? null) > 0) stepDown(c, ballot, from);
-    c.s = { ...c.s, leader: from };
+    if (c.s.leader !== from) c.s = { ...c.s, leader: from };
     resetElection(c);
   }
   const slots: number[] = [];
