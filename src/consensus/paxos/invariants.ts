@@ -180,7 +180,8 @@ export function fastPaxosInvariants(options: PaxosInvariantOptions = {}): PaxosI
     'fast paxos',
     options,
     (s) => ({
-      decided: s.learner?.decided ?? null,
+      // A coordinator that saw a quorum vote for its value, or a proposer told the outcome, knows it.
+      decided: s.learner?.decided ?? s.client?.decided ?? (s.coordinator?.phase === 'done' ? s.coordinator.proposal : null),
       proposed: [...(s.client?.value ? [s.client.value.value] : []), ...(s.coordinator?.clientValue ? [s.coordinator.clientValue.value] : [])],
       vote: s.acceptor?.vote ? { ballot: { ballot: s.acceptor.vote.ballot, fast: s.acceptor.vote.fast }, value: s.acceptor.vote.value } : null,
     }),
