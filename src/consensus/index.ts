@@ -1,7 +1,8 @@
 /**
  * Consensus and agreement as pure machines: Raft (leader election, log replication, snapshots,
- * membership changes, leadership transfer, linearizable reads), the Byzantine generals'
- * oral-messages algorithm OM(m), and PBFT (Byzantine fault-tolerant state machine replication).
+ * membership changes, leadership transfer, linearizable reads); the Paxos family (Basic Paxos,
+ * Multi-Paxos with a stable leader, Fast Paxos); the Byzantine generals' oral-messages algorithm
+ * OM(m); and PBFT (Byzantine fault-tolerant state machine replication).
  *
  * @module consensus
  */
@@ -10,5 +11,11 @@ export { raft, raftNextDeadline, RAFT_MAX_COUNTER } from './raft/machine.js';
 export { raftEntries, raftLastIndex } from './raft/log.js';
 export { applyRaftPersist } from './raft/storage.js';
 export { raftSafetyInvariants, raftStateInvariants, type RaftInvariant } from './raft/invariants.js';
+export { comparePaxosBallots, type PaxosBallot } from './paxos/common.js';
+export * from './paxos/basic.js';
+export * from './paxos/multi.js';
+export { multiPaxosLogItems, MULTI_PAXOS_LOG_CHUNK, type MultiPaxosLog } from './paxos/log.js';
+export * from './paxos/fast.js';
+export { basicPaxosInvariants, multiPaxosInvariants, fastPaxosInvariants, type PaxosInvariant, type PaxosInvariantOptions } from './paxos/invariants.js';
 export * from './byzantine-generals.js';
 export * from './pbft/index.js';

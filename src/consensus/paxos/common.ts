@@ -1,0 +1,150 @@
+/**
+ * Pieces shared by the Paxos machines: ballots, quorums, config checks, randomized backoff and
+ * value equality.
+ *
+ * @packageDocumentation
+ */
+import type { NodeId, PrngState } from '../../core/index.js';
+import { ConfigError, describeValue, nextInt, v } from '../../core/index.js';
+
+/**
+ * A ballot (proposal number): a round number made unique by the proposer's node id. Ballots are
+ * totally ordered by round, then node id ("Paxos Made Simple" §2.5: proposers draw numbers from
+ * disjoint sets).
+ *
+ * @example
+ * ```ts
+ * import type { PaxosBallot } from 'distkit/consensus';
+ * const b: PaxosBallot = { round: 3, node: 'a' };
+ * ```
+ */
+export interface PaxosBallot {
+  /** The round, >= 1. */
+  readonly round: number;
+  /** The node that owns the ballot. */
+  readonly node: NodeId;
+}
+
+/**
+ * Compares two ballots: negative when `a < b`, 0 when equal, positive when `a > b`. `null`
+ * (no ballot yet) is below every ballot.
+ *
+ * @example
+ * ```ts
+ * import { comparePaxosBallots } from 'distkit/consensus';
+ * comparePaxosBallots({ round: 2, node: 'a' }, { round: 1, node: 'z' }) > 0; //=> true
+ * comparePaxosBallots(null, { round: 1, node: 'a' }) < 0; //=> true
+ * ```
+ */
+export function comparePaxosBallots(a: PaxosBallot | null, b: PaxosBallot | null): number {
+  if (a === null) return b === null ? 0 : -1;
+  if (b === null) return 1;
+  if (a.round !== b.round) return a.round - b.round;
+  return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
+}
+
+/** Upper bound on node ids carried in messages. */
+export const MAX_ID_LENGTH = 256;
+/** Upper bound on round numbers: keeps `round + 1` exact. */
+export const MAX_ROUND = Number.MAX_SAFE_INTEGER - 1;
+
+export const nodeIdCheck = v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
+export const ballotCheck = v.object({ round: v.int({ min: 1, max: MAX_ROUND }), node: nodeIdCheck });
+
+/** A majority of `n`: the classic quorum size. */
+export function majority(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+/** Deterministic JSON text with sorted keys: equal values give equal text. */
+export function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const rec = value as Record<string, unknown>;
+  return `{${Object.keys(rec)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical(rec[k])}`)
+    .join(',')}}`;
+}
+
+/** Value equality for plain JSON data. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || canonical(a) === canonical(b);
+}
+
+export function ballotKey(b: PaxosBallot): string {
+  return `${b.round}.${b.node}`;
+}
+
+export function ballotText(b: PaxosBallot | null): string {
+  return b === null ? 'none' : `(${b.round}, ${b.node})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config checks: each throws ConfigError naming the field.
+// ---------------------------------------------------------------------------------------------
+
+export function requireId(field: string, id: unknown): NodeId {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw new ConfigError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describeValue(id)}`);
+  }
+  return id;
+}
+
+export function requireIds(field: string, ids: unknown, opts: { allowEmpty?: boolean } = {}): readonly NodeId[] {
+  if (!Array.isArray(ids)) throw new ConfigError(field, `must be an array of node ids, got ${describeValue(ids)}`);
+  if (ids.length === 0 && opts.allowEmpty !== true) throw new ConfigError(field, 'must not be empty');
+  const seen = new Set<string>();
+  ids.forEach((id, i) => {
+    requireId(`${field}[${i}]`, id);
+    if (seen.has(id as string)) throw new ConfigError(`${field}[${i}]`, `duplicate node id ${JSON.stringify(id)}`);
+    seen.add(id as string);
+  });
+  return ids.slice() as NodeId[];
+}
+
+export function requireMs(field: string, value: unknown, fallback: number): number {
+  const x = value ?? fallback;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) {
+    throw new ConfigError(field, `must be a positive number of milliseconds, got ${describeValue(x)}`);
+  }
+  return x;
+}
+
+export function requireCount(field: string, value: unknown, fallback: number): number {
+  const x = value ?? fallback;
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 1) {
+    throw new ConfigError(field, `must be an integer >= 1, got ${describeValue(x)}`);
+  }
+  return x;
+}
+
+export function requireSeed(field: string, value: unknown, fallback: string): number | string {
+  const x = value ?? fallback;
+  if (!(typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)))) {
+    throw new ConfigError(field, `must be a finite number or a string, got ${describeValue(x)}`);
+  }
+  return x;
+}
+
+export function requireOrder(minField: string, min: number, maxField: string, max: number): void {
+  if (min > max) throw new ConfigError(minField, `must not exceed ${maxField} (${min} > ${max})`);
+}
+
+/**
+ * Randomized exponential backoff: uniform in [minMs, min(maxMs, minMs * 2^attempt)], drawn from
+ * the machine's seeded PRNG so that duelling proposers separate ("Paxos Made Simple" §3: a
+ * distinguished proposer must be selected; randomness or timeouts do it).
+ */
+export function backoff(prng: PrngState, attempt: number, minMs: number, maxMs: number): { delayMs: number; prng: PrngState } {
+  const cap = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  const lo = Math.max(1, Math.floor(minMs));
+  const hi = Math.max(lo + 1, Math.floor(cap) + 1);
+  const d = nextInt(prng, lo, hi);
+  return { delayMs: d.value, prng: d.state };
+}
+
+/** `from` as a string safe to echo in a rejection. */
+export function senderText(from: unknown): string {
+  return typeof from === 'string' ? from.slice(0, MAX_ID_LENGTH) : 'unknown';
+}

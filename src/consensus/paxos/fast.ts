@@ -1,0 +1,1029 @@
+/**
+ * Fast Paxos: Lamport, "Fast Paxos", Distributed Computing 19(2), 2006 (MSR-TR-2005-112). Cited
+ * below as FP with its section numbers.
+ *
+ * In a fast round the coordinator, after phase 1, sends an "any" message (FP §3.1); proposers
+ * then send their values straight to the acceptors, and a value is chosen when a fast quorum
+ * votes for it: learning takes two message delays instead of three. When concurrent proposals
+ * collide, the coordinator recovers with a classic round (FP §3.2, coordinated recovery), picking
+ * its value by the rule of FP §3.1 with condition O4(v).
+ */
+import type { DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, describeValue, plainDataProblem, reject, seedPrng, v } from '../../core/index.js';
+import { MAX_ROUND, backoff, canonical, majority, nodeIdCheck, requireId, requireIds, requireMs, requireOrder, requireSeed, sameValue, senderText } from './common.js';
+
+// ---------------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A Fast Paxos ballot: `(round, node)` like a classic ballot, plus `recovery`, which orders the
+ * classic recovery round of a collided fast round right after it, with no ballot in between
+ * (FP §3.2: coordinated recovery reuses the fast round's phase-2b messages as the phase-1b
+ * messages of the next round, which is sound only if nothing lies between the two).
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosBallot } from 'distkit/consensus';
+ * const b: FastPaxosBallot = { round: 1, node: 'c', recovery: false };
+ * ```
+ */
+export interface FastPaxosBallot {
+  /** The round, >= 1. */
+  readonly round: number;
+  /** The coordinator that owns the ballot. */
+  readonly node: NodeId;
+  /** True for the recovery round that follows fast round `(round, node)`. */
+  readonly recovery: boolean;
+}
+
+/**
+ * Compares Fast Paxos ballots by round, node id, then recovery (false first). `null` is lowest.
+ *
+ * @example
+ * ```ts
+ * import { compareFastPaxosBallots } from 'distkit/consensus';
+ * compareFastPaxosBallots({ round: 1, node: 'a', recovery: true }, { round: 1, node: 'a', recovery: false }) > 0; //=> true
+ * ```
+ */
+export function compareFastPaxosBallots(a: FastPaxosBallot | null, b: FastPaxosBallot | null): number {
+  if (a === null) return b === null ? 0 : -1;
+  if (b === null) return 1;
+  if (a.round !== b.round) return a.round - b.round;
+  if (a.node !== b.node) return a.node < b.node ? -1 : 1;
+  return Number(a.recovery) - Number(b.recovery);
+}
+
+const ballotCheck = v.object({ round: v.int({ min: 1, max: MAX_ROUND }), node: nodeIdCheck, recovery: v.boolean() });
+
+/**
+ * An acceptor's vote: the ballot, whether that ballot was a fast round, and the value.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosVote } from 'distkit/consensus';
+ * const vote: FastPaxosVote = { ballot: { round: 1, node: 'c', recovery: false }, fast: true, value: 'x' };
+ * ```
+ */
+export interface FastPaxosVote {
+  /** The round voted in (the paper's vrnd). */
+  readonly ballot: FastPaxosBallot;
+  /** Whether that round was fast (a fast quorum is needed to choose in it). */
+  readonly fast: boolean;
+  /** The value voted for (the paper's vval). */
+  readonly value: unknown;
+}
+
+/**
+ * Options of a Fast Paxos node. A node may be an acceptor, a coordinator, a learner and a
+ * proposer (client) at once.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosConfig } from 'distkit/consensus';
+ * const c: FastPaxosConfig = { id: 'a1', acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1', 'p2'] };
+ * ```
+ */
+export interface FastPaxosConfig {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** The acceptors. */
+  readonly acceptors: readonly NodeId[];
+  /**
+   * Coordinators, in order of preference. The first opens a fast round at its first tick; the
+   * others take over with classic rounds when a proposal stays undecided. Default: the first acceptor.
+   */
+  readonly coordinators?: readonly NodeId[];
+  /** Learners. Default: the acceptors. */
+  readonly learners?: readonly NodeId[];
+  /** Proposers (clients) that send values to the acceptors. Default: the acceptors. */
+  readonly proposers?: readonly NodeId[];
+  /** Fast quorum size. Default ⌈3N/4⌉ for N acceptors (FP §3.4.1). */
+  readonly fastQuorum?: number;
+  /** Classic quorum size. Default a majority, ⌊N/2⌋ + 1. */
+  readonly classicQuorum?: number;
+  /** Seed of the backoff PRNG. Default: the node id. */
+  readonly seed?: number | string;
+  /** A round without progress after this long is abandoned, ms. Default 100. */
+  readonly phaseTimeoutMs?: number;
+  /** Smallest randomized backoff before a new round or a proposal's retry, ms. Default 10. */
+  readonly backoffMinMs?: number;
+  /** Largest randomized backoff, ms. Default 500. */
+  readonly backoffMaxMs?: number;
+  /** An undecided learner or proposer asks for the outcome this often, ms. Default 200. */
+  readonly learnerRetryMs?: number;
+}
+
+/**
+ * A message of Fast Paxos.
+ *
+ * - `prepare` / `promise`: phase 1 (the promise reports the acceptor's vote).
+ * - `any`: the coordinator's phase-2a message opening fast round `ballot` (FP §3.1).
+ * - `accept`: a classic phase-2a message with the coordinator's value.
+ * - `propose`: a proposer's value, sent to acceptors (fast path) and coordinators.
+ * - `accepted`: phase 2b, to the ballot's coordinator and the learners.
+ * - `nack`: a refused ballot, with the higher one promised.
+ * - `chosen` / `query`: spreading the outcome.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosMessage } from 'distkit/consensus';
+ * const m: FastPaxosMessage = { type: 'propose', value: 'x' };
+ * ```
+ */
+export type FastPaxosMessage =
+  | { readonly type: 'prepare'; readonly ballot: FastPaxosBallot }
+  | { readonly type: 'promise'; readonly ballot: FastPaxosBallot; readonly vote: FastPaxosVote | null }
+  | { readonly type: 'any'; readonly ballot: FastPaxosBallot }
+  | { readonly type: 'accept'; readonly ballot: FastPaxosBallot; readonly value: unknown }
+  | { readonly type: 'propose'; readonly value: unknown }
+  | { readonly type: 'accepted'; readonly ballot: FastPaxosBallot; readonly fast: boolean; readonly value: unknown }
+  | { readonly type: 'nack'; readonly ballot: FastPaxosBallot; readonly promised: FastPaxosBallot }
+  | { readonly type: 'chosen'; readonly value: unknown }
+  | { readonly type: 'query' };
+
+const voteCheck = v.object({ ballot: ballotCheck, fast: v.boolean(), value: v.json() });
+const messageCheck = v.tagged({
+  prepare: v.object({ ballot: ballotCheck }),
+  promise: v.object({ ballot: ballotCheck, vote: v.nullable(voteCheck) }),
+  any: v.object({ ballot: ballotCheck }),
+  accept: v.object({ ballot: ballotCheck, value: v.json() }),
+  propose: v.object({ value: v.json() }),
+  accepted: v.object({ ballot: ballotCheck, fast: v.boolean(), value: v.json() }),
+  nack: v.object({ ballot: ballotCheck, promised: ballotCheck }),
+  chosen: v.object({ value: v.json() }),
+  query: v.object({}),
+});
+
+/**
+ * A timer: when it fires, its length, and whether it was started from a fresh clock (a timer
+ * started outside a tick is restarted by the next tick from that tick's `now`).
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosTimer } from 'distkit/consensus';
+ * const t: FastPaxosTimer = { at: 150, ms: 100, fresh: true };
+ * ```
+ */
+export interface FastPaxosTimer {
+  /** Host time, ms; null when off. */
+  readonly at: number | null;
+  /** Length, ms. */
+  readonly ms: number;
+  /** See above. */
+  readonly fresh: boolean;
+}
+
+/**
+ * An acceptor's state.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosAcceptorState } from 'distkit/consensus';
+ * const a: FastPaxosAcceptorState = { promised: null, vote: null, anyBallot: null, pendingValue: null };
+ * ```
+ */
+export interface FastPaxosAcceptorState {
+  /** The highest ballot promised (the paper's rnd; durable). */
+  readonly promised: FastPaxosBallot | null;
+  /** The latest vote (vrnd, vval; durable). */
+  readonly vote: FastPaxosVote | null;
+  /** The fast round whose "any" message this acceptor holds and has not voted in yet. */
+  readonly anyBallot: FastPaxosBallot | null;
+  /** The first proposer value seen, kept to vote with when an "any" arrives. */
+  readonly pendingValue: { readonly value: unknown } | null;
+}
+
+/**
+ * Where a coordinator is.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosCoordinatorPhase } from 'distkit/consensus';
+ * const p: FastPaxosCoordinatorPhase = 'fast';
+ * ```
+ */
+export type FastPaxosCoordinatorPhase = 'idle' | 'prepare' | 'fast' | 'accept' | 'backoff' | 'done';
+
+/**
+ * A coordinator's state.
+ *
+ * @example
+ * ```ts
+ * import { fastPaxos } from 'distkit/consensus';
+ * const s = fastPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'] });
+ * s.coordinator?.phase; //=> 'idle'
+ * ```
+ */
+export interface FastPaxosCoordinatorState {
+  /** Highest round used (durable). */
+  readonly usedRound: number;
+  /** Highest round seen in a nack. */
+  readonly seenRound: number;
+  /** See {@link FastPaxosCoordinatorPhase}. */
+  readonly phase: FastPaxosCoordinatorPhase;
+  /** The current ballot. */
+  readonly ballot: FastPaxosBallot | null;
+  /** Whether the round being prepared will be fast. */
+  readonly fast: boolean;
+  /** Phase-1b answers for `ballot`. */
+  readonly promises: Readonly<Record<NodeId, FastPaxosVote | null>>;
+  /** Phase-2b votes received in `ballot`. */
+  readonly votes: Readonly<Record<NodeId, unknown>>;
+  /** The value of a classic phase 2a, boxed. */
+  readonly proposal: { readonly value: unknown } | null;
+  /** A proposer value this coordinator heard of, boxed. */
+  readonly clientValue: { readonly value: unknown } | null;
+  /** Round timer. */
+  readonly timer: FastPaxosTimer;
+  /** Failed rounds so far. */
+  readonly attempt: number;
+  /** Whether the first tick has been seen. */
+  readonly started: boolean;
+}
+
+/**
+ * A proposer's state.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosClientState } from 'distkit/consensus';
+ * const c: FastPaxosClientState = { value: null, decided: null, timer: { at: null, ms: 0, fresh: true }, attempt: 0 };
+ * ```
+ */
+export interface FastPaxosClientState {
+  /** The value this proposer proposes, boxed. */
+  readonly value: { readonly value: unknown } | null;
+  /** The chosen value once known, boxed. */
+  readonly decided: { readonly value: unknown } | null;
+  /** Retry timer. */
+  readonly timer: FastPaxosTimer;
+  /** Retries so far. */
+  readonly attempt: number;
+}
+
+/**
+ * A learner's state.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosLearnerState } from 'distkit/consensus';
+ * const l: FastPaxosLearnerState = { votes: {}, decided: null, timer: { at: null, ms: 0, fresh: true } };
+ * ```
+ */
+export interface FastPaxosLearnerState {
+  /** Votes per ballot (keyed by the ballot's JSON): the ballot, its kind, and each acceptor's value. */
+  readonly votes: Readonly<Record<string, { readonly ballot: FastPaxosBallot; readonly fast: boolean; readonly by: Readonly<Record<NodeId, unknown>> }>>;
+  /** The learned value, boxed. */
+  readonly decided: { readonly value: unknown } | null;
+  /** Query timer. */
+  readonly timer: FastPaxosTimer;
+}
+
+/**
+ * The state of a Fast Paxos node. A role the node does not play is `null`.
+ *
+ * @example
+ * ```ts
+ * import { fastPaxos } from 'distkit/consensus';
+ * const s = fastPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c', 'd'] });
+ * [s.fastQuorum, s.classicQuorum]; //=> [3, 3]
+ * ```
+ */
+export interface FastPaxosState {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** Acceptors. */
+  readonly acceptors: readonly NodeId[];
+  /** Coordinators, in order of preference. */
+  readonly coordinators: readonly NodeId[];
+  /** Learners. */
+  readonly learners: readonly NodeId[];
+  /** Proposers. */
+  readonly proposers: readonly NodeId[];
+  /** Fast quorum size. */
+  readonly fastQuorum: number;
+  /** Classic quorum size. */
+  readonly classicQuorum: number;
+  /** See {@link FastPaxosConfig.phaseTimeoutMs}. */
+  readonly phaseTimeoutMs: number;
+  /** See {@link FastPaxosConfig.backoffMinMs}. */
+  readonly backoffMinMs: number;
+  /** See {@link FastPaxosConfig.backoffMaxMs}. */
+  readonly backoffMaxMs: number;
+  /** See {@link FastPaxosConfig.learnerRetryMs}. */
+  readonly learnerRetryMs: number;
+  /** Backoff PRNG. */
+  readonly prng: PrngState;
+  /** Latest tick time. */
+  readonly now: number;
+  /** Acceptor role. */
+  readonly acceptor: FastPaxosAcceptorState | null;
+  /** Coordinator role. */
+  readonly coordinator: FastPaxosCoordinatorState | null;
+  /** Proposer role. */
+  readonly client: FastPaxosClientState | null;
+  /** Learner role. */
+  readonly learner: FastPaxosLearnerState | null;
+}
+
+/**
+ * What a Fast Paxos node keeps on stable storage.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosDurable } from 'distkit/consensus';
+ * const d: FastPaxosDurable = { promised: null, vote: null, usedRound: 0, decided: null };
+ * ```
+ */
+export interface FastPaxosDurable {
+  /** Acceptor: highest promise. */
+  readonly promised: FastPaxosBallot | null;
+  /** Acceptor: latest vote. */
+  readonly vote: FastPaxosVote | null;
+  /** Coordinator: highest round used. */
+  readonly usedRound: number;
+  /** Learner: learned value, boxed. */
+  readonly decided: { readonly value: unknown } | null;
+}
+
+/**
+ * Local command for a proposer: propose `value` (sent straight to the acceptors).
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosPropose } from 'distkit/consensus';
+ * const c: FastPaxosPropose = { type: 'propose', value: 'x' };
+ * ```
+ */
+export interface FastPaxosPropose {
+  /** Discriminator. */
+  readonly type: 'propose';
+  /** Any JSON value. */
+  readonly value: unknown;
+}
+
+/**
+ * Inputs of Fast Paxos.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosInput } from 'distkit/consensus';
+ * const i: FastPaxosInput = { type: 'tick', now: 0 };
+ * ```
+ */
+export type FastPaxosInput = MessageInput | TickInput | FastPaxosPropose;
+
+/**
+ * Events of Fast Paxos: `decided` when this node learns the chosen value (learners and
+ * proposers), `collision` when a coordinator detects that no value can win its fast round and
+ * recovers with a classic round.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosEvent } from 'distkit/consensus';
+ * const e: FastPaxosEvent = { type: 'decided', value: 'x' };
+ * ```
+ */
+export type FastPaxosEvent =
+  | { readonly type: 'decided'; readonly value: unknown }
+  | { readonly type: 'collision'; readonly ballot: FastPaxosBallot; readonly recovery: FastPaxosBallot | null };
+
+/**
+ * Outputs of Fast Paxos.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosOutput } from 'distkit/consensus';
+ * const o: FastPaxosOutput = { type: 'decided', value: 1 };
+ * ```
+ */
+export type FastPaxosOutput = SendOutput<FastPaxosMessage> | PersistOutput<FastPaxosDurable> | RejectedOutput | FastPaxosEvent;
+
+// ---------------------------------------------------------------------------------------------
+// The value-picking rule
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The outcome of the phase-2a rule: `free` when no acceptor of the quorum reported a vote (any
+ * proposed value may be picked, or a fast round opened), else the value that must be proposed.
+ *
+ * @example
+ * ```ts
+ * import type { FastPaxosPick } from 'distkit/consensus';
+ * const p: FastPaxosPick = { free: false, value: 'x' };
+ * ```
+ */
+export type FastPaxosPick = { readonly free: true } | { readonly free: false; readonly value: unknown };
+
+/**
+ * The coordinator's phase-2a rule (FP §2.2.2, extended to fast rounds in FP §3.1). `reports`
+ * holds the phase-1b answer of every acceptor in the quorum Q (null: never voted). Let k be the
+ * highest round voted in and V the values voted in k. If nobody voted, the coordinator is free.
+ * If k is classic, V has one value: pick it. If k is fast, a value v "might have been chosen" in
+ * k exactly when O4(v) holds — for some fast quorum R, every acceptor in Q ∩ R voted v in k —
+ * that is, when at least `fastQuorum + |Q| - n` acceptors of Q report (k, v); pick that v. The
+ * quorum requirement (any two fast quorums and a classic quorum intersect) makes it unique. If
+ * no v satisfies O4, any value of V may be picked: the most reported one.
+ *
+ * @param n - the number of acceptors.
+ * @example
+ * ```ts
+ * import { fastPaxosPickValue } from 'distkit/consensus';
+ * const k = { round: 1, node: 'c', recovery: false };
+ * // n = 4, fast quorum 3, Q = 3 reports: 'x' twice >= 3 + 3 - 4, so 'x' might have been chosen.
+ * fastPaxosPickValue({ a: { ballot: k, fast: true, value: 'x' }, b: { ballot: k, fast: true, value: 'x' }, c: { ballot: k, fast: true, value: 'y' } }, 4, 3);
+ * //=> { free: false, value: 'x' }
+ * ```
+ */
+export function fastPaxosPickValue(reports: Readonly<Record<NodeId, FastPaxosVote | null>>, n: number, fastQuorum: number): FastPaxosPick {
+  const ids = Object.keys(reports);
+  let k: FastPaxosVote | null = null;
+  for (const id of ids) {
+    const r = reports[id]!;
+    if (r !== null && compareFastPaxosBallots(r.ballot, k?.ballot ?? null) > 0) k = r;
+  }
+  if (k === null) return { free: true };
+  const inK = ids.map((id) => reports[id] ?? null).filter((r): r is FastPaxosVote => r !== null && compareFastPaxosBallots(r.ballot, k.ballot) === 0);
+  if (!k.fast) return { free: false, value: k.value };
+  const counts = new Map<string, { value: unknown; count: number }>();
+  for (const r of inK) {
+    const key = canonical(r.value);
+    const e = counts.get(key);
+    if (e === undefined) counts.set(key, { value: r.value, count: 1 });
+    else e.count++;
+  }
+  // O4(v): v's voters in Q, together with the n - |Q| acceptors outside Q, could form a fast
+  // quorum, so v might have been chosen in k and must be picked.
+  const possible = [...counts.values()].filter((e) => fastPaxosMightBeChosen(e.count, ids.length, n, fastQuorum));
+  if (possible.length > 0) return { free: false, value: possible[0]!.value };
+  // No value of V can have been chosen in k: any of them may be picked; take the most reported
+  // (ties by canonical JSON, so every coordinator picks alike).
+  let best: { key: string; value: unknown; count: number } | null = null;
+  for (const [key, e] of counts) {
+    if (best === null || e.count > best.count || (e.count === best.count && key < best.key)) best = { key, ...e };
+  }
+  return { free: false, value: best!.value };
+}
+
+/**
+ * Whether `value` might have been chosen in fast round k given quorum reports: condition O4 of
+ * FP §3.1, as a count.
+ *
+ * @example
+ * ```ts
+ * import { fastPaxosMightBeChosen } from 'distkit/consensus';
+ * fastPaxosMightBeChosen(2, 3, 4, 3); //=> true (2 >= 3 + 3 - 4)
+ * fastPaxosMightBeChosen(1, 3, 4, 3); //=> false
+ * ```
+ */
+export function fastPaxosMightBeChosen(reportsForValue: number, quorumSize: number, n: number, fastQuorum: number): boolean {
+  return reportsForValue >= fastQuorum + quorumSize - n;
+}
+// ---------------------------------------------------------------------------------------------
+// init / durable / recover
+// ---------------------------------------------------------------------------------------------
+
+const OFF: FastPaxosTimer = { at: null, ms: 0, fresh: true };
+
+function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPaxosState {
+  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+  const id = requireId('id', config.id);
+  const acceptors = requireIds('acceptors', config.acceptors);
+  const coordinators = config.coordinators === undefined ? [acceptors[0]!] : requireIds('coordinators', config.coordinators);
+  const learners = config.learners === undefined ? acceptors : requireIds('learners', config.learners, { allowEmpty: true });
+  const proposers = config.proposers === undefined ? acceptors : requireIds('proposers', config.proposers, { allowEmpty: true });
+  const n = acceptors.length;
+  const fastQuorum = quorumSize('fastQuorum', config.fastQuorum, Math.ceil((3 * n) / 4), n);
+  const classicQuorum = quorumSize('classicQuorum', config.classicQuorum, majority(n), n);
+  // FP §3.4.1 quorum requirement: any two classic quorums intersect, and any classic quorum
+  // intersects any two fast quorums.
+  if (2 * classicQuorum <= n) throw new ConfigError('classicQuorum', `two classic quorums of ${classicQuorum} out of ${n} acceptors need not intersect`);
+  if (classicQuorum + 2 * fastQuorum <= 2 * n) {
+    throw new ConfigError('fastQuorum', `a classic quorum (${classicQuorum}) and two fast quorums (${fastQuorum}) out of ${n} acceptors need not intersect`);
+  }
+  const phaseTimeoutMs = requireMs('phaseTimeoutMs', config.phaseTimeoutMs, 100);
+  const backoffMinMs = requireMs('backoffMinMs', config.backoffMinMs, 10);
+  const backoffMaxMs = requireMs('backoffMaxMs', config.backoffMaxMs, 500);
+  requireOrder('backoffMinMs', backoffMinMs, 'backoffMaxMs', backoffMaxMs);
+  const learnerRetryMs = requireMs('learnerRetryMs', config.learnerRetryMs, 200);
+  const seed = requireSeed('seed', config.seed, id);
+  const dd = d ?? { promised: null, vote: null, usedRound: 0, decided: null };
+  return {
+    id,
+    acceptors,
+    coordinators,
+    learners,
+    proposers,
+    fastQuorum,
+    classicQuorum,
+    phaseTimeoutMs,
+    backoffMinMs,
+    backoffMaxMs,
+    learnerRetryMs,
+    prng: seedPrng(d === null ? seed : `${String(seed)}/${dd.usedRound}`),
+    now: 0,
+    acceptor: acceptors.includes(id) ? { promised: dd.promised, vote: dd.vote, anyBallot: null, pendingValue: null } : null,
+    coordinator: coordinators.includes(id)
+      ? { usedRound: dd.usedRound, seenRound: 0, phase: 'idle', ballot: null, fast: true, promises: {}, votes: {}, proposal: null, clientValue: null, timer: OFF, attempt: 0, started: false }
+      : null,
+    client: proposers.includes(id) ? { value: null, decided: dd.decided, timer: OFF, attempt: 0 } : null,
+    // An undecided learner asks around from its first tick on (it may have missed everything).
+    learner: learners.includes(id) ? { votes: {}, decided: dd.decided, timer: dd.decided === null ? { at: 0, ms: learnerRetryMs, fresh: false } : OFF } : null,
+  };
+}
+
+function quorumSize(field: string, value: unknown, fallback: number, n: number): number {
+  const x = value ?? fallback;
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 1 || x > n) throw new ConfigError(field, `must be an integer in [1, ${n}], got ${describeValue(x)}`);
+  return x;
+}
+
+function durableOf(s: FastPaxosState): FastPaxosDurable {
+  return {
+    promised: s.acceptor?.promised ?? null,
+    vote: s.acceptor?.vote ?? null,
+    usedRound: s.coordinator?.usedRound ?? 0,
+    decided: s.learner?.decided ?? s.client?.decided ?? null,
+  };
+}
+
+function durableChanged(a: FastPaxosState, b: FastPaxosState): boolean {
+  return (
+    a.acceptor?.promised !== b.acceptor?.promised ||
+    a.acceptor?.vote !== b.acceptor?.vote ||
+    a.coordinator?.usedRound !== b.coordinator?.usedRound ||
+    a.learner?.decided !== b.learner?.decided ||
+    a.client?.decided !== b.client?.decided
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// step
+// ---------------------------------------------------------------------------------------------
+
+interface Ctx {
+  s: FastPaxosState;
+  readonly out: FastPaxosOutput[];
+  readonly local: FastPaxosMessage[];
+  readonly atTick: boolean;
+}
+
+function send(c: Ctx, to: NodeId, message: FastPaxosMessage): void {
+  if (to === c.s.id) c.local.push(message);
+  else c.out.push({ type: 'send', to, message });
+}
+
+function sendAll(c: Ctx, to: Iterable<NodeId>, message: FastPaxosMessage): void {
+  for (const n of new Set(to)) send(c, n, message);
+}
+
+function timer(c: Ctx, ms: number): FastPaxosTimer {
+  return { at: c.s.now + ms, ms, fresh: c.atTick };
+}
+
+function finish(prev: FastPaxosState, c: Ctx): Transition<FastPaxosState, FastPaxosOutput> {
+  for (let i = 0; i < c.local.length && i < 10_000; i++) handle(c, c.s.id, c.local[i]!);
+  if (!durableChanged(prev, c.s)) return { state: c.s, outputs: c.out };
+  // Architecture rule 6: durable first, then the sends.
+  return { state: c.s, outputs: [{ type: 'persist', record: durableOf(c.s) }, ...c.out] };
+}
+
+function known(s: FastPaxosState, id: string): boolean {
+  return s.acceptors.includes(id) || s.coordinators.includes(id) || s.learners.includes(id) || s.proposers.includes(id);
+}
+
+function step(state: FastPaxosState, input: FastPaxosInput): Transition<FastPaxosState, FastPaxosOutput> {
+  const c: Ctx = { s: state, out: [], local: [], atTick: input.type === 'tick' };
+  switch (input.type) {
+    case 'message': {
+      const from = input.from;
+      if (typeof from !== 'string' || !known(state, from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
+      if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
+      const problem = messageCheck(input.message, 'message');
+      if (problem !== undefined) return reject(state, from, problem);
+      const reason = handle(c, from, input.message as FastPaxosMessage);
+      if (reason !== undefined) return reject(state, from, reason);
+      return finish(state, c);
+    }
+    case 'tick':
+      if (typeof input.now !== 'number' || !Number.isFinite(input.now)) return reject(state, 'local', 'now: expected a finite number');
+      onTick(c, input.now);
+      return c.s === state && c.out.length === 0 ? { state, outputs: [] } : finish(state, c);
+    case 'propose':
+      onClientPropose(c, input.value);
+      return finish(state, c);
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+function handle(c: Ctx, from: NodeId, m: FastPaxosMessage): string | undefined {
+  switch (m.type) {
+    case 'prepare':
+      return onPrepare(c, from, m.ballot);
+    case 'any':
+      return onAny(c, from, m.ballot);
+    case 'accept':
+      return onAccept(c, from, m.ballot, m.value);
+    case 'propose':
+      return onProposal(c, from, m.value);
+    case 'promise':
+      return onPromise(c, from, m.ballot, m.vote);
+    case 'accepted':
+      return onAccepted(c, from, m.ballot, m.fast, m.value);
+    case 'nack':
+      return onNack(c, from, m.ballot, m.promised);
+    case 'chosen':
+      return onChosen(c, m.value);
+    case 'query':
+      return onQuery(c, from);
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+function ballotText(b: FastPaxosBallot | null): string {
+  return b === null ? 'none' : `(${b.round}, ${b.node}${b.recovery ? ', recovery' : ''})`;
+}
+
+// --- acceptor --------------------------------------------------------------------------------
+
+function fromCoordinator(c: Ctx, from: NodeId, ballot: FastPaxosBallot, what: string): string | undefined {
+  if (c.s.acceptor === null) return `${what}: this node is not an acceptor`;
+  if (!c.s.coordinators.includes(from)) return `${what}: ${from} is not a coordinator`;
+  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
+  return undefined;
+}
+
+function nack(c: Ctx, from: NodeId, ballot: FastPaxosBallot): boolean {
+  const a = c.s.acceptor!;
+  if (compareFastPaxosBallots(ballot, a.promised) >= 0) return false;
+  send(c, from, { type: 'nack', ballot, promised: a.promised! });
+  return true;
+}
+
+function vote(c: Ctx, ballot: FastPaxosBallot, fast: boolean, value: unknown): void {
+  const a = c.s.acceptor!;
+  const v: FastPaxosVote = { ballot, fast, value };
+  c.s = { ...c.s, acceptor: { ...a, promised: compareFastPaxosBallots(ballot, a.promised) > 0 ? ballot : a.promised, vote: v, anyBallot: null } };
+  sendAll(c, [ballot.node, ...c.s.learners], { type: 'accepted', ballot, fast, value });
+}
+
+function onPrepare(c: Ctx, from: NodeId, ballot: FastPaxosBallot): string | undefined {
+  const bad = fromCoordinator(c, from, ballot, 'prepare');
+  if (bad !== undefined) return bad;
+  if (nack(c, from, ballot)) return undefined;
+  const a = c.s.acceptor!;
+  // FP §2.2.1 phase 1b: promise, and report the latest vote (vrnd, vval).
+  if (compareFastPaxosBallots(ballot, a.promised) > 0) c.s = { ...c.s, acceptor: { ...a, promised: ballot, anyBallot: null } };
+  send(c, from, { type: 'promise', ballot, vote: a.vote });
+  return undefined;
+}
+
+function votedIn(a: FastPaxosAcceptorState, ballot: FastPaxosBallot): boolean {
+  return a.vote !== null && compareFastPaxosBallots(a.vote.ballot, ballot) >= 0;
+}
+
+function onAny(c: Ctx, from: NodeId, ballot: FastPaxosBallot): string | undefined {
+  const bad = fromCoordinator(c, from, ballot, 'any');
+  if (bad !== undefined) return bad;
+  if (ballot.recovery) return 'any: a recovery round is classic';
+  if (nack(c, from, ballot)) return undefined;
+  const a = c.s.acceptor!;
+  if (votedIn(a, ballot)) return undefined;
+  // FP §3.1: on "any", the acceptor may vote for the first proposal it receives in this round.
+  c.s = { ...c.s, acceptor: { ...a, promised: ballot, anyBallot: ballot } };
+  if (a.pendingValue !== null) vote(c, ballot, true, a.pendingValue.value);
+  return undefined;
+}
+
+function onAccept(c: Ctx, from: NodeId, ballot: FastPaxosBallot, value: unknown): string | undefined {
+  const bad = fromCoordinator(c, from, ballot, 'accept');
+  if (bad !== undefined) return bad;
+  if (nack(c, from, ballot)) return undefined;
+  const a = c.s.acceptor!;
+  if (a.vote !== null && compareFastPaxosBallots(a.vote.ballot, ballot) === 0) {
+    if (!sameValue(a.vote.value, value)) return `accept: already voted another value in ${ballotText(ballot)}`;
+    // A duplicate: vote again so a lost 2b is replaced.
+    sendAll(c, [ballot.node, ...c.s.learners], { type: 'accepted', ballot, fast: a.vote.fast, value });
+    return undefined;
+  }
+  if (votedIn(a, ballot)) return `accept: already voted in a later ballot than ${ballotText(ballot)}`;
+  // FP §2.2.1 phase 2b.
+  vote(c, ballot, false, value);
+  return undefined;
+}
+
+function onProposal(c: Ctx, from: NodeId, value: unknown): string | undefined {
+  if (!c.s.proposers.includes(from)) return `propose: ${from} is not a proposer`;
+  let used = false;
+  const co = c.s.coordinator;
+  if (co !== null) {
+    used = true;
+    if (co.clientValue === null) {
+      c.s = { ...c.s, coordinator: { ...co, clientValue: { value } } };
+      coordinatorHeard(c);
+    }
+  }
+  const a = c.s.acceptor;
+  if (a !== null) {
+    used = true;
+    if (a.anyBallot !== null && compareFastPaxosBallots(a.anyBallot, a.promised) === 0 && !votedIn(a, a.anyBallot)) vote(c, a.anyBallot, true, value);
+    else if (a.pendingValue === null) c.s = { ...c.s, acceptor: { ...a, pendingValue: { value } } };
+  }
+  return used ? undefined : 'propose: this node is neither an acceptor nor a coordinator';
+}
+
+// --- coordinator -----------------------------------------------------------------------------
+
+function startRound(c: Ctx, fast: boolean): void {
+  const co = c.s.coordinator!;
+  const round = Math.max(co.usedRound, co.seenRound) + 1;
+  const ballot: FastPaxosBallot = { round, node: c.s.id, recovery: false };
+  c.s = {
+    ...c.s,
+    coordinator: { ...co, usedRound: round, phase: 'prepare', ballot, fast, promises: {}, votes: {}, proposal: null, timer: timer(c, c.s.phaseTimeoutMs) },
+  };
+  sendAll(c, c.s.acceptors, { type: 'prepare', ballot });
+}
+
+function retryLater(c: Ctx, seenRound: number): void {
+  const co = c.s.coordinator!;
+  const b = backoff(c.s.prng, co.attempt, c.s.backoffMinMs, c.s.backoffMaxMs);
+  c.s = { ...c.s, prng: b.prng, coordinator: { ...co, seenRound: Math.max(co.seenRound, seenRound), phase: 'backoff', timer: timer(c, b.delayMs), attempt: co.attempt + 1 } };
+}
+
+/** A proposal reached this coordinator: make sure some round will carry it. */
+function coordinatorHeard(c: Ctx): void {
+  const co = c.s.coordinator!;
+  if (co.phase === 'idle') {
+    // Backups wait longer than the primary, so they take over only from a silent one.
+    const rank = c.s.coordinators.indexOf(c.s.id);
+    c.s = { ...c.s, coordinator: { ...co, phase: 'backoff', timer: timer(c, rank === 0 ? 1 : c.s.phaseTimeoutMs * (2 + rank)) } };
+  } else if (co.phase === 'fast' && co.timer.at === null) c.s = { ...c.s, coordinator: { ...co, timer: timer(c, c.s.phaseTimeoutMs) } };
+}
+
+function onPromise(c: Ctx, from: NodeId, ballot: FastPaxosBallot, vote: FastPaxosVote | null): string | undefined {
+  const co = c.s.coordinator;
+  if (co === null) return 'promise: this node is not a coordinator';
+  if (!c.s.acceptors.includes(from)) return `promise: ${from} is not an acceptor`;
+  // A late promise for the ballot already past phase 1 is expected (the slower acceptors).
+  if (co.phase !== 'prepare' && compareFastPaxosBallots(ballot, co.ballot) === 0) return undefined;
+  if (co.phase !== 'prepare' || compareFastPaxosBallots(ballot, co.ballot) !== 0) return `promise: ballot ${ballotText(ballot)} is not being prepared`;
+  if (vote !== null && compareFastPaxosBallots(vote.ballot, ballot) >= 0) return 'promise: vote.ballot must be below the promised ballot';
+  if (Object.prototype.hasOwnProperty.call(co.promises, from)) return `promise: duplicate from ${from}`;
+  const promises = { ...co.promises, [from]: vote };
+  c.s = { ...c.s, coordinator: { ...co, promises } };
+  if (Object.keys(promises).length < c.s.classicQuorum) return undefined;
+  phase2a(c, co.ballot!, promises);
+  return undefined;
+}
+
+/** Phase 2a for `ballot` given the phase-1b reports of a classic quorum. */
+function phase2a(c: Ctx, ballot: FastPaxosBallot, reports: Readonly<Record<NodeId, FastPaxosVote | null>>): void {
+  const co = c.s.coordinator!;
+  const pick = fastPaxosPickValue(reports, c.s.acceptors.length, c.s.fastQuorum);
+  if (pick.free && !ballot.recovery && (co.fast || co.clientValue === null)) {
+    // FP §3.1: a free fast round: let the proposers' values go straight to the acceptors. With
+    // no known value yet the round just waits; its timer starts when a proposal shows up.
+    c.s = { ...c.s, coordinator: { ...co, ballot, phase: 'fast', votes: {}, timer: co.clientValue === null ? OFF : timer(c, c.s.phaseTimeoutMs) } };
+    sendAll(c, c.s.acceptors, { type: 'any', ballot });
+    return;
+  }
+  const value = pick.free ? co.clientValue!.value : pick.value;
+  c.s = { ...c.s, coordinator: { ...co, ballot, phase: 'accept', votes: {}, proposal: { value }, timer: timer(c, c.s.phaseTimeoutMs) } };
+  sendAll(c, c.s.acceptors, { type: 'accept', ballot, value });
+}
+
+function onAccepted(c: Ctx, from: NodeId, ballot: FastPaxosBallot, fast: boolean, value: unknown): string | undefined {
+  if (!c.s.acceptors.includes(from)) return `accepted: ${from} is not an acceptor`;
+  if (fast && ballot.recovery) return 'accepted: a recovery round is classic';
+  let used = false;
+  const co = c.s.coordinator;
+  if (co !== null && (co.phase === 'fast' || co.phase === 'accept') && compareFastPaxosBallots(ballot, co.ballot) === 0 && fast === (co.phase === 'fast')) {
+    used = true;
+    if (!Object.prototype.hasOwnProperty.call(co.votes, from)) {
+      c.s = { ...c.s, coordinator: { ...co, votes: { ...co.votes, [from]: value } } };
+      coordinatorCount(c);
+    }
+  }
+  const l = c.s.learner;
+  if (l !== null && l.decided === null) {
+    used = true;
+    const key = canonical(ballot);
+    const prev = l.votes[key];
+    if (prev === undefined || !Object.prototype.hasOwnProperty.call(prev.by, from)) {
+      const entry = { ballot, fast, by: { ...(prev?.by ?? {}), [from]: value } };
+      const votes = { ...l.votes, [key]: entry };
+      const keys = Object.keys(votes);
+      if (keys.length > 16) {
+        let low = keys[0]!;
+        for (const k of keys) if (compareFastPaxosBallots(votes[k]!.ballot, votes[low]!.ballot) < 0) low = k;
+        delete votes[low];
+      }
+      c.s = { ...c.s, learner: { ...l, votes, timer: l.timer.at === null ? timer(c, c.s.learnerRetryMs) : l.timer } };
+      // FP §3.1: v is chosen in a fast round by a fast quorum, in a classic round by a classic one.
+      const need = fast ? c.s.fastQuorum : c.s.classicQuorum;
+      const n = Object.values(entry.by).filter((x) => sameValue(x, value)).length;
+      if (n >= need) learn(c, value);
+    }
+  } else if (l !== null) used = true;
+  if (!used && c.s.client?.decided) used = true;
+  return used ? undefined : `accepted: ballot ${ballotText(ballot)} is not in progress here`;
+}
+
+/** The coordinator's view of its round's votes: success, collision, or wait. */
+function coordinatorCount(c: Ctx): void {
+  const co = c.s.coordinator!;
+  const ballot = co.ballot!;
+  const counts = new Map<string, { value: unknown; count: number }>();
+  const heard = Object.keys(co.votes);
+  for (const id of heard) {
+    const key = canonical(co.votes[id]);
+    const e = counts.get(key);
+    if (e === undefined) counts.set(key, { value: co.votes[id], count: 1 });
+    else e.count++;
+  }
+  const need = co.phase === 'fast' ? c.s.fastQuorum : c.s.classicQuorum;
+  for (const e of counts.values()) {
+    if (e.count >= need) {
+      c.s = { ...c.s, coordinator: { ...co, phase: 'done', proposal: { value: e.value }, timer: OFF } };
+      announce(c, e.value);
+      return;
+    }
+  }
+  if (co.phase !== 'fast') return;
+  if (co.timer.at === null) c.s = { ...c.s, coordinator: { ...co, timer: timer(c, c.s.phaseTimeoutMs) } };
+  // Collision (FP §3.2): even if every acceptor not heard from voted for the leading value, it
+  // would fall short of a fast quorum.
+  const n = c.s.acceptors.length;
+  const lead = Math.max(...[...counts.values()].map((e) => e.count));
+  if (lead + (n - heard.length) >= c.s.fastQuorum) return;
+  if (heard.length < c.s.classicQuorum) return;
+  const cur = c.s.coordinator!;
+  // Coordinated recovery (FP §3.2): the round-i 2b messages of a classic quorum serve as the
+  // phase-1b messages of the next round, (round, node, recovery), with nothing in between.
+  const recovery: FastPaxosBallot = { ...ballot, recovery: true };
+  const reports: Record<NodeId, FastPaxosVote> = {};
+  for (const id of heard) reports[id] = { ballot, fast: true, value: co.votes[id] };
+  c.out.push({ type: 'collision', ballot, recovery });
+  c.s = { ...c.s, coordinator: cur };
+  phase2a(c, recovery, reports);
+}
+
+function onNack(c: Ctx, from: NodeId, ballot: FastPaxosBallot, promised: FastPaxosBallot): string | undefined {
+  const co = c.s.coordinator;
+  if (co === null) return 'nack: this node is not a coordinator';
+  if (!c.s.acceptors.includes(from)) return `nack: ${from} is not an acceptor`;
+  if (compareFastPaxosBallots(promised, ballot) <= 0) return 'nack: promised must exceed the refused ballot';
+  if (!['prepare', 'fast', 'accept'].includes(co.phase) || compareFastPaxosBallots(ballot, co.ballot) !== 0) return `nack: ballot ${ballotText(ballot)} is not in progress`;
+  retryLater(c, promised.round);
+  return undefined;
+}
+
+// --- learner and proposer --------------------------------------------------------------------
+
+function announce(c: Ctx, value: unknown): void {
+  sendAll(c, [...c.s.learners, ...c.s.proposers, ...c.s.coordinators], { type: 'chosen', value });
+}
+
+function learn(c: Ctx, value: unknown): void {
+  let told = false;
+  const l = c.s.learner;
+  if (l !== null && l.decided === null) {
+    c.s = { ...c.s, learner: { votes: {}, decided: { value }, timer: OFF } };
+    c.out.push({ type: 'decided', value });
+    told = true;
+  }
+  const cl = c.s.client;
+  if (cl !== null && cl.decided === null) {
+    c.s = { ...c.s, client: { ...cl, decided: { value }, timer: OFF } };
+    if (!told) c.out.push({ type: 'decided', value });
+  }
+  const co = c.s.coordinator;
+  if (co !== null && co.phase !== 'done') c.s = { ...c.s, coordinator: { ...co, phase: 'done', proposal: { value }, timer: OFF } };
+}
+
+function onChosen(c: Ctx, value: unknown): string | undefined {
+  if (c.s.learner === null && c.s.client === null && c.s.coordinator === null) return 'chosen: this node neither learns, proposes nor coordinates';
+  learn(c, value);
+  return undefined;
+}
+
+function knownChosen(s: FastPaxosState): { readonly value: unknown } | null {
+  return s.learner?.decided ?? s.client?.decided ?? (s.coordinator?.phase === 'done' ? s.coordinator.proposal : null);
+}
+
+function onQuery(c: Ctx, from: NodeId): string | undefined {
+  const k = knownChosen(c.s);
+  if (k !== null) send(c, from, { type: 'chosen', value: k.value });
+  return undefined;
+}
+
+function onClientPropose(c: Ctx, value: unknown): void {
+  const cl = c.s.client;
+  if (cl === null) throw new InvalidCommandError('propose', `node ${c.s.id} is not a proposer (see config.proposers)`);
+  const problem = plainDataProblem(value, 'value');
+  if (problem !== undefined || value === undefined) throw new InvalidCommandError('propose', problem ?? 'value: must be JSON data');
+  const k = knownChosen(c.s);
+  if (k !== null) {
+    c.out.push({ type: 'decided', value: k.value });
+    return;
+  }
+  if (cl.value !== null) return;
+  c.s = { ...c.s, client: { ...cl, value: { value }, timer: timer(c, c.s.phaseTimeoutMs) } };
+  // FP §3.1: in a fast round proposers send straight to the acceptors; the coordinators hear it
+  // too, to carry the value in a classic round if the fast one fails.
+  sendAll(c, [...c.s.acceptors, ...c.s.coordinators], { type: 'propose', value });
+}
+
+// --- time ------------------------------------------------------------------------------------
+
+function refresh(t: FastPaxosTimer, now: number): FastPaxosTimer {
+  return t.at !== null && !t.fresh ? { at: now + t.ms, ms: t.ms, fresh: true } : t;
+}
+
+function due(t: FastPaxosTimer, now: number): boolean {
+  return t.at !== null && t.fresh && now >= t.at;
+}
+
+function onTick(c: Ctx, now: number): void {
+  if (now > c.s.now) c.s = { ...c.s, now };
+  const t = c.s.now;
+  let co = c.s.coordinator;
+  if (co !== null && !co.started) {
+    co = { ...co, started: true };
+    c.s = { ...c.s, coordinator: co };
+    // The first coordinator opens a fast round ahead of any proposal (FP §3.1).
+    if (c.s.coordinators[0] === c.s.id && co.phase === 'idle') startRound(c, true);
+    co = c.s.coordinator!;
+  }
+  if (co !== null && co.timer.at !== null && !co.timer.fresh) c.s = { ...c.s, coordinator: { ...co, timer: refresh(co.timer, t) } };
+  else if (co !== null && due(co.timer, t)) {
+    if (co.phase === 'backoff') startRound(c, false);
+    // No progress in time: a new round; after a failure rounds are classic when a value is known.
+    else if (co.phase === 'prepare' || co.phase === 'fast' || co.phase === 'accept') retryLater(c, 0);
+  }
+  const cl = c.s.client;
+  if (cl !== null && cl.timer.at !== null && !cl.timer.fresh) c.s = { ...c.s, client: { ...cl, timer: refresh(cl.timer, t) } };
+  else if (cl !== null && cl.decided === null && cl.value !== null && due(cl.timer, t)) {
+    const b = backoff(c.s.prng, cl.attempt, c.s.phaseTimeoutMs, c.s.backoffMaxMs + c.s.phaseTimeoutMs);
+    c.s = { ...c.s, prng: b.prng, client: { ...cl, timer: { at: t + b.delayMs, ms: b.delayMs, fresh: true }, attempt: cl.attempt + 1 } };
+    // Resend (lost messages) and ask whether the value is already chosen.
+    sendAll(c, [...c.s.acceptors, ...c.s.coordinators], { type: 'propose', value: cl.value.value });
+    sendAll(c, [...c.s.learners, ...c.s.coordinators].filter((n) => n !== c.s.id), { type: 'query' });
+  }
+  const l = c.s.learner;
+  if (l !== null && l.timer.at !== null && !l.timer.fresh) c.s = { ...c.s, learner: { ...l, timer: refresh(l.timer, t) } };
+  else if (l !== null && l.decided === null && due(l.timer, t)) {
+    c.s = { ...c.s, learner: { ...l, timer: { at: t + c.s.learnerRetryMs, ms: c.s.learnerRetryMs, fresh: true } } };
+    sendAll(c, [...c.s.acceptors, ...c.s.coordinators, ...c.s.learners, ...c.s.proposers].filter((n) => n !== c.s.id), { type: 'query' });
+  }
+}
+
+function timerDeadline(t: FastPaxosTimer | undefined, now: number): number | null {
+  if (t === undefined || t.at === null) return null;
+  return t.fresh ? t.at : now;
+}
+
+function nextDeadline(s: FastPaxosState): number | undefined {
+  let best: number | null = s.coordinator !== null && !s.coordinator.started ? s.now : null;
+  for (const d of [timerDeadline(s.coordinator?.timer, s.now), timerDeadline(s.client?.decided ? undefined : s.client?.timer, s.now), timerDeadline(s.learner?.timer, s.now)]) {
+    if (d !== null && (best === null || d < best)) best = d;
+  }
+  return best ?? undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The machine
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Fast Paxos (Lamport 2006) as a pure, durable machine. The first coordinator opens a fast round
+ * (phase 1, then "any"); proposers send values straight to the acceptors, and learners learn a
+ * value voted by a fast quorum (⌈3N/4⌉ by default) in two message delays. A coordinator that
+ * sees a collision recovers at once with a classic round that reuses the fast round's votes
+ * (coordinated recovery), picking the value by the O4 rule ({@link fastPaxosPickValue}); rounds
+ * that stall time out and retry, after a seeded randomized backoff, as classic rounds.
+ *
+ * @example
+ * ```ts
+ * import { fastPaxos } from 'distkit/consensus';
+ * const acceptors = ['a', 'b', 'c', 'd'];
+ * const s = fastPaxos.init({ id: 'a', acceptors });
+ * const t = fastPaxos.step(s, { type: 'tick', now: 0 }); // the coordinator opens round 1
+ * t.outputs.filter((o) => o.type === 'send').length; //=> 3 (prepare to b, c, d)
+ * ```
+ */
+export const fastPaxos: DurableMachine<FastPaxosConfig, FastPaxosState, FastPaxosInput, FastPaxosOutput, FastPaxosDurable> & {
+  /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
+  nextDeadline(state: FastPaxosState): number | undefined;
+} = {
+  name: 'fast-paxos',
+  init: (config) => initState(config, null),
+  step,
+  nextDeadline,
+  durable: durableOf,
+  recover: (config, durable) => initState(config, durable),
+};
