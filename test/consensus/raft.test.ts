@@ -425,6 +425,26 @@ describe('thesis §6.4 linearizable reads', () => {
     net.queue = [];
     expect(types(net.step('a', { type: 'read', id: 'slow' }))).not.toContain('readReady');
   });
+  it('no lease reads once a TimeoutNow went out: its target may win past the leases (stale read found)', () => {
+    const net = elected(ABC, 'a', { checkQuorum: true, readMode: 'lease' });
+    net.tickAll(10);
+    net.stabilize();
+    net.step('a', { type: 'transferLeadership', to: 'b' });
+    // a hears nothing more: b wins term 2 with c's vote (transfer campaigns bypass leases) and commits.
+    net.drop = (e) => e.to === 'a';
+    net.stabilize();
+    expect(net.states.b!.role).toBe('leader');
+    net.step('b', { type: 'propose', data: 'new' });
+    net.stabilize();
+    expect(net.states.b!.commit).toBe(3);
+    expect(net.states.a!.role).toBe('leader');
+    // a's lease has not run out by its clock, but a read served from it would miss index 3.
+    expect(types(net.step('a', { type: 'read', id: 'stale' }))).not.toContain('readReady');
+    // Also after the transfer is abandoned: the TimeoutNow may still be in flight.
+    net.step('a', { type: 'tick', now: net.now + 150 });
+    expect(net.states.a!.transferee).toBeNull();
+    expect(types(net.step('a', { type: 'read', id: 'later' }))).not.toContain('readReady');
+  });
 });
 
 describe('thesis §3.10 leadership transfer', () => {

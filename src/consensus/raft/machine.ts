@@ -99,6 +99,7 @@ function cloneState(s: RaftState): Draft {
     progress: s.progress,
     transferee: s.transferee,
     transferDeadline: s.transferDeadline,
+    leaseRevoked: s.leaseRevoked,
     reads: s.reads,
     readSeq: s.readSeq,
     prng: s.prng,
@@ -243,6 +244,7 @@ function baseState(config: RaftConfig, log: RaftState['log'], term: number, vote
     progress: {},
     transferee: null,
     transferDeadline: 0,
+    leaseRevoked: false,
     reads: [],
     readSeq: 0,
     prng: seedPrng(typeof config.seed === 'string' ? `${config.seed}/${id}` : `${config.seed}/${id}`),
@@ -490,6 +492,7 @@ function becomeLeader(c: Ctx): void {
   d.leader = d.id;
   d.votes = {};
   d.transferee = null;
+  d.leaseRevoked = false;
   d.reads = [];
   const progress: Record<NodeId, RaftProgress> = {};
   // §5.3: nextIndex starts just after the leader's last entry.
@@ -984,7 +987,7 @@ function handleAppendResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftAppe
     setProgress(d, from, p);
     maybeCommit(c);
     if (d.role !== 'leader') return finish(prev, c);
-    if (d.transferee === from && p.match === raftLastIndex(d.log)) send(c, from, { type: 'timeoutNow', term: d.term });
+    if (d.transferee === from && p.match === raftLastIndex(d.log)) sendTimeoutNow(c, from);
     // Stream what remains, window permitting.
     for (;;) {
       const before = d.progress[from];
@@ -1165,6 +1168,7 @@ function confirmReads(c: Ctx, from: NodeId, seq: number): void {
 }
 
 function leaseValid(state: RaftState): boolean {
+  if (state.leaseRevoked) return false;
   const acked: number[] = [];
   for (const id of state.membership.voters) acked.push(id === state.id ? state.now : (state.progress[id]?.ackedAt ?? -1));
   acked.sort((a, b) => b - a);
@@ -1259,9 +1263,19 @@ function onTransfer(state: RaftState, to: NodeId): Transition<RaftState, RaftOut
   d.transferee = to;
   d.transferDeadline = d.now + d.options.electionTimeoutMs;
   const p = d.progress[to];
-  if (p !== undefined && p.match === raftLastIndex(d.log)) send(c, to, { type: 'timeoutNow', term: d.term });
+  if (p !== undefined && p.match === raftLastIndex(d.log)) sendTimeoutNow(c, to);
   else sendAppend(c, to, false);
   return finish(state, c);
+}
+
+/**
+ * Thesis §3.10: the target campaigns at once, and its voters ignore their leases for it. From now
+ * on a leader of a later term may exist while this one still holds a lease, however long the
+ * message takes, so lease reads stop for the rest of the term (thesis §6.4.1).
+ */
+function sendTimeoutNow(c: Ctx, to: NodeId): void {
+  c.d.leaseRevoked = true;
+  send(c, to, { type: 'timeoutNow', term: c.d.term });
 }
 
 function onCampaign(state: RaftState): Transition<RaftState, RaftOutput> {
