@@ -29,6 +29,13 @@ describe('simulation: safety and liveness across seeds', () => {
     expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
   });
 
+  it('regression seed 234: a leader deposed at the time of its last tick does not livelock its host', () => {
+    // The tick at that same time was ignored, leaving a past deadline the host ticked at forever.
+    const r = runSeed(234);
+    expect(r.recoveryMs).toBeGreaterThanOrEqual(0);
+    expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
+  });
+
   it('the same seed replays the same run', () => {
     expect(runSeed(17)).toEqual(runSeed(17));
   });

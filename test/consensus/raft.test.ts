@@ -116,6 +116,22 @@ describe('§5.2 leader election', () => {
     expect(l).toBeDefined();
     expect(net.states[l!]!.term).toBe(2);
   });
+  it('a leader deposed between ticks draws a fresh timeout at the next tick, even at the same time (seed 234 livelocked)', () => {
+    const net = elected();
+    net.tickAll(500);
+    net.stabilize();
+    // Its election deadline is from before it led: long past.
+    expect(net.states.a!.electionDeadline).toBeLessThan(500);
+    net.step('a', { type: 'message', from: 'b', message: { type: 'heartbeatResponse', term: 5, seq: 0, sentAt: 0 } });
+    expect(net.states.a!.role).toBe('follower');
+    // A host ticks at nextDeadline; that tick, at the same time, must arm a deadline in [T, 2T).
+    const due = raft.nextDeadline!(net.states.a!);
+    expect(due).toBeLessThanOrEqual(500);
+    net.step('a', { type: 'tick', now: 500 });
+    expect(net.states.a!.electionDeadline).toBeGreaterThanOrEqual(600);
+    expect(net.states.a!.electionDeadline).toBeLessThan(700);
+    expect(raft.nextDeadline!(net.states.a!)).toBeGreaterThan(500);
+  });
   it('a single voter elects itself', () => {
     const net = new Net(['solo']);
     net.step('solo', { type: 'campaign' });

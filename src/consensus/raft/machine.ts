@@ -562,7 +562,10 @@ function localReject(state: RaftState, reason: string): Transition<RaftState, Ra
 
 function onTick(state: RaftState, now: number): Transition<RaftState, RaftOutput> {
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidCommandError('tick', 'now must be a finite number');
-  if (state.started && now <= state.now) return { state, outputs: [] };
+  // A tick at the last tick's time still does what is due: a node that stepped down or heard
+  // from a leader since then may have a deadline at or before `now` (else a host that ticks at
+  // `nextDeadline` would tick at that same time forever).
+  if (state.started && (now < state.now || (now === state.now && !tickDue(state)))) return { state, outputs: [] };
   const c = ctxOf(state);
   c.atTick = true;
   const d = c.d;
@@ -587,6 +590,10 @@ function onTick(state: RaftState, now: number): Transition<RaftState, RaftOutput
     else resetElectionTimer(d, true);
   }
   return finish(state, c);
+}
+
+function tickDue(state: RaftState): boolean {
+  return state.timerResetPending || state.contactPending || raftNextDeadline(state) <= state.now;
 }
 
 function tickLeader(c: Ctx): void {
