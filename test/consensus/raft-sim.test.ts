@@ -36,6 +36,13 @@ describe('simulation: safety and liveness across seeds', () => {
     expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
   });
 
+  it('regression seed 801: a window slower than the heartbeat keeps streaming (no re-probe)', () => {
+    // Heartbeat answers reset a full replicate window to probe: tiny windows crawled past 10 T.
+    const r = runSeed(801);
+    expect(r.recoveryMs).toBeGreaterThanOrEqual(0);
+    expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
+  });
+
   it('the same seed replays the same run', () => {
     expect(runSeed(17)).toEqual(runSeed(17));
   });

@@ -646,7 +646,25 @@ describe('flow control', () => {
     expect(net.states.a!.progress.b!.state).toBe('replicate');
     expect(net.terms('b')).toEqual(net.terms('a'));
   });
-  it('a full inflight window is re-probed when a heartbeat answers (lost appends)', () => {
+  it('a heartbeat answer frees one slot of a full window and keeps streaming (seed 801 stalled in probe)', () => {
+    const net = elected(ABC, 'a', { maxInflight: 2, maxEntriesPerAppend: 1 });
+    for (let i = 0; i < 3; i++) net.step('a', { type: 'propose', data: i });
+    expect(net.states.a!.progress.b!.inflight).toEqual([2, 3]);
+    // The appends are slow; a heartbeat round trip overtakes them.
+    const slow = net.queue.filter((e) => e.to === 'b');
+    net.queue = net.queue.filter((e) => e.to !== 'b');
+    net.tickAll(net.now + 10);
+    net.deliverWhere((e) => (e.to === 'b' && e.message.type === 'heartbeat') || (e.from === 'b' && e.message.type === 'heartbeatResponse'));
+    const p = net.states.a!.progress.b!;
+    expect(p.state).toBe('replicate');
+    expect(p.inflight).toEqual([3, 4]);
+    const sent = net.queue.filter((e) => e.to === 'b' && e.message.type === 'append').map((e) => (e.message as { prevIndex: number }).prevIndex);
+    expect(sent).toEqual([3]);
+    net.queue.unshift(...slow);
+    net.stabilize();
+    expect(net.terms('b')).toEqual(net.terms('a'));
+  });
+  it('a full window of lost appends is found by the follower rejecting the next one', () => {
     const net = elected(ABC, 'a', { maxInflight: 1, maxEntriesPerAppend: 1 });
     net.drop = (e) => e.message.type === 'append' && e.to === 'b';
     net.step('a', { type: 'propose', data: 1 });

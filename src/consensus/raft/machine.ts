@@ -1037,8 +1037,11 @@ function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftH
   const ackedAt = Math.min(m.sentAt, d.now);
   p = { ...p, active: true, ackedAt: Math.max(p.ackedAt, ackedAt), paused: p.state === 'probe' ? false : p.paused };
   if (p.state === 'replicate' && p.inflight.length >= d.options.maxInflight) {
-    // The window is full and the follower is alive: assume appends were lost and re-probe.
-    p = { ...p, state: 'probe', next: p.match + 1, inflight: [] };
+    // The window is full and the follower is alive: free the oldest slot (etcd's FreeFirstOne) so
+    // one more append goes out. If earlier ones were lost, the follower rejects it for the gap
+    // and the leader probes; falling back to probe here instead would discard a window that is
+    // merely slower than the heartbeat interval.
+    p = { ...p, inflight: p.inflight.slice(1) };
   } else if (p.state === 'snapshot' && d.now - p.snapshotSentAt >= d.options.electionTimeoutMs) {
     // The snapshot may have been lost: probe again (which resends it if still needed).
     p = { ...p, state: 'probe', next: p.match + 1, pendingSnapshot: 0 };
