@@ -256,6 +256,9 @@ describe('§5.4.2 committing entries from previous terms (Figure 8)', () => {
     expect(net.states.s1!.term).toBe(4);
     // Index 2 (term 2) is now on s1, s2, s3: a majority...
     expect(net.terms('s3')).toEqual([1, 2]);
+    // The leader knows it: with its own, three of five voters hold index 2.
+    const matches = ['s2', 's3', 's4', 's5'].map((id) => net.states.s1!.progress[id]!.match);
+    expect(matches.filter((m) => m >= 2).length).toBeGreaterThanOrEqual(2);
     // ...but it is not committed: s5 could still be elected (by s2, s3, s4) and overwrite it.
     expect(net.states.s1!.commit).toBe(0);
     const grant = net.step('s3', { type: 'message', from: 's5', message: { type: 'vote', term: 5, lastIndex: 2, lastTerm: 3, pre: false, transfer: false } });
@@ -630,6 +633,26 @@ describe('flow control', () => {
     expect(appends.some((m) => m.entries.length === 2)).toBe(true);
     expect(net.terms('b')).toEqual(net.terms('a'));
   });
+  it('maxBytesPerAppend alone bounds a message; an entry larger than it still goes out alone', () => {
+    const net = elected(ABC, 'a', { maxEntriesPerAppend: 100, maxBytesPerAppend: 25 });
+    net.drop = (e) => e.to === 'b';
+    const ten = '0123456789';
+    net.step('a', { type: 'proposeBatch', data: [ten, ten, ten, ten, ten, 'x'.repeat(40), ten] });
+    net.stabilize();
+    net.drop = () => false;
+    net.outputs.a = [];
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    const appends = net.outputs.a!.flatMap((o) => (o.type === 'send' && o.message.type === 'append' && o.to === 'b' ? [o.message] : []));
+    const sizes = appends.filter((m) => m.entries.length > 0).map((m) => m.entries.map((e) => (typeof e.data === 'string' ? e.data.length : 8)));
+    for (const size of sizes) {
+      const bytes = size.reduce((x, y) => x + y, 0);
+      expect(size.length === 1 || bytes <= 25).toBe(true);
+    }
+    expect(sizes).toContainEqual([40]);
+    expect(sizes.some((x) => x.length === 2)).toBe(true);
+    expect(net.terms('b')).toEqual(net.terms('a'));
+  });
   it('in replicate state at most maxInflight appends are outstanding', () => {
     const net = elected(ABC, 'a', { maxInflight: 2, maxEntriesPerAppend: 1 });
     for (let i = 0; i < 6; i++) net.step('a', { type: 'propose', data: i });
@@ -641,10 +664,42 @@ describe('flow control', () => {
   });
   it('a probing follower gets one append at a time', () => {
     const net = new Net(ABC, { maxEntriesPerAppend: 1 });
-    net.load('a', durableWithTerms(ABC, 1, [1, 1, 1]));
-    net.campaign('a');
+    net.load('a', durableWithTerms(ABC, 1, [1, 1, 1, 1, 1]));
+    net.step('a', { type: 'campaign' });
+    let probing = 0;
+    while (net.queue.length > 0) {
+      net.deliver(net.queue.shift()!);
+      const p = net.states.a!.progress.b;
+      if (p?.state !== 'probe') continue;
+      probing++;
+      // Probe: at most one AppendEntries to b unanswered.
+      const out = net.queue.filter((e) => e.to === 'b' && e.message.type === 'append').length + net.queue.filter((e) => e.from === 'b' && e.message.type === 'appendResponse').length;
+      expect(out).toBeLessThanOrEqual(1);
+    }
+    // b lacked entries 1..5: the probe took several round trips, then b streamed.
+    expect(probing).toBeGreaterThan(3);
     expect(net.states.a!.progress.b!.state).toBe('replicate');
     expect(net.terms('b')).toEqual(net.terms('a'));
+  });
+  it('a follower behind the snapshot is in the snapshot state until it answers, then replicates', () => {
+    const net = elected();
+    net.crash('c');
+    for (let i = 0; i < 6; i++) net.step('a', { type: 'propose', data: i });
+    net.stabilize();
+    net.step('a', { type: 'compact', index: 5, data: { upTo: 5 } });
+    net.restart('c');
+    net.tickAll(net.now + 10);
+    net.deliverWhere((e) => e.message.type === 'heartbeat' || e.message.type === 'heartbeatResponse');
+    net.deliverWhere((e) => e.to === 'c' && e.message.type === 'append');
+    net.deliverWhere((e) => e.from === 'c' && e.message.type === 'appendResponse');
+    expect(net.states.a!.progress.c!.state).toBe('snapshot');
+    expect(net.queue.filter((e) => e.to === 'c' && e.message.type === 'snapshot')).toHaveLength(1);
+    // No appends while the snapshot is out.
+    net.step('a', { type: 'propose', data: 'more' });
+    expect(net.queue.filter((e) => e.to === 'c' && e.message.type === 'append')).toHaveLength(0);
+    net.stabilize();
+    expect(net.states.a!.progress.c!.state).toBe('replicate');
+    expect(net.terms('c')).toEqual(net.terms('a'));
   });
   it('a heartbeat answer frees one slot of a full window and keeps streaming (seed 801 stalled in probe)', () => {
     const net = elected(ABC, 'a', { maxInflight: 2, maxEntriesPerAppend: 1 });
