@@ -43,6 +43,13 @@ describe('simulation: safety and liveness across seeds', () => {
     expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
   });
 
+  it.each([4120, 9325])('regression seed %i: the flow-control window carries a partition backlog within 10 T', (seed) => {
+    // One entry per round trip could not catch followers up on 40 entries within 10 T.
+    const r = runSeed(seed);
+    expect(r.recoveryMs).toBeGreaterThanOrEqual(0);
+    expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
+  });
+
   it('the same seed replays the same run', () => {
     expect(runSeed(17)).toEqual(runSeed(17));
   });
