@@ -98,6 +98,7 @@ function loadCoaty(): Coaty | undefined {
     '@coaty/core/db': {},
     '@coaty/core/db/adapter-sqlite-node': {},
     rxjs: { Subject: class {} },
+    'rxjs/operators': {},
     debug: Object.assign(debug, { default: debug }),
   };
   Module._load = function (request: string, ...rest: unknown[]) {
@@ -111,7 +112,8 @@ function loadCoaty(): Coaty | undefined {
       pb: require(join(base, 'ported/raftpb/raft.pb.js')),
       discardLogger: require(join(base, 'ported/logger.js')).discardLogger,
     };
-  } catch {
+  } catch (err) {
+    console.log(`  (@coaty/consensus.raft found at ${base} but not loadable: ${String(err).split('\n')[0]})`);
     return undefined;
   } finally {
     Module._load = load;
