@@ -1052,31 +1052,44 @@ function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftH
   return finish(prev, c);
 }
 
+// Hot-path helpers are top-level functions, not closures made per call.
+function matchOf(d: RaftState, id: NodeId, last: number): number {
+  return id === d.id ? last : (d.progress[id]?.match ?? 0);
+}
+
+function descending(x: number, y: number): number {
+  return y - x;
+}
+
+function hasUnstartedRead(reads: readonly RaftPendingRead[]): boolean {
+  for (const r of reads) if (r.index < 0) return true;
+  return false;
+}
+
 /** §5.4.2: commit only entries of the current term, by counting replicas on a majority of voters. */
 function maybeCommit(c: Ctx): void {
   const d = c.d;
   const voters = d.membership.voters;
   if (voters.length === 0) return;
   const last = raftLastIndex(d.log);
-  const matchOf = (id: NodeId): number => (id === d.id ? last : (d.progress[id]?.match ?? 0));
   let q: number;
-  if (voters.length === 1) q = matchOf(voters[0] as NodeId);
-  else if (voters.length === 2) q = Math.min(matchOf(voters[0] as NodeId), matchOf(voters[1] as NodeId));
+  if (voters.length === 1) q = matchOf(d, voters[0] as NodeId, last);
+  else if (voters.length === 2) q = Math.min(matchOf(d, voters[0] as NodeId, last), matchOf(d, voters[1] as NodeId, last));
   else if (voters.length === 3) {
-    const a = matchOf(voters[0] as NodeId);
-    const b = matchOf(voters[1] as NodeId);
-    const m = matchOf(voters[2] as NodeId);
+    const a = matchOf(d, voters[0] as NodeId, last);
+    const b = matchOf(d, voters[1] as NodeId, last);
+    const m = matchOf(d, voters[2] as NodeId, last);
     q = Math.max(Math.min(a, b), Math.min(Math.max(a, b), m)); // the median
   } else {
     const matches: number[] = [];
-    for (const id of voters) matches.push(matchOf(id));
-    matches.sort((x, y) => y - x);
+    for (const id of voters) matches.push(matchOf(d, id, last));
+    matches.sort(descending);
     q = matches[quorum(d) - 1] as number;
   }
   if (q <= d.commit || termAt(d.log, q) !== d.term) return;
   d.commit = q;
   // Thesis §6.4: reads that waited for the leader's first commit in its term can now proceed.
-  if (d.reads.length > 0 && d.reads.some((r) => r.index < 0)) startPendingReads(c);
+  if (d.reads.length > 0 && hasUnstartedRead(d.reads)) startPendingReads(c);
   // Thesis §4.2.2: a leader removed from the membership steps down once the change commits.
   if (!isVoter(d, d.id) && d.membershipIndex <= d.commit) {
     emitApply(c);
@@ -1104,8 +1117,13 @@ function onPropose(state: RaftState, data: readonly unknown[], command: 'propose
   }
   const c = ctxOf(state);
   const d = c.d;
-  const added: RaftEntry[] = new Array<RaftEntry>(data.length);
-  for (let i = 0; i < data.length; i++) added[i] = { index: last + 1 + i, term: d.term, data: data[i] };
+  const term = d.term;
+  let added: RaftEntry[];
+  if (data.length === 1) added = [{ index: last + 1, term, data: data[0] }];
+  else {
+    added = [];
+    for (let i = 0; i < data.length; i++) added.push({ index: last + 1 + i, term, data: data[i] });
+  }
   appendEntriesLocally(c, added);
   c.out.push({ type: 'proposed', index: last + 1, term: d.term, count: data.length });
   broadcastAppend(c);
