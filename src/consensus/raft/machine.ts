@@ -129,8 +129,10 @@ function finish(prev: RaftState, c: Ctx): Transition<RaftState, RaftOutput> {
   if (c.snapshot !== undefined) record.snapshot = c.snapshot;
   if (c.truncateFrom !== undefined) record.truncateFrom = c.truncateFrom;
   if (c.entries !== undefined && c.entries.length > 0) record.entries = c.entries;
-  c.out.unshift({ type: 'persist', record });
-  return { state: d, outputs: c.out };
+  // Built in order rather than by unshift, which is slow on V8.
+  const outputs: RaftOutput[] = [{ type: 'persist', record }];
+  for (let i = 0; i < c.out.length; i++) outputs.push(c.out[i] as RaftOutput);
+  return { state: d, outputs };
 }
 
 function send(c: Ctx, to: NodeId, message: RaftMessage): void {
