@@ -132,6 +132,21 @@ describe('§5.2 leader election', () => {
     expect(net.states.a!.electionDeadline).toBeLessThan(700);
     expect(raft.nextDeadline!(net.states.a!)).toBeGreaterThan(500);
   });
+  it('a candidate asks unanswered voters again every heartbeat interval (§5.1 retries; KV seed 15791)', () => {
+    const net = new Net(ABC);
+    net.step('a', { type: 'campaign' });
+    // Both vote requests are lost.
+    net.queue = [];
+    const deadline = net.states.a!.electionDeadline;
+    net.tickAll(net.now + 10);
+    const resent = net.queue.filter((e) => e.from === 'a' && e.message.type === 'vote').map((e) => e.to);
+    expect(resent).toEqual(['b', 'c']);
+    // b answers: a wins in its term, before its election timeout would have started another.
+    net.deliverWhere((e) => e.to === 'b' || e.from === 'b');
+    expect(net.leader()).toBe('a');
+    expect(net.states.a!.term).toBe(1);
+    expect(net.now).toBeLessThan(deadline);
+  });
   it('a single voter elects itself', () => {
     const net = new Net(['solo']);
     net.step('solo', { type: 'campaign' });

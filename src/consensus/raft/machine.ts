@@ -485,7 +485,10 @@ function requestVotes(c: Ctx, pre: boolean, transfer: boolean): void {
     pre,
     transfer,
   };
-  for (const id of d.membership.voters) if (id !== d.id) send(c, id, msg);
+  for (const id of d.membership.voters) if (id !== d.id && d.votes[id] === undefined) send(c, id, msg);
+  // §5.1: servers retry RPCs that get no answer in time; a lost request or grant must not cost a
+  // whole election timeout. Candidates retry every heartbeat interval.
+  d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
 }
 
 function becomeLeader(c: Ctx): void {
@@ -590,6 +593,11 @@ function onTick(state: RaftState, now: number): Transition<RaftState, RaftOutput
   } else if (d.now >= d.electionDeadline) {
     if (promotable(d)) campaign(c, false);
     else resetElectionTimer(d, true);
+    return finish(state, c);
+  }
+  if ((d.role === 'candidate' || d.role === 'preCandidate') && d.now >= d.heartbeatDeadline) {
+    // Ask again the voters that have not answered (a retransmission: same term, same log).
+    requestVotes(c, d.role === 'preCandidate', false);
   }
   return finish(state, c);
 }
@@ -1333,6 +1341,7 @@ function onCampaign(state: RaftState): Transition<RaftState, RaftOutput> {
  */
 export function raftNextDeadline(state: RaftState): number {
   if (!state.started) return state.now;
+  if (state.role === 'candidate' || state.role === 'preCandidate') return Math.min(state.electionDeadline, state.heartbeatDeadline);
   if (state.role !== 'leader') return state.electionDeadline;
   let t = Math.min(state.heartbeatDeadline, state.quorumDeadline);
   if (state.transferee !== null) t = Math.min(t, state.transferDeadline);

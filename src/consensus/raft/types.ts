@@ -291,7 +291,7 @@ export interface RaftState {
   readonly recovered: boolean;
   /** Followers and candidates: when to start an election. */
   readonly electionDeadline: number;
-  /** Leader: when to send the next heartbeats. */
+  /** Leader: when to send the next heartbeats. Candidates: when to ask unanswered voters again. */
   readonly heartbeatDeadline: number;
   /** Leader: when to run the next check-quorum round (and abort a stalled transfer). */
   readonly quorumDeadline: number;
