@@ -770,7 +770,33 @@ describe('machine contract', () => {
   });
   it('nextDeadline is the election deadline for followers and the next heartbeat for leaders', () => {
     const net = elected();
+    // b heard from the leader since its last tick: it asks for a tick within a heartbeat interval.
+    expect(net.states.b!.timerResetPending).toBe(true);
+    expect(raft.nextDeadline!(net.states.b!)).toBe(net.states.b!.now + 10);
+    net.step('b', { type: 'tick', now: 5 });
     expect(raft.nextDeadline!(net.states.b!)).toBe(net.states.b!.electionDeadline);
     expect(raft.nextDeadline!(net.states.a!)).toBe(net.states.a!.heartbeatDeadline);
+  });
+  it('§5.2: a follower campaigns T to 2T after it last heard from the leader (plus at most one heartbeat interval)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const net = new Net(ABC, { seed });
+      net.campaign('a');
+      // Heartbeats until t = 300; then a falls silent.
+      for (let t = 10; t <= 300; t += 10) {
+        net.tickAll(t);
+        net.stabilize();
+      }
+      net.crash('a');
+      const lastContact = 300;
+      // A host ticks b at nextDeadline until it campaigns.
+      let now = net.now;
+      while (net.states.b!.role === 'follower') {
+        now = Math.max(now + 1, raft.nextDeadline!(net.states.b!));
+        net.now = now;
+        net.step('b', { type: 'tick', now });
+      }
+      expect(now).toBeGreaterThanOrEqual(lastContact + 100);
+      expect(now).toBeLessThan(lastContact + 10 + 200);
+    }
   });
 });

@@ -1341,8 +1341,12 @@ function onCampaign(state: RaftState): Transition<RaftState, RaftOutput> {
  */
 export function raftNextDeadline(state: RaftState): number {
   if (!state.started) return state.now;
-  if (state.role === 'candidate' || state.role === 'preCandidate') return Math.min(state.electionDeadline, state.heartbeatDeadline);
-  if (state.role !== 'leader') return state.electionDeadline;
+  if (state.role !== 'leader') {
+    const t = state.role === 'follower' ? state.electionDeadline : Math.min(state.electionDeadline, state.heartbeatDeadline);
+    // A message restarted the timer since the last tick: tick within a heartbeat interval, so the
+    // restart counts from about when it arrived (§5.2: timeouts in [T, 2T) from the last contact).
+    return state.timerResetPending || state.contactPending ? Math.min(t, state.now + state.options.heartbeatIntervalMs) : t;
+  }
   let t = Math.min(state.heartbeatDeadline, state.quorumDeadline);
   if (state.transferee !== null) t = Math.min(t, state.transferDeadline);
   return t;
