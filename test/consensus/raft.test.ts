@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InvalidCommandError, checkedStep } from 'distkit/core';
-import { raft, raftEntries, raftLastIndex, type RaftOutput, type RaftState } from 'distkit/consensus';
+import { raft, raftEntries, raftLastIndex, raftNextDeadline, type RaftOutput, type RaftState } from 'distkit/consensus';
 import { Net, durableWithTerms } from './raft/harness.js';
 
 const ABC = ['a', 'b', 'c'];
@@ -791,7 +791,7 @@ describe('machine contract', () => {
       // A host ticks b at nextDeadline until it campaigns.
       let now = net.now;
       while (net.states.b!.role === 'follower') {
-        now = Math.max(now + 1, raft.nextDeadline!(net.states.b!));
+        now = Math.max(now + 1, raftNextDeadline(net.states.b!));
         net.now = now;
         net.step('b', { type: 'tick', now });
       }
