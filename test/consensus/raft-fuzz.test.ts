@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { checkedStep } from 'distkit/core';
 import { raft, raftEntries, raftLastIndex, type RaftState } from 'distkit/consensus';
-import { Net } from './raft/harness.js';
+import { Net, durableWithTerms } from './raft/harness.js';
 
 // States to attack: a leader with a few entries, a follower, a candidate, a learner-less joiner.
 function targets(): RaftState[] {
@@ -14,7 +14,20 @@ function targets(): RaftState[] {
   net.stabilize();
   const candidate = raft.step(net.states.c!, { type: 'campaign' }).state;
   const joiner = raft.step(raft.init({ id: 'j', voters: [], seed: 3 }), { type: 'tick', now: 0 }).state;
-  return [net.states.a!, net.states.b!, candidate, joiner];
+  // A later term whose committed log mixes terms, compacted, with a learner: b leads term 3.
+  const later = new Net(['a', 'b', 'c']);
+  later.load('a', durableWithTerms(['a', 'b', 'c'], 2, [1, 1, 2]));
+  later.load('b', durableWithTerms(['a', 'b', 'c'], 2, [1, 1, 2]));
+  later.load('c', durableWithTerms(['a', 'b', 'c'], 2, [1, 1]));
+  later.drop = (e) => e.to === 'd';
+  later.campaign('b');
+  later.step('b', { type: 'changeMembership', change: { action: 'addLearner', node: 'd' } });
+  for (let i = 0; i < 3; i++) later.step('b', { type: 'propose', data: i });
+  later.stabilize();
+  later.tickAll(10);
+  later.stabilize();
+  const compacted = raft.step(later.states.b!, { type: 'compact', index: 3, data: 'snap' }).state;
+  return [net.states.a!, net.states.b!, candidate, joiner, compacted, later.states.a!, later.states.c!];
 }
 
 const weirdNumber = fc.oneof(
@@ -43,7 +56,7 @@ const message = fc.oneof(
   fc.record({ type: fc.constant('timeoutNow'), term: field(small) }, { requiredKeys: [] }),
   fc.anything(),
 );
-const sender = fc.oneof(fc.constantFrom('a', 'b', 'c', 'j', 'stranger', ''), fc.string({ maxLength: 3 }), weird);
+const sender = fc.oneof(fc.constantFrom('a', 'b', 'c', 'd', 'j', 'stranger', ''), fc.string({ maxLength: 3 }), weird);
 
 function wellFormed(s: RaftState): void {
   expect(s.commit).toBeLessThanOrEqual(raftLastIndex(s.log));
@@ -61,8 +74,11 @@ function wellFormed(s: RaftState): void {
 describe('hostile input', () => {
   it('never throws, keeps the state on rejection, never loses a committed entry or lowers the term', () => {
     const start = targets();
+    expect(start[4]).toMatchObject({ role: 'leader', term: 3, membership: { learners: ['d'] } });
+    expect(start[4]!.log.snapshotIndex).toBe(3);
+    expect(start[6]!.commit).toBeGreaterThan(3);
     fc.assert(
-      fc.property(fc.constantFrom(0, 1, 2, 3), fc.array(fc.tuple(sender, message), { minLength: 1, maxLength: 12 }), (which, inputs) => {
+      fc.property(fc.constantFrom(0, 1, 2, 3, 4, 5, 6), fc.array(fc.tuple(sender, message), { minLength: 1, maxLength: 12 }), (which, inputs) => {
         let s = start[which]!;
         const committed = raftEntries(s.log, 1, s.commit);
         for (const [from, m] of inputs) {
@@ -77,7 +93,7 @@ describe('hostile input', () => {
           }
         }
       }),
-      { numRuns: 600, seed: 42 },
+      { numRuns: 1000, seed: 42 },
     );
   });
   it('rejects terms and indexes beyond 2^53, wrong entry terms, unknown senders', () => {

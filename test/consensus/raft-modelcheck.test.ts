@@ -41,11 +41,38 @@ describe('model checking: a 3-node cluster explored exhaustively to a bounded de
       ],
       faults: { loss: 1, duplication: 1, crashes: 1 },
       invariants: raftStateInvariants(),
-      maxDepth: 8,
-      maxStates: 40_000,
+      maxDepth: 7,
+      maxStates: 100_000,
     });
-    expect(r.states).toBeGreaterThan(1000);
     expect(r.violation).toBeUndefined();
-    expect(r.status).not.toBe('violation');
+    // Exhaustive to the depth bound, not cut short by the state cap.
+    expect(r.bound).toBe('depth');
+    expect(r.states).toBeGreaterThan(10_000);
+  });
+  it('pre-vote, check-quorum and a leadership transfer: every interleaving up to the bound is safe', () => {
+    // A witness, not a check: proves the bound is deep enough for the transfer to complete.
+    let transferred = false;
+    const witness = {
+      name: 'witness: b leads term 2',
+      check: (states: Readonly<Record<string, RaftState>>) => {
+        if (states.b?.role === 'leader' && states.b.term === 2) transferred = true;
+        return undefined;
+      },
+    };
+    const r = modelCheck<RaftState>({
+      nodes: IDS.map((id) => node(id, { preVote: true, checkQuorum: true })),
+      commands: [
+        { node: 'a', input: { type: 'tick', now: 0 } },
+        { node: 'a', input: { type: 'campaign' } },
+        { node: 'a', input: { type: 'transferLeadership', to: 'b' } },
+        { node: 'b', input: { type: 'propose', data: 'y' } },
+      ],
+      invariants: [...raftStateInvariants(), witness],
+      maxDepth: 15,
+      maxStates: 100_000,
+    });
+    expect(r.violation).toBeUndefined();
+    expect(r.bound).toBe('depth');
+    expect(transferred).toBe(true);
   });
 });

@@ -29,6 +29,27 @@ describe('simulation: safety and liveness across seeds', () => {
     expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
   });
 
+  it('regression seed 234: a leader deposed at the time of its last tick does not livelock its host', () => {
+    // The tick at that same time was ignored, leaving a past deadline the host ticked at forever.
+    const r = runSeed(234);
+    expect(r.recoveryMs).toBeGreaterThanOrEqual(0);
+    expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
+  });
+
+  it('regression seed 801: a window slower than the heartbeat keeps streaming (no re-probe)', () => {
+    // Heartbeat answers reset a full replicate window to probe: tiny windows crawled past 10 T.
+    const r = runSeed(801);
+    expect(r.recoveryMs).toBeGreaterThanOrEqual(0);
+    expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
+  });
+
+  it.each([4120, 9325])('regression seed %i: the flow-control window carries a partition backlog within 10 T', (seed) => {
+    // One entry per round trip could not catch followers up on 40 entries within 10 T.
+    const r = runSeed(seed);
+    expect(r.recoveryMs).toBeGreaterThanOrEqual(0);
+    expect(r.recoveryMs).toBeLessThanOrEqual(10 * ELECTION_TIMEOUT_MS);
+  });
+
   it('the same seed replays the same run', () => {
     expect(runSeed(17)).toEqual(runSeed(17));
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InvalidCommandError, checkedStep } from 'distkit/core';
-import { raft, raftEntries, raftLastIndex, type RaftOutput, type RaftState } from 'distkit/consensus';
+import { raft, raftEntries, raftLastIndex, raftNextDeadline, type RaftOutput, type RaftState } from 'distkit/consensus';
 import { Net, durableWithTerms } from './raft/harness.js';
 
 const ABC = ['a', 'b', 'c'];
@@ -115,6 +115,37 @@ describe('§5.2 leader election', () => {
     const l = net.leader();
     expect(l).toBeDefined();
     expect(net.states[l!]!.term).toBe(2);
+  });
+  it('a leader deposed between ticks draws a fresh timeout at the next tick, even at the same time (seed 234 livelocked)', () => {
+    const net = elected();
+    net.tickAll(500);
+    net.stabilize();
+    // Its election deadline is from before it led: long past.
+    expect(net.states.a!.electionDeadline).toBeLessThan(500);
+    net.step('a', { type: 'message', from: 'b', message: { type: 'heartbeatResponse', term: 5, seq: 0, sentAt: 0 } });
+    expect(net.states.a!.role).toBe('follower');
+    // A host ticks at nextDeadline; that tick, at the same time, must arm a deadline in [T, 2T).
+    const due = raft.nextDeadline!(net.states.a!);
+    expect(due).toBeLessThanOrEqual(500);
+    net.step('a', { type: 'tick', now: 500 });
+    expect(net.states.a!.electionDeadline).toBeGreaterThanOrEqual(600);
+    expect(net.states.a!.electionDeadline).toBeLessThan(700);
+    expect(raft.nextDeadline!(net.states.a!)).toBeGreaterThan(500);
+  });
+  it('a candidate asks unanswered voters again every heartbeat interval (§5.1 retries; KV seed 15791)', () => {
+    const net = new Net(ABC);
+    net.step('a', { type: 'campaign' });
+    // Both vote requests are lost.
+    net.queue = [];
+    const deadline = net.states.a!.electionDeadline;
+    net.tickAll(net.now + 10);
+    const resent = net.queue.filter((e) => e.from === 'a' && e.message.type === 'vote').map((e) => e.to);
+    expect(resent).toEqual(['b', 'c']);
+    // b answers: a wins in its term, before its election timeout would have started another.
+    net.deliverWhere((e) => e.to === 'b' || e.from === 'b');
+    expect(net.leader()).toBe('a');
+    expect(net.states.a!.term).toBe(1);
+    expect(net.now).toBeLessThan(deadline);
   });
   it('a single voter elects itself', () => {
     const net = new Net(['solo']);
@@ -240,6 +271,9 @@ describe('§5.4.2 committing entries from previous terms (Figure 8)', () => {
     expect(net.states.s1!.term).toBe(4);
     // Index 2 (term 2) is now on s1, s2, s3: a majority...
     expect(net.terms('s3')).toEqual([1, 2]);
+    // The leader knows it: with its own, three of five voters hold index 2.
+    const matches = ['s2', 's3', 's4', 's5'].map((id) => net.states.s1!.progress[id]!.match);
+    expect(matches.filter((m) => m >= 2).length).toBeGreaterThanOrEqual(2);
     // ...but it is not committed: s5 could still be elected (by s2, s3, s4) and overwrite it.
     expect(net.states.s1!.commit).toBe(0);
     const grant = net.step('s3', { type: 'message', from: 's5', message: { type: 'vote', term: 5, lastIndex: 2, lastTerm: 3, pre: false, transfer: false } });
@@ -425,6 +459,26 @@ describe('thesis §6.4 linearizable reads', () => {
     net.queue = [];
     expect(types(net.step('a', { type: 'read', id: 'slow' }))).not.toContain('readReady');
   });
+  it('no lease reads once a TimeoutNow went out: its target may win past the leases (stale read found)', () => {
+    const net = elected(ABC, 'a', { checkQuorum: true, readMode: 'lease' });
+    net.tickAll(10);
+    net.stabilize();
+    net.step('a', { type: 'transferLeadership', to: 'b' });
+    // a hears nothing more: b wins term 2 with c's vote (transfer campaigns bypass leases) and commits.
+    net.drop = (e) => e.to === 'a';
+    net.stabilize();
+    expect(net.states.b!.role).toBe('leader');
+    net.step('b', { type: 'propose', data: 'new' });
+    net.stabilize();
+    expect(net.states.b!.commit).toBe(3);
+    expect(net.states.a!.role).toBe('leader');
+    // a's lease has not run out by its clock, but a read served from it would miss index 3.
+    expect(types(net.step('a', { type: 'read', id: 'stale' }))).not.toContain('readReady');
+    // Also after the transfer is abandoned: the TimeoutNow may still be in flight.
+    net.step('a', { type: 'tick', now: net.now + 150 });
+    expect(net.states.a!.transferee).toBeNull();
+    expect(types(net.step('a', { type: 'read', id: 'later' }))).not.toContain('readReady');
+  });
 });
 
 describe('thesis §3.10 leadership transfer', () => {
@@ -594,6 +648,26 @@ describe('flow control', () => {
     expect(appends.some((m) => m.entries.length === 2)).toBe(true);
     expect(net.terms('b')).toEqual(net.terms('a'));
   });
+  it('maxBytesPerAppend alone bounds a message; an entry larger than it still goes out alone', () => {
+    const net = elected(ABC, 'a', { maxEntriesPerAppend: 100, maxBytesPerAppend: 25 });
+    net.drop = (e) => e.to === 'b';
+    const ten = '0123456789';
+    net.step('a', { type: 'proposeBatch', data: [ten, ten, ten, ten, ten, 'x'.repeat(40), ten] });
+    net.stabilize();
+    net.drop = () => false;
+    net.outputs.a = [];
+    net.tickAll(net.now + 10);
+    net.stabilize();
+    const appends = net.outputs.a!.flatMap((o) => (o.type === 'send' && o.message.type === 'append' && o.to === 'b' ? [o.message] : []));
+    const sizes = appends.filter((m) => m.entries.length > 0).map((m) => m.entries.map((e) => (typeof e.data === 'string' ? e.data.length : 8)));
+    for (const size of sizes) {
+      const bytes = size.reduce((x, y) => x + y, 0);
+      expect(size.length === 1 || bytes <= 25).toBe(true);
+    }
+    expect(sizes).toContainEqual([40]);
+    expect(sizes.some((x) => x.length === 2)).toBe(true);
+    expect(net.terms('b')).toEqual(net.terms('a'));
+  });
   it('in replicate state at most maxInflight appends are outstanding', () => {
     const net = elected(ABC, 'a', { maxInflight: 2, maxEntriesPerAppend: 1 });
     for (let i = 0; i < 6; i++) net.step('a', { type: 'propose', data: i });
@@ -605,12 +679,62 @@ describe('flow control', () => {
   });
   it('a probing follower gets one append at a time', () => {
     const net = new Net(ABC, { maxEntriesPerAppend: 1 });
-    net.load('a', durableWithTerms(ABC, 1, [1, 1, 1]));
-    net.campaign('a');
+    net.load('a', durableWithTerms(ABC, 1, [1, 1, 1, 1, 1]));
+    net.step('a', { type: 'campaign' });
+    let probing = 0;
+    while (net.queue.length > 0) {
+      net.deliver(net.queue.shift()!);
+      const p = net.states.a!.progress.b;
+      if (p?.state !== 'probe') continue;
+      probing++;
+      // Probe: at most one AppendEntries to b unanswered.
+      const out = net.queue.filter((e) => e.to === 'b' && e.message.type === 'append').length + net.queue.filter((e) => e.from === 'b' && e.message.type === 'appendResponse').length;
+      expect(out).toBeLessThanOrEqual(1);
+    }
+    // b lacked entries 1..5: the probe took several round trips, then b streamed.
+    expect(probing).toBeGreaterThan(3);
     expect(net.states.a!.progress.b!.state).toBe('replicate');
     expect(net.terms('b')).toEqual(net.terms('a'));
   });
-  it('a full inflight window is re-probed when a heartbeat answers (lost appends)', () => {
+  it('a follower behind the snapshot is in the snapshot state until it answers, then replicates', () => {
+    const net = elected();
+    net.crash('c');
+    for (let i = 0; i < 6; i++) net.step('a', { type: 'propose', data: i });
+    net.stabilize();
+    net.step('a', { type: 'compact', index: 5, data: { upTo: 5 } });
+    net.restart('c');
+    net.tickAll(net.now + 10);
+    net.deliverWhere((e) => e.message.type === 'heartbeat' || e.message.type === 'heartbeatResponse');
+    net.deliverWhere((e) => e.to === 'c' && e.message.type === 'append');
+    net.deliverWhere((e) => e.from === 'c' && e.message.type === 'appendResponse');
+    expect(net.states.a!.progress.c!.state).toBe('snapshot');
+    expect(net.queue.filter((e) => e.to === 'c' && e.message.type === 'snapshot')).toHaveLength(1);
+    // No appends while the snapshot is out.
+    net.step('a', { type: 'propose', data: 'more' });
+    expect(net.queue.filter((e) => e.to === 'c' && e.message.type === 'append')).toHaveLength(0);
+    net.stabilize();
+    expect(net.states.a!.progress.c!.state).toBe('replicate');
+    expect(net.terms('c')).toEqual(net.terms('a'));
+  });
+  it('a heartbeat answer frees one slot of a full window and keeps streaming (seed 801 stalled in probe)', () => {
+    const net = elected(ABC, 'a', { maxInflight: 2, maxEntriesPerAppend: 1 });
+    for (let i = 0; i < 3; i++) net.step('a', { type: 'propose', data: i });
+    expect(net.states.a!.progress.b!.inflight).toEqual([2, 3]);
+    // The appends are slow; a heartbeat round trip overtakes them.
+    const slow = net.queue.filter((e) => e.to === 'b');
+    net.queue = net.queue.filter((e) => e.to !== 'b');
+    net.tickAll(net.now + 10);
+    net.deliverWhere((e) => (e.to === 'b' && e.message.type === 'heartbeat') || (e.from === 'b' && e.message.type === 'heartbeatResponse'));
+    const p = net.states.a!.progress.b!;
+    expect(p.state).toBe('replicate');
+    expect(p.inflight).toEqual([3, 4]);
+    const sent = net.queue.filter((e) => e.to === 'b' && e.message.type === 'append').map((e) => (e.message as { prevIndex: number }).prevIndex);
+    expect(sent).toEqual([3]);
+    net.queue.unshift(...slow);
+    net.stabilize();
+    expect(net.terms('b')).toEqual(net.terms('a'));
+  });
+  it('a full window of lost appends is found by the follower rejecting the next one', () => {
     const net = elected(ABC, 'a', { maxInflight: 1, maxEntriesPerAppend: 1 });
     net.drop = (e) => e.message.type === 'append' && e.to === 'b';
     net.step('a', { type: 'propose', data: 1 });
@@ -646,7 +770,33 @@ describe('machine contract', () => {
   });
   it('nextDeadline is the election deadline for followers and the next heartbeat for leaders', () => {
     const net = elected();
+    // b heard from the leader since its last tick: it asks for a tick within a heartbeat interval.
+    expect(net.states.b!.timerResetPending).toBe(true);
+    expect(raft.nextDeadline!(net.states.b!)).toBe(net.states.b!.now + 10);
+    net.step('b', { type: 'tick', now: 5 });
     expect(raft.nextDeadline!(net.states.b!)).toBe(net.states.b!.electionDeadline);
     expect(raft.nextDeadline!(net.states.a!)).toBe(net.states.a!.heartbeatDeadline);
+  });
+  it('§5.2: a follower campaigns T to 2T after it last heard from the leader (plus at most one heartbeat interval)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const net = new Net(ABC, { seed });
+      net.campaign('a');
+      // Heartbeats until t = 300; then a falls silent.
+      for (let t = 10; t <= 300; t += 10) {
+        net.tickAll(t);
+        net.stabilize();
+      }
+      net.crash('a');
+      const lastContact = 300;
+      // A host ticks b at nextDeadline until it campaigns.
+      let now = net.now;
+      while (net.states.b!.role === 'follower') {
+        now = Math.max(now + 1, raftNextDeadline(net.states.b!));
+        net.now = now;
+        net.step('b', { type: 'tick', now });
+      }
+      expect(now).toBeGreaterThanOrEqual(lastContact + 100);
+      expect(now).toBeLessThan(lastContact + 10 + 200);
+    }
   });
 });

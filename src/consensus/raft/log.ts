@@ -48,6 +48,7 @@ export function raftEntries(log: RaftLog, from = log.snapshotIndex + 1, to = log
   const lo = Math.max(from, log.snapshotIndex + 1);
   const hi = Math.min(to, log.snapshotIndex + log.length);
   if (hi < lo) return [];
+  if (hi === lo) return [log.entries[log.start + lo - log.snapshotIndex - 1] as RaftEntry];
   return log.entries.slice(log.start + lo - log.snapshotIndex - 1, log.start + hi - log.snapshotIndex) as RaftEntry[];
 }
 

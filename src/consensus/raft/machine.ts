@@ -99,6 +99,7 @@ function cloneState(s: RaftState): Draft {
     progress: s.progress,
     transferee: s.transferee,
     transferDeadline: s.transferDeadline,
+    leaseRevoked: s.leaseRevoked,
     reads: s.reads,
     readSeq: s.readSeq,
     prng: s.prng,
@@ -128,8 +129,10 @@ function finish(prev: RaftState, c: Ctx): Transition<RaftState, RaftOutput> {
   if (c.snapshot !== undefined) record.snapshot = c.snapshot;
   if (c.truncateFrom !== undefined) record.truncateFrom = c.truncateFrom;
   if (c.entries !== undefined && c.entries.length > 0) record.entries = c.entries;
-  c.out.unshift({ type: 'persist', record });
-  return { state: d, outputs: c.out };
+  // Built in order rather than by unshift, which is slow on V8.
+  const outputs: RaftOutput[] = [{ type: 'persist', record }];
+  for (let i = 0; i < c.out.length; i++) outputs.push(c.out[i] as RaftOutput);
+  return { state: d, outputs };
 }
 
 function send(c: Ctx, to: NodeId, message: RaftMessage): void {
@@ -243,6 +246,7 @@ function baseState(config: RaftConfig, log: RaftState['log'], term: number, vote
     progress: {},
     transferee: null,
     transferDeadline: 0,
+    leaseRevoked: false,
     reads: [],
     readSeq: 0,
     prng: seedPrng(typeof config.seed === 'string' ? `${config.seed}/${id}` : `${config.seed}/${id}`),
@@ -481,7 +485,10 @@ function requestVotes(c: Ctx, pre: boolean, transfer: boolean): void {
     pre,
     transfer,
   };
-  for (const id of d.membership.voters) if (id !== d.id) send(c, id, msg);
+  for (const id of d.membership.voters) if (id !== d.id && d.votes[id] === undefined) send(c, id, msg);
+  // §5.1: servers retry RPCs that get no answer in time; a lost request or grant must not cost a
+  // whole election timeout. Candidates retry every heartbeat interval.
+  d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
 }
 
 function becomeLeader(c: Ctx): void {
@@ -490,6 +497,7 @@ function becomeLeader(c: Ctx): void {
   d.leader = d.id;
   d.votes = {};
   d.transferee = null;
+  d.leaseRevoked = false;
   d.reads = [];
   const progress: Record<NodeId, RaftProgress> = {};
   // §5.3: nextIndex starts just after the leader's last entry.
@@ -559,7 +567,10 @@ function localReject(state: RaftState, reason: string): Transition<RaftState, Ra
 
 function onTick(state: RaftState, now: number): Transition<RaftState, RaftOutput> {
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidCommandError('tick', 'now must be a finite number');
-  if (state.started && now <= state.now) return { state, outputs: [] };
+  // A tick at the last tick's time still does what is due: a node that stepped down or heard
+  // from a leader since then may have a deadline at or before `now` (else a host that ticks at
+  // `nextDeadline` would tick at that same time forever).
+  if (state.started && (now < state.now || (now === state.now && !tickDue(state)))) return { state, outputs: [] };
   const c = ctxOf(state);
   c.atTick = true;
   const d = c.d;
@@ -582,8 +593,17 @@ function onTick(state: RaftState, now: number): Transition<RaftState, RaftOutput
   } else if (d.now >= d.electionDeadline) {
     if (promotable(d)) campaign(c, false);
     else resetElectionTimer(d, true);
+    return finish(state, c);
+  }
+  if ((d.role === 'candidate' || d.role === 'preCandidate') && d.now >= d.heartbeatDeadline) {
+    // Ask again the voters that have not answered (a retransmission: same term, same log).
+    requestVotes(c, d.role === 'preCandidate', false);
   }
   return finish(state, c);
+}
+
+function tickDue(state: RaftState): boolean {
+  return state.timerResetPending || state.contactPending || raftNextDeadline(state) <= state.now;
 }
 
 function tickLeader(c: Ctx): void {
@@ -984,7 +1004,7 @@ function handleAppendResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftAppe
     setProgress(d, from, p);
     maybeCommit(c);
     if (d.role !== 'leader') return finish(prev, c);
-    if (d.transferee === from && p.match === raftLastIndex(d.log)) send(c, from, { type: 'timeoutNow', term: d.term });
+    if (d.transferee === from && p.match === raftLastIndex(d.log)) sendTimeoutNow(c, from);
     // Stream what remains, window permitting.
     for (;;) {
       const before = d.progress[from];
@@ -1027,8 +1047,11 @@ function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftH
   const ackedAt = Math.min(m.sentAt, d.now);
   p = { ...p, active: true, ackedAt: Math.max(p.ackedAt, ackedAt), paused: p.state === 'probe' ? false : p.paused };
   if (p.state === 'replicate' && p.inflight.length >= d.options.maxInflight) {
-    // The window is full and the follower is alive: assume appends were lost and re-probe.
-    p = { ...p, state: 'probe', next: p.match + 1, inflight: [] };
+    // The window is full and the follower is alive: free the oldest slot (etcd's FreeFirstOne) so
+    // one more append goes out. If earlier ones were lost, the follower rejects it for the gap
+    // and the leader probes; falling back to probe here instead would discard a window that is
+    // merely slower than the heartbeat interval.
+    p = { ...p, inflight: p.inflight.slice(1) };
   } else if (p.state === 'snapshot' && d.now - p.snapshotSentAt >= d.options.electionTimeoutMs) {
     // The snapshot may have been lost: probe again (which resends it if still needed).
     p = { ...p, state: 'probe', next: p.match + 1, pendingSnapshot: 0 };
@@ -1039,31 +1062,44 @@ function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftH
   return finish(prev, c);
 }
 
+// Hot-path helpers are top-level functions, not closures made per call.
+function matchOf(d: RaftState, id: NodeId, last: number): number {
+  return id === d.id ? last : (d.progress[id]?.match ?? 0);
+}
+
+function descending(x: number, y: number): number {
+  return y - x;
+}
+
+function hasUnstartedRead(reads: readonly RaftPendingRead[]): boolean {
+  for (const r of reads) if (r.index < 0) return true;
+  return false;
+}
+
 /** §5.4.2: commit only entries of the current term, by counting replicas on a majority of voters. */
 function maybeCommit(c: Ctx): void {
   const d = c.d;
   const voters = d.membership.voters;
   if (voters.length === 0) return;
   const last = raftLastIndex(d.log);
-  const matchOf = (id: NodeId): number => (id === d.id ? last : (d.progress[id]?.match ?? 0));
   let q: number;
-  if (voters.length === 1) q = matchOf(voters[0] as NodeId);
-  else if (voters.length === 2) q = Math.min(matchOf(voters[0] as NodeId), matchOf(voters[1] as NodeId));
+  if (voters.length === 1) q = matchOf(d, voters[0] as NodeId, last);
+  else if (voters.length === 2) q = Math.min(matchOf(d, voters[0] as NodeId, last), matchOf(d, voters[1] as NodeId, last));
   else if (voters.length === 3) {
-    const a = matchOf(voters[0] as NodeId);
-    const b = matchOf(voters[1] as NodeId);
-    const m = matchOf(voters[2] as NodeId);
+    const a = matchOf(d, voters[0] as NodeId, last);
+    const b = matchOf(d, voters[1] as NodeId, last);
+    const m = matchOf(d, voters[2] as NodeId, last);
     q = Math.max(Math.min(a, b), Math.min(Math.max(a, b), m)); // the median
   } else {
     const matches: number[] = [];
-    for (const id of voters) matches.push(matchOf(id));
-    matches.sort((x, y) => y - x);
+    for (const id of voters) matches.push(matchOf(d, id, last));
+    matches.sort(descending);
     q = matches[quorum(d) - 1] as number;
   }
   if (q <= d.commit || termAt(d.log, q) !== d.term) return;
   d.commit = q;
   // Thesis §6.4: reads that waited for the leader's first commit in its term can now proceed.
-  if (d.reads.length > 0 && d.reads.some((r) => r.index < 0)) startPendingReads(c);
+  if (d.reads.length > 0 && hasUnstartedRead(d.reads)) startPendingReads(c);
   // Thesis §4.2.2: a leader removed from the membership steps down once the change commits.
   if (!isVoter(d, d.id) && d.membershipIndex <= d.commit) {
     emitApply(c);
@@ -1091,8 +1127,13 @@ function onPropose(state: RaftState, data: readonly unknown[], command: 'propose
   }
   const c = ctxOf(state);
   const d = c.d;
-  const added: RaftEntry[] = new Array<RaftEntry>(data.length);
-  for (let i = 0; i < data.length; i++) added[i] = { index: last + 1 + i, term: d.term, data: data[i] };
+  const term = d.term;
+  let added: RaftEntry[];
+  if (data.length === 1) added = [{ index: last + 1, term, data: data[0] }];
+  else {
+    added = [];
+    for (let i = 0; i < data.length; i++) added.push({ index: last + 1 + i, term, data: data[i] });
+  }
   appendEntriesLocally(c, added);
   c.out.push({ type: 'proposed', index: last + 1, term: d.term, count: data.length });
   broadcastAppend(c);
@@ -1165,6 +1206,7 @@ function confirmReads(c: Ctx, from: NodeId, seq: number): void {
 }
 
 function leaseValid(state: RaftState): boolean {
+  if (state.leaseRevoked) return false;
   const acked: number[] = [];
   for (const id of state.membership.voters) acked.push(id === state.id ? state.now : (state.progress[id]?.ackedAt ?? -1));
   acked.sort((a, b) => b - a);
@@ -1259,9 +1301,19 @@ function onTransfer(state: RaftState, to: NodeId): Transition<RaftState, RaftOut
   d.transferee = to;
   d.transferDeadline = d.now + d.options.electionTimeoutMs;
   const p = d.progress[to];
-  if (p !== undefined && p.match === raftLastIndex(d.log)) send(c, to, { type: 'timeoutNow', term: d.term });
+  if (p !== undefined && p.match === raftLastIndex(d.log)) sendTimeoutNow(c, to);
   else sendAppend(c, to, false);
   return finish(state, c);
+}
+
+/**
+ * Thesis §3.10: the target campaigns at once, and its voters ignore their leases for it. From now
+ * on a leader of a later term may exist while this one still holds a lease, however long the
+ * message takes, so lease reads stop for the rest of the term (thesis §6.4.1).
+ */
+function sendTimeoutNow(c: Ctx, to: NodeId): void {
+  c.d.leaseRevoked = true;
+  send(c, to, { type: 'timeoutNow', term: c.d.term });
 }
 
 function onCampaign(state: RaftState): Transition<RaftState, RaftOutput> {
@@ -1289,7 +1341,12 @@ function onCampaign(state: RaftState): Transition<RaftState, RaftOutput> {
  */
 export function raftNextDeadline(state: RaftState): number {
   if (!state.started) return state.now;
-  if (state.role !== 'leader') return state.electionDeadline;
+  if (state.role !== 'leader') {
+    const t = state.role === 'follower' ? state.electionDeadline : Math.min(state.electionDeadline, state.heartbeatDeadline);
+    // A message restarted the timer since the last tick: tick within a heartbeat interval, so the
+    // restart counts from about when it arrived (§5.2: timeouts in [T, 2T) from the last contact).
+    return state.timerResetPending || state.contactPending ? Math.min(t, state.now + state.options.heartbeatIntervalMs) : t;
+  }
   let t = Math.min(state.heartbeatDeadline, state.quorumDeadline);
   if (state.transferee !== null) t = Math.min(t, state.transferDeadline);
   return t;

@@ -291,7 +291,7 @@ export interface RaftState {
   readonly recovered: boolean;
   /** Followers and candidates: when to start an election. */
   readonly electionDeadline: number;
-  /** Leader: when to send the next heartbeats. */
+  /** Leader: when to send the next heartbeats. Candidates: when to ask unanswered voters again. */
   readonly heartbeatDeadline: number;
   /** Leader: when to run the next check-quorum round (and abort a stalled transfer). */
   readonly quorumDeadline: number;
@@ -312,6 +312,11 @@ export interface RaftState {
   readonly transferee: NodeId | null;
   /** Leader: when a transfer in progress is abandoned (one T after it started). */
   readonly transferDeadline: number;
+  /**
+   * Leader: a TimeoutNow went out in this term. Its recipient may win an election that bypasses
+   * the followers' leases (thesis §3.10), so lease reads are off until the term ends.
+   */
+  readonly leaseRevoked: boolean;
   /** Leader: reads waiting for confirmation. */
   readonly reads: readonly RaftPendingRead[];
   /** Leader: sequence number of the latest heartbeat round. */

@@ -54,6 +54,9 @@ export interface NodeSim {
   app: { applied: number; digest: number };
   tickAt: number;
   incarnation: number;
+  /** Ticks in a row at one virtual time (a host livelock if it grows). */
+  sameTimeTicks: number;
+  lastTickTime: number;
 }
 
 export class InvariantViolation extends Error {}
@@ -142,7 +145,7 @@ export class Cluster {
       };
       this.configs.set(id, config);
       const state = raft.init(config);
-      this.nodes.set(id, { id, state, disk: raft.durable(state), up: true, app: { applied: 0, digest: 0 }, tickAt: -1, incarnation: 0 });
+      this.nodes.set(id, { id, state, disk: raft.durable(state), up: true, app: { applied: 0, digest: 0 }, tickAt: -1, incarnation: 0, sameTimeTicks: 0, lastTickTime: -1 });
     }
     for (const id of opts.ids) this.scheduleTick(this.nodes.get(id)!);
   }
@@ -254,6 +257,10 @@ export class Cluster {
       if (e.kind === 'tick') {
         if (e.at !== n.tickAt) continue;
         n.tickAt = -1;
+        n.sameTimeTicks = this.now === n.lastTickTime ? n.sameTimeTicks + 1 : 0;
+        n.lastTickTime = this.now;
+        // A machine whose nextDeadline stays at a time its tick does not move past.
+        if (n.sameTimeTicks > 1000) this.fail(`liveness: ${n.id} asks for a tick at ${this.now} again and again`);
         this.input(n.id, { type: 'tick', now: this.now });
       } else {
         if ((this.groups.get(e.from!) ?? 0) !== (this.groups.get(e.to) ?? 0)) continue;
