@@ -20,7 +20,7 @@ import {
   type TwoPhaseCoordinatorState,
   type TwoPhaseParticipantState,
 } from '../txn/index.js';
-import { nodeIds, type FinalCheck, type Invariant, type SimNode, type SimTarget, type SimView } from '../sim/index.js';
+import { nodeIds, type FinalCheck, type Invariant, type ScheduledFault, type SimNode, type SimTarget, type SimView } from '../sim/index.js';
 import { bankCutProblem, bankMachine, type BankState } from './bank.js';
 import { traitorMachine } from './traitor.js';
 
@@ -48,6 +48,15 @@ function hashUnit(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return (h >>> 0) / 2 ** 32;
+}
+
+/**
+ * Scripted end of the faults at `untilMs`: the nemesis draws none after it, and this makes the
+ * network reliable again (no loss, duplication or corruption from the command line), so a final
+ * liveness check judges a run whose faults really stopped.
+ */
+function calmFrom(untilMs: number): { nemesis: { untilMs: number }; faults: ScheduledFault[] } {
+  return { nemesis: { untilMs }, faults: [{ at: untilMs, fault: { type: 'link', link: { loss: 0, duplicate: 0, corrupt: 0 } } }] };
 }
 
 function atLeast(nodes: number, min: number, target: string): void {
@@ -144,7 +153,7 @@ export const raftTarget: SimTarget = {
         for (const entry of o.entries ?? []) if (entry.kind === undefined) set.add(entry.data);
         applied.set(e.node, set);
       },
-      nemesis: { untilMs: RAFT_FAULTS_UNTIL },
+      ...calmFrom(RAFT_FAULTS_UNTIL),
       maxTimeMs: RAFT_END,
     };
   },
@@ -172,7 +181,7 @@ function atomicity(txIds: readonly string[], parts: readonly NodeId[], decided: 
             where.push(`${p} ${phase}`);
           }
         }
-        if (seen.size > 1) return `${txId}: ${where.join(', ')}${decided().has(txId) ? `; coordinator decided ${[...decided().get(txId)!].join(' and ')}` : ''}`;
+        if (seen.size > 1) return `${txId}: ${where.join(', ')}${decided().has(txId) ? `; decided events: ${[...decided().get(txId)!].join(" and ")}` : ''}`;
       }
       return undefined;
     },
@@ -241,7 +250,7 @@ export const twoPhaseTarget: SimTarget = {
           sim.inject(e.node, { type: 'vote', txId: o.txId, vote: hashUnit(`${seed}/${o.txId}/${e.node}`) < 0.15 ? 'no' : 'yes' }, 1);
         }
       },
-      nemesis: { untilMs: TXN_FAULTS_UNTIL },
+      ...calmFrom(TXN_FAULTS_UNTIL),
       maxTimeMs: 10_000,
     };
   },
@@ -255,17 +264,18 @@ export const threePhasePartitionTarget: SimTarget = {
   build: ({ nodes }) => {
     atLeast(nodes, 3, '3pc-partition');
     const [coord, ...parts] = nodeIds(nodes) as [NodeId, ...NodeId[]];
-    const txIds = Array.from({ length: 10 }, (_, k) => `t${k + 1}`);
+    const txIds = Array.from({ length: 20 }, (_, k) => `t${k + 1}`);
     const memory = runMemory(() => new Map<string, Set<string>>());
     return {
       nodes: [
         { id: coord, machine: threePhaseCoordinator, config: { id: coord, timeoutMs: 200 } },
         ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, timeoutMs: 200, autoVote: 'yes' as const } })),
       ],
-      commands: txIds.map((txId, i) => ({ at: i * 250, node: coord, input: { type: 'begin', txId, participants: parts } })),
+      commands: txIds.map((txId, i) => ({ at: i * 150, node: coord, input: { type: 'begin', txId, participants: parts } })),
       invariants: [atomicity(txIds, parts, memory.get, memory.boot)],
       onOutput: recordDecisions(memory.get),
-      nemesis: { partitionRate: 3, partitionMs: [30, 400] },
+      network: { delay: { type: 'uniform', minMs: 1, maxMs: 40 } },
+      nemesis: { partitionRate: 4, partitionMs: [100, 600] },
       maxTimeMs: 5000,
     };
   },
@@ -337,12 +347,11 @@ export const bullyTarget: SimTarget = {
     const top = highestId(ids)!;
     // Garcia-Molina §4: a node that starts or recovers holds an election.
     const machine = onBoot(bully, () => [{ type: 'elect' as const }]);
+    const calm = calmFrom(BULLY_FAULTS_UNTIL);
     return {
       nodes: ids.map((id) => ({ id, machine, config: { id, nodes: ids, okTimeoutMs: 50, coordinatorTimeoutMs: 200, heartbeatIntervalMs: 50 } })),
-      faults: [
-        { at: 0, fault: { type: 'crash', node: top } },
-        { at: 1000, fault: { type: 'restart', node: top } },
-      ],
+      nemesis: calm.nemesis,
+      faults: [{ at: 0, fault: { type: 'crash', node: top } }, { at: 1000, fault: { type: 'restart', node: top } }, ...calm.faults],
       finalChecks: [
         {
           name: 'one leader, the highest live id, once the faults stop',
@@ -354,7 +363,6 @@ export const bullyTarget: SimTarget = {
           },
         },
       ],
-      nemesis: { untilMs: BULLY_FAULTS_UNTIL },
       maxTimeMs: 5000,
     };
   },
@@ -381,6 +389,7 @@ export const barrierTarget: SimTarget = {
     // A party's host arrives when it starts (or restarts) with barriers still to pass.
     const party = onBoot(barrierParty, (s: BarrierPartyState) => (s.generation < BARRIER_GENERATIONS && !s.waiting ? [{ type: 'arrive' as const }] : []));
     const partyState = (s: unknown): BarrierPartyState => (s as Booting<BarrierPartyState>).inner;
+    const memory = runMemory(() => new Map<NodeId, number>());
     return {
       nodes: [
         { id: coord, machine: barrierCoordinator, config: { id: coord, parties, timeoutMs: 400 } },
@@ -389,12 +398,14 @@ export const barrierTarget: SimTarget = {
       invariants: [
         {
           name: 'no party passes generation g before every party arrived at g',
-          check: (states) => {
-            const live = parties.filter((p) => states[p] !== undefined).map((p) => partyState(states[p]));
-            if (live.length === 0) return undefined;
-            const passed = Math.max(...live.map((s) => s.generation));
-            const arrived = Math.min(...live.map(arrivals));
-            return passed <= arrived || `a party passed ${passed} barriers while another arrived at only ${arrived}`;
+          check: (states, view) => {
+            memory.boot(view);
+            // An arrival counts once made, even if the party crashes and forgets it was waiting.
+            const arrived = memory.get();
+            for (const p of parties) if (states[p] !== undefined) arrived.set(p, Math.max(arrived.get(p) ?? 0, arrivals(partyState(states[p]))));
+            const passed = Math.max(0, ...parties.filter((p) => states[p] !== undefined).map((p) => partyState(states[p]).generation));
+            const least = Math.min(...parties.map((p) => arrived.get(p) ?? 0));
+            return passed <= least || `a party passed ${passed} barriers while ${parties.find((p) => (arrived.get(p) ?? 0) === least)} arrived at only ${least}`;
           },
         },
       ],
@@ -412,7 +423,7 @@ export const barrierTarget: SimTarget = {
         if (o.type !== 'passed' || o.generation === undefined || o.generation + 1 >= BARRIER_GENERATIONS) return;
         sim.inject(e.node, { type: 'arrive' }, Math.floor(hashUnit(`${seed}/${e.node}/${o.generation}`) * 80));
       },
-      nemesis: { untilMs: 3000 },
+      ...calmFrom(3000),
       maxTimeMs: 10_000,
     };
   },
