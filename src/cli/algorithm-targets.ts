@@ -3,7 +3,7 @@
 // a final check (liveness, termination, agreement). Faults come from the command line (`--loss`,
 // `--partitions`, `--crashes` ...); each target stops drawing faults early enough (`untilMs`) for
 // its final check to be fair, and a later `--until` makes that check meaningless.
-import { Random, type Machine, type NodeId } from '../core/index.js';
+import { ConfigError, Random, type Machine, type NodeId } from '../core/index.js';
 import { atMostOne } from '../check/index.js';
 import { byzantineGenerals, raft, raftSafetyInvariants, type OmState, type RaftEntry, type RaftState } from '../consensus/index.js';
 import { bully, highestId, type BullyState } from '../election/index.js';
@@ -60,7 +60,7 @@ function calmFrom(untilMs: number): { nemesis: { untilMs: number }; faults: Sche
 }
 
 function atLeast(nodes: number, min: number, target: string): void {
-  if (nodes < min) throw new RangeError(`the ${target} target needs at least ${min} nodes, got ${nodes}`);
+  if (nodes < min) throw new ConfigError('nodes', `the ${target} target needs at least ${min} nodes, got ${nodes}`);
 }
 
 interface Booting<S> {
