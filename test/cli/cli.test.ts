@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, parseDelay, parseSeeds, type CliIo } from '../../src/cli/main.js';
 import { echoMachine, fromJsonLines, registerSimTarget, simulate } from 'distkit/sim';
-import { algorithmTargets, raftTarget, threePhasePartitionTarget } from '../../src/cli/algorithm-targets.js';
+import { algorithmTargets, raftTarget, ricartAgrawalaTarget, threePhasePartitionTarget } from '../../src/cli/algorithm-targets.js';
 
 const echoFactory = ({ nodes }: { nodes: number }) => {
   const peers = Array.from({ length: nodes }, (_, i) => `p${i}`);
@@ -246,6 +246,23 @@ describe('built-in algorithm targets', () => {
   it('the split 3PC run replays identically too', () => {
     const options = { seed: 4, ...threePhasePartitionTarget.build({ nodes: 4, seed: 4 }), trace: false };
     expect(simulate(options).violation?.message).toBe(simulate(options).violation?.message);
+  });
+
+  it('the checks have teeth: a mutex that enters without asking, and broken assumptions, are caught', async () => {
+    const greedy = {
+      name: 'greedy',
+      init: () => ({ phase: 'idle' }),
+      step: (_s: unknown, input: { type: string }) =>
+        input.type === 'request' ? { state: { phase: 'held' }, outputs: [{ type: 'enter' }] } : { state: { phase: 'idle' }, outputs: [] },
+    };
+    const scenario = ricartAgrawalaTarget.build({ nodes: 3, seed: 1 });
+    const r = simulate({ ...scenario, seed: 1, nodes: scenario.nodes.map((n) => ({ ...n, machine: greedy })) });
+    expect(r.violation?.invariant).toBe('mutual exclusion: at most one node in the critical section');
+    // OM(m) assumes every message arrives within its round (LSP A1); Chandy-Lamport assumes reliable channels.
+    const om = await sweepJson(['sim', 'om', '--seeds', '1-40', '--loss', '0.2', '--no-trace']);
+    expect(Object.keys(om.summary.byInvariant).some((k) => k.startsWith('IC'))).toBe(true);
+    const cl = await sweepJson(['sim', 'chandy-lamport', '--seeds', '1-10', '--loss', '0.1', '--no-trace']);
+    expect(cl.summary.byInvariant['every assembled snapshot is a consistent cut that conserves the total (CL §3)']).toBeGreaterThan(0);
   });
 
   it('refuses a node count the algorithm cannot run with', async () => {
