@@ -286,8 +286,8 @@ export const threePhasePartitionTarget: SimTarget = {
 // ---------------------------------------------------------------------------------------------
 
 const MUTEX_END = 3000;
-// Ricart-Agrawala and Maekawa never resend: their papers assume reliable channels.
-const RELIABLE = 'assumes reliable channels, so --loss stops progress (never safety)';
+// Ricart-Agrawala and Maekawa never resend: their papers assume reliable channels and no crashes.
+const RELIABLE = 'assumes reliable channels and no crashes, so --loss, --partitions or --crashes stop progress, never safety';
 
 function mutexTarget(name: string, algorithm: string, caveat: string, make: (id: NodeId, ids: readonly NodeId[]) => SimNode): SimTarget {
   return {
@@ -298,10 +298,13 @@ function mutexTarget(name: string, algorithm: string, caveat: string, make: (id:
       atLeast(nodes, 2, name);
       const ids = nodeIds(nodes);
       const memory = runMemory(() => new Map<NodeId, number>());
-      const safety = atMostOne<{ phase?: string }>((s) => s.phase === 'held', 'mutual exclusion: at most one node in the critical section');
+      const safety = atMostOne<Booting<{ phase?: string }>>((s) => s.inner.phase === 'held', 'mutual exclusion: at most one node in the critical section');
       return {
-        nodes: ids.map((id) => make(id, ids)),
-        commands: ids.map((node, i) => ({ at: i, node, input: { type: 'request' } })),
+        // Each node's host asks for the critical section when the node starts or restarts.
+        nodes: ids.map((id) => {
+          const n = make(id, ids);
+          return { ...n, machine: onBoot(n.machine, () => [{ type: 'request' }]) };
+        }),
         invariants: [{ name: safety.name, check: (states, view) => (memory.boot(view), safety.check(states as never)) }],
         finalChecks: [
           {
