@@ -66,7 +66,8 @@ const HELP = `usage: distkit <command> [options]
 
 commands:
   sim <target> [options]    run seeds of a simulation target, summarize, write the trace of a failure
-  list                      list the simulation targets
+  list                      list the simulation targets: raft, 2pc, 3pc-partition, ricart-agrawala,
+                            maekawa, token-ring, bully, barrier, om, chandy-lamport and demos
   report <trace.jsonl>      render a saved JSON-lines trace (HTML by default)
   help                      show this help
 

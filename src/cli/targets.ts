@@ -1,5 +1,6 @@
 // The simulation targets the `distkit` command knows without `--import`. A module that ships a
 // scenario exports a SimTarget and gets a line here.
+import { algorithmTargets } from './algorithm-targets.js';
 import { checkLinearizability, registerModel, type RegisterInput, type RegisterOutput } from '../check/index.js';
 import {
   echoTarget,
@@ -56,7 +57,7 @@ export const staleRegisterTarget: SimTarget = {
   },
 };
 
-export const builtInTargets: readonly SimTarget[] = [echoTarget, naiveLeaderTarget, staleRegisterTarget];
+export const builtInTargets: readonly SimTarget[] = [echoTarget, naiveLeaderTarget, staleRegisterTarget, ...algorithmTargets];
 
 export function registerBuiltInTargets(): void {
   for (const t of builtInTargets) registerSimTarget(t.name, t.build, t);
