@@ -344,7 +344,7 @@ const BULLY_FAULTS_UNTIL = 3000;
 /** `bully`: Garcia-Molina's bully election with leader heartbeats; the highest node starts late. */
 export const bullyTarget: SimTarget = {
   name: 'bully',
-  description: `bully election with heartbeats, every node electing when it starts, the highest joining at 1000 ms; once the faults stop (${BULLY_FAULTS_UNTIL} ms) every node follows the highest live id (finds a bug on a few seeds: bully restarts its timers from the last tick's clock when a message arrives, so a node can time out on a live leader)`,
+  description: `bully election with heartbeats, every node electing when it starts, the highest joining at 1000 ms; once the faults stop (${BULLY_FAULTS_UNTIL} ms) every node follows the highest live id`,
   defaultNodes: 5,
   build: ({ nodes }) => {
     atLeast(nodes, 2, 'bully');

@@ -85,6 +85,11 @@ export interface BullyState {
   readonly deadline: number | null;
   /** Last time the leader was heard from. */
   readonly lastLeaderContact: number;
+  /**
+   * Timers set by a message or command between ticks, from a `now` that may be stale: the deadline
+   * is then due at once, and the next tick re-bases it (and the leader contact) on its own time.
+   */
+  readonly rebase: { readonly deadlineInMs: number; readonly contact: boolean } | null;
 }
 
 /**
@@ -145,44 +150,69 @@ export const bully: Machine<BullyConfig, BullyState, BullyInput, BullyOutput> = 
       phase: 'idle',
       deadline: null,
       lastLeaderContact: 0,
+      rebase: null,
     };
   },
   step(state, input): T {
     switch (input.type) {
       case 'elect':
-        return startElection(state);
-      case 'tick':
-        return onTick({ ...state, now: Math.max(state.now, input.now) });
-      case 'message': {
-        const { from, message } = input;
-        const isHigher = state.higher.includes(from);
-        const isLower = state.lower.includes(from);
-        if (!isHigher && !isLower) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const problem = messageCheck(message, 'message');
-        if (problem !== undefined) return reject(state, from, problem);
-        switch ((message as BullyMessage).type) {
-          case 'election':
-            if (!isLower) return reject(state, from, 'ELECTION from a higher node');
-            // Answer OK and hold an election of our own, unless one is running. A leader just
-            // tells the caller (it may have missed the announcement, e.g. after recovering).
-            if (state.leader === state.id && state.phase === 'idle') {
-              return transition(state, [send(from, { type: 'ok' }), send(from, { type: 'coordinator' })]);
-            }
-            return chain(transition(state, [send(from, { type: 'ok' })]), (s) => (s.phase === 'idle' ? startElection(s) : transition(s)));
-          case 'ok':
-            if (!isHigher) return reject(state, from, 'OK from a lower node');
-            if (state.phase !== 'electing') return transition(state); // late OK: harmless
-            return transition({ ...state, phase: 'waiting', deadline: state.now + state.coordinatorTimeoutMs });
-          case 'coordinator':
-          case 'heartbeat':
-            if (isLower) return startElection(state); // we are alive and higher: bully it
-            return acceptLeader(state, from);
+        return fromStaleClock(state, startElection(state));
+      case 'tick': {
+        const now = Math.max(state.now, input.now);
+        const r = state.rebase;
+        if (r !== null) {
+          return transition({ ...state, now, deadline: now + r.deadlineInMs, lastLeaderContact: r.contact ? now : state.lastLeaderContact, rebase: null });
         }
+        return onTick({ ...state, now });
       }
+      case 'message':
+        return fromStaleClock(state, onMessage(state, input));
     }
   },
   nextDeadline: (s) => s.deadline ?? undefined,
 };
+
+function onMessage(state: BullyState, input: MessageInput<unknown>): T {
+  const { from, message } = input;
+  const isHigher = state.higher.includes(from);
+  const isLower = state.lower.includes(from);
+  if (!isHigher && !isLower) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
+  const problem = messageCheck(message, 'message');
+  if (problem !== undefined) return reject(state, from, problem);
+  switch ((message as BullyMessage).type) {
+    case 'election':
+      if (!isLower) return reject(state, from, 'ELECTION from a higher node');
+      // Answer OK and hold an election of our own, unless one is running. A leader just
+      // tells the caller (it may have missed the announcement, e.g. after recovering).
+      if (state.leader === state.id && state.phase === 'idle') {
+        return transition(state, [send(from, { type: 'ok' }), send(from, { type: 'coordinator' })]);
+      }
+      return chain(transition(state, [send(from, { type: 'ok' })]), (s) => (s.phase === 'idle' ? startElection(s) : transition(s)));
+    case 'ok':
+      if (!isHigher) return reject(state, from, 'OK from a lower node');
+      if (state.phase !== 'electing') return transition(state); // late OK: harmless
+      return transition({ ...state, phase: 'waiting', deadline: state.now + state.coordinatorTimeoutMs });
+    case 'coordinator':
+    case 'heartbeat':
+      if (isLower) return startElection(state); // we are alive and higher: bully it
+      return acceptLeader(state, from);
+  }
+}
+
+/**
+ * A message or command sets its timers from the last tick's `now`, which may lie far in the past
+ * (a host ticks only at deadlines). Timing out from it would suspect a leader that just spoke or
+ * give up on an OK that is not late, so the new deadline is made due at once and the tick that
+ * follows re-bases it on the real time.
+ */
+function fromStaleClock(before: BullyState, t: T): T {
+  const s = t.state;
+  if (s === before) return t;
+  if (s.deadline === null) return s.rebase === null ? t : transition({ ...s, rebase: null }, t.outputs);
+  if (s.rebase !== null && s.deadline === before.deadline) return t; // its re-base is still pending
+  const contact = s.lastLeaderContact !== before.lastLeaderContact || (before.rebase?.contact === true && s.phase === 'idle');
+  return transition({ ...s, deadline: s.now, rebase: { deadlineInMs: s.deadline - s.now, contact } }, t.outputs);
+}
 
 function startElection(state: BullyState): T {
   if (state.higher.length === 0) return becomeLeader(state);

@@ -222,15 +222,10 @@ describe('built-in algorithm targets', () => {
     expect(io.files.get('split.html')).toContain('Violation of <b>atomicity');
   });
 
-  it('bully: seed 12 (found by the sweep) ends with a node following a lower leader while the highest is up', async () => {
-    // bully.ts takes `lastLeaderContact` and its deadlines from the last tick's `now`, which is
-    // stale when a message arrives between ticks: nodes time out on a live leader and re-elect.
+  it('bully: seeds 1-20 end with every live node following the highest live id (seed 12 once did not: timers from a stale clock)', async () => {
     const { code, summary } = await sweepJson(['sim', 'bully', '--seeds', '1-20', '--no-trace']);
-    expect(code).toBe(1);
-    expect(summary.failures.map((f) => f.seed)).toContain(12);
-    const f = summary.failures.find((x) => x.seed === 12)!;
-    expect(f.invariant).toBe('one leader, the highest live id, once the faults stop');
-    expect(f.message).toMatch(/follows [a-d], not e$/);
+    expect(summary.failures).toEqual([]);
+    expect(code).toBe(0);
   });
 
   it('a replayed raft scenario starts with fresh invariant memory and gives the same run', () => {

@@ -81,6 +81,40 @@ describe('bully (Garcia-Molina 1982)', () => {
     for (const x of ids(4)) expect((sim.states[x] as BullyState).leader).toBe('n4');
   });
 
+  it('a host that ticks only at deadlines: heartbeats between ticks keep a live leader (regression: CLI bully seed 12)', () => {
+    // Before, a heartbeat arriving between ticks recorded the contact at the last tick's time, so a
+    // follower timed out on a leader that had spoken moments ago and re-elected.
+    const cfg = { id: 'a', nodes: ['a', 'b'], heartbeatIntervalMs: 50, leaderTimeoutMs: 150 };
+    let s: BullyState = bully.init(cfg);
+    const outputs: string[] = [];
+    const feed = (input: Parameters<typeof bully.step>[1]) => {
+      const t = checkedStep(bully, s, input);
+      s = t.state;
+      for (const o of t.outputs) outputs.push(o.type === 'send' ? `send ${(o.message as { type: string }).type}` : o.type);
+    };
+    // The host's one timer: tick at each deadline that falls due by `now`, and no other ticks.
+    const runTimersUntil = (now: number) => {
+      for (let due = bully.nextDeadline!(s); due !== undefined && due <= now; due = bully.nextDeadline!(s)) feed({ type: 'tick', now: Math.max(due, s.now) });
+    };
+    const deliverAt = (now: number) => {
+      runTimersUntil(now);
+      feed({ type: 'message', from: 'b', message: { type: 'heartbeat' } });
+      if ((bully.nextDeadline!(s) ?? Infinity) <= now) feed({ type: 'tick', now }); // due at once: fired now
+    };
+    feed({ type: 'tick', now: 0 });
+    for (let now = 40; now <= 2000; now += 40) deliverAt(now);
+    expect(s.leader).toBe('b');
+    expect(outputs).not.toContain('send election');
+    // Once b falls silent, a calls an election one leader timeout after b's last heartbeat, and
+    // wins when no OK comes within okTimeoutMs (1000 by default).
+    runTimersUntil(2000 + 149);
+    expect(outputs).not.toContain('send election');
+    runTimersUntil(2000 + 150);
+    expect(outputs.at(-1)).toBe('send election');
+    runTimersUntil(2000 + 150 + 1000);
+    expect(s.leader).toBe('a');
+  });
+
   it('hostile: unknown senders, ELECTION from a higher node, OK from a lower one, malformed messages', () => {
     const s = bully.init({ id: 'n3', nodes: ids(5) });
     for (const [from, m, why] of [
