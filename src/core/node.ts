@@ -79,7 +79,11 @@ interface Typed {
  *
  * For each input it calls `step`, then performs the outputs: every `persist` first (awaited, in
  * order), then `send`s and other outputs in order. After each step it re-arms a single timer at
- * `machine.nextDeadline(state)` that feeds a `tick` with the clock's `now`.
+ * `machine.nextDeadline(state)` that feeds a `tick` with the clock's `now`. A timed machine (one
+ * with `nextDeadline`) learns the time only from ticks, so before any other input it is fed a
+ * `tick` whenever the clock has moved since the last one: a timer the input starts then counts
+ * from the real time, not from the last deadline. (The input's promise resolves with the input's
+ * own outputs; the tick's are performed as usual.)
  *
  * @param options.state - start from this state instead of `machine.init(config)` (e.g. a recovered one).
  * @example
@@ -152,9 +156,22 @@ export function createNode<Config, State, Input, Output>(
     }
   };
 
+  let lastTickNow: number | undefined;
   const run = (input: Input): Promise<readonly Output[]> => {
     const result = queue.then(async () => {
       if (stopped) return [];
+      if ((input as Typed).type === 'tick') {
+        lastTickNow = (input as unknown as TickInput).now;
+      } else if (machine.nextDeadline !== undefined) {
+        const now = clock.now();
+        if (now !== lastTickNow) {
+          lastTickNow = now;
+          const ticked = machine.step(state, { type: 'tick', now } satisfies TickInput as unknown as Input);
+          state = ticked.state;
+          await perform(ticked.outputs);
+          if (stopped) return [];
+        }
+      }
       const t = machine.step(state, input);
       state = t.state;
       await perform(t.outputs);

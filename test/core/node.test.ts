@@ -138,11 +138,47 @@ describe('createNode', () => {
 
   it('reports rejected peer input through onOutput and keeps the state', async () => {
     const events: unknown[] = [];
-    const node = createNode(counter, { id: 'a' }, { send: () => {}, onOutput: (o) => events.push(o) });
+    const mt = manualTimers(); // the clock stays at 0: no catch-up tick before the message
+    const node = createNode(counter, { id: 'a' }, { send: () => {}, onOutput: (o) => events.push(o), clock: mt.clock, timers: mt.timers });
     const before = node.state;
     await node.deliver('evil', { n: 'x' });
     expect(node.state).toBe(before);
     expect(events).toEqual([{ type: 'rejected', from: 'evil', reason: 'n: expected a number' }]);
+    node.stop();
+  });
+
+  it('feeds a timed machine a tick at the current time before any other input when the clock has moved', async () => {
+    // A machine that starts a 100 ms timer on every message, counted from the `now` it knows.
+    type TS = { now: number; deadline: number | null };
+    const timed: Machine<Record<string, never>, TS, In, { type: 'timeout'; now: number }> = {
+      name: 'timed',
+      init: () => ({ now: 0, deadline: null }),
+      step(s, input) {
+        if (input.type === 'message') return transition({ ...s, deadline: s.now + 100 });
+        const now = Math.max(s.now, input.now);
+        if (s.deadline !== null && now >= s.deadline) return transition({ now, deadline: null }, [{ type: 'timeout', now }]);
+        return transition({ ...s, now });
+      },
+      nextDeadline: (s) => s.deadline ?? undefined,
+    };
+    const mt = manualTimers();
+    const events: unknown[] = [];
+    const node = createNode(timed, {}, { send: () => {}, onOutput: (o) => events.push(o), clock: mt.clock, timers: mt.timers });
+    mt.advance(5000); // nothing due: no timer fired, the machine still believes it is 0
+    expect(node.state.now).toBe(0);
+    await node.deliver('b', {});
+    expect(node.state).toEqual({ now: 5000, deadline: 5100 }); // not 100, which would fire at once
+    mt.advance(5099);
+    await node.idle();
+    expect(events).toEqual([]);
+    mt.advance(5100);
+    await node.idle();
+    expect(events).toEqual([{ type: 'timeout', now: 5100 }]);
+    // No extra tick when the clock has not moved since the last one.
+    const before = node.state;
+    await node.input({ type: 'tick', now: 5100 });
+    await node.deliver('b', {});
+    expect(node.state).toEqual({ ...before, deadline: 5200 });
     node.stop();
   });
 
