@@ -4,7 +4,7 @@
 // commands, so a vote may come before or after its `prepare`.
 import { describe, expect, it } from 'vitest';
 import { agreement, formatModelCheckPath, modelCheck, type CheckableMachine } from 'distkit/check';
-import { twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from 'distkit/txn';
+import { participantPhase, twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from 'distkit/txn';
 
 type Inner = TwoPhaseCoordinatorState | TwoPhaseParticipantState;
 interface Budgeted {
@@ -38,7 +38,7 @@ function withTickBudget(m: any, n: number): CheckableMachine<Budgeted> {
 
 function decisionOf(st: Budgeted, id: string): string | undefined {
   if (id === 'c') return (st.s as TwoPhaseCoordinatorState).txs.t?.decision ?? undefined;
-  const phase = (st.s as TwoPhaseParticipantState).txs.t?.phase;
+  const phase = participantPhase(st.s as TwoPhaseParticipantState, 't');
   return phase === 'committed' ? 'commit' : phase === 'aborted' ? 'abort' : undefined;
 }
 
