@@ -59,10 +59,12 @@ function messageProblem(m: unknown): string | undefined {
  * @example
  * ```ts
  * import type { TombstoneBucket } from 'distkit/txn';
- * const b: TombstoneBucket<'commit' | 'abort'> = { expiresAt: 60_000, size: 1, txs: { t1: 'commit' } };
+ * const b: TombstoneBucket<'commit' | 'abort'> = { openedAt: 0, expiresAt: 60_000, size: 1, txs: { t1: 'commit' } };
  * ```
  */
 export interface TombstoneBucket<V> {
+  /** The tick that started the bucket; it takes new tombstones for 1/16 of the window after it. */
+  readonly openedAt: number;
   /** When every tombstone in the bucket may be dropped; `null` keeps them forever. */
   readonly expiresAt: number | null;
   /** How many tombstones the bucket holds. */
@@ -80,7 +82,7 @@ export interface TombstoneBucket<V> {
  * @example
  * ```ts
  * import type { Tombstones } from 'distkit/txn';
- * const t: Tombstones<'commit' | 'abort'> = { fresh: { t2: 'abort' }, buckets: [{ expiresAt: 60_000, size: 1, txs: { t1: 'commit' } }] };
+ * const t: Tombstones<'commit' | 'abort'> = { fresh: { t2: 'abort' }, buckets: [{ openedAt: 0, expiresAt: 60_000, size: 1, txs: { t1: 'commit' } }] };
  * ```
  */
 export interface Tombstones<V> {
@@ -159,9 +161,9 @@ export function tombstoneDeadline(t: Tombstones<unknown>): number | undefined {
 
 /**
  * At a tick: drops the buckets whose time is up, then starts the retention clock of the fresh
- * tombstones at `now`. Fresh tombstones join the newest bucket when it is small and its expiry
- * is close (within 1/16 of the window), which only extends that bucket's life a little; this keeps
- * the number of buckets near 16 plus retained / {@link TOMBSTONE_BUCKET_SIZE}.
+ * tombstones at `now`. Fresh tombstones join the newest bucket when it is small and was opened
+ * less than 1/16 of the window ago, so a tombstone lives between `retain` and 17/16 `retain`, and
+ * there are at most about 17 plus retained / {@link TOMBSTONE_BUCKET_SIZE} buckets.
  * @internal
  */
 export function tickTombstones<V>(t: Tombstones<V>, now: number, retain: number | null): { tombstones: Tombstones<V>; dropped: [string, V][] } {
@@ -181,11 +183,11 @@ export function tickTombstones<V>(t: Tombstones<V>, now: number, retain: number 
   const joinable =
     last !== undefined &&
     last.size + freshKeys.length <= TOMBSTONE_BUCKET_SIZE &&
-    (retain === null || (last.expiresAt !== null && expiresAt !== null && last.expiresAt >= expiresAt - retain / 16));
+    (retain === null || now - last.openedAt <= retain / 16);
   if (joinable) {
-    buckets = [...buckets.slice(0, -1), { expiresAt, size: last.size + freshKeys.length, txs: { ...last.txs, ...t.fresh } }];
+    buckets = [...buckets.slice(0, -1), { openedAt: last.openedAt, expiresAt, size: last.size + freshKeys.length, txs: { ...last.txs, ...t.fresh } }];
   } else {
-    buckets = [...buckets, { expiresAt, size: freshKeys.length, txs: t.fresh }];
+    buckets = [...buckets, { openedAt: now, expiresAt, size: freshKeys.length, txs: t.fresh }];
   }
   return { tombstones: { fresh: {}, buckets }, dropped };
 }

@@ -32,8 +32,9 @@ export function config(presumedAbort: boolean, crashes: Record<string, number>, 
   return {
     nodes: {
       c: { machine: twoPhaseCoordinator, config: { id: 'c', voteTimeoutMs: 100, resendIntervalMs: 50, presumedAbort } },
-      a: { machine: twoPhaseParticipant, config: { id: 'a', decisionTimeoutMs: 100 } },
-      b: { machine: twoPhaseParticipant, config: { id: 'b', decisionTimeoutMs: 100 } },
+      // The explored network may hold a message forever, so no finite retention window is sound here.
+      a: { machine: twoPhaseParticipant, config: { id: 'a', decisionTimeoutMs: 100, retainDecidedMs: null } },
+      b: { machine: twoPhaseParticipant, config: { id: 'b', decisionTimeoutMs: 100, retainDecidedMs: null } },
     },
     initial: [{ node: 'c', input: { type: 'begin', txId: 't', participants: ['a', 'b'] } }],
     maxTicks: { c: faults.ticks, a: faults.ticks, b: faults.ticks },
