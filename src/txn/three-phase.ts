@@ -357,7 +357,7 @@ function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
     s = { ...s, txs, rebase: [] };
   }
   const out: ThreePhaseCoordinatorOutput[] = [];
-  // TIME_WAIT-style forgetting (RFC 9293 §3.6.1), as for the 2PC participant.
+  // TIME_WAIT-style forgetting (RFC 9293 §3.6), as for the 2PC participant.
   const kept = tickTombstones(s.decided, now, s.retainDecidedMs);
   if (kept.tombstones !== s.decided) {
     s = { ...s, decided: kept.tombstones };

@@ -76,7 +76,7 @@ export interface TombstoneBucket<V> {
 /**
  * The decided transactions a machine still remembers, as compact tombstones, apart from its
  * live transactions so that a step copies neither. Retention works like TCP's TIME_WAIT
- * (RFC 9293 §3.6.1, 2·MSL): a tombstone is kept at least `retainDecidedMs` from the first tick
+ * (RFC 9293 §3.6, 2·MSL): a tombstone is kept at least `retainDecidedMs` from the first tick
  * after the decision, then dropped.
  *
  * @example
@@ -94,7 +94,7 @@ export interface Tombstones<V> {
 
 /**
  * Default of `retainDecidedMs`: twice a generous one-minute bound on how long the network may hold
- * a message (the 2·MSL of TCP's TIME_WAIT, RFC 9293 §3.6.1).
+ * a message (the 2·MSL of TCP's TIME_WAIT, RFC 9293 §3.6).
  *
  * @example
  * ```ts
@@ -1158,7 +1158,7 @@ function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
     s = { ...s, txs, rebase: [] };
   }
   const out: POut = [];
-  // TIME_WAIT-style forgetting (RFC 9293 §3.6.1): a tombstone outlives every duplicate the network
+  // TIME_WAIT-style forgetting (RFC 9293 §3.6): a tombstone outlives every duplicate the network
   // may still deliver, then goes, and the host may drop its records.
   const kept = tickTombstones(s.decided, now, s.retainDecidedMs);
   if (kept.tombstones !== s.decided) {
