@@ -1260,7 +1260,9 @@ function isEmpty(rec: object): boolean {
 /**
  * The two-phase commit participant (BHG §7.3–7.4): votes, forces its prepared record before a YES,
  * waits in doubt (asking the coordinator, then every participant), aborts unilaterally only before
- * voting YES, and acknowledges decisions once they are durable.
+ * voting YES, and acknowledges decisions once they are durable. A decided transaction is kept as a
+ * tombstone for {@link TwoPhaseParticipantConfig.retainDecidedMs} and then forgotten (TIME_WAIT,
+ * RFC 9293 §3.6), so memory and per-step cost do not grow with history.
  *
  * @example
  * ```ts
