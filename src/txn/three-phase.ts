@@ -7,8 +7,9 @@
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
 import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
 import type { Decision } from './common.js';
-import { distinct, has, nodeListCheck, positiveMs, requireId, txIdCheck, withKey, withRebase } from './common.js';
-import type { DecidedOutput, VoteRequestedOutput } from './two-phase.js';
+import { distinct, has, nodeListCheck, positiveMs, requireId, txIdCheck, withKey, withRebase, withoutKey } from './common.js';
+import type { DecidedOutput, Tombstones, VoteRequestedOutput } from './two-phase.js';
+import { NO_TOMBSTONES, addTombstone, retainMs, tickTombstones, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './two-phase.js';
 
 /**
  * Where a 3PC participant stands: `asked` (CanCommit received, not voted), `uncertain` (voted
@@ -76,6 +77,29 @@ export interface ThreePhaseCoordinatorConfig {
   readonly id: NodeId;
   /** Wait for votes, and for PreCommit acks, this long. Default 1000. */
   readonly timeoutMs?: number;
+  /**
+   * How long a decided transaction is remembered (to answer queries and refuse late votes) after
+   * the first tick following its decision; then it is forgotten and a `forgotten` record lets the
+   * host drop it from its log. Sound only if no message older than this is ever delivered (TCP's
+   * 2·MSL). `null` keeps decided transactions forever. Default {@link DEFAULT_RETAIN_DECIDED_MS}.
+   */
+  readonly retainDecidedMs?: number | null;
+}
+
+/**
+ * A decided 3PC transaction as its coordinator remembers it until its retention window ends.
+ *
+ * @example
+ * ```ts
+ * import type { ThreePhaseTombstone } from 'distkit/txn';
+ * const t: ThreePhaseTombstone = { participants: ['a', 'b'], decision: 'commit' };
+ * ```
+ */
+export interface ThreePhaseTombstone {
+  /** The participants (who may ask, and who is told again after a crash). */
+  readonly participants: readonly NodeId[];
+  /** The outcome. */
+  readonly decision: Decision;
 }
 
 /**
@@ -119,8 +143,12 @@ export interface ThreePhaseCoordinatorState {
   readonly now: number;
   /** See {@link ThreePhaseCoordinatorConfig.timeoutMs}. */
   readonly timeoutMs: number;
-  /** Transactions by id. */
+  /** See {@link ThreePhaseCoordinatorConfig.retainDecidedMs}. */
+  readonly retainDecidedMs: number | null;
+  /** Live transactions by id (and decided ones whose decision must still be re-sent after a restart). */
   readonly txs: Readonly<Record<string, ThreePhaseCoordinatorTx>>;
+  /** Decided transactions still remembered (see {@link threePhaseCoordinatorDecision}). */
+  readonly decided: Tombstones<ThreePhaseTombstone>;
   /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
   readonly rebase: readonly string[];
 }
@@ -140,21 +168,64 @@ export interface ThreePhaseCoordinatorDurable {
 }
 
 /**
- * A 3PC coordinator log record (begin before CanCommit, the decision before it is sent).
+ * A 3PC coordinator log record: begin before CanCommit, the decision before it is sent, and
+ * `forgotten` once a decided transaction left its retention window (the host may then drop every
+ * record of it).
  *
  * @example
  * ```ts
  * import type { ThreePhaseCoordinatorRecord } from 'distkit/txn';
  * const r: ThreePhaseCoordinatorRecord = { txId: 't1', participants: ['a'], decision: 'commit' };
+ * const f: ThreePhaseCoordinatorRecord = { txId: 't1', forgotten: true };
  * ```
  */
-export interface ThreePhaseCoordinatorRecord {
-  /** The transaction. */
-  readonly txId: string;
-  /** Its participants. */
-  readonly participants: readonly NodeId[];
-  /** Null for the begin record. */
-  readonly decision: Decision | null;
+export type ThreePhaseCoordinatorRecord =
+  | {
+      /** The transaction. */
+      readonly txId: string;
+      /** Its participants. */
+      readonly participants: readonly NodeId[];
+      /** Null for the begin record. */
+      readonly decision: Decision | null;
+    }
+  | {
+      /** The transaction. */
+      readonly txId: string;
+      /** The transaction left the retention window. */
+      readonly forgotten: true;
+    };
+
+/**
+ * Folds one 3PC coordinator log record into a durable image: a host that appends the `persist`
+ * records to a log rebuilds {@link ThreePhaseCoordinatorDurable} after a crash by folding them in order.
+ *
+ * @example
+ * ```ts
+ * import { applyThreePhaseCoordinatorRecord } from 'distkit/txn';
+ * let d = applyThreePhaseCoordinatorRecord({ txs: {} }, { txId: 't1', participants: ['a'], decision: 'commit' });
+ * d = applyThreePhaseCoordinatorRecord(d, { txId: 't1', forgotten: true });
+ * Object.keys(d.txs).length; //=> 0
+ * ```
+ */
+export function applyThreePhaseCoordinatorRecord(durable: ThreePhaseCoordinatorDurable, record: ThreePhaseCoordinatorRecord): ThreePhaseCoordinatorDurable {
+  if ('forgotten' in record) return { txs: withoutKey(durable.txs, record.txId) };
+  return { txs: withKey(durable.txs, record.txId, { participants: record.participants, decision: record.decision }) };
+}
+
+/**
+ * What the 3PC coordinator knows of a transaction's outcome: the decision, `null` while undecided,
+ * `undefined` if it never began it or has forgotten it.
+ *
+ * @example
+ * ```ts
+ * import { threePhaseCoordinator, threePhaseCoordinatorDecision } from 'distkit/txn';
+ * const s = threePhaseCoordinator.step(threePhaseCoordinator.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a'] }).state;
+ * threePhaseCoordinatorDecision(s, 't1'); //=> null
+ * ```
+ */
+export function threePhaseCoordinatorDecision(state: ThreePhaseCoordinatorState, txId: string): Decision | null | undefined {
+  if (has(state.txs, txId)) return state.txs[txId]!.decision;
+  return tombstoneOf(state.decided, txId)?.decision;
 }
 
 /**
@@ -200,14 +271,27 @@ export type ThreePhaseCoordinatorOutput = SendOutput<ThreePhaseMessage> | Persis
 type CT = Transition<ThreePhaseCoordinatorState, ThreePhaseCoordinatorOutput>;
 
 function cInit(config: ThreePhaseCoordinatorConfig): ThreePhaseCoordinatorState {
-  return { id: requireId('id', config.id), now: 0, timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000), txs: {}, rebase: [] };
+  return {
+    id: requireId('id', config.id),
+    now: 0,
+    timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000),
+    retainDecidedMs: retainMs(config.retainDecidedMs),
+    txs: {},
+    decided: NO_TOMBSTONES,
+    rebase: [],
+  };
+}
+
+/** Moves a decided transaction out of the live table into the tombstones. */
+function cSettle(s: ThreePhaseCoordinatorState, txId: string, participants: readonly NodeId[], decision: Decision): ThreePhaseCoordinatorState {
+  return { ...s, txs: withoutKey(s.txs, txId), decided: addTombstone(s.decided, txId, { participants, decision }) };
 }
 
 function cDecide(s: ThreePhaseCoordinatorState, txId: string, tx: ThreePhaseCoordinatorTx, decision: Decision, out: ThreePhaseCoordinatorOutput[], tell = true): ThreePhaseCoordinatorState {
   out.push({ type: 'persist', record: { txId, participants: tx.participants, decision } });
   if (tell) for (const p of tx.participants) out.push(send(p, { type: 'decision', txId, decision }));
   out.push({ type: 'decided', txId, decision });
-  return { ...s, txs: withKey(s.txs, txId, { ...tx, stage: 'decided', decision, deadline: null }) };
+  return cSettle(s, txId, tx.participants, decision);
 }
 
 function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput): CT {
@@ -215,8 +299,11 @@ function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput): CT {
   if (problem !== undefined) return reject(s, input.from, problem);
   const m = input.message as ThreePhaseMessage;
   const from = input.from;
-  const tx = s.txs[m.txId];
-  if (tx === undefined) return reject(s, from, `${m.type} for unknown transaction ${m.txId}`);
+  const gone = has(s.txs, m.txId) ? undefined : tombstoneOf(s.decided, m.txId);
+  // A retained decision is seen as a decided transaction; no handler changes a decided one.
+  const tx: ThreePhaseCoordinatorTx | undefined =
+    gone === undefined ? s.txs[m.txId] : { participants: gone.participants, stage: 'decided', votes: [], acks: [], decision: gone.decision, deadline: null };
+  if (tx === undefined) return reject(s, from, `${m.type} for unknown or forgotten transaction ${m.txId}`);
   if (!tx.participants.includes(from)) return reject(s, from, `${m.type} from a non-participant of ${m.txId}`);
   const out: ThreePhaseCoordinatorOutput[] = [];
   switch (m.type) {
@@ -270,6 +357,12 @@ function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
     s = { ...s, txs, rebase: [] };
   }
   const out: ThreePhaseCoordinatorOutput[] = [];
+  // TIME_WAIT-style forgetting (RFC 9293 §3.6), as for the 2PC participant.
+  const kept = tickTombstones(s.decided, now, s.retainDecidedMs);
+  if (kept.tombstones !== s.decided) {
+    s = { ...s, decided: kept.tombstones };
+    for (const [txId] of kept.dropped) out.push({ type: 'persist', record: { txId, forgotten: true } });
+  }
   for (const txId of Object.keys(s.txs)) {
     const tx = s.txs[txId]!;
     if (tx.deadline === null || now < tx.deadline) continue;
@@ -287,8 +380,9 @@ function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
         s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: now + s.timeoutMs }) };
         break;
       case 'decided':
+        // Recovered with a decision: tell everyone again, then keep it as a tombstone.
         for (const p of tx.participants) out.push(send(p, { type: 'decision', txId, decision: tx.decision! }));
-        s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: null }) };
+        s = cSettle(s, txId, tx.participants, tx.decision!);
         break;
       default:
         return assertNever(tx.stage, 'stage');
@@ -304,7 +398,7 @@ function cStep(s: ThreePhaseCoordinatorState, input: ThreePhaseCoordinatorInput)
     case 'tick':
       return cTick(s, input.now);
     case 'begin': {
-      if (typeof input.txId !== 'string' || input.txId.length === 0 || has(s.txs, input.txId)) {
+      if (typeof input.txId !== 'string' || input.txId.length === 0 || has(s.txs, input.txId) || tombstoneOf(s.decided, input.txId) !== undefined) {
         throw new InvalidCommandError('begin', `txId must be a new non-empty string, got ${String(input.txId)}`);
       }
       if (nodeListCheck(input.participants) !== undefined || !distinct(input.participants) || input.participants.includes(s.id)) {
@@ -344,13 +438,15 @@ export const threePhaseCoordinator: DurableMachine<
   init: cInit,
   step: cStep,
   nextDeadline(s) {
-    if (s.rebase.length > 0) return s.now;
-    let d: number | undefined;
+    // Fresh tombstones, like re-based timers, wait for a tick that reads the clock.
+    if (s.rebase.length > 0 || Object.keys(s.decided.fresh).length > 0) return s.now;
+    let d = tombstoneDeadline(s.decided);
     for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
     return d;
   },
   durable(s) {
     const txs: Record<string, { participants: readonly NodeId[]; decision: Decision | null }> = {};
+    for (const [id, t] of tombstoneEntries(s.decided)) txs[id] = { participants: t.participants, decision: t.decision };
     for (const [id, tx] of Object.entries(s.txs)) txs[id] = { participants: tx.participants, decision: tx.decision };
     return { txs };
   },

@@ -50,6 +50,149 @@ function messageProblem(m: unknown): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Retention of decided transactions (tombstones)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A group of tombstones (transaction id → outcome) that expire together.
+ *
+ * @example
+ * ```ts
+ * import type { TombstoneBucket } from 'distkit/txn';
+ * const b: TombstoneBucket<'commit' | 'abort'> = { openedAt: 0, expiresAt: 60_000, size: 1, txs: { t1: 'commit' } };
+ * ```
+ */
+export interface TombstoneBucket<V> {
+  /** The tick that started the bucket; it takes new tombstones for 1/16 of the window after it. */
+  readonly openedAt: number;
+  /** When every tombstone in the bucket may be dropped; `null` keeps them forever. */
+  readonly expiresAt: number | null;
+  /** How many tombstones the bucket holds. */
+  readonly size: number;
+  /** Outcome by transaction id. */
+  readonly txs: Readonly<Record<string, V>>;
+}
+
+/**
+ * The decided transactions a machine still remembers, as compact tombstones, apart from its
+ * live transactions so that a step copies neither. Retention works like TCP's TIME_WAIT
+ * (RFC 9293 §3.6, 2·MSL): a tombstone is kept at least `retainDecidedMs` from the first tick
+ * after the decision, then dropped.
+ *
+ * @example
+ * ```ts
+ * import type { Tombstones } from 'distkit/txn';
+ * const t: Tombstones<'commit' | 'abort'> = { fresh: { t2: 'abort' }, buckets: [{ openedAt: 0, expiresAt: 60_000, size: 1, txs: { t1: 'commit' } }] };
+ * ```
+ */
+export interface Tombstones<V> {
+  /** Decided since the latest tick; their retention starts at the next tick's `now`, which is never stale. */
+  readonly fresh: Readonly<Record<string, V>>;
+  /** Older tombstones, oldest first; `expiresAt` never decreases along the list. */
+  readonly buckets: readonly TombstoneBucket<V>[];
+}
+
+/**
+ * Default of `retainDecidedMs`: twice a generous one-minute bound on how long the network may hold
+ * a message (the 2·MSL of TCP's TIME_WAIT, RFC 9293 §3.6).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_RETAIN_DECIDED_MS } from 'distkit/txn';
+ * DEFAULT_RETAIN_DECIDED_MS; //=> 120000
+ * ```
+ */
+export const DEFAULT_RETAIN_DECIDED_MS = 120_000;
+
+/**
+ * A bucket takes new tombstones while it holds fewer than this many, so a tick copies at most
+ * this many entries and a lookup visits about (retained / this) buckets.
+ * @internal
+ */
+export const TOMBSTONE_BUCKET_SIZE = 256;
+
+/** @internal */
+export const NO_TOMBSTONES: Tombstones<never> = { fresh: {}, buckets: [] };
+
+/** Validates `retainDecidedMs`: a finite number of milliseconds >= 0, or null for "forever". @internal */
+export function retainMs(value: number | null | undefined): number | null {
+  if (value === null) return null;
+  const x = value ?? DEFAULT_RETAIN_DECIDED_MS;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
+    throw new ConfigError('retainDecidedMs', `must be a finite number of milliseconds >= 0 (or null to keep decided transactions forever), got ${String(x)}`);
+  }
+  return x;
+}
+
+/** The tombstone of `txId`, if still retained. @internal */
+export function tombstoneOf<V>(t: Tombstones<V>, txId: string): V | undefined {
+  if (has(t.fresh, txId)) return t.fresh[txId];
+  for (let i = t.buckets.length - 1; i >= 0; i--) {
+    const b = t.buckets[i]!;
+    if (has(b.txs, txId)) return b.txs[txId];
+  }
+  return undefined;
+}
+
+/** Adds a tombstone; only the (small) fresh set is copied. @internal */
+export function addTombstone<V>(t: Tombstones<V>, txId: string, value: V): Tombstones<V> {
+  return { fresh: withKey(t.fresh, txId, value), buckets: t.buckets };
+}
+
+/** Number of retained tombstones. @internal */
+export function tombstoneCount(t: Tombstones<unknown>): number {
+  let n = Object.keys(t.fresh).length;
+  for (const b of t.buckets) n += b.size;
+  return n;
+}
+
+/** Every retained tombstone, oldest first. @internal */
+export function tombstoneEntries<V>(t: Tombstones<V>): [string, V][] {
+  const out: [string, V][] = [];
+  for (const b of t.buckets) for (const k of Object.keys(b.txs)) out.push([k, b.txs[k]!]);
+  for (const k of Object.keys(t.fresh)) out.push([k, t.fresh[k]!]);
+  return out;
+}
+
+/** When the oldest bucket expires (buckets expire in order), or undefined. @internal */
+export function tombstoneDeadline(t: Tombstones<unknown>): number | undefined {
+  return t.buckets[0]?.expiresAt ?? undefined;
+}
+
+/**
+ * At a tick: drops the buckets whose time is up, then starts the retention clock of the fresh
+ * tombstones at `now`. Fresh tombstones join the newest bucket when it is small and was opened
+ * less than 1/16 of the window ago, so a tombstone lives between `retain` and 17/16 `retain`, and
+ * there are at most about 17 plus retained / {@link TOMBSTONE_BUCKET_SIZE} buckets.
+ * @internal
+ */
+export function tickTombstones<V>(t: Tombstones<V>, now: number, retain: number | null): { tombstones: Tombstones<V>; dropped: [string, V][] } {
+  const dropped: [string, V][] = [];
+  let first = 0;
+  while (first < t.buckets.length) {
+    const b = t.buckets[first]!;
+    if (b.expiresAt === null || now < b.expiresAt) break;
+    for (const k of Object.keys(b.txs)) dropped.push([k, b.txs[k]!]);
+    first++;
+  }
+  let buckets = first > 0 ? t.buckets.slice(first) : t.buckets;
+  const freshKeys = Object.keys(t.fresh);
+  if (freshKeys.length === 0) return { tombstones: first > 0 ? { fresh: t.fresh, buckets } : t, dropped };
+  const expiresAt = retain === null ? null : now + retain;
+  const last = buckets[buckets.length - 1];
+  const joinable =
+    last !== undefined &&
+    last.size + freshKeys.length <= TOMBSTONE_BUCKET_SIZE &&
+    (retain === null || now - last.openedAt <= retain / 16);
+  if (joinable) {
+    buckets = [...buckets.slice(0, -1), { openedAt: last.openedAt, expiresAt, size: last.size + freshKeys.length, txs: { ...last.txs, ...t.fresh } }];
+  } else {
+    buckets = [...buckets, { openedAt: now, expiresAt, size: freshKeys.length, txs: t.fresh }];
+  }
+  return { tombstones: { fresh: {}, buckets }, dropped };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Coordinator
 // ---------------------------------------------------------------------------------------------
 
@@ -535,6 +678,15 @@ export interface TwoPhaseParticipantConfig {
    * `voteRequested` output and the host answers with a `vote` command.
    */
   readonly autoVote?: Vote;
+  /**
+   * How long a decided transaction is remembered (as a tombstone: id and outcome) after the first
+   * tick following its decision, to recognise late duplicate `prepare`s and decisions and to
+   * answer peers' termination queries. After that it is forgotten and a `forgotten` record lets
+   * the host drop it from its log. Sound only if the network never delivers a message older than
+   * this — set it to at least twice the longest time a message may spend in flight (TCP's 2·MSL).
+   * `null` keeps decided transactions forever. Default {@link DEFAULT_RETAIN_DECIDED_MS}.
+   */
+  readonly retainDecidedMs?: number | null;
 }
 
 /**
@@ -550,6 +702,36 @@ export interface TwoPhaseParticipantConfig {
  * ```
  */
 export type ParticipantPhase = 'active' | 'asked' | 'prepared' | 'readonly' | 'committed' | 'aborted';
+
+/**
+ * How a participant left a transaction: the phases kept in its tombstone once it is decided.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantOutcome } from 'distkit/txn';
+ * const o: ParticipantOutcome = 'committed';
+ * ```
+ */
+export type ParticipantOutcome = 'committed' | 'aborted' | 'readonly';
+
+/**
+ * A decided transaction as a participant remembers it until its retention window ends: the
+ * outcome, and who may ask about it (its coordinator and participants, to refuse strangers).
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantTombstone } from 'distkit/txn';
+ * const t: ParticipantTombstone = { phase: 'committed', coordinator: 'c', participants: ['a', 'b'] };
+ * ```
+ */
+export interface ParticipantTombstone {
+  /** How the participant left the transaction. */
+  readonly phase: ParticipantOutcome;
+  /** Its coordinator, when known. */
+  readonly coordinator: NodeId | null;
+  /** Its participants, when known. */
+  readonly participants: readonly NodeId[];
+}
 
 /**
  * One transaction as a participant tracks it.
@@ -593,35 +775,50 @@ export interface TwoPhaseParticipantState {
   readonly decisionTimeoutMs: number;
   /** See {@link TwoPhaseParticipantConfig.autoVote}. */
   readonly autoVote: Vote | null;
-  /** Transactions by id. */
+  /** See {@link TwoPhaseParticipantConfig.retainDecidedMs}. */
+  readonly retainDecidedMs: number | null;
+  /** Live (undecided) transactions by id: `active`, `asked` or `prepared`. */
   readonly txs: Readonly<Record<string, ParticipantTx>>;
+  /** Decided transactions still remembered (see {@link participantPhase}). */
+  readonly decided: Tombstones<ParticipantTombstone>;
   /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
   readonly rebase: readonly string[];
 }
 
 /**
  * A record of the participant's log: `prepared` is forced before the YES vote is sent (BHG §7.3
- * rule 1), `committed`/`aborted` before the decision is acknowledged or told to a peer.
+ * rule 1), `committed`/`aborted` before the decision is acknowledged or told to a peer, and
+ * `forgotten` once the retention window of a decided transaction has passed: the host may then
+ * drop every record of that transaction from its log.
  *
  * @example
  * ```ts
  * import type { ParticipantLogRecord } from 'distkit/txn';
  * const r: ParticipantLogRecord = { kind: 'prepared', txId: 't1', coordinator: 'c', participants: ['a', 'b'] };
+ * const f: ParticipantLogRecord = { kind: 'forgotten', txId: 't1' };
  * ```
  */
-export interface ParticipantLogRecord {
-  /** What happened. */
-  readonly kind: 'prepared' | 'committed' | 'aborted';
-  /** The transaction. */
-  readonly txId: string;
-  /** Its coordinator, when known. */
-  readonly coordinator: NodeId | null;
-  /** Its participants, when known. */
-  readonly participants: readonly NodeId[];
-}
+export type ParticipantLogRecord =
+  | {
+      /** What happened. */
+      readonly kind: 'prepared' | 'committed' | 'aborted';
+      /** The transaction. */
+      readonly txId: string;
+      /** Its coordinator, when known. */
+      readonly coordinator: NodeId | null;
+      /** Its participants, when known. */
+      readonly participants: readonly NodeId[];
+    }
+  | {
+      /** The transaction left the retention window. */
+      readonly kind: 'forgotten';
+      /** The transaction. */
+      readonly txId: string;
+    };
 
 /**
- * What a participant keeps on stable storage: per transaction, whether it is prepared or decided.
+ * What a participant keeps on stable storage: per transaction, whether it is prepared or decided
+ * (a decided one only until it is forgotten).
  *
  * @example
  * ```ts
@@ -730,9 +927,45 @@ type POut = TwoPhaseParticipantOutput[];
  * ```
  */
 export function applyParticipantRecord(durable: ParticipantDurable, record: ParticipantLogRecord): ParticipantDurable {
-  return {
-    txs: withKey(durable.txs, record.txId, { coordinator: record.coordinator, participants: record.participants, phase: record.kind }),
-  };
+  switch (record.kind) {
+    case 'prepared':
+    case 'committed':
+    case 'aborted':
+      return { txs: withKey(durable.txs, record.txId, { coordinator: record.coordinator, participants: record.participants, phase: record.kind }) };
+    case 'forgotten':
+      return { txs: withoutKey(durable.txs, record.txId) };
+    default:
+      return assertNever(record, 'participant log record');
+  }
+}
+
+/**
+ * Where a participant stands in a transaction, whether it is live or a retained tombstone;
+ * `undefined` if it never saw the transaction or has forgotten it.
+ *
+ * @example
+ * ```ts
+ * import { participantPhase, twoPhaseParticipant } from 'distkit/txn';
+ * const s = twoPhaseParticipant.step(twoPhaseParticipant.init({ id: 'a' }), { type: 'abort', txId: 't1' }).state;
+ * participantPhase(s, 't1'); //=> 'aborted'
+ * ```
+ */
+export function participantPhase(state: TwoPhaseParticipantState, txId: string): ParticipantPhase | undefined {
+  return has(state.txs, txId) ? state.txs[txId]!.phase : tombstoneOf(state.decided, txId)?.phase;
+}
+
+/**
+ * How many decided transactions a participant still remembers: bounded by the decision rate
+ * times {@link TwoPhaseParticipantConfig.retainDecidedMs}, not by history.
+ *
+ * @example
+ * ```ts
+ * import { retainedDecidedCount, twoPhaseParticipant } from 'distkit/txn';
+ * retainedDecidedCount(twoPhaseParticipant.init({ id: 'a' })); //=> 0
+ * ```
+ */
+export function retainedDecidedCount(state: TwoPhaseParticipantState): number {
+  return tombstoneCount(state.decided);
 }
 
 function participantInit(config: TwoPhaseParticipantConfig): TwoPhaseParticipantState {
@@ -745,12 +978,14 @@ function participantInit(config: TwoPhaseParticipantConfig): TwoPhaseParticipant
     now: 0,
     decisionTimeoutMs: positiveMs('decisionTimeoutMs', config.decisionTimeoutMs, 1000),
     autoVote,
+    retainDecidedMs: retainMs(config.retainDecidedMs),
     txs: {},
+    decided: NO_TOMBSTONES,
     rebase: [],
   };
 }
 
-function record(kind: ParticipantLogRecord['kind'], txId: string, tx: ParticipantTx): PersistOutput<ParticipantLogRecord> {
+function record(kind: 'prepared' | 'committed' | 'aborted', txId: string, tx: ParticipantTx): PersistOutput<ParticipantLogRecord> {
   return { type: 'persist', record: { kind, txId, coordinator: tx.coordinator, participants: tx.participants } };
 }
 
@@ -764,34 +999,45 @@ function castVote(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, 
       out.push(record('prepared', txId, next), send(to, { type: 'vote', txId, vote: 'yes' }));
       break;
     case 'no':
-      next = { ...tx, phase: 'aborted', intended: null, deadline: null };
-      out.push(record('aborted', txId, next), send(to, { type: 'vote', txId, vote: 'no' }), { type: 'decided', txId, decision: 'abort' });
-      break;
+      out.push(record('aborted', txId, tx), send(to, { type: 'vote', txId, vote: 'no' }), { type: 'decided', txId, decision: 'abort' });
+      return settle(s, txId, tx, 'aborted');
     case 'readonly':
       // R* §3: a read-only participant writes nothing and leaves the protocol after phase one.
-      next = { ...tx, phase: 'readonly', intended: null, deadline: null };
       out.push(send(to, { type: 'vote', txId, vote: 'readonly' }));
-      break;
+      return settle(s, txId, tx, 'readonly');
     default:
       return assertNever(vote, 'vote');
   }
-  return { ...s, txs: withKey(s.txs, txId, next), rebase: vote === 'yes' ? withRebase(s.rebase, txId) : s.rebase };
+  return { ...s, txs: withKey(s.txs, txId, next), rebase: withRebase(s.rebase, txId) };
+}
+
+/** Moves a transaction out of the live table into the tombstones (it is never in doubt again). */
+function settle(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, phase: ParticipantOutcome): TwoPhaseParticipantState {
+  const tomb: ParticipantTombstone = { phase, coordinator: tx.coordinator, participants: tx.participants };
+  return { ...s, txs: has(s.txs, txId) ? withoutKey(s.txs, txId) : s.txs, decided: addTombstone(s.decided, txId, tomb) };
 }
 
 function applyDecision(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, decision: Decision, out: POut): TwoPhaseParticipantState {
-  const next: ParticipantTx = { ...tx, phase: decision === 'commit' ? 'committed' : 'aborted', intended: null, deadline: null };
-  out.push(record(next.phase as 'committed' | 'aborted', txId, next), { type: 'decided', txId, decision });
-  return { ...s, txs: withKey(s.txs, txId, next) };
+  const phase = decision === 'commit' ? 'committed' : 'aborted';
+  out.push(record(phase, txId, tx), { type: 'decided', txId, decision });
+  return settle(s, txId, tx, phase);
 }
 
 const NEW_TX: ParticipantTx = { coordinator: null, participants: [], phase: 'active', intended: null, deadline: null, queries: 0 };
+
+/** A retained tombstone seen through the live-transaction shape, for the message handlers. */
+function tombstoneView(t: ParticipantTombstone): ParticipantTx {
+  return { coordinator: t.coordinator, participants: t.participants, phase: t.phase, intended: null, deadline: null, queries: 0 };
+}
 
 function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): PT {
   const problem = messageProblem(input.message);
   if (problem !== undefined) return reject(s, input.from, problem);
   const m = input.message as TwoPhaseMessage;
   const from = input.from;
-  const tx = s.txs[m.txId];
+  const live = s.txs[m.txId];
+  const gone = live === undefined ? tombstoneOf(s.decided, m.txId) : undefined;
+  const tx = live ?? (gone === undefined ? undefined : tombstoneView(gone));
   const out: POut = [];
   switch (m.type) {
     case 'prepare': {
@@ -800,11 +1046,10 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
       if (tx !== undefined && tx.coordinator !== null && tx.coordinator !== from) {
         return reject(s, from, `prepare for ${m.txId} from a node that is not its coordinator`);
       }
-      if (tx === undefined || tx.coordinator === null) {
+      // A transaction forgotten after its retention window is new again here: the window must
+      // outlast any duplicate the network still holds (see retainDecidedMs).
+      if (tx === undefined || (tx.coordinator === null && tx.phase === 'active')) {
         const base: ParticipantTx = { ...(tx ?? NEW_TX), coordinator: from, participants: [...m.participants] };
-        if (base.phase === 'aborted') {
-          return transition({ ...s, txs: withKey(s.txs, m.txId, base) }, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
-        }
         const vote = base.intended ?? s.autoVote;
         if (vote !== null) return transition(castVote(s, m.txId, base, vote, out), out);
         const asked: ParticipantTx = { ...base, phase: 'asked' };
@@ -812,7 +1057,7 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
           { type: 'voteRequested', txId: m.txId, coordinator: from, payload: m.payload },
         ]);
       }
-      // A re-sent prepare: repeat the vote already cast (its record is durable).
+      // A re-sent or late duplicate prepare: repeat the vote already cast (its record is durable).
       switch (tx.phase) {
         case 'prepared':
           return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
@@ -826,13 +1071,19 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
     }
     case 'decision': {
       if (tx === undefined) {
-        if (m.decision === 'commit') return reject(s, from, `commit for ${m.txId}, which this participant never prepared`);
+        if (m.decision === 'commit') {
+          // R* §3: a commit goes only to YES voters, whose prepared record is durable, so a commit
+          // with an ack request for a transaction this participant does not know is one it applied
+          // and then forgot: acknowledge it, or its coordinator would re-send it forever.
+          if (m.ack) return transition(s, [send(from, { type: 'ack', txId: m.txId })]);
+          return reject(s, from, `commit for ${m.txId}, which this participant never prepared`);
+        }
         // An abort for a transaction never seen (the prepare was lost): remember it so that a late
         // prepare is answered NO.
-        const aborted: ParticipantTx = { ...NEW_TX, coordinator: from, phase: 'aborted' };
+        const aborted: ParticipantTx = { ...NEW_TX, coordinator: from };
         out.push(record('aborted', m.txId, aborted), { type: 'decided', txId: m.txId, decision: 'abort' });
         if (m.ack) out.push(send(from, { type: 'ack', txId: m.txId }));
-        return transition({ ...s, txs: withKey(s.txs, m.txId, aborted) }, out);
+        return transition(settle(s, m.txId, aborted, 'aborted'), out);
       }
       const fromCoordinator = tx.coordinator === from;
       if (!fromCoordinator && (tx.coordinator === null || !tx.participants.includes(from))) {
@@ -907,6 +1158,13 @@ function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
     s = { ...s, txs, rebase: [] };
   }
   const out: POut = [];
+  // TIME_WAIT-style forgetting (RFC 9293 §3.6): a tombstone outlives every duplicate the network
+  // may still deliver, then goes, and the host may drop its records.
+  const kept = tickTombstones(s.decided, now, s.retainDecidedMs);
+  if (kept.tombstones !== s.decided) {
+    s = { ...s, decided: kept.tombstones };
+    for (const [txId, t] of kept.dropped) if (t.phase !== 'readonly') out.push({ type: 'persist', record: { kind: 'forgotten', txId } });
+  }
   for (const txId of Object.keys(s.txs)) {
     const tx = s.txs[txId]!;
     if (tx.phase !== 'prepared' || tx.deadline === null || now < tx.deadline) continue;
@@ -922,20 +1180,23 @@ function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
 function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortCommand): PT {
   if (typeof c.txId !== 'string' || c.txId.length === 0) throw new InvalidCommandError(c.type, 'txId must be a non-empty string');
   const tx = s.txs[c.txId];
+  const done = tx === undefined ? tombstoneOf(s.decided, c.txId)?.phase : undefined;
   const out: POut = [];
   if (c.type === 'vote') {
     if (c.vote !== 'yes' && c.vote !== 'no' && c.vote !== 'readonly') throw new InvalidCommandError('vote', `unknown vote ${String(c.vote)}`);
+    // The transaction moved on (e.g. a peer's query aborted it first): a race, not an error.
+    if (done !== undefined) return reject(s, 'local', `vote for ${c.txId}: the transaction is already ${done}`);
     if (tx === undefined || tx.phase === 'active') {
       return transition({ ...s, txs: withKey(s.txs, c.txId, { ...(tx ?? NEW_TX), intended: c.vote }) });
     }
     if (tx.phase === 'asked') return transition(castVote(s, c.txId, tx, c.vote, out), out);
-    // The transaction moved on (e.g. a peer's query aborted it first): a race, not an error.
     return reject(s, 'local', `vote for ${c.txId}: the transaction is already ${tx.phase}`);
   }
-  if (tx !== undefined && (tx.phase === 'prepared' || tx.phase === 'committed')) {
-    throw new InvalidCommandError('abort', `transaction ${c.txId} is ${tx.phase}; only the coordinator can abort it now`);
+  const phase = done ?? tx?.phase;
+  if (phase === 'prepared' || phase === 'committed') {
+    throw new InvalidCommandError('abort', `transaction ${c.txId} is ${phase}; only the coordinator can abort it now`);
   }
-  if (tx !== undefined && (tx.phase === 'aborted' || tx.phase === 'readonly')) return transition(s);
+  if (phase === 'aborted' || phase === 'readonly') return transition(s);
   const base = tx ?? NEW_TX;
   const next = applyDecision(s, c.txId, base, 'abort', out);
   if (base.coordinator !== null) out.push(send(base.coordinator, { type: 'vote', txId: c.txId, vote: 'no' }));
@@ -957,18 +1218,23 @@ function participantStep(s: TwoPhaseParticipantState, input: TwoPhaseParticipant
 }
 
 function participantNextDeadline(s: TwoPhaseParticipantState): number | undefined {
-  if (s.rebase.length > 0) return s.now;
-  let d: number | undefined;
-  for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
+  // Fresh tombstones, like re-based timers, wait for a tick that reads the clock.
+  if (s.rebase.length > 0 || !isEmpty(s.decided.fresh)) return s.now;
+  let d = tombstoneDeadline(s.decided);
+  for (const txId of Object.keys(s.txs)) {
+    const tx = s.txs[txId]!;
+    if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
+  }
   return d;
 }
 
 function participantDurable(s: TwoPhaseParticipantState): ParticipantDurable {
   const txs: Record<string, ParticipantDurable['txs'][string]> = {};
+  for (const [txId, t] of tombstoneEntries(s.decided)) {
+    if (t.phase !== 'readonly') txs[txId] = { coordinator: t.coordinator, participants: t.participants, phase: t.phase };
+  }
   for (const [txId, tx] of Object.entries(s.txs)) {
-    if (tx.phase === 'prepared' || tx.phase === 'committed' || tx.phase === 'aborted') {
-      txs[txId] = { coordinator: tx.coordinator, participants: tx.participants, phase: tx.phase };
-    }
+    if (tx.phase === 'prepared') txs[txId] = { coordinator: tx.coordinator, participants: tx.participants, phase: tx.phase };
   }
   return { txs };
 }
@@ -976,17 +1242,27 @@ function participantDurable(s: TwoPhaseParticipantState): ParticipantDurable {
 function participantRecover(config: TwoPhaseParticipantConfig, durable: ParticipantDurable): TwoPhaseParticipantState {
   const s = participantInit(config);
   const txs: Record<string, ParticipantTx> = {};
+  const fresh: Record<string, ParticipantTombstone> = {};
   for (const [txId, d] of Object.entries(durable.txs)) {
     // BHG §7.4 recovery: a prepared record without a decision means in doubt: ask at once.
-    txs[txId] = { coordinator: d.coordinator, participants: d.participants, phase: d.phase, intended: null, deadline: d.phase === 'prepared' ? 0 : null, queries: 0 };
+    if (d.phase === 'prepared') txs[txId] = { coordinator: d.coordinator, participants: d.participants, phase: d.phase, intended: null, deadline: 0, queries: 0 };
+    // A decided one restarts its whole retention window at the first tick: the downtime is unknown.
+    else fresh[txId] = { phase: d.phase, coordinator: d.coordinator, participants: d.participants };
   }
-  return { ...s, txs };
+  return { ...s, txs, decided: { fresh, buckets: [] } };
+}
+
+function isEmpty(rec: object): boolean {
+  for (const k in rec) if (has(rec, k)) return false;
+  return true;
 }
 
 /**
  * The two-phase commit participant (BHG §7.3–7.4): votes, forces its prepared record before a YES,
  * waits in doubt (asking the coordinator, then every participant), aborts unilaterally only before
- * voting YES, and acknowledges decisions once they are durable.
+ * voting YES, and acknowledges decisions once they are durable. A decided transaction is kept as a
+ * tombstone for {@link TwoPhaseParticipantConfig.retainDecidedMs} and then forgotten (TIME_WAIT,
+ * RFC 9293 §3.6), so memory and per-step cost do not grow with history.
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import {
+  participantPhase,
   twoPhaseCoordinator,
   twoPhaseParticipant,
   type TwoPhaseCoordinatorState,
@@ -51,7 +52,7 @@ export function atomicityProblem(w: World): string | undefined {
   for (const id of w.order) {
     if (id === 'c') continue;
     const st = w.state<TwoPhaseParticipantState>(id);
-    for (const [txId, tx] of Object.entries(st.txs)) {
+    for (const [txId, tx] of Object.entries(twoPhaseParticipant.durable(st).txs)) {
       const set = d.get(txId) ?? new Set<string>();
       if (tx.phase === 'committed') set.add('commit');
       if (tx.phase === 'aborted') set.add('abort');
@@ -69,8 +70,8 @@ export function terminationProblem(w: World, sc: Scenario): string | undefined {
   for (const [txId, parts] of Object.entries(sc.txs)) {
     for (const p of parts) {
       if (!w.node(p).up) return `${p} is down`;
-      const tx = w.state<TwoPhaseParticipantState>(p).txs[txId];
-      if (tx !== undefined && (tx.phase === 'prepared' || tx.phase === 'asked')) return `${p} still ${tx.phase} in ${txId}`;
+      const phase = participantPhase(w.state<TwoPhaseParticipantState>(p), txId);
+      if (phase === 'prepared' || phase === 'asked') return `${p} still ${phase} in ${txId}`;
     }
   }
   return undefined;

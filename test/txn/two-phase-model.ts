@@ -1,4 +1,4 @@
-import { twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseParticipantState } from 'distkit/txn';
+import { participantPhase, twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseParticipantState } from 'distkit/txn';
 import type { ExploreConfig, Global } from './explore.js';
 
 // Exhaustive exploration: coordinator c and participants a, b; each participant's host may vote
@@ -13,16 +13,16 @@ function atomicity(g: Global): string | undefined {
     for (const e of mine) seen.add(e);
   }
   for (const id of ['a', 'b']) {
-    const tx = (g.nodes[id]!.state as TwoPhaseParticipantState).txs.t;
-    if (tx?.phase === 'committed') seen.add('commit');
-    if (tx?.phase === 'aborted') seen.add('abort');
+    const phase = participantPhase(g.nodes[id]!.state as TwoPhaseParticipantState, 't');
+    if (phase === 'committed') seen.add('commit');
+    if (phase === 'aborted') seen.add('abort');
   }
   if (seen.size > 1) return 'atomicity: one node committed while another aborted';
   // Validity: commit only if both voted yes.
   if (seen.has('commit')) {
     for (const id of ['a', 'b']) {
-      const tx = (g.nodes[id]!.state as TwoPhaseParticipantState).txs.t;
-      if (g.nodes[id]!.up && tx !== undefined && (tx.phase === 'active' || tx.phase === 'asked')) return `validity: commit while ${id} has not voted`;
+      const phase = participantPhase(g.nodes[id]!.state as TwoPhaseParticipantState, 't');
+      if (g.nodes[id]!.up && (phase === 'active' || phase === 'asked')) return `validity: commit while ${id} has not voted`;
     }
   }
   return undefined;
@@ -32,8 +32,9 @@ export function config(presumedAbort: boolean, crashes: Record<string, number>, 
   return {
     nodes: {
       c: { machine: twoPhaseCoordinator, config: { id: 'c', voteTimeoutMs: 100, resendIntervalMs: 50, presumedAbort } },
-      a: { machine: twoPhaseParticipant, config: { id: 'a', decisionTimeoutMs: 100 } },
-      b: { machine: twoPhaseParticipant, config: { id: 'b', decisionTimeoutMs: 100 } },
+      // The explored network may hold a message forever, so no finite retention window is sound here.
+      a: { machine: twoPhaseParticipant, config: { id: 'a', decisionTimeoutMs: 100, retainDecidedMs: null } },
+      b: { machine: twoPhaseParticipant, config: { id: 'b', decisionTimeoutMs: 100, retainDecidedMs: null } },
     },
     initial: [{ node: 'c', input: { type: 'begin', txId: 't', participants: ['a', 'b'] } }],
     maxTicks: { c: faults.ticks, a: faults.ticks, b: faults.ticks },

@@ -23,7 +23,7 @@ describe('model check: 2PC with a coordinator and 2 participants, exhaustive', (
       durable: () => ({ txs: {} }),
     };
     const cfg = config(true, { a: 1 });
-    const r = explore({ ...cfg, nodes: { ...cfg.nodes, a: { machine: broken, config: { id: 'a', decisionTimeoutMs: 100 } } } });
+    const r = explore({ ...cfg, nodes: { ...cfg.nodes, a: { machine: broken, config: { id: 'a', decisionTimeoutMs: 100, retainDecidedMs: null } } } });
     expect(r.violation?.problem).toMatch(/atomicity|decided both ways|validity/);
   });
 });

@@ -4,7 +4,7 @@
 // commands, so a vote may come before or after its `prepare`.
 import { describe, expect, it } from 'vitest';
 import { agreement, formatModelCheckPath, modelCheck, type CheckableMachine } from 'distkit/check';
-import { twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from 'distkit/txn';
+import { participantPhase, twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from 'distkit/txn';
 
 type Inner = TwoPhaseCoordinatorState | TwoPhaseParticipantState;
 interface Budgeted {
@@ -38,7 +38,7 @@ function withTickBudget(m: any, n: number): CheckableMachine<Budgeted> {
 
 function decisionOf(st: Budgeted, id: string): string | undefined {
   if (id === 'c') return (st.s as TwoPhaseCoordinatorState).txs.t?.decision ?? undefined;
-  const phase = (st.s as TwoPhaseParticipantState).txs.t?.phase;
+  const phase = participantPhase(st.s as TwoPhaseParticipantState, 't');
   return phase === 'committed' ? 'commit' : phase === 'aborted' ? 'abort' : undefined;
 }
 
@@ -47,8 +47,9 @@ function check(presumedAbort: boolean, votes: readonly ['yes' | 'no' | 'abort', 
   return modelCheck<Budgeted>({
     nodes: [
       { id: 'c', machine: withTickBudget(twoPhaseCoordinator, 1), config: { id: 'c', voteTimeoutMs: 100, resendIntervalMs: 50, presumedAbort } },
-      { id: 'a', machine: withTickBudget(participant, 1), config: { id: 'a', decisionTimeoutMs: 100 } },
-      { id: 'b', machine: withTickBudget(twoPhaseParticipant, 1), config: { id: 'b', decisionTimeoutMs: 100 } },
+      // The explored network may hold a message forever, so no finite retention window is sound here.
+      { id: 'a', machine: withTickBudget(participant, 1), config: { id: 'a', decisionTimeoutMs: 100, retainDecidedMs: null } },
+      { id: 'b', machine: withTickBudget(twoPhaseParticipant, 1), config: { id: 'b', decisionTimeoutMs: 100, retainDecidedMs: null } },
     ],
     commands: [
       { node: 'c', input: { type: 'begin', txId: 't', participants: ['a', 'b'] } },
