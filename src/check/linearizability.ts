@@ -27,8 +27,9 @@ export type LinearizabilityVerdict = 'linearizable' | 'not-linearizable' | 'unkn
  * @example
  * ```ts
  * import type { LinearizabilityOptions } from 'distkit/check';
- * const deadlineMs = performance.now() + 1000;
- * const opts: LinearizabilityOptions = { maxSteps: 1e6, deadline: () => performance.now() > deadlineMs };
+ * declare const clock: { now(): number }; // e.g. systemClock from distkit/core
+ * const deadlineMs = clock.now() + 1000;
+ * const opts: LinearizabilityOptions = { maxSteps: 1e6, deadline: () => clock.now() > deadlineMs };
  * ```
  */
 export interface LinearizabilityOptions {
