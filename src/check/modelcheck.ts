@@ -4,7 +4,18 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, type Machine, type NodeId } from '../core/index.js';
+import {
+  ConfigError,
+  applyStep,
+  foldPersist,
+  initialImage,
+  restartState,
+  stampNow,
+  type Effects,
+  type Machine,
+  type MaybeDurable,
+  type NodeId,
+} from '../core/index.js';
 import { canonicalJson, hash53 } from './hash.js';
 import { checkInvariants, type Invariant, type InvariantViolation } from './invariants.js';
 
@@ -26,16 +37,18 @@ export interface CheckableMachine<S> extends Machine<any, S, any, unknown> {
   init(config: any): S;
   /** What survives a crash (see `DurableMachine`); without it a crash restarts from `init`. */
   durable?(state: S): unknown;
-  /** Rebuilds the state after a crash from `durable(state)`. */
+  /** Rebuilds the state after a crash from the durable image its persists built. */
   recover?(config: any, durable: unknown): S;
+  /** Folds a persist record into the durable image (see `DurableMachine`); absent: the record is the image. */
+  applyPersist?(durable: any, record: unknown): unknown;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * One node of the configuration: a machine, its config, and the id other nodes address it by.
  * Nodes may run different machines (servers and clients); `S` is then the union of their states.
- * A machine with `durable`/`recover` restarts from its durable part after a crash; one without
- * restarts from `init(config)`.
+ * A machine with `durable`/`recover` restarts after a crash from the image its `persist` outputs
+ * made durable (never from its last in-memory state); one without restarts from `init(config)`.
  *
  * @example
  * ```ts
@@ -89,7 +102,11 @@ export interface ModelCheckFaults {
   readonly loss?: number;
   /** Messages that may be delivered and still stay in flight (delivered twice or more). */
   readonly duplication?: number;
-  /** Crash-and-restart events (volatile state lost, `recover` from `durable`). */
+  /**
+   * Crash-and-restart events: volatile state lost, `recover` from the durable image its persists
+   * built. For a durable machine a crash may also strike inside a step, after its `persist` and
+   * before its sends (the sends are lost).
+   */
   readonly crashes?: number;
 }
 
@@ -155,9 +172,16 @@ export interface ModelCheckOptions<S> {
  * ```
  */
 export type ModelCheckStep =
-  | { readonly kind: 'deliver' | 'duplicate' | 'drop'; readonly from: NodeId; readonly to: NodeId; readonly message: unknown }
-  | { readonly kind: 'command'; readonly node: NodeId; readonly input: unknown }
-  | { readonly kind: 'timeout'; readonly node: NodeId; readonly now: number }
+  | {
+      readonly kind: 'deliver' | 'duplicate' | 'drop';
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly message: unknown;
+      /** The receiver crashed after this step's persist, before its sends. */
+      readonly crashBeforeSends?: true;
+    }
+  | { readonly kind: 'command'; readonly node: NodeId; readonly input: unknown; readonly crashBeforeSends?: true }
+  | { readonly kind: 'timeout'; readonly node: NodeId; readonly now: number; readonly crashBeforeSends?: true }
   | { readonly kind: 'crash'; readonly node: NodeId };
 
 /**
@@ -219,6 +243,9 @@ interface Envelope {
 
 interface World<S> {
   readonly states: readonly S[];
+  /** Each node's durable image: what its persists made durable, what a crash restarts from. */
+  readonly images: readonly unknown[];
+  readonly imageHashes: readonly number[];
   /** 53-bit hash of each state's canonical JSON */
   readonly hashes: readonly number[];
   readonly inflight: readonly Envelope[];
@@ -230,9 +257,11 @@ interface World<S> {
 }
 
 type Choice =
-  | { readonly kind: 'deliver' | 'duplicate' | 'drop'; readonly at: number }
-  | { readonly kind: 'command' | 'crash'; readonly node: number }
-  | { readonly kind: 'timeout'; readonly node: number; readonly now: number };
+  | { readonly kind: 'deliver' | 'duplicate'; readonly at: number; readonly crashBeforeSends?: true }
+  | { readonly kind: 'drop'; readonly at: number }
+  | { readonly kind: 'command'; readonly node: number; readonly crashBeforeSends?: true }
+  | { readonly kind: 'crash'; readonly node: number }
+  | { readonly kind: 'timeout'; readonly node: number; readonly now: number; readonly crashBeforeSends?: true };
 
 class MachineThrew {
   constructor(
@@ -325,7 +354,7 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
   // Fingerprints combine per-part hashes: a state's hash is computed once, when a step creates
   // it, and an envelope's when it is sent.
   const fingerprint = (w: World<S>): number => {
-    let text = w.hashes.join(',') + '|';
+    let text = w.hashes.join(',') + '|' + w.imageHashes.join(',') + '|';
     for (const e of w.inflight) text += e.h + ',';
     text += '|' + w.cmd.join(',') + '|' + w.now.join(',') + '|' + w.lost + ',' + w.dup + ',' + w.crashed;
     return hash53(text);
@@ -345,37 +374,72 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
     return a.h - b.h;
   };
 
-  /** Steps node i with input; returns the new world (sends added to the network). */
-  const stepNode = (w: World<S>, i: number, input: unknown, inflight: readonly Envelope[], patch: Partial<World<S>>): World<S> => {
+  /**
+   * Steps node i with input (stamped with the node's clock) through the shared runtime; returns
+   * the new world with its sends in flight. With `crashBeforeSends` the node crashes right after
+   * the step's persist: the image keeps the record, the sends are lost, the node restarts.
+   */
+  const stepNode = (
+    w: World<S>,
+    i: number,
+    input: unknown,
+    inflight: readonly Envelope[],
+    patch: Partial<World<S>>,
+    crashBeforeSends = false,
+  ): World<S> => {
     const node = nodes[i] as ModelCheckNode<S>;
-    let t;
+    const m = node.machine as CheckableMachine<S> & MaybeDurable<unknown, S>;
+    let fx: Effects<S, unknown>;
     try {
-      t = node.machine.step(w.states[i] as S, input);
+      fx = applyStep(m, w.states[i] as S, stampNow(input, w.now[i] as number));
     } catch (err) {
       throw new MachineThrew(`${node.id} threw on ${canonicalJson(input)}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    let nextInflight = inflight as Envelope[];
-    let copied = false;
-    for (const out of t.outputs) {
-      const o = out as { type?: unknown; to?: unknown; message?: unknown; reason?: unknown };
-      if (failOnRejected && o !== null && typeof o === 'object' && o.type === 'rejected') {
-        throw new MachineThrew(`${node.id} rejected ${canonicalJson(input)}: ${String(o.reason)}`, 'no rejected inputs');
+    if (failOnRejected) {
+      for (const o of fx.events) {
+        const r = o as { type?: unknown; reason?: unknown };
+        if (r.type === 'rejected') throw new MachineThrew(`${node.id} rejected ${canonicalJson(input)}: ${String(r.reason)}`, 'no rejected inputs');
       }
-      if (o === null || typeof o !== 'object' || o.type !== 'send' || typeof o.to !== 'string' || !index.has(o.to)) continue;
-      if (!copied) {
-        nextInflight = nextInflight.slice();
-        copied = true;
-      }
-      nextInflight.push({ from: node.id, to: o.to, message: o.message, h: hash53(canonicalJson([node.id, o.to, o.message])) });
     }
-    if (copied) nextInflight.sort(envelopeOrder); // stable: FIFO order per link survives
+    let images = w.images;
+    let imageHashes = w.imageHashes;
+    if (fx.persist !== undefined) {
+      const image = foldPersist(m, w.images[i], fx.persist.record);
+      const nextImages = w.images.slice();
+      nextImages[i] = image;
+      const nextImageHashes = w.imageHashes.slice();
+      nextImageHashes[i] = hash53(canonicalJson(image ?? null));
+      images = nextImages;
+      imageHashes = nextImageHashes;
+    }
+    let nextState = fx.state;
+    let nextInflight = inflight as Envelope[];
+    if (crashBeforeSends) {
+      try {
+        nextState = restartState(m, node.config, images[i]);
+      } catch (err) {
+        throw new MachineThrew(`${node.id} threw while restarting: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      patch = { ...patch, crashed: w.crashed + 1 };
+    } else {
+      let copied = false;
+      for (const o of fx.sends) {
+        if (!index.has(o.to)) continue;
+        if (!copied) {
+          nextInflight = nextInflight.slice();
+          copied = true;
+        }
+        nextInflight.push({ from: node.id, to: o.to, message: o.message, h: hash53(canonicalJson([node.id, o.to, o.message])) });
+      }
+      if (copied) nextInflight.sort(envelopeOrder); // stable: FIFO order per link survives
+    }
     const states = w.states.slice();
-    states[i] = t.state;
-    const hashes = w.hashes;
-    if (t.state === w.states[i]) return { ...w, ...patch, states, inflight: nextInflight };
-    const nextHashes = hashes.slice();
-    nextHashes[i] = hash53(canonicalJson(t.state));
-    return { ...w, ...patch, states, hashes: nextHashes, inflight: nextInflight };
+    states[i] = nextState;
+    const base = { ...w, ...patch, states, images, imageHashes, inflight: nextInflight };
+    if (nextState === w.states[i]) return base;
+    const nextHashes = w.hashes.slice();
+    nextHashes[i] = hash53(canonicalJson(nextState));
+    return { ...base, hashes: nextHashes };
   };
 
   const without = (list: readonly Envelope[], at: number): Envelope[] => {
@@ -391,7 +455,7 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
         const e = w.inflight[c.at] as Envelope;
         const rest = c.kind === 'deliver' ? without(w.inflight, c.at) : w.inflight;
         const patch = c.kind === 'duplicate' ? { dup: w.dup + 1 } : {};
-        return stepNode(w, index.get(e.to) as number, { type: 'message', from: e.from, message: e.message }, rest, patch);
+        return stepNode(w, index.get(e.to) as number, { type: 'message', from: e.from, message: e.message }, rest, patch, c.crashBeforeSends);
       }
       case 'drop':
         return { ...w, inflight: without(w.inflight, c.at), lost: w.lost + 1 };
@@ -399,19 +463,19 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
         const cmd = w.cmd.slice();
         const k = cmd[c.node] as number;
         cmd[c.node] = k + 1;
-        return stepNode(w, c.node, (commandsPerNode[c.node] as unknown[])[k], w.inflight, { cmd });
+        return stepNode(w, c.node, (commandsPerNode[c.node] as unknown[])[k], w.inflight, { cmd }, c.crashBeforeSends);
       }
       case 'timeout': {
         const now = w.now.slice();
         now[c.node] = c.now;
-        return stepNode(w, c.node, { type: 'tick', now: c.now }, w.inflight, { now });
+        return stepNode({ ...w, now }, c.node, { type: 'tick', now: c.now }, w.inflight, { now }, c.crashBeforeSends);
       }
       case 'crash': {
         const node = nodes[c.node] as ModelCheckNode<S>;
         const states = w.states.slice();
         try {
-          const m = node.machine;
-          states[c.node] = m.durable && m.recover ? m.recover(node.config, m.durable(w.states[c.node] as S)) : m.init(node.config);
+          // One crash rule everywhere: restart from what the node's persists made durable.
+          states[c.node] = restartState(node.machine, node.config, w.images[c.node]);
         } catch (err) {
           throw new MachineThrew(`${node.id} threw while restarting: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -422,6 +486,10 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
     }
   };
 
+  // A crash inside a step (after its persist, before its sends) only differs from a crash before or
+  // after the step for a machine that persists.
+  const canCrashInside = (w: World<S>, i: number): boolean => w.crashed < maxCrash && (nodes[i] as ModelCheckNode<S>).machine.durable !== undefined;
+
   const choices = (w: World<S>): Choice[] => {
     const out: Choice[] = [];
     const inflight = w.inflight;
@@ -431,15 +499,22 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
       if (!fifo && at > 0 && (inflight[at - 1] as Envelope).h === e.h) continue;
       if (fifo && at > 0 && (inflight[at - 1] as Envelope).from === e.from && (inflight[at - 1] as Envelope).to === e.to) continue;
       out.push({ kind: 'deliver', at });
+      if (canCrashInside(w, index.get(e.to) as number)) out.push({ kind: 'deliver', at, crashBeforeSends: true });
       if (w.dup < maxDup) out.push({ kind: 'duplicate', at });
       if (w.lost < maxLoss) out.push({ kind: 'drop', at });
     }
     for (let i = 0; i < nodes.length; i++) {
-      if ((w.cmd[i] as number) < (commandsPerNode[i] as unknown[]).length) out.push({ kind: 'command', node: i });
+      if ((w.cmd[i] as number) < (commandsPerNode[i] as unknown[]).length) {
+        out.push({ kind: 'command', node: i });
+        if (canCrashInside(w, i)) out.push({ kind: 'command', node: i, crashBeforeSends: true });
+      }
       if (timeoutNodes[i] === 1) {
         const m = (nodes[i] as ModelCheckNode<S>).machine;
         const d = m.nextDeadline?.(w.states[i] as S);
-        if (d !== undefined) out.push({ kind: 'timeout', node: i, now: Math.max(d, w.now[i] as number) });
+        if (d !== undefined) {
+          out.push({ kind: 'timeout', node: i, now: Math.max(d, w.now[i] as number) });
+          if (canCrashInside(w, i)) out.push({ kind: 'timeout', node: i, now: Math.max(d, w.now[i] as number), crashBeforeSends: true });
+        }
       }
       if (w.crashed < maxCrash) out.push({ kind: 'crash', node: i });
     }
@@ -449,15 +524,23 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
   const describe = (w: World<S>, c: Choice): ModelCheckStep => {
     switch (c.kind) {
       case 'deliver':
-      case 'duplicate':
+      case 'duplicate': {
+        const e = w.inflight[c.at] as Envelope;
+        const step = { kind: c.kind, from: e.from, to: e.to, message: e.message };
+        return c.crashBeforeSends ? { ...step, crashBeforeSends: true } : step;
+      }
       case 'drop': {
         const e = w.inflight[c.at] as Envelope;
         return { kind: c.kind, from: e.from, to: e.to, message: e.message };
       }
-      case 'command':
-        return { kind: 'command', node: ids[c.node] as NodeId, input: (commandsPerNode[c.node] as unknown[])[w.cmd[c.node] as number] };
-      case 'timeout':
-        return { kind: 'timeout', node: ids[c.node] as NodeId, now: c.now };
+      case 'command': {
+        const step = { kind: 'command' as const, node: ids[c.node] as NodeId, input: (commandsPerNode[c.node] as unknown[])[w.cmd[c.node] as number] };
+        return c.crashBeforeSends ? { ...step, crashBeforeSends: true } : step;
+      }
+      case 'timeout': {
+        const step = { kind: 'timeout' as const, node: ids[c.node] as NodeId, now: c.now };
+        return c.crashBeforeSends ? { ...step, crashBeforeSends: true } : step;
+      }
       case 'crash':
         return { kind: 'crash', node: ids[c.node] as NodeId };
     }
@@ -486,8 +569,11 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
   };
 
   const initialStates = nodes.map((n) => ('initialState' in n && n.initialState !== undefined ? n.initialState : n.machine.init(n.config)));
+  const initialImages = initialStates.map((st, i) => initialImage((nodes[i] as ModelCheckNode<S>).machine, st));
   const initial: World<S> = {
     states: initialStates,
+    images: initialImages,
+    imageHashes: initialImages.map((d) => hash53(canonicalJson(d ?? null))),
     hashes: initialStates.map((st) => hash53(canonicalJson(st))),
     inflight: [],
     cmd: nodes.map(() => 0),
@@ -572,11 +658,11 @@ export function formatModelCheckPath(path: readonly ModelCheckStep[]): string {
         case 'deliver':
         case 'duplicate':
         case 'drop':
-          return `${n}${s.from} -> ${s.to}: ${s.kind} ${canonicalJson(s.message)}`;
+          return `${n}${s.from} -> ${s.to}: ${s.kind} ${canonicalJson(s.message)}${'crashBeforeSends' in s && s.crashBeforeSends ? `, then ${s.to} crashes before its sends` : ''}`;
         case 'command':
-          return `${n}${s.node}: command ${canonicalJson(s.input)}`;
+          return `${n}${s.node}: command ${canonicalJson(s.input)}${s.crashBeforeSends ? ', then crash before its sends' : ''}`;
         case 'timeout':
-          return `${n}${s.node}: timeout at ${s.now}`;
+          return `${n}${s.node}: timeout at ${s.now}${s.crashBeforeSends ? ', then crash before its sends' : ''}`;
         case 'crash':
           return `${n}${s.node}: crash and restart`;
       }

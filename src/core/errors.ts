@@ -52,6 +52,23 @@ export class InvalidCommandError extends DistkitError {
 }
 
 /**
+ * A machine broke its contract (see `checkedStep` and `applyStep`): a malformed transition, a
+ * mutated input, state that is not plain data, a persist that does not match `durable` ...
+ *
+ * @example
+ * ```ts
+ * import { ContractViolation } from 'distkit/core';
+ * new ContractViolation('raft', 'state: non-finite number NaN').message;
+ * //=> 'machine raft broke its contract: state: non-finite number NaN'
+ * ```
+ */
+export class ContractViolation extends DistkitError {
+  constructor(machine: string, problem: string) {
+    super(`machine ${machine} broke its contract: ${problem}`);
+  }
+}
+
+/**
  * Exhaustiveness check for discriminated unions: a compile error when a case is missing, and a
  * thrown error if reached at run time with a value the types did not allow.
  *

@@ -14,3 +14,6 @@ export * from './system.js';
 export * from './transport.js';
 export * from './store.js';
 export * from './node.js';
+export * from './time.js';
+export * from './records.js';
+export * from './runtime.js';

@@ -24,10 +24,11 @@ export interface Transition<S, O> {
 /**
  * A pure, transport-agnostic protocol: input message → output messages + new state.
  *
- * Rules (checked by tests for every machine): `step` is pure (no I/O, clock or randomness; time
- * arrives as `tick` inputs and randomness comes from a PRNG kept in the state), never mutates its
- * input state, is total on untrusted input (a bad peer message yields a `rejected` output and the
- * same state object), and states/messages are plain JSON data.
+ * Rules (checked by tests for every machine): `step` is pure (no I/O, clock or randomness; every
+ * input carries the host's current time as `now`, and randomness comes from a PRNG kept in the
+ * state), never mutates its input state, is total on untrusted input (a bad peer message yields a
+ * `rejected` output and the same state object), and states/messages are plain JSON data. A `tick`
+ * only says that a deadline the machine asked for (`nextDeadline`) is due.
  *
  * @typeParam Config - validated by `init`, which throws {@link ConfigError} naming the bad field.
  * @example
@@ -75,6 +76,13 @@ export interface DurableMachine<Config, State, Input, Output, Durable>
   durable(state: State): Durable;
   /** Rebuilds a state after a crash from the last durable record (volatile parts reset). */
   recover(config: Config, durable: Durable): State;
+  /**
+   * Folds one `persist` record into the durable image that stable storage holds. Absent when each
+   * record is the whole image (`record` replaces the previous one). Hosts, the simulator and the
+   * model checker keep the image this way and restart a crashed node from `recover(config, image)`;
+   * `checkedStep` asserts that `applyPersist(durable(before), record)` equals `durable(after)`.
+   */
+  applyPersist?(durable: Durable, record: unknown): Durable;
 }
 
 /**
@@ -83,17 +91,22 @@ export interface DurableMachine<Config, State, Input, Output, Durable>
  * @example
  * ```ts
  * import type { MessageInput } from 'distkit/core';
- * const input: MessageInput<{ type: 'ping' }> = { type: 'message', from: 'b', message: { type: 'ping' } };
+ * const input: MessageInput<{ type: 'ping' }> = { type: 'message', from: 'b', message: { type: 'ping' }, now: 1500 };
  * ```
  */
 export interface MessageInput<M = unknown> {
   readonly type: 'message';
+  /** The sender, as the host's transport identified it. */
   readonly from: NodeId;
+  /** The peer's message: untrusted data. */
   readonly message: M;
+  /** The host's current time (ms, monotonic clock) when the message is stepped. */
+  readonly now: number;
 }
 
 /**
- * The passage of time: `now` in milliseconds from the host's monotonic clock.
+ * A deadline the machine asked for (through `nextDeadline`) is due. `now` is the host's current
+ * time in milliseconds from its monotonic clock, like on every other input.
  *
  * @example
  * ```ts
@@ -103,8 +116,37 @@ export interface MessageInput<M = unknown> {
  */
 export interface TickInput {
   readonly type: 'tick';
+  /** The host's current time (ms, monotonic clock). */
   readonly now: number;
 }
+
+/**
+ * What every input has: a discriminant and the host's current time in milliseconds (monotonic,
+ * never decreasing for one node). Local commands carry `now` like messages and ticks do.
+ *
+ * @example
+ * ```ts
+ * import type { TimedInput } from 'distkit/core';
+ * const request: TimedInput = { type: 'request', now: 20 };
+ * ```
+ */
+export interface TimedInput {
+  readonly type: string;
+  readonly now: number;
+}
+
+/**
+ * An input without its `now`: what a caller of `createNode`'s `input` passes; the node stamps
+ * the time from its clock. Distributes over unions.
+ *
+ * @example
+ * ```ts
+ * import type { Unstamped, MessageInput, TickInput } from 'distkit/core';
+ * type Request = Unstamped<{ type: 'request'; now: number } | TickInput>; // { type: 'request' } | { type: 'tick' }
+ * const r: Request = { type: 'request' };
+ * ```
+ */
+export type Unstamped<I> = I extends unknown ? Omit<I, 'now'> : never;
 
 /**
  * An effect: deliver `message` to node `to`. Hosts may drop, delay or reorder it; protocols cope.

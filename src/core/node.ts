@@ -1,4 +1,5 @@
-import type { Machine, MessageInput, NodeId, TickInput } from './machine.js';
+import type { Machine, NodeId, Unstamped } from './machine.js';
+import { applyStep, stampNow, type Effects } from './runtime.js';
 import type { Transport } from './transport.js';
 import { systemClock, systemTimers, type CancelTimer, type Clock, type Timers } from './system.js';
 
@@ -25,7 +26,7 @@ export interface NodeHost<Msg, Out> {
   persist?(record: PersistRecordOf<Out>): void | Promise<void>;
   /** Receives every output that is neither `send` nor `persist` (events, `rejected`...). */
   onOutput?(output: Out): void;
-  /** Monotonic time source for `tick` inputs. Default: {@link systemClock}. */
+  /** Monotonic time source: every input is stamped with its `now`. Default: {@link systemClock}. */
   clock?: Pick<Clock, 'now'>;
   /** Timer source for deadlines. Default: {@link systemTimers}. */
   timers?: Timers;
@@ -47,8 +48,12 @@ export interface NodeHost<Msg, Out> {
 export interface RunningNode<State, Input, Output> {
   /** The current state (a snapshot; do not mutate). */
   readonly state: State;
-  /** Queues an input; resolves with its outputs once they have been performed. */
-  input(input: Input): Promise<readonly Output[]>;
+  /**
+   * Queues an input (a local command); the node stamps it with the clock's `now` when it is
+   * stepped. Resolves with its outputs once they have been performed; rejects with what `step`
+   * threw (e.g. `InvalidCommandError`).
+   */
+  input(input: Unstamped<Input>): Promise<readonly Output[]>;
   /** Queues a `message` input from `from`. */
   deliver(from: NodeId, message: unknown): Promise<readonly Output[]>;
   /** Feeds every message arriving on `transport` to this node; returns an unsubscribe function. */
@@ -70,20 +75,14 @@ export interface RunningNode<State, Input, Output> {
  */
 export type PersistRecordOf<O> = O extends { readonly type: 'persist'; readonly record: infer R } ? R : never;
 
-interface Typed {
-  readonly type: string;
-}
-
 /**
  * Runs a machine: the imperative shell around a pure core. It does no I/O of its own.
  *
- * For each input it calls `step`, then performs the outputs: every `persist` first (awaited, in
- * order), then `send`s and other outputs in order. After each step it re-arms a single timer at
- * `machine.nextDeadline(state)` that feeds a `tick` with the clock's `now`. A timed machine (one
- * with `nextDeadline`) learns the time only from ticks, so before any other input it is fed a
- * `tick` whenever the clock has moved since the last one: a timer the input starts then counts
- * from the real time, not from the last deadline. (The input's promise resolves with the input's
- * own outputs; the tick's are performed as usual.)
+ * Every input is stamped with the clock's `now` as it is stepped, so a timer an input starts
+ * counts from the real time. Each transition goes through the shared runtime (`applyStep`): its
+ * `persist` record is made durable first (awaited), then the `send`s are delivered, then the other
+ * outputs reach `onOutput`, in order. After each step the node re-arms a single timer at
+ * `machine.nextDeadline(state)`; when it fires the machine gets a `tick`.
  *
  * @param options.state - start from this state instead of `machine.init(config)` (e.g. a recovered one).
  * @example
@@ -127,56 +126,44 @@ export function createNode<Config, State, Input, Output>(
     cancel = timers.setTimer(deadline - clock.now(), () => {
       cancel = undefined;
       armedAt = undefined;
-      void run({ type: 'tick', now: clock.now() } satisfies TickInput as unknown as Input);
+      void run({ type: 'tick' });
     });
   };
 
-  const perform = async (outputs: readonly Output[]) => {
-    for (const o of outputs) {
-      if ((o as Typed).type === 'persist' && host.persist) {
-        try {
-          await host.persist((o as unknown as { record: PersistRecordOf<Output> }).record);
-        } catch (e) {
-          // The record is not durable: delivering the sends would break the protocol's safety.
-          report(e);
-          return;
-        }
+  const perform = async (effects: Effects<State, Output>) => {
+    if (effects.persist !== undefined && host.persist) {
+      try {
+        await host.persist(effects.persist.record as PersistRecordOf<Output>);
+      } catch (e) {
+        // The record is not durable: delivering the sends would break the protocol's safety.
+        report(e);
+        return;
       }
     }
-    for (const o of outputs) {
-      const type = (o as Typed).type;
+    for (const s of effects.sends) {
       try {
-        if (type === 'send') {
-          const s = o as unknown as { to: NodeId; message: unknown };
-          host.send(s.to, s.message);
-        } else if (type !== 'persist') host.onOutput?.(o);
+        host.send(s.to, s.message);
+      } catch (e) {
+        report(e);
+      }
+    }
+    for (const o of effects.events) {
+      try {
+        host.onOutput?.(o);
       } catch (e) {
         report(e);
       }
     }
   };
 
-  let lastTickNow: number | undefined;
-  const run = (input: Input): Promise<readonly Output[]> => {
+  const run = (input: unknown): Promise<readonly Output[]> => {
     const result = queue.then(async () => {
       if (stopped) return [];
-      if ((input as Typed).type === 'tick') {
-        lastTickNow = (input as unknown as TickInput).now;
-      } else if (machine.nextDeadline !== undefined) {
-        const now = clock.now();
-        if (now !== lastTickNow) {
-          lastTickNow = now;
-          const ticked = machine.step(state, { type: 'tick', now } satisfies TickInput as unknown as Input);
-          state = ticked.state;
-          await perform(ticked.outputs);
-          if (stopped) return [];
-        }
-      }
-      const t = machine.step(state, input);
-      state = t.state;
-      await perform(t.outputs);
+      const effects = applyStep(machine, state, stampNow(input, clock.now()) as Input);
+      state = effects.state;
+      await perform(effects);
       arm();
-      return t.outputs;
+      return effects.outputs;
     });
     queue = result.catch(report);
     return result;
@@ -189,11 +176,12 @@ export function createNode<Config, State, Input, Output>(
       return state;
     },
     input: run,
-    deliver: (from, message) => run({ type: 'message', from, message } satisfies MessageInput as unknown as Input),
+    deliver: (from, message) => run({ type: 'message', from, message }),
     listen(transport) {
       return transport.onMessage((from, message) => {
-        // run() already reports a failed step to onError (through the queue).
-        void run({ type: 'message', from, message } satisfies MessageInput as unknown as Input);
+        // run() already reports a failed step to onError (through the queue). Every input is
+        // stamped when it is stepped, so the machine's clock never goes back.
+        void run({ type: 'message', from, message });
       });
     },
     idle: () => queue.then(() => undefined),

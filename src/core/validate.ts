@@ -20,6 +20,12 @@ export interface Check<T> {
   (value: unknown, path?: string): string | undefined;
   /** Type-level only: the type a passing value has. Never set at run time. */
   readonly __type?: T;
+  /**
+   * Copies a value that passed this check, keeping only what the check validated (an object
+   * check drops undeclared properties). Set by every combinator of {@link v}; {@link parse} uses
+   * it so that a machine never stores a field it did not check.
+   */
+  readonly copy?: (value: unknown) => T;
 }
 
 /**
@@ -96,6 +102,17 @@ export function describeValue(value: unknown): string {
 
 const at = (path: string | undefined, problem: string): string => (path ? `${path}: ${problem}` : problem);
 
+function withCopy<T>(check: (value: unknown, path?: string) => string | undefined, copy: (value: unknown) => T): Check<T> {
+  (check as { copy?: (value: unknown) => T }).copy = copy;
+  return check as Check<T>;
+}
+
+const copyOf = (check: Check<unknown>): ((value: unknown) => unknown) => check.copy ?? ((x) => x);
+
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** `true` when `value` is an object created by `{}` / JSON.parse (not an array, class instance or null). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -152,96 +169,153 @@ function literal<const L extends readonly (string | number | boolean | null)[]>(
 function array<T>(item: Check<T>, opts: { maxLength?: number; minLength?: number } = {}): Check<readonly T[]> {
   const maxLength = opts.maxLength ?? 1 << 20;
   const minLength = opts.minLength ?? 0;
-  return (value, path) => {
-    if (!Array.isArray(value)) return at(path, `expected an array, got ${describeValue(value)}`);
-    if (value.length > maxLength || value.length < minLength)
-      return at(path, `expected ${minLength}..${maxLength} items, got ${value.length}`);
-    for (let i = 0; i < value.length; i++) {
-      const r = item(value[i], `${path ?? ''}[${i}]`);
-      if (r !== undefined) return r;
-    }
-    return undefined;
-  };
+  const copyItem = copyOf(item);
+  return withCopy(
+    (value, path) => {
+      if (!Array.isArray(value)) return at(path, `expected an array, got ${describeValue(value)}`);
+      if (value.length > maxLength || value.length < minLength)
+        return at(path, `expected ${minLength}..${maxLength} items, got ${value.length}`);
+      for (let i = 0; i < value.length; i++) {
+        const r = item(value[i], `${path ?? ''}[${i}]`);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+    },
+    (value) => (value as unknown[]).map((x) => copyItem(x)) as readonly T[],
+  );
 }
 
 function object<S extends Shape>(shape: S): Check<ObjectOf<S>> {
   const keys = Object.keys(shape);
-  return (value, path) => {
-    if (!isPlainObject(value)) return at(path, `expected an object, got ${describeValue(value)}`);
-    for (const key of keys) {
-      const check = shape[key] as Check<unknown> & { optional?: boolean };
-      const has = Object.prototype.hasOwnProperty.call(value, key);
-      const sub = path ? `${path}.${key}` : key;
-      if (!has) {
-        if (check.optional) continue;
-        return `${sub}: missing`;
+  const copies = keys.map((k) => copyOf(shape[k] as Check<unknown>));
+  return withCopy(
+    (value, path) => {
+      if (!isPlainObject(value)) return at(path, `expected an object, got ${describeValue(value)}`);
+      for (const key of keys) {
+        const check = shape[key] as Check<unknown> & { optional?: boolean };
+        const has = Object.prototype.hasOwnProperty.call(value, key);
+        const sub = path ? `${path}.${key}` : key;
+        if (!has) {
+          if (check.optional) continue;
+          return `${sub}: missing`;
+        }
+        const r = check(value[key], sub);
+        if (r !== undefined) return r;
       }
-      const r = check(value[key], sub);
-      if (r !== undefined) return r;
-    }
-    return undefined;
-  };
+      return undefined;
+    },
+    (value) => {
+      const src = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (!Object.prototype.hasOwnProperty.call(src, key) || src[key] === undefined) continue;
+        defineOwn(out, key, copies[i]!(src[key]));
+      }
+      return out as ObjectOf<S>;
+    },
+  );
 }
 
 function optional<T>(check: Check<T>): OptionalCheck<T> {
-  const c = ((value: unknown, path?: string) => (value === undefined ? undefined : check(value, path))) as Check<T> & {
-    optional: true;
-  };
+  const copy = copyOf(check);
+  const c = withCopy((value: unknown, path?: string) => (value === undefined ? undefined : check(value, path)), (x) =>
+    x === undefined ? undefined : copy(x),
+  ) as Check<T> & { optional: true };
   c.optional = true;
   return c as OptionalCheck<T>;
 }
 
 function nullable<T>(check: Check<T>): Check<T | null> {
-  return (value, path) => (value === null ? undefined : check(value, path));
+  const copy = copyOf(check);
+  return withCopy(
+    (value, path) => (value === null ? undefined : check(value, path)),
+    (x) => (x === null ? null : (copy(x) as T)),
+  );
 }
 
 function record<T>(item: Check<T>, opts: { maxKeys?: number } = {}): Check<Readonly<Record<string, T>>> {
   const maxKeys = opts.maxKeys ?? 1 << 16;
-  return (value, path) => {
-    if (!isPlainObject(value)) return at(path, `expected an object, got ${describeValue(value)}`);
-    const keys = Object.keys(value);
-    if (keys.length > maxKeys) return at(path, `expected at most ${maxKeys} keys, got ${keys.length}`);
-    for (const key of keys) {
-      const r = item(value[key], path ? `${path}.${key}` : key);
-      if (r !== undefined) return r;
-    }
-    return undefined;
-  };
+  const copyItem = copyOf(item);
+  return withCopy(
+    (value, path) => {
+      if (!isPlainObject(value)) return at(path, `expected an object, got ${describeValue(value)}`);
+      const keys = Object.keys(value);
+      if (keys.length > maxKeys) return at(path, `expected at most ${maxKeys} keys, got ${keys.length}`);
+      for (const key of keys) {
+        const r = item(value[key], path ? `${path}.${key}` : key);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+    },
+    (value) => {
+      const src = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(src)) defineOwn(out, key, copyItem(src[key]));
+      return out as Readonly<Record<string, T>>;
+    },
+  );
 }
 
 function union<C extends readonly Check<unknown>[]>(...checks: C): Check<Infer<C[number]>> {
-  return (value, path) => {
-    let first: string | undefined;
-    for (const c of checks) {
-      const r = c(value, path);
-      if (r === undefined) return undefined;
-      first ??= r;
-    }
-    return first ?? at(path, 'no alternative given');
-  };
+  return withCopy(
+    (value, path) => {
+      let first: string | undefined;
+      for (const c of checks) {
+        const r = c(value, path);
+        if (r === undefined) return undefined;
+        first ??= r;
+      }
+      return first ?? at(path, 'no alternative given');
+    },
+    (value) => {
+      for (const c of checks) if (c(value) === undefined) return copyOf(c)(value) as Infer<C[number]>;
+      return value as Infer<C[number]>;
+    },
+  );
 }
 
 /**
  * Checks a discriminated union by its `type` field: each variant's check runs only for its tag.
  */
 function tagged<V extends Record<string, Check<unknown>>>(variants: V, tagField = 'type'): Check<Infer<V[keyof V]>> {
-  return (value, path) => {
-    if (!isPlainObject(value)) return at(path, `expected an object, got ${describeValue(value)}`);
-    const tag = value[tagField];
-    const sub = path ? `${path}.${tagField}` : tagField;
-    if (typeof tag !== 'string' || !Object.prototype.hasOwnProperty.call(variants, tag)) {
-      return `${sub}: expected one of ${Object.keys(variants).join(', ')}, got ${describeValue(tag)}`;
-    }
-    return (variants[tag] as Check<unknown>)(value, path);
-  };
+  return withCopy(
+    (value, path) => {
+      if (!isPlainObject(value)) return at(path, `expected an object, got ${describeValue(value)}`);
+      const tag = Object.prototype.hasOwnProperty.call(value, tagField) ? value[tagField] : undefined;
+      const sub = path ? `${path}.${tagField}` : tagField;
+      if (typeof tag !== 'string' || !Object.prototype.hasOwnProperty.call(variants, tag)) {
+        return `${sub}: expected one of ${Object.keys(variants).join(', ')}, got ${describeValue(tag)}`;
+      }
+      return (variants[tag] as Check<unknown>)(value, path);
+    },
+    (value) => copyOf(variants[(value as Record<string, string>)[tagField]!] as Check<unknown>)(value) as Infer<V[keyof V]>,
+  );
 }
 
-/** Accepts anything that is JSON data (see {@link plainDataProblem}). */
-function json(): Check<unknown> {
-  return (value, path) => {
-    const r = plainDataProblem(value);
-    return r === undefined ? undefined : at(path, r);
-  };
+/**
+ * Accepts plain JSON data (see {@link plainDataProblem}) within `limits` (default
+ * {@link PAYLOAD_LIMITS}): an opaque payload from a peer is checked iteratively, so no nesting
+ * depth can overflow the stack, and its size is bounded before it is stored.
+ */
+function json(limits: Partial<DataLimits> = {}): Check<unknown> {
+  const full: DataLimits = { ...PAYLOAD_LIMITS, ...limits };
+  return withCopy(
+    (value, path) => {
+      const r = plainDataProblem(value, '', full);
+      return r === undefined ? undefined : at(path, r);
+    },
+    // The value passed the check: bounded, acyclic plain data. JSON.parse defines `__proto__`
+    // keys as own properties, so the copy is safe to store.
+    (value) => (value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown)),
+  );
+}
+
+/**
+ * A node id from a peer: a non-empty string of at most {@link MAX_ID_LENGTH} characters.
+ */
+function id(): Check<string> {
+  return str({ minLength: 1, maxLength: MAX_ID_LENGTH });
 }
 
 /**
@@ -285,9 +359,81 @@ export const v = {
   union,
   /** A discriminated union: dispatches on the `type` field to the matching variant's check. */
   tagged,
-  /** Any plain JSON data (no NaN, undefined, class instances or cycles). */
+  /** Plain JSON data (no NaN, undefined, class instances or cycles) within depth and size limits. */
   json,
+  /** A node id: a non-empty string of at most {@link MAX_ID_LENGTH} characters. */
+  id,
 } as const;
+
+/**
+ * The longest node id (or other peer-chosen name) a machine accepts from the network.
+ *
+ * @example
+ * ```ts
+ * import { MAX_ID_LENGTH, v } from 'distkit/core';
+ * v.id()('x'.repeat(MAX_ID_LENGTH + 1)) !== undefined; //=> true
+ * ```
+ */
+export const MAX_ID_LENGTH = 256;
+
+/**
+ * Bounds on an opaque value: how deep it may nest and about how large its JSON text may be.
+ *
+ * @example
+ * ```ts
+ * import type { DataLimits } from 'distkit/core';
+ * const small: DataLimits = { maxDepth: 16, maxBytes: 4096 };
+ * ```
+ */
+export interface DataLimits {
+  /** Deepest nesting of arrays and objects (a scalar is depth 0, `[1]` depth 1). */
+  readonly maxDepth: number;
+  /** Largest size, counted as the length of the value's JSON text (UTF-16 code units). */
+  readonly maxBytes: number;
+}
+
+/**
+ * The default limits on an opaque payload from a peer (a command, a value, an application
+ * message): 64 levels deep, 1 MiB of JSON text. Machines that carry payloads take these as
+ * configurable options.
+ *
+ * @example
+ * ```ts
+ * import { PAYLOAD_LIMITS } from 'distkit/core';
+ * PAYLOAD_LIMITS.maxDepth; //=> 64
+ * ```
+ */
+export const PAYLOAD_LIMITS: DataLimits = Object.freeze({ maxDepth: 64, maxBytes: 1 << 20 });
+
+/**
+ * The result of {@link parse}: the cleaned value, or the reason it was refused.
+ *
+ * @example
+ * ```ts
+ * import type { Parsed } from 'distkit/core';
+ * const r: Parsed<number> = { ok: false, problem: 'term: missing' };
+ * ```
+ */
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+/**
+ * Checks untrusted data and returns a copy holding only what the check validated: undeclared
+ * properties of objects are dropped, keys are own properties, opaque payloads are deep-copied.
+ * Store the returned value, never the input.
+ *
+ * @example
+ * ```ts
+ * import { v, parse } from 'distkit/core';
+ * const ping = v.object({ type: v.literal('ping'), seq: v.int({ min: 0 }) });
+ * parse(ping, { type: 'ping', seq: 1, junk: 'x'.repeat(100) }); //=> { ok: true, value: { type: 'ping', seq: 1 } }
+ * parse(ping, { type: 'ping' });                                 //=> { ok: false, problem: 'seq: missing' }
+ * ```
+ */
+export function parse<T>(check: Check<T>, value: unknown, path?: string): Parsed<T> {
+  const problem = check(value, path);
+  if (problem !== undefined) return { ok: false, problem };
+  return { ok: true, value: check.copy ? check.copy(value) : (value as T) };
+}
 
 /**
  * Narrows `value` to the checked type when it passes.
@@ -306,49 +452,92 @@ export function conforms<T>(check: Check<T>, value: unknown): value is T {
 /**
  * Finds why `value` is not plain JSON data (the machine contract's rule 5): returns `undefined`
  * for plain data, or a reason naming the path of the first offending part (`undefined`, NaN,
- * Infinity, bigint, functions, symbols, class instances such as Map/Set/Date, cycles).
+ * Infinity, bigint, functions, symbols, class instances such as Map/Set/Date, cycles, holes).
+ * The walk is iterative, so no depth overflows the stack; `limits` bounds depth (default 10,000)
+ * and JSON size (default unbounded). JSON.stringify itself recurses, so a state deeper than
+ * the default 1,000 levels is refused as not serializable everywhere.
  *
  * @example
  * ```ts
  * import { plainDataProblem } from 'distkit/core';
  * plainDataProblem({ a: [1, 'x', null] }); //=> undefined
  * plainDataProblem({ a: new Map() });      //=> 'a: not a plain object or array (Map)'
+ * plainDataProblem([[[1]]], '', { maxDepth: 2, maxBytes: 100 }); //=> '[0][0]: nested deeper than 2'
  * ```
  */
-export function plainDataProblem(value: unknown, path = '', seen: Set<object> = new Set()): string | undefined {
-  const here = path === '' ? 'value' : path;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return undefined;
-    case 'number':
-      return Number.isFinite(value) ? undefined : `${here}: non-finite number ${String(value)}`;
-    case 'object': {
-      if (value === null) return undefined;
-      if (seen.has(value)) return `${here}: cycle`;
-      if (Array.isArray(value)) {
-        seen.add(value);
-        for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) return `${path}[${i}]: hole in array`;
-          const r = plainDataProblem(value[i], `${path}[${i}]`, seen);
-          if (r !== undefined) return r;
-        }
-        seen.delete(value);
-        return undefined;
-      }
-      if (!isPlainObject(value)) {
-        const ctor = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-        return `${here}: not a plain object or array (${ctor})`;
-      }
-      seen.add(value);
-      for (const key of Object.keys(value)) {
-        const r = plainDataProblem(value[key], path === '' ? key : `${path}.${key}`, seen);
-        if (r !== undefined) return r;
-      }
-      seen.delete(value);
-      return undefined;
+export function plainDataProblem(value: unknown, path = '', limits: Partial<DataLimits> = {}): string | undefined {
+  const maxDepth = limits.maxDepth ?? 1000;
+  const maxBytes = limits.maxBytes ?? Infinity;
+  let bytes = 0;
+  // Frames: a value to visit, or (value === EXIT) the end of an object on the current path.
+  const values: unknown[] = [value];
+  const paths: string[] = [path];
+  const depths: number[] = [0];
+  const onPath = new Set<object>();
+  while (values.length > 0) {
+    const x = values.pop();
+    const p = paths.pop()!;
+    const depth = depths.pop()!;
+    if (x === EXIT) {
+      onPath.delete(p as unknown as object);
+      continue;
     }
-    default:
-      return `${here}: ${typeof value} is not JSON data`;
+    const here = p === '' ? 'value' : p;
+    switch (typeof x) {
+      case 'string':
+        bytes += x.length + 2;
+        break;
+      case 'boolean':
+        bytes += 5;
+        break;
+      case 'number':
+        if (!Number.isFinite(x)) return `${here}: non-finite number ${String(x)}`;
+        bytes += 8;
+        break;
+      case 'object': {
+        bytes += 2;
+        if (x === null) break;
+        if (onPath.has(x)) return `${here}: cycle`;
+        if (depth >= maxDepth) return `${here}: nested deeper than ${maxDepth}`;
+        if (Array.isArray(x)) {
+          bytes += x.length;
+          if (bytes > maxBytes) return `${here}: larger than ${maxBytes} bytes of JSON`;
+          values.push(EXIT);
+          paths.push(x as unknown as string);
+          depths.push(0);
+          onPath.add(x);
+          for (let i = x.length - 1; i >= 0; i--) {
+            if (!(i in x)) return `${p}[${i}]: hole in array`;
+            values.push(x[i]);
+            paths.push(`${p}[${i}]`);
+            depths.push(depth + 1);
+          }
+          break;
+        }
+        if (!isPlainObject(x)) {
+          const ctor = (x as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+          return `${here}: not a plain object or array (${ctor})`;
+        }
+        const keys = Object.keys(x);
+        values.push(EXIT);
+        paths.push(x as unknown as string);
+        depths.push(0);
+        onPath.add(x);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const key = keys[i]!;
+          bytes += key.length + 4;
+          values.push(x[key]);
+          paths.push(p === '' ? key : `${p}.${key}`);
+          depths.push(depth + 1);
+        }
+        break;
+      }
+      default:
+        return `${here}: ${typeof x} is not JSON data`;
+    }
+    if (bytes > maxBytes) return `${here}: larger than ${maxBytes} bytes of JSON`;
   }
+  return undefined;
 }
+
+const EXIT: unique symbol = Symbol('exit');

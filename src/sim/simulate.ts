@@ -1,4 +1,16 @@
-import { ConfigError, Random, describeValue, type NodeId } from '../core/index.js';
+import {
+  ConfigError,
+  Random,
+  applyStep,
+  describeValue,
+  foldPersist,
+  initialImage,
+  restartState,
+  stampNow,
+  type Effects,
+  type MaybeDurable,
+  type NodeId,
+} from '../core/index.js';
 import type { History, Operation } from '../check/index.js';
 import { EventHeap, SimEvent } from './heap.js';
 import { drawNemesis } from './nemesis.js';
@@ -471,58 +483,56 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     }
   };
 
-  // Applying an input to a node: the heart of the loop.
+  // Applying an input to a node: the heart of the loop. Every input carries the node's local time;
+  // the shared runtime checks the transition's shape and orders its effects.
   const apply = (nd: NodeRt, input: unknown): void => {
     steps++;
-    let outs: readonly unknown[];
+    let fx: Effects<unknown, unknown>;
     try {
-      const tr = nd.machine.step(nd.state, input) as { state: unknown; outputs: readonly unknown[] };
-      nd.state = tr.state;
-      outs = tr.outputs;
+      fx = applyStep(nd.machine, nd.state, stampNow(input, localTime(nd, now)));
     } catch (e) {
       fail('step threw', `${nd.machine.name} on node ${nd.id} threw ${errorText(e)} on input ${describeValue((input as { type?: unknown } | null)?.type ?? input)}`);
       return;
     }
+    nd.state = fx.state;
     states[nd.id] = nd.state;
-    let persisted = false;
-    for (let k = 0; k < outs.length; k++) {
-      const o = outs[k] as { type?: unknown; to?: unknown; message?: unknown };
-      const type = o.type;
-      if (type === 'send') send(nd, o.to, o.message);
-      else if (type === 'persist') {
-        persisted = true;
-        record({ kind: 'persist', time: now, node: nd.id });
-      } else {
-        if (type === 'rejected') rejected++;
-        record({ kind: 'output', time: now, node: nd.id, output: o });
-        if (onOutput !== undefined) {
-          const ev: NodeOutput = { time: now, node: nd.id, output: o };
-          onOutput(ev, view);
-        }
-        if (workload !== undefined) {
-          const c = workload.complete(nd.id, o);
-          if (c !== undefined) {
-            const op = openOps.get(c.id);
-            if (op !== undefined) finishOp(op, nd.id, c as { id: number; output?: unknown; failed?: true });
-            else if (!(Number.isInteger(c.id) && c.id >= 0 && c.id < ops.length)) unmatchedResponses++;
-          }
-        }
-      }
+    if (fx.persist !== undefined) {
+      // What a crash restarts from: the image the persist records built, not the live state.
+      nd.durable = foldPersist(nd.machine as MaybeDurable<unknown, unknown>, nd.durable, fx.persist.record);
+      nd.hasDurable = true;
+      if (tracing) record({ kind: 'persist', time: now, node: nd.id });
     }
-    if (persisted) {
-      const durableFn = (nd.machine as { durable?: (s: unknown) => unknown }).durable;
-      if (durableFn !== undefined) {
-        nd.durable = durableFn.call(nd.machine, nd.state);
-        nd.hasDurable = true;
+    for (const o of fx.sends) send(nd, o.to, o.message);
+    for (const o of fx.events) {
+      if ((o as { type: string }).type === 'rejected') rejected++;
+      if (tracing) record({ kind: 'output', time: now, node: nd.id, output: o });
+      if (onOutput !== undefined) {
+        const ev: NodeOutput = { time: now, node: nd.id, output: o };
+        onOutput(ev, view);
+      }
+      if (workload !== undefined) {
+        const c = workload.complete(nd.id, o);
+        if (c !== undefined) {
+          const op = openOps.get(c.id);
+          if (op !== undefined) finishOp(op, nd.id, c as { id: number; output?: unknown; failed?: true });
+          else if (!(Number.isInteger(c.id) && c.id >= 0 && c.id < ops.length)) unmatchedResponses++;
+        }
       }
     }
     arm(nd);
   };
 
   const start = (nd: NodeRt, restart: boolean): void => {
-    const m = nd.machine as AnyMachine & { recover?: (c: unknown, d: unknown) => unknown };
-    if (restart && nd.hasDurable && m.recover !== undefined) nd.state = m.recover(nd.config, nd.durable);
-    else nd.state = nd.hasInitialState ? nd.initialState : m.init(nd.config);
+    const m = nd.machine as AnyMachine & MaybeDurable<unknown, unknown>;
+    if (restart && nd.hasDurable) nd.state = restartState(m, nd.config, nd.durable);
+    else {
+      nd.state = nd.hasInitialState ? nd.initialState : m.init(nd.config);
+      if (!restart) {
+        // A fresh node's durable image is its initial durable state (an empty disk).
+        nd.durable = initialImage(m, nd.state);
+        nd.hasDurable = m.durable !== undefined;
+      }
+    }
     nd.up = true;
     nd.paused = false;
     nd.armed = undefined;
@@ -700,7 +710,7 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
           counts.corrupted++;
           if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data, corrupted: true });
         } else if (tracing) record({ kind: 'deliver', time: now, node: nd.id, from: from.id, id: e.id, message: e.data });
-        apply(nd, { type: 'message', from: from.id, message: e.data });
+        apply(nd, { type: 'message', from: from.id, message: e.data, now: localTime(nd, now) });
         stepped = true;
         break;
       }
