@@ -69,8 +69,9 @@ export class ContractViolation extends DistkitError {
 }
 
 /**
- * Exhaustiveness check for discriminated unions: a compile error when a case is missing, and a
- * thrown error if reached at run time with a value the types did not allow.
+ * Exhaustiveness check for discriminated unions: a compile error when a case is missing, and an
+ * {@link InvalidCommandError} if reached at run time with a value the types did not allow (a
+ * host passing an input type the machine does not know is a local programming error).
  *
  * @example
  * ```ts
@@ -80,13 +81,13 @@ export class ContractViolation extends DistkitError {
  *   switch (i.type) {
  *     case 'a': return 1;
  *     case 'b': return 2;
- *     default: return assertNever(i);
+ *     default: return assertNever(i, 'input');
  *   }
  * }
  * ```
  */
 export function assertNever(value: never, what = 'value'): never {
-  throw new DistkitError(`unexpected ${what}: ${safeString(value)}`);
+  throw new InvalidCommandError(what, `unexpected ${safeString(value)}`);
 }
 
 function safeString(value: unknown): string {

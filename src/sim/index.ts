@@ -13,3 +13,4 @@ export * from './demo.js';
 export * from './export.js';
 export * from './shrink.js';
 export * from './targets.js';
+export * from './cluster.js';

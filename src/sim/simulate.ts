@@ -527,11 +527,9 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     if (restart && nd.hasDurable) nd.state = restartState(m, nd.config, nd.durable);
     else {
       nd.state = nd.hasInitialState ? nd.initialState : m.init(nd.config);
-      if (!restart) {
-        // A fresh node's durable image is its initial durable state (an empty disk).
-        nd.durable = initialImage(m, nd.state);
-        nd.hasDurable = m.durable !== undefined;
-      }
+      // A fresh node's durable image is its initial durable state (an empty disk).
+      nd.durable = initialImage(m, nd.state);
+      nd.hasDurable = m.durable !== undefined;
     }
     nd.up = true;
     nd.paused = false;

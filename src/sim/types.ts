@@ -22,9 +22,11 @@ export type AnyMachine = Machine<any, any, any, any>;
 /**
  * One simulated node: a machine, its config and, optionally, a starting state.
  *
- * A machine with `durable`/`recover` restarts from its last durable record after a crash (the
- * record is taken with `machine.durable(state)` after every transition that emitted a `persist`
- * output); any other machine restarts from `initialState` or `machine.init(config)`.
+ * A machine with `durable`/`recover` restarts after a crash from the durable image its `persist`
+ * outputs built (each record folded in with `machine.applyPersist`, or taken whole when the
+ * machine has none), never from its last in-memory state; any other machine restarts from
+ * `initialState` or `machine.init(config)`. Every input a node steps carries its local time as
+ * `now` (skew and drift applied).
  *
  * @example
  * ```ts

@@ -1,0 +1,284 @@
+/**
+ * A hand-driven cluster for tests: the same runtime as `createNode`, `simulate` and `modelCheck`,
+ * stepped one decision at a time (deliver this, tick that, crash here), with a readable transcript
+ * of everything that happened. Golden transcript tests run scripts through it.
+ *
+ * @packageDocumentation
+ */
+import {
+  ConfigError,
+  applyStep,
+  checkedStep,
+  foldPersist,
+  getOwn,
+  initialImage,
+  restartState,
+  splitTransition,
+  stampNow,
+  type Effects,
+  type MaybeDurable,
+  type NodeId,
+  type SendOutput,
+} from '../core/index.js';
+import type { AnyMachine } from './types.js';
+
+/**
+ * One node of a {@link TestCluster}.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterNode } from 'distkit/sim';
+ * import { echoMachine } from 'distkit/sim';
+ * const n: ClusterNode = { id: 'a', machine: echoMachine, config: { id: 'a' } };
+ * ```
+ */
+export interface ClusterNode {
+  /** The node id; `send` outputs address nodes by it. */
+  readonly id: NodeId;
+  /** The machine the node runs. */
+  readonly machine: AnyMachine;
+  /** Passed to `init` and `recover`. */
+  readonly config: unknown;
+}
+
+/**
+ * Options of {@link createTestCluster}.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterOptions } from 'distkit/sim';
+ * const o: Partial<ClusterOptions> = { startMs: 0, checked: true };
+ * ```
+ */
+export interface ClusterOptions {
+  /** The nodes. Ids unique and non-empty. */
+  readonly nodes: readonly ClusterNode[];
+  /** The clock's start (ms). Default 0. */
+  readonly startMs?: number;
+  /**
+   * Step through `checkedStep` (deep-frozen inputs, plain data, persist rules, durable equality).
+   * Default true.
+   */
+  readonly checked?: boolean;
+}
+
+/**
+ * A message in flight in a {@link TestCluster}.
+ *
+ * @example
+ * ```ts
+ * import type { InFlight } from 'distkit/sim';
+ * const m: InFlight = { from: 'a', to: 'b', message: { type: 'ping' } };
+ * ```
+ */
+export interface InFlight {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly message: unknown;
+}
+
+/**
+ * A cluster of machines driven by hand (see {@link createTestCluster}). Every method that steps a
+ * node appends lines to `transcript` and returns the outputs of that step.
+ *
+ * @example
+ * ```ts
+ * import type { TestCluster } from 'distkit/sim';
+ * declare const c: TestCluster;
+ * c.stabilize();
+ * c.transcript.join('\n');
+ * ```
+ */
+export interface TestCluster {
+  /** The cluster's clock (ms). Every input is stamped with it. */
+  readonly now: number;
+  /** Messages sent and not yet delivered or dropped, in send order. */
+  readonly inFlight: readonly InFlight[];
+  /** What happened, one line per input and output (see {@link formatClusterOutput}). */
+  readonly transcript: string[];
+  /** The node's current state; throws for a crashed or unknown node. */
+  state(id: NodeId): unknown;
+  /** The node's durable image: what a crash restarts it from. */
+  image(id: NodeId): unknown;
+  /** Whether the node is up. */
+  isUp(id: NodeId): boolean;
+  /** Moves the clock forward by `ms` (no input is stepped). */
+  advance(ms: number): void;
+  /** Steps a local command (stamped with `now`) on a node; returns its outputs. */
+  input(id: NodeId, command: unknown): readonly unknown[];
+  /** Ticks a node at `now`; returns its outputs. */
+  tick(id: NodeId): readonly unknown[];
+  /**
+   * Moves the clock to the earliest deadline of the given nodes (every up node by default) and
+   * ticks each node due then. Returns false when no node has a deadline.
+   */
+  tickNext(ids?: readonly NodeId[]): boolean;
+  /** Delivers the in-flight messages that match (default: all currently in flight), in order. */
+  deliver(filter?: (m: InFlight) => boolean): number;
+  /** Drops the in-flight messages that match. */
+  drop(filter: (m: InFlight) => boolean): number;
+  /** Delivers until nothing is in flight (at most `maxRounds` rounds, default 1,000). */
+  stabilize(maxRounds?: number): void;
+  /** Crashes a node: volatile state and its in-flight messages are lost. */
+  crash(id: NodeId): void;
+  /** Restarts a crashed node from its durable image (or `init`). */
+  restart(id: NodeId): void;
+}
+
+interface NodeSlot {
+  readonly spec: ClusterNode;
+  state: unknown;
+  image: unknown;
+  up: boolean;
+}
+
+/**
+ * Renders one output for a transcript: `send` as `-> to {message}`, `persist` as `persist
+ * {record}`, anything else as its JSON.
+ *
+ * @example
+ * ```ts
+ * import { formatClusterOutput } from 'distkit/sim';
+ * formatClusterOutput({ type: 'send', to: 'b', message: { type: 'ping' } }); //=> '-> b {"type":"ping"}'
+ * ```
+ */
+export function formatClusterOutput(o: unknown): string {
+  const x = o as { type?: unknown; to?: unknown; message?: unknown; record?: unknown };
+  if (x.type === 'send') return `-> ${String(x.to)} ${JSON.stringify(x.message)}`;
+  if (x.type === 'persist') return `persist ${JSON.stringify(x.record)}`;
+  return JSON.stringify(o);
+}
+
+/**
+ * Creates a hand-driven cluster: the shared runtime (`applyStep`, persist images, the restart
+ * rule) under explicit control, in the style of etcd-io/raft's interaction environment. Use it
+ * for scenario tests and golden transcripts; use `simulate` for random schedules.
+ *
+ * @throws ConfigError for an empty node list or a duplicate id.
+ * @example
+ * ```ts
+ * import { createTestCluster, echoMachine } from 'distkit/sim';
+ * const c = createTestCluster({ nodes: [{ id: 'a', machine: echoMachine, config: { id: 'a' } }] });
+ * c.isUp('a'); //=> true
+ * ```
+ */
+export function createTestCluster(options: ClusterOptions): TestCluster {
+  if (!Array.isArray(options.nodes) || options.nodes.length === 0) throw new ConfigError('nodes', 'must be a non-empty array');
+  const slots: Record<NodeId, NodeSlot> = Object.create(null) as Record<NodeId, NodeSlot>;
+  for (const [i, spec] of options.nodes.entries()) {
+    if (typeof spec.id !== 'string' || spec.id === '') throw new ConfigError(`nodes[${i}].id`, 'must be a non-empty string');
+    if (getOwn(slots, spec.id) !== undefined) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${JSON.stringify(spec.id)}`);
+    const state: unknown = spec.machine.init(spec.config);
+    slots[spec.id] = { spec, state, image: initialImage(spec.machine as MaybeDurable<unknown, unknown>, state), up: true };
+  }
+  const checked = options.checked ?? true;
+  let now = options.startMs ?? 0;
+  let inFlight: InFlight[] = [];
+  const transcript: string[] = [];
+
+  const slot = (id: NodeId): NodeSlot => {
+    const s = getOwn(slots, id);
+    if (s === undefined) throw new ConfigError('id', `unknown node ${JSON.stringify(id)}`);
+    return s;
+  };
+  const step = (id: NodeId, input: unknown, label: string): readonly unknown[] => {
+    const s = slot(id);
+    if (!s.up) throw new ConfigError('id', `node ${id} is down`);
+    transcript.push(label);
+    const stamped = stampNow(input, now);
+    const m = s.spec.machine;
+    let fx: Effects<unknown, unknown>;
+    if (checked) fx = splitTransition(m.name, checkedStep(m, s.state, stamped));
+    else fx = applyStep(m, s.state, stamped);
+    s.state = fx.state;
+    if (fx.persist !== undefined) s.image = foldPersist(m as MaybeDurable<unknown, unknown>, s.image, fx.persist.record);
+    for (const o of fx.outputs) transcript.push(`  ${formatClusterOutput(o)}`);
+    for (const o of fx.sends as readonly SendOutput[]) inFlight.push({ from: id, to: o.to, message: o.message });
+    return fx.outputs;
+  };
+
+  const deliverOne = (m: InFlight): void => {
+    const target = getOwn(slots, m.to);
+    if (target === undefined || !target.up) {
+      transcript.push(`${m.from} -> ${m.to} lost (${target === undefined ? 'unknown node' : 'down'})`);
+      return;
+    }
+    step(m.to, { type: 'message', from: m.from, message: m.message }, `${m.from} -> ${m.to} ${JSON.stringify(m.message)}`);
+  };
+
+  const cluster: TestCluster = {
+    get now() {
+      return now;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    transcript,
+    state: (id) => {
+      const s = slot(id);
+      if (!s.up) throw new ConfigError('id', `node ${id} is down`);
+      return s.state;
+    },
+    image: (id) => slot(id).image,
+    isUp: (id) => slot(id).up,
+    advance(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new ConfigError('ms', `must be a finite non-negative number, got ${String(ms)}`);
+      now += ms;
+      transcript.push(`advance ${ms} (now ${now})`);
+    },
+    input: (id, command) => step(id, command, `${id} < ${JSON.stringify(command)}`),
+    tick: (id) => step(id, { type: 'tick' }, `${id} tick @${now}`),
+    tickNext(ids) {
+      const candidates = ids ?? Object.keys(slots);
+      let best: number | undefined;
+      for (const id of candidates) {
+        const s = slot(id);
+        if (!s.up) continue;
+        const d = (s.spec.machine.nextDeadline?.(s.state) as number | undefined) ?? undefined;
+        if (d !== undefined && (best === undefined || d < best)) best = d;
+      }
+      if (best === undefined) return false;
+      if (best > now) now = best;
+      for (const id of candidates) {
+        const s = slot(id);
+        if (!s.up) continue;
+        const d = s.spec.machine.nextDeadline?.(s.state) as number | undefined;
+        if (d !== undefined && d <= now) cluster.tick(id);
+      }
+      return true;
+    },
+    deliver(filter) {
+      const batch = filter ? inFlight.filter(filter) : inFlight;
+      inFlight = filter ? inFlight.filter((m) => !filter(m)) : [];
+      for (const m of batch) deliverOne(m);
+      return batch.length;
+    },
+    drop(filter) {
+      const gone = inFlight.filter(filter);
+      inFlight = inFlight.filter((m) => !filter(m));
+      for (const m of gone) transcript.push(`${m.from} -> ${m.to} dropped ${JSON.stringify(m.message)}`);
+      return gone.length;
+    },
+    stabilize(maxRounds = 1000) {
+      for (let round = 0; inFlight.length > 0; round++) {
+        if (round >= maxRounds) throw new ConfigError('maxRounds', `messages still in flight after ${maxRounds} rounds`);
+        cluster.deliver();
+      }
+    },
+    crash(id) {
+      const s = slot(id);
+      s.up = false;
+      s.state = undefined;
+      inFlight = inFlight.filter((m) => m.to !== id);
+      transcript.push(`${id} crash`);
+    },
+    restart(id) {
+      const s = slot(id);
+      if (s.up) throw new ConfigError('id', `node ${id} is up`);
+      s.state = restartState(s.spec.machine as AnyMachine & MaybeDurable<unknown, unknown>, s.spec.config, s.image);
+      s.up = true;
+      transcript.push(`${id} restart`);
+    },
+  };
+  return cluster;
+}
