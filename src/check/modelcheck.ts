@@ -404,7 +404,7 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
     let images = w.images;
     let imageHashes = w.imageHashes;
     if (fx.persist !== undefined) {
-      const image = foldPersist(m, w.images[i], fx.persist.record);
+      const image = foldPersist(m, w.images[i], fx.persist.record, () => initialImage(m, initialStates[i] as S));
       const nextImages = w.images.slice();
       nextImages[i] = image;
       const nextImageHashes = w.imageHashes.slice();
@@ -569,11 +569,11 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
   };
 
   const initialStates = nodes.map((n) => ('initialState' in n && n.initialState !== undefined ? n.initialState : n.machine.init(n.config)));
-  const initialImages = initialStates.map((st, i) => initialImage((nodes[i] as ModelCheckNode<S>).machine, st));
+  // Nothing is on disk yet: a crash before the first persist restarts from init.
   const initial: World<S> = {
     states: initialStates,
-    images: initialImages,
-    imageHashes: initialImages.map((d) => hash53(canonicalJson(d ?? null))),
+    images: nodes.map(() => undefined),
+    imageHashes: nodes.map(() => 0),
     hashes: initialStates.map((st) => hash53(canonicalJson(st))),
     inflight: [],
     cmd: nodes.map(() => 0),

@@ -127,21 +127,26 @@ export function initialImage<C, S>(machine: MaybeDurable<C, S>, state: S): unkno
 /**
  * Folds a `persist` record into the durable image stable storage holds: the machine's
  * `applyPersist`, or the record itself when the machine has none (each record is the whole image).
+ * `image` is `undefined` while nothing has been persisted; a delta record then folds into
+ * `fresh()`, the durable part of the node's initial state (an empty disk).
  *
  * @example
  * ```ts
  * import { foldPersist } from 'distkit/core';
  * foldPersist({}, { term: 1 }, { term: 2 }); //=> { term: 2 }
+ * const log = { applyPersist: (d: number[], r: number) => [...d, r] };
+ * foldPersist(log, undefined, 7, () => []); //=> [7]
  * ```
  */
-export function foldPersist<C, S>(machine: MaybeDurable<C, S>, image: unknown, record: unknown): unknown {
-  return machine.applyPersist ? machine.applyPersist(image as never, record) : record;
+export function foldPersist<C, S>(machine: MaybeDurable<C, S>, image: unknown, record: unknown, fresh?: () => unknown): unknown {
+  if (!machine.applyPersist) return record;
+  return machine.applyPersist((image === undefined && fresh ? fresh() : image) as never, record);
 }
 
 /**
- * The state a crashed node restarts in: `recover(config, image)` for a durable machine (the image
- * being what its persists made durable, never its last in-memory state), `init(config)` otherwise.
- * One crash rule for every host.
+ * The state a crashed node restarts in: `recover(config, image)` for a durable machine that has
+ * persisted something (the image being what its persists made durable, never its last in-memory
+ * state), `init(config)` otherwise. One crash rule for every host.
  *
  * @example
  * ```ts

@@ -98,7 +98,7 @@ export interface TestCluster {
   readonly transcript: string[];
   /** The node's current state; throws for a crashed or unknown node. */
   state(id: NodeId): unknown;
-  /** The node's durable image: what a crash restarts it from. */
+  /** The node's durable image: what a crash restarts it from (`undefined` before its first persist). */
   image(id: NodeId): unknown;
   /** Whether the node is up. */
   isUp(id: NodeId): boolean;
@@ -169,7 +169,7 @@ export function createTestCluster(options: ClusterOptions): TestCluster {
     if (typeof spec.id !== 'string' || spec.id === '') throw new ConfigError(`nodes[${i}].id`, 'must be a non-empty string');
     if (getOwn(slots, spec.id) !== undefined) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${JSON.stringify(spec.id)}`);
     const state: unknown = spec.machine.init(spec.config);
-    slots[spec.id] = { spec, state, image: initialImage(spec.machine as MaybeDurable<unknown, unknown>, state), up: true };
+    slots[spec.id] = { spec, state, image: undefined, up: true };
   }
   const checked = options.checked ?? true;
   let now = options.startMs ?? 0;
@@ -191,7 +191,10 @@ export function createTestCluster(options: ClusterOptions): TestCluster {
     if (checked) fx = splitTransition(m.name, checkedStep(m, s.state, stamped));
     else fx = applyStep(m, s.state, stamped);
     s.state = fx.state;
-    if (fx.persist !== undefined) s.image = foldPersist(m as MaybeDurable<unknown, unknown>, s.image, fx.persist.record);
+    if (fx.persist !== undefined) {
+      const d = m as AnyMachine & MaybeDurable<unknown, unknown>;
+      s.image = foldPersist(d, s.image, fx.persist.record, () => initialImage(d, d.init(s.spec.config)));
+    }
     for (const o of fx.outputs) transcript.push(`  ${formatClusterOutput(o)}`);
     for (const o of fx.sends as readonly SendOutput[]) inFlight.push({ from: id, to: o.to, message: o.message });
     return fx.outputs;

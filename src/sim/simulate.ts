@@ -498,7 +498,10 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     states[nd.id] = nd.state;
     if (fx.persist !== undefined) {
       // What a crash restarts from: the image the persist records built, not the live state.
-      nd.durable = foldPersist(nd.machine as MaybeDurable<unknown, unknown>, nd.durable, fx.persist.record);
+      const m = nd.machine as AnyMachine & MaybeDurable<unknown, unknown>;
+      nd.durable = foldPersist(m, nd.durable, fx.persist.record, () =>
+        initialImage(m, nd.hasInitialState ? nd.initialState : m.init(nd.config)),
+      );
       nd.hasDurable = true;
       if (tracing) record({ kind: 'persist', time: now, node: nd.id });
     }
@@ -527,9 +530,6 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     if (restart && nd.hasDurable) nd.state = restartState(m, nd.config, nd.durable);
     else {
       nd.state = nd.hasInitialState ? nd.initialState : m.init(nd.config);
-      // A fresh node's durable image is its initial durable state (an empty disk).
-      nd.durable = initialImage(m, nd.state);
-      nd.hasDurable = m.durable !== undefined;
     }
     nd.up = true;
     nd.paused = false;

@@ -189,14 +189,25 @@ describe('channels, commands, timeouts and hostile configurations', () => {
     expect(r.violation).toMatchObject({ invariant: 'no rejected inputs' });
   });
 
-  it('ignores outputs that are not sends to known nodes', () => {
+  it('ignores sends to unknown nodes and events', () => {
     const noisy: Machine<null, Seq, { type: 'go' }, unknown> = {
       name: 'noisy',
       init: () => ({ got: [] }),
-      step: (s) => transition(s, [null, 42, { type: 'send', to: 'nobody', message: 1 }, { type: 'send', to: 7 }, { type: 'event' }, { type: 'send', to: 'r', message: 5 }]),
+      step: (s) => transition(s, [{ type: 'send', to: 'nobody', message: 1 }, { type: 'event' }, { type: 'send', to: 'r', message: 5 }]),
     };
     const r = modelCheck({ nodes: [{ id: 's', machine: noisy, config: null }, { id: 'r', machine: receiver, config: null }], commands });
     expect(r).toMatchObject({ status: 'complete', states: 3, terminal: 1 });
+  });
+
+  it('reports a malformed transition as a broken contract (the shared runtime checks its shape)', () => {
+    const noisy: Machine<null, Seq, { type: 'go' }, unknown> = {
+      name: 'noisy',
+      init: () => ({ got: [] }),
+      step: (s) => transition(s, [null, 42, { type: 'send', to: 7 }]),
+    };
+    const r = modelCheck({ nodes: [{ id: 's', machine: noisy, config: null }, { id: 'r', machine: receiver, config: null }], commands });
+    expect(r.status).toBe('violation');
+    expect(r.violation?.description).toContain('outputs[0] is not an object with a string type');
   });
 
   it('starts from given initial states', () => {

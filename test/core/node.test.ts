@@ -37,8 +37,8 @@ const counter: Machine<{ id: string }, S, In, Out> = {
     if (typeof m?.n !== 'number') return reject(s, input.from, 'n: expected a number');
     const count = s.count + 1;
     return transition({ ...s, count }, [
-      { type: 'send', to: input.from, message: { n: count } },
       { type: 'persist', record: { count } },
+      { type: 'send', to: input.from, message: { n: count } },
     ]);
   },
   nextDeadline: (s) => s.deadline,
@@ -71,7 +71,7 @@ function manualTimers() {
 }
 
 describe('createNode', () => {
-  it('persists before sending, even when the machine lists the send first', async () => {
+  it('persists before sending', async () => {
     const log: string[] = [];
     const node = createNode(counter, { id: 'a' }, {
       send: (to, m) => log.push(`send ${to} ${JSON.stringify(m)}`),
@@ -82,6 +82,24 @@ describe('createNode', () => {
     }, {});
     await node.deliver('b', { n: 1 });
     expect(log).toEqual(['persist {"count":1}', 'send b {"n":1}']);
+    node.stop();
+  });
+
+  it('refuses a transition that lists a send before its persist, and sends nothing', async () => {
+    const sendFirst: Machine<{ id: string }, S, In, Out> = {
+      ...counter,
+      step: (s, input) => {
+        const t = counter.step(s, input);
+        return transition(t.state, [...t.outputs].reverse());
+      },
+    };
+    const sent: unknown[] = [];
+    const errors: unknown[] = [];
+    const node = createNode(sendFirst, { id: 'a' }, { send: (_to, m) => sent.push(m), persist: () => {}, onError: (e) => errors.push(e) });
+    await expect(node.deliver('b', { n: 1 })).rejects.toThrow(ContractViolation);
+    await node.idle();
+    expect(sent).toEqual([]);
+    expect(String(errors[0])).toContain('persist after a send');
     node.stop();
   });
 
@@ -147,38 +165,51 @@ describe('createNode', () => {
     node.stop();
   });
 
-  it('feeds a timed machine a tick at the current time before any other input when the clock has moved', async () => {
-    // A machine that starts a 100 ms timer on every message, counted from the `now` it knows.
-    type TS = { now: number; deadline: number | null };
+  it('stamps every input with the clock, so a timer a message starts counts from its arrival', async () => {
+    // A machine that starts a 100 ms timer on every message, from the input's `now`.
+    type TS = { deadline: number | null };
     const timed: Machine<Record<string, never>, TS, In, { type: 'timeout'; now: number }> = {
       name: 'timed',
-      init: () => ({ now: 0, deadline: null }),
+      init: () => ({ deadline: null }),
       step(s, input) {
-        if (input.type === 'message') return transition({ ...s, deadline: s.now + 100 });
-        const now = Math.max(s.now, input.now);
-        if (s.deadline !== null && now >= s.deadline) return transition({ now, deadline: null }, [{ type: 'timeout', now }]);
-        return transition({ ...s, now });
+        if (input.type === 'message') return transition({ deadline: input.now + 100 });
+        if (s.deadline !== null && input.now >= s.deadline) return transition({ deadline: null }, [{ type: 'timeout', now: input.now }]);
+        return transition(s);
       },
       nextDeadline: (s) => s.deadline ?? undefined,
     };
     const mt = manualTimers();
     const events: unknown[] = [];
-    const node = createNode(timed, {}, { send: () => {}, onOutput: (o) => events.push(o), clock: mt.clock, timers: mt.timers });
-    mt.advance(5000); // nothing due: no timer fired, the machine still believes it is 0
-    expect(node.state.now).toBe(0);
+    const seen: unknown[] = [];
+    const spy: typeof timed = { ...timed, step: (s, i) => (seen.push(i), timed.step(s, i)) };
+    const node = createNode(spy, {}, { send: () => {}, onOutput: (o) => events.push(o), clock: mt.clock, timers: mt.timers });
+    mt.advance(5000); // nothing due: no input stepped
+    expect(seen).toEqual([]);
     await node.deliver('b', {});
-    expect(node.state).toEqual({ now: 5000, deadline: 5100 }); // not 100, which would fire at once
+    expect(seen).toEqual([{ type: 'message', from: 'b', message: {}, now: 5000 }]); // no synthetic tick first
+    expect(node.state).toEqual({ deadline: 5100 }); // not 100, which would fire at once
     mt.advance(5099);
     await node.idle();
     expect(events).toEqual([]);
     mt.advance(5100);
     await node.idle();
     expect(events).toEqual([{ type: 'timeout', now: 5100 }]);
-    // No extra tick when the clock has not moved since the last one.
-    const before = node.state;
-    await node.input({ type: 'tick', now: 5100 });
-    await node.deliver('b', {});
-    expect(node.state).toEqual({ ...before, deadline: 5200 });
+    expect(seen.at(-1)).toEqual({ type: 'tick', now: 5100 });
+    node.stop();
+  });
+
+  it('stamps local commands given without now', async () => {
+    const mt = manualTimers();
+    const seen: unknown[] = [];
+    const m: Machine<Record<string, never>, null, TickInput | { type: 'go'; now: number }, never> = {
+      name: 'm',
+      init: () => null,
+      step: (s, i) => (seen.push(i), transition(s)),
+    };
+    const node = createNode(m, {}, { send: () => {}, clock: mt.clock, timers: mt.timers });
+    mt.advance(42);
+    await node.input({ type: 'go' });
+    expect(seen).toEqual([{ type: 'go', now: 42 }]);
     node.stop();
   });
 
