@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, reject, transition, type Machine, type MessageInput, type TickInput } from 'distkit/core';
+import { ConfigError, reject, stampNow, transition, type Machine, type MessageInput, type TickInput, type Unstamped } from 'distkit/core';
 import { atMostOne, everyNode, formatModelCheckPath, modelCheck, never, type ModelCheckStep } from 'distkit/check';
 import { naiveMutex, ricartAgrawalaToy, toyConfig, type ToyConfig, type ToyInput, type ToyOutput, type ToyState } from './fixtures/toy-mutex.js';
 
@@ -9,8 +9,10 @@ const mutualExclusion = atMostOne<ToyState>((s) => s.status === 'critical', 'mut
 function replay(machine: Machine<ToyConfig, ToyState, ToyInput, ToyOutput>, cfg: ReturnType<typeof toyConfig>, path: readonly ModelCheckStep[]): Record<string, ToyState> {
   const states: Record<string, ToyState> = Object.fromEntries(cfg.nodes.map((n) => [n.id, machine.init(n.config)]));
   const inflight: { from: string; to: string; message: unknown }[] = [];
-  const apply = (id: string, input: ToyInput) => {
-    const t = machine.step(states[id]!, input);
+  const clocks: Record<string, number> = Object.fromEntries(cfg.nodes.map((n) => [n.id, 0]));
+  const apply = (id: string, input: Unstamped<ToyInput> | ToyInput) => {
+    if (input.type === 'tick') clocks[id] = (input as TickInput).now;
+    const t = machine.step(states[id]!, stampNow(input, clocks[id]!) as ToyInput);
     states[id] = t.state;
     for (const o of t.outputs) if (o.type === 'send') inflight.push({ from: id, to: o.to, message: o.message });
   };

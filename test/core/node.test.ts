@@ -150,7 +150,7 @@ describe('createNode', () => {
     await net.settle();
     await node.idle();
     expect(errors.map((e) => (e as Error).message)).toEqual(['bug in step', 'bug in step']);
-    await expect(node.input({ type: 'tick', now: 20 })).rejects.toThrow('bug in step');
+    await expect(node.input({ type: 'tick' })).rejects.toThrow('bug in step');
     node.stop();
   });
 
