@@ -3,7 +3,7 @@
 // a final check (liveness, termination, agreement). Faults come from the command line (`--loss`,
 // `--partitions`, `--crashes` ...); each target stops drawing faults early enough (`untilMs`) for
 // its final check to be fair, and a later `--until` makes that check meaningless.
-import { ConfigError, Random, type Machine, type NodeId } from '../core/index.js';
+import { ConfigError, Random, stampNow, type Machine, type NodeId } from '../core/index.js';
 import { atMostOne } from '../check/index.js';
 import { byzantineGenerals, raft, raftSafetyInvariants, type OmState, type RaftEntry, type RaftState } from '../consensus/index.js';
 import { bully, highestId, type BullyState } from '../election/index.js';
@@ -70,24 +70,32 @@ interface Booting<S> {
 
 /**
  * Wraps a machine as its host runs it: when the node starts (boot or restart after a crash), the
- * host reads the clock and issues `commands(state)` at once. Durability passes through.
+ * host reads the clock and issues `commands(state)` at once, stamped with the boot tick's time.
+ * The boot tick and its commands form one transition, so their persists become one record (the
+ * last whole image, or for a machine with `applyPersist` a batch it folds in order).
+ * Durability passes through.
  */
 function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S) => readonly I[]): Machine<C, Booting<S>, I, O> {
-  const m = machine as Machine<C, S, I, O> & { durable?(s: S): unknown; recover?(c: C, d: unknown): S };
-  const wrapped: Machine<C, Booting<S>, I, O> & { durable?(s: Booting<S>): unknown; recover?(c: C, d: unknown): Booting<S> } = {
+  const m = machine as Machine<C, S, I, O> & { durable?(s: S): unknown; recover?(c: C, d: unknown): S; applyPersist?(d: unknown, r: unknown): unknown };
+  const wrapped: Machine<C, Booting<S>, I, O> & {
+    durable?(s: Booting<S>): unknown;
+    recover?(c: C, d: unknown): Booting<S>;
+    applyPersist?(d: unknown, r: unknown): unknown;
+  } = {
     name: machine.name,
     init: (config) => ({ inner: machine.init(config), booted: false }),
     step(state, input) {
       const t = machine.step(state.inner, input);
       if (state.booted || (input as { type?: unknown }).type !== 'tick') return t.state === state.inner ? { state, outputs: t.outputs } : { state: { inner: t.state, booted: state.booted }, outputs: t.outputs };
+      const now = (input as { now: number }).now;
       let inner = t.state;
-      const outputs: O[] = [...t.outputs];
+      const steps: (readonly O[])[] = [t.outputs];
       for (const c of commands(inner)) {
-        const u = machine.step(inner, c);
+        const u = machine.step(inner, stampNow(c, now));
         inner = u.state;
-        outputs.push(...u.outputs);
+        steps.push(u.outputs);
       }
-      return { state: { inner, booted: true }, outputs };
+      return { state: { inner, booted: true }, outputs: joinSteps(steps, m.applyPersist !== undefined) };
     },
     nextDeadline: (s) => (s.booted ? machine.nextDeadline?.(s.inner) : 0),
   };
@@ -96,8 +104,30 @@ function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S) =
     const recover = m.recover.bind(m);
     wrapped.durable = (s) => durable(s.inner);
     wrapped.recover = (c, d) => ({ inner: recover(c, d), booted: false });
+    if (m.applyPersist !== undefined) {
+      const apply = m.applyPersist.bind(m);
+      wrapped.applyPersist = (d, r) => {
+        const batch = (r as { bootBatch?: unknown }).bootBatch;
+        return Array.isArray(batch) ? batch.reduce((acc: unknown, x: unknown) => apply(acc, x), d) : apply(d, r);
+      };
+    }
   }
   return wrapped;
+}
+
+/** The outputs of several consecutive steps as one transition: one persist first, then the rest in order. */
+function joinSteps<O>(steps: readonly (readonly O[])[], deltas: boolean): O[] {
+  const records: unknown[] = [];
+  const rest: O[] = [];
+  for (const outs of steps) {
+    for (const o of outs) {
+      if ((o as { type?: unknown }).type === 'persist') records.push((o as { record?: unknown }).record);
+      else rest.push(o);
+    }
+  }
+  if (records.length === 0) return rest;
+  const record = !deltas ? records[records.length - 1] : records.length === 1 ? records[0] : { bootBatch: records };
+  return [{ type: 'persist', record } as O, ...rest];
 }
 
 // ---------------------------------------------------------------------------------------------
