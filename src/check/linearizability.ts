@@ -113,7 +113,7 @@ export interface LinearizabilityResult<I, O> {
  * ```
  */
 export function historyProblems(history: History): string[] {
-  const problems = structuralProblems(history);
+  const problems = structuralProblems(history).map(shapeMessage);
   const byClient = new Map<string, Operation[]>();
   for (const op of history) {
     if (op === null || typeof op !== 'object') continue;
@@ -134,30 +134,43 @@ export function historyProblems(history: History): string[] {
   return problems;
 }
 
-function structuralProblems(history: History): string[] {
-  const problems: string[] = [];
-  if (!Array.isArray(history)) return ['history: expected an array of operations'];
+/** One shape problem: where it is (`history[i]`), which operation, and what is wrong. */
+interface ShapeProblem {
+  readonly field: string;
+  readonly op?: Operation;
+  readonly problem: string;
+}
+
+const shapeMessage = (p: ShapeProblem): string => `${p.field}${p.op !== undefined ? ` (id ${String(p.op.id)})` : ''}: ${p.problem}`;
+
+function structuralProblems(history: History): ShapeProblem[] {
+  const problems: ShapeProblem[] = [];
+  if (!Array.isArray(history)) return [{ field: 'history', problem: 'expected an array of operations' }];
   const ids = new Set<number>();
   history.forEach((op: Operation, i) => {
-    const at = `history[${i}]`;
+    const field = `history[${i}]`;
     if (op === null || typeof op !== 'object') {
-      problems.push(`${at}: expected an operation object`);
+      problems.push({ field, problem: 'expected an operation object' });
       return;
     }
-    const where = `${at} (id ${String(op.id)})`;
-    if (typeof op.id !== 'number' || !Number.isFinite(op.id)) problems.push(`${at}: id must be a finite number`);
-    else if (ids.has(op.id)) problems.push(`${where}: duplicate id`);
+    const add = (problem: string): void => {
+      problems.push({ field, op, problem });
+    };
+    if (typeof op.id !== 'number' || !Number.isFinite(op.id)) problems.push({ field, problem: 'id must be a finite number' });
+    else if (ids.has(op.id)) add('duplicate id');
     else ids.add(op.id);
-    if (typeof op.client !== 'string') problems.push(`${where}: client must be a string`);
-    if (typeof op.call !== 'number' || !Number.isFinite(op.call)) problems.push(`${where}: call must be a finite number`);
+    if (typeof op.client !== 'string') add('client must be a string');
+    if (typeof op.call !== 'number' || !Number.isFinite(op.call)) add('call must be a finite number');
     const hasRet = 'ret' in op && op.ret !== undefined;
     const hasOut = 'output' in op && op.output !== undefined;
     if (hasRet) {
-      if (typeof op.ret !== 'number' || Number.isNaN(op.ret)) problems.push(`${where}: ret must be a number`);
-      else if (op.ret < op.call) problems.push(`${where}: ret ${op.ret} is before call ${op.call}`);
-      if (!hasOut) problems.push(`${where}: has a ret but no output (an unknown outcome has neither)`);
+      // An infinite ret would make the operation overlap everything after its call, so a
+      // history that is not linearizable could pass.
+      if (typeof op.ret !== 'number' || !Number.isFinite(op.ret)) add(`ret must be a finite number, got ${typeof op.ret === 'number' ? String(op.ret) : typeof op.ret}`);
+      else if (op.ret < op.call) add(`ret ${op.ret} is before call ${op.call}`);
+      if (!hasOut) add('has a ret but no output (an unknown outcome has neither)');
     } else if (hasOut) {
-      problems.push(`${where}: has an output but no ret`);
+      add('has an output but no ret');
     }
   });
   return problems;
@@ -197,9 +210,9 @@ export function checkLinearizability<S, I, O>(
 ): LinearizabilityResult<I, O> {
   const problems = structuralProblems(history as History);
   if (problems.length > 0) {
-    const first = problems[0] as string;
-    const colon = first.indexOf(':');
-    throw new ConfigError(first.slice(0, colon).replace(/ \(id .*\)$/, ''), first.slice(colon + 2));
+    const { field, op, problem } = problems[0] as ShapeProblem;
+    const which = op === undefined ? '' : ` (operation id ${String(op.id)}${typeof op.client === 'string' ? `, client ${JSON.stringify(op.client)}` : ''})`;
+    throw new ConfigError(field, problem + which);
   }
   const maxSteps = options.maxSteps ?? 10_000_000;
   if (!(maxSteps >= 0)) throw new ConfigError('maxSteps', `must be a non-negative number, got ${String(maxSteps)}`);

@@ -311,6 +311,29 @@ describe('hostile histories', () => {
     }
     expect(() => checkLinearizability(reg, 'nope' as unknown as RegOp[])).toThrow(ConfigError);
   });
+  it('a non-finite ret is rejected, naming the operation (it would let a stale read pass)', () => {
+    // Not linearizable: the read returns 1 after the write of 2 returned.
+    const stale: RegOp[] = [
+      op(0, 'a', { f: 'write', value: 1 }, 0, null, 1),
+      op(1, 'a', { f: 'write', value: 2 }, 2, null, 3),
+      op(2, 'b', { f: 'read' }, 4, 1, 5),
+    ];
+    expect(checkLinearizability(reg, stale).verdict).toBe('not-linearizable');
+    for (const ret of [Infinity, -Infinity, Number.NaN]) {
+      // With ret = Infinity the write of 2 would overlap the read, and could follow it.
+      const h = stale.map((o) => (o.id === 1 ? { ...o, ret } : o));
+      let caught: unknown;
+      try {
+        checkLinearizability(reg, h);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).field).toBe('history[1]');
+      expect((caught as ConfigError).message).toBe(`history[1]: ret must be a finite number, got ${String(ret)} (operation id 1, client "a")`);
+      expect(historyProblems(h)).toContain(`history[1] (id 1): ret must be a finite number, got ${String(ret)}`);
+    }
+  });
   it('historyProblems also reports a client with two operations open', () => {
     expect(historyProblems([op(0, 'a', { f: 'read' }, 0, 1, 5), op(1, 'a', { f: 'read' }, 2, 1, 3)])).toEqual([
       'client "a": operation 1 starts at 2 while operation 0 is still open',
