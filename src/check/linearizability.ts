@@ -22,7 +22,9 @@ export type LinearizabilityVerdict = 'linearizable' | 'not-linearizable' | 'unkn
 
 /**
  * Limits of one {@link checkLinearizability} run. The search is exponential in the worst case;
- * a budget turns "too hard" into an `unknown` verdict instead of a hang.
+ * a budget turns "too hard" into an `unknown` verdict instead of a hang. The budget is shared
+ * fairly among the partitions (round-robin with a doubling allowance), so one hard partition
+ * cannot use it all while another would refute the history in a few steps.
  *
  * @example
  * ```ts
@@ -33,16 +35,19 @@ export type LinearizabilityVerdict = 'linearizable' | 'not-linearizable' | 'unkn
  * ```
  */
 export interface LinearizabilityOptions {
-  /** Model steps allowed over all partitions; default 10,000,000. */
+  /** Model steps allowed over all partitions together; default 10,000,000. */
   readonly maxSteps?: number;
   /**
-   * Called every few thousand steps; returning `true` stops the search with `unknown`. Inject the
-   * clock here (the checker reads none itself).
+   * Called every 4096 steps (counted over all partitions); returning `true` stops the search, and
+   * the partitions still undecided are `unknown`. Inject the clock here (the checker reads none
+   * itself).
    */
   readonly deadline?: () => boolean;
   /**
-   * Stop at the first partition that is not linearizable (the later ones are then absent from
-   * `partitions`). Default `false`: every partition is checked and reported.
+   * Stop as soon as one partition is found not linearizable: one is enough to refute the
+   * history. Default `true`; the partitions not decided by then are reported as `unknown`.
+   * `false` goes on until every partition is decided (or the budget runs out), to report all
+   * the failing ones.
    */
   readonly stopAtFirstFailure?: boolean;
 }
@@ -57,7 +62,11 @@ export interface LinearizabilityOptions {
  * ```
  */
 export interface PartitionResult<I, O> {
-  /** This partition's verdict. */
+  /**
+   * This partition's verdict. `unknown` when the budget or the deadline ran out before it was
+   * decided, or when the search stopped at another partition's failure first (see
+   * {@link LinearizabilityOptions.stopAtFirstFailure}).
+   */
   readonly verdict: LinearizabilityVerdict;
   /** How many operations the partition holds. */
   readonly operations: number;
@@ -66,7 +75,7 @@ export interface PartitionResult<I, O> {
   /**
    * When linearizable: a witness, the operations in a legal sequential order (unknown-outcome
    * operations left out when they need not have taken effect). Otherwise the longest linearizable
-   * prefix the search found.
+   * prefix the search found (so far, when `unknown`).
    */
   readonly linearization: readonly Operation<I, O>[];
   /**
@@ -78,13 +87,18 @@ export interface PartitionResult<I, O> {
 
 /**
  * The result of {@link checkLinearizability}: `not-linearizable` if any partition is, else
- * `unknown` if any ran out of budget, else `linearizable`.
+ * `unknown` if any is undecided (budget or deadline), else `linearizable`.
  *
  * @example
  * ```ts
- * import { checkLinearizability, registerModel } from 'distkit/check';
- * const r = checkLinearizability(registerModel<number>(), []);
- * r.verdict; //=> 'linearizable'
+ * import { checkLinearizability, kvModel } from 'distkit/check';
+ * const r = checkLinearizability(kvModel<number>(), [
+ *   { id: 0, client: 'a', input: { f: 'write', key: 'x', value: 1 }, call: 0, output: null, ret: 1 },
+ *   { id: 1, client: 'b', input: { f: 'read', key: 'y' }, call: 2, output: 5, ret: 3 },
+ * ]);
+ * r.verdict;                                  //=> 'not-linearizable'
+ * r.failedPartition;                          //=> 1
+ * r.partitions.map((p) => p.verdict);         //=> ['linearizable', 'not-linearizable']
  * ```
  */
 export interface LinearizabilityResult<I, O> {
@@ -92,9 +106,22 @@ export interface LinearizabilityResult<I, O> {
   readonly verdict: LinearizabilityVerdict;
   /** Model steps spent over all partitions. */
   readonly steps: number;
-  /** One result per partition, in the order the model's `partition` returned them. */
+  /**
+   * One result per partition, in the order the model's `partition` returned them (so an index
+   * here is a partition number). Every partition is present; those the search did not decide
+   * are `unknown`.
+   */
   readonly partitions: readonly PartitionResult<I, O>[];
-  /** Why the verdict is `unknown`: the step budget or the deadline. */
+  /**
+   * When `not-linearizable`: the index in {@link LinearizabilityResult.partitions} of the
+   * partition that refuted the history (the first found, when several fail).
+   */
+  readonly failedPartition?: number;
+  /**
+   * Why the search stopped with partitions undecided: the step budget or the deadline. Always
+   * present when the verdict is `unknown`; with `stopAtFirstFailure: false` it may also be
+   * present on a `not-linearizable` result whose other partitions could not all be decided.
+   */
   readonly stoppedBy?: 'steps' | 'deadline';
 }
 
@@ -113,7 +140,7 @@ export interface LinearizabilityResult<I, O> {
  * ```
  */
 export function historyProblems(history: History): string[] {
-  const problems = structuralProblems(history);
+  const problems = structuralProblems(history).map(shapeMessage);
   const byClient = new Map<string, Operation[]>();
   for (const op of history) {
     if (op === null || typeof op !== 'object') continue;
@@ -134,30 +161,43 @@ export function historyProblems(history: History): string[] {
   return problems;
 }
 
-function structuralProblems(history: History): string[] {
-  const problems: string[] = [];
-  if (!Array.isArray(history)) return ['history: expected an array of operations'];
+/** One shape problem: where it is (`history[i]`), which operation, and what is wrong. */
+interface ShapeProblem {
+  readonly field: string;
+  readonly op?: Operation;
+  readonly problem: string;
+}
+
+const shapeMessage = (p: ShapeProblem): string => `${p.field}${p.op !== undefined ? ` (id ${String(p.op.id)})` : ''}: ${p.problem}`;
+
+function structuralProblems(history: History): ShapeProblem[] {
+  const problems: ShapeProblem[] = [];
+  if (!Array.isArray(history)) return [{ field: 'history', problem: 'expected an array of operations' }];
   const ids = new Set<number>();
   history.forEach((op: Operation, i) => {
-    const at = `history[${i}]`;
+    const field = `history[${i}]`;
     if (op === null || typeof op !== 'object') {
-      problems.push(`${at}: expected an operation object`);
+      problems.push({ field, problem: 'expected an operation object' });
       return;
     }
-    const where = `${at} (id ${String(op.id)})`;
-    if (typeof op.id !== 'number' || !Number.isFinite(op.id)) problems.push(`${at}: id must be a finite number`);
-    else if (ids.has(op.id)) problems.push(`${where}: duplicate id`);
+    const add = (problem: string): void => {
+      problems.push({ field, op, problem });
+    };
+    if (typeof op.id !== 'number' || !Number.isFinite(op.id)) problems.push({ field, problem: 'id must be a finite number' });
+    else if (ids.has(op.id)) add('duplicate id');
     else ids.add(op.id);
-    if (typeof op.client !== 'string') problems.push(`${where}: client must be a string`);
-    if (typeof op.call !== 'number' || !Number.isFinite(op.call)) problems.push(`${where}: call must be a finite number`);
+    if (typeof op.client !== 'string') add('client must be a string');
+    if (typeof op.call !== 'number' || !Number.isFinite(op.call)) add('call must be a finite number');
     const hasRet = 'ret' in op && op.ret !== undefined;
     const hasOut = 'output' in op && op.output !== undefined;
     if (hasRet) {
-      if (typeof op.ret !== 'number' || Number.isNaN(op.ret)) problems.push(`${where}: ret must be a number`);
-      else if (op.ret < op.call) problems.push(`${where}: ret ${op.ret} is before call ${op.call}`);
-      if (!hasOut) problems.push(`${where}: has a ret but no output (an unknown outcome has neither)`);
+      // An infinite ret would make the operation overlap everything after its call, so a
+      // history that is not linearizable could pass.
+      if (typeof op.ret !== 'number' || !Number.isFinite(op.ret)) add(`ret must be a finite number, got ${typeof op.ret === 'number' ? String(op.ret) : typeof op.ret}`);
+      else if (op.ret < op.call) add(`ret ${op.ret} is before call ${op.call}`);
+      if (!hasOut) add('has a ret but no output (an unknown outcome has neither)');
     } else if (hasOut) {
-      problems.push(`${where}: has an output but no ret`);
+      add('has an output but no ret');
     }
   });
   return problems;
@@ -172,6 +212,14 @@ function structuralProblems(history: History): string[] {
  * Lowe's (2017) memoization: a configuration — the set of linearized operations plus the model
  * state — that has been explored once is never explored again. Histories are split with the
  * model's `partition` (P-compositionality) and each part checked alone.
+ *
+ * The partitions share the step budget fairly: they are searched round-robin, each search
+ * resumed where it paused, with an allowance per partition that starts at 1024 steps and doubles
+ * every round. A partition that needs k steps is thus decided after at most about 2k steps of
+ * each other undecided partition, however hard those are. By default the search stops at the
+ * first partition found not linearizable ({@link LinearizabilityResult.failedPartition}); the
+ * outcome is deterministic for a given history, model and `maxSteps` (a `deadline` depends on
+ * time, of course).
  *
  * Unknown-outcome operations (no `ret`) are treated as Jepsen and porcupine do: they may take
  * effect at any point after their call, or never. Operations with equal times overlap (a `ret`
@@ -197,36 +245,67 @@ export function checkLinearizability<S, I, O>(
 ): LinearizabilityResult<I, O> {
   const problems = structuralProblems(history as History);
   if (problems.length > 0) {
-    const first = problems[0] as string;
-    const colon = first.indexOf(':');
-    throw new ConfigError(first.slice(0, colon).replace(/ \(id .*\)$/, ''), first.slice(colon + 2));
+    const { field, op, problem } = problems[0] as ShapeProblem;
+    const which = op === undefined ? '' : ` (operation id ${String(op.id)}${typeof op.client === 'string' ? `, client ${JSON.stringify(op.client)}` : ''})`;
+    throw new ConfigError(field, problem + which);
   }
   const maxSteps = options.maxSteps ?? 10_000_000;
   if (!(maxSteps >= 0)) throw new ConfigError('maxSteps', `must be a non-negative number, got ${String(maxSteps)}`);
+  const stopAtFirstFailure = options.stopAtFirstFailure ?? true;
   const parts = model.partition ? model.partition(history) : [history];
-  const budget: Budget = { left: maxSteps, deadline: options.deadline, stoppedBy: undefined };
-  const results: PartitionResult<I, O>[] = [];
-  let steps = 0;
-  for (const part of parts) {
-    const r = checkPartition(model, part, budget);
-    steps += r.steps;
-    results.push(r);
-    if (options.stopAtFirstFailure === true && r.verdict === 'not-linearizable') break;
+  // Round-robin over the undecided partitions, each search resumed where it paused; the
+  // allowance per partition doubles every round. A hard partition thus cannot starve the others:
+  // a partition that needs k steps is decided once every undecided one has had about 2k.
+  const searches: (PartitionSearch<S, I, O> | undefined)[] = parts.map(() => undefined);
+  const decided: (PartitionResult<I, O> | undefined)[] = parts.map(() => undefined);
+  let pending = parts.map((_, i) => i);
+  let left = maxSteps;
+  let spent = 0;
+  let allowance = FIRST_ALLOWANCE;
+  let failedPartition: number | undefined;
+  let stoppedBy: 'steps' | 'deadline' | undefined;
+  schedule: while (pending.length > 0) {
+    const undecided: number[] = [];
+    for (const i of pending) {
+      const search = (searches[i] ??= new PartitionSearch(model, parts[i] as History<I, O>));
+      const before = search.steps;
+      const outcome = search.run(Math.min(allowance, left), spent, options.deadline);
+      left -= search.steps - before;
+      spent += search.steps - before;
+      if (outcome === 'decided') {
+        const r = search.result as PartitionResult<I, O>;
+        decided[i] = r;
+        searches[i] = undefined; // its memo table is no longer needed
+        if (r.verdict === 'not-linearizable') {
+          failedPartition ??= i;
+          if (stopAtFirstFailure) break schedule;
+        }
+        continue;
+      }
+      undecided.push(i);
+      if (outcome === 'deadline' || left <= 0) {
+        stoppedBy = outcome === 'deadline' ? 'deadline' : 'steps';
+        break schedule;
+      }
+    }
+    pending = undecided;
+    allowance *= 2;
   }
-  const verdict: LinearizabilityVerdict = results.some((r) => r.verdict === 'not-linearizable')
-    ? 'not-linearizable'
-    : results.some((r) => r.verdict === 'unknown')
-      ? 'unknown'
-      : 'linearizable';
-  const base = { verdict, steps, partitions: results };
-  return verdict === 'unknown' && budget.stoppedBy !== undefined ? { ...base, stoppedBy: budget.stoppedBy } : base;
+  const partitions = parts.map(
+    (part, i): PartitionResult<I, O> => decided[i] ?? searches[i]?.snapshot() ?? { verdict: 'unknown', operations: part.length, steps: 0, linearization: [] },
+  );
+  const verdict: LinearizabilityVerdict =
+    failedPartition !== undefined ? 'not-linearizable' : partitions.some((r) => r.verdict === 'unknown') ? 'unknown' : 'linearizable';
+  const base: LinearizabilityResult<I, O> = { verdict, steps: spent, partitions };
+  return {
+    ...base,
+    ...(failedPartition !== undefined ? { failedPartition } : {}),
+    ...(stoppedBy !== undefined ? { stoppedBy } : {}),
+  };
 }
 
-interface Budget {
-  left: number;
-  readonly deadline: (() => boolean) | undefined;
-  stoppedBy: 'steps' | 'deadline' | undefined;
-}
+/** Steps each undecided partition gets in the first round; the allowance doubles every round. */
+const FIRST_ALLOWANCE = 1024;
 
 /** A stable 32-bit value per operation index, for the Zobrist hash of the linearized set. */
 function zobrist(i: number): number {
@@ -330,214 +409,285 @@ class ConfigCache<S> {
   }
 }
 
+/** How a {@link PartitionSearch.run} ended. */
+type RunOutcome = 'decided' | 'paused' | 'deadline';
+
 /**
- * One partition. Entries (calls and returns) sit in a doubly linked list sorted by time; placing
- * an operation "lifts" its call and return out of the list, backtracking "unlifts" them (the
- * representation porcupine uses). Index 0 is the list head; 0 also ends the list.
+ * The search of one partition, resumable: {@link PartitionSearch.run} goes on for at most a given
+ * number of model steps and keeps its position (the stack, the linked list, the memo table) for
+ * the next call, so a partition searched in slices does exactly the work of one uninterrupted
+ * search.
+ *
+ * Entries (calls and returns) sit in a doubly linked list sorted by time; placing an operation
+ * "lifts" its call and return out of the list, backtracking "unlifts" them (the representation
+ * porcupine uses). Index 0 is the list head; 0 also ends the list.
  */
-function checkPartition<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, budget: Budget): PartitionResult<I, O> {
-  const n = ops.length;
-  const order: number[] = [];
-  for (let i = 0; i < 2 * n; i++) order.push(i);
-  // Entry 2i is op i's call, 2i+1 its return. Sort by time; at equal times calls first (they
-  // overlap), then by id so the array order of the history never matters.
-  const time = (e: number): number => {
-    const op = ops[e >> 1] as Operation<I, O>;
-    return e & 1 ? (op.ret ?? Infinity) : op.call;
-  };
-  order.sort((a, b) => {
-    const ta = time(a);
-    const tb = time(b);
-    if (ta !== tb) return ta < tb ? -1 : 1;
-    if ((a & 1) !== (b & 1)) return (a & 1) - (b & 1);
-    return (ops[a >> 1] as Operation<I, O>).id - (ops[b >> 1] as Operation<I, O>).id;
-  });
-  const size = 2 * n + 1;
-  const next = new Int32Array(size);
-  const prev = new Int32Array(size);
-  const opOf = new Int32Array(size);
-  const isCall = new Uint8Array(size);
-  const openEnded = new Uint8Array(size);
-  const retEntry = new Int32Array(n);
-  for (let k = 0; k < 2 * n; k++) {
-    const e = k + 1;
-    const raw = order[k] as number;
-    opOf[e] = raw >> 1;
-    if (raw & 1) {
-      retEntry[raw >> 1] = e;
-      openEnded[e] = (ops[raw >> 1] as Operation<I, O>).ret === undefined ? 1 : 0;
-    } else {
-      isCall[e] = 1;
-    }
-    prev[e] = k;
-    next[k] = e;
-  }
-  next[2 * n] = 0;
+class PartitionSearch<S, I, O> {
+  private readonly n: number;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly opOf: Int32Array;
+  private readonly isCall: Uint8Array;
+  private readonly openEnded: Uint8Array;
+  private readonly retEntry: Int32Array;
+  private readonly kind: Uint8Array;
+  private readonly twin: Int32Array;
+  private readonly maxPass: number;
+  private readonly inputs: I[];
+  private readonly outputs: (O | undefined)[];
+  private readonly hash: (s: S) => number;
+  private readonly equal: (a: S, b: S) => boolean;
+  private readonly cache: ConfigCache<S>;
+  private readonly bits: Uint32Array;
+  private readonly zob: Int32Array;
+  private readonly stackEntry: Int32Array;
+  private readonly stackState: S[];
+  private readonly stackHash: Int32Array;
+  // The search position, saved between runs.
+  private sp = 0;
+  private state: S;
+  private stateHash: number;
+  private zh = 0;
+  private e: number;
+  private pass = 0;
+  private bestLen = -1;
+  private best: number[] = [];
+  private stuck = -1;
+  /** Model steps spent so far. */
+  steps = 0;
+  /** The verdict, once decided. */
+  result: PartitionResult<I, O> | undefined;
 
-  const hash = model.hash ? model.hash.bind(model) : (s: S) => hashValue(s);
-  const equal = model.equal ? model.equal.bind(model) : (a: S, b: S) => sameValue(a, b);
-  const words = (n + 31) >>> 5;
-  const cache = new ConfigCache<S>(words, equal);
-  const bits = new Uint32Array(Math.max(1, words));
-  const zob = new Int32Array(n);
-  for (let i = 0; i < n; i++) zob[i] = zobrist(i);
-
-  const stackEntry = new Int32Array(n);
-  const stackState: S[] = new Array<S>(n);
-  const stackHash = new Int32Array(n);
-  let sp = 0;
-  let state = model.init();
-  let stateHash = hash(state) | 0;
-  let zh = 0;
-  let steps = 0;
-  let bestLen = -1;
-  let best: number[] = [];
-  let stuck = -1;
-
-  // Candidates are tried in three passes. Pass 0: completed read-only operations (the model's
-  // `readOnly`): one that is legal now can be placed now without loss of generality — moving it
-  // to the front of any linearization keeps it legal — so it is the only branch tried (a failure
-  // below it fails this configuration). Pass 1: other completed operations. Pass 2:
-  // unknown-outcome operations, which are optional; those with equal inputs are interchangeable,
-  // so they are placed in call order only (twin[i] must be placed before i).
-  const kind = new Uint8Array(n);
-  const twin = new Int32Array(n).fill(-1);
-  let maxPass = 0;
-  const lastOfInput = new Map<string, number>();
-  const readOnly = model.readOnly ? model.readOnly.bind(model) : undefined;
-  for (let k = 1; k <= 2 * n; k++) {
-    if (isCall[k] !== 1) continue;
-    const oi = opOf[k] as number;
-    const op = ops[oi] as Operation<I, O>;
-    if (openEnded[retEntry[oi] as number] === 1) {
-      kind[oi] = 2;
-      maxPass = 2;
-      const key = canonicalJson(op.input);
-      const before = lastOfInput.get(key);
-      if (before !== undefined) twin[oi] = before;
-      lastOfInput.set(key, oi);
-    } else if (readOnly !== undefined && readOnly(op.input, op.output as O)) {
-      kind[oi] = 0;
-    } else {
-      kind[oi] = 1;
-      if (maxPass < 1) maxPass = 1;
-    }
-  }
-  let pass = 0;
-
-  const inputs = ops.map((op) => op.input);
-  const outputs = ops.map((op) => op.output);
-  const linearization = (entries: ArrayLike<number>, len: number): Operation<I, O>[] => {
-    const out: Operation<I, O>[] = [];
-    for (let i = 0; i < len; i++) out.push(ops[opOf[entries[i] as number] as number] as Operation<I, O>);
-    return out;
-  };
-
-  let e = next[0] as number;
-  for (;;) {
-    if (e === 0) {
-      return { verdict: 'linearizable', operations: n, steps, linearization: linearization(stackEntry, sp) };
-    }
-    if (isCall[e] === 1) {
-      const oi = opOf[e] as number;
-      if (kind[oi] !== pass) {
-        e = next[e] as number;
-        continue;
+  constructor(
+    private readonly model: Model<S, I, O>,
+    private readonly ops: History<I, O>,
+  ) {
+    const n = ops.length;
+    this.n = n;
+    const order: number[] = [];
+    for (let i = 0; i < 2 * n; i++) order.push(i);
+    // Entry 2i is op i's call, 2i+1 its return. Sort by time; at equal times calls first (they
+    // overlap), then by id so the array order of the history never matters.
+    const time = (e: number): number => {
+      const op = ops[e >> 1] as Operation<I, O>;
+      return e & 1 ? (op.ret ?? Infinity) : op.call;
+    };
+    order.sort((a, b) => {
+      const ta = time(a);
+      const tb = time(b);
+      if (ta !== tb) return ta < tb ? -1 : 1;
+      if ((a & 1) !== (b & 1)) return (a & 1) - (b & 1);
+      return (ops[a >> 1] as Operation<I, O>).id - (ops[b >> 1] as Operation<I, O>).id;
+    });
+    const size = 2 * n + 1;
+    const next = (this.next = new Int32Array(size));
+    const prev = (this.prev = new Int32Array(size));
+    const opOf = (this.opOf = new Int32Array(size));
+    const isCall = (this.isCall = new Uint8Array(size));
+    const openEnded = (this.openEnded = new Uint8Array(size));
+    const retEntry = (this.retEntry = new Int32Array(n));
+    for (let k = 0; k < 2 * n; k++) {
+      const e = k + 1;
+      const raw = order[k] as number;
+      opOf[e] = raw >> 1;
+      if (raw & 1) {
+        retEntry[raw >> 1] = e;
+        openEnded[e] = (ops[raw >> 1] as Operation<I, O>).ret === undefined ? 1 : 0;
+      } else {
+        isCall[e] = 1;
       }
-      if (pass === 2) {
-        const t = twin[oi] as number;
-        if (t >= 0 && ((bits[t >>> 5] as number) & (1 << (t & 31))) === 0) {
+      prev[e] = k;
+      next[k] = e;
+    }
+    next[2 * n] = 0;
+
+    this.hash = model.hash ? model.hash.bind(model) : (s: S) => hashValue(s);
+    this.equal = model.equal ? model.equal.bind(model) : (a: S, b: S) => sameValue(a, b);
+    const words = (n + 31) >>> 5;
+    this.cache = new ConfigCache<S>(words, this.equal);
+    this.bits = new Uint32Array(Math.max(1, words));
+    this.zob = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.zob[i] = zobrist(i);
+    this.stackEntry = new Int32Array(n);
+    this.stackState = new Array<S>(n);
+    this.stackHash = new Int32Array(n);
+    this.state = model.init();
+    this.stateHash = this.hash(this.state) | 0;
+
+    // Candidates are tried in three passes. Pass 0: completed read-only operations (the model's
+    // `readOnly`): one that is legal now can be placed now without loss of generality — moving it
+    // to the front of any linearization keeps it legal — so it is the only branch tried (a failure
+    // below it fails this configuration). Pass 1: other completed operations. Pass 2:
+    // unknown-outcome operations, which are optional; those with equal inputs are interchangeable,
+    // so they are placed in call order only (twin[i] must be placed before i).
+    const kind = (this.kind = new Uint8Array(n));
+    const twin = (this.twin = new Int32Array(n).fill(-1));
+    let maxPass = 0;
+    const lastOfInput = new Map<string, number>();
+    const readOnly = model.readOnly ? model.readOnly.bind(model) : undefined;
+    for (let k = 1; k <= 2 * n; k++) {
+      if (isCall[k] !== 1) continue;
+      const oi = opOf[k] as number;
+      const op = ops[oi] as Operation<I, O>;
+      if (openEnded[retEntry[oi] as number] === 1) {
+        kind[oi] = 2;
+        maxPass = 2;
+        const key = canonicalJson(op.input);
+        const before = lastOfInput.get(key);
+        if (before !== undefined) twin[oi] = before;
+        lastOfInput.set(key, oi);
+      } else if (readOnly !== undefined && readOnly(op.input, op.output as O)) {
+        kind[oi] = 0;
+      } else {
+        kind[oi] = 1;
+        if (maxPass < 1) maxPass = 1;
+      }
+    }
+    this.maxPass = maxPass;
+    this.inputs = ops.map((op) => op.input);
+    this.outputs = ops.map((op) => op.output);
+    this.e = next[0] as number;
+  }
+
+  private linearization(entries: ArrayLike<number>, len: number): Operation<I, O>[] {
+    const out: Operation<I, O>[] = [];
+    for (let i = 0; i < len; i++) out.push(this.ops[this.opOf[entries[i] as number] as number] as Operation<I, O>);
+    return out;
+  }
+
+  private decide(steps: number, result: PartitionResult<I, O>): RunOutcome {
+    this.steps = steps;
+    this.result = result;
+    return 'decided';
+  }
+
+  /** Where the search stands while undecided: `unknown`, with the longest prefix found so far. */
+  snapshot(): PartitionResult<I, O> {
+    return this.result ?? { verdict: 'unknown', operations: this.n, steps: this.steps, linearization: this.linearization(this.best, this.best.length) };
+  }
+
+  /**
+   * Searches on for at most `allowance` model steps. `clock` is the number of steps spent over
+   * all partitions before this run: the deadline is consulted whenever that global count is a
+   * multiple of 4096, so it is polled as often however the steps are split among partitions.
+   */
+  run(allowance: number, clock: number, deadline: (() => boolean) | undefined): RunOutcome {
+    if (this.result !== undefined) return 'decided';
+    const { model, n, next, prev, opOf, isCall, openEnded, retEntry, kind, twin, maxPass, inputs, outputs, hash, equal, cache, bits, zob, stackEntry, stackState, stackHash } = this;
+    let { sp, state, stateHash, zh, e, pass, steps } = this;
+    const offset = clock - steps;
+    let allow = allowance;
+    for (;;) {
+      if (e === 0) {
+        return this.decide(steps, { verdict: 'linearizable', operations: n, steps, linearization: this.linearization(stackEntry, sp) });
+      }
+      if (isCall[e] === 1) {
+        const oi = opOf[e] as number;
+        if (kind[oi] !== pass) {
           e = next[e] as number;
           continue;
         }
-      }
-      if (budget.left <= 0 || ((steps & 4095) === 0 && budget.deadline !== undefined && budget.deadline())) {
-        budget.stoppedBy ??= budget.left <= 0 ? 'steps' : 'deadline';
-        budget.left = 0;
-        return { verdict: 'unknown', operations: n, steps, linearization: linearization(best, best.length) };
-      }
-      budget.left--;
-      steps++;
-      const [ok, ns] = model.step(state, inputs[oi] as I, outputs[oi]);
-      // An unknown-outcome operation that would not change the state is better left unplaced:
-      // it stays available for later, and leaving it out is allowed.
-      if (ok && !(pass === 2 && equal(ns, state))) {
-        const nh = hash(ns) | 0;
-        const nz = zh ^ (zob[oi] as number);
-        const w = oi >>> 5;
-        const bit = 1 << (oi & 31);
-        bits[w] = (bits[w] as number) | bit;
-        if (cache.add(nz ^ Math.imul(nh, 0x2c1b3c6d), bits, ns)) {
-          stackEntry[sp] = e;
-          stackState[sp] = state;
-          stackHash[sp] = stateHash;
-          sp++;
-          state = ns;
-          stateHash = nh;
-          zh = nz;
-          // lift: unlink the call and its return
-          const r = retEntry[oi] as number;
-          next[prev[e] as number] = next[e] as number;
-          prev[next[e] as number] = prev[e] as number;
-          next[prev[r] as number] = next[r] as number;
-          prev[next[r] as number] = prev[r] as number;
-          e = next[0] as number;
-          pass = 0;
-          continue;
+        if (pass === 2) {
+          const t = twin[oi] as number;
+          if (t >= 0 && ((bits[t >>> 5] as number) & (1 << (t & 31))) === 0) {
+            e = next[e] as number;
+            continue;
+          }
         }
-        bits[w] = (bits[w] as number) & ~bit;
+        if (allow <= 0 || (deadline !== undefined && ((steps + offset) & 4095) === 0 && deadline())) {
+          this.sp = sp;
+          this.state = state;
+          this.stateHash = stateHash;
+          this.zh = zh;
+          this.e = e;
+          this.pass = pass;
+          this.steps = steps;
+          return allow <= 0 ? 'paused' : 'deadline';
+        }
+        allow--;
+        steps++;
+        const [ok, ns] = model.step(state, inputs[oi] as I, outputs[oi]);
+        // An unknown-outcome operation that would not change the state is better left unplaced:
+        // it stays available for later, and leaving it out is allowed.
+        if (ok && !(pass === 2 && equal(ns, state))) {
+          const nh = hash(ns) | 0;
+          const nz = zh ^ (zob[oi] as number);
+          const w = oi >>> 5;
+          const bit = 1 << (oi & 31);
+          bits[w] = (bits[w] as number) | bit;
+          if (cache.add(nz ^ Math.imul(nh, 0x2c1b3c6d), bits, ns)) {
+            stackEntry[sp] = e;
+            stackState[sp] = state;
+            stackHash[sp] = stateHash;
+            sp++;
+            state = ns;
+            stateHash = nh;
+            zh = nz;
+            // lift: unlink the call and its return
+            const r = retEntry[oi] as number;
+            next[prev[e] as number] = next[e] as number;
+            prev[next[e] as number] = prev[e] as number;
+            next[prev[r] as number] = next[r] as number;
+            prev[next[r] as number] = prev[r] as number;
+            e = next[0] as number;
+            pass = 0;
+            continue;
+          }
+          bits[w] = (bits[w] as number) & ~bit;
+        }
+        e = next[e] as number;
+        continue;
       }
-      e = next[e] as number;
-      continue;
-    }
-    // A return entry: its operation had to be placed before this point.
-    if (openEnded[e] === 1) {
-      // Only unknown-outcome returns remain: every completed operation is placed.
-      return { verdict: 'linearizable', operations: n, steps, linearization: linearization(stackEntry, sp) };
-    }
-    if (pass < maxPass) {
-      // Nothing of this pass fits before this return: try the next pass.
-      pass++;
-      e = next[0] as number;
-      continue;
-    }
-    if (sp > bestLen) {
-      bestLen = sp;
-      best = Array.from(stackEntry.subarray(0, sp));
-      stuck = opOf[e] as number;
-    }
-    let top: number;
-    let oi: number;
-    do {
-      if (sp === 0) {
-        const base = { verdict: 'not-linearizable' as const, operations: n, steps, linearization: linearization(best, best.length) };
-        return stuck >= 0 ? { ...base, stuck: ops[stuck] as Operation<I, O> } : base;
+      // A return entry: its operation had to be placed before this point.
+      if (openEnded[e] === 1) {
+        // Only unknown-outcome returns remain: every completed operation is placed.
+        return this.decide(steps, { verdict: 'linearizable', operations: n, steps, linearization: this.linearization(stackEntry, sp) });
       }
-      sp--;
-      top = stackEntry[sp] as number;
-      state = stackState[sp] as S;
-      stackState[sp] = undefined as S; // let the state be collected
-      stateHash = stackHash[sp] as number;
-      oi = opOf[top] as number;
-      bits[oi >>> 5] = (bits[oi >>> 5] as number) & ~(1 << (oi & 31));
-      zh ^= zob[oi] as number;
-      // unlift: relink the return, then the call
-      const r = retEntry[oi] as number;
-      next[prev[r] as number] = r;
-      prev[next[r] as number] = r;
-      next[prev[top] as number] = top;
-      prev[next[top] as number] = top;
-      // A read-only operation was the only branch of its configuration: that one fails too.
-    } while (kind[oi] === 0);
-    e = next[top] as number;
-    pass = kind[oi] as number;
+      if (pass < maxPass) {
+        // Nothing of this pass fits before this return: try the next pass.
+        pass++;
+        e = next[0] as number;
+        continue;
+      }
+      if (sp > this.bestLen) {
+        this.bestLen = sp;
+        this.best = Array.from(stackEntry.subarray(0, sp));
+        this.stuck = opOf[e] as number;
+      }
+      let top: number;
+      let oi: number;
+      do {
+        if (sp === 0) {
+          const base = { verdict: 'not-linearizable' as const, operations: n, steps, linearization: this.linearization(this.best, this.best.length) };
+          return this.decide(steps, this.stuck >= 0 ? { ...base, stuck: this.ops[this.stuck] as Operation<I, O> } : base);
+        }
+        sp--;
+        top = stackEntry[sp] as number;
+        state = stackState[sp] as S;
+        stackState[sp] = undefined as S; // let the state be collected
+        stateHash = stackHash[sp] as number;
+        oi = opOf[top] as number;
+        bits[oi >>> 5] = (bits[oi >>> 5] as number) & ~(1 << (oi & 31));
+        zh ^= zob[oi] as number;
+        // unlift: relink the return, then the call
+        const r = retEntry[oi] as number;
+        next[prev[r] as number] = r;
+        prev[next[r] as number] = r;
+        next[prev[top] as number] = top;
+        prev[next[top] as number] = top;
+        // A read-only operation was the only branch of its configuration: that one fails too.
+      } while (kind[oi] === 0);
+      e = next[top] as number;
+      pass = kind[oi] as number;
+    }
   }
 }
 
 /**
  * Renders a result for people: the verdict, and for each failing partition the longest
  * linearizable prefix, the state it leads to and the operation that cannot be placed there,
- * using the model's `describeOperation` and `describeState` when it has them.
+ * using the model's `describeOperation` and `describeState` when it has them. A failing result
+ * with partitions left undecided says how many, and why.
  *
  * @example
  * ```ts
@@ -574,5 +724,10 @@ export function formatLinearizability<S, I, O>(result: LinearizabilityResult<I, 
     lines.push(`  partition ${i}: no legal place for ${p.stuck ? describe(p.stuck) : 'an operation'} after ${p.linearization.length} operations${after}`);
     lines.push(...prefix);
   });
+  const undecided = result.partitions.filter((p) => p.verdict === 'unknown').length;
+  if (result.verdict === 'not-linearizable' && undecided > 0) {
+    const why = result.stoppedBy === 'deadline' ? 'deadline reached' : result.stoppedBy === 'steps' ? 'step budget exhausted' : 'stopped at the first failure';
+    lines.push(`  ${undecided} other ${undecided === 1 ? 'partition' : 'partitions'} not decided (${why})`);
+  }
   return lines.join('\n');
 }

@@ -10,6 +10,7 @@ import {
   registerModel,
   setModel,
   type History,
+  type KvInput,
   type Model,
   type Operation,
   type RegisterInput,
@@ -206,16 +207,25 @@ describe('P-compositionality: key-value histories are checked per key', () => {
     expect(r.partitions.map((p) => p.verdict)).toEqual(['linearizable', 'not-linearizable']);
     expect(r.partitions[1]!.stuck?.id).toBe(3);
   });
-  it('can stop at the first failing partition', () => {
+  it('stops at the first failing partition by default, or decides them all', () => {
     const h = [
       op(0, 'a', { f: 'read' as const, key: 'x' }, 0, 1, 1),
       op(1, 'b', { f: 'read' as const, key: 'y' }, 0, 2, 1),
       op(2, 'b', { f: 'read' as const, key: 'z' }, 0, null, 1),
     ];
-    expect(checkLinearizability(kv, h).partitions.map((p) => p.verdict)).toEqual(['not-linearizable', 'not-linearizable', 'linearizable']);
-    const r = checkLinearizability(kv, h, { stopAtFirstFailure: true });
-    expect(r.verdict).toBe('not-linearizable');
-    expect(r.partitions).toHaveLength(1);
+    const first = checkLinearizability(kv, h);
+    expect(first.verdict).toBe('not-linearizable');
+    expect(first.failedPartition).toBe(0);
+    expect(first.stoppedBy).toBeUndefined();
+    expect(first.partitions.map((p) => p.verdict)).toEqual(['not-linearizable', 'unknown', 'unknown']);
+    expect(first.partitions.map((p) => p.operations)).toEqual([1, 1, 1]);
+    expect(formatLinearizability(first, kv)).toContain('2 other partitions not decided (stopped at the first failure)');
+    expect(checkLinearizability(kv, h, { stopAtFirstFailure: true })).toEqual(first);
+    const all = checkLinearizability(kv, h, { stopAtFirstFailure: false });
+    expect(all.verdict).toBe('not-linearizable');
+    expect(all.failedPartition).toBe(0);
+    expect(all.partitions.map((p) => p.verdict)).toEqual(['not-linearizable', 'not-linearizable', 'linearizable']);
+    expect(formatLinearizability(all, kv)).not.toContain('not decided');
   });
   it('agrees with the unpartitioned search', () => {
     const h = [
@@ -271,6 +281,19 @@ describe('set and FIFO queue models', () => {
   });
 });
 
+/**
+ * A key whose search is exponential: `writers` concurrent writes of distinct values, then a read
+ * of a value never written. Refuting it means trying every order of the writes (memoization
+ * leaves about writers * 2^(writers - 1) configurations).
+ */
+type KvOp = Operation<KvInput<number>, RegisterOutput<number>>;
+function hardKey(key: string, writers: number, firstId: number): KvOp[] {
+  const ops: KvOp[] = [];
+  for (let i = 0; i < writers; i++) ops.push(op<KvInput<number>, RegisterOutput<number>>(firstId + i, `w${key}${i}`, { f: 'write', key, value: i }, 0, null, 100));
+  ops.push(op<KvInput<number>, RegisterOutput<number>>(firstId + writers, `r${key}`, { f: 'read', key }, 101, -1, 102));
+  return ops;
+}
+
 describe('budgets: an exhausted budget gives unknown, never a wrong verdict', () => {
   const h: RegOp[] = [op(0, 'a', { f: 'write', value: 1 }, 0, null, 1), op(1, 'b', { f: 'read' }, 2, 1, 3)];
   it('step budget', () => {
@@ -284,6 +307,56 @@ describe('budgets: an exhausted budget gives unknown, never a wrong verdict', ()
     expect(r.stoppedBy).toBe('deadline');
     expect(formatLinearizability(r)).toContain('deadline reached');
   });
+  it('a hard partition does not starve the others: the budget is shared round-robin', () => {
+    const kv = kvModel<number>();
+    // The hard key comes first (partition 0); key 'bad' holds a stale read (partition 1).
+    const bad: KvOp[] = [
+      op(100, 'a', { f: 'write' as const, key: 'bad', value: 1 }, 200, null, 201),
+      op(101, 'a', { f: 'write' as const, key: 'bad', value: 2 }, 202, null, 203),
+      op(102, 'b', { f: 'read' as const, key: 'bad' }, 204, 1, 205),
+    ];
+    const h = [...hardKey('hard', 18, 0), ...bad];
+    const r = checkLinearizability(kv, h, { maxSteps: 20_000 });
+    expect(r.verdict).toBe('not-linearizable');
+    expect(r.failedPartition).toBe(1);
+    expect(r.partitions[1]!.stuck?.id).toBe(102);
+    expect(r.partitions[0]!.verdict).toBe('unknown');
+    expect(r.partitions[0]!.operations).toBe(19);
+    expect(r.steps).toBeLessThan(2_100); // one round: 1024 steps for the hard key, a few for 'bad'
+    expect(r.stoppedBy).toBeUndefined();
+    // Going on after the failure: the hard key exhausts the budget, the verdict stands.
+    const all = checkLinearizability(kv, h, { maxSteps: 20_000, stopAtFirstFailure: false });
+    expect(all.verdict).toBe('not-linearizable');
+    expect(all.failedPartition).toBe(1);
+    expect(all.stoppedBy).toBe('steps');
+    expect(all.steps).toBe(20_000);
+    expect(all.partitions.map((p) => p.verdict)).toEqual(['unknown', 'not-linearizable']);
+    expect(formatLinearizability(all, kv)).toContain('1 other partition not decided (step budget exhausted)');
+  });
+
+  it('the step budget bounds the total over all partitions, and the schedule is deterministic', () => {
+    const kv = kvModel<number>();
+    const h = [...hardKey('p', 16, 0), ...hardKey('q', 16, 100), ...hardKey('r', 16, 200)];
+    const r = checkLinearizability(kv, h, { maxSteps: 50_000 });
+    expect(r.verdict).toBe('unknown');
+    expect(r.stoppedBy).toBe('steps');
+    expect(r.steps).toBe(50_000);
+    expect(r.partitions.reduce((sum, p) => sum + p.steps, 0)).toBe(50_000);
+    // Rounds of 1024, 2048, 4096 and 8192 steps each (3 x 15,360), then 3,920 more for the first key.
+    expect(r.partitions.map((p) => p.steps)).toEqual([15_360 + 3_920, 15_360, 15_360]);
+    expect(checkLinearizability(kv, h, { maxSteps: 50_000 })).toEqual(r);
+  });
+
+  it('the deadline is polled every 4096 steps over all partitions', () => {
+    const kv = kvModel<number>();
+    const h = [...hardKey('p', 16, 0), ...hardKey('q', 16, 100)];
+    let polls = 0;
+    const r = checkLinearizability(kv, h, { deadline: () => ++polls > 3 });
+    expect(r.verdict).toBe('unknown');
+    expect(r.stoppedBy).toBe('deadline');
+    expect(r.steps).toBe(3 * 4096);
+  });
+
   it('rejects a negative budget', () => {
     expect(() => checkLinearizability(reg, h, { maxSteps: -1 })).toThrow(ConfigError);
   });
@@ -310,6 +383,29 @@ describe('hostile histories', () => {
       expect((caught as ConfigError).field).toBe('history[' + (h.length === 2 ? 1 : 0) + ']');
     }
     expect(() => checkLinearizability(reg, 'nope' as unknown as RegOp[])).toThrow(ConfigError);
+  });
+  it('a non-finite ret is rejected, naming the operation (it would let a stale read pass)', () => {
+    // Not linearizable: the read returns 1 after the write of 2 returned.
+    const stale: RegOp[] = [
+      op(0, 'a', { f: 'write', value: 1 }, 0, null, 1),
+      op(1, 'a', { f: 'write', value: 2 }, 2, null, 3),
+      op(2, 'b', { f: 'read' }, 4, 1, 5),
+    ];
+    expect(checkLinearizability(reg, stale).verdict).toBe('not-linearizable');
+    for (const ret of [Infinity, -Infinity, Number.NaN]) {
+      // With ret = Infinity the write of 2 would overlap the read, and could follow it.
+      const h = stale.map((o) => (o.id === 1 ? { ...o, ret } : o));
+      let caught: unknown;
+      try {
+        checkLinearizability(reg, h);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).field).toBe('history[1]');
+      expect((caught as ConfigError).message).toBe(`history[1]: ret must be a finite number, got ${String(ret)} (operation id 1, client "a")`);
+      expect(historyProblems(h)).toContain(`history[1] (id 1): ret must be a finite number, got ${String(ret)}`);
+    }
   });
   it('historyProblems also reports a client with two operations open', () => {
     expect(historyProblems([op(0, 'a', { f: 'read' }, 0, 1, 5), op(1, 'a', { f: 'read' }, 2, 1, 3)])).toEqual([
