@@ -74,6 +74,7 @@ export function splitTransition<S, O>(name: string, t: Transition<S, O> | undefi
   if (t === null || typeof t !== 'object') throw new ContractViolation(name, `step returned ${t === null ? 'null' : typeof t}, not a transition`);
   const outputs = t.outputs;
   if (!Array.isArray(outputs)) throw new ContractViolation(name, 'transition.outputs is not an array');
+  if (outputs.length === 0) return { state: t.state, outputs, persist: undefined, sends: NONE, events: NONE as readonly O[] };
   let persist: { readonly record: unknown } | undefined;
   const sends: SendOutput[] = [];
   const events: O[] = [];
@@ -93,6 +94,8 @@ export function splitTransition<S, O>(name: string, t: Transition<S, O> | undefi
   }
   return { state: t.state, outputs, persist, sends, events };
 }
+
+const NONE: readonly never[] = Object.freeze([]);
 
 /**
  * The durable side of a machine, as the runtime sees it (`durable`, `recover`, `applyPersist`
