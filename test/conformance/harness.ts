@@ -167,6 +167,8 @@ function fieldPaths(m: unknown): (string | number)[][] {
 
 function setPath(m: unknown, path: readonly (string | number)[], value: unknown): unknown {
   if (path.length === 0) return value;
+  // An earlier mutation may have replaced a parent with a scalar: rebuild an object there.
+  if (m === null || typeof m !== 'object') m = {};
   const [head, ...rest] = path;
   if (Array.isArray(m)) {
     const copy = m.slice();
