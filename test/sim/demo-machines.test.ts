@@ -166,7 +166,7 @@ describe('the machine contract (v2): time on every input, unknown commands, boun
     let top = checkedStep(naiveLeaderMachine, l, { type: 'message', from: 'b', message: { type: 'heartbeat', term: MAX_COUNTER }, now: 1 }).state;
     top = checkedStep(naiveLeaderMachine, top, { type: 'tick', now: 10_000 }).state;
     expect(top.term).toBe(MAX_COUNTER + 1);
-    top = checkedStep(naiveLeaderMachine, { ...top, role: 'follower' }, { type: 'tick', now: 20_000 }).state;
+    top = checkedStep(naiveLeaderMachine, { ...top, role: 'follower' as const }, { type: 'tick', now: 20_000 }).state;
     expect(top).toMatchObject({ role: 'follower', term: MAX_COUNTER + 1 });
     const b = lazyRegisterMachine.init({ id: 'b', primary: 'a', peers: ['a', 'b'] });
     expect(checkedStep(lazyRegisterMachine, b, { type: 'message', from: 'a', message: { type: 'replicate', value: 1, version: MAX_COUNTER + 1 }, now: 1 }).state).toBe(b);
