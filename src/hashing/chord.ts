@@ -1216,8 +1216,13 @@ function nextDeadline(state: ChordState): number | undefined {
 
 /**
  * The Chord machine (Stoica et al., SIGCOMM 2001 / ToN 2003). Inputs: `tick`, peer `message`s and
- * the commands `create`, `join`, `lookup`, `put`, `get`, `leave`. Periodic `stabilize`,
- * `fixFingers`, `checkPredecessor` and re-replication run from ticks; `nextDeadline` says when.
+ * the commands `create`, `join`, `lookup`, `put`, `get`, `leave`, each with the host's `now`.
+ * Periodic `stabilize`, `fixFingers`, `checkPredecessor` and re-replication run from ticks, and a
+ * request times out `rpcTimeoutMs` after the input that sent it; `nextDeadline` says when.
+ * Peer-chosen keys and addresses are own properties of the state's records, values are checked
+ * against `payloadLimits` and copied, and every table a peer can grow has a named limit
+ * ({@link CHORD_MAX_KEYS}, {@link CHORD_MAX_PENDING}, {@link CHORD_MAX_SUCCESSORS},
+ * {@link CHORD_MAX_SUSPECTS}).
  *
  * @example
  * ```ts
