@@ -3,7 +3,7 @@
 //
 //   node --import tsx examples/clocks-demo.ts
 import { pathToFileURL } from 'node:url';
-import { createMemoryNetwork, createNode, type Timers } from 'distkit/core';
+import { createMemoryNetwork, createNode, type Timers, type Unstamped } from 'distkit/core';
 import {
   berkeley,
   compareVectorClocks,
@@ -127,16 +127,18 @@ export async function clocksDemo(print: (line: string) => void): Promise<void> {
         },
       },
     );
-    // Feed messages with the local clock reading at arrival: the machine is pure, the host owns the clock.
+    // The node stamps each input with its host's monotonic time (`clock.now`); the host adds the
+    // reading of the clock being synchronized (`clockMs`), a different clock: the machine is pure,
+    // the host owns both.
     transport.onMessage((from, { sentAt, message }) => {
       const now = Math.max(nowOf[id], sentAt + hopMs);
       nowOf[id] = now;
-      void node.input({ type: 'message', from, message, now, clockMs: now + offsets[id] } satisfies BerkeleyInput);
+      void node.input({ type: 'message', from, message, clockMs: now + offsets[id] } satisfies Unstamped<BerkeleyInput>);
     });
     return node;
   });
   print(`  clocks before: ${ids.map((id) => `${id} ${fmtMs(offsets[id])}`).join(', ')}`);
-  await nodes[0]!.input({ type: 'tick', now: start, clockMs: start + offsets.alice });
+  await nodes[0]!.input({ type: 'tick', clockMs: start + offsets.alice });
   for (let i = 0; i < 4; i++) {
     await bnet.settle();
     await Promise.all(nodes.map((n) => n.idle()));

@@ -1,5 +1,21 @@
-import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, Transition } from '../core/index.js';
-import { assertNever, ConfigError, InvalidCommandError, describeValue, reject, v } from '../core/index.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, Timer, Transition } from '../core/index.js';
+import {
+  assertNever,
+  ConfigError,
+  InvalidCommandError,
+  MAX_COUNTER,
+  describeValue,
+  earliest,
+  hasOwn,
+  inputNow,
+  reject,
+  setOwn,
+  startTimer,
+  STOPPED_TIMER,
+  timerDue,
+  v,
+  withOwn,
+} from '../core/index.js';
 import { nodeIdProblem } from './parse.js';
 
 /**
@@ -29,7 +45,7 @@ export interface BerkeleyConfig {
   readonly toleranceMs?: number;
   /** Replies whose round trip exceeds this are discarded, their estimate too uncertain (default `replyTimeoutMs`). */
   readonly maxRoundTripMs?: number;
-  /** The local clock's reading minus `now` before any input carries a `clockMs` (default 0). */
+  /** The local clock's reading minus the host's `now` before any input carries a `clockMs` (default 0). */
   readonly clockOffsetMs?: number;
 }
 
@@ -50,26 +66,28 @@ export type BerkeleyMessage =
   | { readonly type: 'adjust'; readonly round: number; readonly deltaMs: number };
 
 /**
- * Local clock information any {@link berkeley} input may carry. The machine is pure: the node's
- * clock reaches it only as `clockMs`, the reading of the clock being synchronized at `now` (the
- * host's monotonic time). When absent, the machine uses its model: the last known `clockMs − now`
- * plus the adjustments since.
+ * The local clock reading any {@link berkeley} input may carry. Two clocks meet here and must
+ * not be confused: the input's `now` is the host's monotonic time, which every distkit input
+ * carries and which times the machine's deadlines and round trips; `clockMs` is the reading, at
+ * that `now`, of the clock Berkeley synchronizes (the node's wall clock, which the `adjust`
+ * outputs correct). When `clockMs` is absent the machine uses its model: the last known
+ * `clockMs − now` plus the corrections since. A `clockMs` comes from the local host; a
+ * non-finite one throws `InvalidCommandError`.
  *
  * @example
  * ```ts
  * import type { BerkeleyClockReading } from 'distkit/clocks';
- * const r: BerkeleyClockReading = { now: 1200, clockMs: 1_700_000_000_000 };
+ * const r: BerkeleyClockReading = { clockMs: 1_700_000_000_000 };
  * ```
  */
 export interface BerkeleyClockReading {
-  /** Monotonic host time of the input (ms). Required on ticks; messages default to the last tick's. */
-  readonly now?: number;
-  /** The local clock's reading at `now` (ms). */
+  /** The local clock's reading at the input's `now` (ms). */
   readonly clockMs?: number;
 }
 
 /**
- * A tick: time passes; the master starts a round when one is due and closes it at its deadline.
+ * A tick: a deadline the node asked for is due; the master starts a round when one is due and
+ * closes it at its deadline.
  *
  * @example
  * ```ts
@@ -80,12 +98,13 @@ export interface BerkeleyClockReading {
 export interface BerkeleyTick extends BerkeleyClockReading {
   /** Discriminant. */
   readonly type: 'tick';
-  /** Monotonic host time (ms). */
+  /** The host's monotonic time (ms). */
   readonly now: number;
 }
 
 /**
- * A message from a peer (untrusted), with the local time and clock reading at its arrival.
+ * A message from a peer (untrusted), with the host's time (`now`) and, optionally, the local
+ * clock's reading at its arrival.
  *
  * @example
  * ```ts
@@ -107,7 +126,7 @@ export interface BerkeleyMessageInput extends MessageInput<unknown>, BerkeleyClo
 export interface BerkeleySync extends BerkeleyClockReading {
   /** Discriminant. */
   readonly type: 'sync';
-  /** Monotonic host time (ms). */
+  /** The host's monotonic time (ms). */
   readonly now: number;
 }
 
@@ -182,39 +201,18 @@ export type BerkeleyOutput = SendOutput<BerkeleyMessage> | RejectedOutput | Berk
  * @example
  * ```ts
  * import type { BerkeleyRound } from 'distkit/clocks';
- * const r: BerkeleyRound = { round: 1, sentAt: 0, deadline: 1000, estimatesMs: { m: 0 }, unstamped: [] };
+ * const r: BerkeleyRound = { round: 1, sentAt: 0, replyTimer: { at: 1000, attempt: 0 }, estimatesMs: { m: 0 } };
  * ```
  */
 export interface BerkeleyRound {
   /** Its number. */
   readonly round: number;
-  /** `now` when the polls went out. */
+  /** The host's `now` when the polls went out (the start of every round trip). */
   readonly sentAt: number;
-  /** `now` at which the round closes even if replies are missing. */
-  readonly deadline: number;
+  /** Closes the round, even with replies missing, `replyTimeoutMs` after `sentAt`. */
+  readonly replyTimer: Timer;
   /** Offsets estimated so far, from the master's clock (the master's own is 0). */
   readonly estimatesMs: Readonly<Record<NodeId, number>>;
-  /**
-   * Readings that arrived on inputs without `now` (e.g. through `createNode`'s `listen`): they wait
-   * for the tick the machine asks for at once, whose `now` serves as their arrival time.
-   */
-  readonly unstamped: readonly BerkeleyReading[];
-}
-
-/**
- * A follower's clock reading waiting for its arrival time (see {@link BerkeleyRound.unstamped}).
- *
- * @example
- * ```ts
- * import type { BerkeleyReading } from 'distkit/clocks';
- * const r: BerkeleyReading = { from: 'a', clockMs: 1_700_000_000_000 };
- * ```
- */
-export interface BerkeleyReading {
-  /** The follower. */
-  readonly from: NodeId;
-  /** Its clock reading. */
-  readonly clockMs: number;
 }
 
 /**
@@ -241,24 +239,33 @@ export interface BerkeleyState {
   readonly toleranceMs: number;
   /** See {@link BerkeleyConfig.maxRoundTripMs}. */
   readonly maxRoundTripMs: number;
-  /** The model of the local clock: its reading is `now + offsetMs`. */
+  /** The model of the local clock: its reading at host time `now` is `now + offsetMs`. */
   readonly offsetMs: number;
-  /** The latest `now` seen. */
-  readonly lastNow: number;
   /** Master: the last round started. Follower: the last round answered. */
   readonly round: number;
   /** Follower: the last round whose correction was applied (a correction applies once per poll answered). */
   readonly adjustedRound: number;
   /**
-   * Follower: a poll that arrived without `now`, answered at the tick the machine asks for at once
-   * (so the reading is taken at a known time), or `null`.
+   * Master: when the next round starts. A fresh master's is due at time 0 of the host clock, so
+   * its first tick polls. Stopped at a follower.
    */
-  readonly pendingPoll: number | null;
-  /** Master: when the next round is due. */
-  readonly nextPollAt: number;
+  readonly pollTimer: Timer;
   /** Master: the round in progress, if any. */
   readonly pending: BerkeleyRound | null;
 }
+
+/**
+ * The largest clock reading, correction or offset (ms, in absolute value) a {@link berkeley} node
+ * accepts: `Number.MAX_SAFE_INTEGER`, about 285,000 years. Larger values from a peer are
+ * rejected, so sums of offsets stay finite and exact enough.
+ *
+ * @example
+ * ```ts
+ * import { BERKELEY_MAX_CLOCK_MS } from 'distkit/clocks';
+ * BERKELEY_MAX_CLOCK_MS === Number.MAX_SAFE_INTEGER; //=> true
+ * ```
+ */
+export const BERKELEY_MAX_CLOCK_MS = Number.MAX_SAFE_INTEGER;
 
 const POSITIVE = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
 
@@ -287,7 +294,7 @@ function init(config: BerkeleyConfig): BerkeleyState {
   const toleranceMs = num('toleranceMs', 20, (x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
   const maxRoundTripMs = num('maxRoundTripMs', replyTimeoutMs);
   const offsetMs = config.clockOffsetMs ?? 0;
-  if (!Number.isFinite(offsetMs)) throw new ConfigError('clockOffsetMs', `expected a finite number, got ${describeValue(offsetMs)}`);
+  if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs) || Math.abs(offsetMs) > BERKELEY_MAX_CLOCK_MS) throw new ConfigError('clockOffsetMs', `expected a finite number, got ${describeValue(offsetMs)}`);
   return {
     id: config.id,
     nodes: [...config.nodes],
@@ -297,104 +304,87 @@ function init(config: BerkeleyConfig): BerkeleyState {
     toleranceMs,
     maxRoundTripMs,
     offsetMs,
-    lastNow: 0,
     round: 0,
     adjustedRound: 0,
-    pendingPoll: null,
-    nextPollAt: 0,
+    pollTimer: config.id === config.master ? startTimer(0, 0) : STOPPED_TIMER,
     pending: null,
   };
 }
 
-const round = v.int({ min: 1 });
+const round = v.int({ min: 1, max: MAX_COUNTER });
+const clock = v.number({ min: -BERKELEY_MAX_CLOCK_MS, max: BERKELEY_MAX_CLOCK_MS });
 const messageCheck = v.tagged({
   poll: v.object({ type: v.literal('poll'), round }),
-  time: v.object({ type: v.literal('time'), round, clockMs: v.number() }),
-  adjust: v.object({ type: v.literal('adjust'), round, deltaMs: v.number() }),
+  time: v.object({ type: v.literal('time'), round, clockMs: clock }),
+  adjust: v.object({ type: v.literal('adjust'), round, deltaMs: clock }),
 });
 
 type Out = Transition<BerkeleyState, BerkeleyOutput>;
 
-/** Applies the input's time and clock reading to the state (local data: a bad value throws). */
-function observe(state: BerkeleyState, input: BerkeleyClockReading, command: string): BerkeleyState {
-  const now = input.now ?? state.lastNow;
-  if (!Number.isFinite(now)) throw new InvalidCommandError(command, `now must be a finite number, got ${describeValue(now)}`);
-  let offsetMs = state.offsetMs;
-  if (input.clockMs !== undefined) {
-    if (!Number.isFinite(input.clockMs)) throw new InvalidCommandError(command, `clockMs must be a finite number, got ${describeValue(input.clockMs)}`);
-    offsetMs = input.clockMs - now;
+/**
+ * Reads the local clock reading an input carries (local data: a bad one throws) and returns the
+ * state with its clock model updated, or the same state when nothing changed.
+ */
+function observe(state: BerkeleyState, input: BerkeleyClockReading & { readonly type: string }, now: number): BerkeleyState {
+  const clockMs = input.clockMs;
+  if (clockMs === undefined) return state;
+  if (typeof clockMs !== 'number' || !Number.isFinite(clockMs) || Math.abs(clockMs) > BERKELEY_MAX_CLOCK_MS) {
+    throw new InvalidCommandError(input.type, `clockMs must be a finite number of ms within ±${BERKELEY_MAX_CLOCK_MS}, got ${describeValue(clockMs)}`);
   }
-  // Hosts give monotonic time; the latest input's `now` is the node's present.
-  const lastNow = now;
-  if (lastNow === state.lastNow && offsetMs === state.offsetMs) return state;
-  return { ...state, lastNow, offsetMs };
+  const offsetMs = clockMs - now;
+  return offsetMs === state.offsetMs ? state : { ...state, offsetMs };
 }
 
 function step(state: BerkeleyState, input: BerkeleyInput): Out {
+  const now = inputNow(input);
   switch (input.type) {
     case 'tick':
-      return onTick(observe(state, input, 'tick'), input.now ?? state.lastNow);
+      return onTick(observe(state, input, now), now);
     case 'sync': {
       if (state.id !== state.master) throw new InvalidCommandError('sync', `only the master (${state.master}) starts rounds`);
-      const s = observe(state, input, 'sync');
-      if (s.pending !== null) throw new InvalidCommandError('sync', `round ${s.pending.round} is still in progress`);
-      return startRound(s, input.now, []);
+      if (state.pending !== null) throw new InvalidCommandError('sync', `round ${state.pending.round} is still in progress`);
+      return startRound(observe(state, input, now), now, []);
     }
     case 'message':
-      return onMessage(state, input);
+      // The clock reading is checked first: it is the local host's data, whatever the peer sent.
+      observe(state, input, now);
+      return onMessage(state, input, now);
     default:
-      return assertNever(input, 'berkeley input');
+      return assertNever(input, 'input');
   }
 }
 
 function onTick(state: BerkeleyState, now: number): Out {
-  if (state.id !== state.master) {
-    if (state.pendingPoll === null) return { state, outputs: [] };
-    return onPoll({ ...state, pendingPoll: null }, state.pendingPoll, state.master);
-  }
+  if (state.id !== state.master) return { state, outputs: [] };
   let s = state;
   const outputs: BerkeleyOutput[] = [];
-  if (s.pending !== null && s.pending.unstamped.length > 0) {
-    // Readings that came without a time arrived at about this tick's `now`.
-    let p: BerkeleyRound = { ...s.pending, unstamped: [] };
-    for (const r of s.pending.unstamped) {
-      const estimate = estimateOffset(s, p, r.clockMs, now);
-      // Too slow or out of range: left out, reported as missing when the round closes.
-      if (estimate !== undefined) p = { ...p, estimatesMs: { ...p.estimatesMs, [r.from]: estimate } };
-    }
-    s = { ...s, pending: p };
-    if (Object.keys(p.estimatesMs).length === s.nodes.length) {
-      const t = finishRound(s, p);
-      s = t.state;
-      outputs.push(...t.outputs);
-    }
-  }
-  if (s.pending !== null && now >= s.pending.deadline) {
+  if (s.pending !== null && timerDue(s.pending.replyTimer, now)) {
     const t = finishRound(s, s.pending);
     s = t.state;
     outputs.push(...t.outputs);
   }
-  if (s.pending === null && now >= s.nextPollAt) return startRound(s, now, outputs);
+  if (s.pending === null && timerDue(s.pollTimer, now)) return startRound(s, now, outputs);
   return { state: s, outputs };
 }
 
 /** TEMPO: the master polls every follower, noting when (for the round-trip correction). */
 function startRound(state: BerkeleyState, now: number, outputs: BerkeleyOutput[]): Out {
-  const r = state.round + 1;
+  // Round numbers wrap before they reach MAX_COUNTER: followers accept any round but the one
+  // they answered last (a restarted master numbers its rounds from 1 again, too).
+  const r = state.round >= MAX_COUNTER ? 1 : state.round + 1;
   const pending: BerkeleyRound = {
     round: r,
     sentAt: now,
-    deadline: now + state.replyTimeoutMs,
-    estimatesMs: { [state.id]: 0 },
-    unstamped: [],
+    replyTimer: startTimer(now, state.replyTimeoutMs),
+    estimatesMs: setOwn({}, state.id, 0),
   };
-  const s: BerkeleyState = { ...state, round: r, pending, nextPollAt: now + state.pollIntervalMs };
+  const s: BerkeleyState = { ...state, round: r, pending, pollTimer: startTimer(now, state.pollIntervalMs) };
   for (const n of state.nodes) if (n !== state.id) outputs.push({ type: 'send', to: n, message: { type: 'poll', round: r } });
   if (state.nodes.length === 1) return finishRoundInto(s, pending, outputs);
   return { state: s, outputs };
 }
 
-function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
+function onMessage(state: BerkeleyState, input: BerkeleyMessageInput, now: number): Out {
   const from = input.from;
   if (typeof from !== 'string' || !state.nodes.includes(from) || from === state.id) {
     return reject(state, typeof from === 'string' ? from : 'unknown', `unknown sender ${describeValue(from)}`);
@@ -409,49 +399,41 @@ function onMessage(state: BerkeleyState, input: BerkeleyMessageInput): Out {
       // Any other round is accepted: a master that restarted numbers its rounds from 1 again.
       // Corrections stay safe: one is only applied for the round just answered, and once.
       if (m.round === state.round) return reject(state, from, `duplicate poll for round ${m.round}`);
-      // Without a time, the reading waits for the immediate tick (see BerkeleyState.pendingPoll).
-      if (input.now === undefined && input.clockMs === undefined) return { state: { ...state, round: m.round, pendingPoll: m.round }, outputs: [] };
-      return onPoll(observe(state, input, 'message'), m.round, from);
+      return onPoll(observe(state, input, now), m.round, from, now);
     case 'time':
       if (!isMaster) return reject(state, from, 'time reading sent to a node that is not the master');
-      return onTime(state, input, from, m.round, m.clockMs);
+      return onTime(state, input, from, m.round, m.clockMs, now);
     case 'adjust':
       if (isMaster || from !== state.master) return reject(state, from, `adjust from ${from}, who is not the master`);
       if (m.round !== state.round || state.adjustedRound === m.round) {
         return reject(state, from, `adjust for round ${m.round} does not match the poll answered (round ${state.round}) or was already applied`);
       }
-      return onAdjust(observe(state, input, 'message'), m.round, m.deltaMs);
+      return onAdjust(state, input, m.round, m.deltaMs, now);
     default:
       return assertNever(m, 'berkeley message');
   }
 }
 
-/** A follower answers a poll with its clock reading. */
-function onPoll(state: BerkeleyState, r: number, from: NodeId): Out {
-  const clockMs = state.lastNow + state.offsetMs;
+/** A follower answers a poll with its clock reading at the poll's arrival. */
+function onPoll(state: BerkeleyState, r: number, from: NodeId, now: number): Out {
+  const clockMs = now + state.offsetMs;
   return {
-    state: { ...state, round: r, pendingPoll: null },
+    state: { ...state, round: r },
     outputs: [{ type: 'send', to: from, message: { type: 'time', round: r, clockMs } }],
   };
 }
 
-/** The master records a follower's reading (or keeps it until the next tick if it came without a time). */
-function onTime(state: BerkeleyState, input: BerkeleyMessageInput, from: NodeId, r: number, clockMs: number): Out {
+/** The master records a follower's reading, timed by the reply's arrival. */
+function onTime(state: BerkeleyState, input: BerkeleyMessageInput, from: NodeId, r: number, clockMs: number, now: number): Out {
   const p = state.pending;
   if (p === null || p.round !== r) return reject(state, from, `time reading for round ${r}, which is not in progress`);
-  if (Object.prototype.hasOwnProperty.call(p.estimatesMs, from) || p.unstamped.some((u) => u.from === from)) {
-    return reject(state, from, `duplicate time reading for round ${r}`);
-  }
-  if (input.now === undefined) {
-    return { state: { ...state, pending: { ...p, unstamped: [...p.unstamped, { from, clockMs }] } }, outputs: [] };
-  }
-  const s = observe(state, input, 'message');
-  const now = input.now;
+  if (hasOwn(p.estimatesMs, from)) return reject(state, from, `duplicate time reading for round ${r}`);
+  const s = observe(state, input, now);
   const estimate = estimateOffset(s, p, clockMs, now);
   if (estimate === undefined) {
     return reject(state, from, `round trip ${now - p.sentAt} ms exceeds maxRoundTripMs ${s.maxRoundTripMs}, or the reading is out of range`);
   }
-  const pending: BerkeleyRound = { ...p, estimatesMs: { ...p.estimatesMs, [from]: estimate } };
+  const pending: BerkeleyRound = { ...p, estimatesMs: withOwn(p.estimatesMs, from, estimate) };
   const next: BerkeleyState = { ...s, pending };
   if (Object.keys(pending.estimatesMs).length === s.nodes.length) return finishRound(next, pending);
   return { state: next, outputs: [] };
@@ -466,7 +448,7 @@ function estimateOffset(state: BerkeleyState, p: BerkeleyRound, clockMs: number,
   const rtt = now - p.sentAt;
   if (rtt > state.maxRoundTripMs) return undefined;
   const estimate = clockMs + Math.max(rtt, 0) / 2 - (now + state.offsetMs);
-  return Number.isFinite(estimate) ? estimate : undefined;
+  return Number.isFinite(estimate) && Math.abs(estimate) <= BERKELEY_MAX_CLOCK_MS ? estimate : undefined;
 }
 
 function finishRound(state: BerkeleyState, p: BerkeleyRound): Out {
@@ -478,7 +460,7 @@ function finishRound(state: BerkeleyState, p: BerkeleyRound): Out {
  * that lie within `toleranceMs` of each other — then each node's correction, as a delta.
  */
 function finishRoundInto(state: BerkeleyState, p: BerkeleyRound, outputs: BerkeleyOutput[]): Out {
-  const ids = state.nodes.filter((n) => Object.prototype.hasOwnProperty.call(p.estimatesMs, n));
+  const ids = state.nodes.filter((n) => hasOwn(p.estimatesMs, n));
   const group = toleranceGroup(ids.map((id) => ({ id, ms: p.estimatesMs[id] as number })), state.toleranceMs);
   const inGroup = new Set(group);
   let sum = 0;
@@ -490,7 +472,7 @@ function finishRoundInto(state: BerkeleyState, p: BerkeleyRound, outputs: Berkel
     averageMs,
     estimatesMs: p.estimatesMs,
     excluded: ids.filter((id) => !inGroup.has(id)),
-    missing: state.nodes.filter((n) => !Object.prototype.hasOwnProperty.call(p.estimatesMs, n)),
+    missing: state.nodes.filter((n) => !hasOwn(p.estimatesMs, n)),
   });
   for (const id of ids) {
     if (id === state.id) continue;
@@ -498,6 +480,7 @@ function finishRoundInto(state: BerkeleyState, p: BerkeleyRound, outputs: Berkel
   }
   // The master's own estimate is 0: its correction is the average itself.
   outputs.push({ type: 'adjust', round: p.round, deltaMs: averageMs });
+  // Estimates are bounded by BERKELEY_MAX_CLOCK_MS, so their average and the new offset are finite.
   return { state: { ...state, pending: null, offsetMs: state.offsetMs + averageMs }, outputs };
 }
 
@@ -525,46 +508,34 @@ function toleranceGroup(readings: { id: NodeId; ms: number }[], toleranceMs: num
 }
 
 /** A follower applies the master's correction. */
-function onAdjust(state: BerkeleyState, r: number, deltaMs: number): Out {
+function onAdjust(state: BerkeleyState, input: BerkeleyMessageInput, r: number, deltaMs: number, now: number): Out {
+  const s = observe(state, input, now);
+  const offsetMs = s.offsetMs + deltaMs;
+  if (Math.abs(offsetMs) > BERKELEY_MAX_CLOCK_MS) return reject(state, input.from, `adjust by ${deltaMs} ms would move the clock beyond ±${BERKELEY_MAX_CLOCK_MS} ms`);
   return {
-    state: { ...state, adjustedRound: r, offsetMs: state.offsetMs + deltaMs },
+    state: { ...s, adjustedRound: r, offsetMs },
     outputs: [{ type: 'adjust', round: r, deltaMs }],
   };
 }
 
 /**
- * When the node next needs a tick: the master's round deadline or next poll; at once
- * ({@link BERKELEY_AT_ONCE}) when a poll or reading arrived without a time and waits for one;
- * otherwise `undefined` for a follower (it only reacts to messages).
+ * When the node next needs a tick: the master's round deadline, or its next poll; `undefined`
+ * for a follower (it only reacts to messages).
  *
  * @example
  * ```ts
  * import { berkeley, berkeleyNextDeadline } from 'distkit/clocks';
  * berkeleyNextDeadline(berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm' })); //=> 0
+ * berkeleyNextDeadline(berkeley.init({ id: 'a', nodes: ['m', 'a'], master: 'm' })); //=> undefined
  * ```
  */
 export function berkeleyNextDeadline(state: BerkeleyState): number | undefined {
-  if (state.id !== state.master) return state.pendingPoll !== null ? BERKELEY_AT_ONCE : undefined;
-  if (state.pending === null) return state.nextPollAt;
-  return state.pending.unstamped.length > 0 ? BERKELEY_AT_ONCE : state.pending.deadline;
+  if (state.id !== state.master) return undefined;
+  return state.pending !== null ? earliest(state.pending.replyTimer) : earliest(state.pollTimer);
 }
 
 /**
- * The deadline {@link berkeleyNextDeadline} gives when the machine wants a tick at once (a poll or
- * reading arrived without a time): `Number.MIN_SAFE_INTEGER`, a time every host clock has passed.
- *
- * @example
- * ```ts
- * import { berkeley, berkeleyNextDeadline, BERKELEY_AT_ONCE } from 'distkit/clocks';
- * const a = berkeley.init({ id: 'a', nodes: ['m', 'a'], master: 'm' });
- * const t = berkeley.step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } });
- * berkeleyNextDeadline(t.state) === BERKELEY_AT_ONCE; //=> true: tick me now, I will answer with that tick's reading
- * ```
- */
-export const BERKELEY_AT_ONCE = Number.MIN_SAFE_INTEGER;
-
-/**
- * The local clock reading the machine's model gives at monotonic time `now`: `now + offsetMs`
+ * The local clock reading the machine's model gives at host time `now`: `now + offsetMs`
  * (the last `clockMs − now` reported, plus the corrections since).
  *
  * @example
@@ -603,8 +574,11 @@ export interface BerkeleyMachine extends Machine<BerkeleyConfig, BerkeleyState, 
  * takes the fault-tolerant average (the mean over the largest group within `toleranceMs` of each
  * other), and sends each node its correction as a delta (`adjust`), applying its own too.
  *
- * Peer messages are validated; unknown senders, polls or corrections not from the master,
- * stale or duplicate rounds are rejected with the state unchanged.
+ * Every input carries the host's monotonic `now` (deadlines, round trips) and may carry the
+ * local clock's reading `clockMs` (the clock being synchronized). Peer messages are validated;
+ * unknown senders, polls or corrections not from the master, stale or duplicate rounds, rounds
+ * above `MAX_COUNTER` and readings beyond {@link BERKELEY_MAX_CLOCK_MS} are rejected with the
+ * state unchanged.
  *
  * @example
  * ```ts

@@ -8,15 +8,34 @@
 import {
   ConfigError,
   InvalidCommandError,
+  MAX_COUNTER,
+  PAYLOAD_LIMITS,
+  STOPPED_TIMER,
   assertNever,
+  canIncrement,
+  describeValue,
+  earliest,
+  getOwn,
+  hasOwn,
+  inputNow,
+  parse,
+  plainDataProblem,
   reject,
+  setOwn,
+  startTimer,
+  timerDue,
   v,
+  withOwn,
+  withoutOwn,
+  type Check,
+  type DataLimits,
   type Machine,
   type MessageInput,
   type NodeId,
   type RejectedOutput,
   type SendOutput,
   type TickInput,
+  type Timer,
   type Transition,
 } from '../core/index.js';
 import { murmur3 } from './hash.js';
@@ -75,9 +94,88 @@ export interface ChordConfig {
   readonly suspectAfterTimeouts?: number;
   /** A lookup fails after this many hops (loop guard). Default 64. */
   readonly maxLookupHops?: number;
-  /** Maximum number of stored keys; further keys are refused. Default 100000. */
+  /** Maximum number of stored keys; further keys are refused. Default {@link CHORD_MAX_KEYS}. */
   readonly maxKeys?: number;
+  /**
+   * Maximum number of requests this node's user may have in flight (lookups, puts, gets, a
+   * join); a command beyond it fails at once with `requestFailed`. Default {@link CHORD_MAX_PENDING}.
+   */
+  readonly maxPendingRequests?: number;
+  /**
+   * Bounds on every stored or fetched value, from a peer or a `put` (depth and JSON size).
+   * Default `PAYLOAD_LIMITS` (64 deep, 1 MiB).
+   */
+  readonly payloadLimits?: Partial<DataLimits>;
 }
+
+/**
+ * The default limit on the keys one node stores (owned and replicas): `maxKeys`.
+ *
+ * @example
+ * ```ts
+ * import { CHORD_MAX_KEYS, chord } from 'distkit/hashing';
+ * chord.init({ addr: 'a' }).settings.maxKeys === CHORD_MAX_KEYS; //=> true
+ * ```
+ */
+export const CHORD_MAX_KEYS = 100_000;
+
+/**
+ * The default limit on the user requests one node keeps in flight: `maxPendingRequests`.
+ *
+ * @example
+ * ```ts
+ * import { CHORD_MAX_PENDING } from 'distkit/hashing';
+ * CHORD_MAX_PENDING; //=> 1024
+ * ```
+ */
+export const CHORD_MAX_PENDING = 1024;
+
+/**
+ * The longest successor list (`successorListLength`) and the longest list of peers or ids a
+ * message may carry (a reply's successor list, a lookup's excluded ids); lists beyond it are
+ * rejected.
+ *
+ * @example
+ * ```ts
+ * import { CHORD_MAX_SUCCESSORS } from 'distkit/hashing';
+ * CHORD_MAX_SUCCESSORS; //=> 256
+ * ```
+ */
+export const CHORD_MAX_SUCCESSORS = 256;
+
+/**
+ * The most peers a node keeps timeout counts for (`suspects`); when full, the oldest count is
+ * forgotten to make room.
+ *
+ * @example
+ * ```ts
+ * import { CHORD_MAX_SUSPECTS } from 'distkit/hashing';
+ * CHORD_MAX_SUSPECTS; //=> 1024
+ * ```
+ */
+export const CHORD_MAX_SUSPECTS = 1024;
+
+/**
+ * The most items one `transfer` message carries; larger hand-overs are split into several.
+ *
+ * @example
+ * ```ts
+ * import { CHORD_MAX_TRANSFER_ITEMS } from 'distkit/hashing';
+ * CHORD_MAX_TRANSFER_ITEMS; //=> 10000
+ * ```
+ */
+export const CHORD_MAX_TRANSFER_ITEMS = 10_000;
+
+/**
+ * The longest key accepted, from a peer or a local command (characters).
+ *
+ * @example
+ * ```ts
+ * import { CHORD_MAX_KEY_LENGTH } from 'distkit/hashing';
+ * CHORD_MAX_KEY_LENGTH; //=> 4096
+ * ```
+ */
+export const CHORD_MAX_KEY_LENGTH = 4096;
 
 /**
  * The resolved settings kept in the state (all defaults applied).
@@ -111,6 +209,10 @@ export interface ChordSettings {
   readonly maxLookupHops: number;
   /** Stored key limit. */
   readonly maxKeys: number;
+  /** Limit on user requests in flight. */
+  readonly maxPendingRequests: number;
+  /** Bounds on stored and fetched values. */
+  readonly payloadLimits: DataLimits;
 }
 
 /**
@@ -168,12 +270,13 @@ export interface ChordLookup {
 }
 
 /**
- * An outstanding request to a peer, with the deadline after which the peer is suspected.
+ * An outstanding request to a peer, with the timer after which the peer is suspected
+ * (`rpcTimeoutMs` from the input that sent the request).
  *
  * @example
  * ```ts
  * import type { ChordPending } from 'distkit/hashing';
- * const p: ChordPending = { kind: 'ping', to: 'b', id: 7, deadline: 1500 };
+ * const p: ChordPending = { kind: 'ping', to: 'b', id: 7, timer: { at: 1500, attempt: 0 } };
  * ```
  */
 export type ChordPending =
@@ -183,16 +286,16 @@ export type ChordPending =
       /** The ring id of `to` when known (from the reply that named it), else -1. */
       readonly toId: number;
       readonly id: number;
-      readonly deadline: number;
+      readonly timer: Timer;
       readonly lookup: ChordLookup;
     }
-  | { readonly kind: 'getPredecessor'; readonly to: NodeId; readonly id: number; readonly deadline: number }
-  | { readonly kind: 'ping'; readonly to: NodeId; readonly id: number; readonly deadline: number }
+  | { readonly kind: 'getPredecessor'; readonly to: NodeId; readonly id: number; readonly timer: Timer }
+  | { readonly kind: 'ping'; readonly to: NodeId; readonly id: number; readonly timer: Timer }
   | {
       readonly kind: 'store';
       readonly to: NodeId;
       readonly id: number;
-      readonly deadline: number;
+      readonly timer: Timer;
       readonly requestId: string;
       readonly key: string;
       readonly owner: ChordPeer;
@@ -202,7 +305,7 @@ export type ChordPending =
       readonly kind: 'fetch';
       readonly to: NodeId;
       readonly id: number;
-      readonly deadline: number;
+      readonly timer: Timer;
       readonly requestId: string;
       readonly key: string;
       readonly owner: ChordPeer;
@@ -226,8 +329,6 @@ export interface ChordState {
   readonly settings: ChordSettings;
   /** `idle` before create/join, `joining`, `active`, or `left` after a graceful leave. */
   readonly status: 'idle' | 'joining' | 'active' | 'left';
-  /** The last time seen in a tick, ms. */
-  readonly now: number;
   /** The predecessor, or null when unknown (§IV.E). */
   readonly predecessor: ChordPeer | null;
   /** The successor list, nearest first (ToN §V.C); `[self]` in a ring of one. */
@@ -240,20 +341,23 @@ export interface ChordState {
   readonly store: Readonly<Record<string, ChordItem>>;
   /** The next request id. */
   readonly nextRequest: number;
-  /** Outstanding requests by id (deadline -1 until the next tick arms it). */
+  /** Outstanding requests by id, each with its timeout. */
   readonly pending: Readonly<Record<string, ChordPending>>;
-  /** Consecutive timeouts per peer address, cleared by any valid message from it. */
+  /**
+   * Consecutive timeouts per peer address, cleared by any valid message from it (at most
+   * {@link CHORD_MAX_SUSPECTS} entries).
+   */
   readonly suspects: Readonly<Record<string, number>>;
-  /** When each periodic action is next due, ms. */
+  /** When each periodic action is next due (stopped until `create` or a completed `join`). */
   readonly timers: {
-    /** Next stabilize, ms. */
-    readonly stabilizeAt: number;
-    /** Next fixFingers, ms. */
-    readonly fixFingersAt: number;
-    /** Next checkPredecessor, ms. */
-    readonly checkPredecessorAt: number;
-    /** Next re-replication, ms. */
-    readonly replicateAt: number;
+    /** Next stabilize. */
+    readonly stabilize: Timer;
+    /** Next fixFingers. */
+    readonly fixFingers: Timer;
+    /** Next checkPredecessor. */
+    readonly checkPredecessor: Timer;
+    /** Next re-replication. */
+    readonly replicate: Timer;
   };
 }
 
@@ -292,30 +396,31 @@ export type ChordMessage =
     };
 
 /**
- * Inputs of the Chord machine: time, peer messages, and local commands.
+ * Inputs of the Chord machine: ticks, peer messages, and local commands, each with the host's
+ * current time `now` (ms, monotonic clock).
  *
  * @example
  * ```ts
  * import type { ChordInput } from 'distkit/hashing';
  * const cmds: ChordInput[] = [
- *   { type: 'create' },
- *   { type: 'join', via: 'node-0' },
- *   { type: 'lookup', key: 'user:42', requestId: 'r1' },
- *   { type: 'put', key: 'user:42', value: { name: 'ada' }, requestId: 'r2' },
- *   { type: 'get', key: 'user:42', requestId: 'r3' },
- *   { type: 'leave' },
+ *   { type: 'create', now: 0 },
+ *   { type: 'join', via: 'node-0', now: 0 },
+ *   { type: 'lookup', key: 'user:42', requestId: 'r1', now: 10 },
+ *   { type: 'put', key: 'user:42', value: { name: 'ada' }, requestId: 'r2', now: 20 },
+ *   { type: 'get', key: 'user:42', requestId: 'r3', now: 30 },
+ *   { type: 'leave', now: 40 },
  * ];
  * ```
  */
 export type ChordInput =
   | TickInput
   | MessageInput<unknown>
-  | { readonly type: 'create' }
-  | { readonly type: 'join'; readonly via: NodeId }
-  | { readonly type: 'lookup'; readonly key: string; readonly requestId: string }
-  | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly requestId: string }
-  | { readonly type: 'get'; readonly key: string; readonly requestId: string }
-  | { readonly type: 'leave' };
+  | { readonly type: 'create'; readonly now: number }
+  | { readonly type: 'join'; readonly via: NodeId; readonly now: number }
+  | { readonly type: 'lookup'; readonly key: string; readonly requestId: string; readonly now: number }
+  | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly requestId: string; readonly now: number }
+  | { readonly type: 'get'; readonly key: string; readonly requestId: string; readonly now: number }
+  | { readonly type: 'leave'; readonly now: number };
 
 /**
  * Outputs of the Chord machine: sends, rejections and events for the host.
@@ -386,7 +491,14 @@ function distance(a: number, b: number, size: number): number {
 // ---------------------------------------------------------------------------------------------
 // Validation of peer messages
 
-const MAX_LIST = 256;
+/** Lookup bookkeeping lists (excluded ids, the path of hops) are cut to this length. */
+const MAX_LIST = CHORD_MAX_SUCCESSORS;
+
+/**
+ * Accepts any present value: a value field's shape is checked afterwards against the node's
+ * configured payload limits with `v.json` (see {@link parseValue}), which also copies it.
+ */
+const opaque: Check<unknown> = (value, path) => (value === undefined ? `${path ?? 'value'}: missing` : undefined);
 
 function peerCheck(m: number) {
   return v.object({ id: v.int({ min: 0, max: 2 ** m - 1 }), addr: v.string({ minLength: 1, maxLength: 1024 }) });
@@ -394,25 +506,26 @@ function peerCheck(m: number) {
 
 function messageCheck(m: number) {
   const peer = peerCheck(m);
-  const rid = v.int({ min: 0 });
+  const rid = v.int({ min: 0, max: MAX_COUNTER });
   const id = v.int({ min: 0, max: 2 ** m - 1 });
-  const key = v.string({ maxLength: 4096 });
+  const key = v.string({ maxLength: CHORD_MAX_KEY_LENGTH });
   return v.tagged({
-    findSuccessor: v.object({ rid, target: id, exclude: v.array(id, { maxLength: MAX_LIST }) }),
-    findSuccessorReply: v.object({ rid, done: v.boolean(), node: peer }),
-    getPredecessor: v.object({ rid }),
-    getPredecessorReply: v.object({ rid, predecessor: v.nullable(peer), successors: v.array(peer, { maxLength: MAX_LIST }) }),
-    notify: v.object({ node: peer }),
-    ping: v.object({ rid }),
-    pong: v.object({ rid }),
+    findSuccessor: v.object({ type: v.literal('findSuccessor'), rid, target: id, exclude: v.array(id, { maxLength: MAX_LIST }) }),
+    findSuccessorReply: v.object({ type: v.literal('findSuccessorReply'), rid, done: v.boolean(), node: peer }),
+    getPredecessor: v.object({ type: v.literal('getPredecessor'), rid }),
+    getPredecessorReply: v.object({ type: v.literal('getPredecessorReply'), rid, predecessor: v.nullable(peer), successors: v.array(peer, { maxLength: MAX_LIST }) }),
+    notify: v.object({ type: v.literal('notify'), node: peer }),
+    ping: v.object({ type: v.literal('ping'), rid }),
+    pong: v.object({ type: v.literal('pong'), rid }),
     transfer: v.object({
-      items: v.array(v.object({ key, value: v.json(), version: v.int({ min: 0 }) }), { maxLength: 100000 }),
+      type: v.literal('transfer'),
+      items: v.array(v.object({ key, value: opaque, version: v.int({ min: 0, max: MAX_COUNTER }) }), { maxLength: CHORD_MAX_TRANSFER_ITEMS }),
     }),
-    store: v.object({ rid, key, value: v.json() }),
-    storeAck: v.object({ rid, ok: v.boolean() }),
-    fetch: v.object({ rid, key }),
-    fetchReply: v.object({ rid, found: v.boolean(), value: v.json() }),
-    leaving: v.object({ node: peer, predecessor: v.nullable(peer), successors: v.array(peer, { maxLength: MAX_LIST }) }),
+    store: v.object({ type: v.literal('store'), rid, key, value: opaque }),
+    storeAck: v.object({ type: v.literal('storeAck'), rid, ok: v.boolean() }),
+    fetch: v.object({ type: v.literal('fetch'), rid, key }),
+    fetchReply: v.object({ type: v.literal('fetchReply'), rid, found: v.boolean(), value: opaque }),
+    leaving: v.object({ type: v.literal('leaving'), node: peer, predecessor: v.nullable(peer), successors: v.array(peer, { maxLength: MAX_LIST }) }),
   });
 }
 
@@ -422,15 +535,30 @@ function checkFor(m: number): ReturnType<typeof messageCheck> {
   return CHECKS[m]!;
 }
 
+/** Checks an opaque value against the node's payload limits; returns a deep copy, or the reason. */
+function parseValue(state: ChordState, value: unknown, path: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+  return parse(v.json(state.settings.payloadLimits), value, path);
+}
+
 // ---------------------------------------------------------------------------------------------
 // init
 
 function posInt(config: ChordConfig, field: keyof ChordConfig, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const x = config[field] ?? def;
   if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) {
-    throw new ConfigError(field, `expected an integer in [${min}, ${max}], got ${String(x)}`);
+    throw new ConfigError(field, `expected an integer in [${min}, ${max}], got ${describeValue(x)}`);
   }
   return x;
+}
+
+function limitsOf(config: ChordConfig): DataLimits {
+  const l = config.payloadLimits ?? {};
+  if (l === null || typeof l !== 'object') throw new ConfigError('payloadLimits', `expected { maxDepth?, maxBytes? }, got ${describeValue(l)}`);
+  const maxDepth = l.maxDepth ?? PAYLOAD_LIMITS.maxDepth;
+  const maxBytes = l.maxBytes ?? PAYLOAD_LIMITS.maxBytes;
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 0 || maxDepth > 1000) throw new ConfigError('payloadLimits.maxDepth', `expected an integer in [0, 1000], got ${describeValue(maxDepth)}`);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new ConfigError('payloadLimits.maxBytes', `expected a positive integer, got ${describeValue(maxBytes)}`);
+  return { maxDepth, maxBytes };
 }
 
 function init(config: ChordConfig): ChordState {
@@ -440,7 +568,7 @@ function init(config: ChordConfig): ChordState {
   }
   const m = posInt(config, 'm', 32, 1, 32);
   const id = posInt(config, 'id', chordId(config.addr, m), 0, 2 ** m - 1);
-  const r = posInt(config, 'successorListLength', 8, 1, MAX_LIST);
+  const r = posInt(config, 'successorListLength', 8, 1, CHORD_MAX_SUCCESSORS);
   const settings: ChordSettings = {
     m,
     successorListLength: r,
@@ -452,14 +580,15 @@ function init(config: ChordConfig): ChordState {
     rpcTimeoutMs: posInt(config, 'rpcTimeoutMs', 1000),
     suspectAfterTimeouts: posInt(config, 'suspectAfterTimeouts', 2, 1, 1000),
     maxLookupHops: posInt(config, 'maxLookupHops', 64),
-    maxKeys: posInt(config, 'maxKeys', 100000),
+    maxKeys: posInt(config, 'maxKeys', CHORD_MAX_KEYS),
+    maxPendingRequests: posInt(config, 'maxPendingRequests', CHORD_MAX_PENDING),
+    payloadLimits: limitsOf(config),
   };
   const self = { id, addr: config.addr };
   return {
     self,
     settings,
     status: 'idle',
-    now: 0,
     predecessor: null,
     successors: [self],
     fingers: new Array<ChordPeer | null>(m).fill(null),
@@ -468,7 +597,7 @@ function init(config: ChordConfig): ChordState {
     nextRequest: 1,
     pending: {},
     suspects: {},
-    timers: { stabilizeAt: 0, fixFingersAt: 0, checkPredecessorAt: 0, replicateAt: 0 },
+    timers: { stabilize: STOPPED_TIMER, fixFingers: STOPPED_TIMER, checkPredecessor: STOPPED_TIMER, replicate: STOPPED_TIMER },
   };
 }
 
@@ -482,24 +611,34 @@ function send(to: NodeId, message: ChordMessage): SendOutput<ChordMessage> {
   return { type: 'send', to, message };
 }
 
+type Item = { readonly key: string; readonly value: unknown; readonly version: number };
+
+/** `transfer` messages to `to`, at most {@link CHORD_MAX_TRANSFER_ITEMS} items each. */
+function transfers(to: NodeId, items: readonly Item[]): SendOutput<ChordMessage>[] {
+  const out: SendOutput<ChordMessage>[] = [];
+  for (let i = 0; i < items.length; i += CHORD_MAX_TRANSFER_ITEMS) out.push(send(to, { type: 'transfer', items: items.slice(i, i + CHORD_MAX_TRANSFER_ITEMS) }));
+  return out;
+}
+
 function step(state: ChordState, input: ChordInput): T {
+  const now = inputNow(input);
   switch (input.type) {
     case 'tick':
-      return onTick(state, input.now);
+      return onTick(state, now);
     case 'message':
-      return onMessage(state, input.from, input.message);
+      return onMessage(state, input.from, input.message, now);
     case 'create':
-      return create(state);
+      return create(state, now);
     case 'join':
-      return join(state, input.via);
+      return join(state, input.via, now);
     case 'lookup':
     case 'put':
     case 'get':
-      return request(state, input);
+      return request(state, input, now);
     case 'leave':
       return leave(state);
     default:
-      return assertNever(input, 'chord input');
+      return assertNever(input, 'input');
   }
 }
 
@@ -510,36 +649,49 @@ function requireStatus(state: ChordState, command: string, ...allowed: ChordStat
 function armTimers(state: ChordState, now: number): ChordState['timers'] {
   const s = state.settings;
   return {
-    stabilizeAt: now + s.stabilizeIntervalMs,
-    fixFingersAt: now + s.fixFingersIntervalMs,
-    checkPredecessorAt: now + s.checkPredecessorIntervalMs,
-    replicateAt: now + s.replicateIntervalMs,
+    stabilize: startTimer(now, s.stabilizeIntervalMs),
+    fixFingers: startTimer(now, s.fixFingersIntervalMs),
+    checkPredecessor: startTimer(now, s.checkPredecessorIntervalMs),
+    replicate: startTimer(now, s.replicateIntervalMs),
   };
 }
 
 /** ToN Fig. 6 `create`: a new ring whose only member is this node. */
-function create(state: ChordState): T {
+function create(state: ChordState, now: number): T {
   requireStatus(state, 'create', 'idle');
-  return { state: { ...state, status: 'active', predecessor: null, successors: [state.self], timers: armTimers(state, state.now) }, outputs: [] };
+  return { state: { ...state, status: 'active', predecessor: null, successors: [state.self], timers: armTimers(state, now) }, outputs: [] };
 }
 
 /** ToN Fig. 6 `join(n')`: ask n' to find our successor. */
-function join(state: ChordState, via: NodeId): T {
+function join(state: ChordState, via: NodeId, now: number): T {
   requireStatus(state, 'join', 'idle');
-  if (typeof via !== 'string' || via.length === 0) throw new InvalidCommandError('join', 'via must be a node address');
+  if (typeof via !== 'string' || via.length === 0 || via.length > 1024) throw new InvalidCommandError('join', 'via must be a node address of 1..1024 characters');
   const lookup: ChordLookup = { purpose: { kind: 'join' }, target: state.self.id, hops: 0, exclude: [], path: [] };
   const joining = { ...state, status: 'joining' as const };
-  return ask(joining, via, lookup, []);
+  return ask(joining, via, lookup, [], now);
 }
 
-function request(state: ChordState, input: Extract<ChordInput, { type: 'lookup' | 'put' | 'get' }>): T {
+function request(state: ChordState, input: Extract<ChordInput, { type: 'lookup' | 'put' | 'get' }>, now: number): T {
   requireStatus(state, input.type, 'active');
-  if (typeof input.key !== 'string') throw new InvalidCommandError(input.type, 'key must be a string');
-  const purpose: ChordLookupPurpose =
-    input.type === 'put'
-      ? { kind: 'put', requestId: input.requestId, key: input.key, value: input.value }
-      : { kind: input.type, requestId: input.requestId, key: input.key };
-  return startLookup(state, purpose, chordId(input.key, state.settings.m), []);
+  if (typeof input.key !== 'string' || input.key.length > CHORD_MAX_KEY_LENGTH) {
+    throw new InvalidCommandError(input.type, `key must be a string of at most ${CHORD_MAX_KEY_LENGTH} characters`);
+  }
+  if (typeof input.requestId !== 'string') throw new InvalidCommandError(input.type, `requestId must be a string, got ${describeValue(input.requestId)}`);
+  let purpose: ChordLookupPurpose;
+  if (input.type === 'put') {
+    const problem = plainDataProblem(input.value, 'value', state.settings.payloadLimits);
+    if (problem !== undefined) throw new InvalidCommandError('put', problem);
+    purpose = { kind: 'put', requestId: input.requestId, key: input.key, value: JSON.parse(JSON.stringify(input.value)) as unknown };
+  } else {
+    purpose = { kind: input.type, requestId: input.requestId, key: input.key };
+  }
+  if (Object.keys(state.pending).length >= state.settings.maxPendingRequests) {
+    return {
+      state,
+      outputs: [{ type: 'requestFailed', requestId: input.requestId, key: input.key, reason: `maxPendingRequests: ${state.settings.maxPendingRequests} requests already in flight` }],
+    };
+  }
+  return startLookup(state, purpose, chordId(input.key, state.settings.m), [], now);
 }
 
 /** Graceful leave (ToN §IV.E.3): hand keys to the successor and link predecessor and successor. */
@@ -549,7 +701,7 @@ function leave(state: ChordState): T {
   const succ = state.successors[0]!;
   if (succ.addr !== state.self.addr) {
     const items = Object.entries(state.store).map(([key, it]) => ({ key, value: it.value, version: it.version }));
-    if (items.length > 0) outputs.push(send(succ.addr, { type: 'transfer', items }));
+    outputs.push(...transfers(succ.addr, items));
     const msg: ChordMessage = { type: 'leaving', node: state.self, predecessor: state.predecessor, successors: state.successors };
     outputs.push(send(succ.addr, msg));
     if (state.predecessor !== null && state.predecessor.addr !== succ.addr && state.predecessor.addr !== state.self.addr) {
@@ -563,56 +715,42 @@ function leave(state: ChordState): T {
 // --- ticks: timeouts, then periodic maintenance ---------------------------------------------
 
 function onTick(state0: ChordState, now: number): T {
-  if (!Number.isFinite(now)) throw new InvalidCommandError('tick', 'now must be a finite number');
-  let state: ChordState = armDeadlines(now > state0.now ? { ...state0, now } : state0);
+  let state = state0;
   if (state.status === 'idle' || state.status === 'left') return { state, outputs: [] };
   const outputs: Out[] = [];
   // Timeouts first: a silent peer is suspected dead.
   for (const [rid, p] of Object.entries(state.pending)) {
-    if (p.deadline > now) continue;
-    const pending = { ...state.pending };
-    delete pending[rid];
-    state = { ...state, pending };
-    const t = onTimeout(state, p);
+    if (!timerDue(p.timer, now)) continue;
+    state = { ...state, pending: withoutOwn(state.pending, rid) };
+    const t = onTimeout(state, p, now);
     state = t.state;
     outputs.push(...t.outputs);
   }
-  if (state.status !== 'active') return { state: armDeadlines(state), outputs };
-  const timers = state.timers;
-  if (timers.stabilizeAt <= now) {
-    state = { ...state, timers: { ...state.timers, stabilizeAt: now + state.settings.stabilizeIntervalMs } };
-    const t = stabilize(state);
+  if (state.status !== 'active') return { state, outputs };
+  const settings = state.settings;
+  if (timerDue(state.timers.stabilize, now)) {
+    state = { ...state, timers: { ...state.timers, stabilize: startTimer(now, settings.stabilizeIntervalMs) } };
+    const t = stabilize(state, now);
     state = t.state;
     outputs.push(...t.outputs);
   }
-  if (timers.fixFingersAt <= now) {
-    state = { ...state, timers: { ...state.timers, fixFingersAt: now + state.settings.fixFingersIntervalMs } };
-    const t = fixFingers(state);
+  if (timerDue(state.timers.fixFingers, now)) {
+    state = { ...state, timers: { ...state.timers, fixFingers: startTimer(now, settings.fixFingersIntervalMs) } };
+    const t = fixFingers(state, now);
     state = t.state;
     outputs.push(...t.outputs);
   }
-  if (timers.checkPredecessorAt <= now) {
-    state = { ...state, timers: { ...state.timers, checkPredecessorAt: now + state.settings.checkPredecessorIntervalMs } };
-    const t = checkPredecessor(state);
+  if (timerDue(state.timers.checkPredecessor, now)) {
+    state = { ...state, timers: { ...state.timers, checkPredecessor: startTimer(now, settings.checkPredecessorIntervalMs) } };
+    const t = checkPredecessor(state, now);
     state = t.state;
     outputs.push(...t.outputs);
   }
-  if (timers.replicateAt <= now) {
-    state = { ...state, timers: { ...state.timers, replicateAt: now + state.settings.replicateIntervalMs } };
+  if (timerDue(state.timers.replicate, now)) {
+    state = { ...state, timers: { ...state.timers, replicate: startTimer(now, settings.replicateIntervalMs) } };
     outputs.push(...replicate(state));
   }
-  return { state: armDeadlines(state), outputs };
-}
-
-/** Gives requests created since the last tick their deadline: now + rpcTimeoutMs. */
-function armDeadlines(state: ChordState): ChordState {
-  let pending: Record<string, ChordPending> | undefined;
-  for (const [rid, p] of Object.entries(state.pending)) {
-    if (p.deadline >= 0) continue;
-    pending ??= { ...state.pending };
-    pending[rid] = { ...p, deadline: state.now + state.settings.rpcTimeoutMs };
-  }
-  return pending === undefined ? state : { ...state, pending };
+  return { state, outputs };
 }
 
 /**
@@ -620,11 +758,14 @@ function armDeadlines(state: ChordState): ChordState {
  * presumed dead and forgotten (one lost message must not evict a live successor).
  */
 function strike(state: ChordState, addr: NodeId): { state: ChordState; dead: boolean } {
-  const count = (state.suspects[addr] ?? 0) + 1;
-  if (count < state.settings.suspectAfterTimeouts) return { state: { ...state, suspects: { ...state.suspects, [addr]: count } }, dead: false };
-  const suspects = { ...state.suspects };
-  delete suspects[addr];
-  return { state: forget({ ...state, suspects }, addr), dead: true };
+  const count = (getOwn(state.suspects, addr) ?? 0) + 1;
+  if (count < state.settings.suspectAfterTimeouts) {
+    let suspects = state.suspects;
+    // A full table forgets its oldest count (CHORD_MAX_SUSPECTS): a timeout costs at most a retry.
+    if (!hasOwn(suspects, addr) && Object.keys(suspects).length >= CHORD_MAX_SUSPECTS) suspects = withoutOwn(suspects, Object.keys(suspects)[0]!);
+    return { state: { ...state, suspects: withOwn(suspects, addr, count) }, dead: false };
+  }
+  return { state: forget({ ...state, suspects: withoutOwn(state.suspects, addr) }, addr), dead: true };
 }
 
 /** Forgets a peer presumed dead: drop it from the successor list, fingers and predecessor. */
@@ -645,12 +786,13 @@ function forget(state: ChordState, addr: NodeId): ChordState {
   return { ...state, successors, fingers, predecessor };
 }
 
-function onTimeout(state: ChordState, p: ChordPending): T {
+function onTimeout(state: ChordState, p: ChordPending, now: number): T {
   switch (p.kind) {
     case 'getPredecessor': {
-      // ToN §V.C: the successor failed; use the next entry of the successor list right away.
+      // ToN §V.C: the successor failed; use the next entry of the successor list right away
+      // (the stabilize timer is due now, so this very tick runs it).
       const { state: s, dead } = strike(state, p.to);
-      return { state: dead ? { ...s, timers: { ...s.timers, stabilizeAt: s.now } } : s, outputs: [] };
+      return { state: dead ? { ...s, timers: { ...s.timers, stabilize: startTimer(now, 0) } } : s, outputs: [] };
     }
     case 'ping':
       // ToN Fig. 7 check_predecessor: a silent predecessor is cleared.
@@ -665,9 +807,9 @@ function onTimeout(state: ChordState, p: ChordPending): T {
       // Back off to the last responsive node of the path, else restart here.
       const path = l.path.slice(0, -1);
       const back = path[path.length - 1];
-      if (back !== undefined) return ask(s, back, { ...next, path }, exclude);
+      if (back !== undefined) return ask(s, back, { ...next, path }, exclude, now);
       if (s.status === 'joining') return { state: { ...s, status: 'idle' }, outputs: [{ type: 'requestFailed', requestId: 'join', key: '', reason: `join via ${p.to} timed out` }] };
-      return startLookup(s, next.purpose, next.target, exclude, next.hops);
+      return startLookup(s, next.purpose, next.target, exclude, now, next.hops);
     }
     case 'store':
     case 'fetch':
@@ -687,18 +829,19 @@ function findId(state: ChordState, addr: NodeId): number | undefined {
   return undefined;
 }
 
-type PendingSpec = ChordPending extends infer P ? (P extends ChordPending ? Omit<P, 'id' | 'deadline'> : never) : never;
+type PendingSpec = ChordPending extends infer P ? (P extends ChordPending ? Omit<P, 'id' | 'timer'> : never) : never;
 
-function newRequest(state: ChordState, p: PendingSpec): { state: ChordState; rid: number } {
-  const rid = state.nextRequest;
-  // Commands and messages carry no time and `now` is only as fresh as the last tick: the deadline
-  // is armed by the next tick, which nextDeadline asks for at once (-1).
-  const pending = { ...state.pending, [rid]: { ...p, id: rid, deadline: -1 } as ChordPending };
-  return { state: { ...state, nextRequest: rid + 1, pending }, rid };
+/** Records an outstanding request; it times out `rpcTimeoutMs` after `now`, the time it is sent. */
+function newRequest(state: ChordState, p: PendingSpec, now: number): { state: ChordState; rid: number } {
+  let rid = state.nextRequest;
+  // Request ids wrap before MAX_COUNTER (peers reject larger ones), skipping ids still in flight.
+  while (hasOwn(state.pending, String(rid))) rid = rid >= MAX_COUNTER ? 1 : rid + 1;
+  const pending = withOwn(state.pending, String(rid), { ...p, id: rid, timer: startTimer(now, state.settings.rpcTimeoutMs) } as ChordPending);
+  return { state: { ...state, nextRequest: rid >= MAX_COUNTER ? 1 : rid + 1, pending }, rid };
 }
 
 /** ToN Fig. 7 stabilize: ask the successor for its predecessor (and successor list, §V.C). */
-function stabilize(state: ChordState): T {
+function stabilize(state: ChordState, now: number): T {
   const succ = state.successors[0]!;
   if (succ.addr === state.self.addr) {
     // A ring of one: the predecessor, once known, is also the successor.
@@ -707,7 +850,7 @@ function stabilize(state: ChordState): T {
     return { state: { ...state, successors: [x] }, outputs: [send(x.addr, { type: 'notify', node: state.self })] };
   }
   if (Object.values(state.pending).some((p) => p.kind === 'getPredecessor')) return { state, outputs: [] };
-  const r = newRequest(state, { kind: 'getPredecessor', to: succ.addr });
+  const r = newRequest(state, { kind: 'getPredecessor', to: succ.addr }, now);
   return { state: r.state, outputs: [send(succ.addr, { type: 'getPredecessor', rid: r.rid })] };
 }
 
@@ -749,30 +892,30 @@ function onNotify(state: ChordState, node: ChordPeer): T {
   // A ring of one learns its first other member here.
   if (state.successors[0]!.addr === state.self.addr) next = { ...next, successors: [node] };
   // Keys in (old, node] now belong to node: hand them over (kept here as replicas).
-  const items: { key: string; value: unknown; version: number }[] = [];
+  const items: Item[] = [];
   for (const [key, it] of Object.entries(state.store)) {
     const k = chordId(key, state.settings.m);
     const moves = old !== null ? betweenRight(k, old.id, node.id) : !betweenRight(k, node.id, state.self.id);
     if (moves) items.push({ key, value: it.value, version: it.version });
   }
-  return { state: next, outputs: items.length > 0 ? [send(node.addr, { type: 'transfer', items })] : [] };
+  return { state: next, outputs: transfers(node.addr, items) };
 }
 
 /** ToN Fig. 7 fix_fingers: refresh the next finger by looking up id + 2^i. */
-function fixFingers(state: ChordState): T {
+function fixFingers(state: ChordState, now: number): T {
   if (Object.values(state.pending).some((p) => p.kind === 'findSuccessor' && p.lookup.purpose.kind === 'finger')) return { state, outputs: [] };
   const i = state.nextFinger;
   const s = { ...state, nextFinger: (i + 1) % state.settings.m };
   const target = (state.self.id + 2 ** i) % 2 ** state.settings.m;
-  return startLookup(s, { kind: 'finger', index: i }, target, []);
+  return startLookup(s, { kind: 'finger', index: i }, target, [], now);
 }
 
 /** ToN Fig. 7 check_predecessor. */
-function checkPredecessor(state: ChordState): T {
+function checkPredecessor(state: ChordState, now: number): T {
   const p = state.predecessor;
   if (p === null || p.addr === state.self.addr) return { state, outputs: [] };
   if (Object.values(state.pending).some((x) => x.kind === 'ping')) return { state, outputs: [] };
-  const r = newRequest(state, { kind: 'ping', to: p.addr });
+  const r = newRequest(state, { kind: 'ping', to: p.addr }, now);
   return { state: r.state, outputs: [send(p.addr, { type: 'ping', rid: r.rid })] };
 }
 
@@ -782,14 +925,14 @@ function checkPredecessor(state: ChordState): T {
  */
 function replicate(state: ChordState): Out[] {
   if (state.predecessor === null || state.settings.replicas < 2) return [];
-  const items: { key: string; value: unknown; version: number }[] = [];
+  const items: Item[] = [];
   for (const [key, it] of Object.entries(state.store)) {
     if (betweenRight(chordId(key, state.settings.m), state.predecessor.id, state.self.id)) items.push({ key, value: it.value, version: it.version });
   }
   if (items.length === 0) return [];
   const outputs: Out[] = [];
   for (const p of state.successors.slice(0, state.settings.replicas - 1)) {
-    if (p.addr !== state.self.addr) outputs.push(send(p.addr, { type: 'transfer', items }));
+    if (p.addr !== state.self.addr) outputs.push(...transfers(p.addr, items));
   }
   return outputs;
 }
@@ -834,20 +977,20 @@ function route(state: ChordState, target: number, exclude: readonly number[]): {
   return { done: false, node: next };
 }
 
-function startLookup(state: ChordState, purpose: ChordLookupPurpose, target: number, exclude: readonly number[], hops = 0): T {
+function startLookup(state: ChordState, purpose: ChordLookupPurpose, target: number, exclude: readonly number[], now: number, hops = 0): T {
   const lookup: ChordLookup = { purpose, target, hops, exclude, path: [] };
   // A key in (predecessor, self] is ours: no need to go around the ring.
   const pred = state.predecessor;
-  if (pred !== null && purpose.kind !== 'finger' && betweenRight(target, pred.id, state.self.id)) return finishLookup(state, lookup, state.self);
+  if (pred !== null && purpose.kind !== 'finger' && betweenRight(target, pred.id, state.self.id)) return finishLookup(state, lookup, state.self, now);
   const r = route(state, target, exclude);
-  if (r.done) return finishLookup(state, lookup, r.node);
-  return ask(state, r.node.addr, lookup, exclude, r.node.id);
+  if (r.done) return finishLookup(state, lookup, r.node, now);
+  return ask(state, r.node.addr, lookup, exclude, now, r.node.id);
 }
 
-function ask(state: ChordState, to: NodeId, lookup: ChordLookup, exclude: readonly number[], toId = -1): T {
+function ask(state: ChordState, to: NodeId, lookup: ChordLookup, exclude: readonly number[], now: number, toId = -1): T {
   if (lookup.hops >= state.settings.maxLookupHops) return failLookup(state, lookup, 'too many hops');
   const l: ChordLookup = { ...lookup, hops: lookup.hops + 1, path: lookup.path[lookup.path.length - 1] === to ? lookup.path : [...lookup.path, to].slice(-MAX_LIST) };
-  const r = newRequest(state, { kind: 'findSuccessor', to, toId, lookup: l });
+  const r = newRequest(state, { kind: 'findSuccessor', to, toId, lookup: l }, now);
   return { state: r.state, outputs: [send(to, { type: 'findSuccessor', rid: r.rid, target: lookup.target, exclude })] };
 }
 
@@ -867,16 +1010,17 @@ function failLookup(state: ChordState, l: ChordLookup, reason: string): T {
   }
 }
 
-function finishLookup(state: ChordState, l: ChordLookup, owner: ChordPeer): T {
+function finishLookup(state: ChordState, l: ChordLookup, owner: ChordPeer, now: number): T {
   const p = l.purpose;
   switch (p.kind) {
     case 'lookup':
       return { state, outputs: [{ type: 'lookupDone', requestId: p.requestId, key: p.key, keyId: l.target, owner, hops: l.hops }] };
     case 'join': {
-      // ToN Fig. 6 join: predecessor = nil; successor = n'.find_successor(n).
+      // ToN Fig. 6 join: predecessor = nil; successor = n'.find_successor(n). Stabilize at once.
       const successors = owner.addr === state.self.addr ? [state.self] : [owner];
       const fingers = state.fingers.map((f, i) => (i === 0 ? successors[0]! : f));
-      const next: ChordState = { ...state, status: 'active', predecessor: null, successors, fingers, timers: { ...armTimers(state, state.now), stabilizeAt: state.now } };
+      const timers = { ...armTimers(state, now), stabilize: startTimer(now, 0) };
+      const next: ChordState = { ...state, status: 'active', predecessor: null, successors, fingers, timers };
       return { state: next, outputs: [{ type: 'joined', successor: successors[0]! }] };
     }
     case 'finger': {
@@ -887,18 +1031,18 @@ function finishLookup(state: ChordState, l: ChordLookup, owner: ChordPeer): T {
     case 'put': {
       if (owner.addr === state.self.addr) {
         const t = storeLocal(state, p.key, p.value);
-        const outputs: Out[] = t.ok ? [{ type: 'putDone', requestId: p.requestId, key: p.key, owner, hops: l.hops }] : [{ type: 'requestFailed', requestId: p.requestId, key: p.key, reason: 'store full' }];
+        const outputs: Out[] = t.ok ? [{ type: 'putDone', requestId: p.requestId, key: p.key, owner, hops: l.hops }] : [{ type: 'requestFailed', requestId: p.requestId, key: p.key, reason: t.reason }];
         return { state: t.state, outputs };
       }
-      const r = newRequest(state, { kind: 'store', to: owner.addr, requestId: p.requestId, key: p.key, owner, hops: l.hops });
+      const r = newRequest(state, { kind: 'store', to: owner.addr, requestId: p.requestId, key: p.key, owner, hops: l.hops }, now);
       return { state: r.state, outputs: [send(owner.addr, { type: 'store', rid: r.rid, key: p.key, value: p.value })] };
     }
     case 'get': {
       if (owner.addr === state.self.addr) {
-        const it = state.store[p.key];
+        const it = getOwn(state.store, p.key);
         return { state, outputs: [{ type: 'getDone', requestId: p.requestId, key: p.key, found: it !== undefined, value: it?.value ?? null, owner, hops: l.hops }] };
       }
-      const r = newRequest(state, { kind: 'fetch', to: owner.addr, requestId: p.requestId, key: p.key, owner, hops: l.hops });
+      const r = newRequest(state, { kind: 'fetch', to: owner.addr, requestId: p.requestId, key: p.key, owner, hops: l.hops }, now);
       return { state: r.state, outputs: [send(owner.addr, { type: 'fetch', rid: r.rid, key: p.key })] };
     }
     default:
@@ -906,10 +1050,12 @@ function finishLookup(state: ChordState, l: ChordLookup, owner: ChordPeer): T {
   }
 }
 
-function storeLocal(state: ChordState, key: string, value: unknown): { state: ChordState; ok: boolean } {
-  const cur = state.store[key];
-  if (cur === undefined && Object.keys(state.store).length >= state.settings.maxKeys) return { state, ok: false };
-  const store = { ...state.store, [key]: { value, version: (cur?.version ?? 0) + 1 } };
+/** Stores a value (already validated and copied) under `key`, as an own property whatever the key. */
+function storeLocal(state: ChordState, key: string, value: unknown): { state: ChordState; ok: true } | { state: ChordState; ok: false; reason: string } {
+  const cur = getOwn(state.store, key);
+  if (cur === undefined && Object.keys(state.store).length >= state.settings.maxKeys) return { state, ok: false, reason: `store full (maxKeys ${state.settings.maxKeys})` };
+  if (cur !== undefined && (!canIncrement(cur.version) || cur.version >= MAX_COUNTER)) return { state, ok: false, reason: `version of ${JSON.stringify(key)} cannot grow past MAX_COUNTER` };
+  const store = withOwn(state.store, key, { value, version: (cur?.version ?? 0) + 1 });
   return { state: { ...state, store }, ok: true };
 }
 
@@ -921,30 +1067,27 @@ function takePending<K extends ChordPending['kind']>(
   rid: number,
   kind: K,
 ): { state: ChordState; p: Extract<ChordPending, { kind: K }> } | string {
-  const p = state.pending[rid];
+  const p = getOwn(state.pending, String(rid));
   if (p === undefined) return `rid: no outstanding request ${rid}`;
   if (p.kind !== kind) return `rid: request ${rid} is a ${p.kind}, not a ${kind}`;
   if (p.to !== from) return `from: request ${rid} was sent to ${p.to}`;
-  const pending = { ...state.pending };
-  delete pending[rid];
-  return { state: { ...state, pending }, p: p as Extract<ChordPending, { kind: K }> };
+  return { state: { ...state, pending: withoutOwn(state.pending, String(rid)) }, p: p as Extract<ChordPending, { kind: K }> };
 }
 
-function onMessage(state: ChordState, from: NodeId, raw: unknown): T {
-  if (typeof from !== 'string' || from.length === 0) return reject(state, String(from), 'from: expected a node address');
+function onMessage(state: ChordState, from: NodeId, raw: unknown, now: number): T {
+  if (typeof from !== 'string' || from.length === 0) return reject(state, typeof from === 'string' ? from : 'unknown', 'from: expected a node address');
   if (state.status === 'idle' || state.status === 'left') return reject(state, from, `node is ${state.status}`);
-  const problem = checkFor(state.settings.m)(raw);
-  if (problem !== undefined) return reject(state, from, problem);
-  const msg = raw as ChordMessage;
-  const t = dispatch(state, from, msg);
+  // Only the validated fields are kept (parse copies them); values are checked and copied below.
+  const parsed = parse(checkFor(state.settings.m), raw, 'message');
+  if (!parsed.ok) return reject(state, from, parsed.problem);
+  const msg = parsed.value as ChordMessage;
+  const t = dispatch(state, from, msg, now);
   // Any accepted message from a suspected peer proves it alive.
-  if (t.state.suspects[from] === undefined || t.outputs.some((o) => o.type === 'rejected')) return t;
-  const suspects = { ...t.state.suspects };
-  delete suspects[from];
-  return { state: { ...t.state, suspects }, outputs: t.outputs };
+  if (!hasOwn(t.state.suspects, from) || t.outputs.some((o) => o.type === 'rejected')) return t;
+  return { state: { ...t.state, suspects: withoutOwn(t.state.suspects, from) }, outputs: t.outputs };
 }
 
-function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
+function dispatch(state: ChordState, from: NodeId, msg: ChordMessage, now: number): T {
   switch (msg.type) {
     case 'findSuccessor': {
       if (state.status !== 'active') return reject(state, from, 'not active yet');
@@ -955,12 +1098,12 @@ function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
       const t = takePending(state, from, msg.rid, 'findSuccessor');
       if (typeof t === 'string') return reject(state, from, t);
       const l = t.p.lookup;
-      if (msg.done) return finishLookup(t.state, l, msg.node);
+      if (msg.done) return finishLookup(t.state, l, msg.node, now);
       if (msg.node.addr === from || msg.node.addr === t.state.self.addr) {
         // No progress possible through this node: take its answer as final (its successor).
-        return finishLookup(t.state, l, msg.node);
+        return finishLookup(t.state, l, msg.node, now);
       }
-      return ask(t.state, msg.node.addr, l, l.exclude, msg.node.id);
+      return ask(t.state, msg.node.addr, l, l.exclude, now, msg.node.id);
     }
     case 'getPredecessor':
       if (state.status !== 'active') return reject(state, from, 'not active yet');
@@ -987,7 +1130,9 @@ function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
     case 'transfer':
       return onTransfer(state, from, msg.items);
     case 'store': {
-      const t = storeLocal(state, msg.key, msg.value);
+      const value = parseValue(state, msg.value, 'value');
+      if (!value.ok) return reject(state, from, value.problem);
+      const t = storeLocal(state, msg.key, value.value);
       return { state: t.state, outputs: [send(from, { type: 'storeAck', rid: msg.rid, ok: t.ok })] };
     }
     case 'storeAck': {
@@ -1000,14 +1145,17 @@ function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
       };
     }
     case 'fetch': {
-      const it = state.store[msg.key];
+      // An own-property lookup: a key named `constructor` or `__proto__` is found only if stored.
+      const it = getOwn(state.store, msg.key);
       return { state, outputs: [send(from, { type: 'fetchReply', rid: msg.rid, found: it !== undefined, value: it?.value ?? null })] };
     }
     case 'fetchReply': {
+      const value = parseValue(state, msg.value, 'value');
+      if (!value.ok) return reject(state, from, value.problem);
       const t = takePending(state, from, msg.rid, 'fetch');
       if (typeof t === 'string') return reject(state, from, t);
       const p = t.p;
-      return { state: t.state, outputs: [{ type: 'getDone', requestId: p.requestId, key: p.key, found: msg.found, value: msg.value, owner: p.owner, hops: p.hops }] };
+      return { state: t.state, outputs: [{ type: 'getDone', requestId: p.requestId, key: p.key, found: msg.found, value: value.value, owner: p.owner, hops: p.hops }] };
     }
     case 'leaving':
       if (msg.node.addr !== from) return reject(state, from, 'node.addr: does not match the sender');
@@ -1017,15 +1165,21 @@ function dispatch(state: ChordState, from: NodeId, msg: ChordMessage): T {
   }
 }
 
-function onTransfer(state: ChordState, from: NodeId, items: readonly { key: string; value: unknown; version: number }[]): T {
+/**
+ * Keys handed over by a peer (migration, leave, re-replication): newer versions win. Every value
+ * is checked against the payload limits and copied before it is stored; keys are own properties.
+ */
+function onTransfer(state: ChordState, from: NodeId, items: readonly Item[]): T {
   let store: Record<string, ChordItem> | undefined;
   let count = Object.keys(state.store).length;
-  for (const it of items) {
-    const cur = (store ?? state.store)[it.key];
+  for (const [i, it] of items.entries()) {
+    const cur = getOwn(store ?? state.store, it.key);
     if (cur !== undefined && cur.version >= it.version) continue;
-    if (cur === undefined && count >= state.settings.maxKeys) return reject(state, from, 'items: store full');
+    if (cur === undefined && count >= state.settings.maxKeys) return reject(state, from, `items: store full (maxKeys ${state.settings.maxKeys})`);
+    const value = parseValue(state, it.value, `items[${i}].value`);
+    if (!value.ok) return reject(state, from, value.problem);
     store ??= { ...state.store };
-    store[it.key] = { value: it.value, version: it.version };
+    setOwn(store, it.key, { value: value.value, version: it.version });
     if (cur === undefined) count++;
   }
   return { state: store === undefined ? state : { ...state, store }, outputs: [] };
@@ -1052,26 +1206,30 @@ function onLeaving(state: ChordState, msg: Extract<ChordMessage, { type: 'leavin
 
 function nextDeadline(state: ChordState): number | undefined {
   if (state.status === 'idle' || state.status === 'left') return undefined;
-  let d = Infinity;
-  for (const p of Object.values(state.pending)) if (p.deadline < d) d = p.deadline;
+  let d = earliest(...Object.values(state.pending).map((p) => p.timer));
   if (state.status === 'active') {
     const t = state.timers;
-    d = Math.min(d, t.stabilizeAt, t.fixFingersAt, t.checkPredecessorAt, t.replicateAt);
+    d = earliest(d, t.stabilize, t.fixFingers, t.checkPredecessor, t.replicate);
   }
-  return d === Infinity ? undefined : d;
+  return d;
 }
 
 /**
  * The Chord machine (Stoica et al., SIGCOMM 2001 / ToN 2003). Inputs: `tick`, peer `message`s and
- * the commands `create`, `join`, `lookup`, `put`, `get`, `leave`. Periodic `stabilize`,
- * `fixFingers`, `checkPredecessor` and re-replication run from ticks; `nextDeadline` says when.
+ * the commands `create`, `join`, `lookup`, `put`, `get`, `leave`, each with the host's `now`.
+ * Periodic `stabilize`, `fixFingers`, `checkPredecessor` and re-replication run from ticks, and a
+ * request times out `rpcTimeoutMs` after the input that sent it; `nextDeadline` says when.
+ * Peer-chosen keys and addresses are own properties of the state's records, values are checked
+ * against `payloadLimits` and copied, and every table a peer can grow has a named limit
+ * ({@link CHORD_MAX_KEYS}, {@link CHORD_MAX_PENDING}, {@link CHORD_MAX_SUCCESSORS},
+ * {@link CHORD_MAX_SUSPECTS}).
  *
  * @example
  * ```ts
  * import { chord } from 'distkit/hashing';
  * let a = chord.init({ addr: 'a', m: 16 });
- * a = chord.step(a, { type: 'create' }).state;
- * const t = chord.step(a, { type: 'lookup', key: 'user:42', requestId: 'r1' });
+ * a = chord.step(a, { type: 'create', now: 0 }).state;
+ * const t = chord.step(a, { type: 'lookup', key: 'user:42', requestId: 'r1', now: 5 });
  * t.outputs[0]; //=> { type: 'lookupDone', requestId: 'r1', key: 'user:42', keyId: ..., owner: { id: ..., addr: 'a' }, hops: 0 }
  * ```
  */

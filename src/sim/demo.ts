@@ -5,7 +5,33 @@
  * @packageDocumentation
  */
 import type { Invariant } from './types.js';
-import { ConfigError, nextInt, reject, seedPrng, v, type Machine, type MessageInput, type NodeId, type PrngState, type RejectedOutput, type SendOutput, type TickInput } from '../core/index.js';
+import {
+  ConfigError,
+  InvalidCommandError,
+  MAX_COUNTER,
+  assertNever,
+  canIncrement,
+  describeValue,
+  inputNow,
+  isCounter,
+  nextInt,
+  randomTimer,
+  reject,
+  seedPrng,
+  startTimer,
+  timerDeadline,
+  timerDue,
+  v,
+  type Machine,
+  type MessageInput,
+  type NodeId,
+  type PrngState,
+  type RejectedOutput,
+  type SendOutput,
+  type TickInput,
+  type Timer,
+  type Transition,
+} from '../core/index.js';
 
 /**
  * Config of {@link echoMachine}.
@@ -49,8 +75,12 @@ export interface EchoState {
   readonly round: number;
   /** Peers that have not answered the current round's ping. */
   readonly pending: readonly NodeId[];
-  /** When to start or retransmit (local ms), or null when done. */
-  readonly deadline: number | null;
+  /**
+   * When to start or retransmit (host ms), or `null` once every round is done (the node wants
+   * no tick ever again). A fresh node's timer is due at time 0 of its host clock, so the first
+   * tick starts round 1.
+   */
+  readonly deadline: Timer | null;
 }
 
 /**
@@ -65,6 +95,17 @@ export interface EchoState {
 export type EchoMessage = { readonly type: 'ping'; readonly round: number } | { readonly type: 'pong'; readonly round: number };
 
 /**
+ * Inputs of {@link echoMachine}: peer messages and ticks, each with the host's `now`.
+ *
+ * @example
+ * ```ts
+ * import type { EchoInput } from 'distkit/sim';
+ * const i: EchoInput = { type: 'tick', now: 50 };
+ * ```
+ */
+export type EchoInput = MessageInput | TickInput;
+
+/**
  * Outputs of {@link echoMachine}: sends, rejections and a `done` event after the last round.
  *
  * @example
@@ -75,7 +116,7 @@ export type EchoMessage = { readonly type: 'ping'; readonly round: number } | { 
  */
 export type EchoOutput = SendOutput<EchoMessage> | RejectedOutput | { readonly type: 'done'; readonly rounds: number };
 
-const echoMessage = v.object({ type: v.literal('ping', 'pong'), round: v.int({ min: 1 }) });
+const echoMessage = v.object({ type: v.literal('ping', 'pong'), round: v.int({ min: 1, max: MAX_COUNTER }) });
 
 function sendPings(s: EchoState, to: readonly NodeId[]): EchoOutput[] {
   return to.map((peer) => ({ type: 'send', to: peer, message: { type: 'ping', round: s.round } }));
@@ -90,17 +131,43 @@ function sendPings(s: EchoState, to: readonly NodeId[]): EchoOutput[] {
  * const m: EchoMachine = echoMachine;
  * ```
  */
-export interface EchoMachine extends Machine<EchoConfig, EchoState, MessageInput | TickInput, EchoOutput> {
+export interface EchoMachine extends Machine<EchoConfig, EchoState, EchoInput, EchoOutput> {
   /** Validates the config (throws `ConfigError` naming the field) and returns the initial state. */
   init(config: EchoConfig): EchoState;
-  /** The local time of the next (re)transmission, or `undefined` once every round is done. */
+  /** The host time of the next (re)transmission, or `undefined` once every round is done. */
   nextDeadline(state: EchoState): number | undefined;
+}
+
+function echoTick(s: EchoState, now: number): Transition<EchoState, EchoOutput> {
+  if (s.deadline === null || !timerDue(s.deadline, now)) return { state: s, outputs: [] };
+  if (s.round === 0) {
+    const next: EchoState = { ...s, round: 1, pending: s.peers, deadline: startTimer(now, s.retryMs) };
+    return { state: next, outputs: sendPings(next, next.pending) };
+  }
+  return { state: { ...s, deadline: startTimer(now, s.retryMs) }, outputs: sendPings(s, s.pending) };
+}
+
+function echoReceive(s: EchoState, input: MessageInput, now: number): Transition<EchoState, EchoOutput> {
+  const from = input.from;
+  if (!s.peers.includes(from)) return reject(s, typeof from === 'string' ? from : 'unknown', `unknown sender ${describeValue(from)}`);
+  const problem = echoMessage(input.message, 'message');
+  if (problem !== undefined) return reject(s, from, problem);
+  const msg = input.message as EchoMessage;
+  if (msg.type === 'ping') return { state: s, outputs: [{ type: 'send', to: from, message: { type: 'pong', round: msg.round } }] };
+  if (msg.round !== s.round || !s.pending.includes(from)) return { state: s, outputs: [] }; // stale or duplicate pong
+  const pending = s.pending.filter((p) => p !== from);
+  if (pending.length > 0) return { state: { ...s, pending }, outputs: [] };
+  if (s.round >= s.rounds) return { state: { ...s, pending, deadline: null }, outputs: [{ type: 'done', rounds: s.round }] };
+  // The next round's retransmission counts from this pong's arrival.
+  const next: EchoState = { ...s, round: s.round + 1, pending: s.peers, deadline: startTimer(now, s.retryMs) };
+  return { state: next, outputs: sendPings(next, next.pending) };
 }
 
 /**
  * A ping/echo protocol: each node pings every peer, waits for all pongs (resending on a timer),
  * then starts the next round, `rounds` times. Correct under loss, duplication and crashes of
- * peers that come back; the simulator's smoke test and benchmark subject.
+ * peers that come back; the simulator's smoke test and benchmark subject. Messages from nodes
+ * outside `peers` are rejected.
  *
  * @example
  * ```ts
@@ -115,34 +182,25 @@ export const echoMachine: EchoMachine = {
   init(config) {
     if (typeof config.id !== 'string' || config.id === '') throw new ConfigError('id', 'must be a non-empty string');
     if (!Array.isArray(config.peers)) throw new ConfigError('peers', 'must be an array of node ids');
-    if (!Number.isInteger(config.rounds) || config.rounds < 0) throw new ConfigError('rounds', `must be an integer >= 0, got ${String(config.rounds)}`);
+    if (!isCounter(config.rounds)) throw new ConfigError('rounds', `must be an integer in [0, ${MAX_COUNTER}], got ${String(config.rounds)}`);
     const retryMs = config.retryMs ?? 50;
-    if (!(retryMs > 0)) throw new ConfigError('retryMs', `must be > 0, got ${String(retryMs)}`);
+    if (typeof retryMs !== 'number' || !Number.isFinite(retryMs) || !(retryMs > 0)) throw new ConfigError('retryMs', `must be a finite number > 0, got ${String(retryMs)}`);
     const peers = config.peers.filter((p) => p !== config.id);
-    return { id: config.id, peers, rounds: config.rounds, retryMs, round: 0, pending: [], deadline: config.rounds > 0 && peers.length > 0 ? 0 : null };
+    const deadline = config.rounds > 0 && peers.length > 0 ? startTimer(0, 0) : null;
+    return { id: config.id, peers, rounds: config.rounds, retryMs, round: 0, pending: [], deadline };
   },
   step(s, input) {
-    if (input.type === 'tick') {
-      if (s.deadline === null || input.now < s.deadline) return { state: s, outputs: [] };
-      if (s.round === 0) {
-        const next: EchoState = { ...s, round: 1, pending: s.peers, deadline: input.now + s.retryMs };
-        return { state: next, outputs: sendPings(next, next.pending) };
-      }
-      return { state: { ...s, deadline: input.now + s.retryMs }, outputs: sendPings(s, s.pending) };
+    const now = inputNow(input);
+    switch (input.type) {
+      case 'tick':
+        return echoTick(s, now);
+      case 'message':
+        return echoReceive(s, input, now);
+      default:
+        return assertNever(input, 'input');
     }
-    const m = input.message;
-    const problem = echoMessage(m, 'message');
-    if (problem !== undefined) return reject(s, input.from, problem);
-    const msg = m as EchoMessage;
-    if (msg.type === 'ping') return { state: s, outputs: [{ type: 'send', to: input.from, message: { type: 'pong', round: msg.round } }] };
-    if (msg.round !== s.round || !s.pending.includes(input.from)) return { state: s, outputs: [] }; // stale or duplicate pong
-    const pending = s.pending.filter((p) => p !== input.from);
-    if (pending.length > 0) return { state: { ...s, pending }, outputs: [] };
-    if (s.round >= s.rounds) return { state: { ...s, pending, deadline: null }, outputs: [{ type: 'done', rounds: s.round }] };
-    const next: EchoState = { ...s, round: s.round + 1, pending: s.peers };
-    return { state: next, outputs: sendPings(next, next.pending) };
   },
-  nextDeadline: (s) => (s.deadline === null ? undefined : s.deadline),
+  nextDeadline: (s) => (s.deadline === null ? undefined : timerDeadline(s.deadline)),
 };
 
 /**
@@ -183,19 +241,31 @@ export interface NaiveLeaderState {
   readonly peers: readonly NodeId[];
   /** Follower or leader. */
   readonly role: 'follower' | 'leader';
-  /** The current term. */
+  /** The current term (at most {@link MAX_COUNTER} from a peer). */
   readonly term: number;
   /** Election timeout range, ms. */
   readonly electionTimeoutMs: readonly [number, number];
   /** Heartbeat interval, ms. */
   readonly heartbeatMs: number;
-  /** Next timeout or heartbeat (local ms). */
-  readonly deadline: number;
-  /** A heartbeat of the current term arrived since the last timeout. */
-  readonly heard: boolean;
+  /**
+   * The follower's election timeout or the leader's next heartbeat (host ms). A fresh node's
+   * first timeout counts from time 0 of its host clock; a heartbeat restarts it from its arrival.
+   */
+  readonly timer: Timer;
   /** PRNG for randomized timeouts. */
   readonly prng: PrngState;
 }
+
+/**
+ * Inputs of {@link naiveLeaderMachine}: peer heartbeats and ticks, each with the host's `now`.
+ *
+ * @example
+ * ```ts
+ * import type { NaiveLeaderInput } from 'distkit/sim';
+ * const i: NaiveLeaderInput = { type: 'message', from: 'b', message: { type: 'heartbeat', term: 2 }, now: 300 };
+ * ```
+ */
+export type NaiveLeaderInput = MessageInput | TickInput;
 
 /**
  * Outputs of {@link naiveLeaderMachine}.
@@ -211,7 +281,7 @@ export type NaiveLeaderOutput =
   | RejectedOutput
   | { readonly type: 'leader'; readonly term: number };
 
-const heartbeat = v.object({ type: v.literal('heartbeat'), term: v.int({ min: 0 }) });
+const heartbeat = v.object({ type: v.literal('heartbeat'), term: v.int({ min: 0, max: MAX_COUNTER }) });
 
 /**
  * The type of {@link naiveLeaderMachine}.
@@ -222,11 +292,37 @@ const heartbeat = v.object({ type: v.literal('heartbeat'), term: v.int({ min: 0 
  * const m: NaiveLeaderMachine = naiveLeaderMachine;
  * ```
  */
-export interface NaiveLeaderMachine extends Machine<NaiveLeaderConfig, NaiveLeaderState, MessageInput | TickInput, NaiveLeaderOutput> {
+export interface NaiveLeaderMachine extends Machine<NaiveLeaderConfig, NaiveLeaderState, NaiveLeaderInput, NaiveLeaderOutput> {
   /** Validates the config (throws `ConfigError` naming the field) and returns the initial state. */
   init(config: NaiveLeaderConfig): NaiveLeaderState;
-  /** The local time of the next election timeout or heartbeat. */
-  nextDeadline(state: NaiveLeaderState): number;
+  /** The host time of the next election timeout or heartbeat. */
+  nextDeadline(state: NaiveLeaderState): number | undefined;
+}
+
+function electionTimer(s: NaiveLeaderState, now: number): { timer: Timer; prng: PrngState } {
+  return randomTimer(now, s.electionTimeoutMs[0], s.electionTimeoutMs[1], s.prng);
+}
+
+function naiveTick(s: NaiveLeaderState, now: number): Transition<NaiveLeaderState, NaiveLeaderOutput> {
+  if (!timerDue(s.timer, now)) return { state: s, outputs: [] };
+  const beat = (term: number): NaiveLeaderOutput[] => s.peers.map((to) => ({ type: 'send', to, message: { type: 'heartbeat', term } }));
+  if (s.role === 'leader') return { state: { ...s, timer: startTimer(now, s.heartbeatMs) }, outputs: beat(s.term) };
+  // A term that cannot grow any more stays a follower's (terms from peers are <= MAX_COUNTER).
+  if (!canIncrement(s.term)) return { state: { ...s, ...electionTimer(s, now) }, outputs: [] };
+  // The bug: no RequestVote round, no majority (compare Raft §5.2).
+  const term = s.term + 1;
+  return { state: { ...s, role: 'leader', term, timer: startTimer(now, s.heartbeatMs) }, outputs: [{ type: 'leader', term }, ...beat(term)] };
+}
+
+function naiveReceive(s: NaiveLeaderState, input: MessageInput, now: number): Transition<NaiveLeaderState, NaiveLeaderOutput> {
+  const from = input.from;
+  if (!s.peers.includes(from)) return reject(s, typeof from === 'string' ? from : 'unknown', `unknown sender ${describeValue(from)}`);
+  const problem = heartbeat(input.message, 'message');
+  if (problem !== undefined) return reject(s, from, problem);
+  const m = input.message as { term: number };
+  if (m.term < s.term || (m.term === s.term && s.role === 'leader')) return { state: s, outputs: [] };
+  // A live leader: follow it, and count the election timeout from this heartbeat's arrival.
+  return { state: { ...s, role: 'follower', term: m.term, ...electionTimer(s, now) }, outputs: [] };
 }
 
 /**
@@ -234,6 +330,8 @@ export interface NaiveLeaderMachine extends Machine<NaiveLeaderConfig, NaiveLead
  * timeout expires simply declares itself leader of the next term, without collecting votes (the
  * step Raft §5.2 requires). Two nodes that time out together, or a partition, give two leaders of
  * the same term; the invariant "at most one leader per term" catches it within a few seeds.
+ * (Apart from that bug it keeps the machine contract: messages from outside `peers` and
+ * malformed heartbeats are rejected, and terms are bounded by {@link MAX_COUNTER}.)
  *
  * @example
  * ```ts
@@ -255,46 +353,35 @@ export const naiveLeaderMachine: NaiveLeaderMachine = {
     if (typeof config.id !== 'string' || config.id === '') throw new ConfigError('id', 'must be a non-empty string');
     if (!Array.isArray(config.peers)) throw new ConfigError('peers', 'must be an array of node ids');
     const range = config.electionTimeoutMs ?? [150, 300];
-    if (!Number.isInteger(range[0]) || !Number.isInteger(range[1]) || range[0] < 1 || range[1] <= range[0]) {
+    if (!Array.isArray(range) || !Number.isSafeInteger(range[0]) || !Number.isSafeInteger(range[1]) || range[0] < 1 || range[1] <= range[0]) {
       throw new ConfigError('electionTimeoutMs', 'must be integers [min, max) with 1 <= min < max');
     }
     const heartbeatMs = config.heartbeatMs ?? 50;
-    if (!(heartbeatMs > 0)) throw new ConfigError('heartbeatMs', `must be > 0, got ${String(heartbeatMs)}`);
+    if (typeof heartbeatMs !== 'number' || !Number.isFinite(heartbeatMs) || !(heartbeatMs > 0)) throw new ConfigError('heartbeatMs', `must be a finite number > 0, got ${String(heartbeatMs)}`);
     const d = nextInt(seedPrng(`${config.id}/${config.seed ?? 0}`), range[0], range[1]);
     return {
       id: config.id,
       peers: config.peers.filter((p) => p !== config.id),
       role: 'follower',
       term: 0,
-      electionTimeoutMs: range,
+      electionTimeoutMs: [range[0], range[1]],
       heartbeatMs,
-      deadline: d.value,
-      heard: false,
+      timer: startTimer(0, d.value),
       prng: d.state,
     };
   },
   step(s, input) {
-    if (input.type === 'tick') {
-      if (input.now < s.deadline) return { state: s, outputs: [] };
-      const beat = (term: number): NaiveLeaderOutput[] => s.peers.map((to) => ({ type: 'send', to, message: { type: 'heartbeat', term } }));
-      if (s.role === 'leader') return { state: { ...s, deadline: input.now + s.heartbeatMs }, outputs: beat(s.term) };
-      if (s.heard) {
-        const d = nextInt(s.prng, s.electionTimeoutMs[0], s.electionTimeoutMs[1]);
-        return { state: { ...s, heard: false, deadline: input.now + d.value, prng: d.state }, outputs: [] };
-      }
-      // The bug: no RequestVote round, no majority (compare Raft §5.2).
-      const term = s.term + 1;
-      return { state: { ...s, role: 'leader', term, heard: false, deadline: input.now + s.heartbeatMs }, outputs: [{ type: 'leader', term }, ...beat(term)] };
+    const now = inputNow(input);
+    switch (input.type) {
+      case 'tick':
+        return naiveTick(s, now);
+      case 'message':
+        return naiveReceive(s, input, now);
+      default:
+        return assertNever(input, 'input');
     }
-    const problem = heartbeat(input.message, 'message');
-    if (problem !== undefined) return reject(s, input.from, problem);
-    const m = input.message as { term: number };
-    if (m.term < s.term || (m.term === s.term && s.role === 'leader')) return { state: s, outputs: [] };
-    if (s.role === 'follower' && s.heard && m.term === s.term) return { state: s, outputs: [] };
-    // Time arrives only with ticks: mark the heartbeat; the next timeout tick re-arms instead of electing.
-    return { state: { ...s, role: 'follower', term: m.term, heard: true }, outputs: [] };
   },
-  nextDeadline: (s) => s.deadline,
+  nextDeadline: (s) => timerDeadline(s.timer),
 };
 
 /**
@@ -364,22 +451,36 @@ export interface LazyRegisterState {
 }
 
 /**
- * A client request to {@link lazyRegisterMachine}: read, or write an integer.
+ * A client request to {@link lazyRegisterMachine}: read, or write an integer; a local command,
+ * stamped with the host's `now` like every input.
  *
  * @example
  * ```ts
  * import type { LazyRegisterRequest } from 'distkit/sim';
- * const r: LazyRegisterRequest = { type: 'request', id: 7, op: { f: 'write', value: 3 } };
+ * const r: LazyRegisterRequest = { type: 'request', id: 7, op: { f: 'write', value: 3 }, now: 0 };
  * ```
  */
 export interface LazyRegisterRequest {
   /** The discriminant. */
   readonly type: 'request';
-  /** Echoed in the reply. */
+  /** Echoed in the reply (a safe integer). */
   readonly id: number;
   /** The operation. */
   readonly op: { readonly f: 'read' } | { readonly f: 'write'; readonly value: number };
+  /** The host's current time (ms). */
+  readonly now: number;
 }
+
+/**
+ * Inputs of {@link lazyRegisterMachine}: replication messages from the primary and client requests.
+ *
+ * @example
+ * ```ts
+ * import type { LazyRegisterInput } from 'distkit/sim';
+ * const i: LazyRegisterInput = { type: 'request', id: 1, op: { f: 'read' }, now: 5 };
+ * ```
+ */
+export type LazyRegisterInput = MessageInput | LazyRegisterRequest;
 
 /**
  * Outputs of {@link lazyRegisterMachine}: replication sends, rejections, and replies (`ok: false`
@@ -405,25 +506,51 @@ export type LazyRegisterOutput =
  * const m: LazyRegisterMachine = lazyRegisterMachine;
  * ```
  */
-export interface LazyRegisterMachine extends Machine<LazyRegisterConfig, LazyRegisterState, MessageInput | LazyRegisterRequest, LazyRegisterOutput> {
+export interface LazyRegisterMachine extends Machine<LazyRegisterConfig, LazyRegisterState, LazyRegisterInput, LazyRegisterOutput> {
   /** Validates the config (throws `ConfigError` naming the field) and returns the initial state. */
   init(config: LazyRegisterConfig): LazyRegisterState;
 }
 
-const replicate = v.object({ type: v.literal('replicate'), value: v.int(), version: v.int({ min: 1 }) });
+const replicate = v.object({ type: v.literal('replicate'), value: v.int(), version: v.int({ min: 1, max: MAX_COUNTER }) });
+
+function registerReceive(s: LazyRegisterState, input: MessageInput): Transition<LazyRegisterState, LazyRegisterOutput> {
+  const from = input.from;
+  if (from !== s.primary || s.id === s.primary) return reject(s, typeof from === 'string' ? from : 'unknown', `replication from ${describeValue(from)}, who is not the primary`);
+  const problem = replicate(input.message, 'message');
+  if (problem !== undefined) return reject(s, from, problem);
+  const m = input.message as { value: number; version: number };
+  if (m.version <= s.version) return { state: s, outputs: [] };
+  return { state: { ...s, value: m.value, version: m.version }, outputs: [] };
+}
+
+function registerRequest(s: LazyRegisterState, input: LazyRegisterRequest): Transition<LazyRegisterState, LazyRegisterOutput> {
+  if (!Number.isSafeInteger(input.id)) throw new InvalidCommandError('request', `id must be a safe integer, got ${describeValue(input.id)}`);
+  const op = input.op as { readonly f?: unknown; readonly value?: unknown } | null;
+  if (op === null || typeof op !== 'object') throw new InvalidCommandError('request', `op must be { f: 'read' } or { f: 'write', value }, got ${describeValue(op)}`);
+  if (op.f === 'read') return { state: s, outputs: [{ type: 'reply', id: input.id, ok: true, value: s.value }] };
+  if (op.f !== 'write') throw new InvalidCommandError('request', `op.f must be 'read' or 'write', got ${describeValue(op.f)}`);
+  if (typeof op.value !== 'number' || !Number.isSafeInteger(op.value)) throw new InvalidCommandError('request', `op.value must be a safe integer, got ${describeValue(op.value)}`);
+  // A backup, or a version that cannot grow any more: the write certainly did not happen.
+  if (s.id !== s.primary || s.version >= MAX_COUNTER) return { state: s, outputs: [{ type: 'reply', id: input.id, ok: false, value: null }] };
+  const next = { ...s, value: op.value, version: s.version + 1 };
+  const sends: LazyRegisterOutput[] = s.peers.map((to) => ({ type: 'send', to, message: { type: 'replicate', value: op.value as number, version: next.version } }));
+  // The bug: acknowledge before any backup has the write.
+  return { state: next, outputs: [...sends, { type: 'reply', id: input.id, ok: true, value: null }] };
+}
 
 /**
  * A deliberately non-linearizable register, for demonstrating workloads and the linearizability
  * checker: the primary applies a write and acknowledges it at once, replicating it lazily; every
  * replica answers reads from its own copy. A read from a backup that has not heard of an
  * acknowledged write returns the old value — a stale read (Herlihy & Wing's linearizability
- * forbids it: the write finished before the read began).
+ * forbids it: the write finished before the read began). Replication from anyone but the
+ * primary is rejected; versions are bounded by {@link MAX_COUNTER}.
  *
  * @example
  * ```ts
  * import { lazyRegisterMachine } from 'distkit/sim';
  * const s = lazyRegisterMachine.init({ id: 'a', primary: 'a', peers: ['a', 'b'] });
- * lazyRegisterMachine.step(s, { type: 'request', id: 1, op: { f: 'write', value: 5 } }).outputs.length; //=> 2
+ * lazyRegisterMachine.step(s, { type: 'request', id: 1, op: { f: 'write', value: 5 }, now: 0 }).outputs.length; //=> 2
  * ```
  */
 export const lazyRegisterMachine: LazyRegisterMachine = {
@@ -435,18 +562,14 @@ export const lazyRegisterMachine: LazyRegisterMachine = {
     return { id: config.id, primary: config.primary, peers: config.peers.filter((p) => p !== config.id), value: null, version: 0 };
   },
   step(s, input) {
-    if (input.type === 'message') {
-      const problem = replicate(input.message, 'message');
-      if (problem !== undefined) return reject(s, input.from, problem);
-      const m = input.message as { value: number; version: number };
-      if (m.version <= s.version) return { state: s, outputs: [] };
-      return { state: { ...s, value: m.value, version: m.version }, outputs: [] };
+    inputNow(input);
+    switch (input.type) {
+      case 'message':
+        return registerReceive(s, input);
+      case 'request':
+        return registerRequest(s, input);
+      default:
+        return assertNever(input, 'input');
     }
-    if (input.op.f === 'read') return { state: s, outputs: [{ type: 'reply', id: input.id, ok: true, value: s.value }] };
-    if (s.id !== s.primary) return { state: s, outputs: [{ type: 'reply', id: input.id, ok: false, value: null }] };
-    const next = { ...s, value: input.op.value, version: s.version + 1 };
-    const sends: LazyRegisterOutput[] = s.peers.map((to) => ({ type: 'send', to, message: { type: 'replicate', value: next.value, version: next.version } }));
-    // The bug: acknowledge before any backup has the write.
-    return { state: next, outputs: [...sends, { type: 'reply', id: input.id, ok: true, value: null }] };
   },
 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { checkedStep, ConfigError, createMemoryNetwork, createNode, InvalidCommandError, type Timers } from 'distkit/core';
 import {
-  BERKELEY_AT_ONCE,
+  BERKELEY_MAX_CLOCK_MS,
   berkeley,
   berkeleyClockMs,
   berkeleyNextDeadline,
@@ -65,7 +65,7 @@ function runRound(
   for (const a of only(masterOuts, 'adjust')) off[0] = off[0]! + a.deltaMs;
   for (const s of sends(masterOuts)) {
     const i = ids.indexOf(s.to);
-    const t = step(st[i]!, { type: 'message', from: master, message: s.message });
+    const t = step(st[i]!, { type: 'message', from: master, message: s.message, now: replies[replies.length - 1]!.at + 1 });
     st[i] = t.state;
     for (const a of only(t.outputs, 'adjust')) off[i] = off[i]! + a.deltaMs;
   }
@@ -154,38 +154,59 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
     expect(() => berkeley.step(berkeley.init({ id: 'a', nodes: ids, master: 'm' }), { type: 'sync', now: 0 })).toThrow(InvalidCommandError);
   });
 
-  it('a poll without a time is answered at the immediate tick, with that tick\'s clock reading', () => {
+  it('a poll is answered with the clock reading at its own arrival (its now, or the clockMs it carries)', () => {
     const ids = ['m', 'a'];
-    const a0 = berkeley.init({ id: 'a', nodes: ids, master: 'm' });
-    let t = step(a0, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } });
-    expect(t.outputs).toEqual([]);
-    expect(berkeleyNextDeadline(t.state)).toBe(BERKELEY_AT_ONCE);
-    t = step(t.state, { type: 'tick', now: 50, clockMs: 80 });
+    const a0 = berkeley.init({ id: 'a', nodes: ids, master: 'm', clockOffsetMs: 7 });
+    let t = step(a0, { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 50 });
+    expect(t.outputs).toEqual([{ type: 'send', to: 'm', message: { type: 'time', round: 1, clockMs: 57 } }]);
+    t = step(a0, { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 50, clockMs: 80 });
     expect(t.outputs).toEqual([{ type: 'send', to: 'm', message: { type: 'time', round: 1, clockMs: 80 } }]);
+    expect(berkeleyClockMs(t.state, 60)).toBe(90);
+    // a follower wants no tick
     expect(berkeleyNextDeadline(t.state)).toBeUndefined();
-    // without clockMs, the model reads now + offset
-    const b = berkeley.init({ id: 'a', nodes: ids, master: 'm', clockOffsetMs: 7 });
-    const u = step(step(b, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } }).state, { type: 'tick', now: 50 });
-    expect(sends(u.outputs)[0]!.message).toEqual({ type: 'time', round: 1, clockMs: 57 });
+    expect(step(t.state, { type: 'tick', now: 100 }).state).toBe(t.state);
   });
 
-  it('a reading without a time is stamped with the immediate tick\'s now', () => {
+  it('a reading is timed by its message\'s now: the round trip counts from the polls to its arrival', () => {
     const ids = ['m', 'a'];
     let m = step(berkeley.init({ id: 'm', nodes: ids, master: 'm', toleranceMs: 100 }), { type: 'tick', now: 0 }).state;
-    let t = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 45 } });
-    expect(t.outputs).toEqual([]);
-    m = t.state;
-    expect(berkeleyNextDeadline(m)).toBe(BERKELEY_AT_ONCE);
-    // a duplicate of a waiting reading is still a duplicate
-    expect(step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 45 } }).outputs[0]?.type).toBe('rejected');
-    t = step(m, { type: 'tick', now: 10 });
-    const report = only(t.outputs, 'round')[0]!;
-    expect(report.estimatesMs).toEqual({ m: 0, a: 40 }); // 45 + 10/2 - 10
-    // too slow a reading is dropped at the tick and reported missing, not rejected
+    const t = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 45 }, now: 10 });
+    expect(only(t.outputs, 'round')[0]!.estimatesMs).toEqual({ m: 0, a: 40 }); // 45 + 10/2 - 10
+    // too slow a reading is rejected, and reported missing when the round closes
     m = step(berkeley.init({ id: 'm', nodes: ids, master: 'm', replyTimeoutMs: 100 }), { type: 'tick', now: 0 }).state;
-    m = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 45 } }).state;
-    t = step(m, { type: 'tick', now: 150 });
-    expect(only(t.outputs, 'round')[0]!.missing).toEqual(['a']);
+    const slow = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 45 }, now: 150 });
+    expect(slow.state).toBe(m);
+    expect(slow.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(/round trip 150 ms/) });
+    expect(only(step(m, { type: 'tick', now: 150 }).outputs, 'round')[0]!.missing).toEqual(['a']);
+  });
+
+  it('v2 contract: now on every input; a bad now or clockMs, or an unknown command, throws InvalidCommandError', () => {
+    const m = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm' });
+    const bad: unknown[] = [
+      { type: 'tick', now: NaN },
+      { type: 'tick' },
+      { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 1 } },
+      { type: 'sync', now: Infinity },
+      { type: 'tick', now: 1, clockMs: NaN },
+      { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 1 }, now: 1, clockMs: Infinity },
+      { type: 'reset', now: 1 },
+    ];
+    for (const input of bad) expect(() => berkeley.step(m, input as BerkeleyInput)).toThrow(InvalidCommandError);
+  });
+
+  it('counters and clocks are bounded: rounds above MAX_COUNTER and readings beyond BERKELEY_MAX_CLOCK_MS are rejected', () => {
+    const a = berkeley.init({ id: 'a', nodes: ['m', 'a'], master: 'm' });
+    const big = step(a, { type: 'message', from: 'm', message: { type: 'poll', round: Number.MAX_SAFE_INTEGER }, now: 1 });
+    expect(big.state).toBe(a);
+    const polled = step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 3 }, now: 1 }).state;
+    const far = step(polled, { type: 'message', from: 'm', message: { type: 'adjust', round: 3, deltaMs: BERKELEY_MAX_CLOCK_MS }, now: 2 });
+    expect(far.outputs).toEqual([{ type: 'adjust', round: 3, deltaMs: BERKELEY_MAX_CLOCK_MS }]);
+    const m = step(berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm' }), { type: 'tick', now: 0 }).state;
+    const huge = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 1e300 }, now: 1 });
+    expect(huge.state).toBe(m);
+    // the master's round numbers wrap to 1 instead of growing past MAX_COUNTER
+    const top = step({ ...berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm' }), round: Number.MAX_SAFE_INTEGER - 1 }, { type: 'tick', now: 0 });
+    expect(sends(top.outputs)[0]!.message).toEqual({ type: 'poll', round: 1 });
   });
 
   it('runs under createNode with listen(): messages without times, one timer per node', async () => {
@@ -241,16 +262,16 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
     const t = step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 2, clockMs: 9 });
     expect(t.outputs).toEqual([{ type: 'send', to: 'm', message: { type: 'time', round: 1, clockMs: 9 } }]);
     // a correction for the old round is no longer applied; the new round's is, once
-    expect(step(t.state, { type: 'message', from: 'm', message: { type: 'adjust', round: 41, deltaMs: 5 } }).outputs[0]?.type).toBe('rejected');
-    const a41 = step(step(a, { type: 'message', from: 'm', message: { type: 'adjust', round: 41, deltaMs: 5 } }).state, {
+    expect(step(t.state, { type: 'message', from: 'm', message: { type: 'adjust', round: 41, deltaMs: 5 }, now: 5 }).outputs[0]?.type).toBe('rejected');
+    const a41 = step(step(a, { type: 'message', from: 'm', message: { type: 'adjust', round: 41, deltaMs: 5 }, now: 5 }).state, {
       type: 'message',
       from: 'm',
       message: { type: 'poll', round: 1 },
       now: 3,
     }).state;
-    const applied = step(a41, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 2 } });
+    const applied = step(a41, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 2 }, now: 5 });
     expect(applied.outputs).toEqual([{ type: 'adjust', round: 1, deltaMs: 2 }]);
-    expect(step(applied.state, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 2 } }).outputs[0]?.type).toBe('rejected');
+    expect(step(applied.state, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 2 }, now: 5 }).outputs[0]?.type).toBe('rejected');
   });
 
   it('a one-node group adjusts by nothing', () => {
@@ -263,25 +284,26 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
     const polling = () => step(berkeley.init({ id: 'm', nodes: ids, master: 'm' }), { type: 'tick', now: 0 }).state;
     const follower = () => step(berkeley.init({ id: 'a', nodes: ids, master: 'm' }), { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 1 }).state;
     const cases: [string, () => BerkeleyState, BerkeleyInput, RegExp][] = [
-      ['unknown sender', polling, { type: 'message', from: 'mallory', message: { type: 'time', round: 1, clockMs: 0 } }, /unknown sender/],
-      ['prototype key as sender', polling, { type: 'message', from: '__proto__', message: { type: 'time', round: 1, clockMs: 0 } }, /unknown sender/],
-      ['self as sender', polling, { type: 'message', from: 'm', message: { type: 'time', round: 1, clockMs: 0 } }, /unknown sender/],
-      ['not an object', polling, { type: 'message', from: 'a', message: 'time' }, /expected an object/],
-      ['unknown type', polling, { type: 'message', from: 'a', message: { type: 'reset', round: 1 } }, /type/],
-      ['NaN reading', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: NaN } }, /clockMs/],
-      ['string reading', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: '5' } }, /clockMs/],
-      ['huge reading', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: Infinity } }, /clockMs/],
-      ['negative round', polling, { type: 'message', from: 'a', message: { type: 'time', round: -1, clockMs: 0 } }, /round/],
-      ['fractional round', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1.5, clockMs: 0 } }, /round/],
-      ['wrong round', polling, { type: 'message', from: 'a', message: { type: 'time', round: 2, clockMs: 0 } }, /not in progress/],
-      ['poll to the master', polling, { type: 'message', from: 'a', message: { type: 'poll', round: 5 } }, /not the master/],
+      ['unknown sender', polling, { type: 'message', from: 'mallory', message: { type: 'time', round: 1, clockMs: 0 }, now: 5 }, /unknown sender/],
+      ['prototype key as sender', polling, { type: 'message', from: '__proto__', message: { type: 'time', round: 1, clockMs: 0 }, now: 5 }, /unknown sender/],
+      ['constructor as sender', polling, { type: 'message', from: 'constructor', message: { type: 'time', round: 1, clockMs: 0 }, now: 5 }, /unknown sender/],
+      ['self as sender', polling, { type: 'message', from: 'm', message: { type: 'time', round: 1, clockMs: 0 }, now: 5 }, /unknown sender/],
+      ['not an object', polling, { type: 'message', from: 'a', message: 'time', now: 5 }, /expected an object/],
+      ['unknown type', polling, { type: 'message', from: 'a', message: { type: 'reset', round: 1 }, now: 5 }, /type/],
+      ['NaN reading', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: NaN }, now: 5 }, /clockMs/],
+      ['string reading', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: '5' }, now: 5 }, /clockMs/],
+      ['huge reading', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: Infinity }, now: 5 }, /clockMs/],
+      ['negative round', polling, { type: 'message', from: 'a', message: { type: 'time', round: -1, clockMs: 0 }, now: 5 }, /round/],
+      ['fractional round', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1.5, clockMs: 0 }, now: 5 }, /round/],
+      ['wrong round', polling, { type: 'message', from: 'a', message: { type: 'time', round: 2, clockMs: 0 }, now: 5 }, /not in progress/],
+      ['poll to the master', polling, { type: 'message', from: 'a', message: { type: 'poll', round: 5 }, now: 5 }, /not the master/],
       ['reply too slow', polling, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 0 }, now: 5000 }, /round trip/],
-      ['poll from a non-master', follower, { type: 'message', from: 'b', message: { type: 'poll', round: 9 } }, /not the master/],
-      ['duplicate poll', follower, { type: 'message', from: 'm', message: { type: 'poll', round: 1 } }, /duplicate poll/],
-      ['adjust for another round', follower, { type: 'message', from: 'm', message: { type: 'adjust', round: 2, deltaMs: 1 } }, /does not match/],
-      ['adjust from a non-master', follower, { type: 'message', from: 'b', message: { type: 'adjust', round: 1, deltaMs: 1 } }, /not the master/],
-      ['NaN adjust', follower, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: NaN } }, /deltaMs/],
-      ['time to a follower', follower, { type: 'message', from: 'b', message: { type: 'time', round: 1, clockMs: 0 } }, /not the master/],
+      ['poll from a non-master', follower, { type: 'message', from: 'b', message: { type: 'poll', round: 9 }, now: 5 }, /not the master/],
+      ['duplicate poll', follower, { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 5 }, /duplicate poll/],
+      ['adjust for another round', follower, { type: 'message', from: 'm', message: { type: 'adjust', round: 2, deltaMs: 1 }, now: 5 }, /does not match/],
+      ['adjust from a non-master', follower, { type: 'message', from: 'b', message: { type: 'adjust', round: 1, deltaMs: 1 }, now: 5 }, /not the master/],
+      ['NaN adjust', follower, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: NaN }, now: 5 }, /deltaMs/],
+      ['time to a follower', follower, { type: 'message', from: 'b', message: { type: 'time', round: 1, clockMs: 0 }, now: 5 }, /not the master/],
     ];
     for (const [name, make, input, reason] of cases) {
       it(name, () => {
@@ -297,13 +319,13 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
 
     it('a duplicate reply and a replayed adjust are rejected', () => {
       let m = polling();
-      m = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 0 } }).state;
-      const dup = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 0 } });
+      m = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 0 }, now: 5 }).state;
+      const dup = step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 0 }, now: 5 });
       expect(dup.state).toBe(m);
       expect(dup.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(/duplicate/) });
       let a = follower();
-      a = step(a, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 3 } }).state;
-      const again = step(a, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 3 } });
+      a = step(a, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 3 }, now: 5 }).state;
+      const again = step(a, { type: 'message', from: 'm', message: { type: 'adjust', round: 1, deltaMs: 3 }, now: 5 });
       expect(again.state).toBe(a);
       expect(again.outputs[0]?.type).toBe('rejected');
     });

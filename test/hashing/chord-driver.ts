@@ -1,7 +1,9 @@
 // A small seeded deterministic driver for Chord nodes: one event queue in virtual time, messages
 // delivered after random delays (optionally lost), ticks at each node's nextDeadline, crashes.
-import { Random, checkedStep } from 'distkit/core';
-import { chord, chordId, chordOwns, type ChordConfig, type ChordOutput, type ChordPeer, type ChordState } from 'distkit/hashing';
+// Every step goes through the shared runtime (applyStep, or checkedStep when checked), with the
+// driver's clock stamped on every input.
+import { Random, applyStep, checkedStep, getOwn, splitTransition, stampNow, startTimer, type Unstamped } from 'distkit/core';
+import { chord, chordId, chordOwns, type ChordConfig, type ChordInput, type ChordOutput, type ChordPeer, type ChordState } from 'distkit/hashing';
 
 interface Event {
   t: number;
@@ -100,10 +102,11 @@ export class ChordDriver {
     this.reschedule(state.self.addr);
   }
 
-  input(addr: string, input: Parameters<typeof chord.step>[1]): ChordOutput[] {
+  input(addr: string, command: Unstamped<ChordInput>): ChordOutput[] {
     const s = this.states.get(addr);
     if (s === undefined || this.dead.has(addr)) return [];
-    const t = this.checked ? checkedStep(chord, s, input) : chord.step(s, input);
+    const input = stampNow(command as ChordInput, this.now);
+    const t = this.checked ? splitTransition(chord.name, checkedStep(chord, s, input)) : applyStep(chord, s, input);
     this.states.set(addr, t.state);
     for (const o of t.outputs) {
       if (o.type === 'send') {
@@ -148,7 +151,7 @@ export class ChordDriver {
       if (e.kind === 'tick') {
         if (this.scheduled.get(e.to) !== e.t) continue;
         this.scheduled.delete(e.to);
-        this.input(e.to, { type: 'tick', now: this.now });
+        this.input(e.to, { type: 'tick' });
       } else {
         this.input(e.to, { type: 'message', from: e.from!, message: e.message });
       }
@@ -157,7 +160,7 @@ export class ChordDriver {
   }
 
   /** Runs until no event is queued for `addr`'s request or `maxMs` passes; returns the matching output. */
-  request(addr: string, input: Parameters<typeof chord.step>[1] & { requestId: string }, maxMs = 30_000): ChordOutput | undefined {
+  request(addr: string, input: Unstamped<ChordInput> & { requestId: string }, maxMs = 30_000): ChordOutput | undefined {
     const start = this.events.length;
     this.input(addr, input);
     const deadline = this.now + maxMs;
@@ -219,15 +222,14 @@ export function stabilizedRing(configs: ChordConfig[], now = 0): ChordState[] {
     return {
       ...s,
       status: 'active' as const,
-      now,
       predecessor: n > 1 ? peers[(i - 1 + n) % n]! : null,
       successors: successors.length > 0 ? successors : [s.self],
       fingers,
       timers: {
-        stabilizeAt: now + s.settings.stabilizeIntervalMs,
-        fixFingersAt: now + s.settings.fixFingersIntervalMs,
-        checkPredecessorAt: now + s.settings.checkPredecessorIntervalMs,
-        replicateAt: now + s.settings.replicateIntervalMs,
+        stabilize: startTimer(now, s.settings.stabilizeIntervalMs),
+        fixFingers: startTimer(now, s.settings.fixFingersIntervalMs),
+        checkPredecessor: startTimer(now, s.settings.checkPredecessorIntervalMs),
+        replicate: startTimer(now, s.settings.replicateIntervalMs),
       },
     };
   });
@@ -253,7 +255,7 @@ export function misplacedKeys(states: ChordState[], keys: string[], m: number): 
   const byAddr = new Map(states.map((s) => [s.self.addr, s]));
   return keys.filter((k) => {
     const owner = ownerOf(chordId(k, m), peers);
-    return byAddr.get(owner.addr)!.store[k] === undefined;
+    return getOwn(byAddr.get(owner.addr)!.store, k) === undefined;
   });
 }
 

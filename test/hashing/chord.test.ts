@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChordDriver, misplacedKeys, ownerOf, ringProblem, sortedPeers, stabilizedRing } from './chord-driver.js';
 import { chord, chordId, type ChordConfig } from 'distkit/hashing';
+import { getOwn } from 'distkit/core';
 
 const M = 32;
 
@@ -159,7 +160,7 @@ describe('Chord: key storage, migration on join, graceful leave, re-replication'
     for (const k of keys) {
       const o = ownerOf(chordId(k, M), sorted);
       const i = sorted.findIndex((p) => p.addr === o.addr);
-      expect(byAddr.get(sorted[(i + 1) % sorted.length]!.addr)!.store[k]).toBeDefined();
+      expect(getOwn(byAddr.get(sorted[(i + 1) % sorted.length]!.addr)!.store, k)).toBeDefined();
     }
   });
 });
