@@ -10,7 +10,7 @@ import {
 } from 'distkit/mutex';
 import { ids, runMutex, Sim } from './harness.js';
 
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 const tick = (now: number) => ({ type: 'tick' as const, now });
 
 function service(maxTtlMs = 1000): LeaseLockServiceState {
@@ -70,10 +70,9 @@ describe('lease lock service (Gray & Cheriton 1989)', () => {
   it('renew extends the lease; renewing a lease that is gone answers lost', () => {
     let s = service();
     s = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 })).state;
-    s = checkedStep(leaseLockService, s, tick(400)).state;
-    const r = checkedStep(leaseLockService, s, msg('c1', { type: 'renew', req: 2, token: 1 }));
-    expect(r.state.holder?.expiresAt).toBe(900);
-    const gone = checkedStep(leaseLockService, r.state, msg('c2', { type: 'renew', req: 1, token: 1 }));
+    const r = checkedStep(leaseLockService, s, msg('c1', { type: 'renew', req: 2, token: 1 }, 400));
+    expect(r.state.holder?.expiry.at).toBe(900);
+    const gone = checkedStep(leaseLockService, r.state, msg('c2', { type: 'renew', req: 1, token: 1 }, 410));
     expect(gone.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'lost', token: 1 } }]);
   });
 
@@ -87,15 +86,16 @@ describe('lease lock service (Gray & Cheriton 1989)', () => {
     expect(durable).toEqual({ lastToken: 3 });
     let r = leaseLockService.recover({ id: 'lock', maxTtlMs: 1000 }, JSON.parse(JSON.stringify(durable)));
     r = checkedStep(leaseLockService, r, tick(5000)).state;
-    const early = checkedStep(leaseLockService, r, msg('c2', { type: 'acquire', req: 1, ttlMs: 1000 }));
+    const early = checkedStep(leaseLockService, r, msg('c2', { type: 'acquire', req: 1, ttlMs: 1000 }, 5000));
     expect(early.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'queued', req: 1 } }]);
+    expect(leaseLockService.nextDeadline!(early.state)).toBe(6000);
     const late = checkedStep(leaseLockService, early.state, tick(6000));
     expect(late.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'offer' } }]);
-    const g = checkedStep(leaseLockService, late.state, msg('c2', { type: 'acquire', req: 2, ttlMs: 1000 }));
+    const g = checkedStep(leaseLockService, late.state, msg('c2', { type: 'acquire', req: 2, ttlMs: 1000 }, 6001));
     expect(g.outputs[0]).toEqual({ type: 'persist', record: { lastToken: 4 } });
   });
 
-  it('hostile: releases of tokens not held, malformed requests, negative tokens, messages before the first tick', () => {
+  it('hostile: releases of tokens not held, malformed requests, negative tokens, counters past MAX_COUNTER', () => {
     const s = service();
     const rej = (st: LeaseLockServiceState, from: string, m: unknown) => {
       const t = checkedStep(leaseLockService, st, msg(from, m));
@@ -106,25 +106,24 @@ describe('lease lock service (Gray & Cheriton 1989)', () => {
     rej(s, 'c1', { type: 'acquire', req: 1, ttlMs: -5 });
     rej(s, 'c1', { type: 'release', token: -1 });
     rej(s, 'c1', { type: 'acquire', req: 1 });
-    rej(leaseLockService.init({ id: 'lock' }), 'c1', { type: 'acquire', req: 1, ttlMs: 5 });
+    rej(s, 'c1', { type: 'acquire', req: 2 ** 53 - 1, ttlMs: 5 });
+    rej(s, 'c1', { type: 'release', token: 2 ** 53 - 1 });
     expect(() => leaseClient.init({ id: 'c', service: 'c' })).toThrow(ConfigError);
   });
 
   it('client: the lease is timed from the acquire send, so the client stops before the service expires it', () => {
     let c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 500, marginMs: 10, autoRenew: false });
-    c = checkedStep(leaseClient, c, tick(100)).state;
-    c = checkedStep(leaseClient, c, { type: 'request' } as MutexInput).state;
-    c = checkedStep(leaseClient, c, tick(180)).state;
-    const g = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 1, token: 9, ttlMs: 500 }));
+    c = checkedStep(leaseClient, c, { type: 'request', now: 100 } as MutexInput).state;
+    const g = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 1, token: 9, ttlMs: 500 }, 180));
     expect(g.outputs).toEqual([{ type: 'enter', fencingToken: 9 }]);
-    expect(g.state.validUntil).toBe(590); // 100 + 500 - 10, not 180 + 500
+    expect(g.state.expiry.at).toBe(590); // 100 + 500 - 10, not 180 + 500
     const lost = checkedStep(leaseClient, g.state, tick(590));
     expect(lost.outputs).toEqual([{ type: 'lease-lost', fencingToken: 9, reason: 'expired' }]);
   });
 
   it('client hostile: grants from strangers or for other requests never enter', () => {
     let c = leaseClient.init({ id: 'c1', service: 'lock' });
-    c = checkedStep(leaseClient, c, { type: 'request' } as MutexInput).state;
+    c = checkedStep(leaseClient, c, { type: 'request', now: 0 } as MutexInput).state;
     const stranger = checkedStep(leaseClient, c, msg('evil', { type: 'granted', req: 1, token: 1, ttlMs: 5 }));
     expect(stranger.outputs[0]?.type).toBe('rejected');
     const other = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 7, token: 3, ttlMs: 5 }));
