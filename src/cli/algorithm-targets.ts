@@ -3,7 +3,7 @@
 // a final check (liveness, termination, agreement). Faults come from the command line (`--loss`,
 // `--partitions`, `--crashes` ...); each target stops drawing faults early enough (`untilMs`) for
 // its final check to be fair, and a later `--until` makes that check meaningless.
-import { ConfigError, Random, type Machine, type NodeId } from '../core/index.js';
+import { ConfigError, Random, stampNow, type Machine, type NodeId } from '../core/index.js';
 import { atMostOne } from '../check/index.js';
 import { byzantineGenerals, raft, raftSafetyInvariants, type OmState, type RaftEntry, type RaftState } from '../consensus/index.js';
 import { bully, highestId, type BullyState } from '../election/index.js';
@@ -83,7 +83,7 @@ function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S) =
       let inner = t.state;
       const outputs: O[] = [...t.outputs];
       for (const c of commands(inner)) {
-        const u = machine.step(inner, c);
+        const u = machine.step(inner, stampNow(c, (input as { now: number }).now)); // commands carry the boot tick's time
         inner = u.state;
         outputs.push(...u.outputs);
       }
