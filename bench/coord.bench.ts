@@ -3,7 +3,7 @@
 // inputs are recorded from one seeded 5-node simulation (its states are immutable, so each
 // (state, input) pair can be replayed), then `step` alone is timed over the recorded pairs: the
 // figure is the machine's own cost, not the simulator's.
-import type { Machine } from '../src/core/index.js';
+import { stampNow, type Machine } from '../src/core/index.js';
 import { createPhiAccrual, phi, phiHeartbeat } from '../src/election/index.js';
 import { Sim } from '../test/mutex/harness.js';
 import { runMutex } from '../test/mutex/harness.js';
@@ -21,7 +21,8 @@ function record(run: () => Sim): Recorded {
   const out: Recorded = [];
   const original = Sim.prototype.input;
   Sim.prototype.input = function (this: Sim, id, input) {
-    if (!this.crashed.has(id)) out.push({ machine: this.machines[id]!, state: this.states[id], input });
+    // Recorded as stepped: stamped with the virtual time, like every input of the v2 contract.
+    if (!this.crashed.has(id)) out.push({ machine: this.machines[id]!, state: this.states[id], input: stampNow(input, this.now) });
     original.call(this, id, input);
   };
   try {

@@ -1,11 +1,21 @@
 import {
   ConfigError,
   InvalidCommandError,
+  MAX_COUNTER,
+  STOPPED_TIMER,
+  assertNever,
+  canIncrement,
+  earliest,
+  inputNow,
+  parse,
   reject,
+  startTimer,
+  timerDue,
   transition,
   v,
   type Machine,
   type NodeId,
+  type Timer,
   type Transition,
 } from '../core/index.js';
 import { checkMembers, positiveInt, send, type MutexInput, type MutexOutput } from './common.js';
@@ -85,14 +95,12 @@ export interface CentralizedMutexState {
   readonly coordinator: NodeId;
   /** Probe timeout. */
   readonly timeoutMs: number;
-  /** Last tick time. */
-  readonly now: number;
   /** Client phase. */
   readonly phase: 'idle' | 'wanting' | 'held';
   /** Client request counter. */
   readonly seq: number;
-  /** Client: when to probe or give up (ms), null when not waiting. */
-  readonly deadline: number | null;
+  /** Client: when to probe or give up; stopped when not waiting. */
+  readonly timer: Timer;
   /** Client: a probe is outstanding. */
   readonly probing: boolean;
   /** Coordinator: who holds the lock, null if free. */
@@ -114,7 +122,7 @@ export type CentralizedMutexOutput = MutexOutput<CentralizedMutexMessage, Coordi
 
 const messageCheck = v.object({
   type: v.literal('request', 'grant', 'release', 'probe', 'queued'),
-  seq: v.int({ min: 1 }),
+  seq: v.int({ min: 1, max: MAX_COUNTER }),
 });
 
 type T = Transition<CentralizedMutexState, CentralizedMutexOutput>;
@@ -129,7 +137,7 @@ type T = Transition<CentralizedMutexState, CentralizedMutexOutput>;
  * ```ts
  * import { centralizedMutex } from 'distkit/mutex';
  * const b = centralizedMutex.init({ id: 'b', nodes: ['a', 'b'], coordinator: 'a' });
- * centralizedMutex.step(b, { type: 'request' }).outputs;
+ * centralizedMutex.step(b, { type: 'request', now: 0 }).outputs;
  * //=> [{ type: 'send', to: 'a', message: { type: 'request', seq: 1 } }]
  * ```
  */
@@ -143,38 +151,39 @@ export const centralizedMutex: Machine<CentralizedMutexConfig, CentralizedMutexS
       nodes,
       coordinator: config.coordinator,
       timeoutMs: positiveInt('timeoutMs', config.timeoutMs, 1000),
-      now: 0,
       phase: 'idle',
       seq: 0,
-      deadline: null,
+      timer: STOPPED_TIMER,
       probing: false,
       holder: null,
       queue: [],
     };
   },
   step(state, input): T {
+    const now = inputNow(input);
     switch (input.type) {
       case 'tick':
-        return onTick({ ...state, now: Math.max(state.now, input.now) });
+        return onTick(state, now);
       case 'request': {
         if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
+        if (!canIncrement(state.seq) || state.seq >= MAX_COUNTER) throw new InvalidCommandError('request', 'request numbers are exhausted');
         const seq = state.seq + 1;
-        const s: CentralizedMutexState = { ...state, seq, phase: 'wanting', probing: false, deadline: state.now + state.timeoutMs };
+        const s: CentralizedMutexState = { ...state, seq, phase: 'wanting', probing: false, timer: startTimer(now, state.timeoutMs) };
         if (state.id === state.coordinator) return coordinatorRequest(s, state.id, seq);
         return transition(s, [send(state.coordinator, { type: 'request', seq })]);
       }
       case 'release': {
         if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-        const s: CentralizedMutexState = { ...state, phase: 'idle', deadline: null, probing: false };
+        const s: CentralizedMutexState = { ...state, phase: 'idle', timer: STOPPED_TIMER, probing: false };
         if (state.id === state.coordinator) return coordinatorRelease(s, state.id, state.seq);
         return transition(s, [send(state.coordinator, { type: 'release', seq: state.seq })]);
       }
       case 'message': {
-        const { from, message } = input;
+        const { from } = input;
         if (!state.nodes.includes(from) || from === state.id) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const problem = messageCheck(message, 'message');
-        if (problem !== undefined) return reject(state, from, problem);
-        const m = message as CentralizedMutexMessage;
+        const parsed = parse(messageCheck, input.message, 'message');
+        if (!parsed.ok) return reject(state, from, parsed.problem);
+        const m: CentralizedMutexMessage = parsed.value;
         switch (m.type) {
           case 'request':
           case 'release':
@@ -186,30 +195,33 @@ export const centralizedMutex: Machine<CentralizedMutexConfig, CentralizedMutexS
           case 'grant':
           case 'queued':
             if (from !== state.coordinator) return reject(state, from, `${m.type} from a node that is not the coordinator`);
-            return m.type === 'grant' ? clientGrant(state, m.seq) : clientQueued(state, m.seq);
+            return m.type === 'grant' ? clientGrant(state, m.seq) : clientQueued(state, m.seq, now);
         }
+        return assertNever(m.type, 'message type');
       }
+      default:
+        return assertNever(input, 'input');
     }
   },
-  nextDeadline: (s) => s.deadline ?? undefined,
+  nextDeadline: (s) => earliest(s.timer),
 };
 
-function onTick(state: CentralizedMutexState): T {
-  if (state.phase !== 'wanting' || state.deadline === null || state.now < state.deadline) return transition(state);
+function onTick(state: CentralizedMutexState, now: number): T {
+  if (state.phase !== 'wanting' || !timerDue(state.timer, now)) return transition(state);
   if (!state.probing) {
-    return transition({ ...state, probing: true, deadline: state.now + state.timeoutMs }, [
+    return transition({ ...state, probing: true, timer: startTimer(now, state.timeoutMs) }, [
       send(state.coordinator, { type: 'probe', seq: state.seq }),
     ]);
   }
   // The probe went unanswered: report the coordinator, abandon the request.
-  return transition({ ...state, phase: 'idle', deadline: null, probing: false }, [
+  return transition({ ...state, phase: 'idle', timer: STOPPED_TIMER, probing: false }, [
     { type: 'coordinator-failed', coordinator: state.coordinator },
   ]);
 }
 
 function clientGrant(state: CentralizedMutexState, seq: number): T {
   if (state.phase === 'wanting' && seq === state.seq) {
-    return transition({ ...state, phase: 'held', deadline: null, probing: false }, [{ type: 'enter' }]);
+    return transition({ ...state, phase: 'held', timer: STOPPED_TIMER, probing: false }, [{ type: 'enter' }]);
   }
   if (state.phase === 'held' && seq === state.seq) return transition(state); // a repeated grant
   if (seq > state.seq) return reject(state, state.coordinator, `grant for request ${seq} never made`);
@@ -217,16 +229,17 @@ function clientGrant(state: CentralizedMutexState, seq: number): T {
   return transition(state, [send(state.coordinator, { type: 'release', seq })]);
 }
 
-function clientQueued(state: CentralizedMutexState, seq: number): T {
+function clientQueued(state: CentralizedMutexState, seq: number, now: number): T {
   if (state.phase !== 'wanting' || seq !== state.seq) return reject(state, state.coordinator, `queued for request ${seq}, not outstanding`);
-  return transition({ ...state, probing: false, deadline: state.now + state.timeoutMs });
+  // The coordinator is alive and has us queued: wait another full timeout, counted from now.
+  return transition({ ...state, probing: false, timer: startTimer(now, state.timeoutMs) });
 }
 
 function grantTo(state: CentralizedMutexState, node: NodeId, seq: number): T {
   const s: CentralizedMutexState = { ...state, holder: { node, seq } };
   if (node === state.id) {
     if (state.phase === 'wanting' && state.seq === seq) {
-      return transition({ ...s, phase: 'held', deadline: null, probing: false }, [{ type: 'enter' }]);
+      return transition({ ...s, phase: 'held', timer: STOPPED_TIMER, probing: false }, [{ type: 'enter' }]);
     }
     return coordinatorRelease(s, node, seq); // own request abandoned meanwhile
   }

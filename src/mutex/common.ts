@@ -1,5 +1,7 @@
 import {
   ConfigError,
+  InvalidCommandError,
+  MAX_COUNTER,
   type MessageInput,
   type NodeId,
   type RejectedOutput,
@@ -14,12 +16,14 @@ import {
  * @example
  * ```ts
  * import type { RequestCommand } from 'distkit/mutex';
- * const cmd: RequestCommand = { type: 'request' };
+ * const cmd: RequestCommand = { type: 'request', now: 1000 };
  * ```
  */
 export interface RequestCommand {
   /** Discriminant. */
   readonly type: 'request';
+  /** The host's current time (ms, monotonic clock), like on every input. */
+  readonly now: number;
 }
 
 /**
@@ -28,12 +32,14 @@ export interface RequestCommand {
  * @example
  * ```ts
  * import type { ReleaseCommand } from 'distkit/mutex';
- * const cmd: ReleaseCommand = { type: 'release' };
+ * const cmd: ReleaseCommand = { type: 'release', now: 1200 };
  * ```
  */
 export interface ReleaseCommand {
   /** Discriminant. */
   readonly type: 'release';
+  /** The host's current time (ms, monotonic clock), like on every input. */
+  readonly now: number;
 }
 
 /**
@@ -55,12 +61,12 @@ export interface EnterOutput {
 
 /**
  * Every input a mutual-exclusion machine takes: peer messages (untrusted), ticks, and the local
- * `request` / `release` commands.
+ * `request` / `release` commands. Every input carries the host's current time `now`.
  *
  * @example
  * ```ts
  * import type { MutexInput } from 'distkit/mutex';
- * const inputs: MutexInput[] = [{ type: 'request' }, { type: 'tick', now: 5 }, { type: 'release' }];
+ * const inputs: MutexInput[] = [{ type: 'request', now: 0 }, { type: 'tick', now: 5 }, { type: 'release', now: 9 }];
  * ```
  */
 export type MutexInput = MessageInput<unknown> | TickInput | RequestCommand | ReleaseCommand;
@@ -144,4 +150,22 @@ export function positiveInt(field: string, value: unknown, fallback: number): nu
 /** @internal Shorthand for a send output. */
 export function send<M>(to: NodeId, message: M): SendOutput<M> {
   return { type: 'send', to, message };
+}
+
+/**
+ * @internal The Lamport clock after receiving timestamp `ts` (≤ MAX_COUNTER, validated): one past
+ * the larger of both (Lamport 1978, IR2), but never past `MAX_COUNTER`, so `clock + 1` stays exact.
+ * The clock stays monotonic, which is all the mutual-exclusion algorithms need for safety.
+ */
+export function receiveClock(clock: number, ts: number): number {
+  return Math.min(Math.max(clock, ts) + 1, MAX_COUNTER);
+}
+
+/**
+ * @internal The timestamp of a new local request, `clock + 1`; throws when that would pass
+ * `MAX_COUNTER` (peers refuse larger timestamps, and `x + 1 === x` must stay unreachable).
+ */
+export function nextRequestTs(command: string, clock: number): number {
+  if (clock >= MAX_COUNTER) throw new InvalidCommandError(command, `the Lamport clock is exhausted (${clock} >= MAX_COUNTER)`);
+  return clock + 1;
 }

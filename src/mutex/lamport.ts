@@ -1,8 +1,16 @@
 import {
   InvalidCommandError,
+  MAX_COUNTER,
+  assertNever,
+  canIncrement,
+  getOwn,
+  inputNow,
+  parse,
   reject,
+  setOwn,
   transition,
   v,
+  withOwn,
   type Machine,
   type NodeId,
   type Transition,
@@ -10,7 +18,9 @@ import {
 import {
   checkMembers,
   compareRequests,
+  nextRequestTs,
   positiveInt,
+  receiveClock,
   send,
   type MutexInput,
   type MutexOutput,
@@ -31,9 +41,24 @@ export interface LamportMutexConfig {
   readonly id: NodeId;
   /** Every participant, this node included. */
   readonly nodes: readonly NodeId[];
-  /** How many out-of-order messages per peer are buffered before further ones are rejected. Default 64. */
+  /**
+   * How many out-of-order messages per peer are buffered before further ones are rejected.
+   * Default {@link LAMPORT_MAX_REORDER}.
+   */
   readonly maxReorder?: number;
 }
+
+/**
+ * The default bound on out-of-order messages buffered per peer (the only table a peer can grow
+ * in {@link lamportMutex}); a message further ahead is rejected with a reason naming the limit.
+ *
+ * @example
+ * ```ts
+ * import { LAMPORT_MAX_REORDER } from 'distkit/mutex';
+ * LAMPORT_MAX_REORDER; //=> 64
+ * ```
+ */
+export const LAMPORT_MAX_REORDER = 64;
 
 /**
  * A message of Lamport's algorithm. `n` numbers the messages of each link so the receiver can
@@ -84,7 +109,7 @@ export interface LamportMutexState {
   readonly sendSeq: Readonly<Record<NodeId, number>>;
   /** Next sequence number expected from each peer. */
   readonly recvSeq: Readonly<Record<NodeId, number>>;
-  /** Messages that arrived ahead of their turn, per peer. */
+  /** Messages that arrived ahead of their turn, per peer (validated copies only). */
   readonly pending: Readonly<Record<NodeId, readonly LamportMutexMessage[]>>;
 }
 
@@ -101,8 +126,8 @@ export type LamportMutexOutput = MutexOutput<LamportMutexMessage>;
 
 const messageCheck = v.object({
   type: v.literal('request', 'ack', 'release'),
-  ts: v.int({ min: 0 }),
-  n: v.int({ min: 0 }),
+  ts: v.int({ min: 0, max: MAX_COUNTER }),
+  n: v.int({ min: 0, max: MAX_COUNTER }),
 });
 
 /**
@@ -110,12 +135,13 @@ const messageCheck = v.object({
  * CACM 1978): every node keeps a request queue ordered by (timestamp, id); a requester enters when
  * its request heads its queue and it has received a later-timestamped message from every other
  * node. 3(N−1) messages per entry. FIFO links are restored inside the machine from sequence numbers.
+ * Timestamps and sequence numbers above `MAX_COUNTER` are refused, and the clock never passes it.
  *
  * @example
  * ```ts
  * import { lamportMutex } from 'distkit/mutex';
  * const a = lamportMutex.init({ id: 'a', nodes: ['a', 'b'] });
- * lamportMutex.step(a, { type: 'request' }).outputs.length; //=> 1
+ * lamportMutex.step(a, { type: 'request', now: 0 }).outputs.length; //=> 1
  * ```
  */
 export const lamportMutex: Machine<LamportMutexConfig, LamportMutexState, MutexInput, LamportMutexOutput> = {
@@ -123,29 +149,34 @@ export const lamportMutex: Machine<LamportMutexConfig, LamportMutexState, MutexI
   init(config) {
     const nodes = checkMembers(config.id, config.nodes);
     const peers = nodes.filter((n) => n !== config.id);
-    const zero = Object.fromEntries(peers.map((p) => [p, 0]));
+    const table = <T>(value: T): Record<NodeId, T> => {
+      const r: Record<NodeId, T> = {};
+      for (const p of peers) setOwn(r, p, value);
+      return r;
+    };
     return {
       id: config.id,
       peers,
-      maxReorder: positiveInt('maxReorder', config.maxReorder, 64),
+      maxReorder: positiveInt('maxReorder', config.maxReorder, LAMPORT_MAX_REORDER),
       clock: 0,
       phase: 'idle',
       requestTs: -1,
       queue: [],
-      lastTs: Object.fromEntries(peers.map((p) => [p, -1])),
-      sendSeq: zero,
-      recvSeq: zero,
-      pending: Object.fromEntries(peers.map((p) => [p, []])),
+      lastTs: table(-1),
+      sendSeq: table(0),
+      recvSeq: table(0),
+      pending: table<readonly LamportMutexMessage[]>([]),
     };
   },
   step(state, input): Transition<LamportMutexState, LamportMutexOutput> {
+    inputNow(input);
     switch (input.type) {
       case 'tick':
         return transition(state);
       case 'request': {
         if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
         // Rule 1: put Tm:Pi on the own queue and send it to every other process.
-        const ts = state.clock + 1;
+        const ts = nextRequestTs('request', state.clock);
         const s: LamportMutexState = {
           ...state,
           clock: ts,
@@ -158,7 +189,8 @@ export const lamportMutex: Machine<LamportMutexConfig, LamportMutexState, MutexI
       case 'release': {
         if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
         // Rule 3: remove the own request and send a timestamped RELEASE to every other process.
-        const ts = state.clock + 1;
+        // (Capped at MAX_COUNTER: a release must always go out; the clock stays monotonic.)
+        const ts = Math.min(state.clock + 1, MAX_COUNTER);
         const s: LamportMutexState = {
           ...state,
           clock: ts,
@@ -168,53 +200,58 @@ export const lamportMutex: Machine<LamportMutexConfig, LamportMutexState, MutexI
         };
         return broadcast(s, 'release', ts, []);
       }
-      case 'message': {
-        const { from, message } = input;
-        if (!state.peers.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const problem = messageCheck(message, 'message');
-        if (problem !== undefined) return reject(state, from, problem);
-        const m = message as LamportMutexMessage;
-        const expected = state.recvSeq[from] ?? 0;
-        if (m.n < expected) return reject(state, from, `duplicate message n=${m.n}, expected ${expected}`);
-        const buffered = state.pending[from] ?? [];
-        if (m.n >= expected + state.maxReorder) return reject(state, from, `message n=${m.n} too far ahead of ${expected}`);
-        if (buffered.some((b) => b.n === m.n)) return reject(state, from, `duplicate message n=${m.n}`);
-        if (m.n > expected) {
-          return transition({ ...state, pending: { ...state.pending, [from]: [...buffered, m] } });
-        }
-        // Deliver m and every buffered successor, in order.
-        let s = state;
-        const outputs: LamportMutexOutput[] = [];
-        let next: LamportMutexMessage | undefined = m;
-        let rest = buffered;
-        while (next !== undefined) {
-          const r = deliver(s, from, next);
-          s = r.state;
-          outputs.push(...r.outputs);
-          const want: number = next.n + 1;
-          next = rest.find((b) => b.n === want);
-          rest = rest.filter((b) => b.n !== want);
-          s = { ...s, recvSeq: { ...s.recvSeq, [from]: want } };
-        }
-        s = { ...s, pending: { ...s.pending, [from]: rest } };
-        return maybeEnter(s, outputs);
-      }
+      case 'message':
+        return onMessage(state, input.from, input.message);
+      default:
+        return assertNever(input, 'input');
     }
   },
 };
 
+function onMessage(state: LamportMutexState, from: NodeId, message: unknown): Transition<LamportMutexState, LamportMutexOutput> {
+  if (!state.peers.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
+  const parsed = parse(messageCheck, message, 'message');
+  if (!parsed.ok) return reject(state, from, parsed.problem);
+  const m: LamportMutexMessage = parsed.value;
+  const expected = getOwn(state.recvSeq, from) ?? 0;
+  if (m.n < expected) return reject(state, from, `duplicate message n=${m.n}, expected ${expected}`);
+  const buffered = getOwn(state.pending, from) ?? [];
+  if (m.n >= expected + state.maxReorder) return reject(state, from, `message n=${m.n} too far ahead of ${expected} (maxReorder = ${state.maxReorder})`);
+  if (buffered.some((b) => b.n === m.n)) return reject(state, from, `duplicate message n=${m.n}`);
+  if (m.n > expected) {
+    // Buffer the validated copy, never the received object.
+    return transition({ ...state, pending: withOwn(state.pending, from, [...buffered, m]) });
+  }
+  // Deliver m and every buffered successor, in order.
+  let s = state;
+  const outputs: LamportMutexOutput[] = [];
+  let next: LamportMutexMessage | undefined = m;
+  let rest = buffered;
+  while (next !== undefined) {
+    const r = deliver(s, from, next);
+    s = r.state;
+    outputs.push(...r.outputs);
+    const want: number = next.n + 1;
+    next = rest.find((b) => b.n === want);
+    rest = rest.filter((b) => b.n !== want);
+    s = { ...s, recvSeq: withOwn(s.recvSeq, from, want) };
+  }
+  s = { ...s, pending: withOwn(s.pending, from, rest) };
+  return maybeEnter(s, outputs);
+}
+
 function deliver(state: LamportMutexState, from: NodeId, m: LamportMutexMessage): Transition<LamportMutexState, LamportMutexOutput> {
-  const clock = Math.max(state.clock, m.ts) + 1;
-  const lastTs = { ...state.lastTs, [from]: Math.max(state.lastTs[from] ?? -1, m.ts) };
+  const clock = receiveClock(state.clock, m.ts);
+  const lastTs = withOwn(state.lastTs, from, Math.max(getOwn(state.lastTs, from) ?? -1, m.ts));
   const base: LamportMutexState = { ...state, clock, lastTs };
   switch (m.type) {
     case 'request': {
       // Rule 2: put the request on the queue and send a timestamped acknowledgment.
       const queue = insert(base.queue.filter((q) => q.node !== from), m.ts, from);
-      const ackTs = clock + 1;
+      const ackTs = Math.min(clock + 1, MAX_COUNTER);
       const s = { ...base, clock: ackTs, queue };
-      const seq = s.sendSeq[from] ?? 0;
-      return transition({ ...s, sendSeq: { ...s.sendSeq, [from]: seq + 1 } }, [
+      const seq = getOwn(s.sendSeq, from) ?? 0;
+      return transition({ ...s, sendSeq: withOwn(s.sendSeq, from, nextSeq(seq)) }, [
         send(from, { type: 'ack', ts: ackTs, n: seq }),
       ]);
     }
@@ -223,7 +260,15 @@ function deliver(state: LamportMutexState, from: NodeId, m: LamportMutexMessage)
       return transition({ ...base, queue: base.queue.filter((q) => q.node !== from) });
     case 'ack':
       return transition(base);
+    default:
+      return assertNever(m.type, 'message type');
   }
+}
+
+/** The next per-link sequence number; a link that sent 2^53 − 2 messages cannot go on exactly. */
+function nextSeq(n: number): number {
+  if (!canIncrement(n) || n >= MAX_COUNTER) throw new InvalidCommandError('send', `per-link sequence numbers are exhausted (${n})`);
+  return n + 1;
 }
 
 function maybeEnter(state: LamportMutexState, outputs: LamportMutexOutput[]): Transition<LamportMutexState, LamportMutexOutput> {
@@ -232,7 +277,7 @@ function maybeEnter(state: LamportMutexState, outputs: LamportMutexOutput[]): Tr
   const head = state.queue[0];
   if (head === undefined || head.node !== state.id) return transition(state, outputs);
   for (const p of state.peers) {
-    if (compareRequests(state.lastTs[p] ?? -1, p, state.requestTs, state.id) <= 0) return transition(state, outputs);
+    if (compareRequests(getOwn(state.lastTs, p) ?? -1, p, state.requestTs, state.id) <= 0) return transition(state, outputs);
   }
   return transition({ ...state, phase: 'held' }, [...outputs, { type: 'enter' }]);
 }
@@ -246,8 +291,8 @@ function broadcast(
   const sendSeq: Record<NodeId, number> = { ...state.sendSeq };
   const out = [...outputs];
   for (const p of state.peers) {
-    const n = sendSeq[p] ?? 0;
-    sendSeq[p] = n + 1;
+    const n = getOwn(sendSeq, p) ?? 0;
+    setOwn(sendSeq, p, nextSeq(n));
     out.push(send(p, { type, ts, n }));
   }
   return maybeEnter({ ...state, sendSeq }, out);

@@ -1,9 +1,21 @@
 import {
   ConfigError,
   InvalidCommandError,
+  MAX_COUNTER,
+  MAX_ID_LENGTH,
+  STOPPED_TIMER,
+  assertNever,
+  earliest,
+  inputNow,
+  isCounter,
+  parse,
   reject,
+  startTimer,
+  stopTimer,
+  timerDue,
   transition,
   v,
+  type Timer,
   type DurableMachine,
   type Machine,
   type MessageInput,
@@ -51,18 +63,20 @@ export type LeaseServiceMessage =
   | { readonly type: 'renewed'; readonly req: number; readonly token: number; readonly ttlMs: number }
   | { readonly type: 'lost'; readonly token: number };
 
+const counter = () => v.int({ min: 1, max: MAX_COUNTER });
+
 const clientMessageCheck = v.tagged({
-  acquire: v.object({ type: v.literal('acquire'), req: v.int({ min: 1 }), ttlMs: v.int({ min: 1 }) }),
-  renew: v.object({ type: v.literal('renew'), req: v.int({ min: 1 }), token: v.int({ min: 1 }) }),
-  release: v.object({ type: v.literal('release'), token: v.int({ min: 1 }) }),
+  acquire: v.object({ type: v.literal('acquire'), req: counter(), ttlMs: counter() }),
+  renew: v.object({ type: v.literal('renew'), req: counter(), token: counter() }),
+  release: v.object({ type: v.literal('release'), token: counter() }),
 });
 
 const serviceMessageCheck = v.tagged({
-  granted: v.object({ type: v.literal('granted'), req: v.int({ min: 1 }), token: v.int({ min: 1 }), ttlMs: v.int({ min: 1 }) }),
-  queued: v.object({ type: v.literal('queued'), req: v.int({ min: 1 }) }),
+  granted: v.object({ type: v.literal('granted'), req: counter(), token: counter(), ttlMs: counter() }),
+  queued: v.object({ type: v.literal('queued'), req: counter() }),
   offer: v.object({ type: v.literal('offer') }),
-  renewed: v.object({ type: v.literal('renewed'), req: v.int({ min: 1 }), token: v.int({ min: 1 }), ttlMs: v.int({ min: 1 }) }),
-  lost: v.object({ type: v.literal('lost'), token: v.int({ min: 1 }) }),
+  renewed: v.object({ type: v.literal('renewed'), req: counter(), token: counter(), ttlMs: counter() }),
+  lost: v.object({ type: v.literal('lost'), token: counter() }),
 });
 
 // ---- fencing ----------------------------------------------------------------------------------
@@ -117,9 +131,23 @@ export interface LeaseLockServiceConfig {
   readonly maxTtlMs?: number;
   /** How long the lock stays reserved for the client it was offered to. Default 1000. */
   readonly offerTimeoutMs?: number;
-  /** Bound of the wait queue; further acquirers get `queued` but are not remembered. Default 1024. */
+  /**
+   * Bound of the wait queue (a table any client can grow); an acquire that finds it full is
+   * rejected with a reason naming the limit (the client retries). Default {@link LEASE_MAX_WAITERS}.
+   */
   readonly maxWaiters?: number;
 }
+
+/**
+ * The default bound on a {@link leaseLockService}'s wait queue.
+ *
+ * @example
+ * ```ts
+ * import { LEASE_MAX_WAITERS } from 'distkit/mutex';
+ * LEASE_MAX_WAITERS; //=> 1024
+ * ```
+ */
+export const LEASE_MAX_WAITERS = 1024;
 
 /**
  * What must survive a crash of the service: the last fencing token issued, so tokens keep
@@ -154,18 +182,19 @@ export interface LeaseLockServiceState {
   readonly offerTimeoutMs: number;
   /** Wait-queue bound. */
   readonly maxWaiters: number;
-  /** Last tick time; -1 before the first tick. */
-  readonly now: number;
-  /** After a recovery, no lease is granted before this time (an old lease may still run); -1 = pending first tick. */
-  readonly quietUntil: number;
-  /** Recovered from a crash and waiting for the first tick to start the quiet period. */
+  /**
+   * Recovered from a crash: the quiet period has not started yet. It starts at the first input
+   * the service accepts after recovery (the first time it learns the clock).
+   */
   readonly recovering: boolean;
+  /** After a recovery, no lease is granted before this timer fires (an old lease may still run). */
+  readonly quiet: Timer;
   /** The largest fencing token issued. */
   readonly lastToken: number;
-  /** The current lease. */
-  readonly holder: { readonly client: NodeId; readonly token: number; readonly ttlMs: number; readonly expiresAt: number } | null;
-  /** The client the free lock is reserved for, until when. */
-  readonly reserved: { readonly client: NodeId; readonly until: number } | null;
+  /** The current lease; `expiry` counts from the input that granted or renewed it. */
+  readonly holder: { readonly client: NodeId; readonly token: number; readonly ttlMs: number; readonly expiry: Timer } | null;
+  /** The client the free lock is reserved for, and until when. */
+  readonly reserved: { readonly client: NodeId; readonly expiry: Timer } | null;
   /** Waiting clients, FIFO. */
   readonly waiters: readonly NodeId[];
 }
@@ -223,9 +252,8 @@ type ST = Transition<LeaseLockServiceState, LeaseLockServiceOutput>;
  * @example
  * ```ts
  * import { leaseLockService } from 'distkit/mutex';
- * let s = leaseLockService.init({ id: 'lock' });
- * s = leaseLockService.step(s, { type: 'tick', now: 0 }).state;
- * const t = leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'acquire', req: 1, ttlMs: 5000 } });
+ * const s = leaseLockService.init({ id: 'lock' });
+ * const t = leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'acquire', req: 1, ttlMs: 5000 }, now: 0 });
  * t.outputs; //=> [{ type: 'persist', record: { lastToken: 1 } }, { type: 'send', to: 'c1', message: { type: 'granted', req: 1, token: 1, ttlMs: 5000 } }]
  * ```
  */
@@ -243,10 +271,9 @@ export const leaseLockService: DurableMachine<
       id: config.id,
       maxTtlMs: positiveInt('maxTtlMs', config.maxTtlMs, 30_000),
       offerTimeoutMs: positiveInt('offerTimeoutMs', config.offerTimeoutMs, 1000),
-      maxWaiters: positiveInt('maxWaiters', config.maxWaiters, 1024),
-      now: -1,
-      quietUntil: 0,
+      maxWaiters: positiveInt('maxWaiters', config.maxWaiters, LEASE_MAX_WAITERS),
       recovering: false,
+      quiet: STOPPED_TIMER,
       lastToken: 0,
       holder: null,
       reserved: null,
@@ -255,87 +282,115 @@ export const leaseLockService: DurableMachine<
   },
   durable: (s) => ({ lastToken: s.lastToken }),
   recover(config, durable) {
-    const lastToken = durable.lastToken;
-    if (!Number.isSafeInteger(lastToken) || lastToken < 0) throw new ConfigError('durable.lastToken', 'must be a non-negative integer');
-    return { ...leaseLockService.init(config), lastToken, recovering: true, quietUntil: -1 };
+    const lastToken = (durable as { lastToken?: unknown } | null)?.lastToken;
+    if (!isCounter(lastToken)) throw new ConfigError('durable.lastToken', 'must be an integer in [0, MAX_COUNTER]');
+    return { ...leaseLockService.init(config), lastToken, recovering: true };
   },
   step(state, input): ST {
-    if (input.type === 'tick') return serviceTick(state, input.now);
-    const { from, message } = input;
-    if (from === state.id) return reject(state, from, 'message from the service itself');
-    const problem = clientMessageCheck(message, 'message');
-    if (problem !== undefined) return reject(state, from, problem);
-    if (state.now < 0) return reject(state, from, 'the service has not received its first tick');
-    const m = message as LeaseClientMessage;
-    switch (m.type) {
-      case 'acquire':
-        return serviceAcquire(state, from, m.req, Math.min(m.ttlMs, state.maxTtlMs));
-      case 'renew': {
-        const h = state.holder;
-        if (h === null || h.client !== from || h.token !== m.token) return transition(state, [send(from, { type: 'lost', token: m.token })]);
-        const ttlMs = h.ttlMs;
-        return transition({ ...state, holder: { ...h, expiresAt: state.now + ttlMs } }, [
-          send(from, { type: 'renewed', req: m.req, token: h.token, ttlMs }),
-        ]);
-      }
-      case 'release': {
-        const h = state.holder;
-        if (h === null || h.client !== from || h.token !== m.token) return reject(state, from, `release of token ${m.token}, which ${from} does not hold`);
-        return offerNext({ ...state, holder: null });
-      }
+    const now = inputNow(input);
+    switch (input.type) {
+      case 'tick':
+        return serviceTick(startQuiet(state, now), now);
+      case 'message':
+        return serviceMessage(state, input.from, input.message, now);
+      default:
+        return assertNever(input, 'input');
     }
   },
-  nextDeadline(s) {
-    if (s.recovering) return undefined;
-    const ds = [s.holder?.expiresAt, s.reserved?.until, s.now < s.quietUntil ? s.quietUntil : undefined].filter(
-      (x): x is number => x !== undefined,
-    );
-    return ds.length === 0 ? undefined : Math.min(...ds);
-  },
+  nextDeadline: (s) => earliest(s.holder?.expiry, s.reserved?.expiry, s.quiet),
 };
 
-function serviceTick(state: LeaseLockServiceState, at: number): ST {
-  const now = Math.max(state.now, at);
-  let s: LeaseLockServiceState = { ...state, now };
-  if (s.recovering) s = { ...s, recovering: false, quietUntil: now + s.maxTtlMs };
+/** After a recovery, the first accepted input starts the quiet period of the longest TTL. */
+function startQuiet(state: LeaseLockServiceState, now: number): LeaseLockServiceState {
+  return state.recovering ? { ...state, recovering: false, quiet: startTimer(now, state.maxTtlMs) } : state;
+}
+
+function serviceMessage(state: LeaseLockServiceState, from: NodeId, message: unknown, now: number): ST {
+  if (from === state.id) return reject(state, from, 'message from the service itself');
+  if (typeof from !== 'string' || from.length === 0 || from.length > MAX_ID_LENGTH) return reject(state, from, `client id must be 1..${MAX_ID_LENGTH} characters`);
+  const parsed = parse(clientMessageCheck, message, 'message');
+  if (!parsed.ok) return reject(state, from, parsed.problem);
+  const m: LeaseClientMessage = parsed.value;
+  switch (m.type) {
+    case 'acquire':
+      return serviceAcquire(state, from, m.req, Math.min(m.ttlMs, state.maxTtlMs), now);
+    case 'renew': {
+      const s = startQuiet(state, now);
+      const h = s.holder;
+      if (h === null || h.client !== from || h.token !== m.token || timerDue(h.expiry, now)) {
+        return transition(s, [send(from, { type: 'lost', token: m.token })]);
+      }
+      // Gray & Cheriton §2: a renewal extends the lease from the time the service grants it (now).
+      const ttlMs = h.ttlMs;
+      return transition({ ...s, holder: { ...h, expiry: startTimer(now, ttlMs) } }, [send(from, { type: 'renewed', req: m.req, token: h.token, ttlMs })]);
+    }
+    case 'release': {
+      const h = state.holder;
+      if (h === null || h.client !== from || h.token !== m.token) return reject(state, from, `release of token ${m.token}, which ${from} does not hold`);
+      return offerNext({ ...startQuiet(state, now), holder: null }, now);
+    }
+    default:
+      return assertNever(m, 'message');
+  }
+}
+
+function serviceTick(state: LeaseLockServiceState, now: number): ST {
+  let s = state;
   const outputs: LeaseLockServiceOutput[] = [];
-  if (s.holder !== null && now >= s.holder.expiresAt) {
+  if (s.holder !== null && timerDue(s.holder.expiry, now)) {
     outputs.push({ type: 'lease-expired', client: s.holder.client, token: s.holder.token });
     s = { ...s, holder: null };
   }
-  if (s.reserved !== null && now >= s.reserved.until) s = { ...s, reserved: null };
-  if (s.holder === null && s.reserved === null && now >= s.quietUntil) {
-    const t = offerNext(s);
+  if (s.reserved !== null && timerDue(s.reserved.expiry, now)) s = { ...s, reserved: null };
+  if (timerDue(s.quiet, now)) s = { ...s, quiet: stopTimer(s.quiet) };
+  if (s.holder === null && s.reserved === null) {
+    const t = offerNext(s, now);
     return transition(t.state, [...outputs, ...t.outputs]);
   }
   return transition(s, outputs);
 }
 
-function serviceAcquire(state: LeaseLockServiceState, from: NodeId, req: number, ttlMs: number): ST {
-  const free =
-    state.holder === null && state.now >= state.quietUntil && !state.recovering && (state.reserved === null || state.reserved.client === from);
-  if (free) {
+/** Whether the lock may be granted now: no live lease, no reservation for another, not quiet. */
+function isFree(state: LeaseLockServiceState, from: NodeId, now: number): boolean {
+  if (state.recovering || (state.quiet.at !== null && !timerDue(state.quiet, now))) return false;
+  if (state.holder !== null && !timerDue(state.holder.expiry, now)) return false;
+  return state.reserved === null || state.reserved.client === from || timerDue(state.reserved.expiry, now);
+}
+
+function serviceAcquire(original: LeaseLockServiceState, from: NodeId, req: number, ttlMs: number, now: number): ST {
+  const state = startQuiet(original, now);
+  if (isFree(state, from, now)) {
+    if (state.lastToken >= MAX_COUNTER) return reject(original, from, 'fencing tokens are exhausted (MAX_COUNTER)');
     const token = state.lastToken + 1;
+    const outputs: LeaseLockServiceOutput[] = [{ type: 'persist', record: { lastToken: token } }];
+    // A lease that ran out before this tick was noticed is reported now.
+    if (state.holder !== null) outputs.push({ type: 'lease-expired', client: state.holder.client, token: state.holder.token });
+    outputs.push(send(from, { type: 'granted', req, token, ttlMs }));
     return transition(
-      { ...state, lastToken: token, holder: { client: from, token, ttlMs, expiresAt: state.now + ttlMs }, reserved: null, waiters: state.waiters.filter((w) => w !== from) },
-      [
-        { type: 'persist', record: { lastToken: token } },
-        send(from, { type: 'granted', req, token, ttlMs }),
-      ],
+      {
+        ...state,
+        lastToken: token,
+        holder: { client: from, token, ttlMs, expiry: startTimer(now, ttlMs) },
+        reserved: null,
+        quiet: stopTimer(state.quiet),
+        waiters: state.waiters.filter((w) => w !== from),
+      },
+      outputs,
     );
   }
   const known = state.waiters.includes(from) || state.holder?.client === from;
-  const waiters = known || state.waiters.length >= state.maxWaiters ? state.waiters : [...state.waiters, from];
+  if (!known && state.waiters.length >= state.maxWaiters) {
+    return reject(original, from, `the wait queue is full (maxWaiters = ${state.maxWaiters})`);
+  }
+  const waiters = known ? state.waiters : [...state.waiters, from];
   return transition({ ...state, waiters }, [send(from, { type: 'queued', req })]);
 }
 
-function offerNext(state: LeaseLockServiceState): ST {
-  if (state.now < state.quietUntil) return transition(state);
+function offerNext(state: LeaseLockServiceState, now: number): ST {
+  if (state.recovering || (state.quiet.at !== null && !timerDue(state.quiet, now))) return transition(state);
   const [head, ...rest] = state.waiters;
   if (head === undefined) return transition(state);
-  return transition({ ...state, waiters: rest, reserved: { client: head, until: state.now + state.offerTimeoutMs } }, [
-    send(head, { type: 'offer' }),
-  ]);
+  return transition({ ...state, waiters: rest, reserved: { client: head, expiry: startTimer(now, state.offerTimeoutMs) } }, [send(head, { type: 'offer' })]);
 }
 
 // ---- the client -------------------------------------------------------------------------------
@@ -389,20 +444,22 @@ export interface LeaseClientState {
   readonly autoRenew: boolean;
   /** Acquire retry interval. */
   readonly retryMs: number;
-  /** Last tick time. */
-  readonly now: number;
   /** `idle`, `acquiring` (acquire sent), `queued` (waiting for an offer), `held`. */
   readonly phase: 'idle' | 'acquiring' | 'queued' | 'held';
   /** Request counter. */
   readonly req: number;
-  /** When the outstanding acquire or renew was sent: the lease is timed from there. */
+  /** When the outstanding acquire or renew was sent (host ms): the lease is timed from there. */
   readonly sentAt: number;
   /** A renew is outstanding. */
   readonly renewing: boolean;
   /** Fencing token of the held lease, or -1. */
   readonly token: number;
-  /** When the client stops trusting its lease (own clock), or -1. */
-  readonly validUntil: number;
+  /** While acquiring or queued: when to resend the acquire. */
+  readonly retry: Timer;
+  /** While held with `autoRenew`: when to renew (half the lease). */
+  readonly renewal: Timer;
+  /** While held: when the client stops trusting its lease (own clock, minus the margin). */
+  readonly expiry: Timer;
 }
 
 /**
@@ -441,12 +498,15 @@ type CT = Transition<LeaseClientState, LeaseClientOutput>;
  * The client side of a lease lock: `request` acquires (waiting FIFO if needed), `enter` carries the
  * fencing token, the lease is timed from the moment the acquire/renew was sent (so the client's
  * view always ends before the service's), renewed at half-life, and `lease-lost` reports its end.
+ * A grant that arrives after the lease it names would already have ended is handed back and the
+ * acquire retried, never entered. `release` gives up the held lease, or an acquire in progress;
+ * after `lease-lost` (or when idle) it is a no-op, since a host cannot avoid racing the expiry.
  *
  * @example
  * ```ts
  * import { leaseClient } from 'distkit/mutex';
  * const c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 5000 });
- * leaseClient.step(c, { type: 'request' }).outputs;
+ * leaseClient.step(c, { type: 'request', now: 0 }).outputs;
  * //=> [{ type: 'send', to: 'lock', message: { type: 'acquire', req: 1, ttlMs: 5000 } }]
  * ```
  */
@@ -467,69 +527,88 @@ export const leaseClient: Machine<LeaseClientConfig, LeaseClientState, MutexInpu
       marginMs,
       autoRenew: config.autoRenew ?? true,
       retryMs: positiveInt('retryMs', config.retryMs, 1000),
-      now: 0,
       phase: 'idle',
       req: 0,
       sentAt: 0,
       renewing: false,
       token: -1,
-      validUntil: -1,
+      retry: STOPPED_TIMER,
+      renewal: STOPPED_TIMER,
+      expiry: STOPPED_TIMER,
     };
   },
   step(state, input): CT {
+    const now = inputNow(input);
     switch (input.type) {
       case 'tick':
-        return clientTick({ ...state, now: Math.max(state.now, input.now) });
+        return clientTick(state, now);
       case 'request':
         if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        return acquire(state);
+        return acquire(state, now);
       case 'release': {
-        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this client holds no lease');
-        return transition({ ...state, phase: 'idle', token: -1, validUntil: -1, renewing: false }, [
-          send(state.service, { type: 'release', token: state.token }),
-        ]);
+        // The lease may have ended (lease-lost) just before the host released it: nothing to do.
+        if (state.phase === 'idle') return transition(state);
+        if (state.phase !== 'held') return transition(idle(state)); // give up the acquire; a late grant is handed back
+        return transition(idle(state), [send(state.service, { type: 'release', token: state.token })]);
       }
       case 'message': {
-        const { from, message } = input;
+        const { from } = input;
         if (from !== state.service) return reject(state, from, `only the service ${JSON.stringify(state.service)} may send here`);
-        const problem = serviceMessageCheck(message, 'message');
-        if (problem !== undefined) return reject(state, from, problem);
-        return clientMessage(state, message as LeaseServiceMessage);
+        const parsed = parse(serviceMessageCheck, input.message, 'message');
+        if (!parsed.ok) return reject(state, from, parsed.problem);
+        return clientMessage(state, parsed.value, now);
       }
+      default:
+        return assertNever(input, 'input');
     }
   },
-  nextDeadline(s) {
-    if (s.phase === 'acquiring' || s.phase === 'queued') return s.sentAt + s.retryMs;
-    if (s.phase !== 'held') return undefined;
-    if (s.autoRenew && !s.renewing) return Math.min(s.validUntil, s.sentAt + Math.floor(s.ttlMs / 2));
-    return s.validUntil;
-  },
+  nextDeadline: (s) => earliest(s.retry, s.renewal, s.expiry),
 };
 
-function acquire(state: LeaseClientState): CT {
-  const req = state.req + 1;
-  return transition({ ...state, phase: 'acquiring', req, sentAt: state.now }, [
+function idle(state: LeaseClientState): LeaseClientState {
+  return { ...state, phase: 'idle', token: -1, renewing: false, retry: STOPPED_TIMER, renewal: STOPPED_TIMER, expiry: STOPPED_TIMER };
+}
+
+function nextReq(state: LeaseClientState): number {
+  if (state.req >= MAX_COUNTER) throw new InvalidCommandError('request', 'request numbers are exhausted');
+  return state.req + 1;
+}
+
+function acquire(state: LeaseClientState, now: number): CT {
+  const req = nextReq(state);
+  return transition({ ...idle(state), phase: 'acquiring', req, sentAt: now, retry: startTimer(now, state.retryMs) }, [
     send(state.service, { type: 'acquire', req, ttlMs: state.ttlMs }),
   ]);
 }
 
-function clientTick(state: LeaseClientState): CT {
+/** A held lease: trusted until `sentAt + ttl − margin`, renewed at half the TTL. */
+function holding(state: LeaseClientState, token: number, sentAt: number, ttlMs: number): LeaseClientState {
+  return {
+    ...state,
+    phase: 'held',
+    token,
+    renewing: false,
+    retry: STOPPED_TIMER,
+    expiry: startTimer(sentAt, ttlMs - state.marginMs),
+    renewal: state.autoRenew ? startTimer(sentAt, Math.floor(state.ttlMs / 2)) : STOPPED_TIMER,
+  };
+}
+
+function clientTick(state: LeaseClientState, now: number): CT {
   // An unanswered acquire is resent; a queued client polls, in case its offer was lost.
-  if ((state.phase === 'acquiring' || state.phase === 'queued') && state.now >= state.sentAt + state.retryMs) return acquire(state);
+  if ((state.phase === 'acquiring' || state.phase === 'queued') && timerDue(state.retry, now)) return acquire(state, now);
   if (state.phase !== 'held') return transition(state);
-  if (state.now >= state.validUntil) {
-    return transition({ ...state, phase: 'idle', token: -1, validUntil: -1, renewing: false }, [
-      { type: 'lease-lost', fencingToken: state.token, reason: 'expired' },
-    ]);
+  if (timerDue(state.expiry, now)) {
+    return transition(idle(state), [{ type: 'lease-lost', fencingToken: state.token, reason: 'expired' }]);
   }
-  if (state.autoRenew && !state.renewing && state.now >= state.sentAt + Math.floor(state.ttlMs / 2)) {
-    const req = state.req + 1;
-    return transition({ ...state, req, renewing: true, sentAt: state.now }, [send(state.service, { type: 'renew', req, token: state.token })]);
+  if (!state.renewing && timerDue(state.renewal, now)) {
+    const req = nextReq(state);
+    return transition({ ...state, req, renewing: true, sentAt: now, renewal: STOPPED_TIMER }, [send(state.service, { type: 'renew', req, token: state.token })]);
   }
   return transition(state);
 }
 
-function clientMessage(state: LeaseClientState, m: LeaseServiceMessage): CT {
+function clientMessage(state: LeaseClientState, m: LeaseServiceMessage, now: number): CT {
   switch (m.type) {
     case 'granted': {
       if (state.phase !== 'acquiring' || m.req !== state.req) {
@@ -538,29 +617,33 @@ function clientMessage(state: LeaseClientState, m: LeaseServiceMessage): CT {
         return transition(state, [send(state.service, { type: 'release', token: m.token })]);
       }
       const ttl = Math.min(m.ttlMs, state.ttlMs);
-      const validUntil = state.sentAt + ttl - state.marginMs;
-      if (validUntil <= state.now) {
-        return transition({ ...state, phase: 'idle' }, [send(state.service, { type: 'release', token: m.token })]);
+      if (ttl <= state.marginMs || timerDue(startTimer(state.sentAt, ttl - state.marginMs), now)) {
+        // The lease ran out on our clock before the grant arrived: never enter on it. Hand it back
+        // and ask again (the retry counts from now).
+        const again = acquire(state, now);
+        return transition(again.state, [send(state.service, { type: 'release', token: m.token }), ...again.outputs]);
       }
-      return transition({ ...state, phase: 'held', token: m.token, validUntil, renewing: false }, [{ type: 'enter', fencingToken: m.token }]);
+      return transition(holding(state, m.token, state.sentAt, ttl), [{ type: 'enter', fencingToken: m.token }]);
     }
     case 'queued':
       if (state.phase !== 'acquiring' || m.req !== state.req) return reject(state, state.service, `queued for request ${m.req}, not outstanding`);
       return transition({ ...state, phase: 'queued' });
     case 'offer':
-      if (state.phase === 'queued' || state.phase === 'acquiring') return acquire(state);
+      if (state.phase === 'queued' || state.phase === 'acquiring') return acquire(state, now);
       return reject(state, state.service, `offer while ${state.phase}`);
     case 'renewed': {
       if (state.phase !== 'held' || !state.renewing || m.req !== state.req || m.token !== state.token) {
         return reject(state, state.service, 'renewed for a renewal not outstanding');
       }
-      const validUntil = state.sentAt + Math.min(m.ttlMs, state.ttlMs) - state.marginMs;
-      return transition({ ...state, renewing: false, validUntil: Math.max(state.validUntil, validUntil) });
+      const renewed = holding(state, state.token, state.sentAt, Math.min(m.ttlMs, state.ttlMs));
+      // Never shorten what we already trust.
+      const expiry = (renewed.expiry.at ?? 0) > (state.expiry.at ?? 0) ? renewed.expiry : state.expiry;
+      return transition({ ...renewed, expiry });
     }
     case 'lost':
       if (state.phase !== 'held' || m.token !== state.token) return reject(state, state.service, `lost for token ${m.token}, not held`);
-      return transition({ ...state, phase: 'idle', token: -1, validUntil: -1, renewing: false }, [
-        { type: 'lease-lost', fencingToken: m.token, reason: 'revoked' },
-      ]);
+      return transition(idle(state), [{ type: 'lease-lost', fencingToken: m.token, reason: 'revoked' }]);
+    default:
+      return assertNever(m, 'message');
   }
 }

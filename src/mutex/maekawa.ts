@@ -1,14 +1,21 @@
 import {
   ConfigError,
   InvalidCommandError,
+  MAX_COUNTER,
+  MAX_ID_LENGTH,
+  assertNever,
+  getOwn,
+  inputNow,
+  parse,
   reject,
+  setOwn,
   transition,
   v,
   type Machine,
   type NodeId,
   type Transition,
 } from '../core/index.js';
-import { checkMembers, compareRequests, send, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
+import { checkMembers, compareRequests, nextRequestTs, receiveClock, send, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link maekawa} node.
@@ -132,15 +139,15 @@ export function gridQuorums(nodes: readonly NodeId[]): Record<NodeId, NodeId[]> 
     const r = Math.floor(i / cols);
     const c = i % cols;
     const set = nodes.filter((_, j) => Math.floor(j / cols) === r || j % cols === c);
-    out[n] = set;
+    setOwn(out, n, set);
   });
   return out;
 }
 
 const messageCheck = v.object({
   type: v.literal('request', 'locked', 'failed', 'inquire', 'relinquish', 'release'),
-  ts: v.int({ min: 1 }),
-  owner: v.string({ minLength: 1, maxLength: 256 }),
+  ts: v.int({ min: 1, max: MAX_COUNTER }),
+  owner: v.string({ minLength: 1, maxLength: MAX_ID_LENGTH }),
 });
 
 type T = Transition<MaekawaState, MaekawaOutput>;
@@ -151,13 +158,13 @@ type T = Transition<MaekawaState, MaekawaOutput>;
  * request answers a later one with FAILED, and an earlier one by sending INQUIRE to the holder,
  * which RELINQUISHes the vote if it has been told FAILED (or already relinquished another) and has
  * not entered yet. Requests are ordered by Lamport timestamp, then node id. 3√N to 5√N messages per
- * entry with grid quorums.
+ * entry with grid quorums. Timestamps above `MAX_COUNTER` are refused, and the clock never passes it.
  *
  * @example
  * ```ts
  * import { maekawa } from 'distkit/mutex';
  * const a = maekawa.init({ id: 'a', nodes: ['a', 'b', 'c', 'd'] });
- * maekawa.step(a, { type: 'request' }).outputs.length; //=> 2 (to b and c; a votes for itself)
+ * maekawa.step(a, { type: 'request', now: 0 }).outputs.length; //=> 2 (to b and c; a votes for itself)
  * ```
  */
 export const maekawa: Machine<MaekawaConfig, MaekawaState, MutexInput, MaekawaOutput> = {
@@ -165,7 +172,7 @@ export const maekawa: Machine<MaekawaConfig, MaekawaState, MutexInput, MaekawaOu
   init(config) {
     const nodes = checkMembers(config.id, config.nodes);
     const quorums = config.quorums ?? gridQuorums(nodes);
-    const quorum = quorums[config.id];
+    const quorum = getOwn(quorums, config.id);
     if (quorum === undefined || quorum.length === 0) throw new ConfigError('quorums', `no voting set for ${config.id}`);
     for (const q of quorum) if (!nodes.includes(q)) throw new ConfigError('quorums', `${q} is not one of nodes`);
     for (const [other, set] of Object.entries(quorums)) {
@@ -188,12 +195,13 @@ export const maekawa: Machine<MaekawaConfig, MaekawaState, MutexInput, MaekawaOu
     };
   },
   step(state, input): T {
+    inputNow(input);
     switch (input.type) {
       case 'tick':
         return transition(state);
       case 'request': {
         if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        const ts = state.clock + 1;
+        const ts = nextRequestTs('request', state.clock);
         const s: MaekawaState = { ...state, clock: ts, phase: 'wanting', requestTs: ts, granted: [], failedFrom: [], relinquished: [], inquiries: [] };
         return run(s, state.quorum.map((q) => ({ to: q, m: { type: 'request', ts, owner: state.id } })));
       }
@@ -204,15 +212,17 @@ export const maekawa: Machine<MaekawaConfig, MaekawaState, MutexInput, MaekawaOu
         return run(s, state.quorum.map((q) => ({ to: q, m: { type: 'release', ts, owner: state.id } })));
       }
       case 'message': {
-        const { from, message } = input;
+        const { from } = input;
         if (!state.nodes.includes(from) || from === state.id) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const problem = messageCheck(message, 'message');
-        if (problem !== undefined) return reject(state, from, problem);
-        const m = message as MaekawaMessage;
+        const parsed = parse(messageCheck, input.message, 'message');
+        if (!parsed.ok) return reject(state, from, parsed.problem);
+        const m: MaekawaMessage = parsed.value;
         const why = validate(state, from, m);
         if (why !== undefined) return reject(state, from, why);
         return run(state, [], { from, m });
       }
+      default:
+        return assertNever(input, 'input');
     }
   },
 };
@@ -283,7 +293,7 @@ interface Handled {
 function handle(state: MaekawaState, from: NodeId, m: MaekawaMessage): Handled {
   switch (m.type) {
     case 'request': {
-      let s: MaekawaState = { ...state, clock: Math.max(state.clock, m.ts) + 1, waiting: state.waiting.filter((w) => w.owner !== from) };
+      let s: MaekawaState = { ...state, clock: receiveClock(state.clock, m.ts), waiting: state.waiting.filter((w) => w.owner !== from) };
       const sends: Envelope[] = [];
       if (s.lockedFor?.owner === from) {
         // Implicit release of the owner's previous request (its RELEASE was overtaken).

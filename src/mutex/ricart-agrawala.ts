@@ -1,5 +1,9 @@
 import {
   InvalidCommandError,
+  MAX_COUNTER,
+  assertNever,
+  inputNow,
+  parse,
   reject,
   transition,
   v,
@@ -10,6 +14,8 @@ import {
 import {
   checkMembers,
   compareRequests,
+  nextRequestTs,
+  receiveClock,
   send,
   type MutexInput,
   type MutexOutput,
@@ -83,8 +89,8 @@ export interface RicartAgrawalaState {
 export type RicartAgrawalaOutput = MutexOutput<RicartAgrawalaMessage>;
 
 const messageCheck = v.tagged({
-  request: v.object({ type: v.literal('request'), ts: v.int({ min: 0 }) }),
-  reply: v.object({ type: v.literal('reply'), ts: v.int({ min: 0 }) }),
+  request: v.object({ type: v.literal('request'), ts: v.int({ min: 0, max: MAX_COUNTER }) }),
+  reply: v.object({ type: v.literal('reply'), ts: v.int({ min: 0, max: MAX_COUNTER }) }),
 });
 
 /**
@@ -92,12 +98,13 @@ const messageCheck = v.tagged({
  * broadcasts a timestamped REQUEST and enters after a REPLY from each of the N−1 others; a node
  * defers its reply while it is in the critical section or has an earlier request of its own (ties
  * broken by node id). 2(N−1) messages per entry. Assumes reliable delivery (any order).
+ * Timestamps above `MAX_COUNTER` are refused, and the clock never passes it.
  *
  * @example
  * ```ts
  * import { ricartAgrawala } from 'distkit/mutex';
  * let a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
- * const t = ricartAgrawala.step(a, { type: 'request' });
+ * const t = ricartAgrawala.step(a, { type: 'request', now: 0 });
  * t.outputs; //=> [{ type: 'send', to: 'b', message: { type: 'request', ts: 1 } }]
  * ```
  */
@@ -116,13 +123,14 @@ export const ricartAgrawala: Machine<RicartAgrawalaConfig, RicartAgrawalaState, 
     };
   },
   step(state, input): Transition<RicartAgrawalaState, RicartAgrawalaOutput> {
+    inputNow(input);
     switch (input.type) {
       case 'tick':
         return transition(state);
       case 'request': {
         if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
         // §2: "the requesting node sends a REQUEST with its sequence number to all other nodes".
-        const clock = state.clock + 1;
+        const clock = nextRequestTs('request', state.clock);
         const next: RicartAgrawalaState = { ...state, clock, phase: 'wanting', requestTs: clock, replied: [] };
         if (state.peers.length === 0) return transition({ ...next, phase: 'held' }, [{ type: 'enter' }]);
         return transition(
@@ -139,21 +147,23 @@ export const ricartAgrawala: Machine<RicartAgrawalaConfig, RicartAgrawalaState, 
         );
       }
       case 'message': {
-        const { from, message } = input;
+        const { from } = input;
         if (!state.peers.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const problem = messageCheck(message, 'message');
-        if (problem !== undefined) return reject(state, from, problem);
-        const m = message as RicartAgrawalaMessage;
+        const parsed = parse(messageCheck, input.message, 'message');
+        if (!parsed.ok) return reject(state, from, parsed.problem);
+        const m: RicartAgrawalaMessage = parsed.value;
         if (m.type === 'request') return onRequest(state, from, m.ts);
         return onReply(state, from, m.ts);
       }
+      default:
+        return assertNever(input, 'input');
     }
   },
 };
 
 function onRequest(state: RicartAgrawalaState, from: NodeId, ts: number): Transition<RicartAgrawalaState, RicartAgrawalaOutput> {
   if (state.deferred.some((d) => d.node === from)) return reject(state, from, 'second request while the first is still deferred');
-  const clock = Math.max(state.clock, ts) + 1;
+  const clock = receiveClock(state.clock, ts);
   // Defer when in the critical section, or wanting with priority (earlier (ts, id)).
   const defer =
     state.phase === 'held' ||

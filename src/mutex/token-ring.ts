@@ -1,10 +1,21 @@
 import {
   InvalidCommandError,
+  MAX_COUNTER,
+  MAX_ID_LENGTH,
+  STOPPED_TIMER,
+  assertNever,
+  earliest,
+  inputNow,
+  parse,
   reject,
+  startTimer,
+  stopTimer,
+  timerDue,
   transition,
   v,
   type Machine,
   type NodeId,
+  type Timer,
   type Transition,
 } from '../core/index.js';
 import { checkMembers, compareNodeIds, positiveInt, send, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
@@ -31,18 +42,36 @@ export interface TokenRingConfig {
 }
 
 /**
- * A token-ring message: the `token` of generation `gen`, or a regeneration `probe` for generation
- * `gen` started by `origin`.
+ * A token-ring message: the `token` of generation `gen` on its `seq`-th hop (every pass numbers
+ * the token one higher, so each copy ever sent is unique), or a regeneration `probe` for
+ * generation `gen` started by `origin`.
  *
  * @example
  * ```ts
  * import type { TokenRingMessage } from 'distkit/mutex';
- * const m: TokenRingMessage = { type: 'token', gen: 0 };
+ * const m: TokenRingMessage = { type: 'token', gen: 0, seq: 1 };
  * ```
  */
 export type TokenRingMessage =
-  | { readonly type: 'token'; readonly gen: number }
+  | { readonly type: 'token'; readonly gen: number; readonly seq: number }
   | { readonly type: 'probe'; readonly gen: number; readonly origin: NodeId };
+
+/**
+ * A token's identity: its generation, and the hop number within that generation. Tokens are
+ * ordered by `(gen, seq)`; a node accepts only a token newer than every token it has accepted.
+ *
+ * @example
+ * ```ts
+ * import type { TokenStamp } from 'distkit/mutex';
+ * const t: TokenStamp = { gen: 2, seq: 17 };
+ * ```
+ */
+export interface TokenStamp {
+  /** Generation: raised by every regeneration. */
+  readonly gen: number;
+  /** Hop number within the generation: raised by every pass. */
+  readonly seq: number;
+}
 
 /**
  * Events of {@link tokenRing}: the node started a regeneration round, regenerated the token, or
@@ -58,6 +87,13 @@ export type TokenRingEvent =
   | { readonly type: 'token-lost-suspected'; readonly gen: number }
   | { readonly type: 'token-regenerated'; readonly gen: number }
   | { readonly type: 'token-discarded'; readonly gen: number };
+
+/*
+ * Duplicates: a network that duplicates messages could otherwise deliver one pass of the token
+ * twice and make two holders. Every pass carries (gen, seq) one hop higher than the token
+ * received, and a node accepts a token only when it is newer than the last one it accepted, so
+ * each copy is accepted at most once, by its addressee: one holder at a time.
+ */
 
 /**
  * State of a {@link tokenRing} node.
@@ -79,16 +115,19 @@ export interface TokenRingState {
   readonly predecessor: NodeId;
   /** Loss timeout. */
   readonly tokenTimeoutMs: number;
-  /** Last tick time. */
-  readonly now: number;
   /** Requester phase. */
   readonly phase: MutexPhase;
   /** Generation of the token this node holds, or -1. */
   readonly token: number;
+  /** The newest token this node accepted (or created): older or equal copies are discarded. */
+  readonly lastToken: TokenStamp;
   /** The largest probe seen, as (gen, origin); tokens of older generations are destroyed. */
   readonly maxProbe: { readonly gen: number; readonly origin: NodeId };
-  /** Last time the token (or a probe) passed here. */
-  readonly lastSeen: number;
+  /**
+   * Loss detection: fires `tokenTimeoutMs` after the token (or a probe) last passed here. Stopped
+   * while holding the token; started by the node's first input.
+   */
+  readonly lossTimer: Timer;
   /** Generation of this node's own regeneration round in flight, or -1. */
   readonly ownProbe: number;
   /** A probe held back while this node is in the critical section with an older token. */
@@ -107,8 +146,8 @@ export interface TokenRingState {
 export type TokenRingOutput = MutexOutput<TokenRingMessage, TokenRingEvent>;
 
 const messageCheck = v.tagged({
-  token: v.object({ type: v.literal('token'), gen: v.int({ min: 0 }) }),
-  probe: v.object({ type: v.literal('probe'), gen: v.int({ min: 1 }), origin: v.string({ minLength: 1, maxLength: 256 }) }),
+  token: v.object({ type: v.literal('token'), gen: v.int({ min: 0, max: MAX_COUNTER }), seq: v.int({ min: 0, max: MAX_COUNTER }) }),
+  probe: v.object({ type: v.literal('probe'), gen: v.int({ min: 1, max: MAX_COUNTER }), origin: v.string({ minLength: 1, maxLength: MAX_ID_LENGTH }) }),
 });
 
 type T = Transition<TokenRingState, TokenRingOutput>;
@@ -127,13 +166,17 @@ function probeCmp(a: { gen: number; origin: NodeId }, b: { gen: number; origin: 
  * g+1 round the ring. Every node that sees it destroys tokens older than g+1; a node in the critical
  * section holds the probe back until it releases. Only the largest concurrent probe (by generation,
  * then origin id) survives, and only when it returns to its origin is a token of generation g+1
- * created, so two live tokens never exist. Assumes no message duplication.
+ * created, so two live tokens never exist.
+ *
+ * Duplication: each pass numbers the token one hop higher (`seq`), and a node accepts only a
+ * token newer, by `(gen, seq)`, than the last it accepted; a duplicated or replayed token is
+ * discarded, so a network that duplicates messages never makes two holders.
  *
  * @example
  * ```ts
  * import { tokenRing } from 'distkit/mutex';
  * const a = tokenRing.init({ id: 'a', ring: ['a', 'b'] });
- * tokenRing.step(a, { type: 'request' }).outputs; //=> [{ type: 'enter' }]
+ * tokenRing.step(a, { type: 'request', now: 0 }).outputs; //=> [{ type: 'enter' }]
  * ```
  */
 export const tokenRing: Machine<TokenRingConfig, TokenRingState, MutexInput, TokenRingOutput> = {
@@ -147,104 +190,136 @@ export const tokenRing: Machine<TokenRingConfig, TokenRingState, MutexInput, Tok
       successor: ring[(i + 1) % ring.length]!,
       predecessor: ring[(i - 1 + ring.length) % ring.length]!,
       tokenTimeoutMs: positiveInt('tokenTimeoutMs', config.tokenTimeoutMs, 5000),
-      now: 0,
       phase: 'idle',
       token: i === 0 ? 0 : -1,
+      lastToken: { gen: 0, seq: 0 },
       maxProbe: { gen: 0, origin: ring[0]! },
-      lastSeen: 0,
+      lossTimer: STOPPED_TIMER,
       ownProbe: -1,
       deferredProbe: null,
     };
   },
   step(state, input): T {
+    const now = inputNow(input);
     switch (input.type) {
-      case 'tick': {
-        const s = { ...state, now: Math.max(state.now, input.now) };
-        if (s.token >= 0 || s.now - s.lastSeen < s.tokenTimeoutMs) return transition(s);
-        // Loss suspected: start a regeneration round for a generation above any seen.
-        const gen = s.maxProbe.gen + 1;
-        const probe = { gen, origin: s.id };
-        const next: TokenRingState = { ...s, maxProbe: probe, ownProbe: gen, lastSeen: s.now };
-        const outputs: TokenRingOutput[] = [{ type: 'token-lost-suspected', gen: s.maxProbe.gen }];
-        if (s.successor === s.id) return chain(transition(next, outputs), (u) => regenerate(u, gen));
-        return transition(next, [...outputs, send(s.successor, { type: 'probe', ...probe })]);
-      }
+      case 'tick':
+        return onTick(state, now);
       case 'request': {
         if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        if (state.token >= 0) return transition({ ...state, phase: 'held' }, [{ type: 'enter' }]);
-        return transition({ ...state, phase: 'wanting' });
+        const s = armed(state, now);
+        if (s.token >= 0) return transition({ ...s, phase: 'held' }, [{ type: 'enter' }]);
+        return transition({ ...s, phase: 'wanting' });
       }
       case 'release': {
         if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-        return passOn({ ...state, phase: 'idle' });
+        return passOn({ ...state, phase: 'idle' }, now);
       }
       case 'message': {
-        const { from, message } = input;
+        const { from } = input;
         if (from !== state.predecessor) return reject(state, from, `only the predecessor ${JSON.stringify(state.predecessor)} may send here`);
-        const problem = messageCheck(message, 'message');
-        if (problem !== undefined) return reject(state, from, problem);
-        const m = message as TokenRingMessage;
-        if (m.type === 'token') return onToken(state, m.gen);
+        const parsed = parse(messageCheck, input.message, 'message');
+        if (!parsed.ok) return reject(state, from, parsed.problem);
+        const m: TokenRingMessage = parsed.value;
+        if (m.type === 'token') return onToken(state, { gen: m.gen, seq: m.seq }, now);
         if (!state.ring.includes(m.origin)) return reject(state, from, `probe origin ${JSON.stringify(m.origin)} not in the ring`);
-        return onProbe(state, m.gen, m.origin);
+        return onProbe(state, m.gen, m.origin, now);
       }
+      default:
+        return assertNever(input, 'input');
     }
   },
-  nextDeadline: (s) => (s.token >= 0 ? undefined : s.lastSeen + s.tokenTimeoutMs),
+  nextDeadline: (s) => earliest(s.lossTimer),
 };
 
-function onToken(state: TokenRingState, gen: number): T {
-  if (gen > state.maxProbe.gen) return reject(state, state.predecessor, `token of generation ${gen} that no probe announced`);
-  if (state.token >= 0) return reject(state, state.predecessor, 'a second token while holding one');
-  if (gen < state.maxProbe.gen) return transition(state, [{ type: 'token-discarded', gen }]);
-  const s: TokenRingState = { ...state, token: gen, lastSeen: state.now };
-  if (s.phase === 'wanting') return transition({ ...s, phase: 'held' }, [{ type: 'enter' }]);
-  return passOn(s);
+function stampCmp(a: TokenStamp, b: TokenStamp): number {
+  if (a.gen !== b.gen) return a.gen < b.gen ? -1 : 1;
+  return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0;
 }
 
-function onProbe(state: TokenRingState, gen: number, origin: NodeId): T {
+/** Starts the loss timer at the node's first input (a node without the token must watch for loss). */
+function armed(state: TokenRingState, now: number): TokenRingState {
+  if (state.token >= 0 || state.lossTimer.at !== null) return state;
+  return { ...state, lossTimer: startTimer(now, state.tokenTimeoutMs) };
+}
+
+function onTick(state: TokenRingState, now: number): T {
+  const s = armed(state, now);
+  if (s.token >= 0 || !timerDue(s.lossTimer, now)) return transition(s);
+  // Loss suspected: start a regeneration round for a generation above any seen.
+  const gen = s.maxProbe.gen + 1;
+  if (gen > MAX_COUNTER) return transition({ ...s, lossTimer: stopTimer(s.lossTimer) }, [{ type: 'token-lost-suspected', gen: s.maxProbe.gen }]);
+  const probe = { gen, origin: s.id };
+  const next: TokenRingState = { ...s, maxProbe: probe, ownProbe: gen, lossTimer: startTimer(now, s.tokenTimeoutMs) };
+  const outputs: TokenRingOutput[] = [{ type: 'token-lost-suspected', gen: s.maxProbe.gen }];
+  if (s.successor === s.id) return chain(transition(next, outputs), (u) => regenerate(u, gen, now));
+  return transition(next, [...outputs, send(s.successor, { type: 'probe', ...probe })]);
+}
+
+function onToken(state: TokenRingState, stamp: TokenStamp, now: number): T {
+  if (stamp.gen > state.maxProbe.gen) return reject(state, state.predecessor, `token of generation ${stamp.gen} that no probe announced`);
+  // A copy no newer than the last token accepted here is a duplicate or a replay: one holder only.
+  if (stampCmp(stamp, state.lastToken) <= 0) return transition(state, [{ type: 'token-discarded', gen: stamp.gen }]);
+  if (state.token >= 0) return reject(state, state.predecessor, 'a second token while holding one');
+  if (stamp.gen < state.maxProbe.gen) return transition(state, [{ type: 'token-discarded', gen: stamp.gen }]);
+  const s: TokenRingState = { ...state, token: stamp.gen, lastToken: stamp, lossTimer: stopTimer(state.lossTimer) };
+  if (s.phase === 'wanting') return transition({ ...s, phase: 'held' }, [{ type: 'enter' }]);
+  return passOn(s, now);
+}
+
+function onProbe(state: TokenRingState, gen: number, origin: NodeId, now: number): T {
   const probe = { gen, origin };
   const cmp = probeCmp(probe, state.maxProbe);
   if (origin === state.id) {
     // Our own probe came back: every node has seen it and destroyed older tokens.
-    if (cmp === 0 && state.ownProbe === gen) return regenerate(state, gen);
-    return transition(state); // superseded
+    if (cmp === 0 && state.ownProbe === gen) return regenerate(state, gen, now);
+    return transition(state); // superseded, or a duplicate of a round already finished
   }
   if (cmp < 0) return transition(state); // a smaller concurrent probe dies here
   const s: TokenRingState = {
     ...state,
     maxProbe: probe,
     ownProbe: cmp > 0 ? -1 : state.ownProbe,
-    lastSeen: state.now,
+    lossTimer: state.token >= 0 ? state.lossTimer : startTimer(now, state.tokenTimeoutMs),
   };
   if (s.token >= 0 && s.token < gen) {
     if (s.phase === 'held') return transition({ ...s, deferredProbe: probe });
     // Holding an old token outside the critical section cannot happen (tokens are passed at once),
     // but destroy it defensively.
-    return transition({ ...s, token: -1 }, [{ type: 'token-discarded', gen: s.token }, send(s.successor, { type: 'probe', ...probe })]);
+    return transition({ ...s, token: -1, lossTimer: startTimer(now, s.tokenTimeoutMs) }, [
+      { type: 'token-discarded', gen: s.token },
+      send(s.successor, { type: 'probe', ...probe }),
+    ]);
   }
   return transition(s, [send(s.successor, { type: 'probe', ...probe })]);
 }
 
-function regenerate(state: TokenRingState, gen: number): T {
-  const s: TokenRingState = { ...state, ownProbe: -1, token: gen, lastSeen: state.now };
+function regenerate(state: TokenRingState, gen: number, now: number): T {
+  // A new generation starts at hop 0; every node's last accepted token is of an older generation.
+  const s: TokenRingState = { ...state, ownProbe: -1, token: gen, lastToken: { gen, seq: 0 }, lossTimer: stopTimer(state.lossTimer) };
   const ev: TokenRingOutput = { type: 'token-regenerated', gen };
   if (s.phase === 'wanting') return transition({ ...s, phase: 'held' }, [ev, { type: 'enter' }]);
-  return chain(transition(s, [ev]), passOn);
+  return chain(transition(s, [ev]), (u) => passOn(u, now));
 }
 
-function passOn(state: TokenRingState): T {
+function passOn(state: TokenRingState, now: number): T {
   const d = state.deferredProbe;
+  const watching = startTimer(now, state.tokenTimeoutMs);
   if (d !== null && d.gen > state.token) {
     // Our token is superseded: destroy it and let the probe continue.
-    return transition({ ...state, token: -1, deferredProbe: null, lastSeen: state.now }, [
+    return transition({ ...state, token: -1, deferredProbe: null, lossTimer: watching }, [
       { type: 'token-discarded', gen: state.token },
       send(state.successor, { type: 'probe', gen: d.gen, origin: d.origin }),
     ]);
   }
   if (state.successor === state.id) return transition({ ...state, deferredProbe: null });
-  return transition({ ...state, token: -1, deferredProbe: null, lastSeen: state.now }, [
-    send(state.successor, { type: 'token', gen: state.token }),
+  const seq = state.lastToken.seq + 1;
+  if (seq > MAX_COUNTER) {
+    // The generation has used every hop number: drop the token; loss detection regenerates it
+    // in the next generation.
+    return transition({ ...state, token: -1, deferredProbe: null, lossTimer: watching }, [{ type: 'token-discarded', gen: state.token }]);
+  }
+  return transition({ ...state, token: -1, deferredProbe: null, lossTimer: watching }, [
+    send(state.successor, { type: 'token', gen: state.token, seq }),
   ]);
 }
 

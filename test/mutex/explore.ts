@@ -2,7 +2,9 @@
 // every interleaving of message deliveries (any order, so reordering is covered), requests and
 // releases, deduplicating visited global states. It checks mutual exclusion in every state and,
 // in every final state (nothing left to do), that every request was served: no deadlock.
-import type { Machine, NodeId } from 'distkit/core';
+// Every step goes through the shared runtime (`applyStep`: transition shape, persist rule); the
+// machines here keep no time in their states, so every input is stamped with the same `now`.
+import { applyStep, type Machine, type NodeId } from 'distkit/core';
 import type { MutexInput } from 'distkit/mutex';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,7 +38,7 @@ export function explore(machine: M, inits: unknown[], ids: NodeId[], requestsPer
   const rejected = new Set<string>();
 
   const apply = (g: Global, node: number, input: MutexInput, netRest: Global['net']): Global => {
-    const t = machine.step(g.states[node], input);
+    const t = applyStep(machine, g.states[node], input);
     const states = g.states.slice();
     states[node] = t.state;
     const phase = g.phase.slice();
@@ -68,11 +70,11 @@ export function explore(machine: M, inits: unknown[], ids: NodeId[], requestsPer
     const next: Global[] = [];
     g.net.forEach((m, i) => {
       const rest = g.net.slice(0, i).concat(g.net.slice(i + 1));
-      next.push(apply(g, m.to, { type: 'message', from: ids[m.from]!, message: m.message }, rest));
+      next.push(apply(g, m.to, { type: 'message', from: ids[m.from]!, message: m.message, now: 0 }, rest));
     });
     g.phase.forEach((p, i) => {
-      if (p === 'idle' && g.budget[i]! > 0) next.push(apply(g, i, { type: 'request' }, g.net));
-      if (p === 'held') next.push(apply(g, i, { type: 'release' }, g.net));
+      if (p === 'idle' && g.budget[i]! > 0) next.push(apply(g, i, { type: 'request', now: 0 }, g.net));
+      if (p === 'held') next.push(apply(g, i, { type: 'release', now: 0 }, g.net));
     });
     if (next.length === 0) {
       finals++;

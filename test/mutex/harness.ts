@@ -1,7 +1,9 @@
 // A small seeded, deterministic discrete-event driver for the coordination machines' tests:
-// virtual time, random per-message delays (so messages reorder), optional loss, crashes and
-// restarts, invariants checked after every step. The same seed always gives the same run.
-import { Random, checkedStep, type Machine, type NodeId } from 'distkit/core';
+// virtual time, random per-message delays (so messages reorder), optional loss and duplication,
+// crashes and restarts, invariants checked after every step. The same seed always gives the same
+// run. Every input is stamped with the virtual time and applied by the shared runtime
+// (`checkedStep`, or `applyStep` when unchecked).
+import { Random, applyStep, checkedStep, stampNow, type Machine, type NodeId } from 'distkit/core';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyMachine = Machine<any, any, any, any>;
@@ -12,6 +14,8 @@ export interface SimOptions {
   maxDelayMs?: number;
   /** Probability that a message is dropped. */
   lossRate?: number;
+  /** Probability that a message is delivered twice (each copy with its own delay). */
+  dupRate?: number;
   /** Which messages may be dropped (default all). */
   lossFilter?: (from: NodeId, to: NodeId, message: unknown) => boolean;
   /** Step through checkedStep (freeze + plain-data checks). Slower; default true. */
@@ -41,7 +45,6 @@ export class Sim {
   private heap: Event[] = [];
   private seq = 0;
   private tickAt: Record<NodeId, number> = {};
-  private lastTick: Record<NodeId, number> = {};
   private readonly opts: Required<Omit<SimOptions, 'lossFilter'>> & { lossFilter: SimOptions['lossFilter'] | undefined };
   /** Called for every output that is not a send (after the state is updated). */
   onEvent: (node: NodeId, out: Output) => void = () => {};
@@ -56,6 +59,7 @@ export class Sim {
       minDelayMs: opts.minDelayMs ?? 1,
       maxDelayMs: opts.maxDelayMs ?? 10,
       lossRate: opts.lossRate ?? 0,
+      dupRate: opts.dupRate ?? 0,
       lossFilter: opts.lossFilter,
       checked: opts.checked ?? true,
     };
@@ -82,16 +86,12 @@ export class Sim {
     this.at(this.now + delay, fn);
   }
 
-  /** Feeds one input to a node now and performs its outputs. */
+  /** Feeds one input to a node now (stamped with the virtual time) and performs its outputs. */
   input(id: NodeId, input: unknown): void {
     if (this.crashed.has(id)) return;
     const m = this.machines[id]!;
-    // Timed machines learn the time from ticks only: a host ticks them before other inputs.
-    if (m.nextDeadline && (input as { type: string }).type !== 'tick' && this.lastTick[id] !== this.now) {
-      this.input(id, { type: 'tick', now: this.now });
-    }
-    if ((input as { type: string }).type === 'tick') this.lastTick[id] = this.now;
-    const t = this.opts.checked ? checkedStep(m, this.states[id], input) : m.step(this.states[id], input);
+    const stamped = stampNow(input, this.now);
+    const t = this.opts.checked ? checkedStep(m, this.states[id], stamped) : applyStep(m, this.states[id], stamped);
     this.states[id] = t.state;
     this.steps++;
     for (const o of t.outputs as Output[]) {
@@ -118,11 +118,14 @@ export class Sim {
       this.dropped++;
       return;
     }
-    const delay = this.opts.minDelayMs + this.rng.float() * (this.opts.maxDelayMs - this.opts.minDelayMs);
-    this.after(delay, () => {
-      if (this.crashed.has(to) || this.machines[to] === undefined) return;
-      this.input(to, { type: 'message', from, message });
-    });
+    const copies = this.opts.dupRate > 0 && this.rng.float() < this.opts.dupRate ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      const delay = this.opts.minDelayMs + this.rng.float() * (this.opts.maxDelayMs - this.opts.minDelayMs);
+      this.after(delay, () => {
+        if (this.crashed.has(to) || this.machines[to] === undefined) return;
+        this.input(to, { type: 'message', from, message });
+      });
+    }
   }
 
   private armTick(id: NodeId): void {
@@ -228,6 +231,7 @@ export interface MutexRunOptions {
   thinkMaxMs?: number;
   checked?: boolean;
   lossRate?: number;
+  dupRate?: number;
   lossFilter?: SimOptions['lossFilter'];
   /** Set up the nodes (sim.add) before the run. */
   setup: (sim: Sim) => void;
@@ -255,7 +259,7 @@ export class MutualExclusionViolation extends Error {}
 
 /** Runs a request/enter/release workload and checks mutual exclusion after every step. */
 export function runMutex(o: MutexRunOptions): MutexRunResult {
-  const sim = new Sim({ seed: o.seed, checked: o.checked ?? true, lossRate: o.lossRate ?? 0, ...(o.lossFilter ? { lossFilter: o.lossFilter } : {}) });
+  const sim = new Sim({ seed: o.seed, checked: o.checked ?? true, lossRate: o.lossRate ?? 0, dupRate: o.dupRate ?? 0, ...(o.lossFilter ? { lossFilter: o.lossFilter } : {}) });
   o.setup(sim);
   const holdMax = o.holdMaxMs ?? 5;
   const thinkMax = o.thinkMaxMs ?? 20;

@@ -8,9 +8,10 @@ import {
   type LeaseLockServiceState,
   type MutexInput,
 } from 'distkit/mutex';
+import { simulate } from 'distkit/sim';
 import { ids, runMutex, Sim } from './harness.js';
 
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 const tick = (now: number) => ({ type: 'tick' as const, now });
 
 function service(maxTtlMs = 1000): LeaseLockServiceState {
@@ -70,10 +71,9 @@ describe('lease lock service (Gray & Cheriton 1989)', () => {
   it('renew extends the lease; renewing a lease that is gone answers lost', () => {
     let s = service();
     s = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 })).state;
-    s = checkedStep(leaseLockService, s, tick(400)).state;
-    const r = checkedStep(leaseLockService, s, msg('c1', { type: 'renew', req: 2, token: 1 }));
-    expect(r.state.holder?.expiresAt).toBe(900);
-    const gone = checkedStep(leaseLockService, r.state, msg('c2', { type: 'renew', req: 1, token: 1 }));
+    const r = checkedStep(leaseLockService, s, msg('c1', { type: 'renew', req: 2, token: 1 }, 400));
+    expect(r.state.holder?.expiry.at).toBe(900);
+    const gone = checkedStep(leaseLockService, r.state, msg('c2', { type: 'renew', req: 1, token: 1 }, 410));
     expect(gone.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'lost', token: 1 } }]);
   });
 
@@ -87,15 +87,16 @@ describe('lease lock service (Gray & Cheriton 1989)', () => {
     expect(durable).toEqual({ lastToken: 3 });
     let r = leaseLockService.recover({ id: 'lock', maxTtlMs: 1000 }, JSON.parse(JSON.stringify(durable)));
     r = checkedStep(leaseLockService, r, tick(5000)).state;
-    const early = checkedStep(leaseLockService, r, msg('c2', { type: 'acquire', req: 1, ttlMs: 1000 }));
+    const early = checkedStep(leaseLockService, r, msg('c2', { type: 'acquire', req: 1, ttlMs: 1000 }, 5000));
     expect(early.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'queued', req: 1 } }]);
+    expect(leaseLockService.nextDeadline!(early.state)).toBe(6000);
     const late = checkedStep(leaseLockService, early.state, tick(6000));
     expect(late.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'offer' } }]);
-    const g = checkedStep(leaseLockService, late.state, msg('c2', { type: 'acquire', req: 2, ttlMs: 1000 }));
+    const g = checkedStep(leaseLockService, late.state, msg('c2', { type: 'acquire', req: 2, ttlMs: 1000 }, 6001));
     expect(g.outputs[0]).toEqual({ type: 'persist', record: { lastToken: 4 } });
   });
 
-  it('hostile: releases of tokens not held, malformed requests, negative tokens, messages before the first tick', () => {
+  it('hostile: releases of tokens not held, malformed requests, negative tokens, counters past MAX_COUNTER', () => {
     const s = service();
     const rej = (st: LeaseLockServiceState, from: string, m: unknown) => {
       const t = checkedStep(leaseLockService, st, msg(from, m));
@@ -106,25 +107,24 @@ describe('lease lock service (Gray & Cheriton 1989)', () => {
     rej(s, 'c1', { type: 'acquire', req: 1, ttlMs: -5 });
     rej(s, 'c1', { type: 'release', token: -1 });
     rej(s, 'c1', { type: 'acquire', req: 1 });
-    rej(leaseLockService.init({ id: 'lock' }), 'c1', { type: 'acquire', req: 1, ttlMs: 5 });
+    rej(s, 'c1', { type: 'acquire', req: 2 ** 53 - 1, ttlMs: 5 });
+    rej(s, 'c1', { type: 'release', token: 2 ** 53 - 1 });
     expect(() => leaseClient.init({ id: 'c', service: 'c' })).toThrow(ConfigError);
   });
 
   it('client: the lease is timed from the acquire send, so the client stops before the service expires it', () => {
     let c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 500, marginMs: 10, autoRenew: false });
-    c = checkedStep(leaseClient, c, tick(100)).state;
-    c = checkedStep(leaseClient, c, { type: 'request' } as MutexInput).state;
-    c = checkedStep(leaseClient, c, tick(180)).state;
-    const g = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 1, token: 9, ttlMs: 500 }));
+    c = checkedStep(leaseClient, c, { type: 'request', now: 100 } as MutexInput).state;
+    const g = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 1, token: 9, ttlMs: 500 }, 180));
     expect(g.outputs).toEqual([{ type: 'enter', fencingToken: 9 }]);
-    expect(g.state.validUntil).toBe(590); // 100 + 500 - 10, not 180 + 500
+    expect(g.state.expiry.at).toBe(590); // 100 + 500 - 10, not 180 + 500
     const lost = checkedStep(leaseClient, g.state, tick(590));
     expect(lost.outputs).toEqual([{ type: 'lease-lost', fencingToken: 9, reason: 'expired' }]);
   });
 
   it('client hostile: grants from strangers or for other requests never enter', () => {
     let c = leaseClient.init({ id: 'c1', service: 'lock' });
-    c = checkedStep(leaseClient, c, { type: 'request' } as MutexInput).state;
+    c = checkedStep(leaseClient, c, { type: 'request', now: 0 } as MutexInput).state;
     const stranger = checkedStep(leaseClient, c, msg('evil', { type: 'granted', req: 1, token: 1, ttlMs: 5 }));
     expect(stranger.outputs[0]?.type).toBe('rejected');
     const other = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 7, token: 3, ttlMs: 5 }));
@@ -188,5 +188,85 @@ describe('leases in the simulator', () => {
     expect(write(tokens.c2!)).toBe(true);
     // c1 wakes up and writes with its old token before noticing anything.
     expect(write(tokens.c1!)).toBe(false);
+  });
+});
+
+describe('time on every input (regressions)', () => {
+  it('regression: simulate with the service ticked only at its deadlines — a renewal extends the lease from when it arrives, so at most one client holds at any time', () => {
+    // Before, grants and renewals counted from the service's last tick: c1 renewed at ~2.5 s, the
+    // service kept the expiry of the first grant (5 s), expired it and granted c2 while c1 still
+    // trusted its renewed lease until ~7.5 s.
+    const heldBy = (states: Readonly<Record<string, unknown>>): string[] =>
+      Object.entries(states).filter(([, s]) => (s as { phase?: string }).phase === 'held').map(([id]) => id);
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = simulate({
+        seed,
+        nodes: [
+          { id: 'lock', machine: leaseLockService, config: { id: 'lock', maxTtlMs: 10_000 } },
+          { id: 'c1', machine: leaseClient, config: { id: 'c1', service: 'lock', ttlMs: 5000, retryMs: 700 } },
+          { id: 'c2', machine: leaseClient, config: { id: 'c2', service: 'lock', ttlMs: 5000, retryMs: 700 } },
+        ],
+        network: { delay: { type: 'uniform', minMs: 1, maxMs: 20 } },
+        commands: [
+          { at: 0, node: 'c1', input: { type: 'request' } },
+          { at: 100, node: 'c2', input: { type: 'request' } },
+        ],
+        invariants: [{ name: 'at most one lease holder', check: (states) => heldBy(states).length <= 1 || `held by ${heldBy(states).join(' and ')}` }],
+        maxTimeMs: 30_000,
+        trace: false,
+      });
+      expect(r.violation, `seed ${seed}`).toBeUndefined();
+    }
+  });
+
+  it('regression: a grant that arrives after the lease it names would have ended is handed back and retried, never entered', () => {
+    let c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 500, retryMs: 10_000 });
+    c = checkedStep(leaseClient, c, { type: 'request', now: 0 } as MutexInput).state;
+    const late = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 1, token: 4, ttlMs: 500 }, 600));
+    expect(late.outputs).toEqual([
+      { type: 'send', to: 'lock', message: { type: 'release', token: 4 } },
+      { type: 'send', to: 'lock', message: { type: 'acquire', req: 2, ttlMs: 500 } },
+    ]);
+    expect(late.state.phase).toBe('acquiring');
+    // The retry is timed from the late grant's arrival, and the next grant is entered.
+    expect(leaseClient.nextDeadline!(late.state)).toBe(10_600);
+    const ok = checkedStep(leaseClient, late.state, msg('lock', { type: 'granted', req: 2, token: 5, ttlMs: 500 }, 610));
+    expect(ok.outputs).toEqual([{ type: 'enter', fencingToken: 5 }]);
+  });
+
+  it('regression: release after lease-lost (or when idle) is a no-op, not an error; release while acquiring gives the request up', () => {
+    let c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 500, autoRenew: false });
+    c = checkedStep(leaseClient, c, { type: 'request', now: 0 } as MutexInput).state;
+    c = checkedStep(leaseClient, c, msg('lock', { type: 'granted', req: 1, token: 2, ttlMs: 500 }, 10)).state;
+    const lost = checkedStep(leaseClient, c, tick(500));
+    expect(lost.outputs).toEqual([{ type: 'lease-lost', fencingToken: 2, reason: 'expired' }]);
+    const rel = checkedStep(leaseClient, lost.state, { type: 'release', now: 501 } as MutexInput);
+    expect(rel.outputs).toEqual([]);
+    expect(rel.state).toBe(lost.state);
+    const waiting = checkedStep(leaseClient, rel.state, { type: 'request', now: 600 } as MutexInput).state;
+    const gaveUp = checkedStep(leaseClient, waiting, { type: 'release', now: 601 } as MutexInput);
+    expect(gaveUp.state.phase).toBe('idle');
+    expect(leaseClient.nextDeadline!(gaveUp.state)).toBeUndefined();
+    // Its grant, arriving later, is handed back.
+    const back = checkedStep(leaseClient, gaveUp.state, msg('lock', { type: 'granted', req: 2, token: 3, ttlMs: 500 }, 620));
+    expect(back.outputs).toEqual([{ type: 'send', to: 'lock', message: { type: 'release', token: 3 } }]);
+  });
+
+  it('a lease granted by a message counts from that message, not from the last tick', () => {
+    let s = service();
+    const g = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 }, 7000));
+    expect(leaseLockService.nextDeadline!(g.state)).toBe(7500);
+    s = g.state;
+    expect(checkedStep(leaseLockService, s, tick(7499)).outputs).toEqual([]);
+  });
+
+  it('a full wait queue rejects further acquirers with a reason naming the limit', () => {
+    let s = leaseLockService.init({ id: 'lock', maxWaiters: 2 });
+    s = checkedStep(leaseLockService, s, msg('c0', { type: 'acquire', req: 1, ttlMs: 500 })).state;
+    s = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 })).state;
+    s = checkedStep(leaseLockService, s, msg('c2', { type: 'acquire', req: 1, ttlMs: 500 })).state;
+    const full = checkedStep(leaseLockService, s, msg('c3', { type: 'acquire', req: 1, ttlMs: 500 }));
+    expect(full.state).toBe(s);
+    expect(full.outputs).toEqual([{ type: 'rejected', from: 'c3', reason: 'the wait queue is full (maxWaiters = 2)' }]);
   });
 });

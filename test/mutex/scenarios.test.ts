@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError, InvalidCommandError, type Machine } from 'distkit/core';
+import { checkedStep, ConfigError, InvalidCommandError, MAX_COUNTER, type Machine } from 'distkit/core';
 import {
   centralizedMutex,
   compareNodeIds,
@@ -15,7 +15,7 @@ import { ids, runMutex, Sim } from './harness.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type M = Machine<any, any, MutexInput, any>;
-const msg = (from: string, message: unknown): MutexInput => ({ type: 'message', from, message });
+const msg = (from: string, message: unknown, now = 0): MutexInput => ({ type: 'message', from, message, now });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const sends = (outs: readonly { type: string }[]): any[] => outs.filter((o) => o.type === 'send');
 const entered = (outs: readonly { type: string }[]) => outs.some((o) => o.type === 'enter');
@@ -50,7 +50,7 @@ describe('Ricart–Agrawala (CACM 1981)', () => {
   const nodes = ['a', 'b', 'c'];
   it('§2: a request is broadcast; entry after N−1 replies', () => {
     let a = ricartAgrawala.init({ id: 'a', nodes });
-    const t = checkedStep(ricartAgrawala, a, { type: 'request' });
+    const t = checkedStep(ricartAgrawala, a, { type: 'request', now: 0 });
     expect(sends(t.outputs).map((o: { to: string }) => o.to)).toEqual(['b', 'c']);
     a = t.state;
     a = checkedStep(ricartAgrawala, a, msg('b', { type: 'reply', ts: 1 })).state;
@@ -60,8 +60,8 @@ describe('Ricart–Agrawala (CACM 1981)', () => {
   });
 
   it('concurrent requests with equal timestamps: the lower id wins, the other defers', () => {
-    const a = checkedStep(ricartAgrawala, ricartAgrawala.init({ id: 'a', nodes }), { type: 'request' }).state;
-    const b = checkedStep(ricartAgrawala, ricartAgrawala.init({ id: 'b', nodes }), { type: 'request' }).state;
+    const a = checkedStep(ricartAgrawala, ricartAgrawala.init({ id: 'a', nodes }), { type: 'request', now: 0 }).state;
+    const b = checkedStep(ricartAgrawala, ricartAgrawala.init({ id: 'b', nodes }), { type: 'request', now: 0 }).state;
     const atA = checkedStep(ricartAgrawala, a, msg('b', { type: 'request', ts: 1 }));
     expect(sends(atA.outputs)).toHaveLength(0); // a defers b
     expect(atA.state.deferred).toEqual([{ node: 'b', ts: 1 }]);
@@ -71,10 +71,10 @@ describe('Ricart–Agrawala (CACM 1981)', () => {
 
   it('release sends the deferred replies', () => {
     let a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
-    a = checkedStep(ricartAgrawala, a, { type: 'request' }).state;
+    a = checkedStep(ricartAgrawala, a, { type: 'request', now: 0 }).state;
     a = checkedStep(ricartAgrawala, a, msg('b', { type: 'reply', ts: 1 })).state;
     a = checkedStep(ricartAgrawala, a, msg('b', { type: 'request', ts: 1 })).state;
-    const t = checkedStep(ricartAgrawala, a, { type: 'release' });
+    const t = checkedStep(ricartAgrawala, a, { type: 'release', now: 0 });
     expect(sends(t.outputs)).toEqual([{ type: 'send', to: 'b', message: { type: 'reply', ts: 1 } }]);
   });
 
@@ -86,7 +86,7 @@ describe('Ricart–Agrawala (CACM 1981)', () => {
     expectRejected(ricartAgrawala, idle, msg('b', { type: 'request', ts: 1.5 }), /ts/);
     expectRejected(ricartAgrawala, idle, msg('b', null));
     expectRejected(ricartAgrawala, idle, msg('b', { type: 'grant' }));
-    let w = checkedStep(ricartAgrawala, idle, { type: 'request' }).state;
+    let w = checkedStep(ricartAgrawala, idle, { type: 'request', now: 0 }).state;
     expectRejected(ricartAgrawala, w, msg('b', { type: 'reply', ts: 7 }), /outstanding/);
     w = checkedStep(ricartAgrawala, w, msg('b', { type: 'reply', ts: 1 })).state;
     expectRejected(ricartAgrawala, w, msg('b', { type: 'reply', ts: 1 }), /duplicate/);
@@ -95,7 +95,7 @@ describe('Ricart–Agrawala (CACM 1981)', () => {
 
   it('local misuse throws typed errors; bad config names the field', () => {
     const s = ricartAgrawala.init({ id: 'a', nodes });
-    expect(() => ricartAgrawala.step(s, { type: 'release' })).toThrow(InvalidCommandError);
+    expect(() => ricartAgrawala.step(s, { type: 'release', now: 0 })).toThrow(InvalidCommandError);
     expect(() => ricartAgrawala.init({ id: 'a', nodes: ['b'] })).toThrow(ConfigError);
     expect(() => ricartAgrawala.init({ id: 'a', nodes: ['a', 'a'] })).toThrow(/duplicate/);
   });
@@ -105,7 +105,7 @@ describe('Lamport mutual exclusion (CACM 1978)', () => {
   const nodes = ['a', 'b', 'c'];
   it('rules 1-5: enter when own request heads the queue and every other node sent a later message', () => {
     let a = lamportMutex.init({ id: 'a', nodes });
-    a = checkedStep(lamportMutex, a, { type: 'request' }).state;
+    a = checkedStep(lamportMutex, a, { type: 'request', now: 0 }).state;
     a = checkedStep(lamportMutex, a, msg('b', { type: 'ack', ts: 3, n: 0 })).state;
     expect(a.phase).toBe('wanting');
     const t = checkedStep(lamportMutex, a, msg('c', { type: 'ack', ts: 3, n: 0 }));
@@ -115,7 +115,7 @@ describe('Lamport mutual exclusion (CACM 1978)', () => {
   it('an earlier request from another node keeps us out until its release', () => {
     let a = lamportMutex.init({ id: 'a', nodes: ['a', 'b'] });
     a = checkedStep(lamportMutex, a, msg('b', { type: 'request', ts: 1, n: 0 })).state; // b first
-    a = checkedStep(lamportMutex, a, { type: 'request' }).state;
+    a = checkedStep(lamportMutex, a, { type: 'request', now: 0 }).state;
     a = checkedStep(lamportMutex, a, msg('b', { type: 'ack', ts: 9, n: 1 })).state;
     expect(a.phase).toBe('wanting');
     const t = checkedStep(lamportMutex, a, msg('b', { type: 'release', ts: 10, n: 2 }));
@@ -124,7 +124,7 @@ describe('Lamport mutual exclusion (CACM 1978)', () => {
 
   it('messages overtaking each other are put back in FIFO order', () => {
     let a = lamportMutex.init({ id: 'a', nodes: ['a', 'b'] });
-    a = checkedStep(lamportMutex, a, { type: 'request' }).state; // ts 1
+    a = checkedStep(lamportMutex, a, { type: 'request', now: 0 }).state; // ts 1
     // b's request (ts 1 > ... tie: a < b so a has priority) then release overtakes nothing; here b's
     // release (n=1) arrives before b's request (n=0): it is buffered.
     a = checkedStep(lamportMutex, a, msg('b', { type: 'release', ts: 5, n: 1 })).state;
@@ -175,10 +175,10 @@ describe('centralized coordinator (Tanenbaum & van Steen §6.3.2)', () => {
     sim.onEvent = (node, o) => {
       if (o.type === 'coordinator-failed') failed.push(node);
     };
-    sim.input('n1', { type: 'request' });
+    sim.input('n1', { type: 'request', now: 0 });
     sim.run(50);
     sim.crash('coord');
-    for (const c of ['n2', 'n3', 'n4']) sim.input(c, { type: 'request' });
+    for (const c of ['n2', 'n3', 'n4']) sim.input(c, { type: 'request', now: 0 });
     sim.run(2000);
     expect(failed.sort()).toEqual(['n2', 'n3', 'n4']);
   });
@@ -216,21 +216,21 @@ describe('token ring (Le Lann 1977) with generation-numbered regeneration', () =
   const ring = ['a', 'b', 'c'];
   it('the token is passed on at once when not wanted, and kept for the critical section when wanted', () => {
     const a = tokenRing.init({ id: 'a', ring });
-    expect(checkedStep(tokenRing, a, { type: 'request' }).outputs).toEqual([{ type: 'enter' }]);
+    expect(checkedStep(tokenRing, a, { type: 'request', now: 0 }).outputs).toEqual([{ type: 'enter' }]);
     let b = tokenRing.init({ id: 'b', ring });
-    const t = checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0 }));
-    expect(t.outputs).toEqual([{ type: 'send', to: 'c', message: { type: 'token', gen: 0 } }]);
-    b = checkedStep(tokenRing, b, { type: 'request' }).state;
-    expect(checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0 })).outputs).toEqual([{ type: 'enter' }]);
+    const t = checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0, seq: 1 }));
+    expect(t.outputs).toEqual([{ type: 'send', to: 'c', message: { type: 'token', gen: 0, seq: 2 } }]);
+    b = checkedStep(tokenRing, b, { type: 'request', now: 0 }).state;
+    expect(checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0, seq: 1 })).outputs).toEqual([{ type: 'enter' }]);
   });
 
   it('a node in the critical section holds a regeneration probe back until it releases, then destroys its old token', () => {
     let b = tokenRing.init({ id: 'b', ring });
-    b = checkedStep(tokenRing, b, { type: 'request' }).state;
-    b = checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0 })).state;
+    b = checkedStep(tokenRing, b, { type: 'request', now: 0 }).state;
+    b = checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0, seq: 1 })).state;
     const held = checkedStep(tokenRing, b, msg('a', { type: 'probe', gen: 1, origin: 'a' }));
     expect(held.outputs).toEqual([]);
-    const rel = checkedStep(tokenRing, held.state, { type: 'release' });
+    const rel = checkedStep(tokenRing, held.state, { type: 'release', now: 0 });
     expect(rel.outputs).toEqual([
       { type: 'token-discarded', gen: 0 },
       { type: 'send', to: 'c', message: { type: 'probe', gen: 1, origin: 'a' } },
@@ -239,9 +239,10 @@ describe('token ring (Le Lann 1977) with generation-numbered regeneration', () =
 
   it('hostile: tokens from a non-predecessor, tokens of unannounced generations, probes from outside the ring', () => {
     const b = tokenRing.init({ id: 'b', ring });
-    expectRejected(tokenRing, b, msg('c', { type: 'token', gen: 0 }), /predecessor/);
-    expectRejected(tokenRing, b, msg('a', { type: 'token', gen: 7 }), /no probe announced/);
-    expectRejected(tokenRing, b, msg('a', { type: 'token', gen: -1 }), /gen/);
+    expectRejected(tokenRing, b, msg('c', { type: 'token', gen: 0, seq: 1 }), /predecessor/);
+    expectRejected(tokenRing, b, msg('a', { type: 'token', gen: 7, seq: 1 }), /no probe announced/);
+    expectRejected(tokenRing, b, msg('a', { type: 'token', gen: -1, seq: 1 }), /gen/);
+    expectRejected(tokenRing, b, msg('a', { type: 'token', gen: 0 }), /seq/);
     expectRejected(tokenRing, b, msg('a', { type: 'probe', gen: 2, origin: 'zz' }), /not in the ring/);
   });
 });
@@ -275,12 +276,12 @@ describe('Maekawa (ACM TOCS 1985) with grid quorums', () => {
     expect(sends(t.outputs)).toEqual([{ type: 'send', to: 'x', message: { type: 'inquire', ts: 5, owner: 'x' } }]);
     // x holds v's vote, then is told FAILED by its other voter: it relinquishes v.
     let x = maekawa.init({ id: 'x', nodes, quorums });
-    x = checkedStep(maekawa, x, { type: 'request' }).state; // ts 1, self vote is local
+    x = checkedStep(maekawa, x, { type: 'request', now: 0 }).state; // ts 1, self vote is local
     const ts = x.requestTs;
     x = checkedStep(maekawa, x, msg('v', { type: 'locked', ts, owner: 'x' })).state;
     expect(x.phase).toBe('held'); // quorum {v, x}: both votes, enters
     let x2 = maekawa.init({ id: 'x', nodes, quorums: { v: ['v', 'x', 'y'], x: ['v', 'x', 'y'], y: ['v', 'y'] } });
-    x2 = checkedStep(maekawa, x2, { type: 'request' }).state;
+    x2 = checkedStep(maekawa, x2, { type: 'request', now: 0 }).state;
     x2 = checkedStep(maekawa, x2, msg('v', { type: 'locked', ts: x2.requestTs, owner: 'x' })).state;
     const inq = checkedStep(maekawa, x2, msg('v', { type: 'inquire', ts: x2.requestTs, owner: 'x' }));
     expect(sends(inq.outputs)).toEqual([]); // no FAILED yet: keeps the vote
@@ -293,7 +294,7 @@ describe('Maekawa (ACM TOCS 1985) with grid quorums', () => {
     const a = maekawa.init({ id: 'n1', nodes });
     expectRejected(maekawa, a, msg('n2', { type: 'locked', ts: 1, owner: 'n1' }), /did not make/);
     expectRejected(maekawa, a, msg('evil', { type: 'locked', ts: 1, owner: 'n1' }), /unknown sender/);
-    const w = checkedStep(maekawa, a, { type: 'request' }).state;
+    const w = checkedStep(maekawa, a, { type: 'request', now: 0 }).state;
     expectRejected(maekawa, w, msg('n9', { type: 'locked', ts: w.requestTs, owner: 'n1' }), /not in the voting set/);
     expectRejected(maekawa, w, msg('n2', { type: 'locked', ts: w.requestTs + 1, owner: 'n1' }), /did not make/);
     expectRejected(maekawa, w, msg('n2', { type: 'release', ts: 4, owner: 'n2' }), /not locked/);
@@ -323,6 +324,60 @@ describe('every machine: forged messages never grant entry (fast-check over arbi
         }),
         { numRuns: 200 },
       );
+    });
+  }
+});
+
+describe('v2 contract: counters, stored copies, unknown commands (regressions)', () => {
+  const BIG = 2 ** 53 - 1;
+  const clockOf = (s: unknown) => (s as { clock: number }).clock;
+  const cases: [string, M, unknown, unknown, unknown][] = [
+    ['ricart-agrawala', ricartAgrawala, ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'request', ts: BIG }, { type: 'request', ts: MAX_COUNTER }],
+    ['lamport', lamportMutex, lamportMutex.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'request', ts: BIG, n: 0 }, { type: 'request', ts: MAX_COUNTER, n: 0 }],
+    ['maekawa', maekawa, maekawa.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'request', ts: BIG, owner: 'b' }, { type: 'request', ts: MAX_COUNTER, owner: 'b' }],
+  ];
+  for (const [name, m, idle, huge, max] of cases) {
+    it(`${name}: a timestamp of 2^53 − 1 is rejected; at MAX_COUNTER the clock stays exact and a further request is refused locally`, () => {
+      expectRejected(m, idle, msg('b', huge), /ts/);
+      const t = checkedStep(m, idle, msg('b', max));
+      expect(t.outputs.some((o: { type: string }) => o.type === 'rejected')).toBe(false);
+      const clock = clockOf(t.state);
+      expect(clock).toBeLessThanOrEqual(MAX_COUNTER);
+      expect(clock + 1).not.toBe(clock);
+      expect(() => m.step(t.state, { type: 'request', now: 1 })).toThrow(InvalidCommandError);
+    });
+  }
+
+  it('lamport: a message buffered out of order is stored as its validated copy, without extra fields', () => {
+    const a = lamportMutex.init({ id: 'a', nodes: ['a', 'b'] });
+    const t = checkedStep(lamportMutex, a, msg('b', { type: 'ack', ts: 4, n: 2, junk: 'x'.repeat(10_000) }));
+    expect(t.state.pending.b).toEqual([{ type: 'ack', ts: 4, n: 2 }]);
+    expect(JSON.stringify(t.state).length).toBeLessThan(1000);
+  });
+
+  it('lamport: peers named like Object.prototype members are ordinary keys', () => {
+    const nodes = ['__proto__', 'constructor', 'a'];
+    let a = lamportMutex.init({ id: 'a', nodes });
+    a = checkedStep(lamportMutex, a, { type: 'request', now: 0 }).state;
+    a = checkedStep(lamportMutex, a, msg('__proto__', { type: 'ack', ts: 5, n: 0 })).state;
+    const t = checkedStep(lamportMutex, a, msg('constructor', { type: 'ack', ts: 5, n: 0 }));
+    expect(entered(t.outputs)).toBe(true);
+    expect(Object.getPrototypeOf(t.state.lastTs)).toBe(Object.prototype);
+    expect(Object.keys(t.state.lastTs).sort()).toEqual(['__proto__', 'constructor']);
+  });
+
+  const machines: [string, M, unknown][] = [
+    ['centralized', centralizedMutex, centralizedMutex.init({ id: 'a', nodes: ['a', 'b'], coordinator: 'a' })],
+    ['token-ring', tokenRing, tokenRing.init({ id: 'a', ring: ['a', 'b'] })],
+    ['ricart-agrawala', ricartAgrawala, ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] })],
+    ['lamport', lamportMutex, lamportMutex.init({ id: 'a', nodes: ['a', 'b'] })],
+    ['maekawa', maekawa, maekawa.init({ id: 'a', nodes: ['a', 'b'] })],
+  ];
+  for (const [name, m, s] of machines) {
+    it(`${name}: an unknown command or a bad now throws InvalidCommandError (it used to return undefined)`, () => {
+      expect(() => m.step(s, { type: 'no-such-command', now: 1 } as never)).toThrow(InvalidCommandError);
+      expect(() => m.step(s, { type: 'tick', now: NaN })).toThrow(InvalidCommandError);
+      expect(() => m.step(s, { type: 'request' } as never)).toThrow(InvalidCommandError);
     });
   }
 });

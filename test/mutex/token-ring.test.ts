@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { checkedStep } from 'distkit/core';
 import { tokenRing, type TokenRingState } from 'distkit/mutex';
+import { main, type CliIo } from '../../src/cli/main.js';
 import { ids, runMutex } from './harness.js';
 
 describe('token ring: loss detected by timeout, regenerated without ever two tokens', () => {
@@ -51,5 +53,75 @@ describe('token ring: loss detected by timeout, regenerated without ever two tok
     });
     expect(r.entries).toBe(20);
     expect(regen).toBe(0);
+  });
+});
+
+describe('token ring on a network that duplicates messages (token generations and hop numbers)', () => {
+  it('regression: `distkit sim token-ring --dup 0.05 --seeds 1-20` finds no violation (was 20 of 20 seeds)', async () => {
+    let out = '';
+    const io = {
+      isTTY: false,
+      stdout: (t: string) => void (out += t),
+      stderr: () => {},
+      writeFile: () => {},
+      readFile: () => {
+        throw new Error('no files');
+      },
+      importModule: async () => ({}),
+      now: () => 0,
+    } as unknown as CliIo;
+    const code = await main(['sim', 'token-ring', '--dup', '0.05', '--seeds', '1-20', '--no-trace', '--json'], io);
+    const summary = JSON.parse(out) as { violations: number; seedsRun: number; messages: { duplicated: number } };
+    expect(summary.violations).toBe(0);
+    expect(code).toBe(0);
+    expect(summary.seedsRun).toBe(20);
+    expect(summary.messages.duplicated).toBeGreaterThan(20); // duplicates really happened
+  });
+
+  it('10% duplication and 5% loss, 100 seeds, N = 3..6: one holder at every step, every entry served', () => {
+    let discarded = 0;
+    for (let seed = 1; seed <= 100; seed++) {
+      const n = 3 + (seed % 4);
+      const nodes = ids(n);
+      const r = runMutex({
+        seed,
+        clients: nodes,
+        entriesPerClient: 3,
+        dupRate: 0.1,
+        lossRate: 0.05,
+        checked: seed <= 5,
+        setup: (sim) => {
+          for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, ring: nodes, tokenTimeoutMs: 150 }));
+          sim.invariant = () => {
+            const held = nodes.filter((id) => (sim.states[id] as TokenRingState).token >= 0);
+            if (held.length > 1) throw new Error(`seed ${seed}: tokens held by ${held.join(', ')} at t=${sim.now}`);
+          };
+        },
+        onEvent: (_sim, _node, out) => {
+          if (out.type === 'token-discarded') discarded++;
+        },
+      });
+      expect(r.maxConcurrent).toBe(1);
+      expect(r.entries, `seed ${seed}`).toBe(r.wanted);
+    }
+    expect(discarded).toBeGreaterThan(50); // duplicates were met and thrown away
+  });
+
+  it('a duplicate of a token already accepted (or passed on) is discarded, never entered on', () => {
+    const ring = ['a', 'b', 'c'];
+    let b = tokenRing.init({ id: 'b', ring });
+    b = checkedStep(tokenRing, b, { type: 'request', now: 0 }).state;
+    const first = checkedStep(tokenRing, b, { type: 'message', from: 'a', message: { type: 'token', gen: 0, seq: 1 }, now: 5 });
+    expect(first.outputs).toEqual([{ type: 'enter' }]);
+    const released = checkedStep(tokenRing, first.state, { type: 'release', now: 8 });
+    expect(released.outputs).toEqual([{ type: 'send', to: 'c', message: { type: 'token', gen: 0, seq: 2 } }]);
+    let s = checkedStep(tokenRing, released.state, { type: 'request', now: 9 }).state;
+    const dup = checkedStep(tokenRing, s, { type: 'message', from: 'a', message: { type: 'token', gen: 0, seq: 1 }, now: 10 });
+    expect(dup.outputs).toEqual([{ type: 'token-discarded', gen: 0 }]);
+    s = dup.state;
+    expect(s.token).toBe(-1);
+    // The next pass (one hop further round the ring) is accepted.
+    const next = checkedStep(tokenRing, s, { type: 'message', from: 'a', message: { type: 'token', gen: 0, seq: 4 }, now: 20 });
+    expect(next.outputs).toEqual([{ type: 'enter' }]);
   });
 });
