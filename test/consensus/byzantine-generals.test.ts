@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError, Random, type NodeId } from 'distkit/core';
+import { checkedStep, ConfigError, InvalidCommandError, Random, type NodeId } from 'distkit/core';
 import {
   byzantineGenerals,
   omExpectedMessages,
@@ -370,5 +370,38 @@ describe('property (fast-check): IC1 and IC2 for any traitor set of size <= m, n
       }),
       { numRuns: 150, seed: 20261206 },
     );
+  });
+});
+
+describe('machine contract: named limits, safe keys, local inputs', () => {
+  it('maxPaths is configurable and names itself when OM(m) needs more', () => {
+    expect(() => byzantineGenerals.init({ id: 'l1', generals: seven, commander: 'c', m: 2, roundTimeoutMs: 10, maxPaths: 25 })).toThrow(/maxPaths/);
+    expect(byzantineGenerals.init({ id: 'l1', generals: seven, commander: 'c', m: 2, roundTimeoutMs: 10, maxPaths: 26 }).round).toBe(0);
+    expect(() => byzantineGenerals.init({ id: 'l1', generals: seven, commander: 'c', m: 2, roundTimeoutMs: 10, maxPaths: 0 })).toThrow(ConfigError);
+  });
+
+  it.each(['__proto__', 'constructor', 'toString'])('a general named %j is a general like any other', (name) => {
+    const generals = ['c', 'l1', 'l2', name];
+    let s = byzantineGenerals.init({ id: 'l1', generals, commander: 'c', m: 1, roundTimeoutMs: 100 });
+    s = checkedStep(byzantineGenerals, s, { type: 'tick', now: 0 }).state;
+    s = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'attack' } }).state;
+    s = checkedStep(byzantineGenerals, s, { type: 'message', now: 2, from: name, message: { type: 'om', round: 2, path: ['c', name], value: 'retreat' } }).state;
+    const t = checkedStep(byzantineGenerals, s, { type: 'message', now: 3, from: 'l2', message: { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' } });
+    expect(t.outputs).toEqual([{ type: 'decided', value: 'attack' }]);
+    expect(JSON.parse(JSON.stringify(t.state))).toEqual(t.state);
+  });
+
+  it('only the declared fields of a message are stored', () => {
+    let s = byzantineGenerals.init({ id: 'l1', generals: four, commander: 'c', m: 1, roundTimeoutMs: 100 });
+    s = checkedStep(byzantineGenerals, s, { type: 'tick', now: 0 }).state;
+    const t = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'attack', junk: 'x'.repeat(1000) } });
+    expect(JSON.stringify(t.state)).not.toContain('xxxx');
+  });
+
+  it('an unknown command and a tick without a finite now throw InvalidCommandError', () => {
+    const s = byzantineGenerals.init({ id: 'l1', generals: four, commander: 'c', m: 1, roundTimeoutMs: 100 });
+    expect(() => byzantineGenerals.step(s, { type: 'nope', now: 1 } as never)).toThrow(InvalidCommandError);
+    expect(() => byzantineGenerals.step(s, { type: 'tick', now: Infinity })).toThrow(InvalidCommandError);
+    expect(() => byzantineGenerals.step(s, { type: 'message', from: 'c', message: {} } as never)).toThrow(InvalidCommandError);
   });
 });
