@@ -334,7 +334,7 @@ const own = hasOwn;
  * };
  * const snap = chandyLamport(counter);
  * const a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
- * snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1' }).outputs;
+ * snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 }).outputs;
  * //=> [{ type: 'send', to: 'b', message: { type: 'marker', snapshotId: 's1' } }]
  * ```
  */

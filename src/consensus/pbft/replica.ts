@@ -125,9 +125,9 @@ const EMPTY_SLOT: PbftSlot = { prePrepare: null, prepares: {}, commits: {}, prep
  * const ids = ['r0', 'r1', 'r2', 'r3'];
  * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
  * const r1 = pbftReplica({ authenticator: pbftHmacAuthenticator({ id: 'r1', keys: rings.r1! }) });
- * let s = r1.init({ id: 'r1', replicas: ids, checkpointInterval: 16, viewChangeTimeoutMs: 500 });
- * s = r1.step(s, { type: 'tick', now: 0 }).state;
- * r1.step(s, { type: 'message', from: 'r0', message: { junk: true } }).outputs[0]?.type; //=> 'rejected'
+ * const s = r1.init({ id: 'r1', replicas: ids, checkpointInterval: 16, viewChangeTimeoutMs: 500 });
+ * // Time travels with every input; no tick is needed before the first message.
+ * r1.step(s, { type: 'message', from: 'r0', message: { junk: true }, now: 1 }).outputs[0]?.type; //=> 'rejected'
  * ```
  */
 export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
