@@ -35,12 +35,12 @@ function cluster(auth: (id: string, ids: string[]) => PbftAuthenticator): () => 
   };
   return () => {
     const before = results;
-    const t = client.step(cs, { type: 'request', operation: 'x'.repeat(100) });
+    const t = client.step(cs, { type: 'request', operation: 'x'.repeat(100), now: 0 });
     cs = t.state;
     push('c0', t.outputs);
     while (queue.length > 0) {
       const e = queue.shift()!;
-      const message = { type: 'message' as const, from: e.from, message: e.message };
+      const message = { type: 'message' as const, from: e.from, message: e.message, now: 0 };
       if (e.to === 'c0') {
         const r = client.step(cs, message);
         cs = r.state;

@@ -2,7 +2,7 @@
 // `deposit` messages. Money is conserved, so every consistent cut shows the same total (Chandy &
 // Lamport 1985, §1's motivating example), and per channel the deposits sent before the sender's
 // cut equal those received before the receiver's cut plus those recorded in flight.
-import { reject, transition, v, type Machine, type MessageInput, type NodeId, type RejectedOutput, type SendOutput, type TickInput } from '../core/index.js';
+import { assertNever, getOwn, inputNow, reject, transition, v, withOwn, type Machine, type MessageInput, type NodeId, type RejectedOutput, type SendOutput, type TickInput } from '../core/index.js';
 import type { GlobalSnapshot } from '../snapshot/index.js';
 
 /** Config of one bank node. */
@@ -32,7 +32,7 @@ export interface BankMessage {
 }
 
 /** Inputs: deposits, ticks, and the local `transfer` command. */
-export type BankInput = MessageInput<unknown> | TickInput | { readonly type: 'transfer'; readonly to: NodeId; readonly amount: number };
+export type BankInput = MessageInput<unknown> | TickInput | { readonly type: 'transfer'; readonly to: NodeId; readonly amount: number; readonly now: number };
 
 /** Outputs: deposits and rejections. */
 export type BankOutput = SendOutput<BankMessage> | RejectedOutput;
@@ -47,26 +47,29 @@ export const bankMachine: Machine<BankConfig, BankState, BankInput, BankOutput> 
     return { id: c.id, balance: c.balance, sent: zero, received: zero };
   },
   step(state, input) {
+    inputNow(input);
     switch (input.type) {
       case 'tick':
         return transition(state);
       case 'transfer': {
         // A transfer the balance does not cover, or to a stranger, is skipped: the workload is random.
-        const s = state.sent[input.to];
+        const s = getOwn(state.sent, input.to);
         if (s === undefined || input.amount < 1 || input.amount > state.balance) return transition(state);
         return transition(
-          { ...state, balance: state.balance - input.amount, sent: { ...state.sent, [input.to]: { count: s.count + 1, amount: s.amount + input.amount } } },
+          { ...state, balance: state.balance - input.amount, sent: withOwn(state.sent, input.to, { count: s.count + 1, amount: s.amount + input.amount }) },
           [{ type: 'send', to: input.to, message: { type: 'deposit', amount: input.amount } }],
         );
       }
       case 'message': {
         const problem = depositCheck(input.message, 'message');
         if (problem !== undefined) return reject(state, input.from, problem);
-        const r = state.received[input.from];
+        const r = getOwn(state.received, input.from);
         if (r === undefined) return reject(state, input.from, `unknown sender ${input.from}`);
         const amount = (input.message as BankMessage).amount;
-        return transition({ ...state, balance: state.balance + amount, received: { ...state.received, [input.from]: { count: r.count + 1, amount: r.amount + amount } } });
+        return transition({ ...state, balance: state.balance + amount, received: withOwn(state.received, input.from, { count: r.count + 1, amount: r.amount + amount }) });
       }
+      default:
+        return assertNever(input, 'input');
     }
   },
 };

@@ -5,8 +5,14 @@
  */
 import {
   ConfigError,
+  MAX_ID_LENGTH,
   assertNever,
+  getOwn,
+  hasOwn,
+  inputNow,
+  parse,
   reject,
+  withOwn,
   transition,
   v,
   type Machine,
@@ -42,9 +48,11 @@ export type OmValue = string;
 export const OM_DEFAULT_VALUE: OmValue = 'retreat';
 
 /**
- * The largest information-gathering tree a lieutenant may have to keep (the number of message
- * paths it expects over all rounds). OM(m) sends O(n^(m+1)) messages; this bound turns an
- * accidental huge `m` into a {@link ConfigError} instead of an out-of-memory.
+ * The default {@link OmConfig.maxPaths}: the largest information-gathering tree a lieutenant may
+ * have to keep (the number of message paths it expects over all rounds). OM(m) sends
+ * O(n^(m+1)) messages; this bound turns an accidental huge `m` into a {@link ConfigError} instead
+ * of an out-of-memory. A lieutenant stores one value per valid path at most, so no peer can grow
+ * its tree past it.
  *
  * @example
  * ```ts
@@ -91,6 +99,8 @@ export interface OmConfig {
    * (LSP §2, the three-generals impossibility); only for demonstrating exactly that. Default false.
    */
   readonly unsafeAllowFewGenerals?: boolean;
+  /** The most message paths a lieutenant may have to keep over all rounds. Default {@link OM_MAX_PATHS}. */
+  readonly maxPaths?: number;
 }
 
 /**
@@ -117,9 +127,9 @@ export interface OmMessage {
 }
 
 /**
- * Inputs of {@link byzantineGenerals}: peer messages (untrusted) and ticks. Round 1 starts at the
- * first tick at or after `startAtMs`; a round closes at its deadline or as soon as every message it
- * expects has arrived.
+ * Inputs of {@link byzantineGenerals}: peer messages (untrusted) and ticks, each with the host's
+ * time `now`. Round 1 starts at the first tick at or after `startAtMs`; a round closes at its
+ * deadline (on the first tick at or after it) or as soon as every message it expects has arrived.
  *
  * @example
  * ```ts
@@ -196,14 +206,16 @@ export interface OmState {
   readonly decision: OmValue | null;
 }
 
-const LIMIT_ID = 256;
+const LIMIT_ID = MAX_ID_LENGTH;
 const LIMIT_VALUE = 256;
 
-// The shape is checked first, then the path against the configuration (see messageProblem).
+// The shape is checked first, then the path against the configuration (see messageProblem). A
+// path is never longer than the number of rounds, which init bounds through maxPaths.
 const messageShape = v.tagged({
   om: v.object({
-    round: v.int({ min: 0 }),
-    path: v.array(v.string({ minLength: 1, maxLength: LIMIT_ID }), { minLength: 1, maxLength: 1024 }),
+    type: v.literal('om'),
+    round: v.int({ min: 0, max: 1024 }),
+    path: v.array(v.id(), { minLength: 1, maxLength: 1024 }),
     value: v.string({ maxLength: LIMIT_VALUE }),
   }),
 });
@@ -230,9 +242,10 @@ export const byzantineGenerals: Machine<OmConfig, OmState, OmInput, OmOutput> = 
   name: 'byzantine-generals',
   init,
   step(state, input): Transition<OmState, OmOutput> {
+    const now = inputNow(input);
     switch (input.type) {
       case 'tick':
-        return onTick(state, input.now);
+        return onTick(state, now);
       case 'message':
         return onMessage(state, input.from, input.message);
       default:
@@ -300,9 +313,11 @@ function init(config: OmConfig): OmState {
         `lower m or add generals (unsafeAllowFewGenerals: true runs it anyway, without IC1/IC2)`,
     );
   }
+  const maxPaths = c.maxPaths ?? OM_MAX_PATHS;
+  if (typeof maxPaths !== 'number' || !Number.isSafeInteger(maxPaths) || maxPaths < 1) throw new ConfigError('maxPaths', `must be an integer >= 1, got ${String(maxPaths)}`);
   let paths = 0;
-  for (let r = 1; r <= m + 1; r++) paths += omExpectedMessages(n, r);
-  if (paths > OM_MAX_PATHS) throw new ConfigError('m', `OM(${m}) with n = ${n} needs ${paths} message paths per lieutenant, more than ${OM_MAX_PATHS}`);
+  for (let r = 1; r <= m + 1 && paths <= maxPaths; r++) paths += omExpectedMessages(n, r);
+  if (paths > maxPaths) throw new ConfigError('m', `OM(${m}) with n = ${n} needs more than ${maxPaths} message paths per lieutenant (maxPaths)`);
   if (typeof c.roundTimeoutMs !== 'number' || !Number.isFinite(c.roundTimeoutMs) || c.roundTimeoutMs <= 0) {
     throw new ConfigError('roundTimeoutMs', `must be a positive number, got ${String(c.roundTimeoutMs)}`);
   }
@@ -368,24 +383,23 @@ function startCommander(state: OmState): Transition<OmState, OmOutput> {
 function onMessage(state: OmState, from: NodeId, message: unknown): Transition<OmState, OmOutput> {
   if (!state.generals.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
   if (from === state.id) return reject(state, from, 'a message from this general itself');
-  const problem = messageProblem(state, from, message);
+  const parsed = parse(messageShape, message, 'message');
+  if (!parsed.ok) return reject(state, from, parsed.problem);
+  const m = parsed.value as OmMessage;
+  const problem = messageProblem(state, from, m);
   if (problem !== undefined) return reject(state, from, problem);
-  const m = message as OmMessage;
   const key = JSON.stringify(m.path);
-  if (Object.prototype.hasOwnProperty.call(state.received, key)) return reject(state, from, `path ${key}: a value was already received for it`);
+  if (hasOwn(state.received, key)) return reject(state, from, `path ${key}: a value was already received for it`);
   const arrived = state.arrived.slice();
   arrived[m.round] = arrived[m.round]! + 1;
-  let s: OmState = { ...state, received: { ...state.received, [key]: m.value }, arrived };
+  let s: OmState = { ...state, received: withOwn(state.received, key, m.value), arrived };
   // Rounds may close early: every message a round can bring is in (the synchronous deadline still bounds the others).
   const outputs: OmOutput[] = [];
   if (s.round >= 1) while (s.round <= s.m + 1 && roundComplete(s)) s = closeRound(s, outputs);
   return transition(s, outputs);
 }
 
-function messageProblem(state: OmState, from: NodeId, message: unknown): string | undefined {
-  const shape = messageShape(message, 'message');
-  if (shape !== undefined) return shape;
-  const m = message as OmMessage;
+function messageProblem(state: OmState, from: NodeId, m: OmMessage): string | undefined {
   if (state.id === state.commander) return 'the commander takes no messages in OM(m)';
   const last = state.m + 1;
   if (m.round < 1 || m.round > last) return `message.round: expected 1..${last} for OM(${state.m}), got ${m.round}`;
@@ -415,7 +429,7 @@ function closeRound(state: OmState, outputs: OmOutput[]): OmState {
     // LSP §3 OM(m) step (2): each lieutenant acts as commander in OM(m − 1) for every value it
     // holds, sending it to the generals not yet on its path; a missing value is sent as the default.
     for (const path of pathsOfLength(state, r)) {
-      const value = state.received[JSON.stringify(path)] ?? state.defaultValue;
+      const value = getOwn(state.received, JSON.stringify(path)) ?? state.defaultValue;
       const relayed = [...path, state.id];
       for (const g of state.generals) {
         if (!relayed.includes(g)) outputs.push(send(g, { type: 'om', round: r + 1, path: relayed, value }));
@@ -446,7 +460,7 @@ function pathsOfLength(state: OmState, length: number): NodeId[][] {
 // LSP §3 OM(m) step (3): the lieutenant obeys majority(v_1, ..., v_{n−1}), where its own v is what
 // it received directly and each other v_j is the outcome of the OM(m − 1) that j commanded.
 function resolve(state: OmState, path: readonly NodeId[]): OmValue {
-  const direct = state.received[JSON.stringify(path)] ?? state.defaultValue;
+  const direct = getOwn(state.received, JSON.stringify(path)) ?? state.defaultValue;
   if (path.length === state.m + 1) return direct; // OM(0): use the value received.
   const votes = [direct];
   for (const g of state.generals) {

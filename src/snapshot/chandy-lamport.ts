@@ -6,10 +6,19 @@
 import {
   InvalidCommandError,
   ConfigError,
+  PAYLOAD_LIMITS,
+  getOwn,
+  hasOwn,
+  inputNow,
   isPlainObject,
+  parse,
   reject,
   transition,
   v,
+  withOwn,
+  withoutOwn,
+  type DataLimits,
+  type DurableMachine,
   type Machine,
   type MessageInput,
   type NodeId,
@@ -67,7 +76,28 @@ export interface ChandyLamportConfig<AC> {
   readonly maxConcurrentSnapshots?: number;
   /** How many completed snapshot ids this node remembers, to refuse late or replayed markers. Default 1024. */
   readonly maxRememberedSnapshots?: number;
+  /**
+   * The most application messages one snapshot records over all its channels. A snapshot that
+   * would record more is abandoned at this node (a `snapshotAborted` event) and its markers are
+   * refused from then on; the messages still reach the application. Default
+   * {@link SNAPSHOT_MAX_RECORDED_MESSAGES}.
+   */
+  readonly maxRecordedMessages?: number;
+  /** Bounds on an application message from the network (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
+  readonly payloadLimits?: Partial<DataLimits>;
 }
+
+/**
+ * The default {@link ChandyLamportConfig.maxRecordedMessages}: how many in-flight application
+ * messages one snapshot may record at one node.
+ *
+ * @example
+ * ```ts
+ * import { SNAPSHOT_MAX_RECORDED_MESSAGES } from 'distkit/snapshot';
+ * SNAPSHOT_MAX_RECORDED_MESSAGES; //=> 4096
+ * ```
+ */
+export const SNAPSHOT_MAX_RECORDED_MESSAGES = 4096;
 
 /**
  * What travels on a channel: an application message in an envelope, or a marker (CL §3.2).
@@ -91,7 +121,7 @@ export type ChandyLamportMessage =
  * @example
  * ```ts
  * import type { InitiateSnapshotCommand } from 'distkit/snapshot';
- * const cmd: InitiateSnapshotCommand = { type: 'initiateSnapshot', snapshotId: 'nightly-42' };
+ * const cmd: InitiateSnapshotCommand = { type: 'initiateSnapshot', snapshotId: 'nightly-42', now: 0 };
  * ```
  */
 export interface InitiateSnapshotCommand {
@@ -99,6 +129,8 @@ export interface InitiateSnapshotCommand {
   readonly type: 'initiateSnapshot';
   /** The new snapshot's id; see {@link SnapshotId}. */
   readonly snapshotId: SnapshotId;
+  /** The host's current time (ms). */
+  readonly now: number;
 }
 
 /**
@@ -109,8 +141,8 @@ export interface InitiateSnapshotCommand {
  * @example
  * ```ts
  * import type { ChandyLamportInput } from 'distkit/snapshot';
- * type AppInput = { type: 'tick'; now: number } | { type: 'transfer'; to: string; amount: number };
- * const i: ChandyLamportInput<AppInput> = { type: 'transfer', to: 'b', amount: 5 };
+ * type AppInput = { type: 'tick'; now: number } | { type: 'transfer'; to: string; amount: number; now: number };
+ * const i: ChandyLamportInput<AppInput> = { type: 'transfer', to: 'b', amount: 5, now: 0 };
  * ```
  */
 export type ChandyLamportInput<AI> = MessageInput<unknown> | InitiateSnapshotCommand | Exclude<AI, { readonly type: 'message' }>;
@@ -157,8 +189,28 @@ export interface SnapshotReportOutput<AS> {
 }
 
 /**
+ * An event: this node gave up snapshot `snapshotId` because it would have recorded more than
+ * `maxRecordedMessages` application messages. Its report will never come; later markers of the
+ * id are refused.
+ *
+ * @example
+ * ```ts
+ * import type { SnapshotAbortedOutput } from 'distkit/snapshot';
+ * const o: SnapshotAbortedOutput = { type: 'snapshotAborted', snapshotId: 's1', reason: 'more than 4096 recorded messages (maxRecordedMessages)' };
+ * ```
+ */
+export interface SnapshotAbortedOutput {
+  /** Discriminant. */
+  readonly type: 'snapshotAborted';
+  /** Which snapshot. */
+  readonly snapshotId: SnapshotId;
+  /** Why it was abandoned, naming the limit. */
+  readonly reason: string;
+}
+
+/**
  * Outputs of a wrapped machine: enveloped sends, rejections, snapshot reports, and every other
- * output of the application, passed through.
+ * output of the application (its `persist` included, first as the contract wants), passed through.
  *
  * @typeParam AO - the application's output type.
  * @typeParam AS - the application's state.
@@ -172,6 +224,7 @@ export type ChandyLamportOutput<AO, AS> =
   | SendOutput<ChandyLamportMessage>
   | RejectedOutput
   | SnapshotReportOutput<AS>
+  | SnapshotAbortedOutput
   | Exclude<AO, { readonly type: 'send' }>;
 
 /**
@@ -181,7 +234,7 @@ export type ChandyLamportOutput<AO, AS> =
  * @example
  * ```ts
  * import type { SnapshotRecording } from 'distkit/snapshot';
- * const r: SnapshotRecording<number> = { state: 100, channels: { b: [], c: [] }, waiting: ['c'] };
+ * const r: SnapshotRecording<number> = { state: 100, channels: { b: [], c: [] }, waiting: ['c'], recorded: 0 };
  * ```
  */
 export interface SnapshotRecording<AS> {
@@ -191,6 +244,8 @@ export interface SnapshotRecording<AS> {
   readonly channels: Readonly<Record<NodeId, readonly unknown[]>>;
   /** Incoming channels still being recorded: no marker from these senders yet. */
   readonly waiting: readonly NodeId[];
+  /** How many messages the channels hold in all (bounded by `maxRecordedMessages`). */
+  readonly recorded: number;
 }
 
 /**
@@ -219,10 +274,17 @@ export interface ChandyLamportState<AS> {
   readonly maxConcurrent: number;
   /** See {@link ChandyLamportConfig.maxRememberedSnapshots}. */
   readonly maxRemembered: number;
+  /** See {@link ChandyLamportConfig.maxRecordedMessages}. */
+  readonly maxRecorded: number;
+  /** See {@link ChandyLamportConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
 }
 
 /**
- * The machine {@link chandyLamport} returns for an application machine.
+ * The machine {@link chandyLamport} returns for an application machine. When the application is
+ * durable (it has `durable` and `recover`), so is the wrapper: its durable image is the
+ * application's (snapshots in progress are volatile: a node that crashes during one never
+ * reports it), and the application's `persist` outputs pass through unchanged.
  *
  * @example
  * ```ts
@@ -237,14 +299,18 @@ export type ChandyLamportMachine<AC, AS, AI, AO> = Machine<
   ChandyLamportState<AS>,
   ChandyLamportInput<AI>,
   ChandyLamportOutput<AO, AS>
->;
+> &
+  Partial<Pick<DurableMachine<ChandyLamportConfig<AC>, ChandyLamportState<AS>, ChandyLamportInput<AI>, ChandyLamportOutput<AO, AS>, unknown>, 'durable' | 'recover' | 'applyPersist'>>;
 
-const envelopeCheck = v.tagged({
-  app: v.object({ message: v.json() }),
-  marker: v.object({ snapshotId: v.string({ minLength: 1, maxLength: 128 }) }),
-});
+function envelopeCheck(limits: DataLimits) {
+  return v.tagged({
+    app: v.object({ type: v.literal('app'), message: v.json(limits) }),
+    marker: v.object({ type: v.literal('marker'), snapshotId: v.string({ minLength: 1, maxLength: 128 }) }),
+  });
+}
+const DEFAULT_ENVELOPE_CHECK = envelopeCheck(PAYLOAD_LIMITS);
 
-const own = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+const own = hasOwn;
 
 /**
  * Adds Chandy–Lamport global snapshots (Chandy & Lamport, TOCS 1985, §3) to any application
@@ -268,15 +334,24 @@ const own = (o: object, key: string): boolean => Object.prototype.hasOwnProperty
  * };
  * const snap = chandyLamport(counter);
  * const a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
- * snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1' }).outputs;
+ * snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 }).outputs;
  * //=> [{ type: 'send', to: 'b', message: { type: 'marker', snapshotId: 's1' } }]
  * ```
  */
 export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): ChandyLamportMachine<AC, AS, AI, AO> {
   type State = ChandyLamportState<AS>;
   type Output = ChandyLamportOutput<AO, AS>;
+  type Config = ChandyLamportConfig<AC>;
 
-  // Application outputs leave in envelopes; everything else passes through.
+  // The envelope check depends only on the state's payload limits; keep the last one built.
+  let check = { limits: PAYLOAD_LIMITS, check: DEFAULT_ENVELOPE_CHECK };
+  const checkOf = (s: State) => {
+    const l = s.payloadLimits;
+    if (l.maxDepth !== check.limits.maxDepth || l.maxBytes !== check.limits.maxBytes) check = { limits: l, check: envelopeCheck(l) };
+    return check.check;
+  };
+
+  // Application outputs leave in envelopes; everything else (its persist first) passes through.
   const wrap = (outs: readonly AO[], into: Output[]): void => {
     for (const o of outs) {
       const out = o as { type?: unknown; to?: unknown; message?: unknown };
@@ -296,33 +371,34 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
   // any further message. Channels other than `closedBy` start recording.
   const record = (state: State, snapshotId: SnapshotId, closedBy: NodeId | undefined): Transition<State, Output> => {
     const outputs: Output[] = state.peers.map((p) => ({ type: 'send', to: p, message: { type: 'marker', snapshotId } }) as Output);
-    const rec: SnapshotRecording<AS> = {
-      state: state.app,
-      channels: Object.fromEntries(state.peers.map((p) => [p, []])),
-      waiting: state.peers.filter((p) => p !== closedBy),
-    };
-    return settle({ ...state, recording: { ...state.recording, [snapshotId]: rec } }, snapshotId, outputs);
+    const channels: Record<NodeId, readonly unknown[]> = {};
+    for (const p of state.peers) Object.defineProperty(channels, p, { value: [], enumerable: true, writable: true, configurable: true });
+    const rec: SnapshotRecording<AS> = { state: state.app, channels, waiting: state.peers.filter((p) => p !== closedBy), recorded: 0 };
+    return settle({ ...state, recording: withOwn(state.recording, snapshotId, rec) }, snapshotId, outputs);
+  };
+
+  const remember = (completed: readonly SnapshotId[], snapshotId: SnapshotId, max: number): SnapshotId[] => {
+    const next = [...completed, snapshotId];
+    if (next.length > max) next.splice(0, next.length - max);
+    return next;
   };
 
   // A snapshot whose incoming channels are all closed is reported and forgotten.
   const settle = (state: State, snapshotId: SnapshotId, outputs: Output[]): Transition<State, Output> => {
-    const rec = state.recording[snapshotId]!;
+    const rec = getOwn(state.recording, snapshotId)!;
     if (rec.waiting.length > 0) return transition(state, outputs);
-    const recording = Object.fromEntries(Object.entries(state.recording).filter(([k]) => k !== snapshotId));
-    const completed = [...state.completed, snapshotId];
-    if (completed.length > state.maxRemembered) completed.splice(0, completed.length - state.maxRemembered);
     outputs.push({ type: 'snapshotReport', report: { snapshotId, node: state.id, state: rec.state, channels: rec.channels } });
-    return transition({ ...state, recording, completed }, outputs);
+    return transition({ ...state, recording: withoutOwn(state.recording, snapshotId), completed: remember(state.completed, snapshotId, state.maxRemembered) }, outputs);
   };
 
   const onMarker = (state: State, from: NodeId, snapshotId: SnapshotId): Transition<State, Output> => {
-    if (own(state.recording, snapshotId)) {
-      const rec = state.recording[snapshotId]!;
+    const rec = getOwn(state.recording, snapshotId);
+    if (rec !== undefined) {
       if (!rec.waiting.includes(from)) return reject(state, from, `second marker from ${JSON.stringify(from)} for snapshot ${JSON.stringify(snapshotId)}`);
       // CL §3.2 marker receiving rule, state already recorded: the channel's state is what arrived
       // on it since the recording began; it is now closed.
       const next: SnapshotRecording<AS> = { ...rec, waiting: rec.waiting.filter((p) => p !== from) };
-      return settle({ ...state, recording: { ...state.recording, [snapshotId]: next } }, snapshotId, []);
+      return settle({ ...state, recording: withOwn(state.recording, snapshotId, next) }, snapshotId, []);
     }
     if (state.completed.includes(snapshotId)) return reject(state, from, `snapshot ${JSON.stringify(snapshotId)} already completed here`);
     if (Object.keys(state.recording).length >= state.maxConcurrent) {
@@ -332,8 +408,8 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
     return record(state, snapshotId, from);
   };
 
-  const onApp = (state: State, from: NodeId, message: unknown): Transition<State, Output> => {
-    const t = app.step(state.app, { type: 'message', from, message } as AI);
+  const onApp = (state: State, from: NodeId, message: unknown, now: number): Transition<State, Output> => {
+    const t = app.step(state.app, { type: 'message', from, message, now } as AI);
     const outputs: Output[] = [];
     wrap(t.outputs, outputs);
     // A message the application refuses changes nothing, so it is left out of channel states too.
@@ -342,41 +418,61 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
     }
     // CL §3.2: a channel's recorded state is the messages received on it after the receiver
     // recorded its state and before the channel's marker.
-    let recording: Record<SnapshotId, SnapshotRecording<AS>> | undefined;
-    for (const [id, rec] of Object.entries(state.recording)) {
+    let recording: Readonly<Record<SnapshotId, SnapshotRecording<AS>>> = state.recording;
+    let completed = state.completed;
+    for (const id of Object.keys(state.recording)) {
+      const rec = state.recording[id]!;
       if (!rec.waiting.includes(from)) continue;
-      recording ??= { ...state.recording };
-      recording[id] = { ...rec, channels: { ...rec.channels, [from]: [...rec.channels[from]!, message] } };
+      if (rec.recorded >= state.maxRecorded) {
+        // The snapshot would grow past its limit: abandon it here rather than refuse the message.
+        recording = withoutOwn(recording, id);
+        completed = remember(completed, id, state.maxRemembered);
+        outputs.push({ type: 'snapshotAborted', snapshotId: id, reason: `more than ${state.maxRecorded} recorded messages (maxRecordedMessages)` });
+        continue;
+      }
+      const channel = getOwn(rec.channels, from) ?? [];
+      recording = withOwn(recording, id, { ...rec, channels: withOwn(rec.channels, from, [...channel, message]), recorded: rec.recorded + 1 });
     }
-    return transition({ ...state, app: t.state, recording: recording ?? state.recording }, outputs);
+    return transition({ ...state, app: t.state, recording, completed }, outputs);
   };
 
-  return {
+  const init = (config: Config, appState: (c: Config) => AS): State => {
+    const c = config as Partial<Config>;
+    if (typeof c.id !== 'string' || c.id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
+    if (!Array.isArray(c.nodes) || c.nodes.length === 0) throw new ConfigError('nodes', 'must be a non-empty array of node ids');
+    const seen = new Set<string>();
+    for (const n of c.nodes as unknown[]) {
+      if (typeof n !== 'string' || n.length === 0) throw new ConfigError('nodes', 'every node id must be a non-empty string');
+      if (seen.has(n)) throw new ConfigError('nodes', `duplicate node id ${JSON.stringify(n)}`);
+      seen.add(n);
+    }
+    if (!seen.has(c.id)) throw new ConfigError('nodes', `must include this node's id ${JSON.stringify(c.id)}`);
+    const maxConcurrent = positiveInt('maxConcurrentSnapshots', c.maxConcurrentSnapshots, 16);
+    const maxRemembered = positiveInt('maxRememberedSnapshots', c.maxRememberedSnapshots, 1024);
+    const maxRecorded = positiveInt('maxRecordedMessages', c.maxRecordedMessages, SNAPSHOT_MAX_RECORDED_MESSAGES);
+    const limits = { ...PAYLOAD_LIMITS, ...(c.payloadLimits ?? {}) };
+    const payloadLimits: DataLimits = {
+      maxDepth: positiveInt('payloadLimits.maxDepth', limits.maxDepth, PAYLOAD_LIMITS.maxDepth),
+      maxBytes: positiveInt('payloadLimits.maxBytes', limits.maxBytes, PAYLOAD_LIMITS.maxBytes),
+    };
+    return {
+      id: c.id,
+      peers: c.nodes.filter((n) => n !== c.id),
+      app: appState(config),
+      recording: {},
+      completed: [],
+      maxConcurrent,
+      maxRemembered,
+      maxRecorded,
+      payloadLimits,
+    };
+  };
+
+  const machine: ChandyLamportMachine<AC, AS, AI, AO> = {
     name: `chandy-lamport(${app.name})`,
-    init(config) {
-      const c = config as Partial<ChandyLamportConfig<AC>>;
-      if (typeof c.id !== 'string' || c.id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
-      if (!Array.isArray(c.nodes) || c.nodes.length === 0) throw new ConfigError('nodes', 'must be a non-empty array of node ids');
-      const seen = new Set<string>();
-      for (const n of c.nodes as unknown[]) {
-        if (typeof n !== 'string' || n.length === 0) throw new ConfigError('nodes', 'every node id must be a non-empty string');
-        if (seen.has(n)) throw new ConfigError('nodes', `duplicate node id ${JSON.stringify(n)}`);
-        seen.add(n);
-      }
-      if (!seen.has(c.id)) throw new ConfigError('nodes', `must include this node's id ${JSON.stringify(c.id)}`);
-      const maxConcurrent = positiveInt('maxConcurrentSnapshots', c.maxConcurrentSnapshots, 16);
-      const maxRemembered = positiveInt('maxRememberedSnapshots', c.maxRememberedSnapshots, 1024);
-      return {
-        id: c.id,
-        peers: c.nodes.filter((n) => n !== c.id),
-        app: app.init(c.app as AC),
-        recording: {},
-        completed: [],
-        maxConcurrent,
-        maxRemembered,
-      };
-    },
+    init: (config) => init(config, (c) => app.init(c.app)),
     step(state, input): Transition<State, Output> {
+      const now = inputNow(input);
       switch ((input as { readonly type?: unknown }).type) {
         case 'initiateSnapshot': {
           const id = (input as InitiateSnapshotCommand).snapshotId;
@@ -391,17 +487,19 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
         }
         case 'message': {
           const { from, message } = input as MessageInput<unknown>;
-          if (!state.peers.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-          const problem = envelopeCheck(message, 'message');
-          if (problem !== undefined) return reject(state, from, problem);
-          const m = message as ChandyLamportMessage;
+          if (typeof from !== 'string' || !state.peers.includes(from)) return reject(state, String(from), `unknown sender ${JSON.stringify(from)}`);
+          // Only the parsed copy (a bounded, deep-copied application message) goes on.
+          const parsed = parse(checkOf(state), message, 'message');
+          if (!parsed.ok) return reject(state, from, parsed.problem);
+          const m = parsed.value as ChandyLamportMessage;
           if (m.type === 'marker') {
             if (!isSnapshotId(m.snapshotId)) return reject(state, from, `message.snapshotId: expected 1..128 characters from [A-Za-z0-9_.:@#/-], got ${JSON.stringify(m.snapshotId)}`);
             return onMarker(state, from, m.snapshotId);
           }
-          return onApp(state, from, m.message);
+          return onApp(state, from, m.message, now);
         }
         default:
+          // Ticks and the application's own commands; the application throws on unknown ones.
           return passThrough(state, input as AI);
       }
     },
@@ -409,6 +507,14 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
       return app.nextDeadline?.(state.app);
     },
   };
+  const durableApp = app as Machine<AC, AS, AI, AO> & Partial<DurableMachine<AC, AS, AI, AO, unknown>>;
+  if (durableApp.durable !== undefined && durableApp.recover !== undefined) {
+    const { durable, recover, applyPersist } = durableApp;
+    machine.durable = (state) => durable(state.app);
+    machine.recover = (config, image) => init(config, (c) => recover(c.app, image));
+    if (applyPersist !== undefined) machine.applyPersist = (image, record) => applyPersist(image, record);
+  }
+  return machine;
 }
 
 function positiveInt(field: string, value: unknown, fallback: number): number {

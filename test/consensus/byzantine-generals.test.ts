@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError, Random, type NodeId } from 'distkit/core';
+import { checkedStep, ConfigError, InvalidCommandError, Random, type NodeId } from 'distkit/core';
 import {
   byzantineGenerals,
   omExpectedMessages,
@@ -182,20 +182,20 @@ describe('rounds: synchronous deadlines and early completion', () => {
 
   it('a round closes as soon as all its expected messages are in, before the deadline', () => {
     let s = checkedStep(byzantineGenerals, byzantineGenerals.init(cfg('l1')), { type: 'tick', now: 10 }).state;
-    const t1 = checkedStep(byzantineGenerals, s, { type: 'message', from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'attack' } });
+    const t1 = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'attack' } });
     expect(sent(t1.outputs)).toHaveLength(2);
     expect(t1.state.round).toBe(2);
-    s = checkedStep(byzantineGenerals, t1.state, { type: 'message', from: 'l2', message: { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' } }).state;
-    const t3 = checkedStep(byzantineGenerals, s, { type: 'message', from: 'l3', message: { type: 'om', round: 2, path: ['c', 'l3'], value: 'retreat' } });
+    s = checkedStep(byzantineGenerals, t1.state, { type: 'message', now: 1, from: 'l2', message: { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' } }).state;
+    const t3 = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'l3', message: { type: 'om', round: 2, path: ['c', 'l3'], value: 'retreat' } });
     expect(t3.outputs).toEqual([{ type: 'decided', value: 'attack' }]);
   });
 
   it('messages of a later round are kept and count when that round opens', () => {
     let s = checkedStep(byzantineGenerals, byzantineGenerals.init(cfg('l1')), { type: 'tick', now: 10 }).state;
-    s = checkedStep(byzantineGenerals, s, { type: 'message', from: 'l2', message: { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' } }).state;
-    s = checkedStep(byzantineGenerals, s, { type: 'message', from: 'l3', message: { type: 'om', round: 2, path: ['c', 'l3'], value: 'attack' } }).state;
+    s = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'l2', message: { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' } }).state;
+    s = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'l3', message: { type: 'om', round: 2, path: ['c', 'l3'], value: 'attack' } }).state;
     expect(s.round).toBe(1);
-    const t = checkedStep(byzantineGenerals, s, { type: 'message', from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'retreat' } });
+    const t = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'retreat' } });
     expect(t.outputs.at(-1)).toEqual({ type: 'decided', value: 'attack' });
   });
 
@@ -218,7 +218,7 @@ describe('hostile messages are rejected with a reason, state unchanged', () => {
     const cfg: OmConfig = { id: 'l1', generals: four, commander: 'c', m: 1, roundTimeoutMs: 100 };
     let s = byzantineGenerals.init(cfg);
     s = byzantineGenerals.step(s, { type: 'tick', now: 0 }).state;
-    return byzantineGenerals.step(s, { type: 'message', from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'attack' } }).state;
+    return byzantineGenerals.step(s, { type: 'message', now: 1, from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'attack' } }).state;
   })();
   const cases: [string, NodeId, unknown, RegExp][] = [
     ['unknown sender', 'mallory', { type: 'om', round: 2, path: ['c', 'mallory'], value: 'attack' }, /unknown sender "mallory"/],
@@ -241,7 +241,7 @@ describe('hostile messages are rejected with a reason, state unchanged', () => {
     ['sender not last on the path', 'l2', { type: 'om', round: 2, path: ['c', 'l3'], value: 'attack' }, /sender "l2" must be its last element/],
   ];
   it.each(cases)('%s', (_name, from, message, reason) => {
-    const t = checkedStep(byzantineGenerals, l1, { type: 'message', from, message });
+    const t = checkedStep(byzantineGenerals, l1, { type: 'message', now: 1, from, message });
     expect(t.state).toBe(l1);
     expect(t.outputs).toHaveLength(1);
     expect(t.outputs[0]).toMatchObject({ type: 'rejected', from });
@@ -250,15 +250,15 @@ describe('hostile messages are rejected with a reason, state unchanged', () => {
 
   it('a second value for the same path is rejected; the first one stands', () => {
     const msg = { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' };
-    const s = checkedStep(byzantineGenerals, l1, { type: 'message', from: 'l2', message: msg }).state;
-    const t = checkedStep(byzantineGenerals, s, { type: 'message', from: 'l2', message: { ...msg, value: 'retreat' } });
+    const s = checkedStep(byzantineGenerals, l1, { type: 'message', now: 1, from: 'l2', message: msg }).state;
+    const t = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'l2', message: { ...msg, value: 'retreat' } });
     expect(t.state).toBe(s);
     expect(t.outputs).toEqual([{ type: 'rejected', from: 'l2', reason: 'path ["c","l2"]: a value was already received for it' }]);
   });
 
   it('the commander takes no messages', () => {
     const c = byzantineGenerals.init({ id: 'c', generals: four, commander: 'c', m: 1, roundTimeoutMs: 10, order: 'attack' });
-    const t = checkedStep(byzantineGenerals, c, { type: 'message', from: 'l1', message: { type: 'om', round: 2, path: ['c', 'l1'], value: 'attack' } });
+    const t = checkedStep(byzantineGenerals, c, { type: 'message', now: 1, from: 'l1', message: { type: 'om', round: 2, path: ['c', 'l1'], value: 'attack' } });
     expect(t.state).toBe(c);
     expect(t.outputs).toEqual([{ type: 'rejected', from: 'l1', reason: 'the commander takes no messages in OM(m)' }]);
   });
@@ -302,7 +302,7 @@ describe('totality (fast-check): any peer message is rejected or accepted, never
     });
     fc.assert(
       fc.property(fc.constantFrom(...seven, 'mallory'), fc.oneof(nearMiss, fc.jsonValue()), (from, message) => {
-        const t = checkedStep(byzantineGenerals, base, { type: 'message', from, message });
+        const t = checkedStep(byzantineGenerals, base, { type: 'message', now: 1, from, message });
         const rejected = t.outputs.length === 1 && t.outputs[0]!.type === 'rejected';
         if (rejected) expect(t.state).toBe(base);
         else expect(t.state.received).not.toEqual(base.received);
@@ -370,5 +370,38 @@ describe('property (fast-check): IC1 and IC2 for any traitor set of size <= m, n
       }),
       { numRuns: 150, seed: 20261206 },
     );
+  });
+});
+
+describe('machine contract: named limits, safe keys, local inputs', () => {
+  it('maxPaths is configurable and names itself when OM(m) needs more', () => {
+    expect(() => byzantineGenerals.init({ id: 'l1', generals: seven, commander: 'c', m: 2, roundTimeoutMs: 10, maxPaths: 25 })).toThrow(/maxPaths/);
+    expect(byzantineGenerals.init({ id: 'l1', generals: seven, commander: 'c', m: 2, roundTimeoutMs: 10, maxPaths: 26 }).round).toBe(0);
+    expect(() => byzantineGenerals.init({ id: 'l1', generals: seven, commander: 'c', m: 2, roundTimeoutMs: 10, maxPaths: 0 })).toThrow(ConfigError);
+  });
+
+  it.each(['__proto__', 'constructor', 'toString'])('a general named %j is a general like any other', (name) => {
+    const generals = ['c', 'l1', 'l2', name];
+    let s = byzantineGenerals.init({ id: 'l1', generals, commander: 'c', m: 1, roundTimeoutMs: 100 });
+    s = checkedStep(byzantineGenerals, s, { type: 'tick', now: 0 }).state;
+    s = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'attack' } }).state;
+    s = checkedStep(byzantineGenerals, s, { type: 'message', now: 2, from: name, message: { type: 'om', round: 2, path: ['c', name], value: 'retreat' } }).state;
+    const t = checkedStep(byzantineGenerals, s, { type: 'message', now: 3, from: 'l2', message: { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' } });
+    expect(t.outputs).toEqual([{ type: 'decided', value: 'attack' }]);
+    expect(JSON.parse(JSON.stringify(t.state))).toEqual(t.state);
+  });
+
+  it('only the declared fields of a message are stored', () => {
+    let s = byzantineGenerals.init({ id: 'l1', generals: four, commander: 'c', m: 1, roundTimeoutMs: 100 });
+    s = checkedStep(byzantineGenerals, s, { type: 'tick', now: 0 }).state;
+    const t = checkedStep(byzantineGenerals, s, { type: 'message', now: 1, from: 'c', message: { type: 'om', round: 1, path: ['c'], value: 'attack', junk: 'x'.repeat(1000) } });
+    expect(JSON.stringify(t.state)).not.toContain('xxxx');
+  });
+
+  it('an unknown command and a tick without a finite now throw InvalidCommandError', () => {
+    const s = byzantineGenerals.init({ id: 'l1', generals: four, commander: 'c', m: 1, roundTimeoutMs: 100 });
+    expect(() => byzantineGenerals.step(s, { type: 'nope', now: 1 } as never)).toThrow(InvalidCommandError);
+    expect(() => byzantineGenerals.step(s, { type: 'tick', now: Infinity })).toThrow(InvalidCommandError);
+    expect(() => byzantineGenerals.step(s, { type: 'message', from: 'c', message: {} } as never)).toThrow(InvalidCommandError);
   });
 });

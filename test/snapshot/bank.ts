@@ -3,8 +3,12 @@
 // total (CL §1's motivating example), and per channel the deposits sent before the sender's cut
 // equal those received before the receiver's cut plus those recorded in flight.
 import {
+  assertNever,
   checkedStep,
+  getOwn,
+  inputNow,
   reject,
+  withOwn,
   transition,
   v,
   type Machine,
@@ -39,10 +43,10 @@ export interface BankState {
 }
 
 export type BankMessage = { readonly type: 'deposit'; readonly amount: number };
-export type BankInput = MessageInput<unknown> | TickInput | { readonly type: 'transfer'; readonly to: NodeId; readonly amount: number };
+export type BankInput = MessageInput<unknown> | TickInput | { readonly type: 'transfer'; readonly to: NodeId; readonly amount: number; readonly now: number };
 export type BankOutput = SendOutput<BankMessage> | RejectedOutput;
 
-const depositCheck = v.object({ type: v.literal('deposit'), amount: v.int({ min: 1 }) });
+const depositCheck = v.object({ type: v.literal('deposit'), amount: v.int({ min: 1, max: 1_000_000_000 }) });
 
 export const bank: Machine<BankConfig, BankState, BankInput, BankOutput> = {
   name: 'bank',
@@ -51,30 +55,33 @@ export const bank: Machine<BankConfig, BankState, BankInput, BankOutput> = {
     return { id: c.id, balance: c.balance, sent: zero, received: zero };
   },
   step(state, input) {
+    inputNow(input);
     switch (input.type) {
       case 'tick':
         return transition(state);
       case 'transfer': {
         // A transfer the balance does not cover, or to a stranger, is skipped.
-        if (input.amount < 1 || input.amount > state.balance || state.sent[input.to] === undefined) return transition(state);
-        const s = state.sent[input.to]!;
+        const s = getOwn(state.sent, input.to);
+        if (!Number.isSafeInteger(input.amount) || input.amount < 1 || input.amount > state.balance || s === undefined) return transition(state);
         return transition(
-          { ...state, balance: state.balance - input.amount, sent: { ...state.sent, [input.to]: { count: s.count + 1, amount: s.amount + input.amount } } },
+          { ...state, balance: state.balance - input.amount, sent: withOwn(state.sent, input.to, { count: s.count + 1, amount: s.amount + input.amount }) },
           [{ type: 'send', to: input.to, message: { type: 'deposit', amount: input.amount } }],
         );
       }
       case 'message': {
         const problem = depositCheck(input.message, 'message');
         if (problem !== undefined) return reject(state, input.from, problem);
-        const r = state.received[input.from];
+        const r = getOwn(state.received, input.from);
         if (r === undefined) return reject(state, input.from, 'unknown sender');
         const amount = (input.message as BankMessage).amount;
         return transition({
           ...state,
           balance: state.balance + amount,
-          received: { ...state.received, [input.from]: { count: r.count + 1, amount: r.amount + amount } },
+          received: withOwn(state.received, input.from, { count: r.count + 1, amount: r.amount + amount }),
         });
       }
+      default:
+        return assertNever(input, 'input');
     }
   },
 };

@@ -24,23 +24,23 @@ const deposit = (amount: number) => ({ type: 'app', message: { type: 'deposit', 
 describe('CL §3.2 marker rules, stepped by hand', () => {
   it('initiating records the state and sends a marker on every outgoing channel', () => {
     const a = init('a');
-    const t = step(a, { type: 'initiateSnapshot', snapshotId: 's1' });
+    const t = step(a, { type: 'initiateSnapshot', now: 1, snapshotId: 's1' });
     expect(t.outputs).toEqual([
       { type: 'send', to: 'b', message: marker('s1') },
       { type: 'send', to: 'c', message: marker('s1') },
     ]);
-    expect(t.state.recording.s1).toEqual({ state: a.app, channels: { b: [], c: [] }, waiting: ['b', 'c'] });
+    expect(t.state.recording.s1).toEqual({ state: a.app, channels: { b: [], c: [] }, waiting: ['b', 'c'], recorded: 0 });
   });
 
   it('records messages arriving on a channel until its marker, then reports', () => {
-    let a = step(init('a'), { type: 'initiateSnapshot', snapshotId: 's1' }).state;
+    let a = step(init('a'), { type: 'initiateSnapshot', now: 1, snapshotId: 's1' }).state;
     // b sent 10 before it saw the marker: in flight on b->a at the cut.
-    a = step(a, { type: 'message', from: 'b', message: deposit(10) }).state;
-    a = step(a, { type: 'message', from: 'b', message: marker('s1') }).state;
+    a = step(a, { type: 'message', now: 1, from: 'b', message: deposit(10) }).state;
+    a = step(a, { type: 'message', now: 1, from: 'b', message: marker('s1') }).state;
     // After b's marker the channel b->a is closed: this deposit is not part of the snapshot.
-    a = step(a, { type: 'message', from: 'b', message: deposit(5) }).state;
+    a = step(a, { type: 'message', now: 1, from: 'b', message: deposit(5) }).state;
     expect(a.app.balance).toBe(115);
-    const t = step(a, { type: 'message', from: 'c', message: marker('s1') });
+    const t = step(a, { type: 'message', now: 1, from: 'c', message: marker('s1') });
     expect(t.outputs).toEqual([
       {
         type: 'snapshotReport',
@@ -53,31 +53,31 @@ describe('CL §3.2 marker rules, stepped by hand', () => {
 
   it('the first marker records the state, closes its own channel empty, and relays markers first', () => {
     let b = init('b');
-    b = step(b, { type: 'transfer', to: 'a', amount: 30 }).state;
-    const t = step(b, { type: 'message', from: 'a', message: marker('s1') });
+    b = step(b, { type: 'transfer', now: 1, to: 'a', amount: 30 }).state;
+    const t = step(b, { type: 'message', now: 1, from: 'a', message: marker('s1') });
     expect(t.outputs).toEqual([
       { type: 'send', to: 'a', message: marker('s1') },
       { type: 'send', to: 'c', message: marker('s1') },
     ]);
-    expect(t.state.recording.s1).toEqual({ state: b.app, channels: { a: [], c: [] }, waiting: ['c'] });
+    expect(t.state.recording.s1).toEqual({ state: b.app, channels: { a: [], c: [] }, waiting: ['c'], recorded: 0 });
     expect(t.state.recording.s1!.state.balance).toBe(70);
   });
 
   it('keeps concurrent snapshots apart by id', () => {
-    let a = step(init('a'), { type: 'initiateSnapshot', snapshotId: 's1' }).state;
-    a = step(a, { type: 'message', from: 'b', message: deposit(1) }).state; // in s1's b->a
-    a = step(a, { type: 'message', from: 'c', message: marker('s2') }).state; // s2 starts here: balance 101
-    a = step(a, { type: 'message', from: 'b', message: deposit(2) }).state; // in s1 and s2
-    a = step(a, { type: 'message', from: 'b', message: marker('s1') }).state;
-    a = step(a, { type: 'message', from: 'c', message: deposit(4) }).state; // in s1's c->a only
-    const r1 = step(a, { type: 'message', from: 'c', message: marker('s1') });
+    let a = step(init('a'), { type: 'initiateSnapshot', now: 1, snapshotId: 's1' }).state;
+    a = step(a, { type: 'message', now: 1, from: 'b', message: deposit(1) }).state; // in s1's b->a
+    a = step(a, { type: 'message', now: 1, from: 'c', message: marker('s2') }).state; // s2 starts here: balance 101
+    a = step(a, { type: 'message', now: 1, from: 'b', message: deposit(2) }).state; // in s1 and s2
+    a = step(a, { type: 'message', now: 1, from: 'b', message: marker('s1') }).state;
+    a = step(a, { type: 'message', now: 1, from: 'c', message: deposit(4) }).state; // in s1's c->a only
+    const r1 = step(a, { type: 'message', now: 1, from: 'c', message: marker('s1') });
     expect(r1.outputs).toEqual([
       {
         type: 'snapshotReport',
         report: { snapshotId: 's1', node: 'a', state: init('a').app, channels: { b: [{ type: 'deposit', amount: 1 }, { type: 'deposit', amount: 2 }], c: [{ type: 'deposit', amount: 4 }] } },
       },
     ]);
-    const r2 = step(r1.state, { type: 'message', from: 'b', message: marker('s2') });
+    const r2 = step(r1.state, { type: 'message', now: 1, from: 'b', message: marker('s2') });
     const report = (r2.outputs[0] as { report: SnapshotReport<BankState> }).report;
     expect(report.state.balance).toBe(101);
     expect(report.channels).toEqual({ b: [{ type: 'deposit', amount: 2 }], c: [] });
@@ -85,12 +85,12 @@ describe('CL §3.2 marker rules, stepped by hand', () => {
 
   it('a single node completes a snapshot at once', () => {
     const solo = snapBank.init({ id: 'a', nodes: ['a'], app: { id: 'a', nodes: ['a'], balance: 7 } });
-    const t = step(solo, { type: 'initiateSnapshot', snapshotId: 'x' });
+    const t = step(solo, { type: 'initiateSnapshot', now: 1, snapshotId: 'x' });
     expect(t.outputs).toEqual([{ type: 'snapshotReport', report: { snapshotId: 'x', node: 'a', state: solo.app, channels: {} } }]);
   });
 
   it('application inputs pass through; its sends leave in envelopes; nextDeadline is the app’s', () => {
-    const t = step(init('a'), { type: 'transfer', to: 'c', amount: 3 });
+    const t = step(init('a'), { type: 'transfer', now: 1, to: 'c', amount: 3 });
     expect(t.outputs).toEqual([{ type: 'send', to: 'c', message: deposit(3) }]);
     const tick = step(t.state, { type: 'tick', now: 5 });
     expect(tick.state).toBe(t.state);
@@ -98,41 +98,41 @@ describe('CL §3.2 marker rules, stepped by hand', () => {
   });
 
   it('a message the application rejects is passed on as its rejection and not recorded', () => {
-    const a = step(init('a'), { type: 'initiateSnapshot', snapshotId: 's1' }).state;
-    const t = step(a, { type: 'message', from: 'b', message: { type: 'app', message: { type: 'deposit', amount: -5 } } });
+    const a = step(init('a'), { type: 'initiateSnapshot', now: 1, snapshotId: 's1' }).state;
+    const t = step(a, { type: 'message', now: 1, from: 'b', message: { type: 'app', message: { type: 'deposit', amount: -5 } } });
     expect(t.state).toBe(a);
-    expect(t.outputs).toEqual([{ type: 'rejected', from: 'b', reason: 'message.amount: expected an integer >= 1, got -5' }]);
+    expect(t.outputs).toEqual([{ type: 'rejected', from: 'b', reason: 'message.amount: expected an integer in [1, 1000000000], got -5' }]);
   });
 });
 
 describe('local commands and configuration', () => {
   it('initiating an id already recording is a no-op; a completed id is refused; a bad id throws', () => {
-    const a = step(init('a'), { type: 'initiateSnapshot', snapshotId: 's1' }).state;
-    const again = step(a, { type: 'initiateSnapshot', snapshotId: 's1' });
+    const a = step(init('a'), { type: 'initiateSnapshot', now: 1, snapshotId: 's1' }).state;
+    const again = step(a, { type: 'initiateSnapshot', now: 1, snapshotId: 's1' });
     expect(again.state).toBe(a);
     expect(again.outputs).toEqual([]);
     const solo = snapBank.init({ id: 'a', nodes: ['a'], app: { id: 'a', nodes: ['a'], balance: 7 } });
-    const done = step(solo, { type: 'initiateSnapshot', snapshotId: 'x' }).state;
-    expect(step(done, { type: 'initiateSnapshot', snapshotId: 'x' }).outputs).toEqual([
+    const done = step(solo, { type: 'initiateSnapshot', now: 1, snapshotId: 'x' }).state;
+    expect(step(done, { type: 'initiateSnapshot', now: 1, snapshotId: 'x' }).outputs).toEqual([
       { type: 'rejected', from: 'local', reason: 'snapshot "x" already completed here; pick a new id' },
     ]);
-    expect(() => snapBank.step(a, { type: 'initiateSnapshot', snapshotId: 'has space' })).toThrow(InvalidCommandError);
-    expect(() => snapBank.step(a, { type: 'initiateSnapshot', snapshotId: '' })).toThrow(/snapshotId/);
+    expect(() => snapBank.step(a, { type: 'initiateSnapshot', now: 1, snapshotId: 'has space' })).toThrow(InvalidCommandError);
+    expect(() => snapBank.step(a, { type: 'initiateSnapshot', now: 1, snapshotId: '' })).toThrow(/snapshotId/);
   });
 
   it('refuses more than maxConcurrentSnapshots at once', () => {
     let a = snapBank.init({ id: 'a', nodes: abc, app: { id: 'a', nodes: abc, balance: 1 }, maxConcurrentSnapshots: 2 });
-    a = step(a, { type: 'initiateSnapshot', snapshotId: 's1' }).state;
-    a = step(a, { type: 'initiateSnapshot', snapshotId: 's2' }).state;
-    expect(step(a, { type: 'initiateSnapshot', snapshotId: 's3' }).outputs[0]).toMatchObject({ type: 'rejected', from: 'local' });
-    const t = step(a, { type: 'message', from: 'b', message: marker('s3') });
+    a = step(a, { type: 'initiateSnapshot', now: 1, snapshotId: 's1' }).state;
+    a = step(a, { type: 'initiateSnapshot', now: 1, snapshotId: 's2' }).state;
+    expect(step(a, { type: 'initiateSnapshot', now: 1, snapshotId: 's3' }).outputs[0]).toMatchObject({ type: 'rejected', from: 'local' });
+    const t = step(a, { type: 'message', now: 1, from: 'b', message: marker('s3') });
     expect(t.state).toBe(a);
     expect(t.outputs[0]).toMatchObject({ type: 'rejected', from: 'b', reason: expect.stringMatching(/maxConcurrentSnapshots/) });
   });
 
   it('remembers at most maxRememberedSnapshots completed ids', () => {
     let solo = snapBank.init({ id: 'a', nodes: ['a'], app: { id: 'a', nodes: ['a'], balance: 7 }, maxRememberedSnapshots: 2 });
-    for (const id of ['x', 'y', 'z']) solo = step(solo, { type: 'initiateSnapshot', snapshotId: id }).state;
+    for (const id of ['x', 'y', 'z']) solo = step(solo, { type: 'initiateSnapshot', now: 1, snapshotId: id }).state;
     expect(solo.completed).toEqual(['y', 'z']);
   });
 
@@ -163,8 +163,8 @@ describe('local commands and configuration', () => {
 
 describe('hostile envelopes and markers are rejected with a reason, state unchanged', () => {
   const a = (() => {
-    let s = step(init('a'), { type: 'initiateSnapshot', snapshotId: 's1' }).state;
-    s = step(s, { type: 'message', from: 'b', message: marker('s1') }).state;
+    let s = step(init('a'), { type: 'initiateSnapshot', now: 1, snapshotId: 's1' }).state;
+    s = step(s, { type: 'message', now: 1, from: 'b', message: marker('s1') }).state;
     return s;
   })();
   const cases: [string, NodeId, unknown, RegExp][] = [
@@ -184,7 +184,7 @@ describe('hostile envelopes and markers are rejected with a reason, state unchan
     ['app payload not JSON data', 'b', { type: 'app', message: { amount: Number.NaN } }, /message.message: .*non-finite/],
   ];
   it.each(cases)('%s', (_name, from, message, reason) => {
-    const t = step(a, { type: 'message', from, message });
+    const t = step(a, { type: 'message', now: 1, from, message });
     expect(t.state).toBe(a);
     expect(t.outputs).toHaveLength(1);
     expect(t.outputs[0]).toMatchObject({ type: 'rejected', from });
@@ -194,15 +194,15 @@ describe('hostile envelopes and markers are rejected with a reason, state unchan
   it('a marker for a snapshot completed here is refused (a replay cannot restart it)', () => {
     const solo2 = ['a', 'b'];
     let s = snapBank.init({ id: 'a', nodes: solo2, app: { id: 'a', nodes: solo2, balance: 1 } });
-    s = step(s, { type: 'initiateSnapshot', snapshotId: 'k' }).state;
-    s = step(s, { type: 'message', from: 'b', message: marker('k') }).state;
-    const t = step(s, { type: 'message', from: 'b', message: marker('k') });
+    s = step(s, { type: 'initiateSnapshot', now: 1, snapshotId: 'k' }).state;
+    s = step(s, { type: 'message', now: 1, from: 'b', message: marker('k') }).state;
+    const t = step(s, { type: 'message', now: 1, from: 'b', message: marker('k') });
     expect(t.state).toBe(s);
     expect(t.outputs).toEqual([{ type: 'rejected', from: 'b', reason: 'snapshot "k" already completed here' }]);
   });
 
   it('an id like __proto__ is an ordinary snapshot id', () => {
-    const t = step(init('a'), { type: 'message', from: 'b', message: marker('__proto__') });
+    const t = step(init('a'), { type: 'message', now: 1, from: 'b', message: marker('__proto__') });
     expect(Object.prototype.hasOwnProperty.call(t.state.recording, '__proto__')).toBe(true);
     expect(t.outputs).toHaveLength(2);
   });
@@ -210,14 +210,14 @@ describe('hostile envelopes and markers are rejected with a reason, state unchan
 
 describe('totality (fast-check): any peer message is rejected or accepted, never thrown', () => {
   it('arbitrary JSON and near-miss envelopes from any sender, mid-snapshot', () => {
-    const base = step(init('a'), { type: 'initiateSnapshot', snapshotId: 's1' }).state;
+    const base = step(init('a'), { type: 'initiateSnapshot', now: 1, snapshotId: 's1' }).state;
     const nearMiss = fc.oneof(
       fc.record({ type: fc.constantFrom('marker', 'app', 'Marker'), snapshotId: fc.oneof(fc.constantFrom('s1', 's2', '', 'a b'), fc.string(), fc.anything()) }),
       fc.record({ type: fc.constant('app'), message: fc.oneof(fc.record({ type: fc.constant('deposit'), amount: fc.oneof(fc.integer(), fc.double()) }), fc.anything()) }),
     );
     fc.assert(
       fc.property(fc.constantFrom('b', 'c', 'a', 'mallory'), fc.oneof(nearMiss, fc.jsonValue()), (from, message) => {
-        const t = step(base, { type: 'message', from, message });
+        const t = step(base, { type: 'message', now: 1, from, message });
         if (t.outputs.length === 1 && t.outputs[0]!.type === 'rejected') expect(t.state).toBe(base);
         else expect(t.state).not.toBe(base);
       }),
@@ -276,16 +276,16 @@ function bankRun(seed: number, n: number, transfers: number, snapshots: number):
   for (let k = 0; k < transfers; k++) {
     const from = rnd.choice(nodes);
     const to = rnd.choice(nodes.filter((x) => x !== from));
-    commands.push({ at: rnd.int(0, 500), node: from, input: { type: 'transfer', to, amount: rnd.int(1, 60) } });
+    commands.push({ at: rnd.int(0, 500), node: from, input: { type: 'transfer', now: 1, to, amount: rnd.int(1, 60) } });
   }
   const snapshotIds: string[] = [];
   for (let k = 0; k < snapshots; k++) {
     const id = `s${k}`;
     snapshotIds.push(id);
     const at = rnd.int(0, 500);
-    commands.push({ at, node: rnd.choice(nodes), input: { type: 'initiateSnapshot', snapshotId: id } });
+    commands.push({ at, node: rnd.choice(nodes), input: { type: 'initiateSnapshot', now: 1, snapshotId: id } });
     // Sometimes a second node initiates the same snapshot concurrently (CL allows several initiators).
-    if (rnd.float() < 0.3) commands.push({ at: at + rnd.int(0, 5), node: rnd.choice(nodes), input: { type: 'initiateSnapshot', snapshotId: id } });
+    if (rnd.float() < 0.3) commands.push({ at: at + rnd.int(0, 5), node: rnd.choice(nodes), input: { type: 'initiateSnapshot', now: 1, snapshotId: id } });
   }
   return { nodes, total: n * 100, commands, snapshotIds };
 }
@@ -364,10 +364,10 @@ describe('model checker: every interleaving of a small run (3 nodes, FIFO channe
   const options = {
     nodes: nodes.map((id) => ({ id, machine: keepReports, config: config(id) })),
     commands: [
-      { node: 'a', input: { type: 'transfer', to: 'b', amount: 4 } },
-      { node: 'a', input: { type: 'initiateSnapshot', snapshotId: 's1' } },
-      { node: 'b', input: { type: 'transfer', to: 'c', amount: 3 } },
-      { node: 'c', input: { type: 'transfer', to: 'a', amount: 2 } },
+      { node: 'a', input: { type: 'transfer', now: 1, to: 'b', amount: 4 } },
+      { node: 'a', input: { type: 'initiateSnapshot', now: 1, snapshotId: 's1' } },
+      { node: 'b', input: { type: 'transfer', now: 1, to: 'c', amount: 3 } },
+      { node: 'c', input: { type: 'transfer', now: 1, to: 'a', amount: 2 } },
     ],
     invariants: [consistentCuts(nodes, 30)],
     atTerminal: [
@@ -393,10 +393,10 @@ describe('model checker: every interleaving of a small run (3 nodes, FIFO channe
     const r = modelCheck({
       ...options,
       commands: [
-        { node: 'a', input: { type: 'transfer', to: 'b', amount: 4 } },
-        { node: 'a', input: { type: 'initiateSnapshot', snapshotId: 's1' } },
-        { node: 'b', input: { type: 'initiateSnapshot', snapshotId: 's2' } },
-        { node: 'b', input: { type: 'transfer', to: 'a', amount: 3 } },
+        { node: 'a', input: { type: 'transfer', now: 1, to: 'b', amount: 4 } },
+        { node: 'a', input: { type: 'initiateSnapshot', now: 1, snapshotId: 's1' } },
+        { node: 'b', input: { type: 'initiateSnapshot', now: 1, snapshotId: 's2' } },
+        { node: 'b', input: { type: 'transfer', now: 1, to: 'a', amount: 3 } },
       ],
       atTerminal: [
         {
@@ -424,8 +424,8 @@ describe('model checker: every interleaving of a small run (3 nodes, FIFO channe
 describe('bank app sanity', () => {
   it('skips transfers it cannot cover and rejects malformed deposits', () => {
     const s = bank.init({ id: 'a', nodes: ['a', 'b'], balance: 5 });
-    expect(bank.step(s, { type: 'transfer', to: 'b', amount: 6 }).state).toBe(s);
-    expect(bank.step(s, { type: 'message', from: 'b', message: { type: 'deposit', amount: 0 } }).outputs[0]).toMatchObject({ type: 'rejected' });
+    expect(bank.step(s, { type: 'transfer', now: 1, to: 'b', amount: 6 }).state).toBe(s);
+    expect(bank.step(s, { type: 'message', now: 1, from: 'b', message: { type: 'deposit', amount: 0 } }).outputs[0]).toMatchObject({ type: 'rejected' });
     expect(strictSnapBank.name).toBe('chandy-lamport(bank)');
   });
 });

@@ -1,6 +1,24 @@
-import { assertNever, ConfigError, InvalidCommandError, plainDataProblem, reject, transition, type Machine, type Transition } from '../../core/index.js';
+import {
+  assertNever,
+  ConfigError,
+  getOwn,
+  inputNow,
+  InvalidCommandError,
+  MAX_COUNTER,
+  parse,
+  plainDataProblem,
+  reject,
+  startTimer,
+  STOPPED_TIMER,
+  timerDeadline,
+  timerDue,
+  transition,
+  withOwn,
+  type Machine,
+  type Transition,
+} from '../../core/index.js';
 import { pbftCanonicalJson, type PbftAuthenticator } from './crypto.js';
-import { cleanRequest, pbftMessageCheck, primaryOf, signed, verifyByReplica } from './messages.js';
+import { checksFor, cleanRequest, payloadLimitsOf, primaryOf, signed, verifyByReplica, type PbftChecks } from './messages.js';
 import type { PbftClientConfig, PbftClientInput, PbftClientOutput, PbftClientState, PbftMessage, PbftReply, PbftRequest } from './types.js';
 
 /**
@@ -35,12 +53,18 @@ type Out = PbftClientOutput[];
  * const replicas = ['r0', 'r1', 'r2', 'r3'];
  * const rings = pbftHmacKeyRings([...replicas, 'c0'], 'secret');
  * const client = pbftClient({ authenticator: pbftHmacAuthenticator({ id: 'c0', keys: rings.c0! }) });
- * const t = client.step(client.init({ id: 'c0', replicas }), { type: 'request', operation: 'hello' });
+ * const t = client.step(client.init({ id: 'c0', replicas }), { type: 'request', operation: 'hello', now: 0 });
  * t.outputs[0]; // { type: 'send', to: 'r0', message: { type: 'request', client: 'c0', timestamp: 1, ... } }
  * ```
  */
 export function pbftClient(options: { readonly authenticator: PbftAuthenticator }): PbftClientMachine {
   const auth = options.authenticator;
+  let checks = checksFor(payloadLimitsOf('payloadLimits', undefined));
+  const checksOf = (s: S): PbftChecks => {
+    const l = s.payloadLimits;
+    if (l.maxDepth !== checks.limits.maxDepth || l.maxBytes !== checks.limits.maxBytes) checks = checksFor(l);
+    return checks;
+  };
   return {
     name: 'pbft-client',
     init(config) {
@@ -55,7 +79,9 @@ export function pbftClient(options: { readonly authenticator: PbftAuthenticator 
       if (typeof retransmitMs !== 'number' || !Number.isFinite(retransmitMs) || retransmitMs <= 0)
         throw new ConfigError('retransmitMs', `expected a positive number, got ${String(retransmitMs)}`);
       const first = config.firstTimestamp ?? 1;
-      if (!Number.isSafeInteger(first) || first < 1) throw new ConfigError('firstTimestamp', `expected an integer >= 1, got ${String(first)}`);
+      if (!Number.isSafeInteger(first) || first < 1 || first > MAX_COUNTER)
+        throw new ConfigError('firstTimestamp', `expected an integer in [1, ${MAX_COUNTER}], got ${String(first)}`);
+      const payloadLimits = payloadLimitsOf('payloadLimits', config.payloadLimits);
       return {
         id: config.id,
         replicas: [...replicas],
@@ -65,38 +91,37 @@ export function pbftClient(options: { readonly authenticator: PbftAuthenticator 
         timestamp: first - 1,
         current: null,
         queue: [],
-        timer: { kind: 'off' },
-        now: 0,
+        timer: STOPPED_TIMER,
+        payloadLimits,
       };
     },
     step(state, input): Transition<S, PbftClientOutput> {
+      const now = inputNow(input);
       switch (input.type) {
         case 'request': {
-          const problem = input.operation === undefined ? 'operation: missing' : plainDataProblem(input.operation, 'operation');
-          if (problem !== undefined) throw new InvalidCommandError('request', `${problem}: operations must be plain JSON data`);
-          if (state.current !== null) return transition({ ...state, queue: [...state.queue, input.operation] });
+          const problem = input.operation === undefined ? 'operation: missing' : plainDataProblem(input.operation, 'operation', state.payloadLimits);
+          if (problem !== undefined) throw new InvalidCommandError('request', `${problem}: operations must be plain JSON data within payloadLimits`);
+          const operation = JSON.parse(JSON.stringify(input.operation)) as unknown;
+          if (state.current !== null) return transition({ ...state, queue: [...state.queue, operation] });
           const out: Out = [];
-          return transition(send(auth, state, input.operation, out), out);
+          return transition(send(auth, state, operation, now, out), out);
         }
         case 'tick': {
-          const s: S = { ...state, now: Math.max(state.now, input.now) };
-          if (s.timer.kind === 'arming') return transition({ ...s, timer: { kind: 'armed', at: s.now + s.retransmitMs } });
-          if (s.timer.kind === 'armed' && s.now >= s.timer.at && s.current !== null) {
-            // §4.1: no result in time: broadcast to all replicas (a faulty primary may be dropping it).
-            const out: Out = s.replicas.map((to) => ({ type: 'send', to, message: s.current!.request }));
-            return transition({ ...s, timer: { kind: 'armed', at: s.now + s.retransmitMs } }, out);
-          }
-          return transition(s);
+          if (!timerDue(state.timer, now) || state.current === null) return transition(state);
+          // §4.1: no result in time: broadcast to all replicas (a faulty primary may be dropping it).
+          const request = state.current.request;
+          const out: Out = state.replicas.map((to) => ({ type: 'send', to, message: request }));
+          return transition({ ...state, timer: startTimer(now, state.retransmitMs) }, out);
         }
         case 'message': {
           const { from, message } = input;
           if (typeof from !== 'string') return reject(state, String(from), 'from: expected a node id');
-          const problem = pbftMessageCheck(message, 'message');
-          if (problem !== undefined) return reject(state, from, problem);
-          const m = message as PbftMessage;
+          const parsed = parse(checksOf(state).message, message, 'message');
+          if (!parsed.ok) return reject(state, from, parsed.problem);
+          const m: PbftMessage = parsed.value;
           if (m.type !== 'reply') return reject(state, from, `${m.type}: a client takes only replies`);
           const out: Out = [];
-          const r = onReply(auth, state, m, out);
+          const r = onReply(auth, state, m, now, out);
           return typeof r === 'string' ? reject(state, from, r) : transition(r, out);
         }
         default:
@@ -118,19 +143,19 @@ export function pbftClient(options: { readonly authenticator: PbftAuthenticator 
  * ```
  */
 export function pbftClientNextDeadline(s: PbftClientState): number | undefined {
-  if (s.timer.kind === 'arming') return s.now;
-  if (s.timer.kind === 'armed') return s.timer.at;
-  return undefined;
+  return timerDeadline(s.timer);
 }
 
-function send(auth: PbftAuthenticator, s: S, operation: unknown, out: Out): S {
+function send(auth: PbftAuthenticator, s: S, operation: unknown, now: number, out: Out): S {
+  // Timestamps stay at or below MAX_COUNTER, the bound replicas accept.
+  if (s.timestamp >= MAX_COUNTER) throw new InvalidCommandError('request', `timestamp ${s.timestamp} is at MAX_COUNTER; restart the client with a new id`);
   const timestamp = s.timestamp + 1;
   const request = signed<PbftRequest>(auth, { type: 'request', client: s.id, timestamp, operation }, s.replicas);
   out.push({ type: 'send', to: primaryOf({ replicas: s.replicas, f: s.f, quorum: 0, logSize: 0 }, s.view), message: request });
-  return { ...s, timestamp, current: { request: cleanRequest(request), replies: {} }, timer: { kind: 'arming' } };
+  return { ...s, timestamp, current: { request: cleanRequest(request), replies: {} }, timer: startTimer(now, s.retransmitMs) };
 }
 
-function onReply(auth: PbftAuthenticator, s: S, m: PbftReply, out: Out): S | string {
+function onReply(auth: PbftAuthenticator, s: S, m: PbftReply, now: number, out: Out): S | string {
   const cur = s.current;
   if (cur === null) return s; // late reply to a finished request
   if (m.client !== s.id) return `reply: addressed to ${m.client}`;
@@ -138,22 +163,22 @@ function onReply(auth: PbftAuthenticator, s: S, m: PbftReply, out: Out): S | str
   const bad = verifyByReplica(auth, { replicas: s.replicas, f: s.f, quorum: 0, logSize: 0 }, m);
   if (bad !== undefined) return bad;
   const result = pbftCanonicalJson(m.result);
-  const had = cur.replies[m.replica];
+  const had = getOwn(cur.replies, m.replica);
   if (had !== undefined && had.result === result) return s;
   // A replica's later reply replaces its earlier one (a reply can be re-sent after a view change).
-  const replies = { ...cur.replies, [m.replica]: { result, view: m.view } };
+  const replies = withOwn(cur.replies, m.replica, { result, view: m.view });
   const agreeing: number[] = [];
-  for (const r in replies) if (replies[r]!.result === result) agreeing.push(replies[r]!.view);
+  for (const r of Object.keys(replies)) if (replies[r]!.result === result) agreeing.push(replies[r]!.view);
   if (agreeing.length < s.f + 1) return { ...s, current: { ...cur, replies } };
   // §4.1: f+1 matching replies; at least one is from a correct replica. Of their views, the
   // (f+1)-th highest is one a correct replica has reached, so a faulty one cannot inflate it.
   agreeing.sort((a, b) => b - a);
   const view = Math.max(s.view, agreeing[s.f]!);
   out.push({ type: 'result', timestamp: cur.request.timestamp, operation: cur.request.operation, result: m.result });
-  let next: S = { ...s, view, current: null, timer: { kind: 'off' } };
-  if (next.queue.length > 0) {
+  let next: S = { ...s, view, current: null, timer: STOPPED_TIMER };
+  if (next.queue.length > 0 && next.timestamp < MAX_COUNTER) {
     const [op, ...rest] = next.queue;
-    next = send(auth, { ...next, queue: rest }, op, out);
+    next = send(auth, { ...next, queue: rest }, op, now, out);
   }
   return next;
 }

@@ -1,7 +1,7 @@
 // Wire formats of PBFT: shape checks for untrusted messages, normalisation (extra fields dropped,
 // so what is stored and signed is exactly what was checked), signing payloads, and the checks of
 // certificates embedded in view-change, new-view and state messages.
-import { v, type Check, type NodeId } from '../../core/index.js';
+import { ConfigError, MAX_COUNTER, PAYLOAD_LIMITS, v, type Check, type DataLimits, type NodeId } from '../../core/index.js';
 import { pbftCanonicalJson, pbftDigest, type PbftAuthenticator } from './crypto.js';
 import type {
   PbftCheckpoint,
@@ -29,124 +29,116 @@ import type {
 export const PBFT_NULL_DIGEST = 'null';
 
 const MAX_ITEMS = 1 << 16;
-const id = v.string({ minLength: 1, maxLength: 256 });
+const id = v.id();
 const sig = v.string({ maxLength: 1 << 16 });
 const digest = v.string({ minLength: 1, maxLength: 128 });
-const view = v.int({ min: 0 });
-const seqCheck = v.int({ min: 1 });
+// Every counter a peer can raise stays at or below MAX_COUNTER, so `x + 1` is always exact.
+const view = v.int({ min: 0, max: MAX_COUNTER });
+const seqCheck = v.int({ min: 1, max: MAX_COUNTER });
+const timestampCheck = v.int({ min: 1, max: MAX_COUNTER });
 
-const requestCheck = v.object({
-  type: v.literal('request'),
-  client: id,
-  timestamp: v.int({ min: 1 }),
-  operation: v.json(),
-  sig,
-});
-const prePrepareCheck = v.object({
-  type: v.literal('pre-prepare'),
-  view,
-  seq: seqCheck,
-  digest,
-  replica: id,
-  sig,
-  request: v.nullable(requestCheck),
-});
-const voteCheck = (type: 'prepare' | 'commit') =>
-  v.object({ type: v.literal(type), view, seq: seqCheck, digest, replica: id, sig });
-const checkpointCheck = v.object({ type: v.literal('checkpoint'), seq: seqCheck, digest, replica: id, sig });
-const certificateCheck = v.object({
-  prePrepare: prePrepareCheck,
-  prepares: v.array(voteCheck('prepare'), { maxLength: 1024 }),
-});
-const viewChangeCheck = v.object({
-  type: v.literal('view-change'),
-  view: v.int({ min: 1 }),
-  stable: v.int({ min: 0 }),
-  proof: v.array(checkpointCheck, { maxLength: 1024 }),
-  prepared: v.array(certificateCheck, { maxLength: MAX_ITEMS }),
-  replica: id,
-  sig,
-});
-const snapshotCheck = v.object({
-  service: v.json(),
-  replies: v.record(v.object({ timestamp: v.int({ min: 0 }), result: v.json() })),
-});
+/**
+ * The shape checks of every PBFT message, with opaque payloads (request operations, reply
+ * results, snapshot service states) bounded by `limits`. `parse` with them returns a copy that
+ * holds only the declared fields, which is what replicas store and sign.
+ */
+export interface PbftChecks {
+  /** Every message a replica or client may receive. */
+  readonly message: Check<PbftMessage>;
+  /** The limits the payload checks use. */
+  readonly limits: DataLimits;
+}
 
-/** Shape check of every PBFT message (replica and client side). */
-export const pbftMessageCheck: Check<unknown> = v.tagged({
-  request: requestCheck,
-  'pre-prepare': prePrepareCheck,
-  prepare: voteCheck('prepare'),
-  commit: voteCheck('commit'),
-  reply: v.object({
-    type: v.literal('reply'),
-    view,
-    timestamp: v.int({ min: 1 }),
+/** Builds the checks for one set of payload limits. */
+export function pbftChecks(limits: DataLimits): PbftChecks {
+  const payload = v.json(limits);
+  const requestCheck = v.object({
+    type: v.literal('request'),
     client: id,
-    replica: id,
-    result: v.json(),
+    timestamp: timestampCheck,
+    operation: payload,
     sig,
-  }),
-  checkpoint: checkpointCheck,
-  'view-change': viewChangeCheck,
-  'new-view': v.object({
-    type: v.literal('new-view'),
-    view: v.int({ min: 1 }),
-    viewChanges: v.array(viewChangeCheck, { maxLength: 1024 }),
-    prePrepares: v.array(prePrepareCheck, { maxLength: MAX_ITEMS }),
+  });
+  const prePrepareCheck = v.object({
+    type: v.literal('pre-prepare'),
+    view,
+    seq: seqCheck,
+    digest,
     replica: id,
     sig,
-  }),
-  fetch: v.object({ type: v.literal('fetch'), seq: seqCheck }),
-  state: v.object({ type: v.literal('state'), seq: seqCheck, snapshot: snapshotCheck, proof: v.array(checkpointCheck, { maxLength: 1024 }) }),
-});
+    request: v.nullable(requestCheck),
+  });
+  const voteCheck = (type: 'prepare' | 'commit') => v.object({ type: v.literal(type), view, seq: seqCheck, digest, replica: id, sig });
+  const checkpointCheck = v.object({ type: v.literal('checkpoint'), seq: seqCheck, digest, replica: id, sig });
+  const certificateCheck = v.object({
+    prePrepare: prePrepareCheck,
+    prepares: v.array(voteCheck('prepare'), { maxLength: 1024 }),
+  });
+  const viewChangeCheck = v.object({
+    type: v.literal('view-change'),
+    view: v.int({ min: 1, max: MAX_COUNTER }),
+    stable: v.int({ min: 0, max: MAX_COUNTER }),
+    proof: v.array(checkpointCheck, { maxLength: 1024 }),
+    prepared: v.array(certificateCheck, { maxLength: MAX_ITEMS }),
+    replica: id,
+    sig,
+  });
+  const snapshotCheck = v.object({
+    service: payload,
+    replies: v.record(v.object({ timestamp: v.int({ min: 0, max: MAX_COUNTER }), result: payload })),
+  });
+  const message = v.tagged({
+    request: requestCheck,
+    'pre-prepare': prePrepareCheck,
+    prepare: voteCheck('prepare'),
+    commit: voteCheck('commit'),
+    reply: v.object({
+      type: v.literal('reply'),
+      view,
+      timestamp: timestampCheck,
+      client: id,
+      replica: id,
+      result: payload,
+      sig,
+    }),
+    checkpoint: checkpointCheck,
+    'view-change': viewChangeCheck,
+    'new-view': v.object({
+      type: v.literal('new-view'),
+      view: v.int({ min: 1, max: MAX_COUNTER }),
+      viewChanges: v.array(viewChangeCheck, { maxLength: 1024 }),
+      prePrepares: v.array(prePrepareCheck, { maxLength: MAX_ITEMS }),
+      replica: id,
+      sig,
+    }),
+    fetch: v.object({ type: v.literal('fetch'), seq: seqCheck }),
+    state: v.object({ type: v.literal('state'), seq: seqCheck, snapshot: snapshotCheck, proof: v.array(checkpointCheck, { maxLength: 1024 }) }),
+  }) as Check<unknown> as Check<PbftMessage>;
+  return { message, limits };
+}
 
-// Normalisers: rebuild a checked message from its known fields only.
+/** The checks with the default {@link PAYLOAD_LIMITS}. */
+export const DEFAULT_PBFT_CHECKS: PbftChecks = pbftChecks(PAYLOAD_LIMITS);
+
+/** Full payload limits from a config's partial ones; throws ConfigError naming `field`. */
+export function payloadLimitsOf(field: string, limits: Partial<DataLimits> | undefined): DataLimits {
+  const full: DataLimits = { ...PAYLOAD_LIMITS, ...(limits ?? {}) };
+  if (!Number.isSafeInteger(full.maxDepth) || full.maxDepth < 1) throw new ConfigError(`${field}.maxDepth`, `expected an integer >= 1, got ${String(full.maxDepth)}`);
+  if (!Number.isSafeInteger(full.maxBytes) || full.maxBytes < 1) throw new ConfigError(`${field}.maxBytes`, `expected an integer >= 1, got ${String(full.maxBytes)}`);
+  return { maxDepth: full.maxDepth, maxBytes: full.maxBytes };
+}
+
+/** The checks for `limits`, reusing the default ones when the limits are the defaults. */
+export function checksFor(limits: DataLimits): PbftChecks {
+  return limits.maxDepth === PAYLOAD_LIMITS.maxDepth && limits.maxBytes === PAYLOAD_LIMITS.maxBytes ? DEFAULT_PBFT_CHECKS : pbftChecks(limits);
+}
+
+/** The default message check (kept for tests that probe shapes). */
+export const pbftMessageCheck: Check<unknown> = DEFAULT_PBFT_CHECKS.message;
+
+/** Rebuilds a request from its known fields only. */
 export function cleanRequest(r: PbftRequest): PbftRequest {
   return { type: 'request', client: r.client, timestamp: r.timestamp, operation: r.operation, sig: r.sig };
-}
-export function cleanPrePrepare(p: PbftPrePrepare): PbftPrePrepare {
-  return {
-    type: 'pre-prepare',
-    view: p.view,
-    seq: p.seq,
-    digest: p.digest,
-    replica: p.replica,
-    sig: p.sig,
-    request: p.request === null ? null : cleanRequest(p.request),
-  };
-}
-export function cleanVote(m: PbftVote): PbftVote {
-  return { type: m.type, view: m.view, seq: m.seq, digest: m.digest, replica: m.replica, sig: m.sig };
-}
-export function cleanCheckpoint(m: PbftCheckpoint): PbftCheckpoint {
-  return { type: 'checkpoint', seq: m.seq, digest: m.digest, replica: m.replica, sig: m.sig };
-}
-export function cleanViewChange(m: PbftViewChange): PbftViewChange {
-  return {
-    type: 'view-change',
-    view: m.view,
-    stable: m.stable,
-    proof: m.proof.map(cleanCheckpoint),
-    prepared: m.prepared.map((c) => ({ prePrepare: cleanPrePrepare(c.prePrepare), prepares: c.prepares.map(cleanVote) })),
-    replica: m.replica,
-    sig: m.sig,
-  };
-}
-export function cleanNewView(m: PbftNewView): PbftNewView {
-  return {
-    type: 'new-view',
-    view: m.view,
-    viewChanges: m.viewChanges.map(cleanViewChange),
-    prePrepares: m.prePrepares.map(cleanPrePrepare),
-    replica: m.replica,
-    sig: m.sig,
-  };
-}
-export function cleanSnapshot(s: PbftSnapshot): PbftSnapshot {
-  const replies: Record<NodeId, { timestamp: number; result: unknown }> = {};
-  for (const c of Object.keys(s.replies)) replies[c] = { timestamp: s.replies[c]!.timestamp, result: s.replies[c]!.result };
-  return { service: s.service, replies };
 }
 
 /** The byte string a message's signature covers: every field but `sig` (and a pre-prepare's piggybacked request). */

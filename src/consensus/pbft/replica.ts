@@ -1,9 +1,21 @@
 import {
   assertNever,
+  canIncrement,
   ConfigError,
+  earliest,
+  getOwn,
+  inputNow,
+  MAX_COUNTER,
+  parse,
   plainDataProblem,
   reject,
+  setOwn,
+  startTimer,
+  STOPPED_TIMER,
+  timerDue,
   transition,
+  withOwn,
+  withoutOwn,
   type Machine,
   type NodeId,
   type Transition,
@@ -12,15 +24,9 @@ import type { PbftAuthenticator } from './crypto.js';
 import {
   checkPrePrepareBody,
   checkProof,
+  checksFor,
   checkViewChange,
-  cleanCheckpoint,
-  cleanNewView,
-  cleanPrePrepare,
-  cleanRequest,
-  cleanSnapshot,
-  cleanViewChange,
-  cleanVote,
-  pbftMessageCheck,
+  payloadLimitsOf,
   planNewView,
   primaryOf,
   requestDigest,
@@ -29,10 +35,12 @@ import {
   verifyByReplica,
   verifyRequest,
   type NewViewPlan,
+  type PbftChecks,
 } from './messages.js';
 import { pbftHashChainService } from './service.js';
-import type {
-  PbftCheckpoint,
+import {
+  PBFT_MAX_CLIENTS,
+  type PbftCheckpoint,
   PbftMessage,
   PbftNewView,
   PbftPrePrepare,
@@ -84,6 +92,9 @@ export type PbftReplicaMachine = Machine<PbftReplicaConfig, PbftReplicaState, Pb
 interface Ctx {
   readonly auth: PbftAuthenticator;
   readonly service: PbftService<any>;
+  /** The current input's time: every timer a handler starts counts from it. */
+  readonly now: number;
+  readonly checks: PbftChecks;
 }
 
 type S = PbftReplicaState;
@@ -114,29 +125,40 @@ const EMPTY_SLOT: PbftSlot = { prePrepare: null, prepares: {}, commits: {}, prep
  * const ids = ['r0', 'r1', 'r2', 'r3'];
  * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
  * const r1 = pbftReplica({ authenticator: pbftHmacAuthenticator({ id: 'r1', keys: rings.r1! }) });
- * let s = r1.init({ id: 'r1', replicas: ids, checkpointInterval: 16, viewChangeTimeoutMs: 500 });
- * s = r1.step(s, { type: 'tick', now: 0 }).state;
- * r1.step(s, { type: 'message', from: 'r0', message: { junk: true } }).outputs[0]?.type; //=> 'rejected'
+ * const s = r1.init({ id: 'r1', replicas: ids, checkpointInterval: 16, viewChangeTimeoutMs: 500 });
+ * // Time travels with every input; no tick is needed before the first message.
+ * r1.step(s, { type: 'message', from: 'r0', message: { junk: true }, now: 1 }).outputs[0]?.type; //=> 'rejected'
  * ```
  */
 export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
-  const ctx: Ctx = { auth: options.authenticator, service: options.service ?? pbftHashChainService };
+  const auth = options.authenticator;
+  const service = options.service ?? pbftHashChainService;
+  // The checks depend only on the state's payload limits; keep the last ones built.
+  let checks = checksFor(payloadLimitsOf('payloadLimits', undefined));
+  const checksOf = (s: S): PbftChecks => {
+    const l = s.payloadLimits;
+    if (l.maxDepth !== checks.limits.maxDepth || l.maxBytes !== checks.limits.maxBytes) checks = checksFor(l);
+    return checks;
+  };
   return {
     name: 'pbft-replica',
-    init: (config) => init(ctx, config),
+    init: (config) => init(auth, service, config),
     step(state, input): Transition<S, PbftReplicaOutput> {
+      const now = inputNow(input);
+      const ctx: Ctx = { auth, service, now, checks: checksOf(state) };
       switch (input.type) {
         case 'tick': {
           const out: Out = [];
-          return transition(onTick(ctx, state, input.now, out), out);
+          return transition(onTick(ctx, state, out), out);
         }
         case 'message': {
           const { from, message } = input;
           if (typeof from !== 'string') return reject(state, String(from), 'from: expected a node id');
-          const problem = pbftMessageCheck(message, 'message');
-          if (problem !== undefined) return reject(state, from, problem);
+          // Only the parsed copy (declared fields, bounded payloads) is looked at and stored.
+          const parsed = parse(ctx.checks.message, message, 'message');
+          if (!parsed.ok) return reject(state, from, parsed.problem);
           const out: Out = [];
-          const r = onMessage(ctx, state, from, message as PbftMessage, out);
+          const r = onMessage(ctx, state, from, parsed.value, out);
           if (typeof r === 'string') return reject(state, from, r);
           return transition(r, out);
         }
@@ -148,20 +170,26 @@ export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
   };
 }
 
-function init(ctx: Ctx, config: PbftReplicaConfig): S {
+function init(auth: PbftAuthenticator, service0: PbftService<any>, config: PbftReplicaConfig): S {
   const replicas = config.replicas;
   if (!Array.isArray(replicas) || replicas.length === 0) throw new ConfigError('replicas', 'expected a non-empty array of node ids');
   if (replicas.some((r) => typeof r !== 'string' || r === '')) throw new ConfigError('replicas', 'every replica must be a non-empty string');
   if (new Set(replicas).size !== replicas.length) throw new ConfigError('replicas', 'replica ids must be unique');
   if (!replicas.includes(config.id)) throw new ConfigError('id', `${JSON.stringify(config.id)} is not in replicas`);
-  if (ctx.auth.id !== config.id) throw new ConfigError('authenticator', `signs as ${JSON.stringify(ctx.auth.id)}, not as ${JSON.stringify(config.id)}`);
+  if (auth.id !== config.id) throw new ConfigError('authenticator', `signs as ${JSON.stringify(auth.id)}, not as ${JSON.stringify(config.id)}`);
   const K = config.checkpointInterval ?? 128;
   if (!Number.isSafeInteger(K) || K < 1) throw new ConfigError('checkpointInterval', `expected an integer >= 1, got ${String(K)}`);
   const L = config.logSize ?? 2 * K;
   if (!Number.isSafeInteger(L) || L < K) throw new ConfigError('logSize', `expected an integer >= checkpointInterval (${K}), got ${String(L)}`);
   const T = config.viewChangeTimeoutMs ?? 1000;
   if (typeof T !== 'number' || !Number.isFinite(T) || T <= 0) throw new ConfigError('viewChangeTimeoutMs', `expected a positive number, got ${String(T)}`);
-  const service = ctx.service.init();
+  const payloadLimits = payloadLimitsOf('payloadLimits', config.payloadLimits);
+  const maxClients = config.maxClients ?? PBFT_MAX_CLIENTS;
+  if (!Number.isSafeInteger(maxClients) || maxClients < 1) throw new ConfigError('maxClients', `expected an integer >= 1, got ${String(maxClients)}`);
+  const maxEarlyPerReplica = config.maxEarlyPerReplica ?? 3 * L;
+  if (!Number.isSafeInteger(maxEarlyPerReplica) || maxEarlyPerReplica < 0)
+    throw new ConfigError('maxEarlyPerReplica', `expected an integer >= 0, got ${String(maxEarlyPerReplica)}`);
+  const service = service0.init();
   const problem = plainDataProblem(service, 'service');
   if (problem !== undefined) throw new ConfigError('service', `init() must return plain JSON data (${problem})`);
   const n = replicas.length;
@@ -191,16 +219,18 @@ function init(ctx: Ctx, config: PbftReplicaConfig): S {
     newView: null,
     early: [],
     viewChangeQuorum: false,
-    timer: { kind: 'off' },
+    timer: STOPPED_TIMER,
     timeoutMs: T,
-    fetchAt: null,
-    now: 0,
+    fetchTimer: STOPPED_TIMER,
+    payloadLimits,
+    maxClients,
+    maxEarlyPerReplica,
   };
 }
 
 /**
- * The time at which a {@link pbftReplica} wants its next `tick`: the view-change timer, a timer
- * waiting to start (it starts at the next tick, from the host's time), or the next state fetch.
+ * The time at which a {@link pbftReplica} wants its next `tick`: the view-change timer or, while
+ * the stable checkpoint's state is missing, the next state fetch.
  *
  * @example
  * ```ts
@@ -215,11 +245,12 @@ export function pbftReplicaNextDeadline(s: PbftReplicaState): number | undefined
 }
 
 function nextDeadline(s: S): number | undefined {
-  let at: number | undefined;
-  if (s.timer.kind === 'arming') at = s.now;
-  else if (s.timer.kind === 'armed') at = s.timer.at;
-  if (s.fetchAt !== null && s.stable.snapshot === null) at = at === undefined ? s.fetchAt : Math.min(at, s.fetchAt);
-  return at;
+  return earliest(s.timer, s.stable.snapshot === null ? s.fetchTimer : null);
+}
+
+/** The slot of sequence number `seq`, if the log has one. */
+function slotAt(s: S, seq: number): PbftSlot | undefined {
+  return getOwn(s.log, String(seq));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,22 +259,22 @@ function nextDeadline(s: S): number | undefined {
 function onMessage(ctx: Ctx, s: S, from: NodeId, m: PbftMessage, out: Out): R {
   switch (m.type) {
     case 'request':
-      return onRequest(ctx, s, from, cleanRequest(m), out);
+      return onRequest(ctx, s, from, m, out);
     case 'pre-prepare':
-      return onPrePrepare(ctx, s, cleanPrePrepare(m), out);
+      return onPrePrepare(ctx, s, m, out);
     case 'prepare':
     case 'commit':
-      return onVote(ctx, s, cleanVote(m), out);
+      return onVote(ctx, s, m, out);
     case 'checkpoint':
-      return onCheckpoint(ctx, s, cleanCheckpoint(m), out);
+      return onCheckpoint(ctx, s, m, out);
     case 'view-change':
-      return onViewChange(ctx, s, from, cleanViewChange(m), out);
+      return onViewChange(ctx, s, from, m, out);
     case 'new-view':
-      return onNewView(ctx, s, cleanNewView(m), out);
+      return onNewView(ctx, s, m, out);
     case 'fetch':
       return onFetch(s, from, m.seq, out);
     case 'state':
-      return onState(ctx, s, from, m.seq, cleanSnapshot(m.snapshot), m.proof.map(cleanCheckpoint), out);
+      return onState(ctx, s, from, m.seq, m.snapshot, m.proof, out);
     case 'reply':
       return 'reply: replicas do not take replies';
     default:
@@ -251,22 +282,29 @@ function onMessage(ctx: Ctx, s: S, from: NodeId, m: PbftMessage, out: Out): R {
   }
 }
 
-function onTick(ctx: Ctx, s0: S, now: number, out: Out): S {
-  let s: S = { ...s0, now: Math.max(s0.now, now) };
-  if (s.timer.kind === 'arming') s = { ...s, timer: { kind: 'armed', at: s.now + s.timeoutMs } };
-  else if (s.timer.kind === 'armed' && s.now >= s.timer.at) {
-    if (s.status === 'normal') s = startViewChange(ctx, s, s.view + 1, out);
+/** The longest view-change timeout, as a multiple of T: doubling stops here so it stays finite. */
+const MAX_TIMEOUT_FACTOR = 1 << 16;
+
+function onTick(ctx: Ctx, s0: S, out: Out): S {
+  let s = s0;
+  const now = ctx.now;
+  if (timerDue(s.timer, now)) {
+    if (s.view >= MAX_COUNTER || !canIncrement(s.view)) {
+      // No later view can be named: keep waiting (unreachable in practice, 2^53 views).
+      s = { ...s, timer: startTimer(now, s.timeoutMs) };
+    } else if (s.status === 'normal') s = startViewChange(ctx, s, s.view + 1, out);
     else if (s.viewChangeQuorum) {
       // §4.5.2: a view change that does not complete in T moves on to the next view with 2T.
-      s = startViewChange(ctx, { ...s, timeoutMs: s.timeoutMs * 2 }, s.view + 1, out);
+      const timeoutMs = Math.min(s.timeoutMs * 2, s.baseTimeoutMs * MAX_TIMEOUT_FACTOR);
+      s = startViewChange(ctx, { ...s, timeoutMs }, s.view + 1, out);
     } else {
       // No quorum of view-changes yet: some may have been lost, so send ours again.
       const own = latestViewChange(s, s.id);
       if (own !== undefined) multicast(s, own, out);
-      s = { ...s, timer: { kind: 'armed', at: s.now + s.timeoutMs } };
+      s = { ...s, timer: startTimer(now, s.timeoutMs) };
     }
   }
-  if (s.fetchAt !== null && s.stable.snapshot === null && s.now >= s.fetchAt) s = askForState(s, out);
+  if (s.stable.snapshot === null && timerDue(s.fetchTimer, now)) s = askForState(ctx, s, out);
   return s;
 }
 
@@ -289,21 +327,24 @@ function onRequest(ctx: Ctx, s: S, from: NodeId, r: PbftRequest, out: Out): R {
   const bad = verifyRequest(ctx.auth, r);
   if (bad !== undefined) return bad;
   if (s.replicas.includes(r.client)) return `request: ${r.client} is a replica, not a client`;
-  const cached = s.replies[r.client];
+  const cached = getOwn(s.replies, r.client);
   if (cached !== undefined && r.timestamp <= cached.timestamp) {
     // §4.1: a retransmitted request gets the cached reply; older ones are discarded.
     if (r.timestamp < cached.timestamp) return `request of ${r.client}: timestamp ${r.timestamp} is older than the last executed ${cached.timestamp}`;
     out.push({ type: 'send', to: r.client, message: signReply(ctx, s, r.client, r.timestamp, cached.result) });
     return s;
   }
-  const known = s.waiting[r.client];
+  const known = getOwn(s.waiting, r.client);
   if (known !== undefined && known.timestamp > r.timestamp) return `request of ${r.client}: timestamp ${r.timestamp} is older than the pending ${known.timestamp}`;
-  let next = known !== undefined && known.timestamp === r.timestamp ? s : { ...s, waiting: { ...s.waiting, [r.client]: r } };
+  if (known === undefined && Object.keys(s.waiting).length >= s.maxClients) {
+    return `request of ${r.client}: ${s.maxClients} clients already have requests waiting (maxClients)`;
+  }
+  let next = known !== undefined && known.timestamp === r.timestamp ? s : { ...s, waiting: withOwn(s.waiting, r.client, r) };
   if (next.status !== 'normal') return next;
   // §4.4: a replica waiting to execute a request runs the view-change timer. The primary runs it
   // too: without retransmission of lost votes, a primary stuck on an uncommitted request must be
   // able to ask for the view change that re-proposes it.
-  if (next.timer.kind === 'off') next = { ...next, timer: { kind: 'arming' } };
+  if (next.timer.at === null) next = { ...next, timer: startTimer(ctx.now, next.timeoutMs) };
   if (isPrimary(next)) return assigned(next, r) ? next : assign(ctx, next, r, out);
   // TOCS §2.3: a backup relays the request to the primary.
   if (from === r.client) out.push({ type: 'send', to: primaryOf(s, s.view), message: r });
@@ -311,7 +352,7 @@ function onRequest(ctx: Ctx, s: S, from: NodeId, r: PbftRequest, out: Out): R {
 }
 
 function assigned(s: S, r: PbftRequest): boolean {
-  for (const key in s.log) {
+  for (const key of Object.keys(s.log)) {
     const q = s.log[key]!.prePrepare?.request;
     if (q && q.client === r.client && q.timestamp === r.timestamp) return true;
   }
@@ -320,7 +361,7 @@ function assigned(s: S, r: PbftRequest): boolean {
 
 /** §4.2: the primary assigns the next sequence number, if it is below the high watermark (§4.3). */
 function assign(ctx: Ctx, s: S, r: PbftRequest, out: Out): S {
-  if (s.seq + 1 > s.stable.seq + s.logSize) return s;
+  if (s.seq + 1 > s.stable.seq + s.logSize || s.seq >= MAX_COUNTER) return s;
   const seq = s.seq + 1;
   const prePrepare = signed<PbftPrePrepare>(ctx.auth, {
     type: 'pre-prepare',
@@ -331,7 +372,7 @@ function assign(ctx: Ctx, s: S, r: PbftRequest, out: Out): S {
     request: r,
   }, s.replicas);
   multicast(s, prePrepare, out);
-  const next: S = { ...s, seq, log: { ...s.log, [seq]: { ...EMPTY_SLOT, prePrepare } } };
+  const next: S = { ...s, seq, log: withOwn(s.log, String(seq), { ...EMPTY_SLOT, prePrepare }) };
   return advance(ctx, next, seq, out);
 }
 
@@ -340,7 +381,7 @@ function assignWaiting(ctx: Ctx, s0: S, out: Out): S {
   if (!isPrimary(s)) return s;
   for (const client of Object.keys(s.waiting)) {
     const r = s.waiting[client]!;
-    const done = s.replies[client];
+    const done = getOwn(s.replies, client);
     if ((done === undefined || done.timestamp < r.timestamp) && !assigned(s, r)) s = assign(ctx, s, r, out);
   }
   return s;
@@ -366,15 +407,15 @@ function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
   if (w !== undefined) return `pre-prepare: ${w}`;
   const bad = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
   if (bad !== undefined) return bad;
-  if (p.seq <= s.lastExecuted && s.log[p.seq] === undefined) return s; // executed here already
-  const slot = s.log[p.seq] ?? EMPTY_SLOT;
+  if (p.seq <= s.lastExecuted && slotAt(s, p.seq) === undefined) return s; // executed here already
+  const slot = slotAt(s, p.seq) ?? EMPTY_SLOT;
   if (slot.prePrepare !== null) {
     // §4.2: a backup accepts one pre-prepare per view and sequence number.
     return slot.prePrepare.digest === p.digest ? s : `pre-prepare: a different digest for ${p.seq} in view ${p.view} (the primary equivocates)`;
   }
   const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view: s.view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
   multicast(s, prepare, out);
-  const next: S = { ...s, log: { ...s.log, [p.seq]: { ...slot, prePrepare: p, prepares: { ...slot.prepares, [s.id]: prepare } } } };
+  const next: S = { ...s, log: withOwn(s.log, String(p.seq), { ...slot, prePrepare: p, prepares: withOwn(slot.prepares, s.id, prepare) }) };
   return advance(ctx, next, p.seq, out);
 }
 
@@ -382,18 +423,18 @@ function onVote(ctx: Ctx, s: S, m: PbftVote, out: Out): R {
   if (isEarly(s, m.view)) return buffer(s, m, verifyByReplica(ctx.auth, s, m));
   if (s.status !== 'normal' || m.view !== s.view) return `${m.type}: view ${m.view}, this replica is in view ${s.view}`;
   // Late votes for a request executed here (its slot is gone) or garbage-collected are harmless.
-  if (m.seq <= s.stable.seq || (m.seq <= s.lastExecuted && s.log[m.seq] === undefined)) return s;
+  if (m.seq <= s.stable.seq || (m.seq <= s.lastExecuted && slotAt(s, m.seq) === undefined)) return s;
   const w = inWindow(s, m.seq);
   if (w !== undefined) return `${m.type}: ${w}`;
   if (m.type === 'prepare' && m.replica === primaryOf(s, s.view)) return 'prepare: the primary does not prepare';
   const bad = verifyByReplica(ctx.auth, s, m);
   if (bad !== undefined) return bad;
-  const slot = s.log[m.seq] ?? EMPTY_SLOT;
+  const slot = slotAt(s, m.seq) ?? EMPTY_SLOT;
   const votes = m.type === 'prepare' ? slot.prepares : slot.commits;
-  const had = votes[m.replica];
+  const had = getOwn(votes, m.replica);
   if (had !== undefined) return had.digest === m.digest ? s : `${m.type}: ${m.replica} voted twice for ${m.seq} with different digests`;
-  const updated: PbftSlot = m.type === 'prepare' ? { ...slot, prepares: { ...votes, [m.replica]: m } } : { ...slot, commits: { ...votes, [m.replica]: m } };
-  return advance(ctx, { ...s, log: { ...s.log, [m.seq]: updated } }, m.seq, out);
+  const updated: PbftSlot = m.type === 'prepare' ? { ...slot, prepares: withOwn(votes, m.replica, m) } : { ...slot, commits: withOwn(votes, m.replica, m) };
+  return advance(ctx, { ...s, log: withOwn(s.log, String(m.seq), updated) }, m.seq, out);
 }
 
 /** A message of a view this replica has not entered yet (it may arrive before the NEW-VIEW). */
@@ -404,7 +445,8 @@ function isEarly(s: S, view: number): boolean {
 /**
  * Keeps a signed normal-case message of a later view until this replica enters that view: with
  * n = 3f+1 and f silent replicas every correct replica's vote is needed, so none may be lost to
- * a race with the NEW-VIEW. At most 3L per sender, so a faulty replica cannot fill the memory.
+ * a race with the NEW-VIEW. At most `maxEarlyPerReplica` (default 3L) per sender, so a faulty
+ * replica cannot fill the memory.
  */
 function buffer(s: S, m: PbftPrePrepare | PbftVote, bad: string | undefined): R {
   if (bad !== undefined) return bad;
@@ -416,13 +458,13 @@ function buffer(s: S, m: PbftPrePrepare | PbftVote, bad: string | undefined): R 
     if (e.type === m.type && e.view === m.view && e.seq === m.seq) return s; // a duplicate
     count++;
   }
-  if (count >= 3 * s.logSize) return `${m.type} of view ${m.view}: ${m.replica} has ${count} messages waiting for later views`;
+  if (count >= s.maxEarlyPerReplica) return `${m.type} of view ${m.view}: ${m.replica} has ${count} messages waiting for later views (maxEarlyPerReplica)`;
   return { ...s, early: [...s.early, m] };
 }
 
 function matching(votes: Readonly<Record<NodeId, PbftVote>>, digest: string, except?: NodeId): PbftVote[] {
   const list: PbftVote[] = [];
-  for (const r in votes) {
+  for (const r of Object.keys(votes)) {
     const v = votes[r]!;
     if (v.digest === digest && r !== except) list.push(v);
   }
@@ -432,7 +474,7 @@ function matching(votes: Readonly<Record<NodeId, PbftVote>>, digest: string, exc
 /** Checks the prepared and committed-local predicates of a slot (§4.2) and executes what it can. */
 function advance(ctx: Ctx, s0: S, seq: number, out: Out): S {
   let s = s0;
-  let slot = s.log[seq];
+  let slot = slotAt(s, seq);
   if (slot === undefined || slot.prePrepare === null) return s;
   const p = slot.prePrepare;
   if (!slot.prepared) {
@@ -442,14 +484,14 @@ function advance(ctx: Ctx, s0: S, seq: number, out: Out): S {
     const certificate: PbftPreparedCertificate = { prePrepare: p, prepares: prepares.slice(0, s.quorum - 1) };
     const commit = signed<PbftVote>(ctx.auth, { type: 'commit', view: s.view, seq, digest: p.digest, replica: s.id }, s.replicas);
     multicast(s, commit, out);
-    slot = { ...slot, prepared: true, commits: { ...slot.commits, [s.id]: commit } };
-    s = { ...s, log: { ...s.log, [seq]: slot }, certificates: { ...s.certificates, [seq]: certificate } };
+    slot = { ...slot, prepared: true, commits: withOwn(slot.commits, s.id, commit) };
+    s = { ...s, log: withOwn(s.log, String(seq), slot), certificates: withOwn(s.certificates, String(seq), certificate) };
   }
   if (!slot.committed) {
     // committed-local(m, v, n, i): prepared and 2f+1 matching commits (possibly its own).
     if (matching(slot.commits, p.digest).length < s.quorum) return s;
     slot = { ...slot, committed: true };
-    s = { ...s, log: { ...s.log, [seq]: slot } };
+    s = { ...s, log: withOwn(s.log, String(seq), slot) };
   }
   return executeReady(ctx, s, out);
 }
@@ -460,7 +502,7 @@ function executeReady(ctx: Ctx, s0: S, out: Out): S {
   // While the state of the stable checkpoint is being fetched, nothing above it can run.
   while (s.lastExecuted >= s.stable.seq) {
     const seq = s.lastExecuted + 1;
-    const slot = s.log[seq];
+    const slot = slotAt(s, seq);
     if (slot === undefined || !slot.committed || slot.prePrepare === null) break;
     s = executeOne(ctx, s, seq, slot.prePrepare, out);
   }
@@ -471,30 +513,25 @@ function executeOne(ctx: Ctx, s0: S, seq: number, p: PbftPrePrepare, out: Out): 
   let s = s0;
   const r = p.request;
   if (r !== null) {
-    const cached = s.replies[r.client];
+    const cached = getOwn(s.replies, r.client);
     // §4.1: exactly once: a timestamp not above the last executed one is not run again.
     if (cached === undefined || r.timestamp > cached.timestamp) {
       const { state: service, result } = ctx.service.execute(s.service, r.operation, r.client);
-      const waiting = s.waiting[r.client] !== undefined && s.waiting[r.client]!.timestamp <= r.timestamp ? without(s.waiting, r.client) : s.waiting;
-      s = { ...s, service, replies: { ...s.replies, [r.client]: { timestamp: r.timestamp, result } }, waiting, timeoutMs: s.baseTimeoutMs };
+      const pending = getOwn(s.waiting, r.client);
+      const waiting = pending !== undefined && pending.timestamp <= r.timestamp ? withoutOwn(s.waiting, r.client) : s.waiting;
+      s = { ...s, service, replies: withOwn(s.replies, r.client, { timestamp: r.timestamp, result }), waiting, timeoutMs: s.baseTimeoutMs };
       out.push({ type: 'execute', seq, view: s.view, client: r.client, timestamp: r.timestamp, operation: r.operation, result });
       out.push({ type: 'send', to: r.client, message: signReply(ctx, s, r.client, r.timestamp, result) });
     }
   }
   // The slot is done: its certificate stays for view changes until the next stable checkpoint.
-  s = { ...s, lastExecuted: seq, log: without(s.log, String(seq)) };
+  s = { ...s, lastExecuted: seq, log: withoutOwn(s.log, String(seq)) };
   if (s.status === 'normal') {
     // §4.4: stop the timer, restart it if still waiting for another request.
-    s = { ...s, timer: Object.keys(s.waiting).length > 0 ? { kind: 'arming' } : { kind: 'off' } };
+    s = { ...s, timer: Object.keys(s.waiting).length > 0 ? startTimer(ctx.now, s.timeoutMs) : STOPPED_TIMER };
   }
   if (seq % s.checkpointInterval === 0) s = takeCheckpoint(ctx, s, seq, out);
   return s;
-}
-
-function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
-  const copy = { ...record };
-  delete copy[key];
-  return copy;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,8 +542,8 @@ function takeCheckpoint(ctx: Ctx, s: S, seq: number, out: Out): S {
   const digest = snapshotDigest(snapshot);
   const message = signed<PbftCheckpoint>(ctx.auth, { type: 'checkpoint', seq, digest, replica: s.id }, s.replicas);
   multicast(s, message, out);
-  const entry = s.checkpoints[seq] ?? { own: null, votes: {} };
-  const next: S = { ...s, checkpoints: { ...s.checkpoints, [seq]: { own: { digest, snapshot }, votes: { ...entry.votes, [s.id]: message } } } };
+  const entry = getOwn(s.checkpoints, String(seq)) ?? { own: null, votes: {} };
+  const next: S = { ...s, checkpoints: withOwn(s.checkpoints, String(seq), { own: { digest, snapshot }, votes: withOwn(entry.votes, s.id, message) }) };
   return checkStable(ctx, next, seq, out);
 }
 
@@ -515,8 +552,8 @@ function onCheckpoint(ctx: Ctx, s: S, m: PbftCheckpoint, out: Out): R {
   if (m.seq % s.checkpointInterval !== 0) return `checkpoint: ${m.seq} is not a multiple of ${s.checkpointInterval}`;
   const bad = verifyByReplica(ctx.auth, s, m);
   if (bad !== undefined) return bad;
-  const entry = s.checkpoints[m.seq] ?? { own: null, votes: {} };
-  const had = entry.votes[m.replica];
+  const entry = getOwn(s.checkpoints, String(m.seq)) ?? { own: null, votes: {} };
+  const had = getOwn(entry.votes, m.replica);
   if (had !== undefined) return had.digest === m.digest ? s : `checkpoint: ${m.replica} sent two digests for ${m.seq}`;
   let checkpoints = s.checkpoints;
   const high = s.stable.seq + s.logSize;
@@ -524,25 +561,25 @@ function onCheckpoint(ctx: Ctx, s: S, m: PbftCheckpoint, out: Out): R {
     // Above the high watermark this replica is behind (§4.3): checkpoints there tell it which
     // state to fetch. Only each replica's latest one is kept, so memory stays bounded.
     const copy: Record<string, PbftReplicaState['checkpoints'][string]> = {};
-    for (const k in checkpoints) {
+    for (const k of Object.keys(checkpoints)) {
       const e = checkpoints[k]!;
-      const mine = e.votes[m.replica];
-      if (Number(k) <= high || mine === undefined) copy[k] = e;
+      const mine = getOwn(e.votes, m.replica);
+      if (Number(k) <= high || mine === undefined) setOwn(copy, k, e);
       else if (Number(k) > m.seq) return s; // it already told us of a later one
-      else if (Object.keys(e.votes).length > 1 || e.own !== null) copy[k] = { own: e.own, votes: without(e.votes, m.replica) };
+      else if (Object.keys(e.votes).length > 1 || e.own !== null) setOwn(copy, k, { own: e.own, votes: withoutOwn(e.votes, m.replica) });
     }
     checkpoints = copy;
   }
-  const next: S = { ...s, checkpoints: { ...checkpoints, [m.seq]: { own: entry.own, votes: { ...entry.votes, [m.replica]: m } } } };
+  const next: S = { ...s, checkpoints: withOwn(checkpoints, String(m.seq), { own: entry.own, votes: withOwn(entry.votes, m.replica, m) }) };
   return checkStable(ctx, next, m.seq, out);
 }
 
 /** §4.3: 2f+1 matching checkpoint messages make a checkpoint stable (the proof of its digest). */
 function checkStable(ctx: Ctx, s: S, seq: number, out: Out): S {
-  const entry = s.checkpoints[seq];
+  const entry = getOwn(s.checkpoints, String(seq));
   if (entry === undefined) return s;
   const byDigest = new Map<string, PbftCheckpoint[]>();
-  for (const r in entry.votes) {
+  for (const r of Object.keys(entry.votes)) {
     const c = entry.votes[r]!;
     const list = byDigest.get(c.digest) ?? [];
     list.push(c);
@@ -560,24 +597,24 @@ function checkStable(ctx: Ctx, s: S, seq: number, out: Out): S {
 function makeStable(ctx: Ctx, s: S, seq: number, digest: string, proof: readonly PbftCheckpoint[], snapshot: PbftSnapshot | null, out: Out): S {
   if (seq <= s.stable.seq) return s;
   const log: Record<string, PbftSlot> = {};
-  for (const k in s.log) if (Number(k) > seq) log[k] = s.log[k]!;
+  for (const k of Object.keys(s.log)) if (Number(k) > seq) setOwn(log, k, s.log[k]!);
   const certificates: Record<string, PbftPreparedCertificate> = {};
-  for (const k in s.certificates) if (Number(k) > seq) certificates[k] = s.certificates[k]!;
+  for (const k of Object.keys(s.certificates)) if (Number(k) > seq) setOwn(certificates, k, s.certificates[k]!);
   const checkpoints: Record<string, PbftReplicaState['checkpoints'][string]> = {};
-  for (const k in s.checkpoints) if (Number(k) > seq) checkpoints[k] = s.checkpoints[k]!;
+  for (const k of Object.keys(s.checkpoints)) if (Number(k) > seq) setOwn(checkpoints, k, s.checkpoints[k]!);
   out.push({ type: 'stable', seq, digest });
   let next: S = { ...s, log, certificates, checkpoints, stable: { seq, digest, proof, snapshot }, seq: Math.max(s.seq, seq) };
   if (snapshot === null) {
     // The replica is behind the certified state (or diverged from it): fetch it.
     out.push({ type: 'state-transfer', seq });
-    next = askForState(next, out);
+    next = askForState(ctx, next, out);
   }
   return assignWaiting(ctx, next, out);
 }
 
-function askForState(s: S, out: Out): S {
+function askForState(ctx: Ctx, s: S, out: Out): S {
   multicast(s, { type: 'fetch', seq: s.stable.seq }, out);
-  return { ...s, fetchAt: s.now + s.baseTimeoutMs };
+  return { ...s, fetchTimer: startTimer(ctx.now, s.baseTimeoutMs) };
 }
 
 function onFetch(s: S, from: NodeId, seq: number, out: Out): R {
@@ -596,16 +633,16 @@ function onState(ctx: Ctx, s: S, from: NodeId, seq: number, snapshot: PbftSnapsh
   if ('reason' in p) return `state: ${p.reason}`;
   // The snapshot is trusted because 2f+1 replicas certified its digest, not because of its sender.
   if (snapshotDigest(snapshot) !== p.digest) return `state: the snapshot for ${seq} does not match its certified digest`;
-  let next: S = { ...s, fetchAt: null };
+  let next: S = { ...s, fetchTimer: STOPPED_TIMER };
   if (seq > s.stable.seq) next = makeStable(ctx, next, seq, p.digest, proof, snapshot, out);
   else next = { ...next, stable: { ...next.stable, snapshot } };
   const waiting: Record<NodeId, PbftRequest> = {};
-  for (const c in next.waiting) {
-    const done = snapshot.replies[c];
-    if (done === undefined || done.timestamp < next.waiting[c]!.timestamp) waiting[c] = next.waiting[c]!;
+  for (const c of Object.keys(next.waiting)) {
+    const done = getOwn(snapshot.replies, c);
+    if (done === undefined || done.timestamp < next.waiting[c]!.timestamp) setOwn(waiting, c, next.waiting[c]!);
   }
-  next = { ...next, service: snapshot.service, replies: snapshot.replies, lastExecuted: seq, waiting, fetchAt: null };
-  if (next.status === 'normal' && Object.keys(waiting).length === 0) next = { ...next, timer: { kind: 'off' } };
+  next = { ...next, service: snapshot.service, replies: snapshot.replies, lastExecuted: seq, waiting, fetchTimer: STOPPED_TIMER };
+  if (next.status === 'normal' && Object.keys(waiting).length === 0) next = { ...next, timer: STOPPED_TIMER };
   out.push({ type: 'state-transfer', seq });
   return executeReady(ctx, next, out);
 }
@@ -640,9 +677,9 @@ function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
     status: 'view-change',
     log: {},
     newView: null,
-    timer: { kind: 'arming' },
+    timer: startTimer(ctx.now, s.timeoutMs),
     viewChangeQuorum: false,
-    viewChanges: keepViewChanges({ ...s.viewChanges, [s.id]: [message] }, view),
+    viewChanges: keepViewChanges(withOwn(s.viewChanges, s.id, [message]), view),
   };
   return viewChangeProgress(ctx, next, out);
 }
@@ -650,14 +687,14 @@ function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
 function viewChangesFor(s: S, view: number): PbftViewChange[] {
   const list: PbftViewChange[] = [];
   for (const r of [s.id, ...s.replicas.filter((x) => x !== s.id)]) {
-    const m = s.viewChanges[r]?.find((x) => x.view === view);
+    const m = getOwn(s.viewChanges, r)?.find((x) => x.view === view);
     if (m !== undefined) list.push(m);
   }
   return list;
 }
 
 function latestViewChange(s: S, replica: NodeId): PbftViewChange | undefined {
-  const list = s.viewChanges[replica];
+  const list = getOwn(s.viewChanges, replica);
   return list === undefined || list.length === 0 ? undefined : list[list.length - 1];
 }
 
@@ -668,10 +705,10 @@ function latestViewChange(s: S, replica: NodeId): PbftViewChange | undefined {
  */
 function keepViewChanges(all: Readonly<Record<NodeId, readonly PbftViewChange[]>>, view: number): Record<NodeId, readonly PbftViewChange[]> {
   const out: Record<NodeId, readonly PbftViewChange[]> = {};
-  for (const r in all) {
+  for (const r of Object.keys(all)) {
     const list = all[r]!.filter((m) => m.view >= view).sort((a, b) => a.view - b.view);
     const kept = list.filter((m, i) => m.view === view || i === list.length - 1);
-    if (kept.length > 0) out[r] = kept;
+    if (kept.length > 0) setOwn(out, r, kept);
   }
   return out;
 }
@@ -682,7 +719,7 @@ function viewChangeProgress(ctx: Ctx, s0: S, out: Out): S {
   const vcs = viewChangesFor(s, s.view);
   if (vcs.length < s.quorum || vcs[0]!.replica !== s.id) return s;
   // §4.5.2 (1): the timer for the new view starts once 2f+1 view-changes for it are in.
-  if (!s.viewChangeQuorum) s = { ...s, viewChangeQuorum: true, timer: { kind: 'arming' } };
+  if (!s.viewChangeQuorum) s = { ...s, viewChangeQuorum: true, timer: startTimer(ctx.now, s.timeoutMs) };
   if (primaryOf(s, s.view) !== s.id) return s;
   const V = vcs.slice(0, s.quorum);
   const plan = planNewView(V);
@@ -696,15 +733,18 @@ function viewChangeProgress(ctx: Ctx, s0: S, out: Out): S {
 
 function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out): R {
   let s = s0;
+  // Authenticate first: nothing is looked up by a replica id before its signature is checked.
+  const unsigned = verifyByReplica(ctx.auth, s, m);
+  if (unsigned !== undefined) return unsigned;
   if (m.replica === s.id) return s; // our own, echoed back
   if (m.view < s.view || (m.view === s.view && s.status === 'normal')) return answerLate(ctx, s, from, m, out);
-  const prev = s.viewChanges[m.replica] ?? [];
+  const prev = getOwn(s.viewChanges, m.replica) ?? [];
   if (prev.some((x) => x.view === m.view)) return s; // a duplicate
   const latest = prev[prev.length - 1];
   if (latest !== undefined && latest.view > m.view && m.view !== s.view) return `view-change: ${m.replica} already asked for view ${latest.view}`;
   const bad = checkViewChange(ctx.auth, s, m);
   if (bad !== undefined) return bad;
-  s = { ...s, viewChanges: keepViewChanges({ ...s.viewChanges, [m.replica]: [...prev, m] }, s.view) };
+  s = { ...s, viewChanges: keepViewChanges(withOwn(s.viewChanges, m.replica, [...prev, m]), s.view) };
   // §4.5.2 (2): f+1 replicas asking for later views cannot all be faulty: join the smallest.
   const later = s.replicas.map((r) => latestViewChange(s, r)).filter((x): x is PbftViewChange => x !== undefined && x.replica !== s.id && x.view > s.view);
   if (later.length >= s.f + 1) return startViewChange(ctx, s, Math.min(...later.map((x) => x.view)), out);
@@ -765,20 +805,20 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
     // §4.4: adopt the latest stable checkpoint of V (its proof travels in V).
     const proof = plan.proofFrom.proof;
     const digest = proof[0]!.digest;
-    const own = s.checkpoints[plan.minS]?.own;
+    const own = getOwn(s.checkpoints, String(plan.minS))?.own;
     s = makeStable(ctx, s, plan.minS, digest, proof, own !== undefined && own !== null && own.digest === digest ? own.snapshot : null, out);
   }
   const log: Record<string, PbftSlot> = {};
   for (const p of prePrepares) {
     if (p.seq <= s.stable.seq) continue;
     if (primary === s.id) {
-      log[p.seq] = { ...EMPTY_SLOT, prePrepare: p };
+      setOwn(log, String(p.seq), { ...EMPTY_SLOT, prePrepare: p });
       continue;
     }
     // §4.4: a backup multicasts a prepare for each pre-prepare in O.
     const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
     multicast(s, prepare, out);
-    log[p.seq] = { ...EMPTY_SLOT, prePrepare: p, prepares: { [s.id]: prepare } };
+    setOwn(log, String(p.seq), { ...EMPTY_SLOT, prePrepare: p, prepares: setOwn({}, s.id, prepare) });
   }
   const viewChanges = keepViewChanges(s.viewChanges, view + 1);
   s = {
@@ -790,10 +830,10 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
     seq: Math.max(plan.maxS, s.stable.seq),
     newView,
     viewChanges,
-    timer: { kind: 'off' },
+    timer: STOPPED_TIMER,
   };
   out.push({ type: 'view', view, primary });
-  for (const p of prePrepares) if (s.log[p.seq] !== undefined) s = advance(ctx, s, p.seq, out);
+  for (const p of prePrepares) if (slotAt(s, p.seq) !== undefined) s = advance(ctx, s, p.seq, out);
   const early = s.early;
   s = { ...s, early: early.filter((m) => m.view > view) };
   for (const m of early) {
@@ -802,8 +842,8 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
     if (typeof r !== 'string') s = r;
   }
   const pending = Object.keys(s.waiting);
-  if (pending.length > 0) s = { ...s, timer: { kind: 'arming' } };
+  if (pending.length > 0) s = { ...s, timer: startTimer(ctx.now, s.timeoutMs) };
   if (primary === s.id) return assignWaiting(ctx, s, out);
-  for (const c of pending) out.push({ type: 'send', to: primary, message: s.waiting[c]! });
+  for (const c of pending) out.push({ type: 'send', to: primary, message: getOwn(s.waiting, c)! });
   return s;
 }

@@ -1,4 +1,4 @@
-import type { MessageInput, NodeId, RejectedOutput, SendOutput, TickInput } from '../../core/index.js';
+import type { DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer } from '../../core/index.js';
 
 /**
  * A client request ⟨REQUEST, o, t, c⟩σc (Castro & Liskov 1999, §4.1): operation `operation`,
@@ -256,7 +256,31 @@ export interface PbftReplicaConfig {
   readonly logSize?: number;
   /** T: how long a backup waits for a request to execute before a view change (§4.4, §4.5.2). Default 1000. */
   readonly viewChangeTimeoutMs?: number;
+  /**
+   * Bounds on a request's operation and on a snapshot's service state and results, as they arrive
+   * from the network (depth and JSON size). Default {@link PAYLOAD_LIMITS}.
+   */
+  readonly payloadLimits?: Partial<DataLimits>;
+  /** The most clients with a request waiting here; a request of one more is refused. Default {@link PBFT_MAX_CLIENTS}. */
+  readonly maxClients?: number;
+  /**
+   * The most normal-case messages of views not entered yet kept per replica (they are replayed on
+   * entering the view); more are refused. Default 3 × `logSize`.
+   */
+  readonly maxEarlyPerReplica?: number;
 }
+
+/**
+ * The default {@link PbftReplicaConfig.maxClients}: how many clients may have a request waiting at
+ * one replica. Requests are signed, so only clients that hold keys can fill it.
+ *
+ * @example
+ * ```ts
+ * import { PBFT_MAX_CLIENTS } from 'distkit/consensus';
+ * PBFT_MAX_CLIENTS; //=> 1024
+ * ```
+ */
+export const PBFT_MAX_CLIENTS = 1024;
 
 /**
  * One slot of the message log: what this replica accepted for a sequence number in the current view.
@@ -280,18 +304,6 @@ export interface PbftSlot {
   /** committed-local(m, v, n, i) holds (§4.2). */
   readonly committed: boolean;
 }
-
-/**
- * The view-change timer (§4.4, §4.5.2): off, waiting for the next tick to start (so it starts from
- * the host's current time), or running until `at`.
- *
- * @example
- * ```ts
- * import type { PbftTimer } from 'distkit/consensus';
- * const t: PbftTimer = { kind: 'armed', at: 1500 };
- * ```
- */
-export type PbftTimer = { readonly kind: 'off' } | { readonly kind: 'arming' } | { readonly kind: 'armed'; readonly at: number };
 
 /**
  * State of a {@link pbftReplica} node (plain data).
@@ -354,13 +366,18 @@ export interface PbftReplicaState {
   readonly newView: PbftNewView | null;
   /** In view-change status: 2f+1 view-changes for `view` are in, so the timer now runs for the new view (§4.5.2). */
   readonly viewChangeQuorum: boolean;
-  readonly timer: PbftTimer;
+  /** The view-change timer (§4.4, §4.5.2), started from the time of the input that started it. */
+  readonly timer: Timer;
   /** The current view-change timeout; doubles with each view change that fails (§4.5.2). */
   readonly timeoutMs: number;
   /** When to ask again for the state of the stable checkpoint, while it is missing. */
-  readonly fetchAt: number | null;
-  /** The host time of the last tick. */
-  readonly now: number;
+  readonly fetchTimer: Timer;
+  /** See {@link PbftReplicaConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
+  /** See {@link PbftReplicaConfig.maxClients}. */
+  readonly maxClients: number;
+  /** See {@link PbftReplicaConfig.maxEarlyPerReplica}. */
+  readonly maxEarlyPerReplica: number;
 }
 
 /**
@@ -433,6 +450,8 @@ export interface PbftClientConfig {
    * old ones (e.g. from a wall clock). Default 1.
    */
   readonly firstTimestamp?: number;
+  /** Bounds on a reply's result as it arrives from the network, and on operations. Default {@link PAYLOAD_LIMITS}. */
+  readonly payloadLimits?: Partial<DataLimits>;
 }
 
 /**
@@ -461,20 +480,39 @@ export interface PbftClientState {
   } | null;
   /** Operations waiting for the outstanding one to finish (one at a time, §4.1). */
   readonly queue: readonly unknown[];
-  readonly timer: PbftTimer;
+  /** The retransmission timer of the outstanding request. */
+  readonly timer: Timer;
+  /** See {@link PbftClientConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
+}
+
+/**
+ * The local command of a {@link pbftClient}: queue an operation (plain JSON) for the service.
+ *
+ * @example
+ * ```ts
+ * import type { PbftRequestCommand } from 'distkit/consensus';
+ * const i: PbftRequestCommand = { type: 'request', operation: { put: ['x', 1] }, now: 0 };
+ * ```
+ */
+export interface PbftRequestCommand {
+  readonly type: 'request';
+  /** The operation, any plain JSON value within the client's payload limits. */
+  readonly operation: unknown;
+  /** The host's current time (ms). */
   readonly now: number;
 }
 
 /**
- * A local command or event for a {@link pbftClient}: `request` queues an operation.
+ * An input of a {@link pbftClient}: a reply from a replica, a tick, or a {@link PbftRequestCommand}.
  *
  * @example
  * ```ts
  * import type { PbftClientInput } from 'distkit/consensus';
- * const i: PbftClientInput = { type: 'request', operation: { put: ['x', 1] } };
+ * const i: PbftClientInput = { type: 'request', operation: { put: ['x', 1] }, now: 0 };
  * ```
  */
-export type PbftClientInput = MessageInput<unknown> | TickInput | { readonly type: 'request'; readonly operation: unknown };
+export type PbftClientInput = MessageInput<unknown> | TickInput | PbftRequestCommand;
 
 /**
  * Outputs of a {@link pbftClient}: sends, results (f+1 matching replies) and rejections.

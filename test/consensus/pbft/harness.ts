@@ -1,5 +1,6 @@
 // A synchronous in-process PBFT cluster for scripted tests: messages queue up and are delivered
-// one at a time (FIFO, or by a chosen filter), every state is deep-frozen by checkedStep.
+// one at a time (FIFO, or by a chosen filter); every input is stamped with the cluster's time and
+// stepped through checkedStep, which enforces the whole machine contract.
 import { checkedStep, type NodeId } from 'distkit/core';
 import {
   pbftClient,
@@ -63,7 +64,7 @@ export class Cluster {
     for (const id of this.replicas) {
       const m = replicaMachine(id, all);
       this.machines.set(id, m);
-      this.states.set(id, m.step(m.init({ ...config, id, replicas: this.replicas }), { type: 'tick', now: 0 }).state);
+      this.states.set(id, m.init({ ...config, id, replicas: this.replicas }));
     }
     for (const id of clients) {
       const m = clientMachine(id, all);
@@ -83,7 +84,9 @@ export class Cluster {
     }
   }
 
-  input(node: string, input: unknown): void {
+  /** Steps `node` with `input`, stamped with the cluster's time unless it carries its own `now`. */
+  input(node: string, unstamped: object): void {
+    const input = 'now' in unstamped ? unstamped : { ...unstamped, now: this.now };
     if (this.states.has(node)) {
       const t = checkedStep(this.machines.get(node)!, this.states.get(node)!, input as never);
       this.states.set(node, t.state);

@@ -46,7 +46,7 @@ describe('hostile input to the replica', () => {
     fc.assert(
       fc.property(fc.constantFrom(...Object.keys(replicas)), fc.constantFrom('r0', 'r3', 'c0', 'stranger'), json, (scene, from, message) => {
         const before = replicas[scene]!;
-        const t = checkedStep(cluster.machines.get(before.id)!, before, { type: 'message', from, message });
+        const t = checkedStep(cluster.machines.get(before.id)!, before, { type: 'message', from, message, now: 3000 });
         expect(t.state).toBe(before);
         expect(t.outputs).toHaveLength(1);
         expect(t.outputs[0]).toMatchObject({ type: 'rejected', from, reason: expect.stringMatching(/^message/) });
@@ -69,7 +69,7 @@ describe('hostile input to the replica', () => {
           const e = protocol[i]!;
           const message = mutate(e.message, key, value, drop);
           if (JSON.stringify(message) === JSON.stringify(e.message)) return;
-          const t = checkedStep(cluster.machines.get(before.id)!, before, { type: 'message', from: e.from, message });
+          const t = checkedStep(cluster.machines.get(before.id)!, before, { type: 'message', from: e.from, message, now: 3000 });
           expect(t.state).toBe(before);
           for (const o of t.outputs) expect(['rejected', 'send']).toContain(o.type);
           if (pbftMessageCheck(message, 'message') !== undefined) {
@@ -87,7 +87,7 @@ describe('hostile input to the replica', () => {
     const before = replicas.changed!;
     for (const e of valid) {
       if (e.to !== 'r2') continue;
-      const t = checkedStep(cluster.machines.get('r2')!, before, { type: 'message', from: e.from, message: e.message });
+      const t = checkedStep(cluster.machines.get('r2')!, before, { type: 'message', from: e.from, message: e.message, now: 3000 });
       for (const o of t.outputs) expect(o.type === 'rejected' || o.type === 'send').toBe(true);
       expect(t.state.lastExecuted).toBe(before.lastExecuted);
       expect(t.state.view).toBe(before.view);
@@ -101,13 +101,13 @@ describe('hostile input to the client', () => {
     const replies = valid.filter((e) => e.to === 'c0');
     fc.assert(
       fc.property(json, fc.integer({ min: 0, max: replies.length - 1 }), fc.string({ maxLength: 4 }), json, (garbage, i, key, value) => {
-        const t1 = checkedStep(machine, client, { type: 'message', from: 'r1', message: garbage });
+        const t1 = checkedStep(machine, client, { type: 'message', from: 'r1', message: garbage, now: 3000 });
         expect(t1.state).toBe(client);
         expect(t1.outputs).toEqual([{ type: 'rejected', from: 'r1', reason: expect.any(String) }]);
         const e = replies[i]!;
         const message = mutate(e.message, key, value, false);
         if (JSON.stringify(message) === JSON.stringify(e.message)) return;
-        const t2 = checkedStep(machine, client, { type: 'message', from: e.from, message });
+        const t2 = checkedStep(machine, client, { type: 'message', from: e.from, message, now: 3000 });
         expect(t2.state).toBe(client);
         for (const o of t2.outputs) expect(o.type).toBe('rejected');
       }),

@@ -251,11 +251,11 @@ describe('§4.4 view changes', () => {
     for (const e of c.history) if (e.to === 'r2' && (e.message as { type: string }).type === 'view-change') fresh.deliver(e);
     fresh.input('r2', { type: 'tick', now: 0 });
     const before = fresh.states.get('r2')!;
-    const t = checkedStep(fresh.machines.get('r2')!, before, { type: 'message', from: 'r1', message: tampered });
+    const t = checkedStep(fresh.machines.get('r2')!, before, { type: 'message', from: 'r1', message: tampered, now: 10 });
     expect(t.state).toBe(before);
     expect(t.outputs).toEqual([{ type: 'rejected', from: 'r1', reason: expect.stringMatching(/new-view: \d+ pre-prepares, V gives \d+/) }]);
     // The genuine one is accepted by the same replica in the same state.
-    const ok = checkedStep(fresh.machines.get('r2')!, before, { type: 'message', from: 'r1', message: newView });
+    const ok = checkedStep(fresh.machines.get('r2')!, before, { type: 'message', from: 'r1', message: newView, now: 10 });
     expect(ok.state.view).toBe(1);
     expect(ok.state.status).toBe('normal');
   });
@@ -290,15 +290,15 @@ describe('config and deadlines', () => {
     expect(() => other.init({ id: 'r0', replicas: ['r0', 'r1'] })).toThrow(/authenticator/);
   });
 
-  it('the view-change timer starts at the next tick and fires T later', () => {
+  it('the view-change timer starts from the time the request arrived and fires T later (no tick needed to arm it)', () => {
     const c = new Cluster(4, ['c0'], { viewChangeTimeoutMs: 250 });
     const auth = pbftHmacAuthenticator({ id: 'c0', keys: rings([...c.replicas, 'c0']).c0! });
     expect(m.nextDeadline(c.states.get('r1')!)).toBeUndefined();
-    c.input('r1', { type: 'tick', now: 1000 });
+    c.now = 1010;
     c.deliver({ from: 'c0', to: 'r1', message: signed<PbftRequest>(auth, { type: 'request', client: 'c0', timestamp: 1, operation: 'x' }) });
-    expect(m.nextDeadline(c.states.get('r1')!)).toBe(1000);
-    c.input('r1', { type: 'tick', now: 1010 });
     expect(m.nextDeadline(c.states.get('r1')!)).toBe(1260);
+    c.input('r1', { type: 'tick', now: 1259 });
+    expect(c.states.get('r1')!.status).toBe('normal');
     c.input('r1', { type: 'tick', now: 1260 });
     expect(c.states.get('r1')!.status).toBe('view-change');
     expect(c.states.get('r1')!.view).toBe(1);
