@@ -925,6 +925,13 @@ describe('hostile input (issue 13 §3)', () => {
     const t = net.step('b', { type: 'message', from: 'c', message: { type: 'vote', term: MAX_COUNTER + 1, lastIndex: 0, lastTerm: 0, pre: false, transfer: false } });
     expect(types(t)).toEqual(['rejected']);
   });
+  it('a TimeoutNow at MAX_COUNTER does not start a term past it (conformance seed 7)', () => {
+    const net = new Net(ABC);
+    const t = net.step('b', { type: 'message', from: 'a', message: { type: 'timeoutNow', term: MAX_COUNTER } });
+    expect(net.states.b!.term).toBe(MAX_COUNTER);
+    expect(net.states.b!.role).toBe('follower');
+    expect(t.some((o) => o.type === 'send')).toBe(false);
+  });
   it('an unknown local command and a bad now throw InvalidCommandError', () => {
     const s = raft.init({ id: 'a', voters: ABC, seed: 1 });
     expect(() => raft.step(s, { type: 'nope', now: 1 } as never)).toThrow(InvalidCommandError);

@@ -505,6 +505,12 @@ function becomePreCandidate(c: Ctx): void {
 
 function becomeCandidate(c: Ctx, transfer: boolean): void {
   const d = c.d;
+  // The term is a bounded counter: at MAX_COUNTER no new term can start (peers refuse larger ones).
+  if (d.term >= MAX_COUNTER) {
+    if (d.role === 'follower') resetElectionTimer(c);
+    else becomeFollower(c, d.term, null);
+    return;
+  }
   // §5.2: increment currentTerm, vote for self, reset the election timer, request votes.
   d.role = 'candidate';
   d.term += 1;
