@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, checkedStep } from 'distkit/core';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, checkedStep, plainDataEqual } from 'distkit/core';
 import { RAFT_MAX_COUNTER, raft, raftEntries, raftLastIndex, raftNextDeadline, type RaftOutput, type RaftState } from 'distkit/consensus';
 import { Net, durableWithTerms } from './raft/harness.js';
 
@@ -913,6 +913,16 @@ describe('hostile input (issue 13 §3)', () => {
     const net = elected();
     net.step('b', { type: 'message', from: 'a', message: { type: 'append', term: 1, prevIndex: 1, prevTerm: 1, entries: [{ index: 2, term: 1, data: 'x', junk: 'z'.repeat(1000) }], commit: 1, junk: 1 } });
     expect(JSON.stringify(net.states.b!)).not.toContain('junk');
+  });
+  it('stores only what JSON carries: named properties of a peer\'s arrays and -0 are dropped (conformance seed 11)', () => {
+    const net = elected();
+    const data = Object.assign([1, -0], { deep: { x: 1 } });
+    net.step('b', { type: 'message', from: 'a', message: { type: 'append', term: 1, prevIndex: 1, prevTerm: 1, entries: [{ index: 2, term: 1, data }], commit: 1 } });
+    expect(raftEntries(net.states.b!.log, 2, 2)[0]!.data).toEqual([1, 0]);
+    expect(plainDataEqual(JSON.parse(JSON.stringify(net.states.b!)), net.states.b!)).toBe(true);
+    net.step('a', { type: 'message', from: 'b', message: { type: 'heartbeatResponse', term: 1, seq: 0, sentAt: -0 } });
+    expect(Object.is(net.states.a!.progress.b!.ackedAt, -0)).toBe(false);
+    expect(plainDataEqual(JSON.parse(JSON.stringify(net.states.a!)), net.states.a!)).toBe(true);
   });
   it('a term at MAX_COUNTER is accepted, and the node does not campaign past it', () => {
     const net = new Net(ABC);

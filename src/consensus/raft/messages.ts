@@ -196,11 +196,27 @@ function copyMembership(m: RaftMembership): RaftMembership {
   return { voters: m.voters.slice(), learners: m.learners.slice() };
 }
 
+/** `-0` becomes `0`: a state holds only numbers that survive a JSON round trip. */
+const num = (x: number): number => x + 0;
+
+/**
+ * A copy of validated opaque data: scalars as they are (`-0` as `0`), objects and arrays
+ * deep-copied through JSON, so nothing JSON would not carry (a named property on an array, say)
+ * is stored.
+ */
+function copyData(x: unknown): unknown {
+  if (x === null || typeof x !== 'object') return typeof x === 'number' ? x + 0 : x;
+  return JSON.parse(JSON.stringify(x)) as unknown;
+}
+
 function copyEntry(e: RaftEntry): RaftEntry {
   // Only the declared fields: a peer's extra fields are never stored. `data` passed the limits.
-  if (e.kind === undefined) return { index: e.index, term: e.term, data: e.data };
-  if (e.kind === 'config' && e.membership !== undefined) return { index: e.index, term: e.term, data: e.data, kind: 'config', membership: copyMembership(e.membership) };
-  return { index: e.index, term: e.term, data: e.data, kind: e.kind };
+  const index = num(e.index);
+  const term = num(e.term);
+  const data = copyData(e.data);
+  if (e.kind === undefined) return { index, term, data };
+  if (e.kind === 'config' && e.membership !== undefined) return { index, term, data, kind: 'config', membership: copyMembership(e.membership) };
+  return { index, term, data, kind: e.kind };
 }
 
 /**
@@ -210,22 +226,22 @@ function copyEntry(e: RaftEntry): RaftEntry {
 export function cleanMessage(m: RaftMessage): RaftMessage {
   switch (m.type) {
     case 'vote':
-      return { type: 'vote', term: m.term, lastIndex: m.lastIndex, lastTerm: m.lastTerm, pre: m.pre, transfer: m.transfer };
+      return { type: 'vote', term: num(m.term), lastIndex: num(m.lastIndex), lastTerm: num(m.lastTerm), pre: m.pre, transfer: m.transfer };
     case 'voteResponse':
-      return { type: 'voteResponse', term: m.term, granted: m.granted, pre: m.pre };
+      return { type: 'voteResponse', term: num(m.term), granted: m.granted, pre: m.pre };
     case 'append':
-      return { type: 'append', term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, entries: m.entries.map(copyEntry), commit: m.commit };
+      return { type: 'append', term: num(m.term), prevIndex: num(m.prevIndex), prevTerm: num(m.prevTerm), entries: m.entries.map(copyEntry), commit: num(m.commit) };
     case 'appendResponse':
-      return { type: 'appendResponse', term: m.term, success: m.success, index: m.index, hintIndex: m.hintIndex, hintTerm: m.hintTerm };
+      return { type: 'appendResponse', term: num(m.term), success: m.success, index: num(m.index), hintIndex: num(m.hintIndex), hintTerm: num(m.hintTerm) };
     case 'heartbeat':
-      return { type: 'heartbeat', term: m.term, commit: m.commit, seq: m.seq, sentAt: m.sentAt };
+      return { type: 'heartbeat', term: num(m.term), commit: num(m.commit), seq: num(m.seq), sentAt: num(m.sentAt) };
     case 'heartbeatResponse':
-      return { type: 'heartbeatResponse', term: m.term, seq: m.seq, sentAt: m.sentAt };
+      return { type: 'heartbeatResponse', term: num(m.term), seq: num(m.seq), sentAt: num(m.sentAt) };
     case 'snapshot': {
       const s = m.snapshot;
-      return { type: 'snapshot', term: m.term, snapshot: { index: s.index, term: s.term, membership: copyMembership(s.membership), data: s.data } };
+      return { type: 'snapshot', term: num(m.term), snapshot: { index: num(s.index), term: num(s.term), membership: copyMembership(s.membership), data: copyData(s.data) } };
     }
     case 'timeoutNow':
-      return { type: 'timeoutNow', term: m.term };
+      return { type: 'timeoutNow', term: num(m.term) };
   }
 }
