@@ -30,7 +30,7 @@ function cluster(n: number): Cluster {
   const states: Record<string, RaftState> = {};
   for (const id of ids) states[id] = raft.step(raft.init({ id, voters: ids, seed: 1, preVote: false }), { type: 'tick', now: 0 }).state;
   const c = { ids, states };
-  const t = raft.step(states[ids[0]!]!, { type: 'campaign' });
+  const t = raft.step(states[ids[0]!]!, { type: 'campaign', now: 0 });
   states[ids[0]!] = t.state;
   deliverAll(c, ids[0]!, t.outputs);
   if (c.states[ids[0]!]!.role !== 'leader') throw new Error('bench: no leader');
@@ -43,7 +43,7 @@ function deliverAll(c: Cluster, at: string, outputs: readonly RaftOutput[]): voi
   push(at, outputs);
   while (queue.length > 0) {
     const e = queue.shift()!;
-    const t = raft.step(c.states[e.to]!, { type: 'message', from: e.from, message: e.message });
+    const t = raft.step(c.states[e.to]!, { type: 'message', from: e.from, message: e.message, now: 0 });
     c.states[e.to] = t.state;
     push(e.to, t.outputs);
   }
@@ -63,7 +63,7 @@ function proposer(n: number, batch: number): (i: number) => void {
   const data = Array.from({ length: batch }, () => PAYLOAD);
   let proposed = 0;
   return () => {
-    const t = batch === 1 ? raft.step(c.states[leader]!, { type: 'propose', data: PAYLOAD }) : raft.step(c.states[leader]!, { type: 'proposeBatch', data });
+    const t = batch === 1 ? raft.step(c.states[leader]!, { type: 'propose', data: PAYLOAD, now: 0 }) : raft.step(c.states[leader]!, { type: 'proposeBatch', data, now: 0 });
     c.states[leader] = t.state;
     deliverAll(c, leader, t.outputs);
     proposed += batch;
@@ -71,7 +71,7 @@ function proposer(n: number, batch: number): (i: number) => void {
       proposed = 0;
       for (const id of c.ids) {
         const s = c.states[id]!;
-        c.states[id] = raft.step(s, { type: 'compact', index: s.applied, data: null }).state;
+        c.states[id] = raft.step(s, { type: 'compact', index: s.applied, data: null, now: 0 }).state;
       }
     }
   };
@@ -191,7 +191,7 @@ function bytesPerEntry(gc: () => void): number {
   gc();
   const before = process.memoryUsage().heapUsed;
   // Unique 100-character payloads, made inside the measurement so their bytes count.
-  for (let i = 0; i < count; i++) s = raft.step(s, { type: 'propose', data: payload(i) }).state;
+  for (let i = 0; i < count; i++) s = raft.step(s, { type: 'propose', data: payload(i), now: 0 }).state;
   gc();
   const after = process.memoryUsage().heapUsed;
   consume(s);
@@ -205,8 +205,8 @@ function boundedRun(gc: () => void): { maxRetained: number; heapGrowthMb: number
   const before = process.memoryUsage().heapUsed;
   let maxRetained = 0;
   for (let i = 1; i <= 1_000_000; i++) {
-    s = raft.step(s, { type: 'propose', data: PAYLOAD }).state;
-    if (i % 1000 === 0) s = raft.step(s, { type: 'compact', index: s.applied, data: { upTo: s.applied } }).state;
+    s = raft.step(s, { type: 'propose', data: PAYLOAD, now: 0 }).state;
+    if (i % 1000 === 0) s = raft.step(s, { type: 'compact', index: s.applied, data: { upTo: s.applied }, now: 0 }).state;
     if (s.log.entries.length > maxRetained) maxRetained = s.log.entries.length;
   }
   gc();

@@ -1,14 +1,16 @@
 // A replicated key-value store built on the Raft machine: itself a pure, durable machine that any
 // host (the simulator, createNode over TCP) can run. Writes go through the log; reads use
 // ReadIndex (thesis §6.4), so every operation is linearizable.
-import { InvalidCommandError, type DurableMachine, type NodeId, type Transition } from 'distkit/core';
+import { InvalidCommandError, getOwn, inputNow, setOwn, type DurableMachine, type NodeId, type Transition } from 'distkit/core';
 import {
+  applyRaftPersist,
   raft,
   type RaftConfig,
   type RaftDurable,
   type RaftEntry,
   type RaftInput,
   type RaftOutput,
+  type RaftPersistRecord,
   type RaftState,
 } from 'distkit/consensus';
 
@@ -44,7 +46,7 @@ export interface KvState {
   readonly snapshotEvery: number;
 }
 
-export type KvInput = RaftInput | { readonly type: 'request'; readonly id: number; readonly op: KvOp };
+export type KvInput = RaftInput | { readonly type: 'request'; readonly id: number; readonly op: KvOp; readonly now: number };
 
 export type KvOutput =
   | Exclude<RaftOutput, { type: 'apply' } | { type: 'restore' } | { type: 'readReady' } | { type: 'notLeader' } | { type: 'proposed' }>
@@ -57,16 +59,17 @@ interface Command {
 }
 
 function applyOp(data: Record<string, string>, op: KvOp): KvValue {
-  const current = Object.prototype.hasOwnProperty.call(data, op.key) ? data[op.key]! : null;
+  // Keys come from clients: own properties only (a key may be named `__proto__`).
+  const current = getOwn(data, op.key) ?? null;
   switch (op.f) {
     case 'read':
       return current;
     case 'write':
-      data[op.key] = op.value;
+      setOwn(data, op.key, op.value);
       return null;
     case 'cas':
       if (current === op.from) {
-        data[op.key] = op.to;
+        setOwn(data, op.key, op.to);
         return true;
       }
       return false;
@@ -86,22 +89,40 @@ function recover(config: KvConfig, durable: RaftDurable): KvState {
 }
 
 function step(state: KvState, input: KvInput): Transition<KvState, KvOutput> {
-  if (input.type === 'request') return request(state, input.id, input.op);
-  return absorb(state, raft.step(state.raft, input));
+  const now = inputNow(input);
+  if (input.type === 'request') return request(state, input.id, input.op, now);
+  return absorb(state, raft.step(state.raft, input), now);
 }
 
-function request(state: KvState, id: number, op: KvOp): Transition<KvState, KvOutput> {
+function request(state: KvState, id: number, op: KvOp, now: number): Transition<KvState, KvOutput> {
   if (!Number.isSafeInteger(id)) throw new InvalidCommandError('request', 'id must be an integer');
   if (op.f === 'read') {
-    const t = raft.step(state.raft, { type: 'read', id: String(id) });
-    return absorb({ ...state, readKeys: { ...state.readKeys, [id]: op.key } }, t);
+    const t = raft.step(state.raft, { type: 'read', id: String(id), now });
+    return absorb({ ...state, readKeys: { ...state.readKeys, [id]: op.key } }, t, now);
   }
   const command: Command = { id, op };
-  return absorb(state, raft.step(state.raft, { type: 'propose', data: command }), id);
+  return absorb(state, raft.step(state.raft, { type: 'propose', data: command, now }), now, id);
+}
+
+/**
+ * One record with the effect of applying `first`, then the compaction record `second` (a snapshot
+ * only): the runtime allows one persist per transition. Entries `first` appends that the snapshot
+ * covers are dropped.
+ */
+function mergeCompaction(first: RaftPersistRecord | undefined, second: RaftPersistRecord): RaftPersistRecord {
+  if (first === undefined) return second;
+  const snapshot = second.snapshot!;
+  const entries = first.entries?.filter((e) => e.index > snapshot.index);
+  return {
+    ...(first.term === undefined ? {} : { term: first.term, vote: first.vote }),
+    snapshot,
+    ...(first.truncateFrom === undefined ? {} : { truncateFrom: first.truncateFrom }),
+    ...(entries === undefined || entries.length === 0 ? {} : { entries }),
+  };
 }
 
 /** Folds Raft's outputs into the store: apply entries, answer requests, compact. */
-function absorb(state: KvState, t: Transition<RaftState, RaftOutput>, proposing?: number): Transition<KvState, KvOutput> {
+function absorb(state: KvState, t: Transition<RaftState, RaftOutput>, now: number, proposing?: number): Transition<KvState, KvOutput> {
   let data: Record<string, string> | undefined;
   let writes = state.writes;
   let reads = state.reads;
@@ -185,13 +206,18 @@ function absorb(state: KvState, t: Transition<RaftState, RaftOutput>, proposing?
   }
   // §7: snapshot the applied state and let Raft drop the log prefix.
   if (rs.applied - rs.log.snapshotIndex >= state.snapshotEvery) {
-    const c = raft.step(rs, { type: 'compact', index: rs.applied, data: { data: data ?? state.data } });
+    const c = raft.step(rs, { type: 'compact', index: rs.applied, data: { data: data ?? state.data }, now });
     rs = c.state;
-    // The compaction's persist must reach the disk too: after this step's own persist (which may
-    // append the very entries being compacted), before any send.
-    const persist = c.outputs.filter((o) => o.type === 'persist') as KvOutput[];
-    const at = out.findIndex((o) => o.type !== 'persist');
-    out.splice(at < 0 ? out.length : at, 0, ...persist);
+    // The compaction's persist must reach the disk too, folded into this step's own persist (which
+    // may append the very entries being compacted): one record, before any send.
+    const compaction = c.outputs.find((o) => o.type === 'persist');
+    if (compaction !== undefined) {
+      const at = out.findIndex((o) => o.type === 'persist');
+      const own = at < 0 ? undefined : (out[at] as { record: RaftPersistRecord }).record;
+      const merged: KvOutput = { type: 'persist', record: mergeCompaction(own, compaction.record) };
+      if (at < 0) out.unshift(merged);
+      else out[at] = merged;
+    }
   }
   const next: KvState = { ...state, raft: rs, data: data ?? state.data, writes, reads, readKeys };
   return { state: next, outputs: out };
@@ -211,4 +237,5 @@ export const raftKv: DurableMachine<KvConfig, KvState, KvInput, KvOutput, RaftDu
   nextDeadline: (s) => raft.nextDeadline!(s.raft),
   durable: (s) => raft.durable(s.raft),
   recover,
+  applyPersist: applyRaftPersist,
 };

@@ -12,7 +12,7 @@ function targets(): RaftState[] {
   net.stabilize();
   net.tickAll(10);
   net.stabilize();
-  const candidate = raft.step(net.states.c!, { type: 'campaign' }).state;
+  const candidate = raft.step(net.states.c!, { type: 'campaign', now: 20 }).state;
   const joiner = raft.step(raft.init({ id: 'j', voters: [], seed: 3 }), { type: 'tick', now: 0 }).state;
   // A later term whose committed log mixes terms, compacted, with a learner: b leads term 3.
   const later = new Net(['a', 'b', 'c']);
@@ -26,7 +26,7 @@ function targets(): RaftState[] {
   later.stabilize();
   later.tickAll(10);
   later.stabilize();
-  const compacted = raft.step(later.states.b!, { type: 'compact', index: 3, data: 'snap' }).state;
+  const compacted = raft.step(later.states.b!, { type: 'compact', index: 3, data: 'snap', now: 20 }).state;
   return [net.states.a!, net.states.b!, candidate, joiner, compacted, later.states.a!, later.states.c!];
 }
 
@@ -84,7 +84,7 @@ describe('hostile input', () => {
         for (const [from, m] of inputs) {
           const before = s;
           // checkedStep freezes the input, verifies plain-data outputs and same-state rejections.
-          const t = checkedStep(raft, s, { type: 'message', from: from as string, message: m });
+          const t = checkedStep(raft, s, { type: 'message', from: from as string, message: m, now: 30 });
           s = t.state;
           expect(s.term).toBeGreaterThanOrEqual(before.term);
           wellFormed(s);
@@ -110,7 +110,7 @@ describe('hostile input', () => {
     ];
     for (const [from, message] of cases) {
       for (const s of [leader!, follower!]) {
-        const t = checkedStep(raft, s, { type: 'message', from, message });
+        const t = checkedStep(raft, s, { type: 'message', from, message, now: 30 });
         expect(t.state).toBe(s);
         expect(t.outputs[0]).toMatchObject({ type: 'rejected' });
       }
@@ -122,6 +122,7 @@ describe('hostile input', () => {
     expect(s.commit).toBeGreaterThan(1);
     const t = checkedStep(raft, s, {
       type: 'message',
+      now: 30,
       from: 'a',
       message: { type: 'append', term: s.term + 1, prevIndex: 1, prevTerm: s.term, entries: [{ index: 2, term: s.term + 1, data: 'evil' }], commit: 0 },
     });

@@ -4,7 +4,7 @@ import { KV_ELECTION_TIMEOUT_MS, runKvSeed } from '../../examples/raft-kv/simula
 
 // KV seeds from the soak that once failed, kept as regressions.
 describe('raft-kv regression seeds', () => {
-  it.each([15791, 19781])('seed %i: a write commits within 10 T of the heal under 20%% loss, and the history is linearizable', (seed) => {
+  it.each([15791, 19781])('seed %i: a write commits within 10 T of the heal under 20 percent loss, and the history is linearizable', (seed) => {
     // Lost vote requests and grants cost an election timeout each: under lasting loss the cluster
     // went leaderless past 10 T until candidates retried unanswered voters (§5.1).
     const { result, recoveryMs } = runKvSeed(seed);

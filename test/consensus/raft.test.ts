@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, InvalidCommandError, checkedStep } from 'distkit/core';
-import { raft, raftEntries, raftLastIndex, raftNextDeadline, type RaftOutput, type RaftState } from 'distkit/consensus';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, checkedStep, plainDataEqual } from 'distkit/core';
+import { RAFT_MAX_COUNTER, raft, raftEntries, raftLastIndex, raftNextDeadline, type RaftOutput, type RaftState } from 'distkit/consensus';
 import { Net, durableWithTerms } from './raft/harness.js';
 
 const ABC = ['a', 'b', 'c'];
@@ -25,7 +25,7 @@ describe('init and config', () => {
     const s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1 });
     expect(s.role).toBe('follower');
     expect(s.term).toBe(0);
-    expect(raft.nextDeadline!(s)).toBe(0);
+    expect(raft.nextDeadline!(s)).toBe(Number.MIN_SAFE_INTEGER);
   });
 });
 
@@ -59,19 +59,19 @@ describe('§5.2 leader election', () => {
     for (let seed = 0; seed < 200; seed++) {
       let s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed, electionTimeoutMs: 100 });
       s = raft.step(s, { type: 'tick', now: 1000 }).state;
-      expect(s.electionDeadline).toBeGreaterThanOrEqual(1100);
-      expect(s.electionDeadline).toBeLessThan(1200);
-      deadlines.add(s.electionDeadline);
+      expect(s.electionTimer.at!).toBeGreaterThanOrEqual(1100);
+      expect(s.electionTimer.at!).toBeLessThan(1200);
+      deadlines.add(s.electionTimer.at!);
     }
     expect(deadlines.size).toBeGreaterThan(50);
   });
   it('the same seed gives the same timeouts (replayable)', () => {
-    const run = () => raft.step(raft.init({ id: 'a', voters: ['a', 'b'], seed: 'x' }), { type: 'tick', now: 5 }).state.electionDeadline;
+    const run = () => raft.step(raft.init({ id: 'a', voters: ['a', 'b'], seed: 'x' }), { type: 'tick', now: 5 }).state.electionTimer.at!;
     expect(run()).toBe(run());
   });
   it('a follower whose timer expires campaigns and wins with a majority', () => {
     const net = new Net(ABC);
-    const deadline = net.states.a!.electionDeadline;
+    const deadline = net.states.a!.electionTimer.at!;
     net.step('a', { type: 'tick', now: deadline });
     expect(net.states.a!.role).toBe('candidate');
     expect(net.states.a!.term).toBe(1);
@@ -109,35 +109,33 @@ describe('§5.2 leader election', () => {
     net.stabilize();
     expect(net.leader()).toBeUndefined();
     for (let round = 0; round < 5 && net.leader() === undefined; round++) {
-      net.tickAll(Math.min(...['a', 'b', 'c', 'd'].map((id) => net.states[id]!.electionDeadline)));
+      net.tickAll(Math.min(...['a', 'b', 'c', 'd'].map((id) => net.states[id]!.electionTimer.at!)));
       net.stabilize();
     }
     const l = net.leader();
     expect(l).toBeDefined();
     expect(net.states[l!]!.term).toBe(2);
   });
-  it('a leader deposed between ticks draws a fresh timeout at the next tick, even at the same time (seed 234 livelocked)', () => {
+  it('a leader deposed by a message draws its election timeout from that message\'s time (seed 234 livelocked)', () => {
     const net = elected();
-    net.tickAll(500);
-    net.stabilize();
-    // Its election deadline is from before it led: long past.
-    expect(net.states.a!.electionDeadline).toBeLessThan(500);
-    net.step('a', { type: 'message', from: 'b', message: { type: 'heartbeatResponse', term: 5, seq: 0, sentAt: 0 } });
+    // A leader runs no election timer.
+    expect(net.states.a!.electionTimer.at).toBeNull();
+    net.step('a', { type: 'message', from: 'b', message: { type: 'heartbeatResponse', term: 5, seq: 0, sentAt: 0 }, now: 540 });
     expect(net.states.a!.role).toBe('follower');
-    // A host ticks at nextDeadline; that tick, at the same time, must arm a deadline in [T, 2T).
-    const due = raft.nextDeadline!(net.states.a!);
-    expect(due).toBeLessThanOrEqual(500);
-    net.step('a', { type: 'tick', now: 500 });
-    expect(net.states.a!.electionDeadline).toBeGreaterThanOrEqual(600);
-    expect(net.states.a!.electionDeadline).toBeLessThan(700);
-    expect(raft.nextDeadline!(net.states.a!)).toBeGreaterThan(500);
+    expect(net.states.a!.electionTimer.at!).toBeGreaterThanOrEqual(640);
+    expect(net.states.a!.electionTimer.at!).toBeLessThan(740);
+    expect(raft.nextDeadline!(net.states.a!)).toBe(net.states.a!.electionTimer.at);
+    // A tick before the deadline changes nothing.
+    const before = net.states.a!;
+    net.step('a', { type: 'tick', now: 600 });
+    expect(net.states.a).toBe(before);
   });
   it('a candidate asks unanswered voters again every heartbeat interval (§5.1 retries; KV seed 15791)', () => {
     const net = new Net(ABC);
     net.step('a', { type: 'campaign' });
     // Both vote requests are lost.
     net.queue = [];
-    const deadline = net.states.a!.electionDeadline;
+    const deadline = net.states.a!.electionTimer.at!;
     net.tickAll(net.now + 10);
     const resent = net.queue.filter((e) => e.from === 'a' && e.message.type === 'vote').map((e) => e.to);
     expect(resent).toEqual(['b', 'c']);
@@ -374,11 +372,11 @@ describe('§7 log compaction', () => {
   it('the in-memory log stays bounded under repeated compaction', () => {
     let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
     s = raft.step(s, { type: 'tick', now: 0 }).state;
-    s = raft.step(s, { type: 'campaign' }).state;
+    s = raft.step(s, { type: 'campaign', now: 0 }).state;
     let maxBacking = 0;
     for (let i = 0; i < 20_000; i++) {
-      s = raft.step(s, { type: 'propose', data: i }).state;
-      if (i % 100 === 99) s = raft.step(s, { type: 'compact', index: s.applied, data: i }).state;
+      s = raft.step(s, { type: 'propose', data: i, now: i }).state;
+      if (i % 100 === 99) s = raft.step(s, { type: 'compact', index: s.applied, data: i, now: i }).state;
       maxBacking = Math.max(maxBacking, s.log.entries.length);
     }
     expect(raftLastIndex(s.log)).toBe(20_001);
@@ -751,7 +749,7 @@ describe('machine contract', () => {
   it('step never mutates its input and rejections keep the same state (checkedStep)', () => {
     const net = elected();
     let s: RaftState = net.states.a!;
-    for (let i = 0; i < 20; i++) s = checkedStep(raft, s, { type: 'propose', data: { i } }).state;
+    for (let i = 0; i < 20; i++) s = checkedStep(raft, s, { type: 'propose', data: { i }, now: 1 }).state;
     expect(raftLastIndex(s.log)).toBe(21);
   });
   it('states round-trip through JSON', () => {
@@ -770,14 +768,14 @@ describe('machine contract', () => {
   });
   it('nextDeadline is the election deadline for followers and the next heartbeat for leaders', () => {
     const net = elected();
-    // b heard from the leader since its last tick: it asks for a tick within a heartbeat interval.
-    expect(net.states.b!.timerResetPending).toBe(true);
-    expect(raft.nextDeadline!(net.states.b!)).toBe(net.states.b!.now + 10);
-    net.step('b', { type: 'tick', now: 5 });
-    expect(raft.nextDeadline!(net.states.b!)).toBe(net.states.b!.electionDeadline);
-    expect(raft.nextDeadline!(net.states.a!)).toBe(net.states.a!.heartbeatDeadline);
+    expect(raft.nextDeadline!(net.states.b!)).toBe(net.states.b!.electionTimer.at!);
+    expect(raft.nextDeadline!(net.states.a!)).toBe(net.states.a!.heartbeatTimer.at);
+    // A message restarts b's election timer from the message's own time.
+    net.step('b', { type: 'message', from: 'a', message: { type: 'heartbeat', term: 1, commit: 0, seq: 9, sentAt: 0 }, now: 77 });
+    expect(net.states.b!.electionTimer.at!).toBeGreaterThanOrEqual(177);
+    expect(net.states.b!.electionTimer.at!).toBeLessThan(277);
   });
-  it('§5.2: a follower campaigns T to 2T after it last heard from the leader (plus at most one heartbeat interval)', () => {
+  it('§5.2: a follower campaigns in [T, 2T) after it last heard from the leader, exactly', () => {
     for (let seed = 1; seed <= 30; seed++) {
       const net = new Net(ABC, { seed });
       net.campaign('a');
@@ -791,12 +789,163 @@ describe('machine contract', () => {
       // A host ticks b at nextDeadline until it campaigns.
       let now = net.now;
       while (net.states.b!.role === 'follower') {
-        now = Math.max(now + 1, raftNextDeadline(net.states.b!));
-        net.now = now;
+        now = Math.max(now + 1, raftNextDeadline(net.states.b!)!);
         net.step('b', { type: 'tick', now });
       }
       expect(now).toBeGreaterThanOrEqual(lastContact + 100);
-      expect(now).toBeLessThan(lastContact + 10 + 200);
+      expect(now).toBeLessThan(lastContact + 200);
     }
+  });
+});
+
+describe('issue 13 §4: operator and liveness bugs found against etcd-io/raft', () => {
+  it('(a) repeating a transfer to the same unreachable node does not push its deadline back (etcd aborts one T after the first request)', () => {
+    const net = elected();
+    net.drop = (e) => e.to === 'b';
+    net.step('a', { type: 'propose', data: 1 });
+    net.stabilize();
+    const t0 = net.now;
+    net.step('a', { type: 'transferLeadership', to: 'b', now: t0 });
+    expect(net.states.a!.transferTimer.at).toBe(t0 + 100);
+    // An operator retries every T/2.
+    net.tickAll(t0 + 50);
+    net.step('a', { type: 'transferLeadership', to: 'b', now: t0 + 50 });
+    expect(net.states.a!.transferTimer.at).toBe(t0 + 100);
+    net.tickAll(t0 + 100);
+    expect(net.states.a!.transferee).toBeNull();
+    expect(types(net.step('a', { type: 'propose', data: 2 }))).toContain('proposed');
+  });
+  it('(b) a transfer to the leader itself cancels a pending transfer', () => {
+    const net = elected();
+    net.drop = (e) => e.to === 'b';
+    net.step('a', { type: 'transferLeadership', to: 'b' });
+    expect(net.states.a!.transferee).toBe('b');
+    net.step('a', { type: 'transferLeadership', to: 'a' });
+    expect(net.states.a!.transferee).toBeNull();
+    expect(raft.nextDeadline!(net.states.a!)).toBe(net.states.a!.heartbeatTimer.at);
+    expect(types(net.step('a', { type: 'propose', data: 1 }))).toContain('proposed');
+    // With no transfer pending, a transfer to itself changes nothing.
+    const before = net.states.a!;
+    expect(net.step('a', { type: 'transferLeadership', to: 'a' })).toEqual([]);
+    expect(net.states.a).toBe(before);
+  });
+  it('(c) a transfer to a follower whose entries are all in flight and lost sends an append at once', () => {
+    const net = elected();
+    expect(net.states.a!.progress.b!.state).toBe('replicate');
+    net.step('a', { type: 'propose', data: 1 });
+    // The append to b is lost; b's progress still counts it in flight.
+    net.queue = net.queue.filter((e) => e.to !== 'b');
+    net.deliverWhere((e) => e.to === 'c' || e.from === 'c');
+    expect(net.states.a!.progress.b!.inflight).toEqual([2]);
+    const t = net.step('a', { type: 'transferLeadership', to: 'b' });
+    expect(t.some((o) => o.type === 'send' && o.to === 'b' && o.message.type === 'append')).toBe(true);
+    // b rejects it for the gap, the leader backs up, b catches up and gets TimeoutNow, all
+    // without waiting for a heartbeat.
+    net.stabilize();
+    expect(net.leader()).toBe('b');
+    expect(net.states.b!.term).toBe(2);
+  });
+  it('(d) check-quorum steps down T after an election that no follower acknowledged, not 2T (thesis §6.2)', () => {
+    const net = new Net(ABC, { checkQuorum: true });
+    net.step('a', { type: 'campaign', now: 0 });
+    net.deliverWhere((e) => e.message.type === 'vote' || e.message.type === 'voteResponse');
+    expect(net.leader()).toBe('a');
+    // From now on a hears from nobody.
+    net.queue = [];
+    net.step('a', { type: 'tick', now: 99 });
+    expect(net.states.a!.role).toBe('leader');
+    net.queue = [];
+    net.step('a', { type: 'tick', now: 100 });
+    expect(net.states.a!.role).toBe('follower');
+  });
+  it('(d) followers that answer in the leader\'s first T keep it leading', () => {
+    const net = elected(ABC, 'a', { checkQuorum: true });
+    for (let t = 10; t <= 400; t += 10) {
+      net.tickAll(t);
+      net.stabilize();
+    }
+    expect(net.leader()).toBe('a');
+    expect(net.states.a!.term).toBe(1);
+  });
+  it('(e) a batch larger than maxUncommittedEntries is admitted once nothing is uncommitted (etcd\'s rule)', () => {
+    const net = elected(ABC, 'a', { maxUncommittedEntries: 3 });
+    expect(net.states.a!.commit).toBe(raftLastIndex(net.states.a!.log));
+    const t = net.step('a', { type: 'proposeBatch', data: [1, 2, 3, 4, 5] });
+    expect(types(t)).toContain('proposed');
+    // While those are uncommitted, back-pressure holds.
+    expect(types(net.step('a', { type: 'propose', data: 6 }))).toEqual(['rejected']);
+    net.stabilize();
+    expect(net.states.a!.commit).toBe(6);
+    expect(types(net.step('a', { type: 'propose', data: 6 }))).toContain('proposed');
+  });
+});
+
+describe('hostile input (issue 13 §3)', () => {
+  it('a member named like an Object.prototype property votes and replicates', () => {
+    const ids = ['__proto__', 'a', 'constructor'];
+    const net = new Net(ids);
+    net.campaign('a');
+    expect(net.leader()).toBe('a');
+    net.step('a', { type: 'propose', data: 'x' });
+    net.stabilize();
+    expect(Object.keys(net.states.a!.progress).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.getPrototypeOf(net.states.a!.progress)).toBe(Object.prototype);
+    expect(net.terms('__proto__')).toEqual(net.terms('a'));
+    expect(net.states.a!.commit).toBe(2);
+  });
+  it('deeply nested append data is rejected, not thrown, and never stored', () => {
+    const net = elected();
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    const before = net.states.b!;
+    const t = net.step('b', { type: 'message', from: 'a', message: { type: 'append', term: 1, prevIndex: 1, prevTerm: 1, entries: [{ index: 2, term: 1, data: deep }], commit: 1 } });
+    expect(types(t)).toEqual(['rejected']);
+    expect((t[0] as { reason: string }).reason).toMatch(/nested deeper than 64/);
+    expect(net.states.b).toBe(before);
+  });
+  it('payloadLimits bound entry data; a proposal beyond them is a programming error', () => {
+    const net = elected(ABC, 'a', { payloadLimits: { maxBytes: 100 } });
+    expect(() => net.step('a', { type: 'propose', data: 'x'.repeat(200) })).toThrow(InvalidCommandError);
+    const t = net.step('b', { type: 'message', from: 'a', message: { type: 'append', term: 1, prevIndex: 1, prevTerm: 1, entries: [{ index: 2, term: 1, data: 'y'.repeat(200) }], commit: 1 } });
+    expect(types(t)).toEqual(['rejected']);
+  });
+  it('extra fields of a message are never stored', () => {
+    const net = elected();
+    net.step('b', { type: 'message', from: 'a', message: { type: 'append', term: 1, prevIndex: 1, prevTerm: 1, entries: [{ index: 2, term: 1, data: 'x', junk: 'z'.repeat(1000) }], commit: 1, junk: 1 } });
+    expect(JSON.stringify(net.states.b!)).not.toContain('junk');
+  });
+  it('stores only what JSON carries: named properties of a peer\'s arrays and -0 are dropped (conformance seed 11)', () => {
+    const net = elected();
+    const data = Object.assign([1, -0], { deep: { x: 1 } });
+    net.step('b', { type: 'message', from: 'a', message: { type: 'append', term: 1, prevIndex: 1, prevTerm: 1, entries: [{ index: 2, term: 1, data }], commit: 1 } });
+    expect(raftEntries(net.states.b!.log, 2, 2)[0]!.data).toEqual([1, 0]);
+    expect(plainDataEqual(JSON.parse(JSON.stringify(net.states.b!)), net.states.b!)).toBe(true);
+    net.step('a', { type: 'message', from: 'b', message: { type: 'heartbeatResponse', term: 1, seq: 0, sentAt: -0 } });
+    expect(Object.is(net.states.a!.progress.b!.ackedAt, -0)).toBe(false);
+    expect(plainDataEqual(JSON.parse(JSON.stringify(net.states.a!)), net.states.a!)).toBe(true);
+  });
+  it('a term at MAX_COUNTER is accepted, and the node does not campaign past it', () => {
+    const net = new Net(ABC);
+    net.step('b', { type: 'message', from: 'c', message: { type: 'vote', term: MAX_COUNTER, lastIndex: 0, lastTerm: 0, pre: false, transfer: false } });
+    expect(net.states.b!.term).toBe(MAX_COUNTER);
+    expect(types(net.step('b', { type: 'campaign' }))).toEqual(['rejected']);
+    net.step('b', { type: 'tick', now: net.states.b!.electionTimer.at! });
+    expect(net.states.b!.term).toBe(MAX_COUNTER);
+    expect(RAFT_MAX_COUNTER).toBe(MAX_COUNTER);
+    const t = net.step('b', { type: 'message', from: 'c', message: { type: 'vote', term: MAX_COUNTER + 1, lastIndex: 0, lastTerm: 0, pre: false, transfer: false } });
+    expect(types(t)).toEqual(['rejected']);
+  });
+  it('a TimeoutNow at MAX_COUNTER does not start a term past it (conformance seed 7)', () => {
+    const net = new Net(ABC);
+    const t = net.step('b', { type: 'message', from: 'a', message: { type: 'timeoutNow', term: MAX_COUNTER } });
+    expect(net.states.b!.term).toBe(MAX_COUNTER);
+    expect(net.states.b!.role).toBe('follower');
+    expect(t.some((o) => o.type === 'send')).toBe(false);
+  });
+  it('an unknown local command and a bad now throw InvalidCommandError', () => {
+    const s = raft.init({ id: 'a', voters: ABC, seed: 1 });
+    expect(() => raft.step(s, { type: 'nope', now: 1 } as never)).toThrow(InvalidCommandError);
+    expect(() => raft.step(s, { type: 'tick', now: Number.NaN })).toThrow(InvalidCommandError);
+    expect(() => raft.step(s, { type: 'propose', data: 1 } as never)).toThrow(InvalidCommandError);
   });
 });

@@ -8,11 +8,23 @@
 import {
   ConfigError,
   InvalidCommandError,
+  MAX_COUNTER,
+  PAYLOAD_LIMITS,
+  STOPPED_TIMER,
   assertNever,
-  nextInt,
+  earliest,
+  getOwn,
+  inputNow,
   plainDataProblem,
+  randomTimer,
   reject,
   seedPrng,
+  setOwn,
+  startTimer,
+  stopTimer,
+  timerDue,
+  withOwn,
+  type DataLimits,
   type DurableMachine,
   type NodeId,
   type Transition,
@@ -29,7 +41,8 @@ import {
   termAt,
   truncateLog,
 } from './log.js';
-import { MAX_COUNTER, MAX_ID_LENGTH, messageProblem } from './messages.js';
+import { MAX_ID_LENGTH, cleanMessage, messageProblem } from './messages.js';
+import { applyRaftPersist } from './storage.js';
 import type {
   RaftAppendRequest,
   RaftAppendResponse,
@@ -63,8 +76,8 @@ type Draft = { -readonly [K in keyof RaftState]: RaftState[K] };
 
 interface Ctx {
   readonly d: Draft;
-  /** Handling a tick: `d.now` is the current time. */
-  atTick: boolean;
+  /** The input's time (host ms): every timer started while handling it counts from here. */
+  readonly now: number;
   /** Sends and events, in order; the persist record goes before all of them. */
   readonly out: RaftOutput[];
   snapshot?: RaftSnapshot;
@@ -86,19 +99,16 @@ function cloneState(s: RaftState): Draft {
     applied: s.applied,
     membership: s.membership,
     membershipIndex: s.membershipIndex,
-    now: s.now,
     started: s.started,
     recovered: s.recovered,
-    electionDeadline: s.electionDeadline,
-    heartbeatDeadline: s.heartbeatDeadline,
-    quorumDeadline: s.quorumDeadline,
+    electionTimer: s.electionTimer,
+    heartbeatTimer: s.heartbeatTimer,
+    quorumTimer: s.quorumTimer,
     voteBlockedUntil: s.voteBlockedUntil,
-    timerResetPending: s.timerResetPending,
-    contactPending: s.contactPending,
     votes: s.votes,
     progress: s.progress,
     transferee: s.transferee,
-    transferDeadline: s.transferDeadline,
+    transferTimer: s.transferTimer,
     leaseRevoked: s.leaseRevoked,
     reads: s.reads,
     readSeq: s.readSeq,
@@ -106,8 +116,20 @@ function cloneState(s: RaftState): Draft {
   };
 }
 
-function ctxOf(state: RaftState): Ctx {
-  return { d: cloneState(state), out: [], atTick: false };
+/**
+ * A draft of the next state for an input at `now`. A node's first input starts its election timer
+ * from that input's time (and, after a restart with check-quorum, its lease promise).
+ */
+function ctxOf(state: RaftState, now: number): Ctx {
+  const c: Ctx = { d: cloneState(state), out: [], now };
+  if (!state.started) {
+    const d = c.d;
+    d.started = true;
+    if (d.role !== 'leader') resetElectionTimer(c);
+    // A restarted node may have heard from a leader just before crashing: keep its lease promise.
+    if (d.recovered && d.options.checkQuorum) d.voteBlockedUntil = now + d.options.electionTimeoutMs;
+  }
+  return c;
 }
 
 /** Builds the transition: persist first (rule 6 of the machine contract), then sends and events. */
@@ -200,6 +222,16 @@ function optionsOf(config: RaftConfig): RaftOptions {
     maxBytesPerAppend: positiveInt(config.maxBytesPerAppend, 'maxBytesPerAppend', 1 << 20),
     maxInflight: positiveInt(config.maxInflight, 'maxInflight', 64),
     maxUncommittedEntries: positiveInt(config.maxUncommittedEntries, 'maxUncommittedEntries', 100_000),
+    payloadLimits: limitsOf(config.payloadLimits),
+  };
+}
+
+function limitsOf(limits: Partial<DataLimits> | undefined): DataLimits {
+  if (limits === undefined) return PAYLOAD_LIMITS;
+  if (limits === null || typeof limits !== 'object') throw new ConfigError('payloadLimits', 'must be an object { maxDepth?, maxBytes? }');
+  return {
+    maxDepth: positiveInt(limits.maxDepth, 'payloadLimits.maxDepth', PAYLOAD_LIMITS.maxDepth),
+    maxBytes: positiveInt(limits.maxBytes, 'payloadLimits.maxBytes', PAYLOAD_LIMITS.maxBytes),
   };
 }
 
@@ -233,19 +265,16 @@ function baseState(config: RaftConfig, log: RaftState['log'], term: number, vote
     applied: log.snapshotIndex,
     membership,
     membershipIndex: index,
-    now: 0,
     started: false,
     recovered: false,
-    electionDeadline: 0,
-    heartbeatDeadline: 0,
-    quorumDeadline: 0,
+    electionTimer: STOPPED_TIMER,
+    heartbeatTimer: STOPPED_TIMER,
+    quorumTimer: STOPPED_TIMER,
     voteBlockedUntil: 0,
-    timerResetPending: false,
-    contactPending: false,
     votes: {},
     progress: {},
     transferee: null,
-    transferDeadline: 0,
+    transferTimer: STOPPED_TIMER,
     leaseRevoked: false,
     reads: [],
     readSeq: 0,
@@ -326,29 +355,31 @@ function peersOf(d: RaftState): NodeId[] {
 }
 
 /**
- * A fresh randomized election deadline in [now + T, now + 2T) (§5.2). Outside a tick `now` is the
- * last tick's time, so the restart is only marked pending: the next tick draws it from its `now`
- * (the host ticks at the old deadline at the latest, so the timeout is never shorter than drawn).
+ * Restarts the election timer at a random point in [now + T, now + 2T) (§5.2), `now` being the
+ * time of the input that restarted it (the message from the leader, the vote granted ...).
  */
-function resetElectionTimer(d: Draft, atTick: boolean): void {
-  if (!atTick) {
-    d.timerResetPending = true;
-    return;
-  }
+function resetElectionTimer(c: Ctx): void {
+  const d = c.d;
   const T = d.options.electionTimeoutMs;
-  const draw = nextInt(d.prng, T, 2 * T);
-  d.prng = draw.state;
-  d.electionDeadline = d.now + draw.value;
+  const r = randomTimer(c.now, T, 2 * T, d.prng);
+  d.prng = r.prng;
+  d.electionTimer = r.timer;
 }
 
-function freshProgress(d: RaftState): RaftProgress {
+/**
+ * Replication state for a follower the leader has not heard from. `active` is false for the
+ * progress a new leader creates (etcd's `reset`), so check-quorum counts only followers heard from
+ * in its first T; a member added by a configuration change starts active (etcd's confchange), so
+ * it does not count against the leader before it had a chance to answer.
+ */
+function freshProgress(d: RaftState, active: boolean): RaftProgress {
   return {
     match: 0,
     next: raftLastIndex(d.log) + 1,
     state: 'probe',
     paused: false,
     inflight: [],
-    active: true,
+    active,
     pendingSnapshot: 0,
     snapshotSentAt: 0,
     ackedAt: -1,
@@ -372,11 +403,13 @@ function copyProgress(p: RaftProgress): MutableProgress {
   };
 }
 
+/** The replication state of `id` (an own property: a peer may be named `__proto__`). */
+function progressOf(d: RaftState, id: NodeId): RaftProgress | undefined {
+  return getOwn(d.progress, id);
+}
+
 function setProgress(d: Draft, id: NodeId, p: RaftProgress): void {
-  const next: Record<NodeId, RaftProgress> = {};
-  for (const k in d.progress) next[k] = d.progress[k] as RaftProgress;
-  next[id] = p;
-  d.progress = next;
+  d.progress = withOwn(d.progress, id, p);
 }
 
 function estimateBytes(data: unknown): number {
@@ -437,7 +470,10 @@ function becomeFollower(c: Ctx, term: number, leader: NodeId | null): void {
   d.votes = {};
   d.progress = {};
   d.transferee = null;
-  resetElectionTimer(d, c.atTick);
+  d.transferTimer = stopTimer(d.transferTimer);
+  d.heartbeatTimer = stopTimer(d.heartbeatTimer);
+  d.quorumTimer = stopTimer(d.quorumTimer);
+  resetElectionTimer(c);
 }
 
 function dropReads(c: Ctx): void {
@@ -447,6 +483,11 @@ function dropReads(c: Ctx): void {
 
 /** Election timeout: pre-vote first when enabled (thesis §9.6), else a real campaign. */
 function campaign(c: Ctx, transfer: boolean): void {
+  // The term is a bounded counter: a node at the largest term cannot start another one.
+  if (c.d.term >= MAX_COUNTER) {
+    resetElectionTimer(c);
+    return;
+  }
   if (c.d.options.preVote && !transfer) becomePreCandidate(c);
   else becomeCandidate(c, transfer);
 }
@@ -456,21 +497,27 @@ function becomePreCandidate(c: Ctx): void {
   // Thesis §9.6: a pre-candidate does not change its term or vote; it asks whether it could win.
   d.role = 'preCandidate';
   d.leader = null;
-  d.votes = { [d.id]: true };
-  resetElectionTimer(d, c.atTick);
+  d.votes = withOwn({}, d.id, true);
+  resetElectionTimer(c);
   if (tally(d).granted >= quorum(d)) return becomeCandidate(c, false);
   requestVotes(c, true, false);
 }
 
 function becomeCandidate(c: Ctx, transfer: boolean): void {
   const d = c.d;
+  // The term is a bounded counter: at MAX_COUNTER no new term can start (peers refuse larger ones).
+  if (d.term >= MAX_COUNTER) {
+    if (d.role === 'follower') resetElectionTimer(c);
+    else becomeFollower(c, d.term, null);
+    return;
+  }
   // §5.2: increment currentTerm, vote for self, reset the election timer, request votes.
   d.role = 'candidate';
   d.term += 1;
   d.vote = d.id;
   d.leader = null;
-  d.votes = { [d.id]: true };
-  resetElectionTimer(d, c.atTick);
+  d.votes = withOwn({}, d.id, true);
+  resetElectionTimer(c);
   if (tally(d).granted >= quorum(d)) return becomeLeader(c);
   requestVotes(c, false, transfer);
 }
@@ -485,10 +532,10 @@ function requestVotes(c: Ctx, pre: boolean, transfer: boolean): void {
     pre,
     transfer,
   };
-  for (const id of d.membership.voters) if (id !== d.id && d.votes[id] === undefined) send(c, id, msg);
+  for (const id of d.membership.voters) if (id !== d.id && getOwn(d.votes, id) === undefined) send(c, id, msg);
   // §5.1: servers retry RPCs that get no answer in time; a lost request or grant must not cost a
   // whole election timeout. Candidates retry every heartbeat interval.
-  d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
+  d.heartbeatTimer = startTimer(c.now, d.options.heartbeatIntervalMs);
 }
 
 function becomeLeader(c: Ctx): void {
@@ -497,15 +544,18 @@ function becomeLeader(c: Ctx): void {
   d.leader = d.id;
   d.votes = {};
   d.transferee = null;
+  d.transferTimer = stopTimer(d.transferTimer);
   d.leaseRevoked = false;
   d.reads = [];
   const progress: Record<NodeId, RaftProgress> = {};
-  // §5.3: nextIndex starts just after the leader's last entry.
-  const fresh = freshProgress(d);
-  for (const id of peersOf(d)) progress[id] = fresh;
+  // §5.3: nextIndex starts just after the leader's last entry. Nobody counts as heard from yet:
+  // check-quorum steps down one T after the election unless a quorum answers by then (thesis §6.2).
+  const fresh = freshProgress(d, false);
+  for (const id of peersOf(d)) setOwn(progress, id, fresh);
   d.progress = progress;
-  d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
-  d.quorumDeadline = d.now + d.options.electionTimeoutMs;
+  d.electionTimer = stopTimer(d.electionTimer);
+  d.heartbeatTimer = startTimer(c.now, d.options.heartbeatIntervalMs);
+  d.quorumTimer = startTimer(c.now, d.options.electionTimeoutMs);
   // §8 / thesis §6.4: a new leader commits a no-op entry of its term, which also makes earlier
   // entries commit (§5.4.2) and lets it serve reads.
   const noop: RaftEntry = { index: raftLastIndex(d.log) + 1, term: d.term, data: null, kind: 'noop' };
@@ -518,7 +568,7 @@ function tally(d: RaftState): { granted: number; rejected: number } {
   let granted = 0;
   let rejected = 0;
   for (const id of d.membership.voters) {
-    const v = d.votes[id];
+    const v = getOwn(d.votes, id);
     if (v === true) granted++;
     else if (v === false) rejected++;
   }
@@ -530,28 +580,29 @@ function tally(d: RaftState): { granted: number; rejected: number } {
 // ---------------------------------------------------------------------------------------------
 
 function step(state: RaftState, input: RaftInput): Transition<RaftState, RaftOutput> {
+  const now = inputNow(input);
   switch (input.type) {
     case 'message':
-      return onMessage(state, input.from, input.message);
+      return onMessage(state, input.from, input.message, now);
     case 'tick':
-      return onTick(state, input.now);
+      return onTick(state, now);
     case 'propose':
-      return onPropose(state, [input.data], 'propose');
+      return onPropose(state, [input.data], 'propose', now);
     case 'proposeBatch':
       if (!Array.isArray(input.data)) throw new InvalidCommandError('proposeBatch', 'data must be an array');
-      return onPropose(state, input.data, 'proposeBatch');
+      return onPropose(state, input.data, 'proposeBatch', now);
     case 'read':
-      return onRead(state, input.id);
+      return onRead(state, input.id, now);
     case 'compact':
-      return onCompact(state, input.index, input.data);
+      return onCompact(state, input.index, input.data, now);
     case 'changeMembership':
-      return onChangeMembership(state, input.change);
+      return onChangeMembership(state, input.change, now);
     case 'transferLeadership':
-      return onTransfer(state, input.to);
+      return onTransfer(state, input.to, now);
     case 'campaign':
-      return onCampaign(state);
+      return onCampaign(state, now);
     default:
-      return assertNever(input, 'raft input');
+      return assertNever(input, 'input');
   }
 }
 
@@ -566,63 +617,51 @@ function localReject(state: RaftState, reason: string): Transition<RaftState, Ra
 // --- time -------------------------------------------------------------------------------------
 
 function onTick(state: RaftState, now: number): Transition<RaftState, RaftOutput> {
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidCommandError('tick', 'now must be a finite number');
-  // A tick at the last tick's time still does what is due: a node that stepped down or heard
-  // from a leader since then may have a deadline at or before `now` (else a host that ticks at
-  // `nextDeadline` would tick at that same time forever).
-  if (state.started && (now < state.now || (now === state.now && !tickDue(state)))) return { state, outputs: [] };
-  const c = ctxOf(state);
-  c.atTick = true;
+  // `tick` only says that a deadline is due; a tick with nothing due changes nothing.
+  if (state.started && !tickDue(state, now)) return { state, outputs: [] };
+  const c = ctxOf(state, now);
   const d = c.d;
-  d.now = Math.max(now, state.now);
-  if (!d.started) {
-    d.started = true;
-    resetElectionTimer(d, true);
-    // A restarted node may have heard from a leader just before crashing: keep its lease promise.
-    if (d.recovered && d.options.checkQuorum) d.voteBlockedUntil = d.now + d.options.electionTimeoutMs;
-    return finish(state, c);
-  }
-  if (d.contactPending) {
-    d.contactPending = false;
-    d.voteBlockedUntil = d.now + d.options.electionTimeoutMs;
-  }
+  if (!state.started) return finish(state, c);
   if (d.role === 'leader') tickLeader(c);
-  else if (d.timerResetPending) {
-    d.timerResetPending = false;
-    resetElectionTimer(d, true);
-  } else if (d.now >= d.electionDeadline) {
+  else if (timerDue(d.electionTimer, now)) {
+    // §5.2: no word from a leader (or no winner) for a whole election timeout.
     if (promotable(d)) campaign(c, false);
-    else resetElectionTimer(d, true);
+    else resetElectionTimer(c);
     return finish(state, c);
-  }
-  if ((d.role === 'candidate' || d.role === 'preCandidate') && d.now >= d.heartbeatDeadline) {
+  } else if (timerDue(d.heartbeatTimer, now)) {
     // Ask again the voters that have not answered (a retransmission: same term, same log).
     requestVotes(c, d.role === 'preCandidate', false);
   }
   return finish(state, c);
 }
 
-function tickDue(state: RaftState): boolean {
-  return state.timerResetPending || state.contactPending || raftNextDeadline(state) <= state.now;
+function tickDue(state: RaftState, now: number): boolean {
+  const at = raftNextDeadline(state);
+  return at !== undefined && now >= at;
 }
 
 function tickLeader(c: Ctx): void {
   const d = c.d;
-  if (d.now >= d.heartbeatDeadline) {
-    d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
+  const now = c.now;
+  if (timerDue(d.heartbeatTimer, now)) {
+    d.heartbeatTimer = startTimer(now, d.options.heartbeatIntervalMs);
     broadcastHeartbeat(c);
   }
-  if (d.transferee !== null && d.now >= d.transferDeadline) d.transferee = null;
-  if (d.now >= d.quorumDeadline) {
-    d.quorumDeadline = d.now + d.options.electionTimeoutMs;
+  // Thesis §3.10: a transfer that has not completed within an election timeout is abandoned.
+  if (d.transferee !== null && timerDue(d.transferTimer, now)) {
+    d.transferee = null;
+    d.transferTimer = stopTimer(d.transferTimer);
+  }
+  if (timerDue(d.quorumTimer, now)) {
+    d.quorumTimer = startTimer(now, d.options.electionTimeoutMs);
     // Check-quorum (thesis §6.2): step down when a majority has not been heard from for T.
     if (d.options.checkQuorum && promotableOrLeaving(d)) {
       let active = isVoter(d, d.id) ? 1 : 0;
-      for (const id of d.membership.voters) if (id !== d.id && d.progress[id]?.active === true) active++;
+      for (const id of d.membership.voters) if (id !== d.id && progressOf(d, id)?.active === true) active++;
       if (active < quorum(d)) return becomeFollower(c, d.term, null);
     }
     const progress: Record<NodeId, RaftProgress> = {};
-    for (const [id, p] of Object.entries(d.progress)) progress[id] = p.active ? { ...p, active: false } : p;
+    for (const [id, p] of Object.entries(d.progress)) setOwn(progress, id, p.active ? { ...p, active: false } : p);
     d.progress = progress;
   }
 }
@@ -635,24 +674,25 @@ function broadcastHeartbeat(c: Ctx): void {
   const d = c.d;
   d.readSeq += 1;
   for (const id of peersOf(d)) {
-    const p = d.progress[id];
+    const p = progressOf(d, id);
     if (p === undefined) continue;
     // etcd: never tell a follower to commit beyond what it is known to hold.
-    const hb: RaftHeartbeat = { type: 'heartbeat', term: d.term, commit: Math.min(p.match, d.commit), seq: d.readSeq, sentAt: d.now };
+    const hb: RaftHeartbeat = { type: 'heartbeat', term: d.term, commit: Math.min(p.match, d.commit), seq: d.readSeq, sentAt: c.now };
     send(c, id, hb);
   }
 }
 
 // --- messages ---------------------------------------------------------------------------------
 
-function onMessage(state: RaftState, from: unknown, message: unknown): Transition<RaftState, RaftOutput> {
+function onMessage(state: RaftState, from: unknown, message: unknown, now: number): Transition<RaftState, RaftOutput> {
   if (typeof from !== 'string' || from.length === 0 || from.length > MAX_ID_LENGTH) {
     return reject(state, typeof from === 'string' ? from.slice(0, MAX_ID_LENGTH) : 'unknown', 'from: expected a node id');
   }
   if (from === state.id) return reject(state, from, 'from: a node does not message itself');
-  const problem = messageProblem(message);
+  const problem = messageProblem(message, state.options.payloadLimits);
   if (problem !== undefined) return reject(state, from, problem);
-  const m = message as RaftMessage;
+  // Only the validated fields go on: the machine never stores or forwards the received object.
+  const m = cleanMessage(message as RaftMessage);
   if (!isMember(state, from)) {
     // A node outside its own membership (joining, or removed) still follows whoever leads.
     const passive = !isMember(state, state.id) && (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot');
@@ -664,17 +704,13 @@ function onMessage(state: RaftState, from: unknown, message: unknown): Transitio
     if (m.type === 'vote') {
       // Thesis §4.2.3 / §9.6: within the minimum election timeout of hearing from a leader, a
       // server ignores requests to elect another (unless the leader itself asked, §3.10).
-      const inLease =
-        state.options.checkQuorum &&
-        !m.transfer &&
-        (state.role === 'leader' || state.contactPending || state.now < state.voteBlockedUntil);
-      if (inLease) return reject(state, from, 'vote: ignored while a leader lease holds (thesis §4.2.3)');
-      if (m.pre) return onVoteRequest(state, from, m);
+      if (!m.transfer && inLease(state, now)) return reject(state, from, 'vote: ignored while a leader lease holds (thesis §4.2.3)');
+      if (m.pre) return onVoteRequest(state, from, m, now);
     } else if (m.type === 'voteResponse' && m.pre && m.granted) {
       // A granted pre-vote carries the term the candidate will campaign in; it bumps nothing.
-      return onVoteResponse(state, from, m);
+      return onVoteResponse(state, from, m, now);
     }
-    const c = ctxOf(state);
+    const c = ctxOf(state, now);
     const leaderMsg = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' || m.type === 'timeoutNow';
     becomeFollower(c, m.term, leaderMsg ? from : null);
     return dispatch(state, c, from, m);
@@ -692,7 +728,19 @@ function onMessage(state: RaftState, from: unknown, message: unknown): Transitio
     }
     return reject(state, from, `term: ${m.term} is stale (current ${state.term})`);
   }
-  return dispatch(state, ctxOf(state), from, m);
+  return dispatch(state, ctxOf(state, now), from, m);
+}
+
+/**
+ * Thesis §4.2.3 / §9.6: within the minimum election timeout of hearing from a leader (one T after
+ * the message's `now`), a server ignores requests to elect another, while check-quorum is on. A
+ * restarted node keeps the promise it may have made before its crash for one T.
+ */
+function inLease(state: RaftState, now: number): boolean {
+  if (!state.options.checkQuorum) return false;
+  if (state.role === 'leader') return true;
+  if (!state.started) return state.recovered;
+  return now < state.voteBlockedUntil;
 }
 
 /** Same-term handling per role (etcd's stepLeader / stepCandidate / stepFollower). */
@@ -759,8 +807,9 @@ function stepFollower(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Tr
     case 'heartbeat':
     case 'snapshot':
       d.leader = from;
-      resetElectionTimer(d, c.atTick);
-      d.contactPending = true;
+      // §5.2: the election timeout restarts from the time this message arrived.
+      resetElectionTimer(c);
+      d.voteBlockedUntil = c.now + d.options.electionTimeoutMs;
       if (m.type === 'append') handleAppend(c, from, m);
       else if (m.type === 'heartbeat') handleHeartbeat(c, from, m);
       else handleSnapshot(c, from, m);
@@ -789,8 +838,8 @@ function unchanged(prev: RaftState, c: Ctx, from: NodeId, reason: string): Trans
 
 // --- elections (§5.2, §5.4.1) -----------------------------------------------------------------
 
-function onVoteRequest(state: RaftState, from: NodeId, m: RaftVoteRequest): Transition<RaftState, RaftOutput> {
-  return handleVote(state, ctxOf(state), from, m);
+function onVoteRequest(state: RaftState, from: NodeId, m: RaftVoteRequest, now: number): Transition<RaftState, RaftOutput> {
+  return handleVote(state, ctxOf(state, now), from, m);
 }
 
 function handleVote(prev: RaftState, c: Ctx, from: NodeId, m: RaftVoteRequest): Transition<RaftState, RaftOutput> {
@@ -805,7 +854,7 @@ function handleVote(prev: RaftState, c: Ctx, from: NodeId, m: RaftVoteRequest): 
     send(c, from, { type: 'voteResponse', term: m.term, granted: true, pre: m.pre });
     if (!m.pre) {
       d.vote = from;
-      resetElectionTimer(d, c.atTick);
+      resetElectionTimer(c);
     }
   } else {
     send(c, from, { type: 'voteResponse', term: d.term, granted: false, pre: m.pre });
@@ -813,8 +862,8 @@ function handleVote(prev: RaftState, c: Ctx, from: NodeId, m: RaftVoteRequest): 
   return finish(prev, c);
 }
 
-function onVoteResponse(state: RaftState, from: NodeId, m: RaftVoteResponse): Transition<RaftState, RaftOutput> {
-  return onVoteResponseCtx(state, ctxOf(state), from, m);
+function onVoteResponse(state: RaftState, from: NodeId, m: RaftVoteResponse, now: number): Transition<RaftState, RaftOutput> {
+  return onVoteResponseCtx(state, ctxOf(state, now), from, m);
 }
 
 function onVoteResponseCtx(prev: RaftState, c: Ctx, from: NodeId, m: RaftVoteResponse): Transition<RaftState, RaftOutput> {
@@ -824,9 +873,10 @@ function onVoteResponseCtx(prev: RaftState, c: Ctx, from: NodeId, m: RaftVoteRes
   if (m.pre !== expectPre) return unchanged(prev, c, from, 'voteResponse: answers another kind of request');
   if (m.pre && m.granted && m.term !== d.term + 1) return unchanged(prev, c, from, 'voteResponse: pre-vote for another term');
   if (!isVoter(d, from)) return unchanged(prev, c, from, 'voteResponse: not a voter');
-  if (d.votes[from] === m.granted) return unchanged(prev, c, from, 'voteResponse: duplicate');
-  if (d.votes[from] !== undefined) return unchanged(prev, c, from, 'voteResponse: conflicting duplicate');
-  d.votes = { ...d.votes, [from]: m.granted };
+  const earlier = getOwn(d.votes, from);
+  if (earlier === m.granted) return unchanged(prev, c, from, 'voteResponse: duplicate');
+  if (earlier !== undefined) return unchanged(prev, c, from, 'voteResponse: conflicting duplicate');
+  d.votes = withOwn(d.votes, from, m.granted);
   const t = tally(d);
   if (t.granted >= quorum(d)) {
     if (d.role === 'preCandidate') becomeCandidate(c, false);
@@ -921,7 +971,7 @@ function broadcastAppend(c: Ctx): void {
 /** Sends the next AppendEntries (or InstallSnapshot) to `to` if flow control allows. */
 function sendAppend(c: Ctx, to: NodeId, sendIfEmpty: boolean): void {
   const d = c.d;
-  const p = d.progress[to];
+  const p = progressOf(d, to);
   if (p === undefined) return;
   if (p.state === 'snapshot') return;
   if (p.state === 'probe' && p.paused) return;
@@ -932,7 +982,7 @@ function sendAppend(c: Ctx, to: NodeId, sendIfEmpty: boolean): void {
     // §7: the entries the follower needs are compacted away: send the snapshot instead.
     const snap = d.log.snapshot;
     send(c, to, { type: 'snapshot', term: d.term, snapshot: snap });
-    setProgress(d, to, { ...p, state: 'snapshot', pendingSnapshot: snap.index, snapshotSentAt: d.now, paused: false, inflight: [] });
+    setProgress(d, to, { ...p, state: 'snapshot', pendingSnapshot: snap.index, snapshotSentAt: c.now, paused: false, inflight: [] });
     return;
   }
   const last = raftLastIndex(d.log);
@@ -966,7 +1016,7 @@ function sendAppend(c: Ctx, to: NodeId, sendIfEmpty: boolean): void {
 
 function handleAppendResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftAppendResponse): Transition<RaftState, RaftOutput> {
   const d = c.d;
-  let p = d.progress[from];
+  let p = progressOf(d, from);
   if (p === undefined) return unchanged(prev, c, from, 'appendResponse: no replication state for this node');
   const last = raftLastIndex(d.log);
   if (m.success && m.index > last) return unchanged(prev, c, from, `index: ${m.index} is beyond the leader's log (${last})`);
@@ -1007,10 +1057,10 @@ function handleAppendResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftAppe
     if (d.transferee === from && p.match === raftLastIndex(d.log)) sendTimeoutNow(c, from);
     // Stream what remains, window permitting.
     for (;;) {
-      const before = d.progress[from];
+      const before = progressOf(d, from);
       if (before === undefined || before.next > raftLastIndex(d.log)) break;
       sendAppend(c, from, false);
-      if (d.progress[from] === before) break;
+      if (progressOf(d, from) === before) break;
       if (before.state !== 'replicate') break;
     }
     return finish(prev, c);
@@ -1019,7 +1069,7 @@ function handleAppendResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftAppe
   if (p.state === 'probe' && p.paused) {
     setProgress(d, from, { ...p, paused: false });
     sendAppend(c, from, false);
-  } else if (p !== d.progress[from]) {
+  } else if (p !== progressOf(d, from)) {
     setProgress(d, from, p);
   }
   return finish(prev, c);
@@ -1042,9 +1092,9 @@ function decreaseNext(d: RaftState, p: RaftProgress, m: RaftAppendResponse): num
 
 function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftHeartbeatResponse): Transition<RaftState, RaftOutput> {
   const d = c.d;
-  let p = d.progress[from];
+  let p = progressOf(d, from);
   if (p === undefined) return unchanged(prev, c, from, 'heartbeatResponse: no replication state for this node');
-  const ackedAt = Math.min(m.sentAt, d.now);
+  const ackedAt = Math.min(m.sentAt, c.now);
   p = { ...p, active: true, ackedAt: Math.max(p.ackedAt, ackedAt), paused: p.state === 'probe' ? false : p.paused };
   if (p.state === 'replicate' && p.inflight.length >= d.options.maxInflight) {
     // The window is full and the follower is alive: free the oldest slot (etcd's FreeFirstOne) so
@@ -1052,7 +1102,7 @@ function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftH
     // and the leader probes; falling back to probe here instead would discard a window that is
     // merely slower than the heartbeat interval.
     p = { ...p, inflight: p.inflight.slice(1) };
-  } else if (p.state === 'snapshot' && d.now - p.snapshotSentAt >= d.options.electionTimeoutMs) {
+  } else if (p.state === 'snapshot' && c.now - p.snapshotSentAt >= d.options.electionTimeoutMs) {
     // The snapshot may have been lost: probe again (which resends it if still needed).
     p = { ...p, state: 'probe', next: p.match + 1, pendingSnapshot: 0 };
   }
@@ -1064,7 +1114,7 @@ function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftH
 
 // Hot-path helpers are top-level functions, not closures made per call.
 function matchOf(d: RaftState, id: NodeId, last: number): number {
-  return id === d.id ? last : (d.progress[id]?.match ?? 0);
+  return id === d.id ? last : (progressOf(d, id)?.match ?? 0);
 }
 
 function descending(x: number, y: number): number {
@@ -1109,12 +1159,14 @@ function maybeCommit(c: Ctx): void {
 
 // --- proposals ------------------------------------------------------------------------------------
 
-function onPropose(state: RaftState, data: readonly unknown[], command: 'propose' | 'proposeBatch'): Transition<RaftState, RaftOutput> {
+function onPropose(state: RaftState, data: readonly unknown[], command: 'propose' | 'proposeBatch', now: number): Transition<RaftState, RaftOutput> {
+  const limits = state.options.payloadLimits;
   for (let i = 0; i < data.length; i++) {
     const x = data[i];
-    if (x === undefined || (typeof x === 'object' && x !== null) || typeof x === 'number') {
-      const p = plainDataProblem(x === undefined ? undefined : x);
-      if (p !== undefined) throw new InvalidCommandError(command, `data must be JSON data: ${p}`);
+    if (x !== null && typeof x !== 'boolean') {
+      // The followers check entry data against the same limits: refuse here what they would refuse.
+      const p = plainDataProblem(x, command === 'propose' ? 'data' : `data[${i}]`, limits);
+      if (p !== undefined) throw new InvalidCommandError(command, `data must be JSON data within payloadLimits: ${p}`);
     }
   }
   // Not the leader: refuse with a hint; the client retries there (no forwarding, see docs).
@@ -1122,10 +1174,15 @@ function onPropose(state: RaftState, data: readonly unknown[], command: 'propose
   if (state.transferee !== null) return localReject(state, `${command}: leadership transfer to ${state.transferee} in progress`);
   if (data.length === 0) return { state, outputs: [] };
   const last = raftLastIndex(state.log);
-  if (last - state.commit + data.length > state.options.maxUncommittedEntries) {
-    return localReject(state, `${command}: more than ${state.options.maxUncommittedEntries} uncommitted entries`);
+  // Back-pressure, etcd's rule: admit when the uncommitted backlog plus the proposal fits, or when
+  // nothing is uncommitted (a batch larger than the limit then waits for the backlog to drain
+  // instead of being refused forever).
+  const backlog = last - state.commit;
+  if (backlog > 0 && backlog + data.length > state.options.maxUncommittedEntries) {
+    return localReject(state, `${command}: more than ${state.options.maxUncommittedEntries} uncommitted entries (maxUncommittedEntries); retry once some commit`);
   }
-  const c = ctxOf(state);
+  if (last + data.length > MAX_COUNTER) return localReject(state, `${command}: the log index would pass MAX_COUNTER`);
+  const c = ctxOf(state, now);
   const d = c.d;
   const term = d.term;
   let added: RaftEntry[];
@@ -1143,20 +1200,20 @@ function onPropose(state: RaftState, data: readonly unknown[], command: 'propose
 
 // --- reads (thesis §6.4) --------------------------------------------------------------------------
 
-function onRead(state: RaftState, id: string): Transition<RaftState, RaftOutput> {
+function onRead(state: RaftState, id: string, now: number): Transition<RaftState, RaftOutput> {
   if (typeof id !== 'string') throw new InvalidCommandError('read', 'id must be a string');
   if (state.role !== 'leader') {
     return { state, outputs: [{ type: 'notLeader', command: 'read', leader: state.leader, id }] };
   }
   const committedInTerm = termAt(state.log, state.commit) === state.term;
-  if (committedInTerm && state.options.readMode === 'lease' && leaseValid(state)) {
+  if (committedInTerm && state.options.readMode === 'lease' && leaseValid(state, now)) {
     // Thesis §6.4.1: within the lease no other leader can exist; answer at once.
     return { state, outputs: [{ type: 'readReady', id, index: state.commit }] };
   }
   if (committedInTerm && state.membership.voters.length === 1 && isVoter(state, state.id)) {
     return { state, outputs: [{ type: 'readReady', id, index: state.commit }] };
   }
-  const c = ctxOf(state);
+  const c = ctxOf(state, now);
   const d = c.d;
   if (!committedInTerm) {
     // Thesis §6.4 step 1: wait until the leader has committed an entry of its term.
@@ -1165,7 +1222,7 @@ function onRead(state: RaftState, id: string): Transition<RaftState, RaftOutput>
   }
   // Thesis §6.4 steps 2-3: record the commit index, confirm leadership with a heartbeat round.
   d.reads = [...d.reads, { id, index: d.commit, seq: d.readSeq + 1, acks: isVoter(d, d.id) ? [d.id] : [] }];
-  d.heartbeatDeadline = d.now + d.options.heartbeatIntervalMs;
+  d.heartbeatTimer = startTimer(now, d.options.heartbeatIntervalMs);
   broadcastHeartbeat(c);
   return finish(state, c);
 }
@@ -1205,27 +1262,31 @@ function confirmReads(c: Ctx, from: NodeId, seq: number): void {
   d.reads = reads.slice(ready + 1);
 }
 
-function leaseValid(state: RaftState): boolean {
+/**
+ * Thesis §6.4.1: the lease holds while a quorum acknowledged a heartbeat sent less than `leaseMs`
+ * before `now` (the read's time: no margin for a stale clock is needed).
+ */
+function leaseValid(state: RaftState, now: number): boolean {
   if (state.leaseRevoked) return false;
   const acked: number[] = [];
-  for (const id of state.membership.voters) acked.push(id === state.id ? state.now : (state.progress[id]?.ackedAt ?? -1));
+  for (const id of state.membership.voters) acked.push(id === state.id ? now : (progressOf(state, id)?.ackedAt ?? -1));
   acked.sort((a, b) => b - a);
   const q = acked[Math.floor(state.membership.voters.length / 2)];
-  // The leader ticks at least every heartbeat interval, so the real time may be that much later.
-  return q !== undefined && q >= 0 && q + state.options.leaseMs > state.now + state.options.heartbeatIntervalMs;
+  return q !== undefined && q >= 0 && q + state.options.leaseMs > now;
 }
 
 // --- snapshots (§7) ---------------------------------------------------------------------------
 
-function onCompact(state: RaftState, index: number, data: unknown): Transition<RaftState, RaftOutput> {
+function onCompact(state: RaftState, index: number, data: unknown, now: number): Transition<RaftState, RaftOutput> {
   if (!Number.isSafeInteger(index) || index < 0) throw new InvalidCommandError('compact', 'index must be a non-negative integer');
   if (index > state.applied) {
     throw new InvalidCommandError('compact', `index ${index} is beyond the applied index ${state.applied}: snapshot only applied state`);
   }
   if (index <= state.log.snapshotIndex) return { state, outputs: [] };
-  const p = plainDataProblem(data);
-  if (p !== undefined) throw new InvalidCommandError('compact', `data must be JSON data: ${p}`);
-  const c = ctxOf(state);
+  // Followers check snapshot data against the same limits.
+  const p = plainDataProblem(data, 'data', state.options.payloadLimits);
+  if (p !== undefined) throw new InvalidCommandError('compact', `data must be JSON data within payloadLimits: ${p}`);
+  const c = ctxOf(state, now);
   const d = c.d;
   const snapshot: RaftSnapshot = { index, term: termAt(d.log, index), membership: membershipAt(d.log, index).membership, data };
   d.log = compactLog(d.log, snapshot, true);
@@ -1235,7 +1296,7 @@ function onCompact(state: RaftState, index: number, data: unknown): Transition<R
 
 // --- membership (thesis §4.1, §4.2) -----------------------------------------------------------
 
-function onChangeMembership(state: RaftState, change: RaftMembershipChange): Transition<RaftState, RaftOutput> {
+function onChangeMembership(state: RaftState, change: RaftMembershipChange, now: number): Transition<RaftState, RaftOutput> {
   if (change === null || typeof change !== 'object' || !['addVoter', 'addLearner', 'remove'].includes(change.action)) {
     throw new InvalidCommandError('changeMembership', "change.action must be 'addVoter', 'addLearner' or 'remove'");
   }
@@ -1270,12 +1331,12 @@ function onChangeMembership(state: RaftState, change: RaftMembershipChange): Tra
     default:
       return assertNever(change.action, 'membership action');
   }
-  const c = ctxOf(state);
+  const c = ctxOf(state, now);
   const d = c.d;
   const entry: RaftEntry = { index: raftLastIndex(d.log) + 1, term: d.term, data: null, kind: 'config', membership: next };
   appendEntriesLocally(c, [entry]);
   const progress: Record<NodeId, RaftProgress> = {};
-  for (const id of peersOf(d)) progress[id] = d.progress[id] ?? { ...freshProgress(d), next: entry.index };
+  for (const id of peersOf(d)) setOwn(progress, id, progressOf(d, id) ?? { ...freshProgress(d, true), next: entry.index });
   d.progress = progress;
   c.out.push({ type: 'proposed', index: entry.index, term: d.term, count: 1 });
   broadcastAppend(c);
@@ -1291,18 +1352,29 @@ function checkCommandId(id: unknown, command: string): void {
 
 // --- leadership transfer (thesis §3.10) ---------------------------------------------------------
 
-function onTransfer(state: RaftState, to: NodeId): Transition<RaftState, RaftOutput> {
+/**
+ * Thesis §3.10, with etcd's rules: a request for the transfer already in progress is ignored (the
+ * transfer still ends one election timeout after the first request), any other request cancels
+ * the pending transfer first, and a request for the leader itself only cancels.
+ */
+function onTransfer(state: RaftState, to: NodeId, now: number): Transition<RaftState, RaftOutput> {
   checkCommandId(to, 'transferLeadership');
   if (state.role !== 'leader') return notLeader(state, 'transferLeadership');
-  if (to === state.id) return { state, outputs: [] };
-  if (!isVoter(state, to)) return localReject(state, `transferLeadership: ${to} is not a voter`);
-  const c = ctxOf(state);
+  if (to !== state.id && !isVoter(state, to)) return localReject(state, `transferLeadership: ${to} is not a voter`);
+  if (state.transferee === to) return { state, outputs: [] };
+  if (to === state.id && state.transferee === null) return { state, outputs: [] };
+  const c = ctxOf(state, now);
   const d = c.d;
+  // Abort the transfer in progress, if any.
+  d.transferee = null;
+  d.transferTimer = stopTimer(d.transferTimer);
+  if (to === d.id) return finish(state, c);
   d.transferee = to;
-  d.transferDeadline = d.now + d.options.electionTimeoutMs;
-  const p = d.progress[to];
+  d.transferTimer = startTimer(now, d.options.electionTimeoutMs);
+  const p = progressOf(d, to);
   if (p !== undefined && p.match === raftLastIndex(d.log)) sendTimeoutNow(c, to);
-  else sendAppend(c, to, false);
+  // Catch the target up at once, even when everything it lacks is already in flight (and may be lost).
+  else sendAppend(c, to, true);
   return finish(state, c);
 }
 
@@ -1316,13 +1388,11 @@ function sendTimeoutNow(c: Ctx, to: NodeId): void {
   send(c, to, { type: 'timeoutNow', term: c.d.term });
 }
 
-function onCampaign(state: RaftState): Transition<RaftState, RaftOutput> {
+function onCampaign(state: RaftState, now: number): Transition<RaftState, RaftOutput> {
   if (state.role === 'leader') return { state, outputs: [] };
   if (!promotable(state)) return localReject(state, 'campaign: this node is not a voter');
-  const c = ctxOf(state);
-  if (!c.d.started) {
-    c.d.started = true;
-  }
+  if (state.term >= MAX_COUNTER) return localReject(state, 'campaign: the term is at MAX_COUNTER');
+  const c = ctxOf(state, now);
   campaign(c, false);
   return finish(state, c);
 }
@@ -1330,26 +1400,34 @@ function onCampaign(state: RaftState): Transition<RaftState, RaftOutput> {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The earliest time at which the node wants a `tick`: its election deadline, or as leader the
- * next heartbeat / check-quorum round. Before the first tick it asks for one at once.
+ * The earliest time at which the node wants a `tick`, built from its timers: the election timer
+ * (and, campaigning, the vote retransmission), or as leader the next heartbeat, check-quorum round
+ * and transfer abort. A node that has not seen an input yet asks for a tick at once
+ * (`Number.MIN_SAFE_INTEGER`): its timers start from that tick's `now`.
  *
  * @example
  * ```ts
  * import { raft, raftNextDeadline } from 'distkit/consensus';
- * raftNextDeadline(raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1 })); //=> 0
+ * const s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1, electionTimeoutMs: 1000 });
+ * raftNextDeadline(s); //=> Number.MIN_SAFE_INTEGER
+ * const t = raft.step(s, { type: 'tick', now: 500 }).state;
+ * const at = raftNextDeadline(t)!;
+ * at >= 1500 && at < 2500; //=> true
  * ```
  */
-export function raftNextDeadline(state: RaftState): number {
-  if (!state.started) return state.now;
-  if (state.role !== 'leader') {
-    const t = state.role === 'follower' ? state.electionDeadline : Math.min(state.electionDeadline, state.heartbeatDeadline);
-    // A message restarted the timer since the last tick: tick within a heartbeat interval, so the
-    // restart counts from about when it arrived (§5.2: timeouts in [T, 2T) from the last contact).
-    return state.timerResetPending || state.contactPending ? Math.min(t, state.now + state.options.heartbeatIntervalMs) : t;
+export function raftNextDeadline(state: RaftState): number | undefined {
+  if (!state.started) return Number.MIN_SAFE_INTEGER;
+  switch (state.role) {
+    case 'follower':
+      return earliest(state.electionTimer);
+    case 'preCandidate':
+    case 'candidate':
+      return earliest(state.electionTimer, state.heartbeatTimer);
+    case 'leader':
+      return earliest(state.heartbeatTimer, state.quorumTimer, state.transferee === null ? null : state.transferTimer);
+    default:
+      return assertNever(state.role, 'role');
   }
-  let t = Math.min(state.heartbeatDeadline, state.quorumDeadline);
-  if (state.transferee !== null) t = Math.min(t, state.transferDeadline);
-  return t;
 }
 
 /**
@@ -1363,8 +1441,8 @@ export function raftNextDeadline(state: RaftState): number {
  * import { raft } from 'distkit/consensus';
  * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
  * s = raft.step(s, { type: 'tick', now: 0 }).state;
- * s = raft.step(s, { type: 'campaign' }).state;           // a single voter elects itself
- * const t = raft.step(s, { type: 'propose', data: 'x=1' });
+ * s = raft.step(s, { type: 'campaign', now: 5 }).state;           // a single voter elects itself
+ * const t = raft.step(s, { type: 'propose', data: 'x=1', now: 10 });
  * t.outputs.map((o) => o.type); //=> ['persist', 'proposed', 'apply']
  * ```
  */
@@ -1375,7 +1453,18 @@ export const raft: DurableMachine<RaftConfig, RaftState, RaftInput, RaftOutput, 
   nextDeadline: raftNextDeadline,
   durable,
   recover,
+  applyPersist: applyRaftPersist,
 };
 
-/** Upper bound of terms and indexes accepted from peers (so `+ 1` stays a safe integer). */
+/**
+ * Upper bound of terms and indexes accepted from peers (so `+ 1` stays a safe integer): core's
+ * `MAX_COUNTER`, kept under this name for compatibility.
+ *
+ * @example
+ * ```ts
+ * import { RAFT_MAX_COUNTER } from 'distkit/consensus';
+ * import { MAX_COUNTER } from 'distkit/core';
+ * RAFT_MAX_COUNTER === MAX_COUNTER; //=> true
+ * ```
+ */
 export const RAFT_MAX_COUNTER = MAX_COUNTER;

@@ -3,18 +3,21 @@
  *
  * @packageDocumentation
  */
-import { isPlainObject, plainDataProblem, v, type Check } from '../../core/index.js';
+import { MAX_COUNTER, MAX_ID_LENGTH, isCounter, isPlainObject, plainDataProblem, v, type Check, type DataLimits } from '../../core/index.js';
 import type { RaftEntry, RaftMembership, RaftMessage, RaftSnapshot } from './types.js';
 
-/** Terms and indexes stay below this so that `+ 1` is still a safe integer. */
-export const MAX_COUNTER = Number.MAX_SAFE_INTEGER - 1;
-/** Longest node id accepted. */
-export const MAX_ID_LENGTH = 256;
+export { MAX_COUNTER, MAX_ID_LENGTH };
 /** Most entries accepted in one AppendEntries. */
 export const MAX_ENTRIES_PER_MESSAGE = 1 << 16;
 
 const counter = v.int({ min: 0, max: MAX_COUNTER });
-const nodeId = v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
+const nodeId = v.id();
+/**
+ * Opaque data (entry commands, snapshot state): the shape check only requires the field; the data
+ * itself is checked against the node's configured limits in {@link messageProblem}.
+ */
+const opaque: Check<unknown> = ((value: unknown, path?: string) =>
+  value === undefined ? `${path ?? 'data'}: missing` : undefined) as Check<unknown>;
 
 const membership: Check<RaftMembership> = v.object({
   voters: v.array(nodeId, { maxLength: 4096 }),
@@ -24,7 +27,7 @@ const membership: Check<RaftMembership> = v.object({
 const entry: Check<RaftEntry> = v.object({
   index: v.int({ min: 1, max: MAX_COUNTER }),
   term: counter,
-  data: v.json(),
+  data: opaque,
   kind: v.optional(v.literal('noop', 'config')),
   membership: v.optional(membership),
 }) as Check<RaftEntry>;
@@ -33,7 +36,7 @@ const snapshot: Check<RaftSnapshot> = v.object({
   index: counter,
   term: counter,
   membership,
-  data: v.json(),
+  data: opaque,
 }) as Check<RaftSnapshot>;
 
 /** The shape check of every message (field ranges; cross-field rules are in {@link messageProblem}). */
@@ -87,16 +90,28 @@ function membershipProblem(m: RaftMembership, path: string): string | undefined 
 }
 
 /**
- * Why `message` is not a well-formed Raft message, or `undefined`. Checks the shape, then the rules
- * a correct peer always follows: entries consecutive after `prevIndex`, terms non-decreasing and
+ * Why `message` is not a well-formed Raft message, or `undefined`. Checks the shape, the opaque
+ * data against `limits` (iteratively: no nesting depth can overflow the stack), then the rules a
+ * correct peer always follows: entries consecutive after `prevIndex`, terms non-decreasing and
  * not beyond the message's term, config entries carrying a membership.
  */
-export function messageProblem(message: unknown): string | undefined {
-  // The fast path accepts exactly what `messageShape` accepts for the hot messages; anything it
-  // does not recognize goes through the `v` checks, which also phrase the reason.
-  if (!fastShape(message)) {
+export function messageProblem(message: unknown, limits: DataLimits): string | undefined {
+  // The fast path accepts exactly what `messageShape` accepts for the hot messages (and checks
+  // entry data against the limits); anything it does not recognize goes through the `v` checks,
+  // which also phrase the reason.
+  if (!fastShape(message, limits)) {
     const shape = messageShape(message);
     if (shape !== undefined) return shape;
+    const m = message as RaftMessage;
+    if (m.type === 'append') {
+      for (let i = 0; i < m.entries.length; i++) {
+        const p = plainDataProblem(m.entries[i]!.data, `entries[${i}].data`, limits);
+        if (p !== undefined) return p;
+      }
+    } else if (m.type === 'snapshot') {
+      const p = plainDataProblem(m.snapshot.data, 'snapshot.data', limits);
+      if (p !== undefined) return p;
+    }
   }
   const m = message as RaftMessage;
   switch (m.type) {
@@ -132,30 +147,36 @@ export function messageProblem(message: unknown): string | undefined {
   }
 }
 
-const isCounter = (x: unknown): boolean => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 && x <= MAX_COUNTER;
 const isTime = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= -MAX_COUNTER && x <= MAX_COUNTER;
-const isJson = (x: unknown): boolean =>
-  typeof x === 'string' || typeof x === 'boolean' || x === null || (typeof x === 'number' ? Number.isFinite(x) : plainDataProblem(x) === undefined);
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
-function isEntry(e: unknown): boolean {
+function isJson(x: unknown, limits: DataLimits): boolean {
+  if (typeof x === 'string') return x.length + 2 <= limits.maxBytes;
+  if (typeof x === 'boolean' || x === null) return true;
+  if (typeof x === 'number') return Number.isFinite(x);
+  return plainDataProblem(x, '', limits) === undefined;
+}
+
+function isEntry(e: unknown, limits: DataLimits): boolean {
   if (!isPlainObject(e)) return false;
-  const index = e.index;
+  const index = own(e, 'index') ? e.index : undefined;
   if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 1 || index > MAX_COUNTER) return false;
-  if (!isCounter(e.term) || !('data' in e) || !Object.prototype.hasOwnProperty.call(e, 'data') || !isJson(e.data)) return false;
-  const kind = e.kind;
+  if (!own(e, 'term') || !isCounter(e.term) || !own(e, 'data') || !isJson(e.data, limits)) return false;
+  const kind = own(e, 'kind') ? e.kind : undefined;
   if (kind !== undefined && kind !== 'noop' && kind !== 'config') return false;
-  return e.membership === undefined || membership(e.membership) === undefined;
+  const m = own(e, 'membership') ? e.membership : undefined;
+  return m === undefined || membership(m) === undefined;
 }
 
 /** True when `m` is a well-shaped append / appendResponse / heartbeat / heartbeatResponse. */
-function fastShape(m: unknown): boolean {
-  if (!isPlainObject(m)) return false;
+function fastShape(m: unknown, limits: DataLimits): boolean {
+  if (!isPlainObject(m) || !own(m, 'type')) return false;
   switch (m.type) {
     case 'append': {
       if (!isCounter(m.term) || !isCounter(m.prevIndex) || !isCounter(m.prevTerm) || !isCounter(m.commit)) return false;
-      const entries = m.entries;
+      const entries = own(m, 'entries') ? m.entries : undefined;
       if (!Array.isArray(entries) || entries.length > MAX_ENTRIES_PER_MESSAGE) return false;
-      for (let i = 0; i < entries.length; i++) if (!(i in entries) || !isEntry(entries[i])) return false;
+      for (let i = 0; i < entries.length; i++) if (!(i in entries) || !isEntry(entries[i], limits)) return false;
       return true;
     }
     case 'appendResponse':
@@ -168,5 +189,59 @@ function fastShape(m: unknown): boolean {
       return isCounter(m.term) && isCounter(m.seq) && isTime(m.sentAt);
     default:
       return false;
+  }
+}
+
+function copyMembership(m: RaftMembership): RaftMembership {
+  return { voters: m.voters.slice(), learners: m.learners.slice() };
+}
+
+/** `-0` becomes `0`: a state holds only numbers that survive a JSON round trip. */
+const num = (x: number): number => x + 0;
+
+/**
+ * A copy of validated opaque data: scalars as they are (`-0` as `0`), objects and arrays
+ * deep-copied through JSON, so nothing JSON would not carry (a named property on an array, say)
+ * is stored.
+ */
+function copyData(x: unknown): unknown {
+  if (x === null || typeof x !== 'object') return typeof x === 'number' ? x + 0 : x;
+  return JSON.parse(JSON.stringify(x)) as unknown;
+}
+
+function copyEntry(e: RaftEntry): RaftEntry {
+  // Only the declared fields: a peer's extra fields are never stored. `data` passed the limits.
+  const index = num(e.index);
+  const term = num(e.term);
+  const data = copyData(e.data);
+  if (e.kind === undefined) return { index, term, data };
+  if (e.kind === 'config' && e.membership !== undefined) return { index, term, data, kind: 'config', membership: copyMembership(e.membership) };
+  return { index, term, data, kind: e.kind };
+}
+
+/**
+ * A copy of a message that passed {@link messageProblem}, holding only the fields Raft declares
+ * (the machine stores and forwards this, never the object it received).
+ */
+export function cleanMessage(m: RaftMessage): RaftMessage {
+  switch (m.type) {
+    case 'vote':
+      return { type: 'vote', term: num(m.term), lastIndex: num(m.lastIndex), lastTerm: num(m.lastTerm), pre: m.pre, transfer: m.transfer };
+    case 'voteResponse':
+      return { type: 'voteResponse', term: num(m.term), granted: m.granted, pre: m.pre };
+    case 'append':
+      return { type: 'append', term: num(m.term), prevIndex: num(m.prevIndex), prevTerm: num(m.prevTerm), entries: m.entries.map(copyEntry), commit: num(m.commit) };
+    case 'appendResponse':
+      return { type: 'appendResponse', term: num(m.term), success: m.success, index: num(m.index), hintIndex: num(m.hintIndex), hintTerm: num(m.hintTerm) };
+    case 'heartbeat':
+      return { type: 'heartbeat', term: num(m.term), commit: num(m.commit), seq: num(m.seq), sentAt: num(m.sentAt) };
+    case 'heartbeatResponse':
+      return { type: 'heartbeatResponse', term: num(m.term), seq: num(m.seq), sentAt: num(m.sentAt) };
+    case 'snapshot': {
+      const s = m.snapshot;
+      return { type: 'snapshot', term: num(m.term), snapshot: { index: num(s.index), term: num(s.term), membership: copyMembership(s.membership), data: copyData(s.data) } };
+    }
+    case 'timeoutNow':
+      return { type: 'timeoutNow', term: num(m.term) };
   }
 }

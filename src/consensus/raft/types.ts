@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput } from '../../core/index.js';
+import type { DataLimits, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer } from '../../core/index.js';
 
 /**
  * The members of a Raft group: voters count in elections and commit quorums, learners only
@@ -121,6 +121,12 @@ export interface RaftConfig {
   /** Most uncommitted entries a leader accepts before dropping proposals (back-pressure). Default 100 000. */
   readonly maxUncommittedEntries?: number;
   /**
+   * Bounds on the opaque data of entries and snapshots (proposals, `compact` data, and what peers
+   * send): nesting depth and JSON size. A peer's message beyond them is rejected; a local command
+   * beyond them throws. Default `PAYLOAD_LIMITS` (64 levels, 1 MiB). Give every node the same limits.
+   */
+  readonly payloadLimits?: Partial<DataLimits>;
+  /**
    * On `raft.recover`: the last index the application has already applied (e.g. kept in its
    * own store). Committed entries after it are emitted again. Default: the snapshot's index.
    */
@@ -157,6 +163,8 @@ export interface RaftOptions {
   readonly maxInflight: number;
   /** See {@link RaftConfig.maxUncommittedEntries}. */
   readonly maxUncommittedEntries: number;
+  /** See {@link RaftConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
 }
 
 /**
@@ -208,11 +216,14 @@ export interface RaftProgress {
   readonly paused: boolean;
   /** In `replicate`: last index of each unacknowledged AppendEntries, ascending. */
   readonly inflight: readonly number[];
-  /** Heard from since the last check-quorum round. */
+  /**
+   * Heard from since the last check-quorum round (etcd's `RecentActive`). False for the progress a
+   * new leader creates, true for a member a configuration change adds.
+   */
   readonly active: boolean;
   /** In `snapshot`: the index of the snapshot sent. */
   readonly pendingSnapshot: number;
-  /** When the last InstallSnapshot was sent (resent after T without an answer). */
+  /** Leader time (host ms) at which the last InstallSnapshot was sent (resent after T without an answer). */
   readonly snapshotSentAt: number;
   /** Leader time at which the latest heartbeat this follower acknowledged was sent (-1 for none); drives leases. */
   readonly ackedAt: number;
@@ -283,35 +294,26 @@ export interface RaftState {
   readonly membership: RaftMembership;
   /** Index of the entry (or snapshot) `membership` comes from. */
   readonly membershipIndex: number;
-  /** Latest `now` seen (ms). */
-  readonly now: number;
-  /** False until the first tick: deadlines are set relative to it. */
+  /** False until the node's first input: its timers start from that input's `now`. */
   readonly started: boolean;
-  /** Rebuilt by `recover`: refuses votes for one T after the first tick while check-quorum is on (lease safety). */
+  /** Rebuilt by `recover`: refuses votes for one T after its first input while check-quorum is on (lease safety). */
   readonly recovered: boolean;
-  /** Followers and candidates: when to start an election. */
-  readonly electionDeadline: number;
-  /** Leader: when to send the next heartbeats. Candidates: when to ask unanswered voters again. */
-  readonly heartbeatDeadline: number;
-  /** Leader: when to run the next check-quorum round (and abort a stalled transfer). */
-  readonly quorumDeadline: number;
-  /** Until when vote requests are ignored (lease, thesis §4.2.3 / §6.4.1). */
+  /** Followers and candidates: the randomized election timeout, in [T, 2T) after the last restart (§5.2). */
+  readonly electionTimer: Timer;
+  /** Leader: the next heartbeat round. Candidates: when to ask unanswered voters again. */
+  readonly heartbeatTimer: Timer;
+  /** Leader: the next check-quorum round, every T (thesis §6.2). */
+  readonly quorumTimer: Timer;
+  /** Until when vote requests are ignored (host ms): one T after the last contact from a leader (lease, thesis §4.2.3 / §6.4.1). */
   readonly voteBlockedUntil: number;
-  /**
-   * A message restarted the election timer since the last tick. Messages carry no time, so the
-   * restart takes effect at the next tick, from that tick's `now` (never earlier than intended).
-   */
-  readonly timerResetPending: boolean;
-  /** Heard from the leader since the last tick: the lease holds at least until one T after the next tick. */
-  readonly contactPending: boolean;
   /** Candidates: votes received, by voter. */
   readonly votes: Readonly<Record<NodeId, boolean>>;
   /** Leader: replication state per member except itself. */
   readonly progress: Readonly<Record<NodeId, RaftProgress>>;
   /** Leader: the target of a leadership transfer in progress (thesis §3.10). */
   readonly transferee: NodeId | null;
-  /** Leader: when a transfer in progress is abandoned (one T after it started). */
-  readonly transferDeadline: number;
+  /** Leader: when a transfer in progress is abandoned (one T after it was first requested). */
+  readonly transferTimer: Timer;
   /**
    * Leader: a TimeoutNow went out in this term. Its recipient may win an election that bypasses
    * the followers' leases (thesis §3.10), so lease reads are off until the term ends.
@@ -580,7 +582,7 @@ export interface RaftMembershipChange {
  * @example
  * ```ts
  * import type { RaftInput } from 'distkit/consensus';
- * const inputs: RaftInput[] = [{ type: 'tick', now: 10 }, { type: 'propose', data: 'x' }];
+ * const inputs: RaftInput[] = [{ type: 'tick', now: 10 }, { type: 'propose', data: 'x', now: 10 }];
  * ```
  */
 export type RaftInput =
@@ -600,12 +602,14 @@ export type RaftInput =
  * @example
  * ```ts
  * import type { RaftProposeInput } from 'distkit/consensus';
- * const i: RaftProposeInput = { type: 'propose', data: { key: 'x', value: 1 } };
+ * const i: RaftProposeInput = { type: 'propose', data: { key: 'x', value: 1 }, now: 1200 };
  * ```
  */
 export interface RaftProposeInput {
   /** Tag. */
   readonly type: 'propose';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** The command (JSON data). */
   readonly data: unknown;
 }
@@ -617,12 +621,14 @@ export interface RaftProposeInput {
  * @example
  * ```ts
  * import type { RaftProposeBatchInput } from 'distkit/consensus';
- * const i: RaftProposeBatchInput = { type: 'proposeBatch', data: ['a', 'b'] };
+ * const i: RaftProposeBatchInput = { type: 'proposeBatch', data: ['a', 'b'], now: 1200 };
  * ```
  */
 export interface RaftProposeBatchInput {
   /** Tag. */
   readonly type: 'proposeBatch';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** The commands, in order. */
   readonly data: readonly unknown[];
 }
@@ -634,12 +640,14 @@ export interface RaftProposeBatchInput {
  * @example
  * ```ts
  * import type { RaftReadInput } from 'distkit/consensus';
- * const i: RaftReadInput = { type: 'read', id: 'req-17' };
+ * const i: RaftReadInput = { type: 'read', id: 'req-17', now: 1200 };
  * ```
  */
 export interface RaftReadInput {
   /** Tag. */
   readonly type: 'read';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** The caller's id, echoed in the answer. */
   readonly id: string;
 }
@@ -651,12 +659,14 @@ export interface RaftReadInput {
  * @example
  * ```ts
  * import type { RaftCompactInput } from 'distkit/consensus';
- * const i: RaftCompactInput = { type: 'compact', index: 100, data: { x: 1 } };
+ * const i: RaftCompactInput = { type: 'compact', index: 100, data: { x: 1 }, now: 1200 };
  * ```
  */
 export interface RaftCompactInput {
   /** Tag. */
   readonly type: 'compact';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** Last applied index the snapshot covers. */
   readonly index: number;
   /** The application state (JSON data or a reference). */
@@ -669,12 +679,14 @@ export interface RaftCompactInput {
  * @example
  * ```ts
  * import type { RaftChangeMembershipInput } from 'distkit/consensus';
- * const i: RaftChangeMembershipInput = { type: 'changeMembership', change: { action: 'addVoter', node: 'd' } };
+ * const i: RaftChangeMembershipInput = { type: 'changeMembership', change: { action: 'addVoter', node: 'd' }, now: 1200 };
  * ```
  */
 export interface RaftChangeMembershipInput {
   /** Tag. */
   readonly type: 'changeMembership';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** The change. */
   readonly change: RaftMembershipChange;
 }
@@ -685,12 +697,14 @@ export interface RaftChangeMembershipInput {
  * @example
  * ```ts
  * import type { RaftTransferInput } from 'distkit/consensus';
- * const i: RaftTransferInput = { type: 'transferLeadership', to: 'b' };
+ * const i: RaftTransferInput = { type: 'transferLeadership', to: 'b', now: 1200 };
  * ```
  */
 export interface RaftTransferInput {
   /** Tag. */
   readonly type: 'transferLeadership';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** The voter that should lead. */
   readonly to: NodeId;
 }
@@ -701,12 +715,14 @@ export interface RaftTransferInput {
  * @example
  * ```ts
  * import type { RaftCampaignInput } from 'distkit/consensus';
- * const i: RaftCampaignInput = { type: 'campaign' };
+ * const i: RaftCampaignInput = { type: 'campaign', now: 1200 };
  * ```
  */
 export interface RaftCampaignInput {
   /** Tag. */
   readonly type: 'campaign';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
 }
 
 /**

@@ -1,9 +1,10 @@
 // A small seeded, deterministic cluster driver for Raft tests: virtual time, a lossy network that
-// duplicates and reorders, partitions, crashes and restarts from the persisted record, and the five
-// safety invariants of Raft (Figure 3) checked after every step.
-import { Random } from 'distkit/core';
+// duplicates and reorders, partitions, crashes and restarts from the persisted image (the shared
+// runtime's restart rule), and the five safety invariants of Raft (Figure 3) checked after every
+// step. Every input goes through the shared runtime (`applyStep`, or `checkedStep` when given),
+// stamped with the virtual time.
+import { Random, applyStep, foldPersist, restartState, stampNow, type Unstamped } from 'distkit/core';
 import {
-  applyRaftPersist,
   raft,
   raftEntries,
   raftLastIndex,
@@ -131,7 +132,7 @@ export class Cluster {
   constructor(readonly opts: ClusterOptions) {
     this.rng = new Random(opts.seed);
     this.net = { lossRate: 0, duplicateRate: 0, minDelayMs: 1, maxDelayMs: 10, ...opts.network };
-    this.stepper = opts.stepper ?? ((s, i) => raft.step(s, i));
+    this.stepper = opts.stepper ?? ((s, i) => applyStep(raft, s, i));
     this.compactEvery = opts.compactEvery ?? 0;
     this.configs = new Map();
     for (const id of opts.ids) {
@@ -165,11 +166,11 @@ export class Cluster {
   }
 
   /** Feeds one input to a node, performs its outputs and checks the invariants. */
-  input(id: string, input: RaftInput): readonly RaftOutput[] {
+  input(id: string, input: RaftInput | Unstamped<RaftInput>): readonly RaftOutput[] {
     const n = this.node(id);
     if (!n.up) return [];
     const prev = n.state;
-    const t = this.stepper(prev, input);
+    const t = this.stepper(prev, stampNow(input, this.now) as RaftInput);
     this.steps++;
     n.state = t.state;
     for (const o of t.outputs) this.perform(n, o);
@@ -181,7 +182,7 @@ export class Cluster {
   private perform(n: NodeSim, o: RaftOutput): void {
     switch (o.type) {
       case 'persist':
-        n.disk = applyRaftPersist(n.disk, o.record);
+        n.disk = foldPersist(raft, n.disk, o.record) as RaftDurable;
         break;
       case 'send':
         this.transmit(n.id, o.to, o.message);
@@ -189,7 +190,7 @@ export class Cluster {
       case 'apply':
         for (const e of o.entries) this.applyEntry(n, e);
         if (this.compactEvery > 0 && n.app.applied - n.state.log.snapshotIndex >= this.compactEvery) {
-          const t = raft.step(n.state, { type: 'compact', index: n.app.applied, data: { digest: n.app.digest } });
+          const t = applyStep(raft, n.state, { type: 'compact', index: n.app.applied, data: { digest: n.app.digest }, now: this.now });
           n.state = t.state;
           for (const x of t.outputs) this.perform(n, x);
         }
@@ -264,7 +265,7 @@ export class Cluster {
         this.input(n.id, { type: 'tick', now: this.now });
       } else {
         if ((this.groups.get(e.from!) ?? 0) !== (this.groups.get(e.to) ?? 0)) continue;
-        this.input(n.id, { type: 'message', from: e.from!, message: e.message });
+        this.input(n.id, { type: 'message', from: e.from!, message: e.message, now: this.now });
       }
     }
     this.now = Math.max(this.now, until);
@@ -290,7 +291,7 @@ export class Cluster {
     const n = this.node(id);
     if (n.up) return;
     // Recover from what was persisted; the application restarts from the snapshot.
-    n.state = raft.recover(this.configs.get(id)!, n.disk);
+    n.state = restartState(raft, this.configs.get(id)!, n.disk);
     const snap = n.disk.snapshot;
     n.app = { applied: snap.index, digest: (snap.data as { digest?: number } | null)?.digest ?? 0 };
     n.up = true;

@@ -1,8 +1,9 @@
 // A hand-driven network for scenario tests: every step goes through checkedStep (frozen input,
-// plain-data output, rejections keep the state), messages wait in a queue until delivered.
-import { checkedStep } from 'distkit/core';
+// plain-data output, rejections keep the state, one persist first whose record folds into the
+// durable image), messages wait in a queue until delivered. Inputs without `now` are stamped with
+// the network's clock; an input with `now` moves the clock forward.
+import { checkedStep, foldPersist, stampNow, type Unstamped } from 'distkit/core';
 import {
-  applyRaftPersist,
   raft,
   type RaftConfig,
   type RaftDurable,
@@ -54,15 +55,17 @@ export class Net {
     this.step(id, { type: 'tick', now: this.now });
   }
 
-  step(id: string, input: RaftInput): readonly RaftOutput[] {
-    const t = checkedStep(raft, this.states[id]!, input);
+  step(id: string, input: RaftInput | Unstamped<RaftInput>): readonly RaftOutput[] {
+    const given = (input as { now?: number }).now;
+    if (given !== undefined) this.now = Math.max(this.now, given);
+    const t = checkedStep(raft, this.states[id]!, stampNow(input, this.now) as RaftInput);
     this.states[id] = t.state;
     let persisted = false;
     for (const o of t.outputs) {
       this.outputs[id]!.push(o);
       if (o.type === 'persist') {
         persisted = true;
-        this.disks[id] = applyRaftPersist(this.disks[id]!, o.record);
+        this.disks[id] = foldPersist(raft, this.disks[id]!, o.record) as RaftDurable;
       } else if (o.type === 'send') {
         if (!persisted && t.outputs.some((x) => x.type === 'persist')) throw new Error('send before persist');
         this.queue.push({ from: id, to: o.to, message: o.message });
