@@ -72,7 +72,7 @@ interface Booting<S> {
  * Wraps a machine as its host runs it: when the node starts (boot or restart after a crash), the
  * host reads the clock and issues `commands(state)` at once. Durability passes through.
  */
-function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S) => readonly I[]): Machine<C, Booting<S>, I, O> {
+function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S, now: number) => readonly I[]): Machine<C, Booting<S>, I, O> {
   const m = machine as Machine<C, S, I, O> & { durable?(s: S): unknown; recover?(c: C, d: unknown): S };
   const wrapped: Machine<C, Booting<S>, I, O> & { durable?(s: Booting<S>): unknown; recover?(c: C, d: unknown): Booting<S> } = {
     name: machine.name,
@@ -82,7 +82,7 @@ function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S) =
       if (state.booted || (input as { type?: unknown }).type !== 'tick') return t.state === state.inner ? { state, outputs: t.outputs } : { state: { inner: t.state, booted: state.booted }, outputs: t.outputs };
       let inner = t.state;
       const outputs: O[] = [...t.outputs];
-      for (const c of commands(inner)) {
+      for (const c of commands(inner, (input as { now: number }).now)) {
         const u = machine.step(inner, c);
         inner = u.state;
         outputs.push(...u.outputs);
@@ -351,7 +351,7 @@ export const bullyTarget: SimTarget = {
     const ids = nodeIds(nodes);
     const top = highestId(ids)!;
     // Garcia-Molina §4: a node that starts or recovers holds an election.
-    const machine = onBoot(bully, () => [{ type: 'elect' as const }]);
+    const machine = onBoot(bully, (_s, now) => [{ type: 'elect' as const, now }]);
     const calm = calmFrom(BULLY_FAULTS_UNTIL);
     return {
       nodes: ids.map((id) => ({ id, machine, config: { id, nodes: ids, okTimeoutMs: 50, coordinatorTimeoutMs: 200, heartbeatIntervalMs: 50 } })),
