@@ -152,15 +152,17 @@ describe('heartbeat HealthMonitor (the notes, event-driven)', () => {
     // arrival a few ms later than one interval after the previous one counted as a miss.
     const nodes = ids(5);
     const events: unknown[] = [];
-    simulate({
+    const r = simulate({
       seed: 3,
       nodes: nodes.map((id) => ({ id, machine: healthMonitor, config: { id, peers: nodes.filter((p) => p !== id), heartbeatIntervalMs: 100 } })),
       network: { delay: { type: 'uniform', minMs: 1, maxMs: 10 } },
+      commands: nodes.map((node) => ({ at: 0, node, input: { type: 'tick' } })),
       maxTimeMs: 20_000,
       onOutput: (e) => {
         if ((e.output as { type: string }).type === 'health') events.push(e);
       },
     });
+    expect(r.stats.messages.sent).toBeGreaterThan(5 * 4 * 190);
     expect(events).toEqual([]);
   });
 
