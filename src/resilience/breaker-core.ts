@@ -421,8 +421,8 @@ function checkOutcome(input: { readonly type: string; readonly durationMs: unkno
     throw new InvalidCommandError(input.type, `durationMs must be a finite number >= 0, got ${String(durationMs)}`);
   }
   if (typeof probe !== 'boolean') throw new InvalidCommandError(input.type, 'probe must be a boolean');
-  if (round !== undefined && !(typeof round === 'number' && Number.isSafeInteger(round) && round >= 0)) {
-    throw new InvalidCommandError(input.type, `round must be a non-negative integer, got ${String(round)}`);
+  if (round !== undefined && !(typeof round === 'number' && Number.isSafeInteger(round))) {
+    throw new InvalidCommandError(input.type, `round must be an integer, got ${String(round)}`);
   }
 }
 

@@ -180,7 +180,7 @@ describe('v2 regressions: time on every input, own-key membership, bounded incar
     let carried = 1; // the ack to that ping carried it once
     for (let i = 0; i < 10; i++) {
       const t = checkedStep(swim, s, msg('c', { type: 'ping', seq: 10 + i, updates: [] }));
-      const ack = t.outputs[0] as { message: { updates: { node: string }[] } };
+      const ack = t.outputs[0] as unknown as { message: { updates: { node: string }[] } };
       if (ack.message.updates.some((u) => u.node === 'a')) carried++;
       s = t.state;
     }
