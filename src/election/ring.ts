@@ -337,10 +337,14 @@ function setLeader(state: RingElectionState, leader: NodeId, outputs: RingElecti
   return { ...state, leader };
 }
 
-/** Sends to the first successor not believed crashed; delivers locally when alone. */
+/**
+ * Sends to the first successor not believed crashed. A node that believes every other member
+ * crashed is alone on the ring: it is the largest live id, so it leads (handing the message to
+ * itself would forward a larger crashed candidate round forever).
+ */
 function forward(state: RingElectionState, p: RingPayload, outputs: RingElectionOutput[], now: number): T {
   const to = successor(state);
-  if (to === state.id) return handle(state, p, outputs, now);
+  if (to === state.id) return transition(setLeader({ ...state, participant: false }, state.id, outputs), outputs);
   const mid = state.nextMid;
   const message = { ...p, mid } as RingElectionMessage;
   return transition(
