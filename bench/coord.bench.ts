@@ -11,6 +11,7 @@ import { setups } from '../test/mutex/setups.js';
 import { measure, sizes } from '../test/mutex/cost.js';
 import { runBully, runRing } from '../test/election/elect.js';
 import { runSwim } from '../test/election/swim-run.js';
+import { Sim as ElectionSim } from '../test/election/sim.js';
 import { compareOps, consume, opsFigure, round, type Figures } from './lib.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,6 +34,22 @@ function record(run: () => Sim): Recorded {
   return out;
 }
 
+/** Like {@link record}, for the election runs: their sim stamps `now` on each input as it steps it. */
+function recordElection(run: () => ElectionSim): Recorded {
+  const out: Recorded = [];
+  const original = ElectionSim.prototype.input;
+  ElectionSim.prototype.input = function (this: ElectionSim, id, input) {
+    if (!this.crashed.has(id)) out.push({ machine: this.machines[id]!, state: this.states[id], input: stampNow(input as object, this.now) });
+    original.call(this, id, input);
+  };
+  try {
+    run();
+  } finally {
+    ElectionSim.prototype.input = original;
+  }
+  return out;
+}
+
 function replay(steps: Recorded): (i: number) => void {
   return (i) => {
     const s = steps[i % steps.length]!;
@@ -47,10 +64,10 @@ export default async function (): Promise<Figures> {
     const steps = record(() => runMutex({ seed: 1, clients, entriesPerClient: 20, setup, checked: false }).sim);
     candidates[`mutex.${s.name}`] = replay(steps);
   }
-  candidates['election.bully'] = replay(record(() => runBully({ n: 5, seed: 1, initiators: ['n1', 'n2', 'n3'], spreadMs: 20 }).sim));
-  candidates['election.ring-chang-roberts'] = replay(record(() => runRing({ n: 5, seed: 1, initiators: ['n1', 'n3'], variant: 'chang-roberts' }).sim));
-  candidates['election.ring-candidate-list'] = replay(record(() => runRing({ n: 5, seed: 1, initiators: ['n1', 'n3'], variant: 'candidate-list' }).sim));
-  candidates['election.swim'] = replay(record(() => runSwim({ n: 5, seed: 1, periods: 50, lossRate: 0.05, crash: { node: 'm2', atMs: 20_000 } }).sim));
+  candidates['election.bully'] = replay(recordElection(() => runBully({ n: 5, seed: 1, initiators: ['n1', 'n2', 'n3'], spreadMs: 20 }).sim));
+  candidates['election.ring-chang-roberts'] = replay(recordElection(() => runRing({ n: 5, seed: 1, initiators: ['n1', 'n3'], variant: 'chang-roberts' }).sim));
+  candidates['election.ring-candidate-list'] = replay(recordElection(() => runRing({ n: 5, seed: 1, initiators: ['n1', 'n3'], variant: 'candidate-list' }).sim));
+  candidates['election.swim'] = replay(recordElection(() => runSwim({ n: 5, seed: 1, periods: 50, lossRate: 0.05, crash: { node: 'm2', atMs: 20_000 } }).sim));
 
   const rates = compareOps(candidates, { timeMs: 1500, samples: 10 });
   const figures: Figures = {};

@@ -75,7 +75,7 @@ interface Booting<S> {
  * last whole image, or for a machine with `applyPersist` a batch it folds in order).
  * Durability passes through.
  */
-function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S) => readonly I[]): Machine<C, Booting<S>, I, O> {
+function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S, now: number) => readonly I[]): Machine<C, Booting<S>, I, O> {
   const m = machine as Machine<C, S, I, O> & { durable?(s: S): unknown; recover?(c: C, d: unknown): S; applyPersist?(d: unknown, r: unknown): unknown };
   const wrapped: Machine<C, Booting<S>, I, O> & {
     durable?(s: Booting<S>): unknown;
@@ -90,7 +90,7 @@ function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S) =
       const now = (input as { now: number }).now;
       let inner = t.state;
       const steps: (readonly O[])[] = [t.outputs];
-      for (const c of commands(inner)) {
+      for (const c of commands(inner, now)) {
         const u = machine.step(inner, stampNow(c, now));
         inner = u.state;
         steps.push(u.outputs);
@@ -381,7 +381,7 @@ export const bullyTarget: SimTarget = {
     const ids = nodeIds(nodes);
     const top = highestId(ids)!;
     // Garcia-Molina §4: a node that starts or recovers holds an election.
-    const machine = onBoot(bully, () => [{ type: 'elect' as const }]);
+    const machine = onBoot(bully, (_s, now) => [{ type: 'elect' as const, now }]);
     const calm = calmFrom(BULLY_FAULTS_UNTIL);
     return {
       nodes: ids.map((id) => ({ id, machine, config: { id, nodes: ids, okTimeoutMs: 50, coordinatorTimeoutMs: 200, heartbeatIntervalMs: 50 } })),

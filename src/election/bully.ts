@@ -1,5 +1,12 @@
 import {
+  STOPPED_TIMER,
+  assertNever,
+  earliest,
+  inputNow,
+  parse,
   reject,
+  startTimer,
+  timerDue,
   transition,
   v,
   type Machine,
@@ -8,6 +15,7 @@ import {
   type RejectedOutput,
   type SendOutput,
   type TickInput,
+  type Timer,
   type Transition,
 } from '../core/index.js';
 import { checkMembers, compareNodeIds, positiveInt, send, type ElectCommand, type LeaderOutput } from './common.js';
@@ -75,21 +83,15 @@ export interface BullyState {
   readonly heartbeatIntervalMs: number;
   /** Leader silence that triggers an election. */
   readonly leaderTimeoutMs: number;
-  /** Last tick time. */
-  readonly now: number;
   /** The leader this node knows, or null. */
   readonly leader: NodeId | null;
   /** `idle`, `electing` (ELECTION sent, waiting for OK), `waiting` (OK received, waiting for COORDINATOR). */
   readonly phase: 'idle' | 'electing' | 'waiting';
-  /** Deadline of the current phase, or of the next heartbeat / leader check; null if none. */
-  readonly deadline: number | null;
-  /** Last time the leader was heard from. */
-  readonly lastLeaderContact: number;
   /**
-   * Timers set by a message or command between ticks, from a `now` that may be stale: the deadline
-   * is then due at once, and the next tick re-bases it (and the leader contact) on its own time.
+   * The one timer: the current phase's timeout, or (idle) the leader's next heartbeat or a
+   * follower's leader-silence timeout. Restarted from the `now` of the input that set it.
    */
-  readonly rebase: { readonly deadlineInMs: number; readonly contact: boolean } | null;
+  readonly timer: Timer;
 }
 
 /**
@@ -98,7 +100,7 @@ export interface BullyState {
  * @example
  * ```ts
  * import type { BullyInput } from 'distkit/election';
- * const i: BullyInput = { type: 'elect' };
+ * const i: BullyInput = { type: 'elect', now: 0 };
  * ```
  */
 export type BullyInput = MessageInput<unknown> | TickInput | ElectCommand;
@@ -122,14 +124,15 @@ const messageCheck = v.object({ type: v.literal('election', 'ok', 'coordinator',
  * a node starts an election by sending ELECTION to every higher node; a higher node answers OK and
  * runs its own election; a node that hears no OK within `okTimeoutMs` wins and announces
  * COORDINATOR to the lower nodes. A node that hears COORDINATOR from a lower node bullies it with an
- * election of its own, so a recovering higher node takes over. Timeouts are ticks. O(N²) messages
+ * election of its own, so a recovering higher node takes over. Every timeout is one {@link Timer}
+ * started from the `now` of the input that set it. O(N²) messages
  * in the worst case (the lowest node starts).
  *
  * @example
  * ```ts
  * import { bully } from 'distkit/election';
  * const top = bully.init({ id: 'n3', nodes: ['n1', 'n2', 'n3'] });
- * bully.step(top, { type: 'elect' }).outputs.at(-1); //=> { type: 'leader', leader: 'n3' }
+ * bully.step(top, { type: 'elect', now: 0 }).outputs.at(-1); //=> { type: 'leader', leader: 'n3' }
  * ```
  */
 export const bully: Machine<BullyConfig, BullyState, BullyInput, BullyOutput> = {
@@ -145,41 +148,35 @@ export const bully: Machine<BullyConfig, BullyState, BullyInput, BullyOutput> = 
       coordinatorTimeoutMs: positiveInt('coordinatorTimeoutMs', config.coordinatorTimeoutMs, 3000),
       heartbeatIntervalMs,
       leaderTimeoutMs: positiveInt('leaderTimeoutMs', config.leaderTimeoutMs, 3 * heartbeatIntervalMs || 1),
-      now: 0,
       leader: null,
       phase: 'idle',
-      deadline: null,
-      lastLeaderContact: 0,
-      rebase: null,
+      timer: STOPPED_TIMER,
     };
   },
   step(state, input): T {
+    const now = inputNow(input);
     switch (input.type) {
       case 'elect':
-        return fromStaleClock(state, startElection(state));
-      case 'tick': {
-        const now = Math.max(state.now, input.now);
-        const r = state.rebase;
-        if (r !== null) {
-          return transition({ ...state, now, deadline: now + r.deadlineInMs, lastLeaderContact: r.contact ? now : state.lastLeaderContact, rebase: null });
-        }
-        return onTick({ ...state, now });
-      }
+        return startElection(state, now);
+      case 'tick':
+        return onTick(state, now);
       case 'message':
-        return fromStaleClock(state, onMessage(state, input));
+        return onMessage(state, input, now);
+      default:
+        return assertNever(input, 'input');
     }
   },
-  nextDeadline: (s) => s.deadline ?? undefined,
+  nextDeadline: (s) => earliest(s.timer),
 };
 
-function onMessage(state: BullyState, input: MessageInput<unknown>): T {
+function onMessage(state: BullyState, input: MessageInput<unknown>, now: number): T {
   const { from, message } = input;
   const isHigher = state.higher.includes(from);
   const isLower = state.lower.includes(from);
-  if (!isHigher && !isLower) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-  const problem = messageCheck(message, 'message');
-  if (problem !== undefined) return reject(state, from, problem);
-  switch ((message as BullyMessage).type) {
+  if (!isHigher && !isLower) return reject(state, from, 'unknown sender');
+  const parsed = parse(messageCheck, message, 'message');
+  if (!parsed.ok) return reject(state, from, parsed.problem);
+  switch (parsed.value.type) {
     case 'election':
       if (!isLower) return reject(state, from, 'ELECTION from a higher node');
       // Answer OK and hold an election of our own, unless one is running. A leader just
@@ -187,80 +184,64 @@ function onMessage(state: BullyState, input: MessageInput<unknown>): T {
       if (state.leader === state.id && state.phase === 'idle') {
         return transition(state, [send(from, { type: 'ok' }), send(from, { type: 'coordinator' })]);
       }
-      return chain(transition(state, [send(from, { type: 'ok' })]), (s) => (s.phase === 'idle' ? startElection(s) : transition(s)));
+      return chain(transition(state, [send(from, { type: 'ok' })]), (s) => (s.phase === 'idle' ? startElection(s, now) : transition(s)));
     case 'ok':
       if (!isHigher) return reject(state, from, 'OK from a lower node');
       if (state.phase !== 'electing') return transition(state); // late OK: harmless
-      return transition({ ...state, phase: 'waiting', deadline: state.now + state.coordinatorTimeoutMs });
+      return transition({ ...state, phase: 'waiting', timer: startTimer(now, state.coordinatorTimeoutMs) });
     case 'coordinator':
     case 'heartbeat':
-      if (isLower) return startElection(state); // we are alive and higher: bully it
-      return acceptLeader(state, from);
+      if (isLower) return startElection(state, now); // we are alive and higher: bully it
+      return acceptLeader(state, from, now);
   }
 }
 
-/**
- * A message or command sets its timers from the last tick's `now`, which may lie far in the past
- * (a host ticks only at deadlines). Timing out from it would suspect a leader that just spoke or
- * give up on an OK that is not late, so the new deadline is made due at once and the tick that
- * follows re-bases it on the real time.
- */
-function fromStaleClock(before: BullyState, t: T): T {
-  const s = t.state;
-  if (s === before) return t;
-  if (s.deadline === null) return s.rebase === null ? t : transition({ ...s, rebase: null }, t.outputs);
-  if (s.rebase !== null && s.deadline === before.deadline) return t; // its re-base is still pending
-  const contact = s.lastLeaderContact !== before.lastLeaderContact || (before.rebase?.contact === true && s.phase === 'idle');
-  return transition({ ...s, deadline: s.now, rebase: { deadlineInMs: s.deadline - s.now, contact } }, t.outputs);
-}
-
-function startElection(state: BullyState): T {
-  if (state.higher.length === 0) return becomeLeader(state);
+function startElection(state: BullyState, now: number): T {
+  if (state.higher.length === 0) return becomeLeader(state, now);
   return transition(
-    { ...state, phase: 'electing', deadline: state.now + state.okTimeoutMs },
+    { ...state, phase: 'electing', timer: startTimer(now, state.okTimeoutMs) },
     state.higher.map((h) => send(h, { type: 'election' })),
   );
 }
 
-function becomeLeader(state: BullyState): T {
+function becomeLeader(state: BullyState, now: number): T {
   const s: BullyState = {
     ...state,
     leader: state.id,
     phase: 'idle',
-    deadline: state.heartbeatIntervalMs > 0 ? state.now + state.heartbeatIntervalMs : null,
+    timer: state.heartbeatIntervalMs > 0 ? startTimer(now, state.heartbeatIntervalMs) : STOPPED_TIMER,
   };
   const outputs: BullyOutput[] = state.lower.map((l) => send(l, { type: 'coordinator' }));
   if (state.leader !== state.id) outputs.push({ type: 'leader', leader: state.id });
   return transition(s, outputs);
 }
 
-function acceptLeader(state: BullyState, leader: NodeId): T {
+function acceptLeader(state: BullyState, leader: NodeId, now: number): T {
   const s: BullyState = {
     ...state,
     leader,
     phase: 'idle',
-    lastLeaderContact: state.now,
-    deadline: state.heartbeatIntervalMs > 0 ? state.now + state.leaderTimeoutMs : null,
+    // Garcia-Molina's "check on the coordinator": silence for leaderTimeoutMs starts an election.
+    timer: state.heartbeatIntervalMs > 0 ? startTimer(now, state.leaderTimeoutMs) : STOPPED_TIMER,
   };
   return transition(s, state.leader === leader ? [] : [{ type: 'leader', leader }]);
 }
 
-function onTick(state: BullyState): T {
-  if (state.deadline === null || state.now < state.deadline) return transition(state);
+function onTick(state: BullyState, now: number): T {
+  if (!timerDue(state.timer, now)) return transition(state);
   switch (state.phase) {
     case 'electing':
-      return becomeLeader(state); // no higher node answered
+      return becomeLeader(state, now); // no higher node answered
     case 'waiting':
-      return startElection(state); // the winner died before announcing
+      return startElection(state, now); // the winner died before announcing
     case 'idle':
       if (state.leader === state.id) {
         return transition(
-          { ...state, deadline: state.now + state.heartbeatIntervalMs },
+          { ...state, timer: startTimer(now, state.heartbeatIntervalMs) },
           state.lower.map((l) => send(l, { type: 'heartbeat' })),
         );
       }
-      if (state.now - state.lastLeaderContact >= state.leaderTimeoutMs) return startElection(state);
-      return transition({ ...state, deadline: state.lastLeaderContact + state.leaderTimeoutMs });
+      return startElection(state, now); // the leader fell silent
   }
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, type NodeId, type SendOutput } from '../core/index.js';
+import { ConfigError, MAX_ID_LENGTH, type NodeId, type SendOutput } from '../core/index.js';
 
 /**
  * Total order on node ids that decides "highest id": shorter ids first, then code-unit order, so
@@ -53,21 +53,23 @@ export interface LeaderOutput {
  * @example
  * ```ts
  * import type { ElectCommand } from 'distkit/election';
- * const c: ElectCommand = { type: 'elect' };
+ * const c: ElectCommand = { type: 'elect', now: 0 };
  * ```
  */
 export interface ElectCommand {
   /** Discriminant. */
   readonly type: 'elect';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
 }
 
 /** @internal */
 export function checkMembers(id: unknown, nodes: unknown, field = 'nodes'): NodeId[] {
-  if (typeof id !== 'string' || id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new ConfigError('id', `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError(field, 'must be a non-empty array of node ids');
   const seen = new Set<string>();
   for (const n of nodes as unknown[]) {
-    if (typeof n !== 'string' || n.length === 0) throw new ConfigError(field, 'every node id must be a non-empty string');
+    if (typeof n !== 'string' || n.length === 0 || n.length > MAX_ID_LENGTH) throw new ConfigError(field, `every node id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
     if (seen.has(n)) throw new ConfigError(field, `duplicate node id ${JSON.stringify(n)}`);
     seen.add(n);
   }

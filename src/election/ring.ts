@@ -1,6 +1,14 @@
 import {
   ConfigError,
+  InvalidCommandError,
+  MAX_COUNTER,
+  assertNever,
+  earliest,
+  inputNow,
+  parse,
   reject,
+  startTimer,
+  timerDue,
   transition,
   v,
   type Machine,
@@ -9,6 +17,7 @@ import {
   type RejectedOutput,
   type SendOutput,
   type TickInput,
+  type Timer,
   type Transition,
 } from '../core/index.js';
 import { checkMembers, compareNodeIds, highestId, positiveInt, send, type ElectCommand, type LeaderOutput } from './common.js';
@@ -34,6 +43,42 @@ export interface RingElectionConfig {
   readonly variant?: 'chang-roberts' | 'candidate-list';
   /** A successor that does not acknowledge within this long is skipped as crashed. Default 500. */
   readonly ackTimeoutMs?: number;
+  /** Messages awaiting an acknowledgement at most (default {@link RING_MAX_UNACKED}). */
+  readonly maxUnacked?: number;
+}
+
+/**
+ * The default bound on a ring node's messages awaiting acknowledgement. Every election message a
+ * predecessor sends may be forwarded, so a flood would grow this table without it; when it is
+ * full, messages that would be forwarded are rejected until acknowledgements drain it.
+ *
+ * @example
+ * ```ts
+ * import { RING_MAX_UNACKED } from 'distkit/election';
+ * RING_MAX_UNACKED; //=> 64
+ * ```
+ */
+export const RING_MAX_UNACKED = 64;
+
+/**
+ * A message sent to a successor and not yet acknowledged: what was sent (only validated fields)
+ * and when to give up on the successor.
+ *
+ * @example
+ * ```ts
+ * import type { RingUnacked } from 'distkit/election';
+ * const u: RingUnacked = { mid: 0, to: 'b', payload: { type: 'elected', leader: 'c' }, timer: { at: 500, attempt: 0 } };
+ * ```
+ */
+export interface RingUnacked {
+  /** The message number. */
+  readonly mid: number;
+  /** The successor it went to. */
+  readonly to: NodeId;
+  /** The protocol message, rebuilt from validated fields. */
+  readonly payload: RingPayload;
+  /** The acknowledgement timeout, started when the message was sent. */
+  readonly timer: Timer;
 }
 
 /**
@@ -86,18 +131,18 @@ export interface RingElectionState {
   readonly variant: 'chang-roberts' | 'candidate-list';
   /** Acknowledgement timeout. */
   readonly ackTimeoutMs: number;
-  /** Last tick time. */
-  readonly now: number;
+  /** Bound on `unacked`. */
+  readonly maxUnacked: number;
   /** The known leader, or null. */
   readonly leader: NodeId | null;
   /** Chang–Roberts: this node has forwarded an election message and not yet seen the result. */
   readonly participant: boolean;
   /** Ring members this node believes crashed (skipped until heard from again). */
   readonly crashed: readonly NodeId[];
-  /** Next message number. */
+  /** Next message number (wraps to 0 before it would stop being exact). */
   readonly nextMid: number;
-  /** Messages sent but not yet acknowledged. */
-  readonly unacked: readonly { readonly mid: number; readonly to: NodeId; readonly payload: RingPayload; readonly deadline: number }[];
+  /** Messages sent but not yet acknowledged (at most `maxUnacked`). */
+  readonly unacked: readonly RingUnacked[];
 }
 
 /**
@@ -106,7 +151,7 @@ export interface RingElectionState {
  * @example
  * ```ts
  * import type { RingElectionInput } from 'distkit/election';
- * const i: RingElectionInput = { type: 'elect' };
+ * const i: RingElectionInput = { type: 'elect', now: 0 };
  * ```
  */
 export type RingElectionInput = MessageInput<unknown> | TickInput | ElectCommand;
@@ -140,13 +185,14 @@ export type RingElectionOutput = SendOutput<RingElectionMessage> | RejectedOutpu
 
 type T = Transition<RingElectionState, RingElectionOutput>;
 
-const id = v.string({ minLength: 1, maxLength: 256 });
+const id = v.id();
+const mid = v.int({ min: 0, max: MAX_COUNTER });
 const messageCheck = v.tagged({
-  election: v.object({ type: v.literal('election'), mid: v.int({ min: 0 }), candidate: id }),
-  elected: v.object({ type: v.literal('elected'), mid: v.int({ min: 0 }), leader: id }),
-  'election-list': v.object({ type: v.literal('election-list'), mid: v.int({ min: 0 }), candidates: v.array(id, { minLength: 1, maxLength: 4096 }) }),
-  coordinator: v.object({ type: v.literal('coordinator'), mid: v.int({ min: 0 }), leader: id, origin: id }),
-  ack: v.object({ type: v.literal('ack'), mid: v.int({ min: 0 }) }),
+  election: v.object({ type: v.literal('election'), mid, candidate: id }),
+  elected: v.object({ type: v.literal('elected'), mid, leader: id }),
+  'election-list': v.object({ type: v.literal('election-list'), mid, candidates: v.array(id, { minLength: 1, maxLength: 4096 }) }),
+  coordinator: v.object({ type: v.literal('coordinator'), mid, leader: id, origin: id }),
+  ack: v.object({ type: v.literal('ack'), mid }),
 });
 
 /**
@@ -161,7 +207,7 @@ const messageCheck = v.tagged({
  * ```ts
  * import { ringElection } from 'distkit/election';
  * const a = ringElection.init({ id: 'a', ring: ['a', 'b', 'c'] });
- * ringElection.step(a, { type: 'elect' }).outputs;
+ * ringElection.step(a, { type: 'elect', now: 0 }).outputs;
  * //=> [{ type: 'send', to: 'b', message: { type: 'election', mid: 0, candidate: 'a' } }]
  * ```
  */
@@ -176,7 +222,7 @@ export const ringElection: Machine<RingElectionConfig, RingElectionState, RingEl
       ring,
       variant,
       ackTimeoutMs: positiveInt('ackTimeoutMs', config.ackTimeoutMs, 500),
-      now: 0,
+      maxUnacked: positiveInt('maxUnacked', config.maxUnacked, RING_MAX_UNACKED),
       leader: null,
       participant: false,
       crashed: [],
@@ -185,43 +231,64 @@ export const ringElection: Machine<RingElectionConfig, RingElectionState, RingEl
     };
   },
   step(state, input): T {
+    const now = inputNow(input);
     switch (input.type) {
       case 'elect':
+        if (state.unacked.length >= state.maxUnacked) throw new InvalidCommandError('elect', `${state.unacked.length} messages await acknowledgement (maxUnacked); try again later`);
         if (state.variant === 'chang-roberts') {
-          return forward({ ...state, participant: true }, { type: 'election', candidate: state.id }, []);
+          return forward({ ...state, participant: true }, { type: 'election', candidate: state.id }, [], now);
         }
-        return forward(state, { type: 'election-list', candidates: [state.id] }, []);
+        return forward(state, { type: 'election-list', candidates: [state.id] }, [], now);
       case 'tick':
-        return onTick({ ...state, now: Math.max(state.now, input.now) });
-      case 'message': {
-        const { from, message } = input;
-        if (from === state.id || !state.ring.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const problem = messageCheck(message, 'message');
-        if (problem !== undefined) return reject(state, from, problem);
-        const m = message as RingElectionMessage;
-        if (m.type === 'ack') {
-          if (!state.unacked.some((u) => u.mid === m.mid && u.to === from)) return reject(state, from, `ack for unknown message ${m.mid}`);
-          return transition({ ...state, unacked: state.unacked.filter((u) => !(u.mid === m.mid && u.to === from)) });
-        }
-        const why = payloadProblem(state, m);
-        if (why !== undefined) return reject(state, from, why);
-        // A message from a node we skipped: it is back.
-        const s: RingElectionState = state.crashed.includes(from) ? { ...state, crashed: state.crashed.filter((c) => c !== from) } : state;
-        const { mid: _mid, ...payload } = m;
-        return handle(s, payload as RingPayload, [send(from, { type: 'ack', mid: m.mid })]);
-      }
+        return onTick(state, now);
+      case 'message':
+        return onMessage(state, input, now);
+      default:
+        return assertNever(input, 'input');
     }
   },
-  nextDeadline: (s) => (s.unacked.length === 0 ? undefined : Math.min(...s.unacked.map((u) => u.deadline))),
+  nextDeadline: (s) => earliest(...s.unacked.map((u) => u.timer)),
 };
+
+function onMessage(state: RingElectionState, input: MessageInput<unknown>, now: number): T {
+  const { from, message } = input;
+  if (from === state.id || !state.ring.includes(from)) return reject(state, from, 'unknown sender');
+  const parsed = parse(messageCheck, message, 'message');
+  if (!parsed.ok) return reject(state, from, parsed.problem);
+  const m = parsed.value as RingElectionMessage;
+  if (m.type === 'ack') {
+    if (!state.unacked.some((u) => u.mid === m.mid && u.to === from)) return reject(state, from, `ack for unknown message ${m.mid}`);
+    return transition({ ...state, unacked: state.unacked.filter((u) => !(u.mid === m.mid && u.to === from)) });
+  }
+  const why = payloadProblem(state, m);
+  if (why !== undefined) return reject(state, from, why);
+  if (state.unacked.length >= state.maxUnacked) return reject(state, from, `${state.unacked.length} messages await acknowledgement (maxUnacked)`);
+  // A message from a node we skipped: it is back.
+  const s: RingElectionState = state.crashed.includes(from) ? { ...state, crashed: state.crashed.filter((c) => c !== from) } : state;
+  return handle(s, payloadOf(m), [send(from, { type: 'ack', mid: m.mid })], now);
+}
+
+/** The protocol message without its transport number, built from the validated fields only. */
+function payloadOf(m: Exclude<RingElectionMessage, { type: 'ack' }>): RingPayload {
+  switch (m.type) {
+    case 'election':
+      return { type: 'election', candidate: m.candidate };
+    case 'elected':
+      return { type: 'elected', leader: m.leader };
+    case 'election-list':
+      return { type: 'election-list', candidates: m.candidates.slice() };
+    case 'coordinator':
+      return { type: 'coordinator', leader: m.leader, origin: m.origin };
+  }
+}
 
 function payloadProblem(state: RingElectionState, m: Exclude<RingElectionMessage, { type: 'ack' }>): string | undefined {
   const member = (x: NodeId) => state.ring.includes(x);
   switch (m.type) {
     case 'election':
-      return member(m.candidate) ? undefined : `candidate ${m.candidate} not in the ring`;
+      return member(m.candidate) ? undefined : 'candidate not in the ring';
     case 'elected':
-      return member(m.leader) ? undefined : `leader ${m.leader} not in the ring`;
+      return member(m.leader) ? undefined : 'leader not in the ring';
     case 'election-list':
       if (!m.candidates.every(member)) return 'candidates outside the ring';
       if (new Set(m.candidates).size !== m.candidates.length) return 'duplicate candidates';
@@ -231,32 +298,37 @@ function payloadProblem(state: RingElectionState, m: Exclude<RingElectionMessage
   }
 }
 
-function handle(state: RingElectionState, p: RingPayload, outputs: RingElectionOutput[]): T {
+function handle(state: RingElectionState, p: RingPayload, outputs: RingElectionOutput[], now: number): T {
   const me = state.id;
   switch (p.type) {
     case 'election': {
       const c = compareNodeIds(p.candidate, me);
-      if (c > 0) return forward({ ...state, participant: true }, p, outputs);
+      if (c > 0) return forward({ ...state, participant: true }, p, outputs, now);
       if (c < 0) {
         if (state.participant) return transition(state, outputs); // a smaller candidate dies here
-        return forward({ ...state, participant: true }, { type: 'election', candidate: me }, outputs);
+        return forward({ ...state, participant: true }, { type: 'election', candidate: me }, outputs, now);
       }
-      // Our own id came back round: we are the largest.
-      return forward(setLeader({ ...state, participant: false }, me, outputs), { type: 'elected', leader: me }, outputs);
+      // Our own id came back round: we are the largest. A copy arriving after we already
+      // announced (a resend after a skipped successor) is a duplicate: it must not start a
+      // second ELECTED round, or copies multiply on every resend.
+      if (!state.participant) return transition(state, outputs);
+      return forward(setLeader({ ...state, participant: false }, me, outputs), { type: 'elected', leader: me }, outputs, now);
     }
     case 'elected':
       if (p.leader === me) return transition(state, outputs); // went round: done
-      return forward(setLeader({ ...state, participant: false }, p.leader, outputs), p, outputs);
+      // Chang–Roberts: a non-participant that already knows this leader has seen this round.
+      if (!state.participant && state.leader === p.leader) return transition(state, outputs);
+      return forward(setLeader({ ...state, participant: false }, p.leader, outputs), p, outputs, now);
     case 'election-list': {
       if (p.candidates.includes(me)) {
         const leader = highestId(p.candidates)!;
-        return forward(setLeader(state, leader, outputs), { type: 'coordinator', leader, origin: me }, outputs);
+        return forward(setLeader(state, leader, outputs), { type: 'coordinator', leader, origin: me }, outputs, now);
       }
-      return forward(state, { type: 'election-list', candidates: [...p.candidates, me] }, outputs);
+      return forward(state, { type: 'election-list', candidates: [...p.candidates, me] }, outputs, now);
     }
     case 'coordinator':
       if (p.origin === me) return transition(state, outputs);
-      return forward(setLeader(state, p.leader, outputs), p, outputs);
+      return forward(setLeader(state, p.leader, outputs), p, outputs, now);
   }
 }
 
@@ -265,14 +337,22 @@ function setLeader(state: RingElectionState, leader: NodeId, outputs: RingElecti
   return { ...state, leader };
 }
 
-/** Sends to the first successor not believed crashed; delivers locally when alone. */
-function forward(state: RingElectionState, p: RingPayload, outputs: RingElectionOutput[]): T {
+/**
+ * Sends to the first successor not believed crashed. A node that believes every other member
+ * crashed is alone on the ring: it is the largest live id, so it leads (handing the message to
+ * itself would forward a larger crashed candidate round forever).
+ */
+function forward(state: RingElectionState, p: RingPayload, outputs: RingElectionOutput[], now: number): T {
   const to = successor(state);
-  if (to === state.id) return handle(state, p, outputs);
+  if (to === state.id) return transition(setLeader({ ...state, participant: false }, state.id, outputs), outputs);
   const mid = state.nextMid;
   const message = { ...p, mid } as RingElectionMessage;
   return transition(
-    { ...state, nextMid: mid + 1, unacked: [...state.unacked, { mid, to, payload: p, deadline: state.now + state.ackTimeoutMs }] },
+    {
+      ...state,
+      nextMid: mid < MAX_COUNTER ? mid + 1 : 0,
+      unacked: [...state.unacked, { mid, to, payload: p, timer: startTimer(now, state.ackTimeoutMs) }],
+    },
     [...outputs, send(to, message)],
   );
 }
@@ -287,10 +367,10 @@ function successor(state: RingElectionState): NodeId {
   return state.id;
 }
 
-function onTick(state: RingElectionState): T {
-  const expired = state.unacked.filter((u) => u.deadline <= state.now);
+function onTick(state: RingElectionState, now: number): T {
+  const expired = state.unacked.filter((u) => timerDue(u.timer, now));
   if (expired.length === 0) return transition(state);
-  let s: RingElectionState = { ...state, unacked: state.unacked.filter((u) => u.deadline > state.now) };
+  let s: RingElectionState = { ...state, unacked: state.unacked.filter((u) => !timerDue(u.timer, now)) };
   const outputs: RingElectionOutput[] = [];
   for (const u of expired) {
     if (!s.crashed.includes(u.to)) {
@@ -301,7 +381,7 @@ function onTick(state: RingElectionState): T {
   // Resend each unacknowledged message to the next live successor.
   let t = transition(s, outputs);
   for (const u of expired) {
-    const r = forward(t.state, u.payload, []);
+    const r = forward(t.state, u.payload, [], now);
     t = transition(r.state, [...t.outputs, ...r.outputs]);
   }
   return t;

@@ -1,11 +1,24 @@
 import {
   ConfigError,
+  MAX_COUNTER,
+  assertNever,
+  earliest,
+  getOwn,
+  hasOwn,
+  inputNow,
   nextInt,
   nextShuffle,
+  parse,
   reject,
   seedPrng,
+  setOwn,
+  startTimer,
+  stopTimer,
+  timerDeadline,
+  timerDue,
   transition,
   v,
+  withOwn,
   type Machine,
   type MessageInput,
   type NodeId,
@@ -13,6 +26,7 @@ import {
   type RejectedOutput,
   type SendOutput,
   type TickInput,
+  type Timer,
   type Transition,
 } from '../core/index.js';
 import { checkMembers, positiveInt, send } from './common.js';
@@ -52,10 +66,33 @@ export interface SwimConfig {
   readonly maxPiggyback?: number;
   /**
    * Start the first period at a random offset within one period (default true), so members do
-   * not probe in lockstep; false starts at the first tick (the paper's synchronous-rounds model).
+   * not probe in lockstep; false starts at the first input (the paper's synchronous-rounds model).
    */
   readonly randomStart?: boolean;
+  /**
+   * When a fresh member wants its first tick (host ms, default 0): `nextDeadline` of a fresh
+   * state returns it, so a host ticks the member at once instead of waiting for an input. The
+   * first input of any kind starts the protocol clock.
+   */
+  readonly startMs?: number;
+  /** Pings relayed for ping-req at once at most (default {@link SWIM_MAX_RELAYS}). */
+  readonly maxRelays?: number;
 }
+
+/**
+ * The default bound on pings a member relays at once for other members' `ping-req`s. Each member
+ * asks k helpers per period, so a helper relays about k at a time; a flood beyond the bound is
+ * rejected, naming it.
+ *
+ * @example
+ * ```ts
+ * import { SWIM_MAX_RELAYS } from 'distkit/election';
+ * SWIM_MAX_RELAYS; //=> 64
+ * ```
+ */
+export const SWIM_MAX_RELAYS = 64;
+
+
 
 /**
  * A membership update, disseminated by piggybacking. `by` names the suspecting member of a
@@ -110,7 +147,7 @@ export type SwimMessage =
  * @example
  * ```ts
  * import type { SwimMember } from 'distkit/election';
- * const m: SwimMember = { status: 'alive', incarnation: 0, suspectSince: -1, confirmations: [] };
+ * const m: SwimMember = { status: 'alive', incarnation: 0, suspectSince: null, confirmations: [] };
  * ```
  */
 export interface SwimMember {
@@ -118,8 +155,8 @@ export interface SwimMember {
   readonly status: SwimStatus;
   /** Highest incarnation heard of. */
   readonly incarnation: number;
-  /** When the suspicion started (own clock), -1 when not suspect. */
-  readonly suspectSince: number;
+  /** When the suspicion started (host ms, from the input that raised it), null when not suspect. */
+  readonly suspectSince: number | null;
   /** Members that independently suspected it (Lifeguard). */
   readonly confirmations: readonly NodeId[];
 }
@@ -154,24 +191,29 @@ export interface SwimState {
   readonly maxPiggyback: number;
   /** Random first-period offset. */
   readonly randomStart: boolean;
-  /** Last tick time; -1 before the first. */
-  readonly now: number;
-  /** This member's incarnation number. */
+  /** Bound on `relays`. */
+  readonly maxRelays: number;
+  /** Whether the first input has started the protocol clock. */
+  readonly started: boolean;
+  /** This member's incarnation number (at most MAX_COUNTER). */
   readonly incarnation: number;
-  /** The other members. */
+  /** The other members (own keys only: a peer may be named `constructor`). */
   readonly members: Readonly<Record<NodeId, SwimMember>>;
   /** Current round-robin probe order (§4.3). */
   readonly probeOrder: readonly NodeId[];
   /** Position in `probeOrder`. */
   readonly probeIndex: number;
-  /** Start of the next protocol period. */
-  readonly nextPeriodAt: number;
-  /** The probe of the current period. */
-  readonly probe: { readonly target: NodeId; readonly seq: number; readonly phase: 'direct' | 'indirect' | 'acked'; readonly deadline: number } | null;
-  /** Next sequence number. */
+  /** Start of the next protocol period (before the start: when the member wants its first tick). */
+  readonly periodTimer: Timer;
+  /** The probe of the current period; `timer` is the direct ack's timeout while `phase` is `direct`. */
+  readonly probe: { readonly target: NodeId; readonly seq: number; readonly phase: 'direct' | 'indirect' | 'acked'; readonly timer: Timer } | null;
+  /** Next sequence number (wraps to 0 before MAX_COUNTER). */
   readonly seq: number;
-  /** Pings sent on behalf of a ping-req: our seq, who asked, their seq, until when. */
-  readonly relays: readonly { readonly seq: number; readonly origin: NodeId; readonly originSeq: number; readonly deadline: number }[];
+  /**
+   * Pings sent on behalf of a ping-req: our seq, who asked, their seq, and a timer of one period
+   * started when the ping-req arrived. At most `maxRelays`.
+   */
+  readonly relays: readonly { readonly seq: number; readonly origin: NodeId; readonly originSeq: number; readonly timer: Timer }[];
   /** Dissemination buffer with transmit counts. */
   readonly updates: readonly (SwimUpdate & { readonly transmits: number })[];
   /** PRNG. */
@@ -238,39 +280,62 @@ export type SwimOutput = SendOutput<SwimMessage> | RejectedOutput | SwimMemberOu
 type T = Transition<SwimState, SwimOutput>;
 
 const MAX_UPDATES = 64;
-const nodeId = v.string({ minLength: 1, maxLength: 256 });
+const nodeId = v.id();
+const counter = v.int({ min: 0, max: MAX_COUNTER });
 const updateCheck = v.object({
   node: nodeId,
   status: v.literal('alive', 'suspect', 'dead'),
-  incarnation: v.int({ min: 0 }),
+  incarnation: counter,
   by: v.optional(nodeId),
 });
 const updates = v.array(updateCheck, { maxLength: MAX_UPDATES });
 const messageCheck = v.tagged({
-  ping: v.object({ type: v.literal('ping'), seq: v.int({ min: 0 }), updates }),
-  ack: v.object({ type: v.literal('ack'), seq: v.int({ min: 0 }), updates }),
-  'ping-req': v.object({ type: v.literal('ping-req'), seq: v.int({ min: 0 }), target: nodeId, updates }),
+  ping: v.object({ type: v.literal('ping'), seq: counter, updates }),
+  ack: v.object({ type: v.literal('ack'), seq: counter, updates }),
+  'ping-req': v.object({ type: v.literal('ping-req'), seq: counter, target: nodeId, updates }),
 });
 
 /**
  * Lifeguard's suspicion timeout (Dadgar et al., "Lifeguard: Local Health Awareness for More
- * Accurate Failure Detection", 2018, §IV-B; memberlist's `remainingSuspicionTime`): starts at
- * `max` = β·min and shrinks logarithmically towards `min` = α·log10(N)·T' as independent
- * suspicions C arrive, reaching `min` at C = K = α − 2 confirmations.
+ * Accurate Failure Detection", 2018, §IV-B), computed as hashicorp/memberlist does: `min` =
+ * α·max(1, log10(N))·T' (util.go `suspicionTimeout`), `max` = β·min, and the timeout starts at
+ * `max` and shrinks logarithmically towards `min` as independent confirmations C arrive,
+ * `max − log(C+1)/log(K+1)·(max − min)` (suspicion.go `remainingSuspicionTime`), reaching `min`
+ * at C = K = α − 2. With too few members to give K confirmations (N − 2 < K, N counting this
+ * member and the suspect) K is 0 and the timeout is `min` from the start (state.go
+ * `suspectNode`: "if n-2 < k { k = 0 }"; suspicion.go `newSuspicion`: "if k < 1 { timeout = min }").
  *
  * @example
  * ```ts
  * import { suspicionTimeoutMs } from 'distkit/election';
  * suspicionTimeoutMs(0, 100, 1000, 4, 6); //=> 48000 (6 × 4 × log10(100) × 1000)
  * suspicionTimeoutMs(2, 100, 1000, 4, 6); //=> 8000
+ * suspicionTimeoutMs(0, 3, 1000, 4, 6);   //=> 4000 (3 members cannot give 2 confirmations)
  * ```
  */
 export function suspicionTimeoutMs(confirmations: number, members: number, protocolPeriodMs: number, alpha: number, beta: number): number {
   const min = alpha * Math.max(1, Math.log10(Math.max(1, members))) * protocolPeriodMs;
   const max = beta * min;
-  const k = Math.max(1, alpha - 2);
+  const k = members - 2 < alpha - 2 ? 0 : alpha - 2;
+  if (k < 1) return Math.floor(min);
   const frac = Math.log(Math.min(confirmations, k) + 1) / Math.log(k + 1);
   return Math.floor(Math.max(min, max - frac * (max - min)));
+}
+
+/**
+ * How many times an update is piggybacked: λ·⌈log10(N + 1)⌉ for N members, this one included
+ * (SWIM §4.1's λ·log N; hashicorp/memberlist util.go `retransmitLimit`, with N its
+ * `estNumNodes`).
+ *
+ * @example
+ * ```ts
+ * import { retransmitLimit } from 'distkit/election';
+ * retransmitLimit(4, 9);  //=> 4
+ * retransmitLimit(4, 10); //=> 8
+ * ```
+ */
+export function retransmitLimit(retransmitMult: number, members: number): number {
+  return retransmitMult * Math.ceil(Math.log10(members + 1));
 }
 
 /**
@@ -286,7 +351,8 @@ export function suspicionTimeoutMs(confirmations: number, members: number, proto
  * ```ts
  * import { swim } from 'distkit/election';
  * let s = swim.init({ id: 'a', members: ['a', 'b'], seed: 1 });
- * s = swim.step(s, { type: 'tick', now: 0 }).state; // schedules the first period
+ * swim.nextDeadline!(s); //=> 0 (a fresh member asks to be ticked at once)
+ * s = swim.step(s, { type: 'tick', now: 0 }).state; // starts the clock, schedules the first period
  * swim.nextDeadline!(s)! >= 0; //=> true
  * ```
  */
@@ -298,7 +364,10 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
     const protocolPeriodMs = positiveInt('protocolPeriodMs', config.protocolPeriodMs, 1000);
     const pingTimeoutMs = positiveInt('pingTimeoutMs', config.pingTimeoutMs, Math.min(200, Math.floor(protocolPeriodMs / 3)) || 1);
     if (pingTimeoutMs >= protocolPeriodMs) throw new ConfigError('pingTimeoutMs', 'must be below protocolPeriodMs');
-    const others = all.filter((m) => m !== config.id);
+    const startMs = config.startMs ?? 0;
+    if (typeof startMs !== 'number' || !Number.isFinite(startMs)) throw new ConfigError('startMs', 'must be a finite number');
+    const members: Record<NodeId, SwimMember> = {};
+    for (const m of all) if (m !== config.id) setOwn(members, m, { status: 'alive', incarnation: 0, suspectSince: null, confirmations: [] });
     return {
       id: config.id,
       protocolPeriodMs,
@@ -310,12 +379,14 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
       retransmitMult: positiveInt('retransmitMult', config.retransmitMult, 4),
       maxPiggyback: positiveInt('maxPiggyback', config.maxPiggyback, 6, true),
       randomStart: config.randomStart ?? true,
-      now: -1,
+      maxRelays: positiveInt('maxRelays', config.maxRelays, SWIM_MAX_RELAYS),
+      started: false,
       incarnation: 0,
-      members: Object.fromEntries(others.map((m) => [m, { status: 'alive', incarnation: 0, suspectSince: -1, confirmations: [] }])),
+      members,
       probeOrder: [],
       probeIndex: 0,
-      nextPeriodAt: 0,
+      // Armed from init: a host ticks a fresh member at startMs instead of waiting for an input.
+      periodTimer: { at: startMs, attempt: 0 },
       probe: null,
       seq: 0,
       relays: [],
@@ -324,124 +395,149 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
     };
   },
   step(state, input): T {
-    if (input.type === 'tick') return onTick(state, input.now);
-    const { from, message } = input;
-    if (state.members[from] === undefined) return reject(state, from, `unknown member ${JSON.stringify(from)}`);
-    const problem = messageCheck(message, 'message');
-    if (problem !== undefined) return reject(state, from, problem);
-    if (state.now < 0) return reject(state, from, 'message before the first tick');
-    const m = message as SwimMessage;
-    for (const u of m.updates) {
-      if (u.node !== state.id && state.members[u.node] === undefined) return reject(state, from, `update about unknown member ${JSON.stringify(u.node)}`);
-      if (u.by !== undefined && u.by !== state.id && state.members[u.by] === undefined) return reject(state, from, `suspicion by unknown member ${JSON.stringify(u.by)}`);
-    }
-    const out: SwimOutput[] = [];
-    let s = state;
-    switch (m.type) {
-      case 'ping':
-        s = applyUpdates(s, m.updates, out);
-        return reply(s, from, { type: 'ack', seq: m.seq }, out);
-      case 'ping-req': {
-        if (m.target === state.id || state.members[m.target] === undefined) return reject(state, from, `ping-req for unknown target ${JSON.stringify(m.target)}`);
-        s = applyUpdates(s, m.updates, out);
-        const seq = s.seq;
-        s = { ...s, seq: seq + 1, relays: [...s.relays, { seq, origin: from, originSeq: m.seq, deadline: s.now + s.protocolPeriodMs }] };
-        return reply(s, m.target, { type: 'ping', seq }, out);
-      }
-      case 'ack': {
-        const relay = s.relays.find((r) => r.seq === m.seq);
-        const ours = s.probe !== null && s.probe.seq === m.seq && s.probe.phase !== 'acked';
-        if (!ours && relay === undefined) {
-          // Late acks of finished probes are normal; acks for numbers never used are forged.
-          if (m.seq >= s.seq) return reject(state, from, `ack for ping ${m.seq} never sent`);
-          return transition(applyUpdates(s, m.updates, out), out);
-        }
-        s = applyUpdates(s, m.updates, out);
-        if (ours) s = { ...s, probe: { ...s.probe!, phase: 'acked' } };
-        if (relay !== undefined) {
-          s = { ...s, relays: s.relays.filter((r) => r !== relay) };
-          return reply(s, relay.origin, { type: 'ack', seq: relay.originSeq }, out);
-        }
-        return transition(s, out);
-      }
+    const now = inputNow(input);
+    switch (input.type) {
+      case 'tick':
+        return onTick(start(state, now), now);
+      case 'message':
+        return onMessage(state, input, now);
+      default:
+        return assertNever(input, 'input');
     }
   },
   nextDeadline(s) {
-    if (s.now < 0) return undefined;
-    let d = s.nextPeriodAt;
-    if (s.probe !== null && s.probe.phase === 'direct') d = Math.min(d, s.probe.deadline);
+    if (!s.started) return timerDeadline(s.periodTimer);
+    const suspicions: number[] = [];
     if (s.suspicion) {
-      const n = liveCount(s);
+      const n = memberCount(s);
       for (const m of Object.values(s.members)) {
-        if (m.status === 'suspect') d = Math.min(d, m.suspectSince + suspicionTimeout(s, m, n));
+        if (m.status === 'suspect' && m.suspectSince !== null) suspicions.push(m.suspectSince + suspicionTimeout(s, m, n));
       }
     }
-    return d;
+    return earliest(s.periodTimer, s.probe !== null && s.probe.phase === 'direct' ? s.probe.timer : null, ...suspicions);
   },
 };
 
+/**
+ * The first input starts the protocol clock: the first period begins at a random phase of the
+ * period (so members do not probe in lockstep), or at once without `randomStart`.
+ */
+function start(state: SwimState, now: number): SwimState {
+  if (state.started) return state;
+  if (!state.randomStart) return { ...state, started: true, periodTimer: startTimer(now, 0) };
+  const d = nextInt(state.prng, 0, state.protocolPeriodMs);
+  return { ...state, started: true, prng: d.state, periodTimer: startTimer(now, d.value) };
+}
+
+function onMessage(state: SwimState, input: MessageInput<unknown>, now: number): T {
+  const { from, message } = input;
+  if (!hasOwn(state.members, from)) return reject(state, from, 'unknown member');
+  const parsed = parse(messageCheck, message, 'message');
+  if (!parsed.ok) return reject(state, from, parsed.problem);
+  const m = parsed.value as SwimMessage;
+  for (const u of m.updates) {
+    if (u.node !== state.id && !hasOwn(state.members, u.node)) return reject(state, from, 'update about an unknown member');
+    if (u.by !== undefined && u.by !== state.id && !hasOwn(state.members, u.by)) return reject(state, from, 'suspicion by an unknown member');
+  }
+  if (m.type === 'ping-req') {
+    if (m.target === state.id || m.target === from || !hasOwn(state.members, m.target)) return reject(state, from, 'ping-req for an unknown target');
+    const live = state.relays.filter((r) => !timerDue(r.timer, now));
+    if (live.length >= state.maxRelays) return reject(state, from, `${live.length} ping-req relays in progress (maxRelays)`);
+  }
+  const out: SwimOutput[] = [];
+  let s = start(state, now);
+  switch (m.type) {
+    case 'ping':
+      s = applyUpdates(s, m.updates, now, out);
+      return reply(s, from, { type: 'ack', seq: m.seq }, out);
+    case 'ping-req': {
+      s = applyUpdates(s, m.updates, now, out);
+      const seq = s.seq;
+      // §3.1: ping the target for the requester; the relay lives one period from the ping-req's
+      // arrival, so an ack within that time is forwarded.
+      const relays = [...s.relays.filter((r) => !timerDue(r.timer, now)), { seq, origin: from, originSeq: m.seq, timer: startTimer(now, s.protocolPeriodMs) }];
+      s = { ...s, seq: nextSeq(seq), relays };
+      return reply(s, m.target, { type: 'ping', seq }, out);
+    }
+    case 'ack': {
+      const relay = s.relays.find((r) => r.seq === m.seq && !timerDue(r.timer, now));
+      const ours = s.probe !== null && s.probe.seq === m.seq && s.probe.phase !== 'acked';
+      if (!ours && relay === undefined) {
+        // Late acks of finished probes are normal; acks for numbers never used are forged.
+        if (m.seq >= s.seq && !s.relays.some((r) => r.seq === m.seq)) return reject(state, from, `ack for ping ${m.seq} never sent`);
+        return transition(applyUpdates(s, m.updates, now, out), out);
+      }
+      s = applyUpdates(s, m.updates, now, out);
+      if (ours) s = { ...s, probe: { ...s.probe!, phase: 'acked', timer: stopTimer(s.probe!.timer) } };
+      if (relay !== undefined) {
+        s = { ...s, relays: s.relays.filter((r) => r !== relay) };
+        return reply(s, relay.origin, { type: 'ack', seq: relay.originSeq }, out);
+      }
+      return transition(s, out);
+    }
+  }
+}
+
+function nextSeq(seq: number): number {
+  return seq < MAX_COUNTER ? seq + 1 : 0;
+}
+
 // ---- periods and probes -----------------------------------------------------------------------
 
-function onTick(state: SwimState, at: number): T {
+function onTick(state: SwimState, now: number): T {
   let s: SwimState = state;
   const out: SwimOutput[] = [];
-  if (s.now < 0) {
-    // First tick: start at a random phase of the period, so members do not probe in lockstep.
-    if (!s.randomStart) return transition({ ...s, now: at, nextPeriodAt: at });
-    const d = nextInt(s.prng, 0, s.protocolPeriodMs);
-    return transition({ ...s, now: at, prng: d.state, nextPeriodAt: at + d.value });
-  }
-  s = { ...s, now: Math.max(s.now, at) };
   // Suspicion timeouts: suspect → dead.
   if (s.suspicion) {
-    const n = liveCount(s);
+    const n = memberCount(s);
     for (const [node, m] of Object.entries(s.members)) {
-      if (m.status === 'suspect' && s.now >= m.suspectSince + suspicionTimeout(s, m, n)) {
-        s = setMember(s, node, { ...m, status: 'dead', suspectSince: -1 }, out);
+      if (m.status === 'suspect' && m.suspectSince !== null && now >= m.suspectSince + suspicionTimeout(s, m, n)) {
+        s = setMember(s, node, { ...m, status: 'dead', suspectSince: null }, out);
         s = enqueue(s, { node, status: 'dead', incarnation: m.incarnation });
       }
     }
   }
   // §3.1: no direct ack in time → ask k random members to ping the target for us.
-  if (s.probe !== null && s.probe.phase === 'direct' && s.now >= s.probe.deadline) {
+  if (s.probe !== null && s.probe.phase === 'direct' && timerDue(s.probe.timer, now)) {
     const target = s.probe.target;
-    const helpers = Object.keys(s.members).filter((m) => m !== target && s.members[m]!.status !== 'dead');
+    const helpers = Object.keys(s.members).filter((m) => m !== target && getOwn(s.members, m)!.status !== 'dead');
     const pick = nextShuffle(s.prng, helpers);
-    s = { ...s, prng: pick.state, probe: { ...s.probe, phase: 'indirect' } };
+    s = { ...s, prng: pick.state, probe: { ...s.probe, phase: 'indirect', timer: stopTimer(s.probe.timer) } };
     for (const h of pick.value.slice(0, s.indirectChecks)) {
       const t = reply(s, h, { type: 'ping-req', seq: s.probe!.seq, target }, out);
       s = t.state;
     }
   }
-  if (s.now >= s.nextPeriodAt) s = newPeriod(s, out);
+  if (timerDue(s.periodTimer, now)) s = newPeriod(s, now, out);
   return transition(s, out);
 }
 
-function newPeriod(state: SwimState, out: SwimOutput[]): SwimState {
+function newPeriod(state: SwimState, now: number, out: SwimOutput[]): SwimState {
   let s = state;
   // End of the previous period: a target that never acked is suspected (or failed outright).
   if (s.probe !== null && s.probe.phase !== 'acked') {
     const node = s.probe.target;
-    const m = s.members[node]!;
+    const m = getOwn(s.members, node)!;
     if (m.status === 'alive') {
       if (s.suspicion) {
-        s = setMember(s, node, { ...m, status: 'suspect', suspectSince: s.now, confirmations: [s.id] }, out);
+        s = setMember(s, node, { ...m, status: 'suspect', suspectSince: now, confirmations: [s.id] }, out);
         s = enqueue(s, { node, status: 'suspect', incarnation: m.incarnation, by: s.id });
       } else {
-        s = setMember(s, node, { ...m, status: 'dead', suspectSince: -1 }, out);
+        s = setMember(s, node, { ...m, status: 'dead', suspectSince: null }, out);
         s = enqueue(s, { node, status: 'dead', incarnation: m.incarnation });
       }
     }
   }
-  s = { ...s, probe: null, relays: s.relays.filter((r) => r.deadline > s.now), nextPeriodAt: s.now + s.protocolPeriodMs };
+  s = { ...s, probe: null, relays: s.relays.filter((r) => !timerDue(r.timer, now)), periodTimer: startTimer(now, s.protocolPeriodMs) };
   // §4.3 round-robin over a random permutation, reshuffled at the end of each traversal.
   let order = s.probeOrder;
   let index = s.probeIndex;
   let prng = s.prng;
+  const isDead = (x: NodeId) => getOwn(s.members, x)?.status !== 'alive' && getOwn(s.members, x)?.status !== 'suspect';
   for (let attempts = 0; attempts < 2; attempts++) {
-    while (index < order.length && s.members[order[index]!]?.status === 'dead') index++;
+    while (index < order.length && isDead(order[index]!)) index++;
     if (index < order.length) break;
-    const live = Object.keys(s.members).filter((m) => s.members[m]!.status !== 'dead');
+    const live = Object.keys(s.members).filter((x) => !isDead(x));
     const sh = nextShuffle(prng, live);
     prng = sh.state;
     order = sh.value;
@@ -449,9 +545,9 @@ function newPeriod(state: SwimState, out: SwimOutput[]): SwimState {
   }
   s = { ...s, probeOrder: order, prng };
   const target = order[index];
-  if (target === undefined || s.members[target]?.status === 'dead') return { ...s, probeIndex: index };
+  if (target === undefined || isDead(target)) return { ...s, probeIndex: index };
   const seq = s.seq;
-  s = { ...s, probeIndex: index + 1, seq: seq + 1, probe: { target, seq, phase: 'direct', deadline: s.now + s.pingTimeoutMs } };
+  s = { ...s, probeIndex: index + 1, seq: nextSeq(seq), probe: { target, seq, phase: 'direct', timer: startTimer(now, s.pingTimeoutMs) } };
   return reply(s, target, { type: 'ping', seq }, out).state;
 }
 
@@ -461,7 +557,7 @@ type Unpiggybacked = { type: 'ping'; seq: number } | { type: 'ack'; seq: number 
 
 /** Sends a message with piggybacked updates (fewest transmissions first, §4.1). */
 function reply(state: SwimState, to: NodeId, m: Unpiggybacked, out: SwimOutput[]): T {
-  const limit = state.retransmitMult * Math.ceil(Math.log10(liveCount(state) + 2));
+  const limit = retransmitLimit(state.retransmitMult, memberCount(state));
   const chosen = state.updates
     .map((u, i) => ({ u, i }))
     .sort((a, b) => a.u.transmits - b.u.transmits || a.i - b.i)
@@ -484,21 +580,25 @@ function strip(u: SwimUpdate & { transmits: number }): SwimUpdate {
 function enqueue(state: SwimState, u: SwimUpdate): SwimState {
   // A newer update about a node replaces older ones (except other suspicions' confirmations).
   const rest = state.updates.filter((x) => x.node !== u.node || (u.status === 'suspect' && x.status === 'suspect' && x.by !== u.by && x.incarnation === u.incarnation));
-  return { ...state, updates: [...rest, { ...u, transmits: 0 }] };
+  return { ...state, updates: [...rest, { ...strip({ ...u, transmits: 0 }), transmits: 0 }] };
 }
 
 function setMember(state: SwimState, node: NodeId, m: SwimMember, out: SwimOutput[]): SwimState {
-  const old = state.members[node];
-  if (old === undefined || old.status !== m.status || old.incarnation !== m.incarnation) {
-    if (old?.status !== m.status) out.push({ type: 'member', node, status: m.status, incarnation: m.incarnation });
-  }
-  return { ...state, members: { ...state.members, [node]: m } };
+  const old = getOwn(state.members, node);
+  if (old?.status !== m.status) out.push({ type: 'member', node, status: m.status, incarnation: m.incarnation });
+  return { ...state, members: withOwn(state.members, node, m) };
 }
 
-/** §4.2 ordering of updates: alive(i) beats suspect(j) iff i > j; suspect(i) beats alive(j) iff i ≥ j; dead is final. */
-function applyUpdates(state: SwimState, updates: readonly SwimUpdate[], out: SwimOutput[]): SwimState {
+/**
+ * §4.2 ordering of updates: alive(i) beats suspect(j) iff i > j; suspect(i) beats alive(j) iff
+ * i ≥ j; dead is final unless the member comes back with a higher incarnation (memberlist's
+ * `aliveNode` revives a dead node that way). A suspect or dead update at MAX_COUNTER is ignored:
+ * its subject could never refute it, so accepting one would let a peer bury a member for good.
+ */
+function applyUpdates(state: SwimState, updates: readonly SwimUpdate[], now: number, out: SwimOutput[]): SwimState {
   let s = state;
   for (const u of updates) {
+    if (u.status !== 'alive' && u.incarnation >= MAX_COUNTER) continue;
     if (u.node === s.id) {
       // Refutation: somebody suspects (or buried) us with our current incarnation or later.
       if (u.status !== 'alive' && u.incarnation >= s.incarnation) {
@@ -508,30 +608,37 @@ function applyUpdates(state: SwimState, updates: readonly SwimUpdate[], out: Swi
       }
       continue;
     }
-    const m = s.members[u.node]!;
-    if (m.status === 'dead') continue;
+    const m = getOwn(s.members, u.node)!;
+    if (m.status === 'dead') {
+      if (u.status === 'alive' && u.incarnation > m.incarnation) {
+        s = setMember(s, u.node, { status: 'alive', incarnation: u.incarnation, suspectSince: null, confirmations: [] }, out);
+        s = enqueue(s, u);
+      }
+      continue;
+    }
     switch (u.status) {
       case 'alive':
         if (u.incarnation > m.incarnation) {
-          s = setMember(s, u.node, { status: 'alive', incarnation: u.incarnation, suspectSince: -1, confirmations: [] }, out);
+          s = setMember(s, u.node, { status: 'alive', incarnation: u.incarnation, suspectSince: null, confirmations: [] }, out);
           s = enqueue(s, u);
         }
         break;
       case 'suspect': {
         const by = u.by ?? '?';
         if (u.incarnation > m.incarnation || (m.status === 'alive' && u.incarnation === m.incarnation)) {
-          s = setMember(s, u.node, { status: 'suspect', incarnation: u.incarnation, suspectSince: s.now, confirmations: [by] }, out);
+          // A suspicion learned by gossip counts from the message's arrival.
+          s = setMember(s, u.node, { status: 'suspect', incarnation: u.incarnation, suspectSince: now, confirmations: [by] }, out);
           s = enqueue(s, u);
         } else if (m.status === 'suspect' && u.incarnation === m.incarnation && !m.confirmations.includes(by)) {
           // Lifeguard: an independent confirmation shortens the timeout; pass it on.
-          s = { ...s, members: { ...s.members, [u.node]: { ...m, confirmations: [...m.confirmations, by] } } };
+          s = { ...s, members: withOwn(s.members, u.node, { ...m, confirmations: [...m.confirmations, by] }) };
           s = enqueue(s, u);
         }
         break;
       }
       case 'dead':
         if (u.incarnation >= m.incarnation) {
-          s = setMember(s, u.node, { ...m, status: 'dead', incarnation: u.incarnation, suspectSince: -1 }, out);
+          s = setMember(s, u.node, { ...m, status: 'dead', incarnation: u.incarnation, suspectSince: null }, out);
           s = enqueue(s, u);
         }
         break;
@@ -540,10 +647,9 @@ function applyUpdates(state: SwimState, updates: readonly SwimUpdate[], out: Swi
   return s;
 }
 
-function liveCount(s: SwimState): number {
-  let n = 1;
-  for (const m of Object.values(s.members)) if (m.status !== 'dead') n++;
-  return n;
+/** N: every member this one knows, itself and dead ones included (memberlist's `estNumNodes`). */
+function memberCount(s: SwimState): number {
+  return Object.keys(s.members).length + 1;
 }
 
 function suspicionTimeout(s: SwimState, m: SwimMember, n: number): number {

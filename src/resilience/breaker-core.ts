@@ -1,4 +1,19 @@
-import { ConfigError, type Transition } from '../core/index.js';
+import {
+  InvalidCommandError,
+  MAX_COUNTER,
+  STOPPED_TIMER,
+  assertNever,
+  earliest,
+  inputNow,
+  reject,
+  startTimer,
+  timerDue,
+  type MessageInput,
+  type RejectedOutput,
+  type Timer,
+  type Transition,
+} from '../core/index.js';
+import { ConfigError } from '../core/index.js';
 import { checkNumber, checkRatio, growth, optNumber } from './options.js';
 
 /**
@@ -142,13 +157,13 @@ export interface BreakerState {
   readonly circuit: CircuitState;
   /** When the circuit last opened (ms), present while open or half-open. */
   readonly openedAt?: number;
-  /** When an open circuit admits probes (ms), present while open. */
-  readonly openUntil?: number;
+  /** When an open circuit admits probes: running while open, stopped otherwise. */
+  readonly openTimer: Timer;
   /** Failed probe rounds since the last close (drives the backoff). */
   readonly failedProbeRounds: number;
   /** Outstanding manual isolations. */
   readonly isolations: number;
-  /** Half-open rounds so far: tags each probe, so a late result from an earlier round is ignored. */
+  /** Half-open rounds so far (wraps to 0 at MAX_COUNTER): tags each probe, so a late result from an earlier round is ignored. */
   readonly probeRound: number;
   /** Probes admitted in the current half-open round. */
   readonly probesStarted: number;
@@ -164,7 +179,9 @@ export interface BreakerState {
  * Inputs of the breaker core. `acquire` asks for a permit; `success`/`failure` report the outcome
  * of a permitted call (`probe` and `round` as returned by the permit: a probe result tagged with an
  * earlier round is ignored); `isolate`/`release` hold the circuit open by hand
- * (reference-counted); `tick` lets an open circuit become half-open.
+ * (reference-counted); `tick` lets an open circuit become half-open. Every input carries the
+ * caller's current time `now` (ms, monotonic clock). A `message` from a network is refused: the
+ * breaker is in-process and takes no peer messages.
  *
  * @example
  * ```ts
@@ -178,7 +195,8 @@ export type BreakerInput =
   | { readonly type: 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number }
   | { readonly type: 'isolate'; readonly now: number }
   | { readonly type: 'release'; readonly now: number }
-  | { readonly type: 'tick'; readonly now: number };
+  | { readonly type: 'tick'; readonly now: number }
+  | MessageInput<unknown>;
 
 /**
  * Outputs of the breaker core: a permit (`permitted`, with whether it is a half-open probe and, for
@@ -193,7 +211,8 @@ export type BreakerInput =
 export type BreakerOutput =
   | { readonly type: 'permitted'; readonly probe: boolean; readonly round?: number }
   | { readonly type: 'refused'; readonly circuit: 'open' | 'half-open' | 'isolated'; readonly retryAfterMs: number }
-  | { readonly type: 'state'; readonly from: CircuitState; readonly to: CircuitState; readonly now: number };
+  | { readonly type: 'state'; readonly from: CircuitState; readonly to: CircuitState; readonly now: number }
+  | RejectedOutput;
 
 const FAILED = 1;
 const SLOW = 2;
@@ -282,14 +301,17 @@ function probe(state: BreakerState): BreakerOutput {
   return { type: 'permitted', probe: true, round: state.probeRound };
 }
 
+/** Failed probe rounds stop counting here: the backoff reached its cap long before. */
+const MAX_FAILED_PROBE_ROUNDS = 1000;
+
 function open(state: BreakerState, now: number, failedProbeRounds: number): BreakerState {
-  const { openUntil: _u, openedAt: _o, ...rest } = state;
+  const { openedAt: _o, ...rest } = state;
   return {
     ...rest,
     circuit: 'open',
     openedAt: now,
-    openUntil: now + openDurationMs(state.settings, failedProbeRounds),
-    failedProbeRounds,
+    openTimer: startTimer(now, openDurationMs(state.settings, failedProbeRounds)),
+    failedProbeRounds: Math.min(failedProbeRounds, MAX_FAILED_PROBE_ROUNDS),
     probesStarted: 0,
     probeSuccesses: 0,
     probeFailures: 0,
@@ -297,10 +319,11 @@ function open(state: BreakerState, now: number, failedProbeRounds: number): Brea
 }
 
 function close(state: BreakerState): BreakerState {
-  const { openUntil: _u, openedAt: _o, ...rest } = state;
+  const { openedAt: _o, ...rest } = state;
   return {
     ...rest,
     circuit: 'closed',
+    openTimer: STOPPED_TIMER,
     failedProbeRounds: 0,
     probesStarted: 0,
     probeSuccesses: 0,
@@ -310,8 +333,15 @@ function close(state: BreakerState): BreakerState {
 }
 
 function halfOpen(state: BreakerState): BreakerState {
-  const { openUntil: _u, ...rest } = state;
-  return { ...rest, circuit: 'half-open', probeRound: state.probeRound + 1, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
+  return {
+    ...state,
+    circuit: 'half-open',
+    openTimer: STOPPED_TIMER,
+    probeRound: state.probeRound < MAX_COUNTER ? state.probeRound + 1 : 0,
+    probesStarted: 0,
+    probeSuccesses: 0,
+    probeFailures: 0,
+  };
 }
 
 function change(from: CircuitState, to: CircuitState, now: number): BreakerOutput {
@@ -385,16 +415,25 @@ function record(settings: BreakerSettings, w: BreakerWindow, now: number, failed
   }
 }
 
-function checkNow(now: unknown): void {
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw new RangeError(`now: must be a finite number, got ${String(now)}`);
+function checkOutcome(input: { readonly type: string; readonly durationMs: unknown; readonly probe: unknown; readonly round?: unknown }): void {
+  const { durationMs, probe, round } = input;
+  if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
+    throw new InvalidCommandError(input.type, `durationMs must be a finite number >= 0, got ${String(durationMs)}`);
+  }
+  if (typeof probe !== 'boolean') throw new InvalidCommandError(input.type, 'probe must be a boolean');
+  if (round !== undefined && !(typeof round === 'number' && Number.isSafeInteger(round))) {
+    throw new InvalidCommandError(input.type, `round must be an integer, got ${String(round)}`);
+  }
 }
 
 function step(state: BreakerState, input: BreakerInput): Transition<BreakerState, BreakerOutput> {
-  checkNow(input.now);
-  const now = input.now;
+  const now = inputNow(input);
   switch (input.type) {
+    case 'message':
+      // An in-process utility: nothing a peer sends can drive it.
+      return reject(state, input.from, 'the circuit breaker takes no peer messages');
     case 'tick': {
-      if (state.circuit === 'open' && state.openUntil !== undefined && now >= state.openUntil) {
+      if (state.circuit === 'open' && timerDue(state.openTimer, now)) {
         return { state: halfOpen(state), outputs: [change('open', 'half-open', now)] };
       }
       return { state, outputs: NO_OUTPUTS };
@@ -406,7 +445,7 @@ function step(state: BreakerState, input: BreakerInput): Transition<BreakerState
         case 'isolated':
           return { state, outputs: [{ type: 'refused', circuit: 'isolated', retryAfterMs: Number.MAX_VALUE }] };
         case 'open': {
-          const until = state.openUntil ?? now;
+          const until = state.openTimer.at ?? now;
           if (now < until) return { state, outputs: [{ type: 'refused', circuit: 'open', retryAfterMs: until - now }] };
           const h = halfOpen(state);
           return { state: { ...h, probesStarted: 1 }, outputs: [change('open', 'half-open', now), probe(h)] };
@@ -424,6 +463,7 @@ function step(state: BreakerState, input: BreakerInput): Transition<BreakerState
     }
     case 'success':
     case 'failure': {
+      checkOutcome(input);
       const failed = input.type === 'failure';
       const slowMs = state.settings.slowCallDurationMs;
       const slow = slowMs !== undefined && input.durationMs >= slowMs;
@@ -446,10 +486,13 @@ function step(state: BreakerState, input: BreakerInput): Transition<BreakerState
       return { state: r.window === state.window ? state : { ...state, window: r.window }, outputs: NO_OUTPUTS };
     }
     case 'isolate': {
-      if (state.circuit === 'isolated') return { state: { ...state, isolations: state.isolations + 1 }, outputs: NO_OUTPUTS };
-      const { openUntil: _u, openedAt: _o, ...rest } = state;
+      if (state.circuit === 'isolated') {
+        if (state.isolations >= MAX_COUNTER) throw new InvalidCommandError('isolate', `already isolated ${state.isolations} times; release some first`);
+        return { state: { ...state, isolations: state.isolations + 1 }, outputs: NO_OUTPUTS };
+      }
+      const { openedAt: _o, ...rest } = state;
       return {
-        state: { ...rest, circuit: 'isolated', isolations: 1, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 },
+        state: { ...rest, circuit: 'isolated', openTimer: STOPPED_TIMER, isolations: 1, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 },
         outputs: [change(state.circuit, 'isolated', now)],
       };
     }
@@ -458,6 +501,8 @@ function step(state: BreakerState, input: BreakerInput): Transition<BreakerState
       if (state.isolations > 1) return { state: { ...state, isolations: state.isolations - 1 }, outputs: NO_OUTPUTS };
       return { state: { ...close(state), isolations: 0 }, outputs: [change('isolated', 'closed', now)] };
     }
+    default:
+      return assertNever(input, 'input');
   }
   return { state, outputs: NO_OUTPUTS };
 }
@@ -467,6 +512,7 @@ function init(settings: BreakerSettings): BreakerState {
   return {
     settings: s,
     circuit: 'closed',
+    openTimer: STOPPED_TIMER,
     failedProbeRounds: 0,
     isolations: 0,
     probeRound: 0,
@@ -501,7 +547,7 @@ export const circuitBreakerCore = {
   step,
   /** When an open circuit wants a `tick` to go half-open, or `undefined`. */
   nextDeadline(state: BreakerState): number | undefined {
-    return state.circuit === 'open' ? state.openUntil : undefined;
+    return state.circuit === 'open' ? earliest(state.openTimer) : undefined;
   },
   /** Settings validation alone (throws ConfigError naming the option). */
   validate: validateSettings,
@@ -509,7 +555,7 @@ export const circuitBreakerCore = {
   shiftTimes(state: BreakerState, deltaMs: number): BreakerState {
     let s = state;
     if (s.openedAt !== undefined) s = { ...s, openedAt: s.openedAt + deltaMs };
-    if (s.openUntil !== undefined) s = { ...s, openUntil: s.openUntil + deltaMs };
+    if (s.openTimer.at !== null) s = { ...s, openTimer: { ...s.openTimer, at: s.openTimer.at + deltaMs } };
     if (s.window.kind === 'time') {
       s = { ...s, window: { kind: 'time', buckets: s.window.buckets.map((b) => ({ ...b, start: b.start + deltaMs })) } };
     }

@@ -63,7 +63,7 @@ export interface CircuitBreakerOptions {
  */
 export interface CircuitBreakerJSON {
   /** Format tag. */
-  readonly format: 'distkit.circuit-breaker.v1';
+  readonly format: 'distkit.circuit-breaker.v2';
   /** Core state, absolute times in wall-clock (Unix epoch) ms. */
   readonly state: BreakerState;
   /** Counters at the time of saving. */
@@ -236,8 +236,8 @@ export class CircuitBreaker {
    * to this breaker's monotonic clock, so an open circuit stays open until its saved deadline.
    */
   static fromJSON(json: CircuitBreakerJSON, options: Omit<CircuitBreakerOptions, 'strategy' | 'failureThreshold'> = {}): CircuitBreaker {
-    if (json === null || typeof json !== 'object' || json.format !== 'distkit.circuit-breaker.v1') {
-      throw new ConfigError('json.format', "must be 'distkit.circuit-breaker.v1' (the output of toJSON())");
+    if (json === null || typeof json !== 'object' || json.format !== 'distkit.circuit-breaker.v2') {
+      throw new ConfigError('json.format', "must be 'distkit.circuit-breaker.v2' (the output of toJSON())");
     }
     const settings = core.validate(json.state.settings);
     const circuits: readonly string[] = ['closed', 'open', 'half-open', 'isolated'];
@@ -245,6 +245,10 @@ export class CircuitBreaker {
     const isolations = json.state.isolations;
     if (!Number.isInteger(isolations) || isolations < 0 || (json.state.circuit === 'isolated') !== isolations > 0) {
       throw new ConfigError('json.state.isolations', `must be a positive integer exactly when the circuit is isolated, got ${String(isolations)}`);
+    }
+    const timer = json.state.openTimer as unknown as { at?: unknown; attempt?: unknown } | null;
+    if (timer === null || typeof timer !== 'object' || !(timer.at === null || (typeof timer.at === 'number' && Number.isFinite(timer.at))) || (timer.at !== null) !== (json.state.circuit === 'open')) {
+      throw new ConfigError('json.state.openTimer', 'must be a timer ({ at, attempt }) running exactly when the circuit is open');
     }
     if (!Number.isInteger(json.state.probeRound) || json.state.probeRound < 0) {
       throw new ConfigError('json.state.probeRound', `must be a non-negative integer, got ${String(json.state.probeRound)}`);
@@ -430,7 +434,7 @@ export class CircuitBreaker {
   /** Plain data for storage; restore with {@link CircuitBreaker.fromJSON}. */
   toJSON(): CircuitBreakerJSON {
     const delta = this.clock.wallNow() - this.clock.now();
-    return { format: 'distkit.circuit-breaker.v1', state: core.shiftTimes(this.core, delta), counters: { ...this.counters } };
+    return { format: 'distkit.circuit-breaker.v2', state: core.shiftTimes(this.core, delta), counters: { ...this.counters } };
   }
 
   /** Listens for state changes. */

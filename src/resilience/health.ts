@@ -1,4 +1,24 @@
-import { ConfigError, reject, systemClock, systemTimers, type Clock, type RejectedOutput, type Timers, type Transition } from '../core/index.js';
+import {
+  ConfigError,
+  InvalidCommandError,
+  assertNever,
+  earliest,
+  getOwn,
+  hasOwn,
+  inputNow,
+  parse,
+  reject,
+  systemClock,
+  systemTimers,
+  v,
+  withOwn,
+  withoutOwn,
+  type Clock,
+  type MessageInput,
+  type RejectedOutput,
+  type Timers,
+  type Transition,
+} from '../core/index.js';
 import { checkNumber } from './options.js';
 
 /**
@@ -29,7 +49,21 @@ export interface HealthSettings {
   readonly failAfterMs: number;
   /** Whether a heartbeat from an unknown node starts tracking it (default true). */
   readonly autoRegister?: boolean;
+  /** Nodes watched at most (default {@link HEALTH_MAX_NODES}); a heartbeat that would add one more is rejected. */
+  readonly maxNodes?: number;
 }
+
+/**
+ * The default bound on the nodes a health monitor tracks. With `autoRegister`, every heartbeat
+ * from a new id adds a node, so the table needs a limit; a full table rejects new ids.
+ *
+ * @example
+ * ```ts
+ * import { HEALTH_MAX_NODES } from 'distkit/resilience';
+ * HEALTH_MAX_NODES; //=> 10000
+ * ```
+ */
+export const HEALTH_MAX_NODES = 10_000;
 
 /**
  * What the monitor knows of one node.
@@ -64,8 +98,9 @@ export interface HealthState {
 }
 
 /**
- * Inputs: a heartbeat from a node (untrusted: `from` is validated), time passing, and local
- * commands to start or stop watching a node.
+ * Inputs: a heartbeat from a node (untrusted: `from` is validated), either as a `heartbeat` input
+ * or as a network `message` `{ type: 'heartbeat' }` from it; time passing; and local commands to
+ * start or stop watching a node. Every input carries the caller's current time `now` (ms).
  *
  * @example
  * ```ts
@@ -75,9 +110,10 @@ export interface HealthState {
  */
 export type HealthInput =
   | { readonly type: 'heartbeat'; readonly from: string; readonly now: number }
+  | MessageInput<unknown>
   | { readonly type: 'tick'; readonly now: number }
   | { readonly type: 'watch'; readonly node: string; readonly now: number }
-  | { readonly type: 'unwatch'; readonly node: string };
+  | { readonly type: 'unwatch'; readonly node: string; readonly now: number };
 
 /**
  * Outputs: a node's status changed, or an input was rejected.
@@ -103,47 +139,70 @@ function validate(c: HealthSettings): Required<HealthSettings> {
   if (c === null || typeof c !== 'object') throw new ConfigError('options', 'must be an object');
   const suspectAfterMs = checkNumber('suspectAfterMs', c.suspectAfterMs, { min: 0, exclusiveMin: true });
   const failAfterMs = checkNumber('failAfterMs', c.failAfterMs, { min: suspectAfterMs, exclusiveMin: true, infinite: true });
-  return { suspectAfterMs, failAfterMs, autoRegister: c.autoRegister ?? true };
+  const maxNodes = c.maxNodes === undefined ? HEALTH_MAX_NODES : checkNumber('maxNodes', c.maxNodes, { min: 1, integer: true });
+  return { suspectAfterMs, failAfterMs, autoRegister: c.autoRegister ?? true, maxNodes };
 }
 
-function step(state: HealthState, input: HealthInput): Transition<HealthState, HealthOutput> {
+const nodeId = v.id();
+const heartbeatCheck = v.object({ type: v.literal('heartbeat') });
+
+type HT = Transition<HealthState, HealthOutput>;
+
+function step(state: HealthState, input: HealthInput): HT {
+  const now = inputNow(input);
   switch (input.type) {
-    case 'heartbeat': {
-      if (typeof input.from !== 'string' || input.from === '') return reject(state, String(input.from), 'heartbeat: from must be a non-empty string');
-      if (typeof input.now !== 'number' || !Number.isFinite(input.now)) return reject(state, input.from, 'heartbeat: now must be a finite number');
-      const prev = state.nodes[input.from];
-      if (prev === undefined && !state.settings.autoRegister) return reject(state, input.from, 'heartbeat from a node that is not watched');
-      // Heartbeats may arrive out of order: keep the latest time.
-      const last = Math.max(prev?.lastHeartbeat ?? input.now, input.now);
-      const status = statusAt(state.settings, last, input.now);
-      const next: HealthState = { ...state, nodes: { ...state.nodes, [input.from]: { lastHeartbeat: last, status } } };
-      const from = prev?.status;
-      if (from === undefined || from === status) return { state: next, outputs: [] };
-      return { state: next, outputs: [{ type: 'status', node: input.from, from, to: status, now: input.now }] };
+    case 'heartbeat':
+      return onHeartbeat(state, input.from, now);
+    case 'message': {
+      const parsed = parse(heartbeatCheck, input.message, 'message');
+      if (!parsed.ok) return reject(state, typeof input.from === 'string' ? input.from : '?', parsed.problem);
+      return onHeartbeat(state, input.from, now);
     }
     case 'tick': {
       let nodes: Record<string, MonitoredNode> | undefined;
       const outputs: HealthOutput[] = [];
       for (const [id, n] of Object.entries(state.nodes)) {
-        const status = statusAt(state.settings, n.lastHeartbeat, input.now);
+        const status = statusAt(state.settings, n.lastHeartbeat, now);
         if (status !== n.status) {
-          nodes ??= { ...state.nodes };
-          nodes[id] = { lastHeartbeat: n.lastHeartbeat, status };
-          outputs.push({ type: 'status', node: id, from: n.status, to: status, now: input.now });
+          nodes = withOwn(nodes ?? state.nodes, id, { lastHeartbeat: n.lastHeartbeat, status });
+          outputs.push({ type: 'status', node: id, from: n.status, to: status, now });
         }
       }
       return nodes === undefined ? { state, outputs } : { state: { ...state, nodes }, outputs };
     }
     case 'watch': {
-      if (state.nodes[input.node] !== undefined) return { state, outputs: [] };
-      return { state: { ...state, nodes: { ...state.nodes, [input.node]: { lastHeartbeat: input.now, status: 'healthy' } } }, outputs: [] };
+      const problem = nodeId(input.node, 'node');
+      if (problem !== undefined) throw new InvalidCommandError('watch', problem);
+      if (hasOwn(state.nodes, input.node)) return { state, outputs: [] };
+      if (Object.keys(state.nodes).length >= state.settings.maxNodes) throw new InvalidCommandError('watch', `already watching ${state.settings.maxNodes} nodes (maxNodes)`);
+      return { state: { ...state, nodes: withOwn(state.nodes, input.node, { lastHeartbeat: now, status: 'healthy' }) }, outputs: [] };
     }
     case 'unwatch': {
-      if (state.nodes[input.node] === undefined) return { state, outputs: [] };
-      const { [input.node]: _gone, ...nodes } = state.nodes;
-      return { state: { ...state, nodes }, outputs: [] };
+      if (typeof input.node !== 'string' || !hasOwn(state.nodes, input.node)) return { state, outputs: [] };
+      return { state: { ...state, nodes: withoutOwn(state.nodes, input.node) }, outputs: [] };
     }
+    default:
+      return assertNever(input, 'input');
   }
+}
+
+function onHeartbeat(state: HealthState, from: unknown, now: number): HT {
+  const problem = nodeId(from, 'from');
+  if (problem !== undefined) return reject(state, typeof from === 'string' ? from.slice(0, 256) : '?', `heartbeat: ${problem}`);
+  const id = from as string;
+  // Own properties only: a node named `toString` is not watched just because objects have one.
+  const prev = getOwn(state.nodes, id);
+  if (prev === undefined) {
+    if (!state.settings.autoRegister) return reject(state, id, 'heartbeat from a node that is not watched');
+    if (Object.keys(state.nodes).length >= state.settings.maxNodes) return reject(state, id, `already watching ${state.settings.maxNodes} nodes (maxNodes)`);
+  }
+  // Heartbeats may be stepped out of order: keep the latest time.
+  const last = Math.max(prev?.lastHeartbeat ?? now, now);
+  const status = statusAt(state.settings, last, now);
+  if (prev !== undefined && prev.lastHeartbeat === last && prev.status === status) return { state, outputs: [] };
+  const next: HealthState = { ...state, nodes: withOwn(state.nodes, id, { lastHeartbeat: last, status }) };
+  if (prev === undefined || prev.status === status) return { state: next, outputs: [] };
+  return { state: next, outputs: [{ type: 'status', node: id, from: prev.status, to: status, now }] };
 }
 
 /**
@@ -170,7 +229,7 @@ export const healthMonitorCore = {
   step,
   /** The next time a status changes without new heartbeats, or `undefined`. */
   nextDeadline(state: HealthState): number | undefined {
-    let next: number | undefined;
+    const deadlines: number[] = [];
     for (const n of Object.values(state.nodes)) {
       const at =
         n.status === 'healthy'
@@ -178,13 +237,13 @@ export const healthMonitorCore = {
           : n.status === 'suspected'
             ? n.lastHeartbeat + state.settings.failAfterMs
             : undefined;
-      if (at !== undefined && Number.isFinite(at) && (next === undefined || at < next)) next = at;
+      if (at !== undefined && Number.isFinite(at)) deadlines.push(at);
     }
-    return next;
+    return earliest(...deadlines);
   },
   /** The status of `node` at `now` (undefined when not watched). */
   statusAt(state: HealthState, node: string, now: number): NodeHealth | undefined {
-    const n = state.nodes[node];
+    const n = getOwn(state.nodes, node);
     return n === undefined ? undefined : statusAt(state.settings, n.lastHeartbeat, now);
   },
 };
@@ -269,7 +328,7 @@ export class HealthMonitor {
 
   /** Stops watching `node`. */
   unwatch(node: string): void {
-    this.apply({ type: 'unwatch', node });
+    this.apply({ type: 'unwatch', node, now: this.clock.now() });
   }
 
   /** The status of `node` now, or `undefined` if not watched. */

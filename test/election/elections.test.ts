@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError } from 'distkit/core';
-import { bully, compareNodeIds, highestId, ringElection, type BullyState } from 'distkit/election';
-import { ids, Sim } from '../mutex/harness.js';
+import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
+import { bully, compareNodeIds, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
+import { simulate } from 'distkit/sim';
+import { ids, Sim } from './sim.js';
 import { runBully, runRing, type ElectionRun } from './elect.js';
 
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 
 function expectAgreement(r: ElectionRun, label: string): void {
   for (const [node, leader] of Object.entries(r.leaders)) expect(leader, `${label}: ${node}`).toBe(r.highestLive);
@@ -93,13 +94,17 @@ describe('bully (Garcia-Molina 1982)', () => {
       for (const o of t.outputs) outputs.push(o.type === 'send' ? `send ${(o.message as { type: string }).type}` : o.type);
     };
     // The host's one timer: tick at each deadline that falls due by `now`, and no other ticks.
+    let clock = 0;
     const runTimersUntil = (now: number) => {
-      for (let due = bully.nextDeadline!(s); due !== undefined && due <= now; due = bully.nextDeadline!(s)) feed({ type: 'tick', now: Math.max(due, s.now) });
+      for (let due = bully.nextDeadline!(s); due !== undefined && due <= now; due = bully.nextDeadline!(s)) {
+        clock = Math.max(clock, due);
+        feed({ type: 'tick', now: clock });
+      }
     };
     const deliverAt = (now: number) => {
       runTimersUntil(now);
-      feed({ type: 'message', from: 'b', message: { type: 'heartbeat' } });
-      if ((bully.nextDeadline!(s) ?? Infinity) <= now) feed({ type: 'tick', now }); // due at once: fired now
+      clock = now;
+      feed({ type: 'message', from: 'b', message: { type: 'heartbeat' }, now });
     };
     feed({ type: 'tick', now: 0 });
     for (let now = 40; now <= 2000; now += 40) deliverAt(now);
@@ -180,6 +185,47 @@ describe('ring election', () => {
       expect(t.state).toBe(s);
       expect(t.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(why) });
     }
+  });
+});
+
+describe('ring election: v2 regressions', () => {
+  it('Chang–Roberts with one crashed node goes quiet under simulate, with a bounded message count (10 seeds; before, 8 of 10 hit the step limit)', () => {
+    const ring = ids(5);
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = simulate({
+        seed,
+        nodes: ring.map((id) => ({ id, machine: ringElection, config: { id, ring, ackTimeoutMs: 50 } })),
+        faults: [{ at: 0, fault: { type: 'crash', node: 'n3' } }],
+        commands: [{ at: 5, node: 'n1', input: { type: 'elect' } }],
+        maxTimeMs: 60_000,
+        maxSteps: 100_000,
+      });
+      expect(r.stopReason, `seed ${seed}`).toBe('quiescent');
+      expect(r.stats.messages.sent, `seed ${seed}`).toBeLessThan(60);
+      for (const id of ring.filter((x) => x !== 'n3')) expect((r.states[id] as RingElectionState).leader, `seed ${seed} ${id}`).toBe('n5');
+    }
+  });
+
+  it('only validated fields are stored and forwarded: a 100 kB junk field stays out of the state and the resend', () => {
+    const s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'] });
+    const t = checkedStep(ringElection, s, msg('a', { type: 'elected', mid: 0, leader: 'c', junk: 'x'.repeat(100_000) }));
+    expect(JSON.stringify(t.state).length).toBeLessThan(1000);
+    expect(t.state.unacked[0]?.payload).toEqual({ type: 'elected', leader: 'c' });
+    const resend = checkedStep(ringElection, t.state, { type: 'tick', now: 10_000 });
+    expect(JSON.stringify(resend.outputs).length).toBeLessThan(1000);
+  });
+
+  it('the table of unacknowledged messages is bounded (maxUnacked): a flood is rejected, naming the limit', () => {
+    let s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'], maxUnacked: 4 });
+    for (let i = 0; i < 4; i++) s = checkedStep(ringElection, s, msg('a', { type: 'election', mid: i, candidate: 'c' })).state;
+    const t = checkedStep(ringElection, s, msg('a', { type: 'election', mid: 9, candidate: 'c' }));
+    expect(t.state).toBe(s);
+    expect(t.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(/maxUnacked/) });
+  });
+
+  it('unknown local commands throw InvalidCommandError (they returned undefined)', () => {
+    expect(() => ringElection.step(ringElection.init({ id: 'a', ring: ['a', 'b'] }), { type: 'nope', now: 0 } as never)).toThrow(InvalidCommandError);
+    expect(() => bully.step(bully.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'nope', now: 0 } as never)).toThrow(InvalidCommandError);
   });
 });
 

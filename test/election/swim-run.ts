@@ -1,7 +1,7 @@
 // SWIM runs in the seeded simulator, shared by the tests and the benchmark.
 import type { NodeId } from 'distkit/core';
 import { swim, type SwimConfig } from 'distkit/election';
-import { ids, Sim } from '../mutex/harness.js';
+import { ids, Sim } from './sim.js';
 
 export interface SwimRunOptions {
   n: number;
@@ -46,7 +46,6 @@ export function runSwim(o: SwimRunOptions): SwimRun {
   };
   nodes.forEach((id, i) => {
     sim.add(id, swim, swim.init({ id, members: nodes, seed: o.seed * 1000 + i, protocolPeriodMs: periodMs, pingTimeoutMs: 100, ...o.config }));
-    sim.tick(id);
   });
   if (o.crash) sim.at(o.crash.atMs, () => sim.crash(o.crash!.node));
   sim.run(o.periods * periodMs);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkedStep } from 'distkit/core';
-import { suspicionTimeoutMs, swim, type SwimState } from 'distkit/election';
+import { checkedStep, MAX_COUNTER } from 'distkit/core';
+import { retransmitLimit, suspicionTimeoutMs, swim, type SwimState } from 'distkit/election';
+import { simulate } from 'distkit/sim';
 import { runSwim } from './swim-run.js';
 
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 10) => ({ type: 'message' as const, from, message, now });
 const members = ['a', 'b', 'c', 'd', 'e'];
 
 function started(id = 'a'): SwimState {
@@ -30,7 +31,7 @@ describe('SWIM §3: ping, ping-req, ack', () => {
 
   it('no direct ack within pingTimeoutMs: ping-req to k = 3 other members', () => {
     const { s, target } = firstProbe();
-    const t = checkedStep(swim, s, { type: 'tick', now: s.probe!.deadline });
+    const t = checkedStep(swim, s, { type: 'tick', now: s.probe!.timer.at! });
     const reqs = t.outputs.filter((o) => o.type === 'send') as { to: string; message: { type: string; target: string } }[];
     expect(reqs).toHaveLength(3);
     for (const r of reqs) {
@@ -100,6 +101,102 @@ describe('SWIM §4.2: suspicion, incarnation numbers, refutation', () => {
       expect(t.state).toBe(s);
       expect(t.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(why) });
     }
+  });
+});
+
+describe('v2 regressions: time on every input, own-key membership, bounded incarnations, memberlist formulas', () => {
+  it('a relayed ping-req lives one period from its arrival: a ping-req just before the next period still forwards the ack', () => {
+    // b's next period starts at P; the ping-req arrives 1 ms before it. Before, the relay's
+    // deadline counted from b's last tick (P − 1000), so the period start at P dropped it.
+    let b = started('b');
+    b = checkedStep(swim, b, { type: 'tick', now: swim.nextDeadline!(b)! }).state; // b's first period
+    const p = b.periodTimer.at!;
+    const t1 = checkedStep(swim, b, msg('a', { type: 'ping-req', seq: 9, target: 'c', updates: [] }, p - 1));
+    const ping = t1.outputs[0] as { to: string; message: { seq: number } };
+    b = checkedStep(swim, t1.state, { type: 'tick', now: p }).state; // b's next period begins
+    const t2 = checkedStep(swim, b, msg('c', { type: 'ack', seq: ping.message.seq, updates: [] }, p + 5));
+    expect(t2.outputs).toContainEqual({ type: 'send', to: 'a', message: expect.objectContaining({ type: 'ack', seq: 9 }) });
+  });
+
+  it('a suspicion learned by gossip counts from the message that brought it, not from the last tick', () => {
+    const c = started('c');
+    const t = checkedStep(swim, c, msg('a', { type: 'ping', seq: 1, updates: [{ node: 'b', status: 'suspect', incarnation: 0, by: 'a' }] }, 50_000));
+    expect(t.state.members.b).toMatchObject({ status: 'suspect', suspectSince: 50_000 });
+    // The suspect is not declared dead at the next tick: its timeout runs from 50 s.
+    const later = checkedStep(swim, t.state, { type: 'tick', now: 50_000 + 5000 });
+    expect(later.outputs).not.toContainEqual(expect.objectContaining({ type: 'member', node: 'b', status: 'dead' }));
+  });
+
+  it('senders named like Object.prototype members are not members: no ack, no relay, no state growth', () => {
+    let s = started('a');
+    const before = JSON.stringify(s).length;
+    for (let i = 0; i < 5000; i++) {
+      const from = i % 2 === 0 ? 'constructor' : 'toString';
+      const m = i % 3 === 0 ? { type: 'ping-req', seq: i, target: 'b', updates: [] } : { type: 'ping', seq: i, updates: [] };
+      const t = checkedStep(swim, s, msg(from, m, 10 + i));
+      expect(t.state).toBe(s);
+      expect(t.outputs).toEqual([{ type: 'rejected', from, reason: 'unknown member' }]);
+      s = t.state;
+    }
+    expect(JSON.stringify(s).length).toBe(before);
+  });
+
+  it('incarnations are bounded: suspect(self, 2^53 − 1) and dead(x, 2^53 − 1) are rejected; at MAX_COUNTER they are ignored, so a member can always refute', () => {
+    const a = started('a');
+    for (const u of [
+      { node: 'a', status: 'suspect', incarnation: 2 ** 53 - 1, by: 'b' },
+      { node: 'c', status: 'dead', incarnation: 2 ** 53 - 1 },
+    ]) {
+      const t = checkedStep(swim, a, msg('b', { type: 'ping', seq: 1, updates: [u] }));
+      expect(t.state).toBe(a);
+      expect(t.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(/incarnation/) });
+    }
+    // At MAX_COUNTER a suspicion could never be refuted: it is ignored, and so is such a death.
+    const t = checkedStep(swim, a, msg('b', { type: 'ping', seq: 1, updates: [{ node: 'a', status: 'suspect', incarnation: MAX_COUNTER, by: 'b' }, { node: 'c', status: 'dead', incarnation: MAX_COUNTER }] }));
+    expect(t.state.incarnation).toBe(0);
+    expect(t.state.members.c?.status).toBe('alive');
+    // Just below, the member refutes with MAX_COUNTER, which peers still accept.
+    const r = checkedStep(swim, a, msg('b', { type: 'ping', seq: 1, updates: [{ node: 'a', status: 'suspect', incarnation: MAX_COUNTER - 1, by: 'b' }] }));
+    expect(r.outputs).toContainEqual({ type: 'refuted', incarnation: MAX_COUNTER });
+    const c = checkedStep(swim, started('c'), msg('a', { type: 'ping', seq: 1, updates: [{ node: 'a', status: 'alive', incarnation: MAX_COUNTER }] }));
+    expect(c.state.members.a?.incarnation).toBe(MAX_COUNTER);
+  });
+
+  it('a member declared dead comes back with a higher incarnation (memberlist aliveNode)', () => {
+    let c = started('c');
+    c = checkedStep(swim, c, msg('a', { type: 'ping', seq: 1, updates: [{ node: 'b', status: 'dead', incarnation: 3 }] })).state;
+    expect(c.members.b?.status).toBe('dead');
+    c = checkedStep(swim, c, msg('b', { type: 'ping', seq: 2, updates: [{ node: 'b', status: 'alive', incarnation: 4 }] })).state;
+    expect(c.members.b).toMatchObject({ status: 'alive', incarnation: 4 });
+  });
+
+  it('memberlist retransmitLimit: λ·⌈log10(N + 1)⌉, so 9 members piggyback an update 4 times, not 8', () => {
+    expect(retransmitLimit(4, 9)).toBe(4);
+    expect(retransmitLimit(4, 10)).toBe(8);
+    const nine = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    let s = checkedStep(swim, swim.init({ id: 'a', members: nine, seed: 1 }), { type: 'tick', now: 0 }).state;
+    // A suspicion of a arrives: a refutes, and its alive update rides on the next acks.
+    s = checkedStep(swim, s, msg('b', { type: 'ping', seq: 1, updates: [{ node: 'a', status: 'suspect', incarnation: 0, by: 'b' }] })).state;
+    let carried = 1; // the ack to that ping carried it once
+    for (let i = 0; i < 10; i++) {
+      const t = checkedStep(swim, s, msg('c', { type: 'ping', seq: 10 + i, updates: [] }));
+      const ack = t.outputs[0] as unknown as { message: { updates: { node: string }[] } };
+      if (ack.message.updates.some((u) => u.node === 'a')) carried++;
+      s = t.state;
+    }
+    expect(carried).toBe(4);
+  });
+
+  it('memberlist suspicion timeout: with fewer members than the expected confirmations need, k = 0 and the timeout is min', () => {
+    expect(suspicionTimeoutMs(0, 3, 1000, 4, 6)).toBe(4000);
+    expect(suspicionTimeoutMs(5, 3, 1000, 4, 6)).toBe(4000);
+    expect(suspicionTimeoutMs(0, 4, 1000, 4, 6)).toBe(24_000); // 4 members can give k = 2 confirmations
+  });
+
+  it('a fresh member asks for a tick at once: under simulate it probes without any command (0 messages in 10 s before)', () => {
+    const ids = ['m1', 'm2', 'm3'];
+    const r = simulate({ seed: 1, nodes: ids.map((id) => ({ id, machine: swim, config: { id, members: ids, seed: 7, protocolPeriodMs: 1000 } })), maxTimeMs: 10_000 });
+    expect(r.stats.messages.sent).toBeGreaterThan(3 * 2 * 8);
   });
 });
 

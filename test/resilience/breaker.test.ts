@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ConfigError, checkedStep, deepFreeze } from 'distkit/core';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, checkedStep, deepFreeze } from 'distkit/core';
 import {
   BrokenCircuitError,
   CircuitBreaker,
@@ -149,7 +149,7 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
     await b.call(ok);
     expect(b.state).toBe('closed');
     await b.call(fail).catch(() => {}); // back to 100
-    expect(b.snapshot.openUntil).toBe(750);
+    expect(b.snapshot.openTimer.at).toBe(750);
     expect(changes).toEqual([
       'closed->open@0',
       'open->half-open@100',
@@ -267,7 +267,7 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
     t2.t = 50_000;
     const r = CircuitBreaker.fromJSON(json, { clock: t2 });
     expect(r.state).toBe('open');
-    expect(r.snapshot.openUntil).toBe(50_000 + 700);
+    expect(r.snapshot.openTimer.at).toBe(50_000 + 700);
     const e = (await r.call(ok).catch((x: unknown) => x)) as BrokenCircuitError;
     expect(e.retryAfterMs).toBe(700);
     t2.t += 700;
@@ -405,8 +405,8 @@ describe('circuit breaker core: properties', () => {
           expect(s.probesStarted).toBeLessThanOrEqual(probes);
           expect(s.isolations).toBeGreaterThanOrEqual(0);
           expect(s.circuit === 'isolated').toBe(s.isolations > 0);
-          if (s.circuit === 'open') expect(s.openUntil).toBeGreaterThanOrEqual(s.openedAt!);
-          if (s.circuit === 'closed') expect(s.openUntil).toBeUndefined();
+          if (s.circuit === 'open') expect(s.openTimer.at).toBeGreaterThanOrEqual(s.openedAt!);
+          if (s.circuit === 'closed') expect(s.openTimer.at).toBeNull();
           if (s.window.kind === 'count' && strategy.kind === 'count') expect(s.window.outcomes.length).toBeLessThanOrEqual(strategy.size);
           if (s.window.kind === 'time' && strategy.kind === 'time') expect(s.window.buckets.length).toBeLessThanOrEqual(strategy.buckets + 1);
           for (const o of t.outputs) if (o.type === 'refused') expect(o.retryAfterMs).toBeGreaterThan(0);
@@ -445,8 +445,8 @@ describe('circuit breaker core: properties', () => {
         if (s.circuit === 'closed') expect(t.outputs).toEqual([{ type: 'permitted', probe: false }]);
         if (s.circuit === 'open') {
           const permitted = t.outputs.some((o) => o.type === 'permitted');
-          expect(permitted).toBe(now + dt >= s.openUntil!);
-          expect(core.nextDeadline(s)).toBe(s.openUntil);
+          expect(permitted).toBe(now + dt >= s.openTimer.at!);
+          expect(core.nextDeadline(s)).toBe(s.openTimer.at);
         }
         if (s.circuit === 'isolated') expect(t.outputs[0]!.type).toBe('refused');
       }),
@@ -512,7 +512,7 @@ describe('circuit breaker core: properties', () => {
         }
         expect(JSON.parse(JSON.stringify(s))).toEqual(s);
         const back = core.shiftTimes(core.shiftTimes(s, 1024), -1024);
-        expect(back.openUntil).toBe(s.openUntil);
+        expect(back.openTimer.at).toBe(s.openTimer.at);
         if (back.window.kind === 'time' && s.window.kind === 'time') {
           back.window.buckets.forEach((b, i) => expect(b.start).toBeCloseTo(s.window.kind === 'time' ? s.window.buckets[i]!.start : 0, 6));
         } else expect(back).toEqual(s);
@@ -537,8 +537,24 @@ describe('circuit breaker core: properties', () => {
     expect(openDurationMs({ ...s, openBackoff: { initialMs: 1, maxMs: 10, factor: 10 } }, 400)).toBe(10);
   });
 
-  it('the core rejects a non-finite time with a RangeError', () => {
+  it('the core rejects a non-finite time, and unknown inputs, with InvalidCommandError', () => {
     const s = deepFreeze(core.init({ strategy: { kind: 'consecutive', threshold: 1 } }));
-    expect(() => core.step(s, { type: 'acquire', now: Number.NaN })).toThrow(RangeError);
+    expect(() => core.step(s, { type: 'acquire', now: Number.NaN })).toThrow(InvalidCommandError);
+    expect(() => core.step(s, { type: 'nope', now: 1 } as never)).toThrow(InvalidCommandError);
+    // Nothing a peer sends drives a breaker: a network message is refused, the state kept.
+    const t = core.step(s, { type: 'message', from: 'x', message: { type: 'failure' }, now: 1 });
+    expect(t.state).toBe(s);
+    expect(t.outputs).toEqual([{ type: 'rejected', from: 'x', reason: 'the circuit breaker takes no peer messages' }]);
+  });
+
+  it('counters stay exact: the probe round wraps before MAX_COUNTER, isolations past it are refused', () => {
+    let s = core.init({ strategy: { kind: 'consecutive', threshold: 1 }, openMs: 10 });
+    s = { ...s, probeRound: MAX_COUNTER };
+    s = core.step(s, { type: 'failure', now: 0, durationMs: 1, probe: false }).state;
+    s = core.step(s, { type: 'tick', now: 10 }).state;
+    expect(s.circuit).toBe('half-open');
+    expect(s.probeRound).toBe(0);
+    const iso = { ...core.step(s, { type: 'isolate', now: 11 }).state, isolations: MAX_COUNTER };
+    expect(() => core.step(iso, { type: 'isolate', now: 12 })).toThrow(InvalidCommandError);
   });
 });

@@ -45,8 +45,32 @@ describe('HealthMonitor', () => {
     expect(t.outputs[0]).toMatchObject({ type: 'rejected', from: 'x' });
     const bad = checkedStep(machine, s, { type: 'heartbeat', from: 42 as never, now: 1 });
     expect(bad.state).toBe(s);
-    const nan = checkedStep(machine, hm.init({ suspectAfterMs: 10, failAfterMs: 20 }), { type: 'heartbeat', from: 'a', now: Number.NaN });
-    expect(nan.outputs[0]?.type).toBe('rejected');
+    // The time comes from the local host: a bad one is a programming error, not peer input.
+    expect(() => machine.step(hm.init({ suspectAfterMs: 10, failAfterMs: 20 }), { type: 'heartbeat', from: 'a', now: Number.NaN })).toThrow(InvalidCommandError);
+    expect(() => machine.step(s, { type: 'nope', now: 1 } as never)).toThrow(InvalidCommandError);
+  });
+
+  it('autoRegister: false never registers a node named like an Object.prototype member (regression: toString was watched)', () => {
+    const s = hm.init({ suspectAfterMs: 10, failAfterMs: 20, autoRegister: false });
+    for (const from of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const t = checkedStep(machine, s, { type: 'heartbeat', from, now: 1 });
+      expect(t.state).toBe(s);
+      expect(t.outputs[0]).toMatchObject({ type: 'rejected', from, reason: 'heartbeat from a node that is not watched' });
+    }
+    // Watched by name, `__proto__` is an own key like any other.
+    let w = checkedStep(machine, s, { type: 'watch', node: '__proto__', now: 0 }).state;
+    w = checkedStep(machine, w, { type: 'heartbeat', from: '__proto__', now: 5 }).state;
+    expect(Object.keys(w.nodes)).toEqual(['__proto__']);
+    expect(hm.statusAt(w, '__proto__', 5)).toBe('healthy');
+    expect(hm.statusAt(w, 'toString', 5)).toBeUndefined();
+  });
+
+  it('the table of nodes is bounded (maxNodes): heartbeats from one id too many are rejected, naming the limit', () => {
+    let s = hm.init({ suspectAfterMs: 10, failAfterMs: 20, maxNodes: 3 });
+    for (const id of ['a', 'b', 'c']) s = checkedStep(machine, s, { type: 'heartbeat', from: id, now: 1 }).state;
+    const t = checkedStep(machine, s, { type: 'heartbeat', from: 'd', now: 2 });
+    expect(t.state).toBe(s);
+    expect(t.outputs[0]).toMatchObject({ type: 'rejected', reason: expect.stringMatching(/maxNodes/) });
   });
 
   it('property: the status is a function of the silence, and nextDeadline is the next change', () => {
@@ -62,7 +86,7 @@ describe('HealthMonitor', () => {
         for (const op of ops) {
           now += op.dt;
           const input: HealthInput =
-            op.kind === 'hb' ? { type: 'heartbeat', from: op.node, now } : op.kind === 'tick' ? { type: 'tick', now } : op.kind === 'watch' ? { type: 'watch', node: op.node, now } : { type: 'unwatch', node: op.node };
+            op.kind === 'hb' ? { type: 'heartbeat', from: op.node, now } : op.kind === 'tick' ? { type: 'tick', now } : op.kind === 'watch' ? { type: 'watch', node: op.node, now } : { type: 'unwatch', node: op.node, now };
           s = checkedStep(machine, s, input).state;
           if (op.kind === 'tick') {
             for (const n of Object.values(s.nodes)) {
