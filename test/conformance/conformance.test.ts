@@ -1,19 +1,8 @@
-/**
- * The machine contract, proved for every machine the package exports: each one is found by
- * walking the subpath exports (a new machine cannot skip the suite), driven to its scripted
- * states, and fed thousands of seeded hostile inputs (prototype-named ids and keys, deep nesting,
- * huge arrays and strings, NaN/Infinity/-0, 2^53, unknown types, extra fields, forged senders,
- * replays of real messages with one field mutated). Peer input must never throw; every step must
- * keep the contract (checkedStep), round-trip through JSON and leave floods bounded.
- *
- * CONFORMANCE_INPUTS sets the inputs per fixture (default 10,000); `npm run fuzz` runs longer.
- */
+// Every machine the package exports has a conformance fixture: a machine added to the exports
+// cannot skip the hostile-input suite (test/conformance/<family>.test.ts).
 import { describe, expect, it } from 'vitest';
 import { allFixtures } from './fixtures/index.js';
-import { fuzzMachine, localInputFindings } from './harness.js';
 import { exportedMachines } from './exports.js';
-
-const INPUTS = Number(process.env.CONFORMANCE_INPUTS ?? 10_000);
 
 describe('conformance: every exported machine', () => {
   it('has a fixture', async () => {
@@ -24,18 +13,8 @@ describe('conformance: every exported machine', () => {
     expect(machines.length).toBeGreaterThanOrEqual(30);
   });
 
-  for (const fx of allFixtures) {
-    const label = fx.variant ? `${fx.name} (${fx.variant})` : fx.name;
-    describe(label, () => {
-      it('rejects unknown commands and bad times with InvalidCommandError', () => {
-        expect(localInputFindings(fx)).toEqual([]);
-      });
-      it(`survives ${INPUTS} hostile inputs with the contract intact`, () => {
-        const report = fuzzMachine(fx, { inputs: INPUTS, seed: 20261207 });
-        expect(report.findings).toEqual([]);
-        // The corpus must reach the machine's handlers, not only its first shape check.
-        expect(report.accepted).toBeGreaterThan(0);
-      }, 120_000);
-    });
-  }
+  it('every fixture names an exported machine', async () => {
+    const names = new Set((await exportedMachines()).map((m) => m.name));
+    expect(allFixtures.map((f) => f.name).filter((n) => !names.has(n))).toEqual([]);
+  });
 });

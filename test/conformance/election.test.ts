@@ -1,0 +1,4 @@
+import { fixtures } from './fixtures/election.js';
+import { conformanceSuite } from './suite.js';
+
+conformanceSuite('election', fixtures);

@@ -1,0 +1,4 @@
+import { fixtures } from './fixtures/misc.js';
+import { conformanceSuite } from './suite.js';
+
+conformanceSuite('misc', fixtures);

@@ -1,0 +1,4 @@
+import { fixtures } from './fixtures/mutex.js';
+import { conformanceSuite } from './suite.js';
+
+conformanceSuite('mutex', fixtures);

@@ -1,0 +1,4 @@
+import { fixtures } from './fixtures/raft.js';
+import { conformanceSuite } from './suite.js';
+
+conformanceSuite('raft', fixtures);
