@@ -131,13 +131,13 @@ export type BasicPaxosMessage =
 function messageCheckFor(limits: DataLimits) {
   const value = v.json(limits);
   return v.tagged({
-    prepare: v.object({ ballot: ballotCheck }),
-    promise: v.object({ ballot: ballotCheck, accepted: v.nullable(v.object({ ballot: ballotCheck, value })) }),
-    accept: v.object({ ballot: ballotCheck, value }),
-    accepted: v.object({ ballot: ballotCheck, value }),
-    nack: v.object({ ballot: ballotCheck, promised: ballotCheck }),
-    chosen: v.object({ value }),
-    query: v.object({}),
+    prepare: v.object({ type: v.literal('prepare'), ballot: ballotCheck }),
+    promise: v.object({ type: v.literal('promise'), ballot: ballotCheck, accepted: v.nullable(v.object({ ballot: ballotCheck, value })) }),
+    accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
+    accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, value }),
+    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
+    chosen: v.object({ type: v.literal('chosen'), value }),
+    query: v.object({ type: v.literal('query'),}),
   });
 }
 const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);

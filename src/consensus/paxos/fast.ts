@@ -199,15 +199,15 @@ export type FastPaxosMessage =
 function messageCheckFor(limits: DataLimits) {
   const value = v.json(limits);
   return v.tagged({
-    prepare: v.object({ ballot: ballotCheck }),
-    promise: v.object({ ballot: ballotCheck, vote: v.nullable(v.object({ ballot: ballotCheck, fast: v.boolean(), value })) }),
-    any: v.object({ ballot: ballotCheck }),
-    accept: v.object({ ballot: ballotCheck, value }),
-    propose: v.object({ value }),
-    accepted: v.object({ ballot: ballotCheck, fast: v.boolean(), value }),
-    nack: v.object({ ballot: ballotCheck, promised: ballotCheck }),
-    chosen: v.object({ value }),
-    query: v.object({}),
+    prepare: v.object({ type: v.literal('prepare'), ballot: ballotCheck }),
+    promise: v.object({ type: v.literal('promise'), ballot: ballotCheck, vote: v.nullable(v.object({ ballot: ballotCheck, fast: v.boolean(), value })) }),
+    any: v.object({ type: v.literal('any'), ballot: ballotCheck }),
+    accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
+    propose: v.object({ type: v.literal('propose'), value }),
+    accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, fast: v.boolean(), value }),
+    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
+    chosen: v.object({ type: v.literal('chosen'), value }),
+    query: v.object({ type: v.literal('query'),}),
   });
 }
 const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);

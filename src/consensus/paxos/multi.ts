@@ -174,20 +174,21 @@ const slotCheck = v.int({ min: 1, max: MAX_SLOT });
 function messageCheckFor(limits: DataLimits) {
   const entryCheck = v.tagged({ command: v.object({ kind: v.literal('command'), value: v.json(limits) }), noop: v.object({ kind: v.literal('noop') }) }, 'kind');
   return v.tagged({
-    prepare: v.object({ ballot: ballotCheck, fromSlot: slotCheck }),
+    prepare: v.object({ type: v.literal('prepare'), ballot: ballotCheck, fromSlot: slotCheck }),
     promise: v.object({
+      type: v.literal('promise'),
       ballot: ballotCheck,
       logEnd: v.int({ min: 0, max: MAX_SLOT }),
       accepted: v.array(v.object({ slot: slotCheck, ballot: ballotCheck, entry: entryCheck }), { maxLength: MAX_WIRE_BATCH }),
       more: v.boolean(),
     }),
-    accept: v.object({ ballot: ballotCheck, entries: v.array(v.object({ slot: slotCheck, entry: entryCheck }), { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-    accepted: v.object({ ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-    nack: v.object({ ballot: ballotCheck, promised: ballotCheck }),
-    decide: v.object({ ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-    heartbeat: v.object({ ballot: ballotCheck, logEnd: v.int({ min: 0, max: MAX_SLOT }) }),
-    catchup: v.object({ from: slotCheck }),
-    decisions: v.object({ from: slotCheck, entries: v.array(entryCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
+    accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, entries: v.array(v.object({ slot: slotCheck, entry: entryCheck }), { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
+    accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
+    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
+    decide: v.object({ type: v.literal('decide'), ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
+    heartbeat: v.object({ type: v.literal('heartbeat'), ballot: ballotCheck, logEnd: v.int({ min: 0, max: MAX_SLOT }) }),
+    catchup: v.object({ type: v.literal('catchup'), from: slotCheck }),
+    decisions: v.object({ type: v.literal('decisions'), from: slotCheck, entries: v.array(entryCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
   });
 }
 const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);
