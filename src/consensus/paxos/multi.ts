@@ -101,10 +101,10 @@ export interface MultiPaxosConfig {
  * @example
  * ```ts
  * import { MULTI_PAXOS_MAX_PENDING_SLOTS } from 'distkit/consensus';
- * MULTI_PAXOS_MAX_PENDING_SLOTS; //=> 4096
+ * MULTI_PAXOS_MAX_PENDING_SLOTS; //=> 1024
  * ```
  */
-export const MULTI_PAXOS_MAX_PENDING_SLOTS = 4096;
+export const MULTI_PAXOS_MAX_PENDING_SLOTS = 1024;
 
 /**
  * A log entry: a client command, or a no-op that fills a gap after a leader change (PML §4.2).
