@@ -1090,8 +1090,8 @@ function nextDeadline(s: MultiPaxosState): number | undefined {
  * ```ts
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
  * let s = multiPaxos.init({ id: 'a', nodes: ['a', 'b', 'c'], seed: 1 });
- * s = multiPaxos.step(s, { type: 'campaign' }).state; // prepare to b and c
- * multiPaxosNextDeadline(s); // when to tick next
+ * s = multiPaxos.step(s, { type: 'campaign', now: 0 }).state; // prepare to b and c
+ * multiPaxosNextDeadline(s); //=> a time in [300, 600): the election timer, from now 0
  * ```
  */
 export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, MultiPaxosInput, MultiPaxosOutput, MultiPaxosDurable> & {
@@ -1109,13 +1109,15 @@ export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, Multi
 
 /**
  * The earliest time a replica wants a `tick`: its next heartbeat (leader), election timeout
- * (others) or catch-up retry.
+ * (others) or catch-up retry; before its first input, `Number.MIN_SAFE_INTEGER` (tick at once,
+ * so the election timer starts from the host's clock).
  *
  * @example
  * ```ts
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
- * const s = multiPaxos.init({ id: 'a', nodes: ['a'], electionTimeoutMs: 100 });
- * multiPaxosNextDeadline(s)! >= 100; //=> true
+ * let s = multiPaxos.init({ id: 'a', nodes: ['a'], electionTimeoutMs: 100 });
+ * s = multiPaxos.step(s, { type: 'tick', now: 5000 }).state;
+ * multiPaxosNextDeadline(s)! >= 5100; //=> true
  * ```
  */
 export function multiPaxosNextDeadline(state: MultiPaxosState): number | undefined {
