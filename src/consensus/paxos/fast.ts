@@ -127,7 +127,7 @@ export interface FastPaxosConfig {
   /** The acceptors. */
   readonly acceptors: readonly NodeId[];
   /**
-   * Coordinators, in order of preference. The first opens a fast round at its first tick; the
+   * Coordinators, in order of preference. The first opens a fast round at its first input; the
    * others take over with classic rounds when a proposal stays undecided. Default: the first acceptor.
    */
   readonly coordinators?: readonly NodeId[];
