@@ -20,7 +20,7 @@ function multiCluster(n: number): { ids: string[]; states: Record<string, MultiP
   const states: Record<string, MultiPaxosState> = {};
   for (const id of ids) states[id] = multiPaxos.step(multiPaxos.init({ id, nodes: ids, seed: 1 }), { type: 'tick', now: 0 }).state;
   const c = { ids, states };
-  const t = multiPaxos.step(states[ids[0]!]!, { type: 'campaign' });
+  const t = multiPaxos.step(states[ids[0]!]!, { type: 'campaign', now: 0 });
   states[ids[0]!] = t.state;
   drain(c, ids[0]!, t.outputs);
   if (states[ids[0]!]!.role !== 'leader') throw new Error('bench: no leader');
@@ -34,7 +34,7 @@ function drain(c: { states: Record<string, MultiPaxosState> }, at: string, outpu
   push(at, outputs);
   while (queue.length > 0) {
     const e = queue.shift()!;
-    const t = multiPaxos.step(c.states[e.to]!, { type: 'message', from: e.from, message: e.message });
+    const t = multiPaxos.step(c.states[e.to]!, { type: 'message', from: e.from, message: e.message, now: 0 });
     c.states[e.to] = t.state;
     push(e.to, t.outputs);
   }
@@ -57,7 +57,7 @@ function multiProposer(n: number): (i: number) => void {
       c = multiCluster(n);
       since = 0;
     }
-    const t = multiPaxos.step(c.states.n0!, { type: 'propose', value: PAYLOAD });
+    const t = multiPaxos.step(c.states.n0!, { type: 'propose', value: PAYLOAD, now: 0 });
     c.states.n0 = t.state;
     drain(c, 'n0', t.outputs);
   };
@@ -73,12 +73,12 @@ function basicInstance(): () => void {
     const run = (from: string, outputs: readonly BasicPaxosOutput[]) => {
       for (const o of outputs) if (o.type === 'send') q.push({ from, to: o.to, message: o.message });
     };
-    const t = basicPaxos.step(states.a!, { type: 'propose', value: PAYLOAD });
+    const t = basicPaxos.step(states.a!, { type: 'propose', value: PAYLOAD, now: 0 });
     states.a = t.state;
     run('a', t.outputs);
     while (q.length > 0) {
       const e = q.shift()!;
-      const r = basicPaxos.step(states[e.to]!, { type: 'message', from: e.from, message: e.message });
+      const r = basicPaxos.step(states[e.to]!, { type: 'message', from: e.from, message: e.message, now: 0 });
       states[e.to] = r.state;
       run(e.to, r.outputs);
     }

@@ -4,12 +4,33 @@
  * One machine plays any of the three roles of PMS §2 — proposer, acceptor, learner — as the
  * config lists the node in `proposers`, `acceptors` and `learners`.
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
-import { ConfigError, InvalidCommandError, assertNever, plainDataProblem, reject, seedPrng, v } from '../../core/index.js';
+import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
+import {
+  ConfigError,
+  InvalidCommandError,
+  PAYLOAD_LIMITS,
+  STOPPED_TIMER,
+  assertNever,
+  backoffTimer,
+  earliest,
+  getOwn,
+  hasOwn,
+  inputNow,
+  parse,
+  reject,
+  seedPrng,
+  startTimer,
+  stopTimer,
+  timerDue,
+  v,
+  withOwn,
+  withoutOwn,
+} from '../../core/index.js';
 import type { PaxosBallot } from './common.js';
 import {
-  backoff,
+  START_DEADLINE,
   ballotCheck,
+  canStartRound,
   ballotKey,
   ballotText,
   comparePaxosBallots,
@@ -17,8 +38,10 @@ import {
   requireId,
   requireIds,
   requireMs,
+  requireLimits,
   requireOrder,
   requireSeed,
+  requireCount,
   sameValue,
   senderText,
 } from './common.js';
@@ -49,12 +72,19 @@ export interface BasicPaxosConfig {
   readonly seed?: number | string;
   /** A phase without a quorum of answers after this long is retried with a higher ballot. Default 100. */
   readonly phaseTimeoutMs?: number;
-  /** Smallest randomized backoff before a retry, ms. Default 10. */
+  /**
+   * Base of the randomized exponential backoff before a retry, ms: the n-th retry waits a
+   * uniform time in [1, min(backoffMaxMs, backoffMinMs · 2^n)] ("full jitter"). Default 10.
+   */
   readonly backoffMinMs?: number;
   /** Largest randomized backoff before a retry, ms. Default 500. */
   readonly backoffMaxMs?: number;
   /** An undecided learner asks the others for the outcome this often, ms. Default 200. */
   readonly learnerRetryMs?: number;
+  /** Bounds on a proposed or received value (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
+  readonly payloadLimits?: Partial<DataLimits>;
+  /** Ballots a learner tallies votes for at once. Default {@link BASIC_PAXOS_MAX_BALLOTS}. */
+  readonly maxLearnerBallots?: number;
 }
 
 /**
@@ -98,16 +128,20 @@ export type BasicPaxosMessage =
   | { readonly type: 'chosen'; readonly value: unknown }
   | { readonly type: 'query' };
 
-const acceptedCheck = v.object({ ballot: ballotCheck, value: v.json() });
-const messageCheck = v.tagged({
-  prepare: v.object({ ballot: ballotCheck }),
-  promise: v.object({ ballot: ballotCheck, accepted: v.nullable(acceptedCheck) }),
-  accept: v.object({ ballot: ballotCheck, value: v.json() }),
-  accepted: v.object({ ballot: ballotCheck, value: v.json() }),
-  nack: v.object({ ballot: ballotCheck, promised: ballotCheck }),
-  chosen: v.object({ value: v.json() }),
-  query: v.object({}),
-});
+function messageCheckFor(limits: DataLimits) {
+  const value = v.json(limits);
+  return v.tagged({
+    prepare: v.object({ type: v.literal('prepare'), ballot: ballotCheck }),
+    promise: v.object({ type: v.literal('promise'), ballot: ballotCheck, accepted: v.nullable(v.object({ ballot: ballotCheck, value })) }),
+    accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
+    accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, value }),
+    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
+    chosen: v.object({ type: v.literal('chosen'), value }),
+    query: v.object({ type: v.literal('query'),}),
+  });
+}
+const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);
+const messageCheck = (limits: DataLimits) => (limits === PAYLOAD_LIMITS ? defaultMessageCheck : messageCheckFor(limits));
 
 /**
  * An acceptor's state (PMS §2.5: all of it is kept on stable storage).
@@ -164,15 +198,8 @@ export interface BasicPaxosProposerState {
   readonly proposal: { readonly value: unknown } | null;
   /** Acceptors that accepted `proposal` in `ballot`. */
   readonly accepts: readonly NodeId[];
-  /** When the current phase or backoff ends (host clock, ms). */
-  readonly deadline: number | null;
-  /** Length of the current timer, ms. */
-  readonly timerMs: number;
-  /**
-   * False when the timer was started outside a `tick`, from a possibly stale clock: the next
-   * tick restarts it from its own `now` (so a timeout is never shorter than intended).
-   */
-  readonly timerFresh: boolean;
+  /** When the current phase or backoff ends; stopped when idle or done. */
+  readonly timer: Timer;
   /** Failed attempts so far (drives the backoff). */
   readonly attempt: number;
 }
@@ -201,18 +228,16 @@ export interface BasicPaxosVotes {
  * @example
  * ```ts
  * import type { BasicPaxosLearnerState } from 'distkit/consensus';
- * const l: BasicPaxosLearnerState = { votes: {}, decided: null, queryAt: null, queryFresh: true };
+ * const l: BasicPaxosLearnerState = { votes: {}, decided: null, queryTimer: { at: null, attempt: 0 } };
  * ```
  */
 export interface BasicPaxosLearnerState {
-  /** Votes per ballot (keyed `round.node`); at most {@link BASIC_PAXOS_MAX_BALLOTS} ballots are tracked. */
+  /** Votes per ballot (keyed `round.node`); at most `maxLearnerBallots` ballots are tracked. */
   readonly votes: Readonly<Record<string, BasicPaxosVotes>>;
   /** The learned value, boxed; `null` until learned. */
   readonly decided: { readonly value: unknown } | null;
-  /** When to ask the others for the outcome next. */
-  readonly queryAt: number | null;
-  /** False when `queryAt` was set outside a tick (see {@link BasicPaxosProposerState.timerFresh}). */
-  readonly queryFresh: boolean;
+  /** When an undecided learner asks the others for the outcome next. */
+  readonly queryTimer: Timer;
 }
 
 /**
@@ -242,10 +267,17 @@ export interface BasicPaxosState {
   readonly backoffMaxMs: number;
   /** See {@link BasicPaxosConfig.learnerRetryMs}. */
   readonly learnerRetryMs: number;
+  /** See {@link BasicPaxosConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
+  /** See {@link BasicPaxosConfig.maxLearnerBallots}. */
+  readonly maxLearnerBallots: number;
   /** The backoff PRNG. */
   readonly prng: PrngState;
-  /** The latest `tick` time seen. */
-  readonly now: number;
+  /**
+   * False until the node's first input: its timers then start from that input's `now` (an
+   * unstarted node asks for a tick at once, see {@link START_DEADLINE}).
+   */
+  readonly started: boolean;
   /** Acceptor role. */
   readonly acceptor: BasicPaxosAcceptorState | null;
   /** Proposer role. */
@@ -282,14 +314,16 @@ export interface BasicPaxosDurable {
  * @example
  * ```ts
  * import type { BasicPaxosPropose } from 'distkit/consensus';
- * const c: BasicPaxosPropose = { type: 'propose', value: { op: 'set', x: 1 } };
+ * const c: BasicPaxosPropose = { type: 'propose', value: { op: 'set', x: 1 }, now: 0 };
  * ```
  */
 export interface BasicPaxosPropose {
   /** Discriminator. */
   readonly type: 'propose';
-  /** Any JSON value. */
+  /** Any JSON value within `payloadLimits`. */
   readonly value: unknown;
+  /** The host's current time (ms). */
+  readonly now: number;
 }
 
 /**
@@ -332,8 +366,10 @@ export interface BasicPaxosDecided {
 export type BasicPaxosOutput = SendOutput<BasicPaxosMessage> | PersistOutput<BasicPaxosDurable> | RejectedOutput | BasicPaxosDecided;
 
 /**
- * How many ballots a learner tracks votes for at once (older ones are dropped); bounds memory
- * against a flood of well-formed but useless votes.
+ * How many ballots a learner tallies votes for at once by default: a vote for a higher ballot
+ * evicts the lowest one tracked (a value chosen in a lower ballot is the value of every higher
+ * one, PMS §2.2, P2c), and a vote below all of them is rejected while the table is full. Bounds
+ * memory against a flood of well-formed votes.
  *
  * @example
  * ```ts
@@ -358,6 +394,8 @@ function initState(config: BasicPaxosConfig, durable: BasicPaxosDurable | null):
   const backoffMaxMs = requireMs('backoffMaxMs', config.backoffMaxMs, 500);
   requireOrder('backoffMinMs', backoffMinMs, 'backoffMaxMs', backoffMaxMs);
   const learnerRetryMs = requireMs('learnerRetryMs', config.learnerRetryMs, 200);
+  const payloadLimits = requireLimits('payloadLimits', config.payloadLimits);
+  const maxLearnerBallots = requireCount('maxLearnerBallots', config.maxLearnerBallots, BASIC_PAXOS_MAX_BALLOTS);
   const seed = requireSeed('seed', config.seed, id);
   const d = durable ?? { promised: null, accepted: null, usedRound: 0, decided: null };
   return {
@@ -369,15 +407,15 @@ function initState(config: BasicPaxosConfig, durable: BasicPaxosDurable | null):
     backoffMinMs,
     backoffMaxMs,
     learnerRetryMs,
+    payloadLimits,
+    maxLearnerBallots,
     prng: seedPrng(durable === null ? seed : `${String(seed)}/${d.usedRound}`),
-    now: 0,
+    started: false,
     acceptor: acceptors.includes(id) ? { promised: d.promised, accepted: d.accepted } : null,
     proposer: proposers.includes(id)
-      ? { usedRound: d.usedRound, seenRound: 0, value: null, phase: 'idle', ballot: null, promises: {}, proposal: null, accepts: [], deadline: null, timerMs: 0, timerFresh: true, attempt: 0 }
+      ? { usedRound: d.usedRound, seenRound: 0, value: null, phase: 'idle', ballot: null, promises: {}, proposal: null, accepts: [], timer: STOPPED_TIMER, attempt: 0 }
       : null,
-    // An undecided learner asks around from its first tick on: it may have been down while the
-    // value was chosen, and then nothing else would ever tell it.
-    learner: learners.includes(id) ? { votes: {}, decided: d.decided, queryAt: d.decided === null ? 0 : null, queryFresh: d.decided !== null } : null,
+    learner: learners.includes(id) ? { votes: {}, decided: d.decided, queryTimer: STOPPED_TIMER } : null,
   };
 }
 
@@ -409,12 +447,8 @@ interface Ctx {
   readonly out: BasicPaxosOutput[];
   /** Messages this node sent to itself, handled within the same step. */
   readonly local: BasicPaxosMessage[];
-  /** Whether `s.now` is this step's time (a tick), or possibly stale (a message or command). */
-  readonly atTick: boolean;
-}
-
-function timer(c: Ctx, ms: number): { deadline: number; timerMs: number; timerFresh: boolean } {
-  return { deadline: c.s.now + ms, timerMs: ms, timerFresh: c.atTick };
+  /** The input's time: every timer started in this step counts from it. */
+  readonly now: number;
 }
 
 function send(c: Ctx, to: NodeId, message: BasicPaxosMessage): void {
@@ -431,28 +465,42 @@ function finish(prev: BasicPaxosState, c: Ctx): Transition<BasicPaxosState, Basi
 }
 
 function step(state: BasicPaxosState, input: BasicPaxosInput): Transition<BasicPaxosState, BasicPaxosOutput> {
-  const c: Ctx = { s: state, out: [], local: [], atTick: input.type === 'tick' };
+  const now = inputNow(input);
+  const c: Ctx = { s: state, out: [], local: [], now };
   switch (input.type) {
     case 'message': {
       const from = input.from;
       if (typeof from !== 'string' || !known(state, from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
       if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
-      const problem = messageCheck(input.message, 'message');
-      if (problem !== undefined) return reject(state, from, problem);
-      const reason = handle(c, from, input.message as BasicPaxosMessage);
+      // Only the parsed copy is used and stored: undeclared fields are dropped, values bounded.
+      const m = parse(messageCheck(state.payloadLimits), input.message, 'message');
+      if (!m.ok) return reject(state, from, m.problem);
+      const reason = handle(c, from, m.value as BasicPaxosMessage);
       if (reason !== undefined) return reject(state, from, reason);
+      start(c);
       return finish(state, c);
     }
     case 'tick':
-      if (typeof input.now !== 'number' || !Number.isFinite(input.now)) return reject(state, 'local', 'now: expected a finite number');
-      onTick(c, input.now);
+      start(c);
+      onTick(c);
       return c.s === state && c.out.length === 0 ? { state, outputs: [] } : finish(state, c);
     case 'propose':
       onPropose(c, input.value);
+      start(c);
       return finish(state, c);
     default:
       return assertNever(input, 'input');
   }
+}
+
+/** The first input starts the node's timers from its `now`. */
+function start(c: Ctx): void {
+  if (c.s.started) return;
+  c.s = { ...c.s, started: true };
+  // An undecided learner asks around from its first input on: it may have been down while the
+  // value was chosen, and then nothing else would ever tell it.
+  const l = c.s.learner;
+  if (l !== null && l.decided === null && l.queryTimer.at === null) c.s = { ...c.s, learner: { ...l, queryTimer: startTimer(c.now, c.s.learnerRetryMs) } };
 }
 
 function known(s: BasicPaxosState, id: string): boolean {
@@ -524,11 +572,17 @@ function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): st
 
 function startRound(c: Ctx): void {
   const p = c.s.proposer!;
-  const round = Math.max(p.usedRound, p.seenRound) + 1;
+  const last = Math.max(p.usedRound, p.seenRound);
+  if (!canStartRound(last)) {
+    // Every round a peer may use is taken (unreachable in practice): stay idle, never reuse one.
+    c.s = { ...c.s, proposer: { ...p, phase: 'idle', timer: stopTimer(p.timer) } };
+    return;
+  }
+  const round = last + 1;
   const ballot: PaxosBallot = { round, node: c.s.id };
   c.s = {
     ...c.s,
-    proposer: { ...p, usedRound: round, phase: 'prepare', ballot, promises: {}, proposal: null, accepts: [], ...timer(c, c.s.phaseTimeoutMs) },
+    proposer: { ...p, usedRound: round, phase: 'prepare', ballot, promises: {}, proposal: null, accepts: [], timer: startTimer(c.now, c.s.phaseTimeoutMs) },
   };
   // PMS phase 1(a).
   for (const a of c.s.acceptors) send(c, a, { type: 'prepare', ballot });
@@ -536,11 +590,13 @@ function startRound(c: Ctx): void {
 
 function retryLater(c: Ctx, seenRound: number): void {
   const p = c.s.proposer!;
-  const b = backoff(c.s.prng, p.attempt, c.s.backoffMinMs, c.s.backoffMaxMs);
+  // Randomized exponential backoff from the machine's PRNG, so that duelling proposers separate
+  // (PMS §3: a distinguished proposer must be selected; randomness or timeouts do it).
+  const b = backoffTimer({ at: null, attempt: Math.min(p.attempt, 52) }, c.now, { baseMs: c.s.backoffMinMs, maxMs: c.s.backoffMaxMs }, c.s.prng);
   c.s = {
     ...c.s,
     prng: b.prng,
-    proposer: { ...p, seenRound: Math.max(p.seenRound, seenRound), phase: 'backoff', ...timer(c, b.delayMs), attempt: p.attempt + 1 },
+    proposer: { ...p, seenRound: Math.max(p.seenRound, seenRound), phase: 'backoff', timer: b.timer, attempt: b.timer.attempt },
   };
 }
 
@@ -552,8 +608,8 @@ function onPromise(c: Ctx, from: NodeId, ballot: PaxosBallot, accepted: PaxosAcc
   if (p.phase !== 'prepare' && comparePaxosBallots(ballot, p.ballot) === 0) return undefined;
   if (p.phase !== 'prepare' || comparePaxosBallots(ballot, p.ballot) !== 0) return `promise: ballot ${ballotText(ballot)} is not being prepared`;
   if (accepted !== null && comparePaxosBallots(accepted.ballot, ballot) >= 0) return 'promise: accepted.ballot must be below the promised ballot';
-  if (Object.prototype.hasOwnProperty.call(p.promises, from)) return `promise: duplicate from ${from}`;
-  const promises = { ...p.promises, [from]: accepted };
+  if (hasOwn(p.promises, from)) return `promise: duplicate from ${from}`;
+  const promises = withOwn(p.promises, from, accepted);
   const ids = Object.keys(promises);
   if (ids.length < majority(c.s.acceptors.length)) {
     c.s = { ...c.s, proposer: { ...p, promises } };
@@ -563,11 +619,11 @@ function onPromise(c: Ctx, from: NodeId, ballot: PaxosBallot, accepted: PaxosAcc
   // responses report none, the proposer's own value.
   let best: PaxosAccepted | null = null;
   for (const id of ids) {
-    const acc = promises[id]!;
+    const acc = getOwn(promises, id) ?? null;
     if (acc !== null && comparePaxosBallots(acc.ballot, best?.ballot ?? null) > 0) best = acc;
   }
   const value = best !== null ? best.value : p.value!.value;
-  c.s = { ...c.s, proposer: { ...p, promises, phase: 'accept', proposal: { value }, accepts: [], ...timer(c, c.s.phaseTimeoutMs) } };
+  c.s = { ...c.s, proposer: { ...p, promises, phase: 'accept', proposal: { value }, accepts: [], timer: startTimer(c.now, c.s.phaseTimeoutMs) } };
   for (const a of c.s.acceptors) send(c, a, { type: 'accept', ballot, value });
   return undefined;
 }
@@ -594,7 +650,7 @@ function onAccepted(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): 
     c.s = { ...c.s, proposer: { ...p, accepts } };
     if (accepts.length >= majority(c.s.acceptors.length)) {
       // A majority accepted: the value is chosen (PMS §2.1). Tell every learner and proposer.
-      c.s = { ...c.s, proposer: { ...c.s.proposer!, phase: 'done', deadline: null } };
+      c.s = { ...c.s, proposer: { ...c.s.proposer!, phase: 'done', timer: STOPPED_TIMER } };
       announce(c, value);
     }
   }
@@ -603,13 +659,22 @@ function onAccepted(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): 
   if (l !== null && l.decided !== null) return undefined;
   if (l !== null) {
     const key = ballotKey(ballot);
-    const prev = l.votes[key];
+    const prev = getOwn(l.votes, key);
     if (prev !== undefined && !sameValue(prev.value, value)) return `accepted: ballot ${ballotText(ballot)} already carried another value`;
     if (prev !== undefined && prev.from.includes(from)) return used ? undefined : `accepted: duplicate from ${from}`;
-    const votes = { ...l.votes, [key]: { ballot, value, from: [...(prev?.from ?? []), from] } };
-    pruneVotes(votes);
-    const count = votes[key]?.from.length ?? 0;
-    c.s = { ...c.s, learner: { ...l, votes, ...(l.queryAt === null ? { queryAt: c.s.now + c.s.learnerRetryMs, queryFresh: c.atTick } : {}) } };
+    let table = l.votes;
+    if (prev === undefined && Object.keys(table).length >= c.s.maxLearnerBallots) {
+      // The table is full: a higher ballot evicts the lowest one (its value, if chosen, is the
+      // value of every higher ballot); a lower one is of no use.
+      const low = lowestBallotKey(table);
+      if (comparePaxosBallots(ballot, table[low]!.ballot) < 0) {
+        return used ? undefined : `accepted: learner vote table full (maxLearnerBallots ${c.s.maxLearnerBallots}) with higher ballots than ${ballotText(ballot)}`;
+      }
+      table = withoutOwn(table, low);
+    }
+    const votes = withOwn(table, key, { ballot, value, from: [...(prev?.from ?? []), from] });
+    const count = getOwn(votes, key)!.from.length;
+    c.s = { ...c.s, learner: { ...l, votes, queryTimer: l.queryTimer.at === null ? startTimer(c.now, c.s.learnerRetryMs) : l.queryTimer } };
     // PMS §2.3: a learner learns v once a majority of acceptors accepted it (in one ballot).
     if (count >= majority(c.s.acceptors.length)) learn(c, value);
     return undefined;
@@ -618,12 +683,11 @@ function onAccepted(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): 
   return `accepted: ballot ${ballotText(ballot)} is not in progress here`;
 }
 
-function pruneVotes(votes: Record<string, BasicPaxosVotes>): void {
+function lowestBallotKey(votes: Readonly<Record<string, BasicPaxosVotes>>): string {
   const keys = Object.keys(votes);
-  if (keys.length <= BASIC_PAXOS_MAX_BALLOTS) return;
   let low = keys[0]!;
-  for (const k of keys) if (comparePaxosBallots(votes[k]!.ballot, votes[low]!.ballot) < 0) low = k;
-  delete votes[low];
+  for (const k of keys) if (comparePaxosBallots(getOwn(votes, k)!.ballot, getOwn(votes, low)!.ballot) < 0) low = k;
+  return low;
 }
 
 function announce(c: Ctx, value: unknown): void {
@@ -634,11 +698,11 @@ function announce(c: Ctx, value: unknown): void {
 function learn(c: Ctx, value: unknown): void {
   const l = c.s.learner;
   if (l !== null && l.decided === null) {
-    c.s = { ...c.s, learner: { votes: {}, decided: { value }, queryAt: null, queryFresh: true } };
+    c.s = { ...c.s, learner: { votes: {}, decided: { value }, queryTimer: STOPPED_TIMER } };
     c.out.push({ type: 'decided', value });
   }
   const p = c.s.proposer;
-  if (p !== null && p.phase !== 'done') c.s = { ...c.s, proposer: { ...p, phase: 'done', proposal: { value }, deadline: null } };
+  if (p !== null && p.phase !== 'done') c.s = { ...c.s, proposer: { ...p, phase: 'done', proposal: { value }, timer: STOPPED_TIMER } };
 }
 
 function onChosen(c: Ctx, value: unknown): string | undefined {
@@ -664,49 +728,51 @@ function onQuery(c: Ctx, from: NodeId): string | undefined {
 
 // --- time and commands -----------------------------------------------------------------------
 
-function onTick(c: Ctx, now: number): void {
-  if (now > c.s.now) c.s = { ...c.s, now };
-  const p0 = c.s.proposer;
-  if (p0 !== null && p0.deadline !== null && !p0.timerFresh) {
-    c.s = { ...c.s, proposer: { ...p0, deadline: c.s.now + p0.timerMs, timerFresh: true } };
-  }
-  const l0 = c.s.learner;
-  if (l0 !== null && l0.queryAt !== null && !l0.queryFresh) c.s = { ...c.s, learner: { ...l0, queryAt: c.s.now + c.s.learnerRetryMs, queryFresh: true } };
+function onTick(c: Ctx): void {
+  const now = c.now;
   const p = c.s.proposer;
-  if (p !== null && p.deadline !== null && c.s.now >= p.deadline) {
+  if (p !== null && timerDue(p.timer, now)) {
     if (p.phase === 'backoff') startRound(c);
     // No quorum in time (lost messages, crashed acceptors): retry with a higher ballot.
     else if (p.phase === 'prepare' || p.phase === 'accept') retryLater(c, 0);
+    else c.s = { ...c.s, proposer: { ...p, timer: STOPPED_TIMER } };
   }
   const l = c.s.learner;
-  if (l !== null && l.decided === null && l.queryAt !== null && c.s.now >= l.queryAt) {
-    c.s = { ...c.s, learner: { ...l, queryAt: c.s.now + c.s.learnerRetryMs } };
+  if (l !== null && timerDue(l.queryTimer, now)) {
+    if (l.decided !== null) {
+      c.s = { ...c.s, learner: { ...l, queryTimer: STOPPED_TIMER } };
+      return;
+    }
+    c.s = { ...c.s, learner: { ...l, queryTimer: startTimer(now, c.s.learnerRetryMs) } };
     const to = new Set<NodeId>([...c.s.acceptors, ...c.s.proposers, ...c.s.learners]);
     to.delete(c.s.id);
     for (const n of to) send(c, n, { type: 'query' });
   }
 }
 
-function onPropose(c: Ctx, value: unknown): void {
+function onPropose(c: Ctx, raw: unknown): void {
   const p = c.s.proposer;
   if (p === null) throw new InvalidCommandError('propose', `node ${c.s.id} is not a proposer (see config.proposers)`);
-  const problem = plainDataProblem(value, 'value');
-  if (problem !== undefined || value === undefined) throw new InvalidCommandError('propose', problem ?? 'value: must be JSON data');
+  if (raw === undefined) throw new InvalidCommandError('propose', 'value: must be JSON data');
+  const parsed = parse(v.json(c.s.payloadLimits), raw, 'value');
+  if (!parsed.ok) throw new InvalidCommandError('propose', parsed.problem);
+  const value = parsed.value;
   const k = knownChosen(c.s);
   if (k !== null) {
     c.out.push({ type: 'decided', value: k.value });
     return;
   }
   if (p.value === null) c.s = { ...c.s, proposer: { ...p, value: { value } } };
-  if (p.phase === 'idle') startRound(c);
+  if (p.phase === 'idle') {
+    if (!canStartRound(Math.max(p.usedRound, p.seenRound))) throw new InvalidCommandError('propose', `node ${c.s.id} has used every ballot round (MAX_COUNTER)`);
+    startRound(c);
+  }
 }
 
 function nextDeadline(s: BasicPaxosState): number | undefined {
-  // A timer started from a stale clock asks for a tick now, to restart it from a fresh one.
-  const a = s.proposer?.timerFresh === false ? s.now : (s.proposer?.deadline ?? null);
-  const b = s.learner?.queryFresh === false ? s.now : (s.learner?.queryAt ?? null);
-  if (a === null) return b ?? undefined;
-  return b === null ? a : Math.min(a, b);
+  // An unstarted node asks for a tick at once, so that its timers start from the host's clock.
+  if (!s.started) return START_DEADLINE;
+  return earliest(s.proposer?.timer, s.learner?.queryTimer);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -727,7 +793,7 @@ function nextDeadline(s: BasicPaxosState): number | undefined {
  * import { basicPaxos } from 'distkit/consensus';
  * const acceptors = ['a', 'b', 'c'];
  * let s = basicPaxos.init({ id: 'a', acceptors, seed: 1 });
- * const t = basicPaxos.step(s, { type: 'propose', value: 'x' });
+ * const t = basicPaxos.step(s, { type: 'propose', value: 'x', now: 0 });
  * t.outputs[0]?.type; //=> 'persist' (round and self-promise), then prepare to b and c
  * ```
  */

@@ -4,8 +4,8 @@
  *
  * @packageDocumentation
  */
-import type { NodeId, PrngState } from '../../core/index.js';
-import { ConfigError, describeValue, nextInt, v } from '../../core/index.js';
+import type { DataLimits, NodeId } from '../../core/index.js';
+import { ConfigError, MAX_COUNTER, PAYLOAD_LIMITS, describeValue, v } from '../../core/index.js';
 
 /**
  * A ballot (proposal number): a round number made unique by the proposer's node id. Ballots are
@@ -45,8 +45,19 @@ export function comparePaxosBallots(a: PaxosBallot | null, b: PaxosBallot | null
 
 /** Upper bound on node ids carried in messages. */
 export const MAX_ID_LENGTH = 256;
-/** Upper bound on round numbers: keeps `round + 1` exact. */
-export const MAX_ROUND = Number.MAX_SAFE_INTEGER - 1;
+/** Upper bound on round numbers a peer may use ({@link MAX_COUNTER}): keeps `round + 1` exact. */
+export const MAX_ROUND = MAX_COUNTER;
+
+/** Whether a proposer whose highest known round is `round` may start round `round + 1`. */
+export function canStartRound(round: number): boolean {
+  return round < MAX_ROUND;
+}
+
+/**
+ * What `nextDeadline` returns before a node's first input: "tick me at once", so that the
+ * node's timers start from the host's clock rather than from an origin it cannot know.
+ */
+export const START_DEADLINE = Number.MIN_SAFE_INTEGER;
 
 export const nodeIdCheck = v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
 export const ballotCheck = v.object({ round: v.int({ min: 1, max: MAX_ROUND }), node: nodeIdCheck });
@@ -127,21 +138,19 @@ export function requireSeed(field: string, value: unknown, fallback: string): nu
   return x;
 }
 
-export function requireOrder(minField: string, min: number, maxField: string, max: number): void {
-  if (min > max) throw new ConfigError(minField, `must not exceed ${maxField} (${min} > ${max})`);
+/** Resolves `payloadLimits` against {@link PAYLOAD_LIMITS}; returns that very object when unset. */
+export function requireLimits(field: string, value: unknown): DataLimits {
+  if (value === undefined) return PAYLOAD_LIMITS;
+  if (value === null || typeof value !== 'object') throw new ConfigError(field, `must be an object { maxDepth?, maxBytes? }, got ${describeValue(value)}`);
+  const x = value as Partial<DataLimits>;
+  const maxDepth = requireCount(`${field}.maxDepth`, x.maxDepth, PAYLOAD_LIMITS.maxDepth);
+  const maxBytes = requireCount(`${field}.maxBytes`, x.maxBytes, PAYLOAD_LIMITS.maxBytes);
+  if (maxDepth === PAYLOAD_LIMITS.maxDepth && maxBytes === PAYLOAD_LIMITS.maxBytes) return PAYLOAD_LIMITS;
+  return { maxDepth, maxBytes };
 }
 
-/**
- * Randomized exponential backoff: uniform in [minMs, min(maxMs, minMs * 2^attempt)], drawn from
- * the machine's seeded PRNG so that duelling proposers separate ("Paxos Made Simple" §3: a
- * distinguished proposer must be selected; randomness or timeouts do it).
- */
-export function backoff(prng: PrngState, attempt: number, minMs: number, maxMs: number): { delayMs: number; prng: PrngState } {
-  const cap = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  const lo = Math.max(1, Math.floor(minMs));
-  const hi = Math.max(lo + 1, Math.floor(cap) + 1);
-  const d = nextInt(prng, lo, hi);
-  return { delayMs: d.value, prng: d.state };
+export function requireOrder(minField: string, min: number, maxField: string, max: number): void {
+  if (min > max) throw new ConfigError(minField, `must not exceed ${maxField} (${min} > ${max})`);
 }
 
 /** `from` as a string safe to echo in a rejection. */

@@ -8,9 +8,46 @@
  * collide, the coordinator recovers with a classic round (FP §3.2, coordinated recovery), picking
  * its value by the rule of FP §3.1 with condition O4(v).
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
-import { ConfigError, InvalidCommandError, assertNever, describeValue, plainDataProblem, reject, seedPrng, v } from '../../core/index.js';
-import { MAX_ROUND, backoff, canonical, majority, nodeIdCheck, requireId, requireIds, requireMs, requireOrder, requireSeed, sameValue, senderText } from './common.js';
+import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
+import {
+  ConfigError,
+  InvalidCommandError,
+  PAYLOAD_LIMITS,
+  STOPPED_TIMER,
+  assertNever,
+  backoffTimer,
+  describeValue,
+  earliest,
+  getOwn,
+  hasOwn,
+  inputNow,
+  parse,
+  reject,
+  seedPrng,
+  startTimer,
+  stopTimer,
+  timerDue,
+  v,
+  withOwn,
+  withoutOwn,
+} from '../../core/index.js';
+import {
+  MAX_ROUND,
+  START_DEADLINE,
+  canStartRound,
+  canonical,
+  majority,
+  nodeIdCheck,
+  requireCount,
+  requireId,
+  requireIds,
+  requireLimits,
+  requireMs,
+  requireOrder,
+  requireSeed,
+  sameValue,
+  senderText,
+} from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -90,7 +127,7 @@ export interface FastPaxosConfig {
   /** The acceptors. */
   readonly acceptors: readonly NodeId[];
   /**
-   * Coordinators, in order of preference. The first opens a fast round at its first tick; the
+   * Coordinators, in order of preference. The first opens a fast round at its first input; the
    * others take over with classic rounds when a proposal stays undecided. Default: the first acceptor.
    */
   readonly coordinators?: readonly NodeId[];
@@ -112,7 +149,24 @@ export interface FastPaxosConfig {
   readonly backoffMaxMs?: number;
   /** An undecided learner or proposer asks for the outcome this often, ms. Default 200. */
   readonly learnerRetryMs?: number;
+  /** Bounds on a proposed or received value (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
+  readonly payloadLimits?: Partial<DataLimits>;
+  /** Ballots a learner tallies votes for at once. Default {@link FAST_PAXOS_MAX_BALLOTS}. */
+  readonly maxLearnerBallots?: number;
 }
+
+/**
+ * How many ballots a learner tallies votes for at once by default: a vote for a higher ballot
+ * evicts the lowest one tracked, and a vote below all of them is rejected while the table is
+ * full. Bounds memory against a flood of well-formed votes.
+ *
+ * @example
+ * ```ts
+ * import { FAST_PAXOS_MAX_BALLOTS } from 'distkit/consensus';
+ * FAST_PAXOS_MAX_BALLOTS; //=> 16
+ * ```
+ */
+export const FAST_PAXOS_MAX_BALLOTS = 16;
 
 /**
  * A message of Fast Paxos.
@@ -142,37 +196,22 @@ export type FastPaxosMessage =
   | { readonly type: 'chosen'; readonly value: unknown }
   | { readonly type: 'query' };
 
-const voteCheck = v.object({ ballot: ballotCheck, fast: v.boolean(), value: v.json() });
-const messageCheck = v.tagged({
-  prepare: v.object({ ballot: ballotCheck }),
-  promise: v.object({ ballot: ballotCheck, vote: v.nullable(voteCheck) }),
-  any: v.object({ ballot: ballotCheck }),
-  accept: v.object({ ballot: ballotCheck, value: v.json() }),
-  propose: v.object({ value: v.json() }),
-  accepted: v.object({ ballot: ballotCheck, fast: v.boolean(), value: v.json() }),
-  nack: v.object({ ballot: ballotCheck, promised: ballotCheck }),
-  chosen: v.object({ value: v.json() }),
-  query: v.object({}),
-});
-
-/**
- * A timer: when it fires, its length, and whether it was started from a fresh clock (a timer
- * started outside a tick is restarted by the next tick from that tick's `now`).
- *
- * @example
- * ```ts
- * import type { FastPaxosTimer } from 'distkit/consensus';
- * const t: FastPaxosTimer = { at: 150, ms: 100, fresh: true };
- * ```
- */
-export interface FastPaxosTimer {
-  /** Host time, ms; null when off. */
-  readonly at: number | null;
-  /** Length, ms. */
-  readonly ms: number;
-  /** See above. */
-  readonly fresh: boolean;
+function messageCheckFor(limits: DataLimits) {
+  const value = v.json(limits);
+  return v.tagged({
+    prepare: v.object({ type: v.literal('prepare'), ballot: ballotCheck }),
+    promise: v.object({ type: v.literal('promise'), ballot: ballotCheck, vote: v.nullable(v.object({ ballot: ballotCheck, fast: v.boolean(), value })) }),
+    any: v.object({ type: v.literal('any'), ballot: ballotCheck }),
+    accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
+    propose: v.object({ type: v.literal('propose'), value }),
+    accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, fast: v.boolean(), value }),
+    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
+    chosen: v.object({ type: v.literal('chosen'), value }),
+    query: v.object({ type: v.literal('query'),}),
+  });
 }
+const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);
+const messageCheck = (limits: DataLimits) => (limits === PAYLOAD_LIMITS ? defaultMessageCheck : messageCheckFor(limits));
 
 /**
  * An acceptor's state.
@@ -235,11 +274,9 @@ export interface FastPaxosCoordinatorState {
   /** A proposer value this coordinator heard of, boxed. */
   readonly clientValue: { readonly value: unknown } | null;
   /** Round timer. */
-  readonly timer: FastPaxosTimer;
+  readonly timer: Timer;
   /** Failed rounds so far. */
   readonly attempt: number;
-  /** Whether the first tick has been seen. */
-  readonly started: boolean;
 }
 
 /**
@@ -248,7 +285,7 @@ export interface FastPaxosCoordinatorState {
  * @example
  * ```ts
  * import type { FastPaxosClientState } from 'distkit/consensus';
- * const c: FastPaxosClientState = { value: null, decided: null, timer: { at: null, ms: 0, fresh: true }, attempt: 0 };
+ * const c: FastPaxosClientState = { value: null, decided: null, timer: { at: null, attempt: 0 }, attempt: 0 };
  * ```
  */
 export interface FastPaxosClientState {
@@ -257,7 +294,7 @@ export interface FastPaxosClientState {
   /** The chosen value once known, boxed. */
   readonly decided: { readonly value: unknown } | null;
   /** Retry timer. */
-  readonly timer: FastPaxosTimer;
+  readonly timer: Timer;
   /** Retries so far. */
   readonly attempt: number;
 }
@@ -268,16 +305,19 @@ export interface FastPaxosClientState {
  * @example
  * ```ts
  * import type { FastPaxosLearnerState } from 'distkit/consensus';
- * const l: FastPaxosLearnerState = { votes: {}, decided: null, timer: { at: null, ms: 0, fresh: true } };
+ * const l: FastPaxosLearnerState = { votes: {}, decided: null, timer: { at: null, attempt: 0 } };
  * ```
  */
 export interface FastPaxosLearnerState {
-  /** Votes per ballot (keyed by the ballot's JSON): the ballot, its kind, and each acceptor's value. */
+  /**
+   * Votes per ballot (keyed by the ballot's canonical JSON): the ballot, its kind, and each
+   * acceptor's value. At most `maxLearnerBallots` ballots are tracked.
+   */
   readonly votes: Readonly<Record<string, { readonly ballot: FastPaxosBallot; readonly fast: boolean; readonly by: Readonly<Record<NodeId, unknown>> }>>;
   /** The learned value, boxed. */
   readonly decided: { readonly value: unknown } | null;
   /** Query timer. */
-  readonly timer: FastPaxosTimer;
+  readonly timer: Timer;
 }
 
 /**
@@ -313,10 +353,17 @@ export interface FastPaxosState {
   readonly backoffMaxMs: number;
   /** See {@link FastPaxosConfig.learnerRetryMs}. */
   readonly learnerRetryMs: number;
+  /** See {@link FastPaxosConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
+  /** See {@link FastPaxosConfig.maxLearnerBallots}. */
+  readonly maxLearnerBallots: number;
   /** Backoff PRNG. */
   readonly prng: PrngState;
-  /** Latest tick time. */
-  readonly now: number;
+  /**
+   * False until the node's first input: its timers then start from that input's `now`, and the
+   * first coordinator opens its fast round (an unstarted node asks for a tick at once).
+   */
+  readonly started: boolean;
   /** Acceptor role. */
   readonly acceptor: FastPaxosAcceptorState | null;
   /** Coordinator role. */
@@ -353,14 +400,16 @@ export interface FastPaxosDurable {
  * @example
  * ```ts
  * import type { FastPaxosPropose } from 'distkit/consensus';
- * const c: FastPaxosPropose = { type: 'propose', value: 'x' };
+ * const c: FastPaxosPropose = { type: 'propose', value: 'x', now: 0 };
  * ```
  */
 export interface FastPaxosPropose {
   /** Discriminator. */
   readonly type: 'propose';
-  /** Any JSON value. */
+  /** Any JSON value within `payloadLimits`. */
   readonly value: unknown;
+  /** The host's current time (ms). */
+  readonly now: number;
 }
 
 /**
@@ -484,8 +533,6 @@ export function fastPaxosMightBeChosen(reportsForValue: number, quorumSize: numb
 // init / durable / recover
 // ---------------------------------------------------------------------------------------------
 
-const OFF: FastPaxosTimer = { at: null, ms: 0, fresh: true };
-
 function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPaxosState {
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
   const id = requireId('id', config.id);
@@ -507,6 +554,8 @@ function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPax
   const backoffMaxMs = requireMs('backoffMaxMs', config.backoffMaxMs, 500);
   requireOrder('backoffMinMs', backoffMinMs, 'backoffMaxMs', backoffMaxMs);
   const learnerRetryMs = requireMs('learnerRetryMs', config.learnerRetryMs, 200);
+  const payloadLimits = requireLimits('payloadLimits', config.payloadLimits);
+  const maxLearnerBallots = requireCount('maxLearnerBallots', config.maxLearnerBallots, FAST_PAXOS_MAX_BALLOTS);
   const seed = requireSeed('seed', config.seed, id);
   const dd = d ?? { promised: null, vote: null, usedRound: 0, decided: null };
   return {
@@ -521,15 +570,16 @@ function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPax
     backoffMinMs,
     backoffMaxMs,
     learnerRetryMs,
+    payloadLimits,
+    maxLearnerBallots,
     prng: seedPrng(d === null ? seed : `${String(seed)}/${dd.usedRound}`),
-    now: 0,
+    started: false,
     acceptor: acceptors.includes(id) ? { promised: dd.promised, vote: dd.vote, anyBallot: null, pendingValue: null } : null,
     coordinator: coordinators.includes(id)
-      ? { usedRound: dd.usedRound, seenRound: 0, phase: 'idle', ballot: null, fast: true, promises: {}, votes: {}, proposal: null, clientValue: null, timer: OFF, attempt: 0, started: false }
+      ? { usedRound: dd.usedRound, seenRound: 0, phase: 'idle', ballot: null, fast: true, promises: {}, votes: {}, proposal: null, clientValue: null, timer: STOPPED_TIMER, attempt: 0 }
       : null,
-    client: proposers.includes(id) ? { value: null, decided: dd.decided, timer: OFF, attempt: 0 } : null,
-    // An undecided learner asks around from its first tick on (it may have missed everything).
-    learner: learners.includes(id) ? { votes: {}, decided: dd.decided, timer: dd.decided === null ? { at: 0, ms: learnerRetryMs, fresh: false } : OFF } : null,
+    client: proposers.includes(id) ? { value: null, decided: dd.decided, timer: STOPPED_TIMER, attempt: 0 } : null,
+    learner: learners.includes(id) ? { votes: {}, decided: dd.decided, timer: STOPPED_TIMER } : null,
   };
 }
 
@@ -566,7 +616,8 @@ interface Ctx {
   s: FastPaxosState;
   readonly out: FastPaxosOutput[];
   readonly local: FastPaxosMessage[];
-  readonly atTick: boolean;
+  /** The input's time: every timer started in this step counts from it. */
+  readonly now: number;
 }
 
 function send(c: Ctx, to: NodeId, message: FastPaxosMessage): void {
@@ -578,8 +629,8 @@ function sendAll(c: Ctx, to: Iterable<NodeId>, message: FastPaxosMessage): void 
   for (const n of new Set(to)) send(c, n, message);
 }
 
-function timer(c: Ctx, ms: number): FastPaxosTimer {
-  return { at: c.s.now + ms, ms, fresh: c.atTick };
+function timer(c: Ctx, ms: number): Timer {
+  return startTimer(c.now, ms);
 }
 
 function finish(prev: FastPaxosState, c: Ctx): Transition<FastPaxosState, FastPaxosOutput> {
@@ -594,28 +645,44 @@ function known(s: FastPaxosState, id: string): boolean {
 }
 
 function step(state: FastPaxosState, input: FastPaxosInput): Transition<FastPaxosState, FastPaxosOutput> {
-  const c: Ctx = { s: state, out: [], local: [], atTick: input.type === 'tick' };
+  const now = inputNow(input);
+  const c: Ctx = { s: state, out: [], local: [], now };
   switch (input.type) {
     case 'message': {
       const from = input.from;
       if (typeof from !== 'string' || !known(state, from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
       if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
-      const problem = messageCheck(input.message, 'message');
-      if (problem !== undefined) return reject(state, from, problem);
-      const reason = handle(c, from, input.message as FastPaxosMessage);
+      // Only the parsed copy is used and stored: undeclared fields are dropped, values bounded.
+      const m = parse(messageCheck(state.payloadLimits), input.message, 'message');
+      if (!m.ok) return reject(state, from, m.problem);
+      const reason = handle(c, from, m.value as FastPaxosMessage);
       if (reason !== undefined) return reject(state, from, reason);
+      start(c);
       return finish(state, c);
     }
     case 'tick':
-      if (typeof input.now !== 'number' || !Number.isFinite(input.now)) return reject(state, 'local', 'now: expected a finite number');
-      onTick(c, input.now);
+      start(c);
+      onTick(c);
       return c.s === state && c.out.length === 0 ? { state, outputs: [] } : finish(state, c);
     case 'propose':
       onClientPropose(c, input.value);
+      start(c);
       return finish(state, c);
     default:
       return assertNever(input, 'input');
   }
+}
+
+/** The first input starts the node's timers from its `now`. */
+function start(c: Ctx): void {
+  if (c.s.started) return;
+  c.s = { ...c.s, started: true };
+  // The first coordinator opens a fast round ahead of any proposal (FP §3.1).
+  const co = c.s.coordinator;
+  if (co !== null && c.s.coordinators[0] === c.s.id && co.phase === 'idle') startRound(c, true);
+  // An undecided learner asks around from its first input on (it may have missed everything).
+  const l = c.s.learner;
+  if (l !== null && l.decided === null && l.timer.at === null) c.s = { ...c.s, learner: { ...l, timer: timer(c, c.s.learnerRetryMs) } };
 }
 
 function handle(c: Ctx, from: NodeId, m: FastPaxosMessage): string | undefined {
@@ -739,7 +806,13 @@ function onProposal(c: Ctx, from: NodeId, value: unknown): string | undefined {
 
 function startRound(c: Ctx, fast: boolean): void {
   const co = c.s.coordinator!;
-  const round = Math.max(co.usedRound, co.seenRound) + 1;
+  const last = Math.max(co.usedRound, co.seenRound);
+  if (!canStartRound(last)) {
+    // Every round a peer may use is taken (unreachable in practice): never reuse one.
+    c.s = { ...c.s, coordinator: { ...co, phase: 'idle', timer: stopTimer(co.timer) } };
+    return;
+  }
+  const round = last + 1;
   const ballot: FastPaxosBallot = { round, node: c.s.id, recovery: false };
   c.s = {
     ...c.s,
@@ -750,8 +823,9 @@ function startRound(c: Ctx, fast: boolean): void {
 
 function retryLater(c: Ctx, seenRound: number): void {
   const co = c.s.coordinator!;
-  const b = backoff(c.s.prng, co.attempt, c.s.backoffMinMs, c.s.backoffMaxMs);
-  c.s = { ...c.s, prng: b.prng, coordinator: { ...co, seenRound: Math.max(co.seenRound, seenRound), phase: 'backoff', timer: timer(c, b.delayMs), attempt: co.attempt + 1 } };
+  // Randomized exponential backoff from the machine's PRNG, so that duelling coordinators separate.
+  const b = backoffTimer({ at: null, attempt: Math.min(co.attempt, 52) }, c.now, { baseMs: c.s.backoffMinMs, maxMs: c.s.backoffMaxMs }, c.s.prng);
+  c.s = { ...c.s, prng: b.prng, coordinator: { ...co, seenRound: Math.max(co.seenRound, seenRound), phase: 'backoff', timer: b.timer, attempt: b.timer.attempt } };
 }
 
 /** A proposal reached this coordinator: make sure some round will carry it. */
@@ -772,8 +846,8 @@ function onPromise(c: Ctx, from: NodeId, ballot: FastPaxosBallot, vote: FastPaxo
   if (co.phase !== 'prepare' && compareFastPaxosBallots(ballot, co.ballot) === 0) return undefined;
   if (co.phase !== 'prepare' || compareFastPaxosBallots(ballot, co.ballot) !== 0) return `promise: ballot ${ballotText(ballot)} is not being prepared`;
   if (vote !== null && compareFastPaxosBallots(vote.ballot, ballot) >= 0) return 'promise: vote.ballot must be below the promised ballot';
-  if (Object.prototype.hasOwnProperty.call(co.promises, from)) return `promise: duplicate from ${from}`;
-  const promises = { ...co.promises, [from]: vote };
+  if (hasOwn(co.promises, from)) return `promise: duplicate from ${from}`;
+  const promises = withOwn(co.promises, from, vote);
   c.s = { ...c.s, coordinator: { ...co, promises } };
   if (Object.keys(promises).length < c.s.classicQuorum) return undefined;
   phase2a(c, co.ballot!, promises);
@@ -787,7 +861,7 @@ function phase2a(c: Ctx, ballot: FastPaxosBallot, reports: Readonly<Record<NodeI
   if (pick.free && !ballot.recovery && (co.fast || co.clientValue === null)) {
     // FP §3.1: a free fast round: let the proposers' values go straight to the acceptors. With
     // no known value yet the round just waits; its timer starts when a proposal shows up.
-    c.s = { ...c.s, coordinator: { ...co, ballot, phase: 'fast', votes: {}, timer: co.clientValue === null ? OFF : timer(c, c.s.phaseTimeoutMs) } };
+    c.s = { ...c.s, coordinator: { ...co, ballot, phase: 'fast', votes: {}, timer: co.clientValue === null ? STOPPED_TIMER : timer(c, c.s.phaseTimeoutMs) } };
     sendAll(c, c.s.acceptors, { type: 'any', ballot });
     return;
   }
@@ -803,8 +877,8 @@ function onAccepted(c: Ctx, from: NodeId, ballot: FastPaxosBallot, fast: boolean
   const co = c.s.coordinator;
   if (co !== null && (co.phase === 'fast' || co.phase === 'accept') && compareFastPaxosBallots(ballot, co.ballot) === 0 && fast === (co.phase === 'fast')) {
     used = true;
-    if (!Object.prototype.hasOwnProperty.call(co.votes, from)) {
-      c.s = { ...c.s, coordinator: { ...co, votes: { ...co.votes, [from]: value } } };
+    if (!hasOwn(co.votes, from)) {
+      c.s = { ...c.s, coordinator: { ...co, votes: withOwn(co.votes, from, value) } };
       coordinatorCount(c);
     }
   }
@@ -812,20 +886,26 @@ function onAccepted(c: Ctx, from: NodeId, ballot: FastPaxosBallot, fast: boolean
   if (l !== null && l.decided === null) {
     used = true;
     const key = canonical(ballot);
-    const prev = l.votes[key];
-    if (prev === undefined || !Object.prototype.hasOwnProperty.call(prev.by, from)) {
-      const entry = { ballot, fast, by: { ...(prev?.by ?? {}), [from]: value } };
-      const votes = { ...l.votes, [key]: entry };
-      const keys = Object.keys(votes);
-      if (keys.length > 16) {
+    const prev = getOwn(l.votes, key);
+    if (prev === undefined || !hasOwn(prev.by, from)) {
+      let table = l.votes;
+      if (prev === undefined && Object.keys(table).length >= c.s.maxLearnerBallots) {
+        // The table is full: a higher ballot evicts the lowest one (a value chosen in a lower
+        // ballot is the only one a higher ballot can carry); a lower one is of no use.
+        const keys = Object.keys(table);
         let low = keys[0]!;
-        for (const k of keys) if (compareFastPaxosBallots(votes[k]!.ballot, votes[low]!.ballot) < 0) low = k;
-        delete votes[low];
+        for (const k of keys) if (compareFastPaxosBallots(getOwn(table, k)!.ballot, getOwn(table, low)!.ballot) < 0) low = k;
+        if (compareFastPaxosBallots(ballot, getOwn(table, low)!.ballot) < 0) {
+          return `accepted: learner vote table full (maxLearnerBallots ${c.s.maxLearnerBallots}) with higher ballots than ${ballotText(ballot)}`;
+        }
+        table = withoutOwn(table, low);
       }
+      const entry = { ballot, fast, by: withOwn(prev?.by ?? {}, from, value) };
+      const votes = withOwn(table, key, entry);
       c.s = { ...c.s, learner: { ...l, votes, timer: l.timer.at === null ? timer(c, c.s.learnerRetryMs) : l.timer } };
       // FP §3.1: v is chosen in a fast round by a fast quorum, in a classic round by a classic one.
       const need = fast ? c.s.fastQuorum : c.s.classicQuorum;
-      const n = Object.values(entry.by).filter((x) => sameValue(x, value)).length;
+      const n = Object.keys(entry.by).filter((id) => sameValue(getOwn(entry.by, id), value)).length;
       if (n >= need) learn(c, value);
     }
   } else if (l !== null) used = true;
@@ -840,15 +920,16 @@ function coordinatorCount(c: Ctx): void {
   const counts = new Map<string, { value: unknown; count: number }>();
   const heard = Object.keys(co.votes);
   for (const id of heard) {
-    const key = canonical(co.votes[id]);
+    const vote = getOwn(co.votes, id);
+    const key = canonical(vote);
     const e = counts.get(key);
-    if (e === undefined) counts.set(key, { value: co.votes[id], count: 1 });
+    if (e === undefined) counts.set(key, { value: vote, count: 1 });
     else e.count++;
   }
   const need = co.phase === 'fast' ? c.s.fastQuorum : c.s.classicQuorum;
   for (const e of counts.values()) {
     if (e.count >= need) {
-      c.s = { ...c.s, coordinator: { ...co, phase: 'done', proposal: { value: e.value }, timer: OFF } };
+      c.s = { ...c.s, coordinator: { ...co, phase: 'done', proposal: { value: e.value }, timer: STOPPED_TIMER } };
       announce(c, e.value);
       return;
     }
@@ -865,8 +946,8 @@ function coordinatorCount(c: Ctx): void {
   // Coordinated recovery (FP §3.2): the round-i 2b messages of a classic quorum serve as the
   // phase-1b messages of the next round, (round, node, recovery), with nothing in between.
   const recovery: FastPaxosBallot = { ...ballot, recovery: true };
-  const reports: Record<NodeId, FastPaxosVote> = {};
-  for (const id of heard) reports[id] = { ballot, fast: true, value: co.votes[id] };
+  let reports: Readonly<Record<NodeId, FastPaxosVote>> = {};
+  for (const id of heard) reports = withOwn(reports, id, { ballot, fast: true, value: getOwn(co.votes, id) });
   c.out.push({ type: 'collision', ballot, recovery });
   c.s = { ...c.s, coordinator: cur };
   phase2a(c, recovery, reports);
@@ -892,17 +973,17 @@ function learn(c: Ctx, value: unknown): void {
   let told = false;
   const l = c.s.learner;
   if (l !== null && l.decided === null) {
-    c.s = { ...c.s, learner: { votes: {}, decided: { value }, timer: OFF } };
+    c.s = { ...c.s, learner: { votes: {}, decided: { value }, timer: STOPPED_TIMER } };
     c.out.push({ type: 'decided', value });
     told = true;
   }
   const cl = c.s.client;
   if (cl !== null && cl.decided === null) {
-    c.s = { ...c.s, client: { ...cl, decided: { value }, timer: OFF } };
+    c.s = { ...c.s, client: { ...cl, decided: { value }, timer: STOPPED_TIMER } };
     if (!told) c.out.push({ type: 'decided', value });
   }
   const co = c.s.coordinator;
-  if (co !== null && co.phase !== 'done') c.s = { ...c.s, coordinator: { ...co, phase: 'done', proposal: { value }, timer: OFF } };
+  if (co !== null && co.phase !== 'done') c.s = { ...c.s, coordinator: { ...co, phase: 'done', proposal: { value }, timer: STOPPED_TIMER } };
 }
 
 function onChosen(c: Ctx, value: unknown): string | undefined {
@@ -921,11 +1002,13 @@ function onQuery(c: Ctx, from: NodeId): string | undefined {
   return undefined;
 }
 
-function onClientPropose(c: Ctx, value: unknown): void {
+function onClientPropose(c: Ctx, raw: unknown): void {
   const cl = c.s.client;
   if (cl === null) throw new InvalidCommandError('propose', `node ${c.s.id} is not a proposer (see config.proposers)`);
-  const problem = plainDataProblem(value, 'value');
-  if (problem !== undefined || value === undefined) throw new InvalidCommandError('propose', problem ?? 'value: must be JSON data');
+  if (raw === undefined) throw new InvalidCommandError('propose', 'value: must be JSON data');
+  const parsed = parse(v.json(c.s.payloadLimits), raw, 'value');
+  if (!parsed.ok) throw new InvalidCommandError('propose', parsed.problem);
+  const value = parsed.value;
   const k = knownChosen(c.s);
   if (k !== null) {
     c.out.push({ type: 'decided', value: k.value });
@@ -940,59 +1023,40 @@ function onClientPropose(c: Ctx, value: unknown): void {
 
 // --- time ------------------------------------------------------------------------------------
 
-function refresh(t: FastPaxosTimer, now: number): FastPaxosTimer {
-  return t.at !== null && !t.fresh ? { at: now + t.ms, ms: t.ms, fresh: true } : t;
-}
-
-function due(t: FastPaxosTimer, now: number): boolean {
-  return t.at !== null && t.fresh && now >= t.at;
-}
-
-function onTick(c: Ctx, now: number): void {
-  if (now > c.s.now) c.s = { ...c.s, now };
-  const t = c.s.now;
-  let co = c.s.coordinator;
-  if (co !== null && !co.started) {
-    co = { ...co, started: true };
-    c.s = { ...c.s, coordinator: co };
-    // The first coordinator opens a fast round ahead of any proposal (FP §3.1).
-    if (c.s.coordinators[0] === c.s.id && co.phase === 'idle') startRound(c, true);
-    co = c.s.coordinator!;
-  }
-  if (co !== null && co.timer.at !== null && !co.timer.fresh) c.s = { ...c.s, coordinator: { ...co, timer: refresh(co.timer, t) } };
-  else if (co !== null && due(co.timer, t)) {
+function onTick(c: Ctx): void {
+  const now = c.now;
+  const co = c.s.coordinator;
+  if (co !== null && timerDue(co.timer, now)) {
     if (co.phase === 'backoff') startRound(c, false);
     // No progress in time: a new round; after a failure rounds are classic when a value is known.
     else if (co.phase === 'prepare' || co.phase === 'fast' || co.phase === 'accept') retryLater(c, 0);
+    else c.s = { ...c.s, coordinator: { ...co, timer: STOPPED_TIMER } };
   }
   const cl = c.s.client;
-  if (cl !== null && cl.timer.at !== null && !cl.timer.fresh) c.s = { ...c.s, client: { ...cl, timer: refresh(cl.timer, t) } };
-  else if (cl !== null && cl.decided === null && cl.value !== null && due(cl.timer, t)) {
-    const b = backoff(c.s.prng, cl.attempt, c.s.phaseTimeoutMs, c.s.backoffMaxMs + c.s.phaseTimeoutMs);
-    c.s = { ...c.s, prng: b.prng, client: { ...cl, timer: { at: t + b.delayMs, ms: b.delayMs, fresh: true }, attempt: cl.attempt + 1 } };
-    // Resend (lost messages) and ask whether the value is already chosen.
-    sendAll(c, [...c.s.acceptors, ...c.s.coordinators], { type: 'propose', value: cl.value.value });
-    sendAll(c, [...c.s.learners, ...c.s.coordinators].filter((n) => n !== c.s.id), { type: 'query' });
+  if (cl !== null && timerDue(cl.timer, now)) {
+    if (cl.decided !== null || cl.value === null) c.s = { ...c.s, client: { ...cl, timer: STOPPED_TIMER } };
+    else {
+      const b = backoffTimer({ at: null, attempt: Math.min(cl.attempt, 52) }, now, { baseMs: c.s.phaseTimeoutMs, maxMs: c.s.backoffMaxMs + c.s.phaseTimeoutMs }, c.s.prng);
+      c.s = { ...c.s, prng: b.prng, client: { ...cl, timer: b.timer, attempt: b.timer.attempt } };
+      // Resend (lost messages) and ask whether the value is already chosen.
+      sendAll(c, [...c.s.acceptors, ...c.s.coordinators], { type: 'propose', value: cl.value.value });
+      sendAll(c, [...c.s.learners, ...c.s.coordinators].filter((n) => n !== c.s.id), { type: 'query' });
+    }
   }
   const l = c.s.learner;
-  if (l !== null && l.timer.at !== null && !l.timer.fresh) c.s = { ...c.s, learner: { ...l, timer: refresh(l.timer, t) } };
-  else if (l !== null && l.decided === null && due(l.timer, t)) {
-    c.s = { ...c.s, learner: { ...l, timer: { at: t + c.s.learnerRetryMs, ms: c.s.learnerRetryMs, fresh: true } } };
-    sendAll(c, [...c.s.acceptors, ...c.s.coordinators, ...c.s.learners, ...c.s.proposers].filter((n) => n !== c.s.id), { type: 'query' });
+  if (l !== null && timerDue(l.timer, now)) {
+    if (l.decided !== null) c.s = { ...c.s, learner: { ...l, timer: STOPPED_TIMER } };
+    else {
+      c.s = { ...c.s, learner: { ...l, timer: timer(c, c.s.learnerRetryMs) } };
+      sendAll(c, [...c.s.acceptors, ...c.s.coordinators, ...c.s.learners, ...c.s.proposers].filter((n) => n !== c.s.id), { type: 'query' });
+    }
   }
-}
-
-function timerDeadline(t: FastPaxosTimer | undefined, now: number): number | null {
-  if (t === undefined || t.at === null) return null;
-  return t.fresh ? t.at : now;
 }
 
 function nextDeadline(s: FastPaxosState): number | undefined {
-  let best: number | null = s.coordinator !== null && !s.coordinator.started ? s.now : null;
-  for (const d of [timerDeadline(s.coordinator?.timer, s.now), timerDeadline(s.client?.decided ? undefined : s.client?.timer, s.now), timerDeadline(s.learner?.timer, s.now)]) {
-    if (d !== null && (best === null || d < best)) best = d;
-  }
-  return best ?? undefined;
+  // An unstarted node asks for a tick at once, so that its timers start from the host's clock.
+  if (!s.started) return START_DEADLINE;
+  return earliest(s.coordinator?.timer, s.client?.timer, s.learner?.timer);
 }
 
 // ---------------------------------------------------------------------------------------------

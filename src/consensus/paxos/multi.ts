@@ -8,10 +8,46 @@
  * once, for every slot from its first undecided one on (PMMC §3 "scouts"), fills the gaps it
  * finds with no-ops (PML §4.2), and then runs only phase 2 per slot (PMMC "commanders").
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
-import { ConfigError, InvalidCommandError, assertNever, describeValue, nextInt, plainDataProblem, reject, seedPrng, v } from '../../core/index.js';
+import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
+import {
+  ConfigError,
+  InvalidCommandError,
+  MAX_COUNTER,
+  PAYLOAD_LIMITS,
+  STOPPED_TIMER,
+  assertNever,
+  describeValue,
+  earliest,
+  getOwn,
+  hasOwn,
+  inputNow,
+  parse,
+  randomTimer,
+  reject,
+  seedPrng,
+  startTimer,
+  stopTimer,
+  timerDue,
+  v,
+  withOwn,
+} from '../../core/index.js';
 import type { PaxosBallot } from './common.js';
-import { ballotCheck, ballotText, canonical, comparePaxosBallots, majority, requireCount, requireId, requireIds, requireMs, requireSeed, senderText } from './common.js';
+import {
+  START_DEADLINE,
+  ballotCheck,
+  ballotText,
+  canStartRound,
+  canonical,
+  comparePaxosBallots,
+  majority,
+  requireCount,
+  requireId,
+  requireIds,
+  requireLimits,
+  requireMs,
+  requireSeed,
+  senderText,
+} from './common.js';
 import type { MultiPaxosLog } from './log.js';
 import { emptyLog, logAppend, logAt, logFrom, logSlice, multiPaxosLogItems } from './log.js';
 
@@ -47,7 +83,28 @@ export interface MultiPaxosConfig {
   readonly maxBatch?: number;
   /** On recovery: slots the application has already applied (not delivered again). Default 0. */
   readonly applied?: number;
+  /**
+   * How far beyond its decided prefix a replica accepts votes, in slots: this bounds the slots a
+   * peer's `accept`s can make it keep, and the no-ops a new leader fills. At least `maxInflight`.
+   * Default {@link MULTI_PAXOS_MAX_PENDING_SLOTS}.
+   */
+  readonly maxPendingSlots?: number;
+  /** Bounds on a proposed or received command (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
+  readonly payloadLimits?: Partial<DataLimits>;
 }
+
+/**
+ * The default of {@link MultiPaxosConfig.maxPendingSlots}: a replica keeps votes for at most
+ * this many slots beyond its decided prefix and refuses `accept`s beyond them (it catches up
+ * first).
+ *
+ * @example
+ * ```ts
+ * import { MULTI_PAXOS_MAX_PENDING_SLOTS } from 'distkit/consensus';
+ * MULTI_PAXOS_MAX_PENDING_SLOTS; //=> 1024
+ * ```
+ */
+export const MULTI_PAXOS_MAX_PENDING_SLOTS = 1024;
 
 /**
  * A log entry: a client command, or a no-op that fills a gap after a leader change (PML §4.2).
@@ -108,26 +165,34 @@ export type MultiPaxosMessage =
 
 /** Largest batch a message may carry (bounds the work of one untrusted message). */
 const MAX_WIRE_BATCH = 4096;
-/** How far beyond its decided prefix a replica accepts votes (bounds memory). */
+/** Largest `maxPendingSlots` (and so the farthest slot beyond a prefix that is ever used). */
 const MAX_SLOT_AHEAD = 1 << 20;
-const slotCheck = v.int({ min: 1, max: Number.MAX_SAFE_INTEGER - MAX_SLOT_AHEAD - 1 });
-const entryCheck = v.tagged({ command: v.object({ kind: v.literal('command'), value: v.json() }), noop: v.object({ kind: v.literal('noop') }) }, 'kind');
-const messageCheck = v.tagged({
-  prepare: v.object({ ballot: ballotCheck, fromSlot: slotCheck }),
-  promise: v.object({
-    ballot: ballotCheck,
-    logEnd: v.int({ min: 0, max: Number.MAX_SAFE_INTEGER - MAX_SLOT_AHEAD - 1 }),
-    accepted: v.array(v.object({ slot: slotCheck, ballot: ballotCheck, entry: entryCheck }), { maxLength: MAX_WIRE_BATCH }),
-    more: v.boolean(),
-  }),
-  accept: v.object({ ballot: ballotCheck, entries: v.array(v.object({ slot: slotCheck, entry: entryCheck }), { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-  accepted: v.object({ ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-  nack: v.object({ ballot: ballotCheck, promised: ballotCheck }),
-  decide: v.object({ ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-  heartbeat: v.object({ ballot: ballotCheck, logEnd: v.int({ min: 0, max: Number.MAX_SAFE_INTEGER - MAX_SLOT_AHEAD - 1 }) }),
-  catchup: v.object({ from: slotCheck }),
-  decisions: v.object({ from: slotCheck, entries: v.array(entryCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-});
+/** Slot numbers on the wire: a slot plus a full window and a batch stays a counter. */
+const MAX_SLOT = MAX_COUNTER - MAX_SLOT_AHEAD - MAX_WIRE_BATCH;
+const slotCheck = v.int({ min: 1, max: MAX_SLOT });
+
+function messageCheckFor(limits: DataLimits) {
+  const entryCheck = v.tagged({ command: v.object({ kind: v.literal('command'), value: v.json(limits) }), noop: v.object({ kind: v.literal('noop') }) }, 'kind');
+  return v.tagged({
+    prepare: v.object({ type: v.literal('prepare'), ballot: ballotCheck, fromSlot: slotCheck }),
+    promise: v.object({
+      type: v.literal('promise'),
+      ballot: ballotCheck,
+      logEnd: v.int({ min: 0, max: MAX_SLOT }),
+      accepted: v.array(v.object({ slot: slotCheck, ballot: ballotCheck, entry: entryCheck }), { maxLength: MAX_WIRE_BATCH }),
+      more: v.boolean(),
+    }),
+    accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, entries: v.array(v.object({ slot: slotCheck, entry: entryCheck }), { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
+    accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
+    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
+    decide: v.object({ type: v.literal('decide'), ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
+    heartbeat: v.object({ type: v.literal('heartbeat'), ballot: ballotCheck, logEnd: v.int({ min: 0, max: MAX_SLOT }) }),
+    catchup: v.object({ type: v.literal('catchup'), from: slotCheck }),
+    decisions: v.object({ type: v.literal('decisions'), from: slotCheck, entries: v.array(entryCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
+  });
+}
+const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);
+const messageCheck = (limits: DataLimits) => (limits === PAYLOAD_LIMITS ? defaultMessageCheck : messageCheckFor(limits));
 
 /**
  * A slot above the decided prefix: this node's vote for it and, if learned, the chosen entry.
@@ -185,7 +250,7 @@ export interface MultiPaxosCampaign {
  * @example
  * ```ts
  * import type { MultiPaxosLeadership } from 'distkit/consensus';
- * const l: MultiPaxosLeadership = { ballot: { round: 1, node: 'a' }, nextSlot: 1, inflight: {}, queue: [], heartbeatAt: 0 };
+ * const l: MultiPaxosLeadership = { ballot: { round: 1, node: 'a' }, nextSlot: 1, inflight: {}, queue: [], heartbeatTimer: { at: 50, attempt: 0 } };
  * ```
  */
 export interface MultiPaxosLeadership {
@@ -198,7 +263,7 @@ export interface MultiPaxosLeadership {
   /** Proposals waiting for room in the window. */
   readonly queue: readonly unknown[];
   /** When to send the next heartbeat (and re-send unacknowledged accepts). */
-  readonly heartbeatAt: number;
+  readonly heartbeatTimer: Timer;
 }
 
 /**
@@ -237,10 +302,12 @@ export interface MultiPaxosState {
   readonly maxQueued: number;
   /** See {@link MultiPaxosConfig.maxBatch}. */
   readonly maxBatch: number;
+  /** See {@link MultiPaxosConfig.maxPendingSlots}. */
+  readonly maxPendingSlots: number;
+  /** See {@link MultiPaxosConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
   /** Election-timeout PRNG. */
   readonly prng: PrngState;
-  /** Latest `tick` time seen. */
-  readonly now: number;
   /** Acceptor: the highest ballot promised (durable). */
   readonly promised: PaxosBallot | null;
   /** Highest round this node used for a ballot (durable: a ballot is never reused). */
@@ -257,21 +324,19 @@ export interface MultiPaxosState {
   readonly role: MultiPaxosRole;
   /** The leader this node follows (a hint), or null. */
   readonly leader: NodeId | null;
-  /** When a follower or candidate campaigns next. */
-  readonly electionAt: number;
-  /** False until the first tick: the election timer starts from the first `now` seen. */
-  readonly started: boolean;
+  /** When a follower or candidate campaigns next (randomized in [T, 2T)); stopped for a leader. */
+  readonly electionTimer: Timer;
   /**
-   * The election timer was reset outside a tick (from a possibly stale clock): the tick at the
-   * old deadline redraws it from its own `now` instead of campaigning.
+   * False until the node's first input: the election timer then starts from that input's `now`
+   * (an unstarted node asks for a tick at once, see {@link multiPaxosNextDeadline}).
    */
-  readonly electionPending: boolean;
+  readonly started: boolean;
   /** Longest decided prefix heard of, and from whom (for catch-up). */
   readonly knownEnd: number;
   /** Who reported {@link MultiPaxosState.knownEnd}. */
   readonly knownEndFrom: NodeId | null;
   /** When to ask for missing decisions again. */
-  readonly catchupAt: number | null;
+  readonly catchupTimer: Timer;
   /** Phase 1 in progress (candidates only). */
   readonly campaign: MultiPaxosCampaign | null;
   /** Leader state (leaders only). */
@@ -328,14 +393,16 @@ export interface MultiPaxosPersistRecord {
  * @example
  * ```ts
  * import type { MultiPaxosPropose } from 'distkit/consensus';
- * const c: MultiPaxosPropose = { type: 'propose', value: 'set x 1' };
+ * const c: MultiPaxosPropose = { type: 'propose', value: 'set x 1', now: 0 };
  * ```
  */
 export interface MultiPaxosPropose {
   /** Discriminator. */
   readonly type: 'propose';
-  /** Any JSON value. */
+  /** Any JSON value within `payloadLimits`. */
   readonly value: unknown;
+  /** The host's current time (ms). */
+  readonly now: number;
 }
 
 /**
@@ -344,12 +411,14 @@ export interface MultiPaxosPropose {
  * @example
  * ```ts
  * import type { MultiPaxosCampaignCommand } from 'distkit/consensus';
- * const c: MultiPaxosCampaignCommand = { type: 'campaign' };
+ * const c: MultiPaxosCampaignCommand = { type: 'campaign', now: 0 };
  * ```
  */
 export interface MultiPaxosCampaignCommand {
   /** Discriminator. */
   readonly type: 'campaign';
+  /** The host's current time (ms). */
+  readonly now: number;
 }
 
 /**
@@ -358,7 +427,7 @@ export interface MultiPaxosCampaignCommand {
  * @example
  * ```ts
  * import type { MultiPaxosInput } from 'distkit/consensus';
- * const i: MultiPaxosInput = { type: 'propose', value: 42 };
+ * const i: MultiPaxosInput = { type: 'propose', value: 42, now: 0 };
  * ```
  */
 export type MultiPaxosInput = MessageInput | TickInput | MultiPaxosPropose | MultiPaxosCampaignCommand;
@@ -416,12 +485,14 @@ function initState(config: MultiPaxosConfig, d: MultiPaxosDurable | null): Multi
   const seed = requireSeed('seed', config.seed, id);
   const applied = config.applied ?? 0;
   if (typeof applied !== 'number' || !Number.isSafeInteger(applied) || applied < 0) throw new ConfigError('applied', `must be an integer >= 0, got ${describeValue(applied)}`);
+  const maxPendingSlots = requireCount('maxPendingSlots', config.maxPendingSlots, Math.max(MULTI_PAXOS_MAX_PENDING_SLOTS, maxInflight));
+  if (maxPendingSlots > MAX_SLOT_AHEAD) throw new ConfigError('maxPendingSlots', `must be at most ${MAX_SLOT_AHEAD}, got ${maxPendingSlots}`);
+  if (maxPendingSlots < maxInflight) throw new ConfigError('maxPendingSlots', `must be at least maxInflight (${maxPendingSlots} < ${maxInflight})`);
+  const payloadLimits = requireLimits('payloadLimits', config.payloadLimits);
   const log = d === null ? (emptyLog as MultiPaxosLog<MultiPaxosEntry>) : logFrom(d.log);
   const pending: Record<string, MultiPaxosSlot> = {};
   for (const a of d?.accepted ?? []) if (a.slot > log.length) pending[a.slot] = { accepted: { ballot: a.ballot, entry: a.entry }, decided: null };
-  let prng = seedPrng(d === null ? seed : `${String(seed)}/${d.usedRound}/${d.promised?.round ?? 0}`);
-  const r = nextInt(prng, 0, Math.max(1, Math.floor(electionTimeoutMs)));
-  prng = r.state;
+  const prng = seedPrng(d === null ? seed : `${String(seed)}/${d.usedRound}/${d.promised?.round ?? 0}`);
   return {
     id,
     nodes,
@@ -430,8 +501,9 @@ function initState(config: MultiPaxosConfig, d: MultiPaxosDurable | null): Multi
     maxInflight,
     maxQueued,
     maxBatch,
+    maxPendingSlots,
+    payloadLimits,
     prng,
-    now: 0,
     promised: d?.promised ?? null,
     usedRound: d?.usedRound ?? 0,
     seenRound: 0,
@@ -440,12 +512,11 @@ function initState(config: MultiPaxosConfig, d: MultiPaxosDurable | null): Multi
     delivered: Math.min(applied, log.length),
     role: 'follower',
     leader: null,
-    electionAt: electionTimeoutMs + r.value,
+    electionTimer: STOPPED_TIMER,
     started: false,
-    electionPending: false,
     knownEnd: log.length,
     knownEndFrom: null,
-    catchupAt: null,
+    catchupTimer: STOPPED_TIMER,
     campaign: null,
     lead: null,
   };
@@ -496,8 +567,8 @@ interface Ctx {
   readonly local: MultiPaxosMessage[];
   /** Votes cast in this step, for the persist record. */
   readonly voted: MultiPaxosAccepted[];
-  /** Whether `s.now` is this step's time (a tick). */
-  readonly atTick: boolean;
+  /** The input's time: every timer started in this step counts from it. */
+  readonly now: number;
 }
 
 function send(c: Ctx, to: NodeId, message: MultiPaxosMessage): void {
@@ -512,6 +583,11 @@ function broadcast(c: Ctx, message: MultiPaxosMessage, self = true): void {
 function finish(prev: MultiPaxosState, c: Ctx): Transition<MultiPaxosState, MultiPaxosOutput> {
   for (let i = 0; i < c.local.length; i++) handle(c, c.s.id, c.local[i]!);
   advance(c);
+  if (!c.s.started) {
+    // The first input starts the election timer from its `now`.
+    c.s = { ...c.s, started: true };
+    if (c.s.role !== 'leader' && c.s.electionTimer.at === null) resetElection(c);
+  }
   const s = c.s;
   const logFrom = prev.log.length + 1;
   if (s.promised === prev.promised && s.usedRound === prev.usedRound && c.voted.length === 0 && s.log === prev.log) return { state: s, outputs: c.out };
@@ -527,30 +603,33 @@ function finish(prev: MultiPaxosState, c: Ctx): Transition<MultiPaxosState, Mult
 }
 
 function step(state: MultiPaxosState, input: MultiPaxosInput): Transition<MultiPaxosState, MultiPaxosOutput> {
-  const c: Ctx = { s: state, out: [], local: [], voted: [], atTick: input.type === 'tick' };
+  const now = inputNow(input);
+  const c: Ctx = { s: state, out: [], local: [], voted: [], now };
   switch (input.type) {
     case 'message': {
       const from = input.from;
       if (typeof from !== 'string' || !state.nodes.includes(from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
       if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
-      const problem = messageCheck(input.message, 'message');
-      if (problem !== undefined) return reject(state, from, problem);
-      const reason = handle(c, from, input.message as MultiPaxosMessage);
+      // Only the parsed copy is used and stored: undeclared fields are dropped, commands bounded.
+      const m = parse(messageCheck(state.payloadLimits), input.message, 'message');
+      if (!m.ok) return reject(state, from, m.problem);
+      const reason = handle(c, from, m.value as MultiPaxosMessage);
       if (reason !== undefined) return c.s === state && c.out.length === 0 ? reject(state, from, reason) : finish(state, c);
       return finish(state, c);
     }
     case 'tick':
-      if (typeof input.now !== 'number' || !Number.isFinite(input.now)) return reject(state, 'local', 'now: expected a finite number');
-      onTick(c, input.now);
-      return c.s === state && c.out.length === 0 && c.local.length === 0 ? { state, outputs: [] } : finish(state, c);
+      onTick(c);
+      return c.s === state && c.out.length === 0 && c.local.length === 0 && state.started ? { state, outputs: [] } : finish(state, c);
     case 'propose': {
-      const problem = plainDataProblem(input.value, 'value');
-      if (problem !== undefined || input.value === undefined) throw new InvalidCommandError('propose', problem ?? 'value: must be JSON data');
-      onPropose(c, input.value);
+      if (input.value === undefined) throw new InvalidCommandError('propose', 'value: must be JSON data');
+      const parsed = parse(v.json(state.payloadLimits), input.value, 'value');
+      if (!parsed.ok) throw new InvalidCommandError('propose', parsed.problem);
+      onPropose(c, parsed.value);
       return finish(state, c);
     }
     case 'campaign':
-      if (state.role === 'leader') return { state, outputs: [] };
+      if (state.role === 'leader') return state.started ? { state, outputs: [] } : finish(state, c);
+      if (!canStartRound(highestRound(state))) throw new InvalidCommandError('campaign', `node ${state.id} has used every ballot round (MAX_COUNTER)`);
       startCampaign(c);
       return finish(state, c);
     default:
@@ -585,17 +664,22 @@ function handle(c: Ctx, from: NodeId, m: MultiPaxosMessage): string | undefined 
 
 // --- helpers ---------------------------------------------------------------------------------
 
-/** A fresh randomized election deadline in [now + T, now + 2T) (the PRNG is the backoff). */
+/**
+ * A fresh randomized election deadline in [now + T, now + 2T), counted from this input's `now`
+ * (the PRNG is the backoff between duelling candidates).
+ */
 function resetElection(c: Ctx): void {
-  if (!c.atTick) {
-    if (!c.s.electionPending) c.s = { ...c.s, electionPending: true };
-    return;
-  }
-  const r = nextInt(c.s.prng, 0, Math.max(1, Math.floor(c.s.electionTimeoutMs)));
-  c.s = { ...c.s, prng: r.state, electionPending: false, electionAt: c.s.now + c.s.electionTimeoutMs + r.value };
+  const r = randomTimer(c.now, c.s.electionTimeoutMs, 2 * c.s.electionTimeoutMs, c.s.prng);
+  c.s = { ...c.s, prng: r.prng, electionTimer: r.timer };
+}
+
+/** The highest round this node has used, seen or promised: the next ballot goes above it. */
+function highestRound(s: MultiPaxosState): number {
+  return Math.max(s.usedRound, s.seenRound, s.promised?.round ?? 0);
 }
 
 function setPending(c: Ctx, slot: number, p: MultiPaxosSlot): void {
+  // Slot keys are validated integers: never names of Object.prototype members.
   c.s = { ...c.s, pending: { ...c.s.pending, [slot]: p } };
 }
 
@@ -620,16 +704,16 @@ function noteEnd(c: Ctx, from: NodeId, logEnd: number, live = false): void {
   if (logEnd > c.s.knownEnd || (live && logEnd === c.s.knownEnd && logEnd > c.s.log.length && c.s.knownEndFrom !== from)) {
     c.s = { ...c.s, knownEnd: logEnd, knownEndFrom: from };
   }
-  if (c.s.knownEnd > c.s.log.length && c.s.catchupAt === null) requestCatchup(c);
+  if (c.s.knownEnd > c.s.log.length && c.s.catchupTimer.at === null) requestCatchup(c);
 }
 
 function requestCatchup(c: Ctx): void {
   const to = c.s.knownEndFrom;
   if (to === null || to === c.s.id) {
-    c.s = { ...c.s, catchupAt: null };
+    c.s = { ...c.s, catchupTimer: stopTimer(c.s.catchupTimer) };
     return;
   }
-  c.s = { ...c.s, catchupAt: c.s.now + 2 * c.s.heartbeatIntervalMs };
+  c.s = { ...c.s, catchupTimer: startTimer(c.now, 2 * c.s.heartbeatIntervalMs) };
   send(c, to, { type: 'catchup', from: c.s.log.length + 1 });
 }
 
@@ -646,7 +730,7 @@ function advance(c: Ctx): void {
     next++;
   }
   if (add.length > 0) s = { ...s, log: logAppend(s.log, add), pending, knownEnd: Math.max(s.knownEnd, next - 1) };
-  if (s.catchupAt !== null && s.knownEnd <= s.log.length) s = { ...s, catchupAt: null };
+  if (s.catchupTimer.at !== null && s.knownEnd <= s.log.length) s = { ...s, catchupTimer: STOPPED_TIMER };
   if (s.delivered < s.log.length) {
     for (let slot = s.delivered + 1; slot <= s.log.length; slot++) {
       const e = logAt(s.log, slot)!;
@@ -697,7 +781,9 @@ function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, entries: readonly {
     send(c, from, { type: 'nack', ballot, promised: c.s.promised! });
     return undefined;
   }
-  for (const e of entries) if (e.slot > c.s.log.length + MAX_SLOT_AHEAD) return `entries: slot ${e.slot} is too far beyond the decided prefix ${c.s.log.length}`;
+  for (const e of entries) {
+    if (e.slot > c.s.log.length + c.s.maxPendingSlots) return `accept: slot ${e.slot} is beyond the decided prefix ${c.s.log.length} + maxPendingSlots ${c.s.maxPendingSlots}`;
+  }
   if (comparePaxosBallots(ballot, c.s.promised) > 0) c.s = { ...c.s, promised: ballot };
   if (from !== c.s.id) {
     if (c.s.role !== 'follower' && comparePaxosBallots(ballot, c.s.lead?.ballot ?? c.s.campaign?.ballot ?? null) > 0) stepDown(c, ballot, from);
@@ -779,14 +865,20 @@ function onDecisions(c: Ctx, from: NodeId, fromSlot: number, entries: readonly M
   if (c.s.knownEnd > c.s.log.length) {
     if (c.s.knownEndFrom === null) c.s = { ...c.s, knownEndFrom: from };
     requestCatchup(c);
-  } else c.s = { ...c.s, catchupAt: null };
+  } else c.s = { ...c.s, catchupTimer: stopTimer(c.s.catchupTimer) };
   return undefined;
 }
 
 // --- candidate and leader --------------------------------------------------------------------
 
 function startCampaign(c: Ctx): void {
-  const round = Math.max(c.s.usedRound, c.s.seenRound, c.s.promised?.round ?? 0) + 1;
+  const last = highestRound(c.s);
+  if (!canStartRound(last)) {
+    // Every round a peer may use is taken (unreachable in practice): never reuse one.
+    c.s = { ...c.s, electionTimer: STOPPED_TIMER };
+    return;
+  }
+  const round = last + 1;
   const ballot: PaxosBallot = { round, node: c.s.id };
   const fromSlot = c.s.log.length + 1;
   for (const value of c.s.lead?.queue ?? []) c.out.push({ type: 'notLeader', value, leader: null });
@@ -801,11 +893,16 @@ function onPromise(c: Ctx, from: NodeId, m: Extract<MultiPaxosMessage, { type: '
   // A late promise for the ballot this node already leads with is expected (the slower acceptors).
   if (c.s.role === 'leader' && comparePaxosBallots(m.ballot, c.s.lead!.ballot) === 0) return undefined;
   if (c.s.role !== 'candidate' || camp === null || comparePaxosBallots(m.ballot, camp.ballot) !== 0) return `promise: ballot ${ballotText(m.ballot)} is not being prepared`;
-  if (Object.prototype.hasOwnProperty.call(camp.promises, from)) return `promise: duplicate from ${from}`;
-  for (const a of m.accepted) if (comparePaxosBallots(a.ballot, m.ballot) >= 0) return `promise: a vote in ballot ${ballotText(a.ballot)} is not below the promised one`;
+  if (hasOwn(camp.promises, from)) return `promise: duplicate from ${from}`;
+  for (const a of m.accepted) {
+    if (comparePaxosBallots(a.ballot, m.ballot) >= 0) return `promise: a vote in ballot ${ballotText(a.ballot)} is not below the promised one`;
+    // An acceptor votes only within maxPendingSlots of its decided prefix: a farther vote would
+    // make this node fill (and keep in flight) an unbounded run of no-ops.
+    if (a.slot > m.logEnd + c.s.maxPendingSlots) return `promise: a vote for slot ${a.slot} is beyond logEnd ${m.logEnd} + maxPendingSlots ${c.s.maxPendingSlots}`;
+  }
   // A truncated report could hide a vote; the candidate then waits for a later, complete one.
   if (m.more) return 'promise: incomplete report';
-  const promises = { ...camp.promises, [from]: { logEnd: m.logEnd, accepted: m.accepted } };
+  const promises = withOwn(camp.promises, from, { logEnd: m.logEnd, accepted: m.accepted });
   c.s = { ...c.s, campaign: { ...camp, promises } };
   if (Object.keys(promises).length >= majority(c.s.nodes.length)) becomeLeader(c);
   return undefined;
@@ -819,7 +916,7 @@ function becomeLeader(c: Ctx): void {
   let maxEnd = c.s.log.length;
   let endFrom: NodeId | null = null;
   for (const id of Object.keys(camp.promises)) {
-    const p = camp.promises[id]!;
+    const p = getOwn(camp.promises, id)!;
     if (p.logEnd > maxEnd) {
       maxEnd = p.logEnd;
       endFrom = id;
@@ -829,7 +926,7 @@ function becomeLeader(c: Ctx): void {
   const best = new Map<number, MultiPaxosAccepted>();
   let maxSlot = maxEnd;
   for (const id of Object.keys(camp.promises)) {
-    for (const a of camp.promises[id]!.accepted) {
+    for (const a of getOwn(camp.promises, id)!.accepted) {
       if (a.slot <= maxEnd) continue;
       const cur = best.get(a.slot);
       if (cur === undefined || comparePaxosBallots(a.ballot, cur.ballot) > 0) best.set(a.slot, a);
@@ -849,11 +946,12 @@ function becomeLeader(c: Ctx): void {
     role: 'leader',
     leader: c.s.id,
     campaign: null,
-    lead: { ballot, nextSlot: maxSlot + 1, inflight, queue: [], heartbeatAt: c.s.now + c.s.heartbeatIntervalMs },
+    electionTimer: STOPPED_TIMER,
+    lead: { ballot, nextSlot: maxSlot + 1, inflight, queue: [], heartbeatTimer: startTimer(c.now, c.s.heartbeatIntervalMs) },
   };
   c.out.push({ type: 'role', role: 'leader', ballot, leader: c.s.id });
   if (endFrom !== null) {
-    c.s = { ...c.s, knownEnd: Math.max(c.s.knownEnd, maxEnd), knownEndFrom: endFrom, catchupAt: null };
+    c.s = { ...c.s, knownEnd: Math.max(c.s.knownEnd, maxEnd), knownEndFrom: endFrom, catchupTimer: STOPPED_TIMER };
     requestCatchup(c);
   }
   sendAccepts(c, entries, null);
@@ -949,18 +1047,15 @@ function onNack(c: Ctx, ballot: PaxosBallot, promised: PaxosBallot): string | un
 
 // --- time ------------------------------------------------------------------------------------
 
-function onTick(c: Ctx, now: number): void {
-  if (now > c.s.now) c.s = { ...c.s, now };
-  if (!c.s.started) {
-    c.s = { ...c.s, started: true };
-    resetElection(c);
-    return;
-  }
+function onTick(c: Ctx): void {
+  // Before the first input there is nothing to fire: `finish` starts the election timer.
+  if (!c.s.started) return;
   const s = c.s;
+  const now = c.now;
   if (s.role === 'leader') {
     const l = s.lead!;
-    if (s.now >= l.heartbeatAt) {
-      c.s = { ...s, lead: { ...l, heartbeatAt: s.now + s.heartbeatIntervalMs } };
+    if (timerDue(l.heartbeatTimer, now)) {
+      c.s = { ...s, lead: { ...l, heartbeatTimer: startTimer(now, s.heartbeatIntervalMs) } };
       broadcast(c, { type: 'heartbeat', ballot: l.ballot, logEnd: s.log.length }, false);
       // Re-send accepts that some acceptors have not acknowledged (lost messages).
       const slots = Object.keys(l.inflight).map(Number).sort((a, b) => a - b);
@@ -969,15 +1064,14 @@ function onTick(c: Ctx, now: number): void {
         sendAccepts(c, entries, (slot, n) => n === s.id || l.inflight[slot]!.acks.includes(n));
       }
     }
-  } else if (s.electionPending) resetElection(c);
-  else if (s.now >= s.electionAt) startCampaign(c);
-  if (c.s.catchupAt !== null && c.s.now >= c.s.catchupAt) requestCatchup(c);
+  } else if (timerDue(s.electionTimer, now)) startCampaign(c);
+  if (timerDue(c.s.catchupTimer, now)) requestCatchup(c);
 }
 
 function nextDeadline(s: MultiPaxosState): number | undefined {
-  if (!s.started) return s.now;
-  const t = s.role === 'leader' ? s.lead!.heartbeatAt : s.electionAt;
-  return s.catchupAt === null ? t : Math.min(t, s.catchupAt);
+  // An unstarted node asks for a tick at once, so that its timers start from the host's clock.
+  if (!s.started) return START_DEADLINE;
+  return earliest(s.lead?.heartbeatTimer, s.electionTimer, s.catchupTimer);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -996,8 +1090,8 @@ function nextDeadline(s: MultiPaxosState): number | undefined {
  * ```ts
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
  * let s = multiPaxos.init({ id: 'a', nodes: ['a', 'b', 'c'], seed: 1 });
- * s = multiPaxos.step(s, { type: 'campaign' }).state; // prepare to b and c
- * multiPaxosNextDeadline(s); // when to tick next
+ * s = multiPaxos.step(s, { type: 'campaign', now: 0 }).state; // prepare to b and c
+ * multiPaxosNextDeadline(s); //=> a time in [300, 600): the election timer, from now 0
  * ```
  */
 export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, MultiPaxosInput, MultiPaxosOutput, MultiPaxosDurable> & {
@@ -1010,17 +1104,20 @@ export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, Multi
   nextDeadline,
   durable: durableOf,
   recover: (config, durable) => initState(config, durable),
+  applyPersist: applyMultiPaxosPersist,
 };
 
 /**
  * The earliest time a replica wants a `tick`: its next heartbeat (leader), election timeout
- * (others) or catch-up retry.
+ * (others) or catch-up retry; before its first input, `Number.MIN_SAFE_INTEGER` (tick at once,
+ * so the election timer starts from the host's clock).
  *
  * @example
  * ```ts
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
- * const s = multiPaxos.init({ id: 'a', nodes: ['a'], electionTimeoutMs: 100 });
- * multiPaxosNextDeadline(s)! >= 100; //=> true
+ * let s = multiPaxos.init({ id: 'a', nodes: ['a'], electionTimeoutMs: 100 });
+ * s = multiPaxos.step(s, { type: 'tick', now: 5000 }).state;
+ * multiPaxosNextDeadline(s)! >= 5100; //=> true
  * ```
  */
 export function multiPaxosNextDeadline(state: MultiPaxosState): number | undefined {

@@ -52,12 +52,13 @@ describe('Basic Paxos (Paxos Made Simple)', () => {
     const p = net.states.a!.proposer!;
     expect(p.phase).toBe('backoff');
     expect(p.seenRound).toBe(1);
-    // The backoff timer was started outside a tick: the next tick restarts it from that tick's clock.
-    expect(basicPaxos.nextDeadline(net.states.a!)).toBe(net.states.a!.now);
-    net.tick('a', 1000);
-    const at = net.states.a!.proposer!.deadline!;
-    expect(at).toBeGreaterThanOrEqual(1000 + 10);
-    expect(at).toBeLessThanOrEqual(1000 + 500);
+    // The backoff counts from the nack's own time (v2: `now` travels with every input).
+    const at = net.states.a!.proposer!.timer.at!;
+    expect(basicPaxos.nextDeadline(net.states.a!)).toBe(at);
+    expect(at).toBeGreaterThanOrEqual(net.now + 1);
+    expect(at).toBeLessThanOrEqual(net.now + 10 * 2);
+    net.tick('a', at - 1);
+    expect(net.states.a!.proposer!.phase).toBe('backoff');
     net.tick('a', at);
     expect(net.states.a!.proposer!.ballot).toEqual({ round: 2, node: 'a' });
   });
@@ -71,16 +72,16 @@ describe('Basic Paxos (Paxos Made Simple)', () => {
     const durable = basicPaxos.durable(net.states.b!);
     expect(durable.promised).toEqual({ round: 1, node: 'a' });
     const recovered = basicPaxos.recover(cfg('b'), JSON.parse(JSON.stringify(durable)));
-    const t = basicPaxos.step(recovered, { type: 'message', from: 'c', message: { type: 'prepare', ballot: { round: 1, node: 'c' } } });
+    const t = basicPaxos.step(recovered, { type: 'message', from: 'c', message: { type: 'prepare', ballot: { round: 1, node: 'c' } }, now: 0 });
     expect(t.outputs).toContainEqual({ type: 'send', to: 'c', message: { type: 'promise', ballot: { round: 1, node: 'c' }, accepted: null } });
-    const t2 = basicPaxos.step(t.state, { type: 'message', from: 'a', message: { type: 'accept', ballot: { round: 1, node: 'a' }, value: 'x' } });
+    const t2 = basicPaxos.step(t.state, { type: 'message', from: 'a', message: { type: 'accept', ballot: { round: 1, node: 'a' }, value: 'x' }, now: 0 });
     expect(t2.outputs).toContainEqual({ type: 'send', to: 'a', message: { type: 'nack', ballot: { round: 1, node: 'a' }, promised: { round: 1, node: 'c' } } });
   });
 
   it('a recovered proposer never reuses a ballot', () => {
-    const s = basicPaxos.step(basicPaxos.init(cfg('a')), { type: 'propose', value: 'x' }).state;
+    const s = basicPaxos.step(basicPaxos.init(cfg('a')), { type: 'propose', value: 'x', now: 0 }).state;
     const r = basicPaxos.recover(cfg('a'), basicPaxos.durable(s));
-    const t = basicPaxos.step(r, { type: 'propose', value: 'z' });
+    const t = basicPaxos.step(r, { type: 'propose', value: 'z', now: 5 });
     expect(t.state.proposer!.ballot).toEqual({ round: 2, node: 'a' });
   });
 
@@ -91,7 +92,7 @@ describe('Basic Paxos (Paxos Made Simple)', () => {
     net.run((e) => e.to !== 'l');
     net.drop((e) => e.to === 'l');
     expect(net.states.l!.learner!.decided).toBeNull();
-    net.tick('l', 0);
+    net.tick('l', 0); // the first input starts the learner's query timer
     net.tick('l', 200);
     net.run();
     expect(net.states.l!.learner!.decided).toEqual({ value: 'x' });
@@ -123,6 +124,6 @@ describe('Basic Paxos (Paxos Made Simple)', () => {
         expect((e as ConfigError).field).toBe(field);
       }
     }
-    expect(() => basicPaxos.step(basicPaxos.init({ id: 'x', acceptors: IDS, proposers: [] }), { type: 'propose', value: 1 })).toThrow(InvalidCommandError);
+    expect(() => basicPaxos.step(basicPaxos.init({ id: 'x', acceptors: IDS, proposers: [] }), { type: 'propose', value: 1, now: 0 })).toThrow(InvalidCommandError);
   });
 });

@@ -102,7 +102,7 @@ describe('Fast Paxos (Lamport 2006)', () => {
     const d = fastPaxos.durable(net.states.b!);
     expect(d.vote).toMatchObject({ fast: true, value: 'x' });
     const r = fastPaxos.recover(cfg('b'), JSON.parse(JSON.stringify(d)));
-    const t = fastPaxos.step(r, { type: 'message', from: 'a', message: { type: 'prepare', ballot: { round: 2, node: 'a', recovery: false } } });
+    const t = fastPaxos.step(r, { type: 'message', from: 'a', message: { type: 'prepare', ballot: { round: 2, node: 'a', recovery: false } }, now: 0 });
     expect(t.outputs.at(-1)).toMatchObject({ type: 'send', to: 'a', message: { type: 'promise', vote: { value: 'x' } } });
   });
 });

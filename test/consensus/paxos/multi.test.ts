@@ -79,7 +79,7 @@ describe('Multi-Paxos (Paxos Made Moderately Complex; Paxos Made Live)', () => {
     const net = cluster();
     let disk: MultiPaxosDurable = { promised: null, usedRound: 0, log: [], accepted: [] };
     const orig = net.input.bind(net);
-    net.input = (id: string, input: unknown) => {
+    net.input = (id: string, input: object) => {
       orig(id, input);
       if (id === 'b') for (const o of net.last.b!) if (o.type === 'persist') disk = applyMultiPaxosPersist(disk, (o as unknown as { record: MultiPaxosPersistRecord }).record);
       if (id === 'b' && net.last.b!.some((o) => o.type === 'send')) expect(net.last.b!.findIndex((o) => o.type === 'persist')).toBeLessThanOrEqual(0);

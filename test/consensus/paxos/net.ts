@@ -1,5 +1,7 @@
 // A tiny synchronous network for scripted scenarios: every step goes through checkedStep (deep
-// freeze, plain-data outputs, rejected inputs keep the state object).
+// freeze, plain-data outputs, rejected inputs keep the state object, one persist before the
+// sends, durable(state) equal to what persist wrote). Every input is stamped with the network's
+// clock, `now`, which only `tick` and `advance` move.
 import { checkedStep, type Machine } from 'distkit/core';
 
 export interface Envelope {
@@ -15,6 +17,8 @@ export class Net<S> {
   readonly events: Record<string, { type: string; [k: string]: unknown }[]> = {};
   /** Every output of the last step of each node (to check persist-before-send ordering). */
   readonly last: Record<string, readonly { type: string }[]> = {};
+  /** The clock stamped on every input. */
+  now = 0;
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   constructor(readonly machine: Machine<any, S, any, any>, configs: Record<string, unknown>) {
@@ -24,8 +28,9 @@ export class Net<S> {
     }
   }
 
-  input(id: string, input: unknown): void {
-    const t = checkedStep(this.machine, this.states[id]!, input);
+  input(id: string, input: object): void {
+    const stamped = 'now' in input ? input : { ...input, now: this.now };
+    const t = checkedStep(this.machine, this.states[id]!, stamped);
     this.states[id] = t.state;
     this.last[id] = t.outputs as { type: string }[];
     // Architecture rule 6: at most one persist per step, and it comes before every send.
@@ -54,7 +59,14 @@ export class Net<S> {
     for (let i = this.queue.length - 1; i >= 0; i--) if (pred(this.queue[i]!)) this.queue.splice(i, 1);
   }
 
+  /** Moves the clock to `now` (never back) and ticks `id` then. */
   tick(id: string, now: number): void {
-    this.input(id, { type: 'tick', now });
+    this.now = Math.max(this.now, now);
+    this.input(id, { type: 'tick', now: this.now });
+  }
+
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void {
+    this.now += ms;
   }
 }
