@@ -52,7 +52,7 @@ export function getOwn<T>(record: Readonly<Record<string, T>>, key: string): T |
  */
 export function withOwn<T>(record: Readonly<Record<string, T>>, key: string, value: T): Record<string, T> {
   const out: Record<string, T> = { ...record };
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  setOwn(out, key, value);
   return out;
 }
 
@@ -87,7 +87,10 @@ export function withoutOwn<T>(record: Readonly<Record<string, T>>, key: string):
  * ```
  */
 export function setOwn<T>(record: Record<string, T>, key: string, value: T): Record<string, T> {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  // On a plain object only `__proto__` is an inherited accessor: every other key assigns as an
+  // own data property (and assignment is much faster than defineProperty).
+  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
   return record;
 }
 
