@@ -87,9 +87,9 @@ export function withoutOwn<T>(record: Readonly<Record<string, T>>, key: string):
  * ```
  */
 export function setOwn<T>(record: Record<string, T>, key: string, value: T): Record<string, T> {
-  // On a plain object only `__proto__` is an inherited accessor: every other key assigns as an
-  // own data property (and assignment is much faster than defineProperty).
-  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  // Keys that Object.prototype has (`__proto__` is an accessor; a frozen prototype makes the
+  // others read-only) are defined; every other key assigns, which is much faster.
+  if (Object.prototype.hasOwnProperty.call(Object.prototype, key)) Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   else record[key] = value;
   return record;
 }

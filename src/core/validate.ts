@@ -110,9 +110,9 @@ function withCopy<T>(check: (value: unknown, path?: string) => string | undefine
 const copyOf = (check: Check<unknown>): ((value: unknown) => unknown) => check.copy ?? ((x) => x);
 
 function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  // On a plain object only `__proto__` is an inherited accessor; every other key assigns as an own
-  // data property, which is much faster than defineProperty.
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // Keys that Object.prototype has (`__proto__` is an accessor; a frozen prototype makes the
+  // others read-only) are defined; every other key assigns, which is much faster.
+  if (Object.prototype.hasOwnProperty.call(Object.prototype, key)) Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
