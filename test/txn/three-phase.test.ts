@@ -14,7 +14,7 @@ import {
 import { World, type CrashPoint, type WorldOptions } from './world.js';
 
 const PARTS = ['a', 'b', 'd'];
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 
 function threeWorld(opts: WorldOptions = {}, votes: Record<string, 'yes' | 'no'> = {}): World {
   const w = new World({ minDelayMs: 10, maxDelayMs: 10, ...opts });
@@ -93,7 +93,7 @@ describe('timers start from the host clock, not from the last tick', () => {
   });
   it('a transaction begun after a long idle period commits', () => {
     const w = threeWorld();
-    for (const n of ['c', ...PARTS]) w.input(n, { type: 'tick', now: 0 });
+    for (const n of ['c', ...PARTS]) w.input(n, { type: 'tick' });
     w.run(9_000);
     w.schedule(10_000, 'c', { type: 'begin', txId: 'late', participants: PARTS });
     w.run(30_000);
@@ -192,7 +192,7 @@ describe('3PC hostile messages', () => {
     const committed = threePhaseParticipant.step(s, msg('c', { type: 'decision', txId: 't', decision: 'commit' })).state;
     const t = checkedStep(threePhaseParticipant, committed, msg('b', { type: 'decision', txId: 't', decision: 'abort' }));
     expect(t.state).toBe(committed);
-    let c = threePhaseCoordinator.step(threePhaseCoordinator.init({ id: 'c' }), { type: 'begin', txId: 't', participants: ['a', 'b'] }).state;
+    let c = threePhaseCoordinator.step(threePhaseCoordinator.init({ id: 'c' }), { type: 'begin', txId: 't', participants: ['a', 'b'], now: 0 }).state;
     for (const [from, m] of [
       ['x', { type: 'vote', txId: 't', vote: 'yes' }],
       ['a', { type: 'vote', txId: 'zz', vote: 'yes' }],

@@ -26,7 +26,7 @@ import { World } from './world.js';
 
 const P = twoPhaseParticipant;
 const C3 = threePhaseCoordinator;
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 const tick = (now: number) => ({ type: 'tick' as const, now });
 const types = (outputs: readonly { type: string }[]) => outputs.map((o) => o.type);
 
@@ -144,14 +144,14 @@ describe('2PC participant: inside the window, duplicates are recognised', () => 
     const h = new Host(P.init({ id: 'a', retainDecidedMs: 1000 }));
     // committed
     h.step(msg('c', { type: 'prepare', txId: 'tc', participants: ['a', 'b'], payload: null }));
-    h.step({ type: 'vote', txId: 'tc', vote: 'yes' });
+    h.step({ type: 'vote', txId: 'tc', vote: 'yes', now: 0 });
     h.step(msg('c', { type: 'decision', txId: 'tc', decision: 'commit', ack: true }));
     // voted NO
     h.step(msg('c', { type: 'prepare', txId: 'tn', participants: ['a', 'b'], payload: null }));
-    h.step({ type: 'vote', txId: 'tn', vote: 'no' });
+    h.step({ type: 'vote', txId: 'tn', vote: 'no', now: 0 });
     // read-only
     h.step(msg('c', { type: 'prepare', txId: 'tr', participants: ['a', 'b'], payload: null }));
-    h.step({ type: 'vote', txId: 'tr', vote: 'readonly' });
+    h.step({ type: 'vote', txId: 'tr', vote: 'readonly', now: 0 });
     h.advance(10);
     h.advance(999); // 989 ms after the retention clock started: still inside the window
     expect(Object.keys(h.s.txs)).toEqual([]);
@@ -256,7 +256,7 @@ describe('3PC coordinator: decided transactions are forgotten too', () => {
     };
     for (let i = 0; i < n; i++) {
       const txId = `t${i}`;
-      step({ type: 'begin', txId, participants: ['a', 'b'] });
+      step({ type: 'begin', txId, participants: ['a', 'b'], now: 0 });
       for (const p of ['a', 'b']) step(msg(p, { type: 'vote', txId, vote: 'yes' }));
       for (const p of ['a', 'b']) step(msg(p, { type: 'preCommitAck', txId, round: 0 }));
       for (let d = C3.nextDeadline!(s); d !== undefined && d <= i + 1; d = C3.nextDeadline!(s)) step(tick(Math.max(d, s.now)));
@@ -276,7 +276,7 @@ describe('3PC coordinator: decided transactions are forgotten too', () => {
     const { s, step } = run3(1, 100);
     expect(step(msg('a', { type: 'query', txId: 't0' }))).toEqual([{ type: 'send', to: 'a', message: { type: 'decision', txId: 't0', decision: 'commit' } }]);
     expect(types(step(msg('a', { type: 'vote', txId: 't0', vote: 'yes' })))).toEqual(['rejected']);
-    expect(() => step({ type: 'begin', txId: 't0', participants: ['a'] })).toThrow();
+    expect(() => step({ type: 'begin', txId: 't0', participants: ['a'], now: 0 })).toThrow();
     // Recovery inside the window re-sends the decision, then keeps it as a tombstone.
     const r = C3.recover({ id: 'c', retainDecidedMs: 100 }, JSON.parse(JSON.stringify(C3.durable(s))) as ThreePhaseCoordinatorDurable);
     const t = C3.step(r, tick(10));
