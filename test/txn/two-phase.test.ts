@@ -62,7 +62,7 @@ describe('BHG §7.3: the basic protocol', () => {
     expect(t.outputs).toEqual([]);
     t = checkedStep(C, t.state, msg('b', { type: 'vote', txId: 't1', vote: 'yes' }));
     expect(types(t.outputs)).toEqual(['persist', 'send', 'send', 'decided']);
-    expect(t.outputs[0]).toMatchObject({ record: { kind: 'decision', decision: 'commit', recipients: ['a', 'b'] } });
+    expect(t.outputs[0]).toMatchObject({ record: [{ kind: 'decision', decision: 'commit', recipients: ['a', 'b'] }] });
     t = checkedStep(C, t.state, msg('a', { type: 'ack', txId: 't1' }));
     expect(t.outputs).toEqual([]);
     t = checkedStep(C, t.state, msg('b', { type: 'ack', txId: 't1' }));
@@ -74,7 +74,7 @@ describe('BHG §7.3: the basic protocol', () => {
     const s = P.init({ id: 'a', autoVote: 'yes' });
     let t = checkedStep(P, s, msg('c', { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: { k: 1 } }));
     expect(t.outputs).toEqual([
-      { type: 'persist', record: { kind: 'prepared', txId: 't1', coordinator: 'c', participants: ['a', 'b'] } },
+      { type: 'persist', record: [{ kind: 'prepared', txId: 't1', coordinator: 'c', participants: ['a', 'b'] }] },
       { type: 'send', to: 'c', message: { type: 'vote', txId: 't1', vote: 'yes' } },
     ]);
     t = checkedStep(P, t.state, msg('c', { type: 'decision', txId: 't1', decision: 'commit', ack: true }));
@@ -94,8 +94,7 @@ describe('BHG §7.3: the basic protocol', () => {
 
   it('a coordinator that misses a vote aborts at the vote timeout, re-sending prepare meanwhile', () => {
     let s = C.step(C.init({ id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100 }), { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 }).state;
-    expect(C.nextDeadline!(s)).toBe(0); // the timers start from the host's clock, read at once
-    s = checkedStep(C, s, { type: 'tick', now: 0 }).state;
+    expect(C.nextDeadline!(s)).toBe(100); // the timers start at the begin command's time
     s = C.step(s, msg('a', { type: 'vote', txId: 't1', vote: 'yes' })).state;
     expect(C.nextDeadline!(s)).toBe(100);
     let t = C.step(s, { type: 'tick', now: 100 });
@@ -130,33 +129,31 @@ describe('BHG §7.3: the basic protocol', () => {
   });
 });
 
-describe('timers start from the host clock, not from the last tick', () => {
-  // An idle machine has no deadline, so its host sends no tick and its `now` grows stale; a
-  // transaction begun then must still get its full vote timeout (a regression: it used to abort
-  // at once after an idle period).
+describe('timers start from the time on the input that starts them', () => {
+  // A machine has no deadline while idle, so its host sends no tick; a transaction begun then must
+  // still get its full vote timeout (a regression: it used to abort at once after an idle period).
   it('a coordinator idle for 10 s gives a new transaction its whole vote timeout', () => {
     let s = C.step(C.init({ id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100 }), { type: 'tick', now: 0 }).state;
-    s = checkedStep(C, s, { type: 'begin', txId: 't1', participants: ['a'], now: 0 }).state;
-    expect(C.nextDeadline!(s)).toBe(0);
-    let t = checkedStep(C, s, { type: 'tick', now: 10_000 });
-    expect(t.outputs).toEqual([]);
-    expect(C.nextDeadline!(t.state)).toBe(10_100);
-    t = checkedStep(C, t.state, msg('a', { type: 'vote', txId: 't1', vote: 'yes' }));
+    s = checkedStep(C, s, { type: 'begin', txId: 't1', participants: ['a'], now: 10_000 }).state;
+    expect(C.nextDeadline!(s)).toBe(10_100);
+    let t = checkedStep(C, s, { type: 'tick', now: 10_100 });
+    expect(types(t.outputs)).toEqual(['send']); // a re-sent prepare, no abort
+    t = checkedStep(C, t.state, msg('a', { type: 'vote', txId: 't1', vote: 'yes' }, 10_200));
     expect(t.outputs.find((o) => o.type === 'decided')).toEqual({ type: 'decided', txId: 't1', decision: 'commit' });
   });
   it('a participant idle for 10 s waits its whole decision timeout before asking', () => {
     let s = P.init({ id: 'a', autoVote: 'yes', decisionTimeoutMs: 100 });
-    s = P.step(s, msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null })).state;
-    const t = checkedStep(P, s, { type: 'tick', now: 10_000 });
+    s = P.step(s, msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null }, 10_000)).state;
+    expect(P.nextDeadline!(s)).toBe(10_100);
+    const t = checkedStep(P, s, { type: 'tick', now: 10_099 });
     expect(t.outputs).toEqual([]);
-    expect(P.nextDeadline!(t.state)).toBe(10_100);
   });
 });
 
 describe('BHG §7.4: termination and recovery', () => {
   function prepared(id: string, parts: string[]): TwoPhaseParticipantState {
     const s = P.step(P.init({ id, autoVote: 'yes', decisionTimeoutMs: 100 }), msg('c', { type: 'prepare', txId: 't1', participants: parts, payload: null })).state;
-    return P.step(s, { type: 'tick', now: 0 }).state; // the clock read that starts the decision timer
+    return s;
   }
   it('an in-doubt participant asks the coordinator first, then every participant', () => {
     const s = prepared('a', ['a', 'b', 'd']);
@@ -183,7 +180,8 @@ describe('BHG §7.4: termination and recovery', () => {
     const s = prepared('a', ['a', 'b']);
     const r = P.recover({ id: 'a' }, P.durable(s));
     expect(participantPhase(r, 't1')).toBe('prepared');
-    expect(P.nextDeadline!(r)).toBe(0);
+    expect(P.nextDeadline!(r)).toBe(Number.MIN_SAFE_INTEGER); // due whatever the host's clock reads
+    expect(P.step(r, { type: 'tick', now: 5 }).outputs).toEqual([{ type: 'send', to: 'c', message: { type: 'query', txId: 't1' } }]);
   });
   it('a coordinator recovering with begin but no decision aborts; with a decision re-sends it', () => {
     const s1 = C.step(C.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 }).state;

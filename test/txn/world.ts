@@ -175,7 +175,10 @@ export class World {
     n.state = t.state;
     if (t.persist !== undefined) {
       n.stored = structuredClone(foldPersist(n.machine, n.stored, t.persist.record));
-      n.records.push(t.persist.record);
+      // Log-structured machines persist a list of log records per transition: keep the records.
+      const r = t.persist.record;
+      if (Array.isArray(r)) n.records.push(...(r as unknown[]));
+      else n.records.push(r);
     }
     if (crash?.mode === 'afterPersist') {
       this.crash(id, crash.downMs ?? 500);
