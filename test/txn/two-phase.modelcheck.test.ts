@@ -70,7 +70,8 @@ describe('model check (distkit/check): 2PC, coordinator + 2 participants, one cr
       // Recorded run: presumed nothing 32,885 states / depth 21; presumed abort 27,001 / depth 21.
       expect(r.states).toBeGreaterThan(20_000);
       expect(r.depth).toBeGreaterThanOrEqual(15);
-    });
+      // The checker also crashes a node between its persist and its sends: a larger space (about 40 s).
+    }, 180_000);
   }
   it('one votes NO, or aborts unilaterally: atomicity holds, search complete', () => {
     for (const votes of [
@@ -81,7 +82,7 @@ describe('model check (distkit/check): 2PC, coordinator + 2 participants, one cr
       expect(r.status, votes.join()).toBe('complete');
       expect(r.states).toBeGreaterThan(1_000);
     }
-  });
+  }, 180_000);
   it('has teeth: a participant whose prepared record is not durable breaks atomicity after a crash', () => {
     // Its host drops every log record: a restart finds an empty log.
     const forgetful = { ...twoPhaseParticipant, applyPersist: () => ({ txs: {} }) };
