@@ -5,7 +5,7 @@
  * orchestrator resumes exactly where it was (§5, "saga recovery": backward recovery by
  * compensation). `runSaga` runs it over real async functions.
  */
-import type { DataLimits, DurableMachine, PersistOutput, RejectedOutput, TickInput, Timer, Transition, Timers, Clock, Unstamped } from '../core/index.js';
+import type { DataLimits, DurableMachine, MessageInput, PersistOutput, RejectedOutput, TickInput, Timer, Transition, Timers, Clock, Unstamped } from '../core/index.js';
 import {
   ConfigError,
   DistkitError,
@@ -160,6 +160,7 @@ export type SagaLogRecord =
  */
 export type SagaInput =
   | TickInput
+  | MessageInput
   | { readonly type: 'start'; readonly now: number; readonly input?: unknown }
   | { readonly type: 'stepResult'; readonly now: number; readonly step: number; readonly attempt: number; readonly ok: boolean; readonly result?: unknown; readonly error?: string }
   | { readonly type: 'compensationResult'; readonly now: number; readonly step: number; readonly attempt: number; readonly ok: boolean; readonly error?: string };
@@ -299,6 +300,9 @@ function sagaStep(s: SagaState, input: SagaInput): ST {
   switch (input.type) {
     case 'tick':
       return timerDue(s.retryAt, now) ? resume(s) : transition(s);
+    case 'message':
+      // The orchestrator talks to its executor through commands, never to peers.
+      return reject(s, input.from, 'a saga orchestrator accepts no messages');
     case 'start': {
       if (s.status !== 'idle') throw new InvalidCommandError('start', `saga ${s.sagaId} is already ${s.status}`);
       const parsed = parse(v.json(s.payloadLimits), input.input ?? null);
