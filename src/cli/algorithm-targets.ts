@@ -3,7 +3,7 @@
 // a final check (liveness, termination, agreement). Faults come from the command line (`--loss`,
 // `--partitions`, `--crashes` ...); each target stops drawing faults early enough (`untilMs`) for
 // its final check to be fair, and a later `--until` makes that check meaningless.
-import { ConfigError, Random, stampNow, type Machine, type NodeId, type Unstamped } from '../core/index.js';
+import { ConfigError, Random, type Machine, type NodeId } from '../core/index.js';
 import { atMostOne } from '../check/index.js';
 import { byzantineGenerals, raft, raftSafetyInvariants, type OmState, type RaftEntry, type RaftState } from '../consensus/index.js';
 import { bully, highestId, type BullyState } from '../election/index.js';
@@ -84,8 +84,7 @@ function onBoot<C, S, I, O>(machine: Machine<C, S, I, O>, commands: (state: S) =
       let inner = t.state;
       const outputs: O[] = [...t.outputs];
       for (const c of commands(inner)) {
-        // Boot commands run at the tick's time.
-        const u = machine.step(inner, stampNow(c, (input as { now: number }).now));
+        const u = machine.step(inner, c);
         inner = u.state;
         outputs.push(...u.outputs);
       }
@@ -394,7 +393,7 @@ export const barrierTarget: SimTarget = {
     atLeast(nodes, 2, 'barrier');
     const [coord, ...parties] = nodeIds(nodes) as [NodeId, ...NodeId[]];
     // A party's host arrives when it starts (or restarts) with barriers still to pass.
-    const party = onBoot(barrierParty, (s: BarrierPartyState) => (s.generation < BARRIER_GENERATIONS && !s.waiting ? [{ type: 'arrive' } as Unstamped<BarrierArriveCommand> as BarrierArriveCommand] : []));
+    const party = onBoot(barrierParty, (s: BarrierPartyState) => (s.generation < BARRIER_GENERATIONS && !s.waiting ? [{ type: 'arrive' } as BarrierArriveCommand] : []));
     const partyState = (s: unknown): BarrierPartyState => (s as Booting<BarrierPartyState>).inner;
     const memory = runMemory(() => new Map<NodeId, number>());
     return {
