@@ -114,7 +114,7 @@ export interface ThreePhaseTombstone {
  * @example
  * ```ts
  * import type { ThreePhaseCoordinatorTx } from 'distkit/txn';
- * const tx: ThreePhaseCoordinatorTx = { participants: ['a'], stage: 'voting', votes: [], acks: [], decision: null, deadline: 100 };
+ * const tx: ThreePhaseCoordinatorTx = { participants: ['a'], stage: 'voting', votes: [], acks: [], decision: null, deadline: { at: 100, attempt: 0 } };
  * ```
  */
 export interface ThreePhaseCoordinatorTx {
@@ -424,7 +424,7 @@ function cStep(s: ThreePhaseCoordinatorState, input: ThreePhaseCoordinatorInput)
  * ```ts
  * import { threePhaseCoordinator } from 'distkit/txn';
  * const s = threePhaseCoordinator.init({ id: 'c' });
- * const t = threePhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'] });
+ * const t = threePhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
  * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send']
  * ```
  */
@@ -877,7 +877,7 @@ function pStep(s: ThreePhaseParticipantState, input: ThreePhaseParticipantInput)
  * ```ts
  * import { threePhaseParticipant } from 'distkit/txn';
  * const s = threePhaseParticipant.init({ id: 'a', autoVote: 'yes' });
- * const t = threePhaseParticipant.step(s, { type: 'message', from: 'c', message: { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } });
+ * const t = threePhaseParticipant.step(s, { type: 'message', from: 'c', message: { type: 'canCommit', txId: 't1', participants: ['a', 'b'] }, now: 0 });
  * t.state.txs.t1?.phase; //=> 'uncertain'
  * ```
  */

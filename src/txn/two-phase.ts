@@ -673,7 +673,7 @@ function coordinatorRecover(config: TwoPhaseCoordinatorConfig, durable: Coordina
  * ```ts
  * import { twoPhaseCoordinator } from 'distkit/txn';
  * let s = twoPhaseCoordinator.init({ id: 'coord', presumedAbort: true });
- * const t = twoPhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'] });
+ * const t = twoPhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
  * t.outputs.filter((o) => o.type === 'send').length; //=> 2 (prepare to a and b)
  * ```
  */
@@ -1324,6 +1324,7 @@ function participantRecover(config: TwoPhaseParticipantConfig, durable: Particip
  * const t = twoPhaseParticipant.step(s, {
  *   type: 'message', from: 'coord',
  *   message: { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null },
+ *   now: 0,
  * });
  * t.outputs.map((o) => o.type); //=> ['persist', 'send']
  * ```
