@@ -67,21 +67,21 @@ function probeRun(graph: string[][]): number {
   const states = new Map<string, EdgeChasingState>();
   graph.forEach((on, i) => {
     const id = `p${i}`;
-    states.set(id, edgeChasing.step(edgeChasing.init({ id }), { type: 'block', on }).state);
+    states.set(id, edgeChasing.step(edgeChasing.init({ id }), { type: 'block', on, now: 0 }).state);
   });
   const queue: { from: string; to: string; message: ProbeMessage }[] = [];
   const perform = (from: string, outputs: readonly EdgeChasingOutput[]) => {
     for (const o of outputs) if (o.type === 'send') queue.push({ from, to: o.to, message: o.message });
   };
   for (const id of INITIATORS) {
-    const t = edgeChasing.step(states.get(id)!, { type: 'detect' });
+    const t = edgeChasing.step(states.get(id)!, { type: 'detect', now: 0 });
     states.set(id, t.state);
     perform(id, t.outputs);
   }
   let handled = 0;
   for (let head = 0; head < queue.length; head++) {
     const { from, to, message } = queue[head]!;
-    const t = edgeChasing.step(states.get(to)!, { type: 'message', from, message });
+    const t = edgeChasing.step(states.get(to)!, { type: 'message', from, message, now: 0 });
     states.set(to, t.state);
     perform(to, t.outputs);
     handled++;

@@ -16,6 +16,7 @@ import {
   threePhaseParticipant,
   twoPhaseCoordinator,
   twoPhaseParticipant,
+  type BarrierArriveCommand,
   type BarrierPartyState,
   type TwoPhaseCoordinatorState,
   type TwoPhaseParticipantState,
@@ -422,7 +423,7 @@ export const barrierTarget: SimTarget = {
     atLeast(nodes, 2, 'barrier');
     const [coord, ...parties] = nodeIds(nodes) as [NodeId, ...NodeId[]];
     // A party's host arrives when it starts (or restarts) with barriers still to pass.
-    const party = onBoot(barrierParty, (s: BarrierPartyState) => (s.generation < BARRIER_GENERATIONS && !s.waiting ? [{ type: 'arrive' as const }] : []));
+    const party = onBoot(barrierParty, (s: BarrierPartyState) => (s.generation < BARRIER_GENERATIONS && !s.waiting ? [{ type: 'arrive' } as BarrierArriveCommand] : []));
     const partyState = (s: unknown): BarrierPartyState => (s as Booting<BarrierPartyState>).inner;
     const memory = runMemory(() => new Map<NodeId, number>());
     return {

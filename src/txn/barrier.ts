@@ -8,8 +8,8 @@
  * released (the pull style of ZooKeeper's barrier recipe), so lost messages and a restarted
  * coordinator only cost time.
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
+import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, earliest, inputNow, parse, reject, startTimer, timerDue, transition, v } from '../core/index.js';
 import { MAX_PARTICIPANTS, distinct, nodeIdCheck, positiveMs, requireId } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -34,11 +34,11 @@ export type BarrierMessage =
   | { readonly type: 'release'; readonly generation: number }
   | { readonly type: 'timeout'; readonly generation: number; readonly missing: readonly NodeId[] };
 
-const generationCheck = v.int({ min: 0 });
+const generationCheck = v.int({ min: 0, max: MAX_COUNTER });
 const barrierMessageCheck = v.tagged({
-  arrive: v.object({ generation: generationCheck }),
-  release: v.object({ generation: generationCheck }),
-  timeout: v.object({ generation: generationCheck, missing: v.array(nodeIdCheck, { maxLength: MAX_PARTICIPANTS }) }),
+  arrive: v.object({ type: v.literal('arrive'), generation: generationCheck }),
+  release: v.object({ type: v.literal('release'), generation: generationCheck }),
+  timeout: v.object({ type: v.literal('timeout'), generation: generationCheck, missing: v.array(nodeIdCheck, { maxLength: MAX_PARTICIPANTS }) }),
 });
 
 function send(to: NodeId, message: BarrierMessage): SendOutput<BarrierMessage> {
@@ -103,19 +103,12 @@ export interface BarrierCoordinatorState {
   readonly parties: readonly NodeId[];
   /** See {@link BarrierCoordinatorConfig.timeoutMs}. */
   readonly timeoutMs: number;
-  /** Latest tick time. */
-  readonly now: number;
   /** The open generation: every earlier one has been released. */
   readonly generation: number;
   /** Parties arrived at the open generation, in arrival order. */
   readonly arrived: readonly NodeId[];
-  /** When the open generation reports a timeout, or null before its first arrival. */
-  readonly deadline: number | null;
-  /**
-   * The first arrival came in while `now` may be stale (no tick for a while): the timeout starts
-   * at the next tick, which `nextDeadline` asks for at once.
-   */
-  readonly startPending: boolean;
+  /** When the open generation reports a timeout; started by its first arrival, stopped before. */
+  readonly deadline: Timer;
 }
 
 /**
@@ -175,19 +168,19 @@ function coordinatorInit(c: BarrierCoordinatorConfig): BarrierCoordinatorState {
   c.parties.forEach((p, i) => requireId(`parties[${i}]`, p));
   if (!distinct(c.parties)) throw new ConfigError('parties', 'must be distinct');
   if (c.parties.includes(id)) throw new ConfigError('parties', 'must not include the coordinator id (give a co-located party its own id)');
-  return { id, parties: [...c.parties], timeoutMs: positiveMs('timeoutMs', c.timeoutMs, 5000), now: 0, generation: 0, arrived: [], deadline: null, startPending: false };
+  return { id, parties: [...c.parties], timeoutMs: positiveMs('timeoutMs', c.timeoutMs, 5000), generation: 0, arrived: [], deadline: STOPPED_TIMER };
 }
 
 function missingOf(s: BarrierCoordinatorState): NodeId[] {
   return s.parties.filter((p) => !s.arrived.includes(p));
 }
 
-function coordinatorMessage(s: BarrierCoordinatorState, input: MessageInput): CT {
+function coordinatorMessage(s: BarrierCoordinatorState, input: MessageInput, now: number): CT {
   const from = input.from;
   if (!s.parties.includes(from)) return reject(s, from, 'message from a node that is not a party of this barrier');
-  const problem = barrierMessageCheck(input.message, 'message');
-  if (problem !== undefined) return reject(s, from, problem);
-  const m = input.message as BarrierMessage;
+  const parsed = parse(barrierMessageCheck, input.message, 'message');
+  if (!parsed.ok) return reject(s, from, parsed.problem);
+  const m = parsed.value as BarrierMessage;
   if (m.type !== 'arrive') return reject(s, from, `the coordinator does not accept ${m.type} messages`);
   const g = m.generation;
   if (g === s.generation - 1) {
@@ -199,25 +192,24 @@ function coordinatorMessage(s: BarrierCoordinatorState, input: MessageInput): CT
   if (g > s.generation) return reject(s, from, `arrive for generation ${g} from the future (open generation ${s.generation})`);
   if (s.arrived.includes(from)) return transition(s); // a re-sent arrive: already counted
   const arrived = [...s.arrived, from];
-  const first = s.arrived.length === 0;
-  if (arrived.length < s.parties.length) return transition({ ...s, arrived, startPending: s.startPending || first });
+  // The open generation's timeout counts from its first arrival.
+  const deadline = s.arrived.length === 0 ? startTimer(now, s.timeoutMs) : s.deadline;
+  if (arrived.length < s.parties.length) return transition({ ...s, arrived, deadline });
+  if (!canIncrement(g)) return reject(s, from, `generation ${g} cannot be passed: MAX_COUNTER reached`);
   // MCS §3.1: the last arrival flips the generation (the sense) and releases everyone.
   const next = g + 1;
   const outputs: BarrierCoordinatorOutput[] = [{ type: 'persist', record: { generation: next } }];
   for (const p of s.parties) outputs.push(send(p, { type: 'release', generation: g }));
   outputs.push({ type: 'released', generation: g });
-  return transition({ ...s, generation: next, arrived: [], deadline: null, startPending: false }, outputs);
+  return transition({ ...s, generation: next, arrived: [], deadline: STOPPED_TIMER }, outputs);
 }
 
-function coordinatorTick(s0: BarrierCoordinatorState, now: number): CT {
-  const s = now > s0.now ? { ...s0, now } : s0;
-  // The host's clock, read right after the first arrival, starts the timeout.
-  if (s.startPending) return transition({ ...s, startPending: false, deadline: now + s.timeoutMs });
-  if (s.deadline === null || now < s.deadline) return transition(s);
+function coordinatorTick(s: BarrierCoordinatorState, now: number): CT {
+  if (!timerDue(s.deadline, now)) return transition(s);
   const missing = missingOf(s);
   const outputs: BarrierCoordinatorOutput[] = [{ type: 'timedOut', generation: s.generation, missing }];
   for (const p of s.arrived) outputs.push(send(p, { type: 'timeout', generation: s.generation, missing }));
-  return transition({ ...s, deadline: now + s.timeoutMs }, outputs);
+  return transition({ ...s, deadline: startTimer(now, s.timeoutMs) }, outputs);
 }
 
 /**
@@ -232,8 +224,8 @@ function coordinatorTick(s0: BarrierCoordinatorState, now: number): CT {
  * ```ts
  * import { barrierCoordinator } from 'distkit/txn';
  * let s = barrierCoordinator.init({ id: 'c', parties: ['a', 'b'] });
- * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 } }).state;
- * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 } });
+ * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 }, now: 0 }).state;
+ * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 }, now: 5 });
  * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send', 'released']
  * ```
  */
@@ -247,16 +239,17 @@ export const barrierCoordinator: DurableMachine<
   name: 'barrierCoordinator',
   init: coordinatorInit,
   step(s, input) {
+    const now = inputNow(input);
     switch (input.type) {
       case 'message':
-        return coordinatorMessage(s, input);
+        return coordinatorMessage(s, input, now);
       case 'tick':
-        return coordinatorTick(s, input.now);
+        return coordinatorTick(s, now);
       default:
         return assertNever(input, 'input');
     }
   },
-  nextDeadline: (s) => (s.startPending ? s.now : (s.deadline ?? undefined)),
+  nextDeadline: (s) => earliest(s.deadline),
   durable: (s) => ({ generation: s.generation }),
   // Arrivals were volatile: the parties re-send them, so the open generation fills up again.
   recover: (config, d) => ({ ...coordinatorInit(config), generation: d.generation }),
@@ -300,16 +293,12 @@ export interface BarrierPartyState {
   readonly coordinator: NodeId;
   /** See {@link BarrierPartyConfig.resendIntervalMs}. */
   readonly resendIntervalMs: number;
-  /** Latest tick time. */
-  readonly now: number;
   /** The next generation this party arrives at (= the number of barriers it has passed). */
   readonly generation: number;
   /** Arrived at `generation` and not yet released. */
   readonly waiting: boolean;
-  /** When the arrival is re-sent, or null when not waiting. */
-  readonly resendAt: number | null;
-  /** Arrived while `now` may be stale: the resend timer starts at the next tick (asked for at once). */
-  readonly startPending: boolean;
+  /** When the arrival is re-sent; stopped when not waiting. */
+  readonly resendAt: Timer;
 }
 
 /**
@@ -332,12 +321,14 @@ export interface BarrierPartyDurable {
  * @example
  * ```ts
  * import type { BarrierArriveCommand } from 'distkit/txn';
- * const c: BarrierArriveCommand = { type: 'arrive' };
+ * const c: BarrierArriveCommand = { type: 'arrive', now: 0 };
  * ```
  */
 export interface BarrierArriveCommand {
   /** Discriminator. */
   readonly type: 'arrive';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
 }
 
 /**
@@ -378,23 +369,24 @@ function partyInit(c: BarrierPartyConfig): BarrierPartyState {
   const id = requireId('id', c.id);
   const coordinator = requireId('coordinator', c.coordinator);
   if (coordinator === id) throw new ConfigError('coordinator', 'must differ from the party id');
-  return { id, coordinator, resendIntervalMs: positiveMs('resendIntervalMs', c.resendIntervalMs, 200), now: 0, generation: 0, waiting: false, resendAt: null, startPending: false };
+  return { id, coordinator, resendIntervalMs: positiveMs('resendIntervalMs', c.resendIntervalMs, 200), generation: 0, waiting: false, resendAt: STOPPED_TIMER };
 }
 
 function partyMessage(s: BarrierPartyState, input: MessageInput): PT {
   const from = input.from;
   if (from !== s.coordinator) return reject(s, from, 'message from a node that is not the barrier coordinator');
-  const problem = barrierMessageCheck(input.message, 'message');
-  if (problem !== undefined) return reject(s, from, problem);
-  const m = input.message as BarrierMessage;
+  const parsed = parse(barrierMessageCheck, input.message, 'message');
+  if (!parsed.ok) return reject(s, from, parsed.problem);
+  const m = parsed.value as BarrierMessage;
   switch (m.type) {
     case 'release': {
       if (m.generation < s.generation) return reject(s, from, `stale release of generation ${m.generation} (already passed)`);
       if (m.generation > s.generation) return reject(s, from, `release of generation ${m.generation} from the future (at ${s.generation})`);
       // A party restarted while waiting has not arrived again: it passes when it does (the re-sent arrival is answered).
       if (!s.waiting) return reject(s, from, `release of generation ${m.generation} before this party arrived`);
+      if (!canIncrement(s.generation)) return reject(s, from, `generation ${s.generation} cannot be passed: MAX_COUNTER reached`);
       const next = s.generation + 1;
-      return transition({ ...s, generation: next, waiting: false, resendAt: null, startPending: false }, [
+      return transition({ ...s, generation: next, waiting: false, resendAt: STOPPED_TIMER }, [
         { type: 'persist', record: { generation: next } },
         { type: 'passed', generation: m.generation },
       ]);
@@ -419,7 +411,7 @@ function partyMessage(s: BarrierPartyState, input: MessageInput): PT {
  * ```ts
  * import { barrierParty } from 'distkit/txn';
  * const s = barrierParty.init({ id: 'w1', coordinator: 'c' });
- * const t = barrierParty.step(s, { type: 'arrive' });
+ * const t = barrierParty.step(s, { type: 'arrive', now: 0 });
  * t.outputs; //=> [{ type: 'send', to: 'c', message: { type: 'arrive', generation: 0 } }]
  * ```
  */
@@ -433,25 +425,24 @@ export const barrierParty: DurableMachine<
   name: 'barrierParty',
   init: partyInit,
   step(s, input) {
+    const now = inputNow(input);
     switch (input.type) {
       case 'arrive': {
         if (s.waiting) throw new InvalidCommandError('arrive', `party ${s.id} is already waiting at generation ${s.generation}`);
-        const next = { ...s, waiting: true, resendAt: null, startPending: true };
+        const next = { ...s, waiting: true, resendAt: startTimer(now, s.resendIntervalMs) };
         return transition(next, [send(s.coordinator, { type: 'arrive', generation: s.generation })]);
       }
       case 'message':
         return partyMessage(s, input);
       case 'tick': {
-        const s1 = input.now > s.now ? { ...s, now: input.now } : s;
-        if (s1.startPending) return transition({ ...s1, startPending: false, resendAt: input.now + s1.resendIntervalMs });
-        if (s1.resendAt === null || input.now < s1.resendAt) return transition(s1);
-        return transition({ ...s1, resendAt: input.now + s1.resendIntervalMs }, [send(s1.coordinator, { type: 'arrive', generation: s1.generation })]);
+        if (!timerDue(s.resendAt, now)) return transition(s);
+        return transition({ ...s, resendAt: startTimer(now, s.resendIntervalMs) }, [send(s.coordinator, { type: 'arrive', generation: s.generation })]);
       }
       default:
         return assertNever(input, 'input');
     }
   },
-  nextDeadline: (s) => (s.startPending ? s.now : (s.resendAt ?? undefined)),
+  nextDeadline: (s) => earliest(s.resendAt),
   durable: (s) => ({ generation: s.generation }),
   recover: (config, d) => ({ ...partyInit(config), generation: d.generation }),
 };

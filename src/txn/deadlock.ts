@@ -4,9 +4,9 @@
  * double collection, and Chandy–Misra–Haas edge-chasing probes ("Distributed Deadlock Detection",
  * TOCS 1983, AND model) as a machine. Victim selection is a policy.
  */
-import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
-import { MAX_ID_LENGTH, distinct, has, nodeIdCheck, positiveMs, requireId, withKey } from './common.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, assertNever, earliest, inputNow, parse, reject, setOwn, startTimer, timerDue, transition, v } from '../core/index.js';
+import { DUE_AT_ONCE, MAX_ID_LENGTH, bump, distinct, get, has, nodeIdCheck, positiveMs, requireId, tableLimit, withKey } from './common.js';
 
 /**
  * A wait-for graph: `graph[t]` lists the transactions (or processes) `t` waits for.
@@ -50,7 +50,7 @@ export function stronglyConnectedComponents(graph: WaitForGraph): NodeId[][] {
     onStack.add(root);
     while (work.length > 0) {
       const frame = work[work.length - 1]!;
-      const succ = has(graph, frame.node) ? graph[frame.node]! : [];
+      const succ = get(graph, frame.node) ?? [];
       if (frame.edge < succ.length) {
         const w = succ[frame.edge++]!;
         if (!index.has(w)) {
@@ -117,7 +117,7 @@ export function findDeadlocks(graph: WaitForGraph): Deadlock[] {
     const members = [...comp].sort();
     const start = members[0]!;
     const inComp = new Set(comp);
-    if (comp.length === 1 && !(graph[start] ?? []).includes(start)) continue;
+    if (comp.length === 1 && !(get(graph, start) ?? []).includes(start)) continue;
     out.push({ cycle: cycleThrough(graph, start, inComp), members });
   }
   return out.sort((a, b) => (a.members[0]! < b.members[0]! ? -1 : 1));
@@ -129,7 +129,7 @@ function cycleThrough(graph: WaitForGraph, start: NodeId, inComp: ReadonlySet<No
   const queue: NodeId[] = [start];
   for (let qi = 0; qi < queue.length; qi++) {
     const u = queue[qi]!;
-    for (const w of graph[u] ?? []) {
+    for (const w of get(graph, u) ?? []) {
       if (!inComp.has(w)) continue;
       if (w === start) {
         const path = [u];
@@ -175,10 +175,10 @@ export function chooseVictim(cycle: readonly NodeId[], policy: VictimPolicy): No
   if (policy === 'highestId') return sorted[sorted.length - 1]!;
   if (policy === 'lowestId') return sorted[0]!;
   let best = sorted[sorted.length - 1]!;
-  let bestP = policy.priorities[best] ?? -Infinity;
+  let bestP = get(policy.priorities, best) ?? -Infinity;
   for (let i = sorted.length - 2; i >= 0; i--) {
     const c = sorted[i]!;
-    const p = policy.priorities[c];
+    const p = get(policy.priorities, c);
     if (p === undefined) continue;
     if (bestP === -Infinity || (policy.pick === 'max' ? p > bestP : p < bestP)) {
       best = c;
@@ -247,9 +247,10 @@ export type DetectorMessage =
 export const MAX_REPORTED_EDGES = 100_000;
 
 const edgeCheck = v.object({ waiter: nodeIdCheck, holder: nodeIdCheck, id: v.string({ minLength: 1, maxLength: MAX_ID_LENGTH }) });
+const roundCheck = v.int({ min: 1, max: MAX_COUNTER });
 const detectorMessageCheck = v.tagged({
-  graphRequest: v.object({ round: v.int({ min: 1 }) }),
-  graphReport: v.object({ round: v.int({ min: 1 }), edges: v.array(edgeCheck, { maxLength: MAX_REPORTED_EDGES }) }),
+  graphRequest: v.object({ type: v.literal('graphRequest'), round: roundCheck }),
+  graphReport: v.object({ type: v.literal('graphReport'), round: roundCheck, edges: v.array(edgeCheck, { maxLength: MAX_REPORTED_EDGES }) }),
 });
 
 /**
@@ -303,14 +304,12 @@ export interface DeadlockDetectorState {
   readonly confirmRounds: 1 | 2;
   /** See {@link DeadlockDetectorConfig.victim}. */
   readonly victim: VictimPolicy;
-  /** Latest tick time. */
-  readonly now: number;
   /** The current (or last) round number. */
   readonly round: number;
   /** Reports of the round being collected, or null between rounds. */
   readonly collecting: Readonly<Record<NodeId, readonly WaitEdge[]>> | null;
-  /** When the round being collected is abandoned, or the next one starts. */
-  readonly deadline: number;
+  /** When the round being collected is abandoned, or the next one starts (due at once initially). */
+  readonly deadline: Timer;
   /** Edge-instance ids of the last complete round. */
   readonly previous: readonly string[] | null;
 }
@@ -376,52 +375,57 @@ function detectorInit(c: DeadlockDetectorConfig): DeadlockDetectorState {
     roundTimeoutMs: positiveMs('roundTimeoutMs', c.roundTimeoutMs, 500),
     confirmRounds,
     victim: checkPolicy(c.victim),
-    now: 0,
     round: 0,
     collecting: null,
-    deadline: 0,
+    deadline: DUE_AT_ONCE,
     previous: null,
   };
 }
 
-function completeRound(s: DeadlockDetectorState, reports: Readonly<Record<NodeId, readonly WaitEdge[]>>): DT {
-  const edges = s.sites.flatMap((site) => reports[site] ?? []);
+function completeRound(s: DeadlockDetectorState, reports: Readonly<Record<NodeId, readonly WaitEdge[]>>, now: number): DT {
+  const edges = s.sites.flatMap((site) => get(reports, site) ?? []);
   const ids = edges.map((e) => e.id);
   const before = new Set(s.previous ?? []);
   // Double collection: only edge instances present in both rounds count (see confirmRounds).
   const usable = s.confirmRounds === 1 ? edges : edges.filter((e) => before.has(e.id));
   const graph: Record<NodeId, NodeId[]> = {};
-  for (const e of usable) (graph[e.waiter] ??= []).push(e.holder);
+  // Transaction ids are peer data: own properties only (a transaction may be named `constructor`).
+  for (const e of usable) {
+    const succ = get(graph, e.waiter);
+    if (succ === undefined) setOwn(graph, e.waiter, [e.holder]);
+    else succ.push(e.holder);
+  }
   const outputs: DeadlockDetectorOutput[] = findDeadlocks(graph).map((d) => ({ type: 'deadlock', ...d, victim: chooseVictim(d.cycle, s.victim) }));
-  return transition({ ...s, collecting: null, previous: ids, deadline: s.now + s.intervalMs }, outputs);
+  return transition({ ...s, collecting: null, previous: ids, deadline: startTimer(now, s.intervalMs) }, outputs);
 }
 
 function detectorStep(s: DeadlockDetectorState, input: MessageInput | TickInput): DT {
+  const now = inputNow(input);
   if (input.type === 'tick') {
-    const now = Math.max(s.now, input.now);
-    const s1 = now === s.now ? s : { ...s, now };
-    if (now < s1.deadline) return transition(s1);
+    const s1 = s;
+    if (!timerDue(s1.deadline, now)) return transition(s1);
     const out: DeadlockDetectorOutput[] = [];
     let previous = s1.previous;
     if (s1.collecting !== null) {
       out.push({ type: 'roundTimedOut', round: s1.round, missing: s1.sites.filter((x) => !has(s1.collecting!, x)) });
       previous = null; // the confirmation chain is broken
     }
-    const round = s1.round + 1;
+    // Past MAX_COUNTER rounds the round number stays: a report is then matched by round and sender only.
+    const round = s1.round < MAX_COUNTER ? s1.round + 1 : s1.round;
     for (const site of s1.sites) out.push({ type: 'send', to: site, message: { type: 'graphRequest', round } });
-    return transition({ ...s1, round, collecting: {}, previous, deadline: now + s1.roundTimeoutMs }, out);
+    return transition({ ...s1, round, collecting: {}, previous, deadline: startTimer(now, s1.roundTimeoutMs) }, out);
   }
   if (input.type !== 'message') return assertNever(input, 'input');
-  const problem = detectorMessageCheck(input.message, 'message');
-  if (problem !== undefined) return reject(s, input.from, problem);
-  const m = input.message as DetectorMessage;
+  const parsed = parse(detectorMessageCheck, input.message, 'message');
+  if (!parsed.ok) return reject(s, input.from, parsed.problem);
+  const m = parsed.value as DetectorMessage;
   if (m.type !== 'graphReport') return reject(s, input.from, 'the detector does not accept graphRequest');
   if (!s.sites.includes(input.from)) return reject(s, input.from, 'graphReport from a node that is not a site');
   if (s.collecting === null || m.round !== s.round) return reject(s, input.from, `graphReport for round ${m.round}, not being collected`);
   if (has(s.collecting, input.from)) return reject(s, input.from, 'duplicate graphReport');
   const collecting = withKey(s.collecting, input.from, m.edges);
   if (Object.keys(collecting).length < s.sites.length) return transition({ ...s, collecting });
-  return completeRound(s, collecting);
+  return completeRound(s, collecting, now);
 }
 
 /**
@@ -442,7 +446,7 @@ export const deadlockDetector: Machine<DeadlockDetectorConfig, DeadlockDetectorS
   name: 'deadlockDetector',
   init: detectorInit,
   step: detectorStep,
-  nextDeadline: (s) => s.deadline,
+  nextDeadline: (s) => earliest(s.deadline),
 };
 
 /**
@@ -488,12 +492,12 @@ export interface DeadlockSiteState {
  * @example
  * ```ts
  * import type { DeadlockSiteCommand } from 'distkit/txn';
- * const c: DeadlockSiteCommand = { type: 'wait', waiter: 't1', holder: 't2' };
+ * const c: DeadlockSiteCommand = { type: 'wait', waiter: 't1', holder: 't2', now: 0 };
  * ```
  */
 export type DeadlockSiteCommand =
-  | { readonly type: 'wait'; readonly waiter: NodeId; readonly holder: NodeId }
-  | { readonly type: 'stopWaiting'; readonly waiter: NodeId; readonly holder?: NodeId };
+  | { readonly type: 'wait'; readonly now: number; readonly waiter: NodeId; readonly holder: NodeId }
+  | { readonly type: 'stopWaiting'; readonly now: number; readonly waiter: NodeId; readonly holder?: NodeId };
 
 /**
  * Keeps a site's wait-for edges and answers the detector's requests.
@@ -502,7 +506,7 @@ export type DeadlockSiteCommand =
  * ```ts
  * import { deadlockSite } from 'distkit/txn';
  * let s = deadlockSite.init({ id: 's1', detector: 'd' });
- * s = deadlockSite.step(s, { type: 'wait', waiter: 't1', holder: 't2' }).state;
+ * s = deadlockSite.step(s, { type: 'wait', waiter: 't1', holder: 't2', now: 0 }).state;
  * s.edges; //=> [{ waiter: 't1', holder: 't2', id: 's1:0' }]
  * ```
  */
@@ -515,17 +519,20 @@ export const deadlockSite: Machine<
   name: 'deadlockSite',
   init: (c) => ({ id: requireId('id', c.id), detector: requireId('detector', c.detector), edges: [], nextEdge: 0 }),
   step(s, input) {
+    inputNow(input);
     switch (input.type) {
       case 'wait':
         if (nodeIdCheck(input.waiter) !== undefined || nodeIdCheck(input.holder) !== undefined) throw new InvalidCommandError('wait', 'waiter and holder must be non-empty ids');
+        if (s.edges.length >= MAX_REPORTED_EDGES) throw new InvalidCommandError('wait', `site ${s.id} already holds MAX_REPORTED_EDGES (${MAX_REPORTED_EDGES}) wait edges`);
+        if (s.nextEdge >= MAX_COUNTER) throw new InvalidCommandError('wait', `edge counter of site ${s.id} reached MAX_COUNTER`);
         return transition({ ...s, edges: [...s.edges, { waiter: input.waiter, holder: input.holder, id: `${s.id}:${s.nextEdge}` }], nextEdge: s.nextEdge + 1 });
       case 'stopWaiting':
         return transition({ ...s, edges: s.edges.filter((e) => !(e.waiter === input.waiter && (input.holder === undefined || e.holder === input.holder))) });
       case 'message': {
         if (input.from !== s.detector) return reject(s, input.from, 'graphRequest from a node that is not the detector');
-        const problem = detectorMessageCheck(input.message, 'message');
-        if (problem !== undefined) return reject(s, input.from, problem);
-        const m = input.message as DetectorMessage;
+        const parsed = parse(detectorMessageCheck, input.message, 'message');
+        if (!parsed.ok) return reject(s, input.from, parsed.problem);
+        const m = parsed.value as DetectorMessage;
         if (m.type !== 'graphRequest') return reject(s, input.from, 'a site does not accept graphReport');
         return transition(s, [{ type: 'send', to: input.from, message: { type: 'graphReport', round: m.round, edges: s.edges } }]);
       }
@@ -574,7 +581,7 @@ export const MAX_PROBE_PATH = 100_000;
 const probeCheck = v.object({
   type: v.literal('probe'),
   initiator: nodeIdCheck,
-  seq: v.int({ min: 1 }),
+  seq: v.int({ min: 1, max: MAX_COUNTER }),
   path: v.array(nodeIdCheck, { minLength: 1, maxLength: MAX_PROBE_PATH }),
 });
 
@@ -592,7 +599,24 @@ export interface EdgeChasingConfig {
   readonly id: NodeId;
   /** Victim policy applied to a detected cycle. Default `'highestId'`. */
   readonly victim?: VictimPolicy;
+  /**
+   * The most initiators whose latest detection this process remembers (CMH's dependent table).
+   * A probe from a new initiator past it is rejected, so a flood of fresh initiators cannot grow
+   * the state without bound. Default {@link DEFAULT_MAX_INITIATORS}.
+   */
+  readonly maxInitiators?: number;
 }
+
+/**
+ * Default bound on the initiators an edge-chasing process remembers.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_INITIATORS } from 'distkit/txn';
+ * DEFAULT_MAX_INITIATORS; //=> 4096
+ * ```
+ */
+export const DEFAULT_MAX_INITIATORS = 4096;
 
 /**
  * State of an edge-chasing process.
@@ -614,8 +638,10 @@ export interface EdgeChasingState {
   readonly seq: number;
   /** CMH's dependent_k(i): per initiator, the latest detection already forwarded. */
   readonly forwarded: Readonly<Record<NodeId, number>>;
-  /** Probes handled (for statistics). */
+  /** Probes handled (for statistics; stops at MAX_COUNTER). */
   readonly probes: number;
+  /** See {@link EdgeChasingConfig.maxInitiators}. */
+  readonly maxInitiators: number;
 }
 
 /**
@@ -624,10 +650,13 @@ export interface EdgeChasingState {
  * @example
  * ```ts
  * import type { EdgeChasingCommand } from 'distkit/txn';
- * const c: EdgeChasingCommand = { type: 'block', on: ['p2', 'p3'] };
+ * const c: EdgeChasingCommand = { type: 'block', on: ['p2', 'p3'], now: 0 };
  * ```
  */
-export type EdgeChasingCommand = { readonly type: 'block'; readonly on: readonly NodeId[] } | { readonly type: 'unblock' } | { readonly type: 'detect' };
+export type EdgeChasingCommand =
+  | { readonly type: 'block'; readonly now: number; readonly on: readonly NodeId[] }
+  | { readonly type: 'unblock'; readonly now: number }
+  | { readonly type: 'detect'; readonly now: number };
 
 /**
  * Event: the initiator's probe came back — it is on a cycle (CMH: "declared deadlocked").
@@ -672,17 +701,26 @@ function probeTo(to: NodeId, message: ProbeMessage): SendOutput<ProbeMessage> {
  * ```ts
  * import { edgeChasing } from 'distkit/txn';
  * let s = edgeChasing.init({ id: 'p1' });
- * s = edgeChasing.step(s, { type: 'block', on: ['p2'] }).state;
- * edgeChasing.step(s, { type: 'detect' }).outputs; //=> [{ type: 'send', to: 'p2', message: { type: 'probe', initiator: 'p1', seq: 1, path: ['p1'] } }]
+ * s = edgeChasing.step(s, { type: 'block', on: ['p2'], now: 0 }).state;
+ * edgeChasing.step(s, { type: 'detect', now: 1 }).outputs; //=> [{ type: 'send', to: 'p2', message: { type: 'probe', initiator: 'p1', seq: 1, path: ['p1'] } }]
  * ```
  */
 export const edgeChasing: Machine<EdgeChasingConfig, EdgeChasingState, MessageInput | EdgeChasingCommand, EdgeChasingOutput> = {
   name: 'edgeChasing',
-  init: (c) => ({ id: requireId('id', c.id), victim: checkPolicy(c.victim), waitsFor: [], seq: 0, forwarded: {}, probes: 0 }),
+  init: (c) => ({
+    id: requireId('id', c.id),
+    victim: checkPolicy(c.victim),
+    waitsFor: [],
+    seq: 0,
+    forwarded: {},
+    probes: 0,
+    maxInitiators: tableLimit('maxInitiators', c.maxInitiators, DEFAULT_MAX_INITIATORS),
+  }),
   step(s, input) {
+    inputNow(input);
     switch (input.type) {
       case 'block': {
-        if (!Array.isArray(input.on) || input.on.some((x) => typeof x !== 'string' || x.length === 0)) {
+        if (!Array.isArray(input.on) || input.on.some((x) => nodeIdCheck(x) !== undefined)) {
           throw new InvalidCommandError('block', 'on must be a list of process ids');
         }
         return transition({ ...s, waitsFor: [...new Set(input.on)] });
@@ -691,23 +729,26 @@ export const edgeChasing: Machine<EdgeChasingConfig, EdgeChasingState, MessageIn
         return transition({ ...s, waitsFor: [] });
       case 'detect': {
         if (s.waitsFor.length === 0) return transition(s); // an active process is not deadlocked
-        const seq = s.seq + 1;
+        const seq = bump(s.seq);
         return transition({ ...s, seq }, s.waitsFor.map((k) => probeTo(k, { type: 'probe', initiator: s.id, seq, path: [s.id] })));
       }
       case 'message': {
-        const problem = probeCheck(input.message, 'message');
-        if (problem !== undefined) return reject(s, input.from, problem);
-        const m = input.message as ProbeMessage;
+        const parsed = parse(probeCheck, input.message, 'message');
+        if (!parsed.ok) return reject(s, input.from, parsed.problem);
+        const m = parsed.value as ProbeMessage;
         if (m.path[0] !== m.initiator || m.path[m.path.length - 1] !== input.from) return reject(s, input.from, 'probe path must start at its initiator and end at its sender');
-        const probes = s.probes + 1;
+        const probes = bump(s.probes);
         // CMH: probes reaching an active process are discarded (it is not blocked, so no cycle through it).
         if (s.waitsFor.length === 0) return transition({ ...s, probes });
         if (m.initiator === s.id) {
           if (m.seq !== s.seq) return transition({ ...s, probes }); // a stale detection
           return transition({ ...s, probes }, [{ type: 'deadlock', cycle: m.path, victim: chooseVictim(m.path, s.victim) }]);
         }
-        const last = s.forwarded[m.initiator];
+        const last = get(s.forwarded, m.initiator);
         if (last !== undefined && last >= m.seq) return transition({ ...s, probes });
+        if (last === undefined && Object.keys(s.forwarded).length >= s.maxInitiators) {
+          return reject(s, input.from, `probe from initiator ${m.initiator} refused: maxInitiators (${s.maxInitiators}) initiators remembered`);
+        }
         if (m.path.length >= MAX_PROBE_PATH) return reject(s, input.from, 'probe path too long');
         const path = [...m.path, s.id];
         return transition(

@@ -7,6 +7,7 @@
  * @module txn
  */
 export type { Vote, Decision } from './common.js';
+export { DEFAULT_MAX_TRANSACTIONS } from './common.js';
 export * from './two-phase.js';
 export * from './three-phase.js';
 export * from './saga.js';

@@ -5,9 +5,25 @@
  * orchestrator resumes exactly where it was (§5, "saga recovery": backward recovery by
  * compensation). `runSaga` runs it over real async functions.
  */
-import type { DurableMachine, PersistOutput, RejectedOutput, TickInput, Transition, Timers, Clock } from '../core/index.js';
-import { ConfigError, DistkitError, InvalidCommandError, assertNever, reject, systemClock, systemTimers, transition, v } from '../core/index.js';
-import { MAX_ID_LENGTH } from './common.js';
+import type { DataLimits, DurableMachine, MessageInput, PersistOutput, RejectedOutput, TickInput, Timer, Transition, Timers, Clock, Unstamped } from '../core/index.js';
+import {
+  ConfigError,
+  DistkitError,
+  InvalidCommandError,
+  STOPPED_TIMER,
+  assertNever,
+  earliest,
+  inputNow,
+  parse,
+  reject,
+  startTimer,
+  systemClock,
+  systemTimers,
+  timerDue,
+  transition,
+  v,
+} from '../core/index.js';
+import { DUE_AT_ONCE, MAX_ID_LENGTH, bump, onePersist, payloadLimits } from './common.js';
 
 /**
  * One step as the orchestrator sees it: a name and how many times its action may be tried.
@@ -41,6 +57,8 @@ export interface SagaConfig {
   readonly steps: readonly SagaStepSpec[];
   /** Base delay before a retry; doubles per attempt (capped at 32×). Default 100. */
   readonly retryDelayMs?: number;
+  /** Depth and size limits of the saga input and of action results (default {@link PAYLOAD_LIMITS}). */
+  readonly payloadLimits?: Partial<DataLimits>;
 }
 
 /**
@@ -103,15 +121,10 @@ export interface SagaState extends SagaDurable {
   readonly maxAttempts: readonly number[];
   /** Base retry delay. */
   readonly retryDelayMs: number;
-  /** Latest tick time. */
-  readonly now: number;
-  /** When to (re)issue the next invocation, or null when waiting for a result or done. */
-  readonly retryAt: number | null;
-  /**
-   * `retryAt` was set from a possibly stale `now` (a result arrives between ticks): the next tick
-   * moves it forward by the time elapsed since the previous tick, so the backoff really elapses.
-   */
-  readonly retryRebase: boolean;
+  /** Limits on the saga input and on action results (see {@link SagaConfig.payloadLimits}). */
+  readonly payloadLimits: DataLimits;
+  /** When to (re)issue the next invocation; stopped while waiting for a result or when done. */
+  readonly retryAt: Timer;
 }
 
 /**
@@ -142,14 +155,15 @@ export type SagaLogRecord =
  * @example
  * ```ts
  * import type { SagaInput } from 'distkit/txn';
- * const i: SagaInput = { type: 'stepResult', step: 0, attempt: 1, ok: true, result: { id: 1 } };
+ * const i: SagaInput = { type: 'stepResult', step: 0, attempt: 1, ok: true, result: { id: 1 }, now: 0 };
  * ```
  */
 export type SagaInput =
   | TickInput
-  | { readonly type: 'start'; readonly input?: unknown }
-  | { readonly type: 'stepResult'; readonly step: number; readonly attempt: number; readonly ok: boolean; readonly result?: unknown; readonly error?: string }
-  | { readonly type: 'compensationResult'; readonly step: number; readonly attempt: number; readonly ok: boolean; readonly error?: string };
+  | MessageInput
+  | { readonly type: 'start'; readonly now: number; readonly input?: unknown }
+  | { readonly type: 'stepResult'; readonly now: number; readonly step: number; readonly attempt: number; readonly ok: boolean; readonly result?: unknown; readonly error?: string }
+  | { readonly type: 'compensationResult'; readonly now: number; readonly step: number; readonly attempt: number; readonly ok: boolean; readonly error?: string };
 
 /**
  * Saga outputs: invocations for the executor, log records, and the final outcome.
@@ -165,18 +179,20 @@ export type SagaOutput =
   | { readonly type: 'compensate'; readonly step: number; readonly name: string; readonly attempt: number; readonly idempotencyKey: string; readonly result: unknown }
   | { readonly type: 'completed'; readonly results: readonly unknown[] }
   | { readonly type: 'compensated'; readonly failedStep: number; readonly compensatedSteps: readonly number[] }
-  | PersistOutput<SagaLogRecord>
+  | PersistOutput<readonly SagaLogRecord[]>
   | RejectedOutput;
 
 type ST = Transition<SagaState, SagaOutput>;
 
-const resultCheck = v.object({
-  step: v.int({ min: 0 }),
-  attempt: v.int({ min: 1 }),
-  ok: v.boolean(),
-  result: v.optional(v.json()),
-  error: v.optional(v.string({ maxLength: 1 << 16 })),
-});
+function resultCheck(limits: DataLimits) {
+  return v.object({
+    step: v.int({ min: 0 }),
+    attempt: v.int({ min: 1 }),
+    ok: v.boolean(),
+    result: v.optional(v.json(limits)),
+    error: v.optional(v.string({ maxLength: 1 << 16 })),
+  });
+}
 
 function sagaInit(config: SagaConfig): SagaState {
   if (typeof config.sagaId !== 'string' || config.sagaId.length === 0 || config.sagaId.length > MAX_ID_LENGTH) {
@@ -200,9 +216,8 @@ function sagaInit(config: SagaConfig): SagaState {
     names,
     maxAttempts,
     retryDelayMs,
-    now: 0,
-    retryAt: null,
-    retryRebase: false,
+    payloadLimits: payloadLimits(config.payloadLimits),
+    retryAt: STOPPED_TIMER,
     status: 'idle',
     current: 0,
     attempt: 0,
@@ -237,13 +252,13 @@ function backoff(s: SagaState, attempt: number): number {
 function issue(s: SagaState, out: SagaOutput[], log: boolean): SagaState {
   const i = s.current;
   if (s.status === 'running') {
-    if (log) out.push({ type: 'persist', record: { kind: 'stepStarted', step: i, attempt: s.attempt } });
+    if (log) out.push({ type: 'persist', record: [{ kind: 'stepStarted', step: i, attempt: s.attempt }] });
     out.push({ type: 'execute', step: i, name: s.names[i]!, attempt: s.attempt, idempotencyKey: sagaIdempotencyKey(s.sagaId, i, s.names[i]!, 'do'), input: s.input });
   } else {
-    if (log) out.push({ type: 'persist', record: { kind: 'compensationStarted', step: i, attempt: s.attempt } });
+    if (log) out.push({ type: 'persist', record: [{ kind: 'compensationStarted', step: i, attempt: s.attempt }] });
     out.push({ type: 'compensate', step: i, name: s.names[i]!, attempt: s.attempt, idempotencyKey: sagaIdempotencyKey(s.sagaId, i, s.names[i]!, 'undo'), result: s.results[i] ?? null });
   }
-  return { ...s, inFlight: true, retryAt: null };
+  return { ...s, inFlight: true, retryAt: STOPPED_TIMER };
 }
 
 /** Moves to compensating the last completed step not yet compensated, or finishes. */
@@ -251,9 +266,9 @@ function compensateNext(s: SagaState, out: SagaOutput[]): SagaState {
   // Garcia-Molina & Salem §5: compensate in reverse order, only steps that completed.
   const pending = s.completed.filter((i) => !s.compensated.includes(i));
   if (pending.length === 0) {
-    out.push({ type: 'persist', record: { kind: 'finished', outcome: 'compensated' } });
+    out.push({ type: 'persist', record: [{ kind: 'finished', outcome: 'compensated' }] });
     out.push({ type: 'compensated', failedStep: s.failedStep ?? -1, compensatedSteps: s.compensated });
-    return { ...s, status: 'compensated', inFlight: false, retryAt: null };
+    return { ...s, status: 'compensated', inFlight: false, retryAt: STOPPED_TIMER };
   }
   const next: SagaState = { ...s, status: 'compensating', current: pending[pending.length - 1]!, attempt: 1 };
   return issue(next, out, true);
@@ -265,75 +280,77 @@ function resume(s: SagaState): ST {
   // Recovery re-issues a logged in-flight attempt with the same key and no new record.
   if (s.inFlight) return transition(issue(s, out, false), out);
   if (s.status === 'running') {
-    if (s.failedStep !== null) return transition(compensateNext(s, out), out);
+    if (s.failedStep !== null) return onePersist(compensateNext(s, out), out);
     if (s.completed.includes(s.current)) {
       if (s.current + 1 < s.names.length) return transition(issue({ ...s, current: s.current + 1, attempt: 1 }, out, true), out);
-      out.push({ type: 'persist', record: { kind: 'finished', outcome: 'completed' } }, { type: 'completed', results: s.results });
-      return transition({ ...s, status: 'completed', retryAt: null }, out);
+      out.push({ type: 'persist', record: [{ kind: 'finished', outcome: 'completed' }] }, { type: 'completed', results: s.results });
+      return transition({ ...s, status: 'completed', retryAt: STOPPED_TIMER }, out);
     }
-    return transition(issue({ ...s, attempt: s.attempt + 1 }, out, true), out);
+    return transition(issue({ ...s, attempt: bump(s.attempt) }, out, true), out);
   }
   if (s.status === 'compensating') {
-    if (s.compensated.includes(s.current)) return transition(compensateNext(s, out), out);
-    return transition(issue({ ...s, attempt: s.attempt + 1 }, out, true), out);
+    if (s.compensated.includes(s.current)) return onePersist(compensateNext(s, out), out);
+    return transition(issue({ ...s, attempt: bump(s.attempt) }, out, true), out);
   }
-  return transition({ ...s, retryAt: null });
+  return transition({ ...s, retryAt: STOPPED_TIMER });
 }
 
 function sagaStep(s: SagaState, input: SagaInput): ST {
+  const now = inputNow(input);
   switch (input.type) {
-    case 'tick': {
-      const now = Math.max(s.now, input.now);
-      const s1 = now === s.now ? s : { ...s, now };
-      if (s1.retryRebase) return transition({ ...s1, retryRebase: false, retryAt: s1.retryAt === null ? null : s1.retryAt + Math.max(0, now - s.now) });
-      if (s1.retryAt === null || now < s1.retryAt) return transition(s1);
-      return resume(s1);
-    }
+    case 'tick':
+      return timerDue(s.retryAt, now) ? resume(s) : transition(s);
+    case 'message':
+      // The orchestrator talks to its executor through commands, never to peers.
+      return reject(s, input.from, 'a saga orchestrator accepts no messages');
     case 'start': {
       if (s.status !== 'idle') throw new InvalidCommandError('start', `saga ${s.sagaId} is already ${s.status}`);
-      const sagaInput = input.input ?? null;
-      if (v.json()(sagaInput) !== undefined) throw new InvalidCommandError('start', 'input must be plain JSON data');
-      const out: SagaOutput[] = [{ type: 'persist', record: { kind: 'started', input: sagaInput } }];
-      return transition(issue({ ...s, status: 'running', current: 0, attempt: 1, input: sagaInput }, out, true), out);
+      const parsed = parse(v.json(s.payloadLimits), input.input ?? null);
+      if (!parsed.ok) throw new InvalidCommandError('start', `input must be plain JSON data within the payload limits: ${parsed.problem}`);
+      const sagaInput = parsed.value;
+      const out: SagaOutput[] = [{ type: 'persist', record: [{ kind: 'started', input: sagaInput }] }];
+      return onePersist(issue({ ...s, status: 'running', current: 0, attempt: 1, input: sagaInput }, out, true), out);
     }
     case 'stepResult': {
-      const problem = resultCheck(input, 'stepResult');
-      if (problem !== undefined) return reject(s, 'local', problem);
-      if (s.status !== 'running' || !s.inFlight || input.step !== s.current || input.attempt !== s.attempt) {
-        return reject(s, 'local', `stepResult for step ${input.step} attempt ${input.attempt}, which is not in flight`);
+      const parsed = parse(resultCheck(s.payloadLimits), input, 'stepResult');
+      if (!parsed.ok) return reject(s, 'local', parsed.problem);
+      const r = parsed.value;
+      if (s.status !== 'running' || !s.inFlight || r.step !== s.current || r.attempt !== s.attempt) {
+        return reject(s, 'local', `stepResult for step ${r.step} attempt ${r.attempt}, which is not in flight`);
       }
       const out: SagaOutput[] = [];
       const i = s.current;
-      if (input.ok) {
-        const result = input.result ?? null;
-        out.push({ type: 'persist', record: { kind: 'stepCompleted', step: i, result } });
-        const results = s.results.map((r, k) => (k === i ? result : r));
+      if (r.ok) {
+        const result = r.result ?? null;
+        out.push({ type: 'persist', record: [{ kind: 'stepCompleted', step: i, result }] });
+        const results = s.results.map((x, k) => (k === i ? result : x));
         const done: SagaState = { ...s, completed: [...s.completed, i], results, inFlight: false };
-        if (i + 1 < s.names.length) return transition(issue({ ...done, current: i + 1, attempt: 1 }, out, true), out);
-        out.push({ type: 'persist', record: { kind: 'finished', outcome: 'completed' } }, { type: 'completed', results });
-        return transition({ ...done, status: 'completed' }, out);
+        if (i + 1 < s.names.length) return onePersist(issue({ ...done, current: i + 1, attempt: 1 }, out, true), out);
+        out.push({ type: 'persist', record: [{ kind: 'finished', outcome: 'completed' }] }, { type: 'completed', results });
+        return onePersist({ ...done, status: 'completed' }, out);
       }
       if (s.attempt < s.maxAttempts[i]!) {
-        out.push({ type: 'persist', record: { kind: 'stepAttemptFailed', step: i, attempt: s.attempt } });
-        return transition({ ...s, inFlight: false, retryAt: s.now + backoff(s, s.attempt), retryRebase: true }, out);
+        out.push({ type: 'persist', record: [{ kind: 'stepAttemptFailed', step: i, attempt: s.attempt }] });
+        return transition({ ...s, inFlight: false, retryAt: startTimer(now, backoff(s, s.attempt)) }, out);
       }
-      out.push({ type: 'persist', record: { kind: 'stepFailed', step: i } });
-      return transition(compensateNext({ ...s, inFlight: false, failedStep: i }, out), out);
+      out.push({ type: 'persist', record: [{ kind: 'stepFailed', step: i }] });
+      return onePersist(compensateNext({ ...s, inFlight: false, failedStep: i }, out), out);
     }
     case 'compensationResult': {
-      const problem = resultCheck(input, 'compensationResult');
-      if (problem !== undefined) return reject(s, 'local', problem);
-      if (s.status !== 'compensating' || !s.inFlight || input.step !== s.current || input.attempt !== s.attempt) {
-        return reject(s, 'local', `compensationResult for step ${input.step} attempt ${input.attempt}, which is not in flight`);
+      const parsed = parse(resultCheck(s.payloadLimits), input, 'compensationResult');
+      if (!parsed.ok) return reject(s, 'local', parsed.problem);
+      const r = parsed.value;
+      if (s.status !== 'compensating' || !s.inFlight || r.step !== s.current || r.attempt !== s.attempt) {
+        return reject(s, 'local', `compensationResult for step ${r.step} attempt ${r.attempt}, which is not in flight`);
       }
       const out: SagaOutput[] = [];
-      if (input.ok) {
-        out.push({ type: 'persist', record: { kind: 'stepCompensated', step: s.current } });
-        return transition(compensateNext({ ...s, inFlight: false, compensated: [...s.compensated, s.current] }, out), out);
+      if (r.ok) {
+        out.push({ type: 'persist', record: [{ kind: 'stepCompensated', step: s.current }] });
+        return onePersist(compensateNext({ ...s, inFlight: false, compensated: [...s.compensated, s.current] }, out), out);
       }
       // Compensations must eventually succeed (§5): retry with backoff, forever.
-      out.push({ type: 'persist', record: { kind: 'compensationAttemptFailed', step: s.current, attempt: s.attempt } });
-      return transition({ ...s, inFlight: false, retryAt: s.now + backoff(s, s.attempt), retryRebase: true }, out);
+      out.push({ type: 'persist', record: [{ kind: 'compensationAttemptFailed', step: s.current, attempt: s.attempt }] });
+      return transition({ ...s, inFlight: false, retryAt: startTimer(now, backoff(s, s.attempt)) }, out);
     }
     default:
       return assertNever(input, 'input');
@@ -394,8 +411,8 @@ function sagaRecover(config: SagaConfig, d: SagaDurable): SagaState {
   const s = sagaInit(config);
   const base: SagaState = { ...s, ...sagaDurable({ ...s, ...d }) };
   if (base.status === 'idle' || base.status === 'completed' || base.status === 'compensated') return base;
-  // Resume at the first tick from exactly the logged position (see `resume`).
-  return { ...base, retryAt: 0 };
+  // Resume at once from exactly the logged position (see `resume`).
+  return { ...base, retryAt: DUE_AT_ONCE };
 }
 
 /**
@@ -408,17 +425,22 @@ function sagaRecover(config: SagaConfig, d: SagaDurable): SagaState {
  * ```ts
  * import { sagaOrchestrator } from 'distkit/txn';
  * const s = sagaOrchestrator.init({ sagaId: 'order-1', steps: [{ name: 'pay' }, { name: 'ship' }] });
- * const t = sagaOrchestrator.step(s, { type: 'start' });
- * t.outputs.map((o) => o.type); //=> ['persist', 'persist', 'execute']
+ * const t = sagaOrchestrator.step(s, { type: 'start', now: 0 });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'execute']
  * ```
  */
 export const sagaOrchestrator: DurableMachine<SagaConfig, SagaState, SagaInput, SagaOutput, SagaDurable> = {
   name: 'sagaOrchestrator',
   init: sagaInit,
   step: sagaStep,
-  nextDeadline: (s) => (s.retryRebase ? s.now : (s.retryAt ?? undefined)),
+  nextDeadline: (s) => earliest(s.retryAt),
   durable: sagaDurable,
   recover: sagaRecover,
+  applyPersist: (d, records) => {
+    let image = d;
+    for (const r of records as readonly SagaLogRecord[]) image = applySagaRecord(image, r);
+    return image;
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -584,7 +606,7 @@ export async function runSaga(options: RunSagaOptions): Promise<SagaOutcome> {
   const m = sagaOrchestrator;
   const prior = await log.read();
   let state: SagaState;
-  const pending: SagaInput[] = [];
+  const pending: Unstamped<SagaInput>[] = [];
   if (prior.length === 0) {
     state = m.init(config);
     pending.push({ type: 'start', input: options.input ?? null });
@@ -599,8 +621,10 @@ export async function runSaga(options: RunSagaOptions): Promise<SagaOutcome> {
     if (state.status === 'completed' || state.status === 'compensated') {
       return { status: state.status, results: state.results, failedStep: state.failedStep, compensatedSteps: state.compensated };
     }
-    let input = pending.shift();
-    if (input === undefined) {
+    const next = pending.shift();
+    let input: SagaInput;
+    if (next !== undefined) input = { ...next, now: now() } as SagaInput;
+    else {
       const at = m.nextDeadline!(state);
       if (at === undefined) throw new DistkitError(`saga ${state.sagaId}: stuck in ${state.status} with nothing to do`);
       const wait = at - now();
@@ -612,7 +636,7 @@ export async function runSaga(options: RunSagaOptions): Promise<SagaOutcome> {
     for (const o of t.outputs) {
       switch (o.type) {
         case 'persist':
-          await log.append(o.record);
+          for (const r of o.record) await log.append(r);
           break;
         case 'execute': {
           const step = options.steps[o.step]!;

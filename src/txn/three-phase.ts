@@ -4,12 +4,12 @@
  * participants. Non-blocking when failures are crashes detected by accurate timeouts; NOT safe
  * under network partitions or badly delayed messages (see docs/txn.md and the tests).
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
+import type { DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, earliest, hasOwn, inputNow, parse, reject, setOwn, startTimer, timerDue, transition, v } from '../core/index.js';
 import type { Decision } from './common.js';
-import { distinct, has, nodeListCheck, positiveMs, requireId, txIdCheck, withKey, withRebase, withoutKey } from './common.js';
+import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, distinct, get, has, nodeListCheck, onePersist, positiveMs, requireId, tableLimit, txIdCheck, withKey, withoutKey } from './common.js';
 import type { DecidedOutput, Tombstones, VoteRequestedOutput } from './two-phase.js';
-import { NO_TOMBSTONES, addTombstone, retainMs, tickTombstones, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './two-phase.js';
+import { NO_TOMBSTONES, addTombstone, recoveredTombstones, retainMs, tickTombstones, tombstoneCount, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './two-phase.js';
 
 /**
  * Where a 3PC participant stands: `asked` (CanCommit received, not voted), `uncertain` (voted
@@ -45,15 +45,20 @@ export type ThreePhaseMessage =
 
 const round = v.int({ min: 0, max: 1_000_000_000 });
 const check3 = v.tagged({
-  canCommit: v.object({ txId: txIdCheck, participants: nodeListCheck }),
-  vote: v.object({ txId: txIdCheck, vote: v.literal('yes', 'no') }),
-  preCommit: v.object({ txId: txIdCheck, round }),
-  preCommitAck: v.object({ txId: txIdCheck, round }),
-  decision: v.object({ txId: txIdCheck, decision: v.literal('commit', 'abort') }),
-  stateReq: v.object({ txId: txIdCheck, round: v.int({ min: 1, max: 1_000_000_000 }) }),
-  stateReport: v.object({ txId: txIdCheck, round, phase: v.literal('asked', 'uncertain', 'precommitted', 'committed', 'aborted') }),
-  query: v.object({ txId: txIdCheck }),
+  canCommit: v.object({ type: v.literal('canCommit'), txId: txIdCheck, participants: nodeListCheck }),
+  vote: v.object({ type: v.literal('vote'), txId: txIdCheck, vote: v.literal('yes', 'no') }),
+  preCommit: v.object({ type: v.literal('preCommit'), txId: txIdCheck, round }),
+  preCommitAck: v.object({ type: v.literal('preCommitAck'), txId: txIdCheck, round }),
+  decision: v.object({ type: v.literal('decision'), txId: txIdCheck, decision: v.literal('commit', 'abort') }),
+  stateReq: v.object({ type: v.literal('stateReq'), txId: txIdCheck, round: v.int({ min: 1, max: 1_000_000_000 }) }),
+  stateReport: v.object({ type: v.literal('stateReport'), txId: txIdCheck, round, phase: v.literal('asked', 'uncertain', 'precommitted', 'committed', 'aborted') }),
+  query: v.object({ type: v.literal('query'), txId: txIdCheck }),
 });
+
+/** Validates an untrusted message and returns a copy holding only its declared fields. */
+function parseMessage(m: unknown): Parsed<ThreePhaseMessage> {
+  return parse(check3, m, 'message') as Parsed<ThreePhaseMessage>;
+}
 
 function send(to: NodeId, message: ThreePhaseMessage): SendOutput<ThreePhaseMessage> {
   return { type: 'send', to, message };
@@ -109,7 +114,7 @@ export interface ThreePhaseTombstone {
  * @example
  * ```ts
  * import type { ThreePhaseCoordinatorTx } from 'distkit/txn';
- * const tx: ThreePhaseCoordinatorTx = { participants: ['a'], stage: 'voting', votes: [], acks: [], decision: null, deadline: 100 };
+ * const tx: ThreePhaseCoordinatorTx = { participants: ['a'], stage: 'voting', votes: [], acks: [], decision: null, deadline: { at: 100, attempt: 0 } };
  * ```
  */
 export interface ThreePhaseCoordinatorTx {
@@ -123,8 +128,8 @@ export interface ThreePhaseCoordinatorTx {
   readonly acks: readonly NodeId[];
   /** The decision, once taken or learned. */
   readonly decision: Decision | null;
-  /** The next timeout, or null. */
-  readonly deadline: number | null;
+  /** The next timeout (stopped when none). */
+  readonly deadline: Timer;
 }
 
 /**
@@ -139,8 +144,6 @@ export interface ThreePhaseCoordinatorTx {
 export interface ThreePhaseCoordinatorState {
   /** This node's id. */
   readonly id: NodeId;
-  /** Latest tick time. */
-  readonly now: number;
   /** See {@link ThreePhaseCoordinatorConfig.timeoutMs}. */
   readonly timeoutMs: number;
   /** See {@link ThreePhaseCoordinatorConfig.retainDecidedMs}. */
@@ -149,8 +152,6 @@ export interface ThreePhaseCoordinatorState {
   readonly txs: Readonly<Record<string, ThreePhaseCoordinatorTx>>;
   /** Decided transactions still remembered (see {@link threePhaseCoordinatorDecision}). */
   readonly decided: Tombstones<ThreePhaseTombstone>;
-  /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
-  readonly rebase: readonly string[];
 }
 
 /**
@@ -208,7 +209,8 @@ export type ThreePhaseCoordinatorRecord =
  * ```
  */
 export function applyThreePhaseCoordinatorRecord(durable: ThreePhaseCoordinatorDurable, record: ThreePhaseCoordinatorRecord): ThreePhaseCoordinatorDurable {
-  if ('forgotten' in record) return { txs: withoutKey(durable.txs, record.txId) };
+  if (hasOwn(record, 'forgotten')) return { txs: withoutKey(durable.txs, record.txId) };
+  if (!('participants' in record)) return durable;
   return { txs: withKey(durable.txs, record.txId, { participants: record.participants, decision: record.decision }) };
 }
 
@@ -219,12 +221,13 @@ export function applyThreePhaseCoordinatorRecord(durable: ThreePhaseCoordinatorD
  * @example
  * ```ts
  * import { threePhaseCoordinator, threePhaseCoordinatorDecision } from 'distkit/txn';
- * const s = threePhaseCoordinator.step(threePhaseCoordinator.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a'] }).state;
+ * const s = threePhaseCoordinator.step(threePhaseCoordinator.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a'], now: 0 }).state;
  * threePhaseCoordinatorDecision(s, 't1'); //=> null
  * ```
  */
 export function threePhaseCoordinatorDecision(state: ThreePhaseCoordinatorState, txId: string): Decision | null | undefined {
-  if (has(state.txs, txId)) return state.txs[txId]!.decision;
+  const tx = get(state.txs, txId);
+  if (tx !== undefined) return tx.decision;
   return tombstoneOf(state.decided, txId)?.decision;
 }
 
@@ -234,12 +237,14 @@ export function threePhaseCoordinatorDecision(state: ThreePhaseCoordinatorState,
  * @example
  * ```ts
  * import type { ThreePhaseBegin } from 'distkit/txn';
- * const c: ThreePhaseBegin = { type: 'begin', txId: 't1', participants: ['a', 'b'] };
+ * const c: ThreePhaseBegin = { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 };
  * ```
  */
 export interface ThreePhaseBegin {
   /** Discriminator. */
   readonly type: 'begin';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** A new transaction id. */
   readonly txId: string;
   /** Distinct participants, not including the coordinator. */
@@ -266,71 +271,76 @@ export type ThreePhaseCoordinatorInput = MessageInput | TickInput | ThreePhaseBe
  * const o: ThreePhaseCoordinatorOutput = { type: 'decided', txId: 't1', decision: 'commit' };
  * ```
  */
-export type ThreePhaseCoordinatorOutput = SendOutput<ThreePhaseMessage> | PersistOutput<ThreePhaseCoordinatorRecord> | RejectedOutput | DecidedOutput;
+export type ThreePhaseCoordinatorOutput = SendOutput<ThreePhaseMessage> | PersistOutput<readonly ThreePhaseCoordinatorRecord[]> | RejectedOutput | DecidedOutput;
 
 type CT = Transition<ThreePhaseCoordinatorState, ThreePhaseCoordinatorOutput>;
 
 function cInit(config: ThreePhaseCoordinatorConfig): ThreePhaseCoordinatorState {
   return {
     id: requireId('id', config.id),
-    now: 0,
     timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000),
     retainDecidedMs: retainMs(config.retainDecidedMs),
     txs: {},
     decided: NO_TOMBSTONES,
-    rebase: [],
   };
 }
 
-/** Moves a decided transaction out of the live table into the tombstones. */
-function cSettle(s: ThreePhaseCoordinatorState, txId: string, participants: readonly NodeId[], decision: Decision): ThreePhaseCoordinatorState {
-  return { ...s, txs: withoutKey(s.txs, txId), decided: addTombstone(s.decided, txId, { participants, decision }) };
+function cApplyPersist(durable: ThreePhaseCoordinatorDurable, records: readonly ThreePhaseCoordinatorRecord[]): ThreePhaseCoordinatorDurable {
+  let d = durable;
+  for (const r of records) d = applyThreePhaseCoordinatorRecord(d, r);
+  return d;
 }
 
-function cDecide(s: ThreePhaseCoordinatorState, txId: string, tx: ThreePhaseCoordinatorTx, decision: Decision, out: ThreePhaseCoordinatorOutput[], tell = true): ThreePhaseCoordinatorState {
-  out.push({ type: 'persist', record: { txId, participants: tx.participants, decision } });
+/** Moves a decided transaction out of the live table into the tombstones. */
+function cSettle(s: ThreePhaseCoordinatorState, txId: string, participants: readonly NodeId[], decision: Decision, now: number): ThreePhaseCoordinatorState {
+  return { ...s, txs: withoutKey(s.txs, txId), decided: addTombstone(s.decided, txId, { participants, decision }, now, s.retainDecidedMs) };
+}
+
+function cDecide(s: ThreePhaseCoordinatorState, txId: string, tx: ThreePhaseCoordinatorTx, decision: Decision, out: ThreePhaseCoordinatorOutput[], now: number, tell = true): ThreePhaseCoordinatorState {
+  out.push({ type: 'persist', record: [{ txId, participants: tx.participants, decision }] });
   if (tell) for (const p of tx.participants) out.push(send(p, { type: 'decision', txId, decision }));
   out.push({ type: 'decided', txId, decision });
-  return cSettle(s, txId, tx.participants, decision);
+  return cSettle(s, txId, tx.participants, decision, now);
 }
 
-function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput): CT {
-  const problem = check3(input.message, 'message');
-  if (problem !== undefined) return reject(s, input.from, problem);
-  const m = input.message as ThreePhaseMessage;
+function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput, now: number): CT {
+  const parsed = parseMessage(input.message);
+  if (!parsed.ok) return reject(s, input.from, parsed.problem);
+  const m = parsed.value;
   const from = input.from;
-  const gone = has(s.txs, m.txId) ? undefined : tombstoneOf(s.decided, m.txId);
+  const live = get(s.txs, m.txId);
+  const gone = live !== undefined ? undefined : tombstoneOf(s.decided, m.txId);
   // A retained decision is seen as a decided transaction; no handler changes a decided one.
   const tx: ThreePhaseCoordinatorTx | undefined =
-    gone === undefined ? s.txs[m.txId] : { participants: gone.participants, stage: 'decided', votes: [], acks: [], decision: gone.decision, deadline: null };
+    gone === undefined ? live : { participants: gone.participants, stage: 'decided', votes: [], acks: [], decision: gone.decision, deadline: STOPPED_TIMER };
   if (tx === undefined) return reject(s, from, `${m.type} for unknown or forgotten transaction ${m.txId}`);
   if (!tx.participants.includes(from)) return reject(s, from, `${m.type} from a non-participant of ${m.txId}`);
   const out: ThreePhaseCoordinatorOutput[] = [];
   switch (m.type) {
     case 'vote': {
       if (tx.stage !== 'voting') return reject(s, from, `vote after the voting phase of ${m.txId}`);
-      if (m.vote === 'no') return transition(cDecide(s, m.txId, tx, 'abort', out), out);
+      if (m.vote === 'no') return onePersist(cDecide(s, m.txId, tx, 'abort', out, now), out);
       if (tx.votes.includes(from)) return reject(s, from, 'duplicate vote');
       const votes = [...tx.votes, from];
       if (votes.length < tx.participants.length) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, votes }) });
       // Skeen §4: all YES → PreCommit, a state from which commit is the only outcome.
       for (const p of tx.participants) out.push(send(p, { type: 'preCommit', txId: m.txId, round: 0 }));
-      const txs = withKey(s.txs, m.txId, { ...tx, votes, stage: 'precommitting' as const, deadline: s.now + s.timeoutMs });
-      return transition({ ...s, txs, rebase: withRebase(s.rebase, m.txId) }, out);
+      const txs = withKey(s.txs, m.txId, { ...tx, votes, stage: 'precommitting' as const, deadline: startTimer(now, s.timeoutMs) });
+      return transition({ ...s, txs }, out);
     }
     case 'preCommitAck': {
       if (tx.stage !== 'precommitting' || m.round !== 0) return reject(s, from, `unexpected preCommitAck for ${m.txId}`);
       if (tx.acks.includes(from)) return reject(s, from, 'duplicate preCommitAck');
       const acks = [...tx.acks, from];
       if (acks.length < tx.participants.length) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, acks }) });
-      return transition(cDecide(s, m.txId, { ...tx, acks }, 'commit', out), out);
+      return onePersist(cDecide(s, m.txId, { ...tx, acks }, 'commit', out, now), out);
     }
     case 'decision': {
       // The termination protocol decided while this coordinator was away or slow.
       if (tx.decision !== null) {
         return tx.decision === m.decision ? transition(s) : reject(s, from, `decision ${m.decision} conflicts with the recorded ${tx.decision}`);
       }
-      return transition(cDecide(s, m.txId, tx, m.decision, out, false), out);
+      return onePersist(cDecide(s, m.txId, tx, m.decision, out, now, false), out);
     }
     case 'query':
       return transition(s, tx.decision === null ? [] : [send(from, { type: 'decision', txId: m.txId, decision: tx.decision })]);
@@ -345,70 +355,61 @@ function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput): CT {
 }
 
 function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
-  let s = now > s0.now ? { ...s0, now } : s0;
-  if (s0.rebase.length > 0) {
-    // Skeen's timeouts assume accurate failure detection: a timer must not start from a stale clock.
-    const delta = Math.max(0, now - s0.now);
-    let txs = s.txs;
-    for (const id of s0.rebase) {
-      const tx = txs[id];
-      if (tx !== undefined && tx.deadline !== null) txs = withKey(txs, id, { ...tx, deadline: tx.deadline + delta });
-    }
-    s = { ...s, txs, rebase: [] };
-  }
+  let s = s0;
   const out: ThreePhaseCoordinatorOutput[] = [];
   // TIME_WAIT-style forgetting (RFC 9293 §3.6), as for the 2PC participant.
   const kept = tickTombstones(s.decided, now, s.retainDecidedMs);
   if (kept.tombstones !== s.decided) {
     s = { ...s, decided: kept.tombstones };
-    for (const [txId] of kept.dropped) out.push({ type: 'persist', record: { txId, forgotten: true } });
+    if (kept.dropped.length > 0) out.push({ type: 'persist', record: kept.dropped.map(([txId]) => ({ txId, forgotten: true as const })) });
   }
   for (const txId of Object.keys(s.txs)) {
-    const tx = s.txs[txId]!;
-    if (tx.deadline === null || now < tx.deadline) continue;
+    const tx = get(s.txs, txId)!;
+    if (!timerDue(tx.deadline, now)) continue;
     switch (tx.stage) {
       case 'voting':
-        s = cDecide(s, txId, tx, 'abort', out);
+        s = cDecide(s, txId, tx, 'abort', out, now);
         break;
       case 'precommitting':
         // Skeen §4: a participant that does not acknowledge PreCommit is taken as failed; it
         // learns the outcome when it recovers.
-        s = cDecide(s, txId, tx, 'commit', out);
+        s = cDecide(s, txId, tx, 'commit', out, now);
         break;
       case 'recovering':
         for (const p of tx.participants) out.push(send(p, { type: 'query', txId }));
-        s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: now + s.timeoutMs }) };
+        s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: startTimer(now, s.timeoutMs) }) };
         break;
       case 'decided':
         // Recovered with a decision: tell everyone again, then keep it as a tombstone.
         for (const p of tx.participants) out.push(send(p, { type: 'decision', txId, decision: tx.decision! }));
-        s = cSettle(s, txId, tx.participants, tx.decision!);
+        s = cSettle(s, txId, tx.participants, tx.decision!, now);
         break;
       default:
         return assertNever(tx.stage, 'stage');
     }
   }
-  return transition(s, out);
+  return onePersist(s, out);
 }
 
 function cStep(s: ThreePhaseCoordinatorState, input: ThreePhaseCoordinatorInput): CT {
+  const now = inputNow(input);
   switch (input.type) {
     case 'message':
-      return cMessage(s, input);
+      return cMessage(s, input, now);
     case 'tick':
-      return cTick(s, input.now);
+      return cTick(s, now);
     case 'begin': {
-      if (typeof input.txId !== 'string' || input.txId.length === 0 || has(s.txs, input.txId) || tombstoneOf(s.decided, input.txId) !== undefined) {
+      if (txIdCheck(input.txId) !== undefined || has(s.txs, input.txId) || tombstoneOf(s.decided, input.txId) !== undefined) {
         throw new InvalidCommandError('begin', `txId must be a new non-empty string, got ${String(input.txId)}`);
       }
       if (nodeListCheck(input.participants) !== undefined || !distinct(input.participants) || input.participants.includes(s.id)) {
         throw new InvalidCommandError('begin', 'participants must be distinct node ids other than the coordinator');
       }
       const participants = [...input.participants];
-      const tx: ThreePhaseCoordinatorTx = { participants, stage: 'voting', votes: [], acks: [], decision: null, deadline: s.now + s.timeoutMs };
-      const out: ThreePhaseCoordinatorOutput[] = [{ type: 'persist', record: { txId: input.txId, participants, decision: null } }];
+      const tx: ThreePhaseCoordinatorTx = { participants, stage: 'voting', votes: [], acks: [], decision: null, deadline: startTimer(now, s.timeoutMs) };
+      const out: ThreePhaseCoordinatorOutput[] = [{ type: 'persist', record: [{ txId: input.txId, participants, decision: null }] }];
       for (const p of participants) out.push(send(p, { type: 'canCommit', txId: input.txId, participants }));
-      return transition({ ...s, txs: withKey(s.txs, input.txId, tx), rebase: withRebase(s.rebase, input.txId) }, out);
+      return transition({ ...s, txs: withKey(s.txs, input.txId, tx) }, out);
     }
     default:
       return assertNever(input, 'input');
@@ -423,7 +424,7 @@ function cStep(s: ThreePhaseCoordinatorState, input: ThreePhaseCoordinatorInput)
  * ```ts
  * import { threePhaseCoordinator } from 'distkit/txn';
  * const s = threePhaseCoordinator.init({ id: 'c' });
- * const t = threePhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'] });
+ * const t = threePhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
  * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send']
  * ```
  */
@@ -438,26 +439,25 @@ export const threePhaseCoordinator: DurableMachine<
   init: cInit,
   step: cStep,
   nextDeadline(s) {
-    // Fresh tombstones, like re-based timers, wait for a tick that reads the clock.
-    if (s.rebase.length > 0 || Object.keys(s.decided.fresh).length > 0) return s.now;
     let d = tombstoneDeadline(s.decided);
-    for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
+    for (const id of Object.keys(s.txs)) d = earliest(d, get(s.txs, id)!.deadline);
     return d;
   },
   durable(s) {
     const txs: Record<string, { participants: readonly NodeId[]; decision: Decision | null }> = {};
-    for (const [id, t] of tombstoneEntries(s.decided)) txs[id] = { participants: t.participants, decision: t.decision };
-    for (const [id, tx] of Object.entries(s.txs)) txs[id] = { participants: tx.participants, decision: tx.decision };
+    for (const [id, t] of tombstoneEntries(s.decided)) setOwn(txs, id, { participants: t.participants, decision: t.decision });
+    for (const [id, tx] of Object.entries(s.txs)) setOwn(txs, id, { participants: tx.participants, decision: tx.decision });
     return { txs };
   },
   recover(config, durable) {
     const s = cInit(config);
     const txs: Record<string, ThreePhaseCoordinatorTx> = {};
     for (const [id, d] of Object.entries(durable.txs)) {
-      txs[id] = { participants: d.participants, stage: d.decision === null ? 'recovering' : 'decided', votes: [], acks: [], decision: d.decision, deadline: 0 };
+      setOwn(txs, id, { participants: d.participants, stage: d.decision === null ? 'recovering' : 'decided', votes: [], acks: [], decision: d.decision, deadline: DUE_AT_ONCE });
     }
     return { ...s, txs };
   },
+  applyPersist: cApplyPersist as (d: ThreePhaseCoordinatorDurable, record: unknown) => ThreePhaseCoordinatorDurable,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -480,6 +480,12 @@ export interface ThreePhaseParticipantConfig {
   readonly timeoutMs?: number;
   /** Vote this way on every CanCommit. Absent: emit `voteRequested` and wait for a `vote` command. */
   readonly autoVote?: 'yes' | 'no';
+  /**
+   * The most transactions this participant tracks. A `canCommit` for a new transaction past it is
+   * rejected, so a peer flooding fresh ids cannot grow the state without bound. Default
+   * {@link DEFAULT_MAX_TRANSACTIONS}.
+   */
+  readonly maxTransactions?: number;
 }
 
 /**
@@ -488,7 +494,7 @@ export interface ThreePhaseParticipantConfig {
  * @example
  * ```ts
  * import type { TerminationRound } from 'distkit/txn';
- * const r: TerminationRound = { stage: 'collecting', reports: { b: 'uncertain' }, acks: [], deadline: 900 };
+ * const r: TerminationRound = { stage: 'collecting', reports: { b: 'uncertain' }, acks: [], deadline: { at: 900, attempt: 0 } };
  * ```
  */
 export interface TerminationRound {
@@ -499,7 +505,7 @@ export interface TerminationRound {
   /** PreCommit acks (stage `precommitting`). */
   readonly acks: readonly NodeId[];
   /** When the stage ends. */
-  readonly deadline: number;
+  readonly deadline: Timer;
 }
 
 /**
@@ -508,7 +514,7 @@ export interface TerminationRound {
  * @example
  * ```ts
  * import type { ThreePhaseParticipantTx } from 'distkit/txn';
- * const tx: ThreePhaseParticipantTx = { coordinator: 'c', participants: ['a', 'b'], phase: 'uncertain', round: 0, deadline: 1000, recovered: false, termination: null };
+ * const tx: ThreePhaseParticipantTx = { coordinator: 'c', participants: ['a', 'b'], phase: 'uncertain', round: 0, deadline: { at: 1000, attempt: 0 }, recovered: false, termination: null };
  * ```
  */
 export interface ThreePhaseParticipantTx {
@@ -520,8 +526,8 @@ export interface ThreePhaseParticipantTx {
   readonly phase: ThreePhase;
   /** The highest termination round joined (0: the original coordinator). */
   readonly round: number;
-  /** The next timeout, or null. */
-  readonly deadline: number | null;
+  /** The next timeout (stopped when none). */
+  readonly deadline: Timer;
   /** Restarted while undecided: asks for the outcome and stays out of termination rounds. */
   readonly recovered: boolean;
   /** The round this participant runs as backup coordinator, if any. */
@@ -540,16 +546,14 @@ export interface ThreePhaseParticipantTx {
 export interface ThreePhaseParticipantState {
   /** This node's id. */
   readonly id: NodeId;
-  /** Latest tick time. */
-  readonly now: number;
   /** See {@link ThreePhaseParticipantConfig.timeoutMs}. */
   readonly timeoutMs: number;
   /** See {@link ThreePhaseParticipantConfig.autoVote}. */
   readonly autoVote: 'yes' | 'no' | null;
   /** Transactions by id. */
   readonly txs: Readonly<Record<string, ThreePhaseParticipantTx>>;
-  /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
-  readonly rebase: readonly string[];
+  /** See {@link ThreePhaseParticipantConfig.maxTransactions}. */
+  readonly maxTransactions: number;
 }
 
 /**
@@ -592,12 +596,14 @@ export interface ThreePhaseParticipantDurable {
  * @example
  * ```ts
  * import type { ThreePhaseVote } from 'distkit/txn';
- * const c: ThreePhaseVote = { type: 'vote', txId: 't1', vote: 'no' };
+ * const c: ThreePhaseVote = { type: 'vote', txId: 't1', vote: 'no', now: 0 };
  * ```
  */
 export interface ThreePhaseVote {
   /** Discriminator. */
   readonly type: 'vote';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** The transaction. */
   readonly txId: string;
   /** The vote. */
@@ -610,7 +616,7 @@ export interface ThreePhaseVote {
  * @example
  * ```ts
  * import type { ThreePhaseParticipantInput } from 'distkit/txn';
- * const i: ThreePhaseParticipantInput = { type: 'vote', txId: 't1', vote: 'yes' };
+ * const i: ThreePhaseParticipantInput = { type: 'vote', txId: 't1', vote: 'yes', now: 0 };
  * ```
  */
 export type ThreePhaseParticipantInput = MessageInput | TickInput | ThreePhaseVote;
@@ -626,7 +632,7 @@ export type ThreePhaseParticipantInput = MessageInput | TickInput | ThreePhaseVo
  */
 export type ThreePhaseParticipantOutput =
   | SendOutput<ThreePhaseMessage>
-  | PersistOutput<ThreePhaseParticipantRecord>
+  | PersistOutput<readonly ThreePhaseParticipantRecord[]>
   | RejectedOutput
   | VoteRequestedOutput
   | DecidedOutput;
@@ -642,41 +648,48 @@ function backup(participants: readonly NodeId[], r: number): NodeId {
 function pInit(config: ThreePhaseParticipantConfig): ThreePhaseParticipantState {
   const autoVote = config.autoVote ?? null;
   if (autoVote !== null && autoVote !== 'yes' && autoVote !== 'no') throw new ConfigError('autoVote', `must be 'yes' or 'no', got ${String(autoVote)}`);
-  return { id: requireId('id', config.id), now: 0, timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000), autoVote, txs: {}, rebase: [] };
+  return {
+    id: requireId('id', config.id),
+    timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000),
+    autoVote,
+    txs: {},
+    maxTransactions: tableLimit('maxTransactions', config.maxTransactions, DEFAULT_MAX_TRANSACTIONS),
+  };
 }
 
-function rec(txId: string, tx: ThreePhaseParticipantTx, phase: ThreePhaseParticipantRecord['phase']): PersistOutput<ThreePhaseParticipantRecord> {
-  return { type: 'persist', record: { txId, coordinator: tx.coordinator, participants: tx.participants, phase } };
+function pApplyPersist(durable: ThreePhaseParticipantDurable, records: readonly ThreePhaseParticipantRecord[]): ThreePhaseParticipantDurable {
+  let txs = durable.txs;
+  for (const r of records) txs = withKey(txs, r.txId, r);
+  return { txs };
+}
+
+function rec(txId: string, tx: ThreePhaseParticipantTx, phase: ThreePhaseParticipantRecord['phase']): PersistOutput<readonly ThreePhaseParticipantRecord[]> {
+  return { type: 'persist', record: [{ txId, coordinator: tx.coordinator, participants: tx.participants, phase }] };
 }
 
 function put(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx): ThreePhaseParticipantState {
   return { ...s, txs: withKey(s.txs, txId, tx) };
 }
 
-/** Stores `tx` whose timers were just set from `s.now`, which may be stale (see `withRebase`). */
-function putTimed(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx): ThreePhaseParticipantState {
-  return { ...s, txs: withKey(s.txs, txId, tx), rebase: withRebase(s.rebase, txId) };
-}
-
 function pDecide(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, decision: Decision, out: POut): ThreePhaseParticipantState {
   const phase = decision === 'commit' ? 'committed' : 'aborted';
   out.push(rec(txId, tx, phase), { type: 'decided', txId, decision });
-  return put(s, txId, { ...tx, phase, deadline: null, termination: null, recovered: false });
+  return put(s, txId, { ...tx, phase, deadline: STOPPED_TIMER, termination: null, recovered: false });
 }
 
-function pVote(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, vote: 'yes' | 'no', out: POut): ThreePhaseParticipantState {
+function pVote(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, vote: 'yes' | 'no', out: POut, now: number): ThreePhaseParticipantState {
   if (vote === 'no') {
     const next = pDecide(s, txId, tx, 'abort', out);
     out.push(send(tx.coordinator, { type: 'vote', txId, vote: 'no' }));
     return next;
   }
-  const next: ThreePhaseParticipantTx = { ...tx, phase: 'uncertain', deadline: s.now + s.timeoutMs };
+  const next: ThreePhaseParticipantTx = { ...tx, phase: 'uncertain', deadline: startTimer(now, s.timeoutMs) };
   out.push(rec(txId, next, 'uncertain'), send(tx.coordinator, { type: 'vote', txId, vote: 'yes' }));
-  return putTimed(s, txId, next);
+  return put(s, txId, next);
 }
 
 /** Skeen §5 / BHG §7.5 termination rule, applied by the backup to the states it collected. */
-function conclude(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, reports: Readonly<Record<NodeId, ThreePhase>>, out: POut): ThreePhaseParticipantState {
+function conclude(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, reports: Readonly<Record<NodeId, ThreePhase>>, out: POut, now: number): ThreePhaseParticipantState {
   const phases = [tx.phase, ...Object.values(reports)];
   const others = tx.participants.filter((p) => p !== s.id);
   const tell = (decision: Decision): ThreePhaseParticipantState => {
@@ -688,26 +701,26 @@ function conclude(s: ThreePhaseParticipantState, txId: string, tx: ThreePhasePar
   if (phases.includes('aborted') || phases.includes('asked')) return tell('abort');
   if (!phases.includes('precommitted')) return tell('abort'); // all uncertain: nobody can have committed
   // Some precommitted, none decided: bring the uncertain ones to precommitted, then commit.
-  const uncertain = Object.keys(reports).filter((p) => reports[p] === 'uncertain');
+  const uncertain = Object.keys(reports).filter((p) => get(reports, p) === 'uncertain');
   if (uncertain.length === 0 && tx.phase === 'precommitted') return tell('commit');
   const next: ThreePhaseParticipantTx = {
     ...tx,
     phase: 'precommitted',
-    deadline: s.now + s.timeoutMs,
-    termination: { stage: 'precommitting', reports, acks: [], deadline: s.now + s.timeoutMs },
+    deadline: startTimer(now, s.timeoutMs),
+    termination: { stage: 'precommitting', reports, acks: [], deadline: startTimer(now, s.timeoutMs) },
   };
   if (tx.phase !== 'precommitted') out.push(rec(txId, next, 'precommitted'));
   for (const p of uncertain) out.push(send(p, { type: 'preCommit', txId, round: tx.round }));
   if (uncertain.length === 0) return tell('commit');
-  return putTimed(s, txId, next);
+  return put(s, txId, next);
 }
 
-function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
-  const problem = check3(input.message, 'message');
-  if (problem !== undefined) return reject(s, input.from, problem);
-  const m = input.message as ThreePhaseMessage;
+function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: number): PT {
+  const parsed = parseMessage(input.message);
+  if (!parsed.ok) return reject(s, input.from, parsed.problem);
+  const m = parsed.value;
   const from = input.from;
-  const tx = s.txs[m.txId];
+  const tx = get(s.txs, m.txId);
   const out: POut = [];
   if (m.type === 'canCommit') {
     if (!m.participants.includes(s.id) || !distinct(m.participants) || m.participants.includes(from)) {
@@ -719,8 +732,11 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
       if (tx.phase === 'aborted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
       return transition(s);
     }
-    const fresh: ThreePhaseParticipantTx = { coordinator: from, participants: [...m.participants], phase: 'asked', round: 0, deadline: null, recovered: false, termination: null };
-    if (s.autoVote !== null) return transition(pVote(s, m.txId, fresh, s.autoVote, out), out);
+    if (Object.keys(s.txs).length >= s.maxTransactions) {
+      return reject(s, from, `canCommit for ${m.txId} refused: maxTransactions (${s.maxTransactions}) transactions tracked`);
+    }
+    const fresh: ThreePhaseParticipantTx = { coordinator: from, participants: [...m.participants], phase: 'asked', round: 0, deadline: STOPPED_TIMER, recovered: false, termination: null };
+    if (s.autoVote !== null) return onePersist(pVote(s, m.txId, fresh, s.autoVote, out, now), out);
     return transition(put(s, m.txId, fresh), [{ type: 'voteRequested', txId: m.txId, coordinator: from, payload: null }]);
   }
   if (tx === undefined) {
@@ -738,10 +754,10 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
       if (!legit) return reject(s, from, `preCommit for round ${m.round} from a node that does not lead it`);
       if (m.round < tx.round) return reject(s, from, `stale preCommit (round ${m.round} < ${tx.round})`);
       if (tx.phase === 'asked' || tx.phase === 'aborted') return reject(s, from, `preCommit while ${tx.phase}`);
-      const next: ThreePhaseParticipantTx = { ...tx, phase: tx.phase === 'committed' ? 'committed' : 'precommitted', round: m.round, deadline: tx.phase === 'committed' ? null : s.now + s.timeoutMs };
+      const next: ThreePhaseParticipantTx = { ...tx, phase: tx.phase === 'committed' ? 'committed' : 'precommitted', round: m.round, deadline: tx.phase === 'committed' ? STOPPED_TIMER : startTimer(now, s.timeoutMs) };
       if (tx.phase === 'uncertain') out.push(rec(m.txId, next, 'precommitted'));
       out.push(send(from, { type: 'preCommitAck', txId: m.txId, round: m.round }));
-      return transition(next.deadline === null ? put(s, m.txId, next) : putTimed(s, m.txId, next), out);
+      return transition(put(s, m.txId, next), out);
     }
     case 'decision': {
       if (tx.phase === 'committed' || tx.phase === 'aborted') {
@@ -749,7 +765,7 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
         return mine === m.decision ? transition(s) : reject(s, from, `decision ${m.decision} conflicts with the recorded ${mine} of ${m.txId}`);
       }
       if (tx.phase === 'asked' && m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
-      return transition(pDecide(s, m.txId, tx, m.decision, out), out);
+      return onePersist(pDecide(s, m.txId, tx, m.decision, out), out);
     }
     case 'stateReq': {
       if (from !== backup(tx.participants, m.round)) return reject(s, from, `stateReq for round ${m.round} from a node that does not lead it`);
@@ -761,8 +777,8 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
         return transition(next, out);
       }
       const undecided = tx.phase === 'uncertain' || tx.phase === 'precommitted';
-      const next: ThreePhaseParticipantTx = { ...tx, round: m.round, termination: null, deadline: undecided ? s.now + 2 * s.timeoutMs : null };
-      return transition(undecided ? putTimed(s, m.txId, next) : put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
+      const next: ThreePhaseParticipantTx = { ...tx, round: m.round, termination: null, deadline: undecided ? startTimer(now, 2 * s.timeoutMs) : STOPPED_TIMER };
+      return transition(undecided ? put(s, m.txId, next) : put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
     }
     case 'stateReport': {
       const t = tx.termination;
@@ -770,13 +786,13 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
       if (from === tx.coordinator || has(t.reports, from)) return reject(s, from, 'duplicate or foreign stateReport');
       const reports = withKey(t.reports, from, m.phase);
       if (Object.keys(reports).length < tx.participants.length - 1) return transition(put(s, m.txId, { ...tx, termination: { ...t, reports } }));
-      return transition(conclude(s, m.txId, tx, reports, out), out);
+      return onePersist(conclude(s, m.txId, tx, reports, out, now), out);
     }
     case 'preCommitAck': {
       const t = tx.termination;
       if (t === null || t.stage !== 'precommitting' || m.round !== tx.round || t.acks.includes(from)) return reject(s, from, 'unexpected preCommitAck');
       const acks = [...t.acks, from];
-      const waiting = Object.keys(t.reports).filter((p) => t.reports[p] === 'uncertain' && !acks.includes(p));
+      const waiting = Object.keys(t.reports).filter((p) => get(t.reports, p) === 'uncertain' && !acks.includes(p));
       if (waiting.length > 0) return transition(put(s, m.txId, { ...tx, termination: { ...t, acks } }));
       const next = pDecide(s, m.txId, tx, 'commit', out);
       for (const p of [...tx.participants.filter((p) => p !== s.id), tx.coordinator]) out.push(send(p, { type: 'decision', txId: m.txId, decision: 'commit' }));
@@ -795,29 +811,16 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput): PT {
 }
 
 function pTick(s0: ThreePhaseParticipantState, now: number): PT {
-  let s = now > s0.now ? { ...s0, now } : s0;
-  if (s0.rebase.length > 0) {
-    // A termination round started by a timer that ran from a stale clock would run beside a live
-    // coordinator: Skeen's rule is safe only when a timeout means the coordinator has failed.
-    const delta = Math.max(0, now - s0.now);
-    let txs = s.txs;
-    for (const id of s0.rebase) {
-      const tx = txs[id];
-      if (tx === undefined) continue;
-      const termination = tx.termination === null ? null : { ...tx.termination, deadline: tx.termination.deadline + delta };
-      txs = withKey(txs, id, { ...tx, deadline: tx.deadline === null ? null : tx.deadline + delta, termination });
-    }
-    s = { ...s, txs, rebase: [] };
-  }
+  let s = s0;
   const out: POut = [];
   for (const txId of Object.keys(s.txs)) {
-    const tx = s.txs[txId]!;
-    if (tx.deadline === null || now < tx.deadline) continue;
+    const tx = get(s.txs, txId)!;
+    if (!timerDue(tx.deadline, now)) continue;
     if (tx.phase !== 'uncertain' && tx.phase !== 'precommitted') continue;
     const t = tx.termination;
-    if (t !== null && now < t.deadline) continue;
+    if (t !== null && !timerDue(t.deadline, now)) continue;
     if (t !== null) {
-      if (t.stage === 'collecting') s = conclude(s, txId, tx, t.reports, out);
+      if (t.stage === 'collecting') s = conclude(s, txId, tx, t.reports, out, now);
       else {
         s = pDecide(s, txId, tx, 'commit', out);
         for (const p of [...tx.participants.filter((p) => p !== s.id), tx.coordinator]) out.push(send(p, { type: 'decision', txId, decision: 'commit' }));
@@ -827,36 +830,37 @@ function pTick(s0: ThreePhaseParticipantState, now: number): PT {
     if (tx.recovered) {
       // Failed while in doubt (Skeen §5): it may not join termination; it asks everyone.
       for (const p of [tx.coordinator, ...tx.participants.filter((p) => p !== s.id)]) out.push(send(p, { type: 'query', txId }));
-      s = put(s, txId, { ...tx, deadline: now + s.timeoutMs });
+      s = put(s, txId, { ...tx, deadline: startTimer(now, s.timeoutMs) });
       continue;
     }
     // Termination protocol: move to the next round; its backup collects the states.
     const r = tx.round + 1;
     if (backup(tx.participants, r) === s.id) {
       for (const p of tx.participants) if (p !== s.id) out.push(send(p, { type: 'stateReq', txId, round: r }));
-      const deadline = now + s.timeoutMs;
+      const deadline = startTimer(now, s.timeoutMs);
       s = put(s, txId, { ...tx, round: r, deadline, termination: { stage: 'collecting', reports: {}, acks: [], deadline } });
-      if (tx.participants.length === 1) s = conclude(s, txId, s.txs[txId]!, {}, out);
+      if (tx.participants.length === 1) s = conclude(s, txId, get(s.txs, txId)!, {}, out, now);
     } else {
-      s = put(s, txId, { ...tx, round: r, deadline: now + 2 * s.timeoutMs, termination: null });
+      s = put(s, txId, { ...tx, round: r, deadline: startTimer(now, 2 * s.timeoutMs), termination: null });
     }
   }
-  return transition(s, out);
+  return onePersist(s, out);
 }
 
 function pStep(s: ThreePhaseParticipantState, input: ThreePhaseParticipantInput): PT {
+  const now = inputNow(input);
   switch (input.type) {
     case 'message':
-      return pMessage(s, input);
+      return pMessage(s, input, now);
     case 'tick':
-      return pTick(s, input.now);
+      return pTick(s, now);
     case 'vote': {
       if (input.vote !== 'yes' && input.vote !== 'no') throw new InvalidCommandError('vote', `unknown vote ${String(input.vote)}`);
-      const tx = s.txs[input.txId];
+      const tx = typeof input.txId === 'string' ? get(s.txs, input.txId) : undefined;
       if (tx === undefined) throw new InvalidCommandError('vote', `no CanCommit received for ${input.txId}`);
       if (tx.phase !== 'asked') return reject(s, 'local', `vote for ${input.txId}: already ${tx.phase}`);
       const out: POut = [];
-      return transition(pVote(s, input.txId, tx, input.vote, out), out);
+      return onePersist(pVote(s, input.txId, tx, input.vote, out, now), out);
     }
     default:
       return assertNever(input, 'input');
@@ -873,7 +877,7 @@ function pStep(s: ThreePhaseParticipantState, input: ThreePhaseParticipantInput)
  * ```ts
  * import { threePhaseParticipant } from 'distkit/txn';
  * const s = threePhaseParticipant.init({ id: 'a', autoVote: 'yes' });
- * const t = threePhaseParticipant.step(s, { type: 'message', from: 'c', message: { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } });
+ * const t = threePhaseParticipant.step(s, { type: 'message', from: 'c', message: { type: 'canCommit', txId: 't1', participants: ['a', 'b'] }, now: 0 });
  * t.state.txs.t1?.phase; //=> 'uncertain'
  * ```
  */
@@ -888,15 +892,17 @@ export const threePhaseParticipant: DurableMachine<
   init: pInit,
   step: pStep,
   nextDeadline(s) {
-    if (s.rebase.length > 0) return s.now;
     let d: number | undefined;
-    for (const tx of Object.values(s.txs)) if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
+    for (const txId of Object.keys(s.txs)) {
+      const tx = get(s.txs, txId)!;
+      d = earliest(d, tx.deadline, tx.termination?.deadline);
+    }
     return d;
   },
   durable(s) {
     const txs: Record<string, ThreePhaseParticipantRecord> = {};
     for (const [txId, tx] of Object.entries(s.txs)) {
-      if (tx.phase !== 'asked') txs[txId] = { txId, coordinator: tx.coordinator, participants: tx.participants, phase: tx.phase };
+      if (tx.phase !== 'asked') setOwn(txs, txId, { txId, coordinator: tx.coordinator, participants: tx.participants, phase: tx.phase });
     }
     return { txs };
   },
@@ -905,8 +911,9 @@ export const threePhaseParticipant: DurableMachine<
     const txs: Record<string, ThreePhaseParticipantTx> = {};
     for (const [txId, r] of Object.entries(durable.txs)) {
       const undecided = r.phase === 'uncertain' || r.phase === 'precommitted';
-      txs[txId] = { coordinator: r.coordinator, participants: r.participants, phase: r.phase, round: 0, deadline: undecided ? 0 : null, recovered: undecided, termination: null };
+      setOwn(txs, txId, { coordinator: r.coordinator, participants: r.participants, phase: r.phase, round: 0, deadline: undecided ? DUE_AT_ONCE : STOPPED_TIMER, recovered: undecided, termination: null });
     }
     return { ...s, txs };
   },
+  applyPersist: pApplyPersist as (d: ThreePhaseParticipantDurable, record: unknown) => ThreePhaseParticipantDurable,
 };

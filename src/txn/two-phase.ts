@@ -4,10 +4,25 @@
  * optimizations of Mohan, Lindsay & Obermarck, "Transaction Management in the R* Distributed
  * Database Management System" (TODS 1986, cited as R*).
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, assertNever, reject, transition, v } from '../core/index.js';
+import type { DataLimits, DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import {
+  ConfigError,
+  InvalidCommandError,
+  PAYLOAD_LIMITS,
+  STOPPED_TIMER,
+  assertNever,
+  earliest,
+  inputNow,
+  parse,
+  reject,
+  setOwn,
+  startTimer,
+  timerDue,
+  transition,
+  v,
+} from '../core/index.js';
 import type { Decision, Vote } from './common.js';
-import { distinct, has, nodeListCheck, positiveMs, requireId, txIdCheck, withKey, withRebase, withoutKey } from './common.js';
+import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, get, has, nodeListCheck, onePersist, payloadLimits, positiveMs, requireId, tableLimit, txIdCheck, withKey, withoutKey } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -36,17 +51,25 @@ export type TwoPhaseMessage =
   | { readonly type: 'ack'; readonly txId: string }
   | { readonly type: 'query'; readonly txId: string };
 
-const messageCheck = v.tagged({
-  prepare: v.object({ txId: txIdCheck, participants: nodeListCheck, payload: v.json() }),
-  vote: v.object({ txId: txIdCheck, vote: v.literal('yes', 'no', 'readonly') }),
-  decision: v.object({ txId: txIdCheck, decision: v.literal('commit', 'abort'), ack: v.boolean() }),
-  ack: v.object({ txId: txIdCheck }),
-  query: v.object({ txId: txIdCheck }),
-});
+function messageCheck(limits: DataLimits) {
+  return v.tagged({
+    prepare: v.object({ type: v.literal('prepare'), txId: txIdCheck, participants: nodeListCheck, payload: v.json(limits) }),
+    vote: v.object({ type: v.literal('vote'), txId: txIdCheck, vote: v.literal('yes', 'no', 'readonly') }),
+    decision: v.object({ type: v.literal('decision'), txId: txIdCheck, decision: v.literal('commit', 'abort'), ack: v.boolean() }),
+    ack: v.object({ type: v.literal('ack'), txId: txIdCheck }),
+    query: v.object({ type: v.literal('query'), txId: txIdCheck }),
+  });
+}
 
-/** Validates an untrusted message; returns the reason it is malformed, or undefined. */
-function messageProblem(m: unknown): string | undefined {
-  return messageCheck(m, 'message');
+const DEFAULT_MESSAGE_CHECK = messageCheck(PAYLOAD_LIMITS);
+
+/**
+ * Validates an untrusted message and returns a copy holding only its declared fields (an opaque
+ * `prepare` payload is checked iteratively against `limits` and deep-copied).
+ */
+function parseMessage(m: unknown, limits: DataLimits): Parsed<TwoPhaseMessage> {
+  const check = limits.maxDepth === PAYLOAD_LIMITS.maxDepth && limits.maxBytes === PAYLOAD_LIMITS.maxBytes ? DEFAULT_MESSAGE_CHECK : messageCheck(limits);
+  return parse(check, m, 'message') as Parsed<TwoPhaseMessage>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -63,9 +86,9 @@ function messageProblem(m: unknown): string | undefined {
  * ```
  */
 export interface TombstoneBucket<V> {
-  /** The tick that started the bucket; it takes new tombstones for 1/16 of the window after it. */
+  /** When the bucket was opened; it takes new tombstones for 1/16 of the window after it. */
   readonly openedAt: number;
-  /** When every tombstone in the bucket may be dropped; `null` keeps them forever. */
+  /** When every tombstone in the bucket may be dropped; `null` keeps them forever (or, after a recovery, until the retention restarts). */
   readonly expiresAt: number | null;
   /** How many tombstones the bucket holds. */
   readonly size: number;
@@ -76,20 +99,23 @@ export interface TombstoneBucket<V> {
 /**
  * The decided transactions a machine still remembers, as compact tombstones, apart from its
  * live transactions so that a step copies neither. Retention works like TCP's TIME_WAIT
- * (RFC 9293 §3.6, 2·MSL): a tombstone is kept at least `retainDecidedMs` from the first tick
- * after the decision, then dropped.
+ * (RFC 9293 §3.6, 2·MSL): a tombstone is kept at least `retainDecidedMs` from its decision, then
+ * dropped.
  *
  * @example
  * ```ts
  * import type { Tombstones } from 'distkit/txn';
- * const t: Tombstones<'commit' | 'abort'> = { fresh: { t2: 'abort' }, buckets: [{ openedAt: 0, expiresAt: 60_000, size: 1, txs: { t1: 'commit' } }] };
+ * const t: Tombstones<'commit' | 'abort'> = { buckets: [{ openedAt: 0, expiresAt: 60_000, size: 1, txs: { t1: 'commit' } }], restart: false };
  * ```
  */
 export interface Tombstones<V> {
-  /** Decided since the latest tick; their retention starts at the next tick's `now`, which is never stale. */
-  readonly fresh: Readonly<Record<string, V>>;
-  /** Older tombstones, oldest first; `expiresAt` never decreases along the list. */
+  /** Tombstones, oldest first; `expiresAt` never decreases along the list. */
   readonly buckets: readonly TombstoneBucket<V>[];
+  /**
+   * After a recovery the first bucket holds the recovered tombstones with no expiry: the downtime
+   * is unknown, so their whole retention window restarts at the first tick, asked for at once.
+   */
+  readonly restart: boolean;
 }
 
 /**
@@ -105,14 +131,14 @@ export interface Tombstones<V> {
 export const DEFAULT_RETAIN_DECIDED_MS = 120_000;
 
 /**
- * A bucket takes new tombstones while it holds fewer than this many, so a tick copies at most
+ * A bucket takes new tombstones while it holds fewer than this many, so adding one copies at most
  * this many entries and a lookup visits about (retained / this) buckets.
  * @internal
  */
 export const TOMBSTONE_BUCKET_SIZE = 256;
 
 /** @internal */
-export const NO_TOMBSTONES: Tombstones<never> = { fresh: {}, buckets: [] };
+export const NO_TOMBSTONES: Tombstones<never> = { buckets: [], restart: false };
 
 /** Validates `retainDecidedMs`: a finite number of milliseconds >= 0, or null for "forever". @internal */
 export function retainMs(value: number | null | undefined): number | null {
@@ -126,22 +152,37 @@ export function retainMs(value: number | null | undefined): number | null {
 
 /** The tombstone of `txId`, if still retained. @internal */
 export function tombstoneOf<V>(t: Tombstones<V>, txId: string): V | undefined {
-  if (has(t.fresh, txId)) return t.fresh[txId];
   for (let i = t.buckets.length - 1; i >= 0; i--) {
     const b = t.buckets[i]!;
-    if (has(b.txs, txId)) return b.txs[txId];
+    if (has(b.txs, txId)) return get(b.txs, txId);
   }
   return undefined;
 }
 
-/** Adds a tombstone; only the (small) fresh set is copied. @internal */
-export function addTombstone<V>(t: Tombstones<V>, txId: string, value: V): Tombstones<V> {
-  return { fresh: withKey(t.fresh, txId, value), buckets: t.buckets };
+/**
+ * Adds a tombstone decided at `now`: it joins the newest bucket when that one is small and was
+ * opened less than 1/16 of the window ago (so a tombstone lives between `retain` and 17/16
+ * `retain`), else opens a bucket. Only the newest bucket is copied. @internal
+ */
+export function addTombstone<V>(t: Tombstones<V>, txId: string, value: V, now: number, retain: number | null): Tombstones<V> {
+  const expiresAt = retain === null ? null : now + retain;
+  const last = t.buckets[t.buckets.length - 1];
+  const joinable =
+    last !== undefined &&
+    !(t.restart && t.buckets.length === 1) &&
+    last.size < TOMBSTONE_BUCKET_SIZE &&
+    (retain === null || now - last.openedAt <= retain / 16);
+  if (joinable) {
+    const size = has(last.txs, txId) ? last.size : last.size + 1;
+    const bucket: TombstoneBucket<V> = { openedAt: last.openedAt, expiresAt: last.expiresAt === null || expiresAt === null ? expiresAt : Math.max(last.expiresAt, expiresAt), size, txs: withKey(last.txs, txId, value) };
+    return { buckets: [...t.buckets.slice(0, -1), bucket], restart: t.restart };
+  }
+  return { buckets: [...t.buckets, { openedAt: now, expiresAt, size: 1, txs: withKey({}, txId, value) }], restart: t.restart };
 }
 
 /** Number of retained tombstones. @internal */
 export function tombstoneCount(t: Tombstones<unknown>): number {
-  let n = Object.keys(t.fresh).length;
+  let n = 0;
   for (const b of t.buckets) n += b.size;
   return n;
 }
@@ -149,47 +190,44 @@ export function tombstoneCount(t: Tombstones<unknown>): number {
 /** Every retained tombstone, oldest first. @internal */
 export function tombstoneEntries<V>(t: Tombstones<V>): [string, V][] {
   const out: [string, V][] = [];
-  for (const b of t.buckets) for (const k of Object.keys(b.txs)) out.push([k, b.txs[k]!]);
-  for (const k of Object.keys(t.fresh)) out.push([k, t.fresh[k]!]);
+  for (const b of t.buckets) for (const k of Object.keys(b.txs)) out.push([k, get(b.txs, k)!]);
   return out;
 }
 
-/** When the oldest bucket expires (buckets expire in order), or undefined. @internal */
+/** Tombstones rebuilt by `recover`: kept until the first tick restarts their window. @internal */
+export function recoveredTombstones<V>(txs: Readonly<Record<string, V>>): Tombstones<V> {
+  const size = Object.keys(txs).length;
+  if (size === 0) return NO_TOMBSTONES;
+  return { buckets: [{ openedAt: 0, expiresAt: null, size, txs }], restart: true };
+}
+
+/** When the oldest bucket expires (buckets expire in order), at once after a recovery, or undefined. @internal */
 export function tombstoneDeadline(t: Tombstones<unknown>): number | undefined {
+  if (t.restart) return DUE_AT_ONCE.at!;
   return t.buckets[0]?.expiresAt ?? undefined;
 }
 
 /**
- * At a tick: drops the buckets whose time is up, then starts the retention clock of the fresh
- * tombstones at `now`. Fresh tombstones join the newest bucket when it is small and was opened
- * less than 1/16 of the window ago, so a tombstone lives between `retain` and 17/16 `retain`, and
- * there are at most about 17 plus retained / {@link TOMBSTONE_BUCKET_SIZE} buckets.
+ * At a tick: restarts the window of recovered tombstones at `now`, then drops the buckets whose
+ * time is up (TIME_WAIT-style forgetting, RFC 9293 §3.6).
  * @internal
  */
-export function tickTombstones<V>(t: Tombstones<V>, now: number, retain: number | null): { tombstones: Tombstones<V>; dropped: [string, V][] } {
+export function tickTombstones<V>(t0: Tombstones<V>, now: number, retain: number | null): { tombstones: Tombstones<V>; dropped: [string, V][] } {
+  let t = t0;
+  if (t.restart) {
+    const [first, ...rest] = t.buckets;
+    t = { buckets: first === undefined ? [] : [{ ...first, openedAt: now, expiresAt: retain === null ? null : now + retain }, ...rest], restart: false };
+  }
   const dropped: [string, V][] = [];
   let first = 0;
   while (first < t.buckets.length) {
     const b = t.buckets[first]!;
     if (b.expiresAt === null || now < b.expiresAt) break;
-    for (const k of Object.keys(b.txs)) dropped.push([k, b.txs[k]!]);
+    for (const k of Object.keys(b.txs)) dropped.push([k, get(b.txs, k)!]);
     first++;
   }
-  let buckets = first > 0 ? t.buckets.slice(first) : t.buckets;
-  const freshKeys = Object.keys(t.fresh);
-  if (freshKeys.length === 0) return { tombstones: first > 0 ? { fresh: t.fresh, buckets } : t, dropped };
-  const expiresAt = retain === null ? null : now + retain;
-  const last = buckets[buckets.length - 1];
-  const joinable =
-    last !== undefined &&
-    last.size + freshKeys.length <= TOMBSTONE_BUCKET_SIZE &&
-    (retain === null || now - last.openedAt <= retain / 16);
-  if (joinable) {
-    buckets = [...buckets.slice(0, -1), { openedAt: last.openedAt, expiresAt, size: last.size + freshKeys.length, txs: { ...last.txs, ...t.fresh } }];
-  } else {
-    buckets = [...buckets, { openedAt: now, expiresAt, size: freshKeys.length, txs: t.fresh }];
-  }
-  return { tombstones: { fresh: {}, buckets }, dropped };
+  if (first === 0) return { tombstones: t, dropped };
+  return { tombstones: { buckets: t.buckets.slice(first), restart: false }, dropped };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +255,8 @@ export interface TwoPhaseCoordinatorConfig {
    * and a query about an unknown transaction is answered ABORT. Default false (presumed nothing).
    */
   readonly presumedAbort?: boolean;
+  /** Depth and size limits of a `begin` payload (default {@link PAYLOAD_LIMITS}). */
+  readonly payloadLimits?: Partial<DataLimits>;
 }
 
 /**
@@ -225,7 +265,7 @@ export interface TwoPhaseCoordinatorConfig {
  * @example
  * ```ts
  * import type { CoordinatorTx } from 'distkit/txn';
- * const tx: CoordinatorTx = { participants: ['a'], payload: null, decision: null, votes: {}, recipients: [], awaiting: [], voteDeadline: 1000, resendAt: 200 };
+ * const tx: CoordinatorTx = { participants: ['a'], payload: null, decision: null, votes: {}, recipients: [], awaiting: [], voteDeadline: { at: 1000, attempt: 0 }, resendAt: { at: 200, attempt: 0 } };
  * ```
  */
 export interface CoordinatorTx {
@@ -241,10 +281,10 @@ export interface CoordinatorTx {
   readonly recipients: readonly NodeId[];
   /** Recipients that must still acknowledge the decision (phase two). */
   readonly awaiting: readonly NodeId[];
-  /** When phase one gives up and aborts. */
-  readonly voteDeadline: number;
+  /** When phase one gives up and aborts (stopped once decided). */
+  readonly voteDeadline: Timer;
   /** When to re-send `prepare` or the decision to the silent participants. */
-  readonly resendAt: number;
+  readonly resendAt: Timer;
 }
 
 /**
@@ -260,18 +300,16 @@ export interface CoordinatorTx {
 export interface TwoPhaseCoordinatorState {
   /** This node's id. */
   readonly id: NodeId;
-  /** The latest `tick` time seen. */
-  readonly now: number;
   /** See {@link TwoPhaseCoordinatorConfig.voteTimeoutMs}. */
   readonly voteTimeoutMs: number;
   /** See {@link TwoPhaseCoordinatorConfig.resendIntervalMs}. */
   readonly resendIntervalMs: number;
   /** See {@link TwoPhaseCoordinatorConfig.presumedAbort}. */
   readonly presumedAbort: boolean;
+  /** See {@link TwoPhaseCoordinatorConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
   /** Live transactions by id. */
   readonly txs: Readonly<Record<string, CoordinatorTx>>;
-  /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
-  readonly rebase: readonly string[];
 }
 
 /**
@@ -311,12 +349,14 @@ export interface CoordinatorDurable {
  * @example
  * ```ts
  * import type { BeginCommand } from 'distkit/txn';
- * const c: BeginCommand = { type: 'begin', txId: 't1', participants: ['a', 'b'] };
+ * const c: BeginCommand = { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 };
  * ```
  */
 export interface BeginCommand {
   /** Discriminator. */
   readonly type: 'begin';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** A transaction id not in use at this coordinator. */
   readonly txId: string;
   /** The participants (distinct, non-empty, not including the coordinator itself). */
@@ -381,7 +421,7 @@ export interface EndedOutput {
  */
 export type TwoPhaseCoordinatorOutput =
   | SendOutput<TwoPhaseMessage>
-  | PersistOutput<CoordinatorLogRecord>
+  | PersistOutput<readonly CoordinatorLogRecord[]>
   | RejectedOutput
   | DecidedOutput
   | EndedOutput;
@@ -415,15 +455,20 @@ export function applyCoordinatorRecord(durable: CoordinatorDurable, record: Coor
   }
 }
 
+function coordinatorApplyPersist(durable: CoordinatorDurable, records: readonly CoordinatorLogRecord[]): CoordinatorDurable {
+  let d = durable;
+  for (const r of records) d = applyCoordinatorRecord(d, r);
+  return d;
+}
+
 function coordinatorInit(config: TwoPhaseCoordinatorConfig): TwoPhaseCoordinatorState {
   return {
     id: requireId('id', config.id),
-    now: 0,
     voteTimeoutMs: positiveMs('voteTimeoutMs', config.voteTimeoutMs, 1000),
     resendIntervalMs: positiveMs('resendIntervalMs', config.resendIntervalMs, 200),
     presumedAbort: config.presumedAbort ?? false,
+    payloadLimits: payloadLimits(config.payloadLimits),
     txs: {},
-    rebase: [],
   };
 }
 
@@ -431,15 +476,16 @@ function send(to: NodeId, message: TwoPhaseMessage): SendOutput<TwoPhaseMessage>
   return { type: 'send', to, message };
 }
 
-function coordinatorBegin(s: TwoPhaseCoordinatorState, c: BeginCommand): CT {
+function coordinatorBegin(s: TwoPhaseCoordinatorState, c: BeginCommand, now: number): CT {
   if (typeof c.txId !== 'string' || c.txId.length === 0) throw new InvalidCommandError('begin', 'txId must be a non-empty string');
   if (has(s.txs, c.txId)) throw new InvalidCommandError('begin', `transaction ${c.txId} is already in progress`);
   if (nodeListCheck(c.participants) !== undefined || !distinct(c.participants)) {
     throw new InvalidCommandError('begin', 'participants must be a non-empty list of distinct node ids');
   }
   if (c.participants.includes(s.id)) throw new InvalidCommandError('begin', 'the coordinator cannot list itself as a participant');
-  const payload = c.payload ?? null;
-  if (v.json()(payload) !== undefined) throw new InvalidCommandError('begin', 'payload must be plain JSON data');
+  const parsed = parse(v.json(s.payloadLimits), c.payload ?? null);
+  if (!parsed.ok) throw new InvalidCommandError('begin', `payload must be plain JSON data within the payload limits: ${parsed.problem}`);
+  const payload = parsed.value;
   const tx: CoordinatorTx = {
     participants: [...c.participants],
     payload,
@@ -447,62 +493,62 @@ function coordinatorBegin(s: TwoPhaseCoordinatorState, c: BeginCommand): CT {
     votes: {},
     recipients: [],
     awaiting: [],
-    voteDeadline: s.now + s.voteTimeoutMs,
-    resendAt: s.now + s.resendIntervalMs,
+    voteDeadline: startTimer(now, s.voteTimeoutMs),
+    resendAt: startTimer(now, s.resendIntervalMs),
   };
   const outputs: TwoPhaseCoordinatorOutput[] = [];
   // BHG §7.3: without presumed abort the coordinator logs the participants before VOTE-REQ, so that
   // after a crash it knows whom to tell ABORT. Presumed abort (R* §3) skips this write.
-  if (!s.presumedAbort) outputs.push({ type: 'persist', record: { kind: 'begin', txId: c.txId, participants: tx.participants } });
+  if (!s.presumedAbort) outputs.push({ type: 'persist', record: [{ kind: 'begin', txId: c.txId, participants: tx.participants }] });
   for (const p of tx.participants) outputs.push(send(p, { type: 'prepare', txId: c.txId, participants: tx.participants, payload }));
-  return transition({ ...s, txs: withKey(s.txs, c.txId, tx), rebase: withRebase(s.rebase, c.txId) }, outputs);
+  return onePersist({ ...s, txs: withKey(s.txs, c.txId, tx) }, outputs);
 }
 
 /** Decides, logs (when needed) and sends the decision: the heart of phase two. */
-function decide(s: TwoPhaseCoordinatorState, txId: string, tx: CoordinatorTx, decision: Decision, outputs: TwoPhaseCoordinatorOutput[]): TwoPhaseCoordinatorState {
+function decide(s: TwoPhaseCoordinatorState, txId: string, tx: CoordinatorTx, decision: Decision, outputs: TwoPhaseCoordinatorOutput[], now: number): TwoPhaseCoordinatorState {
   // Commit goes to the YES voters only (read-only voters left after phase one, R* §3); abort goes to
   // everyone who did not already abort or leave (NO and read-only voters).
   const recipients =
     decision === 'commit'
-      ? tx.participants.filter((p) => tx.votes[p] === 'yes')
-      : tx.participants.filter((p) => tx.votes[p] !== 'no' && tx.votes[p] !== 'readonly');
+      ? tx.participants.filter((p) => get(tx.votes, p) === 'yes')
+      : tx.participants.filter((p) => get(tx.votes, p) !== 'no' && get(tx.votes, p) !== 'readonly');
   const presumed = decision === 'abort' && s.presumedAbort;
   if (recipients.length === 0 || presumed) {
     // Nothing to acknowledge: presumed abort needs neither a log record nor acks; an all-read-only
     // transaction needs no phase two at all.
     for (const p of recipients) outputs.push(send(p, { type: 'decision', txId, decision, ack: false }));
-    if (!s.presumedAbort) outputs.push({ type: 'persist', record: { kind: 'end', txId } });
+    if (!s.presumedAbort) outputs.push({ type: 'persist', record: [{ kind: 'end', txId }] });
     outputs.push({ type: 'decided', txId, decision }, { type: 'ended', txId });
     return { ...s, txs: withoutKey(s.txs, txId) };
   }
   // BHG §7.3: the decision record is forced before any participant may learn the decision.
-  outputs.push({ type: 'persist', record: { kind: 'decision', txId, decision, participants: tx.participants, recipients } });
+  outputs.push({ type: 'persist', record: [{ kind: 'decision', txId, decision, participants: tx.participants, recipients }] });
   for (const p of recipients) outputs.push(send(p, { type: 'decision', txId, decision, ack: true }));
   outputs.push({ type: 'decided', txId, decision });
-  const next: CoordinatorTx = { ...tx, decision, recipients, awaiting: recipients, resendAt: s.now + s.resendIntervalMs };
-  return { ...s, txs: withKey(s.txs, txId, next), rebase: withRebase(s.rebase, txId) };
+  const next: CoordinatorTx = { ...tx, decision, recipients, awaiting: recipients, voteDeadline: STOPPED_TIMER, resendAt: startTimer(now, s.resendIntervalMs) };
+  return { ...s, txs: withKey(s.txs, txId, next) };
 }
 
-function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput): CT {
-  const problem = messageProblem(input.message);
-  if (problem !== undefined) return reject(s, input.from, problem);
-  const m = input.message as TwoPhaseMessage;
+function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput, now: number): CT {
+  const parsed = parseMessage(input.message, PAYLOAD_LIMITS);
+  if (!parsed.ok) return reject(s, input.from, parsed.problem);
+  const m = parsed.value;
   const from = input.from;
-  const tx = s.txs[m.txId];
+  const tx = get(s.txs, m.txId);
   switch (m.type) {
     case 'vote': {
       if (tx === undefined) return reject(s, from, `vote for unknown transaction ${m.txId}`);
       if (!tx.participants.includes(from)) return reject(s, from, `vote from a non-participant of ${m.txId}`);
-      const prior = tx.votes[from];
+      const prior = get(tx.votes, from);
       if (prior !== undefined) return reject(s, from, prior === m.vote ? 'duplicate vote' : `vote conflicts with earlier vote ${prior}`);
       if (tx.decision !== null) return reject(s, from, `vote after the decision of ${m.txId}`);
       const votes = withKey(tx.votes, from, m.vote);
       const updated: CoordinatorTx = { ...tx, votes };
       const outputs: TwoPhaseCoordinatorOutput[] = [];
       // BHG §7.3: any NO aborts at once; all votes in and none NO commits.
-      if (m.vote === 'no') return transition(decide(s, m.txId, updated, 'abort', outputs), outputs);
-      if (tx.participants.every((p) => votes[p] !== undefined)) {
-        return transition(decide(s, m.txId, updated, 'commit', outputs), outputs);
+      if (m.vote === 'no') return onePersist(decide(s, m.txId, updated, 'abort', outputs, now), outputs);
+      if (tx.participants.every((p) => has(votes, p))) {
+        return onePersist(decide(s, m.txId, updated, 'commit', outputs, now), outputs);
       }
       return transition({ ...s, txs: withKey(s.txs, m.txId, updated) });
     }
@@ -516,7 +562,7 @@ function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput): C
       if (awaiting.length > 0) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, awaiting }) });
       // BHG §7.3: the coordinator forgets a transaction only when every recipient has acknowledged.
       return transition({ ...s, txs: withoutKey(s.txs, m.txId) }, [
-        { type: 'persist', record: { kind: 'end', txId: m.txId } },
+        { type: 'persist', record: [{ kind: 'end', txId: m.txId }] },
         { type: 'ended', txId: m.txId },
       ]);
     }
@@ -539,57 +585,48 @@ function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput): C
 }
 
 function coordinatorTick(s0: TwoPhaseCoordinatorState, now: number): CT {
-  let s: TwoPhaseCoordinatorState = now > s0.now ? { ...s0, now } : s0;
-  if (s0.rebase.length > 0) {
-    const delta = Math.max(0, now - s0.now);
-    let txs = s.txs;
-    for (const id of s0.rebase) {
-      const tx = txs[id];
-      if (tx !== undefined) txs = withKey(txs, id, { ...tx, voteDeadline: tx.voteDeadline + delta, resendAt: tx.resendAt + delta });
-    }
-    s = { ...s, txs, rebase: [] };
-  }
+  let s = s0;
   const outputs: TwoPhaseCoordinatorOutput[] = [];
-  for (const txId of Object.keys(s.txs)) {
-    const tx = s.txs[txId]!;
+  for (const txId of Object.keys(s0.txs)) {
+    const tx = get(s0.txs, txId)!;
     if (tx.decision === null) {
-      if (now >= tx.voteDeadline) {
+      if (timerDue(tx.voteDeadline, now)) {
         // BHG §7.3 timeout action: a coordinator missing a vote decides ABORT.
-        s = decide(s, txId, tx, 'abort', outputs);
-      } else if (now >= tx.resendAt) {
+        s = decide(s, txId, tx, 'abort', outputs, now);
+      } else if (timerDue(tx.resendAt, now)) {
         for (const p of tx.participants) {
-          if (tx.votes[p] === undefined) outputs.push(send(p, { type: 'prepare', txId, participants: tx.participants, payload: tx.payload }));
+          if (!has(tx.votes, p)) outputs.push(send(p, { type: 'prepare', txId, participants: tx.participants, payload: tx.payload }));
         }
-        s = { ...s, txs: withKey(s.txs, txId, { ...tx, resendAt: now + s.resendIntervalMs }) };
+        s = { ...s, txs: withKey(s.txs, txId, { ...tx, resendAt: startTimer(now, s.resendIntervalMs) }) };
       }
-    } else if (now >= tx.resendAt) {
+    } else if (timerDue(tx.resendAt, now)) {
       // Decisions are re-sent until acknowledged.
       for (const p of tx.awaiting) outputs.push(send(p, { type: 'decision', txId, decision: tx.decision, ack: true }));
-      s = { ...s, txs: withKey(s.txs, txId, { ...tx, resendAt: now + s.resendIntervalMs }) };
+      s = { ...s, txs: withKey(s.txs, txId, { ...tx, resendAt: startTimer(now, s.resendIntervalMs) }) };
     }
   }
-  return transition(s, outputs);
+  return onePersist(s, outputs);
 }
 
 function coordinatorStep(s: TwoPhaseCoordinatorState, input: TwoPhaseCoordinatorInput): CT {
+  const now = inputNow(input);
   switch (input.type) {
     case 'message':
-      return coordinatorMessage(s, input);
+      return coordinatorMessage(s, input, now);
     case 'tick':
-      return coordinatorTick(s, input.now);
+      return coordinatorTick(s, now);
     case 'begin':
-      return coordinatorBegin(s, input);
+      return coordinatorBegin(s, input, now);
     default:
       return assertNever(input, 'input');
   }
 }
 
 function coordinatorNextDeadline(s: TwoPhaseCoordinatorState): number | undefined {
-  if (s.rebase.length > 0) return s.now;
   let d: number | undefined;
-  for (const tx of Object.values(s.txs)) {
-    const t = tx.decision === null ? Math.min(tx.voteDeadline, tx.resendAt) : tx.resendAt;
-    if (d === undefined || t < d) d = t;
+  for (const txId of Object.keys(s.txs)) {
+    const tx = get(s.txs, txId)!;
+    d = earliest(d, tx.voteDeadline, tx.resendAt);
   }
   return d;
 }
@@ -598,9 +635,9 @@ function coordinatorDurable(s: TwoPhaseCoordinatorState): CoordinatorDurable {
   const txs: Record<string, CoordinatorDurable['txs'][string]> = {};
   for (const [txId, tx] of Object.entries(s.txs)) {
     if (tx.decision === null) {
-      if (!s.presumedAbort) txs[txId] = { participants: tx.participants, decision: null, recipients: [] };
+      if (!s.presumedAbort) setOwn(txs, txId, { participants: tx.participants, decision: null, recipients: [] });
     } else {
-      txs[txId] = { participants: tx.participants, decision: tx.decision, recipients: tx.recipients };
+      setOwn(txs, txId, { participants: tx.participants, decision: tx.decision, recipients: tx.recipients });
     }
   }
   return { txs };
@@ -613,16 +650,16 @@ function coordinatorRecover(config: TwoPhaseCoordinatorConfig, durable: Coordina
     // A logged but undecided transaction times out at the first tick and aborts (BHG §7.4
     // recovery: no decision record means the coordinator may decide ABORT). A decided one re-sends
     // its decision to every recipient, since the acknowledgements were volatile.
-    txs[txId] = {
+    setOwn(txs, txId, {
       participants: d.participants,
       payload: null,
       decision: d.decision,
       votes: {},
       recipients: d.recipients,
       awaiting: d.recipients,
-      voteDeadline: 0,
-      resendAt: 0,
-    };
+      voteDeadline: d.decision === null ? DUE_AT_ONCE : STOPPED_TIMER,
+      resendAt: DUE_AT_ONCE,
+    });
   }
   return { ...s, txs };
 }
@@ -636,7 +673,7 @@ function coordinatorRecover(config: TwoPhaseCoordinatorConfig, durable: Coordina
  * ```ts
  * import { twoPhaseCoordinator } from 'distkit/txn';
  * let s = twoPhaseCoordinator.init({ id: 'coord', presumedAbort: true });
- * const t = twoPhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'] });
+ * const t = twoPhaseCoordinator.step(s, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
  * t.outputs.filter((o) => o.type === 'send').length; //=> 2 (prepare to a and b)
  * ```
  */
@@ -653,6 +690,7 @@ export const twoPhaseCoordinator: DurableMachine<
   nextDeadline: coordinatorNextDeadline,
   durable: coordinatorDurable,
   recover: coordinatorRecover,
+  applyPersist: coordinatorApplyPersist as (d: CoordinatorDurable, record: unknown) => CoordinatorDurable,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -687,6 +725,14 @@ export interface TwoPhaseParticipantConfig {
    * `null` keeps decided transactions forever. Default {@link DEFAULT_RETAIN_DECIDED_MS}.
    */
   readonly retainDecidedMs?: number | null;
+  /**
+   * The most transactions tracked at once, live and retained decided ones together. A `prepare`
+   * (or an abort) for a new transaction past it is rejected, so a peer flooding fresh ids cannot
+   * grow the state without bound. Default {@link DEFAULT_MAX_TRANSACTIONS}.
+   */
+  readonly maxTransactions?: number;
+  /** Depth and size limits of a `prepare` payload (default {@link PAYLOAD_LIMITS}). */
+  readonly payloadLimits?: Partial<DataLimits>;
 }
 
 /**
@@ -739,7 +785,7 @@ export interface ParticipantTombstone {
  * @example
  * ```ts
  * import type { ParticipantTx } from 'distkit/txn';
- * const tx: ParticipantTx = { coordinator: 'c', participants: ['a', 'b'], phase: 'prepared', intended: null, deadline: 1000, queries: 0 };
+ * const tx: ParticipantTx = { coordinator: 'c', participants: ['a', 'b'], phase: 'prepared', intended: null, deadline: { at: 1000, attempt: 0 }, queries: 0 };
  * ```
  */
 export interface ParticipantTx {
@@ -752,7 +798,7 @@ export interface ParticipantTx {
   /** A vote given by the host before `prepare` arrived. */
   readonly intended: Vote | null;
   /** When an in-doubt participant next asks for the outcome. */
-  readonly deadline: number | null;
+  readonly deadline: Timer;
   /** How many times it has asked so far. */
   readonly queries: number;
 }
@@ -769,8 +815,6 @@ export interface ParticipantTx {
 export interface TwoPhaseParticipantState {
   /** This node's id. */
   readonly id: NodeId;
-  /** The latest `tick` time seen. */
-  readonly now: number;
   /** See {@link TwoPhaseParticipantConfig.decisionTimeoutMs}. */
   readonly decisionTimeoutMs: number;
   /** See {@link TwoPhaseParticipantConfig.autoVote}. */
@@ -781,8 +825,10 @@ export interface TwoPhaseParticipantState {
   readonly txs: Readonly<Record<string, ParticipantTx>>;
   /** Decided transactions still remembered (see {@link participantPhase}). */
   readonly decided: Tombstones<ParticipantTombstone>;
-  /** Transactions whose timers were set from a possibly stale `now`; the next tick re-bases them. */
-  readonly rebase: readonly string[];
+  /** See {@link TwoPhaseParticipantConfig.maxTransactions}. */
+  readonly maxTransactions: number;
+  /** See {@link TwoPhaseParticipantConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
 }
 
 /**
@@ -837,12 +883,14 @@ export interface ParticipantDurable {
  * @example
  * ```ts
  * import type { VoteCommand } from 'distkit/txn';
- * const c: VoteCommand = { type: 'vote', txId: 't1', vote: 'yes' };
+ * const c: VoteCommand = { type: 'vote', txId: 't1', vote: 'yes', now: 0 };
  * ```
  */
 export interface VoteCommand {
   /** Discriminator. */
   readonly type: 'vote';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** The transaction. */
   readonly txId: string;
   /** The vote. */
@@ -855,12 +903,14 @@ export interface VoteCommand {
  * @example
  * ```ts
  * import type { AbortCommand } from 'distkit/txn';
- * const c: AbortCommand = { type: 'abort', txId: 't1' };
+ * const c: AbortCommand = { type: 'abort', txId: 't1', now: 0 };
  * ```
  */
 export interface AbortCommand {
   /** Discriminator. */
   readonly type: 'abort';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
   /** The transaction. */
   readonly txId: string;
 }
@@ -871,7 +921,7 @@ export interface AbortCommand {
  * @example
  * ```ts
  * import type { TwoPhaseParticipantInput } from 'distkit/txn';
- * const i: TwoPhaseParticipantInput = { type: 'abort', txId: 't1' };
+ * const i: TwoPhaseParticipantInput = { type: 'abort', txId: 't1', now: 0 };
  * ```
  */
 export type TwoPhaseParticipantInput = MessageInput | TickInput | VoteCommand | AbortCommand;
@@ -908,7 +958,7 @@ export interface VoteRequestedOutput {
  */
 export type TwoPhaseParticipantOutput =
   | SendOutput<TwoPhaseMessage>
-  | PersistOutput<ParticipantLogRecord>
+  | PersistOutput<readonly ParticipantLogRecord[]>
   | RejectedOutput
   | VoteRequestedOutput
   | DecidedOutput;
@@ -946,12 +996,12 @@ export function applyParticipantRecord(durable: ParticipantDurable, record: Part
  * @example
  * ```ts
  * import { participantPhase, twoPhaseParticipant } from 'distkit/txn';
- * const s = twoPhaseParticipant.step(twoPhaseParticipant.init({ id: 'a' }), { type: 'abort', txId: 't1' }).state;
+ * const s = twoPhaseParticipant.step(twoPhaseParticipant.init({ id: 'a' }), { type: 'abort', txId: 't1', now: 0 }).state;
  * participantPhase(s, 't1'); //=> 'aborted'
  * ```
  */
 export function participantPhase(state: TwoPhaseParticipantState, txId: string): ParticipantPhase | undefined {
-  return has(state.txs, txId) ? state.txs[txId]!.phase : tombstoneOf(state.decided, txId)?.phase;
+  return get(state.txs, txId)?.phase ?? tombstoneOf(state.decided, txId)?.phase;
 }
 
 /**
@@ -975,67 +1025,82 @@ function participantInit(config: TwoPhaseParticipantConfig): TwoPhaseParticipant
   }
   return {
     id: requireId('id', config.id),
-    now: 0,
     decisionTimeoutMs: positiveMs('decisionTimeoutMs', config.decisionTimeoutMs, 1000),
     autoVote,
     retainDecidedMs: retainMs(config.retainDecidedMs),
     txs: {},
     decided: NO_TOMBSTONES,
-    rebase: [],
+    maxTransactions: tableLimit('maxTransactions', config.maxTransactions, DEFAULT_MAX_TRANSACTIONS),
+    payloadLimits: payloadLimits(config.payloadLimits),
   };
 }
 
-function record(kind: 'prepared' | 'committed' | 'aborted', txId: string, tx: ParticipantTx): PersistOutput<ParticipantLogRecord> {
-  return { type: 'persist', record: { kind, txId, coordinator: tx.coordinator, participants: tx.participants } };
+function participantApplyPersist(durable: ParticipantDurable, records: readonly ParticipantLogRecord[]): ParticipantDurable {
+  let d = durable;
+  for (const r of records) d = applyParticipantRecord(d, r);
+  return d;
 }
 
-function castVote(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, vote: Vote, out: POut): TwoPhaseParticipantState {
+function record(kind: 'prepared' | 'committed' | 'aborted', txId: string, tx: ParticipantTx): PersistOutput<readonly ParticipantLogRecord[]> {
+  return { type: 'persist', record: [{ kind, txId, coordinator: tx.coordinator, participants: tx.participants }] };
+}
+
+/** Whether the table of transactions (live and retained) is full: a new one must be refused. */
+function full(s: TwoPhaseParticipantState): boolean {
+  return Object.keys(s.txs).length + tombstoneCount(s.decided) >= s.maxTransactions;
+}
+
+function fullReason(s: TwoPhaseParticipantState, txId: string): string {
+  return `transaction ${txId} refused: maxTransactions (${s.maxTransactions}) live and retained transactions reached`;
+}
+
+function castVote(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, vote: Vote, out: POut, now: number): TwoPhaseParticipantState {
   const to = tx.coordinator!;
   let next: ParticipantTx;
   switch (vote) {
     case 'yes':
       // BHG §7.3 rule 1: the prepared record is durable before the YES vote leaves.
-      next = { ...tx, phase: 'prepared', intended: null, deadline: s.now + s.decisionTimeoutMs, queries: 0 };
+      next = { ...tx, phase: 'prepared', intended: null, deadline: startTimer(now, s.decisionTimeoutMs), queries: 0 };
       out.push(record('prepared', txId, next), send(to, { type: 'vote', txId, vote: 'yes' }));
       break;
     case 'no':
       out.push(record('aborted', txId, tx), send(to, { type: 'vote', txId, vote: 'no' }), { type: 'decided', txId, decision: 'abort' });
-      return settle(s, txId, tx, 'aborted');
+      return settle(s, txId, tx, 'aborted', now);
     case 'readonly':
       // R* §3: a read-only participant writes nothing and leaves the protocol after phase one.
       out.push(send(to, { type: 'vote', txId, vote: 'readonly' }));
-      return settle(s, txId, tx, 'readonly');
+      return settle(s, txId, tx, 'readonly', now);
     default:
       return assertNever(vote, 'vote');
   }
-  return { ...s, txs: withKey(s.txs, txId, next), rebase: withRebase(s.rebase, txId) };
+  return { ...s, txs: withKey(s.txs, txId, next) };
 }
 
 /** Moves a transaction out of the live table into the tombstones (it is never in doubt again). */
-function settle(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, phase: ParticipantOutcome): TwoPhaseParticipantState {
+function settle(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, phase: ParticipantOutcome, now: number): TwoPhaseParticipantState {
   const tomb: ParticipantTombstone = { phase, coordinator: tx.coordinator, participants: tx.participants };
-  return { ...s, txs: has(s.txs, txId) ? withoutKey(s.txs, txId) : s.txs, decided: addTombstone(s.decided, txId, tomb) };
+  return { ...s, txs: withoutKey(s.txs, txId), decided: addTombstone(s.decided, txId, tomb, now, s.retainDecidedMs) };
 }
 
-function applyDecision(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, decision: Decision, out: POut): TwoPhaseParticipantState {
+function applyDecision(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, decision: Decision, out: POut, now: number): TwoPhaseParticipantState {
   const phase = decision === 'commit' ? 'committed' : 'aborted';
   out.push(record(phase, txId, tx), { type: 'decided', txId, decision });
-  return settle(s, txId, tx, phase);
+  return settle(s, txId, tx, phase, now);
 }
 
-const NEW_TX: ParticipantTx = { coordinator: null, participants: [], phase: 'active', intended: null, deadline: null, queries: 0 };
+const NEW_TX: ParticipantTx = { coordinator: null, participants: [], phase: 'active', intended: null, deadline: STOPPED_TIMER, queries: 0 };
 
 /** A retained tombstone seen through the live-transaction shape, for the message handlers. */
 function tombstoneView(t: ParticipantTombstone): ParticipantTx {
-  return { coordinator: t.coordinator, participants: t.participants, phase: t.phase, intended: null, deadline: null, queries: 0 };
+  return { coordinator: t.coordinator, participants: t.participants, phase: t.phase, intended: null, deadline: STOPPED_TIMER, queries: 0 };
 }
 
-function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): PT {
-  const problem = messageProblem(input.message);
-  if (problem !== undefined) return reject(s, input.from, problem);
-  const m = input.message as TwoPhaseMessage;
+function participantMessage(s: TwoPhaseParticipantState, input: MessageInput, now: number): PT {
+  const parsed = parseMessage(input.message, s.payloadLimits);
+  if (!parsed.ok) return reject(s, input.from, parsed.problem);
+  const m = parsed.value;
   const from = input.from;
-  const live = s.txs[m.txId];
+  const live = get(s.txs, m.txId);
   const gone = live === undefined ? tombstoneOf(s.decided, m.txId) : undefined;
   const tx = live ?? (gone === undefined ? undefined : tombstoneView(gone));
   const out: POut = [];
@@ -1049,9 +1114,10 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
       // A transaction forgotten after its retention window is new again here: the window must
       // outlast any duplicate the network still holds (see retainDecidedMs).
       if (tx === undefined || (tx.coordinator === null && tx.phase === 'active')) {
+        if (tx === undefined && full(s)) return reject(s, from, fullReason(s, m.txId));
         const base: ParticipantTx = { ...(tx ?? NEW_TX), coordinator: from, participants: [...m.participants] };
         const vote = base.intended ?? s.autoVote;
-        if (vote !== null) return transition(castVote(s, m.txId, base, vote, out), out);
+        if (vote !== null) return onePersist(castVote(s, m.txId, base, vote, out, now), out);
         const asked: ParticipantTx = { ...base, phase: 'asked' };
         return transition({ ...s, txs: withKey(s.txs, m.txId, asked) }, [
           { type: 'voteRequested', txId: m.txId, coordinator: from, payload: m.payload },
@@ -1080,10 +1146,11 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
         }
         // An abort for a transaction never seen (the prepare was lost): remember it so that a late
         // prepare is answered NO.
+        if (full(s)) return reject(s, from, fullReason(s, m.txId));
         const aborted: ParticipantTx = { ...NEW_TX, coordinator: from };
         out.push(record('aborted', m.txId, aborted), { type: 'decided', txId: m.txId, decision: 'abort' });
         if (m.ack) out.push(send(from, { type: 'ack', txId: m.txId }));
-        return transition(settle(s, m.txId, aborted, 'aborted'), out);
+        return onePersist(settle(s, m.txId, aborted, 'aborted', now), out);
       }
       const fromCoordinator = tx.coordinator === from;
       if (!fromCoordinator && (tx.coordinator === null || !tx.participants.includes(from))) {
@@ -1102,14 +1169,14 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
         case 'readonly':
           return transition(s, ack);
         case 'prepared': {
-          const next = applyDecision(s, m.txId, tx, m.decision, out);
-          return transition(next, [...out, ...ack]);
+          const next = applyDecision(s, m.txId, tx, m.decision, out, now);
+          return onePersist(next, [...out, ...ack]);
         }
         case 'active':
         case 'asked': {
           if (m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
-          const next = applyDecision(s, m.txId, tx, 'abort', out);
-          return transition(next, [...out, ...ack]);
+          const next = applyDecision(s, m.txId, tx, 'abort', out, now);
+          return onePersist(next, [...out, ...ack]);
         }
         default:
           return assertNever(tx.phase, 'phase');
@@ -1130,9 +1197,9 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
         case 'active':
         case 'asked': {
           // Not yet voted: this participant may abort unilaterally, and then tell the asker.
-          const next = applyDecision(s, m.txId, tx, 'abort', out);
+          const next = applyDecision(s, m.txId, tx, 'abort', out, now);
           out.push(send(from, { type: 'decision', txId: m.txId, decision: 'abort', ack: false }));
-          return transition(next, out);
+          return onePersist(next, out);
         }
         default:
           return assertNever(tx.phase, 'phase');
@@ -1147,49 +1214,43 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput): P
 }
 
 function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
-  let s: TwoPhaseParticipantState = now > s0.now ? { ...s0, now } : s0;
-  if (s0.rebase.length > 0) {
-    const delta = Math.max(0, now - s0.now);
-    let txs = s.txs;
-    for (const id of s0.rebase) {
-      const tx = txs[id];
-      if (tx !== undefined && tx.deadline !== null) txs = withKey(txs, id, { ...tx, deadline: tx.deadline + delta });
-    }
-    s = { ...s, txs, rebase: [] };
-  }
+  let s = s0;
   const out: POut = [];
   // TIME_WAIT-style forgetting (RFC 9293 §3.6): a tombstone outlives every duplicate the network
   // may still deliver, then goes, and the host may drop its records.
   const kept = tickTombstones(s.decided, now, s.retainDecidedMs);
   if (kept.tombstones !== s.decided) {
     s = { ...s, decided: kept.tombstones };
-    for (const [txId, t] of kept.dropped) if (t.phase !== 'readonly') out.push({ type: 'persist', record: { kind: 'forgotten', txId } });
+    const forgotten: ParticipantLogRecord[] = [];
+    for (const [txId, t] of kept.dropped) if (t.phase !== 'readonly') forgotten.push({ kind: 'forgotten', txId });
+    if (forgotten.length > 0) out.push({ type: 'persist', record: forgotten });
   }
   for (const txId of Object.keys(s.txs)) {
-    const tx = s.txs[txId]!;
-    if (tx.phase !== 'prepared' || tx.deadline === null || now < tx.deadline) continue;
+    const tx = get(s.txs, txId)!;
+    if (tx.phase !== 'prepared' || !timerDue(tx.deadline, now)) continue;
     // BHG §7.4: an in-doubt participant must wait. It first asks the coordinator; when that stays
     // unanswered it also asks every other participant (cooperative termination protocol).
     if (tx.coordinator !== null) out.push(send(tx.coordinator, { type: 'query', txId }));
     if (tx.queries >= 1) for (const p of tx.participants) if (p !== s.id) out.push(send(p, { type: 'query', txId }));
-    s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: now + s.decisionTimeoutMs, queries: tx.queries + 1 }) };
+    s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: startTimer(now, s.decisionTimeoutMs), queries: bump(tx.queries) }) };
   }
-  return transition(s, out);
+  return onePersist(s, out);
 }
 
-function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortCommand): PT {
-  if (typeof c.txId !== 'string' || c.txId.length === 0) throw new InvalidCommandError(c.type, 'txId must be a non-empty string');
-  const tx = s.txs[c.txId];
+function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortCommand, now: number): PT {
+  if (txIdCheck(c.txId) !== undefined) throw new InvalidCommandError(c.type, 'txId must be a non-empty string of at most 256 characters');
+  const tx = get(s.txs, c.txId);
   const done = tx === undefined ? tombstoneOf(s.decided, c.txId)?.phase : undefined;
   const out: POut = [];
   if (c.type === 'vote') {
     if (c.vote !== 'yes' && c.vote !== 'no' && c.vote !== 'readonly') throw new InvalidCommandError('vote', `unknown vote ${String(c.vote)}`);
     // The transaction moved on (e.g. a peer's query aborted it first): a race, not an error.
     if (done !== undefined) return reject(s, 'local', `vote for ${c.txId}: the transaction is already ${done}`);
+    if (tx === undefined && full(s)) return reject(s, 'local', fullReason(s, c.txId));
     if (tx === undefined || tx.phase === 'active') {
       return transition({ ...s, txs: withKey(s.txs, c.txId, { ...(tx ?? NEW_TX), intended: c.vote }) });
     }
-    if (tx.phase === 'asked') return transition(castVote(s, c.txId, tx, c.vote, out), out);
+    if (tx.phase === 'asked') return onePersist(castVote(s, c.txId, tx, c.vote, out, now), out);
     return reject(s, 'local', `vote for ${c.txId}: the transaction is already ${tx.phase}`);
   }
   const phase = done ?? tx?.phase;
@@ -1197,44 +1258,41 @@ function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortC
     throw new InvalidCommandError('abort', `transaction ${c.txId} is ${phase}; only the coordinator can abort it now`);
   }
   if (phase === 'aborted' || phase === 'readonly') return transition(s);
+  if (tx === undefined && full(s)) return reject(s, 'local', fullReason(s, c.txId));
   const base = tx ?? NEW_TX;
-  const next = applyDecision(s, c.txId, base, 'abort', out);
+  const next = applyDecision(s, c.txId, base, 'abort', out, now);
   if (base.coordinator !== null) out.push(send(base.coordinator, { type: 'vote', txId: c.txId, vote: 'no' }));
-  return transition(next, out);
+  return onePersist(next, out);
 }
 
 function participantStep(s: TwoPhaseParticipantState, input: TwoPhaseParticipantInput): PT {
+  const now = inputNow(input);
   switch (input.type) {
     case 'message':
-      return participantMessage(s, input);
+      return participantMessage(s, input, now);
     case 'tick':
-      return participantTick(s, input.now);
+      return participantTick(s, now);
     case 'vote':
     case 'abort':
-      return participantCommand(s, input);
+      return participantCommand(s, input, now);
     default:
       return assertNever(input, 'input');
   }
 }
 
 function participantNextDeadline(s: TwoPhaseParticipantState): number | undefined {
-  // Fresh tombstones, like re-based timers, wait for a tick that reads the clock.
-  if (s.rebase.length > 0 || !isEmpty(s.decided.fresh)) return s.now;
   let d = tombstoneDeadline(s.decided);
-  for (const txId of Object.keys(s.txs)) {
-    const tx = s.txs[txId]!;
-    if (tx.deadline !== null && (d === undefined || tx.deadline < d)) d = tx.deadline;
-  }
+  for (const txId of Object.keys(s.txs)) d = earliest(d, get(s.txs, txId)!.deadline);
   return d;
 }
 
 function participantDurable(s: TwoPhaseParticipantState): ParticipantDurable {
   const txs: Record<string, ParticipantDurable['txs'][string]> = {};
   for (const [txId, t] of tombstoneEntries(s.decided)) {
-    if (t.phase !== 'readonly') txs[txId] = { coordinator: t.coordinator, participants: t.participants, phase: t.phase };
+    if (t.phase !== 'readonly') setOwn(txs, txId, { coordinator: t.coordinator, participants: t.participants, phase: t.phase });
   }
   for (const [txId, tx] of Object.entries(s.txs)) {
-    if (tx.phase === 'prepared') txs[txId] = { coordinator: tx.coordinator, participants: tx.participants, phase: tx.phase };
+    if (tx.phase === 'prepared') setOwn(txs, txId, { coordinator: tx.coordinator, participants: tx.participants, phase: tx.phase });
   }
   return { txs };
 }
@@ -1242,19 +1300,14 @@ function participantDurable(s: TwoPhaseParticipantState): ParticipantDurable {
 function participantRecover(config: TwoPhaseParticipantConfig, durable: ParticipantDurable): TwoPhaseParticipantState {
   const s = participantInit(config);
   const txs: Record<string, ParticipantTx> = {};
-  const fresh: Record<string, ParticipantTombstone> = {};
+  const decided: Record<string, ParticipantTombstone> = {};
   for (const [txId, d] of Object.entries(durable.txs)) {
     // BHG §7.4 recovery: a prepared record without a decision means in doubt: ask at once.
-    if (d.phase === 'prepared') txs[txId] = { coordinator: d.coordinator, participants: d.participants, phase: d.phase, intended: null, deadline: 0, queries: 0 };
+    if (d.phase === 'prepared') setOwn(txs, txId, { coordinator: d.coordinator, participants: d.participants, phase: d.phase, intended: null, deadline: DUE_AT_ONCE, queries: 0 });
     // A decided one restarts its whole retention window at the first tick: the downtime is unknown.
-    else fresh[txId] = { phase: d.phase, coordinator: d.coordinator, participants: d.participants };
+    else setOwn(decided, txId, { phase: d.phase, coordinator: d.coordinator, participants: d.participants });
   }
-  return { ...s, txs, decided: { fresh, buckets: [] } };
-}
-
-function isEmpty(rec: object): boolean {
-  for (const k in rec) if (has(rec, k)) return false;
-  return true;
+  return { ...s, txs, decided: recoveredTombstones(decided) };
 }
 
 /**
@@ -1271,6 +1324,7 @@ function isEmpty(rec: object): boolean {
  * const t = twoPhaseParticipant.step(s, {
  *   type: 'message', from: 'coord',
  *   message: { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null },
+ *   now: 0,
  * });
  * t.outputs.map((o) => o.type); //=> ['persist', 'send']
  * ```
@@ -1288,4 +1342,5 @@ export const twoPhaseParticipant: DurableMachine<
   nextDeadline: participantNextDeadline,
   durable: participantDurable,
   recover: participantRecover,
+  applyPersist: participantApplyPersist as (d: ParticipantDurable, record: unknown) => ParticipantDurable,
 };

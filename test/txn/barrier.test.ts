@@ -9,7 +9,7 @@ import {
   type BarrierPartyState,
 } from 'distkit/txn';
 
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 const arrive = (generation: number) => ({ type: 'arrive', generation });
 const types = (outputs: readonly { type: string }[]): string[] => outputs.map((o) => o.type);
 
@@ -30,8 +30,8 @@ describe('config', () => {
     expect(() => P.init({ id: 'a', coordinator: 'c', resendIntervalMs: -5 })).toThrow(/resendIntervalMs/);
   });
   it('arriving twice without being released is a programming error', () => {
-    const s = P.step(P.init({ id: 'a', coordinator: 'c' }), { type: 'arrive' }).state;
-    expect(() => P.step(s, { type: 'arrive' })).toThrow(InvalidCommandError);
+    const s = P.step(P.init({ id: 'a', coordinator: 'c' }), { type: 'arrive', now: 0 }).state;
+    expect(() => P.step(s, { type: 'arrive', now: 0 })).toThrow(InvalidCommandError);
   });
 });
 
@@ -50,18 +50,17 @@ describe('MCS §3.1 centralized barrier with generations', () => {
       { type: 'send', to: 'c', message: { type: 'release', generation: 0 } },
       { type: 'released', generation: 0 },
     ]);
-    expect(t.state).toMatchObject({ generation: 1, arrived: [], deadline: null });
+    expect(t.state).toMatchObject({ generation: 1, arrived: [], deadline: { at: null } });
   });
 
   it('a party passes on the release of its generation only, and re-sends its arrival until then', () => {
-    let t = checkedStep(P, P.init({ id: 'a', coordinator: 'c', resendIntervalMs: 50 }), { type: 'arrive' });
+    let t = checkedStep(P, P.init({ id: 'a', coordinator: 'c', resendIntervalMs: 50 }), { type: 'arrive', now: 0 });
     expect(t.outputs).toEqual([{ type: 'send', to: 'c', message: arrive(0) }]);
-    // The resend timer starts from the host's clock, read at once.
-    expect(P.nextDeadline!(t.state)).toBe(0);
-    t = checkedStep(P, t.state, { type: 'tick', now: 1000 });
+    // The resend timer starts at the arrive command's time.
+    expect(P.nextDeadline!(t.state)).toBe(50);
+    t = checkedStep(P, t.state, { type: 'tick', now: 49 });
     expect(t.outputs).toEqual([]);
-    expect(P.nextDeadline!(t.state)).toBe(1050);
-    t = checkedStep(P, t.state, { type: 'tick', now: 1050 });
+    t = checkedStep(P, t.state, { type: 'tick', now: 50 });
     expect(t.outputs).toEqual([{ type: 'send', to: 'c', message: arrive(0) }]);
     t = checkedStep(P, t.state, msg('c', { type: 'release', generation: 0 }));
     expect(t.outputs).toEqual([
@@ -116,11 +115,10 @@ describe('MCS §3.1 centralized barrier with generations', () => {
 
 describe('timeout: reports which parties are missing', () => {
   it('after timeoutMs from the first arrival, names the missing parties, tells the waiting ones, and re-arms', () => {
-    let s = coordinatorWith([['b', 0]]);
-    expect(C.nextDeadline!(s)).toBe(0); // read the clock at once
-    s = checkedStep(C, s, { type: 'tick', now: 500 }).state;
-    expect(C.nextDeadline!(s)).toBe(600);
-    s = checkedStep(C, s, msg('a', arrive(0))).state;
+    let s = C.init({ id: 'coord', parties: ['a', 'b', 'c'], timeoutMs: 100 });
+    s = checkedStep(C, s, msg('b', arrive(0), 500)).state;
+    expect(C.nextDeadline!(s)).toBe(600); // from the first arrival's time
+    s = checkedStep(C, s, msg('a', arrive(0), 550)).state;
     expect(C.nextDeadline!(s)).toBe(600); // the timeout runs from the first arrival
     const t = checkedStep(C, s, { type: 'tick', now: 600 });
     expect(t.outputs).toEqual([
@@ -132,7 +130,7 @@ describe('timeout: reports which parties are missing', () => {
     // The barrier stays armed: c arriving late still completes it.
     expect(checkedStep(C, t.state, msg('c', arrive(0))).outputs.at(-1)).toEqual({ type: 'released', generation: 0 });
     // A waiting party hands the report to its host.
-    const a = P.step(P.init({ id: 'a', coordinator: 'coord' }), { type: 'arrive' }).state;
+    const a = P.step(P.init({ id: 'a', coordinator: 'coord' }), { type: 'arrive', now: 0 }).state;
     expect(checkedStep(P, a, msg('coord', { type: 'timeout', generation: 0, missing: ['c'] })).outputs).toEqual([{ type: 'timedOut', generation: 0, missing: ['c'] }]);
   });
   it('an idle coordinator has no deadline', () => {
@@ -178,9 +176,9 @@ describe('hostile messages are rejected and change nothing', () => {
   });
   it('party: messages from non-coordinators, releases of other generations, wrong types', () => {
     let s = P.init({ id: 'a', coordinator: 'coord' });
-    s = P.step(s, { type: 'arrive' }).state;
+    s = P.step(s, { type: 'arrive', now: 0 }).state;
     s = P.step(s, msg('coord', { type: 'release', generation: 0 })).state;
-    s = P.step(s, { type: 'arrive' }).state; // waiting at generation 1
+    s = P.step(s, { type: 'arrive', now: 0 }).state; // waiting at generation 1
     const hostile: [string, unknown, RegExp][] = [
       ['b', { type: 'release', generation: 1 }, /not the barrier coordinator/],
       ['coord', { type: 'release', generation: 0 }, /stale/],

@@ -128,14 +128,14 @@ describe('Chandy–Misra–Haas edge chasing (TOCS 1983 §3, AND model)', () => 
   it('probes reaching an active process die; a stale detection is ignored', () => {
     let s = edgeChasing.init({ id: 'p2' });
     const probe = { type: 'probe', initiator: 'p1', seq: 1, path: ['p1'] };
-    expect(checkedStep(edgeChasing, s, { type: 'message', from: 'p1', message: probe }).outputs).toEqual([]);
-    s = edgeChasing.step(edgeChasing.init({ id: 'p1' }), { type: 'block', on: ['p2'] }).state;
-    s = edgeChasing.step(s, { type: 'detect' }).state;
-    s = edgeChasing.step(s, { type: 'detect' }).state; // seq 2
-    expect(edgeChasing.step(s, { type: 'message', from: 'p2', message: { type: 'probe', initiator: 'p1', seq: 1, path: ['p1', 'p2'] } }).outputs).toEqual([]);
+    expect(checkedStep(edgeChasing, s, { type: 'message', from: 'p1', message: probe, now: 0 }).outputs).toEqual([]);
+    s = edgeChasing.step(edgeChasing.init({ id: 'p1' }), { type: 'block', on: ['p2'], now: 0 }).state;
+    s = edgeChasing.step(s, { type: 'detect', now: 0 }).state;
+    s = edgeChasing.step(s, { type: 'detect', now: 0 }).state; // seq 2
+    expect(edgeChasing.step(s, { type: 'message', from: 'p2', message: { type: 'probe', initiator: 'p1', seq: 1, path: ['p1', 'p2'] }, now: 0 }).outputs).toEqual([]);
   });
   it('rejects malformed and forged probes', () => {
-    const s = edgeChasing.step(edgeChasing.init({ id: 'p2' }), { type: 'block', on: ['p3'] }).state;
+    const s = edgeChasing.step(edgeChasing.init({ id: 'p2' }), { type: 'block', on: ['p3'], now: 0 }).state;
     for (const [from, m] of [
       ['p1', { type: 'probe', initiator: 'p1', seq: 0, path: ['p1'] }],
       ['p1', { type: 'probe', initiator: 'p1', seq: 1, path: [] }],
@@ -143,7 +143,7 @@ describe('Chandy–Misra–Haas edge chasing (TOCS 1983 §3, AND model)', () => 
       ['p1', { type: 'probe', initiator: 'p1', seq: 1, path: ['p1', 'p7'] }],
       ['p1', 'probe'],
     ] as [string, unknown][]) {
-      const t = checkedStep(edgeChasing, s, { type: 'message', from, message: m });
+      const t = checkedStep(edgeChasing, s, { type: 'message', from, message: m, now: 0 });
       expect(t.state).toBe(s);
       expect(t.outputs.map((o) => o.type)).toEqual(['rejected']);
     }
@@ -185,7 +185,7 @@ describe('centralized detector fed by site graphs', () => {
       let d = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'], confirmRounds });
       const outs: DeadlockOutput[] = [];
       const feed = (from: string, round: number, edges: { waiter: string; holder: string; id: string }[]): void => {
-        const t = checkedStep(deadlockDetector, d, { type: 'message', from, message: { type: 'graphReport', round, edges } });
+        const t = checkedStep(deadlockDetector, d, { type: 'message', from, message: { type: 'graphReport', round, edges }, now: 0 });
         d = t.state;
         for (const o of t.outputs) if (o.type === 'deadlock') outs.push(o);
       };
@@ -208,8 +208,8 @@ describe('centralized detector fed by site graphs', () => {
     const outs: string[] = [];
     for (const [now, round] of [[0, 1], [1000, 2]] as const) {
       d = deadlockDetector.step(d, { type: 'tick', now }).state;
-      d = deadlockDetector.step(d, { type: 'message', from: 's1', message: { type: 'graphReport', round, edges: edges1 } }).state;
-      const t = deadlockDetector.step(d, { type: 'message', from: 's2', message: { type: 'graphReport', round, edges: edges2 } });
+      d = deadlockDetector.step(d, { type: 'message', from: 's1', message: { type: 'graphReport', round, edges: edges1 }, now: 0 }).state;
+      const t = deadlockDetector.step(d, { type: 'message', from: 's2', message: { type: 'graphReport', round, edges: edges2 }, now: 0 });
       d = t.state;
       for (const o of t.outputs) if (o.type === 'deadlock') outs.push(`${round}:${o.victim}`);
     }
@@ -219,7 +219,7 @@ describe('centralized detector fed by site graphs', () => {
   it('a missing site times the round out and names it', () => {
     let d = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'], roundTimeoutMs: 50 });
     d = deadlockDetector.step(d, { type: 'tick', now: 0 }).state;
-    d = deadlockDetector.step(d, { type: 'message', from: 's1', message: { type: 'graphReport', round: 1, edges: [] } }).state;
+    d = deadlockDetector.step(d, { type: 'message', from: 's1', message: { type: 'graphReport', round: 1, edges: [] }, now: 0 }).state;
     const t = deadlockDetector.step(d, { type: 'tick', now: 50 });
     expect(t.outputs[0]).toEqual({ type: 'roundTimedOut', round: 1, missing: ['s2'] });
   });
@@ -227,7 +227,7 @@ describe('centralized detector fed by site graphs', () => {
   it('rejects reports from strangers, stale rounds, duplicates and garbage', () => {
     let d = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'] });
     d = deadlockDetector.step(d, { type: 'tick', now: 0 }).state;
-    d = deadlockDetector.step(d, { type: 'message', from: 's1', message: { type: 'graphReport', round: 1, edges: [] } }).state;
+    d = deadlockDetector.step(d, { type: 'message', from: 's1', message: { type: 'graphReport', round: 1, edges: [] }, now: 0 }).state;
     for (const [from, m] of [
       ['x', { type: 'graphReport', round: 1, edges: [] }],
       ['s2', { type: 'graphReport', round: 7, edges: [] }],
@@ -235,10 +235,10 @@ describe('centralized detector fed by site graphs', () => {
       ['s2', { type: 'graphReport', round: 1, edges: [{ waiter: '', holder: 't', id: 'x' }] }],
       ['s2', { type: 'graphRequest', round: 1 }],
     ] as [string, unknown][]) {
-      const t = checkedStep(deadlockDetector, d, { type: 'message', from, message: m });
+      const t = checkedStep(deadlockDetector, d, { type: 'message', from, message: m, now: 0 });
       expect(t.state).toBe(d);
     }
     const site = deadlockSite.init({ id: 's1', detector: 'd' });
-    expect(checkedStep(deadlockSite, site, { type: 'message', from: 'x', message: { type: 'graphRequest', round: 1 } }).outputs[0]).toMatchObject({ type: 'rejected' });
+    expect(checkedStep(deadlockSite, site, { type: 'message', from: 'x', message: { type: 'graphRequest', round: 1 }, now: 0 }).outputs[0]).toMatchObject({ type: 'rejected' });
   });
 });

@@ -1,13 +1,18 @@
 // An exhaustive explorer for small configurations of durable machines: breadth-first over every
 // interleaving of message deliveries, losses, duplicate deliveries, timeouts, crashes (between
 // steps, or after a step's persist but before its sends), recoveries and host choices, with
-// bounded budgets for each fault. States are deduplicated by their JSON form.
+// bounded budgets for each fault. States are deduplicated by their JSON form. Every step goes
+// through the shared runtime (applyStep, foldPersist, restartState): a node restarts from the
+// image its persist records built, never from its last in-memory state.
+import { applyStep, foldPersist, initialImage, messageInput, restartState, stampNow } from 'distkit/core';
 import type { AnyMachine } from './world.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 interface NodeSlot {
   state: any;
   stored: any;
+  /** The node's clock: model time moves only at its timeouts. */
+  now: number;
   up: boolean;
   ticks: number;
   crashes: number;
@@ -72,7 +77,7 @@ function j(x: unknown): string {
 }
 function keyOf(g: Global): string {
   const parts: string[] = [];
-  for (const [id, n] of Object.entries(g.nodes)) parts.push(id, j(n.state), j(n.stored), n.up ? '1' : '0', String(n.ticks), String(n.crashes), g.events[id]!.join(','));
+  for (const [id, n] of Object.entries(g.nodes)) parts.push(id, j(n.state), j(n.stored), String(n.now), n.up ? '1' : '0', String(n.ticks), String(n.crashes), g.events[id]!.join(','));
   parts.push(g.net.join('|'), JSON.stringify(g.pending), String(g.losses), String(g.dups));
   return parts.join('\u0000');
 }
@@ -83,7 +88,7 @@ export function explore(cfg: ExploreConfig): ExploreResult {
   for (const id of ids) {
     const { machine, config } = cfg.nodes[id]!;
     const state = machine.init(config);
-    start.nodes[id] = { state, stored: machine.durable!(state), up: true, ticks: 0, crashes: 0 };
+    start.nodes[id] = { state, stored: initialImage(machine, state), now: 0, up: true, ticks: 0, crashes: 0 };
     start.events[id] = [];
   }
   let g0 = start;
@@ -132,15 +137,11 @@ function apply(cfg: ExploreConfig, g0: Global, node: string, input: unknown, cra
   const g = copy(g0);
   const slot = g.nodes[node]!;
   const { machine } = cfg.nodes[node]!;
-  let t = machine.step(slot.state, input);
-  // Timers set from the latest tick's `now` ask for a tick that only reads the clock. Time moves
-  // only at timeouts here, so that read happens at once, within the same step.
-  if ((t.state.rebase?.length ?? 0) > 0) {
-    const read = machine.step(t.state, { type: 'tick', now: t.state.now });
-    t = { state: read.state, outputs: [...t.outputs, ...read.outputs] };
-  }
+  const stamped = stampNow(input, slot.now) as { now: number };
+  slot.now = Math.max(slot.now, stamped.now);
+  const t = applyStep(machine, slot.state, stamped);
   slot.state = t.state;
-  if (t.outputs.some((o: any) => o.type === 'persist')) slot.stored = machine.durable!(t.state);
+  if (t.persist !== undefined) slot.stored = foldPersist(machine, slot.stored, t.persist.record);
   if (crashAfterPersist) {
     slot.up = false;
     slot.crashes++;
@@ -174,9 +175,9 @@ function successors(cfg: ExploreConfig, g: Global, ids: string[]): [string, Glob
       out.push([`drop ${m} (down)`, rest]);
       continue;
     }
-    stepBoth(`deliver ${m}`, rest, to, { type: 'message', from, message });
+    stepBoth(`deliver ${m}`, rest, to, messageInput(from, message, g.nodes[to]!.now));
     if (g.losses < cfg.maxLosses) out.push([`lose ${m}`, { ...rest, losses: g.losses + 1 }]);
-    if (g.dups < cfg.maxDups) stepBoth(`deliver copy ${m}`, { ...copy(g), dups: g.dups + 1 }, to, { type: 'message', from, message });
+    if (g.dups < cfg.maxDups) stepBoth(`deliver copy ${m}`, { ...copy(g), dups: g.dups + 1 }, to, messageInput(from, message, g.nodes[to]!.now));
   }
   for (let i = 0; i < g.pending.length; i++) {
     const p = g.pending[i]!;
@@ -195,7 +196,7 @@ function successors(cfg: ExploreConfig, g: Global, ids: string[]): [string, Glob
       if (d !== undefined && slot.ticks < (cfg.maxTicks[id] ?? 0)) {
         const h = copy(g);
         h.nodes[id]!.ticks++;
-        stepBoth(`timeout ${id} at ${d}`, h, id, { type: 'tick', now: Math.max(d, slot.state.now ?? 0) });
+        stepBoth(`timeout ${id} at ${d}`, h, id, { type: 'tick', now: Math.max(d, slot.now) });
       }
       if (slot.crashes < (cfg.maxCrashes[id] ?? 0)) {
         const h = copy(g);
@@ -208,8 +209,7 @@ function successors(cfg: ExploreConfig, g: Global, ids: string[]): [string, Glob
       const h = copy(g);
       const s = h.nodes[id]!;
       s.up = true;
-      s.state = machine.recover!(config, clone(s.stored));
-      s.stored = machine.durable!(s.state);
+      s.state = restartState(machine, config, clone(s.stored));
       out.push([`recover ${id}`, h]);
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ConfigError, InvalidCommandError, Random, checkedStep, type Timers } from 'distkit/core';
+import { ConfigError, InvalidCommandError, Random, checkedStep, type Timers, type Unstamped } from 'distkit/core';
 import {
   SagaResultError,
   applySagaRecord,
@@ -23,72 +23,75 @@ describe('config', () => {
     expect(() => M.init({ sagaId: 's', steps: [] })).toThrow(/steps/);
     expect(() => M.init({ sagaId: 's', steps: [{ name: 'a' }, { name: 'a' }] })).toThrow(/unique/);
     expect(() => M.init({ sagaId: 's', steps: [{ name: 'a', maxAttempts: 0 }] })).toThrow(/maxAttempts/);
-    const s = M.step(M.init(CONFIG), { type: 'start' }).state;
-    expect(() => M.step(s, { type: 'start' })).toThrow(InvalidCommandError);
+    const s = M.step(M.init(CONFIG), { type: 'start', now: 0 }).state;
+    expect(() => M.step(s, { type: 'start', now: 0 })).toThrow(InvalidCommandError);
   });
 });
 
 describe('Garcia-Molina & Salem §3: T1..Tn or T1..Tj Cj..C1', () => {
   it('runs the steps in order, logging each start before invoking it', () => {
-    let t = checkedStep(M, M.init(CONFIG), { type: 'start', input: { who: 'ada' } });
+    let t = checkedStep(M, M.init(CONFIG), { type: 'start', input: { who: 'ada' }, now: 0 });
     expect(t.outputs).toEqual([
-      { type: 'persist', record: { kind: 'started', input: { who: 'ada' } } },
-      { type: 'persist', record: { kind: 'stepStarted', step: 0, attempt: 1 } },
+      // One persist per transition, before the invocation: the log records in order.
+      {
+        type: 'persist',
+        record: [
+          { kind: 'started', input: { who: 'ada' } },
+          { kind: 'stepStarted', step: 0, attempt: 1 },
+        ],
+      },
       { type: 'execute', step: 0, name: 'flight', attempt: 1, idempotencyKey: 'trip/0/flight/do', input: { who: 'ada' } },
     ]);
-    t = checkedStep(M, t.state, { type: 'stepResult', step: 0, attempt: 1, ok: true, result: 'F1' });
-    t = checkedStep(M, t.state, { type: 'stepResult', step: 1, attempt: 1, ok: true, result: 'H1' });
-    t = checkedStep(M, t.state, { type: 'stepResult', step: 2, attempt: 1, ok: true, result: 'C1' });
+    t = checkedStep(M, t.state, { type: 'stepResult', step: 0, attempt: 1, ok: true, result: 'F1', now: 0 });
+    t = checkedStep(M, t.state, { type: 'stepResult', step: 1, attempt: 1, ok: true, result: 'H1', now: 0 });
+    t = checkedStep(M, t.state, { type: 'stepResult', step: 2, attempt: 1, ok: true, result: 'C1', now: 0 });
     expect(t.outputs.at(-1)).toEqual({ type: 'completed', results: ['F1', 'H1', 'C1'] });
     expect(t.state.status).toBe('completed');
   });
 
   it('retries a failed step with the same idempotency key and exponential backoff', () => {
-    let t = M.step(M.init(CONFIG), { type: 'start' });
-    t = M.step(t.state, { type: 'stepResult', step: 0, attempt: 1, ok: false, error: 'timeout' });
-    expect(M.nextDeadline!(t.state)).toBe(0); // read the clock: the backoff starts now
-    t = M.step(t.state, { type: 'tick', now: 0 });
-    expect(M.nextDeadline!(t.state)).toBe(10);
+    let t = M.step(M.init(CONFIG), { type: 'start', now: 0 });
+    t = M.step(t.state, { type: 'stepResult', step: 0, attempt: 1, ok: false, error: 'timeout', now: 0 });
+    expect(M.nextDeadline!(t.state)).toBe(10); // the backoff starts when the failure is reported
     t = M.step(t.state, { type: 'tick', now: 10 });
     expect(t.outputs.at(-1)).toMatchObject({ type: 'execute', attempt: 2, idempotencyKey: 'trip/0/flight/do' });
-    t = M.step(t.state, { type: 'stepResult', step: 0, attempt: 2, ok: false });
-    t = M.step(t.state, { type: 'tick', now: 10 });
+    t = M.step(t.state, { type: 'stepResult', step: 0, attempt: 2, ok: false, now: 10 });
     expect(M.nextDeadline!(t.state)).toBe(30); // 10 + 2 × 10
   });
 
   it('the backoff runs from when the failure is reported, however long the action took', () => {
-    let t = M.step(M.step(M.init(CONFIG), { type: 'tick', now: 0 }).state, { type: 'start' });
-    // The action fails after 5 s: without a tick in between, the machine's `now` is still 0.
-    t = checkedStep(M, t.state, { type: 'stepResult', step: 0, attempt: 1, ok: false });
-    t = checkedStep(M, t.state, { type: 'tick', now: 5_000 });
-    expect(t.outputs).toEqual([]);
+    let t = M.step(M.init(CONFIG), { type: 'start', now: 0 });
+    // The action fails after 5 s, with no tick in between: the result carries the host's time.
+    t = checkedStep(M, t.state, { type: 'stepResult', step: 0, attempt: 1, ok: false, now: 5_000 });
     expect(M.nextDeadline!(t.state)).toBe(5_010);
+    t = checkedStep(M, t.state, { type: 'tick', now: 5_009 });
+    expect(t.outputs).toEqual([]);
   });
 
   it('after the last attempt fails, compensates the completed steps in reverse order, never the failed one', () => {
-    let t = M.step(M.init({ ...CONFIG, steps: [{ name: 'a' }, { name: 'b' }, { name: 'c', maxAttempts: 1 }] }), { type: 'start' });
-    t = M.step(t.state, { type: 'stepResult', step: 0, attempt: 1, ok: true, result: 'A' });
-    t = M.step(t.state, { type: 'stepResult', step: 1, attempt: 1, ok: true, result: 'B' });
-    t = checkedStep(M, t.state, { type: 'stepResult', step: 2, attempt: 1, ok: false });
+    let t = M.step(M.init({ ...CONFIG, steps: [{ name: 'a' }, { name: 'b' }, { name: 'c', maxAttempts: 1 }] }), { type: 'start', now: 0 });
+    t = M.step(t.state, { type: 'stepResult', step: 0, attempt: 1, ok: true, result: 'A', now: 0 });
+    t = M.step(t.state, { type: 'stepResult', step: 1, attempt: 1, ok: true, result: 'B', now: 0 });
+    t = checkedStep(M, t.state, { type: 'stepResult', step: 2, attempt: 1, ok: false, now: 0 });
     expect(t.outputs.at(-1)).toEqual({ type: 'compensate', step: 1, name: 'b', attempt: 1, idempotencyKey: 'trip/1/b/undo', result: 'B' });
     // A compensation that fails is retried until it succeeds.
-    t = M.step(t.state, { type: 'compensationResult', step: 1, attempt: 1, ok: false });
+    t = M.step(t.state, { type: 'compensationResult', step: 1, attempt: 1, ok: false, now: 0 });
     t = M.step(t.state, { type: 'tick', now: 0 });
     t = M.step(t.state, { type: 'tick', now: 1000 });
-    t = M.step(t.state, { type: 'compensationResult', step: 1, attempt: 2, ok: true });
+    t = M.step(t.state, { type: 'compensationResult', step: 1, attempt: 2, ok: true, now: 0 });
     expect(t.outputs.at(-1)).toMatchObject({ type: 'compensate', step: 0 });
-    t = M.step(t.state, { type: 'compensationResult', step: 0, attempt: 1, ok: true });
+    t = M.step(t.state, { type: 'compensationResult', step: 0, attempt: 1, ok: true, now: 0 });
     expect(t.outputs.at(-1)).toEqual({ type: 'compensated', failedStep: 2, compensatedSteps: [1, 0] });
   });
 
   it('rejects results that are not in flight (stale attempts, wrong steps, garbage)', () => {
-    const s = M.step(M.init(CONFIG), { type: 'start' }).state;
+    const s = M.step(M.init(CONFIG), { type: 'start', now: 0 }).state;
     for (const bad of [
-      { type: 'stepResult', step: 1, attempt: 1, ok: true },
-      { type: 'stepResult', step: 0, attempt: 2, ok: true },
-      { type: 'compensationResult', step: 0, attempt: 1, ok: true },
-      { type: 'stepResult', step: -1, attempt: 1, ok: true },
-      { type: 'stepResult', step: 0, attempt: 1, ok: 'yes' },
+      { type: 'stepResult', step: 1, attempt: 1, ok: true, now: 0 },
+      { type: 'stepResult', step: 0, attempt: 2, ok: true, now: 0 },
+      { type: 'compensationResult', step: 0, attempt: 1, ok: true, now: 0 },
+      { type: 'stepResult', step: -1, attempt: 1, ok: true, now: 0 },
+      { type: 'stepResult', step: 0, attempt: 1, ok: 'yes', now: 0 },
     ]) {
       const t = checkedStep(M, s, bad as SagaInput);
       expect(t.state).toBe(s);
@@ -112,13 +115,15 @@ function runWithFaults(seed: number, stepCount: number): { outcome: SagaState; s
   const services: Services = { applied: new Map(), undone: new Set(), undoneBeforeDone: [] };
   const log: SagaLogRecord[] = [];
   let state = M.init(config);
-  let inbox: SagaInput[] = [{ type: 'start', input: { seed } }];
+  let inbox: Unstamped<SagaInput>[] = [{ type: 'start', input: { seed } }];
   let now = 0;
   let crashes = 0;
   for (let guard = 0; guard < 10_000; guard++) {
     if (state.status === 'completed' || state.status === 'compensated') break;
-    let input = inbox.shift();
-    if (input === undefined) {
+    const next = inbox.shift();
+    let input: SagaInput;
+    if (next !== undefined) input = { ...next, now } as SagaInput;
+    else {
       const d = M.nextDeadline!(state);
       if (d === undefined) throw new Error(`stuck: ${JSON.stringify(state)}`);
       now = Math.max(now, d);
@@ -133,10 +138,9 @@ function runWithFaults(seed: number, stepCount: number): { outcome: SagaState; s
       for (const r of log) d = applySagaRecord(d, r);
       state = M.recover(config, d);
       inbox = state.status === 'idle' ? [{ type: 'start', input: { seed } }] : []; // never durably started
-      now = 0;
       continue;
     }
-    for (const o of t.outputs) if (o.type === 'persist') log.push(o.record);
+    for (const o of t.outputs) if (o.type === 'persist') log.push(...o.record);
     if (crashMode === 1) {
       // Crash after logging, before invoking.
       crashes++;
@@ -144,7 +148,6 @@ function runWithFaults(seed: number, stepCount: number): { outcome: SagaState; s
       for (const r of log) d = applySagaRecord(d, r);
       state = M.recover(config, d);
       inbox = state.status === 'idle' ? [{ type: 'start', input: { seed } }] : []; // never durably started
-      now = 0;
       continue;
     }
     state = t.state;
@@ -179,7 +182,6 @@ function runWithFaults(seed: number, stepCount: number): { outcome: SagaState; s
       for (const r of log) d = applySagaRecord(d, r);
       state = M.recover(config, d);
       inbox = state.status === 'idle' ? [{ type: 'start', input: { seed } }] : []; // never durably started
-      now = 0;
     }
   }
   return { outcome: state, services, log, crashes };

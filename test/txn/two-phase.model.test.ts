@@ -19,8 +19,8 @@ describe('model check: 2PC with a coordinator and 2 participants, exhaustive', (
   it('finds the violation when the participant acknowledges before logging (the checker has teeth)', () => {
     const broken = {
       ...twoPhaseParticipant,
-      // Drops every persist output: a crash loses the prepared record and the decision.
-      durable: () => ({ txs: {} }),
+      // Its host drops every log record: a crash loses the prepared record and the decision.
+      applyPersist: () => ({ txs: {} }),
     };
     const cfg = config(true, { a: 1 });
     const r = explore({ ...cfg, nodes: { ...cfg.nodes, a: { machine: broken, config: { id: 'a', decisionTimeoutMs: 100, retainDecidedMs: null } } } });

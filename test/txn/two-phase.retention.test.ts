@@ -26,7 +26,7 @@ import { World } from './world.js';
 
 const P = twoPhaseParticipant;
 const C3 = threePhaseCoordinator;
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 const tick = (now: number) => ({ type: 'tick' as const, now });
 const types = (outputs: readonly { type: string }[]) => outputs.map((o) => o.type);
 
@@ -34,24 +34,30 @@ const types = (outputs: readonly { type: string }[]) => outputs.map((o) => o.typ
 class Host {
   log: ParticipantDurable = { txs: {} };
   forgotten = 0;
+  /** The host's clock: a tick moves it, every other input is stamped with it. */
+  now = 0;
   // checkedStep deep-freezes and compares the whole state: long runs step without it.
   constructor(
     public s: TwoPhaseParticipantState,
     private readonly checked = true,
   ) {}
   step(input: Parameters<typeof P.step>[1]): readonly TwoPhaseParticipantOutput[] {
-    const t = this.checked ? checkedStep(P, this.s, input) : P.step(this.s, input);
+    if (input.type === 'tick') this.now = Math.max(this.now, input.now);
+    const stamped = { ...input, now: this.now };
+    const t = this.checked ? checkedStep(P, this.s, stamped) : P.step(this.s, stamped);
     this.s = t.state;
     for (const o of t.outputs) {
       if (o.type !== 'persist') continue;
-      if (o.record.kind === 'forgotten') this.forgotten++;
-      this.log = applyParticipantRecord(this.log, o.record);
+      for (const r of o.record) {
+        if (r.kind === 'forgotten') this.forgotten++;
+        this.log = applyParticipantRecord(this.log, r);
+      }
     }
     return t.outputs;
   }
   /** Ticks whenever the machine asks for it, up to `now`, as a host arming one timer would. */
   advance(now: number): void {
-    for (let d = P.nextDeadline!(this.s); d !== undefined && d <= now; d = P.nextDeadline!(this.s)) this.step(tick(Math.max(d, this.s.now)));
+    for (let d = P.nextDeadline!(this.s); d !== undefined && d <= now; d = P.nextDeadline!(this.s)) this.step(tick(Math.max(d, this.now)));
     this.step(tick(now));
   }
 }
@@ -96,8 +102,8 @@ describe('2PC participant: bounded memory over a long run', () => {
       maxRetained = Math.max(maxRetained, retainedDecidedCount(h.s));
       maxLive = Math.max(maxLive, Object.keys(h.s.txs).length);
       maxBuckets = Math.max(maxBuckets, h.s.decided.buckets.length);
-      // The window is honoured: t_k's clock started at the tick at k, so at now = i + 1 it is known
-      // while i + 1 < k + retain; long ago it is gone.
+      // The window is honoured: t_k was decided at k, so at now = i + 1 it is known while
+      // i + 1 < k + retain; long ago it is gone.
       if (i >= retain) expect(participantPhase(h.s, `t${i + 2 - retain}`), `t${i + 2 - retain}`).toBeDefined();
       if (i >= 3 * retain) expect(participantPhase(h.s, `t${i - 3 * retain}`)).toBeUndefined();
     }
@@ -115,15 +121,14 @@ describe('2PC participant: bounded memory over a long run', () => {
 
   it('nextDeadline is exactly the expiry of the oldest tombstones: nothing goes a millisecond early', () => {
     const h = new Host(P.init({ id: 'a', autoVote: 'yes', retainDecidedMs: 50 }));
-    commitOne(h, 't1');
-    expect(P.nextDeadline!(h.s)).toBe(h.s.now); // a fresh tombstone asks for a tick that reads the clock
-    h.step(tick(1000)); // the host's clock moved on meanwhile: retention starts now, not at the stale 0
+    h.step(tick(1000));
+    commitOne(h, 't1'); // decided at 1000: retention runs from the decision's time
     expect(P.nextDeadline!(h.s)).toBe(1050);
     h.step(tick(1049));
     expect(participantPhase(h.s, 't1')).toBe('committed');
     const out = h.step(tick(1050));
     expect(participantPhase(h.s, 't1')).toBeUndefined();
-    expect(out).toEqual([{ type: 'persist', record: { kind: 'forgotten', txId: 't1' } }]);
+    expect(out).toEqual([{ type: 'persist', record: [{ kind: 'forgotten', txId: 't1' }] }]);
     expect(P.nextDeadline!(h.s)).toBeUndefined();
   });
 
@@ -144,14 +149,14 @@ describe('2PC participant: inside the window, duplicates are recognised', () => 
     const h = new Host(P.init({ id: 'a', retainDecidedMs: 1000 }));
     // committed
     h.step(msg('c', { type: 'prepare', txId: 'tc', participants: ['a', 'b'], payload: null }));
-    h.step({ type: 'vote', txId: 'tc', vote: 'yes' });
+    h.step({ type: 'vote', txId: 'tc', vote: 'yes', now: 0 });
     h.step(msg('c', { type: 'decision', txId: 'tc', decision: 'commit', ack: true }));
     // voted NO
     h.step(msg('c', { type: 'prepare', txId: 'tn', participants: ['a', 'b'], payload: null }));
-    h.step({ type: 'vote', txId: 'tn', vote: 'no' });
+    h.step({ type: 'vote', txId: 'tn', vote: 'no', now: 0 });
     // read-only
     h.step(msg('c', { type: 'prepare', txId: 'tr', participants: ['a', 'b'], payload: null }));
-    h.step({ type: 'vote', txId: 'tr', vote: 'readonly' });
+    h.step({ type: 'vote', txId: 'tr', vote: 'readonly', now: 0 });
     h.advance(10);
     h.advance(999); // 989 ms after the retention clock started: still inside the window
     expect(Object.keys(h.s.txs)).toEqual([]);
@@ -248,20 +253,23 @@ describe('3PC coordinator: decided transactions are forgotten too', () => {
     let s: ThreePhaseCoordinatorState = C3.init({ id: 'c', retainDecidedMs: retain });
     let log: ThreePhaseCoordinatorDurable = { txs: {} };
     let max = 0;
+    let now = 0;
     const step = (input: Parameters<typeof C3.step>[1]) => {
-      const t = checked ? checkedStep(C3, s, input) : C3.step(s, input);
+      if (input.type === 'tick') now = Math.max(now, input.now);
+      const stamped = { ...input, now };
+      const t = checked ? checkedStep(C3, s, stamped) : C3.step(s, stamped);
       s = t.state;
-      for (const o of t.outputs) if (o.type === 'persist') log = applyThreePhaseCoordinatorRecord(log, o.record as ThreePhaseCoordinatorRecord);
+      for (const o of t.outputs) if (o.type === 'persist') for (const r of o.record as readonly ThreePhaseCoordinatorRecord[]) log = applyThreePhaseCoordinatorRecord(log, r);
       return t.outputs;
     };
     for (let i = 0; i < n; i++) {
       const txId = `t${i}`;
-      step({ type: 'begin', txId, participants: ['a', 'b'] });
+      step({ type: 'begin', txId, participants: ['a', 'b'], now: 0 });
       for (const p of ['a', 'b']) step(msg(p, { type: 'vote', txId, vote: 'yes' }));
       for (const p of ['a', 'b']) step(msg(p, { type: 'preCommitAck', txId, round: 0 }));
-      for (let d = C3.nextDeadline!(s); d !== undefined && d <= i + 1; d = C3.nextDeadline!(s)) step(tick(Math.max(d, s.now)));
+      for (let d = C3.nextDeadline!(s); d !== undefined && d <= i + 1; d = C3.nextDeadline!(s)) step(tick(Math.max(d, now)));
       step(tick(i + 1));
-      max = Math.max(max, Object.keys(s.txs).length + Object.keys(s.decided.fresh).length + s.decided.buckets.reduce((k, b) => k + b.size, 0));
+      max = Math.max(max, Object.keys(s.txs).length + s.decided.buckets.reduce((k, b) => k + b.size, 0));
     }
     return { s, log, max, step };
   }
@@ -276,13 +284,13 @@ describe('3PC coordinator: decided transactions are forgotten too', () => {
     const { s, step } = run3(1, 100);
     expect(step(msg('a', { type: 'query', txId: 't0' }))).toEqual([{ type: 'send', to: 'a', message: { type: 'decision', txId: 't0', decision: 'commit' } }]);
     expect(types(step(msg('a', { type: 'vote', txId: 't0', vote: 'yes' })))).toEqual(['rejected']);
-    expect(() => step({ type: 'begin', txId: 't0', participants: ['a'] })).toThrow();
+    expect(() => step({ type: 'begin', txId: 't0', participants: ['a'], now: 0 })).toThrow();
     // Recovery inside the window re-sends the decision, then keeps it as a tombstone.
     const r = C3.recover({ id: 'c', retainDecidedMs: 100 }, JSON.parse(JSON.stringify(C3.durable(s))) as ThreePhaseCoordinatorDurable);
     const t = C3.step(r, tick(10));
     expect(types(t.outputs)).toEqual(['send', 'send']);
     expect(threePhaseCoordinatorDecision(t.state, 't0')).toBe('commit');
-    expect(step(tick(1000))).toEqual([{ type: 'persist', record: { txId: 't0', forgotten: true } }]);
+    expect(step(tick(1000))).toEqual([{ type: 'persist', record: [{ txId: 't0', forgotten: true }] }]);
   });
 });
 

@@ -93,7 +93,7 @@ describe('2PC under the simulator nemesis: crashes, partitions, loss, duplicatio
   it('has teeth: participants that lose their log on a crash are caught', () => {
     // A participant that loses its log on a crash leaves some transaction unfinished: the run
     // ends with the coordinator still holding it (a transaction never ends).
-    const forgetful = { ...twoPhaseParticipant, durable: () => ({ txs: {} }) };
+    const forgetful = { ...twoPhaseParticipant, applyPersist: () => ({ txs: {} }) };
     let caught: string | undefined;
     for (let seed = 1; seed <= 100 && caught === undefined; seed++) {
       const { result } = run(seed, false, forgetful);

@@ -29,7 +29,7 @@ import { World } from './world.js';
 
 const C = twoPhaseCoordinator;
 const P = twoPhaseParticipant;
-const msg = (from: string, message: unknown) => ({ type: 'message' as const, from, message });
+const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 
 function types(outputs: readonly { type: string }[]): string[] {
   return outputs.map((o) => o.type);
@@ -44,25 +44,25 @@ describe('config', () => {
   });
   it('rejects bad begin commands as programming errors', () => {
     const s = C.init({ id: 'c' });
-    expect(() => C.step(s, { type: 'begin', txId: 't', participants: [] })).toThrow(InvalidCommandError);
-    expect(() => C.step(s, { type: 'begin', txId: 't', participants: ['a', 'a'] })).toThrow(InvalidCommandError);
-    expect(() => C.step(s, { type: 'begin', txId: 't', participants: ['c'] })).toThrow(InvalidCommandError);
-    const t = C.step(s, { type: 'begin', txId: 't', participants: ['a'] });
-    expect(() => C.step(t.state, { type: 'begin', txId: 't', participants: ['a'] })).toThrow(/already in progress/);
+    expect(() => C.step(s, { type: 'begin', txId: 't', participants: [], now: 0 })).toThrow(InvalidCommandError);
+    expect(() => C.step(s, { type: 'begin', txId: 't', participants: ['a', 'a'], now: 0 })).toThrow(InvalidCommandError);
+    expect(() => C.step(s, { type: 'begin', txId: 't', participants: ['c'], now: 0 })).toThrow(InvalidCommandError);
+    const t = C.step(s, { type: 'begin', txId: 't', participants: ['a'], now: 0 });
+    expect(() => C.step(t.state, { type: 'begin', txId: 't', participants: ['a'], now: 0 })).toThrow(/already in progress/);
   });
 });
 
 describe('BHG §7.3: the basic protocol', () => {
   it('coordinator logs begin before prepare, decision before sending it, end after all acks', () => {
     let s = C.init({ id: 'c' });
-    let t = checkedStep(C, s, { type: 'begin', txId: 't1', participants: ['a', 'b'] });
+    let t = checkedStep(C, s, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
     expect(types(t.outputs)).toEqual(['persist', 'send', 'send']);
     s = t.state;
     t = checkedStep(C, s, msg('a', { type: 'vote', txId: 't1', vote: 'yes' }));
     expect(t.outputs).toEqual([]);
     t = checkedStep(C, t.state, msg('b', { type: 'vote', txId: 't1', vote: 'yes' }));
     expect(types(t.outputs)).toEqual(['persist', 'send', 'send', 'decided']);
-    expect(t.outputs[0]).toMatchObject({ record: { kind: 'decision', decision: 'commit', recipients: ['a', 'b'] } });
+    expect(t.outputs[0]).toMatchObject({ record: [{ kind: 'decision', decision: 'commit', recipients: ['a', 'b'] }] });
     t = checkedStep(C, t.state, msg('a', { type: 'ack', txId: 't1' }));
     expect(t.outputs).toEqual([]);
     t = checkedStep(C, t.state, msg('b', { type: 'ack', txId: 't1' }));
@@ -74,7 +74,7 @@ describe('BHG §7.3: the basic protocol', () => {
     const s = P.init({ id: 'a', autoVote: 'yes' });
     let t = checkedStep(P, s, msg('c', { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: { k: 1 } }));
     expect(t.outputs).toEqual([
-      { type: 'persist', record: { kind: 'prepared', txId: 't1', coordinator: 'c', participants: ['a', 'b'] } },
+      { type: 'persist', record: [{ kind: 'prepared', txId: 't1', coordinator: 'c', participants: ['a', 'b'] }] },
       { type: 'send', to: 'c', message: { type: 'vote', txId: 't1', vote: 'yes' } },
     ]);
     t = checkedStep(P, t.state, msg('c', { type: 'decision', txId: 't1', decision: 'commit', ack: true }));
@@ -83,7 +83,7 @@ describe('BHG §7.3: the basic protocol', () => {
   });
 
   it('any NO vote aborts at once', () => {
-    let s = C.step(C.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a', 'b'] }).state;
+    let s = C.step(C.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 }).state;
     const t = checkedStep(C, s, msg('b', { type: 'vote', txId: 't1', vote: 'no' }));
     expect(t.outputs.find((o) => o.type === 'decided')).toEqual({ type: 'decided', txId: 't1', decision: 'abort' });
     // The abort goes to a (not voted), not to b (voted NO, already aborted).
@@ -93,9 +93,8 @@ describe('BHG §7.3: the basic protocol', () => {
   });
 
   it('a coordinator that misses a vote aborts at the vote timeout, re-sending prepare meanwhile', () => {
-    let s = C.step(C.init({ id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100 }), { type: 'begin', txId: 't1', participants: ['a', 'b'] }).state;
-    expect(C.nextDeadline!(s)).toBe(0); // the timers start from the host's clock, read at once
-    s = checkedStep(C, s, { type: 'tick', now: 0 }).state;
+    let s = C.step(C.init({ id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100 }), { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 }).state;
+    expect(C.nextDeadline!(s)).toBe(100); // the timers start at the begin command's time
     s = C.step(s, msg('a', { type: 'vote', txId: 't1', vote: 'yes' })).state;
     expect(C.nextDeadline!(s)).toBe(100);
     let t = C.step(s, { type: 'tick', now: 100 });
@@ -108,55 +107,53 @@ describe('BHG §7.3: the basic protocol', () => {
     let s = P.init({ id: 'a' });
     let t = checkedStep(P, s, msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null }));
     expect(types(t.outputs)).toEqual(['voteRequested']);
-    t = checkedStep(P, t.state, { type: 'abort', txId: 't1' });
+    t = checkedStep(P, t.state, { type: 'abort', txId: 't1', now: 0 });
     expect(types(t.outputs)).toEqual(['persist', 'decided', 'send']);
     s = t.state;
     t = checkedStep(P, s, msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null }));
     expect(t.outputs).toEqual([{ type: 'send', to: 'c', message: { type: 'vote', txId: 't1', vote: 'no' } }]);
     // Voting after the unilateral abort is a race, reported, not thrown.
-    expect(types(checkedStep(P, s, { type: 'vote', txId: 't1', vote: 'yes' }).outputs)).toEqual(['rejected']);
+    expect(types(checkedStep(P, s, { type: 'vote', txId: 't1', vote: 'yes', now: 0 }).outputs)).toEqual(['rejected']);
   });
 
   it('aborting after a YES vote is a local programming error', () => {
     const s = P.step(P.init({ id: 'a', autoVote: 'yes' }), msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null })).state;
-    expect(() => P.step(s, { type: 'abort', txId: 't1' })).toThrow(InvalidCommandError);
+    expect(() => P.step(s, { type: 'abort', txId: 't1', now: 0 })).toThrow(InvalidCommandError);
   });
 
   it('a vote given before prepare is used when prepare arrives', () => {
     let s = P.init({ id: 'a' });
-    s = checkedStep(P, s, { type: 'vote', txId: 't1', vote: 'no' }).state;
+    s = checkedStep(P, s, { type: 'vote', txId: 't1', vote: 'no', now: 0 }).state;
     const t = checkedStep(P, s, msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null }));
     expect(t.outputs.find((o) => o.type === 'send')).toMatchObject({ message: { vote: 'no' } });
   });
 });
 
-describe('timers start from the host clock, not from the last tick', () => {
-  // An idle machine has no deadline, so its host sends no tick and its `now` grows stale; a
-  // transaction begun then must still get its full vote timeout (a regression: it used to abort
-  // at once after an idle period).
+describe('timers start from the time on the input that starts them', () => {
+  // A machine has no deadline while idle, so its host sends no tick; a transaction begun then must
+  // still get its full vote timeout (a regression: it used to abort at once after an idle period).
   it('a coordinator idle for 10 s gives a new transaction its whole vote timeout', () => {
     let s = C.step(C.init({ id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100 }), { type: 'tick', now: 0 }).state;
-    s = checkedStep(C, s, { type: 'begin', txId: 't1', participants: ['a'] }).state;
-    expect(C.nextDeadline!(s)).toBe(0);
-    let t = checkedStep(C, s, { type: 'tick', now: 10_000 });
-    expect(t.outputs).toEqual([]);
-    expect(C.nextDeadline!(t.state)).toBe(10_100);
-    t = checkedStep(C, t.state, msg('a', { type: 'vote', txId: 't1', vote: 'yes' }));
+    s = checkedStep(C, s, { type: 'begin', txId: 't1', participants: ['a'], now: 10_000 }).state;
+    expect(C.nextDeadline!(s)).toBe(10_100);
+    let t = checkedStep(C, s, { type: 'tick', now: 10_100 });
+    expect(types(t.outputs)).toEqual(['send']); // a re-sent prepare, no abort
+    t = checkedStep(C, t.state, msg('a', { type: 'vote', txId: 't1', vote: 'yes' }, 10_200));
     expect(t.outputs.find((o) => o.type === 'decided')).toEqual({ type: 'decided', txId: 't1', decision: 'commit' });
   });
   it('a participant idle for 10 s waits its whole decision timeout before asking', () => {
     let s = P.init({ id: 'a', autoVote: 'yes', decisionTimeoutMs: 100 });
-    s = P.step(s, msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null })).state;
-    const t = checkedStep(P, s, { type: 'tick', now: 10_000 });
+    s = P.step(s, msg('c', { type: 'prepare', txId: 't1', participants: ['a'], payload: null }, 10_000)).state;
+    expect(P.nextDeadline!(s)).toBe(10_100);
+    const t = checkedStep(P, s, { type: 'tick', now: 10_099 });
     expect(t.outputs).toEqual([]);
-    expect(P.nextDeadline!(t.state)).toBe(10_100);
   });
 });
 
 describe('BHG §7.4: termination and recovery', () => {
   function prepared(id: string, parts: string[]): TwoPhaseParticipantState {
     const s = P.step(P.init({ id, autoVote: 'yes', decisionTimeoutMs: 100 }), msg('c', { type: 'prepare', txId: 't1', participants: parts, payload: null })).state;
-    return P.step(s, { type: 'tick', now: 0 }).state; // the clock read that starts the decision timer
+    return s;
   }
   it('an in-doubt participant asks the coordinator first, then every participant', () => {
     const s = prepared('a', ['a', 'b', 'd']);
@@ -183,10 +180,11 @@ describe('BHG §7.4: termination and recovery', () => {
     const s = prepared('a', ['a', 'b']);
     const r = P.recover({ id: 'a' }, P.durable(s));
     expect(participantPhase(r, 't1')).toBe('prepared');
-    expect(P.nextDeadline!(r)).toBe(0);
+    expect(P.nextDeadline!(r)).toBe(Number.MIN_SAFE_INTEGER); // due whatever the host's clock reads
+    expect(P.step(r, { type: 'tick', now: 5 }).outputs).toEqual([{ type: 'send', to: 'c', message: { type: 'query', txId: 't1' } }]);
   });
   it('a coordinator recovering with begin but no decision aborts; with a decision re-sends it', () => {
-    const s1 = C.step(C.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a', 'b'] }).state;
+    const s1 = C.step(C.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 }).state;
     const r1 = C.recover({ id: 'c' }, C.durable(s1));
     const t1 = C.step(r1, { type: 'tick', now: 5 });
     expect(t1.outputs.find((o) => o.type === 'decided')).toMatchObject({ decision: 'abort' });
@@ -362,7 +360,7 @@ describe('simulated seeds with loss and duplication', () => {
 
 describe('hostile messages are rejected and never change a decision', () => {
   function committedCoordinator(): TwoPhaseCoordinatorState {
-    let s = C.step(C.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a', 'b'] }).state;
+    let s = C.step(C.init({ id: 'c' }), { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 }).state;
     s = C.step(s, msg('a', { type: 'vote', txId: 't1', vote: 'yes' })).state;
     return C.step(s, msg('b', { type: 'vote', txId: 't1', vote: 'yes' })).state;
   }

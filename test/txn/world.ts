@@ -1,10 +1,24 @@
 // A small seeded, deterministic driver for the txn machines: virtual time, a network with delay,
-// loss and duplication, crash and restart through durable/recover, and crash points placed at an
-// exact step index of a node (before its persist, after its persist, after its sends).
-import { Random, checkedStep, type DurableMachine, type Machine } from 'distkit/core';
+// loss and duplication, crash and restart from the folded persist image (the shared runtime's
+// crash rule), and crash points placed at an exact step index of a node (before its persist,
+// after its persist, after its sends). Every step goes through the shared runtime (applyStep or
+// checkedStep, splitTransition, foldPersist, restartState), stamped with the world's time.
+import {
+  Random,
+  applyStep,
+  checkedStep,
+  foldPersist,
+  initialImage,
+  messageInput,
+  restartState,
+  splitTransition,
+  stampNow,
+  type DurableMachine,
+  type Machine,
+} from 'distkit/core';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-export type AnyMachine = Machine<any, any, any, any> & Partial<Pick<DurableMachine<any, any, any, any, any>, 'durable' | 'recover'>>;
+export type AnyMachine = Machine<any, any, any, any> & Partial<Pick<DurableMachine<any, any, any, any, any>, 'durable' | 'recover' | 'applyPersist'>>;
 
 export type CrashMode = 'beforePersist' | 'afterPersist' | 'afterSend';
 export interface CrashPoint {
@@ -90,7 +104,7 @@ export class World {
       machine,
       config,
       state,
-      stored: machine.durable ? machine.durable(state) : null,
+      stored: initialImage(machine, state),
       records: [],
       up: true,
       steps: 0,
@@ -138,7 +152,7 @@ export class World {
     const n = this.node(id);
     n.up = true;
     n.restartAt = null;
-    n.state = n.machine.recover ? n.machine.recover(n.config, structuredClone(n.stored)) : n.machine.init(n.config);
+    n.state = restartState(n.machine, n.config, structuredClone(n.stored));
     this.log({ at: this.now, kind: 'recover', node: id });
   }
 
@@ -150,18 +164,21 @@ export class World {
   input(id: string, input: unknown): void {
     const n = this.node(id);
     if (!n.up) return;
-    const t = this.opts.checked ? checkedStep(n.machine, n.state, input) : n.machine.step(n.state, input);
+    const stamped = stampNow(input, this.now);
+    const t = this.opts.checked ? splitTransition(n.machine.name, checkedStep(n.machine, n.state, stamped)) : applyStep(n.machine, n.state, stamped);
     const index = n.steps++;
     const crash = this.opts.crashes.find((c) => c.node === id && c.step === index);
-    const persists = t.outputs.filter((o: any) => o.type === 'persist');
     if (crash?.mode === 'beforePersist') {
       this.crash(id, crash.downMs ?? 500);
       return;
     }
     n.state = t.state;
-    if (persists.length > 0 && n.machine.durable) {
-      n.stored = structuredClone(n.machine.durable(t.state));
-      for (const p of persists) n.records.push((p as any).record);
+    if (t.persist !== undefined) {
+      n.stored = structuredClone(foldPersist(n.machine, n.stored, t.persist.record));
+      // Log-structured machines persist a list of log records per transition: keep the records.
+      const r = t.persist.record;
+      if (Array.isArray(r)) n.records.push(...(r as unknown[]));
+      else n.records.push(r);
     }
     if (crash?.mode === 'afterPersist') {
       this.crash(id, crash.downMs ?? 500);
@@ -239,7 +256,7 @@ export class World {
         return true;
       }
       this.log({ at: this.now, kind: 'deliver', from: f!.from, to: f!.to, data: f!.message });
-      this.input(f!.to, { type: 'message', from: f!.from, message: f!.message });
+      this.input(f!.to, messageInput(f!.from, f!.message, this.now));
       return true;
     }
     for (const id of this.order) {
