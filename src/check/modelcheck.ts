@@ -65,7 +65,10 @@ export interface ModelCheckNode<S = unknown> {
   readonly machine: CheckableMachine<S>;
   /** Passed to `machine.init` (and `recover`). */
   readonly config: unknown;
-  /** Start from this state instead of `machine.init(config)` (e.g. a state a simulation reached). */
+  /**
+   * Start from this state instead of `machine.init(config)` (e.g. a state a simulation reached).
+   * Its durable part counts as already on disk: a crash restarts from it.
+   */
   readonly initialState?: S;
 }
 
@@ -569,11 +572,13 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
   };
 
   const initialStates = nodes.map((n) => ('initialState' in n && n.initialState !== undefined ? n.initialState : n.machine.init(n.config)));
-  // Nothing is on disk yet: a crash before the first persist restarts from init.
+  // A node started from init has nothing on disk yet (a crash before its first persist restarts
+  // from init); one started from a given state has that state's durable part on disk.
+  const initialImages = nodes.map((n, i) => ('initialState' in n && n.initialState !== undefined ? initialImage(n.machine, initialStates[i] as S) : undefined));
   const initial: World<S> = {
     states: initialStates,
-    images: nodes.map(() => undefined),
-    imageHashes: nodes.map(() => 0),
+    images: initialImages,
+    imageHashes: initialImages.map((d) => (d === undefined ? 0 : hash53(canonicalJson(d)))),
     hashes: initialStates.map((st) => hash53(canonicalJson(st))),
     inflight: [],
     cmd: nodes.map(() => 0),

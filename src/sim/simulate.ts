@@ -530,6 +530,11 @@ export function simulate<I = unknown, O = unknown>(options: SimulateOptions<I, O
     if (restart && nd.hasDurable) nd.state = restartState(m, nd.config, nd.durable);
     else {
       nd.state = nd.hasInitialState ? nd.initialState : m.init(nd.config);
+      // A given initial state's durable part is on disk; a node from init has nothing there yet.
+      if (nd.hasInitialState && m.durable !== undefined) {
+        nd.durable = initialImage(m, nd.state);
+        nd.hasDurable = true;
+      }
     }
     nd.up = true;
     nd.paused = false;

@@ -42,7 +42,7 @@ export interface SimNode {
   readonly machine: AnyMachine;
   /** Passed to `machine.init` (and `machine.recover` after a crash). */
   readonly config: unknown;
-  /** Start from this state instead of `machine.init(config)`. */
+  /** Start from this state instead of `machine.init(config)`; its durable part counts as on disk. */
   readonly initialState?: unknown;
   /**
    * Begin crashed, never started: the node joins when a `restart` fault brings it up (from
