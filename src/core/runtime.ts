@@ -108,8 +108,11 @@ const NONE: readonly never[] = Object.freeze([]);
  * ```
  */
 export interface MaybeDurable<C, S> {
+  /** The part of the state that must survive a crash. */
   durable?(state: S): unknown;
+  /** Rebuilds a state from a durable image after a crash. */
   recover?(config: C, durable: never): S;
+  /** Folds one persist record into the durable image. */
   applyPersist?(durable: never, record: unknown): unknown;
 }
 

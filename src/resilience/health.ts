@@ -148,7 +148,7 @@ const heartbeatCheck = v.object({ type: v.literal('heartbeat') });
 
 type HT = Transition<HealthState, HealthOutput>;
 
-function step(state: HealthState, input: HealthInput): HT {
+function step(state: HealthState, input: HealthInput): Transition<HealthState, HealthOutput> {
   const now = inputNow(input);
   switch (input.type) {
     case 'heartbeat':

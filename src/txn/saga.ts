@@ -57,7 +57,7 @@ export interface SagaConfig {
   readonly steps: readonly SagaStepSpec[];
   /** Base delay before a retry; doubles per attempt (capped at 32×). Default 100. */
   readonly retryDelayMs?: number;
-  /** Depth and size limits of the saga input and of action results (default {@link PAYLOAD_LIMITS}). */
+  /** Depth and size limits of the saga input and of action results (default `PAYLOAD_LIMITS` (distkit/core)). */
   readonly payloadLimits?: Partial<DataLimits>;
 }
 

@@ -275,7 +275,7 @@ export interface BasicPaxosState {
   readonly prng: PrngState;
   /**
    * False until the node's first input: its timers then start from that input's `now` (an
-   * unstarted node asks for a tick at once, see {@link START_DEADLINE}).
+   * unstarted node asks for a tick at once, its `nextDeadline` is the earliest possible time).
    */
   readonly started: boolean;
   /** Acceptor role. */

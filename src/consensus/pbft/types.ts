@@ -258,7 +258,7 @@ export interface PbftReplicaConfig {
   readonly viewChangeTimeoutMs?: number;
   /**
    * Bounds on a request's operation and on a snapshot's service state and results, as they arrive
-   * from the network (depth and JSON size). Default {@link PAYLOAD_LIMITS}.
+   * from the network (depth and JSON size). Default `PAYLOAD_LIMITS` (distkit/core).
    */
   readonly payloadLimits?: Partial<DataLimits>;
   /** The most clients with a request waiting here; a request of one more is refused. Default {@link PBFT_MAX_CLIENTS}. */
@@ -450,7 +450,7 @@ export interface PbftClientConfig {
    * old ones (e.g. from a wall clock). Default 1.
    */
   readonly firstTimestamp?: number;
-  /** Bounds on a reply's result as it arrives from the network, and on operations. Default {@link PAYLOAD_LIMITS}. */
+  /** Bounds on a reply's result as it arrives from the network, and on operations. Default `PAYLOAD_LIMITS` (distkit/core). */
   readonly payloadLimits?: Partial<DataLimits>;
 }
 
