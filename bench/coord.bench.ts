@@ -5,13 +5,12 @@
 // figure is the machine's own cost, not the simulator's.
 import { stampNow, type Machine } from '../src/core/index.js';
 import { createPhiAccrual, phi, phiHeartbeat } from '../src/election/index.js';
-import { Sim } from '../test/mutex/harness.js';
-import { runMutex } from '../test/mutex/harness.js';
+import { Sim, runMutex } from '../test/support/event-sim.js';
 import { setups } from '../test/mutex/setups.js';
 import { measure, sizes } from '../test/mutex/cost.js';
 import { runBully, runRing } from '../test/election/elect.js';
 import { runSwim } from '../test/election/swim-run.js';
-import { Sim as ElectionSim } from '../test/election/sim.js';
+import { Sim as ElectionSim } from '../test/support/event-sim.js';
 import { compareOps, consume, opsFigure, round, type Figures } from './lib.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

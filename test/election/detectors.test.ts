@@ -14,7 +14,7 @@ import {
   type HealthMonitorState,
 } from 'distkit/election';
 import { simulate } from 'distkit/sim';
-import { ids, Sim } from './sim.js';
+import { ids, Sim } from '../support/event-sim.js';
 
 /** Exact standard normal tail 1 − Φ(y), by the complementary error function (W. J. Cody's rational fit is overkill: a series is fine here). */
 function normalTail(y: number): number {

@@ -1,7 +1,7 @@
 // Election runs in the seeded simulator, shared by the tests and the benchmark.
 import type { NodeId } from 'distkit/core';
 import { bully, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
-import { ids, Sim } from './sim.js';
+import { ids, Sim } from '../support/event-sim.js';
 
 export interface ElectionRun {
   /** Election messages (acks and heartbeats excluded). */

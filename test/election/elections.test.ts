@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
 import { bully, compareNodeIds, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
 import { simulate } from 'distkit/sim';
-import { ids, Sim } from './sim.js';
+import { ids, Sim } from '../support/event-sim.js';
 import { runBully, runRing, type ElectionRun } from './elect.js';
 
 const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });

@@ -1,7 +1,7 @@
 // SWIM runs in the seeded simulator, shared by the tests and the benchmark.
 import type { NodeId } from 'distkit/core';
 import { swim, type SwimConfig } from 'distkit/election';
-import { ids, Sim } from './sim.js';
+import { ids, Sim } from '../support/event-sim.js';
 
 export interface SwimRunOptions {
   n: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maekawa } from 'distkit/mutex';
-import { ids } from './harness.js';
+import { ids } from '../support/event-sim.js';
 import { measure, sizes } from './cost.js';
 
 /** Mean number of remote voters per node (own vote is local and costs no message). */

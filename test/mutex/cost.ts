@@ -1,7 +1,7 @@
 // Messages per critical-section entry, measured in the simulator, beside the textbook table
 // (Tanenbaum & van Steen, Distributed Systems, Fig. 6-17; Coulouris et al. §15.2).
 import { maekawa } from 'distkit/mutex';
-import { ids, runMutex } from './harness.js';
+import { ids, runMutex } from '../support/event-sim.js';
 import { setups } from './setups.js';
 
 export const sizes = [3, 5, 9, 16] as const;

@@ -9,7 +9,7 @@ import {
   type MutexInput,
 } from 'distkit/mutex';
 import { simulate } from 'distkit/sim';
-import { ids, runMutex, Sim } from './harness.js';
+import { ids, runMutex, Sim } from '../support/event-sim.js';
 
 const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
 const tick = (now: number) => ({ type: 'tick' as const, now });

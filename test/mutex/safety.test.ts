@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { runMutex } from './harness.js';
+import { runMutex } from '../support/event-sim.js';
 import { setups } from './setups.js';
 
 // Mutual exclusion is checked after every step of every run (the harness throws at the first

@@ -11,7 +11,7 @@ import {
   tokenRing,
   type MutexInput,
 } from 'distkit/mutex';
-import { ids, runMutex, Sim } from './harness.js';
+import { ids, runMutex, Sim } from '../support/event-sim.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type M = Machine<any, any, MutexInput, any>;

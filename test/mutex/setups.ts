@@ -1,7 +1,7 @@
 // Node set-ups shared by the mutual-exclusion tests and the benchmark.
 import type { NodeId } from 'distkit/core';
 import { centralizedMutex, lamportMutex, maekawa, ricartAgrawala, tokenRing, leaseClient, leaseLockService } from 'distkit/mutex';
-import { ids, type Sim } from './harness.js';
+import { ids, type Sim } from '../support/event-sim.js';
 
 export interface MutexSetup {
   name: string;

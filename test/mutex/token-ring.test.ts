@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkedStep } from 'distkit/core';
 import { tokenRing, type TokenRingState } from 'distkit/mutex';
 import { main, type CliIo } from '../../src/cli/main.js';
-import { ids, runMutex } from './harness.js';
+import { ids, runMutex } from '../support/event-sim.js';
 
 describe('token ring: loss detected by timeout, regenerated without ever two tokens', () => {
   it('10% message loss, 150 seeds, N = 3..6: at most one token held at every step, generations increase, every entry served', () => {

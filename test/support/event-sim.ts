@@ -1,4 +1,4 @@
-// A small seeded, deterministic discrete-event driver for the coordination machines' tests:
+// A small seeded, deterministic discrete-event driver for the mutex and election machines' tests:
 // virtual time, random per-message delays (so messages reorder), optional loss and duplication,
 // crashes and restarts, invariants checked after every step. The same seed always gives the same
 // run. Every input is stamped with the virtual time and applied by the shared runtime
