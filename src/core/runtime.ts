@@ -75,22 +75,32 @@ export function splitTransition<S, O>(name: string, t: Transition<S, O> | undefi
   const outputs = t.outputs;
   if (!Array.isArray(outputs)) throw new ContractViolation(name, 'transition.outputs is not an array');
   if (outputs.length === 0) return { state: t.state, outputs, persist: undefined, sends: NONE, events: NONE as readonly O[] };
+  // One pass checks the shape and counts; the common transitions (only sends, or only events)
+  // then reuse the outputs array instead of allocating.
   let persist: { readonly record: unknown } | undefined;
-  const sends: SendOutput[] = [];
-  const events: O[] = [];
+  let sendCount = 0;
   for (let k = 0; k < outputs.length; k++) {
     const o = outputs[k] as { type?: unknown; to?: unknown; record?: unknown } | null;
     if (o === null || typeof o !== 'object' || typeof o.type !== 'string') {
       throw new ContractViolation(name, `outputs[${k}] is not an object with a string type`);
     }
-    if (o.type === 'persist') {
-      if (persist !== undefined) throw new ContractViolation(name, `outputs[${k}]: a second persist in one transition (emit one record)`);
-      if (sends.length > 0) throw new ContractViolation(name, `outputs[${k}]: persist after a send (persist must come first)`);
-      persist = o as { readonly record: unknown };
-    } else if (o.type === 'send') {
+    if (o.type === 'send') {
       if (typeof o.to !== 'string') throw new ContractViolation(name, `outputs[${k}]: send without a string 'to'`);
-      sends.push(o as unknown as SendOutput);
-    } else events.push(o as O);
+      sendCount++;
+    } else if (o.type === 'persist') {
+      if (persist !== undefined) throw new ContractViolation(name, `outputs[${k}]: a second persist in one transition (emit one record)`);
+      if (sendCount > 0) throw new ContractViolation(name, `outputs[${k}]: persist after a send (persist must come first)`);
+      persist = o as { readonly record: unknown };
+    }
+  }
+  if (persist === undefined && sendCount === outputs.length) return { state: t.state, outputs, persist, sends: outputs as readonly SendOutput[], events: NONE };
+  if (persist === undefined && sendCount === 0) return { state: t.state, outputs, persist, sends: NONE, events: outputs };
+  const sends: SendOutput[] = [];
+  const events: O[] = [];
+  for (let k = 0; k < outputs.length; k++) {
+    const o = outputs[k] as { type: string };
+    if (o.type === 'send') sends.push(o as unknown as SendOutput);
+    else if (o.type !== 'persist') events.push(o as O);
   }
   return { state: t.state, outputs, persist, sends, events };
 }
