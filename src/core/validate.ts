@@ -190,7 +190,9 @@ function array<T>(item: Check<T>, opts: { maxLength?: number; minLength?: number
 
 function object<S extends Shape>(shape: S): Check<ObjectOf<S>> {
   const keys = Object.keys(shape);
-  const copies = keys.map((k) => copyOf(shape[k] as Check<unknown>));
+  // Scalars need no copy; shape keys other than Object.prototype's members assign directly.
+  const copies = keys.map((k) => (shape[k] as Check<unknown>).copy);
+  const assignable = keys.map((k) => !Object.prototype.hasOwnProperty.call(Object.prototype, k));
   return withCopy(
     (value, path) => {
       if (!isPlainObject(value)) return at(path, `expected an object, got ${describeValue(value)}`);
@@ -212,8 +214,13 @@ function object<S extends Shape>(shape: S): Check<ObjectOf<S>> {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
-        if (!Object.prototype.hasOwnProperty.call(src, key) || src[key] === undefined) continue;
-        defineOwn(out, key, copies[i]!(src[key]));
+        if (!Object.prototype.hasOwnProperty.call(src, key)) continue;
+        const x = src[key];
+        if (x === undefined) continue;
+        const copy = copies[i];
+        const y = copy === undefined ? x : copy(x);
+        if (assignable[i]) out[key] = y;
+        else defineOwn(out, key, y);
       }
       return out as ObjectOf<S>;
     },
