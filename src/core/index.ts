@@ -1,7 +1,8 @@
 /**
  * The machine contract and the pieces every distkit module builds on: base input/output types,
  * typed errors, a seeded PRNG, validation helpers for untrusted input, the `createNode` runner,
- * and the `Transport` / `Store` interfaces with in-memory implementations.
+ * the protocol kit (node ids and membership, options, quorums, the `Invariant` type), and the
+ * `Transport` / `Store` interfaces with in-memory implementations.
  *
  * @module core
  */
@@ -17,3 +18,7 @@ export * from './node.js';
 export * from './time.js';
 export * from './records.js';
 export * from './runtime.js';
+export * from './members.js';
+export * from './options.js';
+export * from './quorum.js';
+export * from './invariant.js';

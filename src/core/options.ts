@@ -1,0 +1,96 @@
+/**
+ * Options validation: one argument order for every check, `(field, value, fallback)`. A value
+ * that is `undefined` takes the fallback; with no fallback the option is required. Every failure
+ * throws {@link ConfigError} naming the field and the value it got.
+ *
+ * @packageDocumentation
+ */
+import { ConfigError } from './errors.js';
+import { describeValue } from './validate.js';
+
+function given<T>(field: string, value: unknown, fallback: T | undefined): unknown {
+  if (value !== undefined) return value;
+  if (fallback === undefined) throw new ConfigError(field, 'is required');
+  return fallback;
+}
+
+function intAtLeast(field: string, value: unknown, fallback: number | undefined, min: number, what: string): number {
+  const x = given(field, value, fallback);
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min) throw new ConfigError(field, `must be a ${what} integer, got ${describeValue(x)}`);
+  return x;
+}
+
+function msAbove(field: string, value: unknown, fallback: number | undefined, allowZero: boolean): number {
+  const x = given(field, value, fallback);
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || (!allowZero && x === 0)) {
+    throw new ConfigError(field, `must be a ${allowZero ? 'non-negative' : 'positive'} finite number of milliseconds, got ${describeValue(x)}`);
+  }
+  return x;
+}
+
+/**
+ * A positive safe integer option.
+ *
+ * @example
+ * ```ts
+ * import { positiveInt } from 'distkit/core';
+ * positiveInt('maxBatch', undefined, 64); //=> 64
+ * ```
+ */
+export function positiveInt(field: string, value: unknown, fallback?: number): number {
+  return intAtLeast(field, value, fallback, 1, 'positive');
+}
+
+/**
+ * A non-negative safe integer option.
+ *
+ * @example
+ * ```ts
+ * import { nonNegativeInt } from 'distkit/core';
+ * nonNegativeInt('retries', 0); //=> 0
+ * ```
+ */
+export function nonNegativeInt(field: string, value: unknown, fallback?: number): number {
+  return intAtLeast(field, value, fallback, 0, 'non-negative');
+}
+
+/**
+ * A positive, finite duration in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { positiveMs } from 'distkit/core';
+ * positiveMs('heartbeatMs', 50); //=> 50
+ * ```
+ */
+export function positiveMs(field: string, value: unknown, fallback?: number): number {
+  return msAbove(field, value, fallback, false);
+}
+
+/**
+ * A non-negative, finite duration in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { nonNegativeMs } from 'distkit/core';
+ * nonNegativeMs('delayMs', undefined, 0); //=> 0
+ * ```
+ */
+export function nonNegativeMs(field: string, value: unknown, fallback?: number): number {
+  return msAbove(field, value, fallback, true);
+}
+
+/**
+ * A number option within `[min, max]`.
+ *
+ * @example
+ * ```ts
+ * import { numberIn } from 'distkit/core';
+ * numberIn('jitter', 0.1, 0, 1); //=> 0.1
+ * ```
+ */
+export function numberIn(field: string, value: unknown, min: number, max: number, fallback?: number): number {
+  const x = given(field, value, fallback);
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max) throw new ConfigError(field, `must be a number from ${min} to ${max}, got ${describeValue(x)}`);
+  return x;
+}
