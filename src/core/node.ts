@@ -76,6 +76,36 @@ export interface RunningNode<State, Input, Output> {
 export type PersistRecordOf<O> = O extends { readonly type: 'persist'; readonly record: infer R } ? R : never;
 
 /**
+ * Performs one transition's effects for a host: the `persist` record first (awaited; a failed
+ * write stops here, because delivering the sends would break the protocol's safety), then the
+ * sends, then the events. A throwing host callback is reported and the rest still run.
+ */
+async function perform<State, Output>(host: NodeHost<unknown, Output>, effects: Effects<State, Output>, report: (e: unknown) => void): Promise<void> {
+  if (effects.persist !== undefined && host.persist) {
+    try {
+      await host.persist(effects.persist.record as PersistRecordOf<Output>);
+    } catch (e) {
+      report(e);
+      return;
+    }
+  }
+  for (const s of effects.sends) {
+    try {
+      host.send(s.to, s.message);
+    } catch (e) {
+      report(e);
+    }
+  }
+  for (const o of effects.events) {
+    try {
+      host.onOutput?.(o);
+    } catch (e) {
+      report(e);
+    }
+  }
+}
+
+/**
  * Runs a machine: the imperative shell around a pure core. It does no I/O of its own.
  *
  * Every input is stamped with the clock's `now` as it is stepped, so a timer an input starts
@@ -130,38 +160,12 @@ export function createNode<Config, State, Input, Output>(
     });
   };
 
-  const perform = async (effects: Effects<State, Output>) => {
-    if (effects.persist !== undefined && host.persist) {
-      try {
-        await host.persist(effects.persist.record as PersistRecordOf<Output>);
-      } catch (e) {
-        // The record is not durable: delivering the sends would break the protocol's safety.
-        report(e);
-        return;
-      }
-    }
-    for (const s of effects.sends) {
-      try {
-        host.send(s.to, s.message);
-      } catch (e) {
-        report(e);
-      }
-    }
-    for (const o of effects.events) {
-      try {
-        host.onOutput?.(o);
-      } catch (e) {
-        report(e);
-      }
-    }
-  };
-
   const run = (input: unknown): Promise<readonly Output[]> => {
     const result = queue.then(async () => {
       if (stopped) return [];
       const effects = applyStep(machine, state, stampNow(input, clock.now()) as Input);
       state = effects.state;
-      await perform(effects);
+      await perform(host, effects, report);
       arm();
       return effects.outputs;
     });

@@ -67,90 +67,104 @@ export interface MemoryNetwork<M = unknown> {
  * ```
  */
 export function createMemoryNetwork<M = unknown>(options: { copy?: (m: M) => M } = {}): MemoryNetwork<M> {
-  const copy = options.copy ?? ((m: M) => JSON.parse(JSON.stringify(m)) as M);
-  const handlers = new Map<NodeId, Set<(from: NodeId, message: M) => void>>();
-  const endpoints = new Map<NodeId, Transport<M>>();
-  let groups: NodeId[][] = [];
-  let pending = 0;
-  let waiters: (() => void)[] = [];
-  const stats = { sent: 0, delivered: 0, dropped: 0 };
-
-  const blocked = (from: NodeId, to: NodeId): boolean => {
-    if (groups.length === 0) return false;
-    const gf = groups.findIndex((g) => g.includes(from));
-    const gt = groups.findIndex((g) => g.includes(to));
-    return gf !== -1 && gt !== -1 && gf !== gt;
+  const net: MemoryNet<M> = {
+    copy: options.copy ?? ((m: M) => JSON.parse(JSON.stringify(m)) as M),
+    handlers: new Map(),
+    endpoints: new Map(),
+    groups: [],
+    pending: 0,
+    waiters: [],
+    stats: { sent: 0, delivered: 0, dropped: 0 },
   };
-  const done = () => {
-    pending--;
-    if (pending === 0) {
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f();
-    }
-  };
-
   return {
-    stats,
-    transport(id) {
-      const existing = endpoints.get(id);
-      if (existing) return existing;
-      let closed = false;
-      const t: Transport<M> = {
-        id,
-        send(to, message) {
-          if (closed) return;
-          stats.sent++;
-          const data = copy(message);
-          pending++;
-          void Promise.resolve().then(() => {
-            const hs = handlers.get(to);
-            if (!hs || hs.size === 0 || blocked(id, to)) stats.dropped++;
-            else {
-              stats.delivered++;
-              for (const h of hs) {
-                try {
-                  h(id, data);
-                } catch {
-                  // A throwing handler must not break delivery to others.
-                }
-              }
-            }
-            done();
-          });
-        },
-        onMessage(handler) {
-          let set = handlers.get(id);
-          if (!set) handlers.set(id, (set = new Set()));
-          set.add(handler);
-          return () => set.delete(handler);
-        },
-        close() {
-          closed = true;
-          handlers.delete(id);
-          endpoints.delete(id);
-        },
-      };
-      endpoints.set(id, t);
-      return t;
-    },
+    stats: net.stats,
+    transport: (id) => net.endpoints.get(id) ?? memoryEndpoint(net, id),
     partition(...gs) {
-      groups = gs.map((g) => g.slice());
+      net.groups = gs.map((g) => g.slice());
     },
     heal() {
-      groups = [];
+      net.groups = [];
     },
     settle() {
       // Handlers may send more; wait until the network is quiet.
       return new Promise((resolve) => {
         const check = () => {
-          if (pending === 0) resolve();
-          else waiters.push(check);
+          if (net.pending === 0) resolve();
+          else net.waiters.push(check);
         };
         check();
       });
     },
   };
+}
+
+/** The shared state of one in-memory network. */
+interface MemoryNet<M> {
+  readonly copy: (m: M) => M;
+  readonly handlers: Map<NodeId, Set<(from: NodeId, message: M) => void>>;
+  readonly endpoints: Map<NodeId, Transport<M>>;
+  groups: NodeId[][];
+  pending: number;
+  waiters: (() => void)[];
+  readonly stats: { sent: number; delivered: number; dropped: number };
+}
+
+/** Whether a partition separates `from` and `to`. */
+function blocked<M>(net: MemoryNet<M>, from: NodeId, to: NodeId): boolean {
+  if (net.groups.length === 0) return false;
+  const gf = net.groups.findIndex((g) => g.includes(from));
+  const gt = net.groups.findIndex((g) => g.includes(to));
+  return gf !== -1 && gt !== -1 && gf !== gt;
+}
+
+/** Delivers one message (a microtask after its send) and wakes `settle` when the network is quiet. */
+function deliver<M>(net: MemoryNet<M>, from: NodeId, to: NodeId, data: M): void {
+  const hs = net.handlers.get(to);
+  if (!hs || hs.size === 0 || blocked(net, from, to)) net.stats.dropped++;
+  else {
+    net.stats.delivered++;
+    for (const h of hs) {
+      try {
+        h(from, data);
+      } catch {
+        // A throwing handler must not break delivery to others.
+      }
+    }
+  }
+  net.pending--;
+  if (net.pending === 0) {
+    const w = net.waiters;
+    net.waiters = [];
+    for (const f of w) f();
+  }
+}
+
+/** Creates the endpoint of node `id`. */
+function memoryEndpoint<M>(net: MemoryNet<M>, id: NodeId): Transport<M> {
+  let closed = false;
+  const t: Transport<M> = {
+    id,
+    send(to, message) {
+      if (closed) return;
+      net.stats.sent++;
+      const data = net.copy(message);
+      net.pending++;
+      void Promise.resolve().then(() => deliver(net, id, to, data));
+    },
+    onMessage(handler) {
+      let set = net.handlers.get(id);
+      if (!set) net.handlers.set(id, (set = new Set()));
+      set.add(handler);
+      return () => set.delete(handler);
+    },
+    close() {
+      closed = true;
+      net.handlers.delete(id);
+      net.endpoints.delete(id);
+    },
+  };
+  net.endpoints.set(id, t);
+  return t;
 }
 
 /**
