@@ -84,51 +84,26 @@ const HEADER_BYTES = 4;
  * ```
  */
 export function createTcpTransport<M = unknown>(options: TcpTransportOptions): TcpTransport<M> {
-  const maxFrameBytes = positiveInt(options.maxFrameBytes ?? 16 * 1024 * 1024, 'maxFrameBytes');
-  const maxQueued = positiveInt(options.maxQueuedMessages ?? 10_000, 'maxQueuedMessages');
-  const baseDelay = positiveInt(options.reconnectDelayMs ?? 50, 'reconnectDelayMs');
-  const maxDelay = positiveInt(options.reconnectMaxDelayMs ?? 5_000, 'reconnectMaxDelayMs');
   if (typeof options.id !== 'string' || options.id.length === 0) throw new ConfigError('id', 'expected a non-empty string');
-  const report = (p: string) => {
-    try {
-      options.onError?.(p);
-    } catch {
-      // A throwing reporter must not break the transport.
-    }
+  const t: Tcp<M> = {
+    options,
+    maxFrameBytes: positiveInt(options.maxFrameBytes ?? 16 * 1024 * 1024, 'maxFrameBytes'),
+    maxQueued: positiveInt(options.maxQueuedMessages ?? 10_000, 'maxQueuedMessages'),
+    baseDelay: positiveInt(options.reconnectDelayMs ?? 50, 'reconnectDelayMs'),
+    maxDelay: positiveInt(options.reconnectMaxDelayMs ?? 5_000, 'reconnectMaxDelayMs'),
+    report: (p: string) => {
+      try {
+        options.onError?.(p);
+      } catch {
+        // A throwing reporter must not break the transport.
+      }
+    },
+    handlers: new Set(),
+    inbound: new Set(),
+    links: new Map(),
+    closed: false,
   };
-  const handlers = new Set<(from: NodeId, message: M) => void>();
-  const inbound = new Set<Socket>();
-  let closed = false;
-
-  // --- receiving ---------------------------------------------------------------------------
-  const server: Server = createServer((socket) => {
-    if (closed) return socket.destroy();
-    inbound.add(socket);
-    let peer: NodeId | undefined;
-    readFrames(socket, maxFrameBytes, report, (frame) => {
-      if (peer === undefined) {
-        const hello = frame as { hello?: unknown };
-        if (hello === null || typeof hello !== 'object' || typeof hello.hello !== 'string' || hello.hello.length === 0) {
-          report('handshake: first frame must be { hello: <node id> }; closing connection');
-          socket.destroy();
-          return;
-        }
-        peer = hello.hello;
-        return;
-      }
-      const from = peer;
-      for (const h of handlers) {
-        try {
-          h(from, frame as M);
-        } catch (e) {
-          report(`message handler threw: ${String(e)}`);
-        }
-      }
-    });
-    socket.on('close', () => inbound.delete(socket));
-    socket.on('error', (e) => report(`inbound connection: ${e.message}`));
-  });
-  server.on('error', (e) => report(`server: ${e.message}`));
+  const server = listen(t);
   const listening = new Promise<TcpAddress>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.listen.port, options.listen.host, () => {
@@ -137,96 +112,150 @@ export function createTcpTransport<M = unknown>(options: TcpTransportOptions): T
     });
   });
   listening.catch(() => undefined);
-
-  // --- sending -----------------------------------------------------------------------------
-  interface Link {
-    socket: Socket | undefined;
-    connected: boolean;
-    queue: Buffer[];
-    delay: number;
-    timer: ReturnType<typeof setTimeout> | undefined;
-  }
-  const links = new Map<NodeId, Link>();
-
-  const dial = (to: NodeId, link: Link) => {
-    const addr = options.peers[to];
-    if (!addr || closed) return;
-    const socket = connect(addr.port, addr.host);
-    link.socket = socket;
-    socket.setNoDelay(true);
-    socket.on('connect', () => {
-      link.connected = true;
-      link.delay = baseDelay;
-      socket.write(encode({ hello: options.id }));
-      for (const buf of link.queue) socket.write(buf);
-      link.queue = [];
-    });
-    socket.on('error', (e) => report(`connection to ${to}: ${e.message}`));
-    socket.on('data', () => undefined); // peers never send on our outgoing link
-    socket.on('close', () => {
-      link.connected = false;
-      link.socket = undefined;
-      if (closed) return;
-      link.timer = setTimeout(() => {
-        link.timer = undefined;
-        dial(to, link);
-      }, link.delay);
-      link.timer.unref?.();
-      link.delay = Math.min(maxDelay, link.delay * 2);
-    });
-  };
-
   return {
     id: options.id,
     address: () => listening,
-    send(to, message) {
-      if (closed) return;
-      if (!Object.prototype.hasOwnProperty.call(options.peers, to)) {
-        report(`send: unknown peer ${JSON.stringify(to)}; message dropped`);
-        return;
-      }
-      let buf: Buffer;
-      try {
-        buf = encode(message);
-      } catch (e) {
-        report(`send to ${to}: message is not JSON-serializable (${String(e)}); dropped`);
-        return;
-      }
-      if (buf.length - HEADER_BYTES > maxFrameBytes) {
-        report(`send to ${to}: frame of ${buf.length - HEADER_BYTES} bytes exceeds maxFrameBytes; dropped`);
-        return;
-      }
-      let link = links.get(to);
-      if (!link) {
-        link = { socket: undefined, connected: false, queue: [], delay: baseDelay, timer: undefined };
-        links.set(to, link);
-        dial(to, link);
-      }
-      if (link.connected && link.socket) link.socket.write(buf);
-      else {
-        link.queue.push(buf);
-        if (link.queue.length > maxQueued) {
-          link.queue.shift();
-          report(`send to ${to}: queue full while disconnected; oldest message dropped`);
-        }
-      }
-    },
+    send: (to, message) => sendTo(t, to, message),
     onMessage(handler) {
-      handlers.add(handler);
-      return () => handlers.delete(handler);
+      t.handlers.add(handler);
+      return () => t.handlers.delete(handler);
     },
     async close() {
-      closed = true;
-      handlers.clear();
-      for (const link of links.values()) {
+      t.closed = true;
+      t.handlers.clear();
+      for (const link of t.links.values()) {
         if (link.timer) clearTimeout(link.timer);
         link.socket?.end();
         link.socket?.destroy();
       }
-      for (const s of inbound) s.destroy();
+      for (const s of t.inbound) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** One outgoing connection: its socket, the frames queued while it is down, and its backoff. */
+interface Link {
+  socket: Socket | undefined;
+  connected: boolean;
+  queue: Buffer[];
+  delay: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The state of one TCP transport. */
+interface Tcp<M> {
+  readonly options: TcpTransportOptions;
+  readonly maxFrameBytes: number;
+  readonly maxQueued: number;
+  readonly baseDelay: number;
+  readonly maxDelay: number;
+  readonly report: (problem: string) => void;
+  readonly handlers: Set<(from: NodeId, message: M) => void>;
+  readonly inbound: Set<Socket>;
+  readonly links: Map<NodeId, Link>;
+  closed: boolean;
+}
+
+/** The server side: each inbound connection names its peer in a first `{ hello }` frame. */
+function listen<M>(t: Tcp<M>): Server {
+  const server: Server = createServer((socket) => {
+    if (t.closed) return socket.destroy();
+    t.inbound.add(socket);
+    let peer: NodeId | undefined;
+    readFrames(socket, t.maxFrameBytes, t.report, (frame) => {
+      if (peer === undefined) {
+        peer = helloOf(frame);
+        if (peer === undefined) {
+          t.report('handshake: first frame must be { hello: <node id> }; closing connection');
+          socket.destroy();
+        }
+        return;
+      }
+      const from = peer;
+      for (const h of t.handlers) {
+        try {
+          h(from, frame as M);
+        } catch (e) {
+          t.report(`message handler threw: ${String(e)}`);
+        }
+      }
+    });
+    socket.on('close', () => t.inbound.delete(socket));
+    socket.on('error', (e) => t.report(`inbound connection: ${e.message}`));
+  });
+  server.on('error', (e) => t.report(`server: ${e.message}`));
+  return server;
+}
+
+/** The node id a handshake frame names, or `undefined` when it is not a handshake. */
+function helloOf(frame: unknown): NodeId | undefined {
+  const hello = frame as { hello?: unknown };
+  if (hello === null || typeof hello !== 'object' || typeof hello.hello !== 'string' || hello.hello.length === 0) return undefined;
+  return hello.hello;
+}
+
+/** Connects a link, flushes its queue on connect, and redials with doubling backoff when it closes. */
+function dial<M>(t: Tcp<M>, to: NodeId, link: Link): void {
+  const addr = t.options.peers[to];
+  if (!addr || t.closed) return;
+  const socket = connect(addr.port, addr.host);
+  link.socket = socket;
+  socket.setNoDelay(true);
+  socket.on('connect', () => {
+    link.connected = true;
+    link.delay = t.baseDelay;
+    socket.write(encode({ hello: t.options.id }));
+    for (const buf of link.queue) socket.write(buf);
+    link.queue = [];
+  });
+  socket.on('error', (e) => t.report(`connection to ${to}: ${e.message}`));
+  socket.on('data', () => undefined); // peers never send on our outgoing link
+  socket.on('close', () => {
+    link.connected = false;
+    link.socket = undefined;
+    if (t.closed) return;
+    link.timer = setTimeout(() => {
+      link.timer = undefined;
+      dial(t, to, link);
+    }, link.delay);
+    link.timer.unref?.();
+    link.delay = Math.min(t.maxDelay, link.delay * 2);
+  });
+}
+
+/** Frames `message` and writes it, or queues it (bounded) while the link is down. */
+function sendTo<M>(t: Tcp<M>, to: NodeId, message: M): void {
+  if (t.closed) return;
+  if (!Object.prototype.hasOwnProperty.call(t.options.peers, to)) {
+    t.report(`send: unknown peer ${JSON.stringify(to)}; message dropped`);
+    return;
+  }
+  let buf: Buffer;
+  try {
+    buf = encode(message);
+  } catch (e) {
+    t.report(`send to ${to}: message is not JSON-serializable (${String(e)}); dropped`);
+    return;
+  }
+  if (buf.length - HEADER_BYTES > t.maxFrameBytes) {
+    t.report(`send to ${to}: frame of ${buf.length - HEADER_BYTES} bytes exceeds maxFrameBytes; dropped`);
+    return;
+  }
+  let link = t.links.get(to);
+  if (!link) {
+    link = { socket: undefined, connected: false, queue: [], delay: t.baseDelay, timer: undefined };
+    t.links.set(to, link);
+    dial(t, to, link);
+  }
+  if (link.connected && link.socket) link.socket.write(buf);
+  else {
+    link.queue.push(buf);
+    if (link.queue.length > t.maxQueued) {
+      link.queue.shift();
+      t.report(`send to ${to}: queue full while disconnected; oldest message dropped`);
+    }
+  }
 }
 
 function positiveInt(x: number, field: string): number {
