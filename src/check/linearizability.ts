@@ -464,21 +464,7 @@ class PartitionSearch<S, I, O> {
   ) {
     const n = ops.length;
     this.n = n;
-    const order: number[] = [];
-    for (let i = 0; i < 2 * n; i++) order.push(i);
-    // Entry 2i is op i's call, 2i+1 its return. Sort by time; at equal times calls first (they
-    // overlap), then by id so the array order of the history never matters.
-    const time = (e: number): number => {
-      const op = ops[e >> 1] as Operation<I, O>;
-      return e & 1 ? (op.ret ?? Infinity) : op.call;
-    };
-    order.sort((a, b) => {
-      const ta = time(a);
-      const tb = time(b);
-      if (ta !== tb) return ta < tb ? -1 : 1;
-      if ((a & 1) !== (b & 1)) return (a & 1) - (b & 1);
-      return (ops[a >> 1] as Operation<I, O>).id - (ops[b >> 1] as Operation<I, O>).id;
-    });
+    const order = entryOrder(ops);
     const size = 2 * n + 1;
     const next = (this.next = new Int32Array(size));
     const prev = (this.prev = new Int32Array(size));
@@ -514,35 +500,9 @@ class PartitionSearch<S, I, O> {
     this.state = model.init();
     this.stateHash = this.hash(this.state) | 0;
 
-    // Candidates are tried in three passes. Pass 0: completed read-only operations (the model's
-    // `readOnly`): one that is legal now can be placed now without loss of generality — moving it
-    // to the front of any linearization keeps it legal — so it is the only branch tried (a failure
-    // below it fails this configuration). Pass 1: other completed operations. Pass 2:
-    // unknown-outcome operations, which are optional; those with equal inputs are interchangeable,
-    // so they are placed in call order only (twin[i] must be placed before i).
-    const kind = (this.kind = new Uint8Array(n));
-    const twin = (this.twin = new Int32Array(n).fill(-1));
-    let maxPass = 0;
-    const lastOfInput = new Map<string, number>();
-    const readOnly = model.readOnly ? model.readOnly.bind(model) : undefined;
-    for (let k = 1; k <= 2 * n; k++) {
-      if (isCall[k] !== 1) continue;
-      const oi = opOf[k] as number;
-      const op = ops[oi] as Operation<I, O>;
-      if (openEnded[retEntry[oi] as number] === 1) {
-        kind[oi] = 2;
-        maxPass = 2;
-        const key = canonicalJson(op.input);
-        const before = lastOfInput.get(key);
-        if (before !== undefined) twin[oi] = before;
-        lastOfInput.set(key, oi);
-      } else if (readOnly !== undefined && readOnly(op.input, op.output as O)) {
-        kind[oi] = 0;
-      } else {
-        kind[oi] = 1;
-        if (maxPass < 1) maxPass = 1;
-      }
-    }
+    const { kind, twin, maxPass } = classify(model, ops, isCall, opOf, openEnded, retEntry);
+    this.kind = kind;
+    this.twin = twin;
     this.maxPass = maxPass;
     this.inputs = ops.map((op) => op.input);
     this.outputs = ops.map((op) => op.output);
@@ -566,6 +526,60 @@ class PartitionSearch<S, I, O> {
     return this.result ?? { verdict: 'unknown', operations: this.n, steps: this.steps, linearization: this.linearization(this.best, this.best.length) };
   }
 
+  /** Saves the search position so that the next `run` resumes here. */
+  private save(sp: number, state: S, stateHash: number, zh: number, e: number, pass: number, steps: number): void {
+    this.sp = sp;
+    this.state = state;
+    this.stateHash = stateHash;
+    this.zh = zh;
+    this.e = e;
+    this.pass = pass;
+    this.steps = steps;
+  }
+
+  /** Places an operation: unlinks its call entry `call` and its return entry `ret`. */
+  private lift(call: number, ret: number): void {
+    const { next, prev } = this;
+    next[prev[call] as number] = next[call] as number;
+    prev[next[call] as number] = prev[call] as number;
+    next[prev[ret] as number] = next[ret] as number;
+    prev[next[ret] as number] = prev[ret] as number;
+  }
+
+  /** Takes an operation back: relinks its return entry, then its call entry. */
+  private unlift(call: number, ret: number): void {
+    const { next, prev } = this;
+    next[prev[ret] as number] = ret;
+    prev[next[ret] as number] = ret;
+    next[prev[call] as number] = call;
+    prev[next[call] as number] = call;
+  }
+
+  /** Every completed operation is placed: linearizable, in the order of the stack. */
+  private accept(steps: number, sp: number): RunOutcome {
+    return this.decide(steps, { verdict: 'linearizable', operations: this.n, steps, linearization: this.linearization(this.stackEntry, sp) });
+  }
+
+  /** Whether an unknown-outcome operation's earlier twin (equal input) is not placed yet. */
+  private twinUnplaced(oi: number): boolean {
+    const t = this.twin[oi] as number;
+    return t >= 0 && ((this.bits[t >>> 5] as number) & (1 << (t & 31))) === 0;
+  }
+
+  /** Remembers the longest prefix found, and the operation that could not follow it. */
+  private noteBest(sp: number, e: number): void {
+    if (sp <= this.bestLen) return;
+    this.bestLen = sp;
+    this.best = Array.from(this.stackEntry.subarray(0, sp));
+    this.stuck = this.opOf[e] as number;
+  }
+
+  /** The search is exhausted: not linearizable, with the longest prefix and the op stuck after it. */
+  private refute(steps: number): RunOutcome {
+    const base = { verdict: 'not-linearizable' as const, operations: this.n, steps, linearization: this.linearization(this.best, this.best.length) };
+    return this.decide(steps, this.stuck >= 0 ? { ...base, stuck: this.ops[this.stuck] as Operation<I, O> } : base);
+  }
+
   /**
    * Searches on for at most `allowance` model steps. `clock` is the number of steps spent over
    * all partitions before this run: the deadline is consulted whenever that global count is a
@@ -573,35 +587,20 @@ class PartitionSearch<S, I, O> {
    */
   run(allowance: number, clock: number, deadline: (() => boolean) | undefined): RunOutcome {
     if (this.result !== undefined) return 'decided';
-    const { model, n, next, prev, opOf, isCall, openEnded, retEntry, kind, twin, maxPass, inputs, outputs, hash, equal, cache, bits, zob, stackEntry, stackState, stackHash } = this;
+    const { model, next, opOf, isCall, openEnded, retEntry, kind, maxPass, inputs, outputs, hash, equal, cache, bits, zob, stackEntry, stackState, stackHash } = this;
     let { sp, state, stateHash, zh, e, pass, steps } = this;
     const offset = clock - steps;
     let allow = allowance;
     for (;;) {
-      if (e === 0) {
-        return this.decide(steps, { verdict: 'linearizable', operations: n, steps, linearization: this.linearization(stackEntry, sp) });
-      }
+      if (e === 0) return this.accept(steps, sp);
       if (isCall[e] === 1) {
         const oi = opOf[e] as number;
-        if (kind[oi] !== pass) {
+        if (kind[oi] !== pass || (pass === 2 && this.twinUnplaced(oi))) {
           e = next[e] as number;
           continue;
         }
-        if (pass === 2) {
-          const t = twin[oi] as number;
-          if (t >= 0 && ((bits[t >>> 5] as number) & (1 << (t & 31))) === 0) {
-            e = next[e] as number;
-            continue;
-          }
-        }
         if (allow <= 0 || (deadline !== undefined && ((steps + offset) & 4095) === 0 && deadline())) {
-          this.sp = sp;
-          this.state = state;
-          this.stateHash = stateHash;
-          this.zh = zh;
-          this.e = e;
-          this.pass = pass;
-          this.steps = steps;
+          this.save(sp, state, stateHash, zh, e, pass, steps);
           return allow <= 0 ? 'paused' : 'deadline';
         }
         allow--;
@@ -623,12 +622,7 @@ class PartitionSearch<S, I, O> {
             state = ns;
             stateHash = nh;
             zh = nz;
-            // lift: unlink the call and its return
-            const r = retEntry[oi] as number;
-            next[prev[e] as number] = next[e] as number;
-            prev[next[e] as number] = prev[e] as number;
-            next[prev[r] as number] = next[r] as number;
-            prev[next[r] as number] = prev[r] as number;
+            this.lift(e, retEntry[oi] as number);
             e = next[0] as number;
             pass = 0;
             continue;
@@ -641,7 +635,7 @@ class PartitionSearch<S, I, O> {
       // A return entry: its operation had to be placed before this point.
       if (openEnded[e] === 1) {
         // Only unknown-outcome returns remain: every completed operation is placed.
-        return this.decide(steps, { verdict: 'linearizable', operations: n, steps, linearization: this.linearization(stackEntry, sp) });
+        return this.accept(steps, sp);
       }
       if (pass < maxPass) {
         // Nothing of this pass fits before this return: try the next pass.
@@ -649,18 +643,11 @@ class PartitionSearch<S, I, O> {
         e = next[0] as number;
         continue;
       }
-      if (sp > this.bestLen) {
-        this.bestLen = sp;
-        this.best = Array.from(stackEntry.subarray(0, sp));
-        this.stuck = opOf[e] as number;
-      }
+      this.noteBest(sp, e);
       let top: number;
       let oi: number;
       do {
-        if (sp === 0) {
-          const base = { verdict: 'not-linearizable' as const, operations: n, steps, linearization: this.linearization(this.best, this.best.length) };
-          return this.decide(steps, this.stuck >= 0 ? { ...base, stuck: this.ops[this.stuck] as Operation<I, O> } : base);
-        }
+        if (sp === 0) return this.refute(steps);
         sp--;
         top = stackEntry[sp] as number;
         state = stackState[sp] as S;
@@ -669,18 +656,77 @@ class PartitionSearch<S, I, O> {
         oi = opOf[top] as number;
         bits[oi >>> 5] = (bits[oi >>> 5] as number) & ~(1 << (oi & 31));
         zh ^= zob[oi] as number;
-        // unlift: relink the return, then the call
-        const r = retEntry[oi] as number;
-        next[prev[r] as number] = r;
-        prev[next[r] as number] = r;
-        next[prev[top] as number] = top;
-        prev[next[top] as number] = top;
+        this.unlift(top, retEntry[oi] as number);
         // A read-only operation was the only branch of its configuration: that one fails too.
       } while (kind[oi] === 0);
       e = next[top] as number;
       pass = kind[oi] as number;
     }
   }
+}
+
+/**
+ * The call and return entries of a history in time order: entry 2i is op i's call, 2i+1 its
+ * return. At equal times calls come first (they overlap), then by id, so the array order of the
+ * history never matters.
+ */
+function entryOrder<I, O>(ops: History<I, O>): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < 2 * ops.length; i++) order.push(i);
+  const time = (e: number): number => {
+    const op = ops[e >> 1] as Operation<I, O>;
+    return e & 1 ? (op.ret ?? Infinity) : op.call;
+  };
+  order.sort((a, b) => {
+    const ta = time(a);
+    const tb = time(b);
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    if ((a & 1) !== (b & 1)) return (a & 1) - (b & 1);
+    return (ops[a >> 1] as Operation<I, O>).id - (ops[b >> 1] as Operation<I, O>).id;
+  });
+  return order;
+}
+
+/** Sorts each operation into its search pass (see the comment inside) and links twins. */
+function classify<S, I, O>(
+  model: Model<S, I, O>,
+  ops: History<I, O>,
+  isCall: Uint8Array,
+  opOf: Int32Array,
+  openEnded: Uint8Array,
+  retEntry: Int32Array,
+): { kind: Uint8Array; twin: Int32Array; maxPass: number } {
+  // Candidates are tried in three passes. Pass 0: completed read-only operations (the model's
+  // `readOnly`): one that is legal now can be placed now without loss of generality — moving it
+  // to the front of any linearization keeps it legal — so it is the only branch tried (a failure
+  // below it fails this configuration). Pass 1: other completed operations. Pass 2:
+  // unknown-outcome operations, which are optional; those with equal inputs are interchangeable,
+  // so they are placed in call order only (twin[i] must be placed before i).
+  const n = ops.length;
+  const kind = new Uint8Array(n);
+  const twin = new Int32Array(n).fill(-1);
+  let maxPass = 0;
+  const lastOfInput = new Map<string, number>();
+  const readOnly = model.readOnly ? model.readOnly.bind(model) : undefined;
+  for (let k = 1; k <= 2 * n; k++) {
+    if (isCall[k] !== 1) continue;
+    const oi = opOf[k] as number;
+    const op = ops[oi] as Operation<I, O>;
+    if (openEnded[retEntry[oi] as number] === 1) {
+      kind[oi] = 2;
+      maxPass = 2;
+      const key = canonicalJson(op.input);
+      const before = lastOfInput.get(key);
+      if (before !== undefined) twin[oi] = before;
+      lastOfInput.set(key, oi);
+    } else if (readOnly !== undefined && readOnly(op.input, op.output as O)) {
+      kind[oi] = 0;
+    } else {
+      kind[oi] = 1;
+      if (maxPass < 1) maxPass = 1;
+    }
+  }
+  return { kind, twin, maxPass };
 }
 
 /**
