@@ -109,91 +109,77 @@ function parseInput(f: F, value: string): RegisterInput<number> | string {
  * ```
  */
 export function parseJepsenLog(text: string): JepsenLog {
-  const history: Operation<RegisterInput<number>, RegisterOutput<number>>[] = [];
-  const problems: JepsenLogProblem[] = [];
+  const p: Parse = { history: [], problems: [], open: new Map(), nextId: 0 };
   if (typeof text !== 'string') {
-    return { history, problems: [{ line: 0, text: '', reason: `expected the log as a string, got ${typeof text}` }] };
+    return { history: p.history, problems: [{ line: 0, text: '', reason: `expected the log as a string, got ${typeof text}` }] };
   }
-  const open = new Map<string, Open>();
-  let nextId = 0;
   const lines = text.split(/\r?\n/);
-  const report = (line: number, raw: string, reason: string): void => {
-    problems.push({ line, text: raw.trim().slice(0, 200), reason });
-  };
-  const closeUnknown = (o: Open, client: string): void => {
-    history.push({ id: o.id, client, input: o.input, call: o.line });
-  };
-
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] as string;
-    const lineNo = i + 1;
-    if (raw.trim() === '') continue;
-    const m = LINE.exec(raw);
-    if (m === null) {
-      report(lineNo, raw, 'not a history line (expected PROCESS :TYPE :F VALUE)');
-      continue;
-    }
-    const proc = m[1] as string;
-    const type = m[2] as string;
-    const fName = m[3] as string;
-    const value = (m[4] ?? '').trim();
-    if (proc === ':nemesis') continue;
-    if (fName !== 'read' && fName !== 'write' && fName !== 'cas') {
-      report(lineNo, raw, `unknown function :${fName} (expected :read, :write or :cas)`);
-      continue;
-    }
-    const f: F = fName;
-    switch (type) {
-      case 'invoke': {
-        const input = parseInput(f, f === 'read' ? 'nil' : value);
-        if (typeof input === 'string') {
-          report(lineNo, raw, input);
-          continue;
-        }
-        const already = open.get(proc);
-        if (already !== undefined) {
-          report(lineNo, raw, `process ${proc} invoked again while its operation from line ${already.line} is open; that one is kept as unknown outcome`);
-          closeUnknown(already, proc);
-        }
-        open.set(proc, { id: nextId++, line: lineNo, input });
-        break;
-      }
-      case 'ok':
-      case 'fail':
-      case 'info': {
-        const o = open.get(proc);
-        if (o === undefined) {
-          report(lineNo, raw, `response of process ${proc} matches no invocation`);
-          continue;
-        }
-        if (o.input.f !== f) {
-          report(lineNo, raw, `response :${f} of process ${proc} does not match its open :${o.input.f} invocation from line ${o.line}`);
-          continue;
-        }
-        open.delete(proc);
-        if (type === 'info') {
-          closeUnknown(o, proc);
-        } else if (type === 'fail') {
-          if (f === 'cas') history.push({ id: o.id, client: proc, input: o.input, call: o.line, output: false, ret: lineNo });
-          // other failures had no effect and observed nothing: nothing to check
-        } else if (f === 'read') {
-          const v = value === 'nil' ? null : parseInt32(value);
-          if (v === undefined) {
-            report(lineNo, raw, `read value must be an integer or nil, got ${JSON.stringify(value)}; the read is kept as unknown outcome`);
-            closeUnknown(o, proc);
-          } else {
-            history.push({ id: o.id, client: proc, input: o.input, call: o.line, output: v, ret: lineNo });
-          }
-        } else {
-          history.push({ id: o.id, client: proc, input: o.input, call: o.line, output: f === 'cas' ? true : null, ret: lineNo });
-        }
-        break;
-      }
-      default:
-        report(lineNo, raw, `unknown type :${type} (expected :invoke, :ok, :fail or :info)`);
-    }
+    if (raw.trim() !== '') parseLine(p, i + 1, raw);
   }
-  for (const [proc, o] of open) closeUnknown(o, proc);
-  history.sort((a, b) => a.id - b.id);
-  return { history, problems };
+  for (const [proc, o] of p.open) closeUnknown(p, o, proc);
+  p.history.sort((a, b) => a.id - b.id);
+  return { history: p.history, problems: p.problems };
+}
+
+/** The parser's state: the history so far, the problems, and each process's open invocation. */
+interface Parse {
+  readonly history: Operation<RegisterInput<number>, RegisterOutput<number>>[];
+  readonly problems: JepsenLogProblem[];
+  readonly open: Map<string, Open>;
+  nextId: number;
+}
+
+function report(p: Parse, line: number, raw: string, reason: string): void {
+  p.problems.push({ line, text: raw.trim().slice(0, 200), reason });
+}
+
+/** Records an operation whose outcome is unknown (no return: it may or may not have happened). */
+function closeUnknown(p: Parse, o: Open, client: string): void {
+  p.history.push({ id: o.id, client, input: o.input, call: o.line });
+}
+
+/** One non-blank line: an invocation, a completion, or a problem. */
+function parseLine(p: Parse, lineNo: number, raw: string): void {
+  const m = LINE.exec(raw);
+  if (m === null) return report(p, lineNo, raw, 'not a history line (expected PROCESS :TYPE :F VALUE)');
+  const proc = m[1] as string;
+  const type = m[2] as string;
+  const fName = m[3] as string;
+  const value = (m[4] ?? '').trim();
+  if (proc === ':nemesis') return;
+  if (fName !== 'read' && fName !== 'write' && fName !== 'cas') return report(p, lineNo, raw, `unknown function :${fName} (expected :read, :write or :cas)`);
+  if (type === 'invoke') return invoke(p, lineNo, raw, proc, fName, value);
+  if (type === 'ok' || type === 'fail' || type === 'info') return complete(p, lineNo, raw, proc, type, fName, value);
+  report(p, lineNo, raw, `unknown type :${type} (expected :invoke, :ok, :fail or :info)`);
+}
+
+function invoke(p: Parse, lineNo: number, raw: string, proc: string, f: F, value: string): void {
+  const input = parseInput(f, f === 'read' ? 'nil' : value);
+  if (typeof input === 'string') return report(p, lineNo, raw, input);
+  const already = p.open.get(proc);
+  if (already !== undefined) {
+    report(p, lineNo, raw, `process ${proc} invoked again while its operation from line ${already.line} is open; that one is kept as unknown outcome`);
+    closeUnknown(p, already, proc);
+  }
+  p.open.set(proc, { id: p.nextId++, line: lineNo, input });
+}
+
+function complete(p: Parse, lineNo: number, raw: string, proc: string, type: 'ok' | 'fail' | 'info', f: F, value: string): void {
+  const o = p.open.get(proc);
+  if (o === undefined) return report(p, lineNo, raw, `response of process ${proc} matches no invocation`);
+  if (o.input.f !== f) return report(p, lineNo, raw, `response :${f} of process ${proc} does not match its open :${o.input.f} invocation from line ${o.line}`);
+  p.open.delete(proc);
+  const done = (output: RegisterOutput<number>) => p.history.push({ id: o.id, client: proc, input: o.input, call: o.line, output, ret: lineNo });
+  if (type === 'info') return closeUnknown(p, o, proc);
+  if (type === 'fail') {
+    if (f === 'cas') done(false);
+    return; // other failures had no effect and observed nothing: nothing to check
+  }
+  if (f !== 'read') return void done(f === 'cas' ? true : null);
+  const v = value === 'nil' ? null : parseInt32(value);
+  if (v !== undefined) return void done(v);
+  report(p, lineNo, raw, `read value must be an integer or nil, got ${JSON.stringify(value)}; the read is kept as unknown outcome`);
+  closeUnknown(p, o, proc);
 }
