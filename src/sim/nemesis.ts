@@ -30,9 +30,8 @@ interface Draw {
   readonly targets: readonly NodeId[];
   readonly until: number;
   readonly maxDown: number;
-  readonly downMs: readonly [number, number];
-  readonly partitionMs: readonly [number, number];
-  readonly pauseMs: readonly [number, number];
+  /** How long a crash, a network fault (or latency spike) and a pause last, ms ranges. */
+  readonly ms: Readonly<Record<'down' | 'partition' | 'pause', readonly [number, number]>>;
   readonly jumpMs: number;
   readonly slowDelayMs: number;
   readonly out: ScheduledFault[];
@@ -50,9 +49,7 @@ function startDraw(nemesis: NemesisOptions, allNodes: readonly NodeId[], maxTime
     targets: nemesis.nodes ?? allNodes,
     until: Math.min(nemesis.untilMs ?? maxTimeMs, maxTimeMs),
     maxDown: nemesis.maxDown ?? Math.floor((allNodes.length - 1) / 2),
-    downMs: nemesis.downMs ?? [100, 1000],
-    partitionMs: nemesis.partitionMs ?? [100, 1000],
-    pauseMs: nemesis.pauseMs ?? [50, 500],
+    ms: { down: nemesis.downMs ?? [100, 1000], partition: nemesis.partitionMs ?? [100, 1000], pause: nemesis.pauseMs ?? [50, 500] },
     jumpMs: nemesis.clockJumpMs ?? 1000,
     slowDelayMs: nemesis.slowDelayMs ?? 200,
     out: [],
@@ -87,7 +84,7 @@ function crashOrPause(d: Draw, at: number, kind: 'crash' | 'pause'): void {
   const free = d.targets.filter((id) => !d.down.has(id));
   if (free.length === 0) return;
   const node = d.rng.choice(free);
-  const end = endOf(d, d.rng, at, kind === 'crash' ? d.downMs : d.pauseMs);
+  const end = endOf(d, d.rng, at, kind === 'crash' ? d.ms.down : d.ms.pause);
   if (end === undefined) return;
   d.down.set(node, end);
   d.out.push({ at, fault: { type: kind, node } });
@@ -97,7 +94,7 @@ function crashOrPause(d: Draw, at: number, kind: 'crash' | 'pause'): void {
 // A partition into two random groups, or a one-way cut, while no other network fault is active.
 function networkFault(d: Draw, at: number, kind: 'partition' | 'oneWay'): void {
   if (d.netUntil > at || d.allNodes.length < 2) return;
-  const end = endOf(d, d.rng, at, d.partitionMs);
+  const end = endOf(d, d.rng, at, d.ms.partition);
   if (end === undefined) return;
   d.out.push({ at, fault: kind === 'partition' ? randomPartition(d) : randomOneWay(d) });
   d.out.push({ at: end, fault: { type: 'heal' } });
@@ -125,7 +122,7 @@ function randomOneWay(d: Draw): Fault {
 // A latency spike: messages to one node get an exponential delay until a link reset.
 function slowLink(d: Draw, at: number): void {
   if (d.slowUntil > at) return;
-  const end = endOf(d, d.slowRng, at, d.partitionMs);
+  const end = endOf(d, d.slowRng, at, d.ms.partition);
   if (end === undefined) return;
   const node = d.slowRng.choice(d.targets);
   d.out.push({ at, fault: { type: 'link', link: { to: node, delay: { type: 'exponential', minMs: 1, meanMs: d.slowDelayMs } } } });
