@@ -150,50 +150,43 @@ export interface ShiVizOptions {
 export function toShiViz(trace: readonly TraceEvent[], options: ShiVizOptions = {}): string {
   const clocks = new Map<NodeId, Record<NodeId, number>>();
   const atSend = new Map<number, Record<NodeId, number>>();
-  const clockOf = (node: NodeId): Record<NodeId, number> => {
-    let c = clocks.get(node);
-    if (c === undefined) {
-      c = {};
-      clocks.set(node, c);
-    }
-    return c;
-  };
-  const clean = (s: string): string => s.replace(/["\r\n]/g, "'");
   let out = options.header === true ? `${SHIVIZ_REGEX}\n\n` : '';
-  const emit = (node: NodeId, text: string, merge?: Record<NodeId, number>): Record<NodeId, number> => {
-    const c = clockOf(node);
+  for (const e of trace) {
+    const line = shiVizEvent(e, options.ticks === true);
+    if (line === undefined) continue;
+    const [node, text] = line;
+    // Vector clocks: a node's own entry counts its events; a delivery merges the sender's clock at the send.
+    let c = clocks.get(node);
+    if (c === undefined) clocks.set(node, (c = {}));
+    const merge = e.kind === 'deliver' ? atSend.get(e.id) : undefined;
     if (merge !== undefined) for (const k of Object.keys(merge)) c[k] = Math.max(c[k] ?? 0, merge[k]!);
     c[node] = (c[node] ?? 0) + 1;
-    out += `${node} "${clean(text)}" ${JSON.stringify(c)}\n`;
-    return c;
-  };
-  for (const e of trace) {
-    switch (e.kind) {
-      case 'send':
-        atSend.set(e.id, { ...emit(e.node, `send ${typeOf(e.message)} to ${e.to} @${e.time}ms ${short(e.message)}`) });
-        break;
-      case 'deliver':
-        emit(e.node, `deliver ${typeOf(e.message)} from ${e.from} @${e.time}ms`, atSend.get(e.id));
-        break;
-      case 'output':
-        emit(e.node, `${typeOf(e.output)} @${e.time}ms ${short(e.output)}`);
-        break;
-      case 'command':
-        if (e.ignored === undefined) emit(e.node, `command ${typeOf(e.input)} @${e.time}ms ${short(e.input)}`);
-        break;
-      case 'tick':
-        if (options.ticks === true) emit(e.node, `tick now=${e.now} @${e.time}ms`);
-        break;
-      case 'fault': {
-        const node = faultNode(e.fault);
-        if (node !== undefined) emit(node, `${faultText(e.fault)} @${e.time}ms`);
-        break;
-      }
-      default:
-        break;
-    }
+    if (e.kind === 'send') atSend.set(e.id, { ...c });
+    out += `${node} "${text.replace(/["\r\n]/g, "'")}" ${JSON.stringify(c)}\n`;
   }
   return out;
+}
+
+// The node and the text of a trace event's ShiViz line, or `undefined` for an event it leaves out.
+function shiVizEvent(e: TraceEvent, ticks: boolean): [NodeId, string] | undefined {
+  switch (e.kind) {
+    case 'send':
+      return [e.node, `send ${typeOf(e.message)} to ${e.to} @${e.time}ms ${short(e.message)}`];
+    case 'deliver':
+      return [e.node, `deliver ${typeOf(e.message)} from ${e.from} @${e.time}ms`];
+    case 'output':
+      return [e.node, `${typeOf(e.output)} @${e.time}ms ${short(e.output)}`];
+    case 'command':
+      return e.ignored === undefined ? [e.node, `command ${typeOf(e.input)} @${e.time}ms ${short(e.input)}`] : undefined;
+    case 'tick':
+      return ticks ? [e.node, `tick now=${e.now} @${e.time}ms`] : undefined;
+    case 'fault': {
+      const node = faultNode(e.fault);
+      return node !== undefined ? [node, `${faultText(e.fault)} @${e.time}ms`] : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -229,54 +222,48 @@ export interface MermaidOptions {
  */
 export function toMermaid(trace: readonly TraceEvent[], options: MermaidOptions = {}): string {
   const max = options.maxEvents ?? 500;
-  const drops = options.drops ?? true;
   const nodes = nodesOf(trace);
   const alias = new Map(nodes.map((id, i) => [id, `n${i}`]));
-  const label = (s: string): string => s.replace(/[;#\r\n]/g, ' ').replace(/:/g, '꞉');
+  // A note over every lane: from the first participant to the last.
+  const overAll = nodes.length > 1 ? `${alias.get(nodes[0]!)!},${alias.get(nodes[nodes.length - 1]!)!}` : alias.get(nodes[0]!);
   const lines = ['sequenceDiagram'];
-  for (const id of nodes) lines.push(`  participant ${alias.get(id)!} as ${label(id)}`);
+  for (const id of nodes) lines.push(`  participant ${alias.get(id)!} as ${mermaidLabel(id)}`);
   const sentAt = new Map<number, number>();
-  let count = 0;
   let skipped = 0;
-  const add = (line: string): void => {
-    if (count >= max) {
-      skipped++;
-      return;
-    }
-    count++;
-    lines.push(line);
-  };
   for (const e of trace) {
-    switch (e.kind) {
-      case 'send':
-        sentAt.set(e.id, e.time);
-        break;
-      case 'deliver': {
-        const dt = e.time - (sentAt.get(e.id) ?? e.time);
-        add(`  ${alias.get(e.from)!}->>${alias.get(e.node)!}: ${label(`${typeOf(e.message)} (${round3(dt)} ms)`)}`);
-        break;
-      }
-      case 'drop':
-        if (drops && alias.has(e.to)) add(`  ${alias.get(e.from)!}-x${alias.get(e.to)!}: ${label(`${typeOf(e.message)} dropped (${e.reason})`)}`);
-        break;
-      case 'output':
-        add(`  Note over ${alias.get(e.node)!}: ${label(`${typeOf(e.output)} @${e.time}ms`)}`);
-        break;
-      case 'fault': {
-        const node = faultNode(e.fault);
-        const over = node !== undefined ? alias.get(node)! : nodes.length > 1 ? `${alias.get(nodes[0]!)!},${alias.get(nodes[nodes.length - 1]!)!}` : alias.get(nodes[0]!) ?? 'n0';
-        add(`  Note over ${over}: ${label(`${faultText(e.fault)} @${e.time}ms`)}`);
-        break;
-      }
-      default:
-        break;
-    }
+    if (e.kind === 'send') sentAt.set(e.id, e.time);
+    const line = mermaidLine(e, { alias, overAll: overAll ?? 'n0', drops: options.drops ?? true, sentAt });
+    if (line === undefined) continue;
+    if (lines.length - 1 - nodes.length >= max) skipped++;
+    else lines.push(line);
   }
-  if (skipped > 0 && nodes.length > 0) {
-    const over = nodes.length > 1 ? `${alias.get(nodes[0]!)!},${alias.get(nodes[nodes.length - 1]!)!}` : alias.get(nodes[0]!)!;
-    lines.push(`  Note over ${over}: ${skipped} more events not shown`);
-  }
+  if (skipped > 0 && nodes.length > 0) lines.push(`  Note over ${overAll!}: ${skipped} more events not shown`);
   return lines.join('\n') + '\n';
+}
+
+function mermaidLabel(s: string): string {
+  return s.replace(/[;#\r\n]/g, ' ').replace(/:/g, '꞉');
+}
+
+// A trace event's line of the sequence diagram, or `undefined` for an event it leaves out.
+function mermaidLine(e: TraceEvent, d: { alias: ReadonlyMap<NodeId, string>; overAll: string; drops: boolean; sentAt: ReadonlyMap<number, number> }): string | undefined {
+  const { alias } = d;
+  switch (e.kind) {
+    case 'deliver': {
+      const dt = e.time - (d.sentAt.get(e.id) ?? e.time);
+      return `  ${alias.get(e.from)!}->>${alias.get(e.node)!}: ${mermaidLabel(`${typeOf(e.message)} (${round3(dt)} ms)`)}`;
+    }
+    case 'drop':
+      return d.drops && alias.has(e.to) ? `  ${alias.get(e.from)!}-x${alias.get(e.to)!}: ${mermaidLabel(`${typeOf(e.message)} dropped (${e.reason})`)}` : undefined;
+    case 'output':
+      return `  Note over ${alias.get(e.node)!}: ${mermaidLabel(`${typeOf(e.output)} @${e.time}ms`)}`;
+    case 'fault': {
+      const node = faultNode(e.fault);
+      return `  Note over ${node !== undefined ? alias.get(node)! : d.overAll}: ${mermaidLabel(`${faultText(e.fault)} @${e.time}ms`)}`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 function round3(x: number): number {
