@@ -51,8 +51,8 @@ export interface TimeoutEvent {
 /** Everything that can happen in a run. */
 export type SimEvent = DeliverEvent | TickEvent | CommandEvent | FaultEvent | InvokeEvent | TimeoutEvent;
 
-// One class for every queued event keeps the heap's property reads monomorphic.
-class Queued {
+/** An event in the queue with its time. One class for every kind keeps the heap's reads monomorphic. */
+export class Queued {
   constructor(
     readonly time: number,
     readonly seq: number,
