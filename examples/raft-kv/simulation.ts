@@ -1,8 +1,9 @@
 // Runs the Raft KV store in distkit/sim: 5 nodes, a lossy, duplicating, reordering network, a
 // nemesis that crashes nodes and partitions the network, clients recording a history, and Raft's
 // safety invariants after every step.
+import type { Invariant, InvariantView } from 'distkit/core';
 import { raftSafetyInvariants, type RaftState } from 'distkit/consensus';
-import { simulate, type Invariant, type ScheduledFault, type SimNode, type SimResult, type Workload } from 'distkit/sim';
+import { simulate, type ScheduledFault, type SimView, type SimNode, type SimResult, type Workload } from 'distkit/sim';
 import { raftKv, type KvConfig, type KvOp, type KvOutput, type KvState, type KvValue } from './kv.js';
 
 export const KV_IDS = ['n1', 'n2', 'n3', 'n4', 'n5'] as const;
@@ -31,9 +32,11 @@ export function kvInvariants(): Invariant<KvState>[] {
   let raftStates: Record<string, RaftState> = {};
   return raftSafetyInvariants().map((inv) => ({
     name: inv.name,
-    check: (states: Readonly<Record<string, KvState>>, view: { readonly steps: number }) => {
-      if (view.steps !== step) {
-        step = view.steps;
+    check: (states: Readonly<Record<string, KvState>>, view: InvariantView) => {
+      // The simulator's view counts steps: a new step means new states to project.
+      const steps = (view as SimView).steps;
+      if (steps !== step) {
+        step = steps;
         raftStates = {};
         for (const id in states) raftStates[id] = states[id]!.raft;
       }

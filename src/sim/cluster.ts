@@ -171,117 +171,138 @@ export function createTestCluster(options: ClusterOptions): TestCluster {
     const state: unknown = spec.machine.init(spec.config);
     slots[spec.id] = { spec, state, image: undefined, up: true };
   }
-  const checked = options.checked ?? true;
-  let now = options.startMs ?? 0;
-  let inFlight: InFlight[] = [];
-  const transcript: string[] = [];
+  return new HandCluster(slots, options.checked ?? true, options.startMs ?? 0);
+}
 
-  const slot = (id: NodeId): NodeSlot => {
-    const s = getOwn(slots, id);
+class HandCluster implements TestCluster {
+  inFlight: InFlight[] = [];
+  readonly transcript: string[] = [];
+
+  constructor(
+    private readonly slots: Record<NodeId, NodeSlot>,
+    private readonly checked: boolean,
+    public now: number,
+  ) {}
+
+  state(id: NodeId): unknown {
+    return this.upSlot(id).state;
+  }
+
+  image(id: NodeId): unknown {
+    return this.slot(id).image;
+  }
+
+  isUp(id: NodeId): boolean {
+    return this.slot(id).up;
+  }
+
+  advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new ConfigError('ms', `must be a finite non-negative number, got ${String(ms)}`);
+    this.now += ms;
+    this.transcript.push(`advance ${ms} (now ${this.now})`);
+  }
+
+  input(id: NodeId, command: unknown): readonly unknown[] {
+    return this.step(id, command, `${id} < ${JSON.stringify(command)}`);
+  }
+
+  tick(id: NodeId): readonly unknown[] {
+    return this.step(id, { type: 'tick' }, `${id} tick @${this.now}`);
+  }
+
+  tickNext(ids?: readonly NodeId[]): boolean {
+    const candidates = ids ?? Object.keys(this.slots);
+    let best: number | undefined;
+    for (const id of candidates) {
+      const d = this.deadline(id);
+      if (d !== undefined && (best === undefined || d < best)) best = d;
+    }
+    if (best === undefined) return false;
+    if (best > this.now) this.now = best;
+    for (const id of candidates) {
+      const d = this.deadline(id);
+      if (d !== undefined && d <= this.now) this.tick(id);
+    }
+    return true;
+  }
+
+  deliver(filter?: (m: InFlight) => boolean): number {
+    const batch = filter ? this.inFlight.filter(filter) : this.inFlight;
+    this.inFlight = filter ? this.inFlight.filter((m) => !filter(m)) : [];
+    for (const m of batch) this.deliverOne(m);
+    return batch.length;
+  }
+
+  drop(filter: (m: InFlight) => boolean): number {
+    const gone = this.inFlight.filter(filter);
+    this.inFlight = this.inFlight.filter((m) => !filter(m));
+    for (const m of gone) this.transcript.push(`${m.from} -> ${m.to} dropped ${JSON.stringify(m.message)}`);
+    return gone.length;
+  }
+
+  stabilize(maxRounds = 1000): void {
+    for (let round = 0; this.inFlight.length > 0; round++) {
+      if (round >= maxRounds) throw new ConfigError('maxRounds', `messages still in flight after ${maxRounds} rounds`);
+      this.deliver();
+    }
+  }
+
+  crash(id: NodeId): void {
+    const s = this.slot(id);
+    s.up = false;
+    s.state = undefined;
+    this.inFlight = this.inFlight.filter((m) => m.to !== id);
+    this.transcript.push(`${id} crash`);
+  }
+
+  restart(id: NodeId): void {
+    const s = this.slot(id);
+    if (s.up) throw new ConfigError('id', `node ${id} is up`);
+    s.state = restartState(s.spec.machine as AnyMachine & MaybeDurable<unknown, unknown>, s.spec.config, s.image);
+    s.up = true;
+    this.transcript.push(`${id} restart`);
+  }
+
+  private slot(id: NodeId): NodeSlot {
+    const s = getOwn(this.slots, id);
     if (s === undefined) throw new ConfigError('id', `unknown node ${JSON.stringify(id)}`);
     return s;
-  };
-  const step = (id: NodeId, input: unknown, label: string): readonly unknown[] => {
-    const s = slot(id);
+  }
+
+  private upSlot(id: NodeId): NodeSlot {
+    const s = this.slot(id);
     if (!s.up) throw new ConfigError('id', `node ${id} is down`);
-    transcript.push(label);
-    const stamped = stampNow(input, now);
+    return s;
+  }
+
+  // The deadline of an up node (`undefined` for a down one or none).
+  private deadline(id: NodeId): number | undefined {
+    const s = this.slot(id);
+    return s.up ? (s.spec.machine.nextDeadline?.(s.state) as number | undefined) : undefined;
+  }
+
+  private step(id: NodeId, input: unknown, label: string): readonly unknown[] {
+    const s = this.upSlot(id);
+    this.transcript.push(label);
+    const stamped = stampNow(input, this.now);
     const m = s.spec.machine;
-    let fx: Effects<unknown, unknown>;
-    if (checked) fx = splitTransition(m.name, checkedStep(m, s.state, stamped));
-    else fx = applyStep(m, s.state, stamped);
+    const fx: Effects<unknown, unknown> = this.checked ? splitTransition(m.name, checkedStep(m, s.state, stamped)) : applyStep(m, s.state, stamped);
     s.state = fx.state;
     if (fx.persist !== undefined) {
       const d = m as AnyMachine & MaybeDurable<unknown, unknown>;
       s.image = foldPersist(d, s.image, fx.persist.record, () => initialImage(d, d.init(s.spec.config)));
     }
-    for (const o of fx.outputs) transcript.push(`  ${formatClusterOutput(o)}`);
-    for (const o of fx.sends as readonly SendOutput[]) inFlight.push({ from: id, to: o.to, message: o.message });
+    for (const o of fx.outputs) this.transcript.push(`  ${formatClusterOutput(o)}`);
+    for (const o of fx.sends as readonly SendOutput[]) this.inFlight.push({ from: id, to: o.to, message: o.message });
     return fx.outputs;
-  };
+  }
 
-  const deliverOne = (m: InFlight): void => {
-    const target = getOwn(slots, m.to);
+  private deliverOne(m: InFlight): void {
+    const target = getOwn(this.slots, m.to);
     if (target === undefined || !target.up) {
-      transcript.push(`${m.from} -> ${m.to} lost (${target === undefined ? 'unknown node' : 'down'})`);
+      this.transcript.push(`${m.from} -> ${m.to} lost (${target === undefined ? 'unknown node' : 'down'})`);
       return;
     }
-    step(m.to, { type: 'message', from: m.from, message: m.message }, `${m.from} -> ${m.to} ${JSON.stringify(m.message)}`);
-  };
-
-  const cluster: TestCluster = {
-    get now() {
-      return now;
-    },
-    get inFlight() {
-      return inFlight;
-    },
-    transcript,
-    state: (id) => {
-      const s = slot(id);
-      if (!s.up) throw new ConfigError('id', `node ${id} is down`);
-      return s.state;
-    },
-    image: (id) => slot(id).image,
-    isUp: (id) => slot(id).up,
-    advance(ms) {
-      if (!Number.isFinite(ms) || ms < 0) throw new ConfigError('ms', `must be a finite non-negative number, got ${String(ms)}`);
-      now += ms;
-      transcript.push(`advance ${ms} (now ${now})`);
-    },
-    input: (id, command) => step(id, command, `${id} < ${JSON.stringify(command)}`),
-    tick: (id) => step(id, { type: 'tick' }, `${id} tick @${now}`),
-    tickNext(ids) {
-      const candidates = ids ?? Object.keys(slots);
-      let best: number | undefined;
-      for (const id of candidates) {
-        const s = slot(id);
-        if (!s.up) continue;
-        const d = (s.spec.machine.nextDeadline?.(s.state) as number | undefined) ?? undefined;
-        if (d !== undefined && (best === undefined || d < best)) best = d;
-      }
-      if (best === undefined) return false;
-      if (best > now) now = best;
-      for (const id of candidates) {
-        const s = slot(id);
-        if (!s.up) continue;
-        const d = s.spec.machine.nextDeadline?.(s.state) as number | undefined;
-        if (d !== undefined && d <= now) cluster.tick(id);
-      }
-      return true;
-    },
-    deliver(filter) {
-      const batch = filter ? inFlight.filter(filter) : inFlight;
-      inFlight = filter ? inFlight.filter((m) => !filter(m)) : [];
-      for (const m of batch) deliverOne(m);
-      return batch.length;
-    },
-    drop(filter) {
-      const gone = inFlight.filter(filter);
-      inFlight = inFlight.filter((m) => !filter(m));
-      for (const m of gone) transcript.push(`${m.from} -> ${m.to} dropped ${JSON.stringify(m.message)}`);
-      return gone.length;
-    },
-    stabilize(maxRounds = 1000) {
-      for (let round = 0; inFlight.length > 0; round++) {
-        if (round >= maxRounds) throw new ConfigError('maxRounds', `messages still in flight after ${maxRounds} rounds`);
-        cluster.deliver();
-      }
-    },
-    crash(id) {
-      const s = slot(id);
-      s.up = false;
-      s.state = undefined;
-      inFlight = inFlight.filter((m) => m.to !== id);
-      transcript.push(`${id} crash`);
-    },
-    restart(id) {
-      const s = slot(id);
-      if (s.up) throw new ConfigError('id', `node ${id} is up`);
-      s.state = restartState(s.spec.machine as AnyMachine & MaybeDurable<unknown, unknown>, s.spec.config, s.image);
-      s.up = true;
-      transcript.push(`${id} restart`);
-    },
-  };
-  return cluster;
+    this.step(m.to, { type: 'message', from: m.from, message: m.message }, `${m.from} -> ${m.to} ${JSON.stringify(m.message)}`);
+  }
 }

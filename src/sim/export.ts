@@ -150,50 +150,43 @@ export interface ShiVizOptions {
 export function toShiViz(trace: readonly TraceEvent[], options: ShiVizOptions = {}): string {
   const clocks = new Map<NodeId, Record<NodeId, number>>();
   const atSend = new Map<number, Record<NodeId, number>>();
-  const clockOf = (node: NodeId): Record<NodeId, number> => {
-    let c = clocks.get(node);
-    if (c === undefined) {
-      c = {};
-      clocks.set(node, c);
-    }
-    return c;
-  };
-  const clean = (s: string): string => s.replace(/["\r\n]/g, "'");
   let out = options.header === true ? `${SHIVIZ_REGEX}\n\n` : '';
-  const emit = (node: NodeId, text: string, merge?: Record<NodeId, number>): Record<NodeId, number> => {
-    const c = clockOf(node);
+  for (const e of trace) {
+    const line = shiVizEvent(e, options.ticks === true);
+    if (line === undefined) continue;
+    const [node, text] = line;
+    // Vector clocks: a node's own entry counts its events; a delivery merges the sender's clock at the send.
+    let c = clocks.get(node);
+    if (c === undefined) clocks.set(node, (c = {}));
+    const merge = e.kind === 'deliver' ? atSend.get(e.id) : undefined;
     if (merge !== undefined) for (const k of Object.keys(merge)) c[k] = Math.max(c[k] ?? 0, merge[k]!);
     c[node] = (c[node] ?? 0) + 1;
-    out += `${node} "${clean(text)}" ${JSON.stringify(c)}\n`;
-    return c;
-  };
-  for (const e of trace) {
-    switch (e.kind) {
-      case 'send':
-        atSend.set(e.id, { ...emit(e.node, `send ${typeOf(e.message)} to ${e.to} @${e.time}ms ${short(e.message)}`) });
-        break;
-      case 'deliver':
-        emit(e.node, `deliver ${typeOf(e.message)} from ${e.from} @${e.time}ms`, atSend.get(e.id));
-        break;
-      case 'output':
-        emit(e.node, `${typeOf(e.output)} @${e.time}ms ${short(e.output)}`);
-        break;
-      case 'command':
-        if (e.ignored === undefined) emit(e.node, `command ${typeOf(e.input)} @${e.time}ms ${short(e.input)}`);
-        break;
-      case 'tick':
-        if (options.ticks === true) emit(e.node, `tick now=${e.now} @${e.time}ms`);
-        break;
-      case 'fault': {
-        const node = faultNode(e.fault);
-        if (node !== undefined) emit(node, `${faultText(e.fault)} @${e.time}ms`);
-        break;
-      }
-      default:
-        break;
-    }
+    if (e.kind === 'send') atSend.set(e.id, { ...c });
+    out += `${node} "${text.replace(/["\r\n]/g, "'")}" ${JSON.stringify(c)}\n`;
   }
   return out;
+}
+
+// The node and the text of a trace event's ShiViz line, or `undefined` for an event it leaves out.
+function shiVizEvent(e: TraceEvent, ticks: boolean): [NodeId, string] | undefined {
+  switch (e.kind) {
+    case 'send':
+      return [e.node, `send ${typeOf(e.message)} to ${e.to} @${e.time}ms ${short(e.message)}`];
+    case 'deliver':
+      return [e.node, `deliver ${typeOf(e.message)} from ${e.from} @${e.time}ms`];
+    case 'output':
+      return [e.node, `${typeOf(e.output)} @${e.time}ms ${short(e.output)}`];
+    case 'command':
+      return e.ignored === undefined ? [e.node, `command ${typeOf(e.input)} @${e.time}ms ${short(e.input)}`] : undefined;
+    case 'tick':
+      return ticks ? [e.node, `tick now=${e.now} @${e.time}ms`] : undefined;
+    case 'fault': {
+      const node = faultNode(e.fault);
+      return node !== undefined ? [node, `${faultText(e.fault)} @${e.time}ms`] : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -229,54 +222,48 @@ export interface MermaidOptions {
  */
 export function toMermaid(trace: readonly TraceEvent[], options: MermaidOptions = {}): string {
   const max = options.maxEvents ?? 500;
-  const drops = options.drops ?? true;
   const nodes = nodesOf(trace);
   const alias = new Map(nodes.map((id, i) => [id, `n${i}`]));
-  const label = (s: string): string => s.replace(/[;#\r\n]/g, ' ').replace(/:/g, '꞉');
+  // A note over every lane: from the first participant to the last.
+  const overAll = nodes.length > 1 ? `${alias.get(nodes[0]!)!},${alias.get(nodes[nodes.length - 1]!)!}` : alias.get(nodes[0]!);
   const lines = ['sequenceDiagram'];
-  for (const id of nodes) lines.push(`  participant ${alias.get(id)!} as ${label(id)}`);
+  for (const id of nodes) lines.push(`  participant ${alias.get(id)!} as ${mermaidLabel(id)}`);
   const sentAt = new Map<number, number>();
-  let count = 0;
   let skipped = 0;
-  const add = (line: string): void => {
-    if (count >= max) {
-      skipped++;
-      return;
-    }
-    count++;
-    lines.push(line);
-  };
   for (const e of trace) {
-    switch (e.kind) {
-      case 'send':
-        sentAt.set(e.id, e.time);
-        break;
-      case 'deliver': {
-        const dt = e.time - (sentAt.get(e.id) ?? e.time);
-        add(`  ${alias.get(e.from)!}->>${alias.get(e.node)!}: ${label(`${typeOf(e.message)} (${round3(dt)} ms)`)}`);
-        break;
-      }
-      case 'drop':
-        if (drops && alias.has(e.to)) add(`  ${alias.get(e.from)!}-x${alias.get(e.to)!}: ${label(`${typeOf(e.message)} dropped (${e.reason})`)}`);
-        break;
-      case 'output':
-        add(`  Note over ${alias.get(e.node)!}: ${label(`${typeOf(e.output)} @${e.time}ms`)}`);
-        break;
-      case 'fault': {
-        const node = faultNode(e.fault);
-        const over = node !== undefined ? alias.get(node)! : nodes.length > 1 ? `${alias.get(nodes[0]!)!},${alias.get(nodes[nodes.length - 1]!)!}` : alias.get(nodes[0]!) ?? 'n0';
-        add(`  Note over ${over}: ${label(`${faultText(e.fault)} @${e.time}ms`)}`);
-        break;
-      }
-      default:
-        break;
-    }
+    if (e.kind === 'send') sentAt.set(e.id, e.time);
+    const line = mermaidLine(e, { alias, overAll: overAll ?? 'n0', drops: options.drops ?? true, sentAt });
+    if (line === undefined) continue;
+    if (lines.length - 1 - nodes.length >= max) skipped++;
+    else lines.push(line);
   }
-  if (skipped > 0 && nodes.length > 0) {
-    const over = nodes.length > 1 ? `${alias.get(nodes[0]!)!},${alias.get(nodes[nodes.length - 1]!)!}` : alias.get(nodes[0]!)!;
-    lines.push(`  Note over ${over}: ${skipped} more events not shown`);
-  }
+  if (skipped > 0 && nodes.length > 0) lines.push(`  Note over ${overAll!}: ${skipped} more events not shown`);
   return lines.join('\n') + '\n';
+}
+
+function mermaidLabel(s: string): string {
+  return s.replace(/[;#\r\n]/g, ' ').replace(/:/g, '꞉');
+}
+
+// A trace event's line of the sequence diagram, or `undefined` for an event it leaves out.
+function mermaidLine(e: TraceEvent, d: { alias: ReadonlyMap<NodeId, string>; overAll: string; drops: boolean; sentAt: ReadonlyMap<number, number> }): string | undefined {
+  const { alias } = d;
+  switch (e.kind) {
+    case 'deliver': {
+      const dt = e.time - (d.sentAt.get(e.id) ?? e.time);
+      return `  ${alias.get(e.from)!}->>${alias.get(e.node)!}: ${mermaidLabel(`${typeOf(e.message)} (${round3(dt)} ms)`)}`;
+    }
+    case 'drop':
+      return d.drops && alias.has(e.to) ? `  ${alias.get(e.from)!}-x${alias.get(e.to)!}: ${mermaidLabel(`${typeOf(e.message)} dropped (${e.reason})`)}` : undefined;
+    case 'output':
+      return `  Note over ${alias.get(e.node)!}: ${mermaidLabel(`${typeOf(e.output)} @${e.time}ms`)}`;
+    case 'fault': {
+      const node = faultNode(e.fault);
+      return `  Note over ${node !== undefined ? alias.get(node)! : d.overAll}: ${mermaidLabel(`${faultText(e.fault)} @${e.time}ms`)}`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 function round3(x: number): number {
@@ -358,155 +345,225 @@ function isResult(x: SimResult | readonly TraceEvent[]): x is SimResult {
  */
 export function toHtml(input: SimResult | readonly TraceEvent[], options: HtmlOptions = {}): string {
   const trace = isResult(input) ? input.trace : input;
-  const stats: SimStats | undefined = isResult(input) ? input.stats : undefined;
-  const violation: Violation | undefined = isResult(input) ? input.violation : undefined;
-  const title = options.title ?? 'distkit simulation';
-  const nodes = nodesOf(trace, options.nodes ?? (isResult(input) ? input.nodes : []));
-  const lane = new Map(nodes.map((id, i) => [id, i]));
-  const maxMessages = options.maxMessages ?? 5000;
+  const result = isResult(input) ? input : undefined;
+  const layout = new Layout(trace, result, options);
+  const drawing = new Drawing(layout, options.maxMessages ?? 5000, options.ticks === true);
+  for (const e of trace) drawing.event(e);
+  drawing.finish();
+  return htmlPage({
+    title: options.title ?? 'distkit simulation',
+    summary: summaryOf(result),
+    notes: violationText(result?.violation) + drawing.omittedText(),
+    layout,
+    svg: [axisSvg(layout), drawing.bands.join('\n'), lanesSvg(layout), drawing.shapes.join('\n'), violationMark(layout, result?.violation)],
+  });
+}
 
-  let end = 0;
-  for (const e of trace) if (e.time > end) end = e.time;
-  if (stats !== undefined && stats.timeMs > end) end = stats.timeMs;
-  if (end <= 0) end = 1;
-  const count = trace.length;
-  const width = options.widthPx ?? Math.min(8000, Math.max(900, Math.round(count * 6)));
-  const left = 110;
-  const right = 30;
-  const top = 40;
-  const laneGap = 70;
-  const height = top + Math.max(1, nodes.length) * laneGap + 10;
-  const svgWidth = left + width + right;
-  const x = (t: number): number => round3(left + (t / end) * width);
-  const y = (id: NodeId): number => top + (lane.get(id) ?? 0) * laneGap + laneGap / 2;
+// The diagram's geometry: lanes top to bottom, time left to right.
+class Layout {
+  readonly nodes: NodeId[];
+  readonly end: number;
+  readonly width: number;
+  readonly left = 110;
+  readonly top = 40;
+  readonly laneGap = 70;
+  readonly height: number;
+  readonly svgWidth: number;
+  private readonly lane: Map<NodeId, number>;
 
-  const shapes: string[] = [];
-  const bands: string[] = [];
-  // Fault spans.
-  const crashedAt = new Map<NodeId, number>();
-  const pausedAt = new Map<NodeId, number>();
-  let netFault: { at: number; text: string } | undefined;
-  const span = (cls: string, id: NodeId, from: number, to: number, text: string): void => {
-    const yy = y(id);
-    bands.push(`<rect class="fault ${cls}" x="${x(from)}" y="${yy - laneGap / 2 + 6}" width="${Math.max(2, round3(x(to) - x(from)))}" height="${laneGap - 12}"><title>${esc(text)}</title></rect>`);
-  };
-  const netSpan = (from: number, to: number, text: string): void => {
-    bands.push(`<rect class="fault partition" x="${x(from)}" y="${top}" width="${Math.max(2, round3(x(to) - x(from)))}" height="${nodes.length * laneGap}"><title>${esc(text)}</title></rect>`);
-  };
-  const sends = new Map<number, { time: number; from: NodeId; to: NodeId }>();
-  let drawn = 0;
-  let omitted = 0;
-  for (const e of trace) {
+  constructor(trace: readonly TraceEvent[], result: SimResult | undefined, options: HtmlOptions) {
+    this.nodes = nodesOf(trace, options.nodes ?? result?.nodes ?? []);
+    this.lane = new Map(this.nodes.map((id, i) => [id, i]));
+    let end = 0;
+    for (const e of trace) if (e.time > end) end = e.time;
+    if (result !== undefined && result.stats.timeMs > end) end = result.stats.timeMs;
+    this.end = end <= 0 ? 1 : end;
+    this.width = options.widthPx ?? Math.min(8000, Math.max(900, Math.round(trace.length * 6)));
+    this.height = this.top + Math.max(1, this.nodes.length) * this.laneGap + 10;
+    this.svgWidth = this.left + this.width + 30;
+  }
+
+  hasLane(id: NodeId): boolean {
+    return this.lane.has(id);
+  }
+
+  x(t: number): number {
+    return round3(this.left + (t / this.end) * this.width);
+  }
+
+  y(id: NodeId): number {
+    return this.top + (this.lane.get(id) ?? 0) * this.laneGap + this.laneGap / 2;
+  }
+}
+
+// The shapes of the trace's events, and the shaded spans of faults.
+class Drawing {
+  readonly shapes: string[] = [];
+  readonly bands: string[] = [];
+  private readonly sends = new Map<number, { time: number; from: NodeId; to: NodeId }>();
+  private readonly crashedAt = new Map<NodeId, number>();
+  private readonly pausedAt = new Map<NodeId, number>();
+  private netFault: { at: number; text: string } | undefined;
+  private drawn = 0;
+  private omitted = 0;
+
+  constructor(
+    private readonly l: Layout,
+    private readonly maxMessages: number,
+    private readonly ticks: boolean,
+  ) {}
+
+  event(e: TraceEvent): void {
     switch (e.kind) {
       case 'send':
-        sends.set(e.id, { time: e.time, from: e.node, to: e.to });
-        break;
-      case 'deliver': {
-        const s = sends.get(e.id);
-        if (s === undefined) break;
-        if (drawn >= maxMessages) {
-          omitted++;
-          break;
-        }
-        drawn++;
-        const tip = `${typeOf(e.message)} ${e.from} → ${e.node}${e.corrupted === true ? ' (corrupted in transit)' : ''}\nsent ${s.time} ms, delivered ${e.time} ms (#${e.id})\n${short(e.message, 400)}`;
-        shapes.push(`<g class="msg${e.corrupted === true ? ' corrupted' : ''}"><line x1="${x(s.time)}" y1="${y(e.from)}" x2="${x(e.time)}" y2="${y(e.node)}" marker-end="url(#arrow)"/><title>${esc(tip)}</title></g>`);
-        break;
-      }
-      case 'drop': {
-        if (drawn >= maxMessages) {
-          omitted++;
-          break;
-        }
-        drawn++;
-        const s = sends.get(e.id);
-        const t0 = s?.time ?? e.time;
-        const known = lane.has(e.to);
-        const y2 = known ? (e.time > t0 ? y(e.to) : (y(e.from) + y(e.to)) / 2) : y(e.from) - laneGap / 3;
-        const x2 = e.time > t0 ? x(e.time) : x(t0) + 12;
-        const tip = `${typeOf(e.message)} ${e.from} → ${e.to} dropped (${e.reason}) at ${e.time} ms (#${e.id})\n${short(e.message, 400)}`;
-        shapes.push(`<g class="msg dropped"><line x1="${x(t0)}" y1="${y(e.from)}" x2="${round3(x2)}" y2="${round3(y2)}" marker-end="url(#cross)"/><title>${esc(tip)}</title></g>`);
-        break;
-      }
+        this.sends.set(e.id, { time: e.time, from: e.node, to: e.to });
+        return;
+      case 'deliver':
+        if (this.sends.has(e.id) && this.room()) this.deliver(e);
+        return;
+      case 'drop':
+        if (this.room()) this.drop(e);
+        return;
       case 'output':
-        if (drawn >= maxMessages) {
-          omitted++;
-          break;
-        }
-        drawn++;
-        shapes.push(`<circle class="event" cx="${x(e.time)}" cy="${y(e.node)}" r="4"><title>${esc(`${e.node} @${e.time} ms\n${short(e.output, 400)}`)}</title></circle>`);
-        break;
+        if (this.room()) this.shapes.push(`<circle class="event" cx="${this.l.x(e.time)}" cy="${this.l.y(e.node)}" r="4"><title>${esc(`${e.node} @${e.time} ms\n${short(e.output, 400)}`)}</title></circle>`);
+        return;
       case 'tick':
-        if (options.ticks === true) shapes.push(`<rect class="tick" x="${x(e.time) - 0.5}" y="${y(e.node) - 4}" width="1" height="8"><title>${esc(`tick ${e.node} now=${e.now} @${e.time} ms`)}</title></rect>`);
-        break;
+        if (this.ticks) this.shapes.push(`<rect class="tick" x="${this.l.x(e.time) - 0.5}" y="${this.l.y(e.node) - 4}" width="1" height="8"><title>${esc(`tick ${e.node} now=${e.now} @${e.time} ms`)}</title></rect>`);
+        return;
       case 'command':
       case 'invoke':
-        if (e.kind === 'command' && e.ignored !== undefined) break;
-        if (drawn >= maxMessages) {
-          omitted++;
-          break;
-        }
-        drawn++;
-        shapes.push(`<rect class="command" x="${x(e.time) - 3}" y="${y(e.node) - 3}" width="6" height="6"><title>${esc(`${e.kind} on ${e.node} @${e.time} ms\n${short(e.input, 400)}`)}</title></rect>`);
-        break;
-      case 'fault': {
-        const f = e.fault;
-        const text = `${faultText(f)} @${e.time} ms`;
-        if (f.type === 'crash' && !crashedAt.has(f.node)) crashedAt.set(f.node, e.time);
-        else if (f.type === 'restart' && crashedAt.has(f.node)) {
-          span('crash', f.node, crashedAt.get(f.node)!, e.time, `${f.node} crashed ${crashedAt.get(f.node)!}–${e.time} ms`);
-          crashedAt.delete(f.node);
-        } else if (f.type === 'pause' && !pausedAt.has(f.node)) pausedAt.set(f.node, e.time);
-        else if (f.type === 'resume' && pausedAt.has(f.node)) {
-          span('pause', f.node, pausedAt.get(f.node)!, e.time, `${f.node} paused ${pausedAt.get(f.node)!}–${e.time} ms`);
-          pausedAt.delete(f.node);
-        } else if (f.type === 'partition' || f.type === 'oneWay') {
-          if (netFault !== undefined) netSpan(netFault.at, e.time, netFault.text);
-          netFault = { at: e.time, text: netFault !== undefined && f.type === 'oneWay' ? `${netFault.text}; ${text}` : text };
-        } else if (f.type === 'heal' && netFault !== undefined) {
-          netSpan(netFault.at, e.time, `${netFault.text}; healed @${e.time} ms`);
-          netFault = undefined;
-        }
-        const n = faultNode(f);
-        shapes.push(`<text class="fault-label" x="${x(e.time) + 2}" y="${n !== undefined ? y(n) - laneGap / 2 + 16 : top - 6}">${esc(f.type)}<title>${esc(text)}</title></text>`);
-        break;
-      }
+        if (e.kind === 'command' && e.ignored !== undefined) return;
+        if (this.room()) this.shapes.push(`<rect class="command" x="${this.l.x(e.time) - 3}" y="${this.l.y(e.node) - 3}" width="6" height="6"><title>${esc(`${e.kind} on ${e.node} @${e.time} ms\n${short(e.input, 400)}`)}</title></rect>`);
+        return;
+      case 'fault':
+        this.fault(e.fault, e.time);
+        return;
       default:
-        break;
+        return;
     }
   }
-  for (const [id, t] of crashedAt) span('crash', id, t, end, `${id} crashed from ${t} ms to the end`);
-  for (const [id, t] of pausedAt) span('pause', id, t, end, `${id} paused from ${t} ms to the end`);
-  if (netFault !== undefined) netSpan(netFault.at, end, `${netFault.text} (not healed)`);
 
-  const lanes = nodes
-    .map((id) => `<g class="lane" data-node="${esc(id)}"><line x1="${left}" y1="${y(id)}" x2="${left + width}" y2="${y(id)}"/><text x="${left - 10}" y="${y(id) + 4}" text-anchor="end">${esc(id)}</text></g>`)
-    .join('\n');
-  const axis: string[] = [];
-  const stepMs = niceStep(end / 10);
-  for (let t = 0; t <= end + 1e-9; t += stepMs) {
-    axis.push(`<g class="axis"><line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${height - 10}"/><text x="${x(t)}" y="${top - 10}" text-anchor="middle">${round3(t)} ms</text></g>`);
+  /** Closes the spans still open at the end. */
+  finish(): void {
+    const end = this.l.end;
+    for (const [id, t] of this.crashedAt) this.span('crash', id, t, end, `${id} crashed from ${t} ms to the end`);
+    for (const [id, t] of this.pausedAt) this.span('pause', id, t, end, `${id} paused from ${t} ms to the end`);
+    if (this.netFault !== undefined) this.netSpan(this.netFault.at, end, `${this.netFault.text} (not healed)`);
   }
-  const vmark =
-    violation !== undefined
-      ? `<g class="violation"><line x1="${x(violation.time)}" y1="${top}" x2="${x(violation.time)}" y2="${height - 10}"/><title>${esc(`${violation.invariant}: ${violation.message} @${violation.time} ms`)}</title></g>`
-      : '';
-  const summary: string[] = [];
-  if (isResult(input)) {
-    summary.push(`seed <b>${esc(String(input.seed))}</b>`, `stop: ${esc(input.stopReason)}`);
-    if (stats !== undefined) {
-      summary.push(`${stats.steps} steps`, `${round3(stats.timeMs)} ms virtual`, `${stats.messages.sent} sent`, `${stats.messages.delivered} delivered`, `${stats.messages.dropped} dropped`, `${stats.messages.duplicated} duplicated`, `${stats.faults} faults`);
+
+  omittedText(): string {
+    return this.omitted > 0 ? `<p>${this.omitted} later messages and events not drawn (maxMessages ${this.maxMessages}).</p>` : '';
+  }
+
+  // Whether one more message or event may be drawn (counting the ones left out).
+  private room(): boolean {
+    if (this.drawn >= this.maxMessages) {
+      this.omitted++;
+      return false;
+    }
+    this.drawn++;
+    return true;
+  }
+
+  private deliver(e: Extract<TraceEvent, { kind: 'deliver' }>): void {
+    const l = this.l;
+    const s = this.sends.get(e.id)!;
+    const tip = `${typeOf(e.message)} ${e.from} → ${e.node}${e.corrupted === true ? ' (corrupted in transit)' : ''}\nsent ${s.time} ms, delivered ${e.time} ms (#${e.id})\n${short(e.message, 400)}`;
+    this.shapes.push(`<g class="msg${e.corrupted === true ? ' corrupted' : ''}"><line x1="${l.x(s.time)}" y1="${l.y(e.from)}" x2="${l.x(e.time)}" y2="${l.y(e.node)}" marker-end="url(#arrow)"/><title>${esc(tip)}</title></g>`);
+  }
+
+  private drop(e: Extract<TraceEvent, { kind: 'drop' }>): void {
+    const l = this.l;
+    const t0 = this.sends.get(e.id)?.time ?? e.time;
+    const y2 = l.hasLane(e.to) ? (e.time > t0 ? l.y(e.to) : (l.y(e.from) + l.y(e.to)) / 2) : l.y(e.from) - l.laneGap / 3;
+    const x2 = e.time > t0 ? l.x(e.time) : l.x(t0) + 12;
+    const tip = `${typeOf(e.message)} ${e.from} → ${e.to} dropped (${e.reason}) at ${e.time} ms (#${e.id})\n${short(e.message, 400)}`;
+    this.shapes.push(`<g class="msg dropped"><line x1="${l.x(t0)}" y1="${l.y(e.from)}" x2="${round3(x2)}" y2="${round3(y2)}" marker-end="url(#cross)"/><title>${esc(tip)}</title></g>`);
+  }
+
+  private fault(f: Fault, time: number): void {
+    const text = `${faultText(f)} @${time} ms`;
+    this.faultSpan(f, time, text);
+    const n = faultNode(f);
+    const yy = n !== undefined ? this.l.y(n) - this.l.laneGap / 2 + 16 : this.l.top - 6;
+    this.shapes.push(`<text class="fault-label" x="${this.l.x(time) + 2}" y="${yy}">${esc(f.type)}<title>${esc(text)}</title></text>`);
+  }
+
+  // Opens or closes the shaded span a fault starts or ends.
+  private faultSpan(f: Fault, time: number, text: string): void {
+    const { crashedAt, pausedAt } = this;
+    if (f.type === 'crash' && !crashedAt.has(f.node)) crashedAt.set(f.node, time);
+    else if (f.type === 'restart' && crashedAt.has(f.node)) {
+      this.span('crash', f.node, crashedAt.get(f.node)!, time, `${f.node} crashed ${crashedAt.get(f.node)!}–${time} ms`);
+      crashedAt.delete(f.node);
+    } else if (f.type === 'pause' && !pausedAt.has(f.node)) pausedAt.set(f.node, time);
+    else if (f.type === 'resume' && pausedAt.has(f.node)) {
+      this.span('pause', f.node, pausedAt.get(f.node)!, time, `${f.node} paused ${pausedAt.get(f.node)!}–${time} ms`);
+      pausedAt.delete(f.node);
+    } else if (f.type === 'partition' || f.type === 'oneWay') {
+      const open = this.netFault;
+      if (open !== undefined) this.netSpan(open.at, time, open.text);
+      this.netFault = { at: time, text: open !== undefined && f.type === 'oneWay' ? `${open.text}; ${text}` : text };
+    } else if (f.type === 'heal' && this.netFault !== undefined) {
+      this.netSpan(this.netFault.at, time, `${this.netFault.text}; healed @${time} ms`);
+      this.netFault = undefined;
     }
   }
-  const vtext = violation !== undefined ? `<p class="violation-text">Violation of <b>${esc(violation.invariant)}</b> at ${violation.time} ms: ${esc(violation.message)}</p>` : '';
-  const more = omitted > 0 ? `<p>${omitted} later messages and events not drawn (maxMessages ${maxMessages}).</p>` : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${esc(title)}</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #222; }
+
+  private span(cls: string, id: NodeId, from: number, to: number, text: string): void {
+    const l = this.l;
+    const gap = l.laneGap;
+    this.bands.push(`<rect class="fault ${cls}" x="${l.x(from)}" y="${l.y(id) - gap / 2 + 6}" width="${Math.max(2, round3(l.x(to) - l.x(from)))}" height="${gap - 12}"><title>${esc(text)}</title></rect>`);
+  }
+
+  private netSpan(from: number, to: number, text: string): void {
+    const l = this.l;
+    this.bands.push(`<rect class="fault partition" x="${l.x(from)}" y="${l.top}" width="${Math.max(2, round3(l.x(to) - l.x(from)))}" height="${l.nodes.length * l.laneGap}"><title>${esc(text)}</title></rect>`);
+  }
+}
+
+function lanesSvg(l: Layout): string {
+  return l.nodes
+    .map((id) => `<g class="lane" data-node="${esc(id)}"><line x1="${l.left}" y1="${l.y(id)}" x2="${l.left + l.width}" y2="${l.y(id)}"/><text x="${l.left - 10}" y="${l.y(id) + 4}" text-anchor="end">${esc(id)}</text></g>`)
+    .join('\n');
+}
+
+function axisSvg(l: Layout): string {
+  const axis: string[] = [];
+  const stepMs = niceStep(l.end / 10);
+  for (let t = 0; t <= l.end + 1e-9; t += stepMs) {
+    axis.push(`<g class="axis"><line x1="${l.x(t)}" y1="${l.top - 4}" x2="${l.x(t)}" y2="${l.height - 10}"/><text x="${l.x(t)}" y="${l.top - 10}" text-anchor="middle">${round3(t)} ms</text></g>`);
+  }
+  return axis.join('\n');
+}
+
+function violationMark(l: Layout, v: Violation | undefined): string {
+  if (v === undefined) return '';
+  return `<g class="violation"><line x1="${l.x(v.time)}" y1="${l.top}" x2="${l.x(v.time)}" y2="${l.height - 10}"/><title>${esc(`${v.invariant}: ${v.message} @${v.time} ms`)}</title></g>`;
+}
+
+function violationText(v: Violation | undefined): string {
+  return v !== undefined ? `<p class="violation-text">Violation of <b>${esc(v.invariant)}</b> at ${v.time} ms: ${esc(v.message)}</p>` : '';
+}
+
+function summaryOf(r: SimResult | undefined): string[] {
+  if (r === undefined) return [];
+  const st: SimStats = r.stats;
+  const m = st.messages;
+  return [
+    `seed <b>${esc(String(r.seed))}</b>`,
+    `stop: ${esc(r.stopReason)}`,
+    `${st.steps} steps`,
+    `${round3(st.timeMs)} ms virtual`,
+    `${m.sent} sent`,
+    `${m.delivered} delivered`,
+    `${m.dropped} dropped`,
+    `${m.duplicated} duplicated`,
+    `${st.faults} faults`,
+  ];
+}
+
+const HTML_STYLE = `body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #222; }
 h1 { font-size: 18px; margin: 0 0 6px; }
 .summary span { margin-right: 12px; }
 .scroll { overflow-x: auto; border: 1px solid #ddd; }
@@ -527,25 +584,36 @@ svg text { font: 12px system-ui, sans-serif; fill: #333; }
 .fault-label { fill: #c92a2a; font-size: 10px; }
 .violation line { stroke: #e03131; stroke-width: 2; stroke-dasharray: 6 3; }
 .violation-text { color: #c92a2a; }
-.legend span { margin-right: 14px; }
+.legend span { margin-right: 14px; }`;
+
+const HTML_LEGEND = `<p class="legend"><span style="color:#2d6cdf">→ message</span><span style="color:#c92a2a">⇢✕ dropped</span><span style="color:#e8590c">⋯ corrupted</span><span style="color:#2b8a3e">● output</span><span style="color:#7048e8">■ command</span><span style="color:#e03131">▒ crashed</span><span style="color:#868e96">▒ paused</span><span style="color:#f59f00">▒ partition</span> (hover for details)</p>`;
+
+const SVG_DEFS = `<defs>
+<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#2d6cdf"/></marker>
+<marker id="cross" viewBox="0 0 10 10" refX="5" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9"><path d="M 1 1 L 9 9 M 9 1 L 1 9" stroke="#c92a2a" stroke-width="2"/></marker>
+</defs>`;
+
+// The standalone page around the diagram: no scripts, fonts or other external assets.
+function htmlPage(p: { title: string; summary: readonly string[]; notes: string; layout: Layout; svg: readonly string[] }): string {
+  const { svgWidth, height } = p.layout;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${esc(p.title)}</title>
+<style>
+${HTML_STYLE}
 </style>
 </head>
 <body>
-<h1>${esc(title)}</h1>
-<p class="summary">${summary.map((s) => `<span>${s}</span>`).join('')}</p>
-${vtext}${more}
-<p class="legend"><span style="color:#2d6cdf">→ message</span><span style="color:#c92a2a">⇢✕ dropped</span><span style="color:#e8590c">⋯ corrupted</span><span style="color:#2b8a3e">● output</span><span style="color:#7048e8">■ command</span><span style="color:#e03131">▒ crashed</span><span style="color:#868e96">▒ paused</span><span style="color:#f59f00">▒ partition</span> (hover for details)</p>
+<h1>${esc(p.title)}</h1>
+<p class="summary">${p.summary.map((s) => `<span>${s}</span>`).join('')}</p>
+${p.notes}
+${HTML_LEGEND}
 <div class="scroll">
 <svg xmlns="http://www.w3.org/2000/svg" width="${svgWidth}" height="${height}" viewBox="0 0 ${svgWidth} ${height}">
-<defs>
-<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#2d6cdf"/></marker>
-<marker id="cross" viewBox="0 0 10 10" refX="5" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9"><path d="M 1 1 L 9 9 M 9 1 L 1 9" stroke="#c92a2a" stroke-width="2"/></marker>
-</defs>
-${axis.join('\n')}
-${bands.join('\n')}
-${lanes}
-${shapes.join('\n')}
-${vmark}
+${SVG_DEFS}
+${p.svg.join('\n')}
 </svg>
 </div>
 </body>

@@ -1,6 +1,6 @@
 // Validation of simulate() options: every problem throws a ConfigError naming the field.
 import { ConfigError, describeValue } from '../core/index.js';
-import type { DelayModel, Fault, LinkOptions, NemesisOptions, SimulateOptions } from './types.js';
+import type { ClockOptions, DelayModel, Fault, LinkOptions, NemesisOptions, SimNode, SimulateOptions, Workload } from './types.js';
 
 function isFiniteNumber(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x);
@@ -139,19 +139,7 @@ function checkNemesis(n: NemesisOptions, ids: ReadonlySet<string>): void {
 export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
   if (o === null || typeof o !== 'object') throw new ConfigError('options', `must be an object, got ${describeValue(o)}`);
   if (!(isFiniteNumber(o.seed) || typeof o.seed === 'string')) throw new ConfigError('seed', `must be a finite number or a string, got ${describeValue(o.seed)}`);
-  if (!Array.isArray(o.nodes) || o.nodes.length === 0) throw new ConfigError('nodes', `must be a non-empty array, got ${describeValue(o.nodes)}`);
-  const ids = new Set<string>();
-  o.nodes.forEach((n, i) => {
-    if (n === null || typeof n !== 'object') throw new ConfigError(`nodes[${i}]`, `must be a node object, got ${describeValue(n)}`);
-    if (typeof n.id !== 'string' || n.id === '') throw new ConfigError(`nodes[${i}].id`, `must be a non-empty string, got ${describeValue(n.id)}`);
-    if (ids.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${n.id}`);
-    ids.add(n.id);
-    if (n.startDown !== undefined && typeof n.startDown !== 'boolean') throw new ConfigError(`nodes[${i}].startDown`, `must be a boolean, got ${describeValue(n.startDown)}`);
-    const m = n.machine as unknown as { init?: unknown; step?: unknown } | null;
-    if (m === null || typeof m !== 'object' || typeof m.init !== 'function' || typeof m.step !== 'function') {
-      throw new ConfigError(`nodes[${i}].machine`, 'must be a machine with init and step');
-    }
-  });
+  const ids = checkNodes(o.nodes);
   for (const key of ['links', 'faults', 'commands', 'invariants', 'finalChecks'] as const) list(o[key], key);
   if (o.network !== undefined) checkLink(o.network, 'network');
   o.links?.forEach((l, i) => {
@@ -159,15 +147,7 @@ export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
     if (l.to !== undefined) knownNode(ids, l.to, `links[${i}].to`);
     checkLink(l, `links[${i}]`);
   });
-  if (o.clocks !== undefined) {
-    object(o.clocks, 'clocks');
-    for (const [id, c] of Object.entries(o.clocks)) {
-      knownNode(ids, id, `clocks.${id}`);
-      object(c, `clocks.${id}`);
-      if (c.skewMs !== undefined && !isFiniteNumber(c.skewMs)) throw new ConfigError(`clocks.${id}.skewMs`, `must be a finite number, got ${describeValue(c.skewMs)}`);
-      if (c.drift !== undefined && (!isFiniteNumber(c.drift) || c.drift <= -1)) throw new ConfigError(`clocks.${id}.drift`, `must be a finite number > -1, got ${describeValue(c.drift)}`);
-    }
-  }
+  if (o.clocks !== undefined) checkClocks(o.clocks, ids);
   o.faults?.forEach((f, i) => {
     object(f, `faults[${i}]`);
     nonNegative(f.at, `faults[${i}].at`);
@@ -179,32 +159,67 @@ export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
     nonNegative(c.at, `commands[${i}].at`);
     knownNode(ids, c.node, `commands[${i}].node`);
   });
-  const w = o.workload;
-  if (w !== undefined) {
-    object(w, 'workload');
-    if (typeof w.clients === 'number') {
-      if (!Number.isInteger(w.clients) || w.clients < 0) throw new ConfigError('workload.clients', `must be an integer >= 0 or a list of names, got ${describeValue(w.clients)}`);
-    } else if (!Array.isArray(w.clients) || w.clients.some((c) => typeof c !== 'string' || c === '') || new Set(w.clients).size !== w.clients.length) {
-      throw new ConfigError('workload.clients', 'must be a count or a list of distinct non-empty names');
+  if (o.workload !== undefined) checkWorkload(o.workload);
+  checkChecks(o);
+  checkLimits(o);
+}
+
+// The nodes: a non-empty list of machines under distinct, non-empty ids. Returns the ids.
+function checkNodes(nodes: readonly SimNode[]): Set<string> {
+  if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError('nodes', `must be a non-empty array, got ${describeValue(nodes)}`);
+  const ids = new Set<string>();
+  nodes.forEach((n, i) => {
+    if (n === null || typeof n !== 'object') throw new ConfigError(`nodes[${i}]`, `must be a node object, got ${describeValue(n)}`);
+    if (typeof n.id !== 'string' || n.id === '') throw new ConfigError(`nodes[${i}].id`, `must be a non-empty string, got ${describeValue(n.id)}`);
+    if (ids.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${n.id}`);
+    ids.add(n.id);
+    if (n.startDown !== undefined && typeof n.startDown !== 'boolean') throw new ConfigError(`nodes[${i}].startDown`, `must be a boolean, got ${describeValue(n.startDown)}`);
+    const m = n.machine as unknown as { init?: unknown; step?: unknown } | null;
+    if (m === null || typeof m !== 'object' || typeof m.init !== 'function' || typeof m.step !== 'function') {
+      throw new ConfigError(`nodes[${i}].machine`, 'must be a machine with init and step');
     }
-    if (w.operations !== undefined && (!Number.isInteger(w.operations) || w.operations < 0)) throw new ConfigError('workload.operations', `must be an integer >= 0, got ${describeValue(w.operations)}`);
-    if (w.startMs !== undefined) nonNegative(w.startMs, 'workload.startMs');
-    if (w.thinkMs !== undefined) nonNegative(w.thinkMs, 'workload.thinkMs');
-    if (w.timeoutMs !== undefined && (!isFiniteNumber(w.timeoutMs) || w.timeoutMs <= 0)) throw new ConfigError('workload.timeoutMs', `must be a number > 0, got ${describeValue(w.timeoutMs)}`);
-    for (const fn of ['generate', 'command', 'complete'] as const) {
-      if (typeof w[fn] !== 'function') throw new ConfigError(`workload.${fn}`, 'must be a function');
-    }
+  });
+  return ids;
+}
+
+function checkClocks(clocks: Readonly<Record<string, ClockOptions>>, ids: ReadonlySet<string>): void {
+  object(clocks, 'clocks');
+  for (const [id, c] of Object.entries(clocks)) {
+    knownNode(ids, id, `clocks.${id}`);
+    object(c, `clocks.${id}`);
+    if (c.skewMs !== undefined && !isFiniteNumber(c.skewMs)) throw new ConfigError(`clocks.${id}.skewMs`, `must be a finite number, got ${describeValue(c.skewMs)}`);
+    if (c.drift !== undefined && (!isFiniteNumber(c.drift) || c.drift <= -1)) throw new ConfigError(`clocks.${id}.drift`, `must be a finite number > -1, got ${describeValue(c.drift)}`);
   }
+}
+
+function checkWorkload(w: Workload<unknown, unknown>): void {
+  object(w, 'workload');
+  if (typeof w.clients === 'number') {
+    if (!Number.isInteger(w.clients) || w.clients < 0) throw new ConfigError('workload.clients', `must be an integer >= 0 or a list of names, got ${describeValue(w.clients)}`);
+  } else if (!Array.isArray(w.clients) || w.clients.some((c) => typeof c !== 'string' || c === '') || new Set(w.clients).size !== w.clients.length) {
+    throw new ConfigError('workload.clients', 'must be a count or a list of distinct non-empty names');
+  }
+  if (w.operations !== undefined && (!Number.isInteger(w.operations) || w.operations < 0)) throw new ConfigError('workload.operations', `must be an integer >= 0, got ${describeValue(w.operations)}`);
+  if (w.startMs !== undefined) nonNegative(w.startMs, 'workload.startMs');
+  if (w.thinkMs !== undefined) nonNegative(w.thinkMs, 'workload.thinkMs');
+  if (w.timeoutMs !== undefined && (!isFiniteNumber(w.timeoutMs) || w.timeoutMs <= 0)) throw new ConfigError('workload.timeoutMs', `must be a number > 0, got ${describeValue(w.timeoutMs)}`);
+  for (const fn of ['generate', 'command', 'complete'] as const) {
+    if (typeof w[fn] !== 'function') throw new ConfigError(`workload.${fn}`, 'must be a function');
+  }
+}
+
+// Invariants and final checks: each a { name, check } object.
+function checkChecks(o: SimulateOptions<unknown, unknown>): void {
+  const named = (c: { name?: unknown; check?: unknown } | null): boolean => c !== null && typeof c === 'object' && typeof c.name === 'string' && typeof c.check === 'function';
   o.invariants?.forEach((inv, i) => {
-    if (inv === null || typeof inv !== 'object' || typeof inv.name !== 'string' || typeof inv.check !== 'function') {
-      throw new ConfigError(`invariants[${i}]`, 'must be { name: string, check(states, view) }');
-    }
+    if (!named(inv)) throw new ConfigError(`invariants[${i}]`, 'must be { name: string, check(states, view) }');
   });
   o.finalChecks?.forEach((c, i) => {
-    if (c === null || typeof c !== 'object' || typeof c.name !== 'string' || typeof c.check !== 'function') {
-      throw new ConfigError(`finalChecks[${i}]`, 'must be { name: string, check(end) }');
-    }
+    if (!named(c)) throw new ConfigError(`finalChecks[${i}]`, 'must be { name: string, check(end) }');
   });
+}
+
+function checkLimits(o: SimulateOptions<unknown, unknown>): void {
   if (o.maxTimeMs !== undefined && (!isFiniteNumber(o.maxTimeMs) || o.maxTimeMs < 0)) throw new ConfigError('maxTimeMs', `must be a finite number >= 0, got ${describeValue(o.maxTimeMs)}`);
   if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 0)) throw new ConfigError('maxSteps', `must be an integer >= 0, got ${describeValue(o.maxSteps)}`);
   if (o.lastEvents !== undefined && (!Number.isInteger(o.lastEvents) || o.lastEvents < 0)) throw new ConfigError('lastEvents', `must be an integer >= 0, got ${describeValue(o.lastEvents)}`);

@@ -125,89 +125,112 @@ function ddmin<T>(items: readonly T[], fails: (subset: readonly T[]) => boolean)
  * ```
  */
 export function shrink<I = unknown, O = unknown>(options: SimulateOptions<I, O>, shrinkOptions: ShrinkOptions = {}): ShrinkResult<I, O> | undefined {
-  const maxRuns = shrinkOptions.maxRuns ?? 300;
-  const same = shrinkOptions.sameInvariant ?? true;
   const original = simulate(options);
   if (original.violation === undefined) return undefined;
-  const invariant = original.violation.invariant;
-  let runs = 1;
-  const quiet = (o: SimulateOptions<I, O>): SimulateOptions<I, O> => ({ ...o, trace: false, lastEvents: 0 });
-  const fails = (o: SimulateOptions<I, O>): boolean => {
-    if (runs >= maxRuns) return false;
-    runs++;
-    const r = simulate(quiet(o));
-    return r.violation !== undefined && (!same || r.violation.invariant === invariant);
+  const t = new Trials<I, O>(original.violation.invariant, shrinkOptions);
+  let best = explicitSchedule(options, original, t);
+  best = fewer(best, 'faults', t);
+  best = fewer(best, 'commands', t);
+  best = kinderNetwork(best, t);
+  best = smallerWorkload(best, t);
+  const replayed = replay(best, t);
+  const [final, result] = replayed ?? [options, original];
+  return {
+    options: final,
+    result,
+    before: size(options as SimulateOptions<unknown, unknown>, original as SimResult<unknown, unknown>),
+    after: size(final as SimulateOptions<unknown, unknown>, result as SimResult<unknown, unknown>),
+    runs: t.runs,
   };
-  const cutAt = (o: SimulateOptions<I, O>, r: SimResult<I, O>): SimulateOptions<I, O> =>
-    r.violation === undefined ? o : { ...o, maxTimeMs: r.violation.time, maxSteps: r.violation.step };
+}
 
-  // 1. Make the schedule explicit and stop at the violation.
-  let best: SimulateOptions<I, O> = options;
-  {
-    const { nemesis: _nemesis, ...rest } = options;
-    const explicit = cutAt({ ...rest, faults: original.faults } as SimulateOptions<I, O>, original);
-    if (fails(explicit)) best = explicit;
+// The replays of one shrink: whether a candidate still fails, within the budget of runs.
+class Trials<I, O> {
+  runs = 1;
+  private readonly maxRuns: number;
+  private readonly same: boolean;
+
+  constructor(
+    private readonly invariant: string,
+    options: ShrinkOptions,
+  ) {
+    this.maxRuns = options.maxRuns ?? 300;
+    this.same = options.sameInvariant ?? true;
   }
 
-  // 2. Fewer faults.
-  const faults = ddmin<ScheduledFault>(best.faults ?? [], (subset) => fails({ ...best, faults: subset }));
-  if (faults.length !== (best.faults?.length ?? 0)) best = { ...best, faults };
+  /** Whether the candidate still fails (the same way, by default). */
+  fails(o: SimulateOptions<I, O>): boolean {
+    if (this.runs >= this.maxRuns) return false;
+    this.runs++;
+    const r = simulate({ ...o, trace: false, lastEvents: 0 });
+    return r.violation !== undefined && (!this.same || r.violation.invariant === this.invariant);
+  }
 
-  // 3. Fewer commands.
-  const commands = ddmin<ScheduledCommand>(best.commands ?? [], (subset) => fails({ ...best, commands: subset }));
-  if (commands.length !== (best.commands?.length ?? 0)) best = { ...best, commands };
+  /** A replay with the caller's trace settings. */
+  run(o: SimulateOptions<I, O>): SimResult<I, O> {
+    this.runs++;
+    return simulate(o);
+  }
+}
 
-  // 4. A kinder network.
+// Options that stop at the run's violation.
+function cutAt<I, O>(o: SimulateOptions<I, O>, r: SimResult<I, O>): SimulateOptions<I, O> {
+  return r.violation === undefined ? o : { ...o, maxTimeMs: r.violation.time, maxSteps: r.violation.step };
+}
+
+// 1. Make the schedule explicit (the nemesis's drawn faults) and stop at the violation.
+function explicitSchedule<I, O>(options: SimulateOptions<I, O>, original: SimResult<I, O>, t: Trials<I, O>): SimulateOptions<I, O> {
+  const { nemesis: _nemesis, ...rest } = options;
+  const explicit = cutAt({ ...rest, faults: original.faults } as SimulateOptions<I, O>, original);
+  return t.fails(explicit) ? explicit : options;
+}
+
+// 2 and 3. Fewer faults, then fewer commands.
+function fewer<I, O>(best: SimulateOptions<I, O>, key: 'faults' | 'commands', t: Trials<I, O>): SimulateOptions<I, O> {
+  const items: readonly (ScheduledFault | ScheduledCommand)[] = best[key] ?? [];
+  const kept = ddmin(items, (subset) => t.fails({ ...best, [key]: subset }));
+  return kept.length !== items.length ? { ...best, [key]: kept } : best;
+}
+
+// 4. A kinder network: no loss, duplication, reordering or corruption where the failure survives without.
+function kinderNetwork<I, O>(options: SimulateOptions<I, O>, t: Trials<I, O>): SimulateOptions<I, O> {
+  let best = options;
   for (const key of ['loss', 'duplicate', 'reorder', 'corrupt'] as const) {
     const current = best.network?.[key];
     if (current === undefined || current === 0) continue;
     const network: LinkOptions = { ...best.network, [key]: 0 };
     const candidate = { ...best, network };
-    if (fails(candidate)) best = candidate;
+    if (t.fails(candidate)) best = candidate;
   }
+  return best;
+}
 
-  // 5. A smaller workload.
-  const w = best.workload;
-  if (w !== undefined) {
-    let ops = w.operations ?? 10;
-    while (ops > 1) {
-      const half = Math.floor(ops / 2);
-      const candidate = { ...best, workload: { ...w, operations: half } as Workload<I, O> };
-      if (!fails(candidate)) break;
-      best = candidate;
-      ops = half;
-    }
-    if (typeof w.clients === 'number') {
-      let clients = w.clients;
-      while (clients > 1) {
-        const candidate = { ...best, workload: { ...(best.workload as Workload<I, O>), clients: clients - 1 } };
-        if (!fails(candidate)) break;
-        best = candidate;
-        clients--;
-      }
-    }
+// 5. A smaller workload: halve the operations per client, then drop clients one by one.
+function smallerWorkload<I, O>(options: SimulateOptions<I, O>, t: Trials<I, O>): SimulateOptions<I, O> {
+  const w = options.workload;
+  if (w === undefined) return options;
+  let best = options;
+  for (let ops = w.operations ?? 10; ops > 1; ) {
+    const half = Math.floor(ops / 2);
+    const candidate = { ...best, workload: { ...w, operations: half } as Workload<I, O> };
+    if (!t.fails(candidate)) break;
+    best = candidate;
+    ops = half;
   }
+  if (typeof w.clients !== 'number') return best;
+  for (let clients = w.clients; clients > 1; clients--) {
+    const candidate = { ...best, workload: { ...(best.workload as Workload<I, O>), clients: clients - 1 } };
+    if (!t.fails(candidate)) break;
+    best = candidate;
+  }
+  return best;
+}
 
-  // 6. Replay the result with the caller's trace settings and cut it at its own violation.
-  let result = simulate(best);
-  runs++;
-  if (result.violation === undefined) {
-    best = options;
-    result = original;
-  } else {
-    const tight = cutAt(best, result);
-    const again = simulate(tight);
-    runs++;
-    if (again.violation !== undefined) {
-      best = tight;
-      result = again;
-    }
-  }
-  return {
-    options: best,
-    result,
-    before: size(options as SimulateOptions<unknown, unknown>, original as SimResult<unknown, unknown>),
-    after: size(best as SimulateOptions<unknown, unknown>, result as SimResult<unknown, unknown>),
-    runs,
-  };
+// 6. Replay the result with the caller's trace settings, cut at its own violation; `undefined` when it no longer fails.
+function replay<I, O>(best: SimulateOptions<I, O>, t: Trials<I, O>): [SimulateOptions<I, O>, SimResult<I, O>] | undefined {
+  const result = t.run(best);
+  if (result.violation === undefined) return undefined;
+  const tight = cutAt(best, result);
+  const again = t.run(tight);
+  return again.violation !== undefined ? [tight, again] : [best, result];
 }

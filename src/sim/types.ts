@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import type { Machine, NodeId, Random } from '../core/index.js';
+import type { Invariant, InvariantView, Machine, NodeId, Random } from '../core/index.js';
 import type { History } from '../check/index.js';
 
 /**
@@ -255,29 +255,6 @@ export interface NemesisOptions {
 }
 
 /**
- * An invariant over all live nodes' states, checked after every step. Returns `true` or
- * `undefined` when it holds, and `false` or a message describing the problem when it does not.
- *
- * @example
- * ```ts
- * import type { Invariant } from 'distkit/sim';
- * const oneLeader: Invariant<{ leader: boolean }> = {
- *   name: 'at most one leader',
- *   check: (states) => Object.values(states).filter((s) => s.leader).length <= 1,
- * };
- * ```
- */
-export interface Invariant<S = any> {
-  /** Reported in the violation. */
-  readonly name: string;
-  /**
-   * The check. `states` holds the state of every node that is up (crashed nodes are absent);
-   * it is a live view: read it, do not keep it.
-   */
-  check(states: Readonly<Record<NodeId, S>>, view: SimView): boolean | string | undefined | void;
-}
-
-/**
  * What a {@link FinalCheck} sees: the end of a run.
  *
  * @example
@@ -304,7 +281,8 @@ export interface RunEnd<I = unknown, O = unknown> {
 /**
  * A check over a whole run, made once at its end — for properties no single state shows:
  * liveness ("every node decided by the end"), or the linearizability of the workload's history.
- * Same return convention as {@link Invariant}.
+ * `check` returns `true` or `undefined` when the run is fine, and `false` or a message when it is
+ * not.
  *
  * @example
  * ```ts
@@ -320,7 +298,9 @@ export interface FinalCheck<I = any, O = any> {
 }
 
 /**
- * A read-only view of the running simulation, passed to invariants and hooks.
+ * A read-only view of the running simulation, passed to invariants (as their view) and hooks. It
+ * extends the core `InvariantView`, so an invariant from `distkit/core` (or an algorithm's own
+ * set) reads `time`, `nodes` and `isUp` from it unchanged.
  *
  * @example
  * ```ts
@@ -328,7 +308,7 @@ export interface FinalCheck<I = any, O = any> {
  * const stopAt = (view: SimView) => view.time >= 1000;
  * ```
  */
-export interface SimView {
+export interface SimView extends InvariantView {
   /** Virtual time now, ms. */
   readonly time: number;
   /** Steps taken so far (inputs applied to machines). */
@@ -511,8 +491,11 @@ export interface SimulateOptions<I = unknown, O = unknown> {
   readonly commands?: readonly ScheduledCommand[];
   /** A client workload recorded as a history. */
   readonly workload?: Workload<I, O>;
-  /** Checked after every step; the first violation stops the run. */
-  readonly invariants?: readonly Invariant[];
+  /**
+   * Checked after every step (the core `Invariant` type: `check` returns `undefined` when it holds,
+   * else what is wrong); the first violation stops the run. Their `view` is a {@link SimView}.
+   */
+  readonly invariants?: readonly Invariant<any>[];
   /** Checked once when the run ends without a violation (liveness, linearizability of the history...). */
   readonly finalChecks?: readonly FinalCheck<I, O>[];
   /** Stop at this virtual time, ms. Default 60 000. */
@@ -632,7 +615,7 @@ export interface SimStats {
 export interface Violation {
   /** The invariant's name. */
   readonly invariant: string;
-  /** Its message (or `'returned false'`). */
+  /** What the check returned (or the error it threw). */
   readonly message: string;
   /** The seed of the run. */
   readonly seed: number | string;

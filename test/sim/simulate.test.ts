@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { busyRun } from './fixtures/busy-run.js';
-import { ConfigError, type DurableMachine, type Machine, type MessageInput, type TickInput } from 'distkit/core';
+import { ConfigError, type DurableMachine, type Invariant, type Machine, type MessageInput, type TickInput } from 'distkit/core';
 import {
   echoMachine,
   naiveLeaderMachine,
@@ -440,7 +440,7 @@ describe('invariants and violations', () => {
     expect(r.ok).toBe(false);
   });
 
-  it('invariants see only live nodes; false and strings are violations; a throwing check is reported', () => {
+  it('invariants see only live nodes; a description is a violation; a throwing check is reported', () => {
     const sizes: number[] = [];
     simulate({
       seed: 1,
@@ -449,7 +449,10 @@ describe('invariants and violations', () => {
       invariants: [{ name: 'count', check: (s) => void sizes.push(Object.keys(s).length) }],
     });
     expect(sizes).toEqual([2, 1]);
-    expect(simulate({ seed: 1, nodes: recNodes(['a']), invariants: [{ name: 'f', check: () => false }] }).violation).toMatchObject({ invariant: 'f', message: 'returned false', time: 0 });
+    expect(simulate({ seed: 1, nodes: recNodes(['a']), invariants: [{ name: 'f', check: () => 'broken' }] }).violation).toMatchObject({ invariant: 'f', message: 'broken', time: 0 });
+    // From untyped code: anything but undefined is a violation, reported as what it returned.
+    const untyped = { name: 'u', check: () => false } as unknown as Invariant;
+    expect(simulate({ seed: 1, nodes: recNodes(['a']), invariants: [untyped] }).violation).toMatchObject({ invariant: 'u', message: 'returned false' });
     const thrown = simulate({ seed: 1, nodes: recNodes(['a']), invariants: [{ name: 't', check: () => { throw new Error('boom'); } }] });
     expect(thrown.violation?.message).toContain('boom');
   });
@@ -674,7 +677,7 @@ describe('final checks', () => {
 
   it('are skipped after an invariant violation, and a throwing check is reported', () => {
     let called = false;
-    const r = simulate({ seed: 1, nodes: echoNodes(2), invariants: [{ name: 'no', check: () => false }], finalChecks: [{ name: 'f', check: () => void (called = true) }] });
+    const r = simulate({ seed: 1, nodes: echoNodes(2), invariants: [{ name: 'no', check: () => 'no' }], finalChecks: [{ name: 'f', check: () => void (called = true) }] });
     expect(r.violation?.invariant).toBe('no');
     expect(called).toBe(false);
     const t = simulate({ seed: 1, nodes: echoNodes(1), finalChecks: [{ name: 'boom', check: () => { throw new Error('x'); } }] });
@@ -707,7 +710,7 @@ describe('nodes that start down', () => {
       network: { delay: { type: 'fixed', ms: 1 } },
       faults: [{ at: 50, fault: { type: 'restart', node: 'late' } }],
       commands: [sendCmd(10, 'a', 'late', 'early'), sendCmd(60, 'a', 'late', 'welcome')],
-      invariants: [{ name: 'late is absent before 50', check: (s, v) => v.time >= 50 || !('late' in s) }],
+      invariants: [{ name: 'late is absent before 50', check: (s, v) => (v.time >= 50 || !('late' in s) ? undefined : 'late is up') }],
     });
     expect(r.ok).toBe(true);
     expect(r.trace.find((e) => e.kind === 'drop')).toMatchObject({ reason: 'crashed', to: 'late' });
