@@ -33,6 +33,7 @@ import type {
   RaftPendingRead,
   RaftPersistRecord,
   RaftProgress,
+  RaftRole,
   RaftSnapshot,
   RaftSnapshotRequest,
   RaftState,
@@ -659,22 +660,26 @@ function inLease(state: RaftState, now: number): boolean {
   return now < state.voteBlockedUntil;
 }
 
-/** Same-term handling per role (etcd's stepLeader / stepCandidate / stepFollower). */
+/** A message other than a vote request, which every role handles alike. */
+type RoleMessage = Exclude<RaftMessage, RaftVoteRequest>;
+
+type RoleStep = (prev: RaftState, c: Ctx, from: NodeId, m: RoleMessage) => Transition<RaftState, RaftOutput>;
+
+/** Same-term handling per role: the step function of each role, as etcd switches `r.step`. */
+const stepOf: Readonly<Record<RaftRole, RoleStep>> = {
+  leader: stepLeader,
+  candidate: stepCandidate,
+  preCandidate: stepCandidate,
+  follower: stepFollower,
+};
+
 function dispatch(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
-  switch (c.d.role) {
-    case 'leader':
-      return stepLeader(prev, c, from, m);
-    case 'candidate':
-    case 'preCandidate':
-      return stepCandidate(prev, c, from, m);
-    case 'follower':
-      return stepFollower(prev, c, from, m);
-    default:
-      return assertNever(c.d.role, 'role');
-  }
+  // Every role answers a vote request by the same rules (§5.2, §5.4.1, thesis §9.6).
+  if (m.type === 'vote') return handleVote(prev, c, from, m);
+  return stepOf[c.d.role](prev, c, from, m);
 }
 
-function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RoleMessage): Transition<RaftState, RaftOutput> {
   switch (m.type) {
     case 'appendResponse':
       return handleAppendResponse(prev, c, from, m);
@@ -682,8 +687,6 @@ function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Tran
       return handleHeartbeatResponse(prev, c, from, m);
     case 'voteResponse':
       return unchanged(prev, c, from, 'voteResponse: not campaigning');
-    case 'vote':
-      return handleVote(prev, c, from, m);
     case 'append':
     case 'heartbeat':
     case 'snapshot':
@@ -695,7 +698,7 @@ function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Tran
   }
 }
 
-function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RoleMessage): Transition<RaftState, RaftOutput> {
   switch (m.type) {
     case 'append':
     case 'heartbeat':
@@ -705,8 +708,6 @@ function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): T
       return stepFollower(prev, c, from, m);
     case 'voteResponse':
       return onVoteResponseCtx(prev, c, from, m);
-    case 'vote':
-      return handleVote(prev, c, from, m);
     case 'timeoutNow':
     case 'appendResponse':
     case 'heartbeatResponse':
@@ -716,7 +717,7 @@ function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): T
   }
 }
 
-function stepFollower(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+function stepFollower(prev: RaftState, c: Ctx, from: NodeId, m: RoleMessage): Transition<RaftState, RaftOutput> {
   const d = c.d;
   switch (m.type) {
     case 'append':
@@ -739,8 +740,6 @@ function stepFollower(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Tr
     case 'appendResponse':
     case 'heartbeatResponse':
       return unchanged(prev, c, from, `${m.type}: not expected by a follower`);
-    case 'vote':
-      return handleVote(prev, c, from, m);
     default:
       return assertNever(m, 'message');
   }

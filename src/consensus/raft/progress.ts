@@ -35,12 +35,12 @@ function build(
     state,
     paused,
     inflight: w.inflight,
-    inflightSizes: w.inflightSizes,
-    inflightBytes: w.inflightBytes,
     active,
     pendingSnapshot,
     snapshotSentAt,
     ackedAt,
+    inflightSizes: w.inflightSizes,
+    inflightBytes: w.inflightBytes,
   };
 }
 
@@ -59,12 +59,12 @@ export function newProgress(next: number, active: boolean): RaftProgress {
     state: 'probe',
     paused: false,
     inflight: NO_INFLIGHTS.inflight,
-    inflightSizes: NO_INFLIGHTS.inflightSizes,
-    inflightBytes: 0,
     active,
     pendingSnapshot: 0,
     snapshotSentAt: 0,
     ackedAt: -1,
+    inflightSizes: NO_INFLIGHTS.inflightSizes,
+    inflightBytes: 0,
   };
 }
 

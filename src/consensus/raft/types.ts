@@ -213,8 +213,8 @@ export interface RaftLog {
  * ```ts
  * import type { RaftProgress } from 'distkit/consensus';
  * const p: RaftProgress = {
- *   match: 0, next: 1, state: 'probe', paused: false, inflight: [], inflightSizes: [], inflightBytes: 0,
- *   active: false, pendingSnapshot: 0, snapshotSentAt: 0, ackedAt: -1,
+ *   match: 0, next: 1, state: 'probe', paused: false, inflight: [],
+ *   active: false, pendingSnapshot: 0, snapshotSentAt: 0, ackedAt: -1, inflightSizes: [], inflightBytes: 0,
  * };
  * ```
  */
@@ -229,10 +229,6 @@ export interface RaftProgress {
   readonly paused: boolean;
   /** In `replicate`: last index of each unacknowledged AppendEntries, ascending. */
   readonly inflight: readonly number[];
-  /** The estimated payload bytes of each message in `inflight`, same order (0 unless `maxInflightBytes` is set). */
-  readonly inflightSizes: readonly number[];
-  /** The sum of `inflightSizes`. */
-  readonly inflightBytes: number;
   /**
    * Heard from since the last check-quorum round (etcd's `RecentActive`). False for the progress a
    * new leader creates, true for a member a configuration change adds.
@@ -244,6 +240,10 @@ export interface RaftProgress {
   readonly snapshotSentAt: number;
   /** Leader time at which the latest heartbeat this follower acknowledged was sent (-1 for none); drives leases. */
   readonly ackedAt: number;
+  /** In `replicate`: the estimated payload bytes of each message in `inflight`, same order (0 unless `maxInflightBytes` is set). */
+  readonly inflightSizes: readonly number[];
+  /** The sum of `inflightSizes`: the bytes in flight, checked against `maxInflightBytes`. */
+  readonly inflightBytes: number;
 }
 
 /**
