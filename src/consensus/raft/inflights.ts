@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { raftAssert } from './assert.js';
+import { raftBug } from './assert.js';
 import type { RaftOptions, RaftProgress } from './types.js';
 
 /** The window's fields of a progress. */
@@ -14,6 +14,9 @@ export type InflightWindow = Pick<RaftProgress, 'inflight' | 'inflightSizes' | '
 
 /** The limits that bound a window. */
 export type InflightLimits = Pick<RaftOptions, 'maxInflight' | 'maxInflightBytes'>;
+
+/** The `maxInflightBytes` that means no byte limit (the default): bytes are then not counted. */
+export const UNLIMITED_BYTES = Number.MAX_SAFE_INTEGER;
 
 /** The empty window (shared: windows are never mutated). */
 export const NO_INFLIGHTS: InflightWindow = { inflight: [], inflightSizes: [], inflightBytes: 0 };
@@ -29,24 +32,28 @@ export function inflightsFull(w: InflightWindow, limits: InflightLimits): boolea
 
 /**
  * The window with one more message, whose last entry is `last` and whose payload is `bytes` (etcd's
- * `Add`). Adding to a full window, or out of index order, is a bug of the caller.
+ * `Add`). Bytes are recorded only under a byte limit (`inflightSizes` stays empty otherwise).
+ * Adding to a full window, or out of index order, is a bug of the caller.
  */
 export function addInflight(w: InflightWindow, last: number, bytes: number, limits: InflightLimits): InflightWindow {
-  raftAssert(!inflightsFull(w, limits), `inflight window full (${w.inflight.length} messages, ${w.inflightBytes} bytes) on adding ${last}`);
+  if (inflightsFull(w, limits)) raftBug(`inflight window full (${w.inflight.length} messages, ${w.inflightBytes} bytes) on adding ${last}`);
   const n = w.inflight.length;
-  raftAssert(n === 0 || (w.inflight[n - 1] as number) < last, `inflight index ${last} not above the last one in flight`);
-  if (n === 0) return { inflight: [last], inflightSizes: [bytes], inflightBytes: bytes };
-  return { inflight: [...w.inflight, last], inflightSizes: [...w.inflightSizes, bytes], inflightBytes: w.inflightBytes + bytes };
+  if (n > 0 && (w.inflight[n - 1] as number) >= last) raftBug(`inflight index ${last} not above the last one in flight`);
+  const inflight = n === 0 ? [last] : [...w.inflight, last];
+  if (limits.maxInflightBytes >= UNLIMITED_BYTES) return { inflight, inflightSizes: NO_INFLIGHTS.inflightSizes, inflightBytes: 0 };
+  return { inflight, inflightSizes: n === 0 ? [bytes] : [...w.inflightSizes, bytes], inflightBytes: w.inflightBytes + bytes };
 }
 
 /** The window without the messages whose last entry is at or below `index` (etcd's `FreeLE`). */
 export function freeInflightsTo(w: InflightWindow, index: number): InflightWindow {
   const n = w.inflight.length;
   let k = 0;
-  let freed = 0;
-  while (k < n && (w.inflight[k] as number) <= index) freed += w.inflightSizes[k++] as number;
+  while (k < n && (w.inflight[k] as number) <= index) k++;
   if (k === 0) return w;
   if (k === n) return NO_INFLIGHTS;
+  if (w.inflightSizes.length === 0) return { inflight: w.inflight.slice(k), inflightSizes: w.inflightSizes, inflightBytes: 0 };
+  let freed = 0;
+  for (let i = 0; i < k; i++) freed += w.inflightSizes[i] as number;
   return { inflight: w.inflight.slice(k), inflightSizes: w.inflightSizes.slice(k), inflightBytes: w.inflightBytes - freed };
 }
 

@@ -8,7 +8,8 @@
 import { ConfigError, InvalidCommandError, MAX_COUNTER, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, checkId, earliest, getOwn } from '../../core/index.js';
 import { inputNow, majority, plainDataProblem, positiveInt, randomTimer, reached, reject, seedPrng, send as sendOutput } from '../../core/index.js';
 import { setOwn, startTimer, stopTimer, timerDue, withOwn, type DataLimits, type DurableMachine, type NodeId, type Transition } from '../../core/index.js';
-import { raftAssert } from './assert.js';
+import { raftAssert, raftBug } from './assert.js';
+import { UNLIMITED_BYTES } from './inflights.js';
 import { appendOne, appendToLog, compactLog, emptyLog, entryAt, lastTerm, raftEntries, raftLastIndex, termAt, truncateLog } from './log.js';
 import { MAX_ID_LENGTH, cleanMessage, messageProblem } from './messages.js';
 import { becomeSnapshot, heartbeatAcked, isPaused, isStaleRejection, maybeDecrTo, maybeUpdate, newProgress } from './progress.js';
@@ -109,7 +110,7 @@ function ctxOf(state: RaftState, now: number): Ctx {
 function finish(prev: RaftState, c: Ctx): Transition<RaftState, RaftOutput> {
   const d = c.d;
   // §5.3: only an entry a node holds can be known committed (the leader sends min(match, commit)).
-  raftAssert(d.commit <= raftLastIndex(d.log), `commit ${d.commit} beyond the last index ${raftLastIndex(d.log)}`);
+  if (d.commit > raftLastIndex(d.log)) raftBug(`commit ${d.commit} beyond the last index ${raftLastIndex(d.log)}`);
   emitApply(c);
   if (d.role !== prev.role || d.term !== prev.term || d.leader !== prev.leader) {
     c.out.push({ type: 'role', role: d.role, term: d.term, leader: d.leader });
@@ -177,7 +178,7 @@ function optionsOf(config: RaftConfig): RaftOptions {
     maxEntriesPerAppend: positiveInt('maxEntriesPerAppend', config.maxEntriesPerAppend, 256),
     maxBytesPerAppend: positiveInt('maxBytesPerAppend', config.maxBytesPerAppend, 1 << 20),
     maxInflight: positiveInt('maxInflight', config.maxInflight, 64),
-    maxInflightBytes: positiveInt('maxInflightBytes', config.maxInflightBytes, Number.MAX_SAFE_INTEGER),
+    maxInflightBytes: positiveInt('maxInflightBytes', config.maxInflightBytes, UNLIMITED_BYTES),
     maxUncommittedEntries: positiveInt('maxUncommittedEntries', config.maxUncommittedEntries, 100_000),
     payloadLimits: limitsOf(config.payloadLimits),
   };
@@ -464,7 +465,7 @@ function requestVotes(c: Ctx, pre: boolean, transfer: boolean): void {
 function becomeLeader(c: Ctx): void {
   const d = c.d;
   // §5.2: only a candidate that won a vote of its term leads (etcd panics on follower -> leader).
-  raftAssert(d.role === 'candidate', `invalid transition ${d.role} -> leader`);
+  if (d.role !== 'candidate') raftBug(`invalid transition ${d.role} -> leader`);
   d.role = 'leader';
   d.leader = d.id;
   d.votes = {};
@@ -902,7 +903,7 @@ function sendAppend(c: Ctx, to: NodeId, sendIfEmpty: boolean): void {
   const entries = hi >= p.next ? raftEntries(d.log, p.next, hi) : [];
   send(c, to, { type: 'append', term: d.term, prevIndex, prevTerm, entries, commit: d.commit });
   // The window counts bytes only when it has a byte limit: the default costs nothing.
-  const bytes = d.options.maxInflightBytes < Number.MAX_SAFE_INTEGER ? payloadBytes(entries) : 0;
+  const bytes = d.options.maxInflightBytes < UNLIMITED_BYTES ? payloadBytes(entries) : 0;
   const q = sentEntries(p, hi, bytes, d.options);
   if (q !== p) setProgress(d, to, q);
 }
@@ -999,13 +1000,17 @@ function hasUnstartedRead(reads: readonly RaftPendingRead[]): boolean {
   return false;
 }
 
+/** §5.3 matchIndex of a voter, the leader's own being its last index (a top-level function: no closure per commit). */
+function matchIndexOf(d: RaftState, id: NodeId): number {
+  return id === d.id ? raftLastIndex(d.log) : (progressOf(d, id)?.match ?? 0);
+}
+
 /** Advances the leader's commit index to what a majority of voters holds (§5.3, §5.4.2). */
 function maybeCommit(c: Ctx): void {
   const d = c.d;
   const voters = d.membership.voters;
   if (voters.length === 0) return;
-  const last = raftLastIndex(d.log);
-  const q = committedIndex(voters, (id) => (id === d.id ? last : (progressOf(d, id)?.match ?? 0)));
+  const q = committedIndex(voters, d, matchIndexOf);
   // Raft §5.3 / §5.4.2 (Figure 8): a leader commits only entries of its current term by counting
   // replicas; earlier entries commit with them (Log Matching). An entry of an older term stored on
   // a majority may still be overwritten by a later leader, so counting its replicas is unsafe.
@@ -1132,7 +1137,7 @@ function confirmReads(c: Ctx, from: NodeId, seq: number): void {
 function leaseValid(state: RaftState, now: number): boolean {
   if (state.leaseRevoked || state.membership.voters.length === 0) return false;
   // The latest heartbeat a majority acknowledged, the leader's own counting as now.
-  const q = committedIndex(state.membership.voters, (id) => (id === state.id ? now : (progressOf(state, id)?.ackedAt ?? -1)));
+  const q = committedIndex(state.membership.voters, now, (at, id) => (id === state.id ? at : (progressOf(state, id)?.ackedAt ?? -1)));
   return q >= 0 && q + state.options.leaseMs > now;
 }
 

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { raftAssert } from './assert.js';
+import { raftAssert, raftBug } from './assert.js';
 import { NO_INFLIGHTS, addInflight, freeFirstInflight, freeInflightsTo, inflightsFull, type InflightLimits, type InflightWindow } from './inflights.js';
 import type { RaftProgress } from './types.js';
 
@@ -28,7 +28,7 @@ function build(
   active = p.active,
   ackedAt = p.ackedAt,
 ): RaftProgress {
-  raftAssert(match < next, `progress match ${match} not below next ${next}`);
+  if (match >= next) raftBug(`progress match ${match} not below next ${next}`);
   return {
     match,
     next,
@@ -52,7 +52,7 @@ function build(
  * before it had a chance to answer.
  */
 export function newProgress(next: number, active: boolean): RaftProgress {
-  raftAssert(next > 0, `progress next ${next} must be positive`);
+  if (next <= 0) raftBug(`progress next ${next} must be positive`);
   return {
     match: 0,
     next,

@@ -18,24 +18,25 @@ function descending(x: number, y: number): number {
  * `MajorityConfig.CommittedIndex`): the `majority(n)`-th largest. With matchIndex it is the commit
  * candidate (§5.3); with heartbeat acknowledgement times, the start of the lease (thesis §6.4.1).
  * The empty configuration reaches everything (`Infinity`), as in etcd, for joint configurations.
+ * `indexOf` gets `context` back, so a caller on the hot path passes a top-level function, no closure.
  */
-export function committedIndex(voters: readonly NodeId[], indexOf: (id: NodeId) => number): number {
+export function committedIndex<C>(voters: readonly NodeId[], context: C, indexOf: (context: C, id: NodeId) => number): number {
   switch (voters.length) {
     case 0:
       return Infinity;
     case 1:
-      return indexOf(voters[0] as NodeId);
+      return indexOf(context, voters[0] as NodeId);
     case 2:
-      return Math.min(indexOf(voters[0] as NodeId), indexOf(voters[1] as NodeId));
+      return Math.min(indexOf(context, voters[0] as NodeId), indexOf(context, voters[1] as NodeId));
     case 3: {
-      const a = indexOf(voters[0] as NodeId);
-      const b = indexOf(voters[1] as NodeId);
-      const c = indexOf(voters[2] as NodeId);
+      const a = indexOf(context, voters[0] as NodeId);
+      const b = indexOf(context, voters[1] as NodeId);
+      const c = indexOf(context, voters[2] as NodeId);
       return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c)); // the median
     }
     default: {
       const indexes: number[] = [];
-      for (const id of voters) indexes.push(indexOf(id));
+      for (const id of voters) indexes.push(indexOf(context, id));
       indexes.sort(descending);
       return indexes[majority(voters.length) - 1] as number;
     }

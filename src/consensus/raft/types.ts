@@ -240,9 +240,9 @@ export interface RaftProgress {
   readonly snapshotSentAt: number;
   /** Leader time at which the latest heartbeat this follower acknowledged was sent (-1 for none); drives leases. */
   readonly ackedAt: number;
-  /** In `replicate`: the estimated payload bytes of each message in `inflight`, same order (0 unless `maxInflightBytes` is set). */
+  /** In `replicate` with a `maxInflightBytes` limit: the estimated payload bytes of each message in `inflight`, same order (empty without a limit). */
   readonly inflightSizes: readonly number[];
-  /** The sum of `inflightSizes`: the bytes in flight, checked against `maxInflightBytes`. */
+  /** The sum of `inflightSizes`: the bytes in flight, checked against `maxInflightBytes` (0 without a limit). */
   readonly inflightBytes: number;
 }
 

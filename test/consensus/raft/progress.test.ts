@@ -21,6 +21,8 @@ import {
 } from '../../../src/consensus/raft/progress.js';
 
 const LIMITS = { maxInflight: 256, maxInflightBytes: Number.MAX_SAFE_INTEGER };
+/** A byte limit no test reaches: the window records bytes. */
+const COUNTED = { maxInflight: 256, maxInflightBytes: 1e9 };
 
 function progress(fields: Partial<RaftProgress>): RaftProgress {
   return { ...newProgress(1, false), ...fields };
@@ -56,7 +58,7 @@ describe('progress: the three states', () => {
     for (const [fields, paused] of cases) expect(isPaused(progress(fields), { maxInflight: 1, maxInflightBytes: 1 })).toBe(paused);
   });
   it('becomeProbe resets to match + 1 (etcd TestProgressBecomeProbe)', () => {
-    const window = addInflight(NO_INFLIGHTS, 4, 9, LIMITS);
+    const window = addInflight(NO_INFLIGHTS, 4, 9, COUNTED);
     const cases: [Partial<RaftProgress>, number][] = [
       [{ state: 'replicate', match: 1, next: 5, ...window }, 2],
       // etcd resumes after a pending snapshot (next 11); here a snapshot leaves the snapshot state
@@ -104,7 +106,7 @@ describe('progress: acknowledgements and rejections', () => {
   });
   it('maybeUpdate frees the window up to the acknowledged index', () => {
     let p = progress({ state: 'replicate', match: 1, next: 2 });
-    for (const last of [2, 4, 6]) p = optimisticUpdate(p, last, 10, LIMITS);
+    for (const last of [2, 4, 6]) p = optimisticUpdate(p, last, 10, COUNTED);
     expect([p.next, p.inflight, p.inflightBytes]).toEqual([7, [2, 4, 6], 30]);
     p = maybeUpdate(p, 4)!;
     expect([p.match, p.next, p.inflight, p.inflightBytes]).toEqual([4, 7, [6], 10]);
@@ -153,7 +155,8 @@ describe('progress: sending and liveness', () => {
     expect(sentEntries(progress({ state: 'probe', next: 3 }), 5, 0, LIMITS)).toMatchObject({ paused: true, next: 3 });
     const r = progress({ state: 'replicate', match: 2, next: 3 });
     expect(sentEntries(r, 2, 0, LIMITS)).toBe(r);
-    expect(sentEntries(r, 5, 40, LIMITS)).toMatchObject({ next: 6, inflight: [5], inflightSizes: [40], inflightBytes: 40 });
+    expect(sentEntries(r, 5, 40, COUNTED)).toMatchObject({ next: 6, inflight: [5], inflightSizes: [40], inflightBytes: 40 });
+    expect(sentEntries(r, 5, 40, LIMITS)).toMatchObject({ next: 6, inflight: [5], inflightSizes: [], inflightBytes: 0 });
     expect(() => sentEntries(progress({ state: 'snapshot' }), 5, 0, LIMITS)).toThrow(ContractViolation);
   });
   it('withActive and resumeProbe return the same progress when nothing changes', () => {

@@ -9,12 +9,12 @@ import { Net, durableWithTerms } from './harness.js';
 function committed(voters: string[], idx: (number | '_')[]): number {
   const of: Record<string, number> = {};
   voters.forEach((id, i) => (of[id] = idx[i] === '_' ? 0 : (idx[i] as number)));
-  return committedIndex(voters, (id) => getOwn(of, id) ?? 0);
+  return committedIndex(voters, of, (m, id) => getOwn(m, id) ?? 0);
 }
 
 describe('committedIndex (etcd majority_commit.txt)', () => {
   it('the empty configuration commits everything', () => {
-    expect(committedIndex([], () => 0)).toBe(Infinity);
+    expect(committedIndex([], null, () => 0)).toBe(Infinity);
   });
   it.each([
     [['1'], ['_'], 0],
