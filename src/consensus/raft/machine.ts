@@ -5,15 +5,16 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, InvalidCommandError, MAX_COUNTER, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, checkId, earliest, getOwn } from '../../core/index.js';
-import { inputNow, majority, plainDataProblem, positiveInt, randomTimer, reached, reject, seedPrng, send as sendOutput } from '../../core/index.js';
-import { setOwn, startTimer, stopTimer, timerDue, withOwn, type DataLimits, type DurableMachine, type NodeId, type Transition } from '../../core/index.js';
+// The machine contract; the protocol kit (ids, options, quorums, records, sends); data checks; time.
+import { ConfigError, InvalidCommandError, assertNever, inputNow, reject, type DurableMachine, type Transition } from '../../core/index.js';
+import { MAX_COUNTER, checkId, getOwn, majority, positiveInt, reached, send as sendOutput, setOwn, withOwn, type NodeId } from '../../core/index.js';
+import { PAYLOAD_LIMITS, plainDataProblem, type DataLimits } from '../../core/index.js';
+import { STOPPED_TIMER, earliest, randomTimer, seedPrng, startTimer, stopTimer, timerDue } from '../../core/index.js';
 import { raftAssert, raftBug } from './assert.js';
 import { UNLIMITED_BYTES } from './inflights.js';
 import { appendOne, appendToLog, compactLog, emptyLog, entryAt, lastTerm, raftEntries, raftLastIndex, termAt, truncateLog } from './log.js';
 import { MAX_ID_LENGTH, cleanMessage, messageProblem } from './messages.js';
-import { becomeSnapshot, heartbeatAcked, isPaused, isStaleRejection, maybeDecrTo, maybeUpdate, newProgress } from './progress.js';
-import { resumeProbe, sentEntries, withActive } from './progress.js';
+import { becomeSnapshot, heartbeatAcked, isPaused, isStaleRejection, maybeDecrTo, maybeUpdate, newProgress, resumeProbe, sentEntries, withActive } from './progress.js';
 import { committedIndex, voteResult } from './quorum.js';
 import { applyRaftPersist } from './storage.js';
 import type {
