@@ -18,8 +18,8 @@ export type InflightLimits = Pick<RaftOptions, 'maxInflight' | 'maxInflightBytes
 /** The `maxInflightBytes` that means no byte limit (the default): bytes are then not counted. */
 export const UNLIMITED_BYTES = Number.MAX_SAFE_INTEGER;
 
-/** The empty window (shared: windows are never mutated). */
-export const NO_INFLIGHTS: InflightWindow = { inflight: [], inflightSizes: [], inflightBytes: 0 };
+/** The empty window (shared, and frozen: windows are never mutated, only replaced). */
+export const NO_INFLIGHTS: InflightWindow = Object.freeze({ inflight: Object.freeze([]), inflightSizes: Object.freeze([]), inflightBytes: 0 });
 
 /**
  * Whether no more messages may go out (etcd's `Full`): `maxInflight` messages are out, or the
