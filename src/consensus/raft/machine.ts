@@ -5,43 +5,17 @@
  *
  * @packageDocumentation
  */
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  getOwn,
-  inputNow,
-  plainDataProblem,
-  randomTimer,
-  reject,
-  seedPrng,
-  setOwn,
-  startTimer,
-  stopTimer,
-  timerDue,
-  withOwn,
-  type DataLimits,
-  type DurableMachine,
-  type NodeId,
-  type Transition,
-} from '../../core/index.js';
-import {
-  appendOne,
-  appendToLog,
-  compactLog,
-  emptyLog,
-  entryAt,
-  lastTerm,
-  raftEntries,
-  raftLastIndex,
-  termAt,
-  truncateLog,
-} from './log.js';
+// The machine contract; the protocol kit (ids, options, quorums, records, sends); data checks; time.
+import { ConfigError, InvalidCommandError, assertNever, inputNow, reject, type DurableMachine, type Transition } from '../../core/index.js';
+import { MAX_COUNTER, checkId, getOwn, majority, positiveInt, reached, send as sendOutput, setOwn, withOwn, type NodeId } from '../../core/index.js';
+import { PAYLOAD_LIMITS, plainDataProblem, type DataLimits } from '../../core/index.js';
+import { STOPPED_TIMER, earliest, randomTimer, seedPrng, startTimer, stopTimer, timerDue } from '../../core/index.js';
+import { raftAssert, raftBug } from './assert.js';
+import { UNLIMITED_BYTES } from './inflights.js';
+import { appendOne, appendToLog, compactLog, emptyLog, entryAt, lastTerm, raftEntries, raftLastIndex, termAt, truncateLog } from './log.js';
 import { MAX_ID_LENGTH, cleanMessage, messageProblem } from './messages.js';
+import { becomeSnapshot, heartbeatAcked, isPaused, isStaleRejection, maybeDecrTo, maybeUpdate, newProgress, resumeProbe, sentEntries, withActive } from './progress.js';
+import { committedIndex, voteResult } from './quorum.js';
 import { applyRaftPersist } from './storage.js';
 import type {
   RaftAppendRequest,
@@ -61,6 +35,7 @@ import type {
   RaftPendingRead,
   RaftPersistRecord,
   RaftProgress,
+  RaftRole,
   RaftSnapshot,
   RaftSnapshotRequest,
   RaftState,
@@ -135,6 +110,8 @@ function ctxOf(state: RaftState, now: number): Ctx {
 /** Builds the transition: persist first (rule 6 of the machine contract), then sends and events. */
 function finish(prev: RaftState, c: Ctx): Transition<RaftState, RaftOutput> {
   const d = c.d;
+  // §5.3: only an entry a node holds can be known committed (the leader sends min(match, commit)).
+  if (d.commit > raftLastIndex(d.log)) raftBug(`commit ${d.commit} beyond the last index ${raftLastIndex(d.log)}`);
   emitApply(c);
   if (d.role !== prev.role || d.term !== prev.term || d.leader !== prev.leader) {
     c.out.push({ type: 'role', role: d.role, term: d.term, leader: d.leader });
@@ -158,7 +135,7 @@ function finish(prev: RaftState, c: Ctx): Transition<RaftState, RaftOutput> {
 }
 
 function send(c: Ctx, to: NodeId, message: RaftMessage): void {
-  c.out.push({ type: 'send', to, message });
+  c.out.push(sendOutput(to, message));
 }
 
 /** Records appended entries for the persist output. */
@@ -177,29 +154,10 @@ function persistTruncate(c: Ctx, from: number): void {
 // Config, init, durable, recover
 // ---------------------------------------------------------------------------------------------
 
-function positiveInt(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkId(id: unknown, field: string): NodeId {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-    throw new ConfigError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-  }
-  return id;
-}
-
 function optionsOf(config: RaftConfig): RaftOptions {
-  const electionTimeoutMs = positiveInt(config.electionTimeoutMs, 'electionTimeoutMs', 1000);
+  const electionTimeoutMs = positiveInt('electionTimeoutMs', config.electionTimeoutMs, 1000);
   if (electionTimeoutMs < 2) throw new ConfigError('electionTimeoutMs', 'must be at least 2');
-  const heartbeatIntervalMs = positiveInt(
-    config.heartbeatIntervalMs,
-    'heartbeatIntervalMs',
-    Math.max(1, Math.floor(electionTimeoutMs / 10)),
-  );
+  const heartbeatIntervalMs = positiveInt('heartbeatIntervalMs', config.heartbeatIntervalMs, Math.max(1, Math.floor(electionTimeoutMs / 10)));
   if (heartbeatIntervalMs >= electionTimeoutMs) {
     throw new ConfigError('heartbeatIntervalMs', `must be below electionTimeoutMs (${electionTimeoutMs}); §5.2 wants it well below`);
   }
@@ -209,7 +167,7 @@ function optionsOf(config: RaftConfig): RaftOptions {
   if (readMode === 'lease' && !checkQuorum) {
     throw new ConfigError('readMode', `'lease' needs checkQuorum: true (thesis §6.4.1)`);
   }
-  const leaseMs = positiveInt(config.leaseMs, 'leaseMs', Math.max(1, Math.floor((electionTimeoutMs * 9) / 10)));
+  const leaseMs = positiveInt('leaseMs', config.leaseMs, Math.max(1, Math.floor((electionTimeoutMs * 9) / 10)));
   if (leaseMs > electionTimeoutMs) throw new ConfigError('leaseMs', `must be at most electionTimeoutMs (${electionTimeoutMs})`);
   return {
     electionTimeoutMs,
@@ -218,10 +176,11 @@ function optionsOf(config: RaftConfig): RaftOptions {
     checkQuorum,
     readMode,
     leaseMs,
-    maxEntriesPerAppend: positiveInt(config.maxEntriesPerAppend, 'maxEntriesPerAppend', 256),
-    maxBytesPerAppend: positiveInt(config.maxBytesPerAppend, 'maxBytesPerAppend', 1 << 20),
-    maxInflight: positiveInt(config.maxInflight, 'maxInflight', 64),
-    maxUncommittedEntries: positiveInt(config.maxUncommittedEntries, 'maxUncommittedEntries', 100_000),
+    maxEntriesPerAppend: positiveInt('maxEntriesPerAppend', config.maxEntriesPerAppend, 256),
+    maxBytesPerAppend: positiveInt('maxBytesPerAppend', config.maxBytesPerAppend, 1 << 20),
+    maxInflight: positiveInt('maxInflight', config.maxInflight, 64),
+    maxInflightBytes: positiveInt('maxInflightBytes', config.maxInflightBytes, UNLIMITED_BYTES),
+    maxUncommittedEntries: positiveInt('maxUncommittedEntries', config.maxUncommittedEntries, 100_000),
     payloadLimits: limitsOf(config.payloadLimits),
   };
 }
@@ -230,8 +189,8 @@ function limitsOf(limits: Partial<DataLimits> | undefined): DataLimits {
   if (limits === undefined) return PAYLOAD_LIMITS;
   if (limits === null || typeof limits !== 'object') throw new ConfigError('payloadLimits', 'must be an object { maxDepth?, maxBytes? }');
   return {
-    maxDepth: positiveInt(limits.maxDepth, 'payloadLimits.maxDepth', PAYLOAD_LIMITS.maxDepth),
-    maxBytes: positiveInt(limits.maxBytes, 'payloadLimits.maxBytes', PAYLOAD_LIMITS.maxBytes),
+    maxDepth: positiveInt('payloadLimits.maxDepth', limits.maxDepth, PAYLOAD_LIMITS.maxDepth),
+    maxBytes: positiveInt('payloadLimits.maxBytes', limits.maxBytes, PAYLOAD_LIMITS.maxBytes),
   };
 }
 
@@ -239,15 +198,15 @@ function membershipOf(voters: unknown, learners: unknown, field: string): RaftMe
   if (!Array.isArray(voters)) throw new ConfigError(`${field}voters`, 'must be an array of node ids');
   const l: unknown = learners ?? [];
   if (!Array.isArray(l)) throw new ConfigError(`${field}learners`, 'must be an array of node ids');
-  voters.forEach((id, i) => checkId(id, `${field}voters[${i}]`));
-  l.forEach((id, i) => checkId(id, `${field}learners[${i}]`));
+  voters.forEach((id, i) => checkId(`${field}voters[${i}]`, id));
+  l.forEach((id, i) => checkId(`${field}learners[${i}]`, id));
   const all = [...(voters as string[]), ...(l as string[])];
   if (new Set(all).size !== all.length) throw new ConfigError(`${field}voters`, 'ids must be unique across voters and learners');
   return { voters: (voters as string[]).slice().sort(), learners: (l as string[]).slice().sort() };
 }
 
 function baseState(config: RaftConfig, log: RaftState['log'], term: number, vote: NodeId | null): RaftState {
-  const id = checkId(config.id, 'id');
+  const id = checkId('id', config.id);
   if (typeof config.seed !== 'string' && (typeof config.seed !== 'number' || !Number.isFinite(config.seed))) {
     throw new ConfigError('seed', 'must be a finite number or a string');
   }
@@ -343,10 +302,6 @@ function promotable(d: RaftState): boolean {
   return isVoter(d, d.id);
 }
 
-function quorum(d: RaftState): number {
-  return Math.floor(d.membership.voters.length / 2) + 1;
-}
-
 function peersOf(d: RaftState): NodeId[] {
   const out: NodeId[] = [];
   for (const id of d.membership.voters) if (id !== d.id) out.push(id);
@@ -366,43 +321,6 @@ function resetElectionTimer(c: Ctx): void {
   d.electionTimer = r.timer;
 }
 
-/**
- * Replication state for a follower the leader has not heard from. `active` is false for the
- * progress a new leader creates (etcd's `reset`), so check-quorum counts only followers heard from
- * in its first T; a member added by a configuration change starts active (etcd's confchange), so
- * it does not count against the leader before it had a chance to answer.
- */
-function freshProgress(d: RaftState, active: boolean): RaftProgress {
-  return {
-    match: 0,
-    next: raftLastIndex(d.log) + 1,
-    state: 'probe',
-    paused: false,
-    inflight: [],
-    active,
-    pendingSnapshot: 0,
-    snapshotSentAt: 0,
-    ackedAt: -1,
-  };
-}
-
-type MutableProgress = { -readonly [K in keyof RaftProgress]: RaftProgress[K] };
-
-/** A copy of `p` to modify (an explicit literal: cheaper than a spread). */
-function copyProgress(p: RaftProgress): MutableProgress {
-  return {
-    match: p.match,
-    next: p.next,
-    state: p.state,
-    paused: p.paused,
-    inflight: p.inflight,
-    active: p.active,
-    pendingSnapshot: p.pendingSnapshot,
-    snapshotSentAt: p.snapshotSentAt,
-    ackedAt: p.ackedAt,
-  };
-}
-
 /** The replication state of `id` (an own property: a peer may be named `__proto__`). */
 function progressOf(d: RaftState, id: NodeId): RaftProgress | undefined {
   return getOwn(d.progress, id);
@@ -410,6 +328,11 @@ function progressOf(d: RaftState, id: NodeId): RaftProgress | undefined {
 
 function setProgress(d: Draft, id: NodeId, p: RaftProgress): void {
   d.progress = withOwn(d.progress, id, p);
+}
+
+/** Progress for a follower the leader has not heard from, probing from just after its last entry (§5.3). */
+function freshProgress(d: RaftState, active: boolean): RaftProgress {
+  return newProgress(raftLastIndex(d.log) + 1, active);
 }
 
 function estimateBytes(data: unknown): number {
@@ -494,17 +417,19 @@ function campaign(c: Ctx, transfer: boolean): void {
 
 function becomePreCandidate(c: Ctx): void {
   const d = c.d;
+  raftAssert(d.role !== 'leader', 'invalid transition leader -> preCandidate');
   // Thesis §9.6: a pre-candidate does not change its term or vote; it asks whether it could win.
   d.role = 'preCandidate';
   d.leader = null;
   d.votes = withOwn({}, d.id, true);
   resetElectionTimer(c);
-  if (tally(d).granted >= quorum(d)) return becomeCandidate(c, false);
+  if (voteResult(d.membership.voters, d.votes) === 'won') return becomeCandidate(c, false);
   requestVotes(c, true, false);
 }
 
 function becomeCandidate(c: Ctx, transfer: boolean): void {
   const d = c.d;
+  raftAssert(d.role !== 'leader', 'invalid transition leader -> candidate');
   // The term is a bounded counter: at MAX_COUNTER no new term can start (peers refuse larger ones).
   if (d.term >= MAX_COUNTER) {
     if (d.role === 'follower') resetElectionTimer(c);
@@ -518,7 +443,7 @@ function becomeCandidate(c: Ctx, transfer: boolean): void {
   d.leader = null;
   d.votes = withOwn({}, d.id, true);
   resetElectionTimer(c);
-  if (tally(d).granted >= quorum(d)) return becomeLeader(c);
+  if (voteResult(d.membership.voters, d.votes) === 'won') return becomeLeader(c);
   requestVotes(c, false, transfer);
 }
 
@@ -540,6 +465,8 @@ function requestVotes(c: Ctx, pre: boolean, transfer: boolean): void {
 
 function becomeLeader(c: Ctx): void {
   const d = c.d;
+  // §5.2: only a candidate that won a vote of its term leads (etcd panics on follower -> leader).
+  if (d.role !== 'candidate') raftBug(`invalid transition ${d.role} -> leader`);
   d.role = 'leader';
   d.leader = d.id;
   d.votes = {};
@@ -562,17 +489,6 @@ function becomeLeader(c: Ctx): void {
   appendEntriesLocally(c, [noop]);
   broadcastAppend(c);
   maybeCommit(c);
-}
-
-function tally(d: RaftState): { granted: number; rejected: number } {
-  let granted = 0;
-  let rejected = 0;
-  for (const id of d.membership.voters) {
-    const v = getOwn(d.votes, id);
-    if (v === true) granted++;
-    else if (v === false) rejected++;
-  }
-  return { granted, rejected };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -655,19 +571,22 @@ function tickLeader(c: Ctx): void {
   if (timerDue(d.quorumTimer, now)) {
     d.quorumTimer = startTimer(now, d.options.electionTimeoutMs);
     // Check-quorum (thesis §6.2): step down when a majority has not been heard from for T.
-    if (d.options.checkQuorum && promotableOrLeaving(d)) {
-      let active = isVoter(d, d.id) ? 1 : 0;
-      for (const id of d.membership.voters) if (id !== d.id && progressOf(d, id)?.active === true) active++;
-      if (active < quorum(d)) return becomeFollower(c, d.term, null);
-    }
+    if (d.options.checkQuorum && promotableOrLeaving(d) && !quorumActive(d)) return becomeFollower(c, d.term, null);
     const progress: Record<NodeId, RaftProgress> = {};
-    for (const [id, p] of Object.entries(d.progress)) setOwn(progress, id, p.active ? { ...p, active: false } : p);
+    for (const [id, p] of Object.entries(d.progress)) setOwn(progress, id, withActive(p, false));
     d.progress = progress;
   }
 }
 
 function promotableOrLeaving(d: RaftState): boolean {
   return d.membership.voters.length > 0;
+}
+
+/** Whether a majority of voters was heard from in this round, the leader counting itself (etcd's `QuorumActive`). */
+function quorumActive(d: RaftState): boolean {
+  const heard: Record<NodeId, boolean> = {};
+  for (const id of d.membership.voters) setOwn(heard, id, id === d.id || progressOf(d, id)?.active === true);
+  return voteResult(d.membership.voters, heard) === 'won';
 }
 
 function broadcastHeartbeat(c: Ctx): void {
@@ -743,22 +662,26 @@ function inLease(state: RaftState, now: number): boolean {
   return now < state.voteBlockedUntil;
 }
 
-/** Same-term handling per role (etcd's stepLeader / stepCandidate / stepFollower). */
+/** A message other than a vote request, which every role handles alike. */
+type RoleMessage = Exclude<RaftMessage, RaftVoteRequest>;
+
+type RoleStep = (prev: RaftState, c: Ctx, from: NodeId, m: RoleMessage) => Transition<RaftState, RaftOutput>;
+
+/** Same-term handling per role: the step function of each role, as etcd switches `r.step`. */
+const stepOf: Readonly<Record<RaftRole, RoleStep>> = {
+  leader: stepLeader,
+  candidate: stepCandidate,
+  preCandidate: stepCandidate,
+  follower: stepFollower,
+};
+
 function dispatch(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
-  switch (c.d.role) {
-    case 'leader':
-      return stepLeader(prev, c, from, m);
-    case 'candidate':
-    case 'preCandidate':
-      return stepCandidate(prev, c, from, m);
-    case 'follower':
-      return stepFollower(prev, c, from, m);
-    default:
-      return assertNever(c.d.role, 'role');
-  }
+  // Every role answers a vote request by the same rules (§5.2, §5.4.1, thesis §9.6).
+  if (m.type === 'vote') return handleVote(prev, c, from, m);
+  return stepOf[c.d.role](prev, c, from, m);
 }
 
-function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RoleMessage): Transition<RaftState, RaftOutput> {
   switch (m.type) {
     case 'appendResponse':
       return handleAppendResponse(prev, c, from, m);
@@ -766,8 +689,6 @@ function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Tran
       return handleHeartbeatResponse(prev, c, from, m);
     case 'voteResponse':
       return unchanged(prev, c, from, 'voteResponse: not campaigning');
-    case 'vote':
-      return handleVote(prev, c, from, m);
     case 'append':
     case 'heartbeat':
     case 'snapshot':
@@ -779,7 +700,7 @@ function stepLeader(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Tran
   }
 }
 
-function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RoleMessage): Transition<RaftState, RaftOutput> {
   switch (m.type) {
     case 'append':
     case 'heartbeat':
@@ -789,8 +710,6 @@ function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): T
       return stepFollower(prev, c, from, m);
     case 'voteResponse':
       return onVoteResponseCtx(prev, c, from, m);
-    case 'vote':
-      return handleVote(prev, c, from, m);
     case 'timeoutNow':
     case 'appendResponse':
     case 'heartbeatResponse':
@@ -800,7 +719,7 @@ function stepCandidate(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): T
   }
 }
 
-function stepFollower(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Transition<RaftState, RaftOutput> {
+function stepFollower(prev: RaftState, c: Ctx, from: NodeId, m: RoleMessage): Transition<RaftState, RaftOutput> {
   const d = c.d;
   switch (m.type) {
     case 'append':
@@ -823,8 +742,6 @@ function stepFollower(prev: RaftState, c: Ctx, from: NodeId, m: RaftMessage): Tr
     case 'appendResponse':
     case 'heartbeatResponse':
       return unchanged(prev, c, from, `${m.type}: not expected by a follower`);
-    case 'vote':
-      return handleVote(prev, c, from, m);
     default:
       return assertNever(m, 'message');
   }
@@ -877,11 +794,11 @@ function onVoteResponseCtx(prev: RaftState, c: Ctx, from: NodeId, m: RaftVoteRes
   if (earlier === m.granted) return unchanged(prev, c, from, 'voteResponse: duplicate');
   if (earlier !== undefined) return unchanged(prev, c, from, 'voteResponse: conflicting duplicate');
   d.votes = withOwn(d.votes, from, m.granted);
-  const t = tally(d);
-  if (t.granted >= quorum(d)) {
+  const result = voteResult(d.membership.voters, d.votes);
+  if (result === 'won') {
     if (d.role === 'preCandidate') becomeCandidate(c, false);
     else becomeLeader(c);
-  } else if (t.rejected >= quorum(d)) {
+  } else if (result === 'lost') {
     becomeFollower(c, d.term, null);
   }
   return finish(prev, c);
@@ -972,153 +889,111 @@ function broadcastAppend(c: Ctx): void {
 function sendAppend(c: Ctx, to: NodeId, sendIfEmpty: boolean): void {
   const d = c.d;
   const p = progressOf(d, to);
-  if (p === undefined) return;
-  if (p.state === 'snapshot') return;
-  if (p.state === 'probe' && p.paused) return;
-  if (p.state === 'replicate' && p.inflight.length >= d.options.maxInflight) return;
+  if (p === undefined || isPaused(p, d.options)) return;
   const prevIndex = p.next - 1;
   const prevTerm = termAt(d.log, prevIndex);
   if (prevTerm < 0) {
     // §7: the entries the follower needs are compacted away: send the snapshot instead.
     const snap = d.log.snapshot;
     send(c, to, { type: 'snapshot', term: d.term, snapshot: snap });
-    setProgress(d, to, { ...p, state: 'snapshot', pendingSnapshot: snap.index, snapshotSentAt: c.now, paused: false, inflight: [] });
+    setProgress(d, to, becomeSnapshot(p, snap.index, c.now));
     return;
   }
-  const last = raftLastIndex(d.log);
-  let hi = Math.min(last, prevIndex + d.options.maxEntriesPerAppend);
-  if (hi > p.next && d.options.maxBytesPerAppend < Number.MAX_SAFE_INTEGER) {
-    let bytes = 0;
-    for (let i = p.next; i <= hi; i++) {
-      bytes += estimateBytes(entryAt(d.log, i).data);
-      if (bytes > d.options.maxBytesPerAppend && i > p.next) {
-        hi = i - 1;
-        break;
-      }
-    }
-  }
+  const hi = appendEnd(d, p.next);
   if (hi < p.next && !sendIfEmpty) return;
   const entries = hi >= p.next ? raftEntries(d.log, p.next, hi) : [];
   send(c, to, { type: 'append', term: d.term, prevIndex, prevTerm, entries, commit: d.commit });
-  if (p.state === 'replicate') {
-    if (entries.length > 0) {
-      const q = copyProgress(p);
-      q.next = hi + 1;
-      q.inflight = p.inflight.length === 0 ? [hi] : [...p.inflight, hi];
-      setProgress(d, to, q);
+  // The window counts bytes only when it has a byte limit: the default costs nothing.
+  const bytes = d.options.maxInflightBytes < UNLIMITED_BYTES ? payloadBytes(entries) : 0;
+  const q = sentEntries(p, hi, bytes, d.options);
+  if (q !== p) setProgress(d, to, q);
+}
+
+/**
+ * The last index of the next AppendEntries from `next`: at most `maxEntriesPerAppend` entries and
+ * `maxBytesPerAppend` payload bytes, but at least one entry when there is one.
+ */
+function appendEnd(d: RaftState, next: number): number {
+  let hi = Math.min(raftLastIndex(d.log), next - 1 + d.options.maxEntriesPerAppend);
+  if (hi > next && d.options.maxBytesPerAppend < Number.MAX_SAFE_INTEGER) {
+    let bytes = 0;
+    for (let i = next; i <= hi; i++) {
+      bytes += estimateBytes(entryAt(d.log, i).data);
+      if (bytes > d.options.maxBytesPerAppend && i > next) return i - 1;
     }
-  } else {
-    const q = copyProgress(p);
-    q.paused = true;
-    setProgress(d, to, q);
   }
+  return hi;
+}
+
+function payloadBytes(entries: readonly RaftEntry[]): number {
+  let bytes = 0;
+  for (let i = 0; i < entries.length; i++) bytes += estimateBytes((entries[i] as RaftEntry).data);
+  return bytes;
 }
 
 function handleAppendResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftAppendResponse): Transition<RaftState, RaftOutput> {
   const d = c.d;
-  let p = progressOf(d, from);
-  if (p === undefined) return unchanged(prev, c, from, 'appendResponse: no replication state for this node');
+  const known = progressOf(d, from);
+  if (known === undefined) return unchanged(prev, c, from, 'appendResponse: no replication state for this node');
   const last = raftLastIndex(d.log);
   if (m.success && m.index > last) return unchanged(prev, c, from, `index: ${m.index} is beyond the leader's log (${last})`);
-  if (!p.active) {
-    const q = copyProgress(p);
-    q.active = true;
-    p = q;
-  }
+  const p = withActive(known, true);
   if (!m.success) {
-    const next = decreaseNext(d, p, m);
-    if (next === undefined) {
-      setProgress(d, from, p);
-      return finish(prev, c);
-    }
-    setProgress(d, from, { ...p, state: 'probe', next, paused: false, inflight: [] });
-    sendAppend(c, from, true);
+    const probe = isStaleRejection(p, m.index) ? undefined : maybeDecrTo(p, m.index, matchHint(d, m));
+    setProgress(d, from, probe ?? p);
+    if (probe !== undefined) sendAppend(c, from, true);
     return finish(prev, c);
   }
-  if (m.index > p.match) {
-    // etcd's MaybeUpdate: match only grows; next never falls below match + 1.
-    const match = m.index;
-    if (p.state === 'probe' || (p.state === 'snapshot' && match >= p.pendingSnapshot)) {
-      p = { ...p, match, next: match + 1, state: 'replicate', paused: false, inflight: [], pendingSnapshot: 0 };
-    } else if (p.state === 'replicate') {
-      let k = 0;
-      while (k < p.inflight.length && (p.inflight[k] as number) <= match) k++;
-      const q = copyProgress(p);
-      q.match = match;
-      if (q.next < match + 1) q.next = match + 1;
-      if (k > 0) q.inflight = k === p.inflight.length ? [] : p.inflight.slice(k);
-      p = q;
-    } else {
-      p = { ...p, match };
-    }
-    setProgress(d, from, p);
+  const updated = maybeUpdate(p, m.index);
+  if (updated !== undefined) {
+    setProgress(d, from, updated);
     maybeCommit(c);
     if (d.role !== 'leader') return finish(prev, c);
-    if (d.transferee === from && p.match === raftLastIndex(d.log)) sendTimeoutNow(c, from);
-    // Stream what remains, window permitting.
-    for (;;) {
-      const before = progressOf(d, from);
-      if (before === undefined || before.next > raftLastIndex(d.log)) break;
-      sendAppend(c, from, false);
-      if (progressOf(d, from) === before) break;
-      if (before.state !== 'replicate') break;
-    }
+    if (d.transferee === from && updated.match === raftLastIndex(d.log)) sendTimeoutNow(c, from);
+    streamAppends(c, from);
     return finish(prev, c);
   }
   // A duplicate or reordered acknowledgement: nothing new, but a probe may continue.
   if (p.state === 'probe' && p.paused) {
-    setProgress(d, from, { ...p, paused: false });
+    setProgress(d, from, resumeProbe(p));
     sendAppend(c, from, false);
-  } else if (p !== progressOf(d, from)) {
+  } else if (p !== known) {
     setProgress(d, from, p);
   }
   return finish(prev, c);
 }
 
-/** The new `next` after a rejection, or undefined when the rejection is stale (etcd's MaybeDecrTo). */
-function decreaseNext(d: RaftState, p: RaftProgress, m: RaftAppendResponse): number | undefined {
-  if (p.state === 'snapshot') return undefined;
-  if (p.state === 'replicate') {
-    if (m.index <= p.match) return undefined;
-  } else if (m.index !== p.next - 1) {
-    return undefined;
+/** Sends `to` what remains of the log, as far as its window permits. */
+function streamAppends(c: Ctx, to: NodeId): void {
+  for (;;) {
+    const before = progressOf(c.d, to);
+    if (before === undefined || before.next > raftLastIndex(c.d.log)) return;
+    sendAppend(c, to, false);
+    if (progressOf(c.d, to) === before || before.state !== 'replicate') return;
   }
-  // Skip the follower's conflicting term: the largest index <= hintIndex whose term in our log is
-  // <= hintTerm is the first candidate match point.
+}
+
+/**
+ * The leader's guess of the last index its log shares with a follower that rejected an append:
+ * skipping the follower's conflicting term, the largest index <= hintIndex whose term in our log
+ * is <= hintTerm (§5.3, the optimization in its last paragraphs; etcd's `findConflictByTerm`).
+ */
+function matchHint(d: RaftState, m: RaftAppendResponse): number {
   let probe = Math.min(m.hintIndex, raftLastIndex(d.log));
   while (probe > d.log.snapshotIndex && termAt(d.log, probe) > m.hintTerm) probe--;
-  return Math.max(Math.min(m.index, probe + 1), p.match + 1, 1);
+  return probe;
 }
 
 function handleHeartbeatResponse(prev: RaftState, c: Ctx, from: NodeId, m: RaftHeartbeatResponse): Transition<RaftState, RaftOutput> {
   const d = c.d;
-  let p = progressOf(d, from);
-  if (p === undefined) return unchanged(prev, c, from, 'heartbeatResponse: no replication state for this node');
-  const ackedAt = Math.min(m.sentAt, c.now);
-  p = { ...p, active: true, ackedAt: Math.max(p.ackedAt, ackedAt), paused: p.state === 'probe' ? false : p.paused };
-  if (p.state === 'replicate' && p.inflight.length >= d.options.maxInflight) {
-    // The window is full and the follower is alive: free the oldest slot (etcd's FreeFirstOne) so
-    // one more append goes out. If earlier ones were lost, the follower rejects it for the gap
-    // and the leader probes; falling back to probe here instead would discard a window that is
-    // merely slower than the heartbeat interval.
-    p = { ...p, inflight: p.inflight.slice(1) };
-  } else if (p.state === 'snapshot' && c.now - p.snapshotSentAt >= d.options.electionTimeoutMs) {
-    // The snapshot may have been lost: probe again (which resends it if still needed).
-    p = { ...p, state: 'probe', next: p.match + 1, pendingSnapshot: 0 };
-  }
+  const known = progressOf(d, from);
+  if (known === undefined) return unchanged(prev, c, from, 'heartbeatResponse: no replication state for this node');
+  // A snapshot unanswered for T may have been lost (progress.ts).
+  const p = heartbeatAcked(known, m.sentAt, c.now, d.options, d.options.electionTimeoutMs);
   setProgress(d, from, p);
   if (p.match < raftLastIndex(d.log)) sendAppend(c, from, true);
   confirmReads(c, from, m.seq);
   return finish(prev, c);
-}
-
-// Hot-path helpers are top-level functions, not closures made per call.
-function matchOf(d: RaftState, id: NodeId, last: number): number {
-  return id === d.id ? last : (progressOf(d, id)?.match ?? 0);
-}
-
-function descending(x: number, y: number): number {
-  return y - x;
 }
 
 function hasUnstartedRead(reads: readonly RaftPendingRead[]): boolean {
@@ -1126,26 +1001,20 @@ function hasUnstartedRead(reads: readonly RaftPendingRead[]): boolean {
   return false;
 }
 
-/** §5.4.2: commit only entries of the current term, by counting replicas on a majority of voters. */
+/** §5.3 matchIndex of a voter, the leader's own being its last index (a top-level function: no closure per commit). */
+function matchIndexOf(d: RaftState, id: NodeId): number {
+  return id === d.id ? raftLastIndex(d.log) : (progressOf(d, id)?.match ?? 0);
+}
+
+/** Advances the leader's commit index to what a majority of voters holds (§5.3, §5.4.2). */
 function maybeCommit(c: Ctx): void {
   const d = c.d;
   const voters = d.membership.voters;
   if (voters.length === 0) return;
-  const last = raftLastIndex(d.log);
-  let q: number;
-  if (voters.length === 1) q = matchOf(d, voters[0] as NodeId, last);
-  else if (voters.length === 2) q = Math.min(matchOf(d, voters[0] as NodeId, last), matchOf(d, voters[1] as NodeId, last));
-  else if (voters.length === 3) {
-    const a = matchOf(d, voters[0] as NodeId, last);
-    const b = matchOf(d, voters[1] as NodeId, last);
-    const m = matchOf(d, voters[2] as NodeId, last);
-    q = Math.max(Math.min(a, b), Math.min(Math.max(a, b), m)); // the median
-  } else {
-    const matches: number[] = [];
-    for (const id of voters) matches.push(matchOf(d, id, last));
-    matches.sort(descending);
-    q = matches[quorum(d) - 1] as number;
-  }
+  const q = committedIndex(voters, d, matchIndexOf);
+  // Raft §5.3 / §5.4.2 (Figure 8): a leader commits only entries of its current term by counting
+  // replicas; earlier entries commit with them (Log Matching). An entry of an older term stored on
+  // a majority may still be overwritten by a later leader, so counting its replicas is unsafe.
   if (q <= d.commit || termAt(d.log, q) !== d.term) return;
   d.commit = q;
   // Thesis §6.4: reads that waited for the leader's first commit in its term can now proceed.
@@ -1242,12 +1111,12 @@ function startPendingReads(c: Ctx): void {
 function confirmReads(c: Ctx, from: NodeId, seq: number): void {
   const d = c.d;
   if (d.reads.length === 0 || !isVoter(d, from)) return;
-  const q = quorum(d);
+  const q = majority(d.membership.voters.length);
   let ready = -1;
   const reads = d.reads.map((r, i) => {
     if (r.index < 0 || r.seq > seq || r.acks.includes(from)) return r;
     const acks = [...r.acks, from];
-    if (acks.length >= q) ready = i;
+    if (reached(acks.length, q)) ready = i;
     return { ...r, acks };
   });
   if (ready < 0) {
@@ -1267,12 +1136,10 @@ function confirmReads(c: Ctx, from: NodeId, seq: number): void {
  * before `now` (the read's time: no margin for a stale clock is needed).
  */
 function leaseValid(state: RaftState, now: number): boolean {
-  if (state.leaseRevoked) return false;
-  const acked: number[] = [];
-  for (const id of state.membership.voters) acked.push(id === state.id ? now : (progressOf(state, id)?.ackedAt ?? -1));
-  acked.sort((a, b) => b - a);
-  const q = acked[Math.floor(state.membership.voters.length / 2)];
-  return q !== undefined && q >= 0 && q + state.options.leaseMs > now;
+  if (state.leaseRevoked || state.membership.voters.length === 0) return false;
+  // The latest heartbeat a majority acknowledged, the leader's own counting as now.
+  const q = committedIndex(state.membership.voters, now, (at, id) => (id === state.id ? at : (progressOf(state, id)?.ackedAt ?? -1)));
+  return q >= 0 && q + state.options.leaseMs > now;
 }
 
 // --- snapshots (§7) ---------------------------------------------------------------------------
@@ -1336,7 +1203,7 @@ function onChangeMembership(state: RaftState, change: RaftMembershipChange, now:
   const entry: RaftEntry = { index: raftLastIndex(d.log) + 1, term: d.term, data: null, kind: 'config', membership: next };
   appendEntriesLocally(c, [entry]);
   const progress: Record<NodeId, RaftProgress> = {};
-  for (const id of peersOf(d)) setOwn(progress, id, progressOf(d, id) ?? { ...freshProgress(d, true), next: entry.index });
+  for (const id of peersOf(d)) setOwn(progress, id, progressOf(d, id) ?? newProgress(entry.index, true));
   d.progress = progress;
   c.out.push({ type: 'proposed', index: entry.index, term: d.term, count: 1 });
   broadcastAppend(c);

@@ -116,8 +116,15 @@ export interface RaftConfig {
   readonly maxEntriesPerAppend?: number;
   /** Most payload bytes (estimated) in one AppendEntries message; at least one entry is always sent. Default 1 MiB. */
   readonly maxBytesPerAppend?: number;
-  /** Most unacknowledged AppendEntries messages per follower in the replicate state. Default 64. */
+  /** Most unacknowledged AppendEntries messages per follower in the replicate state (etcd's `MaxInflightMsgs`). Default 64. */
   readonly maxInflight?: number;
+  /**
+   * Most payload bytes (estimated like `maxBytesPerAppend`) in unacknowledged AppendEntries per
+   * follower in the replicate state (etcd's `MaxInflightBytes`), beside the count limit
+   * `maxInflight`. A window below the limit admits one more message of any size, so a large entry
+   * still goes out, alone. Default unlimited (`Number.MAX_SAFE_INTEGER`: nothing is counted).
+   */
+  readonly maxInflightBytes?: number;
   /** Most uncommitted entries a leader accepts before dropping proposals (back-pressure). Default 100 000. */
   readonly maxUncommittedEntries?: number;
   /**
@@ -161,6 +168,8 @@ export interface RaftOptions {
   readonly maxBytesPerAppend: number;
   /** See {@link RaftConfig.maxInflight}. */
   readonly maxInflight: number;
+  /** See {@link RaftConfig.maxInflightBytes}. */
+  readonly maxInflightBytes: number;
   /** See {@link RaftConfig.maxUncommittedEntries}. */
   readonly maxUncommittedEntries: number;
   /** See {@link RaftConfig.payloadLimits}. */
@@ -195,14 +204,18 @@ export interface RaftLog {
 }
 
 /**
- * Replication state of one follower as the leader sees it (etcd's tracker): `probe` sends one
- * AppendEntries at a time until the match point is found, `replicate` streams optimistically within
- * the inflight window, `snapshot` waits for an InstallSnapshot to land.
+ * Replication state of one follower as the leader sees it (etcd's `tracker.Progress`): `probe` sends
+ * one AppendEntries at a time until the match point is found, `replicate` streams optimistically
+ * within the inflight window (capped by `maxInflight` messages and `maxInflightBytes` bytes),
+ * `snapshot` waits for an InstallSnapshot to land. Invariant: `match < next`.
  *
  * @example
  * ```ts
  * import type { RaftProgress } from 'distkit/consensus';
- * const p: RaftProgress = { match: 0, next: 1, state: 'probe', paused: false, inflight: [], active: false, pendingSnapshot: 0, snapshotSentAt: 0, ackedAt: -1 };
+ * const p: RaftProgress = {
+ *   match: 0, next: 1, state: 'probe', paused: false, inflight: [],
+ *   active: false, pendingSnapshot: 0, snapshotSentAt: 0, ackedAt: -1, inflightSizes: [], inflightBytes: 0,
+ * };
  * ```
  */
 export interface RaftProgress {
@@ -227,6 +240,10 @@ export interface RaftProgress {
   readonly snapshotSentAt: number;
   /** Leader time at which the latest heartbeat this follower acknowledged was sent (-1 for none); drives leases. */
   readonly ackedAt: number;
+  /** In `replicate` with a `maxInflightBytes` limit: the estimated payload bytes of each message in `inflight`, same order (empty without a limit). */
+  readonly inflightSizes: readonly number[];
+  /** The sum of `inflightSizes`: the bytes in flight, checked against `maxInflightBytes` (0 without a limit). */
+  readonly inflightBytes: number;
 }
 
 /**
