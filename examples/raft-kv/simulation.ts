@@ -2,7 +2,8 @@
 // nemesis that crashes nodes and partitions the network, clients recording a history, and Raft's
 // safety invariants after every step.
 import { raftSafetyInvariants, type RaftState } from 'distkit/consensus';
-import { simulate, type Invariant, type ScheduledFault, type SimNode, type SimResult, type Workload } from 'distkit/sim';
+import type { Invariant } from 'distkit/core';
+import { simulate, type ScheduledFault, type SimNode, type SimResult, type Workload } from 'distkit/sim';
 import { raftKv, type KvConfig, type KvOp, type KvOutput, type KvState, type KvValue } from './kv.js';
 
 export const KV_IDS = ['n1', 'n2', 'n3', 'n4', 'n5'] as const;
@@ -26,18 +27,16 @@ export function kvNodes(seed: number | string, ids: readonly string[] = KV_IDS, 
 
 /** Raft's five safety invariants over the KV nodes' Raft states. */
 export function kvInvariants(): Invariant<KvState>[] {
-  // One projection per step, shared by the five checks.
-  let step = -1;
+  // One projection per step, made by the first check: the checks run in order after every step.
   let raftStates: Record<string, RaftState> = {};
-  return raftSafetyInvariants().map((inv) => ({
+  return raftSafetyInvariants().map((inv, k) => ({
     name: inv.name,
-    check: (states: Readonly<Record<string, KvState>>, view: { readonly steps: number }) => {
-      if (view.steps !== step) {
-        step = view.steps;
+    check: (states, view) => {
+      if (k === 0) {
         raftStates = {};
         for (const id in states) raftStates[id] = states[id]!.raft;
       }
-      return inv.check(raftStates);
+      return inv.check(raftStates, view);
     },
   }));
 }
