@@ -100,7 +100,7 @@ export function runPbft(seed: number, options: RunOptions = {}): RunSummary {
       name: 'every operation completed',
       check: (end) => {
         const open = end.history.filter((e) => e.ret === undefined);
-        return open.length === 0 || `${open.length} operations without a result`;
+        return open.length === 0 ? undefined : `${open.length} operations without a result`;
       },
     },
   ];
