@@ -4,7 +4,7 @@
 // `--partitions`, `--crashes` ...); each target stops drawing faults early enough (`untilMs`) for
 // its final check to be fair, and a later `--until` makes that check meaningless.
 import { ConfigError, Random, hasOwn, stampNow, type Invariant, type Machine, type NodeId } from '../core/index.js';
-import { byzantineGenerals, omInvariants, raft, raftSafetyInvariants, type OmState, type RaftEntry } from '../consensus/index.js';
+import { byzantineGenerals, omInvariants, raft, raftSafetyInvariants, type RaftEntry } from '../consensus/index.js';
 import { bully, bullySettled, highestId } from '../election/index.js';
 import { maekawa, mutexInvariants, ricartAgrawala, tokenRing } from '../mutex/index.js';
 import { chandyLamport, snapshotInvariants, type SnapshotReport } from '../snapshot/index.js';
@@ -475,7 +475,7 @@ export const omTarget: SimTarget = {
     while (traitors.size < m) traitors.add(pool.splice(rnd.int(0, pool.length), 1)[0]!);
     const config = (id: NodeId) => ({ id, generals, commander, m, roundTimeoutMs: 50, ...(id === commander ? { order } : {}) });
     return {
-      nodes: generals.map((id) => (traitors.has(id) ? { id, machine: traitorMachine, config: { loyal: config(id), seed: rnd.int(0, 2 ** 31) } } : { id, machine: byzantineGenerals, config: config(id) })),
+      nodes: generals.map((id) => (traitors.has(id) ? { id, machine: traitorMachine, config: { loyal: config(id), behaviour: { kind: 'lying' as const, seed: rnd.int(0, 2 ** 31) } } } : { id, machine: byzantineGenerals, config: config(id) })),
       finalChecks: omInvariants({ commander, order, traitors: [...traitors], final: true }).map(atEnd),
       maxTimeMs: 10_000,
     };
