@@ -48,14 +48,10 @@ export function always<S>(name: string, predicate: (states: States<S>, view: Inv
  * ```
  */
 export function never<S>(name: string, predicate: (states: States<S>, view: InvariantView) => boolean | string): Invariant<S> {
-  return {
-    name,
-    check(states, view) {
-      const r = predicate(states, view);
-      if (r === false) return undefined;
-      return typeof r === 'string' ? r : `${name}: happened`;
-    },
-  };
+  return always<S>(name, (states, view) => {
+    const r = predicate(states, view);
+    return r === false || (typeof r === 'string' ? r : `${name}: happened`);
+  });
 }
 
 /**
