@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'distkit/core';
-import { SHIVIZ_REGEX, fromJsonLines, simulate, toHtml, toJsonLines, toMermaid, toShiViz, type SimNode, type TraceEvent } from 'distkit/sim';
+import {
+  SHIVIZ_REGEX,
+  fromJsonLines,
+  simulate,
+  toHtml,
+  toJsonLines,
+  toMermaid,
+  toShiViz,
+  type SimNode,
+  type TraceEvent,
+} from 'distkit/sim';
 import { echoMachine } from '../../src/cli/demo.js';
 
 const peers = ['a', 'b', 'c'];

@@ -4,7 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { busyRun } from './fixtures/busy-run.js';
 import { ConfigError, type DurableMachine, type Machine, type MessageInput, type TickInput } from 'distkit/core';
-import { simulate, toJsonLines, type SimNode, type SimulateOptions, type TraceEvent, type Workload } from 'distkit/sim';
+import {
+  simulate,
+  toJsonLines,
+  type SimNode,
+  type SimulateOptions,
+  type TraceEvent,
+  type Workload,
+} from 'distkit/sim';
 import { echoMachine, naiveLeaderMachine, oneLeaderPerTerm } from '../../src/cli/demo.js';
 
 const peers = ['a', 'b', 'c'];
