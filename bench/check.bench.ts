@@ -3,7 +3,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { atMostOne, checkLinearizability, modelCheck, parseJepsenLog, registerModel } from '../src/check/index.js';
+import { checkLinearizability, modelCheck, parseJepsenLog, registerModel } from '../src/check/index.js';
+import { atMostOne } from '../src/core/index.js';
 import { ricartAgrawalaToy, toyConfig, type ToyState } from '../test/check/fixtures/toy-mutex.js';
 import { median, round, type Figures } from './lib.js';
 
@@ -42,7 +43,7 @@ export default async function (): Promise<Figures> {
   console.log(`  slowest history: ${files[slowest]} (${round(perFileMedian[slowest]!, 3)} ms); cold first pass ${round(cold.total, 3)} ms`);
 
   // Model checker: Ricart–Agrawala toy, 3 nodes × 1 request, explored to completion.
-  const cfg = { ...toyConfig(ricartAgrawalaToy, 3, 1), invariants: [atMostOne<ToyState>((s) => s.status === 'critical', 'mutual exclusion')], maxDepth: 1000 };
+  const cfg = { ...toyConfig(ricartAgrawalaToy, 3, 1), invariants: [atMostOne<ToyState>('mutual exclusion', (s) => s.status === 'critical')], maxDepth: 1000 };
   const rates: number[] = [];
   modelCheck(cfg); // warm-up
   for (let i = 0; i < 7; i++) {

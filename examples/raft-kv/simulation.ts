@@ -1,9 +1,9 @@
 // Runs the Raft KV store in distkit/sim: 5 nodes, a lossy, duplicating, reordering network, a
 // nemesis that crashes nodes and partitions the network, clients recording a history, and Raft's
 // safety invariants after every step.
-import type { Invariant, InvariantView } from 'distkit/core';
 import { raftSafetyInvariants, type RaftState } from 'distkit/consensus';
-import { simulate, type ScheduledFault, type SimView, type SimNode, type SimResult, type Workload } from 'distkit/sim';
+import type { Invariant } from 'distkit/core';
+import { simulate, type ScheduledFault, type SimNode, type SimResult, type Workload } from 'distkit/sim';
 import { raftKv, type KvConfig, type KvOp, type KvOutput, type KvState, type KvValue } from './kv.js';
 
 export const KV_IDS = ['n1', 'n2', 'n3', 'n4', 'n5'] as const;
@@ -27,20 +27,16 @@ export function kvNodes(seed: number | string, ids: readonly string[] = KV_IDS, 
 
 /** Raft's five safety invariants over the KV nodes' Raft states. */
 export function kvInvariants(): Invariant<KvState>[] {
-  // One projection per step, shared by the five checks.
-  let step = -1;
+  // One projection per step, made by the first check: the checks run in order after every step.
   let raftStates: Record<string, RaftState> = {};
-  return raftSafetyInvariants().map((inv) => ({
+  return raftSafetyInvariants().map((inv, k) => ({
     name: inv.name,
-    check: (states: Readonly<Record<string, KvState>>, view: InvariantView) => {
-      // The simulator's view counts steps: a new step means new states to project.
-      const steps = (view as SimView).steps;
-      if (steps !== step) {
-        step = steps;
+    check: (states, view) => {
+      if (k === 0) {
         raftStates = {};
         for (const id in states) raftStates[id] = states[id]!.raft;
       }
-      return inv.check(raftStates);
+      return inv.check(raftStates, view);
     },
   }));
 }

@@ -5,7 +5,7 @@
  */
 import type { History, Operation } from './history.js';
 import type { Model } from './models.js';
-import { canonicalJson } from './hash.js';
+import { canonicalJson } from '../core/index.js';
 import { formatLinearizability, type LinearizabilityResult } from './linearizability.js';
 
 /**

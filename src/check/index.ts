@@ -1,7 +1,7 @@
 /**
  * Correctness checkers: operation histories and the tools that judge them — a linearizability
- * checker with register, key-value, set and queue models, a Jepsen log parser, invariant helpers
- * shared with the simulator, and a bounded model checker.
+ * checker with register, key-value, set and queue models, a Jepsen log parser, and a bounded
+ * model checker over the core `Invariant`s.
  *
  * @module check
  */
@@ -10,6 +10,5 @@ export * from './hash.js';
 export * from './models.js';
 export * from './linearizability.js';
 export * from './jepsen.js';
-export * from './invariants.js';
 export * from './modelcheck.js';
 export * from './html.js';

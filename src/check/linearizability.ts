@@ -4,10 +4,10 @@
  *
  * @packageDocumentation
  */
-import { ConfigError } from '../core/index.js';
+import { ConfigError, canonicalJson } from '../core/index.js';
 import type { History, Operation } from './history.js';
 import type { Model } from './models.js';
-import { canonicalJson, hashValue, sameValue } from './hash.js';
+import { hashValue, sameValue } from './hash.js';
 
 /**
  * The checker's verdict. `unknown` means the step budget or the deadline ran out first.

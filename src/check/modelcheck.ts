@@ -7,17 +7,21 @@
 import {
   ConfigError,
   applyStep,
+  canonicalJson,
+  checkInvariants,
   foldPersist,
   initialImage,
   restartState,
   stampNow,
   type Effects,
+  type Invariant,
+  type InvariantView,
+  type InvariantViolation,
   type Machine,
   type MaybeDurable,
   type NodeId,
 } from '../core/index.js';
-import { canonicalJson, hash53 } from './hash.js';
-import { checkInvariants, type Invariant, type InvariantViolation } from './invariants.js';
+import { hash53 } from './hash.js';
 
 /**
  * Any distkit machine whose state type is `S`, optionally durable: what the model checker runs.
@@ -118,12 +122,13 @@ export interface ModelCheckFaults {
  *
  * @example
  * ```ts
- * import { atMostOne, type ModelCheckOptions } from 'distkit/check';
+ * import { atMostOne } from 'distkit/core';
+ * import type { ModelCheckOptions } from 'distkit/check';
  * declare const nodes: ModelCheckOptions<{ inCs: boolean }>['nodes'];
  * const options: ModelCheckOptions<{ inCs: boolean }> = {
  *   nodes,
  *   commands: [{ node: 'a', input: { type: 'request' } }, { node: 'b', input: { type: 'request' } }],
- *   invariants: [atMostOne((s) => s.inCs, 'mutual exclusion')],
+ *   invariants: [atMostOne('mutual exclusion', (s) => s.inCs)],
  *   maxDepth: 30,
  * };
  * ```
@@ -297,8 +302,8 @@ function nonNegInt(value: unknown, field: string, fallback: number): number {
  *   unknown timeout node, or a negative bound or fault budget.
  * @example
  * ```ts
- * import { modelCheck, atMostOne } from 'distkit/check';
- * import type { Machine } from 'distkit/core';
+ * import { modelCheck } from 'distkit/check';
+ * import { atMostOne, type Machine } from 'distkit/core';
  * // A lock server and two clients (machines defined elsewhere).
  * declare const server: Machine<null, { holder: string | null }, any, unknown>;
  * declare const client: Machine<null, { inCs: boolean }, any, unknown>;
@@ -309,7 +314,7 @@ function nonNegInt(value: unknown, field: string, fallback: number): number {
  *     { id: 'b', machine: client, config: null },
  *   ],
  *   commands: [{ node: 'a', input: { type: 'acquire' } }, { node: 'b', input: { type: 'acquire' } }],
- *   invariants: [atMostOne((s) => 'inCs' in s && s.inCs, 'mutual exclusion')],
+ *   invariants: [atMostOne('mutual exclusion', (s) => 'inCs' in s && s.inCs)],
  * });
  * result.status; // 'complete' when the protocol is safe, 'violation' (with result.violation.path) when not
  * ```
@@ -367,6 +372,8 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
     ids.forEach((id, i) => (r[id] = w.states[i] as S));
     return r;
   };
+  // Every node is up in every state (a crash restarts at once); the time is the latest clock.
+  const view = (w: World<S>): InvariantView => ({ time: Math.max(...w.now), nodes: ids, isUp: (node) => index.has(node) });
   const envelopeOrder = (a: Envelope, b: Envelope): number => {
     if (fifo) {
       // keep send order within a link; links in a canonical order
@@ -592,7 +599,7 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
   stepsTo.push(undefined);
   depthOf.push(0);
   seen.add(fingerprint(initial));
-  const v0 = checkInvariants(invariants, record(initial));
+  const v0 = checkInvariants(invariants, record(initial), view(initial));
   if (v0 !== undefined) return result('violation', { ...v0, path: [], states: record(initial) });
 
   for (let head = 0; head < worlds.length; head++) {
@@ -605,7 +612,7 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
     const cs = choices(w);
     if (cs.length === 0) {
       terminal++;
-      const v = atTerminal.length === 0 ? undefined : checkInvariants(atTerminal, record(w));
+      const v = atTerminal.length === 0 ? undefined : checkInvariants(atTerminal, record(w), view(w));
       if (v !== undefined) return result('violation', { ...v, path: pathTo(head), states: record(w) });
       continue;
     }
@@ -636,7 +643,7 @@ export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S
       stepsTo.push(describe(w, c));
       depthOf.push(depth + 1);
       if (depth + 1 > maxDepthSeen) maxDepthSeen = depth + 1;
-      const v = checkInvariants(invariants, record(next));
+      const v = checkInvariants(invariants, record(next), view(next));
       if (v !== undefined) return result('violation', { ...v, path: pathTo(k), states: record(next) });
     }
     // the frontier behind us is no longer needed except for paths: drop the world itself

@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 import type { History, Operation } from './history.js';
-import { canonicalJson, hashString, hashValue, sameValue } from './hash.js';
+import { canonicalJson } from '../core/index.js';
+import { hashString, hashValue, sameValue } from './hash.js';
 
 /**
  * A sequential specification of an object: what each operation does to the state and which

@@ -3,25 +3,27 @@
 // a final check (liveness, termination, agreement). Faults come from the command line (`--loss`,
 // `--partitions`, `--crashes` ...); each target stops drawing faults early enough (`untilMs`) for
 // its final check to be fair, and a later `--until` makes that check meaningless.
-import { ConfigError, Random, stampNow, type Machine, type NodeId } from '../core/index.js';
-import { atMostOne } from '../check/index.js';
-import { byzantineGenerals, raft, raftSafetyInvariants, type OmState, type RaftEntry, type RaftState } from '../consensus/index.js';
-import { bully, highestId, type BullyState } from '../election/index.js';
-import { maekawa, ricartAgrawala, tokenRing } from '../mutex/index.js';
-import { assembleGlobalSnapshot, chandyLamport, type SnapshotReport } from '../snapshot/index.js';
+import { ConfigError, Random, hasOwn, stampNow, type Invariant, type Machine, type NodeId } from '../core/index.js';
+import { byzantineGenerals, omInvariants, raft, raftSafetyInvariants, type RaftEntry } from '../consensus/index.js';
+import { bully, bullySettled, highestId } from '../election/index.js';
+import { maekawa, mutexInvariants, ricartAgrawala, tokenRing } from '../mutex/index.js';
+import { chandyLamport, snapshotInvariants, type SnapshotReport } from '../snapshot/index.js';
 import {
   barrierCoordinator,
+  barrierInvariants,
   barrierParty,
+  commitInvariants,
   threePhaseCoordinator,
   threePhaseParticipant,
   twoPhaseCoordinator,
   twoPhaseParticipant,
   type BarrierArriveCommand,
   type BarrierPartyState,
+  type Decision,
   type TwoPhaseCoordinatorState,
   type TwoPhaseParticipantState,
 } from '../txn/index.js';
-import { nodeIds, type FinalCheck, type Invariant, type ScheduledFault, type SimNode, type SimTarget, type SimView } from '../sim/index.js';
+import { nodeIds, type FinalCheck, type RunEnd, type ScheduledFault, type SimNode, type SimTarget, type SimView } from '../sim/index.js';
 import { bankCutProblem, bankMachine, type BankState } from './bank.js';
 import { traitorMachine } from './traitor.js';
 
@@ -41,6 +43,33 @@ function runMemory<T>(make: () => T): { get(): T; boot(view: SimView): void } {
     boot: (view) => {
       if (view.steps === 0) m = make();
     },
+  };
+}
+
+/**
+ * An algorithm's invariant set made afresh for each run, at its boot check (the sets may remember
+ * what they saw); `others` are the run's other memories, reset at the same moment.
+ */
+function perRun<S>(make: () => readonly Invariant<S>[], ...others: { boot(view: SimView): void }[]): Invariant<S>[] {
+  const memory = runMemory(make);
+  return memory.get().map((inv, k) => ({
+    name: inv.name,
+    check: (states, view) => {
+      if (k === 0) {
+        // The simulator's view: the step count tells a new run's boot check.
+        memory.boot(view as SimView);
+        for (const o of others) o.boot(view as SimView);
+      }
+      return memory.get()[k]!.check(states, view);
+    },
+  }));
+}
+
+/** An invariant judged once, on the states at the end of a run. */
+function atEnd<S>(inv: Invariant<S>): FinalCheck {
+  return {
+    name: inv.name,
+    check: (end: RunEnd) => inv.check(end.states as Readonly<Record<NodeId, S>>, { time: end.time, nodes: end.nodes, isUp: (node) => hasOwn(end.states, node) }),
   };
 }
 
@@ -67,6 +96,22 @@ function atLeast(nodes: number, min: number, target: string): void {
 interface Booting<S> {
   readonly inner: S;
   readonly booted: boolean;
+}
+
+/** The states as the algorithm sees them: {@link onBoot}'s wrapper taken off. */
+function unwrapped<S>(inv: Invariant<S>): Invariant<S | Booting<S>> {
+  const isBooting = (s: S | Booting<S>): s is Booting<S> => typeof s === 'object' && s !== null && 'inner' in s && 'booted' in s;
+  return {
+    name: inv.name,
+    check: (states, view) => {
+      const inner: Record<NodeId, S> = {};
+      for (const id in states) {
+        const s = states[id]!;
+        inner[id] = isBooting(s) ? s.inner : s;
+      }
+      return inv.check(inner, view);
+    },
+  };
 }
 
 /**
@@ -149,15 +194,8 @@ export const raftTarget: SimTarget = {
     atLeast(nodes, 1, 'raft');
     const ids = nodeIds(nodes);
     // Fresh invariants per run: they remember what they saw (§5.3's append-only needs the past).
-    const memory = runMemory(() => ({ invariants: raftSafetyInvariants(), applied: new Map<NodeId, Set<unknown>>() }));
-    const names = raftSafetyInvariants().map((i) => i.name);
-    const invariants: Invariant<RaftState>[] = names.map((name, k) => ({
-      name,
-      check: (states, view) => {
-        if (k === 0) memory.boot(view);
-        return memory.get().invariants[k]!.check(states);
-      },
-    }));
+    const memory = runMemory(() => ({ applied: new Map<NodeId, Set<unknown>>() }));
+    const invariants = perRun(raftSafetyInvariants, memory);
     // Proposals go to every node: only the leader, if any, accepts (the others answer notLeader).
     const proposals: { at: number; data: string }[] = [];
     for (let at = 200; at < RAFT_END; at += RAFT_PROPOSE_EVERY) proposals.push({ at, data: `p${at}` });
@@ -194,36 +232,16 @@ export const raftTarget: SimTarget = {
 // Two- and three-phase commit
 // ---------------------------------------------------------------------------------------------
 
-type Phased = { readonly txs: Readonly<Record<string, { readonly phase: string } | undefined>> };
-
-/** Atomicity (BHG §7.1 AC1): no participant commits a transaction another one aborts. */
-function atomicity(txIds: readonly string[], parts: readonly NodeId[], decided: () => Map<string, Set<string>>, boot: (view: SimView) => void): Invariant {
-  return {
-    name: 'atomicity: no participant commits while another aborts',
-    check: (states, view) => {
-      boot(view);
-      for (const txId of txIds) {
-        const seen = new Set<string>(decided().get(txId) ?? []);
-        const where: string[] = [];
-        for (const p of parts) {
-          const phase = (states[p] as Phased | undefined)?.txs[txId]?.phase;
-          if (phase === 'committed' || phase === 'aborted') {
-            seen.add(phase === 'committed' ? 'commit' : 'abort');
-            where.push(`${p} ${phase}`);
-          }
-        }
-        if (seen.size > 1) return `${txId}: ${where.join(', ')}${decided().has(txId) ? `; decided events: ${[...decided().get(txId)!].join(" and ")}` : ''}`;
-      }
-      return undefined;
-    },
-  };
+/** Atomicity over the states and every `decided` event of the run. */
+function atomicity(decided: ReturnType<typeof runMemory<Map<string, Set<Decision>>>>): Invariant[] {
+  return perRun(() => commitInvariants({ announced: (txId) => decided.get().get(txId) }), decided) as Invariant[];
 }
 
-function recordDecisions(decided: () => Map<string, Set<string>>) {
+function recordDecisions(decided: () => Map<string, Set<Decision>>) {
   return (e: { output: unknown }): void => {
-    const o = e.output as { type: string; txId?: string; decision?: string };
+    const o = e.output as { type: string; txId?: string; decision?: Decision };
     if (o.type !== 'decided' || o.txId === undefined || o.decision === undefined) return;
-    const set = decided().get(o.txId) ?? new Set<string>();
+    const set = decided().get(o.txId) ?? new Set<Decision>();
     set.add(o.decision);
     decided().set(o.txId, set);
   };
@@ -247,7 +265,7 @@ export const twoPhaseTarget: SimTarget = {
     }
     const txIds = Object.keys(txs);
     const presumedAbort = rnd.float() < 0.5;
-    const memory = runMemory(() => new Map<string, Set<string>>());
+    const memory = runMemory(() => new Map<string, Set<Decision>>());
     const record = recordDecisions(memory.get);
     return {
       nodes: [
@@ -255,7 +273,7 @@ export const twoPhaseTarget: SimTarget = {
         ...parts.map((id) => ({ id, machine: twoPhaseParticipant, config: { id, decisionTimeoutMs: 150 } })),
       ],
       commands: txIds.map((txId, i) => ({ at: i * 60, node: coord, input: { type: 'begin', txId, participants: txs[txId] } })),
-      invariants: [atomicity(txIds, parts, memory.get, memory.boot)],
+      invariants: atomicity(memory),
       finalChecks: [
         {
           name: 'termination: every transaction decided everywhere once the faults stop',
@@ -296,14 +314,14 @@ export const threePhasePartitionTarget: SimTarget = {
     atLeast(nodes, 3, '3pc-partition');
     const [coord, ...parts] = nodeIds(nodes) as [NodeId, ...NodeId[]];
     const txIds = Array.from({ length: 20 }, (_, k) => `t${k + 1}`);
-    const memory = runMemory(() => new Map<string, Set<string>>());
+    const memory = runMemory(() => new Map<string, Set<Decision>>());
     return {
       nodes: [
         { id: coord, machine: threePhaseCoordinator, config: { id: coord, timeoutMs: 200 } },
         ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, timeoutMs: 200, autoVote: 'yes' as const } })),
       ],
       commands: txIds.map((txId, i) => ({ at: i * 150, node: coord, input: { type: 'begin', txId, participants: parts } })),
-      invariants: [atomicity(txIds, parts, memory.get, memory.boot)],
+      invariants: atomicity(memory),
       onOutput: recordDecisions(memory.get),
       network: { delay: { type: 'uniform', minMs: 1, maxMs: 40 } },
       nemesis: { partitionRate: 4, partitionMs: [100, 600] },
@@ -329,14 +347,13 @@ function mutexTarget(name: string, algorithm: string, caveat: string, make: (id:
       atLeast(nodes, 2, name);
       const ids = nodeIds(nodes);
       const memory = runMemory(() => new Map<NodeId, number>());
-      const safety = atMostOne<Booting<{ phase?: string }>>((s) => s.inner.phase === 'held', 'mutual exclusion: at most one node in the critical section');
       return {
         // Each node's host asks for the critical section when the node starts or restarts.
         nodes: ids.map((id) => {
           const n = make(id, ids);
           return { ...n, machine: onBoot(n.machine, () => [{ type: 'request' }]) };
         }),
-        invariants: [{ name: safety.name, check: (states, view) => (memory.boot(view), safety.check(states as never)) }],
+        invariants: perRun(() => mutexInvariants().map(unwrapped), memory),
         finalChecks: [
           {
             name: 'progress: every node entered the critical section',
@@ -388,17 +405,7 @@ export const bullyTarget: SimTarget = {
       nodes: ids.map((id) => ({ id, machine, config: { id, nodes: ids, okTimeoutMs: 50, coordinatorTimeoutMs: 200, heartbeatIntervalMs: 50 } })),
       nemesis: calm.nemesis,
       faults: [{ at: 0, fault: { type: 'crash', node: top } }, { at: 1000, fault: { type: 'restart', node: top } }, ...calm.faults],
-      finalChecks: [
-        {
-          name: 'one leader, the highest live id, once the faults stop',
-          check: (end) => {
-            const live = Object.keys(end.states);
-            const want = highestId(live);
-            const wrong = live.filter((id) => (end.states[id] as Booting<BullyState>).inner.leader !== want);
-            return wrong.length === 0 || wrong.map((id) => `${id} follows ${(end.states[id] as Booting<BullyState>).inner.leader ?? 'nobody'}`).join(', ') + `, not ${want}`;
-          },
-        },
-      ],
+      finalChecks: [atEnd(unwrapped(bullySettled()))],
       maxTimeMs: 5000,
     };
   },
@@ -409,10 +416,6 @@ export const bullyTarget: SimTarget = {
 // ---------------------------------------------------------------------------------------------
 
 const BARRIER_GENERATIONS = 5;
-
-function arrivals(s: BarrierPartyState): number {
-  return s.generation + (s.waiting ? 1 : 0);
-}
 
 /** `barrier`: parties passing a reusable barrier several times. */
 export const barrierTarget: SimTarget = {
@@ -425,26 +428,12 @@ export const barrierTarget: SimTarget = {
     // A party's host arrives when it starts (or restarts) with barriers still to pass.
     const party = onBoot(barrierParty, (s: BarrierPartyState) => (s.generation < BARRIER_GENERATIONS && !s.waiting ? [{ type: 'arrive' } as BarrierArriveCommand] : []));
     const partyState = (s: unknown): BarrierPartyState => (s as Booting<BarrierPartyState>).inner;
-    const memory = runMemory(() => new Map<NodeId, number>());
     return {
       nodes: [
         { id: coord, machine: barrierCoordinator, config: { id: coord, parties, timeoutMs: 400 } },
         ...parties.map((id) => ({ id, machine: party, config: { id, coordinator: coord, resendIntervalMs: 60 } })),
       ],
-      invariants: [
-        {
-          name: 'no party passes generation g before every party arrived at g',
-          check: (states, view) => {
-            memory.boot(view);
-            // An arrival counts once made, even if the party crashes and forgets it was waiting.
-            const arrived = memory.get();
-            for (const p of parties) if (states[p] !== undefined) arrived.set(p, Math.max(arrived.get(p) ?? 0, arrivals(partyState(states[p]))));
-            const passed = Math.max(0, ...parties.filter((p) => states[p] !== undefined).map((p) => partyState(states[p]).generation));
-            const least = Math.min(...parties.map((p) => arrived.get(p) ?? 0));
-            return passed <= least || `a party passed ${passed} barriers while ${parties.find((p) => (arrived.get(p) ?? 0) === least)} arrived at only ${least}`;
-          },
-        },
-      ],
+      invariants: perRun(() => barrierInvariants(parties).map(unwrapped)),
       finalChecks: [
         {
           name: `every party passes ${BARRIER_GENERATIONS} generations`,
@@ -484,31 +473,10 @@ export const omTarget: SimTarget = {
     const pool = [...generals];
     const traitors = new Set<NodeId>();
     while (traitors.size < m) traitors.add(pool.splice(rnd.int(0, pool.length), 1)[0]!);
-    const loyal = generals.filter((g) => !traitors.has(g));
     const config = (id: NodeId) => ({ id, generals, commander, m, roundTimeoutMs: 50, ...(id === commander ? { order } : {}) });
-    const decision = (s: unknown): string | null => (s as OmState).decision;
     return {
-      nodes: generals.map((id) => (traitors.has(id) ? { id, machine: traitorMachine, config: { loyal: config(id), seed: rnd.int(0, 2 ** 31) } } : { id, machine: byzantineGenerals, config: config(id) })),
-      finalChecks: [
-        {
-          name: 'IC1: every loyal lieutenant obeys the same order (LSP §1)',
-          check: (end) => {
-            const lieutenants = loyal.filter((g) => g !== commander);
-            const undecided = lieutenants.filter((g) => end.states[g] === undefined || decision(end.states[g]) === null);
-            if (undecided.length > 0) return `${undecided.join(', ')} did not decide`;
-            const orders = new Set(lieutenants.map((g) => decision(end.states[g])));
-            return orders.size <= 1 || lieutenants.map((g) => `${g} ${decision(end.states[g])}`).join(', ');
-          },
-        },
-        {
-          name: 'IC2: if the commander is loyal, every loyal lieutenant obeys its order (LSP §1)',
-          check: (end) => {
-            if (traitors.has(commander)) return undefined;
-            const wrong = loyal.filter((g) => g !== commander && decision(end.states[g]) !== order);
-            return wrong.length === 0 || `the commander ordered ${order}; ${wrong.map((g) => `${g} ${decision(end.states[g])}`).join(', ')}`;
-          },
-        },
-      ],
+      nodes: generals.map((id) => (traitors.has(id) ? { id, machine: traitorMachine, config: { loyal: config(id), behaviour: { kind: 'lying' as const, seed: rnd.int(0, 2 ** 31) } } } : { id, machine: byzantineGenerals, config: config(id) })),
+      finalChecks: omInvariants({ commander, order, traitors: [...traitors], final: true }).map(atEnd),
       maxTimeMs: 10_000,
     };
   },
@@ -547,24 +515,23 @@ export const chandyLamportTarget: SimTarget = {
     return {
       nodes: ids.map((id) => ({ id, machine: snapBank, config: { id, nodes: ids, app: { id, nodes: ids, balance } } })),
       commands,
-      invariants: [
-        {
-          name: 'every assembled snapshot is a consistent cut that conserves the total (CL §3)',
-          check: (_states, view) => {
-            memory.boot(view);
-            const { reports, checked } = memory.get();
-            for (const [id, list] of reports) {
-              if (checked.has(id) || list.length < ids.length) continue;
-              checked.add(id);
-              const r = assembleGlobalSnapshot(list, ids);
-              if (!r.ok) return `snapshot ${id}: ${r.reason}`;
-              const problem = bankCutProblem(r.snapshot, total);
-              if (problem !== undefined) return problem;
-            }
-            return undefined;
-          },
-        },
-      ],
+      invariants: perRun(
+        () =>
+          snapshotInvariants<unknown, BankState>({
+            nodes: ids,
+            // Each snapshot is judged once, when its last report arrives.
+            *reports() {
+              const { reports, checked } = memory.get();
+              for (const [id, list] of reports) {
+                if (checked.has(id) || list.length < ids.length) continue;
+                checked.add(id);
+                yield list;
+              }
+            },
+            cutProblem: (g) => bankCutProblem(g, total),
+          }),
+        memory,
+      ),
       finalChecks: [
         {
           name: 'every snapshot completes at every node (CL §3.2 termination)',

@@ -1,4 +1,4 @@
-// A tiny bank for the `chandy-lamport` target: each node holds a balance and moves money with
+// A tiny bank for the `chandy-lamport` target and the snapshot tests: each node holds a balance and moves money with
 // `deposit` messages. Money is conserved, so every consistent cut shows the same total (Chandy &
 // Lamport 1985, §1's motivating example), and per channel the deposits sent before the sender's
 // cut equal those received before the receiver's cut plus those recorded in flight.
@@ -37,7 +37,7 @@ export type BankInput = MessageInput<unknown> | TickInput | { readonly type: 'tr
 /** Outputs: deposits and rejections. */
 export type BankOutput = SendOutput<BankMessage> | RejectedOutput;
 
-const depositCheck = v.object({ type: v.literal('deposit'), amount: v.int({ min: 1 }) });
+const depositCheck = v.object({ type: v.literal('deposit'), amount: v.int({ min: 1, max: 1_000_000_000 }) });
 
 /** The bank machine. */
 export const bankMachine: Machine<BankConfig, BankState, BankInput, BankOutput> = {
@@ -54,7 +54,7 @@ export const bankMachine: Machine<BankConfig, BankState, BankInput, BankOutput> 
       case 'transfer': {
         // A transfer the balance does not cover, or to a stranger, is skipped: the workload is random.
         const s = getOwn(state.sent, input.to);
-        if (s === undefined || input.amount < 1 || input.amount > state.balance) return transition(state);
+        if (s === undefined || !Number.isSafeInteger(input.amount) || input.amount < 1 || input.amount > state.balance) return transition(state);
         return transition(
           { ...state, balance: state.balance - input.amount, sent: withOwn(state.sent, input.to, { count: s.count + 1, amount: s.amount + input.amount }) },
           [{ type: 'send', to: input.to, message: { type: 'deposit', amount: input.amount } }],
@@ -77,7 +77,7 @@ export const bankMachine: Machine<BankConfig, BankState, BankInput, BankOutput> 
 /**
  * Why a global snapshot of the bank is not a consistent cut (CL §3: the recorded channel state is
  * the messages sent before the sender's cut and not received before the receiver's), or
- * undefined when it is one and conserves `total`.
+ * undefined when it is one and conserves `total`. For `snapshotInvariants`' `cutProblem`.
  */
 export function bankCutProblem(g: GlobalSnapshot<BankState>, total: number): string | undefined {
   let sum = 0;
@@ -88,10 +88,10 @@ export function bankCutProblem(g: GlobalSnapshot<BankState>, total: number): str
     sum += inFlight;
     const sent = g.states[ch.from]?.sent[ch.to];
     const got = g.states[ch.to]?.received[ch.from];
-    if (sent === undefined || got === undefined) return `snapshot ${g.snapshotId}: channel ${ch.from}->${ch.to} unknown to the bank`;
+    if (sent === undefined || got === undefined) return `channel ${ch.from}->${ch.to} unknown to the bank`;
     if (sent.count !== got.count + ch.messages.length || sent.amount !== got.amount + inFlight) {
-      return `snapshot ${g.snapshotId}: channel ${ch.from}->${ch.to}: ${sent.count} deposits (${sent.amount}) sent before the cut, ${got.count} (${got.amount}) received, ${ch.messages.length} (${inFlight}) recorded in flight`;
+      return `channel ${ch.from}->${ch.to}: ${sent.count} deposits (${sent.amount}) sent before the cut, ${got.count} (${got.amount}) received, ${ch.messages.length} (${inFlight}) recorded in flight`;
     }
   }
-  return sum === total ? undefined : `snapshot ${g.snapshotId}: total ${sum}, expected ${total}`;
+  return sum === total ? undefined : `total ${sum}, expected ${total}`;
 }

@@ -7,9 +7,6 @@ import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../core/index.js';
 import {
   fromJsonLines,
-  getSimTarget,
-  listSimTargets,
-  registerSimTarget,
   shrink,
   simulate,
   sweep,
@@ -25,7 +22,7 @@ import {
   type SimTarget,
   type TraceEvent,
 } from '../sim/index.js';
-import { registerBuiltInTargets } from './targets.js';
+import { sortedTargets, targetRegistry } from './targets.js';
 
 /** Everything the command touches outside itself, so tests can run it in-process. */
 export interface CliIo {
@@ -86,7 +83,7 @@ sim options:
   --no-trace                write no trace
   --jsonl FILE --mermaid FILE --shiviz FILE   also write the traced seed in these formats
   --shrink                  shrink the traced failure to a smaller reproduction first
-  --import FILE             import a module that calls registerSimTarget or exports SimTargets (repeatable)
+  --import FILE             import a module that exports SimTargets (repeatable)
   --json                    print the summary as JSON
 
 report options:
@@ -194,27 +191,28 @@ function progress(io: CliIo, done: number, total: number, violations: number): v
   io.stderr(`\r  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} seeds, ${violations} violations`);
 }
 
-/** Imports `--import` modules; exported SimTarget objects are registered too. */
-async function importTargets(p: Parsed, io: CliIo): Promise<void> {
+/** The built-in targets plus the SimTarget objects the `--import` modules export. */
+async function importTargets(p: Parsed, io: CliIo): Promise<ReadonlyMap<string, SimTarget>> {
+  const imported: SimTarget[] = [];
   for (const file of p.flags.get('import') ?? []) {
     const mod = await io.importModule(file);
     if (mod === null || typeof mod !== 'object') continue;
     for (const value of Object.values(mod as Record<string, unknown>)) {
       const t = value as Partial<SimTarget> | null;
-      if (t !== null && typeof t === 'object' && typeof t.name === 'string' && typeof t.build === 'function') {
-        registerSimTarget(t.name, t.build, { description: t.description ?? '', defaultNodes: t.defaultNodes ?? 3 });
-      }
+      if (t !== null && typeof t === 'object' && typeof t.name === 'string' && typeof t.build === 'function') imported.push(t as SimTarget);
     }
   }
+  return targetRegistry(imported);
 }
 
 async function runSim(p: Parsed, io: CliIo): Promise<number> {
   checkFlags(p, SIM_FLAGS);
-  await importTargets(p, io);
+  const targets = await importTargets(p, io);
   const name = p.positional[1];
-  if (name === undefined) throw new UsageError(`distkit sim needs a target; one of: ${listSimTargets().map((t) => t.name).join(', ')}`);
-  const target: SimTarget | undefined = getSimTarget(name);
-  if (target === undefined) throw new UsageError(`unknown simulation target ${JSON.stringify(name)}; known: ${listSimTargets().map((t) => t.name).join(', ')}`);
+  const known = () => sortedTargets(targets).map((t) => t.name).join(', ');
+  if (name === undefined) throw new UsageError(`distkit sim needs a target; one of: ${known()}`);
+  const target: SimTarget | undefined = targets.get(name);
+  if (target === undefined) throw new UsageError(`unknown simulation target ${JSON.stringify(name)}; known: ${known()}`);
   const nodes = num(p, 'nodes', (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer in [1, 1000]') ?? target.defaultNodes;
   const seeds = parseSeeds(flag(p, 'seeds') ?? '1-100');
   const prob = (n: string) => num(p, n, (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
@@ -397,7 +395,6 @@ function runReport(p: Parsed, io: CliIo): number {
 
 /** Runs the command; resolves with the exit code (0 ok, 1 violations found, 2 usage error). */
 export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promise<number> {
-  registerBuiltInTargets();
   try {
     const p = parseArgs(argv);
     const cmd = p.positional[0];
@@ -412,8 +409,7 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promi
         return runReport(p, io);
       case 'list':
         checkFlags(p, ['import']);
-        await importTargets(p, io);
-        io.stdout(listSimTargets().map((t) => `${t.name.padEnd(20)} ${t.description} (${t.defaultNodes} nodes)`).join('\n') + '\n');
+        io.stdout(sortedTargets(await importTargets(p, io)).map((t) => `${t.name.padEnd(20)} ${t.description} (${t.defaultNodes} nodes)`).join('\n') + '\n');
         return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; run 'distkit help'`);

@@ -22,3 +22,5 @@ export * from './members.js';
 export * from './options.js';
 export * from './quorum.js';
 export * from './invariant.js';
+export * from './json.js';
+export * from './invariant-builders.js';

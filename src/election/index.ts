@@ -12,3 +12,4 @@ export * from './ring.js';
 export * from './health-monitor.js';
 export * from './phi-accrual.js';
 export * from './swim.js';
+export * from './invariants.js';

@@ -14,3 +14,4 @@ export * from './ricart-agrawala.js';
 export * from './lamport.js';
 export * from './maekawa.js';
 export * from './lease.js';
+export * from './invariants.js';

@@ -28,8 +28,8 @@ import type { AnyMachine } from './types.js';
  * @example
  * ```ts
  * import type { ClusterNode } from 'distkit/sim';
- * import { echoMachine } from 'distkit/sim';
- * const n: ClusterNode = { id: 'a', machine: echoMachine, config: { id: 'a' } };
+ * import { bully } from 'distkit/election';
+ * const n: ClusterNode = { id: 'a', machine: bully, config: { id: 'a', nodes: ['a', 'b'] } };
  * ```
  */
 export interface ClusterNode {
@@ -157,8 +157,9 @@ export function formatClusterOutput(o: unknown): string {
  * @throws ConfigError for an empty node list or a duplicate id.
  * @example
  * ```ts
- * import { createTestCluster, echoMachine } from 'distkit/sim';
- * const c = createTestCluster({ nodes: [{ id: 'a', machine: echoMachine, config: { id: 'a' } }] });
+ * import { createTestCluster } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const c = createTestCluster({ nodes: [{ id: 'a', machine: bully, config: { id: 'a', nodes: ['a'] } }] });
  * c.isUp('a'); //=> true
  * ```
  */

@@ -13,8 +13,9 @@ import type { Fault, SimResult, SimStats, TraceEvent, Violation } from './types.
  *
  * @example
  * ```ts
- * import { simulate, toJsonLines, echoMachine } from 'distkit/sim';
- * const r = simulate({ seed: 1, nodes: [{ id: 'a', machine: echoMachine, config: { id: 'a', peers: ['a'], rounds: 1 } }] });
+ * import { simulate, toJsonLines } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const r = simulate({ seed: 1, nodes: [{ id: 'a', machine: bully, config: { id: 'a', nodes: ['a'] } }] });
  * toJsonLines(r.trace); // '{"kind":"...",...}\n...'
  * ```
  */
@@ -337,10 +338,11 @@ function isResult(x: SimResult | readonly TraceEvent[]): x is SimResult {
  *
  * @example
  * ```ts
- * import { simulate, toHtml, echoMachine } from 'distkit/sim';
- * const peers = ['a', 'b'];
- * const r = simulate({ seed: 1, nodes: peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 2 } })) });
- * const html = toHtml(r, { title: 'echo, seed 1' }); // write it to a .html file and open it
+ * import { simulate, toHtml } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const nodes = ['a', 'b'];
+ * const r = simulate({ seed: 1, nodes: nodes.map((id) => ({ id, machine: bully, config: { id, nodes } })), commands: [{ at: 0, node: 'a', input: { type: 'elect' } }] });
+ * const html = toHtml(r, { title: 'bully, seed 1' }); // write it to a .html file and open it
  * ```
  */
 export function toHtml(input: SimResult | readonly TraceEvent[], options: HtmlOptions = {}): string {
@@ -674,11 +676,19 @@ export function describeEvent(e: TraceEvent): string {
  *
  * @example
  * ```ts
- * import { simulate, formatViolation, naiveLeaderMachine, oneLeaderPerTerm } from 'distkit/sim';
- * const peers = ['a', 'b', 'c'];
- * const r = simulate({ seed: 10, nodes: peers.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers } })), network: { loss: 0.3 }, invariants: [oneLeaderPerTerm] });
+ * import { simulate, formatViolation } from 'distkit/sim';
+ * import { commitInvariants, threePhaseCoordinator, threePhaseParticipant } from 'distkit/txn';
+ * // Three-phase commit under partitions, which it was never built for.
+ * const parts = ['a', 'b'];
+ * const r = simulate({
+ *   seed: 4,
+ *   nodes: [{ id: 'c', machine: threePhaseCoordinator, config: { id: 'c' } }, ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, autoVote: 'yes' as const } }))],
+ *   commands: [{ at: 0, node: 'c', input: { type: 'begin', txId: 't1', participants: parts } }],
+ *   nemesis: { partitionRate: 4 },
+ *   invariants: commitInvariants(),
+ * });
  * if (r.violation) console.log(formatViolation(r.violation));
- * // invariant "at most one leader per term" violated at … ms (step …, seed 10): a and b are both leaders of term 1
+ * // invariant "atomicity: no participant commits while another aborts" violated at … ms (step …, seed 4): t1: a committed, b aborted
  * // last 20 events: ...
  * ```
  */

@@ -9,7 +9,6 @@
  */
 export * from './types.js';
 export { simulate } from './simulate.js';
-export * from './demo.js';
 export * from './export.js';
 export * from './shrink.js';
 export * from './targets.js';

@@ -111,14 +111,15 @@ function ddmin<T>(items: readonly T[], fails: (subset: readonly T[]) => boolean)
  *
  * @example
  * ```ts
- * import { shrink, naiveLeaderMachine, oneLeaderPerTerm } from 'distkit/sim';
- * const peers = ['a', 'b', 'c'];
+ * import { shrink } from 'distkit/sim';
+ * import { commitInvariants, threePhaseCoordinator, threePhaseParticipant } from 'distkit/txn';
+ * const parts = ['a', 'b', 'c'];
  * const found = shrink({
- *   seed: 10,
- *   nodes: peers.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers } })),
- *   network: { loss: 0.3 },
- *   nemesis: { crashRate: 1, partitionRate: 1 },
- *   invariants: [oneLeaderPerTerm],
+ *   seed: 4,
+ *   nodes: [{ id: 'c0', machine: threePhaseCoordinator, config: { id: 'c0' } }, ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, autoVote: 'yes' as const } }))],
+ *   commands: [{ at: 0, node: 'c0', input: { type: 'begin', txId: 't1', participants: parts } }],
+ *   nemesis: { crashRate: 1, partitionRate: 4 },
+ *   invariants: commitInvariants(),
  *   maxTimeMs: 10_000,
  * });
  * if (found) console.log(found.before.faults, '→', found.after.faults, 'faults');

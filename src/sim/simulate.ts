@@ -28,14 +28,17 @@ import type { FinalCheck, RunEnd, SimResult, SimulateOptions, Violation } from '
  * above 1, an unknown node id in a schedule...).
  * @example
  * ```ts
- * import { simulate, echoMachine } from 'distkit/sim';
- * const nodes = ['a', 'b', 'c'].map((id) => ({ id, machine: echoMachine, config: { id, peers: ['a', 'b', 'c'], rounds: 3 } }));
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
  * const result = simulate({
  *   seed: 42,
  *   nodes,
  *   network: { delay: { type: 'uniform', minMs: 1, maxMs: 20 }, loss: 0.1 },
  *   faults: [{ at: 50, fault: { type: 'crash', node: 'c' } }, { at: 400, fault: { type: 'restart', node: 'c' } }],
- *   invariants: [{ name: 'nobody counts past 3 rounds', check: (states) => (Object.values(states).every((s) => s.round <= 3) ? undefined : 'a node counted past 3') }],
+ *   invariants: raftSafetyInvariants(),
+ *   maxTimeMs: 2000,
  * });
  * result.ok;                      //=> true
  * result.stats.messages.delivered; // how many messages arrived

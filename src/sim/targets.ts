@@ -1,10 +1,10 @@
 /**
- * Simulation targets (named scenarios the `distkit sim` command can run) and seed sweeps.
+ * Simulation targets (named scenarios: the `distkit sim` command runs them, and a module given to
+ * its `--import` flag exports its own) and seed sweeps.
  *
  * @packageDocumentation
  */
-import { ConfigError, describeValue, type NodeId } from '../core/index.js';
-import { echoMachine, naiveLeaderMachine, oneLeaderPerTerm, type EchoState } from './demo.js';
+import type { NodeId } from '../core/index.js';
 import { simulate } from './simulate.js';
 import type { MessageCounts, SimResult, SimulateOptions } from './types.js';
 
@@ -37,13 +37,25 @@ export interface SimTargetParams {
 export type SimScenario = Omit<SimulateOptions<any, any>, 'seed'>;
 
 /**
- * A named, registered scenario.
+ * A named scenario. Export one from a module and run it with `distkit sim <name> --import <module>`.
  *
  * @example
  * ```ts
- * import { registerSimTarget, echoTarget } from 'distkit/sim';
- * const t = registerSimTarget(echoTarget.name, echoTarget.build, echoTarget);
- * t.build({ nodes: 3, seed: 1 }).nodes.length; //=> 3
+ * import { nodeIds, type SimTarget } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const target: SimTarget = {
+ *   name: 'my-bully',
+ *   description: 'bully election, every node electing at 0 ms',
+ *   defaultNodes: 3,
+ *   build: ({ nodes }) => {
+ *     const ids = nodeIds(nodes);
+ *     return {
+ *       nodes: ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids } })),
+ *       commands: ids.map((node) => ({ at: 0, node, input: { type: 'elect' } })),
+ *     };
+ *   },
+ * };
+ * target.build({ nodes: 3, seed: 1 }).nodes.length; //=> 3
  * ```
  */
 export interface SimTarget {
@@ -55,82 +67,6 @@ export interface SimTarget {
   readonly defaultNodes: number;
   /** Builds the scenario for a node count and seed. */
   build(params: SimTargetParams): SimScenario;
-}
-
-/**
- * Extra facts about a target for {@link registerSimTarget}.
- *
- * @example
- * ```ts
- * import type { SimTargetInfo } from 'distkit/sim';
- * const info: SimTargetInfo = { description: 'Raft, 5 nodes, with a KV workload', defaultNodes: 5 };
- * ```
- */
-export interface SimTargetInfo {
-  /** One line describing the target. */
-  readonly description?: string;
-  /** Node count when none is given. Default 3. */
-  readonly defaultNodes?: number;
-}
-
-// Shared through a global symbol: the `distkit` command is bundled with its own copy of this
-// module, and a user's `--import`ed file registers through the package's copy.
-const REGISTRY_KEY = Symbol.for('distkit.sim.targets');
-const registry: Map<string, SimTarget> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Map<string, SimTarget> | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = new Map<string, SimTarget>()) as Map<string, SimTarget>;
-
-/**
- * Registers a scenario under a name so that `distkit sim <name>` (and {@link getSimTarget}) can
- * run it. Throws a `ConfigError` when the name is taken by another factory.
- *
- * @example
- * ```ts
- * import { registerSimTarget, echoMachine } from 'distkit/sim';
- * registerSimTarget('my-echo', ({ nodes }) => {
- *   const peers = Array.from({ length: nodes }, (_, i) => `n${i}`);
- *   return { nodes: peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 10 } })) };
- * }, { description: 'ten rounds of pings' });
- * ```
- */
-export function registerSimTarget(name: string, factory: (params: SimTargetParams) => SimScenario, info: SimTargetInfo = {}): SimTarget {
-  if (typeof name !== 'string' || !/^[\w.:-]+$/.test(name)) throw new ConfigError('name', `must be a non-empty word (letters, digits, _ . : -), got ${describeValue(name)}`);
-  if (typeof factory !== 'function') throw new ConfigError('factory', 'must be a function (params) => scenario');
-  const existing = registry.get(name);
-  if (existing !== undefined) {
-    if (existing.build === factory) return existing;
-    throw new ConfigError('name', `a simulation target named ${name} is already registered`);
-  }
-  const defaultNodes = info.defaultNodes ?? 3;
-  if (!Number.isInteger(defaultNodes) || defaultNodes < 1) throw new ConfigError('defaultNodes', `must be an integer >= 1, got ${describeValue(defaultNodes)}`);
-  const target: SimTarget = { name, description: info.description ?? '', defaultNodes, build: factory };
-  registry.set(name, target);
-  return target;
-}
-
-/**
- * The target registered under `name`, if any.
- *
- * @example
- * ```ts
- * import { getSimTarget } from 'distkit/sim';
- * getSimTarget('no-such-target'); //=> undefined
- * ```
- */
-export function getSimTarget(name: string): SimTarget | undefined {
-  return registry.get(name);
-}
-
-/**
- * Every registered target, sorted by name.
- *
- * @example
- * ```ts
- * import { listSimTargets } from 'distkit/sim';
- * listSimTargets().map((t) => t.name); // ['echo', 'naive-leader', ...]
- * ```
- */
-export function listSimTargets(): readonly SimTarget[] {
-  return [...registry.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
@@ -147,61 +83,13 @@ export function nodeIds(count: number): NodeId[] {
 }
 
 /**
- * The built-in `echo` target: {@link echoMachine} nodes pinging each other for 5 rounds, with
- * the invariant that no node runs past its last round. Passes under any faults.
- *
- * @example
- * ```ts
- * import { echoTarget, simulate } from 'distkit/sim';
- * simulate({ seed: 1, ...echoTarget.build({ nodes: 3, seed: 1 }) }).ok; //=> true
- * ```
- */
-export const echoTarget: SimTarget = {
-  name: 'echo',
-  description: 'ping/echo rounds with retransmission (correct: finds nothing)',
-  defaultNodes: 3,
-  build: ({ nodes }) => {
-    const peers = nodeIds(nodes);
-    return {
-      nodes: peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 5 } })),
-      invariants: [{ name: 'rounds stay within bounds', check: (states: Readonly<Record<NodeId, EchoState>>) => Object.values(states).every((s) => s.round <= s.rounds) }],
-      maxTimeMs: 5000,
-    };
-  },
-};
-
-/**
- * The built-in `naive-leader` target: {@link naiveLeaderMachine}, a leader election without
- * votes, checked against {@link oneLeaderPerTerm}. Most seeds find two leaders in one term.
- *
- * @example
- * ```ts
- * import { naiveLeaderTarget, simulate } from 'distkit/sim';
- * const failing = [1, 2, 3, 4, 5].filter((seed) => !simulate({ seed, ...naiveLeaderTarget.build({ nodes: 3, seed }) }).ok);
- * ```
- */
-export const naiveLeaderTarget: SimTarget = {
-  name: 'naive-leader',
-  description: 'a leader election without votes (buggy: two leaders per term)',
-  defaultNodes: 3,
-  build: ({ nodes, seed }) => {
-    const peers = nodeIds(nodes);
-    const s = typeof seed === 'number' ? seed : 0;
-    return {
-      nodes: peers.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers, seed: s } })),
-      invariants: [oneLeaderPerTerm],
-      maxTimeMs: 5000,
-    };
-  },
-};
-
-/**
  * Options of {@link sweep}.
  *
  * @example
  * ```ts
- * import { sweep, echoTarget, type SweepOptions } from 'distkit/sim';
- * const o: SweepOptions = { seeds: [1, 2, 3], scenario: (seed) => ({ seed, ...echoTarget.build({ nodes: 3, seed }) }) };
+ * import type { SimTarget, SweepOptions } from 'distkit/sim';
+ * declare const target: SimTarget;
+ * const o: SweepOptions = { seeds: [1, 2, 3], scenario: (seed) => ({ seed, ...target.build({ nodes: 3, seed }) }) };
  * ```
  */
 export interface SweepOptions {
@@ -270,8 +158,9 @@ export interface SweepSummary {
  *
  * @example
  * ```ts
- * import { sweep, naiveLeaderTarget } from 'distkit/sim';
- * const s = sweep({ seeds: [1, 2, 3, 4, 5], scenario: (seed) => ({ seed, ...naiveLeaderTarget.build({ nodes: 3, seed }) }) });
+ * import { sweep, type SimTarget } from 'distkit/sim';
+ * declare const target: SimTarget;
+ * const s = sweep({ seeds: [1, 2, 3, 4, 5], scenario: (seed) => ({ seed, ...target.build({ nodes: 3, seed }) }) });
  * s.failures[0]?.seed; // the first failing seed, to replay
  * ```
  */

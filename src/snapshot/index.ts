@@ -5,3 +5,4 @@
  * @module snapshot
  */
 export * from './chandy-lamport.js';
+export * from './invariants.js';

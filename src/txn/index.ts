@@ -13,3 +13,4 @@ export * from './three-phase.js';
 export * from './saga.js';
 export * from './deadlock.js';
 export * from './barrier.js';
+export * from './invariants.js';

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, reject, stampNow, transition, type Machine, type MessageInput, type TickInput, type Unstamped } from 'distkit/core';
-import { atMostOne, everyNode, formatModelCheckPath, modelCheck, never, type ModelCheckStep } from 'distkit/check';
+import { formatModelCheckPath, modelCheck, type ModelCheckStep } from 'distkit/check';
+import { atMostOne, everyNode, never } from 'distkit/core';
 import { naiveMutex, ricartAgrawalaToy, toyConfig, type ToyConfig, type ToyInput, type ToyOutput, type ToyState } from './fixtures/toy-mutex.js';
 
-const mutualExclusion = atMostOne<ToyState>((s) => s.status === 'critical', 'mutual exclusion');
+const mutualExclusion = atMostOne<ToyState>('mutual exclusion', (s) => s.status === 'critical');
 
 /** Replays a counterexample path through the machines, as a host would, and returns the final states. */
 function replay(machine: Machine<ToyConfig, ToyState, ToyInput, ToyOutput>, cfg: ReturnType<typeof toyConfig>, path: readonly ModelCheckStep[]): Record<string, ToyState> {

@@ -2,9 +2,9 @@
 // linearizability checker judges them. Reading from a lagging backup is the classic way to lose
 // linearizability (stale reads); sending everything to the primary keeps it.
 import { describe, expect, it } from 'vitest';
-import { reject, transition, v, type Machine, type MessageInput } from 'distkit/core';
+import { agreement, atMostOne, reject, transition, v, type Machine, type MessageInput } from 'distkit/core';
 import { simulate, type Workload } from 'distkit/sim';
-import { agreement, atMostOne, checkLinearizability, formatLinearizability, registerModel, type RegisterInput, type RegisterOutput } from 'distkit/check';
+import { checkLinearizability, formatLinearizability, registerModel, type RegisterInput, type RegisterOutput } from 'distkit/check';
 
 type Config = { readonly backup?: string };
 type State = { readonly value: number | null; readonly backup: string | null };
@@ -111,13 +111,13 @@ describe('distkit/check invariants in the simulator', () => {
       maxTimeMs: 10_000,
     };
     // "the replicas always agree" is false: the backup lags behind the primary
-    const lagFree = agreement<State>((s) => s.value ?? undefined, 'replicas agree');
+    const lagFree = agreement<State>('replicas agree', (s) => s.value ?? undefined);
     const r = simulate({ ...base, invariants: [lagFree] });
     expect(r.ok).toBe(false);
     expect(r.violation?.invariant).toBe('replicas agree');
     expect(r.violation?.message).toMatch(/^primary decided \d but backup decided \d$/);
     // one that holds: nobody ever writes 99
-    const ok = simulate({ ...base, invariants: [atMostOne<State>((s) => s.value === 99, 'nobody holds 99 twice')] });
+    const ok = simulate({ ...base, invariants: [atMostOne<State>('nobody holds 99 twice', (s) => s.value === 99)] });
     expect(ok.ok).toBe(true);
   });
 });

@@ -35,16 +35,16 @@ function run(seed: number) {
         name: 'after each completed round, the good clocks agree and the faulty one does not drag them',
         check: (states: Readonly<Record<string, BerkeleyState>>, view: SimView) => {
           const m = states['m'];
-          if (m === undefined || m.pending !== null || m.round < 1) return true;
+          if (m === undefined || m.pending !== null || m.round < 1) return undefined;
           // only once every good follower has applied this round's correction
-          if (good.some((id) => id !== 'm' && states[id]!.adjustedRound !== m.round)) return true;
+          if (good.some((id) => id !== 'm' && states[id]!.adjustedRound !== m.round)) return undefined;
           checks++;
           const sync = good.map((id) => view.localTime(id) + states[id]!.offsetMs);
           const spread = Math.max(...sync) - Math.min(...sync);
           if (spread > 12) return `good clocks ${spread.toFixed(3)} ms apart`;
           const drift = view.localTime('m') + m.offsetMs - view.time - base;
           if (Math.abs(drift) > 25) return `the group moved ${drift.toFixed(3)} ms from its mean`;
-          return true;
+          return undefined;
         },
       },
     ],

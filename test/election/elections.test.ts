@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
-import { bully, compareNodeIds, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
+import { checkInvariants, checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
+import { bully, bullySettled, compareNodeIds, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
 import { simulate } from 'distkit/sim';
 import { ids, Sim } from '../support/event-sim.js';
 import { runBully, runRing, type ElectionRun } from './elect.js';
@@ -10,6 +10,12 @@ const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as c
 
 function expectAgreement(r: ElectionRun, label: string): void {
   for (const [node, leader] of Object.entries(r.leaders)) expect(leader, `${label}: ${node}`).toBe(r.highestLive);
+}
+
+/** distkit/election's settled outcome for the bully algorithm, over the live nodes' states. */
+function expectBullySettled(r: ElectionRun, label: string): void {
+  const live = Object.fromEntries(Object.keys(r.leaders).map((x) => [x, r.sim.states[x] as BullyState]));
+  expect(checkInvariants([bullySettled()], live)?.description, label).toBeUndefined();
 }
 
 /** A random set of crashed nodes that leaves at least one alive. */
@@ -22,7 +28,7 @@ describe('bully (Garcia-Molina 1982)', () => {
   it('the lowest node starts, synchronous network: N² + N − 3 messages (textbook worst case N² − 1, plus the winner re-announcing to N − 2 late ELECTIONs)', () => {
     for (const n of [3, 5, 9, 16]) {
       const r = runBully({ n, seed: 1, initiators: ['n1'], fixedDelayMs: 5, checked: n <= 5 });
-      expectAgreement(r, `n=${n}`);
+      expectBullySettled(r, `n=${n}`);
       expect(r.messages).toBe(n * n + n - 3);
     }
   });
@@ -31,7 +37,7 @@ describe('bully (Garcia-Molina 1982)', () => {
     for (const n of [3, 5, 9, 16]) {
       for (let seed = 1; seed <= 50; seed++) {
         const r = runBully({ n, seed, initiators: ['n1'] });
-        expectAgreement(r, `n=${n} seed ${seed}`);
+        expectBullySettled(r, `n=${n} seed ${seed}`);
         // Late ELECTIONs reach nodes that already accepted the winner; each holds a new election.
         expect(r.messages).toBeGreaterThanOrEqual(n * n + n - 3);
         expect(r.messages).toBeLessThanOrEqual(5 * n * n);
@@ -41,7 +47,7 @@ describe('bully (Garcia-Molina 1982)', () => {
 
   it('the highest node starts: N − 1 messages (just COORDINATOR)', () => {
     const r = runBully({ n: 9, seed: 1, initiators: ['n9'] });
-    expectAgreement(r, 'n9');
+    expectBullySettled(r, 'n9');
     expect(r.messages).toBe(8);
   });
 
@@ -52,7 +58,7 @@ describe('bully (Garcia-Molina 1982)', () => {
       const live = ids(n).filter((x) => !crashed.includes(x));
       const initiators = live.filter((_, i) => (seed + i) % 3 === 0);
       const r = runBully({ n, seed, initiators: initiators.length > 0 ? initiators : [live[0]!], crashed, spreadMs: 30, checked: seed <= 10 });
-      expectAgreement(r, `seed ${seed}`);
+      expectBullySettled(r, `seed ${seed}`);
     }
   });
 

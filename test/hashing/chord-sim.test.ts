@@ -35,7 +35,7 @@ function run(seed: number) {
             if (new Set(addrs).size !== addrs.length) return `${s.self.addr}: duplicate successors`;
             if (addrs.length > 1 && addrs.includes(s.self.addr)) return `${s.self.addr}: itself in its successor list`;
           }
-          return true;
+          return undefined;
         },
       },
     ],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { atMostOne, modelCheck } from 'distkit/check';
+import { modelCheck } from 'distkit/check';
 import { transition, type Machine } from 'distkit/core';
-import { maekawa, ricartAgrawala, type MutexInput } from 'distkit/mutex';
+import { maekawa, mutexInvariants, ricartAgrawala, type MutexInput } from 'distkit/mutex';
 
 // The checker fires each node's commands in order at every possible point; a release that fires
 // before the node entered (or a second request) is a no-op here, so every interleaving is legal.
@@ -29,7 +29,7 @@ describe('distkit/check: bounded model checking with 3 nodes, every interleaving
     const r = modelCheck<{ phase: string }>({
       nodes: ids.map((id) => ({ id, machine: lenient(ricartAgrawala), config: { id, nodes: ids } })),
       commands,
-      invariants: [atMostOne((s) => s.phase === 'held', 'mutual exclusion')],
+      invariants: mutexInvariants(),
       maxDepth: 40,
       maxStates: 500_000,
     });
@@ -42,7 +42,7 @@ describe('distkit/check: bounded model checking with 3 nodes, every interleaving
     const r = modelCheck<{ phase: string }>({
       nodes: ids.map((id) => ({ id, machine: lenient(maekawa), config: { id, nodes: ids } })),
       commands,
-      invariants: [atMostOne((s) => s.phase === 'held', 'mutual exclusion')],
+      invariants: mutexInvariants(),
       maxDepth: 60,
       maxStates: 500_000,
     });

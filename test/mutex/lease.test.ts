@@ -4,7 +4,9 @@ import { checkedStep, ConfigError } from 'distkit/core';
 import {
   checkFencingToken,
   leaseClient,
+  leaseInvariants,
   leaseLockService,
+  mutexInvariants,
   type LeaseLockServiceState,
   type MutexInput,
 } from 'distkit/mutex';
@@ -196,8 +198,6 @@ describe('time on every input (regressions)', () => {
     // Before, grants and renewals counted from the service's last tick: c1 renewed at ~2.5 s, the
     // service kept the expiry of the first grant (5 s), expired it and granted c2 while c1 still
     // trusted its renewed lease until ~7.5 s.
-    const heldBy = (states: Readonly<Record<string, unknown>>): string[] =>
-      Object.entries(states).filter(([, s]) => (s as { phase?: string }).phase === 'held').map(([id]) => id);
     for (let seed = 1; seed <= 10; seed++) {
       const r = simulate({
         seed,
@@ -211,7 +211,7 @@ describe('time on every input (regressions)', () => {
           { at: 0, node: 'c1', input: { type: 'request' } },
           { at: 100, node: 'c2', input: { type: 'request' } },
         ],
-        invariants: [{ name: 'at most one lease holder', check: (states) => heldBy(states).length <= 1 || `held by ${heldBy(states).join(' and ')}` }],
+        invariants: [...mutexInvariants(), ...leaseInvariants()],
         maxTimeMs: 30_000,
         trace: false,
       });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { atMostOne } from 'distkit/check';
 import { simulate, type SimNode } from 'distkit/sim';
-import { centralizedMutex, lamportMutex, maekawa, ricartAgrawala, tokenRing } from 'distkit/mutex';
+import { centralizedMutex, lamportMutex, maekawa, mutexInvariants, ricartAgrawala, tokenRing } from 'distkit/mutex';
 
 const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const machines: [string, SimNode[]][] = [
@@ -23,7 +22,7 @@ describe('distkit/sim: mutual exclusion checked after every step, 5 nodes, reord
           nodes: simNodes,
           network: { delay: { type: 'uniform', minMs: 1, maxMs: 20 }, reorder: 0.3 },
           commands: nodes.map((node, i) => ({ at: i, node, input: { type: 'request' } })),
-          invariants: [atMostOne<{ phase: string }>((s) => s.phase === 'held', 'mutual exclusion')],
+          invariants: mutexInvariants(),
           maxTimeMs: 3_000,
           trace: false,
           onOutput(ev, sim) {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'distkit/core';
 import {
   SHIVIZ_REGEX,
-  echoMachine,
   fromJsonLines,
   simulate,
   toHtml,
@@ -12,6 +11,7 @@ import {
   type SimNode,
   type TraceEvent,
 } from 'distkit/sim';
+import { echoMachine } from '../../src/cli/demo.js';
 
 const peers = ['a', 'b', 'c'];
 const nodes: SimNode[] = peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 2 } }));
@@ -124,7 +124,8 @@ describe('HTML limits', () => {
 
 describe('text reports', () => {
   it('describeEvent covers every kind and formatViolation names seed, time, invariant and events', async () => {
-    const { describeEvent, formatViolation, naiveLeaderMachine, oneLeaderPerTerm } = await import('distkit/sim');
+    const { describeEvent, formatViolation } = await import('distkit/sim');
+    const { naiveLeaderMachine, oneLeaderPerTerm } = await import('../../src/cli/demo.js');
     const peers = ['a', 'b', 'c'];
     const r = simulate({ seed: 10, nodes: peers.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers } })), network: { loss: 0.3 }, invariants: [oneLeaderPerTerm] });
     const text = formatViolation(r.violation!, 5);

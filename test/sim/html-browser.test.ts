@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { echoMachine, naiveLeaderMachine, oneLeaderPerTerm, simulate, toHtml, type SimNode } from 'distkit/sim';
+import { simulate, toHtml, type SimNode } from 'distkit/sim';
+import { echoMachine, naiveLeaderMachine, oneLeaderPerTerm } from '../../src/cli/demo.js';
 
 const artifacts = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 

@@ -1,7 +1,7 @@
 // End to end: a simulated workload's history judged by the linearizability checker.
 import { describe, expect, it } from 'vitest';
-import type { DurableMachine, MessageInput } from 'distkit/core';
-import { atMostOne, checkLinearizability, registerModel, type RegisterInput, type RegisterOutput } from 'distkit/check';
+import { atMostOne, type DurableMachine, type MessageInput } from 'distkit/core';
+import { checkLinearizability, registerModel, type RegisterInput, type RegisterOutput } from 'distkit/check';
 import { simulate, type SimNode, type SimulateOptions, type Workload } from 'distkit/sim';
 
 // A primary-backup register: the primary applies writes, persists them, replicates them
@@ -72,7 +72,7 @@ const scenario = (seed: number, readsFrom: 'primary' | 'any'): SimulateOptions<R
     { at: 40, fault: { type: 'crash', node: 'p' } },
     { at: 140, fault: { type: 'restart', node: 'p' } },
   ],
-  invariants: [atMostOne<RState>((s, id) => s.primary === id, 'one primary')],
+  invariants: [atMostOne<RState>('one primary', (s, id) => s.primary === id)],
 });
 
 // More seeds: SIM_SEEDS=10000 npx vitest run test/sim

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DurableMachine } from 'distkit/core';
-import { naiveLeaderMachine, oneLeaderPerTerm, shrink, simulate, type SimulateOptions } from 'distkit/sim';
+import { shrink, simulate, type SimulateOptions } from 'distkit/sim';
+import { naiveLeaderMachine, oneLeaderPerTerm } from '../../src/cli/demo.js';
 
 // A node that remembers whether it was ever recovered from its durable record.
 const phoenix: DurableMachine<Record<string, never>, { recovered: boolean }, { type: 'save' }, unknown, number> = {

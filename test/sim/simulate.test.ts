@@ -5,9 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { busyRun } from './fixtures/busy-run.js';
 import { ConfigError, type DurableMachine, type Invariant, type Machine, type MessageInput, type TickInput } from 'distkit/core';
 import {
-  echoMachine,
-  naiveLeaderMachine,
-  oneLeaderPerTerm,
   simulate,
   toJsonLines,
   type SimNode,
@@ -15,6 +12,7 @@ import {
   type TraceEvent,
   type Workload,
 } from 'distkit/sim';
+import { echoMachine, naiveLeaderMachine, oneLeaderPerTerm } from '../../src/cli/demo.js';
 
 const peers = ['a', 'b', 'c'];
 const echoNodes = (rounds = 3): SimNode[] => peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds } }));

@@ -1,8 +1,12 @@
 import { expect } from 'vitest';
+import { checkInvariants } from 'distkit/core';
 import {
+  commitInvariants,
   participantPhase,
   twoPhaseCoordinator,
   twoPhaseParticipant,
+  type CommitNodeState,
+  type Decision,
   type TwoPhaseCoordinatorState,
   type TwoPhaseParticipantState,
 } from 'distkit/txn';
@@ -35,32 +39,27 @@ export function twoPhaseWorld(sc: Scenario, opts: WorldOptions = {}): World {
 }
 
 /** Every decision emitted anywhere (coordinator or participants), per transaction. */
-export function decisions(w: World): Map<string, Set<string>> {
-  const m = new Map<string, Set<string>>();
+export function decisions(w: World): Map<string, Set<Decision>> {
+  const m = new Map<string, Set<Decision>>();
   for (const o of w.outputs) {
     if (o.output.type !== 'decided') continue;
-    const s = m.get(o.output.txId) ?? new Set<string>();
+    const s = m.get(o.output.txId) ?? new Set<Decision>();
     s.add(o.output.decision);
     m.set(o.output.txId, s);
   }
   return m;
 }
 
-/** Atomicity: no transaction has both a commit and an abort anywhere (events or durable state). */
+/** Atomicity (distkit/txn's): no transaction has both a commit and an abort anywhere (events or durable state). */
 export function atomicityProblem(w: World): string | undefined {
   const d = decisions(w);
-  for (const id of w.order) {
-    if (id === 'c') continue;
-    const st = w.state<TwoPhaseParticipantState>(id);
-    for (const [txId, tx] of Object.entries(twoPhaseParticipant.durable(st).txs)) {
-      const set = d.get(txId) ?? new Set<string>();
-      if (tx.phase === 'committed') set.add('commit');
-      if (tx.phase === 'aborted') set.add('abort');
-      d.set(txId, set);
-    }
-  }
-  for (const [txId, set] of d) if (set.size > 1) return `transaction ${txId} both committed and aborted`;
-  return undefined;
+  // The participants' durable records: what survives whether they are up or not.
+  const states: Record<string, CommitNodeState> = {};
+  for (const id of w.order) if (id !== 'c') states[id] = twoPhaseParticipant.durable(w.state<TwoPhaseParticipantState>(id)) as unknown as CommitNodeState;
+  const events = commitInvariants({ announced: (txId) => d.get(txId) });
+  const eventsOnly = [...d].find(([, set]) => set.size > 1);
+  if (eventsOnly !== undefined) return `transaction ${eventsOnly[0]} both committed and aborted`;
+  return checkInvariants(events, states)?.description;
 }
 
 /** Termination: the coordinator forgot everything; every participant that prepared is decided. */

@@ -1,4 +1,5 @@
-import { participantPhase, twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseParticipantState } from 'distkit/txn';
+import { checkInvariants } from 'distkit/core';
+import { commitInvariants, participantPhase, twoPhaseCoordinator, twoPhaseParticipant, type CommitNodeState, type Decision, type TwoPhaseParticipantState } from 'distkit/txn';
 import type { ExploreConfig, Global } from './explore.js';
 
 // Exhaustive exploration: coordinator c and participants a, b; each participant's host may vote
@@ -6,20 +7,14 @@ import type { ExploreConfig, Global } from './explore.js';
 // duplicate delivery, and crashes (between steps, or after a persist before the sends) with
 // recovery from durable state.
 function atomicity(g: Global): string | undefined {
-  const seen = new Set<string>();
-  for (const [node, evs] of Object.entries(g.events)) {
-    const mine = new Set(evs);
-    if (mine.size > 1) return `${node} decided both ways`;
-    for (const e of mine) seen.add(e);
-  }
-  for (const id of ['a', 'b']) {
-    const phase = participantPhase(g.nodes[id]!.state as TwoPhaseParticipantState, 't');
-    if (phase === 'committed') seen.add('commit');
-    if (phase === 'aborted') seen.add('abort');
-  }
-  if (seen.size > 1) return 'atomicity: one node committed while another aborted';
+  for (const [node, evs] of Object.entries(g.events)) if (new Set(evs).size > 1) return `${node} decided both ways`;
+  // distkit/txn's atomicity over the participants' states and every decision announced.
+  const announced = Object.values(g.events).flat() as Decision[];
+  const participants = { a: g.nodes['a']!.state as CommitNodeState, b: g.nodes['b']!.state as CommitNodeState };
+  const v = checkInvariants(commitInvariants({ announced: () => announced }), participants);
+  if (v !== undefined) return `atomicity: ${v.description}`;
   // Validity: commit only if both voted yes.
-  if (seen.has('commit')) {
+  if (announced.includes('commit') || ['a', 'b'].some((id) => participantPhase(g.nodes[id]!.state as TwoPhaseParticipantState, 't') === 'committed')) {
     for (const id of ['a', 'b']) {
       const phase = participantPhase(g.nodes[id]!.state as TwoPhaseParticipantState, 't');
       if (g.nodes[id]!.up && (phase === 'active' || phase === 'asked')) return `validity: commit while ${id} has not voted`;

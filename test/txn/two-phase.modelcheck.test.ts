@@ -3,8 +3,9 @@
 // state) of any node at any point, searched to exhaustion. The participants' hosts vote through
 // commands, so a vote may come before or after its `prepare`.
 import { describe, expect, it } from 'vitest';
-import { agreement, formatModelCheckPath, modelCheck, type CheckableMachine } from 'distkit/check';
-import { participantPhase, twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from 'distkit/txn';
+import { formatModelCheckPath, modelCheck, type CheckableMachine } from 'distkit/check';
+import type { Invariant } from 'distkit/core';
+import { commitInvariants, twoPhaseCoordinator, twoPhaseParticipant, type CommitNodeState, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from 'distkit/txn';
 
 type Inner = TwoPhaseCoordinatorState | TwoPhaseParticipantState;
 interface Budgeted {
@@ -33,11 +34,11 @@ function withTickBudget(m: any, n: number): CheckableMachine<Budgeted> {
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-function decisionOf(st: Budgeted, id: string): string | undefined {
-  if (id === 'c') return (st.s as TwoPhaseCoordinatorState).txs.t?.decision ?? undefined;
-  const phase = participantPhase(st.s as TwoPhaseParticipantState, 't');
-  return phase === 'committed' ? 'commit' : phase === 'aborted' ? 'abort' : undefined;
-}
+/** distkit/txn's atomicity, over the states inside the tick budget. */
+const atomicity: Invariant<Budgeted>[] = commitInvariants().map((inv) => ({
+  name: inv.name,
+  check: (states, view) => inv.check(Object.fromEntries(Object.entries(states).map(([id, st]) => [id, st.s as CommitNodeState])), view),
+}));
 
 function check(presumedAbort: boolean, votes: readonly ['yes' | 'no' | 'abort', 'yes' | 'no' | 'abort'], participant = twoPhaseParticipant) {
   const hostInput = (v: string) => (v === 'abort' ? { type: 'abort', txId: 't' } : { type: 'vote', txId: 't', vote: v });
@@ -55,7 +56,7 @@ function check(presumedAbort: boolean, votes: readonly ['yes' | 'no' | 'abort', 
     ],
     timeouts: true,
     faults: { crashes: 1 },
-    invariants: [agreement(decisionOf, 'atomicity: no participant commits while another aborts')],
+    invariants: atomicity,
     maxDepth: 200,
     maxStates: 1_000_000,
   });

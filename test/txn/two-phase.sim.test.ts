@@ -4,13 +4,13 @@
 // run; once the faults stop, every transaction must be decided everywhere.
 import { describe, expect, it } from 'vitest';
 import { simulate, type SimNode } from 'distkit/sim';
-import { participantPhase, twoPhaseCoordinator, twoPhaseParticipant, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from 'distkit/txn';
+import { commitInvariants, participantPhase, twoPhaseCoordinator, twoPhaseParticipant, type Decision, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from 'distkit/txn';
 
 const PARTS = ['a', 'b', 'd', 'n'];
 const TXS: Record<string, string[]> = { t1: ['a', 'b'], t2: ['a', 'b', 'd'], t3: ['b', 'd', 'n'], t4: ['a', 'd'], t5: ['a', 'b', 'd', 'n'] };
 
 function run(seed: number, presumedAbort: boolean, participant = twoPhaseParticipant) {
-  const decided = new Map<string, Set<string>>();
+  const decided = new Map<string, Set<Decision>>();
   const nodes: SimNode[] = [
     { id: 'c', machine: twoPhaseCoordinator, config: { id: 'c', voteTimeoutMs: 300, resendIntervalMs: 100, presumedAbort } },
     // n votes NO, so t3 and t5 must abort.
@@ -22,24 +22,7 @@ function run(seed: number, presumedAbort: boolean, participant = twoPhasePartici
     network: { delay: { type: 'uniform', minMs: 1, maxMs: 30 }, loss: 0.1, duplicate: 0.1, reorder: 0.2 },
     nemesis: { crashRate: 3, partitionRate: 1, maxDown: 2, downMs: [50, 800], partitionMs: [50, 500], untilMs: 3_000 },
     commands: Object.entries(TXS).map(([txId, participants], i) => ({ at: i * 40, node: 'c', input: { type: 'begin', txId, participants } })),
-    invariants: [
-      {
-        name: 'atomicity: no participant commits while another aborts',
-        check: (states) => {
-          for (const txId of Object.keys(TXS)) {
-            const seen = new Set<string>(decided.get(txId) ?? []);
-            for (const p of PARTS) {
-              const st = states[p] as TwoPhaseParticipantState | undefined;
-              const phase = st === undefined ? undefined : participantPhase(st, txId);
-              if (phase === 'committed') seen.add('commit');
-              if (phase === 'aborted') seen.add('abort');
-            }
-            if (seen.size > 1) return `${txId} both committed and aborted`;
-          }
-          return undefined;
-        },
-      },
-    ],
+    invariants: commitInvariants({ announced: (txId) => decided.get(txId) }),
     finalChecks: [
       {
         name: 'every transaction decided everywhere once the faults stop',
@@ -59,9 +42,9 @@ function run(seed: number, presumedAbort: boolean, participant = twoPhasePartici
       },
     ],
     onOutput: (e) => {
-      const o = e.output as { type: string; txId?: string; decision?: string };
+      const o = e.output as { type: string; txId?: string; decision?: Decision };
       if (o.type !== 'decided') return;
-      const set = decided.get(o.txId!) ?? new Set<string>();
+      const set = decided.get(o.txId!) ?? new Set<Decision>();
       set.add(o.decision!);
       decided.set(o.txId!, set);
     },

@@ -4,29 +4,12 @@
  *
  * @packageDocumentation
  */
-import type { NodeId } from '../../core/index.js';
+import type { Invariant, NodeId } from '../../core/index.js';
 import type { BasicPaxosState } from './basic.js';
 import { canonical, comparePaxosBallots, majority, type PaxosBallot } from './common.js';
 import { compareFastPaxosBallots, type FastPaxosBallot, type FastPaxosState } from './fast.js';
 import { logAt } from './log.js';
 import type { MultiPaxosState } from './multi.js';
-
-/**
- * An invariant over the states of the live nodes: `undefined` when it holds, else what is wrong.
- * Structurally the simulator's and the model checker's `Invariant` type.
- *
- * @example
- * ```ts
- * import type { PaxosInvariant, BasicPaxosState } from 'distkit/consensus';
- * const someone: PaxosInvariant<BasicPaxosState> = { name: 'someone is up', check: (s) => (Object.keys(s).length > 0 ? undefined : 'nobody') };
- * ```
- */
-export interface PaxosInvariant<S> {
-  /** Reported with a violation. */
-  readonly name: string;
-  /** The check over the live nodes' states. */
-  check(states: Readonly<Record<NodeId, S>>): string | undefined;
-}
 
 /**
  * Options of the Paxos invariant sets.
@@ -79,7 +62,7 @@ function singleDecree<S, B>(
   },
   compare: (a: B, b: B) => number,
   quorumFor: (s: S, ballot: B) => number,
-): PaxosInvariant<S>[] {
+): Invariant<S>[] {
   const proposed = new Proposed(options.proposed);
   return [
     {
@@ -148,7 +131,7 @@ function singleDecree<S, B>(
  * invariants.length; //=> 3
  * ```
  */
-export function basicPaxosInvariants(options: PaxosInvariantOptions = {}): PaxosInvariant<BasicPaxosState>[] {
+export function basicPaxosInvariants(options: PaxosInvariantOptions = {}): Invariant<BasicPaxosState>[] {
   return singleDecree<BasicPaxosState, PaxosBallot>(
     'basic paxos',
     options,
@@ -175,7 +158,7 @@ export function basicPaxosInvariants(options: PaxosInvariantOptions = {}): Paxos
  * invariants.length; //=> 3
  * ```
  */
-export function fastPaxosInvariants(options: PaxosInvariantOptions = {}): PaxosInvariant<FastPaxosState>[] {
+export function fastPaxosInvariants(options: PaxosInvariantOptions = {}): Invariant<FastPaxosState>[] {
   return singleDecree<FastPaxosState, { readonly ballot: FastPaxosBallot; readonly fast: boolean }>(
     'fast paxos',
     options,
@@ -204,7 +187,7 @@ export function fastPaxosInvariants(options: PaxosInvariantOptions = {}): PaxosI
  * invariants.map((i) => i.name).length; //=> 2
  * ```
  */
-export function multiPaxosInvariants(options: PaxosInvariantOptions = {}): PaxosInvariant<MultiPaxosState>[] {
+export function multiPaxosInvariants(options: PaxosInvariantOptions = {}): Invariant<MultiPaxosState>[] {
   const decided = new Map<number, { node: NodeId; text: string }>();
   const checkedUpTo = new Map<NodeId, number>();
   const validatedUpTo = new Map<NodeId, number>();

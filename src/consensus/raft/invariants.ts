@@ -1,29 +1,12 @@
 /**
- * Raft's safety properties (paper Figure 3) as invariants over the states of a cluster, for the
- * simulator (`distkit/sim`'s `invariants` option) or any harness that can show all states at once.
+ * Raft's safety properties (paper Figure 3) as core `Invariant`s over the states of a cluster, for
+ * the simulator, the model checker, the test cluster or any harness that can show all states at once.
  *
  * @packageDocumentation
  */
-import type { NodeId } from '../../core/index.js';
+import type { Invariant, NodeId } from '../../core/index.js';
 import { raftLastIndex, termAt } from './log.js';
 import type { RaftState } from './types.js';
-
-/**
- * An invariant over the states of the live nodes: `undefined` when it holds, else what is wrong.
- * Structurally the simulator's `Invariant` type.
- *
- * @example
- * ```ts
- * import type { RaftInvariant } from 'distkit/consensus';
- * const noLeaderless: RaftInvariant = { name: 'someone', check: (states) => (Object.keys(states).length > 0 ? undefined : 'empty') };
- * ```
- */
-export interface RaftInvariant {
-  /** Reported with a violation. */
-  readonly name: string;
-  /** The check over the live nodes' states. */
-  check(states: Readonly<Record<NodeId, RaftState>>): string | undefined;
-}
 
 /**
  * Fresh invariants (they remember what they saw, so make one set per run) for Raft's five safety
@@ -37,14 +20,14 @@ export interface RaftInvariant {
  * invariants.map((i) => i.name).length; //=> 5
  * ```
  */
-export function raftSafetyInvariants(): RaftInvariant[] {
+export function raftSafetyInvariants(): Invariant<RaftState>[] {
   const leaders = new Map<number, NodeId>();
   const lastSeen = new Map<NodeId, RaftState>();
   const committed = new Map<number, number>(); // index -> term, for every index any node committed
   const checkedUpTo = new Map<NodeId, number>();
   let maxCommitted = 0;
 
-  const electionSafety: RaftInvariant = {
+  const electionSafety: Invariant<RaftState> = {
     name: 'election safety: at most one leader per term (§5.2)',
     check(states) {
       for (const id in states) {
@@ -58,7 +41,7 @@ export function raftSafetyInvariants(): RaftInvariant[] {
     },
   };
 
-  const leaderAppendOnly: RaftInvariant = {
+  const leaderAppendOnly: Invariant<RaftState> = {
     name: 'leader append-only: a leader never overwrites or deletes its entries (§5.3)',
     check(states) {
       for (const id in states) {
@@ -76,7 +59,7 @@ export function raftSafetyInvariants(): RaftInvariant[] {
     },
   };
 
-  const logMatching: RaftInvariant = {
+  const logMatching: Invariant<RaftState> = {
     name: 'log matching: same index and term imply identical prefixes (§5.3)',
     check(states) {
       for (const ia in states) {
@@ -101,7 +84,7 @@ export function raftSafetyInvariants(): RaftInvariant[] {
     },
   };
 
-  const leaderCompleteness: RaftInvariant = {
+  const leaderCompleteness: Invariant<RaftState> = {
     name: 'leader completeness: a leader holds every committed entry (§5.4)',
     check(states) {
       for (const id in states) {
@@ -118,7 +101,7 @@ export function raftSafetyInvariants(): RaftInvariant[] {
     },
   };
 
-  const stateMachineSafety: RaftInvariant = {
+  const stateMachineSafety: Invariant<RaftState> = {
     name: 'state machine safety: no two nodes commit different entries at an index (§5.4.3)',
     check(states) {
       let problem: string | undefined;
@@ -163,7 +146,7 @@ export function raftSafetyInvariants(): RaftInvariant[] {
  * raftStateInvariants().length; //=> 4
  * ```
  */
-export function raftStateInvariants(): RaftInvariant[] {
+export function raftStateInvariants(): Invariant<RaftState>[] {
   return [
     {
       name: 'election safety: no two leaders of one term (§5.2)',

@@ -4,8 +4,8 @@
 // the same requests in the same order). Checked at the end: per sequence number, correct replicas
 // executed the same request; no correct replica executed a request twice; every client result
 // is the one correct replicas computed; every operation completed.
-import { Random, type NodeId } from 'distkit/core';
-import { simulate, type FinalCheck, type Invariant, type LinkOptions, type ScheduledFault, type SimNode, type SimResult } from 'distkit/sim';
+import { Random, type Invariant, type NodeId } from 'distkit/core';
+import { simulate, type FinalCheck, type LinkOptions, type ScheduledFault, type SimNode, type SimResult } from 'distkit/sim';
 import type { PbftExecuteOutput, PbftHashChainState, PbftReplicaState } from 'distkit/consensus';
 import { BEHAVIOURS, byzantineReplica, type Behaviour, type ByzantineState } from './byzantine.js';
 import { clientMachine, ids, replicaMachine, rings } from './harness.js';
@@ -91,7 +91,7 @@ export function runPbft(seed: number, options: RunOptions = {}): RunSummary {
         if (other !== undefined && other.hash !== svc.hash) return `${id} and ${other.id} executed ${svc.executed} requests but differ`;
         byCount.set(svc.executed, { id, hash: svc.hash });
       }
-      return true;
+      return undefined;
     },
   };
   const operations = options.operations ?? 6;
@@ -100,7 +100,7 @@ export function runPbft(seed: number, options: RunOptions = {}): RunSummary {
       name: 'every operation completed',
       check: (end) => {
         const open = end.history.filter((e) => e.ret === undefined);
-        return open.length === 0 || `${open.length} operations without a result`;
+        return open.length === 0 ? undefined : `${open.length} operations without a result`;
       },
     },
   ];

@@ -1,10 +1,7 @@
-/**
- * Two small protocols for trying the simulator: a correct ping/echo exchange with
- * retransmission, and a deliberately broken leader election that the simulator catches.
- *
- * @packageDocumentation
- */
-import type { Invariant } from './types.js';
+// The demo machines of the `distkit sim` command's `echo`, `naive-leader` and `stale-register`
+// targets: a correct ping/echo exchange with retransmission, a deliberately broken leader election
+// the simulator catches, and a lazily replicated register whose stale reads the linearizability
+// checker catches. Private to the command; the library's own algorithms live in their modules.
 import {
   ConfigError,
   InvalidCommandError,
@@ -30,17 +27,12 @@ import {
   type SendOutput,
   type TickInput,
   type Timer,
+  type Invariant,
   type Transition,
 } from '../core/index.js';
 
 /**
  * Config of {@link echoMachine}.
- *
- * @example
- * ```ts
- * import type { EchoConfig } from 'distkit/sim';
- * const c: EchoConfig = { id: 'a', peers: ['a', 'b', 'c'], rounds: 3 };
- * ```
  */
 export interface EchoConfig {
   /** This node's id. */
@@ -55,12 +47,6 @@ export interface EchoConfig {
 
 /**
  * State of {@link echoMachine}.
- *
- * @example
- * ```ts
- * import { echoMachine } from 'distkit/sim';
- * echoMachine.init({ id: 'a', peers: ['a', 'b'], rounds: 1 }).round; //=> 0
- * ```
  */
 export interface EchoState {
   /** This node's id. */
@@ -85,34 +71,16 @@ export interface EchoState {
 
 /**
  * Messages of {@link echoMachine}.
- *
- * @example
- * ```ts
- * import type { EchoMessage } from 'distkit/sim';
- * const m: EchoMessage = { type: 'ping', round: 1 };
- * ```
  */
 export type EchoMessage = { readonly type: 'ping'; readonly round: number } | { readonly type: 'pong'; readonly round: number };
 
 /**
  * Inputs of {@link echoMachine}: peer messages and ticks, each with the host's `now`.
- *
- * @example
- * ```ts
- * import type { EchoInput } from 'distkit/sim';
- * const i: EchoInput = { type: 'tick', now: 50 };
- * ```
  */
 export type EchoInput = MessageInput | TickInput;
 
 /**
  * Outputs of {@link echoMachine}: sends, rejections and a `done` event after the last round.
- *
- * @example
- * ```ts
- * import type { EchoOutput } from 'distkit/sim';
- * const o: EchoOutput = { type: 'done', rounds: 3 };
- * ```
  */
 export type EchoOutput = SendOutput<EchoMessage> | RejectedOutput | { readonly type: 'done'; readonly rounds: number };
 
@@ -124,12 +92,6 @@ function sendPings(s: EchoState, to: readonly NodeId[]): EchoOutput[] {
 
 /**
  * The type of {@link echoMachine}.
- *
- * @example
- * ```ts
- * import { echoMachine, type EchoMachine } from 'distkit/sim';
- * const m: EchoMachine = echoMachine;
- * ```
  */
 export interface EchoMachine extends Machine<EchoConfig, EchoState, EchoInput, EchoOutput> {
   /** Validates the config (throws `ConfigError` naming the field) and returns the initial state. */
@@ -168,14 +130,6 @@ function echoReceive(s: EchoState, input: MessageInput, now: number): Transition
  * then starts the next round, `rounds` times. Correct under loss, duplication and crashes of
  * peers that come back; the simulator's smoke test and benchmark subject. Messages from nodes
  * outside `peers` are rejected.
- *
- * @example
- * ```ts
- * import { simulate, echoMachine } from 'distkit/sim';
- * const peers = ['a', 'b'];
- * const r = simulate({ seed: 1, nodes: peers.map((id) => ({ id, machine: echoMachine, config: { id, peers, rounds: 2 } })) });
- * r.stopReason; //=> 'quiescent'
- * ```
  */
 export const echoMachine: EchoMachine = {
   name: 'echo',
@@ -205,12 +159,6 @@ export const echoMachine: EchoMachine = {
 
 /**
  * Config of {@link naiveLeaderMachine}.
- *
- * @example
- * ```ts
- * import type { NaiveLeaderConfig } from 'distkit/sim';
- * const c: NaiveLeaderConfig = { id: 'a', peers: ['a', 'b', 'c'] };
- * ```
  */
 export interface NaiveLeaderConfig {
   /** This node's id. */
@@ -227,12 +175,6 @@ export interface NaiveLeaderConfig {
 
 /**
  * State of {@link naiveLeaderMachine}.
- *
- * @example
- * ```ts
- * import { naiveLeaderMachine } from 'distkit/sim';
- * naiveLeaderMachine.init({ id: 'a', peers: ['a', 'b'] }).role; //=> 'follower'
- * ```
  */
 export interface NaiveLeaderState {
   /** This node's id. */
@@ -258,23 +200,11 @@ export interface NaiveLeaderState {
 
 /**
  * Inputs of {@link naiveLeaderMachine}: peer heartbeats and ticks, each with the host's `now`.
- *
- * @example
- * ```ts
- * import type { NaiveLeaderInput } from 'distkit/sim';
- * const i: NaiveLeaderInput = { type: 'message', from: 'b', message: { type: 'heartbeat', term: 2 }, now: 300 };
- * ```
  */
 export type NaiveLeaderInput = MessageInput | TickInput;
 
 /**
  * Outputs of {@link naiveLeaderMachine}.
- *
- * @example
- * ```ts
- * import type { NaiveLeaderOutput } from 'distkit/sim';
- * const o: NaiveLeaderOutput = { type: 'leader', term: 3 };
- * ```
  */
 export type NaiveLeaderOutput =
   | SendOutput<{ readonly type: 'heartbeat'; readonly term: number }>
@@ -285,12 +215,6 @@ const heartbeat = v.object({ type: v.literal('heartbeat'), term: v.int({ min: 0,
 
 /**
  * The type of {@link naiveLeaderMachine}.
- *
- * @example
- * ```ts
- * import { naiveLeaderMachine, type NaiveLeaderMachine } from 'distkit/sim';
- * const m: NaiveLeaderMachine = naiveLeaderMachine;
- * ```
  */
 export interface NaiveLeaderMachine extends Machine<NaiveLeaderConfig, NaiveLeaderState, NaiveLeaderInput, NaiveLeaderOutput> {
   /** Validates the config (throws `ConfigError` naming the field) and returns the initial state. */
@@ -332,20 +256,6 @@ function naiveReceive(s: NaiveLeaderState, input: MessageInput, now: number): Tr
  * the same term; the invariant "at most one leader per term" catches it within a few seeds.
  * (Apart from that bug it keeps the machine contract: messages from outside `peers` and
  * malformed heartbeats are rejected, and terms are bounded by {@link MAX_COUNTER}.)
- *
- * @example
- * ```ts
- * import { simulate, naiveLeaderMachine, oneLeaderPerTerm } from 'distkit/sim';
- * const peers = ['a', 'b', 'c'];
- * const r = simulate({
- *   seed: 3,
- *   nodes: peers.map((id) => ({ id, machine: naiveLeaderMachine, config: { id, peers } })),
- *   network: { loss: 0.3 },
- *   invariants: [oneLeaderPerTerm],
- *   maxTimeMs: 10_000,
- * });
- * r.violation?.invariant; // 'at most one leader per term' (for most seeds)
- * ```
  */
 export const naiveLeaderMachine: NaiveLeaderMachine = {
   name: 'naive-leader',
@@ -387,13 +297,6 @@ export const naiveLeaderMachine: NaiveLeaderMachine = {
 /**
  * The invariant {@link naiveLeaderMachine} breaks: at most one node is leader in any term (Raft's
  * Election Safety, §5.2). Works for any state with `role` and `term` fields.
- *
- * @example
- * ```ts
- * import { oneLeaderPerTerm } from 'distkit/sim';
- * oneLeaderPerTerm.check({ a: { role: 'leader', term: 1 }, b: { role: 'leader', term: 1 } }, undefined as never);
- * //=> 'a and b are both leaders of term 1'
- * ```
  */
 export const oneLeaderPerTerm: Invariant<{ readonly role?: unknown; readonly term?: unknown }> = {
   name: 'at most one leader per term',
@@ -412,12 +315,6 @@ export const oneLeaderPerTerm: Invariant<{ readonly role?: unknown; readonly ter
 
 /**
  * Config of {@link lazyRegisterMachine}.
- *
- * @example
- * ```ts
- * import type { LazyRegisterConfig } from 'distkit/sim';
- * const c: LazyRegisterConfig = { id: 'b', primary: 'a', peers: ['a', 'b', 'c'] };
- * ```
  */
 export interface LazyRegisterConfig {
   /** This node's id. */
@@ -430,12 +327,6 @@ export interface LazyRegisterConfig {
 
 /**
  * State of {@link lazyRegisterMachine}.
- *
- * @example
- * ```ts
- * import { lazyRegisterMachine } from 'distkit/sim';
- * lazyRegisterMachine.init({ id: 'a', primary: 'a', peers: ['a'] }).value; //=> null
- * ```
  */
 export interface LazyRegisterState {
   /** This node's id. */
@@ -453,12 +344,6 @@ export interface LazyRegisterState {
 /**
  * A client request to {@link lazyRegisterMachine}: read, or write an integer; a local command,
  * stamped with the host's `now` like every input.
- *
- * @example
- * ```ts
- * import type { LazyRegisterRequest } from 'distkit/sim';
- * const r: LazyRegisterRequest = { type: 'request', id: 7, op: { f: 'write', value: 3 }, now: 0 };
- * ```
  */
 export interface LazyRegisterRequest {
   /** The discriminant. */
@@ -473,24 +358,12 @@ export interface LazyRegisterRequest {
 
 /**
  * Inputs of {@link lazyRegisterMachine}: replication messages from the primary and client requests.
- *
- * @example
- * ```ts
- * import type { LazyRegisterInput } from 'distkit/sim';
- * const i: LazyRegisterInput = { type: 'request', id: 1, op: { f: 'read' }, now: 5 };
- * ```
  */
 export type LazyRegisterInput = MessageInput | LazyRegisterRequest;
 
 /**
  * Outputs of {@link lazyRegisterMachine}: replication sends, rejections, and replies (`ok: false`
  * for a write sent to a backup, which certainly did not happen).
- *
- * @example
- * ```ts
- * import type { LazyRegisterOutput } from 'distkit/sim';
- * const o: LazyRegisterOutput = { type: 'reply', id: 7, ok: true, value: null };
- * ```
  */
 export type LazyRegisterOutput =
   | SendOutput<{ readonly type: 'replicate'; readonly value: number; readonly version: number }>
@@ -499,12 +372,6 @@ export type LazyRegisterOutput =
 
 /**
  * The type of {@link lazyRegisterMachine}.
- *
- * @example
- * ```ts
- * import { lazyRegisterMachine, type LazyRegisterMachine } from 'distkit/sim';
- * const m: LazyRegisterMachine = lazyRegisterMachine;
- * ```
  */
 export interface LazyRegisterMachine extends Machine<LazyRegisterConfig, LazyRegisterState, LazyRegisterInput, LazyRegisterOutput> {
   /** Validates the config (throws `ConfigError` naming the field) and returns the initial state. */
@@ -545,13 +412,6 @@ function registerRequest(s: LazyRegisterState, input: LazyRegisterRequest): Tran
  * acknowledged write returns the old value — a stale read (Herlihy & Wing's linearizability
  * forbids it: the write finished before the read began). Replication from anyone but the
  * primary is rejected; versions are bounded by {@link MAX_COUNTER}.
- *
- * @example
- * ```ts
- * import { lazyRegisterMachine } from 'distkit/sim';
- * const s = lazyRegisterMachine.init({ id: 'a', primary: 'a', peers: ['a', 'b'] });
- * lazyRegisterMachine.step(s, { type: 'request', id: 1, op: { f: 'write', value: 5 }, now: 0 }).outputs.length; //=> 2
- * ```
  */
 export const lazyRegisterMachine: LazyRegisterMachine = {
   name: 'lazy-register',

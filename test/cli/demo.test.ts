@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { checkedStep, ConfigError, InvalidCommandError, MAX_COUNTER } from 'distkit/core';
-import {
-  lazyRegisterMachine,
-  echoMachine,
-  echoTarget,
-  naiveLeaderMachine,
-  naiveLeaderTarget,
-  oneLeaderPerTerm,
-  simulate,
-  sweep,
-  type EchoState,
-  type NaiveLeaderState,
-} from 'distkit/sim';
+import { simulate, sweep } from 'distkit/sim';
+import { lazyRegisterMachine, echoMachine, naiveLeaderMachine, oneLeaderPerTerm, type EchoState, type NaiveLeaderState } from '../../src/cli/demo.js';
+import { echoTarget, naiveLeaderTarget } from '../../src/cli/targets.js';
 
 // More seeds: SIM_SEEDS=10000 npx vitest run test/sim
 const seedCount = Math.max(100, Number(process.env['SIM_SEEDS'] ?? 0));
