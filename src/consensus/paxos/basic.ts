@@ -5,46 +5,14 @@
  * config lists the node in `proposers`, `acceptors` and `learners`.
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  backoffTimer,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  reject,
-  seedPrng,
-  startTimer,
-  stopTimer,
-  timerDue,
-  v,
-  withOwn,
-  withoutOwn,
-} from '../../core/index.js';
+import { InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, inputNow, majority, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { answerBallot, notOwner } from './acceptor.js';
 import type { PaxosBallot } from './common.js';
-import {
-  START_DEADLINE,
-  ballotCheck,
-  canStartRound,
-  ballotKey,
-  ballotText,
-  comparePaxosBallots,
-  majority,
-  requireId,
-  requireIds,
-  requireMs,
-  requireLimits,
-  requireOrder,
-  requireSeed,
-  requireCount,
-  sameValue,
-  senderText,
-} from './common.js';
+import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, classicBallots, comparePaxosBallots, requireSeed, sameValue } from './common.js';
+import { roomForBallot } from './learner.js';
+import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
+import type { PaxosCtx } from './step.js';
+import { checkConfigObject, checksByLimits, handleLocal, newCtx, persistFirst, proposedValue, receive, roleLists, roundOptions, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -140,8 +108,7 @@ function messageCheckFor(limits: DataLimits) {
     query: v.object({ type: v.literal('query'),}),
   });
 }
-const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);
-const messageCheck = (limits: DataLimits) => (limits === PAYLOAD_LIMITS ? defaultMessageCheck : messageCheckFor(limits));
+const messageCheck = checksByLimits(messageCheckFor);
 
 /**
  * An acceptor's state (PMS §2.5: all of it is kept on stable storage).
@@ -384,18 +351,11 @@ export const BASIC_PAXOS_MAX_BALLOTS = 16;
 // ---------------------------------------------------------------------------------------------
 
 function initState(config: BasicPaxosConfig, durable: BasicPaxosDurable | null): BasicPaxosState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
-  const id = requireId('id', config.id);
-  const acceptors = requireIds('acceptors', config.acceptors);
-  const learners = config.learners === undefined ? acceptors : requireIds('learners', config.learners, { allowEmpty: true });
-  const proposers = config.proposers === undefined ? acceptors : requireIds('proposers', config.proposers, { allowEmpty: true });
-  const phaseTimeoutMs = requireMs('phaseTimeoutMs', config.phaseTimeoutMs, 100);
-  const backoffMinMs = requireMs('backoffMinMs', config.backoffMinMs, 10);
-  const backoffMaxMs = requireMs('backoffMaxMs', config.backoffMaxMs, 500);
-  requireOrder('backoffMinMs', backoffMinMs, 'backoffMaxMs', backoffMaxMs);
-  const learnerRetryMs = requireMs('learnerRetryMs', config.learnerRetryMs, 200);
-  const payloadLimits = requireLimits('payloadLimits', config.payloadLimits);
-  const maxLearnerBallots = requireCount('maxLearnerBallots', config.maxLearnerBallots, BASIC_PAXOS_MAX_BALLOTS);
+  checkConfigObject(config);
+  const id = checkId('id', config.id);
+  const acceptors = checkIds('acceptors', config.acceptors);
+  const { learners, proposers } = roleLists(config, acceptors);
+  const options = roundOptions(config, BASIC_PAXOS_MAX_BALLOTS);
   const seed = requireSeed('seed', config.seed, id);
   const d = durable ?? { promised: null, accepted: null, usedRound: 0, decided: null };
   return {
@@ -403,12 +363,7 @@ function initState(config: BasicPaxosConfig, durable: BasicPaxosDurable | null):
     acceptors,
     learners,
     proposers,
-    phaseTimeoutMs,
-    backoffMinMs,
-    backoffMaxMs,
-    learnerRetryMs,
-    payloadLimits,
-    maxLearnerBallots,
+    ...options,
     prng: seedPrng(durable === null ? seed : `${String(seed)}/${d.usedRound}`),
     started: false,
     acceptor: acceptors.includes(id) ? { promised: d.promised, accepted: d.accepted } : null,
@@ -441,42 +396,27 @@ function durableChanged(a: BasicPaxosState, b: BasicPaxosState): boolean {
 // step
 // ---------------------------------------------------------------------------------------------
 
-/** The mutable scratch of one step: the input state is never touched. */
-interface Ctx {
-  s: BasicPaxosState;
-  readonly out: BasicPaxosOutput[];
-  /** Messages this node sent to itself, handled within the same step. */
-  readonly local: BasicPaxosMessage[];
-  /** The input's time: every timer started in this step counts from it. */
-  readonly now: number;
-}
+/** The scratch of one step (see {@link PaxosCtx}). */
+type Ctx = PaxosCtx<BasicPaxosState, BasicPaxosMessage, BasicPaxosOutput>;
 
 function send(c: Ctx, to: NodeId, message: BasicPaxosMessage): void {
-  if (to === c.s.id) c.local.push(message);
-  else c.out.push({ type: 'send', to, message });
+  sendTo(c, to, message);
 }
 
 function finish(prev: BasicPaxosState, c: Ctx): Transition<BasicPaxosState, BasicPaxosOutput> {
   // Messages to self are handled here so a proposer that is also an acceptor needs no network hop.
-  for (let i = 0; i < c.local.length && i < 10_000; i++) handle(c, c.s.id, c.local[i]!);
-  if (!durableChanged(prev, c.s)) return { state: c.s, outputs: c.out };
-  // Architecture rule 6: the persist record precedes every send of the step.
-  return { state: c.s, outputs: [{ type: 'persist', record: durableOf(c.s) }, ...c.out] };
+  handleLocal(c, handle, 10_000);
+  return persistFirst(c.s, c.out, durableChanged(prev, c.s) ? { type: 'persist', record: durableOf(c.s) } : null);
 }
 
 function step(state: BasicPaxosState, input: BasicPaxosInput): Transition<BasicPaxosState, BasicPaxosOutput> {
-  const now = inputNow(input);
-  const c: Ctx = { s: state, out: [], local: [], now };
+  const c: Ctx = newCtx(state, inputNow(input));
   switch (input.type) {
     case 'message': {
-      const from = input.from;
-      if (typeof from !== 'string' || !known(state, from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
-      if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
-      // Only the parsed copy is used and stored: undeclared fields are dropped, values bounded.
-      const m = parse(messageCheck(state.payloadLimits), input.message, 'message');
-      if (!m.ok) return reject(state, from, m.problem);
-      const reason = handle(c, from, m.value as BasicPaxosMessage);
-      if (reason !== undefined) return reject(state, from, reason);
+      const m = receive<BasicPaxosState, BasicPaxosMessage>(state, input, (id) => known(state, id), messageCheck(state.payloadLimits));
+      if ('state' in m) return m;
+      const reason = handle(c, m.from, m.message);
+      if (reason !== undefined) return reject(state, m.from, reason);
       start(c);
       return finish(state, c);
     }
@@ -535,15 +475,16 @@ function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot): string | undefine
   const a = c.s.acceptor;
   if (a === null) return 'prepare: this node is not an acceptor';
   if (!c.s.proposers.includes(from)) return `prepare: ${from} is not a proposer`;
-  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
-  const cmp = comparePaxosBallots(ballot, a.promised);
+  const bad = notOwner(ballot, from);
+  if (bad !== undefined) return bad;
   // PMS phase 1(b): promise only for a number greater than any prepare already answered. An
   // equal ballot is a duplicate of the prepare already promised: answer it again.
-  if (cmp < 0) {
-    send(c, from, { type: 'nack', ballot, promised: a.promised! });
+  const answer = answerBallot(classicBallots, a.promised, ballot);
+  if (answer.nack !== null) {
+    send(c, from, answer.nack);
     return undefined;
   }
-  if (cmp > 0) c.s = { ...c.s, acceptor: { ...a, promised: ballot } };
+  if (answer.promised !== a.promised) c.s = { ...c.s, acceptor: { ...a, promised: answer.promised } };
   send(c, from, { type: 'promise', ballot, accepted: a.accepted });
   return undefined;
 }
@@ -552,17 +493,17 @@ function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): st
   const a = c.s.acceptor;
   if (a === null) return 'accept: this node is not an acceptor';
   if (!c.s.proposers.includes(from)) return `accept: ${from} is not a proposer`;
-  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
+  const bad = notOwner(ballot, from);
+  if (bad !== undefined) return bad;
   // PMS phase 2(b): accept unless a prepare with a greater number was promised.
-  if (comparePaxosBallots(ballot, a.promised) < 0) {
-    send(c, from, { type: 'nack', ballot, promised: a.promised! });
+  const answer = answerBallot(classicBallots, a.promised, ballot);
+  if (answer.nack !== null) {
+    send(c, from, answer.nack);
     return undefined;
   }
   const same = a.accepted !== null && comparePaxosBallots(a.accepted.ballot, ballot) === 0;
   if (same && !sameValue(a.accepted!.value, value)) return `accept: ballot ${ballotText(ballot)} already carried another value`;
-  if (!same) {
-    c.s = { ...c.s, acceptor: { promised: comparePaxosBallots(ballot, a.promised) > 0 ? ballot : a.promised, accepted: { ballot, value } } };
-  }
+  if (!same) c.s = { ...c.s, acceptor: { promised: answer.promised, accepted: { ballot, value } } };
   const to = new Set<NodeId>([from, ...c.s.learners]);
   for (const n of to) send(c, n, { type: 'accepted', ballot, value });
   return undefined;
@@ -572,13 +513,12 @@ function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): st
 
 function startRound(c: Ctx): void {
   const p = c.s.proposer!;
-  const last = Math.max(p.usedRound, p.seenRound);
-  if (!canStartRound(last)) {
+  const round = nextRound(p.usedRound, p.seenRound);
+  if (round === null) {
     // Every round a peer may use is taken (unreachable in practice): stay idle, never reuse one.
     c.s = { ...c.s, proposer: { ...p, phase: 'idle', timer: stopTimer(p.timer) } };
     return;
   }
-  const round = last + 1;
   const ballot: PaxosBallot = { round, node: c.s.id };
   c.s = {
     ...c.s,
@@ -590,9 +530,7 @@ function startRound(c: Ctx): void {
 
 function retryLater(c: Ctx, seenRound: number): void {
   const p = c.s.proposer!;
-  // Randomized exponential backoff from the machine's PRNG, so that duelling proposers separate
-  // (PMS §3: a distinguished proposer must be selected; randomness or timeouts do it).
-  const b = backoffTimer({ at: null, attempt: Math.min(p.attempt, 52) }, c.now, { baseMs: c.s.backoffMinMs, maxMs: c.s.backoffMaxMs }, c.s.prng);
+  const b = retryBackoff(p.attempt, c.now, c.s.backoffMinMs, c.s.backoffMaxMs, c.s.prng);
   c.s = {
     ...c.s,
     prng: b.prng,
@@ -604,11 +542,8 @@ function onPromise(c: Ctx, from: NodeId, ballot: PaxosBallot, accepted: PaxosAcc
   const p = c.s.proposer;
   if (p === null) return 'promise: this node is not a proposer';
   if (!c.s.acceptors.includes(from)) return `promise: ${from} is not an acceptor`;
-  // A late promise for the ballot already past phase 1 is expected (the slower acceptors).
-  if (p.phase !== 'prepare' && comparePaxosBallots(ballot, p.ballot) === 0) return undefined;
-  if (p.phase !== 'prepare' || comparePaxosBallots(ballot, p.ballot) !== 0) return `promise: ballot ${ballotText(ballot)} is not being prepared`;
-  if (accepted !== null && comparePaxosBallots(accepted.ballot, ballot) >= 0) return 'promise: accepted.ballot must be below the promised ballot';
-  if (hasOwn(p.promises, from)) return `promise: duplicate from ${from}`;
+  const problem = promiseProblem(classicBallots, { preparing: p.phase === 'prepare', ballot: p.ballot, promises: p.promises }, from, ballot, 'accepted.ballot', accepted?.ballot ?? null);
+  if (problem !== undefined) return problem ?? undefined;
   const promises = withOwn(p.promises, from, accepted);
   const ids = Object.keys(promises);
   if (ids.length < majority(c.s.acceptors.length)) {
@@ -617,11 +552,7 @@ function onPromise(c: Ctx, from: NodeId, ballot: PaxosBallot, accepted: PaxosAcc
   }
   // PMS phase 2(a): the value of the highest-numbered proposal among the responses, or, if the
   // responses report none, the proposer's own value.
-  let best: PaxosAccepted | null = null;
-  for (const id of ids) {
-    const acc = getOwn(promises, id) ?? null;
-    if (acc !== null && comparePaxosBallots(acc.ballot, best?.ballot ?? null) > 0) best = acc;
-  }
+  const best = highestVote(classicBallots, ids.map((id) => getOwn(promises, id) ?? null));
   const value = best !== null ? best.value : p.value!.value;
   c.s = { ...c.s, proposer: { ...p, promises, phase: 'accept', proposal: { value }, accepts: [], timer: startTimer(c.now, c.s.phaseTimeoutMs) } };
   for (const a of c.s.acceptors) send(c, a, { type: 'accept', ballot, value });
@@ -632,8 +563,8 @@ function onNack(c: Ctx, from: NodeId, ballot: PaxosBallot, promised: PaxosBallot
   const p = c.s.proposer;
   if (p === null) return 'nack: this node is not a proposer';
   if (!c.s.acceptors.includes(from)) return `nack: ${from} is not an acceptor`;
-  if (comparePaxosBallots(promised, ballot) <= 0) return 'nack: promised must exceed the refused ballot';
-  if ((p.phase !== 'prepare' && p.phase !== 'accept') || comparePaxosBallots(ballot, p.ballot) !== 0) return `nack: ballot ${ballotText(ballot)} is not in progress`;
+  const problem = nackProblem(classicBallots, p.phase === 'prepare' || p.phase === 'accept', p.ballot, ballot, promised);
+  if (problem !== undefined) return problem;
   // The higher ballot tells the proposer which round to jump past; back off to let it finish.
   retryLater(c, promised.round);
   return undefined;
@@ -662,16 +593,8 @@ function onAccepted(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): 
     const prev = getOwn(l.votes, key);
     if (prev !== undefined && !sameValue(prev.value, value)) return `accepted: ballot ${ballotText(ballot)} already carried another value`;
     if (prev !== undefined && prev.from.includes(from)) return used ? undefined : `accepted: duplicate from ${from}`;
-    let table = l.votes;
-    if (prev === undefined && Object.keys(table).length >= c.s.maxLearnerBallots) {
-      // The table is full: a higher ballot evicts the lowest one (its value, if chosen, is the
-      // value of every higher ballot); a lower one is of no use.
-      const low = lowestBallotKey(table);
-      if (comparePaxosBallots(ballot, table[low]!.ballot) < 0) {
-        return used ? undefined : `accepted: learner vote table full (maxLearnerBallots ${c.s.maxLearnerBallots}) with higher ballots than ${ballotText(ballot)}`;
-      }
-      table = withoutOwn(table, low);
-    }
+    const table = prev === undefined ? roomForBallot(classicBallots, l.votes, ballot, c.s.maxLearnerBallots) : l.votes;
+    if (typeof table === 'string') return used ? undefined : `accepted: ${table}`;
     const votes = withOwn(table, key, { ballot, value, from: [...(prev?.from ?? []), from] });
     const count = getOwn(votes, key)!.from.length;
     c.s = { ...c.s, learner: { ...l, votes, queryTimer: l.queryTimer.at === null ? startTimer(c.now, c.s.learnerRetryMs) : l.queryTimer } };
@@ -681,13 +604,6 @@ function onAccepted(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): 
   }
   if (used || p?.phase === 'done') return undefined;
   return `accepted: ballot ${ballotText(ballot)} is not in progress here`;
-}
-
-function lowestBallotKey(votes: Readonly<Record<string, BasicPaxosVotes>>): string {
-  const keys = Object.keys(votes);
-  let low = keys[0]!;
-  for (const k of keys) if (comparePaxosBallots(getOwn(votes, k)!.ballot, getOwn(votes, low)!.ballot) < 0) low = k;
-  return low;
 }
 
 function announce(c: Ctx, value: unknown): void {
@@ -753,10 +669,7 @@ function onTick(c: Ctx): void {
 function onPropose(c: Ctx, raw: unknown): void {
   const p = c.s.proposer;
   if (p === null) throw new InvalidCommandError('propose', `node ${c.s.id} is not a proposer (see config.proposers)`);
-  if (raw === undefined) throw new InvalidCommandError('propose', 'value: must be JSON data');
-  const parsed = parse(v.json(c.s.payloadLimits), raw, 'value');
-  if (!parsed.ok) throw new InvalidCommandError('propose', parsed.problem);
-  const value = parsed.value;
+  const value = proposedValue(raw, c.s.payloadLimits);
   const k = knownChosen(c.s);
   if (k !== null) {
     c.out.push({ type: 'decided', value: k.value });

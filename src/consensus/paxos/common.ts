@@ -1,11 +1,11 @@
 /**
- * Pieces shared by the Paxos machines: ballots, quorums, config checks, randomized backoff and
- * value equality.
+ * Pieces shared by the Paxos machines: ballots and their order, value equality, and the config
+ * checks the kit in core does not cover (seed, payload limits, ordered bounds).
  *
  * @packageDocumentation
  */
 import type { DataLimits, NodeId } from '../../core/index.js';
-import { ConfigError, MAX_COUNTER, PAYLOAD_LIMITS, describeValue, v } from '../../core/index.js';
+import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, PAYLOAD_LIMITS, describeValue, nodeIdCheck, positiveInt, v } from '../../core/index.js';
 
 /**
  * A ballot (proposal number): a round number made unique by the proposer's node id. Ballots are
@@ -43,8 +43,6 @@ export function comparePaxosBallots(a: PaxosBallot | null, b: PaxosBallot | null
   return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
 }
 
-/** Upper bound on node ids carried in messages. */
-export const MAX_ID_LENGTH = 256;
 /** Upper bound on round numbers a peer may use ({@link MAX_COUNTER}): keeps `round + 1` exact. */
 export const MAX_ROUND = MAX_COUNTER;
 
@@ -59,13 +57,8 @@ export function canStartRound(round: number): boolean {
  */
 export const START_DEADLINE = Number.MIN_SAFE_INTEGER;
 
-export const nodeIdCheck = v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
+/** The check for a classic ballot carried in a peer's message. */
 export const ballotCheck = v.object({ round: v.int({ min: 1, max: MAX_ROUND }), node: nodeIdCheck });
-
-/** A majority of `n`: the classic quorum size. */
-export function majority(n: number): number {
-  return Math.floor(n / 2) + 1;
-}
 
 /** Deterministic JSON text with sorted keys: equal values give equal text. */
 export function canonical(value: unknown): string {
@@ -83,53 +76,35 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return a === b || canonical(a) === canonical(b);
 }
 
+/**
+ * How a machine orders and prints its kind of ballot: classic `(round, node)` ballots here,
+ * Fast Paxos ballots (with a recovery flag) in fast.ts. The shared role rules take one.
+ */
+export interface BallotOrder<B> {
+  /** Negative, 0 or positive as `a` is below, equal to or above `b`; `null` is lowest. */
+  compare(a: B | null, b: B | null): number;
+  /** The ballot for a rejection reason. */
+  text(b: B | null): string;
+}
+
+/** A table key for a ballot. */
 export function ballotKey(b: PaxosBallot): string {
   return `${b.round}.${b.node}`;
 }
 
+/** A ballot for a rejection reason. */
 export function ballotText(b: PaxosBallot | null): string {
   return b === null ? 'none' : `(${b.round}, ${b.node})`;
 }
+
+/** The order of classic ballots. */
+export const classicBallots: BallotOrder<PaxosBallot> = { compare: comparePaxosBallots, text: ballotText };
 
 // ---------------------------------------------------------------------------------------------
 // Config checks: each throws ConfigError naming the field.
 // ---------------------------------------------------------------------------------------------
 
-export function requireId(field: string, id: unknown): NodeId {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-    throw new ConfigError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describeValue(id)}`);
-  }
-  return id;
-}
-
-export function requireIds(field: string, ids: unknown, opts: { allowEmpty?: boolean } = {}): readonly NodeId[] {
-  if (!Array.isArray(ids)) throw new ConfigError(field, `must be an array of node ids, got ${describeValue(ids)}`);
-  if (ids.length === 0 && opts.allowEmpty !== true) throw new ConfigError(field, 'must not be empty');
-  const seen = new Set<string>();
-  ids.forEach((id, i) => {
-    requireId(`${field}[${i}]`, id);
-    if (seen.has(id as string)) throw new ConfigError(`${field}[${i}]`, `duplicate node id ${JSON.stringify(id)}`);
-    seen.add(id as string);
-  });
-  return ids.slice() as NodeId[];
-}
-
-export function requireMs(field: string, value: unknown, fallback: number): number {
-  const x = value ?? fallback;
-  if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) {
-    throw new ConfigError(field, `must be a positive number of milliseconds, got ${describeValue(x)}`);
-  }
-  return x;
-}
-
-export function requireCount(field: string, value: unknown, fallback: number): number {
-  const x = value ?? fallback;
-  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 1) {
-    throw new ConfigError(field, `must be an integer >= 1, got ${describeValue(x)}`);
-  }
-  return x;
-}
-
+/** A PRNG seed: a finite number or a string. */
 export function requireSeed(field: string, value: unknown, fallback: string): number | string {
   const x = value ?? fallback;
   if (!(typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)))) {
@@ -143,12 +118,13 @@ export function requireLimits(field: string, value: unknown): DataLimits {
   if (value === undefined) return PAYLOAD_LIMITS;
   if (value === null || typeof value !== 'object') throw new ConfigError(field, `must be an object { maxDepth?, maxBytes? }, got ${describeValue(value)}`);
   const x = value as Partial<DataLimits>;
-  const maxDepth = requireCount(`${field}.maxDepth`, x.maxDepth, PAYLOAD_LIMITS.maxDepth);
-  const maxBytes = requireCount(`${field}.maxBytes`, x.maxBytes, PAYLOAD_LIMITS.maxBytes);
+  const maxDepth = positiveInt(`${field}.maxDepth`, x.maxDepth, PAYLOAD_LIMITS.maxDepth);
+  const maxBytes = positiveInt(`${field}.maxBytes`, x.maxBytes, PAYLOAD_LIMITS.maxBytes);
   if (maxDepth === PAYLOAD_LIMITS.maxDepth && maxBytes === PAYLOAD_LIMITS.maxBytes) return PAYLOAD_LIMITS;
   return { maxDepth, maxBytes };
 }
 
+/** Throws unless `min <= max`, naming `minField`. */
 export function requireOrder(minField: string, min: number, maxField: string, max: number): void {
   if (min > max) throw new ConfigError(minField, `must not exceed ${maxField} (${min} > ${max})`);
 }

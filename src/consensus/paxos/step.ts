@@ -1,0 +1,137 @@
+/**
+ * The frame of one Paxos step, shared by the machines: the scratch context, messages a node sends
+ * to itself (handled in the same step, no network hop), checking a peer's message before any
+ * handler sees it, the durable-first output order, and the options every proposer takes.
+ *
+ * @packageDocumentation
+ */
+import type { Check, DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, Transition } from '../../core/index.js';
+import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, checkIds, parse, positiveInt, positiveMs, reject, send, v } from '../../core/index.js';
+import { requireLimits, requireOrder, senderText } from './common.js';
+
+/** The mutable scratch of one step: the input state is never touched. */
+export interface PaxosCtx<S extends { readonly id: NodeId }, M, O> {
+  /** The state so far. */
+  s: S;
+  /** Outputs so far. */
+  readonly out: O[];
+  /** Messages this node sent to itself, handled within the same step. */
+  readonly local: M[];
+  /** The input's time: every timer started in this step counts from it. */
+  readonly now: number;
+}
+
+/** A fresh context for a step from `state` at `now`. */
+export function newCtx<S extends { readonly id: NodeId }, M, O>(state: S, now: number): PaxosCtx<S, M, O> {
+  return { s: state, out: [], local: [], now };
+}
+
+/** What {@link sendTo} needs of a context. */
+interface Outbox<M> {
+  readonly s: { readonly id: NodeId };
+  readonly local: M[];
+  readonly out: { push(o: SendOutput<M>): number };
+}
+
+/** Sends `message` to `to`; to this node itself, it is queued for the same step. */
+export function sendTo<M>(c: Outbox<M>, to: NodeId, message: M): void {
+  if (to === c.s.id) c.local.push(message);
+  else c.out.push(send(to, message));
+}
+
+/** Sends `message` once to each distinct node of `to`. */
+export function sendAll<M>(c: Outbox<M>, to: Iterable<NodeId>, message: M): void {
+  for (const n of new Set(to)) sendTo(c, n, message);
+}
+
+/** Handles the messages a node sent itself during the step, at most `limit` of them. */
+export function handleLocal<C extends { readonly s: { readonly id: NodeId }; readonly local: readonly M[] }, M>(c: C, handle: (c: C, from: NodeId, m: M) => unknown, limit: number): void {
+  for (let i = 0; i < c.local.length && i < limit; i++) handle(c, c.s.id, c.local[i]!);
+}
+
+/** The outputs of a step: a `persist` record, when there is one, before every send (architecture rule 6). */
+export function persistFirst<S, O>(state: S, out: readonly O[], persist: O | null): Transition<S, O> {
+  return { state, outputs: persist === null ? out : [persist, ...out] };
+}
+
+/**
+ * Checks a peer's message before any handler sees it: a member sender other than this node, and
+ * a message that passes `check`. Only the parsed copy is used and stored: undeclared fields are
+ * dropped, values bounded. Returns the message, or the rejection transition.
+ */
+export function receive<S extends { readonly id: NodeId }, M>(
+  state: S,
+  input: MessageInput,
+  member: (id: string) => boolean,
+  check: Check<unknown>,
+): { readonly from: NodeId; readonly message: M } | Transition<S, RejectedOutput> {
+  const from = input.from;
+  if (typeof from !== 'string' || !member(from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
+  if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
+  const m = parse(check, input.message, 'message');
+  if (!m.ok) return reject(state, from, m.problem);
+  return { from, message: m.value as M };
+}
+
+/** The message checks for given payload limits, built once for the default ones. */
+export function checksByLimits<T>(build: (limits: DataLimits) => T): (limits: DataLimits) => T {
+  const defaults = build(PAYLOAD_LIMITS);
+  return (limits) => (limits === PAYLOAD_LIMITS ? defaults : build(limits));
+}
+
+/** The value of a local `propose` command: JSON data within `limits`, else {@link InvalidCommandError}. */
+export function proposedValue(raw: unknown, limits: DataLimits): unknown {
+  if (raw === undefined) throw new InvalidCommandError('propose', 'value: must be JSON data');
+  const parsed = parse(v.json(limits), raw, 'value');
+  if (!parsed.ok) throw new InvalidCommandError('propose', parsed.problem);
+  return parsed.value;
+}
+
+/** The options of Basic and Fast Paxos that tune their proposers and learners (see BasicPaxosConfig). */
+export interface RoundOptions {
+  readonly phaseTimeoutMs: number;
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  readonly learnerRetryMs: number;
+  readonly payloadLimits: DataLimits;
+  readonly maxLearnerBallots: number;
+}
+
+/** The config fields behind {@link RoundOptions}. */
+export interface RoundConfig {
+  readonly phaseTimeoutMs?: number;
+  readonly backoffMinMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly learnerRetryMs?: number;
+  readonly payloadLimits?: Partial<DataLimits>;
+  readonly maxLearnerBallots?: number;
+}
+
+/** Checks {@link RoundConfig} with its defaults; throws {@link ConfigError} naming the field. */
+export function roundOptions(config: RoundConfig, maxLearnerBallots: number): RoundOptions {
+  const phaseTimeoutMs = positiveMs('phaseTimeoutMs', config.phaseTimeoutMs, 100);
+  const backoffMinMs = positiveMs('backoffMinMs', config.backoffMinMs, 10);
+  const backoffMaxMs = positiveMs('backoffMaxMs', config.backoffMaxMs, 500);
+  requireOrder('backoffMinMs', backoffMinMs, 'backoffMaxMs', backoffMaxMs);
+  return {
+    phaseTimeoutMs,
+    backoffMinMs,
+    backoffMaxMs,
+    learnerRetryMs: positiveMs('learnerRetryMs', config.learnerRetryMs, 200),
+    payloadLimits: requireLimits('payloadLimits', config.payloadLimits),
+    maxLearnerBallots: positiveInt('maxLearnerBallots', config.maxLearnerBallots, maxLearnerBallots),
+  };
+}
+
+/** Throws {@link ConfigError} unless `config` is an object. */
+export function checkConfigObject(config: unknown): void {
+  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+}
+
+/** The role lists a node is configured with: `learners` and `proposers` default to the acceptors. */
+export function roleLists(config: { readonly learners?: unknown; readonly proposers?: unknown }, acceptors: readonly NodeId[]): { learners: readonly NodeId[]; proposers: readonly NodeId[] } {
+  return {
+    learners: config.learners === undefined ? acceptors : checkIds('learners', config.learners, { allowEmpty: true }),
+    proposers: config.proposers === undefined ? acceptors : checkIds('proposers', config.proposers, { allowEmpty: true }),
+  };
+}
