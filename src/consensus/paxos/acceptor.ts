@@ -19,18 +19,23 @@ export interface Nack<B> {
 }
 
 /**
- * What an acceptor holding `promised` does with a prepare or accept for `ballot`: `nack` when the
- * ballot is below the promise (PMS phase 1b: promise only above every prepare answered; phase 2b:
- * accept unless a higher prepare was promised), else `promised`, the promise it holds after
- * answering (the higher of the two; the very same object when `ballot` adds nothing).
+ * PMS P1b/P2b at an acceptor holding `promised`, for a prepare or accept of `ballot` from `from`:
+ * the reason to reject the message when the ballot is not the sender's (only a ballot's owner
+ * prepares or proposes in it); `null` after refusing a ballot below the promise with a `nack`
+ * handed to `refuse` (phase 1b: promise only above every prepare answered; phase 2b: accept
+ * unless a higher prepare was promised); else the promise held after answering: the higher of
+ * the two, the very same object when `ballot` adds nothing (an equal ballot is a duplicate,
+ * answered again).
  */
-export type AcceptorAnswer<B> = { readonly nack: Nack<B> } | { readonly nack: null; readonly promised: B };
-
-/** Applies PMS P1b/P2b: see {@link AcceptorAnswer}. */
-export function answerBallot<B>(order: BallotOrder<B>, promised: B | null, ballot: B): AcceptorAnswer<B> {
+export function answerBallot<B extends { readonly node: NodeId }>(order: BallotOrder<B>, promised: B | null, from: NodeId, ballot: B, refuse: (nack: Nack<B>) => void): B | string | null {
+  const bad = notOwner(ballot, from);
+  if (bad !== undefined) return bad;
   const cmp = order.compare(ballot, promised);
-  if (cmp < 0) return { nack: { type: 'nack', ballot, promised: promised! } };
-  return { nack: null, promised: cmp > 0 ? ballot : promised! };
+  if (cmp < 0) {
+    refuse({ type: 'nack', ballot, promised: promised! });
+    return null;
+  }
+  return cmp > 0 ? ballot : promised!;
 }
 
 /** Only a ballot's owner may prepare or propose in it: the reason to reject otherwise. */

@@ -6,7 +6,7 @@
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
 import { InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, inputNow, majority, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
-import { answerBallot, notOwner } from './acceptor.js';
+import { answerBallot } from './acceptor.js';
 import type { PaxosBallot } from './common.js';
 import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, classicBallots, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
@@ -471,39 +471,32 @@ function handle(c: Ctx, from: NodeId, m: BasicPaxosMessage): string | undefined 
 
 // --- acceptor --------------------------------------------------------------------------------
 
-function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot): string | undefined {
+/** A prepare or accept from `from`: the reason to reject it, null once refused with a nack, else the promise held after answering. */
+function answer(c: Ctx, from: NodeId, ballot: PaxosBallot, what: string): PaxosBallot | string | null {
   const a = c.s.acceptor;
-  if (a === null) return 'prepare: this node is not an acceptor';
-  if (!c.s.proposers.includes(from)) return `prepare: ${from} is not a proposer`;
-  const bad = notOwner(ballot, from);
-  if (bad !== undefined) return bad;
-  // PMS phase 1(b): promise only for a number greater than any prepare already answered. An
-  // equal ballot is a duplicate of the prepare already promised: answer it again.
-  const answer = answerBallot(classicBallots, a.promised, ballot);
-  if (answer.nack !== null) {
-    send(c, from, answer.nack);
-    return undefined;
-  }
-  if (answer.promised !== a.promised) c.s = { ...c.s, acceptor: { ...a, promised: answer.promised } };
+  if (a === null) return `${what}: this node is not an acceptor`;
+  if (!c.s.proposers.includes(from)) return `${what}: ${from} is not a proposer`;
+  return answerBallot(classicBallots, a.promised, from, ballot, (nack) => send(c, from, nack));
+}
+
+function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot): string | undefined {
+  // PMS phase 1(b): promise only for a number greater than any prepare already answered.
+  const promised = answer(c, from, ballot, 'prepare');
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
+  const a = c.s.acceptor!;
+  if (promised !== a.promised) c.s = { ...c.s, acceptor: { ...a, promised } };
   send(c, from, { type: 'promise', ballot, accepted: a.accepted });
   return undefined;
 }
 
 function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): string | undefined {
-  const a = c.s.acceptor;
-  if (a === null) return 'accept: this node is not an acceptor';
-  if (!c.s.proposers.includes(from)) return `accept: ${from} is not a proposer`;
-  const bad = notOwner(ballot, from);
-  if (bad !== undefined) return bad;
   // PMS phase 2(b): accept unless a prepare with a greater number was promised.
-  const answer = answerBallot(classicBallots, a.promised, ballot);
-  if (answer.nack !== null) {
-    send(c, from, answer.nack);
-    return undefined;
-  }
+  const promised = answer(c, from, ballot, 'accept');
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
+  const a = c.s.acceptor!;
   const same = a.accepted !== null && comparePaxosBallots(a.accepted.ballot, ballot) === 0;
   if (same && !sameValue(a.accepted!.value, value)) return `accept: ballot ${ballotText(ballot)} already carried another value`;
-  if (!same) c.s = { ...c.s, acceptor: { promised: answer.promised, accepted: { ballot, value } } };
+  if (!same) c.s = { ...c.s, acceptor: { promised, accepted: { ballot, value } } };
   const to = new Set<NodeId>([from, ...c.s.learners]);
   for (const n of to) send(c, n, { type: 'accepted', ballot, value });
   return undefined;

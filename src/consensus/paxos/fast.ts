@@ -666,10 +666,8 @@ function fromCoordinator(c: Ctx, from: NodeId, ballot: FastPaxosBallot, what: st
 
 /** PMS P1b/P2b: refuses a ballot below the promise with a nack (null), else the promise held after answering. */
 function answer(c: Ctx, from: NodeId, ballot: FastPaxosBallot): FastPaxosBallot | null {
-  const a = answerBallot(fastBallots, c.s.acceptor!.promised, ballot);
-  if (a.nack === null) return a.promised;
-  send(c, from, a.nack);
-  return null;
+  // The sender owns the ballot (checked by fromCoordinator), so this is a ballot or null.
+  return answerBallot(fastBallots, c.s.acceptor!.promised, from, ballot, (nack) => send(c, from, nack)) as FastPaxosBallot | null;
 }
 
 function vote(c: Ctx, ballot: FastPaxosBallot, fast: boolean, value: unknown): void {

@@ -10,7 +10,7 @@
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
 import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, checkMembers, earliest, getOwn, hasOwn, inputNow, majority, nonNegativeInt, positiveInt, positiveMs, randomTimer, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
-import { answerBallot, notOwner } from './acceptor.js';
+import { answerBallot } from './acceptor.js';
 import type { PaxosBallot } from './common.js';
 import { START_DEADLINE, ballotCheck, ballotText, canStartRound, canonical, classicBallots, comparePaxosBallots, requireLimits, requireSeed } from './common.js';
 import { nextRound } from './proposer.js';
@@ -691,16 +691,16 @@ function advance(c: Ctx): void {
 
 // --- acceptor --------------------------------------------------------------------------------
 
+/** PMS P1b/P2b (see answerBallot): the reason to reject, null once refused with a nack, else the promise held after answering. */
+function answer(c: Ctx, from: NodeId, ballot: PaxosBallot): PaxosBallot | string | null {
+  return answerBallot(classicBallots, c.s.promised, from, ballot, (nack) => send(c, from, nack));
+}
+
 function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot, fromSlot: number): string | undefined {
-  const bad = notOwner(ballot, from);
-  if (bad !== undefined) return bad;
-  const answer = answerBallot(classicBallots, c.s.promised, ballot);
-  if (answer.nack !== null) {
-    send(c, from, answer.nack);
-    return undefined;
-  }
-  if (answer.promised !== c.s.promised) {
-    c.s = { ...c.s, promised: answer.promised };
+  const promised = answer(c, from, ballot);
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
+  if (promised !== c.s.promised) {
+    c.s = { ...c.s, promised };
     // A leader or candidate that promised a higher ballot can no longer get its own through.
     if (from !== c.s.id && c.s.role !== 'follower') stepDown(c, ballot, from);
     if (from !== c.s.id) {
@@ -724,18 +724,13 @@ function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot, fromSlot: number):
 }
 
 function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, entries: readonly { readonly slot: number; readonly entry: MultiPaxosEntry }[]): string | undefined {
-  const bad = notOwner(ballot, from);
-  if (bad !== undefined) return bad;
   // PMS phase 2(b): refuse a ballot below the promise, and say which one won.
-  const answer = answerBallot(classicBallots, c.s.promised, ballot);
-  if (answer.nack !== null) {
-    send(c, from, answer.nack);
-    return undefined;
-  }
+  const promised = answer(c, from, ballot);
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
   for (const e of entries) {
     if (e.slot > c.s.log.length + c.s.maxPendingSlots) return `accept: slot ${e.slot} is beyond the decided prefix ${c.s.log.length} + maxPendingSlots ${c.s.maxPendingSlots}`;
   }
-  if (answer.promised !== c.s.promised) c.s = { ...c.s, promised: answer.promised };
+  if (promised !== c.s.promised) c.s = { ...c.s, promised };
   if (from !== c.s.id) {
     if (c.s.role !== 'follower' && comparePaxosBallots(ballot, c.s.lead?.ballot ?? c.s.campaign?.ballot ?? null) > 0) stepDown(c, ballot, from);
     if (c.s.leader !== from) c.s = { ...c.s, leader: from };
@@ -776,13 +771,9 @@ function onDecide(c: Ctx, from: NodeId, ballot: PaxosBallot, slots: readonly num
 }
 
 function onHeartbeat(c: Ctx, from: NodeId, ballot: PaxosBallot, logEnd: number): string | undefined {
-  const bad = notOwner(ballot, from);
-  if (bad !== undefined) return bad;
-  const answer = answerBallot(classicBallots, c.s.promised, ballot);
-  if (answer.nack !== null) {
-    send(c, from, answer.nack);
-    return undefined;
-  }
+  // A leader is alive only in a ballot this node may still follow (PMS P1b).
+  const promised = answer(c, from, ballot);
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
   if (c.s.role !== 'follower') {
     const mine = c.s.lead?.ballot ?? c.s.campaign?.ballot ?? null;
     if (comparePaxosBallots(ballot, mine) <= 0) return `heartbeat: ballot ${ballotText(ballot)} is not above this node's ${ballotText(mine)}`;
