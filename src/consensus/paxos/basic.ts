@@ -7,7 +7,7 @@
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
 import { InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, inputNow, majority, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot } from './acceptor.js';
-import type { PaxosBallot } from './common.js';
+import type { PaxosBallot, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, classicBallots, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
@@ -27,7 +27,7 @@ import { checkConfigObject, checksByLimits, handleLocal, newCtx, persistFirst, p
  * const c: BasicPaxosConfig = { id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 };
  * ```
  */
-export interface BasicPaxosConfig {
+export interface BasicPaxosConfig extends PaxosRoundConfig {
   /** This node's id. */
   readonly id: NodeId;
   /** The acceptors (PMS §2.2). A value is chosen when a majority of them accept it. */
@@ -36,23 +36,6 @@ export interface BasicPaxosConfig {
   readonly learners?: readonly NodeId[];
   /** Nodes that may propose. Default: the acceptors. */
   readonly proposers?: readonly NodeId[];
-  /** Seed of the PRNG that randomizes retry backoff. Default: the node id. */
-  readonly seed?: number | string;
-  /** A phase without a quorum of answers after this long is retried with a higher ballot. Default 100. */
-  readonly phaseTimeoutMs?: number;
-  /**
-   * Base of the randomized exponential backoff before a retry, ms: the n-th retry waits a
-   * uniform time in [1, min(backoffMaxMs, backoffMinMs · 2^n)] ("full jitter"). Default 10.
-   */
-  readonly backoffMinMs?: number;
-  /** Largest randomized backoff before a retry, ms. Default 500. */
-  readonly backoffMaxMs?: number;
-  /** An undecided learner asks the others for the outcome this often, ms. Default 200. */
-  readonly learnerRetryMs?: number;
-  /** Bounds on a proposed or received value (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
-  readonly payloadLimits?: Partial<DataLimits>;
-  /** Ballots a learner tallies votes for at once. Default {@link BASIC_PAXOS_MAX_BALLOTS}. */
-  readonly maxLearnerBallots?: number;
 }
 
 /**
@@ -217,7 +200,7 @@ export interface BasicPaxosLearnerState {
  * s.acceptor; //=> null
  * ```
  */
-export interface BasicPaxosState {
+export interface BasicPaxosState extends PaxosRoundOptions {
   /** This node's id. */
   readonly id: NodeId;
   /** See {@link BasicPaxosConfig.acceptors}. */
@@ -226,18 +209,6 @@ export interface BasicPaxosState {
   readonly learners: readonly NodeId[];
   /** See {@link BasicPaxosConfig.proposers}. */
   readonly proposers: readonly NodeId[];
-  /** See {@link BasicPaxosConfig.phaseTimeoutMs}. */
-  readonly phaseTimeoutMs: number;
-  /** See {@link BasicPaxosConfig.backoffMinMs}. */
-  readonly backoffMinMs: number;
-  /** See {@link BasicPaxosConfig.backoffMaxMs}. */
-  readonly backoffMaxMs: number;
-  /** See {@link BasicPaxosConfig.learnerRetryMs}. */
-  readonly learnerRetryMs: number;
-  /** See {@link BasicPaxosConfig.payloadLimits}. */
-  readonly payloadLimits: DataLimits;
-  /** See {@link BasicPaxosConfig.maxLearnerBallots}. */
-  readonly maxLearnerBallots: number;
   /** The backoff PRNG. */
   readonly prng: PrngState;
   /**

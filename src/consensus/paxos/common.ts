@@ -104,6 +104,60 @@ export const classicBallots: BallotOrder<PaxosBallot> = { compare: comparePaxosB
 // Config checks: each throws ConfigError naming the field.
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The options Basic and Fast Paxos share: how proposers (coordinators) time out, back off and
+ * retry with a higher ballot, how undecided learners ask around, and the bounds on values.
+ *
+ * @example
+ * ```ts
+ * import type { PaxosRoundConfig } from 'distkit/consensus';
+ * const timing: PaxosRoundConfig = { phaseTimeoutMs: 50, backoffMinMs: 5, backoffMaxMs: 200 };
+ * ```
+ */
+export interface PaxosRoundConfig {
+  /** Seed of the PRNG that randomizes retry backoff. Default: the node id. */
+  readonly seed?: number | string;
+  /** A round without a quorum of answers after this long is retried with a higher ballot, ms. Default 100. */
+  readonly phaseTimeoutMs?: number;
+  /**
+   * Base of the randomized exponential backoff before a retry, ms: the n-th retry waits a
+   * uniform time in [1, min(backoffMaxMs, backoffMinMs · 2^n)] ("full jitter"). Default 10.
+   */
+  readonly backoffMinMs?: number;
+  /** Largest randomized backoff before a retry, ms. Default 500. */
+  readonly backoffMaxMs?: number;
+  /** An undecided learner (or proposer) asks the others for the outcome this often, ms. Default 200. */
+  readonly learnerRetryMs?: number;
+  /** Bounds on a proposed or received value (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
+  readonly payloadLimits?: Partial<DataLimits>;
+  /** Ballots a learner tallies votes for at once. Default 16. */
+  readonly maxLearnerBallots?: number;
+}
+
+/**
+ * {@link PaxosRoundConfig} resolved, as a node's state keeps it.
+ *
+ * @example
+ * ```ts
+ * import { basicPaxos } from 'distkit/consensus';
+ * basicPaxos.init({ id: 'a', acceptors: ['a'] }).phaseTimeoutMs; //=> 100
+ * ```
+ */
+export interface PaxosRoundOptions {
+  /** See {@link PaxosRoundConfig.phaseTimeoutMs}. */
+  readonly phaseTimeoutMs: number;
+  /** See {@link PaxosRoundConfig.backoffMinMs}. */
+  readonly backoffMinMs: number;
+  /** See {@link PaxosRoundConfig.backoffMaxMs}. */
+  readonly backoffMaxMs: number;
+  /** See {@link PaxosRoundConfig.learnerRetryMs}. */
+  readonly learnerRetryMs: number;
+  /** See {@link PaxosRoundConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
+  /** See {@link PaxosRoundConfig.maxLearnerBallots}. */
+  readonly maxLearnerBallots: number;
+}
+
 /** A PRNG seed: a finite number or a string. */
 export function requireSeed(field: string, value: unknown, fallback: string): number | string {
   const x = value ?? fallback;

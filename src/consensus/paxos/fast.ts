@@ -11,7 +11,7 @@
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
 import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, inputNow, majority, nodeIdCheck, positiveInt, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot, notOwner } from './acceptor.js';
-import type { BallotOrder } from './common.js';
+import type { BallotOrder, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { MAX_ROUND, START_DEADLINE, canonical, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
@@ -97,7 +97,7 @@ export interface FastPaxosVote {
  * const c: FastPaxosConfig = { id: 'a1', acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1', 'p2'] };
  * ```
  */
-export interface FastPaxosConfig {
+export interface FastPaxosConfig extends PaxosRoundConfig {
   /** This node's id. */
   readonly id: NodeId;
   /** The acceptors. */
@@ -115,20 +115,6 @@ export interface FastPaxosConfig {
   readonly fastQuorum?: number;
   /** Classic quorum size. Default a majority, ⌊N/2⌋ + 1. */
   readonly classicQuorum?: number;
-  /** Seed of the backoff PRNG. Default: the node id. */
-  readonly seed?: number | string;
-  /** A round without progress after this long is abandoned, ms. Default 100. */
-  readonly phaseTimeoutMs?: number;
-  /** Smallest randomized backoff before a new round or a proposal's retry, ms. Default 10. */
-  readonly backoffMinMs?: number;
-  /** Largest randomized backoff, ms. Default 500. */
-  readonly backoffMaxMs?: number;
-  /** An undecided learner or proposer asks for the outcome this often, ms. Default 200. */
-  readonly learnerRetryMs?: number;
-  /** Bounds on a proposed or received value (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
-  readonly payloadLimits?: Partial<DataLimits>;
-  /** Ballots a learner tallies votes for at once. Default {@link FAST_PAXOS_MAX_BALLOTS}. */
-  readonly maxLearnerBallots?: number;
 }
 
 /**
@@ -305,7 +291,7 @@ export interface FastPaxosLearnerState {
  * [s.fastQuorum, s.classicQuorum]; //=> [3, 3]
  * ```
  */
-export interface FastPaxosState {
+export interface FastPaxosState extends PaxosRoundOptions {
   /** This node's id. */
   readonly id: NodeId;
   /** Acceptors. */
@@ -320,18 +306,6 @@ export interface FastPaxosState {
   readonly fastQuorum: number;
   /** Classic quorum size. */
   readonly classicQuorum: number;
-  /** See {@link FastPaxosConfig.phaseTimeoutMs}. */
-  readonly phaseTimeoutMs: number;
-  /** See {@link FastPaxosConfig.backoffMinMs}. */
-  readonly backoffMinMs: number;
-  /** See {@link FastPaxosConfig.backoffMaxMs}. */
-  readonly backoffMaxMs: number;
-  /** See {@link FastPaxosConfig.learnerRetryMs}. */
-  readonly learnerRetryMs: number;
-  /** See {@link FastPaxosConfig.payloadLimits}. */
-  readonly payloadLimits: DataLimits;
-  /** See {@link FastPaxosConfig.maxLearnerBallots}. */
-  readonly maxLearnerBallots: number;
   /** Backoff PRNG. */
   readonly prng: PrngState;
   /**

@@ -29,14 +29,14 @@ import { emptyLog, logAppend, logAt, logFrom, logSlice, multiPaxosLogItems } fro
  * @example
  * ```ts
  * import type { MultiPaxosConfig } from 'distkit/consensus';
- * const c: MultiPaxosConfig = { id: 'a', nodes: ['a', 'b', 'c'], seed: 7, heartbeatIntervalMs: 20 };
+ * const c: MultiPaxosConfig = { id: 'a', acceptors: ['a', 'b', 'c'], seed: 7, heartbeatIntervalMs: 20 };
  * ```
  */
 export interface MultiPaxosConfig {
   /** This node's id. */
   readonly id: NodeId;
-  /** Every replica (each one an acceptor, a learner and a potential leader). */
-  readonly nodes: readonly NodeId[];
+  /** Every replica: each one an acceptor, a learner (replica) and a potential leader. */
+  readonly acceptors: readonly NodeId[];
   /** Seed of the PRNG that randomizes election timeouts. Default: the node id. */
   readonly seed?: number | string;
   /** How often a leader sends heartbeats and re-sends unacknowledged accepts, ms. Default 50. */
@@ -250,15 +250,15 @@ export type MultiPaxosRole = 'follower' | 'candidate' | 'leader';
  * @example
  * ```ts
  * import { multiPaxos } from 'distkit/consensus';
- * const s = multiPaxos.init({ id: 'a', nodes: ['a', 'b', 'c'] });
+ * const s = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'] });
  * s.role; //=> 'follower'
  * ```
  */
 export interface MultiPaxosState {
   /** This node's id. */
   readonly id: NodeId;
-  /** All replicas. */
-  readonly nodes: readonly NodeId[];
+  /** All replicas (see {@link MultiPaxosConfig.acceptors}). */
+  readonly acceptors: readonly NodeId[];
   /** See {@link MultiPaxosConfig.heartbeatIntervalMs}. */
   readonly heartbeatIntervalMs: number;
   /** See {@link MultiPaxosConfig.electionTimeoutMs}. */
@@ -437,7 +437,7 @@ export type MultiPaxosOutput = SendOutput<MultiPaxosMessage> | PersistOutput<Mul
 
 function initState(config: MultiPaxosConfig, d: MultiPaxosDurable | null): MultiPaxosState {
   checkConfigObject(config);
-  const nodes = checkMembers(config.id, config.nodes, 'nodes');
+  const acceptors = checkMembers(config.id, config.acceptors, 'acceptors');
   const id = config.id;
   const heartbeatIntervalMs = positiveMs('heartbeatIntervalMs', config.heartbeatIntervalMs, 50);
   const electionTimeoutMs = positiveMs('electionTimeoutMs', config.electionTimeoutMs, 300);
@@ -460,7 +460,7 @@ function initState(config: MultiPaxosConfig, d: MultiPaxosDurable | null): Multi
   const prng = seedPrng(d === null ? seed : `${String(seed)}/${d.usedRound}/${d.promised?.round ?? 0}`);
   return {
     id,
-    nodes,
+    acceptors,
     heartbeatIntervalMs,
     electionTimeoutMs,
     maxInflight,
@@ -534,7 +534,7 @@ function send(c: Ctx, to: NodeId, message: MultiPaxosMessage): void {
 }
 
 function broadcast(c: Ctx, message: MultiPaxosMessage, self = true): void {
-  for (const n of c.s.nodes) if (self || n !== c.s.id) send(c, n, message);
+  for (const n of c.s.acceptors) if (self || n !== c.s.id) send(c, n, message);
 }
 
 function finish(prev: MultiPaxosState, c: Ctx): Transition<MultiPaxosState, MultiPaxosOutput> {
@@ -563,7 +563,7 @@ function step(state: MultiPaxosState, input: MultiPaxosInput): Transition<MultiP
   const c: Ctx = { ...newCtx<MultiPaxosState, MultiPaxosMessage, MultiPaxosOutput>(state, inputNow(input)), voted: [] };
   switch (input.type) {
     case 'message': {
-      const m = receive<MultiPaxosState, MultiPaxosMessage>(state, input, (id) => state.nodes.includes(id), messageCheck(state.payloadLimits));
+      const m = receive<MultiPaxosState, MultiPaxosMessage>(state, input, (id) => state.acceptors.includes(id), messageCheck(state.payloadLimits));
       if ('state' in m) return m;
       const reason = handle(c, m.from, m.message);
       if (reason !== undefined) return c.s === state && c.out.length === 0 ? reject(state, m.from, reason) : finish(state, c);
@@ -847,7 +847,7 @@ function onPromise(c: Ctx, from: NodeId, m: Extract<MultiPaxosMessage, { type: '
   if (m.more) return 'promise: incomplete report';
   const promises = withOwn(camp.promises, from, { logEnd: m.logEnd, accepted: m.accepted });
   c.s = { ...c.s, campaign: { ...camp, promises } };
-  if (Object.keys(promises).length >= majority(c.s.nodes.length)) becomeLeader(c);
+  if (Object.keys(promises).length >= majority(c.s.acceptors.length)) becomeLeader(c);
   return undefined;
 }
 
@@ -903,7 +903,7 @@ function becomeLeader(c: Ctx): void {
 
 function sendAccepts(c: Ctx, entries: readonly { slot: number; entry: MultiPaxosEntry }[], skip: ((slot: number, node: NodeId) => boolean) | null): void {
   const ballot = c.s.lead!.ballot;
-  for (const n of c.s.nodes) {
+  for (const n of c.s.acceptors) {
     const mine = skip === null ? entries : entries.filter((e) => !skip(e.slot, n));
     for (let i = 0; i < mine.length; i += c.s.maxBatch) send(c, n, { type: 'accept', ballot, entries: mine.slice(i, i + c.s.maxBatch) });
   }
@@ -950,7 +950,7 @@ function onAcceptedMsg(c: Ctx, from: NodeId, ballot: PaxosBallot, slots: readonl
     if (f === undefined || f.acks.includes(from)) continue;
     if (inflight === l.inflight) inflight = { ...inflight };
     const acks = [...f.acks, from];
-    if (acks.length >= majority(c.s.nodes.length)) {
+    if (acks.length >= majority(c.s.acceptors.length)) {
       // PMMC commander: a majority accepted the entry in this ballot, so it is chosen.
       delete (inflight as Record<string, MultiPaxosInflight>)[slot];
       decided.push(slot);
@@ -1032,7 +1032,7 @@ function nextDeadline(s: MultiPaxosState): number | undefined {
  * @example
  * ```ts
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
- * let s = multiPaxos.init({ id: 'a', nodes: ['a', 'b', 'c'], seed: 1 });
+ * let s = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
  * s = multiPaxos.step(s, { type: 'campaign', now: 0 }).state; // prepare to b and c
  * multiPaxosNextDeadline(s); //=> a time in [300, 600): the election timer, from now 0
  * ```
@@ -1058,7 +1058,7 @@ export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, Multi
  * @example
  * ```ts
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
- * let s = multiPaxos.init({ id: 'a', nodes: ['a'], electionTimeoutMs: 100 });
+ * let s = multiPaxos.init({ id: 'a', acceptors: ['a'], electionTimeoutMs: 100 });
  * s = multiPaxos.step(s, { type: 'tick', now: 5000 }).state;
  * multiPaxosNextDeadline(s)! >= 5100; //=> true
  * ```

@@ -7,6 +7,7 @@
  */
 import type { Check, DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, Transition } from '../../core/index.js';
 import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, checkIds, parse, positiveInt, positiveMs, reject, send, v } from '../../core/index.js';
+import type { PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { requireLimits, requireOrder, senderText } from './common.js';
 
 /** The mutable scratch of one step: the input state is never touched. */
@@ -87,28 +88,8 @@ export function proposedValue(raw: unknown, limits: DataLimits): unknown {
   return parsed.value;
 }
 
-/** The options of Basic and Fast Paxos that tune their proposers and learners (see BasicPaxosConfig). */
-export interface RoundOptions {
-  readonly phaseTimeoutMs: number;
-  readonly backoffMinMs: number;
-  readonly backoffMaxMs: number;
-  readonly learnerRetryMs: number;
-  readonly payloadLimits: DataLimits;
-  readonly maxLearnerBallots: number;
-}
-
-/** The config fields behind {@link RoundOptions}. */
-export interface RoundConfig {
-  readonly phaseTimeoutMs?: number;
-  readonly backoffMinMs?: number;
-  readonly backoffMaxMs?: number;
-  readonly learnerRetryMs?: number;
-  readonly payloadLimits?: Partial<DataLimits>;
-  readonly maxLearnerBallots?: number;
-}
-
-/** Checks {@link RoundConfig} with its defaults; throws {@link ConfigError} naming the field. */
-export function roundOptions(config: RoundConfig, maxLearnerBallots: number): RoundOptions {
+/** Checks {@link PaxosRoundConfig} with its defaults; throws {@link ConfigError} naming the field. */
+export function roundOptions(config: PaxosRoundConfig, maxLearnerBallots: number): PaxosRoundOptions {
   const phaseTimeoutMs = positiveMs('phaseTimeoutMs', config.phaseTimeoutMs, 100);
   const backoffMinMs = positiveMs('backoffMinMs', config.backoffMinMs, 10);
   const backoffMaxMs = positiveMs('backoffMaxMs', config.backoffMaxMs, 500);
