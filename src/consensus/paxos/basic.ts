@@ -5,14 +5,14 @@
  * config lists the node in `proposers`, `acceptors` and `learners`.
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import { InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, inputNow, majority, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, majority, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot } from './acceptor.js';
 import type { PaxosBallot, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, classicBallots, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
-import type { PaxosCtx } from './step.js';
-import { checkConfigObject, checksByLimits, handleLocal, newCtx, persistFirst, proposedValue, receive, roleLists, roundOptions, sendTo } from './step.js';
+import type { PaxosCtx, RoundParts } from './step.js';
+import { checkConfigObject, checksByLimits, proposedValue, roleLists, roundOptions, roundStep, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -374,40 +374,22 @@ function send(c: Ctx, to: NodeId, message: BasicPaxosMessage): void {
   sendTo(c, to, message);
 }
 
-function finish(prev: BasicPaxosState, c: Ctx): Transition<BasicPaxosState, BasicPaxosOutput> {
-  // Messages to self are handled here so a proposer that is also an acceptor needs no network hop.
-  handleLocal(c, handle, 10_000);
-  return persistFirst(c.s, c.out, durableChanged(prev, c.s) ? { type: 'persist', record: durableOf(c.s) } : null);
-}
+const parts: RoundParts<BasicPaxosState, BasicPaxosMessage, BasicPaxosOutput> = {
+  member: known,
+  messageCheck,
+  handle,
+  start,
+  tick: onTick,
+  propose: onPropose,
+  persist: (prev, next) => (durableChanged(prev, next) ? { type: 'persist', record: durableOf(next) } : null),
+};
 
 function step(state: BasicPaxosState, input: BasicPaxosInput): Transition<BasicPaxosState, BasicPaxosOutput> {
-  const c: Ctx = newCtx(state, inputNow(input));
-  switch (input.type) {
-    case 'message': {
-      const m = receive<BasicPaxosState, BasicPaxosMessage>(state, input, (id) => known(state, id), messageCheck(state.payloadLimits));
-      if ('state' in m) return m;
-      const reason = handle(c, m.from, m.message);
-      if (reason !== undefined) return reject(state, m.from, reason);
-      start(c);
-      return finish(state, c);
-    }
-    case 'tick':
-      start(c);
-      onTick(c);
-      return c.s === state && c.out.length === 0 ? { state, outputs: [] } : finish(state, c);
-    case 'propose':
-      onPropose(c, input.value);
-      start(c);
-      return finish(state, c);
-    default:
-      return assertNever(input, 'input');
-  }
+  return roundStep(parts, state, input);
 }
 
 /** The first input starts the node's timers from its `now`. */
 function start(c: Ctx): void {
-  if (c.s.started) return;
-  c.s = { ...c.s, started: true };
   // An undecided learner asks around from its first input on: it may have been down while the
   // value was chosen, and then nothing else would ever tell it.
   const l = c.s.learner;

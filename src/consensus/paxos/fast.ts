@@ -9,14 +9,14 @@
  * its value by the rule of FP §3.1 with condition O4(v).
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, inputNow, majority, nodeIdCheck, positiveInt, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot, notOwner } from './acceptor.js';
 import type { BallotOrder, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { MAX_ROUND, START_DEADLINE, canonical, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
-import type { PaxosCtx } from './step.js';
-import { checkConfigObject, checksByLimits, handleLocal, newCtx, persistFirst, proposedValue, receive, roleLists, roundOptions, sendAll as sendToAll, sendTo } from './step.js';
+import type { PaxosCtx, RoundParts } from './step.js';
+import { checkConfigObject, checksByLimits, proposedValue, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -560,43 +560,26 @@ function timer(c: Ctx, ms: number): Timer {
   return startTimer(c.now, ms);
 }
 
-function finish(prev: FastPaxosState, c: Ctx): Transition<FastPaxosState, FastPaxosOutput> {
-  handleLocal(c, handle, 10_000);
-  return persistFirst(c.s, c.out, durableChanged(prev, c.s) ? { type: 'persist', record: durableOf(c.s) } : null);
-}
-
 function known(s: FastPaxosState, id: string): boolean {
   return s.acceptors.includes(id) || s.coordinators.includes(id) || s.learners.includes(id) || s.proposers.includes(id);
 }
 
+const parts: RoundParts<FastPaxosState, FastPaxosMessage, FastPaxosOutput> = {
+  member: known,
+  messageCheck,
+  handle,
+  start,
+  tick: onTick,
+  propose: onClientPropose,
+  persist: (prev, next) => (durableChanged(prev, next) ? { type: 'persist', record: durableOf(next) } : null),
+};
+
 function step(state: FastPaxosState, input: FastPaxosInput): Transition<FastPaxosState, FastPaxosOutput> {
-  const c: Ctx = newCtx(state, inputNow(input));
-  switch (input.type) {
-    case 'message': {
-      const m = receive<FastPaxosState, FastPaxosMessage>(state, input, (id) => known(state, id), messageCheck(state.payloadLimits));
-      if ('state' in m) return m;
-      const reason = handle(c, m.from, m.message);
-      if (reason !== undefined) return reject(state, m.from, reason);
-      start(c);
-      return finish(state, c);
-    }
-    case 'tick':
-      start(c);
-      onTick(c);
-      return c.s === state && c.out.length === 0 ? { state, outputs: [] } : finish(state, c);
-    case 'propose':
-      onClientPropose(c, input.value);
-      start(c);
-      return finish(state, c);
-    default:
-      return assertNever(input, 'input');
-  }
+  return roundStep(parts, state, input);
 }
 
 /** The first input starts the node's timers from its `now`. */
 function start(c: Ctx): void {
-  if (c.s.started) return;
-  c.s = { ...c.s, started: true };
   // The first coordinator opens a fast round ahead of any proposal (FP §3.1).
   const co = c.s.coordinator;
   if (co !== null && c.s.coordinators[0] === c.s.id && co.phase === 'idle') startRound(c, true);

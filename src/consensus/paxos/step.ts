@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-import type { Check, DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, Transition } from '../../core/index.js';
-import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, checkIds, parse, positiveInt, positiveMs, reject, send, v } from '../../core/index.js';
+import type { Check, DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
+import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, assertNever, checkIds, inputNow, parse, positiveInt, positiveMs, reject, send, v } from '../../core/index.js';
 import type { PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { requireLimits, requireOrder, senderText } from './common.js';
 
@@ -115,4 +115,71 @@ export function roleLists(config: { readonly learners?: unknown; readonly propos
     learners: config.learners === undefined ? acceptors : checkIds('learners', config.learners, { allowEmpty: true }),
     proposers: config.proposers === undefined ? acceptors : checkIds('proposers', config.proposers, { allowEmpty: true }),
   };
+}
+
+/** The state fields the step frame of Basic and Fast Paxos reads. */
+interface RoundState {
+  readonly id: NodeId;
+  readonly payloadLimits: DataLimits;
+  readonly started: boolean;
+}
+
+/** What a Basic or Fast Paxos node plugs into {@link roundStep}. */
+export interface RoundParts<S extends RoundState, M, O> {
+  /** Whether `id` plays any role in the configuration. */
+  member(state: S, id: string): boolean;
+  /** The check of a peer's message, for the state's payload limits. */
+  messageCheck(limits: DataLimits): Check<unknown>;
+  /** Applies one valid message: the reason it cannot be used, or `undefined`. */
+  handle(c: PaxosCtx<S, M, O>, from: NodeId, m: M): string | undefined;
+  /** Starts the node's timers at its first input (the state is already marked started). */
+  start(c: PaxosCtx<S, M, O>): void;
+  /** Fires the timers that are due. */
+  tick(c: PaxosCtx<S, M, O>): void;
+  /** The local `propose` command (its value is unchecked: see {@link proposedValue}). */
+  propose(c: PaxosCtx<S, M, O>, value: unknown): void;
+  /** The `persist` output when the durable part of `next` differs from `prev`'s, else `null`. */
+  persist(prev: S, next: S): O | null;
+}
+
+/**
+ * One step of Basic or Fast Paxos: a peer's message is checked ({@link receive}) and handled, or
+ * rejected with the state untouched; a tick fires due timers. The first input of any kind starts the node's timers from its `now`.
+ * Messages to self are handled within the step (at most 10 000), and a `persist` output comes
+ * before the sends (architecture rule 6).
+ */
+export function roundStep<S extends RoundState, M, O>(
+  parts: RoundParts<S, M, O>,
+  state: S,
+  input: MessageInput | TickInput | { readonly type: 'propose'; readonly value: unknown; readonly now: number },
+): Transition<S, O | RejectedOutput> {
+  const c = newCtx<S, M, O>(state, inputNow(input));
+  switch (input.type) {
+    case 'message': {
+      const m = receive<S, M>(state, input, (id) => parts.member(state, id), parts.messageCheck(state.payloadLimits));
+      if ('state' in m) return m;
+      const reason = parts.handle(c, m.from, m.message);
+      if (reason !== undefined) return reject(state, m.from, reason);
+      break;
+    }
+    case 'tick':
+      startOnce(parts, c);
+      parts.tick(c);
+      if (c.s === state && c.out.length === 0) return { state, outputs: [] };
+      break;
+    case 'propose':
+      parts.propose(c, input.value);
+      break;
+    default:
+      return assertNever(input, 'input');
+  }
+  startOnce(parts, c);
+  handleLocal(c, parts.handle, 10_000);
+  return persistFirst<S, O>(c.s, c.out, parts.persist(state, c.s));
+}
+
+function startOnce<S extends RoundState, M, O>(parts: RoundParts<S, M, O>, c: PaxosCtx<S, M, O>): void {
+  if (c.s.started) return;
+  c.s = { ...c.s, started: true };
+  parts.start(c);
 }
