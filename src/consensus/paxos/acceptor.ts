@@ -6,17 +6,7 @@
  * @packageDocumentation
  */
 import type { NodeId } from '../../core/index.js';
-import type { BallotOrder } from './common.js';
-
-/**
- * The refusal an acceptor sends for a ballot below its promise: the ballot refused and the one
- * promised, so the proposer can skip ahead (PMS §2.2 suggests telling it to abandon).
- */
-export interface Nack<B> {
-  readonly type: 'nack';
-  readonly ballot: B;
-  readonly promised: B;
-}
+import type { BallotOrder, PaxosNack } from './common.js';
 
 /**
  * PMS P1b/P2b at an acceptor holding `promised`, for a prepare or accept of `ballot` from `from`:
@@ -27,7 +17,7 @@ export interface Nack<B> {
  * the two, the very same object when `ballot` adds nothing (an equal ballot is a duplicate,
  * answered again).
  */
-export function answerBallot<B extends { readonly node: NodeId }>(order: BallotOrder<B>, promised: B | null, from: NodeId, ballot: B, refuse: (nack: Nack<B>) => void): B | string | null {
+export function answerBallot<B extends { readonly node: NodeId }>(order: BallotOrder<B>, promised: B | null, from: NodeId, ballot: B, refuse: (nack: PaxosNack<B>) => void): B | string | null {
   const bad = notOwner(ballot, from);
   if (bad !== undefined) return bad;
   const cmp = order.compare(ballot, promised);

@@ -7,12 +7,12 @@
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
 import { InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, majority, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot } from './acceptor.js';
-import type { PaxosBallot, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
+import type { PaxosBallot, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, classicBallots, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
-import { checkConfigObject, checksByLimits, proposedValue, roleLists, roundOptions, roundStep, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, nackCheck, outcomeChecks, proposedValue, roleLists, roundOptions, roundStep, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -75,9 +75,8 @@ export type BasicPaxosMessage =
   | { readonly type: 'promise'; readonly ballot: PaxosBallot; readonly accepted: PaxosAccepted | null }
   | { readonly type: 'accept'; readonly ballot: PaxosBallot; readonly value: unknown }
   | { readonly type: 'accepted'; readonly ballot: PaxosBallot; readonly value: unknown }
-  | { readonly type: 'nack'; readonly ballot: PaxosBallot; readonly promised: PaxosBallot }
-  | { readonly type: 'chosen'; readonly value: unknown }
-  | { readonly type: 'query' };
+  | PaxosNack
+  | PaxosOutcomeMessage;
 
 function messageCheckFor(limits: DataLimits) {
   const value = v.json(limits);
@@ -86,9 +85,8 @@ function messageCheckFor(limits: DataLimits) {
     promise: v.object({ type: v.literal('promise'), ballot: ballotCheck, accepted: v.nullable(v.object({ ballot: ballotCheck, value })) }),
     accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
     accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, value }),
-    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
-    chosen: v.object({ type: v.literal('chosen'), value }),
-    query: v.object({ type: v.literal('query'),}),
+    nack: nackCheck(ballotCheck),
+    ...outcomeChecks(value),
   });
 }
 const messageCheck = checksByLimits(messageCheckFor);
@@ -255,14 +253,7 @@ export interface BasicPaxosDurable {
  * const c: BasicPaxosPropose = { type: 'propose', value: { op: 'set', x: 1 }, now: 0 };
  * ```
  */
-export interface BasicPaxosPropose {
-  /** Discriminator. */
-  readonly type: 'propose';
-  /** Any JSON value within `payloadLimits`. */
-  readonly value: unknown;
-  /** The host's current time (ms). */
-  readonly now: number;
-}
+export type BasicPaxosPropose = PaxosPropose;
 
 /**
  * Inputs of Basic Paxos.

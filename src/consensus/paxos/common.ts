@@ -158,6 +158,55 @@ export interface PaxosRoundOptions {
   readonly maxLearnerBallots: number;
 }
 
+/**
+ * The local `propose` command of every Paxos machine: propose `value`, at the host's time `now`.
+ *
+ * @example
+ * ```ts
+ * import type { PaxosPropose } from 'distkit/consensus';
+ * const c: PaxosPropose = { type: 'propose', value: { op: 'set', x: 1 }, now: 0 };
+ * ```
+ */
+export interface PaxosPropose {
+  /** Discriminator. */
+  readonly type: 'propose';
+  /** Any JSON value within `payloadLimits`. */
+  readonly value: unknown;
+  /** The host's current time (ms). */
+  readonly now: number;
+}
+
+/**
+ * How Basic and Fast Paxos spread the outcome: `chosen` tells learners (and proposers) the chosen
+ * value; `query` asks a node that may know it.
+ *
+ * @example
+ * ```ts
+ * import type { PaxosOutcomeMessage } from 'distkit/consensus';
+ * const m: PaxosOutcomeMessage = { type: 'chosen', value: 'x' };
+ * ```
+ */
+export type PaxosOutcomeMessage = { readonly type: 'chosen'; readonly value: unknown } | { readonly type: 'query' };
+
+/**
+ * The refusal of a prepare or accept below the acceptor's promise: the ballot refused and the one
+ * promised, so the proposer can skip ahead (PMS §2.2).
+ *
+ * @example
+ * ```ts
+ * import type { PaxosNack } from 'distkit/consensus';
+ * const m: PaxosNack = { type: 'nack', ballot: { round: 1, node: 'a' }, promised: { round: 2, node: 'b' } };
+ * ```
+ */
+export interface PaxosNack<B = PaxosBallot> {
+  /** Discriminator. */
+  readonly type: 'nack';
+  /** The ballot refused. */
+  readonly ballot: B;
+  /** The higher ballot promised. */
+  readonly promised: B;
+}
+
 /** A PRNG seed: a finite number or a string. */
 export function requireSeed(field: string, value: unknown, fallback: string): number | string {
   const x = value ?? fallback;

@@ -11,12 +11,12 @@
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
 import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot, notOwner } from './acceptor.js';
-import type { BallotOrder, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
-import { MAX_ROUND, START_DEADLINE, canonical, requireSeed, sameValue } from './common.js';
+import type { BallotOrder, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
+import { MAX_ROUND, START_DEADLINE, canonical, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
-import { checkConfigObject, checksByLimits, proposedValue, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, nackCheck, outcomeChecks, proposedValue, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -53,11 +53,9 @@ export interface FastPaxosBallot {
  * ```
  */
 export function compareFastPaxosBallots(a: FastPaxosBallot | null, b: FastPaxosBallot | null): number {
-  if (a === null) return b === null ? 0 : -1;
-  if (b === null) return 1;
-  if (a.round !== b.round) return a.round - b.round;
-  if (a.node !== b.node) return a.node < b.node ? -1 : 1;
-  return Number(a.recovery) - Number(b.recovery);
+  const classic = comparePaxosBallots(a, b);
+  // FP §3.2: the recovery round of a fast round comes right after it, before any other ballot.
+  return classic !== 0 || a === null || b === null ? classic : Number(a.recovery) - Number(b.recovery);
 }
 
 function ballotText(b: FastPaxosBallot | null): string {
@@ -154,9 +152,8 @@ export type FastPaxosMessage =
   | { readonly type: 'accept'; readonly ballot: FastPaxosBallot; readonly value: unknown }
   | { readonly type: 'propose'; readonly value: unknown }
   | { readonly type: 'accepted'; readonly ballot: FastPaxosBallot; readonly fast: boolean; readonly value: unknown }
-  | { readonly type: 'nack'; readonly ballot: FastPaxosBallot; readonly promised: FastPaxosBallot }
-  | { readonly type: 'chosen'; readonly value: unknown }
-  | { readonly type: 'query' };
+  | PaxosNack<FastPaxosBallot>
+  | PaxosOutcomeMessage;
 
 function messageCheckFor(limits: DataLimits) {
   const value = v.json(limits);
@@ -167,9 +164,8 @@ function messageCheckFor(limits: DataLimits) {
     accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
     propose: v.object({ type: v.literal('propose'), value }),
     accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, fast: v.boolean(), value }),
-    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
-    chosen: v.object({ type: v.literal('chosen'), value }),
-    query: v.object({ type: v.literal('query'),}),
+    nack: nackCheck(ballotCheck),
+    ...outcomeChecks(value),
   });
 }
 const messageCheck = checksByLimits(messageCheckFor);
@@ -352,14 +348,7 @@ export interface FastPaxosDurable {
  * const c: FastPaxosPropose = { type: 'propose', value: 'x', now: 0 };
  * ```
  */
-export interface FastPaxosPropose {
-  /** Discriminator. */
-  readonly type: 'propose';
-  /** Any JSON value within `payloadLimits`. */
-  readonly value: unknown;
-  /** The host's current time (ms). */
-  readonly now: number;
-}
+export type FastPaxosPropose = PaxosPropose;
 
 /**
  * Inputs of Fast Paxos.

@@ -11,11 +11,11 @@
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
 import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, checkMembers, earliest, getOwn, hasOwn, inputNow, majority, nonNegativeInt, positiveInt, positiveMs, randomTimer, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot } from './acceptor.js';
-import type { PaxosBallot } from './common.js';
+import type { PaxosBallot, PaxosNack, PaxosPropose } from './common.js';
 import { START_DEADLINE, ballotCheck, ballotText, canStartRound, canonical, classicBallots, comparePaxosBallots, requireLimits, requireSeed } from './common.js';
 import { nextRound } from './proposer.js';
 import type { PaxosCtx } from './step.js';
-import { checkConfigObject, checksByLimits, handleLocal, newCtx, persistFirst, proposedValue, receive, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, handleLocal, nackCheck, newCtx, persistFirst, proposedValue, receive, sendTo } from './step.js';
 import type { MultiPaxosLog } from './log.js';
 import { emptyLog, logAppend, logAt, logFrom, logSlice, multiPaxosLogItems } from './log.js';
 
@@ -125,7 +125,7 @@ export type MultiPaxosMessage =
   | { readonly type: 'promise'; readonly ballot: PaxosBallot; readonly logEnd: number; readonly accepted: readonly MultiPaxosAccepted[]; readonly more: boolean }
   | { readonly type: 'accept'; readonly ballot: PaxosBallot; readonly entries: readonly { readonly slot: number; readonly entry: MultiPaxosEntry }[] }
   | { readonly type: 'accepted'; readonly ballot: PaxosBallot; readonly slots: readonly number[] }
-  | { readonly type: 'nack'; readonly ballot: PaxosBallot; readonly promised: PaxosBallot }
+  | PaxosNack
   | { readonly type: 'decide'; readonly ballot: PaxosBallot; readonly slots: readonly number[] }
   | { readonly type: 'heartbeat'; readonly ballot: PaxosBallot; readonly logEnd: number }
   | { readonly type: 'catchup'; readonly from: number }
@@ -152,7 +152,7 @@ function messageCheckFor(limits: DataLimits) {
     }),
     accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, entries: v.array(v.object({ slot: slotCheck, entry: entryCheck }), { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
     accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
+    nack: nackCheck(ballotCheck),
     decide: v.object({ type: v.literal('decide'), ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
     heartbeat: v.object({ type: v.literal('heartbeat'), ballot: ballotCheck, logEnd: v.int({ min: 0, max: MAX_SLOT }) }),
     catchup: v.object({ type: v.literal('catchup'), from: slotCheck }),
@@ -363,14 +363,7 @@ export interface MultiPaxosPersistRecord {
  * const c: MultiPaxosPropose = { type: 'propose', value: 'set x 1', now: 0 };
  * ```
  */
-export interface MultiPaxosPropose {
-  /** Discriminator. */
-  readonly type: 'propose';
-  /** Any JSON value within `payloadLimits`. */
-  readonly value: unknown;
-  /** The host's current time (ms). */
-  readonly now: number;
-}
+export type MultiPaxosPropose = PaxosPropose;
 
 /**
  * Local command: start phase 1 now (tests, operators, leadership hand-over).

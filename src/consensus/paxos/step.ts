@@ -7,7 +7,7 @@
  */
 import type { Check, DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
 import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, assertNever, checkIds, inputNow, parse, positiveInt, positiveMs, reject, send, v } from '../../core/index.js';
-import type { PaxosRoundConfig, PaxosRoundOptions } from './common.js';
+import type { PaxosNack, PaxosOutcomeMessage, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { requireLimits, requireOrder, senderText } from './common.js';
 
 /** The mutable scratch of one step: the input state is never touched. */
@@ -78,6 +78,16 @@ export function receive<S extends { readonly id: NodeId }, M>(
 export function checksByLimits<T>(build: (limits: DataLimits) => T): (limits: DataLimits) => T {
   const defaults = build(PAYLOAD_LIMITS);
   return (limits) => (limits === PAYLOAD_LIMITS ? defaults : build(limits));
+}
+
+/** The check of a {@link PaxosNack} carrying ballots that pass `ballot`. */
+export function nackCheck<B>(ballot: Check<B>) {
+  return v.object({ type: v.literal('nack'), ballot, promised: ballot });
+}
+
+/** The checks of the {@link PaxosOutcomeMessage}s, with values that pass `value`. */
+export function outcomeChecks(value: Check<unknown>) {
+  return { chosen: v.object({ type: v.literal('chosen'), value }), query: v.object({ type: v.literal('query') }) };
 }
 
 /** The value of a local `propose` command: JSON data within `limits`, else {@link InvalidCommandError}. */
