@@ -12,7 +12,7 @@ import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, clas
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
-import { checkConfigObject, checksByLimits, nackCheck, outcomeChecks, proposedValue, roleLists, roundOptions, roundStep, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, nackCheck, outcomeChecks, proposedValue, roleLists, roundOptions, roundStep, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -650,11 +650,4 @@ function nextDeadline(s: BasicPaxosState): number | undefined {
 export const basicPaxos: DurableMachine<BasicPaxosConfig, BasicPaxosState, BasicPaxosInput, BasicPaxosOutput, BasicPaxosDurable> & {
   /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: BasicPaxosState): number | undefined;
-} = {
-  name: 'basic-paxos',
-  init: (config) => initState(config, null),
-  step,
-  nextDeadline,
-  durable: durableOf,
-  recover: (config, durable) => initState(config, durable),
-};
+} = durableMachine('basic-paxos', initState, step, nextDeadline, durableOf);

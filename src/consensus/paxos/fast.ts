@@ -16,7 +16,7 @@ import { MAX_ROUND, START_DEADLINE, canonical, comparePaxosBallots, requireSeed,
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
-import { checkConfigObject, checksByLimits, nackCheck, outcomeChecks, proposedValue, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, nackCheck, outcomeChecks, proposedValue, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -952,11 +952,4 @@ function nextDeadline(s: FastPaxosState): number | undefined {
 export const fastPaxos: DurableMachine<FastPaxosConfig, FastPaxosState, FastPaxosInput, FastPaxosOutput, FastPaxosDurable> & {
   /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: FastPaxosState): number | undefined;
-} = {
-  name: 'fast-paxos',
-  init: (config) => initState(config, null),
-  step,
-  nextDeadline,
-  durable: durableOf,
-  recover: (config, durable) => initState(config, durable),
-};
+} = durableMachine('fast-paxos', initState, step, nextDeadline, durableOf);

@@ -15,7 +15,7 @@ import type { PaxosBallot, PaxosNack, PaxosPropose } from './common.js';
 import { START_DEADLINE, ballotCheck, ballotText, canStartRound, canonical, classicBallots, comparePaxosBallots, requireLimits, requireSeed } from './common.js';
 import { nextRound } from './proposer.js';
 import type { PaxosCtx } from './step.js';
-import { checkConfigObject, checksByLimits, handleLocal, nackCheck, newCtx, persistFirst, proposedValue, receive, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, handleLocal, nackCheck, newCtx, persistFirst, proposedValue, receive, sendTo } from './step.js';
 import type { MultiPaxosLog } from './log.js';
 import { emptyLog, logAppend, logAt, logFrom, logSlice, multiPaxosLogItems } from './log.js';
 
@@ -1034,12 +1034,7 @@ export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, Multi
   /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: MultiPaxosState): number | undefined;
 } = {
-  name: 'multi-paxos',
-  init: (config) => initState(config, null),
-  step,
-  nextDeadline,
-  durable: durableOf,
-  recover: (config, durable) => initState(config, durable),
+  ...durableMachine('multi-paxos', initState, step, nextDeadline, durableOf),
   applyPersist: applyMultiPaxosPersist,
 };
 

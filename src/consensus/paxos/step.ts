@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { Check, DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
+import type { Check, DataLimits, DurableMachine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
 import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, assertNever, checkIds, inputNow, parse, positiveInt, positiveMs, reject, send, v } from '../../core/index.js';
 import type { PaxosNack, PaxosOutcomeMessage, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { requireLimits, requireOrder, senderText } from './common.js';
@@ -88,6 +88,20 @@ export function nackCheck<B>(ballot: Check<B>) {
 /** The checks of the {@link PaxosOutcomeMessage}s, with values that pass `value`. */
 export function outcomeChecks(value: Check<unknown>) {
   return { chosen: v.object({ type: v.literal('chosen'), value }), query: v.object({ type: v.literal('query') }) };
+}
+
+/**
+ * A durable Paxos machine from its parts: `init` and `recover` are one function of the config and
+ * the durable record (`null` for a fresh node).
+ */
+export function durableMachine<C, S, I, O, D>(
+  name: string,
+  initState: (config: C, durable: D | null) => S,
+  step: (state: S, input: I) => Transition<S, O>,
+  nextDeadline: (state: S) => number | undefined,
+  durable: (state: S) => D,
+): DurableMachine<C, S, I, O, D> & { nextDeadline(state: S): number | undefined } {
+  return { name, init: (config) => initState(config, null), step, nextDeadline, durable, recover: (config, d) => initState(config, d) };
 }
 
 /** The value of a local `propose` command: JSON data within `limits`, else {@link InvalidCommandError}. */
