@@ -12,7 +12,7 @@ import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, clas
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
-import { checkConfigObject, checksByLimits, durableMachine, nackCheck, outcomeChecks, proposedValue, roleLists, roundOptions, roundStep, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, nackCheck, outcomeChecks, roleLists, roundOptions, roundStep, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -369,6 +369,9 @@ const parts: RoundParts<BasicPaxosState, BasicPaxosMessage, BasicPaxosOutput> = 
   member: known,
   messageCheck,
   handle,
+  chosen: onChosen,
+  knownChosen,
+  proposes: (s) => s.proposer !== null,
   start,
   tick: onTick,
   propose: onPropose,
@@ -405,9 +408,8 @@ function handle(c: Ctx, from: NodeId, m: BasicPaxosMessage): string | undefined 
     case 'accepted':
       return onAccepted(c, from, m.ballot, m.value);
     case 'chosen':
-      return onChosen(c, m.value);
     case 'query':
-      return onQuery(c, from);
+      return undefined; // handled by roundStep
     default:
       return assertNever(m, 'message');
   }
@@ -573,11 +575,6 @@ function knownChosen(s: BasicPaxosState): { readonly value: unknown } | null {
   return null;
 }
 
-function onQuery(c: Ctx, from: NodeId): string | undefined {
-  const k = knownChosen(c.s);
-  if (k !== null) send(c, from, { type: 'chosen', value: k.value });
-  return undefined;
-}
 
 // --- time and commands -----------------------------------------------------------------------
 
@@ -603,15 +600,8 @@ function onTick(c: Ctx): void {
   }
 }
 
-function onPropose(c: Ctx, raw: unknown): void {
-  const p = c.s.proposer;
-  if (p === null) throw new InvalidCommandError('propose', `node ${c.s.id} is not a proposer (see config.proposers)`);
-  const value = proposedValue(raw, c.s.payloadLimits);
-  const k = knownChosen(c.s);
-  if (k !== null) {
-    c.out.push({ type: 'decided', value: k.value });
-    return;
-  }
+function onPropose(c: Ctx, value: unknown): void {
+  const p = c.s.proposer!;
   if (p.value === null) c.s = { ...c.s, proposer: { ...p, value: { value } } };
   if (p.phase === 'idle') {
     if (!canStartRound(Math.max(p.usedRound, p.seenRound))) throw new InvalidCommandError('propose', `node ${c.s.id} has used every ballot round (MAX_COUNTER)`);

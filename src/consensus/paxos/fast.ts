@@ -9,14 +9,14 @@
  * its value by the rule of FP §3.1 with condition O4(v).
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { ConfigError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot, notOwner } from './acceptor.js';
 import type { BallotOrder, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { MAX_ROUND, START_DEADLINE, canonical, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
-import { checkConfigObject, checksByLimits, durableMachine, nackCheck, outcomeChecks, proposedValue, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, nackCheck, outcomeChecks, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -557,6 +557,9 @@ const parts: RoundParts<FastPaxosState, FastPaxosMessage, FastPaxosOutput> = {
   member: known,
   messageCheck,
   handle,
+  chosen: onChosen,
+  knownChosen,
+  proposes: (s) => s.client !== null,
   start,
   tick: onTick,
   propose: onClientPropose,
@@ -594,9 +597,8 @@ function handle(c: Ctx, from: NodeId, m: FastPaxosMessage): string | undefined {
     case 'nack':
       return onNack(c, from, m.ballot, m.promised);
     case 'chosen':
-      return onChosen(c, m.value);
     case 'query':
-      return onQuery(c, from);
+      return undefined; // handled by roundStep
     default:
       return assertNever(m, 'message');
   }
@@ -868,21 +870,9 @@ function knownChosen(s: FastPaxosState): { readonly value: unknown } | null {
   return s.learner?.decided ?? s.client?.decided ?? (s.coordinator?.phase === 'done' ? s.coordinator.proposal : null);
 }
 
-function onQuery(c: Ctx, from: NodeId): string | undefined {
-  const k = knownChosen(c.s);
-  if (k !== null) send(c, from, { type: 'chosen', value: k.value });
-  return undefined;
-}
 
-function onClientPropose(c: Ctx, raw: unknown): void {
-  const cl = c.s.client;
-  if (cl === null) throw new InvalidCommandError('propose', `node ${c.s.id} is not a proposer (see config.proposers)`);
-  const value = proposedValue(raw, c.s.payloadLimits);
-  const k = knownChosen(c.s);
-  if (k !== null) {
-    c.out.push({ type: 'decided', value: k.value });
-    return;
-  }
+function onClientPropose(c: Ctx, value: unknown): void {
+  const cl = c.s.client!;
   if (cl.value !== null) return;
   c.s = { ...c.s, client: { ...cl, value: { value }, timer: timer(c, c.s.phaseTimeoutMs) } };
   // FP §3.1: in a fast round proposers send straight to the acceptors; the coordinators hear it

@@ -154,13 +154,19 @@ export interface RoundParts<S extends RoundState, M, O> {
   member(state: S, id: string): boolean;
   /** The check of a peer's message, for the state's payload limits. */
   messageCheck(limits: DataLimits): Check<unknown>;
-  /** Applies one valid message: the reason it cannot be used, or `undefined`. */
+  /** Applies one valid message other than `chosen` and `query`: the reason it cannot be used, or `undefined`. */
   handle(c: PaxosCtx<S, M, O>, from: NodeId, m: M): string | undefined;
+  /** Applies a `chosen` message: the reason it cannot be used, or `undefined`. */
+  chosen(c: PaxosCtx<S, M, O>, value: unknown): string | undefined;
+  /** The chosen value, boxed, when this node knows it. */
+  knownChosen(state: S): { readonly value: unknown } | null;
+  /** Whether this node may take a `propose` command. */
+  proposes(state: S): boolean;
   /** Starts the node's timers at its first input (the state is already marked started). */
   start(c: PaxosCtx<S, M, O>): void;
   /** Fires the timers that are due. */
   tick(c: PaxosCtx<S, M, O>): void;
-  /** The local `propose` command (its value is unchecked: see {@link proposedValue}). */
+  /** The local `propose` command, its value checked, while no value is known to be chosen. */
   propose(c: PaxosCtx<S, M, O>, value: unknown): void;
   /** The `persist` output when the durable part of `next` differs from `prev`'s, else `null`. */
   persist(prev: S, next: S): O | null;
@@ -182,7 +188,7 @@ export function roundStep<S extends RoundState, M, O>(
     case 'message': {
       const m = receive<S, M>(state, input, (id) => parts.member(state, id), parts.messageCheck(state.payloadLimits));
       if ('state' in m) return m;
-      const reason = parts.handle(c, m.from, m.message);
+      const reason = dispatch(parts, c, m.from, m.message);
       if (reason !== undefined) return reject(state, m.from, reason);
       break;
     }
@@ -191,15 +197,33 @@ export function roundStep<S extends RoundState, M, O>(
       parts.tick(c);
       if (c.s === state && c.out.length === 0) return { state, outputs: [] };
       break;
-    case 'propose':
-      parts.propose(c, input.value);
+    case 'propose': {
+      if (!parts.proposes(state)) throw new InvalidCommandError('propose', `node ${state.id} is not a proposer (see config.proposers)`);
+      const value = proposedValue(input.value, state.payloadLimits);
+      const known = parts.knownChosen(state);
+      // A value already chosen is the answer to every proposal (PMS §2.1: only one is chosen).
+      if (known !== null) c.out.push({ type: 'decided', value: known.value } as O);
+      else parts.propose(c, value);
       break;
+    }
     default:
       return assertNever(input, 'input');
   }
   startOnce(parts, c);
-  handleLocal(c, parts.handle, 10_000);
+  handleLocal(c, (cc, from, m: M) => dispatch(parts, cc, from, m), 10_000);
   return persistFirst<S, O>(c.s, c.out, parts.persist(state, c.s));
+}
+
+/** Routes a message: the outcome messages here, the others to the machine. */
+function dispatch<S extends RoundState, M, O>(parts: RoundParts<S, M, O>, c: PaxosCtx<S, M, O>, from: NodeId, m: M): string | undefined {
+  const o = m as M & { readonly type: string; readonly value?: unknown };
+  if (o.type === 'chosen') return parts.chosen(c, o.value);
+  if (o.type !== 'query') return parts.handle(c, from, m);
+  // Answer a query with the chosen value when this node knows it.
+  const known = parts.knownChosen(c.s);
+  // M includes PaxosOutcomeMessage and O its send output (RoundParts' machines: Basic and Fast Paxos).
+  if (known !== null) sendTo<M>(c as unknown as Outbox<M>, from, { type: 'chosen', value: known.value } as M);
+  return undefined;
 }
 
 function startOnce<S extends RoundState, M, O>(parts: RoundParts<S, M, O>, c: PaxosCtx<S, M, O>): void {
