@@ -12,7 +12,7 @@ import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, clas
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
-import { checkConfigObject, checksByLimits, durableMachine, nackCheck, outcomeChecks, roleLists, roundOptions, roundStep, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, roundChecks, roleLists, roundOptions, roundStep, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -85,8 +85,7 @@ function messageCheckFor(limits: DataLimits) {
     promise: v.object({ type: v.literal('promise'), ballot: ballotCheck, accepted: v.nullable(v.object({ ballot: ballotCheck, value })) }),
     accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
     accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, value }),
-    nack: nackCheck(ballotCheck),
-    ...outcomeChecks(value),
+    ...roundChecks(ballotCheck, value),
   });
 }
 const messageCheck = checksByLimits(messageCheckFor);
@@ -395,7 +394,7 @@ function known(s: BasicPaxosState, id: string): boolean {
 }
 
 /** Applies one valid message; returns a rejection reason when it cannot be used. */
-function handle(c: Ctx, from: NodeId, m: BasicPaxosMessage): string | undefined {
+function handle(c: Ctx, from: NodeId, m: Exclude<BasicPaxosMessage, PaxosOutcomeMessage>): string | undefined {
   switch (m.type) {
     case 'prepare':
       return onPrepare(c, from, m.ballot);
@@ -407,9 +406,6 @@ function handle(c: Ctx, from: NodeId, m: BasicPaxosMessage): string | undefined 
       return onNack(c, from, m.ballot, m.promised);
     case 'accepted':
       return onAccepted(c, from, m.ballot, m.value);
-    case 'chosen':
-    case 'query':
-      return undefined; // handled by roundStep
     default:
       return assertNever(m, 'message');
   }

@@ -16,7 +16,7 @@ import { MAX_ROUND, START_DEADLINE, canonical, comparePaxosBallots, requireSeed,
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
-import { checkConfigObject, checksByLimits, durableMachine, nackCheck, outcomeChecks, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, roundChecks, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -164,8 +164,7 @@ function messageCheckFor(limits: DataLimits) {
     accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
     propose: v.object({ type: v.literal('propose'), value }),
     accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, fast: v.boolean(), value }),
-    nack: nackCheck(ballotCheck),
-    ...outcomeChecks(value),
+    ...roundChecks(ballotCheck, value),
   });
 }
 const messageCheck = checksByLimits(messageCheckFor);
@@ -580,7 +579,7 @@ function start(c: Ctx): void {
   if (l !== null && l.decided === null && l.timer.at === null) c.s = { ...c.s, learner: { ...l, timer: timer(c, c.s.learnerRetryMs) } };
 }
 
-function handle(c: Ctx, from: NodeId, m: FastPaxosMessage): string | undefined {
+function handle(c: Ctx, from: NodeId, m: Exclude<FastPaxosMessage, PaxosOutcomeMessage>): string | undefined {
   switch (m.type) {
     case 'prepare':
       return onPrepare(c, from, m.ballot);
@@ -596,9 +595,6 @@ function handle(c: Ctx, from: NodeId, m: FastPaxosMessage): string | undefined {
       return onAccepted(c, from, m.ballot, m.fast, m.value);
     case 'nack':
       return onNack(c, from, m.ballot, m.promised);
-    case 'chosen':
-    case 'query':
-      return undefined; // handled by roundStep
     default:
       return assertNever(m, 'message');
   }

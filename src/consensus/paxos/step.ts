@@ -85,9 +85,9 @@ export function nackCheck<B>(ballot: Check<B>) {
   return v.object({ type: v.literal('nack'), ballot, promised: ballot });
 }
 
-/** The checks of the {@link PaxosOutcomeMessage}s, with values that pass `value`. */
-export function outcomeChecks(value: Check<unknown>) {
-  return { chosen: v.object({ type: v.literal('chosen'), value }), query: v.object({ type: v.literal('query') }) };
+/** The checks of a {@link PaxosNack} and the {@link PaxosOutcomeMessage}s of Basic and Fast Paxos. */
+export function roundChecks<B>(ballot: Check<B>, value: Check<unknown>) {
+  return { nack: nackCheck(ballot), chosen: v.object({ type: v.literal('chosen'), value }), query: v.object({ type: v.literal('query') }) };
 }
 
 /**
@@ -155,7 +155,7 @@ export interface RoundParts<S extends RoundState, M, O> {
   /** The check of a peer's message, for the state's payload limits. */
   messageCheck(limits: DataLimits): Check<unknown>;
   /** Applies one valid message other than `chosen` and `query`: the reason it cannot be used, or `undefined`. */
-  handle(c: PaxosCtx<S, M, O>, from: NodeId, m: M): string | undefined;
+  handle(c: PaxosCtx<S, M, O>, from: NodeId, m: Exclude<M, PaxosOutcomeMessage>): string | undefined;
   /** Applies a `chosen` message: the reason it cannot be used, or `undefined`. */
   chosen(c: PaxosCtx<S, M, O>, value: unknown): string | undefined;
   /** The chosen value, boxed, when this node knows it. */
@@ -218,7 +218,7 @@ export function roundStep<S extends RoundState, M, O>(
 function dispatch<S extends RoundState, M, O>(parts: RoundParts<S, M, O>, c: PaxosCtx<S, M, O>, from: NodeId, m: M): string | undefined {
   const o = m as M & { readonly type: string; readonly value?: unknown };
   if (o.type === 'chosen') return parts.chosen(c, o.value);
-  if (o.type !== 'query') return parts.handle(c, from, m);
+  if (o.type !== 'query') return parts.handle(c, from, m as Exclude<M, PaxosOutcomeMessage>);
   // Answer a query with the chosen value when this node knows it.
   const known = parts.knownChosen(c.s);
   // M includes PaxosOutcomeMessage and O its send output (RoundParts' machines: Basic and Fast Paxos).
