@@ -18,7 +18,7 @@ interface Envelope {
 function multiCluster(n: number): { ids: string[]; states: Record<string, MultiPaxosState> } {
   const ids = Array.from({ length: n }, (_, i) => `n${i}`);
   const states: Record<string, MultiPaxosState> = {};
-  for (const id of ids) states[id] = multiPaxos.step(multiPaxos.init({ id, nodes: ids, seed: 1 }), { type: 'tick', now: 0 }).state;
+  for (const id of ids) states[id] = multiPaxos.step(multiPaxos.init({ id, acceptors: ids, seed: 1 }), { type: 'tick', now: 0 }).state;
   const c = { ids, states };
   const t = multiPaxos.step(states[ids[0]!]!, { type: 'campaign', now: 0 });
   states[ids[0]!] = t.state;

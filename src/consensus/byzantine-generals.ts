@@ -3,26 +3,8 @@
  * Pease, "The Byzantine Generals Problem", ACM TOPLAS 4(3), 1982, §3), run as synchronous rounds.
  * Cited below as LSP §n.
  */
-import {
-  ConfigError,
-  MAX_ID_LENGTH,
-  assertNever,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  reject,
-  withOwn,
-  transition,
-  v,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
+import { ConfigError, assertNever, byzantineTolerance, checkMembers, getOwn, hasOwn, inputNow, nonNegativeInt, parse, positiveInt, positiveMs, reject, send, transition, v, withOwn } from '../core/index.js';
 
 /**
  * An order a general can give: any short string from the configured {@link OmConfig.values}.
@@ -206,7 +188,6 @@ export interface OmState {
   readonly decision: OmValue | null;
 }
 
-const LIMIT_ID = MAX_ID_LENGTH;
 const LIMIT_VALUE = 256;
 
 // The shape is checked first, then the path against the configuration (see messageProblem). A
@@ -292,35 +273,24 @@ export function omExpectedMessages(n: number, round: number): number {
 
 function init(config: OmConfig): OmState {
   const c = config as Partial<OmConfig>;
-  if (typeof c.id !== 'string' || c.id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
-  if (!Array.isArray(c.generals) || c.generals.length === 0) throw new ConfigError('generals', 'must be a non-empty array of node ids');
-  const seen = new Set<string>();
-  for (const g of c.generals as unknown[]) {
-    if (typeof g !== 'string' || g.length === 0 || g.length > LIMIT_ID) throw new ConfigError('generals', `every id must be a string of length 1..${LIMIT_ID}`);
-    if (seen.has(g)) throw new ConfigError('generals', `duplicate general ${JSON.stringify(g)}`);
-    seen.add(g);
-  }
-  if (!seen.has(c.id)) throw new ConfigError('generals', `must include this general's id ${JSON.stringify(c.id)}`);
-  if (typeof c.commander !== 'string' || !seen.has(c.commander)) throw new ConfigError('commander', 'must be one of the generals');
-  const m = c.m;
-  if (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 0) throw new ConfigError('m', `must be an integer >= 0, got ${String(m)}`);
-  const n = c.generals.length;
+  const generals = checkMembers(c.id, c.generals, 'generals');
+  const id = c.id as NodeId;
+  if (typeof c.commander !== 'string' || !generals.includes(c.commander)) throw new ConfigError('commander', 'must be one of the generals');
+  const m = nonNegativeInt('m', c.m);
+  const n = generals.length;
   // LSP §3 Theorem 1 / §2: with n <= 3m no solution exists against m traitors.
-  if (n < 3 * m + 1 && c.unsafeAllowFewGenerals !== true) {
+  if (byzantineTolerance(n) < m && c.unsafeAllowFewGenerals !== true) {
     throw new ConfigError(
       'm',
       `OM(${m}) needs n >= 3m + 1 = ${3 * m + 1} generals to tolerate ${m} traitor(s), got n = ${n}; ` +
         `lower m or add generals (unsafeAllowFewGenerals: true runs it anyway, without IC1/IC2)`,
     );
   }
-  const maxPaths = c.maxPaths ?? OM_MAX_PATHS;
-  if (typeof maxPaths !== 'number' || !Number.isSafeInteger(maxPaths) || maxPaths < 1) throw new ConfigError('maxPaths', `must be an integer >= 1, got ${String(maxPaths)}`);
+  const maxPaths = positiveInt('maxPaths', c.maxPaths, OM_MAX_PATHS);
   let paths = 0;
   for (let r = 1; r <= m + 1 && paths <= maxPaths; r++) paths += omExpectedMessages(n, r);
   if (paths > maxPaths) throw new ConfigError('m', `OM(${m}) with n = ${n} needs more than ${maxPaths} message paths per lieutenant (maxPaths)`);
-  if (typeof c.roundTimeoutMs !== 'number' || !Number.isFinite(c.roundTimeoutMs) || c.roundTimeoutMs <= 0) {
-    throw new ConfigError('roundTimeoutMs', `must be a positive number, got ${String(c.roundTimeoutMs)}`);
-  }
+  const roundTimeoutMs = positiveMs('roundTimeoutMs', c.roundTimeoutMs);
   const startAtMs = c.startAtMs ?? 0;
   if (typeof startAtMs !== 'number' || !Number.isFinite(startAtMs)) throw new ConfigError('startAtMs', 'must be a finite number');
   const values = c.values ?? ['attack', OM_DEFAULT_VALUE];
@@ -331,16 +301,16 @@ function init(config: OmConfig): OmState {
   const defaultValue = c.defaultValue ?? OM_DEFAULT_VALUE;
   if (!values.includes(defaultValue)) throw new ConfigError('defaultValue', `must be one of values, got ${JSON.stringify(defaultValue)}`);
   let order = '';
-  if (c.id === c.commander) {
+  if (id === c.commander) {
     if (typeof c.order !== 'string' || !values.includes(c.order)) throw new ConfigError('order', 'the commander needs an order from values');
     order = c.order;
   }
   return {
-    id: c.id,
-    generals: c.generals.slice(),
+    id,
+    generals,
     commander: c.commander,
     m,
-    roundTimeoutMs: c.roundTimeoutMs,
+    roundTimeoutMs,
     startAtMs,
     order,
     values: values.slice(),
@@ -374,7 +344,7 @@ function onTick(state: OmState, now: number): Transition<OmState, OmOutput> {
 function startCommander(state: OmState): Transition<OmState, OmOutput> {
   const outputs: OmOutput[] = [];
   for (const g of state.generals) {
-    if (g !== state.commander) outputs.push(send(g, { type: 'om', round: 1, path: [state.commander], value: state.order }));
+    if (g !== state.commander) outputs.push(send<OmMessage>(g, { type: 'om', round: 1, path: [state.commander], value: state.order }));
   }
   outputs.push({ type: 'decided', value: state.order });
   return transition({ ...state, round: state.m + 2, decision: state.order }, outputs);
@@ -432,7 +402,7 @@ function closeRound(state: OmState, outputs: OmOutput[]): OmState {
       const value = getOwn(state.received, JSON.stringify(path)) ?? state.defaultValue;
       const relayed = [...path, state.id];
       for (const g of state.generals) {
-        if (!relayed.includes(g)) outputs.push(send(g, { type: 'om', round: r + 1, path: relayed, value }));
+        if (!relayed.includes(g)) outputs.push(send<OmMessage>(g, { type: 'om', round: r + 1, path: relayed, value }));
       }
     }
     return { ...state, round: r + 1 };
@@ -466,12 +436,12 @@ function resolve(state: OmState, path: readonly NodeId[]): OmValue {
   for (const g of state.generals) {
     if (g !== state.id && !path.includes(g)) votes.push(resolve(state, [...path, g]));
   }
-  return majority(votes, state.defaultValue);
+  return majorityValue(votes, state.defaultValue);
 }
 
 // LSP §3: "majority(v_1, ..., v_{n−1}) ... the majority value among the v_i if it exists, otherwise
 // the value RETREAT".
-function majority(votes: readonly OmValue[], fallback: OmValue): OmValue {
+function majorityValue(votes: readonly OmValue[], fallback: OmValue): OmValue {
   const counts = new Map<OmValue, number>();
   for (const x of votes) {
     const c = (counts.get(x) ?? 0) + 1;
@@ -479,8 +449,4 @@ function majority(votes: readonly OmValue[], fallback: OmValue): OmValue {
     counts.set(x, c);
   }
   return fallback;
-}
-
-function send(to: NodeId, message: OmMessage): SendOutput<OmMessage> {
-  return { type: 'send', to, message };
 }

@@ -57,7 +57,7 @@ describe('LSP §3 Theorem 1: configuration needs n >= 3m + 1', () => {
     expect(field({ id: 'c' })).toBe('order');
     expect(field({ id: 'c', order: 'dance' })).toBe('order');
     expect(field({ commander: 'z' })).toBe('commander');
-    expect(field({ generals: ['c', 'l1', 'l1', 'l2'] })).toBe('generals');
+    expect(field({ generals: ['c', 'l1', 'l1', 'l2'] })).toBe('generals[2]');
     expect(field({ id: 'x' })).toBe('generals');
     expect(field({ m: -1 })).toBe('m');
     expect(field({ m: 1.5 })).toBe('m');

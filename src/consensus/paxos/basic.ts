@@ -5,46 +5,14 @@
  * config lists the node in `proposers`, `acceptors` and `learners`.
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  backoffTimer,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  reject,
-  seedPrng,
-  startTimer,
-  stopTimer,
-  timerDue,
-  v,
-  withOwn,
-  withoutOwn,
-} from '../../core/index.js';
-import type { PaxosBallot } from './common.js';
-import {
-  START_DEADLINE,
-  ballotCheck,
-  canStartRound,
-  ballotKey,
-  ballotText,
-  comparePaxosBallots,
-  majority,
-  requireId,
-  requireIds,
-  requireMs,
-  requireLimits,
-  requireOrder,
-  requireSeed,
-  requireCount,
-  sameValue,
-  senderText,
-} from './common.js';
+import { InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, majority, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { answerBallot } from './acceptor.js';
+import type { PaxosBallot, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
+import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, classicBallots, comparePaxosBallots, requireSeed, sameValue } from './common.js';
+import { roomForBallot } from './learner.js';
+import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
+import type { PaxosCtx, RoundParts } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, roundChecks, roleLists, roundOptions, roundStep, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -59,7 +27,7 @@ import {
  * const c: BasicPaxosConfig = { id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 };
  * ```
  */
-export interface BasicPaxosConfig {
+export interface BasicPaxosConfig extends PaxosRoundConfig {
   /** This node's id. */
   readonly id: NodeId;
   /** The acceptors (PMS §2.2). A value is chosen when a majority of them accept it. */
@@ -68,23 +36,6 @@ export interface BasicPaxosConfig {
   readonly learners?: readonly NodeId[];
   /** Nodes that may propose. Default: the acceptors. */
   readonly proposers?: readonly NodeId[];
-  /** Seed of the PRNG that randomizes retry backoff. Default: the node id. */
-  readonly seed?: number | string;
-  /** A phase without a quorum of answers after this long is retried with a higher ballot. Default 100. */
-  readonly phaseTimeoutMs?: number;
-  /**
-   * Base of the randomized exponential backoff before a retry, ms: the n-th retry waits a
-   * uniform time in [1, min(backoffMaxMs, backoffMinMs · 2^n)] ("full jitter"). Default 10.
-   */
-  readonly backoffMinMs?: number;
-  /** Largest randomized backoff before a retry, ms. Default 500. */
-  readonly backoffMaxMs?: number;
-  /** An undecided learner asks the others for the outcome this often, ms. Default 200. */
-  readonly learnerRetryMs?: number;
-  /** Bounds on a proposed or received value (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
-  readonly payloadLimits?: Partial<DataLimits>;
-  /** Ballots a learner tallies votes for at once. Default {@link BASIC_PAXOS_MAX_BALLOTS}. */
-  readonly maxLearnerBallots?: number;
 }
 
 /**
@@ -124,9 +75,8 @@ export type BasicPaxosMessage =
   | { readonly type: 'promise'; readonly ballot: PaxosBallot; readonly accepted: PaxosAccepted | null }
   | { readonly type: 'accept'; readonly ballot: PaxosBallot; readonly value: unknown }
   | { readonly type: 'accepted'; readonly ballot: PaxosBallot; readonly value: unknown }
-  | { readonly type: 'nack'; readonly ballot: PaxosBallot; readonly promised: PaxosBallot }
-  | { readonly type: 'chosen'; readonly value: unknown }
-  | { readonly type: 'query' };
+  | PaxosNack
+  | PaxosOutcomeMessage;
 
 function messageCheckFor(limits: DataLimits) {
   const value = v.json(limits);
@@ -135,13 +85,10 @@ function messageCheckFor(limits: DataLimits) {
     promise: v.object({ type: v.literal('promise'), ballot: ballotCheck, accepted: v.nullable(v.object({ ballot: ballotCheck, value })) }),
     accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
     accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, value }),
-    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
-    chosen: v.object({ type: v.literal('chosen'), value }),
-    query: v.object({ type: v.literal('query'),}),
+    ...roundChecks(ballotCheck, value),
   });
 }
-const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);
-const messageCheck = (limits: DataLimits) => (limits === PAYLOAD_LIMITS ? defaultMessageCheck : messageCheckFor(limits));
+const messageCheck = checksByLimits(messageCheckFor);
 
 /**
  * An acceptor's state (PMS §2.5: all of it is kept on stable storage).
@@ -250,7 +197,7 @@ export interface BasicPaxosLearnerState {
  * s.acceptor; //=> null
  * ```
  */
-export interface BasicPaxosState {
+export interface BasicPaxosState extends PaxosRoundOptions {
   /** This node's id. */
   readonly id: NodeId;
   /** See {@link BasicPaxosConfig.acceptors}. */
@@ -259,18 +206,6 @@ export interface BasicPaxosState {
   readonly learners: readonly NodeId[];
   /** See {@link BasicPaxosConfig.proposers}. */
   readonly proposers: readonly NodeId[];
-  /** See {@link BasicPaxosConfig.phaseTimeoutMs}. */
-  readonly phaseTimeoutMs: number;
-  /** See {@link BasicPaxosConfig.backoffMinMs}. */
-  readonly backoffMinMs: number;
-  /** See {@link BasicPaxosConfig.backoffMaxMs}. */
-  readonly backoffMaxMs: number;
-  /** See {@link BasicPaxosConfig.learnerRetryMs}. */
-  readonly learnerRetryMs: number;
-  /** See {@link BasicPaxosConfig.payloadLimits}. */
-  readonly payloadLimits: DataLimits;
-  /** See {@link BasicPaxosConfig.maxLearnerBallots}. */
-  readonly maxLearnerBallots: number;
   /** The backoff PRNG. */
   readonly prng: PrngState;
   /**
@@ -317,14 +252,7 @@ export interface BasicPaxosDurable {
  * const c: BasicPaxosPropose = { type: 'propose', value: { op: 'set', x: 1 }, now: 0 };
  * ```
  */
-export interface BasicPaxosPropose {
-  /** Discriminator. */
-  readonly type: 'propose';
-  /** Any JSON value within `payloadLimits`. */
-  readonly value: unknown;
-  /** The host's current time (ms). */
-  readonly now: number;
-}
+export type BasicPaxosPropose = PaxosPropose;
 
 /**
  * Inputs of Basic Paxos.
@@ -384,18 +312,11 @@ export const BASIC_PAXOS_MAX_BALLOTS = 16;
 // ---------------------------------------------------------------------------------------------
 
 function initState(config: BasicPaxosConfig, durable: BasicPaxosDurable | null): BasicPaxosState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
-  const id = requireId('id', config.id);
-  const acceptors = requireIds('acceptors', config.acceptors);
-  const learners = config.learners === undefined ? acceptors : requireIds('learners', config.learners, { allowEmpty: true });
-  const proposers = config.proposers === undefined ? acceptors : requireIds('proposers', config.proposers, { allowEmpty: true });
-  const phaseTimeoutMs = requireMs('phaseTimeoutMs', config.phaseTimeoutMs, 100);
-  const backoffMinMs = requireMs('backoffMinMs', config.backoffMinMs, 10);
-  const backoffMaxMs = requireMs('backoffMaxMs', config.backoffMaxMs, 500);
-  requireOrder('backoffMinMs', backoffMinMs, 'backoffMaxMs', backoffMaxMs);
-  const learnerRetryMs = requireMs('learnerRetryMs', config.learnerRetryMs, 200);
-  const payloadLimits = requireLimits('payloadLimits', config.payloadLimits);
-  const maxLearnerBallots = requireCount('maxLearnerBallots', config.maxLearnerBallots, BASIC_PAXOS_MAX_BALLOTS);
+  checkConfigObject(config);
+  const id = checkId('id', config.id);
+  const acceptors = checkIds('acceptors', config.acceptors);
+  const { learners, proposers } = roleLists(config, acceptors);
+  const options = roundOptions(config, BASIC_PAXOS_MAX_BALLOTS);
   const seed = requireSeed('seed', config.seed, id);
   const d = durable ?? { promised: null, accepted: null, usedRound: 0, decided: null };
   return {
@@ -403,12 +324,7 @@ function initState(config: BasicPaxosConfig, durable: BasicPaxosDurable | null):
     acceptors,
     learners,
     proposers,
-    phaseTimeoutMs,
-    backoffMinMs,
-    backoffMaxMs,
-    learnerRetryMs,
-    payloadLimits,
-    maxLearnerBallots,
+    ...options,
     prng: seedPrng(durable === null ? seed : `${String(seed)}/${d.usedRound}`),
     started: false,
     acceptor: acceptors.includes(id) ? { promised: d.promised, accepted: d.accepted } : null,
@@ -441,62 +357,32 @@ function durableChanged(a: BasicPaxosState, b: BasicPaxosState): boolean {
 // step
 // ---------------------------------------------------------------------------------------------
 
-/** The mutable scratch of one step: the input state is never touched. */
-interface Ctx {
-  s: BasicPaxosState;
-  readonly out: BasicPaxosOutput[];
-  /** Messages this node sent to itself, handled within the same step. */
-  readonly local: BasicPaxosMessage[];
-  /** The input's time: every timer started in this step counts from it. */
-  readonly now: number;
-}
+/** The scratch of one step (see {@link PaxosCtx}). */
+type Ctx = PaxosCtx<BasicPaxosState, BasicPaxosMessage, BasicPaxosOutput>;
 
 function send(c: Ctx, to: NodeId, message: BasicPaxosMessage): void {
-  if (to === c.s.id) c.local.push(message);
-  else c.out.push({ type: 'send', to, message });
+  sendTo(c, to, message);
 }
 
-function finish(prev: BasicPaxosState, c: Ctx): Transition<BasicPaxosState, BasicPaxosOutput> {
-  // Messages to self are handled here so a proposer that is also an acceptor needs no network hop.
-  for (let i = 0; i < c.local.length && i < 10_000; i++) handle(c, c.s.id, c.local[i]!);
-  if (!durableChanged(prev, c.s)) return { state: c.s, outputs: c.out };
-  // Architecture rule 6: the persist record precedes every send of the step.
-  return { state: c.s, outputs: [{ type: 'persist', record: durableOf(c.s) }, ...c.out] };
-}
+const parts: RoundParts<BasicPaxosState, BasicPaxosMessage, BasicPaxosOutput> = {
+  member: known,
+  messageCheck,
+  handle,
+  chosen: onChosen,
+  knownChosen,
+  proposes: (s) => s.proposer !== null,
+  start,
+  tick: onTick,
+  propose: onPropose,
+  persist: (prev, next) => (durableChanged(prev, next) ? { type: 'persist', record: durableOf(next) } : null),
+};
 
 function step(state: BasicPaxosState, input: BasicPaxosInput): Transition<BasicPaxosState, BasicPaxosOutput> {
-  const now = inputNow(input);
-  const c: Ctx = { s: state, out: [], local: [], now };
-  switch (input.type) {
-    case 'message': {
-      const from = input.from;
-      if (typeof from !== 'string' || !known(state, from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
-      if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
-      // Only the parsed copy is used and stored: undeclared fields are dropped, values bounded.
-      const m = parse(messageCheck(state.payloadLimits), input.message, 'message');
-      if (!m.ok) return reject(state, from, m.problem);
-      const reason = handle(c, from, m.value as BasicPaxosMessage);
-      if (reason !== undefined) return reject(state, from, reason);
-      start(c);
-      return finish(state, c);
-    }
-    case 'tick':
-      start(c);
-      onTick(c);
-      return c.s === state && c.out.length === 0 ? { state, outputs: [] } : finish(state, c);
-    case 'propose':
-      onPropose(c, input.value);
-      start(c);
-      return finish(state, c);
-    default:
-      return assertNever(input, 'input');
-  }
+  return roundStep(parts, state, input);
 }
 
 /** The first input starts the node's timers from its `now`. */
 function start(c: Ctx): void {
-  if (c.s.started) return;
-  c.s = { ...c.s, started: true };
   // An undecided learner asks around from its first input on: it may have been down while the
   // value was chosen, and then nothing else would ever tell it.
   const l = c.s.learner;
@@ -508,7 +394,7 @@ function known(s: BasicPaxosState, id: string): boolean {
 }
 
 /** Applies one valid message; returns a rejection reason when it cannot be used. */
-function handle(c: Ctx, from: NodeId, m: BasicPaxosMessage): string | undefined {
+function handle(c: Ctx, from: NodeId, m: Exclude<BasicPaxosMessage, PaxosOutcomeMessage>): string | undefined {
   switch (m.type) {
     case 'prepare':
       return onPrepare(c, from, m.ballot);
@@ -520,10 +406,6 @@ function handle(c: Ctx, from: NodeId, m: BasicPaxosMessage): string | undefined 
       return onNack(c, from, m.ballot, m.promised);
     case 'accepted':
       return onAccepted(c, from, m.ballot, m.value);
-    case 'chosen':
-      return onChosen(c, m.value);
-    case 'query':
-      return onQuery(c, from);
     default:
       return assertNever(m, 'message');
   }
@@ -531,38 +413,32 @@ function handle(c: Ctx, from: NodeId, m: BasicPaxosMessage): string | undefined 
 
 // --- acceptor --------------------------------------------------------------------------------
 
-function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot): string | undefined {
+/** A prepare or accept from `from`: the reason to reject it, null once refused with a nack, else the promise held after answering. */
+function answer(c: Ctx, from: NodeId, ballot: PaxosBallot, what: string): PaxosBallot | string | null {
   const a = c.s.acceptor;
-  if (a === null) return 'prepare: this node is not an acceptor';
-  if (!c.s.proposers.includes(from)) return `prepare: ${from} is not a proposer`;
-  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
-  const cmp = comparePaxosBallots(ballot, a.promised);
-  // PMS phase 1(b): promise only for a number greater than any prepare already answered. An
-  // equal ballot is a duplicate of the prepare already promised: answer it again.
-  if (cmp < 0) {
-    send(c, from, { type: 'nack', ballot, promised: a.promised! });
-    return undefined;
-  }
-  if (cmp > 0) c.s = { ...c.s, acceptor: { ...a, promised: ballot } };
+  if (a === null) return `${what}: this node is not an acceptor`;
+  if (!c.s.proposers.includes(from)) return `${what}: ${from} is not a proposer`;
+  return answerBallot(classicBallots, a.promised, from, ballot, (nack) => send(c, from, nack));
+}
+
+function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot): string | undefined {
+  // PMS phase 1(b): promise only for a number greater than any prepare already answered.
+  const promised = answer(c, from, ballot, 'prepare');
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
+  const a = c.s.acceptor!;
+  if (promised !== a.promised) c.s = { ...c.s, acceptor: { ...a, promised } };
   send(c, from, { type: 'promise', ballot, accepted: a.accepted });
   return undefined;
 }
 
 function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): string | undefined {
-  const a = c.s.acceptor;
-  if (a === null) return 'accept: this node is not an acceptor';
-  if (!c.s.proposers.includes(from)) return `accept: ${from} is not a proposer`;
-  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
   // PMS phase 2(b): accept unless a prepare with a greater number was promised.
-  if (comparePaxosBallots(ballot, a.promised) < 0) {
-    send(c, from, { type: 'nack', ballot, promised: a.promised! });
-    return undefined;
-  }
+  const promised = answer(c, from, ballot, 'accept');
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
+  const a = c.s.acceptor!;
   const same = a.accepted !== null && comparePaxosBallots(a.accepted.ballot, ballot) === 0;
   if (same && !sameValue(a.accepted!.value, value)) return `accept: ballot ${ballotText(ballot)} already carried another value`;
-  if (!same) {
-    c.s = { ...c.s, acceptor: { promised: comparePaxosBallots(ballot, a.promised) > 0 ? ballot : a.promised, accepted: { ballot, value } } };
-  }
+  if (!same) c.s = { ...c.s, acceptor: { promised, accepted: { ballot, value } } };
   const to = new Set<NodeId>([from, ...c.s.learners]);
   for (const n of to) send(c, n, { type: 'accepted', ballot, value });
   return undefined;
@@ -572,13 +448,12 @@ function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): st
 
 function startRound(c: Ctx): void {
   const p = c.s.proposer!;
-  const last = Math.max(p.usedRound, p.seenRound);
-  if (!canStartRound(last)) {
+  const round = nextRound(p.usedRound, p.seenRound);
+  if (round === null) {
     // Every round a peer may use is taken (unreachable in practice): stay idle, never reuse one.
     c.s = { ...c.s, proposer: { ...p, phase: 'idle', timer: stopTimer(p.timer) } };
     return;
   }
-  const round = last + 1;
   const ballot: PaxosBallot = { round, node: c.s.id };
   c.s = {
     ...c.s,
@@ -590,9 +465,7 @@ function startRound(c: Ctx): void {
 
 function retryLater(c: Ctx, seenRound: number): void {
   const p = c.s.proposer!;
-  // Randomized exponential backoff from the machine's PRNG, so that duelling proposers separate
-  // (PMS §3: a distinguished proposer must be selected; randomness or timeouts do it).
-  const b = backoffTimer({ at: null, attempt: Math.min(p.attempt, 52) }, c.now, { baseMs: c.s.backoffMinMs, maxMs: c.s.backoffMaxMs }, c.s.prng);
+  const b = retryBackoff(p.attempt, c.now, c.s.backoffMinMs, c.s.backoffMaxMs, c.s.prng);
   c.s = {
     ...c.s,
     prng: b.prng,
@@ -604,11 +477,8 @@ function onPromise(c: Ctx, from: NodeId, ballot: PaxosBallot, accepted: PaxosAcc
   const p = c.s.proposer;
   if (p === null) return 'promise: this node is not a proposer';
   if (!c.s.acceptors.includes(from)) return `promise: ${from} is not an acceptor`;
-  // A late promise for the ballot already past phase 1 is expected (the slower acceptors).
-  if (p.phase !== 'prepare' && comparePaxosBallots(ballot, p.ballot) === 0) return undefined;
-  if (p.phase !== 'prepare' || comparePaxosBallots(ballot, p.ballot) !== 0) return `promise: ballot ${ballotText(ballot)} is not being prepared`;
-  if (accepted !== null && comparePaxosBallots(accepted.ballot, ballot) >= 0) return 'promise: accepted.ballot must be below the promised ballot';
-  if (hasOwn(p.promises, from)) return `promise: duplicate from ${from}`;
+  const problem = promiseProblem(classicBallots, { preparing: p.phase === 'prepare', ballot: p.ballot, promises: p.promises }, from, ballot, 'accepted.ballot', accepted?.ballot ?? null);
+  if (problem !== undefined) return problem ?? undefined;
   const promises = withOwn(p.promises, from, accepted);
   const ids = Object.keys(promises);
   if (ids.length < majority(c.s.acceptors.length)) {
@@ -617,11 +487,7 @@ function onPromise(c: Ctx, from: NodeId, ballot: PaxosBallot, accepted: PaxosAcc
   }
   // PMS phase 2(a): the value of the highest-numbered proposal among the responses, or, if the
   // responses report none, the proposer's own value.
-  let best: PaxosAccepted | null = null;
-  for (const id of ids) {
-    const acc = getOwn(promises, id) ?? null;
-    if (acc !== null && comparePaxosBallots(acc.ballot, best?.ballot ?? null) > 0) best = acc;
-  }
+  const best = highestVote(classicBallots, ids.map((id) => getOwn(promises, id) ?? null));
   const value = best !== null ? best.value : p.value!.value;
   c.s = { ...c.s, proposer: { ...p, promises, phase: 'accept', proposal: { value }, accepts: [], timer: startTimer(c.now, c.s.phaseTimeoutMs) } };
   for (const a of c.s.acceptors) send(c, a, { type: 'accept', ballot, value });
@@ -632,8 +498,8 @@ function onNack(c: Ctx, from: NodeId, ballot: PaxosBallot, promised: PaxosBallot
   const p = c.s.proposer;
   if (p === null) return 'nack: this node is not a proposer';
   if (!c.s.acceptors.includes(from)) return `nack: ${from} is not an acceptor`;
-  if (comparePaxosBallots(promised, ballot) <= 0) return 'nack: promised must exceed the refused ballot';
-  if ((p.phase !== 'prepare' && p.phase !== 'accept') || comparePaxosBallots(ballot, p.ballot) !== 0) return `nack: ballot ${ballotText(ballot)} is not in progress`;
+  const problem = nackProblem(classicBallots, p.phase === 'prepare' || p.phase === 'accept', p.ballot, ballot, promised);
+  if (problem !== undefined) return problem;
   // The higher ballot tells the proposer which round to jump past; back off to let it finish.
   retryLater(c, promised.round);
   return undefined;
@@ -662,16 +528,8 @@ function onAccepted(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): 
     const prev = getOwn(l.votes, key);
     if (prev !== undefined && !sameValue(prev.value, value)) return `accepted: ballot ${ballotText(ballot)} already carried another value`;
     if (prev !== undefined && prev.from.includes(from)) return used ? undefined : `accepted: duplicate from ${from}`;
-    let table = l.votes;
-    if (prev === undefined && Object.keys(table).length >= c.s.maxLearnerBallots) {
-      // The table is full: a higher ballot evicts the lowest one (its value, if chosen, is the
-      // value of every higher ballot); a lower one is of no use.
-      const low = lowestBallotKey(table);
-      if (comparePaxosBallots(ballot, table[low]!.ballot) < 0) {
-        return used ? undefined : `accepted: learner vote table full (maxLearnerBallots ${c.s.maxLearnerBallots}) with higher ballots than ${ballotText(ballot)}`;
-      }
-      table = withoutOwn(table, low);
-    }
+    const table = prev === undefined ? roomForBallot(classicBallots, l.votes, ballot, c.s.maxLearnerBallots) : l.votes;
+    if (typeof table === 'string') return used ? undefined : `accepted: ${table}`;
     const votes = withOwn(table, key, { ballot, value, from: [...(prev?.from ?? []), from] });
     const count = getOwn(votes, key)!.from.length;
     c.s = { ...c.s, learner: { ...l, votes, queryTimer: l.queryTimer.at === null ? startTimer(c.now, c.s.learnerRetryMs) : l.queryTimer } };
@@ -681,13 +539,6 @@ function onAccepted(c: Ctx, from: NodeId, ballot: PaxosBallot, value: unknown): 
   }
   if (used || p?.phase === 'done') return undefined;
   return `accepted: ballot ${ballotText(ballot)} is not in progress here`;
-}
-
-function lowestBallotKey(votes: Readonly<Record<string, BasicPaxosVotes>>): string {
-  const keys = Object.keys(votes);
-  let low = keys[0]!;
-  for (const k of keys) if (comparePaxosBallots(getOwn(votes, k)!.ballot, getOwn(votes, low)!.ballot) < 0) low = k;
-  return low;
 }
 
 function announce(c: Ctx, value: unknown): void {
@@ -720,11 +571,6 @@ function knownChosen(s: BasicPaxosState): { readonly value: unknown } | null {
   return null;
 }
 
-function onQuery(c: Ctx, from: NodeId): string | undefined {
-  const k = knownChosen(c.s);
-  if (k !== null) send(c, from, { type: 'chosen', value: k.value });
-  return undefined;
-}
 
 // --- time and commands -----------------------------------------------------------------------
 
@@ -750,18 +596,8 @@ function onTick(c: Ctx): void {
   }
 }
 
-function onPropose(c: Ctx, raw: unknown): void {
-  const p = c.s.proposer;
-  if (p === null) throw new InvalidCommandError('propose', `node ${c.s.id} is not a proposer (see config.proposers)`);
-  if (raw === undefined) throw new InvalidCommandError('propose', 'value: must be JSON data');
-  const parsed = parse(v.json(c.s.payloadLimits), raw, 'value');
-  if (!parsed.ok) throw new InvalidCommandError('propose', parsed.problem);
-  const value = parsed.value;
-  const k = knownChosen(c.s);
-  if (k !== null) {
-    c.out.push({ type: 'decided', value: k.value });
-    return;
-  }
+function onPropose(c: Ctx, value: unknown): void {
+  const p = c.s.proposer!;
   if (p.value === null) c.s = { ...c.s, proposer: { ...p, value: { value } } };
   if (p.phase === 'idle') {
     if (!canStartRound(Math.max(p.usedRound, p.seenRound))) throw new InvalidCommandError('propose', `node ${c.s.id} has used every ballot round (MAX_COUNTER)`);
@@ -800,11 +636,4 @@ function nextDeadline(s: BasicPaxosState): number | undefined {
 export const basicPaxos: DurableMachine<BasicPaxosConfig, BasicPaxosState, BasicPaxosInput, BasicPaxosOutput, BasicPaxosDurable> & {
   /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: BasicPaxosState): number | undefined;
-} = {
-  name: 'basic-paxos',
-  init: (config) => initState(config, null),
-  step,
-  nextDeadline,
-  durable: durableOf,
-  recover: (config, durable) => initState(config, durable),
-};
+} = durableMachine('basic-paxos', initState, step, nextDeadline, durableOf);

@@ -1,11 +1,11 @@
 /**
- * Pieces shared by the Paxos machines: ballots, quorums, config checks, randomized backoff and
- * value equality.
+ * Pieces shared by the Paxos machines: ballots and their order, value equality, and the config
+ * checks the kit in core does not cover (seed, payload limits, ordered bounds).
  *
  * @packageDocumentation
  */
 import type { DataLimits, NodeId } from '../../core/index.js';
-import { ConfigError, MAX_COUNTER, PAYLOAD_LIMITS, describeValue, v } from '../../core/index.js';
+import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, PAYLOAD_LIMITS, describeValue, nodeIdCheck, positiveInt, v } from '../../core/index.js';
 
 /**
  * A ballot (proposal number): a round number made unique by the proposer's node id. Ballots are
@@ -43,8 +43,6 @@ export function comparePaxosBallots(a: PaxosBallot | null, b: PaxosBallot | null
   return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
 }
 
-/** Upper bound on node ids carried in messages. */
-export const MAX_ID_LENGTH = 256;
 /** Upper bound on round numbers a peer may use ({@link MAX_COUNTER}): keeps `round + 1` exact. */
 export const MAX_ROUND = MAX_COUNTER;
 
@@ -59,13 +57,8 @@ export function canStartRound(round: number): boolean {
  */
 export const START_DEADLINE = Number.MIN_SAFE_INTEGER;
 
-export const nodeIdCheck = v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
+/** The check for a classic ballot carried in a peer's message. */
 export const ballotCheck = v.object({ round: v.int({ min: 1, max: MAX_ROUND }), node: nodeIdCheck });
-
-/** A majority of `n`: the classic quorum size. */
-export function majority(n: number): number {
-  return Math.floor(n / 2) + 1;
-}
 
 /** Deterministic JSON text with sorted keys: equal values give equal text. */
 export function canonical(value: unknown): string {
@@ -83,53 +76,138 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return a === b || canonical(a) === canonical(b);
 }
 
+/**
+ * How a machine orders and prints its kind of ballot: classic `(round, node)` ballots here,
+ * Fast Paxos ballots (with a recovery flag) in fast.ts. The shared role rules take one.
+ */
+export interface BallotOrder<B> {
+  /** Negative, 0 or positive as `a` is below, equal to or above `b`; `null` is lowest. */
+  compare(a: B | null, b: B | null): number;
+  /** The ballot for a rejection reason. */
+  text(b: B | null): string;
+}
+
+/** A table key for a ballot. */
 export function ballotKey(b: PaxosBallot): string {
   return `${b.round}.${b.node}`;
 }
 
+/** A ballot for a rejection reason. */
 export function ballotText(b: PaxosBallot | null): string {
   return b === null ? 'none' : `(${b.round}, ${b.node})`;
 }
+
+/** The order of classic ballots. */
+export const classicBallots: BallotOrder<PaxosBallot> = { compare: comparePaxosBallots, text: ballotText };
 
 // ---------------------------------------------------------------------------------------------
 // Config checks: each throws ConfigError naming the field.
 // ---------------------------------------------------------------------------------------------
 
-export function requireId(field: string, id: unknown): NodeId {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-    throw new ConfigError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describeValue(id)}`);
-  }
-  return id;
+/**
+ * The options Basic and Fast Paxos share: how proposers (coordinators) time out, back off and
+ * retry with a higher ballot, how undecided learners ask around, and the bounds on values.
+ *
+ * @example
+ * ```ts
+ * import type { PaxosRoundConfig } from 'distkit/consensus';
+ * const timing: PaxosRoundConfig = { phaseTimeoutMs: 50, backoffMinMs: 5, backoffMaxMs: 200 };
+ * ```
+ */
+export interface PaxosRoundConfig {
+  /** Seed of the PRNG that randomizes retry backoff. Default: the node id. */
+  readonly seed?: number | string;
+  /** A round without a quorum of answers after this long is retried with a higher ballot, ms. Default 100. */
+  readonly phaseTimeoutMs?: number;
+  /**
+   * Base of the randomized exponential backoff before a retry, ms: the n-th retry waits a
+   * uniform time in [1, min(backoffMaxMs, backoffMinMs · 2^n)] ("full jitter"). Default 10.
+   */
+  readonly backoffMinMs?: number;
+  /** Largest randomized backoff before a retry, ms. Default 500. */
+  readonly backoffMaxMs?: number;
+  /** An undecided learner (or proposer) asks the others for the outcome this often, ms. Default 200. */
+  readonly learnerRetryMs?: number;
+  /** Bounds on a proposed or received value (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
+  readonly payloadLimits?: Partial<DataLimits>;
+  /** Ballots a learner tallies votes for at once. Default 16. */
+  readonly maxLearnerBallots?: number;
 }
 
-export function requireIds(field: string, ids: unknown, opts: { allowEmpty?: boolean } = {}): readonly NodeId[] {
-  if (!Array.isArray(ids)) throw new ConfigError(field, `must be an array of node ids, got ${describeValue(ids)}`);
-  if (ids.length === 0 && opts.allowEmpty !== true) throw new ConfigError(field, 'must not be empty');
-  const seen = new Set<string>();
-  ids.forEach((id, i) => {
-    requireId(`${field}[${i}]`, id);
-    if (seen.has(id as string)) throw new ConfigError(`${field}[${i}]`, `duplicate node id ${JSON.stringify(id)}`);
-    seen.add(id as string);
-  });
-  return ids.slice() as NodeId[];
+/**
+ * {@link PaxosRoundConfig} resolved, as a node's state keeps it.
+ *
+ * @example
+ * ```ts
+ * import { basicPaxos } from 'distkit/consensus';
+ * basicPaxos.init({ id: 'a', acceptors: ['a'] }).phaseTimeoutMs; //=> 100
+ * ```
+ */
+export interface PaxosRoundOptions {
+  /** See {@link PaxosRoundConfig.phaseTimeoutMs}. */
+  readonly phaseTimeoutMs: number;
+  /** See {@link PaxosRoundConfig.backoffMinMs}. */
+  readonly backoffMinMs: number;
+  /** See {@link PaxosRoundConfig.backoffMaxMs}. */
+  readonly backoffMaxMs: number;
+  /** See {@link PaxosRoundConfig.learnerRetryMs}. */
+  readonly learnerRetryMs: number;
+  /** See {@link PaxosRoundConfig.payloadLimits}. */
+  readonly payloadLimits: DataLimits;
+  /** See {@link PaxosRoundConfig.maxLearnerBallots}. */
+  readonly maxLearnerBallots: number;
 }
 
-export function requireMs(field: string, value: unknown, fallback: number): number {
-  const x = value ?? fallback;
-  if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) {
-    throw new ConfigError(field, `must be a positive number of milliseconds, got ${describeValue(x)}`);
-  }
-  return x;
+/**
+ * The local `propose` command of every Paxos machine: propose `value`, at the host's time `now`.
+ *
+ * @example
+ * ```ts
+ * import type { PaxosPropose } from 'distkit/consensus';
+ * const c: PaxosPropose = { type: 'propose', value: { op: 'set', x: 1 }, now: 0 };
+ * ```
+ */
+export interface PaxosPropose {
+  /** Discriminator. */
+  readonly type: 'propose';
+  /** Any JSON value within `payloadLimits`. */
+  readonly value: unknown;
+  /** The host's current time (ms). */
+  readonly now: number;
 }
 
-export function requireCount(field: string, value: unknown, fallback: number): number {
-  const x = value ?? fallback;
-  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 1) {
-    throw new ConfigError(field, `must be an integer >= 1, got ${describeValue(x)}`);
-  }
-  return x;
+/**
+ * How Basic and Fast Paxos spread the outcome: `chosen` tells learners (and proposers) the chosen
+ * value; `query` asks a node that may know it.
+ *
+ * @example
+ * ```ts
+ * import type { PaxosOutcomeMessage } from 'distkit/consensus';
+ * const m: PaxosOutcomeMessage = { type: 'chosen', value: 'x' };
+ * ```
+ */
+export type PaxosOutcomeMessage = { readonly type: 'chosen'; readonly value: unknown } | { readonly type: 'query' };
+
+/**
+ * The refusal of a prepare or accept below the acceptor's promise: the ballot refused and the one
+ * promised, so the proposer can skip ahead (PMS §2.2).
+ *
+ * @example
+ * ```ts
+ * import type { PaxosNack } from 'distkit/consensus';
+ * const m: PaxosNack = { type: 'nack', ballot: { round: 1, node: 'a' }, promised: { round: 2, node: 'b' } };
+ * ```
+ */
+export interface PaxosNack<B = PaxosBallot> {
+  /** Discriminator. */
+  readonly type: 'nack';
+  /** The ballot refused. */
+  readonly ballot: B;
+  /** The higher ballot promised. */
+  readonly promised: B;
 }
 
+/** A PRNG seed: a finite number or a string. */
 export function requireSeed(field: string, value: unknown, fallback: string): number | string {
   const x = value ?? fallback;
   if (!(typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)))) {
@@ -143,12 +221,13 @@ export function requireLimits(field: string, value: unknown): DataLimits {
   if (value === undefined) return PAYLOAD_LIMITS;
   if (value === null || typeof value !== 'object') throw new ConfigError(field, `must be an object { maxDepth?, maxBytes? }, got ${describeValue(value)}`);
   const x = value as Partial<DataLimits>;
-  const maxDepth = requireCount(`${field}.maxDepth`, x.maxDepth, PAYLOAD_LIMITS.maxDepth);
-  const maxBytes = requireCount(`${field}.maxBytes`, x.maxBytes, PAYLOAD_LIMITS.maxBytes);
+  const maxDepth = positiveInt(`${field}.maxDepth`, x.maxDepth, PAYLOAD_LIMITS.maxDepth);
+  const maxBytes = positiveInt(`${field}.maxBytes`, x.maxBytes, PAYLOAD_LIMITS.maxBytes);
   if (maxDepth === PAYLOAD_LIMITS.maxDepth && maxBytes === PAYLOAD_LIMITS.maxBytes) return PAYLOAD_LIMITS;
   return { maxDepth, maxBytes };
 }
 
+/** Throws unless `min <= max`, naming `minField`. */
 export function requireOrder(minField: string, min: number, maxField: string, max: number): void {
   if (min > max) throw new ConfigError(minField, `must not exceed ${maxField} (${min} > ${max})`);
 }

@@ -9,45 +9,14 @@
  * its value by the rule of FP §3.1 with condition O4(v).
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  backoffTimer,
-  describeValue,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  reject,
-  seedPrng,
-  startTimer,
-  stopTimer,
-  timerDue,
-  v,
-  withOwn,
-  withoutOwn,
-} from '../../core/index.js';
-import {
-  MAX_ROUND,
-  START_DEADLINE,
-  canStartRound,
-  canonical,
-  majority,
-  nodeIdCheck,
-  requireCount,
-  requireId,
-  requireIds,
-  requireLimits,
-  requireMs,
-  requireOrder,
-  requireSeed,
-  sameValue,
-  senderText,
-} from './common.js';
+import { ConfigError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { answerBallot, notOwner } from './acceptor.js';
+import type { BallotOrder, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
+import { MAX_ROUND, START_DEADLINE, canonical, comparePaxosBallots, requireSeed, sameValue } from './common.js';
+import { roomForBallot } from './learner.js';
+import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
+import type { PaxosCtx, RoundParts } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, roundChecks, roleLists, roundOptions, roundStep, sendAll as sendToAll, sendTo } from './step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -84,12 +53,17 @@ export interface FastPaxosBallot {
  * ```
  */
 export function compareFastPaxosBallots(a: FastPaxosBallot | null, b: FastPaxosBallot | null): number {
-  if (a === null) return b === null ? 0 : -1;
-  if (b === null) return 1;
-  if (a.round !== b.round) return a.round - b.round;
-  if (a.node !== b.node) return a.node < b.node ? -1 : 1;
-  return Number(a.recovery) - Number(b.recovery);
+  const classic = comparePaxosBallots(a, b);
+  // FP §3.2: the recovery round of a fast round comes right after it, before any other ballot.
+  return classic !== 0 || a === null || b === null ? classic : Number(a.recovery) - Number(b.recovery);
 }
+
+function ballotText(b: FastPaxosBallot | null): string {
+  return b === null ? 'none' : `(${b.round}, ${b.node}${b.recovery ? ', recovery' : ''})`;
+}
+
+/** The order of Fast Paxos ballots, for the role rules shared with the other Paxos machines. */
+const fastBallots: BallotOrder<FastPaxosBallot> = { compare: compareFastPaxosBallots, text: ballotText };
 
 const ballotCheck = v.object({ round: v.int({ min: 1, max: MAX_ROUND }), node: nodeIdCheck, recovery: v.boolean() });
 
@@ -121,7 +95,7 @@ export interface FastPaxosVote {
  * const c: FastPaxosConfig = { id: 'a1', acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1', 'p2'] };
  * ```
  */
-export interface FastPaxosConfig {
+export interface FastPaxosConfig extends PaxosRoundConfig {
   /** This node's id. */
   readonly id: NodeId;
   /** The acceptors. */
@@ -139,20 +113,6 @@ export interface FastPaxosConfig {
   readonly fastQuorum?: number;
   /** Classic quorum size. Default a majority, ⌊N/2⌋ + 1. */
   readonly classicQuorum?: number;
-  /** Seed of the backoff PRNG. Default: the node id. */
-  readonly seed?: number | string;
-  /** A round without progress after this long is abandoned, ms. Default 100. */
-  readonly phaseTimeoutMs?: number;
-  /** Smallest randomized backoff before a new round or a proposal's retry, ms. Default 10. */
-  readonly backoffMinMs?: number;
-  /** Largest randomized backoff, ms. Default 500. */
-  readonly backoffMaxMs?: number;
-  /** An undecided learner or proposer asks for the outcome this often, ms. Default 200. */
-  readonly learnerRetryMs?: number;
-  /** Bounds on a proposed or received value (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
-  readonly payloadLimits?: Partial<DataLimits>;
-  /** Ballots a learner tallies votes for at once. Default {@link FAST_PAXOS_MAX_BALLOTS}. */
-  readonly maxLearnerBallots?: number;
 }
 
 /**
@@ -192,9 +152,8 @@ export type FastPaxosMessage =
   | { readonly type: 'accept'; readonly ballot: FastPaxosBallot; readonly value: unknown }
   | { readonly type: 'propose'; readonly value: unknown }
   | { readonly type: 'accepted'; readonly ballot: FastPaxosBallot; readonly fast: boolean; readonly value: unknown }
-  | { readonly type: 'nack'; readonly ballot: FastPaxosBallot; readonly promised: FastPaxosBallot }
-  | { readonly type: 'chosen'; readonly value: unknown }
-  | { readonly type: 'query' };
+  | PaxosNack<FastPaxosBallot>
+  | PaxosOutcomeMessage;
 
 function messageCheckFor(limits: DataLimits) {
   const value = v.json(limits);
@@ -205,13 +164,10 @@ function messageCheckFor(limits: DataLimits) {
     accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, value }),
     propose: v.object({ type: v.literal('propose'), value }),
     accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, fast: v.boolean(), value }),
-    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
-    chosen: v.object({ type: v.literal('chosen'), value }),
-    query: v.object({ type: v.literal('query'),}),
+    ...roundChecks(ballotCheck, value),
   });
 }
-const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);
-const messageCheck = (limits: DataLimits) => (limits === PAYLOAD_LIMITS ? defaultMessageCheck : messageCheckFor(limits));
+const messageCheck = checksByLimits(messageCheckFor);
 
 /**
  * An acceptor's state.
@@ -330,7 +286,7 @@ export interface FastPaxosLearnerState {
  * [s.fastQuorum, s.classicQuorum]; //=> [3, 3]
  * ```
  */
-export interface FastPaxosState {
+export interface FastPaxosState extends PaxosRoundOptions {
   /** This node's id. */
   readonly id: NodeId;
   /** Acceptors. */
@@ -345,18 +301,6 @@ export interface FastPaxosState {
   readonly fastQuorum: number;
   /** Classic quorum size. */
   readonly classicQuorum: number;
-  /** See {@link FastPaxosConfig.phaseTimeoutMs}. */
-  readonly phaseTimeoutMs: number;
-  /** See {@link FastPaxosConfig.backoffMinMs}. */
-  readonly backoffMinMs: number;
-  /** See {@link FastPaxosConfig.backoffMaxMs}. */
-  readonly backoffMaxMs: number;
-  /** See {@link FastPaxosConfig.learnerRetryMs}. */
-  readonly learnerRetryMs: number;
-  /** See {@link FastPaxosConfig.payloadLimits}. */
-  readonly payloadLimits: DataLimits;
-  /** See {@link FastPaxosConfig.maxLearnerBallots}. */
-  readonly maxLearnerBallots: number;
   /** Backoff PRNG. */
   readonly prng: PrngState;
   /**
@@ -403,14 +347,7 @@ export interface FastPaxosDurable {
  * const c: FastPaxosPropose = { type: 'propose', value: 'x', now: 0 };
  * ```
  */
-export interface FastPaxosPropose {
-  /** Discriminator. */
-  readonly type: 'propose';
-  /** Any JSON value within `payloadLimits`. */
-  readonly value: unknown;
-  /** The host's current time (ms). */
-  readonly now: number;
-}
+export type FastPaxosPropose = PaxosPropose;
 
 /**
  * Inputs of Fast Paxos.
@@ -487,11 +424,7 @@ export type FastPaxosPick = { readonly free: true } | { readonly free: false; re
  */
 export function fastPaxosPickValue(reports: Readonly<Record<NodeId, FastPaxosVote | null>>, n: number, fastQuorum: number): FastPaxosPick {
   const ids = Object.keys(reports);
-  let k: FastPaxosVote | null = null;
-  for (const id of ids) {
-    const r = reports[id]!;
-    if (r !== null && compareFastPaxosBallots(r.ballot, k?.ballot ?? null) > 0) k = r;
-  }
+  const k = highestVote(fastBallots, ids.map((id) => reports[id]!));
   if (k === null) return { free: true };
   const inK = ids.map((id) => reports[id] ?? null).filter((r): r is FastPaxosVote => r !== null && compareFastPaxosBallots(r.ballot, k.ballot) === 0);
   if (!k.fast) return { free: false, value: k.value };
@@ -534,14 +467,13 @@ export function fastPaxosMightBeChosen(reportsForValue: number, quorumSize: numb
 // ---------------------------------------------------------------------------------------------
 
 function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPaxosState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
-  const id = requireId('id', config.id);
-  const acceptors = requireIds('acceptors', config.acceptors);
-  const coordinators = config.coordinators === undefined ? [acceptors[0]!] : requireIds('coordinators', config.coordinators);
-  const learners = config.learners === undefined ? acceptors : requireIds('learners', config.learners, { allowEmpty: true });
-  const proposers = config.proposers === undefined ? acceptors : requireIds('proposers', config.proposers, { allowEmpty: true });
+  checkConfigObject(config);
+  const id = checkId('id', config.id);
+  const acceptors = checkIds('acceptors', config.acceptors);
+  const coordinators = config.coordinators === undefined ? [acceptors[0]!] : checkIds('coordinators', config.coordinators);
+  const { learners, proposers } = roleLists(config, acceptors);
   const n = acceptors.length;
-  const fastQuorum = quorumSize('fastQuorum', config.fastQuorum, Math.ceil((3 * n) / 4), n);
+  const fastQuorum = quorumSize('fastQuorum', config.fastQuorum, defaultFastQuorum(n), n);
   const classicQuorum = quorumSize('classicQuorum', config.classicQuorum, majority(n), n);
   // FP §3.4.1 quorum requirement: any two classic quorums intersect, and any classic quorum
   // intersects any two fast quorums.
@@ -549,13 +481,7 @@ function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPax
   if (classicQuorum + 2 * fastQuorum <= 2 * n) {
     throw new ConfigError('fastQuorum', `a classic quorum (${classicQuorum}) and two fast quorums (${fastQuorum}) out of ${n} acceptors need not intersect`);
   }
-  const phaseTimeoutMs = requireMs('phaseTimeoutMs', config.phaseTimeoutMs, 100);
-  const backoffMinMs = requireMs('backoffMinMs', config.backoffMinMs, 10);
-  const backoffMaxMs = requireMs('backoffMaxMs', config.backoffMaxMs, 500);
-  requireOrder('backoffMinMs', backoffMinMs, 'backoffMaxMs', backoffMaxMs);
-  const learnerRetryMs = requireMs('learnerRetryMs', config.learnerRetryMs, 200);
-  const payloadLimits = requireLimits('payloadLimits', config.payloadLimits);
-  const maxLearnerBallots = requireCount('maxLearnerBallots', config.maxLearnerBallots, FAST_PAXOS_MAX_BALLOTS);
+  const options = roundOptions(config, FAST_PAXOS_MAX_BALLOTS);
   const seed = requireSeed('seed', config.seed, id);
   const dd = d ?? { promised: null, vote: null, usedRound: 0, decided: null };
   return {
@@ -566,12 +492,7 @@ function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPax
     proposers,
     fastQuorum,
     classicQuorum,
-    phaseTimeoutMs,
-    backoffMinMs,
-    backoffMaxMs,
-    learnerRetryMs,
-    payloadLimits,
-    maxLearnerBallots,
+    ...options,
     prng: seedPrng(d === null ? seed : `${String(seed)}/${dd.usedRound}`),
     started: false,
     acceptor: acceptors.includes(id) ? { promised: dd.promised, vote: dd.vote, anyBallot: null, pendingValue: null } : null,
@@ -584,8 +505,8 @@ function initState(config: FastPaxosConfig, d: FastPaxosDurable | null): FastPax
 }
 
 function quorumSize(field: string, value: unknown, fallback: number, n: number): number {
-  const x = value ?? fallback;
-  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 1 || x > n) throw new ConfigError(field, `must be an integer in [1, ${n}], got ${describeValue(x)}`);
+  const x = positiveInt(field, value, fallback);
+  if (x > n) throw new ConfigError(field, `must be at most the number of acceptors (${n}), got ${x}`);
   return x;
 }
 
@@ -612,71 +533,44 @@ function durableChanged(a: FastPaxosState, b: FastPaxosState): boolean {
 // step
 // ---------------------------------------------------------------------------------------------
 
-interface Ctx {
-  s: FastPaxosState;
-  readonly out: FastPaxosOutput[];
-  readonly local: FastPaxosMessage[];
-  /** The input's time: every timer started in this step counts from it. */
-  readonly now: number;
-}
+/** The scratch of one step (see {@link PaxosCtx}). */
+type Ctx = PaxosCtx<FastPaxosState, FastPaxosMessage, FastPaxosOutput>;
 
 function send(c: Ctx, to: NodeId, message: FastPaxosMessage): void {
-  if (to === c.s.id) c.local.push(message);
-  else c.out.push({ type: 'send', to, message });
+  sendTo(c, to, message);
 }
 
 function sendAll(c: Ctx, to: Iterable<NodeId>, message: FastPaxosMessage): void {
-  for (const n of new Set(to)) send(c, n, message);
+  sendToAll(c, to, message);
 }
 
 function timer(c: Ctx, ms: number): Timer {
   return startTimer(c.now, ms);
 }
 
-function finish(prev: FastPaxosState, c: Ctx): Transition<FastPaxosState, FastPaxosOutput> {
-  for (let i = 0; i < c.local.length && i < 10_000; i++) handle(c, c.s.id, c.local[i]!);
-  if (!durableChanged(prev, c.s)) return { state: c.s, outputs: c.out };
-  // Architecture rule 6: durable first, then the sends.
-  return { state: c.s, outputs: [{ type: 'persist', record: durableOf(c.s) }, ...c.out] };
-}
-
 function known(s: FastPaxosState, id: string): boolean {
   return s.acceptors.includes(id) || s.coordinators.includes(id) || s.learners.includes(id) || s.proposers.includes(id);
 }
 
+const parts: RoundParts<FastPaxosState, FastPaxosMessage, FastPaxosOutput> = {
+  member: known,
+  messageCheck,
+  handle,
+  chosen: onChosen,
+  knownChosen,
+  proposes: (s) => s.client !== null,
+  start,
+  tick: onTick,
+  propose: onClientPropose,
+  persist: (prev, next) => (durableChanged(prev, next) ? { type: 'persist', record: durableOf(next) } : null),
+};
+
 function step(state: FastPaxosState, input: FastPaxosInput): Transition<FastPaxosState, FastPaxosOutput> {
-  const now = inputNow(input);
-  const c: Ctx = { s: state, out: [], local: [], now };
-  switch (input.type) {
-    case 'message': {
-      const from = input.from;
-      if (typeof from !== 'string' || !known(state, from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
-      if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
-      // Only the parsed copy is used and stored: undeclared fields are dropped, values bounded.
-      const m = parse(messageCheck(state.payloadLimits), input.message, 'message');
-      if (!m.ok) return reject(state, from, m.problem);
-      const reason = handle(c, from, m.value as FastPaxosMessage);
-      if (reason !== undefined) return reject(state, from, reason);
-      start(c);
-      return finish(state, c);
-    }
-    case 'tick':
-      start(c);
-      onTick(c);
-      return c.s === state && c.out.length === 0 ? { state, outputs: [] } : finish(state, c);
-    case 'propose':
-      onClientPropose(c, input.value);
-      start(c);
-      return finish(state, c);
-    default:
-      return assertNever(input, 'input');
-  }
+  return roundStep(parts, state, input);
 }
 
 /** The first input starts the node's timers from its `now`. */
 function start(c: Ctx): void {
-  if (c.s.started) return;
-  c.s = { ...c.s, started: true };
   // The first coordinator opens a fast round ahead of any proposal (FP §3.1).
   const co = c.s.coordinator;
   if (co !== null && c.s.coordinators[0] === c.s.id && co.phase === 'idle') startRound(c, true);
@@ -685,7 +579,7 @@ function start(c: Ctx): void {
   if (l !== null && l.decided === null && l.timer.at === null) c.s = { ...c.s, learner: { ...l, timer: timer(c, c.s.learnerRetryMs) } };
 }
 
-function handle(c: Ctx, from: NodeId, m: FastPaxosMessage): string | undefined {
+function handle(c: Ctx, from: NodeId, m: Exclude<FastPaxosMessage, PaxosOutcomeMessage>): string | undefined {
   switch (m.type) {
     case 'prepare':
       return onPrepare(c, from, m.ballot);
@@ -701,17 +595,9 @@ function handle(c: Ctx, from: NodeId, m: FastPaxosMessage): string | undefined {
       return onAccepted(c, from, m.ballot, m.fast, m.value);
     case 'nack':
       return onNack(c, from, m.ballot, m.promised);
-    case 'chosen':
-      return onChosen(c, m.value);
-    case 'query':
-      return onQuery(c, from);
     default:
       return assertNever(m, 'message');
   }
-}
-
-function ballotText(b: FastPaxosBallot | null): string {
-  return b === null ? 'none' : `(${b.round}, ${b.node}${b.recovery ? ', recovery' : ''})`;
 }
 
 // --- acceptor --------------------------------------------------------------------------------
@@ -719,15 +605,13 @@ function ballotText(b: FastPaxosBallot | null): string {
 function fromCoordinator(c: Ctx, from: NodeId, ballot: FastPaxosBallot, what: string): string | undefined {
   if (c.s.acceptor === null) return `${what}: this node is not an acceptor`;
   if (!c.s.coordinators.includes(from)) return `${what}: ${from} is not a coordinator`;
-  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
-  return undefined;
+  return notOwner(ballot, from);
 }
 
-function nack(c: Ctx, from: NodeId, ballot: FastPaxosBallot): boolean {
-  const a = c.s.acceptor!;
-  if (compareFastPaxosBallots(ballot, a.promised) >= 0) return false;
-  send(c, from, { type: 'nack', ballot, promised: a.promised! });
-  return true;
+/** PMS P1b/P2b: refuses a ballot below the promise with a nack (null), else the promise held after answering. */
+function answer(c: Ctx, from: NodeId, ballot: FastPaxosBallot): FastPaxosBallot | null {
+  // The sender owns the ballot (checked by fromCoordinator), so this is a ballot or null.
+  return answerBallot(fastBallots, c.s.acceptor!.promised, from, ballot, (nack) => send(c, from, nack)) as FastPaxosBallot | null;
 }
 
 function vote(c: Ctx, ballot: FastPaxosBallot, fast: boolean, value: unknown): void {
@@ -740,10 +624,11 @@ function vote(c: Ctx, ballot: FastPaxosBallot, fast: boolean, value: unknown): v
 function onPrepare(c: Ctx, from: NodeId, ballot: FastPaxosBallot): string | undefined {
   const bad = fromCoordinator(c, from, ballot, 'prepare');
   if (bad !== undefined) return bad;
-  if (nack(c, from, ballot)) return undefined;
+  const promised = answer(c, from, ballot);
+  if (promised === null) return undefined;
   const a = c.s.acceptor!;
   // FP §2.2.1 phase 1b: promise, and report the latest vote (vrnd, vval).
-  if (compareFastPaxosBallots(ballot, a.promised) > 0) c.s = { ...c.s, acceptor: { ...a, promised: ballot, anyBallot: null } };
+  if (promised !== a.promised) c.s = { ...c.s, acceptor: { ...a, promised, anyBallot: null } };
   send(c, from, { type: 'promise', ballot, vote: a.vote });
   return undefined;
 }
@@ -756,7 +641,7 @@ function onAny(c: Ctx, from: NodeId, ballot: FastPaxosBallot): string | undefine
   const bad = fromCoordinator(c, from, ballot, 'any');
   if (bad !== undefined) return bad;
   if (ballot.recovery) return 'any: a recovery round is classic';
-  if (nack(c, from, ballot)) return undefined;
+  if (answer(c, from, ballot) === null) return undefined;
   const a = c.s.acceptor!;
   if (votedIn(a, ballot)) return undefined;
   // FP §3.1: on "any", the acceptor may vote for the first proposal it receives in this round.
@@ -768,7 +653,7 @@ function onAny(c: Ctx, from: NodeId, ballot: FastPaxosBallot): string | undefine
 function onAccept(c: Ctx, from: NodeId, ballot: FastPaxosBallot, value: unknown): string | undefined {
   const bad = fromCoordinator(c, from, ballot, 'accept');
   if (bad !== undefined) return bad;
-  if (nack(c, from, ballot)) return undefined;
+  if (answer(c, from, ballot) === null) return undefined;
   const a = c.s.acceptor!;
   if (a.vote !== null && compareFastPaxosBallots(a.vote.ballot, ballot) === 0) {
     if (!sameValue(a.vote.value, value)) return `accept: already voted another value in ${ballotText(ballot)}`;
@@ -806,13 +691,12 @@ function onProposal(c: Ctx, from: NodeId, value: unknown): string | undefined {
 
 function startRound(c: Ctx, fast: boolean): void {
   const co = c.s.coordinator!;
-  const last = Math.max(co.usedRound, co.seenRound);
-  if (!canStartRound(last)) {
+  const round = nextRound(co.usedRound, co.seenRound);
+  if (round === null) {
     // Every round a peer may use is taken (unreachable in practice): never reuse one.
     c.s = { ...c.s, coordinator: { ...co, phase: 'idle', timer: stopTimer(co.timer) } };
     return;
   }
-  const round = last + 1;
   const ballot: FastPaxosBallot = { round, node: c.s.id, recovery: false };
   c.s = {
     ...c.s,
@@ -823,8 +707,7 @@ function startRound(c: Ctx, fast: boolean): void {
 
 function retryLater(c: Ctx, seenRound: number): void {
   const co = c.s.coordinator!;
-  // Randomized exponential backoff from the machine's PRNG, so that duelling coordinators separate.
-  const b = backoffTimer({ at: null, attempt: Math.min(co.attempt, 52) }, c.now, { baseMs: c.s.backoffMinMs, maxMs: c.s.backoffMaxMs }, c.s.prng);
+  const b = retryBackoff(co.attempt, c.now, c.s.backoffMinMs, c.s.backoffMaxMs, c.s.prng);
   c.s = { ...c.s, prng: b.prng, coordinator: { ...co, seenRound: Math.max(co.seenRound, seenRound), phase: 'backoff', timer: b.timer, attempt: b.timer.attempt } };
 }
 
@@ -842,11 +725,8 @@ function onPromise(c: Ctx, from: NodeId, ballot: FastPaxosBallot, vote: FastPaxo
   const co = c.s.coordinator;
   if (co === null) return 'promise: this node is not a coordinator';
   if (!c.s.acceptors.includes(from)) return `promise: ${from} is not an acceptor`;
-  // A late promise for the ballot already past phase 1 is expected (the slower acceptors).
-  if (co.phase !== 'prepare' && compareFastPaxosBallots(ballot, co.ballot) === 0) return undefined;
-  if (co.phase !== 'prepare' || compareFastPaxosBallots(ballot, co.ballot) !== 0) return `promise: ballot ${ballotText(ballot)} is not being prepared`;
-  if (vote !== null && compareFastPaxosBallots(vote.ballot, ballot) >= 0) return 'promise: vote.ballot must be below the promised ballot';
-  if (hasOwn(co.promises, from)) return `promise: duplicate from ${from}`;
+  const problem = promiseProblem(fastBallots, { preparing: co.phase === 'prepare', ballot: co.ballot, promises: co.promises }, from, ballot, 'vote.ballot', vote?.ballot ?? null);
+  if (problem !== undefined) return problem ?? undefined;
   const promises = withOwn(co.promises, from, vote);
   c.s = { ...c.s, coordinator: { ...co, promises } };
   if (Object.keys(promises).length < c.s.classicQuorum) return undefined;
@@ -888,18 +768,8 @@ function onAccepted(c: Ctx, from: NodeId, ballot: FastPaxosBallot, fast: boolean
     const key = canonical(ballot);
     const prev = getOwn(l.votes, key);
     if (prev === undefined || !hasOwn(prev.by, from)) {
-      let table = l.votes;
-      if (prev === undefined && Object.keys(table).length >= c.s.maxLearnerBallots) {
-        // The table is full: a higher ballot evicts the lowest one (a value chosen in a lower
-        // ballot is the only one a higher ballot can carry); a lower one is of no use.
-        const keys = Object.keys(table);
-        let low = keys[0]!;
-        for (const k of keys) if (compareFastPaxosBallots(getOwn(table, k)!.ballot, getOwn(table, low)!.ballot) < 0) low = k;
-        if (compareFastPaxosBallots(ballot, getOwn(table, low)!.ballot) < 0) {
-          return `accepted: learner vote table full (maxLearnerBallots ${c.s.maxLearnerBallots}) with higher ballots than ${ballotText(ballot)}`;
-        }
-        table = withoutOwn(table, low);
-      }
+      const table = prev === undefined ? roomForBallot(fastBallots, l.votes, ballot, c.s.maxLearnerBallots) : l.votes;
+      if (typeof table === 'string') return `accepted: ${table}`;
       const entry = { ballot, fast, by: withOwn(prev?.by ?? {}, from, value) };
       const votes = withOwn(table, key, entry);
       c.s = { ...c.s, learner: { ...l, votes, timer: l.timer.at === null ? timer(c, c.s.learnerRetryMs) : l.timer } };
@@ -957,8 +827,8 @@ function onNack(c: Ctx, from: NodeId, ballot: FastPaxosBallot, promised: FastPax
   const co = c.s.coordinator;
   if (co === null) return 'nack: this node is not a coordinator';
   if (!c.s.acceptors.includes(from)) return `nack: ${from} is not an acceptor`;
-  if (compareFastPaxosBallots(promised, ballot) <= 0) return 'nack: promised must exceed the refused ballot';
-  if (!['prepare', 'fast', 'accept'].includes(co.phase) || compareFastPaxosBallots(ballot, co.ballot) !== 0) return `nack: ballot ${ballotText(ballot)} is not in progress`;
+  const problem = nackProblem(fastBallots, ['prepare', 'fast', 'accept'].includes(co.phase), co.ballot, ballot, promised);
+  if (problem !== undefined) return problem;
   retryLater(c, promised.round);
   return undefined;
 }
@@ -996,24 +866,9 @@ function knownChosen(s: FastPaxosState): { readonly value: unknown } | null {
   return s.learner?.decided ?? s.client?.decided ?? (s.coordinator?.phase === 'done' ? s.coordinator.proposal : null);
 }
 
-function onQuery(c: Ctx, from: NodeId): string | undefined {
-  const k = knownChosen(c.s);
-  if (k !== null) send(c, from, { type: 'chosen', value: k.value });
-  return undefined;
-}
 
-function onClientPropose(c: Ctx, raw: unknown): void {
-  const cl = c.s.client;
-  if (cl === null) throw new InvalidCommandError('propose', `node ${c.s.id} is not a proposer (see config.proposers)`);
-  if (raw === undefined) throw new InvalidCommandError('propose', 'value: must be JSON data');
-  const parsed = parse(v.json(c.s.payloadLimits), raw, 'value');
-  if (!parsed.ok) throw new InvalidCommandError('propose', parsed.problem);
-  const value = parsed.value;
-  const k = knownChosen(c.s);
-  if (k !== null) {
-    c.out.push({ type: 'decided', value: k.value });
-    return;
-  }
+function onClientPropose(c: Ctx, value: unknown): void {
+  const cl = c.s.client!;
   if (cl.value !== null) return;
   c.s = { ...c.s, client: { ...cl, value: { value }, timer: timer(c, c.s.phaseTimeoutMs) } };
   // FP §3.1: in a fast round proposers send straight to the acceptors; the coordinators hear it
@@ -1036,7 +891,7 @@ function onTick(c: Ctx): void {
   if (cl !== null && timerDue(cl.timer, now)) {
     if (cl.decided !== null || cl.value === null) c.s = { ...c.s, client: { ...cl, timer: STOPPED_TIMER } };
     else {
-      const b = backoffTimer({ at: null, attempt: Math.min(cl.attempt, 52) }, now, { baseMs: c.s.phaseTimeoutMs, maxMs: c.s.backoffMaxMs + c.s.phaseTimeoutMs }, c.s.prng);
+      const b = retryBackoff(cl.attempt, now, c.s.phaseTimeoutMs, c.s.backoffMaxMs + c.s.phaseTimeoutMs, c.s.prng);
       c.s = { ...c.s, prng: b.prng, client: { ...cl, timer: b.timer, attempt: b.timer.attempt } };
       // Resend (lost messages) and ask whether the value is already chosen.
       sendAll(c, [...c.s.acceptors, ...c.s.coordinators], { type: 'propose', value: cl.value.value });
@@ -1083,11 +938,4 @@ function nextDeadline(s: FastPaxosState): number | undefined {
 export const fastPaxos: DurableMachine<FastPaxosConfig, FastPaxosState, FastPaxosInput, FastPaxosOutput, FastPaxosDurable> & {
   /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: FastPaxosState): number | undefined;
-} = {
-  name: 'fast-paxos',
-  init: (config) => initState(config, null),
-  step,
-  nextDeadline,
-  durable: durableOf,
-  recover: (config, durable) => initState(config, durable),
-};
+} = durableMachine('fast-paxos', initState, step, nextDeadline, durableOf);

@@ -6,7 +6,8 @@
  */
 import type { Invariant, NodeId } from '../../core/index.js';
 import type { BasicPaxosState } from './basic.js';
-import { canonical, comparePaxosBallots, majority, type PaxosBallot } from './common.js';
+import { majority } from '../../core/index.js';
+import { canonical, comparePaxosBallots, type PaxosBallot } from './common.js';
 import { compareFastPaxosBallots, type FastPaxosBallot, type FastPaxosState } from './fast.js';
 import { logAt } from './log.js';
 import type { MultiPaxosState } from './multi.js';

@@ -9,45 +9,13 @@
  * finds with no-ops (PML §4.2), and then runs only phase 2 per slot (PMMC "commanders").
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  describeValue,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  randomTimer,
-  reject,
-  seedPrng,
-  startTimer,
-  stopTimer,
-  timerDue,
-  v,
-  withOwn,
-} from '../../core/index.js';
-import type { PaxosBallot } from './common.js';
-import {
-  START_DEADLINE,
-  ballotCheck,
-  ballotText,
-  canStartRound,
-  canonical,
-  comparePaxosBallots,
-  majority,
-  requireCount,
-  requireId,
-  requireIds,
-  requireLimits,
-  requireMs,
-  requireSeed,
-  senderText,
-} from './common.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, checkMembers, earliest, getOwn, hasOwn, inputNow, majority, nonNegativeInt, positiveInt, positiveMs, randomTimer, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { answerBallot } from './acceptor.js';
+import type { PaxosBallot, PaxosNack, PaxosPropose } from './common.js';
+import { START_DEADLINE, ballotCheck, ballotText, canStartRound, canonical, classicBallots, comparePaxosBallots, requireLimits, requireSeed } from './common.js';
+import { nextRound } from './proposer.js';
+import type { PaxosCtx } from './step.js';
+import { checkConfigObject, checksByLimits, durableMachine, handleLocal, nackCheck, newCtx, persistFirst, proposedValue, receive, sendTo } from './step.js';
 import type { MultiPaxosLog } from './log.js';
 import { emptyLog, logAppend, logAt, logFrom, logSlice, multiPaxosLogItems } from './log.js';
 
@@ -61,14 +29,14 @@ import { emptyLog, logAppend, logAt, logFrom, logSlice, multiPaxosLogItems } fro
  * @example
  * ```ts
  * import type { MultiPaxosConfig } from 'distkit/consensus';
- * const c: MultiPaxosConfig = { id: 'a', nodes: ['a', 'b', 'c'], seed: 7, heartbeatIntervalMs: 20 };
+ * const c: MultiPaxosConfig = { id: 'a', acceptors: ['a', 'b', 'c'], seed: 7, heartbeatIntervalMs: 20 };
  * ```
  */
 export interface MultiPaxosConfig {
   /** This node's id. */
   readonly id: NodeId;
-  /** Every replica (each one an acceptor, a learner and a potential leader). */
-  readonly nodes: readonly NodeId[];
+  /** Every replica: each one an acceptor, a learner (replica) and a potential leader. */
+  readonly acceptors: readonly NodeId[];
   /** Seed of the PRNG that randomizes election timeouts. Default: the node id. */
   readonly seed?: number | string;
   /** How often a leader sends heartbeats and re-sends unacknowledged accepts, ms. Default 50. */
@@ -157,7 +125,7 @@ export type MultiPaxosMessage =
   | { readonly type: 'promise'; readonly ballot: PaxosBallot; readonly logEnd: number; readonly accepted: readonly MultiPaxosAccepted[]; readonly more: boolean }
   | { readonly type: 'accept'; readonly ballot: PaxosBallot; readonly entries: readonly { readonly slot: number; readonly entry: MultiPaxosEntry }[] }
   | { readonly type: 'accepted'; readonly ballot: PaxosBallot; readonly slots: readonly number[] }
-  | { readonly type: 'nack'; readonly ballot: PaxosBallot; readonly promised: PaxosBallot }
+  | PaxosNack
   | { readonly type: 'decide'; readonly ballot: PaxosBallot; readonly slots: readonly number[] }
   | { readonly type: 'heartbeat'; readonly ballot: PaxosBallot; readonly logEnd: number }
   | { readonly type: 'catchup'; readonly from: number }
@@ -184,15 +152,14 @@ function messageCheckFor(limits: DataLimits) {
     }),
     accept: v.object({ type: v.literal('accept'), ballot: ballotCheck, entries: v.array(v.object({ slot: slotCheck, entry: entryCheck }), { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
     accepted: v.object({ type: v.literal('accepted'), ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
-    nack: v.object({ type: v.literal('nack'), ballot: ballotCheck, promised: ballotCheck }),
+    nack: nackCheck(ballotCheck),
     decide: v.object({ type: v.literal('decide'), ballot: ballotCheck, slots: v.array(slotCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
     heartbeat: v.object({ type: v.literal('heartbeat'), ballot: ballotCheck, logEnd: v.int({ min: 0, max: MAX_SLOT }) }),
     catchup: v.object({ type: v.literal('catchup'), from: slotCheck }),
     decisions: v.object({ type: v.literal('decisions'), from: slotCheck, entries: v.array(entryCheck, { minLength: 1, maxLength: MAX_WIRE_BATCH }) }),
   });
 }
-const defaultMessageCheck = messageCheckFor(PAYLOAD_LIMITS);
-const messageCheck = (limits: DataLimits) => (limits === PAYLOAD_LIMITS ? defaultMessageCheck : messageCheckFor(limits));
+const messageCheck = checksByLimits(messageCheckFor);
 
 /**
  * A slot above the decided prefix: this node's vote for it and, if learned, the chosen entry.
@@ -283,15 +250,15 @@ export type MultiPaxosRole = 'follower' | 'candidate' | 'leader';
  * @example
  * ```ts
  * import { multiPaxos } from 'distkit/consensus';
- * const s = multiPaxos.init({ id: 'a', nodes: ['a', 'b', 'c'] });
+ * const s = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'] });
  * s.role; //=> 'follower'
  * ```
  */
 export interface MultiPaxosState {
   /** This node's id. */
   readonly id: NodeId;
-  /** All replicas. */
-  readonly nodes: readonly NodeId[];
+  /** All replicas (see {@link MultiPaxosConfig.acceptors}). */
+  readonly acceptors: readonly NodeId[];
   /** See {@link MultiPaxosConfig.heartbeatIntervalMs}. */
   readonly heartbeatIntervalMs: number;
   /** See {@link MultiPaxosConfig.electionTimeoutMs}. */
@@ -396,14 +363,7 @@ export interface MultiPaxosPersistRecord {
  * const c: MultiPaxosPropose = { type: 'propose', value: 'set x 1', now: 0 };
  * ```
  */
-export interface MultiPaxosPropose {
-  /** Discriminator. */
-  readonly type: 'propose';
-  /** Any JSON value within `payloadLimits`. */
-  readonly value: unknown;
-  /** The host's current time (ms). */
-  readonly now: number;
-}
+export type MultiPaxosPropose = PaxosPropose;
 
 /**
  * Local command: start phase 1 now (tests, operators, leadership hand-over).
@@ -469,23 +429,21 @@ export type MultiPaxosOutput = SendOutput<MultiPaxosMessage> | PersistOutput<Mul
 // ---------------------------------------------------------------------------------------------
 
 function initState(config: MultiPaxosConfig, d: MultiPaxosDurable | null): MultiPaxosState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
-  const id = requireId('id', config.id);
-  const nodes = requireIds('nodes', config.nodes);
-  if (!nodes.includes(id)) throw new ConfigError('nodes', `must include this node's id ${JSON.stringify(id)}`);
-  const heartbeatIntervalMs = requireMs('heartbeatIntervalMs', config.heartbeatIntervalMs, 50);
-  const electionTimeoutMs = requireMs('electionTimeoutMs', config.electionTimeoutMs, 300);
+  checkConfigObject(config);
+  const acceptors = checkMembers(config.id, config.acceptors, 'acceptors');
+  const id = config.id;
+  const heartbeatIntervalMs = positiveMs('heartbeatIntervalMs', config.heartbeatIntervalMs, 50);
+  const electionTimeoutMs = positiveMs('electionTimeoutMs', config.electionTimeoutMs, 300);
   if (electionTimeoutMs <= heartbeatIntervalMs) {
     throw new ConfigError('electionTimeoutMs', `must exceed heartbeatIntervalMs (${electionTimeoutMs} <= ${heartbeatIntervalMs}), or followers campaign against a live leader`);
   }
-  const maxInflight = requireCount('maxInflight', config.maxInflight, 64);
-  const maxQueued = requireCount('maxQueued', config.maxQueued, 10_000);
-  const maxBatch = requireCount('maxBatch', config.maxBatch, 64);
+  const maxInflight = positiveInt('maxInflight', config.maxInflight, 64);
+  const maxQueued = positiveInt('maxQueued', config.maxQueued, 10_000);
+  const maxBatch = positiveInt('maxBatch', config.maxBatch, 64);
   if (maxBatch > MAX_WIRE_BATCH) throw new ConfigError('maxBatch', `must be at most ${MAX_WIRE_BATCH}, got ${maxBatch}`);
   const seed = requireSeed('seed', config.seed, id);
-  const applied = config.applied ?? 0;
-  if (typeof applied !== 'number' || !Number.isSafeInteger(applied) || applied < 0) throw new ConfigError('applied', `must be an integer >= 0, got ${describeValue(applied)}`);
-  const maxPendingSlots = requireCount('maxPendingSlots', config.maxPendingSlots, Math.max(MULTI_PAXOS_MAX_PENDING_SLOTS, maxInflight));
+  const applied = nonNegativeInt('applied', config.applied, 0);
+  const maxPendingSlots = positiveInt('maxPendingSlots', config.maxPendingSlots, Math.max(MULTI_PAXOS_MAX_PENDING_SLOTS, maxInflight));
   if (maxPendingSlots > MAX_SLOT_AHEAD) throw new ConfigError('maxPendingSlots', `must be at most ${MAX_SLOT_AHEAD}, got ${maxPendingSlots}`);
   if (maxPendingSlots < maxInflight) throw new ConfigError('maxPendingSlots', `must be at least maxInflight (${maxPendingSlots} < ${maxInflight})`);
   const payloadLimits = requireLimits('payloadLimits', config.payloadLimits);
@@ -495,7 +453,7 @@ function initState(config: MultiPaxosConfig, d: MultiPaxosDurable | null): Multi
   const prng = seedPrng(d === null ? seed : `${String(seed)}/${d.usedRound}/${d.promised?.round ?? 0}`);
   return {
     id,
-    nodes,
+    acceptors,
     heartbeatIntervalMs,
     electionTimeoutMs,
     maxInflight,
@@ -561,27 +519,19 @@ export function applyMultiPaxosPersist(durable: MultiPaxosDurable, record: Multi
 // step
 // ---------------------------------------------------------------------------------------------
 
-interface Ctx {
-  s: MultiPaxosState;
-  readonly out: MultiPaxosOutput[];
-  readonly local: MultiPaxosMessage[];
-  /** Votes cast in this step, for the persist record. */
-  readonly voted: MultiPaxosAccepted[];
-  /** The input's time: every timer started in this step counts from it. */
-  readonly now: number;
-}
+/** The scratch of one step (see {@link PaxosCtx}), plus the votes cast in it for the persist record. */
+type Ctx = PaxosCtx<MultiPaxosState, MultiPaxosMessage, MultiPaxosOutput> & { readonly voted: MultiPaxosAccepted[] };
 
 function send(c: Ctx, to: NodeId, message: MultiPaxosMessage): void {
-  if (to === c.s.id) c.local.push(message);
-  else c.out.push({ type: 'send', to, message });
+  sendTo(c, to, message);
 }
 
 function broadcast(c: Ctx, message: MultiPaxosMessage, self = true): void {
-  for (const n of c.s.nodes) if (self || n !== c.s.id) send(c, n, message);
+  for (const n of c.s.acceptors) if (self || n !== c.s.id) send(c, n, message);
 }
 
 function finish(prev: MultiPaxosState, c: Ctx): Transition<MultiPaxosState, MultiPaxosOutput> {
-  for (let i = 0; i < c.local.length; i++) handle(c, c.s.id, c.local[i]!);
+  handleLocal(c, handle, Infinity);
   advance(c);
   if (!c.s.started) {
     // The first input starts the election timer from its `now`.
@@ -590,7 +540,7 @@ function finish(prev: MultiPaxosState, c: Ctx): Transition<MultiPaxosState, Mult
   }
   const s = c.s;
   const logFrom = prev.log.length + 1;
-  if (s.promised === prev.promised && s.usedRound === prev.usedRound && c.voted.length === 0 && s.log === prev.log) return { state: s, outputs: c.out };
+  if (s.promised === prev.promised && s.usedRound === prev.usedRound && c.voted.length === 0 && s.log === prev.log) return persistFirst(s, c.out, null);
   const record: MultiPaxosPersistRecord = {
     promised: s.promised,
     usedRound: s.usedRound,
@@ -599,34 +549,25 @@ function finish(prev: MultiPaxosState, c: Ctx): Transition<MultiPaxosState, Mult
     decided: logSlice(s.log, logFrom, s.log.length),
   };
   // Architecture rule 6 / PMS §2.5: votes and promises are on disk before any reply leaves.
-  return { state: s, outputs: [{ type: 'persist', record }, ...c.out] };
+  return persistFirst(s, c.out, { type: 'persist', record });
 }
 
 function step(state: MultiPaxosState, input: MultiPaxosInput): Transition<MultiPaxosState, MultiPaxosOutput> {
-  const now = inputNow(input);
-  const c: Ctx = { s: state, out: [], local: [], voted: [], now };
+  const c: Ctx = { ...newCtx<MultiPaxosState, MultiPaxosMessage, MultiPaxosOutput>(state, inputNow(input)), voted: [] };
   switch (input.type) {
     case 'message': {
-      const from = input.from;
-      if (typeof from !== 'string' || !state.nodes.includes(from)) return reject(state, senderText(from), `from: ${senderText(from)} is not a member`);
-      if (from === state.id) return reject(state, from, 'from: a node does not message itself over the network');
-      // Only the parsed copy is used and stored: undeclared fields are dropped, commands bounded.
-      const m = parse(messageCheck(state.payloadLimits), input.message, 'message');
-      if (!m.ok) return reject(state, from, m.problem);
-      const reason = handle(c, from, m.value as MultiPaxosMessage);
-      if (reason !== undefined) return c.s === state && c.out.length === 0 ? reject(state, from, reason) : finish(state, c);
+      const m = receive<MultiPaxosState, MultiPaxosMessage>(state, input, (id) => state.acceptors.includes(id), messageCheck(state.payloadLimits));
+      if ('state' in m) return m;
+      const reason = handle(c, m.from, m.message);
+      if (reason !== undefined) return c.s === state && c.out.length === 0 ? reject(state, m.from, reason) : finish(state, c);
       return finish(state, c);
     }
     case 'tick':
       onTick(c);
       return c.s === state && c.out.length === 0 && c.local.length === 0 && state.started ? { state, outputs: [] } : finish(state, c);
-    case 'propose': {
-      if (input.value === undefined) throw new InvalidCommandError('propose', 'value: must be JSON data');
-      const parsed = parse(v.json(state.payloadLimits), input.value, 'value');
-      if (!parsed.ok) throw new InvalidCommandError('propose', parsed.problem);
-      onPropose(c, parsed.value);
+    case 'propose':
+      onPropose(c, proposedValue(input.value, state.payloadLimits));
       return finish(state, c);
-    }
     case 'campaign':
       if (state.role === 'leader') return state.started ? { state, outputs: [] } : finish(state, c);
       if (!canStartRound(highestRound(state))) throw new InvalidCommandError('campaign', `node ${state.id} has used every ballot round (MAX_COUNTER)`);
@@ -743,15 +684,16 @@ function advance(c: Ctx): void {
 
 // --- acceptor --------------------------------------------------------------------------------
 
+/** PMS P1b/P2b (see answerBallot): the reason to reject, null once refused with a nack, else the promise held after answering. */
+function answer(c: Ctx, from: NodeId, ballot: PaxosBallot): PaxosBallot | string | null {
+  return answerBallot(classicBallots, c.s.promised, from, ballot, (nack) => send(c, from, nack));
+}
+
 function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot, fromSlot: number): string | undefined {
-  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
-  const cmp = comparePaxosBallots(ballot, c.s.promised);
-  if (cmp < 0) {
-    send(c, from, { type: 'nack', ballot, promised: c.s.promised! });
-    return undefined;
-  }
-  if (cmp > 0) {
-    c.s = { ...c.s, promised: ballot };
+  const promised = answer(c, from, ballot);
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
+  if (promised !== c.s.promised) {
+    c.s = { ...c.s, promised };
     // A leader or candidate that promised a higher ballot can no longer get its own through.
     if (from !== c.s.id && c.s.role !== 'follower') stepDown(c, ballot, from);
     if (from !== c.s.id) {
@@ -775,16 +717,13 @@ function onPrepare(c: Ctx, from: NodeId, ballot: PaxosBallot, fromSlot: number):
 }
 
 function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, entries: readonly { readonly slot: number; readonly entry: MultiPaxosEntry }[]): string | undefined {
-  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
   // PMS phase 2(b): refuse a ballot below the promise, and say which one won.
-  if (comparePaxosBallots(ballot, c.s.promised) < 0) {
-    send(c, from, { type: 'nack', ballot, promised: c.s.promised! });
-    return undefined;
-  }
+  const promised = answer(c, from, ballot);
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
   for (const e of entries) {
     if (e.slot > c.s.log.length + c.s.maxPendingSlots) return `accept: slot ${e.slot} is beyond the decided prefix ${c.s.log.length} + maxPendingSlots ${c.s.maxPendingSlots}`;
   }
-  if (comparePaxosBallots(ballot, c.s.promised) > 0) c.s = { ...c.s, promised: ballot };
+  if (promised !== c.s.promised) c.s = { ...c.s, promised };
   if (from !== c.s.id) {
     if (c.s.role !== 'follower' && comparePaxosBallots(ballot, c.s.lead?.ballot ?? c.s.campaign?.ballot ?? null) > 0) stepDown(c, ballot, from);
     if (c.s.leader !== from) c.s = { ...c.s, leader: from };
@@ -825,11 +764,9 @@ function onDecide(c: Ctx, from: NodeId, ballot: PaxosBallot, slots: readonly num
 }
 
 function onHeartbeat(c: Ctx, from: NodeId, ballot: PaxosBallot, logEnd: number): string | undefined {
-  if (ballot.node !== from) return `ballot.node: ${ballot.node} is not the sender ${from}`;
-  if (comparePaxosBallots(ballot, c.s.promised) < 0) {
-    send(c, from, { type: 'nack', ballot, promised: c.s.promised! });
-    return undefined;
-  }
+  // A leader is alive only in a ballot this node may still follow (PMS P1b).
+  const promised = answer(c, from, ballot);
+  if (promised === null || typeof promised === 'string') return promised ?? undefined;
   if (c.s.role !== 'follower') {
     const mine = c.s.lead?.ballot ?? c.s.campaign?.ballot ?? null;
     if (comparePaxosBallots(ballot, mine) <= 0) return `heartbeat: ballot ${ballotText(ballot)} is not above this node's ${ballotText(mine)}`;
@@ -872,13 +809,12 @@ function onDecisions(c: Ctx, from: NodeId, fromSlot: number, entries: readonly M
 // --- candidate and leader --------------------------------------------------------------------
 
 function startCampaign(c: Ctx): void {
-  const last = highestRound(c.s);
-  if (!canStartRound(last)) {
+  const round = nextRound(highestRound(c.s));
+  if (round === null) {
     // Every round a peer may use is taken (unreachable in practice): never reuse one.
     c.s = { ...c.s, electionTimer: STOPPED_TIMER };
     return;
   }
-  const round = last + 1;
   const ballot: PaxosBallot = { round, node: c.s.id };
   const fromSlot = c.s.log.length + 1;
   for (const value of c.s.lead?.queue ?? []) c.out.push({ type: 'notLeader', value, leader: null });
@@ -904,7 +840,7 @@ function onPromise(c: Ctx, from: NodeId, m: Extract<MultiPaxosMessage, { type: '
   if (m.more) return 'promise: incomplete report';
   const promises = withOwn(camp.promises, from, { logEnd: m.logEnd, accepted: m.accepted });
   c.s = { ...c.s, campaign: { ...camp, promises } };
-  if (Object.keys(promises).length >= majority(c.s.nodes.length)) becomeLeader(c);
+  if (Object.keys(promises).length >= majority(c.s.acceptors.length)) becomeLeader(c);
   return undefined;
 }
 
@@ -960,7 +896,7 @@ function becomeLeader(c: Ctx): void {
 
 function sendAccepts(c: Ctx, entries: readonly { slot: number; entry: MultiPaxosEntry }[], skip: ((slot: number, node: NodeId) => boolean) | null): void {
   const ballot = c.s.lead!.ballot;
-  for (const n of c.s.nodes) {
+  for (const n of c.s.acceptors) {
     const mine = skip === null ? entries : entries.filter((e) => !skip(e.slot, n));
     for (let i = 0; i < mine.length; i += c.s.maxBatch) send(c, n, { type: 'accept', ballot, entries: mine.slice(i, i + c.s.maxBatch) });
   }
@@ -1007,7 +943,7 @@ function onAcceptedMsg(c: Ctx, from: NodeId, ballot: PaxosBallot, slots: readonl
     if (f === undefined || f.acks.includes(from)) continue;
     if (inflight === l.inflight) inflight = { ...inflight };
     const acks = [...f.acks, from];
-    if (acks.length >= majority(c.s.nodes.length)) {
+    if (acks.length >= majority(c.s.acceptors.length)) {
       // PMMC commander: a majority accepted the entry in this ballot, so it is chosen.
       delete (inflight as Record<string, MultiPaxosInflight>)[slot];
       decided.push(slot);
@@ -1089,7 +1025,7 @@ function nextDeadline(s: MultiPaxosState): number | undefined {
  * @example
  * ```ts
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
- * let s = multiPaxos.init({ id: 'a', nodes: ['a', 'b', 'c'], seed: 1 });
+ * let s = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
  * s = multiPaxos.step(s, { type: 'campaign', now: 0 }).state; // prepare to b and c
  * multiPaxosNextDeadline(s); //=> a time in [300, 600): the election timer, from now 0
  * ```
@@ -1098,12 +1034,7 @@ export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, Multi
   /** The earliest host time at which the node wants a `tick` (its timers), or `undefined` when it waits for nothing. */
   nextDeadline(state: MultiPaxosState): number | undefined;
 } = {
-  name: 'multi-paxos',
-  init: (config) => initState(config, null),
-  step,
-  nextDeadline,
-  durable: durableOf,
-  recover: (config, durable) => initState(config, durable),
+  ...durableMachine('multi-paxos', initState, step, nextDeadline, durableOf),
   applyPersist: applyMultiPaxosPersist,
 };
 
@@ -1115,7 +1046,7 @@ export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, Multi
  * @example
  * ```ts
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
- * let s = multiPaxos.init({ id: 'a', nodes: ['a'], electionTimeoutMs: 100 });
+ * let s = multiPaxos.init({ id: 'a', acceptors: ['a'], electionTimeoutMs: 100 });
  * s = multiPaxos.step(s, { type: 'tick', now: 5000 }).state;
  * multiPaxosNextDeadline(s)! >= 5100; //=> true
  * ```

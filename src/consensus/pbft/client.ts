@@ -1,24 +1,28 @@
+import type { Machine, Transition } from '../../core/index.js';
 import {
-  assertNever,
   ConfigError,
-  getOwn,
-  inputNow,
   InvalidCommandError,
   MAX_COUNTER,
+  STOPPED_TIMER,
+  assertNever,
+  byzantineTolerance,
+  checkId,
+  checkIds,
+  getOwn,
+  inputNow,
   parse,
   plainDataProblem,
+  positiveInt,
+  positiveMs,
   reject,
   startTimer,
-  STOPPED_TIMER,
   timerDeadline,
   timerDue,
   transition,
   withOwn,
-  type Machine,
-  type Transition,
 } from '../../core/index.js';
 import { pbftCanonicalJson, type PbftAuthenticator } from './crypto.js';
-import { checksFor, cleanRequest, payloadLimitsOf, primaryOf, signed, verifyByReplica, type PbftChecks } from './messages.js';
+import { checkSigner, checksCache, cleanRequest, payloadLimitsOf, primaryOf, signed, verifyByReplica } from './messages.js';
 import type { PbftClientConfig, PbftClientInput, PbftClientOutput, PbftClientState, PbftMessage, PbftReply, PbftRequest } from './types.js';
 
 /**
@@ -35,6 +39,23 @@ export type PbftClientMachine = Machine<PbftClientConfig, PbftClientState, PbftC
   /** When the client wants its next `tick` (see {@link pbftClientNextDeadline}). */
   nextDeadline(state: PbftClientState): number | undefined;
 };
+
+/**
+ * What a {@link pbftClient} machine is built with: the client's authenticator (its secrets). A
+ * factory argument rather than a config field: `step` sees only the state and the input, and
+ * states are plain data, which keys and signing functions are not.
+ *
+ * @example
+ * ```ts
+ * import { pbftHmacAuthenticator, pbftHmacKeyRings, type PbftClientOptions } from 'distkit/consensus';
+ * const rings = pbftHmacKeyRings(['r0', 'c0'], 'secret');
+ * const options: PbftClientOptions = { authenticator: pbftHmacAuthenticator({ id: 'c0', keys: rings.c0! }) };
+ * ```
+ */
+export interface PbftClientOptions {
+  /** Signs this client's requests and checks the replicas' replies. */
+  readonly authenticator: PbftAuthenticator;
+}
 
 type S = PbftClientState;
 type Out = PbftClientOutput[];
@@ -57,35 +78,24 @@ type Out = PbftClientOutput[];
  * t.outputs[0]; // { type: 'send', to: 'r0', message: { type: 'request', client: 'c0', timestamp: 1, ... } }
  * ```
  */
-export function pbftClient(options: { readonly authenticator: PbftAuthenticator }): PbftClientMachine {
+export function pbftClient(options: PbftClientOptions): PbftClientMachine {
   const auth = options.authenticator;
-  let checks = checksFor(payloadLimitsOf('payloadLimits', undefined));
-  const checksOf = (s: S): PbftChecks => {
-    const l = s.payloadLimits;
-    if (l.maxDepth !== checks.limits.maxDepth || l.maxBytes !== checks.limits.maxBytes) checks = checksFor(l);
-    return checks;
-  };
+  const checksOf = checksCache();
   return {
     name: 'pbft-client',
     init(config) {
-      const replicas = config.replicas;
-      if (!Array.isArray(replicas) || replicas.length === 0) throw new ConfigError('replicas', 'expected a non-empty array of node ids');
-      if (new Set(replicas).size !== replicas.length || replicas.some((r) => typeof r !== 'string' || r === ''))
-        throw new ConfigError('replicas', 'expected unique, non-empty node ids');
-      if (typeof config.id !== 'string' || config.id === '') throw new ConfigError('id', 'expected a non-empty node id');
-      if (replicas.includes(config.id)) throw new ConfigError('id', 'a client cannot also be a replica');
-      if (auth.id !== config.id) throw new ConfigError('authenticator', `signs as ${JSON.stringify(auth.id)}, not as ${JSON.stringify(config.id)}`);
-      const retransmitMs = config.retransmitMs ?? 1000;
-      if (typeof retransmitMs !== 'number' || !Number.isFinite(retransmitMs) || retransmitMs <= 0)
-        throw new ConfigError('retransmitMs', `expected a positive number, got ${String(retransmitMs)}`);
-      const first = config.firstTimestamp ?? 1;
-      if (!Number.isSafeInteger(first) || first < 1 || first > MAX_COUNTER)
-        throw new ConfigError('firstTimestamp', `expected an integer in [1, ${MAX_COUNTER}], got ${String(first)}`);
+      const replicas = checkIds('replicas', config.replicas);
+      const id = checkId('id', config.id);
+      if (replicas.includes(id)) throw new ConfigError('id', 'a client cannot also be a replica');
+      checkSigner(auth, id);
+      const retransmitMs = positiveMs('retransmitMs', config.retransmitMs, 1000);
+      const first = positiveInt('firstTimestamp', config.firstTimestamp, 1);
+      if (first > MAX_COUNTER) throw new ConfigError('firstTimestamp', `must be at most ${MAX_COUNTER}, got ${first}`);
       const payloadLimits = payloadLimitsOf('payloadLimits', config.payloadLimits);
       return {
-        id: config.id,
-        replicas: [...replicas],
-        f: Math.floor((replicas.length - 1) / 3),
+        id,
+        replicas,
+        f: byzantineTolerance(replicas.length),
         retransmitMs,
         view: 0,
         timestamp: first - 1,
@@ -116,7 +126,7 @@ export function pbftClient(options: { readonly authenticator: PbftAuthenticator 
         case 'message': {
           const { from, message } = input;
           if (typeof from !== 'string') return reject(state, String(from), 'from: expected a node id');
-          const parsed = parse(checksOf(state).message, message, 'message');
+          const parsed = parse(checksOf(state.payloadLimits).message, message, 'message');
           if (!parsed.ok) return reject(state, from, parsed.problem);
           const m: PbftMessage = parsed.value;
           if (m.type !== 'reply') return reject(state, from, `${m.type}: a client takes only replies`);

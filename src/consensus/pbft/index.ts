@@ -1,7 +1,7 @@
 // PBFT (Castro & Liskov 1999): the public names of the replica, client, messages and authenticators.
 export * from './types.js';
 export { pbftReplica, pbftReplicaNextDeadline, type PbftReplicaOptions, type PbftReplicaMachine } from './replica.js';
-export { pbftClient, pbftClientNextDeadline, type PbftClientMachine } from './client.js';
+export { pbftClient, pbftClientNextDeadline, type PbftClientMachine, type PbftClientOptions } from './client.js';
 export { PBFT_NULL_DIGEST } from './messages.js';
 export { pbftHashChainService, type PbftHashChainState } from './service.js';
 export {

@@ -1,19 +1,17 @@
 // Wire formats of PBFT: shape checks for untrusted messages, normalisation (extra fields dropped,
 // so what is stored and signed is exactly what was checked), signing payloads, and the checks of
 // certificates embedded in view-change, new-view and state messages.
-import { ConfigError, MAX_COUNTER, PAYLOAD_LIMITS, v, type Check, type DataLimits, type NodeId } from '../../core/index.js';
+import { ConfigError, MAX_COUNTER, PAYLOAD_LIMITS, positiveInt, v, type Check, type DataLimits, type NodeId } from '../../core/index.js';
 import { pbftCanonicalJson, pbftDigest, type PbftAuthenticator } from './crypto.js';
 import type {
   PbftCheckpoint,
   PbftMessage,
-  PbftNewView,
   PbftPrePrepare,
   PbftPreparedCertificate,
   PbftReply,
   PbftRequest,
   PbftSnapshot,
   PbftViewChange,
-  PbftVote,
 } from './types.js';
 
 /**
@@ -123,9 +121,24 @@ export const DEFAULT_PBFT_CHECKS: PbftChecks = pbftChecks(PAYLOAD_LIMITS);
 /** Full payload limits from a config's partial ones; throws ConfigError naming `field`. */
 export function payloadLimitsOf(field: string, limits: Partial<DataLimits> | undefined): DataLimits {
   const full: DataLimits = { ...PAYLOAD_LIMITS, ...(limits ?? {}) };
-  if (!Number.isSafeInteger(full.maxDepth) || full.maxDepth < 1) throw new ConfigError(`${field}.maxDepth`, `expected an integer >= 1, got ${String(full.maxDepth)}`);
-  if (!Number.isSafeInteger(full.maxBytes) || full.maxBytes < 1) throw new ConfigError(`${field}.maxBytes`, `expected an integer >= 1, got ${String(full.maxBytes)}`);
-  return { maxDepth: full.maxDepth, maxBytes: full.maxBytes };
+  return { maxDepth: positiveInt(`${field}.maxDepth`, full.maxDepth), maxBytes: positiveInt(`${field}.maxBytes`, full.maxBytes) };
+}
+
+/** Throws {@link ConfigError} on `authenticator` unless it signs as `id`. */
+export function checkSigner(auth: PbftAuthenticator, id: NodeId): void {
+  if (auth.id !== id) throw new ConfigError('authenticator', `signs as ${JSON.stringify(auth.id)}, not as ${JSON.stringify(id)}`);
+}
+
+/**
+ * The checks for the payload limits of the states a machine steps, kept for the last limits seen
+ * (a machine's states keep one set of limits, so this builds them once).
+ */
+export function checksCache(): (limits: DataLimits) => PbftChecks {
+  let checks = DEFAULT_PBFT_CHECKS;
+  return (l) => {
+    if (l.maxDepth !== checks.limits.maxDepth || l.maxBytes !== checks.limits.maxBytes) checks = checksFor(l);
+    return checks;
+  };
 }
 
 /** The checks for `limits`, reusing the default ones when the limits are the defaults. */

@@ -1,30 +1,35 @@
+import type { Machine, NodeId, Transition } from '../../core/index.js';
 import {
-  assertNever,
-  canIncrement,
   ConfigError,
+  MAX_COUNTER,
+  STOPPED_TIMER,
+  assertNever,
+  byzantineTolerance,
+  canIncrement,
+  checkId,
+  checkIds,
   earliest,
   getOwn,
   inputNow,
-  MAX_COUNTER,
+  nonNegativeInt,
   parse,
   plainDataProblem,
+  positiveInt,
+  positiveMs,
   reject,
   setOwn,
   startTimer,
-  STOPPED_TIMER,
   timerDue,
   transition,
   withOwn,
   withoutOwn,
-  type Machine,
-  type NodeId,
-  type Transition,
 } from '../../core/index.js';
 import type { PbftAuthenticator } from './crypto.js';
 import {
   checkPrePrepareBody,
   checkProof,
-  checksFor,
+  checkSigner,
+  checksCache,
   checkViewChange,
   payloadLimitsOf,
   planNewView,
@@ -134,18 +139,13 @@ export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
   const auth = options.authenticator;
   const service = options.service ?? pbftHashChainService;
   // The checks depend only on the state's payload limits; keep the last ones built.
-  let checks = checksFor(payloadLimitsOf('payloadLimits', undefined));
-  const checksOf = (s: S): PbftChecks => {
-    const l = s.payloadLimits;
-    if (l.maxDepth !== checks.limits.maxDepth || l.maxBytes !== checks.limits.maxBytes) checks = checksFor(l);
-    return checks;
-  };
+  const checksOf = checksCache();
   return {
     name: 'pbft-replica',
     init: (config) => init(auth, service, config),
     step(state, input): Transition<S, PbftReplicaOutput> {
       const now = inputNow(input);
-      const ctx: Ctx = { auth, service, now, checks: checksOf(state) };
+      const ctx: Ctx = { auth, service, now, checks: checksOf(state.payloadLimits) };
       switch (input.type) {
         case 'tick': {
           const out: Out = [];
@@ -171,33 +171,28 @@ export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
 }
 
 function init(auth: PbftAuthenticator, service0: PbftService<any>, config: PbftReplicaConfig): S {
-  const replicas = config.replicas;
-  if (!Array.isArray(replicas) || replicas.length === 0) throw new ConfigError('replicas', 'expected a non-empty array of node ids');
-  if (replicas.some((r) => typeof r !== 'string' || r === '')) throw new ConfigError('replicas', 'every replica must be a non-empty string');
-  if (new Set(replicas).size !== replicas.length) throw new ConfigError('replicas', 'replica ids must be unique');
-  if (!replicas.includes(config.id)) throw new ConfigError('id', `${JSON.stringify(config.id)} is not in replicas`);
-  if (auth.id !== config.id) throw new ConfigError('authenticator', `signs as ${JSON.stringify(auth.id)}, not as ${JSON.stringify(config.id)}`);
-  const K = config.checkpointInterval ?? 128;
-  if (!Number.isSafeInteger(K) || K < 1) throw new ConfigError('checkpointInterval', `expected an integer >= 1, got ${String(K)}`);
-  const L = config.logSize ?? 2 * K;
-  if (!Number.isSafeInteger(L) || L < K) throw new ConfigError('logSize', `expected an integer >= checkpointInterval (${K}), got ${String(L)}`);
-  const T = config.viewChangeTimeoutMs ?? 1000;
-  if (typeof T !== 'number' || !Number.isFinite(T) || T <= 0) throw new ConfigError('viewChangeTimeoutMs', `expected a positive number, got ${String(T)}`);
+  const replicas = checkIds('replicas', config.replicas);
+  const id = checkId('id', config.id);
+  if (!replicas.includes(id)) throw new ConfigError('id', `${JSON.stringify(id)} is not in replicas`);
+  checkSigner(auth, id);
+  const K = positiveInt('checkpointInterval', config.checkpointInterval, 128);
+  const L = positiveInt('logSize', config.logSize, 2 * K);
+  if (L < K) throw new ConfigError('logSize', `must be at least checkpointInterval (${K}), got ${L}`);
+  const T = positiveMs('viewChangeTimeoutMs', config.viewChangeTimeoutMs, 1000);
   const payloadLimits = payloadLimitsOf('payloadLimits', config.payloadLimits);
-  const maxClients = config.maxClients ?? PBFT_MAX_CLIENTS;
-  if (!Number.isSafeInteger(maxClients) || maxClients < 1) throw new ConfigError('maxClients', `expected an integer >= 1, got ${String(maxClients)}`);
-  const maxEarlyPerReplica = config.maxEarlyPerReplica ?? 3 * L;
-  if (!Number.isSafeInteger(maxEarlyPerReplica) || maxEarlyPerReplica < 0)
-    throw new ConfigError('maxEarlyPerReplica', `expected an integer >= 0, got ${String(maxEarlyPerReplica)}`);
+  const maxClients = positiveInt('maxClients', config.maxClients, PBFT_MAX_CLIENTS);
+  const maxEarlyPerReplica = nonNegativeInt('maxEarlyPerReplica', config.maxEarlyPerReplica, 3 * L);
   const service = service0.init();
   const problem = plainDataProblem(service, 'service');
   if (problem !== undefined) throw new ConfigError('service', `init() must return plain JSON data (${problem})`);
   const n = replicas.length;
-  const f = Math.floor((n - 1) / 3);
+  // §4: f = ⌊(n − 1)/3⌋. Quorums are n − f, which is 2f + 1 when n = 3f + 1; with more replicas
+  // only n − f makes two quorums share a correct replica.
+  const f = byzantineTolerance(n);
   const snapshot: PbftSnapshot = { service, replies: {} };
   return {
-    id: config.id,
-    replicas: [...replicas],
+    id,
+    replicas,
     f,
     quorum: n - f,
     checkpointInterval: K,

@@ -12,7 +12,7 @@ function deep(depth: number): unknown {
 
 const abc = ['a', 'b', 'c'];
 const basic = (extra = {}) => basicPaxos.init({ id: 'a', acceptors: abc, seed: 1, ...extra });
-const multi = (extra = {}) => multiPaxos.init({ id: 'a', nodes: abc, seed: 1, heartbeatIntervalMs: 10, electionTimeoutMs: 50, ...extra });
+const multi = (extra = {}) => multiPaxos.init({ id: 'a', acceptors: abc, seed: 1, heartbeatIntervalMs: 10, electionTimeoutMs: 50, ...extra });
 const fast = () => fastPaxos.init({ id: 'a2', acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], seed: 1 });
 const reasons = (outputs: readonly unknown[]) => outputs.filter((o) => (o as { type: string }).type === 'rejected').map((o) => (o as { reason: string }).reason);
 

@@ -20,7 +20,7 @@ export function multiDiagram(): string {
   const ids = ['a', 'b', 'c'];
   const r = simulate({
     seed: 2,
-    nodes: ids.map((id) => ({ id, machine: multiPaxos, config: { id, nodes: ids, seed: 1, heartbeatIntervalMs: 1000, electionTimeoutMs: 5000 } })),
+    nodes: ids.map((id) => ({ id, machine: multiPaxos, config: { id, acceptors: ids, seed: 1, heartbeatIntervalMs: 1000, electionTimeoutMs: 5000 } })),
     network,
     commands: [
       { at: 0, node: 'a', input: { type: 'campaign' } },

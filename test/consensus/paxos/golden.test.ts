@@ -10,7 +10,7 @@ import { runGolden } from '../../support/golden.js';
 
 const dir = fileURLToPath(new URL('../testdata/multi-paxos/', import.meta.url));
 const ids = ['a', 'b', 'c'];
-const nodes = ids.map((id) => ({ id, machine: multiPaxos, config: { id, nodes: ids, seed: 1, heartbeatIntervalMs: 50, electionTimeoutMs: 300 } }));
+const nodes = ids.map((id) => ({ id, machine: multiPaxos, config: { id, acceptors: ids, seed: 1, heartbeatIntervalMs: 50, electionTimeoutMs: 300 } }));
 
 describe('multi-paxos golden transcripts', () => {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt'))) {

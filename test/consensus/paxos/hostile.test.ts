@@ -15,7 +15,7 @@ function basicTargets(): BasicPaxosState[] {
 }
 function multiTargets(): MultiPaxosState[] {
   const ids = ['a', 'b', 'c'];
-  const net = new Net(multiPaxos, Object.fromEntries(ids.map((id) => [id, { id, nodes: ids }])));
+  const net = new Net(multiPaxos, Object.fromEntries(ids.map((id) => [id, { id, acceptors: ids }])));
   for (const id of ids) net.tick(id, 0);
   net.input('a', { type: 'campaign' });
   net.run();
@@ -153,6 +153,6 @@ describe('hostile input: rejected with a reason, state unchanged', () => {
     expect(() => basicPaxos.step(fresh!, { type: 'propose', value: Number.NaN, now: 0 })).toThrow(/propose: value/);
     const learnerOnly = basicPaxos.init({ id: 'l', acceptors: ['a', 'b', 'c'], learners: ['l'], proposers: [] });
     expect(() => basicPaxos.step(learnerOnly, { type: 'propose', value: 1, now: 0 })).toThrow(/not a proposer/);
-    expect(() => multiPaxos.step(multiPaxos.init({ id: 'a', nodes: ['a'] }), { type: 'propose', value: undefined, now: 0 })).toThrow(/propose/);
+    expect(() => multiPaxos.step(multiPaxos.init({ id: 'a', acceptors: ['a'] }), { type: 'propose', value: undefined, now: 0 })).toThrow(/propose/);
   });
 });

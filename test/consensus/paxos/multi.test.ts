@@ -4,7 +4,7 @@ import { applyMultiPaxosPersist, multiPaxos, multiPaxosLogItems, multiPaxosNextD
 import { Net } from './net.js';
 
 const IDS = ['a', 'b', 'c'];
-const cfg = (id: string, extra: Partial<MultiPaxosConfig> = {}): MultiPaxosConfig => ({ id, nodes: IDS, seed: 1, heartbeatIntervalMs: 10, electionTimeoutMs: 50, ...extra });
+const cfg = (id: string, extra: Partial<MultiPaxosConfig> = {}): MultiPaxosConfig => ({ id, acceptors: IDS, seed: 1, heartbeatIntervalMs: 10, electionTimeoutMs: 50, ...extra });
 function cluster(): Net<ReturnType<typeof multiPaxos.init>> {
   const net = new Net(multiPaxos, Object.fromEntries(IDS.map((id) => [id, cfg(id)])));
   for (const id of IDS) net.tick(id, 0);

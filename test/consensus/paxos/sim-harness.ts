@@ -104,7 +104,7 @@ export function runMulti(seed: number, n: number, opts: { lossMax?: number; maxI
   const leaders = new Set<string>();
   const r = simulate({
     seed,
-    nodes: ids.map((id) => ({ id, machine: multiPaxos, config: { id, nodes: ids, seed: `${seed}/${id}`, heartbeatIntervalMs: 20, electionTimeoutMs: 100, maxInflight: opts.maxInflight ?? 8, maxBatch: opts.maxBatch ?? 16 } })),
+    nodes: ids.map((id) => ({ id, machine: multiPaxos, config: { id, acceptors: ids, seed: `${seed}/${id}`, heartbeatIntervalMs: 20, electionTimeoutMs: 100, maxInflight: opts.maxInflight ?? 8, maxBatch: opts.maxBatch ?? 16 } })),
     network: f.network,
     nemesis: f.nemesis,
     commands,

@@ -265,7 +265,7 @@ describe('config and deadlines', () => {
   const m = replicaMachine('r0', ['r0', 'r1', 'r2', 'r3']);
   it.each([
     [{ id: 'r0', replicas: [] }, 'replicas'],
-    [{ id: 'r0', replicas: ['r0', 'r0'] }, 'replicas'],
+    [{ id: 'r0', replicas: ['r0', 'r0'] }, 'replicas[1]'],
     [{ id: 'rx', replicas: ['r0'] }, 'id'],
     [{ id: 'r0', replicas: ['r0'], checkpointInterval: 0 }, 'checkpointInterval'],
     [{ id: 'r0', replicas: ['r0'], checkpointInterval: 4, logSize: 3 }, 'logSize'],
