@@ -17,7 +17,6 @@ export * from './timeout.js';
 export * from './bulkhead.js';
 export * from './rate-limit.js';
 export * from './wrap.js';
-export * from './hash-ring.js';
 export * from './load-balancer.js';
 export * from './resource-manager.js';
 export * from './crc32c.js';

@@ -1,6 +1,6 @@
 import { ConfigError, nextInt, seedPrng, type PrngState } from '../core/index.js';
 import { NoNodeAvailableError } from './errors.js';
-import { buildRing, ringLookup, type HashRingData } from './hash-ring.js';
+import { HashRing } from '../hashing/index.js';
 import { checkNumber, checkRatio } from './options.js';
 
 /**
@@ -146,8 +146,6 @@ export interface BalancerState {
   readonly resourceWeights: ResourceWeights;
   /** Virtual nodes per unit of weight. */
   readonly vnodes: number;
-  /** The hash ring (only for `consistent-hash`). */
-  readonly ring: HashRingData;
   /** Position of each node id in `nodes`. */
   readonly positions: Readonly<Record<string, number>>;
 }
@@ -235,7 +233,7 @@ function make(
   active: readonly (readonly number[])[],
   prng: PrngState,
 ): BalancerState {
-  return { strategy: s.strategy, nodes: s.nodes, active, current, cursor, prng, resourceWeights: s.resourceWeights, vnodes: s.vnodes, ring: s.ring, positions: s.positions };
+  return { strategy: s.strategy, nodes: s.nodes, active, current, cursor, prng, resourceWeights: s.resourceWeights, vnodes: s.vnodes, positions: s.positions };
 }
 
 function randomEligible(s: BalancerState, prng: PrngState): { index: number; prng: PrngState } {
@@ -319,7 +317,7 @@ function choose(s: BalancerState, key: string | undefined): { index: number; sta
     }
     case 'consistent-hash': {
       if (key === undefined) throw new ConfigError('key', 'the consistent-hash strategy needs a key to pick a node');
-      return { index: ringLookup(s.ring, key, (i) => eligible(s, i)), state: s };
+      return { index: ringOwner(s, key), state: s };
     }
   }
 }
@@ -329,13 +327,44 @@ function position(s: BalancerState, id: string): number {
   return p !== undefined && s.nodes[p]?.id === id ? p : s.nodes.findIndex((n) => n.id === id);
 }
 
-function rebuild(s: Omit<BalancerState, 'ring' | 'positions'>, nodes: readonly NormalizedNode[]): BalancerState {
+function rebuild(s: Omit<BalancerState, 'positions'>, nodes: readonly NormalizedNode[]): BalancerState {
   const positions: Record<string, number> = {};
   nodes.forEach((n, i) => {
     if (n.id !== '__proto__') positions[n.id] = i;
   });
-  const ring = s.strategy === 'consistent-hash' ? buildRing(nodes.map((n) => n.id), nodes.map((n) => n.weight), s.vnodes) : { points: [], owners: [] };
-  return { ...s, nodes, ring, positions };
+  return { ...s, nodes, positions };
+}
+
+/**
+ * The ring of a state's nodes (distkit/hashing's {@link HashRing}), derived from the ids and
+ * weights and memoized per `positions` object, which changes exactly when the node set does.
+ * A weight of 0 still gets one point, so a zero-weight node can own keys when nothing else is up.
+ */
+const rings = new WeakMap<object, HashRing>();
+
+function ringOf(s: BalancerState): HashRing {
+  let ring = rings.get(s.positions);
+  if (ring === undefined) {
+    ring = HashRing.create(
+      s.nodes.map((n) => ({ id: n.id, weight: n.weight > 0 ? n.weight : Number.MIN_VALUE })),
+      { vnodes: s.vnodes },
+    );
+    rings.set(s.positions, ring);
+  }
+  return ring;
+}
+
+/** The first eligible node clockwise from `key` (an ineligible owner passes its keys on), or -1. */
+function ringOwner(s: BalancerState, key: string): number {
+  if (s.nodes.length === 0) return -1;
+  const ring = ringOf(s);
+  const owner = position(s, ring.lookup(key));
+  if (eligible(s, owner)) return owner;
+  for (const id of ring.preferenceList(key, ring.size)) {
+    const i = position(s, id);
+    if (eligible(s, i)) return i;
+  }
+  return -1;
 }
 
 function indexOf(s: BalancerState, id: string): number {
@@ -435,7 +464,7 @@ export const loadBalancerCore = {
       return j === undefined ? 0 : activeAt(state, j);
     }));
     const current = next.map((n) => state.current[old.get(n.id) ?? -1] ?? 0);
-    const { ring: _r, positions: _p, ...rest } = state;
+    const { positions: _p, ...rest } = state;
     return rebuild({ ...rest, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
   },
   /** Active requests per node id. */
