@@ -1,4 +1,4 @@
-import { ConfigError, systemClock, type Clock } from '../core/index.js';
+import { ConfigError, Emitter, systemClock, type Clock, type Unsubscribe } from '../core/index.js';
 import {
   circuitBreakerCore as core,
   type BreakerInput,
@@ -159,11 +159,6 @@ export interface IsolationHandle {
   dispose(): void;
 }
 
-/** Removes a listener. */
-export type Unsubscribe = () => void;
-
-type Listener<T> = (event: T) => void;
-
 /**
  * A circuit breaker: an async wrapper around {@link circuitBreakerCore}. Calls pass through while
  * closed; failures per the strategy open the circuit; after the open duration, `halfOpenProbes`
@@ -198,10 +193,10 @@ export class CircuitBreaker {
   private sampleCount = 0;
   private restoredIsolations = 0;
   private timeEvery: boolean;
-  private readonly stateListeners: Listener<StateChangeEvent>[] = [];
-  private readonly successListeners: Listener<CallEvent>[] = [];
-  private readonly failureListeners: Listener<CallEvent>[] = [];
-  private readonly rejectListeners: Listener<BrokenCircuitError>[] = [];
+  private readonly stateEvents = new Emitter<StateChangeEvent>();
+  private readonly successEvents = new Emitter<CallEvent>();
+  private readonly failureEvents = new Emitter<CallEvent>();
+  private readonly rejectEvents = new Emitter<BrokenCircuitError>();
   private readonly onFastSuccess: (value: unknown) => void;
   private readonly onFastFailure: (error: unknown) => void;
 
@@ -222,7 +217,7 @@ export class CircuitBreaker {
       const w = this.core.window;
       if (this.isResultFailure === undefined && w.kind === 'consecutive' && w.failures === 0 && this.core.circuit === 'closed') {
         this.counters.successes++;
-        if (this.successListeners.length > 0) this.emitCall(this.successListeners, { durationMs: 0, probe: false });
+        if (this.successEvents.size > 0) this.successEvents.emit({ durationMs: 0, probe: false });
         return;
       }
       this.settle(value, false, -1, false);
@@ -313,7 +308,7 @@ export class CircuitBreaker {
       if (o.type === 'refused') {
         this.counters.rejections++;
         const err = o.circuit === 'isolated' ? new IsolatedCircuitError() : new BrokenCircuitError(o.circuit, o.retryAfterMs);
-        for (const l of this.rejectListeners.slice()) l(err);
+        this.rejectEvents.emit(err);
         return Promise.reject(err);
       }
       if (o.type === 'permitted') {
@@ -356,30 +351,23 @@ export class CircuitBreaker {
     const s = this.core;
     // A success on a closed consecutive breaker with no failures counted changes nothing.
     if (!failed && !probe && s.circuit === 'closed' && s.window.kind === 'consecutive' && s.window.failures === 0) {
-      if (this.successListeners.length > 0) this.emitCall(this.successListeners, { durationMs, probe });
+      if (this.successEvents.size > 0) this.successEvents.emit({ durationMs, probe });
       return;
     }
     if (now < 0) now = this.clock.now();
     this.apply(round === undefined ? { type: failed ? 'failure' : 'success', now, durationMs, probe } : { type: failed ? 'failure' : 'success', now, durationMs, probe, round });
     if (failed) {
-      if (this.failureListeners.length > 0) this.emitCall(this.failureListeners, { durationMs, probe, error: value });
-    } else if (this.successListeners.length > 0) {
-      this.emitCall(this.successListeners, { durationMs, probe });
+      if (this.failureEvents.size > 0) this.failureEvents.emit({ durationMs, probe, error: value });
+    } else if (this.successEvents.size > 0) {
+      this.successEvents.emit({ durationMs, probe });
     }
-  }
-
-  private emitCall(listeners: Listener<CallEvent>[], e: CallEvent): void {
-    for (const l of listeners.slice()) l(e);
   }
 
   private apply(input: BreakerInput) {
     const t = core.step(this.core, input);
     this.core = t.state;
     for (const o of t.outputs) {
-      if (o.type === 'state' && this.stateListeners.length > 0) {
-        const e: StateChangeEvent = { from: o.from, to: o.to, now: o.now };
-        for (const l of this.stateListeners.slice()) l(e);
-      }
+      if (o.type === 'state' && this.stateEvents.size > 0) this.stateEvents.emit({ from: o.from, to: o.to, now: o.now });
     }
     return t.outputs;
   }
@@ -439,22 +427,22 @@ export class CircuitBreaker {
 
   /** Listens for state changes. */
   onStateChange(listener: (event: StateChangeEvent) => void): Unsubscribe {
-    return subscribe(this.stateListeners, listener);
+    return this.stateEvents.on(listener);
   }
 
   /** Listens for calls that succeeded (with their duration: every call is then timed). */
   onSuccess(listener: (event: CallEvent) => void): Unsubscribe {
-    return this.timed(subscribe(this.successListeners, listener));
+    return this.timed(this.successEvents.on(listener));
   }
 
   /** Listens for calls that failed (with their duration and error). */
   onFailure(listener: (event: CallEvent) => void): Unsubscribe {
-    return this.timed(subscribe(this.failureListeners, listener));
+    return this.timed(this.failureEvents.on(listener));
   }
 
   /** Listens for refused calls. */
   onReject(listener: (error: BrokenCircuitError) => void): Unsubscribe {
-    return subscribe(this.rejectListeners, listener);
+    return this.rejectEvents.on(listener);
   }
 
   private timed(unsubscribe: Unsubscribe): Unsubscribe {
@@ -469,17 +457,9 @@ export class CircuitBreaker {
     this.timeEvery =
       this.core.settings.slowCallDurationMs !== undefined ||
       this.sampleMask === 0 ||
-      this.successListeners.length > 0 ||
-      this.failureListeners.length > 0;
+      this.successEvents.size > 0 ||
+      this.failureEvents.size > 0;
   }
-}
-
-function subscribe<T>(list: Listener<T>[], listener: Listener<T>): Unsubscribe {
-  list.push(listener);
-  return () => {
-    const i = list.indexOf(listener);
-    if (i >= 0) list.splice(i, 1);
-  };
 }
 
 function safeFilter(filter: (x: unknown) => boolean, x: unknown): boolean {

@@ -7,6 +7,7 @@ import {
   inputNow,
   parse,
   reject,
+  Emitter,
   systemClock,
   systemTimers,
   v,
@@ -17,6 +18,7 @@ import {
   type RejectedOutput,
   type Timers,
   type Transition,
+  type Unsubscribe,
 } from '../core/index.js';
 import { healthAfter, heardFrom, nextHealthChange, sweepHealth, type HeartbeatTable, type NodeHealth } from '../election/index.js';
 import { checkNumber } from './options.js';
@@ -251,7 +253,7 @@ export class HealthMonitor {
   private readonly timers: Timers;
   private cancel: (() => void) | undefined;
   private armedAt: number | undefined;
-  private readonly listeners: ((c: HealthChange) => void)[] = [];
+  private readonly changes = new Emitter<HealthChange>();
 
   constructor(options: HealthMonitorOptions) {
     this.s = healthMonitorCore.init(options);
@@ -293,12 +295,8 @@ export class HealthMonitor {
   }
 
   /** Listens for status changes. */
-  onChange(listener: (change: HealthChange) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+  onChange(listener: (change: HealthChange) => void): Unsubscribe {
+    return this.changes.on(listener);
   }
 
   /** Cancels the pending timer (the monitor still answers `status`). */
@@ -313,8 +311,7 @@ export class HealthMonitor {
     this.s = t.state;
     for (const o of t.outputs) {
       if (o.type === 'status') {
-        const c: HealthChange = { node: o.node, from: o.from, to: o.to, now: o.now };
-        for (const l of this.listeners.slice()) l(c);
+        this.changes.emit({ node: o.node, from: o.from, to: o.to, now: o.now });
       } else {
         throw new ConfigError('node', o.reason);
       }

@@ -1,4 +1,4 @@
-import { ConfigError, InvalidCommandError, systemClock, type Clock } from '../core/index.js';
+import { ConfigError, Emitter, InvalidCommandError, systemClock, type Clock, type Unsubscribe } from '../core/index.js';
 import { checkNumber } from './options.js';
 
 /**
@@ -284,7 +284,7 @@ export const serviceRegistryCore = {
 export class ServiceRegistry {
   private s: RegistryState;
   private readonly clock: Clock;
-  private readonly listeners: ((c: RegistryChange) => void)[] = [];
+  private readonly changes = new Emitter<RegistryChange>();
 
   constructor(options: { readonly defaultTtlMs?: number; readonly clock?: Clock } = {}) {
     this.s = serviceRegistryCore.init(options);
@@ -339,12 +339,8 @@ export class ServiceRegistry {
   }
 
   /** Listens for changes. */
-  onChange(listener: (change: RegistryChange) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+  onChange(listener: (change: RegistryChange) => void): Unsubscribe {
+    return this.changes.on(listener);
   }
 
   private sweep(): number {
@@ -356,6 +352,6 @@ export class ServiceRegistry {
 
   private apply(step: Step): void {
     this.s = step.state;
-    for (const c of step.changes) for (const l of this.listeners.slice()) l(c);
+    for (const c of step.changes) this.changes.emit(c);
   }
 }

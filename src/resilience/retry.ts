@@ -1,4 +1,4 @@
-import { ConfigError, systemTimers, type Timers } from '../core/index.js';
+import { ConfigError, Emitter, systemTimers, type Timers, type Unsubscribe } from '../core/index.js';
 import { backoffInit, backoffNext, type Backoff, type BackoffState } from './backoff.js';
 import { OperationAbortedError } from './errors.js';
 import { checkNumber } from './options.js';
@@ -146,8 +146,8 @@ export class Retry {
   private readonly retryOn: ((error: unknown) => boolean) | undefined;
   private readonly retryOnResult: ((result: unknown) => boolean) | undefined;
   private readonly timers: Timers;
-  private readonly retryListeners: ((e: RetryEvent) => void)[] = [];
-  private readonly giveUpListeners: ((e: RetryEvent) => void)[] = [];
+  private readonly retryEvents = new Emitter<RetryEvent>();
+  private readonly giveUpEvents = new Emitter<RetryEvent>();
 
   constructor(options: RetryOptions = {}) {
     if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
@@ -185,40 +185,28 @@ export class Retry {
       state = next.state;
       this.backoff = state.backoff;
       if (!next.decision.retry) {
-        emit(this.giveUpListeners, { attempt: state.attempts, delayMs: 0, ...failure });
+        this.giveUpEvents.emit({ attempt: state.attempts, delayMs: 0, ...failure });
         if ('error' in failure) throw failure.error;
         return failure.result as T;
       }
-      emit(this.retryListeners, { attempt: next.decision.attempt, delayMs: next.decision.delayMs, ...failure });
+      this.retryEvents.emit({ attempt: next.decision.attempt, delayMs: next.decision.delayMs, ...failure });
       await sleep(this.timers, next.decision.delayMs, signal);
     }
   }
 
   /** Listens for retries (before each delay). */
-  onRetry(listener: (event: RetryEvent) => void): () => void {
-    return on(this.retryListeners, listener);
+  onRetry(listener: (event: RetryEvent) => void): Unsubscribe {
+    return this.retryEvents.on(listener);
   }
 
   /** Listens for give-ups (attempts exhausted). */
-  onGiveUp(listener: (event: RetryEvent) => void): () => void {
-    return on(this.giveUpListeners, listener);
+  onGiveUp(listener: (event: RetryEvent) => void): Unsubscribe {
+    return this.giveUpEvents.on(listener);
   }
 }
 
 function isAborted(signal: AbortSignalLike | undefined): boolean {
   return signal?.aborted === true;
-}
-
-function on<T>(list: ((e: T) => void)[], l: (e: T) => void): () => void {
-  list.push(l);
-  return () => {
-    const i = list.indexOf(l);
-    if (i >= 0) list.splice(i, 1);
-  };
-}
-
-function emit<T>(list: ((e: T) => void)[], e: T): void {
-  for (const l of list.slice()) l(e);
 }
 
 /** Waits `ms` on `timers`, rejecting with OperationAbortedError when `signal` aborts. @internal */
