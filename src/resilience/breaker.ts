@@ -12,6 +12,7 @@ import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
 import { checkNumber } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
+import type { Policy } from './wrap.js';
 
 /**
  * Options of {@link CircuitBreaker}. Either `strategy`, or the notes' short form
@@ -182,7 +183,7 @@ export interface IsolationHandle {
  * declare function fetchUser(id: string): Promise<{ id: string }>;
  * ```
  */
-export class CircuitBreaker {
+export class CircuitBreaker implements Policy {
   private core: BreakerState;
   private readonly clock: Clock;
   private readonly isFailure: ((error: unknown) => boolean) | undefined;

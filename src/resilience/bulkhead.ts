@@ -2,6 +2,7 @@ import { ConfigError } from '../core/index.js';
 import { BulkheadRejectedError, OperationAbortedError } from './errors.js';
 import { checkNumber } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
 
 /**
  * The pure bulkhead state: calls running and calls waiting, with their limits.
@@ -92,7 +93,7 @@ export const bulkheadCore = {
  * declare const db: { query(sql: string): Promise<unknown[]> };
  * ```
  */
-export class Bulkhead {
+export class Bulkhead implements Policy {
   private state: BulkheadState;
   private readonly waiting: (() => void)[] = [];
 

@@ -2,6 +2,22 @@ import { ConfigError, nextInt, seedPrng, type PrngState } from '../core/index.js
 import { NoNodeAvailableError } from './errors.js';
 import { HashRing } from '../hashing/index.js';
 import { checkNumber, checkRatio } from './options.js';
+import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
+
+/**
+ * What a {@link LoadBalancer} gives the function it runs: the policy context plus the node picked.
+ *
+ * @example
+ * ```ts
+ * import type { NodeContext } from 'distkit/resilience';
+ * const run = ({ node, signal }: NodeContext) => fetch(`http://${node}/api`, { signal: signal as AbortSignal });
+ * ```
+ */
+export interface NodeContext extends PolicyContext {
+  /** The node chosen for this call. */
+  readonly node: string;
+}
 
 /**
  * How a {@link LoadBalancer} picks a node.
@@ -487,18 +503,20 @@ export const loadBalancerCore = {
 export type LoadBalancerOptions = BalancerSettings;
 
 /**
- * A load balancer over {@link loadBalancerCore}, holding the state for you. `execute` picks a node,
- * runs the call on it and releases it when the call settles.
+ * A load balancer over {@link loadBalancerCore}, holding the state for you. As a {@link Policy},
+ * `execute(fn, signal)` picks a node, runs `fn({ node, signal, attempt })` and releases the node
+ * when the call settles; `forKey(key)` is the policy for one key (needed by `consistent-hash`).
+ * Under `wrap(retry, balancer)` each attempt picks a node afresh.
  *
  * @example
  * ```ts
  * import { LoadBalancer } from 'distkit/resilience';
  * const lb = new LoadBalancer({ strategy: 'p2c', nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], seed: 7 });
- * const body = await lb.execute((node) => fetch(`http://${node}/api`).then((r) => r.text()));
+ * const body = await lb.execute(({ node }) => fetch(`http://${node}/api`).then((r) => r.text()));
  * lb.setHealthy('b', false); // b gets nothing new until marked healthy again
  * ```
  */
-export class LoadBalancer {
+export class LoadBalancer implements Policy<NodeContext> {
   private s: BalancerState;
 
   constructor(options: LoadBalancerOptions) {
@@ -522,11 +540,30 @@ export class LoadBalancer {
     this.s = loadBalancerCore.release(this.s, node);
   }
 
-  /** Picks a node, runs `fn(node)`, releases the node when it settles. */
-  async execute<T>(fn: (node: string) => T | PromiseLike<T>, key?: string): Promise<T> {
+  /** Picks a node, runs `fn({ node, signal, attempt })`, releases the node when it settles. */
+  execute<T>(fn: (context: NodeContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
+    return this.run(undefined, fn, signal);
+  }
+
+  /**
+   * The policy for `key`: like {@link LoadBalancer.execute}, picking by `key` (the same node for
+   * the same key under `consistent-hash`; ignored by the other strategies).
+   *
+   * @example
+   * ```ts
+   * import { LoadBalancer } from 'distkit/resilience';
+   * const lb = new LoadBalancer({ strategy: 'consistent-hash', nodes: [{ id: 'a' }, { id: 'b' }] });
+   * const owner = await lb.forKey('user:42').execute(({ node }) => node); // the same node every time
+   * ```
+   */
+  forKey(key: string): Policy<NodeContext> {
+    return { execute: (fn, signal) => this.run(key, fn, signal) };
+  }
+
+  private async run<T>(key: string | undefined, fn: (context: NodeContext) => T | PromiseLike<T>, signal: AbortSignalLike | undefined): Promise<T> {
     const node = this.pick(key);
     try {
-      return await fn(node);
+      return await fn({ node, signal: signal ?? neverAborted, attempt: 1 });
     } finally {
       this.release(node);
     }

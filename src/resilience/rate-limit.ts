@@ -1,7 +1,8 @@
 import { ConfigError, systemClock, type Clock } from '../core/index.js';
 import { RateLimitedError } from './errors.js';
 import { checkNumber } from './options.js';
-import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import { invoke, neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
 
 /**
  * A rate: `limit` requests per `periodMs`, with bursts of up to `burst` requests (default `limit`).
@@ -201,7 +202,7 @@ function algo(o: RateLimiterOptions): RateAlgorithm {
  * if (!d.allowed) console.log(`slow down for ${d.retryAfterMs} ms`);
  * ```
  */
-export class RateLimiter {
+export class RateLimiter implements Policy {
   private state: AnyState;
   private readonly clock: Clock;
   private readonly isGcra: boolean;
@@ -225,11 +226,7 @@ export class RateLimiter {
   execute<T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
     const d = this.tryAcquire();
     if (!d.allowed) return Promise.reject(new RateLimitedError(d.retryAfterMs));
-    try {
-      return Promise.resolve(fn({ signal: signal ?? neverAborted, attempt: 1 }));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return invoke(fn, { signal: signal ?? neverAborted, attempt: 1 });
   }
 
   /** The core state (plain data). */
@@ -300,15 +297,25 @@ export class KeyedRateLimiter {
     return t.decision;
   }
 
-  /** Runs `fn` if `key` is admitted, else rejects with {@link RateLimitedError}. */
-  execute<T>(key: string, fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
-    const d = this.tryAcquire(key);
-    if (!d.allowed) return Promise.reject(new RateLimitedError(d.retryAfterMs, key));
-    try {
-      return Promise.resolve(fn({ signal: signal ?? neverAborted, attempt: 1 }));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  /**
+   * The policy of one key: its `execute(fn, signal)` runs `fn` if `key` is admitted, else rejects
+   * with {@link RateLimitedError} naming the key. Composes with {@link wrap}.
+   *
+   * @example
+   * ```ts
+   * import { KeyedRateLimiter } from 'distkit/resilience';
+   * const perClient = new KeyedRateLimiter({ limit: 5, periodMs: 1000 });
+   * await perClient.forKey('10.0.0.7').execute(() => 'ok'); //=> 'ok'
+   * ```
+   */
+  forKey(key: string): Policy {
+    return {
+      execute: <T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> => {
+        const d = this.tryAcquire(key);
+        if (!d.allowed) return Promise.reject(new RateLimitedError(d.retryAfterMs, key));
+        return invoke(fn, { signal: signal ?? neverAborted, attempt: 1 });
+      },
+    };
   }
 
   private makeRoom(now: number): void {

@@ -3,6 +3,7 @@ import { backoffInit, backoffNext, type Backoff, type BackoffState } from './bac
 import { OperationAbortedError } from './errors.js';
 import { checkNumber } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
 
 /**
  * The pure retry decision: the attempts made so far and the backoff sequence.
@@ -140,7 +141,7 @@ export interface RetryEvent {
  * declare function download(attempt: number): Promise<string>;
  * ```
  */
-export class Retry {
+export class Retry implements Policy {
   private readonly settings: RetryState;
   private backoff: BackoffState;
   private readonly retryOn: ((error: unknown) => boolean) | undefined;

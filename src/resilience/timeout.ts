@@ -2,6 +2,7 @@ import { ConfigError, systemTimers, type Timers } from '../core/index.js';
 import { TaskTimeoutError } from './errors.js';
 import { checkNumber } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
 
 /**
  * `cooperative`: at the deadline the signal passed to the function aborts, and the call settles
@@ -64,7 +65,7 @@ export const timeoutCore = {
  * const res = await timeout.execute(({ signal }) => fetch('https://example.com', { signal: signal as AbortSignal }));
  * ```
  */
-export class Timeout {
+export class Timeout implements Policy {
   /** The time limit, ms. */
   readonly timeoutMs: number;
   private readonly strategy: TimeoutStrategy;

@@ -69,9 +69,14 @@ describe('LoadBalancer strategies', () => {
 
   it('execute releases the node when the call settles', async () => {
     const b = new LoadBalancer({ strategy: 'least-connections', nodes: ids(2) });
-    await b.execute(async (n) => n);
+    expect(await b.execute(async ({ node }) => node)).toBe('n0');
     await b.execute(() => Promise.reject(new Error('x'))).catch(() => {});
     expect(lb.activeByNode(b.snapshot)).toEqual({ n0: 0, n1: 0 });
+    const ring = new LoadBalancer({ strategy: 'consistent-hash', nodes: ids(4) });
+    const owner = ring.pick('user:1');
+    ring.release(owner);
+    expect(await ring.forKey('user:1').execute(({ node }) => node)).toBe(owner);
+    await expect(ring.execute(() => 1)).rejects.toThrow(ConfigError);
   });
 
   for (const strategy of ['round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'resource', 'consistent-hash'] as BalancingStrategy[]) {

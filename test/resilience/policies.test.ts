@@ -6,6 +6,7 @@ import {
   BulkheadRejectedError,
   CircuitBreaker,
   KeyedRateLimiter,
+  LoadBalancer,
   OperationAbortedError,
   RateLimitedError,
   RateLimiter,
@@ -396,6 +397,17 @@ describe('RateLimiter', () => {
     expect(k2.tryAcquire('busy').allowed).toBe(false);
   });
 
+  it('forKey is the policy of one key: it composes with wrap and names the key when it refuses', async () => {
+    const time = new FakeTime();
+    const k = new KeyedRateLimiter({ limit: 1, periodMs: 1000, clock: time });
+    const policy = wrap(new Bulkhead({ maxConcurrent: 1 }), k.forKey('10.0.0.7'));
+    expect(await policy.execute(() => 'a')).toBe('a');
+    const e = await policy.execute(() => 'b').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RateLimitedError);
+    expect((e as Error).message).toContain('10.0.0.7');
+    expect(await k.forKey('other').execute(() => 'c')).toBe('c');
+  });
+
   it('hostile options', () => {
     expectConfigError('limit', () => new RateLimiter({ limit: 0, periodMs: 1000 }));
     expectConfigError('limit', () => new RateLimiter({ limit: Number.NaN, periodMs: 1000 }));
@@ -439,5 +451,19 @@ describe('wrap: composition', () => {
     const policy = wrap(new RateLimiter({ limit: 1, periodMs: 100, clock: time }), new Bulkhead({ maxConcurrent: 1 }));
     expect(await policy.execute(() => 7)).toBe(7);
     await expect(policy.execute(() => 8)).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  it('contexts merge inward: the retry attempt and the balancer node both reach fn, one pick per attempt', async () => {
+    const time = new FakeTime();
+    const lb = new LoadBalancer({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
+    const retry = new Retry({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 1 }, timers: time });
+    const seen: string[] = [];
+    const p = wrap(retry, lb).execute(({ node, attempt }) => {
+      seen.push(`${attempt}:${node}`);
+      return attempt < 2 ? Promise.reject(new Error('x')) : node;
+    });
+    await time.advance(10);
+    expect(await p).toBe('b');
+    expect(seen).toEqual(['1:a', '2:b']);
   });
 });
