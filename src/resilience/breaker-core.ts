@@ -15,6 +15,7 @@ import {
 } from '../core/index.js';
 import { ConfigError } from '../core/index.js';
 import { checkNumber, checkRatio, growth, optNumber } from './options.js';
+import { FAILED, SLOW, bucketKept } from './breaker-window.js';
 
 /**
  * When a circuit breaker trips (opens). Rules after Nygard, "Release It!" (2nd ed., §5.2) and the
@@ -214,8 +215,6 @@ export type BreakerOutput =
   | { readonly type: 'state'; readonly from: CircuitState; readonly to: CircuitState; readonly now: number }
   | RejectedOutput;
 
-const FAILED = 1;
-const SLOW = 2;
 
 function validateSettings(c: BreakerSettings): BreakerSettings {
   if (c === null || typeof c !== 'object') throw new ConfigError('settings', 'must be an object');
@@ -380,16 +379,17 @@ function record(settings: BreakerSettings, w: BreakerWindow, now: number, failed
     case 'time': {
       if (st.kind !== 'time') return { window: w, trip: false };
       const bucketMs = st.durationMs / st.buckets;
-      const start = Math.floor(now / bucketMs) * bucketMs;
-      const horizon = now - st.durationMs;
-      // Drop every bucket that ended at or before the window start: an idle gap leaves none behind.
+      const bucket = Math.floor(now / bucketMs);
+      const start = bucket * bucketMs;
+      // Keep the buckets that end after the window start (numbers bucket - buckets .. bucket,
+      // counted in whole buckets so no rounding keeps one more): an idle gap leaves none behind.
       const buckets: TimeBucket[] = [];
       let calls = 1;
       let f = failed ? 1 : 0;
       let s = slow ? 1 : 0;
       let current: TimeBucket | undefined;
       for (const b of w.buckets) {
-        if (b.start + bucketMs <= horizon || b.start > now) continue;
+        if (!bucketKept(b.start, bucketMs, bucket, st.buckets)) continue;
         if (b.start === start) {
           current = b;
           continue;

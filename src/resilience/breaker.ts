@@ -12,6 +12,7 @@ import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
 import { checkNumber } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { liveWindow, type LiveWindow } from './breaker-window.js';
 import type { Policy } from './wrap.js';
 
 /**
@@ -198,6 +199,9 @@ export class CircuitBreaker implements Policy {
   private readonly successEvents = new Emitter<CallEvent>();
   private readonly failureEvents = new Emitter<CallEvent>();
   private readonly rejectEvents = new Emitter<BrokenCircuitError>();
+  /** The closed-state window of a windowed strategy, kept in place; `core.window` lags it while `dirty`. */
+  private readonly live: LiveWindow | undefined;
+  private dirty = false;
   private readonly onFastSuccess: (value: unknown) => void;
   private readonly onFastFailure: (error: unknown) => void;
 
@@ -212,14 +216,19 @@ export class CircuitBreaker implements Policy {
     if ((every & (every - 1)) !== 0) throw new ConfigError('latencySampleEvery', `must be a power of two, got ${every}`);
     this.sampleMask = every - 1;
     this.timeEvery = this.core.settings.slowCallDurationMs !== undefined || every === 1;
+    this.live = liveWindow(this.core.settings.strategy);
     this.onFastSuccess = (value) => {
-      // The common outcome, inlined: a success on a closed consecutive breaker with no failures
-      // counted changes nothing but the counter.
-      const w = this.core.window;
-      if (this.isResultFailure === undefined && w.kind === 'consecutive' && w.failures === 0 && this.core.circuit === 'closed') {
-        this.counters.successes++;
-        if (this.successEvents.size > 0) this.successEvents.emit({ durationMs: 0, probe: false });
-        return;
+      // The common outcome, inlined: a success on a closed breaker that does not trip it changes
+      // nothing but the counter and, for a windowed strategy, the live window, in place.
+      if (this.isResultFailure === undefined && this.core.circuit === 'closed') {
+        const live = this.live;
+        const w = this.core.window;
+        if (live === undefined ? w.kind === 'consecutive' && w.failures === 0 : live.tryRecord(live.timed ? this.clock.now() : 0, false, false)) {
+          if (live !== undefined) this.dirty = true;
+          this.counters.successes++;
+          if (this.successEvents.size > 0) this.successEvents.emit({ durationMs: 0, probe: false });
+          return;
+        }
       }
       this.settle(value, false, -1, false);
     };
@@ -254,6 +263,7 @@ export class CircuitBreaker implements Policy {
     b.core = core.shiftTimes({ ...json.state, settings: b.core.settings }, delta);
     // Probes in flight when the state was saved will never report: let a fresh round start.
     if (b.core.circuit === 'half-open') b.core = { ...b.core, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
+    b.live?.load(b.core.window);
     Object.assign(b.counters, json.counters);
     b.restoredIsolations = b.core.circuit === 'isolated' ? b.core.isolations : 0;
     return b;
@@ -267,6 +277,7 @@ export class CircuitBreaker implements Policy {
 
   /** The core state (plain data, monotonic-clock times). */
   get snapshot(): BreakerState {
+    this.syncWindow();
     return this.core;
   }
 
@@ -350,13 +361,33 @@ export class CircuitBreaker implements Policy {
       this.latency.record(durationMs);
     }
     const s = this.core;
-    // A success on a closed consecutive breaker with no failures counted changes nothing.
-    if (!failed && !probe && s.circuit === 'closed' && s.window.kind === 'consecutive' && s.window.failures === 0) {
-      if (this.successEvents.size > 0) this.successEvents.emit({ durationMs, probe });
-      return;
+    if (!probe && s.circuit === 'closed') {
+      const live = this.live;
+      if (live === undefined) {
+        // A success on a closed consecutive breaker with no failures counted changes nothing.
+        if (!failed && s.window.kind === 'consecutive' && s.window.failures === 0) {
+          if (this.successEvents.size > 0) this.successEvents.emit({ durationMs, probe });
+          return;
+        }
+      } else {
+        if (now < 0 && live.timed) now = this.clock.now();
+        const slowMs = s.settings.slowCallDurationMs;
+        const slow = slowMs !== undefined && durationMs >= slowMs;
+        // An outcome that does not trip only updates the window in place; one that trips goes to
+        // the core with the window as it stands, and the core opens the circuit by its own rule.
+        if (live.tryRecord(now, failed, slow)) {
+          this.dirty = true;
+          this.emitOutcome(failed, value, durationMs, probe);
+          return;
+        }
+      }
     }
     if (now < 0) now = this.clock.now();
     this.apply(round === undefined ? { type: failed ? 'failure' : 'success', now, durationMs, probe } : { type: failed ? 'failure' : 'success', now, durationMs, probe, round });
+    this.emitOutcome(failed, value, durationMs, probe);
+  }
+
+  private emitOutcome(failed: boolean, value: unknown, durationMs: number, probe: boolean): void {
     if (failed) {
       if (this.failureEvents.size > 0) this.failureEvents.emit({ durationMs, probe, error: value });
     } else if (this.successEvents.size > 0) {
@@ -364,9 +395,19 @@ export class CircuitBreaker implements Policy {
     }
   }
 
+  /** Brings `core.window` up to date with the live window. */
+  private syncWindow(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.core = { ...this.core, window: this.live!.toWindow() };
+  }
+
   private apply(input: BreakerInput) {
+    this.syncWindow();
+    const before = this.core.window;
     const t = core.step(this.core, input);
     this.core = t.state;
+    if (this.live !== undefined && t.state.window !== before) this.live.load(t.state.window);
     for (const o of t.outputs) {
       if (o.type === 'state' && this.stateEvents.size > 0) this.stateEvents.emit({ from: o.from, to: o.to, now: o.now });
     }
@@ -422,6 +463,7 @@ export class CircuitBreaker implements Policy {
 
   /** Plain data for storage; restore with {@link CircuitBreaker.fromJSON}. */
   toJSON(): CircuitBreakerJSON {
+    this.syncWindow();
     const delta = this.clock.wallNow() - this.clock.now();
     return { format: 'distkit.circuit-breaker.v2', state: core.shiftTimes(this.core, delta), counters: { ...this.counters } };
   }
