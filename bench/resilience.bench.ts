@@ -24,24 +24,24 @@ export default async function (): Promise<Figures> {
   const decisions = compareOps(
     {
       retry: () => {
-        const d = retryCore.onFailure(retryCore.start(retryState));
-        consume(d.decision);
+        const d = retryCore.step(retryCore.step(retryState, { type: 'attempt', now: 0 }).state, { type: 'failure', now: 0 });
+        consume(d.outputs);
         const n = backoffNext(backoff);
         backoff = n.state.retries > 20 ? backoffInit(n.state.backoff, n.state.prng) : n.state;
       },
       bulkhead: (i) => {
-        if ((i & 1) === 0) bulk = bulkheadCore.admit(bulk).state;
-        else if (bulk.executing > 0) bulk = bulkheadCore.release(bulk).state;
+        if ((i & 1) === 0) bulk = bulkheadCore.step(bulk, { type: 'admit', now: i }).state;
+        else if (bulk.executing > 0) bulk = bulkheadCore.step(bulk, { type: 'release', now: i }).state;
       },
       gcra: (i) => {
-        const t = gcra.take(g, i * 0.9);
+        const t = gcra.step(g, { type: 'take', now: i * 0.9 });
         g = t.state;
-        consume(t.decision);
+        consume(t.outputs);
       },
       tokenBucket: (i) => {
-        const t = tokenBucket.take(tb, i * 0.9);
+        const t = tokenBucket.step(tb, { type: 'take', now: i * 0.9 });
         tb = t.state;
-        consume(t.decision);
+        consume(t.outputs);
       },
     },
     { timeMs: 2000 },

@@ -12,7 +12,7 @@ export * from './breaker.js';
 export type { LatencySummary } from './latency.js';
 export type { AbortSignalLike, PolicyContext } from './signals.js';
 export * from './backoff.js';
-export { retryCore, Retry, type RetryState, type RetryDecision, type RetrySettings, type RetryOptions, type RetryEvent } from './retry.js';
+export { retryCore, Retry, type RetryState, type RetryInput, type RetryOutput, type RetrySettings, type RetryOptions, type RetryEvent } from './retry.js';
 export * from './timeout.js';
 export * from './bulkhead.js';
 export * from './rate-limit.js';

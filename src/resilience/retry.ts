@@ -1,4 +1,16 @@
-import { ConfigError, Emitter, systemTimers, type Timers, type Unsubscribe } from '../core/index.js';
+import {
+  ConfigError,
+  Emitter,
+  assertNever,
+  inputNow,
+  reject,
+  systemTimers,
+  type MessageInput,
+  type RejectedOutput,
+  type Timers,
+  type Transition,
+  type Unsubscribe,
+} from '../core/index.js';
 import { backoffInit, backoffNext, type Backoff, type BackoffState } from './backoff.js';
 import { OperationAbortedError } from './errors.js';
 import { checkNumber } from './options.js';
@@ -6,7 +18,8 @@ import { linkedController, type AbortSignalLike, type PolicyContext } from './si
 import type { Policy } from './wrap.js';
 
 /**
- * The pure retry decision: the attempts made so far and the backoff sequence.
+ * The retry core's state: the attempts made in the current call and the backoff sequence (whose
+ * jitter PRNG continues across calls).
  *
  * @example
  * ```ts
@@ -23,19 +36,6 @@ export interface RetryState {
   /** The backoff sequence. */
   readonly backoff: BackoffState;
 }
-
-/**
- * A retry decision after a failed attempt: wait `delayMs` then try again, or give up.
- *
- * @example
- * ```ts
- * import type { RetryDecision } from 'distkit/resilience';
- * const d: RetryDecision = { retry: true, delayMs: 200, attempt: 2 };
- * ```
- */
-export type RetryDecision =
-  | { readonly retry: true; readonly delayMs: number; readonly attempt: number }
-  | { readonly retry: false; readonly attempts: number };
 
 /**
  * Plain-data settings of the retry core.
@@ -56,33 +56,82 @@ export interface RetrySettings {
 }
 
 /**
- * The pure retry core: `init(settings)`, `start(state)` when an attempt begins, and
- * `onFailure(state)` to decide whether and when to retry.
+ * Inputs of the retry core: an attempt starts, the attempt failed, or a new call begins (attempts
+ * back to 0, the backoff sequence continues). Every input carries the caller's time `now`; a
+ * `message` from a network is refused.
+ *
+ * @example
+ * ```ts
+ * import type { RetryInput } from 'distkit/resilience';
+ * const i: RetryInput = { type: 'failure', now: 120 };
+ * ```
+ */
+export type RetryInput =
+  | { readonly type: 'attempt'; readonly now: number }
+  | { readonly type: 'failure'; readonly now: number }
+  | { readonly type: 'call'; readonly now: number }
+  | MessageInput<unknown>;
+
+/**
+ * Outputs of the retry core, after a `failure`: try again as attempt `attempt` after `delayMs`,
+ * or give up after `attempts`.
+ *
+ * @example
+ * ```ts
+ * import type { RetryOutput } from 'distkit/resilience';
+ * const o: RetryOutput = { type: 'retry', delayMs: 200, attempt: 2 };
+ * ```
+ */
+export type RetryOutput =
+  | { readonly type: 'retry'; readonly delayMs: number; readonly attempt: number }
+  | { readonly type: 'give-up'; readonly attempts: number }
+  | RejectedOutput;
+
+const NONE: readonly RetryOutput[] = [];
+
+function retryStep(state: RetryState, input: RetryInput): Transition<RetryState, RetryOutput> {
+  inputNow(input);
+  switch (input.type) {
+    case 'message':
+      return reject(state, input.from, 'the retry core takes no peer messages');
+    case 'call':
+      return { state: state.attempts === 0 ? state : { ...state, attempts: 0 }, outputs: NONE };
+    case 'attempt':
+      return { state: { ...state, attempts: state.attempts + 1 }, outputs: NONE };
+    case 'failure': {
+      if (state.attempts >= state.maxAttempts) return { state, outputs: [{ type: 'give-up', attempts: state.attempts }] };
+      const b = backoffNext(state.backoff);
+      return { state: { ...state, backoff: b.state }, outputs: [{ type: 'retry', delayMs: b.delayMs, attempt: state.attempts + 1 }] };
+    }
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+/**
+ * The pure retry core (a machine like {@link circuitBreakerCore}): `init(settings)`, then
+ * `step(state, input)` on `attempt` (one starts), `failure` (decides whether and when to retry)
+ * and `call` (a new logical call).
  *
  * @example
  * ```ts
  * import { retryCore } from 'distkit/resilience';
- * let s = retryCore.start(retryCore.init({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 5 }, seed: 1 }));
- * const d = retryCore.onFailure(s);
- * d.decision; //=> { retry: true, delayMs: 5, attempt: 2 }
+ * let s = retryCore.init({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 5 }, seed: 1 });
+ * s = retryCore.step(s, { type: 'attempt', now: 0 }).state;
+ * retryCore.step(s, { type: 'failure', now: 3 }).outputs; //=> [{ type: 'retry', delayMs: 5, attempt: 2 }]
  * ```
  */
 export const retryCore = {
+  /** Name for traces. */
+  name: 'retry',
   /** Validates settings (ConfigError naming the option) and returns the initial state. */
   init(settings: RetrySettings): RetryState {
+    if (settings === null || typeof settings !== 'object') throw new ConfigError('settings', 'must be an object');
     const maxAttempts = checkNumber('maxAttempts', settings.maxAttempts, { min: 1, integer: true, infinite: true });
     return { maxAttempts, attempts: 0, backoff: backoffInit(settings.backoff, checkNumber('seed', settings.seed)) };
   },
-  /** Records that an attempt starts. */
-  start(state: RetryState): RetryState {
-    return { ...state, attempts: state.attempts + 1 };
-  },
-  /** After a failed attempt: the decision and the next state. */
-  onFailure(state: RetryState): { readonly decision: RetryDecision; readonly state: RetryState } {
-    if (state.attempts >= state.maxAttempts) return { decision: { retry: false, attempts: state.attempts }, state };
-    const b = backoffNext(state.backoff);
-    return { decision: { retry: true, delayMs: b.delayMs, attempt: state.attempts + 1 }, state: { ...state, backoff: b.state } };
-  },
+  /** Applies one input; pure. */
+  step: retryStep,
 };
 
 /**
@@ -168,7 +217,8 @@ export class Retry implements Policy {
     let state: RetryState = { ...this.settings, backoff: this.backoff };
     for (;;) {
       if (signal?.aborted === true) throw new OperationAbortedError(signal.reason);
-      state = retryCore.start(state);
+      // The retry rule does not depend on time; the wrapper has no clock to read.
+      state = retryCore.step(state, { type: 'attempt', now: 0 }).state;
       let failure: { error: unknown } | { result: unknown };
       const { controller, dispose } = linkedController(signal);
       try {
@@ -182,16 +232,17 @@ export class Retry implements Policy {
       } finally {
         dispose();
       }
-      const next = retryCore.onFailure(state);
+      const next = retryCore.step(state, { type: 'failure', now: 0 });
       state = next.state;
       this.backoff = state.backoff;
-      if (!next.decision.retry) {
+      const d = next.outputs[0]!;
+      if (d.type !== 'retry') {
         this.giveUpEvents.emit({ attempt: state.attempts, delayMs: 0, ...failure });
         if ('error' in failure) throw failure.error;
         return failure.result as T;
       }
-      this.retryEvents.emit({ attempt: next.decision.attempt, delayMs: next.decision.delayMs, ...failure });
-      await sleep(this.timers, next.decision.delayMs, signal);
+      this.retryEvents.emit({ attempt: d.attempt, delayMs: d.delayMs, ...failure });
+      await sleep(this.timers, d.delayMs, signal);
     }
   }
 

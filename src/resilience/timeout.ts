@@ -35,27 +35,6 @@ export interface TimeoutOptions {
 }
 
 /**
- * The pure part of a timeout: its deadline and whether it has passed.
- *
- * @example
- * ```ts
- * import { timeoutCore } from 'distkit/resilience';
- * const d = timeoutCore.deadline(1000, 250); //=> 1250
- * timeoutCore.expired(d, 1300); //=> true
- * ```
- */
-export const timeoutCore = {
-  /** Deadline of a call started at `now` with `timeoutMs`. */
-  deadline(now: number, timeoutMs: number): number {
-    return now + timeoutMs;
-  },
-  /** Whether `deadline` has passed at `now`. */
-  expired(deadline: number, now: number): boolean {
-    return now >= deadline;
-  },
-};
-
-/**
  * Bounds how long an operation may run (cooperative with an AbortSignal, or aggressive).
  *
  * @example
