@@ -1,33 +1,6 @@
-import {
-  ConfigError,
-  STOPPED_TIMER,
-  assertNever,
-  checkId,
-  checkIds,
-  earliest,
-  getOwn,
-  inputNow,
-  nonNegativeInt,
-  parse,
-  positiveInt,
-  reject,
-  send,
-  setOwn,
-  startTimer,
-  timerDeadline,
-  timerDue,
-  transition,
-  v,
-  withOwn,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import { ConfigError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, inputNow, nonNegativeInt, parse } from '../core/index.js';
+import { positiveInt, reject, send, setOwn, startTimer, timerDeadline, timerDue, transition, v, withOwn } from '../core/index.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
 
 /**
  * A node's health as a heartbeat failure detector sees it: `healthy` (heard from recently),

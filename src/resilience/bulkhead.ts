@@ -1,13 +1,6 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  assertNever,
-  inputNow,
-  reject,
-  type MessageInput,
-  type RejectedOutput,
-  type Transition,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever } from '../core/index.js';
+import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
+import { localStep, type LocalInput } from './local.js';
 import { BulkheadRejectedError, OperationAbortedError } from './errors.js';
 import { checkNumber } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
@@ -45,11 +38,7 @@ export interface BulkheadState {
  * const i: BulkheadInput = { type: 'admit', now: 5 };
  * ```
  */
-export type BulkheadInput =
-  | { readonly type: 'admit'; readonly now: number }
-  | { readonly type: 'release'; readonly now: number }
-  | { readonly type: 'cancel'; readonly now: number }
-  | MessageInput<unknown>;
+export type BulkheadInput = LocalInput<'admit' | 'release' | 'cancel'> | MessageInput<unknown>;
 
 /**
  * Outputs of the bulkhead core: an admitted call runs now or waits in the queue, or is refused
@@ -77,11 +66,8 @@ const QUEUE: readonly BulkheadOutput[] = [{ type: 'queue' }];
 const PROMOTE: readonly BulkheadOutput[] = [{ type: 'promote' }];
 const NONE: readonly BulkheadOutput[] = [];
 
-function bulkheadStep(s: BulkheadState, input: BulkheadInput): Transition<BulkheadState, BulkheadOutput> {
-  inputNow(input);
+function rule(s: BulkheadState, input: LocalInput<'admit' | 'release' | 'cancel'>): Transition<BulkheadState, BulkheadOutput> {
   switch (input.type) {
-    case 'message':
-      return reject(s, input.from, 'the bulkhead takes no peer messages');
     case 'admit':
       if (s.executing < s.maxConcurrent && s.queued === 0) return { state: bh(s, s.executing + 1, s.queued), outputs: RUN };
       if (s.queued < s.maxQueue) return { state: bh(s, s.executing, s.queued + 1), outputs: QUEUE };
@@ -124,7 +110,7 @@ export const bulkheadCore = {
     };
   },
   /** Applies one input; pure. */
-  step: bulkheadStep,
+  step: localStep('bulkhead', rule),
 };
 
 /**

@@ -1,25 +1,5 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  assertNever,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  reject,
-  Emitter,
-  systemClock,
-  systemTimers,
-  v,
-  withOwn,
-  withoutOwn,
-  type Clock,
-  type MessageInput,
-  type RejectedOutput,
-  type Timers,
-  type Transition,
-  type Unsubscribe,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, systemTimers, v, withOwn, withoutOwn } from '../core/index.js';
+import type { Clock, MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
 import { healthAfter, heardFrom, nextHealthChange, sweepHealth, type HeartbeatTable, type NodeHealth } from '../election/index.js';
 import { checkNumber } from './options.js';
 

@@ -8,6 +8,7 @@
  */
 export * from './errors.js';
 export * from './breaker-core.js';
+export type { LocalInput } from './local.js';
 export * from './breaker.js';
 export type { LatencySummary } from './latency.js';
 export type { AbortSignalLike, PolicyContext } from './signals.js';

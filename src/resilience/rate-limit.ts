@@ -1,17 +1,8 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  assertNever,
-  inputNow,
-  reject,
-  systemClock,
-  type Clock,
-  type MessageInput,
-  type RejectedOutput,
-  type Transition,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, systemClock } from '../core/index.js';
+import type { Clock, MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { RateLimitedError } from './errors.js';
 import { checkNumber } from './options.js';
+import { localStep } from './local.js';
 import { invoke, neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
 
@@ -87,7 +78,9 @@ const ALLOWED: RateDecision = { allowed: true, retryAfterMs: 0 };
  * const i: RateInput = { type: 'take', now: 250, cost: 2 };
  * ```
  */
-export type RateInput = { readonly type: 'take'; readonly now: number; readonly cost?: number } | MessageInput<unknown>;
+export type RateInput = TakeInput | MessageInput<unknown>;
+
+type TakeInput = { readonly type: 'take'; readonly now: number; readonly cost?: number };
 
 /**
  * Outputs of the rate-limiter cores: the request is admitted, refused with the exact wait until
@@ -109,24 +102,17 @@ const ADMITTED: readonly RateOutput[] = [{ type: 'allowed' }];
 
 /** One rate-limiter step around a `take(state, now, cost)` rule: the machine shape shared by both algorithms. */
 function rateStep<S>(take: (state: S, now: number, cost: number) => { readonly decision: RateDecision; readonly state: S }, name: string) {
-  return (state: S, input: RateInput): Transition<S, RateOutput> => {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'message':
-        return reject(state, input.from, `the ${name} takes no peer messages`);
-      case 'take': {
-        const cost = input.cost ?? 1;
-        if (typeof cost !== 'number' || !(cost >= 0) || !Number.isFinite(cost)) throw new InvalidCommandError('take', `cost must be a finite number >= 0, got ${String(cost)}`);
-        const t = take(state, now, cost);
-        if (t.decision.allowed) return { state: t.state, outputs: ADMITTED };
-        const { retryAfterMs } = t.decision;
-        // Plain data has no Infinity: a request that can never conform says so by its type.
-        return { state: t.state, outputs: [Number.isFinite(retryAfterMs) ? { type: 'refused', retryAfterMs } : { type: 'over-burst', burst: burstOf(state) }] };
-      }
-      default:
-        return assertNever(input, 'input');
-    }
-  };
+  return localStep(name, (state: S, input: TakeInput, now: number): Transition<S, RateOutput> => {
+    // `take` is the only command: an unknown one is caught here rather than by a switch.
+    if (input.type !== 'take') return assertNever(input as never, 'input');
+    const cost = input.cost ?? 1;
+    if (typeof cost !== 'number' || !(cost >= 0) || !Number.isFinite(cost)) throw new InvalidCommandError('take', `cost must be a finite number >= 0, got ${String(cost)}`);
+    const t = take(state, now, cost);
+    if (t.decision.allowed) return { state: t.state, outputs: ADMITTED };
+    const { retryAfterMs } = t.decision;
+    // Plain data has no Infinity: a request that can never conform says so by its type.
+    return { state: t.state, outputs: [Number.isFinite(retryAfterMs) ? { type: 'refused', retryAfterMs } : { type: 'over-burst', burst: burstOf(state) }] };
+  });
 }
 
 /** The decision an output of a rate-limiter core stands for. */

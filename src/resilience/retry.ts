@@ -1,16 +1,6 @@
-import {
-  ConfigError,
-  Emitter,
-  assertNever,
-  inputNow,
-  reject,
-  systemTimers,
-  type MessageInput,
-  type RejectedOutput,
-  type Timers,
-  type Transition,
-  type Unsubscribe,
-} from '../core/index.js';
+import { ConfigError, Emitter, assertNever, systemTimers } from '../core/index.js';
+import type { MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
+import { localStep, type LocalInput } from './local.js';
 import { backoffInit, backoffNext, type Backoff, type BackoffState } from './backoff.js';
 import { OperationAbortedError } from './errors.js';
 import { checkNumber } from './options.js';
@@ -66,11 +56,7 @@ export interface RetrySettings {
  * const i: RetryInput = { type: 'failure', now: 120 };
  * ```
  */
-export type RetryInput =
-  | { readonly type: 'attempt'; readonly now: number }
-  | { readonly type: 'failure'; readonly now: number }
-  | { readonly type: 'call'; readonly now: number }
-  | MessageInput<unknown>;
+export type RetryInput = LocalInput<'attempt' | 'failure' | 'call'> | MessageInput<unknown>;
 
 /**
  * Outputs of the retry core, after a `failure`: try again as attempt `attempt` after `delayMs`,
@@ -89,11 +75,8 @@ export type RetryOutput =
 
 const NONE: readonly RetryOutput[] = [];
 
-function retryStep(state: RetryState, input: RetryInput): Transition<RetryState, RetryOutput> {
-  inputNow(input);
+function rule(state: RetryState, input: LocalInput<'attempt' | 'failure' | 'call'>): Transition<RetryState, RetryOutput> {
   switch (input.type) {
-    case 'message':
-      return reject(state, input.from, 'the retry core takes no peer messages');
     case 'call':
       return { state: state.attempts === 0 ? state : { ...state, attempts: 0 }, outputs: NONE };
     case 'attempt':
@@ -131,7 +114,7 @@ export const retryCore = {
     return { maxAttempts, attempts: 0, backoff: backoffInit(settings.backoff, checkNumber('seed', settings.seed)) };
   },
   /** Applies one input; pure. */
-  step: retryStep,
+  step: localStep('retry core', rule),
 };
 
 /**
