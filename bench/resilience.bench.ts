@@ -58,9 +58,11 @@ export default async function (): Promise<Figures> {
     hash1000: loadBalancerCore.init({ strategy: 'consistent-hash', nodes: ids(1000) }),
   };
   const pick = (name: string) => (i: number) => {
-    const p = loadBalancerCore.pick(lbs[name]!, `key-${i & 1023}`);
-    lbs[name] = name.startsWith('p2c') ? loadBalancerCore.release(p.state, p.node) : p.state;
-    consume(p.node);
+    const p = loadBalancerCore.step(lbs[name]!, { type: 'pick', now: i, key: `key-${i & 1023}` });
+    const o = p.outputs[0]!;
+    const node = o.type === 'picked' ? o.node : '';
+    lbs[name] = name.startsWith('p2c') ? loadBalancerCore.step(p.state, { type: 'release', now: i, node }).state : p.state;
+    consume(node);
   };
   const picks = compareOps(Object.fromEntries(Object.keys(lbs).map((k) => [k, pick(k)])), { timeMs: 3000 });
 

@@ -1,4 +1,6 @@
-import { ConfigError, nextInt, seedPrng, type PrngState } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, nextInt, seedPrng } from '../core/index.js';
+import type { MessageInput, PrngState, RejectedOutput, Transition } from '../core/index.js';
+import { localStep } from './local.js';
 import { NoNodeAvailableError } from './errors.js';
 import { HashRing } from '../hashing/index.js';
 import { checkNumber, checkRatio } from './options.js';
@@ -166,23 +168,6 @@ export interface BalancerState {
   readonly positions: Readonly<Record<string, number>>;
 }
 
-/**
- * A pick: the node chosen and the state after it.
- *
- * @example
- * ```ts
- * import type { BalancerPick } from 'distkit/resilience';
- * declare const p: BalancerPick;
- * p.node; // 'api-1'
- * ```
- */
-export interface BalancerPick {
-  /** The chosen node id. */
-  readonly node: string;
-  /** The state after the pick. */
-  readonly state: BalancerState;
-}
-
 const STRATEGIES: readonly string[] = ['round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'resource', 'consistent-hash'];
 const DEFAULT_WEIGHTS: ResourceWeights = { cpu: 0.4, memory: 0.4, network: 0.2 };
 
@@ -211,14 +196,13 @@ function eligible(s: BalancerState, i: number): boolean {
   return n.healthy && !n.draining;
 }
 
-function noNode(s: BalancerState): NoNodeAvailableError {
-  if (s.nodes.length === 0) return new NoNodeAvailableError('the balancer has no nodes');
+/** Why no node is eligible: how many are unhealthy, draining, or of weight 0. */
+function noNode(s: BalancerState): string {
+  if (s.nodes.length === 0) return 'the balancer has no nodes';
   const unhealthy = s.nodes.filter((n) => !n.healthy).length;
   const draining = s.nodes.filter((n) => n.healthy && n.draining).length;
   const zero = s.strategy === 'weighted-round-robin' ? s.nodes.filter((n) => n.healthy && !n.draining && n.weight === 0).length : 0;
-  return new NoNodeAvailableError(
-    `${s.nodes.length} node(s): ${unhealthy} unhealthy, ${draining} draining${zero > 0 ? `, ${zero} with weight 0` : ''}`,
-  );
+  return `${s.nodes.length} node(s): ${unhealthy} unhealthy, ${draining} draining${zero > 0 ? `, ${zero} with weight 0` : ''}`;
 }
 
 const CHUNK = 32;
@@ -389,21 +373,137 @@ function indexOf(s: BalancerState, id: string): number {
   return i;
 }
 
+/** A request on `node` ended (decrements its active count; unknown nodes are ignored). */
+function release(state: BalancerState, node: string): BalancerState {
+  const i = position(state, node);
+  if (i < 0 || activeAt(state, i) === 0) return state;
+  return make(state, state.cursor, state.current, withActive(state, i, -1), state.prng);
+}
+
+/** Marks a node healthy or not. */
+function setHealthy(state: BalancerState, node: string, healthy: boolean): BalancerState {
+  const i = indexOf(state, node);
+  if (state.nodes[i]!.healthy === healthy) return state;
+  const nodes = state.nodes.slice();
+  nodes[i] = { ...nodes[i]!, healthy };
+  return { ...state, nodes };
+}
+
+/** Marks a node draining (no new requests) or not. */
+function setDraining(state: BalancerState, node: string, draining: boolean): BalancerState {
+  const i = indexOf(state, node);
+  const nodes = state.nodes.slice();
+  nodes[i] = { ...nodes[i]!, draining };
+  return { ...state, nodes };
+}
+
+/** Updates a node's utilizations (for `resource`). */
+function report(state: BalancerState, node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): BalancerState {
+  const i = indexOf(state, node);
+  const nodes = state.nodes.slice();
+  const n = { ...nodes[i]! } as BalancerNode & { cpu?: number; memory?: number; network?: number };
+  if (load.cpu !== undefined) n.cpu = checkRatio('cpu', load.cpu);
+  if (load.memory !== undefined) n.memory = checkRatio('memory', load.memory);
+  if (load.network !== undefined) n.network = checkRatio('network', load.network);
+  nodes[i] = n as NormalizedNode;
+  return { ...state, nodes };
+}
+
+/** Replaces the node set, keeping active counts and WRR weights of nodes that stay. */
+function setNodes(state: BalancerState, nodes: readonly BalancerNode[]): BalancerState {
+  const next = normalizeNodes(nodes);
+  const old = new Map(state.nodes.map((n, i) => [n.id, i]));
+  const active = chunked(next.map((n) => {
+    const j = old.get(n.id);
+    return j === undefined ? 0 : activeAt(state, j);
+  }));
+  const current = next.map((n) => state.current[old.get(n.id) ?? -1] ?? 0);
+  const { positions: _p, ...rest } = state;
+  return rebuild({ ...rest, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
+}
+
 /**
- * The pure load-balancer core. `pick` throws {@link NoNodeAvailableError} (saying how many nodes are
- * unhealthy or draining) when no node is eligible. Strategies that count active requests
- * (`least-connections`, `p2c`) count the pick; call `release` when the request ends.
+ * Inputs of the load-balancer core: pick a node (by `key` for `consistent-hash`), a request on
+ * `node` ended (`release`), and the host's updates to the node set. Every input carries `now`; a
+ * network `message` is refused.
+ *
+ * @example
+ * ```ts
+ * import type { BalancerInput } from 'distkit/resilience';
+ * const i: BalancerInput = { type: 'set-healthy', now: 10, node: 'api-2', healthy: false };
+ * ```
+ */
+export type BalancerInput = BalancerCommand | MessageInput<unknown>;
+
+type BalancerCommand =
+  | { readonly type: 'pick'; readonly now: number; readonly key?: string }
+  | { readonly type: 'release'; readonly now: number; readonly node: string }
+  | { readonly type: 'set-healthy'; readonly now: number; readonly node: string; readonly healthy: boolean }
+  | { readonly type: 'set-draining'; readonly now: number; readonly node: string; readonly draining: boolean }
+  | { readonly type: 'report'; readonly now: number; readonly node: string; readonly load: { readonly cpu?: number; readonly memory?: number; readonly network?: number } }
+  | { readonly type: 'set-nodes'; readonly now: number; readonly nodes: readonly BalancerNode[] };
+
+/**
+ * Outputs of the load-balancer core: the node a `pick` chose, or why none could be
+ * (`no-node`, saying how many nodes are unhealthy or draining).
+ *
+ * @example
+ * ```ts
+ * import type { BalancerOutput } from 'distkit/resilience';
+ * const o: BalancerOutput = { type: 'picked', node: 'api-1' };
+ * ```
+ */
+export type BalancerOutput = { readonly type: 'picked'; readonly node: string } | { readonly type: 'no-node'; readonly reason: string } | RejectedOutput;
+
+const NONE: readonly BalancerOutput[] = [];
+
+function rule(state: BalancerState, input: BalancerCommand): Transition<BalancerState, BalancerOutput> {
+  try {
+    switch (input.type) {
+      case 'pick': {
+        const r = choose(state, input.key);
+        if (r.index < 0) return { state, outputs: [{ type: 'no-node', reason: noNode(state) }] };
+        return { state: r.state, outputs: [{ type: 'picked', node: state.nodes[r.index]!.id }] };
+      }
+      case 'release':
+        return { state: release(state, input.node), outputs: NONE };
+      case 'set-healthy':
+        return { state: setHealthy(state, input.node, input.healthy), outputs: NONE };
+      case 'set-draining':
+        return { state: setDraining(state, input.node, input.draining), outputs: NONE };
+      case 'report':
+        return { state: report(state, input.node, input.load ?? {}), outputs: NONE };
+      case 'set-nodes':
+        return { state: setNodes(state, input.nodes), outputs: NONE };
+      default:
+        return assertNever(input, 'input');
+    }
+  } catch (e) {
+    // A bad command from the local host (unknown node, bad load, no key): its ConfigError names the field.
+    if (e instanceof ConfigError) throw new InvalidCommandError(input.type, e.message);
+    throw e;
+  }
+}
+
+/**
+ * The pure load-balancer core, a machine like {@link circuitBreakerCore}: a `pick` outputs the
+ * node chosen, or `no-node` (saying how many nodes are unhealthy or draining) when none is
+ * eligible. Strategies that count active requests (`least-connections`, `p2c`) count the pick;
+ * step a `release` when the request ends. Bad commands (unknown node, no key for
+ * `consistent-hash`) throw `InvalidCommandError`.
  *
  * @example
  * ```ts
  * import { loadBalancerCore as lb } from 'distkit/resilience';
- * let s = lb.init({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
- * const p = lb.pick(s);
- * p.node; //=> 'a'
- * lb.pick(p.state).node; //=> 'b'
+ * const s = lb.init({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
+ * const p = lb.step(s, { type: 'pick', now: 0 });
+ * p.outputs; //=> [{ type: 'picked', node: 'a' }]
+ * lb.step(p.state, { type: 'pick', now: 1 }).outputs; //=> [{ type: 'picked', node: 'b' }]
  * ```
  */
 export const loadBalancerCore = {
+  /** Name for traces. */
+  name: 'load-balancer',
   /** Validates settings (ConfigError naming the option) and returns the initial state. */
   init(settings: BalancerSettings): BalancerState {
     if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
@@ -433,56 +533,8 @@ export const loadBalancerCore = {
       nodes,
     );
   },
-  /** Picks a node (`key` is required by `consistent-hash`, ignored otherwise). */
-  pick(state: BalancerState, key?: string): BalancerPick {
-    const r = choose(state, key);
-    if (r.index < 0) throw noNode(state);
-    return { node: state.nodes[r.index]!.id, state: r.state };
-  },
-  /** A request on `node` ended (decrements its active count; unknown nodes are ignored). */
-  release(state: BalancerState, node: string): BalancerState {
-    const i = position(state, node);
-    if (i < 0 || activeAt(state, i) === 0) return state;
-    return make(state, state.cursor, state.current, withActive(state, i, -1), state.prng);
-  },
-  /** Marks a node healthy or not. */
-  setHealthy(state: BalancerState, node: string, healthy: boolean): BalancerState {
-    const i = indexOf(state, node);
-    if (state.nodes[i]!.healthy === healthy) return state;
-    const nodes = state.nodes.slice();
-    nodes[i] = { ...nodes[i]!, healthy };
-    return { ...state, nodes };
-  },
-  /** Marks a node draining (no new requests) or not. */
-  setDraining(state: BalancerState, node: string, draining: boolean): BalancerState {
-    const i = indexOf(state, node);
-    const nodes = state.nodes.slice();
-    nodes[i] = { ...nodes[i]!, draining };
-    return { ...state, nodes };
-  },
-  /** Updates a node's utilizations (for `resource`). */
-  report(state: BalancerState, node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): BalancerState {
-    const i = indexOf(state, node);
-    const nodes = state.nodes.slice();
-    const n = { ...nodes[i]! } as BalancerNode & { cpu?: number; memory?: number; network?: number };
-    if (load.cpu !== undefined) n.cpu = checkRatio('cpu', load.cpu);
-    if (load.memory !== undefined) n.memory = checkRatio('memory', load.memory);
-    if (load.network !== undefined) n.network = checkRatio('network', load.network);
-    nodes[i] = n as NormalizedNode;
-    return { ...state, nodes };
-  },
-  /** Replaces the node set, keeping active counts and WRR weights of nodes that stay. */
-  setNodes(state: BalancerState, nodes: readonly BalancerNode[]): BalancerState {
-    const next = normalizeNodes(nodes);
-    const old = new Map(state.nodes.map((n, i) => [n.id, i]));
-    const active = chunked(next.map((n) => {
-      const j = old.get(n.id);
-      return j === undefined ? 0 : activeAt(state, j);
-    }));
-    const current = next.map((n) => state.current[old.get(n.id) ?? -1] ?? 0);
-    const { positions: _p, ...rest } = state;
-    return rebuild({ ...rest, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
-  },
+  /** Applies one input; pure. */
+  step: localStep('load balancer', rule),
   /** Active requests per node id. */
   activeByNode(state: BalancerState): Record<string, number> {
     const out: Record<string, number> = {};
@@ -530,14 +582,14 @@ export class LoadBalancer implements Policy<NodeContext> {
 
   /** Picks a node; throws {@link NoNodeAvailableError} when none is eligible. */
   pick(key?: string): string {
-    const p = loadBalancerCore.pick(this.s, key);
-    this.s = p.state;
-    return p.node;
+    const o = this.apply(key === undefined ? { type: 'pick', now: 0 } : { type: 'pick', now: 0, key });
+    if (o?.type !== 'picked') throw new NoNodeAvailableError(o?.type === 'no-node' ? o.reason : 'no node picked');
+    return o.node;
   }
 
   /** Ends a request on `node` (for the strategies that count active requests). */
   release(node: string): void {
-    this.s = loadBalancerCore.release(this.s, node);
+    this.apply({ type: 'release', now: 0, node });
   }
 
   /** Picks a node, runs `fn({ node, signal, attempt })`, releases the node when it settles. */
@@ -571,21 +623,28 @@ export class LoadBalancer implements Policy<NodeContext> {
 
   /** Marks a node healthy or not. */
   setHealthy(node: string, healthy: boolean): void {
-    this.s = loadBalancerCore.setHealthy(this.s, node, healthy);
+    this.apply({ type: 'set-healthy', now: 0, node, healthy });
   }
 
   /** Marks a node draining or not. */
   setDraining(node: string, draining: boolean): void {
-    this.s = loadBalancerCore.setDraining(this.s, node, draining);
+    this.apply({ type: 'set-draining', now: 0, node, draining });
   }
 
   /** Updates a node's utilizations. */
   report(node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): void {
-    this.s = loadBalancerCore.report(this.s, node, load);
+    this.apply({ type: 'report', now: 0, node, load });
   }
 
   /** Replaces the node set (e.g. from `registry.discover(name)`). */
   setNodes(nodes: readonly BalancerNode[]): void {
-    this.s = loadBalancerCore.setNodes(this.s, nodes);
+    this.apply({ type: 'set-nodes', now: 0, nodes });
+  }
+
+  /** Steps the core (no strategy depends on time) and returns its output. */
+  private apply(input: BalancerInput): BalancerOutput | undefined {
+    const t = loadBalancerCore.step(this.s, input);
+    this.s = t.state;
+    return t.outputs[0];
   }
 }
