@@ -1,6 +1,6 @@
-import { ConfigError, InvalidCommandError, assertNever, nextInt, seedPrng } from '../core/index.js';
+import { ConfigError, assertNever, nextInt, seedPrng } from '../core/index.js';
 import type { MessageInput, PrngState, RejectedOutput, Transition } from '../core/index.js';
-import { localStep } from './local.js';
+import { asCommand, localStep } from './local.js';
 import { NoNodeAvailableError } from './errors.js';
 import { HashRing } from '../hashing/index.js';
 import { checkNumber, checkRatio } from './options.js';
@@ -458,7 +458,8 @@ export type BalancerOutput = { readonly type: 'picked'; readonly node: string } 
 const NONE: readonly BalancerOutput[] = [];
 
 function rule(state: BalancerState, input: BalancerCommand): Transition<BalancerState, BalancerOutput> {
-  try {
+  // A bad command from the local host (unknown node, bad amount, no key): its ConfigError names the field.
+  return asCommand(input.type, () => {
     switch (input.type) {
       case 'pick': {
         const r = choose(state, input.key);
@@ -478,11 +479,7 @@ function rule(state: BalancerState, input: BalancerCommand): Transition<Balancer
       default:
         return assertNever(input, 'input');
     }
-  } catch (e) {
-    // A bad command from the local host (unknown node, bad load, no key): its ConfigError names the field.
-    if (e instanceof ConfigError) throw new InvalidCommandError(input.type, e.message);
-    throw e;
-  }
+  });
 }
 
 /**

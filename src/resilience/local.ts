@@ -1,4 +1,4 @@
-import { inputNow, reject } from '../core/index.js';
+import { ConfigError, InvalidCommandError, inputNow, reject } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
 
 /**
@@ -28,4 +28,17 @@ export function localStep<S, I extends { readonly type: string }, O>(
     if (input.type === 'message') return reject(state, (input as MessageInput<unknown>).from, `the ${what} takes no peer messages`);
     return rule(state, input as I, now);
   };
+}
+
+/**
+ * Runs the rule of command `command`, turning the `ConfigError` of a bad argument (which names
+ * the field) into the `InvalidCommandError` of a bad command. @internal
+ */
+export function asCommand<T>(command: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new InvalidCommandError(command, e.message);
+    throw e;
+  }
 }

@@ -1,6 +1,6 @@
 import { ConfigError, InvalidCommandError, assertNever, getOwn, withOwn, withoutOwn } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
-import { localStep } from './local.js';
+import { asCommand, localStep } from './local.js';
 import { InsufficientResourcesError } from './errors.js';
 import { checkNumber } from './options.js';
 
@@ -212,7 +212,8 @@ export type ResourceOutput =
 const NONE: readonly ResourceOutput[] = [];
 
 function rule(state: ResourceState, input: ResourceCommand): Transition<ResourceState, ResourceOutput> {
-  try {
+  // A bad command from the local host (unknown node, bad amount, no key): its ConfigError names the field.
+  return asCommand(input.type, () => {
     switch (input.type) {
       case 'allocate':
         return allocate(state, input.taskId, input.request);
@@ -223,11 +224,7 @@ function rule(state: ResourceState, input: ResourceCommand): Transition<Resource
       default:
         return assertNever(input, 'input');
     }
-  } catch (e) {
-    // A bad command from the local host: its ConfigError names the field.
-    if (e instanceof ConfigError) throw new InvalidCommandError(input.type, e.message);
-    throw e;
-  }
+  });
 }
 
 /**
