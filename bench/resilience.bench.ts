@@ -1,12 +1,7 @@
-// Resilience utilities: breaker overhead per successful async call side by side with opossum,
-// cockatiel and a bare `await fn()` (and with a count window, which records every outcome);
-// decisions per second of the retry, bulkhead and rate-limiter cores; load-balancer picks per
-// second at 10 and 1000 nodes.
-// @ts-expect-error opossum ships no type declarations
-import OpossumBreaker from 'opossum';
-import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
+// Resilience cores: decisions per second of the retry, bulkhead and rate-limiter cores;
+// load-balancer picks per second at 10 and 1000 nodes. The breakers have their own bench
+// (breaker.bench.ts).
 import {
-  CircuitBreaker,
   backoffInit,
   backoffNext,
   bulkheadCore,
@@ -17,33 +12,9 @@ import {
   type BalancerState,
   type BackoffState,
 } from '../src/resilience/index.js';
-import { compareAsyncOps, compareOps, consume, opsFigure, ratio, type Figures } from './lib.js';
-
-const work = async (): Promise<number> => 1;
+import { compareOps, consume, opsFigure, type Figures } from './lib.js';
 
 export default async function (): Promise<Figures> {
-  const ours = new CircuitBreaker({ failureThreshold: 5, openMs: 10_000 });
-  // A sliding window of the last 100 calls (Resilience4j's default size): each outcome is recorded.
-  const windowed = new CircuitBreaker({ strategy: { kind: 'count', size: 100, failureRatio: 0.5, minimumCalls: 20 }, openMs: 10_000 });
-  // opossum without its per-call timeout timer (distkit's breaker has none either; a Timeout policy
-  // is composed explicitly). Its rolling-stats interval stays on, as users get it.
-  const opossum = new OpossumBreaker(work, { timeout: false, resetTimeout: 10_000 });
-  const cockatiel = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
-
-  const calls = await compareAsyncOps(
-    {
-      bare: () => work(),
-      distkit: () => ours.call(work),
-      opossum: () => opossum.fire(),
-      cockatiel: () => cockatiel.execute(work),
-    },
-    { samples: 21, batch: 10_000 },
-  );
-  opossum.shutdown();
-  // Measured after the headline comparison: a second window kind makes the breaker's call sites
-  // polymorphic, which would tax the figure above for a cost it does not have on its own.
-  const windowedCalls = await compareAsyncOps({ bare: () => work(), distkit: () => windowed.call(work) }, { samples: 11, batch: 10_000 });
-
   // Decisions per second of the pure cores.
   let backoff: BackoffState = backoffInit({ kind: 'exponential', initialMs: 100, jitter: 'full', maxDelayMs: 30_000 }, 1);
   const retryState = retryCore.init({ maxAttempts: Number.POSITIVE_INFINITY, backoff: { kind: 'exponential', initialMs: 100, jitter: 'full', maxDelayMs: 30_000 }, seed: 1 });
@@ -53,24 +24,24 @@ export default async function (): Promise<Figures> {
   const decisions = compareOps(
     {
       retry: () => {
-        const d = retryCore.onFailure(retryCore.start(retryState));
-        consume(d.decision);
+        const d = retryCore.step(retryCore.step(retryState, { type: 'attempt', now: 0 }).state, { type: 'failure', now: 0 });
+        consume(d.outputs);
         const n = backoffNext(backoff);
         backoff = n.state.retries > 20 ? backoffInit(n.state.backoff, n.state.prng) : n.state;
       },
       bulkhead: (i) => {
-        if ((i & 1) === 0) bulk = bulkheadCore.admit(bulk).state;
-        else if (bulk.executing > 0) bulk = bulkheadCore.release(bulk).state;
+        if ((i & 1) === 0) bulk = bulkheadCore.step(bulk, { type: 'admit', now: i }).state;
+        else if (bulk.executing > 0) bulk = bulkheadCore.step(bulk, { type: 'release', now: i }).state;
       },
       gcra: (i) => {
-        const t = gcra.take(g, i * 0.9);
+        const t = gcra.step(g, { type: 'take', now: i * 0.9 });
         g = t.state;
-        consume(t.decision);
+        consume(t.outputs);
       },
       tokenBucket: (i) => {
-        const t = tokenBucket.take(tb, i * 0.9);
+        const t = tokenBucket.step(tb, { type: 'take', now: i * 0.9 });
         tb = t.state;
-        consume(t.decision);
+        consume(t.outputs);
       },
     },
     { timeMs: 2000 },
@@ -87,19 +58,15 @@ export default async function (): Promise<Figures> {
     hash1000: loadBalancerCore.init({ strategy: 'consistent-hash', nodes: ids(1000) }),
   };
   const pick = (name: string) => (i: number) => {
-    const p = loadBalancerCore.pick(lbs[name]!, `key-${i & 1023}`);
-    lbs[name] = name.startsWith('p2c') ? loadBalancerCore.release(p.state, p.node) : p.state;
-    consume(p.node);
+    const p = loadBalancerCore.step(lbs[name]!, { type: 'pick', now: i, key: `key-${i & 1023}` });
+    const o = p.outputs[0]!;
+    const node = o.type === 'picked' ? o.node : '';
+    lbs[name] = name.startsWith('p2c') ? loadBalancerCore.step(p.state, { type: 'release', now: i, node }).state : p.state;
+    consume(node);
   };
   const picks = compareOps(Object.fromEntries(Object.keys(lbs).map((k) => [k, pick(k)])), { timeMs: 3000 });
 
   return {
-    'resilience.breaker.call': opsFigure(calls.distkit!, 'calls/s'),
-    'resilience.breaker.call.vs.opossum': ratio(calls.distkit!, calls.opossum!),
-    'resilience.breaker.call.vs.cockatiel': ratio(calls.distkit!, calls.cockatiel!),
-    'resilience.breaker.call.vs.bare': { ...ratio(calls.distkit!, calls.bare!), unit: 'distkit/bare' },
-    'resilience.breaker.call.count100': opsFigure(windowedCalls.distkit!, 'calls/s'),
-    'resilience.breaker.call.count100.vs.bare': { ...ratio(windowedCalls.distkit!, windowedCalls.bare!), unit: 'distkit/bare' },
     'resilience.retry.decisions': opsFigure(decisions.retry!, 'decisions/s'),
     'resilience.bulkhead.decisions': opsFigure(decisions.bulkhead!, 'decisions/s'),
     'resilience.ratelimiter.gcra.decisions': opsFigure(decisions.gcra!, 'decisions/s'),

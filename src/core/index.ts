@@ -24,3 +24,4 @@ export * from './quorum.js';
 export * from './invariant.js';
 export * from './json.js';
 export * from './invariant-builders.js';
+export * from './events.js';

@@ -1,32 +1,10 @@
-import {
-  ConfigError,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  getOwn,
-  inputNow,
-  parse,
-  reject,
-  setOwn,
-  startTimer,
-  timerDeadline,
-  timerDue,
-  transition,
-  v,
-  withOwn,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
-import { positiveInt, send } from './common.js';
+import { ConfigError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, inputNow, nonNegativeInt, parse } from '../core/index.js';
+import { positiveInt, reject, send, setOwn, startTimer, timerDeadline, timerDue, transition, v, withOwn } from '../core/index.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
 
 /**
- * A peer's health as the heartbeat monitor sees it.
+ * A node's health as a heartbeat failure detector sees it: `healthy` (heard from recently),
+ * `suspected` (silent past the suspicion threshold), `failed` (silent past the failure threshold).
  *
  * @example
  * ```ts
@@ -35,6 +13,156 @@ import { positiveInt, send } from './common.js';
  * ```
  */
 export type NodeHealth = 'healthy' | 'suspected' | 'failed';
+
+/**
+ * The silences (ms) at which a heartbeat failure detector suspects and then fails a node
+ * (`suspectAfterMs < failAfterMs`; `failAfterMs` may be `Infinity`).
+ *
+ * @example
+ * ```ts
+ * import type { HealthThresholds } from 'distkit/election';
+ * const t: HealthThresholds = { suspectAfterMs: 1500, failAfterMs: 3000 };
+ * ```
+ */
+export interface HealthThresholds {
+  /** Silence at which a node becomes `suspected`, ms. */
+  readonly suspectAfterMs: number;
+  /** Silence at which a node becomes `failed`, ms. */
+  readonly failAfterMs: number;
+}
+
+/**
+ * What a heartbeat failure detector knows of one node.
+ *
+ * @example
+ * ```ts
+ * import type { MonitoredNode } from 'distkit/election';
+ * const n: MonitoredNode = { lastHeartbeat: 1000, status: 'healthy' };
+ * ```
+ */
+export interface MonitoredNode {
+  /** Time of the last heartbeat (or of the start of watching), ms. */
+  readonly lastHeartbeat: number;
+  /** Status as of the last input. */
+  readonly status: NodeHealth;
+}
+
+/**
+ * The table of a heartbeat failure detector: what it knows of each node, by id (own keys only).
+ *
+ * @example
+ * ```ts
+ * import type { HeartbeatTable } from 'distkit/election';
+ * const t: HeartbeatTable = { db: { lastHeartbeat: 0, status: 'healthy' } };
+ * ```
+ */
+export type HeartbeatTable = Readonly<Record<NodeId, MonitoredNode>>;
+
+/**
+ * A status change found by {@link sweepHealth}.
+ *
+ * @example
+ * ```ts
+ * import type { HealthTransition } from 'distkit/election';
+ * const c: HealthTransition = { node: 'db', from: 'healthy', to: 'suspected' };
+ * ```
+ */
+export interface HealthTransition {
+  /** The node. */
+  readonly node: NodeId;
+  /** Its previous status. */
+  readonly from: NodeHealth;
+  /** Its new status. */
+  readonly to: NodeHealth;
+}
+
+/**
+ * The heartbeat failure detector's one rule (Chandra & Toueg's eventually-perfect detector built
+ * from timeouts; the notes' `HealthMonitor.check_node_health` counted from elapsed time): a node
+ * silent for `silentMs` is `failed` from `failAfterMs` on, `suspected` from `suspectAfterMs` on,
+ * `healthy` before.
+ *
+ * @example
+ * ```ts
+ * import { healthAfter } from 'distkit/election';
+ * const t = { suspectAfterMs: 1000, failAfterMs: 3000 };
+ * healthAfter(999, t); //=> 'healthy'
+ * healthAfter(1000, t); //=> 'suspected'
+ * healthAfter(3000, t); //=> 'failed'
+ * ```
+ */
+export function healthAfter(silentMs: number, thresholds: HealthThresholds): NodeHealth {
+  if (silentMs >= thresholds.failAfterMs) return 'failed';
+  return silentMs >= thresholds.suspectAfterMs ? 'suspected' : 'healthy';
+}
+
+/**
+ * The table after a heartbeat from `node` at `now`: the node is `healthy`, last heard at the later
+ * of `now` and what was known (heartbeats may be stepped out of order). Returns the same table
+ * when nothing changed. The caller decides whether `node` may be added.
+ *
+ * @example
+ * ```ts
+ * import { heardFrom } from 'distkit/election';
+ * heardFrom({ a: { lastHeartbeat: 0, status: 'suspected' } }, 'a', 50); //=> { a: { lastHeartbeat: 50, status: 'healthy' } }
+ * ```
+ */
+export function heardFrom(table: HeartbeatTable, node: NodeId, now: number): HeartbeatTable {
+  const prev = getOwn(table, node);
+  const lastHeartbeat = Math.max(prev?.lastHeartbeat ?? now, now);
+  if (prev !== undefined && prev.lastHeartbeat === lastHeartbeat && prev.status === 'healthy') return table;
+  return withOwn(table, node, { lastHeartbeat, status: 'healthy' });
+}
+
+/**
+ * Classifies the nodes `ids` (default: every node of the table, in key order) by their silence at
+ * `now`: the new table (the same one when nothing changed) and the changes, in `ids` order.
+ *
+ * @example
+ * ```ts
+ * import { sweepHealth } from 'distkit/election';
+ * const r = sweepHealth({ a: { lastHeartbeat: 0, status: 'healthy' } }, 1500, { suspectAfterMs: 1000, failAfterMs: 3000 });
+ * r.changes; //=> [{ node: 'a', from: 'healthy', to: 'suspected' }]
+ * ```
+ */
+export function sweepHealth(
+  table: HeartbeatTable,
+  now: number,
+  thresholds: HealthThresholds,
+  ids: readonly NodeId[] = Object.keys(table),
+): { readonly table: HeartbeatTable; readonly changes: readonly HealthTransition[] } {
+  let next: Record<NodeId, MonitoredNode> | undefined;
+  const changes: HealthTransition[] = [];
+  for (const id of ids) {
+    const n = getOwn(table, id);
+    if (n === undefined) continue;
+    const status = healthAfter(now - n.lastHeartbeat, thresholds);
+    if (status === n.status) continue;
+    next ??= { ...table };
+    setOwn(next, id, { lastHeartbeat: n.lastHeartbeat, status });
+    changes.push({ node: id, from: n.status, to: status });
+  }
+  return { table: next ?? table, changes };
+}
+
+/**
+ * The next time a status in the table changes without new heartbeats, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { nextHealthChange } from 'distkit/election';
+ * nextHealthChange({ a: { lastHeartbeat: 100, status: 'healthy' } }, { suspectAfterMs: 1000, failAfterMs: 3000 }); //=> 1100
+ * ```
+ */
+export function nextHealthChange(table: HeartbeatTable, thresholds: HealthThresholds): number | undefined {
+  let at: number | undefined;
+  for (const id of Object.keys(table)) {
+    const n = getOwn(table, id)!;
+    const t = n.status === 'healthy' ? n.lastHeartbeat + thresholds.suspectAfterMs : n.status === 'suspected' ? n.lastHeartbeat + thresholds.failAfterMs : undefined;
+    if (t !== undefined && Number.isFinite(t) && (at === undefined || t < at)) at = t;
+  }
+  return at;
+}
 
 /**
  * Configuration of a {@link healthMonitor} node.
@@ -108,7 +236,7 @@ export interface HealthChangedOutput {
  * @example
  * ```ts
  * import { healthMonitor } from 'distkit/election';
- * healthMonitor.init({ id: 'a', peers: ['b'] }).health; //=> { b: 'healthy' }
+ * healthMonitor.init({ id: 'a', peers: ['b'] }).nodes; //=> { b: { lastHeartbeat: 0, status: 'healthy' } }
  * ```
  */
 export interface HealthMonitorState {
@@ -122,16 +250,16 @@ export interface HealthMonitorState {
   readonly failureThreshold: number;
   /** Lateness tolerated before `suspected`. */
   readonly jitterToleranceMs: number;
+  /** The detector's thresholds: suspected when more than `jitterToleranceMs` late, failed after `failureThreshold` intervals. */
+  readonly thresholds: HealthThresholds;
   /** Whether this node sends heartbeats. */
   readonly sendHeartbeats: boolean;
   /** Whether the first input has started the clock (every peer's grace period). */
   readonly started: boolean;
   /** When this node sends its next heartbeats (before the start: when it wants its first tick). */
   readonly sendTimer: Timer;
-  /** Last heartbeat time per peer (the first input counts as one: a grace period). Own keys only. */
-  readonly lastHeartbeat: Readonly<Record<NodeId, number>>;
-  /** Current health per peer. Own keys only. */
-  readonly health: Readonly<Record<NodeId, NodeHealth>>;
+  /** Each peer's last heartbeat (the first input counts as one: a grace period) and health. */
+  readonly nodes: HeartbeatTable;
 }
 
 /**
@@ -160,26 +288,6 @@ type T = Transition<HealthMonitorState, HealthMonitorOutput>;
 const messageCheck = v.object({ type: v.literal('heartbeat') });
 
 /**
- * The health a peer has after `elapsedMs` without a heartbeat: `healthy` up to one interval (plus
- * `toleranceMs` of lateness), `suspected` after it, `failed` once `failureThreshold` intervals
- * are missed (the notes' `HealthMonitor.check_node_health`, counted from elapsed time instead of
- * calls).
- *
- * @example
- * ```ts
- * import { healthAfter } from 'distkit/election';
- * healthAfter(2500, 1000, 3); //=> 'suspected'
- * healthAfter(3000, 1000, 3); //=> 'failed'
- * healthAfter(1400, 1000, 3, 500); //=> 'healthy'
- * ```
- */
-export function healthAfter(elapsedMs: number, heartbeatIntervalMs: number, failureThreshold: number, toleranceMs = 0): NodeHealth {
-  const missed = Math.floor(elapsedMs / heartbeatIntervalMs);
-  if (missed >= failureThreshold) return 'failed';
-  return elapsedMs > heartbeatIntervalMs + toleranceMs ? 'suspected' : 'healthy';
-}
-
-/**
  * The notes' heartbeat `HealthMonitor` as a machine: every node sends a heartbeat to its peers each
  * `heartbeatIntervalMs`, and classifies each peer by the time since its last heartbeat — healthy,
  * suspected (one interval missed, beyond `jitterToleranceMs`), failed (`failureThreshold`
@@ -198,40 +306,29 @@ export function healthAfter(elapsedMs: number, heartbeatIntervalMs: number, fail
 export const healthMonitor: Machine<HealthMonitorConfig, HealthMonitorState, HealthMonitorInput, HealthMonitorOutput> = {
   name: 'health-monitor',
   init(config) {
-    if (typeof config.id !== 'string' || config.id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
-    if (
-      !Array.isArray(config.peers) ||
-      config.peers.some((p) => typeof p !== 'string' || p.length === 0) ||
-      config.peers.includes(config.id) ||
-      new Set(config.peers).size !== config.peers.length
-    ) {
-      throw new ConfigError('peers', 'must be an array of distinct non-empty ids, not including this node');
-    }
+    const id = checkId('id', config.id);
+    const peers = checkIds('peers', config.peers, { allowEmpty: true });
+    if (peers.includes(id)) throw new ConfigError('peers', 'must not include this node');
     const failureThreshold = positiveInt('failureThreshold', config.failureThreshold, 3);
     if (failureThreshold < 2) throw new ConfigError('failureThreshold', 'must be at least 2');
     const heartbeatIntervalMs = positiveInt('heartbeatIntervalMs', config.heartbeatIntervalMs, 5000);
-    const jitterToleranceMs = positiveInt('jitterToleranceMs', config.jitterToleranceMs, Math.floor(heartbeatIntervalMs / 2), true);
+    const jitterToleranceMs = nonNegativeInt('jitterToleranceMs', config.jitterToleranceMs, Math.floor(heartbeatIntervalMs / 2));
     if (jitterToleranceMs >= heartbeatIntervalMs) throw new ConfigError('jitterToleranceMs', 'must be below heartbeatIntervalMs');
     const startMs = config.startMs ?? 0;
     if (typeof startMs !== 'number' || !Number.isFinite(startMs)) throw new ConfigError('startMs', 'must be a finite number');
-    const lastHeartbeat: Record<NodeId, number> = {};
-    const health: Record<NodeId, NodeHealth> = {};
-    for (const p of config.peers) {
-      setOwn(lastHeartbeat, p, startMs);
-      setOwn(health, p, 'healthy');
-    }
     return {
-      id: config.id,
-      peers: config.peers.slice(),
+      id,
+      peers,
       heartbeatIntervalMs,
       failureThreshold,
       jitterToleranceMs,
+      // Times are whole ms: a heartbeat more than `jitterToleranceMs` late is one at least 1 ms later.
+      thresholds: { suspectAfterMs: heartbeatIntervalMs + jitterToleranceMs + 1, failAfterMs: heartbeatIntervalMs * failureThreshold },
       sendHeartbeats: config.sendHeartbeats ?? true,
       started: false,
       // Armed from init: a host ticks a fresh node at startMs instead of waiting for an input.
       sendTimer: { at: startMs, attempt: 0 },
-      lastHeartbeat,
-      health,
+      nodes: freshTable(peers, startMs),
     };
   },
   step(state, input): T {
@@ -248,23 +345,21 @@ export const healthMonitor: Machine<HealthMonitorConfig, HealthMonitorState, Hea
   nextDeadline(s) {
     if (!s.started) return timerDeadline(s.sendTimer);
     // The send timer and the next moment a peer's health may change.
-    const limits: number[] = [];
-    for (const p of s.peers) {
-      const last = getOwn(s.lastHeartbeat, p) ?? 0;
-      const h = getOwn(s.health, p);
-      if (h === 'healthy') limits.push(last + s.heartbeatIntervalMs + s.jitterToleranceMs + 1);
-      else if (h === 'suspected') limits.push(last + s.heartbeatIntervalMs * s.failureThreshold);
-    }
-    return earliest(s.sendHeartbeats ? s.sendTimer : null, ...limits);
+    return earliest(s.sendHeartbeats ? s.sendTimer : null, nextHealthChange(s.nodes, s.thresholds));
   },
 };
+
+/** Every peer healthy, last heard at `now`. */
+function freshTable(peers: readonly NodeId[], now: number): HeartbeatTable {
+  const nodes: Record<NodeId, MonitoredNode> = {};
+  for (const p of peers) setOwn(nodes, p, { lastHeartbeat: now, status: 'healthy' });
+  return nodes;
+}
 
 /** The first input starts the clock: every peer gets one interval of grace from it. */
 function start(state: HealthMonitorState, now: number): HealthMonitorState {
   if (state.started) return state;
-  const lastHeartbeat: Record<NodeId, number> = {};
-  for (const p of state.peers) setOwn(lastHeartbeat, p, now);
-  return { ...state, started: true, lastHeartbeat, sendTimer: state.sendHeartbeats ? startTimer(now, 0) : STOPPED_TIMER };
+  return { ...state, started: true, nodes: freshTable(state.peers, now), sendTimer: state.sendHeartbeats ? startTimer(now, 0) : STOPPED_TIMER };
 }
 
 function onHeartbeat(state: HealthMonitorState, input: MessageInput<unknown>, now: number): T {
@@ -274,9 +369,10 @@ function onHeartbeat(state: HealthMonitorState, input: MessageInput<unknown>, no
   if (!parsed.ok) return reject(state, from, parsed.problem);
   // The heartbeat arrived now: its peer is heard from at the message's own time, not at the last tick.
   const s0 = start(state, now);
-  const s: HealthMonitorState = { ...s0, lastHeartbeat: withOwn(s0.lastHeartbeat, from, now) };
-  if (getOwn(s.health, from) === 'healthy') return transition(s);
-  return transition({ ...s, health: withOwn(s.health, from, 'healthy') }, [{ type: 'health', node: from, health: 'healthy' }]);
+  const was = getOwn(s0.nodes, from)?.status;
+  const s: HealthMonitorState = { ...s0, nodes: heardFrom(s0.nodes, from, now) };
+  if (was === 'healthy') return transition(s);
+  return transition(s, [{ type: 'health', node: from, health: 'healthy' }]);
 }
 
 function onTick(state: HealthMonitorState, now: number): T {
@@ -286,14 +382,7 @@ function onTick(state: HealthMonitorState, now: number): T {
     for (const p of s.peers) outputs.push(send(p, { type: 'heartbeat' }));
     s = { ...s, sendTimer: startTimer(now, s.heartbeatIntervalMs) };
   }
-  let health: Record<NodeId, NodeHealth> | undefined;
-  for (const p of s.peers) {
-    const h = healthAfter(now - (getOwn(s.lastHeartbeat, p) ?? now), s.heartbeatIntervalMs, s.failureThreshold, s.jitterToleranceMs);
-    if (h !== getOwn(s.health, p)) {
-      health ??= { ...s.health };
-      setOwn(health, p, h);
-      outputs.push({ type: 'health', node: p, health: h });
-    }
-  }
-  return transition(health ? { ...s, health } : s, outputs);
+  const swept = sweepHealth(s.nodes, now, s.thresholds, s.peers);
+  for (const c of swept.changes) outputs.push({ type: 'health', node: c.node, health: c.to });
+  return transition(swept.table === s.nodes ? s : { ...s, nodes: swept.table }, outputs);
 }

@@ -1,20 +1,9 @@
-import {
-  InvalidCommandError,
-  MAX_COUNTER,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  inputNow,
-  reject,
-  startTimer,
-  timerDue,
-  type MessageInput,
-  type RejectedOutput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, earliest, startTimer, timerDue } from '../core/index.js';
+import type { MessageInput, RejectedOutput, Timer, Transition } from '../core/index.js';
 import { ConfigError } from '../core/index.js';
-import { checkNumber, checkRatio, growth, optNumber } from './options.js';
+import { checkNumber, checkRatio, growth } from './options.js';
+import { FAILED, SLOW, bucketKept } from './breaker-window.js';
+import { localStep, type LocalInput } from './local.js';
 
 /**
  * When a circuit breaker trips (opens). Rules after Nygard, "Release It!" (2nd ed., §5.2) and the
@@ -189,14 +178,11 @@ export interface BreakerState {
  * const i: BreakerInput = { type: 'failure', now: 1200, durationMs: 30, probe: false };
  * ```
  */
-export type BreakerInput =
-  | { readonly type: 'acquire'; readonly now: number }
-  | { readonly type: 'success'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number }
-  | { readonly type: 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number }
-  | { readonly type: 'isolate'; readonly now: number }
-  | { readonly type: 'release'; readonly now: number }
-  | { readonly type: 'tick'; readonly now: number }
-  | MessageInput<unknown>;
+export type BreakerInput = BreakerCommand | MessageInput<unknown>;
+
+type BreakerCommand =
+  | LocalInput<'acquire' | 'isolate' | 'release' | 'tick'>
+  | { readonly type: 'success' | 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number };
 
 /**
  * Outputs of the breaker core: a permit (`permitted`, with whether it is a half-open probe and, for
@@ -214,8 +200,6 @@ export type BreakerOutput =
   | { readonly type: 'state'; readonly from: CircuitState; readonly to: CircuitState; readonly now: number }
   | RejectedOutput;
 
-const FAILED = 1;
-const SLOW = 2;
 
 function validateSettings(c: BreakerSettings): BreakerSettings {
   if (c === null || typeof c !== 'object') throw new ConfigError('settings', 'must be an object');
@@ -380,16 +364,17 @@ function record(settings: BreakerSettings, w: BreakerWindow, now: number, failed
     case 'time': {
       if (st.kind !== 'time') return { window: w, trip: false };
       const bucketMs = st.durationMs / st.buckets;
-      const start = Math.floor(now / bucketMs) * bucketMs;
-      const horizon = now - st.durationMs;
-      // Drop every bucket that ended at or before the window start: an idle gap leaves none behind.
+      const bucket = Math.floor(now / bucketMs);
+      const start = bucket * bucketMs;
+      // Keep the buckets that end after the window start (numbers bucket - buckets .. bucket,
+      // counted in whole buckets so no rounding keeps one more): an idle gap leaves none behind.
       const buckets: TimeBucket[] = [];
       let calls = 1;
       let f = failed ? 1 : 0;
       let s = slow ? 1 : 0;
       let current: TimeBucket | undefined;
       for (const b of w.buckets) {
-        if (b.start + bucketMs <= horizon || b.start > now) continue;
+        if (!bucketKept(b.start, bucketMs, bucket, st.buckets)) continue;
         if (b.start === start) {
           current = b;
           continue;
@@ -426,12 +411,8 @@ function checkOutcome(input: { readonly type: string; readonly durationMs: unkno
   }
 }
 
-function step(state: BreakerState, input: BreakerInput): Transition<BreakerState, BreakerOutput> {
-  const now = inputNow(input);
+function rule(state: BreakerState, input: BreakerCommand, now: number): Transition<BreakerState, BreakerOutput> {
   switch (input.type) {
-    case 'message':
-      // An in-process utility: nothing a peer sends can drive it.
-      return reject(state, input.from, 'the circuit breaker takes no peer messages');
     case 'tick': {
       if (state.circuit === 'open' && timerDue(state.openTimer, now)) {
         return { state: halfOpen(state), outputs: [change('open', 'half-open', now)] };
@@ -544,7 +525,7 @@ export const circuitBreakerCore = {
   /** Validates settings (throws ConfigError naming the option) and returns a closed state. */
   init,
   /** Applies one input; pure, never mutates `state`. */
-  step,
+  step: localStep('circuit breaker', rule) as (state: BreakerState, input: BreakerInput) => Transition<BreakerState, BreakerOutput>,
   /** When an open circuit wants a `tick` to go half-open, or `undefined`. */
   nextDeadline(state: BreakerState): number | undefined {
     return state.circuit === 'open' ? earliest(state.openTimer) : undefined;

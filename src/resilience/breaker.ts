@@ -1,4 +1,4 @@
-import { ConfigError, systemClock, type Clock } from '../core/index.js';
+import { ConfigError, Emitter, systemClock, type Clock, type Unsubscribe } from '../core/index.js';
 import {
   circuitBreakerCore as core,
   type BreakerInput,
@@ -12,6 +12,8 @@ import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
 import { checkNumber } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { liveWindow, type LiveWindow } from './breaker-window.js';
+import type { Policy } from './wrap.js';
 
 /**
  * Options of {@link CircuitBreaker}. Either `strategy`, or the notes' short form
@@ -159,11 +161,6 @@ export interface IsolationHandle {
   dispose(): void;
 }
 
-/** Removes a listener. */
-export type Unsubscribe = () => void;
-
-type Listener<T> = (event: T) => void;
-
 /**
  * A circuit breaker: an async wrapper around {@link circuitBreakerCore}. Calls pass through while
  * closed; failures per the strategy open the circuit; after the open duration, `halfOpenProbes`
@@ -187,7 +184,7 @@ type Listener<T> = (event: T) => void;
  * declare function fetchUser(id: string): Promise<{ id: string }>;
  * ```
  */
-export class CircuitBreaker {
+export class CircuitBreaker implements Policy {
   private core: BreakerState;
   private readonly clock: Clock;
   private readonly isFailure: ((error: unknown) => boolean) | undefined;
@@ -198,10 +195,13 @@ export class CircuitBreaker {
   private sampleCount = 0;
   private restoredIsolations = 0;
   private timeEvery: boolean;
-  private readonly stateListeners: Listener<StateChangeEvent>[] = [];
-  private readonly successListeners: Listener<CallEvent>[] = [];
-  private readonly failureListeners: Listener<CallEvent>[] = [];
-  private readonly rejectListeners: Listener<BrokenCircuitError>[] = [];
+  private readonly stateEvents = new Emitter<StateChangeEvent>();
+  private readonly successEvents = new Emitter<CallEvent>();
+  private readonly failureEvents = new Emitter<CallEvent>();
+  private readonly rejectEvents = new Emitter<BrokenCircuitError>();
+  /** The closed-state window of a windowed strategy, kept in place; `core.window` lags it while `dirty`. */
+  private readonly live: LiveWindow | undefined;
+  private dirty = false;
   private readonly onFastSuccess: (value: unknown) => void;
   private readonly onFastFailure: (error: unknown) => void;
 
@@ -216,14 +216,19 @@ export class CircuitBreaker {
     if ((every & (every - 1)) !== 0) throw new ConfigError('latencySampleEvery', `must be a power of two, got ${every}`);
     this.sampleMask = every - 1;
     this.timeEvery = this.core.settings.slowCallDurationMs !== undefined || every === 1;
+    this.live = liveWindow(this.core.settings.strategy);
     this.onFastSuccess = (value) => {
-      // The common outcome, inlined: a success on a closed consecutive breaker with no failures
-      // counted changes nothing but the counter.
-      const w = this.core.window;
-      if (this.isResultFailure === undefined && w.kind === 'consecutive' && w.failures === 0 && this.core.circuit === 'closed') {
-        this.counters.successes++;
-        if (this.successListeners.length > 0) this.emitCall(this.successListeners, { durationMs: 0, probe: false });
-        return;
+      // The common outcome, inlined: a success on a closed breaker that does not trip it changes
+      // nothing but the counter and, for a windowed strategy, the live window, in place.
+      if (this.isResultFailure === undefined && this.core.circuit === 'closed') {
+        const live = this.live;
+        const w = this.core.window;
+        if (live === undefined ? w.kind === 'consecutive' && w.failures === 0 : live.tryRecord(live.timed ? this.clock.now() : 0, false, false)) {
+          if (live !== undefined) this.dirty = true;
+          this.counters.successes++;
+          if (this.successEvents.size > 0) this.successEvents.emit({ durationMs: 0, probe: false });
+          return;
+        }
       }
       this.settle(value, false, -1, false);
     };
@@ -258,6 +263,7 @@ export class CircuitBreaker {
     b.core = core.shiftTimes({ ...json.state, settings: b.core.settings }, delta);
     // Probes in flight when the state was saved will never report: let a fresh round start.
     if (b.core.circuit === 'half-open') b.core = { ...b.core, probesStarted: 0, probeSuccesses: 0, probeFailures: 0 };
+    b.live?.load(b.core.window);
     Object.assign(b.counters, json.counters);
     b.restoredIsolations = b.core.circuit === 'isolated' ? b.core.isolations : 0;
     return b;
@@ -271,6 +277,7 @@ export class CircuitBreaker {
 
   /** The core state (plain data, monotonic-clock times). */
   get snapshot(): BreakerState {
+    this.syncWindow();
     return this.core;
   }
 
@@ -313,7 +320,7 @@ export class CircuitBreaker {
       if (o.type === 'refused') {
         this.counters.rejections++;
         const err = o.circuit === 'isolated' ? new IsolatedCircuitError() : new BrokenCircuitError(o.circuit, o.retryAfterMs);
-        for (const l of this.rejectListeners.slice()) l(err);
+        this.rejectEvents.emit(err);
         return Promise.reject(err);
       }
       if (o.type === 'permitted') {
@@ -354,32 +361,55 @@ export class CircuitBreaker {
       this.latency.record(durationMs);
     }
     const s = this.core;
-    // A success on a closed consecutive breaker with no failures counted changes nothing.
-    if (!failed && !probe && s.circuit === 'closed' && s.window.kind === 'consecutive' && s.window.failures === 0) {
-      if (this.successListeners.length > 0) this.emitCall(this.successListeners, { durationMs, probe });
-      return;
+    if (!probe && s.circuit === 'closed') {
+      const live = this.live;
+      if (live === undefined) {
+        // A success on a closed consecutive breaker with no failures counted changes nothing.
+        if (!failed && s.window.kind === 'consecutive' && s.window.failures === 0) {
+          if (this.successEvents.size > 0) this.successEvents.emit({ durationMs, probe });
+          return;
+        }
+      } else {
+        if (now < 0 && live.timed) now = this.clock.now();
+        const slowMs = s.settings.slowCallDurationMs;
+        const slow = slowMs !== undefined && durationMs >= slowMs;
+        // An outcome that does not trip only updates the window in place; one that trips goes to
+        // the core with the window as it stands, and the core opens the circuit by its own rule.
+        if (live.tryRecord(now, failed, slow)) {
+          this.dirty = true;
+          this.emitOutcome(failed, value, durationMs, probe);
+          return;
+        }
+      }
     }
     if (now < 0) now = this.clock.now();
     this.apply(round === undefined ? { type: failed ? 'failure' : 'success', now, durationMs, probe } : { type: failed ? 'failure' : 'success', now, durationMs, probe, round });
+    this.emitOutcome(failed, value, durationMs, probe);
+  }
+
+  private emitOutcome(failed: boolean, value: unknown, durationMs: number, probe: boolean): void {
     if (failed) {
-      if (this.failureListeners.length > 0) this.emitCall(this.failureListeners, { durationMs, probe, error: value });
-    } else if (this.successListeners.length > 0) {
-      this.emitCall(this.successListeners, { durationMs, probe });
+      if (this.failureEvents.size > 0) this.failureEvents.emit({ durationMs, probe, error: value });
+    } else if (this.successEvents.size > 0) {
+      this.successEvents.emit({ durationMs, probe });
     }
   }
 
-  private emitCall(listeners: Listener<CallEvent>[], e: CallEvent): void {
-    for (const l of listeners.slice()) l(e);
+  /** Brings `core.window` up to date with the live window. */
+  private syncWindow(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.core = { ...this.core, window: this.live!.toWindow() };
   }
 
   private apply(input: BreakerInput) {
+    this.syncWindow();
+    const before = this.core.window;
     const t = core.step(this.core, input);
     this.core = t.state;
+    if (this.live !== undefined && t.state.window !== before) this.live.load(t.state.window);
     for (const o of t.outputs) {
-      if (o.type === 'state' && this.stateListeners.length > 0) {
-        const e: StateChangeEvent = { from: o.from, to: o.to, now: o.now };
-        for (const l of this.stateListeners.slice()) l(e);
-      }
+      if (o.type === 'state' && this.stateEvents.size > 0) this.stateEvents.emit({ from: o.from, to: o.to, now: o.now });
     }
     return t.outputs;
   }
@@ -433,28 +463,29 @@ export class CircuitBreaker {
 
   /** Plain data for storage; restore with {@link CircuitBreaker.fromJSON}. */
   toJSON(): CircuitBreakerJSON {
+    this.syncWindow();
     const delta = this.clock.wallNow() - this.clock.now();
     return { format: 'distkit.circuit-breaker.v2', state: core.shiftTimes(this.core, delta), counters: { ...this.counters } };
   }
 
   /** Listens for state changes. */
   onStateChange(listener: (event: StateChangeEvent) => void): Unsubscribe {
-    return subscribe(this.stateListeners, listener);
+    return this.stateEvents.on(listener);
   }
 
   /** Listens for calls that succeeded (with their duration: every call is then timed). */
   onSuccess(listener: (event: CallEvent) => void): Unsubscribe {
-    return this.timed(subscribe(this.successListeners, listener));
+    return this.timed(this.successEvents.on(listener));
   }
 
   /** Listens for calls that failed (with their duration and error). */
   onFailure(listener: (event: CallEvent) => void): Unsubscribe {
-    return this.timed(subscribe(this.failureListeners, listener));
+    return this.timed(this.failureEvents.on(listener));
   }
 
   /** Listens for refused calls. */
   onReject(listener: (error: BrokenCircuitError) => void): Unsubscribe {
-    return subscribe(this.rejectListeners, listener);
+    return this.rejectEvents.on(listener);
   }
 
   private timed(unsubscribe: Unsubscribe): Unsubscribe {
@@ -469,17 +500,9 @@ export class CircuitBreaker {
     this.timeEvery =
       this.core.settings.slowCallDurationMs !== undefined ||
       this.sampleMask === 0 ||
-      this.successListeners.length > 0 ||
-      this.failureListeners.length > 0;
+      this.successEvents.size > 0 ||
+      this.failureEvents.size > 0;
   }
-}
-
-function subscribe<T>(list: Listener<T>[], listener: Listener<T>): Unsubscribe {
-  list.push(listener);
-  return () => {
-    const i = list.indexOf(listener);
-    if (i >= 0) list.splice(i, 1);
-  };
 }
 
 function safeFilter(filter: (x: unknown) => boolean, x: unknown): boolean {

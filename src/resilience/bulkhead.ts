@@ -1,7 +1,10 @@
-import { ConfigError } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever } from '../core/index.js';
+import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
+import { localStep, type LocalInput } from './local.js';
 import { BulkheadRejectedError, OperationAbortedError } from './errors.js';
 import { checkNumber } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
 
 /**
  * The pure bulkhead state: calls running and calls waiting, with their limits.
@@ -25,32 +28,77 @@ export interface BulkheadState {
 }
 
 /**
- * A bulkhead decision for a new call: run now, wait in the queue, or reject.
+ * Inputs of the bulkhead core: a call arrives (`admit`), a running call finished (`release`), a
+ * queued call gave up (`cancel`). Every input carries the caller's time `now`; a `message` from a
+ * network is refused.
  *
  * @example
  * ```ts
- * import type { BulkheadDecision } from 'distkit/resilience';
- * const d: BulkheadDecision = 'queue';
+ * import type { BulkheadInput } from 'distkit/resilience';
+ * const i: BulkheadInput = { type: 'admit', now: 5 };
  * ```
  */
-export type BulkheadDecision = 'run' | 'queue' | 'reject';
+export type BulkheadInput = LocalInput<'admit' | 'release' | 'cancel'> | MessageInput<unknown>;
+
+/**
+ * Outputs of the bulkhead core: an admitted call runs now or waits in the queue, or is refused
+ * (both full); on a release, the oldest queued call takes the slot (`promote`).
+ *
+ * @example
+ * ```ts
+ * import type { BulkheadOutput } from 'distkit/resilience';
+ * const o: BulkheadOutput = { type: 'queue' };
+ * ```
+ */
+export type BulkheadOutput =
+  | { readonly type: 'run' }
+  | { readonly type: 'queue' }
+  | { readonly type: 'full'; readonly executing: number; readonly maxQueue: number }
+  | { readonly type: 'promote' }
+  | RejectedOutput;
 
 function bh(s: BulkheadState, executing: number, queued: number): BulkheadState {
   return { maxConcurrent: s.maxConcurrent, maxQueue: s.maxQueue, executing, queued };
 }
 
+const RUN: readonly BulkheadOutput[] = [{ type: 'run' }];
+const QUEUE: readonly BulkheadOutput[] = [{ type: 'queue' }];
+const PROMOTE: readonly BulkheadOutput[] = [{ type: 'promote' }];
+const NONE: readonly BulkheadOutput[] = [];
+
+function rule(s: BulkheadState, input: LocalInput<'admit' | 'release' | 'cancel'>): Transition<BulkheadState, BulkheadOutput> {
+  switch (input.type) {
+    case 'admit':
+      if (s.executing < s.maxConcurrent && s.queued === 0) return { state: bh(s, s.executing + 1, s.queued), outputs: RUN };
+      if (s.queued < s.maxQueue) return { state: bh(s, s.executing, s.queued + 1), outputs: QUEUE };
+      return { state: s, outputs: [{ type: 'full', executing: s.executing, maxQueue: s.maxQueue }] };
+    case 'release':
+      if (s.executing <= 0) throw new InvalidCommandError('release', 'no call is running');
+      if (s.queued > 0) return { state: bh(s, s.executing, s.queued - 1), outputs: PROMOTE };
+      return { state: bh(s, s.executing - 1, s.queued), outputs: NONE };
+    case 'cancel':
+      if (s.queued <= 0) throw new InvalidCommandError('cancel', 'no call is queued');
+      return { state: bh(s, s.executing, s.queued - 1), outputs: NONE };
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
 /**
- * The pure bulkhead core (isolation of Nygard, "Release It!" §5.5): admission and release.
+ * The pure bulkhead core (isolation of Nygard, "Release It!" §5.5), a machine like
+ * {@link circuitBreakerCore}: admission, release and cancellation of queued calls.
  *
  * @example
  * ```ts
  * import { bulkheadCore as core } from 'distkit/resilience';
- * let s = core.init({ maxConcurrent: 1, maxQueue: 0 });
- * const a = core.admit(s); // { decision: 'run', ... }
- * core.admit(a.state).decision; //=> 'reject'
+ * const s = core.init({ maxConcurrent: 1, maxQueue: 0 });
+ * const a = core.step(s, { type: 'admit', now: 0 }); // runs
+ * core.step(a.state, { type: 'admit', now: 1 }).outputs; //=> [{ type: 'full', executing: 1, maxQueue: 0 }]
  * ```
  */
 export const bulkheadCore = {
+  /** Name for traces. */
+  name: 'bulkhead',
   /** Validates limits (ConfigError naming the option) and returns an empty bulkhead. */
   init(settings: { readonly maxConcurrent: number; readonly maxQueue?: number }): BulkheadState {
     if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
@@ -61,23 +109,8 @@ export const bulkheadCore = {
       queued: 0,
     };
   },
-  /** A new call arrives. */
-  admit(s: BulkheadState): { readonly decision: BulkheadDecision; readonly state: BulkheadState } {
-    if (s.executing < s.maxConcurrent && s.queued === 0) return { decision: 'run', state: bh(s, s.executing + 1, s.queued) };
-    if (s.queued < s.maxQueue) return { decision: 'queue', state: bh(s, s.executing, s.queued + 1) };
-    return { decision: 'reject', state: s };
-  },
-  /** A running call finished; `promoted` says whether a queued call starts in its slot. */
-  release(s: BulkheadState): { readonly promoted: boolean; readonly state: BulkheadState } {
-    if (s.executing <= 0) throw new RangeError('bulkhead release without a running call');
-    if (s.queued > 0) return { promoted: true, state: bh(s, s.executing, s.queued - 1) };
-    return { promoted: false, state: bh(s, s.executing - 1, s.queued) };
-  },
-  /** A queued call gave up (its signal aborted). */
-  cancelQueued(s: BulkheadState): BulkheadState {
-    if (s.queued <= 0) throw new RangeError('bulkhead cancel without a queued call');
-    return bh(s, s.executing, s.queued - 1);
-  },
+  /** Applies one input; pure. */
+  step: localStep('bulkhead', rule),
 };
 
 /**
@@ -92,7 +125,7 @@ export const bulkheadCore = {
  * declare const db: { query(sql: string): Promise<unknown[]> };
  * ```
  */
-export class Bulkhead {
+export class Bulkhead implements Policy {
   private state: BulkheadState;
   private readonly waiting: (() => void)[] = [];
 
@@ -112,17 +145,21 @@ export class Bulkhead {
 
   /** Runs `fn` when a slot is free; rejects with BulkheadRejectedError when running and queue are full. */
   async execute<T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
-    const a = bulkheadCore.admit(this.state);
-    if (a.decision === 'reject') throw new BulkheadRejectedError(this.state.executing, this.state.maxQueue);
-    this.state = a.state;
-    if (a.decision === 'queue') await this.wait(signal);
+    const decision = this.apply('admit');
+    if (decision?.type === 'full') throw new BulkheadRejectedError(decision.executing, decision.maxQueue);
+    if (decision?.type === 'queue') await this.wait(signal);
     try {
       return await fn({ signal: signal ?? neverAborted, attempt: 1 });
     } finally {
-      const r = bulkheadCore.release(this.state);
-      this.state = r.state;
-      if (r.promoted) this.waiting.shift()?.();
+      if (this.apply('release')?.type === 'promote') this.waiting.shift()?.();
     }
+  }
+
+  /** Steps the core (the bulkhead's rule needs no time) and returns its output. */
+  private apply(type: 'admit' | 'release' | 'cancel'): BulkheadOutput | undefined {
+    const t = bulkheadCore.step(this.state, { type, now: 0 });
+    this.state = t.state;
+    return t.outputs[0];
   }
 
   private wait(signal: AbortSignalLike | undefined): Promise<void> {
@@ -135,7 +172,7 @@ export class Bulkhead {
         const i = this.waiting.indexOf(wake);
         if (i >= 0) {
           this.waiting.splice(i, 1);
-          this.state = bulkheadCore.cancelQueued(this.state);
+          this.apply('cancel');
           reject(new OperationAbortedError(signal.reason));
         }
       };
@@ -144,7 +181,7 @@ export class Bulkhead {
         resolve();
       };
       if (signal.aborted) {
-        this.state = bulkheadCore.cancelQueued(this.state);
+        this.apply('cancel');
         reject(new OperationAbortedError(signal.reason));
         return;
       }

@@ -1,4 +1,4 @@
-import { ConfigError, DistkitError, systemClock, type Clock } from '../core/index.js';
+import { ConfigError, DistkitError, Emitter, systemClock, type Clock, type Unsubscribe } from '../core/index.js';
 import { crc32c } from './crc32c.js';
 import { NoRecoveryHandlerError } from './errors.js';
 import { checkNumber } from './options.js';
@@ -257,7 +257,7 @@ export class CheckpointManager {
   readonly keep: number;
   private readonly clock: Clock;
   private readonly chains = new Map<string, Promise<unknown>>();
-  private readonly corruptionListeners: ((c: CorruptCheckpoint) => void)[] = [];
+  private readonly corruptionEvents = new Emitter<CorruptCheckpoint>();
 
   constructor(options: CheckpointManagerOptions) {
     if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
@@ -297,7 +297,7 @@ export class CheckpointManager {
       if (r === undefined) continue;
       if ('reason' in r) {
         corrupt.push(r);
-        for (const l of this.corruptionListeners.slice()) l(r);
+        this.corruptionEvents.emit(r);
         continue;
       }
       return { record: r as CheckpointRecord<S>, corrupt };
@@ -340,12 +340,8 @@ export class CheckpointManager {
   }
 
   /** Listens for corrupt versions found while loading. */
-  onCorruption(listener: (corrupt: CorruptCheckpoint) => void): () => void {
-    this.corruptionListeners.push(listener);
-    return () => {
-      const i = this.corruptionListeners.indexOf(listener);
-      if (i >= 0) this.corruptionListeners.splice(i, 1);
-    };
+  onCorruption(listener: (corrupt: CorruptCheckpoint) => void): Unsubscribe {
+    return this.corruptionEvents.on(listener);
   }
 
   private serialize<T>(taskId: string, op: () => Promise<T>): Promise<T> {

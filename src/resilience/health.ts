@@ -1,40 +1,11 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  assertNever,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  reject,
-  systemClock,
-  systemTimers,
-  v,
-  withOwn,
-  withoutOwn,
-  type Clock,
-  type MessageInput,
-  type RejectedOutput,
-  type Timers,
-  type Transition,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, systemTimers, v, withOwn, withoutOwn } from '../core/index.js';
+import type { Clock, MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
+import { healthAfter, heardFrom, nextHealthChange, sweepHealth, type HeartbeatTable, type NodeHealth } from '../election/index.js';
 import { checkNumber } from './options.js';
 
 /**
- * Health of a monitored node: `healthy` (heard from within `suspectAfterMs`), `suspected` (silent
- * longer), `failed` (silent for `failAfterMs` or more).
- *
- * @example
- * ```ts
- * import type { NodeHealth } from 'distkit/resilience';
- * const h: NodeHealth = 'suspected';
- * ```
- */
-export type NodeHealth = 'healthy' | 'suspected' | 'failed';
-
-/**
- * Settings of the health monitor.
+ * Settings of the health monitor: the thresholds of distkit/election's heartbeat failure detector
+ * ({@link healthAfter}), plus how nodes join the table.
  *
  * @example
  * ```ts
@@ -66,22 +37,6 @@ export interface HealthSettings {
 export const HEALTH_MAX_NODES = 10_000;
 
 /**
- * What the monitor knows of one node.
- *
- * @example
- * ```ts
- * import type { MonitoredNode } from 'distkit/resilience';
- * const n: MonitoredNode = { lastHeartbeat: 1000, status: 'healthy' };
- * ```
- */
-export interface MonitoredNode {
-  /** Time of the last heartbeat (or of registration), ms. */
-  readonly lastHeartbeat: number;
-  /** Status as of the last input. */
-  readonly status: NodeHealth;
-}
-
-/**
  * The health monitor's state: plain data.
  *
  * @example
@@ -93,8 +48,8 @@ export interface MonitoredNode {
 export interface HealthState {
   /** Validated settings. */
   readonly settings: Required<HealthSettings>;
-  /** Nodes by id. */
-  readonly nodes: Readonly<Record<string, MonitoredNode>>;
+  /** Nodes by id: the election detector's heartbeat table. */
+  readonly nodes: HeartbeatTable;
 }
 
 /**
@@ -128,13 +83,6 @@ export type HealthOutput =
   | { readonly type: 'status'; readonly node: string; readonly from: NodeHealth; readonly to: NodeHealth; readonly now: number }
   | RejectedOutput;
 
-function statusAt(s: Required<HealthSettings>, last: number, now: number): NodeHealth {
-  const silent = now - last;
-  if (silent >= s.failAfterMs) return 'failed';
-  if (silent >= s.suspectAfterMs) return 'suspected';
-  return 'healthy';
-}
-
 function validate(c: HealthSettings): Required<HealthSettings> {
   if (c === null || typeof c !== 'object') throw new ConfigError('options', 'must be an object');
   const suspectAfterMs = checkNumber('suspectAfterMs', c.suspectAfterMs, { min: 0, exclusiveMin: true });
@@ -159,16 +107,9 @@ function step(state: HealthState, input: HealthInput): Transition<HealthState, H
       return onHeartbeat(state, input.from, now);
     }
     case 'tick': {
-      let nodes: Record<string, MonitoredNode> | undefined;
-      const outputs: HealthOutput[] = [];
-      for (const [id, n] of Object.entries(state.nodes)) {
-        const status = statusAt(state.settings, n.lastHeartbeat, now);
-        if (status !== n.status) {
-          nodes = withOwn(nodes ?? state.nodes, id, { lastHeartbeat: n.lastHeartbeat, status });
-          outputs.push({ type: 'status', node: id, from: n.status, to: status, now });
-        }
-      }
-      return nodes === undefined ? { state, outputs } : { state: { ...state, nodes }, outputs };
+      const swept = sweepHealth(state.nodes, now, state.settings);
+      const outputs = swept.changes.map((c): HealthOutput => ({ type: 'status', node: c.node, from: c.from, to: c.to, now }));
+      return swept.table === state.nodes ? { state, outputs } : { state: { ...state, nodes: swept.table }, outputs };
     }
     case 'watch': {
       const problem = nodeId(input.node, 'node');
@@ -196,17 +137,16 @@ function onHeartbeat(state: HealthState, from: unknown, now: number): HT {
     if (!state.settings.autoRegister) return reject(state, id, 'heartbeat from a node that is not watched');
     if (Object.keys(state.nodes).length >= state.settings.maxNodes) return reject(state, id, `already watching ${state.settings.maxNodes} nodes (maxNodes)`);
   }
-  // Heartbeats may be stepped out of order: keep the latest time.
-  const last = Math.max(prev?.lastHeartbeat ?? now, now);
-  const status = statusAt(state.settings, last, now);
-  if (prev !== undefined && prev.lastHeartbeat === last && prev.status === status) return { state, outputs: [] };
-  const next: HealthState = { ...state, nodes: withOwn(state.nodes, id, { lastHeartbeat: last, status }) };
-  if (prev === undefined || prev.status === status) return { state: next, outputs: [] };
-  return { state: next, outputs: [{ type: 'status', node: id, from: prev.status, to: status, now }] };
+  const nodes = heardFrom(state.nodes, id, now);
+  if (nodes === state.nodes) return { state, outputs: [] };
+  const next: HealthState = { ...state, nodes };
+  if (prev === undefined || prev.status === 'healthy') return { state: next, outputs: [] };
+  return { state: next, outputs: [{ type: 'status', node: id, from: prev.status, to: 'healthy', now }] };
 }
 
 /**
- * The pure heartbeat monitor (as in the notes): heartbeats keep a node `healthy`; silence makes it
+ * The pure heartbeat monitor (as in the notes), a table of distkit/election's heartbeat failure
+ * detector ({@link healthAfter}, {@link sweepHealth}) that nodes join by heartbeat or `watch`: heartbeats keep a node `healthy`; silence makes it
  * `suspected` after `suspectAfterMs` and `failed` after `failAfterMs`; a heartbeat brings it back.
  * Time arrives in the inputs; `nextDeadline` is the next moment a status can change.
  *
@@ -229,22 +169,12 @@ export const healthMonitorCore = {
   step,
   /** The next time a status changes without new heartbeats, or `undefined`. */
   nextDeadline(state: HealthState): number | undefined {
-    const deadlines: number[] = [];
-    for (const n of Object.values(state.nodes)) {
-      const at =
-        n.status === 'healthy'
-          ? n.lastHeartbeat + state.settings.suspectAfterMs
-          : n.status === 'suspected'
-            ? n.lastHeartbeat + state.settings.failAfterMs
-            : undefined;
-      if (at !== undefined && Number.isFinite(at)) deadlines.push(at);
-    }
-    return earliest(...deadlines);
+    return nextHealthChange(state.nodes, state.settings);
   },
   /** The status of `node` at `now` (undefined when not watched). */
   statusAt(state: HealthState, node: string, now: number): NodeHealth | undefined {
     const n = getOwn(state.nodes, node);
-    return n === undefined ? undefined : statusAt(state.settings, n.lastHeartbeat, now);
+    return n === undefined ? undefined : healthAfter(now - n.lastHeartbeat, state.settings);
   },
 };
 
@@ -303,7 +233,7 @@ export class HealthMonitor {
   private readonly timers: Timers;
   private cancel: (() => void) | undefined;
   private armedAt: number | undefined;
-  private readonly listeners: ((c: HealthChange) => void)[] = [];
+  private readonly changes = new Emitter<HealthChange>();
 
   constructor(options: HealthMonitorOptions) {
     this.s = healthMonitorCore.init(options);
@@ -345,12 +275,8 @@ export class HealthMonitor {
   }
 
   /** Listens for status changes. */
-  onChange(listener: (change: HealthChange) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+  onChange(listener: (change: HealthChange) => void): Unsubscribe {
+    return this.changes.on(listener);
   }
 
   /** Cancels the pending timer (the monitor still answers `status`). */
@@ -365,8 +291,7 @@ export class HealthMonitor {
     this.s = t.state;
     for (const o of t.outputs) {
       if (o.type === 'status') {
-        const c: HealthChange = { node: o.node, from: o.from, to: o.to, now: o.now };
-        for (const l of this.listeners.slice()) l(c);
+        this.changes.emit({ node: o.node, from: o.from, to: o.to, now: o.now });
       } else {
         throw new ConfigError('node', o.reason);
       }

@@ -8,16 +8,16 @@
  */
 export * from './errors.js';
 export * from './breaker-core.js';
+export type { LocalInput } from './local.js';
 export * from './breaker.js';
 export type { LatencySummary } from './latency.js';
 export type { AbortSignalLike, PolicyContext } from './signals.js';
 export * from './backoff.js';
-export { retryCore, Retry, type RetryState, type RetryDecision, type RetrySettings, type RetryOptions, type RetryEvent } from './retry.js';
+export { retryCore, Retry, type RetryState, type RetryInput, type RetryOutput, type RetrySettings, type RetryOptions, type RetryEvent } from './retry.js';
 export * from './timeout.js';
 export * from './bulkhead.js';
 export * from './rate-limit.js';
 export * from './wrap.js';
-export * from './hash-ring.js';
 export * from './load-balancer.js';
 export * from './resource-manager.js';
 export * from './crc32c.js';

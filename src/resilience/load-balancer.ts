@@ -1,7 +1,25 @@
-import { ConfigError, nextInt, seedPrng, type PrngState } from '../core/index.js';
+import { ConfigError, assertNever, nextInt, seedPrng } from '../core/index.js';
+import type { MessageInput, PrngState, RejectedOutput, Transition } from '../core/index.js';
+import { asCommand, localStep } from './local.js';
 import { NoNodeAvailableError } from './errors.js';
-import { buildRing, ringLookup, type HashRingData } from './hash-ring.js';
+import { HashRing } from '../hashing/index.js';
 import { checkNumber, checkRatio } from './options.js';
+import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
+
+/**
+ * What a {@link LoadBalancer} gives the function it runs: the policy context plus the node picked.
+ *
+ * @example
+ * ```ts
+ * import type { NodeContext } from 'distkit/resilience';
+ * const run = ({ node, signal }: NodeContext) => fetch(`http://${node}/api`, { signal: signal as AbortSignal });
+ * ```
+ */
+export interface NodeContext extends PolicyContext {
+  /** The node chosen for this call. */
+  readonly node: string;
+}
 
 /**
  * How a {@link LoadBalancer} picks a node.
@@ -146,27 +164,8 @@ export interface BalancerState {
   readonly resourceWeights: ResourceWeights;
   /** Virtual nodes per unit of weight. */
   readonly vnodes: number;
-  /** The hash ring (only for `consistent-hash`). */
-  readonly ring: HashRingData;
   /** Position of each node id in `nodes`. */
   readonly positions: Readonly<Record<string, number>>;
-}
-
-/**
- * A pick: the node chosen and the state after it.
- *
- * @example
- * ```ts
- * import type { BalancerPick } from 'distkit/resilience';
- * declare const p: BalancerPick;
- * p.node; // 'api-1'
- * ```
- */
-export interface BalancerPick {
-  /** The chosen node id. */
-  readonly node: string;
-  /** The state after the pick. */
-  readonly state: BalancerState;
 }
 
 const STRATEGIES: readonly string[] = ['round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'resource', 'consistent-hash'];
@@ -197,14 +196,13 @@ function eligible(s: BalancerState, i: number): boolean {
   return n.healthy && !n.draining;
 }
 
-function noNode(s: BalancerState): NoNodeAvailableError {
-  if (s.nodes.length === 0) return new NoNodeAvailableError('the balancer has no nodes');
+/** Why no node is eligible: how many are unhealthy, draining, or of weight 0. */
+function noNode(s: BalancerState): string {
+  if (s.nodes.length === 0) return 'the balancer has no nodes';
   const unhealthy = s.nodes.filter((n) => !n.healthy).length;
   const draining = s.nodes.filter((n) => n.healthy && n.draining).length;
   const zero = s.strategy === 'weighted-round-robin' ? s.nodes.filter((n) => n.healthy && !n.draining && n.weight === 0).length : 0;
-  return new NoNodeAvailableError(
-    `${s.nodes.length} node(s): ${unhealthy} unhealthy, ${draining} draining${zero > 0 ? `, ${zero} with weight 0` : ''}`,
-  );
+  return `${s.nodes.length} node(s): ${unhealthy} unhealthy, ${draining} draining${zero > 0 ? `, ${zero} with weight 0` : ''}`;
 }
 
 const CHUNK = 32;
@@ -235,7 +233,7 @@ function make(
   active: readonly (readonly number[])[],
   prng: PrngState,
 ): BalancerState {
-  return { strategy: s.strategy, nodes: s.nodes, active, current, cursor, prng, resourceWeights: s.resourceWeights, vnodes: s.vnodes, ring: s.ring, positions: s.positions };
+  return { strategy: s.strategy, nodes: s.nodes, active, current, cursor, prng, resourceWeights: s.resourceWeights, vnodes: s.vnodes, positions: s.positions };
 }
 
 function randomEligible(s: BalancerState, prng: PrngState): { index: number; prng: PrngState } {
@@ -319,7 +317,7 @@ function choose(s: BalancerState, key: string | undefined): { index: number; sta
     }
     case 'consistent-hash': {
       if (key === undefined) throw new ConfigError('key', 'the consistent-hash strategy needs a key to pick a node');
-      return { index: ringLookup(s.ring, key, (i) => eligible(s, i)), state: s };
+      return { index: ringOwner(s, key), state: s };
     }
   }
 }
@@ -329,13 +327,44 @@ function position(s: BalancerState, id: string): number {
   return p !== undefined && s.nodes[p]?.id === id ? p : s.nodes.findIndex((n) => n.id === id);
 }
 
-function rebuild(s: Omit<BalancerState, 'ring' | 'positions'>, nodes: readonly NormalizedNode[]): BalancerState {
+function rebuild(s: Omit<BalancerState, 'positions'>, nodes: readonly NormalizedNode[]): BalancerState {
   const positions: Record<string, number> = {};
   nodes.forEach((n, i) => {
     if (n.id !== '__proto__') positions[n.id] = i;
   });
-  const ring = s.strategy === 'consistent-hash' ? buildRing(nodes.map((n) => n.id), nodes.map((n) => n.weight), s.vnodes) : { points: [], owners: [] };
-  return { ...s, nodes, ring, positions };
+  return { ...s, nodes, positions };
+}
+
+/**
+ * The ring of a state's nodes (distkit/hashing's {@link HashRing}), derived from the ids and
+ * weights and memoized per `positions` object, which changes exactly when the node set does.
+ * A weight of 0 still gets one point, so a zero-weight node can own keys when nothing else is up.
+ */
+const rings = new WeakMap<object, HashRing>();
+
+function ringOf(s: BalancerState): HashRing {
+  let ring = rings.get(s.positions);
+  if (ring === undefined) {
+    ring = HashRing.create(
+      s.nodes.map((n) => ({ id: n.id, weight: n.weight > 0 ? n.weight : Number.MIN_VALUE })),
+      { vnodes: s.vnodes },
+    );
+    rings.set(s.positions, ring);
+  }
+  return ring;
+}
+
+/** The first eligible node clockwise from `key` (an ineligible owner passes its keys on), or -1. */
+function ringOwner(s: BalancerState, key: string): number {
+  if (s.nodes.length === 0) return -1;
+  const ring = ringOf(s);
+  const owner = position(s, ring.lookup(key));
+  if (eligible(s, owner)) return owner;
+  for (const id of ring.preferenceList(key, ring.size)) {
+    const i = position(s, id);
+    if (eligible(s, i)) return i;
+  }
+  return -1;
 }
 
 function indexOf(s: BalancerState, id: string): number {
@@ -344,21 +373,134 @@ function indexOf(s: BalancerState, id: string): number {
   return i;
 }
 
+/** A request on `node` ended (decrements its active count; unknown nodes are ignored). */
+function release(state: BalancerState, node: string): BalancerState {
+  const i = position(state, node);
+  if (i < 0 || activeAt(state, i) === 0) return state;
+  return make(state, state.cursor, state.current, withActive(state, i, -1), state.prng);
+}
+
+/** Marks a node healthy or not. */
+function setHealthy(state: BalancerState, node: string, healthy: boolean): BalancerState {
+  const i = indexOf(state, node);
+  if (state.nodes[i]!.healthy === healthy) return state;
+  const nodes = state.nodes.slice();
+  nodes[i] = { ...nodes[i]!, healthy };
+  return { ...state, nodes };
+}
+
+/** Marks a node draining (no new requests) or not. */
+function setDraining(state: BalancerState, node: string, draining: boolean): BalancerState {
+  const i = indexOf(state, node);
+  const nodes = state.nodes.slice();
+  nodes[i] = { ...nodes[i]!, draining };
+  return { ...state, nodes };
+}
+
+/** Updates a node's utilizations (for `resource`). */
+function report(state: BalancerState, node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): BalancerState {
+  const i = indexOf(state, node);
+  const nodes = state.nodes.slice();
+  const n = { ...nodes[i]! } as BalancerNode & { cpu?: number; memory?: number; network?: number };
+  if (load.cpu !== undefined) n.cpu = checkRatio('cpu', load.cpu);
+  if (load.memory !== undefined) n.memory = checkRatio('memory', load.memory);
+  if (load.network !== undefined) n.network = checkRatio('network', load.network);
+  nodes[i] = n as NormalizedNode;
+  return { ...state, nodes };
+}
+
+/** Replaces the node set, keeping active counts and WRR weights of nodes that stay. */
+function setNodes(state: BalancerState, nodes: readonly BalancerNode[]): BalancerState {
+  const next = normalizeNodes(nodes);
+  const old = new Map(state.nodes.map((n, i) => [n.id, i]));
+  const active = chunked(next.map((n) => {
+    const j = old.get(n.id);
+    return j === undefined ? 0 : activeAt(state, j);
+  }));
+  const current = next.map((n) => state.current[old.get(n.id) ?? -1] ?? 0);
+  const { positions: _p, ...rest } = state;
+  return rebuild({ ...rest, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
+}
+
 /**
- * The pure load-balancer core. `pick` throws {@link NoNodeAvailableError} (saying how many nodes are
- * unhealthy or draining) when no node is eligible. Strategies that count active requests
- * (`least-connections`, `p2c`) count the pick; call `release` when the request ends.
+ * Inputs of the load-balancer core: pick a node (by `key` for `consistent-hash`), a request on
+ * `node` ended (`release`), and the host's updates to the node set. Every input carries `now`; a
+ * network `message` is refused.
+ *
+ * @example
+ * ```ts
+ * import type { BalancerInput } from 'distkit/resilience';
+ * const i: BalancerInput = { type: 'set-healthy', now: 10, node: 'api-2', healthy: false };
+ * ```
+ */
+export type BalancerInput = BalancerCommand | MessageInput<unknown>;
+
+type BalancerCommand =
+  | { readonly type: 'pick'; readonly now: number; readonly key?: string }
+  | { readonly type: 'release'; readonly now: number; readonly node: string }
+  | { readonly type: 'set-healthy'; readonly now: number; readonly node: string; readonly healthy: boolean }
+  | { readonly type: 'set-draining'; readonly now: number; readonly node: string; readonly draining: boolean }
+  | { readonly type: 'report'; readonly now: number; readonly node: string; readonly load: { readonly cpu?: number; readonly memory?: number; readonly network?: number } }
+  | { readonly type: 'set-nodes'; readonly now: number; readonly nodes: readonly BalancerNode[] };
+
+/**
+ * Outputs of the load-balancer core: the node a `pick` chose, or why none could be
+ * (`no-node`, saying how many nodes are unhealthy or draining).
+ *
+ * @example
+ * ```ts
+ * import type { BalancerOutput } from 'distkit/resilience';
+ * const o: BalancerOutput = { type: 'picked', node: 'api-1' };
+ * ```
+ */
+export type BalancerOutput = { readonly type: 'picked'; readonly node: string } | { readonly type: 'no-node'; readonly reason: string } | RejectedOutput;
+
+const NONE: readonly BalancerOutput[] = [];
+
+function rule(state: BalancerState, input: BalancerCommand): Transition<BalancerState, BalancerOutput> {
+  // A bad command from the local host (unknown node, bad amount, no key): its ConfigError names the field.
+  return asCommand(input.type, () => {
+    switch (input.type) {
+      case 'pick': {
+        const r = choose(state, input.key);
+        if (r.index < 0) return { state, outputs: [{ type: 'no-node', reason: noNode(state) }] };
+        return { state: r.state, outputs: [{ type: 'picked', node: state.nodes[r.index]!.id }] };
+      }
+      case 'release':
+        return { state: release(state, input.node), outputs: NONE };
+      case 'set-healthy':
+        return { state: setHealthy(state, input.node, input.healthy), outputs: NONE };
+      case 'set-draining':
+        return { state: setDraining(state, input.node, input.draining), outputs: NONE };
+      case 'report':
+        return { state: report(state, input.node, input.load ?? {}), outputs: NONE };
+      case 'set-nodes':
+        return { state: setNodes(state, input.nodes), outputs: NONE };
+      default:
+        return assertNever(input, 'input');
+    }
+  });
+}
+
+/**
+ * The pure load-balancer core, a machine like {@link circuitBreakerCore}: a `pick` outputs the
+ * node chosen, or `no-node` (saying how many nodes are unhealthy or draining) when none is
+ * eligible. Strategies that count active requests (`least-connections`, `p2c`) count the pick;
+ * step a `release` when the request ends. Bad commands (unknown node, no key for
+ * `consistent-hash`) throw `InvalidCommandError`.
  *
  * @example
  * ```ts
  * import { loadBalancerCore as lb } from 'distkit/resilience';
- * let s = lb.init({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
- * const p = lb.pick(s);
- * p.node; //=> 'a'
- * lb.pick(p.state).node; //=> 'b'
+ * const s = lb.init({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
+ * const p = lb.step(s, { type: 'pick', now: 0 });
+ * p.outputs; //=> [{ type: 'picked', node: 'a' }]
+ * lb.step(p.state, { type: 'pick', now: 1 }).outputs; //=> [{ type: 'picked', node: 'b' }]
  * ```
  */
 export const loadBalancerCore = {
+  /** Name for traces. */
+  name: 'load-balancer',
   /** Validates settings (ConfigError naming the option) and returns the initial state. */
   init(settings: BalancerSettings): BalancerState {
     if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
@@ -388,56 +530,8 @@ export const loadBalancerCore = {
       nodes,
     );
   },
-  /** Picks a node (`key` is required by `consistent-hash`, ignored otherwise). */
-  pick(state: BalancerState, key?: string): BalancerPick {
-    const r = choose(state, key);
-    if (r.index < 0) throw noNode(state);
-    return { node: state.nodes[r.index]!.id, state: r.state };
-  },
-  /** A request on `node` ended (decrements its active count; unknown nodes are ignored). */
-  release(state: BalancerState, node: string): BalancerState {
-    const i = position(state, node);
-    if (i < 0 || activeAt(state, i) === 0) return state;
-    return make(state, state.cursor, state.current, withActive(state, i, -1), state.prng);
-  },
-  /** Marks a node healthy or not. */
-  setHealthy(state: BalancerState, node: string, healthy: boolean): BalancerState {
-    const i = indexOf(state, node);
-    if (state.nodes[i]!.healthy === healthy) return state;
-    const nodes = state.nodes.slice();
-    nodes[i] = { ...nodes[i]!, healthy };
-    return { ...state, nodes };
-  },
-  /** Marks a node draining (no new requests) or not. */
-  setDraining(state: BalancerState, node: string, draining: boolean): BalancerState {
-    const i = indexOf(state, node);
-    const nodes = state.nodes.slice();
-    nodes[i] = { ...nodes[i]!, draining };
-    return { ...state, nodes };
-  },
-  /** Updates a node's utilizations (for `resource`). */
-  report(state: BalancerState, node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): BalancerState {
-    const i = indexOf(state, node);
-    const nodes = state.nodes.slice();
-    const n = { ...nodes[i]! } as BalancerNode & { cpu?: number; memory?: number; network?: number };
-    if (load.cpu !== undefined) n.cpu = checkRatio('cpu', load.cpu);
-    if (load.memory !== undefined) n.memory = checkRatio('memory', load.memory);
-    if (load.network !== undefined) n.network = checkRatio('network', load.network);
-    nodes[i] = n as NormalizedNode;
-    return { ...state, nodes };
-  },
-  /** Replaces the node set, keeping active counts and WRR weights of nodes that stay. */
-  setNodes(state: BalancerState, nodes: readonly BalancerNode[]): BalancerState {
-    const next = normalizeNodes(nodes);
-    const old = new Map(state.nodes.map((n, i) => [n.id, i]));
-    const active = chunked(next.map((n) => {
-      const j = old.get(n.id);
-      return j === undefined ? 0 : activeAt(state, j);
-    }));
-    const current = next.map((n) => state.current[old.get(n.id) ?? -1] ?? 0);
-    const { ring: _r, positions: _p, ...rest } = state;
-    return rebuild({ ...rest, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
-  },
+  /** Applies one input; pure. */
+  step: localStep('load balancer', rule),
   /** Active requests per node id. */
   activeByNode(state: BalancerState): Record<string, number> {
     const out: Record<string, number> = {};
@@ -458,18 +552,20 @@ export const loadBalancerCore = {
 export type LoadBalancerOptions = BalancerSettings;
 
 /**
- * A load balancer over {@link loadBalancerCore}, holding the state for you. `execute` picks a node,
- * runs the call on it and releases it when the call settles.
+ * A load balancer over {@link loadBalancerCore}, holding the state for you. As a {@link Policy},
+ * `execute(fn, signal)` picks a node, runs `fn({ node, signal, attempt })` and releases the node
+ * when the call settles; `forKey(key)` is the policy for one key (needed by `consistent-hash`).
+ * Under `wrap(retry, balancer)` each attempt picks a node afresh.
  *
  * @example
  * ```ts
  * import { LoadBalancer } from 'distkit/resilience';
  * const lb = new LoadBalancer({ strategy: 'p2c', nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], seed: 7 });
- * const body = await lb.execute((node) => fetch(`http://${node}/api`).then((r) => r.text()));
+ * const body = await lb.execute(({ node }) => fetch(`http://${node}/api`).then((r) => r.text()));
  * lb.setHealthy('b', false); // b gets nothing new until marked healthy again
  * ```
  */
-export class LoadBalancer {
+export class LoadBalancer implements Policy<NodeContext> {
   private s: BalancerState;
 
   constructor(options: LoadBalancerOptions) {
@@ -483,21 +579,40 @@ export class LoadBalancer {
 
   /** Picks a node; throws {@link NoNodeAvailableError} when none is eligible. */
   pick(key?: string): string {
-    const p = loadBalancerCore.pick(this.s, key);
-    this.s = p.state;
-    return p.node;
+    const o = this.apply(key === undefined ? { type: 'pick', now: 0 } : { type: 'pick', now: 0, key });
+    if (o?.type !== 'picked') throw new NoNodeAvailableError(o?.type === 'no-node' ? o.reason : 'no node picked');
+    return o.node;
   }
 
   /** Ends a request on `node` (for the strategies that count active requests). */
   release(node: string): void {
-    this.s = loadBalancerCore.release(this.s, node);
+    this.apply({ type: 'release', now: 0, node });
   }
 
-  /** Picks a node, runs `fn(node)`, releases the node when it settles. */
-  async execute<T>(fn: (node: string) => T | PromiseLike<T>, key?: string): Promise<T> {
+  /** Picks a node, runs `fn({ node, signal, attempt })`, releases the node when it settles. */
+  execute<T>(fn: (context: NodeContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
+    return this.run(undefined, fn, signal);
+  }
+
+  /**
+   * The policy for `key`: like {@link LoadBalancer.execute}, picking by `key` (the same node for
+   * the same key under `consistent-hash`; ignored by the other strategies).
+   *
+   * @example
+   * ```ts
+   * import { LoadBalancer } from 'distkit/resilience';
+   * const lb = new LoadBalancer({ strategy: 'consistent-hash', nodes: [{ id: 'a' }, { id: 'b' }] });
+   * const owner = await lb.forKey('user:42').execute(({ node }) => node); // the same node every time
+   * ```
+   */
+  forKey(key: string): Policy<NodeContext> {
+    return { execute: (fn, signal) => this.run(key, fn, signal) };
+  }
+
+  private async run<T>(key: string | undefined, fn: (context: NodeContext) => T | PromiseLike<T>, signal: AbortSignalLike | undefined): Promise<T> {
     const node = this.pick(key);
     try {
-      return await fn(node);
+      return await fn({ node, signal: signal ?? neverAborted, attempt: 1 });
     } finally {
       this.release(node);
     }
@@ -505,21 +620,28 @@ export class LoadBalancer {
 
   /** Marks a node healthy or not. */
   setHealthy(node: string, healthy: boolean): void {
-    this.s = loadBalancerCore.setHealthy(this.s, node, healthy);
+    this.apply({ type: 'set-healthy', now: 0, node, healthy });
   }
 
   /** Marks a node draining or not. */
   setDraining(node: string, draining: boolean): void {
-    this.s = loadBalancerCore.setDraining(this.s, node, draining);
+    this.apply({ type: 'set-draining', now: 0, node, draining });
   }
 
   /** Updates a node's utilizations. */
   report(node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): void {
-    this.s = loadBalancerCore.report(this.s, node, load);
+    this.apply({ type: 'report', now: 0, node, load });
   }
 
   /** Replaces the node set (e.g. from `registry.discover(name)`). */
   setNodes(nodes: readonly BalancerNode[]): void {
-    this.s = loadBalancerCore.setNodes(this.s, nodes);
+    this.apply({ type: 'set-nodes', now: 0, nodes });
+  }
+
+  /** Steps the core (no strategy depends on time) and returns its output. */
+  private apply(input: BalancerInput): BalancerOutput | undefined {
+    const t = loadBalancerCore.step(this.s, input);
+    this.s = t.state;
+    return t.outputs[0];
   }
 }

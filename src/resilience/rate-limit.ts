@@ -1,7 +1,10 @@
-import { ConfigError, systemClock, type Clock } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, systemClock } from '../core/index.js';
+import type { Clock, MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { RateLimitedError } from './errors.js';
 import { checkNumber } from './options.js';
-import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import { localStep } from './local.js';
+import { invoke, neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
 
 /**
  * A rate: `limit` requests per `periodMs`, with bursts of up to `burst` requests (default `limit`).
@@ -66,6 +69,87 @@ function validateRate(r: RateSettings): { limit: number; periodMs: number; burst
 const ALLOWED: RateDecision = { allowed: true, retryAfterMs: 0 };
 
 /**
+ * Inputs of the rate-limiter cores ({@link gcra}, {@link tokenBucket}): take `cost` requests
+ * (default 1) at `now`. A `message` from a network is refused.
+ *
+ * @example
+ * ```ts
+ * import type { RateInput } from 'distkit/resilience';
+ * const i: RateInput = { type: 'take', now: 250, cost: 2 };
+ * ```
+ */
+export type RateInput = TakeInput | MessageInput<unknown>;
+
+type TakeInput = { readonly type: 'take'; readonly now: number; readonly cost?: number };
+
+/**
+ * Outputs of the rate-limiter cores: the request is admitted, refused with the exact wait until
+ * the same request conforms, or refused for good (`over-burst`: its cost exceeds the burst).
+ *
+ * @example
+ * ```ts
+ * import type { RateOutput } from 'distkit/resilience';
+ * const o: RateOutput = { type: 'refused', retryAfterMs: 40 };
+ * ```
+ */
+export type RateOutput =
+  | { readonly type: 'allowed' }
+  | { readonly type: 'refused'; readonly retryAfterMs: number }
+  | { readonly type: 'over-burst'; readonly burst: number }
+  | RejectedOutput;
+
+const ADMITTED: readonly RateOutput[] = [{ type: 'allowed' }];
+
+/** One rate-limiter step around a `take(state, now, cost)` rule: the machine shape shared by both algorithms. */
+function rateStep<S>(take: (state: S, now: number, cost: number) => { readonly decision: RateDecision; readonly state: S }, name: string) {
+  return localStep(name, (state: S, input: TakeInput, now: number): Transition<S, RateOutput> => {
+    // `take` is the only command: an unknown one is caught here rather than by a switch.
+    if (input.type !== 'take') return assertNever(input as never, 'input');
+    const cost = input.cost ?? 1;
+    if (typeof cost !== 'number' || !(cost >= 0) || !Number.isFinite(cost)) throw new InvalidCommandError('take', `cost must be a finite number >= 0, got ${String(cost)}`);
+    const t = take(state, now, cost);
+    if (t.decision.allowed) return { state: t.state, outputs: ADMITTED };
+    const { retryAfterMs } = t.decision;
+    // Plain data has no Infinity: a request that can never conform says so by its type.
+    return { state: t.state, outputs: [Number.isFinite(retryAfterMs) ? { type: 'refused', retryAfterMs } : { type: 'over-burst', burst: burstOf(state) }] };
+  });
+}
+
+/** The decision an output of a rate-limiter core stands for. */
+function decisionOf(outputs: readonly RateOutput[]): RateDecision {
+  const o = outputs[0];
+  if (o?.type === 'refused') return { allowed: false, retryAfterMs: o.retryAfterMs };
+  return o?.type === 'over-burst' ? { allowed: false, retryAfterMs: Number.POSITIVE_INFINITY } : ALLOWED;
+}
+
+function burstOf(state: unknown): number {
+  const s = state as Partial<GcraState & TokenBucketState>;
+  return s.burst ?? s.capacity ?? 0;
+}
+
+/** GCRA's rule: conforms iff `max(tat, now) + cost·T − now <= burst·T`; then `tat` advances by `cost·T`. */
+function gcraTake(state: GcraState, now: number, cost: number): { readonly decision: RateDecision; readonly state: GcraState } {
+  const T = state.intervalMs;
+  if (cost > state.burst) return { decision: { allowed: false, retryAfterMs: Number.POSITIVE_INFINITY }, state };
+  const newTat = Math.max(state.tat, now) + cost * T;
+  const allowAt = newTat - state.burst * T;
+  if (allowAt > now) return { decision: { allowed: false, retryAfterMs: allowAt - now }, state };
+  return { decision: ALLOWED, state: { intervalMs: T, burst: state.burst, tat: newTat } };
+}
+
+/** The token bucket's rule: refill from the elapsed time, then take `cost` tokens if there are enough. */
+function bucketTake(state: TokenBucketState, now: number, cost: number): { readonly decision: RateDecision; readonly state: TokenBucketState } {
+  if (cost > state.capacity) return { decision: { allowed: false, retryAfterMs: Number.POSITIVE_INFINITY }, state };
+  const elapsed = Math.max(0, now - state.updatedAt);
+  const tokens = Math.min(state.capacity, state.tokens + elapsed * state.refillPerMs);
+  const updatedAt = Math.max(now, state.updatedAt);
+  if (tokens + 1e-9 >= cost) {
+    return { decision: ALLOWED, state: { capacity: state.capacity, refillPerMs: state.refillPerMs, tokens: Math.max(0, tokens - cost), updatedAt } };
+  }
+  return { decision: { allowed: false, retryAfterMs: (cost - tokens) / state.refillPerMs }, state: { capacity: state.capacity, refillPerMs: state.refillPerMs, tokens, updatedAt } };
+}
+
+/**
  * The Generic Cell Rate Algorithm (ITU-T I.371, virtual scheduling form): one number of state, no
  * refill timer, exact retry-after. A request of `cost` at `now` conforms iff
  * `max(tat, now) + cost·T − now <= burst·T`; then `tat` advances by `cost·T`.
@@ -73,27 +157,21 @@ const ALLOWED: RateDecision = { allowed: true, retryAfterMs: 0 };
  * @example
  * ```ts
  * import { gcra } from 'distkit/resilience';
- * let s = gcra.init({ limit: 2, periodMs: 1000, burst: 1 });
- * const a = gcra.take(s, 0);    // allowed
- * gcra.take(a.state, 100).decision; //=> { allowed: false, retryAfterMs: 400 }
+ * const s = gcra.init({ limit: 2, periodMs: 1000, burst: 1 });
+ * const a = gcra.step(s, { type: 'take', now: 0 }); // allowed
+ * gcra.step(a.state, { type: 'take', now: 100 }).outputs; //=> [{ type: 'refused', retryAfterMs: 400 }]
  * ```
  */
 export const gcra = {
+  /** Name for traces. */
+  name: 'gcra',
   /** Validates the rate (ConfigError naming the option); an idle limiter. */
   init(settings: RateSettings): GcraState {
     const r = validateRate(settings);
     return { intervalMs: r.periodMs / r.limit, burst: r.burst, tat: 0 };
   },
-  /** Asks to admit `cost` requests at `now`. Pure. */
-  take(state: GcraState, now: number, cost = 1): { readonly decision: RateDecision; readonly state: GcraState } {
-    const T = state.intervalMs;
-    if (!(cost >= 0) || !Number.isFinite(cost)) throw new RangeError(`cost: must be a finite number >= 0, got ${cost}`);
-    if (cost > state.burst) return { decision: { allowed: false, retryAfterMs: Number.POSITIVE_INFINITY }, state };
-    const newTat = Math.max(state.tat, now) + cost * T;
-    const allowAt = newTat - state.burst * T;
-    if (allowAt > now) return { decision: { allowed: false, retryAfterMs: allowAt - now }, state };
-    return { decision: ALLOWED, state: { intervalMs: T, burst: state.burst, tat: newTat } };
-  },
+  /** Applies one input (`take`); pure. */
+  step: rateStep(gcraTake, 'rate limiter'),
   /** Whether the limiter is back to idle at `now` (its state can be dropped). */
   idle(state: GcraState, now: number): boolean {
     return state.tat <= now;
@@ -128,27 +206,19 @@ export interface TokenBucketState {
  * ```ts
  * import { tokenBucket } from 'distkit/resilience';
  * const s = tokenBucket.init({ limit: 10, periodMs: 1000 });
- * tokenBucket.take(s, 0, 3).state.tokens; //=> 7
+ * tokenBucket.step(s, { type: 'take', now: 0, cost: 3 }).state.tokens; //=> 7
  * ```
  */
 export const tokenBucket = {
+  /** Name for traces. */
+  name: 'token-bucket',
   /** Validates the rate (ConfigError naming the option); a full bucket. */
   init(settings: RateSettings, now = 0): TokenBucketState {
     const r = validateRate(settings);
     return { capacity: r.burst, refillPerMs: r.limit / r.periodMs, tokens: r.burst, updatedAt: now };
   },
-  /** Asks for `cost` tokens at `now`. Pure. */
-  take(state: TokenBucketState, now: number, cost = 1): { readonly decision: RateDecision; readonly state: TokenBucketState } {
-    if (!(cost >= 0) || !Number.isFinite(cost)) throw new RangeError(`cost: must be a finite number >= 0, got ${cost}`);
-    if (cost > state.capacity) return { decision: { allowed: false, retryAfterMs: Number.POSITIVE_INFINITY }, state };
-    const elapsed = Math.max(0, now - state.updatedAt);
-    const tokens = Math.min(state.capacity, state.tokens + elapsed * state.refillPerMs);
-    const updatedAt = Math.max(now, state.updatedAt);
-    if (tokens + 1e-9 >= cost) {
-      return { decision: ALLOWED, state: { capacity: state.capacity, refillPerMs: state.refillPerMs, tokens: Math.max(0, tokens - cost), updatedAt } };
-    }
-    return { decision: { allowed: false, retryAfterMs: (cost - tokens) / state.refillPerMs }, state: { capacity: state.capacity, refillPerMs: state.refillPerMs, tokens, updatedAt } };
-  },
+  /** Applies one input (`take`); pure. */
+  step: rateStep(bucketTake, 'token bucket'),
   /** Whether the bucket is full again at `now` (its state can be dropped). */
   idle(state: TokenBucketState, now: number): boolean {
     return state.tokens + Math.max(0, now - state.updatedAt) * state.refillPerMs >= state.capacity;
@@ -201,7 +271,7 @@ function algo(o: RateLimiterOptions): RateAlgorithm {
  * if (!d.allowed) console.log(`slow down for ${d.retryAfterMs} ms`);
  * ```
  */
-export class RateLimiter {
+export class RateLimiter implements Policy {
   private state: AnyState;
   private readonly clock: Clock;
   private readonly isGcra: boolean;
@@ -215,21 +285,17 @@ export class RateLimiter {
 
   /** Decides on `cost` requests now; admitted requests are counted. */
   tryAcquire(cost = 1): RateDecision {
-    const now = this.clock.now();
-    const t = this.isGcra ? gcra.take(this.state as GcraState, now, cost) : tokenBucket.take(this.state as TokenBucketState, now, cost);
+    const input: RateInput = { type: 'take', now: this.clock.now(), cost };
+    const t = this.isGcra ? gcra.step(this.state as GcraState, input) : tokenBucket.step(this.state as TokenBucketState, input);
     this.state = t.state;
-    return t.decision;
+    return decisionOf(t.outputs);
   }
 
   /** Runs `fn` if admitted, else rejects with {@link RateLimitedError} (with `retryAfterMs`). */
   execute<T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
     const d = this.tryAcquire();
     if (!d.allowed) return Promise.reject(new RateLimitedError(d.retryAfterMs));
-    try {
-      return Promise.resolve(fn({ signal: signal ?? neverAborted, attempt: 1 }));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return invoke(fn, { signal: signal ?? neverAborted, attempt: 1 });
   }
 
   /** The core state (plain data). */
@@ -295,20 +361,31 @@ export class KeyedRateLimiter {
     } else {
       this.states.delete(key); // re-insert: Map order is recency order
     }
-    const t = this.isGcra ? gcra.take(s as GcraState, now, cost) : tokenBucket.take(s as TokenBucketState, now, cost);
+    const input: RateInput = { type: 'take', now, cost };
+    const t = this.isGcra ? gcra.step(s as GcraState, input) : tokenBucket.step(s as TokenBucketState, input);
     this.states.set(key, t.state);
-    return t.decision;
+    return decisionOf(t.outputs);
   }
 
-  /** Runs `fn` if `key` is admitted, else rejects with {@link RateLimitedError}. */
-  execute<T>(key: string, fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
-    const d = this.tryAcquire(key);
-    if (!d.allowed) return Promise.reject(new RateLimitedError(d.retryAfterMs, key));
-    try {
-      return Promise.resolve(fn({ signal: signal ?? neverAborted, attempt: 1 }));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  /**
+   * The policy of one key: its `execute(fn, signal)` runs `fn` if `key` is admitted, else rejects
+   * with {@link RateLimitedError} naming the key. Composes with {@link wrap}.
+   *
+   * @example
+   * ```ts
+   * import { KeyedRateLimiter } from 'distkit/resilience';
+   * const perClient = new KeyedRateLimiter({ limit: 5, periodMs: 1000 });
+   * await perClient.forKey('10.0.0.7').execute(() => 'ok'); //=> 'ok'
+   * ```
+   */
+  forKey(key: string): Policy {
+    return {
+      execute: <T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> => {
+        const d = this.tryAcquire(key);
+        if (!d.allowed) return Promise.reject(new RateLimitedError(d.retryAfterMs, key));
+        return invoke(fn, { signal: signal ?? neverAborted, attempt: 1 });
+      },
+    };
   }
 
   private makeRoom(now: number): void {

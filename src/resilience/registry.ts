@@ -1,4 +1,6 @@
-import { ConfigError, InvalidCommandError, systemClock, type Clock } from '../core/index.js';
+import { ConfigError, Emitter, InvalidCommandError, assertNever, getOwn, systemClock, withOwn, withoutOwn } from '../core/index.js';
+import type { Clock, MessageInput, RejectedOutput, Transition, Unsubscribe } from '../core/index.js';
+import { localStep } from './local.js';
 import { checkNumber } from './options.js';
 
 /**
@@ -125,68 +127,66 @@ export interface DiscoverFilter {
   readonly includeDraining?: boolean;
 }
 
-/**
- * What a registry command returns: the new state and the changes it made.
- *
- * @example
- * ```ts
- * import { serviceRegistryCore as reg, type RegistryStep } from 'distkit/resilience';
- * const step: RegistryStep = reg.deregister(reg.init(), 'api', 'a');
- * step.changes; //=> []
- * ```
- */
-export interface RegistryStep {
-  /** The new state. */
-  readonly state: RegistryState;
-  /** Changes made (for events). */
-  readonly changes: readonly RegistryChange[];
-}
-
-type Step = RegistryStep;
 
 function checkName(field: string, v: unknown): string {
   if (typeof v !== 'string' || v === '') throw new ConfigError(field, 'must be a non-empty string');
   return v;
 }
 
+/** Service names and instance ids are own keys (a service named `__proto__` is a service like any other). */
+function lookup(s: RegistryState, service: string, id: string): ServiceInstance | undefined {
+  const insts = getOwn(s.services, service);
+  return insts === undefined ? undefined : getOwn(insts, id);
+}
+
 function put(s: RegistryState, inst: ServiceInstance): RegistryState {
-  return { ...s, services: { ...s.services, [inst.service]: { ...(s.services[inst.service] ?? {}), [inst.id]: inst } } };
+  return { ...s, services: withOwn(s.services, inst.service, withOwn(getOwn(s.services, inst.service) ?? {}, inst.id, inst)) };
 }
 
 function drop(s: RegistryState, service: string, id: string): RegistryState {
-  const { [id]: _gone, ...rest } = s.services[service] ?? {};
-  if (Object.keys(rest).length === 0) {
-    const { [service]: _svc, ...services } = s.services;
-    return { ...s, services };
-  }
-  return { ...s, services: { ...s.services, [service]: rest } };
+  const rest = withoutOwn(getOwn(s.services, service) ?? {}, id);
+  return { ...s, services: Object.keys(rest).length === 0 ? withoutOwn(s.services, service) : withOwn(s.services, service, rest) };
 }
 
 function get(s: RegistryState, service: string, id: string): ServiceInstance {
-  const inst = s.services[service]?.[id];
+  const inst = lookup(s, service, id);
   if (inst === undefined) throw new InvalidCommandError('instance', `${JSON.stringify(service)}/${JSON.stringify(id)} is not registered`);
   return inst;
 }
 
+type Step = { readonly state: RegistryState; readonly changes: readonly RegistryChange[] };
+
 /**
- * The pure service-registry core: register / heartbeat / deregister with TTLs, health and
- * draining flags, expiry on `expire(now)`, and `discover` with metadata filters. Each command
- * returns the new state and the changes it made (for change events).
+ * Inputs of the service-registry core: the registry commands, and `tick` to expire instances
+ * whose TTL ran out. Every input carries `now`; a network `message` is refused.
  *
  * @example
  * ```ts
- * import { serviceRegistryCore as reg } from 'distkit/resilience';
- * let s = reg.init({ defaultTtlMs: 1000 });
- * s = reg.register(s, { service: 'api', id: 'a', address: '10.0.0.1:80' }, 0).state;
- * reg.discover(s, 'api', 500).map((i) => i.id); //=> ['a']
- * reg.expire(s, 1000).changes[0]?.type; //=> 'expired'
+ * import type { RegistryInput } from 'distkit/resilience';
+ * const i: RegistryInput = { type: 'heartbeat', now: 1000, service: 'api', id: 'api-1' };
  * ```
  */
-export const serviceRegistryCore = {
-  /** Validates settings (ConfigError naming the option). */
-  init(settings: { readonly defaultTtlMs?: number } = {}): RegistryState {
-    return { defaultTtlMs: settings.defaultTtlMs === undefined ? 30_000 : checkNumber('defaultTtlMs', settings.defaultTtlMs, { min: 0, exclusiveMin: true }), services: {} };
-  },
+export type RegistryInput = RegistryCommand | MessageInput<unknown>;
+
+type RegistryCommand =
+  | { readonly type: 'register'; readonly now: number; readonly registration: Registration }
+  | { readonly type: 'heartbeat' | 'deregister'; readonly now: number; readonly service: string; readonly id: string }
+  | { readonly type: 'set-health'; readonly now: number; readonly service: string; readonly id: string; readonly health: InstanceHealth; readonly draining?: boolean }
+  | { readonly type: 'tick'; readonly now: number };
+
+/**
+ * Outputs of the service-registry core: the changes an input made (for change events).
+ *
+ * @example
+ * ```ts
+ * import type { RegistryOutput } from 'distkit/resilience';
+ * declare const o: RegistryOutput;
+ * if (o.type === 'expired') console.log(o.instance.id);
+ * ```
+ */
+export type RegistryOutput = RegistryChange | RejectedOutput;
+
+const commands = {
   /** Registers (or re-registers, updating) an instance at `now`. */
   register(state: RegistryState, r: Registration, now: number): Step {
     if (r === null || typeof r !== 'object') throw new ConfigError('registration', 'must be an object');
@@ -199,7 +199,7 @@ export const serviceRegistryCore = {
       if (typeof v !== 'string') throw new ConfigError(`metadata.${k}`, 'must be a string');
       metadata[k] = v;
     }
-    const prev = state.services[service]?.[id];
+    const prev = lookup(state, service, id);
     const inst: ServiceInstance = {
       id,
       service,
@@ -222,7 +222,7 @@ export const serviceRegistryCore = {
   },
   /** Removes an instance (absent is fine: no change). */
   deregister(state: RegistryState, service: string, id: string): Step {
-    const inst = state.services[service]?.[id];
+    const inst = lookup(state, service, id);
     if (inst === undefined) return { state, changes: [] };
     return { state: drop(state, service, id), changes: [{ type: 'deregistered', instance: inst }] };
   },
@@ -248,10 +248,59 @@ export const serviceRegistryCore = {
     }
     return { state: s, changes };
   },
+};
+
+function rule(state: RegistryState, input: RegistryCommand, now: number): Transition<RegistryState, RegistryOutput> {
+  let r: Step;
+  switch (input.type) {
+    case 'register':
+      r = commands.register(state, input.registration, now);
+      break;
+    case 'heartbeat':
+      r = commands.heartbeat(state, input.service, input.id, now);
+      break;
+    case 'deregister':
+      r = commands.deregister(state, input.service, input.id);
+      break;
+    case 'set-health':
+      r = commands.setHealth(state, input.service, input.id, input.health, input.draining);
+      break;
+    case 'tick':
+      r = commands.expire(state, now);
+      break;
+    default:
+      return assertNever(input, 'input');
+  }
+  return { state: r.state, outputs: r.changes };
+}
+
+/**
+ * The pure service-registry core, a machine like {@link circuitBreakerCore}: `register` /
+ * `heartbeat` / `deregister` with TTLs, `set-health` (health and draining flags), expiry on
+ * `tick`, and the query `discover` with metadata filters. Outputs are the changes made.
+ *
+ * @example
+ * ```ts
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * s = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'a', address: '10.0.0.1:80' } }).state;
+ * reg.discover(s, 'api', 500).map((i) => i.id); //=> ['a']
+ * reg.step(s, { type: 'tick', now: 1000 }).outputs[0]?.type; //=> 'expired'
+ * ```
+ */
+export const serviceRegistryCore = {
+  /** Name for traces. */
+  name: 'service-registry',
+  /** Validates settings (ConfigError naming the option). */
+  init(settings: { readonly defaultTtlMs?: number } = {}): RegistryState {
+    return { defaultTtlMs: settings.defaultTtlMs === undefined ? 30_000 : checkNumber('defaultTtlMs', settings.defaultTtlMs, { min: 0, exclusiveMin: true }), services: {} };
+  },
+  /** Applies one input; pure. */
+  step: localStep('service registry', rule),
   /** Live instances of `service` at `now` that pass `filter`, sorted by id. */
   discover(state: RegistryState, service: string, now: number, filter: DiscoverFilter = {}): ServiceInstance[] {
     const out: ServiceInstance[] = [];
-    for (const inst of Object.values(state.services[service] ?? {})) {
+    for (const inst of Object.values(getOwn(state.services, service) ?? {})) {
       if (inst.expiresAt <= now) continue;
       if (!inst.healthy && filter.includeUnhealthy !== true) continue;
       if (inst.draining && filter.includeDraining !== true) continue;
@@ -284,7 +333,7 @@ export const serviceRegistryCore = {
 export class ServiceRegistry {
   private s: RegistryState;
   private readonly clock: Clock;
-  private readonly listeners: ((c: RegistryChange) => void)[] = [];
+  private readonly changes = new Emitter<RegistryChange>();
 
   constructor(options: { readonly defaultTtlMs?: number; readonly clock?: Clock } = {}) {
     this.s = serviceRegistryCore.init(options);
@@ -299,26 +348,26 @@ export class ServiceRegistry {
   /** Registers or updates an instance. */
   register(r: Registration): ServiceInstance {
     const now = this.sweep();
-    this.apply(serviceRegistryCore.register(this.s, r, now));
-    return this.s.services[r.service]![r.id]!;
+    this.apply({ type: 'register', now, registration: r });
+    return lookup(this.s, r.service, r.id)!;
   }
 
   /** Renews an instance's TTL (InvalidCommandError if it is not registered, e.g. expired). */
   heartbeat(service: string, id: string): void {
     const now = this.sweep();
-    this.apply(serviceRegistryCore.heartbeat(this.s, service, id, now));
+    this.apply({ type: 'heartbeat', now, service, id });
   }
 
   /** Removes an instance. */
   deregister(service: string, id: string): void {
-    this.sweep();
-    this.apply(serviceRegistryCore.deregister(this.s, service, id));
+    const now = this.sweep();
+    this.apply({ type: 'deregister', now, service, id });
   }
 
   /** Sets an instance's health (and optionally its draining flag). */
   setHealth(service: string, id: string, health: InstanceHealth, draining?: boolean): void {
-    this.sweep();
-    this.apply(serviceRegistryCore.setHealth(this.s, service, id, health, draining));
+    const now = this.sweep();
+    this.apply(draining === undefined ? { type: 'set-health', now, service, id, health } : { type: 'set-health', now, service, id, health, draining });
   }
 
   /** Live, healthy, non-draining instances of `service` matching `filter`. */
@@ -339,23 +388,20 @@ export class ServiceRegistry {
   }
 
   /** Listens for changes. */
-  onChange(listener: (change: RegistryChange) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+  onChange(listener: (change: RegistryChange) => void): Unsubscribe {
+    return this.changes.on(listener);
   }
 
   private sweep(): number {
     const now = this.clock.now();
     const next = serviceRegistryCore.nextDeadline(this.s);
-    if (next !== undefined && next <= now) this.apply(serviceRegistryCore.expire(this.s, now));
+    if (next !== undefined && next <= now) this.apply({ type: 'tick', now });
     return now;
   }
 
-  private apply(step: Step): void {
-    this.s = step.state;
-    for (const c of step.changes) for (const l of this.listeners.slice()) l(c);
+  private apply(input: RegistryInput): void {
+    const t = serviceRegistryCore.step(this.s, input);
+    this.s = t.state;
+    for (const c of t.outputs) if (c.type !== 'rejected') this.changes.emit(c);
   }
 }

@@ -1,4 +1,6 @@
-import { ConfigError, InvalidCommandError } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, getOwn, withOwn, withoutOwn } from '../core/index.js';
+import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
+import { asCommand, localStep } from './local.js';
 import { InsufficientResourcesError } from './errors.js';
 import { checkNumber } from './options.js';
 
@@ -137,7 +139,7 @@ function place(s: ResourceState, req: ResourceVector): number {
   return best;
 }
 
-function shortage(s: ResourceState, taskId: string, req: ResourceVector): InsufficientResourcesError {
+function shortage(s: ResourceState, taskId: string, req: ResourceVector): ResourceOutput {
   // The resource short everywhere by the largest fraction; if each fits somewhere alone, the one
   // short on the most nodes (fragmentation).
   let worst: { r: string; frac: number; largest: number } | undefined;
@@ -157,7 +159,7 @@ function shortage(s: ResourceState, taskId: string, req: ResourceVector): Insuff
     if (mostShort === undefined || shortOn > mostShort.count) mostShort = { r, count: shortOn, largest };
   }
   const pick = worst ?? mostShort ?? { r: Object.keys(req)[0] ?? 'resources', largest: 0 };
-  return new InsufficientResourcesError(taskId, pick.r, req[pick.r] ?? 0, pick.largest);
+  return { type: 'insufficient', taskId, resource: pick.r, requested: req[pick.r] ?? 0, largestFree: pick.largest };
 }
 
 function sameVector(a: ResourceVector, b: ResourceVector): boolean {
@@ -176,20 +178,110 @@ function addUsed(used: ResourceVector, req: ResourceVector, sign: 1 | -1): Resou
 }
 
 /**
+ * Inputs of the resource-manager core: place a task (`allocate`, idempotent by task id), free it
+ * (`release`), add a node. Every input carries `now`; a network `message` is refused.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceInput } from 'distkit/resilience';
+ * const i: ResourceInput = { type: 'allocate', now: 0, taskId: 'job-7', request: { cpu: 2 } };
+ * ```
+ */
+export type ResourceInput = ResourceCommand | MessageInput<unknown>;
+
+type ResourceCommand =
+  | { readonly type: 'allocate'; readonly now: number; readonly taskId: string; readonly request: ResourceVector }
+  | { readonly type: 'release'; readonly now: number; readonly taskId: string }
+  | { readonly type: 'add-node'; readonly now: number; readonly node: { readonly id: string; readonly capacity: ResourceVector } };
+
+/**
+ * Outputs of the resource-manager core: where a task went, or which resource is short
+ * everywhere (the one whose largest free amount falls furthest below the request).
+ *
+ * @example
+ * ```ts
+ * import type { ResourceOutput } from 'distkit/resilience';
+ * const o: ResourceOutput = { type: 'allocated', taskId: 'job-7', node: 'w1' };
+ * ```
+ */
+export type ResourceOutput =
+  | { readonly type: 'allocated'; readonly taskId: string; readonly node: string }
+  | { readonly type: 'insufficient'; readonly taskId: string; readonly resource: string; readonly requested: number; readonly largestFree: number }
+  | RejectedOutput;
+
+const NONE: readonly ResourceOutput[] = [];
+
+function rule(state: ResourceState, input: ResourceCommand): Transition<ResourceState, ResourceOutput> {
+  // A bad command from the local host (unknown node, bad amount, no key): its ConfigError names the field.
+  return asCommand(input.type, () => {
+    switch (input.type) {
+      case 'allocate':
+        return allocate(state, input.taskId, input.request);
+      case 'release':
+        return { state: release(state, input.taskId), outputs: NONE };
+      case 'add-node':
+        return { state: addNode(state, input.node), outputs: NONE };
+      default:
+        return assertNever(input, 'input');
+    }
+  });
+}
+
+/**
+ * Places task `taskId`. Idempotent: a task already placed with the same request gets its node
+ * again and the same state; a different request for it throws InvalidCommandError.
+ */
+function allocate(state: ResourceState, taskId: string, request: ResourceVector): Transition<ResourceState, ResourceOutput> {
+  if (typeof taskId !== 'string' || taskId === '') throw new ConfigError('taskId', 'must be a non-empty string');
+  const req = checkVector('request', request);
+  const existing = getOwn(state.allocations, taskId);
+  if (existing !== undefined) {
+    if (!sameVector(existing.request, req)) {
+      throw new InvalidCommandError('allocate', `task ${JSON.stringify(taskId)} already holds a different allocation on ${existing.node}; release it first`);
+    }
+    return { state, outputs: [{ type: 'allocated', taskId, node: existing.node }] };
+  }
+  const i = place(state, req);
+  if (i < 0) return { state, outputs: [shortage(state, taskId, req)] };
+  const nodes = state.nodes.slice();
+  const n = nodes[i]!;
+  nodes[i] = { ...n, used: addUsed(n.used, req, 1) };
+  return { state: { ...state, nodes, allocations: withOwn(state.allocations, taskId, { node: n.id, request: req }) }, outputs: [{ type: 'allocated', taskId, node: n.id }] };
+}
+
+/** Frees what task `taskId` holds. Idempotent: an unknown task leaves the state as it is. */
+function release(state: ResourceState, taskId: string): ResourceState {
+  const a = getOwn(state.allocations, taskId);
+  if (a === undefined) return state;
+  const nodes = state.nodes.map((n) => (n.id === a.node ? { ...n, used: addUsed(n.used, a.request, -1) } : n));
+  return { ...state, nodes, allocations: withoutOwn(state.allocations, taskId) };
+}
+
+/** Adds a node (its id must be new). */
+function addNode(state: ResourceState, node: { readonly id: string; readonly capacity: ResourceVector }): ResourceState {
+  if (node === null || typeof node !== 'object' || typeof node.id !== 'string' || node.id === '') throw new ConfigError('node.id', 'must be a non-empty string');
+  if (state.nodes.some((n) => n.id === node.id)) throw new ConfigError('node.id', `duplicate node id ${JSON.stringify(node.id)}`);
+  return { ...state, nodes: [...state.nodes, { id: node.id, capacity: checkVector('node.capacity', node.capacity), used: {} }] };
+}
+
+/**
  * The pure resource-manager core: capacity vectors per node, allocate/release idempotent by task
  * id, and placement by strategy. It never over-allocates: a task goes only to a node where every
- * requested resource fits; otherwise {@link InsufficientResourcesError} names the short resource.
+ * requested resource fits; otherwise an `insufficient` output names the short resource. A machine
+ * like {@link circuitBreakerCore}: `allocate`, `release` and `add-node` inputs.
  *
  * @example
  * ```ts
  * import { resourceManagerCore as rm } from 'distkit/resilience';
- * let s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 4, memory: 8 } }] });
- * const a = rm.allocate(s, 'task-1', { cpu: 2, memory: 4 });
- * a.node; //=> 'w1'
+ * const s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 4, memory: 8 } }] });
+ * const a = rm.step(s, { type: 'allocate', now: 0, taskId: 'task-1', request: { cpu: 2, memory: 4 } });
+ * a.outputs; //=> [{ type: 'allocated', taskId: 'task-1', node: 'w1' }]
  * rm.canAllocate(a.state, { cpu: 4 }); //=> false
  * ```
  */
 export const resourceManagerCore = {
+  /** Name for traces. */
+  name: 'resource-manager',
   /** Validates settings (ConfigError naming the option). */
   init(settings: ResourceSettings): ResourceState {
     if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
@@ -212,40 +304,8 @@ export const resourceManagerCore = {
     const req = checkVector('request', request);
     return state.nodes.some((n) => fits(n, req));
   },
-  /**
-   * Places task `taskId`. Idempotent: a task already placed with the same request returns its
-   * node and the same state; a different request for it throws InvalidCommandError.
-   */
-  allocate(state: ResourceState, taskId: string, request: ResourceVector): { readonly node: string; readonly state: ResourceState } {
-    if (typeof taskId !== 'string' || taskId === '') throw new ConfigError('taskId', 'must be a non-empty string');
-    const req = checkVector('request', request);
-    const existing = state.allocations[taskId];
-    if (existing !== undefined) {
-      if (!sameVector(existing.request, req)) {
-        throw new InvalidCommandError('allocate', `task ${JSON.stringify(taskId)} already holds a different allocation on ${existing.node}; release it first`);
-      }
-      return { node: existing.node, state };
-    }
-    const i = place(state, req);
-    if (i < 0) throw shortage(state, taskId, req);
-    const nodes = state.nodes.slice();
-    const n = nodes[i]!;
-    nodes[i] = { ...n, used: addUsed(n.used, req, 1) };
-    return { node: n.id, state: { ...state, nodes, allocations: { ...state.allocations, [taskId]: { node: n.id, request: req } } } };
-  },
-  /** Frees what task `taskId` holds. Idempotent: an unknown task leaves the state as it is. */
-  release(state: ResourceState, taskId: string): ResourceState {
-    const a = state.allocations[taskId];
-    if (a === undefined) return state;
-    const nodes = state.nodes.map((n) => (n.id === a.node ? { ...n, used: addUsed(n.used, a.request, -1) } : n));
-    const { [taskId]: _gone, ...allocations } = state.allocations;
-    return { ...state, nodes, allocations };
-  },
-  /** Adds a node (ConfigError if the id exists). */
-  addNode(state: ResourceState, node: { readonly id: string; readonly capacity: ResourceVector }): ResourceState {
-    if (state.nodes.some((n) => n.id === node.id)) throw new ConfigError('node.id', `duplicate node id ${JSON.stringify(node.id)}`);
-    return { ...state, nodes: [...state.nodes, { id: node.id, capacity: checkVector('node.capacity', node.capacity), used: {} }] };
-  },
+  /** Applies one input; pure. */
+  step: localStep('resource manager', rule),
   /** Free amounts per node id. */
   available(state: ResourceState): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
@@ -288,19 +348,26 @@ export class ResourceManager {
 
   /** Places a task and returns its node (idempotent by task id). */
   allocate(taskId: string, request: ResourceVector): string {
-    const a = resourceManagerCore.allocate(this.s, taskId, request);
-    this.s = a.state;
-    return a.node;
+    const o = this.apply({ type: 'allocate', now: 0, taskId, request });
+    if (o?.type === 'insufficient') throw new InsufficientResourcesError(o.taskId, o.resource, o.requested, o.largestFree);
+    return o?.type === 'allocated' ? o.node : '';
   }
 
   /** Frees a task's resources (idempotent). */
   release(taskId: string): void {
-    this.s = resourceManagerCore.release(this.s, taskId);
+    this.apply({ type: 'release', now: 0, taskId });
   }
 
   /** Adds a node. */
   addNode(node: { readonly id: string; readonly capacity: ResourceVector }): void {
-    this.s = resourceManagerCore.addNode(this.s, node);
+    this.apply({ type: 'add-node', now: 0, node });
+  }
+
+  /** Steps the core (placement does not depend on time) and returns its output. */
+  private apply(input: ResourceInput): ResourceOutput | undefined {
+    const t = resourceManagerCore.step(this.s, input);
+    this.s = t.state;
+    return t.outputs[0];
   }
 
   /** Free amounts per node id. */

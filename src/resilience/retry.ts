@@ -1,11 +1,15 @@
-import { ConfigError, systemTimers, type Timers } from '../core/index.js';
+import { ConfigError, Emitter, assertNever, systemTimers } from '../core/index.js';
+import type { MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
+import { localStep, type LocalInput } from './local.js';
 import { backoffInit, backoffNext, type Backoff, type BackoffState } from './backoff.js';
 import { OperationAbortedError } from './errors.js';
 import { checkNumber } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
 
 /**
- * The pure retry decision: the attempts made so far and the backoff sequence.
+ * The retry core's state: the attempts made in the current call and the backoff sequence (whose
+ * jitter PRNG continues across calls).
  *
  * @example
  * ```ts
@@ -22,19 +26,6 @@ export interface RetryState {
   /** The backoff sequence. */
   readonly backoff: BackoffState;
 }
-
-/**
- * A retry decision after a failed attempt: wait `delayMs` then try again, or give up.
- *
- * @example
- * ```ts
- * import type { RetryDecision } from 'distkit/resilience';
- * const d: RetryDecision = { retry: true, delayMs: 200, attempt: 2 };
- * ```
- */
-export type RetryDecision =
-  | { readonly retry: true; readonly delayMs: number; readonly attempt: number }
-  | { readonly retry: false; readonly attempts: number };
 
 /**
  * Plain-data settings of the retry core.
@@ -55,33 +46,75 @@ export interface RetrySettings {
 }
 
 /**
- * The pure retry core: `init(settings)`, `start(state)` when an attempt begins, and
- * `onFailure(state)` to decide whether and when to retry.
+ * Inputs of the retry core: an attempt starts, the attempt failed, or a new call begins (attempts
+ * back to 0, the backoff sequence continues). Every input carries the caller's time `now`; a
+ * `message` from a network is refused.
+ *
+ * @example
+ * ```ts
+ * import type { RetryInput } from 'distkit/resilience';
+ * const i: RetryInput = { type: 'failure', now: 120 };
+ * ```
+ */
+export type RetryInput = LocalInput<'attempt' | 'failure' | 'call'> | MessageInput<unknown>;
+
+/**
+ * Outputs of the retry core, after a `failure`: try again as attempt `attempt` after `delayMs`,
+ * or give up after `attempts`.
+ *
+ * @example
+ * ```ts
+ * import type { RetryOutput } from 'distkit/resilience';
+ * const o: RetryOutput = { type: 'retry', delayMs: 200, attempt: 2 };
+ * ```
+ */
+export type RetryOutput =
+  | { readonly type: 'retry'; readonly delayMs: number; readonly attempt: number }
+  | { readonly type: 'give-up'; readonly attempts: number }
+  | RejectedOutput;
+
+const NONE: readonly RetryOutput[] = [];
+
+function rule(state: RetryState, input: LocalInput<'attempt' | 'failure' | 'call'>): Transition<RetryState, RetryOutput> {
+  switch (input.type) {
+    case 'call':
+      return { state: state.attempts === 0 ? state : { ...state, attempts: 0 }, outputs: NONE };
+    case 'attempt':
+      return { state: { ...state, attempts: state.attempts + 1 }, outputs: NONE };
+    case 'failure': {
+      if (state.attempts >= state.maxAttempts) return { state, outputs: [{ type: 'give-up', attempts: state.attempts }] };
+      const b = backoffNext(state.backoff);
+      return { state: { ...state, backoff: b.state }, outputs: [{ type: 'retry', delayMs: b.delayMs, attempt: state.attempts + 1 }] };
+    }
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+/**
+ * The pure retry core (a machine like {@link circuitBreakerCore}): `init(settings)`, then
+ * `step(state, input)` on `attempt` (one starts), `failure` (decides whether and when to retry)
+ * and `call` (a new logical call).
  *
  * @example
  * ```ts
  * import { retryCore } from 'distkit/resilience';
- * let s = retryCore.start(retryCore.init({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 5 }, seed: 1 }));
- * const d = retryCore.onFailure(s);
- * d.decision; //=> { retry: true, delayMs: 5, attempt: 2 }
+ * let s = retryCore.init({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 5 }, seed: 1 });
+ * s = retryCore.step(s, { type: 'attempt', now: 0 }).state;
+ * retryCore.step(s, { type: 'failure', now: 3 }).outputs; //=> [{ type: 'retry', delayMs: 5, attempt: 2 }]
  * ```
  */
 export const retryCore = {
+  /** Name for traces. */
+  name: 'retry',
   /** Validates settings (ConfigError naming the option) and returns the initial state. */
   init(settings: RetrySettings): RetryState {
+    if (settings === null || typeof settings !== 'object') throw new ConfigError('settings', 'must be an object');
     const maxAttempts = checkNumber('maxAttempts', settings.maxAttempts, { min: 1, integer: true, infinite: true });
     return { maxAttempts, attempts: 0, backoff: backoffInit(settings.backoff, checkNumber('seed', settings.seed)) };
   },
-  /** Records that an attempt starts. */
-  start(state: RetryState): RetryState {
-    return { ...state, attempts: state.attempts + 1 };
-  },
-  /** After a failed attempt: the decision and the next state. */
-  onFailure(state: RetryState): { readonly decision: RetryDecision; readonly state: RetryState } {
-    if (state.attempts >= state.maxAttempts) return { decision: { retry: false, attempts: state.attempts }, state };
-    const b = backoffNext(state.backoff);
-    return { decision: { retry: true, delayMs: b.delayMs, attempt: state.attempts + 1 }, state: { ...state, backoff: b.state } };
-  },
+  /** Applies one input; pure. */
+  step: localStep('retry core', rule),
 };
 
 /**
@@ -140,14 +173,14 @@ export interface RetryEvent {
  * declare function download(attempt: number): Promise<string>;
  * ```
  */
-export class Retry {
+export class Retry implements Policy {
   private readonly settings: RetryState;
   private backoff: BackoffState;
   private readonly retryOn: ((error: unknown) => boolean) | undefined;
   private readonly retryOnResult: ((result: unknown) => boolean) | undefined;
   private readonly timers: Timers;
-  private readonly retryListeners: ((e: RetryEvent) => void)[] = [];
-  private readonly giveUpListeners: ((e: RetryEvent) => void)[] = [];
+  private readonly retryEvents = new Emitter<RetryEvent>();
+  private readonly giveUpEvents = new Emitter<RetryEvent>();
 
   constructor(options: RetryOptions = {}) {
     if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
@@ -167,7 +200,8 @@ export class Retry {
     let state: RetryState = { ...this.settings, backoff: this.backoff };
     for (;;) {
       if (signal?.aborted === true) throw new OperationAbortedError(signal.reason);
-      state = retryCore.start(state);
+      // The retry rule does not depend on time; the wrapper has no clock to read.
+      state = retryCore.step(state, { type: 'attempt', now: 0 }).state;
       let failure: { error: unknown } | { result: unknown };
       const { controller, dispose } = linkedController(signal);
       try {
@@ -181,44 +215,33 @@ export class Retry {
       } finally {
         dispose();
       }
-      const next = retryCore.onFailure(state);
+      const next = retryCore.step(state, { type: 'failure', now: 0 });
       state = next.state;
       this.backoff = state.backoff;
-      if (!next.decision.retry) {
-        emit(this.giveUpListeners, { attempt: state.attempts, delayMs: 0, ...failure });
+      const d = next.outputs[0]!;
+      if (d.type !== 'retry') {
+        this.giveUpEvents.emit({ attempt: state.attempts, delayMs: 0, ...failure });
         if ('error' in failure) throw failure.error;
         return failure.result as T;
       }
-      emit(this.retryListeners, { attempt: next.decision.attempt, delayMs: next.decision.delayMs, ...failure });
-      await sleep(this.timers, next.decision.delayMs, signal);
+      this.retryEvents.emit({ attempt: d.attempt, delayMs: d.delayMs, ...failure });
+      await sleep(this.timers, d.delayMs, signal);
     }
   }
 
   /** Listens for retries (before each delay). */
-  onRetry(listener: (event: RetryEvent) => void): () => void {
-    return on(this.retryListeners, listener);
+  onRetry(listener: (event: RetryEvent) => void): Unsubscribe {
+    return this.retryEvents.on(listener);
   }
 
   /** Listens for give-ups (attempts exhausted). */
-  onGiveUp(listener: (event: RetryEvent) => void): () => void {
-    return on(this.giveUpListeners, listener);
+  onGiveUp(listener: (event: RetryEvent) => void): Unsubscribe {
+    return this.giveUpEvents.on(listener);
   }
 }
 
 function isAborted(signal: AbortSignalLike | undefined): boolean {
   return signal?.aborted === true;
-}
-
-function on<T>(list: ((e: T) => void)[], l: (e: T) => void): () => void {
-  list.push(l);
-  return () => {
-    const i = list.indexOf(l);
-    if (i >= 0) list.splice(i, 1);
-  };
-}
-
-function emit<T>(list: ((e: T) => void)[], e: T): void {
-  for (const l of list.slice()) l(e);
 }
 
 /** Waits `ms` on `timers`, rejecting with OperationAbortedError when `signal` aborts. @internal */

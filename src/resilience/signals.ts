@@ -94,3 +94,12 @@ export function linkedController(parent: AbortSignalLike | undefined): { control
   parent.addEventListener('abort', onAbort, { once: true });
   return { controller, dispose: () => parent.removeEventListener('abort', onAbort) };
 }
+
+/** Calls `fn(context)` as a promise: a synchronous throw becomes a rejection. @internal */
+export function invoke<C, T>(fn: (context: C) => T | PromiseLike<T>, context: C): Promise<T> {
+  try {
+    return Promise.resolve(fn(context));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}

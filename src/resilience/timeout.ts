@@ -2,6 +2,7 @@ import { ConfigError, systemTimers, type Timers } from '../core/index.js';
 import { TaskTimeoutError } from './errors.js';
 import { checkNumber } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
+import type { Policy } from './wrap.js';
 
 /**
  * `cooperative`: at the deadline the signal passed to the function aborts, and the call settles
@@ -34,27 +35,6 @@ export interface TimeoutOptions {
 }
 
 /**
- * The pure part of a timeout: its deadline and whether it has passed.
- *
- * @example
- * ```ts
- * import { timeoutCore } from 'distkit/resilience';
- * const d = timeoutCore.deadline(1000, 250); //=> 1250
- * timeoutCore.expired(d, 1300); //=> true
- * ```
- */
-export const timeoutCore = {
-  /** Deadline of a call started at `now` with `timeoutMs`. */
-  deadline(now: number, timeoutMs: number): number {
-    return now + timeoutMs;
-  },
-  /** Whether `deadline` has passed at `now`. */
-  expired(deadline: number, now: number): boolean {
-    return now >= deadline;
-  },
-};
-
-/**
  * Bounds how long an operation may run (cooperative with an AbortSignal, or aggressive).
  *
  * @example
@@ -64,7 +44,7 @@ export const timeoutCore = {
  * const res = await timeout.execute(({ signal }) => fetch('https://example.com', { signal: signal as AbortSignal }));
  * ```
  */
-export class Timeout {
+export class Timeout implements Policy {
   /** The time limit, ms. */
   readonly timeoutMs: number;
   private readonly strategy: TimeoutStrategy;

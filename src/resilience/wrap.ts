@@ -1,8 +1,12 @@
 import type { AbortSignalLike, PolicyContext } from './signals.js';
+import { invoke, neverAborted } from './signals.js';
 
 /**
- * Anything that runs a function under a policy: {@link Retry}, {@link Timeout}, {@link Bulkhead},
- * {@link RateLimiter}, {@link CircuitBreaker}, or a {@link wrap} of them.
+ * The one policy shape (cockatiel's `IPolicy`): anything that runs a function under a rule —
+ * {@link Retry}, {@link Timeout}, {@link Bulkhead}, {@link RateLimiter}, {@link CircuitBreaker},
+ * {@link LoadBalancer}, a per-key policy of {@link KeyedRateLimiter.forKey} or
+ * {@link LoadBalancer.forKey}, or a {@link wrap} of them. `C` is the context the function gets:
+ * {@link PolicyContext}, plus what the policy adds (a balancer adds the `node` it picked).
  *
  * @example
  * ```ts
@@ -10,15 +14,32 @@ import type { AbortSignalLike, PolicyContext } from './signals.js';
  * const noop: Policy = { execute: (fn, signal) => Promise.resolve(fn({ signal: signal!, attempt: 1 })) };
  * ```
  */
-export interface Policy {
-  /** Runs `fn` under the policy. */
-  execute<T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T>;
+export interface Policy<C extends PolicyContext = PolicyContext> {
+  /** Runs `fn` under the policy; `signal` cancels it. */
+  execute<T>(fn: (context: C) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T>;
 }
+
+/** The context a policy gives its function. */
+type ContextOf<P> = P extends Policy<infer C> ? C : never;
+type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/**
+ * The context a {@link wrap} of `Ps` gives its function: every policy's context merged.
+ *
+ * @example
+ * ```ts
+ * import type { WrappedContext, Retry, LoadBalancer } from 'distkit/resilience';
+ * declare const ctx: WrappedContext<[Retry, LoadBalancer]>;
+ * ctx.node; // the node the balancer picked
+ * ```
+ */
+export type WrappedContext<Ps extends readonly Policy[]> = PolicyContext & Intersection<ContextOf<Ps[number]>>;
 
 /**
  * Composes policies, outermost first: `wrap(breaker, retry, timeout).execute(fn)` runs
  * `breaker(retry(timeout(fn)))`, so each attempt has its own timeout, and the breaker sees one
- * outcome per logical call. The attempt number and signal flow inward.
+ * outcome per logical call. Contexts merge inward: the attempt number of a retry, the signal of a
+ * timeout and the node of a balancer all reach `fn`.
  *
  * @example
  * ```ts
@@ -27,23 +48,17 @@ export interface Policy {
  * const data = await policy.execute(({ signal }) => fetch('https://example.com', { signal: signal as AbortSignal }));
  * ```
  */
-export function wrap(...policies: readonly Policy[]): Policy {
+export function wrap<Ps extends readonly Policy[]>(...policies: Ps): Policy<WrappedContext<Ps>> {
+  const list = policies as unknown as readonly Policy<PolicyContext>[];
   return {
-    execute<T>(fn: (context: PolicyContext) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
+    execute<T>(fn: (context: WrappedContext<Ps>) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T> {
       const run = (i: number, ctx: PolicyContext | undefined, sig: AbortSignalLike | undefined): Promise<T> => {
-        const p = policies[i];
-        if (p === undefined) {
-          try {
-            return Promise.resolve(fn(ctx ?? { signal: sig ?? neverSignal, attempt: 1 }));
-          } catch (e) {
-            return Promise.reject(e);
-          }
-        }
-        return p.execute((c) => run(i + 1, ctx === undefined || c.attempt > 1 ? c : { ...c, attempt: ctx.attempt }, c.signal), sig);
+        const p = list[i];
+        if (p === undefined) return invoke(fn, (ctx ?? { signal: sig ?? neverAborted, attempt: 1 }) as WrappedContext<Ps>);
+        // An inner policy's context adds to the outer one's; a retry's attempt number wins over a 1.
+        return p.execute((c) => run(i + 1, ctx === undefined ? c : { ...ctx, ...c, attempt: c.attempt > 1 ? c.attempt : ctx.attempt }, c.signal), sig);
       };
       return run(0, undefined, signal);
     },
   };
 }
-
-const neverSignal: AbortSignalLike = { aborted: false, addEventListener() {}, removeEventListener() {} };

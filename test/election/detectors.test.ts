@@ -121,10 +121,11 @@ describe('phi accrual (Hayashibara et al. 2004; Akka defaults)', () => {
 
 describe('heartbeat HealthMonitor (the notes, event-driven)', () => {
   it('healthy → suspected after one missed interval → failed after failureThreshold', () => {
-    expect(healthAfter(1000, 1000, 3)).toBe('healthy');
-    expect(healthAfter(1001, 1000, 3)).toBe('suspected');
-    expect(healthAfter(2999, 1000, 3)).toBe('suspected');
-    expect(healthAfter(3000, 1000, 3)).toBe('failed');
+    const t = healthMonitor.init({ id: 'a', peers: ['b'], heartbeatIntervalMs: 1000, failureThreshold: 3, jitterToleranceMs: 0 }).thresholds;
+    expect(healthAfter(1000, t)).toBe('healthy');
+    expect(healthAfter(1001, t)).toBe('suspected');
+    expect(healthAfter(2999, t)).toBe('suspected');
+    expect(healthAfter(3000, t)).toBe('failed');
   });
 
   it('a heartbeat brings a suspected peer back; hostile senders are rejected', () => {
@@ -188,7 +189,7 @@ describe('heartbeat HealthMonitor (the notes, event-driven)', () => {
     sim.crash('n3');
     sim.run(2000);
     for (const id of nodes.filter((x) => x !== 'n3')) {
-      const h = (sim.states[id] as HealthMonitorState).health;
+      const h = Object.fromEntries(Object.entries((sim.states[id] as HealthMonitorState).nodes).map(([p, n]) => [p, n.status]));
       expect(h.n3).toBe('failed');
       for (const p of nodes) if (p !== 'n3' && p !== id) expect(h[p]).toBe('healthy');
     }

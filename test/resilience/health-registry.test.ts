@@ -184,20 +184,20 @@ describe('ServiceRegistry', () => {
         for (const o of ops) {
           now += o.dt;
           for (const [k, v] of model) if (v.expiresAt <= now) model.delete(k);
-          s = reg.expire(s, now).state;
+          s = reg.step(s, { type: 'tick', now }).state;
           const m = model.get(o.id);
           if (o.op === 'register') {
-            s = reg.register(s, { service: 'svc', id: o.id, address: '', ttlMs: o.ttl, metadata: { zone: o.zone } }, now).state;
+            s = reg.step(s, { type: 'register', now, registration: { service: 'svc', id: o.id, address: '', ttlMs: o.ttl, metadata: { zone: o.zone } } }).state;
             model.set(o.id, { expiresAt: now + o.ttl, ttl: o.ttl, zone: o.zone, healthy: m?.healthy ?? true });
           } else if (o.op === 'deregister') {
-            s = reg.deregister(s, 'svc', o.id).state;
+            s = reg.step(s, { type: 'deregister', now, service: 'svc', id: o.id }).state;
             model.delete(o.id);
           } else if (m !== undefined) {
             if (o.op === 'heartbeat') {
-              s = reg.heartbeat(s, 'svc', o.id, now).state;
+              s = reg.step(s, { type: 'heartbeat', now, service: 'svc', id: o.id }).state;
               m.expiresAt = now + m.ttl;
             } else {
-              s = reg.setHealth(s, 'svc', o.id, o.op).state;
+              s = reg.step(s, { type: 'set-health', now, service: 'svc', id: o.id, health: o.op }).state;
               m.healthy = o.op === 'passing';
             }
           }

@@ -1,16 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ConfigError, deepFreeze, Random } from 'distkit/core';
+import { ConfigError, InvalidCommandError, deepFreeze, Random } from 'distkit/core';
 import {
   LoadBalancer,
   NoNodeAvailableError,
-  buildRing,
-  hash32,
   loadBalancerCore as lb,
-  ringLookup,
   type BalancerState,
   type BalancingStrategy,
 } from 'distkit/resilience';
+
+/** The core's pick as `{ node, state }`, throwing NoNodeAvailableError like the wrapper. */
+function pickOf(s: BalancerState, key?: string): { node: string; state: BalancerState } {
+  const t = lb.step(s, key === undefined ? { type: 'pick', now: 0 } : { type: 'pick', now: 0, key });
+  const o = t.outputs[0]!;
+  if (o.type !== 'picked') throw new NoNodeAvailableError(o.type === 'no-node' ? o.reason : o.type);
+  return { node: o.node, state: t.state };
+}
 
 const ids = (n: number): { id: string }[] => Array.from({ length: n }, (_, i) => ({ id: `n${i}` }));
 
@@ -67,14 +72,19 @@ describe('LoadBalancer strategies', () => {
     });
     b.setHealthy('n2', true);
     expect(keys.map((k) => b.pick(k))).toEqual(owners);
-    expect(() => b.pick()).toThrow(ConfigError);
+    expect(() => b.pick()).toThrow(InvalidCommandError);
   });
 
   it('execute releases the node when the call settles', async () => {
     const b = new LoadBalancer({ strategy: 'least-connections', nodes: ids(2) });
-    await b.execute(async (n) => n);
+    expect(await b.execute(async ({ node }) => node)).toBe('n0');
     await b.execute(() => Promise.reject(new Error('x'))).catch(() => {});
     expect(lb.activeByNode(b.snapshot)).toEqual({ n0: 0, n1: 0 });
+    const ring = new LoadBalancer({ strategy: 'consistent-hash', nodes: ids(4) });
+    const owner = ring.pick('user:1');
+    ring.release(owner);
+    expect(await ring.forKey('user:1').execute(({ node }) => node)).toBe(owner);
+    await expect(ring.execute(() => 1)).rejects.toThrow(InvalidCommandError);
   });
 
   for (const strategy of ['round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'resource', 'consistent-hash'] as BalancingStrategy[]) {
@@ -100,8 +110,9 @@ describe('LoadBalancer strategies', () => {
       ['nodes[0].cpu', () => new LoadBalancer({ strategy: 'resource', nodes: [{ id: 'a', cpu: 1.5 }] })],
       ['resourceWeights.cpu', () => new LoadBalancer({ strategy: 'resource', nodes: [], resourceWeights: { cpu: -1, memory: 0, network: 0 } })],
       ['vnodes', () => new LoadBalancer({ strategy: 'consistent-hash', nodes: [], vnodes: 0 })],
-      ['node', () => new LoadBalancer({ strategy: 'random', nodes: [] }).setHealthy('ghost', false)],
     ];
+    expect(() => new LoadBalancer({ strategy: 'random', nodes: [] }).setHealthy('ghost', false)).toThrow(/set-healthy: node: unknown node "ghost"/);
+    expect(() => new LoadBalancer({ strategy: 'random', nodes: [] }).setHealthy('ghost', false)).toThrow(InvalidCommandError);
     for (const [field, make] of cases) {
       let err: unknown;
       try {
@@ -127,7 +138,7 @@ describe('LoadBalancer: properties', () => {
         let s = lb.init({ strategy: 'round-robin', nodes });
         const got: string[] = [];
         for (let i = 0; i < picks; i++) {
-          const p = lb.pick(deepFreeze(s));
+          const p = pickOf(deepFreeze(s));
           got.push(p.node);
           s = p.state;
         }
@@ -149,7 +160,7 @@ describe('LoadBalancer: properties', () => {
         const total = weights.reduce((a, b) => a + b, 0);
         const c = new Array<number>(weights.length).fill(0);
         for (let k = 1; k <= picks; k++) {
-          const p = lb.pick(s);
+          const p = pickOf(s);
           s = p.state;
           c[Number(p.node.slice(1))]!++;
           // After k picks a node's current weight is k·w_i − Σw·n_i: within one means it stays inside (−Σw, Σw).
@@ -166,7 +177,7 @@ describe('LoadBalancer: properties', () => {
       fc.property(fc.array(fc.record({ cpu: util, memory: util, network: util, healthy: fc.boolean() }), { minLength: 1, maxLength: 10 }), (ms) => {
         if (!ms.some((m) => m.healthy)) ms[0] = { ...ms[0]!, healthy: true };
         const nodes = ms.map((m, i) => ({ id: `n${i}`, ...m }));
-        const p = lb.pick(lb.init({ strategy: 'resource', nodes }));
+        const p = pickOf(lb.init({ strategy: 'resource', nodes }));
         const score = (m: (typeof nodes)[number]): number => 0.4 * (1 - m.cpu) + 0.4 * (1 - m.memory) + 0.2 * (1 - m.network);
         const best = Math.max(...nodes.filter((m) => m.healthy).map(score));
         const picked = nodes.find((m) => m.id === p.node)!;
@@ -185,7 +196,7 @@ describe('LoadBalancer: properties', () => {
           let s = lb.init({ strategy, nodes: ids(n), seed });
           const load = new Array<number>(n).fill(0);
           for (let i = 0; i < m; i++) {
-            const p = lb.pick(s);
+            const p = pickOf(s);
             s = p.state;
             load[Number(p.node.slice(1))]!++;
           }
@@ -204,13 +215,13 @@ describe('LoadBalancer: properties', () => {
         let s = lb.init({ strategy, nodes: ids(6).map((x, i) => ({ ...x, healthy: health[i]!, cpu: i / 10 })), vnodes: 8 });
         for (const [op, i] of ops) {
           deepFreeze(s);
-          if (op === 'flip') s = lb.setHealthy(s, `n${i}`, !s.nodes[i]!.healthy);
-          else if (op === 'release') s = lb.release(s, `n${i}`);
+          if (op === 'flip') s = lb.step(s, { type: 'set-healthy', now: 0, node: `n${i}`, healthy: !s.nodes[i]!.healthy }).state;
+          else if (op === 'release') s = lb.step(s, { type: 'release', now: 0, node: `n${i}` }).state;
           else if (s.nodes.some((x) => x.healthy)) {
-            const p = lb.pick(s, `key-${i}`);
+            const p = pickOf(s, `key-${i}`);
             expect(p.state.nodes.find((x) => x.id === p.node)!.healthy).toBe(true);
             s = p.state;
-          } else expect(() => lb.pick(s, 'k')).toThrow(NoNodeAvailableError);
+          } else expect(() => pickOf(s, 'k')).toThrow(NoNodeAvailableError);
           expect(Object.values(lb.activeByNode(s)).every((a) => a >= 0)).toBe(true);
           expect(JSON.parse(JSON.stringify(s))).toEqual(s);
         }
@@ -219,21 +230,21 @@ describe('LoadBalancer: properties', () => {
     );
   });
 
-  it('hash ring: removing one node moves only the keys it owned', () => {
+  it('hash ring: an unhealthy node passes only the keys it owned', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 10 }), fc.integer({ min: 0, max: 9 }), (n, drop) => {
         const names = ids(n).map((x) => x.id);
-        const gone = drop % n;
-        const full = buildRing(names, names.map(() => 1), 20);
+        const gone = names[drop % n]!;
+        let s = lb.init({ strategy: 'consistent-hash', nodes: ids(n), vnodes: 20 });
         const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
-        for (const k of keys) {
-          const before = ringLookup(full, k, () => true);
-          const after = ringLookup(full, k, (i) => i !== gone);
-          if (before !== gone) expect(after).toBe(before);
+        const before = keys.map((k) => pickOf(s, k).node);
+        s = lb.step(s, { type: 'set-healthy', now: 0, node: gone, healthy: false }).state;
+        keys.forEach((k, i) => {
+          const after = pickOf(s, k).node;
+          if (before[i] !== gone) expect(after).toBe(before[i]);
           else expect(after).not.toBe(gone);
-        }
+        });
       }),
     );
-    expect(hash32('a')).not.toBe(hash32('b'));
   });
 });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ConfigError, deepFreeze, seedPrng } from 'distkit/core';
+import { ConfigError, InvalidCommandError, deepFreeze, seedPrng } from 'distkit/core';
 import {
   Bulkhead,
   BulkheadRejectedError,
   CircuitBreaker,
   KeyedRateLimiter,
+  LoadBalancer,
   OperationAbortedError,
   RateLimitedError,
   RateLimiter,
@@ -191,13 +192,14 @@ describe('backoff: properties', () => {
       fc.property(fc.integer({ min: 1, max: 20 }), (max) => {
         let s = retryCore.init({ maxAttempts: max, backoff: { kind: 'constant', delayMs: 0 }, seed: 1 });
         let attempts = 0;
-        for (;;) {
-          s = retryCore.start(s);
+        for (let now = 0; ; now++) {
+          s = retryCore.step(deepFreeze(s), { type: 'attempt', now }).state;
           attempts++;
-          const d = retryCore.onFailure(s);
+          const d = retryCore.step(deepFreeze(s), { type: 'failure', now });
           s = d.state;
-          if (!d.decision.retry) break;
+          if (d.outputs[0]!.type !== 'retry') break;
         }
+        expect(retryCore.step(s, { type: 'call', now: 0 }).state.attempts).toBe(0);
         expect(attempts).toBe(max);
       }),
     );
@@ -299,9 +301,8 @@ describe('Bulkhead', () => {
       fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.array(fc.constantFrom('admit', 'release', 'cancel'), { maxLength: 100 }), (c, q, ops) => {
         let s = bulkheadCore.init({ maxConcurrent: c, maxQueue: q });
         for (const op of ops) {
-          if (op === 'admit') s = bulkheadCore.admit(deepFreeze(s)).state;
-          else if (op === 'release' && s.executing > 0) s = bulkheadCore.release(deepFreeze(s)).state;
-          else if (op === 'cancel' && s.queued > 0) s = bulkheadCore.cancelQueued(deepFreeze(s));
+          if (op === 'admit' || (op === 'release' && s.executing > 0) || (op === 'cancel' && s.queued > 0)) s = bulkheadCore.step(deepFreeze(s), { type: op, now: 0 }).state;
+          else expect(() => bulkheadCore.step(s, { type: op, now: 0 })).toThrow(InvalidCommandError);
           expect(s.executing).toBeLessThanOrEqual(c);
           expect(s.queued).toBeLessThanOrEqual(q);
           if (s.queued > 0) expect(s.executing).toBe(c);
@@ -319,21 +320,22 @@ describe('Bulkhead', () => {
 describe('RateLimiter', () => {
   it('GCRA: exact retry-after, no timer', () => {
     let s = gcra.init({ limit: 10, periodMs: 1000, burst: 2 }); // T = 100 ms
-    s = gcra.take(s, 0).state;
-    s = gcra.take(s, 0).state;
-    const d = gcra.take(s, 30);
-    expect(d.decision).toEqual({ allowed: false, retryAfterMs: 70 });
-    expect(gcra.take(s, 100).decision.allowed).toBe(true);
-    expect(gcra.take(s, 0, 5).decision.retryAfterMs).toBe(Infinity);
+    s = gcra.step(s, { type: 'take', now: 0 }).state;
+    s = gcra.step(s, { type: 'take', now: 0 }).state;
+    expect(gcra.step(s, { type: 'take', now: 30 }).outputs).toEqual([{ type: 'refused', retryAfterMs: 70 }]);
+    expect(gcra.step(s, { type: 'take', now: 100 }).outputs).toEqual([{ type: 'allowed' }]);
+    expect(gcra.step(s, { type: 'take', now: 0, cost: 5 }).outputs).toEqual([{ type: 'over-burst', burst: 2 }]);
+    expect(new RateLimiter({ limit: 10, periodMs: 1000, burst: 2 }).tryAcquire(5)).toEqual({ allowed: false, retryAfterMs: Infinity });
+    expect(() => gcra.step(s, { type: 'take', now: 0, cost: -1 })).toThrow(InvalidCommandError);
   });
 
   it('token bucket: refill from elapsed time', () => {
     let s = tokenBucket.init({ limit: 10, periodMs: 1000 });
-    s = tokenBucket.take(s, 0, 10).state;
-    const d = tokenBucket.take(s, 50);
-    expect(d.decision.allowed).toBe(false);
-    expect(d.decision.retryAfterMs).toBeCloseTo(50, 6);
-    expect(tokenBucket.take(s, 100).decision.allowed).toBe(true);
+    s = tokenBucket.step(s, { type: 'take', now: 0, cost: 10 }).state;
+    const d = tokenBucket.step(s, { type: 'take', now: 50 }).outputs[0]!;
+    expect(d.type).toBe('refused');
+    expect((d as { retryAfterMs: number }).retryAfterMs).toBeCloseTo(50, 6);
+    expect(tokenBucket.step(s, { type: 'take', now: 100 }).outputs).toEqual([{ type: 'allowed' }]);
   });
 
   for (const algorithm of ['gcra', 'token-bucket'] as const) {
@@ -357,8 +359,8 @@ describe('RateLimiter', () => {
                 // Exactly at retry-after, the same request conforms (checked on a copy of the state).
                 const snap = rl.snapshot;
                 const at = time.t + d.retryAfterMs;
-                const again = algorithm === 'gcra' ? gcra.take(snap as never, at) : tokenBucket.take(snap as never, at + 1e-6);
-                expect(again.decision.allowed).toBe(true);
+                const again = algorithm === 'gcra' ? gcra.step(snap as never, { type: 'take', now: at }) : tokenBucket.step(snap as never, { type: 'take', now: at + 1e-6 });
+                expect(again.outputs).toEqual([{ type: 'allowed' }]);
               }
               expect(admitted).toBeLessThanOrEqual(burst + (limit * time.t) / periodMs + 1e-6);
             }
@@ -394,6 +396,17 @@ describe('RateLimiter', () => {
     k2.tryAcquire('busy');
     k2.tryAcquire('new');
     expect(k2.tryAcquire('busy').allowed).toBe(false);
+  });
+
+  it('forKey is the policy of one key: it composes with wrap and names the key when it refuses', async () => {
+    const time = new FakeTime();
+    const k = new KeyedRateLimiter({ limit: 1, periodMs: 1000, clock: time });
+    const policy = wrap(new Bulkhead({ maxConcurrent: 1 }), k.forKey('10.0.0.7'));
+    expect(await policy.execute(() => 'a')).toBe('a');
+    const e = await policy.execute(() => 'b').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RateLimitedError);
+    expect((e as Error).message).toContain('10.0.0.7');
+    expect(await k.forKey('other').execute(() => 'c')).toBe('c');
   });
 
   it('hostile options', () => {
@@ -439,5 +452,19 @@ describe('wrap: composition', () => {
     const policy = wrap(new RateLimiter({ limit: 1, periodMs: 100, clock: time }), new Bulkhead({ maxConcurrent: 1 }));
     expect(await policy.execute(() => 7)).toBe(7);
     await expect(policy.execute(() => 8)).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  it('contexts merge inward: the retry attempt and the balancer node both reach fn, one pick per attempt', async () => {
+    const time = new FakeTime();
+    const lb = new LoadBalancer({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
+    const retry = new Retry({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 1 }, timers: time });
+    const seen: string[] = [];
+    const p = wrap(retry, lb).execute(({ node, attempt }) => {
+      seen.push(`${attempt}:${node}`);
+      return attempt < 2 ? Promise.reject(new Error('x')) : node;
+    });
+    await time.advance(10);
+    expect(await p).toBe('b');
+    expect(seen).toEqual(['1:a', '2:b']);
   });
 });

@@ -65,9 +65,9 @@ describe('ResourceManager', () => {
       ['nodes[0].capacity.cpu', () => new ResourceManager({ nodes: [{ id: 'a', capacity: { cpu: -1 } }] })],
       ['nodes[0].capacity.cpu', () => new ResourceManager({ nodes: [{ id: 'a', capacity: { cpu: Number.NaN } }] })],
       ['nodes[1].id', () => new ResourceManager({ nodes: [{ id: 'a', capacity: {} }, { id: 'a', capacity: {} }] })],
-      ['request.memory', () => new ResourceManager({ nodes }).allocate('t', { memory: -5 })],
-      ['taskId', () => new ResourceManager({ nodes }).allocate('', { memory: 1 })],
     ];
+    expect(() => new ResourceManager({ nodes }).allocate('t', { memory: -5 })).toThrow(/allocate: request.memory/);
+    expect(() => new ResourceManager({ nodes }).allocate('', { memory: 1 })).toThrow(InvalidCommandError);
     for (const [field, make] of cases) {
       let err: unknown;
       try {
@@ -92,20 +92,18 @@ describe('ResourceManager: properties', () => {
         let s: ResourceState = rm.init({ strategy, nodes });
         for (const o of ops) {
           deepFreeze(s);
-          if (o.op === 'release') s = rm.release(s, `t${o.task}`);
+          if (o.op === 'release') s = rm.step(s, { type: 'release', now: 0, taskId: `t${o.task}` }).state;
           else {
             const req = { cpu: o.cpu, memory: o.memory, gpu: o.gpu };
             const held = s.allocations[`t${o.task}`];
             const could = rm.canAllocate(s, req);
             try {
-              s = rm.allocate(s, `t${o.task}`, req).state;
-              if (held === undefined) expect(could).toBe(true);
+              const t = rm.step(s, { type: 'allocate', now: 0, taskId: `t${o.task}`, request: req });
+              s = t.state;
+              if (held === undefined) expect(t.outputs[0]!.type).toBe(could ? 'allocated' : 'insufficient');
             } catch (e) {
-              if (held !== undefined) expect(e).toBeInstanceOf(InvalidCommandError);
-              else {
-                expect(e).toBeInstanceOf(InsufficientResourcesError);
-                expect(could).toBe(false);
-              }
+              expect(held).toBeDefined();
+              expect(e).toBeInstanceOf(InvalidCommandError);
             }
           }
           for (const n of s.nodes) {

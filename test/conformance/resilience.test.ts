@@ -1,0 +1,4 @@
+import { fixtures } from './fixtures/resilience.js';
+import { conformanceSuite } from './suite.js';
+
+conformanceSuite('resilience', fixtures);
