@@ -1,10 +1,15 @@
 import {
   STOPPED_TIMER,
   assertNever,
+  checkMembers,
+  compareNodeIds,
   earliest,
   inputNow,
+  nonNegativeInt,
   parse,
+  positiveInt,
   reject,
+  send,
   startTimer,
   timerDue,
   transition,
@@ -18,7 +23,7 @@ import {
   type Timer,
   type Transition,
 } from '../core/index.js';
-import { checkMembers, compareNodeIds, positiveInt, send, type ElectCommand, type LeaderOutput } from './common.js';
+import type { ElectCommand, LeaderOutput } from './common.js';
 
 /**
  * Configuration of a {@link bully} node.
@@ -139,7 +144,7 @@ export const bully: Machine<BullyConfig, BullyState, BullyInput, BullyOutput> = 
   name: 'bully',
   init(config) {
     const nodes = checkMembers(config.id, config.nodes);
-    const heartbeatIntervalMs = positiveInt('heartbeatIntervalMs', config.heartbeatIntervalMs, 0, true);
+    const heartbeatIntervalMs = nonNegativeInt('heartbeatIntervalMs', config.heartbeatIntervalMs, 0);
     return {
       id: config.id,
       higher: nodes.filter((n) => compareNodeIds(n, config.id) > 0),

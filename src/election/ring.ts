@@ -3,10 +3,14 @@ import {
   InvalidCommandError,
   MAX_COUNTER,
   assertNever,
+  checkMembers,
+  compareNodeIds,
   earliest,
   inputNow,
   parse,
+  positiveInt,
   reject,
+  send,
   startTimer,
   timerDue,
   transition,
@@ -20,7 +24,7 @@ import {
   type Timer,
   type Transition,
 } from '../core/index.js';
-import { checkMembers, compareNodeIds, highestId, positiveInt, send, type ElectCommand, type LeaderOutput } from './common.js';
+import { highestId, type ElectCommand, type LeaderOutput } from './common.js';
 
 /**
  * Configuration of a {@link ringElection} node.

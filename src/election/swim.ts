@@ -2,15 +2,19 @@ import {
   ConfigError,
   MAX_COUNTER,
   assertNever,
+  checkMembers,
   earliest,
   getOwn,
   hasOwn,
   inputNow,
   nextInt,
   nextShuffle,
+  nonNegativeInt,
   parse,
+  positiveInt,
   reject,
   seedPrng,
+  send,
   setOwn,
   startTimer,
   stopTimer,
@@ -29,7 +33,6 @@ import {
   type Timer,
   type Transition,
 } from '../core/index.js';
-import { checkMembers, positiveInt, send } from './common.js';
 
 /**
  * Configuration of a {@link swim} member. Defaults follow the paper's structure and memberlist's
@@ -372,12 +375,12 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
       id: config.id,
       protocolPeriodMs,
       pingTimeoutMs,
-      indirectChecks: positiveInt('indirectChecks', config.indirectChecks, 3, true),
+      indirectChecks: nonNegativeInt('indirectChecks', config.indirectChecks, 3),
       suspicion: config.suspicion ?? true,
       suspicionMult: positiveInt('suspicionMult', config.suspicionMult, 4),
       suspicionMaxTimeoutMult: positiveInt('suspicionMaxTimeoutMult', config.suspicionMaxTimeoutMult, 6),
       retransmitMult: positiveInt('retransmitMult', config.retransmitMult, 4),
-      maxPiggyback: positiveInt('maxPiggyback', config.maxPiggyback, 6, true),
+      maxPiggyback: nonNegativeInt('maxPiggyback', config.maxPiggyback, 6),
       randomStart: config.randomStart ?? true,
       maxRelays: positiveInt('maxRelays', config.maxRelays, SWIM_MAX_RELAYS),
       started: false,

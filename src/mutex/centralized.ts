@@ -5,10 +5,13 @@ import {
   STOPPED_TIMER,
   assertNever,
   canIncrement,
+  checkMembers,
   earliest,
   inputNow,
   parse,
+  positiveInt,
   reject,
+  send,
   startTimer,
   timerDue,
   transition,
@@ -18,7 +21,7 @@ import {
   type Timer,
   type Transition,
 } from '../core/index.js';
-import { checkMembers, positiveInt, send, type MutexInput, type MutexOutput } from './common.js';
+import type { MutexInput, MutexOutput } from './common.js';
 
 /**
  * Configuration of a {@link centralizedMutex} node. The same machine plays client and, on the node

@@ -1,7 +1,7 @@
 import {
-  ConfigError,
   InvalidCommandError,
   MAX_COUNTER,
+  compareNodeIds,
   type MessageInput,
   type NodeId,
   type RejectedOutput,
@@ -95,21 +95,6 @@ export type MutexOutput<M, E = never> = SendOutput<M> | RejectedOutput | EnterOu
 export type MutexPhase = 'idle' | 'wanting' | 'held';
 
 /**
- * Total order on node ids used for tie-breaks (equal timestamps) and for "highest id": shorter ids
- * first, then code-unit order, so `'n9' < 'n10'` and `'2' < '10'`.
- *
- * @example
- * ```ts
- * import { compareNodeIds } from 'distkit/mutex';
- * compareNodeIds('n9', 'n10'); //=> -1
- * ```
- */
-export function compareNodeIds(a: NodeId, b: NodeId): number {
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
  * Lamport's total order on requests: by timestamp, then by node id (Lamport 1978, rule of the
  * total order `⇒`). Negative when `(ta, a)` comes first.
  *
@@ -121,35 +106,7 @@ export function compareNodeIds(a: NodeId, b: NodeId): number {
  */
 export function compareRequests(ta: number, a: NodeId, tb: number, b: NodeId): number {
   if (ta !== tb) return ta < tb ? -1 : 1;
-  return compareNodeIds(a, b);
-}
-
-/** @internal Validates the `id` / `nodes` pair every machine takes. */
-export function checkMembers(id: unknown, nodes: unknown, field = 'nodes'): readonly NodeId[] {
-  if (typeof id !== 'string' || id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
-  if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError(field, 'must be a non-empty array of node ids');
-  const seen = new Set<string>();
-  for (const n of nodes as unknown[]) {
-    if (typeof n !== 'string' || n.length === 0) throw new ConfigError(field, 'every node id must be a non-empty string');
-    if (seen.has(n)) throw new ConfigError(field, `duplicate node id ${JSON.stringify(n)}`);
-    seen.add(n);
-  }
-  if (!seen.has(id)) throw new ConfigError(field, `must include this node's id ${JSON.stringify(id)}`);
-  return (nodes as NodeId[]).slice();
-}
-
-/** @internal A positive integer option with a default. */
-export function positiveInt(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** @internal Shorthand for a send output. */
-export function send<M>(to: NodeId, message: M): SendOutput<M> {
-  return { type: 'send', to, message };
+  return compareNodeIds(a, b); // shorter ids first, then code-unit order (distkit/core)
 }
 
 /**

@@ -3,10 +3,13 @@ import {
   MAX_COUNTER,
   assertNever,
   canIncrement,
+  checkMembers,
   getOwn,
   inputNow,
   parse,
+  positiveInt,
   reject,
+  send,
   setOwn,
   transition,
   v,
@@ -15,17 +18,7 @@ import {
   type NodeId,
   type Transition,
 } from '../core/index.js';
-import {
-  checkMembers,
-  compareRequests,
-  nextRequestTs,
-  positiveInt,
-  receiveClock,
-  send,
-  type MutexInput,
-  type MutexOutput,
-  type MutexPhase,
-} from './common.js';
+import { compareRequests, nextRequestTs, receiveClock, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link lamportMutex} node.

@@ -9,7 +9,9 @@ import {
   inputNow,
   isCounter,
   parse,
+  positiveInt,
   reject,
+  send,
   startTimer,
   stopTimer,
   timerDue,
@@ -26,7 +28,7 @@ import {
   type TickInput,
   type Transition,
 } from '../core/index.js';
-import { positiveInt, send, type EnterOutput, type MutexInput } from './common.js';
+import type { EnterOutput, MutexInput } from './common.js';
 
 // ---- messages ---------------------------------------------------------------------------------
 

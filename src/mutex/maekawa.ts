@@ -4,10 +4,12 @@ import {
   MAX_COUNTER,
   MAX_ID_LENGTH,
   assertNever,
+  checkMembers,
   getOwn,
   inputNow,
   parse,
   reject,
+  send,
   setOwn,
   transition,
   v,
@@ -15,7 +17,7 @@ import {
   type NodeId,
   type Transition,
 } from '../core/index.js';
-import { checkMembers, compareRequests, nextRequestTs, receiveClock, send, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
+import { compareRequests, nextRequestTs, receiveClock, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link maekawa} node.

@@ -2,25 +2,18 @@ import {
   InvalidCommandError,
   MAX_COUNTER,
   assertNever,
+  checkMembers,
   inputNow,
   parse,
   reject,
+  send,
   transition,
   v,
   type Machine,
   type NodeId,
   type Transition,
 } from '../core/index.js';
-import {
-  checkMembers,
-  compareRequests,
-  nextRequestTs,
-  receiveClock,
-  send,
-  type MutexInput,
-  type MutexOutput,
-  type MutexPhase,
-} from './common.js';
+import { compareRequests, nextRequestTs, receiveClock, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link ricartAgrawala} node.

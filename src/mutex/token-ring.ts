@@ -4,10 +4,14 @@ import {
   MAX_ID_LENGTH,
   STOPPED_TIMER,
   assertNever,
+  checkMembers,
+  compareNodeIds,
   earliest,
   inputNow,
   parse,
+  positiveInt,
   reject,
+  send,
   startTimer,
   stopTimer,
   timerDue,
@@ -18,7 +22,7 @@ import {
   type Timer,
   type Transition,
 } from '../core/index.js';
-import { checkMembers, compareNodeIds, positiveInt, send, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
+import type { MutexInput, MutexOutput, MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link tokenRing} node.

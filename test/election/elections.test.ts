@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
-import { bully, compareNodeIds, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
+import { checkedStep, compareNodeIds, ConfigError, InvalidCommandError } from 'distkit/core';
+import { bully, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
 import { simulate } from 'distkit/sim';
 import { ids, Sim } from '../support/event-sim.js';
 import { runBully, runRing, type ElectionRun } from './elect.js';

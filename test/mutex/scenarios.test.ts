@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError, InvalidCommandError, MAX_COUNTER, type Machine } from 'distkit/core';
+import { checkedStep, compareNodeIds, ConfigError, InvalidCommandError, MAX_COUNTER, type Machine } from 'distkit/core';
 import {
   centralizedMutex,
-  compareNodeIds,
   gridQuorums,
   lamportMutex,
   maekawa,
