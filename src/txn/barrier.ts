@@ -9,8 +9,27 @@
  * coordinator only cost time.
  */
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, earliest, inputNow, parse, reject, startTimer, timerDue, transition, v } from '../core/index.js';
-import { MAX_PARTICIPANTS, distinct, nodeIdCheck, positiveMs, requireId } from './common.js';
+import {
+  ConfigError,
+  InvalidCommandError,
+  MAX_COUNTER,
+  STOPPED_TIMER,
+  assertNever,
+  canIncrement,
+  checkId,
+  earliest,
+  inputNow,
+  nodeIdCheck,
+  parse,
+  positiveMs,
+  reject,
+  send,
+  startTimer,
+  timerDue,
+  transition,
+  v,
+} from '../core/index.js';
+import { MAX_PARTICIPANTS, distinct } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -40,10 +59,6 @@ const barrierMessageCheck = v.tagged({
   release: v.object({ type: v.literal('release'), generation: generationCheck }),
   timeout: v.object({ type: v.literal('timeout'), generation: generationCheck, missing: v.array(nodeIdCheck, { maxLength: MAX_PARTICIPANTS }) }),
 });
-
-function send(to: NodeId, message: BarrierMessage): SendOutput<BarrierMessage> {
-  return { type: 'send', to, message };
-}
 
 /**
  * Event: barrier `generation` timed out with `missing` parties not yet arrived. The barrier stays
@@ -161,11 +176,11 @@ export type BarrierCoordinatorOutput =
 type CT = Transition<BarrierCoordinatorState, BarrierCoordinatorOutput>;
 
 function coordinatorInit(c: BarrierCoordinatorConfig): BarrierCoordinatorState {
-  const id = requireId('id', c.id);
+  const id = checkId('id', c.id);
   if (!Array.isArray(c.parties) || c.parties.length === 0 || c.parties.length > MAX_PARTICIPANTS) {
     throw new ConfigError('parties', `must list 1..${MAX_PARTICIPANTS} parties`);
   }
-  c.parties.forEach((p, i) => requireId(`parties[${i}]`, p));
+  c.parties.forEach((p, i) => checkId(`parties[${i}]`, p));
   if (!distinct(c.parties)) throw new ConfigError('parties', 'must be distinct');
   if (c.parties.includes(id)) throw new ConfigError('parties', 'must not include the coordinator id (give a co-located party its own id)');
   return { id, parties: [...c.parties], timeoutMs: positiveMs('timeoutMs', c.timeoutMs, 5000), generation: 0, arrived: [], deadline: STOPPED_TIMER };
@@ -366,8 +381,8 @@ export type BarrierPartyOutput =
 type PT = Transition<BarrierPartyState, BarrierPartyOutput>;
 
 function partyInit(c: BarrierPartyConfig): BarrierPartyState {
-  const id = requireId('id', c.id);
-  const coordinator = requireId('coordinator', c.coordinator);
+  const id = checkId('id', c.id);
+  const coordinator = checkId('coordinator', c.coordinator);
   if (coordinator === id) throw new ConfigError('coordinator', 'must differ from the party id');
   return { id, coordinator, resendIntervalMs: positiveMs('resendIntervalMs', c.resendIntervalMs, 200), generation: 0, waiting: false, resendAt: STOPPED_TIMER };
 }

@@ -10,6 +10,7 @@ import {
   ConfigError,
   DistkitError,
   InvalidCommandError,
+  MAX_ID_LENGTH,
   STOPPED_TIMER,
   assertNever,
   earliest,
@@ -23,7 +24,7 @@ import {
   transition,
   v,
 } from '../core/index.js';
-import { DUE_AT_ONCE, MAX_ID_LENGTH, bump, onePersist, payloadLimits } from './common.js';
+import { DUE_AT_ONCE, bump, onePersist, payloadLimits } from './common.js';
 
 /**
  * One step as the orchestrator sees it: a name and how many times its action may be tried.
