@@ -1,5 +1,5 @@
 import type { NodeId } from '../core/index.js';
-import { DistkitError, describeValue, isPlainObject } from '../core/index.js';
+import { ClockError, describeValue, isPlainObject } from '../core/index.js';
 import { counterProblem, fail, nodeIdProblem, ok, type ParseResult } from './parse.js';
 
 /**
@@ -27,18 +27,6 @@ export type VectorClock = Readonly<Record<NodeId, number>>;
  * ```
  */
 export type ClockOrder = 'before' | 'after' | 'equal' | 'concurrent';
-
-/**
- * Thrown when a local clock operation would leave the exact integer range of numbers
- * (`Number.MAX_SAFE_INTEGER`) or is given an invalid node id by the local program.
- *
- * @example
- * ```ts
- * import { ClockError, incrementVectorClock } from 'distkit/clocks';
- * try { incrementVectorClock({ a: Number.MAX_SAFE_INTEGER }, 'a'); } catch (e) { e instanceof ClockError; } //=> true
- * ```
- */
-export class ClockError extends DistkitError {}
 
 /**
  * The empty vector clock (no event known). Frozen; shared.

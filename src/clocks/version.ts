@@ -1,9 +1,8 @@
 import type { NodeId } from '../core/index.js';
-import { describeValue, isPlainObject } from '../core/index.js';
+import { ClockError, describeValue, isPlainObject } from '../core/index.js';
 import { counterProblem, fail, nodeIdProblem, ok, type ParseResult } from './parse.js';
 import {
   assertNodeId,
-  ClockError,
   EMPTY_VECTOR_CLOCK,
   mergeVectorClocks,
   parseVectorClock,
