@@ -5,13 +5,14 @@
  */
 import {
   InvalidCommandError,
-  ConfigError,
   PAYLOAD_LIMITS,
+  checkMembers,
   getOwn,
   hasOwn,
   inputNow,
   isPlainObject,
   parse,
+  positiveInt,
   reject,
   transition,
   v,
@@ -438,15 +439,7 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
 
   const init = (config: Config, appState: (c: Config) => AS): State => {
     const c = config as Partial<Config>;
-    if (typeof c.id !== 'string' || c.id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
-    if (!Array.isArray(c.nodes) || c.nodes.length === 0) throw new ConfigError('nodes', 'must be a non-empty array of node ids');
-    const seen = new Set<string>();
-    for (const n of c.nodes as unknown[]) {
-      if (typeof n !== 'string' || n.length === 0) throw new ConfigError('nodes', 'every node id must be a non-empty string');
-      if (seen.has(n)) throw new ConfigError('nodes', `duplicate node id ${JSON.stringify(n)}`);
-      seen.add(n);
-    }
-    if (!seen.has(c.id)) throw new ConfigError('nodes', `must include this node's id ${JSON.stringify(c.id)}`);
+    const nodes = checkMembers(c.id, c.nodes);
     const maxConcurrent = positiveInt('maxConcurrentSnapshots', c.maxConcurrentSnapshots, 16);
     const maxRemembered = positiveInt('maxRememberedSnapshots', c.maxRememberedSnapshots, 1024);
     const maxRecorded = positiveInt('maxRecordedMessages', c.maxRecordedMessages, SNAPSHOT_MAX_RECORDED_MESSAGES);
@@ -456,8 +449,8 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
       maxBytes: positiveInt('payloadLimits.maxBytes', limits.maxBytes, PAYLOAD_LIMITS.maxBytes),
     };
     return {
-      id: c.id,
-      peers: c.nodes.filter((n) => n !== c.id),
+      id: c.id as NodeId,
+      peers: nodes.filter((n) => n !== c.id),
       app: appState(config),
       recording: {},
       completed: [],
@@ -515,12 +508,6 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
     if (applyPersist !== undefined) machine.applyPersist = (image, record) => applyPersist(image, record);
   }
   return machine;
-}
-
-function positiveInt(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  return value;
 }
 
 /**
