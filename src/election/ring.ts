@@ -32,14 +32,14 @@ import { highestId, type ElectCommand, type LeaderOutput } from './common.js';
  * @example
  * ```ts
  * import type { RingElectionConfig } from 'distkit/election';
- * const c: RingElectionConfig = { id: 'n2', ring: ['n1', 'n2', 'n3'], variant: 'chang-roberts' };
+ * const c: RingElectionConfig = { id: 'n2', nodes: ['n1', 'n2', 'n3'], variant: 'chang-roberts' };
  * ```
  */
 export interface RingElectionConfig {
   /** This node's id. */
   readonly id: NodeId;
-  /** The ring, in sending order. */
-  readonly ring: readonly NodeId[];
+  /** Every node, in ring (sending) order. */
+  readonly nodes: readonly NodeId[];
   /**
    * `chang-roberts` (default): only the largest candidate travels on. `candidate-list`: the
    * message collects every live node's id and the initiator picks the largest (Tanenbaum's variant).
@@ -123,7 +123,7 @@ export type RingPayload =
  * @example
  * ```ts
  * import { ringElection } from 'distkit/election';
- * ringElection.init({ id: 'a', ring: ['a', 'b'] }).participant; //=> false
+ * ringElection.init({ id: 'a', nodes: ['a', 'b'] }).participant; //=> false
  * ```
  */
 export interface RingElectionState {
@@ -210,7 +210,7 @@ const messageCheck = v.tagged({
  * @example
  * ```ts
  * import { ringElection } from 'distkit/election';
- * const a = ringElection.init({ id: 'a', ring: ['a', 'b', 'c'] });
+ * const a = ringElection.init({ id: 'a', nodes: ['a', 'b', 'c'] });
  * ringElection.step(a, { type: 'elect', now: 0 }).outputs;
  * //=> [{ type: 'send', to: 'b', message: { type: 'election', mid: 0, candidate: 'a' } }]
  * ```
@@ -218,7 +218,7 @@ const messageCheck = v.tagged({
 export const ringElection: Machine<RingElectionConfig, RingElectionState, RingElectionInput, RingElectionOutput> = {
   name: 'ring-election',
   init(config) {
-    const ring = checkMembers(config.id, config.ring, 'ring');
+    const ring = checkMembers(config.id, config.nodes);
     const variant = config.variant ?? 'chang-roberts';
     if (variant !== 'chang-roberts' && variant !== 'candidate-list') throw new ConfigError('variant', `unknown variant ${String(variant)}`);
     return {

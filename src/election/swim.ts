@@ -41,14 +41,14 @@ import {
  * @example
  * ```ts
  * import type { SwimConfig } from 'distkit/election';
- * const c: SwimConfig = { id: 'm1', members: ['m1', 'm2', 'm3'], seed: 1, protocolPeriodMs: 1000 };
+ * const c: SwimConfig = { id: 'm1', nodes: ['m1', 'm2', 'm3'], seed: 1, protocolPeriodMs: 1000 };
  * ```
  */
 export interface SwimConfig {
   /** This member's id. */
   readonly id: NodeId;
   /** The initial membership, this member included. */
-  readonly members: readonly NodeId[];
+  readonly nodes: readonly NodeId[];
   /** Seed of the member's PRNG (probe order, ping-req helpers, start offset). */
   readonly seed: number;
   /** Protocol period T', ms. Default 1000. */
@@ -170,7 +170,7 @@ export interface SwimMember {
  * @example
  * ```ts
  * import { swim } from 'distkit/election';
- * swim.init({ id: 'a', members: ['a', 'b'], seed: 1 }).members.b?.status; //=> 'alive'
+ * swim.init({ id: 'a', nodes: ['a', 'b'], seed: 1 }).members.b?.status; //=> 'alive'
  * ```
  */
 export interface SwimState {
@@ -353,7 +353,7 @@ export function retransmitLimit(retransmitMult: number, members: number): number
  * @example
  * ```ts
  * import { swim } from 'distkit/election';
- * let s = swim.init({ id: 'a', members: ['a', 'b'], seed: 1 });
+ * let s = swim.init({ id: 'a', nodes: ['a', 'b'], seed: 1 });
  * swim.nextDeadline!(s); //=> 0 (a fresh member asks to be ticked at once)
  * s = swim.step(s, { type: 'tick', now: 0 }).state; // starts the clock, schedules the first period
  * swim.nextDeadline!(s)! >= 0; //=> true
@@ -362,7 +362,7 @@ export function retransmitLimit(retransmitMult: number, members: number): number
 export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
   name: 'swim',
   init(config) {
-    const all = checkMembers(config.id, config.members, 'members');
+    const all = checkMembers(config.id, config.nodes);
     if (typeof config.seed !== 'number' || !Number.isFinite(config.seed)) throw new ConfigError('seed', 'must be a finite number');
     const protocolPeriodMs = positiveInt('protocolPeriodMs', config.protocolPeriodMs, 1000);
     const pingTimeoutMs = positiveInt('pingTimeoutMs', config.pingTimeoutMs, Math.min(200, Math.floor(protocolPeriodMs / 3)) || 1);

@@ -30,14 +30,14 @@ import type { MutexInput, MutexOutput, MutexPhase } from './common.js';
  * @example
  * ```ts
  * import type { TokenRingConfig } from 'distkit/mutex';
- * const c: TokenRingConfig = { id: 'b', ring: ['a', 'b', 'c'], tokenTimeoutMs: 2000 };
+ * const c: TokenRingConfig = { id: 'b', nodes: ['a', 'b', 'c'], tokenTimeoutMs: 2000 };
  * ```
  */
 export interface TokenRingConfig {
   /** This node's id. */
   readonly id: NodeId;
-  /** The ring, in passing order; `ring[0]` starts with the token. */
-  readonly ring: readonly NodeId[];
+  /** Every node, in ring (passing) order; `nodes[0]` starts with the token. */
+  readonly nodes: readonly NodeId[];
   /**
    * A node that has not seen the token for this long (and is not holding it) starts a
    * regeneration round. Choose it well above one rotation plus the longest hold. Default 5000.
@@ -105,7 +105,7 @@ export type TokenRingEvent =
  * @example
  * ```ts
  * import { tokenRing } from 'distkit/mutex';
- * tokenRing.init({ id: 'a', ring: ['a', 'b'] }).token; //=> 0
+ * tokenRing.init({ id: 'a', nodes: ['a', 'b'] }).token; //=> 0
  * ```
  */
 export interface TokenRingState {
@@ -179,14 +179,14 @@ function probeCmp(a: { gen: number; origin: NodeId }, b: { gen: number; origin: 
  * @example
  * ```ts
  * import { tokenRing } from 'distkit/mutex';
- * const a = tokenRing.init({ id: 'a', ring: ['a', 'b'] });
+ * const a = tokenRing.init({ id: 'a', nodes: ['a', 'b'] });
  * tokenRing.step(a, { type: 'request', now: 0 }).outputs; //=> [{ type: 'enter' }]
  * ```
  */
 export const tokenRing: Machine<TokenRingConfig, TokenRingState, MutexInput, TokenRingOutput> = {
   name: 'token-ring',
   init(config) {
-    const ring = checkMembers(config.id, config.ring, 'ring');
+    const ring = checkMembers(config.id, config.nodes);
     const i = ring.indexOf(config.id);
     return {
       id: config.id,

@@ -17,6 +17,7 @@ import {
   assertNever,
   canIncrement,
   checkId,
+  checkIds,
   earliest,
   inputNow,
   nodeIdCheck,
@@ -90,14 +91,14 @@ export interface BarrierTimedOutOutput {
  * @example
  * ```ts
  * import type { BarrierCoordinatorConfig } from 'distkit/txn';
- * const c: BarrierCoordinatorConfig = { id: 'coord', parties: ['w1', 'w2', 'w3'], timeoutMs: 2000 };
+ * const c: BarrierCoordinatorConfig = { id: 'coord', nodes: ['w1', 'w2', 'w3'], timeoutMs: 2000 };
  * ```
  */
 export interface BarrierCoordinatorConfig {
   /** The coordinator's node id. */
   readonly id: NodeId;
-  /** The N parties (distinct, non-empty, not including the coordinator's id). */
-  readonly parties: readonly NodeId[];
+  /** The N parties, every node that runs {@link barrierParty} (distinct, non-empty, not including the coordinator's id). */
+  readonly nodes: readonly NodeId[];
   /** Report the missing parties when a generation has waited this long since its first arrival. Default 5000. */
   readonly timeoutMs?: number;
 }
@@ -108,7 +109,7 @@ export interface BarrierCoordinatorConfig {
  * @example
  * ```ts
  * import { barrierCoordinator } from 'distkit/txn';
- * barrierCoordinator.init({ id: 'c', parties: ['a', 'b'] }).generation; //=> 0
+ * barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'] }).generation; //=> 0
  * ```
  */
 export interface BarrierCoordinatorState {
@@ -177,13 +178,10 @@ type CT = Transition<BarrierCoordinatorState, BarrierCoordinatorOutput>;
 
 function coordinatorInit(c: BarrierCoordinatorConfig): BarrierCoordinatorState {
   const id = checkId('id', c.id);
-  if (!Array.isArray(c.parties) || c.parties.length === 0 || c.parties.length > MAX_PARTICIPANTS) {
-    throw new ConfigError('parties', `must list 1..${MAX_PARTICIPANTS} parties`);
-  }
-  c.parties.forEach((p, i) => checkId(`parties[${i}]`, p));
-  if (!distinct(c.parties)) throw new ConfigError('parties', 'must be distinct');
-  if (c.parties.includes(id)) throw new ConfigError('parties', 'must not include the coordinator id (give a co-located party its own id)');
-  return { id, parties: [...c.parties], timeoutMs: positiveMs('timeoutMs', c.timeoutMs, 5000), generation: 0, arrived: [], deadline: STOPPED_TIMER };
+  const parties = checkIds('nodes', c.nodes);
+  if (parties.length > MAX_PARTICIPANTS) throw new ConfigError('nodes', `must list 1..${MAX_PARTICIPANTS} parties`);
+  if (parties.includes(id)) throw new ConfigError('nodes', 'must not include the coordinator id (give a co-located party its own id)');
+  return { id, parties, timeoutMs: positiveMs('timeoutMs', c.timeoutMs, 5000), generation: 0, arrived: [], deadline: STOPPED_TIMER };
 }
 
 function missingOf(s: BarrierCoordinatorState): NodeId[] {
@@ -238,7 +236,7 @@ function coordinatorTick(s: BarrierCoordinatorState, now: number): CT {
  * @example
  * ```ts
  * import { barrierCoordinator } from 'distkit/txn';
- * let s = barrierCoordinator.init({ id: 'c', parties: ['a', 'b'] });
+ * let s = barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'] });
  * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 }, now: 0 }).state;
  * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 }, now: 5 });
  * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send', 'released']

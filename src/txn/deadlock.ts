@@ -12,6 +12,7 @@ import {
   MAX_ID_LENGTH,
   assertNever,
   checkId,
+  checkIds,
   earliest,
   getOwn,
   hasOwn,
@@ -281,14 +282,14 @@ const detectorMessageCheck = v.tagged({
  * @example
  * ```ts
  * import type { DeadlockDetectorConfig } from 'distkit/txn';
- * const c: DeadlockDetectorConfig = { id: 'detector', sites: ['s1', 's2'], intervalMs: 1000, confirmRounds: 2 };
+ * const c: DeadlockDetectorConfig = { id: 'detector', nodes: ['s1', 's2'], intervalMs: 1000, confirmRounds: 2 };
  * ```
  */
 export interface DeadlockDetectorConfig {
   /** The detector's node id. */
   readonly id: NodeId;
-  /** The sites it collects graphs from. */
-  readonly sites: readonly NodeId[];
+  /** The sites it collects graphs from: every node that runs {@link deadlockSite}. */
+  readonly nodes: readonly NodeId[];
   /** Time between detection rounds. Default 1000. */
   readonly intervalMs?: number;
   /** A round missing a site's report after this long is abandoned. Default 500. */
@@ -310,7 +311,7 @@ export interface DeadlockDetectorConfig {
  * @example
  * ```ts
  * import { deadlockDetector } from 'distkit/txn';
- * deadlockDetector.init({ id: 'd', sites: ['s1'] }).round; //=> 0
+ * deadlockDetector.init({ id: 'd', nodes: ['s1'] }).round; //=> 0
  * ```
  */
 export interface DeadlockDetectorState {
@@ -385,14 +386,13 @@ type DT = Transition<DeadlockDetectorState, DeadlockDetectorOutput>;
 
 function detectorInit(c: DeadlockDetectorConfig): DeadlockDetectorState {
   const id = checkId('id', c.id);
-  if (!Array.isArray(c.sites) || c.sites.length === 0 || !distinct(c.sites)) throw new ConfigError('sites', 'must be a non-empty list of distinct node ids');
-  c.sites.forEach((s, i) => checkId(`sites[${i}]`, s));
+  const sites = checkIds('nodes', c.nodes);
   const confirmRounds = c.confirmRounds ?? 2;
   if (confirmRounds !== 1 && confirmRounds !== 2) throw new ConfigError('confirmRounds', 'must be 1 or 2');
   const intervalMs = positiveMs('intervalMs', c.intervalMs, 1000);
   return {
     id,
-    sites: [...c.sites],
+    sites,
     intervalMs,
     roundTimeoutMs: positiveMs('roundTimeoutMs', c.roundTimeoutMs, 500),
     confirmRounds,
@@ -459,7 +459,7 @@ function detectorStep(s: DeadlockDetectorState, input: MessageInput | TickInput)
  * @example
  * ```ts
  * import { deadlockDetector } from 'distkit/txn';
- * const s = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'], confirmRounds: 1 });
+ * const s = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'], confirmRounds: 1 });
  * const t = deadlockDetector.step(s, { type: 'tick', now: 0 });
  * t.outputs.length; //=> 2 (a graphRequest per site)
  * ```

@@ -173,7 +173,7 @@ describe('ring election', () => {
   }
 
   it('hostile: unknown senders, candidates from outside the ring, acks for messages never sent', () => {
-    const s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'] });
+    const s = ringElection.init({ id: 'b', nodes: ['a', 'b', 'c'] });
     for (const [from, m, why] of [
       ['z', { type: 'election', mid: 0, candidate: 'a' }, /unknown sender/],
       ['a', { type: 'election', mid: 0, candidate: 'zz' }, /not in the ring/],
@@ -207,7 +207,7 @@ describe('ring election: v2 regressions', () => {
   });
 
   it('only validated fields are stored and forwarded: a 100 kB junk field stays out of the state and the resend', () => {
-    const s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'] });
+    const s = ringElection.init({ id: 'b', nodes: ['a', 'b', 'c'] });
     const t = checkedStep(ringElection, s, msg('a', { type: 'elected', mid: 0, leader: 'c', junk: 'x'.repeat(100_000) }));
     expect(JSON.stringify(t.state).length).toBeLessThan(1000);
     expect(t.state.unacked[0]?.payload).toEqual({ type: 'elected', leader: 'c' });
@@ -216,7 +216,7 @@ describe('ring election: v2 regressions', () => {
   });
 
   it('the table of unacknowledged messages is bounded (maxUnacked): a flood is rejected, naming the limit', () => {
-    let s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'], maxUnacked: 4 });
+    let s = ringElection.init({ id: 'b', nodes: ['a', 'b', 'c'], maxUnacked: 4 });
     for (let i = 0; i < 4; i++) s = checkedStep(ringElection, s, msg('a', { type: 'election', mid: i, candidate: 'c' })).state;
     const t = checkedStep(ringElection, s, msg('a', { type: 'election', mid: 9, candidate: 'c' }));
     expect(t.state).toBe(s);
@@ -224,7 +224,7 @@ describe('ring election: v2 regressions', () => {
   });
 
   it('unknown local commands throw InvalidCommandError (they returned undefined)', () => {
-    expect(() => ringElection.step(ringElection.init({ id: 'a', ring: ['a', 'b'] }), { type: 'nope', now: 0 } as never)).toThrow(InvalidCommandError);
+    expect(() => ringElection.step(ringElection.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'nope', now: 0 } as never)).toThrow(InvalidCommandError);
     expect(() => bully.step(bully.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'nope', now: 0 } as never)).toThrow(InvalidCommandError);
   });
 });
