@@ -194,7 +194,7 @@ describe('ring election: v2 regressions', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const r = simulate({
         seed,
-        nodes: ring.map((id) => ({ id, machine: ringElection, config: { id, ring, ackTimeoutMs: 50 } })),
+        nodes: ring.map((id) => ({ id, machine: ringElection, config: { id, nodes: ring, ackTimeoutMs: 50 } })),
         faults: [{ at: 0, fault: { type: 'crash', node: 'n3' } }],
         commands: [{ at: 5, node: 'n1', input: { type: 'elect' } }],
         maxTimeMs: 60_000,
