@@ -249,7 +249,7 @@ export const barrierCoordinator: DurableMachine<
   BarrierCoordinatorOutput,
   BarrierCoordinatorDurable
 > = {
-  name: 'barrierCoordinator',
+  name: 'barrier-coordinator',
   init: coordinatorInit,
   step(s, input) {
     const now = inputNow(input);
@@ -435,7 +435,7 @@ export const barrierParty: DurableMachine<
   BarrierPartyOutput,
   BarrierPartyDurable
 > = {
-  name: 'barrierParty',
+  name: 'barrier-party',
   init: partyInit,
   step(s, input) {
     const now = inputNow(input);

@@ -465,7 +465,7 @@ function detectorStep(s: DeadlockDetectorState, input: MessageInput | TickInput)
  * ```
  */
 export const deadlockDetector: Machine<DeadlockDetectorConfig, DeadlockDetectorState, MessageInput | TickInput, DeadlockDetectorOutput> = {
-  name: 'deadlockDetector',
+  name: 'deadlock-detector',
   init: detectorInit,
   step: detectorStep,
   nextDeadline: (s) => earliest(s.deadline),
@@ -538,7 +538,7 @@ export const deadlockSite: Machine<
   MessageInput | DeadlockSiteCommand,
   SendOutput<DetectorMessage> | RejectedOutput
 > = {
-  name: 'deadlockSite',
+  name: 'deadlock-site',
   init: (c) => ({ id: checkId('id', c.id), detector: checkId('detector', c.detector), edges: [], nextEdge: 0 }),
   step(s, input) {
     inputNow(input);
@@ -728,7 +728,7 @@ function probeTo(to: NodeId, message: ProbeMessage): SendOutput<ProbeMessage> {
  * ```
  */
 export const edgeChasing: Machine<EdgeChasingConfig, EdgeChasingState, MessageInput | EdgeChasingCommand, EdgeChasingOutput> = {
-  name: 'edgeChasing',
+  name: 'edge-chasing',
   init: (c) => ({
     id: checkId('id', c.id),
     victim: checkPolicy(c.victim),

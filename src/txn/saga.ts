@@ -431,7 +431,7 @@ function sagaRecover(config: SagaConfig, d: SagaDurable): SagaState {
  * ```
  */
 export const sagaOrchestrator: DurableMachine<SagaConfig, SagaState, SagaInput, SagaOutput, SagaDurable> = {
-  name: 'sagaOrchestrator',
+  name: 'saga-orchestrator',
   init: sagaInit,
   step: sagaStep,
   nextDeadline: (s) => earliest(s.retryAt),

@@ -454,7 +454,7 @@ export const threePhaseCoordinator: DurableMachine<
   ThreePhaseCoordinatorOutput,
   ThreePhaseCoordinatorDurable
 > = {
-  name: 'threePhaseCoordinator',
+  name: 'three-phase-coordinator',
   init: cInit,
   step: cStep,
   nextDeadline(s) {
@@ -907,7 +907,7 @@ export const threePhaseParticipant: DurableMachine<
   ThreePhaseParticipantOutput,
   ThreePhaseParticipantDurable
 > = {
-  name: 'threePhaseParticipant',
+  name: 'three-phase-participant',
   init: pInit,
   step: pStep,
   nextDeadline(s) {

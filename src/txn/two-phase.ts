@@ -532,7 +532,7 @@ export const twoPhaseCoordinator: DurableMachine<
   TwoPhaseCoordinatorOutput,
   CoordinatorDurable
 > = {
-  name: 'twoPhaseCoordinator',
+  name: 'two-phase-coordinator',
   init: coordinatorInit,
   step: coordinatorStep,
   nextDeadline: coordinatorNextDeadline,
@@ -1184,7 +1184,7 @@ export const twoPhaseParticipant: DurableMachine<
   TwoPhaseParticipantOutput,
   ParticipantDurable
 > = {
-  name: 'twoPhaseParticipant',
+  name: 'two-phase-participant',
   init: participantInit,
   step: participantStep,
   nextDeadline: participantNextDeadline,
