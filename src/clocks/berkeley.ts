@@ -1,24 +1,5 @@
 import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, Timer, Transition } from '../core/index.js';
-import {
-  assertNever,
-  checkMembers,
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  describeValue,
-  earliest,
-  hasOwn,
-  inputNow,
-  nonNegativeMs,
-  positiveMs,
-  reject,
-  setOwn,
-  startTimer,
-  STOPPED_TIMER,
-  timerDue,
-  v,
-  withOwn,
-} from '../core/index.js';
+import { assertNever, checkMembers, ConfigError, InvalidCommandError, MAX_COUNTER, describeValue, earliest, hasOwn, inputNow, nonNegativeMs, positiveMs, reject, setOwn, startTimer, STOPPED_TIMER, timerDue, v, withOwn } from '../core/index.js';
 import { nodeIdProblem } from './parse.js';
 
 /**

@@ -1,28 +1,5 @@
-import {
-  STOPPED_TIMER,
-  assertNever,
-  checkMembers,
-  compareNodeIds,
-  earliest,
-  inputNow,
-  nonNegativeInt,
-  parse,
-  positiveInt,
-  reject,
-  send,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { STOPPED_TIMER, assertNever, checkMembers, compareNodeIds, earliest, inputNow, nonNegativeInt, parse, positiveInt, reject, send, startTimer, timerDue, transition, v } from '../core/index.js';
 import type { ElectCommand, LeaderOutput } from './common.js';
 
 /**

@@ -1,29 +1,5 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  assertNever,
-  checkMembers,
-  compareNodeIds,
-  earliest,
-  inputNow,
-  parse,
-  positiveInt,
-  reject,
-  send,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, assertNever, checkMembers, compareNodeIds, earliest, inputNow, parse, positiveInt, reject, send, startTimer, timerDue, transition, v } from '../core/index.js';
 import { highestId, type ElectCommand, type LeaderOutput } from './common.js';
 
 /**

@@ -1,38 +1,5 @@
-import {
-  ConfigError,
-  MAX_COUNTER,
-  assertNever,
-  checkMembers,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  nextInt,
-  nextShuffle,
-  nonNegativeInt,
-  parse,
-  positiveInt,
-  reject,
-  seedPrng,
-  send,
-  setOwn,
-  startTimer,
-  stopTimer,
-  timerDeadline,
-  timerDue,
-  transition,
-  v,
-  withOwn,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type PrngState,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, MessageInput, NodeId, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { ConfigError, MAX_COUNTER, assertNever, checkMembers, earliest, getOwn, hasOwn, inputNow, nextInt, nextShuffle, nonNegativeInt, parse, positiveInt, reject, seedPrng, send, setOwn, startTimer, stopTimer, timerDeadline, timerDue, transition, v, withOwn } from '../core/index.js';
 
 /**
  * Configuration of a {@link swim} member. Defaults follow the paper's structure and memberlist's

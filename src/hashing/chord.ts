@@ -5,42 +5,8 @@
  *
  * @packageDocumentation
  */
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  canIncrement,
-  describeValue,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  nonNegativeInt,
-  parse,
-  plainDataProblem,
-  positiveInt,
-  reject,
-  send,
-  setOwn,
-  startTimer,
-  timerDue,
-  v,
-  withOwn,
-  withoutOwn,
-  type Check,
-  type DataLimits,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import type { Check, DataLimits, Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, canIncrement, describeValue, earliest, getOwn, hasOwn, inputNow, nonNegativeInt, parse, plainDataProblem, positiveInt, reject, send, setOwn, startTimer, timerDue, v, withOwn, withoutOwn } from '../core/index.js';
 import { murmur3 } from './hash.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -1,26 +1,5 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  STOPPED_TIMER,
-  assertNever,
-  canIncrement,
-  checkMembers,
-  earliest,
-  inputNow,
-  parse,
-  positiveInt,
-  reject,
-  send,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  type Machine,
-  type NodeId,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, NodeId, Timer, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, checkMembers, earliest, inputNow, parse, positiveInt, reject, send, startTimer, timerDue, transition, v } from '../core/index.js';
 import type { MutexInput, MutexOutput } from './common.js';
 
 /**

@@ -1,13 +1,5 @@
-import {
-  InvalidCommandError,
-  MAX_COUNTER,
-  compareNodeIds,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-} from '../core/index.js';
+import type { MessageInput, NodeId, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, compareNodeIds } from '../core/index.js';
 
 /**
  * A local command: this node wants the critical section. The machine answers with an

@@ -1,23 +1,5 @@
-import {
-  InvalidCommandError,
-  MAX_COUNTER,
-  assertNever,
-  canIncrement,
-  checkMembers,
-  getOwn,
-  inputNow,
-  parse,
-  positiveInt,
-  reject,
-  send,
-  setOwn,
-  transition,
-  v,
-  withOwn,
-  type Machine,
-  type NodeId,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, NodeId, Transition } from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, assertNever, canIncrement, checkMembers, getOwn, inputNow, parse, positiveInt, reject, send, setOwn, transition, v, withOwn } from '../core/index.js';
 import { compareRequests, nextRequestTs, receiveClock, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**

@@ -1,33 +1,5 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  MAX_ID_LENGTH,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  inputNow,
-  isCounter,
-  parse,
-  positiveInt,
-  reject,
-  send,
-  startTimer,
-  stopTimer,
-  timerDue,
-  transition,
-  v,
-  type Timer,
-  type DurableMachine,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type PersistOutput,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Transition,
-} from '../core/index.js';
+import type { Timer, DurableMachine, Machine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, earliest, inputNow, isCounter, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v } from '../core/index.js';
 import type { EnterOutput, MutexInput } from './common.js';
 
 // ---- messages ---------------------------------------------------------------------------------

@@ -1,22 +1,5 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  MAX_ID_LENGTH,
-  assertNever,
-  checkMembers,
-  getOwn,
-  inputNow,
-  parse,
-  reject,
-  send,
-  setOwn,
-  transition,
-  v,
-  type Machine,
-  type NodeId,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, NodeId, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, assertNever, checkMembers, getOwn, inputNow, parse, reject, send, setOwn, transition, v } from '../core/index.js';
 import { compareRequests, nextRequestTs, receiveClock, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**

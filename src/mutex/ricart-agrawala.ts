@@ -1,18 +1,5 @@
-import {
-  InvalidCommandError,
-  MAX_COUNTER,
-  assertNever,
-  checkMembers,
-  inputNow,
-  parse,
-  reject,
-  send,
-  transition,
-  v,
-  type Machine,
-  type NodeId,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, NodeId, Transition } from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, assertNever, checkMembers, inputNow, parse, reject, send, transition, v } from '../core/index.js';
 import { compareRequests, nextRequestTs, receiveClock, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**

@@ -1,27 +1,5 @@
-import {
-  InvalidCommandError,
-  MAX_COUNTER,
-  MAX_ID_LENGTH,
-  STOPPED_TIMER,
-  assertNever,
-  checkMembers,
-  compareNodeIds,
-  earliest,
-  inputNow,
-  parse,
-  positiveInt,
-  reject,
-  send,
-  startTimer,
-  stopTimer,
-  timerDue,
-  transition,
-  v,
-  type Machine,
-  type NodeId,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import type { Machine, NodeId, Timer, Transition } from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, checkMembers, compareNodeIds, earliest, inputNow, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v } from '../core/index.js';
 import type { MutexInput, MutexOutput, MutexPhase } from './common.js';
 
 /**

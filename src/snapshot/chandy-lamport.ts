@@ -3,30 +3,8 @@
  * Determining Global States of Distributed Systems", ACM TOCS 3(1), 1985), as a wrapper around any
  * application machine. Cited below as CL §n.
  */
-import {
-  InvalidCommandError,
-  PAYLOAD_LIMITS,
-  checkMembers,
-  getOwn,
-  hasOwn,
-  inputNow,
-  isPlainObject,
-  parse,
-  positiveInt,
-  reject,
-  transition,
-  v,
-  withOwn,
-  withoutOwn,
-  type DataLimits,
-  type DurableMachine,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type Transition,
-} from '../core/index.js';
+import type { DataLimits, DurableMachine, Machine, MessageInput, NodeId, RejectedOutput, SendOutput, Transition } from '../core/index.js';
+import { InvalidCommandError, PAYLOAD_LIMITS, checkMembers, getOwn, hasOwn, inputNow, isPlainObject, parse, positiveInt, reject, transition, v, withOwn, withoutOwn } from '../core/index.js';
 
 /**
  * Names one snapshot: 1 to 128 characters from letters, digits and `_ . : @ # / -`. Several

@@ -9,27 +9,7 @@
  * coordinator only cost time.
  */
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  STOPPED_TIMER,
-  assertNever,
-  canIncrement,
-  checkId,
-  checkIds,
-  earliest,
-  inputNow,
-  nodeIdCheck,
-  parse,
-  positiveMs,
-  reject,
-  send,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, checkId, checkIds, earliest, inputNow, nodeIdCheck, parse, positiveMs, reject, send, startTimer, timerDue, transition, v } from '../core/index.js';
 import { MAX_PARTICIPANTS, distinct } from './common.js';
 
 // ---------------------------------------------------------------------------------------------

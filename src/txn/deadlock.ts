@@ -5,30 +5,7 @@
  * TOCS 1983, AND model) as a machine. Victim selection is a policy.
  */
 import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  MAX_ID_LENGTH,
-  assertNever,
-  checkId,
-  checkIds,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  nodeIdCheck,
-  parse,
-  positiveInt,
-  positiveMs,
-  reject,
-  setOwn,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  withOwn,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, assertNever, checkId, checkIds, earliest, getOwn, hasOwn, inputNow, nodeIdCheck, parse, positiveInt, positiveMs, reject, setOwn, startTimer, timerDue, transition, v, withOwn } from '../core/index.js';
 import { DUE_AT_ONCE, bump, distinct } from './common.js';
 
 /**

@@ -6,24 +6,7 @@
  * compensation). `runSaga` runs it over real async functions.
  */
 import type { DataLimits, DurableMachine, MessageInput, PersistOutput, RejectedOutput, TickInput, Timer, Transition, Timers, Clock, Unstamped } from '../core/index.js';
-import {
-  ConfigError,
-  DistkitError,
-  InvalidCommandError,
-  MAX_ID_LENGTH,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  inputNow,
-  parse,
-  reject,
-  startTimer,
-  systemClock,
-  systemTimers,
-  timerDue,
-  transition,
-  v,
-} from '../core/index.js';
+import { ConfigError, DistkitError, InvalidCommandError, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, earliest, inputNow, parse, reject, startTimer, systemClock, systemTimers, timerDue, transition, v } from '../core/index.js';
 import { DUE_AT_ONCE, bump, onePersist, payloadLimits } from './common.js';
 
 /**

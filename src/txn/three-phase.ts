@@ -5,29 +5,7 @@
  * under network partitions or badly delayed messages (see docs/txn.md and the tests).
  */
 import type { DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  STOPPED_TIMER,
-  assertNever,
-  checkId,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  positiveInt,
-  positiveMs,
-  reject,
-  send,
-  setOwn,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  withOwn,
-  withoutOwn,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, inputNow, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn } from '../core/index.js';
 import type { Decision } from './common.js';
 import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, distinct, nodeListCheck, onePersist, txIdCheck } from './common.js';
 import type { Tombstones } from './tombstones.js';

@@ -5,30 +5,7 @@
  * Database Management System" (TODS 1986, cited as R*).
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  checkId,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  positiveInt,
-  positiveMs,
-  reject,
-  send,
-  setOwn,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  withOwn,
-  withoutOwn,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, inputNow, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn } from '../core/index.js';
 import type { Decision, Vote } from './common.js';
 import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, nodeListCheck, onePersist, payloadLimits, txIdCheck } from './common.js';
 import type { Tombstones } from './tombstones.js';
