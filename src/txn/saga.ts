@@ -558,6 +558,20 @@ export class SagaResultError extends DistkitError {
   }
 }
 
+/** Runs a step's action for an `execute` output and returns the `stepResult` input it produced. */
+async function runAction(step: RunSagaOptions['steps'][number], sagaId: string, o: Extract<SagaOutput, { type: 'execute' }>): Promise<Unstamped<SagaInput>> {
+  const ctx: SagaStepContext = { sagaId, step: o.step, attempt: o.attempt, idempotencyKey: o.idempotencyKey, input: o.input, result: null };
+  let result: unknown;
+  try {
+    result = (await step.action(ctx)) ?? null;
+  } catch (e) {
+    return { type: 'stepResult', step: o.step, attempt: o.attempt, ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  const problem = v.json()(result);
+  if (problem !== undefined) throw new SagaResultError(step.name, problem);
+  return { type: 'stepResult', step: o.step, attempt: o.attempt, ok: true, result };
+}
+
 /**
  * Runs a saga over real async functions with the {@link sagaOrchestrator} machine: logs every
  * record before the invocation it announces, retries failed actions with backoff under the same
@@ -622,25 +636,9 @@ export async function runSaga(options: RunSagaOptions): Promise<SagaOutcome> {
         case 'persist':
           for (const r of o.record) await log.append(r);
           break;
-        case 'execute': {
-          const step = options.steps[o.step]!;
-          const ctx: SagaStepContext = { sagaId: state.sagaId, step: o.step, attempt: o.attempt, idempotencyKey: o.idempotencyKey, input: o.input, result: null };
-          let result: unknown;
-          let ok = true;
-          let error = '';
-          try {
-            result = (await step.action(ctx)) ?? null;
-          } catch (e) {
-            ok = false;
-            error = e instanceof Error ? e.message : String(e);
-          }
-          if (ok) {
-            const problem = v.json()(result);
-            if (problem !== undefined) throw new SagaResultError(step.name, problem);
-            pending.push({ type: 'stepResult', step: o.step, attempt: o.attempt, ok: true, result });
-          } else pending.push({ type: 'stepResult', step: o.step, attempt: o.attempt, ok: false, error });
+        case 'execute':
+          pending.push(await runAction(options.steps[o.step]!, state.sagaId, o));
           break;
-        }
         case 'compensate': {
           const step = options.steps[o.step]!;
           const ctx: SagaStepContext = { sagaId: state.sagaId, step: o.step, attempt: o.attempt, idempotencyKey: o.idempotencyKey, input: state.input, result: o.result };

@@ -719,23 +719,7 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: numbe
   const from = input.from;
   const tx = getOwn(s.txs, m.txId);
   const out: POut = [];
-  if (m.type === 'canCommit') {
-    if (!m.participants.includes(s.id) || !distinct(m.participants) || m.participants.includes(from)) {
-      return reject(s, from, 'canCommit: participants must be distinct, list this node and exclude the coordinator');
-    }
-    if (tx !== undefined) {
-      if (tx.coordinator !== from) return reject(s, from, `canCommit for ${m.txId} from a node that is not its coordinator`);
-      if (tx.phase === 'uncertain' || tx.phase === 'precommitted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
-      if (tx.phase === 'aborted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
-      return transition(s);
-    }
-    if (Object.keys(s.txs).length >= s.maxTransactions) {
-      return reject(s, from, `canCommit for ${m.txId} refused: maxTransactions (${s.maxTransactions}) transactions tracked`);
-    }
-    const fresh: ThreePhaseParticipantTx = { coordinator: from, participants: [...m.participants], phase: 'asked', round: 0, deadline: STOPPED_TIMER, recovered: false, termination: null };
-    if (s.autoVote !== null) return onePersist(pVote(s, m.txId, fresh, s.autoVote, out, now), out);
-    return transition(put(s, m.txId, fresh), [{ type: 'voteRequested', txId: m.txId, coordinator: from, payload: null }]);
-  }
+  if (m.type === 'canCommit') return pCanCommit(s, from, m, tx, now);
   if (tx === undefined) {
     if (m.type === 'query' || m.type === 'stateReq') {
       // Never voted YES here (that record would be durable): aborting unilaterally is safe.
@@ -764,19 +748,8 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: numbe
       if (tx.phase === 'asked' && m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
       return onePersist(pDecide(s, m.txId, tx, m.decision, out), out);
     }
-    case 'stateReq': {
-      if (from !== backup(tx.participants, m.round)) return reject(s, from, `stateReq for round ${m.round} from a node that does not lead it`);
-      if (m.round < tx.round) return reject(s, from, `stale stateReq (round ${m.round} < ${tx.round})`);
-      if (tx.recovered) return transition(s); // failed in doubt: stays out, asks instead
-      if (tx.phase === 'asked') {
-        const next = pDecide(s, m.txId, tx, 'abort', out);
-        out.push(send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: 'aborted' }));
-        return transition(next, out);
-      }
-      const undecided = tx.phase === 'uncertain' || tx.phase === 'precommitted';
-      const next: ThreePhaseParticipantTx = { ...tx, round: m.round, termination: null, deadline: undecided ? startTimer(now, 2 * s.timeoutMs) : STOPPED_TIMER };
-      return transition(undecided ? put(s, m.txId, next) : put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
-    }
+    case 'stateReq':
+      return pStateReq(s, from, m, tx, now);
     case 'stateReport': {
       const t = tx.termination;
       if (t === null || t.stage !== 'collecting' || m.round !== tx.round) return reject(s, from, `stateReport for a round this node does not lead`);
@@ -805,6 +778,43 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: numbe
     default:
       return assertNever(m, 'message');
   }
+}
+
+type Msg<K extends ThreePhaseMessage['type']> = Extract<ThreePhaseMessage, { type: K }>;
+
+function pCanCommit(s: ThreePhaseParticipantState, from: NodeId, m: Msg<'canCommit'>, tx: ThreePhaseParticipantTx | undefined, now: number): PT {
+  const out: POut = [];
+  if (!m.participants.includes(s.id) || !distinct(m.participants) || m.participants.includes(from)) {
+    return reject(s, from, 'canCommit: participants must be distinct, list this node and exclude the coordinator');
+  }
+  if (tx !== undefined) {
+    if (tx.coordinator !== from) return reject(s, from, `canCommit for ${m.txId} from a node that is not its coordinator`);
+    if (tx.phase === 'uncertain' || tx.phase === 'precommitted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
+    if (tx.phase === 'aborted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
+    return transition(s);
+  }
+  if (Object.keys(s.txs).length >= s.maxTransactions) {
+    return reject(s, from, `canCommit for ${m.txId} refused: maxTransactions (${s.maxTransactions}) transactions tracked`);
+  }
+  const fresh: ThreePhaseParticipantTx = { coordinator: from, participants: [...m.participants], phase: 'asked', round: 0, deadline: STOPPED_TIMER, recovered: false, termination: null };
+  if (s.autoVote !== null) return onePersist(pVote(s, m.txId, fresh, s.autoVote, out, now), out);
+  return transition(put(s, m.txId, fresh), [{ type: 'voteRequested', txId: m.txId, coordinator: from, payload: null }]);
+}
+
+// The termination protocol (Skeen 1981; BHG §7.5): the backup of round `m.round` asks where each participant stands.
+function pStateReq(s: ThreePhaseParticipantState, from: NodeId, m: Msg<'stateReq'>, tx: ThreePhaseParticipantTx, now: number): PT {
+  const out: POut = [];
+    if (from !== backup(tx.participants, m.round)) return reject(s, from, `stateReq for round ${m.round} from a node that does not lead it`);
+    if (m.round < tx.round) return reject(s, from, `stale stateReq (round ${m.round} < ${tx.round})`);
+    if (tx.recovered) return transition(s); // failed in doubt: stays out, asks instead
+    if (tx.phase === 'asked') {
+      const next = pDecide(s, m.txId, tx, 'abort', out);
+      out.push(send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: 'aborted' }));
+      return transition(next, out);
+    }
+    const undecided = tx.phase === 'uncertain' || tx.phase === 'precommitted';
+    const next: ThreePhaseParticipantTx = { ...tx, round: m.round, termination: null, deadline: undecided ? startTimer(now, 2 * s.timeoutMs) : STOPPED_TIMER };
+    return transition(undecided ? put(s, m.txId, next) : put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
 }
 
 function pTick(s0: ThreePhaseParticipantState, now: number): PT {

@@ -928,114 +928,127 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput, no
   const live = getOwn(s.txs, m.txId);
   const gone = live === undefined ? tombstoneOf(s.decided, m.txId) : undefined;
   const tx = live ?? (gone === undefined ? undefined : tombstoneView(gone));
-  const out: POut = [];
   switch (m.type) {
-    case 'prepare': {
-      if (!m.participants.includes(s.id)) return reject(s, from, `prepare for ${m.txId} does not list this participant`);
-      if (!distinct(m.participants) || m.participants.includes(from)) return reject(s, from, 'prepare: participants must be distinct and exclude the coordinator');
-      if (tx !== undefined && tx.coordinator !== null && tx.coordinator !== from) {
-        return reject(s, from, `prepare for ${m.txId} from a node that is not its coordinator`);
-      }
-      // A transaction forgotten after its retention window is new again here: the window must
-      // outlast any duplicate the network still holds (see retainDecidedMs).
-      if (tx === undefined || (tx.coordinator === null && tx.phase === 'active')) {
-        if (tx === undefined && full(s)) return reject(s, from, fullReason(s, m.txId));
-        const base: ParticipantTx = { ...(tx ?? NEW_TX), coordinator: from, participants: [...m.participants] };
-        const vote = base.intended ?? s.autoVote;
-        if (vote !== null) return onePersist(castVote(s, m.txId, base, vote, out, now), out);
-        const asked: ParticipantTx = { ...base, phase: 'asked' };
-        return transition({ ...s, txs: withOwn(s.txs, m.txId, asked) }, [
-          { type: 'voteRequested', txId: m.txId, coordinator: from, payload: m.payload },
-        ]);
-      }
-      // A re-sent or late duplicate prepare: repeat the vote already cast (its record is durable).
-      switch (tx.phase) {
-        case 'prepared':
-          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
-        case 'readonly':
-          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'readonly' })]);
-        case 'aborted':
-          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
-        default:
-          return transition(s);
-      }
-    }
-    case 'decision': {
-      if (tx === undefined) {
-        if (m.decision === 'commit') {
-          // R* §3: a commit goes only to YES voters, whose prepared record is durable, so a commit
-          // with an ack request for a transaction this participant does not know is one it applied
-          // and then forgot: acknowledge it, or its coordinator would re-send it forever.
-          if (m.ack) return transition(s, [send(from, { type: 'ack', txId: m.txId })]);
-          return reject(s, from, `commit for ${m.txId}, which this participant never prepared`);
-        }
-        // An abort for a transaction never seen (the prepare was lost): remember it so that a late
-        // prepare is answered NO.
-        if (full(s)) return reject(s, from, fullReason(s, m.txId));
-        const aborted: ParticipantTx = { ...NEW_TX, coordinator: from };
-        out.push(record('aborted', m.txId, aborted), { type: 'decided', txId: m.txId, decision: 'abort' });
-        if (m.ack) out.push(send(from, { type: 'ack', txId: m.txId }));
-        return onePersist(settle(s, m.txId, aborted, 'aborted', now), out);
-      }
-      const fromCoordinator = tx.coordinator === from;
-      if (!fromCoordinator && (tx.coordinator === null || !tx.participants.includes(from))) {
-        if (!(tx.coordinator === null && m.decision === 'abort')) {
-          return reject(s, from, `decision for ${m.txId} from a node that is neither its coordinator nor a participant`);
-        }
-      }
-      const ack = m.ack && fromCoordinator ? [send<TwoPhaseMessage>(from, { type: 'ack', txId: m.txId })] : [];
-      switch (tx.phase) {
-        case 'committed':
-        case 'aborted': {
-          const mine: Decision = tx.phase === 'committed' ? 'commit' : 'abort';
-          if (mine !== m.decision) return reject(s, from, `decision ${m.decision} conflicts with the recorded ${mine} of ${m.txId}`);
-          return transition(s, ack);
-        }
-        case 'readonly':
-          return transition(s, ack);
-        case 'prepared': {
-          const next = applyDecision(s, m.txId, tx, m.decision, out, now);
-          return onePersist(next, [...out, ...ack]);
-        }
-        case 'active':
-        case 'asked': {
-          if (m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
-          const next = applyDecision(s, m.txId, tx, 'abort', out, now);
-          return onePersist(next, [...out, ...ack]);
-        }
-        default:
-          return assertNever(tx.phase, 'phase');
-      }
-    }
-    case 'query': {
-      // Cooperative termination (BHG §7.4). Unknown: say nothing — a read-only voter that crashed
-      // forgets, and must not answer ABORT for a transaction that may commit.
-      if (tx === undefined) return transition(s);
-      if (from !== tx.coordinator && !tx.participants.includes(from)) return reject(s, from, `query from a non-participant of ${m.txId}`);
-      switch (tx.phase) {
-        case 'committed':
-        case 'aborted':
-          return transition(s, [send(from, { type: 'decision', txId: m.txId, decision: tx.phase === 'committed' ? 'commit' : 'abort', ack: false })]);
-        case 'prepared':
-        case 'readonly':
-          return transition(s);
-        case 'active':
-        case 'asked': {
-          // Not yet voted: this participant may abort unilaterally, and then tell the asker.
-          const next = applyDecision(s, m.txId, tx, 'abort', out, now);
-          out.push(send(from, { type: 'decision', txId: m.txId, decision: 'abort', ack: false }));
-          return onePersist(next, out);
-        }
-        default:
-          return assertNever(tx.phase, 'phase');
-      }
-    }
+    case 'prepare':
+      return participantPrepare(s, from, m, tx, now);
+    case 'decision':
+      return participantDecision(s, from, m, tx, now);
+    case 'query':
+      return participantQuery(s, from, m, tx, now);
     case 'vote':
     case 'ack':
       return reject(s, from, `a participant does not accept ${m.type} messages`);
     default:
       return assertNever(m, 'message');
   }
+}
+
+type Msg<K extends TwoPhaseMessage['type']> = Extract<TwoPhaseMessage, { type: K }>;
+
+function participantPrepare(s: TwoPhaseParticipantState, from: NodeId, m: Msg<'prepare'>, tx: ParticipantTx | undefined, now: number): PT {
+  const out: POut = [];
+    if (!m.participants.includes(s.id)) return reject(s, from, `prepare for ${m.txId} does not list this participant`);
+    if (!distinct(m.participants) || m.participants.includes(from)) return reject(s, from, 'prepare: participants must be distinct and exclude the coordinator');
+    if (tx !== undefined && tx.coordinator !== null && tx.coordinator !== from) {
+      return reject(s, from, `prepare for ${m.txId} from a node that is not its coordinator`);
+    }
+    // A transaction forgotten after its retention window is new again here: the window must
+    // outlast any duplicate the network still holds (see retainDecidedMs).
+    if (tx === undefined || (tx.coordinator === null && tx.phase === 'active')) {
+      if (tx === undefined && full(s)) return reject(s, from, fullReason(s, m.txId));
+      const base: ParticipantTx = { ...(tx ?? NEW_TX), coordinator: from, participants: [...m.participants] };
+      const vote = base.intended ?? s.autoVote;
+      if (vote !== null) return onePersist(castVote(s, m.txId, base, vote, out, now), out);
+      const asked: ParticipantTx = { ...base, phase: 'asked' };
+      return transition({ ...s, txs: withOwn(s.txs, m.txId, asked) }, [
+        { type: 'voteRequested', txId: m.txId, coordinator: from, payload: m.payload },
+      ]);
+    }
+    // A re-sent or late duplicate prepare: repeat the vote already cast (its record is durable).
+    switch (tx.phase) {
+      case 'prepared':
+        return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
+      case 'readonly':
+        return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'readonly' })]);
+      case 'aborted':
+        return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
+      default:
+        return transition(s);
+    }
+}
+
+function participantDecision(s: TwoPhaseParticipantState, from: NodeId, m: Msg<'decision'>, tx: ParticipantTx | undefined, now: number): PT {
+  const out: POut = [];
+    if (tx === undefined) {
+      if (m.decision === 'commit') {
+        // R* §3: a commit goes only to YES voters, whose prepared record is durable, so a commit
+        // with an ack request for a transaction this participant does not know is one it applied
+        // and then forgot: acknowledge it, or its coordinator would re-send it forever.
+        if (m.ack) return transition(s, [send(from, { type: 'ack', txId: m.txId })]);
+        return reject(s, from, `commit for ${m.txId}, which this participant never prepared`);
+      }
+      // An abort for a transaction never seen (the prepare was lost): remember it so that a late
+      // prepare is answered NO.
+      if (full(s)) return reject(s, from, fullReason(s, m.txId));
+      const aborted: ParticipantTx = { ...NEW_TX, coordinator: from };
+      out.push(record('aborted', m.txId, aborted), { type: 'decided', txId: m.txId, decision: 'abort' });
+      if (m.ack) out.push(send(from, { type: 'ack', txId: m.txId }));
+      return onePersist(settle(s, m.txId, aborted, 'aborted', now), out);
+    }
+    const fromCoordinator = tx.coordinator === from;
+    if (!fromCoordinator && (tx.coordinator === null || !tx.participants.includes(from))) {
+      if (!(tx.coordinator === null && m.decision === 'abort')) {
+        return reject(s, from, `decision for ${m.txId} from a node that is neither its coordinator nor a participant`);
+      }
+    }
+    const ack = m.ack && fromCoordinator ? [send<TwoPhaseMessage>(from, { type: 'ack', txId: m.txId })] : [];
+    switch (tx.phase) {
+      case 'committed':
+      case 'aborted': {
+        const mine: Decision = tx.phase === 'committed' ? 'commit' : 'abort';
+        if (mine !== m.decision) return reject(s, from, `decision ${m.decision} conflicts with the recorded ${mine} of ${m.txId}`);
+        return transition(s, ack);
+      }
+      case 'readonly':
+        return transition(s, ack);
+      case 'prepared': {
+        const next = applyDecision(s, m.txId, tx, m.decision, out, now);
+        return onePersist(next, [...out, ...ack]);
+      }
+      case 'active':
+      case 'asked': {
+        if (m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
+        const next = applyDecision(s, m.txId, tx, 'abort', out, now);
+        return onePersist(next, [...out, ...ack]);
+      }
+      default:
+        return assertNever(tx.phase, 'phase');
+    }
+}
+
+function participantQuery(s: TwoPhaseParticipantState, from: NodeId, m: Msg<'query'>, tx: ParticipantTx | undefined, now: number): PT {
+  const out: POut = [];
+    // Cooperative termination (BHG §7.4). Unknown: say nothing — a read-only voter that crashed
+    // forgets, and must not answer ABORT for a transaction that may commit.
+    if (tx === undefined) return transition(s);
+    if (from !== tx.coordinator && !tx.participants.includes(from)) return reject(s, from, `query from a non-participant of ${m.txId}`);
+    switch (tx.phase) {
+      case 'committed':
+      case 'aborted':
+        return transition(s, [send(from, { type: 'decision', txId: m.txId, decision: tx.phase === 'committed' ? 'commit' : 'abort', ack: false })]);
+      case 'prepared':
+      case 'readonly':
+        return transition(s);
+      case 'active':
+      case 'asked': {
+        // Not yet voted: this participant may abort unilaterally, and then tell the asker.
+        const next = applyDecision(s, m.txId, tx, 'abort', out, now);
+        out.push(send(from, { type: 'decision', txId: m.txId, decision: 'abort', ack: false }));
+        return onePersist(next, out);
+      }
+      default:
+        return assertNever(tx.phase, 'phase');
+    }
 }
 
 function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
