@@ -1,5 +1,5 @@
-import type { MessageInput, NodeId, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
-import { InvalidCommandError, MAX_COUNTER, compareNodeIds } from '../core/index.js';
+import type { MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, assertNever, compareNodeIds, inputNow, transition } from '../core/index.js';
 
 /**
  * A local command: this node wants the critical section. The machine answers with an
@@ -117,4 +117,45 @@ export function receiveClock(clock: number, ts: number): number {
 export function nextRequestTs(command: string, clock: number): number {
   if (clock >= MAX_COUNTER) throw new InvalidCommandError(command, `the Lamport clock is exhausted (${clock} >= MAX_COUNTER)`);
   return clock + 1;
+}
+
+/**
+ * @internal What a timestamp-ordered mutual-exclusion machine (Ricart–Agrawala, Lamport, Maekawa)
+ * does on each input once {@link stepTimestamped} has checked it: `request` gets the new request's
+ * timestamp, `release` is called only in the critical section. These machines keep no timers.
+ */
+export interface TimestampedMutex<S, O> {
+  /** An idle node requests the critical section with timestamp `ts` (the clock is not yet set to it). */
+  request(state: S, ts: number): Transition<S, O>;
+  /** The node leaves the critical section. */
+  release(state: S): Transition<S, O>;
+  /** A peer's message (untrusted). */
+  message(state: S, from: NodeId, message: unknown): Transition<S, O>;
+}
+
+/**
+ * @internal The step shared by the timestamp-ordered machines: ticks change nothing; only an idle
+ * node may request, and its request takes the next Lamport timestamp (Lamport 1978, IR1); only the
+ * holder may release.
+ */
+export function stepTimestamped<S extends { readonly phase: MutexPhase; readonly clock: number }, O>(
+  handlers: TimestampedMutex<S, O>,
+  state: S,
+  input: MutexInput,
+): Transition<S, O> {
+  inputNow(input);
+  switch (input.type) {
+    case 'tick':
+      return transition(state);
+    case 'request':
+      if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
+      return handlers.request(state, nextRequestTs('request', state.clock));
+    case 'release':
+      if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
+      return handlers.release(state);
+    case 'message':
+      return handlers.message(state, input.from, input.message);
+    default:
+      return assertNever(input, 'input');
+  }
 }
