@@ -692,30 +692,24 @@ function onTick(state0: ChordState, now: number): T {
   }
   if (state.status !== 'active') return { state, outputs };
   const settings = state.settings;
-  if (timerDue(state.timers.stabilize, now)) {
-    state = { ...state, timers: { ...state.timers, stabilize: startTimer(now, settings.stabilizeIntervalMs) } };
-    const t = stabilize(state, now);
+  // Stabilization runs periodically (ToN Fig. 6): each task runs when its own timer is due, then re-arms it.
+  for (const [timer, every, task] of PERIODIC) {
+    if (!timerDue(state.timers[timer], now)) continue;
+    state = { ...state, timers: { ...state.timers, [timer]: startTimer(now, settings[every]) } };
+    const t = task(state, now);
     state = t.state;
     outputs.push(...t.outputs);
-  }
-  if (timerDue(state.timers.fixFingers, now)) {
-    state = { ...state, timers: { ...state.timers, fixFingers: startTimer(now, settings.fixFingersIntervalMs) } };
-    const t = fixFingers(state, now);
-    state = t.state;
-    outputs.push(...t.outputs);
-  }
-  if (timerDue(state.timers.checkPredecessor, now)) {
-    state = { ...state, timers: { ...state.timers, checkPredecessor: startTimer(now, settings.checkPredecessorIntervalMs) } };
-    const t = checkPredecessor(state, now);
-    state = t.state;
-    outputs.push(...t.outputs);
-  }
-  if (timerDue(state.timers.replicate, now)) {
-    state = { ...state, timers: { ...state.timers, replicate: startTimer(now, settings.replicateIntervalMs) } };
-    outputs.push(...replicate(state));
   }
   return { state, outputs };
 }
+
+/** The periodic tasks, in the order they run within one tick: timer, its period setting, the task. */
+const PERIODIC: readonly (readonly [keyof ChordState['timers'], 'stabilizeIntervalMs' | 'fixFingersIntervalMs' | 'checkPredecessorIntervalMs' | 'replicateIntervalMs', (s: ChordState, now: number) => T])[] = [
+  ['stabilize', 'stabilizeIntervalMs', stabilize],
+  ['fixFingers', 'fixFingersIntervalMs', fixFingers],
+  ['checkPredecessor', 'checkPredecessorIntervalMs', checkPredecessor],
+  ['replicate', 'replicateIntervalMs', (s) => ({ state: s, outputs: replicate(s) })],
+];
 
 /**
  * Counts a timeout against a peer; after `suspectAfterTimeouts` consecutive ones the peer is
