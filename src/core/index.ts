@@ -22,3 +22,4 @@ export * from './members.js';
 export * from './options.js';
 export * from './quorum.js';
 export * from './invariant.js';
+export * from './dispatch.js';

@@ -1,5 +1,5 @@
-import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { STOPPED_TIMER, assertNever, checkMembers, compareNodeIds, earliest, inputNow, nonNegativeInt, parse, positiveInt, reject, send, startTimer, timerDue, transition, v } from '../core/index.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition, InputHandlers } from '../core/index.js';
+import { STOPPED_TIMER, checkMembers, compareNodeIds, earliest, nonNegativeInt, parse, positiveInt, reject, send, startTimer, timerDue, transition, v, stepByType } from '../core/index.js';
 import type { ElectCommand, LeaderOutput } from './common.js';
 
 /**
@@ -135,20 +135,14 @@ export const bully: Machine<BullyConfig, BullyState, BullyInput, BullyOutput> = 
       timer: STOPPED_TIMER,
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'elect':
-        return startElection(state, now);
-      case 'tick':
-        return onTick(state, now);
-      case 'message':
-        return onMessage(state, input, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepByType(inputs, state, input),
   nextDeadline: (s) => earliest(s.timer),
+};
+
+const inputs: InputHandlers<BullyState, BullyInput, BullyOutput> = {
+  elect: (s, _input, now) => startElection(s, now),
+  tick: (s, _input, now) => onTick(s, now),
+  message: (s, input, now) => onMessage(s, input, now),
 };
 
 function onMessage(state: BullyState, input: MessageInput<unknown>, now: number): T {

@@ -1,5 +1,5 @@
-import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, assertNever, checkMembers, compareNodeIds, earliest, inputNow, parse, positiveInt, reject, send, startTimer, timerDue, transition, v } from '../core/index.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition, InputHandlers } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, checkMembers, compareNodeIds, earliest, parse, positiveInt, reject, send, startTimer, timerDue, transition, v, stepByType } from '../core/index.js';
 import { highestId, type ElectCommand, type LeaderOutput } from './common.js';
 
 /**
@@ -210,25 +210,23 @@ export const ringElection: Machine<RingElectionConfig, RingElectionState, RingEl
       unacked: [],
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'elect':
-        if (state.unacked.length >= state.maxUnacked) throw new InvalidCommandError('elect', `${state.unacked.length} messages await acknowledgement (maxUnacked); try again later`);
-        if (state.variant === 'chang-roberts') {
-          return forward({ ...state, participant: true }, { type: 'election', candidate: state.id }, [], now);
-        }
-        return forward(state, { type: 'election-list', candidates: [state.id] }, [], now);
-      case 'tick':
-        return onTick(state, now);
-      case 'message':
-        return onMessage(state, input, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepByType(inputs, state, input),
   nextDeadline: (s) => earliest(...s.unacked.map((u) => u.timer)),
 };
+
+const inputs: InputHandlers<RingElectionState, RingElectionInput, RingElectionOutput> = {
+  elect: (s, _input, now) => onElect(s, now),
+  tick: (s, _input, now) => onTick(s, now),
+  message: (s, input, now) => onMessage(s, input, now),
+};
+
+function onElect(state: RingElectionState, now: number): T {
+  if (state.unacked.length >= state.maxUnacked) throw new InvalidCommandError('elect', `${state.unacked.length} messages await acknowledgement (maxUnacked); try again later`);
+  if (state.variant === 'chang-roberts') {
+    return forward({ ...state, participant: true }, { type: 'election', candidate: state.id }, [], now);
+  }
+  return forward(state, { type: 'election-list', candidates: [state.id] }, [], now);
+}
 
 function onMessage(state: RingElectionState, input: MessageInput<unknown>, now: number): T {
   const { from, message } = input;

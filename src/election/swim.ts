@@ -1,5 +1,5 @@
 import type { Machine, MessageInput, NodeId, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, MAX_COUNTER, assertNever, checkMembers, earliest, getOwn, hasOwn, inputNow, nextInt, nextShuffle, nonNegativeInt, parse, positiveInt, reject, seedPrng, send, setOwn, startTimer, stopTimer, timerDeadline, timerDue, transition, v, withOwn } from '../core/index.js';
+import { ConfigError, MAX_COUNTER, checkMembers, earliest, getOwn, hasOwn, nextInt, nextShuffle, nonNegativeInt, parse, positiveInt, reject, seedPrng, send, setOwn, startTimer, stopTimer, timerDeadline, timerDue, transition, v, withOwn, stepByType } from '../core/index.js';
 
 /**
  * Configuration of a {@link swim} member. Defaults follow the paper's structure and memberlist's
@@ -364,17 +364,7 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
       prng: seedPrng(config.seed),
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return onTick(start(state, now), now);
-      case 'message':
-        return onMessage(state, input, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepByType<SwimState, SwimInput, SwimOutput>({ tick: (s, _i, now) => onTick(start(s, now), now), message: onMessage }, state, input),
   nextDeadline(s) {
     if (!s.started) return timerDeadline(s.periodTimer);
     const suspicions: number[] = [];

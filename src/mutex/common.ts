@@ -120,6 +120,44 @@ export function nextRequestTs(command: string, clock: number): number {
 }
 
 /**
+ * @internal What a mutual-exclusion machine does on each input once {@link stepMutex} has checked
+ * it: `request` is called only on an idle node, `release` only in the critical section; `tick`
+ * defaults to doing nothing (for machines without timers).
+ */
+export interface MutexHandlers<S, O> {
+  /** A due deadline. */
+  tick?(state: S, now: number): Transition<S, O>;
+  /** An idle node requests the critical section. */
+  request(state: S, now: number): Transition<S, O>;
+  /** The node leaves the critical section. */
+  release(state: S, now: number): Transition<S, O>;
+  /** A peer's message (untrusted). */
+  message(state: S, from: NodeId, message: unknown, now: number): Transition<S, O>;
+}
+
+/**
+ * @internal The step shared by the mutual-exclusion machines: only an idle node may request and
+ * only the holder may release (both local programming errors otherwise).
+ */
+export function stepMutex<S extends { readonly phase: MutexPhase }, O>(handlers: MutexHandlers<S, O>, state: S, input: MutexInput): Transition<S, O> {
+  const now = inputNow(input);
+  switch (input.type) {
+    case 'tick':
+      return handlers.tick === undefined ? transition(state) : handlers.tick(state, now);
+    case 'request':
+      if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
+      return handlers.request(state, now);
+    case 'release':
+      if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
+      return handlers.release(state, now);
+    case 'message':
+      return handlers.message(state, input.from, input.message, now);
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+/**
  * @internal What a timestamp-ordered mutual-exclusion machine (Ricart–Agrawala, Lamport, Maekawa)
  * does on each input once {@link stepTimestamped} has checked it: `request` gets the new request's
  * timestamp, `release` is called only in the critical section. These machines keep no timers.
@@ -134,28 +172,21 @@ export interface TimestampedMutex<S, O> {
 }
 
 /**
- * @internal The step shared by the timestamp-ordered machines: ticks change nothing; only an idle
- * node may request, and its request takes the next Lamport timestamp (Lamport 1978, IR1); only the
- * holder may release.
+ * @internal The step shared by the timestamp-ordered machines ({@link stepMutex}): a request takes
+ * the next Lamport timestamp (Lamport 1978, IR1).
  */
 export function stepTimestamped<S extends { readonly phase: MutexPhase; readonly clock: number }, O>(
   handlers: TimestampedMutex<S, O>,
   state: S,
   input: MutexInput,
 ): Transition<S, O> {
-  inputNow(input);
-  switch (input.type) {
-    case 'tick':
-      return transition(state);
-    case 'request':
-      if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-      return handlers.request(state, nextRequestTs('request', state.clock));
-    case 'release':
-      if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-      return handlers.release(state);
-    case 'message':
-      return handlers.message(state, input.from, input.message);
-    default:
-      return assertNever(input, 'input');
-  }
+  return stepMutex<S, O>(
+    {
+      request: (s) => handlers.request(s, nextRequestTs('request', s.clock)),
+      release: (s) => handlers.release(s),
+      message: (s, from, message) => handlers.message(s, from, message),
+    },
+    state,
+    input,
+  );
 }

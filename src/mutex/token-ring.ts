@@ -1,6 +1,6 @@
 import type { Machine, NodeId, Timer, Transition } from '../core/index.js';
-import { InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, checkMembers, compareNodeIds, earliest, inputNow, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v } from '../core/index.js';
-import type { MutexInput, MutexOutput, MutexPhase } from './common.js';
+import { MAX_COUNTER, MAX_ID_LENGTH, STOPPED_TIMER, checkMembers, compareNodeIds, earliest, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v } from '../core/index.js';
+import { stepMutex, type MutexHandlers, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link tokenRing} node.
@@ -181,36 +181,27 @@ export const tokenRing: Machine<TokenRingConfig, TokenRingState, MutexInput, Tok
       deferredProbe: null,
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return onTick(state, now);
-      case 'request': {
-        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        const s = armed(state, now);
-        if (s.token >= 0) return transition({ ...s, phase: 'held' }, [{ type: 'enter' }]);
-        return transition({ ...s, phase: 'wanting' });
-      }
-      case 'release': {
-        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-        return passOn({ ...state, phase: 'idle' }, now);
-      }
-      case 'message': {
-        const { from } = input;
-        if (from !== state.predecessor) return reject(state, from, `only the predecessor ${JSON.stringify(state.predecessor)} may send here`);
-        const parsed = parse(messageCheck, input.message, 'message');
-        if (!parsed.ok) return reject(state, from, parsed.problem);
-        const m: TokenRingMessage = parsed.value;
-        if (m.type === 'token') return onToken(state, { gen: m.gen, seq: m.seq }, now);
-        if (!state.ring.includes(m.origin)) return reject(state, from, `probe origin ${JSON.stringify(m.origin)} not in the ring`);
-        return onProbe(state, m.gen, m.origin, now);
-      }
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepMutex(handlers, state, input),
   nextDeadline: (s) => earliest(s.lossTimer),
+};
+
+const handlers: MutexHandlers<TokenRingState, TokenRingOutput> = {
+  tick: (state, now) => onTick(state, now),
+  request(state, now) {
+    const s = armed(state, now);
+    if (s.token >= 0) return transition({ ...s, phase: 'held' }, [{ type: 'enter' }]);
+    return transition({ ...s, phase: 'wanting' });
+  },
+  release: (state, now) => passOn({ ...state, phase: 'idle' }, now),
+  message(state, from, message, now) {
+    if (from !== state.predecessor) return reject(state, from, `only the predecessor ${JSON.stringify(state.predecessor)} may send here`);
+    const parsed = parse(messageCheck, message, 'message');
+    if (!parsed.ok) return reject(state, from, parsed.problem);
+    const m: TokenRingMessage = parsed.value;
+    if (m.type === 'token') return onToken(state, { gen: m.gen, seq: m.seq }, now);
+    if (!state.ring.includes(m.origin)) return reject(state, from, `probe origin ${JSON.stringify(m.origin)} not in the ring`);
+    return onProbe(state, m.gen, m.origin, now);
+  },
 };
 
 function stampCmp(a: TokenStamp, b: TokenStamp): number {

@@ -9,7 +9,7 @@
  * coordinator only cost time.
  */
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, checkId, checkIds, earliest, inputNow, nodeIdCheck, parse, positiveMs, reject, send, startTimer, timerDue, transition, v } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, checkId, checkIds, earliest, inputNow, nodeIdCheck, parse, positiveMs, reject, send, startTimer, timerDue, transition, v, stepByType } from '../core/index.js';
 import { MAX_PARTICIPANTS, distinct } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -231,17 +231,7 @@ export const barrierCoordinator: DurableMachine<
 > = {
   name: 'barrier-coordinator',
   init: coordinatorInit,
-  step(s, input) {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'message':
-        return coordinatorMessage(s, input, now);
-      case 'tick':
-        return coordinatorTick(s, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (s, input) => stepByType<BarrierCoordinatorState, MessageInput | TickInput, BarrierCoordinatorOutput>({ message: coordinatorMessage, tick: (c, _i, now) => coordinatorTick(c, now) }, s, input),
   nextDeadline: (s) => earliest(s.deadline),
   durable: (s) => ({ generation: s.generation }),
   // Arrivals were volatile: the parties re-send them, so the open generation fills up again.

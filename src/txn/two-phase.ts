@@ -5,7 +5,7 @@
  * Database Management System" (TODS 1986, cited as R*).
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, inputNow, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn } from '../core/index.js';
+import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn, stepByType } from '../core/index.js';
 import type { Decision, Vote } from './common.js';
 import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, nodeListCheck, onePersist, payloadLimits, txIdCheck } from './common.js';
 import type { Tombstones } from './tombstones.js';
@@ -434,17 +434,7 @@ function coordinatorTick(s0: TwoPhaseCoordinatorState, now: number): CT {
 }
 
 function coordinatorStep(s: TwoPhaseCoordinatorState, input: TwoPhaseCoordinatorInput): CT {
-  const now = inputNow(input);
-  switch (input.type) {
-    case 'message':
-      return coordinatorMessage(s, input, now);
-    case 'tick':
-      return coordinatorTick(s, now);
-    case 'begin':
-      return coordinatorBegin(s, input, now);
-    default:
-      return assertNever(input, 'input');
-  }
+  return stepByType<TwoPhaseCoordinatorState, TwoPhaseCoordinatorInput, TwoPhaseCoordinatorOutput>({ message: coordinatorMessage, tick: (c, _i, now) => coordinatorTick(c, now), begin: coordinatorBegin }, s, input);
 }
 
 function coordinatorNextDeadline(s: TwoPhaseCoordinatorState): number | undefined {
@@ -1104,18 +1094,11 @@ function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortC
 }
 
 function participantStep(s: TwoPhaseParticipantState, input: TwoPhaseParticipantInput): PT {
-  const now = inputNow(input);
-  switch (input.type) {
-    case 'message':
-      return participantMessage(s, input, now);
-    case 'tick':
-      return participantTick(s, now);
-    case 'vote':
-    case 'abort':
-      return participantCommand(s, input, now);
-    default:
-      return assertNever(input, 'input');
-  }
+  return stepByType<TwoPhaseParticipantState, TwoPhaseParticipantInput, TwoPhaseParticipantOutput>(
+    { message: participantMessage, tick: (p, _i, now) => participantTick(p, now), vote: participantCommand, abort: participantCommand },
+    s,
+    input,
+  );
 }
 
 function participantNextDeadline(s: TwoPhaseParticipantState): number | undefined {
