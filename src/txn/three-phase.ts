@@ -5,7 +5,7 @@
  * under network partitions or badly delayed messages (see docs/txn.md and the tests).
  */
 import type { DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, inputNow, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn } from '../core/index.js';
+import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn, stepByType } from '../core/index.js';
 import type { Decision } from './common.js';
 import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, distinct, nodeListCheck, onePersist, txIdCheck } from './common.js';
 import type { Tombstones } from './tombstones.js';
@@ -389,28 +389,21 @@ function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
 }
 
 function cStep(s: ThreePhaseCoordinatorState, input: ThreePhaseCoordinatorInput): CT {
-  const now = inputNow(input);
-  switch (input.type) {
-    case 'message':
-      return cMessage(s, input, now);
-    case 'tick':
-      return cTick(s, now);
-    case 'begin': {
-      if (txIdCheck(input.txId) !== undefined || hasOwn(s.txs, input.txId) || tombstoneOf(s.decided, input.txId) !== undefined) {
-        throw new InvalidCommandError('begin', `txId must be a new non-empty string, got ${String(input.txId)}`);
-      }
-      if (nodeListCheck(input.participants) !== undefined || !distinct(input.participants) || input.participants.includes(s.id)) {
-        throw new InvalidCommandError('begin', 'participants must be distinct node ids other than the coordinator');
-      }
-      const participants = [...input.participants];
-      const tx: ThreePhaseCoordinatorTx = { participants, stage: 'voting', votes: [], acks: [], decision: null, deadline: startTimer(now, s.timeoutMs) };
-      const out: ThreePhaseCoordinatorOutput[] = [{ type: 'persist', record: [{ txId: input.txId, participants, decision: null }] }];
-      for (const p of participants) out.push(send(p, { type: 'canCommit', txId: input.txId, participants }));
-      return transition({ ...s, txs: withOwn(s.txs, input.txId, tx) }, out);
+  return stepByType<ThreePhaseCoordinatorState, ThreePhaseCoordinatorInput, ThreePhaseCoordinatorOutput>({ message: cMessage, tick: (c, _i, now) => cTick(c, now), begin: cBegin }, s, input);
+}
+
+function cBegin(s: ThreePhaseCoordinatorState, input: Extract<ThreePhaseCoordinatorInput, { type: 'begin' }>, now: number): CT {
+    if (txIdCheck(input.txId) !== undefined || hasOwn(s.txs, input.txId) || tombstoneOf(s.decided, input.txId) !== undefined) {
+      throw new InvalidCommandError('begin', `txId must be a new non-empty string, got ${String(input.txId)}`);
     }
-    default:
-      return assertNever(input, 'input');
-  }
+    if (nodeListCheck(input.participants) !== undefined || !distinct(input.participants) || input.participants.includes(s.id)) {
+      throw new InvalidCommandError('begin', 'participants must be distinct node ids other than the coordinator');
+    }
+    const participants = [...input.participants];
+    const tx: ThreePhaseCoordinatorTx = { participants, stage: 'voting', votes: [], acks: [], decision: null, deadline: startTimer(now, s.timeoutMs) };
+    const out: ThreePhaseCoordinatorOutput[] = [{ type: 'persist', record: [{ txId: input.txId, participants, decision: null }] }];
+    for (const p of participants) out.push(send(p, { type: 'canCommit', txId: input.txId, participants }));
+    return transition({ ...s, txs: withOwn(s.txs, input.txId, tx) }, out);
 }
 
 /**
@@ -855,23 +848,16 @@ function pTick(s0: ThreePhaseParticipantState, now: number): PT {
 }
 
 function pStep(s: ThreePhaseParticipantState, input: ThreePhaseParticipantInput): PT {
-  const now = inputNow(input);
-  switch (input.type) {
-    case 'message':
-      return pMessage(s, input, now);
-    case 'tick':
-      return pTick(s, now);
-    case 'vote': {
-      if (input.vote !== 'yes' && input.vote !== 'no') throw new InvalidCommandError('vote', `unknown vote ${String(input.vote)}`);
-      const tx = typeof input.txId === 'string' ? getOwn(s.txs, input.txId) : undefined;
-      if (tx === undefined) throw new InvalidCommandError('vote', `no CanCommit received for ${input.txId}`);
-      if (tx.phase !== 'asked') return reject(s, 'local', `vote for ${input.txId}: already ${tx.phase}`);
-      const out: POut = [];
-      return onePersist(pVote(s, input.txId, tx, input.vote, out, now), out);
-    }
-    default:
-      return assertNever(input, 'input');
-  }
+  return stepByType<ThreePhaseParticipantState, ThreePhaseParticipantInput, ThreePhaseParticipantOutput>({ message: pMessage, tick: (p, _i, now) => pTick(p, now), vote: pVoteCommand }, s, input);
+}
+
+function pVoteCommand(s: ThreePhaseParticipantState, input: Extract<ThreePhaseParticipantInput, { type: 'vote' }>, now: number): PT {
+    if (input.vote !== 'yes' && input.vote !== 'no') throw new InvalidCommandError('vote', `unknown vote ${String(input.vote)}`);
+    const tx = typeof input.txId === 'string' ? getOwn(s.txs, input.txId) : undefined;
+    if (tx === undefined) throw new InvalidCommandError('vote', `no CanCommit received for ${input.txId}`);
+    if (tx.phase !== 'asked') return reject(s, 'local', `vote for ${input.txId}: already ${tx.phase}`);
+    const out: POut = [];
+    return onePersist(pVote(s, input.txId, tx, input.vote, out, now), out);
 }
 
 /**
