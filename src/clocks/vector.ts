@@ -139,25 +139,18 @@ const scratchUps: number[] = [];
 const scratchUpValues: number[] = [];
 const scratchDowns: number[] = [];
 
+/** Whether `x` has some entry above `y`'s (an absent entry is 0). */
+function somewhereAhead(x: VectorClock, y: VectorClock): boolean {
+  for (const k in x) {
+    const other = y[k];
+    if (other === undefined ? (x[k] as number) > 0 : (x[k] as number) > other) return true;
+  }
+  return false;
+}
+
 function mergeGeneric(a: VectorClock, b: VectorClock): VectorClock {
-  let bAhead = false;
-  for (const k in b) {
-    const x = a[k];
-    if (x === undefined ? (b[k] as number) > 0 : (b[k] as number) > x) {
-      bAhead = true;
-      break;
-    }
-  }
-  if (!bAhead) return a;
-  let aAhead = false;
-  for (const k in a) {
-    const y = b[k];
-    if (y === undefined ? (a[k] as number) > 0 : (a[k] as number) > y) {
-      aAhead = true;
-      break;
-    }
-  }
-  if (!aAhead) return b;
+  if (!somewhereAhead(b, a)) return a;
+  if (!somewhereAhead(a, b)) return b;
   const out: Record<NodeId, number> = { ...a };
   for (const k in b) {
     const y = b[k] as number;
