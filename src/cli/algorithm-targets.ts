@@ -381,7 +381,7 @@ export const ricartAgrawalaTarget = mutexTarget('ricart-agrawala', 'Ricart-Agraw
 /** `maekawa`: Maekawa's quorum voting with deadlock avoidance. */
 export const maekawaTarget = mutexTarget('maekawa', "Maekawa's sqrt(N) voting", RELIABLE, (id, nodes) => ({ id, machine: maekawa, config: { id, nodes } }));
 /** `token-ring`: a token ring with token regeneration. */
-export const tokenRingTarget = mutexTarget('token-ring', 'token ring with token regeneration', 'a lost token is regenerated after 1 s, so under heavy --loss a node may still be waiting at the end', (id, ring) => ({ id, machine: tokenRing, config: { id, ring, tokenTimeoutMs: 1000 } }));
+export const tokenRingTarget = mutexTarget('token-ring', 'token ring with token regeneration', 'a lost token is regenerated after 1 s, so under heavy --loss a node may still be waiting at the end', (id, ring) => ({ id, machine: tokenRing, config: { id, nodes: ring, tokenTimeoutMs: 1000 } }));
 
 // ---------------------------------------------------------------------------------------------
 // Bully election
@@ -430,7 +430,7 @@ export const barrierTarget: SimTarget = {
     const partyState = (s: unknown): BarrierPartyState => (s as Booting<BarrierPartyState>).inner;
     return {
       nodes: [
-        { id: coord, machine: barrierCoordinator, config: { id: coord, parties, timeoutMs: 400 } },
+        { id: coord, machine: barrierCoordinator, config: { id: coord, nodes: parties, timeoutMs: 400 } },
         ...parties.map((id) => ({ id, machine: party, config: { id, coordinator: coord, resendIntervalMs: 60 } })),
       ],
       invariants: perRun(() => barrierInvariants(parties).map(unwrapped)),

@@ -1,21 +1,5 @@
 import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, Timer, Transition } from '../core/index.js';
-import {
-  assertNever,
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  describeValue,
-  earliest,
-  hasOwn,
-  inputNow,
-  reject,
-  setOwn,
-  startTimer,
-  STOPPED_TIMER,
-  timerDue,
-  v,
-  withOwn,
-} from '../core/index.js';
+import { assertNever, checkMembers, ConfigError, InvalidCommandError, MAX_COUNTER, describeValue, earliest, hasOwn, inputNow, nonNegativeMs, positiveMs, reject, setOwn, startTimer, STOPPED_TIMER, timerDue, v, withOwn } from '../core/index.js';
 import { nodeIdProblem } from './parse.js';
 
 /**
@@ -267,37 +251,23 @@ export interface BerkeleyState {
  */
 export const BERKELEY_MAX_CLOCK_MS = Number.MAX_SAFE_INTEGER;
 
-const POSITIVE = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
-
 function init(config: BerkeleyConfig): BerkeleyState {
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'expected an object');
-  const idp = nodeIdProblem(config.id);
-  if (idp !== undefined) throw new ConfigError('id', idp);
-  if (!Array.isArray(config.nodes) || config.nodes.length === 0) throw new ConfigError('nodes', 'expected a non-empty array of node ids');
-  const seen = new Set<string>();
-  for (const [i, n] of config.nodes.entries()) {
-    const p = nodeIdProblem(n);
+  const nodes = checkMembers(config.id, config.nodes);
+  nodes.forEach((n, i) => {
+    const p = nodeIdProblem(n); // node ids key plain-object tables: no Object.prototype names
     if (p !== undefined) throw new ConfigError(`nodes[${i}]`, p);
-    if (seen.has(n)) throw new ConfigError(`nodes[${i}]`, `duplicate node id ${JSON.stringify(n)}`);
-    seen.add(n);
-  }
-  if (!seen.has(config.id)) throw new ConfigError('id', `${JSON.stringify(config.id)} is not in nodes`);
-  if (!seen.has(config.master)) throw new ConfigError('master', `${JSON.stringify(config.master)} is not in nodes`);
-  const num = (field: keyof BerkeleyConfig, fallback: number, check = POSITIVE): number => {
-    const x = config[field];
-    if (x === undefined) return fallback;
-    if (!check(x)) throw new ConfigError(field, `expected a positive finite number, got ${describeValue(x)}`);
-    return x as number;
-  };
-  const pollIntervalMs = num('pollIntervalMs', 10_000);
-  const replyTimeoutMs = num('replyTimeoutMs', 1_000);
-  const toleranceMs = num('toleranceMs', 20, (x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
-  const maxRoundTripMs = num('maxRoundTripMs', replyTimeoutMs);
+  });
+  if (!nodes.includes(config.master)) throw new ConfigError('master', `${JSON.stringify(config.master)} is not in nodes`);
+  const pollIntervalMs = positiveMs('pollIntervalMs', config.pollIntervalMs, 10_000);
+  const replyTimeoutMs = positiveMs('replyTimeoutMs', config.replyTimeoutMs, 1_000);
+  const toleranceMs = nonNegativeMs('toleranceMs', config.toleranceMs, 20);
+  const maxRoundTripMs = positiveMs('maxRoundTripMs', config.maxRoundTripMs, replyTimeoutMs);
   const offsetMs = config.clockOffsetMs ?? 0;
   if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs) || Math.abs(offsetMs) > BERKELEY_MAX_CLOCK_MS) throw new ConfigError('clockOffsetMs', `expected a finite number, got ${describeValue(offsetMs)}`);
   return {
     id: config.id,
-    nodes: [...config.nodes],
+    nodes,
     master: config.master,
     pollIntervalMs,
     replyTimeoutMs,

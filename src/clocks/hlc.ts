@@ -1,6 +1,5 @@
-import { describeValue, isPlainObject } from '../core/index.js';
+import { ClockError, describeValue, isPlainObject } from '../core/index.js';
 import { counterProblem, fail, ok, type ParseResult } from './parse.js';
-import { ClockError } from './vector.js';
 
 /**
  * A hybrid logical clock timestamp (Kulkarni, Demirbas, Madappa, Avva, Leone 2014, "Logical

@@ -8,12 +8,11 @@
  * @module clocks
  */
 export type { ParseResult, ParseOk, ParseError } from './parse.js';
-export { nodeIdProblem, MAX_NODE_ID_LENGTH } from './parse.js';
+export { nodeIdProblem } from './parse.js';
 export {
   type VectorClock,
   type ClockOrder,
   type VectorClockLimits,
-  ClockError,
   EMPTY_VECTOR_CLOCK,
   vectorClockEntry,
   incrementVectorClock,

@@ -1,7 +1,7 @@
 import type { NodeId } from '../core/index.js';
-import { describeValue, isPlainObject } from '../core/index.js';
+import { ClockError, describeValue, isPlainObject } from '../core/index.js';
 import { counterProblem, fail, nodeIdProblem, ok, type ParseResult } from './parse.js';
-import { ClockError, assertNodeId } from './vector.js';
+import { assertNodeId } from './vector.js';
 
 /**
  * A Lamport timestamp (Lamport 1978, "Time, Clocks, and the Ordering of Events in a Distributed

@@ -1,7 +1,6 @@
 import type { NodeId } from '../core/index.js';
-import { describeValue, isPlainObject } from '../core/index.js';
+import { ClockError, describeValue, isPlainObject } from '../core/index.js';
 import { fail, ok, type ParseResult } from './parse.js';
-import { ClockError } from './vector.js';
 
 /**
  * The four timestamps of one NTP client/server exchange (RFC 5905 §8), in milliseconds: T1 and T4

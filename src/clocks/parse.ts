@@ -1,4 +1,4 @@
-import { describeValue } from '../core/index.js';
+import { MAX_ID_LENGTH, describeValue } from '../core/index.js';
 
 /**
  * The outcome of validating untrusted data (a peer's clock or timestamp): the value, typed, or the
@@ -46,19 +46,8 @@ export interface ParseError {
 }
 
 /**
- * Longest node id accepted from a peer (characters).
- *
- * @example
- * ```ts
- * import { MAX_NODE_ID_LENGTH, nodeIdProblem } from 'distkit/clocks';
- * nodeIdProblem('x'.repeat(MAX_NODE_ID_LENGTH + 1)); //=> 'node id: longer than 256 characters'
- * ```
- */
-export const MAX_NODE_ID_LENGTH = 256;
-
-/**
  * Why `id` is not acceptable as a node id (a key of a vector clock), or `undefined` if it is: a
- * non-empty string of at most {@link MAX_NODE_ID_LENGTH} characters that is not a property name of
+ * non-empty string of at most `MAX_ID_LENGTH` (from `distkit/core`) characters that is not a property name of
  * `Object.prototype` (`__proto__`, `constructor`, `toString`...), so that plain-object clocks can
  * never be used to reach or replace a prototype.
  *
@@ -72,7 +61,7 @@ export const MAX_NODE_ID_LENGTH = 256;
 export function nodeIdProblem(id: unknown): string | undefined {
   if (typeof id !== 'string') return `node id: expected a string, got ${describeValue(id)}`;
   if (id.length === 0) return 'node id: expected a non-empty string';
-  if (id.length > MAX_NODE_ID_LENGTH) return `node id: longer than ${MAX_NODE_ID_LENGTH} characters`;
+  if (id.length > MAX_ID_LENGTH) return `node id: longer than ${MAX_ID_LENGTH} characters`;
   if (id in Object.prototype) return `node id ${JSON.stringify(id)} is reserved (an Object.prototype property)`;
   return undefined;
 }

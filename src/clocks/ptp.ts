@@ -1,6 +1,5 @@
-import { describeValue, isPlainObject } from '../core/index.js';
+import { ClockError, describeValue, isPlainObject } from '../core/index.js';
 import { fail, ok, type ParseResult } from './parse.js';
-import { ClockError } from './vector.js';
 
 /**
  * A PTP timestamp (IEEE 1588-2008 §5.3.3, Timestamp): whole seconds (48-bit secondsField) and

@@ -1,5 +1,5 @@
 import type { NodeId } from '../core/index.js';
-import { DistkitError, describeValue, isPlainObject } from '../core/index.js';
+import { ClockError, describeValue, isPlainObject } from '../core/index.js';
 import { counterProblem, fail, nodeIdProblem, ok, type ParseResult } from './parse.js';
 
 /**
@@ -27,18 +27,6 @@ export type VectorClock = Readonly<Record<NodeId, number>>;
  * ```
  */
 export type ClockOrder = 'before' | 'after' | 'equal' | 'concurrent';
-
-/**
- * Thrown when a local clock operation would leave the exact integer range of numbers
- * (`Number.MAX_SAFE_INTEGER`) or is given an invalid node id by the local program.
- *
- * @example
- * ```ts
- * import { ClockError, incrementVectorClock } from 'distkit/clocks';
- * try { incrementVectorClock({ a: Number.MAX_SAFE_INTEGER }, 'a'); } catch (e) { e instanceof ClockError; } //=> true
- * ```
- */
-export class ClockError extends DistkitError {}
 
 /**
  * The empty vector clock (no event known). Frozen; shared.
@@ -151,25 +139,18 @@ const scratchUps: number[] = [];
 const scratchUpValues: number[] = [];
 const scratchDowns: number[] = [];
 
+/** Whether `x` has some entry above `y`'s (an absent entry is 0). */
+function somewhereAhead(x: VectorClock, y: VectorClock): boolean {
+  for (const k in x) {
+    const other = y[k];
+    if (other === undefined ? (x[k] as number) > 0 : (x[k] as number) > other) return true;
+  }
+  return false;
+}
+
 function mergeGeneric(a: VectorClock, b: VectorClock): VectorClock {
-  let bAhead = false;
-  for (const k in b) {
-    const x = a[k];
-    if (x === undefined ? (b[k] as number) > 0 : (b[k] as number) > x) {
-      bAhead = true;
-      break;
-    }
-  }
-  if (!bAhead) return a;
-  let aAhead = false;
-  for (const k in a) {
-    const y = b[k];
-    if (y === undefined ? (a[k] as number) > 0 : (a[k] as number) > y) {
-      aAhead = true;
-      break;
-    }
-  }
-  if (!aAhead) return b;
+  if (!somewhereAhead(b, a)) return a;
+  if (!somewhereAhead(a, b)) return b;
   const out: Record<NodeId, number> = { ...a };
   for (const k in b) {
     const y = b[k] as number;

@@ -1,16 +1,8 @@
 import type { NodeId } from '../core/index.js';
-import { describeValue, isPlainObject } from '../core/index.js';
+import { ClockError, describeValue, isPlainObject } from '../core/index.js';
 import { counterProblem, fail, nodeIdProblem, ok, type ParseResult } from './parse.js';
-import {
-  assertNodeId,
-  ClockError,
-  EMPTY_VECTOR_CLOCK,
-  mergeVectorClocks,
-  parseVectorClock,
-  vectorClockEntry,
-  type VectorClock,
-  type VectorClockLimits,
-} from './vector.js';
+import type { VectorClock, VectorClockLimits } from './vector.js';
+import { assertNodeId, EMPTY_VECTOR_CLOCK, mergeVectorClocks, parseVectorClock, vectorClockEntry } from './vector.js';
 
 /**
  * A version vector: the causal context of a replicated value (Parker et al. 1983, "Detection of

@@ -52,6 +52,20 @@ export class InvalidCommandError extends DistkitError {
 }
 
 /**
+ * Thrown when a local clock operation would leave the exact integer range of numbers
+ * (`Number.MAX_SAFE_INTEGER`) or is given an invalid node id by the local program. Every clock of
+ * `distkit/clocks` throws it; a peer's clock is refused as data instead (`parse...`).
+ *
+ * @example
+ * ```ts
+ * import { ClockError } from 'distkit/core';
+ * import { incrementVectorClock } from 'distkit/clocks';
+ * try { incrementVectorClock({ a: Number.MAX_SAFE_INTEGER }, 'a'); } catch (e) { e instanceof ClockError; } //=> true
+ * ```
+ */
+export class ClockError extends DistkitError {}
+
+/**
  * A machine broke its contract (see `checkedStep` and `applyStep`): a malformed transition, a
  * mutated input, state that is not plain data, a persist that does not match `durable` ...
  *

@@ -25,3 +25,4 @@ export * from './invariant.js';
 export * from './json.js';
 export * from './invariant-builders.js';
 export * from './events.js';
+export * from './dispatch.js';

@@ -1,24 +1,6 @@
-import {
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  inputNow,
-  parse,
-  reject,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
-import { checkMembers, compareNodeIds, positiveInt, send, type ElectCommand, type LeaderOutput } from './common.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition, InputHandlers } from '../core/index.js';
+import { STOPPED_TIMER, checkMembers, compareNodeIds, earliest, nonNegativeInt, parse, positiveInt, reject, send, startTimer, timerDue, transition, v, stepByType } from '../core/index.js';
+import type { ElectCommand, LeaderOutput } from './common.js';
 
 /**
  * Configuration of a {@link bully} node.
@@ -139,7 +121,7 @@ export const bully: Machine<BullyConfig, BullyState, BullyInput, BullyOutput> = 
   name: 'bully',
   init(config) {
     const nodes = checkMembers(config.id, config.nodes);
-    const heartbeatIntervalMs = positiveInt('heartbeatIntervalMs', config.heartbeatIntervalMs, 0, true);
+    const heartbeatIntervalMs = nonNegativeInt('heartbeatIntervalMs', config.heartbeatIntervalMs, 0);
     return {
       id: config.id,
       higher: nodes.filter((n) => compareNodeIds(n, config.id) > 0),
@@ -153,20 +135,14 @@ export const bully: Machine<BullyConfig, BullyState, BullyInput, BullyOutput> = 
       timer: STOPPED_TIMER,
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'elect':
-        return startElection(state, now);
-      case 'tick':
-        return onTick(state, now);
-      case 'message':
-        return onMessage(state, input, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepByType(inputs, state, input),
   nextDeadline: (s) => earliest(s.timer),
+};
+
+const inputs: InputHandlers<BullyState, BullyInput, BullyOutput> = {
+  elect: (s, _input, now) => startElection(s, now),
+  tick: (s, _input, now) => onTick(s, now),
+  message: (s, input, now) => onMessage(s, input, now),
 };
 
 function onMessage(state: BullyState, input: MessageInput<unknown>, now: number): T {

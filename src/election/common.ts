@@ -1,22 +1,9 @@
-import { ConfigError, MAX_ID_LENGTH, type NodeId, type SendOutput } from '../core/index.js';
+import { compareNodeIds, nonNegativeInt, positiveInt as positiveOption, type NodeId } from '../core/index.js';
+
+export { send } from '../core/index.js';
 
 /**
- * Total order on node ids that decides "highest id": shorter ids first, then code-unit order, so
- * `'n9' < 'n10'` and `'2' < '10'`.
- *
- * @example
- * ```ts
- * import { compareNodeIds } from 'distkit/election';
- * compareNodeIds('n10', 'n9'); //=> 1
- * ```
- */
-export function compareNodeIds(a: NodeId, b: NodeId): number {
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The highest of some node ids by {@link compareNodeIds}.
+ * The highest of some node ids by `compareNodeIds` (from `distkit/core`).
  *
  * @example
  * ```ts
@@ -63,30 +50,7 @@ export interface ElectCommand {
   readonly now: number;
 }
 
-/** @internal */
-export function checkMembers(id: unknown, nodes: unknown, field = 'nodes'): NodeId[] {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new ConfigError('id', `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-  if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError(field, 'must be a non-empty array of node ids');
-  const seen = new Set<string>();
-  for (const n of nodes as unknown[]) {
-    if (typeof n !== 'string' || n.length === 0 || n.length > MAX_ID_LENGTH) throw new ConfigError(field, `every node id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-    if (seen.has(n)) throw new ConfigError(field, `duplicate node id ${JSON.stringify(n)}`);
-    seen.add(n);
-  }
-  if (!seen.has(id)) throw new ConfigError(field, `must include this node's id ${JSON.stringify(id)}`);
-  return (nodes as NodeId[]).slice();
-}
-
-/** @internal */
+/** @internal A positive (or, with `allowZero`, non-negative) integer option with a default. */
 export function positiveInt(field: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ConfigError(field, `must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** @internal */
-export function send<M>(to: NodeId, message: M): SendOutput<M> {
-  return { type: 'send', to, message };
+  return allowZero ? nonNegativeInt(field, value, fallback) : positiveOption(field, value, fallback);
 }

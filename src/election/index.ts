@@ -5,7 +5,7 @@
  *
  * @module election
  */
-export { compareNodeIds, highestId } from './common.js';
+export { highestId } from './common.js';
 export type { LeaderOutput, ElectCommand } from './common.js';
 export * from './bully.js';
 export * from './ring.js';

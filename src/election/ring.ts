@@ -1,26 +1,6 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  assertNever,
-  earliest,
-  inputNow,
-  parse,
-  reject,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
-import { checkMembers, compareNodeIds, highestId, positiveInt, send, type ElectCommand, type LeaderOutput } from './common.js';
+import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition, InputHandlers } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, checkMembers, compareNodeIds, earliest, parse, positiveInt, reject, send, startTimer, timerDue, transition, v, stepByType } from '../core/index.js';
+import { highestId, type ElectCommand, type LeaderOutput } from './common.js';
 
 /**
  * Configuration of a {@link ringElection} node.
@@ -28,14 +8,14 @@ import { checkMembers, compareNodeIds, highestId, positiveInt, send, type ElectC
  * @example
  * ```ts
  * import type { RingElectionConfig } from 'distkit/election';
- * const c: RingElectionConfig = { id: 'n2', ring: ['n1', 'n2', 'n3'], variant: 'chang-roberts' };
+ * const c: RingElectionConfig = { id: 'n2', nodes: ['n1', 'n2', 'n3'], variant: 'chang-roberts' };
  * ```
  */
 export interface RingElectionConfig {
   /** This node's id. */
   readonly id: NodeId;
-  /** The ring, in sending order. */
-  readonly ring: readonly NodeId[];
+  /** Every node, in ring (sending) order. */
+  readonly nodes: readonly NodeId[];
   /**
    * `chang-roberts` (default): only the largest candidate travels on. `candidate-list`: the
    * message collects every live node's id and the initiator picks the largest (Tanenbaum's variant).
@@ -119,7 +99,7 @@ export type RingPayload =
  * @example
  * ```ts
  * import { ringElection } from 'distkit/election';
- * ringElection.init({ id: 'a', ring: ['a', 'b'] }).participant; //=> false
+ * ringElection.init({ id: 'a', nodes: ['a', 'b'] }).participant; //=> false
  * ```
  */
 export interface RingElectionState {
@@ -206,7 +186,7 @@ const messageCheck = v.tagged({
  * @example
  * ```ts
  * import { ringElection } from 'distkit/election';
- * const a = ringElection.init({ id: 'a', ring: ['a', 'b', 'c'] });
+ * const a = ringElection.init({ id: 'a', nodes: ['a', 'b', 'c'] });
  * ringElection.step(a, { type: 'elect', now: 0 }).outputs;
  * //=> [{ type: 'send', to: 'b', message: { type: 'election', mid: 0, candidate: 'a' } }]
  * ```
@@ -214,7 +194,7 @@ const messageCheck = v.tagged({
 export const ringElection: Machine<RingElectionConfig, RingElectionState, RingElectionInput, RingElectionOutput> = {
   name: 'ring-election',
   init(config) {
-    const ring = checkMembers(config.id, config.ring, 'ring');
+    const ring = checkMembers(config.id, config.nodes);
     const variant = config.variant ?? 'chang-roberts';
     if (variant !== 'chang-roberts' && variant !== 'candidate-list') throw new ConfigError('variant', `unknown variant ${String(variant)}`);
     return {
@@ -230,25 +210,23 @@ export const ringElection: Machine<RingElectionConfig, RingElectionState, RingEl
       unacked: [],
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'elect':
-        if (state.unacked.length >= state.maxUnacked) throw new InvalidCommandError('elect', `${state.unacked.length} messages await acknowledgement (maxUnacked); try again later`);
-        if (state.variant === 'chang-roberts') {
-          return forward({ ...state, participant: true }, { type: 'election', candidate: state.id }, [], now);
-        }
-        return forward(state, { type: 'election-list', candidates: [state.id] }, [], now);
-      case 'tick':
-        return onTick(state, now);
-      case 'message':
-        return onMessage(state, input, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepByType(inputs, state, input),
   nextDeadline: (s) => earliest(...s.unacked.map((u) => u.timer)),
 };
+
+const inputs: InputHandlers<RingElectionState, RingElectionInput, RingElectionOutput> = {
+  elect: (s, _input, now) => onElect(s, now),
+  tick: (s, _input, now) => onTick(s, now),
+  message: (s, input, now) => onMessage(s, input, now),
+};
+
+function onElect(state: RingElectionState, now: number): T {
+  if (state.unacked.length >= state.maxUnacked) throw new InvalidCommandError('elect', `${state.unacked.length} messages await acknowledgement (maxUnacked); try again later`);
+  if (state.variant === 'chang-roberts') {
+    return forward({ ...state, participant: true }, { type: 'election', candidate: state.id }, [], now);
+  }
+  return forward(state, { type: 'election-list', candidates: [state.id] }, [], now);
+}
 
 function onMessage(state: RingElectionState, input: MessageInput<unknown>, now: number): T {
   const { from, message } = input;

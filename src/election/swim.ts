@@ -1,35 +1,5 @@
-import {
-  ConfigError,
-  MAX_COUNTER,
-  assertNever,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  nextInt,
-  nextShuffle,
-  parse,
-  reject,
-  seedPrng,
-  setOwn,
-  startTimer,
-  stopTimer,
-  timerDeadline,
-  timerDue,
-  transition,
-  v,
-  withOwn,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type PrngState,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
-import { checkMembers, positiveInt, send } from './common.js';
+import type { Machine, MessageInput, NodeId, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { ConfigError, MAX_COUNTER, checkMembers, earliest, getOwn, hasOwn, nextInt, nextShuffle, nonNegativeInt, parse, positiveInt, reject, seedPrng, send, setOwn, startTimer, stopTimer, timerDeadline, timerDue, transition, v, withOwn, stepByType } from '../core/index.js';
 
 /**
  * Configuration of a {@link swim} member. Defaults follow the paper's structure and memberlist's
@@ -38,14 +8,14 @@ import { checkMembers, positiveInt, send } from './common.js';
  * @example
  * ```ts
  * import type { SwimConfig } from 'distkit/election';
- * const c: SwimConfig = { id: 'm1', members: ['m1', 'm2', 'm3'], seed: 1, protocolPeriodMs: 1000 };
+ * const c: SwimConfig = { id: 'm1', nodes: ['m1', 'm2', 'm3'], seed: 1, protocolPeriodMs: 1000 };
  * ```
  */
 export interface SwimConfig {
   /** This member's id. */
   readonly id: NodeId;
   /** The initial membership, this member included. */
-  readonly members: readonly NodeId[];
+  readonly nodes: readonly NodeId[];
   /** Seed of the member's PRNG (probe order, ping-req helpers, start offset). */
   readonly seed: number;
   /** Protocol period T', ms. Default 1000. */
@@ -167,7 +137,7 @@ export interface SwimMember {
  * @example
  * ```ts
  * import { swim } from 'distkit/election';
- * swim.init({ id: 'a', members: ['a', 'b'], seed: 1 }).members.b?.status; //=> 'alive'
+ * swim.init({ id: 'a', nodes: ['a', 'b'], seed: 1 }).members.b?.status; //=> 'alive'
  * ```
  */
 export interface SwimState {
@@ -350,7 +320,7 @@ export function retransmitLimit(retransmitMult: number, members: number): number
  * @example
  * ```ts
  * import { swim } from 'distkit/election';
- * let s = swim.init({ id: 'a', members: ['a', 'b'], seed: 1 });
+ * let s = swim.init({ id: 'a', nodes: ['a', 'b'], seed: 1 });
  * swim.nextDeadline!(s); //=> 0 (a fresh member asks to be ticked at once)
  * s = swim.step(s, { type: 'tick', now: 0 }).state; // starts the clock, schedules the first period
  * swim.nextDeadline!(s)! >= 0; //=> true
@@ -359,7 +329,7 @@ export function retransmitLimit(retransmitMult: number, members: number): number
 export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
   name: 'swim',
   init(config) {
-    const all = checkMembers(config.id, config.members, 'members');
+    const all = checkMembers(config.id, config.nodes);
     if (typeof config.seed !== 'number' || !Number.isFinite(config.seed)) throw new ConfigError('seed', 'must be a finite number');
     const protocolPeriodMs = positiveInt('protocolPeriodMs', config.protocolPeriodMs, 1000);
     const pingTimeoutMs = positiveInt('pingTimeoutMs', config.pingTimeoutMs, Math.min(200, Math.floor(protocolPeriodMs / 3)) || 1);
@@ -372,12 +342,12 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
       id: config.id,
       protocolPeriodMs,
       pingTimeoutMs,
-      indirectChecks: positiveInt('indirectChecks', config.indirectChecks, 3, true),
+      indirectChecks: nonNegativeInt('indirectChecks', config.indirectChecks, 3),
       suspicion: config.suspicion ?? true,
       suspicionMult: positiveInt('suspicionMult', config.suspicionMult, 4),
       suspicionMaxTimeoutMult: positiveInt('suspicionMaxTimeoutMult', config.suspicionMaxTimeoutMult, 6),
       retransmitMult: positiveInt('retransmitMult', config.retransmitMult, 4),
-      maxPiggyback: positiveInt('maxPiggyback', config.maxPiggyback, 6, true),
+      maxPiggyback: nonNegativeInt('maxPiggyback', config.maxPiggyback, 6),
       randomStart: config.randomStart ?? true,
       maxRelays: positiveInt('maxRelays', config.maxRelays, SWIM_MAX_RELAYS),
       started: false,
@@ -394,17 +364,7 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
       prng: seedPrng(config.seed),
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return onTick(start(state, now), now);
-      case 'message':
-        return onMessage(state, input, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepByType<SwimState, SwimInput, SwimOutput>({ tick: (s, _i, now) => onTick(start(s, now), now), message: onMessage }, state, input),
   nextDeadline(s) {
     if (!s.started) return timerDeadline(s.periodTimer);
     const suspicions: number[] = [];

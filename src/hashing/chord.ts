@@ -5,39 +5,8 @@
  *
  * @packageDocumentation
  */
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  canIncrement,
-  describeValue,
-  earliest,
-  getOwn,
-  hasOwn,
-  inputNow,
-  parse,
-  plainDataProblem,
-  reject,
-  setOwn,
-  startTimer,
-  timerDue,
-  v,
-  withOwn,
-  withoutOwn,
-  type Check,
-  type DataLimits,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
+import type { Check, DataLimits, Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, canIncrement, describeValue, earliest, getOwn, hasOwn, inputNow, nonNegativeInt, parse, plainDataProblem, positiveInt, reject, send, setOwn, startTimer, timerDue, v, withOwn, withoutOwn } from '../core/index.js';
 import { murmur3 } from './hash.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -543,11 +512,10 @@ function parseValue(state: ChordState, value: unknown, path: string): { ok: true
 // ---------------------------------------------------------------------------------------------
 // init
 
-function posInt(config: ChordConfig, field: keyof ChordConfig, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
-  const x = config[field] ?? def;
-  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) {
-    throw new ConfigError(field, `expected an integer in [${min}, ${max}], got ${describeValue(x)}`);
-  }
+/** An integer option in `[min, max]` (Chord's identifier width and list lengths are bounded). */
+function intIn(config: ChordConfig, field: keyof ChordConfig, fallback: number, min: number, max: number): number {
+  const x = nonNegativeInt(field, config[field], fallback);
+  if (x < min || x > max) throw new ConfigError(field, `expected an integer in [${min}, ${max}], got ${x}`);
   return x;
 }
 
@@ -566,22 +534,22 @@ function init(config: ChordConfig): ChordState {
   if (typeof config.addr !== 'string' || config.addr.length === 0 || config.addr.length > 1024) {
     throw new ConfigError('addr', 'expected a non-empty string of at most 1024 characters');
   }
-  const m = posInt(config, 'm', 32, 1, 32);
-  const id = posInt(config, 'id', chordId(config.addr, m), 0, 2 ** m - 1);
-  const r = posInt(config, 'successorListLength', 8, 1, CHORD_MAX_SUCCESSORS);
+  const m = intIn(config, 'm', 32, 1, 32);
+  const id = intIn(config, 'id', chordId(config.addr, m), 0, 2 ** m - 1);
+  const r = intIn(config, 'successorListLength', 8, 1, CHORD_MAX_SUCCESSORS);
   const settings: ChordSettings = {
     m,
     successorListLength: r,
-    replicas: posInt(config, 'replicas', Math.min(3, r + 1), 1, r + 1),
-    stabilizeIntervalMs: posInt(config, 'stabilizeIntervalMs', 500),
-    fixFingersIntervalMs: posInt(config, 'fixFingersIntervalMs', 500),
-    checkPredecessorIntervalMs: posInt(config, 'checkPredecessorIntervalMs', 1000),
-    replicateIntervalMs: posInt(config, 'replicateIntervalMs', 2000),
-    rpcTimeoutMs: posInt(config, 'rpcTimeoutMs', 1000),
-    suspectAfterTimeouts: posInt(config, 'suspectAfterTimeouts', 2, 1, 1000),
-    maxLookupHops: posInt(config, 'maxLookupHops', 64),
-    maxKeys: posInt(config, 'maxKeys', CHORD_MAX_KEYS),
-    maxPendingRequests: posInt(config, 'maxPendingRequests', CHORD_MAX_PENDING),
+    replicas: intIn(config, 'replicas', Math.min(3, r + 1), 1, r + 1),
+    stabilizeIntervalMs: positiveInt('stabilizeIntervalMs', config.stabilizeIntervalMs, 500),
+    fixFingersIntervalMs: positiveInt('fixFingersIntervalMs', config.fixFingersIntervalMs, 500),
+    checkPredecessorIntervalMs: positiveInt('checkPredecessorIntervalMs', config.checkPredecessorIntervalMs, 1000),
+    replicateIntervalMs: positiveInt('replicateIntervalMs', config.replicateIntervalMs, 2000),
+    rpcTimeoutMs: positiveInt('rpcTimeoutMs', config.rpcTimeoutMs, 1000),
+    suspectAfterTimeouts: intIn(config, 'suspectAfterTimeouts', 2, 1, 1000),
+    maxLookupHops: positiveInt('maxLookupHops', config.maxLookupHops, 64),
+    maxKeys: positiveInt('maxKeys', config.maxKeys, CHORD_MAX_KEYS),
+    maxPendingRequests: positiveInt('maxPendingRequests', config.maxPendingRequests, CHORD_MAX_PENDING),
     payloadLimits: limitsOf(config),
   };
   const self = { id, addr: config.addr };
@@ -606,10 +574,6 @@ function init(config: ChordConfig): ChordState {
 
 type Out = ChordOutput;
 type T = Transition<ChordState, Out>;
-
-function send(to: NodeId, message: ChordMessage): SendOutput<ChordMessage> {
-  return { type: 'send', to, message };
-}
 
 type Item = { readonly key: string; readonly value: unknown; readonly version: number };
 
@@ -728,30 +692,24 @@ function onTick(state0: ChordState, now: number): T {
   }
   if (state.status !== 'active') return { state, outputs };
   const settings = state.settings;
-  if (timerDue(state.timers.stabilize, now)) {
-    state = { ...state, timers: { ...state.timers, stabilize: startTimer(now, settings.stabilizeIntervalMs) } };
-    const t = stabilize(state, now);
+  // Stabilization runs periodically (ToN Fig. 6): each task runs when its own timer is due, then re-arms it.
+  for (const [timer, every, task] of PERIODIC) {
+    if (!timerDue(state.timers[timer], now)) continue;
+    state = { ...state, timers: { ...state.timers, [timer]: startTimer(now, settings[every]) } };
+    const t = task(state, now);
     state = t.state;
     outputs.push(...t.outputs);
-  }
-  if (timerDue(state.timers.fixFingers, now)) {
-    state = { ...state, timers: { ...state.timers, fixFingers: startTimer(now, settings.fixFingersIntervalMs) } };
-    const t = fixFingers(state, now);
-    state = t.state;
-    outputs.push(...t.outputs);
-  }
-  if (timerDue(state.timers.checkPredecessor, now)) {
-    state = { ...state, timers: { ...state.timers, checkPredecessor: startTimer(now, settings.checkPredecessorIntervalMs) } };
-    const t = checkPredecessor(state, now);
-    state = t.state;
-    outputs.push(...t.outputs);
-  }
-  if (timerDue(state.timers.replicate, now)) {
-    state = { ...state, timers: { ...state.timers, replicate: startTimer(now, settings.replicateIntervalMs) } };
-    outputs.push(...replicate(state));
   }
   return { state, outputs };
 }
+
+/** The periodic tasks, in the order they run within one tick: timer, its period setting, the task. */
+const PERIODIC: readonly (readonly [keyof ChordState['timers'], 'stabilizeIntervalMs' | 'fixFingersIntervalMs' | 'checkPredecessorIntervalMs' | 'replicateIntervalMs', (s: ChordState, now: number) => T])[] = [
+  ['stabilize', 'stabilizeIntervalMs', stabilize],
+  ['fixFingers', 'fixFingersIntervalMs', fixFingers],
+  ['checkPredecessor', 'checkPredecessorIntervalMs', checkPredecessor],
+  ['replicate', 'replicateIntervalMs', (s) => ({ state: s, outputs: replicate(s) })],
+];
 
 /**
  * Counts a timeout against a peer; after `suspectAfterTimeouts` consecutive ones the peer is

@@ -120,11 +120,7 @@ export function fmix32(h: number): number {
  * ```
  */
 export function murmur3(input: HashInput, seed = 0): number {
-  if (typeof input === 'string') {
-    const len = encodeUtf8(input); // may replace the scratch buffer: read it after
-    return murmur3Bytes(scratch, len, seed);
-  }
-  return murmur3Bytes(input, input.length, seed);
+  return overBytes(input, seed, murmur3Bytes);
 }
 
 const P1 = 2654435761;
@@ -192,11 +188,16 @@ function xxh32Bytes(b: Uint8Array, len: number, seed: number): number {
  * ```
  */
 export function xxh32(input: HashInput, seed = 0): number {
+  return overBytes(input, seed, xxh32Bytes);
+}
+
+/** Runs a byte hash over `input`: a string is hashed as its UTF-8 bytes. */
+function overBytes(input: HashInput, seed: number, hashBytes: (b: Uint8Array, len: number, seed: number) => number): number {
   if (typeof input === 'string') {
     const len = encodeUtf8(input); // may replace the scratch buffer: read it after
-    return xxh32Bytes(scratch, len, seed);
+    return hashBytes(scratch, len, seed);
   }
-  return xxh32Bytes(input, input.length, seed);
+  return hashBytes(input, input.length, seed);
 }
 
 /**

@@ -1,24 +1,6 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  STOPPED_TIMER,
-  assertNever,
-  canIncrement,
-  earliest,
-  inputNow,
-  parse,
-  reject,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-  type Machine,
-  type NodeId,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
-import { checkMembers, positiveInt, send, type MutexInput, type MutexOutput } from './common.js';
+import type { Machine, NodeId, Timer, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, checkMembers, earliest, parse, positiveInt, reject, send, startTimer, timerDue, transition, v } from '../core/index.js';
+import { stepMutex, type MutexHandlers, type MutexInput, type MutexOutput } from './common.js';
 
 /**
  * Configuration of a {@link centralizedMutex} node. The same machine plays client and, on the node
@@ -159,51 +141,44 @@ export const centralizedMutex: Machine<CentralizedMutexConfig, CentralizedMutexS
       queue: [],
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return onTick(state, now);
-      case 'request': {
-        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        if (!canIncrement(state.seq) || state.seq >= MAX_COUNTER) throw new InvalidCommandError('request', 'request numbers are exhausted');
-        const seq = state.seq + 1;
-        const s: CentralizedMutexState = { ...state, seq, phase: 'wanting', probing: false, timer: startTimer(now, state.timeoutMs) };
-        if (state.id === state.coordinator) return coordinatorRequest(s, state.id, seq);
-        return transition(s, [send(state.coordinator, { type: 'request', seq })]);
-      }
-      case 'release': {
-        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-        const s: CentralizedMutexState = { ...state, phase: 'idle', timer: STOPPED_TIMER, probing: false };
-        if (state.id === state.coordinator) return coordinatorRelease(s, state.id, state.seq);
-        return transition(s, [send(state.coordinator, { type: 'release', seq: state.seq })]);
-      }
-      case 'message': {
-        const { from } = input;
-        if (!state.nodes.includes(from) || from === state.id) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const parsed = parse(messageCheck, input.message, 'message');
-        if (!parsed.ok) return reject(state, from, parsed.problem);
-        const m: CentralizedMutexMessage = parsed.value;
-        switch (m.type) {
-          case 'request':
-          case 'release':
-          case 'probe':
-            if (state.id !== state.coordinator) return reject(state, from, `${m.type} sent to a node that is not the coordinator`);
-            if (m.type === 'request') return coordinatorRequest(state, from, m.seq);
-            if (m.type === 'release') return coordinatorRelease(state, from, m.seq);
-            return coordinatorProbe(state, from, m.seq);
-          case 'grant':
-          case 'queued':
-            if (from !== state.coordinator) return reject(state, from, `${m.type} from a node that is not the coordinator`);
-            return m.type === 'grant' ? clientGrant(state, m.seq) : clientQueued(state, m.seq, now);
-        }
-        return assertNever(m.type, 'message type');
-      }
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepMutex(handlers, state, input),
   nextDeadline: (s) => earliest(s.timer),
+};
+
+const handlers: MutexHandlers<CentralizedMutexState, CentralizedMutexOutput> = {
+  tick: (state, now) => onTick(state, now),
+  request(state, now) {
+    if (!canIncrement(state.seq) || state.seq >= MAX_COUNTER) throw new InvalidCommandError('request', 'request numbers are exhausted');
+    const seq = state.seq + 1;
+    const s: CentralizedMutexState = { ...state, seq, phase: 'wanting', probing: false, timer: startTimer(now, state.timeoutMs) };
+    if (state.id === state.coordinator) return coordinatorRequest(s, state.id, seq);
+    return transition(s, [send(state.coordinator, { type: 'request', seq })]);
+  },
+  release(state) {
+    const s: CentralizedMutexState = { ...state, phase: 'idle', timer: STOPPED_TIMER, probing: false };
+    if (state.id === state.coordinator) return coordinatorRelease(s, state.id, state.seq);
+    return transition(s, [send(state.coordinator, { type: 'release', seq: state.seq })]);
+  },
+  message(state, from, message, now) {
+    if (!state.nodes.includes(from) || from === state.id) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
+    const parsed = parse(messageCheck, message, 'message');
+    if (!parsed.ok) return reject(state, from, parsed.problem);
+    const m: CentralizedMutexMessage = parsed.value;
+    switch (m.type) {
+      case 'request':
+      case 'release':
+      case 'probe':
+        if (state.id !== state.coordinator) return reject(state, from, `${m.type} sent to a node that is not the coordinator`);
+        if (m.type === 'request') return coordinatorRequest(state, from, m.seq);
+        if (m.type === 'release') return coordinatorRelease(state, from, m.seq);
+        return coordinatorProbe(state, from, m.seq);
+      case 'grant':
+      case 'queued':
+        if (from !== state.coordinator) return reject(state, from, `${m.type} from a node that is not the coordinator`);
+        return m.type === 'grant' ? clientGrant(state, m.seq) : clientQueued(state, m.seq, now);
+    }
+    return assertNever(m.type, 'message type');
+  },
 };
 
 function onTick(state: CentralizedMutexState, now: number): T {

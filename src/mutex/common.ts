@@ -1,13 +1,5 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-} from '../core/index.js';
+import type { MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, assertNever, compareNodeIds, inputNow, transition } from '../core/index.js';
 
 /**
  * A local command: this node wants the critical section. The machine answers with an
@@ -95,21 +87,6 @@ export type MutexOutput<M, E = never> = SendOutput<M> | RejectedOutput | EnterOu
 export type MutexPhase = 'idle' | 'wanting' | 'held';
 
 /**
- * Total order on node ids used for tie-breaks (equal timestamps) and for "highest id": shorter ids
- * first, then code-unit order, so `'n9' < 'n10'` and `'2' < '10'`.
- *
- * @example
- * ```ts
- * import { compareNodeIds } from 'distkit/mutex';
- * compareNodeIds('n9', 'n10'); //=> -1
- * ```
- */
-export function compareNodeIds(a: NodeId, b: NodeId): number {
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
  * Lamport's total order on requests: by timestamp, then by node id (Lamport 1978, rule of the
  * total order `⇒`). Negative when `(ta, a)` comes first.
  *
@@ -121,35 +98,7 @@ export function compareNodeIds(a: NodeId, b: NodeId): number {
  */
 export function compareRequests(ta: number, a: NodeId, tb: number, b: NodeId): number {
   if (ta !== tb) return ta < tb ? -1 : 1;
-  return compareNodeIds(a, b);
-}
-
-/** @internal Validates the `id` / `nodes` pair every machine takes. */
-export function checkMembers(id: unknown, nodes: unknown, field = 'nodes'): readonly NodeId[] {
-  if (typeof id !== 'string' || id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
-  if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError(field, 'must be a non-empty array of node ids');
-  const seen = new Set<string>();
-  for (const n of nodes as unknown[]) {
-    if (typeof n !== 'string' || n.length === 0) throw new ConfigError(field, 'every node id must be a non-empty string');
-    if (seen.has(n)) throw new ConfigError(field, `duplicate node id ${JSON.stringify(n)}`);
-    seen.add(n);
-  }
-  if (!seen.has(id)) throw new ConfigError(field, `must include this node's id ${JSON.stringify(id)}`);
-  return (nodes as NodeId[]).slice();
-}
-
-/** @internal A positive integer option with a default. */
-export function positiveInt(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** @internal Shorthand for a send output. */
-export function send<M>(to: NodeId, message: M): SendOutput<M> {
-  return { type: 'send', to, message };
+  return compareNodeIds(a, b); // shorter ids first, then code-unit order (distkit/core)
 }
 
 /**
@@ -168,4 +117,76 @@ export function receiveClock(clock: number, ts: number): number {
 export function nextRequestTs(command: string, clock: number): number {
   if (clock >= MAX_COUNTER) throw new InvalidCommandError(command, `the Lamport clock is exhausted (${clock} >= MAX_COUNTER)`);
   return clock + 1;
+}
+
+/**
+ * @internal What a mutual-exclusion machine does on each input once {@link stepMutex} has checked
+ * it: `request` is called only on an idle node, `release` only in the critical section; `tick`
+ * defaults to doing nothing (for machines without timers).
+ */
+export interface MutexHandlers<S, O> {
+  /** A due deadline. */
+  tick?(state: S, now: number): Transition<S, O>;
+  /** An idle node requests the critical section. */
+  request(state: S, now: number): Transition<S, O>;
+  /** The node leaves the critical section. */
+  release(state: S, now: number): Transition<S, O>;
+  /** A peer's message (untrusted). */
+  message(state: S, from: NodeId, message: unknown, now: number): Transition<S, O>;
+}
+
+/**
+ * @internal The step shared by the mutual-exclusion machines: only an idle node may request and
+ * only the holder may release (both local programming errors otherwise).
+ */
+export function stepMutex<S extends { readonly phase: MutexPhase }, O>(handlers: MutexHandlers<S, O>, state: S, input: MutexInput): Transition<S, O> {
+  const now = inputNow(input);
+  switch (input.type) {
+    case 'tick':
+      return handlers.tick === undefined ? transition(state) : handlers.tick(state, now);
+    case 'request':
+      if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
+      return handlers.request(state, now);
+    case 'release':
+      if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
+      return handlers.release(state, now);
+    case 'message':
+      return handlers.message(state, input.from, input.message, now);
+    default:
+      return assertNever(input, 'input');
+  }
+}
+
+/**
+ * @internal What a timestamp-ordered mutual-exclusion machine (Ricart–Agrawala, Lamport, Maekawa)
+ * does on each input once {@link stepTimestamped} has checked it: `request` gets the new request's
+ * timestamp, `release` is called only in the critical section. These machines keep no timers.
+ */
+export interface TimestampedMutex<S, O> {
+  /** An idle node requests the critical section with timestamp `ts` (the clock is not yet set to it). */
+  request(state: S, ts: number): Transition<S, O>;
+  /** The node leaves the critical section. */
+  release(state: S): Transition<S, O>;
+  /** A peer's message (untrusted). */
+  message(state: S, from: NodeId, message: unknown): Transition<S, O>;
+}
+
+/**
+ * @internal The step shared by the timestamp-ordered machines ({@link stepMutex}): a request takes
+ * the next Lamport timestamp (Lamport 1978, IR1).
+ */
+export function stepTimestamped<S extends { readonly phase: MutexPhase; readonly clock: number }, O>(
+  handlers: TimestampedMutex<S, O>,
+  state: S,
+  input: MutexInput,
+): Transition<S, O> {
+  return stepMutex<S, O>(
+    {
+      request: (s) => handlers.request(s, nextRequestTs('request', s.clock)),
+      release: (s) => handlers.release(s),
+      message: (s, from, message) => handlers.message(s, from, message),
+    },
+    state,
+    input,
+  );
 }

@@ -6,7 +6,7 @@
  *
  * @module mutex
  */
-export { compareNodeIds, compareRequests } from './common.js';
+export { compareRequests } from './common.js';
 export type { RequestCommand, ReleaseCommand, EnterOutput, MutexInput, MutexOutput, MutexPhase } from './common.js';
 export * from './centralized.js';
 export * from './token-ring.js';

@@ -1,31 +1,6 @@
-import {
-  InvalidCommandError,
-  MAX_COUNTER,
-  assertNever,
-  canIncrement,
-  getOwn,
-  inputNow,
-  parse,
-  reject,
-  setOwn,
-  transition,
-  v,
-  withOwn,
-  type Machine,
-  type NodeId,
-  type Transition,
-} from '../core/index.js';
-import {
-  checkMembers,
-  compareRequests,
-  nextRequestTs,
-  positiveInt,
-  receiveClock,
-  send,
-  type MutexInput,
-  type MutexOutput,
-  type MutexPhase,
-} from './common.js';
+import type { Machine, NodeId, Transition } from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, assertNever, canIncrement, checkMembers, getOwn, parse, positiveInt, reject, send, setOwn, transition, v, withOwn } from '../core/index.js';
+import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link lamportMutex} node.
@@ -168,44 +143,35 @@ export const lamportMutex: Machine<LamportMutexConfig, LamportMutexState, MutexI
       pending: table<readonly LamportMutexMessage[]>([]),
     };
   },
-  step(state, input): Transition<LamportMutexState, LamportMutexOutput> {
-    inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return transition(state);
-      case 'request': {
-        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        // Rule 1: put Tm:Pi on the own queue and send it to every other process.
-        const ts = nextRequestTs('request', state.clock);
-        const s: LamportMutexState = {
-          ...state,
-          clock: ts,
-          phase: 'wanting',
-          requestTs: ts,
-          queue: insert(state.queue, ts, state.id),
-        };
-        return broadcast(s, 'request', ts, []);
-      }
-      case 'release': {
-        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-        // Rule 3: remove the own request and send a timestamped RELEASE to every other process.
-        // (Capped at MAX_COUNTER: a release must always go out; the clock stays monotonic.)
-        const ts = Math.min(state.clock + 1, MAX_COUNTER);
-        const s: LamportMutexState = {
-          ...state,
-          clock: ts,
-          phase: 'idle',
-          requestTs: -1,
-          queue: state.queue.filter((q) => q.node !== state.id),
-        };
-        return broadcast(s, 'release', ts, []);
-      }
-      case 'message':
-        return onMessage(state, input.from, input.message);
-      default:
-        return assertNever(input, 'input');
-    }
+  step: (state, input) => stepTimestamped(handlers, state, input),
+};
+
+const handlers: TimestampedMutex<LamportMutexState, LamportMutexOutput> = {
+  request(state, ts) {
+    // Rule 1: put Tm:Pi on the own queue and send it to every other process.
+    const s: LamportMutexState = {
+      ...state,
+      clock: ts,
+      phase: 'wanting',
+      requestTs: ts,
+      queue: insert(state.queue, ts, state.id),
+    };
+    return broadcast(s, 'request', ts, []);
   },
+  release(state) {
+    // Rule 3: remove the own request and send a timestamped RELEASE to every other process.
+    // (Capped at MAX_COUNTER: a release must always go out; the clock stays monotonic.)
+    const ts = Math.min(state.clock + 1, MAX_COUNTER);
+    const s: LamportMutexState = {
+      ...state,
+      clock: ts,
+      phase: 'idle',
+      requestTs: -1,
+      queue: state.queue.filter((q) => q.node !== state.id),
+    };
+    return broadcast(s, 'release', ts, []);
+  },
+  message: (state, from, message) => onMessage(state, from, message),
 };
 
 function onMessage(state: LamportMutexState, from: NodeId, message: unknown): Transition<LamportMutexState, LamportMutexOutput> {

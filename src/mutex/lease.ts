@@ -1,32 +1,6 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  MAX_ID_LENGTH,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  inputNow,
-  isCounter,
-  parse,
-  reject,
-  startTimer,
-  stopTimer,
-  timerDue,
-  transition,
-  v,
-  type Timer,
-  type DurableMachine,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type PersistOutput,
-  type RejectedOutput,
-  type SendOutput,
-  type TickInput,
-  type Transition,
-} from '../core/index.js';
-import { positiveInt, send, type EnterOutput, type MutexInput } from './common.js';
+import type { Timer, DurableMachine, Machine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition, InputHandlers } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, earliest, isCounter, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v, stepByType } from '../core/index.js';
+import type { EnterOutput, MutexInput } from './common.js';
 
 // ---- messages ---------------------------------------------------------------------------------
 
@@ -286,17 +260,12 @@ export const leaseLockService: DurableMachine<
     if (!isCounter(lastToken)) throw new ConfigError('durable.lastToken', 'must be an integer in [0, MAX_COUNTER]');
     return { ...leaseLockService.init(config), lastToken, recovering: true };
   },
-  step(state, input): ST {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return serviceTick(startQuiet(state, now), now);
-      case 'message':
-        return serviceMessage(state, input.from, input.message, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) =>
+    stepByType<LeaseLockServiceState, LeaseLockServiceInput, LeaseLockServiceOutput>(
+      { tick: (s, _i, now) => serviceTick(startQuiet(s, now), now), message: (s, i, now) => serviceMessage(s, i.from, i.message, now) },
+      state,
+      input,
+    ),
   nextDeadline: (s) => earliest(s.holder?.expiry, s.reserved?.expiry, s.quiet),
 };
 
@@ -537,32 +506,29 @@ export const leaseClient: Machine<LeaseClientConfig, LeaseClientState, MutexInpu
       expiry: STOPPED_TIMER,
     };
   },
-  step(state, input): CT {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return clientTick(state, now);
-      case 'request':
-        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        return acquire(state, now);
-      case 'release': {
-        // The lease may have ended (lease-lost) just before the host released it: nothing to do.
-        if (state.phase === 'idle') return transition(state);
-        if (state.phase !== 'held') return transition(idle(state)); // give up the acquire; a late grant is handed back
-        return transition(idle(state), [send(state.service, { type: 'release', token: state.token })]);
-      }
-      case 'message': {
-        const { from } = input;
-        if (from !== state.service) return reject(state, from, `only the service ${JSON.stringify(state.service)} may send here`);
-        const parsed = parse(serviceMessageCheck, input.message, 'message');
-        if (!parsed.ok) return reject(state, from, parsed.problem);
-        return clientMessage(state, parsed.value, now);
-      }
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepByType(clientInputs, state, input),
   nextDeadline: (s) => earliest(s.retry, s.renewal, s.expiry),
+};
+
+const clientInputs: InputHandlers<LeaseClientState, MutexInput, LeaseClientOutput> = {
+  tick: (state, _input, now) => clientTick(state, now),
+  request(state, _input, now) {
+    if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
+    return acquire(state, now);
+  },
+  release(state) {
+    // The lease may have ended (lease-lost) just before the host released it: nothing to do.
+    if (state.phase === 'idle') return transition(state);
+    if (state.phase !== 'held') return transition(idle(state)); // give up the acquire; a late grant is handed back
+    return transition(idle(state), [send(state.service, { type: 'release', token: state.token })]);
+  },
+  message(state, input, now) {
+    const { from } = input;
+    if (from !== state.service) return reject(state, from, `only the service ${JSON.stringify(state.service)} may send here`);
+    const parsed = parse(serviceMessageCheck, input.message, 'message');
+    if (!parsed.ok) return reject(state, from, parsed.problem);
+    return clientMessage(state, parsed.value, now);
+  },
 };
 
 function idle(state: LeaseClientState): LeaseClientState {

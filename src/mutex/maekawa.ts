@@ -1,21 +1,6 @@
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_COUNTER,
-  MAX_ID_LENGTH,
-  assertNever,
-  getOwn,
-  inputNow,
-  parse,
-  reject,
-  setOwn,
-  transition,
-  v,
-  type Machine,
-  type NodeId,
-  type Transition,
-} from '../core/index.js';
-import { checkMembers, compareRequests, nextRequestTs, receiveClock, send, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
+import type { Machine, NodeId, Transition } from '../core/index.js';
+import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, checkMembers, getOwn, parse, reject, send, setOwn, transition, v } from '../core/index.js';
+import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link maekawa} node.
@@ -194,36 +179,27 @@ export const maekawa: Machine<MaekawaConfig, MaekawaState, MutexInput, MaekawaOu
       waiting: [],
     };
   },
-  step(state, input): T {
-    inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return transition(state);
-      case 'request': {
-        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        const ts = nextRequestTs('request', state.clock);
-        const s: MaekawaState = { ...state, clock: ts, phase: 'wanting', requestTs: ts, granted: [], failedFrom: [], relinquished: [], inquiries: [] };
-        return run(s, state.quorum.map((q) => ({ to: q, m: { type: 'request', ts, owner: state.id } })));
-      }
-      case 'release': {
-        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-        const ts = state.requestTs;
-        const s: MaekawaState = { ...state, phase: 'idle', requestTs: -1, granted: [], failedFrom: [], relinquished: [], inquiries: [] };
-        return run(s, state.quorum.map((q) => ({ to: q, m: { type: 'release', ts, owner: state.id } })));
-      }
-      case 'message': {
-        const { from } = input;
-        if (!state.nodes.includes(from) || from === state.id) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const parsed = parse(messageCheck, input.message, 'message');
-        if (!parsed.ok) return reject(state, from, parsed.problem);
-        const m: MaekawaMessage = parsed.value;
-        const why = validate(state, from, m);
-        if (why !== undefined) return reject(state, from, why);
-        return run(state, [], { from, m });
-      }
-      default:
-        return assertNever(input, 'input');
-    }
+  step: (state, input) => stepTimestamped(handlers, state, input),
+};
+
+const handlers: TimestampedMutex<MaekawaState, MaekawaOutput> = {
+  request(state, ts) {
+    const s: MaekawaState = { ...state, clock: ts, phase: 'wanting', requestTs: ts, granted: [], failedFrom: [], relinquished: [], inquiries: [] };
+    return run(s, state.quorum.map((q) => ({ to: q, m: { type: 'request', ts, owner: state.id } })));
+  },
+  release(state) {
+    const ts = state.requestTs;
+    const s: MaekawaState = { ...state, phase: 'idle', requestTs: -1, granted: [], failedFrom: [], relinquished: [], inquiries: [] };
+    return run(s, state.quorum.map((q) => ({ to: q, m: { type: 'release', ts, owner: state.id } })));
+  },
+  message(state, from, message) {
+    if (!state.nodes.includes(from) || from === state.id) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
+    const parsed = parse(messageCheck, message, 'message');
+    if (!parsed.ok) return reject(state, from, parsed.problem);
+    const m: MaekawaMessage = parsed.value;
+    const why = validate(state, from, m);
+    if (why !== undefined) return reject(state, from, why);
+    return run(state, [], { from, m });
   },
 };
 

@@ -1,26 +1,6 @@
-import {
-  InvalidCommandError,
-  MAX_COUNTER,
-  assertNever,
-  inputNow,
-  parse,
-  reject,
-  transition,
-  v,
-  type Machine,
-  type NodeId,
-  type Transition,
-} from '../core/index.js';
-import {
-  checkMembers,
-  compareRequests,
-  nextRequestTs,
-  receiveClock,
-  send,
-  type MutexInput,
-  type MutexOutput,
-  type MutexPhase,
-} from './common.js';
+import type { Machine, NodeId, Transition } from '../core/index.js';
+import { MAX_COUNTER, checkMembers, parse, reject, send, transition, v } from '../core/index.js';
+import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link ricartAgrawala} node.
@@ -122,42 +102,33 @@ export const ricartAgrawala: Machine<RicartAgrawalaConfig, RicartAgrawalaState, 
       deferred: [],
     };
   },
-  step(state, input): Transition<RicartAgrawalaState, RicartAgrawalaOutput> {
-    inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return transition(state);
-      case 'request': {
-        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        // §2: "the requesting node sends a REQUEST with its sequence number to all other nodes".
-        const clock = nextRequestTs('request', state.clock);
-        const next: RicartAgrawalaState = { ...state, clock, phase: 'wanting', requestTs: clock, replied: [] };
-        if (state.peers.length === 0) return transition({ ...next, phase: 'held' }, [{ type: 'enter' }]);
-        return transition(
-          next,
-          state.peers.map((p) => send(p, { type: 'request', ts: clock })),
-        );
-      }
-      case 'release': {
-        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-        // On exit, answer every deferred request.
-        return transition(
-          { ...state, phase: 'idle', requestTs: -1, replied: [], deferred: [] },
-          state.deferred.map((d) => send(d.node, { type: 'reply', ts: d.ts })),
-        );
-      }
-      case 'message': {
-        const { from } = input;
-        if (!state.peers.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
-        const parsed = parse(messageCheck, input.message, 'message');
-        if (!parsed.ok) return reject(state, from, parsed.problem);
-        const m: RicartAgrawalaMessage = parsed.value;
-        if (m.type === 'request') return onRequest(state, from, m.ts);
-        return onReply(state, from, m.ts);
-      }
-      default:
-        return assertNever(input, 'input');
-    }
+  step: (state, input) => stepTimestamped(handlers, state, input),
+};
+
+const handlers: TimestampedMutex<RicartAgrawalaState, RicartAgrawalaOutput> = {
+  request(state, clock) {
+    // §2: "the requesting node sends a REQUEST with its sequence number to all other nodes".
+    const next: RicartAgrawalaState = { ...state, clock, phase: 'wanting', requestTs: clock, replied: [] };
+    if (state.peers.length === 0) return transition({ ...next, phase: 'held' }, [{ type: 'enter' }]);
+    return transition(
+      next,
+      state.peers.map((p) => send(p, { type: 'request', ts: clock })),
+    );
+  },
+  release(state) {
+    // On exit, answer every deferred request.
+    return transition(
+      { ...state, phase: 'idle', requestTs: -1, replied: [], deferred: [] },
+      state.deferred.map((d) => send(d.node, { type: 'reply', ts: d.ts })),
+    );
+  },
+  message(state, from, message) {
+    if (!state.peers.includes(from)) return reject(state, from, `unknown sender ${JSON.stringify(from)}`);
+    const parsed = parse(messageCheck, message, 'message');
+    if (!parsed.ok) return reject(state, from, parsed.problem);
+    const m: RicartAgrawalaMessage = parsed.value;
+    if (m.type === 'request') return onRequest(state, from, m.ts);
+    return onReply(state, from, m.ts);
   },
 };
 

@@ -1,24 +1,6 @@
-import {
-  InvalidCommandError,
-  MAX_COUNTER,
-  MAX_ID_LENGTH,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  inputNow,
-  parse,
-  reject,
-  startTimer,
-  stopTimer,
-  timerDue,
-  transition,
-  v,
-  type Machine,
-  type NodeId,
-  type Timer,
-  type Transition,
-} from '../core/index.js';
-import { checkMembers, compareNodeIds, positiveInt, send, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
+import type { Machine, NodeId, Timer, Transition } from '../core/index.js';
+import { MAX_COUNTER, MAX_ID_LENGTH, STOPPED_TIMER, checkMembers, compareNodeIds, earliest, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v } from '../core/index.js';
+import { stepMutex, type MutexHandlers, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
 
 /**
  * Configuration of a {@link tokenRing} node.
@@ -26,14 +8,14 @@ import { checkMembers, compareNodeIds, positiveInt, send, type MutexInput, type 
  * @example
  * ```ts
  * import type { TokenRingConfig } from 'distkit/mutex';
- * const c: TokenRingConfig = { id: 'b', ring: ['a', 'b', 'c'], tokenTimeoutMs: 2000 };
+ * const c: TokenRingConfig = { id: 'b', nodes: ['a', 'b', 'c'], tokenTimeoutMs: 2000 };
  * ```
  */
 export interface TokenRingConfig {
   /** This node's id. */
   readonly id: NodeId;
-  /** The ring, in passing order; `ring[0]` starts with the token. */
-  readonly ring: readonly NodeId[];
+  /** Every node, in ring (passing) order; `nodes[0]` starts with the token. */
+  readonly nodes: readonly NodeId[];
   /**
    * A node that has not seen the token for this long (and is not holding it) starts a
    * regeneration round. Choose it well above one rotation plus the longest hold. Default 5000.
@@ -101,7 +83,7 @@ export type TokenRingEvent =
  * @example
  * ```ts
  * import { tokenRing } from 'distkit/mutex';
- * tokenRing.init({ id: 'a', ring: ['a', 'b'] }).token; //=> 0
+ * tokenRing.init({ id: 'a', nodes: ['a', 'b'] }).token; //=> 0
  * ```
  */
 export interface TokenRingState {
@@ -175,14 +157,14 @@ function probeCmp(a: { gen: number; origin: NodeId }, b: { gen: number; origin: 
  * @example
  * ```ts
  * import { tokenRing } from 'distkit/mutex';
- * const a = tokenRing.init({ id: 'a', ring: ['a', 'b'] });
+ * const a = tokenRing.init({ id: 'a', nodes: ['a', 'b'] });
  * tokenRing.step(a, { type: 'request', now: 0 }).outputs; //=> [{ type: 'enter' }]
  * ```
  */
 export const tokenRing: Machine<TokenRingConfig, TokenRingState, MutexInput, TokenRingOutput> = {
   name: 'token-ring',
   init(config) {
-    const ring = checkMembers(config.id, config.ring, 'ring');
+    const ring = checkMembers(config.id, config.nodes);
     const i = ring.indexOf(config.id);
     return {
       id: config.id,
@@ -199,36 +181,27 @@ export const tokenRing: Machine<TokenRingConfig, TokenRingState, MutexInput, Tok
       deferredProbe: null,
     };
   },
-  step(state, input): T {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return onTick(state, now);
-      case 'request': {
-        if (state.phase !== 'idle') throw new InvalidCommandError('request', `already ${state.phase}`);
-        const s = armed(state, now);
-        if (s.token >= 0) return transition({ ...s, phase: 'held' }, [{ type: 'enter' }]);
-        return transition({ ...s, phase: 'wanting' });
-      }
-      case 'release': {
-        if (state.phase !== 'held') throw new InvalidCommandError('release', 'this node is not in the critical section');
-        return passOn({ ...state, phase: 'idle' }, now);
-      }
-      case 'message': {
-        const { from } = input;
-        if (from !== state.predecessor) return reject(state, from, `only the predecessor ${JSON.stringify(state.predecessor)} may send here`);
-        const parsed = parse(messageCheck, input.message, 'message');
-        if (!parsed.ok) return reject(state, from, parsed.problem);
-        const m: TokenRingMessage = parsed.value;
-        if (m.type === 'token') return onToken(state, { gen: m.gen, seq: m.seq }, now);
-        if (!state.ring.includes(m.origin)) return reject(state, from, `probe origin ${JSON.stringify(m.origin)} not in the ring`);
-        return onProbe(state, m.gen, m.origin, now);
-      }
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (state, input) => stepMutex(handlers, state, input),
   nextDeadline: (s) => earliest(s.lossTimer),
+};
+
+const handlers: MutexHandlers<TokenRingState, TokenRingOutput> = {
+  tick: (state, now) => onTick(state, now),
+  request(state, now) {
+    const s = armed(state, now);
+    if (s.token >= 0) return transition({ ...s, phase: 'held' }, [{ type: 'enter' }]);
+    return transition({ ...s, phase: 'wanting' });
+  },
+  release: (state, now) => passOn({ ...state, phase: 'idle' }, now),
+  message(state, from, message, now) {
+    if (from !== state.predecessor) return reject(state, from, `only the predecessor ${JSON.stringify(state.predecessor)} may send here`);
+    const parsed = parse(messageCheck, message, 'message');
+    if (!parsed.ok) return reject(state, from, parsed.problem);
+    const m: TokenRingMessage = parsed.value;
+    if (m.type === 'token') return onToken(state, { gen: m.gen, seq: m.seq }, now);
+    if (!state.ring.includes(m.origin)) return reject(state, from, `probe origin ${JSON.stringify(m.origin)} not in the ring`);
+    return onProbe(state, m.gen, m.origin, now);
+  },
 };
 
 function stampCmp(a: TokenStamp, b: TokenStamp): number {

@@ -3,29 +3,8 @@
  * Determining Global States of Distributed Systems", ACM TOCS 3(1), 1985), as a wrapper around any
  * application machine. Cited below as CL §n.
  */
-import {
-  InvalidCommandError,
-  ConfigError,
-  PAYLOAD_LIMITS,
-  getOwn,
-  hasOwn,
-  inputNow,
-  isPlainObject,
-  parse,
-  reject,
-  transition,
-  v,
-  withOwn,
-  withoutOwn,
-  type DataLimits,
-  type DurableMachine,
-  type Machine,
-  type MessageInput,
-  type NodeId,
-  type RejectedOutput,
-  type SendOutput,
-  type Transition,
-} from '../core/index.js';
+import type { DataLimits, DurableMachine, Machine, MessageInput, NodeId, RejectedOutput, SendOutput, Transition } from '../core/index.js';
+import { InvalidCommandError, PAYLOAD_LIMITS, checkMembers, getOwn, hasOwn, inputNow, isPlainObject, parse, positiveInt, reject, transition, v, withOwn, withoutOwn } from '../core/index.js';
 
 /**
  * Names one snapshot: 1 to 128 characters from letters, digits and `_ . : @ # / -`. Several
@@ -339,152 +318,22 @@ const own = hasOwn;
  * ```
  */
 export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): ChandyLamportMachine<AC, AS, AI, AO> {
-  type State = ChandyLamportState<AS>;
-  type Output = ChandyLamportOutput<AO, AS>;
-  type Config = ChandyLamportConfig<AC>;
-
   // The envelope check depends only on the state's payload limits; keep the last one built.
   let check = { limits: PAYLOAD_LIMITS, check: DEFAULT_ENVELOPE_CHECK };
-  const checkOf = (s: State) => {
+  const checkOf = (s: ChandyLamportState<AS>) => {
     const l = s.payloadLimits;
     if (l.maxDepth !== check.limits.maxDepth || l.maxBytes !== check.limits.maxBytes) check = { limits: l, check: envelopeCheck(l) };
     return check.check;
   };
 
-  // Application outputs leave in envelopes; everything else (its persist first) passes through.
-  const wrap = (outs: readonly AO[], into: Output[]): void => {
-    for (const o of outs) {
-      const out = o as { type?: unknown; to?: unknown; message?: unknown };
-      if (out.type === 'send') into.push({ type: 'send', to: out.to as NodeId, message: { type: 'app', message: out.message } });
-      else into.push(o as Output);
-    }
-  };
-
-  const passThrough = (state: State, input: AI): Transition<State, Output> => {
-    const t = app.step(state.app, input);
-    const outputs: Output[] = [];
-    wrap(t.outputs, outputs);
-    return transition(t.state === state.app ? state : { ...state, app: t.state }, outputs);
-  };
-
-  // CL §3.2 marker sending rule: record the state, then a marker on every outgoing channel before
-  // any further message. Channels other than `closedBy` start recording.
-  const record = (state: State, snapshotId: SnapshotId, closedBy: NodeId | undefined): Transition<State, Output> => {
-    const outputs: Output[] = state.peers.map((p) => ({ type: 'send', to: p, message: { type: 'marker', snapshotId } }) as Output);
-    const channels: Record<NodeId, readonly unknown[]> = {};
-    for (const p of state.peers) Object.defineProperty(channels, p, { value: [], enumerable: true, writable: true, configurable: true });
-    const rec: SnapshotRecording<AS> = { state: state.app, channels, waiting: state.peers.filter((p) => p !== closedBy), recorded: 0 };
-    return settle({ ...state, recording: withOwn(state.recording, snapshotId, rec) }, snapshotId, outputs);
-  };
-
-  const remember = (completed: readonly SnapshotId[], snapshotId: SnapshotId, max: number): SnapshotId[] => {
-    const next = [...completed, snapshotId];
-    if (next.length > max) next.splice(0, next.length - max);
-    return next;
-  };
-
-  // A snapshot whose incoming channels are all closed is reported and forgotten.
-  const settle = (state: State, snapshotId: SnapshotId, outputs: Output[]): Transition<State, Output> => {
-    const rec = getOwn(state.recording, snapshotId)!;
-    if (rec.waiting.length > 0) return transition(state, outputs);
-    outputs.push({ type: 'snapshotReport', report: { snapshotId, node: state.id, state: rec.state, channels: rec.channels } });
-    return transition({ ...state, recording: withoutOwn(state.recording, snapshotId), completed: remember(state.completed, snapshotId, state.maxRemembered) }, outputs);
-  };
-
-  const onMarker = (state: State, from: NodeId, snapshotId: SnapshotId): Transition<State, Output> => {
-    const rec = getOwn(state.recording, snapshotId);
-    if (rec !== undefined) {
-      if (!rec.waiting.includes(from)) return reject(state, from, `second marker from ${JSON.stringify(from)} for snapshot ${JSON.stringify(snapshotId)}`);
-      // CL §3.2 marker receiving rule, state already recorded: the channel's state is what arrived
-      // on it since the recording began; it is now closed.
-      const next: SnapshotRecording<AS> = { ...rec, waiting: rec.waiting.filter((p) => p !== from) };
-      return settle({ ...state, recording: withOwn(state.recording, snapshotId, next) }, snapshotId, []);
-    }
-    if (state.completed.includes(snapshotId)) return reject(state, from, `snapshot ${JSON.stringify(snapshotId)} already completed here`);
-    if (Object.keys(state.recording).length >= state.maxConcurrent) {
-      return reject(state, from, `snapshot ${JSON.stringify(snapshotId)}: already ${state.maxConcurrent} snapshots in progress (maxConcurrentSnapshots)`);
-    }
-    // CL §3.2 marker receiving rule, first marker: record the state; this channel's state is empty.
-    return record(state, snapshotId, from);
-  };
-
-  const onApp = (state: State, from: NodeId, message: unknown, now: number): Transition<State, Output> => {
-    const t = app.step(state.app, { type: 'message', from, message, now } as AI);
-    const outputs: Output[] = [];
-    wrap(t.outputs, outputs);
-    // A message the application refuses changes nothing, so it is left out of channel states too.
-    if (t.state === state.app && t.outputs.length > 0 && t.outputs.every((o) => (o as { type?: unknown }).type === 'rejected')) {
-      return transition(state, outputs);
-    }
-    // CL §3.2: a channel's recorded state is the messages received on it after the receiver
-    // recorded its state and before the channel's marker.
-    let recording: Readonly<Record<SnapshotId, SnapshotRecording<AS>>> = state.recording;
-    let completed = state.completed;
-    for (const id of Object.keys(state.recording)) {
-      const rec = state.recording[id]!;
-      if (!rec.waiting.includes(from)) continue;
-      if (rec.recorded >= state.maxRecorded) {
-        // The snapshot would grow past its limit: abandon it here rather than refuse the message.
-        recording = withoutOwn(recording, id);
-        completed = remember(completed, id, state.maxRemembered);
-        outputs.push({ type: 'snapshotAborted', snapshotId: id, reason: `more than ${state.maxRecorded} recorded messages (maxRecordedMessages)` });
-        continue;
-      }
-      const channel = getOwn(rec.channels, from) ?? [];
-      recording = withOwn(recording, id, { ...rec, channels: withOwn(rec.channels, from, [...channel, message]), recorded: rec.recorded + 1 });
-    }
-    return transition({ ...state, app: t.state, recording, completed }, outputs);
-  };
-
-  const init = (config: Config, appState: (c: Config) => AS): State => {
-    const c = config as Partial<Config>;
-    if (typeof c.id !== 'string' || c.id.length === 0) throw new ConfigError('id', 'must be a non-empty string');
-    if (!Array.isArray(c.nodes) || c.nodes.length === 0) throw new ConfigError('nodes', 'must be a non-empty array of node ids');
-    const seen = new Set<string>();
-    for (const n of c.nodes as unknown[]) {
-      if (typeof n !== 'string' || n.length === 0) throw new ConfigError('nodes', 'every node id must be a non-empty string');
-      if (seen.has(n)) throw new ConfigError('nodes', `duplicate node id ${JSON.stringify(n)}`);
-      seen.add(n);
-    }
-    if (!seen.has(c.id)) throw new ConfigError('nodes', `must include this node's id ${JSON.stringify(c.id)}`);
-    const maxConcurrent = positiveInt('maxConcurrentSnapshots', c.maxConcurrentSnapshots, 16);
-    const maxRemembered = positiveInt('maxRememberedSnapshots', c.maxRememberedSnapshots, 1024);
-    const maxRecorded = positiveInt('maxRecordedMessages', c.maxRecordedMessages, SNAPSHOT_MAX_RECORDED_MESSAGES);
-    const limits = { ...PAYLOAD_LIMITS, ...(c.payloadLimits ?? {}) };
-    const payloadLimits: DataLimits = {
-      maxDepth: positiveInt('payloadLimits.maxDepth', limits.maxDepth, PAYLOAD_LIMITS.maxDepth),
-      maxBytes: positiveInt('payloadLimits.maxBytes', limits.maxBytes, PAYLOAD_LIMITS.maxBytes),
-    };
-    return {
-      id: c.id,
-      peers: c.nodes.filter((n) => n !== c.id),
-      app: appState(config),
-      recording: {},
-      completed: [],
-      maxConcurrent,
-      maxRemembered,
-      maxRecorded,
-      payloadLimits,
-    };
-  };
-
   const machine: ChandyLamportMachine<AC, AS, AI, AO> = {
     name: `chandy-lamport(${app.name})`,
-    init: (config) => init(config, (c) => app.init(c.app)),
-    step(state, input): Transition<State, Output> {
+    init: (config) => initState(config, (c) => app.init(c.app)),
+    step(state, input): T<AS, AO> {
       const now = inputNow(input);
       switch ((input as { readonly type?: unknown }).type) {
-        case 'initiateSnapshot': {
-          const id = (input as InitiateSnapshotCommand).snapshotId;
-          if (!isSnapshotId(id)) throw new InvalidCommandError('initiateSnapshot', `snapshotId: expected 1..128 characters from [A-Za-z0-9_.:@#/-], got ${JSON.stringify(id)}`);
-          // Joining a snapshot this node already records is what CL §3.2 does with a second initiator.
-          if (own(state.recording, id)) return transition(state);
-          if (state.completed.includes(id)) return reject(state, 'local', `snapshot ${JSON.stringify(id)} already completed here; pick a new id`);
-          if (Object.keys(state.recording).length >= state.maxConcurrent) {
-            return reject(state, 'local', `already ${state.maxConcurrent} snapshots in progress (maxConcurrentSnapshots)`);
-          }
-          return record(state, id, undefined);
-        }
+        case 'initiateSnapshot':
+          return onInitiate(state, (input as InitiateSnapshotCommand).snapshotId);
         case 'message': {
           const { from, message } = input as MessageInput<unknown>;
           if (typeof from !== 'string' || !state.peers.includes(from)) return reject(state, String(from), `unknown sender ${JSON.stringify(from)}`);
@@ -496,11 +345,11 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
             if (!isSnapshotId(m.snapshotId)) return reject(state, from, `message.snapshotId: expected 1..128 characters from [A-Za-z0-9_.:@#/-], got ${JSON.stringify(m.snapshotId)}`);
             return onMarker(state, from, m.snapshotId);
           }
-          return onApp(state, from, m.message, now);
+          return onApp(app, state, from, m.message, now);
         }
         default:
           // Ticks and the application's own commands; the application throws on unknown ones.
-          return passThrough(state, input as AI);
+          return passThrough(app, state, input as AI);
       }
     },
     nextDeadline(state) {
@@ -511,16 +360,132 @@ export function chandyLamport<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>): Cha
   if (durableApp.durable !== undefined && durableApp.recover !== undefined) {
     const { durable, recover, applyPersist } = durableApp;
     machine.durable = (state) => durable(state.app);
-    machine.recover = (config, image) => init(config, (c) => recover(c.app, image));
+    machine.recover = (config, image) => initState(config, (c) => recover(c.app, image));
     if (applyPersist !== undefined) machine.applyPersist = (image, record) => applyPersist(image, record);
   }
   return machine;
 }
 
-function positiveInt(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  return value;
+type T<AS, AO> = Transition<ChandyLamportState<AS>, ChandyLamportOutput<AO, AS>>;
+
+function initState<AC, AS>(config: ChandyLamportConfig<AC>, appState: (c: ChandyLamportConfig<AC>) => AS): ChandyLamportState<AS> {
+  const c = config as Partial<ChandyLamportConfig<AC>>;
+  const nodes = checkMembers(c.id, c.nodes);
+  const maxConcurrent = positiveInt('maxConcurrentSnapshots', c.maxConcurrentSnapshots, 16);
+  const maxRemembered = positiveInt('maxRememberedSnapshots', c.maxRememberedSnapshots, 1024);
+  const maxRecorded = positiveInt('maxRecordedMessages', c.maxRecordedMessages, SNAPSHOT_MAX_RECORDED_MESSAGES);
+  const limits = { ...PAYLOAD_LIMITS, ...(c.payloadLimits ?? {}) };
+  const payloadLimits: DataLimits = {
+    maxDepth: positiveInt('payloadLimits.maxDepth', limits.maxDepth, PAYLOAD_LIMITS.maxDepth),
+    maxBytes: positiveInt('payloadLimits.maxBytes', limits.maxBytes, PAYLOAD_LIMITS.maxBytes),
+  };
+  return {
+    id: c.id as NodeId,
+    peers: nodes.filter((n) => n !== c.id),
+    app: appState(config),
+    recording: {},
+    completed: [],
+    maxConcurrent,
+    maxRemembered,
+    maxRecorded,
+    payloadLimits,
+  };
+}
+
+/** Application outputs leave in envelopes; everything else (its persist first) passes through. */
+function wrap<AS, AO>(outs: readonly AO[], into: ChandyLamportOutput<AO, AS>[]): void {
+  for (const o of outs) {
+    const out = o as { type?: unknown; to?: unknown; message?: unknown };
+    if (out.type === 'send') into.push({ type: 'send', to: out.to as NodeId, message: { type: 'app', message: out.message } });
+    else into.push(o as ChandyLamportOutput<AO, AS>);
+  }
+}
+
+function passThrough<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>, state: ChandyLamportState<AS>, input: AI): T<AS, AO> {
+  const t = app.step(state.app, input);
+  const outputs: ChandyLamportOutput<AO, AS>[] = [];
+  wrap(t.outputs, outputs);
+  return transition(t.state === state.app ? state : { ...state, app: t.state }, outputs);
+}
+
+function onInitiate<AS, AO>(state: ChandyLamportState<AS>, id: SnapshotId): T<AS, AO> {
+  if (!isSnapshotId(id)) throw new InvalidCommandError('initiateSnapshot', `snapshotId: expected 1..128 characters from [A-Za-z0-9_.:@#/-], got ${JSON.stringify(id)}`);
+  // Joining a snapshot this node already records is what CL §3.2 does with a second initiator.
+  if (own(state.recording, id)) return transition(state);
+  if (state.completed.includes(id)) return reject(state, 'local', `snapshot ${JSON.stringify(id)} already completed here; pick a new id`);
+  if (Object.keys(state.recording).length >= state.maxConcurrent) {
+    return reject(state, 'local', `already ${state.maxConcurrent} snapshots in progress (maxConcurrentSnapshots)`);
+  }
+  return record(state, id, undefined);
+}
+
+// CL §3.2 marker sending rule: record the state, then a marker on every outgoing channel before
+// any further message. Channels other than `closedBy` start recording.
+function record<AS, AO>(state: ChandyLamportState<AS>, snapshotId: SnapshotId, closedBy: NodeId | undefined): T<AS, AO> {
+  const outputs: ChandyLamportOutput<AO, AS>[] = state.peers.map((p) => ({ type: 'send', to: p, message: { type: 'marker', snapshotId } }) as ChandyLamportOutput<AO, AS>);
+  const channels: Record<NodeId, readonly unknown[]> = {};
+  for (const p of state.peers) Object.defineProperty(channels, p, { value: [], enumerable: true, writable: true, configurable: true });
+  const rec: SnapshotRecording<AS> = { state: state.app, channels, waiting: state.peers.filter((p) => p !== closedBy), recorded: 0 };
+  return settle({ ...state, recording: withOwn(state.recording, snapshotId, rec) }, snapshotId, outputs);
+}
+
+function remember(completed: readonly SnapshotId[], snapshotId: SnapshotId, max: number): SnapshotId[] {
+  const next = [...completed, snapshotId];
+  if (next.length > max) next.splice(0, next.length - max);
+  return next;
+}
+
+/** A snapshot whose incoming channels are all closed is reported and forgotten. */
+function settle<AS, AO>(state: ChandyLamportState<AS>, snapshotId: SnapshotId, outputs: ChandyLamportOutput<AO, AS>[]): T<AS, AO> {
+  const rec = getOwn(state.recording, snapshotId)!;
+  if (rec.waiting.length > 0) return transition(state, outputs);
+  outputs.push({ type: 'snapshotReport', report: { snapshotId, node: state.id, state: rec.state, channels: rec.channels } });
+  return transition({ ...state, recording: withoutOwn(state.recording, snapshotId), completed: remember(state.completed, snapshotId, state.maxRemembered) }, outputs);
+}
+
+function onMarker<AS, AO>(state: ChandyLamportState<AS>, from: NodeId, snapshotId: SnapshotId): T<AS, AO> {
+  const rec = getOwn(state.recording, snapshotId);
+  if (rec !== undefined) {
+    if (!rec.waiting.includes(from)) return reject(state, from, `second marker from ${JSON.stringify(from)} for snapshot ${JSON.stringify(snapshotId)}`);
+    // CL §3.2 marker receiving rule, state already recorded: the channel's state is what arrived
+    // on it since the recording began; it is now closed.
+    const next: SnapshotRecording<AS> = { ...rec, waiting: rec.waiting.filter((p) => p !== from) };
+    return settle({ ...state, recording: withOwn(state.recording, snapshotId, next) }, snapshotId, []);
+  }
+  if (state.completed.includes(snapshotId)) return reject(state, from, `snapshot ${JSON.stringify(snapshotId)} already completed here`);
+  if (Object.keys(state.recording).length >= state.maxConcurrent) {
+    return reject(state, from, `snapshot ${JSON.stringify(snapshotId)}: already ${state.maxConcurrent} snapshots in progress (maxConcurrentSnapshots)`);
+  }
+  // CL §3.2 marker receiving rule, first marker: record the state; this channel's state is empty.
+  return record(state, snapshotId, from);
+}
+
+function onApp<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>, state: ChandyLamportState<AS>, from: NodeId, message: unknown, now: number): T<AS, AO> {
+  const t = app.step(state.app, { type: 'message', from, message, now } as AI);
+  const outputs: ChandyLamportOutput<AO, AS>[] = [];
+  wrap(t.outputs, outputs);
+  // A message the application refuses changes nothing, so it is left out of channel states too.
+  if (t.state === state.app && t.outputs.length > 0 && t.outputs.every((o) => (o as { type?: unknown }).type === 'rejected')) {
+    return transition(state, outputs);
+  }
+  // CL §3.2: a channel's recorded state is the messages received on it after the receiver
+  // recorded its state and before the channel's marker.
+  let recording: Readonly<Record<SnapshotId, SnapshotRecording<AS>>> = state.recording;
+  let completed = state.completed;
+  for (const id of Object.keys(state.recording)) {
+    const rec = state.recording[id]!;
+    if (!rec.waiting.includes(from)) continue;
+    if (rec.recorded >= state.maxRecorded) {
+      // The snapshot would grow past its limit: abandon it here rather than refuse the message.
+      recording = withoutOwn(recording, id);
+      completed = remember(completed, id, state.maxRemembered);
+      outputs.push({ type: 'snapshotAborted', snapshotId: id, reason: `more than ${state.maxRecorded} recorded messages (maxRecordedMessages)` });
+      continue;
+    }
+    const channel = getOwn(rec.channels, from) ?? [];
+    recording = withOwn(recording, id, { ...rec, channels: withOwn(rec.channels, from, [...channel, message]), recorded: rec.recorded + 1 });
+  }
+  return transition({ ...state, app: t.state, recording, completed }, outputs);
 }
 
 /**

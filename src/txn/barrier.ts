@@ -9,8 +9,8 @@
  * coordinator only cost time.
  */
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, earliest, inputNow, parse, reject, startTimer, timerDue, transition, v } from '../core/index.js';
-import { MAX_PARTICIPANTS, distinct, nodeIdCheck, positiveMs, requireId } from './common.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canIncrement, checkId, checkIds, earliest, inputNow, nodeIdCheck, parse, positiveMs, reject, send, startTimer, timerDue, transition, v, stepByType } from '../core/index.js';
+import { MAX_PARTICIPANTS, distinct } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -40,10 +40,6 @@ const barrierMessageCheck = v.tagged({
   release: v.object({ type: v.literal('release'), generation: generationCheck }),
   timeout: v.object({ type: v.literal('timeout'), generation: generationCheck, missing: v.array(nodeIdCheck, { maxLength: MAX_PARTICIPANTS }) }),
 });
-
-function send(to: NodeId, message: BarrierMessage): SendOutput<BarrierMessage> {
-  return { type: 'send', to, message };
-}
 
 /**
  * Event: barrier `generation` timed out with `missing` parties not yet arrived. The barrier stays
@@ -75,14 +71,14 @@ export interface BarrierTimedOutOutput {
  * @example
  * ```ts
  * import type { BarrierCoordinatorConfig } from 'distkit/txn';
- * const c: BarrierCoordinatorConfig = { id: 'coord', parties: ['w1', 'w2', 'w3'], timeoutMs: 2000 };
+ * const c: BarrierCoordinatorConfig = { id: 'coord', nodes: ['w1', 'w2', 'w3'], timeoutMs: 2000 };
  * ```
  */
 export interface BarrierCoordinatorConfig {
   /** The coordinator's node id. */
   readonly id: NodeId;
-  /** The N parties (distinct, non-empty, not including the coordinator's id). */
-  readonly parties: readonly NodeId[];
+  /** The N parties, every node that runs {@link barrierParty} (distinct, non-empty, not including the coordinator's id). */
+  readonly nodes: readonly NodeId[];
   /** Report the missing parties when a generation has waited this long since its first arrival. Default 5000. */
   readonly timeoutMs?: number;
 }
@@ -93,7 +89,7 @@ export interface BarrierCoordinatorConfig {
  * @example
  * ```ts
  * import { barrierCoordinator } from 'distkit/txn';
- * barrierCoordinator.init({ id: 'c', parties: ['a', 'b'] }).generation; //=> 0
+ * barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'] }).generation; //=> 0
  * ```
  */
 export interface BarrierCoordinatorState {
@@ -161,14 +157,11 @@ export type BarrierCoordinatorOutput =
 type CT = Transition<BarrierCoordinatorState, BarrierCoordinatorOutput>;
 
 function coordinatorInit(c: BarrierCoordinatorConfig): BarrierCoordinatorState {
-  const id = requireId('id', c.id);
-  if (!Array.isArray(c.parties) || c.parties.length === 0 || c.parties.length > MAX_PARTICIPANTS) {
-    throw new ConfigError('parties', `must list 1..${MAX_PARTICIPANTS} parties`);
-  }
-  c.parties.forEach((p, i) => requireId(`parties[${i}]`, p));
-  if (!distinct(c.parties)) throw new ConfigError('parties', 'must be distinct');
-  if (c.parties.includes(id)) throw new ConfigError('parties', 'must not include the coordinator id (give a co-located party its own id)');
-  return { id, parties: [...c.parties], timeoutMs: positiveMs('timeoutMs', c.timeoutMs, 5000), generation: 0, arrived: [], deadline: STOPPED_TIMER };
+  const id = checkId('id', c.id);
+  const parties = checkIds('nodes', c.nodes);
+  if (parties.length > MAX_PARTICIPANTS) throw new ConfigError('nodes', `must list 1..${MAX_PARTICIPANTS} parties`);
+  if (parties.includes(id)) throw new ConfigError('nodes', 'must not include the coordinator id (give a co-located party its own id)');
+  return { id, parties, timeoutMs: positiveMs('timeoutMs', c.timeoutMs, 5000), generation: 0, arrived: [], deadline: STOPPED_TIMER };
 }
 
 function missingOf(s: BarrierCoordinatorState): NodeId[] {
@@ -223,7 +216,7 @@ function coordinatorTick(s: BarrierCoordinatorState, now: number): CT {
  * @example
  * ```ts
  * import { barrierCoordinator } from 'distkit/txn';
- * let s = barrierCoordinator.init({ id: 'c', parties: ['a', 'b'] });
+ * let s = barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'] });
  * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 }, now: 0 }).state;
  * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 }, now: 5 });
  * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send', 'released']
@@ -236,19 +229,9 @@ export const barrierCoordinator: DurableMachine<
   BarrierCoordinatorOutput,
   BarrierCoordinatorDurable
 > = {
-  name: 'barrierCoordinator',
+  name: 'barrier-coordinator',
   init: coordinatorInit,
-  step(s, input) {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'message':
-        return coordinatorMessage(s, input, now);
-      case 'tick':
-        return coordinatorTick(s, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (s, input) => stepByType<BarrierCoordinatorState, MessageInput | TickInput, BarrierCoordinatorOutput>({ message: coordinatorMessage, tick: (c, _i, now) => coordinatorTick(c, now) }, s, input),
   nextDeadline: (s) => earliest(s.deadline),
   durable: (s) => ({ generation: s.generation }),
   // Arrivals were volatile: the parties re-send them, so the open generation fills up again.
@@ -366,8 +349,8 @@ export type BarrierPartyOutput =
 type PT = Transition<BarrierPartyState, BarrierPartyOutput>;
 
 function partyInit(c: BarrierPartyConfig): BarrierPartyState {
-  const id = requireId('id', c.id);
-  const coordinator = requireId('coordinator', c.coordinator);
+  const id = checkId('id', c.id);
+  const coordinator = checkId('coordinator', c.coordinator);
   if (coordinator === id) throw new ConfigError('coordinator', 'must differ from the party id');
   return { id, coordinator, resendIntervalMs: positiveMs('resendIntervalMs', c.resendIntervalMs, 200), generation: 0, waiting: false, resendAt: STOPPED_TIMER };
 }
@@ -422,7 +405,7 @@ export const barrierParty: DurableMachine<
   BarrierPartyOutput,
   BarrierPartyDurable
 > = {
-  name: 'barrierParty',
+  name: 'barrier-party',
   init: partyInit,
   step(s, input) {
     const now = inputNow(input);

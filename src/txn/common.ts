@@ -1,5 +1,5 @@
-import type { DataLimits, NodeId, Timer, Transition } from '../core/index.js';
-import { ConfigError, PAYLOAD_LIMITS, canIncrement, getOwn, hasOwn, v, withOwn, withoutOwn } from '../core/index.js';
+import type { DataLimits, Timer, Transition } from '../core/index.js';
+import { ConfigError, MAX_ID_LENGTH, PAYLOAD_LIMITS, canIncrement, nodeIdCheck, v } from '../core/index.js';
 
 /**
  * A participant's vote in an atomic commit protocol: `yes` (prepared, can commit), `no` (must
@@ -24,34 +24,13 @@ export type Vote = 'yes' | 'no' | 'readonly';
  */
 export type Decision = 'commit' | 'abort';
 
-/** Bounds on untrusted identifiers carried in messages. */
-export const MAX_ID_LENGTH = 256;
 /** Bound on the participant list a message may carry. */
 export const MAX_PARTICIPANTS = 4096;
 
+/** A transaction id carried in a message. */
 export const txIdCheck = v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
-export const nodeIdCheck = v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
+/** A participant list carried in a message. */
 export const nodeListCheck = v.array(nodeIdCheck, { minLength: 1, maxLength: MAX_PARTICIPANTS });
-
-/** Returns a copy of `rec` with own property `key` set to `value` (safe for peer-chosen keys). */
-export function withKey<T>(rec: Readonly<Record<string, T>>, key: string, value: T): Record<string, T> {
-  return withOwn(rec, key, value);
-}
-
-/** Returns a copy of `rec` without own property `key`. */
-export function withoutKey<T>(rec: Readonly<Record<string, T>>, key: string): Readonly<Record<string, T>> {
-  return withoutOwn(rec, key);
-}
-
-/** Whether `rec` has an own property `key` (never an inherited one such as `constructor`). */
-export function has(rec: object, key: string): boolean {
-  return hasOwn(rec, key);
-}
-
-/** The own property `key` of `rec`, or undefined (never an inherited one such as `__proto__`). */
-export function get<T>(rec: Readonly<Record<string, T>>, key: string): T | undefined {
-  return getOwn(rec, key);
-}
 
 /**
  * Default bound on the transactions a participant tracks at once, live and retained decided ones
@@ -64,13 +43,6 @@ export function get<T>(rec: Readonly<Record<string, T>>, key: string): T | undef
  * ```
  */
 export const DEFAULT_MAX_TRANSACTIONS = 65_536;
-
-/** Validates a table limit from the config. */
-export function tableLimit(field: string, value: number | undefined, fallback: number): number {
-  const x = value ?? fallback;
-  if (!Number.isSafeInteger(x) || x < 1) throw new ConfigError(field, `must be an integer >= 1, got ${String(x)}`);
-  return x;
-}
 
 /** Validates `payloadLimits` from the config: finite positive integers, defaults {@link PAYLOAD_LIMITS}. */
 export function payloadLimits(value: Partial<DataLimits> | undefined): DataLimits {
@@ -112,19 +84,7 @@ export function bump(x: number): number {
   return canIncrement(x) ? x + 1 : x;
 }
 
-export function positiveMs(field: string, value: number | undefined, fallback: number): number {
-  const x = value ?? fallback;
-  if (!Number.isFinite(x) || x <= 0) throw new ConfigError(field, `must be a positive number of milliseconds, got ${String(x)}`);
-  return x;
-}
-
-export function requireId(field: string, id: unknown): NodeId {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-    throw new ConfigError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-  }
-  return id;
-}
-
+/** Whether a list has no repeated entry. */
 export function distinct(list: readonly string[]): boolean {
   return new Set(list).size === list.length;
 }

@@ -5,8 +5,8 @@
  * TOCS 1983, AND model) as a machine. Victim selection is a policy.
  */
 import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, assertNever, earliest, inputNow, parse, reject, setOwn, startTimer, timerDue, transition, v } from '../core/index.js';
-import { DUE_AT_ONCE, MAX_ID_LENGTH, bump, distinct, get, has, nodeIdCheck, positiveMs, requireId, tableLimit, withKey } from './common.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, assertNever, checkId, checkIds, earliest, getOwn, hasOwn, inputNow, nodeIdCheck, parse, positiveInt, positiveMs, reject, setOwn, startTimer, timerDue, transition, v, withOwn } from '../core/index.js';
+import { DUE_AT_ONCE, bump, distinct } from './common.js';
 
 /**
  * A wait-for graph: `graph[t]` lists the transactions (or processes) `t` waits for.
@@ -50,7 +50,7 @@ export function stronglyConnectedComponents(graph: WaitForGraph): NodeId[][] {
     onStack.add(root);
     while (work.length > 0) {
       const frame = work[work.length - 1]!;
-      const succ = get(graph, frame.node) ?? [];
+      const succ = getOwn(graph, frame.node) ?? [];
       if (frame.edge < succ.length) {
         const w = succ[frame.edge++]!;
         if (!index.has(w)) {
@@ -117,7 +117,7 @@ export function findDeadlocks(graph: WaitForGraph): Deadlock[] {
     const members = [...comp].sort();
     const start = members[0]!;
     const inComp = new Set(comp);
-    if (comp.length === 1 && !(get(graph, start) ?? []).includes(start)) continue;
+    if (comp.length === 1 && !(getOwn(graph, start) ?? []).includes(start)) continue;
     out.push({ cycle: cycleThrough(graph, start, inComp), members });
   }
   return out.sort((a, b) => (a.members[0]! < b.members[0]! ? -1 : 1));
@@ -129,7 +129,7 @@ function cycleThrough(graph: WaitForGraph, start: NodeId, inComp: ReadonlySet<No
   const queue: NodeId[] = [start];
   for (let qi = 0; qi < queue.length; qi++) {
     const u = queue[qi]!;
-    for (const w of get(graph, u) ?? []) {
+    for (const w of getOwn(graph, u) ?? []) {
       if (!inComp.has(w)) continue;
       if (w === start) {
         const path = [u];
@@ -175,10 +175,10 @@ export function chooseVictim(cycle: readonly NodeId[], policy: VictimPolicy): No
   if (policy === 'highestId') return sorted[sorted.length - 1]!;
   if (policy === 'lowestId') return sorted[0]!;
   let best = sorted[sorted.length - 1]!;
-  let bestP = get(policy.priorities, best) ?? -Infinity;
+  let bestP = getOwn(policy.priorities, best) ?? -Infinity;
   for (let i = sorted.length - 2; i >= 0; i--) {
     const c = sorted[i]!;
-    const p = get(policy.priorities, c);
+    const p = getOwn(policy.priorities, c);
     if (p === undefined) continue;
     if (bestP === -Infinity || (policy.pick === 'max' ? p > bestP : p < bestP)) {
       best = c;
@@ -259,14 +259,14 @@ const detectorMessageCheck = v.tagged({
  * @example
  * ```ts
  * import type { DeadlockDetectorConfig } from 'distkit/txn';
- * const c: DeadlockDetectorConfig = { id: 'detector', sites: ['s1', 's2'], intervalMs: 1000, confirmRounds: 2 };
+ * const c: DeadlockDetectorConfig = { id: 'detector', nodes: ['s1', 's2'], intervalMs: 1000, confirmRounds: 2 };
  * ```
  */
 export interface DeadlockDetectorConfig {
   /** The detector's node id. */
   readonly id: NodeId;
-  /** The sites it collects graphs from. */
-  readonly sites: readonly NodeId[];
+  /** The sites it collects graphs from: every node that runs {@link deadlockSite}. */
+  readonly nodes: readonly NodeId[];
   /** Time between detection rounds. Default 1000. */
   readonly intervalMs?: number;
   /** A round missing a site's report after this long is abandoned. Default 500. */
@@ -288,7 +288,7 @@ export interface DeadlockDetectorConfig {
  * @example
  * ```ts
  * import { deadlockDetector } from 'distkit/txn';
- * deadlockDetector.init({ id: 'd', sites: ['s1'] }).round; //=> 0
+ * deadlockDetector.init({ id: 'd', nodes: ['s1'] }).round; //=> 0
  * ```
  */
 export interface DeadlockDetectorState {
@@ -362,15 +362,14 @@ export type DeadlockDetectorOutput = SendOutput<DetectorMessage> | RejectedOutpu
 type DT = Transition<DeadlockDetectorState, DeadlockDetectorOutput>;
 
 function detectorInit(c: DeadlockDetectorConfig): DeadlockDetectorState {
-  const id = requireId('id', c.id);
-  if (!Array.isArray(c.sites) || c.sites.length === 0 || !distinct(c.sites)) throw new ConfigError('sites', 'must be a non-empty list of distinct node ids');
-  c.sites.forEach((s, i) => requireId(`sites[${i}]`, s));
+  const id = checkId('id', c.id);
+  const sites = checkIds('nodes', c.nodes);
   const confirmRounds = c.confirmRounds ?? 2;
   if (confirmRounds !== 1 && confirmRounds !== 2) throw new ConfigError('confirmRounds', 'must be 1 or 2');
   const intervalMs = positiveMs('intervalMs', c.intervalMs, 1000);
   return {
     id,
-    sites: [...c.sites],
+    sites,
     intervalMs,
     roundTimeoutMs: positiveMs('roundTimeoutMs', c.roundTimeoutMs, 500),
     confirmRounds,
@@ -383,7 +382,7 @@ function detectorInit(c: DeadlockDetectorConfig): DeadlockDetectorState {
 }
 
 function completeRound(s: DeadlockDetectorState, reports: Readonly<Record<NodeId, readonly WaitEdge[]>>, now: number): DT {
-  const edges = s.sites.flatMap((site) => get(reports, site) ?? []);
+  const edges = s.sites.flatMap((site) => getOwn(reports, site) ?? []);
   const ids = edges.map((e) => e.id);
   const before = new Set(s.previous ?? []);
   // Double collection: only edge instances present in both rounds count (see confirmRounds).
@@ -391,7 +390,7 @@ function completeRound(s: DeadlockDetectorState, reports: Readonly<Record<NodeId
   const graph: Record<NodeId, NodeId[]> = {};
   // Transaction ids are peer data: own properties only (a transaction may be named `constructor`).
   for (const e of usable) {
-    const succ = get(graph, e.waiter);
+    const succ = getOwn(graph, e.waiter);
     if (succ === undefined) setOwn(graph, e.waiter, [e.holder]);
     else succ.push(e.holder);
   }
@@ -407,7 +406,7 @@ function detectorStep(s: DeadlockDetectorState, input: MessageInput | TickInput)
     const out: DeadlockDetectorOutput[] = [];
     let previous = s1.previous;
     if (s1.collecting !== null) {
-      out.push({ type: 'roundTimedOut', round: s1.round, missing: s1.sites.filter((x) => !has(s1.collecting!, x)) });
+      out.push({ type: 'roundTimedOut', round: s1.round, missing: s1.sites.filter((x) => !hasOwn(s1.collecting!, x)) });
       previous = null; // the confirmation chain is broken
     }
     // Past MAX_COUNTER rounds the round number stays: a report is then matched by round and sender only.
@@ -422,8 +421,8 @@ function detectorStep(s: DeadlockDetectorState, input: MessageInput | TickInput)
   if (m.type !== 'graphReport') return reject(s, input.from, 'the detector does not accept graphRequest');
   if (!s.sites.includes(input.from)) return reject(s, input.from, 'graphReport from a node that is not a site');
   if (s.collecting === null || m.round !== s.round) return reject(s, input.from, `graphReport for round ${m.round}, not being collected`);
-  if (has(s.collecting, input.from)) return reject(s, input.from, 'duplicate graphReport');
-  const collecting = withKey(s.collecting, input.from, m.edges);
+  if (hasOwn(s.collecting, input.from)) return reject(s, input.from, 'duplicate graphReport');
+  const collecting = withOwn(s.collecting, input.from, m.edges);
   if (Object.keys(collecting).length < s.sites.length) return transition({ ...s, collecting });
   return completeRound(s, collecting, now);
 }
@@ -437,13 +436,13 @@ function detectorStep(s: DeadlockDetectorState, input: MessageInput | TickInput)
  * @example
  * ```ts
  * import { deadlockDetector } from 'distkit/txn';
- * const s = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'], confirmRounds: 1 });
+ * const s = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'], confirmRounds: 1 });
  * const t = deadlockDetector.step(s, { type: 'tick', now: 0 });
  * t.outputs.length; //=> 2 (a graphRequest per site)
  * ```
  */
 export const deadlockDetector: Machine<DeadlockDetectorConfig, DeadlockDetectorState, MessageInput | TickInput, DeadlockDetectorOutput> = {
-  name: 'deadlockDetector',
+  name: 'deadlock-detector',
   init: detectorInit,
   step: detectorStep,
   nextDeadline: (s) => earliest(s.deadline),
@@ -516,8 +515,8 @@ export const deadlockSite: Machine<
   MessageInput | DeadlockSiteCommand,
   SendOutput<DetectorMessage> | RejectedOutput
 > = {
-  name: 'deadlockSite',
-  init: (c) => ({ id: requireId('id', c.id), detector: requireId('detector', c.detector), edges: [], nextEdge: 0 }),
+  name: 'deadlock-site',
+  init: (c) => ({ id: checkId('id', c.id), detector: checkId('detector', c.detector), edges: [], nextEdge: 0 }),
   step(s, input) {
     inputNow(input);
     switch (input.type) {
@@ -706,15 +705,15 @@ function probeTo(to: NodeId, message: ProbeMessage): SendOutput<ProbeMessage> {
  * ```
  */
 export const edgeChasing: Machine<EdgeChasingConfig, EdgeChasingState, MessageInput | EdgeChasingCommand, EdgeChasingOutput> = {
-  name: 'edgeChasing',
+  name: 'edge-chasing',
   init: (c) => ({
-    id: requireId('id', c.id),
+    id: checkId('id', c.id),
     victim: checkPolicy(c.victim),
     waitsFor: [],
     seq: 0,
     forwarded: {},
     probes: 0,
-    maxInitiators: tableLimit('maxInitiators', c.maxInitiators, DEFAULT_MAX_INITIATORS),
+    maxInitiators: positiveInt('maxInitiators', c.maxInitiators, DEFAULT_MAX_INITIATORS),
   }),
   step(s, input) {
     inputNow(input);
@@ -744,7 +743,7 @@ export const edgeChasing: Machine<EdgeChasingConfig, EdgeChasingState, MessageIn
           if (m.seq !== s.seq) return transition({ ...s, probes }); // a stale detection
           return transition({ ...s, probes }, [{ type: 'deadlock', cycle: m.path, victim: chooseVictim(m.path, s.victim) }]);
         }
-        const last = get(s.forwarded, m.initiator);
+        const last = getOwn(s.forwarded, m.initiator);
         if (last !== undefined && last >= m.seq) return transition({ ...s, probes });
         if (last === undefined && Object.keys(s.forwarded).length >= s.maxInitiators) {
           return reject(s, input.from, `probe from initiator ${m.initiator} refused: maxInitiators (${s.maxInitiators}) initiators remembered`);
@@ -752,7 +751,7 @@ export const edgeChasing: Machine<EdgeChasingConfig, EdgeChasingState, MessageIn
         if (m.path.length >= MAX_PROBE_PATH) return reject(s, input.from, 'probe path too long');
         const path = [...m.path, s.id];
         return transition(
-          { ...s, probes, forwarded: withKey(s.forwarded, m.initiator, m.seq) },
+          { ...s, probes, forwarded: withOwn(s.forwarded, m.initiator, m.seq) },
           s.waitsFor.map((k) => probeTo(k, { type: 'probe', initiator: m.initiator, seq: m.seq, path })),
         );
       }

@@ -8,6 +8,7 @@
  */
 export type { Vote, Decision } from './common.js';
 export { DEFAULT_MAX_TRANSACTIONS } from './common.js';
+export { DEFAULT_RETAIN_DECIDED_MS, type Tombstones, type TombstoneBucket } from './tombstones.js';
 export * from './two-phase.js';
 export * from './three-phase.js';
 export * from './saga.js';

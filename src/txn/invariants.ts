@@ -8,7 +8,8 @@ import type { Invariant, NodeId } from '../core/index.js';
 import type { Decision } from './common.js';
 import type { BarrierCoordinatorState, BarrierPartyState } from './barrier.js';
 import type { ThreePhaseCoordinatorState, ThreePhaseParticipantState } from './three-phase.js';
-import { tombstoneEntries, type TwoPhaseCoordinatorState, type TwoPhaseParticipantState } from './two-phase.js';
+import { tombstoneEntries } from './tombstones.js';
+import type { TwoPhaseCoordinatorState, TwoPhaseParticipantState } from './two-phase.js';
 
 /** Any node of two- or three-phase commit. */
 export type CommitNodeState = TwoPhaseCoordinatorState | TwoPhaseParticipantState | ThreePhaseCoordinatorState | ThreePhaseParticipantState;

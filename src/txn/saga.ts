@@ -6,24 +6,8 @@
  * compensation). `runSaga` runs it over real async functions.
  */
 import type { DataLimits, DurableMachine, MessageInput, PersistOutput, RejectedOutput, TickInput, Timer, Transition, Timers, Clock, Unstamped } from '../core/index.js';
-import {
-  ConfigError,
-  DistkitError,
-  InvalidCommandError,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  inputNow,
-  parse,
-  reject,
-  startTimer,
-  systemClock,
-  systemTimers,
-  timerDue,
-  transition,
-  v,
-} from '../core/index.js';
-import { DUE_AT_ONCE, MAX_ID_LENGTH, bump, onePersist, payloadLimits } from './common.js';
+import { ConfigError, DistkitError, InvalidCommandError, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, earliest, inputNow, parse, reject, startTimer, systemClock, systemTimers, timerDue, transition, v } from '../core/index.js';
+import { DUE_AT_ONCE, bump, onePersist, payloadLimits } from './common.js';
 
 /**
  * One step as the orchestrator sees it: a name and how many times its action may be tried.
@@ -430,7 +414,7 @@ function sagaRecover(config: SagaConfig, d: SagaDurable): SagaState {
  * ```
  */
 export const sagaOrchestrator: DurableMachine<SagaConfig, SagaState, SagaInput, SagaOutput, SagaDurable> = {
-  name: 'sagaOrchestrator',
+  name: 'saga-orchestrator',
   init: sagaInit,
   step: sagaStep,
   nextDeadline: (s) => earliest(s.retryAt),
@@ -574,6 +558,20 @@ export class SagaResultError extends DistkitError {
   }
 }
 
+/** Runs a step's action for an `execute` output and returns the `stepResult` input it produced. */
+async function runAction(step: RunSagaOptions['steps'][number], sagaId: string, o: Extract<SagaOutput, { type: 'execute' }>): Promise<Unstamped<SagaInput>> {
+  const ctx: SagaStepContext = { sagaId, step: o.step, attempt: o.attempt, idempotencyKey: o.idempotencyKey, input: o.input, result: null };
+  let result: unknown;
+  try {
+    result = (await step.action(ctx)) ?? null;
+  } catch (e) {
+    return { type: 'stepResult', step: o.step, attempt: o.attempt, ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  const problem = v.json()(result);
+  if (problem !== undefined) throw new SagaResultError(step.name, problem);
+  return { type: 'stepResult', step: o.step, attempt: o.attempt, ok: true, result };
+}
+
 /**
  * Runs a saga over real async functions with the {@link sagaOrchestrator} machine: logs every
  * record before the invocation it announces, retries failed actions with backoff under the same
@@ -638,25 +636,9 @@ export async function runSaga(options: RunSagaOptions): Promise<SagaOutcome> {
         case 'persist':
           for (const r of o.record) await log.append(r);
           break;
-        case 'execute': {
-          const step = options.steps[o.step]!;
-          const ctx: SagaStepContext = { sagaId: state.sagaId, step: o.step, attempt: o.attempt, idempotencyKey: o.idempotencyKey, input: o.input, result: null };
-          let result: unknown;
-          let ok = true;
-          let error = '';
-          try {
-            result = (await step.action(ctx)) ?? null;
-          } catch (e) {
-            ok = false;
-            error = e instanceof Error ? e.message : String(e);
-          }
-          if (ok) {
-            const problem = v.json()(result);
-            if (problem !== undefined) throw new SagaResultError(step.name, problem);
-            pending.push({ type: 'stepResult', step: o.step, attempt: o.attempt, ok: true, result });
-          } else pending.push({ type: 'stepResult', step: o.step, attempt: o.attempt, ok: false, error });
+        case 'execute':
+          pending.push(await runAction(options.steps[o.step]!, state.sagaId, o));
           break;
-        }
         case 'compensate': {
           const step = options.steps[o.step]!;
           const ctx: SagaStepContext = { sagaId: state.sagaId, step: o.step, attempt: o.attempt, idempotencyKey: o.idempotencyKey, input: state.input, result: o.result };

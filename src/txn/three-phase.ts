@@ -5,11 +5,12 @@
  * under network partitions or badly delayed messages (see docs/txn.md and the tests).
  */
 import type { DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, earliest, hasOwn, inputNow, parse, reject, setOwn, startTimer, timerDue, transition, v } from '../core/index.js';
+import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn, stepByType } from '../core/index.js';
 import type { Decision } from './common.js';
-import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, distinct, get, has, nodeListCheck, onePersist, positiveMs, requireId, tableLimit, txIdCheck, withKey, withoutKey } from './common.js';
-import type { DecidedOutput, Tombstones, VoteRequestedOutput } from './two-phase.js';
-import { NO_TOMBSTONES, addTombstone, recoveredTombstones, retainMs, tickTombstones, tombstoneCount, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './two-phase.js';
+import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, distinct, nodeListCheck, onePersist, txIdCheck } from './common.js';
+import type { Tombstones } from './tombstones.js';
+import { NO_TOMBSTONES, addTombstone, recoveredTombstones, retainMs, tickTombstones, tombstoneCount, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './tombstones.js';
+import type { DecidedOutput, VoteRequestedOutput } from './two-phase.js';
 
 /**
  * Where a 3PC participant stands: `asked` (CanCommit received, not voted), `uncertain` (voted
@@ -58,10 +59,6 @@ const check3 = v.tagged({
 /** Validates an untrusted message and returns a copy holding only its declared fields. */
 function parseMessage(m: unknown): Parsed<ThreePhaseMessage> {
   return parse(check3, m, 'message') as Parsed<ThreePhaseMessage>;
-}
-
-function send(to: NodeId, message: ThreePhaseMessage): SendOutput<ThreePhaseMessage> {
-  return { type: 'send', to, message };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,9 +206,9 @@ export type ThreePhaseCoordinatorRecord =
  * ```
  */
 export function applyThreePhaseCoordinatorRecord(durable: ThreePhaseCoordinatorDurable, record: ThreePhaseCoordinatorRecord): ThreePhaseCoordinatorDurable {
-  if (hasOwn(record, 'forgotten')) return { txs: withoutKey(durable.txs, record.txId) };
+  if (hasOwn(record, 'forgotten')) return { txs: withoutOwn(durable.txs, record.txId) };
   if (!('participants' in record)) return durable;
-  return { txs: withKey(durable.txs, record.txId, { participants: record.participants, decision: record.decision }) };
+  return { txs: withOwn(durable.txs, record.txId, { participants: record.participants, decision: record.decision }) };
 }
 
 /**
@@ -226,7 +223,7 @@ export function applyThreePhaseCoordinatorRecord(durable: ThreePhaseCoordinatorD
  * ```
  */
 export function threePhaseCoordinatorDecision(state: ThreePhaseCoordinatorState, txId: string): Decision | null | undefined {
-  const tx = get(state.txs, txId);
+  const tx = getOwn(state.txs, txId);
   if (tx !== undefined) return tx.decision;
   return tombstoneOf(state.decided, txId)?.decision;
 }
@@ -277,7 +274,7 @@ type CT = Transition<ThreePhaseCoordinatorState, ThreePhaseCoordinatorOutput>;
 
 function cInit(config: ThreePhaseCoordinatorConfig): ThreePhaseCoordinatorState {
   return {
-    id: requireId('id', config.id),
+    id: checkId('id', config.id),
     timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000),
     retainDecidedMs: retainMs(config.retainDecidedMs),
     txs: {},
@@ -293,7 +290,7 @@ function cApplyPersist(durable: ThreePhaseCoordinatorDurable, records: readonly 
 
 /** Moves a decided transaction out of the live table into the tombstones. */
 function cSettle(s: ThreePhaseCoordinatorState, txId: string, participants: readonly NodeId[], decision: Decision, now: number): ThreePhaseCoordinatorState {
-  return { ...s, txs: withoutKey(s.txs, txId), decided: addTombstone(s.decided, txId, { participants, decision }, now, s.retainDecidedMs) };
+  return { ...s, txs: withoutOwn(s.txs, txId), decided: addTombstone(s.decided, txId, { participants, decision }, now, s.retainDecidedMs) };
 }
 
 function cDecide(s: ThreePhaseCoordinatorState, txId: string, tx: ThreePhaseCoordinatorTx, decision: Decision, out: ThreePhaseCoordinatorOutput[], now: number, tell = true): ThreePhaseCoordinatorState {
@@ -308,7 +305,7 @@ function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput, now: numbe
   if (!parsed.ok) return reject(s, input.from, parsed.problem);
   const m = parsed.value;
   const from = input.from;
-  const live = get(s.txs, m.txId);
+  const live = getOwn(s.txs, m.txId);
   const gone = live !== undefined ? undefined : tombstoneOf(s.decided, m.txId);
   // A retained decision is seen as a decided transaction; no handler changes a decided one.
   const tx: ThreePhaseCoordinatorTx | undefined =
@@ -322,17 +319,17 @@ function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput, now: numbe
       if (m.vote === 'no') return onePersist(cDecide(s, m.txId, tx, 'abort', out, now), out);
       if (tx.votes.includes(from)) return reject(s, from, 'duplicate vote');
       const votes = [...tx.votes, from];
-      if (votes.length < tx.participants.length) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, votes }) });
+      if (votes.length < tx.participants.length) return transition({ ...s, txs: withOwn(s.txs, m.txId, { ...tx, votes }) });
       // Skeen §4: all YES → PreCommit, a state from which commit is the only outcome.
       for (const p of tx.participants) out.push(send(p, { type: 'preCommit', txId: m.txId, round: 0 }));
-      const txs = withKey(s.txs, m.txId, { ...tx, votes, stage: 'precommitting' as const, deadline: startTimer(now, s.timeoutMs) });
+      const txs = withOwn(s.txs, m.txId, { ...tx, votes, stage: 'precommitting' as const, deadline: startTimer(now, s.timeoutMs) });
       return transition({ ...s, txs }, out);
     }
     case 'preCommitAck': {
       if (tx.stage !== 'precommitting' || m.round !== 0) return reject(s, from, `unexpected preCommitAck for ${m.txId}`);
       if (tx.acks.includes(from)) return reject(s, from, 'duplicate preCommitAck');
       const acks = [...tx.acks, from];
-      if (acks.length < tx.participants.length) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, acks }) });
+      if (acks.length < tx.participants.length) return transition({ ...s, txs: withOwn(s.txs, m.txId, { ...tx, acks }) });
       return onePersist(cDecide(s, m.txId, { ...tx, acks }, 'commit', out, now), out);
     }
     case 'decision': {
@@ -364,7 +361,7 @@ function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
     if (kept.dropped.length > 0) out.push({ type: 'persist', record: kept.dropped.map(([txId]) => ({ txId, forgotten: true as const })) });
   }
   for (const txId of Object.keys(s.txs)) {
-    const tx = get(s.txs, txId)!;
+    const tx = getOwn(s.txs, txId)!;
     if (!timerDue(tx.deadline, now)) continue;
     switch (tx.stage) {
       case 'voting':
@@ -377,7 +374,7 @@ function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
         break;
       case 'recovering':
         for (const p of tx.participants) out.push(send(p, { type: 'query', txId }));
-        s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: startTimer(now, s.timeoutMs) }) };
+        s = { ...s, txs: withOwn(s.txs, txId, { ...tx, deadline: startTimer(now, s.timeoutMs) }) };
         break;
       case 'decided':
         // Recovered with a decision: tell everyone again, then keep it as a tombstone.
@@ -392,28 +389,21 @@ function cTick(s0: ThreePhaseCoordinatorState, now: number): CT {
 }
 
 function cStep(s: ThreePhaseCoordinatorState, input: ThreePhaseCoordinatorInput): CT {
-  const now = inputNow(input);
-  switch (input.type) {
-    case 'message':
-      return cMessage(s, input, now);
-    case 'tick':
-      return cTick(s, now);
-    case 'begin': {
-      if (txIdCheck(input.txId) !== undefined || has(s.txs, input.txId) || tombstoneOf(s.decided, input.txId) !== undefined) {
-        throw new InvalidCommandError('begin', `txId must be a new non-empty string, got ${String(input.txId)}`);
-      }
-      if (nodeListCheck(input.participants) !== undefined || !distinct(input.participants) || input.participants.includes(s.id)) {
-        throw new InvalidCommandError('begin', 'participants must be distinct node ids other than the coordinator');
-      }
-      const participants = [...input.participants];
-      const tx: ThreePhaseCoordinatorTx = { participants, stage: 'voting', votes: [], acks: [], decision: null, deadline: startTimer(now, s.timeoutMs) };
-      const out: ThreePhaseCoordinatorOutput[] = [{ type: 'persist', record: [{ txId: input.txId, participants, decision: null }] }];
-      for (const p of participants) out.push(send(p, { type: 'canCommit', txId: input.txId, participants }));
-      return transition({ ...s, txs: withKey(s.txs, input.txId, tx) }, out);
+  return stepByType<ThreePhaseCoordinatorState, ThreePhaseCoordinatorInput, ThreePhaseCoordinatorOutput>({ message: cMessage, tick: (c, _i, now) => cTick(c, now), begin: cBegin }, s, input);
+}
+
+function cBegin(s: ThreePhaseCoordinatorState, input: Extract<ThreePhaseCoordinatorInput, { type: 'begin' }>, now: number): CT {
+    if (txIdCheck(input.txId) !== undefined || hasOwn(s.txs, input.txId) || tombstoneOf(s.decided, input.txId) !== undefined) {
+      throw new InvalidCommandError('begin', `txId must be a new non-empty string, got ${String(input.txId)}`);
     }
-    default:
-      return assertNever(input, 'input');
-  }
+    if (nodeListCheck(input.participants) !== undefined || !distinct(input.participants) || input.participants.includes(s.id)) {
+      throw new InvalidCommandError('begin', 'participants must be distinct node ids other than the coordinator');
+    }
+    const participants = [...input.participants];
+    const tx: ThreePhaseCoordinatorTx = { participants, stage: 'voting', votes: [], acks: [], decision: null, deadline: startTimer(now, s.timeoutMs) };
+    const out: ThreePhaseCoordinatorOutput[] = [{ type: 'persist', record: [{ txId: input.txId, participants, decision: null }] }];
+    for (const p of participants) out.push(send(p, { type: 'canCommit', txId: input.txId, participants }));
+    return transition({ ...s, txs: withOwn(s.txs, input.txId, tx) }, out);
 }
 
 /**
@@ -435,12 +425,12 @@ export const threePhaseCoordinator: DurableMachine<
   ThreePhaseCoordinatorOutput,
   ThreePhaseCoordinatorDurable
 > = {
-  name: 'threePhaseCoordinator',
+  name: 'three-phase-coordinator',
   init: cInit,
   step: cStep,
   nextDeadline(s) {
     let d = tombstoneDeadline(s.decided);
-    for (const id of Object.keys(s.txs)) d = earliest(d, get(s.txs, id)!.deadline);
+    for (const id of Object.keys(s.txs)) d = earliest(d, getOwn(s.txs, id)!.deadline);
     return d;
   },
   durable(s) {
@@ -649,17 +639,17 @@ function pInit(config: ThreePhaseParticipantConfig): ThreePhaseParticipantState 
   const autoVote = config.autoVote ?? null;
   if (autoVote !== null && autoVote !== 'yes' && autoVote !== 'no') throw new ConfigError('autoVote', `must be 'yes' or 'no', got ${String(autoVote)}`);
   return {
-    id: requireId('id', config.id),
+    id: checkId('id', config.id),
     timeoutMs: positiveMs('timeoutMs', config.timeoutMs, 1000),
     autoVote,
     txs: {},
-    maxTransactions: tableLimit('maxTransactions', config.maxTransactions, DEFAULT_MAX_TRANSACTIONS),
+    maxTransactions: positiveInt('maxTransactions', config.maxTransactions, DEFAULT_MAX_TRANSACTIONS),
   };
 }
 
 function pApplyPersist(durable: ThreePhaseParticipantDurable, records: readonly ThreePhaseParticipantRecord[]): ThreePhaseParticipantDurable {
   let txs = durable.txs;
-  for (const r of records) txs = withKey(txs, r.txId, r);
+  for (const r of records) txs = withOwn(txs, r.txId, r);
   return { txs };
 }
 
@@ -668,7 +658,7 @@ function rec(txId: string, tx: ThreePhaseParticipantTx, phase: ThreePhasePartici
 }
 
 function put(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx): ThreePhaseParticipantState {
-  return { ...s, txs: withKey(s.txs, txId, tx) };
+  return { ...s, txs: withOwn(s.txs, txId, tx) };
 }
 
 function pDecide(s: ThreePhaseParticipantState, txId: string, tx: ThreePhaseParticipantTx, decision: Decision, out: POut): ThreePhaseParticipantState {
@@ -701,7 +691,7 @@ function conclude(s: ThreePhaseParticipantState, txId: string, tx: ThreePhasePar
   if (phases.includes('aborted') || phases.includes('asked')) return tell('abort');
   if (!phases.includes('precommitted')) return tell('abort'); // all uncertain: nobody can have committed
   // Some precommitted, none decided: bring the uncertain ones to precommitted, then commit.
-  const uncertain = Object.keys(reports).filter((p) => get(reports, p) === 'uncertain');
+  const uncertain = Object.keys(reports).filter((p) => getOwn(reports, p) === 'uncertain');
   if (uncertain.length === 0 && tx.phase === 'precommitted') return tell('commit');
   const next: ThreePhaseParticipantTx = {
     ...tx,
@@ -720,25 +710,9 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: numbe
   if (!parsed.ok) return reject(s, input.from, parsed.problem);
   const m = parsed.value;
   const from = input.from;
-  const tx = get(s.txs, m.txId);
+  const tx = getOwn(s.txs, m.txId);
   const out: POut = [];
-  if (m.type === 'canCommit') {
-    if (!m.participants.includes(s.id) || !distinct(m.participants) || m.participants.includes(from)) {
-      return reject(s, from, 'canCommit: participants must be distinct, list this node and exclude the coordinator');
-    }
-    if (tx !== undefined) {
-      if (tx.coordinator !== from) return reject(s, from, `canCommit for ${m.txId} from a node that is not its coordinator`);
-      if (tx.phase === 'uncertain' || tx.phase === 'precommitted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
-      if (tx.phase === 'aborted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
-      return transition(s);
-    }
-    if (Object.keys(s.txs).length >= s.maxTransactions) {
-      return reject(s, from, `canCommit for ${m.txId} refused: maxTransactions (${s.maxTransactions}) transactions tracked`);
-    }
-    const fresh: ThreePhaseParticipantTx = { coordinator: from, participants: [...m.participants], phase: 'asked', round: 0, deadline: STOPPED_TIMER, recovered: false, termination: null };
-    if (s.autoVote !== null) return onePersist(pVote(s, m.txId, fresh, s.autoVote, out, now), out);
-    return transition(put(s, m.txId, fresh), [{ type: 'voteRequested', txId: m.txId, coordinator: from, payload: null }]);
-  }
+  if (m.type === 'canCommit') return pCanCommit(s, from, m, tx, now);
   if (tx === undefined) {
     if (m.type === 'query' || m.type === 'stateReq') {
       // Never voted YES here (that record would be durable): aborting unilaterally is safe.
@@ -767,24 +741,13 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: numbe
       if (tx.phase === 'asked' && m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
       return onePersist(pDecide(s, m.txId, tx, m.decision, out), out);
     }
-    case 'stateReq': {
-      if (from !== backup(tx.participants, m.round)) return reject(s, from, `stateReq for round ${m.round} from a node that does not lead it`);
-      if (m.round < tx.round) return reject(s, from, `stale stateReq (round ${m.round} < ${tx.round})`);
-      if (tx.recovered) return transition(s); // failed in doubt: stays out, asks instead
-      if (tx.phase === 'asked') {
-        const next = pDecide(s, m.txId, tx, 'abort', out);
-        out.push(send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: 'aborted' }));
-        return transition(next, out);
-      }
-      const undecided = tx.phase === 'uncertain' || tx.phase === 'precommitted';
-      const next: ThreePhaseParticipantTx = { ...tx, round: m.round, termination: null, deadline: undecided ? startTimer(now, 2 * s.timeoutMs) : STOPPED_TIMER };
-      return transition(undecided ? put(s, m.txId, next) : put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
-    }
+    case 'stateReq':
+      return pStateReq(s, from, m, tx, now);
     case 'stateReport': {
       const t = tx.termination;
       if (t === null || t.stage !== 'collecting' || m.round !== tx.round) return reject(s, from, `stateReport for a round this node does not lead`);
-      if (from === tx.coordinator || has(t.reports, from)) return reject(s, from, 'duplicate or foreign stateReport');
-      const reports = withKey(t.reports, from, m.phase);
+      if (from === tx.coordinator || hasOwn(t.reports, from)) return reject(s, from, 'duplicate or foreign stateReport');
+      const reports = withOwn(t.reports, from, m.phase);
       if (Object.keys(reports).length < tx.participants.length - 1) return transition(put(s, m.txId, { ...tx, termination: { ...t, reports } }));
       return onePersist(conclude(s, m.txId, tx, reports, out, now), out);
     }
@@ -792,7 +755,7 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: numbe
       const t = tx.termination;
       if (t === null || t.stage !== 'precommitting' || m.round !== tx.round || t.acks.includes(from)) return reject(s, from, 'unexpected preCommitAck');
       const acks = [...t.acks, from];
-      const waiting = Object.keys(t.reports).filter((p) => get(t.reports, p) === 'uncertain' && !acks.includes(p));
+      const waiting = Object.keys(t.reports).filter((p) => getOwn(t.reports, p) === 'uncertain' && !acks.includes(p));
       if (waiting.length > 0) return transition(put(s, m.txId, { ...tx, termination: { ...t, acks } }));
       const next = pDecide(s, m.txId, tx, 'commit', out);
       for (const p of [...tx.participants.filter((p) => p !== s.id), tx.coordinator]) out.push(send(p, { type: 'decision', txId: m.txId, decision: 'commit' }));
@@ -810,11 +773,48 @@ function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: numbe
   }
 }
 
+type Msg<K extends ThreePhaseMessage['type']> = Extract<ThreePhaseMessage, { type: K }>;
+
+function pCanCommit(s: ThreePhaseParticipantState, from: NodeId, m: Msg<'canCommit'>, tx: ThreePhaseParticipantTx | undefined, now: number): PT {
+  const out: POut = [];
+  if (!m.participants.includes(s.id) || !distinct(m.participants) || m.participants.includes(from)) {
+    return reject(s, from, 'canCommit: participants must be distinct, list this node and exclude the coordinator');
+  }
+  if (tx !== undefined) {
+    if (tx.coordinator !== from) return reject(s, from, `canCommit for ${m.txId} from a node that is not its coordinator`);
+    if (tx.phase === 'uncertain' || tx.phase === 'precommitted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
+    if (tx.phase === 'aborted') return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
+    return transition(s);
+  }
+  if (Object.keys(s.txs).length >= s.maxTransactions) {
+    return reject(s, from, `canCommit for ${m.txId} refused: maxTransactions (${s.maxTransactions}) transactions tracked`);
+  }
+  const fresh: ThreePhaseParticipantTx = { coordinator: from, participants: [...m.participants], phase: 'asked', round: 0, deadline: STOPPED_TIMER, recovered: false, termination: null };
+  if (s.autoVote !== null) return onePersist(pVote(s, m.txId, fresh, s.autoVote, out, now), out);
+  return transition(put(s, m.txId, fresh), [{ type: 'voteRequested', txId: m.txId, coordinator: from, payload: null }]);
+}
+
+// The termination protocol (Skeen 1981; BHG §7.5): the backup of round `m.round` asks where each participant stands.
+function pStateReq(s: ThreePhaseParticipantState, from: NodeId, m: Msg<'stateReq'>, tx: ThreePhaseParticipantTx, now: number): PT {
+  const out: POut = [];
+    if (from !== backup(tx.participants, m.round)) return reject(s, from, `stateReq for round ${m.round} from a node that does not lead it`);
+    if (m.round < tx.round) return reject(s, from, `stale stateReq (round ${m.round} < ${tx.round})`);
+    if (tx.recovered) return transition(s); // failed in doubt: stays out, asks instead
+    if (tx.phase === 'asked') {
+      const next = pDecide(s, m.txId, tx, 'abort', out);
+      out.push(send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: 'aborted' }));
+      return transition(next, out);
+    }
+    const undecided = tx.phase === 'uncertain' || tx.phase === 'precommitted';
+    const next: ThreePhaseParticipantTx = { ...tx, round: m.round, termination: null, deadline: undecided ? startTimer(now, 2 * s.timeoutMs) : STOPPED_TIMER };
+    return transition(undecided ? put(s, m.txId, next) : put(s, m.txId, next), [send(from, { type: 'stateReport', txId: m.txId, round: m.round, phase: tx.phase })]);
+}
+
 function pTick(s0: ThreePhaseParticipantState, now: number): PT {
   let s = s0;
   const out: POut = [];
   for (const txId of Object.keys(s.txs)) {
-    const tx = get(s.txs, txId)!;
+    const tx = getOwn(s.txs, txId)!;
     if (!timerDue(tx.deadline, now)) continue;
     if (tx.phase !== 'uncertain' && tx.phase !== 'precommitted') continue;
     const t = tx.termination;
@@ -839,7 +839,7 @@ function pTick(s0: ThreePhaseParticipantState, now: number): PT {
       for (const p of tx.participants) if (p !== s.id) out.push(send(p, { type: 'stateReq', txId, round: r }));
       const deadline = startTimer(now, s.timeoutMs);
       s = put(s, txId, { ...tx, round: r, deadline, termination: { stage: 'collecting', reports: {}, acks: [], deadline } });
-      if (tx.participants.length === 1) s = conclude(s, txId, get(s.txs, txId)!, {}, out, now);
+      if (tx.participants.length === 1) s = conclude(s, txId, getOwn(s.txs, txId)!, {}, out, now);
     } else {
       s = put(s, txId, { ...tx, round: r, deadline: startTimer(now, 2 * s.timeoutMs), termination: null });
     }
@@ -848,23 +848,16 @@ function pTick(s0: ThreePhaseParticipantState, now: number): PT {
 }
 
 function pStep(s: ThreePhaseParticipantState, input: ThreePhaseParticipantInput): PT {
-  const now = inputNow(input);
-  switch (input.type) {
-    case 'message':
-      return pMessage(s, input, now);
-    case 'tick':
-      return pTick(s, now);
-    case 'vote': {
-      if (input.vote !== 'yes' && input.vote !== 'no') throw new InvalidCommandError('vote', `unknown vote ${String(input.vote)}`);
-      const tx = typeof input.txId === 'string' ? get(s.txs, input.txId) : undefined;
-      if (tx === undefined) throw new InvalidCommandError('vote', `no CanCommit received for ${input.txId}`);
-      if (tx.phase !== 'asked') return reject(s, 'local', `vote for ${input.txId}: already ${tx.phase}`);
-      const out: POut = [];
-      return onePersist(pVote(s, input.txId, tx, input.vote, out, now), out);
-    }
-    default:
-      return assertNever(input, 'input');
-  }
+  return stepByType<ThreePhaseParticipantState, ThreePhaseParticipantInput, ThreePhaseParticipantOutput>({ message: pMessage, tick: (p, _i, now) => pTick(p, now), vote: pVoteCommand }, s, input);
+}
+
+function pVoteCommand(s: ThreePhaseParticipantState, input: Extract<ThreePhaseParticipantInput, { type: 'vote' }>, now: number): PT {
+    if (input.vote !== 'yes' && input.vote !== 'no') throw new InvalidCommandError('vote', `unknown vote ${String(input.vote)}`);
+    const tx = typeof input.txId === 'string' ? getOwn(s.txs, input.txId) : undefined;
+    if (tx === undefined) throw new InvalidCommandError('vote', `no CanCommit received for ${input.txId}`);
+    if (tx.phase !== 'asked') return reject(s, 'local', `vote for ${input.txId}: already ${tx.phase}`);
+    const out: POut = [];
+    return onePersist(pVote(s, input.txId, tx, input.vote, out, now), out);
 }
 
 /**
@@ -888,13 +881,13 @@ export const threePhaseParticipant: DurableMachine<
   ThreePhaseParticipantOutput,
   ThreePhaseParticipantDurable
 > = {
-  name: 'threePhaseParticipant',
+  name: 'three-phase-participant',
   init: pInit,
   step: pStep,
   nextDeadline(s) {
     let d: number | undefined;
     for (const txId of Object.keys(s.txs)) {
-      const tx = get(s.txs, txId)!;
+      const tx = getOwn(s.txs, txId)!;
       d = earliest(d, tx.deadline, tx.termination?.deadline);
     }
     return d;

@@ -5,24 +5,11 @@
  * Database Management System" (TODS 1986, cited as R*).
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  PAYLOAD_LIMITS,
-  STOPPED_TIMER,
-  assertNever,
-  earliest,
-  inputNow,
-  parse,
-  reject,
-  setOwn,
-  startTimer,
-  timerDue,
-  transition,
-  v,
-} from '../core/index.js';
+import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn, stepByType } from '../core/index.js';
 import type { Decision, Vote } from './common.js';
-import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, get, has, nodeListCheck, onePersist, payloadLimits, positiveMs, requireId, tableLimit, txIdCheck, withKey, withoutKey } from './common.js';
+import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, nodeListCheck, onePersist, payloadLimits, txIdCheck } from './common.js';
+import type { Tombstones } from './tombstones.js';
+import { NO_TOMBSTONES, addTombstone, recoveredTombstones, retainMs, tickTombstones, tombstoneCount, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './tombstones.js';
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -70,164 +57,6 @@ const DEFAULT_MESSAGE_CHECK = messageCheck(PAYLOAD_LIMITS);
 function parseMessage(m: unknown, limits: DataLimits): Parsed<TwoPhaseMessage> {
   const check = limits.maxDepth === PAYLOAD_LIMITS.maxDepth && limits.maxBytes === PAYLOAD_LIMITS.maxBytes ? DEFAULT_MESSAGE_CHECK : messageCheck(limits);
   return parse(check, m, 'message') as Parsed<TwoPhaseMessage>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Retention of decided transactions (tombstones)
-// ---------------------------------------------------------------------------------------------
-
-/**
- * A group of tombstones (transaction id → outcome) that expire together.
- *
- * @example
- * ```ts
- * import type { TombstoneBucket } from 'distkit/txn';
- * const b: TombstoneBucket<'commit' | 'abort'> = { openedAt: 0, expiresAt: 60_000, size: 1, txs: { t1: 'commit' } };
- * ```
- */
-export interface TombstoneBucket<V> {
-  /** When the bucket was opened; it takes new tombstones for 1/16 of the window after it. */
-  readonly openedAt: number;
-  /** When every tombstone in the bucket may be dropped; `null` keeps them forever (or, after a recovery, until the retention restarts). */
-  readonly expiresAt: number | null;
-  /** How many tombstones the bucket holds. */
-  readonly size: number;
-  /** Outcome by transaction id. */
-  readonly txs: Readonly<Record<string, V>>;
-}
-
-/**
- * The decided transactions a machine still remembers, as compact tombstones, apart from its
- * live transactions so that a step copies neither. Retention works like TCP's TIME_WAIT
- * (RFC 9293 §3.6, 2·MSL): a tombstone is kept at least `retainDecidedMs` from its decision, then
- * dropped.
- *
- * @example
- * ```ts
- * import type { Tombstones } from 'distkit/txn';
- * const t: Tombstones<'commit' | 'abort'> = { buckets: [{ openedAt: 0, expiresAt: 60_000, size: 1, txs: { t1: 'commit' } }], restart: false };
- * ```
- */
-export interface Tombstones<V> {
-  /** Tombstones, oldest first; `expiresAt` never decreases along the list. */
-  readonly buckets: readonly TombstoneBucket<V>[];
-  /**
-   * After a recovery the first bucket holds the recovered tombstones with no expiry: the downtime
-   * is unknown, so their whole retention window restarts at the first tick, asked for at once.
-   */
-  readonly restart: boolean;
-}
-
-/**
- * Default of `retainDecidedMs`: twice a generous one-minute bound on how long the network may hold
- * a message (the 2·MSL of TCP's TIME_WAIT, RFC 9293 §3.6).
- *
- * @example
- * ```ts
- * import { DEFAULT_RETAIN_DECIDED_MS } from 'distkit/txn';
- * DEFAULT_RETAIN_DECIDED_MS; //=> 120000
- * ```
- */
-export const DEFAULT_RETAIN_DECIDED_MS = 120_000;
-
-/**
- * A bucket takes new tombstones while it holds fewer than this many, so adding one copies at most
- * this many entries and a lookup visits about (retained / this) buckets.
- * @internal
- */
-export const TOMBSTONE_BUCKET_SIZE = 256;
-
-/** @internal */
-export const NO_TOMBSTONES: Tombstones<never> = { buckets: [], restart: false };
-
-/** Validates `retainDecidedMs`: a finite number of milliseconds >= 0, or null for "forever". @internal */
-export function retainMs(value: number | null | undefined): number | null {
-  if (value === null) return null;
-  const x = value ?? DEFAULT_RETAIN_DECIDED_MS;
-  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
-    throw new ConfigError('retainDecidedMs', `must be a finite number of milliseconds >= 0 (or null to keep decided transactions forever), got ${String(x)}`);
-  }
-  return x;
-}
-
-/** The tombstone of `txId`, if still retained. @internal */
-export function tombstoneOf<V>(t: Tombstones<V>, txId: string): V | undefined {
-  for (let i = t.buckets.length - 1; i >= 0; i--) {
-    const b = t.buckets[i]!;
-    if (has(b.txs, txId)) return get(b.txs, txId);
-  }
-  return undefined;
-}
-
-/**
- * Adds a tombstone decided at `now`: it joins the newest bucket when that one is small and was
- * opened less than 1/16 of the window ago (so a tombstone lives between `retain` and 17/16
- * `retain`), else opens a bucket. Only the newest bucket is copied. @internal
- */
-export function addTombstone<V>(t: Tombstones<V>, txId: string, value: V, now: number, retain: number | null): Tombstones<V> {
-  const expiresAt = retain === null ? null : now + retain;
-  const last = t.buckets[t.buckets.length - 1];
-  const joinable =
-    last !== undefined &&
-    !(t.restart && t.buckets.length === 1) &&
-    last.size < TOMBSTONE_BUCKET_SIZE &&
-    (retain === null || now - last.openedAt <= retain / 16);
-  if (joinable) {
-    const size = has(last.txs, txId) ? last.size : last.size + 1;
-    const bucket: TombstoneBucket<V> = { openedAt: last.openedAt, expiresAt: last.expiresAt === null || expiresAt === null ? expiresAt : Math.max(last.expiresAt, expiresAt), size, txs: withKey(last.txs, txId, value) };
-    return { buckets: [...t.buckets.slice(0, -1), bucket], restart: t.restart };
-  }
-  return { buckets: [...t.buckets, { openedAt: now, expiresAt, size: 1, txs: withKey({}, txId, value) }], restart: t.restart };
-}
-
-/** Number of retained tombstones. @internal */
-export function tombstoneCount(t: Tombstones<unknown>): number {
-  let n = 0;
-  for (const b of t.buckets) n += b.size;
-  return n;
-}
-
-/** Every retained tombstone, oldest first. @internal */
-export function tombstoneEntries<V>(t: Tombstones<V>): [string, V][] {
-  const out: [string, V][] = [];
-  for (const b of t.buckets) for (const k of Object.keys(b.txs)) out.push([k, get(b.txs, k)!]);
-  return out;
-}
-
-/** Tombstones rebuilt by `recover`: kept until the first tick restarts their window. @internal */
-export function recoveredTombstones<V>(txs: Readonly<Record<string, V>>): Tombstones<V> {
-  const size = Object.keys(txs).length;
-  if (size === 0) return NO_TOMBSTONES;
-  return { buckets: [{ openedAt: 0, expiresAt: null, size, txs }], restart: true };
-}
-
-/** When the oldest bucket expires (buckets expire in order), at once after a recovery, or undefined. @internal */
-export function tombstoneDeadline(t: Tombstones<unknown>): number | undefined {
-  if (t.restart) return DUE_AT_ONCE.at!;
-  return t.buckets[0]?.expiresAt ?? undefined;
-}
-
-/**
- * At a tick: restarts the window of recovered tombstones at `now`, then drops the buckets whose
- * time is up (TIME_WAIT-style forgetting, RFC 9293 §3.6).
- * @internal
- */
-export function tickTombstones<V>(t0: Tombstones<V>, now: number, retain: number | null): { tombstones: Tombstones<V>; dropped: [string, V][] } {
-  let t = t0;
-  if (t.restart) {
-    const [first, ...rest] = t.buckets;
-    t = { buckets: first === undefined ? [] : [{ ...first, openedAt: now, expiresAt: retain === null ? null : now + retain }, ...rest], restart: false };
-  }
-  const dropped: [string, V][] = [];
-  let first = 0;
-  while (first < t.buckets.length) {
-    const b = t.buckets[first]!;
-    if (b.expiresAt === null || now < b.expiresAt) break;
-    for (const k of Object.keys(b.txs)) dropped.push([k, get(b.txs, k)!]);
-    first++;
-  }
-  if (first === 0) return { tombstones: t, dropped };
-  return { tombstones: { buckets: t.buckets.slice(first), restart: false }, dropped };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,13 +272,13 @@ type CT = Transition<TwoPhaseCoordinatorState, TwoPhaseCoordinatorOutput>;
 export function applyCoordinatorRecord(durable: CoordinatorDurable, record: CoordinatorLogRecord): CoordinatorDurable {
   switch (record.kind) {
     case 'begin':
-      return { txs: withKey(durable.txs, record.txId, { participants: record.participants, decision: null, recipients: [] }) };
+      return { txs: withOwn(durable.txs, record.txId, { participants: record.participants, decision: null, recipients: [] }) };
     case 'decision':
       return {
-        txs: withKey(durable.txs, record.txId, { participants: record.participants, decision: record.decision, recipients: record.recipients }),
+        txs: withOwn(durable.txs, record.txId, { participants: record.participants, decision: record.decision, recipients: record.recipients }),
       };
     case 'end':
-      return { txs: withoutKey(durable.txs, record.txId) };
+      return { txs: withoutOwn(durable.txs, record.txId) };
     default:
       return assertNever(record, 'coordinator log record');
   }
@@ -463,7 +292,7 @@ function coordinatorApplyPersist(durable: CoordinatorDurable, records: readonly 
 
 function coordinatorInit(config: TwoPhaseCoordinatorConfig): TwoPhaseCoordinatorState {
   return {
-    id: requireId('id', config.id),
+    id: checkId('id', config.id),
     voteTimeoutMs: positiveMs('voteTimeoutMs', config.voteTimeoutMs, 1000),
     resendIntervalMs: positiveMs('resendIntervalMs', config.resendIntervalMs, 200),
     presumedAbort: config.presumedAbort ?? false,
@@ -472,13 +301,9 @@ function coordinatorInit(config: TwoPhaseCoordinatorConfig): TwoPhaseCoordinator
   };
 }
 
-function send(to: NodeId, message: TwoPhaseMessage): SendOutput<TwoPhaseMessage> {
-  return { type: 'send', to, message };
-}
-
 function coordinatorBegin(s: TwoPhaseCoordinatorState, c: BeginCommand, now: number): CT {
   if (typeof c.txId !== 'string' || c.txId.length === 0) throw new InvalidCommandError('begin', 'txId must be a non-empty string');
-  if (has(s.txs, c.txId)) throw new InvalidCommandError('begin', `transaction ${c.txId} is already in progress`);
+  if (hasOwn(s.txs, c.txId)) throw new InvalidCommandError('begin', `transaction ${c.txId} is already in progress`);
   if (nodeListCheck(c.participants) !== undefined || !distinct(c.participants)) {
     throw new InvalidCommandError('begin', 'participants must be a non-empty list of distinct node ids');
   }
@@ -501,7 +326,7 @@ function coordinatorBegin(s: TwoPhaseCoordinatorState, c: BeginCommand, now: num
   // after a crash it knows whom to tell ABORT. Presumed abort (R* §3) skips this write.
   if (!s.presumedAbort) outputs.push({ type: 'persist', record: [{ kind: 'begin', txId: c.txId, participants: tx.participants }] });
   for (const p of tx.participants) outputs.push(send(p, { type: 'prepare', txId: c.txId, participants: tx.participants, payload }));
-  return onePersist({ ...s, txs: withKey(s.txs, c.txId, tx) }, outputs);
+  return onePersist({ ...s, txs: withOwn(s.txs, c.txId, tx) }, outputs);
 }
 
 /** Decides, logs (when needed) and sends the decision: the heart of phase two. */
@@ -510,8 +335,8 @@ function decide(s: TwoPhaseCoordinatorState, txId: string, tx: CoordinatorTx, de
   // everyone who did not already abort or leave (NO and read-only voters).
   const recipients =
     decision === 'commit'
-      ? tx.participants.filter((p) => get(tx.votes, p) === 'yes')
-      : tx.participants.filter((p) => get(tx.votes, p) !== 'no' && get(tx.votes, p) !== 'readonly');
+      ? tx.participants.filter((p) => getOwn(tx.votes, p) === 'yes')
+      : tx.participants.filter((p) => getOwn(tx.votes, p) !== 'no' && getOwn(tx.votes, p) !== 'readonly');
   const presumed = decision === 'abort' && s.presumedAbort;
   if (recipients.length === 0 || presumed) {
     // Nothing to acknowledge: presumed abort needs neither a log record nor acks; an all-read-only
@@ -519,14 +344,14 @@ function decide(s: TwoPhaseCoordinatorState, txId: string, tx: CoordinatorTx, de
     for (const p of recipients) outputs.push(send(p, { type: 'decision', txId, decision, ack: false }));
     if (!s.presumedAbort) outputs.push({ type: 'persist', record: [{ kind: 'end', txId }] });
     outputs.push({ type: 'decided', txId, decision }, { type: 'ended', txId });
-    return { ...s, txs: withoutKey(s.txs, txId) };
+    return { ...s, txs: withoutOwn(s.txs, txId) };
   }
   // BHG §7.3: the decision record is forced before any participant may learn the decision.
   outputs.push({ type: 'persist', record: [{ kind: 'decision', txId, decision, participants: tx.participants, recipients }] });
   for (const p of recipients) outputs.push(send(p, { type: 'decision', txId, decision, ack: true }));
   outputs.push({ type: 'decided', txId, decision });
   const next: CoordinatorTx = { ...tx, decision, recipients, awaiting: recipients, voteDeadline: STOPPED_TIMER, resendAt: startTimer(now, s.resendIntervalMs) };
-  return { ...s, txs: withKey(s.txs, txId, next) };
+  return { ...s, txs: withOwn(s.txs, txId, next) };
 }
 
 function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput, now: number): CT {
@@ -534,23 +359,23 @@ function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput, no
   if (!parsed.ok) return reject(s, input.from, parsed.problem);
   const m = parsed.value;
   const from = input.from;
-  const tx = get(s.txs, m.txId);
+  const tx = getOwn(s.txs, m.txId);
   switch (m.type) {
     case 'vote': {
       if (tx === undefined) return reject(s, from, `vote for unknown transaction ${m.txId}`);
       if (!tx.participants.includes(from)) return reject(s, from, `vote from a non-participant of ${m.txId}`);
-      const prior = get(tx.votes, from);
+      const prior = getOwn(tx.votes, from);
       if (prior !== undefined) return reject(s, from, prior === m.vote ? 'duplicate vote' : `vote conflicts with earlier vote ${prior}`);
       if (tx.decision !== null) return reject(s, from, `vote after the decision of ${m.txId}`);
-      const votes = withKey(tx.votes, from, m.vote);
+      const votes = withOwn(tx.votes, from, m.vote);
       const updated: CoordinatorTx = { ...tx, votes };
       const outputs: TwoPhaseCoordinatorOutput[] = [];
       // BHG §7.3: any NO aborts at once; all votes in and none NO commits.
       if (m.vote === 'no') return onePersist(decide(s, m.txId, updated, 'abort', outputs, now), outputs);
-      if (tx.participants.every((p) => has(votes, p))) {
+      if (tx.participants.every((p) => hasOwn(votes, p))) {
         return onePersist(decide(s, m.txId, updated, 'commit', outputs, now), outputs);
       }
-      return transition({ ...s, txs: withKey(s.txs, m.txId, updated) });
+      return transition({ ...s, txs: withOwn(s.txs, m.txId, updated) });
     }
     case 'ack': {
       if (tx === undefined) return reject(s, from, `ack for unknown or forgotten transaction ${m.txId}`);
@@ -559,9 +384,9 @@ function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput, no
         return reject(s, from, tx.participants.includes(from) ? 'duplicate ack' : `ack from a non-participant of ${m.txId}`);
       }
       const awaiting = tx.awaiting.filter((p) => p !== from);
-      if (awaiting.length > 0) return transition({ ...s, txs: withKey(s.txs, m.txId, { ...tx, awaiting }) });
+      if (awaiting.length > 0) return transition({ ...s, txs: withOwn(s.txs, m.txId, { ...tx, awaiting }) });
       // BHG §7.3: the coordinator forgets a transaction only when every recipient has acknowledged.
-      return transition({ ...s, txs: withoutKey(s.txs, m.txId) }, [
+      return transition({ ...s, txs: withoutOwn(s.txs, m.txId) }, [
         { type: 'persist', record: [{ kind: 'end', txId: m.txId }] },
         { type: 'ended', txId: m.txId },
       ]);
@@ -588,44 +413,34 @@ function coordinatorTick(s0: TwoPhaseCoordinatorState, now: number): CT {
   let s = s0;
   const outputs: TwoPhaseCoordinatorOutput[] = [];
   for (const txId of Object.keys(s0.txs)) {
-    const tx = get(s0.txs, txId)!;
+    const tx = getOwn(s0.txs, txId)!;
     if (tx.decision === null) {
       if (timerDue(tx.voteDeadline, now)) {
         // BHG §7.3 timeout action: a coordinator missing a vote decides ABORT.
         s = decide(s, txId, tx, 'abort', outputs, now);
       } else if (timerDue(tx.resendAt, now)) {
         for (const p of tx.participants) {
-          if (!has(tx.votes, p)) outputs.push(send(p, { type: 'prepare', txId, participants: tx.participants, payload: tx.payload }));
+          if (!hasOwn(tx.votes, p)) outputs.push(send(p, { type: 'prepare', txId, participants: tx.participants, payload: tx.payload }));
         }
-        s = { ...s, txs: withKey(s.txs, txId, { ...tx, resendAt: startTimer(now, s.resendIntervalMs) }) };
+        s = { ...s, txs: withOwn(s.txs, txId, { ...tx, resendAt: startTimer(now, s.resendIntervalMs) }) };
       }
     } else if (timerDue(tx.resendAt, now)) {
       // Decisions are re-sent until acknowledged.
       for (const p of tx.awaiting) outputs.push(send(p, { type: 'decision', txId, decision: tx.decision, ack: true }));
-      s = { ...s, txs: withKey(s.txs, txId, { ...tx, resendAt: startTimer(now, s.resendIntervalMs) }) };
+      s = { ...s, txs: withOwn(s.txs, txId, { ...tx, resendAt: startTimer(now, s.resendIntervalMs) }) };
     }
   }
   return onePersist(s, outputs);
 }
 
 function coordinatorStep(s: TwoPhaseCoordinatorState, input: TwoPhaseCoordinatorInput): CT {
-  const now = inputNow(input);
-  switch (input.type) {
-    case 'message':
-      return coordinatorMessage(s, input, now);
-    case 'tick':
-      return coordinatorTick(s, now);
-    case 'begin':
-      return coordinatorBegin(s, input, now);
-    default:
-      return assertNever(input, 'input');
-  }
+  return stepByType<TwoPhaseCoordinatorState, TwoPhaseCoordinatorInput, TwoPhaseCoordinatorOutput>({ message: coordinatorMessage, tick: (c, _i, now) => coordinatorTick(c, now), begin: coordinatorBegin }, s, input);
 }
 
 function coordinatorNextDeadline(s: TwoPhaseCoordinatorState): number | undefined {
   let d: number | undefined;
   for (const txId of Object.keys(s.txs)) {
-    const tx = get(s.txs, txId)!;
+    const tx = getOwn(s.txs, txId)!;
     d = earliest(d, tx.voteDeadline, tx.resendAt);
   }
   return d;
@@ -684,7 +499,7 @@ export const twoPhaseCoordinator: DurableMachine<
   TwoPhaseCoordinatorOutput,
   CoordinatorDurable
 > = {
-  name: 'twoPhaseCoordinator',
+  name: 'two-phase-coordinator',
   init: coordinatorInit,
   step: coordinatorStep,
   nextDeadline: coordinatorNextDeadline,
@@ -981,9 +796,9 @@ export function applyParticipantRecord(durable: ParticipantDurable, record: Part
     case 'prepared':
     case 'committed':
     case 'aborted':
-      return { txs: withKey(durable.txs, record.txId, { coordinator: record.coordinator, participants: record.participants, phase: record.kind }) };
+      return { txs: withOwn(durable.txs, record.txId, { coordinator: record.coordinator, participants: record.participants, phase: record.kind }) };
     case 'forgotten':
-      return { txs: withoutKey(durable.txs, record.txId) };
+      return { txs: withoutOwn(durable.txs, record.txId) };
     default:
       return assertNever(record, 'participant log record');
   }
@@ -1001,7 +816,7 @@ export function applyParticipantRecord(durable: ParticipantDurable, record: Part
  * ```
  */
 export function participantPhase(state: TwoPhaseParticipantState, txId: string): ParticipantPhase | undefined {
-  return get(state.txs, txId)?.phase ?? tombstoneOf(state.decided, txId)?.phase;
+  return getOwn(state.txs, txId)?.phase ?? tombstoneOf(state.decided, txId)?.phase;
 }
 
 /**
@@ -1024,13 +839,13 @@ function participantInit(config: TwoPhaseParticipantConfig): TwoPhaseParticipant
     throw new ConfigError('autoVote', `must be 'yes', 'no' or 'readonly', got ${String(autoVote)}`);
   }
   return {
-    id: requireId('id', config.id),
+    id: checkId('id', config.id),
     decisionTimeoutMs: positiveMs('decisionTimeoutMs', config.decisionTimeoutMs, 1000),
     autoVote,
     retainDecidedMs: retainMs(config.retainDecidedMs),
     txs: {},
     decided: NO_TOMBSTONES,
-    maxTransactions: tableLimit('maxTransactions', config.maxTransactions, DEFAULT_MAX_TRANSACTIONS),
+    maxTransactions: positiveInt('maxTransactions', config.maxTransactions, DEFAULT_MAX_TRANSACTIONS),
     payloadLimits: payloadLimits(config.payloadLimits),
   };
 }
@@ -1073,13 +888,13 @@ function castVote(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, 
     default:
       return assertNever(vote, 'vote');
   }
-  return { ...s, txs: withKey(s.txs, txId, next) };
+  return { ...s, txs: withOwn(s.txs, txId, next) };
 }
 
 /** Moves a transaction out of the live table into the tombstones (it is never in doubt again). */
 function settle(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, phase: ParticipantOutcome, now: number): TwoPhaseParticipantState {
   const tomb: ParticipantTombstone = { phase, coordinator: tx.coordinator, participants: tx.participants };
-  return { ...s, txs: withoutKey(s.txs, txId), decided: addTombstone(s.decided, txId, tomb, now, s.retainDecidedMs) };
+  return { ...s, txs: withoutOwn(s.txs, txId), decided: addTombstone(s.decided, txId, tomb, now, s.retainDecidedMs) };
 }
 
 function applyDecision(s: TwoPhaseParticipantState, txId: string, tx: ParticipantTx, decision: Decision, out: POut, now: number): TwoPhaseParticipantState {
@@ -1100,117 +915,130 @@ function participantMessage(s: TwoPhaseParticipantState, input: MessageInput, no
   if (!parsed.ok) return reject(s, input.from, parsed.problem);
   const m = parsed.value;
   const from = input.from;
-  const live = get(s.txs, m.txId);
+  const live = getOwn(s.txs, m.txId);
   const gone = live === undefined ? tombstoneOf(s.decided, m.txId) : undefined;
   const tx = live ?? (gone === undefined ? undefined : tombstoneView(gone));
-  const out: POut = [];
   switch (m.type) {
-    case 'prepare': {
-      if (!m.participants.includes(s.id)) return reject(s, from, `prepare for ${m.txId} does not list this participant`);
-      if (!distinct(m.participants) || m.participants.includes(from)) return reject(s, from, 'prepare: participants must be distinct and exclude the coordinator');
-      if (tx !== undefined && tx.coordinator !== null && tx.coordinator !== from) {
-        return reject(s, from, `prepare for ${m.txId} from a node that is not its coordinator`);
-      }
-      // A transaction forgotten after its retention window is new again here: the window must
-      // outlast any duplicate the network still holds (see retainDecidedMs).
-      if (tx === undefined || (tx.coordinator === null && tx.phase === 'active')) {
-        if (tx === undefined && full(s)) return reject(s, from, fullReason(s, m.txId));
-        const base: ParticipantTx = { ...(tx ?? NEW_TX), coordinator: from, participants: [...m.participants] };
-        const vote = base.intended ?? s.autoVote;
-        if (vote !== null) return onePersist(castVote(s, m.txId, base, vote, out, now), out);
-        const asked: ParticipantTx = { ...base, phase: 'asked' };
-        return transition({ ...s, txs: withKey(s.txs, m.txId, asked) }, [
-          { type: 'voteRequested', txId: m.txId, coordinator: from, payload: m.payload },
-        ]);
-      }
-      // A re-sent or late duplicate prepare: repeat the vote already cast (its record is durable).
-      switch (tx.phase) {
-        case 'prepared':
-          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
-        case 'readonly':
-          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'readonly' })]);
-        case 'aborted':
-          return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
-        default:
-          return transition(s);
-      }
-    }
-    case 'decision': {
-      if (tx === undefined) {
-        if (m.decision === 'commit') {
-          // R* §3: a commit goes only to YES voters, whose prepared record is durable, so a commit
-          // with an ack request for a transaction this participant does not know is one it applied
-          // and then forgot: acknowledge it, or its coordinator would re-send it forever.
-          if (m.ack) return transition(s, [send(from, { type: 'ack', txId: m.txId })]);
-          return reject(s, from, `commit for ${m.txId}, which this participant never prepared`);
-        }
-        // An abort for a transaction never seen (the prepare was lost): remember it so that a late
-        // prepare is answered NO.
-        if (full(s)) return reject(s, from, fullReason(s, m.txId));
-        const aborted: ParticipantTx = { ...NEW_TX, coordinator: from };
-        out.push(record('aborted', m.txId, aborted), { type: 'decided', txId: m.txId, decision: 'abort' });
-        if (m.ack) out.push(send(from, { type: 'ack', txId: m.txId }));
-        return onePersist(settle(s, m.txId, aborted, 'aborted', now), out);
-      }
-      const fromCoordinator = tx.coordinator === from;
-      if (!fromCoordinator && (tx.coordinator === null || !tx.participants.includes(from))) {
-        if (!(tx.coordinator === null && m.decision === 'abort')) {
-          return reject(s, from, `decision for ${m.txId} from a node that is neither its coordinator nor a participant`);
-        }
-      }
-      const ack = m.ack && fromCoordinator ? [send(from, { type: 'ack', txId: m.txId })] : [];
-      switch (tx.phase) {
-        case 'committed':
-        case 'aborted': {
-          const mine: Decision = tx.phase === 'committed' ? 'commit' : 'abort';
-          if (mine !== m.decision) return reject(s, from, `decision ${m.decision} conflicts with the recorded ${mine} of ${m.txId}`);
-          return transition(s, ack);
-        }
-        case 'readonly':
-          return transition(s, ack);
-        case 'prepared': {
-          const next = applyDecision(s, m.txId, tx, m.decision, out, now);
-          return onePersist(next, [...out, ...ack]);
-        }
-        case 'active':
-        case 'asked': {
-          if (m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
-          const next = applyDecision(s, m.txId, tx, 'abort', out, now);
-          return onePersist(next, [...out, ...ack]);
-        }
-        default:
-          return assertNever(tx.phase, 'phase');
-      }
-    }
-    case 'query': {
-      // Cooperative termination (BHG §7.4). Unknown: say nothing — a read-only voter that crashed
-      // forgets, and must not answer ABORT for a transaction that may commit.
-      if (tx === undefined) return transition(s);
-      if (from !== tx.coordinator && !tx.participants.includes(from)) return reject(s, from, `query from a non-participant of ${m.txId}`);
-      switch (tx.phase) {
-        case 'committed':
-        case 'aborted':
-          return transition(s, [send(from, { type: 'decision', txId: m.txId, decision: tx.phase === 'committed' ? 'commit' : 'abort', ack: false })]);
-        case 'prepared':
-        case 'readonly':
-          return transition(s);
-        case 'active':
-        case 'asked': {
-          // Not yet voted: this participant may abort unilaterally, and then tell the asker.
-          const next = applyDecision(s, m.txId, tx, 'abort', out, now);
-          out.push(send(from, { type: 'decision', txId: m.txId, decision: 'abort', ack: false }));
-          return onePersist(next, out);
-        }
-        default:
-          return assertNever(tx.phase, 'phase');
-      }
-    }
+    case 'prepare':
+      return participantPrepare(s, from, m, tx, now);
+    case 'decision':
+      return participantDecision(s, from, m, tx, now);
+    case 'query':
+      return participantQuery(s, from, m, tx, now);
     case 'vote':
     case 'ack':
       return reject(s, from, `a participant does not accept ${m.type} messages`);
     default:
       return assertNever(m, 'message');
   }
+}
+
+type Msg<K extends TwoPhaseMessage['type']> = Extract<TwoPhaseMessage, { type: K }>;
+
+function participantPrepare(s: TwoPhaseParticipantState, from: NodeId, m: Msg<'prepare'>, tx: ParticipantTx | undefined, now: number): PT {
+  const out: POut = [];
+    if (!m.participants.includes(s.id)) return reject(s, from, `prepare for ${m.txId} does not list this participant`);
+    if (!distinct(m.participants) || m.participants.includes(from)) return reject(s, from, 'prepare: participants must be distinct and exclude the coordinator');
+    if (tx !== undefined && tx.coordinator !== null && tx.coordinator !== from) {
+      return reject(s, from, `prepare for ${m.txId} from a node that is not its coordinator`);
+    }
+    // A transaction forgotten after its retention window is new again here: the window must
+    // outlast any duplicate the network still holds (see retainDecidedMs).
+    if (tx === undefined || (tx.coordinator === null && tx.phase === 'active')) {
+      if (tx === undefined && full(s)) return reject(s, from, fullReason(s, m.txId));
+      const base: ParticipantTx = { ...(tx ?? NEW_TX), coordinator: from, participants: [...m.participants] };
+      const vote = base.intended ?? s.autoVote;
+      if (vote !== null) return onePersist(castVote(s, m.txId, base, vote, out, now), out);
+      const asked: ParticipantTx = { ...base, phase: 'asked' };
+      return transition({ ...s, txs: withOwn(s.txs, m.txId, asked) }, [
+        { type: 'voteRequested', txId: m.txId, coordinator: from, payload: m.payload },
+      ]);
+    }
+    // A re-sent or late duplicate prepare: repeat the vote already cast (its record is durable).
+    switch (tx.phase) {
+      case 'prepared':
+        return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'yes' })]);
+      case 'readonly':
+        return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'readonly' })]);
+      case 'aborted':
+        return transition(s, [send(from, { type: 'vote', txId: m.txId, vote: 'no' })]);
+      default:
+        return transition(s);
+    }
+}
+
+function participantDecision(s: TwoPhaseParticipantState, from: NodeId, m: Msg<'decision'>, tx: ParticipantTx | undefined, now: number): PT {
+  const out: POut = [];
+    if (tx === undefined) {
+      if (m.decision === 'commit') {
+        // R* §3: a commit goes only to YES voters, whose prepared record is durable, so a commit
+        // with an ack request for a transaction this participant does not know is one it applied
+        // and then forgot: acknowledge it, or its coordinator would re-send it forever.
+        if (m.ack) return transition(s, [send(from, { type: 'ack', txId: m.txId })]);
+        return reject(s, from, `commit for ${m.txId}, which this participant never prepared`);
+      }
+      // An abort for a transaction never seen (the prepare was lost): remember it so that a late
+      // prepare is answered NO.
+      if (full(s)) return reject(s, from, fullReason(s, m.txId));
+      const aborted: ParticipantTx = { ...NEW_TX, coordinator: from };
+      out.push(record('aborted', m.txId, aborted), { type: 'decided', txId: m.txId, decision: 'abort' });
+      if (m.ack) out.push(send(from, { type: 'ack', txId: m.txId }));
+      return onePersist(settle(s, m.txId, aborted, 'aborted', now), out);
+    }
+    const fromCoordinator = tx.coordinator === from;
+    if (!fromCoordinator && (tx.coordinator === null || !tx.participants.includes(from))) {
+      if (!(tx.coordinator === null && m.decision === 'abort')) {
+        return reject(s, from, `decision for ${m.txId} from a node that is neither its coordinator nor a participant`);
+      }
+    }
+    const ack = m.ack && fromCoordinator ? [send<TwoPhaseMessage>(from, { type: 'ack', txId: m.txId })] : [];
+    switch (tx.phase) {
+      case 'committed':
+      case 'aborted': {
+        const mine: Decision = tx.phase === 'committed' ? 'commit' : 'abort';
+        if (mine !== m.decision) return reject(s, from, `decision ${m.decision} conflicts with the recorded ${mine} of ${m.txId}`);
+        return transition(s, ack);
+      }
+      case 'readonly':
+        return transition(s, ack);
+      case 'prepared': {
+        const next = applyDecision(s, m.txId, tx, m.decision, out, now);
+        return onePersist(next, [...out, ...ack]);
+      }
+      case 'active':
+      case 'asked': {
+        if (m.decision === 'commit') return reject(s, from, `commit for ${m.txId} before this participant voted`);
+        const next = applyDecision(s, m.txId, tx, 'abort', out, now);
+        return onePersist(next, [...out, ...ack]);
+      }
+      default:
+        return assertNever(tx.phase, 'phase');
+    }
+}
+
+function participantQuery(s: TwoPhaseParticipantState, from: NodeId, m: Msg<'query'>, tx: ParticipantTx | undefined, now: number): PT {
+  const out: POut = [];
+    // Cooperative termination (BHG §7.4). Unknown: say nothing — a read-only voter that crashed
+    // forgets, and must not answer ABORT for a transaction that may commit.
+    if (tx === undefined) return transition(s);
+    if (from !== tx.coordinator && !tx.participants.includes(from)) return reject(s, from, `query from a non-participant of ${m.txId}`);
+    switch (tx.phase) {
+      case 'committed':
+      case 'aborted':
+        return transition(s, [send(from, { type: 'decision', txId: m.txId, decision: tx.phase === 'committed' ? 'commit' : 'abort', ack: false })]);
+      case 'prepared':
+      case 'readonly':
+        return transition(s);
+      case 'active':
+      case 'asked': {
+        // Not yet voted: this participant may abort unilaterally, and then tell the asker.
+        const next = applyDecision(s, m.txId, tx, 'abort', out, now);
+        out.push(send(from, { type: 'decision', txId: m.txId, decision: 'abort', ack: false }));
+        return onePersist(next, out);
+      }
+      default:
+        return assertNever(tx.phase, 'phase');
+    }
 }
 
 function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
@@ -1226,20 +1054,20 @@ function participantTick(s0: TwoPhaseParticipantState, now: number): PT {
     if (forgotten.length > 0) out.push({ type: 'persist', record: forgotten });
   }
   for (const txId of Object.keys(s.txs)) {
-    const tx = get(s.txs, txId)!;
+    const tx = getOwn(s.txs, txId)!;
     if (tx.phase !== 'prepared' || !timerDue(tx.deadline, now)) continue;
     // BHG §7.4: an in-doubt participant must wait. It first asks the coordinator; when that stays
     // unanswered it also asks every other participant (cooperative termination protocol).
     if (tx.coordinator !== null) out.push(send(tx.coordinator, { type: 'query', txId }));
     if (tx.queries >= 1) for (const p of tx.participants) if (p !== s.id) out.push(send(p, { type: 'query', txId }));
-    s = { ...s, txs: withKey(s.txs, txId, { ...tx, deadline: startTimer(now, s.decisionTimeoutMs), queries: bump(tx.queries) }) };
+    s = { ...s, txs: withOwn(s.txs, txId, { ...tx, deadline: startTimer(now, s.decisionTimeoutMs), queries: bump(tx.queries) }) };
   }
   return onePersist(s, out);
 }
 
 function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortCommand, now: number): PT {
   if (txIdCheck(c.txId) !== undefined) throw new InvalidCommandError(c.type, 'txId must be a non-empty string of at most 256 characters');
-  const tx = get(s.txs, c.txId);
+  const tx = getOwn(s.txs, c.txId);
   const done = tx === undefined ? tombstoneOf(s.decided, c.txId)?.phase : undefined;
   const out: POut = [];
   if (c.type === 'vote') {
@@ -1248,7 +1076,7 @@ function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortC
     if (done !== undefined) return reject(s, 'local', `vote for ${c.txId}: the transaction is already ${done}`);
     if (tx === undefined && full(s)) return reject(s, 'local', fullReason(s, c.txId));
     if (tx === undefined || tx.phase === 'active') {
-      return transition({ ...s, txs: withKey(s.txs, c.txId, { ...(tx ?? NEW_TX), intended: c.vote }) });
+      return transition({ ...s, txs: withOwn(s.txs, c.txId, { ...(tx ?? NEW_TX), intended: c.vote }) });
     }
     if (tx.phase === 'asked') return onePersist(castVote(s, c.txId, tx, c.vote, out, now), out);
     return reject(s, 'local', `vote for ${c.txId}: the transaction is already ${tx.phase}`);
@@ -1266,23 +1094,16 @@ function participantCommand(s: TwoPhaseParticipantState, c: VoteCommand | AbortC
 }
 
 function participantStep(s: TwoPhaseParticipantState, input: TwoPhaseParticipantInput): PT {
-  const now = inputNow(input);
-  switch (input.type) {
-    case 'message':
-      return participantMessage(s, input, now);
-    case 'tick':
-      return participantTick(s, now);
-    case 'vote':
-    case 'abort':
-      return participantCommand(s, input, now);
-    default:
-      return assertNever(input, 'input');
-  }
+  return stepByType<TwoPhaseParticipantState, TwoPhaseParticipantInput, TwoPhaseParticipantOutput>(
+    { message: participantMessage, tick: (p, _i, now) => participantTick(p, now), vote: participantCommand, abort: participantCommand },
+    s,
+    input,
+  );
 }
 
 function participantNextDeadline(s: TwoPhaseParticipantState): number | undefined {
   let d = tombstoneDeadline(s.decided);
-  for (const txId of Object.keys(s.txs)) d = earliest(d, get(s.txs, txId)!.deadline);
+  for (const txId of Object.keys(s.txs)) d = earliest(d, getOwn(s.txs, txId)!.deadline);
   return d;
 }
 
@@ -1336,7 +1157,7 @@ export const twoPhaseParticipant: DurableMachine<
   TwoPhaseParticipantOutput,
   ParticipantDurable
 > = {
-  name: 'twoPhaseParticipant',
+  name: 'two-phase-participant',
   init: participantInit,
   step: participantStep,
   nextDeadline: participantNextDeadline,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { ClockError } from 'distkit/core';
 import {
-  ClockError,
   compareLamportTimestamps,
   createLamportClock,
   lamportReceive,

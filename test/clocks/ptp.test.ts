@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ClockError, parsePtpTimestamp, ptpDiffNs, ptpOffset, type PtpTimestamp } from 'distkit/clocks';
+import { ClockError } from 'distkit/core';
+import { parsePtpTimestamp, ptpDiffNs, ptpOffset, type PtpTimestamp } from 'distkit/clocks';
 
 const at = (seconds: number, nanoseconds: number): PtpTimestamp => ({ seconds, nanoseconds });
 /** A timestamp `ns` nanoseconds after `base`. */

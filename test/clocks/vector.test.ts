@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { ClockError } from 'distkit/core';
 import {
   compareVectorClocks,
   EMPTY_VECTOR_CLOCK,
@@ -10,7 +11,6 @@ import {
   vectorClockDescends,
   vectorClockEntry,
   vectorClocksConcurrent,
-  ClockError,
   type VectorClock,
 } from 'distkit/clocks';
 import { executionArb, happenedBefore } from './execution.js';

@@ -64,7 +64,7 @@ export function runBully(o: ElectionOptions): ElectionRun {
 export function runRing(o: ElectionOptions & { variant: 'chang-roberts' | 'candidate-list' }): ElectionRun {
   const nodes = ids(o.n);
   const sim = newSim(o);
-  for (const id of nodes) sim.add(id, ringElection, ringElection.init({ id, ring: nodes, variant: o.variant, ackTimeoutMs: 50 }));
+  for (const id of nodes) sim.add(id, ringElection, ringElection.init({ id, nodes: nodes, variant: o.variant, ackTimeoutMs: 50 }));
   start(sim, o);
   sim.run(100_000);
   return finish(sim, nodes, o.crashed ?? [], (s) => (s as RingElectionState).leader);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkInvariants, checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
-import { bully, bullySettled, compareNodeIds, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
+import { checkInvariants, checkedStep, compareNodeIds, ConfigError, InvalidCommandError } from 'distkit/core';
+import { bully, bullySettled, highestId, ringElection, type BullyState, type RingElectionState } from 'distkit/election';
 import { simulate } from 'distkit/sim';
 import { ids, Sim } from '../support/event-sim.js';
 import { runBully, runRing, type ElectionRun } from './elect.js';
@@ -179,7 +179,7 @@ describe('ring election', () => {
   }
 
   it('hostile: unknown senders, candidates from outside the ring, acks for messages never sent', () => {
-    const s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'] });
+    const s = ringElection.init({ id: 'b', nodes: ['a', 'b', 'c'] });
     for (const [from, m, why] of [
       ['z', { type: 'election', mid: 0, candidate: 'a' }, /unknown sender/],
       ['a', { type: 'election', mid: 0, candidate: 'zz' }, /not in the ring/],
@@ -200,7 +200,7 @@ describe('ring election: v2 regressions', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const r = simulate({
         seed,
-        nodes: ring.map((id) => ({ id, machine: ringElection, config: { id, ring, ackTimeoutMs: 50 } })),
+        nodes: ring.map((id) => ({ id, machine: ringElection, config: { id, nodes: ring, ackTimeoutMs: 50 } })),
         faults: [{ at: 0, fault: { type: 'crash', node: 'n3' } }],
         commands: [{ at: 5, node: 'n1', input: { type: 'elect' } }],
         maxTimeMs: 60_000,
@@ -213,7 +213,7 @@ describe('ring election: v2 regressions', () => {
   });
 
   it('only validated fields are stored and forwarded: a 100 kB junk field stays out of the state and the resend', () => {
-    const s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'] });
+    const s = ringElection.init({ id: 'b', nodes: ['a', 'b', 'c'] });
     const t = checkedStep(ringElection, s, msg('a', { type: 'elected', mid: 0, leader: 'c', junk: 'x'.repeat(100_000) }));
     expect(JSON.stringify(t.state).length).toBeLessThan(1000);
     expect(t.state.unacked[0]?.payload).toEqual({ type: 'elected', leader: 'c' });
@@ -222,7 +222,7 @@ describe('ring election: v2 regressions', () => {
   });
 
   it('the table of unacknowledged messages is bounded (maxUnacked): a flood is rejected, naming the limit', () => {
-    let s = ringElection.init({ id: 'b', ring: ['a', 'b', 'c'], maxUnacked: 4 });
+    let s = ringElection.init({ id: 'b', nodes: ['a', 'b', 'c'], maxUnacked: 4 });
     for (let i = 0; i < 4; i++) s = checkedStep(ringElection, s, msg('a', { type: 'election', mid: i, candidate: 'c' })).state;
     const t = checkedStep(ringElection, s, msg('a', { type: 'election', mid: 9, candidate: 'c' }));
     expect(t.state).toBe(s);
@@ -230,7 +230,7 @@ describe('ring election: v2 regressions', () => {
   });
 
   it('unknown local commands throw InvalidCommandError (they returned undefined)', () => {
-    expect(() => ringElection.step(ringElection.init({ id: 'a', ring: ['a', 'b'] }), { type: 'nope', now: 0 } as never)).toThrow(InvalidCommandError);
+    expect(() => ringElection.step(ringElection.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'nope', now: 0 } as never)).toThrow(InvalidCommandError);
     expect(() => bully.step(bully.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'nope', now: 0 } as never)).toThrow(InvalidCommandError);
   });
 });

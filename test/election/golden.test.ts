@@ -13,7 +13,7 @@ const members = ['a', 'b', 'c'];
 const nodes = members.map((id, i) => ({
   id,
   machine: swim,
-  config: { id, members, seed: 11 + i, protocolPeriodMs: 1000, pingTimeoutMs: 200, indirectChecks: 1, randomStart: false },
+  config: { id, nodes: members, seed: 11 + i, protocolPeriodMs: 1000, pingTimeoutMs: 200, indirectChecks: 1, randomStart: false },
 }));
 
 const file = (name: string) => fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));

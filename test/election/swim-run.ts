@@ -45,7 +45,7 @@ export function runSwim(o: SwimRunOptions): SwimRun {
     if (out.type === 'refuted') run.refutations++;
   };
   nodes.forEach((id, i) => {
-    sim.add(id, swim, swim.init({ id, members: nodes, seed: o.seed * 1000 + i, protocolPeriodMs: periodMs, pingTimeoutMs: 100, ...o.config }));
+    sim.add(id, swim, swim.init({ id, nodes: nodes, seed: o.seed * 1000 + i, protocolPeriodMs: periodMs, pingTimeoutMs: 100, ...o.config }));
   });
   if (o.crash) sim.at(o.crash.atMs, () => sim.crash(o.crash!.node));
   sim.run(o.periods * periodMs);

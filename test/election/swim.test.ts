@@ -8,7 +8,7 @@ const msg = (from: string, message: unknown, now = 10) => ({ type: 'message' as 
 const members = ['a', 'b', 'c', 'd', 'e'];
 
 function started(id = 'a'): SwimState {
-  return checkedStep(swim, swim.init({ id, members, seed: 1, protocolPeriodMs: 1000, pingTimeoutMs: 200 }), { type: 'tick', now: 0 }).state;
+  return checkedStep(swim, swim.init({ id, nodes: members, seed: 1, protocolPeriodMs: 1000, pingTimeoutMs: 200 }), { type: 'tick', now: 0 }).state;
 }
 
 /** Steps to the first protocol period and returns the state and the ping sent. */
@@ -174,7 +174,7 @@ describe('v2 regressions: time on every input, own-key membership, bounded incar
     expect(retransmitLimit(4, 9)).toBe(4);
     expect(retransmitLimit(4, 10)).toBe(8);
     const nine = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
-    let s = checkedStep(swim, swim.init({ id: 'a', members: nine, seed: 1 }), { type: 'tick', now: 0 }).state;
+    let s = checkedStep(swim, swim.init({ id: 'a', nodes: nine, seed: 1 }), { type: 'tick', now: 0 }).state;
     // A suspicion of a arrives: a refutes, and its alive update rides on the next acks.
     s = checkedStep(swim, s, msg('b', { type: 'ping', seq: 1, updates: [{ node: 'a', status: 'suspect', incarnation: 0, by: 'b' }] })).state;
     let carried = 1; // the ack to that ping carried it once
@@ -195,7 +195,7 @@ describe('v2 regressions: time on every input, own-key membership, bounded incar
 
   it('a fresh member asks for a tick at once: under simulate it probes without any command (0 messages in 10 s before)', () => {
     const ids = ['m1', 'm2', 'm3'];
-    const r = simulate({ seed: 1, nodes: ids.map((id) => ({ id, machine: swim, config: { id, members: ids, seed: 7, protocolPeriodMs: 1000 } })), maxTimeMs: 10_000 });
+    const r = simulate({ seed: 1, nodes: ids.map((id) => ({ id, machine: swim, config: { id, nodes: ids, seed: 7, protocolPeriodMs: 1000 } })), maxTimeMs: 10_000 });
     expect(r.stats.messages.sent).toBeGreaterThan(3 * 2 * 8);
   });
 });

@@ -20,7 +20,7 @@ describe('golden transcripts', () => {
     const ring = ['a', 'b', 'c'];
     runGolden(
       testdata('token-ring.txt'),
-      ring.map((id) => ({ id, machine: tokenRing, config: { id, ring, tokenTimeoutMs: 300 } })),
+      ring.map((id) => ({ id, machine: tokenRing, config: { id, nodes: ring, tokenTimeoutMs: 300 } })),
     );
   });
 });

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, ConfigError, InvalidCommandError, MAX_COUNTER, type Machine } from 'distkit/core';
+import { checkedStep, compareNodeIds, ConfigError, InvalidCommandError, MAX_COUNTER, type Machine } from 'distkit/core';
 import {
   centralizedMutex,
-  compareNodeIds,
   gridQuorums,
   lamportMutex,
   maekawa,
@@ -215,9 +214,9 @@ describe('centralized coordinator (Tanenbaum & van Steen §6.3.2)', () => {
 describe('token ring (Le Lann 1977) with generation-numbered regeneration', () => {
   const ring = ['a', 'b', 'c'];
   it('the token is passed on at once when not wanted, and kept for the critical section when wanted', () => {
-    const a = tokenRing.init({ id: 'a', ring });
+    const a = tokenRing.init({ id: 'a', nodes: ring });
     expect(checkedStep(tokenRing, a, { type: 'request', now: 0 }).outputs).toEqual([{ type: 'enter' }]);
-    let b = tokenRing.init({ id: 'b', ring });
+    let b = tokenRing.init({ id: 'b', nodes: ring });
     const t = checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0, seq: 1 }));
     expect(t.outputs).toEqual([{ type: 'send', to: 'c', message: { type: 'token', gen: 0, seq: 2 } }]);
     b = checkedStep(tokenRing, b, { type: 'request', now: 0 }).state;
@@ -225,7 +224,7 @@ describe('token ring (Le Lann 1977) with generation-numbered regeneration', () =
   });
 
   it('a node in the critical section holds a regeneration probe back until it releases, then destroys its old token', () => {
-    let b = tokenRing.init({ id: 'b', ring });
+    let b = tokenRing.init({ id: 'b', nodes: ring });
     b = checkedStep(tokenRing, b, { type: 'request', now: 0 }).state;
     b = checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0, seq: 1 })).state;
     const held = checkedStep(tokenRing, b, msg('a', { type: 'probe', gen: 1, origin: 'a' }));
@@ -238,7 +237,7 @@ describe('token ring (Le Lann 1977) with generation-numbered regeneration', () =
   });
 
   it('hostile: tokens from a non-predecessor, tokens of unannounced generations, probes from outside the ring', () => {
-    const b = tokenRing.init({ id: 'b', ring });
+    const b = tokenRing.init({ id: 'b', nodes: ring });
     expectRejected(tokenRing, b, msg('c', { type: 'token', gen: 0, seq: 1 }), /predecessor/);
     expectRejected(tokenRing, b, msg('a', { type: 'token', gen: 7, seq: 1 }), /no probe announced/);
     expectRejected(tokenRing, b, msg('a', { type: 'token', gen: -1, seq: 1 }), /gen/);
@@ -308,7 +307,7 @@ describe('every machine: forged messages never grant entry (fast-check over arbi
     ['ricart-agrawala', ricartAgrawala, ricartAgrawala.init({ id: 'n1', nodes: ids(3) })],
     ['lamport', lamportMutex, lamportMutex.init({ id: 'n1', nodes: ids(3) })],
     ['maekawa', maekawa, maekawa.init({ id: 'n1', nodes: ids(4) })],
-    ['token-ring', tokenRing, tokenRing.init({ id: 'n2', ring: ids(3) })],
+    ['token-ring', tokenRing, tokenRing.init({ id: 'n2', nodes: ids(3) })],
     ['centralized', centralizedMutex, centralizedMutex.init({ id: 'n1', nodes: ['c', ...ids(3)], coordinator: 'c' })],
   ];
   for (const [name, m, idle] of machines) {
@@ -368,7 +367,7 @@ describe('v2 contract: counters, stored copies, unknown commands (regressions)',
 
   const machines: [string, M, unknown][] = [
     ['centralized', centralizedMutex, centralizedMutex.init({ id: 'a', nodes: ['a', 'b'], coordinator: 'a' })],
-    ['token-ring', tokenRing, tokenRing.init({ id: 'a', ring: ['a', 'b'] })],
+    ['token-ring', tokenRing, tokenRing.init({ id: 'a', nodes: ['a', 'b'] })],
     ['ricart-agrawala', ricartAgrawala, ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] })],
     ['lamport', lamportMutex, lamportMutex.init({ id: 'a', nodes: ['a', 'b'] })],
     ['maekawa', maekawa, maekawa.init({ id: 'a', nodes: ['a', 'b'] })],

@@ -31,7 +31,7 @@ export const setups: MutexSetup[] = [
       return {
         clients: nodes,
         setup: (sim) => {
-          for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, ring: nodes, tokenTimeoutMs: 100_000 }));
+          for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, nodes: nodes, tokenTimeoutMs: 100_000 }));
         },
       };
     },

@@ -7,7 +7,7 @@ const machines: [string, SimNode[]][] = [
   ['ricart-agrawala', nodes.map((id) => ({ id, machine: ricartAgrawala, config: { id, nodes } }))],
   ['lamport', nodes.map((id) => ({ id, machine: lamportMutex, config: { id, nodes } }))],
   ['maekawa', nodes.map((id) => ({ id, machine: maekawa, config: { id, nodes } }))],
-  ['token-ring', nodes.map((id) => ({ id, machine: tokenRing, config: { id, ring: nodes, tokenTimeoutMs: 60_000 } }))],
+  ['token-ring', nodes.map((id) => ({ id, machine: tokenRing, config: { id, nodes, tokenTimeoutMs: 60_000 } }))],
   ['centralized', nodes.map((id) => ({ id, machine: centralizedMutex, config: { id, nodes, coordinator: 'n1', timeoutMs: 60_000 } }))],
 ];
 

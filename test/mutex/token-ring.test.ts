@@ -18,7 +18,7 @@ describe('token ring: loss detected by timeout, regenerated without ever two tok
         lossRate: 0.1,
         checked: seed <= 5,
         setup: (sim) => {
-          for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, ring: nodes, tokenTimeoutMs: 150 }));
+          for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, nodes: nodes, tokenTimeoutMs: 150 }));
           sim.invariant = () => {
             let held = 0;
             for (const id of nodes) if ((sim.states[id] as TokenRingState).token >= 0) held++;
@@ -45,7 +45,7 @@ describe('token ring: loss detected by timeout, regenerated without ever two tok
       clients: nodes,
       entriesPerClient: 4,
       setup: (sim) => {
-        for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, ring: nodes, tokenTimeoutMs: 10_000 }));
+        for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, nodes: nodes, tokenTimeoutMs: 10_000 }));
       },
       onEvent: (_s, _n, o) => {
         if (o.type === 'token-regenerated') regen++;
@@ -91,7 +91,7 @@ describe('token ring on a network that duplicates messages (token generations an
         lossRate: 0.05,
         checked: seed <= 5,
         setup: (sim) => {
-          for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, ring: nodes, tokenTimeoutMs: 150 }));
+          for (const id of nodes) sim.add(id, tokenRing, tokenRing.init({ id, nodes: nodes, tokenTimeoutMs: 150 }));
           sim.invariant = () => {
             const held = nodes.filter((id) => (sim.states[id] as TokenRingState).token >= 0);
             if (held.length > 1) throw new Error(`seed ${seed}: tokens held by ${held.join(', ')} at t=${sim.now}`);
@@ -109,7 +109,7 @@ describe('token ring on a network that duplicates messages (token generations an
 
   it('a duplicate of a token already accepted (or passed on) is discarded, never entered on', () => {
     const ring = ['a', 'b', 'c'];
-    let b = tokenRing.init({ id: 'b', ring });
+    let b = tokenRing.init({ id: 'b', nodes: ring });
     b = checkedStep(tokenRing, b, { type: 'request', now: 0 }).state;
     const first = checkedStep(tokenRing, b, { type: 'message', from: 'a', message: { type: 'token', gen: 0, seq: 1 }, now: 5 });
     expect(first.outputs).toEqual([{ type: 'enter' }]);

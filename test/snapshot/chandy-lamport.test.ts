@@ -148,7 +148,7 @@ describe('local commands and configuration', () => {
     };
     expect(field({ id: '' })).toBe('id');
     expect(field({ id: 'z' })).toBe('nodes');
-    expect(field({ nodes: ['a', 'a'] })).toBe('nodes');
+    expect(field({ nodes: ['a', 'a'] })).toBe('nodes[1]');
     expect(field({ nodes: [] })).toBe('nodes');
     expect(field({ maxConcurrentSnapshots: 0 })).toBe('maxConcurrentSnapshots');
     expect(field({ maxRememberedSnapshots: 1.5 })).toBe('maxRememberedSnapshots');

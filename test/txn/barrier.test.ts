@@ -15,18 +15,18 @@ const arrive = (generation: number) => ({ type: 'arrive', generation });
 const types = (outputs: readonly { type: string }[]): string[] => outputs.map((o) => o.type);
 
 function coordinatorWith(arrivals: [string, number][], parties = ['a', 'b', 'c']): BarrierCoordinatorState {
-  let s = C.init({ id: 'coord', parties, timeoutMs: 100 });
+  let s = C.init({ id: 'coord', nodes: parties, timeoutMs: 100 });
   for (const [from, g] of arrivals) s = C.step(s, msg(from, arrive(g))).state;
   return s;
 }
 
 describe('config', () => {
   it('names the bad field', () => {
-    expect(() => C.init({ id: '', parties: ['a'] })).toThrow(ConfigError);
-    expect(() => C.init({ id: 'c', parties: [] })).toThrow(/parties/);
-    expect(() => C.init({ id: 'c', parties: ['a', 'a'] })).toThrow(/distinct/);
-    expect(() => C.init({ id: 'c', parties: ['a', 'c'] })).toThrow(/coordinator/);
-    expect(() => C.init({ id: 'c', parties: ['a'], timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => C.init({ id: '', nodes: ['a'] })).toThrow(ConfigError);
+    expect(() => C.init({ id: 'c', nodes: [] })).toThrow(/nodes/);
+    expect(() => C.init({ id: 'c', nodes: ['a', 'a'] })).toThrow(/duplicate/);
+    expect(() => C.init({ id: 'c', nodes: ['a', 'c'] })).toThrow(/coordinator/);
+    expect(() => C.init({ id: 'c', nodes: ['a'], timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => P.init({ id: 'a', coordinator: 'a' })).toThrow(/coordinator/);
     expect(() => P.init({ id: 'a', coordinator: 'c', resendIntervalMs: -5 })).toThrow(/resendIntervalMs/);
   });
@@ -106,7 +106,7 @@ describe('MCS §3.1 centralized barrier with generations', () => {
       ['c', 0],
       ['a', 1],
     ]);
-    const r = C.recover({ id: 'coord', parties: ['a', 'b', 'c'] }, JSON.parse(JSON.stringify(C.durable(s))));
+    const r = C.recover({ id: 'coord', nodes: ['a', 'b', 'c'] }, JSON.parse(JSON.stringify(C.durable(s))));
     expect(r.generation).toBe(1);
     expect(r.arrived).toEqual([]);
     const p = P.recover({ id: 'a', coordinator: 'coord' }, { generation: 3 });
@@ -116,7 +116,7 @@ describe('MCS §3.1 centralized barrier with generations', () => {
 
 describe('timeout: reports which parties are missing', () => {
   it('after timeoutMs from the first arrival, names the missing parties, tells the waiting ones, and re-arms', () => {
-    let s = C.init({ id: 'coord', parties: ['a', 'b', 'c'], timeoutMs: 100 });
+    let s = C.init({ id: 'coord', nodes: ['a', 'b', 'c'], timeoutMs: 100 });
     s = checkedStep(C, s, msg('b', arrive(0), 500)).state;
     expect(C.nextDeadline!(s)).toBe(600); // from the first arrival's time
     s = checkedStep(C, s, msg('a', arrive(0), 550)).state;
@@ -135,7 +135,7 @@ describe('timeout: reports which parties are missing', () => {
     expect(checkedStep(P, a, msg('coord', { type: 'timeout', generation: 0, missing: ['c'] })).outputs).toEqual([{ type: 'timedOut', generation: 0, missing: ['c'] }]);
   });
   it('an idle coordinator has no deadline', () => {
-    expect(C.nextDeadline!(C.init({ id: 'coord', parties: ['a'] }))).toBeUndefined();
+    expect(C.nextDeadline!(C.init({ id: 'coord', nodes: ['a'] }))).toBeUndefined();
   });
 });
 
@@ -239,7 +239,7 @@ function runBarrier(seed: number) {
   const rng = new Random(`barrier-${seed}`);
   const passes: { party: string; generation: number; minArrivals: number }[] = [];
   const nodes: SimNode[] = [
-    { id: 'coord', machine: C, config: { id: 'coord', parties: PARTIES, timeoutMs: 400 } },
+    { id: 'coord', machine: C, config: { id: 'coord', nodes: PARTIES, timeoutMs: 400 } },
     ...PARTIES.map((id) => ({ id, machine: P, config: { id, coordinator: 'coord', resendIntervalMs: 60 } })),
   ];
   const crashes = seed % 3 === 0;
@@ -296,7 +296,7 @@ describe('simulation: no party passes generation g + 1 before all N arrived at g
     const r = simulate({
       seed: 1,
       nodes: [
-        { id: 'coord', machine: eager, config: { id: 'coord', parties: PARTIES } },
+        { id: 'coord', machine: eager, config: { id: 'coord', nodes: PARTIES } },
         ...PARTIES.map((id) => ({ id, machine: P, config: { id, coordinator: 'coord' } })),
       ],
       commands: PARTIES.slice(1).map((node) => ({ at: 0, node, input: { type: 'arrive' } })),

@@ -83,7 +83,7 @@ describe('victim selection', () => {
     const starts = { t2: 30, t7: 10, t3: 20 };
     expect(chooseVictim(['t2', 't7', 't3'], { priorities: starts, pick: 'max' })).toBe('t2'); // youngest
     expect(chooseVictim(['t2', 't7', 't3'], { priorities: starts, pick: 'min' })).toBe('t7'); // oldest
-    expect(() => deadlockDetector.init({ id: 'd', sites: ['s'], victim: { priorities: { a: Number.NaN }, pick: 'max' } })).toThrow(ConfigError);
+    expect(() => deadlockDetector.init({ id: 'd', nodes: ['s'], victim: { priorities: { a: Number.NaN }, pick: 'max' } })).toThrow(ConfigError);
   });
   it('is the same for every rotation of a cycle', () => {
     fc.assert(
@@ -154,7 +154,7 @@ function runCentral(g: WaitForGraph, siteCount: number, seed: number, confirmRou
   const w = new World({ seed, minDelayMs: 1, maxDelayMs: 5 });
   w.traceEnabled = false;
   const sites = Array.from({ length: siteCount }, (_, i) => `s${i}`);
-  w.add('d', deadlockDetector, { id: 'd', sites, intervalMs: 100, roundTimeoutMs: 50, confirmRounds });
+  w.add('d', deadlockDetector, { id: 'd', nodes: sites, intervalMs: 100, roundTimeoutMs: 50, confirmRounds });
   for (const s of sites) w.add(s, deadlockSite, { id: s, detector: 'd' });
   const rng = new Random(seed);
   for (const [waiter, holders] of Object.entries(g)) for (const holder of holders) w.input(sites[rng.int(0, siteCount)]!, { type: 'wait', waiter, holder });
@@ -182,7 +182,7 @@ describe('centralized detector fed by site graphs', () => {
   it('phantom deadlock: reports taken at different moments make a cycle that never existed', () => {
     // t1 (at s1) waits for t2 and t2 (at s2) waits for t1, but never at the same time: the detector sees s1's report before the release and s2's after the new wait.
     const race = (confirmRounds: 1 | 2): DeadlockOutput[] => {
-      let d = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'], confirmRounds });
+      let d = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'], confirmRounds });
       const outs: DeadlockOutput[] = [];
       const feed = (from: string, round: number, edges: { waiter: string; holder: string; id: string }[]): void => {
         const t = checkedStep(deadlockDetector, d, { type: 'message', from, message: { type: 'graphReport', round, edges }, now: 0 });
@@ -202,7 +202,7 @@ describe('centralized detector fed by site graphs', () => {
   });
 
   it('a real deadlock is confirmed at the second round', () => {
-    let d = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'], victim: 'lowestId' });
+    let d = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'], victim: 'lowestId' });
     const edges1 = [{ waiter: 't1', holder: 't2', id: 's1:0' }];
     const edges2 = [{ waiter: 't2', holder: 't1', id: 's2:0' }];
     const outs: string[] = [];
@@ -217,7 +217,7 @@ describe('centralized detector fed by site graphs', () => {
   });
 
   it('a missing site times the round out and names it', () => {
-    let d = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'], roundTimeoutMs: 50 });
+    let d = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'], roundTimeoutMs: 50 });
     d = deadlockDetector.step(d, { type: 'tick', now: 0 }).state;
     d = deadlockDetector.step(d, { type: 'message', from: 's1', message: { type: 'graphReport', round: 1, edges: [] }, now: 0 }).state;
     const t = deadlockDetector.step(d, { type: 'tick', now: 50 });
@@ -225,7 +225,7 @@ describe('centralized detector fed by site graphs', () => {
   });
 
   it('rejects reports from strangers, stale rounds, duplicates and garbage', () => {
-    let d = deadlockDetector.init({ id: 'd', sites: ['s1', 's2'] });
+    let d = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'] });
     d = deadlockDetector.step(d, { type: 'tick', now: 0 }).state;
     d = deadlockDetector.step(d, { type: 'message', from: 's1', message: { type: 'graphReport', round: 1, edges: [] }, now: 0 }).state;
     for (const [from, m] of [

@@ -87,7 +87,7 @@ describe('prototype-named transaction ids are plain keys', () => {
   });
 
   it('the deadlock detector finds a cycle through a transaction named constructor', () => {
-    let d = deadlockDetector.init({ id: 'd', sites: ['s1'], confirmRounds: 1 });
+    let d = deadlockDetector.init({ id: 'd', nodes: ['s1'], confirmRounds: 1 });
     d = checkedStep(deadlockDetector, d, { type: 'tick', now: 0 }).state;
     const t = checkedStep(
       deadlockDetector,
