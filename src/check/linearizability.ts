@@ -58,7 +58,8 @@ export interface LinearizabilityOptions {
  * @example
  * ```ts
  * import { checkLinearizability, registerModel } from 'distkit/check';
- * const p = checkLinearizability(registerModel<number>(), []).partitions; //=> one empty partition
+ * const [p] = checkLinearizability(registerModel<number>(), []).partitions;
+ * [p?.verdict, p?.operations]; //=> ['linearizable', 0]
  * ```
  */
 export interface PartitionResult<I, O> {

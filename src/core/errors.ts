@@ -60,7 +60,13 @@ export class InvalidCommandError extends DistkitError {
  * ```ts
  * import { ClockError } from 'distkit/core';
  * import { incrementVectorClock } from 'distkit/clocks';
- * try { incrementVectorClock({ a: Number.MAX_SAFE_INTEGER }, 'a'); } catch (e) { e instanceof ClockError; } //=> true
+ * let caught: unknown;
+ * try {
+ *   incrementVectorClock({ a: Number.MAX_SAFE_INTEGER }, 'a');
+ * } catch (e) {
+ *   caught = e;
+ * }
+ * caught instanceof ClockError; //=> true
  * ```
  */
 export class ClockError extends DistkitError {}

@@ -66,9 +66,9 @@ export function bullySettled(): Invariant<BullyState> {
  * ```ts
  * import { ringElection, ringInvariants } from 'distkit/election';
  * import { checkInvariants } from 'distkit/core';
- * const ring = ['a', 'b', 'c'];
- * const a = { ...ringElection.init({ id: 'a', ring }), leader: 'c' };
- * const b = { ...ringElection.init({ id: 'b', ring }), leader: 'b' };
+ * const nodes = ['a', 'b', 'c'];
+ * const a = { ...ringElection.init({ id: 'a', nodes }), leader: 'c' };
+ * const b = { ...ringElection.init({ id: 'b', nodes }), leader: 'b' };
  * checkInvariants(ringInvariants(), { a, b })?.description; //=> 'a decided "c" but b decided "b"'
  * ```
  */

@@ -115,7 +115,7 @@ export function createPhiAccrual(options: PhiAccrualOptions = {}): PhiAccrualSta
  * @example
  * ```ts
  * import { phiFormula } from 'distkit/election';
- * phiFormula(1000, 1000, 100); //=> 0.3010... (−log10(0.5))
+ * phiFormula(1000, 1000, 100).toFixed(4); //=> '0.3010' (−log10 0.5)
  * ```
  */
 export function phiFormula(timeDiffMs: number, meanMs: number, stdDeviationMs: number): number {

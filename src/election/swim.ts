@@ -278,7 +278,7 @@ const messageCheck = v.tagged({
  * @example
  * ```ts
  * import { suspicionTimeoutMs } from 'distkit/election';
- * suspicionTimeoutMs(0, 100, 1000, 4, 6); //=> 48000 (6 × 4 × log10(100) × 1000)
+ * suspicionTimeoutMs(0, 100, 1000, 4, 6); //=> 48000 (6 × 4 × log10 100 × 1000)
  * suspicionTimeoutMs(2, 100, 1000, 4, 6); //=> 8000
  * suspicionTimeoutMs(0, 3, 1000, 4, 6);   //=> 4000 (3 members cannot give 2 confirmations)
  * ```

@@ -1188,7 +1188,8 @@ function nextDeadline(state: ChordState): number | undefined {
  * let a = chord.init({ addr: 'a', m: 16 });
  * a = chord.step(a, { type: 'create', now: 0 }).state;
  * const t = chord.step(a, { type: 'lookup', key: 'user:42', requestId: 'r1', now: 5 });
- * t.outputs[0]; //=> { type: 'lookupDone', requestId: 'r1', key: 'user:42', keyId: ..., owner: { id: ..., addr: 'a' }, hops: 0 }
+ * const done = t.outputs[0];
+ * done?.type === 'lookupDone' ? [done.owner.addr, done.hops] : undefined; //=> ['a', 0]
  * ```
  */
 export const chord: Machine<ChordConfig, ChordState, ChordInput, ChordOutput> & {

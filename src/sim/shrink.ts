@@ -46,7 +46,7 @@ export interface ReproSize {
  * ```ts
  * import { shrink, simulate, type ShrinkResult } from 'distkit/sim';
  * declare const found: ShrinkResult;
- * simulate(found.options).ok; //=> false, the smaller reproduction
+ * simulate(found.options).ok; // false: the smaller run still fails
  * ```
  */
 export interface ShrinkResult<I = unknown, O = unknown> {

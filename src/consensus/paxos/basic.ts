@@ -630,7 +630,8 @@ function nextDeadline(s: BasicPaxosState): number | undefined {
  * const acceptors = ['a', 'b', 'c'];
  * let s = basicPaxos.init({ id: 'a', acceptors, seed: 1 });
  * const t = basicPaxos.step(s, { type: 'propose', value: 'x', now: 0 });
- * t.outputs[0]?.type; //=> 'persist' (round and self-promise), then prepare to b and c
+ * // The round and the self-promise are persisted first, then prepare goes to b and c.
+ * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send']
  * ```
  */
 export const basicPaxos: DurableMachine<BasicPaxosConfig, BasicPaxosState, BasicPaxosInput, BasicPaxosOutput, BasicPaxosDurable> & {

@@ -1027,7 +1027,8 @@ function nextDeadline(s: MultiPaxosState): number | undefined {
  * import { multiPaxos, multiPaxosNextDeadline } from 'distkit/consensus';
  * let s = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
  * s = multiPaxos.step(s, { type: 'campaign', now: 0 }).state; // prepare to b and c
- * multiPaxosNextDeadline(s); //=> a time in [300, 600): the election timer, from now 0
+ * const deadline = multiPaxosNextDeadline(s) ?? -1; // the election timer, from now 0
+ * deadline >= 300 && deadline < 600; //=> true
  * ```
  */
 export const multiPaxos: DurableMachine<MultiPaxosConfig, MultiPaxosState, MultiPaxosInput, MultiPaxosOutput, MultiPaxosDurable> & {

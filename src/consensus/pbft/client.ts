@@ -32,7 +32,7 @@ import type { PbftClientConfig, PbftClientInput, PbftClientOutput, PbftClientSta
  * ```ts
  * import type { PbftClientMachine } from 'distkit/consensus';
  * declare const m: PbftClientMachine;
- * m.nextDeadline(m.init({ id: 'c0', replicas: ['r0'] })); //=> undefined
+ * const deadline: number | undefined = m.nextDeadline(m.init({ id: 'c0', replicas: ['r0'] }));
  * ```
  */
 export type PbftClientMachine = Machine<PbftClientConfig, PbftClientState, PbftClientInput, PbftClientOutput> & {

@@ -86,7 +86,7 @@ export interface PbftReplicaOptions {
  * ```ts
  * import type { PbftReplicaMachine } from 'distkit/consensus';
  * declare const m: PbftReplicaMachine;
- * m.nextDeadline(m.init({ id: 'r0', replicas: ['r0'] })); //=> undefined
+ * const deadline: number | undefined = m.nextDeadline(m.init({ id: 'r0', replicas: ['r0'] }));
  * ```
  */
 export type PbftReplicaMachine = Machine<PbftReplicaConfig, PbftReplicaState, PbftReplicaInput, PbftReplicaOutput> & {
