@@ -334,6 +334,7 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
   it('converges within the tolerance with one faulty clock in the group', () => {
     const toleranceMs = 50;
     const maxDelayMs = 10;
+    const EPS = 1e-6;
     fc.assert(
       fc.property(
         fc.integer({ min: 3, max: 7 }),
@@ -353,14 +354,16 @@ describe('Berkeley algorithm (Gusella & Zatti 1989, TEMPO)', () => {
           const good = offsets.filter((_, i) => i !== faulty);
           const mean = good.reduce((a, b) => a + b, 0) / good.length;
           // every clock, the faulty one included, ends within the tolerance of every other
+          // Clock readings near start (up to 1e9 ms) carry float error of about 1e-7 ms, so the
+          // bounds allow EPS beyond the exact arithmetic (a spread of 10.000000000000023 was seen).
           const spread = Math.max(...r1.offsets) - Math.min(...r1.offsets);
-          expect(spread).toBeLessThanOrEqual(maxDelayMs);
+          expect(spread).toBeLessThanOrEqual(maxDelayMs + EPS);
           expect(spread).toBeLessThanOrEqual(toleranceMs);
           // and near the good clocks' mean: the faulty clock did not drag it
-          for (const o of r1.offsets) expect(Math.abs(o - mean)).toBeLessThanOrEqual(maxDelayMs);
+          for (const o of r1.offsets) expect(Math.abs(o - mean)).toBeLessThanOrEqual(maxDelayMs + EPS);
           // a second round keeps them there
           const r2 = runRound(ids, r1.offsets, out, back, { toleranceMs }, start + 20_000, r1.states);
-          expect(Math.max(...r2.offsets) - Math.min(...r2.offsets)).toBeLessThanOrEqual(maxDelayMs);
+          expect(Math.max(...r2.offsets) - Math.min(...r2.offsets)).toBeLessThanOrEqual(maxDelayMs + EPS);
           expect(r2.report.excluded).toEqual([]);
         },
       ),
