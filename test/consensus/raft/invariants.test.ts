@@ -88,6 +88,15 @@ describe('raftSafetyInvariants (Figure 3, checked over a run)', () => {
     const beyond = [{ a: node('a', { terms: [1], commit: 3 }) }];
     expect(run(raftSafetyInvariants(), beyond)).toEqual([`${name}: a: commit 3 / applied 0 beyond its log`]);
   });
+
+  it('remembers every commit of a step, also those after a violation in that step', () => {
+    const first = { a: node('a', { terms: [1], applied: 1 }), b: node('b', { terms: [1, 1], commit: 2 }), c: node('c', { terms: [1] }) };
+    const steps = [first, { ...first, c: node('c', leader(2, [1])) }];
+    expect(run(raftSafetyInvariants(), steps)).toEqual([
+      'state machine safety: no two nodes commit different entries at an index (§5.4.3): a: commit 0 / applied 1 beyond its log',
+      'leader completeness: a leader holds every committed entry (§5.4): c leads term 2 without committed entries up to 2',
+    ]);
+  });
 });
 
 describe('raftStateInvariants (checked on one global state)', () => {
