@@ -20,6 +20,7 @@ import {
   type SimResult,
   type SimulateOptions,
   type SimTarget,
+  type SweepSummary,
   type TraceEvent,
 } from '../sim/index.js';
 import { sortedTargets, targetRegistry } from './targets.js';
@@ -205,41 +206,78 @@ async function importTargets(p: Parsed, io: CliIo): Promise<ReadonlyMap<string, 
   return targetRegistry(imported);
 }
 
-async function runSim(p: Parsed, io: CliIo): Promise<number> {
-  checkFlags(p, SIM_FLAGS);
+/** What `distkit sim` runs: the target, its size, the seeds, and one scenario per seed. */
+interface SimPlan {
+  readonly target: SimTarget;
+  readonly nodes: number;
+  readonly seeds: readonly number[];
+  readonly scenario: (seed: number) => SimulateOptions<any, any>;
+  readonly maxViolations: number | undefined;
+  readonly traceSeed: number | undefined;
+}
+
+/** The traced run: one seed's result, with the shrinking summary when it was shrunk. */
+interface TracedRun {
+  readonly seed: number;
+  readonly result: SimResult<unknown, unknown>;
+  readonly shrunk?: string;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The target named by the second positional argument, among the built-in and imported ones. */
+async function simTarget(p: Parsed, io: CliIo): Promise<SimTarget> {
   const targets = await importTargets(p, io);
   const name = p.positional[1];
   const known = () => sortedTargets(targets).map((t) => t.name).join(', ');
   if (name === undefined) throw new UsageError(`distkit sim needs a target; one of: ${known()}`);
-  const target: SimTarget | undefined = targets.get(name);
+  const target = targets.get(name);
   if (target === undefined) throw new UsageError(`unknown simulation target ${JSON.stringify(name)}; known: ${known()}`);
-  const nodes = num(p, 'nodes', (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer in [1, 1000]') ?? target.defaultNodes;
-  const seeds = parseSeeds(flag(p, 'seeds') ?? '1-100');
-  const prob = (n: string) => num(p, n, (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
-  const rate = (n: string) => num(p, n, (x) => x >= 0, 'a rate >= 0 (per second)');
-  const time = num(p, 'time', (x) => x > 0, 'a positive number of ms');
+  return target;
+}
+
+function probability(p: Parsed, name: string): number | undefined {
+  return num(p, name, (x) => x >= 0 && x <= 1, 'a probability in [0, 1]');
+}
+
+/** The network options of `--delay --loss --dup --corrupt --reorder` (only those given). */
+function linkFlags(p: Parsed): Mutable<LinkOptions> {
+  const link: Mutable<LinkOptions> = {};
   const delaySpec = flag(p, 'delay');
-  const link: { -readonly [K in keyof LinkOptions]: LinkOptions[K] } = {};
   if (delaySpec !== undefined) link.delay = parseDelay(delaySpec);
-  const loss = prob('loss');
-  if (loss !== undefined) link.loss = loss;
-  const dup = prob('dup');
-  if (dup !== undefined) link.duplicate = dup;
-  const corrupt = prob('corrupt');
-  if (corrupt !== undefined) link.corrupt = corrupt;
-  const reorder = prob('reorder');
-  if (reorder !== undefined) link.reorder = reorder;
-  const nem: { -readonly [K in keyof NemesisOptions]: NemesisOptions[K] } = {};
-  const rates: [string, keyof NemesisOptions][] = [['crashes', 'crashRate'], ['partitions', 'partitionRate'], ['pauses', 'pauseRate'], ['one-way', 'oneWayRate'], ['slow', 'slowRate'], ['clock-jumps', 'clockJumpRate']];
-  for (const [f, key] of rates) {
-    const r = rate(f);
+  const probabilities: [string, 'loss' | 'duplicate' | 'corrupt' | 'reorder'][] = [['loss', 'loss'], ['dup', 'duplicate'], ['corrupt', 'corrupt'], ['reorder', 'reorder']];
+  for (const [f, key] of probabilities) {
+    const x = probability(p, f);
+    if (x !== undefined) link[key] = x;
+  }
+  return link;
+}
+
+const NEMESIS_RATES: readonly [string, keyof NemesisOptions][] = [
+  ['crashes', 'crashRate'], ['partitions', 'partitionRate'], ['pauses', 'pauseRate'], ['one-way', 'oneWayRate'], ['slow', 'slowRate'], ['clock-jumps', 'clockJumpRate'],
+];
+
+/** The nemesis options of the fault-rate flags and `--until` (only those given). */
+function nemesisFlags(p: Parsed): Mutable<NemesisOptions> {
+  const nem: Mutable<NemesisOptions> = {};
+  for (const [f, key] of NEMESIS_RATES) {
+    const r = num(p, f, (x) => x >= 0, 'a rate >= 0 (per second)');
     if (r !== undefined) (nem as Record<string, number>)[key] = r;
   }
   const until = num(p, 'until', (x) => x >= 0, 'a number of ms >= 0');
   if (until !== undefined) nem.untilMs = until;
+  return nem;
+}
+
+/** Reads the sim options (in a fixed order, so the first bad one is the one reported). */
+function simPlan(p: Parsed, target: SimTarget): SimPlan {
+  const nodes = num(p, 'nodes', (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer in [1, 1000]') ?? target.defaultNodes;
+  const seeds = parseSeeds(flag(p, 'seeds') ?? '1-100');
+  const time = num(p, 'time', (x) => x > 0, 'a positive number of ms');
+  const link = linkFlags(p);
+  const nem = nemesisFlags(p);
   const maxViolations = num(p, 'max-violations', (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1');
   const traceSeed = num(p, 'trace-seed', (x) => Number.isSafeInteger(x), 'an integer');
-
   const scenario = (seed: number): SimulateOptions<any, any> => {
     const base = target.build({ nodes, seed });
     const network = Object.keys(link).length > 0 ? { ...base.network, ...link } : base.network;
@@ -252,9 +290,12 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
       ...(time !== undefined ? { maxTimeMs: time } : {}),
     };
   };
-  // Fail fast on options the simulator rejects, naming the field.
-  simulate({ ...scenario(seeds[0]!), maxSteps: 0 });
+  return { target, nodes, seeds, scenario, maxViolations, traceSeed };
+}
 
+/** Runs every seed, drawing a progress bar on a terminal; returns the summary and the wall time. */
+function sweepSeeds(plan: SimPlan, io: CliIo): { summary: SweepSummary; elapsedMs: number } {
+  const { seeds, scenario, maxViolations } = plan;
   const started = io.now();
   let lastDraw = -Infinity;
   let violationsSoFar = 0;
@@ -273,87 +314,110 @@ async function runSim(p: Parsed, io: CliIo): Promise<number> {
     },
   });
   if (io.isTTY) io.stderr('\r\x1b[K');
-  const elapsedMs = io.now() - started;
+  return { summary, elapsedMs: io.now() - started };
+}
 
-  // The traced run: the requested seed, else the first failure (shrunk on request).
-  const wantTrace = flag(p, 'no-trace') === undefined;
-  const firstFailure = summary.failures[0];
-  const tracedSeed = traceSeed ?? firstFailure?.seed;
-  let traced: { seed: number; result: SimResult<unknown, unknown>; shrunk?: string } | undefined;
-  if (tracedSeed !== undefined && wantTrace) {
-    const options = scenario(tracedSeed);
-    if (flag(p, 'shrink') !== undefined) {
-      const s = shrink(options);
-      if (s !== undefined) {
-        traced = {
-          seed: tracedSeed,
-          result: s.result as SimResult<unknown, unknown>,
-          shrunk: `shrunk in ${s.runs} replays: faults ${s.before.faults} -> ${s.after.faults}, operations ${s.before.operations} -> ${s.after.operations}, violation at ${s.before.timeMs} -> ${s.after.timeMs} ms`,
-        };
-      }
+/** The traced run: the requested seed, else the first failure (shrunk on `--shrink`); none on `--no-trace`. */
+function traceRun(p: Parsed, plan: SimPlan, summary: SweepSummary): TracedRun | undefined {
+  const seed = plan.traceSeed ?? summary.failures[0]?.seed;
+  if (seed === undefined || flag(p, 'no-trace') !== undefined) return undefined;
+  const options = plan.scenario(seed);
+  if (flag(p, 'shrink') !== undefined) {
+    const s = shrink(options);
+    if (s !== undefined) {
+      return {
+        seed,
+        result: s.result as SimResult<unknown, unknown>,
+        shrunk: `shrunk in ${s.runs} replays: faults ${s.before.faults} -> ${s.after.faults}, operations ${s.before.operations} -> ${s.after.operations}, violation at ${s.before.timeMs} -> ${s.after.timeMs} ms`,
+      };
     }
-    traced ??= { seed: tracedSeed, result: simulate(options) };
   }
+  return { seed, result: simulate(options) };
+}
+
+/** Writes `render()` to `file` when the file was asked for, and records it in `written`. */
+function writeOutput(io: CliIo, file: string | undefined, render: () => string, written: string[]): void {
+  if (file === undefined) return;
+  io.writeFile(file, render());
+  written.push(file);
+}
+
+/** Writes the `--mermaid` and `--shiviz` renderings of a trace; the files go into `written`. */
+function writeDiagrams(p: Parsed, io: CliIo, trace: readonly TraceEvent[], written: string[]): void {
+  writeOutput(io, flag(p, 'mermaid'), () => toMermaid(trace), written);
+  writeOutput(io, flag(p, 'shiviz'), () => toShiViz(trace, { header: true }), written);
+}
+
+/** Writes the traced run as HTML and in the formats asked for; returns the files written. */
+function writeTrace(p: Parsed, io: CliIo, target: SimTarget, traced: TracedRun | undefined): string[] {
   const written: string[] = [];
-  if (traced !== undefined) {
-    const file = flag(p, 'trace') ?? `distkit-trace-${target.name}-seed${traced.seed}.html`;
-    io.writeFile(file, toHtml(traced.result, { title: `distkit sim ${target.name}, seed ${traced.seed}` }));
-    written.push(file);
-    const jsonl = flag(p, 'jsonl');
-    if (jsonl !== undefined) {
-      io.writeFile(jsonl, toJsonLines(traced.result.trace));
-      written.push(jsonl);
-    }
-    const mermaid = flag(p, 'mermaid');
-    if (mermaid !== undefined) {
-      io.writeFile(mermaid, toMermaid(traced.result.trace));
-      written.push(mermaid);
-    }
-    const shiviz = flag(p, 'shiviz');
-    if (shiviz !== undefined) {
-      io.writeFile(shiviz, toShiViz(traced.result.trace, { header: true }));
-      written.push(shiviz);
-    }
-  }
+  if (traced === undefined) return written;
+  const { seed, result } = traced;
+  writeOutput(io, flag(p, 'trace') ?? `distkit-trace-${target.name}-seed${seed}.html`, () => toHtml(result, { title: `distkit sim ${target.name}, seed ${seed}` }), written);
+  writeOutput(io, flag(p, 'jsonl'), () => toJsonLines(result.trace), written);
+  writeDiagrams(p, io, result.trace, written);
+  return written;
+}
 
-  const replayArgs = [
-    'distkit sim', target.name, `--nodes ${nodes}`,
-    ...SIM_FLAGS.filter((f) => !['seeds', 'nodes', 'trace', 'trace-seed', 'no-trace', 'jsonl', 'mermaid', 'shiviz', 'json', 'max-violations', 'shrink'].includes(f)).flatMap((f) =>
-      (p.flags.get(f) ?? []).map((v) => `--${f} ${v}`),
-    ),
+/** Flags that do not change what a seed does, so the replay command leaves them out. */
+const NOT_REPLAYED = ['seeds', 'nodes', 'trace', 'trace-seed', 'no-trace', 'jsonl', 'mermaid', 'shiviz', 'json', 'max-violations', 'shrink'];
+
+/** The command that reruns one seed with the same options. */
+function replayCommand(p: Parsed, plan: SimPlan, seed: number): string {
+  const args = [
+    'distkit sim', plan.target.name, `--nodes ${plan.nodes}`,
+    ...SIM_FLAGS.filter((f) => !NOT_REPLAYED.includes(f)).flatMap((f) => (p.flags.get(f) ?? []).map((v) => `--${f} ${v}`)),
   ];
-  if (flag(p, 'json') !== undefined) {
-    io.stdout(
-      JSON.stringify(
-        {
-          target: target.name,
-          nodes,
-          ...summary,
-          wallTimeMs: Math.round(elapsedMs),
-          ...(traced !== undefined ? { traceSeed: traced.seed, traceFiles: written } : {}),
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-  } else {
-    const lines: string[] = [];
-    lines.push(`distkit sim ${target.name}: ${nodes} nodes, ${seeds.length} seeds (${flag(p, 'seeds') ?? '1-100'})`);
-    lines.push(`${pad('seeds run')}${fmt(summary.seedsRun)}`);
-    const per = Object.entries(summary.byInvariant).map(([k, v]) => `${k}: ${fmt(v)}`).join('; ');
-    lines.push(`${pad('violations')}${fmt(summary.violations)}${per !== '' ? `  (${per})` : ''}`);
-    if (firstFailure !== undefined) lines.push(`${pad('first failure')}seed ${firstFailure.seed}: ${firstFailure.invariant} at ${firstFailure.time} ms: ${firstFailure.message}`);
-    const m = summary.messages;
-    lines.push(`${pad('messages')}${fmt(m.sent)} sent, ${fmt(m.delivered)} delivered, ${fmt(m.dropped)} dropped, ${fmt(m.duplicated)} duplicated${m.corrupted > 0 ? `, ${fmt(m.corrupted)} corrupted` : ''}`);
-    lines.push(`${pad('virtual time')}${fmt(summary.virtualTimeMs)} ms (${fmt(summary.virtualTimeMs / Math.max(1, summary.seedsRun))} ms per seed)`);
-    lines.push(`${pad('steps')}${fmt(summary.steps)}`);
-    lines.push(`${pad('faults')}${fmt(summary.faults)}`);
-    lines.push(`${pad('wall time')}${(elapsedMs / 1000).toFixed(2)} s`);
-    if (traced?.shrunk !== undefined) lines.push(`${pad('shrinking')}${traced.shrunk}`);
-    for (const f of written) lines.push(`trace of seed ${traced!.seed} written to ${f}`);
-    if (traced !== undefined) lines.push(`replay: ${replayArgs.join(' ')} --seeds ${traced.seed}`);
-    io.stdout(lines.join('\n') + '\n');
+  return `${args.join(' ')} --seeds ${seed}`;
+}
+
+/** The human-readable summary of a sweep, one line per figure. */
+function summaryText(p: Parsed, plan: SimPlan, summary: SweepSummary, elapsedMs: number, traced: TracedRun | undefined, written: readonly string[]): string {
+  const firstFailure = summary.failures[0];
+  const m = summary.messages;
+  const per = Object.entries(summary.byInvariant).map(([k, v]) => `${k}: ${fmt(v)}`).join('; ');
+  const lines = [
+    `distkit sim ${plan.target.name}: ${plan.nodes} nodes, ${plan.seeds.length} seeds (${flag(p, 'seeds') ?? '1-100'})`,
+    `${pad('seeds run')}${fmt(summary.seedsRun)}`,
+    `${pad('violations')}${fmt(summary.violations)}${per !== '' ? `  (${per})` : ''}`,
+  ];
+  if (firstFailure !== undefined) lines.push(`${pad('first failure')}seed ${firstFailure.seed}: ${firstFailure.invariant} at ${firstFailure.time} ms: ${firstFailure.message}`);
+  lines.push(
+    `${pad('messages')}${fmt(m.sent)} sent, ${fmt(m.delivered)} delivered, ${fmt(m.dropped)} dropped, ${fmt(m.duplicated)} duplicated${m.corrupted > 0 ? `, ${fmt(m.corrupted)} corrupted` : ''}`,
+    `${pad('virtual time')}${fmt(summary.virtualTimeMs)} ms (${fmt(summary.virtualTimeMs / Math.max(1, summary.seedsRun))} ms per seed)`,
+    `${pad('steps')}${fmt(summary.steps)}`,
+    `${pad('faults')}${fmt(summary.faults)}`,
+    `${pad('wall time')}${(elapsedMs / 1000).toFixed(2)} s`,
+  );
+  if (traced?.shrunk !== undefined) lines.push(`${pad('shrinking')}${traced.shrunk}`);
+  if (traced !== undefined) {
+    for (const f of written) lines.push(`trace of seed ${traced.seed} written to ${f}`);
+    lines.push(`replay: ${replayCommand(p, plan, traced.seed)}`);
   }
+  return lines.join('\n') + '\n';
+}
+
+/** The `--json` summary of a sweep. */
+function summaryJson(plan: SimPlan, summary: SweepSummary, elapsedMs: number, traced: TracedRun | undefined, written: readonly string[]): string {
+  const json = {
+    target: plan.target.name,
+    nodes: plan.nodes,
+    ...summary,
+    wallTimeMs: Math.round(elapsedMs),
+    ...(traced !== undefined ? { traceSeed: traced.seed, traceFiles: written } : {}),
+  };
+  return JSON.stringify(json, null, 2) + '\n';
+}
+
+async function runSim(p: Parsed, io: CliIo): Promise<number> {
+  checkFlags(p, SIM_FLAGS);
+  const plan = simPlan(p, await simTarget(p, io));
+  // Fail fast on options the simulator rejects, naming the field.
+  simulate({ ...plan.scenario(plan.seeds[0]!), maxSteps: 0 });
+  const { summary, elapsedMs } = sweepSeeds(plan, io);
+  const traced = traceRun(p, plan, summary);
+  const written = writeTrace(p, io, plan.target, traced);
+  io.stdout(flag(p, 'json') !== undefined ? summaryJson(plan, summary, elapsedMs, traced, written) : summaryText(p, plan, summary, elapsedMs, traced, written));
   return summary.violations > 0 ? 1 : 0;
 }
 
@@ -370,20 +434,8 @@ function runReport(p: Parsed, io: CliIo): number {
   }
   const outs: string[] = [];
   const html = flag(p, 'html') ?? (flag(p, 'mermaid') === undefined && flag(p, 'shiviz') === undefined ? `${input.replace(/\.jsonl?$/, '')}.html` : undefined);
-  if (html !== undefined) {
-    io.writeFile(html, toHtml(trace, { title: flag(p, 'title') ?? input }));
-    outs.push(html);
-  }
-  const mermaid = flag(p, 'mermaid');
-  if (mermaid !== undefined) {
-    io.writeFile(mermaid, toMermaid(trace));
-    outs.push(mermaid);
-  }
-  const shiviz = flag(p, 'shiviz');
-  if (shiviz !== undefined) {
-    io.writeFile(shiviz, toShiViz(trace, { header: true }));
-    outs.push(shiviz);
-  }
+  writeOutput(io, html, () => toHtml(trace, { title: flag(p, 'title') ?? input }), outs);
+  writeDiagrams(p, io, trace, outs);
   const count = (k: TraceEvent['kind']) => trace.filter((e) => e.kind === k).length;
   const nodes = new Set(trace.flatMap((e) => (e.kind === 'fault' ? [] : [e.node])));
   io.stdout(
