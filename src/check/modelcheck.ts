@@ -11,6 +11,7 @@ import {
   checkInvariants,
   foldPersist,
   initialImage,
+  nonNegativeInt,
   restartState,
   stampNow,
   type Effects,
@@ -278,12 +279,450 @@ class MachineThrew {
   ) {}
 }
 
-function nonNegInt(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ConfigError(field, `must be a non-negative integer, got ${String(value)}`);
-  }
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** A copy of `list` with `value` at `i`. */
+function replaced<T>(list: readonly T[], i: number, value: T): T[] {
+  const copy = list.slice();
+  copy[i] = value;
+  return copy;
+}
+
+/** A copy of `list` without the item at `at`. */
+function without<T>(list: readonly T[], at: number): T[] {
+  const copy = list.slice();
+  copy.splice(at, 1);
+  return copy;
+}
+
+/** `step`, marked as crashing after its persist and before its sends when `crash` is set. */
+function crashMark<T extends object>(step: T, crash: true | undefined): T | (T & { crashBeforeSends: true }) {
+  return crash ? { ...step, crashBeforeSends: true } : step;
+}
+
+// FIFO: keep send order within a link, links in a canonical order. Unordered: a multiset, sorted by hash.
+function fifoOrder(a: Envelope, b: Envelope): number {
+  if (a.from !== b.from) return a.from < b.from ? -1 : 1;
+  if (a.to !== b.to) return a.to < b.to ? -1 : 1;
+  return 0;
+}
+const hashOrder = (a: Envelope, b: Envelope): number => a.h - b.h;
+
+/** The options of {@link modelCheck}, validated, with defaults filled in and nodes numbered. */
+interface Setup<S> {
+  readonly nodes: readonly ModelCheckNode<S>[];
+  readonly ids: readonly NodeId[];
+  readonly index: ReadonlyMap<NodeId, number>;
+  readonly commandsPerNode: readonly (readonly unknown[])[];
+  /** 1 for each node whose deadlines may fire. */
+  readonly timeoutNodes: Uint8Array;
+  readonly fifo: boolean;
+  readonly maxLoss: number;
+  readonly maxDup: number;
+  readonly maxCrash: number;
+  readonly maxDepth: number;
+  readonly maxStates: number;
+  readonly invariants: readonly Invariant<S>[];
+  readonly atTerminal: readonly Invariant<S>[];
+  readonly failOnRejected: boolean;
+  readonly deadline: (() => boolean) | undefined;
+}
+
+function indexNodes(nodes: readonly ModelCheckNode<unknown>[]): Map<NodeId, number> {
+  if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError('nodes', 'must be a non-empty array');
+  const index = new Map<NodeId, number>();
+  nodes.forEach(({ id }, i) => {
+    if (typeof id !== 'string' || id === '') throw new ConfigError(`nodes[${i}].id`, 'must be a non-empty string');
+    if (index.has(id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${JSON.stringify(id)}`);
+    index.set(id, i);
+  });
+  return index;
+}
+
+function commandsByNode(commands: readonly ModelCheckCommand[], index: ReadonlyMap<NodeId, number>): unknown[][] {
+  const perNode: unknown[][] = Array.from({ length: index.size }, () => []);
+  commands.forEach((c, i) => {
+    const at = index.get(c.node);
+    if (at === undefined) throw new ConfigError(`commands[${i}].node`, `unknown node ${JSON.stringify(c.node)}`);
+    (perNode[at] as unknown[]).push(c.input);
+  });
+  return perNode;
+}
+
+function timeoutMask(timeouts: boolean | readonly NodeId[], index: ReadonlyMap<NodeId, number>): Uint8Array {
+  const mask = new Uint8Array(index.size);
+  if (timeouts === true) mask.fill(1);
+  else if (Array.isArray(timeouts)) {
+    timeouts.forEach((id, i) => {
+      const at = index.get(id);
+      if (at === undefined) throw new ConfigError(`timeouts[${i}]`, `unknown node ${JSON.stringify(id)}`);
+      mask[at] = 1;
+    });
+  } else if (timeouts !== false) throw new ConfigError('timeouts', 'must be a boolean or a list of node ids');
+  return mask;
+}
+
+function oneOf<T extends string>(field: string, value: T | undefined, allowed: readonly [T, T]): T {
+  if (value === undefined) return allowed[0];
+  if (!allowed.includes(value)) throw new ConfigError(field, `must be '${allowed[0]}' or '${allowed[1]}', got ${String(value)}`);
   return value;
+}
+
+function resolveOptions<S>(options: ModelCheckOptions<S>): Setup<S> {
+  const nodes = options.nodes;
+  const index = indexNodes(nodes);
+  const commandsPerNode = commandsByNode(options.commands ?? [], index);
+  const timeoutNodes = timeoutMask(options.timeouts ?? false, index);
+  const channels = oneOf('channels', options.channels, ['unordered', 'fifo']);
+  const maxLoss = nonNegativeInt('faults.loss', options.faults?.loss, 0);
+  const maxDup = nonNegativeInt('faults.duplication', options.faults?.duplication, 0);
+  const maxCrash = nonNegativeInt('faults.crashes', options.faults?.crashes, 0);
+  const maxDepth = nonNegativeInt('maxDepth', options.maxDepth, 50);
+  const maxStates = nonNegativeInt('maxStates', options.maxStates, 100_000);
+  const rejections = oneOf('rejections', options.rejections, ['ignore', 'violation']);
+  return {
+    nodes,
+    ids: nodes.map((n) => n.id),
+    index,
+    commandsPerNode,
+    timeoutNodes,
+    fifo: channels === 'fifo',
+    maxLoss,
+    maxDup,
+    maxCrash,
+    maxDepth,
+    maxStates,
+    invariants: options.invariants ?? [],
+    atTerminal: options.atTerminal ?? [],
+    failOnRejected: rejections === 'violation',
+    deadline: options.deadline,
+  };
+}
+
+/**
+ * The transition system the search explores: the initial world, the choices enabled in a world,
+ * the world each choice leads to (a step through the core runtime), and what the checks see.
+ */
+class Transitions<S> {
+  private readonly initialStates: readonly S[];
+  private readonly order: (a: Envelope, b: Envelope) => number;
+
+  constructor(private readonly setup: Setup<S>) {
+    this.initialStates = setup.nodes.map((n) => (givenState(n) ? (n.initialState as S) : n.machine.init(n.config)));
+    this.order = setup.fifo ? fifoOrder : hashOrder;
+  }
+
+  initial(): World<S> {
+    const { nodes } = this.setup;
+    const states = this.initialStates;
+    // A node started from init has nothing on disk yet (a crash before its first persist restarts
+    // from init); one started from a given state has that state's durable part on disk.
+    const images = nodes.map((n, i) => (givenState(n) ? initialImage(n.machine, states[i] as S) : undefined));
+    return {
+      states,
+      images,
+      imageHashes: images.map((d) => (d === undefined ? 0 : hash53(canonicalJson(d)))),
+      hashes: states.map((st) => hash53(canonicalJson(st))),
+      inflight: [],
+      cmd: nodes.map(() => 0),
+      now: nodes.map(() => 0),
+      lost: 0,
+      dup: 0,
+      crashed: 0,
+    };
+  }
+
+  // Fingerprints combine per-part hashes: a state's hash is computed once, when a step creates
+  // it, and an envelope's when it is sent.
+  fingerprint(w: World<S>): number {
+    let text = w.hashes.join(',') + '|' + w.imageHashes.join(',') + '|';
+    for (const e of w.inflight) text += e.h + ',';
+    text += '|' + w.cmd.join(',') + '|' + w.now.join(',') + '|' + w.lost + ',' + w.dup + ',' + w.crashed;
+    return hash53(text);
+  }
+
+  /** The node states by id, as invariants see them. */
+  record(w: World<S>): Record<NodeId, S> {
+    const r: Record<NodeId, S> = {};
+    this.setup.ids.forEach((id, i) => (r[id] = w.states[i] as S));
+    return r;
+  }
+
+  // Every node is up in every state (a crash restarts at once); the time is the latest clock.
+  view(w: World<S>): InvariantView {
+    return { time: Math.max(...w.now), nodes: this.setup.ids, isUp: (node) => this.setup.index.has(node) };
+  }
+
+  /** Every choice enabled in `w`, in the order the search follows them. */
+  choices(w: World<S>): Choice[] {
+    const out: Choice[] = [];
+    for (let at = 0; at < w.inflight.length; at++) {
+      if (!this.sameAsPrevious(w.inflight, at)) this.messageChoices(w, at, out);
+    }
+    for (let i = 0; i < this.setup.nodes.length; i++) this.nodeChoices(w, i, out);
+    return out;
+  }
+
+  // Identical copies lead to identical states (FIFO: only a link's head may move): offer the first of each.
+  private sameAsPrevious(inflight: readonly Envelope[], at: number): boolean {
+    if (at === 0) return false;
+    const e = inflight[at] as Envelope;
+    const p = inflight[at - 1] as Envelope;
+    return this.setup.fifo ? p.from === e.from && p.to === e.to : p.h === e.h;
+  }
+
+  private messageChoices(w: World<S>, at: number, out: Choice[]): void {
+    const e = w.inflight[at] as Envelope;
+    this.pushStep(w, this.setup.index.get(e.to) as number, { kind: 'deliver', at }, out);
+    if (w.dup < this.setup.maxDup) out.push({ kind: 'duplicate', at });
+    if (w.lost < this.setup.maxLoss) out.push({ kind: 'drop', at });
+  }
+
+  private nodeChoices(w: World<S>, i: number, out: Choice[]): void {
+    if ((w.cmd[i] as number) < (this.setup.commandsPerNode[i] as unknown[]).length) this.pushStep(w, i, { kind: 'command', node: i }, out);
+    const now = this.timeoutAt(w, i);
+    if (now !== undefined) this.pushStep(w, i, { kind: 'timeout', node: i, now }, out);
+    if (w.crashed < this.setup.maxCrash) out.push({ kind: 'crash', node: i });
+  }
+
+  /** Offers a step of node i, and the same step with a crash inside it where that differs. */
+  private pushStep(w: World<S>, i: number, c: Choice & { kind: 'deliver' | 'command' | 'timeout' }, out: Choice[]): void {
+    out.push(c);
+    // A crash inside a step (after its persist, before its sends) only differs from a crash
+    // before or after the step for a machine that persists.
+    if (w.crashed < this.setup.maxCrash && (this.setup.nodes[i] as ModelCheckNode<S>).machine.durable !== undefined) {
+      out.push({ ...c, crashBeforeSends: true });
+    }
+  }
+
+  /** When node i's deadline may fire (its clock never goes back), if it may. */
+  private timeoutAt(w: World<S>, i: number): number | undefined {
+    if (this.setup.timeoutNodes[i] !== 1) return undefined;
+    const d = (this.setup.nodes[i] as ModelCheckNode<S>).machine.nextDeadline?.(w.states[i] as S);
+    return d === undefined ? undefined : Math.max(d, w.now[i] as number);
+  }
+
+  /** The world `c` leads to from `w`; throws {@link MachineThrew} for a machine that fails. */
+  apply(w: World<S>, c: Choice): World<S> {
+    switch (c.kind) {
+      case 'deliver':
+      case 'duplicate': {
+        const e = w.inflight[c.at] as Envelope;
+        const rest = c.kind === 'deliver' ? without(w.inflight, c.at) : w.inflight;
+        const patch = c.kind === 'duplicate' ? { dup: w.dup + 1 } : {};
+        const input = { type: 'message', from: e.from, message: e.message };
+        return this.stepNode(w, this.setup.index.get(e.to) as number, input, rest, patch, c.crashBeforeSends);
+      }
+      case 'drop':
+        return { ...w, inflight: without(w.inflight, c.at), lost: w.lost + 1 };
+      case 'command': {
+        const k = w.cmd[c.node] as number;
+        const input = (this.setup.commandsPerNode[c.node] as unknown[])[k];
+        return this.stepNode(w, c.node, input, w.inflight, { cmd: replaced(w.cmd, c.node, k + 1) }, c.crashBeforeSends);
+      }
+      case 'timeout': {
+        const now = replaced(w.now, c.node, c.now);
+        return this.stepNode({ ...w, now }, c.node, { type: 'tick', now: c.now }, w.inflight, { now }, c.crashBeforeSends);
+      }
+      case 'crash':
+        // One crash rule everywhere: restart from what the node's persists made durable.
+        return { ...this.withState(w, w, c.node, this.restart(c.node, w.images[c.node])), crashed: w.crashed + 1 };
+    }
+  }
+
+  /**
+   * Steps node i with input (stamped with the node's clock) through the shared runtime; returns
+   * the new world with its sends in flight. With `crashBeforeSends` the node crashes right after
+   * the step's persist: the image keeps the record, the sends are lost, the node restarts.
+   */
+  private stepNode(w: World<S>, i: number, input: unknown, inflight: readonly Envelope[], patch: Partial<World<S>>, crashBeforeSends = false): World<S> {
+    const node = this.setup.nodes[i] as ModelCheckNode<S>;
+    const fx = this.runStep(node, w.states[i] as S, input, w.now[i] as number);
+    const disk = fx.persist === undefined ? w : this.persisted(w, i, fx.persist.record);
+    const base = { ...w, ...patch, images: disk.images, imageHashes: disk.imageHashes };
+    if (crashBeforeSends) return this.withState({ ...base, inflight, crashed: w.crashed + 1 }, w, i, this.restart(i, disk.images[i]));
+    return this.withState({ ...base, inflight: this.sent(node.id, fx.sends, inflight) }, w, i, fx.state);
+  }
+
+  private runStep(node: ModelCheckNode<S>, state: S, input: unknown, now: number): Effects<S, unknown> {
+    let fx: Effects<S, unknown>;
+    try {
+      fx = applyStep(node.machine, state, stampNow(input, now));
+    } catch (err) {
+      throw new MachineThrew(`${node.id} threw on ${canonicalJson(input)}: ${message(err)}`);
+    }
+    if (this.setup.failOnRejected) {
+      for (const o of fx.events) {
+        const r = o as { type?: unknown; reason?: unknown };
+        if (r.type === 'rejected') throw new MachineThrew(`${node.id} rejected ${canonicalJson(input)}: ${String(r.reason)}`, 'no rejected inputs');
+      }
+    }
+    return fx;
+  }
+
+  /** Node i's durable image after a step persisted `record`. */
+  private persisted(w: World<S>, i: number, record: unknown): Pick<World<S>, 'images' | 'imageHashes'> {
+    const m = (this.setup.nodes[i] as ModelCheckNode<S>).machine as CheckableMachine<S> & MaybeDurable<unknown, S>;
+    const image = foldPersist(m, w.images[i], record, () => initialImage(m, this.initialStates[i] as S));
+    return { images: replaced(w.images, i, image), imageHashes: replaced(w.imageHashes, i, hash53(canonicalJson(image ?? null))) };
+  }
+
+  /** `inflight` plus the sends to known nodes, in channel order (the sort is stable: FIFO order per link survives). */
+  private sent(from: NodeId, sends: Effects<S, unknown>['sends'], inflight: readonly Envelope[]): readonly Envelope[] {
+    let out: Envelope[] | undefined;
+    for (const o of sends) {
+      if (!this.setup.index.has(o.to)) continue;
+      out ??= inflight.slice();
+      out.push({ from, to: o.to, message: o.message, h: hash53(canonicalJson([from, o.to, o.message])) });
+    }
+    return out === undefined ? inflight : out.sort(this.order);
+  }
+
+  private restart(i: number, image: unknown): S {
+    const node = this.setup.nodes[i] as ModelCheckNode<S>;
+    try {
+      return restartState(node.machine, node.config, image);
+    } catch (err) {
+      throw new MachineThrew(`${node.id} threw while restarting: ${message(err)}`);
+    }
+  }
+
+  /** `base` with node i in `state` (its hash recomputed only when the state changed from `w`'s). */
+  private withState(base: World<S>, w: World<S>, i: number, state: S): World<S> {
+    const states = replaced(w.states, i, state);
+    if (state === w.states[i]) return { ...base, states };
+    return { ...base, states, hashes: replaced(w.hashes, i, hash53(canonicalJson(state))) };
+  }
+
+  /** The path step that choice `c` in `w` stands for. */
+  describe(w: World<S>, c: Choice): ModelCheckStep {
+    switch (c.kind) {
+      case 'deliver':
+      case 'duplicate':
+      case 'drop': {
+        const e = w.inflight[c.at] as Envelope;
+        const step = { kind: c.kind, from: e.from, to: e.to, message: e.message };
+        return c.kind === 'drop' ? step : crashMark(step, c.crashBeforeSends);
+      }
+      case 'command': {
+        const input = (this.setup.commandsPerNode[c.node] as unknown[])[w.cmd[c.node] as number];
+        return crashMark({ kind: 'command' as const, node: this.setup.ids[c.node] as NodeId, input }, c.crashBeforeSends);
+      }
+      case 'timeout':
+        return crashMark({ kind: 'timeout' as const, node: this.setup.ids[c.node] as NodeId, now: c.now }, c.crashBeforeSends);
+      case 'crash':
+        return { kind: 'crash', node: this.setup.ids[c.node] as NodeId };
+    }
+  }
+}
+
+function givenState<S>(n: ModelCheckNode<S>): boolean {
+  return 'initialState' in n && n.initialState !== undefined;
+}
+
+/** The breadth-first search: worlds[k] was reached from worlds[parent[k]] by stepsTo[k]. */
+class Search<S> {
+  private readonly worlds: World<S>[] = [];
+  private readonly parent: number[] = [];
+  private readonly stepsTo: (ModelCheckStep | undefined)[] = [];
+  private readonly depthOf: number[] = [];
+  private readonly seen = new Set<number>();
+  private transitions = 0;
+  private terminal = 0;
+  private maxDepthSeen = 0;
+  private bound: 'depth' | 'states' | 'deadline' | undefined;
+
+  constructor(
+    private readonly setup: Setup<S>,
+    private readonly t: Transitions<S>,
+  ) {}
+
+  run(): ModelCheckResult<S> {
+    const initial = this.t.initial();
+    this.add(initial, this.t.fingerprint(initial), -1, undefined, 0);
+    const v0 = this.check(this.setup.invariants, 0, initial);
+    if (v0 !== undefined) return v0;
+    for (let head = 0; head < this.worlds.length; head++) {
+      if ((head & 255) === 0 && this.setup.deadline?.() === true) {
+        this.bound = 'deadline';
+        break;
+      }
+      const done = this.expand(head);
+      if (done !== undefined) return done;
+      // the frontier behind us is no longer needed except for paths: drop the world itself
+      this.worlds[head] = undefined as unknown as World<S>;
+    }
+    return this.result(this.bound === undefined ? 'complete' : 'bounded');
+  }
+
+  /** Follows every choice of world `head`; a result when the search ends there. */
+  private expand(head: number): ModelCheckResult<S> | undefined {
+    const w = this.worlds[head] as World<S>;
+    const depth = this.depthOf[head] as number;
+    const cs = this.t.choices(w);
+    if (cs.length === 0) {
+      this.terminal++;
+      return this.setup.atTerminal.length === 0 ? undefined : this.check(this.setup.atTerminal, head, w);
+    }
+    if (depth >= this.setup.maxDepth) {
+      this.bound ??= 'depth';
+      return undefined;
+    }
+    for (const c of cs) {
+      const done = this.follow(head, w, c);
+      if (done !== undefined) return done;
+    }
+    return undefined;
+  }
+
+  private follow(head: number, w: World<S>, c: Choice): ModelCheckResult<S> | undefined {
+    this.transitions++;
+    let next: World<S>;
+    try {
+      next = this.t.apply(w, c);
+    } catch (err) {
+      if (!(err instanceof MachineThrew)) throw err;
+      const path = [...this.pathTo(head), this.t.describe(w, c)];
+      return this.result('violation', { invariant: err.invariant, description: err.description, path, states: this.t.record(w) });
+    }
+    const fp = this.t.fingerprint(next);
+    if (this.seen.has(fp)) return undefined;
+    if (this.seen.size >= this.setup.maxStates) {
+      this.bound = 'states';
+      return this.result('bounded');
+    }
+    const k = this.add(next, fp, head, this.t.describe(w, c), (this.depthOf[head] as number) + 1);
+    return this.check(this.setup.invariants, k, next);
+  }
+
+  private add(w: World<S>, fp: number, parent: number, step: ModelCheckStep | undefined, depth: number): number {
+    this.seen.add(fp);
+    this.worlds.push(w);
+    this.parent.push(parent);
+    this.stepsTo.push(step);
+    this.depthOf.push(depth);
+    if (depth > this.maxDepthSeen) this.maxDepthSeen = depth;
+    return this.worlds.length - 1;
+  }
+
+  /** A violation result when one of `invariants` fails in world k (`w`). */
+  private check(invariants: readonly Invariant<S>[], k: number, w: World<S>): ModelCheckResult<S> | undefined {
+    const states = this.t.record(w);
+    const v = checkInvariants(invariants, states, this.t.view(w));
+    return v === undefined ? undefined : this.result('violation', { ...v, path: this.pathTo(k), states });
+  }
+
+  private pathTo(k: number): ModelCheckStep[] {
+    const path: ModelCheckStep[] = [];
+    for (let at = k; at > 0; at = this.parent[at] as number) path.push(this.stepsTo[at] as ModelCheckStep);
+    return path.reverse();
+  }
+
+  private result(status: ModelCheckResult<S>['status'], violation?: ModelCheckViolation<S>): ModelCheckResult<S> {
+    const base = { status, states: this.seen.size, transitions: this.transitions, depth: this.maxDepthSeen, terminal: this.terminal };
+    if (violation !== undefined) return { ...base, violation };
+    return status === 'bounded' && this.bound !== undefined ? { ...base, bound: this.bound } : base;
+  }
 }
 
 /**
@@ -320,336 +759,8 @@ function nonNegInt(value: unknown, field: string, fallback: number): number {
  * ```
  */
 export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S> {
-  const nodes = options.nodes;
-  if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError('nodes', 'must be a non-empty array');
-  const ids = nodes.map((n) => n.id);
-  const index = new Map<NodeId, number>();
-  ids.forEach((id, i) => {
-    if (typeof id !== 'string' || id === '') throw new ConfigError(`nodes[${i}].id`, 'must be a non-empty string');
-    if (index.has(id)) throw new ConfigError(`nodes[${i}].id`, `duplicate node id ${JSON.stringify(id)}`);
-    index.set(id, i);
-  });
-  const commandsPerNode: unknown[][] = nodes.map(() => []);
-  (options.commands ?? []).forEach((c, i) => {
-    const at = index.get(c.node);
-    if (at === undefined) throw new ConfigError(`commands[${i}].node`, `unknown node ${JSON.stringify(c.node)}`);
-    (commandsPerNode[at] as unknown[]).push(c.input);
-  });
-  const timeouts = options.timeouts ?? false;
-  const timeoutNodes = new Uint8Array(nodes.length);
-  if (timeouts === true) timeoutNodes.fill(1);
-  else if (Array.isArray(timeouts)) {
-    timeouts.forEach((id, i) => {
-      const at = index.get(id);
-      if (at === undefined) throw new ConfigError(`timeouts[${i}]`, `unknown node ${JSON.stringify(id)}`);
-      timeoutNodes[at] = 1;
-    });
-  } else if (timeouts !== false) throw new ConfigError('timeouts', 'must be a boolean or a list of node ids');
-  const channels = options.channels ?? 'unordered';
-  if (channels !== 'unordered' && channels !== 'fifo') throw new ConfigError('channels', `must be 'unordered' or 'fifo', got ${String(channels)}`);
-  const fifo = channels === 'fifo';
-  const maxLoss = nonNegInt(options.faults?.loss, 'faults.loss', 0);
-  const maxDup = nonNegInt(options.faults?.duplication, 'faults.duplication', 0);
-  const maxCrash = nonNegInt(options.faults?.crashes, 'faults.crashes', 0);
-  const maxDepth = nonNegInt(options.maxDepth, 'maxDepth', 50);
-  const maxStates = nonNegInt(options.maxStates, 'maxStates', 100_000);
-  const invariants = options.invariants ?? [];
-  const atTerminal = options.atTerminal ?? [];
-  const rejections = options.rejections ?? 'ignore';
-  if (rejections !== 'ignore' && rejections !== 'violation') throw new ConfigError('rejections', `must be 'ignore' or 'violation', got ${String(rejections)}`);
-  const failOnRejected = rejections === 'violation';
-
-  // Fingerprints combine per-part hashes: a state's hash is computed once, when a step creates
-  // it, and an envelope's when it is sent.
-  const fingerprint = (w: World<S>): number => {
-    let text = w.hashes.join(',') + '|' + w.imageHashes.join(',') + '|';
-    for (const e of w.inflight) text += e.h + ',';
-    text += '|' + w.cmd.join(',') + '|' + w.now.join(',') + '|' + w.lost + ',' + w.dup + ',' + w.crashed;
-    return hash53(text);
-  };
-  const record = (w: World<S>): Record<NodeId, S> => {
-    const r: Record<NodeId, S> = {};
-    ids.forEach((id, i) => (r[id] = w.states[i] as S));
-    return r;
-  };
-  // Every node is up in every state (a crash restarts at once); the time is the latest clock.
-  const view = (w: World<S>): InvariantView => ({ time: Math.max(...w.now), nodes: ids, isUp: (node) => index.has(node) });
-  const envelopeOrder = (a: Envelope, b: Envelope): number => {
-    if (fifo) {
-      // keep send order within a link; links in a canonical order
-      if (a.from !== b.from) return a.from < b.from ? -1 : 1;
-      if (a.to !== b.to) return a.to < b.to ? -1 : 1;
-      return 0;
-    }
-    return a.h - b.h;
-  };
-
-  /**
-   * Steps node i with input (stamped with the node's clock) through the shared runtime; returns
-   * the new world with its sends in flight. With `crashBeforeSends` the node crashes right after
-   * the step's persist: the image keeps the record, the sends are lost, the node restarts.
-   */
-  const stepNode = (
-    w: World<S>,
-    i: number,
-    input: unknown,
-    inflight: readonly Envelope[],
-    patch: Partial<World<S>>,
-    crashBeforeSends = false,
-  ): World<S> => {
-    const node = nodes[i] as ModelCheckNode<S>;
-    const m = node.machine as CheckableMachine<S> & MaybeDurable<unknown, S>;
-    let fx: Effects<S, unknown>;
-    try {
-      fx = applyStep(m, w.states[i] as S, stampNow(input, w.now[i] as number));
-    } catch (err) {
-      throw new MachineThrew(`${node.id} threw on ${canonicalJson(input)}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    if (failOnRejected) {
-      for (const o of fx.events) {
-        const r = o as { type?: unknown; reason?: unknown };
-        if (r.type === 'rejected') throw new MachineThrew(`${node.id} rejected ${canonicalJson(input)}: ${String(r.reason)}`, 'no rejected inputs');
-      }
-    }
-    let images = w.images;
-    let imageHashes = w.imageHashes;
-    if (fx.persist !== undefined) {
-      const image = foldPersist(m, w.images[i], fx.persist.record, () => initialImage(m, initialStates[i] as S));
-      const nextImages = w.images.slice();
-      nextImages[i] = image;
-      const nextImageHashes = w.imageHashes.slice();
-      nextImageHashes[i] = hash53(canonicalJson(image ?? null));
-      images = nextImages;
-      imageHashes = nextImageHashes;
-    }
-    let nextState = fx.state;
-    let nextInflight = inflight as Envelope[];
-    if (crashBeforeSends) {
-      try {
-        nextState = restartState(m, node.config, images[i]);
-      } catch (err) {
-        throw new MachineThrew(`${node.id} threw while restarting: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      patch = { ...patch, crashed: w.crashed + 1 };
-    } else {
-      let copied = false;
-      for (const o of fx.sends) {
-        if (!index.has(o.to)) continue;
-        if (!copied) {
-          nextInflight = nextInflight.slice();
-          copied = true;
-        }
-        nextInflight.push({ from: node.id, to: o.to, message: o.message, h: hash53(canonicalJson([node.id, o.to, o.message])) });
-      }
-      if (copied) nextInflight.sort(envelopeOrder); // stable: FIFO order per link survives
-    }
-    const states = w.states.slice();
-    states[i] = nextState;
-    const base = { ...w, ...patch, states, images, imageHashes, inflight: nextInflight };
-    if (nextState === w.states[i]) return base;
-    const nextHashes = w.hashes.slice();
-    nextHashes[i] = hash53(canonicalJson(nextState));
-    return { ...base, hashes: nextHashes };
-  };
-
-  const without = (list: readonly Envelope[], at: number): Envelope[] => {
-    const copy = list.slice();
-    copy.splice(at, 1);
-    return copy;
-  };
-
-  const apply = (w: World<S>, c: Choice): World<S> => {
-    switch (c.kind) {
-      case 'deliver':
-      case 'duplicate': {
-        const e = w.inflight[c.at] as Envelope;
-        const rest = c.kind === 'deliver' ? without(w.inflight, c.at) : w.inflight;
-        const patch = c.kind === 'duplicate' ? { dup: w.dup + 1 } : {};
-        return stepNode(w, index.get(e.to) as number, { type: 'message', from: e.from, message: e.message }, rest, patch, c.crashBeforeSends);
-      }
-      case 'drop':
-        return { ...w, inflight: without(w.inflight, c.at), lost: w.lost + 1 };
-      case 'command': {
-        const cmd = w.cmd.slice();
-        const k = cmd[c.node] as number;
-        cmd[c.node] = k + 1;
-        return stepNode(w, c.node, (commandsPerNode[c.node] as unknown[])[k], w.inflight, { cmd }, c.crashBeforeSends);
-      }
-      case 'timeout': {
-        const now = w.now.slice();
-        now[c.node] = c.now;
-        return stepNode({ ...w, now }, c.node, { type: 'tick', now: c.now }, w.inflight, { now }, c.crashBeforeSends);
-      }
-      case 'crash': {
-        const node = nodes[c.node] as ModelCheckNode<S>;
-        const states = w.states.slice();
-        try {
-          // One crash rule everywhere: restart from what the node's persists made durable.
-          states[c.node] = restartState(node.machine, node.config, w.images[c.node]);
-        } catch (err) {
-          throw new MachineThrew(`${node.id} threw while restarting: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        const hashes = w.hashes.slice();
-        hashes[c.node] = hash53(canonicalJson(states[c.node]));
-        return { ...w, states, hashes, crashed: w.crashed + 1 };
-      }
-    }
-  };
-
-  // A crash inside a step (after its persist, before its sends) only differs from a crash before or
-  // after the step for a machine that persists.
-  const canCrashInside = (w: World<S>, i: number): boolean => w.crashed < maxCrash && (nodes[i] as ModelCheckNode<S>).machine.durable !== undefined;
-
-  const choices = (w: World<S>): Choice[] => {
-    const out: Choice[] = [];
-    const inflight = w.inflight;
-    for (let at = 0; at < inflight.length; at++) {
-      const e = inflight[at] as Envelope;
-      // identical copies lead to identical states: offer the first of each
-      if (!fifo && at > 0 && (inflight[at - 1] as Envelope).h === e.h) continue;
-      if (fifo && at > 0 && (inflight[at - 1] as Envelope).from === e.from && (inflight[at - 1] as Envelope).to === e.to) continue;
-      out.push({ kind: 'deliver', at });
-      if (canCrashInside(w, index.get(e.to) as number)) out.push({ kind: 'deliver', at, crashBeforeSends: true });
-      if (w.dup < maxDup) out.push({ kind: 'duplicate', at });
-      if (w.lost < maxLoss) out.push({ kind: 'drop', at });
-    }
-    for (let i = 0; i < nodes.length; i++) {
-      if ((w.cmd[i] as number) < (commandsPerNode[i] as unknown[]).length) {
-        out.push({ kind: 'command', node: i });
-        if (canCrashInside(w, i)) out.push({ kind: 'command', node: i, crashBeforeSends: true });
-      }
-      if (timeoutNodes[i] === 1) {
-        const m = (nodes[i] as ModelCheckNode<S>).machine;
-        const d = m.nextDeadline?.(w.states[i] as S);
-        if (d !== undefined) {
-          out.push({ kind: 'timeout', node: i, now: Math.max(d, w.now[i] as number) });
-          if (canCrashInside(w, i)) out.push({ kind: 'timeout', node: i, now: Math.max(d, w.now[i] as number), crashBeforeSends: true });
-        }
-      }
-      if (w.crashed < maxCrash) out.push({ kind: 'crash', node: i });
-    }
-    return out;
-  };
-
-  const describe = (w: World<S>, c: Choice): ModelCheckStep => {
-    switch (c.kind) {
-      case 'deliver':
-      case 'duplicate': {
-        const e = w.inflight[c.at] as Envelope;
-        const step = { kind: c.kind, from: e.from, to: e.to, message: e.message };
-        return c.crashBeforeSends ? { ...step, crashBeforeSends: true } : step;
-      }
-      case 'drop': {
-        const e = w.inflight[c.at] as Envelope;
-        return { kind: c.kind, from: e.from, to: e.to, message: e.message };
-      }
-      case 'command': {
-        const step = { kind: 'command' as const, node: ids[c.node] as NodeId, input: (commandsPerNode[c.node] as unknown[])[w.cmd[c.node] as number] };
-        return c.crashBeforeSends ? { ...step, crashBeforeSends: true } : step;
-      }
-      case 'timeout': {
-        const step = { kind: 'timeout' as const, node: ids[c.node] as NodeId, now: c.now };
-        return c.crashBeforeSends ? { ...step, crashBeforeSends: true } : step;
-      }
-      case 'crash':
-        return { kind: 'crash', node: ids[c.node] as NodeId };
-    }
-  };
-
-  // Breadth-first search; worlds[k] was reached from worlds[parent[k]] by steps[k].
-  const worlds: World<S>[] = [];
-  const parent: number[] = [];
-  const stepsTo: (ModelCheckStep | undefined)[] = [];
-  const depthOf: number[] = [];
-  const seen = new Set<number>();
-  let transitions = 0;
-  let terminal = 0;
-  let maxDepthSeen = 0;
-  let bound: 'depth' | 'states' | 'deadline' | undefined;
-
-  const pathTo = (k: number): ModelCheckStep[] => {
-    const path: ModelCheckStep[] = [];
-    for (let at = k; at > 0; at = parent[at] as number) path.push(stepsTo[at] as ModelCheckStep);
-    return path.reverse();
-  };
-  const result = (status: ModelCheckResult<S>['status'], violation?: ModelCheckViolation<S>): ModelCheckResult<S> => {
-    const base = { status, states: seen.size, transitions, depth: maxDepthSeen, terminal };
-    if (violation !== undefined) return { ...base, violation };
-    return status === 'bounded' && bound !== undefined ? { ...base, bound } : base;
-  };
-
-  const initialStates = nodes.map((n) => ('initialState' in n && n.initialState !== undefined ? n.initialState : n.machine.init(n.config)));
-  // A node started from init has nothing on disk yet (a crash before its first persist restarts
-  // from init); one started from a given state has that state's durable part on disk.
-  const initialImages = nodes.map((n, i) => ('initialState' in n && n.initialState !== undefined ? initialImage(n.machine, initialStates[i] as S) : undefined));
-  const initial: World<S> = {
-    states: initialStates,
-    images: initialImages,
-    imageHashes: initialImages.map((d) => (d === undefined ? 0 : hash53(canonicalJson(d)))),
-    hashes: initialStates.map((st) => hash53(canonicalJson(st))),
-    inflight: [],
-    cmd: nodes.map(() => 0),
-    now: nodes.map(() => 0),
-    lost: 0,
-    dup: 0,
-    crashed: 0,
-  };
-  worlds.push(initial);
-  parent.push(-1);
-  stepsTo.push(undefined);
-  depthOf.push(0);
-  seen.add(fingerprint(initial));
-  const v0 = checkInvariants(invariants, record(initial), view(initial));
-  if (v0 !== undefined) return result('violation', { ...v0, path: [], states: record(initial) });
-
-  for (let head = 0; head < worlds.length; head++) {
-    const w = worlds[head] as World<S>;
-    const depth = depthOf[head] as number;
-    if ((head & 255) === 0 && options.deadline?.() === true) {
-      bound = 'deadline';
-      break;
-    }
-    const cs = choices(w);
-    if (cs.length === 0) {
-      terminal++;
-      const v = atTerminal.length === 0 ? undefined : checkInvariants(atTerminal, record(w), view(w));
-      if (v !== undefined) return result('violation', { ...v, path: pathTo(head), states: record(w) });
-      continue;
-    }
-    if (depth >= maxDepth) {
-      bound ??= 'depth';
-      continue;
-    }
-    for (const c of cs) {
-      transitions++;
-      let next: World<S>;
-      try {
-        next = apply(w, c);
-      } catch (err) {
-        if (!(err instanceof MachineThrew)) throw err;
-        const path = [...pathTo(head), describe(w, c)];
-        return result('violation', { invariant: err.invariant, description: err.description, path, states: record(w) });
-      }
-      const fp = fingerprint(next);
-      if (seen.has(fp)) continue;
-      if (seen.size >= maxStates) {
-        bound = 'states';
-        return result('bounded');
-      }
-      seen.add(fp);
-      const k = worlds.length;
-      worlds.push(next);
-      parent.push(head);
-      stepsTo.push(describe(w, c));
-      depthOf.push(depth + 1);
-      if (depth + 1 > maxDepthSeen) maxDepthSeen = depth + 1;
-      const v = checkInvariants(invariants, record(next), view(next));
-      if (v !== undefined) return result('violation', { ...v, path: pathTo(k), states: record(next) });
-    }
-    // the frontier behind us is no longer needed except for paths: drop the world itself
-    worlds[head] = undefined as unknown as World<S>;
-  }
-  return result(bound === undefined ? 'complete' : 'bounded');
+  const setup = resolveOptions(options);
+  return new Search(setup, new Transitions(setup)).run();
 }
 
 /**
