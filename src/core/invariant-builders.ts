@@ -9,8 +9,16 @@ import type { NodeId } from './machine.js';
 import type { Invariant, InvariantView } from './invariant.js';
 import { canonicalJson } from './json.js';
 
-/** The states an invariant sees, keyed by node id. */
-type States<S> = Readonly<Record<NodeId, S>>;
+/**
+ * The states an invariant sees, keyed by node id.
+ *
+ * @example
+ * ```ts
+ * import type { States } from 'distkit/core';
+ * const s: States<{ term: number }> = { a: { term: 1 } };
+ * ```
+ */
+export type States<S> = Readonly<Record<NodeId, S>>;
 
 /**
  * An invariant from a predicate that must hold in every snapshot. The predicate returns

@@ -180,7 +180,16 @@ export interface BreakerState {
  */
 export type BreakerInput = BreakerCommand | MessageInput<unknown>;
 
-type BreakerCommand =
+/**
+ * The breaker core's local commands: permits, outcomes and isolation.
+ *
+ * @example
+ * ```ts
+ * import type { BreakerCommand } from 'distkit/resilience';
+ * const c: BreakerCommand = { type: 'acquire', now: 0 };
+ * ```
+ */
+export type BreakerCommand =
   | LocalInput<'acquire' | 'isolate' | 'release' | 'tick'>
   | { readonly type: 'success' | 'failure'; readonly now: number; readonly durationMs: number; readonly probe: boolean; readonly round?: number };
 

@@ -435,7 +435,16 @@ function setNodes(state: BalancerState, nodes: readonly BalancerNode[]): Balance
  */
 export type BalancerInput = BalancerCommand | MessageInput<unknown>;
 
-type BalancerCommand =
+/**
+ * The load-balancer core's local commands: pick and release a node, change a node's health, draining, load or the node set.
+ *
+ * @example
+ * ```ts
+ * import type { BalancerCommand } from 'distkit/resilience';
+ * const c: BalancerCommand = { type: 'pick', now: 0, key: 'user-7' };
+ * ```
+ */
+export type BalancerCommand =
   | { readonly type: 'pick'; readonly now: number; readonly key?: string }
   | { readonly type: 'release'; readonly now: number; readonly node: string }
   | { readonly type: 'set-healthy'; readonly now: number; readonly node: string; readonly healthy: boolean }

@@ -80,7 +80,16 @@ const ALLOWED: RateDecision = { allowed: true, retryAfterMs: 0 };
  */
 export type RateInput = TakeInput | MessageInput<unknown>;
 
-type TakeInput = { readonly type: 'take'; readonly now: number; readonly cost?: number };
+/**
+ * A rate-limiter core's local command: take `cost` tokens (default 1) now.
+ *
+ * @example
+ * ```ts
+ * import type { TakeInput } from 'distkit/resilience';
+ * const t: TakeInput = { type: 'take', now: 250 };
+ * ```
+ */
+export type TakeInput = { readonly type: 'take'; readonly now: number; readonly cost?: number };
 
 /**
  * Outputs of the rate-limiter cores: the request is admitted, refused with the exact wait until

@@ -168,7 +168,16 @@ type Step = { readonly state: RegistryState; readonly changes: readonly Registry
  */
 export type RegistryInput = RegistryCommand | MessageInput<unknown>;
 
-type RegistryCommand =
+/**
+ * The service-registry core's local commands: register, heartbeat, deregister, set health, tick.
+ *
+ * @example
+ * ```ts
+ * import type { RegistryCommand } from 'distkit/resilience';
+ * const c: RegistryCommand = { type: 'tick', now: 1000 };
+ * ```
+ */
+export type RegistryCommand =
   | { readonly type: 'register'; readonly now: number; readonly registration: Registration }
   | { readonly type: 'heartbeat' | 'deregister'; readonly now: number; readonly service: string; readonly id: string }
   | { readonly type: 'set-health'; readonly now: number; readonly service: string; readonly id: string; readonly health: InstanceHealth; readonly draining?: boolean }

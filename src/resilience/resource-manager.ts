@@ -189,7 +189,16 @@ function addUsed(used: ResourceVector, req: ResourceVector, sign: 1 | -1): Resou
  */
 export type ResourceInput = ResourceCommand | MessageInput<unknown>;
 
-type ResourceCommand =
+/**
+ * The resource-manager core's local commands: allocate for a task, release it, add a node.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceCommand } from 'distkit/resilience';
+ * const c: ResourceCommand = { type: 'release', now: 0, taskId: 'job-7' };
+ * ```
+ */
+export type ResourceCommand =
   | { readonly type: 'allocate'; readonly now: number; readonly taskId: string; readonly request: ResourceVector }
   | { readonly type: 'release'; readonly now: number; readonly taskId: string }
   | { readonly type: 'add-node'; readonly now: number; readonly node: { readonly id: string; readonly capacity: ResourceVector } };

@@ -19,9 +19,26 @@ export interface Policy<C extends PolicyContext = PolicyContext> {
   execute<T>(fn: (context: C) => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<T>;
 }
 
-/** The context a policy gives its function. */
-type ContextOf<P> = P extends Policy<infer C> ? C : never;
-type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/**
+ * The context a policy gives its function.
+ *
+ * @example
+ * ```ts
+ * import type { ContextOf, Retry } from 'distkit/resilience';
+ * type C = ContextOf<Retry>; // PolicyContext & { attempt: number }
+ * ```
+ */
+export type ContextOf<P> = P extends Policy<infer C> ? C : never;
+/**
+ * The intersection of the members of a union (`A | B` → `A & B`).
+ *
+ * @example
+ * ```ts
+ * import type { Intersection } from 'distkit/resilience';
+ * type AB = Intersection<{ a: 1 } | { b: 2 }>; // { a: 1 } & { b: 2 }
+ * ```
+ */
+export type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 /**
  * The context a {@link wrap} of `Ps` gives its function: every policy's context merged.

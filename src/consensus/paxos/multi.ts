@@ -57,7 +57,7 @@ export interface MultiPaxosConfig {
    * Default {@link MULTI_PAXOS_MAX_PENDING_SLOTS}.
    */
   readonly maxPendingSlots?: number;
-  /** Bounds on a proposed or received command (depth and JSON size). Default {@link PAYLOAD_LIMITS}. */
+  /** Bounds on a proposed or received command (depth and JSON size). Default `PAYLOAD_LIMITS` of distkit/core. */
   readonly payloadLimits?: Partial<DataLimits>;
 }
 
