@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runScriptOn, scriptPath } from '../support/run-script.js';
 
-const script = fileURLToPath(new URL('../../scripts/check-functions.mjs', import.meta.url));
-
-function runOn(files: Record<string, string>, ...args: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'functions-'));
-  try {
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(dir, path, '..'), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    return spawnSync(process.execPath, [script, dir, ...args], { encoding: 'utf8' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const runOn = (files: Record<string, string>, ...args: string[]) => runScriptOn('check-functions.mjs', files, ...args);
 
 const body = (n: number) => Array.from({ length: n }, (_, i) => `  const x${i} = ${i};`).join('\n');
 const fn = (name: string, n: number) => `export function ${name}() {\n${body(n)}\n}\n`;

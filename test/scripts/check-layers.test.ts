@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runScriptOn, scriptPath } from '../support/run-script.js';
 
-const script = fileURLToPath(new URL('../../scripts/check-layers.mjs', import.meta.url));
-
-function runOn(files: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), 'layers-'));
-  try {
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(dir, path, '..'), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    return spawnSync(process.execPath, [script, dir], { encoding: 'utf8' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const script = scriptPath('check-layers.mjs');
+const runOn = (files: Record<string, string>, ...args: string[]) => runScriptOn('check-layers.mjs', files, ...args);
 
 describe('check:layers', () => {
   it('passes downward imports, imports within a folder and the root index', () => {
