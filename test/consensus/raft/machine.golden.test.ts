@@ -1,11 +1,11 @@
 // Golden transcripts in the style of etcd-io/raft's datadriven testdata: each script under
 // testdata/raft/ drives a 3-node cluster through the shared test runtime, and its transcript (every
 // input, persist, send and event) is compared with the one checked in. Regenerate with
-// `UPDATE_GOLDEN=1 npx vitest run test/consensus/raft-golden.test.ts`, then read the diff.
+// `UPDATE_GOLDEN=1 npx vitest run test/consensus/raft/machine.golden.test.ts`, then read the diff.
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 import { raft, raftEntries, type RaftConfig, type RaftState } from 'distkit/consensus';
-import { runGolden, type ExtraCommands } from '../support/golden.js';
+import { runGolden, type ExtraCommands } from '../../support/golden.js';
 
 const IDS = ['a', 'b', 'c'];
 const nodes = IDS.map((id) => ({
@@ -23,7 +23,7 @@ const extra: ExtraCommands = {
   },
 };
 
-const file = (name: string): string => fileURLToPath(new URL(`./testdata/raft/${name}.txt`, import.meta.url));
+const file = (name: string): string => fileURLToPath(new URL(`../testdata/raft/${name}.txt`, import.meta.url));
 
 describe('raft golden transcripts', () => {
   it.each(['election', 'leader-crash', 'transfer'])('%s', (name) => runGolden(file(name), nodes, extra));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkLinearizability, kvModel } from 'distkit/check';
-import { KV_ELECTION_TIMEOUT_MS, runKvSeed } from '../../examples/raft-kv/simulation.js';
+import { KV_ELECTION_TIMEOUT_MS, runKvSeed } from '../../../examples/raft-kv/simulation.js';
 
 // KV seeds from the soak that once failed, kept as regressions.
 describe('raft-kv regression seeds', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runSeed } from './raft/seeds.js';
-import { ELECTION_TIMEOUT_MS } from './raft/seeds.js';
+import { runSeed } from './seeds.js';
+import { ELECTION_TIMEOUT_MS } from './seeds.js';
 
 // 5-node clusters under loss (up to 20%), duplication, reordering, partitions, crashes and
 // restarts. The five invariants of Raft's Figure 3 are checked after every step (a violation

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { checkedStep } from 'distkit/core';
 import { raft, raftEntries, raftLastIndex, type RaftState } from 'distkit/consensus';
-import { Net, durableWithTerms } from './raft/harness.js';
+import { Net, durableWithTerms } from './harness.js';
 
 // States to attack: a leader with a few entries, a follower, a candidate, a learner-less joiner.
 function targets(): RaftState[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InvalidCommandError, MAX_COUNTER, checkedStep, plainDataEqual } from 'distkit/core';
 import { RAFT_MAX_COUNTER, raft, raftEntries, raftLastIndex, raftNextDeadline, type RaftOutput, type RaftState } from 'distkit/consensus';
-import { Net, durableWithTerms } from './raft/harness.js';
+import { Net, durableWithTerms } from './harness.js';
 
 const ABC = ['a', 'b', 'c'];
 const types = (os: readonly RaftOutput[]): string[] => os.map((o) => o.type);
