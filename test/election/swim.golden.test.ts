@@ -1,7 +1,7 @@
 /**
  * SWIM golden transcripts (etcd-io/raft's datadriven style): each script under testdata/ drives
  * three members by hand through the shared runtime and compares the transcript. Regenerate with
- * `UPDATE_GOLDEN=1 npx vitest run test/election/golden.test.ts`, then read the diff: the
+ * `UPDATE_GOLDEN=1 npx vitest run test/election/swim.golden.test.ts`, then read the diff: the
  * transcript must show the protocol doing the right thing.
  */
 import { describe, it } from 'vitest';
