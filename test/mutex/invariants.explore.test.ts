@@ -3,7 +3,7 @@ import { maekawa, ricartAgrawala, lamportMutex } from 'distkit/mutex';
 import { explore } from './explore.js';
 
 const nodes = ['a', 'b', 'c'];
-// Larger bounds (minutes of CPU) run with DISTKIT_LONG=1 npx vitest run test/mutex/model-check.
+// Larger bounds (minutes of CPU) run with DISTKIT_LONG=1 npx vitest run test/mutex/invariants.explore.
 const long = process.env.DISTKIT_LONG === '1';
 
 describe('exhaustive exploration, 3 nodes, every delivery order (bounded by requests per node)', () => {
