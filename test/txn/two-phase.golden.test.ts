@@ -10,7 +10,7 @@ const nodes = (participants: readonly string[]) => [
   ...participants.map((id) => ({ id, machine: twoPhaseParticipant, config: { id, decisionTimeoutMs: 250 } })),
 ];
 
-// Scripted 2PC scenarios with their transcripts (`UPDATE_GOLDEN=1 npx vitest run test/txn/golden.test.ts`
+// Scripted 2PC scenarios with their transcripts (`UPDATE_GOLDEN=1 npx vitest run test/txn/two-phase.golden.test.ts`
 // rewrites them; read the diff before committing it).
 describe('golden transcripts: two-phase commit (BHG §7.3–7.4)', () => {
   it('commit with three participants: begin, prepared and decision records before the messages they guard', () => {
