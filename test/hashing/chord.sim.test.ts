@@ -52,7 +52,7 @@ function run(seed: number) {
   return { result, keys, stored };
 }
 
-// More seeds: CHORD_SIM_SEEDS=200 npx vitest run test/hashing/chord-sim.test.ts
+// More seeds: CHORD_SIM_SEEDS=200 npx vitest run test/hashing/chord.sim.test.ts
 const extra = Number(process.env['CHORD_SIM_SEEDS'] ?? 0);
 const seeds = extra > 0 ? Array.from({ length: extra }, (_, i) => 1000 + i) : [1, 2, 3, 4, 5];
 

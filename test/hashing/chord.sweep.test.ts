@@ -1,5 +1,5 @@
 // Seed sweep over a whole lifecycle: joins through random members, puts, a graceful leave and a
-// crash at once, re-stabilization. More seeds: CHORD_SWEEP_SEEDS=200 npx vitest run test/hashing/chord-sweep.test.ts
+// crash at once, re-stabilization. More seeds: CHORD_SWEEP_SEEDS=200 npx vitest run test/hashing/chord.sweep.test.ts
 import { describe, expect, it } from 'vitest';
 import { ChordDriver, misplacedKeys, ringProblem, sortedPeers, stabilizedRing } from './chord-driver.js';
 
