@@ -1,5 +1,5 @@
 // Golden transcripts for Multi-Paxos (test/consensus/testdata/multi-paxos/*.txt), in the style of
-// etcd-io/raft's datadriven tests. `UPDATE_GOLDEN=1 npx vitest run test/consensus/paxos/golden.test.ts`
+// etcd-io/raft's datadriven tests. `UPDATE_GOLDEN=1 npx vitest run test/consensus/paxos/multi.golden.test.ts`
 // rewrites them; read the result before committing it: it must show the protocol doing the right thing.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
