@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { agreement, always, converged, atMostOne, atMostOnePer, canonicalJson, checkInvariants, everyNode, never, staticView, type Invariant } from 'distkit/core';
+import {
+  agreement,
+  always,
+  converged,
+  atMostOne,
+  atMostOnePer,
+  checkInvariants,
+  everyNode,
+  never,
+  staticView,
+  type Invariant,
+} from 'distkit/core';
 
 type Raftish = { role: 'leader' | 'follower' | 'candidate'; term: number; committed?: string };
 
@@ -58,13 +69,5 @@ describe('invariant builders', () => {
         expect(verdict(electionSafety, states) === undefined).toBe(new Set(terms).size === terms.length);
       }),
     );
-  });
-});
-
-describe('canonicalJson', () => {
-  it('sorts keys, drops undefined properties, writes non-finite numbers as null', () => {
-    expect(canonicalJson({ b: 1, a: [2, { d: 3, c: 4 }] })).toBe('{"a":[2,{"c":4,"d":3}],"b":1}');
-    expect(canonicalJson({ a: undefined, b: [undefined, NaN] })).toBe('{"b":[null,null]}');
-    expect(canonicalJson('x')).toBe('"x"');
   });
 });

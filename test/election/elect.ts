@@ -69,3 +69,12 @@ export function runRing(o: ElectionOptions & { variant: 'chang-roberts' | 'candi
   sim.run(100_000);
   return finish(sim, nodes, o.crashed ?? [], (s) => (s as RingElectionState).leader);
 }
+
+/** A peer message input to step. */
+export const msg = (from: string, message: unknown, now = 0) => ({ type: 'message' as const, from, message, now });
+
+/** A random set of crashed nodes that leaves at least one alive. */
+export function crashSet(n: number, seed: number): string[] {
+  const nodes = ids(n);
+  return nodes.filter((_, i) => ((seed * 7919 + i * 104729) % 5) === 0 && i !== seed % n);
+}

@@ -3,6 +3,7 @@ import { checkedStep } from 'distkit/core';
 import { tokenRing, type TokenRingState } from 'distkit/mutex';
 import { main, type CliIo } from '../../src/cli/main.js';
 import { ids, runMutex } from '../support/event-sim.js';
+import { msg, expectRejected } from './inputs.js';
 
 describe('token ring: loss detected by timeout, regenerated without ever two tokens', () => {
   it('10% message loss, 150 seeds, N = 3..6: at most one token held at every step, generations increase, every entry served', () => {
@@ -123,5 +124,40 @@ describe('token ring on a network that duplicates messages (token generations an
     // The next pass (one hop further round the ring) is accepted.
     const next = checkedStep(tokenRing, s, { type: 'message', from: 'a', message: { type: 'token', gen: 0, seq: 4 }, now: 20 });
     expect(next.outputs).toEqual([{ type: 'enter' }]);
+  });
+});
+
+describe('token ring (Le Lann 1977) with generation-numbered regeneration', () => {
+  const ring = ['a', 'b', 'c'];
+  it('the token is passed on at once when not wanted, and kept for the critical section when wanted', () => {
+    const a = tokenRing.init({ id: 'a', nodes: ring });
+    expect(checkedStep(tokenRing, a, { type: 'request', now: 0 }).outputs).toEqual([{ type: 'enter' }]);
+    let b = tokenRing.init({ id: 'b', nodes: ring });
+    const t = checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0, seq: 1 }));
+    expect(t.outputs).toEqual([{ type: 'send', to: 'c', message: { type: 'token', gen: 0, seq: 2 } }]);
+    b = checkedStep(tokenRing, b, { type: 'request', now: 0 }).state;
+    expect(checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0, seq: 1 })).outputs).toEqual([{ type: 'enter' }]);
+  });
+
+  it('a node in the critical section holds a regeneration probe back until it releases, then destroys its old token', () => {
+    let b = tokenRing.init({ id: 'b', nodes: ring });
+    b = checkedStep(tokenRing, b, { type: 'request', now: 0 }).state;
+    b = checkedStep(tokenRing, b, msg('a', { type: 'token', gen: 0, seq: 1 })).state;
+    const held = checkedStep(tokenRing, b, msg('a', { type: 'probe', gen: 1, origin: 'a' }));
+    expect(held.outputs).toEqual([]);
+    const rel = checkedStep(tokenRing, held.state, { type: 'release', now: 0 });
+    expect(rel.outputs).toEqual([
+      { type: 'token-discarded', gen: 0 },
+      { type: 'send', to: 'c', message: { type: 'probe', gen: 1, origin: 'a' } },
+    ]);
+  });
+
+  it('hostile: tokens from a non-predecessor, tokens of unannounced generations, probes from outside the ring', () => {
+    const b = tokenRing.init({ id: 'b', nodes: ring });
+    expectRejected(tokenRing, b, msg('c', { type: 'token', gen: 0, seq: 1 }), /predecessor/);
+    expectRejected(tokenRing, b, msg('a', { type: 'token', gen: 7, seq: 1 }), /no probe announced/);
+    expectRejected(tokenRing, b, msg('a', { type: 'token', gen: -1, seq: 1 }), /gen/);
+    expectRejected(tokenRing, b, msg('a', { type: 'token', gen: 0 }), /seq/);
+    expectRejected(tokenRing, b, msg('a', { type: 'probe', gen: 2, origin: 'zz' }), /not in the ring/);
   });
 });
