@@ -7,6 +7,7 @@ import {
   type BreakerStrategy,
 } from 'distkit/resilience';
 import { FakeTime, flush } from './fake-time.js';
+import { expectConfigError } from './config-error.js';
 
 const fail = (): Promise<never> => Promise.reject(new Error('boom'));
 const ok = (): Promise<string> => Promise.resolve('ok');
@@ -332,15 +333,6 @@ describe('CircuitBreaker: hostile config throws ConfigError naming the option', 
     ['latencySampleEvery', () => new CircuitBreaker({ latencySampleEvery: 3 })],
   ];
   for (const [field, make] of cases) {
-    it(`${field}`, () => {
-      let err: unknown;
-      try {
-        make();
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).field).toBe(field);
-    });
+    it(`${field}`, () => expectConfigError(field, make));
   }
 });
