@@ -1,6 +1,4 @@
-import { compareNodeIds, nonNegativeInt, positiveInt as positiveOption, type NodeId } from '../core/index.js';
-
-export { send } from '../core/index.js';
+import { compareNodeIds, type NodeId } from '../core/index.js';
 
 /**
  * The highest of some node ids by `compareNodeIds` (from `distkit/core`).
@@ -48,9 +46,4 @@ export interface ElectCommand {
   readonly type: 'elect';
   /** The host's current time (ms, monotonic clock). */
   readonly now: number;
-}
-
-/** @internal A positive (or, with `allowZero`, non-negative) integer option with a default. */
-export function positiveInt(field: string, value: unknown, fallback: number, allowZero = false): number {
-  return allowZero ? nonNegativeInt(field, value, fallback) : positiveOption(field, value, fallback);
 }

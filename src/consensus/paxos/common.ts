@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { DataLimits, NodeId } from '../../core/index.js';
-import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, PAYLOAD_LIMITS, describeValue, nodeIdCheck, positiveInt, v } from '../../core/index.js';
+import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, PAYLOAD_LIMITS, canonicalJson, describeValue, nodeIdCheck, positiveInt, v } from '../../core/index.js';
 
 /**
  * A ballot (proposal number): a round number made unique by the proposer's node id. Ballots are
@@ -60,20 +60,9 @@ export const START_DEADLINE = Number.MIN_SAFE_INTEGER;
 /** The check for a classic ballot carried in a peer's message. */
 export const ballotCheck = v.object({ round: v.int({ min: 1, max: MAX_ROUND }), node: nodeIdCheck });
 
-/** Deterministic JSON text with sorted keys: equal values give equal text. */
-export function canonical(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const rec = value as Record<string, unknown>;
-  return `{${Object.keys(rec)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonical(rec[k])}`)
-    .join(',')}}`;
-}
-
 /** Value equality for plain JSON data. */
 export function sameValue(a: unknown, b: unknown): boolean {
-  return a === b || canonical(a) === canonical(b);
+  return a === b || canonicalJson(a) === canonicalJson(b);
 }
 
 /**

@@ -9,10 +9,10 @@
  * its value by the rule of FP §3.1 with condition O4(v).
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import { ConfigError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { ConfigError, STOPPED_TIMER, assertNever, canonicalJson, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot, notOwner } from './acceptor.js';
 import type { BallotOrder, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
-import { MAX_ROUND, START_DEADLINE, canonical, comparePaxosBallots, requireSeed, sameValue } from './common.js';
+import { MAX_ROUND, START_DEADLINE, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
 import type { PaxosCtx, RoundParts } from './step.js';
@@ -430,7 +430,7 @@ export function fastPaxosPickValue(reports: Readonly<Record<NodeId, FastPaxosVot
   if (!k.fast) return { free: false, value: k.value };
   const counts = new Map<string, { value: unknown; count: number }>();
   for (const r of inK) {
-    const key = canonical(r.value);
+    const key = canonicalJson(r.value);
     const e = counts.get(key);
     if (e === undefined) counts.set(key, { value: r.value, count: 1 });
     else e.count++;
@@ -765,7 +765,7 @@ function onAccepted(c: Ctx, from: NodeId, ballot: FastPaxosBallot, fast: boolean
   const l = c.s.learner;
   if (l !== null && l.decided === null) {
     used = true;
-    const key = canonical(ballot);
+    const key = canonicalJson(ballot);
     const prev = getOwn(l.votes, key);
     if (prev === undefined || !hasOwn(prev.by, from)) {
       const table = prev === undefined ? roomForBallot(fastBallots, l.votes, ballot, c.s.maxLearnerBallots) : l.votes;
@@ -791,7 +791,7 @@ function coordinatorCount(c: Ctx): void {
   const heard = Object.keys(co.votes);
   for (const id of heard) {
     const vote = getOwn(co.votes, id);
-    const key = canonical(vote);
+    const key = canonicalJson(vote);
     const e = counts.get(key);
     if (e === undefined) counts.set(key, { value: vote, count: 1 });
     else e.count++;

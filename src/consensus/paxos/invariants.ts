@@ -6,8 +6,8 @@
  */
 import type { Invariant, NodeId } from '../../core/index.js';
 import type { BasicPaxosState } from './basic.js';
-import { majority } from '../../core/index.js';
-import { canonical, comparePaxosBallots, type PaxosBallot } from './common.js';
+import { canonicalJson, majority } from '../../core/index.js';
+import { comparePaxosBallots, type PaxosBallot } from './common.js';
 import { compareFastPaxosBallots, type FastPaxosBallot, type FastPaxosState } from './fast.js';
 import { logAt } from './log.js';
 import type { MultiPaxosState } from './multi.js';
@@ -30,7 +30,7 @@ export interface PaxosInvariantOptions {
 }
 
 function short(x: unknown): string {
-  const s = canonical(x);
+  const s = canonicalJson(x);
   return s.length > 60 ? `${s.slice(0, 59)}…` : s;
 }
 
@@ -38,13 +38,13 @@ function short(x: unknown): string {
 class Proposed {
   private readonly seen = new Set<string>();
   constructor(private readonly given: readonly unknown[] | undefined) {
-    for (const v of given ?? []) this.seen.add(canonical(v));
+    for (const v of given ?? []) this.seen.add(canonicalJson(v));
   }
   add(v: unknown): void {
-    if (this.given === undefined) this.seen.add(canonical(v));
+    if (this.given === undefined) this.seen.add(canonicalJson(v));
   }
   has(v: unknown): boolean {
-    return this.seen.has(canonical(v));
+    return this.seen.has(canonicalJson(v));
   }
 }
 
@@ -73,7 +73,7 @@ function singleDecree<S, B>(
         for (const id in states) {
           const d = view(states[id]!).decided;
           if (d === null) continue;
-          const text = canonical(d.value);
+          const text = canonicalJson(d.value);
           if (first === undefined) first = { node: id, text };
           else if (first.text !== text) return `${first.node} learned ${first.text.slice(0, 60)} but ${id} learned ${text.slice(0, 60)}`;
         }
@@ -88,7 +88,7 @@ function singleDecree<S, B>(
         const votes: { id: NodeId; ballot: B; text: string }[] = [];
         for (const id of ids) {
           const v = view(states[id]!).vote;
-          if (v !== null) votes.push({ id, ballot: v.ballot, text: canonical(v.value) });
+          if (v !== null) votes.push({ id, ballot: v.ballot, text: canonicalJson(v.value) });
         }
         for (const chosen of votes) {
           const same = votes.filter((w) => compare(w.ballot, chosen.ballot) === 0 && w.text === chosen.text).length;
@@ -98,7 +98,7 @@ function singleDecree<S, B>(
           }
           for (const id of ids) {
             const d = view(states[id]!).decided;
-            if (d !== null && canonical(d.value) !== chosen.text) return `${chosen.text.slice(0, 60)} was chosen, yet ${id} learned ${canonical(d.value).slice(0, 60)}`;
+            if (d !== null && canonicalJson(d.value) !== chosen.text) return `${chosen.text.slice(0, 60)} was chosen, yet ${id} learned ${canonicalJson(d.value).slice(0, 60)}`;
           }
         }
         return undefined;
@@ -194,7 +194,7 @@ export function multiPaxosInvariants(options: PaxosInvariantOptions = {}): Invar
   const validatedUpTo = new Map<NodeId, number>();
   const proposed = new Proposed(options.proposed);
   const record = (id: NodeId, slot: number, entry: unknown): string | undefined => {
-    const text = canonical(entry);
+    const text = canonicalJson(entry);
     const prev = decided.get(slot);
     if (prev === undefined) decided.set(slot, { node: id, text });
     else if (prev.text !== text) return `slot ${slot}: ${prev.node} decided ${prev.text.slice(0, 60)} but ${id} decided ${text.slice(0, 60)}`;

@@ -9,10 +9,10 @@
  * finds with no-ops (PML §4.2), and then runs only phase 2 per slot (PMMC "commanders").
  */
 import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, checkMembers, earliest, getOwn, hasOwn, inputNow, majority, nonNegativeInt, positiveInt, positiveMs, randomTimer, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, canonicalJson, checkMembers, earliest, getOwn, hasOwn, inputNow, majority, nonNegativeInt, positiveInt, positiveMs, randomTimer, reject, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot } from './acceptor.js';
 import type { PaxosBallot, PaxosNack, PaxosPropose } from './common.js';
-import { START_DEADLINE, ballotCheck, ballotText, canStartRound, canonical, classicBallots, comparePaxosBallots, requireLimits, requireSeed } from './common.js';
+import { START_DEADLINE, ballotCheck, ballotText, canStartRound, classicBallots, comparePaxosBallots, requireLimits, requireSeed } from './common.js';
 import { nextRound } from './proposer.js';
 import type { PaxosCtx } from './step.js';
 import { checkConfigObject, checksByLimits, durableMachine, handleLocal, nackCheck, newCtx, persistFirst, proposedValue, receive, sendTo } from './step.js';
@@ -733,7 +733,7 @@ function onAccept(c: Ctx, from: NodeId, ballot: PaxosBallot, entries: readonly {
   for (const { slot, entry } of entries) {
     if (slot <= c.s.log.length) {
       // Already decided here: acknowledge only the same entry (a stale leader may carry another).
-      if (canonical(logAt(c.s.log, slot)) === canonical(entry)) slots.push(slot);
+      if (canonicalJson(logAt(c.s.log, slot)) === canonicalJson(entry)) slots.push(slot);
       continue;
     }
     slots.push(slot);
