@@ -1,5 +1,5 @@
 // @ts-check
-const subpaths = ['core', 'clocks', 'hashing', 'consensus', 'mutex', 'election', 'txn', 'snapshot', 'resilience', 'sim', 'check', 'node'];
+const subpaths = ['core', 'clocks', 'hashing', 'consensus', 'mutex', 'election', 'txn', 'snapshot', 'resilience', 'replication', 'dataflow', 'messaging', 'sim', 'check', 'node'];
 
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 export default {

@@ -1,0 +1,7 @@
+/**
+ * Data processing: MapReduce (job model, coordinator and worker machines) and event-time streams
+ * (windows, watermarks, triggers, exactly-once checkpoints).
+ *
+ * @module dataflow
+ */
+export {};

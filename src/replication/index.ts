@@ -1,0 +1,7 @@
+/**
+ * Replication: consistency levels, primary-backup and chain replication, a Dynamo-style quorum
+ * key-value store, delta-state CRDTs, gossip dissemination and counters.
+ *
+ * @module replication
+ */
+export {};
