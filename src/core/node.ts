@@ -1,7 +1,7 @@
 import type { Machine, NodeId, Unstamped } from './machine.js';
 import { applyStep, stampNow, type Effects } from './runtime.js';
 import type { Transport } from './transport.js';
-import { systemClock, systemTimers, type CancelTimer, type Clock, type Timers } from './system.js';
+import { backgroundTimers, systemClock, type CancelTimer, type Clock, type Timers } from './system.js';
 
 /**
  * What a running node needs from its environment. Only `send` is required; the clock and timers
@@ -28,7 +28,7 @@ export interface NodeHost<Msg, Out> {
   onOutput?(output: Out): void;
   /** Monotonic time source: every input is stamped with its `now`. Default: {@link systemClock}. */
   clock?: Pick<Clock, 'now'>;
-  /** Timer source for deadlines. Default: {@link systemTimers}. */
+  /** Timer source for deadlines. Default: {@link backgroundTimers} (unref'd: the transport keeps a node alive). */
   timers?: Timers;
   /** Called when a host callback (`send`, `persist`, `onOutput`) throws or rejects. */
   onError?(error: unknown): void;
@@ -135,7 +135,7 @@ export function createNode<Config, State, Input, Output>(
   options: { state?: State } = {},
 ): RunningNode<State, Input, Output> {
   const clock = host.clock ?? systemClock;
-  const timers = host.timers ?? systemTimers;
+  const timers = host.timers ?? backgroundTimers;
   let state = options.state ?? machine.init(config);
   let queue: Promise<unknown> = Promise.resolve();
   let cancel: CancelTimer | undefined;

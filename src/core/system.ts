@@ -28,7 +28,8 @@ export interface Clock {
 export type CancelTimer = () => void;
 
 /**
- * Schedules callbacks. Implementations should not keep a process alive (Node timers are unref'd).
+ * Schedules callbacks. {@link systemTimers} keep a Node process alive while a timer is armed (work
+ * someone awaits); {@link backgroundTimers} do not (idle protocol deadlines).
  *
  * @example
  * ```ts
@@ -68,7 +69,9 @@ export const systemClock: Clock = {
 };
 
 /**
- * Real timers on `setTimeout`, unref'd under Node so they never hold a process open.
+ * Real timers on `setTimeout` for work a caller is waiting on (a retry's delay, a timeout racing a
+ * pending call, a saga's back-off): under Node such a timer keeps the process alive until it fires
+ * or is cancelled, so a script awaiting `Retry.execute` is not cut short after its first attempt.
  *
  * @example
  * ```ts
@@ -78,6 +81,25 @@ export const systemClock: Clock = {
  * ```
  */
 export const systemTimers: Timers = {
+  setTimer(delayMs, callback) {
+    const handle = host.setTimeout(callback, Math.max(0, delayMs));
+    return () => host.clearTimeout(handle);
+  },
+};
+
+/**
+ * Real timers for idle background work (a running node's next protocol deadline, a health
+ * monitor's status change): unref'd under Node, so they never hold a process open by themselves.
+ * A node stays alive through its transport's sockets, not its timers.
+ *
+ * @example
+ * ```ts
+ * import { backgroundTimers } from 'distkit/core';
+ * const cancel = backgroundTimers.setTimer(1000, () => console.log('heartbeat due'));
+ * cancel();
+ * ```
+ */
+export const backgroundTimers: Timers = {
   setTimer(delayMs, callback) {
     const handle = host.setTimeout(callback, Math.max(0, delayMs));
     (handle as TimerHandle).unref?.();

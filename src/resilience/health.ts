@@ -1,4 +1,4 @@
-import { ConfigError, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, systemTimers, v, withOwn, withoutOwn } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, backgroundTimers, v, withOwn, withoutOwn } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
 import { healthAfter, heardFrom, nextHealthChange, sweepHealth, type HeartbeatTable, type NodeHealth } from '../election/index.js';
 import { checkNumber } from './options.js';
@@ -210,7 +210,7 @@ export interface HealthChange {
 export interface HealthMonitorOptions extends HealthSettings {
   /** Monotonic clock (default `systemClock`). */
   readonly clock?: Clock;
-  /** Timers that fire status changes on time (default `systemTimers`, unref'd). */
+  /** Timers that fire status changes on time (default `backgroundTimers`, unref'd). */
   readonly timers?: Timers;
 }
 
@@ -238,7 +238,7 @@ export class HealthMonitor {
   constructor(options: HealthMonitorOptions) {
     this.s = healthMonitorCore.init(options);
     this.clock = options.clock ?? systemClock;
-    this.timers = options.timers ?? systemTimers;
+    this.timers = options.timers ?? backgroundTimers;
   }
 
   /** The core state (plain data). */

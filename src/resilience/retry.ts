@@ -137,7 +137,7 @@ export interface RetryOptions {
   readonly retryOnResult?: (result: unknown) => boolean;
   /** Jitter seed (default 0x5eed). */
   readonly seed?: number;
-  /** Timers for the delays (default `systemTimers`, unref'd). */
+  /** Timers for the delays (default `systemTimers`: a pending delay keeps the process alive). */
   readonly timers?: Timers;
 }
 

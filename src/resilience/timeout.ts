@@ -30,7 +30,7 @@ export type TimeoutStrategy = 'cooperative' | 'aggressive';
 export interface TimeoutOptions {
   /** Default `cooperative`. */
   readonly strategy?: TimeoutStrategy;
-  /** Timers (default `systemTimers`, unref'd). */
+  /** Timers (default `systemTimers`: a pending delay keeps the process alive). */
   readonly timers?: Timers;
 }
 
