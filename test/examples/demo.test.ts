@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,9 +43,10 @@ describe('npm run demo', () => {
 });
 
 describe('README quick start', () => {
-  it('replicates one command to all three Raft nodes over the in-memory transport', async () => {
-    const { quickstartDone } = await import('../../examples/quickstart.js');
-    const applied = await quickstartDone();
-    expect(applied.slice().sort()).toEqual(['a applied x=1', 'b applied x=1', 'c applied x=1']);
+  it('pasted as a script, replicates one command to all three Raft nodes, prints it and exits', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['a applied x=1', 'b applied x=1', 'c applied x=1']);
   });
 });
