@@ -66,6 +66,7 @@ commands:
   sim <target> [options]    run seeds of a simulation target, summarize, write the trace of a failure
   list                      list the simulation targets: raft, 2pc, 3pc-partition, ricart-agrawala,
                             maekawa, token-ring, bully, barrier, om, chandy-lamport and demos
+                            (--long: whole descriptions)
   report <trace.jsonl>      render a saved JSON-lines trace (HTML by default)
   help                      show this help
 
@@ -97,7 +98,7 @@ interface Parsed {
   readonly flags: Map<string, string[]>;
 }
 
-const BOOLEAN_FLAGS = new Set(['no-trace', 'shrink', 'json', 'help']);
+const BOOLEAN_FLAGS = new Set(['no-trace', 'shrink', 'json', 'help', 'long']);
 
 function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -186,10 +187,34 @@ function pad(label: string): string {
   return `  ${label.padEnd(15)}`;
 }
 
-function progress(io: CliIo, done: number, total: number, violations: number): void {
+/** Milliseconds for people: whole numbers as they are, others to one decimal. */
+function ms(x: number): string {
+  return `${Math.round(x * 10) / 10}`;
+}
+
+/** Seconds left at the rate so far, for a progress line. */
+function eta(elapsedMs: number, done: number, total: number): string {
+  if (done === 0) return 'ETA ?';
+  return `ETA ${Math.ceil(((elapsedMs / done) * (total - done)) / 1000)} s`;
+}
+
+/** Redraws the progress bar (terminal) or writes one progress line (logs, CI). */
+function progress(io: CliIo, done: number, total: number, violations: number, elapsedMs: number): void {
+  const counts = `${fmt(done)}/${fmt(total)} seeds, ${fmt(violations)} violations, ${eta(elapsedMs, done, total)}`;
+  if (!io.isTTY) {
+    io.stderr(`  progress: ${counts}\n`);
+    return;
+  }
   const width = 30;
   const filled = Math.round((done / total) * width);
-  io.stderr(`\r  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} seeds, ${violations} violations`);
+  io.stderr(`\r\x1b[K  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${counts}`);
+}
+
+/** One line of `distkit list`: the name, the description up to its first clause, the node count. */
+function listLine(t: SimTarget, long: boolean): string {
+  const first = t.description.split(';')[0]!.trim();
+  const short = first.length > 72 ? `${first.slice(0, 71)}…` : first;
+  return `${t.name.padEnd(20)} ${long ? t.description : short} (${t.defaultNodes} nodes)`;
 }
 
 /** The built-in targets plus the SimTarget objects the `--import` modules export. */
@@ -214,6 +239,15 @@ interface SimPlan {
   readonly scenario: (seed: number) => SimulateOptions<any, any>;
   readonly maxViolations: number | undefined;
   readonly traceSeed: number | undefined;
+}
+
+/** What shrinking achieved, naming only the measures that changed. */
+function shrunkLine(runs: number, before: { faults: number; operations: number; timeMs: number }, after: { faults: number; operations: number; timeMs: number }): string {
+  const parts = [`shrunk in ${runs} replays`];
+  if (before.faults !== after.faults) parts.push(`faults ${before.faults} -> ${after.faults}`);
+  if (before.operations !== after.operations) parts.push(`operations ${before.operations} -> ${after.operations}`);
+  parts.push(before.timeMs === after.timeMs ? `violation at ${ms(after.timeMs)} ms` : `violation at ${ms(before.timeMs)} -> ${ms(after.timeMs)} ms`);
+  return parts.join(', ');
 }
 
 /** The traced run: one seed's result, with the shrinking summary when it was shrunk. */
@@ -297,7 +331,9 @@ function simPlan(p: Parsed, target: SimTarget): SimPlan {
 function sweepSeeds(plan: SimPlan, io: CliIo): { summary: SweepSummary; elapsedMs: number } {
   const { seeds, scenario, maxViolations } = plan;
   const started = io.now();
-  let lastDraw = -Infinity;
+  // A terminal redraws its bar ten times a second; a log gets a progress line every five seconds.
+  const every = io.isTTY ? 100 : 5000;
+  let lastDraw = io.isTTY ? -Infinity : started;
   let violationsSoFar = 0;
   const summary = sweep({
     seeds,
@@ -305,11 +341,10 @@ function sweepSeeds(plan: SimPlan, io: CliIo): { summary: SweepSummary; elapsedM
     ...(maxViolations !== undefined ? { maxViolations } : {}),
     onResult: (r, done) => {
       if (!r.ok) violationsSoFar++;
-      if (!io.isTTY) return;
       const t = io.now();
-      if (t - lastDraw >= 100 || done === seeds.length) {
+      if (t - lastDraw >= every || (io.isTTY && done === seeds.length)) {
         lastDraw = t;
-        progress(io, done, seeds.length, violationsSoFar);
+        progress(io, done, seeds.length, violationsSoFar, t - started);
       }
     },
   });
@@ -328,7 +363,7 @@ function traceRun(p: Parsed, plan: SimPlan, summary: SweepSummary): TracedRun | 
       return {
         seed,
         result: s.result as SimResult<unknown, unknown>,
-        shrunk: `shrunk in ${s.runs} replays: faults ${s.before.faults} -> ${s.after.faults}, operations ${s.before.operations} -> ${s.after.operations}, violation at ${s.before.timeMs} -> ${s.after.timeMs} ms`,
+        shrunk: shrunkLine(s.runs, s.before, s.after),
       };
     }
   }
@@ -381,7 +416,7 @@ function summaryText(p: Parsed, plan: SimPlan, summary: SweepSummary, elapsedMs:
     `${pad('seeds run')}${fmt(summary.seedsRun)}`,
     `${pad('violations')}${fmt(summary.violations)}${per !== '' ? `  (${per})` : ''}`,
   ];
-  if (firstFailure !== undefined) lines.push(`${pad('first failure')}seed ${firstFailure.seed}: ${firstFailure.invariant} at ${firstFailure.time} ms: ${firstFailure.message}`);
+  if (firstFailure !== undefined) lines.push(`${pad('first failure')}seed ${firstFailure.seed}: ${firstFailure.invariant} at ${ms(firstFailure.time)} ms: ${firstFailure.message}`);
   lines.push(
     `${pad('messages')}${fmt(m.sent)} sent, ${fmt(m.delivered)} delivered, ${fmt(m.dropped)} dropped, ${fmt(m.duplicated)} duplicated${m.corrupted > 0 ? `, ${fmt(m.corrupted)} corrupted` : ''}`,
     `${pad('virtual time')}${fmt(summary.virtualTimeMs)} ms (${fmt(summary.virtualTimeMs / Math.max(1, summary.seedsRun))} ms per seed)`,
@@ -460,8 +495,8 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promi
       case 'report':
         return runReport(p, io);
       case 'list':
-        checkFlags(p, ['import']);
-        io.stdout(sortedTargets(await importTargets(p, io)).map((t) => `${t.name.padEnd(20)} ${t.description} (${t.defaultNodes} nodes)`).join('\n') + '\n');
+        checkFlags(p, ['import', 'long']);
+        io.stdout(sortedTargets(await importTargets(p, io)).map((t) => listLine(t, flag(p, 'long') !== undefined)).join('\n') + '\n');
         return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; run 'distkit help'`);

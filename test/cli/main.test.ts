@@ -45,6 +45,22 @@ describe('distkit sim', () => {
     expect(io.err.endsWith('\r\x1b[K')).toBe(true);
   });
 
+  it('writes a progress line with an ETA every five seconds when stderr is not a terminal', async () => {
+    const io = fakeIo(); // its clock advances 50 ms per reading
+    await main(['sim', 'echo', '--seeds', '1-250', '--no-trace'], io);
+    const lines = io.err.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const l of lines) expect(l).toMatch(/^ {2}progress: [\d,]+\/250 seeds, 0 violations, ETA \d+ s$/);
+  });
+
+  it('prints times rounded and names only what shrinking changed', async () => {
+    const io = fakeIo();
+    await main(['sim', 'naive-leader', '--seeds', '1-30', '--crashes', '2', '--partitions', '2', '--shrink', '--trace', 't.html'], io);
+    expect(io.out).not.toMatch(/\d\.\d{2,} ms/);
+    expect(io.out).toMatch(/shrunk in \d+ replays/);
+    expect(io.out).not.toMatch(/(\w+) (\d+) -> \2\b/); // no "operations 0 -> 0"
+  });
+
   it('--json prints a machine-readable summary; --shrink reports the reduction', async () => {
     const io = fakeIo();
     const code = await main(['sim', 'naive-leader', '--seeds', '1-30', '--crashes', '2', '--partitions', '2', '--shrink', '--json', '--trace', 't.html'], io);
@@ -84,6 +100,16 @@ describe('distkit sim', () => {
     expect(list.out).toMatch(/^echo /m);
     expect(list.out).toMatch(/^naive-leader /m);
     expect(list.out).toMatch(/^stale-register /m);
+  });
+
+  it('list is a short line per target; --long gives the whole description', async () => {
+    const short = fakeIo();
+    await main(['list'], short);
+    for (const line of short.out.trim().split('\n')) expect(line.length).toBeLessThanOrEqual(110);
+    const long = fakeIo();
+    await main(['list', '--long'], long);
+    expect(long.out).toContain('; ');
+    expect(long.out.length).toBeGreaterThan(short.out.length);
   });
 
   it.each([
