@@ -178,8 +178,8 @@ function addUsed(used: ResourceVector, req: ResourceVector, sign: 1 | -1): Resou
 }
 
 /**
- * Inputs of the resource-manager core: place a task (`allocate`, idempotent by task id), free it
- * (`release`), add a node. Every input carries `now`; a network `message` is refused.
+ * Inputs of the resource-manager core: place a task (`allocate`, idempotent by task id, on a node
+ * of the caller's choosing or by the strategy), free it (`release`), add or remove a node. Every input carries `now`; a network `message` is refused.
  *
  * @example
  * ```ts
@@ -190,7 +190,8 @@ function addUsed(used: ResourceVector, req: ResourceVector, sign: 1 | -1): Resou
 export type ResourceInput = ResourceCommand | MessageInput<unknown>;
 
 /**
- * The resource-manager core's local commands: allocate for a task, release it, add a node.
+ * The resource-manager core's local commands: allocate for a task (optionally on a given `node`),
+ * release it, add a node, remove a node (refused while tasks hold resources on it, unless `evict`).
  *
  * @example
  * ```ts
@@ -199,9 +200,10 @@ export type ResourceInput = ResourceCommand | MessageInput<unknown>;
  * ```
  */
 export type ResourceCommand =
-  | { readonly type: 'allocate'; readonly now: number; readonly taskId: string; readonly request: ResourceVector }
+  | { readonly type: 'allocate'; readonly now: number; readonly taskId: string; readonly request: ResourceVector; readonly node?: string }
   | { readonly type: 'release'; readonly now: number; readonly taskId: string }
-  | { readonly type: 'add-node'; readonly now: number; readonly node: { readonly id: string; readonly capacity: ResourceVector } };
+  | { readonly type: 'add-node'; readonly now: number; readonly node: { readonly id: string; readonly capacity: ResourceVector } }
+  | { readonly type: 'remove-node'; readonly now: number; readonly node: string; readonly evict?: boolean };
 
 /**
  * Outputs of the resource-manager core: where a task went, or which resource is short
@@ -215,6 +217,7 @@ export type ResourceCommand =
  */
 export type ResourceOutput =
   | { readonly type: 'allocated'; readonly taskId: string; readonly node: string }
+  | { readonly type: 'evicted'; readonly taskId: string; readonly node: string }
   | { readonly type: 'insufficient'; readonly taskId: string; readonly resource: string; readonly requested: number; readonly largestFree: number }
   | RejectedOutput;
 
@@ -225,33 +228,44 @@ function rule(state: ResourceState, input: ResourceCommand): Transition<Resource
   return asCommand(input.type, () => {
     switch (input.type) {
       case 'allocate':
-        return allocate(state, input.taskId, input.request);
+        return allocate(state, input.taskId, input.request, input.node);
       case 'release':
         return { state: release(state, input.taskId), outputs: NONE };
       case 'add-node':
         return { state: addNode(state, input.node), outputs: NONE };
+      case 'remove-node':
+        return removeNode(state, input.node, input.evict === true);
       default:
         return assertNever(input, 'input');
     }
   });
 }
 
+/** The index of node `id`; an unknown id is the caller's mistake (ConfigError naming `field`). */
+function nodeIndex(state: ResourceState, id: unknown, field: string): number {
+  const i = typeof id === 'string' ? state.nodes.findIndex((n) => n.id === id) : -1;
+  if (i < 0) throw new ConfigError(field, `unknown node ${JSON.stringify(id)}; known: ${state.nodes.map((n) => n.id).join(', ') || 'none'}`);
+  return i;
+}
+
 /**
- * Places task `taskId`. Idempotent: a task already placed with the same request gets its node
- * again and the same state; a different request for it throws InvalidCommandError.
+ * Places task `taskId` on `node` when given, else where the strategy says. Idempotent: a task
+ * already placed with the same request gets its node again and the same state; a different
+ * request (or a different node) for it throws InvalidCommandError.
  */
-function allocate(state: ResourceState, taskId: string, request: ResourceVector): Transition<ResourceState, ResourceOutput> {
+function allocate(state: ResourceState, taskId: string, request: ResourceVector, on?: string): Transition<ResourceState, ResourceOutput> {
   if (typeof taskId !== 'string' || taskId === '') throw new ConfigError('taskId', 'must be a non-empty string');
   const req = checkVector('request', request);
   const existing = getOwn(state.allocations, taskId);
   if (existing !== undefined) {
-    if (!sameVector(existing.request, req)) {
+    if (!sameVector(existing.request, req) || (on !== undefined && on !== existing.node)) {
       throw new InvalidCommandError('allocate', `task ${JSON.stringify(taskId)} already holds a different allocation on ${existing.node}; release it first`);
     }
     return { state, outputs: [{ type: 'allocated', taskId, node: existing.node }] };
   }
-  const i = place(state, req);
+  const i = on === undefined ? place(state, req) : nodeIndex(state, on, 'node');
   if (i < 0) return { state, outputs: [shortage(state, taskId, req)] };
+  if (!fits(state.nodes[i]!, req)) return { state, outputs: [shortage({ ...state, nodes: [state.nodes[i]!] }, taskId, req)] };
   const nodes = state.nodes.slice();
   const n = nodes[i]!;
   nodes[i] = { ...n, used: addUsed(n.used, req, 1) };
@@ -271,6 +285,23 @@ function addNode(state: ResourceState, node: { readonly id: string; readonly cap
   if (node === null || typeof node !== 'object' || typeof node.id !== 'string' || node.id === '') throw new ConfigError('node.id', 'must be a non-empty string');
   if (state.nodes.some((n) => n.id === node.id)) throw new ConfigError('node.id', `duplicate node id ${JSON.stringify(node.id)}`);
   return { ...state, nodes: [...state.nodes, { id: node.id, capacity: checkVector('node.capacity', node.capacity), used: {} }] };
+}
+
+/**
+ * Removes node `id`. While tasks hold resources on it the removal is refused (InvalidCommandError
+ * naming them) unless `evict`, which releases each of them with an `evicted` output so the caller
+ * can place them again.
+ */
+function removeNode(state: ResourceState, id: string, evict: boolean): Transition<ResourceState, ResourceOutput> {
+  const i = nodeIndex(state, id, 'node');
+  const held = Object.keys(state.allocations).filter((t) => getOwn(state.allocations, t)!.node === id);
+  if (held.length > 0 && !evict) {
+    throw new InvalidCommandError('remove-node', `node ${JSON.stringify(id)} still holds tasks ${held.map((t) => JSON.stringify(t)).join(', ')}; release them or pass evict`);
+  }
+  let allocations = state.allocations;
+  for (const t of held) allocations = withoutOwn(allocations, t);
+  const nodes = state.nodes.filter((_, k) => k !== i);
+  return { state: { ...state, nodes, allocations }, outputs: held.map((taskId) => ({ type: 'evicted', taskId, node: id })) };
 }
 
 /**
@@ -308,10 +339,10 @@ export const resourceManagerCore = {
     });
     return { strategy, nodes, allocations: {} };
   },
-  /** Whether some node can take `request` now. */
-  canAllocate(state: ResourceState, request: ResourceVector): boolean {
+  /** Whether `node` (when given; else some node) can take `request` now. An unknown node cannot. */
+  canAllocate(state: ResourceState, request: ResourceVector, node?: string): boolean {
     const req = checkVector('request', request);
-    return state.nodes.some((n) => fits(n, req));
+    return state.nodes.some((n) => (node === undefined || n.id === node) && fits(n, req));
   },
   /** Applies one input; pure. */
   step: localStep('resource manager', rule),
@@ -328,20 +359,26 @@ export const resourceManagerCore = {
 };
 
 /**
- * A resource manager holding the state for you (see {@link resourceManagerCore}).
+ * A resource manager holding the state for you (see {@link resourceManagerCore}). The caller may
+ * pick the node; `tryAllocate` (and the notes' `allocateResources`) report a failed placement as
+ * a value, `allocate` throws it.
  *
  * @example
  * ```ts
  * import { ResourceManager } from 'distkit/resilience';
  * const rm = new ResourceManager({ strategy: 'best-fit', nodes: [{ id: 'w1', capacity: { cpu: 8, memory: 16 } }] });
- * rm.allocate('job-7', { cpu: 2, memory: 4 }); //=> 'w1'
+ * rm.registerNode('w2', { cpu: 2, memory: 4 });
+ * rm.allocate('job-7', { cpu: 2, memory: 4 }); //=> 'w2'
+ * rm.allocate('job-8', { cpu: 1 }, 'w1'); //=> 'w1'
+ * rm.tryAllocate('job-9', { cpu: 64 }); //=> undefined
+ * rm.available('w1'); //=> { cpu: 7, memory: 16 }
  * rm.release('job-7');
  * ```
  */
 export class ResourceManager {
   private s: ResourceState;
 
-  constructor(settings: ResourceSettings) {
+  constructor(settings: ResourceSettings = { nodes: [] }) {
     this.s = resourceManagerCore.init(settings);
   }
 
@@ -350,16 +387,25 @@ export class ResourceManager {
     return this.s;
   }
 
-  /** Whether some node can take `request` now. */
-  canAllocate(request: ResourceVector): boolean {
-    return resourceManagerCore.canAllocate(this.s, request);
+  /** Whether `node` (when given; else some node) can take `request` now. */
+  canAllocate(request: ResourceVector, node?: string): boolean {
+    return resourceManagerCore.canAllocate(this.s, request, node);
   }
 
-  /** Places a task and returns its node (idempotent by task id). */
-  allocate(taskId: string, request: ResourceVector): string {
-    const o = this.apply({ type: 'allocate', now: 0, taskId, request });
+  /**
+   * Places a task and returns its node (idempotent by task id): on `node` when given, else where
+   * the strategy says. Throws {@link InsufficientResourcesError} when it does not fit.
+   */
+  allocate(taskId: string, request: ResourceVector, node?: string): string {
+    const o = this.place(taskId, request, node);
     if (o?.type === 'insufficient') throw new InsufficientResourcesError(o.taskId, o.resource, o.requested, o.largestFree);
     return o?.type === 'allocated' ? o.node : '';
+  }
+
+  /** Like {@link ResourceManager.allocate}, but a task that fits nowhere gives `undefined`. */
+  tryAllocate(taskId: string, request: ResourceVector, node?: string): string | undefined {
+    const o = this.place(taskId, request, node);
+    return o?.type === 'allocated' ? o.node : undefined;
   }
 
   /** Frees a task's resources (idempotent). */
@@ -372,15 +418,55 @@ export class ResourceManager {
     this.apply({ type: 'add-node', now: 0, node });
   }
 
+  /**
+   * Removes a node and returns the tasks it evicted. Refused (InvalidCommandError) while tasks
+   * hold resources on it, unless `evict` releases them.
+   */
+  removeNode(id: string, options: { readonly evict?: boolean } = {}): string[] {
+    const t = resourceManagerCore.step(this.s, { type: 'remove-node', now: 0, node: id, evict: options.evict === true });
+    this.s = t.state;
+    return t.outputs.flatMap((o) => (o.type === 'evicted' ? [o.taskId] : []));
+  }
+
+  /** Free amounts per node id, or of one node. */
+  available(): Record<string, Record<string, number>>;
+  available(node: string): Record<string, number>;
+  available(node?: string): Record<string, Record<string, number>> | Record<string, number> {
+    const all = resourceManagerCore.available(this.s);
+    if (node === undefined) return all;
+    nodeIndex(this.s, node, 'node');
+    return all[node]!;
+  }
+
+  /** The notes' `register_node(node_id, resources)`: adds a node with that capacity. */
+  registerNode(nodeId: string, resources: ResourceVector): void {
+    this.addNode({ id: nodeId, capacity: resources });
+  }
+
+  /** The notes' `allocate_resources(node_id, task_id, requirements)`: `false` when the node is unknown or the task does not fit there. */
+  allocateResources(nodeId: string, taskId: string, requirements: ResourceVector): boolean {
+    if (!this.s.nodes.some((n) => n.id === nodeId)) return false;
+    return this.tryAllocate(taskId, requirements, nodeId) !== undefined;
+  }
+
+  /** The notes' `release_resources(node_id, task_id)`: frees the task's resources. */
+  releaseResources(_nodeId: string, taskId: string): void {
+    this.release(taskId);
+  }
+
+  /** The notes' `get_available_resources(node_id)`: free amounts on that node. */
+  getAvailableResources(nodeId: string): Record<string, number> {
+    return this.available(nodeId);
+  }
+
+  private place(taskId: string, request: ResourceVector, node: string | undefined): ResourceOutput | undefined {
+    return this.apply(node === undefined ? { type: 'allocate', now: 0, taskId, request } : { type: 'allocate', now: 0, taskId, request, node });
+  }
+
   /** Steps the core (placement does not depend on time) and returns its output. */
   private apply(input: ResourceInput): ResourceOutput | undefined {
     const t = resourceManagerCore.step(this.s, input);
     this.s = t.state;
     return t.outputs[0];
-  }
-
-  /** Free amounts per node id. */
-  available(): Record<string, Record<string, number>> {
-    return resourceManagerCore.available(this.s);
   }
 }

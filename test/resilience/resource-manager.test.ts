@@ -120,3 +120,54 @@ describe('ResourceManager: properties', () => {
     );
   });
 });
+
+describe('ResourceManager: the caller picks the node, and the notes\' API', () => {
+  const make = () => new ResourceManager({ nodes: [{ id: 'w1', capacity: { cpu: 4, memory: 8 } }, { id: 'w2', capacity: { cpu: 4, memory: 8 } }] });
+
+  it('places a task on the node the caller names, even where the strategy would not', () => {
+    const rm = make();
+    expect(rm.allocate('t3', { cpu: 1 }, 'w2')).toBe('w2');
+    expect(rm.available('w2')).toEqual({ cpu: 3, memory: 8 });
+    expect(rm.available('w1')).toEqual({ cpu: 4, memory: 8 });
+  });
+
+  it('a task that does not fit on the named node fails there, though another node has room', () => {
+    const rm = make();
+    rm.allocate('big', { cpu: 4 }, 'w2');
+    expect(rm.canAllocate({ cpu: 1 }, 'w2')).toBe(false);
+    expect(rm.canAllocate({ cpu: 1 }, 'w1')).toBe(true);
+    expect(rm.canAllocate({ cpu: 1 })).toBe(true);
+    expect(rm.tryAllocate('t', { cpu: 1 }, 'w2')).toBeUndefined();
+    expect(() => rm.allocate('t', { cpu: 1 }, 'w2')).toThrow(InsufficientResourcesError);
+    expect(rm.snapshot.allocations).not.toHaveProperty('t');
+  });
+
+  it('an unknown node is named in the error; canAllocate says no', () => {
+    const rm = make();
+    expect(() => rm.allocate('t', { cpu: 1 }, 'w9')).toThrow(/unknown node "w9"/);
+    expect(rm.canAllocate({ cpu: 1 }, 'w9')).toBe(false);
+  });
+
+  it('removes a node: refused while it holds tasks, evicting them on request', () => {
+    const rm = make();
+    rm.allocate('a', { cpu: 1 }, 'w1');
+    rm.allocate('b', { cpu: 1 }, 'w1');
+    expect(() => rm.removeNode('w1')).toThrow(/still holds tasks "a", "b"/);
+    expect(rm.removeNode('w1', { evict: true })).toEqual(['a', 'b']);
+    expect(Object.keys(rm.available())).toEqual(['w2']);
+    expect(rm.snapshot.allocations).toEqual({});
+    expect(rm.removeNode('w2')).toEqual([]);
+    expect(rm.tryAllocate('c', { cpu: 1 })).toBeUndefined();
+  });
+
+  it('the notes\' register_node / allocate_resources / release_resources / get_available_resources', () => {
+    const rm = new ResourceManager();
+    rm.registerNode('n1', { cpu: 2, memory: 1024 });
+    expect(rm.allocateResources('n1', 'task-1', { cpu: 2, memory: 512 })).toBe(true);
+    expect(rm.allocateResources('n1', 'task-2', { cpu: 1 })).toBe(false);
+    expect(rm.allocateResources('n2', 'task-2', { cpu: 1 })).toBe(false);
+    expect(rm.getAvailableResources('n1')).toEqual({ cpu: 0, memory: 512 });
+    rm.releaseResources('n1', 'task-1');
+    expect(rm.getAvailableResources('n1')).toEqual({ cpu: 2, memory: 1024 });
+  });
+});
