@@ -6,6 +6,13 @@ import { HashRing } from '../hashing/index.js';
 import { checkNumber, checkRatio } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
+import type { RegistryChange, ServiceInstance } from './registry.js';
+import type { Unsubscribe } from '../core/index.js';
+
+/** `o` without its undefined fields (node records stay plain JSON). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /**
  * What a {@link LoadBalancer} gives the function it runs: the policy context plus the node picked.
@@ -74,6 +81,12 @@ export interface BalancerNode {
   readonly memory?: number;
   /** Network utilization in [0, 1]. */
   readonly network?: number;
+  /**
+   * Connections the node reports having (the notes' `active_connections`, which may include other
+   * balancers' clients). `least-connections` and `p2c` rank a node by the larger of this and the
+   * requests this balancer has in flight on it, so neither is counted twice.
+   */
+  readonly activeConnections?: number;
 }
 
 /**
@@ -187,6 +200,7 @@ function normalizeNodes(nodes: readonly BalancerNode[]): NormalizedNode[] {
     if (n.cpu !== undefined) out.cpu = checkRatio(`nodes[${i}].cpu`, n.cpu);
     if (n.memory !== undefined) out.memory = checkRatio(`nodes[${i}].memory`, n.memory);
     if (n.network !== undefined) out.network = checkRatio(`nodes[${i}].network`, n.network);
+    if (n.activeConnections !== undefined) out.activeConnections = checkNumber(`nodes[${i}].activeConnections`, n.activeConnections, { min: 0, integer: true });
     return out;
   });
 }
@@ -209,6 +223,13 @@ const CHUNK = 32;
 
 function activeAt(s: BalancerState, i: number): number {
   return s.active[i >>> 5]![i & (CHUNK - 1)]!;
+}
+
+/** The connection count a node is ranked by: its reported connections or this balancer's in-flight requests, whichever is larger. */
+function connectionsAt(s: BalancerState, i: number): number {
+  const reported = s.nodes[i]!.activeConnections;
+  const mine = activeAt(s, i);
+  return reported !== undefined && reported > mine ? reported : mine;
 }
 
 function chunked(counts: readonly number[]): (readonly number[])[] {
@@ -290,7 +311,7 @@ function choose(s: BalancerState, key: string | undefined): { index: number; sta
     }
     case 'least-connections': {
       let best = -1;
-      for (let i = 0; i < n; i++) if (eligible(s, i) && (best < 0 || activeAt(s, i) < activeAt(s, best))) best = i;
+      for (let i = 0; i < n; i++) if (eligible(s, i) && (best < 0 || connectionsAt(s, i) < connectionsAt(s, best))) best = i;
       return { index: best, state: best < 0 ? s : make(s, s.cursor, s.current, withActive(s, best, 1), s.prng) };
     }
     case 'p2c': {
@@ -299,7 +320,7 @@ function choose(s: BalancerState, key: string | undefined): { index: number; sta
       let b = randomEligible(s, a.prng);
       // Two distinct choices when there are two eligible nodes (a few redraws, then accept).
       for (let t = 0; t < 3 && b.index === a.index; t++) b = randomEligible(s, b.prng);
-      const best = activeAt(s, b.index) < activeAt(s, a.index) ? b.index : a.index;
+      const best = connectionsAt(s, b.index) < connectionsAt(s, a.index) ? b.index : a.index;
       return { index: best, state: make(s, s.cursor, s.current, withActive(s, best, 1), b.prng) };
     }
     case 'resource': {
@@ -398,13 +419,18 @@ function setDraining(state: BalancerState, node: string, draining: boolean): Bal
 }
 
 /** Updates a node's utilizations (for `resource`). */
-function report(state: BalancerState, node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): BalancerState {
+const METRICS: readonly string[] = ['cpu', 'memory', 'network', 'activeConnections'];
+
+function report(state: BalancerState, node: string, load: NodeMetrics): BalancerState {
   const i = indexOf(state, node);
+  if (load === null || typeof load !== 'object') throw new ConfigError('load', 'must be an object of metrics');
+  for (const k of Object.keys(load)) if (!METRICS.includes(k)) throw new ConfigError(`load.${k}`, `unknown metric; known: ${METRICS.join(', ')}`);
   const nodes = state.nodes.slice();
-  const n = { ...nodes[i]! } as BalancerNode & { cpu?: number; memory?: number; network?: number };
+  const n = { ...nodes[i]! } as { -readonly [K in keyof NormalizedNode]: NormalizedNode[K] };
   if (load.cpu !== undefined) n.cpu = checkRatio('cpu', load.cpu);
   if (load.memory !== undefined) n.memory = checkRatio('memory', load.memory);
   if (load.network !== undefined) n.network = checkRatio('network', load.network);
+  if (load.activeConnections !== undefined) n.activeConnections = checkNumber('activeConnections', load.activeConnections, { min: 0, integer: true });
   nodes[i] = n as NormalizedNode;
   return { ...state, nodes };
 }
@@ -420,6 +446,27 @@ function setNodes(state: BalancerState, nodes: readonly BalancerNode[]): Balance
   const current = next.map((n) => state.current[old.get(n.id) ?? -1] ?? 0);
   const { positions: _p, ...rest } = state;
   return rebuild({ ...rest, active, current, cursor: next.length === 0 ? 0 : state.cursor % next.length }, next);
+}
+
+/**
+ * What a node reports about its load (the notes' `NodeMetrics`): utilizations in [0, 1] and its
+ * connection count. An unknown field is refused with a ConfigError naming it, never dropped.
+ *
+ * @example
+ * ```ts
+ * import type { NodeMetrics } from 'distkit/resilience';
+ * const m: NodeMetrics = { cpu: 0.4, memory: 0.7, network: 0.1, activeConnections: 12 };
+ * ```
+ */
+export interface NodeMetrics {
+  /** CPU utilization in [0, 1]. */
+  readonly cpu?: number;
+  /** Memory utilization in [0, 1]. */
+  readonly memory?: number;
+  /** Network utilization in [0, 1]. */
+  readonly network?: number;
+  /** Connections the node has (see {@link BalancerNode.activeConnections}). */
+  readonly activeConnections?: number;
 }
 
 /**
@@ -449,7 +496,7 @@ export type BalancerCommand =
   | { readonly type: 'release'; readonly now: number; readonly node: string }
   | { readonly type: 'set-healthy'; readonly now: number; readonly node: string; readonly healthy: boolean }
   | { readonly type: 'set-draining'; readonly now: number; readonly node: string; readonly draining: boolean }
-  | { readonly type: 'report'; readonly now: number; readonly node: string; readonly load: { readonly cpu?: number; readonly memory?: number; readonly network?: number } }
+  | { readonly type: 'report'; readonly now: number; readonly node: string; readonly load: NodeMetrics }
   | { readonly type: 'set-nodes'; readonly now: number; readonly nodes: readonly BalancerNode[] };
 
 /**
@@ -637,9 +684,57 @@ export class LoadBalancer implements Policy<NodeContext> {
     this.apply({ type: 'set-draining', now: 0, node, draining });
   }
 
-  /** Updates a node's utilizations. */
-  report(node: string, load: { readonly cpu?: number; readonly memory?: number; readonly network?: number }): void {
+  /** Updates a node's utilizations and connection count; an unknown metric throws ConfigError. */
+  report(node: string, load: NodeMetrics): void {
     this.apply({ type: 'report', now: 0, node, load });
+  }
+
+  /** The notes' `register_node(node_id, metrics)`: adds a node (with its metrics, weight, health). */
+  registerNode(id: string, metrics: NodeMetrics & Omit<BalancerNode, 'id'> = {}): void {
+    this.setNodes([...this.s.nodes, { ...metrics, id }]);
+  }
+
+  /** The notes' `update_metrics(node_id, metrics)`: the same as {@link LoadBalancer.report}. */
+  updateMetrics(id: string, metrics: NodeMetrics): void {
+    this.report(id, metrics);
+  }
+
+  /** The notes' `get_next_node()`: the same as {@link LoadBalancer.pick}. */
+  getNextNode(key?: string): string {
+    return this.pick(key);
+  }
+
+  /**
+   * Keeps the node set equal to `registry.discover(service)`: now, and on every change to that
+   * service (registration, health, draining, expiry). Metrics reported for a node that stays are
+   * kept. Returns a function that stops following.
+   *
+   * @example
+   * ```ts
+   * import { LoadBalancer, ServiceRegistry } from 'distkit/resilience';
+   * const registry = new ServiceRegistry();
+   * const lb = new LoadBalancer({ strategy: 'least-connections', nodes: [] });
+   * const stop = lb.follow(registry, 'api');
+   * registry.register({ service: 'api', id: 'api-1', address: '10.0.0.1:80' });
+   * lb.pick(); //=> 'api-1'
+   * stop();
+   * ```
+   */
+  follow(registry: { discover(service: string): readonly ServiceInstance[]; onChange(listener: (change: RegistryChange) => void): Unsubscribe }, service: string): Unsubscribe {
+    const sync = (): void => {
+      const kept = new Map(this.s.nodes.map((n) => [n.id, n]));
+      this.setNodes(
+        registry.discover(service).map((inst) => {
+          const old = kept.get(inst.id);
+          const metrics = old === undefined ? {} : { cpu: old.cpu, memory: old.memory, network: old.network, activeConnections: old.activeConnections };
+          return { ...definedOnly(metrics), id: inst.id, weight: inst.weight, healthy: inst.healthy, draining: inst.draining };
+        }),
+      );
+    };
+    sync();
+    return registry.onChange((change) => {
+      if (change.instance.service === service) sync();
+    });
   }
 
   /** Replaces the node set (e.g. from `registry.discover(name)`). */

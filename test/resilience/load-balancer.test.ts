@@ -5,6 +5,7 @@ import {
   LoadBalancer,
   NoNodeAvailableError,
   loadBalancerCore as lb,
+  ServiceRegistry,
   type BalancerState,
   type BalancingStrategy,
 } from 'distkit/resilience';
@@ -260,5 +261,54 @@ describe('LoadBalancer: properties', () => {
         });
       }),
     );
+  });
+});
+
+describe('LoadBalancer: reported connections, the notes\' API and following a registry', () => {
+  it('least-connections ranks nodes by the connections they report', () => {
+    const balancer = new LoadBalancer({ strategy: 'least-connections', nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
+    balancer.report('a', { activeConnections: 40 });
+    balancer.report('b', { activeConnections: 3 });
+    balancer.report('c', { activeConnections: 9 });
+    expect(balancer.pick()).toBe('b');
+    // b's in-flight picks count once they exceed what it reported
+    for (let i = 0; i < 6; i++) balancer.pick();
+    expect(lb.activeByNode(balancer.snapshot)).toMatchObject({ a: 0 });
+    expect(balancer.pick()).not.toBe('a');
+  });
+
+  it('refuses an unknown metric instead of dropping it', () => {
+    const balancer = new LoadBalancer({ strategy: 'least-connections', nodes: [{ id: 'a' }] });
+    expect(() => balancer.report('a', { connections: 5 } as never)).toThrow(/load\.connections.*unknown metric; known: cpu, memory, network, activeConnections/);
+    expect(() => balancer.report('a', { activeConnections: -1 })).toThrow(/activeConnections/);
+  });
+
+  it('the notes\' register_node / update_metrics / get_next_node', () => {
+    const balancer = new LoadBalancer({ strategy: 'resource', nodes: [] });
+    balancer.registerNode('n1', { cpu: 0.9, memory: 0.9, network: 0.9 });
+    balancer.registerNode('n2', { cpu: 0.1, memory: 0.2, network: 0.1 });
+    expect(balancer.getNextNode()).toBe('n2');
+    balancer.updateMetrics('n2', { cpu: 1, memory: 1, network: 1 });
+    expect(balancer.getNextNode()).toBe('n1');
+    expect(() => balancer.registerNode('n1')).toThrow(/duplicate node id "n1"/);
+  });
+
+  it('follows a service registry: registrations, health and deregistration reach the balancer', () => {
+    let now = 0;
+    const registry = new ServiceRegistry({ clock: { now: () => now, wallNow: () => now } });
+    const balancer = new LoadBalancer({ strategy: 'round-robin', nodes: [] });
+    const stop = balancer.follow(registry, 'api');
+    expect(() => balancer.pick()).toThrow(NoNodeAvailableError);
+    registry.register({ service: 'api', id: 'api-1', address: 'h1:80' });
+    registry.register({ service: 'api', id: 'api-2', address: 'h2:80' });
+    registry.register({ service: 'db', id: 'db-1', address: 'h3:5432' });
+    balancer.report('api-1', { cpu: 0.5 });
+    expect(new Set([balancer.pick(), balancer.pick()])).toEqual(new Set(['api-1', 'api-2']));
+    registry.deregister('api', 'api-2');
+    expect([balancer.pick(), balancer.pick()]).toEqual(['api-1', 'api-1']);
+    expect(balancer.snapshot.nodes.find((n) => n.id === 'api-1')?.cpu).toBe(0.5);
+    stop();
+    registry.register({ service: 'api', id: 'api-3', address: 'h4:80' });
+    expect(balancer.snapshot.nodes.map((n) => n.id)).toEqual(['api-1']);
   });
 });
