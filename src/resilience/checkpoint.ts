@@ -357,7 +357,8 @@ export class CheckpointManager {
 }
 
 /**
- * Recovers a task from its checkpoint: the state and where it came from.
+ * Recovers a task from its checkpoint: the state and where it came from, and, when recovery
+ * follows a failure ({@link RecoveryManager.handleFailure}), the error the task failed with.
  *
  * @example
  * ```ts
@@ -366,7 +367,7 @@ export class CheckpointManager {
  * declare function copyFrom(offset: number): Promise<void>;
  * ```
  */
-export type RecoveryHandler<S = unknown, R = unknown> = (checkpoint: CheckpointRecord<S>) => R | Promise<R>;
+export type RecoveryHandler<S = unknown, R = unknown> = (checkpoint: CheckpointRecord<S>, error?: unknown) => R | Promise<R>;
 
 /**
  * The outcome of {@link RecoveryManager.recover} for one task.
@@ -388,6 +389,11 @@ export interface RecoveryResult<R = unknown> {
   readonly result?: R;
   /** Corrupt versions skipped. */
   readonly corrupt?: readonly CorruptCheckpoint[];
+  /**
+   * Why {@link RecoveryManager.recoverAll} could not recover this task (no handler for its type,
+   * or the handler threw); the other tasks were still recovered.
+   */
+  readonly error?: unknown;
 }
 
 /**
@@ -417,6 +423,11 @@ export class RecoveryManager {
     this.handlers.set(taskType, handler as RecoveryHandler);
   }
 
+  /** The notes' `register_recovery_handler(task_type, handler)`: the same as {@link RecoveryManager.registerHandler}. */
+  registerRecoveryHandler<S = unknown, R = unknown>(taskType: string, handler: RecoveryHandler<S, R>): void {
+    this.registerHandler(taskType, handler);
+  }
+
   /** Task types with a handler. */
   get taskTypes(): string[] {
     return [...this.handlers.keys()].sort();
@@ -432,10 +443,35 @@ export class RecoveryManager {
     return { taskId, recovered: true, version: loaded.record.version, result, corrupt: loaded.corrupt };
   }
 
-  /** Recovers every task with a checkpoint, one after another. */
+  /**
+   * The notes' `handle_failure(task_id, task_type, error)`: restarts a failed task from its newest
+   * good checkpoint through the handler for `taskType`, which receives the checkpoint and `error`.
+   * No handler for the type throws {@link NoRecoveryHandlerError}; no checkpoint gives
+   * `recovered: false` (the task starts over, the caller's decision).
+   */
+  async handleFailure<R = unknown>(taskId: string, taskType: string, error: unknown): Promise<RecoveryResult<R>> {
+    const handler = this.handlers.get(taskType);
+    if (handler === undefined) throw new NoRecoveryHandlerError(taskType, this.taskTypes);
+    const loaded = await this.checkpoints.load(taskId);
+    if (loaded === undefined) return { taskId, recovered: false };
+    const result = (await handler(loaded.record, error)) as R;
+    return { taskId, recovered: true, version: loaded.record.version, result, corrupt: loaded.corrupt };
+  }
+
+  /**
+   * Recovers every task with a checkpoint, one after another. A task that cannot be recovered (no
+   * handler for its type, or its handler throws) does not stop the others: its result says
+   * `recovered: false` with the `error`.
+   */
   async recoverAll(): Promise<RecoveryResult[]> {
     const out: RecoveryResult[] = [];
-    for (const id of await this.checkpoints.tasks()) out.push(await this.recover(id));
+    for (const id of await this.checkpoints.tasks()) {
+      try {
+        out.push(await this.recover(id));
+      } catch (error) {
+        out.push({ taskId: id, recovered: false, error });
+      }
+    }
     return out;
   }
 }

@@ -163,4 +163,43 @@ describe('RecoveryManager', () => {
     expect((e as Error).message).toContain('registered: "copy"');
     expect(() => rec.registerHandler('', () => 1)).toThrow(ConfigError);
   });
+
+  it('handleFailure hands the error and the newest checkpoint to the handler of the task type', async () => {
+    const cp = new CheckpointManager({ store: new MemoryCheckpointStore() });
+    await cp.save('job-1', { offset: 10 }, 'copy');
+    await cp.save('job-1', { offset: 20 }, 'copy');
+    const rec = new RecoveryManager(cp);
+    const seen: unknown[] = [];
+    rec.registerRecoveryHandler<{ offset: number }, number>('copy', ({ state }, error) => {
+      seen.push((error as Error).message);
+      return state.offset;
+    });
+    const r = await rec.handleFailure('job-1', 'copy', new Error('disk full'));
+    expect(r).toMatchObject({ taskId: 'job-1', recovered: true, result: 20 });
+    expect(seen).toEqual(['disk full']);
+    expect(await rec.handleFailure('job-2', 'copy', new Error('x'))).toEqual({ taskId: 'job-2', recovered: false });
+    await expect(rec.handleFailure('job-1', 'render', new Error('x'))).rejects.toBeInstanceOf(NoRecoveryHandlerError);
+  });
+
+  it('recoverAll recovers every task it can and reports the ones it cannot', async () => {
+    const cp = new CheckpointManager({ store: new MemoryCheckpointStore() });
+    await cp.save('a', { n: 1 }, 'resize');
+    await cp.save('b', { n: 2 }, 'copy');
+    await cp.save('c', { n: 3 }, 'flaky');
+    await cp.save('d', { n: 4 }, 'copy');
+    const rec = new RecoveryManager(cp);
+    rec.registerHandler<{ n: number }, number>('copy', ({ state }) => state.n);
+    rec.registerHandler('flaky', () => {
+      throw new Error('handler broke');
+    });
+    const out = await rec.recoverAll();
+    expect(out.map((r) => [r.taskId, r.recovered, r.result ?? null])).toEqual([
+      ['a', false, null],
+      ['b', true, 2],
+      ['c', false, null],
+      ['d', true, 4],
+    ]);
+    expect(out[0]!.error).toBeInstanceOf(NoRecoveryHandlerError);
+    expect((out[2]!.error as Error).message).toBe('handler broke');
+  });
 });
