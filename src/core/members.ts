@@ -45,10 +45,25 @@ export const nodeIdCheck = v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
  * ```
  */
 export function checkId(field: string, id: unknown): NodeId {
+  if (typeof id === 'number') throw new ConfigError(field, numericIdMessage(id));
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
     throw new ConfigError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describeValue(id)}`);
   }
   return id;
+}
+
+/**
+ * What to tell someone who passed a number as a node id (the course notes number their nodes):
+ * ids are strings, and which string to pass instead.
+ *
+ * @example
+ * ```ts
+ * import { numericIdMessage } from 'distkit/core';
+ * numericIdMessage(3); //=> "node ids are strings, got the number 3: pass '3' (String(id)) instead"
+ * ```
+ */
+export function numericIdMessage(id: number): string {
+  return `node ids are strings, got the number ${String(id)}: pass '${String(id)}' (String(id)) instead`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError, v } from '../core/index.js';
+import { ConfigError, getOwn, numericIdMessage, setOwn, v } from '../core/index.js';
 import { murmur3, type HashInput } from './hash.js';
 import { parseOrThrow } from './json.js';
 
@@ -54,6 +54,7 @@ function checkList(nodes: readonly string[]): string[] {
   if (!Array.isArray(nodes)) throw new ConfigError('nodes', 'expected an array');
   const seen = new Set<string>();
   nodes.forEach((n, i) => {
+    if (typeof n === 'number') throw new ConfigError(`nodes[${i}]`, numericIdMessage(n));
     if (typeof n !== 'string' || n.length === 0) throw new ConfigError(`nodes[${i}]`, 'expected a non-empty string');
     if (seen.has(n)) throw new ConfigError(`nodes[${i}]`, `duplicate node ${JSON.stringify(n)}`);
     seen.add(n);
@@ -177,6 +178,33 @@ export class DataDistributor {
     const count = Math.min(this.replicationFactor, n);
     const out: string[] = [];
     for (let i = 0; i < count; i++) out.push(this.nodes[(start + i) % n]!);
+    return out;
+  }
+
+  /** The notes' `get_node_for_key(key)`: the same as {@link DataDistributor.lookup}. */
+  getNodeForKey(key: HashInput): string[] {
+    return this.lookup(key);
+  }
+
+  /**
+   * The notes' `distribute_data(data)`: which keys each node holds, every key on each of its
+   * replicas. Keys are read as own properties, so a key named `__proto__` is data like any other.
+   *
+   * @example
+   * ```ts
+   * import { DataDistributor } from 'distkit/hashing';
+   * const d = DataDistributor.create(['a', 'b', 'c'], 2);
+   * const byNode = d.distributeData({ 'user:1': 'ann', 'user:2': 'bob' });
+   * Object.values(byNode).reduce((n, held) => n + Object.keys(held).length, 0); //=> 4
+   * ```
+   */
+  distributeData<V>(data: Readonly<Record<string, V>>): Record<string, Record<string, V>> {
+    const out: Record<string, Record<string, V>> = {};
+    for (const node of this.nodes) setOwn(out, node, {});
+    for (const key of Object.keys(data)) {
+      const value = getOwn(data, key) as V;
+      for (const node of this.lookup(key)) setOwn(getOwn(out, node)!, key, value);
+    }
     return out;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareNodeIds } from 'distkit/core';
+import { checkId, checkMembers, compareNodeIds } from 'distkit/core';
 
 describe('compareNodeIds', () => {
   it('orders shorter ids first, then by code units (n9 < n10)', () => {
@@ -15,5 +15,12 @@ describe('compareNodeIds', () => {
         if (compareNodeIds(a, b) <= 0 && compareNodeIds(b, c) <= 0) expect(compareNodeIds(a, c)).toBeLessThanOrEqual(0);
       }),
     );
+  });
+});
+
+describe('numeric node ids', () => {
+  it('are refused with the string to pass instead, in every membership check', () => {
+    expect(() => checkId('id', 3)).toThrow("id: node ids are strings, got the number 3: pass '3' (String(id)) instead");
+    expect(() => checkMembers('1', ['1', 2])).toThrow(/nodes\[1\]: node ids are strings, got the number 2/);
   });
 });

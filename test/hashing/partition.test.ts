@@ -31,3 +31,25 @@ describe('DataPartitioner and DataDistributor (hash mod N)', () => {
     expect(() => DataPartitioner.fromJSON({ ...p.toJSON(), nodes: ['a', 'a'] })).toThrow(/nodes\[1\]/);
   });
 });
+
+describe('DataDistributor: the notes\' distribute_data and get_node_for_key', () => {
+  it('puts every key on each of its replicas, and on no other node', () => {
+    const d = DataDistributor.create(['a', 'b', 'c', 'd'], 3);
+    const data: Record<string, number> = {};
+    for (let i = 0; i < 200; i++) data[`k${i}`] = i;
+    data['__proto__'] = -1; // an own key like any other (JSON.parse can produce it)
+    const parsed = JSON.parse(JSON.stringify(data).replace('"k0"', '"__proto__"')) as Record<string, number>;
+    const byNode = d.distributeData(parsed);
+    expect(Object.keys(byNode)).toEqual(['a', 'b', 'c', 'd']);
+    for (const key of Object.keys(parsed)) {
+      const holders = Object.keys(byNode).filter((n) => Object.prototype.hasOwnProperty.call(byNode[n], key));
+      expect(holders.sort()).toEqual(d.getNodeForKey(key).sort());
+      expect(holders).toHaveLength(3);
+    }
+    expect(Object.getPrototypeOf(byNode['a'])).toBe(Object.prototype);
+  });
+
+  it('names the fix when node ids are numbers, as the notes write them', () => {
+    expect(() => DataDistributor.create([1, 2, 3] as never, 2)).toThrow("nodes[0]: node ids are strings, got the number 1: pass '1' (String(id)) instead");
+  });
+});
