@@ -30,6 +30,22 @@ export interface RaftStorage {
 }
 
 /**
+ * A {@link RaftStorage} kept in memory, which can show what it holds.
+ *
+ * @example
+ * ```ts
+ * import { memoryRaftStorage, type MemoryRaftStorage } from 'distkit/node';
+ * import { raft } from 'distkit/consensus';
+ * const storage: MemoryRaftStorage = memoryRaftStorage(raft.durable(raft.init({ id: 'a', voters: ['a'], seed: 1 })));
+ * storage.current().term; //=> 0
+ * ```
+ */
+export interface MemoryRaftStorage extends RaftStorage {
+  /** What a restart would recover: the initial state with every persisted record applied. */
+  current(): RaftDurable;
+}
+
+/**
  * A {@link RaftStorage} in memory (nothing survives the process): applies each record with
  * `applyRaftPersist`. `current()` returns what a restart would recover.
  *
@@ -42,7 +58,7 @@ export interface RaftStorage {
  * storage.current().term; //=> 2
  * ```
  */
-export function memoryRaftStorage(initial?: RaftDurable): RaftStorage & { current(): RaftDurable } {
+export function memoryRaftStorage(initial?: RaftDurable): MemoryRaftStorage {
   let saved = initial;
   return {
     durable: initial,
