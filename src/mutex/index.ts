@@ -14,4 +14,5 @@ export * from './ricart-agrawala.js';
 export * from './lamport.js';
 export * from './maekawa.js';
 export * from './lease.js';
+export * from './lease-server.js';
 export * from './invariants.js';

@@ -1,5 +1,5 @@
 import type { Timer, DurableMachine, Machine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition, InputHandlers } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, earliest, isCounter, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v, stepByType } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, checkId, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, earliest, isCounter, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v, stepByType } from '../core/index.js';
 import type { EnterOutput, MutexInput } from './common.js';
 
 // ---- messages ---------------------------------------------------------------------------------
@@ -14,10 +14,11 @@ import type { EnterOutput, MutexInput } from './common.js';
  * const m: LeaseClientMessage = { type: 'acquire', req: 1, ttlMs: 10_000 };
  * ```
  */
-export type LeaseClientMessage =
+export type LeaseClientMessage = (
   | { readonly type: 'acquire'; readonly req: number; readonly ttlMs: number }
   | { readonly type: 'renew'; readonly req: number; readonly token: number }
-  | { readonly type: 'release'; readonly token: number };
+  | { readonly type: 'release'; readonly token: number }
+) & LeaseResourceField;
 
 /**
  * Lock service → client: `granted` (a lease of `ttlMs` with fencing `token`), `queued` (wait for an
@@ -30,27 +31,46 @@ export type LeaseClientMessage =
  * const m: LeaseServiceMessage = { type: 'granted', req: 1, token: 7, ttlMs: 10_000 };
  * ```
  */
-export type LeaseServiceMessage =
+export type LeaseServiceMessage = (
   | { readonly type: 'granted'; readonly req: number; readonly token: number; readonly ttlMs: number }
   | { readonly type: 'queued'; readonly req: number }
   | { readonly type: 'offer' }
   | { readonly type: 'renewed'; readonly req: number; readonly token: number; readonly ttlMs: number }
-  | { readonly type: 'lost'; readonly token: number };
+  | { readonly type: 'lost'; readonly token: number }
+) & LeaseResourceField;
+
+/**
+ * The lock a lease message is about, for a {@link leaseLockServer} that holds many named locks
+ * (the notes' `acquire("payment:user_123")`). Absent: the single lock of a
+ * {@link leaseLockService}, or the server's {@link LEASE_DEFAULT_RESOURCE}.
+ *
+ * @example
+ * ```ts
+ * import type { LeaseResourceField } from 'distkit/mutex';
+ * const f: LeaseResourceField = { resource: 'payment:user_123' };
+ * ```
+ */
+export interface LeaseResourceField {
+  /** The lock's name (1..MAX_ID_LENGTH characters). */
+  readonly resource?: string;
+}
 
 const counter = () => v.int({ min: 1, max: MAX_COUNTER });
 
+const resource = () => v.optional(v.string({ minLength: 1, maxLength: MAX_ID_LENGTH }));
+
 const clientMessageCheck = v.tagged({
-  acquire: v.object({ type: v.literal('acquire'), req: counter(), ttlMs: counter() }),
-  renew: v.object({ type: v.literal('renew'), req: counter(), token: counter() }),
-  release: v.object({ type: v.literal('release'), token: counter() }),
+  acquire: v.object({ type: v.literal('acquire'), req: counter(), ttlMs: counter(), resource: resource() }),
+  renew: v.object({ type: v.literal('renew'), req: counter(), token: counter(), resource: resource() }),
+  release: v.object({ type: v.literal('release'), token: counter(), resource: resource() }),
 });
 
 const serviceMessageCheck = v.tagged({
-  granted: v.object({ type: v.literal('granted'), req: counter(), token: counter(), ttlMs: counter() }),
-  queued: v.object({ type: v.literal('queued'), req: counter() }),
-  offer: v.object({ type: v.literal('offer') }),
-  renewed: v.object({ type: v.literal('renewed'), req: counter(), token: counter(), ttlMs: counter() }),
-  lost: v.object({ type: v.literal('lost'), token: counter() }),
+  granted: v.object({ type: v.literal('granted'), req: counter(), token: counter(), ttlMs: counter(), resource: resource() }),
+  queued: v.object({ type: v.literal('queued'), req: counter(), resource: resource() }),
+  offer: v.object({ type: v.literal('offer'), resource: resource() }),
+  renewed: v.object({ type: v.literal('renewed'), req: counter(), token: counter(), ttlMs: counter(), resource: resource() }),
+  lost: v.object({ type: v.literal('lost'), token: counter(), resource: resource() }),
 });
 
 // ---- fencing ----------------------------------------------------------------------------------
@@ -190,6 +210,8 @@ export interface LeaseExpiredOutput {
   readonly client: NodeId;
   /** Its fencing token. */
   readonly token: number;
+  /** The lock, on a {@link leaseLockServer} (absent for its default lock and for a single service). */
+  readonly resource?: string;
 }
 
 /**
@@ -389,6 +411,11 @@ export interface LeaseClientConfig {
   readonly autoRenew?: boolean;
   /** Resend an unanswered acquire, or poll while queued, after this long. Default 1000. */
   readonly retryMs?: number;
+  /**
+   * The named lock to hold, on a {@link leaseLockServer} (the notes' resource name, e.g.
+   * `"payment:user_123"`). Absent: the service's only lock.
+   */
+  readonly resource?: string;
 }
 
 /**
@@ -413,6 +440,8 @@ export interface LeaseClientState {
   readonly autoRenew: boolean;
   /** Acquire retry interval. */
   readonly retryMs: number;
+  /** The named lock, when the client holds one of a server's many. */
+  readonly resource?: string;
   /** `idle`, `acquiring` (acquire sent), `queued` (waiting for an offer), `held`. */
   readonly phase: 'idle' | 'acquiring' | 'queued' | 'held';
   /** Request counter. */
@@ -496,6 +525,7 @@ export const leaseClient: Machine<LeaseClientConfig, LeaseClientState, MutexInpu
       marginMs,
       autoRenew: config.autoRenew ?? true,
       retryMs: positiveInt('retryMs', config.retryMs, 1000),
+      ...(config.resource === undefined ? {} : { resource: checkId('resource', config.resource) }),
       phase: 'idle',
       req: 0,
       sentAt: 0,
@@ -520,16 +550,22 @@ const clientInputs: InputHandlers<LeaseClientState, MutexInput, LeaseClientOutpu
     // The lease may have ended (lease-lost) just before the host released it: nothing to do.
     if (state.phase === 'idle') return transition(state);
     if (state.phase !== 'held') return transition(idle(state)); // give up the acquire; a late grant is handed back
-    return transition(idle(state), [send(state.service, { type: 'release', token: state.token })]);
+    return transition(idle(state), [toService(state, { type: 'release', token: state.token })]);
   },
   message(state, input, now) {
     const { from } = input;
     if (from !== state.service) return reject(state, from, `only the service ${JSON.stringify(state.service)} may send here`);
     const parsed = parse(serviceMessageCheck, input.message, 'message');
     if (!parsed.ok) return reject(state, from, parsed.problem);
+    if (parsed.value.resource !== state.resource) return reject(state, from, `message for lock ${JSON.stringify(parsed.value.resource ?? null)}, not ${JSON.stringify(state.resource ?? null)}`);
     return clientMessage(state, parsed.value, now);
   },
 };
+
+/** A message to the service, naming the client's lock when it has one. */
+function toService(state: LeaseClientState, message: LeaseClientMessage): SendOutput<LeaseClientMessage> {
+  return send(state.service, state.resource === undefined ? message : { ...message, resource: state.resource });
+}
 
 function idle(state: LeaseClientState): LeaseClientState {
   return { ...state, phase: 'idle', token: -1, renewing: false, retry: STOPPED_TIMER, renewal: STOPPED_TIMER, expiry: STOPPED_TIMER };
@@ -543,7 +579,7 @@ function nextReq(state: LeaseClientState): number {
 function acquire(state: LeaseClientState, now: number): CT {
   const req = nextReq(state);
   return transition({ ...idle(state), phase: 'acquiring', req, sentAt: now, retry: startTimer(now, state.retryMs) }, [
-    send(state.service, { type: 'acquire', req, ttlMs: state.ttlMs }),
+    toService(state, { type: 'acquire', req, ttlMs: state.ttlMs }),
   ]);
 }
 
@@ -569,7 +605,7 @@ function clientTick(state: LeaseClientState, now: number): CT {
   }
   if (!state.renewing && timerDue(state.renewal, now)) {
     const req = nextReq(state);
-    return transition({ ...state, req, renewing: true, sentAt: now, renewal: STOPPED_TIMER }, [send(state.service, { type: 'renew', req, token: state.token })]);
+    return transition({ ...state, req, renewing: true, sentAt: now, renewal: STOPPED_TIMER }, [toService(state, { type: 'renew', req, token: state.token })]);
   }
   return transition(state);
 }
@@ -580,14 +616,14 @@ function clientMessage(state: LeaseClientState, m: LeaseServiceMessage, now: num
       if (state.phase !== 'acquiring' || m.req !== state.req) {
         // A grant we no longer wait for (retried, or gave up): hand it back so nobody waits a TTL.
         if (state.phase === 'held' && m.token === state.token) return transition(state);
-        return transition(state, [send(state.service, { type: 'release', token: m.token })]);
+        return transition(state, [toService(state, { type: 'release', token: m.token })]);
       }
       const ttl = Math.min(m.ttlMs, state.ttlMs);
       if (ttl <= state.marginMs || timerDue(startTimer(state.sentAt, ttl - state.marginMs), now)) {
         // The lease ran out on our clock before the grant arrived: never enter on it. Hand it back
         // and ask again (the retry counts from now).
         const again = acquire(state, now);
-        return transition(again.state, [send(state.service, { type: 'release', token: m.token }), ...again.outputs]);
+        return transition(again.state, [toService(state, { type: 'release', token: m.token }), ...again.outputs]);
       }
       return transition(holding(state, m.token, state.sentAt, ttl), [{ type: 'enter', fencingToken: m.token }]);
     }
