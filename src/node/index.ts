@@ -8,3 +8,5 @@ export * from './file-store.js';
 export * from './tcp-transport.js';
 export * from './checkpoint-store.js';
 export * from './raft-storage.js';
+export * from './crc32c.js';
+export * from './wal.js';
