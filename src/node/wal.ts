@@ -127,9 +127,11 @@ export interface Wal {
   /**
    * Saves `data` as a snapshot covering records up to `seq` (temp file, fsync, rename, fsync the
    * directory), then deletes older snapshots and every segment whose records all lie at or below
-   * `seq`. Resolves once the snapshot is durable and the old files are gone.
+   * `seq` — or below `keepFrom`, when given and lower: records from `keepFrom` on stay readable.
+   * Resolves once the snapshot is durable and the old files are gone. Replay on open starts after
+   * `seq`.
    */
-  saveSnapshot(seq: number, data: Uint8Array): Promise<void>;
+  saveSnapshot(seq: number, data: Uint8Array, keepFrom?: number): Promise<void>;
   /** Waits for pending appends, then closes the files. */
   close(): Promise<void>;
 }
@@ -198,8 +200,6 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Wa
   const snapshot = snapSeqs.length > 0 ? await readSnapshot(join(dir, seqName(snapSeqs.at(-1)!, 'snap'))) : undefined;
   const snapSeq = snapshot?.seq ?? 0;
   for (const s of snapSeqs.slice(0, -1)) await unlink(join(dir, seqName(s, 'snap')));
-  // Segments wholly covered by the snapshot (a crash between saving it and retiring them).
-  while (segSeqs.length > 1 && segSeqs[1]! - 1 <= snapSeq) await unlink(join(dir, seqName(segSeqs.shift()!, 'wal')));
   if (segSeqs.length > 0 && segSeqs[0]! > snapSeq + 1) {
     throw new WalCorruptionError(join(dir, seqName(segSeqs[0]!, 'wal')), 0, `records ${snapSeq + 1}..${segSeqs[0]! - 1} are missing (no segment or snapshot holds them)`);
   }
@@ -320,7 +320,8 @@ async function scanSegment(
   }
   if (nextSegmentSeq !== undefined) {
     // Earlier segments were synced whole before the next one was created: nothing may be torn.
-    if (nextSegmentSeq !== expected) throw new WalCorruptionError(file, at, `${problem} at record ${expected}, and the next segment starts at ${nextSegmentSeq}`);
+    // A gap is allowed only where the snapshot covers it (see WriteAheadLog.start).
+    if (nextSegmentSeq !== expected && !(expected - 1 <= snapSeq && nextSegmentSeq === snapSeq + 1)) throw new WalCorruptionError(file, at, `${problem} at record ${expected}, and the next segment starts at ${nextSegmentSeq}`);
     return { segment, end: at };
   }
   const damage = tailDamage(buf, at, expected - 1, config.maxRecordBytes);
@@ -462,7 +463,6 @@ class WriteAheadLog implements Wal {
       // Nothing after the snapshot survived: continue numbering after it, in a fresh segment.
       this.lastSeq = this.durableSeq = Math.max(this.lastSeq, snapSeq);
       await this.createSegment(this.lastSeq + 1);
-      await this.retire(snapSeq);
       return;
     }
     this.active = await open(last.file, 'r+');
@@ -557,7 +557,7 @@ class WriteAheadLog implements Wal {
     const segment = this.segmentOf(seq);
     if (segment === undefined || seq - segment.firstSeq >= segment.count) {
       const p = this.pending.find((x) => x.seq === seq);
-      if (p === undefined) throw new StoreError(`read: record ${seq} is being written; read it once its append has resolved`);
+      if (p === undefined) throw new StoreError(`read: record ${seq} is not in the log (lost before the snapshot that covers it)`);
       return p.payload.slice();
     }
     const offset = segment.offsets[seq - segment.firstSeq]!;
@@ -590,7 +590,7 @@ class WriteAheadLog implements Wal {
     return s !== undefined && s.firstSeq <= seq ? s : undefined;
   }
 
-  saveSnapshot(seq: number, data: Uint8Array): Promise<void> {
+  saveSnapshot(seq: number, data: Uint8Array, keepFrom = seq + 1): Promise<void> {
     const prev = this.snapshot?.seq ?? 0;
     if (!Number.isInteger(seq) || seq < prev || seq > this.lastSeq) {
       return Promise.reject(new StoreError(`saveSnapshot: seq must be an integer in ${prev}..${this.lastSeq}, got ${seq}`));
@@ -606,7 +606,7 @@ class WriteAheadLog implements Wal {
       const old = this.snapshot;
       this.snapshot = { seq, data };
       if (old !== undefined && old.seq !== seq) await unlink(join(this.config.dir, seqName(old.seq, 'snap')));
-      await this.retire(seq);
+      await this.retire(Math.min(seq, keepFrom - 1));
     });
     this.snapshotting = run.catch(() => undefined);
     return run;
