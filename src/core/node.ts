@@ -104,6 +104,26 @@ function startPersist<Output>(host: NodeHost<unknown, Output>, effects: Effects<
 }
 
 /**
+ * Steps one queued input stamped with the clock's `now`; a step that throws rejects that input's
+ * promise and is reported (`undefined` is returned).
+ */
+function stepOne<State, Input, Output>(
+  machine: Machine<unknown, State, Input, Output>,
+  state: State,
+  item: Queued<Output>,
+  clock: Pick<Clock, 'now'>,
+  report: (e: unknown) => void,
+): Effects<State, Output> | undefined {
+  try {
+    return applyStep(machine, state, stampNow(item.input, clock.now()) as Input);
+  } catch (e) {
+    report(e);
+    item.reject(e);
+    return undefined;
+  }
+}
+
+/**
  * Releases a batch's effects in order once every persist of it has settled: the sends, then the
  * events of each transition. A failed persist withholds the sends and events of its transition and
  * of every later one in the batch (their state was stepped from a record that is not durable); the
@@ -214,14 +234,8 @@ export function createNode<Config, State, Input, Output>(
           item.resolve([]);
           continue;
         }
-        let effects: Effects<State, Output>;
-        try {
-          effects = applyStep(machine, state, stampNow(item.input, clock.now()) as Input);
-        } catch (e) {
-          report(e);
-          item.reject(e);
-          continue;
-        }
+        const effects = stepOne(machine, state, item, clock, report);
+        if (effects === undefined) continue;
         state = effects.state;
         batch.push({ item, effects, persisted: startPersist(host, effects as Effects<unknown, Output>) });
       }
