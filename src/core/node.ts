@@ -157,6 +157,26 @@ async function release<State, Output>(host: NodeHost<unknown, Output>, batch: re
   }
 }
 
+/** The one timer a node keeps armed, at its machine's next deadline (re-armed only when it moves). */
+function deadlineTimer(timers: Timers, clock: Pick<Clock, 'now'>, fire: () => void): { arm(deadline: number | undefined): void } {
+  let cancel: CancelTimer | undefined;
+  let armedAt: number | undefined;
+  return {
+    arm(deadline) {
+      if (deadline === armedAt) return;
+      cancel?.();
+      cancel = undefined;
+      armedAt = deadline;
+      if (deadline === undefined) return;
+      cancel = timers.setTimer(deadline - clock.now(), () => {
+        cancel = undefined;
+        armedAt = undefined;
+        fire();
+      });
+    },
+  };
+}
+
 /**
  * Runs a machine: the imperative shell around a pure core. It does no I/O of its own.
  *
@@ -200,27 +220,12 @@ export function createNode<Config, State, Input, Output>(
   let state = options.state ?? machine.init(config);
   const inbox: Queued<Output>[] = [];
   let draining: Promise<void> | undefined;
-  let cancel: CancelTimer | undefined;
-  let armedAt: number | undefined;
   let stopped = false;
-
   const report = (e: unknown) => {
     if (host.onError) host.onError(e);
   };
-
-  const arm = () => {
-    const deadline = machine.nextDeadline?.(state);
-    if (deadline === armedAt) return;
-    cancel?.();
-    cancel = undefined;
-    armedAt = deadline;
-    if (deadline === undefined || stopped) return;
-    cancel = timers.setTimer(deadline - clock.now(), () => {
-      cancel = undefined;
-      armedAt = undefined;
-      void run({ type: 'tick' }).catch(() => undefined);
-    });
-  };
+  const timer = deadlineTimer(timers, clock, () => void run({ type: 'tick' }).catch(() => undefined));
+  const arm = () => timer.arm(stopped ? undefined : machine.nextDeadline?.(state));
 
   // Steps every queued input, starts all their persists at once (a storage with group commit
   // makes them durable with one sync), waits for them, then releases the sends and events in
@@ -273,8 +278,7 @@ export function createNode<Config, State, Input, Output>(
     },
     stop() {
       stopped = true;
-      cancel?.();
-      cancel = undefined;
+      timer.arm(undefined);
     },
   };
 }
