@@ -284,8 +284,11 @@ class WalRaftStorage implements RaftStorage {
     } catch (e) {
       return Promise.reject(new StoreError(`persist: the record is not JSON data (${(e as Error).message})`));
     }
+    const before = this.wal.lastSeq;
     const written = this.wal.append(payload);
     const seq = this.wal.lastSeq;
+    // A refused append (too large, log closed or failed) takes no sequence number: change nothing.
+    if (seq === before) return written.then(() => undefined);
     applyToIndex(now.log, record, seq);
     if (record.snapshot !== undefined) now.snapshot = record.snapshot;
     if (record.term !== undefined) now.term = record.term;
@@ -318,7 +321,8 @@ class WalRaftStorage implements RaftStorage {
       entries.push(entry);
     }
     const durable: RaftDurable = { term: at.term, vote: at.vote, snapshot: at.snapshot, entries };
-    const keepFrom = at.seqs.length > 0 ? Math.min(...new Set(at.seqs)) : at.seq + 1;
+    let keepFrom = at.seq + 1;
+    for (const seq of at.seqs) if (seq > 0 && seq < keepFrom) keepFrom = seq;
     await this.wal.saveSnapshot(at.seq, encode({ format: CHECKPOINT_FORMAT, durable, seqs: runs(at.seqs) } satisfies Checkpoint), keepFrom);
   }
 

@@ -141,6 +141,26 @@ describe('openRaftStorage', () => {
     await again.close();
   });
 
+  it('a record too large for the log is refused and leaves the storage as it was', async () => {
+    const dir = await fresh();
+    const storage = await openRaftStorage(dir, { initial: initial(), segmentBytes: 8192, maxRecordBytes: 2000 });
+    let disk = initial();
+    const small = { term: 1, entries: [{ index: 1, term: 1, data: 'a' }] };
+    await storage.persist(small);
+    disk = applyRaftPersist(disk, small);
+    await expect(storage.persist({ entries: [{ index: 2, term: 1, data: 'b'.repeat(5000) }] })).rejects.toThrow(/maxRecordBytes/);
+    const next = { entries: [{ index: 2, term: 1, data: 'c' }] };
+    await storage.persist(next);
+    disk = applyRaftPersist(disk, next);
+    const snap = { snapshot: { index: 1, term: 1, membership, data: null } };
+    await storage.persist(snap);
+    disk = applyRaftPersist(disk, snap);
+    await storage.close();
+    const again = await openRaftStorage(dir, { segmentBytes: 8192, maxRecordBytes: 2000 });
+    expect(again.durable).toEqual(disk);
+    await again.close();
+  });
+
   it('an empty storage without an initial state refuses to persist, naming what to give', async () => {
     const storage = await openRaftStorage(await fresh());
     expect(storage.durable).toBeUndefined();

@@ -115,6 +115,27 @@ describe('openWal: append and reopen', () => {
     expect(seen.map(([s]) => s)).toEqual(Array.from({ length: 20 }, (_, i) => 181 + i));
   });
 
+  it('a snapshot past the records that survived: numbering goes on after the snapshot', async () => {
+    const dir = await fresh();
+    const options = { segmentBytes: 8192 };
+    const wal = await openWal(dir, options);
+    for (let seq = 1; seq <= 5; seq++) await wal.append(payloadFor(seq));
+    await wal.saveSnapshot(5, bytes(5));
+    await wal.close();
+    // Records 4 and 5 lost (as if the snapshot had been saved before they were synced).
+    const file = join(dir, (await segmentFiles(dir))[0]!);
+    const offsets = await frameOffsets(file);
+    const buf = await readFile(file);
+    buf.fill(0, offsets[3]!);
+    await writeFile(file, buf);
+    const again = await openWal(dir, options);
+    expect(again.lastSeq).toBe(5);
+    expect(await again.append(payloadFor(6))).toBe(6);
+    await again.close();
+    expect(await replay(dir, options)).toEqual([[6, [...payloadFor(6)]]]);
+    expect((await segmentFiles(dir)).length).toBe(2);
+  });
+
   it('refuses bad options, oversized records and use after close', async () => {
     const dir = await fresh();
     await expect(openWal(dir, { segmentBytes: 100 })).rejects.toBeInstanceOf(ConfigError);
