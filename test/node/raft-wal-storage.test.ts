@@ -6,6 +6,9 @@ import fc from 'fast-check';
 import { StoreError } from 'distkit/core';
 import { applyRaftPersist, raft, type RaftDurable, type RaftEntry, type RaftPersistRecord } from 'distkit/consensus';
 import { openRaftStorage } from 'distkit/node';
+import { simulate } from 'distkit/sim';
+import { raftKv, type KvInput, type KvOp, type KvState, type KvValue } from '../../examples/raft-kv/kv.js';
+import { kvNodes, kvWorkload } from '../../examples/raft-kv/simulation.js';
 
 let root: string;
 beforeAll(async () => {
@@ -167,4 +170,54 @@ describe('openRaftStorage', () => {
     await expect(storage.persist({ term: 1 })).rejects.toThrow(/initial/);
     await storage.close();
   });
+});
+
+describe('openRaftStorage with the persist records of real Raft runs', () => {
+  it('stores what every node of a simulated Raft KV cluster persisted (crashes, partitions, snapshots; seeds 1-3)', async () => {
+    for (const seed of [1, 2, 3]) {
+      const ids = ['n1', 'n2', 'n3'];
+      const records: Record<string, RaftPersistRecord[]> = Object.fromEntries(ids.map((id) => [id, []]));
+      const workload = kvWorkload({ operations: 150 });
+      const result = simulate<KvOp, KvValue>({
+        seed,
+        // Each node's machine records the persist records its transitions emit, in order.
+        nodes: kvNodes(seed, ids, { snapshotEvery: 16 }).map((n) => ({
+          ...n,
+          machine: {
+            ...raftKv,
+            step: (s: KvState, i: KvInput) => {
+              const t = raftKv.step(s, i);
+              for (const o of t.outputs) if (o.type === 'persist') records[n.id]!.push(o.record);
+              return t;
+            },
+          },
+        })),
+        network: { delay: { type: 'uniform', minMs: 1, maxMs: 10 }, loss: 0.05 },
+        nemesis: { crashRate: 1.5, partitionRate: 1, downMs: [50, 300] as const, partitionMs: [50, 300] as const, untilMs: 1200 },
+        workload,
+        maxTimeMs: 2500,
+        onOutput: (e) => workload.observe(e.node, e.output),
+      });
+      expect(result.ok).toBe(true);
+      for (const id of ids) {
+        const config = { id, voters: ids, seed };
+        const base = raftKv.durable(raftKv.init(config));
+        const dir = await fresh();
+        const storage = await openRaftStorage(dir, { initial: base, segmentBytes: 8192, fsync: false });
+        let expected = base;
+        const pending: Promise<void>[] = [];
+        for (const [k, r] of records[id]!.entries()) {
+          expected = applyRaftPersist(expected, r);
+          pending.push(storage.persist(r));
+          if (k % 7 === 6) await Promise.all(pending.splice(0));
+        }
+        await Promise.all(pending);
+        await storage.close();
+        expect(records[id]!.some((r) => r.snapshot !== undefined)).toBe(true);
+        const again = await openRaftStorage(dir, { segmentBytes: 8192 });
+        expect(again.durable).toEqual(expected);
+        await again.close();
+      }
+    }
+  }, 120_000);
 });
