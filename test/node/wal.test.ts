@@ -291,6 +291,20 @@ describe('openWal: torn tails and damage', () => {
     );
   });
 
+  it('read() checks the CRC again: a record damaged after open is a WalCorruptionError, not bad bytes', async () => {
+    const dir = await fresh();
+    const wal = await openWal(dir, { segmentBytes: 8192 });
+    for (let seq = 1; seq <= 3; seq++) await wal.append(payloadFor(seq));
+    const file = join(dir, (await segmentFiles(dir))[0]!);
+    const offsets = await frameOffsets(file);
+    const buf = await readFile(file);
+    buf[offsets[1]! + WAL_FRAME_HEADER_BYTES + 2]! ^= 4;
+    await writeFile(file, buf);
+    await expect(wal.read(2)).rejects.toMatchObject({ file, offset: offsets[1] });
+    expect([...(await wal.read(3))]).toEqual([...payloadFor(3)]);
+    await wal.close();
+  });
+
   it('a snapshot file that does not check out is reported', async () => {
     const dir = await fresh();
     const wal = await openWal(dir, { segmentBytes: 4096 });
