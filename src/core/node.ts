@@ -22,7 +22,11 @@ import { backgroundTimers, systemClock, type CancelTimer, type Clock, type Timer
 export interface NodeHost<Msg, Out> {
   /** Delivers a `send` output. Called only after the transition's `persist` outputs are durable. */
   send(to: NodeId, message: Msg): void;
-  /** Makes a `persist` output's record durable; the node waits for the returned promise. */
+  /**
+   * Makes a `persist` output's record durable. The node calls it for each transition of a batch in
+   * order without waiting in between (a storage with group commit makes them durable with one
+   * sync), then waits for every returned promise before delivering the batch's sends.
+   */
   persist?(record: PersistRecordOf<Out>): void | Promise<void>;
   /** Receives every output that is neither `send` nor `persist` (events, `rejected`...). */
   onOutput?(output: Out): void;
@@ -75,44 +79,121 @@ export interface RunningNode<State, Input, Output> {
  */
 export type PersistRecordOf<O> = O extends { readonly type: 'persist'; readonly record: infer R } ? R : never;
 
+/** One queued input and the caller waiting for its outputs. */
+interface Queued<Output> {
+  readonly input: unknown;
+  resolve(outputs: readonly Output[]): void;
+  reject(error: unknown): void;
+}
+
+/** A stepped input of a batch: its effects and the promise of its `persist` record. */
+interface Stepped<State, Output> {
+  readonly item: Queued<Output>;
+  readonly effects: Effects<State, Output>;
+  readonly persisted: Promise<void> | undefined;
+}
+
+/** Calls `host.persist` without awaiting it; a throw becomes a rejected promise. */
+function startPersist<Output>(host: NodeHost<unknown, Output>, effects: Effects<unknown, Output>): Promise<void> | undefined {
+  if (effects.persist === undefined || !host.persist) return undefined;
+  try {
+    return Promise.resolve(host.persist(effects.persist.record as PersistRecordOf<Output>));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 /**
- * Performs one transition's effects for a host: the `persist` record first (awaited; a failed
- * write stops here, because delivering the sends would break the protocol's safety), then the
- * sends, then the events. A throwing host callback is reported and the rest still run.
+ * Steps one queued input stamped with the clock's `now`; a step that throws rejects that input's
+ * promise and is reported (`undefined` is returned).
  */
-async function perform<State, Output>(host: NodeHost<unknown, Output>, effects: Effects<State, Output>, report: (e: unknown) => void): Promise<void> {
-  if (effects.persist !== undefined && host.persist) {
-    try {
-      await host.persist(effects.persist.record as PersistRecordOf<Output>);
-    } catch (e) {
-      report(e);
-      return;
+function stepOne<State, Input, Output>(
+  machine: Machine<unknown, State, Input, Output>,
+  state: State,
+  item: Queued<Output>,
+  clock: Pick<Clock, 'now'>,
+  report: (e: unknown) => void,
+): Effects<State, Output> | undefined {
+  try {
+    return applyStep(machine, state, stampNow(item.input, clock.now()) as Input);
+  } catch (e) {
+    report(e);
+    item.reject(e);
+    return undefined;
+  }
+}
+
+/**
+ * Releases a batch's effects in order once every persist of it has settled: the sends, then the
+ * events of each transition. A failed persist withholds the sends and events of its transition and
+ * of every later one in the batch (their state was stepped from a record that is not durable); the
+ * failure is reported. A throwing host callback is reported and the rest still run.
+ */
+async function release<State, Output>(host: NodeHost<unknown, Output>, batch: readonly Stepped<State, Output>[], report: (e: unknown) => void): Promise<void> {
+  const settled = await Promise.allSettled(batch.map((b) => b.persisted));
+  let failed = false;
+  for (let k = 0; k < batch.length; k++) {
+    const outcome = settled[k]!;
+    if (outcome.status === 'rejected') {
+      failed = true;
+      report(outcome.reason);
+    }
+    if (failed) continue;
+    const { effects } = batch[k]!;
+    for (const s of effects.sends) {
+      try {
+        host.send(s.to, s.message);
+      } catch (e) {
+        report(e);
+      }
+    }
+    for (const o of effects.events) {
+      try {
+        host.onOutput?.(o);
+      } catch (e) {
+        report(e);
+      }
     }
   }
-  for (const s of effects.sends) {
-    try {
-      host.send(s.to, s.message);
-    } catch (e) {
-      report(e);
-    }
-  }
-  for (const o of effects.events) {
-    try {
-      host.onOutput?.(o);
-    } catch (e) {
-      report(e);
-    }
-  }
+}
+
+/** The one timer a node keeps armed, at its machine's next deadline (re-armed only when it moves). */
+function deadlineTimer(timers: Timers, clock: Pick<Clock, 'now'>, fire: () => void): { arm(deadline: number | undefined): void } {
+  let cancel: CancelTimer | undefined;
+  let armedAt: number | undefined;
+  return {
+    arm(deadline) {
+      if (deadline === armedAt) return;
+      cancel?.();
+      cancel = undefined;
+      armedAt = deadline;
+      if (deadline === undefined) return;
+      cancel = timers.setTimer(deadline - clock.now(), () => {
+        cancel = undefined;
+        armedAt = undefined;
+        fire();
+      });
+    },
+  };
 }
 
 /**
  * Runs a machine: the imperative shell around a pure core. It does no I/O of its own.
  *
- * Every input is stamped with the clock's `now` as it is stepped, so a timer an input starts
- * counts from the real time. Each transition goes through the shared runtime (`applyStep`): its
- * `persist` record is made durable first (awaited), then the `send`s are delivered, then the other
- * outputs reach `onOutput`, in order. After each step the node re-arms a single timer at
- * `machine.nextDeadline(state)`; when it fires the machine gets a `tick`.
+ * Inputs are processed in batches: the node steps every input that has arrived (each stamped with
+ * the clock's `now` as it is stepped, so a timer an input starts counts from the real time),
+ * through the shared runtime (`applyStep`), and hands each transition's `persist` record to
+ * `host.persist` in order without waiting in between; once all of them are durable it delivers the
+ * batch's `send`s and other outputs (`onOutput`), transition by transition. Nothing a transition
+ * emits leaves the node before its record, and every earlier record, is durable. A failed persist
+ * withholds the outputs of its transition and of every later one in the batch and is reported to
+ * `onError`. Inputs that arrive while a batch is being persisted form the next batch, so a
+ * storage with group commit syncs once per batch. After stepping, the node re-arms a single timer
+ * at `machine.nextDeadline(state)`; when it fires the machine gets a `tick`.
+ *
+ * The node does not send before its own persist has completed (Raft thesis §10.2.1 allows a
+ * leader to replicate while it writes its log, but distkit's Raft counts the leader's in-memory
+ * log toward the commit quorum; see docs/node.md).
  *
  * @param options.state - start from this state instead of `machine.init(config)` (e.g. a recovered one).
  * @example
@@ -137,41 +218,45 @@ export function createNode<Config, State, Input, Output>(
   const clock = host.clock ?? systemClock;
   const timers = host.timers ?? backgroundTimers;
   let state = options.state ?? machine.init(config);
-  let queue: Promise<unknown> = Promise.resolve();
-  let cancel: CancelTimer | undefined;
-  let armedAt: number | undefined;
+  const inbox: Queued<Output>[] = [];
+  let draining: Promise<void> | undefined;
   let stopped = false;
-
   const report = (e: unknown) => {
     if (host.onError) host.onError(e);
   };
+  const timer = deadlineTimer(timers, clock, () => void run({ type: 'tick' }).catch(() => undefined));
+  const arm = () => timer.arm(stopped ? undefined : machine.nextDeadline?.(state));
 
-  const arm = () => {
-    const deadline = machine.nextDeadline?.(state);
-    if (deadline === armedAt) return;
-    cancel?.();
-    cancel = undefined;
-    armedAt = deadline;
-    if (deadline === undefined || stopped) return;
-    cancel = timers.setTimer(deadline - clock.now(), () => {
-      cancel = undefined;
-      armedAt = undefined;
-      void run({ type: 'tick' });
-    });
-  };
-
-  const run = (input: unknown): Promise<readonly Output[]> => {
-    const result = queue.then(async () => {
-      if (stopped) return [];
-      const effects = applyStep(machine, state, stampNow(input, clock.now()) as Input);
-      state = effects.state;
-      await perform(host, effects, report);
+  // Steps every queued input, starts all their persists at once (a storage with group commit
+  // makes them durable with one sync), waits for them, then releases the sends and events in
+  // order. Inputs that arrive meanwhile form the next batch.
+  const drain = async (): Promise<void> => {
+    await undefined; // inputs queued in the same turn join the first batch
+    while (inbox.length > 0) {
+      const batch: Stepped<State, Output>[] = [];
+      for (const item of inbox.splice(0)) {
+        if (stopped) {
+          item.resolve([]);
+          continue;
+        }
+        const effects = stepOne(machine, state, item, clock, report);
+        if (effects === undefined) continue;
+        state = effects.state;
+        batch.push({ item, effects, persisted: startPersist(host, effects as Effects<unknown, Output>) });
+      }
       arm();
-      return effects.outputs;
-    });
-    queue = result.catch(report);
-    return result;
+      await release(host, batch, report);
+      for (const { item, effects } of batch) item.resolve(effects.outputs);
+    }
   };
+
+  const run = (input: unknown): Promise<readonly Output[]> =>
+    new Promise<readonly Output[]>((resolve, reject) => {
+      inbox.push({ input, resolve, reject });
+      draining ??= drain().finally(() => {
+        draining = undefined;
+      });
+    });
 
   arm();
 
@@ -183,16 +268,17 @@ export function createNode<Config, State, Input, Output>(
     deliver: (from, message) => run({ type: 'message', from, message }),
     listen(transport) {
       return transport.onMessage((from, message) => {
-        // run() already reports a failed step to onError (through the queue). Every input is
-        // stamped when it is stepped, so the machine's clock never goes back.
-        void run({ type: 'message', from, message });
+        // drain() already reports a failed step to onError. Every input is stamped when it is
+        // stepped, so the machine's clock never goes back.
+        void run({ type: 'message', from, message }).catch(() => undefined);
       });
     },
-    idle: () => queue.then(() => undefined),
+    async idle() {
+      while (draining !== undefined) await draining;
+    },
     stop() {
       stopped = true;
-      cancel?.();
-      cancel = undefined;
+      timer.arm(undefined);
     },
   };
 }

@@ -235,6 +235,137 @@ describe('createNode', () => {
   });
 });
 
+describe('createNode: batching and group commit', () => {
+  /** A persist whose promises the test settles by hand, recording every call. */
+  function manualPersist() {
+    const calls: { record: unknown; resolve: () => void; reject: (e: unknown) => void }[] = [];
+    return {
+      calls,
+      persist: (record: unknown) =>
+        new Promise<void>((resolve, reject) => {
+          calls.push({ record, resolve, reject });
+        }),
+    };
+  }
+  const flush = () => new Promise((r) => setTimeout(r, 0));
+
+  it('steps every queued input and starts all their persists before any completes', async () => {
+    const disk = manualPersist();
+    const log: string[] = [];
+    const node = createNode(counter, { id: 'a' }, { send: (to, m) => log.push(`send ${to} ${JSON.stringify(m)}`), persist: disk.persist });
+    const done = [node.deliver('b', { n: 1 }), node.deliver('c', { n: 1 }), node.deliver('d', { n: 1 })];
+    await flush();
+    // All three records handed to the storage at once, in order; nothing sent yet.
+    expect(disk.calls.map((c) => c.record)).toEqual([{ count: 1 }, { count: 2 }, { count: 3 }]);
+    expect(log).toEqual([]);
+    disk.calls[2]!.resolve();
+    disk.calls[0]!.resolve();
+    await flush();
+    expect(log).toEqual([]); // record 2 is not durable yet
+    disk.calls[1]!.resolve();
+    const outputs = await Promise.all(done);
+    expect(log).toEqual(['send b {"n":1}', 'send c {"n":2}', 'send d {"n":3}']);
+    expect(outputs.map((o) => o.map((x) => x.type))).toEqual([['persist', 'send'], ['persist', 'send'], ['persist', 'send']]);
+    node.stop();
+  });
+
+  it('inputs that arrive while a batch is persisting form the next batch, stepped after its sends', async () => {
+    const disk = manualPersist();
+    const log: string[] = [];
+    const node = createNode(counter, { id: 'a' }, { send: (to, m) => log.push(`send ${to} ${JSON.stringify(m)}`), persist: disk.persist });
+    const first = node.deliver('b', { n: 1 });
+    await flush();
+    const later = [node.deliver('c', { n: 1 }), node.deliver('d', { n: 1 })];
+    await flush();
+    expect(disk.calls.length).toBe(1); // the second batch waits for the first
+    disk.calls[0]!.resolve();
+    await first;
+    expect(log).toEqual(['send b {"n":1}']);
+    await flush();
+    expect(disk.calls.map((c) => c.record)).toEqual([{ count: 1 }, { count: 2 }, { count: 3 }]);
+    disk.calls[1]!.resolve();
+    disk.calls[2]!.resolve();
+    await Promise.all(later);
+    expect(log).toEqual(['send b {"n":1}', 'send c {"n":2}', 'send d {"n":3}']);
+    node.stop();
+  });
+
+  it('a failed persist withholds the sends of its transition and of every later one in the batch', async () => {
+    const disk = manualPersist();
+    const sent: unknown[] = [];
+    const errors: unknown[] = [];
+    const node = createNode(counter, { id: 'a' }, { send: (_to, m) => sent.push(m), persist: disk.persist, onError: (e) => errors.push(e) });
+    const done = [1, 2, 3, 4].map(() => node.deliver('b', { n: 1 }));
+    await flush();
+    disk.calls[0]!.resolve();
+    disk.calls[1]!.reject(new Error('disk full'));
+    disk.calls[2]!.resolve();
+    disk.calls[3]!.resolve();
+    const outputs = await Promise.all(done);
+    expect(sent).toEqual([{ n: 1 }]);
+    expect(errors.map(String)).toEqual(['Error: disk full']);
+    // input() still resolves with that input's outputs.
+    expect(outputs[3]!.find((o) => o.type === 'send')).toEqual({ type: 'send', to: 'b', message: { n: 4 } });
+    // The next batch is unaffected.
+    const next = node.deliver('b', { n: 1 });
+    await flush();
+    disk.calls[4]!.resolve();
+    await next;
+    expect(sent).toEqual([{ n: 1 }, { n: 5 }]);
+    node.stop();
+  });
+
+  it('a persist that throws synchronously counts as failed; a step that throws rejects only its own input', async () => {
+    let n = 0;
+    const sent: unknown[] = [];
+    const errors: unknown[] = [];
+    const node = createNode(counter, { id: 'a' }, {
+      send: (_to, m) => sent.push(m),
+      persist: () => {
+        if (++n === 2) throw new Error('EIO');
+      },
+      onError: (e) => errors.push(e),
+    });
+    const bad = createNode(
+      { ...counter, step: (st: S, i: In) => (i.type === 'message' && (i.message as { boom?: boolean }).boom ? (() => { throw new Error('boom'); })() : counter.step(st, i)) },
+      { id: 'a' },
+      { send: (_to, m) => sent.push(m), onError: (e) => errors.push(e) },
+    );
+    await Promise.all([node.deliver('b', { n: 1 }), node.deliver('b', { n: 1 }), node.deliver('b', { n: 1 })]);
+    expect(sent).toEqual([{ n: 1 }]);
+    const results = await Promise.allSettled([bad.deliver('b', { n: 1 }), bad.deliver('b', { boom: true }), bad.deliver('b', { n: 1 })]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(sent).toEqual([{ n: 1 }, { n: 1 }, { n: 2 }]);
+    expect(errors.map(String)).toEqual(['Error: EIO', 'Error: boom']);
+    node.stop();
+    bad.stop();
+  });
+
+  it('batches: with a storage that syncs once per batch, 200 messages need far fewer syncs', async () => {
+    let syncs = 0;
+    let inFlight: Promise<void> | undefined;
+    // Group commit: every record handed over while a sync is in flight rides on the next one.
+    const persist = () => {
+      inFlight ??= new Promise<void>((r) => setTimeout(r, 2)).then(() => {
+        syncs++;
+        inFlight = undefined;
+      });
+      return inFlight;
+    };
+    const replies: number[] = [];
+    const node = createNode(counter, { id: 'a' }, { send: (_to, m) => replies.push((m as { n: number }).n), persist });
+    const all: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) {
+      all.push(node.deliver('b', { n: 1 }));
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(all);
+    expect(replies).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(syncs).toBeLessThan(30);
+    node.stop();
+  });
+});
+
 describe('checkedStep', () => {
   it('catches a machine that mutates its input state', () => {
     const bad: Machine<object, { n: number }, TickInput, never> = {
