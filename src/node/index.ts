@@ -1,11 +1,13 @@
 /**
- * The Node.js-only parts of distkit: a TCP transport and a durable file store. Everything else in
+ * The Node.js-only parts of distkit: an authenticated TCP transport, a durable file store, and
+ * node:crypto authenticators. Everything else in
  * distkit runs unchanged in browsers, Deno, Bun and workers.
  *
  * @module node
  */
 export * from './file-store.js';
 export * from './tcp-transport.js';
+export type { TcpAuth, TcpHmacAuth, TcpTlsAuth, TcpNoAuth } from './tcp-auth.js';
 export * from './checkpoint-store.js';
 export * from './raft-storage.js';
 export * from './pbft-authenticator.js';
