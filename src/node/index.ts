@@ -11,3 +11,4 @@ export type { TcpAuth, TcpHmacAuth, TcpTlsAuth, TcpNoAuth } from './tcp-auth.js'
 export * from './checkpoint-store.js';
 export * from './raft-storage.js';
 export * from './pbft-authenticator.js';
+export * from './fault-proxy.js';

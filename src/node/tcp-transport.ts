@@ -497,12 +497,9 @@ function open<M>(t: Tcp<M>, c: Conn, peer: NodeId, b: HandshakeBinding | undefin
     t.inbound++;
   }
   let link = t.links.get(peer);
-  if (dialing) {
-    link!.delay = t.baseDelay; // backoff resets only once a connection is proven good
-  } else if (!link || !link.dialed) {
-    // A client (not in our peers): answers go back over its newest connection.
-    link ??= newLink(t, peer, false);
-  } else return true; // a peer we dial ourselves: its inbound connection only receives
+  if (dialing) link!.delay = t.baseDelay; // backoff resets only once a connection is proven good
+  else if (Object.prototype.hasOwnProperty.call(t.options.peers, peer)) return true; // we dial peers ourselves: this one only receives
+  else link ??= newLink(t, peer, false); // a client: answers go back over its newest connection
   link!.conn = c;
   flush(link!);
   return true;

@@ -40,7 +40,7 @@ describe('FrameMac: per-frame MACs of a session', () => {
     const rx3 = new FrameMac(secret, 'dialer→listener', b);
     rx3.open(f1);
     const altered = Buffer.from(f2);
-    altered[altered.length - 1] ^= 1;
+    altered[altered.length - 1] = altered[altered.length - 1]! ^ 1;
     expect(rx3.open(altered)).toBeUndefined();
     const back = new FrameMac(secret, 'listener→dialer', b);
     expect(back.open(f1)).toBeUndefined();
