@@ -1,6 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { ConfigError, Random, nonNegativeMs, numberIn } from '../core/index.js';
-import { FrameReader, frame } from './tcp-frames.js';
+import { FrameReader, frame, listenOn } from './tcp-frames.js';
 import type { TcpAddress } from './tcp-transport.js';
 
 /**
@@ -159,15 +159,7 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
     closed: false,
   };
   const server = createServer({ allowHalfOpen: true }, (client) => accept(p, client));
-  const listening = new Promise<TcpAddress>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.listen.port, options.listen.host, () => {
-      const a = server.address();
-      if (a && typeof a === 'object') resolve({ host: a.address, port: a.port });
-    });
-  });
-  listening.catch(() => undefined);
-  server.on('error', (e) => report(p, `proxy server: ${e.message}`));
+  const listening = listenOn(server, options.listen.host, options.listen.port, (problem) => report(p, `proxy ${problem}`));
   return {
     address: () => listening,
     partition(mode = 'refuse') {

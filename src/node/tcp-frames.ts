@@ -1,4 +1,20 @@
-// Length-prefixed framing for the TCP transport: a 4-byte big-endian length, then the body.
+// Length-prefixed framing for the TCP transport (a 4-byte big-endian length, then the body), and
+// the listening step the transport and the fault proxy share.
+import type { Server } from 'node:net';
+
+/** Starts `server` listening on `host:port`; resolves with the bound address (rejections are also reported through `onError`). */
+export function listenOn(server: Server, host: string, port: number, onError: (problem: string) => void): Promise<{ host: string; port: number }> {
+  const listening = new Promise<{ host: string; port: number }>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const a = server.address();
+      if (a && typeof a === 'object') resolve({ host: a.address, port: a.port });
+    });
+  });
+  listening.catch(() => undefined);
+  server.on('error', (e) => onError(`server: ${e.message}`));
+  return listening;
+}
 
 /** Bytes of a frame's length prefix. */
 export const FRAME_HEADER_BYTES = 4;

@@ -17,7 +17,7 @@ import {
   type HandshakeBinding,
   type TcpAuth,
 } from './tcp-auth.js';
-import { FrameReader, frame, jsonBytes } from './tcp-frames.js';
+import { FrameReader, frame, jsonBytes, listenOn } from './tcp-frames.js';
 
 /**
  * Where a peer listens.
@@ -197,15 +197,7 @@ export function createTcpTransport<M = unknown>(options: TcpTransportOptions): T
   const t = newTcp<M>(options);
   const server = createListener(t.auth, (socket) => accept(t, socket), (remote, reason) => reject(t, { remote, reason }));
   t.server = server;
-  const listening = new Promise<TcpAddress>((resolve, fail) => {
-    server.once('error', fail);
-    server.listen(options.listen.port, options.listen.host, () => {
-      const a = server.address();
-      if (a && typeof a === 'object') resolve({ host: a.address, port: a.port });
-    });
-  });
-  listening.catch(() => undefined);
-  server.on('error', (e) => t.report(`server: ${e.message}`));
+  const listening = listenOn(server, options.listen.host, options.listen.port, t.report);
   return {
     id: options.id,
     address: () => listening,
