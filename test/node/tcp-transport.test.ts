@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import fc from 'fast-check';
 import { ConfigError } from 'distkit/core';
 import { createTcpTransport, type TcpAuth, type TcpRejection, type TcpTransport, type TcpTransportOptions } from 'distkit/node';
 import { makeTestPki, type TestPki } from './fixtures/tls-certs.js';
@@ -221,6 +222,33 @@ describe('HMAC handshake', () => {
     await waitFor(() => a.rejections.length === 1);
     expect(a.rejections[0]!.reason).toMatch(/frame MAC from b does not verify/);
     expect(a.got).toEqual([['b', { n: 1 }]]);
+  });
+
+  it('hostile bytes from an unauthenticated socket never reach the handlers and never break the listener', async () => {
+    // Few pending handshakes allowed: a leaked slot per hostile socket would lock the genuine peer out.
+    const a = await node('a', hmac, {}, { maxPendingHandshakes: 4 });
+    const frames = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+      fc.jsonValue().map((v) => rawFrame(JSON.stringify(v) ?? 'null')),
+      fc.record({ distkit: fc.constantFrom('hello', 'challenge', 'proof', 'x'), id: fc.oneof(fc.string(), fc.constant('b')), nonce: fc.oneof(fc.string({ unit: fc.constantFrom(...'0123456789abcdef') }), fc.constant('ab'.repeat(32))), proof: fc.string({ unit: fc.constantFrom(...'0123456789abcdef') }) }, { requiredKeys: [] }).map(rawFrame),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(frames, { minLength: 1, maxLength: 6 }), async (chunks) => {
+        const s = rawSocket(a.port);
+        s.write(Buffer.concat(chunks));
+        await sleep(5);
+        s.destroy();
+      }),
+      { numRuns: 40 },
+    );
+    await sleep(50);
+    expect(a.got).toEqual([]);
+    expect(a.t.stats().rejected).toBeGreaterThan(0);
+    // The listener still serves a genuine peer afterwards.
+    const b = await node('b', hmac, { a: a.port });
+    b.t.send('a', 'still here');
+    await waitFor(() => a.got.length === 1);
+    expect(a.got).toEqual([['b', 'still here']]);
   });
 
   it('closes a connection that does not finish its handshake in time', async () => {
