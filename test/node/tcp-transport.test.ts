@@ -365,6 +365,29 @@ describe('bounds', () => {
   });
 });
 
+describe('reconnection', () => {
+  it('backs off exponentially with jitter while handshakes fail, even though TCP connects', async () => {
+    const attempts: number[] = [];
+    const slammer = createServer((s) => {
+      attempts.push(performance.now());
+      s.destroy(); // accepts TCP, then hangs up before any handshake
+    });
+    await new Promise<void>((r) => slammer.listen(0, HOST, () => r()));
+    open.push({ close: () => new Promise((r) => slammer.close(r)) });
+    const b = await node('b', hmac, { a: (slammer.address() as { port: number }).port }, { reconnectDelayMs: 20, reconnectMaxDelayMs: 320 });
+    b.t.send('a', 'x');
+    await sleep(1500);
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    // Waits are drawn from [d/2, d] with d = 20, 40, 80, 160, 320, 320, ...: about 9 attempts in 1.5 s, not hundreds.
+    expect(attempts.length).toBeGreaterThanOrEqual(4);
+    expect(attempts.length).toBeLessThanOrEqual(14);
+    expect(gaps[0]!).toBeGreaterThanOrEqual(9);
+    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(150);
+    expect(Math.max(...gaps)).toBeLessThan(320 + 400); // the cap, with room for a loaded machine
+    expect(b.t.stats().links.a).toMatchObject({ connected: false, queued: 1 });
+  });
+});
+
 describe('configuration', () => {
   it("refuses auth 'none' off loopback, a missing auth, a short secret and bad limits", () => {
     const base = { id: 'a', listen: { host: HOST, port: 0 }, peers: {} };
