@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { connect as netConnect, createServer as netServer, isIP, type Server, type Socket } from 'node:net';
-import { connect as tlsConnect, createServer as tlsServer, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, createServer as tlsServer, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { ConfigError, type NodeId } from '../core/index.js';
 import { frame } from './tcp-frames.js';
 
@@ -100,6 +100,12 @@ export function checkAuth(auth: TcpAuth | undefined, hosts: readonly string[]): 
     }
     case 'tls':
       for (const field of ['key', 'cert', 'ca'] as const) if (!auth[field]) throw new ConfigError(`auth.${field}`, 'required (PEM)');
+      try {
+        // Parse the key material now, so that a bad PEM fails here and never inside a later send.
+        createSecureContext({ key: auth.key, cert: auth.cert, ca: auth.ca as string[] });
+      } catch (e) {
+        throw new ConfigError('auth', `TLS key material rejected: ${e instanceof Error ? e.message : String(e)}`);
+      }
       return auth;
     case 'none': {
       const remote = hosts.find((h) => !isLoopback(h));

@@ -59,6 +59,7 @@ describe('checkAuth', () => {
     expect(() => checkAuth({ mode: 'hmac', secret: new Uint8Array(15) }, [])).toThrow(/16 bytes/);
     expect(checkAuth({ mode: 'hmac', secret: new Uint8Array(16) }, ['10.0.0.1'])).toMatchObject({ mode: 'hmac' });
     expect(() => checkAuth({ mode: 'tls', key: '', cert: 'x', ca: 'y' }, [])).toThrow(/auth.key/);
+    expect(() => checkAuth({ mode: 'tls', key: 'not a key', cert: 'not a cert', ca: 'not a ca' }, [])).toThrow(/TLS key material rejected/);
     expect(isLoopback('127.10.0.1')).toBe(true);
     expect(isLoopback('127.example.com')).toBe(false);
   });
