@@ -69,8 +69,9 @@ export interface FaultProxy {
   /**
    * Cuts the link both ways. `'refuse'` resets every open connection and every new one (a peer that
    * is down, or a firewall answering with RST). `'blackhole'` forwards nothing and stops reading, so
-   * data waits in the senders' socket buffers and new connections hang, as behind a firewall that
-   * drops packets: TCP retransmits, and what was sent arrives after `heal()` unless the sender gave up.
+   * data waits in the senders' socket buffers, and new connections are held unconnected to the
+   * target, as behind a firewall that drops packets: TCP retransmits, and what was sent arrives after
+   * `heal()` unless the sender gave up.
    */
   partition(mode?: 'refuse' | 'blackhole'): void;
   /** Drops each unit (see {@link FaultProxyOptions.unit}) with `probability`, in both directions. */
@@ -107,6 +108,8 @@ interface Proxy {
   readonly options: FaultProxyOptions;
   readonly random: Random;
   readonly pairs: Set<Pair>;
+  /** Clients accepted under a black hole: not yet connected to the target, as their SYN would not have arrived. */
+  readonly held: Set<Socket>;
   partition: 'refuse' | 'blackhole' | undefined;
   dropProbability: number;
   delayMs: number;
@@ -148,6 +151,7 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
     options,
     random: new Random(options.seed ?? 1),
     pairs: new Set(),
+    held: new Set(),
     partition: undefined,
     dropProbability: 0,
     delayMs: 0,
@@ -165,6 +169,7 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
     partition(mode = 'refuse') {
       if (mode !== 'refuse' && mode !== 'blackhole') throw new ConfigError('mode', `expected 'refuse' or 'blackhole', got ${JSON.stringify(mode)}`);
       p.partition = mode;
+      if (mode === 'refuse') for (const client of p.held) refuseHeld(p, client);
       for (const pair of [...p.pairs]) {
         if (mode === 'refuse') reset(p, pair);
         else for (const d of pair.dirs) d.from.pause();
@@ -182,12 +187,18 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
       p.dropProbability = 0;
       p.delayMs = 0;
       p.jitterMs = 0;
+      for (const client of [...p.held]) {
+        p.held.delete(client);
+        if (!client.destroyed) connectPair(p, client);
+      }
       for (const pair of p.pairs) for (const d of pair.dirs) pump(p, d);
     },
     stats: () => ({ accepted: p.accepted, refused: p.refused, open: p.pairs.size, forwarded: p.forwarded, dropped: p.dropped }),
     async close() {
       if (p.closed) return;
       p.closed = true;
+      for (const client of p.held) client.destroy();
+      p.held.clear();
       for (const pair of [...p.pairs]) reset(p, pair);
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -202,14 +213,28 @@ function report(p: Proxy, problem: string): void {
   }
 }
 
-/** A new client connection: refused under a `'refuse'` partition, else paired with a connection to the target. */
+/** A new client connection: refused under a `'refuse'` partition, held under a black hole, else paired with the target. */
 function accept(p: Proxy, client: Socket): void {
   p.accepted++;
-  if (p.closed || p.partition === 'refuse') {
-    p.refused++;
-    client.resetAndDestroy();
+  if (p.closed || p.partition === 'refuse') return refuseHeld(p, client);
+  if (p.partition === 'blackhole') {
+    client.pause();
+    client.on('error', () => undefined);
+    client.on('close', () => p.held.delete(client));
+    p.held.add(client);
     return;
   }
+  connectPair(p, client);
+}
+
+function refuseHeld(p: Proxy, client: Socket): void {
+  p.refused++;
+  p.held.delete(client);
+  if (!client.destroyed) client.resetAndDestroy();
+}
+
+/** Connects a client to the target and forwards between them. */
+function connectPair(p: Proxy, client: Socket): void {
   const upstream = connect({ host: p.options.target.host, port: p.options.target.port, allowHalfOpen: true });
   const direction = (from: Socket, to: Socket): Direction => ({ from, to, queue: [], last: 0, ending: false, timer: undefined });
   const pair: Pair = { client, upstream, dirs: [direction(client, upstream), direction(upstream, client)] };

@@ -25,10 +25,12 @@ function waitFor<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A target that records every frame it receives (as text, with its arrival time) and echoes it. */
-async function recorder(echo = true): Promise<{ port: number; frames: { text: string; at: number }[] }> {
+async function recorder(echo = true): Promise<{ port: number; frames: { text: string; at: number }[]; connections: () => number }> {
   const frames: { text: string; at: number }[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server: Server = createServer((s) => {
+    connections++;
     sockets.add(s);
     s.on('error', () => undefined);
     const r = new FrameReader({ limit: () => 1 << 20, frame: (b) => (frames.push({ text: b.toString(), at: performance.now() }), echo && s.write(frame(b)), true), oversized: () => false });
@@ -36,7 +38,7 @@ async function recorder(echo = true): Promise<{ port: number; frames: { text: st
   });
   await new Promise<void>((r) => server.listen(0, HOST, () => r()));
   closers.push(() => (sockets.forEach((s) => s.destroy()), new Promise((r) => server.close(r))));
-  return { port: (server.address() as { port: number }).port, frames };
+  return { port: (server.address() as { port: number }).port, frames, connections: () => connections };
 }
 
 async function proxyTo(port: number, seed = 1): Promise<{ proxy: FaultProxy; port: number }> {
@@ -140,9 +142,17 @@ describe('startFaultProxy', () => {
     expect(target.frames).toHaveLength(1);
     expect(c.echoes).toHaveLength(1);
     expect(c.closed()).toBe(false);
+    // A connection opened during the black hole does not reach the target until heal.
+    const late = client(port);
+    late.socket.write(frame(Buffer.from('late')));
+    await sleep(100);
+    expect(target.connections()).toBe(1);
+    expect(late.closed()).toBe(false);
     proxy.heal();
-    await waitFor(() => c.echoes.length === 6);
+    await waitFor(() => c.echoes.length === 6 && late.echoes.length === 1);
     expect(c.echoes).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    expect(late.echoes).toEqual(['late']);
+    expect(target.connections()).toBe(2);
   });
 
   it('sits between two authenticated transports: a partition stops delivery, heal lets it resume', async () => {
@@ -184,12 +194,17 @@ describe('startFaultProxy', () => {
       await sleep(2);
     }
     proxy.heal();
-    b.send('a', 101);
-    await waitFor(() => got.includes(101));
+    // Delivery is best effort: a message written into a link that is being reset is lost, so keep
+    // sending until one gets through.
+    for (let i = 101; !got.some((n) => n > 100); i++) {
+      expect(i).toBeLessThan(300);
+      b.send('a', i);
+      await sleep(10);
+    }
     expect(rejections.some((r) => /frame MAC from b does not verify/.test(r))).toBe(true);
     expect(got).toEqual([...got].sort((x, y) => x - y)); // in order, no duplicates: a gap closes the link, nothing after it slips through
     expect(new Set(got).size).toBe(got.length);
-    expect(got.length).toBeLessThan(102);
+    expect(got.filter((n) => n <= 100).length).toBeLessThan(101);
   });
 
   it('stops by itself when closed: connections reset, port released, controls validated', async () => {
