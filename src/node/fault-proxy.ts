@@ -126,7 +126,7 @@ const MAX_QUEUED_UNITS = 1024;
 
 /**
  * Starts a TCP proxy that injects network faults between real processes on one machine, for
- * Jepsen-style tests where the kernel offers no `netem`: partitions (refusing or black-holing both
+ * Jepsen-style tests (the role of Jepsen's network nemesis) where the kernel offers no `netem`: partitions (refusing or black-holing both
  * directions), random drops of whole frames, and delay with jitter, all switchable at run time and
  * drawn from a seeded generator. Put one in front of each member's port and point the others at it.
  * Closing it closes everything it opened.

@@ -6,8 +6,9 @@ import { frame } from './tcp-frames.js';
 
 /**
  * Connection authentication with a cluster secret shared by every node: a mutual
- * challenge-response (HMAC-SHA256 over both claimed ids and a fresh nonce from each side), then an
- * HMAC over every frame under per-connection keys. It authenticates the endpoints and the integrity
+ * challenge-response (HMAC-SHA256 of RFC 2104 over both claimed ids and a fresh nonce from each
+ * side, in the shape of ISO/IEC 9798-4's three-pass mutual authentication), then an HMAC over
+ * every frame under per-connection keys. It authenticates the endpoints and the integrity
  * and order of every frame; it does **not** encrypt (anyone on the path reads the messages).
  *
  * @example
