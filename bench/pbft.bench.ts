@@ -1,8 +1,11 @@
 // PBFT decisions per second, in-process, no I/O: four replicas (f = 1) and one client; each
 // iteration is one client request delivered through pre-prepare, prepare, commit and f+1 replies
 // synchronously until the cluster is quiet. Checkpoints every 128 requests keep the log bounded.
-// The `.noauth` figure swaps the HMAC authenticators for ones that check nothing, to show what
-// authentication costs.
+// The plain figure uses the portable TypeScript HMAC authenticators of distkit/consensus; `.nodecrypto`
+// uses distkit/node's node:crypto (OpenSSL) ones, which produce the same signatures; `.noauth`
+// swaps in authenticators that check nothing, to show what authentication costs. All three are
+// measured in one run, their samples interleaved. The `.op4k` pair repeats the first two with
+// 4 KiB operations, where hashing the payload outweighs the fixed cost of a call into OpenSSL.
 import {
   pbftClient,
   pbftHmacAuthenticator,
@@ -12,11 +15,12 @@ import {
   type PbftClientState,
   type PbftReplicaState,
 } from '../src/consensus/index.js';
+import { nodePbftHmacAuthenticator } from '../src/node/index.js';
 import { compareOps, consume, opsFigure, round, type Figures } from './lib.js';
 
 type AnyOutput = { type: string; to?: string; message?: unknown };
 
-function cluster(auth: (id: string, ids: string[]) => PbftAuthenticator): () => void {
+function cluster(auth: (id: string, ids: string[]) => PbftAuthenticator, operationBytes = 100): () => void {
   const replicas = ['r0', 'r1', 'r2', 'r3'];
   const everyone = [...replicas, 'c0'];
   const machines = new Map(replicas.map((id) => [id, pbftReplica({ authenticator: auth(id, everyone) })]));
@@ -35,7 +39,7 @@ function cluster(auth: (id: string, ids: string[]) => PbftAuthenticator): () => 
   };
   return () => {
     const before = results;
-    const t = client.step(cs, { type: 'request', operation: 'x'.repeat(100), now: 0 });
+    const t = client.step(cs, { type: 'request', operation: 'x'.repeat(operationBytes), now: 0 });
     cs = t.state;
     push('c0', t.outputs);
     while (queue.length > 0) {
@@ -59,11 +63,19 @@ function cluster(auth: (id: string, ids: string[]) => PbftAuthenticator): () => 
 export default function (): Figures {
   const rings = pbftHmacKeyRings(['r0', 'r1', 'r2', 'r3', 'c0'], 'bench');
   const hmac = (id: string): PbftAuthenticator => pbftHmacAuthenticator({ id, keys: rings[id]! });
+  const native = (id: string): PbftAuthenticator => nodePbftHmacAuthenticator({ id, keys: rings[id]! });
   const none = (id: string): PbftAuthenticator => ({ id, sign: () => '', verify: () => true });
-  const rates = compareOps({ hmac: cluster(hmac), none: cluster(none) }, { timeMs: 3000, samples: 10 });
+  const rates = compareOps(
+    { hmac: cluster(hmac), native: cluster(native), none: cluster(none), hmac4k: cluster(hmac, 4096), native4k: cluster(native, 4096) },
+    { timeMs: 3000, samples: 10 },
+  );
   return {
     'consensus.pbft.decide.f1': opsFigure(rates.hmac!, 'requests/s'),
+    'consensus.pbft.decide.f1.nodecrypto': opsFigure(rates.native!, 'requests/s'),
     'consensus.pbft.decide.f1.noauth': opsFigure(rates.none!, 'requests/s'),
     'consensus.pbft.decide.f1.authShare': { value: round(1 - rates.hmac! / rates.none!, 3), unit: 'fraction of time' },
+    'consensus.pbft.decide.f1.op4k': opsFigure(rates.hmac4k!, 'requests/s'),
+    'consensus.pbft.decide.f1.op4k.nodecrypto': opsFigure(rates.native4k!, 'requests/s'),
+    'consensus.pbft.decide.f1.nodecrypto.authShare': { value: round(1 - rates.native! / rates.none!, 3), unit: 'fraction of time' },
   };
 }

@@ -1,13 +1,17 @@
 /**
- * The Node.js-only parts of distkit: a TCP transport, a durable file store, a write-ahead log and
- * Raft storage on it. Everything else in distkit runs unchanged in browsers, Deno, Bun and workers.
+ * The Node.js-only parts of distkit: an authenticated TCP transport, a durable file store, a
+ * write-ahead log and Raft storage on it, node:crypto authenticators and a fault-injecting proxy.
+ * Everything else in distkit runs unchanged in browsers, Deno, Bun and workers.
  *
  * @module node
  */
 export * from './file-store.js';
 export * from './tcp-transport.js';
+export type { TcpAuth, TcpHmacAuth, TcpTlsAuth, TcpNoAuth } from './tcp-auth.js';
 export * from './checkpoint-store.js';
 export * from './raft-storage.js';
 export * from './crc32c.js';
 export * from './wal.js';
 export * from './raft-wal-storage.js';
+export * from './pbft-authenticator.js';
+export * from './fault-proxy.js';
