@@ -157,3 +157,21 @@ describe('attempt cap', () => {
     expect(r.runs.filter((x) => x.kind === 'map' && x.index === 2).length).toBe(3);
   });
 });
+
+describe('§3.3 master failure in the simulator', () => {
+  it('a coordinator that crashes mid-job restarts from its durable task table and finishes with the right output', () => {
+    for (const seed of SEEDS.slice(0, 6)) {
+      const input = lines(seed);
+      const at = 60 + (seed % 5) * 30;
+      const faults: ScheduledFault[] = [
+        { at, fault: { type: 'crash', node: 'c' } },
+        { at: at + 400, fault: { type: 'restart', node: 'c' } },
+      ];
+      const r = runJobInSim({ seed, fns: wordCount, input, workers: 4, splits: 10, partitions: 4, faults });
+      expect(r.doneAt!, `seed ${seed}: the job outlived the coordinator's crash`).toBeGreaterThan(at + 400);
+      expect(r.sim.ok, `seed ${seed}: ${r.sim.violation?.invariant} ${r.sim.violation?.message}`).toBe(true);
+      expect(r.status, `seed ${seed}`).toBe('done');
+      expect(sorted(r.output), `seed ${seed}`).toBe(sorted(runSequential(wordCount, input)));
+    }
+  });
+});
