@@ -18,7 +18,7 @@ import {
   type Pair,
   type TaskStore,
 } from '../../../src/dataflow/index.js';
-import { simulate, type ScheduledFault, type SimResult } from '../../../src/sim/index.js';
+import { simulate, type LinkOptions, type NemesisOptions, type ScheduledFault, type SimResult } from '../../../src/sim/index.js';
 
 export interface SimJobOptions<I, K, V, R> {
   readonly seed: number;
@@ -31,6 +31,8 @@ export interface SimJobOptions<I, K, V, R> {
   /** Simulated duration of an attempt on a worker, ms. Default 20 + records (map) or 10 + pairs / 2 (reduce), ±50% jitter. */
   readonly costMs?: (worker: string, task: Assignment, units: number, random: Random) => number;
   readonly faults?: readonly ScheduledFault[];
+  readonly nemesis?: NemesisOptions;
+  readonly network?: LinkOptions;
   readonly maxTimeMs?: number;
   readonly heartbeatMs?: number;
 }
@@ -93,6 +95,8 @@ export function runJobInSim<I, K, V, R>(o: SimJobOptions<I, K, V, R>): SimJobRes
       ...ids.map((id) => ({ id, machine: mapReduceWorker, config: { id, coordinator: 'c', heartbeatMs: o.heartbeatMs ?? 100 } })),
     ],
     faults: o.faults ?? [],
+    ...(o.nemesis === undefined ? {} : { nemesis: o.nemesis }),
+    ...(o.network === undefined ? {} : { network: o.network }),
     invariants: mapReduceInvariants(),
     maxTimeMs: o.maxTimeMs ?? 120_000,
     trace: false,

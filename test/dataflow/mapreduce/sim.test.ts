@@ -175,3 +175,34 @@ describe('§3.3 master failure in the simulator', () => {
     }
   });
 });
+
+describe('random faults', () => {
+  it('with message loss, duplication, reordering and corruption, and random crashes (coordinator too), pauses and partitions, the output is still right', () => {
+    const faults = { coordinatorCrashes: 0, workerCrashes: 0, pauses: 0, partitions: 0 };
+    for (let seed = 1; seed <= 24; seed++) {
+      const input = documents(seed, 30, 20).map((d) => d.text);
+      const r = runJobInSim({
+        seed,
+        fns: wordCount,
+        input,
+        workers: 5,
+        splits: 10,
+        partitions: 4,
+        network: { loss: 0.05, duplicate: 0.05, reorder: 0.1, corrupt: 0.02 },
+        nemesis: { crashRate: 2, pauseRate: 2, partitionRate: 1, maxDown: 3, untilMs: 4000, nodes: ['c', ...workerIds(5)] },
+        maxTimeMs: 60_000,
+      });
+      expect(r.sim.ok, `seed ${seed}: ${r.sim.violation?.invariant} ${r.sim.violation?.message}`).toBe(true);
+      expect(r.status, `seed ${seed}`).toBe('done');
+      expect(sorted(r.output), `seed ${seed}`).toBe(sorted(runSequential(wordCount, input)));
+      for (const f of r.sim.faults) {
+        if (f.at > (r.doneAt ?? 0)) continue;
+        if (f.fault.type === 'crash') faults[f.fault.node === 'c' ? 'coordinatorCrashes' : 'workerCrashes']++;
+        if (f.fault.type === 'pause') faults.pauses++;
+        if (f.fault.type === 'partition') faults.partitions++;
+      }
+    }
+    // The sweep exercised every kind of fault before the jobs finished.
+    expect(Object.values(faults).every((n) => n > 0), JSON.stringify(faults)).toBe(true);
+  });
+});
