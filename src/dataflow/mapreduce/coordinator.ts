@@ -362,10 +362,12 @@ function coordinatorStep(state: S, input: MapReduceCoordinatorInput): T {
 
 /** Puts a `persist` of the durable image first when the transition changed it. */
 function withPersist(before: S, t: T): T {
-  if (t.state === before) return t;
-  const d = coordinatorDurable(t.state);
+  const after = t.state;
+  // Task tables are copy-on-write: a transition that only touched workers (a poll) keeps them.
+  if (after === before || (after.maps === before.maps && after.reduces === before.reduces && after.status === before.status && after.error === before.error)) return t;
+  const d = coordinatorDurable(after);
   if (plainDataEqual(coordinatorDurable(before), d)) return t;
-  return transition(t.state, [{ type: 'persist', record: d }, ...t.outputs]);
+  return transition(after, [{ type: 'persist', record: d }, ...t.outputs]);
 }
 
 function started(s: S, now: number): S {
