@@ -7,31 +7,13 @@
  *
  * @packageDocumentation
  */
-import { DistkitError, positiveInt, type NodeId } from '../../core/index.js';
-import { mapReduceCoordinator, type MapReduceCoordinatorConfig, type MapReduceCoordinatorOutput, type MapReduceCoordinatorState, type MapReduceCoordinatorInput } from './coordinator.js';
+import { positiveInt } from '../../core/index.js';
+import type { MapReduceCoordinatorConfig } from './coordinator.js';
 import { MemoryTaskStore, runAssignment } from './host.js';
 import type { Combiner, MapReduceFunctions, Mapper, Partitioner, Reducer } from './job.js';
-import type { TaskKind } from './messages.js';
-import { mapReduceWorker, type MapReduceWorkerInput, type MapReduceWorkerOutput, type MapReduceWorkerState } from './worker.js';
+import { COORDINATOR, JobRun, jobResult, jobShape, runSynchronously, splitRanges, type MapReduceResult } from './run-loop.js';
 
-/**
- * The job failed: a task failed `maxFailures` times. `task` names it; the message carries its
- * last error.
- *
- * @example
- * ```ts
- * import { MapReduceJobError } from 'distkit/dataflow';
- * const e = new MapReduceJobError('map task 2 failed 4 times; most recent failure: Error: bad', { kind: 'map', index: 2 });
- * e.task; //=> { kind: 'map', index: 2 }
- * ```
- */
-export class MapReduceJobError extends DistkitError {
-  readonly task: { readonly kind: TaskKind; readonly index: number };
-  constructor(message: string, task: { readonly kind: TaskKind; readonly index: number }) {
-    super(message);
-    this.task = task;
-  }
-}
+export { MapReduceJobError, type MapReduceResult } from './run-loop.js';
 
 /**
  * Options of {@link runMapReduce}: the number of workers, M and R, and the coordinator's
@@ -55,32 +37,6 @@ export interface RunMapReduceOptions extends Partial<Omit<MapReduceCoordinatorCo
 }
 
 /**
- * What {@link runMapReduce} returns: the output (partitions in order, keys sorted within each),
- * the job's counters and how many attempts of each kind ran.
- *
- * @example
- * ```ts
- * import type { MapReduceResult } from 'distkit/dataflow';
- * declare const r: MapReduceResult<string, number>;
- * r.output.get('hello');
- * ```
- */
-export interface MapReduceResult<K, R> {
-  readonly output: Map<K, R>;
-  readonly counters: Readonly<Record<string, number>>;
-  readonly attempts: { readonly map: number; readonly reduce: number };
-  /** R's committed outputs, one list of pairs per partition. */
-  readonly partitions: readonly (readonly (readonly [K, R])[])[];
-}
-
-interface Queued {
-  readonly node: NodeId;
-  readonly input: Record<string, unknown>;
-}
-
-const COORDINATOR = 'coordinator';
-
-/**
  * Runs a job in process through the coordinator and worker machines and returns its output.
  * Throws {@link MapReduceJobError} when a task fails `maxFailures` times.
  *
@@ -97,123 +53,16 @@ const COORDINATOR = 'coordinator';
  * ```
  */
 export function runMapReduce<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, input: readonly I[], options: RunMapReduceOptions = {}): MapReduceResult<K, R> {
-  const { workers: n0, splits: m0, partitions: r0, maxSteps: steps0, ...knobs } = options;
-  const n = positiveInt('workers', n0, 4);
-  const m = positiveInt('splits', m0, Math.max(1, Math.min(input.length, 4 * n)));
-  const partitions = positiveInt('partitions', r0, n);
+  const { workers, splits: m0, partitions: r0, maxSteps: steps0, ...knobs } = options;
+  const { m, r, ids } = jobShape(input.length, { workers, splits: m0, partitions: r0 });
   const maxSteps = positiveInt('maxSteps', steps0, 10_000_000);
-  const splits = Array.from({ length: m }, (_x, i) => [Math.floor((i * input.length) / m), Math.floor(((i + 1) * input.length) / m)]);
-  const ids = Array.from({ length: n }, (_x, i) => `w${i + 1}`);
   const store = new MemoryTaskStore<K, V, R>();
-  const records = (split: unknown): readonly I[] => {
-    const [a, b] = split as [number, number];
-    return input.slice(a, b);
-  };
-  const run = new Run(ids, { ...knobs, id: COORDINATOR, splits, partitions, workers: ids }, (worker, task) => runAssignment(fns, task, worker, { records, store }));
-  run.loop(maxSteps);
-  if (run.failed !== undefined) throw new MapReduceJobError(run.failed.error, run.failed.task);
-  const parts = run.committed.map((c, i) => store.getReduceOutput(c.worker, { kind: 'reduce', index: i, attempt: c.attempt }) ?? []);
-  const output = new Map<K, R>();
-  for (const p of parts) for (const [k, r] of p) output.set(k, r);
-  return { output, counters: run.counters, attempts: run.attempts, partitions: parts };
-}
-
-type RunTask = (worker: NodeId, task: Extract<MapReduceWorkerOutput, { type: 'run' }>['task']) => Record<string, unknown>;
-
-/** The event loop of one in-process job. */
-class Run {
-  now = 0;
-  readonly queue: Queued[] = [];
-  head = 0;
-  coordinator: MapReduceCoordinatorState;
-  readonly workers = new Map<NodeId, MapReduceWorkerState>();
-  readonly committed: { attempt: number; worker: NodeId }[] = [];
-  counters: Readonly<Record<string, number>> = {};
-  failed: { error: string; task: { kind: TaskKind; index: number } } | undefined;
-  done = false;
-  readonly attempts = { map: 0, reduce: 0 };
-
-  constructor(
-    ids: readonly NodeId[],
-    config: MapReduceCoordinatorConfig,
-    private readonly runTask: RunTask,
-  ) {
-    this.coordinator = mapReduceCoordinator.init(config);
-    for (const id of ids) this.workers.set(id, mapReduceWorker.init({ id, coordinator: COORDINATOR }));
-  }
-
-  loop(maxSteps: number): void {
-    for (let steps = 0; !this.done && this.failed === undefined; steps++) {
-      if (steps >= maxSteps) throw new DistkitError(`runMapReduce: no result after ${maxSteps} steps`);
-      if (this.head < this.queue.length) {
-        const q = this.queue[this.head++]!;
-        this.now += 1;
-        this.step(q.node, { ...q.input, now: this.now });
-        continue;
-      }
-      this.queue.length = 0;
-      this.head = 0;
-      const due = this.nextDue();
-      if (due === undefined) throw new DistkitError('runMapReduce: the job stopped making progress');
-      this.now = Math.max(this.now, due.at);
-      for (const node of due.nodes) this.step(node, { type: 'tick', now: this.now });
-    }
-  }
-
-  nextDue(): { at: number; nodes: NodeId[] } | undefined {
-    let at: number | undefined;
-    let nodes: NodeId[] = [];
-    const consider = (node: NodeId, d: number | undefined) => {
-      if (d === undefined) return;
-      if (at === undefined || d < at) {
-        at = d;
-        nodes = [node];
-      } else if (d === at) nodes.push(node);
-    };
-    consider(COORDINATOR, mapReduceCoordinator.nextDeadline(this.coordinator));
-    for (const [id, s] of this.workers) consider(id, mapReduceWorker.nextDeadline(s));
-    return at === undefined ? undefined : { at, nodes };
-  }
-
-  step(node: NodeId, input: Record<string, unknown>): void {
-    if (node === COORDINATOR) {
-      const t = mapReduceCoordinator.step(this.coordinator, input as unknown as MapReduceCoordinatorInput);
-      this.coordinator = t.state;
-      for (const o of t.outputs) this.coordinatorOutput(o);
-      return;
-    }
-    const s = this.workers.get(node);
-    if (s === undefined) return;
-    const t = mapReduceWorker.step(s, input as unknown as MapReduceWorkerInput);
-    this.workers.set(node, t.state);
-    for (const o of t.outputs) {
-      if (o.type === 'send') this.queue.push({ node: o.to, input: { type: 'message', from: node, message: o.message } });
-      else if (o.type === 'run') {
-        this.attempts[o.task.ref.kind]++;
-        this.queue.push({ node, input: this.runTask(node, o.task) });
-      }
-    }
-  }
-
-  coordinatorOutput(o: MapReduceCoordinatorOutput): void {
-    switch (o.type) {
-      case 'send':
-        this.queue.push({ node: o.to, input: { type: 'message', from: COORDINATOR, message: o.message } });
-        return;
-      case 'committed':
-        this.committed[o.index] = { attempt: o.attempt, worker: o.worker };
-        return;
-      case 'jobDone':
-        this.counters = o.counters;
-        this.done = true;
-        return;
-      case 'jobFailed':
-        this.failed = { error: o.error, task: o.task };
-        return;
-      default:
-        return;
-    }
-  }
+  const records = (split: unknown): readonly I[] => input.slice((split as number[])[0], (split as number[])[1]);
+  const clock = { t: 0 };
+  const config = { ...knobs, id: COORDINATOR, splits: splitRanges(input.length, m), partitions: r, workers: ids };
+  const run = new JobRun(ids, config, (worker, task) => runAssignment(fns, task, worker, { records, store }), () => clock.t);
+  runSynchronously(run, clock, maxSteps);
+  return jobResult(run, store);
 }
 
 /**
