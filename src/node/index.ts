@@ -8,3 +8,4 @@ export * from './file-store.js';
 export * from './tcp-transport.js';
 export * from './checkpoint-store.js';
 export * from './raft-storage.js';
+export * from './mapreduce-pool.js';
