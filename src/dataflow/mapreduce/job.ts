@@ -10,6 +10,7 @@
  */
 import { canonicalJson } from '../../core/index.js';
 import { murmur3 } from '../../hashing/index.js';
+import { MAX_COUNTERS, MAX_COUNTER_NAME } from './messages.js';
 
 /**
  * What a map or reduce function may use besides its input: user counters (§4.9), summed over
@@ -209,12 +210,16 @@ export function sampleBoundaries<K>(sample: readonly K[], partitions: number): K
   return out;
 }
 
-/** A counter context that records into `counters`. */
+/** A counter context that records into `counters`, within the limits a report may carry ({@link MAX_COUNTERS} names of at most {@link MAX_COUNTER_NAME} characters). */
 export function counterContext(counters: Record<string, number>): TaskContext {
   return {
     count(name, by = 1) {
-      if (typeof name !== 'string' || typeof by !== 'number' || !Number.isFinite(by)) throw new TypeError('count(name, by): name must be a string and by a finite number');
-      counters[name] = (Object.prototype.hasOwnProperty.call(counters, name) ? counters[name]! : 0) + by;
+      if (typeof name !== 'string' || name.length > MAX_COUNTER_NAME || typeof by !== 'number' || !Number.isFinite(by)) {
+        throw new TypeError(`count(name, by): name must be a string of at most ${MAX_COUNTER_NAME} characters and by a finite number`);
+      }
+      const has = Object.prototype.hasOwnProperty.call(counters, name);
+      if (!has && Object.keys(counters).length >= MAX_COUNTERS) throw new RangeError(`count(name): a task may keep at most ${MAX_COUNTERS} counters`);
+      Object.defineProperty(counters, name, { value: (has ? counters[name]! : 0) + by, enumerable: true, writable: true, configurable: true });
     },
   };
 }

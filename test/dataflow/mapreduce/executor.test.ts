@@ -60,3 +60,15 @@ describe('failures in process', () => {
     expect(r.counters).toEqual({ lines: 3 });
   });
 });
+
+describe('counter limits', () => {
+  it('a counter name past MAX_COUNTER_NAME fails the task (and, repeated, the job), not the executor', () => {
+    const map = (l: string, ctx: { count(name: string): void }) => (ctx.count('x'.repeat(200)), split(l));
+    expect(() => runMapReduce({ map, reduce: sum }, text, { workers: 2, splits: 1, maxFailures: 2 })).toThrow(/map task 0 failed 2 times; most recent failure: TypeError: count\(name, by\)/);
+  });
+
+  it('a counter named __proto__ is an ordinary counter', () => {
+    const r = runMapReduce({ map: (l: string, ctx) => (ctx.count('__proto__'), split(l)), reduce: sum }, text, { workers: 2 });
+    expect(Object.getOwnPropertyDescriptor(r.counters, '__proto__')?.value).toBe(3);
+  });
+});
