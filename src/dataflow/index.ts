@@ -4,4 +4,4 @@
  *
  * @module dataflow
  */
-export {};
+export * from './mapreduce/index.js';

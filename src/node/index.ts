@@ -15,3 +15,4 @@ export * from './wal.js';
 export * from './raft-wal-storage.js';
 export * from './pbft-authenticator.js';
 export * from './fault-proxy.js';
+export * from './mapreduce-pool.js';
