@@ -168,6 +168,8 @@ type HostMessage =
   | { readonly type: 'kv.readIndexReply'; readonly id: string; readonly index: number | null };
 
 const RETRY_MS = 25;
+/** Most ReadIndex requests from followers waiting at the leader at once; beyond it new ones are refused. */
+const KV_MAX_REMOTE_READS = 100_000;
 const TIMEOUT: KvFailure = { op: 'error', code: 14, message: 'etcdserver: request timed out' };
 const NO_LEADER: KvFailure = { op: 'error', code: 14, message: 'etcdserver: leader changed' };
 const TOO_MANY: KvFailure = { op: 'error', code: 8, message: 'etcdserver: too many requests' };
@@ -684,7 +686,12 @@ class KvHost implements KvBackend {
         break;
       }
       case 'kv.readIndex':
+        if (this.remoteReads.size >= KV_MAX_REMOTE_READS || this.remoteReads.has(id) || this.reads.has(id)) {
+          this.send(from, { type: 'kv.readIndexReply', id, index: null });
+          break;
+        }
         this.remoteReads.set(id, from);
+        setTimeout(() => this.remoteReads.delete(id), this.opts.requestTimeoutMs).unref();
         void this.node.input({ type: 'read', id }).catch(() => this.readReady(id, null));
         break;
       case 'kv.readIndexReply':

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64, freePort, post, startTestCluster, unb64, type TestCluster } from '../support/kv-cluster.js';
-import { parseInitialCluster, startKvServer } from '../../src/node/index.js';
+import { createTcpTransport, parseInitialCluster, startKvServer } from '../../src/node/index.js';
 import { openKvFileStorage } from '../../src/node/kv-file-storage.js';
 
 let cluster: TestCluster | undefined;
@@ -192,5 +192,36 @@ describe('a 3-member KV cluster on loopback (real sockets, etcd v3 JSON API)', (
     const removed = await post(url(leader), '/v3/cluster/member/remove', { ID: n4.memberId });
     expect(removed.status).toBe(200);
     expect(removed.json.members.map((m: { name: string }) => m.name).sort()).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it('survives hostile peer messages: malformed calls, results and read requests change nothing', async () => {
+    cluster = await startTestCluster(1);
+    await cluster.leader();
+    await put('n1', 'k', 'v');
+    const peerUrl = parseInitialCluster(`x=${cluster.servers['n1']!.members()[0]!.peerUrl}`)['x']!;
+    const port = Number(new URL(peerUrl).port);
+    const problems: string[] = [];
+    const evil = createTcpTransport({ id: 'evil', listen: { host: '127.0.0.1', port: 0 }, peers: { n1: { host: '127.0.0.1', port } }, onError: (p) => problems.push(p) });
+    const junk: unknown[] = [
+      { type: 'kv.call', id: 'a', call: null },
+      { type: 'kv.call', id: 'b', call: { call: 'kv', endpoint: 'put', body: 'garbage' } },
+      { type: 'kv.call', id: 'c', call: { call: 'kv', endpoint: '__proto__', body: {} } },
+      { type: 'kv.call', id: 'd', call: { call: 'memberAdd', name: 7 } },
+      { type: 'kv.result', id: 'n1.x.1', result: { op: 'put', revision: 99 } },
+      { type: 'kv.readIndex' },
+      { type: 'kv.readIndex', id: 'x'.repeat(10_000) },
+      { type: 'kv.readIndexReply', id: 'nope', index: 'NaN' },
+      { type: 'kv.unknown', id: 'e' },
+      { type: 'append', term: 'huge' },
+      null,
+      [1, 2, 3],
+    ];
+    for (const m of junk) evil.send('n1', m);
+    await new Promise((r) => setTimeout(r, 300));
+    await evil.close();
+    const g = await get('n1', 'k');
+    expect(g.json).toMatchObject({ count: '1', header: { revision: '2' } });
+    expect(cluster.servers['n1']!.status()).toMatchObject({ role: 'leader', revision: 2, keys: 1 });
+    expect((await put('n1', 'k2', 'v2')).json.header.revision).toBe('3');
   });
 });
