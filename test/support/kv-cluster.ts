@@ -23,9 +23,12 @@ export function freePort(): Promise<number> {
 export const b64 = (s: string): string => Buffer.from(s, 'latin1').toString('base64');
 export const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('latin1');
 
-/** POSTs `body` (JSON, or a raw string) to `url + path`; returns the status and the parsed JSON answer. */
-export async function post(url: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+/**
+ * POSTs `body` (JSON, or a raw string) to `url + path`; returns the status and the parsed JSON
+ * answer. Gives up (rejects) after `timeoutMs`, like a client whose answer never came.
+ */
+export async function post(url: string, path: string, body: unknown, timeoutMs = 30_000): Promise<{ status: number; json: any }> {
+  const res = await fetch(url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   let json: unknown;
   try {
