@@ -227,7 +227,7 @@ function enumOf<T extends string>(x: unknown, names: readonly T[], type: string)
  * //=> { header: { cluster_id: '1', member_id: '2', revision: '2', raft_term: '3' } }
  * ```
  */
-export function kvResultJson(result: KvResult, header: KvHeader): Json {
+export function kvResultJson(result: KvResult, header: KvHeader): Record<string, unknown> {
   return { header: kvHeaderJson(header), ...bodyJson(result) };
 }
 
@@ -240,7 +240,7 @@ export function kvResultJson(result: KvResult, header: KvHeader): Json {
  * kvHeaderJson({ clusterId: '1', memberId: '2', revision: 0, raftTerm: 3 }); //=> { cluster_id: '1', member_id: '2', raft_term: '3' }
  * ```
  */
-export function kvHeaderJson(h: KvHeader): Json {
+export function kvHeaderJson(h: KvHeader): Record<string, unknown> {
   return omitZero({ cluster_id: h.clusterId, member_id: h.memberId, revision: String(h.revision), raft_term: String(h.raftTerm) });
 }
 
@@ -296,7 +296,7 @@ function omitZero(o: Json): Json {
  * kvErrorJson({ op: 'error', code: 3, message: 'etcdserver: key is not provided' }).status; //=> 400
  * ```
  */
-export function kvErrorJson(f: KvFailure): { status: number; body: Json } {
+export function kvErrorJson(f: KvFailure): { status: number; body: Record<string, unknown> } {
   return { status: httpStatusOf(f.code), body: { error: f.message, message: f.message, code: f.code } };
 }
 
