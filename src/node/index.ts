@@ -16,3 +16,14 @@ export * from './raft-wal-storage.js';
 export * from './pbft-authenticator.js';
 export * from './fault-proxy.js';
 export * from './mapreduce-pool.js';
+export * from './kv-store.js';
+export { parseKvRequest, kvResultJson, kvHeaderJson, kvErrorJson, type KvHeader, type KvEndpoint } from './kv-json.js';
+export {
+  startKvServer,
+  parseInitialCluster,
+  kvMemberId,
+  type KvServerOptions,
+  type KvServer,
+  type KvMember,
+  type KvServerStatus,
+} from './kv-server.js';

@@ -269,10 +269,33 @@ class WalRaftStorage implements RaftStorage {
     private current: HardState | undefined,
   ) {}
 
+  /**
+   * An empty storage whose first record installs a snapshot (a host bootstrapping from its initial
+   * membership): that snapshot, term and vote become the base checkpoint, then the rest applies.
+   */
+  private async startFrom(record: RaftPersistRecord): Promise<void> {
+    const problem = recordProblem(record);
+    if (problem !== undefined) throw new StoreError(`persist: ${problem}`);
+    const snapshot = record.snapshot!;
+    const base: RaftDurable = { term: record.term ?? 0, vote: record.vote ?? null, snapshot, entries: [] };
+    const log: LogIndex = { start: snapshot.index + 1, seqs: [], entries: undefined };
+    this.current = { term: base.term, vote: base.vote, snapshot, log };
+    await this.wal.saveSnapshot(0, encode({ format: CHECKPOINT_FORMAT, durable: base, seqs: runs(log.seqs) } satisfies Checkpoint));
+    if (record.truncateFrom !== undefined || (record.entries !== undefined && record.entries.length > 0)) {
+      const rest: { truncateFrom?: number; entries?: NonNullable<RaftPersistRecord['entries']> } = {};
+      if (record.truncateFrom !== undefined) rest.truncateFrom = record.truncateFrom;
+      if (record.entries !== undefined) rest.entries = record.entries;
+      await this.persist(rest);
+    }
+  }
+
   persist(record: RaftPersistRecord): Promise<void> {
     const now = this.current;
     if (now === undefined) {
-      return Promise.reject(new StoreError('persist: the storage is empty; open it with { initial: raft.durable(raft.init(config)) } before persisting'));
+      if (record.snapshot === undefined) {
+        return Promise.reject(new StoreError('persist: the storage is empty; open it with { initial: raft.durable(raft.init(config)) } or make the first record a snapshot'));
+      }
+      return this.startFrom(record);
     }
     // Check first, so a refused record changes nothing.
     const problem = recordProblem(record);
