@@ -11,3 +11,4 @@ export type {
   QuorumKvOutput, QuorumKvPending, QuorumKvRecord, QuorumKvState, QuorumKvStats, QuorumKvTarget, QuorumKvVersion,
 } from './quorum-kv-types.js';
 export { quorumKvInvariants } from './invariants.js';
+export * from './merkle.js';
