@@ -67,6 +67,14 @@ export interface QuorumKvConfig {
    * keeps one value and counts the others in `stats.lwwDiscarded`. Default `false`: keep siblings.
    */
   readonly lastWriterWins?: boolean;
+  /**
+   * Merkle-tree anti-entropy (Dynamo §4.7): every this many ms, compare the keys shared with the
+   * next peer by exchanging hashes down a tree, and send the keys of the buckets that differ.
+   * Default: off.
+   */
+  readonly antiEntropyIntervalMs?: number;
+  /** Depth of the anti-entropy trees (default 6: 64 buckets per peer). */
+  readonly merkleDepth?: number;
   /** Table limits. */
   readonly limits?: QuorumKvLimits;
 }
@@ -208,6 +216,8 @@ export interface QuorumKvStats {
   readonly hintsDelivered: number;
   /** Read-repair writes sent to stale replicas. */
   readonly readRepairs: number;
+  /** Keys sent to a peer because an anti-entropy exchange found their bucket different. */
+  readonly antiEntropyKeys: number;
 }
 
 /**
@@ -246,6 +256,13 @@ export interface QuorumKvState {
   readonly seq: number;
   /** When hints are next offered to their owners. */
   readonly handoff: Timer;
+  /** Anti-entropy period (ms), or `null` when off. */
+  readonly antiEntropyIntervalMs: number | null;
+  readonly merkleDepth: number;
+  /** When the next anti-entropy exchange starts. */
+  readonly antiEntropy: Timer;
+  /** Rounds started so far (picks the next peer). */
+  readonly antiEntropyRounds: number;
   readonly stats: QuorumKvStats;
 }
 
@@ -266,7 +283,8 @@ export type QuorumKvMessage =
   | { readonly type: 'forward'; readonly seq: number; readonly key: string; readonly value: unknown; readonly context: VectorClock; readonly w: number; readonly n: number }
   | { readonly type: 'forward-reply'; readonly seq: number; readonly ok: boolean; readonly context?: VectorClock; readonly reason?: string }
   | { readonly type: 'handoff'; readonly key: string; readonly clock: QuorumKvClock; readonly version: number }
-  | { readonly type: 'handoff-ack'; readonly key: string; readonly version: number };
+  | { readonly type: 'handoff-ack'; readonly key: string; readonly version: number }
+  | { readonly type: 'tree'; readonly indices: readonly number[]; readonly hashes: readonly number[]; readonly reply: boolean };
 
 /**
  * A local command: read or write a key, or news of a node's liveness. `member` takes SWIM's
@@ -359,4 +377,10 @@ export const quorumKvMessageCheck = v.tagged({
   'forward-reply': v.object({ type: v.literal('forward-reply'), seq, ok: v.boolean(), context: v.optional(context), reason: v.optional(v.string({ maxLength: 200 })) }),
   handoff: v.object({ type: v.literal('handoff'), key, clock, version: seq }),
   'handoff-ack': v.object({ type: v.literal('handoff-ack'), key, version: seq }),
+  tree: v.object({
+    type: v.literal('tree'),
+    indices: v.array(v.int({ min: 1, max: 1 << 17 }), { maxLength: 1 << 17 }),
+    hashes: v.array(v.int({ min: 0, max: 0xffffffff }), { maxLength: 1 << 17 }),
+    reply: v.boolean(),
+  }),
 });

@@ -18,6 +18,8 @@ import {
 } from './quorum-kv-types.js';
 import { clockLimits, isDown, localClock, mergeIntoHints, mergeIntoStore, preferenceList, sloppyTargets } from './quorum-kv-store.js';
 import { finishGet, finishPut, onReadReply, onWriteAck, respond } from './quorum-kv-coordinator.js';
+import { antiEntropyTick, onTree } from './quorum-kv-anti-entropy.js';
+import { MAX_MERKLE_DEPTH } from './merkle.js';
 
 type T = Transition<QuorumKvState, QuorumKvOutput>;
 
@@ -49,7 +51,7 @@ export const quorumKv: DurableMachine<QuorumKvConfig, QuorumKvState, QuorumKvInp
   name: 'quorum-kv',
   init,
   step: (state, input) => persistFirst(stepByType(handlers, state, input as never)),
-  nextDeadline: (s) => earliest(s.handoff, ...s.pending.map((p) => p.deadline)),
+  nextDeadline: (s) => earliest(s.handoff, s.antiEntropy, ...s.pending.map((p) => p.deadline)),
   durable: (s) => ({ store: s.store, hints: s.hints }),
   recover(config, durable) {
     const s = init(config);
@@ -107,8 +109,19 @@ function init(config: QuorumKvConfig): QuorumKvState {
     pending: [],
     seq: 0,
     handoff: STOPPED_TIMER,
-    stats: { lwwDiscarded: 0, hintsDropped: 0, hintsDelivered: 0, readRepairs: 0 },
+    antiEntropyIntervalMs: config.antiEntropyIntervalMs === undefined ? null : positiveMs('antiEntropyIntervalMs', config.antiEntropyIntervalMs),
+    merkleDepth: merkleDepth(config.merkleDepth),
+    // The first exchange starts one period after the first input.
+    antiEntropy: config.antiEntropyIntervalMs === undefined ? STOPPED_TIMER : startTimer(0, config.antiEntropyIntervalMs),
+    antiEntropyRounds: 0,
+    stats: { lwwDiscarded: 0, hintsDropped: 0, hintsDelivered: 0, readRepairs: 0, antiEntropyKeys: 0 },
   };
+}
+
+function merkleDepth(depth: unknown): number {
+  const d = depth === undefined ? 6 : depth;
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_MERKLE_DEPTH) throw new ConfigError('merkleDepth', `must be an integer from 0 to ${MAX_MERKLE_DEPTH}, got ${String(d)}`);
+  return d;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,6 +253,8 @@ function onMessage(s: QuorumKvState, from: NodeId, m: QuorumKvMessage, now: numb
       return onForward(s, from, m, now);
     case 'handoff-ack':
       return onHandoffAck(s, from, m.key, m.version);
+    case 'tree':
+      return onTree(s, from, m.indices, m.hashes, m.reply);
   }
 }
 
@@ -316,7 +331,8 @@ function onTick(s: QuorumKvState, now: number): T {
     const next = cur.kind === 'get' ? finishGet(t.state, cur, 'timeout', now) : cur.kind === 'put' ? finishPut(t.state, cur, 'timeout') : respond({ ...t.state, pending: t.state.pending.filter((x) => x !== cur) }, cur.origin, cur.key, 'put', { ok: false, reason: 'timeout' });
     t = transition(next.state, [...t.outputs, ...next.outputs]);
   }
-  return timerDue(t.state.handoff, now) ? handoffTick(t, now) : t;
+  if (timerDue(t.state.handoff, now)) t = handoffTick(t, now);
+  return timerDue(t.state.antiEntropy, now) ? antiEntropyTick(t, now) : t;
 }
 
 function handoffTick(t: T, now: number): T {

@@ -185,6 +185,35 @@ describe('quorumKv: §5 read repair', () => {
   });
 });
 
+describe('quorumKv: §4.7 Merkle-tree anti-entropy', () => {
+  it('a replica that missed writes, and is never read, catches up by exchanging tree hashes', () => {
+    const c = new Cluster({ antiEntropyIntervalMs: 100, merkleDepth: 4 });
+    const keys = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'];
+    const behind = pref('k1')[2]!;
+    c.crashed.add(behind); // misses every write, nobody told
+    for (const [i, key] of keys.entries()) c.step(pref(key).find((x) => x !== behind)!, { type: 'put', id: i, key, value: i, w: 1 });
+    c.crashed.delete(behind);
+    const missing = () => keys.filter((k) => pref(k).slice(0, 3).includes(behind) && !Object.hasOwn(c.states[behind]!.store, k));
+    expect(missing().length).toBeGreaterThan(0);
+    for (let round = 1; round <= 8 && missing().length > 0; round++) {
+      c.now = round * 100;
+      for (const id of ids) c.step(id, { type: 'tick' });
+    }
+    expect(missing()).toEqual([]);
+    expect(ids.reduce((n, id) => n + c.states[id]!.stats.antiEntropyKeys, 0)).toBeGreaterThan(0);
+  });
+
+  it('replicas that agree exchange only their roots', () => {
+    const c = new Cluster({ antiEntropyIntervalMs: 100 });
+    c.step(pref('k')[0]!, { type: 'put', id: 1, key: 'k', value: 1, w: 3 });
+    c.now = 100;
+    const before = c.events.length;
+    for (const id of ids) c.step(id, { type: 'tick' });
+    expect(c.events.length).toBe(before);
+    expect(ids.every((id) => c.states[id]!.stats.antiEntropyKeys === 0)).toBe(true);
+  });
+});
+
 describe('quorumKv: hostile peers', () => {
   const s = quorumKv.init({ id: 'a', nodes: ids, limits: { maxKeys: 2, maxHints: 1 } });
   const clock = { entries: [{ id: 'b', counter: 1, values: [{ value: 1, ts: 0, node: 'b' }] }], anonymous: [] };
@@ -196,6 +225,8 @@ describe('quorumKv: hostile peers', () => {
     ['a hint naming itself', 'b', { type: 'write', seq: 1, key: 'k', clock, hint: 'a' }],
     ['an ack to nothing', 'b', { type: 'write-ack', seq: 9, key: 'k' }],
     ['a forward with w > n', 'b', { type: 'forward', seq: 1, key: 'k', value: 1, context: {}, w: 3, n: 2 }],
+    ['a tree index beyond the depth', 'b', { type: 'tree', indices: [1 << 16], hashes: [0], reply: false }],
+    ['tree hashes that do not match the indices', 'b', { type: 'tree', indices: [1, 2], hashes: [0], reply: false }],
   ])('rejects %s with the same state', (_what, from, message) => {
     const t = msg(from, message);
     expect(t.state).toBe(s);
