@@ -22,6 +22,18 @@ describe('quorumKv in the simulator: N=3, R=W=2, five nodes', () => {
     expect(recovered).toBeGreaterThanOrEqual(0);
   }, 120_000);
 
+  it('with Merkle anti-entropy on, still no acknowledged add lost, and replicas exchange keys', () => {
+    let keysSent = 0;
+    for (const seed of SEEDS.slice(0, 10)) {
+      const run = runSetWorkload({ seed, faults: true, config: { antiEntropyIntervalMs: 300, merkleDepth: 3 } });
+      expect(run.result.violation, `seed ${seed}`).toBeUndefined();
+      expect(run.finalRead, `seed ${seed}: a final read succeeded`).toBe(true);
+      expect(checkSet(run.history), `seed ${seed}`).toMatchObject({ valid: true, lost: [] });
+      keysSent += Object.values(run.result.states).reduce((n: number, st) => n + (st as { stats: { antiEntropyKeys: number } }).stats.antiEntropyKeys, 0);
+    }
+    expect(keysSent).toBeGreaterThan(0);
+  }, 120_000);
+
   it('last-writer-wins loses acknowledged adds, and the store counts what it discarded', () => {
     let lost = 0;
     let discarded = 0;
