@@ -288,7 +288,8 @@ export type QuorumKvMessage =
 
 /**
  * A local command: read or write a key, or news of a node's liveness. `member` takes SWIM's
- * membership events (`distkit/election`) as they are: `dead` marks the node down, `alive` up.
+ * membership events (`distkit/election`) as they are: `dead` marks the node down, `alive` up,
+ * `suspect` changes nothing, and a member outside the ring is ignored.
  *
  * @example
  * ```ts

@@ -160,6 +160,8 @@ const handlers = {
   down: (s: QuorumKvState, input: { readonly node: NodeId }) => liveness(s, input.node, false),
   up: (s: QuorumKvState, input: { readonly node: NodeId }, now: number) => handoffTo(liveness(s, input.node, true), input.node, now),
   member(s: QuorumKvState, input: Extract<QuorumKvInput, { type: 'member' }>, now: number): T {
+    // A SWIM group may hold more members than the ring (clients, other services): skip those.
+    if (!s.nodes.includes(input.node)) return transition(s);
     if (input.status === 'dead') return liveness(s, input.node, false);
     if (input.status === 'alive') return handoffTo(liveness(s, input.node, true), input.node, now);
     return transition(s);

@@ -167,6 +167,9 @@ describe('quorumKv: §4.6 sloppy quorum and hinted handoff', () => {
     expect(s.down).toEqual(['b']);
     s = quorumKv.step(s, { type: 'member', node: 'b', status: 'alive', now: 2 }).state;
     expect(s.down).toEqual([]);
+    // Members of the SWIM group outside the ring are not the store's business.
+    expect(quorumKv.step(s, { type: 'member', node: 'client-7', status: 'dead', now: 3 }).state).toBe(s);
+    expect(() => quorumKv.step(s, { type: 'down', node: 'client-7', now: 3 })).toThrow(InvalidCommandError);
   });
 });
 
