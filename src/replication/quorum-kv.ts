@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { VectorClock } from '../clocks/index.js';
-import { parseVectorClock } from '../clocks/index.js';
+import { nodeIdProblem, parseVectorClock } from '../clocks/index.js';
 import { HashRing } from '../hashing/index.js';
 import type { DurableMachine, NodeId, Transition } from '../core/index.js';
 import {
@@ -75,6 +75,11 @@ function persistFirst(t: T): T {
 
 function init(config: QuorumKvConfig): QuorumKvState {
   const nodes = checkMembers(config.id, config.nodes).sort();
+  // Contexts are version vectors keyed by node id: an id they cannot carry cannot coordinate.
+  for (const id of nodes) {
+    const p = nodeIdProblem(id);
+    if (p !== undefined) throw new ConfigError('nodes', `${p} (a context could not name this node)`);
+  }
   const n = positiveInt('n', config.n, Math.min(3, nodes.length));
   if (n > nodes.length) throw new ConfigError('n', `must be at most the number of nodes (${nodes.length}), got ${n}`);
   const r = positiveInt('r', config.r, Math.min(2, n));

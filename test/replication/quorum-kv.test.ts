@@ -52,6 +52,7 @@ describe('quorumKv: config', () => {
     expect(() => quorumKv.init({ id: 'a', nodes: ['a', 'b'], n: 3 })).toThrow(ConfigError);
     expect(() => quorumKv.init({ id: 'a', nodes: ids, n: 3, r: 4 })).toThrow(ConfigError);
     expect(() => quorumKv.init({ id: 'a', nodes: ids, w: 0 })).toThrow(ConfigError);
+    expect(() => quorumKv.init({ id: 'a', nodes: ['a', '__proto__'] })).toThrow(ConfigError);
   });
   it('refuses a malformed local command with InvalidCommandError', () => {
     const s = quorumKv.init({ id: 'a', nodes: ids });
