@@ -4,4 +4,11 @@
  *
  * @module replication
  */
-export {};
+export * from './dvv.js';
+export { quorumKv } from './quorum-kv.js';
+export type {
+  QuorumKvClock, QuorumKvCommand, QuorumKvConfig, QuorumKvDurable, QuorumKvHint, QuorumKvInput, QuorumKvLimits, QuorumKvMessage, QuorumKvOrigin,
+  QuorumKvOutput, QuorumKvPending, QuorumKvRecord, QuorumKvState, QuorumKvStats, QuorumKvTarget, QuorumKvVersion,
+} from './quorum-kv-types.js';
+export { quorumKvInvariants } from './invariants.js';
+export * from './merkle.js';

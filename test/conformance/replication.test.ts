@@ -1,0 +1,4 @@
+import { fixtures } from './fixtures/replication.js';
+import { conformanceSuite } from './suite.js';
+
+conformanceSuite('replication', fixtures);
