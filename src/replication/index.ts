@@ -4,4 +4,4 @@
  *
  * @module replication
  */
-export {};
+export * from './crdt/index.js';
