@@ -5,3 +5,5 @@
  * @module replication
  */
 export * from './crdt/index.js';
+export * from './anti-entropy.js';
+export * from './anti-entropy-invariants.js';

@@ -84,7 +84,7 @@ function mergeSortedDots(a: readonly Dot[], b: readonly Dot[]): Dot[] {
 }
 
 function join(a: CausalContext, b: CausalContext): CausalContext {
-  if (a === b || isEmpty(b)) return a;
+  if (a === b || leq(b, a)) return a;
   if (isEmpty(a)) return b;
   const vv: Record<string, number> = { ...a.vv };
   for (const r of Object.keys(b.vv)) {

@@ -227,28 +227,12 @@ export type RWORSet = Causal<ElementDots>;
 const allAdds = (entries: readonly DotEntry[]): boolean => entries.every((e) => e[2] === true);
 
 /**
- * Drops the elements holding only remove tokens whose dots are all causally stable: in `stable`,
- * the context every replica is known to have. Call it only when this replica has also seen
- * everything any replica reported having (the anti-entropy machine checks both): then no add
- * concurrent with those removes is still unseen here, and the element reads as absent with or
- * without its tokens, while the context keeps later copies of the tokens from coming back.
- */
-function collectStable(s: RWORSet, stable: CausalContext): RWORSet {
-  let store: Record<string, readonly DotEntry[]> | undefined;
-  for (const e of Object.keys(s.store)) {
-    const entries = s.store[e]!;
-    if (entries.some((x) => x[2] !== false)) continue;
-    if (!entries.every((x) => CausalContext.contains(stable, x as unknown as Dot))) continue;
-    store ??= { ...s.store };
-    delete store[e];
-  }
-  return store === undefined ? s : { store, cc: s.cc };
-}
-
-/**
  * Remove-wins observed-remove set operations: `add` and `remove` each return a delta holding one
  * fresh token for the element (an add or a remove) and, in its context, the element's tokens it
- * saw. `collectStable` drops remove tokens that every replica has seen.
+ * saw. Remove tokens stay until a later add of the element covers them: dropping them once every
+ * replica has seen them is not safe in the state-based setting, since a replica that dropped a
+ * token issues adds whose contexts no longer cover it, and a replica still holding it then keeps
+ * the element removed.
  *
  * @example
  * ```ts
@@ -282,8 +266,6 @@ export const RWORSet = Object.freeze({
   },
   /** The elements, sorted. */
   value: (s: RWORSet): string[] => elementsWhere(s.store, allAdds),
-  /** Drops elements that hold only causally stable remove tokens. */
-  collectStable,
   /** Validates an untrusted set or delta. */
   parse: (x: unknown, limits: CrdtLimits = CRDT_LIMITS): Parsed<RWORSet> =>
     runParser(limits, (ctx) => parseCausal(x, 'delta', ctx, (s, p, cc) => parseDotMap(s, p, ctx, (v, q) => parseEntries(v, q, 'flag', cc, ctx)))),

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, describeValue, getOwn, isPlainObject, type Parsed } from '../../core/index.js';
+import { ConfigError, describeValue, getOwn, isPlainObject, setOwn, type Parsed } from '../../core/index.js';
 import type { CausalContext } from './causal-context.js';
 import { GCounter, PNCounter } from './counters.js';
 import { joinCausal, type Causal, type DotStore } from './dot-store.js';
@@ -78,7 +78,19 @@ function storeParser(spec: CausalSpec, ctx: ParseContext): (x: unknown, path: st
   }
 }
 
-const isCausal = (spec: CrdtSpec): spec is CausalSpec => typeof spec !== 'string' || (CAUSAL as readonly string[]).includes(spec);
+/**
+ * True for a type built on a causal context (one that can be embedded in an ORMap).
+ *
+ * @example
+ * ```ts
+ * import { isCausalSpec } from 'distkit/replication';
+ * isCausalSpec({ ormap: 'ewflag' }); //=> true
+ * isCausalSpec('gcounter');          //=> false
+ * ```
+ */
+export function isCausalSpec(spec: CrdtSpec): spec is CausalSpec {
+  return typeof spec !== 'string' || (CAUSAL as readonly string[]).includes(spec);
+}
 
 /**
  * The empty state of a type.
@@ -163,7 +175,8 @@ export function parseCrdt(spec: CrdtSpec, x: unknown, limits: CrdtLimits = CRDT_
 
 /**
  * The value of a state: a number, a register value, a sorted element list, a flag, or for a map
- * an object of its keys' values.
+ * an object of its keys' values (a key whose embedded CRDT reads as empty — an empty set, a
+ * disabled flag, a reset register — is left out, as after a removal of the key).
  *
  * @example
  * ```ts
@@ -193,38 +206,16 @@ export function crdtValue(spec: CrdtSpec, state: unknown): unknown {
       return RWORSet.value(state as RWORSet);
     default: {
       const inner = spec.ormap;
-      return ORMap.value(state as ORMap, (v) => crdtValue(inner, v));
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(ORMap.value(state as ORMap, (x) => crdtValue(inner, x)))) if (!isBottom(v)) setOwn(out, k, v);
+      return out;
     }
   }
 }
 
-/**
- * Drops metadata that causally stable context `stable` makes useless (remove-wins sets' remove
- * tokens, also inside maps); other types are returned unchanged.
- *
- * @example
- * ```ts
- * import { collectCrdt } from 'distkit/replication';
- * const s = { store: { x: [['a', 2, false]] }, cc: { vv: { a: 2 }, cloud: [] } };
- * collectCrdt('rworset', s, { vv: { a: 2 }, cloud: [] }); //=> { store: {}, cc: { vv: { a: 2 }, cloud: [] } }
- * ```
- */
-export function collectCrdt(spec: CrdtSpec, state: unknown, stable: CausalContext): unknown {
-  if (spec === 'rworset') return RWORSet.collectStable(state as RWORSet, stable);
-  if (typeof spec === 'string' || !isCausal(spec.ormap) || !hasRemoveWins(spec.ormap)) return state;
-  const m = state as ORMap;
-  let store: Record<string, DotStore> | undefined;
-  for (const k of Object.keys(m.store)) {
-    const inner = m.store[k]!;
-    const kept = (collectCrdt(spec.ormap, { store: inner, cc: m.cc }, stable) as Causal<DotStore>).store;
-    if (kept === inner) continue;
-    store ??= { ...m.store };
-    if (Array.isArray(kept) ? kept.length === 0 : Object.keys(kept).length === 0) delete store[k];
-    else store[k] = kept;
-  }
-  return store === undefined ? state : { store, cc: m.cc };
-}
-
-function hasRemoveWins(spec: CausalSpec): boolean {
-  return spec === 'rworset' || (typeof spec !== 'string' && hasRemoveWins(spec.ormap));
+/** A value equal to that of an empty embedded CRDT (an empty set or map, a disabled flag, no values). */
+function isBottom(value: unknown): boolean {
+  if (value === false) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return isPlainObject(value) && Object.keys(value).length === 0;
 }
