@@ -7,3 +7,4 @@
 export * from './crdt/index.js';
 export * from './anti-entropy.js';
 export * from './anti-entropy-invariants.js';
+export * from './gossip.js';

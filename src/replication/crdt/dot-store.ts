@@ -95,8 +95,21 @@ function joinEntries(a: readonly DotEntry[], ca: CausalContext, b: readonly DotE
   return same ? a : out;
 }
 
+/** True when `cc` has seen some dot of `store`. */
+function anySeen(store: DotStore, cc: CausalContext): boolean {
+  if (Array.isArray(store)) {
+    for (const e of store as readonly DotEntry[]) if (CausalContext.contains(cc, e as unknown as Dot)) return true;
+    return false;
+  }
+  const map = store as Readonly<Record<string, DotStore>>;
+  for (const k in map) if (anySeen(map[k]!, cc)) return true;
+  return false;
+}
+
 /** Keeps the part of `a` whose dots `cb` has not seen: `a ⊔ ⊥` under context `cb`. */
 function filterUnseen(a: DotStore, cb: CausalContext): DotStore {
+  // Most entries of a large state share no dot with a small delta: keep them without allocating.
+  if (!anySeen(a, cb)) return a;
   if (Array.isArray(a)) return joinEntries(a as readonly DotEntry[], CausalContext.empty(), EMPTY_ENTRIES, cb);
   return joinMaps(a as Readonly<Record<string, DotStore>>, CausalContext.empty(), {}, cb);
 }
