@@ -12,3 +12,7 @@ export type {
 } from './quorum-kv-types.js';
 export { quorumKvInvariants } from './invariants.js';
 export * from './merkle.js';
+export * from './crdt/index.js';
+export * from './anti-entropy.js';
+export * from './anti-entropy-invariants.js';
+export * from './gossip.js';

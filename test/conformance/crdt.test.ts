@@ -1,0 +1,4 @@
+import { fixtures } from './fixtures/crdt.js';
+import { conformanceSuite } from './suite.js';
+
+conformanceSuite('crdt', fixtures);
