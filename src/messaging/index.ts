@@ -4,4 +4,6 @@
  *
  * @module messaging
  */
-export {};
+export * from './app.js';
+export * from './queue.js';
+export * from './replicated.js';
