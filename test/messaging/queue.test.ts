@@ -106,7 +106,7 @@ describe('distributedQueue: redelivery count and dead letters', () => {
       { maxReceiveCount: 2 },
     );
     expect(results[2]).toMatchObject({ type: 'nacked', deadLettered: false });
-    expect(results[3].type).toBe('empty');
+    expect(results[3]?.type).toBe('empty');
     expect(results[4]).toMatchObject({ type: 'received', message: { token: 2, receiveCount: 2 } });
     expect(results[5]).toMatchObject({ type: 'nacked', deadLettered: true });
   });
