@@ -12,3 +12,5 @@ export * from './linearizability.js';
 export * from './jepsen.js';
 export * from './modelcheck.js';
 export * from './html.js';
+export * from './total-queue.js';
+export * from './event-store.js';

@@ -7,3 +7,5 @@
 export * from './app.js';
 export * from './queue.js';
 export * from './replicated.js';
+export * from './event-store.js';
+export * from './projection.js';
