@@ -9,3 +9,4 @@ export * from './queue.js';
 export * from './replicated.js';
 export * from './event-store.js';
 export * from './projection.js';
+export * from './invariants.js';
