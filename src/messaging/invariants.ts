@@ -49,6 +49,20 @@ export function replicasAgree<C, S>(): Invariant<ReplicatedState<C, S>> {
   };
 }
 
+/** A single-replica property checked on every live replica's application state. */
+function everyApp<C, S>(name: string, problem: (app: S) => string | undefined): Invariant<ReplicatedState<C, S>> {
+  return {
+    name,
+    check(states) {
+      for (const [node, s] of Object.entries(states)) {
+        const p = problem(s.app);
+        if (p !== undefined) return `${node}: ${p}`;
+      }
+      return undefined;
+    },
+  };
+}
+
 /**
  * What must hold in one queue state: leases carry tokens already issued, at most one lease per
  * token, in-flight and group limits kept, storage within `maxMessages`, each idempotency key
@@ -100,16 +114,7 @@ export function queueStateProblem(q: QueueState): string | undefined {
 export function queueInvariants<C>(): Invariant<ReplicatedState<C, QueueState>>[] {
   return [
     replicasAgree<C, QueueState>(),
-    {
-      name: 'every queue is well formed',
-      check(states) {
-        for (const [node, s] of Object.entries(states)) {
-          const p = queueStateProblem(s.app);
-          if (p !== undefined) return `${node}: ${p}`;
-        }
-        return undefined;
-      },
-    },
+    everyApp<C, QueueState>('every queue is well formed', queueStateProblem),
   ];
 }
 
@@ -149,15 +154,6 @@ export function eventStoreStateProblem(s: EventStoreState): string | undefined {
 export function eventStoreInvariants<C>(): Invariant<ReplicatedState<C, EventStoreState>>[] {
   return [
     replicasAgree<C, EventStoreState>(),
-    {
-      name: 'every event store is well formed',
-      check(states) {
-        for (const [node, s] of Object.entries(states)) {
-          const p = eventStoreStateProblem(s.app);
-          if (p !== undefined) return `${node}: ${p}`;
-        }
-        return undefined;
-      },
-    },
+    everyApp<C, EventStoreState>('every event store is well formed', eventStoreStateProblem),
   ];
 }
