@@ -33,9 +33,13 @@ export interface Applied<S, R> {
  * ```
  */
 export interface ReplicatedApp<Config, State, Result> {
+  /** A short name for traces and error messages. */
   readonly name: string;
+  /** The initial state; throws `ConfigError` naming a bad field. */
   init(config: Config): State;
+  /** Applies one command (untrusted data from the log): pure, deterministic, total. */
   apply(state: State, command: unknown): Applied<State, Result>;
+  /** Checks a state received in a snapshot and returns it with this replica's options, or `undefined`. */
   restore(data: unknown, config: Config): State | undefined;
 }
 

@@ -26,8 +26,11 @@ import { readAll, readStream, type EventData, type EventStoreCommand, type Event
  * ```
  */
 export interface Decider<C, E extends EventData, S> {
+  /** The state of a stream without events. */
   readonly initialState: S;
+  /** The events a command produces in a state (none: the command changes nothing). */
   decide(command: C, state: S): readonly E[];
+  /** The state after one event. */
   evolve(state: S, event: E): S;
 }
 
@@ -190,8 +193,11 @@ export function catchUp(store: EventStoreState, subscription: CatchUpSubscriptio
  * ```
  */
 export interface Projection<S> {
+  /** Named in errors. */
   readonly name: string;
+  /** The read model before any event. */
   readonly initialState: S;
+  /** The read model after one event. */
   evolve(state: S, event: RecordedEvent): S;
 }
 
