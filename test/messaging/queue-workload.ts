@@ -132,6 +132,8 @@ export interface QueueVerdict {
   readonly keyedTwice: string[];
   /** Successful acks whose lease had expired, or that were not the message's latest lease. */
   readonly lateAcks: string[];
+  /** Deliveries of a message while an earlier lease on it was still running. */
+  readonly earlyRedeliveries: string[];
   readonly refusedAcks: number;
   readonly redeliveries: number;
   readonly acks: number;
@@ -180,9 +182,18 @@ export function judge(r: SimResult<QueueOp, QueueResult>): QueueVerdict {
       if ((maxToken.get(out.id) ?? 0) > out.token) lateAcks.push(`ack of ${out.id} with token ${out.token} after token ${maxToken.get(out.id)} was issued`);
     }
   }
+  // At-least-once allows a second delivery only after the previous lease ended (no nacks here).
+  const earlyRedeliveries: string[] = [];
+  const receives = ops.flatMap((op) => (op.input.f === 'receive' && op.output?.type === 'received' ? [{ ...op.output.message, at: op.output.at }] : []));
+  const byMessage = new Map<string, typeof receives>();
+  for (const m of receives) byMessage.set(m.id, [...(byMessage.get(m.id) ?? []), m]);
+  for (const [id, list] of byMessage) {
+    list.sort((x, y) => x.token - y.token);
+    for (let i = 1; i < list.length; i++) if (list[i]!.at < list[i - 1]!.expiresAt) earlyRedeliveries.push(`${id}: token ${list[i]!.token} at ${list[i]!.at} while token ${list[i - 1]!.token} ran until ${list[i - 1]!.expiresAt}`);
+  }
   const keyedTwice: string[] = [];
   for (const [value, ids] of idsOfValue) {
     if (ids.size > 1 || (ackedCount.get(value) ?? 0) > 1) keyedTwice.push(`${value}: ids ${[...ids].join(',')}, acked ${ackedCount.get(value) ?? 0} times`);
   }
-  return { totalQueue: checkTotalQueue(tq), keyedTwice, lateAcks, refusedAcks, redeliveries, acks: [...ackedCount.values()].reduce((a, b) => a + b, 0) };
+  return { totalQueue: checkTotalQueue(tq), keyedTwice, lateAcks, earlyRedeliveries, refusedAcks, redeliveries, acks: [...ackedCount.values()].reduce((a, b) => a + b, 0) };
 }

@@ -20,12 +20,13 @@ describe('the replicated queue under faults (3 nodes, simulated)', () => {
     expect(v.totalQueue.acknowledgedCount).toBeGreaterThanOrEqual(90);
     expect(v.keyedTwice).toEqual([]);
     expect(v.lateAcks).toEqual([]);
+    expect(v.earlyRedeliveries).toEqual([]);
     // The slow consumer's leases ran out under it: its acks were refused and the messages redelivered.
     expect(v.refusedAcks).toBeGreaterThan(0);
     expect(v.redeliveries).toBeGreaterThan(0);
   }, 60_000);
 
-  it('crashes, partitions, loss and duplication, seeds 1-4: nothing acknowledged is lost, keyed values are stored and acked once, no expired lease acks', () => {
+  it('crashes, partitions, loss and duplication, seeds 1-4: nothing acknowledged is lost, keyed values are stored and acked once, redelivery only after a lease ended, no expired lease acks', () => {
     let faults = 0;
     let retriedEnqueues = 0;
     for (let seed = 1; seed <= 4; seed++) {
@@ -35,6 +36,7 @@ describe('the replicated queue under faults (3 nodes, simulated)', () => {
       expect(v.totalQueue.valid, `seed ${seed}: lost ${JSON.stringify(v.totalQueue.lost)}, unexpected ${JSON.stringify(v.totalQueue.unexpected)}`).toBe(true);
       expect(v.keyedTwice, `seed ${seed}`).toEqual([]);
       expect(v.lateAcks, `seed ${seed}`).toEqual([]);
+      expect(v.earlyRedeliveries, `seed ${seed}`).toEqual([]);
       expect(v.totalQueue.acknowledgedCount).toBeGreaterThan(50);
       faults += r.faults.length;
       retriedEnqueues += v.totalQueue.attemptCount - new Set(r.history.filter((o) => o.input.f === 'enqueue').map((o) => (o.input as { value: string }).value)).size;
