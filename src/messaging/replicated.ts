@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
-import { InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, plainDataProblem, positiveInt } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, plainDataProblem, positiveInt } from '../core/index.js';
 import {
   applyRaftPersist,
   raft,
@@ -280,6 +280,11 @@ export function replicatedStateMachine<C, S, R>(
   app: ReplicatedApp<C, S, R>,
 ): DurableMachine<ReplicatedConfig<C>, ReplicatedState<C, S>, ReplicatedInput, ReplicatedOutput<R>, RaftDurable> {
   const absorbOutputs = absorb(app);
+  const checked = (config: ReplicatedConfig<C>): ReplicatedConfig<C> => {
+    if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object { raft, app?, snapshotEvery? }');
+    if (config.raft === null || typeof config.raft !== 'object') throw new ConfigError('raft', 'must be a RaftConfig');
+    return config;
+  };
   const start = (config: ReplicatedConfig<C>, r: RaftState): ReplicatedState<C, S> => {
     const appConfig = (config.app ?? {}) as C;
     const snapshotEvery = positiveInt('snapshotEvery', config.snapshotEvery, 1000);
@@ -289,7 +294,7 @@ export function replicatedStateMachine<C, S, R>(
   };
   return {
     name: `replicated(${app.name})`,
-    init: (config) => start(config, raft.init(config.raft)),
+    init: (config) => start(config, raft.init(checked(config).raft)),
     step(state, input) {
       const now = inputNow(input);
       const into: Collected<R> = { persists: [], sends: [], events: [] };
@@ -312,7 +317,7 @@ export function replicatedStateMachine<C, S, R>(
     },
     nextDeadline: (state) => raftNextDeadline(state.raft),
     durable: (state) => raft.durable(state.raft),
-    recover: (config, durable) => start(config, raft.recover(config.raft, durable)),
+    recover: (config, durable) => start(config, raft.recover(checked(config).raft, durable)),
     applyPersist: applyReplicatedPersist,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkedStep, InvalidCommandError } from 'distkit/core';
+import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
 import type { RaftDurable } from 'distkit/consensus';
 import { applyReplicatedPersist, distributedQueue, replicatedQueue, type QueueResult, type ReplicatedOutput, type ReplicatedPersistRecord } from 'distkit/messaging';
 
@@ -42,6 +42,13 @@ describe('replicatedStateMachine over raft', () => {
     // The command's own `now`, if any, is replaced by the leader's.
     const late = r.step({ type: 'submit', id: 'r1', command: { type: 'receive', consumer: 'w', now: 1e9 } });
     expect(results(late)[0]?.result).toMatchObject({ type: 'received', at: 4, message: { expiresAt: 1004 } });
+  });
+
+  it('a bad config throws ConfigError naming the field', () => {
+    expect(() => replicatedQueue.init(null as never)).toThrow(ConfigError);
+    expect(() => replicatedQueue.init({} as never)).toThrow(/raft/);
+    expect(() => replicatedQueue.init({ ...one, snapshotEvery: 0 })).toThrow(/snapshotEvery/);
+    expect(() => replicatedQueue.init({ ...one, app: { maxMessages: -1 } })).toThrow(/maxMessages/);
   });
 
   it('malformed commands are applied as refusals, identically everywhere', () => {
