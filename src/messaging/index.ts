@@ -1,6 +1,7 @@
 /**
- * Messaging and event sourcing: a replicated queue with leases and fencing, pub/sub with committed
- * offsets, and an event store with projections.
+ * Messaging and event sourcing: a queue with leases, fencing tokens, idempotent enqueue and dead
+ * letters, an event store with expected revisions, deciders, catch-up subscriptions and
+ * projections, and the machinery that replicates either over Raft.
  *
  * @module messaging
  */
