@@ -14,3 +14,5 @@ export * from './modelcheck.js';
 export * from './html.js';
 export * from './set.js';
 export * from './counter.js';
+export * from './total-queue.js';
+export * from './event-store.js';

@@ -1,7 +1,13 @@
 /**
- * Messaging and event sourcing: a replicated queue with leases and fencing, pub/sub with committed
- * offsets, and an event store with projections.
+ * Messaging and event sourcing: a queue with leases, fencing tokens, idempotent enqueue and dead
+ * letters, an event store with expected revisions, deciders, catch-up subscriptions and
+ * projections, and the machinery that replicates either over Raft.
  *
  * @module messaging
  */
-export {};
+export * from './app.js';
+export * from './queue.js';
+export * from './replicated.js';
+export * from './event-store.js';
+export * from './projection.js';
+export * from './invariants.js';
