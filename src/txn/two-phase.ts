@@ -7,7 +7,7 @@
 import type { DataLimits, DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
 import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn, stepByType } from '../core/index.js';
 import type { Decision, Vote } from './common.js';
-import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, nodeListCheck, onePersist, payloadLimits, txIdCheck } from './common.js';
+import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, nodeListCheck, onePersist, onPeerMessage, payloadLimits, txIdCheck } from './common.js';
 import type { Tombstones } from './tombstones.js';
 import { NO_TOMBSTONES, addTombstone, recoveredTombstones, retainMs, tickTombstones, tombstoneCount, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './tombstones.js';
 
@@ -355,10 +355,10 @@ function decide(s: TwoPhaseCoordinatorState, txId: string, tx: CoordinatorTx, de
 }
 
 function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput, now: number): CT {
-  const parsed = parseMessage(input.message, PAYLOAD_LIMITS);
-  if (!parsed.ok) return reject(s, input.from, parsed.problem);
-  const m = parsed.value;
-  const from = input.from;
+  return onPeerMessage(s, input, (raw) => parseMessage(raw, PAYLOAD_LIMITS), (m, from) => coordinatorReceive(s, m, from, now));
+}
+
+function coordinatorReceive(s: TwoPhaseCoordinatorState, m: TwoPhaseMessage, from: NodeId, now: number): CT {
   const tx = getOwn(s.txs, m.txId);
   switch (m.type) {
     case 'vote': {
@@ -911,10 +911,10 @@ function tombstoneView(t: ParticipantTombstone): ParticipantTx {
 }
 
 function participantMessage(s: TwoPhaseParticipantState, input: MessageInput, now: number): PT {
-  const parsed = parseMessage(input.message, s.payloadLimits);
-  if (!parsed.ok) return reject(s, input.from, parsed.problem);
-  const m = parsed.value;
-  const from = input.from;
+  return onPeerMessage(s, input, (raw) => parseMessage(raw, s.payloadLimits), (m, from) => participantReceive(s, m, from, now));
+}
+
+function participantReceive(s: TwoPhaseParticipantState, m: TwoPhaseMessage, from: NodeId, now: number): PT {
   const live = getOwn(s.txs, m.txId);
   const gone = live === undefined ? tombstoneOf(s.decided, m.txId) : undefined;
   const tx = live ?? (gone === undefined ? undefined : tombstoneView(gone));
