@@ -9,7 +9,7 @@ import {
   type OpenBackoff,
 } from './breaker-core.js';
 import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
-import { checkNumber } from './options.js';
+import { checkNumber, type ClockOption } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { liveWindow, type LiveWindow } from './breaker-window.js';
@@ -25,7 +25,7 @@ import type { Policy } from './wrap.js';
  * const b = new CircuitBreaker({ failureThreshold: 5, timeoutMs: 60_000 });
  * ```
  */
-export interface CircuitBreakerOptions {
+export interface CircuitBreakerOptions extends ClockOption {
   /** When to trip; default consecutive failures (`failureThreshold`, default 5). */
   readonly strategy?: BreakerStrategy;
   /** Consecutive failures that open the circuit (the notes' API). */
@@ -46,8 +46,6 @@ export interface CircuitBreakerOptions {
   readonly isFailure?: (error: unknown) => boolean;
   /** Which returned values count as failures (default: none). The value is still returned. */
   readonly isResultFailure?: (result: unknown) => boolean;
-  /** Monotonic clock (default `systemClock`). */
-  readonly clock?: Clock;
   /** Sample the latency of one call in this many (power of two, default 64): a clock read costs about as much as a bare async call. Every call is timed when a slow-call threshold or call listeners need it. */
   readonly latencySampleEvery?: number;
 }

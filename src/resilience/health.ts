@@ -1,7 +1,7 @@
 import { ConfigError, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, systemTimers, v, withOwn, withoutOwn } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
 import { healthAfter, heardFrom, nextHealthChange, sweepHealth, type HeartbeatTable, type NodeHealth } from '../election/index.js';
-import { checkNumber } from './options.js';
+import { checkNumber, type ClockOption, type TimersOption } from './options.js';
 
 /**
  * Settings of the health monitor: the thresholds of distkit/election's heartbeat failure detector
@@ -207,12 +207,7 @@ export interface HealthChange {
  * new HealthMonitor({ suspectAfterMs: 2000, failAfterMs: 6000 });
  * ```
  */
-export interface HealthMonitorOptions extends HealthSettings {
-  /** Monotonic clock (default `systemClock`). */
-  readonly clock?: Clock;
-  /** Timers that fire status changes on time (default `systemTimers`, unref'd). */
-  readonly timers?: Timers;
-}
+export interface HealthMonitorOptions extends HealthSettings, ClockOption, TimersOption {}
 
 /**
  * Heartbeat monitor over {@link healthMonitorCore}. Arms one (unref'd) timer at the next deadline

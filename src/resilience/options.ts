@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/index.js';
+import { ConfigError, type Clock, type Timers } from '../core/index.js';
 
 /** Options for {@link checkNumber}. @internal */
 export interface NumberRule {
@@ -65,4 +65,37 @@ export function describe(value: unknown): string {
 export function growth(initialMs: number, factor: number, k: number, cap: number): number {
   if (initialMs === 0) return 0;
   return Math.min(cap, initialMs * Math.pow(factor, k));
+}
+
+/**
+ * The clock a policy wrapper reads, injected like every source of time in distkit (tests pass a
+ * fake one).
+ *
+ * @example
+ * ```ts
+ * import { RateLimiter } from 'distkit/resilience';
+ * const frozen = { now: () => 0, wallNow: () => 0 };
+ * const limiter = new RateLimiter({ limit: 1, periodMs: 1000, clock: frozen });
+ * [limiter.tryAcquire().allowed, limiter.tryAcquire().allowed]; //=> [true, false]
+ * ```
+ */
+export interface ClockOption {
+  /** Monotonic clock (default `systemClock`). */
+  readonly clock?: Clock;
+}
+
+/**
+ * The timers a policy wrapper waits with, injected (tests pass fake ones).
+ *
+ * @example
+ * ```ts
+ * import { Timeout, type TimersOption } from 'distkit/resilience';
+ * import { systemTimers } from 'distkit/core';
+ * const options: TimersOption = { timers: systemTimers };
+ * new Timeout(500, options);
+ * ```
+ */
+export interface TimersOption {
+  /** Timers for the policy's waits (default `systemTimers`, unref'd). */
+  readonly timers?: Timers;
 }

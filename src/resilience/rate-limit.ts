@@ -1,7 +1,7 @@
 import { ConfigError, InvalidCommandError, assertNever, systemClock } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { RateLimitedError } from './errors.js';
-import { checkNumber } from './options.js';
+import { checkNumber, type ClockOption } from './options.js';
 import { localStep } from './local.js';
 import { invoke, neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
@@ -254,11 +254,9 @@ export type RateAlgorithm = 'gcra' | 'token-bucket';
  * new RateLimiter({ limit: 50, periodMs: 1000, algorithm: 'token-bucket' });
  * ```
  */
-export interface RateLimiterOptions extends RateSettings {
+export interface RateLimiterOptions extends RateSettings, ClockOption {
   /** Default `gcra`. */
   readonly algorithm?: RateAlgorithm;
-  /** Monotonic clock (default `systemClock`). */
-  readonly clock?: Clock;
 }
 
 type AnyState = GcraState | TokenBucketState;

@@ -3,7 +3,7 @@ import type { MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } fr
 import { localStep, type LocalInput } from './local.js';
 import { backoffInit, backoffNext, type Backoff, type BackoffState } from './backoff.js';
 import { OperationAbortedError } from './errors.js';
-import { checkNumber } from './options.js';
+import { checkNumber, type TimersOption } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
 
@@ -126,7 +126,7 @@ export const retryCore = {
  * new Retry({ maxAttempts: 4, backoff: { kind: 'exponential', initialMs: 100, jitter: 'full', maxDelayMs: 5000 } });
  * ```
  */
-export interface RetryOptions {
+export interface RetryOptions extends TimersOption {
   /** Total attempts, first try included (default 3). */
   readonly maxAttempts?: number;
   /** Delay between attempts (default exponential from 100 ms, factor 2, full jitter, max 30 s). */
@@ -137,8 +137,6 @@ export interface RetryOptions {
   readonly retryOnResult?: (result: unknown) => boolean;
   /** Jitter seed (default 0x5eed). */
   readonly seed?: number;
-  /** Timers for the delays (default `systemTimers`, unref'd). */
-  readonly timers?: Timers;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ConfigError, systemTimers, type Timers } from '../core/index.js';
 import { TaskTimeoutError } from './errors.js';
-import { checkNumber } from './options.js';
+import { checkNumber, type TimersOption } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
 
@@ -27,11 +27,9 @@ export type TimeoutStrategy = 'cooperative' | 'aggressive';
  * new Timeout(500, { strategy: 'aggressive' });
  * ```
  */
-export interface TimeoutOptions {
+export interface TimeoutOptions extends TimersOption {
   /** Default `cooperative`. */
   readonly strategy?: TimeoutStrategy;
-  /** Timers (default `systemTimers`, unref'd). */
-  readonly timers?: Timers;
 }
 
 /**

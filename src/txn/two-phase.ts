@@ -59,6 +59,18 @@ function parseMessage(m: unknown, limits: DataLimits): Parsed<TwoPhaseMessage> {
   return parse(check, m, 'message') as Parsed<TwoPhaseMessage>;
 }
 
+/**
+ * The protocol outputs both 2PC roles share: 2PC messages to send, the role's log records `R` to
+ * force (one `persist` per transition, before the sends), and rejections of bad peer messages.
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseProtocolOutput } from 'distkit/txn';
+ * const o: TwoPhaseProtocolOutput<never> = { type: 'send', to: 'p1', message: { type: 'query', txId: 't1' } };
+ * ```
+ */
+export type TwoPhaseProtocolOutput<R> = SendOutput<TwoPhaseMessage> | PersistOutput<readonly R[]> | RejectedOutput;
+
 // ---------------------------------------------------------------------------------------------
 // Coordinator
 // ---------------------------------------------------------------------------------------------
@@ -248,12 +260,7 @@ export interface EndedOutput {
  * const o: TwoPhaseCoordinatorOutput = { type: 'ended', txId: 't1' };
  * ```
  */
-export type TwoPhaseCoordinatorOutput =
-  | SendOutput<TwoPhaseMessage>
-  | PersistOutput<readonly CoordinatorLogRecord[]>
-  | RejectedOutput
-  | DecidedOutput
-  | EndedOutput;
+export type TwoPhaseCoordinatorOutput = TwoPhaseProtocolOutput<CoordinatorLogRecord> | DecidedOutput | EndedOutput;
 
 type CT = Transition<TwoPhaseCoordinatorState, TwoPhaseCoordinatorOutput>;
 
@@ -771,12 +778,7 @@ export interface VoteRequestedOutput {
  * const o: TwoPhaseParticipantOutput = { type: 'decided', txId: 't1', decision: 'commit' };
  * ```
  */
-export type TwoPhaseParticipantOutput =
-  | SendOutput<TwoPhaseMessage>
-  | PersistOutput<readonly ParticipantLogRecord[]>
-  | RejectedOutput
-  | VoteRequestedOutput
-  | DecidedOutput;
+export type TwoPhaseParticipantOutput = TwoPhaseProtocolOutput<ParticipantLogRecord> | VoteRequestedOutput | DecidedOutput;
 
 type PT = Transition<TwoPhaseParticipantState, TwoPhaseParticipantOutput>;
 type POut = TwoPhaseParticipantOutput[];

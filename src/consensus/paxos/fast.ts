@@ -95,24 +95,40 @@ export interface FastPaxosVote {
  * const c: FastPaxosConfig = { id: 'a1', acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1', 'p2'] };
  * ```
  */
-export interface FastPaxosConfig extends PaxosRoundConfig {
+export interface FastPaxosConfig extends PaxosRoundConfig, Partial<FastPaxosRoles> {
   /** This node's id. */
   readonly id: NodeId;
+  /** The acceptors. */
+  readonly acceptors: readonly NodeId[];
+}
+
+/**
+ * Who plays which Fast Paxos role and the two quorum sizes: optional in {@link FastPaxosConfig}
+ * (defaults below), resolved in {@link FastPaxosState}.
+ *
+ * @example
+ * ```ts
+ * import { fastPaxos } from 'distkit/consensus';
+ * const s = fastPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'] });
+ * [s.coordinators, s.learners]; //=> [['a'], ['a', 'b', 'c']]
+ * ```
+ */
+export interface FastPaxosRoles {
   /** The acceptors. */
   readonly acceptors: readonly NodeId[];
   /**
    * Coordinators, in order of preference. The first opens a fast round at its first input; the
    * others take over with classic rounds when a proposal stays undecided. Default: the first acceptor.
    */
-  readonly coordinators?: readonly NodeId[];
+  readonly coordinators: readonly NodeId[];
   /** Learners. Default: the acceptors. */
-  readonly learners?: readonly NodeId[];
+  readonly learners: readonly NodeId[];
   /** Proposers (clients) that send values to the acceptors. Default: the acceptors. */
-  readonly proposers?: readonly NodeId[];
+  readonly proposers: readonly NodeId[];
   /** Fast quorum size. Default ⌈3N/4⌉ for N acceptors (FP §3.4.1). */
-  readonly fastQuorum?: number;
+  readonly fastQuorum: number;
   /** Classic quorum size. Default a majority, ⌊N/2⌋ + 1. */
-  readonly classicQuorum?: number;
+  readonly classicQuorum: number;
 }
 
 /**
@@ -286,21 +302,9 @@ export interface FastPaxosLearnerState {
  * [s.fastQuorum, s.classicQuorum]; //=> [3, 3]
  * ```
  */
-export interface FastPaxosState extends PaxosRoundOptions {
+export interface FastPaxosState extends PaxosRoundOptions, FastPaxosRoles {
   /** This node's id. */
   readonly id: NodeId;
-  /** Acceptors. */
-  readonly acceptors: readonly NodeId[];
-  /** Coordinators, in order of preference. */
-  readonly coordinators: readonly NodeId[];
-  /** Learners. */
-  readonly learners: readonly NodeId[];
-  /** Proposers. */
-  readonly proposers: readonly NodeId[];
-  /** Fast quorum size. */
-  readonly fastQuorum: number;
-  /** Classic quorum size. */
-  readonly classicQuorum: number;
   /** Backoff PRNG. */
   readonly prng: PrngState;
   /**
