@@ -1,6 +1,6 @@
-import { ConfigError, systemTimers, type Timers } from '../core/index.js';
+import { ConfigError, systemTimers, type Timers, nonNegativeMs } from '../core/index.js';
 import { TaskTimeoutError } from './errors.js';
-import { checkNumber, type TimersOption } from './options.js';
+import { orInfinity, type TimersOption } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
 
@@ -49,7 +49,7 @@ export class Timeout implements Policy {
   private readonly timers: Timers;
 
   constructor(timeoutMs: number, options: TimeoutOptions = {}) {
-    this.timeoutMs = checkNumber('timeoutMs', timeoutMs, { min: 0, infinite: true });
+    this.timeoutMs = orInfinity(timeoutMs, (v) => nonNegativeMs('timeoutMs', v));
     const strategy = options.strategy ?? 'cooperative';
     if (strategy !== 'cooperative' && strategy !== 'aggressive') {
       throw new ConfigError('strategy', `must be 'cooperative' or 'aggressive', got ${JSON.stringify(strategy)}`);

@@ -2,7 +2,7 @@
 // takes the fallback, and anything else throws a ConfigError that names the field.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ConfigError, nonNegativeInt, nonNegativeMs, numberIn, positiveInt, positiveMs } from '../../src/core/index.js';
+import { ConfigError, intIn, nonNegativeInt, nonNegativeMs, numberIn, positiveInt, positiveMs } from '../../src/core/index.js';
 
 function configErrorOf(make: () => unknown): ConfigError {
   try {
@@ -77,5 +77,20 @@ describe('numberIn', () => {
     expect(configErrorOf(() => numberIn('ratio', 1.0001, 0, 1)).message).toBe('ratio: must be a number from 0 to 1, got 1.0001');
     expect(configErrorOf(() => numberIn('ratio', -0.1, 0, 1)).field).toBe('ratio');
     expect(configErrorOf(() => numberIn('ratio', NaN, 0, 1)).field).toBe('ratio');
+  });
+});
+
+describe('intIn', () => {
+  it('accepts integers within the bounds, bounds included', () => {
+    expect(intIn('buckets', 1, 1, 10)).toBe(1);
+    expect(intIn('buckets', 10, 1, 10)).toBe(10);
+    expect(intIn('buckets', undefined, 1, 10, 4)).toBe(4);
+  });
+
+  it('refuses fractions, values out of range and unsafe integers, naming the field', () => {
+    expect(configErrorOf(() => intIn('buckets', 11, 1, 10)).message).toBe('buckets: must be an integer from 1 to 10, got 11');
+    expect(configErrorOf(() => intIn('buckets', 2.5, 1, 10)).field).toBe('buckets');
+    expect(configErrorOf(() => intIn('size', 2 ** 53, 1, Infinity)).field).toBe('size');
+    expect(configErrorOf(() => intIn('size', undefined, 1, 10)).message).toBe('size: is required');
   });
 });
