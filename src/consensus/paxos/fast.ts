@@ -8,10 +8,10 @@
  * collide, the coordinator recovers with a classic round (FP §3.2, coordinated recovery), picking
  * its value by the rule of FP §3.1 with condition O4(v).
  */
-import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
+import type { DataLimits, DurableMachine, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, Timer, Transition } from '../../core/index.js';
 import { ConfigError, STOPPED_TIMER, assertNever, canonicalJson, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot, notOwner } from './acceptor.js';
-import type { BallotOrder, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
+import type { BallotOrder, PaxosDurableBase, PaxosInput, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { MAX_ROUND, START_DEADLINE, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
@@ -331,15 +331,9 @@ export interface FastPaxosState extends PaxosRoundOptions, FastPaxosRoles {
  * const d: FastPaxosDurable = { promised: null, vote: null, usedRound: 0, decided: null };
  * ```
  */
-export interface FastPaxosDurable {
-  /** Acceptor: highest promise. */
-  readonly promised: FastPaxosBallot | null;
+export interface FastPaxosDurable extends PaxosDurableBase<FastPaxosBallot> {
   /** Acceptor: latest vote. */
   readonly vote: FastPaxosVote | null;
-  /** Coordinator: highest round used. */
-  readonly usedRound: number;
-  /** Learner: learned value, boxed. */
-  readonly decided: { readonly value: unknown } | null;
 }
 
 /**
@@ -362,7 +356,7 @@ export type FastPaxosPropose = PaxosPropose;
  * const i: FastPaxosInput = { type: 'tick', now: 0 };
  * ```
  */
-export type FastPaxosInput = MessageInput | TickInput | FastPaxosPropose;
+export type FastPaxosInput = PaxosInput;
 
 /**
  * Events of Fast Paxos: `decided` when this node learns the chosen value (learners and
