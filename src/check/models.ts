@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { History, Operation } from './history.js';
-import { canonicalJson } from '../core/index.js';
+import { canonicalJson, hasOwn, withOwn, withoutOwn } from '../core/index.js';
 import { hashString, hashValue, sameValue } from './hash.js';
 
 /**
@@ -204,13 +204,11 @@ export function kvModel<V>(): Model<KvState<V>, KvInput<V>, RegisterOutput<V>> {
     init: () => empty,
     step(s, input, output) {
       if (input === null || typeof input !== 'object' || typeof input.key !== 'string') return [false, s];
-      const cur = Object.prototype.hasOwnProperty.call(s, input.key) ? (s[input.key] as V) : null;
+      const cur = hasOwn(s, input.key) ? (s[input.key] as V) : null;
       const [ok, next] = registerStep<V>(cur, input, output);
       if (!ok || next === cur) return [ok, s];
-      const copy: Record<string, V> = { ...s };
-      if (next === null) delete copy[input.key];
-      else copy[input.key] = next;
-      return [true, copy];
+      // A key is an own data property, so a key named `__proto__` is stored, not made the prototype.
+      return [true, next === null ? withoutOwn(s, input.key) : withOwn(s, input.key, next)];
     },
     readOnly: registerReadOnly,
     hash: (s) => hashString(canonicalJson(s)),

@@ -206,7 +206,7 @@ export const raftTarget: SimTarget = {
         if (due.length === 0) return undefined; // too short a run to judge
         const applied = memory.get().applied;
         const everywhere = due.find((p) => ids.every((id) => applied.get(id)?.has(p.data) === true));
-        return everywhere !== undefined || `none of the ${due.length} proposals made from ${RAFT_FAULTS_UNTIL} ms to ${end.time - 10 * RAFT_T} ms was applied on all of ${ids.join(', ')}`;
+        return everywhere !== undefined ? undefined : `none of the ${due.length} proposals made from ${RAFT_FAULTS_UNTIL} ms to ${end.time - 10 * RAFT_T} ms was applied on all of ${ids.join(', ')}`;
       },
     };
     return {
@@ -359,7 +359,7 @@ function mutexTarget(name: string, algorithm: string, caveat: string, make: (id:
             name: 'progress: every node entered the critical section',
             check: () => {
               const never = ids.filter((id) => (memory.get().get(id) ?? 0) === 0);
-              return never.length === 0 || `${never.join(', ')} never entered`;
+              return never.length === 0 ? undefined : `${never.join(', ')} never entered`;
             },
           },
         ],
@@ -439,7 +439,7 @@ export const barrierTarget: SimTarget = {
           name: `every party passes ${BARRIER_GENERATIONS} generations`,
           check: (end) => {
             const behind = parties.filter((p) => end.states[p] === undefined || partyState(end.states[p]).generation !== BARRIER_GENERATIONS);
-            return behind.length === 0 || behind.map((p) => `${p} at ${end.states[p] === undefined ? 'down' : partyState(end.states[p]).generation}`).join(', ');
+            return behind.length === 0 ? undefined : behind.map((p) => `${p} at ${end.states[p] === undefined ? 'down' : partyState(end.states[p]).generation}`).join(', ');
           },
         },
       ],
@@ -538,7 +538,7 @@ export const chandyLamportTarget: SimTarget = {
           check: () => {
             const { reports } = memory.get();
             const missing = snapshotIds.filter((id) => (reports.get(id)?.length ?? 0) < ids.length);
-            return missing.length === 0 || missing.map((id) => `${id}: ${reports.get(id)?.length ?? 0}/${ids.length} reports`).join(', ');
+            return missing.length === 0 ? undefined : missing.map((id) => `${id}: ${reports.get(id)?.length ?? 0}/${ids.length} reports`).join(', ');
           },
         },
       ],

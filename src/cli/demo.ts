@@ -6,16 +6,15 @@ import {
   ConfigError,
   InvalidCommandError,
   MAX_COUNTER,
-  assertNever,
   canIncrement,
   describeValue,
-  inputNow,
   isCounter,
   nextInt,
   randomTimer,
   reject,
   seedPrng,
   startTimer,
+  stepByType,
   timerDeadline,
   timerDue,
   v,
@@ -143,17 +142,7 @@ export const echoMachine: EchoMachine = {
     const deadline = config.rounds > 0 && peers.length > 0 ? startTimer(0, 0) : null;
     return { id: config.id, peers, rounds: config.rounds, retryMs, round: 0, pending: [], deadline };
   },
-  step(s, input) {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return echoTick(s, now);
-      case 'message':
-        return echoReceive(s, input, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (s, input) => stepByType({ tick: (st, _tick, now) => echoTick(st, now), message: echoReceive }, s, input),
   nextDeadline: (s) => (s.deadline === null ? undefined : timerDeadline(s.deadline)),
 };
 
@@ -280,17 +269,7 @@ export const naiveLeaderMachine: NaiveLeaderMachine = {
       prng: d.state,
     };
   },
-  step(s, input) {
-    const now = inputNow(input);
-    switch (input.type) {
-      case 'tick':
-        return naiveTick(s, now);
-      case 'message':
-        return naiveReceive(s, input, now);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (s, input) => stepByType({ tick: (st, _tick, now) => naiveTick(st, now), message: naiveReceive }, s, input),
   nextDeadline: (s) => timerDeadline(s.timer),
 };
 
@@ -421,15 +400,5 @@ export const lazyRegisterMachine: LazyRegisterMachine = {
     if (!Array.isArray(config.peers)) throw new ConfigError('peers', 'must be an array of node ids');
     return { id: config.id, primary: config.primary, peers: config.peers.filter((p) => p !== config.id), value: null, version: 0 };
   },
-  step(s, input) {
-    inputNow(input);
-    switch (input.type) {
-      case 'message':
-        return registerReceive(s, input);
-      case 'request':
-        return registerRequest(s, input);
-      default:
-        return assertNever(input, 'input');
-    }
-  },
+  step: (s, input) => stepByType({ message: registerReceive, request: registerRequest }, s, input),
 };

@@ -1,6 +1,6 @@
 import type { NodeId } from '../core/index.js';
 import { ClockError, describeValue, isPlainObject } from '../core/index.js';
-import { fail, ok, type ParseResult } from './parse.js';
+import { parseChecked, type ParseResult } from './parse.js';
 
 /**
  * The four timestamps of one NTP client/server exchange (RFC 5905 §8), in milliseconds: T1 and T4
@@ -168,10 +168,7 @@ export function ntpTimestampProblem(value: unknown): string | undefined {
  * ```
  */
 export function parseNtpTimestamp(value: unknown): ParseResult<NtpWireTimestamp> {
-  const p = ntpTimestampProblem(value);
-  if (p !== undefined) return fail(p);
-  const v = value as NtpWireTimestamp;
-  return ok({ seconds: v.seconds, fraction: v.fraction });
+  return parseChecked(value, ntpTimestampProblem, (v: NtpWireTimestamp) => ({ seconds: v.seconds, fraction: v.fraction }));
 }
 
 /**

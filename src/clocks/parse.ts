@@ -77,3 +77,13 @@ export function counterProblem(x: unknown, path: string): string | undefined {
 export const ok = <T>(value: T): ParseOk<T> => ({ ok: true, value });
 /** @internal */
 export const fail = (reason: string): ParseError => ({ ok: false, reason });
+
+/**
+ * The parse step shared by validators built on a `…Problem` function: refuse `value` with the
+ * problem `problemOf` finds, otherwise return the fresh copy `copy` makes of it (only the declared
+ * fields, so nothing else a peer sent is kept). @internal
+ */
+export function parseChecked<T>(value: unknown, problemOf: (value: unknown) => string | undefined, copy: (checked: T) => T): ParseResult<T> {
+  const p = problemOf(value);
+  return p === undefined ? ok(copy(value as T)) : fail(p);
+}

@@ -1,5 +1,5 @@
 import { ClockError, describeValue, isPlainObject } from '../core/index.js';
-import { fail, ok, type ParseResult } from './parse.js';
+import { parseChecked, type ParseResult } from './parse.js';
 
 /**
  * A PTP timestamp (IEEE 1588-2008 §5.3.3, Timestamp): whole seconds (48-bit secondsField) and
@@ -148,8 +148,5 @@ export function ptpTimestampProblem(value: unknown): string | undefined {
  * ```
  */
 export function parsePtpTimestamp(value: unknown): ParseResult<PtpTimestamp> {
-  const p = ptpTimestampProblem(value);
-  if (p !== undefined) return fail(p);
-  const v = value as PtpTimestamp;
-  return ok({ seconds: v.seconds, nanoseconds: v.nanoseconds });
+  return parseChecked(value, ptpTimestampProblem, (v: PtpTimestamp) => ({ seconds: v.seconds, nanoseconds: v.nanoseconds }));
 }

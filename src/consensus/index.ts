@@ -11,7 +11,7 @@ export { raft, raftNextDeadline, RAFT_MAX_COUNTER } from './raft/machine.js';
 export { raftEntries, raftLastIndex } from './raft/log.js';
 export { applyRaftPersist } from './raft/storage.js';
 export { raftSafetyInvariants, raftStateInvariants } from './raft/invariants.js';
-export { comparePaxosBallots, type PaxosBallot, type PaxosNack, type PaxosOutcomeMessage, type PaxosPropose, type PaxosRoundConfig, type PaxosRoundOptions } from './paxos/common.js';
+export { comparePaxosBallots, type PaxosBallot, type PaxosNack, type PaxosOutcomeMessage, type PaxosPropose, type PaxosInput, type PaxosDurableBase, type PaxosRoundConfig, type PaxosRoundOptions } from './paxos/common.js';
 export * from './paxos/basic.js';
 export * from './paxos/multi.js';
 export { multiPaxosLogItems, MULTI_PAXOS_LOG_CHUNK, type MultiPaxosLog } from './paxos/log.js';

@@ -94,3 +94,18 @@ export function numberIn(field: string, value: unknown, min: number, max: number
   if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max) throw new ConfigError(field, `must be a number from ${min} to ${max}, got ${describeValue(x)}`);
   return x;
 }
+
+/**
+ * An integer option within `[min, max]` (a size with a hard cap, a count bounded by another).
+ *
+ * @example
+ * ```ts
+ * import { intIn } from 'distkit/core';
+ * intIn('buckets', 10, 1, 10_000); //=> 10
+ * ```
+ */
+export function intIn(field: string, value: unknown, min: number, max: number, fallback?: number): number {
+  const x = given(field, value, fallback);
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) throw new ConfigError(field, `must be an integer from ${min} to ${max}, got ${describeValue(x)}`);
+  return x;
+}

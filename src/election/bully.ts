@@ -11,19 +11,32 @@ import type { ElectCommand, LeaderOutput } from './common.js';
  * const c: BullyConfig = { id: 'n3', nodes: ['n1', 'n2', 'n3', 'n4'], heartbeatIntervalMs: 500 };
  * ```
  */
-export interface BullyConfig {
+export interface BullyConfig extends Partial<BullyTimings> {
   /** This node's id. */
   readonly id: NodeId;
   /** Every participant; "higher" is by {@link compareNodeIds}. */
   readonly nodes: readonly NodeId[];
+}
+
+/**
+ * The timeouts of a {@link bully} node: optional in {@link BullyConfig}, resolved (defaults
+ * applied) in {@link BullyState}.
+ *
+ * @example
+ * ```ts
+ * import { bully } from 'distkit/election';
+ * bully.init({ id: 'a', nodes: ['a', 'b'], heartbeatIntervalMs: 100 }).leaderTimeoutMs; //=> 300
+ * ```
+ */
+export interface BullyTimings {
   /** How long to wait for an OK from a higher node before taking over. Default 1000. */
-  readonly okTimeoutMs?: number;
+  readonly okTimeoutMs: number;
   /** After an OK, how long to wait for the COORDINATOR message before starting over. Default 3000. */
-  readonly coordinatorTimeoutMs?: number;
+  readonly coordinatorTimeoutMs: number;
   /** The leader's heartbeat period; 0 (default) disables leader monitoring. */
-  readonly heartbeatIntervalMs?: number;
+  readonly heartbeatIntervalMs: number;
   /** Followers start an election after this long without hearing the leader. Default 3 heartbeats. */
-  readonly leaderTimeoutMs?: number;
+  readonly leaderTimeoutMs: number;
 }
 
 /**
@@ -50,21 +63,13 @@ export interface BullyMessage {
  * bully.init({ id: 'a', nodes: ['a', 'b'] }).leader; //=> null
  * ```
  */
-export interface BullyState {
+export interface BullyState extends BullyTimings {
   /** This node. */
   readonly id: NodeId;
   /** Nodes above this one. */
   readonly higher: readonly NodeId[];
   /** Nodes below this one. */
   readonly lower: readonly NodeId[];
-  /** OK timeout. */
-  readonly okTimeoutMs: number;
-  /** COORDINATOR timeout. */
-  readonly coordinatorTimeoutMs: number;
-  /** Heartbeat period, 0 = off. */
-  readonly heartbeatIntervalMs: number;
-  /** Leader silence that triggers an election. */
-  readonly leaderTimeoutMs: number;
   /** The leader this node knows, or null. */
   readonly leader: NodeId | null;
   /** `idle`, `electing` (ELECTION sent, waiting for OK), `waiting` (OK received, waiting for COORDINATOR). */

@@ -260,26 +260,40 @@ export type ChordPending =
     }
   | { readonly kind: 'getPredecessor'; readonly to: NodeId; readonly id: number; readonly timer: Timer }
   | { readonly kind: 'ping'; readonly to: NodeId; readonly id: number; readonly timer: Timer }
-  | {
-      readonly kind: 'store';
-      readonly to: NodeId;
-      readonly id: number;
-      readonly timer: Timer;
-      readonly requestId: string;
-      readonly key: string;
-      readonly owner: ChordPeer;
-      readonly hops: number;
-    }
-  | {
-      readonly kind: 'fetch';
-      readonly to: NodeId;
-      readonly id: number;
-      readonly timer: Timer;
-      readonly requestId: string;
-      readonly key: string;
-      readonly owner: ChordPeer;
-      readonly hops: number;
-    };
+  | ChordKeyPending<'store'>
+  | ChordKeyPending<'fetch'>;
+
+/**
+ * An outstanding `store` or `fetch` sent to a key's owner for a user's `put` or `get`. One generic
+ * shape for both, with `kind` a single literal in each member, so that a reply handler narrows
+ * {@link ChordPending} by kind.
+ *
+ * @example
+ * ```ts
+ * import type { ChordKeyPending } from 'distkit/hashing';
+ * const p: ChordKeyPending<'fetch'> = {
+ *   kind: 'fetch', to: 'b', id: 3, timer: { at: 1500, attempt: 0 },
+ *   requestId: 'r1', key: 'k', owner: { addr: 'b', id: 42 }, hops: 2,
+ * };
+ * ```
+ */
+export interface ChordKeyPending<K extends 'store' | 'fetch'> {
+  readonly kind: K;
+  /** The owner asked. */
+  readonly to: NodeId;
+  /** The request id (`rid`) its reply must carry. */
+  readonly id: number;
+  /** When the owner is given up on. */
+  readonly timer: Timer;
+  /** The user request it serves. */
+  readonly requestId: string;
+  /** The key stored or fetched. */
+  readonly key: string;
+  /** The owner the lookup found. */
+  readonly owner: ChordPeer;
+  /** Hops the lookup took. */
+  readonly hops: number;
+}
 
 /**
  * The state of one Chord node: plain JSON data.

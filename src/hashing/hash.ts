@@ -66,7 +66,7 @@ function murmur3Bytes(b: Uint8Array, len: number, seed: number): number {
   const end = len & ~3;
   let i = 0;
   for (; i < end; i += 4) {
-    let k = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+    let k = readU32le(b, i);
     k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, 0x1b873593);
@@ -129,6 +129,17 @@ const P3 = 3266489917;
 const P4 = 668265263;
 const P5 = 374761393;
 
+/** The little-endian 32-bit word at byte `i`. */
+function readU32le(b: Uint8Array, i: number): number {
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+}
+
+/** xxHash32's round (XXH32 spec, "round"): one lane absorbs one 32-bit input word. */
+function xxh32Round(acc: number, word: number): number {
+  const v = (acc + Math.imul(word, P2)) | 0;
+  return Math.imul((v << 13) | (v >>> 19), P1);
+}
+
 function xxh32Bytes(b: Uint8Array, len: number, seed: number): number {
   let i = 0;
   let h: number;
@@ -139,18 +150,11 @@ function xxh32Bytes(b: Uint8Array, len: number, seed: number): number {
     let v4 = (seed - P1) | 0;
     const limit = len - 16;
     while (i <= limit) {
-      v1 = (v1 + Math.imul(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24), P2)) | 0;
-      v1 = Math.imul((v1 << 13) | (v1 >>> 19), P1);
-      i += 4;
-      v2 = (v2 + Math.imul(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24), P2)) | 0;
-      v2 = Math.imul((v2 << 13) | (v2 >>> 19), P1);
-      i += 4;
-      v3 = (v3 + Math.imul(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24), P2)) | 0;
-      v3 = Math.imul((v3 << 13) | (v3 >>> 19), P1);
-      i += 4;
-      v4 = (v4 + Math.imul(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24), P2)) | 0;
-      v4 = Math.imul((v4 << 13) | (v4 >>> 19), P1);
-      i += 4;
+      v1 = xxh32Round(v1, readU32le(b, i));
+      v2 = xxh32Round(v2, readU32le(b, i + 4));
+      v3 = xxh32Round(v3, readU32le(b, i + 8));
+      v4 = xxh32Round(v4, readU32le(b, i + 12));
+      i += 16;
     }
     h = (((v1 << 1) | (v1 >>> 31)) + ((v2 << 7) | (v2 >>> 25)) + ((v3 << 12) | (v3 >>> 20)) + ((v4 << 18) | (v4 >>> 14))) | 0;
   } else {
@@ -158,7 +162,7 @@ function xxh32Bytes(b: Uint8Array, len: number, seed: number): number {
   }
   h = (h + len) | 0;
   while (i + 4 <= len) {
-    h = (h + Math.imul(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24), P3)) | 0;
+    h = (h + Math.imul(readU32le(b, i), P3)) | 0;
     h = Math.imul((h << 17) | (h >>> 15), P4);
     i += 4;
   }

@@ -31,6 +31,7 @@ export {
   type ChordLookupPurpose,
   type ChordLookup,
   type ChordPending,
+  type ChordKeyPending,
   type ChordState,
   type ChordMessage,
   type ChordInput,

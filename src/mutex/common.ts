@@ -87,6 +87,29 @@ export type MutexOutput<M, E = never> = SendOutput<M> | RejectedOutput | EnterOu
 export type MutexPhase = 'idle' | 'wanting' | 'held';
 
 /**
+ * The requester part every timestamp-ordered mutual-exclusion state shares (Ricart–Agrawala,
+ * Lamport, Maekawa): the node, its Lamport clock (Lamport 1978, IR1/IR2), its phase and the
+ * timestamp of its own outstanding request.
+ *
+ * @example
+ * ```ts
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * const s = ricartAgrawala.step(ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] }), { type: 'request', now: 0 }).state;
+ * [s.phase, s.requestTs]; //=> ['wanting', 1]
+ * ```
+ */
+export interface TimestampedRequesterState {
+  /** This node. */
+  readonly id: NodeId;
+  /** Lamport clock. */
+  readonly clock: number;
+  /** Requester phase. */
+  readonly phase: MutexPhase;
+  /** Timestamp of the own outstanding request, -1 when idle. */
+  readonly requestTs: number;
+}
+
+/**
  * Lamport's total order on requests: by timestamp, then by node id (Lamport 1978, rule of the
  * total order `⇒`). Negative when `(ta, a)` comes first.
  *
@@ -175,7 +198,7 @@ export interface TimestampedMutex<S, O> {
  * @internal The step shared by the timestamp-ordered machines ({@link stepMutex}): a request takes
  * the next Lamport timestamp (Lamport 1978, IR1).
  */
-export function stepTimestamped<S extends { readonly phase: MutexPhase; readonly clock: number }, O>(
+export function stepTimestamped<S extends TimestampedRequesterState, O>(
   handlers: TimestampedMutex<S, O>,
   state: S,
   input: MutexInput,

@@ -7,7 +7,7 @@
  * @module mutex
  */
 export { compareRequests } from './common.js';
-export type { RequestCommand, ReleaseCommand, EnterOutput, MutexInput, MutexOutput, MutexPhase } from './common.js';
+export type { RequestCommand, ReleaseCommand, EnterOutput, MutexInput, MutexOutput, MutexPhase, TimestampedRequesterState } from './common.js';
 export * from './centralized.js';
 export * from './token-ring.js';
 export * from './ricart-agrawala.js';

@@ -1,6 +1,6 @@
 import type { Machine, NodeId, Transition } from '../core/index.js';
 import { InvalidCommandError, MAX_COUNTER, assertNever, canIncrement, checkMembers, getOwn, parse, positiveInt, reject, send, setOwn, transition, v, withOwn } from '../core/index.js';
-import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
+import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type TimestampedRequesterState } from './common.js';
 
 /**
  * Configuration of a {@link lamportMutex} node.
@@ -63,19 +63,11 @@ export interface LamportMutexMessage {
  * lamportMutex.init({ id: 'a', nodes: ['a', 'b'] }).queue; //=> []
  * ```
  */
-export interface LamportMutexState {
-  /** This node. */
-  readonly id: NodeId;
+export interface LamportMutexState extends TimestampedRequesterState {
   /** The other participants. */
   readonly peers: readonly NodeId[];
   /** Limit of buffered out-of-order messages per peer. */
   readonly maxReorder: number;
-  /** Lamport clock. */
-  readonly clock: number;
-  /** Requester phase. */
-  readonly phase: MutexPhase;
-  /** Timestamp of this node's own request, -1 when idle. */
-  readonly requestTs: number;
   /** The request queue, sorted by (ts, node). */
   readonly queue: readonly { readonly ts: number; readonly node: NodeId }[];
   /** The largest timestamp received from each peer. */

@@ -1,6 +1,6 @@
 import type { Machine, NodeId, Transition } from '../core/index.js';
 import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, checkMembers, getOwn, parse, reject, send, setOwn, transition, v } from '../core/index.js';
-import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
+import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type TimestampedRequesterState } from './common.js';
 
 /**
  * Configuration of a {@link maekawa} node.
@@ -66,19 +66,11 @@ export interface MaekawaRequest {
  * maekawa.init({ id: 'a', nodes: ['a', 'b', 'c', 'd'] }).quorum; //=> ['a', 'b', 'c']
  * ```
  */
-export interface MaekawaState {
-  /** This node. */
-  readonly id: NodeId;
+export interface MaekawaState extends TimestampedRequesterState {
   /** Every participant. */
   readonly nodes: readonly NodeId[];
   /** This node's voting set (may include itself). */
   readonly quorum: readonly NodeId[];
-  /** Lamport clock. */
-  readonly clock: number;
-  /** Requester phase. */
-  readonly phase: MutexPhase;
-  /** Timestamp of the own outstanding request, -1 when idle. */
-  readonly requestTs: number;
   /** Voters whose vote this node holds. */
   readonly granted: readonly NodeId[];
   /** Voters that answered FAILED (and have not granted since). */

@@ -1,6 +1,6 @@
 import type { Machine, NodeId, Transition } from '../core/index.js';
 import { MAX_COUNTER, checkMembers, parse, reject, send, transition, v } from '../core/index.js';
-import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type MutexPhase } from './common.js';
+import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, type MutexInput, type MutexOutput, type TimestampedRequesterState } from './common.js';
 
 /**
  * Configuration of a {@link ricartAgrawala} node.
@@ -40,17 +40,9 @@ export type RicartAgrawalaMessage = { readonly type: 'request'; readonly ts: num
  * s.phase; //=> 'idle'
  * ```
  */
-export interface RicartAgrawalaState {
-  /** This node. */
-  readonly id: NodeId;
+export interface RicartAgrawalaState extends TimestampedRequesterState {
   /** The other participants. */
   readonly peers: readonly NodeId[];
-  /** Lamport clock. */
-  readonly clock: number;
-  /** Requester phase. */
-  readonly phase: MutexPhase;
-  /** Timestamp of the outstanding request, or -1 when idle. */
-  readonly requestTs: number;
   /** Peers that replied to the outstanding request. */
   readonly replied: readonly NodeId[];
   /** Requests whose reply is deferred until release: sender and its timestamp. */

@@ -1,5 +1,5 @@
-import { ConfigError, nextFloat, seedPrng, type PrngState } from '../core/index.js';
-import { checkNumber, growth } from './options.js';
+import { ConfigError, nextFloat, seedPrng, type PrngState, nonNegativeMs, numberIn } from '../core/index.js';
+import { growth } from './options.js';
 
 /**
  * Jitter applied to an exponential backoff, after Brooker, "Exponential Backoff And Jitter"
@@ -127,27 +127,27 @@ function validateBackoff(b: Backoff): Backoff {
   if (b === null || typeof b !== 'object') throw new ConfigError('backoff', 'must be an object with a kind');
   switch (b.kind) {
     case 'constant':
-      return { kind: 'constant', delayMs: checkNumber('backoff.delayMs', b.delayMs, { min: 0 }) };
+      return { kind: 'constant', delayMs: nonNegativeMs('backoff.delayMs', b.delayMs) };
     case 'linear': {
       const out = {
         kind: 'linear' as const,
-        initialMs: checkNumber('backoff.initialMs', b.initialMs, { min: 0 }),
-        stepMs: checkNumber('backoff.stepMs', b.stepMs, { min: 0 }),
+        initialMs: nonNegativeMs('backoff.initialMs', b.initialMs),
+        stepMs: nonNegativeMs('backoff.stepMs', b.stepMs),
       };
-      return b.maxDelayMs === undefined ? out : { ...out, maxDelayMs: checkNumber('backoff.maxDelayMs', b.maxDelayMs, { min: 0 }) };
+      return b.maxDelayMs === undefined ? out : { ...out, maxDelayMs: nonNegativeMs('backoff.maxDelayMs', b.maxDelayMs) };
     }
     case 'exponential': {
       const jitters: readonly string[] = ['none', 'full', 'equal', 'decorrelated'];
       if (b.jitter !== undefined && !jitters.includes(b.jitter)) {
         throw new ConfigError('backoff.jitter', `must be one of none, full, equal, decorrelated; got ${JSON.stringify(b.jitter)}`);
       }
-      const initialMs = checkNumber('backoff.initialMs', b.initialMs, { min: 0 });
+      const initialMs = nonNegativeMs('backoff.initialMs', b.initialMs);
       return {
         kind: 'exponential',
         initialMs,
-        factor: b.factor === undefined ? 2 : checkNumber('backoff.factor', b.factor, { min: 1 }),
+        factor: b.factor === undefined ? 2 : numberIn('backoff.factor', b.factor, 1, Infinity),
         jitter: b.jitter ?? 'none',
-        ...(b.maxDelayMs === undefined ? {} : { maxDelayMs: checkNumber('backoff.maxDelayMs', b.maxDelayMs, { min: initialMs }) }),
+        ...(b.maxDelayMs === undefined ? {} : { maxDelayMs: numberIn('backoff.maxDelayMs', b.maxDelayMs, initialMs, Infinity) }),
       };
     }
     default:

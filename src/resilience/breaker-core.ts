@@ -1,7 +1,7 @@
-import { InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, earliest, startTimer, timerDue } from '../core/index.js';
+import { InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, earliest, startTimer, timerDue, positiveInt, positiveMs, nonNegativeMs, numberIn, intIn } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Timer, Transition } from '../core/index.js';
 import { ConfigError } from '../core/index.js';
-import { checkNumber, checkRatio, growth } from './options.js';
+import { growth } from './options.js';
 import { FAILED, SLOW, bucketKept } from './breaker-window.js';
 import { localStep, type LocalInput } from './local.js';
 
@@ -217,47 +217,47 @@ function validateSettings(c: BreakerSettings): BreakerSettings {
   let strategy: BreakerStrategy;
   switch (st.kind) {
     case 'consecutive':
-      strategy = { kind: 'consecutive', threshold: checkNumber('strategy.threshold', st.threshold, { min: 1, integer: true }) };
+      strategy = { kind: 'consecutive', threshold: positiveInt('strategy.threshold', st.threshold) };
       break;
     case 'count': {
-      const size = checkNumber('strategy.size', st.size, { min: 1, integer: true, max: 100_000 });
+      const size = intIn('strategy.size', st.size, 1, 100_000);
       strategy = {
         kind: 'count',
         size,
-        failureRatio: checkRatio('strategy.failureRatio', st.failureRatio),
-        minimumCalls: checkNumber('strategy.minimumCalls', st.minimumCalls, { min: 1, max: size, integer: true }),
-        ...(st.slowCallRatio === undefined ? {} : { slowCallRatio: checkRatio('strategy.slowCallRatio', st.slowCallRatio) }),
+        failureRatio: numberIn('strategy.failureRatio', st.failureRatio, 0, 1),
+        minimumCalls: intIn('strategy.minimumCalls', st.minimumCalls, 1, size),
+        ...(st.slowCallRatio === undefined ? {} : { slowCallRatio: numberIn('strategy.slowCallRatio', st.slowCallRatio, 0, 1) }),
       };
       break;
     }
     case 'time':
       strategy = {
         kind: 'time',
-        durationMs: checkNumber('strategy.durationMs', st.durationMs, { min: 0, exclusiveMin: true }),
-        buckets: checkNumber('strategy.buckets', st.buckets, { min: 1, max: 10_000, integer: true }),
-        failureRatio: checkRatio('strategy.failureRatio', st.failureRatio),
-        minimumThroughput: checkNumber('strategy.minimumThroughput', st.minimumThroughput, { min: 1, integer: true }),
-        ...(st.slowCallRatio === undefined ? {} : { slowCallRatio: checkRatio('strategy.slowCallRatio', st.slowCallRatio) }),
+        durationMs: positiveMs('strategy.durationMs', st.durationMs),
+        buckets: intIn('strategy.buckets', st.buckets, 1, 10_000),
+        failureRatio: numberIn('strategy.failureRatio', st.failureRatio, 0, 1),
+        minimumThroughput: positiveInt('strategy.minimumThroughput', st.minimumThroughput),
+        ...(st.slowCallRatio === undefined ? {} : { slowCallRatio: numberIn('strategy.slowCallRatio', st.slowCallRatio, 0, 1) }),
       };
       break;
     default:
       throw new ConfigError('strategy.kind', `must be 'consecutive', 'count' or 'time', got ${JSON.stringify((st as { kind?: unknown }).kind)}`);
   }
   const out: { -readonly [K in keyof BreakerSettings]: BreakerSettings[K] } = { strategy };
-  if (c.openMs !== undefined) out.openMs = checkNumber('openMs', c.openMs, { min: 0 });
+  if (c.openMs !== undefined) out.openMs = nonNegativeMs('openMs', c.openMs);
   if (c.openBackoff !== undefined) {
     const b = c.openBackoff;
     if (b === null || typeof b !== 'object') throw new ConfigError('openBackoff', 'must be an object');
-    const initialMs = checkNumber('openBackoff.initialMs', b.initialMs, { min: 0 });
+    const initialMs = nonNegativeMs('openBackoff.initialMs', b.initialMs);
     out.openBackoff = {
       initialMs,
-      maxMs: checkNumber('openBackoff.maxMs', b.maxMs, { min: initialMs }),
-      factor: checkNumber('openBackoff.factor', b.factor, { min: 1 }),
+      maxMs: numberIn('openBackoff.maxMs', b.maxMs, initialMs, Infinity),
+      factor: numberIn('openBackoff.factor', b.factor, 1, Infinity),
     };
   }
-  if (c.halfOpenProbes !== undefined) out.halfOpenProbes = checkNumber('halfOpenProbes', c.halfOpenProbes, { min: 1, integer: true });
-  if (c.halfOpenFailureRatio !== undefined) out.halfOpenFailureRatio = checkRatio('halfOpenFailureRatio', c.halfOpenFailureRatio);
-  if (c.slowCallDurationMs !== undefined) out.slowCallDurationMs = checkNumber('slowCallDurationMs', c.slowCallDurationMs, { min: 0 });
+  if (c.halfOpenProbes !== undefined) out.halfOpenProbes = positiveInt('halfOpenProbes', c.halfOpenProbes);
+  if (c.halfOpenFailureRatio !== undefined) out.halfOpenFailureRatio = numberIn('halfOpenFailureRatio', c.halfOpenFailureRatio, 0, 1);
+  if (c.slowCallDurationMs !== undefined) out.slowCallDurationMs = nonNegativeMs('slowCallDurationMs', c.slowCallDurationMs);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, Emitter, systemClock, type Clock, type Unsubscribe } from '../core/index.js';
+import { ConfigError, Emitter, systemClock, type Clock, type Unsubscribe, positiveInt, nonNegativeMs, intIn } from '../core/index.js';
 import {
   circuitBreakerCore as core,
   type BreakerInput,
@@ -9,7 +9,7 @@ import {
   type OpenBackoff,
 } from './breaker-core.js';
 import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
-import { checkNumber } from './options.js';
+import { type ClockOption } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { liveWindow, type LiveWindow } from './breaker-window.js';
@@ -25,7 +25,7 @@ import type { Policy } from './wrap.js';
  * const b = new CircuitBreaker({ failureThreshold: 5, timeoutMs: 60_000 });
  * ```
  */
-export interface CircuitBreakerOptions {
+export interface CircuitBreakerOptions extends ClockOption {
   /** When to trip; default consecutive failures (`failureThreshold`, default 5). */
   readonly strategy?: BreakerStrategy;
   /** Consecutive failures that open the circuit (the notes' API). */
@@ -46,8 +46,6 @@ export interface CircuitBreakerOptions {
   readonly isFailure?: (error: unknown) => boolean;
   /** Which returned values count as failures (default: none). The value is still returned. */
   readonly isResultFailure?: (result: unknown) => boolean;
-  /** Monotonic clock (default `systemClock`). */
-  readonly clock?: Clock;
   /** Sample the latency of one call in this many (power of two, default 64): a clock read costs about as much as a bare async call. Every call is timed when a slow-call threshold or call listeners need it. */
   readonly latencySampleEvery?: number;
 }
@@ -212,7 +210,7 @@ export class CircuitBreaker implements Policy {
     this.isFailure = options.isFailure;
     this.isResultFailure = options.isResultFailure;
     const every = options.latencySampleEvery ?? 64;
-    checkNumber('latencySampleEvery', every, { min: 1, max: 1 << 20, integer: true });
+    intIn('latencySampleEvery', every, 1, 1 << 20);
     if ((every & (every - 1)) !== 0) throw new ConfigError('latencySampleEvery', `must be a power of two, got ${every}`);
     this.sampleMask = every - 1;
     this.timeEvery = this.core.settings.slowCallDurationMs !== undefined || every === 1;
@@ -526,11 +524,11 @@ function settingsFrom(o: CircuitBreakerOptions): BreakerSettings {
   if (o.timeoutMs !== undefined && o.openMs !== undefined) throw new ConfigError('timeoutMs', 'give either timeoutMs or openMs, not both');
   const strategy: BreakerStrategy = o.strategy ?? {
     kind: 'consecutive',
-    threshold: o.failureThreshold === undefined ? 5 : checkNumber('failureThreshold', o.failureThreshold, { min: 1, integer: true }),
+    threshold: o.failureThreshold === undefined ? 5 : positiveInt('failureThreshold', o.failureThreshold),
   };
   const s: { -readonly [K in keyof BreakerSettings]: BreakerSettings[K] } = { strategy };
   const openMs = o.timeoutMs ?? o.openMs;
-  if (openMs !== undefined) s.openMs = o.timeoutMs !== undefined ? checkNumber('timeoutMs', openMs, { min: 0 }) : openMs;
+  if (openMs !== undefined) s.openMs = o.timeoutMs !== undefined ? nonNegativeMs('timeoutMs', openMs) : openMs;
   if (o.openBackoff !== undefined) s.openBackoff = o.openBackoff;
   if (o.halfOpenProbes !== undefined) s.halfOpenProbes = o.halfOpenProbes;
   if (o.halfOpenFailureRatio !== undefined) s.halfOpenFailureRatio = o.halfOpenFailureRatio;

@@ -1,8 +1,8 @@
-import { ConfigError, InvalidCommandError, assertNever } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, positiveInt, nonNegativeInt } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { localStep, type LocalInput } from './local.js';
 import { BulkheadRejectedError, OperationAbortedError } from './errors.js';
-import { checkNumber } from './options.js';
+import { orInfinity } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
 
@@ -103,8 +103,8 @@ export const bulkheadCore = {
   init(settings: { readonly maxConcurrent: number; readonly maxQueue?: number }): BulkheadState {
     if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
     return {
-      maxConcurrent: checkNumber('maxConcurrent', settings.maxConcurrent, { min: 1, integer: true }),
-      maxQueue: settings.maxQueue === undefined ? 0 : checkNumber('maxQueue', settings.maxQueue, { min: 0, integer: true, infinite: true }),
+      maxConcurrent: positiveInt('maxConcurrent', settings.maxConcurrent),
+      maxQueue: settings.maxQueue === undefined ? 0 : orInfinity(settings.maxQueue, (v) => nonNegativeInt('maxQueue', v)),
       executing: 0,
       queued: 0,
     };

@@ -1,7 +1,6 @@
-import { ConfigError, DistkitError, Emitter, systemClock, type Clock, type Unsubscribe } from '../core/index.js';
+import { ConfigError, DistkitError, Emitter, systemClock, type Clock, type Unsubscribe, positiveInt } from '../core/index.js';
 import { crc32c } from './crc32c.js';
 import { NoRecoveryHandlerError } from './errors.js';
-import { checkNumber } from './options.js';
 
 /**
  * Where checkpoints live. Values are opaque strings (the {@link CheckpointManager} frames and
@@ -266,7 +265,7 @@ export class CheckpointManager {
       throw new ConfigError('store', 'must implement CheckpointStore (save, load, versions, remove, tasks)');
     }
     this.store = s;
-    this.keep = options.keep === undefined ? 3 : checkNumber('keep', options.keep, { min: 1, integer: true });
+    this.keep = options.keep === undefined ? 3 : positiveInt('keep', options.keep);
     this.clock = options.clock ?? systemClock;
   }
 

@@ -1,7 +1,7 @@
-import { ConfigError, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, backgroundTimers, v, withOwn, withoutOwn } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, backgroundTimers, v, withOwn, withoutOwn, positiveInt, positiveMs } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
 import { healthAfter, heardFrom, nextHealthChange, sweepHealth, type HeartbeatTable, type NodeHealth } from '../election/index.js';
-import { checkNumber } from './options.js';
+import { orInfinity, type ClockOption, type TimersOption } from './options.js';
 
 /**
  * Settings of the health monitor: the thresholds of distkit/election's heartbeat failure detector
@@ -85,9 +85,10 @@ export type HealthOutput =
 
 function validate(c: HealthSettings): Required<HealthSettings> {
   if (c === null || typeof c !== 'object') throw new ConfigError('options', 'must be an object');
-  const suspectAfterMs = checkNumber('suspectAfterMs', c.suspectAfterMs, { min: 0, exclusiveMin: true });
-  const failAfterMs = checkNumber('failAfterMs', c.failAfterMs, { min: suspectAfterMs, exclusiveMin: true, infinite: true });
-  const maxNodes = c.maxNodes === undefined ? HEALTH_MAX_NODES : checkNumber('maxNodes', c.maxNodes, { min: 1, integer: true });
+  const suspectAfterMs = positiveMs('suspectAfterMs', c.suspectAfterMs);
+  const failAfterMs = orInfinity(c.failAfterMs, (v) => positiveMs('failAfterMs', v));
+  if (failAfterMs <= suspectAfterMs) throw new ConfigError('failAfterMs', `must be > suspectAfterMs (${suspectAfterMs}), got ${failAfterMs}`);
+  const maxNodes = c.maxNodes === undefined ? HEALTH_MAX_NODES : positiveInt('maxNodes', c.maxNodes);
   return { suspectAfterMs, failAfterMs, autoRegister: c.autoRegister ?? true, maxNodes };
 }
 
@@ -207,12 +208,7 @@ export interface HealthChange {
  * new HealthMonitor({ suspectAfterMs: 2000, failAfterMs: 6000 });
  * ```
  */
-export interface HealthMonitorOptions extends HealthSettings {
-  /** Monotonic clock (default `systemClock`). */
-  readonly clock?: Clock;
-  /** Timers that fire status changes on time (default `backgroundTimers`, unref'd). */
-  readonly timers?: Timers;
-}
+export interface HealthMonitorOptions extends HealthSettings, ClockOption, TimersOption {}
 
 /**
  * Heartbeat monitor over {@link healthMonitorCore}. Arms one (unref'd) timer at the next deadline

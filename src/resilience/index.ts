@@ -12,6 +12,7 @@ export type { LocalInput } from './local.js';
 export * from './breaker.js';
 export type { LatencySummary } from './latency.js';
 export type { AbortSignalLike, PolicyContext } from './signals.js';
+export type { ClockOption, TimersOption } from './options.js';
 export * from './backoff.js';
 export { retryCore, Retry, type RetryState, type RetryInput, type RetryOutput, type RetrySettings, type RetryOptions, type RetryEvent } from './retry.js';
 export * from './timeout.js';

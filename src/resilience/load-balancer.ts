@@ -1,9 +1,8 @@
-import { ConfigError, assertNever, nextInt, seedPrng } from '../core/index.js';
+import { ConfigError, assertNever, nextInt, seedPrng, numberIn, intIn, nonNegativeInt } from '../core/index.js';
 import type { MessageInput, PrngState, RejectedOutput, Transition } from '../core/index.js';
 import { asCommand, localStep } from './local.js';
 import { NoNodeAvailableError } from './errors.js';
 import { HashRing } from '../hashing/index.js';
-import { checkNumber, checkRatio } from './options.js';
 import { neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
 import type { RegistryChange, ServiceInstance } from './registry.js';
@@ -193,14 +192,14 @@ function normalizeNodes(nodes: readonly BalancerNode[]): NormalizedNode[] {
     seen.add(n.id);
     const out: { -readonly [K in keyof BalancerNode]: BalancerNode[K] } & { weight: number; healthy: boolean; draining: boolean; id: string } = {
       id: n.id,
-      weight: n.weight === undefined ? 1 : checkNumber(`nodes[${i}].weight`, n.weight, { min: 0 }),
+      weight: n.weight === undefined ? 1 : numberIn(`nodes[${i}].weight`, n.weight, 0, Infinity),
       healthy: n.healthy ?? true,
       draining: n.draining ?? false,
     };
-    if (n.cpu !== undefined) out.cpu = checkRatio(`nodes[${i}].cpu`, n.cpu);
-    if (n.memory !== undefined) out.memory = checkRatio(`nodes[${i}].memory`, n.memory);
-    if (n.network !== undefined) out.network = checkRatio(`nodes[${i}].network`, n.network);
-    if (n.activeConnections !== undefined) out.activeConnections = checkNumber(`nodes[${i}].activeConnections`, n.activeConnections, { min: 0, integer: true });
+    if (n.cpu !== undefined) out.cpu = numberIn(`nodes[${i}].cpu`, n.cpu, 0, 1);
+    if (n.memory !== undefined) out.memory = numberIn(`nodes[${i}].memory`, n.memory, 0, 1);
+    if (n.network !== undefined) out.network = numberIn(`nodes[${i}].network`, n.network, 0, 1);
+    if (n.activeConnections !== undefined) out.activeConnections = nonNegativeInt(`nodes[${i}].activeConnections`, n.activeConnections);
     return out;
   });
 }
@@ -427,10 +426,10 @@ function report(state: BalancerState, node: string, load: NodeMetrics): Balancer
   for (const k of Object.keys(load)) if (!METRICS.includes(k)) throw new ConfigError(`load.${k}`, `unknown metric; known: ${METRICS.join(', ')}`);
   const nodes = state.nodes.slice();
   const n = { ...nodes[i]! } as { -readonly [K in keyof NormalizedNode]: NormalizedNode[K] };
-  if (load.cpu !== undefined) n.cpu = checkRatio('cpu', load.cpu);
-  if (load.memory !== undefined) n.memory = checkRatio('memory', load.memory);
-  if (load.network !== undefined) n.network = checkRatio('network', load.network);
-  if (load.activeConnections !== undefined) n.activeConnections = checkNumber('activeConnections', load.activeConnections, { min: 0, integer: true });
+  if (load.cpu !== undefined) n.cpu = numberIn('cpu', load.cpu, 0, 1);
+  if (load.memory !== undefined) n.memory = numberIn('memory', load.memory, 0, 1);
+  if (load.network !== undefined) n.network = numberIn('network', load.network, 0, 1);
+  if (load.activeConnections !== undefined) n.activeConnections = nonNegativeInt('activeConnections', load.activeConnections);
   nodes[i] = n as NormalizedNode;
   return { ...state, nodes };
 }
@@ -566,12 +565,12 @@ export const loadBalancerCore = {
     const nodes = normalizeNodes(settings.nodes);
     const w = settings.resourceWeights ?? DEFAULT_WEIGHTS;
     const resourceWeights = {
-      cpu: checkNumber('resourceWeights.cpu', w.cpu, { min: 0 }),
-      memory: checkNumber('resourceWeights.memory', w.memory, { min: 0 }),
-      network: checkNumber('resourceWeights.network', w.network, { min: 0 }),
+      cpu: numberIn('resourceWeights.cpu', w.cpu, 0, Infinity),
+      memory: numberIn('resourceWeights.memory', w.memory, 0, Infinity),
+      network: numberIn('resourceWeights.network', w.network, 0, Infinity),
     };
-    const seed = settings.seed === undefined ? 1 : checkNumber('seed', settings.seed);
-    const vnodes = settings.vnodes === undefined ? 100 : checkNumber('vnodes', settings.vnodes, { min: 1, max: 10_000, integer: true });
+    const seed = settings.seed === undefined ? 1 : numberIn('seed', settings.seed, -Infinity, Infinity);
+    const vnodes = settings.vnodes === undefined ? 100 : intIn('vnodes', settings.vnodes, 1, 10_000);
     return rebuild(
       {
         strategy: settings.strategy,

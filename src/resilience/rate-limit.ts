@@ -1,7 +1,7 @@
-import { ConfigError, InvalidCommandError, assertNever, systemClock } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, systemClock, positiveInt, positiveMs, numberIn } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { RateLimitedError } from './errors.js';
-import { checkNumber } from './options.js';
+import { type ClockOption } from './options.js';
 import { localStep } from './local.js';
 import { invoke, neverAborted, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
@@ -60,9 +60,10 @@ export interface GcraState {
 
 function validateRate(r: RateSettings): { limit: number; periodMs: number; burst: number } {
   if (r === null || typeof r !== 'object') throw new ConfigError('options', 'must be an object');
-  const limit = checkNumber('limit', r.limit, { min: 0, exclusiveMin: true });
-  const periodMs = checkNumber('periodMs', r.periodMs, { min: 0, exclusiveMin: true });
-  const burst = r.burst === undefined ? Math.max(1, limit) : checkNumber('burst', r.burst, { min: 1 });
+  const limit = numberIn('limit', r.limit, 0, Infinity);
+  if (limit === 0) throw new ConfigError('limit', 'must be > 0, got 0');
+  const periodMs = positiveMs('periodMs', r.periodMs);
+  const burst = r.burst === undefined ? Math.max(1, limit) : numberIn('burst', r.burst, 1, Infinity);
   return { limit, periodMs, burst };
 }
 
@@ -254,11 +255,9 @@ export type RateAlgorithm = 'gcra' | 'token-bucket';
  * new RateLimiter({ limit: 50, periodMs: 1000, algorithm: 'token-bucket' });
  * ```
  */
-export interface RateLimiterOptions extends RateSettings {
+export interface RateLimiterOptions extends RateSettings, ClockOption {
   /** Default `gcra`. */
   readonly algorithm?: RateAlgorithm;
-  /** Monotonic clock (default `systemClock`). */
-  readonly clock?: Clock;
 }
 
 type AnyState = GcraState | TokenBucketState;
@@ -352,7 +351,7 @@ export class KeyedRateLimiter {
     this.clock = options.clock ?? systemClock;
     this.isGcra = algo(options) === 'gcra';
     this.template = this.isGcra ? gcra.init(options) : tokenBucket.init(options, 0);
-    this.maxKeys = options.maxKeys === undefined ? 10_000 : checkNumber('maxKeys', options.maxKeys, { min: 1, integer: true });
+    this.maxKeys = options.maxKeys === undefined ? 10_000 : positiveInt('maxKeys', options.maxKeys);
   }
 
   /** Keys tracked now. */

@@ -1,7 +1,6 @@
-import { ConfigError, Emitter, InvalidCommandError, assertNever, getOwn, systemClock, withOwn, withoutOwn } from '../core/index.js';
+import { ConfigError, Emitter, InvalidCommandError, assertNever, getOwn, systemClock, withOwn, withoutOwn, positiveMs, numberIn } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Transition, Unsubscribe } from '../core/index.js';
 import { localStep } from './local.js';
-import { checkNumber } from './options.js';
 
 /**
  * Health of a registered instance, as its owner or a checker reports it.
@@ -202,7 +201,7 @@ const commands = {
     const service = checkName('service', r.service);
     const id = checkName('id', r.id);
     if (typeof r.address !== 'string') throw new ConfigError('address', 'must be a string');
-    const ttlMs = r.ttlMs === undefined ? state.defaultTtlMs : checkNumber('ttlMs', r.ttlMs, { min: 0, exclusiveMin: true });
+    const ttlMs = r.ttlMs === undefined ? state.defaultTtlMs : positiveMs('ttlMs', r.ttlMs);
     const metadata: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.metadata ?? {})) {
       if (typeof v !== 'string') throw new ConfigError(`metadata.${k}`, 'must be a string');
@@ -214,7 +213,7 @@ const commands = {
       service,
       address: r.address,
       metadata,
-      weight: r.weight === undefined ? 1 : checkNumber('weight', r.weight, { min: 0 }),
+      weight: r.weight === undefined ? 1 : numberIn('weight', r.weight, 0, Infinity),
       health: prev?.health ?? 'passing',
       healthy: prev?.healthy ?? true,
       draining: prev?.draining ?? false,
@@ -302,7 +301,7 @@ export const serviceRegistryCore = {
   name: 'service-registry',
   /** Validates settings (ConfigError naming the option). */
   init(settings: { readonly defaultTtlMs?: number } = {}): RegistryState {
-    return { defaultTtlMs: settings.defaultTtlMs === undefined ? 30_000 : checkNumber('defaultTtlMs', settings.defaultTtlMs, { min: 0, exclusiveMin: true }), services: {} };
+    return { defaultTtlMs: settings.defaultTtlMs === undefined ? 30_000 : positiveMs('defaultTtlMs', settings.defaultTtlMs), services: {} };
   },
   /** Applies one input; pure. */
   step: localStep('service registry', rule),

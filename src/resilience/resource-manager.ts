@@ -1,8 +1,7 @@
-import { ConfigError, InvalidCommandError, assertNever, getOwn, withOwn, withoutOwn } from '../core/index.js';
+import { ConfigError, InvalidCommandError, assertNever, getOwn, withOwn, withoutOwn, numberIn } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { asCommand, localStep } from './local.js';
 import { InsufficientResourcesError } from './errors.js';
-import { checkNumber } from './options.js';
 
 /**
  * Amounts per resource name: `cpu`, `memory`, `disk`, `network`, or any user-defined resource
@@ -100,7 +99,7 @@ export interface ResourceSettings {
 function checkVector(field: string, v: ResourceVector): ResourceVector {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(field, 'must be an object of amounts per resource');
   const out: Record<string, number> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = checkNumber(`${field}.${k}`, x, { min: 0 });
+  for (const [k, x] of Object.entries(v)) out[k] = numberIn(`${field}.${k}`, x, 0, Infinity);
   return out;
 }
 

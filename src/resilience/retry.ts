@@ -1,9 +1,9 @@
-import { ConfigError, Emitter, assertNever, systemTimers } from '../core/index.js';
+import { ConfigError, Emitter, assertNever, systemTimers, positiveInt, numberIn } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
 import { localStep, type LocalInput } from './local.js';
 import { backoffInit, backoffNext, type Backoff, type BackoffState } from './backoff.js';
 import { OperationAbortedError } from './errors.js';
-import { checkNumber } from './options.js';
+import { orInfinity, type TimersOption } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
 
@@ -110,8 +110,8 @@ export const retryCore = {
   /** Validates settings (ConfigError naming the option) and returns the initial state. */
   init(settings: RetrySettings): RetryState {
     if (settings === null || typeof settings !== 'object') throw new ConfigError('settings', 'must be an object');
-    const maxAttempts = checkNumber('maxAttempts', settings.maxAttempts, { min: 1, integer: true, infinite: true });
-    return { maxAttempts, attempts: 0, backoff: backoffInit(settings.backoff, checkNumber('seed', settings.seed)) };
+    const maxAttempts = orInfinity(settings.maxAttempts, (v) => positiveInt('maxAttempts', v));
+    return { maxAttempts, attempts: 0, backoff: backoffInit(settings.backoff, numberIn('seed', settings.seed, -Infinity, Infinity)) };
   },
   /** Applies one input; pure. */
   step: localStep('retry core', rule),
@@ -126,7 +126,7 @@ export const retryCore = {
  * new Retry({ maxAttempts: 4, backoff: { kind: 'exponential', initialMs: 100, jitter: 'full', maxDelayMs: 5000 } });
  * ```
  */
-export interface RetryOptions {
+export interface RetryOptions extends TimersOption {
   /** Total attempts, first try included (default 3). */
   readonly maxAttempts?: number;
   /** Delay between attempts (default exponential from 100 ms, factor 2, full jitter, max 30 s). */
@@ -137,8 +137,6 @@ export interface RetryOptions {
   readonly retryOnResult?: (result: unknown) => boolean;
   /** Jitter seed (default 0x5eed). */
   readonly seed?: number;
-  /** Timers for the delays (default `systemTimers`: a pending delay keeps the process alive). */
-  readonly timers?: Timers;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { ConfigError, systemTimers, type Timers } from '../core/index.js';
+import { ConfigError, systemTimers, type Timers, nonNegativeMs } from '../core/index.js';
 import { TaskTimeoutError } from './errors.js';
-import { checkNumber } from './options.js';
+import { orInfinity, type TimersOption } from './options.js';
 import { linkedController, type AbortSignalLike, type PolicyContext } from './signals.js';
 import type { Policy } from './wrap.js';
 
@@ -27,11 +27,9 @@ export type TimeoutStrategy = 'cooperative' | 'aggressive';
  * new Timeout(500, { strategy: 'aggressive' });
  * ```
  */
-export interface TimeoutOptions {
+export interface TimeoutOptions extends TimersOption {
   /** Default `cooperative`. */
   readonly strategy?: TimeoutStrategy;
-  /** Timers (default `systemTimers`: a pending delay keeps the process alive). */
-  readonly timers?: Timers;
 }
 
 /**
@@ -51,7 +49,7 @@ export class Timeout implements Policy {
   private readonly timers: Timers;
 
   constructor(timeoutMs: number, options: TimeoutOptions = {}) {
-    this.timeoutMs = checkNumber('timeoutMs', timeoutMs, { min: 0, infinite: true });
+    this.timeoutMs = orInfinity(timeoutMs, (v) => nonNegativeMs('timeoutMs', v));
     const strategy = options.strategy ?? 'cooperative';
     if (strategy !== 'cooperative' && strategy !== 'aggressive') {
       throw new ConfigError('strategy', `must be 'cooperative' or 'aggressive', got ${JSON.stringify(strategy)}`);

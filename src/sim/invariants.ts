@@ -37,10 +37,7 @@ export function checkStep(invariants: readonly Invariant<any>[], view: SimView):
   return invariants.length === 0 ? undefined : firstFailure(invariants, (inv) => inv.check(view.states, view));
 }
 
-/** The first final check that fails at the end of a run (`true` or `undefined` holds, `false` or a message fails). */
+/** The first final check that fails at the end of a run (the core convention: `undefined` holds). */
 export function checkEnd<I, O>(checks: readonly FinalCheck<I, O>[], end: RunEnd<I, O>): Failure | undefined {
-  return firstFailure(checks, (fc) => {
-    const res = fc.check(end);
-    return res === false || typeof res === 'string' ? res : undefined;
-  });
+  return firstFailure(checks, (fc) => fc.check(end));
 }

@@ -281,20 +281,20 @@ export interface RunEnd<I = unknown, O = unknown> {
 /**
  * A check over a whole run, made once at its end — for properties no single state shows:
  * liveness ("every node decided by the end"), or the linearizability of the workload's history.
- * `check` returns `true` or `undefined` when the run is fine, and `false` or a message when it is
- * not.
+ * Same convention as the core `Invariant`: `check` returns `undefined` when the run is fine, and
+ * otherwise a message saying what is wrong.
  *
  * @example
  * ```ts
  * import type { FinalCheck } from 'distkit/sim';
- * const quiet: FinalCheck = { name: 'the run settles', check: (end) => end.stopReason === 'quiescent' || 'still busy at the end' };
+ * const quiet: FinalCheck = { name: 'the run settles', check: (end) => (end.stopReason === 'quiescent' ? undefined : 'still busy at the end') };
  * ```
  */
 export interface FinalCheck<I = any, O = any> {
   /** Reported in the violation. */
   readonly name: string;
-  /** `true`/`undefined` when the run is fine; `false` or a message otherwise. */
-  check(end: RunEnd<I, O>): boolean | string | undefined | void;
+  /** `undefined` when the run is fine; otherwise what is wrong. */
+  check(end: RunEnd<I, O>): string | undefined;
 }
 
 /**

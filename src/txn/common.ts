@@ -1,5 +1,5 @@
-import type { DataLimits, Timer, Transition } from '../core/index.js';
-import { ConfigError, MAX_ID_LENGTH, PAYLOAD_LIMITS, canIncrement, nodeIdCheck, v } from '../core/index.js';
+import type { DataLimits, MessageInput, NodeId, Parsed, RejectedOutput, Timer, Transition } from '../core/index.js';
+import { ConfigError, MAX_ID_LENGTH, PAYLOAD_LIMITS, canIncrement, nodeIdCheck, reject, v } from '../core/index.js';
 
 /**
  * A participant's vote in an atomic commit protocol: `yes` (prepared, can commit), `no` (must
@@ -87,4 +87,20 @@ export function bump(x: number): number {
 /** Whether a list has no repeated entry. */
 export function distinct(list: readonly string[]): boolean {
   return new Set(list).size === list.length;
+}
+
+/**
+ * The prelude of every commit-protocol message handler: a peer's message is validated by
+ * `parseMessage`; a malformed one is rejected (same state, a `rejected` output naming the problem),
+ * a valid copy goes to `handle` with its sender.
+ */
+export function onPeerMessage<S, O, M>(
+  s: S,
+  input: MessageInput,
+  parseMessage: (raw: unknown) => Parsed<M>,
+  handle: (m: M, from: NodeId) => Transition<S, O>,
+): Transition<S, O | RejectedOutput> {
+  const parsed = parseMessage(input.message);
+  if (!parsed.ok) return reject(s, input.from, parsed.problem);
+  return handle(parsed.value, input.from);
 }

@@ -178,6 +178,20 @@ function resultCheck(limits: DataLimits) {
   });
 }
 
+/**
+ * Validates an executor's `stepResult` or `compensationResult`: well-formed, and for the invocation
+ * in flight while the saga is `status` (a late, duplicate or foreign report is refused).
+ */
+function inFlightResult(s: SagaState, input: Extract<SagaInput, { type: 'stepResult' | 'compensationResult' }>, status: 'running' | 'compensating') {
+  const parsed = parse(resultCheck(s.payloadLimits), input, input.type);
+  if (!parsed.ok) return parsed;
+  const r = parsed.value;
+  if (s.status !== status || !s.inFlight || r.step !== s.current || r.attempt !== s.attempt) {
+    return { ok: false as const, problem: `${input.type} for step ${r.step} attempt ${r.attempt}, which is not in flight` };
+  }
+  return parsed;
+}
+
 function sagaInit(config: SagaConfig): SagaState {
   if (typeof config.sagaId !== 'string' || config.sagaId.length === 0 || config.sagaId.length > MAX_ID_LENGTH) {
     throw new ConfigError('sagaId', 'must be a non-empty string');
@@ -296,12 +310,9 @@ function sagaStep(s: SagaState, input: SagaInput): ST {
       return onePersist(issue({ ...s, status: 'running', current: 0, attempt: 1, input: sagaInput }, out, true), out);
     }
     case 'stepResult': {
-      const parsed = parse(resultCheck(s.payloadLimits), input, 'stepResult');
-      if (!parsed.ok) return reject(s, 'local', parsed.problem);
-      const r = parsed.value;
-      if (s.status !== 'running' || !s.inFlight || r.step !== s.current || r.attempt !== s.attempt) {
-        return reject(s, 'local', `stepResult for step ${r.step} attempt ${r.attempt}, which is not in flight`);
-      }
+      const checked = inFlightResult(s, input, 'running');
+      if (!checked.ok) return reject(s, 'local', checked.problem);
+      const r = checked.value;
       const out: SagaOutput[] = [];
       const i = s.current;
       if (r.ok) {
@@ -321,12 +332,9 @@ function sagaStep(s: SagaState, input: SagaInput): ST {
       return onePersist(compensateNext({ ...s, inFlight: false, failedStep: i }, out), out);
     }
     case 'compensationResult': {
-      const parsed = parse(resultCheck(s.payloadLimits), input, 'compensationResult');
-      if (!parsed.ok) return reject(s, 'local', parsed.problem);
-      const r = parsed.value;
-      if (s.status !== 'compensating' || !s.inFlight || r.step !== s.current || r.attempt !== s.attempt) {
-        return reject(s, 'local', `compensationResult for step ${r.step} attempt ${r.attempt}, which is not in flight`);
-      }
+      const checked = inFlightResult(s, input, 'compensating');
+      if (!checked.ok) return reject(s, 'local', checked.problem);
+      const r = checked.value;
       const out: SagaOutput[] = [];
       if (r.ok) {
         out.push({ type: 'persist', record: [{ kind: 'stepCompensated', step: s.current }] });

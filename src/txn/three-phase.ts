@@ -7,7 +7,7 @@
 import type { DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
 import { ConfigError, InvalidCommandError, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn, stepByType } from '../core/index.js';
 import type { Decision } from './common.js';
-import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, distinct, nodeListCheck, onePersist, txIdCheck } from './common.js';
+import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, distinct, nodeListCheck, onePersist, onPeerMessage, txIdCheck } from './common.js';
 import type { Tombstones } from './tombstones.js';
 import { NO_TOMBSTONES, addTombstone, recoveredTombstones, retainMs, tickTombstones, tombstoneCount, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './tombstones.js';
 import type { DecidedOutput, VoteRequestedOutput } from './two-phase.js';
@@ -301,10 +301,10 @@ function cDecide(s: ThreePhaseCoordinatorState, txId: string, tx: ThreePhaseCoor
 }
 
 function cMessage(s: ThreePhaseCoordinatorState, input: MessageInput, now: number): CT {
-  const parsed = parseMessage(input.message);
-  if (!parsed.ok) return reject(s, input.from, parsed.problem);
-  const m = parsed.value;
-  const from = input.from;
+  return onPeerMessage(s, input, parseMessage, (m, from) => cReceive(s, m, from, now));
+}
+
+function cReceive(s: ThreePhaseCoordinatorState, m: ThreePhaseMessage, from: NodeId, now: number): CT {
   const live = getOwn(s.txs, m.txId);
   const gone = live !== undefined ? undefined : tombstoneOf(s.decided, m.txId);
   // A retained decision is seen as a decided transaction; no handler changes a decided one.
@@ -706,10 +706,10 @@ function conclude(s: ThreePhaseParticipantState, txId: string, tx: ThreePhasePar
 }
 
 function pMessage(s: ThreePhaseParticipantState, input: MessageInput, now: number): PT {
-  const parsed = parseMessage(input.message);
-  if (!parsed.ok) return reject(s, input.from, parsed.problem);
-  const m = parsed.value;
-  const from = input.from;
+  return onPeerMessage(s, input, parseMessage, (m, from) => pReceive(s, m, from, now));
+}
+
+function pReceive(s: ThreePhaseParticipantState, m: ThreePhaseMessage, from: NodeId, now: number): PT {
   const tx = getOwn(s.txs, m.txId);
   const out: POut = [];
   if (m.type === 'canCommit') return pCanCommit(s, from, m, tx, now);

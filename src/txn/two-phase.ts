@@ -7,7 +7,7 @@
 import type { DataLimits, DurableMachine, MessageInput, NodeId, Parsed, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
 import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, checkId, earliest, getOwn, hasOwn, parse, positiveInt, positiveMs, reject, send, setOwn, startTimer, timerDue, transition, v, withOwn, withoutOwn, stepByType } from '../core/index.js';
 import type { Decision, Vote } from './common.js';
-import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, nodeListCheck, onePersist, payloadLimits, txIdCheck } from './common.js';
+import { DEFAULT_MAX_TRANSACTIONS, DUE_AT_ONCE, bump, distinct, nodeListCheck, onePersist, onPeerMessage, payloadLimits, txIdCheck } from './common.js';
 import type { Tombstones } from './tombstones.js';
 import { NO_TOMBSTONES, addTombstone, recoveredTombstones, retainMs, tickTombstones, tombstoneCount, tombstoneDeadline, tombstoneEntries, tombstoneOf } from './tombstones.js';
 
@@ -58,6 +58,18 @@ function parseMessage(m: unknown, limits: DataLimits): Parsed<TwoPhaseMessage> {
   const check = limits.maxDepth === PAYLOAD_LIMITS.maxDepth && limits.maxBytes === PAYLOAD_LIMITS.maxBytes ? DEFAULT_MESSAGE_CHECK : messageCheck(limits);
   return parse(check, m, 'message') as Parsed<TwoPhaseMessage>;
 }
+
+/**
+ * The protocol outputs both 2PC roles share: 2PC messages to send, the role's log records `R` to
+ * force (one `persist` per transition, before the sends), and rejections of bad peer messages.
+ *
+ * @example
+ * ```ts
+ * import type { TwoPhaseProtocolOutput } from 'distkit/txn';
+ * const o: TwoPhaseProtocolOutput<never> = { type: 'send', to: 'p1', message: { type: 'query', txId: 't1' } };
+ * ```
+ */
+export type TwoPhaseProtocolOutput<R> = SendOutput<TwoPhaseMessage> | PersistOutput<readonly R[]> | RejectedOutput;
 
 // ---------------------------------------------------------------------------------------------
 // Coordinator
@@ -248,12 +260,7 @@ export interface EndedOutput {
  * const o: TwoPhaseCoordinatorOutput = { type: 'ended', txId: 't1' };
  * ```
  */
-export type TwoPhaseCoordinatorOutput =
-  | SendOutput<TwoPhaseMessage>
-  | PersistOutput<readonly CoordinatorLogRecord[]>
-  | RejectedOutput
-  | DecidedOutput
-  | EndedOutput;
+export type TwoPhaseCoordinatorOutput = TwoPhaseProtocolOutput<CoordinatorLogRecord> | DecidedOutput | EndedOutput;
 
 type CT = Transition<TwoPhaseCoordinatorState, TwoPhaseCoordinatorOutput>;
 
@@ -355,10 +362,10 @@ function decide(s: TwoPhaseCoordinatorState, txId: string, tx: CoordinatorTx, de
 }
 
 function coordinatorMessage(s: TwoPhaseCoordinatorState, input: MessageInput, now: number): CT {
-  const parsed = parseMessage(input.message, PAYLOAD_LIMITS);
-  if (!parsed.ok) return reject(s, input.from, parsed.problem);
-  const m = parsed.value;
-  const from = input.from;
+  return onPeerMessage(s, input, (raw) => parseMessage(raw, PAYLOAD_LIMITS), (m, from) => coordinatorReceive(s, m, from, now));
+}
+
+function coordinatorReceive(s: TwoPhaseCoordinatorState, m: TwoPhaseMessage, from: NodeId, now: number): CT {
   const tx = getOwn(s.txs, m.txId);
   switch (m.type) {
     case 'vote': {
@@ -771,12 +778,7 @@ export interface VoteRequestedOutput {
  * const o: TwoPhaseParticipantOutput = { type: 'decided', txId: 't1', decision: 'commit' };
  * ```
  */
-export type TwoPhaseParticipantOutput =
-  | SendOutput<TwoPhaseMessage>
-  | PersistOutput<readonly ParticipantLogRecord[]>
-  | RejectedOutput
-  | VoteRequestedOutput
-  | DecidedOutput;
+export type TwoPhaseParticipantOutput = TwoPhaseProtocolOutput<ParticipantLogRecord> | VoteRequestedOutput | DecidedOutput;
 
 type PT = Transition<TwoPhaseParticipantState, TwoPhaseParticipantOutput>;
 type POut = TwoPhaseParticipantOutput[];
@@ -911,10 +913,10 @@ function tombstoneView(t: ParticipantTombstone): ParticipantTx {
 }
 
 function participantMessage(s: TwoPhaseParticipantState, input: MessageInput, now: number): PT {
-  const parsed = parseMessage(input.message, s.payloadLimits);
-  if (!parsed.ok) return reject(s, input.from, parsed.problem);
-  const m = parsed.value;
-  const from = input.from;
+  return onPeerMessage(s, input, (raw) => parseMessage(raw, s.payloadLimits), (m, from) => participantReceive(s, m, from, now));
+}
+
+function participantReceive(s: TwoPhaseParticipantState, m: TwoPhaseMessage, from: NodeId, now: number): PT {
   const live = getOwn(s.txs, m.txId);
   const gone = live === undefined ? tombstoneOf(s.decided, m.txId) : undefined;
   const tx = live ?? (gone === undefined ? undefined : tombstoneView(gone));

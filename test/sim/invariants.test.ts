@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Invariant } from 'distkit/core';
 import { checkEnd, checkStep } from '../../src/sim/invariants.js';
-import type { RunEnd, SimView } from '../../src/sim/index.js';
+import type { FinalCheck, RunEnd, SimView } from '../../src/sim/index.js';
 
 const view = { time: 3, steps: 1, nodes: ['a'], states: { a: { n: 1 } }, isUp: () => true, isPaused: () => false, localTime: () => 3 } as SimView;
 const end = { time: 3, nodes: ['a'], states: {}, history: [], stats: {}, stopReason: 'quiescent' } as unknown as RunEnd;
@@ -19,9 +19,14 @@ describe('checks', () => {
     expect(checkStep([{ name: 'b', check: () => true } as unknown as Invariant], view)).toEqual({ invariant: 'b', message: 'returned true' });
   });
 
-  it('final checks: true or undefined holds; false or a message fails', () => {
-    expect(checkEnd([{ name: 'a', check: () => true }, { name: 'b', check: () => undefined }], end)).toBeUndefined();
-    expect(checkEnd([{ name: 'f', check: () => false }], end)).toEqual({ invariant: 'f', message: 'returned false' });
-    expect(checkEnd([{ name: 's', check: (e) => `stopped: ${e.stopReason}` }], end)).toEqual({ invariant: 's', message: 'stopped: quiescent' });
+  it('final checks: the same convention as invariants (undefined holds, a message fails)', () => {
+    expect(checkEnd([{ name: 'a', check: () => undefined }, { name: 'b', check: () => undefined }], end)).toBeUndefined();
+    expect(checkEnd([{ name: 's', check: (e) => `stopped: ${e.stopReason}` }, { name: 'later', check: () => 'x' }], end)).toEqual({ invariant: 's', message: 'stopped: quiescent' });
+  });
+
+  it('final checks: any other value from untyped code fails, saying what it returned', () => {
+    expect(checkEnd([{ name: 't', check: () => true } as unknown as FinalCheck], end)).toEqual({ invariant: 't', message: 'returned true' });
+    expect(checkEnd([{ name: 'f', check: () => false } as unknown as FinalCheck], end)).toEqual({ invariant: 'f', message: 'returned false' });
+    expect(checkEnd([{ name: 'boom', check: () => { throw new Error('x'); } }], end)).toEqual({ invariant: 'boom', message: 'the check threw Error: x' });
   });
 });

@@ -663,7 +663,7 @@ describe('node ids', () => {
 });
 
 describe('final checks', () => {
-  const allDone = { name: 'every node finishes', check: (end: { states: Record<string, { deadline: unknown }>; nodes: readonly string[] }) => end.nodes.every((id) => end.states[id]?.deadline === null) || 'some node never finished' };
+  const allDone = { name: 'every node finishes', check: (end: { states: Record<string, { deadline: unknown }>; nodes: readonly string[] }) => (end.nodes.every((id) => end.states[id]?.deadline === null) ? undefined : 'some node never finished') };
   it('run once at the end and report like invariants', () => {
     const ok = simulate({ seed: 1, nodes: echoNodes(2), finalChecks: [allDone] });
     expect(ok.ok).toBe(true);

@@ -4,10 +4,10 @@
  * One machine plays any of the three roles of PMS §2 — proposer, acceptor, learner — as the
  * config lists the node in `proposers`, `acceptors` and `learners`.
  */
-import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
+import type { DataLimits, DurableMachine, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, Timer, Transition } from '../../core/index.js';
 import { InvalidCommandError, STOPPED_TIMER, assertNever, checkId, checkIds, earliest, getOwn, majority, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot } from './acceptor.js';
-import type { PaxosBallot, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
+import type { PaxosBallot, PaxosDurableBase, PaxosInput, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { START_DEADLINE, ballotCheck, ballotKey, ballotText, canStartRound, classicBallots, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
@@ -231,15 +231,9 @@ export interface BasicPaxosState extends PaxosRoundOptions {
  * const d: BasicPaxosDurable = { promised: null, accepted: null, usedRound: 0, decided: null };
  * ```
  */
-export interface BasicPaxosDurable {
-  /** Acceptor: highest promise. */
-  readonly promised: PaxosBallot | null;
+export interface BasicPaxosDurable extends PaxosDurableBase<PaxosBallot> {
   /** Acceptor: highest accepted proposal. */
   readonly accepted: PaxosAccepted | null;
-  /** Proposer: highest round used. */
-  readonly usedRound: number;
-  /** Learner: the learned value, boxed. */
-  readonly decided: { readonly value: unknown } | null;
 }
 
 /**
@@ -263,7 +257,7 @@ export type BasicPaxosPropose = PaxosPropose;
  * const i: BasicPaxosInput = { type: 'tick', now: 100 };
  * ```
  */
-export type BasicPaxosInput = MessageInput | TickInput | BasicPaxosPropose;
+export type BasicPaxosInput = PaxosInput;
 
 /**
  * Event: this node learned the chosen value (already durable when this output appears).

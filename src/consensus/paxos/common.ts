@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { DataLimits, NodeId } from '../../core/index.js';
+import type { DataLimits, MessageInput, NodeId, TickInput } from '../../core/index.js';
 import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, PAYLOAD_LIMITS, canonicalJson, describeValue, nodeIdCheck, positiveInt, v } from '../../core/index.js';
 
 /**
@@ -163,6 +163,38 @@ export interface PaxosPropose {
   readonly value: unknown;
   /** The host's current time (ms). */
   readonly now: number;
+}
+
+/**
+ * The inputs of a single-decree Paxos node (Basic and Fast Paxos): a peer's message, a due
+ * deadline, or the local `propose`.
+ *
+ * @example
+ * ```ts
+ * import type { PaxosInput } from 'distkit/consensus';
+ * const i: PaxosInput = { type: 'propose', value: 'x', now: 0 };
+ * ```
+ */
+export type PaxosInput = MessageInput | TickInput | PaxosPropose;
+
+/**
+ * What every single-decree Paxos node keeps on stable storage (PMS §2.5), whatever its ballots `B`:
+ * the acceptor's promise, the highest round this node used to open a ballot (so it never reuses
+ * one after a restart), and the learned value.
+ *
+ * @example
+ * ```ts
+ * import { basicPaxos } from 'distkit/consensus';
+ * basicPaxos.durable(basicPaxos.init({ id: 'a', acceptors: ['a'] })).usedRound; //=> 0
+ * ```
+ */
+export interface PaxosDurableBase<B> {
+  /** Acceptor: highest promise. */
+  readonly promised: B | null;
+  /** Proposer (coordinator in Fast Paxos): highest round used. */
+  readonly usedRound: number;
+  /** Learner: the learned value, boxed. */
+  readonly decided: { readonly value: unknown } | null;
 }
 
 /**

@@ -8,10 +8,10 @@
  * collide, the coordinator recovers with a classic round (FP §3.2, coordinated recovery), picking
  * its value by the rule of FP §3.1 with condition O4(v).
  */
-import type { DataLimits, DurableMachine, MessageInput, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../../core/index.js';
+import type { DataLimits, DurableMachine, NodeId, PersistOutput, PrngState, RejectedOutput, SendOutput, Timer, Transition } from '../../core/index.js';
 import { ConfigError, STOPPED_TIMER, assertNever, canonicalJson, checkId, checkIds, earliest, fastQuorum as defaultFastQuorum, getOwn, hasOwn, majority, nodeIdCheck, positiveInt, seedPrng, startTimer, stopTimer, timerDue, v, withOwn } from '../../core/index.js';
 import { answerBallot, notOwner } from './acceptor.js';
-import type { BallotOrder, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
+import type { BallotOrder, PaxosDurableBase, PaxosInput, PaxosNack, PaxosOutcomeMessage, PaxosPropose, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { MAX_ROUND, START_DEADLINE, comparePaxosBallots, requireSeed, sameValue } from './common.js';
 import { roomForBallot } from './learner.js';
 import { highestVote, nackProblem, nextRound, promiseProblem, retryBackoff } from './proposer.js';
@@ -95,24 +95,40 @@ export interface FastPaxosVote {
  * const c: FastPaxosConfig = { id: 'a1', acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1', 'p2'] };
  * ```
  */
-export interface FastPaxosConfig extends PaxosRoundConfig {
+export interface FastPaxosConfig extends PaxosRoundConfig, Partial<FastPaxosRoles> {
   /** This node's id. */
   readonly id: NodeId;
+  /** The acceptors. */
+  readonly acceptors: readonly NodeId[];
+}
+
+/**
+ * Who plays which Fast Paxos role and the two quorum sizes: optional in {@link FastPaxosConfig}
+ * (defaults below), resolved in {@link FastPaxosState}.
+ *
+ * @example
+ * ```ts
+ * import { fastPaxos } from 'distkit/consensus';
+ * const s = fastPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'] });
+ * [s.coordinators, s.learners]; //=> [['a'], ['a', 'b', 'c']]
+ * ```
+ */
+export interface FastPaxosRoles {
   /** The acceptors. */
   readonly acceptors: readonly NodeId[];
   /**
    * Coordinators, in order of preference. The first opens a fast round at its first input; the
    * others take over with classic rounds when a proposal stays undecided. Default: the first acceptor.
    */
-  readonly coordinators?: readonly NodeId[];
+  readonly coordinators: readonly NodeId[];
   /** Learners. Default: the acceptors. */
-  readonly learners?: readonly NodeId[];
+  readonly learners: readonly NodeId[];
   /** Proposers (clients) that send values to the acceptors. Default: the acceptors. */
-  readonly proposers?: readonly NodeId[];
+  readonly proposers: readonly NodeId[];
   /** Fast quorum size. Default ⌈3N/4⌉ for N acceptors (FP §3.4.1). */
-  readonly fastQuorum?: number;
+  readonly fastQuorum: number;
   /** Classic quorum size. Default a majority, ⌊N/2⌋ + 1. */
-  readonly classicQuorum?: number;
+  readonly classicQuorum: number;
 }
 
 /**
@@ -286,21 +302,9 @@ export interface FastPaxosLearnerState {
  * [s.fastQuorum, s.classicQuorum]; //=> [3, 3]
  * ```
  */
-export interface FastPaxosState extends PaxosRoundOptions {
+export interface FastPaxosState extends PaxosRoundOptions, FastPaxosRoles {
   /** This node's id. */
   readonly id: NodeId;
-  /** Acceptors. */
-  readonly acceptors: readonly NodeId[];
-  /** Coordinators, in order of preference. */
-  readonly coordinators: readonly NodeId[];
-  /** Learners. */
-  readonly learners: readonly NodeId[];
-  /** Proposers. */
-  readonly proposers: readonly NodeId[];
-  /** Fast quorum size. */
-  readonly fastQuorum: number;
-  /** Classic quorum size. */
-  readonly classicQuorum: number;
   /** Backoff PRNG. */
   readonly prng: PrngState;
   /**
@@ -327,15 +331,9 @@ export interface FastPaxosState extends PaxosRoundOptions {
  * const d: FastPaxosDurable = { promised: null, vote: null, usedRound: 0, decided: null };
  * ```
  */
-export interface FastPaxosDurable {
-  /** Acceptor: highest promise. */
-  readonly promised: FastPaxosBallot | null;
+export interface FastPaxosDurable extends PaxosDurableBase<FastPaxosBallot> {
   /** Acceptor: latest vote. */
   readonly vote: FastPaxosVote | null;
-  /** Coordinator: highest round used. */
-  readonly usedRound: number;
-  /** Learner: learned value, boxed. */
-  readonly decided: { readonly value: unknown } | null;
 }
 
 /**
@@ -358,7 +356,7 @@ export type FastPaxosPropose = PaxosPropose;
  * const i: FastPaxosInput = { type: 'tick', now: 0 };
  * ```
  */
-export type FastPaxosInput = MessageInput | TickInput | FastPaxosPropose;
+export type FastPaxosInput = PaxosInput;
 
 /**
  * Events of Fast Paxos: `decided` when this node learns the chosen value (learners and
