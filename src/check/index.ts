@@ -3,6 +3,8 @@
  * checker with register, key-value, set and queue models, a Jepsen log parser, and a bounded
  * model checker over the core `Invariant`s.
  *
+ * Guide: [Checking](../../docs/checking.md).
+ *
  * @module check
  */
 export * from './history.js';

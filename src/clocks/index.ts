@@ -5,6 +5,8 @@
  * Clocks are immutable plain-data values with pure functions; validators (`parse...`) turn a
  * peer's untrusted clock into a typed value or a reason.
  *
+ * Guide: [Clocks](../../docs/clocks.md).
+ *
  * @module clocks
  */
 export type { ParseResult, ParseOk, ParseError } from './parse.js';

@@ -4,6 +4,8 @@
  * Multi-Paxos with a stable leader, Fast Paxos); the Byzantine generals' oral-messages algorithm
  * OM(m); and PBFT (Byzantine fault-tolerant state machine replication).
  *
+ * Guides: [Raft](../../docs/raft.md), [Paxos](../../docs/paxos.md), [Byzantine agreement](../../docs/byzantine.md).
+ *
  * @module consensus
  */
 export * from './raft/types.js';

@@ -4,6 +4,8 @@
  * the protocol kit (node ids and membership, options, quorums, the `Invariant` type), and the
  * `Transport` / `Store` interfaces with in-memory implementations.
  *
+ * Guide: [The machine contract](../../docs/core.md).
+ *
  * @module core
  */
 export * from './machine.js';

@@ -3,6 +3,8 @@
  * election (Chang–Roberts and the candidate-list variant), a heartbeat health monitor, the φ
  * accrual failure detector, and SWIM membership with Lifeguard's suspicion timeouts.
  *
+ * Guide: [Elections and failure detection](../../docs/election.md).
+ *
  * @module election
  */
 export { highestId } from './common.js';

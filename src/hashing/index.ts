@@ -4,6 +4,8 @@
  * partitioners, weighted rendezvous hashing, jump consistent hash, Maglev lookup tables, and the
  * Chord distributed hash table as a pure state machine.
  *
+ * Guide: [Hashing](../../docs/hashing.md).
+ *
  * @module hashing
  */
 export { murmur3, xxh32, fmix32, hashFunction, type HashInput, type HashName } from './hash.js';

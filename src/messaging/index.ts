@@ -3,6 +3,8 @@
  * letters, an event store with expected revisions, deciders, catch-up subscriptions and
  * projections, and the machinery that replicates either over Raft.
  *
+ * Guides: [Messaging](../../docs/messaging.md), [Event sourcing](../../docs/event-sourcing.md).
+ *
  * @module messaging
  */
 export * from './app.js';

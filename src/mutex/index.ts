@@ -4,6 +4,8 @@
  * avoidance, and a lease lock service with fencing tokens. All share the `request` / `release`
  * commands and the `enter` event.
  *
+ * Guide: [Mutual exclusion](../../docs/mutex.md).
+ *
  * @module mutex
  */
 export { compareRequests } from './common.js';

@@ -3,6 +3,8 @@
  * write-ahead log and Raft storage on it, node:crypto authenticators and a fault-injecting proxy.
  * Everything else in distkit runs unchanged in browsers, Deno, Bun and workers.
  *
+ * Guide: [Running on Node](../../docs/node.md).
+ *
  * @module node
  */
 export * from './file-store.js';

@@ -2,6 +2,8 @@
  * Replication: consistency levels, primary-backup and chain replication, a Dynamo-style quorum
  * key-value store, delta-state CRDTs, gossip dissemination and counters.
  *
+ * Guide: [Replication](../../docs/replication.md).
+ *
  * @module replication
  */
 export * from './dvv.js';

@@ -4,6 +4,8 @@
  * token bucket), `wrap` to compose them, LoadBalancer, ResourceManager, CheckpointManager /
  * RecoveryManager, HealthMonitor and ServiceRegistry.
  *
+ * Guide: [Resilience](../../docs/resilience.md).
+ *
  * @module resilience
  */
 export * from './errors.js';

@@ -5,6 +5,8 @@
  * workloads recorded as histories, and invariants checked after every step. The same seed always
  * gives the same trace.
  *
+ * Guide: [Simulation](../../docs/simulation.md).
+ *
  * @module sim
  */
 export * from './types.js';

@@ -4,6 +4,8 @@
  * orchestrator and its async runner, wait-for-graph deadlock detection (centralized and
  * Chandy–Misra–Haas edge chasing), and a reusable distributed barrier.
  *
+ * Guide: [Transactions](../../docs/txn.md).
+ *
  * @module txn
  */
 export type { Vote, Decision } from './common.js';
