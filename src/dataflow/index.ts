@@ -4,4 +4,7 @@
  *
  * @module dataflow
  */
-export {};
+export * from './stream/window.js';
+export * from './stream/watermark.js';
+export { DEFAULT_COLLECT_LIMIT, type WindowAggregate, type CollectedValue, type Accumulator } from './stream/aggregate.js';
+export * from './stream/window-operator.js';
