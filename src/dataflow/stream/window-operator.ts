@@ -277,7 +277,8 @@ function init(config: WindowOperatorConfig): WindowOperatorState {
 
 /** Flink's `isWindowLate`: the window's cleanup time `end − 1 + lateness` is at or before the watermark. */
 function isLate(state: WindowOperatorState, window: TimeWindow): boolean {
-  return maxTimestamp(window) <= state.watermark - state.allowedLatenessMs;
+  // Flink's cleanupTime saturates at Long.MAX_VALUE: the final watermark cleans up every window.
+  return Math.min(maxTimestamp(window) + state.allowedLatenessMs, MAX_WATERMARK) <= state.watermark;
 }
 
 function paneTiming(pane: WindowPane, watermark: number): PaneOutput['timing'] {
@@ -378,7 +379,8 @@ function mergeSession(state: WindowOperatorState, work: Work, key: string, proto
       acc: mergeAccumulators(state.aggregate, merged.acc, p.acc),
       pending: merged.pending + p.pending,
       fired: Math.max(merged.fired, p.fired),
-      onTime: merged.onTime || p.onTime,
+      // The merged window is a new window: its on-time pane is still due unless the watermark passed it.
+      onTime: (merged.onTime || p.onTime) && maxTimestamp(window) <= state.watermark,
       deadline: p.deadline === null ? merged.deadline : merged.deadline === null ? p.deadline : Math.min(merged.deadline, p.deadline),
     };
   }
