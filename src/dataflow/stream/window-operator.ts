@@ -29,7 +29,7 @@ import {
   MAX_WATERMARK,
   TIMESTAMP_LIMIT,
   validateAssigner,
-  windowsIntersect,
+  windowsOverlap,
   type TimeWindow,
   type WindowAssigner,
 } from './window.js';
@@ -364,12 +364,12 @@ function newPane(state: WindowOperatorState, key: string, window: TimeWindow): W
 
 /**
  * Session windows (Dataflow model §2.2 "merging"; Flink's `MergingWindowSet`): the element's
- * proto-window `[ts, ts + gap)` and every window of the same key it intersects become one window
+ * proto-window `[ts, ts + gap)` and every window of the same key it overlaps become one window
  * covering them all, their accumulators merged. Returns the pane's index, or -1 when the merged
  * window is already past its allowed lateness.
  */
 function mergeSession(state: WindowOperatorState, work: Work, key: string, proto: TimeWindow): number | TimeWindow {
-  const hits = work.panes.filter((p) => p.key === key && windowsIntersect(p.window, proto));
+  const hits = work.panes.filter((p) => p.key === key && windowsOverlap(p.window, proto));
   const window = hits.reduce((w, p) => coverWindows(w, p.window), proto);
   if (isLate(state, window)) return window;
   let merged = newPane(state, key, window);

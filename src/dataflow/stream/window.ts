@@ -119,18 +119,21 @@ export function windowStartWithOffset(timestamp: number, offsetMs: number, sizeM
 }
 
 /**
- * Whether two windows overlap or touch (Flink's `TimeWindow.intersects`: `a.start ≤ b.end` and
- * `a.end ≥ b.start`); session windows that intersect merge.
+ * Whether two windows share a timestamp: `a.start < b.end` and `b.start < a.end` (Beam's
+ * `IntervalWindow.intersects`). Session windows that overlap merge. Flink's `TimeWindow.intersects`
+ * also merges windows that only touch (`a.end = b.start`); that would let an element at `end`
+ * reopen a session whose final pane already fired at watermark `end − 1`, so the strict rule is
+ * the one that keeps the Dataflow model's promise that a window is final once the watermark passes it.
  *
  * @example
  * ```ts
- * import { windowsIntersect } from 'distkit/dataflow';
- * windowsIntersect({ start: 0, end: 10 }, { start: 10, end: 20 }); //=> true
- * windowsIntersect({ start: 0, end: 10 }, { start: 11, end: 20 }); //=> false
+ * import { windowsOverlap } from 'distkit/dataflow';
+ * windowsOverlap({ start: 0, end: 10 }, { start: 9, end: 20 });  //=> true
+ * windowsOverlap({ start: 0, end: 10 }, { start: 10, end: 20 }); //=> false
  * ```
  */
-export function windowsIntersect(a: TimeWindow, b: TimeWindow): boolean {
-  return a.start <= b.end && a.end >= b.start;
+export function windowsOverlap(a: TimeWindow, b: TimeWindow): boolean {
+  return a.start < b.end && b.start < a.end;
 }
 
 /**
@@ -243,13 +246,13 @@ export function assignWindows(assigner: WindowAssigner, timestamp: number): Time
 
 /**
  * Session windows computed offline from timestamps: sort them, and start a new session where two
- * consecutive timestamps are more than `gapMs` apart; each session is `[first, last + gap)`.
+ * consecutive timestamps are `gapMs` or more apart; each session is `[first, last + gap)`.
  * It is what merging proto-windows `[ts, ts + gap)` as they arrive must end with, in any order.
  *
  * @example
  * ```ts
  * import { mergeSessionWindows } from 'distkit/dataflow';
- * mergeSessionWindows([1, 25, 3, 9], 6); //=> [{ start: 1, end: 15 }, { start: 25, end: 31 }]
+ * mergeSessionWindows([1, 25, 3, 9], 7); //=> [{ start: 1, end: 16 }, { start: 25, end: 32 }]
  * ```
  */
 export function mergeSessionWindows(timestamps: readonly number[], gapMs: number): TimeWindow[] {
@@ -257,7 +260,7 @@ export function mergeSessionWindows(timestamps: readonly number[], gapMs: number
   const out: TimeWindow[] = [];
   for (const ts of sorted) {
     const last = out[out.length - 1];
-    if (last !== undefined && ts <= last.end) out[out.length - 1] = { start: last.start, end: Math.max(last.end, ts + gapMs) };
+    if (last !== undefined && ts < last.end) out[out.length - 1] = { start: last.start, end: Math.max(last.end, ts + gapMs) };
     else out.push({ start: ts, end: ts + gapMs });
   }
   return out;

@@ -100,7 +100,8 @@ function offlineResult(aggregate: WindowAggregate, evs: readonly Ev[]): unknown 
     case 'mean':
       return vs.reduce((a, b) => a + b, 0) / vs.length;
     case 'collect':
-      return [...evs].sort((x, y) => x.timestamp - y.timestamp || x.value - y.value).map((e) => e.value);
+      // by timestamp, ties by the value's JSON text (the operator's total order)
+      return [...evs].sort((x, y) => x.timestamp - y.timestamp || (String(x.value) < String(y.value) ? -1 : String(x.value) > String(y.value) ? 1 : 0)).map((e) => e.value);
   }
 }
 
@@ -137,6 +138,30 @@ describe('Dataflow model: the final pane of a window does not depend on arrival 
         expect(b.state.panes).toEqual([]);
       }),
     );
+  });
+});
+
+describe('regressions found by the order-independence property', () => {
+  it('sessions that only touch stay apart: [259, 264) is final at watermark 263, so 264 starts a new session', () => {
+    const config: WindowOperatorConfig = { window: { kind: 'session', gapMs: 5 }, aggregate: { kind: 'count' }, accumulation: 'accumulating' };
+    const evs = [
+      { key: '__proto__', timestamp: 259, value: 0 },
+      { key: '__proto__', timestamp: 264, value: 0 },
+    ];
+    const expected = new Map([
+      ['["__proto__",259,264]', 1],
+      ['["__proto__",264,269]', 1],
+    ]);
+    expect(finalResults(perfectRun(config, evs).outputs)).toEqual(expected);
+    expect(finalResults(perfectRun(config, [...evs].reverse()).outputs)).toEqual(expected);
+  });
+
+  it('collect orders values of equal timestamps by their JSON text, whatever the arrival order', () => {
+    const config: WindowOperatorConfig = { window: { kind: 'global' }, aggregate: { kind: 'collect' } };
+    const a = run(config, [el('a', 17, 10), el('a', 17, 2), wm(MAX_WATERMARK)]);
+    const b = run(config, [el('a', 17, 2), el('a', 17, 10), wm(MAX_WATERMARK)]);
+    expect(panesOf(a.outputs).map((p) => p.result)).toEqual([[10, 2]]);
+    expect(panesOf(b.outputs).map((p) => p.result)).toEqual([[10, 2]]);
   });
 });
 
