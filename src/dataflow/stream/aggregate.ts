@@ -11,7 +11,8 @@ import { positiveInt } from '../../core/options.js';
 
 /**
  * The aggregate a window operator computes: `count`, `sum`, `min`, `max`, `mean` of numeric
- * values, or `collect` (the values, ordered by timestamp then by their JSON, at most `limit`).
+ * values, or `collect` (the values, ordered by timestamp then by their JSON; an element that would
+ * put more than `limit` values in one window is rejected, not dropped).
  *
  * @example
  * ```ts
@@ -118,7 +119,7 @@ export function mergeAccumulators(aggregate: WindowAggregate, a: Accumulator, b:
       return { sum: x.sum + y.sum, count: x.count + y.count };
     }
     case 'collect':
-      return [...(a as CollectedValue[]), ...(b as CollectedValue[])].sort(orderCollected).slice(0, aggregate.limit ?? DEFAULT_COLLECT_LIMIT);
+      return [...(a as CollectedValue[]), ...(b as CollectedValue[])].sort(orderCollected);
   }
 }
 
@@ -130,6 +131,8 @@ export function addToAccumulator(aggregate: WindowAggregate, acc: Accumulator, v
     case 'mean':
       return mergeAccumulators(aggregate, acc, { sum: value as number, count: 1 });
     case 'collect':
+      // A full window refuses the value (the same accumulator comes back): the operator rejects the element.
+      if ((acc as CollectedValue[]).length >= (aggregate.limit ?? DEFAULT_COLLECT_LIMIT)) return acc;
       return mergeAccumulators(aggregate, acc, [{ timestamp, value }]);
     default:
       return mergeAccumulators(aggregate, acc, value as number);

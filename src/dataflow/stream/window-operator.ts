@@ -408,11 +408,9 @@ function onElement(state: WindowOperatorState, input: ElementInput): Out {
       continue;
     }
     const before = work.panes[target] as WindowPane;
-    let pane: WindowPane = {
-      ...before,
-      acc: addToAccumulator(state.aggregate, before.acc, input.value, input.timestamp),
-      pending: before.pending + 1,
-    };
+    const acc = addToAccumulator(state.aggregate, before.acc, input.value, input.timestamp);
+    if (state.aggregate.kind === 'collect' && acc === before.acc) return transition(state, [{ type: 'rejected', from: 'local', reason: `aggregate.limit: window ${JSON.stringify(before.window)} of key ${JSON.stringify(input.key)} is full` }]);
+    let pane: WindowPane = { ...before, acc, pending: before.pending + 1 };
     pane = { ...pane, deadline: deadlineFor(state, pane, input.now) };
     if (firesOnElement(state, pane)) {
       const fired = fire(state, pane, false);
@@ -550,7 +548,7 @@ export function nextWindowDeadline(state: WindowOperatorState): number | undefin
  * s = windowOperator.step(s, { type: 'element', key: 'a', value: 5, timestamp: 7, now: 0 }).state;
  * const t = windowOperator.step(s, { type: 'watermark', watermark: 9, now: 0 });
  * t.outputs[0]; //=> { type: 'pane', key: 'a', window: { start: 0, end: 10 }, result: 7, timing: 'on-time', index: 0, isLast: true, added: 2 }
- * windowOperator.step(t.state, { type: 'element', key: 'a', value: 1, timestamp: 4, now: 0 }).outputs[0].type; //=> 'late'
+ * windowOperator.step(t.state, { type: 'element', key: 'a', value: 1, timestamp: 4, now: 0 }).outputs[0]?.type; //=> 'late'
  * ```
  */
 export const windowOperator = {

@@ -346,6 +346,12 @@ describe('hostile and malformed input', () => {
     }
   });
 
+  it('a full collect window refuses the element (rejected, state unchanged) instead of dropping it', () => {
+    const { state, outputs } = run({ window: { kind: 'tumbling', sizeMs: 10 }, aggregate: { kind: 'collect', limit: 2 } }, [el('a', 1), el('a', 2), el('a', 3)]);
+    expect(outputs.map((o) => o.type)).toEqual(['rejected']);
+    expect(state.panes[0]!.pending).toBe(2);
+  });
+
   it('maxWindows bounds open windows: the element that would open one more is refused', () => {
     const { state, outputs } = run({ window: { kind: 'tumbling', sizeMs: 10 }, aggregate: { kind: 'count' }, maxWindows: 2 }, [el('a', 1), el('b', 1), el('c', 1), el('a', 2)]);
     expect(state.panes).toHaveLength(2);
