@@ -19,6 +19,7 @@ export const guides = [
   'byzantine',
   'txn',
   'snapshot',
+  'dataflow',
   'resilience',
   'node',
   'layout',
