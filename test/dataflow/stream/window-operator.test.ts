@@ -273,6 +273,25 @@ describe('triggers and accumulation (Dataflow model §2.3–2.4, Beam TestStream
   });
 });
 
+describe('the guide scenario (docs/dataflow.md)', () => {
+  it('on-time pane, late pane within lateness, cleanup, then the late side output', () => {
+    const config: WindowOperatorConfig = {
+      window: { kind: 'tumbling', sizeMs: 60_000 },
+      aggregate: { kind: 'sum' },
+      trigger: { kind: 'event-time', earlyEveryCount: 100 },
+      accumulation: 'accumulating',
+      allowedLatenessMs: 30_000,
+    };
+    const { state, outputs } = run(config, [el('eu', 1_000, 12), wm(59_999), el('eu', 2_000, 3), wm(89_999), el('eu', 3_000, 1), wm(MAX_WATERMARK)]);
+    expect(panesOf(outputs).map((p) => [p.timing, p.result, p.isLast])).toEqual([
+      ['on-time', 12, false],
+      ['late', 15, false],
+    ]);
+    expect(lateOf(outputs).map((l) => [l.timestamp, l.lateCount])).toEqual([[3_000, 1]]);
+    expect(state.panes).toEqual([]);
+  });
+});
+
 describe('sessions merge when a late element bridges two of them', () => {
   it('[0, 10) and [15, 25) become [0, 25) when 8 arrives... and only when the bridge is within the gap', () => {
     const config: WindowOperatorConfig = { window: { kind: 'session', gapMs: 10 }, aggregate: { kind: 'collect' } };
