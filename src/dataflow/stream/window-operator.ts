@@ -557,3 +557,31 @@ export const windowOperator = {
   step,
   nextDeadline: nextWindowDeadline,
 };
+
+/**
+ * What must hold of every {@link windowOperator} state, or a description of what does not: open
+ * windows ordered by key then start with no duplicate, no two session windows of a key overlapping
+ * (they would have merged), no open window already past `end − 1 + lateness` (it would have been
+ * cleaned up), and counts that are non-negative integers.
+ *
+ * @example
+ * ```ts
+ * import { windowOperator, windowStateProblem } from 'distkit/dataflow';
+ * windowStateProblem(windowOperator.init({ window: { kind: 'session', gapMs: 5 }, aggregate: { kind: 'count' } })); //=> undefined
+ * ```
+ */
+export function windowStateProblem(state: WindowOperatorState): string | undefined {
+  const ok = (n: number) => Number.isSafeInteger(n) && n >= 0;
+  if (!ok(state.lateCount)) return `lateCount ${state.lateCount} is not a count`;
+  for (let i = 0; i < state.panes.length; i++) {
+    const p = state.panes[i] as WindowPane;
+    const prev = state.panes[i - 1];
+    if (prev !== undefined && comparePanes(prev, p) >= 0) return `windows out of order or duplicated at ${JSON.stringify([p.key, p.window])}`;
+    if (state.window.kind === 'session' && prev !== undefined && prev.key === p.key && windowsOverlap(prev.window, p.window)) {
+      return `sessions ${JSON.stringify(prev.window)} and ${JSON.stringify(p.window)} of key ${JSON.stringify(p.key)} overlap`;
+    }
+    if (isLate(state, p.window)) return `window ${JSON.stringify(p.window)} is open past its allowed lateness (watermark ${state.watermark})`;
+    if (!ok(p.pending) || !ok(p.fired)) return `window ${JSON.stringify(p.window)} has a bad count`;
+  }
+  return undefined;
+}

@@ -7,6 +7,7 @@ import {
   mergeSessionWindows,
   nextWindowDeadline,
   windowOperator,
+  windowStateProblem,
   type LateOutput,
   type PaneOutput,
   type WindowAggregate,
@@ -28,6 +29,7 @@ function run(config: WindowOperatorConfig, inputs: readonly Cmd[], stepMs = 1): 
     now += stepMs;
     const t = windowOperator.step(state, { ...input, now } as WindowOperatorInput);
     state = t.state;
+    expect(windowStateProblem(state)).toBeUndefined();
     outputs.push(...t.outputs);
   }
   return { state, outputs };
@@ -369,6 +371,14 @@ describe('hostile and malformed input', () => {
     const { state, outputs } = run({ window: { kind: 'tumbling', sizeMs: 10 }, aggregate: { kind: 'collect', limit: 2 } }, [el('a', 1), el('a', 2), el('a', 3)]);
     expect(outputs.map((o) => o.type)).toEqual(['rejected']);
     expect(state.panes[0]!.pending).toBe(2);
+  });
+
+  it('windowStateProblem names a broken state: overlapping sessions, a window open past its lateness', () => {
+    const s = run({ window: { kind: 'session', gapMs: 10 }, aggregate: { kind: 'count' } }, [el('u', 0), el('u', 30)]).state;
+    expect(windowStateProblem(s)).toBeUndefined();
+    const overlapping = { ...s, panes: [s.panes[0]!, { ...s.panes[1]!, window: { start: 5, end: 40 } }] };
+    expect(windowStateProblem(overlapping)).toMatch(/overlap/);
+    expect(windowStateProblem({ ...s, watermark: 100 })).toMatch(/past its allowed lateness/);
   });
 
   it('maxWindows bounds open windows: the element that would open one more is refused', () => {
