@@ -6,7 +6,7 @@ const MAC_HEX = 64;
 const MIN_KEY_BYTES = 16;
 
 /**
- * {@link pbftHmacAuthenticator}'s HMAC-SHA256 authenticators computed with `node:crypto`
+ * `pbftHmacAuthenticator`'s (from `distkit/consensus`) HMAC-SHA256 authenticators computed with `node:crypto`
  * (OpenSSL) instead of distkit's portable TypeScript SHA-256: the same key rings, the same
  * signature bytes (`id:mac` pairs, each MAC under the pairwise key over SHA-256 of
  * `signer + "\n" + payload`; Castro & Liskov, TOCS 2002, §3.2), so replicas using either one

@@ -615,7 +615,7 @@ function failJob(acc: Acc, t: TaskRecord, error: string): void {
  * jobCounters(mapReduceCoordinator.init({ id: 'c', splits: ['a'], partitions: 1 })); //=> {}
  * ```
  */
-export function jobCounters(s: Pick<S, 'maps' | 'reduces'>): Record<string, number> {
+export function jobCounters(s: Pick<MapReduceCoordinatorState, 'maps' | 'reduces'>): Record<string, number> {
   const total: Record<string, number> = {};
   for (const t of [...s.maps, ...s.reduces]) {
     const c = t.completed?.counters;
@@ -795,6 +795,7 @@ function coordinatorRecover(c: MapReduceCoordinatorConfig, d: MapReduceCoordinat
  * ```
  */
 export const mapReduceCoordinator: DurableMachine<MapReduceCoordinatorConfig, MapReduceCoordinatorState, MapReduceCoordinatorInput, MapReduceCoordinatorOutput, MapReduceCoordinatorDurable> & {
+  /** When the next liveness check, speculation check or retry is due (`undefined`: none). */
   nextDeadline(state: MapReduceCoordinatorState): number | undefined;
 } = {
   name: 'mapReduceCoordinator',

@@ -159,6 +159,15 @@ const counter = v.int({ min: 0, max: MAX_COUNTER });
 const size = v.number({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const kind = v.literal('map', 'reduce');
 
+/**
+ * Checks an {@link AttemptRef} received from a peer (kind, index within the job limits, attempt).
+ *
+ * @example
+ * ```ts
+ * import { attemptRefCheck } from 'distkit/dataflow';
+ * attemptRefCheck({ kind: 'map', index: 0, attempt: 0 }); //=> undefined
+ * ```
+ */
 export const attemptRefCheck: Check<AttemptRef> = v.object({ kind, index: v.int({ min: 0, max: Math.max(MAX_SPLITS, MAX_PARTITIONS) }), attempt: counter });
 
 const countersCheck = v.record(v.number({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), { maxKeys: MAX_COUNTERS });
@@ -174,6 +183,16 @@ const reportCheck = v.union(
   }),
 );
 
+/**
+ * Checks a message a coordinator receives from a worker ({@link WorkerMessage}); the coordinator
+ * rejects anything it refuses.
+ *
+ * @example
+ * ```ts
+ * import { workerMessageCheck } from 'distkit/dataflow';
+ * workerMessageCheck({ type: 'poll', incarnation: 1, running: null }); //=> undefined
+ * ```
+ */
 export const workerMessageCheck: Check<WorkerMessage> = v.object({
   type: v.literal('poll'),
   incarnation: v.number({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
@@ -184,6 +203,16 @@ export const workerMessageCheck: Check<WorkerMessage> = v.object({
 const locationCheck = v.object({ map: v.int({ min: 0, max: MAX_SPLITS - 1 }), attempt: counter, worker: v.id(), incarnation: v.number({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), sizeBytes: size });
 const incarnation = v.number({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
 
+/**
+ * Checks a message a worker receives from its coordinator ({@link CoordinatorMessage}); the worker
+ * rejects anything it refuses.
+ *
+ * @example
+ * ```ts
+ * import { coordinatorMessageCheck } from 'distkit/dataflow';
+ * typeof coordinatorMessageCheck({ type: 'bogus' }); //=> 'string'
+ * ```
+ */
 export const coordinatorMessageCheck: Check<CoordinatorMessage> = v.tagged({
   assign: v.object({
     type: v.literal('assign'),

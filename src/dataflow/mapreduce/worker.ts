@@ -268,6 +268,7 @@ function onFailed(state: W, input: WorkerFailedInput, now: number): WT {
  * ```
  */
 export const mapReduceWorker: Machine<MapReduceWorkerConfig, MapReduceWorkerState, MapReduceWorkerInput, MapReduceWorkerOutput> & {
+  /** When the next heartbeat poll is due (`undefined` once the worker exited). */
   nextDeadline(state: MapReduceWorkerState): number | undefined;
 } = {
   name: 'mapReduceWorker',

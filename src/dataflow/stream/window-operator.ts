@@ -7,7 +7,7 @@
  */
 import { ConfigError } from '../../core/errors.js';
 import { stepByType, type InputHandlers } from '../../core/dispatch.js';
-import { reject, transition, type MessageInput, type RejectedOutput, type TickInput, type Transition } from '../../core/machine.js';
+import { reject, transition, type Machine, type MessageInput, type RejectedOutput, type TickInput, type Transition } from '../../core/machine.js';
 import { nonNegativeInt, positiveInt } from '../../core/options.js';
 import { MAX_ID_LENGTH } from '../../core/validate.js';
 import {
@@ -551,7 +551,10 @@ export function nextWindowDeadline(state: WindowOperatorState): number | undefin
  * windowOperator.step(t.state, { type: 'element', key: 'a', value: 1, timestamp: 4, now: 0 }).outputs[0]?.type; //=> 'late'
  * ```
  */
-export const windowOperator = {
+export const windowOperator: Machine<WindowOperatorConfig, WindowOperatorState, WindowOperatorInput, WindowOperatorOutput> & {
+  /** When the next processing-time firing is due (`undefined`: none). */
+  nextDeadline(state: WindowOperatorState): number | undefined;
+} = {
   name: 'window-operator',
   init,
   step,
