@@ -3,6 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { ConfigError } from 'distkit/core';
 import { createTcpTransport, startFaultProxy, type FaultProxy, type TcpTransport } from 'distkit/node';
 import { FrameReader, frame } from '../../src/node/tcp-frames.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const HOST = '127.0.0.1';
 const closers: (() => unknown)[] = [];
@@ -10,19 +11,6 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-function waitFor<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const deadline = performance.now() + ms;
-    const poll = () => {
-      const v = f();
-      if (v !== undefined && v !== false) resolve(v);
-      else if (performance.now() > deadline) reject(new Error('timed out waiting'));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A target that records every frame it receives (as text, with its arrival time) and echoes it. */
 async function recorder(echo = true): Promise<{ port: number; frames: { text: string; at: number }[]; connections: () => number }> {

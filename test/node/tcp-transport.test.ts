@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { ConfigError } from 'distkit/core';
 import { createTcpTransport, type TcpAuth, type TcpRejection, type TcpTransport, type TcpTransportOptions } from 'distkit/node';
 import { makeTestPki, type TestPki } from './fixtures/tls-certs.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const HOST = '127.0.0.1';
 const SECRET = 'cluster secret for the tests';
@@ -18,19 +19,6 @@ beforeAll(() => {
 });
 afterAll(() => pki.dispose());
 
-function waitFor<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const deadline = performance.now() + ms;
-    const poll = () => {
-      const v = f();
-      if (v !== undefined && v !== false) resolve(v);
-      else if (performance.now() > deadline) reject(new Error('timed out waiting'));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Node {
   t: TcpTransport;
