@@ -12,7 +12,6 @@ export * from './tcp-transport.js';
 export type { TcpAuth, TcpHmacAuth, TcpTlsAuth, TcpNoAuth } from './tcp-auth.js';
 export * from './checkpoint-store.js';
 export * from './raft-storage.js';
-export * from './crc32c.js';
 export * from './wal.js';
 export * from './raft-wal-storage.js';
 export * from './pbft-authenticator.js';

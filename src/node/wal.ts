@@ -7,7 +7,7 @@
 import { open, readFile, readdir, rename, unlink, mkdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, StoreError, positiveInt } from '../core/index.js';
-import { crc32c } from './crc32c.js';
+import { crc32cRange as crc32c } from '../resilience/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // On-disk format (all integers big-endian)
