@@ -3,12 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Random } from 'distkit/core';
 import { FileCheckpointStore } from 'distkit/node';
 import { CheckpointCorruptError, CheckpointManager, RecoveryManager, type CorruptCheckpoint } from 'distkit/resilience';
 import { blobFor } from './fixtures/checkpoint-writer.js';
+import { bundleFixture } from '../support/bundle-fixture.js';
 
 let root: string;
 beforeAll(async () => {
@@ -85,14 +84,7 @@ describe('crash test: a writer SIGKILLed at random moments never leaves a torn c
   const KILLS = 40;
   it(`${KILLS} kills (seed 20261121)`, async () => {
     const bundle = join(root, 'checkpoint-writer.mjs');
-    await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/checkpoint-writer.ts', import.meta.url))],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: bundle,
-      logLevel: 'silent',
-    });
+    await bundleFixture(new URL('./fixtures/checkpoint-writer.ts', import.meta.url), bundle);
     const dir = await fresh();
     const rng = new Random(20261121);
     let lastI = -1;

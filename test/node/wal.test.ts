@@ -3,12 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import fc from 'fast-check';
 import { ConfigError, Random, StoreError } from 'distkit/core';
 import { openWal, WalCorruptionError, WAL_FRAME_HEADER_BYTES, WAL_SEGMENT_HEADER_BYTES, type WalOptions } from 'distkit/node';
 import { payloadFor } from './fixtures/wal-writer.js';
+import { bundleFixture } from '../support/bundle-fixture.js';
 
 let root: string;
 beforeAll(async () => {
@@ -321,14 +320,7 @@ describe('crash test: a writer SIGKILLed mid-stream never loses an acknowledged 
   const KILLS = 12;
   it(`${KILLS} kills (seed 20261207)`, async () => {
     const bundle = join(root, 'wal-writer.mjs');
-    await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/wal-writer.ts', import.meta.url))],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: bundle,
-      logLevel: 'silent',
-    });
+    await bundleFixture(new URL('./fixtures/wal-writer.ts', import.meta.url), bundle);
     const dir = await fresh();
     const rng = new Random(20261207);
     let acked = 0;
