@@ -18,3 +18,14 @@ export * from './crdt/index.js';
 export * from './anti-entropy.js';
 export * from './anti-entropy-invariants.js';
 export * from './gossip.js';
+export { chainReplica } from './chain.js';
+export { chainMaster } from './chain-master.js';
+export type { ChainMasterConfig, ChainMasterDurable, ChainMasterInput, ChainMasterOutput, ChainMasterState } from './chain-master.js';
+export { CHAIN_LIMITS } from './chain-types.js';
+export type {
+  ChainEntry, ChainMember, ChainMessage, ChainReplicaConfig, ChainReplicaDurable, ChainReplicaInput, ChainReplicaOutput, ChainReplicaState, ChainVersion, ChainView,
+} from './chain-types.js';
+export { raftCounter, RAFT_COUNTER_LIMITS } from './raft-counter.js';
+export type { RaftCounterApp, RaftCounterConfig, RaftCounterInput, RaftCounterOutput, RaftCounterReply, RaftCounterRequest, RaftCounterSession, RaftCounterState } from './raft-counter.js';
+export { primaryBackup } from './primary-backup.js';
+export type { PrimaryBackupConfig, PrimaryBackupState } from './primary-backup.js';

@@ -1,0 +1,4 @@
+import { fixtures } from './fixtures/chain.js';
+import { conformanceSuite } from './suite.js';
+
+conformanceSuite('chain', fixtures);
