@@ -196,7 +196,7 @@ export interface ChainReplicaConfig {
  * @example
  * ```ts
  * import { chainReplica } from 'distkit/replication';
- * chainReplica.init({ id: 'a', master: 'm' }).epoch; //=> 0
+ * chainReplica.init({ id: 'a', master: 'm' }).view.epoch; //=> 0
  * ```
  */
 export interface ChainReplicaState {

@@ -5,23 +5,8 @@
  * @packageDocumentation
  */
 import type { DurableMachine, NodeId, Transition } from '../core/index.js';
-import {
-  ConfigError,
-  InvalidCommandError,
-  MAX_ID_LENGTH,
-  checkId,
-  hasOwn,
-  parse,
-  plainDataProblem,
-  positiveMs,
-  reject,
-  send,
-  startTimer,
-  stepByType,
-  timerDeadline,
-  timerDue,
-  transition,
-} from '../core/index.js';
+import { ConfigError, hasOwn, parse, reject, send, startTimer, timerDue, transition } from '../core/index.js';
+import { ackFor, checkRequest, freshReplica, redirect, replicaMachine } from './chain-common.js';
 import { applyEntry, newest, trimCommitted, versionAt } from './chain-store.js';
 import {
   CHAIN_LIMITS,
@@ -40,8 +25,6 @@ type S = ChainReplicaState;
 type O = ChainReplicaOutput;
 type T = Transition<S, O>;
 type Msg<K extends ChainMessage['type']> = Extract<ChainMessage, { readonly type: K }>;
-
-const NO_VIEW: ChainView = Object.freeze({ epoch: 0, chain: Object.freeze([]), joining: null });
 
 // ---- roles in the current view -------------------------------------------------------------
 
@@ -66,37 +49,9 @@ const serving = (s: S, now: number): boolean => s.member && s.synced && now < s.
 
 // ---- the machine ----------------------------------------------------------------------------
 
-/** Checks the options a chain and a primary-backup replica share. */
-export function chainReplicaOptions(config: Omit<ChainReplicaConfig, 'craq'>): Pick<S, 'id' | 'master' | 'heartbeatMs' | 'leaseMs'> {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object { id, master, ... }');
-  const id = checkId('id', config.id);
-  const master = checkId('master', config.master);
-  if (master === id) throw new ConfigError('master', 'must differ from id');
-  return { id, master, heartbeatMs: positiveMs('heartbeatMs', config.heartbeatMs, 50), leaseMs: positiveMs('leaseMs', config.leaseMs, 300) };
-}
-
 function fresh(config: ChainReplicaConfig, incarnation: number): S {
-  if (config.craq !== undefined && typeof config.craq !== 'boolean') throw new ConfigError('craq', 'must be a boolean');
-  return {
-    ...chainReplicaOptions(config),
-    craq: config.craq ?? true,
-    incarnation,
-    persisted: false,
-    view: NO_VIEW,
-    member: false,
-    synced: false,
-    caughtUp: false,
-    leaseUntil: 0,
-    held: 0,
-    committed: 0,
-    store: {},
-    log: [],
-    successorHeld: null,
-    successorSynced: false,
-    queries: [],
-    nextQid: 1,
-    timer: startTimer(0, 0),
-  };
+  if (config !== null && typeof config === 'object' && config.craq !== undefined && typeof config.craq !== 'boolean') throw new ConfigError('craq', 'must be a boolean');
+  return { ...freshReplica(config, incarnation), craq: config.craq ?? true };
 }
 
 /**
@@ -119,48 +74,25 @@ function fresh(config: ChainReplicaConfig, incarnation: number): S {
  * ```ts
  * import { chainReplica } from 'distkit/replication';
  * let a = chainReplica.init({ id: 'a', master: 'm' });
- * const view = { epoch: 1, chain: [{ id: 'a', incarnation: 0 }], joining: null };
+ * const view = { epoch: 1, chain: [{ id: 'a', incarnation: 0, since: 1 }], joining: null };
  * a = chainReplica.step(a, { type: 'message', from: 'm', message: { type: 'config', view, sentAt: 0 }, now: 1 }).state;
  * const w = chainReplica.step(a, { type: 'write', id: 'w1', key: 'x', value: 7, now: 2 });
  * w.outputs; //=> [{ type: 'written', id: 'w1', key: 'x', seq: 1 }]
  * chainReplica.step(w.state, { type: 'read', id: 'r1', key: 'x', now: 3 }).outputs; //=> [{ type: 'value', id: 'r1', key: 'x', value: 7, seq: 1 }]
  * ```
  */
-export const chainReplica: DurableMachine<ChainReplicaConfig, S, ChainReplicaInput, O, ChainReplicaDurable> = {
-  name: 'chain-replica',
-  init: (config) => fresh(config, 0),
-  step(state, input) {
-    const t = stepByType<S, ChainReplicaInput, O>(handlers, state, input);
-    // The incarnation is on disk before this replica says anything to anyone.
-    if (t.state.persisted || !t.outputs.some((o) => o.type === 'send')) return t;
-    return transition({ ...t.state, persisted: true }, [{ type: 'persist', record: { incarnation: t.state.incarnation } }, ...t.outputs]);
-  },
-  nextDeadline: (state) => timerDeadline(state.timer),
-  durable: (state) => ({ incarnation: state.incarnation }),
-  recover: (config, durable) => fresh(config, durable.incarnation + 1),
-};
-
-const handlers = {
-  tick: (state: S, _input: unknown, now: number): T => (timerDue(state.timer, now) ? onTimer(state, now) : transition(state)),
-  write: (state: S, input: Extract<ChainReplicaInput, { type: 'write' }>, now: number): T => onWrite(state, input, now),
-  read: (state: S, input: Extract<ChainReplicaInput, { type: 'read' }>, now: number): T => onRead(state, input, now),
-  message: (state: S, input: Extract<ChainReplicaInput, { type: 'message' }>, now: number): T => onMessage(state, input.from, input.message, now),
-};
+export const chainReplica: DurableMachine<ChainReplicaConfig, S, ChainReplicaInput, O, ChainReplicaDurable> = replicaMachine('chain-replica', fresh, {
+  tick: (state, _input, now) => (timerDue(state.timer, now) ? onTimer(state, now) : transition(state)),
+  write: (state, input, now) => onWrite(state, input, now),
+  read: (state, input, now) => onRead(state, input, now),
+  message: (state, input, now) => onMessage(state, input.from, input.message, now),
+});
 
 // ---- client requests ------------------------------------------------------------------------
 
-function checkRequest(kind: string, id: unknown, key: unknown): void {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new InvalidCommandError(kind, `id must be a string of 1..${MAX_ID_LENGTH} characters`);
-  if (typeof key !== 'string' || key.length > CHAIN_LIMITS.maxKeyLength) throw new InvalidCommandError(kind, `key must be a string of at most ${CHAIN_LIMITS.maxKeyLength} characters`);
-}
-
-const redirect = (state: S, id: string, to: NodeId | null, reason: string): T => transition(state, [{ type: 'redirect', id, to, reason }]);
-
 /** §2: the head assigns the next sequence number, applies the write, and sends it down. */
 function onWrite(state: S, input: Extract<ChainReplicaInput, { type: 'write' }>, now: number): T {
-  checkRequest('write', input.id, input.key);
-  const problem = plainDataProblem(input.value, 'value', CHAIN_LIMITS.valueLimits);
-  if (problem !== undefined) throw new InvalidCommandError('write', problem);
+  checkRequest(input);
   const head = state.view.chain[0]?.id ?? null;
   if (!isHead(state)) return redirect(state, input.id, head, 'not the head');
   if (!serving(state, now)) return redirect(state, input.id, null, 'no lease from the master');
@@ -172,7 +104,7 @@ function onWrite(state: S, input: Extract<ChainReplicaInput, { type: 'write' }>,
 
 /** §2 reads at the tail; CRAQ §2.3 reads of clean keys anywhere, dirty ones by version query. */
 function onRead(state: S, input: Extract<ChainReplicaInput, { type: 'read' }>, now: number): T {
-  checkRequest('read', input.id, input.key);
+  checkRequest(input);
   const tail = tailOf(state.view);
   if (!serving(state, now)) return redirect(state, input.id, tail, 'no lease from the master');
   // A joining replica sits past the tail: committed writes may not have reached it yet.
@@ -323,10 +255,6 @@ function onVersion(state: S, from: NodeId, m: Msg<'version'>): T {
   const version = versionAt(state.store, m.key, m.seq);
   if (version === undefined) return transition({ ...state, queries }, [{ type: 'redirect', id: q.id, to: from, reason: `version ${m.seq} no longer held` }]);
   return transition({ ...state, queries }, [{ type: 'value', id: q.id, key: q.key, value: version.value, seq: version.seq }]);
-}
-
-function ackFor(state: S, to: NodeId): O {
-  return send<ChainMessage>(to, { type: 'ack', epoch: state.view.epoch, held: state.held, committed: state.committed, synced: state.synced });
 }
 
 // ---- configuration changes (§3) -------------------------------------------------------------

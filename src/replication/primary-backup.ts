@@ -5,9 +5,9 @@
  * @packageDocumentation
  */
 import type { DurableMachine, NodeId, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, getOwn, hasOwn, parse, plainDataProblem, reject, send, startTimer, stepByType, timerDeadline, timerDue, transition, withOwn } from '../core/index.js';
-import { chainReplicaOptions } from './chain.js';
-import { applyEntry, newest, trimCommitted } from './chain-store.js';
+import { ConfigError, getOwn, hasOwn, parse, reject, send, startTimer, timerDue, transition, withOwn } from '../core/index.js';
+import { ackFor, checkRequest, freshReplica, redirect, replicaMachine } from './chain-common.js';
+import { applyEntry, trimCommitted } from './chain-store.js';
 import {
   CHAIN_LIMITS,
   chainMessageCheck,
@@ -64,34 +64,10 @@ type O = ChainReplicaOutput;
 type T = Transition<S, O>;
 type Msg<K extends ChainMessage['type']> = Extract<ChainMessage, { readonly type: K }>;
 
-const NO_VIEW: ChainView = Object.freeze({ epoch: 0, chain: Object.freeze([]), joining: null });
-
 function fresh(config: PrimaryBackupConfig, incarnation: number): S {
-  const mode = config.mode ?? 'sync';
+  const mode = config?.mode ?? 'sync';
   if (mode !== 'sync' && mode !== 'async') throw new ConfigError('mode', "must be 'sync' or 'async'");
-  return {
-    ...chainReplicaOptions(config),
-    craq: false,
-    mode,
-    incarnation,
-    persisted: false,
-    view: NO_VIEW,
-    member: false,
-    synced: false,
-    caughtUp: false,
-    leaseUntil: 0,
-    held: 0,
-    committed: 0,
-    store: {},
-    log: [],
-    successorHeld: null,
-    successorSynced: false,
-    queries: [],
-    nextQid: 1,
-    timer: startTimer(0, 0),
-    backups: {},
-    epochHeld: 0,
-  };
+  return { ...freshReplica(config, incarnation), craq: false, mode, backups: {}, epochHeld: 0 };
 }
 
 const primaryOf = (view: ChainView): NodeId | null => view.chain[0]?.id ?? null;
@@ -126,38 +102,17 @@ const voters = (s: S): NodeId[] => backupsOf(s).filter((b) => b !== s.view.joini
  * primaryBackup.step(w.state, { type: 'message', from: 'b', message: ack, now: 3 }).outputs; //=> [{ type: 'written', id: 'w1', key: 'x', seq: 1 }]
  * ```
  */
-export const primaryBackup: DurableMachine<PrimaryBackupConfig, S, ChainReplicaInput, O, ChainReplicaDurable> = {
-  name: 'primary-backup',
-  init: (config) => fresh(config, 0),
-  step(state, input) {
-    const t = stepByType<S, ChainReplicaInput, O>(handlers, state, input);
-    if (t.state.persisted || !t.outputs.some((o) => o.type === 'send')) return t;
-    return transition({ ...t.state, persisted: true }, [{ type: 'persist', record: { incarnation: t.state.incarnation } }, ...t.outputs]);
-  },
-  nextDeadline: (state) => timerDeadline(state.timer),
-  durable: (state) => ({ incarnation: state.incarnation }),
-  recover: (config, durable) => fresh(config, durable.incarnation + 1),
-};
-
-const handlers = {
-  tick: (state: S, _input: unknown, now: number): T => (timerDue(state.timer, now) ? onTimer(state, now) : transition(state)),
-  write: (state: S, input: Extract<ChainReplicaInput, { type: 'write' }>, now: number): T => onWrite(state, input, now),
-  read: (state: S, input: Extract<ChainReplicaInput, { type: 'read' }>, now: number): T => onRead(state, input, now),
-  message: (state: S, input: Extract<ChainReplicaInput, { type: 'message' }>, now: number): T => onMessage(state, input.from, input.message, now),
-};
+export const primaryBackup: DurableMachine<PrimaryBackupConfig, S, ChainReplicaInput, O, ChainReplicaDurable> = replicaMachine('primary-backup', fresh, {
+  tick: (state, _input, now) => (timerDue(state.timer, now) ? onTimer(state, now) : transition(state)),
+  write: (state, input, now) => onWrite(state, input, now),
+  read: (state, input, now) => onRead(state, input, now),
+  message: (state, input, now) => onMessage(state, input.from, input.message, now),
+});
 
 const serving = (s: S, now: number): boolean => isPrimary(s) && s.synced && now < s.leaseUntil;
-const redirect = (state: S, id: string, to: NodeId | null, reason: string): T => transition(state, [{ type: 'redirect', id, to, reason }]);
-
-function checkRequest(kind: string, id: unknown, key: unknown): void {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new InvalidCommandError(kind, `id must be a string of 1..${MAX_ID_LENGTH} characters`);
-  if (typeof key !== 'string' || key.length > CHAIN_LIMITS.maxKeyLength) throw new InvalidCommandError(kind, `key must be a string of at most ${CHAIN_LIMITS.maxKeyLength} characters`);
-}
 
 function onWrite(state: S, input: Extract<ChainReplicaInput, { type: 'write' }>, now: number): T {
-  checkRequest('write', input.id, input.key);
-  const problem = plainDataProblem(input.value, 'value', CHAIN_LIMITS.valueLimits);
-  if (problem !== undefined) throw new InvalidCommandError('write', problem);
+  checkRequest(input);
   if (!isPrimary(state)) return redirect(state, input.id, primaryOf(state.view), 'not the primary');
   if (!serving(state, now)) return redirect(state, input.id, null, 'no lease from the master');
   if (state.held - state.committed >= CHAIN_LIMITS.maxPending) return redirect(state, input.id, null, `${CHAIN_LIMITS.maxPending} writes pending`);
@@ -189,7 +144,7 @@ function retained(state: S, committed: number): readonly ChainEntry[] {
 }
 
 function onRead(state: S, input: Extract<ChainReplicaInput, { type: 'read' }>, now: number): T {
-  checkRequest('read', input.id, input.key);
+  checkRequest(input);
   if (!isPrimary(state)) return redirect(state, input.id, primaryOf(state.view), 'not the primary');
   if (!serving(state, now) || !state.caughtUp) return redirect(state, input.id, null, 'no lease from the master');
   const versions = getOwn(state.store, input.key) ?? [];
@@ -211,10 +166,6 @@ function onMessage(state: S, from: NodeId, message: unknown, now: number): T {
   if (m.type === 'ack') return onAck(state, from, m);
   if (from !== primaryOf(state.view) || isPrimary(state)) return reject(state, from, `${m.type} from a replica that is not the primary`);
   return m.type === 'entries' ? onEntries(state, from, m) : onSnapshot(state, from, m);
-}
-
-function ackFor(state: S, to: NodeId): O {
-  return send<ChainMessage>(to, { type: 'ack', epoch: state.view.epoch, held: state.held, committed: state.committed, synced: state.synced });
 }
 
 function onEntries(state: S, from: NodeId, m: Msg<'entries'>): T {

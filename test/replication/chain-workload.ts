@@ -9,6 +9,8 @@ import { Random } from '../../src/core/index.js';
 import { chainMaster, chainReplica, primaryBackup, type ChainMasterOutput, type ChainReplicaOutput } from '../../src/replication/index.js';
 import { simulate, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
 
+type Reconfigured = Extract<ChainMasterOutput, { type: 'reconfigured' }>;
+
 export const MASTER = 'm';
 export const REPLICAS = ['a', 'b', 'c', 'd'];
 
@@ -36,7 +38,7 @@ export interface ChainRun {
   /** Values of writes sent to a replica that was no longer the head when the client sent them. */
   readonly fencedValues: Set<number>;
   readonly result: SimResult<KvInput<number>, RegisterOutput<number>>;
-  readonly reconfigurations: ChainMasterOutput[];
+  readonly reconfigurations: Reconfigured[];
   readonly written: number;
   readonly reads: number;
   readonly craqQueries: number;
@@ -67,7 +69,7 @@ export function runChain(o: ChainRunOptions): ChainRun {
   const initial = o.initial ?? 3;
   let chain = REPLICAS.slice(0, initial);
   let joining: string | null = null;
-  const reconfigurations: ChainMasterOutput[] = [];
+  const reconfigurations: Reconfigured[] = [];
   let previousHead = chain[0]!;
   const fencedValues = new Set<number>();
   let nextValue = 1;
