@@ -1,6 +1,7 @@
 // Primary-backup (Alsberg & Day 1976; Budhiraja et al. 1993) with epochs from the chain master:
 // sync and async acknowledgement, failover, state transfer, epoch fencing.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { deepFreeze } from '../../src/core/index.js';
 import { primaryBackup, type PrimaryBackupState } from '../../src/replication/index.js';
 import { Cluster } from './chain-cluster.js';
@@ -122,5 +123,33 @@ describe('epoch fencing', () => {
     expect(c.answer('late')).toMatchObject({ type: 'redirect', reason: 'no lease from the master' });
     c.run(200, cut);
     expect(c.view().chain[0]!.id).toBe('b');
+  });
+});
+
+describe('primary-backup properties', () => {
+  it('sync, any interleaving of writes and lost messages: each write answered once, only when every backup holds it, and the stores converge', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.boolean()), { minLength: 1, maxLength: 40 }), (ops) => {
+        const c = pb('sync');
+        c.run(30);
+        let n = 0;
+        for (const [kind, drop] of ops) {
+          if (kind === 0) c.step('a', { type: 'write', id: `w${n++}`, key: `k${n % 3}`, value: n });
+          else if (kind === 1) c.run(10);
+          const m = c.queue.shift();
+          if (m !== undefined && !drop) c.step(m.to, { type: 'message', from: m.from, message: m.message });
+          // Whenever the primary has answered up to some write, both backups hold it.
+          const answered = c.outputs('written').length;
+          expect(Math.min(state(c, 'b').held, state(c, 'c').held)).toBeGreaterThanOrEqual(answered);
+        }
+        c.run(100);
+        const ids = c.outputs('written').map((e) => (e.out as { id: string }).id);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids.length).toBe(n);
+        expect(state(c, 'b').store).toEqual(state(c, 'a').store);
+        expect(state(c, 'c').store).toEqual(state(c, 'a').store);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
