@@ -105,7 +105,7 @@ export function fieldLines(x: unknown): string[] {
 }
 
 function fieldValue(v: unknown): string {
-  const text = typeof v === 'string' ? v : compact(v, 2);
+  const text = typeof v === 'string' ? v : compact(v, 3);
   const cut = text.length > MAX_TIP_VALUE ? `${text.slice(0, MAX_TIP_VALUE - 1)}…` : text;
   return Array.isArray(v) ? (v.length === 0 ? '[] (empty)' : `${cut} (${v.length})`) : cut;
 }
