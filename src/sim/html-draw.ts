@@ -194,7 +194,7 @@ export class Drawing {
     if (cls === 'follower') return;
     const l = this.l;
     const tip = `${node} was ${r.role}\nfrom: ${ms(r.since)}\nto: ${ms(time)} (${round3(time - r.since)} ms)`;
-    this.spans.push(`<rect class="role-span role-${cls}" data-t="${r.since}" data-u="${time}" x="${l.x(r.since)}" y="${l.y(node) - 3}" width="${Math.max(2, round3(l.x(time) - l.x(r.since)))}" height="6" data-tip="${esc(tip)}"/>`);
+    this.spans.push(`<rect class="role-span role-${cls}" data-t="${r.since}" data-u="${time}" x="${l.x(r.since)}" y="${l.y(node) - 4}" width="${Math.max(2, round3(l.x(time) - l.x(r.since)))}" height="8" data-tip="${esc(tip)}"/>`);
   }
 
   /** A labelled marker on a lane: a dot and a short text above it. */

@@ -77,12 +77,12 @@ svg text { font: 11px system-ui, sans-serif; fill: #333; }
 .band.side-2 { fill: #37b24d; opacity: 0.16; }
 .band.side-3 { fill: #ae3ec9; opacity: 0.16; }
 .side-label { font-weight: 700; font-size: 12px; fill: #495057; }
-.role-span.role-leader { fill: #f59f00; }
+.role-span.role-leader { fill: #fcc419; stroke: #e67700; stroke-width: 0.5; }
 .role-span.role-candidate { fill: #be4bdb; opacity: 0.7; }
 .role-span.role-other { fill: #4dabf7; opacity: 0.7; }
 .role-mark circle { stroke: #fff; stroke-width: 1.5; }
 .role-mark text { font-weight: 700; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
-.role-leader circle { fill: #f59f00; }
+.role-leader circle { fill: #fcc419; stroke: #e67700; }
 .role-candidate circle { fill: #be4bdb; }
 .role-other circle { fill: #4dabf7; }
 .role-crashed circle { fill: #e03131; }
@@ -179,7 +179,7 @@ function legendHtml(d: Drawing, colors: ReadonlyMap<string, string>): string {
   const entries = kinds.map(([type, k]) => `<button class="kind" data-kind="${k.cls}" data-type="${esc(type)}" title="show or hide ${esc(type)}"><i style="background:${colors.get(type)!}"></i>${esc(type)} <small>${k.count}</small></button>`);
   const symbols = [
     '<span class="sym">⇢✕ dropped</span>',
-    '<span class="sym"><i style="background:#f59f00;height:6px"></i>leader</span>',
+    '<span class="sym"><i style="background:#fcc419;height:8px;border:1px solid #e67700"></i>leader</span>',
     '<span class="sym"><i style="background:#be4bdb;height:6px"></i>candidate</span>',
     '<span class="sym" style="color:#c92a2a">✖ crashed</span>',
     '<span class="sym" style="color:#2b8a3e">↻ restarted</span>',
