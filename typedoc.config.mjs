@@ -28,6 +28,29 @@ export const guides = [
   'layout',
 ];
 
+/**
+ * typedoc 0.28 names a heading in the page contents by its text tokens only, so a heading with
+ * inline code (`# Resilience utilities (\`distkit/resilience\`)`) shows as "Resilience utilities ()".
+ * Giving each heading's code spans a text child lets it read them; markdown-it renders code spans
+ * from their own content, so the page itself is unchanged.
+ *
+ * @param {any} md the markdown-it instance typedoc renders guides and comments with
+ */
+export function headingCodeInContents(md) {
+  md.core.ruler.push('heading-code-text', (state) => {
+    const tokens = state.tokens;
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      if (tokens[i].type !== 'heading_open') continue;
+      for (const child of tokens[i + 1].children ?? []) {
+        if (child.type !== 'code_inline' || child.children) continue;
+        const text = new state.Token('text', '', 0);
+        text.content = child.content;
+        child.children = [text];
+      }
+    }
+  });
+}
+
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 export default {
   name: 'distkit',
@@ -35,13 +58,23 @@ export default {
   tsconfig: 'tsconfig.json',
   out: 'docs-site',
   readme: 'README.md',
+  // The page title already names the project; the README's own `# distkit` heading stays.
+  headings: { readme: false, document: false },
+  markdownItLoader: headingCodeInContents,
   projectDocuments: guides.map((g) => `docs/${g}.md`),
   // Guides show simulator traces as Mermaid sequence diagrams; they render as plain code blocks.
   ignoredHighlightLanguages: ['mermaid'],
   treatWarningsAsErrors: true,
   validation: { notExported: true, invalidLink: true, notDocumented: true },
   requiredToBeDocumented: ['Enum', 'EnumMember', 'Variable', 'Function', 'Class', 'Interface', 'TypeAlias', 'Method', 'Accessor'],
-  disableSources: true,
+  // "Defined in src/…:line" under every declaration. No public repository URL is known (no git
+  // remote, no `repository` in package.json), so links go from the site's pages (all one folder
+  // deep: classes/, functions/, ...) to the sources of the checkout it was built in, and work when
+  // the site is opened from that checkout. With a public repository, use its URL instead:
+  // 'https://github.com/<owner>/distkit/blob/{gitRevision}/{path}#L{line}' without disableGit.
+  disableGit: true,
+  displayBasePath: '.',
+  sourceLinkTemplate: '../../{path}#L{line}',
   excludePrivate: true,
   excludeInternal: true,
   // Documents keep the learning order above; API entries sort by kind, then name.

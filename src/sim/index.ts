@@ -12,6 +12,7 @@
 export * from './types.js';
 export { simulate } from './simulate.js';
 export * from './export.js';
+export { toHtml, roleOfOutput, type HtmlOptions } from './html.js';
 export * from './shrink.js';
 export * from './targets.js';
 export * from './cluster.js';

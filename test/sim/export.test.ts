@@ -4,7 +4,6 @@ import {
   SHIVIZ_REGEX,
   fromJsonLines,
   simulate,
-  toHtml,
   toJsonLines,
   toMermaid,
   toShiViz,
@@ -98,27 +97,6 @@ describe('Mermaid', () => {
     const r = run();
     const text = toMermaid(r.trace, { maxEvents: 5 });
     expect(text).toMatch(/more events not shown/);
-  });
-});
-
-describe('HTML (structure; the browser test renders it)', () => {
-  it('is standalone: no scripts, no external references', () => {
-    const html = toHtml(run(), { title: 'x <y>' });
-    expect(html).not.toMatch(/<script|<link|@import|url\(http|src=/i);
-    expect(html).toContain('<title>x &lt;y&gt;</title>');
-  });
-});
-
-describe('HTML limits', () => {
-  it('draws at most maxMessages shapes and says how many were left out', () => {
-    const html = toHtml(run(), { maxMessages: 10 });
-    expect(html.match(/<g class="msg/g)).toHaveLength(10);
-    expect(html).toMatch(/\d+ later messages and events not drawn/);
-  });
-
-  it('renders a bare trace too (lanes from the events)', () => {
-    const html = toHtml([{ kind: 'send', time: 0, node: 'x', to: 'y', id: 0, message: 'm' }, { kind: 'deliver', time: 2, node: 'y', from: 'x', id: 0, message: 'm' }]);
-    expect(html.match(/class="lane"/g)).toHaveLength(2);
   });
 });
 
