@@ -24,7 +24,7 @@ import {
   withOwn,
   withoutOwn,
 } from '../../core/index.js';
-import type { PbftAuthenticator } from './crypto.js';
+import { checkSha256, type PbftAuthenticator, type PbftSha256 } from './crypto.js';
 import {
   checkPrePrepareBody,
   checkProof,
@@ -42,7 +42,7 @@ import {
   type NewViewPlan,
   type PbftChecks,
 } from './messages.js';
-import { pbftHashChainService } from './service.js';
+import { hashChainService } from './service.js';
 import {
   PBFT_MAX_CLIENTS,
   type PbftCheckpoint,
@@ -64,18 +64,30 @@ import {
 } from './types.js';
 
 /**
- * What a {@link pbftReplica} machine is built with: the node's authenticator (its secrets) and
- * the replicated service (default {@link pbftHashChainService}).
+ * What a {@link pbftReplica} machine is built with: the node's authenticator (its secrets), the
+ * SHA-256 under its digests and the replicated service (default {@link pbftHashChainService}).
  *
  * @example
  * ```ts
  * import { pbftHmacAuthenticator, pbftHmacKeyRings, type PbftReplicaOptions } from 'distkit/consensus';
  * const rings = pbftHmacKeyRings(['r0', 'r1', 'r2', 'r3'], 'secret');
  * const options: PbftReplicaOptions = { authenticator: pbftHmacAuthenticator({ id: 'r0', keys: rings.r0! }) };
+ * // On Node.js, `{ ...nodePbftCrypto({ id: 'r0', keys: rings.r0! }) }` (distkit/node) plugs in
+ * // OpenSSL for both the authenticator and `sha256`.
  * ```
  */
 export interface PbftReplicaOptions {
+  /** Signs this replica's messages and checks everyone else's. */
   readonly authenticator: PbftAuthenticator;
+  /**
+   * SHA-256 of UTF-8 text as lower-case hex, under request, checkpoint and hash-chain digests.
+   * Default: the portable TypeScript one. A native one (`nodePbftSha256`, distkit/node) is
+   * faster; every replica of a cluster must compute the same function (digests are compared
+   * across replicas), so the machine checks it against the portable one on a few probes when it
+   * is built and throws {@link ConfigError} if they differ.
+   */
+  readonly sha256?: PbftSha256;
+  /** The replicated service. Default: {@link pbftHashChainService}, hashing with `sha256`. */
   readonly service?: PbftService<any>;
 }
 
@@ -96,6 +108,7 @@ export type PbftReplicaMachine = Machine<PbftReplicaConfig, PbftReplicaState, Pb
 
 interface Ctx {
   readonly auth: PbftAuthenticator;
+  readonly sha256: PbftSha256;
   readonly service: PbftService<any>;
   /** The current input's time: every timer a handler starts counts from it. */
   readonly now: number;
@@ -137,15 +150,16 @@ const EMPTY_SLOT: PbftSlot = { prePrepare: null, prepares: {}, commits: {}, prep
  */
 export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
   const auth = options.authenticator;
-  const service = options.service ?? pbftHashChainService;
+  const sha256 = checkSha256('sha256', options.sha256);
+  const service = options.service ?? hashChainService(sha256);
   // The checks depend only on the state's payload limits; keep the last ones built.
   const checksOf = checksCache();
   return {
     name: 'pbft-replica',
-    init: (config) => init(auth, service, config),
+    init: (config) => init(auth, sha256, service, config),
     step(state, input): Transition<S, PbftReplicaOutput> {
       const now = inputNow(input);
-      const ctx: Ctx = { auth, service, now, checks: checksOf(state.payloadLimits) };
+      const ctx: Ctx = { auth, sha256, service, now, checks: checksOf(state.payloadLimits) };
       switch (input.type) {
         case 'tick': {
           const out: Out = [];
@@ -170,7 +184,7 @@ export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
   };
 }
 
-function init(auth: PbftAuthenticator, service0: PbftService<any>, config: PbftReplicaConfig): S {
+function init(auth: PbftAuthenticator, sha256: PbftSha256, service0: PbftService<any>, config: PbftReplicaConfig): S {
   const replicas = checkIds('replicas', config.replicas);
   const id = checkId('id', config.id);
   if (!replicas.includes(id)) throw new ConfigError('id', `${JSON.stringify(id)} is not in replicas`);
@@ -205,7 +219,7 @@ function init(auth: PbftAuthenticator, service0: PbftService<any>, config: PbftR
     lastExecuted: 0,
     log: {},
     certificates: {},
-    stable: { seq: 0, digest: snapshotDigest(snapshot), proof: [], snapshot },
+    stable: { seq: 0, digest: snapshotDigest(snapshot, sha256), proof: [], snapshot },
     checkpoints: {},
     service,
     replies: {},
@@ -362,7 +376,7 @@ function assign(ctx: Ctx, s: S, r: PbftRequest, out: Out): S {
     type: 'pre-prepare',
     view: s.view,
     seq,
-    digest: requestDigest(r),
+    digest: requestDigest(r, ctx.sha256),
     replica: s.id,
     request: r,
   }, s.replicas);
@@ -392,7 +406,7 @@ function inWindow(s: S, seq: number): string | undefined {
 function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
   if (isEarly(s, p.view)) {
     if (p.replica !== primaryOf(s, p.view)) return `pre-prepare: signed by ${p.replica}, not the primary of view ${p.view}`;
-    return buffer(s, p, verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p));
+    return buffer(s, p, verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx, p));
   }
   if (s.status !== 'normal' || p.view !== s.view) return `pre-prepare: view ${p.view}, this replica is in view ${s.view}`;
   const primary = primaryOf(s, s.view);
@@ -400,7 +414,7 @@ function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
   if (s.id === primary) return 'pre-prepare: this replica is the primary';
   const w = inWindow(s, p.seq);
   if (w !== undefined) return `pre-prepare: ${w}`;
-  const bad = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
+  const bad = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx, p);
   if (bad !== undefined) return bad;
   if (p.seq <= s.lastExecuted && slotAt(s, p.seq) === undefined) return s; // executed here already
   const slot = slotAt(s, p.seq) ?? EMPTY_SLOT;
@@ -534,7 +548,7 @@ function executeOne(ctx: Ctx, s0: S, seq: number, p: PbftPrePrepare, out: Out): 
 
 function takeCheckpoint(ctx: Ctx, s: S, seq: number, out: Out): S {
   const snapshot: PbftSnapshot = { service: s.service, replies: s.replies };
-  const digest = snapshotDigest(snapshot);
+  const digest = snapshotDigest(snapshot, ctx.sha256);
   const message = signed<PbftCheckpoint>(ctx.auth, { type: 'checkpoint', seq, digest, replica: s.id }, s.replicas);
   multicast(s, message, out);
   const entry = getOwn(s.checkpoints, String(seq)) ?? { own: null, votes: {} };
@@ -627,7 +641,7 @@ function onState(ctx: Ctx, s: S, from: NodeId, seq: number, snapshot: PbftSnapsh
   const p = checkProof(ctx.auth, s, seq, proof);
   if ('reason' in p) return `state: ${p.reason}`;
   // The snapshot is trusted because 2f+1 replicas certified its digest, not because of its sender.
-  if (snapshotDigest(snapshot) !== p.digest) return `state: the snapshot for ${seq} does not match its certified digest`;
+  if (snapshotDigest(snapshot, ctx.sha256) !== p.digest) return `state: the snapshot for ${seq} does not match its certified digest`;
   let next: S = { ...s, fetchTimer: STOPPED_TIMER };
   if (seq > s.stable.seq) next = makeStable(ctx, next, seq, p.digest, proof, snapshot, out);
   else next = { ...next, stable: { ...next.stable, snapshot } };
@@ -737,7 +751,7 @@ function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out
   if (prev.some((x) => x.view === m.view)) return s; // a duplicate
   const latest = prev[prev.length - 1];
   if (latest !== undefined && latest.view > m.view && m.view !== s.view) return `view-change: ${m.replica} already asked for view ${latest.view}`;
-  const bad = checkViewChange(ctx.auth, s, m);
+  const bad = checkViewChange(ctx, s, m);
   if (bad !== undefined) return bad;
   s = { ...s, viewChanges: keepViewChanges(withOwn(s.viewChanges, m.replica, [...prev, m]), s.view) };
   // §4.5.2 (2): f+1 replicas asking for later views cannot all be faulty: join the smallest.
@@ -776,7 +790,7 @@ function onNewView(ctx: Ctx, s: S, m: PbftNewView, out: Out): R {
     if (vc.view !== m.view) return `new-view: holds a view-change for view ${vc.view}`;
     if (senders.has(vc.replica)) return `new-view: two view-changes of ${vc.replica}`;
     senders.add(vc.replica);
-    const e = checkViewChange(ctx.auth, s, vc);
+    const e = checkViewChange(ctx, s, vc);
     if (e !== undefined) return `new-view: ${e}`;
   }
   if (senders.size < s.quorum) return `new-view: ${senders.size} view-changes, need ${s.quorum}`;
@@ -787,7 +801,7 @@ function onNewView(ctx: Ctx, s: S, m: PbftNewView, out: Out): R {
     const e = plan.entries[i]!;
     const p = m.prePrepares[i]!;
     if (p.view !== m.view || p.seq !== e.seq || p.digest !== e.digest || p.replica !== primary) return `new-view: pre-prepare ${i} is not the one V gives (seq ${e.seq})`;
-    const pe = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
+    const pe = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx, p);
     if (pe !== undefined) return `new-view: ${pe}`;
   }
   return enterView(ctx, s, m.view, plan, m.prePrepares, m, out);

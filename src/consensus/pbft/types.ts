@@ -473,7 +473,7 @@ export interface PbftClientState {
   readonly view: number;
   /** The timestamp of the last request issued. */
   readonly timestamp: number;
-  /** The outstanding request and the replies seen for it (canonical JSON of the result, and view, by replica). */
+  /** The outstanding request and the replies seen for it (the digest of the result's canonical JSON, and the view, by replica). */
   readonly current: {
     readonly request: PbftRequest;
     readonly replies: Readonly<Record<NodeId, { readonly result: string; readonly view: number }>>;
