@@ -191,7 +191,9 @@ export function signedPayload(m: PbftMessage): string {
 /** Signs a message built without its signature, for `audience` (default: every key holder). */
 export function signed<M extends PbftMessage & { sig: string }>(auth: PbftAuthenticator, unsigned: Omit<M, 'sig'>, audience?: readonly NodeId[]): M {
   const m = { ...unsigned, sig: '' } as M;
-  return { ...m, sig: auth.sign(signedPayload(m), audience) };
+  // A fresh object, not yet shared: its signature is filled in place rather than copied again.
+  (m as { sig: string }).sig = auth.sign(signedPayload(m), audience);
+  return m;
 }
 
 /**

@@ -43,6 +43,7 @@ import {
   type PbftChecks,
 } from './messages.js';
 import { hashChainService } from './service.js';
+import { seqAbove, seqDrop, seqGet, seqPut } from './seq-list.js';
 import {
   PBFT_MAX_CLIENTS,
   type PbftCheckpoint,
@@ -120,7 +121,13 @@ type Out = PbftReplicaOutput[];
 /** A handler's result: the next state, or the reason the input is rejected (state unchanged). */
 type R = S | string;
 
-const EMPTY_SLOT: PbftSlot = { prePrepare: null, prepares: {}, commits: {}, prepared: false, committed: false };
+/** A slot in which nothing has arrived yet. */
+function emptySlot(seq: number): PbftSlot {
+  return { seq, prePrepare: null, prepares: {}, commits: {}, prepared: false, committed: false };
+}
+
+const slotSeq = (x: PbftSlot): number => x.seq;
+const certificateSeq = (x: PbftPreparedCertificate): number => x.prePrepare.seq;
 
 /**
  * A PBFT replica (Castro & Liskov, "Practical Byzantine Fault Tolerance", OSDI 1999; details from
@@ -217,8 +224,8 @@ function init(auth: PbftAuthenticator, sha256: PbftSha256, service0: PbftService
     normalView: 0,
     seq: 0,
     lastExecuted: 0,
-    log: {},
-    certificates: {},
+    log: [],
+    certificates: [],
     stable: { seq: 0, digest: snapshotDigest(snapshot, sha256), proof: [], snapshot },
     checkpoints: {},
     service,
@@ -259,7 +266,7 @@ function nextDeadline(s: S): number | undefined {
 
 /** The slot of sequence number `seq`, if the log has one. */
 function slotAt(s: S, seq: number): PbftSlot | undefined {
-  return getOwn(s.log, String(seq));
+  return seqGet(s.log, seq, slotSeq);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,8 +368,8 @@ function onRequest(ctx: Ctx, s: S, from: NodeId, r: PbftRequest, out: Out): R {
 }
 
 function assigned(s: S, r: PbftRequest): boolean {
-  for (const key of Object.keys(s.log)) {
-    const q = s.log[key]!.prePrepare?.request;
+  for (const slot of s.log) {
+    const q = slot.prePrepare?.request;
     if (q && q.client === r.client && q.timestamp === r.timestamp) return true;
   }
   return false;
@@ -381,7 +388,7 @@ function assign(ctx: Ctx, s: S, r: PbftRequest, out: Out): S {
     request: r,
   }, s.replicas);
   multicast(s, prePrepare, out);
-  const next: S = { ...s, seq, log: withOwn(s.log, String(seq), { ...EMPTY_SLOT, prePrepare }) };
+  const next: S = { ...s, seq, log: seqPut(s.log, { ...emptySlot(seq), prePrepare }, slotSeq) };
   return advance(ctx, next, seq, out);
 }
 
@@ -417,14 +424,14 @@ function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
   const bad = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx, p);
   if (bad !== undefined) return bad;
   if (p.seq <= s.lastExecuted && slotAt(s, p.seq) === undefined) return s; // executed here already
-  const slot = slotAt(s, p.seq) ?? EMPTY_SLOT;
+  const slot = slotAt(s, p.seq) ?? emptySlot(p.seq);
   if (slot.prePrepare !== null) {
     // §4.2: a backup accepts one pre-prepare per view and sequence number.
     return slot.prePrepare.digest === p.digest ? s : `pre-prepare: a different digest for ${p.seq} in view ${p.view} (the primary equivocates)`;
   }
   const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view: s.view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
   multicast(s, prepare, out);
-  const next: S = { ...s, log: withOwn(s.log, String(p.seq), { ...slot, prePrepare: p, prepares: withOwn(slot.prepares, s.id, prepare) }) };
+  const next: S = { ...s, log: seqPut(s.log, { ...slot, prePrepare: p, prepares: withOwn(slot.prepares, s.id, prepare) }, slotSeq) };
   return advance(ctx, next, p.seq, out);
 }
 
@@ -438,12 +445,12 @@ function onVote(ctx: Ctx, s: S, m: PbftVote, out: Out): R {
   if (m.type === 'prepare' && m.replica === primaryOf(s, s.view)) return 'prepare: the primary does not prepare';
   const bad = verifyByReplica(ctx.auth, s, m);
   if (bad !== undefined) return bad;
-  const slot = slotAt(s, m.seq) ?? EMPTY_SLOT;
+  const slot = slotAt(s, m.seq) ?? emptySlot(m.seq);
   const votes = m.type === 'prepare' ? slot.prepares : slot.commits;
   const had = getOwn(votes, m.replica);
   if (had !== undefined) return had.digest === m.digest ? s : `${m.type}: ${m.replica} voted twice for ${m.seq} with different digests`;
   const updated: PbftSlot = m.type === 'prepare' ? { ...slot, prepares: withOwn(votes, m.replica, m) } : { ...slot, commits: withOwn(votes, m.replica, m) };
-  return advance(ctx, { ...s, log: withOwn(s.log, String(m.seq), updated) }, m.seq, out);
+  return advance(ctx, { ...s, log: seqPut(s.log, updated, slotSeq) }, m.seq, out);
 }
 
 /** A message of a view this replica has not entered yet (it may arrive before the NEW-VIEW). */
@@ -494,13 +501,13 @@ function advance(ctx: Ctx, s0: S, seq: number, out: Out): S {
     const commit = signed<PbftVote>(ctx.auth, { type: 'commit', view: s.view, seq, digest: p.digest, replica: s.id }, s.replicas);
     multicast(s, commit, out);
     slot = { ...slot, prepared: true, commits: withOwn(slot.commits, s.id, commit) };
-    s = { ...s, log: withOwn(s.log, String(seq), slot), certificates: withOwn(s.certificates, String(seq), certificate) };
+    s = { ...s, log: seqPut(s.log, slot, slotSeq), certificates: seqPut(s.certificates, certificate, certificateSeq) };
   }
   if (!slot.committed) {
     // committed-local(m, v, n, i): prepared and 2f+1 matching commits (possibly its own).
     if (matching(slot.commits, p.digest).length < s.quorum) return s;
     slot = { ...slot, committed: true };
-    s = { ...s, log: withOwn(s.log, String(seq), slot) };
+    s = { ...s, log: seqPut(s.log, slot, slotSeq) };
   }
   return executeReady(ctx, s, out);
 }
@@ -534,7 +541,7 @@ function executeOne(ctx: Ctx, s0: S, seq: number, p: PbftPrePrepare, out: Out): 
     }
   }
   // The slot is done: its certificate stays for view changes until the next stable checkpoint.
-  s = { ...s, lastExecuted: seq, log: withoutOwn(s.log, String(seq)) };
+  s = { ...s, lastExecuted: seq, log: seqDrop(s.log, seq, slotSeq) };
   if (s.status === 'normal') {
     // §4.4: stop the timer, restart it if still waiting for another request.
     s = { ...s, timer: Object.keys(s.waiting).length > 0 ? startTimer(ctx.now, s.timeoutMs) : STOPPED_TIMER };
@@ -605,10 +612,8 @@ function checkStable(ctx: Ctx, s: S, seq: number, out: Out): S {
 /** The checkpoint at `seq` is stable: move the low watermark and discard everything at or below it. */
 function makeStable(ctx: Ctx, s: S, seq: number, digest: string, proof: readonly PbftCheckpoint[], snapshot: PbftSnapshot | null, out: Out): S {
   if (seq <= s.stable.seq) return s;
-  const log: Record<string, PbftSlot> = {};
-  for (const k of Object.keys(s.log)) if (Number(k) > seq) setOwn(log, k, s.log[k]!);
-  const certificates: Record<string, PbftPreparedCertificate> = {};
-  for (const k of Object.keys(s.certificates)) if (Number(k) > seq) setOwn(certificates, k, s.certificates[k]!);
+  const log = seqAbove(s.log, seq, slotSeq);
+  const certificates = seqAbove(s.certificates, seq, certificateSeq);
   const checkpoints: Record<string, PbftReplicaState['checkpoints'][string]> = {};
   for (const k of Object.keys(s.checkpoints)) if (Number(k) > seq) setOwn(checkpoints, k, s.checkpoints[k]!);
   out.push({ type: 'stable', seq, digest });
@@ -660,11 +665,7 @@ function onState(ctx: Ctx, s: S, from: NodeId, seq: number, snapshot: PbftSnapsh
 // View changes (§4.4, §4.5.2)
 
 function buildViewChange(ctx: Ctx, s: S, view: number): PbftViewChange {
-  const prepared: PbftPreparedCertificate[] = Object.keys(s.certificates)
-    .map(Number)
-    .filter((n) => n > s.stable.seq)
-    .sort((a, b) => a - b)
-    .map((n) => s.certificates[n]!);
+  const prepared = seqAbove(s.certificates, s.stable.seq, certificateSeq);
   return signed<PbftViewChange>(ctx.auth, {
     type: 'view-change',
     view,
@@ -684,7 +685,7 @@ function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
     ...s,
     view,
     status: 'view-change',
-    log: {},
+    log: [],
     newView: null,
     timer: startTimer(ctx.now, s.timeoutMs),
     viewChangeQuorum: false,
@@ -817,17 +818,17 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
     const own = getOwn(s.checkpoints, String(plan.minS))?.own;
     s = makeStable(ctx, s, plan.minS, digest, proof, own !== undefined && own !== null && own.digest === digest ? own.snapshot : null, out);
   }
-  const log: Record<string, PbftSlot> = {};
+  let log: readonly PbftSlot[] = [];
   for (const p of prePrepares) {
     if (p.seq <= s.stable.seq) continue;
     if (primary === s.id) {
-      setOwn(log, String(p.seq), { ...EMPTY_SLOT, prePrepare: p });
+      log = seqPut(log, { ...emptySlot(p.seq), prePrepare: p }, slotSeq);
       continue;
     }
     // §4.4: a backup multicasts a prepare for each pre-prepare in O.
     const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
     multicast(s, prepare, out);
-    setOwn(log, String(p.seq), { ...EMPTY_SLOT, prePrepare: p, prepares: setOwn({}, s.id, prepare) });
+    log = seqPut(log, { ...emptySlot(p.seq), prePrepare: p, prepares: setOwn({}, s.id, prepare) }, slotSeq);
   }
   const viewChanges = keepViewChanges(s.viewChanges, view + 1);
   s = {

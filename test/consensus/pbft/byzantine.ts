@@ -129,7 +129,7 @@ function twist(auth: PbftAuthenticator, rng: Rng, s: PbftReplicaState, to: NodeI
     case 'pre-prepare': {
       if (!other) return m;
       // Conflicting order: swap with another request in the log, or a made-up request.
-      const swap = Object.values(s.log)
+      const swap = s.log
         .map((x) => x.prePrepare?.request)
         .find((r) => r != null && r.timestamp !== m.request?.timestamp && r.client !== m.request?.client);
       const request = swap ?? madeUpRequest(auth, next());
