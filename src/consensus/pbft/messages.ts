@@ -175,9 +175,10 @@ export function signedPayload(m: PbftMessage): string {
       // most frequent messages, and the keys are already in sorted order here.
       return `{"digest":${JSON.stringify(m.digest)},"replica":${JSON.stringify(m.replica)},"seq":${m.seq},"type":"${m.type}","view":${m.view}}`;
     case 'reply':
-      return pbftCanonicalJson({ type: m.type, view: m.view, timestamp: m.timestamp, client: m.client, replica: m.replica, result: m.result });
+      // Written out in sorted key order, as for votes: every request ends in 2f+1 of these.
+      return `{"client":${JSON.stringify(m.client)},"replica":${JSON.stringify(m.replica)},"result":${pbftCanonicalJson(m.result)},"timestamp":${JSON.stringify(m.timestamp)},"type":"reply","view":${JSON.stringify(m.view)}}`;
     case 'checkpoint':
-      return pbftCanonicalJson({ type: m.type, seq: m.seq, digest: m.digest, replica: m.replica });
+      return `{"digest":${JSON.stringify(m.digest)},"replica":${JSON.stringify(m.replica)},"seq":${JSON.stringify(m.seq)},"type":"checkpoint"}`;
     case 'view-change':
       return pbftCanonicalJson({ type: m.type, view: m.view, stable: m.stable, proof: m.proof, prepared: m.prepared, replica: m.replica });
     case 'new-view':
