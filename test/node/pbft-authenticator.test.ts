@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ConfigError } from 'distkit/core';
-import { pbftClient, pbftHmacAuthenticator, pbftReplica, type PbftAuthenticator, type PbftVote } from 'distkit/consensus';
-import { nodePbftHmacAuthenticator } from 'distkit/node';
+import { pbftClient, pbftDigest, pbftHmacAuthenticator, pbftReplica, type PbftAuthenticator, type PbftVote } from 'distkit/consensus';
+import { nodePbftCrypto, nodePbftHmacAuthenticator, nodePbftSha256 } from 'distkit/node';
+import { portableSha256 } from '../../src/consensus/pbft/crypto.js';
 import { Cluster, rings } from '../consensus/pbft/harness.js';
 
 const NODES = ['r0', 'r1', 'r2', 'r3', 'c0'];
@@ -10,12 +11,12 @@ const RINGS = rings(NODES);
 const fast = (id: string): PbftAuthenticator => nodePbftHmacAuthenticator({ id, keys: RINGS[id]! });
 const portable = (id: string): PbftAuthenticator => pbftHmacAuthenticator({ id, keys: RINGS[id]! });
 
-/** A 4-replica cluster whose nodes use `pick(id)`'s authenticator. */
+/** A 4-replica cluster whose nodes use node:crypto (authenticator and digests) or the portable code, as `pick(id)` says. */
 function cluster(pick: (id: string) => 'fast' | 'portable'): Cluster {
   const c = new Cluster(4, ['c0'], { checkpointInterval: 4 });
-  const make = (id: string) => (pick(id) === 'fast' ? fast(id) : portable(id));
-  for (const id of c.replicas) c.machines.set(id, pbftReplica({ authenticator: make(id) }));
-  c.clientMachines.set('c0', pbftClient({ authenticator: make('c0') }));
+  const make = (id: string) => (pick(id) === 'fast' ? nodePbftCrypto({ id, keys: RINGS[id]! }) : { authenticator: portable(id) });
+  for (const id of c.replicas) c.machines.set(id, pbftReplica(make(id)));
+  c.clientMachines.set('c0', pbftClient(make('c0')));
   return c;
 }
 
@@ -99,9 +100,51 @@ describe('nodePbftHmacAuthenticator', () => {
     expect(c.states.get('r2')).not.toBe(before);
   });
 
+  it('keys longer than a block are hashed first (RFC 2104 §2), as the portable code does (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 200 }), fc.string(), (key, payload) => {
+        const hex = Buffer.from(key).toString('hex');
+        const keys = { r0: hex, r1: hex };
+        expect(nodePbftHmacAuthenticator({ id: 'r0', keys }).sign(payload)).toBe(pbftHmacAuthenticator({ id: 'r0', keys }).sign(payload));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('validates its key ring', () => {
     expect(() => nodePbftHmacAuthenticator({ id: 'r0', keys: { r0: 'ab' } })).toThrow(ConfigError);
     expect(() => nodePbftHmacAuthenticator({ id: 'r0', keys: { r0: 'zz'.repeat(16) } })).toThrow(ConfigError);
     expect(() => nodePbftHmacAuthenticator({ id: 'r0', keys: { r1: 'ab'.repeat(16) } })).toThrow(/self key/);
+  });
+});
+
+describe('nodePbftSha256', () => {
+  // Any UTF-16 string, lone surrogates included (where UTF-8 encoders could differ).
+  const anyText = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 300 });
+
+  it('is the portable SHA-256 of UTF-8 text, byte for byte (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyText, fc.string({ unit: 'binary' })), (text) => {
+        expect(nodePbftSha256(text)).toBe(portableSha256(text));
+      }),
+      { numRuns: 300 },
+    );
+    expect(nodePbftSha256('x'.repeat(100_000))).toBe(portableSha256('x'.repeat(100_000)));
+  });
+
+  it('gives the same PBFT digests as the portable code on any JSON value (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(pbftDigest(value, nodePbftSha256)).toBe(pbftDigest(value));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('nodePbftCrypto bundles it with the node:crypto authenticator, and the replica accepts it', () => {
+    const bundle = nodePbftCrypto({ id: 'r0', keys: RINGS.r0! });
+    expect(bundle.sha256).toBe(nodePbftSha256);
+    expect(bundle.authenticator.sign('x')).toBe(portable('r0').sign('x'));
+    expect(() => pbftReplica(bundle).init({ id: 'r0', replicas: ['r0', 'r1', 'r2', 'r3'] })).not.toThrow();
   });
 });

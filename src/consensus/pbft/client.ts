@@ -21,7 +21,7 @@ import {
   transition,
   withOwn,
 } from '../../core/index.js';
-import { pbftCanonicalJson, type PbftAuthenticator } from './crypto.js';
+import { checkSha256, pbftDigest, type PbftAuthenticator, type PbftSha256 } from './crypto.js';
 import { checkSigner, checksCache, cleanRequest, payloadLimitsOf, primaryOf, signed, verifyByReplica } from './messages.js';
 import type { PbftClientConfig, PbftClientInput, PbftClientOutput, PbftClientState, PbftMessage, PbftReply, PbftRequest } from './types.js';
 
@@ -41,9 +41,9 @@ export type PbftClientMachine = Machine<PbftClientConfig, PbftClientState, PbftC
 };
 
 /**
- * What a {@link pbftClient} machine is built with: the client's authenticator (its secrets). A
- * factory argument rather than a config field: `step` sees only the state and the input, and
- * states are plain data, which keys and signing functions are not.
+ * What a {@link pbftClient} machine is built with: the client's authenticator (its secrets) and
+ * the SHA-256 it compares replies with. A factory argument rather than a config field: `step`
+ * sees only the state and the input, and states are plain data, which keys and functions are not.
  *
  * @example
  * ```ts
@@ -55,6 +55,12 @@ export type PbftClientMachine = Machine<PbftClientConfig, PbftClientState, PbftC
 export interface PbftClientOptions {
   /** Signs this client's requests and checks the replicas' replies. */
   readonly authenticator: PbftAuthenticator;
+  /**
+   * SHA-256 of UTF-8 text as lower-case hex: the client keeps a digest of each reply's result to
+   * find f+1 matching ones. Default: the portable TypeScript one; `nodePbftSha256` (distkit/node)
+   * computes the same with OpenSSL. Checked against the portable one when the machine is built.
+   */
+  readonly sha256?: PbftSha256;
 }
 
 type S = PbftClientState;
@@ -80,6 +86,7 @@ type Out = PbftClientOutput[];
  */
 export function pbftClient(options: PbftClientOptions): PbftClientMachine {
   const auth = options.authenticator;
+  const sha256 = checkSha256('sha256', options.sha256);
   const checksOf = checksCache();
   return {
     name: 'pbft-client',
@@ -131,7 +138,7 @@ export function pbftClient(options: PbftClientOptions): PbftClientMachine {
           const m: PbftMessage = parsed.value;
           if (m.type !== 'reply') return reject(state, from, `${m.type}: a client takes only replies`);
           const out: Out = [];
-          const r = onReply(auth, state, m, now, out);
+          const r = onReply(auth, sha256, state, m, now, out);
           return typeof r === 'string' ? reject(state, from, r) : transition(r, out);
         }
         default:
@@ -165,14 +172,14 @@ function send(auth: PbftAuthenticator, s: S, operation: unknown, now: number, ou
   return { ...s, timestamp, current: { request: cleanRequest(request), replies: {} }, timer: startTimer(now, s.retransmitMs) };
 }
 
-function onReply(auth: PbftAuthenticator, s: S, m: PbftReply, now: number, out: Out): S | string {
+function onReply(auth: PbftAuthenticator, sha256: PbftSha256, s: S, m: PbftReply, now: number, out: Out): S | string {
   const cur = s.current;
   if (cur === null) return s; // late reply to a finished request
   if (m.client !== s.id) return `reply: addressed to ${m.client}`;
   if (m.timestamp !== cur.request.timestamp) return m.timestamp < cur.request.timestamp ? s : `reply: timestamp ${m.timestamp} was never sent`;
   const bad = verifyByReplica(auth, { replicas: s.replicas, f: s.f, quorum: 0, logSize: 0 }, m);
   if (bad !== undefined) return bad;
-  const result = pbftCanonicalJson(m.result);
+  const result = pbftDigest(m.result, sha256);
   const had = getOwn(cur.replies, m.replica);
   if (had !== undefined && had.result === result) return s;
   // A replica's later reply replaces its earlier one (a reply can be re-sent after a view change).

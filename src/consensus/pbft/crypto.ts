@@ -199,16 +199,64 @@ export function pbftCanonicalJson(value: unknown): string {
 }
 
 /**
+ * SHA-256 (FIPS 180-4) of a string's UTF-8 bytes (a lone surrogate encodes as U+FFFD, as
+ * `TextEncoder` does), as 64 lower-case hex characters: the hash under every PBFT digest. The
+ * portable one is distkit's TypeScript SHA-256; `nodePbftSha256` (distkit/node) computes the
+ * same with OpenSSL. Every replica of a cluster must compute the same function: digests are
+ * compared across replicas, so one that hashed differently would match nobody's votes.
+ *
+ * @example
+ * ```ts
+ * import { pbftDigest, type PbftSha256 } from 'distkit/consensus';
+ * declare const sha256: PbftSha256; // e.g. nodePbftSha256 from distkit/node
+ * pbftDigest({ a: 1 }, sha256); // the same 64 hex characters as pbftDigest({ a: 1 })
+ * ```
+ */
+export type PbftSha256 = (text: string) => string;
+
+/** The portable {@link PbftSha256}: distkit's TypeScript SHA-256. */
+export const portableSha256: PbftSha256 = (text) => bytesToHex(sha256(utf8Bytes(text)));
+
+// Probes that a plugged-in SHA-256 must answer as the portable one: the empty string, one block,
+// several blocks, and non-ASCII text with a lone surrogate (where UTF-8 encoders can differ).
+const SHA256_PROBES = ['', 'abc', 'x'.repeat(200), '\u00e9\u4e2d\ud83d\ude00\ud800x\udc00'];
+
+/**
+ * `sha256` as given in a machine's options, checked against the portable SHA-256 on a few probes;
+ * throws {@link ConfigError} naming `field` when it is not a function or computes something else.
+ * The portable one when `sha256` is undefined.
+ */
+export function checkSha256(field: string, sha256: PbftSha256 | undefined): PbftSha256 {
+  if (sha256 === undefined || sha256 === portableSha256) return portableSha256;
+  if (typeof sha256 !== 'function') throw new ConfigError(field, 'expected a function from text to its SHA-256 as lower-case hex');
+  for (const probe of SHA256_PROBES) {
+    let got: unknown;
+    try {
+      got = sha256(probe);
+    } catch (e) {
+      throw new ConfigError(field, `threw on a probe (${e instanceof Error ? e.message : String(e)}); it must be a total SHA-256 of UTF-8 text`);
+    }
+    if (got !== portableSha256(probe)) {
+      throw new ConfigError(field, `hashes ${JSON.stringify(probe.slice(0, 8))} to ${JSON.stringify(got)}: it must be SHA-256 of the UTF-8 bytes, as 64 lower-case hex characters, or replicas would not agree on digests`);
+    }
+  }
+  return sha256;
+}
+
+/**
  * SHA-256 hex digest of a value's canonical JSON: PBFT's D(m) (Castro & Liskov 1999, §4.2).
+ * `sha256` (default: the portable TypeScript one) hashes the canonical JSON; any correct SHA-256
+ * gives the same digest.
  *
  * @example
  * ```ts
  * import { pbftDigest } from 'distkit/consensus';
  * pbftDigest({ a: 1, b: 2 }) === pbftDigest({ b: 2, a: 1 }); //=> true
+ * pbftDigest('abc').length; //=> 64
  * ```
  */
-export function pbftDigest(value: unknown): string {
-  return bytesToHex(sha256(utf8Bytes(pbftCanonicalJson(value))));
+export function pbftDigest(value: unknown, sha256: PbftSha256 = portableSha256): string {
+  return sha256(pbftCanonicalJson(value));
 }
 
 /**

@@ -12,5 +12,6 @@ export {
   generatePbftHmacKeyRings,
   type PbftAuthenticator,
   type PbftHmacKeyRing,
+  type PbftSha256,
   type PbftSubtleCrypto,
 } from './crypto.js';

@@ -2,7 +2,7 @@
 // so what is stored and signed is exactly what was checked), signing payloads, and the checks of
 // certificates embedded in view-change, new-view and state messages.
 import { ConfigError, MAX_COUNTER, PAYLOAD_LIMITS, positiveInt, v, type Check, type DataLimits, type NodeId } from '../../core/index.js';
-import { pbftCanonicalJson, pbftDigest, type PbftAuthenticator } from './crypto.js';
+import { pbftCanonicalJson, pbftDigest, type PbftAuthenticator, type PbftSha256 } from './crypto.js';
 import type {
   PbftCheckpoint,
   PbftMessage,
@@ -124,6 +124,15 @@ export function payloadLimitsOf(field: string, limits: Partial<DataLimits> | und
   return { maxDepth: positiveInt(`${field}.maxDepth`, full.maxDepth), maxBytes: positiveInt(`${field}.maxBytes`, full.maxBytes) };
 }
 
+/**
+ * A node's cryptography: its authenticator and the SHA-256 under its digests (every replica of a
+ * cluster must use the same function; see `checkSha256`).
+ */
+export interface PbftCrypto {
+  readonly auth: PbftAuthenticator;
+  readonly sha256: PbftSha256;
+}
+
 /** Throws {@link ConfigError} on `authenticator` unless it signs as `id`. */
 export function checkSigner(auth: PbftAuthenticator, id: NodeId): void {
   if (auth.id !== id) throw new ConfigError('authenticator', `signs as ${JSON.stringify(auth.id)}, not as ${JSON.stringify(id)}`);
@@ -158,7 +167,7 @@ export function cleanRequest(r: PbftRequest): PbftRequest {
 export function signedPayload(m: PbftMessage): string {
   switch (m.type) {
     case 'request':
-      return pbftCanonicalJson({ type: m.type, client: m.client, timestamp: m.timestamp, operation: m.operation });
+      return requestText(m, pbftCanonicalJson(m.operation), true);
     case 'pre-prepare':
     case 'prepare':
     case 'commit':
@@ -166,9 +175,10 @@ export function signedPayload(m: PbftMessage): string {
       // most frequent messages, and the keys are already in sorted order here.
       return `{"digest":${JSON.stringify(m.digest)},"replica":${JSON.stringify(m.replica)},"seq":${m.seq},"type":"${m.type}","view":${m.view}}`;
     case 'reply':
-      return pbftCanonicalJson({ type: m.type, view: m.view, timestamp: m.timestamp, client: m.client, replica: m.replica, result: m.result });
+      // Written out in sorted key order, as for votes: every request ends in 2f+1 of these.
+      return `{"client":${JSON.stringify(m.client)},"replica":${JSON.stringify(m.replica)},"result":${pbftCanonicalJson(m.result)},"timestamp":${JSON.stringify(m.timestamp)},"type":"reply","view":${JSON.stringify(m.view)}}`;
     case 'checkpoint':
-      return pbftCanonicalJson({ type: m.type, seq: m.seq, digest: m.digest, replica: m.replica });
+      return `{"digest":${JSON.stringify(m.digest)},"replica":${JSON.stringify(m.replica)},"seq":${JSON.stringify(m.seq)},"type":"checkpoint"}`;
     case 'view-change':
       return pbftCanonicalJson({ type: m.type, view: m.view, stable: m.stable, proof: m.proof, prepared: m.prepared, replica: m.replica });
     case 'new-view':
@@ -182,17 +192,29 @@ export function signedPayload(m: PbftMessage): string {
 /** Signs a message built without its signature, for `audience` (default: every key holder). */
 export function signed<M extends PbftMessage & { sig: string }>(auth: PbftAuthenticator, unsigned: Omit<M, 'sig'>, audience?: readonly NodeId[]): M {
   const m = { ...unsigned, sig: '' } as M;
-  return { ...m, sig: auth.sign(signedPayload(m), audience) };
+  // A fresh object, not yet shared: its signature is filled in place rather than copied again.
+  (m as { sig: string }).sig = auth.sign(signedPayload(m), audience);
+  return m;
+}
+
+/**
+ * The canonical JSON of a request without its signature, given the canonical JSON of its
+ * operation: with `withType`, the payload its signature covers; without, the text of its digest
+ * D(m) (§4.2). Written out (keys in sorted order) so that the operation, the only part that can be
+ * large, is serialised once for both.
+ */
+function requestText(r: Pick<PbftRequest, 'client' | 'timestamp'>, operationJson: string, withType: boolean): string {
+  return `{"client":${JSON.stringify(r.client)},"operation":${operationJson},"timestamp":${JSON.stringify(r.timestamp)}${withType ? ',"type":"request"' : ''}}`;
 }
 
 /** D(m) of a request: its digest without the client's signature (§4.2). */
-export function requestDigest(r: PbftRequest): string {
-  return pbftDigest({ client: r.client, timestamp: r.timestamp, operation: r.operation });
+export function requestDigest(r: PbftRequest, sha256: PbftSha256): string {
+  return sha256(requestText(r, pbftCanonicalJson(r.operation), false));
 }
 
 /** The digest of a checkpoint's state (§4.3). */
-export function snapshotDigest(s: PbftSnapshot): string {
-  return pbftDigest(s);
+export function snapshotDigest(s: PbftSnapshot, sha256: PbftSha256): string {
+  return pbftDigest(s, sha256);
 }
 
 /** What certificate checks need to know about the replica group. */
@@ -207,16 +229,16 @@ export function primaryOf(g: PbftGroup, v: number): NodeId {
   return g.replicas[v % g.replicas.length]!;
 }
 
-function verify(auth: PbftAuthenticator, signer: NodeId, m: PbftMessage & { sig: string }): boolean {
+function verify(auth: PbftAuthenticator, signer: NodeId, m: PbftMessage & { sig: string }, payload = signedPayload(m)): boolean {
   try {
-    return auth.verify(signer, signedPayload(m), m.sig);
+    return auth.verify(signer, payload, m.sig);
   } catch {
     return false;
   }
 }
 
-export function verifyRequest(auth: PbftAuthenticator, r: PbftRequest): string | undefined {
-  return verify(auth, r.client, r) ? undefined : `request of ${r.client} at ${r.timestamp}: bad signature`;
+export function verifyRequest(auth: PbftAuthenticator, r: PbftRequest, payload = signedPayload(r)): string | undefined {
+  return verify(auth, r.client, r, payload) ? undefined : `request of ${r.client} at ${r.timestamp}: bad signature`;
 }
 
 export function verifyByReplica(auth: PbftAuthenticator, g: PbftGroup, m: PbftMessage & { replica: NodeId; sig: string }): string | undefined {
@@ -225,11 +247,13 @@ export function verifyByReplica(auth: PbftAuthenticator, g: PbftGroup, m: PbftMe
 }
 
 /** A pre-prepare's piggybacked request must match its digest and carry the client's signature. */
-export function checkPrePrepareBody(auth: PbftAuthenticator, p: PbftPrePrepare): string | undefined {
-  if (p.request === null) return p.digest === PBFT_NULL_DIGEST ? undefined : `pre-prepare ${p.seq}: no request for digest ${p.digest}`;
+export function checkPrePrepareBody(c: PbftCrypto, p: PbftPrePrepare): string | undefined {
+  const r = p.request;
+  if (r === null) return p.digest === PBFT_NULL_DIGEST ? undefined : `pre-prepare ${p.seq}: no request for digest ${p.digest}`;
   if (p.digest === PBFT_NULL_DIGEST) return `pre-prepare ${p.seq}: a request with the null digest`;
-  if (requestDigest(p.request) !== p.digest) return `pre-prepare ${p.seq}: digest does not match the request`;
-  return verifyRequest(auth, p.request);
+  const operationJson = pbftCanonicalJson(r.operation);
+  if (c.sha256(requestText(r, operationJson, false)) !== p.digest) return `pre-prepare ${p.seq}: digest does not match the request`;
+  return verifyRequest(c.auth, r, requestText(r, operationJson, true));
 }
 
 /**
@@ -257,7 +281,7 @@ export function checkProof(auth: PbftAuthenticator, g: PbftGroup, seq: number, p
  * `beforeView`), with a valid request, and 2f prepares matching it from distinct backups.
  */
 export function checkCertificate(
-  auth: PbftAuthenticator,
+  k: PbftCrypto,
   g: PbftGroup,
   c: PbftPreparedCertificate,
   beforeView: number,
@@ -269,14 +293,14 @@ export function checkCertificate(
   if (p.seq <= low || p.seq > low + g.logSize) return `${where}: outside the watermarks (${low}, ${low + g.logSize}]`;
   const primary = primaryOf(g, p.view);
   if (p.replica !== primary) return `${where}: pre-prepare signed by ${p.replica}, not the primary ${primary}`;
-  const r = verifyByReplica(auth, g, p) ?? checkPrePrepareBody(auth, p);
+  const r = verifyByReplica(k.auth, g, p) ?? checkPrePrepareBody(k, p);
   if (r !== undefined) return `${where}: ${r}`;
   const signers = new Set<NodeId>();
   for (const q of c.prepares) {
     if (q.view !== p.view || q.seq !== p.seq || q.digest !== p.digest) return `${where}: a prepare does not match the pre-prepare`;
     if (q.replica === primary) return `${where}: a prepare from the primary`;
     if (signers.has(q.replica)) return `${where}: ${q.replica} prepared twice`;
-    const e = verifyByReplica(auth, g, q);
+    const e = verifyByReplica(k.auth, g, q);
     if (e !== undefined) return `${where}: ${e}`;
     signers.add(q.replica);
   }
@@ -286,18 +310,18 @@ export function checkCertificate(
 }
 
 /** A view-change message (§4.4) with valid signature, checkpoint proof and prepared certificates. */
-export function checkViewChange(auth: PbftAuthenticator, g: PbftGroup, m: PbftViewChange): string | undefined {
-  const r = verifyByReplica(auth, g, m);
+export function checkViewChange(k: PbftCrypto, g: PbftGroup, m: PbftViewChange): string | undefined {
+  const r = verifyByReplica(k.auth, g, m);
   if (r !== undefined) return r;
   if (m.stable > 0 || m.proof.length > 0) {
-    const p = checkProof(auth, g, m.stable, m.proof);
+    const p = checkProof(k.auth, g, m.stable, m.proof);
     if ('reason' in p) return `view-change of ${m.replica}: ${p.reason}`;
   }
   const seen = new Set<number>();
   for (const c of m.prepared) {
     if (seen.has(c.prePrepare.seq)) return `view-change of ${m.replica}: two certificates for ${c.prePrepare.seq}`;
     seen.add(c.prePrepare.seq);
-    const e = checkCertificate(auth, g, c, m.view, m.stable);
+    const e = checkCertificate(k, g, c, m.view, m.stable);
     if (e !== undefined) return `view-change of ${m.replica}: ${e}`;
   }
   return undefined;

@@ -24,7 +24,7 @@ import {
   withOwn,
   withoutOwn,
 } from '../../core/index.js';
-import type { PbftAuthenticator } from './crypto.js';
+import { checkSha256, type PbftAuthenticator, type PbftSha256 } from './crypto.js';
 import {
   checkPrePrepareBody,
   checkProof,
@@ -42,7 +42,8 @@ import {
   type NewViewPlan,
   type PbftChecks,
 } from './messages.js';
-import { pbftHashChainService } from './service.js';
+import { hashChainService } from './service.js';
+import { seqAbove, seqDrop, seqGet, seqPut } from './seq-list.js';
 import {
   PBFT_MAX_CLIENTS,
   type PbftCheckpoint,
@@ -64,18 +65,30 @@ import {
 } from './types.js';
 
 /**
- * What a {@link pbftReplica} machine is built with: the node's authenticator (its secrets) and
- * the replicated service (default {@link pbftHashChainService}).
+ * What a {@link pbftReplica} machine is built with: the node's authenticator (its secrets), the
+ * SHA-256 under its digests and the replicated service (default {@link pbftHashChainService}).
  *
  * @example
  * ```ts
  * import { pbftHmacAuthenticator, pbftHmacKeyRings, type PbftReplicaOptions } from 'distkit/consensus';
  * const rings = pbftHmacKeyRings(['r0', 'r1', 'r2', 'r3'], 'secret');
  * const options: PbftReplicaOptions = { authenticator: pbftHmacAuthenticator({ id: 'r0', keys: rings.r0! }) };
+ * // On Node.js, `{ ...nodePbftCrypto({ id: 'r0', keys: rings.r0! }) }` (distkit/node) plugs in
+ * // OpenSSL for both the authenticator and `sha256`.
  * ```
  */
 export interface PbftReplicaOptions {
+  /** Signs this replica's messages and checks everyone else's. */
   readonly authenticator: PbftAuthenticator;
+  /**
+   * SHA-256 of UTF-8 text as lower-case hex, under request, checkpoint and hash-chain digests.
+   * Default: the portable TypeScript one. A native one (`nodePbftSha256`, distkit/node) is
+   * faster; every replica of a cluster must compute the same function (digests are compared
+   * across replicas), so the machine checks it against the portable one on a few probes when it
+   * is built and throws {@link ConfigError} if they differ.
+   */
+  readonly sha256?: PbftSha256;
+  /** The replicated service. Default: {@link pbftHashChainService}, hashing with `sha256`. */
   readonly service?: PbftService<any>;
 }
 
@@ -96,6 +109,7 @@ export type PbftReplicaMachine = Machine<PbftReplicaConfig, PbftReplicaState, Pb
 
 interface Ctx {
   readonly auth: PbftAuthenticator;
+  readonly sha256: PbftSha256;
   readonly service: PbftService<any>;
   /** The current input's time: every timer a handler starts counts from it. */
   readonly now: number;
@@ -107,7 +121,13 @@ type Out = PbftReplicaOutput[];
 /** A handler's result: the next state, or the reason the input is rejected (state unchanged). */
 type R = S | string;
 
-const EMPTY_SLOT: PbftSlot = { prePrepare: null, prepares: {}, commits: {}, prepared: false, committed: false };
+/** A slot in which nothing has arrived yet. */
+function emptySlot(seq: number): PbftSlot {
+  return { seq, prePrepare: null, prepares: {}, commits: {}, prepared: false, committed: false };
+}
+
+const slotSeq = (x: PbftSlot): number => x.seq;
+const certificateSeq = (x: PbftPreparedCertificate): number => x.prePrepare.seq;
 
 /**
  * A PBFT replica (Castro & Liskov, "Practical Byzantine Fault Tolerance", OSDI 1999; details from
@@ -137,15 +157,16 @@ const EMPTY_SLOT: PbftSlot = { prePrepare: null, prepares: {}, commits: {}, prep
  */
 export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
   const auth = options.authenticator;
-  const service = options.service ?? pbftHashChainService;
+  const sha256 = checkSha256('sha256', options.sha256);
+  const service = options.service ?? hashChainService(sha256);
   // The checks depend only on the state's payload limits; keep the last ones built.
   const checksOf = checksCache();
   return {
     name: 'pbft-replica',
-    init: (config) => init(auth, service, config),
+    init: (config) => init(auth, sha256, service, config),
     step(state, input): Transition<S, PbftReplicaOutput> {
       const now = inputNow(input);
-      const ctx: Ctx = { auth, service, now, checks: checksOf(state.payloadLimits) };
+      const ctx: Ctx = { auth, sha256, service, now, checks: checksOf(state.payloadLimits) };
       switch (input.type) {
         case 'tick': {
           const out: Out = [];
@@ -170,7 +191,7 @@ export function pbftReplica(options: PbftReplicaOptions): PbftReplicaMachine {
   };
 }
 
-function init(auth: PbftAuthenticator, service0: PbftService<any>, config: PbftReplicaConfig): S {
+function init(auth: PbftAuthenticator, sha256: PbftSha256, service0: PbftService<any>, config: PbftReplicaConfig): S {
   const replicas = checkIds('replicas', config.replicas);
   const id = checkId('id', config.id);
   if (!replicas.includes(id)) throw new ConfigError('id', `${JSON.stringify(id)} is not in replicas`);
@@ -203,9 +224,9 @@ function init(auth: PbftAuthenticator, service0: PbftService<any>, config: PbftR
     normalView: 0,
     seq: 0,
     lastExecuted: 0,
-    log: {},
-    certificates: {},
-    stable: { seq: 0, digest: snapshotDigest(snapshot), proof: [], snapshot },
+    log: [],
+    certificates: [],
+    stable: { seq: 0, digest: snapshotDigest(snapshot, sha256), proof: [], snapshot },
     checkpoints: {},
     service,
     replies: {},
@@ -245,7 +266,7 @@ function nextDeadline(s: S): number | undefined {
 
 /** The slot of sequence number `seq`, if the log has one. */
 function slotAt(s: S, seq: number): PbftSlot | undefined {
-  return getOwn(s.log, String(seq));
+  return seqGet(s.log, seq, slotSeq);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,8 +368,8 @@ function onRequest(ctx: Ctx, s: S, from: NodeId, r: PbftRequest, out: Out): R {
 }
 
 function assigned(s: S, r: PbftRequest): boolean {
-  for (const key of Object.keys(s.log)) {
-    const q = s.log[key]!.prePrepare?.request;
+  for (const slot of s.log) {
+    const q = slot.prePrepare?.request;
     if (q && q.client === r.client && q.timestamp === r.timestamp) return true;
   }
   return false;
@@ -362,12 +383,12 @@ function assign(ctx: Ctx, s: S, r: PbftRequest, out: Out): S {
     type: 'pre-prepare',
     view: s.view,
     seq,
-    digest: requestDigest(r),
+    digest: requestDigest(r, ctx.sha256),
     replica: s.id,
     request: r,
   }, s.replicas);
   multicast(s, prePrepare, out);
-  const next: S = { ...s, seq, log: withOwn(s.log, String(seq), { ...EMPTY_SLOT, prePrepare }) };
+  const next: S = { ...s, seq, log: seqPut(s.log, { ...emptySlot(seq), prePrepare }, slotSeq) };
   return advance(ctx, next, seq, out);
 }
 
@@ -392,7 +413,7 @@ function inWindow(s: S, seq: number): string | undefined {
 function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
   if (isEarly(s, p.view)) {
     if (p.replica !== primaryOf(s, p.view)) return `pre-prepare: signed by ${p.replica}, not the primary of view ${p.view}`;
-    return buffer(s, p, verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p));
+    return buffer(s, p, verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx, p));
   }
   if (s.status !== 'normal' || p.view !== s.view) return `pre-prepare: view ${p.view}, this replica is in view ${s.view}`;
   const primary = primaryOf(s, s.view);
@@ -400,17 +421,17 @@ function onPrePrepare(ctx: Ctx, s: S, p: PbftPrePrepare, out: Out): R {
   if (s.id === primary) return 'pre-prepare: this replica is the primary';
   const w = inWindow(s, p.seq);
   if (w !== undefined) return `pre-prepare: ${w}`;
-  const bad = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
+  const bad = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx, p);
   if (bad !== undefined) return bad;
   if (p.seq <= s.lastExecuted && slotAt(s, p.seq) === undefined) return s; // executed here already
-  const slot = slotAt(s, p.seq) ?? EMPTY_SLOT;
+  const slot = slotAt(s, p.seq) ?? emptySlot(p.seq);
   if (slot.prePrepare !== null) {
     // §4.2: a backup accepts one pre-prepare per view and sequence number.
     return slot.prePrepare.digest === p.digest ? s : `pre-prepare: a different digest for ${p.seq} in view ${p.view} (the primary equivocates)`;
   }
   const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view: s.view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
   multicast(s, prepare, out);
-  const next: S = { ...s, log: withOwn(s.log, String(p.seq), { ...slot, prePrepare: p, prepares: withOwn(slot.prepares, s.id, prepare) }) };
+  const next: S = { ...s, log: seqPut(s.log, { ...slot, prePrepare: p, prepares: withOwn(slot.prepares, s.id, prepare) }, slotSeq) };
   return advance(ctx, next, p.seq, out);
 }
 
@@ -424,12 +445,12 @@ function onVote(ctx: Ctx, s: S, m: PbftVote, out: Out): R {
   if (m.type === 'prepare' && m.replica === primaryOf(s, s.view)) return 'prepare: the primary does not prepare';
   const bad = verifyByReplica(ctx.auth, s, m);
   if (bad !== undefined) return bad;
-  const slot = slotAt(s, m.seq) ?? EMPTY_SLOT;
+  const slot = slotAt(s, m.seq) ?? emptySlot(m.seq);
   const votes = m.type === 'prepare' ? slot.prepares : slot.commits;
   const had = getOwn(votes, m.replica);
   if (had !== undefined) return had.digest === m.digest ? s : `${m.type}: ${m.replica} voted twice for ${m.seq} with different digests`;
   const updated: PbftSlot = m.type === 'prepare' ? { ...slot, prepares: withOwn(votes, m.replica, m) } : { ...slot, commits: withOwn(votes, m.replica, m) };
-  return advance(ctx, { ...s, log: withOwn(s.log, String(m.seq), updated) }, m.seq, out);
+  return advance(ctx, { ...s, log: seqPut(s.log, updated, slotSeq) }, m.seq, out);
 }
 
 /** A message of a view this replica has not entered yet (it may arrive before the NEW-VIEW). */
@@ -480,13 +501,13 @@ function advance(ctx: Ctx, s0: S, seq: number, out: Out): S {
     const commit = signed<PbftVote>(ctx.auth, { type: 'commit', view: s.view, seq, digest: p.digest, replica: s.id }, s.replicas);
     multicast(s, commit, out);
     slot = { ...slot, prepared: true, commits: withOwn(slot.commits, s.id, commit) };
-    s = { ...s, log: withOwn(s.log, String(seq), slot), certificates: withOwn(s.certificates, String(seq), certificate) };
+    s = { ...s, log: seqPut(s.log, slot, slotSeq), certificates: seqPut(s.certificates, certificate, certificateSeq) };
   }
   if (!slot.committed) {
     // committed-local(m, v, n, i): prepared and 2f+1 matching commits (possibly its own).
     if (matching(slot.commits, p.digest).length < s.quorum) return s;
     slot = { ...slot, committed: true };
-    s = { ...s, log: withOwn(s.log, String(seq), slot) };
+    s = { ...s, log: seqPut(s.log, slot, slotSeq) };
   }
   return executeReady(ctx, s, out);
 }
@@ -520,7 +541,7 @@ function executeOne(ctx: Ctx, s0: S, seq: number, p: PbftPrePrepare, out: Out): 
     }
   }
   // The slot is done: its certificate stays for view changes until the next stable checkpoint.
-  s = { ...s, lastExecuted: seq, log: withoutOwn(s.log, String(seq)) };
+  s = { ...s, lastExecuted: seq, log: seqDrop(s.log, seq, slotSeq) };
   if (s.status === 'normal') {
     // §4.4: stop the timer, restart it if still waiting for another request.
     s = { ...s, timer: Object.keys(s.waiting).length > 0 ? startTimer(ctx.now, s.timeoutMs) : STOPPED_TIMER };
@@ -534,7 +555,7 @@ function executeOne(ctx: Ctx, s0: S, seq: number, p: PbftPrePrepare, out: Out): 
 
 function takeCheckpoint(ctx: Ctx, s: S, seq: number, out: Out): S {
   const snapshot: PbftSnapshot = { service: s.service, replies: s.replies };
-  const digest = snapshotDigest(snapshot);
+  const digest = snapshotDigest(snapshot, ctx.sha256);
   const message = signed<PbftCheckpoint>(ctx.auth, { type: 'checkpoint', seq, digest, replica: s.id }, s.replicas);
   multicast(s, message, out);
   const entry = getOwn(s.checkpoints, String(seq)) ?? { own: null, votes: {} };
@@ -591,10 +612,8 @@ function checkStable(ctx: Ctx, s: S, seq: number, out: Out): S {
 /** The checkpoint at `seq` is stable: move the low watermark and discard everything at or below it. */
 function makeStable(ctx: Ctx, s: S, seq: number, digest: string, proof: readonly PbftCheckpoint[], snapshot: PbftSnapshot | null, out: Out): S {
   if (seq <= s.stable.seq) return s;
-  const log: Record<string, PbftSlot> = {};
-  for (const k of Object.keys(s.log)) if (Number(k) > seq) setOwn(log, k, s.log[k]!);
-  const certificates: Record<string, PbftPreparedCertificate> = {};
-  for (const k of Object.keys(s.certificates)) if (Number(k) > seq) setOwn(certificates, k, s.certificates[k]!);
+  const log = seqAbove(s.log, seq, slotSeq);
+  const certificates = seqAbove(s.certificates, seq, certificateSeq);
   const checkpoints: Record<string, PbftReplicaState['checkpoints'][string]> = {};
   for (const k of Object.keys(s.checkpoints)) if (Number(k) > seq) setOwn(checkpoints, k, s.checkpoints[k]!);
   out.push({ type: 'stable', seq, digest });
@@ -627,7 +646,7 @@ function onState(ctx: Ctx, s: S, from: NodeId, seq: number, snapshot: PbftSnapsh
   const p = checkProof(ctx.auth, s, seq, proof);
   if ('reason' in p) return `state: ${p.reason}`;
   // The snapshot is trusted because 2f+1 replicas certified its digest, not because of its sender.
-  if (snapshotDigest(snapshot) !== p.digest) return `state: the snapshot for ${seq} does not match its certified digest`;
+  if (snapshotDigest(snapshot, ctx.sha256) !== p.digest) return `state: the snapshot for ${seq} does not match its certified digest`;
   let next: S = { ...s, fetchTimer: STOPPED_TIMER };
   if (seq > s.stable.seq) next = makeStable(ctx, next, seq, p.digest, proof, snapshot, out);
   else next = { ...next, stable: { ...next.stable, snapshot } };
@@ -646,11 +665,7 @@ function onState(ctx: Ctx, s: S, from: NodeId, seq: number, snapshot: PbftSnapsh
 // View changes (§4.4, §4.5.2)
 
 function buildViewChange(ctx: Ctx, s: S, view: number): PbftViewChange {
-  const prepared: PbftPreparedCertificate[] = Object.keys(s.certificates)
-    .map(Number)
-    .filter((n) => n > s.stable.seq)
-    .sort((a, b) => a - b)
-    .map((n) => s.certificates[n]!);
+  const prepared = seqAbove(s.certificates, s.stable.seq, certificateSeq);
   return signed<PbftViewChange>(ctx.auth, {
     type: 'view-change',
     view,
@@ -670,7 +685,7 @@ function startViewChange(ctx: Ctx, s: S, view: number, out: Out): S {
     ...s,
     view,
     status: 'view-change',
-    log: {},
+    log: [],
     newView: null,
     timer: startTimer(ctx.now, s.timeoutMs),
     viewChangeQuorum: false,
@@ -737,7 +752,7 @@ function onViewChange(ctx: Ctx, s0: S, from: NodeId, m: PbftViewChange, out: Out
   if (prev.some((x) => x.view === m.view)) return s; // a duplicate
   const latest = prev[prev.length - 1];
   if (latest !== undefined && latest.view > m.view && m.view !== s.view) return `view-change: ${m.replica} already asked for view ${latest.view}`;
-  const bad = checkViewChange(ctx.auth, s, m);
+  const bad = checkViewChange(ctx, s, m);
   if (bad !== undefined) return bad;
   s = { ...s, viewChanges: keepViewChanges(withOwn(s.viewChanges, m.replica, [...prev, m]), s.view) };
   // §4.5.2 (2): f+1 replicas asking for later views cannot all be faulty: join the smallest.
@@ -776,7 +791,7 @@ function onNewView(ctx: Ctx, s: S, m: PbftNewView, out: Out): R {
     if (vc.view !== m.view) return `new-view: holds a view-change for view ${vc.view}`;
     if (senders.has(vc.replica)) return `new-view: two view-changes of ${vc.replica}`;
     senders.add(vc.replica);
-    const e = checkViewChange(ctx.auth, s, vc);
+    const e = checkViewChange(ctx, s, vc);
     if (e !== undefined) return `new-view: ${e}`;
   }
   if (senders.size < s.quorum) return `new-view: ${senders.size} view-changes, need ${s.quorum}`;
@@ -787,7 +802,7 @@ function onNewView(ctx: Ctx, s: S, m: PbftNewView, out: Out): R {
     const e = plan.entries[i]!;
     const p = m.prePrepares[i]!;
     if (p.view !== m.view || p.seq !== e.seq || p.digest !== e.digest || p.replica !== primary) return `new-view: pre-prepare ${i} is not the one V gives (seq ${e.seq})`;
-    const pe = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx.auth, p);
+    const pe = verifyByReplica(ctx.auth, s, p) ?? checkPrePrepareBody(ctx, p);
     if (pe !== undefined) return `new-view: ${pe}`;
   }
   return enterView(ctx, s, m.view, plan, m.prePrepares, m, out);
@@ -803,17 +818,17 @@ function enterView(ctx: Ctx, s0: S, view: number, plan: NewViewPlan, prePrepares
     const own = getOwn(s.checkpoints, String(plan.minS))?.own;
     s = makeStable(ctx, s, plan.minS, digest, proof, own !== undefined && own !== null && own.digest === digest ? own.snapshot : null, out);
   }
-  const log: Record<string, PbftSlot> = {};
+  let log: readonly PbftSlot[] = [];
   for (const p of prePrepares) {
     if (p.seq <= s.stable.seq) continue;
     if (primary === s.id) {
-      setOwn(log, String(p.seq), { ...EMPTY_SLOT, prePrepare: p });
+      log = seqPut(log, { ...emptySlot(p.seq), prePrepare: p }, slotSeq);
       continue;
     }
     // §4.4: a backup multicasts a prepare for each pre-prepare in O.
     const prepare = signed<PbftVote>(ctx.auth, { type: 'prepare', view, seq: p.seq, digest: p.digest, replica: s.id }, s.replicas);
     multicast(s, prepare, out);
-    setOwn(log, String(p.seq), { ...EMPTY_SLOT, prePrepare: p, prepares: setOwn({}, s.id, prepare) });
+    log = seqPut(log, { ...emptySlot(p.seq), prePrepare: p, prepares: setOwn({}, s.id, prepare) }, slotSeq);
   }
   const viewChanges = keepViewChanges(s.viewChanges, view + 1);
   s = {

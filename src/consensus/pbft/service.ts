@@ -1,5 +1,5 @@
 import type { NodeId } from '../../core/index.js';
-import { pbftDigest } from './crypto.js';
+import { pbftDigest, portableSha256, type PbftSha256 } from './crypto.js';
 import type { PbftService } from './types.js';
 
 /**
@@ -29,11 +29,16 @@ export interface PbftHashChainState {
  * pbftHashChainService.execute(s0, 'op', 'c0').result; // { index: 1, hash: '…' }
  * ```
  */
-export const pbftHashChainService: PbftService<PbftHashChainState> = {
-  init: () => ({ executed: 0, hash: '' }),
-  execute(state: PbftHashChainState, operation: unknown, client: NodeId) {
-    const hash = pbftDigest([state.hash, client, operation]);
-    const executed = state.executed + 1;
-    return { state: { executed, hash }, result: { index: executed, hash } };
-  },
-};
+export const pbftHashChainService: PbftService<PbftHashChainState> = hashChainService(portableSha256);
+
+/** {@link pbftHashChainService} hashing with `sha256` (the same results with any correct SHA-256). */
+export function hashChainService(sha256: PbftSha256): PbftService<PbftHashChainState> {
+  return {
+    init: () => ({ executed: 0, hash: '' }),
+    execute(state: PbftHashChainState, operation: unknown, client: NodeId) {
+      const hash = pbftDigest([state.hash, client, operation], sha256);
+      const executed = state.executed + 1;
+      return { state: { executed, hash }, result: { index: executed, hash } };
+    },
+  };
+}

@@ -293,6 +293,8 @@ export const PBFT_MAX_CLIENTS = 1024;
  * ```
  */
 export interface PbftSlot {
+  /** The sequence number n of this slot. */
+  readonly seq: number;
   /** The accepted pre-prepare, or null while only votes have arrived. */
   readonly prePrepare: PbftPrePrepare | null;
   /** Prepares of the current view by replica (the first one of each replica counts). */
@@ -337,10 +339,10 @@ export interface PbftReplicaState {
   readonly seq: number;
   /** Highest sequence number executed. */
   readonly lastExecuted: number;
-  /** The message log by sequence number (h, h + L], current view only. */
-  readonly log: Readonly<Record<string, PbftSlot>>;
-  /** The latest prepared certificate per sequence number above h (the P of a view change). */
-  readonly certificates: Readonly<Record<string, PbftPreparedCertificate>>;
+  /** The message log: one slot per sequence number in (h, h + L], current view only, in sequence order. */
+  readonly log: readonly PbftSlot[];
+  /** The latest prepared certificate per sequence number above h (the P of a view change), in sequence order. */
+  readonly certificates: readonly PbftPreparedCertificate[];
   /** The last stable checkpoint: h, its proof and (unless still being fetched) its snapshot. */
   readonly stable: {
     readonly seq: number;
@@ -473,7 +475,7 @@ export interface PbftClientState {
   readonly view: number;
   /** The timestamp of the last request issued. */
   readonly timestamp: number;
-  /** The outstanding request and the replies seen for it (canonical JSON of the result, and view, by replica). */
+  /** The outstanding request and the replies seen for it (the digest of the result's canonical JSON, and the view, by replica). */
   readonly current: {
     readonly request: PbftRequest;
     readonly replies: Readonly<Record<NodeId, { readonly result: string; readonly view: number }>>;

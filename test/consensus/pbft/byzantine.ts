@@ -21,6 +21,7 @@ import {
   type PbftRequest,
 } from 'distkit/consensus';
 import { requestDigest, signed } from '../../../src/consensus/pbft/messages.js';
+import { portableSha256 } from '../../../src/consensus/pbft/crypto.js';
 
 export type Behaviour = 'silent' | 'equivocate' | 'garbage';
 export const BEHAVIOURS: readonly Behaviour[] = ['silent', 'equivocate', 'garbage'];
@@ -128,11 +129,11 @@ function twist(auth: PbftAuthenticator, rng: Rng, s: PbftReplicaState, to: NodeI
     case 'pre-prepare': {
       if (!other) return m;
       // Conflicting order: swap with another request in the log, or a made-up request.
-      const swap = Object.values(s.log)
+      const swap = s.log
         .map((x) => x.prePrepare?.request)
         .find((r) => r != null && r.timestamp !== m.request?.timestamp && r.client !== m.request?.client);
       const request = swap ?? madeUpRequest(auth, next());
-      return sign(auth, { type: 'pre-prepare', view: m.view, seq: m.seq, digest: requestDigest(request), replica: auth.id, request });
+      return sign(auth, { type: 'pre-prepare', view: m.view, seq: m.seq, digest: requestDigest(request, portableSha256), replica: auth.id, request });
     }
     case 'prepare':
     case 'commit':

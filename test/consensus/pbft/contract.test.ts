@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkedStep, InvalidCommandError, MAX_COUNTER } from 'distkit/core';
 import { pbftHmacAuthenticator, type PbftPrePrepare, type PbftReply, type PbftRequest, type PbftVote } from 'distkit/consensus';
 import { requestDigest, signed } from '../../../src/consensus/pbft/messages.js';
+import { portableSha256 } from '../../../src/consensus/pbft/crypto.js';
 import { Cluster, clientMachine, replicaMachine, rings } from './harness.js';
 
 const replicas = ['r0', 'r1', 'r2', 'r3'];
@@ -152,7 +153,7 @@ describe('time arrives with every input', () => {
     const cs = checkedStep(client, client.init({ id: 'c0', replicas }), { type: 'request', operation: 'x', now: 0 }).state;
     const forged = signed<PbftReply>(auth('r2'), { type: 'reply', view: 0, timestamp: 1, client: 'c0', replica: 'r1', result: 1 });
     expect(checkedStep(client, cs, { type: 'message', from: 'r2', message: forged, now: 1 }).outputs[0]).toMatchObject({ type: 'rejected' });
-    const digest = requestDigest(cs.current!.request);
+    const digest = requestDigest(cs.current!.request, portableSha256);
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
   });
 });

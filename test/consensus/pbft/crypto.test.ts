@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ConfigError } from 'distkit/core';
 import { generatePbftHmacKeyRings, pbftCanonicalJson, pbftDigest, pbftHmacAuthenticator, pbftHmacKeyRings, type PbftSubtleCrypto } from 'distkit/consensus';
-import { pbftCryptoInternals as C } from '../../../src/consensus/pbft/crypto.js';
+import { checkSha256, pbftCryptoInternals as C, portableSha256 } from '../../../src/consensus/pbft/crypto.js';
 
 const hex = (s: string): Uint8Array => C.hexToBytes(s)!;
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -70,6 +70,21 @@ describe('canonical JSON and digests', () => {
     expect(pbftCanonicalJson({ b: [1, { d: 2, c: 3 }], a: 'x' })).toBe('{"a":"x","b":[1,{"c":3,"d":2}]}');
     expect(pbftDigest({ a: 1, b: 2 })).toBe(pbftDigest({ b: 2, a: 1 }));
     expect(pbftDigest({ a: 1, b: 2 })).not.toBe(pbftDigest({ a: 1, b: 3 }));
+  });
+
+  it('a digest is SHA-256 of the canonical JSON, with the portable hash or one passed in', () => {
+    expect(pbftDigest('abc')).toBe(C.bytesToHex(C.sha256(ascii('"abc"'))));
+    const calls: string[] = [];
+    const spy = (t: string): string => (calls.push(t), C.bytesToHex(C.sha256(C.utf8Bytes(t))));
+    expect(pbftDigest({ b: 'é', a: [1] }, spy)).toBe(pbftDigest({ a: [1], b: 'é' }));
+    expect(calls).toEqual(['{"a":[1],"b":"é"}']);
+  });
+
+  it('checkSha256 accepts the portable hash and any equal function; it names the field of one that differs', () => {
+    expect(checkSha256('sha256', undefined)).toBe(portableSha256);
+    const same = (t: string): string => portableSha256(t);
+    expect(checkSha256('sha256', same)).toBe(same);
+    expect(() => checkSha256('opts.sha256', (t) => portableSha256(t).slice(0, 63))).toThrow(/opts\.sha256/);
   });
 });
 

@@ -2,14 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
 import {
   PBFT_NULL_DIGEST,
+  pbftClient,
   pbftHmacAuthenticator,
   pbftReplica,
   type PbftPrePrepare,
+  type PbftSha256,
   type PbftReplicaState,
   type PbftRequest,
   type PbftViewChange,
 } from 'distkit/consensus';
 import { planNewView, requestDigest, signed } from '../../../src/consensus/pbft/messages.js';
+import { portableSha256 } from '../../../src/consensus/pbft/crypto.js';
 import { Cluster, rings, replicaMachine } from './harness.js';
 
 const primaryOf = (c: Cluster, id: string): PbftReplicaState => c.states.get(id)!;
@@ -52,10 +55,10 @@ describe('§4.2 normal case: pre-prepare, prepare, commit', () => {
     c.request('c0', 'op');
     c.deliver(c.queue.shift()!); // the request reaches the primary
     c.deliver(c.queue.find((e) => e.to === 'r1')!); // its pre-prepare reaches r1
-    expect(c.states.get('r1')!.log[1]?.prePrepare?.request?.operation).toBe('op');
+    expect(c.states.get('r1')!.log.find((x) => x.seq === 1)?.prePrepare?.request?.operation).toBe('op');
     const auth = pbftHmacAuthenticator({ id: 'r0', keys: rings([...c.replicas, 'c0']).r0! });
     const request = signed<PbftRequest>(auth, { type: 'request', client: 'r0', timestamp: 9, operation: 'other' });
-    const other = signed<PbftPrePrepare>(auth, { type: 'pre-prepare', view: 0, seq: 1, digest: requestDigest(request), replica: 'r0', request });
+    const other = signed<PbftPrePrepare>(auth, { type: 'pre-prepare', view: 0, seq: 1, digest: requestDigest(request, portableSha256), replica: 'r0', request });
     const before = c.states.get('r1')!;
     c.deliver({ from: 'r0', to: 'r1', message: other });
     expect(c.states.get('r1')).toBe(before);
@@ -119,8 +122,8 @@ describe('§4.3 checkpoints, watermarks, garbage collection', () => {
       expect(s.lastExecuted).toBe(5);
       expect(s.stable.seq).toBe(4);
       expect(s.stable.proof.length).toBeGreaterThanOrEqual(3);
-      expect(Object.keys(s.log).map(Number).every((n) => n > 4)).toBe(true);
-      expect(Object.keys(s.certificates).map(Number).every((n) => n > 4)).toBe(true);
+      expect(s.log).toEqual([]); // 5 executed, the rest discarded
+      expect(s.certificates.map((x) => x.prePrepare.seq)).toEqual([5]);
       expect(Object.keys(s.checkpoints).map(Number).every((n) => n > 4)).toBe(true);
     }
   });
@@ -258,6 +261,62 @@ describe('§4.4 view changes', () => {
     const ok = checkedStep(fresh.machines.get('r2')!, before, { type: 'message', from: 'r1', message: newView, now: 10 });
     expect(ok.state.view).toBe(1);
     expect(ok.state.status).toBe('normal');
+  });
+});
+
+describe('digests: the sha256 option (§4.2 D(m), §4.3 checkpoint digests)', () => {
+  const nodes = ['r0', 'r1', 'r2', 'r3', 'c0'];
+  const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings(nodes)[id]! });
+  // SHA-256 of the text squeezed to 7 bits instead of its UTF-8: right on ASCII, wrong beyond it.
+  const sevenBit: PbftSha256 = (t) => portableSha256(Array.from(t, (ch) => String.fromCharCode(ch.charCodeAt(0) & 0x7f)).join(''));
+
+  it.each([
+    ['upper-case hex', ((t: string) => portableSha256(t).toUpperCase()) as PbftSha256],
+    ['another hash', ((t: string) => portableSha256(`salt${t}`)) as PbftSha256],
+    ['a wrong text encoding', sevenBit],
+    ['a throwing function', (() => {
+      throw new Error('no hash');
+    }) as PbftSha256],
+    ['not a function', 'sha256' as unknown as PbftSha256],
+  ])('%s is a ConfigError on sha256, for replicas and clients alike', (_, sha256) => {
+    for (const build of [() => pbftReplica({ authenticator: auth('r0'), sha256 }), () => pbftClient({ authenticator: auth('c0'), sha256 })]) {
+      expect(build).toThrow(ConfigError);
+      try {
+        build();
+      } catch (e) {
+        expect((e as ConfigError).field).toBe('sha256');
+      }
+    }
+  });
+
+  /** A cluster whose `odd` replica hashes requests differently from its peers (past the probes). */
+  function withOddHash(odd: string): Cluster {
+    const c = new Cluster(4, ['c0'], { viewChangeTimeoutMs: 200 });
+    const sha256: PbftSha256 = (t) => portableSha256(t.includes('"operation":') ? `odd${t}` : t);
+    c.machines.set(odd, pbftReplica({ authenticator: auth(odd), sha256 }));
+    for (let i = 0; i < 3; i++) {
+      c.request('c0', `op${i}`);
+      c.advance(c.now + 3000);
+    }
+    return c;
+  }
+
+  it('a primary with a different digest function is refused by every backup and replaced; the others decide', () => {
+    const c = withOddHash('r0');
+    expect(c.rejected().filter((r) => r.node !== 'r0').map((r) => r.reason)).toContain('pre-prepare 1: digest does not match the request');
+    expect(c.results('c0')).toHaveLength(3);
+    for (const r of ['r1', 'r2', 'r3']) {
+      expect(c.states.get(r)!.view).toBeGreaterThan(0);
+      expect(c.executed(r).map((e) => e.timestamp)).toEqual([1, 2, 3]);
+    }
+  });
+
+  it('a backup with a different digest function decides nothing; the other 2f+1 decide without it', () => {
+    const c = withOddHash('r3');
+    expect(c.results('c0')).toHaveLength(3);
+    expect(c.executed('r3')).toEqual([]);
+    for (const r of ['r0', 'r1', 'r2']) expect(c.executed(r).map((e) => e.timestamp)).toEqual([1, 2, 3]);
+    expect(c.states.get('r0')!.view).toBe(0);
   });
 });
 
