@@ -128,6 +128,14 @@ export interface RaftConfig {
   /** Most uncommitted entries a leader accepts before dropping proposals (back-pressure). Default 100 000. */
   readonly maxUncommittedEntries?: number;
   /**
+   * The leader replicates new entries while it writes them to its own disk (thesis §10.2.1): its
+   * `send`s of AppendEntries are marked `beforePersist`, its log-append `persist` carries an
+   * `onDurable` {@link RaftPersistedInput}, and it counts itself toward the commit quorum only up to
+   * the index its host confirmed durable. Needs a host that honours both (`createNode` and the
+   * simulator do). Default false: the leader counts its in-memory log and sends after its persist.
+   */
+  readonly parallelAppend?: boolean;
+  /**
    * Bounds on the opaque data of entries and snapshots (proposals, `compact` data, and what peers
    * send): nesting depth and JSON size. A peer's message beyond them is rejected; a local command
    * beyond them throws. Default `PAYLOAD_LIMITS` (64 levels, 1 MiB). Give every node the same limits.
@@ -172,6 +180,8 @@ export interface RaftOptions {
   readonly maxInflightBytes: number;
   /** See {@link RaftConfig.maxUncommittedEntries}. */
   readonly maxUncommittedEntries: number;
+  /** See {@link RaftConfig.parallelAppend}. */
+  readonly parallelAppend: boolean;
   /** See {@link RaftConfig.payloadLimits}. */
   readonly payloadLimits: DataLimits;
 }
@@ -340,6 +350,11 @@ export interface RaftState {
   readonly reads: readonly RaftPendingRead[];
   /** Leader: sequence number of the latest heartbeat round. */
   readonly readSeq: number;
+  /**
+   * Leader with `parallelAppend`: the highest index its host confirmed durable on this node (what
+   * it counts as its own match index, thesis §10.2.1). Otherwise unused.
+   */
+  readonly stable: number;
   /** PRNG for election timeouts. */
   readonly prng: PrngState;
 }
@@ -611,7 +626,8 @@ export type RaftInput =
   | RaftCompactInput
   | RaftChangeMembershipInput
   | RaftTransferInput
-  | RaftCampaignInput;
+  | RaftCampaignInput
+  | RaftPersistedInput;
 
 /**
  * Propose one command. Only the leader accepts it; elsewhere the answer is a `notLeader` output with a hint.
@@ -738,6 +754,33 @@ export interface RaftTransferInput {
 export interface RaftCampaignInput {
   /** Tag. */
   readonly type: 'campaign';
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
+}
+
+/**
+ * The host's acknowledgement that this node's log is durable up to `index`, whose entry has
+ * `term`: the `onDurable` input of a leader's log-append `persist` with `parallelAppend` (thesis
+ * §10.2.1). A stale one (the entry at `index` has another term, or the node no longer leads) is
+ * ignored.
+ *
+ * @example
+ * ```ts
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1, parallelAppend: true });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state;
+ * s.commit; //=> 0
+ * s = raft.step(s, { type: 'persisted', index: 1, term: 1, now: 1 }).state;
+ * s.commit; //=> 1
+ * ```
+ */
+export interface RaftPersistedInput {
+  /** Tag. */
+  readonly type: 'persisted';
+  /** The last index made durable. */
+  readonly index: number;
+  /** The term of the entry at `index`. */
+  readonly term: number;
   /** The host's current time (ms, monotonic clock). */
   readonly now: number;
 }
