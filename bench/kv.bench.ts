@@ -59,7 +59,10 @@ async function untilLeader(urls: readonly string[]): Promise<void> {
   throw new Error('no leader within 30 s');
 }
 
-async function startCluster(kind: 'etcd' | 'distkit'): Promise<Cluster> {
+/** `distkit` runs with the default parallel leader append (Raft thesis §10.2.1), `distkit-serial` without. */
+type Kind = 'etcd' | 'distkit' | 'distkit-serial';
+
+async function startCluster(kind: Kind): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `kv-bench-${kind}-`));
   const names = ['m1', 'm2', 'm3'];
   const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort() })));
@@ -71,7 +74,7 @@ async function startCluster(kind: 'etcd' | 'distkit'): Promise<Cluster> {
     const common = ['--name', n, '--data-dir', join(dir, n), '--listen-client-urls', client, '--listen-peer-urls', peer, '--initial-cluster', cluster];
     return kind === 'etcd'
       ? spawn('etcd', [...common, '--advertise-client-urls', client, '--initial-advertise-peer-urls', peer, '--initial-cluster-state', 'new'], { stdio: 'ignore' })
-      : spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'kv', 'serve', ...common], { cwd: root, stdio: 'ignore' });
+      : spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'kv', 'serve', ...common, '--parallel-append', String(kind === 'distkit')], { cwd: root, stdio: 'ignore' });
   });
   const urls = ports.map((p) => `http://127.0.0.1:${p.client}`);
   const stop = async () => {
@@ -115,8 +118,9 @@ export default async function kvBench(): Promise<Figures> {
   const ms = Number(process.env['KV_BENCH_MS'] ?? 3000);
   const out: Figures = {};
   const etcdFound = spawnSync('etcd', ['--version']).status === 0;
-  const rates: Record<string, Record<number, number>> = { distkit: {}, etcd: {} };
-  for (const kind of etcdFound ? (['distkit', 'etcd'] as const) : (['distkit'] as const)) {
+  const rates: Record<string, Record<number, number>> = { distkit: {}, 'distkit-serial': {}, etcd: {} };
+  const kinds: Kind[] = etcdFound ? ['distkit', 'distkit-serial', 'etcd'] : ['distkit', 'distkit-serial'];
+  for (const kind of kinds) {
     const cluster = await startCluster(kind);
     try {
       await closedLoop(cluster.urls, 16, Math.min(1000, ms)); // warm up
@@ -133,6 +137,7 @@ export default async function kvBench(): Promise<Figures> {
     }
   }
   if (etcdFound) for (const c of LEVELS) out[`kv.put.c${c}.vs.etcd`] = ratio(rates['distkit']![c]!, rates['etcd']![c]!);
+  for (const c of LEVELS) out[`kv.put.c${c}.parallel.vs.serial`] = ratio(rates['distkit']![c]!, rates['distkit-serial']![c]!);
   agent.destroy();
   return out;
 }

@@ -541,7 +541,10 @@ class Transitions<S> {
     const disk = fx.persist === undefined ? w : this.persisted(w, i, fx.persist.record);
     const base = { ...w, ...patch, images: disk.images, imageHashes: disk.imageHashes };
     if (crashBeforeSends) return this.withState({ ...base, inflight, crashed: w.crashed + 1 }, w, i, this.restart(i, disk.images[i]));
-    return this.withState({ ...base, inflight: this.sent(node.id, fx.sends, inflight) }, w, i, fx.state);
+    const next = this.withState({ ...base, inflight: this.sent(node.id, fx.sends, inflight) }, w, i, fx.state);
+    // The record is durable at once here: its acknowledgement input follows in the same action.
+    const onDurable = fx.persist?.onDurable;
+    return onDurable === undefined ? next : this.stepNode(next, i, onDurable, next.inflight, {});
   }
 
   private runStep(node: ModelCheckNode<S>, state: S, input: unknown, now: number): Effects<S, unknown> {

@@ -20,6 +20,8 @@ options (etcd's names):
   --election-timeout MS            Raft's election timeout (default 1000)
   --heartbeat-interval MS          Raft's heartbeat interval (default election timeout / 10)
   --max-request-bytes N            largest request body (default 1572864)
+  --parallel-append true|false     the leader replicates while it writes its own log
+                                   (Raft thesis §10.2.1; default true)
   --peer-secret-file FILE          authenticate members to each other with an HMAC over this
                                    file's secret (every member the same file)
   --peer-cert-file FILE, --peer-key-file FILE, --peer-trusted-ca-file FILE
@@ -41,6 +43,7 @@ const VALUE_FLAGS = new Set([
   'election-timeout',
   'heartbeat-interval',
   'max-request-bytes',
+  'parallel-append',
   'advertise-client-urls',
   'initial-advertise-peer-urls',
   'initial-cluster-token',
@@ -120,6 +123,8 @@ export function kvServeOptions(argv: readonly string[]): KvServerOptions {
   set('electionTimeoutMs', 'election-timeout');
   set('heartbeatIntervalMs', 'heartbeat-interval');
   set('maxRequestBytes', 'max-request-bytes');
+  const parallel = flags.get('parallel-append');
+  if (parallel !== undefined && parallel !== 'true' && parallel !== 'false') throw new KvUsageError(`--parallel-append must be true or false, got ${JSON.stringify(parallel)}`);
   const auth = peerAuth(flags);
   return {
     name: need('name'),
@@ -129,6 +134,7 @@ export function kvServeOptions(argv: readonly string[]): KvServerOptions {
     initialCluster: need('initial-cluster'),
     initialClusterState: state,
     ...optional,
+    ...(parallel === undefined ? {} : { parallelAppend: parallel === 'true' }),
     ...(auth === undefined ? {} : { peerAuth: auth }),
   };
 }

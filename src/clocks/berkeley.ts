@@ -7,8 +7,9 @@ import { nodeIdProblem } from './parse.js';
  *
  * @example
  * ```ts
- * import type { BerkeleyConfig } from 'distkit/clocks';
+ * import { berkeley, type BerkeleyConfig } from 'distkit/clocks';
  * const config: BerkeleyConfig = { id: 'a', nodes: ['m', 'a', 'b'], master: 'm', toleranceMs: 20 };
+ * berkeley.init(config).toleranceMs; //=> 20
  * ```
  */
 export interface BerkeleyConfig {
@@ -40,8 +41,13 @@ export interface BerkeleyConfig {
  *
  * @example
  * ```ts
- * import type { BerkeleyMessage } from 'distkit/clocks';
- * const m: BerkeleyMessage = { type: 'adjust', round: 3, deltaMs: -12.5 };
+ * import { berkeley } from 'distkit/clocks';
+ * let m = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm', toleranceMs: 50 });
+ * const poll = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
+ * m = poll.state;
+ * // a's clock reads 1040 when the poll arrives; the master reads 1010 when the answer is back.
+ * const t = berkeley.step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 1040 }, now: 10, clockMs: 1010 });
+ * t.outputs.filter((o) => o.type === 'send'); //=> [{ type: 'send', to: 'a', message: { type: 'adjust', round: 1, deltaMs: -17.5 } }]
  * ```
  */
 export type BerkeleyMessage =
@@ -60,8 +66,9 @@ export type BerkeleyMessage =
  *
  * @example
  * ```ts
- * import type { BerkeleyClockReading } from 'distkit/clocks';
- * const r: BerkeleyClockReading = { clockMs: 1_700_000_000_000 };
+ * import { berkeley } from 'distkit/clocks';
+ * const a = berkeley.init({ id: 'a', nodes: ['m', 'a'], master: 'm' });
+ * berkeley.step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 5, clockMs: 1040 }).outputs; //=> [{ type: 'send', to: 'm', message: { type: 'time', round: 1, clockMs: 1040 } }]
  * ```
  */
 export interface BerkeleyClockReading {
@@ -75,8 +82,11 @@ export interface BerkeleyClockReading {
  *
  * @example
  * ```ts
- * import type { BerkeleyTick } from 'distkit/clocks';
- * const t: BerkeleyTick = { type: 'tick', now: 10_000, clockMs: 1_700_000_000_050 };
+ * import { berkeley } from 'distkit/clocks';
+ * let m = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm', toleranceMs: 50 });
+ * const poll = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
+ * m = poll.state;
+ * poll.outputs; //=> [{ type: 'send', to: 'a', message: { type: 'poll', round: 1 } }]
  * ```
  */
 export interface BerkeleyTick extends BerkeleyClockReading {
@@ -92,8 +102,11 @@ export interface BerkeleyTick extends BerkeleyClockReading {
  *
  * @example
  * ```ts
- * import type { BerkeleyMessageInput } from 'distkit/clocks';
- * const i: BerkeleyMessageInput = { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 5, clockMs: 1005 };
+ * import { berkeley } from 'distkit/clocks';
+ * const a = berkeley.init({ id: 'a', nodes: ['m', 'a'], master: 'm' });
+ * const polled = berkeley.step(a, { type: 'message', from: 'm', message: { type: 'poll', round: 1 }, now: 5, clockMs: 1040 }).state;
+ * const adjust = { type: 'adjust', round: 1, deltaMs: -17.5 } as const;
+ * berkeley.step(polled, { type: 'message', from: 'm', message: adjust, now: 20, clockMs: 1060 }).outputs; //=> [{ type: 'adjust', round: 1, deltaMs: -17.5 }]
  * ```
  */
 export interface BerkeleyMessageInput extends MessageInput<unknown>, BerkeleyClockReading {}
@@ -103,8 +116,10 @@ export interface BerkeleyMessageInput extends MessageInput<unknown>, BerkeleyClo
  *
  * @example
  * ```ts
- * import type { BerkeleySync } from 'distkit/clocks';
- * const c: BerkeleySync = { type: 'sync', now: 42 };
+ * import { berkeley } from 'distkit/clocks';
+ * const m = berkeley.init({ id: 'm', nodes: ['m', 'a', 'b'], master: 'm' });
+ * // Start a round now instead of waiting for the interval.
+ * berkeley.step(m, { type: 'sync', now: 42, clockMs: 1042 }).outputs.map((o) => o.type === 'send' && o.to); //=> ['a', 'b']
  * ```
  */
 export interface BerkeleySync extends BerkeleyClockReading {
@@ -119,8 +134,11 @@ export interface BerkeleySync extends BerkeleyClockReading {
  *
  * @example
  * ```ts
- * import type { BerkeleyInput } from 'distkit/clocks';
- * const i: BerkeleyInput = { type: 'tick', now: 0 };
+ * import { berkeley } from 'distkit/clocks';
+ * let m = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm', toleranceMs: 50 });
+ * const poll = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
+ * m = poll.state;
+ * m.round; //=> 1
  * ```
  */
 export type BerkeleyInput = BerkeleyTick | BerkeleyMessageInput | BerkeleySync;
@@ -131,8 +149,13 @@ export type BerkeleyInput = BerkeleyTick | BerkeleyMessageInput | BerkeleySync;
  *
  * @example
  * ```ts
- * import type { BerkeleyAdjustOutput } from 'distkit/clocks';
- * const o: BerkeleyAdjustOutput = { type: 'adjust', round: 1, deltaMs: 3.5 };
+ * import { berkeley } from 'distkit/clocks';
+ * let m = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm', toleranceMs: 50 });
+ * const poll = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
+ * m = poll.state;
+ * // a's clock reads 1040 when the poll arrives; the master reads 1010 when the answer is back.
+ * const t = berkeley.step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 1040 }, now: 10, clockMs: 1010 });
+ * t.outputs.at(-1); //=> { type: 'adjust', round: 1, deltaMs: 17.5 }
  * ```
  */
 export interface BerkeleyAdjustOutput {
@@ -149,8 +172,13 @@ export interface BerkeleyAdjustOutput {
  *
  * @example
  * ```ts
- * import type { BerkeleyRoundOutput } from 'distkit/clocks';
- * const o: BerkeleyRoundOutput = { type: 'round', round: 1, averageMs: 2, estimatesMs: { m: 0, a: 4 }, excluded: [], missing: ['b'] };
+ * import { berkeley } from 'distkit/clocks';
+ * let m = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm', toleranceMs: 50 });
+ * const poll = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
+ * m = poll.state;
+ * // a's clock reads 1040 when the poll arrives; the master reads 1010 when the answer is back.
+ * const t = berkeley.step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 1040 }, now: 10, clockMs: 1010 });
+ * t.outputs[0]; //=> { type: 'round', round: 1, averageMs: 17.5, estimatesMs: { m: 0, a: 35 }, excluded: [], missing: [] }
  * ```
  */
 export interface BerkeleyRoundOutput {
@@ -173,8 +201,13 @@ export interface BerkeleyRoundOutput {
  *
  * @example
  * ```ts
- * import type { BerkeleyOutput } from 'distkit/clocks';
- * const o: BerkeleyOutput = { type: 'send', to: 'a', message: { type: 'poll', round: 1 } };
+ * import { berkeley } from 'distkit/clocks';
+ * let m = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm', toleranceMs: 50 });
+ * const poll = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
+ * m = poll.state;
+ * // a's clock reads 1040 when the poll arrives; the master reads 1010 when the answer is back.
+ * const t = berkeley.step(m, { type: 'message', from: 'a', message: { type: 'time', round: 1, clockMs: 1040 }, now: 10, clockMs: 1010 });
+ * t.outputs.map((o) => o.type); //=> ['round', 'send', 'adjust']
  * ```
  */
 export type BerkeleyOutput = SendOutput<BerkeleyMessage> | RejectedOutput | BerkeleyAdjustOutput | BerkeleyRoundOutput;
@@ -184,8 +217,11 @@ export type BerkeleyOutput = SendOutput<BerkeleyMessage> | RejectedOutput | Berk
  *
  * @example
  * ```ts
- * import type { BerkeleyRound } from 'distkit/clocks';
- * const r: BerkeleyRound = { round: 1, sentAt: 0, replyTimer: { at: 1000, attempt: 0 }, estimatesMs: { m: 0 } };
+ * import { berkeley } from 'distkit/clocks';
+ * let m = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm', toleranceMs: 50 });
+ * const poll = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
+ * m = poll.state;
+ * m.pending; //=> { round: 1, sentAt: 0, replyTimer: { at: 1000, attempt: 0 }, estimatesMs: { m: 0 } }
  * ```
  */
 export interface BerkeleyRound {

@@ -8,8 +8,10 @@ import { parseChecked, type ParseResult } from './parse.js';
  *
  * @example
  * ```ts
- * import type { NtpTimestamps } from 'distkit/clocks';
+ * import { ntpSample, type NtpTimestamps } from 'distkit/clocks';
+ * // Request sent at 0 (client clock), received at 60 and answered at 61 (server clock), back at 21.
  * const ts: NtpTimestamps = { t1: 0, t2: 60, t3: 61, t4: 21 };
+ * [ntpSample(ts).offsetMs, ntpSample(ts).delayMs]; //=> [50, 20]
  * ```
  */
 export interface NtpTimestamps {
@@ -30,6 +32,7 @@ export interface NtpTimestamps {
  * ```ts
  * import { ntpSample, type NtpSample } from 'distkit/clocks';
  * const s: NtpSample = ntpSample({ t1: 0, t2: 60, t3: 61, t4: 21 });
+ * s; //=> { offsetMs: 50, delayMs: 20, dispersionMs: 0.000315, timeMs: 21 }
  * ```
  */
 export interface NtpSample {
@@ -48,8 +51,9 @@ export interface NtpSample {
  *
  * @example
  * ```ts
- * import type { NtpSampleOptions } from 'distkit/clocks';
- * const o: NtpSampleOptions = { precisionMs: 0.001, serverPrecisionMs: 0.001 };
+ * import { ntpSample } from 'distkit/clocks';
+ * // Coarser clocks add their precision to the sample's dispersion (RFC 5905 §8).
+ * ntpSample({ t1: 0, t2: 60, t3: 61, t4: 21 }, { precisionMs: 1, serverPrecisionMs: 1 }).dispersionMs; //=> 2.000315
  * ```
  */
 export interface NtpSampleOptions {
@@ -103,8 +107,9 @@ const ERA_S = 2 ** 32;
  *
  * @example
  * ```ts
- * import type { NtpWireTimestamp } from 'distkit/clocks';
- * const t: NtpWireTimestamp = { seconds: 3_913_056_000, fraction: 0x80000000 }; // 2024-01-01T00:00:00.5Z
+ * import { ntpTimestampToUnixMs, type NtpWireTimestamp } from 'distkit/clocks';
+ * const t: NtpWireTimestamp = { seconds: 3_913_056_000, fraction: 0x80000000 };
+ * new Date(ntpTimestampToUnixMs(t)).toISOString(); //=> '2024-01-01T00:00:00.500Z'
  * ```
  */
 export interface NtpWireTimestamp {
@@ -121,8 +126,9 @@ export interface NtpWireTimestamp {
  *
  * @example
  * ```ts
- * import type { NtpEraOptions } from 'distkit/clocks';
- * const o: NtpEraOptions = { pivotUnixMs: Date.UTC(2030, 0, 1) };
+ * import { ntpTimestampToUnixMs } from 'distkit/clocks';
+ * // Seconds 0 is 1900 in era 0, or 2036-02-07 in era 1: the pivot picks the era nearest to it.
+ * new Date(ntpTimestampToUnixMs({ seconds: 0, fraction: 0 }, { pivotUnixMs: Date.UTC(2040, 0, 1) })).toISOString(); //=> '2036-02-07T06:28:16.000Z'
  * ```
  */
 export interface NtpEraOptions {
@@ -280,6 +286,7 @@ export function ntpErrorBoundMs(sample: NtpSample): number {
  * ```ts
  * import { cristian, type CristianEstimate } from 'distkit/clocks';
  * const e: CristianEstimate = cristian({ requestSentMs: 0, serverTimeMs: 1000, responseReceivedMs: 20 });
+ * e; //=> { timeMs: 1010, offsetMs: 990, errorMs: 10, roundTripMs: 20 }
  * ```
  */
 export interface CristianEstimate {
@@ -331,8 +338,11 @@ export function cristian(exchange: {
  *
  * @example
  * ```ts
- * import { NTP_CLOCK_FILTER_EMPTY, type ClockFilter } from 'distkit/clocks';
- * const f: ClockFilter = NTP_CLOCK_FILTER_EMPTY;
+ * import { clockFilterAdd, NTP_CLOCK_FILTER_EMPTY, type ClockFilter } from 'distkit/clocks';
+ * let f: ClockFilter = NTP_CLOCK_FILTER_EMPTY;
+ * f = clockFilterAdd(f, { offsetMs: 3, delayMs: 9, dispersionMs: 0, timeMs: 0 }).filter;
+ * f = clockFilterAdd(f, { offsetMs: 1, delayMs: 4, dispersionMs: 0, timeMs: 1000 }).filter;
+ * f.samples.length; //=> 2
  * ```
  */
 export interface ClockFilter {
@@ -360,6 +370,7 @@ export const NTP_CLOCK_FILTER_EMPTY: ClockFilter = Object.freeze({ samples: Obje
  * ```ts
  * import { clockFilterAdd, NTP_CLOCK_FILTER_EMPTY, type ClockFilterResult } from 'distkit/clocks';
  * const r: ClockFilterResult = clockFilterAdd(NTP_CLOCK_FILTER_EMPTY, { offsetMs: 1, delayMs: 8, dispersionMs: 0, timeMs: 0 });
+ * [r.fresh, r.best?.offsetMs]; //=> [true, 1]
  * ```
  */
 export interface ClockFilterResult {
@@ -425,8 +436,9 @@ export function clockFilterAdd(filter: ClockFilter, sample: NtpSample, phi: numb
  *
  * @example
  * ```ts
- * import type { SourceInterval } from 'distkit/clocks';
- * const s: SourceInterval = { id: 'ntp1', lowMs: 8, highMs: 12 };
+ * import { marzullo, type SourceInterval } from 'distkit/clocks';
+ * const sources: SourceInterval[] = [{ id: 'ntp1', lowMs: 8, highMs: 12 }, { id: 'ntp2', lowMs: 11, highMs: 13 }, { id: 'bad', lowMs: 30, highMs: 31 }];
+ * marzullo(sources); //=> { lowMs: 11, highMs: 12, count: 2, truechimers: ['ntp1', 'ntp2'], falsetickers: ['bad'] }
  * ```
  */
 export interface SourceInterval {
@@ -458,7 +470,8 @@ export function ntpInterval(id: NodeId, sample: NtpSample): SourceInterval {
  * @example
  * ```ts
  * import { marzullo, type MarzulloResult } from 'distkit/clocks';
- * const r: MarzulloResult | undefined = marzullo([{ id: 'a', lowMs: 8, highMs: 12 }]);
+ * const r: MarzulloResult | undefined = marzullo([{ id: 'a', lowMs: 8, highMs: 12 }, { id: 'b', lowMs: 10, highMs: 14 }]);
+ * r; //=> { lowMs: 10, highMs: 12, count: 2, truechimers: ['a', 'b'], falsetickers: [] }
  * ```
  */
 export interface MarzulloResult {

@@ -161,6 +161,12 @@ export interface SendOutput<M = unknown> {
   readonly type: 'send';
   readonly to: NodeId;
   readonly message: M;
+  /**
+   * The machine does not rely on this node's pending `persist` records for this send: a host may
+   * deliver it before they are durable, provided it keeps the order of the node's sends (a Raft
+   * leader replicating while it writes its own log, thesis §10.2.1). Absent: wait, as usual.
+   */
+  readonly beforePersist?: true;
 }
 
 /**
@@ -175,6 +181,12 @@ export interface SendOutput<M = unknown> {
 export interface PersistOutput<R = unknown> {
   readonly type: 'persist';
   readonly record: R;
+  /**
+   * An input for the host to step on this node once `record` (and every earlier record) is
+   * durable, e.g. Raft's `persisted` acknowledgement of its own log write. Stamped with `now` like
+   * any local input.
+   */
+  readonly onDurable?: unknown;
 }
 
 /**

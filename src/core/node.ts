@@ -86,11 +86,31 @@ interface Queued<Output> {
   reject(error: unknown): void;
 }
 
-/** A stepped input of a batch: its effects and the promise of its `persist` record. */
+/** A stepped input of a batch: its effects, the promise of its `persist` record, and how many of its sends already left. */
 interface Stepped<State, Output> {
   readonly item: Queued<Output>;
   readonly effects: Effects<State, Output>;
   readonly persisted: Promise<void> | undefined;
+  readonly sentEarly: number;
+}
+
+/**
+ * Delivers the leading sends of a transition marked `beforePersist` at once, as long as no send of
+ * the batch is being held (so the node's sends keep their order). Returns how many left and whether
+ * the batch now holds a send.
+ */
+function sendEarly(host: NodeHost<unknown, unknown>, sends: Effects<unknown, unknown>['sends'], holding: boolean, report: (e: unknown) => void): { sent: number; holding: boolean } {
+  let sent = 0;
+  if (!holding) {
+    for (; sent < sends.length && sends[sent]!.beforePersist === true; sent++) {
+      try {
+        host.send(sends[sent]!.to, sends[sent]!.message);
+      } catch (e) {
+        report(e);
+      }
+    }
+  }
+  return { sent, holding: holding || sent < sends.length };
 }
 
 /** Calls `host.persist` without awaiting it; a throw becomes a rejected promise. */
@@ -129,7 +149,12 @@ function stepOne<State, Input, Output>(
  * of every later one in the batch (their state was stepped from a record that is not durable); the
  * failure is reported. A throwing host callback is reported and the rest still run.
  */
-async function release<State, Output>(host: NodeHost<unknown, Output>, batch: readonly Stepped<State, Output>[], report: (e: unknown) => void): Promise<void> {
+async function release<State, Output>(
+  host: NodeHost<unknown, Output>,
+  batch: readonly Stepped<State, Output>[],
+  report: (e: unknown) => void,
+  durable: (input: unknown) => void,
+): Promise<void> {
   const settled = await Promise.allSettled(batch.map((b) => b.persisted));
   let failed = false;
   for (let k = 0; k < batch.length; k++) {
@@ -139,8 +164,10 @@ async function release<State, Output>(host: NodeHost<unknown, Output>, batch: re
       report(outcome.reason);
     }
     if (failed) continue;
-    const { effects } = batch[k]!;
-    for (const s of effects.sends) {
+    const { effects, sentEarly } = batch[k]!;
+    if (effects.persist?.onDurable !== undefined) durable(effects.persist.onDurable);
+    for (let i = sentEarly; i < effects.sends.length; i++) {
+      const s = effects.sends[i]!;
       try {
         host.send(s.to, s.message);
       } catch (e) {
@@ -191,9 +218,10 @@ function deadlineTimer(timers: Timers, clock: Pick<Clock, 'now'>, fire: () => vo
  * storage with group commit syncs once per batch. After stepping, the node re-arms a single timer
  * at `machine.nextDeadline(state)`; when it fires the machine gets a `tick`.
  *
- * The node does not send before its own persist has completed (Raft thesis §10.2.1 allows a
- * leader to replicate while it writes its log, but distkit's Raft counts the leader's in-memory
- * log toward the commit quorum; see docs/node.md).
+ * A send the machine marks `beforePersist` leaves at once, before the batch's records are durable,
+ * as long as no earlier send of the batch is held (a Raft leader with `parallelAppend` replicates
+ * while it writes its own log, thesis §10.2.1). A persist output's `onDurable` input is stepped
+ * once its record is durable (at once for a host without `persist`, which keeps nothing).
  *
  * @param options.state - start from this state instead of `machine.init(config)` (e.g. a recovered one).
  * @example
@@ -234,6 +262,7 @@ export function createNode<Config, State, Input, Output>(
     await undefined; // inputs queued in the same turn join the first batch
     while (inbox.length > 0) {
       const batch: Stepped<State, Output>[] = [];
+      let holding = false;
       for (const item of inbox.splice(0)) {
         if (stopped) {
           item.resolve([]);
@@ -242,10 +271,13 @@ export function createNode<Config, State, Input, Output>(
         const effects = stepOne(machine, state, item, clock, report);
         if (effects === undefined) continue;
         state = effects.state;
-        batch.push({ item, effects, persisted: startPersist(host, effects as Effects<unknown, Output>) });
+        const persisted = startPersist(host, effects as Effects<unknown, Output>);
+        const early = sendEarly(host as NodeHost<unknown, unknown>, effects.sends, holding, report);
+        holding = early.holding;
+        batch.push({ item, effects, persisted, sentEarly: early.sent });
       }
       arm();
-      await release(host, batch, report);
+      await release(host, batch, report, (input) => void run(input).catch(() => undefined));
       for (const { item, effects } of batch) item.resolve(effects.outputs);
     }
   };

@@ -26,7 +26,7 @@ export interface Effects<S, O> {
   /** Every output, as the machine returned them. */
   readonly outputs: readonly O[];
   /** The transition's `persist` output, if it has one (at most one per transition). */
-  readonly persist: { readonly record: unknown } | undefined;
+  readonly persist: { readonly record: unknown; readonly onDurable?: unknown } | undefined;
   /** The `send` outputs, in order. */
   readonly sends: readonly SendOutput[];
   /** Every other output (events, `rejected` ...), in order. */
@@ -77,7 +77,7 @@ export function splitTransition<S, O>(name: string, t: Transition<S, O> | undefi
   if (outputs.length === 0) return { state: t.state, outputs, persist: undefined, sends: NONE, events: NONE as readonly O[] };
   // One pass checks the shape and counts; the common transitions (only sends, or only events)
   // then reuse the outputs array instead of allocating.
-  let persist: { readonly record: unknown } | undefined;
+  let persist: { readonly record: unknown; readonly onDurable?: unknown } | undefined;
   let sendCount = 0;
   for (let k = 0; k < outputs.length; k++) {
     const o = outputs[k] as { type?: unknown; to?: unknown; record?: unknown } | null;
@@ -90,7 +90,7 @@ export function splitTransition<S, O>(name: string, t: Transition<S, O> | undefi
     } else if (o.type === 'persist') {
       if (persist !== undefined) throw new ContractViolation(name, `outputs[${k}]: a second persist in one transition (emit one record)`);
       if (sendCount > 0) throw new ContractViolation(name, `outputs[${k}]: persist after a send (persist must come first)`);
-      persist = o as { readonly record: unknown };
+      persist = o as { readonly record: unknown; readonly onDurable?: unknown };
     }
   }
   if (persist === undefined && sendCount === outputs.length) return { state: t.state, outputs, persist, sends: outputs as readonly SendOutput[], events: NONE };

@@ -8,8 +8,11 @@ import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInp
  *
  * @example
  * ```ts
- * import type { NodeHealth } from 'distkit/election';
- * const h: NodeHealth = 'suspected';
+ * import { healthMonitor } from 'distkit/election';
+ * let s = healthMonitor.init({ id: 'a', peers: ['b'], heartbeatIntervalMs: 1000, failureThreshold: 3 });
+ * s = healthMonitor.step(s, { type: 'message', from: 'b', message: { type: 'heartbeat' }, now: 500 }).state;
+ * // Silent for longer than the suspect threshold:
+ * healthMonitor.step(s, { type: 'tick', now: 3000 }).state.nodes['b']?.status; //=> 'suspected'
  * ```
  */
 export type NodeHealth = 'healthy' | 'suspected' | 'failed';
@@ -20,8 +23,9 @@ export type NodeHealth = 'healthy' | 'suspected' | 'failed';
  *
  * @example
  * ```ts
- * import type { HealthThresholds } from 'distkit/election';
+ * import { healthAfter, type HealthThresholds } from 'distkit/election';
  * const t: HealthThresholds = { suspectAfterMs: 1500, failAfterMs: 3000 };
+ * [healthAfter(1000, t), healthAfter(2000, t), healthAfter(5000, t)]; //=> ['healthy', 'suspected', 'failed']
  * ```
  */
 export interface HealthThresholds {
@@ -36,8 +40,10 @@ export interface HealthThresholds {
  *
  * @example
  * ```ts
- * import type { MonitoredNode } from 'distkit/election';
- * const n: MonitoredNode = { lastHeartbeat: 1000, status: 'healthy' };
+ * import { healthMonitor } from 'distkit/election';
+ * let s = healthMonitor.init({ id: 'a', peers: ['b'], heartbeatIntervalMs: 1000, failureThreshold: 3 });
+ * s = healthMonitor.step(s, { type: 'message', from: 'b', message: { type: 'heartbeat' }, now: 500 }).state;
+ * s.nodes['b']; //=> { lastHeartbeat: 500, status: 'healthy' }
  * ```
  */
 export interface MonitoredNode {
@@ -52,8 +58,10 @@ export interface MonitoredNode {
  *
  * @example
  * ```ts
- * import type { HeartbeatTable } from 'distkit/election';
- * const t: HeartbeatTable = { db: { lastHeartbeat: 0, status: 'healthy' } };
+ * import { heardFrom, sweepHealth, type HeartbeatTable } from 'distkit/election';
+ * let t: HeartbeatTable = { db: { lastHeartbeat: 0, status: 'healthy' }, cache: { lastHeartbeat: 0, status: 'healthy' } };
+ * t = heardFrom(t, 'cache', 1800);
+ * sweepHealth(t, 2000, { suspectAfterMs: 1500, failAfterMs: 3000 }).changes; //=> [{ node: 'db', from: 'healthy', to: 'suspected' }]
  * ```
  */
 export type HeartbeatTable = Readonly<Record<NodeId, MonitoredNode>>;
@@ -63,8 +71,10 @@ export type HeartbeatTable = Readonly<Record<NodeId, MonitoredNode>>;
  *
  * @example
  * ```ts
- * import type { HealthTransition } from 'distkit/election';
- * const c: HealthTransition = { node: 'db', from: 'healthy', to: 'suspected' };
+ * import { healthMonitor } from 'distkit/election';
+ * let s = healthMonitor.init({ id: 'a', peers: ['b'], heartbeatIntervalMs: 1000, failureThreshold: 3 });
+ * s = healthMonitor.step(s, { type: 'message', from: 'b', message: { type: 'heartbeat' }, now: 500 }).state;
+ * healthMonitor.step(s, { type: 'tick', now: 3000 }).outputs.filter((o) => o.type === 'health'); //=> [{ type: 'health', node: 'b', health: 'suspected' }]
  * ```
  */
 export interface HealthTransition {
@@ -169,8 +179,10 @@ export function nextHealthChange(table: HeartbeatTable, thresholds: HealthThresh
  *
  * @example
  * ```ts
- * import type { HealthMonitorConfig } from 'distkit/election';
- * const c: HealthMonitorConfig = { id: 'a', peers: ['b', 'c'], heartbeatIntervalMs: 1000, failureThreshold: 3 };
+ * import { healthMonitor } from 'distkit/election';
+ * const s = healthMonitor.init({ id: 'a', peers: ['b', 'c'], heartbeatIntervalMs: 1000, failureThreshold: 3 });
+ * // Heartbeats to every peer on the first tick.
+ * healthMonitor.step(s, { type: 'tick', now: 0 }).outputs.filter((o) => o.type === 'send').map((o) => o.to); //=> ['b', 'c']
  * ```
  */
 export interface HealthMonitorConfig {
@@ -203,8 +215,9 @@ export interface HealthMonitorConfig {
  *
  * @example
  * ```ts
- * import type { HeartbeatMessage } from 'distkit/election';
- * const m: HeartbeatMessage = { type: 'heartbeat' };
+ * import { healthMonitor } from 'distkit/election';
+ * const s = healthMonitor.init({ id: 'a', peers: ['b'] });
+ * healthMonitor.step(s, { type: 'tick', now: 0 }).outputs.find((o) => o.type === 'send'); //=> { type: 'send', to: 'b', message: { type: 'heartbeat' } }
  * ```
  */
 export interface HeartbeatMessage {
@@ -217,8 +230,11 @@ export interface HeartbeatMessage {
  *
  * @example
  * ```ts
- * import type { HealthChangedOutput } from 'distkit/election';
- * const e: HealthChangedOutput = { type: 'health', node: 'b', health: 'failed' };
+ * import { healthMonitor } from 'distkit/election';
+ * let s = healthMonitor.init({ id: 'a', peers: ['b'], heartbeatIntervalMs: 1000, failureThreshold: 3 });
+ * s = healthMonitor.step(s, { type: 'message', from: 'b', message: { type: 'heartbeat' }, now: 500 }).state;
+ * // Long silent: failed.
+ * healthMonitor.step(s, { type: 'tick', now: 10_000 }).outputs.find((o) => o.type === 'health'); //=> { type: 'health', node: 'b', health: 'failed' }
  * ```
  */
 export interface HealthChangedOutput {
@@ -267,8 +283,10 @@ export interface HealthMonitorState {
  *
  * @example
  * ```ts
- * import type { HealthMonitorInput } from 'distkit/election';
- * const i: HealthMonitorInput = { type: 'message', from: 'b', message: { type: 'heartbeat' }, now: 1200 };
+ * import { healthMonitor } from 'distkit/election';
+ * let s = healthMonitor.init({ id: 'a', peers: ['b'], heartbeatIntervalMs: 1000, failureThreshold: 3 });
+ * s = healthMonitor.step(s, { type: 'message', from: 'b', message: { type: 'heartbeat' }, now: 500 }).state;
+ * s.nodes['b']?.lastHeartbeat; //=> 500
  * ```
  */
 export type HealthMonitorInput = MessageInput<unknown> | TickInput;

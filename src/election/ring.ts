@@ -7,8 +7,10 @@ import { highestId, type ElectCommand, type LeaderOutput } from './common.js';
  *
  * @example
  * ```ts
- * import type { RingElectionConfig } from 'distkit/election';
- * const c: RingElectionConfig = { id: 'n2', nodes: ['n1', 'n2', 'n3'], variant: 'chang-roberts' };
+ * import { ringElection } from 'distkit/election';
+ * const s = ringElection.init({ id: 'n2', nodes: ['n1', 'n2', 'n3'], variant: 'chang-roberts' });
+ * // n2 passes on a larger candidate and swallows a smaller one (Chang-Roberts).
+ * ringElection.step(s, { type: 'message', from: 'n1', message: { type: 'election', mid: 0, candidate: 'n1' }, now: 0 }).outputs.filter((o) => o.type === 'send'); //=> [{ type: 'send', to: 'n1', message: { type: 'ack', mid: 0 } }, { type: 'send', to: 'n3', message: { type: 'election', candidate: 'n2', mid: 0 } }]
  * ```
  */
 export interface RingElectionConfig {
@@ -46,8 +48,10 @@ export const RING_MAX_UNACKED = 64;
  *
  * @example
  * ```ts
- * import type { RingUnacked } from 'distkit/election';
- * const u: RingUnacked = { mid: 0, to: 'b', payload: { type: 'elected', leader: 'c' }, timer: { at: 500, attempt: 0 } };
+ * import { ringElection } from 'distkit/election';
+ * const a = ringElection.init({ id: 'a', nodes: ['a', 'b', 'c'] });
+ * const t = ringElection.step(a, { type: 'elect', now: 0 });
+ * t.state.unacked; //=> [{ mid: 0, to: 'b', payload: { type: 'election', candidate: 'a' }, timer: { at: 500, attempt: 0 } }]
  * ```
  */
 export interface RingUnacked {
@@ -67,8 +71,10 @@ export interface RingUnacked {
  *
  * @example
  * ```ts
- * import type { RingElectionMessage } from 'distkit/election';
- * const m: RingElectionMessage = { type: 'election', mid: 4, candidate: 'n7' };
+ * import { ringElection } from 'distkit/election';
+ * const a = ringElection.init({ id: 'a', nodes: ['a', 'b', 'c'] });
+ * const t = ringElection.step(a, { type: 'elect', now: 0 });
+ * t.outputs; //=> [{ type: 'send', to: 'b', message: { type: 'election', candidate: 'a', mid: 0 } }]
  * ```
  */
 export type RingElectionMessage =
@@ -83,8 +89,11 @@ export type RingElectionMessage =
  *
  * @example
  * ```ts
- * import type { RingPayload } from 'distkit/election';
- * const p: RingPayload = { type: 'elected', leader: 'n7' };
+ * import { ringElection } from 'distkit/election';
+ * const c = ringElection.init({ id: 'c', nodes: ['a', 'b', 'c'] });
+ * // c's own candidacy came all the way round: c is elected and says so.
+ * const t = ringElection.step(c, { type: 'message', from: 'b', message: { type: 'election', mid: 0, candidate: 'c' }, now: 0 });
+ * t.outputs.filter((o) => o.type === 'send').map((o) => o.message); //=> [{ type: 'ack', mid: 0 }]
  * ```
  */
 export type RingPayload =
@@ -130,8 +139,10 @@ export interface RingElectionState {
  *
  * @example
  * ```ts
- * import type { RingElectionInput } from 'distkit/election';
- * const i: RingElectionInput = { type: 'elect', now: 0 };
+ * import { ringElection } from 'distkit/election';
+ * const a = ringElection.init({ id: 'a', nodes: ['a', 'b', 'c'] });
+ * const t = ringElection.step(a, { type: 'elect', now: 0 });
+ * t.state.participant; //=> true
  * ```
  */
 export type RingElectionInput = MessageInput<unknown> | TickInput | ElectCommand;
@@ -141,8 +152,18 @@ export type RingElectionInput = MessageInput<unknown> | TickInput | ElectCommand
  *
  * @example
  * ```ts
- * import type { SuccessorSkippedOutput } from 'distkit/election';
- * const e: SuccessorSkippedOutput = { type: 'successor-skipped', node: 'n4' };
+ * import { ringElection } from 'distkit/election';
+ * const a = ringElection.init({ id: 'a', nodes: ['a', 'b', 'c'] });
+ * const t = ringElection.step(a, { type: 'elect', now: 0 });
+ * // Nobody acknowledges: after its retries a skips b, then c, and is left to lead alone.
+ * let s = t.state;
+ * const skipped: unknown[] = [];
+ * for (let now = 500; now <= 5000; now += 500) {
+ *   const r = ringElection.step(s, { type: 'tick', now });
+ *   s = r.state;
+ *   skipped.push(...r.outputs.filter((o) => o.type !== 'send'));
+ * }
+ * skipped; //=> [{ type: 'successor-skipped', node: 'b' }, { type: 'successor-skipped', node: 'c' }, { type: 'leader', leader: 'a' }]
  * ```
  */
 export interface SuccessorSkippedOutput {
@@ -157,8 +178,10 @@ export interface SuccessorSkippedOutput {
  *
  * @example
  * ```ts
- * import type { RingElectionOutput } from 'distkit/election';
- * const o: RingElectionOutput = { type: 'successor-skipped', node: 'n4' };
+ * import { ringElection } from 'distkit/election';
+ * const a = ringElection.init({ id: 'a', nodes: ['a', 'b', 'c'] });
+ * const t = ringElection.step(a, { type: 'elect', now: 0 });
+ * t.outputs.map((o) => o.type); //=> ['send']
  * ```
  */
 export type RingElectionOutput = SendOutput<RingElectionMessage> | RejectedOutput | LeaderOutput | SuccessorSkippedOutput;

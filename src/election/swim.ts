@@ -7,8 +7,13 @@ import { ConfigError, MAX_COUNTER, checkMembers, earliest, getOwn, hasOwn, nextI
  *
  * @example
  * ```ts
- * import type { SwimConfig } from 'distkit/election';
- * const c: SwimConfig = { id: 'm1', nodes: ['m1', 'm2', 'm3'], seed: 1, protocolPeriodMs: 1000 };
+ * import { swim } from 'distkit/election';
+ * let s = swim.init({ id: 'm1', nodes: ['m1', 'm2', 'm3'], seed: 1, protocolPeriodMs: 1000 });
+ * s = swim.step(s, { type: 'tick', now: 0 }).state;
+ * const probe = swim.step(s, { type: 'tick', now: 1000 });
+ * s = probe.state;
+ * // Each protocol period probes one member, chosen round-robin in a shuffled order.
+ * probe.outputs.filter((o) => o.type === 'send').length; //=> 1
  * ```
  */
 export interface SwimConfig {
@@ -70,8 +75,12 @@ export const SWIM_MAX_RELAYS = 64;
  *
  * @example
  * ```ts
- * import type { SwimUpdate } from 'distkit/election';
- * const u: SwimUpdate = { node: 'm3', status: 'suspect', incarnation: 2, by: 'm1' };
+ * import { swim } from 'distkit/election';
+ * const s = swim.init({ id: 'm1', nodes: ['m1', 'm2', 'm3'], seed: 1 });
+ * // A gossiped update: m2 says m3 is suspect.
+ * const update = { node: 'm3', status: 'suspect', incarnation: 0, by: 'm2' } as const;
+ * const t = swim.step(s, { type: 'message', from: 'm2', message: { type: 'ping', seq: 1, updates: [update] }, now: 5 });
+ * t.state.members['m3']?.status; //=> 'suspect'
  * ```
  */
 export interface SwimUpdate {
@@ -90,8 +99,9 @@ export interface SwimUpdate {
  *
  * @example
  * ```ts
- * import type { SwimStatus } from 'distkit/election';
- * const s: SwimStatus = 'suspect';
+ * import { swim } from 'distkit/election';
+ * const s = swim.init({ id: 'm1', nodes: ['m1', 'm2'], seed: 1 });
+ * s.members['m2']?.status; //=> 'alive'
  * ```
  */
 export type SwimStatus = 'alive' | 'suspect' | 'dead';
@@ -102,8 +112,12 @@ export type SwimStatus = 'alive' | 'suspect' | 'dead';
  *
  * @example
  * ```ts
- * import type { SwimMessage } from 'distkit/election';
- * const m: SwimMessage = { type: 'ping', seq: 7, updates: [] };
+ * import { swim } from 'distkit/election';
+ * let s = swim.init({ id: 'm1', nodes: ['m1', 'm2', 'm3'], seed: 1, protocolPeriodMs: 1000 });
+ * s = swim.step(s, { type: 'tick', now: 0 }).state;
+ * const probe = swim.step(s, { type: 'tick', now: 1000 });
+ * s = probe.state;
+ * probe.outputs.find((o) => o.type === 'send'); //=> { type: 'send', to: 'm2', message: { type: 'ping', seq: 0, updates: [] } }
  * ```
  */
 export type SwimMessage =
@@ -116,8 +130,8 @@ export type SwimMessage =
  *
  * @example
  * ```ts
- * import type { SwimMember } from 'distkit/election';
- * const m: SwimMember = { status: 'alive', incarnation: 0, suspectSince: null, confirmations: [] };
+ * import { swim } from 'distkit/election';
+ * swim.init({ id: 'm1', nodes: ['m1', 'm2'], seed: 1 }).members['m2']; //=> { status: 'alive', incarnation: 0, suspectSince: null, confirmations: [] }
  * ```
  */
 export interface SwimMember {
@@ -195,8 +209,10 @@ export interface SwimState {
  *
  * @example
  * ```ts
- * import type { SwimMemberOutput } from 'distkit/election';
- * const e: SwimMemberOutput = { type: 'member', node: 'm3', status: 'dead', incarnation: 0 };
+ * import { swim } from 'distkit/election';
+ * const s = swim.init({ id: 'm1', nodes: ['m1', 'm2', 'm3'], seed: 1 });
+ * const update = { node: 'm3', status: 'dead', incarnation: 0, by: 'm2' } as const;
+ * swim.step(s, { type: 'message', from: 'm2', message: { type: 'ping', seq: 1, updates: [update] }, now: 5 }).outputs.find((o) => o.type === 'member'); //=> { type: 'member', node: 'm3', status: 'dead', incarnation: 0 }
  * ```
  */
 export interface SwimMemberOutput {
@@ -215,8 +231,11 @@ export interface SwimMemberOutput {
  *
  * @example
  * ```ts
- * import type { SwimRefutedOutput } from 'distkit/election';
- * const e: SwimRefutedOutput = { type: 'refuted', incarnation: 3 };
+ * import { swim } from 'distkit/election';
+ * const s = swim.init({ id: 'm3', nodes: ['m1', 'm2', 'm3'], seed: 1 });
+ * // m3 hears it is suspected: it refutes with a higher incarnation (SWIM §4.2).
+ * const update = { node: 'm3', status: 'suspect', incarnation: 0, by: 'm1' } as const;
+ * swim.step(s, { type: 'message', from: 'm1', message: { type: 'ping', seq: 1, updates: [update] }, now: 5 }).outputs.find((o) => o.type === 'refuted'); //=> { type: 'refuted', incarnation: 1 }
  * ```
  */
 export interface SwimRefutedOutput {
@@ -231,8 +250,9 @@ export interface SwimRefutedOutput {
  *
  * @example
  * ```ts
- * import type { SwimInput } from 'distkit/election';
- * const i: SwimInput = { type: 'tick', now: 1000 };
+ * import { swim } from 'distkit/election';
+ * const s = swim.init({ id: 'm1', nodes: ['m1', 'm2'], seed: 1 });
+ * swim.step(s, { type: 'message', from: 'm2', message: { type: 'ping', seq: 7, updates: [] }, now: 5 }).outputs; //=> [{ type: 'send', to: 'm2', message: { type: 'ack', seq: 7, updates: [] } }]
  * ```
  */
 export type SwimInput = MessageInput<unknown> | TickInput;
@@ -241,8 +261,13 @@ export type SwimInput = MessageInput<unknown> | TickInput;
  *
  * @example
  * ```ts
- * import type { SwimOutput } from 'distkit/election';
- * const o: SwimOutput = { type: 'member', node: 'm2', status: 'suspect', incarnation: 0 };
+ * import { swim } from 'distkit/election';
+ * let s = swim.init({ id: 'm1', nodes: ['m1', 'm2', 'm3'], seed: 1, protocolPeriodMs: 1000 });
+ * s = swim.step(s, { type: 'tick', now: 0 }).state;
+ * const probe = swim.step(s, { type: 'tick', now: 1000 });
+ * s = probe.state;
+ * // Nobody answers the probe: after the ping timeout, indirect probes go through the others.
+ * swim.step(s, { type: 'tick', now: 2000 }).outputs.map((o) => o.type); //=> ['send', 'member', 'send']
  * ```
  */
 export type SwimOutput = SendOutput<SwimMessage> | RejectedOutput | SwimMemberOutput | SwimRefutedOutput;

@@ -17,8 +17,10 @@ import { murmur3 } from './hash.js';
  *
  * @example
  * ```ts
- * import type { ChordPeer } from 'distkit/hashing';
- * const p: ChordPeer = { id: 123456, addr: 'node-7' };
+ * import { chord } from 'distkit/hashing';
+ * let a = chord.init({ addr: 'a', m: 16 });
+ * a = chord.step(a, { type: 'create', now: 0 }).state; // a one-node ring
+ * a.self; //=> { id: 7653, addr: 'a' }
  * ```
  */
 export interface ChordPeer {
@@ -34,8 +36,8 @@ export interface ChordPeer {
  * @example
  * ```ts
  * import { chord, type ChordConfig } from 'distkit/hashing';
- * const config: ChordConfig = { addr: 'node-1', m: 32, successorListLength: 8 };
- * chord.init(config);
+ * const config: ChordConfig = { addr: 'node-1', m: 32, successorListLength: 4 };
+ * chord.init(config).settings.successorListLength; //=> 4
  * ```
  */
 export interface ChordConfig {
@@ -189,8 +191,11 @@ export interface ChordSettings {
  *
  * @example
  * ```ts
- * import type { ChordItem } from 'distkit/hashing';
- * const item: ChordItem = { value: { name: 'ada' }, version: 1 };
+ * import { chord } from 'distkit/hashing';
+ * let a = chord.init({ addr: 'a', m: 16 });
+ * a = chord.step(a, { type: 'create', now: 0 }).state; // a one-node ring
+ * a = chord.step(a, { type: 'put', key: 'user:1', value: { name: 'ada' }, requestId: 'p1', now: 1 }).state;
+ * a.store; //=> { 'user:1': { value: { name: 'ada' }, version: 1 } }
  * ```
  */
 export interface ChordItem {
@@ -205,8 +210,11 @@ export interface ChordItem {
  *
  * @example
  * ```ts
- * import type { ChordLookupPurpose } from 'distkit/hashing';
- * const p: ChordLookupPurpose = { kind: 'finger', index: 3 };
+ * import { chord } from 'distkit/hashing';
+ * const b = chord.init({ addr: 'b', m: 16 });
+ * const t = chord.step(b, { type: 'join', via: 'a', now: 0 });
+ * // Joining asks a for b's successor (Chord §4.4):
+ * t.state.pending; //=> { '1': { kind: 'findSuccessor', to: 'a', toId: -1, lookup: { purpose: { kind: 'join' }, target: 33396, hops: 1, exclude: [], path: ['a'] }, id: 1, timer: { at: 1000, attempt: 0 } } }
  * ```
  */
 export type ChordLookupPurpose =
@@ -221,8 +229,10 @@ export type ChordLookupPurpose =
  *
  * @example
  * ```ts
- * import type { ChordLookup } from 'distkit/hashing';
- * const l: ChordLookup = { purpose: { kind: 'join' }, target: 5, hops: 1, exclude: [], path: [] };
+ * import { chord } from 'distkit/hashing';
+ * const b = chord.init({ addr: 'b', m: 16 });
+ * const t = chord.step(b, { type: 'join', via: 'a', now: 0 });
+ * t.state.status; //=> 'joining'
  * ```
  */
 export interface ChordLookup {
@@ -244,8 +254,10 @@ export interface ChordLookup {
  *
  * @example
  * ```ts
- * import type { ChordPending } from 'distkit/hashing';
- * const p: ChordPending = { kind: 'ping', to: 'b', id: 7, timer: { at: 1500, attempt: 0 } };
+ * import { chord } from 'distkit/hashing';
+ * const b = chord.init({ addr: 'b', m: 16 });
+ * const t = chord.step(b, { type: 'join', via: 'a', now: 0 });
+ * t.outputs; //=> [{ type: 'send', to: 'a', message: { type: 'findSuccessor', rid: 1, target: 33396, exclude: [] } }]
  * ```
  */
 export type ChordPending =

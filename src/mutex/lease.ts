@@ -10,8 +10,9 @@ import type { EnterOutput, MutexInput } from './common.js';
  *
  * @example
  * ```ts
- * import type { LeaseClientMessage } from 'distkit/mutex';
- * const m: LeaseClientMessage = { type: 'acquire', req: 1, ttlMs: 10_000 };
+ * import { leaseClient } from 'distkit/mutex';
+ * const c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 10_000 });
+ * leaseClient.step(c, { type: 'request', now: 0 }).outputs; //=> [{ type: 'send', to: 'lock', message: { type: 'acquire', req: 1, ttlMs: 10000 } }]
  * ```
  */
 export type LeaseClientMessage = (
@@ -27,8 +28,11 @@ export type LeaseClientMessage = (
  *
  * @example
  * ```ts
- * import type { LeaseServiceMessage } from 'distkit/mutex';
- * const m: LeaseServiceMessage = { type: 'granted', req: 1, token: 7, ttlMs: 10_000 };
+ * import { leaseLockService } from 'distkit/mutex';
+ * let s = leaseLockService.init({ id: 'lock' });
+ * s = leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'acquire', req: 1, ttlMs: 5000 }, now: 0 }).state;
+ * // c2 asks while c1 holds the lease: it is queued.
+ * leaseLockService.step(s, { type: 'message', from: 'c2', message: { type: 'acquire', req: 1, ttlMs: 5000 }, now: 1 }).outputs; //=> [{ type: 'send', to: 'c2', message: { type: 'queued', req: 1 } }]
  * ```
  */
 export type LeaseServiceMessage = (
@@ -46,8 +50,9 @@ export type LeaseServiceMessage = (
  *
  * @example
  * ```ts
- * import type { LeaseResourceField } from 'distkit/mutex';
- * const f: LeaseResourceField = { resource: 'payment:user_123' };
+ * import { leaseClient } from 'distkit/mutex';
+ * const c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 10_000, resource: 'payment:user_123' });
+ * leaseClient.step(c, { type: 'request', now: 0 }).outputs; //=> [{ type: 'send', to: 'lock', message: { type: 'acquire', req: 1, ttlMs: 10000, resource: 'payment:user_123' } }]
  * ```
  */
 export interface LeaseResourceField {
@@ -80,8 +85,16 @@ const serviceMessageCheck = v.tagged({
  *
  * @example
  * ```ts
- * import type { FencingVerdict } from 'distkit/mutex';
- * const ok: FencingVerdict = { ok: true, highest: 34 };
+ * import { checkFencingToken, type FencingVerdict } from 'distkit/mutex';
+ * // A storage service keeps the highest token it has seen and refuses writes with older ones.
+ * let highest = 0;
+ * const write = (token: number): FencingVerdict => {
+ *   const v = checkFencingToken(highest, token);
+ *   highest = v.highest;
+ *   return v;
+ * };
+ * write(34).ok; //=> true
+ * write(33); //=> { ok: false, highest: 34, reason: 'stale fencing token 33 < 34' }
  * ```
  */
 export type FencingVerdict = { readonly ok: true; readonly highest: number } | { readonly ok: false; readonly highest: number; readonly reason: string };
@@ -114,8 +127,10 @@ export function checkFencingToken(highest: number, token: unknown): FencingVerdi
  *
  * @example
  * ```ts
- * import type { LeaseLockServiceConfig } from 'distkit/mutex';
- * const c: LeaseLockServiceConfig = { id: 'lock', maxTtlMs: 30_000 };
+ * import { leaseLockService } from 'distkit/mutex';
+ * const s = leaseLockService.init({ id: 'lock', maxTtlMs: 30_000 });
+ * // A longer lease than maxTtlMs is cut down to it.
+ * leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'acquire', req: 1, ttlMs: 60_000 }, now: 0 }).outputs[1]; //=> { type: 'send', to: 'c1', message: { type: 'granted', req: 1, token: 1, ttlMs: 30000 } }
  * ```
  */
 export interface LeaseLockServiceConfig {
@@ -149,8 +164,10 @@ export const LEASE_MAX_WAITERS = 1024;
  *
  * @example
  * ```ts
- * import type { LeaseLockDurable } from 'distkit/mutex';
- * const d: LeaseLockDurable = { lastToken: 41 };
+ * import { leaseLockService } from 'distkit/mutex';
+ * let s = leaseLockService.init({ id: 'lock' });
+ * s = leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'acquire', req: 1, ttlMs: 5000 }, now: 0 }).state;
+ * leaseLockService.durable(s); //=> { lastToken: 1 }
  * ```
  */
 export interface LeaseLockDurable {
@@ -199,8 +216,11 @@ export interface LeaseLockServiceState {
  *
  * @example
  * ```ts
- * import type { LeaseExpiredOutput } from 'distkit/mutex';
- * const e: LeaseExpiredOutput = { type: 'lease-expired', client: 'c1', token: 7 };
+ * import { leaseLockService } from 'distkit/mutex';
+ * let s = leaseLockService.init({ id: 'lock' });
+ * s = leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'acquire', req: 1, ttlMs: 5000 }, now: 0 }).state;
+ * // c1 never renews: at the end of its TTL the lease expires.
+ * leaseLockService.step(s, { type: 'tick', now: 5000 }).outputs; //=> [{ type: 'lease-expired', client: 'c1', token: 1 }]
  * ```
  */
 export interface LeaseExpiredOutput {
@@ -219,8 +239,10 @@ export interface LeaseExpiredOutput {
  *
  * @example
  * ```ts
- * import type { LeaseLockServiceInput } from 'distkit/mutex';
- * const i: LeaseLockServiceInput = { type: 'tick', now: 1000 };
+ * import { leaseLockService } from 'distkit/mutex';
+ * let s = leaseLockService.init({ id: 'lock' });
+ * s = leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'acquire', req: 1, ttlMs: 5000 }, now: 0 }).state;
+ * s.holder; //=> { client: 'c1', token: 1, ttlMs: 5000, expiry: { at: 5000, attempt: 0 } }
  * ```
  */
 export type LeaseLockServiceInput = MessageInput<unknown> | TickInput;
@@ -230,8 +252,10 @@ export type LeaseLockServiceInput = MessageInput<unknown> | TickInput;
  *
  * @example
  * ```ts
- * import type { LeaseLockServiceOutput } from 'distkit/mutex';
- * const o: LeaseLockServiceOutput = { type: 'persist', record: { lastToken: 3 } };
+ * import { leaseLockService } from 'distkit/mutex';
+ * let s = leaseLockService.init({ id: 'lock' });
+ * s = leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'acquire', req: 1, ttlMs: 5000 }, now: 0 }).state;
+ * leaseLockService.step(s, { type: 'message', from: 'c1', message: { type: 'release', token: 1 }, now: 10 }).state.holder; //=> null
  * ```
  */
 export type LeaseLockServiceOutput = SendOutput<LeaseServiceMessage> | PersistOutput<LeaseLockDurable> | RejectedOutput | LeaseExpiredOutput;
@@ -391,8 +415,11 @@ function offerNext(state: LeaseLockServiceState, now: number): ST {
  *
  * @example
  * ```ts
- * import type { LeaseClientConfig } from 'distkit/mutex';
- * const c: LeaseClientConfig = { id: 'c1', service: 'lock', ttlMs: 10_000, marginMs: 100 };
+ * import { leaseClient } from 'distkit/mutex';
+ * let c = leaseClient.init({ id: 'c1', service: 'lock', ttlMs: 10_000, marginMs: 100 });
+ * c = leaseClient.step(c, { type: 'request', now: 0 }).state;
+ * const granted = leaseClient.step(c, { type: 'message', from: 'lock', message: { type: 'granted', req: 1, token: 7, ttlMs: 10_000 }, now: 20 });
+ * granted.outputs; //=> [{ type: 'enter', fencingToken: 7 }]
  * ```
  */
 export interface LeaseClientConfig {

@@ -17,8 +17,11 @@ import { localStep, type LocalInput } from './local.js';
  *
  * @example
  * ```ts
- * import type { BreakerStrategy } from 'distkit/resilience';
- * const s: BreakerStrategy = { kind: 'count', size: 20, failureRatio: 0.5, minimumCalls: 10 };
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * // Trip when at least half of the last 20 calls failed, once 10 calls were seen.
+ * let s = core.init({ strategy: { kind: 'count', size: 20, failureRatio: 0.5, minimumCalls: 10 } });
+ * for (let i = 0; i < 10; i++) s = core.step(s, { type: i % 2 ? 'failure' : 'success', now: i, durationMs: 1, probe: false }).state;
+ * s.circuit; //=> 'open'
  * ```
  */
 export type BreakerStrategy =
@@ -45,8 +48,10 @@ export type BreakerStrategy =
  *
  * @example
  * ```ts
- * import type { OpenBackoff } from 'distkit/resilience';
- * const b: OpenBackoff = { initialMs: 1000, maxMs: 60_000, factor: 2 };
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * let s = core.init({ strategy: { kind: 'consecutive', threshold: 1 }, openBackoff: { initialMs: 1000, maxMs: 60_000, factor: 2 } });
+ * s = core.step(s, { type: 'failure', now: 0, durationMs: 1, probe: false }).state;
+ * core.nextDeadline(s); //=> 1000
  * ```
  */
 export interface OpenBackoff {
@@ -87,8 +92,13 @@ export interface BreakerSettings {
  *
  * @example
  * ```ts
- * import type { CircuitState } from 'distkit/resilience';
- * const s: CircuitState = 'half-open';
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * let s = core.init({ strategy: { kind: 'consecutive', threshold: 2 }, openMs: 1000 });
+ * s = core.step(s, { type: 'failure', now: 0, durationMs: 5, probe: false }).state;
+ * const tripped = core.step(s, { type: 'failure', now: 1, durationMs: 5, probe: false });
+ * s = tripped.state;
+ * // After openMs the next call is let through as a probe: half-open.
+ * core.step(s, { type: 'acquire', now: 1001 }).outputs; //=> [{ type: 'state', from: 'open', to: 'half-open', now: 1001 }, { type: 'permitted', probe: true, round: 1 }]
  * ```
  */
 export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -99,8 +109,10 @@ export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
  *
  * @example
  * ```ts
- * import type { TimeBucket } from 'distkit/resilience';
- * const b: TimeBucket = { start: 1000, calls: 4, failures: 1, slow: 0 };
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * let s = core.init({ strategy: { kind: 'time', durationMs: 10_000, buckets: 10, failureRatio: 0.5, minimumThroughput: 4 } });
+ * s = core.step(s, { type: 'failure', now: 1000, durationMs: 3, probe: false }).state;
+ * s.window; //=> { kind: 'time', buckets: [{ start: 1000, calls: 1, failures: 1, slow: 0 }] }
  * ```
  */
 export interface TimeBucket {
@@ -120,8 +132,11 @@ export interface TimeBucket {
  *
  * @example
  * ```ts
- * import type { BreakerWindow } from 'distkit/resilience';
- * const w: BreakerWindow = { kind: 'consecutive', failures: 2 };
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * let s = core.init({ strategy: { kind: 'consecutive', threshold: 3 } });
+ * s = core.step(s, { type: 'failure', now: 0, durationMs: 1, probe: false }).state;
+ * s = core.step(s, { type: 'failure', now: 1, durationMs: 1, probe: false }).state;
+ * s.window; //=> { kind: 'consecutive', failures: 2 }
  * ```
  */
 export type BreakerWindow =
@@ -174,8 +189,12 @@ export interface BreakerState {
  *
  * @example
  * ```ts
- * import type { BreakerInput } from 'distkit/resilience';
- * const i: BreakerInput = { type: 'failure', now: 1200, durationMs: 30, probe: false };
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * let s = core.init({ strategy: { kind: 'consecutive', threshold: 2 }, openMs: 1000 });
+ * s = core.step(s, { type: 'failure', now: 0, durationMs: 5, probe: false }).state;
+ * const tripped = core.step(s, { type: 'failure', now: 1, durationMs: 5, probe: false });
+ * s = tripped.state;
+ * tripped.outputs; //=> [{ type: 'state', from: 'closed', to: 'open', now: 1 }]
  * ```
  */
 export type BreakerInput = BreakerCommand | MessageInput<unknown>;
@@ -185,8 +204,9 @@ export type BreakerInput = BreakerCommand | MessageInput<unknown>;
  *
  * @example
  * ```ts
- * import type { BreakerCommand } from 'distkit/resilience';
- * const c: BreakerCommand = { type: 'acquire', now: 0 };
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * const s = core.init({ strategy: { kind: 'consecutive', threshold: 3 } });
+ * core.step(s, { type: 'acquire', now: 0 }).outputs; //=> [{ type: 'permitted', probe: false }]
  * ```
  */
 export type BreakerCommand =
@@ -199,8 +219,12 @@ export type BreakerCommand =
  *
  * @example
  * ```ts
- * import type { BreakerOutput } from 'distkit/resilience';
- * const o: BreakerOutput = { type: 'state', from: 'closed', to: 'open', now: 5 };
+ * import { circuitBreakerCore as core } from 'distkit/resilience';
+ * let s = core.init({ strategy: { kind: 'consecutive', threshold: 2 }, openMs: 1000 });
+ * s = core.step(s, { type: 'failure', now: 0, durationMs: 5, probe: false }).state;
+ * const tripped = core.step(s, { type: 'failure', now: 1, durationMs: 5, probe: false });
+ * s = tripped.state;
+ * core.step(s, { type: 'acquire', now: 500 }).outputs; //=> [{ type: 'refused', circuit: 'open', retryAfterMs: 501 }]
  * ```
  */
 export type BreakerOutput =

@@ -43,8 +43,11 @@ export interface NodeContext extends PolicyContext {
  *
  * @example
  * ```ts
- * import type { BalancingStrategy } from 'distkit/resilience';
- * const s: BalancingStrategy = 'p2c';
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * // Power of two choices: two random healthy nodes, the less loaded one wins.
+ * let s = lb.init({ strategy: 'p2c', nodes: [{ id: 'a' }, { id: 'b' }], seed: 1 });
+ * s = lb.step(s, { type: 'report', now: 0, node: 'a', load: { activeConnections: 9 } }).state;
+ * lb.step(s, { type: 'pick', now: 1 }).outputs; //=> [{ type: 'picked', node: 'b' }]
  * ```
  */
 export type BalancingStrategy =
@@ -61,8 +64,16 @@ export type BalancingStrategy =
  *
  * @example
  * ```ts
- * import type { BalancerNode } from 'distkit/resilience';
- * const n: BalancerNode = { id: 'api-1', weight: 2, healthy: true, cpu: 0.3, memory: 0.5, network: 0.1 };
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * const s = lb.init({ strategy: 'weighted-round-robin', nodes: [{ id: 'api-1', weight: 2 }, { id: 'api-2' }] });
+ * const picks: string[] = [];
+ * let st = s;
+ * for (let i = 0; i < 3; i++) {
+ *   const p = lb.step(st, { type: 'pick', now: i });
+ *   st = p.state;
+ *   for (const o of p.outputs) if (o.type === 'picked') picks.push(o.node);
+ * }
+ * picks; //=> ['api-1', 'api-2', 'api-1']
  * ```
  */
 export interface BalancerNode {
@@ -93,8 +104,8 @@ export interface BalancerNode {
  *
  * @example
  * ```ts
- * import type { NormalizedNode } from 'distkit/resilience';
- * const n: NormalizedNode = { id: 'a', weight: 1, healthy: true, draining: false };
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * lb.init({ strategy: 'round-robin', nodes: [{ id: 'a' }] }).nodes; //=> [{ id: 'a', weight: 1, healthy: true, draining: false }]
  * ```
  */
 export interface NormalizedNode extends BalancerNode {
@@ -111,8 +122,11 @@ export interface NormalizedNode extends BalancerNode {
  *
  * @example
  * ```ts
- * import type { ResourceWeights } from 'distkit/resilience';
- * const w: ResourceWeights = { cpu: 0.6, memory: 0.3, network: 0.1 };
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * let s = lb.init({ strategy: 'resource', nodes: [{ id: 'a' }, { id: 'b' }], resourceWeights: { cpu: 0.6, memory: 0.3, network: 0.1 } });
+ * s = lb.step(s, { type: 'report', now: 0, node: 'a', load: { cpu: 0.9, memory: 0.2, network: 0 } }).state;
+ * s = lb.step(s, { type: 'report', now: 0, node: 'b', load: { cpu: 0.2, memory: 0.6, network: 0 } }).state;
+ * lb.step(s, { type: 'pick', now: 1 }).outputs; //=> [{ type: 'picked', node: 'b' }]
  * ```
  */
 export interface ResourceWeights {
@@ -129,8 +143,9 @@ export interface ResourceWeights {
  *
  * @example
  * ```ts
- * import type { BalancerSettings } from 'distkit/resilience';
- * const s: BalancerSettings = { strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] };
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * const s = lb.init({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
+ * s.strategy; //=> 'round-robin'
  * ```
  */
 export interface BalancerSettings {
@@ -453,8 +468,10 @@ function setNodes(state: BalancerState, nodes: readonly BalancerNode[]): Balance
  *
  * @example
  * ```ts
- * import type { NodeMetrics } from 'distkit/resilience';
- * const m: NodeMetrics = { cpu: 0.4, memory: 0.7, network: 0.1, activeConnections: 12 };
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * let s = lb.init({ strategy: 'least-connections', nodes: [{ id: 'a' }, { id: 'b' }] });
+ * s = lb.step(s, { type: 'report', now: 0, node: 'a', load: { cpu: 0.4, memory: 0.7, network: 0.1, activeConnections: 12 } }).state;
+ * lb.step(s, { type: 'pick', now: 1 }).outputs; //=> [{ type: 'picked', node: 'b' }]
  * ```
  */
 export interface NodeMetrics {
@@ -475,8 +492,10 @@ export interface NodeMetrics {
  *
  * @example
  * ```ts
- * import type { BalancerInput } from 'distkit/resilience';
- * const i: BalancerInput = { type: 'set-healthy', now: 10, node: 'api-2', healthy: false };
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * let s = lb.init({ strategy: 'round-robin', nodes: [{ id: 'api-1' }, { id: 'api-2' }] });
+ * s = lb.step(s, { type: 'set-healthy', now: 10, node: 'api-1', healthy: false }).state;
+ * lb.step(s, { type: 'pick', now: 11 }).outputs; //=> [{ type: 'picked', node: 'api-2' }]
  * ```
  */
 export type BalancerInput = BalancerCommand | MessageInput<unknown>;
@@ -486,8 +505,12 @@ export type BalancerInput = BalancerCommand | MessageInput<unknown>;
  *
  * @example
  * ```ts
- * import type { BalancerCommand } from 'distkit/resilience';
- * const c: BalancerCommand = { type: 'pick', now: 0, key: 'user-7' };
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * const s = lb.init({ strategy: 'consistent-hash', nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
+ * // The same key goes to the same node.
+ * const pick = (now: number, key: string) => lb.step(s, { type: 'pick', now, key }).outputs;
+ * pick(0, 'user-7'); //=> [{ type: 'picked', node: 'c' }]
+ * pick(1, 'user-7'); //=> [{ type: 'picked', node: 'c' }]
  * ```
  */
 export type BalancerCommand =
@@ -504,8 +527,10 @@ export type BalancerCommand =
  *
  * @example
  * ```ts
- * import type { BalancerOutput } from 'distkit/resilience';
- * const o: BalancerOutput = { type: 'picked', node: 'api-1' };
+ * import { loadBalancerCore as lb } from 'distkit/resilience';
+ * let s = lb.init({ strategy: 'round-robin', nodes: [{ id: 'a' }] });
+ * s = lb.step(s, { type: 'set-healthy', now: 0, node: 'a', healthy: false }).state;
+ * lb.step(s, { type: 'pick', now: 1 }).outputs; //=> [{ type: 'no-node', reason: '1 node(s): 1 unhealthy, 0 draining' }]
  * ```
  */
 export type BalancerOutput = { readonly type: 'picked'; readonly node: string } | { readonly type: 'no-node'; readonly reason: string } | RejectedOutput;

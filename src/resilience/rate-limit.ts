@@ -11,8 +11,16 @@ import type { Policy } from './wrap.js';
  *
  * @example
  * ```ts
- * import type { RateSettings } from 'distkit/resilience';
- * const r: RateSettings = { limit: 100, periodMs: 1000, burst: 20 };
+ * import { gcra, tokenBucket } from 'distkit/resilience';
+ * // 100 per second with bursts of up to 20 at once.
+ * let s = tokenBucket.init({ limit: 100, periodMs: 1000, burst: 20 });
+ * let allowed = 0;
+ * for (let i = 0; i < 30; i++) {
+ *   const t = tokenBucket.step(s, { type: 'take', now: 0 });
+ *   s = t.state;
+ *   if (t.outputs[0]?.type === 'allowed') allowed++;
+ * }
+ * allowed; //=> 20
  * ```
  */
 export interface RateSettings {
@@ -29,8 +37,10 @@ export interface RateSettings {
  *
  * @example
  * ```ts
- * import type { RateDecision } from 'distkit/resilience';
- * const d: RateDecision = { allowed: false, retryAfterMs: 40 };
+ * import { RateLimiter } from 'distkit/resilience';
+ * const limiter = new RateLimiter({ limit: 1, periodMs: 1000 });
+ * limiter.tryAcquire().allowed; //=> true
+ * limiter.tryAcquire().allowed; //=> false
  * ```
  */
 export interface RateDecision {
@@ -75,8 +85,9 @@ const ALLOWED: RateDecision = { allowed: true, retryAfterMs: 0 };
  *
  * @example
  * ```ts
- * import type { RateInput } from 'distkit/resilience';
- * const i: RateInput = { type: 'take', now: 250, cost: 2 };
+ * import { gcra, tokenBucket } from 'distkit/resilience';
+ * const s = gcra.init({ limit: 10, periodMs: 1000, burst: 5 });
+ * gcra.step(s, { type: 'take', now: 250, cost: 2 }).outputs; //=> [{ type: 'allowed' }]
  * ```
  */
 export type RateInput = TakeInput | MessageInput<unknown>;
@@ -86,8 +97,9 @@ export type RateInput = TakeInput | MessageInput<unknown>;
  *
  * @example
  * ```ts
- * import type { TakeInput } from 'distkit/resilience';
- * const t: TakeInput = { type: 'take', now: 250 };
+ * import { gcra, tokenBucket } from 'distkit/resilience';
+ * const s = tokenBucket.init({ limit: 10, periodMs: 1000 });
+ * tokenBucket.step(s, { type: 'take', now: 250 }).state.tokens; //=> 9
  * ```
  */
 export type TakeInput = { readonly type: 'take'; readonly now: number; readonly cost?: number };
@@ -98,8 +110,10 @@ export type TakeInput = { readonly type: 'take'; readonly now: number; readonly 
  *
  * @example
  * ```ts
- * import type { RateOutput } from 'distkit/resilience';
- * const o: RateOutput = { type: 'refused', retryAfterMs: 40 };
+ * import { gcra, tokenBucket } from 'distkit/resilience';
+ * const s = gcra.init({ limit: 10, periodMs: 1000, burst: 5 });
+ * // A single take costing more than the burst can never pass.
+ * gcra.step(s, { type: 'take', now: 0, cost: 6 }).outputs; //=> [{ type: 'over-burst', burst: 5 }]
  * ```
  */
 export type RateOutput =
@@ -240,8 +254,9 @@ export const tokenBucket = {
  *
  * @example
  * ```ts
- * import type { RateAlgorithm } from 'distkit/resilience';
- * const a: RateAlgorithm = 'gcra';
+ * import { RateLimiter } from 'distkit/resilience';
+ * const limiter = new RateLimiter({ limit: 2, periodMs: 1000, algorithm: 'token-bucket' });
+ * [limiter.tryAcquire().allowed, limiter.tryAcquire().allowed, limiter.tryAcquire().allowed]; //=> [true, true, false]
  * ```
  */
 export type RateAlgorithm = 'gcra' | 'token-bucket';
@@ -317,8 +332,11 @@ export class RateLimiter implements Policy {
  *
  * @example
  * ```ts
- * import type { KeyedRateLimiterOptions } from 'distkit/resilience';
- * const o: KeyedRateLimiterOptions = { limit: 10, periodMs: 1000, maxKeys: 10_000 };
+ * import { KeyedRateLimiter } from 'distkit/resilience';
+ * const perClient = new KeyedRateLimiter({ limit: 1, periodMs: 1000, maxKeys: 10_000 });
+ * perClient.tryAcquire('a').allowed; //=> true
+ * perClient.tryAcquire('b').allowed; //=> true
+ * perClient.tryAcquire('a').allowed; //=> false
  * ```
  */
 export interface KeyedRateLimiterOptions extends RateLimiterOptions {

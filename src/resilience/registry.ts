@@ -7,8 +7,13 @@ import { localStep } from './local.js';
  *
  * @example
  * ```ts
- * import type { InstanceHealth } from 'distkit/resilience';
- * const h: InstanceHealth = 'passing';
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * const added = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } } });
+ * s = added.state;
+ * s = reg.step(s, { type: 'set-health', now: 1, service: 'api', id: 'api-1', health: 'critical' }).state;
+ * // A critical instance is not discovered unless asked for.
+ * [reg.discover(s, 'api', 2).length, reg.discover(s, 'api', 2, { includeUnhealthy: true }).length]; //=> [0, 1]
  * ```
  */
 export type InstanceHealth = 'passing' | 'warning' | 'critical';
@@ -19,11 +24,12 @@ export type InstanceHealth = 'passing' | 'warning' | 'critical';
  *
  * @example
  * ```ts
- * import type { ServiceInstance } from 'distkit/resilience';
- * const i: ServiceInstance = {
- *   id: 'api-1', service: 'api', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' },
- *   weight: 1, health: 'passing', healthy: true, draining: false, registeredAt: 0, expiresAt: 30_000, ttlMs: 30_000,
- * };
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * const added = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } } });
+ * s = added.state;
+ * const i = reg.discover(s, 'api', 10)[0]!;
+ * [i.address, i.health, i.expiresAt, i.metadata]; //=> ['10.0.0.5:8080', 'passing', 1000, { zone: 'eu-1' }]
  * ```
  */
 export interface ServiceInstance {
@@ -56,8 +62,11 @@ export interface ServiceInstance {
  *
  * @example
  * ```ts
- * import type { Registration } from 'distkit/resilience';
- * const r: Registration = { service: 'api', id: 'api-1', address: '10.0.0.5:8080', ttlMs: 15_000, metadata: { zone: 'eu-1' } };
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * const added = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } } });
+ * s = added.state;
+ * added.outputs.map((o) => ('instance' in o ? [o.type, o.instance.id, o.instance.expiresAt] : o.type)); //=> [['registered', 'api-1', 1000]]
  * ```
  */
 export interface Registration {
@@ -96,9 +105,11 @@ export interface RegistryState {
  *
  * @example
  * ```ts
- * import type { RegistryChange } from 'distkit/resilience';
- * declare const c: RegistryChange;
- * if (c.type === 'expired') console.log(`${c.instance.id} missed its heartbeats`);
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * const added = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } } });
+ * s = added.state;
+ * reg.step(s, { type: 'deregister', now: 5, service: 'api', id: 'api-1' }).outputs.map((o) => ('instance' in o ? [o.type, o.instance.id] : o.type)); //=> [['deregistered', 'api-1']]
  * ```
  */
 export interface RegistryChange {
@@ -113,8 +124,11 @@ export interface RegistryChange {
  *
  * @example
  * ```ts
- * import type { DiscoverFilter } from 'distkit/resilience';
- * const f: DiscoverFilter = { metadata: { zone: 'eu-1' }, includeUnhealthy: false };
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * const added = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } } });
+ * s = added.state;
+ * reg.discover(s, 'api', 10, { metadata: { zone: 'us-2' } }).length; //=> 0
  * ```
  */
 export interface DiscoverFilter {
@@ -161,8 +175,13 @@ type Step = { readonly state: RegistryState; readonly changes: readonly Registry
  *
  * @example
  * ```ts
- * import type { RegistryInput } from 'distkit/resilience';
- * const i: RegistryInput = { type: 'heartbeat', now: 1000, service: 'api', id: 'api-1' };
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * const added = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } } });
+ * s = added.state;
+ * // A heartbeat renews the TTL: still there at 1500.
+ * s = reg.step(s, { type: 'heartbeat', now: 900, service: 'api', id: 'api-1' }).state;
+ * reg.step(s, { type: 'tick', now: 1500 }).outputs; //=> []
  * ```
  */
 export type RegistryInput = RegistryCommand | MessageInput<unknown>;
@@ -172,8 +191,11 @@ export type RegistryInput = RegistryCommand | MessageInput<unknown>;
  *
  * @example
  * ```ts
- * import type { RegistryCommand } from 'distkit/resilience';
- * const c: RegistryCommand = { type: 'tick', now: 1000 };
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * const added = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } } });
+ * s = added.state;
+ * reg.step(s, { type: 'tick', now: 1000 }).outputs.map((o) => o.type); //=> ['expired']
  * ```
  */
 export type RegistryCommand =
@@ -187,9 +209,11 @@ export type RegistryCommand =
  *
  * @example
  * ```ts
- * import type { RegistryOutput } from 'distkit/resilience';
- * declare const o: RegistryOutput;
- * if (o.type === 'expired') console.log(o.instance.id);
+ * import { serviceRegistryCore as reg } from 'distkit/resilience';
+ * let s = reg.init({ defaultTtlMs: 1000 });
+ * const added = reg.step(s, { type: 'register', now: 0, registration: { service: 'api', id: 'api-1', address: '10.0.0.5:8080', metadata: { zone: 'eu-1' } } });
+ * s = added.state;
+ * added.outputs.map((o) => o.type); //=> ['registered']
  * ```
  */
 export type RegistryOutput = RegistryChange | RejectedOutput;

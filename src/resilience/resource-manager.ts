@@ -9,8 +9,9 @@ import { InsufficientResourcesError } from './errors.js';
  *
  * @example
  * ```ts
- * import type { ResourceVector } from 'distkit/resilience';
- * const v: ResourceVector = { cpu: 4, memory: 8192, gpu: 1 };
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * const s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 4, memory: 8192, gpu: 1 } }] });
+ * rm.canAllocate(s, { cpu: 4, memory: 8192, gpu: 2 }); //=> false
  * ```
  */
 export type ResourceVector = Readonly<Record<string, number>>;
@@ -21,8 +22,10 @@ export type ResourceVector = Readonly<Record<string, number>>;
  *
  * @example
  * ```ts
- * import type { PlacementStrategy } from 'distkit/resilience';
- * const p: PlacementStrategy = 'best-fit';
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * // best-fit packs: the fullest node that still fits takes the task.
+ * let s = rm.init({ strategy: 'best-fit', nodes: [{ id: 'w1', capacity: { cpu: 8 } }, { id: 'w2', capacity: { cpu: 4 } }] });
+ * rm.step(s, { type: 'allocate', now: 0, taskId: 't1', request: { cpu: 2 } }).outputs; //=> [{ type: 'allocated', taskId: 't1', node: 'w2' }]
  * ```
  */
 export type PlacementStrategy = 'first-fit' | 'best-fit' | 'spread';
@@ -32,8 +35,10 @@ export type PlacementStrategy = 'first-fit' | 'best-fit' | 'spread';
  *
  * @example
  * ```ts
- * import type { ResourceNodeState } from 'distkit/resilience';
- * const n: ResourceNodeState = { id: 'w1', capacity: { cpu: 8 }, used: { cpu: 2 } };
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * let s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 8 } }] });
+ * s = rm.step(s, { type: 'allocate', now: 0, taskId: 't1', request: { cpu: 2 } }).state;
+ * s.nodes; //=> [{ id: 'w1', capacity: { cpu: 8 }, used: { cpu: 2 } }]
  * ```
  */
 export interface ResourceNodeState {
@@ -50,8 +55,10 @@ export interface ResourceNodeState {
  *
  * @example
  * ```ts
- * import type { Allocation } from 'distkit/resilience';
- * const a: Allocation = { node: 'w1', request: { cpu: 2 } };
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * let s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 8 } }] });
+ * s = rm.step(s, { type: 'allocate', now: 0, taskId: 't1', request: { cpu: 2 } }).state;
+ * s.allocations; //=> { t1: { node: 'w1', request: { cpu: 2 } } }
  * ```
  */
 export interface Allocation {
@@ -85,8 +92,11 @@ export interface ResourceState {
  *
  * @example
  * ```ts
- * import type { ResourceSettings } from 'distkit/resilience';
- * const s: ResourceSettings = { strategy: 'spread', nodes: [{ id: 'w1', capacity: { cpu: 8, memory: 16_384 } }] };
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * // spread balances: the emptiest node takes the task.
+ * let s = rm.init({ strategy: 'spread', nodes: [{ id: 'w1', capacity: { cpu: 8 } }, { id: 'w2', capacity: { cpu: 8 } }] });
+ * s = rm.step(s, { type: 'allocate', now: 0, taskId: 't1', request: { cpu: 2 } }).state;
+ * rm.step(s, { type: 'allocate', now: 1, taskId: 't2', request: { cpu: 2 } }).outputs; //=> [{ type: 'allocated', taskId: 't2', node: 'w2' }]
  * ```
  */
 export interface ResourceSettings {
@@ -182,8 +192,9 @@ function addUsed(used: ResourceVector, req: ResourceVector, sign: 1 | -1): Resou
  *
  * @example
  * ```ts
- * import type { ResourceInput } from 'distkit/resilience';
- * const i: ResourceInput = { type: 'allocate', now: 0, taskId: 'job-7', request: { cpu: 2 } };
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * const s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 1 } }] });
+ * rm.step(s, { type: 'allocate', now: 0, taskId: 'job-7', request: { cpu: 2 } }).outputs; //=> [{ type: 'insufficient', taskId: 'job-7', resource: 'cpu', requested: 2, largestFree: 1 }]
  * ```
  */
 export type ResourceInput = ResourceCommand | MessageInput<unknown>;
@@ -194,8 +205,11 @@ export type ResourceInput = ResourceCommand | MessageInput<unknown>;
  *
  * @example
  * ```ts
- * import type { ResourceCommand } from 'distkit/resilience';
- * const c: ResourceCommand = { type: 'release', now: 0, taskId: 'job-7' };
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * let s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 2 } }] });
+ * s = rm.step(s, { type: 'allocate', now: 0, taskId: 'job-7', request: { cpu: 2 } }).state;
+ * s = rm.step(s, { type: 'release', now: 1, taskId: 'job-7' }).state;
+ * rm.canAllocate(s, { cpu: 2 }); //=> true
  * ```
  */
 export type ResourceCommand =
@@ -210,8 +224,10 @@ export type ResourceCommand =
  *
  * @example
  * ```ts
- * import type { ResourceOutput } from 'distkit/resilience';
- * const o: ResourceOutput = { type: 'allocated', taskId: 'job-7', node: 'w1' };
+ * import { resourceManagerCore as rm } from 'distkit/resilience';
+ * let s = rm.init({ nodes: [{ id: 'w1', capacity: { cpu: 2 } }, { id: 'w2', capacity: { cpu: 2 } }] });
+ * s = rm.step(s, { type: 'allocate', now: 0, taskId: 'job-7', request: { cpu: 2 }, node: 'w2' }).state;
+ * rm.step(s, { type: 'remove-node', now: 1, node: 'w2', evict: true }).outputs; //=> [{ type: 'evicted', taskId: 'job-7', node: 'w2' }]
  * ```
  */
 export type ResourceOutput =

@@ -295,6 +295,9 @@ class HandCluster implements TestCluster {
     }
     for (const o of fx.outputs) this.transcript.push(`  ${formatClusterOutput(o)}`);
     for (const o of fx.sends as readonly SendOutput[]) this.inFlight.push({ from: id, to: o.to, message: o.message });
+    // The record is durable at once: its acknowledgement input (if any) is stepped right away.
+    const ack = fx.persist?.onDurable;
+    if (ack !== undefined) return [...fx.outputs, ...this.step(id, ack, `${id} durable ${JSON.stringify(ack)}`)];
     return fx.outputs;
   }
 

@@ -183,6 +183,9 @@ export class Simulation {
       // What a crash restarts from: the image the persist records built, not the live state.
       this.nodes.persist(nd, fx.persist.record);
       if (this.trace.on) this.trace.record({ kind: 'persist', time: this.now, node: nd.id });
+      // The record is durable at once: its acknowledgement input (if any) is the node's next command.
+      const ack = fx.persist.onDurable;
+      if (ack !== undefined) this.queue.push(this.now, { kind: 'command', node: nd.index, input: ack });
     }
     for (const o of fx.sends) this.send(nd, o.to, o.message);
     for (const o of fx.events) this.emit(nd, o);

@@ -12,8 +12,9 @@ import { InvalidCommandError, PAYLOAD_LIMITS, checkMembers, getOwn, hasOwn, inpu
  *
  * @example
  * ```ts
- * import type { SnapshotId } from 'distkit/snapshot';
+ * import { isSnapshotId, type SnapshotId } from 'distkit/snapshot';
  * const id: SnapshotId = 'n1#7';
+ * isSnapshotId(id); //=> true
  * ```
  */
 export type SnapshotId = string;
@@ -40,8 +41,19 @@ export function isSnapshotId(id: unknown): id is SnapshotId {
  * @typeParam AC - the wrapped application's configuration.
  * @example
  * ```ts
- * import type { ChandyLamportConfig } from 'distkit/snapshot';
- * const c: ChandyLamportConfig<{ id: string }> = { id: 'a', nodes: ['a', 'b', 'c'], app: { id: 'a' } };
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * a.id; //=> 'a'
+ * a.peers; //=> ['b']
  * ```
  */
 export interface ChandyLamportConfig<AC> {
@@ -83,9 +95,18 @@ export const SNAPSHOT_MAX_RECORDED_MESSAGES = 4096;
  *
  * @example
  * ```ts
- * import type { ChandyLamportMessage } from 'distkit/snapshot';
- * const marker: ChandyLamportMessage = { type: 'marker', snapshotId: 's1' };
- * const app: ChandyLamportMessage = { type: 'app', message: { type: 'deposit', amount: 5 } };
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * started.outputs; //=> [{ type: 'send', to: 'b', message: { type: 'marker', snapshotId: 's1' } }]
  * ```
  */
 export type ChandyLamportMessage =
@@ -99,8 +120,18 @@ export type ChandyLamportMessage =
  *
  * @example
  * ```ts
- * import type { InitiateSnapshotCommand } from 'distkit/snapshot';
- * const cmd: InitiateSnapshotCommand = { type: 'initiateSnapshot', snapshotId: 'nightly-42', now: 0 };
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * Object.keys(a.recording); //=> ['s1']
  * ```
  */
 export interface InitiateSnapshotCommand {
@@ -119,9 +150,20 @@ export interface InitiateSnapshotCommand {
  * @typeParam AI - the application's input type.
  * @example
  * ```ts
- * import type { ChandyLamportInput } from 'distkit/snapshot';
- * type AppInput = { type: 'tick'; now: number } | { type: 'transfer'; to: string; amount: number; now: number };
- * const i: ChandyLamportInput<AppInput> = { type: 'transfer', to: 'b', amount: 5, now: 0 };
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * // Application inputs pass through to the wrapped machine.
+ * a = snap.step(a, { type: 'message', from: 'b', message: { type: 'app', message: 7 }, now: 1 }).state;
+ * a.app; //=> 7
  * ```
  */
 export type ChandyLamportInput<AI> = MessageInput<unknown> | InitiateSnapshotCommand | Exclude<AI, { readonly type: 'message' }>;
@@ -133,8 +175,21 @@ export type ChandyLamportInput<AI> = MessageInput<unknown> | InitiateSnapshotCom
  * @typeParam AS - the application's state.
  * @example
  * ```ts
- * import type { SnapshotReport } from 'distkit/snapshot';
- * const r: SnapshotReport<{ balance: number }> = { snapshotId: 's1', node: 'a', state: { balance: 90 }, channels: { b: [{ type: 'deposit', amount: 10 }] } };
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * // 5 from b was in flight when a recorded its state: it lands in the recording of channel b -> a.
+ * a = snap.step(a, { type: 'message', from: 'b', message: { type: 'app', message: 5 }, now: 1 }).state;
+ * const done = snap.step(a, { type: 'message', from: 'b', message: { type: 'marker', snapshotId: 's1' }, now: 2 });
+ * done.outputs.find((o) => o.type === 'snapshotReport'); //=> { type: 'snapshotReport', report: { snapshotId: 's1', node: 'a', state: 0, channels: { b: [5] } } }
  * ```
  */
 export interface SnapshotReport<AS> {
@@ -155,9 +210,21 @@ export interface SnapshotReport<AS> {
  *
  * @example
  * ```ts
- * import type { SnapshotReportOutput } from 'distkit/snapshot';
- * declare const o: SnapshotReportOutput<{ balance: number }>;
- * o.report.state.balance;
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * // 5 from b was in flight when a recorded its state: it lands in the recording of channel b -> a.
+ * a = snap.step(a, { type: 'message', from: 'b', message: { type: 'app', message: 5 }, now: 1 }).state;
+ * const done = snap.step(a, { type: 'message', from: 'b', message: { type: 'marker', snapshotId: 's1' }, now: 2 });
+ * done.outputs.map((o) => o.type); //=> ['snapshotReport']
  * ```
  */
 export interface SnapshotReportOutput<AS> {
@@ -174,8 +241,15 @@ export interface SnapshotReportOutput<AS> {
  *
  * @example
  * ```ts
- * import type { SnapshotAbortedOutput } from 'distkit/snapshot';
- * const o: SnapshotAbortedOutput = { type: 'snapshotAborted', snapshotId: 's1', reason: 'more than 4096 recorded messages (maxRecordedMessages)' };
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = { name: 'counter', init: () => 0, step: (s) => ({ state: s, outputs: [] }) };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' }, maxRecordedMessages: 1 });
+ * a = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 }).state;
+ * a = snap.step(a, { type: 'message', from: 'b', message: { type: 'app', message: 1 }, now: 1 }).state;
+ * // A second in-flight message would pass the bound: the snapshot is given up, the application goes on.
+ * snap.step(a, { type: 'message', from: 'b', message: { type: 'app', message: 2 }, now: 2 }).outputs; //=> [{ type: 'snapshotAborted', snapshotId: 's1', reason: 'more than 1 recorded messages (maxRecordedMessages)' }]
  * ```
  */
 export interface SnapshotAbortedOutput {
@@ -195,8 +269,18 @@ export interface SnapshotAbortedOutput {
  * @typeParam AS - the application's state.
  * @example
  * ```ts
- * import type { ChandyLamportOutput } from 'distkit/snapshot';
- * const o: ChandyLamportOutput<never, unknown> = { type: 'send', to: 'b', message: { type: 'marker', snapshotId: 's1' } };
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * started.outputs.map((o) => o.type); //=> ['send']
  * ```
  */
 export type ChandyLamportOutput<AO, AS> =
@@ -212,8 +296,20 @@ export type ChandyLamportOutput<AO, AS> =
  * @typeParam AS - the application's state.
  * @example
  * ```ts
- * import type { SnapshotRecording } from 'distkit/snapshot';
- * const r: SnapshotRecording<number> = { state: 100, channels: { b: [], c: [] }, waiting: ['c'], recorded: 0 };
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * // 5 from b was in flight when a recorded its state: it lands in the recording of channel b -> a.
+ * a = snap.step(a, { type: 'message', from: 'b', message: { type: 'app', message: 5 }, now: 1 }).state;
+ * a.recording['s1']; //=> { state: 0, channels: { b: [5] }, waiting: ['b'], recorded: 1 }
  * ```
  */
 export interface SnapshotRecording<AS> {
@@ -233,9 +329,20 @@ export interface SnapshotRecording<AS> {
  * @typeParam AS - the application's state.
  * @example
  * ```ts
- * import type { ChandyLamportState } from 'distkit/snapshot';
- * declare const s: ChandyLamportState<{ balance: number }>;
- * s.app.balance;
+ * import type { Machine, MessageInput } from 'distkit/core';
+ * import { chandyLamport } from 'distkit/snapshot';
+ * const counter: Machine<{ id: string }, number, MessageInput<number>, never> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   step: (s, i) => ({ state: s + (typeof i.message === 'number' ? i.message : 0), outputs: [] }),
+ * };
+ * const snap = chandyLamport(counter);
+ * let a = snap.init({ id: 'a', nodes: ['a', 'b'], app: { id: 'a' } });
+ * const started = snap.step(a, { type: 'initiateSnapshot', snapshotId: 's1', now: 0 });
+ * a = started.state;
+ * // 5 from b was in flight when a recorded its state: it lands in the recording of channel b -> a.
+ * a = snap.step(a, { type: 'message', from: 'b', message: { type: 'app', message: 5 }, now: 1 }).state;
+ * [a.app, Object.keys(a.recording)]; //=> [5, ['s1']]
  * ```
  */
 export interface ChandyLamportState<AS> {
@@ -494,9 +601,9 @@ function onApp<AC, AS, AI, AO>(app: Machine<AC, AS, AI, AO>, state: ChandyLampor
  * @typeParam AS - the application's state.
  * @example
  * ```ts
- * import type { GlobalSnapshot } from 'distkit/snapshot';
- * declare const g: GlobalSnapshot<{ balance: number }>;
- * Object.values(g.states).reduce((t, s) => t + s.balance, 0);
+ * import { assembleGlobalSnapshot } from 'distkit/snapshot';
+ * const r = assembleGlobalSnapshot([{ snapshotId: 's1', node: 'a', state: 90, channels: { b: [] } }, { snapshotId: 's1', node: 'b', state: 100, channels: { a: [10] } }], ['a', 'b']);
+ * r.ok && r.snapshot.states; //=> { a: 90, b: 100 }
  * ```
  */
 export interface GlobalSnapshot<AS> {
@@ -514,8 +621,8 @@ export interface GlobalSnapshot<AS> {
  * @typeParam AS - the application's state.
  * @example
  * ```ts
- * import type { AssembleResult } from 'distkit/snapshot';
- * const r: AssembleResult<number> = { ok: false, reason: 'missing the report of node "c"' };
+ * import { assembleGlobalSnapshot } from 'distkit/snapshot';
+ * assembleGlobalSnapshot([{ snapshotId: 's1', node: 'a', state: 90, channels: { b: [] } }], ['a', 'b', 'c']); //=> { ok: false, reason: 'reports[0].channels: missing the channel from "c"' }
  * ```
  */
 export type AssembleResult<AS> = { readonly ok: true; readonly snapshot: GlobalSnapshot<AS> } | { readonly ok: false; readonly reason: string };

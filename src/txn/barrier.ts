@@ -25,8 +25,12 @@ import { MAX_PARTICIPANTS, distinct } from './common.js';
  *
  * @example
  * ```ts
- * import type { BarrierMessage } from 'distkit/txn';
- * const m: BarrierMessage = { type: 'arrive', generation: 0 };
+ * import { barrierCoordinator } from 'distkit/txn';
+ * let s = barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'] });
+ * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 }, now: 0 }).state;
+ * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 }, now: 5 });
+ * // The last arrival releases everyone:
+ * t.outputs.filter((o) => o.type === 'send').map((o) => o.message); //=> [{ type: 'release', generation: 0 }, { type: 'release', generation: 0 }]
  * ```
  */
 export type BarrierMessage =
@@ -48,8 +52,10 @@ const barrierMessageCheck = v.tagged({
  *
  * @example
  * ```ts
- * import type { BarrierTimedOutOutput } from 'distkit/txn';
- * const o: BarrierTimedOutOutput = { type: 'timedOut', generation: 3, missing: ['w2'] };
+ * import { barrierCoordinator } from 'distkit/txn';
+ * let s = barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'], timeoutMs: 100 });
+ * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 }, now: 0 }).state;
+ * barrierCoordinator.step(s, { type: 'tick', now: 100 }).outputs.find((o) => o.type === 'timedOut'); //=> { type: 'timedOut', generation: 0, missing: ['b'] }
  * ```
  */
 export interface BarrierTimedOutOutput {
@@ -70,8 +76,9 @@ export interface BarrierTimedOutOutput {
  *
  * @example
  * ```ts
- * import type { BarrierCoordinatorConfig } from 'distkit/txn';
- * const c: BarrierCoordinatorConfig = { id: 'coord', nodes: ['w1', 'w2', 'w3'], timeoutMs: 2000 };
+ * import { barrierCoordinator } from 'distkit/txn';
+ * const s = barrierCoordinator.init({ id: 'coord', nodes: ['w1', 'w2', 'w3'], timeoutMs: 2000 });
+ * [s.parties, s.timeoutMs]; //=> [['w1', 'w2', 'w3'], 2000]
  * ```
  */
 export interface BarrierCoordinatorConfig {
@@ -113,8 +120,11 @@ export interface BarrierCoordinatorState {
  *
  * @example
  * ```ts
- * import type { BarrierCoordinatorDurable } from 'distkit/txn';
- * const d: BarrierCoordinatorDurable = { generation: 4 };
+ * import { barrierCoordinator } from 'distkit/txn';
+ * let s = barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'] });
+ * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 }, now: 0 }).state;
+ * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 }, now: 5 });
+ * barrierCoordinator.durable(t.state); //=> { generation: 1 }
  * ```
  */
 export interface BarrierCoordinatorDurable {
@@ -127,8 +137,11 @@ export interface BarrierCoordinatorDurable {
  *
  * @example
  * ```ts
- * import type { BarrierReleasedOutput } from 'distkit/txn';
- * const o: BarrierReleasedOutput = { type: 'released', generation: 0 };
+ * import { barrierCoordinator } from 'distkit/txn';
+ * let s = barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'] });
+ * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 }, now: 0 }).state;
+ * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 }, now: 5 });
+ * t.outputs.at(-1); //=> { type: 'released', generation: 0 }
  * ```
  */
 export interface BarrierReleasedOutput {
@@ -143,8 +156,11 @@ export interface BarrierReleasedOutput {
  *
  * @example
  * ```ts
- * import type { BarrierCoordinatorOutput } from 'distkit/txn';
- * const o: BarrierCoordinatorOutput = { type: 'released', generation: 2 };
+ * import { barrierCoordinator } from 'distkit/txn';
+ * let s = barrierCoordinator.init({ id: 'c', nodes: ['a', 'b'] });
+ * s = barrierCoordinator.step(s, { type: 'message', from: 'a', message: { type: 'arrive', generation: 0 }, now: 0 }).state;
+ * const t = barrierCoordinator.step(s, { type: 'message', from: 'b', message: { type: 'arrive', generation: 0 }, now: 5 });
+ * t.outputs[0]; //=> { type: 'persist', record: { generation: 1 } }
  * ```
  */
 export type BarrierCoordinatorOutput =
@@ -247,8 +263,11 @@ export const barrierCoordinator: DurableMachine<
  *
  * @example
  * ```ts
- * import type { BarrierPartyConfig } from 'distkit/txn';
- * const c: BarrierPartyConfig = { id: 'w1', coordinator: 'coord', resendIntervalMs: 100 };
+ * import { barrierParty } from 'distkit/txn';
+ * let w = barrierParty.init({ id: 'w1', coordinator: 'coord', resendIntervalMs: 100 });
+ * w = barrierParty.step(w, { type: 'arrive', now: 0 }).state;
+ * // No release yet: the arrival is sent again every resendIntervalMs.
+ * barrierParty.step(w, { type: 'tick', now: 100 }).outputs; //=> [{ type: 'send', to: 'coord', message: { type: 'arrive', generation: 0 } }]
  * ```
  */
 export interface BarrierPartyConfig {
@@ -289,8 +308,11 @@ export interface BarrierPartyState {
  *
  * @example
  * ```ts
- * import type { BarrierPartyDurable } from 'distkit/txn';
- * const d: BarrierPartyDurable = { generation: 4 };
+ * import { barrierParty } from 'distkit/txn';
+ * let w = barrierParty.init({ id: 'w1', coordinator: 'c' });
+ * w = barrierParty.step(w, { type: 'arrive', now: 0 }).state;
+ * const t = barrierParty.step(w, { type: 'message', from: 'c', message: { type: 'release', generation: 0 }, now: 5 });
+ * barrierParty.durable(t.state); //=> { generation: 1 }
  * ```
  */
 export interface BarrierPartyDurable {
@@ -303,8 +325,9 @@ export interface BarrierPartyDurable {
  *
  * @example
  * ```ts
- * import type { BarrierArriveCommand } from 'distkit/txn';
- * const c: BarrierArriveCommand = { type: 'arrive', now: 0 };
+ * import { barrierParty } from 'distkit/txn';
+ * const w = barrierParty.init({ id: 'w1', coordinator: 'c' });
+ * barrierParty.step(w, { type: 'arrive', now: 0 }).state.waiting; //=> true
  * ```
  */
 export interface BarrierArriveCommand {
@@ -319,8 +342,11 @@ export interface BarrierArriveCommand {
  *
  * @example
  * ```ts
- * import type { BarrierPassedOutput } from 'distkit/txn';
- * const o: BarrierPassedOutput = { type: 'passed', generation: 0 };
+ * import { barrierParty } from 'distkit/txn';
+ * let w = barrierParty.init({ id: 'w1', coordinator: 'c' });
+ * w = barrierParty.step(w, { type: 'arrive', now: 0 }).state;
+ * const t = barrierParty.step(w, { type: 'message', from: 'c', message: { type: 'release', generation: 0 }, now: 5 });
+ * t.outputs.find((o) => o.type === 'passed'); //=> { type: 'passed', generation: 0 }
  * ```
  */
 export interface BarrierPassedOutput {
@@ -335,8 +361,11 @@ export interface BarrierPassedOutput {
  *
  * @example
  * ```ts
- * import type { BarrierPartyOutput } from 'distkit/txn';
- * const o: BarrierPartyOutput = { type: 'passed', generation: 1 };
+ * import { barrierParty } from 'distkit/txn';
+ * let w = barrierParty.init({ id: 'w1', coordinator: 'c' });
+ * w = barrierParty.step(w, { type: 'arrive', now: 0 }).state;
+ * const t = barrierParty.step(w, { type: 'message', from: 'c', message: { type: 'release', generation: 0 }, now: 5 });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'passed']
  * ```
  */
 export type BarrierPartyOutput =

@@ -13,8 +13,10 @@ import { DUE_AT_ONCE, bump, distinct } from './common.js';
  *
  * @example
  * ```ts
- * import type { WaitForGraph } from 'distkit/txn';
+ * import { findDeadlocks, type WaitForGraph } from 'distkit/txn';
+ * // t1 waits for t2, t2 for t1, t3 for t1: one cycle, and t3 blocked behind it.
  * const g: WaitForGraph = { t1: ['t2'], t2: ['t1'], t3: ['t1'] };
+ * findDeadlocks(g).map((d) => d.cycle); //=> [['t1', 't2']]
  * ```
  */
 export type WaitForGraph = Readonly<Record<NodeId, readonly NodeId[]>>;
@@ -90,8 +92,8 @@ export function stronglyConnectedComponents(graph: WaitForGraph): NodeId[][] {
  *
  * @example
  * ```ts
- * import type { Deadlock } from 'distkit/txn';
- * const d: Deadlock = { cycle: ['t1', 't2'], members: ['t1', 't2'] };
+ * import { findDeadlocks } from 'distkit/txn';
+ * findDeadlocks({ a: ['b'], b: ['c'], c: ['a'], d: ['d'] }); //=> [{ cycle: ['a', 'b', 'c'], members: ['a', 'b', 'c'] }, { cycle: ['d'], members: ['d'] }]
  * ```
  */
 export interface Deadlock {
@@ -152,8 +154,11 @@ function cycleThrough(graph: WaitForGraph, start: NodeId, inComp: ReadonlySet<No
  *
  * @example
  * ```ts
- * import type { VictimPolicy } from 'distkit/txn';
+ * import { chooseVictim, type VictimPolicy } from 'distkit/txn';
+ * // Abort the youngest transaction (the one with the latest start time).
  * const youngest: VictimPolicy = { priorities: { t1: 100, t2: 250 }, pick: 'max' };
+ * chooseVictim(['t1', 't2'], youngest); //=> 't2'
+ * chooseVictim(['t1', 't2'], 'lowestId'); //=> 't1'
  * ```
  */
 export type VictimPolicy = 'highestId' | 'lowestId' | { readonly priorities: Readonly<Record<NodeId, number>>; readonly pick: 'max' | 'min' };
@@ -209,8 +214,11 @@ function checkPolicy(policy: VictimPolicy | undefined): VictimPolicy {
  *
  * @example
  * ```ts
- * import type { WaitEdge } from 'distkit/txn';
- * const e: WaitEdge = { waiter: 't1', holder: 't2', id: 'site-a:17' };
+ * import { deadlockSite } from 'distkit/txn';
+ * let s = deadlockSite.init({ id: 's1', detector: 'd' });
+ * s = deadlockSite.step(s, { type: 'wait', waiter: 't1', holder: 't2', now: 0 }).state;
+ * s = deadlockSite.step(s, { type: 'wait', waiter: 't3', holder: 't2', now: 0 }).state;
+ * s.edges.map((e) => e.id); //=> ['s1:0', 's1:1']
  * ```
  */
 export interface WaitEdge {
@@ -227,8 +235,14 @@ export interface WaitEdge {
  *
  * @example
  * ```ts
- * import type { DetectorMessage } from 'distkit/txn';
- * const m: DetectorMessage = { type: 'graphRequest', round: 3 };
+ * import { deadlockDetector, deadlockSite } from 'distkit/txn';
+ * const d = deadlockDetector.step(deadlockDetector.init({ id: 'd', nodes: ['s1'] }), { type: 'tick', now: 0 });
+ * const request = d.outputs[0]!;
+ * request; //=> { type: 'send', to: 's1', message: { type: 'graphRequest', round: 1 } }
+ * let s = deadlockSite.init({ id: 's1', detector: 'd' });
+ * s = deadlockSite.step(s, { type: 'wait', waiter: 't1', holder: 't2', now: 0 }).state;
+ * const msg = request.type === 'send' ? request.message : null;
+ * deadlockSite.step(s, { type: 'message', from: 'd', message: msg, now: 1 }).outputs; //=> [{ type: 'send', to: 'd', message: { type: 'graphReport', round: 1, edges: [{ waiter: 't1', holder: 't2', id: 's1:0' }] } }]
  * ```
  */
 export type DetectorMessage =
@@ -258,8 +272,9 @@ const detectorMessageCheck = v.tagged({
  *
  * @example
  * ```ts
- * import type { DeadlockDetectorConfig } from 'distkit/txn';
- * const c: DeadlockDetectorConfig = { id: 'detector', nodes: ['s1', 's2'], intervalMs: 1000, confirmRounds: 2 };
+ * import { deadlockDetector } from 'distkit/txn';
+ * const d = deadlockDetector.init({ id: 'detector', nodes: ['s1', 's2'], intervalMs: 1000, confirmRounds: 2 });
+ * [d.sites, d.intervalMs, d.confirmRounds]; //=> [['s1', 's2'], 1000, 2]
  * ```
  */
 export interface DeadlockDetectorConfig {
@@ -319,8 +334,14 @@ export interface DeadlockDetectorState {
  *
  * @example
  * ```ts
- * import type { DeadlockOutput } from 'distkit/txn';
- * const o: DeadlockOutput = { type: 'deadlock', cycle: ['t1', 't2'], members: ['t1', 't2'], victim: 't2' };
+ * import { deadlockDetector } from 'distkit/txn';
+ * let d = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'], confirmRounds: 1 });
+ * d = deadlockDetector.step(d, { type: 'tick', now: 0 }).state; // round 1: ask both sites
+ * const report = (from: string, waiter: string, holder: string) =>
+ *   deadlockDetector.step(d, { type: 'message', from, message: { type: 'graphReport', round: 1, edges: [{ waiter, holder, id: `${from}:0` }] }, now: 1 });
+ * d = report('s1', 't1', 't2').state;
+ * const t = report('s2', 't2', 't1');
+ * t.outputs.find((o) => o.type === 'deadlock'); //=> { type: 'deadlock', cycle: ['t1', 't2'], members: ['t1', 't2'], victim: 't2' }
  * ```
  */
 export interface DeadlockOutput extends Deadlock {
@@ -335,8 +356,11 @@ export interface DeadlockOutput extends Deadlock {
  *
  * @example
  * ```ts
- * import type { RoundTimedOutOutput } from 'distkit/txn';
- * const o: RoundTimedOutOutput = { type: 'roundTimedOut', round: 4, missing: ['s2'] };
+ * import { deadlockDetector } from 'distkit/txn';
+ * let d = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'], roundTimeoutMs: 50 });
+ * d = deadlockDetector.step(d, { type: 'tick', now: 0 }).state;
+ * // Nobody answered round 1 in time: the detector says so and starts round 2.
+ * deadlockDetector.step(d, { type: 'tick', now: 50 }).outputs.find((o) => o.type === 'roundTimedOut'); //=> { type: 'roundTimedOut', round: 1, missing: ['s1', 's2'] }
  * ```
  */
 export interface RoundTimedOutOutput {
@@ -353,8 +377,14 @@ export interface RoundTimedOutOutput {
  *
  * @example
  * ```ts
- * import type { DeadlockDetectorOutput } from 'distkit/txn';
- * const o: DeadlockDetectorOutput = { type: 'roundTimedOut', round: 1, missing: [] };
+ * import { deadlockDetector } from 'distkit/txn';
+ * let d = deadlockDetector.init({ id: 'd', nodes: ['s1', 's2'], confirmRounds: 1 });
+ * d = deadlockDetector.step(d, { type: 'tick', now: 0 }).state; // round 1: ask both sites
+ * const report = (from: string, waiter: string, holder: string) =>
+ *   deadlockDetector.step(d, { type: 'message', from, message: { type: 'graphReport', round: 1, edges: [{ waiter, holder, id: `${from}:0` }] }, now: 1 });
+ * d = report('s1', 't1', 't2').state;
+ * const t = report('s2', 't2', 't1');
+ * t.outputs.map((o) => o.type); //=> ['deadlock']
  * ```
  */
 export type DeadlockDetectorOutput = SendOutput<DetectorMessage> | RejectedOutput | DeadlockOutput | RoundTimedOutOutput;
@@ -453,8 +483,8 @@ export const deadlockDetector: Machine<DeadlockDetectorConfig, DeadlockDetectorS
  *
  * @example
  * ```ts
- * import type { DeadlockSiteConfig } from 'distkit/txn';
- * const c: DeadlockSiteConfig = { id: 's1', detector: 'd' };
+ * import { deadlockSite } from 'distkit/txn';
+ * deadlockSite.init({ id: 's1', detector: 'd' }).detector; //=> 'd'
  * ```
  */
 export interface DeadlockSiteConfig {
@@ -490,8 +520,11 @@ export interface DeadlockSiteState {
  *
  * @example
  * ```ts
- * import type { DeadlockSiteCommand } from 'distkit/txn';
- * const c: DeadlockSiteCommand = { type: 'wait', waiter: 't1', holder: 't2', now: 0 };
+ * import { deadlockSite } from 'distkit/txn';
+ * let s = deadlockSite.init({ id: 's1', detector: 'd' });
+ * s = deadlockSite.step(s, { type: 'wait', waiter: 't1', holder: 't2', now: 0 }).state;
+ * s = deadlockSite.step(s, { type: 'stopWaiting', waiter: 't1', now: 1 }).state;
+ * s.edges; //=> []
  * ```
  */
 export type DeadlockSiteCommand =
@@ -551,8 +584,18 @@ export const deadlockSite: Machine<
  *
  * @example
  * ```ts
- * import type { ProbeMessage } from 'distkit/txn';
- * const p: ProbeMessage = { type: 'probe', initiator: 'p1', seq: 1, path: ['p1', 'p2'] };
+ * import { edgeChasing } from 'distkit/txn';
+ * // p1 waits for p2, which waits for p1: p1's probe comes back to it (Chandy-Misra-Haas).
+ * let p1 = edgeChasing.init({ id: 'p1' });
+ * let p2 = edgeChasing.init({ id: 'p2' });
+ * p1 = edgeChasing.step(p1, { type: 'block', on: ['p2'], now: 0 }).state;
+ * p2 = edgeChasing.step(p2, { type: 'block', on: ['p1'], now: 0 }).state;
+ * const probe = edgeChasing.step(p1, { type: 'detect', now: 1 });
+ * p1 = probe.state;
+ * const sent = probe.outputs[0]!;
+ * const relay = sent.type === 'send' ? edgeChasing.step(p2, { type: 'message', from: 'p1', message: sent.message, now: 2 }).outputs[0]! : sent;
+ * const back = relay.type === 'send' ? edgeChasing.step(p1, { type: 'message', from: 'p2', message: relay.message, now: 3 }) : probe;
+ * relay; //=> { type: 'send', to: 'p1', message: { type: 'probe', initiator: 'p1', seq: 1, path: ['p1', 'p2'] } }
  * ```
  */
 export interface ProbeMessage {
@@ -589,8 +632,8 @@ const probeCheck = v.object({
  *
  * @example
  * ```ts
- * import type { EdgeChasingConfig } from 'distkit/txn';
- * const c: EdgeChasingConfig = { id: 'p1', victim: 'lowestId' };
+ * import { edgeChasing } from 'distkit/txn';
+ * edgeChasing.init({ id: 'p1', victim: 'lowestId' }).victim; //=> 'lowestId'
  * ```
  */
 export interface EdgeChasingConfig {
@@ -648,8 +691,10 @@ export interface EdgeChasingState {
  *
  * @example
  * ```ts
- * import type { EdgeChasingCommand } from 'distkit/txn';
- * const c: EdgeChasingCommand = { type: 'block', on: ['p2', 'p3'], now: 0 };
+ * import { edgeChasing } from 'distkit/txn';
+ * let s = edgeChasing.init({ id: 'p1' });
+ * s = edgeChasing.step(s, { type: 'block', on: ['p2', 'p3'], now: 0 }).state;
+ * edgeChasing.step(s, { type: 'detect', now: 1 }).outputs.map((o) => o.type === 'send' && o.to); //=> ['p2', 'p3']
  * ```
  */
 export type EdgeChasingCommand =
@@ -662,8 +707,18 @@ export type EdgeChasingCommand =
  *
  * @example
  * ```ts
- * import type { EdgeChasingDeadlock } from 'distkit/txn';
- * const o: EdgeChasingDeadlock = { type: 'deadlock', cycle: ['p1', 'p2'], victim: 'p2' };
+ * import { edgeChasing } from 'distkit/txn';
+ * // p1 waits for p2, which waits for p1: p1's probe comes back to it (Chandy-Misra-Haas).
+ * let p1 = edgeChasing.init({ id: 'p1' });
+ * let p2 = edgeChasing.init({ id: 'p2' });
+ * p1 = edgeChasing.step(p1, { type: 'block', on: ['p2'], now: 0 }).state;
+ * p2 = edgeChasing.step(p2, { type: 'block', on: ['p1'], now: 0 }).state;
+ * const probe = edgeChasing.step(p1, { type: 'detect', now: 1 });
+ * p1 = probe.state;
+ * const sent = probe.outputs[0]!;
+ * const relay = sent.type === 'send' ? edgeChasing.step(p2, { type: 'message', from: 'p1', message: sent.message, now: 2 }).outputs[0]! : sent;
+ * const back = relay.type === 'send' ? edgeChasing.step(p1, { type: 'message', from: 'p2', message: relay.message, now: 3 }) : probe;
+ * back.outputs; //=> [{ type: 'deadlock', cycle: ['p1', 'p2'], victim: 'p2' }]
  * ```
  */
 export interface EdgeChasingDeadlock {
@@ -680,8 +735,18 @@ export interface EdgeChasingDeadlock {
  *
  * @example
  * ```ts
- * import type { EdgeChasingOutput } from 'distkit/txn';
- * const o: EdgeChasingOutput = { type: 'send', to: 'p2', message: { type: 'probe', initiator: 'p1', seq: 1, path: ['p1'] } };
+ * import { edgeChasing } from 'distkit/txn';
+ * // p1 waits for p2, which waits for p1: p1's probe comes back to it (Chandy-Misra-Haas).
+ * let p1 = edgeChasing.init({ id: 'p1' });
+ * let p2 = edgeChasing.init({ id: 'p2' });
+ * p1 = edgeChasing.step(p1, { type: 'block', on: ['p2'], now: 0 }).state;
+ * p2 = edgeChasing.step(p2, { type: 'block', on: ['p1'], now: 0 }).state;
+ * const probe = edgeChasing.step(p1, { type: 'detect', now: 1 });
+ * p1 = probe.state;
+ * const sent = probe.outputs[0]!;
+ * const relay = sent.type === 'send' ? edgeChasing.step(p2, { type: 'message', from: 'p1', message: sent.message, now: 2 }).outputs[0]! : sent;
+ * const back = relay.type === 'send' ? edgeChasing.step(p1, { type: 'message', from: 'p2', message: relay.message, now: 3 }) : probe;
+ * sent; //=> { type: 'send', to: 'p2', message: { type: 'probe', initiator: 'p1', seq: 1, path: ['p1'] } }
  * ```
  */
 export type EdgeChasingOutput = SendOutput<ProbeMessage> | RejectedOutput | EdgeChasingDeadlock;

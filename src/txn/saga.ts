@@ -14,8 +14,13 @@ import { DUE_AT_ONCE, bump, onePersist, payloadLimits } from './common.js';
  *
  * @example
  * ```ts
- * import type { SagaStepSpec } from 'distkit/txn';
- * const s: SagaStepSpec = { name: 'reserve-seat', maxAttempts: 5 };
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * let s = sagaOrchestrator.init({ sagaId: 'trip', steps: [{ name: 'reserve-seat', maxAttempts: 2 }] });
+ * s = sagaOrchestrator.step(s, { type: 'start', now: 0 }).state;
+ * // The first attempt fails; with maxAttempts 2 the step is retried after retryDelayMs.
+ * s = sagaOrchestrator.step(s, { type: 'stepResult', step: 0, attempt: 1, ok: false, error: 'timeout', now: 1 }).state;
+ * const retry = sagaOrchestrator.step(s, { type: 'tick', now: 1000 }).outputs[1];
+ * retry; //=> { type: 'execute', step: 0, name: 'reserve-seat', attempt: 2, idempotencyKey: 'trip/0/reserve-seat/do', input: null }
  * ```
  */
 export interface SagaStepSpec {
@@ -30,8 +35,9 @@ export interface SagaStepSpec {
  *
  * @example
  * ```ts
- * import type { SagaConfig } from 'distkit/txn';
- * const c: SagaConfig = { sagaId: 'order-42', steps: [{ name: 'pay' }, { name: 'ship' }], retryDelayMs: 50 };
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * const s = sagaOrchestrator.init({ sagaId: 'order-42', steps: [{ name: 'pay' }, { name: 'ship' }], retryDelayMs: 50 });
+ * [s.status, s.current, s.retryDelayMs]; //=> ['idle', 0, 50]
  * ```
  */
 export interface SagaConfig {
@@ -50,8 +56,11 @@ export interface SagaConfig {
  *
  * @example
  * ```ts
- * import type { SagaStatus } from 'distkit/txn';
- * const s: SagaStatus = 'compensating';
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * let s = sagaOrchestrator.init({ sagaId: 'order-42', steps: [{ name: 'pay' }, { name: 'ship' }] });
+ * const started = sagaOrchestrator.step(s, { type: 'start', input: { amount: 5 }, now: 0 });
+ * s = started.state;
+ * s.status; //=> 'running'
  * ```
  */
 export type SagaStatus = 'idle' | 'running' | 'compensating' | 'completed' | 'compensated';
@@ -62,8 +71,12 @@ export type SagaStatus = 'idle' | 'running' | 'compensating' | 'completed' | 'co
  *
  * @example
  * ```ts
- * import type { SagaDurable } from 'distkit/txn';
- * const d: SagaDurable = { status: 'running', current: 1, attempt: 1, inFlight: true, completed: [0], compensated: [], results: [{ id: 7 }, null], input: null, failedStep: null };
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * let s = sagaOrchestrator.init({ sagaId: 'order-42', steps: [{ name: 'pay' }, { name: 'ship' }] });
+ * const started = sagaOrchestrator.step(s, { type: 'start', input: { amount: 5 }, now: 0 });
+ * s = started.state;
+ * s = sagaOrchestrator.step(s, { type: 'stepResult', step: 0, attempt: 1, ok: true, result: { chargeId: 'ch_1' }, now: 1 }).state;
+ * sagaOrchestrator.durable(s); //=> { status: 'running', current: 1, attempt: 1, inFlight: true, completed: [0], compensated: [], results: [{ chargeId: 'ch_1' }, null], input: { amount: 5 }, failedStep: null }
  * ```
  */
 export interface SagaDurable {
@@ -117,8 +130,11 @@ export interface SagaState extends SagaDurable {
  *
  * @example
  * ```ts
- * import type { SagaLogRecord } from 'distkit/txn';
- * const r: SagaLogRecord = { kind: 'stepCompleted', step: 0, result: { chargeId: 'ch_1' } };
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * let s = sagaOrchestrator.init({ sagaId: 'order-42', steps: [{ name: 'pay' }, { name: 'ship' }] });
+ * const started = sagaOrchestrator.step(s, { type: 'start', input: { amount: 5 }, now: 0 });
+ * s = started.state;
+ * started.outputs[0]; //=> { type: 'persist', record: [{ kind: 'started', input: { amount: 5 } }, { kind: 'stepStarted', step: 0, attempt: 1 }] }
  * ```
  */
 export type SagaLogRecord =
@@ -138,8 +154,12 @@ export type SagaLogRecord =
  *
  * @example
  * ```ts
- * import type { SagaInput } from 'distkit/txn';
- * const i: SagaInput = { type: 'stepResult', step: 0, attempt: 1, ok: true, result: { id: 1 }, now: 0 };
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * let s = sagaOrchestrator.init({ sagaId: 'order-42', steps: [{ name: 'pay' }, { name: 'ship' }] });
+ * const started = sagaOrchestrator.step(s, { type: 'start', input: { amount: 5 }, now: 0 });
+ * s = started.state;
+ * const done = sagaOrchestrator.step(s, { type: 'stepResult', step: 0, attempt: 1, ok: true, result: { chargeId: 'ch_1' }, now: 1 });
+ * done.outputs.map((o) => o.type); //=> ['persist', 'execute']
  * ```
  */
 export type SagaInput =
@@ -154,8 +174,11 @@ export type SagaInput =
  *
  * @example
  * ```ts
- * import type { SagaOutput } from 'distkit/txn';
- * const o: SagaOutput = { type: 'execute', step: 0, name: 'pay', attempt: 1, idempotencyKey: 'order-42/0/pay/do', input: null };
+ * import { sagaOrchestrator } from 'distkit/txn';
+ * let s = sagaOrchestrator.init({ sagaId: 'order-42', steps: [{ name: 'pay' }, { name: 'ship' }] });
+ * const started = sagaOrchestrator.step(s, { type: 'start', input: { amount: 5 }, now: 0 });
+ * s = started.state;
+ * started.outputs[1]; //=> { type: 'execute', step: 0, name: 'pay', attempt: 1, idempotencyKey: 'order-42/0/pay/do', input: { amount: 5 } }
  * ```
  */
 export type SagaOutput =

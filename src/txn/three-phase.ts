@@ -18,8 +18,12 @@ import type { DecidedOutput, VoteRequestedOutput } from './two-phase.js';
  *
  * @example
  * ```ts
- * import type { ThreePhase } from 'distkit/txn';
- * const p: ThreePhase = 'precommitted';
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * const p = threePhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const ask = { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } as const;
+ * const t = threePhaseParticipant.step(p, { type: 'message', from: 'c', message: ask, now: 0 });
+ * const pc = threePhaseParticipant.step(t.state, { type: 'message', from: 'c', message: { type: 'preCommit', txId: 't1', round: 0 }, now: 1 });
+ * pc.state.txs['t1']?.phase; //=> 'precommitted'
  * ```
  */
 export type ThreePhase = 'asked' | 'uncertain' | 'precommitted' | 'committed' | 'aborted';
@@ -30,8 +34,13 @@ export type ThreePhase = 'asked' | 'uncertain' | 'precommitted' | 'committed' | 
  *
  * @example
  * ```ts
- * import type { ThreePhaseMessage } from 'distkit/txn';
- * const m: ThreePhaseMessage = { type: 'preCommit', txId: 't1', round: 0 };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const c = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const a = threePhaseCoordinator.step(t.state, { type: 'message', from: 'a', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 1 });
+ * const b = threePhaseCoordinator.step(a.state, { type: 'message', from: 'b', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 2 });
+ * // Every participant voted yes: PreCommit goes out before any commit (Skeen §4).
+ * b.outputs.filter((o) => o.type === 'send').map((o) => o.message); //=> [{ type: 'preCommit', txId: 't1', round: 0 }, { type: 'preCommit', txId: 't1', round: 0 }]
  * ```
  */
 export type ThreePhaseMessage =
@@ -70,8 +79,8 @@ function parseMessage(m: unknown): Parsed<ThreePhaseMessage> {
  *
  * @example
  * ```ts
- * import type { ThreePhaseCoordinatorConfig } from 'distkit/txn';
- * const c: ThreePhaseCoordinatorConfig = { id: 'coord', timeoutMs: 300 };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * threePhaseCoordinator.init({ id: 'c', timeoutMs: 300 }).timeoutMs; //=> 300
  * ```
  */
 export interface ThreePhaseCoordinatorConfig {
@@ -93,8 +102,14 @@ export interface ThreePhaseCoordinatorConfig {
  *
  * @example
  * ```ts
- * import type { ThreePhaseTombstone } from 'distkit/txn';
- * const t: ThreePhaseTombstone = { participants: ['a', 'b'], decision: 'commit' };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const c = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const a = threePhaseCoordinator.step(t.state, { type: 'message', from: 'a', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 1 });
+ * const b = threePhaseCoordinator.step(a.state, { type: 'message', from: 'b', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 2 });
+ * const acks = ['a', 'b'].reduce((s, from) => threePhaseCoordinator.step(s, { type: 'message', from, message: { type: 'preCommitAck', txId: 't1', round: 0 }, now: 3 }).state, b.state);
+ * // Committed: the coordinator keeps a tombstone to answer late queries.
+ * acks.decided.buckets[0]!.txs['t1']; //=> { participants: ['a', 'b'], decision: 'commit' }
  * ```
  */
 export interface ThreePhaseTombstone {
@@ -110,8 +125,10 @@ export interface ThreePhaseTombstone {
  *
  * @example
  * ```ts
- * import type { ThreePhaseCoordinatorTx } from 'distkit/txn';
- * const tx: ThreePhaseCoordinatorTx = { participants: ['a'], stage: 'voting', votes: [], acks: [], decision: null, deadline: { at: 100, attempt: 0 } };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const c = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * t.state.txs['t1']; //=> { participants: ['a', 'b'], stage: 'voting', votes: [], acks: [], decision: null, deadline: { at: 1000, attempt: 0 } }
  * ```
  */
 export interface ThreePhaseCoordinatorTx {
@@ -156,8 +173,10 @@ export interface ThreePhaseCoordinatorState {
  *
  * @example
  * ```ts
- * import type { ThreePhaseCoordinatorDurable } from 'distkit/txn';
- * const d: ThreePhaseCoordinatorDurable = { txs: { t1: { participants: ['a'], decision: null } } };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const c = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * threePhaseCoordinator.durable(t.state); //=> { txs: { t1: { participants: ['a', 'b'], decision: null } } }
  * ```
  */
 export interface ThreePhaseCoordinatorDurable {
@@ -172,9 +191,10 @@ export interface ThreePhaseCoordinatorDurable {
  *
  * @example
  * ```ts
- * import type { ThreePhaseCoordinatorRecord } from 'distkit/txn';
- * const r: ThreePhaseCoordinatorRecord = { txId: 't1', participants: ['a'], decision: 'commit' };
- * const f: ThreePhaseCoordinatorRecord = { txId: 't1', forgotten: true };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const c = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * t.outputs[0]; //=> { type: 'persist', record: [{ txId: 't1', participants: ['a', 'b'], decision: null }] }
  * ```
  */
 export type ThreePhaseCoordinatorRecord =
@@ -233,8 +253,10 @@ export function threePhaseCoordinatorDecision(state: ThreePhaseCoordinatorState,
  *
  * @example
  * ```ts
- * import type { ThreePhaseBegin } from 'distkit/txn';
- * const c: ThreePhaseBegin = { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const c = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * t.outputs.filter((o) => o.type === 'send').map((o) => o.to); //=> ['a', 'b']
  * ```
  */
 export interface ThreePhaseBegin {
@@ -253,8 +275,11 @@ export interface ThreePhaseBegin {
  *
  * @example
  * ```ts
- * import type { ThreePhaseCoordinatorInput } from 'distkit/txn';
- * const i: ThreePhaseCoordinatorInput = { type: 'tick', now: 5 };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const c = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * // No votes by the timeout: abort.
+ * threePhaseCoordinator.step(t.state, { type: 'tick', now: 1000 }).outputs.find((o) => o.type === 'decided'); //=> { type: 'decided', txId: 't1', decision: 'abort' }
  * ```
  */
 export type ThreePhaseCoordinatorInput = MessageInput | TickInput | ThreePhaseBegin;
@@ -264,8 +289,12 @@ export type ThreePhaseCoordinatorInput = MessageInput | TickInput | ThreePhaseBe
  *
  * @example
  * ```ts
- * import type { ThreePhaseCoordinatorOutput } from 'distkit/txn';
- * const o: ThreePhaseCoordinatorOutput = { type: 'decided', txId: 't1', decision: 'commit' };
+ * import { threePhaseCoordinator } from 'distkit/txn';
+ * const c = threePhaseCoordinator.init({ id: 'c' });
+ * const t = threePhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const a = threePhaseCoordinator.step(t.state, { type: 'message', from: 'a', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 1 });
+ * const b = threePhaseCoordinator.step(a.state, { type: 'message', from: 'b', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 2 });
+ * b.outputs.map((o) => o.type); //=> ['send', 'send']
  * ```
  */
 export type ThreePhaseCoordinatorOutput = SendOutput<ThreePhaseMessage> | PersistOutput<readonly ThreePhaseCoordinatorRecord[]> | RejectedOutput | DecidedOutput;
@@ -459,8 +488,8 @@ export const threePhaseCoordinator: DurableMachine<
  *
  * @example
  * ```ts
- * import type { ThreePhaseParticipantConfig } from 'distkit/txn';
- * const c: ThreePhaseParticipantConfig = { id: 'a', timeoutMs: 300, autoVote: 'yes' };
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * threePhaseParticipant.init({ id: 'a', timeoutMs: 300, autoVote: 'yes' }).timeoutMs; //=> 300
  * ```
  */
 export interface ThreePhaseParticipantConfig {
@@ -483,8 +512,13 @@ export interface ThreePhaseParticipantConfig {
  *
  * @example
  * ```ts
- * import type { TerminationRound } from 'distkit/txn';
- * const r: TerminationRound = { stage: 'collecting', reports: { b: 'uncertain' }, acks: [], deadline: { at: 900, attempt: 0 } };
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * const p = threePhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const ask = { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } as const;
+ * const t = threePhaseParticipant.step(p, { type: 'message', from: 'c', message: ask, now: 0 });
+ * // The coordinator went silent: a backup starts a termination round (Skeen §5).
+ * const later = threePhaseParticipant.step(t.state, { type: 'tick', now: 1000 });
+ * later.outputs.filter((o) => o.type === 'send').map((o) => o.message); //=> [{ type: 'stateReq', txId: 't1', round: 1 }]
  * ```
  */
 export interface TerminationRound {
@@ -503,8 +537,11 @@ export interface TerminationRound {
  *
  * @example
  * ```ts
- * import type { ThreePhaseParticipantTx } from 'distkit/txn';
- * const tx: ThreePhaseParticipantTx = { coordinator: 'c', participants: ['a', 'b'], phase: 'uncertain', round: 0, deadline: { at: 1000, attempt: 0 }, recovered: false, termination: null };
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * const p = threePhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const ask = { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } as const;
+ * const t = threePhaseParticipant.step(p, { type: 'message', from: 'c', message: ask, now: 0 });
+ * t.state.txs['t1']; //=> { coordinator: 'c', participants: ['a', 'b'], phase: 'uncertain', round: 0, deadline: { at: 1000, attempt: 0 }, recovered: false, termination: null }
  * ```
  */
 export interface ThreePhaseParticipantTx {
@@ -551,8 +588,11 @@ export interface ThreePhaseParticipantState {
  *
  * @example
  * ```ts
- * import type { ThreePhaseParticipantRecord } from 'distkit/txn';
- * const r: ThreePhaseParticipantRecord = { txId: 't1', coordinator: 'c', participants: ['a'], phase: 'uncertain' };
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * const p = threePhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const ask = { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } as const;
+ * const t = threePhaseParticipant.step(p, { type: 'message', from: 'c', message: ask, now: 0 });
+ * t.outputs[0]; //=> { type: 'persist', record: [{ txId: 't1', coordinator: 'c', participants: ['a', 'b'], phase: 'uncertain' }] }
  * ```
  */
 export interface ThreePhaseParticipantRecord {
@@ -571,8 +611,12 @@ export interface ThreePhaseParticipantRecord {
  *
  * @example
  * ```ts
- * import type { ThreePhaseParticipantDurable } from 'distkit/txn';
- * const d: ThreePhaseParticipantDurable = { txs: {} };
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * const p = threePhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const ask = { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } as const;
+ * const t = threePhaseParticipant.step(p, { type: 'message', from: 'c', message: ask, now: 0 });
+ * const pc = threePhaseParticipant.step(t.state, { type: 'message', from: 'c', message: { type: 'preCommit', txId: 't1', round: 0 }, now: 1 });
+ * threePhaseParticipant.durable(pc.state); //=> { txs: { t1: { txId: 't1', coordinator: 'c', participants: ['a', 'b'], phase: 'precommitted' } } }
  * ```
  */
 export interface ThreePhaseParticipantDurable {
@@ -585,8 +629,11 @@ export interface ThreePhaseParticipantDurable {
  *
  * @example
  * ```ts
- * import type { ThreePhaseVote } from 'distkit/txn';
- * const c: ThreePhaseVote = { type: 'vote', txId: 't1', vote: 'no', now: 0 };
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * const p = threePhaseParticipant.init({ id: 'a' });
+ * const ask = { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } as const;
+ * const asked = threePhaseParticipant.step(p, { type: 'message', from: 'c', message: ask, now: 0 }).state;
+ * threePhaseParticipant.step(asked, { type: 'vote', txId: 't1', vote: 'no', now: 1 }).state.txs['t1']?.phase; //=> 'aborted'
  * ```
  */
 export interface ThreePhaseVote {
@@ -605,8 +652,11 @@ export interface ThreePhaseVote {
  *
  * @example
  * ```ts
- * import type { ThreePhaseParticipantInput } from 'distkit/txn';
- * const i: ThreePhaseParticipantInput = { type: 'vote', txId: 't1', vote: 'yes', now: 0 };
+ * import { threePhaseParticipant } from 'distkit/txn';
+ * const p = threePhaseParticipant.init({ id: 'a' });
+ * const ask = { type: 'canCommit', txId: 't1', participants: ['a', 'b'] } as const;
+ * const asked = threePhaseParticipant.step(p, { type: 'message', from: 'c', message: ask, now: 0 }).state;
+ * threePhaseParticipant.step(asked, { type: 'vote', txId: 't1', vote: 'yes', now: 1 }).outputs.map((o) => o.type); //=> ['persist', 'send']
  * ```
  */
 export type ThreePhaseParticipantInput = MessageInput | TickInput | ThreePhaseVote;

@@ -27,8 +27,11 @@ import { NO_TOMBSTONES, addTombstone, recoveredTombstones, retainMs, tickTombsto
  *
  * @example
  * ```ts
- * import type { TwoPhaseMessage } from 'distkit/txn';
- * const m: TwoPhaseMessage = { type: 'vote', txId: 't1', vote: 'yes' };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * // The coordinator asks every participant to prepare:
+ * t.outputs.filter((o) => o.type === 'send').map((o) => o.message.type); //=> ['prepare', 'prepare']
  * ```
  */
 export type TwoPhaseMessage =
@@ -65,8 +68,10 @@ function parseMessage(m: unknown, limits: DataLimits): Parsed<TwoPhaseMessage> {
  *
  * @example
  * ```ts
- * import type { TwoPhaseProtocolOutput } from 'distkit/txn';
- * const o: TwoPhaseProtocolOutput<never> = { type: 'send', to: 'p1', message: { type: 'query', txId: 't1' } };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send']
  * ```
  */
 export type TwoPhaseProtocolOutput<R> = SendOutput<TwoPhaseMessage> | PersistOutput<readonly R[]> | RejectedOutput;
@@ -80,8 +85,10 @@ export type TwoPhaseProtocolOutput<R> = SendOutput<TwoPhaseMessage> | PersistOut
  *
  * @example
  * ```ts
- * import type { TwoPhaseCoordinatorConfig } from 'distkit/txn';
- * const c: TwoPhaseCoordinatorConfig = { id: 'coord', voteTimeoutMs: 500, presumedAbort: true };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord', voteTimeoutMs: 500 });
+ * c.voteTimeoutMs; //=> 500
+ * c.resendIntervalMs; //=> 200
  * ```
  */
 export interface TwoPhaseCoordinatorConfig {
@@ -105,8 +112,11 @@ export interface TwoPhaseCoordinatorConfig {
  *
  * @example
  * ```ts
- * import type { CoordinatorTx } from 'distkit/txn';
- * const tx: CoordinatorTx = { participants: ['a'], payload: null, decision: null, votes: {}, recipients: [], awaiting: [], voteDeadline: { at: 1000, attempt: 0 }, resendAt: { at: 200, attempt: 0 } };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const tx = t.state.txs['t1']!;
+ * [tx.participants, tx.decision, tx.awaiting]; //=> [['a', 'b'], null, []]
  * ```
  */
 export interface CoordinatorTx {
@@ -160,8 +170,13 @@ export interface TwoPhaseCoordinatorState {
  *
  * @example
  * ```ts
- * import type { CoordinatorLogRecord } from 'distkit/txn';
- * const r: CoordinatorLogRecord = { kind: 'decision', txId: 't1', decision: 'commit', participants: ['a', 'b'], recipients: ['a', 'b'] };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const a = twoPhaseCoordinator.step(t.state, { type: 'message', from: 'a', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 1 });
+ * const b = twoPhaseCoordinator.step(a.state, { type: 'message', from: 'b', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 2 });
+ * // Both voted yes: the decision is forced to the log before anyone hears of it (BHG §7.3).
+ * b.outputs[0]; //=> { type: 'persist', record: [{ kind: 'decision', txId: 't1', decision: 'commit', participants: ['a', 'b'], recipients: ['a', 'b'] }] }
  * ```
  */
 export type CoordinatorLogRecord =
@@ -175,8 +190,12 @@ export type CoordinatorLogRecord =
  *
  * @example
  * ```ts
- * import type { CoordinatorDurable } from 'distkit/txn';
- * const d: CoordinatorDurable = { txs: { t1: { participants: ['a', 'b'], decision: 'commit', recipients: ['a', 'b'] } } };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const a = twoPhaseCoordinator.step(t.state, { type: 'message', from: 'a', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 1 });
+ * const b = twoPhaseCoordinator.step(a.state, { type: 'message', from: 'b', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 2 });
+ * twoPhaseCoordinator.durable(b.state); //=> { txs: { t1: { participants: ['a', 'b'], decision: 'commit', recipients: ['a', 'b'] } } }
  * ```
  */
 export interface CoordinatorDurable {
@@ -189,8 +208,10 @@ export interface CoordinatorDurable {
  *
  * @example
  * ```ts
- * import type { BeginCommand } from 'distkit/txn';
- * const c: BeginCommand = { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * t.outputs[0]; //=> { type: 'persist', record: [{ kind: 'begin', txId: 't1', participants: ['a', 'b'] }] }
  * ```
  */
 export interface BeginCommand {
@@ -211,8 +232,12 @@ export interface BeginCommand {
  *
  * @example
  * ```ts
- * import type { TwoPhaseCoordinatorInput } from 'distkit/txn';
- * const i: TwoPhaseCoordinatorInput = { type: 'tick', now: 10 };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * // Nobody votes: at the vote timeout the coordinator aborts.
+ * const late = twoPhaseCoordinator.step(t.state, { type: 'tick', now: 1000 });
+ * late.outputs.find((o) => o.type === 'decided'); //=> { type: 'decided', txId: 't1', decision: 'abort' }
  * ```
  */
 export type TwoPhaseCoordinatorInput = MessageInput | TickInput | BeginCommand;
@@ -222,8 +247,12 @@ export type TwoPhaseCoordinatorInput = MessageInput | TickInput | BeginCommand;
  *
  * @example
  * ```ts
- * import type { DecidedOutput } from 'distkit/txn';
- * const o: DecidedOutput = { type: 'decided', txId: 't1', decision: 'abort' };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const a = twoPhaseCoordinator.step(t.state, { type: 'message', from: 'a', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 1 });
+ * const b = twoPhaseCoordinator.step(a.state, { type: 'message', from: 'b', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 2 });
+ * b.outputs.find((o) => o.type === 'decided'); //=> { type: 'decided', txId: 't1', decision: 'commit' }
  * ```
  */
 export interface DecidedOutput {
@@ -240,8 +269,13 @@ export interface DecidedOutput {
  *
  * @example
  * ```ts
- * import type { EndedOutput } from 'distkit/txn';
- * const o: EndedOutput = { type: 'ended', txId: 't1' };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const a = twoPhaseCoordinator.step(t.state, { type: 'message', from: 'a', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 1 });
+ * const b = twoPhaseCoordinator.step(a.state, { type: 'message', from: 'b', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 2 });
+ * const acked = ['a', 'b'].reduce((s, from) => twoPhaseCoordinator.step(s, { type: 'message', from, message: { type: 'ack', txId: 't1' }, now: 3 }).state, b.state);
+ * Object.keys(acked.txs); //=> []
  * ```
  */
 export interface EndedOutput {
@@ -256,8 +290,12 @@ export interface EndedOutput {
  *
  * @example
  * ```ts
- * import type { TwoPhaseCoordinatorOutput } from 'distkit/txn';
- * const o: TwoPhaseCoordinatorOutput = { type: 'ended', txId: 't1' };
+ * import { twoPhaseCoordinator } from 'distkit/txn';
+ * const c = twoPhaseCoordinator.init({ id: 'coord' });
+ * const t = twoPhaseCoordinator.step(c, { type: 'begin', txId: 't1', participants: ['a', 'b'], now: 0 });
+ * const a = twoPhaseCoordinator.step(t.state, { type: 'message', from: 'a', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 1 });
+ * const b = twoPhaseCoordinator.step(a.state, { type: 'message', from: 'b', message: { type: 'vote', txId: 't1', vote: 'yes' }, now: 2 });
+ * b.outputs.map((o) => o.type); //=> ['persist', 'send', 'send', 'decided']
  * ```
  */
 export type TwoPhaseCoordinatorOutput = TwoPhaseProtocolOutput<CoordinatorLogRecord> | DecidedOutput | EndedOutput;
@@ -524,8 +562,9 @@ export const twoPhaseCoordinator: DurableMachine<
  *
  * @example
  * ```ts
- * import type { TwoPhaseParticipantConfig } from 'distkit/txn';
- * const c: TwoPhaseParticipantConfig = { id: 'a', decisionTimeoutMs: 500, autoVote: 'yes' };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', decisionTimeoutMs: 500, autoVote: 'yes' });
+ * [p.decisionTimeoutMs, p.autoVote]; //=> [500, 'yes']
  * ```
  */
 export interface TwoPhaseParticipantConfig {
@@ -565,8 +604,11 @@ export interface TwoPhaseParticipantConfig {
  *
  * @example
  * ```ts
- * import type { ParticipantPhase } from 'distkit/txn';
- * const p: ParticipantPhase = 'prepared';
+ * import { participantPhase, twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const t = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 });
+ * participantPhase(t.state, 't1'); //=> 'prepared'
  * ```
  */
 export type ParticipantPhase = 'active' | 'asked' | 'prepared' | 'readonly' | 'committed' | 'aborted';
@@ -576,8 +618,13 @@ export type ParticipantPhase = 'active' | 'asked' | 'prepared' | 'readonly' | 'c
  *
  * @example
  * ```ts
- * import type { ParticipantOutcome } from 'distkit/txn';
- * const o: ParticipantOutcome = 'committed';
+ * import { participantPhase, twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const t = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 });
+ * const commit = { type: 'decision', txId: 't1', decision: 'commit', ack: true } as const;
+ * const d = twoPhaseParticipant.step(t.state, { type: 'message', from: 'coord', message: commit, now: 1 });
+ * participantPhase(d.state, 't1'); //=> 'committed'
  * ```
  */
 export type ParticipantOutcome = 'committed' | 'aborted' | 'readonly';
@@ -588,8 +635,14 @@ export type ParticipantOutcome = 'committed' | 'aborted' | 'readonly';
  *
  * @example
  * ```ts
- * import type { ParticipantTombstone } from 'distkit/txn';
- * const t: ParticipantTombstone = { phase: 'committed', coordinator: 'c', participants: ['a', 'b'] };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const t = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 });
+ * const commit = { type: 'decision', txId: 't1', decision: 'commit', ack: true } as const;
+ * const d = twoPhaseParticipant.step(t.state, { type: 'message', from: 'coord', message: commit, now: 1 });
+ * // Decided and done: only a tombstone is kept, to answer late duplicates and queries.
+ * d.state.decided.buckets[0]!.txs['t1']; //=> { phase: 'committed', coordinator: 'coord', participants: ['a', 'b'] }
  * ```
  */
 export interface ParticipantTombstone {
@@ -606,8 +659,11 @@ export interface ParticipantTombstone {
  *
  * @example
  * ```ts
- * import type { ParticipantTx } from 'distkit/txn';
- * const tx: ParticipantTx = { coordinator: 'c', participants: ['a', 'b'], phase: 'prepared', intended: null, deadline: { at: 1000, attempt: 0 }, queries: 0 };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const t = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 });
+ * t.state.txs['t1']; //=> { coordinator: 'coord', participants: ['a', 'b'], phase: 'prepared', intended: null, deadline: { at: 1000, attempt: 0 }, queries: 0 }
  * ```
  */
 export interface ParticipantTx {
@@ -661,9 +717,12 @@ export interface TwoPhaseParticipantState {
  *
  * @example
  * ```ts
- * import type { ParticipantLogRecord } from 'distkit/txn';
- * const r: ParticipantLogRecord = { kind: 'prepared', txId: 't1', coordinator: 'c', participants: ['a', 'b'] };
- * const f: ParticipantLogRecord = { kind: 'forgotten', txId: 't1' };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const t = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 });
+ * // A yes vote is forced to the log before it is sent (BHG §7.3).
+ * t.outputs[0]; //=> { type: 'persist', record: [{ kind: 'prepared', txId: 't1', coordinator: 'coord', participants: ['a', 'b'] }] }
  * ```
  */
 export type ParticipantLogRecord =
@@ -690,8 +749,11 @@ export type ParticipantLogRecord =
  *
  * @example
  * ```ts
- * import type { ParticipantDurable } from 'distkit/txn';
- * const d: ParticipantDurable = { txs: { t1: { coordinator: 'c', participants: ['a'], phase: 'prepared' } } };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const t = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 });
+ * twoPhaseParticipant.durable(t.state); //=> { txs: { t1: { coordinator: 'coord', participants: ['a', 'b'], phase: 'prepared' } } }
  * ```
  */
 export interface ParticipantDurable {
@@ -704,8 +766,11 @@ export interface ParticipantDurable {
  *
  * @example
  * ```ts
- * import type { VoteCommand } from 'distkit/txn';
- * const c: VoteCommand = { type: 'vote', txId: 't1', vote: 'yes', now: 0 };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const asked = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 }).state;
+ * twoPhaseParticipant.step(asked, { type: 'vote', txId: 't1', vote: 'no', now: 1 }).outputs.map((o) => o.type); //=> ['persist', 'send', 'decided']
  * ```
  */
 export interface VoteCommand {
@@ -724,8 +789,10 @@ export interface VoteCommand {
  *
  * @example
  * ```ts
- * import type { AbortCommand } from 'distkit/txn';
- * const c: AbortCommand = { type: 'abort', txId: 't1', now: 0 };
+ * import { participantPhase, twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a' });
+ * // The host aborts before any prepare arrived: the participant will vote no.
+ * participantPhase(twoPhaseParticipant.step(p, { type: 'abort', txId: 't1', now: 0 }).state, 't1'); //=> 'aborted'
  * ```
  */
 export interface AbortCommand {
@@ -742,8 +809,12 @@ export interface AbortCommand {
  *
  * @example
  * ```ts
- * import type { TwoPhaseParticipantInput } from 'distkit/txn';
- * const i: TwoPhaseParticipantInput = { type: 'abort', txId: 't1', now: 0 };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const t = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 });
+ * // In doubt past the decision timeout, it asks the coordinator (termination protocol).
+ * twoPhaseParticipant.step(t.state, { type: 'tick', now: 1000 }).outputs.filter((o) => o.type === 'send'); //=> [{ type: 'send', to: 'coord', message: { type: 'query', txId: 't1' } }]
  * ```
  */
 export type TwoPhaseParticipantInput = MessageInput | TickInput | VoteCommand | AbortCommand;
@@ -753,8 +824,10 @@ export type TwoPhaseParticipantInput = MessageInput | TickInput | VoteCommand | 
  *
  * @example
  * ```ts
- * import type { VoteRequestedOutput } from 'distkit/txn';
- * const o: VoteRequestedOutput = { type: 'voteRequested', txId: 't1', coordinator: 'c', payload: null };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: { op: 'debit' } } as const;
+ * twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 }).outputs; //=> [{ type: 'voteRequested', txId: 't1', coordinator: 'coord', payload: { op: 'debit' } }]
  * ```
  */
 export interface VoteRequestedOutput {
@@ -774,8 +847,11 @@ export interface VoteRequestedOutput {
  *
  * @example
  * ```ts
- * import type { TwoPhaseParticipantOutput } from 'distkit/txn';
- * const o: TwoPhaseParticipantOutput = { type: 'decided', txId: 't1', decision: 'commit' };
+ * import { twoPhaseParticipant } from 'distkit/txn';
+ * const p = twoPhaseParticipant.init({ id: 'a', autoVote: 'yes' });
+ * const prepare = { type: 'prepare', txId: 't1', participants: ['a', 'b'], payload: null } as const;
+ * const t = twoPhaseParticipant.step(p, { type: 'message', from: 'coord', message: prepare, now: 0 });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'send']
  * ```
  */
 export type TwoPhaseParticipantOutput = TwoPhaseProtocolOutput<ParticipantLogRecord> | VoteRequestedOutput | DecidedOutput;

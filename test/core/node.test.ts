@@ -366,6 +366,88 @@ describe('createNode: batching and group commit', () => {
   });
 });
 
+describe('createNode: sends before persist and onDurable (Raft thesis §10.2.1)', () => {
+  // Each message appends to a durable log; `early` messages' replies may leave before the write,
+  // others wait. The write acknowledges itself with an `acked` input once durable.
+  type PS = { log: number; acked: number[] };
+  type PIn = MessageInput | TickInput | { type: 'acked'; upTo: number; now: number };
+  type POut = SendOutput | PersistOutput<{ log: number }>;
+  const writer: Machine<null, PS, PIn, POut> = {
+    name: 'writer',
+    init: () => ({ log: 0, acked: [] }),
+    step(s, input) {
+      if (input.type === 'tick') return transition(s);
+      if (input.type === 'acked') return transition({ ...s, acked: [...s.acked, input.upTo] });
+      const early = (input.message as { early?: boolean }).early === true;
+      const log = s.log + 1;
+      const send: SendOutput = early ? { type: 'send', to: input.from, message: log, beforePersist: true } : { type: 'send', to: input.from, message: log };
+      return transition({ ...s, log }, [{ type: 'persist', record: { log }, onDurable: { type: 'acked', upTo: log } }, send]);
+    },
+  };
+  const flush = () => new Promise((r) => setTimeout(r, 0));
+
+  it('a beforePersist send leaves at once; a held send keeps later early ones behind it (order per node)', async () => {
+    const calls: (() => void)[] = [];
+    const sent: unknown[] = [];
+    const node = createNode(writer, null, { send: (_to, m) => sent.push(m), persist: () => new Promise<void>((r) => calls.push(r)) });
+    void node.deliver('b', { early: true });
+    void node.deliver('b', { early: false });
+    void node.deliver('b', { early: true });
+    await flush();
+    expect(calls.length).toBe(3);
+    expect(sent).toEqual([1]); // 2 waits for durability, and 3 must not overtake it
+    for (const r of calls) r();
+    await node.idle();
+    expect(sent).toEqual([1, 2, 3]);
+    node.stop();
+  });
+
+  it('steps each onDurable input once its record is durable, never before', async () => {
+    const calls: (() => void)[] = [];
+    const node = createNode(writer, null, { send: () => undefined, persist: () => new Promise<void>((r) => calls.push(r)) });
+    void node.deliver('b', { early: true });
+    void node.deliver('b', { early: true });
+    await flush();
+    expect(node.state.acked).toEqual([]);
+    calls[0]!();
+    await flush();
+    expect(node.state.acked).toEqual([]); // the batch's records settle together
+    calls[1]!();
+    await node.idle();
+    expect(node.state.acked).toEqual([1, 2]);
+    node.stop();
+  });
+
+  it('a failed write steps no onDurable input for it or for later records of its batch', async () => {
+    const calls: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+    const errors: unknown[] = [];
+    const node = createNode(writer, null, {
+      send: () => undefined,
+      persist: () => new Promise<void>((resolve, reject) => calls.push({ resolve, reject })),
+      onError: (e) => errors.push(e),
+    });
+    void node.deliver('b', { early: true });
+    void node.deliver('b', { early: true });
+    void node.deliver('b', { early: true });
+    await flush();
+    calls[0]!.resolve();
+    calls[1]!.reject(new Error('disk full'));
+    calls[2]!.resolve();
+    await node.idle();
+    expect(node.state.acked).toEqual([1]);
+    expect(errors).toHaveLength(1);
+    node.stop();
+  });
+
+  it('without a persist host, onDurable inputs are stepped at once', async () => {
+    const node = createNode(writer, null, { send: () => undefined });
+    await node.deliver('b', { early: false });
+    await node.idle();
+    expect(node.state.acked).toEqual([1]);
+    node.stop();
+  });
+});
+
 describe('checkedStep', () => {
   it('catches a machine that mutates its input state', () => {
     const bad: Machine<object, { n: number }, TickInput, never> = {

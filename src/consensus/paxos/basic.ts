@@ -23,8 +23,9 @@ import { checkConfigObject, checksByLimits, durableMachine, roundChecks, roleLis
  *
  * @example
  * ```ts
- * import type { BasicPaxosConfig } from 'distkit/consensus';
- * const c: BasicPaxosConfig = { id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const s = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * s.acceptors; //=> ['a', 'b', 'c']
  * ```
  */
 export interface BasicPaxosConfig extends PaxosRoundConfig {
@@ -43,8 +44,12 @@ export interface BasicPaxosConfig extends PaxosRoundConfig {
  *
  * @example
  * ```ts
- * import type { PaxosAccepted } from 'distkit/consensus';
- * const a: PaxosAccepted = { ballot: { round: 1, node: 'a' }, value: 'x' };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const ballot = { round: 1, node: 'a' };
+ * let b = basicPaxos.init({ id: 'b', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * b = basicPaxos.step(b, { type: 'message', from: 'a', message: { type: 'prepare', ballot }, now: 0 }).state;
+ * const t = basicPaxos.step(b, { type: 'message', from: 'a', message: { type: 'accept', ballot, value: 'x' }, now: 1 });
+ * t.state.acceptor?.accepted; //=> { ballot: { round: 1, node: 'a' }, value: 'x' }
  * ```
  */
 export interface PaxosAccepted {
@@ -66,8 +71,10 @@ export interface PaxosAccepted {
  *
  * @example
  * ```ts
- * import type { BasicPaxosMessage } from 'distkit/consensus';
- * const m: BasicPaxosMessage = { type: 'prepare', ballot: { round: 1, node: 'a' } };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const a = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const t = basicPaxos.step(a, { type: 'propose', value: 'x', now: 0 });
+ * t.outputs.filter((o) => o.type === 'send').map((o) => [o.to, o.message]); //=> [['b', { type: 'prepare', ballot: { round: 1, node: 'a' } }], ['c', { type: 'prepare', ballot: { round: 1, node: 'a' } }]]
  * ```
  */
 export type BasicPaxosMessage =
@@ -95,8 +102,12 @@ const messageCheck = checksByLimits(messageCheckFor);
  *
  * @example
  * ```ts
- * import type { BasicPaxosAcceptorState } from 'distkit/consensus';
- * const a: BasicPaxosAcceptorState = { promised: null, accepted: null };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const ballot = { round: 1, node: 'a' };
+ * let b = basicPaxos.init({ id: 'b', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * b = basicPaxos.step(b, { type: 'message', from: 'a', message: { type: 'prepare', ballot }, now: 0 }).state;
+ * const t = basicPaxos.step(b, { type: 'message', from: 'a', message: { type: 'accept', ballot, value: 'x' }, now: 1 });
+ * t.state.acceptor; //=> { promised: { round: 1, node: 'a' }, accepted: { ballot: { round: 1, node: 'a' }, value: 'x' } }
  * ```
  */
 export interface BasicPaxosAcceptorState {
@@ -112,8 +123,10 @@ export interface BasicPaxosAcceptorState {
  *
  * @example
  * ```ts
- * import type { BasicPaxosPhase } from 'distkit/consensus';
- * const p: BasicPaxosPhase = 'prepare';
+ * import { basicPaxos } from 'distkit/consensus';
+ * const a = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const t = basicPaxos.step(a, { type: 'propose', value: 'x', now: 0 });
+ * t.state.proposer?.phase; //=> 'prepare'
  * ```
  */
 export type BasicPaxosPhase = 'idle' | 'prepare' | 'accept' | 'backoff' | 'done';
@@ -156,8 +169,12 @@ export interface BasicPaxosProposerState {
  *
  * @example
  * ```ts
- * import type { BasicPaxosVotes } from 'distkit/consensus';
- * const v: BasicPaxosVotes = { ballot: { round: 1, node: 'a' }, value: 'x', from: ['a'] };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const ballot = { round: 1, node: 'a' };
+ * let l = basicPaxos.init({ id: 'c', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * l = basicPaxos.step(l, { type: 'message', from: 'a', message: { type: 'accepted', ballot, value: 'x' }, now: 0 }).state;
+ * // One acceptance of three: not chosen yet.
+ * l.learner?.votes; //=> { '1.a': { ballot: { round: 1, node: 'a' }, value: 'x', from: ['a'] } }
  * ```
  */
 export interface BasicPaxosVotes {
@@ -174,8 +191,14 @@ export interface BasicPaxosVotes {
  *
  * @example
  * ```ts
- * import type { BasicPaxosLearnerState } from 'distkit/consensus';
- * const l: BasicPaxosLearnerState = { votes: {}, decided: null, queryTimer: { at: null, attempt: 0 } };
+ * import { basicPaxos } from 'distkit/consensus';
+ * // Proposer a is an acceptor too: with b's promise, then b's acceptance, a majority of three agrees.
+ * const ballot = { round: 1, node: 'a' };
+ * let a = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * a = basicPaxos.step(a, { type: 'propose', value: 'x', now: 0 }).state;
+ * a = basicPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, accepted: null }, now: 1 }).state;
+ * const t = basicPaxos.step(a, { type: 'message', from: 'b', message: { type: 'accepted', ballot, value: 'x' }, now: 2 });
+ * t.state.learner?.decided; //=> { value: 'x' }
  * ```
  */
 export interface BasicPaxosLearnerState {
@@ -227,8 +250,12 @@ export interface BasicPaxosState extends PaxosRoundOptions {
  *
  * @example
  * ```ts
- * import type { BasicPaxosDurable } from 'distkit/consensus';
- * const d: BasicPaxosDurable = { promised: null, accepted: null, usedRound: 0, decided: null };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const ballot = { round: 1, node: 'a' };
+ * let b = basicPaxos.init({ id: 'b', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * b = basicPaxos.step(b, { type: 'message', from: 'a', message: { type: 'prepare', ballot }, now: 0 }).state;
+ * const t = basicPaxos.step(b, { type: 'message', from: 'a', message: { type: 'accept', ballot, value: 'x' }, now: 1 });
+ * basicPaxos.durable(t.state); //=> { promised: { round: 1, node: 'a' }, accepted: { ballot: { round: 1, node: 'a' }, value: 'x' }, usedRound: 0, decided: null }
  * ```
  */
 export interface BasicPaxosDurable extends PaxosDurableBase<PaxosBallot> {
@@ -242,8 +269,10 @@ export interface BasicPaxosDurable extends PaxosDurableBase<PaxosBallot> {
  *
  * @example
  * ```ts
- * import type { BasicPaxosPropose } from 'distkit/consensus';
- * const c: BasicPaxosPropose = { type: 'propose', value: { op: 'set', x: 1 }, now: 0 };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const a = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const t = basicPaxos.step(a, { type: 'propose', value: 'x', now: 0 });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send']
  * ```
  */
 export type BasicPaxosPropose = PaxosPropose;
@@ -253,8 +282,12 @@ export type BasicPaxosPropose = PaxosPropose;
  *
  * @example
  * ```ts
- * import type { BasicPaxosInput } from 'distkit/consensus';
- * const i: BasicPaxosInput = { type: 'tick', now: 100 };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const a = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const t = basicPaxos.step(a, { type: 'propose', value: 'x', now: 0 });
+ * // No promises by the phase timeout: retry with a higher ballot after a random backoff.
+ * const later = basicPaxos.step(t.state, { type: 'tick', now: 100 });
+ * later.state.proposer?.phase; //=> 'backoff'
  * ```
  */
 export type BasicPaxosInput = PaxosInput;
@@ -264,8 +297,14 @@ export type BasicPaxosInput = PaxosInput;
  *
  * @example
  * ```ts
- * import type { BasicPaxosDecided } from 'distkit/consensus';
- * const o: BasicPaxosDecided = { type: 'decided', value: 'x' };
+ * import { basicPaxos } from 'distkit/consensus';
+ * // Proposer a is an acceptor too: with b's promise, then b's acceptance, a majority of three agrees.
+ * const ballot = { round: 1, node: 'a' };
+ * let a = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * a = basicPaxos.step(a, { type: 'propose', value: 'x', now: 0 }).state;
+ * a = basicPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, accepted: null }, now: 1 }).state;
+ * const t = basicPaxos.step(a, { type: 'message', from: 'b', message: { type: 'accepted', ballot, value: 'x' }, now: 2 });
+ * t.outputs.find((o) => o.type === 'decided'); //=> { type: 'decided', value: 'x' }
  * ```
  */
 export interface BasicPaxosDecided {
@@ -281,8 +320,14 @@ export interface BasicPaxosDecided {
  *
  * @example
  * ```ts
- * import type { BasicPaxosOutput } from 'distkit/consensus';
- * const o: BasicPaxosOutput = { type: 'decided', value: 1 };
+ * import { basicPaxos } from 'distkit/consensus';
+ * // Proposer a is an acceptor too: with b's promise, then b's acceptance, a majority of three agrees.
+ * const ballot = { round: 1, node: 'a' };
+ * let a = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * a = basicPaxos.step(a, { type: 'propose', value: 'x', now: 0 }).state;
+ * a = basicPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, accepted: null }, now: 1 }).state;
+ * const t = basicPaxos.step(a, { type: 'message', from: 'b', message: { type: 'accepted', ballot, value: 'x' }, now: 2 });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'send', 'send', 'decided']
  * ```
  */
 export type BasicPaxosOutput = SendOutput<BasicPaxosMessage> | PersistOutput<BasicPaxosDurable> | RejectedOutput | BasicPaxosDecided;

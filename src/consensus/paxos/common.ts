@@ -14,8 +14,10 @@ import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, PAYLOAD_LIMITS, canonicalJson,
  *
  * @example
  * ```ts
- * import type { PaxosBallot } from 'distkit/consensus';
- * const b: PaxosBallot = { round: 3, node: 'a' };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const t = basicPaxos.step(basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'] }), { type: 'propose', value: 'x', now: 0 });
+ * // The first ballot of node a: round 1, ties between rounds broken by node id.
+ * t.state.proposer?.ballot; //=> { round: 1, node: 'a' }
  * ```
  */
 export interface PaxosBallot {
@@ -99,8 +101,9 @@ export const classicBallots: BallotOrder<PaxosBallot> = { compare: comparePaxosB
  *
  * @example
  * ```ts
- * import type { PaxosRoundConfig } from 'distkit/consensus';
- * const timing: PaxosRoundConfig = { phaseTimeoutMs: 50, backoffMinMs: 5, backoffMaxMs: 200 };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const s = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], phaseTimeoutMs: 50, backoffMinMs: 5, backoffMaxMs: 200 });
+ * [s.phaseTimeoutMs, s.backoffMinMs, s.backoffMaxMs]; //=> [50, 5, 200]
  * ```
  */
 export interface PaxosRoundConfig {
@@ -152,8 +155,9 @@ export interface PaxosRoundOptions {
  *
  * @example
  * ```ts
- * import type { PaxosPropose } from 'distkit/consensus';
- * const c: PaxosPropose = { type: 'propose', value: { op: 'set', x: 1 }, now: 0 };
+ * import { basicPaxos } from 'distkit/consensus';
+ * const s = basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'] });
+ * basicPaxos.step(s, { type: 'propose', value: { op: 'set', x: 1 }, now: 0 }).state.proposer?.value; //=> { value: { op: 'set', x: 1 } }
  * ```
  */
 export interface PaxosPropose {
@@ -171,8 +175,10 @@ export interface PaxosPropose {
  *
  * @example
  * ```ts
- * import type { PaxosInput } from 'distkit/consensus';
- * const i: PaxosInput = { type: 'propose', value: 'x', now: 0 };
+ * import { basicPaxos, type PaxosInput } from 'distkit/consensus';
+ * const inputs: PaxosInput[] = [{ type: 'propose', value: 'x', now: 0 }, { type: 'tick', now: 100 }];
+ * const s = inputs.reduce((st, i) => basicPaxos.step(st, i).state, basicPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'] }));
+ * s.proposer?.phase; //=> 'backoff'
  * ```
  */
 export type PaxosInput = MessageInput | TickInput | PaxosPropose;
@@ -203,8 +209,10 @@ export interface PaxosDurableBase<B> {
  *
  * @example
  * ```ts
- * import type { PaxosOutcomeMessage } from 'distkit/consensus';
- * const m: PaxosOutcomeMessage = { type: 'chosen', value: 'x' };
+ * import { basicPaxos } from 'distkit/consensus';
+ * // A learner told the outcome decides without counting votes.
+ * const s = basicPaxos.init({ id: 'c', acceptors: ['a', 'b', 'c'] });
+ * basicPaxos.step(s, { type: 'message', from: 'a', message: { type: 'chosen', value: 'x' }, now: 0 }).outputs; //=> [{ type: 'persist', record: { promised: null, accepted: null, usedRound: 0, decided: { value: 'x' } } }, { type: 'decided', value: 'x' }]
  * ```
  */
 export type PaxosOutcomeMessage = { readonly type: 'chosen'; readonly value: unknown } | { readonly type: 'query' };
@@ -215,8 +223,11 @@ export type PaxosOutcomeMessage = { readonly type: 'chosen'; readonly value: unk
  *
  * @example
  * ```ts
- * import type { PaxosNack } from 'distkit/consensus';
- * const m: PaxosNack = { type: 'nack', ballot: { round: 1, node: 'a' }, promised: { round: 2, node: 'b' } };
+ * import { basicPaxos } from 'distkit/consensus';
+ * let b = basicPaxos.init({ id: 'b', acceptors: ['a', 'b', 'c'] });
+ * b = basicPaxos.step(b, { type: 'message', from: 'c', message: { type: 'prepare', ballot: { round: 2, node: 'c' } }, now: 0 }).state;
+ * // b promised round 2 to c, so it refuses a's round-1 prepare and says why.
+ * basicPaxos.step(b, { type: 'message', from: 'a', message: { type: 'prepare', ballot: { round: 1, node: 'a' } }, now: 1 }).outputs; //=> [{ type: 'send', to: 'a', message: { type: 'nack', ballot: { round: 1, node: 'a' }, promised: { round: 2, node: 'c' } } }]
  * ```
  */
 export interface PaxosNack<B = PaxosBallot> {

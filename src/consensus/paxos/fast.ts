@@ -30,8 +30,14 @@ import { checkConfigObject, checksByLimits, durableMachine, roundChecks, roleLis
  *
  * @example
  * ```ts
- * import type { FastPaxosBallot } from 'distkit/consensus';
- * const b: FastPaxosBallot = { round: 1, node: 'c', recovery: false };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let c = fastPaxos.init(config('a1'));
+ * c = fastPaxos.step(c, { type: 'tick', now: 0 }).state; // phase 1a to the other acceptors
+ * c = fastPaxos.step(c, { type: 'message', from: 'a2', message: { type: 'promise', ballot, vote: null }, now: 1 }).state;
+ * const t = fastPaxos.step(c, { type: 'message', from: 'a3', message: { type: 'promise', ballot, vote: null }, now: 1 });
+ * c.coordinator?.ballot; //=> { round: 1, node: 'a1', recovery: false }
  * ```
  */
 export interface FastPaxosBallot {
@@ -72,8 +78,15 @@ const ballotCheck = v.object({ round: v.int({ min: 1, max: MAX_ROUND }), node: n
  *
  * @example
  * ```ts
- * import type { FastPaxosVote } from 'distkit/consensus';
- * const vote: FastPaxosVote = { ballot: { round: 1, node: 'c', recovery: false }, fast: true, value: 'x' };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let a = fastPaxos.init(config('a2'));
+ * a = fastPaxos.step(a, { type: 'message', from: 'a1', message: { type: 'prepare', ballot }, now: 0 }).state;
+ * a = fastPaxos.step(a, { type: 'message', from: 'a1', message: { type: 'any', ballot }, now: 1 }).state;
+ * // In a fast round the acceptor votes for the first value a proposer sends it.
+ * const t = fastPaxos.step(a, { type: 'message', from: 'p1', message: { type: 'propose', value: 'x' }, now: 2 });
+ * t.state.acceptor?.vote; //=> { ballot: { round: 1, node: 'a1', recovery: false }, fast: true, value: 'x' }
  * ```
  */
 export interface FastPaxosVote {
@@ -91,8 +104,9 @@ export interface FastPaxosVote {
  *
  * @example
  * ```ts
- * import type { FastPaxosConfig } from 'distkit/consensus';
- * const c: FastPaxosConfig = { id: 'a1', acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1', 'p2'] };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const s = fastPaxos.init({ id: 'a1', acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1', 'p2'] });
+ * [s.learners, s.fastQuorum, s.classicQuorum]; //=> [['a1', 'a2', 'a3', 'a4'], 3, 3]
  * ```
  */
 export interface FastPaxosConfig extends PaxosRoundConfig, Partial<FastPaxosRoles> {
@@ -157,8 +171,15 @@ export const FAST_PAXOS_MAX_BALLOTS = 16;
  *
  * @example
  * ```ts
- * import type { FastPaxosMessage } from 'distkit/consensus';
- * const m: FastPaxosMessage = { type: 'propose', value: 'x' };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let c = fastPaxos.init(config('a1'));
+ * c = fastPaxos.step(c, { type: 'tick', now: 0 }).state; // phase 1a to the other acceptors
+ * c = fastPaxos.step(c, { type: 'message', from: 'a2', message: { type: 'promise', ballot, vote: null }, now: 1 }).state;
+ * const t = fastPaxos.step(c, { type: 'message', from: 'a3', message: { type: 'promise', ballot, vote: null }, now: 1 });
+ * // A classic quorum promised: the coordinator opens a fast round with an 'any' message.
+ * t.outputs.filter((o) => o.type === 'send').map((o) => o.message.type); //=> ['any', 'any', 'any']
  * ```
  */
 export type FastPaxosMessage =
@@ -190,8 +211,15 @@ const messageCheck = checksByLimits(messageCheckFor);
  *
  * @example
  * ```ts
- * import type { FastPaxosAcceptorState } from 'distkit/consensus';
- * const a: FastPaxosAcceptorState = { promised: null, vote: null, anyBallot: null, pendingValue: null };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let a = fastPaxos.init(config('a2'));
+ * a = fastPaxos.step(a, { type: 'message', from: 'a1', message: { type: 'prepare', ballot }, now: 0 }).state;
+ * a = fastPaxos.step(a, { type: 'message', from: 'a1', message: { type: 'any', ballot }, now: 1 }).state;
+ * // In a fast round the acceptor votes for the first value a proposer sends it.
+ * const t = fastPaxos.step(a, { type: 'message', from: 'p1', message: { type: 'propose', value: 'x' }, now: 2 });
+ * t.state.acceptor; //=> { promised: { round: 1, node: 'a1', recovery: false }, vote: { ballot: { round: 1, node: 'a1', recovery: false }, fast: true, value: 'x' }, anyBallot: null, pendingValue: null }
  * ```
  */
 export interface FastPaxosAcceptorState {
@@ -210,8 +238,14 @@ export interface FastPaxosAcceptorState {
  *
  * @example
  * ```ts
- * import type { FastPaxosCoordinatorPhase } from 'distkit/consensus';
- * const p: FastPaxosCoordinatorPhase = 'fast';
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let c = fastPaxos.init(config('a1'));
+ * c = fastPaxos.step(c, { type: 'tick', now: 0 }).state; // phase 1a to the other acceptors
+ * c = fastPaxos.step(c, { type: 'message', from: 'a2', message: { type: 'promise', ballot, vote: null }, now: 1 }).state;
+ * const t = fastPaxos.step(c, { type: 'message', from: 'a3', message: { type: 'promise', ballot, vote: null }, now: 1 });
+ * t.state.coordinator?.phase; //=> 'fast'
  * ```
  */
 export type FastPaxosCoordinatorPhase = 'idle' | 'prepare' | 'fast' | 'accept' | 'backoff' | 'done';
@@ -256,8 +290,11 @@ export interface FastPaxosCoordinatorState {
  *
  * @example
  * ```ts
- * import type { FastPaxosClientState } from 'distkit/consensus';
- * const c: FastPaxosClientState = { value: null, decided: null, timer: { at: null, attempt: 0 }, attempt: 0 };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const p = fastPaxos.init(config('p1'));
+ * const t = fastPaxos.step(p, { type: 'propose', value: 'x', now: 0 });
+ * t.state.client?.value; //=> { value: 'x' }
  * ```
  */
 export interface FastPaxosClientState {
@@ -276,8 +313,16 @@ export interface FastPaxosClientState {
  *
  * @example
  * ```ts
- * import type { FastPaxosLearnerState } from 'distkit/consensus';
- * const l: FastPaxosLearnerState = { votes: {}, decided: null, timer: { at: null, attempt: 0 } };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let l = fastPaxos.init(config('a4'));
+ * const vote = (from: string) => ({ type: 'message', from, message: { type: 'accepted', ballot, fast: true, value: 'x' }, now: 3 }) as const;
+ * l = fastPaxos.step(l, vote('a1')).state;
+ * l = fastPaxos.step(l, vote('a2')).state;
+ * // A fast quorum (3 of 4) voted x in the fast round: chosen.
+ * const t = fastPaxos.step(l, vote('a3'));
+ * t.state.learner?.decided; //=> { value: 'x' }
  * ```
  */
 export interface FastPaxosLearnerState {
@@ -327,8 +372,15 @@ export interface FastPaxosState extends PaxosRoundOptions, FastPaxosRoles {
  *
  * @example
  * ```ts
- * import type { FastPaxosDurable } from 'distkit/consensus';
- * const d: FastPaxosDurable = { promised: null, vote: null, usedRound: 0, decided: null };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let a = fastPaxos.init(config('a2'));
+ * a = fastPaxos.step(a, { type: 'message', from: 'a1', message: { type: 'prepare', ballot }, now: 0 }).state;
+ * a = fastPaxos.step(a, { type: 'message', from: 'a1', message: { type: 'any', ballot }, now: 1 }).state;
+ * // In a fast round the acceptor votes for the first value a proposer sends it.
+ * const t = fastPaxos.step(a, { type: 'message', from: 'p1', message: { type: 'propose', value: 'x' }, now: 2 });
+ * fastPaxos.durable(t.state); //=> { promised: { round: 1, node: 'a1', recovery: false }, vote: { ballot: { round: 1, node: 'a1', recovery: false }, fast: true, value: 'x' }, usedRound: 0, decided: null }
  * ```
  */
 export interface FastPaxosDurable extends PaxosDurableBase<FastPaxosBallot> {
@@ -341,8 +393,11 @@ export interface FastPaxosDurable extends PaxosDurableBase<FastPaxosBallot> {
  *
  * @example
  * ```ts
- * import type { FastPaxosPropose } from 'distkit/consensus';
- * const c: FastPaxosPropose = { type: 'propose', value: 'x', now: 0 };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const p = fastPaxos.init(config('p1'));
+ * const t = fastPaxos.step(p, { type: 'propose', value: 'x', now: 0 });
+ * t.outputs.map((o) => (o.type === 'send' ? o.to : o.type)); //=> ['a1', 'a2', 'a3', 'a4']
  * ```
  */
 export type FastPaxosPropose = PaxosPropose;
@@ -352,8 +407,10 @@ export type FastPaxosPropose = PaxosPropose;
  *
  * @example
  * ```ts
- * import type { FastPaxosInput } from 'distkit/consensus';
- * const i: FastPaxosInput = { type: 'tick', now: 0 };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * // The coordinator's first tick starts phase 1 of round 1.
+ * fastPaxos.step(fastPaxos.init(config('a1')), { type: 'tick', now: 0 }).outputs.map((o) => o.type); //=> ['persist', 'send', 'send', 'send']
  * ```
  */
 export type FastPaxosInput = PaxosInput;
@@ -365,8 +422,16 @@ export type FastPaxosInput = PaxosInput;
  *
  * @example
  * ```ts
- * import type { FastPaxosEvent } from 'distkit/consensus';
- * const e: FastPaxosEvent = { type: 'decided', value: 'x' };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let l = fastPaxos.init(config('a4'));
+ * const vote = (from: string) => ({ type: 'message', from, message: { type: 'accepted', ballot, fast: true, value: 'x' }, now: 3 }) as const;
+ * l = fastPaxos.step(l, vote('a1')).state;
+ * l = fastPaxos.step(l, vote('a2')).state;
+ * // A fast quorum (3 of 4) voted x in the fast round: chosen.
+ * const t = fastPaxos.step(l, vote('a3'));
+ * t.outputs.find((o) => o.type === 'decided'); //=> { type: 'decided', value: 'x' }
  * ```
  */
 export type FastPaxosEvent =
@@ -378,8 +443,16 @@ export type FastPaxosEvent =
  *
  * @example
  * ```ts
- * import type { FastPaxosOutput } from 'distkit/consensus';
- * const o: FastPaxosOutput = { type: 'decided', value: 1 };
+ * import { fastPaxos } from 'distkit/consensus';
+ * const config = (id: string) => ({ id, acceptors: ['a1', 'a2', 'a3', 'a4'], coordinators: ['a1'], proposers: ['p1'] });
+ * const ballot = { round: 1, node: 'a1', recovery: false };
+ * let l = fastPaxos.init(config('a4'));
+ * const vote = (from: string) => ({ type: 'message', from, message: { type: 'accepted', ballot, fast: true, value: 'x' }, now: 3 }) as const;
+ * l = fastPaxos.step(l, vote('a1')).state;
+ * l = fastPaxos.step(l, vote('a2')).state;
+ * // A fast quorum (3 of 4) voted x in the fast round: chosen.
+ * const t = fastPaxos.step(l, vote('a3'));
+ * t.outputs.map((o) => o.type); //=> ['persist', 'decided']
  * ```
  */
 export type FastPaxosOutput = SendOutput<FastPaxosMessage> | PersistOutput<FastPaxosDurable> | RejectedOutput | FastPaxosEvent;

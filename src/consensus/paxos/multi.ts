@@ -28,8 +28,9 @@ import { emptyLog, logAppend, logAt, logFrom, logSlice, multiPaxosLogItems } fro
  *
  * @example
  * ```ts
- * import type { MultiPaxosConfig } from 'distkit/consensus';
- * const c: MultiPaxosConfig = { id: 'a', acceptors: ['a', 'b', 'c'], seed: 7, heartbeatIntervalMs: 20 };
+ * import { multiPaxos } from 'distkit/consensus';
+ * const s = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 7, heartbeatIntervalMs: 20 });
+ * [s.acceptors, s.heartbeatIntervalMs]; //=> [['a', 'b', 'c'], 20]
  * ```
  */
 export interface MultiPaxosConfig {
@@ -79,8 +80,15 @@ export const MULTI_PAXOS_MAX_PENDING_SLOTS = 1024;
  *
  * @example
  * ```ts
- * import type { MultiPaxosEntry } from 'distkit/consensus';
- * const e: MultiPaxosEntry = { kind: 'command', value: { op: 'put', key: 'x', value: 1 } };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * const ballot = { round: 1, node: 'a' };
+ * // b's promise makes a majority with a's own: a leads from slot 1.
+ * a = multiPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, logEnd: 0, accepted: [], more: false }, now: 1 }).state;
+ * const t = multiPaxos.step(a, { type: 'propose', value: 'set x 1', now: 2 });
+ * t.outputs.filter((o) => o.type === 'send').map((o) => o.message); //=> [{ type: 'accept', ballot: { round: 1, node: 'a' }, entries: [{ slot: 1, entry: { kind: 'command', value: 'set x 1' } }] }, { type: 'accept', ballot: { round: 1, node: 'a' }, entries: [{ slot: 1, entry: { kind: 'command', value: 'set x 1' } }] }]
  * ```
  */
 export type MultiPaxosEntry = { readonly kind: 'command'; readonly value: unknown } | { readonly kind: 'noop' };
@@ -90,8 +98,12 @@ export type MultiPaxosEntry = { readonly kind: 'command'; readonly value: unknow
  *
  * @example
  * ```ts
- * import type { MultiPaxosAccepted } from 'distkit/consensus';
- * const a: MultiPaxosAccepted = { slot: 4, ballot: { round: 2, node: 'b' }, entry: { kind: 'noop' } };
+ * import { multiPaxos } from 'distkit/consensus';
+ * const ballot = { round: 1, node: 'a' };
+ * let b = multiPaxos.init({ id: 'b', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * b = multiPaxos.step(b, { type: 'message', from: 'a', message: { type: 'prepare', ballot, fromSlot: 1 }, now: 0 }).state;
+ * const t = multiPaxos.step(b, { type: 'message', from: 'a', message: { type: 'accept', ballot, entries: [{ slot: 1, entry: { kind: 'command', value: 'set x 1' } }] }, now: 1 });
+ * multiPaxos.durable(t.state).accepted; //=> [{ slot: 1, ballot: { round: 1, node: 'a' }, entry: { kind: 'command', value: 'set x 1' } }]
  * ```
  */
 export interface MultiPaxosAccepted {
@@ -116,8 +128,11 @@ export interface MultiPaxosAccepted {
  *
  * @example
  * ```ts
- * import type { MultiPaxosMessage } from 'distkit/consensus';
- * const m: MultiPaxosMessage = { type: 'heartbeat', ballot: { round: 1, node: 'a' }, logEnd: 12 };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * camp.outputs.filter((o) => o.type === 'send').map((o) => o.message); //=> [{ type: 'prepare', ballot: { round: 1, node: 'a' }, fromSlot: 1 }, { type: 'prepare', ballot: { round: 1, node: 'a' }, fromSlot: 1 }]
  * ```
  */
 export type MultiPaxosMessage =
@@ -166,8 +181,16 @@ const messageCheck = checksByLimits(messageCheckFor);
  *
  * @example
  * ```ts
- * import type { MultiPaxosSlot } from 'distkit/consensus';
- * const s: MultiPaxosSlot = { accepted: null, decided: { kind: 'noop' } };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * const ballot = { round: 1, node: 'a' };
+ * // b's promise makes a majority with a's own: a leads from slot 1.
+ * a = multiPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, logEnd: 0, accepted: [], more: false }, now: 1 }).state;
+ * const t = multiPaxos.step(a, { type: 'propose', value: 'set x 1', now: 2 });
+ * const d = multiPaxos.step(t.state, { type: 'message', from: 'b', message: { type: 'accepted', ballot, slots: [1] }, now: 3 });
+ * d.outputs.filter((o) => o.type !== 'send'); //=> [{ type: 'persist', record: { promised: { round: 1, node: 'a' }, usedRound: 1, accepted: [], logFrom: 1, decided: [{ kind: 'command', value: 'set x 1' }] } }, { type: 'deliver', slot: 1, value: 'set x 1' }]
  * ```
  */
 export interface MultiPaxosSlot {
@@ -182,8 +205,15 @@ export interface MultiPaxosSlot {
  *
  * @example
  * ```ts
- * import type { MultiPaxosInflight } from 'distkit/consensus';
- * const f: MultiPaxosInflight = { entry: { kind: 'noop' }, acks: ['a'] };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * const ballot = { round: 1, node: 'a' };
+ * // b's promise makes a majority with a's own: a leads from slot 1.
+ * a = multiPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, logEnd: 0, accepted: [], more: false }, now: 1 }).state;
+ * const t = multiPaxos.step(a, { type: 'propose', value: 'set x 1', now: 2 });
+ * t.state.lead?.inflight; //=> { '1': { entry: { kind: 'command', value: 'set x 1' }, acks: ['a'] } }
  * ```
  */
 export interface MultiPaxosInflight {
@@ -198,8 +228,11 @@ export interface MultiPaxosInflight {
  *
  * @example
  * ```ts
- * import type { MultiPaxosCampaign } from 'distkit/consensus';
- * const c: MultiPaxosCampaign = { ballot: { round: 1, node: 'a' }, fromSlot: 1, promises: {} };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * a.campaign; //=> { ballot: { round: 1, node: 'a' }, fromSlot: 1, promises: { a: { logEnd: 0, accepted: [] } } }
  * ```
  */
 export interface MultiPaxosCampaign {
@@ -216,8 +249,14 @@ export interface MultiPaxosCampaign {
  *
  * @example
  * ```ts
- * import type { MultiPaxosLeadership } from 'distkit/consensus';
- * const l: MultiPaxosLeadership = { ballot: { round: 1, node: 'a' }, nextSlot: 1, inflight: {}, queue: [], heartbeatTimer: { at: 50, attempt: 0 } };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * const ballot = { round: 1, node: 'a' };
+ * // b's promise makes a majority with a's own: a leads from slot 1.
+ * a = multiPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, logEnd: 0, accepted: [], more: false }, now: 1 }).state;
+ * [a.role, a.lead?.nextSlot]; //=> ['leader', 1]
  * ```
  */
 export interface MultiPaxosLeadership {
@@ -238,8 +277,14 @@ export interface MultiPaxosLeadership {
  *
  * @example
  * ```ts
- * import type { MultiPaxosRole } from 'distkit/consensus';
- * const r: MultiPaxosRole = 'leader';
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * const ballot = { round: 1, node: 'a' };
+ * // b's promise makes a majority with a's own: a leads from slot 1.
+ * a = multiPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, logEnd: 0, accepted: [], more: false }, now: 1 }).state;
+ * a.role; //=> 'leader'
  * ```
  */
 export type MultiPaxosRole = 'follower' | 'candidate' | 'leader';
@@ -316,8 +361,12 @@ export interface MultiPaxosState {
  *
  * @example
  * ```ts
- * import type { MultiPaxosDurable } from 'distkit/consensus';
- * const d: MultiPaxosDurable = { promised: null, usedRound: 0, log: [], accepted: [] };
+ * import { multiPaxos } from 'distkit/consensus';
+ * const ballot = { round: 1, node: 'a' };
+ * let b = multiPaxos.init({ id: 'b', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * b = multiPaxos.step(b, { type: 'message', from: 'a', message: { type: 'prepare', ballot, fromSlot: 1 }, now: 0 }).state;
+ * const t = multiPaxos.step(b, { type: 'message', from: 'a', message: { type: 'accept', ballot, entries: [{ slot: 1, entry: { kind: 'command', value: 'set x 1' } }] }, now: 1 });
+ * multiPaxos.durable(t.state); //=> { promised: { round: 1, node: 'a' }, usedRound: 0, log: [], accepted: [{ slot: 1, ballot: { round: 1, node: 'a' }, entry: { kind: 'command', value: 'set x 1' } }] }
  * ```
  */
 export interface MultiPaxosDurable {
@@ -337,8 +386,11 @@ export interface MultiPaxosDurable {
  *
  * @example
  * ```ts
- * import type { MultiPaxosPersistRecord } from 'distkit/consensus';
- * const r: MultiPaxosPersistRecord = { promised: { round: 1, node: 'a' }, usedRound: 1, accepted: [], logFrom: 1, decided: [] };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * camp.outputs[0]; //=> { type: 'persist', record: { promised: { round: 1, node: 'a' }, usedRound: 1, accepted: [], logFrom: 1, decided: [] } }
  * ```
  */
 export interface MultiPaxosPersistRecord {
@@ -359,8 +411,15 @@ export interface MultiPaxosPersistRecord {
  *
  * @example
  * ```ts
- * import type { MultiPaxosPropose } from 'distkit/consensus';
- * const c: MultiPaxosPropose = { type: 'propose', value: 'set x 1', now: 0 };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * const ballot = { round: 1, node: 'a' };
+ * // b's promise makes a majority with a's own: a leads from slot 1.
+ * a = multiPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, logEnd: 0, accepted: [], more: false }, now: 1 }).state;
+ * const t = multiPaxos.step(a, { type: 'propose', value: 'set x 1', now: 2 });
+ * t.outputs.map((o) => o.type); //=> ['persist', 'proposed', 'send', 'send']
  * ```
  */
 export type MultiPaxosPropose = PaxosPropose;
@@ -370,8 +429,11 @@ export type MultiPaxosPropose = PaxosPropose;
  *
  * @example
  * ```ts
- * import type { MultiPaxosCampaignCommand } from 'distkit/consensus';
- * const c: MultiPaxosCampaignCommand = { type: 'campaign', now: 0 };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * a.role; //=> 'candidate'
  * ```
  */
 export interface MultiPaxosCampaignCommand {
@@ -386,8 +448,12 @@ export interface MultiPaxosCampaignCommand {
  *
  * @example
  * ```ts
- * import type { MultiPaxosInput } from 'distkit/consensus';
- * const i: MultiPaxosInput = { type: 'propose', value: 42, now: 0 };
+ * import { multiPaxos } from 'distkit/consensus';
+ * const ballot = { round: 1, node: 'a' };
+ * let b = multiPaxos.init({ id: 'b', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * b = multiPaxos.step(b, { type: 'message', from: 'a', message: { type: 'prepare', ballot, fromSlot: 1 }, now: 0 }).state;
+ * const t = multiPaxos.step(b, { type: 'message', from: 'a', message: { type: 'accept', ballot, entries: [{ slot: 1, entry: { kind: 'command', value: 'set x 1' } }] }, now: 1 });
+ * t.outputs.filter((o) => o.type === 'send'); //=> [{ type: 'send', to: 'a', message: { type: 'accepted', ballot: { round: 1, node: 'a' }, slots: [1] } }]
  * ```
  */
 export type MultiPaxosInput = MessageInput | TickInput | MultiPaxosPropose | MultiPaxosCampaignCommand;
@@ -403,8 +469,16 @@ export type MultiPaxosInput = MessageInput | TickInput | MultiPaxosPropose | Mul
  *
  * @example
  * ```ts
- * import type { MultiPaxosEvent } from 'distkit/consensus';
- * const e: MultiPaxosEvent = { type: 'deliver', slot: 3, value: 'set x 1' };
+ * import { multiPaxos } from 'distkit/consensus';
+ * let a = multiPaxos.init({ id: 'a', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * const camp = multiPaxos.step(a, { type: 'campaign', now: 0 });
+ * a = camp.state;
+ * const ballot = { round: 1, node: 'a' };
+ * // b's promise makes a majority with a's own: a leads from slot 1.
+ * a = multiPaxos.step(a, { type: 'message', from: 'b', message: { type: 'promise', ballot, logEnd: 0, accepted: [], more: false }, now: 1 }).state;
+ * const t = multiPaxos.step(a, { type: 'propose', value: 'set x 1', now: 2 });
+ * const d = multiPaxos.step(t.state, { type: 'message', from: 'b', message: { type: 'accepted', ballot, slots: [1] }, now: 3 });
+ * d.outputs.find((o) => o.type === 'deliver'); //=> { type: 'deliver', slot: 1, value: 'set x 1' }
  * ```
  */
 export type MultiPaxosEvent =
@@ -418,8 +492,9 @@ export type MultiPaxosEvent =
  *
  * @example
  * ```ts
- * import type { MultiPaxosOutput } from 'distkit/consensus';
- * const o: MultiPaxosOutput = { type: 'notLeader', value: 1, leader: 'b' };
+ * import { multiPaxos } from 'distkit/consensus';
+ * const b = multiPaxos.init({ id: 'b', acceptors: ['a', 'b', 'c'], seed: 1 });
+ * multiPaxos.step(b, { type: 'propose', value: 1, now: 0 }).outputs; //=> [{ type: 'notLeader', value: 1, leader: null }]
  * ```
  */
 export type MultiPaxosOutput = SendOutput<MultiPaxosMessage> | PersistOutput<MultiPaxosPersistRecord> | RejectedOutput | MultiPaxosEvent;

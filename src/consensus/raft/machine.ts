@@ -87,6 +87,7 @@ function cloneState(s: RaftState): Draft {
     leaseRevoked: s.leaseRevoked,
     reads: s.reads,
     readSeq: s.readSeq,
+    stable: s.stable,
     prng: s.prng,
   };
 }
@@ -117,6 +118,10 @@ function finish(prev: RaftState, c: Ctx): Transition<RaftState, RaftOutput> {
     c.out.push({ type: 'role', role: d.role, term: d.term, leader: d.leader });
   }
   const hard = d.term !== prev.term || d.vote !== prev.vote;
+  // Thesis §10.2.1: a leader's sends need not wait for its own log write, only for a term or vote
+  // it has not yet made durable (a leader never truncates its log or installs a snapshot).
+  const early = d.options.parallelAppend && d.role === 'leader' && prev.role === 'leader' && !hard;
+  if (early) markEarly(c.out);
   if (!hard && c.snapshot === undefined && c.truncateFrom === undefined && c.entries === undefined) {
     return { state: d, outputs: c.out };
   }
@@ -129,9 +134,25 @@ function finish(prev: RaftState, c: Ctx): Transition<RaftState, RaftOutput> {
   if (c.truncateFrom !== undefined) record.truncateFrom = c.truncateFrom;
   if (c.entries !== undefined && c.entries.length > 0) record.entries = c.entries;
   // Built in order rather than by unshift, which is slow on V8.
-  const outputs: RaftOutput[] = [{ type: 'persist', record }];
+  const outputs: RaftOutput[] = [persistOutput(d, record)];
   for (let i = 0; i < c.out.length; i++) outputs.push(c.out[i] as RaftOutput);
   return { state: d, outputs };
+}
+
+/** Marks a leader's sends as free to leave before its pending log writes are durable (§10.2.1). */
+function markEarly(out: RaftOutput[]): void {
+  for (let i = 0; i < out.length; i++) {
+    const o = out[i]!;
+    if (o.type === 'send') out[i] = { type: 'send', to: o.to, message: o.message, beforePersist: true };
+  }
+}
+
+/** The persist output; a `parallelAppend` leader asks to hear when its appended entries are durable. */
+function persistOutput(d: RaftState, record: RaftPersistRecord): RaftOutput {
+  const entries = record.entries;
+  if (!d.options.parallelAppend || d.role !== 'leader' || entries === undefined) return { type: 'persist', record };
+  const last = entries[entries.length - 1]!;
+  return { type: 'persist', record, onDurable: { type: 'persisted', index: last.index, term: last.term } };
 }
 
 function send(c: Ctx, to: NodeId, message: RaftMessage): void {
@@ -181,8 +202,14 @@ function optionsOf(config: RaftConfig): RaftOptions {
     maxInflight: positiveInt('maxInflight', config.maxInflight, 64),
     maxInflightBytes: positiveInt('maxInflightBytes', config.maxInflightBytes, UNLIMITED_BYTES),
     maxUncommittedEntries: positiveInt('maxUncommittedEntries', config.maxUncommittedEntries, 100_000),
+    parallelAppend: flag('parallelAppend', config.parallelAppend),
     payloadLimits: limitsOf(config.payloadLimits),
   };
+}
+
+function flag(field: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new ConfigError(field, 'must be a boolean');
+  return value === true;
 }
 
 function limitsOf(limits: Partial<DataLimits> | undefined): DataLimits {
@@ -237,6 +264,7 @@ function baseState(config: RaftConfig, log: RaftState['log'], term: number, vote
     leaseRevoked: false,
     reads: [],
     readSeq: 0,
+    stable: 0,
     prng: seedPrng(typeof config.seed === 'string' ? `${config.seed}/${id}` : `${config.seed}/${id}`),
   };
 }
@@ -483,6 +511,8 @@ function becomeLeader(c: Ctx): void {
   d.electionTimer = stopTimer(d.electionTimer);
   d.heartbeatTimer = startTimer(c.now, d.options.heartbeatIntervalMs);
   d.quorumTimer = startTimer(c.now, d.options.electionTimeoutMs);
+  // §10.2.1: what a candidate holds was durable before it asked for votes.
+  d.stable = raftLastIndex(d.log);
   // §8 / thesis §6.4: a new leader commits a no-op entry of its term, which also makes earlier
   // entries commit (§5.4.2) and lets it serve reads.
   const noop: RaftEntry = { index: raftLastIndex(d.log) + 1, term: d.term, data: null, kind: 'noop' };
@@ -517,6 +547,8 @@ function step(state: RaftState, input: RaftInput): Transition<RaftState, RaftOut
       return onTransfer(state, input.to, now);
     case 'campaign':
       return onCampaign(state, now);
+    case 'persisted':
+      return onPersisted(state, input.index, input.term, now);
     default:
       return assertNever(input, 'input');
   }
@@ -1003,7 +1035,9 @@ function hasUnstartedRead(reads: readonly RaftPendingRead[]): boolean {
 
 /** §5.3 matchIndex of a voter, the leader's own being its last index (a top-level function: no closure per commit). */
 function matchIndexOf(d: RaftState, id: NodeId): number {
-  return id === d.id ? raftLastIndex(d.log) : (progressOf(d, id)?.match ?? 0);
+  if (id !== d.id) return progressOf(d, id)?.match ?? 0;
+  // Thesis §10.2.1: with parallel appends the leader counts only what its disk holds.
+  return d.options.parallelAppend ? Math.min(d.stable, raftLastIndex(d.log)) : raftLastIndex(d.log);
 }
 
 /** Advances the leader's commit index to what a majority of voters holds (§5.3, §5.4.2). */
@@ -1063,6 +1097,21 @@ function onPropose(state: RaftState, data: readonly unknown[], command: 'propose
   appendEntriesLocally(c, added);
   c.out.push({ type: 'proposed', index: last + 1, term: d.term, count: data.length });
   broadcastAppend(c);
+  maybeCommit(c);
+  return finish(state, c);
+}
+
+/** The host made this node's log durable up to `index` (term `term`): a leader counts it (§10.2.1). */
+function onPersisted(state: RaftState, index: unknown, term: unknown, now: number): Transition<RaftState, RaftOutput> {
+  if (!Number.isSafeInteger(index) || (index as number) < 0) throw new InvalidCommandError('persisted', 'index must be a non-negative integer');
+  if (!Number.isSafeInteger(term) || (term as number) < 0) throw new InvalidCommandError('persisted', 'term must be a non-negative integer');
+  const i = index as number;
+  // Stale: the node stepped down, or the entry at `index` is not the one that was written.
+  if (state.role !== 'leader' || i <= state.stable || i > raftLastIndex(state.log) || termAt(state.log, i) !== term) {
+    return { state, outputs: [] };
+  }
+  const c = ctxOf(state, now);
+  c.d.stable = i;
   maybeCommit(c);
   return finish(state, c);
 }

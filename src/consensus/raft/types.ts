@@ -12,8 +12,9 @@ import type { DataLimits, MessageInput, NodeId, PersistOutput, PrngState, Reject
  *
  * @example
  * ```ts
- * import type { RaftMembership } from 'distkit/consensus';
- * const m: RaftMembership = { voters: ['a', 'b', 'c'], learners: ['d'] };
+ * import { raft } from 'distkit/consensus';
+ * raft.init({ id: 'a', voters: ['c', 'a', 'b'], learners: ['d'], seed: 1 }).membership;
+ * //=> { voters: ['a', 'b', 'c'], learners: ['d'] }
  * ```
  */
 export interface RaftMembership {
@@ -29,8 +30,12 @@ export interface RaftMembership {
  *
  * @example
  * ```ts
- * import type { RaftEntry } from 'distkit/consensus';
- * const e: RaftEntry = { index: 4, term: 2, data: { op: 'put', key: 'x', value: 1 } };
+ * import { raft, raftEntries } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raft.step(s, { type: 'propose', data: { op: 'put', key: 'x' }, now: 1 }).state;
+ * raftEntries(s.log);
+ * //=> [{ index: 1, term: 1, data: null, kind: 'noop' }, { index: 2, term: 1, data: { op: 'put', key: 'x' } }]
  * ```
  */
 export interface RaftEntry {
@@ -51,8 +56,11 @@ export interface RaftEntry {
  *
  * @example
  * ```ts
- * import type { RaftSnapshot } from 'distkit/consensus';
- * const s: RaftSnapshot = { index: 100, term: 3, membership: { voters: ['a'], learners: [] }, data: { x: 1 } };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * s = raft.step(s, { type: 'compact', index: 1, data: { x: 1 }, now: 1 }).state;
+ * s.log.snapshot; //=> { index: 1, term: 1, membership: { voters: ['a'], learners: [] }, data: { x: 1 } }
  * ```
  */
 export interface RaftSnapshot {
@@ -73,8 +81,9 @@ export interface RaftSnapshot {
  *
  * @example
  * ```ts
- * import type { RaftReadMode } from 'distkit/consensus';
- * const mode: RaftReadMode = 'index';
+ * import { raft } from 'distkit/consensus';
+ * raft.init({ id: 'a', voters: ['a'], seed: 1 }).options.readMode; //=> 'index'
+ * raft.init({ id: 'a', voters: ['a'], seed: 1, readMode: 'lease' }).options.leaseMs; //=> 900
  * ```
  */
 export type RaftReadMode = 'index' | 'lease';
@@ -84,8 +93,9 @@ export type RaftReadMode = 'index' | 'lease';
  *
  * @example
  * ```ts
- * import type { RaftConfig } from 'distkit/consensus';
- * const config: RaftConfig = { id: 'a', voters: ['a', 'b', 'c'], seed: 1 };
+ * import { raft, type RaftConfig } from 'distkit/consensus';
+ * const config: RaftConfig = { id: 'a', voters: ['a', 'b', 'c'], seed: 1, electionTimeoutMs: 500 };
+ * raft.init(config).options.heartbeatIntervalMs; //=> 50
  * ```
  */
 export interface RaftConfig {
@@ -127,6 +137,14 @@ export interface RaftConfig {
   readonly maxInflightBytes?: number;
   /** Most uncommitted entries a leader accepts before dropping proposals (back-pressure). Default 100 000. */
   readonly maxUncommittedEntries?: number;
+  /**
+   * The leader replicates new entries while it writes them to its own disk (thesis §10.2.1): its
+   * `send`s of AppendEntries are marked `beforePersist`, its log-append `persist` carries an
+   * `onDurable` {@link RaftPersistedInput}, and it counts itself toward the commit quorum only up to
+   * the index its host confirmed durable. Needs a host that honours both (`createNode` and the
+   * simulator do). Default false: the leader counts its in-memory log and sends after its persist.
+   */
+  readonly parallelAppend?: boolean;
   /**
    * Bounds on the opaque data of entries and snapshots (proposals, `compact` data, and what peers
    * send): nesting depth and JSON size. A peer's message beyond them is rejected; a local command
@@ -172,6 +190,8 @@ export interface RaftOptions {
   readonly maxInflightBytes: number;
   /** See {@link RaftConfig.maxUncommittedEntries}. */
   readonly maxUncommittedEntries: number;
+  /** See {@link RaftConfig.parallelAppend}. */
+  readonly parallelAppend: boolean;
   /** See {@link RaftConfig.payloadLimits}. */
   readonly payloadLimits: DataLimits;
 }
@@ -211,11 +231,12 @@ export interface RaftLog {
  *
  * @example
  * ```ts
- * import type { RaftProgress } from 'distkit/consensus';
- * const p: RaftProgress = {
- *   match: 0, next: 1, state: 'probe', paused: false, inflight: [],
- *   active: false, pendingSnapshot: 0, snapshotSentAt: 0, ackedAt: -1, inflightSizes: [], inflightBytes: 0,
- * };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a', 'b'], seed: 1, preVote: false });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raft.step(s, { type: 'message', from: 'b', message: { type: 'voteResponse', term: 1, granted: true, pre: false }, now: 1 }).state;
+ * const p = s.progress['b']!; // a new leader probes b from just after its own log
+ * [p.state, p.match, p.next, p.paused]; //=> ['probe', 0, 1, true]
  * ```
  */
 export interface RaftProgress {
@@ -251,8 +272,14 @@ export interface RaftProgress {
  *
  * @example
  * ```ts
- * import type { RaftPendingRead } from 'distkit/consensus';
- * const r: RaftPendingRead = { id: 'r1', index: 7, seq: 3, acks: ['a'] };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1, preVote: false });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raft.step(s, { type: 'message', from: 'b', message: { type: 'voteResponse', term: 1, granted: true, pre: false }, now: 1 }).state;
+ * s = raft.step(s, { type: 'read', id: 'r1', now: 2 }).state;
+ * // It waits: the leader has not yet committed an entry of its term (thesis §6.4).
+ * s.reads;
+ * //=> [{ id: 'r1', index: -1, seq: 0, acks: [] }]
  * ```
  */
 export interface RaftPendingRead {
@@ -271,8 +298,10 @@ export interface RaftPendingRead {
  *
  * @example
  * ```ts
- * import type { RaftRole } from 'distkit/consensus';
- * const r: RaftRole = 'leader';
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * s.role; //=> 'leader'
  * ```
  */
 export type RaftRole = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -340,6 +369,11 @@ export interface RaftState {
   readonly reads: readonly RaftPendingRead[];
   /** Leader: sequence number of the latest heartbeat round. */
   readonly readSeq: number;
+  /**
+   * Leader with `parallelAppend`: the highest index its host confirmed durable on this node (what
+   * it counts as its own match index, thesis §10.2.1). Otherwise unused.
+   */
+  readonly stable: number;
   /** PRNG for election timeouts. */
   readonly prng: PrngState;
 }
@@ -349,8 +383,11 @@ export interface RaftState {
  *
  * @example
  * ```ts
- * import type { RaftDurable } from 'distkit/consensus';
- * const d: RaftDurable = { term: 2, vote: 'a', snapshot: { index: 0, term: 0, membership: { voters: ['a'], learners: [] }, data: null }, entries: [] };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * raft.durable(s);
+ * //=> { term: 1, vote: 'a', snapshot: { index: 0, term: 0, membership: { voters: ['a'], learners: [] }, data: null }, entries: [{ index: 1, term: 1, data: null, kind: 'noop' }] }
  * ```
  */
 export interface RaftDurable {
@@ -371,8 +408,11 @@ export interface RaftDurable {
  *
  * @example
  * ```ts
- * import type { RaftPersistRecord } from 'distkit/consensus';
- * const r: RaftPersistRecord = { term: 3, vote: 'b' };
+ * import { raft } from 'distkit/consensus';
+ * const s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * // The vote for itself and the no-op entry, in one record:
+ * raft.step(s, { type: 'campaign', now: 0 }).outputs[0];
+ * //=> { type: 'persist', record: { term: 1, vote: 'a', entries: [{ index: 1, term: 1, data: null, kind: 'noop' }] } }
  * ```
  */
 export interface RaftPersistRecord {
@@ -393,8 +433,11 @@ export interface RaftPersistRecord {
  *
  * @example
  * ```ts
- * import type { RaftVoteRequest } from 'distkit/consensus';
- * const m: RaftVoteRequest = { type: 'vote', term: 2, lastIndex: 5, lastTerm: 1, pre: false, transfer: false };
+ * import { raft } from 'distkit/consensus';
+ * const s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1, preVote: false });
+ * const t = raft.step(s, { type: 'campaign', now: 0 });
+ * t.outputs.find((o) => o.type === 'send');
+ * //=> { type: 'send', to: 'b', message: { type: 'vote', term: 1, lastIndex: 0, lastTerm: 0, pre: false, transfer: false } }
  * ```
  */
 export interface RaftVoteRequest {
@@ -417,8 +460,11 @@ export interface RaftVoteRequest {
  *
  * @example
  * ```ts
- * import type { RaftVoteResponse } from 'distkit/consensus';
- * const m: RaftVoteResponse = { type: 'voteResponse', term: 2, granted: true, pre: false };
+ * import { raft } from 'distkit/consensus';
+ * const b = raft.init({ id: 'b', voters: ['a', 'b', 'c'], seed: 1 });
+ * const vote = { type: 'vote', term: 1, lastIndex: 0, lastTerm: 0, pre: false, transfer: false } as const;
+ * raft.step(b, { type: 'message', from: 'a', message: vote, now: 0 }).outputs.find((o) => o.type === 'send');
+ * //=> { type: 'send', to: 'a', message: { type: 'voteResponse', term: 1, granted: true, pre: false } }
  * ```
  */
 export interface RaftVoteResponse {
@@ -437,8 +483,13 @@ export interface RaftVoteResponse {
  *
  * @example
  * ```ts
- * import type { RaftAppendRequest } from 'distkit/consensus';
- * const m: RaftAppendRequest = { type: 'append', term: 2, prevIndex: 0, prevTerm: 0, entries: [], commit: 0 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a', 'b'], seed: 1, preVote: false });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state;
+ * const won = raft.step(s, { type: 'message', from: 'b', message: { type: 'voteResponse', term: 1, granted: true, pre: false }, now: 1 });
+ * // The new leader's no-op entry:
+ * won.outputs.find((o) => o.type === 'send');
+ * //=> { type: 'send', to: 'b', message: { type: 'append', term: 1, prevIndex: 0, prevTerm: 0, entries: [{ index: 1, term: 1, data: null, kind: 'noop' }], commit: 0 } }
  * ```
  */
 export interface RaftAppendRequest {
@@ -462,8 +513,11 @@ export interface RaftAppendRequest {
  *
  * @example
  * ```ts
- * import type { RaftAppendResponse } from 'distkit/consensus';
- * const m: RaftAppendResponse = { type: 'appendResponse', term: 2, success: true, index: 7, hintIndex: 0, hintTerm: 0 };
+ * import { raft } from 'distkit/consensus';
+ * const b = raft.init({ id: 'b', voters: ['a', 'b'], seed: 1 });
+ * const append = { type: 'append', term: 1, prevIndex: 0, prevTerm: 0, entries: [{ index: 1, term: 1, data: 'x' }], commit: 0 } as const;
+ * raft.step(b, { type: 'message', from: 'a', message: append, now: 0 }).outputs.find((o) => o.type === 'send');
+ * //=> { type: 'send', to: 'a', message: { type: 'appendResponse', term: 1, success: true, index: 1, hintIndex: 0, hintTerm: 0 } }
  * ```
  */
 export interface RaftAppendResponse {
@@ -487,8 +541,12 @@ export interface RaftAppendResponse {
  *
  * @example
  * ```ts
- * import type { RaftHeartbeat } from 'distkit/consensus';
- * const m: RaftHeartbeat = { type: 'heartbeat', term: 2, commit: 5, seq: 1, sentAt: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a', 'b'], seed: 1, preVote: false });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state;
+ * const won = raft.step(s, { type: 'message', from: 'b', message: { type: 'voteResponse', term: 1, granted: true, pre: false }, now: 1 });
+ * const hb = raft.step(won.state, { type: 'tick', now: 101 }).outputs.find((o) => o.type === 'send');
+ * hb; //=> { type: 'send', to: 'b', message: { type: 'heartbeat', term: 1, commit: 0, seq: 1, sentAt: 101 } }
  * ```
  */
 export interface RaftHeartbeat {
@@ -509,8 +567,11 @@ export interface RaftHeartbeat {
  *
  * @example
  * ```ts
- * import type { RaftHeartbeatResponse } from 'distkit/consensus';
- * const m: RaftHeartbeatResponse = { type: 'heartbeatResponse', term: 2, seq: 1, sentAt: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * const b = raft.init({ id: 'b', voters: ['a', 'b'], seed: 1 });
+ * const hb = { type: 'heartbeat', term: 1, commit: 0, seq: 1, sentAt: 101 } as const;
+ * raft.step(b, { type: 'message', from: 'a', message: hb, now: 102 }).outputs.find((o) => o.type === 'send');
+ * //=> { type: 'send', to: 'a', message: { type: 'heartbeatResponse', term: 1, seq: 1, sentAt: 101 } }
  * ```
  */
 export interface RaftHeartbeatResponse {
@@ -529,8 +590,12 @@ export interface RaftHeartbeatResponse {
  *
  * @example
  * ```ts
- * import type { RaftSnapshotRequest } from 'distkit/consensus';
- * const m: RaftSnapshotRequest = { type: 'snapshot', term: 3, snapshot: { index: 9, term: 2, membership: { voters: ['a'], learners: [] }, data: null } };
+ * import { raft } from 'distkit/consensus';
+ * const b = raft.init({ id: 'b', voters: ['a', 'b'], seed: 1 });
+ * const snapshot = { index: 9, term: 1, membership: { voters: ['a', 'b'], learners: [] }, data: { x: 1 } };
+ * const t = raft.step(b, { type: 'message', from: 'a', message: { type: 'snapshot', term: 1, snapshot }, now: 0 });
+ * t.state.log.snapshotIndex; //=> 9
+ * t.outputs.map((o) => o.type); //=> ['persist', 'restore', 'send', 'role']
  * ```
  */
 export interface RaftSnapshotRequest {
@@ -547,8 +612,10 @@ export interface RaftSnapshotRequest {
  *
  * @example
  * ```ts
- * import type { RaftTimeoutNow } from 'distkit/consensus';
- * const m: RaftTimeoutNow = { type: 'timeoutNow', term: 3 };
+ * import { raft } from 'distkit/consensus';
+ * const b = raft.init({ id: 'b', voters: ['a', 'b'], seed: 1, preVote: false });
+ * // The leader hands over (thesis §3.10): b campaigns at once, past any lease.
+ * raft.step(b, { type: 'message', from: 'a', message: { type: 'timeoutNow', term: 0 }, now: 0 }).state.role; //=> 'candidate'
  * ```
  */
 export interface RaftTimeoutNow {
@@ -563,8 +630,10 @@ export interface RaftTimeoutNow {
  *
  * @example
  * ```ts
- * import type { RaftMessage } from 'distkit/consensus';
- * const m: RaftMessage = { type: 'timeoutNow', term: 3 };
+ * import { raft } from 'distkit/consensus';
+ * const s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1, preVote: false });
+ * const t = raft.step(s, { type: 'campaign', now: 0 });
+ * t.outputs.flatMap((o) => (o.type === 'send' ? [o.message.type] : [])); //=> ['vote', 'vote']
  * ```
  */
 export type RaftMessage =
@@ -582,8 +651,11 @@ export type RaftMessage =
  *
  * @example
  * ```ts
- * import type { RaftMembershipChange } from 'distkit/consensus';
- * const c: RaftMembershipChange = { action: 'addLearner', node: 'd' };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * s = raft.step(s, { type: 'changeMembership', change: { action: 'addLearner', node: 'd' }, now: 1 }).state;
+ * s.membership; //=> { voters: ['a'], learners: ['d'] }
  * ```
  */
 export interface RaftMembershipChange {
@@ -598,8 +670,10 @@ export interface RaftMembershipChange {
  *
  * @example
  * ```ts
- * import type { RaftInput } from 'distkit/consensus';
- * const inputs: RaftInput[] = [{ type: 'tick', now: 10 }, { type: 'propose', data: 'x', now: 10 }];
+ * import { raft, type RaftInput } from 'distkit/consensus';
+ * const inputs: RaftInput[] = [{ type: 'campaign', now: 0 }, { type: 'propose', data: 'x', now: 1 }];
+ * const s = inputs.reduce((st, i) => raft.step(st, i).state, raft.init({ id: 'a', voters: ['a'], seed: 1 }));
+ * s.commit; //=> 2
  * ```
  */
 export type RaftInput =
@@ -611,15 +685,19 @@ export type RaftInput =
   | RaftCompactInput
   | RaftChangeMembershipInput
   | RaftTransferInput
-  | RaftCampaignInput;
+  | RaftCampaignInput
+  | RaftPersistedInput;
 
 /**
  * Propose one command. Only the leader accepts it; elsewhere the answer is a `notLeader` output with a hint.
  *
  * @example
  * ```ts
- * import type { RaftProposeInput } from 'distkit/consensus';
- * const i: RaftProposeInput = { type: 'propose', data: { key: 'x', value: 1 }, now: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * raft.step(s, { type: 'propose', data: { key: 'x', value: 1 }, now: 1 }).outputs.map((o) => o.type);
+ * //=> ['persist', 'proposed', 'apply']
  * ```
  */
 export interface RaftProposeInput {
@@ -637,8 +715,10 @@ export interface RaftProposeInput {
  *
  * @example
  * ```ts
- * import type { RaftProposeBatchInput } from 'distkit/consensus';
- * const i: RaftProposeBatchInput = { type: 'proposeBatch', data: ['a', 'b'], now: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * raft.step(s, { type: 'proposeBatch', data: ['a', 'b'], now: 1 }).outputs[1]; //=> { type: 'proposed', index: 2, term: 1, count: 2 }
  * ```
  */
 export interface RaftProposeBatchInput {
@@ -656,8 +736,10 @@ export interface RaftProposeBatchInput {
  *
  * @example
  * ```ts
- * import type { RaftReadInput } from 'distkit/consensus';
- * const i: RaftReadInput = { type: 'read', id: 'req-17', now: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * raft.step(s, { type: 'read', id: 'req-17', now: 1 }).outputs; //=> [{ type: 'readReady', id: 'req-17', index: 1 }]
  * ```
  */
 export interface RaftReadInput {
@@ -675,8 +757,11 @@ export interface RaftReadInput {
  *
  * @example
  * ```ts
- * import type { RaftCompactInput } from 'distkit/consensus';
- * const i: RaftCompactInput = { type: 'compact', index: 100, data: { x: 1 }, now: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * s = raft.step(s, { type: 'compact', index: 1, data: { x: 1 }, now: 1 }).state;
+ * [s.log.snapshotIndex, s.log.length]; //=> [1, 0]
  * ```
  */
 export interface RaftCompactInput {
@@ -695,8 +780,11 @@ export interface RaftCompactInput {
  *
  * @example
  * ```ts
- * import type { RaftChangeMembershipInput } from 'distkit/consensus';
- * const i: RaftChangeMembershipInput = { type: 'changeMembership', change: { action: 'addVoter', node: 'd' }, now: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * s = raft.step(s, { type: 'changeMembership', change: { action: 'addVoter', node: 'd' }, now: 1 }).state;
+ * s.membership.voters; //=> ['a', 'd']
  * ```
  */
 export interface RaftChangeMembershipInput {
@@ -713,8 +801,9 @@ export interface RaftChangeMembershipInput {
  *
  * @example
  * ```ts
- * import type { RaftTransferInput } from 'distkit/consensus';
- * const i: RaftTransferInput = { type: 'transferLeadership', to: 'b', now: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * const b = raft.init({ id: 'b', voters: ['a', 'b'], seed: 1 });
+ * raft.step(b, { type: 'transferLeadership', to: 'a', now: 0 }).outputs; //=> [{ type: 'notLeader', command: 'transferLeadership', leader: null }]
  * ```
  */
 export interface RaftTransferInput {
@@ -731,8 +820,9 @@ export interface RaftTransferInput {
  *
  * @example
  * ```ts
- * import type { RaftCampaignInput } from 'distkit/consensus';
- * const i: RaftCampaignInput = { type: 'campaign', now: 1200 };
+ * import { raft } from 'distkit/consensus';
+ * const s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1 });
+ * raft.step(s, { type: 'campaign', now: 0 }).state.role; //=> 'preCandidate'
  * ```
  */
 export interface RaftCampaignInput {
@@ -743,12 +833,41 @@ export interface RaftCampaignInput {
 }
 
 /**
+ * The host's acknowledgement that this node's log is durable up to `index`, whose entry has
+ * `term`: the `onDurable` input of a leader's log-append `persist` with `parallelAppend` (thesis
+ * §10.2.1). A stale one (the entry at `index` has another term, or the node no longer leads) is
+ * ignored.
+ *
+ * @example
+ * ```ts
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1, parallelAppend: true });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state;
+ * s.commit; //=> 0
+ * s = raft.step(s, { type: 'persisted', index: 1, term: 1, now: 1 }).state;
+ * s.commit; //=> 1
+ * ```
+ */
+export interface RaftPersistedInput {
+  /** Tag. */
+  readonly type: 'persisted';
+  /** The last index made durable. */
+  readonly index: number;
+  /** The term of the entry at `index`. */
+  readonly term: number;
+  /** The host's current time (ms, monotonic clock). */
+  readonly now: number;
+}
+
+/**
  * Committed entries for the application, in log order, each exactly once per node lifetime.
  *
  * @example
  * ```ts
- * import type { RaftApplyOutput } from 'distkit/consensus';
- * const o: RaftApplyOutput = { type: 'apply', entries: [] };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * raft.step(s, { type: 'propose', data: 'x', now: 1 }).outputs[2]; //=> { type: 'apply', entries: [{ index: 2, term: 1, data: 'x' }] }
  * ```
  */
 export interface RaftApplyOutput {
@@ -763,8 +882,11 @@ export interface RaftApplyOutput {
  *
  * @example
  * ```ts
- * import type { RaftRestoreOutput } from 'distkit/consensus';
- * const o: RaftRestoreOutput = { type: 'restore', snapshot: { index: 9, term: 2, membership: { voters: ['a'], learners: [] }, data: {} } };
+ * import { raft } from 'distkit/consensus';
+ * const b = raft.init({ id: 'b', voters: ['a', 'b'], seed: 1 });
+ * const snapshot = { index: 9, term: 1, membership: { voters: ['a', 'b'], learners: [] }, data: { x: 1 } };
+ * raft.step(b, { type: 'message', from: 'a', message: { type: 'snapshot', term: 1, snapshot }, now: 0 }).outputs[1];
+ * //=> { type: 'restore', snapshot: { index: 9, term: 1, membership: { voters: ['a', 'b'], learners: [] }, data: { x: 1 } } }
  * ```
  */
 export interface RaftRestoreOutput {
@@ -779,8 +901,9 @@ export interface RaftRestoreOutput {
  *
  * @example
  * ```ts
- * import type { RaftRoleOutput } from 'distkit/consensus';
- * const o: RaftRoleOutput = { type: 'role', role: 'leader', term: 2, leader: 'a' };
+ * import { raft } from 'distkit/consensus';
+ * const s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * raft.step(s, { type: 'campaign', now: 0 }).outputs.find((o) => o.type === 'role'); //=> { type: 'role', role: 'leader', term: 1, leader: 'a' }
  * ```
  */
 export interface RaftRoleOutput {
@@ -800,8 +923,10 @@ export interface RaftRoleOutput {
  *
  * @example
  * ```ts
- * import type { RaftProposedOutput } from 'distkit/consensus';
- * const o: RaftProposedOutput = { type: 'proposed', index: 8, term: 2, count: 1 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * raft.step(s, { type: 'propose', data: 'x', now: 1 }).outputs[1]; //=> { type: 'proposed', index: 2, term: 1, count: 1 }
  * ```
  */
 export interface RaftProposedOutput {
@@ -821,8 +946,9 @@ export interface RaftProposedOutput {
  *
  * @example
  * ```ts
- * import type { RaftNotLeaderOutput } from 'distkit/consensus';
- * const o: RaftNotLeaderOutput = { type: 'notLeader', command: 'propose', leader: 'b' };
+ * import { raft } from 'distkit/consensus';
+ * const s = raft.init({ id: 'b', voters: ['a', 'b'], seed: 1 });
+ * raft.step(s, { type: 'propose', data: 'x', now: 0 }).outputs; //=> [{ type: 'notLeader', command: 'propose', leader: null }]
  * ```
  */
 export interface RaftNotLeaderOutput {
@@ -841,8 +967,10 @@ export interface RaftNotLeaderOutput {
  *
  * @example
  * ```ts
- * import type { RaftReadReadyOutput } from 'distkit/consensus';
- * const o: RaftReadReadyOutput = { type: 'readReady', id: 'req-17', index: 42 };
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * raft.step(s, { type: 'read', id: 'req-17', now: 1 }).outputs[0]; //=> { type: 'readReady', id: 'req-17', index: 1 }
  * ```
  */
 export interface RaftReadReadyOutput {
@@ -859,8 +987,10 @@ export interface RaftReadReadyOutput {
  *
  * @example
  * ```ts
- * import type { RaftOutput } from 'distkit/consensus';
- * function handle(o: RaftOutput): void { if (o.type === 'apply') console.log(o.entries.length); }
+ * import { raft } from 'distkit/consensus';
+ * let s = raft.init({ id: 'a', voters: ['a'], seed: 1 });
+ * s = raft.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
+ * raft.step(s, { type: 'propose', data: 'x', now: 1 }).outputs.map((o) => o.type); //=> ['persist', 'proposed', 'apply']
  * ```
  */
 export type RaftOutput =

@@ -33,6 +33,13 @@ export interface ClusterOptions {
   config?: Partial<RaftConfig>;
   /** Compact when this many applied entries are above the snapshot (0: never). */
   compactEvery?: number;
+  /**
+   * A disk that takes this long (ms, drawn per write) to make a persist record durable: records
+   * wait in order, sends not marked `beforePersist` wait behind them, a crash loses what is not
+   * yet durable, and a record's `onDurable` input is stepped when it lands. Absent: writes are
+   * durable at once.
+   */
+  diskDelayMs?: readonly [number, number];
   /** Step every input through the given function (e.g. checkedStep). */
   stepper?: (state: RaftState, input: RaftInput) => { state: RaftState; outputs: readonly RaftOutput[] };
 }
@@ -40,7 +47,8 @@ export interface ClusterOptions {
 interface Event {
   at: number;
   seq: number;
-  kind: 'deliver' | 'tick';
+  kind: 'deliver' | 'tick' | 'disk';
+  incarnation?: number;
   to: string;
   from?: string;
   message?: RaftMessage;
@@ -58,6 +66,9 @@ export interface NodeSim {
   /** Ticks in a row at one virtual time (a host livelock if it grows). */
   sameTimeTicks: number;
   lastTickTime: number;
+  /** Records written but not yet durable (with `diskDelayMs`), and the sends waiting behind them. */
+  pending: { record: unknown; ack: unknown }[];
+  held: { to: string; message: RaftMessage }[];
 }
 
 export class InvariantViolation extends Error {}
@@ -146,7 +157,7 @@ export class Cluster {
       };
       this.configs.set(id, config);
       const state = raft.init(config);
-      this.nodes.set(id, { id, state, disk: raft.durable(state), up: true, app: { applied: 0, digest: 0 }, tickAt: -1, incarnation: 0, sameTimeTicks: 0, lastTickTime: -1 });
+      this.nodes.set(id, { id, state, disk: raft.durable(state), up: true, app: { applied: 0, digest: 0 }, tickAt: -1, incarnation: 0, sameTimeTicks: 0, lastTickTime: -1, pending: [], held: [] });
     }
     for (const id of opts.ids) this.scheduleTick(this.nodes.get(id)!);
   }
@@ -182,10 +193,14 @@ export class Cluster {
   private perform(n: NodeSim, o: RaftOutput): void {
     switch (o.type) {
       case 'persist':
-        n.disk = foldPersist(raft, n.disk, o.record) as RaftDurable;
+        if (this.opts.diskDelayMs === undefined) n.disk = foldPersist(raft, n.disk, o.record) as RaftDurable;
+        else this.write(n, o.record, o.onDurable);
         break;
       case 'send':
-        this.transmit(n.id, o.to, o.message);
+        // A send waits behind records not yet durable unless the machine says it need not, and
+        // never overtakes a send already waiting.
+        if (n.held.length > 0 || (n.pending.length > 0 && o.beforePersist !== true)) n.held.push({ to: o.to, message: o.message });
+        else this.transmit(n.id, o.to, o.message);
         break;
       case 'apply':
         for (const e of o.entries) this.applyEntry(n, e);
@@ -207,6 +222,23 @@ export class Cluster {
         break;
     }
     this.onOutput?.(n.id, o, this);
+  }
+
+  /** Queues a record on the slow disk; the first one pending schedules the sync. */
+  private write(n: NodeSim, record: unknown, ack: unknown): void {
+    if (n.pending.length === 0) {
+      const [min, max] = this.opts.diskDelayMs!;
+      this.queue.push({ at: this.now + this.rng.int(min, max + 1), seq: this.seq++, kind: 'disk', to: n.id, incarnation: n.incarnation });
+    }
+    n.pending.push({ record, ack });
+  }
+
+  /** The sync lands: every pending record is durable, the held sends leave, the acks are stepped. */
+  private sync(n: NodeSim): void {
+    const done = n.pending.splice(0);
+    for (const w of done) n.disk = foldPersist(raft, n.disk, w.record) as RaftDurable;
+    for (const m of n.held.splice(0)) this.transmit(n.id, m.to, m.message);
+    for (const w of done) if (w.ack !== undefined) this.input(n.id, w.ack as RaftInput);
   }
 
   private applyEntry(n: NodeSim, e: RaftEntry): void {
@@ -255,7 +287,9 @@ export class Cluster {
       this.now = Math.max(this.now, e.at);
       const n = this.nodes.get(e.to);
       if (!n || !n.up) continue;
-      if (e.kind === 'tick') {
+      if (e.kind === 'disk') {
+        if (e.incarnation === n.incarnation) this.sync(n);
+      } else if (e.kind === 'tick') {
         if (e.at !== n.tickAt) continue;
         n.tickAt = -1;
         n.sameTimeTicks = this.now === n.lastTickTime ? n.sameTimeTicks + 1 : 0;
@@ -284,6 +318,10 @@ export class Cluster {
     const n = this.node(id);
     if (!n.up) return;
     n.up = false;
+    // What the disk had not made durable is gone, and so are the sends waiting for it.
+    n.pending = [];
+    n.held = [];
+    n.incarnation++;
     this.events.push(`${this.now} ${id} crash`);
   }
 

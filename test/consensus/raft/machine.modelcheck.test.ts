@@ -49,6 +49,25 @@ describe('model checking: a 3-node cluster explored exhaustively to a bounded de
     expect(r.bound).toBe('depth');
     expect(r.states).toBeGreaterThan(10_000);
   });
+  it('parallelAppend (thesis §10.2.1) with a crash: every interleaving up to the bound is safe', () => {
+    const r = modelCheck<RaftState>({
+      nodes: IDS.map((id) => node(id, { parallelAppend: true })),
+      commands: [
+        { node: 'a', input: { type: 'tick', now: 0 } },
+        { node: 'a', input: { type: 'campaign' } },
+        { node: 'a', input: { type: 'propose', data: 'x' } },
+        { node: 'c', input: { type: 'tick', now: 0 } },
+        { node: 'c', input: { type: 'campaign' } },
+      ],
+      faults: { crashes: 1 },
+      invariants: raftStateInvariants(),
+      maxDepth: 7,
+      maxStates: 100_000,
+    });
+    expect(r.violation).toBeUndefined();
+    expect(r.bound).toBe('depth');
+    expect(r.states).toBeGreaterThan(1000);
+  });
   it('pre-vote, check-quorum and a leadership transfer: every interleaving up to the bound is safe', () => {
     // A witness, not a check: proves the bound is deep enough for the transfer to complete.
     let transferred = false;

@@ -17,7 +17,11 @@ export interface SeedResult {
 export const IDS = ['a', 'b', 'c', 'd', 'e'] as const;
 export const ELECTION_TIMEOUT_MS = 100;
 
-export function runSeed(seed: number, opts: { faultMs?: number } = {}): SeedResult {
+/**
+ * `slowDisk` gives every node a disk that takes 1-15 ms per sync (a crash loses what is not yet
+ * durable); `parallelAppend` also lets leaders replicate while they write (thesis §10.2.1).
+ */
+export function runSeed(seed: number, opts: { faultMs?: number; slowDisk?: boolean; parallelAppend?: boolean } = {}): SeedResult {
   const plan = new Random(seed ^ 0x5eed);
   // Modes: the production default (pre-vote + check-quorum), pre-vote alone, and classic Raft.
   // Check-quorum without pre-vote is left out: a node with an inflated term then keeps deposing
@@ -45,12 +49,14 @@ export function runSeed(seed: number, opts: { faultMs?: number } = {}): SeedResu
     electionTimeoutMs: T,
     heartbeatIntervalMs: 20,
     compactEvery,
+    ...(opts.slowDisk || opts.parallelAppend ? { diskDelayMs: [1, 15] as const } : {}),
     network: { lossRate, duplicateRate, minDelayMs: 1, maxDelayMs },
     config: {
       preVote,
       checkQuorum,
       maxEntriesPerAppend,
       maxInflight,
+      ...(opts.parallelAppend ? { parallelAppend: true } : {}),
     },
   });
   let faults = 0;
