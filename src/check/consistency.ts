@@ -470,7 +470,7 @@ function causalCases(ctx: Ctx, t: Tally, op: Op, set: Uint32Array, writes: reado
   }
 }
 
-/** Each op's immediate causal predecessors: the previous op of its session, and the writes it read. */
+/** Each op's immediate causal predecessors: the previous completed op of its session, and the writes it read. */
 function causalPredecessors(ctx: Ctx): Map<number, Op[]> {
   const preds = new Map<number, Op[]>();
   const add = (to: Op, from: Op) => {
@@ -478,7 +478,15 @@ function causalPredecessors(ctx: Ctx): Map<number, Op[]> {
     if (list === undefined) preds.set(to.id, (list = []));
     list.push(from);
   };
-  for (const ops of ctx.sessions.values()) for (let i = 1; i < ops.length; i++) add(ops[i] as Op, ops[i - 1] as Op);
+  // Session order, from each session's last completed operation: one whose outcome is unknown binds nothing by itself
+  // (it may never take effect), only through a read that returned it.
+  for (const ops of ctx.sessions.values()) {
+    let last: Op | undefined;
+    for (const op of ops) {
+      if (last !== undefined) add(op, last);
+      if (done(op)) last = op;
+    }
+  }
   for (const op of ctx.ops) {
     for (const s of observed(ctx, op)) {
       const w = s.pos > 0 ? ctx.writer.get(slot(s.key, s.value)) : undefined;

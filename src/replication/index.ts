@@ -21,7 +21,7 @@ export * from './gossip.js';
 export { distributedStore, storeNextDeadline, applyStorePersist } from './store.js';
 export { ConsistencyLevel } from './store-types.js';
 export type {
-  SessionToken, StalenessBound, StoreConfig, StoreEntry, StoreInput, StoreLimits, StoreMessage, StoreOutput, StorePending, StorePersistRecord,
+  SessionToken, StalenessBound, StoreConfig, StoreDurable, StoreEntry, StoreInput, StoreLimits, StoreMessage, StoreOutput, StorePending, StorePersistRecord,
   StoreReadInput, StoreRequestId, StoreState, StoreVersion, StoreWriteInput,
 } from './store-types.js';
 export { DistributedStore, StoreRequestError, type DistributedStoreOptions } from './store-cluster.js';

@@ -6,7 +6,7 @@
  */
 import type { MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
 import { v } from '../core/index.js';
-import type { RaftCampaignInput, RaftConfig, RaftPersistRecord, RaftRoleOutput, RaftState, RaftTransferInput } from '../consensus/index.js';
+import type { RaftCampaignInput, RaftConfig, RaftDurable, RaftPersistRecord, RaftRoleOutput, RaftState, RaftTransferInput } from '../consensus/index.js';
 
 /**
  * The consistency a request asks for, per request (Cosmos DB's five levels, plus causal from
@@ -148,11 +148,13 @@ export interface StoreVersion {
  * @example
  * ```ts
  * import type { StoreEntry } from 'distkit/replication';
- * const e: StoreEntry = { o: 'a', r: 1, k: 'x', v: 1, d: 0 };
+ * const e: StoreEntry = { o: 'a', b: 0, r: 1, k: 'x', v: 1, d: 0 };
  * ```
  */
 export interface StoreEntry {
   readonly o: NodeId;
+  /** The origin's incarnation (it counts its restarts durably), so request numbers never repeat. */
+  readonly b: number;
   readonly r: number;
   readonly k: string;
   readonly v: unknown;
@@ -225,8 +227,12 @@ export interface StoreState {
   /** The applied key-value state. */
   readonly kv: Readonly<Record<string, StoreVersion>>;
   readonly keyCount: number;
-  /** Recent request numbers applied, per origin (ascending), to drop re-proposals. */
-  readonly dedupe: Readonly<Record<NodeId, readonly number[]>>;
+  /** Recent request numbers applied, per origin, of its latest incarnation (ascending), to drop re-proposals. */
+  readonly dedupe: Readonly<Record<NodeId, { readonly boot: number; readonly rids: readonly number[] }>>;
+  /** This node's incarnation: 0 at init, one more at each recovery (persisted on the first step after it). */
+  readonly boot: number;
+  /** Whether `boot` is on disk yet. */
+  readonly bootSaved: boolean;
   /** Highest log index applied to `kv`. */
   readonly applied: number;
   /** Committed entries waiting for their turn (`readyAt`, this replica's lag). */
@@ -255,7 +261,7 @@ export interface StoreState {
  * ```
  */
 export type StoreMessage =
-  | { readonly type: 'store-write'; readonly rid: number; readonly key: string; readonly value: unknown; readonly deps: number }
+  | { readonly type: 'store-write'; readonly boot: number; readonly rid: number; readonly key: string; readonly value: unknown; readonly deps: number }
   | { readonly type: 'store-fence'; readonly nonce: number }
   | { readonly type: 'store-fenced'; readonly nonce: number; readonly index: number };
 
@@ -263,7 +269,7 @@ const counter = v.int({ min: 0 });
 
 /** Validation of store messages (Raft's are validated by Raft). */
 export const storeMessageCheck = v.tagged({
-  'store-write': v.object({ type: v.literal('store-write'), rid: counter, key: v.string({ maxLength: 1 << 16 }), value: v.json(), deps: counter }),
+  'store-write': v.object({ type: v.literal('store-write'), boot: counter, rid: counter, key: v.string({ maxLength: 1 << 16 }), value: v.json(), deps: counter }),
   'store-fence': v.object({ type: v.literal('store-fence'), nonce: counter }),
   'store-fenced': v.object({ type: v.literal('store-fenced'), nonce: counter, index: counter }),
 });
@@ -332,6 +338,22 @@ export type StoreInput = MessageInput<unknown> | TickInput | StoreWriteInput | S
  */
 export interface StorePersistRecord {
   readonly raft: readonly RaftPersistRecord[];
+  /** The node's new incarnation number, after a recovery. */
+  readonly boot?: number;
+}
+
+/**
+ * What a store node keeps on disk: Raft's durable state and its incarnation number.
+ *
+ * @example
+ * ```ts
+ * import type { StoreDurable } from 'distkit/replication';
+ * const d: StoreDurable = { raft: { term: 0, vote: null, snapshot: { index: 0, term: 0, membership: { voters: ['a'], learners: [] }, data: null }, entries: [] }, boot: 0 };
+ * ```
+ */
+export interface StoreDurable {
+  readonly raft: RaftDurable;
+  readonly boot: number;
 }
 
 /**

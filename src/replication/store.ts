@@ -11,10 +11,10 @@ import {
   plainDataProblem, positiveInt, positiveMs, send, setOwn, withOwn,
 } from '../core/index.js';
 import {
-  applyRaftPersist, raft, raftNextDeadline, type RaftDurable, type RaftEntry, type RaftInput, type RaftOutput, type RaftPersistRecord, type RaftState,
+  applyRaftPersist, raft, raftNextDeadline, type RaftEntry, type RaftInput, type RaftOutput, type RaftPersistRecord, type RaftState,
 } from '../consensus/index.js';
 import {
-  ConsistencyLevel, storeMessageCheck, type StalenessBound, type StoreConfig, type StoreEntry, type StoreInput, type StoreLimits, type StoreOutput,
+  ConsistencyLevel, storeMessageCheck, type StalenessBound, type StoreConfig, type StoreDurable, type StoreEntry, type StoreInput, type StoreLimits, type StoreOutput,
   type StorePending, type StorePersistRecord, type StoreReadInput, type StoreState, type StoreVersion, type StoreWriteInput,
 } from './store-types.js';
 
@@ -37,7 +37,7 @@ function init(config: StoreConfig): StoreState {
   return start(config, raft.init(config.raft));
 }
 
-function start(config: StoreConfig, r: RaftState): StoreState {
+function start(config: StoreConfig, r: RaftState, boot = 0): StoreState {
   const l = config.limits ?? {};
   const limits: StoreLimits = {
     maxKeys: positiveInt('limits.maxKeys', l.maxKeys, 100_000),
@@ -68,6 +68,8 @@ function start(config: StoreConfig, r: RaftState): StoreState {
     catchUp: [],
     freshAt: null,
     seq: 0,
+    boot,
+    bootSaved: boot === 0,
     skipped: 0,
   };
 }
@@ -89,7 +91,7 @@ function nonNegativeInt(field: string, x: number): number {
 // --- the applied state ----------------------------------------------------------------------
 
 /** A snapshot's data: the applied key-value state and the dedupe table, validated (it may come from a peer). */
-function snapshotData(data: unknown): { kv: Record<string, StoreVersion>; dedupe: Record<NodeId, number[]> } | undefined {
+function snapshotData(data: unknown): { kv: Record<string, StoreVersion>; dedupe: StoreState['dedupe'] } | undefined {
   if (!isPlainObject(data) || !isPlainObject(data.kv) || !isPlainObject(data.dedupe)) return undefined;
   for (const key of Object.keys(data.kv)) {
     const ver = data.kv[key];
@@ -97,30 +99,32 @@ function snapshotData(data: unknown): { kv: Record<string, StoreVersion>; dedupe
   }
   for (const origin of Object.keys(data.dedupe)) {
     const rids = data.dedupe[origin];
-    if (!Array.isArray(rids) || !rids.every((x) => Number.isSafeInteger(x))) return undefined;
+    if (!isPlainObject(rids) || !Number.isSafeInteger(rids.boot) || !Array.isArray(rids.rids) || !rids.rids.every((x) => Number.isSafeInteger(x))) return undefined;
   }
-  return data as { kv: Record<string, StoreVersion>; dedupe: Record<NodeId, number[]> };
+  return data as { kv: Record<string, StoreVersion>; dedupe: StoreState['dedupe'] };
 }
 
 function entryOf(e: RaftEntry): StoreEntry | null {
   if (e.kind !== undefined || !isPlainObject(e.data)) return null;
-  const { o, r, k, d } = e.data;
-  if (typeof o !== 'string' || typeof k !== 'string' || !Number.isSafeInteger(r) || !Number.isSafeInteger(d) || !hasOwn(e.data, 'v')) return null;
+  const { o, b, r, k, d } = e.data;
+  if (typeof o !== 'string' || typeof k !== 'string' || !Number.isSafeInteger(b) || !Number.isSafeInteger(r) || !Number.isSafeInteger(d) || !hasOwn(e.data, 'v')) return null;
   return e.data as unknown as StoreEntry;
 }
 
 /** Applies one committed entry: the same decision on every replica, from the log prefix alone. */
 function applyOne(s: StoreState, index: number, entry: StoreEntry | null, acc: Acc): StoreState {
   if (entry === null) return { ...s, applied: index };
-  const rids = getOwn(s.dedupe, entry.o) ?? [];
-  const seen = rids.includes(entry.r) || (rids.length >= s.limits.dedupeWindow && entry.r < (rids[0] as number));
+  // Request numbers restart with each incarnation (`boot`) of the origin; an older incarnation's writes come too late.
+  const known = getOwn(s.dedupe, entry.o);
+  const rids = known === undefined || known.boot < entry.b ? [] : known.rids;
+  const seen = (known !== undefined && known.boot > entry.b) || rids.includes(entry.r) || (rids.length >= s.limits.dedupeWindow && entry.r < (rids[0] as number));
   const isNew = !hasOwn(s.kv, entry.k);
   const full = isNew && s.keyCount >= s.limits.maxKeys;
   const tooLong = entry.k.length > s.limits.maxKeyLength;
-  const mine = entry.o === s.raft.id ? s.pending.find((p): p is Write => p.kind === 'write' && p.rid === entry.r) : undefined;
+  const mine = entry.o === s.raft.id && entry.b === s.boot ? s.pending.find((p): p is Write => p.kind === 'write' && p.rid === entry.r) : undefined;
   if (seen) return { ...s, applied: index, skipped: s.skipped + 1 };
   const nextRids = [...rids, entry.r].sort((a, b) => a - b).slice(-s.limits.dedupeWindow);
-  const base = { ...s, applied: index, dedupe: withOwn(s.dedupe, entry.o, nextRids) };
+  const base = { ...s, applied: index, dedupe: withOwn(s.dedupe, entry.o, { boot: entry.b, rids: nextRids }) };
   if (full || tooLong) {
     if (mine !== undefined) acc.events.push({ type: 'request-failed', id: mine.id, op: 'write', reason: full ? 'store full' : 'key too long' });
     return { ...base, skipped: s.skipped + 1, pending: mine === undefined ? s.pending : s.pending.filter((p) => p !== mine) };
@@ -234,8 +238,8 @@ function checkRequest(input: StoreWriteInput | StoreReadInput, s: StoreState): n
 function onWrite(s: StoreState, input: StoreWriteInput, acc: Acc): StoreState {
   const deps = checkRequest(input, s);
   if (typeof input.key !== 'string' || input.key.length > s.limits.maxKeyLength) throw new InvalidCommandError('write', `key must be a string of at most ${s.limits.maxKeyLength} characters`);
-  const problem = plainDataProblem(input.value, 'value', s.raft.options.payloadLimits);
-  if (problem !== undefined) throw new InvalidCommandError('write', problem);
+  const problem = plainDataProblem({ o: s.raft.id, b: s.boot, r: s.seq, k: input.key, v: input.value, d: deps }, 'entry', s.raft.options.payloadLimits);
+  if (problem !== undefined) throw new InvalidCommandError('write', `${problem} (the value goes into a Raft entry)`);
   if (s.pending.length >= s.limits.maxPending) {
     acc.events.push({ type: 'request-failed', id: input.id, op: 'write', reason: 'too many pending requests' });
     return s;
@@ -250,16 +254,21 @@ function sendWrite(s: StoreState, p: Write, acc: Acc): StoreState {
   if (leader === null) return s;
   const sent = s.pending.map((q) => (q === p ? { ...p, sentAt: acc.now } : q));
   if (leader !== s.raft.id) {
-    acc.sends.push(send(leader, { type: 'store-write', rid: p.rid, key: p.key, value: p.value, deps: p.deps }));
+    acc.sends.push(send(leader, { type: 'store-write', boot: s.boot, rid: p.rid, key: p.key, value: p.value, deps: p.deps }));
     return { ...s, pending: sent };
   }
-  return propose({ ...s, pending: sent }, { o: s.raft.id, r: p.rid, k: p.key, v: p.value, d: p.deps }, acc);
+  return propose({ ...s, pending: sent }, { o: s.raft.id, b: s.boot, r: p.rid, k: p.key, v: p.value, d: p.deps }, acc);
 }
 
 function propose(s: StoreState, entry: StoreEntry, acc: Acc): StoreState {
   const t = raft.step(s.raft, { type: 'propose', data: entry, now: acc.now });
   if (t.outputs.some((o) => o.type === 'rejected' || o.type === 'notLeader')) return s; // the origin retries
   return absorb({ ...s, raft: t.state }, t.outputs, acc);
+}
+
+function proposeForPeer(s: StoreState, from: string, entry: StoreEntry, acc: Acc): StoreState {
+  const problem = plainDataProblem(entry, 'entry', s.raft.options.payloadLimits);
+  return problem === undefined ? propose(s, entry, acc) : rejected(s, from, problem, acc);
 }
 
 // --- reads ----------------------------------------------------------------------------------
@@ -386,7 +395,7 @@ function retryAndExpire(s: StoreState, acc: Acc): StoreState {
 
 function retryAt(s: StoreState, p: StorePending): number | null {
   if (p.kind === 'write') return p.sentAt === null ? null : p.sentAt + s.retryMs;
-  return p.askedAt === null ? null : p.askedAt + s.retryMs;
+  return p.askedAt === null || !needsFence(s, p, p.askedAt) ? null : p.askedAt + s.retryMs;
 }
 
 /**
@@ -423,7 +432,7 @@ function onMessage(s: StoreState, from: string, message: unknown, acc: Acc): Sto
     case 'store-write':
       if (s.raft.role !== 'leader') return s; // the origin retries with the leader it learns of
       if (m.key.length > s.limits.maxKeyLength) return rejected(s, from, 'key too long', acc);
-      return propose(s, { o: from, r: m.rid, k: m.key, v: m.value, d: m.deps }, acc);
+      return proposeForPeer(s, from, { o: from, b: m.boot, r: m.rid, k: m.key, v: m.value, d: m.deps }, acc);
     case 'store-fence':
       if (s.raft.role !== 'leader') return s;
       if (s.raft.reads.length >= s.limits.maxLeaderReads) return rejected(s, from, 'too many fences waiting', acc);
@@ -444,47 +453,50 @@ function rejected(s: StoreState, from: string, reason: string, acc: Acc): StoreS
 
 function step(state: StoreState, input: StoreInput): { state: StoreState; outputs: StoreOutput[] } {
   const acc: Acc = { persists: [], sends: [], events: [], now: inputNow(input) };
-  let s: StoreState;
+  // A recovered node's incarnation goes to disk in its first step, before any request can carry it.
+  const saveBoot = !state.bootSaved;
+  let s: StoreState = saveBoot ? { ...state, bootSaved: true } : state;
   switch (input.type) {
     case 'write':
-      s = onWrite(state, input, acc);
+      s = onWrite(s, input, acc);
       break;
     case 'read':
-      s = onRead(state, input, acc);
+      s = onRead(s, input, acc);
       break;
     case 'message':
-      s = isStoreMessage(input.message) ? onMessage(state, input.from, input.message, acc) : stepRaft(state, input, acc);
+      s = isStoreMessage(input.message) ? onMessage(s, input.from, input.message, acc) : stepRaft(s, input, acc);
       break;
     case 'tick':
-      s = retryAndExpire(stepRaft(state, input, acc), acc);
+      s = retryAndExpire(stepRaft(s, input, acc), acc);
       break;
     case 'campaign':
     case 'transferLeadership':
-      s = stepRaft(state, input, acc);
+      s = stepRaft(s, input, acc);
       break;
     default:
       return assertNever(input, 'input');
   }
   s = serveReady(maybeCompact(applyDue(s, acc), acc), acc);
   const outputs: StoreOutput[] = [];
-  if (acc.persists.length > 0) outputs.push({ type: 'persist', record: { raft: acc.persists } });
+  if (acc.persists.length > 0 || saveBoot) outputs.push({ type: 'persist', record: saveBoot ? { raft: acc.persists, boot: s.boot } : { raft: acc.persists } });
   outputs.push(...acc.sends, ...acc.events);
   const onlyRejected = outputs.length > 0 && outputs.every((o): o is RejectedOutput => o.type === 'rejected');
   return { state: onlyRejected ? state : s, outputs };
 }
 
 /**
- * Folds a store persist record into Raft's durable image.
+ * Folds a store persist record into the durable image: Raft's records, then the incarnation.
  *
  * @example
  * ```ts
  * import { applyStorePersist, distributedStore } from 'distkit/replication';
  * const d = distributedStore.durable(distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } }));
- * applyStorePersist(d, { raft: [{ term: 1, vote: 'a' }] }).term; //=> 1
+ * applyStorePersist(d, { raft: [{ term: 1, vote: 'a' }], boot: 1 }); // term 1, incarnation 1
+ * applyStorePersist(d, { raft: [{ term: 1, vote: 'a' }] }).raft.term; //=> 1
  * ```
  */
-export function applyStorePersist(durable: RaftDurable, record: StorePersistRecord): RaftDurable {
-  return record.raft.reduce(applyRaftPersist, durable);
+export function applyStorePersist(durable: StoreDurable, record: StorePersistRecord): StoreDurable {
+  return { raft: record.raft.reduce(applyRaftPersist, durable.raft), boot: record.boot ?? durable.boot };
 }
 
 /**
@@ -508,7 +520,8 @@ export function applyStorePersist(durable: RaftDurable, record: StorePersistReco
  *
  * A follower forwards writes and fence requests to the leader and resends them every
  * `retryMs`; re-proposed writes are dropped at apply by (origin, request number). A write is
- * answered once the node it reached has applied it; a request unanswered after
+ * answered once the node it reached has applied it (request numbers carry the node's
+ * incarnation, counted durably, so they never repeat across restarts); a request unanswered after
  * `requestTimeoutMs` fails (a write's outcome is then unknown). The applied state is
  * snapshotted into Raft every `snapshotEvery` entries; a node recovers from Raft's durable image.
  *
@@ -523,15 +536,15 @@ export function applyStorePersist(durable: RaftDurable, record: StorePersistReco
  * //=> { type: 'read-ok', id: 2, values: { x: 'v1' }, versions: { x: 2 }, index: 2, token: { index: 2 }, value: 'v1' }
  * ```
  */
-export const distributedStore: DurableMachine<StoreConfig, StoreState, StoreInput, StoreOutput, RaftDurable> = {
+export const distributedStore: DurableMachine<StoreConfig, StoreState, StoreInput, StoreOutput, StoreDurable> = {
   name: 'distributed-store',
   init,
   step,
   nextDeadline: storeNextDeadline,
-  durable: (s) => raft.durable(s.raft),
+  durable: (s) => ({ raft: raft.durable(s.raft), boot: s.boot }),
   recover: (config, durable) => {
     if (config === null || typeof config !== 'object' || config.raft === null || typeof config.raft !== 'object') throw new ConfigError('raft', 'must be a RaftConfig');
-    return start(config, raft.recover(config.raft, durable));
+    return start(config, raft.recover(config.raft, durable.raft), durable.boot + 1);
   },
   applyPersist: applyStorePersist,
 };

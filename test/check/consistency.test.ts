@@ -184,3 +184,21 @@ describe('checkConsistency: properties', () => {
     );
   });
 });
+
+describe('checkConsistency: unknown outcomes in the causal past', () => {
+  it('a timed-out write that never took effect does not make the session\'s next write a causal violation', () => {
+    nextId = 0;
+    const h = [w('s', 'x', 1, 0, null), w('s', 'y', 2, 1000)];
+    const rep = checkConsistency(h, { writeOrder: order(['y', 2]) });
+    expect(rep.causal.ok).toBe(true);
+    expect(rep.monotonicWrites.ok).toBe(true);
+  });
+
+  it('but once another session read it, it binds that session\'s later writes', () => {
+    nextId = 0;
+    const h = [w('s', 'x', 1, 0, null), r('t', 'x', 1, 10), w('t', 'y', 2, 20)];
+    const rep = checkConsistency(h, { writeOrder: order(['y', 2], ['x', 1]) });
+    expect(rep.causal).toMatchObject({ ok: false, counterexample: { operations: [0, 2] } });
+    expect(rep.writesFollowReads.ok).toBe(false);
+  });
+});
