@@ -156,7 +156,7 @@ export const LEVEL_GUARANTEES: Readonly<Record<ConsistencyLevelName, readonly (k
  *   { id: 1, client: 's', input: { f: 'read', key: 'x' }, call: 2, output: null, ret: 3 },
  * ], { writeOrder: [{ key: 'x', value: 1 }] });
  * levelViolations(report, 'session'); //=> ['readYourWrites']
- * levelViolations(report, 'eventual'); //=> []
+ * levelViolations(report, 'consistent-prefix'); //=> []
  * ```
  */
 export function levelViolations(report: ConsistencyReport, level: ConsistencyLevelName): (keyof ConsistencyReport)[] {
