@@ -24,4 +24,4 @@ export type {
   SessionToken, StalenessBound, StoreConfig, StoreDurable, StoreEntry, StoreInput, StoreLimits, StoreMessage, StoreOutput, StorePending, StorePersistRecord,
   StoreReadInput, StoreRequestId, StoreState, StoreVersion, StoreWriteInput,
 } from './store-types.js';
-export { DistributedStore, StoreRequestError, type DistributedStoreOptions } from './store-cluster.js';
+export { DistributedStore, StoreRequestError, type DistributedStoreOptions, type DistributedStoreRequestOptions } from './store-cluster.js';

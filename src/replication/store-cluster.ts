@@ -50,8 +50,17 @@ export class StoreRequestError extends DistkitError {
   }
 }
 
-/** Where a request goes and with which session token. */
-interface RequestOptions {
+/**
+ * Per-request options of {@link DistributedStore}: which replica receives it, and the bound of a
+ * bounded-staleness read.
+ *
+ * @example
+ * ```ts
+ * import type { DistributedStoreRequestOptions } from 'distkit/replication';
+ * const o: DistributedStoreRequestOptions = { replica: 'c', bound: { ms: 200 } };
+ * ```
+ */
+export interface DistributedStoreRequestOptions {
   /** The replica that receives the request (default the first). */
   readonly replica?: string;
   /** For bounded-staleness reads. */
@@ -113,7 +122,7 @@ export class DistributedStore {
    * Writes `value` under `key` through the leader's log; returns the write's log index once the
    * replica that took it has applied it.
    */
-  write(key: string, value: unknown, level: ConsistencyLevel = ConsistencyLevel.STRONG, options: RequestOptions = {}): number {
+  write(key: string, value: unknown, level: ConsistencyLevel = ConsistencyLevel.STRONG, options: DistributedStoreRequestOptions = {}): number {
     const out = this.request(options.replica, (id) => ({ type: 'write', id, key, value, level, token: this.token, now: this.now }));
     if (out.type !== 'write-ok') throw new StoreRequestError('write', out.type === 'request-failed' ? out.reason : out.type);
     this.token = out.token;
@@ -121,7 +130,7 @@ export class DistributedStore {
   }
 
   /** Reads `key` at `level` from a replica (default the first); `null` when never written. */
-  read(key: string, level: ConsistencyLevel = ConsistencyLevel.STRONG, options: RequestOptions = {}): unknown {
+  read(key: string, level: ConsistencyLevel = ConsistencyLevel.STRONG, options: DistributedStoreRequestOptions = {}): unknown {
     const out = this.request(options.replica, (id) => ({ type: 'read', id, key, level, token: this.token, now: this.now, ...(options.bound === undefined ? {} : { bound: options.bound }) }));
     if (out.type !== 'read-ok') throw new StoreRequestError('read', out.type === 'request-failed' ? out.reason : out.type);
     this.token = out.token;
