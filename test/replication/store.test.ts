@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidCommandError } from '../../src/core/index.js';
 import { ConsistencyLevel, DistributedStore, StoreRequestError, distributedStore, type StoreOutput, type StoreState } from '../../src/replication/index.js';
@@ -123,4 +124,37 @@ describe('distributedStore: the machine', () => {
     expect(t.state.skipped).toBe(2);
     expect(t.state.dedupe.c).toEqual({ boot: 1, rids: [7, 8] });
   });
+});
+
+describe('DistributedStore: properties', () => {
+  const op = fc.record({
+    write: fc.boolean(),
+    key: fc.constantFrom('x', 'y'),
+    replica: fc.constantFrom('a', 'b', 'c'),
+    level: fc.constantFrom(...Object.values(ConsistencyLevel)),
+    waitMs: fc.integer({ min: 0, max: 50 }),
+  });
+
+  it('one session: strong and session reads return its last write of the key, weaker ones an older or equal write of it', () => {
+    fc.assert(
+      fc.property(fc.record({ b: fc.integer({ min: 0, max: 200 }), c: fc.integer({ min: 0, max: 200 }) }), fc.array(op, { minLength: 1, maxLength: 12 }), (lag, ops) => {
+        const store = new DistributedStore({ replicas: ['a', 'b', 'c'], applyDelayMs: lag });
+        const written = new Map<string, unknown[]>();
+        ops.forEach((o, i) => {
+          store.advance(o.waitMs);
+          if (o.write) {
+            store.write(o.key, i, o.level, { replica: o.replica });
+            written.set(o.key, [...(written.get(o.key) ?? []), i]);
+            return;
+          }
+          const got = store.read(o.key, o.level, { replica: o.replica, bound: { versions: 0 } });
+          const history = written.get(o.key) ?? [];
+          const last = history.at(-1) ?? null;
+          if (o.level === 'strong' || o.level === 'session' || o.level === 'causal' || o.level === 'bounded-staleness') expect(got).toBe(last);
+          else expect(got === null || history.includes(got)).toBe(true);
+        });
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
 });
