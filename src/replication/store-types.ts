@@ -238,8 +238,8 @@ export interface StoreState {
   /** Committed entries waiting for their turn (`readyAt`, this replica's lag). */
   readonly backlog: readonly { readonly index: number; readonly entry: StoreEntry | null; readonly readyAt: number }[];
   readonly pending: readonly StorePending[];
-  /** Fences asked (ReadIndex through the leader), by nonce, with the local time they were asked. */
-  readonly asks: readonly { readonly nonce: number; readonly at: number }[];
+  /** Fences asked (ReadIndex through the leader), by nonce, with the local time they were asked and of whom. */
+  readonly asks: readonly { readonly nonce: number; readonly at: number; readonly to: NodeId }[];
   /** Fences answered but not yet applied up to. */
   readonly catchUp: readonly { readonly index: number; readonly at: number }[];
   /** Every write committed before this local time is applied here (null: not known). */

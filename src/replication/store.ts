@@ -328,7 +328,7 @@ function askFence(s: StoreState, acc: Acc): StoreState {
   const leader = s.raft.role === 'leader' ? s.raft.id : s.raft.leader;
   if (leader === null) return s;
   const nonce = s.seq;
-  const asks = [...s.asks, { nonce, at: acc.now }].slice(-s.limits.maxFences);
+  const asks = [...s.asks, { nonce, at: acc.now, to: leader }].slice(-s.limits.maxFences);
   const pending = s.pending.map((p) => (p.kind === 'read' && needsFence(s, p, acc.now) ? { ...p, askedAt: acc.now } : p));
   const next = { ...s, seq: s.seq + 1, asks, pending };
   if (leader !== s.raft.id) {
@@ -343,14 +343,15 @@ function onReadReady(s: StoreState, id: string, index: number, acc: Acc): StoreS
   const nonce = Number(id.slice(0, colon));
   const from = id.slice(colon + 1);
   if (colon < 0 || !Number.isSafeInteger(nonce)) return s;
-  if (from === s.raft.id) return onFenced(s, nonce, index, acc);
+  if (from === s.raft.id) return onFenced(s, s.raft.id, nonce, index, acc);
   acc.sends.push(send(from, { type: 'store-fenced', nonce, index }));
   return s;
 }
 
 /** A fence answered: reads asked before it learn the commit index; freshness once applied up to it. */
-function onFenced(s: StoreState, nonce: number, index: number, acc: Acc): StoreState {
-  const ask = s.asks.find((a) => a.nonce === nonce);
+function onFenced(s: StoreState, from: string, nonce: number, index: number, acc: Acc): StoreState {
+  // Only the node the fence was asked of may answer it.
+  const ask = s.asks.find((a) => a.nonce === nonce && a.to === from);
   if (ask === undefined) return s;
   const pending = s.pending.map((p) =>
     p.kind === 'read' && p.fenceAfter !== null && p.fenceAfter <= ask.at ? { ...p, fenceAfter: null, minIndex: Math.max(p.minIndex, index - p.lagVersions) } : p);
@@ -438,7 +439,7 @@ function onMessage(s: StoreState, from: string, message: unknown, acc: Acc): Sto
       if (s.raft.reads.length >= s.limits.maxLeaderReads) return rejected(s, from, 'too many fences waiting', acc);
       return stepRaft(s, { type: 'read', id: `${m.nonce}:${from}`, now: acc.now }, acc);
     case 'store-fenced':
-      return onFenced(s, m.nonce, m.index, acc);
+      return onFenced(s, from, m.nonce, m.index, acc);
     default:
       return assertNever(m, 'message');
   }
