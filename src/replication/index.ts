@@ -29,3 +29,10 @@ export { raftCounter, RAFT_COUNTER_LIMITS } from './raft-counter.js';
 export type { RaftCounterApp, RaftCounterConfig, RaftCounterInput, RaftCounterOutput, RaftCounterReply, RaftCounterRequest, RaftCounterSession, RaftCounterState } from './raft-counter.js';
 export { primaryBackup } from './primary-backup.js';
 export type { PrimaryBackupConfig, PrimaryBackupState } from './primary-backup.js';
+export { distributedStore, storeNextDeadline, applyStorePersist } from './store.js';
+export { ConsistencyLevel } from './store-types.js';
+export type {
+  SessionToken, StalenessBound, StoreConfig, StoreDurable, StoreEntry, StoreInput, StoreLimits, StoreMessage, StoreOutput, StorePending, StorePersistRecord,
+  StoreReadInput, StoreRequestId, StoreState, StoreVersion, StoreWriteInput,
+} from './store-types.js';
+export { DistributedStore, StoreRequestError, type DistributedStoreOptions, type DistributedStoreRequestOptions } from './store-cluster.js';
