@@ -7,8 +7,10 @@
 //
 // distkit: a 3-replica `replicatedQueue` (Raft) in this process, each replica on its own
 // write-ahead log with fsync (`openRaftStorage`), the replicas talking over loopback TCP
-// (`createTcpTransport`, no authentication); c closed loops submit through the leader
-// enqueue (100-byte body) → receive (a lease) → ack, each step waiting for its commit.
+// (`createTcpTransport`, no authentication), then again over Redis Streams
+// (`createRedisStreamsTransport`, a redis-server without persistence: the replicas' disks hold the
+// state, Redis only carries messages); c closed loops submit through the leader enqueue (100-byte
+// body) → receive (a lease) → ack, each step waiting for its commit.
 // Latency: enqueue submitted → ack applied.
 //
 // Figures per concurrency level: jobs/s, p50 and p99 latency, and distkit's rate over BullMQ's with
@@ -20,10 +22,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
-import { createNode, type RunningNode } from '../src/core/index.js';
+import { Redis } from 'ioredis';
+import { createNode, type RunningNode, type Transport } from '../src/core/index.js';
 import { raft } from '../src/consensus/index.js';
 import { replicatedQueue, type QueueResult, type ReplicatedOutput } from '../src/messaging/index.js';
-import { createTcpTransport, openRaftStorage, type RaftStorage, type TcpTransport } from '../src/node/index.js';
+import { createTcpTransport, openRaftStorage, type RaftStorage } from '../src/node/index.js';
+import { createRedisStreamsTransport } from '../src/redis/index.js';
 import { freePort } from '../test/support/kv-cluster.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { opsFigure, ratio, round, type Figures } from './lib.js';
@@ -88,19 +92,31 @@ interface QueueCluster {
   stop(): Promise<void>;
 }
 
-/** Three replicas of the queue on loopback TCP, each on its own write-ahead log with fsync. */
-async function startQueueCluster(): Promise<QueueCluster> {
+/** The replicas' links: loopback TCP, or Redis Streams through the redis-server on `redisPort`. */
+type Links = { readonly kind: 'tcp' } | { readonly kind: 'redis'; readonly redisPort: number };
+
+/** Three replicas of the queue, each on its own write-ahead log with fsync. */
+async function startQueueCluster(links: Links): Promise<QueueCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'messaging-bench-'));
   const ids = ['r1', 'r2', 'r3'];
   const ports = await Promise.all(ids.map(() => freePort()));
   const waiting = new Map<string, (r: QueueResult) => void>();
   const nodes: QueueNode[] = [];
-  const transports: TcpTransport[] = [];
+  const transports: Transport[] = [];
+  const clients: Redis[] = [];
   const storages: RaftStorage[] = [];
+  const linkFor = (id: string, k: number): Transport => {
+    if (links.kind === 'tcp') {
+      const peers = Object.fromEntries(ids.flatMap((p, j) => (p === id ? [] : [[p, { host: '127.0.0.1', port: ports[j]! }]])));
+      return createTcpTransport({ id, listen: { host: '127.0.0.1', port: ports[k]! }, peers, auth: { mode: 'none' } });
+    }
+    const client = new Redis(links.redisPort, '127.0.0.1', { maxRetriesPerRequest: null });
+    clients.push(client);
+    return createRedisStreamsTransport({ id, client, keyPrefix: `bench-${process.pid}:` });
+  };
   for (const [k, id] of ids.entries()) {
     const config = { raft: { id, voters: ids, seed: id } };
-    const peers = Object.fromEntries(ids.flatMap((p, j) => (p === id ? [] : [[p, { host: '127.0.0.1', port: ports[j]! }]])));
-    const t = createTcpTransport({ id, listen: { host: '127.0.0.1', port: ports[k]! }, peers, auth: { mode: 'none' } });
+    const t = linkFor(id, k);
     const storage = await openRaftStorage(join(dir, id), { initial: raft.durable(raft.init(config.raft)) });
     const node = createNode(replicatedQueue, config, {
       send: (to, m) => t.send(to, m),
@@ -146,6 +162,7 @@ async function startQueueCluster(): Promise<QueueCluster> {
     async stop() {
       for (const n of nodes) n.stop();
       await Promise.all(transports.map((t) => t.close()));
+      for (const c of clients) c.disconnect();
       await Promise.all(storages.map((s) => s.close()));
       rmSync(dir, { recursive: true, force: true });
     },
@@ -194,7 +211,7 @@ export default async function messagingBench(): Promise<Figures> {
       }
     }
   }
-  const cluster = await startQueueCluster();
+  const cluster = await startQueueCluster({ kind: 'tcp' });
   try {
     for (const c of LEVELS) {
       const cell = await distkitCell(cluster, c, ms);
@@ -203,6 +220,15 @@ export default async function messagingBench(): Promise<Figures> {
     }
   } finally {
     await cluster.stop();
+  }
+  if (spawnSync('redis-server', ['--version']).status !== 0) return out;
+  const server = await startRedisServer();
+  const overRedis = await startQueueCluster({ kind: 'redis', redisPort: server.port });
+  try {
+    for (const c of LEVELS) put(out, `messaging.distkit.replicated-queue.redis-streams-wal.c${c}`, await distkitCell(overRedis, c, ms));
+  } finally {
+    await overRedis.stop();
+    await server.stop();
   }
   return out;
 }
