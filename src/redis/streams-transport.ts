@@ -268,7 +268,7 @@ function newRs<M>(o: RedisStreamsTransportOptions): Rs<M> {
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { createRedisStreamsTransport } from 'distkit/redis';
  * const client = new Redis(6379);
  * const a = createRedisStreamsTransport({ id: 'a', client });

@@ -104,7 +104,7 @@ describe('createRedisStreamsTransport', () => {
     expect(taken[0]![1]).toHaveLength(6);
     expect((await raw.xpending(streamKey('b', prefix), 'distkit'))[0]).toBe(6);
     const got: unknown[] = [];
-    const b2 = transport('b');
+    const b2 = transport('b', { readCount: 4 }); // the pending list is read in pages: 4, 2, then none
     b2.onMessage((_, m) => got.push(m));
     await waitFor(() => got.length === 10);
     expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // the pending six first, then the rest
