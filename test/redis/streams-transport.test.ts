@@ -275,6 +275,41 @@ describe('createRedisStreamsTransport', () => {
   }, 20_000);
 });
 
+describe('with Redis persistence (appendfsync always)', () => {
+  it('every XADD Redis answered survives a Redis crash and reaches the receiver after it', async () => {
+    const durable = await startRedisServer({ appendfsync: 'always' });
+    const own: Redis[] = [];
+    const connect = () => {
+      const c = new Redis(durable.port, '127.0.0.1', { maxRetriesPerRequest: null });
+      c.on('error', () => undefined);
+      own.push(c);
+      return c;
+    };
+    let restarted: RedisServer | undefined;
+    try {
+      const b1 = createRedisStreamsTransport<number>({ id: 'b', client: connect() });
+      await b1.ready();
+      await b1.close();
+      const a = createRedisStreamsTransport<number>({ id: 'a', client: connect() });
+      for (let n = 0; n < 50; n++) a.send('b', n);
+      await waitFor(() => a.stats().sent === 50);
+      await a.close();
+      await durable.kill(); // SIGKILL: only what the append-only file holds survives
+      restarted = await startRedisServer({ appendfsync: 'always', port: durable.port, dir: durable.dir });
+      const got: number[] = [];
+      const b2 = createRedisStreamsTransport<number>({ id: 'b', client: connect() });
+      b2.onMessage((_, n) => got.push(n));
+      await waitFor(() => got.length === 50, 10_000);
+      expect(got).toEqual(Array.from({ length: 50 }, (_, n) => n));
+      await b2.close();
+    } finally {
+      for (const c of own) c.disconnect();
+      await (restarted ?? durable).stop();
+      await durable.stop();
+    }
+  }, 30_000);
+});
+
 describe('distkit machines over Redis Streams', () => {
   it('a 3-node Raft cluster elects a leader and commits', async () => {
     prefix = 'raft:';
