@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, MAX_ID_LENGTH, positiveInt, type NodeId, type Transport } from '../core/index.js';
+import { ConfigError, MAX_ID_LENGTH, nonNegativeInt, positiveInt, type NodeId, type Transport } from '../core/index.js';
 import { entryFields, parseEntry, replyEntries } from './entries.js';
 
 /**
@@ -76,6 +76,12 @@ export interface RedisStreamsTransportOptions {
   consumer?: string;
   /** Every `XADD` trims the destination stream to about this many entries, `MAXLEN ~` (default 100,000). */
   maxStreamLength?: number;
+  /**
+   * On start, after its own pending entries, take over (`XAUTOCLAIM`) entries that other consumers
+   * of the group left unacknowledged for at least this many ms — e.g. the node ran before under
+   * another `consumer` name. Default: off.
+   */
+  claimIdleMs?: number;
   /** Entries read per `XREADGROUP` (default 256). */
   readCount?: number;
   /** How long one blocking read waits in ms (default 5,000); `close()` ends a waiting read at once. */
@@ -176,6 +182,7 @@ interface Rs<M> {
   readonly retryDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly closeTimeoutMs: number;
+  readonly claimIdleMs: number | undefined;
   readonly report: (problem: string) => void;
   readonly onReject: (r: RedisRejection) => void;
   readonly handlers: Set<(from: NodeId, message: M) => void>;
@@ -230,6 +237,7 @@ function newRs<M>(o: RedisStreamsTransportOptions): Rs<M> {
     retryDelayMs: positiveInt('retryDelayMs', o.retryDelayMs, 50),
     retryMaxDelayMs: positiveInt('retryMaxDelayMs', o.retryMaxDelayMs, 5_000),
     closeTimeoutMs: positiveInt('closeTimeoutMs', o.closeTimeoutMs, 5_000),
+    claimIdleMs: o.claimIdleMs === undefined ? undefined : nonNegativeInt('claimIdleMs', o.claimIdleMs),
     report,
     onReject: quiet(o.onReject),
     handlers: new Set(),
@@ -252,7 +260,8 @@ function newRs<M>(o: RedisStreamsTransportOptions): Rs<M> {
  * but never acknowledged (it crashed, or closed mid-batch) stay in the group's pending entries
  * list; on start the reader re-reads its own list from id 0 before reading new entries, so a
  * restarted node under the same `consumer` name gets them again (Redis Streams' consumer group
- * semantics, redis.io/docs/data-types/streams).
+ * semantics, redis.io/docs/data-types/streams); with `claimIdleMs` it then takes over, with
+ * `XAUTOCLAIM`, what other consumer names of its group left pending that long.
  *
  * An entry that is not a distkit message (a field missing, a sender that is no valid id, data
  * that is not JSON or larger than `maxMessageBytes`, content trimmed while pending) is reported
@@ -368,31 +377,55 @@ function pause<M>(t: Rs<M>, ms: number): Promise<void> {
   });
 }
 
+/** Where the read loop is: creating the group, scanning its own pending list, claiming others', or reading new entries. */
+type Phase = { readonly kind: 'group' } | { readonly kind: 'pending'; readonly after: string } | { readonly kind: 'claim'; readonly start: string } | { readonly kind: 'new' };
+
 /**
- * Reads until closed: first this consumer's pending entries (from id 0, advancing past each
- * batch), then new ones (`>`, blocking). Errors back off exponentially; a lost group is recreated
- * and the pending list read again.
+ * One step of the read loop; returns the next phase. The pending scan reads this consumer's
+ * entries from id 0, one page past the last; with `claimIdleMs`, `XAUTOCLAIM` then takes over
+ * entries other consumers of the group left pending that long; then blocking reads of new ones.
  */
+async function readStep<M>(t: Rs<M>, phase: Phase, started: () => void): Promise<Phase | undefined> {
+  switch (phase.kind) {
+    case 'group':
+      await ensureGroup(t);
+      started();
+      return { kind: 'pending', after: '0' };
+    case 'pending': {
+      const reply = await t.reader.call('XREADGROUP', ['GROUP', t.group, t.consumer, 'COUNT', t.readCount, 'STREAMS', t.stream, phase.after]);
+      if (t.closed) return undefined; // undelivered and unacknowledged: read again after a restart
+      const last = deliverBatch(t, replyEntries(reply), true);
+      if (last !== undefined) return { kind: 'pending', after: last };
+      return t.claimIdleMs === undefined ? { kind: 'new' } : { kind: 'claim', start: '0-0' };
+    }
+    case 'claim': {
+      const reply = await t.reader.call('XAUTOCLAIM', [t.stream, t.group, t.consumer, t.claimIdleMs!, phase.start, 'COUNT', t.readCount]);
+      if (t.closed) return undefined;
+      const [next, entries] = Array.isArray(reply) ? (reply as unknown[]) : [];
+      deliverBatch(t, Array.isArray(entries) ? entries : undefined, true);
+      return typeof next === 'string' && next !== '0-0' ? { kind: 'claim', start: next } : { kind: 'new' };
+    }
+    case 'new': {
+      const reply = await t.reader.call('XREADGROUP', ['GROUP', t.group, t.consumer, 'COUNT', t.readCount, 'BLOCK', t.blockMs, 'STREAMS', t.stream, '>']);
+      if (t.closed) return undefined;
+      deliverBatch(t, replyEntries(reply), false);
+      return phase;
+    }
+  }
+}
+
+/** Reads until closed. Errors back off exponentially; a lost group is recreated and the pending list read again. */
 async function readLoop<M>(t: Rs<M>, started: () => void): Promise<void> {
-  let cursor: string | undefined;
+  let phase: Phase | undefined = { kind: 'group' };
   let delay = t.retryDelayMs;
-  while (!t.closed) {
+  while (!t.closed && phase !== undefined) {
     try {
-      if (cursor === undefined) {
-        await ensureGroup(t);
-        cursor = '0';
-        started();
-      }
-      const block = cursor === '>' ? ['BLOCK', t.blockMs] : [];
-      const reply = await t.reader.call('XREADGROUP', ['GROUP', t.group, t.consumer, 'COUNT', t.readCount, ...block, 'STREAMS', t.stream, cursor]);
-      if (t.closed) break; // undelivered and unacknowledged: read again after a restart
-      const last = deliverBatch(t, reply, cursor !== '>');
-      if (cursor !== '>') cursor = last ?? '>';
+      phase = await readStep(t, phase, started);
       delay = t.retryDelayMs;
     } catch (e) {
       if (t.closed) break;
       const text = errorText(e);
-      if (text.startsWith('NOGROUP')) cursor = undefined;
+      if (text.startsWith('NOGROUP')) phase = { kind: 'group' };
       t.counts.errors++;
       t.report(`reading ${t.stream}: ${text}; retrying in ${delay} ms`);
       await pause(t, delay);
@@ -402,14 +435,13 @@ async function readLoop<M>(t: Rs<M>, started: () => void): Promise<void> {
 }
 
 /**
- * Hands a reply's messages to the handlers, reports refused entries, and acknowledges them all.
+ * Hands a batch of entries to the handlers, reports refused entries, and acknowledges them all.
  * Returns the id of the last entry (where a pending-list scan continues), or `undefined` if none.
  */
-function deliverBatch<M>(t: Rs<M>, reply: unknown, pending: boolean): string | undefined {
-  const raws = replyEntries(reply);
+function deliverBatch<M>(t: Rs<M>, raws: unknown[] | undefined, pending: boolean): string | undefined {
   if (raws === undefined) {
     t.counts.errors++;
-    t.report(`reading ${t.stream}: unexpected XREADGROUP reply; skipped`);
+    t.report(`reading ${t.stream}: unexpected reply shape; skipped`);
     return undefined;
   }
   const ids: string[] = [];

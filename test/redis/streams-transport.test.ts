@@ -113,6 +113,30 @@ describe('createRedisStreamsTransport', () => {
     expect((await raw.xpending(streamKey('b', prefix), 'distkit'))[0]).toBe(0);
   });
 
+  it('claimIdleMs takes over what another consumer name left pending; without it those entries stay put', async () => {
+    prefix = 'claim:';
+    const key = streamKey('b', prefix);
+    const raw = client();
+    await raw.xgroup('CREATE', key, 'distkit', '0', 'MKSTREAM');
+    for (let n = 0; n < 5; n++) await raw.xadd(key, '*', 'from', 'a', 'data', String(n));
+    await raw.call('XREADGROUP', 'GROUP', 'distkit', 'old-name', 'STREAMS', key, '>');
+    const plain: unknown[] = [];
+    const b1 = transport('b');
+    b1.onMessage((_, m) => plain.push(m));
+    await b1.ready();
+    await sleep(100);
+    await b1.close();
+    expect(plain).toEqual([]);
+    const got: unknown[] = [];
+    const b2 = transport('b', { claimIdleMs: 0, readCount: 2 });
+    b2.onMessage((_, m) => got.push(m));
+    await waitFor(() => got.length === 5);
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    expect(b2.stats().redelivered).toBe(5);
+    await waitFor(() => b2.stats().acked === 5);
+    expect((await raw.xpending(key, 'distkit'))[0]).toBe(0);
+  });
+
   it('at least once across a real crash: a receiver killed between delivery and XACK gets the batch again', async () => {
     prefix = 'sigkill:';
     const fixture = fileURLToPath(new URL('./fixtures/receiver.ts', import.meta.url));
