@@ -218,13 +218,9 @@ function newRs<M>(o: RedisStreamsTransportOptions): Rs<M> {
   const prefix = o.keyPrefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== 'string' || prefix.length > 256) throw new ConfigError('keyPrefix', 'expected a string of at most 256 characters');
   const report = quiet(o.onError);
-  const reader = o.client.duplicate();
-  // An EventEmitter without an 'error' listener throws (ioredis prints instead): the transport owns this connection.
-  reader.on?.('error', (e) => report(`reading connection: ${errorText(e)}`));
-  return {
+  const t: Omit<Rs<M>, 'reader'> = {
     id,
     client: o.client,
-    reader,
     prefix,
     stream: streamKey(id, prefix),
     group: name('group', o.group, 'distkit', 256),
@@ -247,6 +243,11 @@ function newRs<M>(o: RedisStreamsTransportOptions): Rs<M> {
     wake: undefined,
     counts: { sent: 0, dropped: 0, received: 0, redelivered: 0, acked: 0, rejected: 0, errors: 0 },
   };
+  // Only once every option is valid: a connection opened before a ConfigError would leak.
+  const reader = o.client.duplicate();
+  // An EventEmitter without an 'error' listener throws (ioredis prints instead): the transport owns this connection.
+  reader.on?.('error', (e) => report(`reading connection: ${errorText(e)}`));
+  return { ...t, reader };
 }
 
 /**

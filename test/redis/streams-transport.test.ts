@@ -55,7 +55,11 @@ describe('createRedisStreamsTransport', () => {
   it('refuses a bad configuration naming the field', () => {
     expect(() => createRedisStreamsTransport({ id: '', client: client() })).toThrow(ConfigError);
     expect(() => createRedisStreamsTransport({ id: 'a', client: {} as RedisClientLike })).toThrow(/client/);
-    expect(() => createRedisStreamsTransport({ id: 'a', client: client(), maxStreamLength: 0 })).toThrow(/maxStreamLength/);
+    let duplicated = 0;
+    const counting: RedisClientLike = { call: () => Promise.resolve(null), duplicate: () => (duplicated++, counting), disconnect: () => undefined };
+    expect(() => createRedisStreamsTransport({ id: 'a', client: counting, maxStreamLength: 0 })).toThrow(/maxStreamLength/);
+    expect(() => createRedisStreamsTransport({ id: 'a', client: counting, claimIdleMs: -1 })).toThrow(/claimIdleMs/);
+    expect(duplicated).toBe(0); // no reading connection is opened for a refused configuration
   });
 
   it('carries messages both ways, in order per link, as plain-data copies', async () => {
