@@ -1,5 +1,5 @@
 // @ts-check
-const subpaths = ['core', 'clocks', 'hashing', 'consensus', 'mutex', 'election', 'txn', 'snapshot', 'resilience', 'replication', 'dataflow', 'messaging', 'sim', 'check', 'node'];
+const subpaths = ['core', 'clocks', 'hashing', 'consensus', 'mutex', 'election', 'txn', 'snapshot', 'resilience', 'replication', 'dataflow', 'messaging', 'sim', 'check', 'node', 'redis'];
 
 /**
  * The guides in the order a newcomer reads them (the site's navigation keeps this order). A test
@@ -25,6 +25,7 @@ export const guides = [
   'event-sourcing',
   'resilience',
   'node',
+  'redis',
   'layout',
 ];
 

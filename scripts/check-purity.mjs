@@ -1,4 +1,4 @@
-// Fails when the isomorphic code (src/ outside node/ and cli/) reads the real clock or randomness,
+// Fails when the isomorphic code (src/ outside node/, redis/ and cli/) reads the real clock or randomness,
 // or imports a Node module. src/core/system.ts is the single allowed provider of real-world defaults.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -6,7 +6,7 @@ import process from 'node:process';
 
 const root = process.argv[2] ? join(process.argv[2], 'src/') : new URL('../src/', import.meta.url).pathname;
 const allowed = new Set(['core/system.ts']);
-const skipDirs = new Set(['node', 'cli']);
+const skipDirs = new Set(['node', 'redis', 'cli']);
 const rules = [
   { re: /\bDate\.now\s*\(/, what: 'Date.now()' },
   { re: /\bnew\s+Date\s*\(\s*\)/, what: 'new Date()' },
@@ -41,4 +41,4 @@ if (problems.length > 0) {
   console.error(`check:purity: ${problems.length} problem(s) — time, randomness and Node modules must be inputs:\n${problems.join('\n')}`);
   process.exit(1);
 }
-console.log('check:purity: src/ outside node/, cli/ and core/system.ts reads no clock, no randomness and imports no Node module');
+console.log('check:purity: src/ outside node/, redis/, cli/ and core/system.ts reads no clock, no randomness and imports no Node module');

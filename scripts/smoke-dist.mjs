@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const subpaths = ['', '/core', '/clocks', '/hashing', '/consensus', '/mutex', '/election', '/txn', '/snapshot', '/resilience', '/sim', '/check', '/node'];
+const subpaths = ['', '/core', '/clocks', '/hashing', '/consensus', '/mutex', '/election', '/txn', '/snapshot', '/resilience', '/sim', '/check', '/node', '/redis'];
 let failed = false;
 for (const sub of subpaths) {
   const name = `distkit${sub}`;

@@ -7,7 +7,7 @@ import { examplesOf, root, sourcesIn } from '../support/doc-check.js';
 import { expectedValue, instrument, matches, type Claim } from '../support/doctest.js';
 
 const dir = join(root, 'test/docs/.doctest');
-const modules = ['core', 'clocks', 'hashing', 'consensus', 'mutex', 'election', 'txn', 'snapshot', 'resilience', 'replication', 'dataflow', 'messaging', 'sim', 'check'];
+const modules = ['core', 'clocks', 'hashing', 'consensus', 'mutex', 'election', 'txn', 'snapshot', 'resilience', 'replication', 'dataflow', 'messaging', 'sim', 'check', 'redis'];
 
 const examples = examplesOf(modules.flatMap((m) => sourcesIn(`src/${m}`)))
   .map((e) => ({ ...e, ...instrument(e.code) }))

@@ -1,17 +1,17 @@
 // Every `@example` in src/ and every TypeScript block of the guides in docs/ type-checks against the
 // library as a user would write it, so neither the API reference nor a guide can drift from the API.
-// The isomorphic modules are checked without Node's types; distkit/node and its guide with them.
+// The isomorphic modules are checked without Node's types; distkit/node, distkit/redis and their guides with them.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { examplesOf, root, sourcesIn, typeErrors } from '../support/doc-check.js';
 
-const nodeOnly = new Set(['node', 'cli']);
+const nodeOnly = new Set(['node', 'redis', 'cli']);
 const modules = readdirSync(join(root, 'src'), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
-// Guides whose blocks run on Node (they import distkit/node): checked with Node's types.
-const nodeGuides = new Set(['node.md', 'raft.md']);
+// Guides whose blocks run on Node (they import distkit/node or distkit/redis): checked with Node's types.
+const nodeGuides = new Set(['node.md', 'raft.md', 'redis.md']);
 // Every block of every guide type-checks on its own.
 const guides = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'));
 // Type-checking every example is one TypeScript program of a thousand files: give it time.
@@ -27,8 +27,8 @@ describe('documentation examples type-check', () => {
     expect(typeErrors(all)).toEqual([]);
   }, TIMEOUT_MS);
 
-  it('in distkit/node and its guide', () => {
-    const all = examplesOf(sourcesIn('src/node'), [...nodeGuides].map((g) => `docs/${g}`));
+  it('in distkit/node, distkit/redis and their guides', () => {
+    const all = examplesOf([...sourcesIn('src/node'), ...sourcesIn('src/redis')], [...nodeGuides].map((g) => `docs/${g}`));
     expect(all.length).toBeGreaterThan(3);
     expect(typeErrors(all, { node: true })).toEqual([]);
   }, TIMEOUT_MS);

@@ -24,3 +24,21 @@ describe('browser bundles', () => {
     expect(code).not.toMatch(/\bfrom\s*["']node:|require\(["']node:/);
   });
 });
+
+describe('distkit/redis', () => {
+  it('bundles without a Redis client library: the application passes its own client', async () => {
+    const result = await build({
+      stdin: { contents: "export * from './src/redis/index.ts';", resolveDir: root, loader: 'ts' },
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((p) => p.includes('node_modules'))).toEqual([]);
+    expect(result.outputFiles[0]!.text).not.toMatch(/from\s*["']ioredis|require\(["']ioredis|import\(["']ioredis/);
+  });
+});

@@ -66,7 +66,8 @@ export function typeErrors(examples: readonly Example[], options: { node?: boole
       exactOptionalPropertyTypes: true,
       skipLibCheck: true,
       noEmit: true,
-      paths: { 'distkit/*': [join(root, 'src/*/index.ts')], distkit: [join(root, 'src/index.ts')] },
+      // ioredis is distkit/redis's optional peer: its examples import it from the repository's node_modules.
+      paths: { 'distkit/*': [join(root, 'src/*/index.ts')], distkit: [join(root, 'src/index.ts')], ioredis: [join(root, 'node_modules/ioredis')] },
     });
     return ts
       .getPreEmitDiagnostics(program)

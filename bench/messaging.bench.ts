@@ -1,0 +1,234 @@
+// Queue benchmark: BullMQ beside distkit's replicated queue, end to end.
+//
+// BullMQ: one redis-server started here (append-only file, `appendfsync always`, then `everysec`
+// for reference), a Queue and a Worker (concurrency c) in this process; c producers in closed
+// loops, each adding a job (100-byte payload, removed on completion) and waiting for the worker
+// to complete it before adding the next. Latency: add called → completed event.
+//
+// distkit: a 3-replica `replicatedQueue` (Raft) in this process, each replica on its own
+// write-ahead log with fsync (`openRaftStorage`), the replicas talking over loopback TCP
+// (`createTcpTransport`, no authentication), then again over Redis Streams
+// (`createRedisStreamsTransport`, a redis-server without persistence: the replicas' disks hold the
+// state, Redis only carries messages); c closed loops submit through the leader enqueue (100-byte
+// body) → receive (a lease) → ack, each step waiting for its commit.
+// Latency: enqueue submitted → ack applied.
+//
+// Figures per concurrency level: jobs/s, p50 and p99 latency, and distkit's rate over BullMQ's with
+// `appendfsync always` (both durable on disk before they answer). MESSAGING_BENCH_MS sets the time
+// per cell (default 3000 ms); redis-server must be on PATH (BullMQ's figures are left out otherwise).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createNode, type RunningNode, type Transport } from '../src/core/index.js';
+import { raft } from '../src/consensus/index.js';
+import { replicatedQueue, type QueueResult, type ReplicatedOutput } from '../src/messaging/index.js';
+import { createTcpTransport, openRaftStorage, type RaftStorage } from '../src/node/index.js';
+import { createRedisStreamsTransport } from '../src/redis/index.js';
+import { freePort } from '../test/support/kv-cluster.js';
+import { startRedisServer } from '../test/support/redis-server.js';
+import { opsFigure, ratio, round, type Figures } from './lib.js';
+
+const LEVELS = [1, 16, 64];
+const PAYLOAD = 'p'.repeat(100);
+
+interface Cell {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs `loops` closed loops of `op` for `ms`; each op returns its latency in ms. */
+async function closedLoops(loops: number, ms: number, op: (loop: number, i: number) => Promise<number>): Promise<Cell> {
+  const latencies: number[] = [];
+  const end = performance.now() + ms;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: loops }, async (_, c) => {
+      for (let i = 0; performance.now() < end; i++) latencies.push(await op(c, i));
+    }),
+  );
+  const elapsed = performance.now() - t0;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { rate: (latencies.length * 1000) / elapsed, p50: pct(0.5), p99: pct(0.99) };
+}
+
+async function bullmqCell(port: number, concurrency: number, ms: number, name: string): Promise<Cell> {
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+  const queue = new Queue(name, { connection });
+  const waiting = new Map<string, () => void>();
+  const worker = new Worker(name, async (job) => (job.data as { p: string }).p.length, { connection, concurrency });
+  worker.on('completed', (job) => {
+    const w = waiting.get(job.id!);
+    waiting.delete(job.id!);
+    w?.();
+  });
+  await worker.waitUntilReady();
+  const op = async (c: number, i: number) => {
+    const jobId = `${name}-${c}-${i}`;
+    const t0 = performance.now();
+    const done = new Promise<void>((resolve) => waiting.set(jobId, resolve));
+    await queue.add('job', { p: PAYLOAD }, { jobId, removeOnComplete: true, removeOnFail: true });
+    await done;
+    return performance.now() - t0;
+  };
+  try {
+    await closedLoops(concurrency, Math.min(500, ms), op); // warm up
+    return await closedLoops(concurrency, ms, op);
+  } finally {
+    await worker.close();
+    await queue.close();
+  }
+}
+
+type QueueNode = RunningNode<ReturnType<typeof replicatedQueue.init>, Parameters<typeof replicatedQueue.step>[1], ReplicatedOutput<QueueResult>>;
+
+interface QueueCluster {
+  submit(command: unknown): Promise<QueueResult>;
+  stop(): Promise<void>;
+}
+
+/** The replicas' links: loopback TCP, or Redis Streams through the redis-server on `redisPort`. */
+type Links = { readonly kind: 'tcp' } | { readonly kind: 'redis'; readonly redisPort: number };
+
+/** Three replicas of the queue, each on its own write-ahead log with fsync. */
+async function startQueueCluster(links: Links): Promise<QueueCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'messaging-bench-'));
+  const ids = ['r1', 'r2', 'r3'];
+  const ports = await Promise.all(ids.map(() => freePort()));
+  const waiting = new Map<string, (r: QueueResult) => void>();
+  const nodes: QueueNode[] = [];
+  const transports: Transport[] = [];
+  const clients: Redis[] = [];
+  const storages: RaftStorage[] = [];
+  const linkFor = (id: string, k: number): Transport => {
+    if (links.kind === 'tcp') {
+      const peers = Object.fromEntries(ids.flatMap((p, j) => (p === id ? [] : [[p, { host: '127.0.0.1', port: ports[j]! }]])));
+      return createTcpTransport({ id, listen: { host: '127.0.0.1', port: ports[k]! }, peers, auth: { mode: 'none' } });
+    }
+    const client = new Redis(links.redisPort, '127.0.0.1', { maxRetriesPerRequest: null });
+    clients.push(client);
+    return createRedisStreamsTransport({ id, client, keyPrefix: `bench-${process.pid}:` });
+  };
+  for (const [k, id] of ids.entries()) {
+    const config = { raft: { id, voters: ids, seed: id } };
+    const t = linkFor(id, k);
+    const storage = await openRaftStorage(join(dir, id), { initial: raft.durable(raft.init(config.raft)) });
+    const node = createNode(replicatedQueue, config, {
+      send: (to, m) => t.send(to, m),
+      // One replicated record holds the Raft records of one step: each a WAL record, synced together.
+      persist: (record) => Promise.all(record.raft.map((r) => storage.persist(r))).then(() => undefined),
+      onOutput: (o) => {
+        if (o.type !== 'result') return;
+        const w = waiting.get(o.id);
+        waiting.delete(o.id);
+        w?.(o.result);
+      },
+    });
+    node.listen(t);
+    nodes.push(node);
+    transports.push(t);
+    storages.push(storage);
+  }
+  const deadline = performance.now() + 20_000;
+  while (!nodes.some((n) => n.state.raft.role === 'leader')) {
+    if (performance.now() > deadline) throw new Error('messaging bench: no leader within 20 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  let seq = 0;
+  return {
+    async submit(command) {
+      for (;;) {
+        const leader = nodes.find((n) => n.state.raft.role === 'leader');
+        if (leader === undefined) {
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        const id = `s${++seq}`;
+        const result = new Promise<QueueResult>((resolve) => waiting.set(id, resolve));
+        const outs = await leader.input({ type: 'submit', id, command });
+        if (outs.some((o) => o.type === 'notLeader' || o.type === 'dropped')) {
+          waiting.delete(id);
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
+        return result;
+      }
+    },
+    async stop() {
+      for (const n of nodes) n.stop();
+      await Promise.all(transports.map((t) => t.close()));
+      for (const c of clients) c.disconnect();
+      await Promise.all(storages.map((s) => s.close()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function distkitCell(cluster: QueueCluster, concurrency: number, ms: number): Promise<Cell> {
+  const op = async (c: number) => {
+    const t0 = performance.now();
+    await cluster.submit({ type: 'enqueue', body: PAYLOAD });
+    for (;;) {
+      const r = await cluster.submit({ type: 'receive', consumer: `w${c}`, visibilityTimeoutMs: 30_000 });
+      if (r.type === 'received') {
+        const acked = await cluster.submit({ type: 'ack', id: r.message.id, token: r.message.token });
+        if (acked.type !== 'acked') throw new Error(`messaging bench: ack refused: ${JSON.stringify(acked)}`);
+        return performance.now() - t0;
+      }
+      // Another loop leased the message this one enqueued: its own will come (FIFO); try again.
+    }
+  };
+  await closedLoops(concurrency, Math.min(500, ms), op); // warm up
+  return closedLoops(concurrency, ms, op);
+}
+
+function put(out: Figures, key: string, cell: Cell): void {
+  out[`${key}.rate`] = opsFigure(cell.rate, 'jobs/s');
+  out[`${key}.p50`] = { value: round(cell.p50), unit: 'ms' };
+  out[`${key}.p99`] = { value: round(cell.p99), unit: 'ms' };
+}
+
+export default async function messagingBench(): Promise<Figures> {
+  const ms = Number(process.env['MESSAGING_BENCH_MS'] ?? 3000);
+  const out: Figures = {};
+  const bull: Record<string, Record<number, number>> = { always: {}, everysec: {} };
+  if (spawnSync('redis-server', ['--version']).status === 0) {
+    for (const fsync of ['always', 'everysec'] as const) {
+      const server = await startRedisServer({ appendfsync: fsync });
+      try {
+        for (const c of LEVELS) {
+          const cell = await bullmqCell(server.port, c, ms, `bench-${fsync}-c${c}`);
+          bull[fsync]![c] = cell.rate;
+          put(out, `messaging.bullmq.aof-${fsync}.c${c}`, cell);
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  const cluster = await startQueueCluster({ kind: 'tcp' });
+  try {
+    for (const c of LEVELS) {
+      const cell = await distkitCell(cluster, c, ms);
+      put(out, `messaging.distkit.replicated-queue.tcp-wal.c${c}`, cell);
+      if (bull['always']![c] !== undefined) out[`messaging.c${c}.vs.bullmq-aof-always`] = ratio(cell.rate, bull['always']![c]!);
+    }
+  } finally {
+    await cluster.stop();
+  }
+  if (spawnSync('redis-server', ['--version']).status !== 0) return out;
+  const server = await startRedisServer();
+  const overRedis = await startQueueCluster({ kind: 'redis', redisPort: server.port });
+  try {
+    for (const c of LEVELS) put(out, `messaging.distkit.replicated-queue.redis-streams-wal.c${c}`, await distkitCell(overRedis, c, ms));
+  } finally {
+    await overRedis.stop();
+    await server.stop();
+  }
+  return out;
+}
