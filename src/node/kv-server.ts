@@ -322,7 +322,13 @@ async function startWithStorage(opts: Checked, storage: RaftStorage): Promise<Kv
   // A fresh storage gets the bootstrap snapshot (the initial membership) as its first record.
   if (storage.durable === undefined) await storage.persist({ snapshot: initial.log.snapshot, term: initial.term, vote: initial.vote });
   const host = new KvHost(opts, storage, initial.log.snapshot);
-  await host.start(config, initial);
+  try {
+    await host.start(config, initial);
+  } catch (e) {
+    // A member that cannot serve (its client port taken) must not linger as a voter holding its peer port.
+    await host.abandon();
+    throw e;
+  }
   return host.handle();
 }
 
