@@ -411,8 +411,9 @@ async function inject(run: Run, random: Random, fault: Fault): Promise<string> {
   const members = Object.values(run.cluster.members);
   const pick = () => members[random.int(0, members.length)]!;
   const leaderOr = async () => {
+    const fallback = pick(); // drawn either way, so the seed fixes every later draw
     const l = await currentLeader(run);
-    return l === undefined ? pick() : run.cluster.members[l]!;
+    return l === undefined ? fallback : run.cluster.members[l]!;
   };
   const mode = random.float() < 0.5 ? 'blackhole' : 'refuse';
   switch (fault) {
