@@ -4,7 +4,7 @@
 // registers, no lost acknowledged put, replicas converged). Shared by test/node/kv-nemesis.test.ts
 // and scripts/kv-nemesis.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,11 @@ export interface KvNemesisOptions {
   readonly thinkMs?: number;
   /** Wall-clock budget of the linearizability search (default 60 s). */
   readonly checkMs?: number;
+  /**
+   * Authenticate members with `--peer-secret-file` (HMAC handshake and a MAC on every frame), so a
+   * dropped frame breaks the frame sequence and resets the link. Default false.
+   */
+  readonly peerSecret?: boolean;
   /** The server program: a bundle of src/cli/bin.ts ({@link bundleServer}). */
   readonly serverBundle: string;
   /** Progress lines. */
@@ -170,7 +175,9 @@ interface Cluster {
   readonly net: Net;
 }
 
-async function startCluster(root: string, bundle: string, seed: number, electionTimeoutMs: number, snapshotCount: number): Promise<Cluster> {
+async function startCluster(root: string, bundle: string, seed: number, electionTimeoutMs: number, snapshotCount: number, peerSecret: boolean): Promise<Cluster> {
+  const secretFile = join(root, 'peer-secret');
+  if (peerSecret) writeFileSync(secretFile, `nemesis-${seed}-${'s'.repeat(16)}\n`);
   const peerPorts: Record<string, number> = {};
   const clientPorts: Record<string, number> = {};
   for (const n of NAMES) {
@@ -199,6 +206,7 @@ async function startCluster(root: string, bundle: string, seed: number, election
         '--initial-cluster', initialCluster,
         '--election-timeout', String(electionTimeoutMs),
         '--snapshot-count', String(snapshotCount),
+        ...(peerSecret ? ['--peer-secret-file', secretFile] : []),
       ],
     };
   }
@@ -311,6 +319,8 @@ interface Run {
   readonly registers: RegOp[];
   readonly sets: SetOp[];
   readonly keysUsed: Set<string>;
+  /** Register key → its operations of unknown outcome so far. */
+  readonly unknownWrites: Map<string, number>;
   failedReads: number;
   epoch: number;
   stopped: boolean;
@@ -340,6 +350,24 @@ async function perform(run: Run, url: string, input: KvInput<string>): Promise<R
   return input.f === 'write' ? null : r.json?.succeeded === true;
 }
 
+/**
+ * The register key of `slot` now: fresh keys every epoch, and a key retires once it has
+ * {@link MAX_UNKNOWN_PER_KEY} writes of unknown outcome, each of which the checker must place
+ * anywhere after its call (or nowhere): that search grows exponentially with their number.
+ */
+function registerKey(run: Run, slot: number): string {
+  for (let gen = 0; ; gen++) {
+    const key = `r${run.epoch}.${slot}.${gen}`;
+    if ((run.unknownWrites.get(key) ?? 0) < MAX_UNKNOWN_PER_KEY) {
+      run.keysUsed.add(key);
+      return key;
+    }
+  }
+}
+
+/** Writes of unknown outcome a register key may collect before clients move to a fresh key. */
+const MAX_UNKNOWN_PER_KEY = 4;
+
 async function client(run: Run, c: number): Promise<void> {
   const random = new Random(`${run.opts.seed}/client/${c}`);
   const seen: Record<string, string> = {};
@@ -358,8 +386,7 @@ async function client(run: Run, c: number): Promise<void> {
         run.sets.push(r.status === 200 ? { ...op, output: null, ret: now(run) } : op);
       }
     } else {
-      const key = `r${run.epoch}.${random.int(0, run.opts.keys)}`;
-      run.keysUsed.add(key);
+      const key = registerKey(run, random.int(0, run.opts.keys));
       const value = `${c}.${i++}`;
       const input: KvInput<string> = roll < 0.55 || seen[key] === undefined ? (roll < 0.4 ? { f: 'read', key } : { f: 'write', key, value }) : roll < 0.75 ? { f: 'write', key, value } : { f: 'cas', key, from: seen[key]!, to: value };
       const call = now(run);
@@ -373,7 +400,10 @@ async function client(run: Run, c: number): Promise<void> {
         else if (input.f === 'write' && out === null) seen[key] = input.value;
         else if (input.f === 'cas' && out === true) seen[key] = input.to;
         // An operation whose answer never came stays open forever: the client goes on as a new process.
-        if (out === undefined) gen++;
+        if (out === undefined) {
+          gen++;
+          run.unknownWrites.set(key, (run.unknownWrites.get(key) ?? 0) + 1);
+        }
       }
     }
     if (run.opts.thinkMs > 0) await sleep(random.int(0, run.opts.thinkMs + 1));
@@ -579,6 +609,7 @@ export async function runKvNemesis(options: KvNemesisOptions): Promise<KvNemesis
     clientTimeoutMs: 3000,
     thinkMs: 5,
     checkMs: 60_000,
+    peerSecret: false,
     log: () => undefined,
     ...options,
   };
@@ -586,8 +617,8 @@ export async function runKvNemesis(options: KvNemesisOptions): Promise<KvNemesis
   let cluster: Cluster | undefined;
   const t0 = performance.now();
   try {
-    cluster = await startCluster(root, opts.serverBundle, opts.seed, opts.electionTimeoutMs, opts.snapshotCount);
-    const run: Run = { opts, cluster, t0, registers: [], sets: [], keysUsed: new Set(), failedReads: 0, epoch: 0, stopped: false, nextId: 0 };
+    cluster = await startCluster(root, opts.serverBundle, opts.seed, opts.electionTimeoutMs, opts.snapshotCount, opts.peerSecret);
+    const run: Run = { opts, cluster, t0, registers: [], sets: [], keysUsed: new Set(), unknownWrites: new Map(), failedReads: 0, epoch: 0, stopped: false, nextId: 0 };
     opts.log(`seed ${opts.seed}: 3 members up in ${root}`);
     const clients = Array.from({ length: opts.clients }, (_, c) => client(run, c));
     let faults: string[];
@@ -635,7 +666,7 @@ export async function runKvNemesis(options: KvNemesisOptions): Promise<KvNemesis
 /** The report as a few lines: the seed, the faults, the counts and the verdict. */
 export function formatKvNemesisReport(r: KvNemesisReport): string {
   const lines = [
-    `seed ${r.seed}: ${r.valid ? 'VALID' : 'INVALID'} in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    `seed ${r.seed}: ${r.valid ? 'VALID' : r.linearizability.verdict === 'unknown' && r.set.every((s) => s.valid === true) && r.converged.ok ? 'UNDECIDED (the linearizability search ran out of time)' : 'INVALID'} in ${(r.elapsedMs / 1000).toFixed(1)} s`,
     ...r.faults.map((f) => `  ${f}`),
     `  registers: ${r.registerOps.total} operations (${r.registerOps.ok} ok, ${r.registerOps.unknown} unknown, ${r.registerOps.casSucceeded} successful cas; ${r.registerOps.failedReads} reads failed)`,
     `  linearizability: ${r.linearizability.verdict} (${r.linearizability.steps} steps)${r.linearizability.detail ? ` ${r.linearizability.detail}` : ''}`,
