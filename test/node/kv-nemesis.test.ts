@@ -20,15 +20,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the KV server under real faults (3 processes, fault proxies, seeded nemesis)', () => {
   it('seed 1: linearizable registers, no acknowledged put lost, identical replicas', async () => {
-    const report = await runKvNemesis({ seed: 1, rounds: 7, faultMs: 1200, healMs: 800, serverBundle, checkMs: 20_000 });
+    const report = await runKvNemesis({ seed: 1, rounds: 6, faultMs: 1000, healMs: 800, serverBundle, checkMs: 20_000 });
     const text = formatKvNemesisReport(report);
-    expect(report.faults.length, text).toBe(7);
-    expect(report.registerOps.ok, text).toBeGreaterThan(200);
+    expect(report.faults.length, text).toBe(6);
+    // Six rounds go through every family of faults at least once.
+    for (const family of [/kill/, /pause/, /isolate|cut/, /drop|delay/]) expect(report.faults.some((f) => family.test(f)), text).toBe(true);
+    expect(report.registerOps.ok, text).toBeGreaterThan(40);
     expect(report.registerOps.casSucceeded, text).toBeGreaterThan(0);
-    expect(report.setAdds.acknowledged, text).toBeGreaterThan(50);
+    expect(report.setAdds.acknowledged, text).toBeGreaterThan(10);
     expect(report.linearizability.verdict, text).toBe('linearizable');
     for (const s of report.set) expect({ member: s.member, valid: s.valid, lost: s.lost, unexpected: s.unexpected }, text).toEqual({ member: s.member, valid: true, lost: [], unexpected: [] });
     expect(report.converged.ok, text).toBe(true);
     expect(report.valid, text).toBe(true);
-  }, 90_000);
+  }, 150_000);
 });

@@ -238,6 +238,9 @@ async function stablePort(): Promise<number> {
   return freePort();
 }
 
+/** How long a member may take from spawn to answering its status (a loaded machine starts node slowly). */
+const START_TIMEOUT_MS = 60_000;
+
 async function startMember(m: Member): Promise<void> {
   const fd = openSync(m.logFile, 'a');
   try {
@@ -248,13 +251,17 @@ async function startMember(m: Member): Promise<void> {
   m.starts++;
   m.paused = false;
   const proc = m.proc;
-  const deadline = performance.now() + 20_000;
-  while (performance.now() < deadline) {
+  const started = performance.now();
+  let attempts = 0;
+  let last: Answer | undefined;
+  while (performance.now() < started + START_TIMEOUT_MS) {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${m.name} exited at start (${proc.exitCode ?? proc.signalCode}); log:\n${tail(m.logFile)}`);
-    if ((await request(m.clientUrl, '/v3/maintenance/status', {}, 500)).status === 200) return;
-    await sleep(25);
+    attempts++;
+    last = await request(m.clientUrl, '/v3/maintenance/status', {}, 2000);
+    if (last.status === 200) return;
+    await sleep(50);
   }
-  throw new Error(`${m.name} did not answer within 20 s; log:\n${tail(m.logFile)}`);
+  throw new Error(`${m.name} (pid ${proc.pid}, start ${m.starts}) did not answer /v3/maintenance/status within ${START_TIMEOUT_MS} ms (${attempts} attempts, last ${last?.error ?? last?.status}); log:\n${tail(m.logFile)}`);
 }
 
 function tail(file: string, lines = 30): string {
@@ -294,6 +301,8 @@ interface Answer {
   readonly json?: any;
   /** The request never reached the server (connection refused): it certainly had no effect. */
   readonly refused?: boolean;
+  /** Why no answer came. */
+  readonly error?: string;
 }
 
 /** POSTs JSON; status 0 when no answer came (timeout, reset, refused). */
@@ -308,7 +317,7 @@ async function request(url: string, path: string, body: unknown, timeoutMs: numb
     }
   } catch (e) {
     const code = (e as { cause?: { code?: unknown } }).cause?.code;
-    return { status: 0, refused: code === 'ECONNREFUSED' };
+    return { status: 0, refused: code === 'ECONNREFUSED', error: `${(e as Error).name}: ${(e as Error).message}${typeof code === 'string' ? ` (${code})` : ''}` };
   }
 }
 
@@ -413,7 +422,13 @@ async function client(run: Run, c: number): Promise<void> {
 // --- the nemesis ----------------------------------------------------------------------------------
 
 type Fault = 'kill' | 'kill-leader' | 'kill-two' | 'kill-all' | 'pause' | 'pause-leader' | 'isolate' | 'isolate-leader' | 'one-way' | 'bridge' | 'loss' | 'delay';
-const FAULTS: readonly Fault[] = ['kill', 'kill-leader', 'kill-two', 'kill-all', 'pause', 'pause-leader', 'isolate', 'isolate-leader', 'one-way', 'bridge', 'loss', 'delay'];
+/** Rounds go through these families in turn (crash, pause, partition, link quality); the seed picks the fault in each. */
+const FAMILIES: readonly (readonly Fault[])[] = [
+  ['kill', 'kill-leader', 'kill-two', 'kill-all'],
+  ['pause', 'pause-leader'],
+  ['isolate', 'isolate-leader', 'one-way', 'bridge'],
+  ['loss', 'delay'],
+];
 
 /** The member that the others follow, if the live members agree on one. */
 async function currentLeader(run: Run): Promise<string | undefined> {
@@ -505,9 +520,11 @@ async function inject(run: Run, random: Random, fault: Fault): Promise<string> {
 async function nemesis(run: Run): Promise<string[]> {
   const random = new Random(`${run.opts.seed}/nemesis`);
   const done: string[] = [];
+  const first = random.int(0, FAMILIES.length);
   for (let round = 0; round < run.opts.rounds; round++) {
     if (round > 0 && round % run.opts.epochRounds === 0) run.epoch++;
-    const fault = FAULTS[random.int(0, FAULTS.length)]!;
+    const family = FAMILIES[(first + round) % FAMILIES.length]!;
+    const fault = family[random.int(0, family.length)]!;
     const what = [await inject(run, random, fault)];
     // Sometimes a second fault on top: a network fault with a crash or a pause.
     if (random.float() < 0.25) what.push(await inject(run, random, (['loss', 'delay', 'one-way', 'pause', 'kill'] as const)[random.int(0, 5)]!));
