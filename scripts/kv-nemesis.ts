@@ -7,7 +7,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleServer, formatKvNemesisReport, runKvNemesis } from '../test/support/kv-nemesis.js';
+import { bundleServer, formatKvNemesisReport, runKvNemesis, stopAllKvNemesis } from '../test/support/kv-nemesis.js';
+
+// Ctrl-C ends the member processes too.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.log(`kv-nemesis: ${sig}, stopping`);
+    void stopAllKvNemesis().finally(() => process.exit(130));
+  });
+}
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

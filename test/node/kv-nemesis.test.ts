@@ -4,11 +4,11 @@
 // their data dirs), SIGSTOPs them, partitions (isolation, one-way, bridge), drops and delays. After
 // the heal: the register history is linearizable, every acknowledged put is on every member, and
 // the replicas' stores are identical. `npm run nemesis` runs the same for minutes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleServer, formatKvNemesisReport, runKvNemesis } from '../support/kv-nemesis.js';
+import { bundleServer, formatKvNemesisReport, runKvNemesis, stopAllKvNemesis } from '../support/kv-nemesis.js';
 
 let dir: string;
 let serverBundle: string;
@@ -16,6 +16,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'distkit-nemesis-test-'));
   serverBundle = await bundleServer(dir);
 }, 60_000);
+// A run ends its processes itself; this catches one cut short by the test's timeout.
+afterEach(() => stopAllKvNemesis(), 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the KV server under real faults (3 processes, fault proxies, seeded nemesis)', () => {

@@ -211,7 +211,13 @@ async function startCluster(root: string, bundle: string, seed: number, election
     };
   }
   const cluster: Cluster = { root, bundle, members, net };
-  await Promise.all(NAMES.map((n) => startMember(cluster.members[n]!)));
+  live.set(cluster, root);
+  try {
+    await Promise.all(NAMES.map((n) => startMember(cluster.members[n]!)));
+  } catch (e) {
+    await stopCluster(cluster);
+    throw e;
+  }
   return cluster;
 }
 
@@ -289,9 +295,21 @@ function signal(m: Member, sig: 'SIGSTOP' | 'SIGCONT'): void {
   m.paused = sig === 'SIGSTOP';
 }
 
+/** Clusters running now, with their directories, so a test that times out can still end them. */
+const live = new Map<Cluster, string>();
+
 async function stopCluster(c: Cluster): Promise<void> {
-  await Promise.all(Object.values(c.members).map((m) => killMember(m)));
+  live.delete(c);
+  await Promise.all(Object.values(c.members).map((m) => { signal(m, 'SIGCONT'); return killMember(m); }));
   await closeNet(c.net);
+}
+
+/** Kills every member process any run still has and removes its directory (for afterEach and signal handlers). */
+export async function stopAllKvNemesis(): Promise<void> {
+  for (const [c, root] of [...live]) {
+    await stopCluster(c);
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 // --- clients ------------------------------------------------------------------------------------
