@@ -4,7 +4,7 @@
 // Runs R seeds from N (default: one seed, the clock's), each a 3-process cluster through M minutes
 // of nemesis rounds (kill, pause, partitions, loss, delay), then checks the history. Prints every
 // seed and its verdict; exits 1 when any run is not valid (a seed reproduces its schedule).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleServer, formatKvNemesisReport, runKvNemesis, stopAllKvNemesis } from '../test/support/kv-nemesis.js';
@@ -48,7 +48,12 @@ try {
     try {
       const report = await runKvNemesis({ seed: s, rounds, faultMs, healMs, clients, electionTimeoutMs, snapshotCount, peerSecret, serverBundle, log: (line) => console.log(`  ${line}`) });
       console.log(formatKvNemesisReport(report));
-      if (!report.valid) failed++;
+      if (!report.valid) {
+        failed++;
+        const file = join(process.cwd(), `kv-nemesis-seed-${s}.json`);
+        writeFileSync(file, JSON.stringify(report.histories));
+        console.log(`kv-nemesis: seed ${s}: histories written to ${file}`);
+      }
     } catch (e) {
       failed++;
       console.log(`seed ${s}: ERROR ${e instanceof Error ? e.message : String(e)}`);

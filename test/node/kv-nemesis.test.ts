@@ -5,7 +5,7 @@
 // the heal: the register history is linearizable, every acknowledged put is on every member, and
 // the replicas' stores are identical. `npm run nemesis` runs the same for minutes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleServer, formatKvNemesisReport, runKvNemesis, stopAllKvNemesis } from '../support/kv-nemesis.js';
@@ -23,7 +23,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the KV server under real faults (3 processes, fault proxies, seeded nemesis)', () => {
   it('seed 1: linearizable registers, no acknowledged put lost, identical replicas', async () => {
     const report = await runKvNemesis({ seed: 1, rounds: 6, faultMs: 1000, healMs: 800, serverBundle, checkMs: 20_000 });
-    const text = formatKvNemesisReport(report);
+    let text = formatKvNemesisReport(report);
+    if (!report.valid) {
+      const file = join(tmpdir(), `kv-nemesis-seed-1-${process.pid}.json`);
+      writeFileSync(file, JSON.stringify(report.histories));
+      text += `\n  histories and member logs: ${file}`;
+    }
     expect(report.faults.length, text).toBe(6);
     // Six rounds go through every family of faults at least once.
     for (const family of [/kill/, /pause/, /isolate|cut/, /drop|delay/]) expect(report.faults.some((f) => family.test(f)), text).toBe(true);

@@ -62,6 +62,8 @@ export interface KvNemesisReport {
   readonly converged: { readonly ok: boolean; readonly detail: string };
   readonly valid: boolean;
   readonly elapsedMs: number;
+  /** When not valid: both histories and the end of every member's log, for a closer look. */
+  readonly histories?: { readonly registers: readonly RegOp[]; readonly sets: readonly SetOp[]; readonly logs: Readonly<Record<string, string>> };
 }
 
 type RegOp = Operation<KvInput<string>, RegisterOutput<string>>;
@@ -690,6 +692,7 @@ export async function runKvNemesis(options: KvNemesisOptions): Promise<KvNemesis
       valid: lin.verdict === 'linearizable' && set.every((s) => s.valid === true) && converged.ok,
       elapsedMs: performance.now() - t0,
     };
+    if (!report.valid) Object.assign(report, { histories: { registers: run.registers, sets: run.sets, logs: Object.fromEntries(Object.values(cluster.members).map((m) => [m.name, tail(m.logFile, 200)])) } });
     if (!report.valid) opts.log(Object.values(cluster.members).map((m) => `--- ${m.name} (${m.starts} starts) ---\n${tail(m.logFile)}`).join('\n'));
     return report;
   } finally {
