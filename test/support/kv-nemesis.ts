@@ -319,7 +319,7 @@ export async function stopAllKvNemesis(): Promise<void> {
 interface Answer {
   readonly status: number;
   readonly json?: any;
-  /** The request never reached the server (connection refused): it certainly had no effect. */
+  /** The connection was refused. */
   readonly refused?: boolean;
   /** Why no answer came. */
   readonly error?: string;
@@ -365,7 +365,7 @@ async function readRegister(run: Run, url: string, key: string): Promise<Registe
   return kvs === undefined || kvs.length === 0 ? null : unb64(kvs[0]!.value ?? '');
 }
 
-/** Runs one register operation; `undefined` when its outcome is unknown, 'failed' when it certainly did nothing. */
+/** Runs one register operation; `undefined` when a write's outcome is unknown, 'failed' for a read that got no answer (a read changes nothing). */
 async function perform(run: Run, url: string, input: KvInput<string>): Promise<RegisterOutput<string> | undefined | 'failed'> {
   const key = b64(input.key);
   const t = run.opts.clientTimeoutMs;
@@ -374,8 +374,10 @@ async function perform(run: Run, url: string, input: KvInput<string>): Promise<R
     input.f === 'write'
       ? await request(url, '/v3/kv/put', { key, value: b64(input.value) }, t)
       : await request(url, '/v3/kv/txn', { compare: [{ key, target: 'VALUE', result: 'EQUAL', value: b64(input.from) }], success: [{ request_put: { key, value: b64(input.to) } }] }, t);
-  if (r.refused) return 'failed';
-  if (r.status !== 200) return undefined; // a timeout or an error after the request arrived: it may still commit
+  // Any other answer than 200 leaves the outcome unknown: a timeout or an error after the request
+  // arrived may still commit, and even a refused connection is not trusted to mean the request
+  // was never sent (an HTTP client may have sent it on a pooled connection first).
+  if (r.status !== 200) return undefined;
   return input.f === 'write' ? null : r.json?.succeeded === true;
 }
 
@@ -397,6 +399,15 @@ function registerKey(run: Run, slot: number): string {
 /** Writes of unknown outcome a register key may collect before clients move to a fresh key. */
 const MAX_UNKNOWN_PER_KEY = 4;
 
+/** Member `i`, or the next one the nemesis has not killed (clients do not dial a member known to be down). */
+function pickMember(run: Run, i: number): Member | undefined {
+  for (let k = 0; k < NAMES.length; k++) {
+    const m = run.cluster.members[NAMES[(i + k) % NAMES.length]!]!;
+    if (m.proc !== undefined) return m;
+  }
+  return undefined;
+}
+
 async function client(run: Run, c: number): Promise<void> {
   const random = new Random(`${run.opts.seed}/client/${c}`);
   const seen: Record<string, string> = {};
@@ -404,16 +415,18 @@ async function client(run: Run, c: number): Promise<void> {
   let i = 0;
   let adds = 0;
   while (!run.stopped) {
-    const m = run.cluster.members[NAMES[random.int(0, NAMES.length)]!]!;
+    const m = pickMember(run, random.int(0, NAMES.length));
+    if (m === undefined) {
+      await sleep(20);
+      continue;
+    }
     const roll = random.float();
     if (roll < 0.2) {
       const key = `s/${c}/${adds++}`;
       const call = now(run);
       const r = await request(m.clientUrl, '/v3/kv/put', { key: b64(key), value: b64('1') }, run.opts.clientTimeoutMs);
-      if (!r.refused) {
-        const op: SetOp = { id: run.nextId++, client: `s${c}`, input: { f: 'add', value: key }, call };
-        run.sets.push(r.status === 200 ? { ...op, output: null, ret: now(run) } : op);
-      }
+      const op: SetOp = { id: run.nextId++, client: `s${c}`, input: { f: 'add', value: key }, call };
+      run.sets.push(r.status === 200 ? { ...op, output: null, ret: now(run) } : op);
     } else {
       const key = registerKey(run, random.int(0, run.opts.keys));
       const value = `${c}.${i++}`;
