@@ -53,7 +53,7 @@ export interface KvNemesisOptions {
 export interface KvNemesisReport {
   readonly seed: number;
   readonly faults: readonly string[];
-  readonly registerOps: { readonly total: number; readonly ok: number; readonly unknown: number; readonly failedReads: number; readonly casSucceeded: number };
+  readonly registerOps: { readonly total: number; readonly ok: number; readonly unknown: number; readonly failedReads: number; readonly cas: number; readonly casSucceeded: number };
   readonly setAdds: { readonly attempted: number; readonly acknowledged: number };
   readonly linearizability: { readonly verdict: LinearizabilityVerdict; readonly steps: number; readonly detail?: string };
   /** One final read of the put-once keys per member: acknowledged keys missing, and keys no client put. */
@@ -696,6 +696,7 @@ export async function runKvNemesis(options: KvNemesisOptions): Promise<KvNemesis
         ok: ok.length,
         unknown: run.registers.length - ok.length,
         failedReads: run.failedReads,
+        cas: run.registers.filter((o) => o.input.f === 'cas').length,
         casSucceeded: ok.filter((o) => o.input.f === 'cas' && o.output === true).length,
       },
       setAdds: { attempted: run.sets.length, acknowledged: run.sets.filter((o) => o.ret !== undefined).length },
@@ -719,7 +720,7 @@ export function formatKvNemesisReport(r: KvNemesisReport): string {
   const lines = [
     `seed ${r.seed}: ${r.valid ? 'VALID' : r.linearizability.verdict === 'unknown' && r.set.every((s) => s.valid === true) && r.converged.ok ? 'UNDECIDED (the linearizability search ran out of time)' : 'INVALID'} in ${(r.elapsedMs / 1000).toFixed(1)} s`,
     ...r.faults.map((f) => `  ${f}`),
-    `  registers: ${r.registerOps.total} operations (${r.registerOps.ok} ok, ${r.registerOps.unknown} unknown, ${r.registerOps.casSucceeded} successful cas; ${r.registerOps.failedReads} reads failed)`,
+    `  registers: ${r.registerOps.total} operations (${r.registerOps.ok} ok, ${r.registerOps.unknown} unknown; ${r.registerOps.cas} cas, ${r.registerOps.casSucceeded} succeeded; ${r.registerOps.failedReads} reads failed)`,
     `  linearizability: ${r.linearizability.verdict} (${r.linearizability.steps} steps)${r.linearizability.detail ? ` ${r.linearizability.detail}` : ''}`,
     `  put-once keys: ${r.setAdds.attempted} attempted, ${r.setAdds.acknowledged} acknowledged`,
     ...r.set.map((s) => `  final read at ${s.member}: ${s.valid === true ? 'ok' : 'FAILED'} (lost ${s.lost.length}${s.lost.length ? ` ${s.lost.slice(0, 10).join(' ')}` : ''}, unexpected ${s.unexpected.length}, recovered ${s.recovered})`),
