@@ -404,6 +404,16 @@ class KvHost implements KvBackend {
     };
   }
 
+  /** Undoes a start that failed part-way: stops the node and closes the transport (the caller closes the storage). */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    if (this.node) {
+      this.node.stop();
+      await this.node.idle().catch(() => undefined);
+    }
+    await Promise.resolve(this.transport?.close()).catch(() => undefined);
+  }
+
   private async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
