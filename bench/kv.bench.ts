@@ -1,9 +1,12 @@
 // KV server benchmark: a 3-member etcd cluster and a 3-member `distkit kv serve` cluster on
 // loopback, each member its own process with fsync on, driven by the same closed-loop client
-// (`clients` concurrent requests, each sending its next put as soon as the last one is answered,
-// 100-byte values, spread over the members like etcd's clients). Figures: puts/s, p50 and p99
-// latency, and the ratio of distkit's rate to etcd's. KV_BENCH_MS sets the time per level
-// (default 3000 ms); etcd must be on PATH (its figures are left out otherwise).
+// (`clients` concurrent requests, each sending its next request as soon as the last one is
+// answered, spread over the members like etcd's clients). Puts write 100-byte values; ranges read
+// one of the keys the puts wrote, linearizable (ReadIndex through the leader) and serializable
+// (the member's own store). Figures: requests/s, p50 and p99 latency, and the ratio of distkit's
+// rate to etcd's. KV_BENCH_MS sets the time per level (default 3000 ms), KV_BENCH_LEVELS the client
+// counts (default 1,16,64,256), KV_BENCH_ETCD=0 leaves etcd out; etcd must be on PATH (its figures
+// are left out otherwise).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -60,9 +63,9 @@ async function untilLeader(urls: readonly string[]): Promise<void> {
 }
 
 /** `distkit` runs with the default parallel leader append (Raft thesis §10.2.1), `distkit-serial` without. */
-type Kind = 'etcd' | 'distkit' | 'distkit-serial';
+type Server = 'etcd' | 'distkit' | 'distkit-serial';
 
-async function startCluster(kind: Kind): Promise<Cluster> {
+async function startCluster(kind: Server): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `kv-bench-${kind}-`));
   const names = ['m1', 'm2', 'm3'];
   const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort() })));
@@ -91,17 +94,28 @@ async function startCluster(kind: Kind): Promise<Cluster> {
   return { urls, stop };
 }
 
-/** `clients` closed loops for `ms`: each puts a fresh key and waits for the answer before the next. */
-async function closedLoop(urls: readonly string[], clients: number, ms: number): Promise<{ rate: number; p50: number; p99: number; errors: number }> {
+type Kind = 'put' | 'range' | 'range.serializable';
+const KINDS: readonly Kind[] = ['put', 'range', 'range.serializable'];
+const key64 = (c: number, i: number) => Buffer.from(`c${c}-${i}`).toString('base64');
+
+/** The request of client `c`'s `i`-th operation: a put of a fresh key, or a range of a key the warm-up put. */
+function requestOf(kind: Kind, c: number, i: number): { path: string; body: string } {
+  if (kind === 'put') return { path: '/v3/kv/put', body: `{"key":"${key64(c, i)}","value":"${VALUE}"}` };
+  const key = key64(c % 16, i % 8);
+  return { path: '/v3/kv/range', body: kind === 'range' ? `{"key":"${key}"}` : `{"key":"${key}","serializable":true}` };
+}
+
+/** `clients` closed loops for `ms`: each sends a request of `kind` and waits for the answer before the next. */
+async function closedLoop(urls: readonly string[], clients: number, ms: number, kind: Kind = 'put'): Promise<{ rate: number; p50: number; p99: number; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
   const end = performance.now() + ms;
   const loop = async (c: number) => {
     const url = urls[c % urls.length]!;
     for (let i = 0; performance.now() < end; i++) {
-      const body = `{"key":"${Buffer.from(`c${c}-${i}`).toString('base64')}","value":"${VALUE}"}`;
+      const { path, body } = requestOf(kind, c, i);
       const t0 = performance.now();
-      const r = await postJson(url, '/v3/kv/put', body).catch(() => ({ status: 0, text: '' }));
+      const r = await postJson(url, path, body).catch(() => ({ status: 0, text: '' }));
       if (r.status === 200) latencies.push(performance.now() - t0);
       else errors++;
     }
@@ -118,26 +132,35 @@ export default async function kvBench(): Promise<Figures> {
   const ms = Number(process.env['KV_BENCH_MS'] ?? 3000);
   const out: Figures = {};
   const etcdFound = spawnSync('etcd', ['--version']).status === 0;
-  const rates: Record<string, Record<number, number>> = { distkit: {}, 'distkit-serial': {}, etcd: {} };
-  const kinds: Kind[] = etcdFound ? ['distkit', 'distkit-serial', 'etcd'] : ['distkit', 'distkit-serial'];
-  for (const kind of kinds) {
-    const cluster = await startCluster(kind);
+  const rates: Record<string, number> = {};
+  const levels = (process.env['KV_BENCH_LEVELS'] ?? '').split(',').filter((l) => l !== '').map(Number);
+  const servers: Server[] = etcdFound && process.env['KV_BENCH_ETCD'] !== '0' ? ['distkit', 'distkit-serial', 'etcd'] : ['distkit', 'distkit-serial'];
+  for (const server of servers) {
+    const cluster = await startCluster(server);
     try {
-      await closedLoop(cluster.urls, 16, Math.min(1000, ms)); // warm up
-      for (const clients of LEVELS) {
-        const r = await closedLoop(cluster.urls, clients, ms);
-        rates[kind]![clients] = r.rate;
-        out[`kv.${kind}.put.c${clients}.rate`] = opsFigure(r.rate, 'puts/s');
-        out[`kv.${kind}.put.c${clients}.p50`] = { value: round(r.p50), unit: 'ms' };
-        out[`kv.${kind}.put.c${clients}.p99`] = { value: round(r.p99), unit: 'ms' };
-        if (r.errors > 0) out[`kv.${kind}.put.c${clients}.errors`] = { value: r.errors, unit: 'requests' };
+      await closedLoop(cluster.urls, 16, Math.min(1000, ms)); // warm up; writes the keys the ranges read
+      for (const kind of server === 'distkit-serial' ? (['put'] as const) : KINDS) {
+        for (const clients of levels.length > 0 ? levels : LEVELS) {
+          const r = await closedLoop(cluster.urls, clients, ms, kind);
+          const name = `kv.${server}.${kind}.c${clients}`;
+          rates[name] = r.rate;
+          out[`${name}.rate`] = opsFigure(r.rate, kind === 'put' ? 'puts/s' : 'ranges/s');
+          out[`${name}.p50`] = { value: round(r.p50), unit: 'ms' };
+          out[`${name}.p99`] = { value: round(r.p99), unit: 'ms' };
+          if (r.errors > 0) out[`${name}.errors`] = { value: r.errors, unit: 'requests' };
+        }
       }
     } finally {
       await cluster.stop();
     }
   }
-  if (etcdFound) for (const c of LEVELS) out[`kv.put.c${c}.vs.etcd`] = ratio(rates['distkit']![c]!, rates['etcd']![c]!);
-  for (const c of LEVELS) out[`kv.put.c${c}.parallel.vs.serial`] = ratio(rates['distkit']![c]!, rates['distkit-serial']![c]!);
+  for (const kind of KINDS) {
+    for (const c of LEVELS) {
+      const [d, e, serial] = [rates[`kv.distkit.${kind}.c${c}`], rates[`kv.etcd.${kind}.c${c}`], rates[`kv.distkit-serial.${kind}.c${c}`]];
+      if (d !== undefined && e !== undefined) out[`kv.${kind}.c${c}.vs.etcd`] = ratio(d, e);
+      if (d !== undefined && serial !== undefined && kind === 'put') out[`kv.put.c${c}.parallel.vs.serial`] = ratio(d, serial);
+    }
+  }
   agent.destroy();
   return out;
 }

@@ -331,7 +331,13 @@ async function startWithStorage(opts: Checked, storage: RaftStorage): Promise<Kv
   // A fresh storage gets the bootstrap snapshot (the initial membership) as its first record.
   if (storage.durable === undefined) await storage.persist({ snapshot: initial.log.snapshot, term: initial.term, vote: initial.vote });
   const host = new KvHost(opts, storage, initial.log.snapshot);
-  await host.start(config, initial);
+  try {
+    await host.start(config, initial);
+  } catch (e) {
+    // A member that cannot serve (its client port taken) must not linger as a voter holding its peer port.
+    await host.abandon();
+    throw e;
+  }
   return host.handle();
 }
 
@@ -405,6 +411,16 @@ class KvHost implements KvBackend {
       members: () => this.members(),
       close: () => this.close(),
     };
+  }
+
+  /** Undoes a start that failed part-way: stops the node and closes the transport (the caller closes the storage). */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    if (this.node) {
+      this.node.stop();
+      await this.node.idle().catch(() => undefined);
+    }
+    await Promise.resolve(this.transport?.close()).catch(() => undefined);
   }
 
   private async close(): Promise<void> {

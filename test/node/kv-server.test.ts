@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { b64, freePort, post, startTestCluster, unb64, type TestCluster } from '../support/kv-cluster.js';
 import { createTcpTransport, parseInitialCluster, startKvServer } from '../../src/node/index.js';
 import { openRaftStorage } from '../../src/node/raft-wal-storage.js';
@@ -223,5 +227,41 @@ describe('a 3-member KV cluster on loopback (real sockets, etcd v3 JSON API)', (
     expect(g.json).toMatchObject({ count: '1', header: { revision: '2' } });
     expect(cluster.servers['n1']!.status()).toMatchObject({ role: 'leader', revision: 2, keys: 1 });
     expect((await put('n1', 'k2', 'v2')).json.header.revision).toBe('3');
+  });
+
+  // Found by the nemesis (`npm run nemesis -- --seed 1`, when a member's client port had been
+  // taken): the start failed, but the half-started member kept its peer port and its Raft node, a
+  // voter no client could reach, and the `kv serve` process never exited.
+  it('a start that fails (client port taken) releases the peer port and stops the Raft node', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const clientPort = (taken.address() as { port: number }).port;
+    const peerPort = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'distkit-kv-fail-'));
+    try {
+      await expect(
+        startKvServer({
+          name: 'n1',
+          dataDir: dir,
+          listenClientUrls: `http://127.0.0.1:${clientPort}`,
+          listenPeerUrls: `tcp://127.0.0.1:${peerPort}`,
+          initialCluster: `n1=tcp://127.0.0.1:${peerPort},n2=tcp://127.0.0.1:${await freePort()}`,
+          electionTimeoutMs: 50,
+          openStorage: (d) => openRaftStorage(d, { fsync: false, preallocate: false }),
+        }),
+      ).rejects.toThrow(/EADDRINUSE/);
+      const again = createServer();
+      await new Promise<void>((resolve, reject) => {
+        again.once('error', reject);
+        again.listen(peerPort, '127.0.0.1', resolve);
+      });
+      await new Promise((r) => again.close(r));
+      // The storage was closed and no node runs: the data dir opens again.
+      const storage = await openRaftStorage(dir, { fsync: false, preallocate: false });
+      await storage.close();
+    } finally {
+      await new Promise((r) => taken.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
