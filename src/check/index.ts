@@ -18,3 +18,4 @@ export * from './set.js';
 export * from './counter.js';
 export * from './total-queue.js';
 export * from './event-store.js';
+export * from './pubsub.js';
