@@ -9,9 +9,10 @@
  */
 import type { Applied, ReplicatedApp } from './app.js';
 import { replicatedStateMachine } from './replicated.js';
+import { dataLimitsOption, restoreSnapshot } from './options.js';
 import { partitionForKey } from './partitioner.js';
 import { commitOffset, deleteGroup, expireMembers, groupOffsets, heartbeat, joinGroup, leaveGroup, type ConsumerGroup } from './pubsub-groups.js';
-import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, PAYLOAD_LIMITS, getOwn, parse, positiveInt, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
+import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
 
 // ---- configuration ----------------------------------------------------------------------------
 
@@ -318,12 +319,6 @@ const commandCheck = v.tagged({
 
 // ---- init -------------------------------------------------------------------------------------
 
-function limitsOf(limits: Partial<DataLimits> | undefined): DataLimits {
-  if (limits === undefined) return { maxDepth: PAYLOAD_LIMITS.maxDepth, maxBytes: 256 * 1024 };
-  if (limits === null || typeof limits !== 'object') throw new ConfigError('valueLimits', 'must be an object { maxDepth?, maxBytes? }');
-  return { maxDepth: positiveInt('valueLimits.maxDepth', limits.maxDepth, PAYLOAD_LIMITS.maxDepth), maxBytes: positiveInt('valueLimits.maxBytes', limits.maxBytes, 256 * 1024) };
-}
-
 function pubSubOptions(config: PubSubConfig): PubSubOptions {
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
   return {
@@ -338,7 +333,7 @@ function pubSubOptions(config: PubSubConfig): PubSubOptions {
     producerExpiryMs: positiveMs('producerExpiryMs', config.producerExpiryMs, 86_400_000),
     maxSubscribers: positiveInt('maxSubscribers', config.maxSubscribers, 256),
     maxFetchCount: positiveInt('maxFetchCount', config.maxFetchCount, 500),
-    valueLimits: limitsOf(config.valueLimits),
+    valueLimits: dataLimitsOption('valueLimits', config.valueLimits, 256 * 1024),
   };
 }
 
@@ -648,13 +643,7 @@ export const pubSub: ReplicatedApp<PubSubConfig, PubSubState, PubSubResult> = {
   name: 'pubSub',
   init,
   apply,
-  restore(data, config) {
-    const p = parse(snapshotShape, data);
-    if (!p.ok) return undefined;
-    // The options are this replica's own; the rest is the snapshot's data, copied by JSON.
-    const copy = JSON.parse(JSON.stringify(data)) as PubSubState;
-    return { ...copy, options: pubSubOptions(config) };
-  },
+  restore: restoreSnapshot<PubSubConfig, PubSubState>(snapshotShape, pubSubOptions),
 };
 
 /**
