@@ -11,6 +11,7 @@ import type { Applied, ReplicatedApp } from './app.js';
 import { replicatedStateMachine } from './replicated.js';
 import { dataLimitsOption, restoreSnapshot } from './options.js';
 import { partitionForKey } from './partitioner.js';
+import { pubSubStateProblem } from './pubsub-state.js';
 import { commitOffset, deleteGroup, expireMembers, groupOffsets, heartbeat, joinGroup, leaveGroup, type ConsumerGroup } from './pubsub-groups.js';
 import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
 
@@ -616,6 +617,8 @@ const snapshotShape = v.object({
   subscribers: v.record(v.object({ topic: name(), positions: v.array(v.int({ min: 0 })), lastSeen: v.number(), nextPartition: v.int({ min: 0 }) })),
 });
 
+const restoreFromSnapshot = restoreSnapshot<PubSubConfig, PubSubState>(snapshotShape, pubSubOptions);
+
 /**
  * Kafka's log and group model as a replicated application: topics with partitions and ordering
  * keys, the idempotent producer, retention by count and age, consumer groups with generations
@@ -643,7 +646,12 @@ export const pubSub: ReplicatedApp<PubSubConfig, PubSubState, PubSubResult> = {
   name: 'pubSub',
   init,
   apply,
-  restore: restoreSnapshot<PubSubConfig, PubSubState>(snapshotShape, pubSubOptions),
+  restore(data, config) {
+    // A snapshot must hold together, not only have the right shape: a subscriber of a missing
+    // topic or a hole in a partition's offsets would break later commands.
+    const restored = restoreFromSnapshot(data, config);
+    return restored !== undefined && pubSubStateProblem(restored) === undefined ? restored : undefined;
+  },
 };
 
 /**
