@@ -19,3 +19,4 @@ export * from './counter.js';
 export * from './total-queue.js';
 export * from './event-store.js';
 export * from './consistency.js';
+export * from './pubsub.js';

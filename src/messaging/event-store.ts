@@ -5,9 +5,10 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, MAX_ID_LENGTH, PAYLOAD_LIMITS, getOwn, parse, positiveInt, v, withOwn, type DataLimits } from '../core/index.js';
+import { ConfigError, MAX_ID_LENGTH, getOwn, parse, positiveInt, v, withOwn, type DataLimits } from '../core/index.js';
 import type { Applied, ReplicatedApp } from './app.js';
 import { replicatedStateMachine } from './replicated.js';
+import { dataLimitsOption } from './options.js';
 
 /**
  * The revision an append expects its stream to be at (EventStoreDB's expected revision):
@@ -175,14 +176,12 @@ const count = () => v.int({ min: 0 });
 
 function storeOptions(config: EventStoreConfig): EventStoreOptions {
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
-  const limits = config.dataLimits ?? {};
-  if (limits === null || typeof limits !== 'object') throw new ConfigError('dataLimits', 'must be an object { maxDepth?, maxBytes? }');
   return {
     maxEvents: positiveInt('maxEvents', config.maxEvents, 100_000),
     maxStreams: positiveInt('maxStreams', config.maxStreams, 10_000),
     maxEventsPerAppend: positiveInt('maxEventsPerAppend', config.maxEventsPerAppend, 100),
     maxReadCount: positiveInt('maxReadCount', config.maxReadCount, 1000),
-    dataLimits: { maxDepth: positiveInt('dataLimits.maxDepth', limits.maxDepth, PAYLOAD_LIMITS.maxDepth), maxBytes: positiveInt('dataLimits.maxBytes', limits.maxBytes, 64 * 1024) },
+    dataLimits: dataLimitsOption('dataLimits', config.dataLimits, 64 * 1024),
   };
 }
 

@@ -1,11 +1,15 @@
 /**
- * Safety properties of the replicated queue and event store, as core `Invariant`s for the
+ * Safety properties of the replicated queue, pub/sub log and event store, as core `Invariant`s for the
  * simulator, the model checker and users' tests.
  *
  * @packageDocumentation
  */
-import { plainDataEqual, type Invariant } from '../core/index.js';
+import { getOwn, plainDataEqual, type Invariant } from '../core/index.js';
 import type { QueueState } from './queue.js';
+import type { PubSubState } from './pubsub.js';
+import { pubSubStateProblem } from './pubsub-state.js';
+
+export { pubSubStateProblem };
 import type { EventStoreState } from './event-store.js';
 import type { ReplicatedState } from './replicated.js';
 
@@ -156,4 +160,56 @@ export function eventStoreInvariants<C>(): Invariant<ReplicatedState<C, EventSto
     replicasAgree<C, EventStoreState>(),
     everyApp<C, EventStoreState>('every event store is well formed', eventStoreStateProblem),
   ];
+}
+
+/**
+ * Committed offsets never go backwards: as a replica applies more of the log, no group's
+ * committed offset of any partition decreases (a replica that restarted from an older snapshot
+ * is followed afresh from there).
+ *
+ * @example
+ * ```ts
+ * import { committedOffsetsNeverGoBack } from 'distkit/messaging';
+ * committedOffsetsNeverGoBack().name; //=> 'committed offsets never go backwards'
+ * ```
+ */
+export function committedOffsetsNeverGoBack<C>(): Invariant<ReplicatedState<C, PubSubState>> {
+  const last = new Map<string, { index: number; groups: PubSubState['groups'] }>();
+  return {
+    name: 'committed offsets never go backwards',
+    check(states) {
+      for (const [node, s] of Object.entries(states)) {
+        const before = last.get(node);
+        last.set(node, { index: s.appliedIndex, groups: s.app.groups });
+        if (before === undefined || s.appliedIndex <= before.index || before.groups === s.app.groups) continue;
+        for (const [name, g] of Object.entries(before.groups)) {
+          const now = getOwn(s.app.groups, name);
+          for (const [topic, byPartition] of Object.entries(g.offsets)) {
+            for (const [p, offset] of Object.entries(byPartition)) {
+              const after = now === undefined ? undefined : getOwn(getOwn(now.offsets, topic) ?? {}, p);
+              // A deleted group (no members, deleteGroup) starts over; otherwise the offset stays or grows.
+              if (now !== undefined && (after === undefined || after < offset)) return `${node}: group ${JSON.stringify(name)} ${topic}/${p} went from ${offset} to ${String(after)} (applied ${before.index} → ${s.appliedIndex})`;
+            }
+          }
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+/**
+ * The replicated pub/sub log's invariants: replicas agree, every replica's state is well formed
+ * ({@link pubSubStateProblem}: among others, no two live members of a group own a partition in
+ * the same generation), and committed offsets never go backwards.
+ *
+ * @example
+ * ```ts
+ * import { pubSubInvariants } from 'distkit/messaging';
+ * pubSubInvariants().map((i) => i.name);
+ * //=> ['replicas that applied the same entries agree', 'every pub/sub state is well formed', 'committed offsets never go backwards']
+ * ```
+ */
+export function pubSubInvariants<C>(): Invariant<ReplicatedState<C, PubSubState>>[] {
+  return [replicasAgree<C, PubSubState>(), everyApp<C, PubSubState>('every pub/sub state is well formed', pubSubStateProblem), committedOffsetsNeverGoBack<C>()];
 }

@@ -9,7 +9,8 @@
  */
 import type { Applied, ReplicatedApp } from './app.js';
 import { replicatedStateMachine } from './replicated.js';
-import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, PAYLOAD_LIMITS, getOwn, parse, positiveInt, setOwn, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
+import { dataLimitsOption, restoreSnapshot } from './options.js';
+import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, setOwn, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
 
 // ---- configuration ----------------------------------------------------------------------------
 
@@ -272,12 +273,6 @@ const commandCheck = v.tagged({
 
 // ---- init -------------------------------------------------------------------------------------
 
-function limitsOf(limits: Partial<DataLimits> | undefined): DataLimits {
-  if (limits === undefined) return { maxDepth: PAYLOAD_LIMITS.maxDepth, maxBytes: 256 * 1024 };
-  if (limits === null || typeof limits !== 'object') throw new ConfigError('bodyLimits', 'must be an object { maxDepth?, maxBytes? }');
-  return { maxDepth: positiveInt('bodyLimits.maxDepth', limits.maxDepth, PAYLOAD_LIMITS.maxDepth), maxBytes: positiveInt('bodyLimits.maxBytes', limits.maxBytes, 256 * 1024) };
-}
-
 function queueOptions(config: QueueConfig): QueueOptions {
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
   const maxVisibilityTimeoutMs = positiveMs('maxVisibilityTimeoutMs', config.maxVisibilityTimeoutMs, 43_200_000);
@@ -293,7 +288,7 @@ function queueOptions(config: QueueConfig): QueueOptions {
     dedupWindowMs: positiveMs('dedupWindowMs', config.dedupWindowMs, 300_000),
     maxDedupKeys: positiveInt('maxDedupKeys', config.maxDedupKeys, 10_000),
     maxDelayMs: positiveMs('maxDelayMs', config.maxDelayMs, 900_000),
-    bodyLimits: limitsOf(config.bodyLimits),
+    bodyLimits: dataLimitsOption('bodyLimits', config.bodyLimits, 256 * 1024),
   };
 }
 
@@ -526,13 +521,7 @@ export const distributedQueue: ReplicatedApp<QueueConfig, QueueState, QueueResul
   name: 'distributedQueue',
   init,
   apply,
-  restore(data, config) {
-    const p = parse(snapshotShape, data);
-    if (!p.ok) return undefined;
-    // The options are this replica's own; the rest is the snapshot's data, copied by JSON.
-    const copy = JSON.parse(JSON.stringify(data)) as QueueState;
-    return { ...copy, options: queueOptions(config) };
-  },
+  restore: restoreSnapshot<QueueConfig, QueueState>(snapshotShape, queueOptions),
 };
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from 'distkit/core';
-import { distributedQueue, eventStore, eventStoreInvariants, eventStoreStateProblem, queueInvariants, queueStateProblem, replicatedQueue, type QueueState } from 'distkit/messaging';
+import { committedOffsetsNeverGoBack, distributedQueue, eventStore, eventStoreInvariants, eventStoreStateProblem, pubSub, pubSubInvariants, pubSubStateProblem, queueInvariants, queueStateProblem, replicatedQueue, type PubSubState, type QueueState, type ReplicatedState } from 'distkit/messaging';
 
 function queueWith(n: number): QueueState {
   let q = distributedQueue.init({ maxInFlight: 5 });
@@ -39,5 +39,41 @@ describe('event store invariants', () => {
     expect(eventStoreStateProblem({ ...s, streams: { x: [1, 0] } })).toMatch(/wrong event/);
     expect(eventStoreStateProblem({ ...s, streams: {} })).toMatch(/streams index 0/);
     expect(eventStoreInvariants().map((i) => i.name)).toEqual(['replicas that applied the same entries agree', 'every event store is well formed']);
+  });
+});
+
+describe('pub/sub invariants', () => {
+  const setup = () => {
+    let s = pubSub.init({});
+    for (const c of [
+      { type: 'createTopic', topic: 't', partitions: 2, now: 0 },
+      { type: 'publish', topic: 't', partition: 0, value: 1, now: 1 },
+      { type: 'publish', topic: 't', partition: 0, value: 2, now: 2 },
+      { type: 'join', group: 'g', member: 'a', topics: ['t'], now: 3 },
+      { type: 'join', group: 'g', member: 'b', topics: ['t'], now: 4 },
+    ]) s = pubSub.apply(s, c).state;
+    return s;
+  };
+
+  it('pubSubStateProblem finds two owners of a partition in one generation, an offset past the log end, a hole in the offsets', () => {
+    const s = setup();
+    expect(pubSubStateProblem(s)).toBeUndefined();
+    const g = s.groups.g!;
+    expect(pubSubStateProblem({ ...s, groups: { g: { ...g, assignment: { a: [{ topic: 't', partition: 0 }], b: [{ topic: 't', partition: 0 }] } } } })).toMatch(/owned by both a and b/);
+    expect(pubSubStateProblem({ ...s, groups: { g: { ...g, offsets: { t: { '0': 3 } } } } })).toMatch(/past the log end 2/);
+    const t = s.topics.t!;
+    expect(pubSubStateProblem({ ...s, topics: { t: { ...t, partitions: [{ startOffset: 0, records: [t.partitions[0]!.records[1]!] }, t.partitions[1]!] } } })).toMatch(/expected 0/);
+  });
+
+  it('committedOffsetsNeverGoBack sees an offset that decreased as the replica applied more, not a replica that restarted', () => {
+    const base = setup();
+    const at = (index: number, offset: number): ReplicatedState<unknown, PubSubState> =>
+      ({ appliedIndex: index, app: { ...base, groups: { g: { ...base.groups.g!, offsets: { t: { '0': offset } } } } } }) as unknown as ReplicatedState<unknown, PubSubState>;
+    const inv = committedOffsetsNeverGoBack();
+    expect(inv.check({ n: at(5, 2) }, undefined as never)).toBeUndefined();
+    expect(inv.check({ n: at(3, 0) }, undefined as never)).toBeUndefined(); // restarted from an older snapshot
+    expect(inv.check({ n: at(6, 2) }, undefined as never)).toBeUndefined();
+    expect(inv.check({ n: at(7, 1) }, undefined as never)).toMatch(/went from 2 to 1/);
+    expect(pubSubInvariants().map((i) => i.name)).toContain('committed offsets never go backwards');
   });
 });
