@@ -1,6 +1,6 @@
 // The word-count program that `distkit mr wordcount` ships to its worker threads: map counts the
 // words of one chunk of text (the combiner of §4.3 done in the map), reduce sums the counts.
-import { serveMapReduceThread } from '../node/index.js';
+import { serveMapReduceThread } from '../node/mapreduce-pool.js';
 
 /** A word: a maximal run of ASCII letters, as `tr -cs 'A-Za-z' '\n'` cuts them. */
 const WORD = /[A-Za-z]+/g;
