@@ -21,7 +21,7 @@ export default defineConfig([
     outDir: 'dist',
   },
   {
-    entry: { 'cli/bin': 'src/cli/bin.ts' },
+    entry: { 'cli/bin': 'src/cli/bin.ts', 'cli/wordcount-job': 'src/cli/wordcount-job.ts' },
     format: ['esm'],
     dts: false,
     sourcemap: true,

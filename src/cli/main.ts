@@ -25,6 +25,7 @@ import {
 } from '../sim/index.js';
 import { sortedTargets, targetRegistry } from './targets.js';
 import { KvUsageError, processStopSignal, runKv } from './kv.js';
+import { MrUsageError, runMr } from './wordcount.js';
 
 /** Everything the command touches outside itself, so tests can run it in-process. */
 export interface CliIo {
@@ -69,6 +70,8 @@ commands:
                             maekawa, token-ring, bully, barrier, om, chandy-lamport and demos
                             (--long: whole descriptions)
   report <trace.jsonl>      render a saved JSON-lines trace (HTML by default)
+  mr wordcount <dir>        count the words of a directory's files with MapReduce on worker threads
+                            ('distkit mr help' lists its options)
   kv serve [options]        run a member of a Raft key-value cluster speaking etcd's v3 JSON API
                             ('distkit kv help' lists its etcd-style flags)
   help                      show this help
@@ -486,6 +489,7 @@ function runReport(p: Parsed, io: CliIo): number {
 /** Runs the command; resolves with the exit code (0 ok, 1 violations found, 2 usage error). */
 export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promise<number> {
   try {
+    if (argv[0] === 'mr') return await runMr(argv.slice(1), { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY });
     if (argv[0] === 'kv') return await runKv(argv.slice(1), { stdout: io.stdout, stderr: io.stderr, stopSignal: processStopSignal });
     const p = parseArgs(argv);
     const cmd = p.positional[0];
@@ -506,7 +510,7 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promi
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}; run 'distkit help'`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof KvUsageError) {
+    if (e instanceof UsageError || e instanceof KvUsageError || e instanceof MrUsageError) {
       io.stderr(`distkit: ${e.message}\n`);
       return 2;
     }

@@ -65,6 +65,8 @@ export function serveMapReduceThread<I, K, V, R>(fns: MapReduceFunctions<I, K, V
 export interface RunMapReducePoolOptions extends RunMapReduceOptions {
   /** Node options for the worker threads. Default: the main thread's. */
   readonly execArgv?: readonly string[];
+  /** Called as each attempt's thread answers: the task's kind and whether its user functions succeeded. */
+  readonly onAttempt?: (kind: 'map' | 'reduce', ok: boolean) => void;
 }
 
 interface Pending {
@@ -88,7 +90,7 @@ interface Pending {
  * ```
  */
 export async function runMapReducePool<I, K, R>(jobModule: string | URL, input: readonly I[], options: RunMapReducePoolOptions = {}): Promise<MapReduceResult<K, R>> {
-  const { workers, splits, partitions, maxSteps: _maxSteps, execArgv, ...knobs } = options;
+  const { workers, splits, partitions, maxSteps: _maxSteps, execArgv, onAttempt, ...knobs } = options;
   const { m, r, ids } = jobShape(input.length, { workers, splits, partitions });
   const store = new MemoryTaskStore<K, unknown, R>();
   const threads = new Map<string, Worker>();
@@ -100,6 +102,7 @@ export async function runMapReducePool<I, K, R>(jobModule: string | URL, input: 
     const p = pending.get(id);
     if (p === undefined) return;
     pending.delete(id);
+    onAttempt?.(p.task.ref.kind, outcome.ok);
     run.deliver(p.worker, answerOf(p, outcome, store));
     wake();
   };

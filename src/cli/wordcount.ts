@@ -1,0 +1,170 @@
+// `distkit mr wordcount <dir>`: word count of every file under a directory, as a MapReduce job on a
+// pool of worker threads, with a progress line and one output file per partition, each written to a
+// temporary name and renamed into place (§3.1 step 6), then a `_SUCCESS` marker.
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runMapReducePool } from '../node/index.js';
+
+/** What the command writes to. */
+export interface MrIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stderr is a terminal (the progress line is redrawn in place only then). */
+  readonly isTTY: boolean;
+}
+
+/** A bad command line: exit code 2. */
+export class MrUsageError extends Error {}
+
+export const MR_HELP = `usage: distkit mr wordcount <dir> [options]
+
+Counts the words (runs of A-Za-z) of every file under <dir> on worker threads and writes
+<out>/part-r-00000 ... (one "word<TAB>count" line per word, sorted) and <out>/_SUCCESS.
+
+options:
+  --out DIR          output directory (default: wordcount-out)
+  --workers N        worker threads (default 2)
+  --partitions R     reduce partitions, one output file each (default: the workers)
+  --chunk-bytes N    bytes of text per map task (default 1048576)
+`;
+
+interface MrOptions {
+  readonly dir: string;
+  readonly out: string;
+  readonly workers: number;
+  readonly partitions: number;
+  readonly chunkBytes: number;
+}
+
+function intFlag(name: string, s: string | undefined, fallback: number): number {
+  if (s === undefined) return fallback;
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < 1) throw new MrUsageError(`--${name} must be a positive integer, got ${JSON.stringify(s)}`);
+  return n;
+}
+
+function parseMr(argv: readonly string[]): MrOptions {
+  const [sub, ...rest] = argv;
+  if (sub !== 'wordcount') throw new MrUsageError(sub === undefined ? `distkit mr needs a program\n${MR_HELP}` : `unknown mr program ${JSON.stringify(sub)}; the one program is wordcount`);
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] as string;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const name = a.slice(2);
+    if (!['out', 'workers', 'partitions', 'chunk-bytes'].includes(name)) throw new MrUsageError(`unknown option ${a}; run 'distkit mr help'`);
+    const v = rest[++i];
+    if (v === undefined) throw new MrUsageError(`${a} needs a value`);
+    flags.set(name, v);
+  }
+  const dir = positional[0];
+  if (dir === undefined || positional.length > 1) throw new MrUsageError('distkit mr wordcount needs one input directory');
+  const workers = intFlag('workers', flags.get('workers'), 2);
+  return { dir, out: flags.get('out') ?? 'wordcount-out', workers, partitions: intFlag('partitions', flags.get('partitions'), workers), chunkBytes: intFlag('chunk-bytes', flags.get('chunk-bytes'), 1 << 20) };
+}
+
+/** Every regular file under `dir`, sorted. */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Cuts `text` into chunks of about `size` characters, each ending between words. */
+export function chunkText(text: string, size: number, into: string[] = []): string[] {
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + size);
+    while (end < text.length && /[A-Za-z]/.test(text[end] as string)) end++;
+    into.push(text.slice(start, end));
+    start = end;
+  }
+  return into;
+}
+
+/** The word-count thread entry: the built job module, or (from the sources) one that loads it through tsx. */
+export function wordCountJobModule(): URL {
+  const here = new URL(import.meta.url);
+  if (here.pathname.endsWith('.js')) return new URL('./wordcount-job.js', here);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const job = new URL('./wordcount-job.ts', here).href;
+  return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(job)});`)}`);
+}
+
+/** Writes each partition to a temporary file, renames it into place, then writes `_SUCCESS`. */
+function commitOutput(out: string, partitions: readonly (readonly (readonly [string, number])[])[]): string[] {
+  mkdirSync(out, { recursive: true });
+  rmSync(join(out, '_SUCCESS'), { force: true });
+  const names: string[] = [];
+  partitions.forEach((pairs, i) => {
+    const name = join(out, `part-r-${String(i).padStart(5, '0')}`);
+    const tmp = `${name}.tmp-${globalThis.process.pid}`;
+    writeFileSync(tmp, pairs.map(([w, c]) => `${w}\t${c}\n`).join(''));
+    renameSync(tmp, name);
+    names.push(name);
+  });
+  writeFileSync(join(out, '_SUCCESS'), '');
+  return names;
+}
+
+/** Runs `distkit mr ...`; resolves with the exit code. */
+export async function runMr(argv: readonly string[], io: MrIo): Promise<number> {
+  if (argv[0] === undefined || argv[0] === 'help' || argv.includes('--help')) {
+    io.stdout(MR_HELP);
+    return 0;
+  }
+  const o = parseMr(argv);
+  const started = performance.now();
+  let bytes = 0;
+  const chunks: string[] = [];
+  const files = filesUnder(o.dir);
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    bytes += Buffer.byteLength(text);
+    chunkText(text, o.chunkBytes, chunks);
+  }
+  const done = { map: 0, reduce: 0 };
+  let lastDraw = -Infinity;
+  const draw = (force: boolean) => {
+    const t = performance.now();
+    if (!force && t - lastDraw < (io.isTTY ? 100 : 5000)) return;
+    lastDraw = t;
+    const line = `map ${Math.min(done.map, chunks.length)}/${chunks.length}, reduce ${Math.min(done.reduce, o.partitions)}/${o.partitions}, ${((t - started) / 1000).toFixed(1)} s`;
+    io.stderr(io.isTTY ? `\r\x1b[K  ${line}` : `  progress: ${line}\n`);
+  };
+  const r = await runMapReducePool<string, string, number>(wordCountJobModule(), chunks, {
+    workers: o.workers,
+    partitions: o.partitions,
+    splits: Math.max(1, chunks.length),
+    speculation: false,
+    onAttempt: (kind, ok) => {
+      if (ok) done[kind]++;
+      draw(false);
+    },
+  });
+  draw(true);
+  if (io.isTTY) io.stderr('\n');
+  const names = commitOutput(o.out, r.partitions as (readonly (readonly [string, number])[])[]);
+  let words = 0;
+  for (const c of r.output.values()) words += c;
+  const ms = performance.now() - started;
+  io.stdout(
+    `${files.length} files, ${(bytes / 1e6).toFixed(1)} MB, ${words.toLocaleString('en-US')} words, ${r.output.size.toLocaleString('en-US')} distinct, ` +
+      `${chunks.length} map tasks on ${o.workers} threads, ${(ms / 1000).toFixed(2)} s\n` +
+      names.map((n) => `wrote ${n}\n`).join('') +
+      `wrote ${join(o.out, '_SUCCESS')}\n`,
+  );
+  return 0;
+}
