@@ -62,7 +62,7 @@ async function untilLeader(urls: readonly string[]): Promise<void> {
   throw new Error('no leader within 30 s');
 }
 
-/** `distkit` runs with the default parallel leader append (Raft thesis §10.2.1), `distkit-serial` without. */
+/** `distkit` runs with the parallel leader append (Raft thesis §10.2.1), `distkit-serial` with the default (off). */
 type Server = 'etcd' | 'distkit' | 'distkit-serial';
 
 async function startCluster(kind: Server): Promise<Cluster> {

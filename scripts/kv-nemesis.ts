@@ -1,6 +1,6 @@
 // The KV server under real faults, for as long as you like:
 //   npm run nemesis -- [--seed N] [--minutes M] [--runs R] [--fault-ms F] [--heal-ms H]
-//                      [--clients C] [--election-timeout MS] [--snapshot-count N] [--peer-secret]
+//                      [--clients C] [--election-timeout MS] [--snapshot-count N] [--peer-secret] [--parallel-append]
 // Runs R seeds from N (default: one seed, the clock's), each a 3-process cluster through M minutes
 // of nemesis rounds (kill, pause, partitions, loss, delay), then checks the history. Prints every
 // seed and its verdict; exits 1 when any run is not valid (a seed reproduces its schedule).
@@ -37,6 +37,7 @@ const clients = Math.max(1, Math.floor(arg('clients', 6)));
 const electionTimeoutMs = Math.max(10, Math.floor(arg('election-timeout', 500)));
 const snapshotCount = Math.max(1, Math.floor(arg('snapshot-count', 200)));
 const peerSecret = process.argv.includes('--peer-secret');
+const parallelAppend = process.argv.includes('--parallel-append');
 const rounds = Math.max(1, Math.round((minutes * 60_000) / (faultMs + healMs)));
 
 const dir = mkdtempSync(join(tmpdir(), 'distkit-nemesis-bundle-'));
@@ -44,9 +45,9 @@ let failed = 0;
 try {
   const serverBundle = await bundleServer(dir);
   for (let s = seed; s < seed + runs; s++) {
-    console.log(`kv-nemesis: seed ${s}, ${rounds} rounds of ${faultMs} ms fault + ${healMs} ms heal, ${clients} clients, election timeout ${electionTimeoutMs} ms, snapshot every ${snapshotCount}${peerSecret ? ', HMAC-authenticated peers' : ''}`);
+    console.log(`kv-nemesis: seed ${s}, ${rounds} rounds of ${faultMs} ms fault + ${healMs} ms heal, ${clients} clients, election timeout ${electionTimeoutMs} ms, snapshot every ${snapshotCount}${peerSecret ? ', HMAC-authenticated peers' : ''}${parallelAppend ? ', parallel leader append' : ''}`);
     try {
-      const report = await runKvNemesis({ seed: s, rounds, faultMs, healMs, clients, electionTimeoutMs, snapshotCount, peerSecret, serverBundle, log: (line) => console.log(`  ${line}`) });
+      const report = await runKvNemesis({ seed: s, rounds, faultMs, healMs, clients, electionTimeoutMs, snapshotCount, peerSecret, parallelAppend, serverBundle, log: (line) => console.log(`  ${line}`) });
       console.log(formatKvNemesisReport(report));
       if (!report.valid) {
         failed++;

@@ -21,7 +21,7 @@ options (etcd's names):
   --heartbeat-interval MS          Raft's heartbeat interval (default election timeout / 10)
   --max-request-bytes N            largest request body (default 1572864)
   --parallel-append true|false     the leader replicates while it writes its own log
-                                   (Raft thesis §10.2.1; default true)
+                                   (Raft thesis §10.2.1; default false)
   --peer-secret-file FILE          authenticate members to each other with an HMAC over this
                                    file's secret (every member the same file)
   --peer-cert-file FILE, --peer-key-file FILE, --peer-trusted-ca-file FILE

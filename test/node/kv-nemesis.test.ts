@@ -21,8 +21,8 @@ afterEach(() => stopAllKvNemesis(), 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the KV server under real faults (3 processes, fault proxies, seeded nemesis)', () => {
-  it('seed 1: linearizable registers, no acknowledged put lost, identical replicas', async () => {
-    const report = await runKvNemesis({ seed: 1, rounds: 6, faultMs: 1000, healMs: 800, serverBundle, checkMs: 20_000 });
+  it('seed 1 with the parallel leader append: linearizable registers, no acknowledged put lost, identical replicas', async () => {
+    const report = await runKvNemesis({ seed: 1, rounds: 6, parallelAppend: true, faultMs: 1000, healMs: 800, serverBundle, checkMs: 20_000 });
     let text = formatKvNemesisReport(report);
     if (!report.valid) {
       const file = join(tmpdir(), `kv-nemesis-seed-1-${process.pid}.json`);

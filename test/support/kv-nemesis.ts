@@ -43,6 +43,8 @@ export interface KvNemesisOptions {
    * dropped frame breaks the frame sequence and resets the link. Default false.
    */
   readonly peerSecret?: boolean;
+  /** Run the members with `--parallel-append` (the leader replicates while it writes, Raft thesis §10.2.1). Default false. */
+  readonly parallelAppend?: boolean;
   /** The server program: a bundle of src/cli/bin.ts ({@link bundleServer}). */
   readonly serverBundle: string;
   /** Progress lines. */
@@ -177,7 +179,7 @@ interface Cluster {
   readonly net: Net;
 }
 
-async function startCluster(root: string, bundle: string, seed: number, electionTimeoutMs: number, snapshotCount: number, peerSecret: boolean): Promise<Cluster> {
+async function startCluster(root: string, bundle: string, seed: number, electionTimeoutMs: number, snapshotCount: number, peerSecret: boolean, parallelAppend: boolean): Promise<Cluster> {
   const secretFile = join(root, 'peer-secret');
   if (peerSecret) writeFileSync(secretFile, `nemesis-${seed}-${'s'.repeat(16)}\n`);
   const peerPorts: Record<string, number> = {};
@@ -209,6 +211,7 @@ async function startCluster(root: string, bundle: string, seed: number, election
         '--election-timeout', String(electionTimeoutMs),
         '--snapshot-count', String(snapshotCount),
         ...(peerSecret ? ['--peer-secret-file', secretFile] : []),
+        '--parallel-append', String(parallelAppend),
       ],
     };
   }
@@ -660,6 +663,7 @@ export async function runKvNemesis(options: KvNemesisOptions): Promise<KvNemesis
     thinkMs: 5,
     checkMs: 60_000,
     peerSecret: false,
+    parallelAppend: false,
     log: () => undefined,
     ...options,
   };
@@ -667,7 +671,7 @@ export async function runKvNemesis(options: KvNemesisOptions): Promise<KvNemesis
   let cluster: Cluster | undefined;
   const t0 = performance.now();
   try {
-    cluster = await startCluster(root, opts.serverBundle, opts.seed, opts.electionTimeoutMs, opts.snapshotCount, opts.peerSecret);
+    cluster = await startCluster(root, opts.serverBundle, opts.seed, opts.electionTimeoutMs, opts.snapshotCount, opts.peerSecret, opts.parallelAppend);
     const run: Run = { opts, cluster, t0, registers: [], sets: [], keysUsed: new Set(), unknownWrites: new Map(), failedReads: 0, epoch: 0, stopped: false, nextId: 0 };
     opts.log(`seed ${opts.seed}: 3 members up in ${root}`);
     const clients = Array.from({ length: opts.clients }, (_, c) => client(run, c));
