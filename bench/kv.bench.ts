@@ -62,8 +62,8 @@ async function untilLeader(urls: readonly string[]): Promise<void> {
   throw new Error('no leader within 30 s');
 }
 
-/** `distkit` runs with the parallel leader append (Raft thesis §10.2.1), `distkit-serial` with the default (off). */
-type Server = 'etcd' | 'distkit' | 'distkit-serial';
+/** `distkit` runs with its defaults, `distkit-parallel` with the parallel leader append (Raft thesis §10.2.1). */
+type Server = 'etcd' | 'distkit' | 'distkit-parallel';
 
 async function startCluster(kind: Server): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `kv-bench-${kind}-`));
@@ -77,7 +77,7 @@ async function startCluster(kind: Server): Promise<Cluster> {
     const common = ['--name', n, '--data-dir', join(dir, n), '--listen-client-urls', client, '--listen-peer-urls', peer, '--initial-cluster', cluster];
     return kind === 'etcd'
       ? spawn('etcd', [...common, '--advertise-client-urls', client, '--initial-advertise-peer-urls', peer, '--initial-cluster-state', 'new'], { stdio: 'ignore' })
-      : spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'kv', 'serve', ...common, '--parallel-append', String(kind === 'distkit')], { cwd: root, stdio: 'ignore' });
+      : spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'kv', 'serve', ...common, '--parallel-append', String(kind === 'distkit-parallel')], { cwd: root, stdio: 'ignore' });
   });
   const urls = ports.map((p) => `http://127.0.0.1:${p.client}`);
   const stop = async () => {
@@ -134,12 +134,12 @@ export default async function kvBench(): Promise<Figures> {
   const etcdFound = spawnSync('etcd', ['--version']).status === 0;
   const rates: Record<string, number> = {};
   const levels = (process.env['KV_BENCH_LEVELS'] ?? '').split(',').filter((l) => l !== '').map(Number);
-  const servers: Server[] = etcdFound && process.env['KV_BENCH_ETCD'] !== '0' ? ['distkit', 'distkit-serial', 'etcd'] : ['distkit', 'distkit-serial'];
+  const servers: Server[] = etcdFound && process.env['KV_BENCH_ETCD'] !== '0' ? ['distkit', 'distkit-parallel', 'etcd'] : ['distkit', 'distkit-parallel'];
   for (const server of servers) {
     const cluster = await startCluster(server);
     try {
       await closedLoop(cluster.urls, 16, Math.min(1000, ms)); // warm up; writes the keys the ranges read
-      for (const kind of server === 'distkit-serial' ? (['put'] as const) : KINDS) {
+      for (const kind of server === 'distkit-parallel' ? (['put'] as const) : KINDS) {
         for (const clients of levels.length > 0 ? levels : LEVELS) {
           const r = await closedLoop(cluster.urls, clients, ms, kind);
           const name = `kv.${server}.${kind}.c${clients}`;
@@ -156,9 +156,9 @@ export default async function kvBench(): Promise<Figures> {
   }
   for (const kind of KINDS) {
     for (const c of LEVELS) {
-      const [d, e, serial] = [rates[`kv.distkit.${kind}.c${c}`], rates[`kv.etcd.${kind}.c${c}`], rates[`kv.distkit-serial.${kind}.c${c}`]];
+      const [d, e, parallel] = [rates[`kv.distkit.${kind}.c${c}`], rates[`kv.etcd.${kind}.c${c}`], rates[`kv.distkit-parallel.${kind}.c${c}`]];
       if (d !== undefined && e !== undefined) out[`kv.${kind}.c${c}.vs.etcd`] = ratio(d, e);
-      if (d !== undefined && serial !== undefined && kind === 'put') out[`kv.put.c${c}.parallel.vs.serial`] = ratio(d, serial);
+      if (d !== undefined && parallel !== undefined && kind === 'put') out[`kv.put.c${c}.parallel.vs.serial`] = ratio(parallel, d);
     }
   }
   agent.destroy();
