@@ -6,8 +6,15 @@ import type { DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, Tick
  *
  * @example
  * ```ts
- * import type { PbftRequest } from 'distkit/consensus';
- * const r: PbftRequest = { type: 'request', client: 'c0', timestamp: 1, operation: { put: 'x' }, sig: '…' };
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const client = pbftClient({ authenticator: auth('c0') });
+ * const asked = client.step(client.init({ id: 'c0', replicas: ids }), { type: 'request', operation: { put: 'x' }, now: 0 });
+ * const sent = asked.outputs[0];
+ * const request = sent?.type === 'send' ? sent.message : null;
+ * request !== null && typeof request === 'object' ? Object.keys(request) : []; //=> ['type', 'client', 'timestamp', 'operation', 'sig']
  * ```
  */
 export interface PbftRequest {
@@ -26,8 +33,18 @@ export interface PbftRequest {
  *
  * @example
  * ```ts
- * import type { PbftPrePrepare } from 'distkit/consensus';
- * const m: PbftPrePrepare = { type: 'pre-prepare', view: 0, seq: 1, digest: 'null', replica: 'r0', sig: '…', request: null };
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const client = pbftClient({ authenticator: auth('c0') });
+ * const asked = client.step(client.init({ id: 'c0', replicas: ids }), { type: 'request', operation: { put: 'x' }, now: 0 });
+ * const sent = asked.outputs[0];
+ * const request = sent?.type === 'send' ? sent.message : null;
+ * // The primary of view 0 orders the request (PBFT §4.2):
+ * const r0 = pbftReplica({ authenticator: auth('r0') });
+ * const ordered = r0.step(r0.init({ id: 'r0', replicas: ids }), { type: 'message', from: 'c0', message: request, now: 1 });
+ * ordered.outputs.filter((o) => o.type === 'send').map((o) => (o.type === 'send' ? [o.to, o.message.type] : [])); //=> [['r1', 'pre-prepare'], ['r2', 'pre-prepare'], ['r3', 'pre-prepare']]
  * ```
  */
 export interface PbftPrePrepare {
@@ -46,8 +63,21 @@ export interface PbftPrePrepare {
  *
  * @example
  * ```ts
- * import type { PbftVote } from 'distkit/consensus';
- * const m: PbftVote = { type: 'prepare', view: 0, seq: 1, digest: 'ab…', replica: 'r1', sig: '…' };
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const client = pbftClient({ authenticator: auth('c0') });
+ * const asked = client.step(client.init({ id: 'c0', replicas: ids }), { type: 'request', operation: { put: 'x' }, now: 0 });
+ * const sent = asked.outputs[0];
+ * const request = sent?.type === 'send' ? sent.message : null;
+ * // The primary of view 0 orders the request (PBFT §4.2):
+ * const r0 = pbftReplica({ authenticator: auth('r0') });
+ * const ordered = r0.step(r0.init({ id: 'r0', replicas: ids }), { type: 'message', from: 'c0', message: request, now: 1 });
+ * const prePrepare = ordered.outputs.find((o) => o.type === 'send' && o.to === 'r1');
+ * const r1 = pbftReplica({ authenticator: auth('r1') });
+ * const voted = r1.step(r1.init({ id: 'r1', replicas: ids }), { type: 'message', from: 'r0', message: prePrepare?.type === 'send' ? prePrepare.message : null, now: 2 });
+ * voted.outputs.filter((o) => o.type === 'send').map((o) => (o.type === 'send' ? [o.to, o.message.type] : [])); //=> [['r0', 'prepare'], ['r2', 'prepare'], ['r3', 'prepare']]
  * ```
  */
 export interface PbftVote {
@@ -241,8 +271,11 @@ export interface PbftService<S = unknown> {
  *
  * @example
  * ```ts
- * import type { PbftReplicaConfig } from 'distkit/consensus';
- * const c: PbftReplicaConfig = { id: 'r0', replicas: ['r0', 'r1', 'r2', 'r3'], checkpointInterval: 64 };
+ * import { pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const m = pbftReplica({ authenticator: pbftHmacAuthenticator({ id: 'r0', keys: pbftHmacKeyRings(ids, 'secret').r0! }) });
+ * const s = m.init({ id: 'r0', replicas: ids, checkpointInterval: 64 });
+ * [s.f, s.quorum, s.checkpointInterval]; //=> [1, 3, 64]
  * ```
  */
 export interface PbftReplicaConfig {
@@ -387,8 +420,22 @@ export interface PbftReplicaState {
  *
  * @example
  * ```ts
- * import type { PbftReplicaInput } from 'distkit/consensus';
- * const tick: PbftReplicaInput = { type: 'tick', now: 250 };
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const client = pbftClient({ authenticator: auth('c0') });
+ * const asked = client.step(client.init({ id: 'c0', replicas: ids }), { type: 'request', operation: { put: 'x' }, now: 0 });
+ * const sent = asked.outputs[0];
+ * const request = sent?.type === 'send' ? sent.message : null;
+ * // The primary of view 0 orders the request (PBFT §4.2):
+ * const r0 = pbftReplica({ authenticator: auth('r0') });
+ * const ordered = r0.step(r0.init({ id: 'r0', replicas: ids }), { type: 'message', from: 'c0', message: request, now: 1 });
+ * const prePrepare = ordered.outputs.find((o) => o.type === 'send' && o.to === 'r1');
+ * const r1 = pbftReplica({ authenticator: auth('r1') });
+ * const voted = r1.step(r1.init({ id: 'r1', replicas: ids }), { type: 'message', from: 'r0', message: prePrepare?.type === 'send' ? prePrepare.message : null, now: 2 });
+ * // Time reaches a replica only through inputs: a tick before any timer is due does nothing.
+ * r1.step(voted.state, { type: 'tick', now: 3 }).outputs; //=> []
  * ```
  */
 export type PbftReplicaInput = MessageInput<unknown> | TickInput;
@@ -435,8 +482,16 @@ export type PbftReplicaOutput =
  *
  * @example
  * ```ts
- * import type { PbftClientConfig } from 'distkit/consensus';
- * const c: PbftClientConfig = { id: 'c0', replicas: ['r0', 'r1', 'r2', 'r3'], retransmitMs: 500 };
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const client = pbftClient({ authenticator: auth('c0') });
+ * const asked = client.step(client.init({ id: 'c0', replicas: ids }), { type: 'request', operation: { put: 'x' }, now: 0 });
+ * const sent = asked.outputs[0];
+ * const request = sent?.type === 'send' ? sent.message : null;
+ * // Unanswered, the client broadcasts its request to every replica after retransmitMs (§4.1).
+ * client.step(asked.state, { type: 'tick', now: 10_000 }).outputs.map((o) => (o.type === 'send' ? o.to : o.type)); //=> ['r0', 'r1', 'r2', 'r3']
  * ```
  */
 export interface PbftClientConfig {
@@ -493,8 +548,15 @@ export interface PbftClientState {
  *
  * @example
  * ```ts
- * import type { PbftRequestCommand } from 'distkit/consensus';
- * const i: PbftRequestCommand = { type: 'request', operation: { put: ['x', 1] }, now: 0 };
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const client = pbftClient({ authenticator: auth('c0') });
+ * const asked = client.step(client.init({ id: 'c0', replicas: ids }), { type: 'request', operation: { put: 'x' }, now: 0 });
+ * const sent = asked.outputs[0];
+ * const request = sent?.type === 'send' ? sent.message : null;
+ * sent?.type === 'send' ? sent.to : undefined; //=> 'r0'
  * ```
  */
 export interface PbftRequestCommand {
@@ -510,8 +572,15 @@ export interface PbftRequestCommand {
  *
  * @example
  * ```ts
- * import type { PbftClientInput } from 'distkit/consensus';
- * const i: PbftClientInput = { type: 'request', operation: { put: ['x', 1] }, now: 0 };
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const client = pbftClient({ authenticator: auth('c0') });
+ * const asked = client.step(client.init({ id: 'c0', replicas: ids }), { type: 'request', operation: { put: 'x' }, now: 0 });
+ * const sent = asked.outputs[0];
+ * const request = sent?.type === 'send' ? sent.message : null;
+ * asked.outputs.length; //=> 1
  * ```
  */
 export type PbftClientInput = MessageInput<unknown> | TickInput | PbftRequestCommand;
