@@ -61,9 +61,14 @@ export interface SimNode {
  *
  * @example
  * ```ts
- * import type { DelayModel } from 'distkit/sim';
- * const lan: DelayModel = { type: 'uniform', minMs: 1, maxMs: 5 };
- * const wan: DelayModel = { type: 'exponential', minMs: 20, meanMs: 30 };
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * // The same cluster over a LAN-like and a WAN-like network: both runs end without a failure.
+ * const lan = simulate({ seed: 1, nodes, network: { delay: { type: 'uniform', minMs: 1, maxMs: 5 } }, maxTimeMs: 5000 });
+ * const wan = simulate({ seed: 1, nodes, network: { delay: { type: 'exponential', minMs: 20, meanMs: 30 } }, maxTimeMs: 5000 });
+ * [lan.ok, wan.ok]; //=> [true, true]
  * ```
  */
 export type DelayModel =
@@ -78,8 +83,13 @@ export type DelayModel =
  *
  * @example
  * ```ts
- * import type { LinkOptions } from 'distkit/sim';
- * const flaky: LinkOptions = { loss: 0.1, duplicate: 0.05, delay: { type: 'fixed', ms: 3 } };
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * const r = simulate({ seed: 3, nodes, network: { loss: 0.1, duplicate: 0.05, delay: { type: 'fixed', ms: 3 } }, invariants: raftSafetyInvariants(), maxTimeMs: 3000 });
+ * r.ok; //=> true
+ * r.stats.messages.dropped > 0 && r.stats.messages.duplicated > 0; //=> true
  * ```
  */
 export interface LinkOptions {
@@ -109,8 +119,12 @@ export interface LinkOptions {
  *
  * @example
  * ```ts
- * import type { LinkOverride } from 'distkit/sim';
- * const slowToC: LinkOverride = { to: 'c', delay: { type: 'fixed', ms: 200 } };
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * const r = simulate({ seed: 3, nodes, links: [{ to: 'c', delay: { type: 'fixed', ms: 200 } }], invariants: raftSafetyInvariants(), maxTimeMs: 3000 });
+ * r.ok; //=> true
  * ```
  */
 export interface LinkOverride extends LinkOptions {
@@ -155,8 +169,16 @@ export interface ClockOptions {
  *
  * @example
  * ```ts
- * import type { Fault } from 'distkit/sim';
- * const split: Fault = { type: 'partition', groups: [['a', 'b'], ['c']] };
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * // A minority cut off at 500 ms and healed at 1500: safety holds throughout.
+ * const r = simulate({
+ *   seed: 5, nodes, invariants: raftSafetyInvariants(), maxTimeMs: 3000,
+ *   faults: [{ at: 500, fault: { type: 'partition', groups: [['a', 'b'], ['c']] } }, { at: 1500, fault: { type: 'heal' } }],
+ * });
+ * [r.ok, r.stats.faults]; //=> [true, 2]
  * ```
  */
 export type Fault =
@@ -176,8 +198,12 @@ export type Fault =
  *
  * @example
  * ```ts
- * import type { ScheduledFault } from 'distkit/sim';
- * const f: ScheduledFault = { at: 500, fault: { type: 'crash', node: 'a' } };
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * const r = simulate({ seed: 5, nodes, invariants: raftSafetyInvariants(), maxTimeMs: 2000, faults: [{ at: 500, fault: { type: 'crash', node: 'a' } }] });
+ * r.stats.faults; //=> 1
  * ```
  */
 export interface ScheduledFault {
@@ -192,8 +218,13 @@ export interface ScheduledFault {
  *
  * @example
  * ```ts
- * import type { ScheduledCommand } from 'distkit/sim';
- * const c: ScheduledCommand = { at: 100, node: 'a', input: { type: 'ping' } };
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * // A proposal at 1500 ms to every node: only the leader accepts it.
+ * const r = simulate({ seed: 5, nodes, maxTimeMs: 3000, commands: voters.map((node) => ({ at: 1500, node, input: { type: 'propose', data: 'x' } })) });
+ * r.ok; //=> true
  * ```
  */
 export interface ScheduledCommand {
@@ -213,8 +244,13 @@ export interface ScheduledCommand {
  *
  * @example
  * ```ts
- * import type { NemesisOptions } from 'distkit/sim';
- * const nemesis: NemesisOptions = { crashRate: 0.5, partitionRate: 0.5, untilMs: 8000 };
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * const r = simulate({ seed: 9, nodes, invariants: raftSafetyInvariants(), maxTimeMs: 10_000, nemesis: { crashRate: 0.5, partitionRate: 0.5, untilMs: 8000 } });
+ * r.ok; //=> true
+ * r.stats.faults > 0; //=> true
  * ```
  */
 export interface NemesisOptions {
@@ -634,8 +670,11 @@ export interface Violation {
  *
  * @example
  * ```ts
- * import type { StopReason } from 'distkit/sim';
- * const r: StopReason = 'quiescent'; // nothing left to happen
+ * import { simulate } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * simulate({ seed: 1, nodes, maxTimeMs: 1000 }).stopReason; //=> 'maxTime'
  * ```
  */
 export type StopReason = 'quiescent' | 'maxTime' | 'maxSteps' | 'violation' | 'stopWhen';
