@@ -235,7 +235,7 @@ export class DistributedLock {
     const wait = nonNegativeMs('timeoutMs', timeoutMs);
     const entry = this.entry(resource);
     if (entry.pending !== undefined || entry.node.state.phase !== 'idle') {
-      return Promise.reject(new InvalidCommandError('acquire', `${JSON.stringify(resource)} is already held or being acquired by ${this.id}`));
+      throw new InvalidCommandError('acquire', `${JSON.stringify(resource)} is already held or being acquired by ${this.id}`);
     }
     return new Promise((resolve) => {
       const cancel = this.timers.setTimer(wait, () => {
