@@ -59,6 +59,8 @@ interface Pending {
   readonly started: number;
   cancel: CancelTimer;
   redirects: number;
+  /** The replica the last send went to. */
+  target: number;
 }
 
 /** The most increments in flight at once (below the session's answered-but-unacked bound). */
@@ -230,7 +232,7 @@ export class DistributedCounter {
   private call(request: RaftCounterRequest): Promise<RaftCounterReply> {
     if (this.closed) return Promise.reject(new CounterRequestError('the counter was closed'));
     return new Promise((resolve, reject) => {
-      const p: Pending = { request, resolve, reject, started: this.clock.now(), cancel: () => undefined, redirects: 0 };
+      const p: Pending = { request, resolve, reject, started: this.clock.now(), cancel: () => undefined, redirects: 0, target: 0 };
       this.pending.set(request.rid, p);
       this.send(p);
     });
@@ -243,10 +245,12 @@ export class DistributedCounter {
       p.reject(new CounterRequestError(`${p.request.type} timed out after ${this.requestTimeoutMs} ms`));
       return;
     }
-    this.transport.send(this.replicas[this.leader]!, p.request);
+    p.target = this.leader;
+    this.transport.send(this.replicas[p.target]!, p.request);
     p.cancel = this.timers.setTimer(this.retryMs, () => {
-      // No answer: maybe the presumed leader is down; try the next replica.
-      this.leader = (this.leader + 1) % this.replicas.length;
+      // No answer: if the replica asked is still the presumed leader, it may be down or cut off,
+      // so try the next one; if another reply named a new leader meanwhile, ask that one.
+      if (this.leader === p.target) this.leader = (this.leader + 1) % this.replicas.length;
       this.send(p);
     });
   }

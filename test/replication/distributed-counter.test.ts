@@ -58,6 +58,21 @@ describe('DistributedCounter', { timeout: 20_000 }, () => {
     }
   });
 
+  it('the leader cut off mid-run: retries reach the new leader and the count stays exact', async () => {
+    const network = createMemoryNetwork();
+    const counter = new DistributedCounter({ network, retryMs: 50 });
+    try {
+      const first = await Promise.all(Array.from({ length: 20 }, () => counter.increment()));
+      network.partition(['r0'], ['r1', 'r2', 'counter-client']);
+      const second = await Promise.all(Array.from({ length: 20 }, () => counter.increment()));
+      expect(await counter.get()).toBe(40);
+      expect([...first, ...second].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      network.heal();
+    } finally {
+      counter.close();
+    }
+  });
+
   it('get is linearizable: it reflects every increment that resolved before it', async () => {
     const counter = new DistributedCounter({ network: faultyNetwork(7, 0.5) });
     try {
