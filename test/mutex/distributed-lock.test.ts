@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Timers } from '../../src/core/index.js';
-import { DistributedLock, LockService, checkFencingToken, type LockLostEvent } from '../../src/mutex/index.js';
+import { DistributedLock, LockService, checkFencingToken, type LeaseExpiredOutput, type LockLostEvent } from '../../src/mutex/index.js';
 
 /** A manual clock and timers: `advance` moves time and runs what falls due, letting the nodes settle between. */
 class FakeTime implements Timers {
@@ -45,9 +45,9 @@ class FakeTime implements Timers {
   }
 }
 
-function setup(options: { ttlMs?: number; lost?: LockLostEvent[] } = {}) {
+function setup(options: { ttlMs?: number; lost?: LockLostEvent[]; expired?: LeaseExpiredOutput[] } = {}) {
   const time = new FakeTime();
-  const service = new LockService({ clock: time.clock, backgroundTimers: time, offerTimeoutMs: 1000 });
+  const service = new LockService({ clock: time.clock, backgroundTimers: time, offerTimeoutMs: 1000, onExpired: (e) => options.expired?.push(e) });
   const client = (id: string) =>
     new DistributedLock({ service, id, timers: time, ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }), onLost: (e) => options.lost?.push(e) });
   return { time, service, client };
@@ -133,7 +133,8 @@ describe('DistributedLock', { timeout: 10_000 }, () => {
 
   it('a holder cut off from the service loses its lease, is told, and its old token is refused', async () => {
     const lost: LockLostEvent[] = [];
-    const { time, service, client } = setup({ ttlMs: 1000, lost });
+    const expired: LeaseExpiredOutput[] = [];
+    const { time, service, client } = setup({ ttlMs: 1000, lost, expired });
     const a = client('a');
     const b = client('b');
     const old = await a.acquire('ledger');
@@ -150,6 +151,7 @@ describe('DistributedLock', { timeout: 10_000 }, () => {
     const waiting = b.acquire('ledger', 10_000);
     await time.advance(1000);
     expect(lost).toEqual([{ resource: 'ledger', fencingToken: 1, reason: 'expired' }]);
+    expect(expired).toEqual([{ type: 'lease-expired', client: 'a', token: 1, resource: 'ledger' }]);
     expect(a.token('ledger')).toBeUndefined();
     const fresh = await waiting;
     expect(fresh).toBe(2);
