@@ -50,9 +50,9 @@ export class LockService {
   readonly network: MemoryNetwork;
   /** The server's node id. */
   readonly id: NodeId;
-  /** @internal */
+  /** The time source its clients' machines share with it. */
   readonly clock: Pick<Clock, 'now'>;
-  /** @internal */
+  /** The timers of the protocol deadlines, for it and its clients. */
   readonly backgroundTimers: Timers;
   private readonly node: RunningNode<LeaseLockServerState, LeaseLockServiceInput, LeaseLockServiceOutput>;
   private readonly transport: Transport;
