@@ -11,6 +11,7 @@
 export * from './app.js';
 export * from './queue.js';
 export * from './replicated.js';
+export * from './distributed-queue.js';
 export * from './event-store.js';
 export * from './projection.js';
 export * from './invariants.js';

@@ -17,4 +17,5 @@ export * from './lamport.js';
 export * from './maekawa.js';
 export * from './lease.js';
 export * from './lease-server.js';
+export * from './distributed-lock.js';
 export * from './invariants.js';

@@ -6,7 +6,8 @@ import type { EnterOutput, MutexInput } from './common.js';
 
 /**
  * Client → lock service: `acquire` (with the client's request number and wanted TTL), `renew` and
- * `release` (naming the fencing token of the lease).
+ * `release` (naming the fencing token of the lease), `withdraw` (give up an acquire still waiting:
+ * leave the queue, or hand back the lock offered to it).
  *
  * @example
  * ```ts
@@ -19,6 +20,7 @@ export type LeaseClientMessage = (
   | { readonly type: 'acquire'; readonly req: number; readonly ttlMs: number }
   | { readonly type: 'renew'; readonly req: number; readonly token: number }
   | { readonly type: 'release'; readonly token: number }
+  | { readonly type: 'withdraw'; readonly req: number }
 ) & LeaseResourceField;
 
 /**
@@ -68,6 +70,7 @@ const clientMessageCheck = v.tagged({
   acquire: v.object({ type: v.literal('acquire'), req: counter(), ttlMs: counter(), resource: resource() }),
   renew: v.object({ type: v.literal('renew'), req: counter(), token: counter(), resource: resource() }),
   release: v.object({ type: v.literal('release'), token: counter(), resource: resource() }),
+  withdraw: v.object({ type: v.literal('withdraw'), req: counter(), resource: resource() }),
 });
 
 const serviceMessageCheck = v.tagged({
@@ -344,6 +347,12 @@ function serviceMessage(state: LeaseLockServiceState, from: NodeId, message: unk
       if (h === null || h.client !== from || h.token !== m.token) return reject(state, from, `release of token ${m.token}, which ${from} does not hold`);
       return offerNext({ ...startQuiet(state, now), holder: null }, now);
     }
+    case 'withdraw': {
+      // The client stopped waiting: it leaves the queue, and a lock reserved for it goes to the next.
+      const s = { ...startQuiet(state, now), waiters: state.waiters.filter((w) => w !== from) };
+      if (s.reserved?.client === from) return offerNext({ ...s, reserved: null }, now);
+      return transition(s);
+    }
     default:
       return assertNever(m, 'message');
   }
@@ -524,7 +533,7 @@ type CT = Transition<LeaseClientState, LeaseClientOutput>;
  * fencing token, the lease is timed from the moment the acquire/renew was sent (so the client's
  * view always ends before the service's), renewed at half-life, and `lease-lost` reports its end.
  * A grant that arrives after the lease it names would already have ended is handed back and the
- * acquire retried, never entered. `release` gives up the held lease, or an acquire in progress;
+ * acquire retried, never entered. `release` gives up the held lease, or withdraws an acquire in progress (the service drops it from its queue);
  * after `lease-lost` (or when idle) it is a no-op, since a host cannot avoid racing the expiry.
  *
  * @example
@@ -576,7 +585,8 @@ const clientInputs: InputHandlers<LeaseClientState, MutexInput, LeaseClientOutpu
   release(state) {
     // The lease may have ended (lease-lost) just before the host released it: nothing to do.
     if (state.phase === 'idle') return transition(state);
-    if (state.phase !== 'held') return transition(idle(state)); // give up the acquire; a late grant is handed back
+    // Give up the acquire: leave the service's queue (or its offer); a grant already on its way is handed back.
+    if (state.phase !== 'held') return transition(idle(state), [toService(state, { type: 'withdraw', req: state.req })]);
     return transition(idle(state), [toService(state, { type: 'release', token: state.token })]);
   },
   message(state, input, now) {

@@ -27,6 +27,7 @@ export type {
 } from './chain-types.js';
 export { raftCounter, RAFT_COUNTER_LIMITS } from './raft-counter.js';
 export type { RaftCounterApp, RaftCounterConfig, RaftCounterInput, RaftCounterOutput, RaftCounterReply, RaftCounterRequest, RaftCounterSession, RaftCounterState } from './raft-counter.js';
+export { DistributedCounter, CounterRequestError, type DistributedCounterOptions } from './distributed-counter.js';
 export { primaryBackup } from './primary-backup.js';
 export type { PrimaryBackupConfig, PrimaryBackupState } from './primary-backup.js';
 export { distributedStore, storeNextDeadline, applyStorePersist } from './store.js';

@@ -252,6 +252,30 @@ describe('time on every input (regressions)', () => {
     expect(back.outputs).toEqual([{ type: 'send', to: 'lock', message: { type: 'release', token: 3 } }]);
   });
 
+  it('withdraw: a client that gives up leaves the queue, and a lock offered to it goes to the next waiter', () => {
+    let s = service();
+    s = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 }, 1)).state;
+    s = checkedStep(leaseLockService, s, msg('c2', { type: 'acquire', req: 1, ttlMs: 500 }, 2)).state;
+    s = checkedStep(leaseLockService, s, msg('c3', { type: 'acquire', req: 1, ttlMs: 500 }, 3)).state;
+    // c3 withdraws while queued: it is no longer offered the lock.
+    const out3 = checkedStep(leaseLockService, s, msg('c3', { type: 'withdraw', req: 1 }, 4));
+    expect(out3.state.waiters).toEqual(['c2']);
+    expect(out3.outputs).toEqual([]);
+    // c1 releases: c2 is offered the lock, withdraws, and the reservation is dropped at once.
+    const offered = checkedStep(leaseLockService, out3.state, msg('c1', { type: 'release', token: 1 }, 5));
+    expect(offered.outputs).toEqual([{ type: 'send', to: 'c2', message: { type: 'offer' } }]);
+    const gone = checkedStep(leaseLockService, offered.state, msg('c2', { type: 'withdraw', req: 1 }, 6));
+    expect(gone.state.reserved).toBeNull();
+    expect(gone.state.waiters).toEqual([]);
+    // A withdraw from a stranger changes nothing; a malformed one is rejected.
+    expect(checkedStep(leaseLockService, s, msg('zz', { type: 'withdraw', req: 1 }, 4)).state.waiters).toEqual(['c2', 'c3']);
+    expect(checkedStep(leaseLockService, s, msg('c2', { type: 'withdraw', req: 0 }, 4)).outputs[0]!.type).toBe('rejected');
+    // The client sends withdraw when released while acquiring or queued.
+    let c = leaseClient.init({ id: 'c2', service: 'lock' });
+    c = checkedStep(leaseClient, c, { type: 'request', now: 0 } as MutexInput).state;
+    expect(checkedStep(leaseClient, c, { type: 'release', now: 1 } as MutexInput).outputs).toEqual([{ type: 'send', to: 'lock', message: { type: 'withdraw', req: 1 } }]);
+  });
+
   it('a lease granted by a message counts from that message, not from the last tick', () => {
     let s = service();
     const g = checkedStep(leaseLockService, s, msg('c1', { type: 'acquire', req: 1, ttlMs: 500 }, 7000));
