@@ -133,7 +133,7 @@ function fresh(config: ChainMasterConfig, view: ChainView | undefined): S {
  * t.outputs.find((o) => o.type === 'reconfigured'); //=> { type: 'reconfigured', epoch: 2, reason: 'a failed', chain: ['b'], joining: null }
  * ```
  */
-export const chainMaster: DurableMachine<ChainMasterConfig, S, ChainMasterInput, O, ChainMasterDurable> = {
+export const chainMaster: DurableMachine<ChainMasterConfig, ChainMasterState, ChainMasterInput, ChainMasterOutput, ChainMasterDurable> = {
   name: 'chain-master',
   init: (config) => fresh(config, undefined),
   step: (state, input) =>

@@ -81,7 +81,7 @@ function fresh(config: ChainReplicaConfig, incarnation: number): S {
  * chainReplica.step(w.state, { type: 'read', id: 'r1', key: 'x', now: 3 }).outputs; //=> [{ type: 'value', id: 'r1', key: 'x', value: 7, seq: 1 }]
  * ```
  */
-export const chainReplica: DurableMachine<ChainReplicaConfig, S, ChainReplicaInput, O, ChainReplicaDurable> = replicaMachine('chain-replica', fresh, {
+export const chainReplica: DurableMachine<ChainReplicaConfig, ChainReplicaState, ChainReplicaInput, ChainReplicaOutput, ChainReplicaDurable> = replicaMachine('chain-replica', fresh, {
   tick: (state, _input, now) => (timerDue(state.timer, now) ? onTimer(state, now) : transition(state)),
   write: (state, input, now) => onWrite(state, input, now),
   read: (state, input, now) => onRead(state, input, now),

@@ -102,7 +102,7 @@ const voters = (s: S): NodeId[] => backupsOf(s).filter((b) => b !== s.view.joini
  * primaryBackup.step(w.state, { type: 'message', from: 'b', message: ack, now: 3 }).outputs; //=> [{ type: 'written', id: 'w1', key: 'x', seq: 1 }]
  * ```
  */
-export const primaryBackup: DurableMachine<PrimaryBackupConfig, S, ChainReplicaInput, O, ChainReplicaDurable> = replicaMachine('primary-backup', fresh, {
+export const primaryBackup: DurableMachine<PrimaryBackupConfig, PrimaryBackupState, ChainReplicaInput, ChainReplicaOutput, ChainReplicaDurable> = replicaMachine('primary-backup', fresh, {
   tick: (state, _input, now) => (timerDue(state.timer, now) ? onTimer(state, now) : transition(state)),
   write: (state, input, now) => onWrite(state, input, now),
   read: (state, input, now) => onRead(state, input, now),

@@ -403,7 +403,7 @@ function start(config: RaftCounterConfig, r: RaftState): S {
  * twice.outputs.filter((o) => o.type === 'incremented'); //=> [{ type: 'incremented', rid: 'i', session: '2', seq: 1, value: 1, duplicate: true }]
  * ```
  */
-export const raftCounter: DurableMachine<RaftCounterConfig, S, RaftCounterInput, O, RaftDurable> = {
+export const raftCounter: DurableMachine<RaftCounterConfig, RaftCounterState, RaftCounterInput, RaftCounterOutput, RaftDurable> = {
   name: 'raft-counter',
   init: (config) => start(config, raft.init(config?.raft)),
   step(state, input) {

@@ -245,7 +245,7 @@ function recover(config: CheckpointCoordinatorConfig, d: CheckpointCoordinatorDu
  * checkpointCoordinator.step(t.state, { type: 'failure', now: 2 }).outputs[1]; //=> { type: 'restore', epoch: 1, checkpoint: 1, reason: 'task failure' }
  * ```
  */
-export const checkpointCoordinator: DurableMachine<CheckpointCoordinatorConfig, State, CheckpointCoordinatorInput, CheckpointCoordinatorOutput, CheckpointCoordinatorDurable> & {
+export const checkpointCoordinator: DurableMachine<CheckpointCoordinatorConfig, CheckpointCoordinatorState, CheckpointCoordinatorInput, CheckpointCoordinatorOutput, CheckpointCoordinatorDurable> & {
   /** When the next checkpoint is due, or the pending one times out. */
   nextDeadline(state: State): number | undefined;
 } = {
