@@ -38,9 +38,12 @@ export interface RateSettings {
  * @example
  * ```ts
  * import { RateLimiter } from 'distkit/resilience';
- * const limiter = new RateLimiter({ limit: 1, periodMs: 1000 });
+ * let t = 0; // a hand-driven clock
+ * const limiter = new RateLimiter({ limit: 1, periodMs: 1000, clock: { now: () => t, wallNow: () => t } });
  * limiter.tryAcquire().allowed; //=> true
  * limiter.tryAcquire().allowed; //=> false
+ * t = 1000;
+ * limiter.tryAcquire().allowed; //=> true
  * ```
  */
 export interface RateDecision {
@@ -255,7 +258,7 @@ export const tokenBucket = {
  * @example
  * ```ts
  * import { RateLimiter } from 'distkit/resilience';
- * const limiter = new RateLimiter({ limit: 2, periodMs: 1000, algorithm: 'token-bucket' });
+ * const limiter = new RateLimiter({ limit: 2, periodMs: 1000, algorithm: 'token-bucket', clock: { now: () => 0, wallNow: () => 0 } });
  * [limiter.tryAcquire().allowed, limiter.tryAcquire().allowed, limiter.tryAcquire().allowed]; //=> [true, true, false]
  * ```
  */
@@ -333,7 +336,7 @@ export class RateLimiter implements Policy {
  * @example
  * ```ts
  * import { KeyedRateLimiter } from 'distkit/resilience';
- * const perClient = new KeyedRateLimiter({ limit: 1, periodMs: 1000, maxKeys: 10_000 });
+ * const perClient = new KeyedRateLimiter({ limit: 1, periodMs: 1000, maxKeys: 10_000, clock: { now: () => 0, wallNow: () => 0 } });
  * perClient.tryAcquire('a').allowed; //=> true
  * perClient.tryAcquire('b').allowed; //=> true
  * perClient.tryAcquire('a').allowed; //=> false
