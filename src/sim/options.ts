@@ -23,6 +23,7 @@ function range(x: unknown, field: string): void {
 
 function checkDelay(d: DelayModel, field: string): void {
   if (d === null || typeof d !== 'object') throw new ConfigError(field, `must be a delay model object, got ${describeValue(d)}`);
+  if (typeof d.type === 'string' && Object.hasOwn(DELAY_KEYS, d.type)) onlyKeys(d, DELAY_KEYS[d.type], field);
   switch (d.type) {
     case 'fixed':
       nonNegative(d.ms, `${field}.ms`);
@@ -41,8 +42,9 @@ function checkDelay(d: DelayModel, field: string): void {
   }
 }
 
-function checkLink(l: LinkOptions, field: string): void {
+function checkLink(l: LinkOptions, field: string, known: readonly string[] = LINK_KEYS): void {
   object(l, field);
+  onlyKeys(l, known, field);
   if (l.delay !== undefined) checkDelay(l.delay, `${field}.delay`);
   if (l.loss !== undefined) probability(l.loss, `${field}.loss`);
   if (l.duplicate !== undefined) probability(l.duplicate, `${field}.duplicate`);
@@ -59,6 +61,33 @@ function object(x: unknown, field: string): void {
   if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new ConfigError(field, `must be an object, got ${describeValue(x)}`);
 }
 
+// A misspelt or misplaced field (`network.links` for `links`) would otherwise be ignored silently.
+// Checked on the data-shaped options only: a workload or a node is an object with behaviour and may
+// carry members of its own (a workload's `observe`, say).
+function onlyKeys(x: object, known: readonly string[], field: string): void {
+  for (const key of Object.keys(x)) {
+    if (!known.includes(key)) throw new ConfigError(field === '' ? key : `${field}.${key}`, `unknown option; known: ${known.join(', ')}`);
+  }
+}
+
+const OPTION_KEYS = ['seed', 'nodes', 'network', 'links', 'clocks', 'faults', 'nemesis', 'commands', 'workload', 'invariants', 'finalChecks', 'maxTimeMs', 'maxSteps', 'stopWhen', 'onOutput', 'trace', 'lastEvents'];
+const LINK_KEYS = ['delay', 'loss', 'duplicate', 'corrupt', 'reorder', 'reorderMaxMs', 'fifo'];
+const OVERRIDE_KEYS = ['from', 'to', ...LINK_KEYS];
+const NEMESIS_KEYS = ['crashRate', 'partitionRate', 'oneWayRate', 'pauseRate', 'slowRate', 'slowDelayMs', 'clockJumpRate', 'clockJumpMs', 'downMs', 'partitionMs', 'pauseMs', 'maxDown', 'nodes', 'fromMs', 'untilMs'];
+const DELAY_KEYS: Readonly<Record<DelayModel['type'], readonly string[]>> = { fixed: ['type', 'ms'], uniform: ['type', 'minMs', 'maxMs'], exponential: ['type', 'meanMs', 'minMs'] };
+const FAULT_KEYS: Readonly<Record<Fault['type'], readonly string[]>> = {
+  crash: ['type', 'node'],
+  restart: ['type', 'node'],
+  pause: ['type', 'node'],
+  resume: ['type', 'node'],
+  clock: ['type', 'node', 'skewMs', 'drift'],
+  oneWay: ['type', 'from', 'to'],
+  partition: ['type', 'groups'],
+  link: ['type', 'link'],
+  heal: ['type'],
+  linkReset: ['type'],
+};
+
 function list(x: unknown, field: string): void {
   if (x !== undefined && !Array.isArray(x)) throw new ConfigError(field, `must be an array, got ${describeValue(x)}`);
 }
@@ -72,6 +101,7 @@ function knownNode(ids: ReadonlySet<string>, id: unknown, field: string): void {
 /** Checks a fault against the node ids. Exported for the shrinker and the CLI. */
 export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): void {
   if (f === null || typeof f !== 'object') throw new ConfigError(field, `must be a fault object, got ${describeValue(f)}`);
+  if (typeof f.type === 'string' && Object.hasOwn(FAULT_KEYS, f.type)) onlyKeys(f, FAULT_KEYS[f.type], field);
   switch (f.type) {
     case 'crash':
     case 'restart':
@@ -106,7 +136,7 @@ export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): v
       if (l === null || typeof l !== 'object') throw new ConfigError(`${field}.link`, `must be link options, got ${describeValue(l)}`);
       if (l.from !== undefined) knownNode(ids, l.from, `${field}.link.from`);
       if (l.to !== undefined) knownNode(ids, l.to, `${field}.link.to`);
-      checkLink(l, `${field}.link`);
+      checkLink(l, `${field}.link`, OVERRIDE_KEYS);
       return;
     }
     case 'heal':
@@ -120,6 +150,7 @@ export function checkFault(f: Fault, ids: ReadonlySet<string>, field: string): v
 function checkNemesis(n: NemesisOptions, ids: ReadonlySet<string>): void {
   const f = 'nemesis';
   object(n, f);
+  onlyKeys(n, NEMESIS_KEYS, f);
   for (const key of ['crashRate', 'partitionRate', 'oneWayRate', 'pauseRate', 'slowRate', 'slowDelayMs', 'clockJumpRate', 'clockJumpMs', 'fromMs', 'untilMs'] as const) {
     if (n[key] !== undefined) nonNegative(n[key], `${f}.${key}`);
   }
@@ -138,6 +169,7 @@ function checkNemesis(n: NemesisOptions, ids: ReadonlySet<string>): void {
 /** Validates simulate() options; throws ConfigError naming the first bad field. */
 export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
   if (o === null || typeof o !== 'object') throw new ConfigError('options', `must be an object, got ${describeValue(o)}`);
+  onlyKeys(o, OPTION_KEYS, '');
   if (!(isFiniteNumber(o.seed) || typeof o.seed === 'string')) throw new ConfigError('seed', `must be a finite number or a string, got ${describeValue(o.seed)}`);
   const ids = checkNodes(o.nodes);
   for (const key of ['links', 'faults', 'commands', 'invariants', 'finalChecks'] as const) list(o[key], key);
@@ -145,17 +177,19 @@ export function validateOptions(o: SimulateOptions<unknown, unknown>): void {
   o.links?.forEach((l, i) => {
     if (l.from !== undefined) knownNode(ids, l.from, `links[${i}].from`);
     if (l.to !== undefined) knownNode(ids, l.to, `links[${i}].to`);
-    checkLink(l, `links[${i}]`);
+    checkLink(l, `links[${i}]`, OVERRIDE_KEYS);
   });
   if (o.clocks !== undefined) checkClocks(o.clocks, ids);
   o.faults?.forEach((f, i) => {
     object(f, `faults[${i}]`);
+    onlyKeys(f, ['at', 'fault'], `faults[${i}]`);
     nonNegative(f.at, `faults[${i}].at`);
     checkFault(f.fault, ids, `faults[${i}].fault`);
   });
   if (o.nemesis !== undefined) checkNemesis(o.nemesis, ids);
   o.commands?.forEach((c, i) => {
     object(c, `commands[${i}]`);
+    onlyKeys(c, ['at', 'node', 'input'], `commands[${i}]`);
     nonNegative(c.at, `commands[${i}].at`);
     knownNode(ids, c.node, `commands[${i}].node`);
   });
@@ -187,6 +221,7 @@ function checkClocks(clocks: Readonly<Record<string, ClockOptions>>, ids: Readon
   for (const [id, c] of Object.entries(clocks)) {
     knownNode(ids, id, `clocks.${id}`);
     object(c, `clocks.${id}`);
+    onlyKeys(c, ['skewMs', 'drift'], `clocks.${id}`);
     if (c.skewMs !== undefined && !isFiniteNumber(c.skewMs)) throw new ConfigError(`clocks.${id}.skewMs`, `must be a finite number, got ${describeValue(c.skewMs)}`);
     if (c.drift !== undefined && (!isFiniteNumber(c.drift) || c.drift <= -1)) throw new ConfigError(`clocks.${id}.drift`, `must be a finite number > -1, got ${describeValue(c.drift)}`);
   }

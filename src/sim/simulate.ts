@@ -25,7 +25,8 @@ import type { FinalCheck, RunEnd, SimResult, SimulateOptions, Violation } from '
  * trace that led to it, so a crashing machine is as replayable as a wrong one.
  *
  * @throws `ConfigError` naming the field when an option is invalid (a negative rate, a loss
- * above 1, an unknown node id in a schedule...).
+ * above 1, an unknown node id in a schedule...) or unknown (`network.links` where `links` was
+ * meant): the data-shaped options accept only the fields their types name.
  * @example
  * ```ts
  * import { simulate } from 'distkit/sim';
