@@ -11,9 +11,10 @@ import type { History } from '../check/index.js';
  *
  * @example
  * ```ts
- * import type { AnyMachine } from 'distkit/sim';
- * declare const m: AnyMachine;
- * m.name;
+ * import { simulate, type AnyMachine } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const m: AnyMachine = raft;
+ * m.name; //=> 'raft'
  * ```
  */
 // Method-shorthand members are bivariant, so every Machine<C, S, I, O> is assignable to this.
@@ -30,9 +31,11 @@ export type AnyMachine = Machine<any, any, any, any>;
  *
  * @example
  * ```ts
- * import type { SimNode } from 'distkit/sim';
- * declare const echo: import('distkit/sim').AnyMachine;
- * const node: SimNode = { id: 'a', machine: echo, config: { id: 'a' } };
+ * import { simulate, type SimNode } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const solo: SimNode = { id: 'a', machine: raft, config: { id: 'a', voters: ['a'], seed: 1 } };
+ * // A one-voter cluster elects itself.
+ * (simulate({ seed: 1, nodes: [solo], maxTimeMs: 3000 }).states['a'] as { role: string }).role; //=> 'leader'
  * ```
  */
 export interface SimNode {
@@ -140,8 +143,13 @@ export interface LinkOverride extends LinkOptions {
  *
  * @example
  * ```ts
- * import type { ClockOptions } from 'distkit/sim';
- * const fastClock: ClockOptions = { skewMs: 250, drift: 0.01 }; // 250 ms ahead, gains 1%
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * // c's clock runs 250 ms ahead and gains 1%: its timers fire early in virtual time.
+ * const r = simulate({ seed: 2, nodes, clocks: { c: { skewMs: 250, drift: 0.01 } }, maxTimeMs: 2000 });
+ * r.ok; //=> true
  * ```
  */
 export interface ClockOptions {
@@ -295,8 +303,13 @@ export interface NemesisOptions {
  *
  * @example
  * ```ts
- * import type { RunEnd } from 'distkit/sim';
- * const allDone = (end: RunEnd) => Object.keys(end.states).length === end.nodes.length;
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * // A final check sees the run's end: here, that every node is still up.
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 3000, finalChecks: [{ name: 'all up', check: (end) => (Object.keys(end.states).length === end.nodes.length ? undefined : 'a node is down') }] });
+ * r.ok; //=> true
  * ```
  */
 export interface RunEnd<I = unknown, O = unknown> {
@@ -322,8 +335,17 @@ export interface RunEnd<I = unknown, O = unknown> {
  *
  * @example
  * ```ts
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
  * import type { FinalCheck } from 'distkit/sim';
- * const quiet: FinalCheck = { name: 'the run settles', check: (end) => (end.stopReason === 'quiescent' ? undefined : 'still busy at the end') };
+ * const oneLeader: FinalCheck = {
+ *   name: 'one leader at the end',
+ *   check: (end) => (Object.values(end.states).filter((s) => s.role === 'leader').length === 1 ? undefined : 'no single leader'),
+ * };
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 2000, finalChecks: [oneLeader], faults: [{ at: 500, fault: { type: 'partition', groups: [['a'], ['b'], ['c']] } }] });
+ * [r.ok, r.violation?.invariant]; //=> [false, 'one leader at the end']
  * ```
  */
 export interface FinalCheck<I = any, O = any> {
@@ -340,8 +362,15 @@ export interface FinalCheck<I = any, O = any> {
  *
  * @example
  * ```ts
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
  * import type { SimView } from 'distkit/sim';
- * const stopAt = (view: SimView) => view.time >= 1000;
+ * // Stop as soon as some node leads.
+ * const led = (view: SimView) => Object.values(view.states).some((s) => (s as { role: string }).role === 'leader');
+ * const r = simulate({ seed: 1, nodes, stopWhen: led });
+ * [r.stopReason, r.stats.timeMs < 3000]; //=> ['stopWhen', true]
  * ```
  */
 export interface SimView extends InvariantView {
@@ -367,8 +396,16 @@ export interface SimView extends InvariantView {
  *
  * @example
  * ```ts
- * import type { SimControl } from 'distkit/sim';
- * const retry = (sim: SimControl) => sim.inject('a', { type: 'ping' }, 10);
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * // Every leader announcement is answered with a proposal at that node.
+ * const r = simulate({
+ *   seed: 1, nodes, maxTimeMs: 3000,
+ *   onOutput: (e, sim) => { if ((e.output as { type: string; role?: string }).role === 'leader') sim.inject(e.node, { type: 'propose', data: 'hello' }); },
+ * });
+ * (Object.values(r.states) as { commit: number }[]).every((s) => s.commit >= 1); //=> true
  * ```
  */
 export interface SimControl extends SimView {
@@ -381,8 +418,14 @@ export interface SimControl extends SimView {
  *
  * @example
  * ```ts
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
  * import type { NodeOutput } from 'distkit/sim';
- * const o: NodeOutput = { time: 12, node: 'a', output: { type: 'leader', term: 1 } };
+ * const seen: NodeOutput[] = [];
+ * simulate({ seed: 1, nodes, maxTimeMs: 3000, onOutput: (e) => { seen.push(e); } });
+ * seen.find((e) => (e.output as { role?: string }).role === 'leader'); //=> { time: 1067.709, node: 'a', output: { type: 'role', role: 'leader', term: 1, leader: 'a' } }
  * ```
  */
 export interface NodeOutput {
@@ -399,8 +442,14 @@ export interface NodeOutput {
  *
  * @example
  * ```ts
+ * import { simulate, type Workload } from 'distkit/sim';
+ * import { raftCounter, type RaftCounterOutput } from 'distkit/replication';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raftCounter, config: { raft: { id, voters, seed: id } } }));
  * import type { PendingOperation } from 'distkit/sim';
- * const toInput = (op: PendingOperation<{ f: 'read' }>) => ({ type: 'read', requestId: op.id });
+ * // A command carries the operation's id, so the answer can name it.
+ * const toInput = (op: PendingOperation<'get'>) => ({ type: 'get', rid: String(op.id) });
+ * toInput({ id: 7, client: 'c0', input: 'get', node: 'a' }); //=> { type: 'get', rid: '7' }
  * ```
  */
 export interface PendingOperation<I> {
@@ -420,7 +469,9 @@ export interface PendingOperation<I> {
  * @example
  * ```ts
  * import type { WorkloadContext } from 'distkit/sim';
- * const pick = (ctx: WorkloadContext) => ctx.random.choice(ctx.nodes);
+ * // Send each client's operations to a node that is up, round-robin.
+ * const pick = (ctx: WorkloadContext) => ctx.nodes.filter((n) => ctx.isUp(n))[ctx.index % ctx.nodes.length];
+ * pick({ client: 'c0', index: 4, time: 0, random: undefined as never, nodes: ['a', 'b', 'c'], isUp: (n) => n !== 'b' }); //=> 'c'
  * ```
  */
 export interface WorkloadContext {
@@ -446,8 +497,12 @@ export interface WorkloadContext {
  * @example
  * ```ts
  * import type { Completion } from 'distkit/sim';
- * const ok: Completion<number> = { id: 3, output: 42 };
- * const no: Completion<number> = { id: 4, failed: true };
+ * import type { RaftCounterReply } from 'distkit/replication';
+ * // Map a counter's reply to the operation it completes: a value, or a failure the checker knows may not have happened.
+ * const complete = (reply: RaftCounterReply): Completion<number> | undefined =>
+ *   reply.type === 'value' ? { id: Number(reply.rid), output: reply.value } : reply.type === 'notLeader' ? { id: Number(reply.rid), failed: true } : undefined;
+ * complete({ type: 'value', rid: '3', value: 42 }); //=> { id: 3, output: 42 }
+ * complete({ type: 'notLeader', rid: '4', leader: 'b' }); //=> { id: 4, failed: true }
  * ```
  */
 export type Completion<O> = { readonly id: number; readonly output: O } | { readonly id: number; readonly failed: true };
@@ -463,18 +518,27 @@ export type Completion<O> = { readonly id: number; readonly output: O } | { read
  * @typeParam O - the operation's output as recorded in the history.
  * @example
  * ```ts
- * import type { Workload } from 'distkit/sim';
- * type Op = { f: 'write'; value: number } | { f: 'read' };
- * const w: Workload<Op, number | null> = {
+ * import { simulate, type Workload } from 'distkit/sim';
+ * import { raftCounter, type RaftCounterOutput } from 'distkit/replication';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raftCounter, config: { raft: { id, voters, seed: id } } }));
+ * // Three clients each read the counter five times, at random nodes; followers refuse.
+ * const reads: Workload<'get', number> = {
  *   clients: 3,
  *   operations: 5,
- *   generate: (ctx) => ({ node: 'a', input: ctx.random.float() < 0.5 ? { f: 'read' } : { f: 'write', value: ctx.index } }),
- *   command: (op) => ({ type: 'request', id: op.id, op: op.input }),
+ *   startMs: 2500, // after the first election
+ *   generate: (ctx) => ({ node: ctx.random.choice(ctx.nodes), input: 'get' }),
+ *   command: (op) => ({ type: 'get', rid: String(op.id) }),
  *   complete: (_node, out) => {
- *     const o = out as { type?: string; id?: number; value?: number | null };
- *     return o.type === 'reply' && typeof o.id === 'number' ? { id: o.id, output: o.value ?? null } : undefined;
+ *     const o = out as RaftCounterOutput;
+ *     if (o.type === 'value') return { id: Number(o.rid), output: o.value };
+ *     return o.type === 'notLeader' ? { id: Number(o.rid), failed: true } : undefined;
  *   },
  * };
+ * const r = simulate({ seed: 1, nodes, workload: reads, maxTimeMs: 6000 });
+ * // Refused reads failed for sure and are left out; the leader answered the rest.
+ * r.history.length; //=> 4
+ * r.history.every((op) => op.output === 0); //=> true
  * ```
  */
 export interface Workload<I = unknown, O = unknown> {
@@ -503,9 +567,14 @@ export interface Workload<I = unknown, O = unknown> {
  * @typeParam O - workload operation output.
  * @example
  * ```ts
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
  * import type { SimulateOptions } from 'distkit/sim';
- * declare const nodes: SimulateOptions['nodes'];
  * const options: SimulateOptions = { seed: 7, nodes, network: { loss: 0.05 }, maxTimeMs: 5000 };
+ * // The same options give the same run, step for step.
+ * simulate(options).stats.steps === simulate(options).stats.steps; //=> true
  * ```
  */
 export interface SimulateOptions<I = unknown, O = unknown> {
@@ -554,8 +623,13 @@ export interface SimulateOptions<I = unknown, O = unknown> {
  *
  * @example
  * ```ts
- * import type { DropReason } from 'distkit/sim';
- * const r: DropReason = 'partition';
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * // Drops appear in the trace with their reason.
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 3000, faults: [{ at: 0, fault: { type: 'partition', groups: [['a'], ['b', 'c']] } }] });
+ * [...new Set(r.trace.flatMap((e) => (e.kind === 'drop' ? [e.reason] : [])))]; //=> ['partition']
  * ```
  */
 export type DropReason = 'loss' | 'partition' | 'crashed' | 'unknown-node';
@@ -567,8 +641,12 @@ export type DropReason = 'loss' | 'partition' | 'crashed' | 'unknown-node';
  *
  * @example
  * ```ts
- * import type { TraceEvent } from 'distkit/sim';
- * const e: TraceEvent = { kind: 'deliver', time: 4.2, node: 'b', from: 'a', id: 0, message: { type: 'ping' } };
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 3000 });
+ * [...new Set(r.trace.map((e) => e.kind))].sort(); //=> ['deliver', 'output', 'persist', 'send', 'tick']
  * ```
  */
 export type TraceEvent =
@@ -590,8 +668,13 @@ export type TraceEvent =
  *
  * @example
  * ```ts
- * import type { MessageCounts } from 'distkit/sim';
- * const c: MessageCounts = { sent: 10, delivered: 9, dropped: 1, duplicated: 0, corrupted: 0 };
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * const r = simulate({ seed: 1, nodes, network: { loss: 0.2 }, maxTimeMs: 3000 });
+ * const m = r.stats.messages;
+ * m.sent + m.duplicated === m.delivered + m.dropped; //=> true
  * ```
  */
 export interface MessageCounts {
@@ -612,9 +695,13 @@ export interface MessageCounts {
  *
  * @example
  * ```ts
- * import type { SimStats } from 'distkit/sim';
- * declare const stats: SimStats;
- * stats.messages.delivered / (stats.timeMs / 1000); // delivered messages per virtual second
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 3000 });
+ * Object.keys(r.stats.byType).sort(); //=> ['append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'vote', 'voteResponse']
+ * r.stats.faults; //=> 0
  * ```
  */
 export interface SimStats {
@@ -643,9 +730,14 @@ export interface SimStats {
  *
  * @example
  * ```ts
- * import { simulate, type Violation } from 'distkit/sim';
- * declare const v: Violation;
- * simulate(v.replay); // fails again, identically
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * // An invariant that cannot hold: the violation carries options that replay the run.
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 3000, invariants: [{ name: 'never a leader', check: (states) => (Object.values(states).some((s) => s.role === 'leader') ? 'a leader' : undefined) }] });
+ * const v = r.violation!;
+ * [v.invariant, simulate(v.replay).violation?.time === v.time]; //=> ['never a leader', true]
  * ```
  */
 export interface Violation {
@@ -684,9 +776,13 @@ export type StopReason = 'quiescent' | 'maxTime' | 'maxSteps' | 'violation' | 's
  *
  * @example
  * ```ts
- * import { simulate, type SimResult } from 'distkit/sim';
- * declare const r: SimResult;
- * if (!r.ok) console.log(r.violation?.invariant, 'at', r.violation?.time);
+ * import { simulate } from 'distkit/sim';
+ * import { raft } from 'distkit/consensus';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: id } }));
+ * import type { SimResult } from 'distkit/sim';
+ * const r: SimResult = simulate({ seed: 1, nodes, maxTimeMs: 3000 });
+ * [r.ok, r.stopReason, r.nodes]; //=> [true, 'maxTime', ['a', 'b', 'c']]
  * ```
  */
 export interface SimResult<I = unknown, O = unknown> {
