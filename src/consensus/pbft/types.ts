@@ -94,8 +94,20 @@ export interface PbftVote {
  *
  * @example
  * ```ts
- * import type { PbftReply } from 'distkit/consensus';
- * const m: PbftReply = { type: 'reply', view: 0, timestamp: 1, client: 'c0', replica: 'r1', result: 42, sig: '…' };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * // Each replica answers the client directly (§4.1); the client takes f + 1 matching replies.
+ * sent('reply').filter((m) => m.timestamp === 1).map((m) => m.replica).sort(); //=> ['r0', 'r1', 'r2', 'r3']
  * ```
  */
 export interface PbftReply {
@@ -113,8 +125,20 @@ export interface PbftReply {
  *
  * @example
  * ```ts
- * import type { PbftCheckpoint } from 'distkit/consensus';
- * const m: PbftCheckpoint = { type: 'checkpoint', seq: 128, digest: 'ab…', replica: 'r2', sig: '…' };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * // Every checkpointInterval executed requests each replica broadcasts the digest of its state (§4.3).
+ * [...new Set(sent('checkpoint').map((m) => m.seq))]; //=> [2]
  * ```
  */
 export interface PbftCheckpoint {
@@ -131,9 +155,21 @@ export interface PbftCheckpoint {
  *
  * @example
  * ```ts
- * import type { PbftPreparedCertificate } from 'distkit/consensus';
- * declare const c: PbftPreparedCertificate;
- * c.prePrepare.seq;
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * // A prepared certificate: the pre-prepare and 2f matching prepares (§4.2).
+ * const s = r.states['r1'] as { certificates: readonly { prePrepare: { seq: number }; prepares: readonly unknown[] }[] };
+ * s.certificates.map((c) => [c.prePrepare.seq, c.prepares.length]); //=> [[3, 2]]
  * ```
  */
 export interface PbftPreparedCertificate {
@@ -148,9 +184,20 @@ export interface PbftPreparedCertificate {
  *
  * @example
  * ```ts
- * import type { PbftViewChange } from 'distkit/consensus';
- * declare const m: PbftViewChange;
- * m.prepared.length;
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 20_000, faults: [{ at: 50, fault: { type: 'crash', node: 'r0' } }] });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * // The primary of view 0 is down: the backups ask for view 1 (§4.4).
+ * [...new Set(sent('view-change').map((m) => [m.view, m.replica].join(':')))].sort(); //=> ['1:r1', '1:r2', '1:r3']
  * ```
  */
 export interface PbftViewChange {
@@ -169,9 +216,21 @@ export interface PbftViewChange {
  *
  * @example
  * ```ts
- * import type { PbftNewView } from 'distkit/consensus';
- * declare const m: PbftNewView;
- * m.prePrepares.map((p) => p.seq);
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 20_000, faults: [{ at: 50, fault: { type: 'crash', node: 'r0' } }] });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * // r1, the primary of view 1, announces it with the view-change messages it used.
+ * const nv = sent('new-view')[0]!;
+ * [nv.replica, nv.view, (nv.viewChanges as unknown[]).length]; //=> ['r1', 1, 3]
  * ```
  */
 export interface PbftNewView {
@@ -189,8 +248,21 @@ export interface PbftNewView {
  *
  * @example
  * ```ts
- * import type { PbftSnapshot } from 'distkit/consensus';
- * const s: PbftSnapshot = { service: null, replies: { c0: { timestamp: 3, result: 7 } } };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * // The snapshot under the last stable checkpoint: the service state and each client's last reply.
+ * const s = r.states['r2'] as { stable: { seq: number; snapshot: { replies: Record<string, unknown> } | null } };
+ * [s.stable.seq, Object.keys(s.stable.snapshot?.replies ?? {})]; //=> [2, ['c0']]
  * ```
  */
 export interface PbftSnapshot {
@@ -203,8 +275,21 @@ export interface PbftSnapshot {
  *
  * @example
  * ```ts
- * import type { PbftCachedReply } from 'distkit/consensus';
- * const r: PbftCachedReply = { timestamp: 3, result: 7 };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * // A retransmitted request is answered from the cache, not executed again (§4.1).
+ * const s = r.states['r2'] as { stable: { snapshot: { replies: Record<string, { timestamp: number }> } | null } };
+ * s.stable.snapshot?.replies['c0']?.timestamp; //=> 2
  * ```
  */
 export interface PbftCachedReply {
@@ -219,8 +304,24 @@ export interface PbftCachedReply {
  *
  * @example
  * ```ts
- * import type { PbftStateTransfer } from 'distkit/consensus';
- * const ask: PbftStateTransfer = { type: 'fetch', seq: 128 };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * // r3 is cut off while the others execute and checkpoint; after the heal it fetches the state (§5.3.2).
+ * const more = [4, 5, 6, 7].map((n) => ({ at: 1000 + n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({
+ *   seed: 1, nodes, commands: [...commands, ...more], maxTimeMs: 20_000,
+ *   faults: [{ at: 0, fault: { type: 'partition', groups: [['r0', 'r1', 'r2', 'c0'], ['r3']] } }, { at: 1000, fault: { type: 'heal' } }],
+ * });
+ * (r.states['r3'] as { lastExecuted: number }).lastExecuted; //=> 7
+ * r.trace.some((e) => e.kind === 'send' && e.node === 'r3' && (e.message as { type: string }).type === 'fetch'); //=> true
  * ```
  */
 export type PbftStateTransfer =
@@ -232,8 +333,19 @@ export type PbftStateTransfer =
  *
  * @example
  * ```ts
- * import type { PbftMessage } from 'distkit/consensus';
- * const fetch: PbftMessage = { type: 'fetch', seq: 256 };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * [...new Set(r.trace.flatMap((e) => (e.kind === 'send' ? [(e.message as { type: string }).type] : [])))].sort(); //=> ['checkpoint', 'commit', 'pre-prepare', 'prepare', 'reply', 'request']
  * ```
  */
 export type PbftMessage =
@@ -252,11 +364,16 @@ export type PbftMessage =
  *
  * @example
  * ```ts
- * import type { PbftService } from 'distkit/consensus';
+ * import { pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings, type PbftService } from 'distkit/consensus';
+ * // A counter service: an operation adds a number and returns the previous total.
  * const counter: PbftService<number> = {
  *   init: () => 0,
  *   execute: (n, op) => ({ state: n + (typeof op === 'number' ? op : 0), result: n }),
  * };
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const replica = pbftReplica({ authenticator: pbftHmacAuthenticator({ id: 'r0', keys: pbftHmacKeyRings(ids, 'k').r0! }), service: counter });
+ * counter.execute(counter.init(), 5, 'c0'); //=> { state: 5, result: 0 }
+ * replica.name; //=> 'pbft-replica'
  * ```
  */
 export interface PbftService<S = unknown> {
@@ -320,9 +437,21 @@ export const PBFT_MAX_CLIENTS = 1024;
  *
  * @example
  * ```ts
- * import type { PbftSlot } from 'distkit/consensus';
- * declare const s: PbftSlot;
- * s.prepared && s.committed;
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * // Each slot of the log records how far its request got (§4.2): stop when r1 has prepared one.
+ * type Log = { log: readonly { seq: number; prepared: boolean; committed: boolean }[] };
+ * const r = simulate({ seed: 1, nodes, commands, stopWhen: (view) => (view.states['r1'] as Log).log.some((slot) => slot.prepared) });
+ * const s = r.states['r1'] as Log;
+ * s.log.map((slot) => [slot.seq, slot.prepared, slot.committed]); //=> [[1, true, false]]
  * ```
  */
 export interface PbftSlot {
@@ -445,8 +574,22 @@ export type PbftReplicaInput = MessageInput<unknown> | TickInput;
  *
  * @example
  * ```ts
- * import type { PbftExecuteOutput } from 'distkit/consensus';
- * const e: PbftExecuteOutput = { type: 'execute', seq: 1, view: 0, client: 'c0', timestamp: 1, operation: 'x', result: 1 };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * const executed: unknown[] = [];
+ * simulate({ seed: 1, nodes, commands, maxTimeMs: 2000, onOutput: (e) => { if (e.node === 'r1' && (e.output as { type: string }).type === 'execute') executed.push(e.output); } });
+ * executed.length; //=> 3
+ * (executed[0] as { seq: number; operation: unknown }).operation; //=> 1
  * ```
  */
 export interface PbftExecuteOutput {
@@ -464,8 +607,21 @@ export interface PbftExecuteOutput {
  *
  * @example
  * ```ts
- * import type { PbftReplicaOutput } from 'distkit/consensus';
- * const o: PbftReplicaOutput = { type: 'view', view: 1, primary: 'r1' };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 20_000, faults: [{ at: 50, fault: { type: 'crash', node: 'r0' } }] });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * const views: unknown[] = [];
+ * simulate({ seed: 1, nodes, commands, maxTimeMs: 20_000, faults: [{ at: 50, fault: { type: 'crash', node: 'r0' } }], onOutput: (e) => { if (e.node === 'r2' && (e.output as { type: string }).type === 'view') views.push(e.output); } });
+ * views[0]; //=> { type: 'view', view: 1, primary: 'r1' }
  * ```
  */
 export type PbftReplicaOutput =
@@ -516,9 +672,21 @@ export interface PbftClientConfig {
  *
  * @example
  * ```ts
- * import type { PbftClientState } from 'distkit/consensus';
- * declare const s: PbftClientState;
- * s.current?.request.timestamp;
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * // After its three requests are answered the client has nothing outstanding.
+ * const c = r.states['c0'] as { current: unknown; timestamp: number };
+ * [c.current, c.timestamp]; //=> [null, 3]
  * ```
  */
 export interface PbftClientState {
@@ -590,8 +758,21 @@ export type PbftClientInput = MessageInput<unknown> | TickInput | PbftRequestCom
  *
  * @example
  * ```ts
- * import type { PbftClientOutput } from 'distkit/consensus';
- * const o: PbftClientOutput = { type: 'result', timestamp: 1, operation: 'x', result: 42 };
+ * import { simulate } from 'distkit/sim';
+ * import { pbftClient, pbftReplica, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const ids = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...ids, 'c0'], 'secret');
+ * const auth = (id: string) => pbftHmacAuthenticator({ id, keys: rings[id]! });
+ * const nodes = [
+ *   ...ids.map((id) => ({ id, machine: pbftReplica({ authenticator: auth(id) }), config: { id, replicas: ids, checkpointInterval: 2 } })),
+ *   { id: 'c0', machine: pbftClient({ authenticator: auth('c0') }), config: { id: 'c0', replicas: ids } },
+ * ];
+ * const commands = [1, 2, 3].map((n) => ({ at: n * 100, node: 'c0', input: { type: 'request', operation: n } }));
+ * const r = simulate({ seed: 1, nodes, commands, maxTimeMs: 2000 });
+ * const sent = (type: string) => r.trace.flatMap((e) => (e.kind === 'send' && (e.message as { type: string }).type === type ? [e.message as Record<string, unknown>] : []));
+ * const results: unknown[] = [];
+ * simulate({ seed: 1, nodes, commands, maxTimeMs: 2000, onOutput: (e) => { if (e.node === 'c0') results.push(e.output); } });
+ * results.map((o) => (o as { type: string; operation?: unknown }).operation); //=> [1, 2, 3]
  * ```
  */
 export type PbftClientOutput =
