@@ -17,8 +17,13 @@
  *
  * @example
  * ```ts
- * import type { KvEntry } from 'distkit/node';
- * const e: KvEntry = { key: 'a', value: '1', createRevision: 2, modRevision: 2, version: 1 };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // etcd's revisions: a was created at revision 2, last written at 3, put twice.
+ * applyKv(s, { op: 'range', key: 'a', rangeEnd: '', limit: 0, revision: 0, keysOnly: false, countOnly: false, serializable: false }); //=> { op: 'range', revision: 4, kvs: [{ key: 'a', value: '2', createRevision: 2, modRevision: 3, version: 2 }], more: false, count: 1 }
  * ```
  */
 export interface KvEntry {
@@ -60,8 +65,13 @@ export interface KvStore {
  *
  * @example
  * ```ts
- * import type { KvRange } from 'distkit/node';
- * const r: KvRange = { op: 'range', key: 'a', rangeEnd: 'b', limit: 0, revision: 0, keysOnly: false, countOnly: false, serializable: false };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // Every key in [a, c), keys only.
+ * applyKv(s, { op: 'range', key: 'a', rangeEnd: 'c', limit: 0, revision: 0, keysOnly: true, countOnly: false, serializable: false }); //=> { op: 'range', revision: 4, kvs: [{ key: 'a', value: '', createRevision: 2, modRevision: 3, version: 2 }, { key: 'b', value: '', createRevision: 4, modRevision: 4, version: 1 }], more: false, count: 2 }
  * ```
  */
 export interface KvRange {
@@ -88,8 +98,13 @@ export interface KvRange {
  *
  * @example
  * ```ts
- * import type { KvPut } from 'distkit/node';
- * const p: KvPut = { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // prevKv: the result carries the entry the put replaced.
+ * applyKv(s, { op: 'put', key: 'b', value: '4', prevKv: true, ignoreValue: false }); //=> { op: 'put', revision: 5, prevKv: { key: 'b', value: '3', createRevision: 4, modRevision: 4, version: 1 } }
  * ```
  */
 export interface KvPut {
@@ -110,8 +125,13 @@ export interface KvPut {
  *
  * @example
  * ```ts
- * import type { KvDeleteRange } from 'distkit/node';
- * const d: KvDeleteRange = { op: 'deleteRange', key: 'a', rangeEnd: '', prevKv: true };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // Delete every key from 'a' on ('\0' as rangeEnd means no upper bound).
+ * applyKv(s, { op: 'deleteRange', key: 'a', rangeEnd: '\0', prevKv: false }); //=> { op: 'deleteRange', revision: 5, deleted: 2, prevKvs: [] }
  * ```
  */
 export interface KvDeleteRange {
@@ -131,8 +151,15 @@ export interface KvDeleteRange {
  *
  * @example
  * ```ts
- * import type { KvCompare } from 'distkit/node';
- * const c: KvCompare = { target: 'mod', result: 'equal', key: 'a', rangeEnd: '', value: 0 };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // Compare-and-swap: write only if a is still at modRevision 3.
+ * const cas = (value: string) => applyKv(s, { op: 'txn', compare: [{ target: 'mod', result: 'equal', key: 'a', rangeEnd: '', value: 3 }], success: [{ op: 'put', key: 'a', value, prevKv: false, ignoreValue: false }], failure: [] });
+ * cas('x'); //=> { op: 'txn', revision: 5, succeeded: true, responses: [{ op: 'put', revision: 5 }] }
+ * cas('y'); //=> { op: 'txn', revision: 5, succeeded: false, responses: [] }
  * ```
  */
 export interface KvCompare {
@@ -154,8 +181,18 @@ export interface KvCompare {
  *
  * @example
  * ```ts
- * import type { KvTxn } from 'distkit/node';
- * const t: KvTxn = { op: 'txn', compare: [], success: [], failure: [] };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // If b's value is '3', delete it; else read it.
+ * applyKv(s, {
+ *   op: 'txn',
+ *   compare: [{ target: 'value', result: 'equal', key: 'b', rangeEnd: '', value: '3' }],
+ *   success: [{ op: 'deleteRange', key: 'b', rangeEnd: '', prevKv: false }],
+ *   failure: [{ op: 'range', key: 'b', rangeEnd: '', limit: 0, revision: 0, keysOnly: false, countOnly: false, serializable: false }],
+ * }); //=> { op: 'txn', revision: 5, succeeded: true, responses: [{ op: 'deleteRange', revision: 5, deleted: 1, prevKvs: [] }] }
  * ```
  */
 export interface KvTxn {
@@ -174,8 +211,14 @@ export interface KvTxn {
  *
  * @example
  * ```ts
- * import type { KvTxnOp } from 'distkit/node';
- * const op: KvTxnOp = { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false };
+ * import { applyKv, createKvStore, type KvTxnOp } from 'distkit/node';
+ * const s = createKvStore();
+ * const ops: KvTxnOp[] = [
+ *   { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false },
+ *   { op: 'put', key: 'b', value: '2', prevKv: false, ignoreValue: false },
+ * ];
+ * // One txn writes both keys at one revision.
+ * applyKv(s, { op: 'txn', compare: [], success: ops, failure: [] }); //=> { op: 'txn', revision: 2, succeeded: true, responses: [{ op: 'put', revision: 2 }, { op: 'put', revision: 2 }] }
  * ```
  */
 export type KvTxnOp = KvRange | KvPut | KvDeleteRange;
@@ -185,8 +228,14 @@ export type KvTxnOp = KvRange | KvPut | KvDeleteRange;
  *
  * @example
  * ```ts
- * import type { KvRequest } from 'distkit/node';
- * const r: KvRequest = { op: 'deleteRange', key: 'a', rangeEnd: '', prevKv: false };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // A request for a key that is not there changes nothing.
+ * applyKv(s, { op: 'deleteRange', key: 'z', rangeEnd: '', prevKv: false }); //=> { op: 'deleteRange', revision: 4, deleted: 0, prevKvs: [] }
+ * s.revision; //=> 4
  * ```
  */
 export type KvRequest = KvTxnOp | KvTxn;
@@ -196,8 +245,13 @@ export type KvRequest = KvTxnOp | KvTxn;
  *
  * @example
  * ```ts
- * import type { KvRangeResult } from 'distkit/node';
- * const r: KvRangeResult = { op: 'range', revision: 3, kvs: [], more: false, count: 0 };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // A limited range says there is more, and counts all.
+ * applyKv(s, { op: 'range', key: 'a', rangeEnd: 'c', limit: 1, revision: 0, keysOnly: false, countOnly: false, serializable: false }); //=> { op: 'range', revision: 4, kvs: [{ key: 'a', value: '2', createRevision: 2, modRevision: 3, version: 2 }], more: true, count: 2 }
  * ```
  */
 export interface KvRangeResult {
@@ -218,8 +272,9 @@ export interface KvRangeResult {
  *
  * @example
  * ```ts
- * import type { KvPutResult } from 'distkit/node';
- * const r: KvPutResult = { op: 'put', revision: 2 };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false }); //=> { op: 'put', revision: 2 }
  * ```
  */
 export interface KvPutResult {
@@ -236,8 +291,12 @@ export interface KvPutResult {
  *
  * @example
  * ```ts
- * import type { KvDeleteResult } from 'distkit/node';
- * const r: KvDeleteResult = { op: 'deleteRange', revision: 2, deleted: 0, prevKvs: [] };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'deleteRange', key: 'a', rangeEnd: '', prevKv: true }); //=> { op: 'deleteRange', revision: 5, deleted: 1, prevKvs: [{ key: 'a', value: '2', createRevision: 2, modRevision: 3, version: 2 }] }
  * ```
  */
 export interface KvDeleteResult {
@@ -256,8 +315,13 @@ export interface KvDeleteResult {
  *
  * @example
  * ```ts
- * import type { KvTxnResult } from 'distkit/node';
- * const r: KvTxnResult = { op: 'txn', revision: 2, succeeded: true, responses: [] };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // A txn whose compare fails runs its failure branch: succeeded is false.
+ * applyKv(s, { op: 'txn', compare: [{ target: 'version', result: 'greater', key: 'a', rangeEnd: '', value: 5 }], success: [], failure: [] }); //=> { op: 'txn', revision: 4, succeeded: false, responses: [] }
  * ```
  */
 export interface KvTxnResult {
@@ -276,8 +340,13 @@ export interface KvTxnResult {
  *
  * @example
  * ```ts
- * import type { KvResult } from 'distkit/node';
- * const r: KvResult = { op: 'put', revision: 2 };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * const r = applyKv(s, { op: 'put', key: 'c', value: '5', prevKv: false, ignoreValue: false });
+ * r.op === 'put' ? r.revision : null; //=> 5
  * ```
  */
 export type KvResult = KvRangeResult | KvPutResult | KvDeleteResult | KvTxnResult;
@@ -288,8 +357,16 @@ export type KvResult = KvRangeResult | KvPutResult | KvDeleteResult | KvTxnResul
  *
  * @example
  * ```ts
- * import type { KvFailure } from 'distkit/node';
- * const f: KvFailure = { op: 'error', code: 3, message: 'etcdserver: key is not provided' };
+ * import { applyKv, createKvStore } from 'distkit/node';
+ * const s = createKvStore();
+ * applyKv(s, { op: 'put', key: 'a', value: '1', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'a', value: '2', prevKv: false, ignoreValue: false });
+ * applyKv(s, { op: 'put', key: 'b', value: '3', prevKv: false, ignoreValue: false });
+ * // A read at a revision the store does not hold: etcd's OutOfRange (code 11); nothing changes.
+ * applyKv(s, { op: 'range', key: 'a', rangeEnd: '', limit: 0, revision: 9, keysOnly: false, countOnly: false, serializable: false }); //=> { op: 'error', code: 11, message: 'etcdserver: mvcc: required revision is a future revision' }
+ * // ignoreValue on a missing key: InvalidArgument (code 3).
+ * applyKv(s, { op: 'put', key: 'z', value: '', prevKv: false, ignoreValue: true }); //=> { op: 'error', code: 3, message: 'etcdserver: key not found' }
+ * s.revision; //=> 4
  * ```
  */
 export interface KvFailure {
