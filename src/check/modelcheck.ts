@@ -30,10 +30,11 @@ import { hash53 } from './hash.js';
  *
  * @example
  * ```ts
- * import type { CheckableMachine } from 'distkit/check';
- * import type { Machine } from 'distkit/core';
- * declare const m: Machine<{ id: string }, { n: number }, { type: 'tick'; now: number }, never>;
- * const checkable: CheckableMachine<{ n: number }> = m;
+ * import { modelCheck, type CheckableMachine } from 'distkit/check';
+ * import { centralizedMutex, type CentralizedMutexState } from 'distkit/mutex';
+ * // Any machine of the contract is checkable as it is.
+ * const m: CheckableMachine<CentralizedMutexState> = centralizedMutex;
+ * modelCheck({ nodes: [{ id: 'a', machine: m, config: { id: 'a', nodes: ['a'], coordinator: 'a' } }] }).status; //=> 'complete'
  * ```
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -57,10 +58,11 @@ export interface CheckableMachine<S> extends Machine<any, S, any, unknown> {
  *
  * @example
  * ```ts
- * import type { ModelCheckNode } from 'distkit/check';
- * import type { Machine } from 'distkit/core';
- * declare const pinger: Machine<{ peer: string }, { sent: number }, never, never>;
- * const node: ModelCheckNode<{ sent: number }> = { id: 'a', machine: pinger, config: { peer: 'b' } };
+ * import { modelCheck, type ModelCheckNode } from 'distkit/check';
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const node = (id: string): ModelCheckNode => ({ id, machine: centralizedMutex, config: { id, nodes: ['a', 'b'], coordinator: 'a' } });
+ * // b asks the coordinator a for the lock: every order of the messages, explored.
+ * modelCheck({ nodes: [node('a'), node('b')], commands: [{ node: 'b', input: { type: 'request' } }] }); //=> { status: 'complete', states: 4, transitions: 3, depth: 3, terminal: 1 }
  * ```
  */
 export interface ModelCheckNode<S = unknown> {
@@ -84,8 +86,13 @@ export interface ModelCheckNode<S = unknown> {
  *
  * @example
  * ```ts
- * import type { ModelCheckCommand } from 'distkit/check';
- * const cmd: ModelCheckCommand = { node: 'a', input: { type: 'request' } };
+ * import { modelCheck } from 'distkit/check';
+ * import { centralizedMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: centralizedMutex, config: { id, nodes: ids, coordinator: 'a' } }));
+ * const commands = [{ node: 'b', input: { type: 'request' } }, { node: 'c', input: { type: 'request' } }];
+ * // Each command is taken once, at any point of any interleaving: without them nothing happens.
+ * [modelCheck({ nodes }).states, modelCheck({ nodes, commands }).states]; //=> [1, 16]
  * ```
  */
 export interface ModelCheckCommand {
@@ -101,8 +108,16 @@ export interface ModelCheckCommand {
  *
  * @example
  * ```ts
- * import type { ModelCheckFaults } from 'distkit/check';
- * const faults: ModelCheckFaults = { loss: 1, crashes: 1 };
+ * import { modelCheck } from 'distkit/check';
+ * import { centralizedMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: centralizedMutex, config: { id, nodes: ids, coordinator: 'a' } }));
+ * const commands = [{ node: 'b', input: { type: 'request' } }, { node: 'c', input: { type: 'request' } }];
+ * // Safe on a reliable network; with one crash allowed, a restarted coordinator forgets
+ * // who holds the lock and grants it again (the textbook's coordinator-crash weakness).
+ * const safe = modelCheck({ nodes, commands, invariants: mutexInvariants() });
+ * const crashy = modelCheck({ nodes, commands, invariants: mutexInvariants(), faults: { crashes: 1 } });
+ * [safe.status, crashy.status, crashy.violation?.invariant]; //=> ['complete', 'violation', 'mutual exclusion: at most one node in the critical section']
  * ```
  */
 export interface ModelCheckFaults {
@@ -123,15 +138,15 @@ export interface ModelCheckFaults {
  *
  * @example
  * ```ts
- * import { atMostOne } from 'distkit/core';
+ * import { modelCheck } from 'distkit/check';
+ * import { centralizedMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: centralizedMutex, config: { id, nodes: ids, coordinator: 'a' } }));
+ * const commands = [{ node: 'b', input: { type: 'request' } }, { node: 'c', input: { type: 'request' } }];
  * import type { ModelCheckOptions } from 'distkit/check';
- * declare const nodes: ModelCheckOptions<{ inCs: boolean }>['nodes'];
- * const options: ModelCheckOptions<{ inCs: boolean }> = {
- *   nodes,
- *   commands: [{ node: 'a', input: { type: 'request' } }, { node: 'b', input: { type: 'request' } }],
- *   invariants: [atMostOne('mutual exclusion', (s) => s.inCs)],
- *   maxDepth: 30,
- * };
+ * const options: ModelCheckOptions<unknown> = { nodes, commands, invariants: mutexInvariants(), maxDepth: 3 };
+ * // A depth bound makes the search partial: 'bounded', not 'complete'.
+ * modelCheck(options).status; //=> 'bounded'
  * ```
  */
 export interface ModelCheckOptions<S> {
@@ -176,8 +191,15 @@ export interface ModelCheckOptions<S> {
  *
  * @example
  * ```ts
- * import type { ModelCheckStep } from 'distkit/check';
- * const s: ModelCheckStep = { kind: 'deliver', from: 'a', to: 'b', message: { type: 'ping' } };
+ * import { modelCheck } from 'distkit/check';
+ * import { centralizedMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: centralizedMutex, config: { id, nodes: ids, coordinator: 'a' } }));
+ * const commands = [{ node: 'b', input: { type: 'request' } }, { node: 'c', input: { type: 'request' } }];
+ * import { never } from 'distkit/core';
+ * // A claim that cannot hold, to get a path: 'no one ever holds the lock'.
+ * const r = modelCheck({ nodes, commands, invariants: [never<{ phase: string }>('no one enters', (states) => Object.values(states).some((s) => s.phase === 'held'))] });
+ * r.violation?.path.map((step) => step.kind); //=> ['command', 'deliver', 'deliver']
  * ```
  */
 export type ModelCheckStep =
@@ -198,9 +220,16 @@ export type ModelCheckStep =
  *
  * @example
  * ```ts
- * import { formatModelCheckPath, type ModelCheckViolation } from 'distkit/check';
- * declare const v: ModelCheckViolation<unknown>;
- * formatModelCheckPath(v.path);
+ * import { modelCheck } from 'distkit/check';
+ * import { centralizedMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: centralizedMutex, config: { id, nodes: ids, coordinator: 'a' } }));
+ * const commands = [{ node: 'b', input: { type: 'request' } }, { node: 'c', input: { type: 'request' } }];
+ * import { formatModelCheckPath } from 'distkit/check';
+ * import { never } from 'distkit/core';
+ * const r = modelCheck({ nodes, commands, invariants: [never<{ phase: string }>('no one enters', (states) => Object.values(states).some((s) => s.phase === 'held'))] });
+ * // The shortest path to the violation (breadth-first), one line per step.
+ * formatModelCheckPath(r.violation!.path).split('\n'); //=> ['1. b: command {"type":"request"}', '2. b -> a: deliver {"seq":1,"type":"request"}', '3. a -> b: deliver {"seq":1,"type":"grant"}']
  * ```
  */
 export interface ModelCheckViolation<S> extends InvariantViolation {
@@ -220,9 +249,12 @@ export interface ModelCheckViolation<S> extends InvariantViolation {
  *
  * @example
  * ```ts
- * import type { ModelCheckResult } from 'distkit/check';
- * declare const r: ModelCheckResult<unknown>;
- * if (r.status === 'complete') r.states; // the size of the whole state space
+ * import { modelCheck } from 'distkit/check';
+ * import { centralizedMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: centralizedMutex, config: { id, nodes: ids, coordinator: 'a' } }));
+ * const commands = [{ node: 'b', input: { type: 'request' } }, { node: 'c', input: { type: 'request' } }];
+ * modelCheck({ nodes, commands, invariants: mutexInvariants() }); //=> { status: 'complete', states: 16, transitions: 22, depth: 5, terminal: 2 }
  * ```
  */
 export interface ModelCheckResult<S> {
@@ -745,20 +777,14 @@ class Search<S> {
  * @example
  * ```ts
  * import { modelCheck } from 'distkit/check';
- * import { atMostOne, type Machine } from 'distkit/core';
- * // A lock server and two clients (machines defined elsewhere).
- * declare const server: Machine<null, { holder: string | null }, any, unknown>;
- * declare const client: Machine<null, { inCs: boolean }, any, unknown>;
- * const result = modelCheck<{ holder: string | null } | { inCs: boolean }>({
- *   nodes: [
- *     { id: 'server', machine: server, config: null },
- *     { id: 'a', machine: client, config: null },
- *     { id: 'b', machine: client, config: null },
- *   ],
- *   commands: [{ node: 'a', input: { type: 'acquire' } }, { node: 'b', input: { type: 'acquire' } }],
- *   invariants: [atMostOne('mutual exclusion', (s) => 'inCs' in s && s.inCs)],
- * });
- * result.status; // 'complete' when the protocol is safe, 'violation' (with result.violation.path) when not
+ * import { centralizedMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: centralizedMutex, config: { id, nodes: ids, coordinator: 'a' } }));
+ * const commands = [{ node: 'b', input: { type: 'request' } }, { node: 'c', input: { type: 'request' } }];
+ * // Every interleaving of the two requests and their messages: mutual exclusion holds.
+ * modelCheck({ nodes, commands, invariants: mutexInvariants() }).status; //=> 'complete'
+ * // With message loss and a crash allowed the search finds the coordinator's weakness.
+ * modelCheck({ nodes, commands, invariants: mutexInvariants(), faults: { loss: 1, crashes: 1 } }).violation?.invariant; //=> 'mutual exclusion: at most one node in the critical section'
  * ```
  */
 export function modelCheck<S>(options: ModelCheckOptions<S>): ModelCheckResult<S> {

@@ -21,7 +21,7 @@ import { hashString, hashValue, sameValue } from './hash.js';
  * @typeParam O - operation outputs.
  * @example
  * ```ts
- * import type { Model } from 'distkit/check';
+ * import { checkLinearizability, type Model } from 'distkit/check';
  * // A counter: `inc` adds one, `get` returns the count.
  * type In = { f: 'inc' } | { f: 'get' };
  * const counter: Model<number, In, number | null> = {
@@ -31,6 +31,12 @@ import { hashString, hashValue, sameValue } from './hash.js';
  *   hash: (s) => s,
  *   equal: (a, b) => a === b,
  * };
+ * // b's read overlaps a's increment, so it may see 0 or 1, but not 2.
+ * const history = (seen: number) => [
+ *   { id: 0, client: 'a', input: { f: 'inc' } as In, call: 0, output: null, ret: 5 },
+ *   { id: 1, client: 'b', input: { f: 'get' } as In, call: 1, output: seen, ret: 3 },
+ * ];
+ * [0, 1, 2].map((seen) => checkLinearizability(counter, history(seen)).verdict); //=> ['linearizable', 'linearizable', 'not-linearizable']
  * ```
  */
 export interface Model<S, I, O> {
@@ -71,8 +77,10 @@ export interface Model<S, I, O> {
  *
  * @example
  * ```ts
- * import type { RegisterInput } from 'distkit/check';
- * const ops: RegisterInput<number>[] = [{ f: 'write', value: 1 }, { f: 'cas', from: 1, to: 2 }, { f: 'read' }];
+ * import { checkLinearizability, registerModel, type RegisterInput } from 'distkit/check';
+ * const op = (id: number, input: RegisterInput<number>, output: number | boolean | null, call: number, ret: number) => ({ id, client: `c${id}`, input, call, output, ret });
+ * // A write, then a compare-and-set that succeeds, then a read of the result: one after the other.
+ * checkLinearizability(registerModel<number>(), [op(0, { f: 'write', value: 1 }, null, 0, 1), op(1, { f: 'cas', from: 1, to: 2 }, true, 2, 3), op(2, { f: 'read' }, 2, 4, 5)]).verdict; //=> 'linearizable'
  * ```
  */
 export type RegisterInput<V> = { readonly f: 'read' } | { readonly f: 'write'; readonly value: V } | { readonly f: 'cas'; readonly from: V; readonly to: V };
@@ -84,9 +92,11 @@ export type RegisterInput<V> = { readonly f: 'read' } | { readonly f: 'write'; r
  *
  * @example
  * ```ts
- * import type { RegisterOutput } from 'distkit/check';
- * const readOutput: RegisterOutput<number> = 3;
- * const casFailed: RegisterOutput<number> = false;
+ * import { registerModel, type RegisterOutput } from 'distkit/check';
+ * // A read returns the value (null before any write), a write null, a cas whether it swapped.
+ * const m = registerModel<number>();
+ * const ok = (input: Parameters<typeof m.step>[1], out: RegisterOutput<number>) => m.step(m.init(), input, out)[0];
+ * [ok({ f: 'read' }, null), ok({ f: 'read' }, 3), ok({ f: 'cas', from: 0, to: 1 }, false)]; //=> [true, false, true]
  * ```
  */
 export type RegisterOutput<V> = V | null | boolean;
@@ -96,8 +106,10 @@ export type RegisterOutput<V> = V | null | boolean;
  *
  * @example
  * ```ts
- * import { registerModel } from 'distkit/check';
- * const m = registerModel<number>({ initial: 0 });
+ * import { checkLinearizability, registerModel } from 'distkit/check';
+ * const read0 = [{ id: 0, client: 'a', input: { f: 'read' as const }, call: 0, output: 0, ret: 1 }];
+ * // A first read of 0 is fine when the register starts at 0, not when it starts empty.
+ * [checkLinearizability(registerModel<number>({ initial: 0 }), read0).verdict, checkLinearizability(registerModel<number>(), read0).verdict]; //=> ['linearizable', 'not-linearizable']
  * ```
  */
 export interface RegisterModelOptions<V> {
@@ -174,8 +186,12 @@ export function registerModel<V>(options: RegisterModelOptions<V> = {}): Model<V
  *
  * @example
  * ```ts
- * import type { KvInput } from 'distkit/check';
- * const op: KvInput<number> = { f: 'cas', key: 'x', from: 1, to: 2 };
+ * import { checkLinearizability, kvModel, type KvInput } from 'distkit/check';
+ * const ops: KvInput<number>[] = [{ f: 'write', key: 'x', value: 1 }, { f: 'cas', key: 'x', from: 1, to: 2 }, { f: 'read', key: 'y' }];
+ * const outputs = [null, true, null];
+ * const r = checkLinearizability(kvModel<number>(), ops.map((input, id) => ({ id, client: 'a', input, call: id * 2, output: outputs[id]!, ret: id * 2 + 1 })));
+ * // Each key is checked on its own.
+ * [r.verdict, r.partitions.length]; //=> ['linearizable', 2]
  * ```
  */
 export type KvInput<V> = RegisterInput<V> & { readonly key: string };
@@ -236,8 +252,11 @@ export function kvModel<V>(): Model<KvState<V>, KvInput<V>, RegisterOutput<V>> {
  *
  * @example
  * ```ts
- * import type { SetInput } from 'distkit/check';
+ * import { checkLinearizability, setModel, type SetInput } from 'distkit/check';
  * const ops: SetInput<string>[] = [{ f: 'add', value: 'a' }, { f: 'remove', value: 'a' }, { f: 'read' }];
+ * const run = (read: string[]) => checkLinearizability(setModel<string>(), ops.map((input, id) => ({ id, client: 'c', input, call: id * 2, output: id === 2 ? read : null, ret: id * 2 + 1 }))).verdict;
+ * // After the add and the remove, the read must see an empty set.
+ * [run([]), run(['a'])]; //=> ['linearizable', 'not-linearizable']
  * ```
  */
 export type SetInput<V> = { readonly f: 'add'; readonly value: V } | { readonly f: 'remove'; readonly value: V } | { readonly f: 'read' };
@@ -248,8 +267,12 @@ export type SetInput<V> = { readonly f: 'add'; readonly value: V } | { readonly 
  *
  * @example
  * ```ts
- * import type { SetOutput } from 'distkit/check';
- * const read: SetOutput<string> = ['b', 'a'];
+ * import { setModel, type SetOutput } from 'distkit/check';
+ * const m = setModel<string>();
+ * const [, s] = m.step(m.init(), { f: 'add', value: 'a' }, null);
+ * // A read's output is the set's members in any order.
+ * const read: SetOutput<string> = ['a'];
+ * m.step(s, { f: 'read' }, read)[0]; //=> true
  * ```
  */
 export type SetOutput<V> = readonly V[] | null;
@@ -317,8 +340,11 @@ export function setModel<V>(): Model<SetState, SetInput<V>, SetOutput<V>> {
  *
  * @example
  * ```ts
- * import type { QueueInput } from 'distkit/check';
- * const ops: QueueInput<number>[] = [{ f: 'enqueue', value: 7 }, { f: 'dequeue' }];
+ * import { checkLinearizability, queueModel, type QueueInput } from 'distkit/check';
+ * const ops: QueueInput<number>[] = [{ f: 'enqueue', value: 7 }, { f: 'enqueue', value: 8 }, { f: 'dequeue' }];
+ * const run = (got: number) => checkLinearizability(queueModel<number>(), ops.map((input, id) => ({ id, client: 'c', input, call: id * 2, output: id === 2 ? got : null, ret: id * 2 + 1 }))).verdict;
+ * // FIFO: the first dequeue after two enqueues returns the first value.
+ * [run(7), run(8)]; //=> ['linearizable', 'not-linearizable']
  * ```
  */
 export type QueueInput<V> = { readonly f: 'enqueue'; readonly value: V } | { readonly f: 'dequeue' };
@@ -329,8 +355,11 @@ export type QueueInput<V> = { readonly f: 'enqueue'; readonly value: V } | { rea
  *
  * @example
  * ```ts
- * import type { QueueOutput } from 'distkit/check';
- * const out: QueueOutput<number> = 7;
+ * import { queueModel, type QueueOutput } from 'distkit/check';
+ * const m = queueModel<number>();
+ * // A dequeue from an empty queue returns null.
+ * const empty: QueueOutput<number> = null;
+ * m.step(m.init(), { f: 'dequeue' }, empty)[0]; //=> true
  * ```
  */
 export type QueueOutput<V> = V | null;
