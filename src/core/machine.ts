@@ -12,8 +12,13 @@ export type NodeId = string;
  *
  * @example
  * ```ts
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const a = centralizedMutex.init({ id: 'a', nodes: ['a', 'b'], coordinator: 'a' });
+ * const b = centralizedMutex.init({ id: 'b', nodes: ['a', 'b'], coordinator: 'a' });
  * import type { Transition } from 'distkit/core';
- * const t: Transition<{ n: number }, { type: 'done' }> = { state: { n: 1 }, outputs: [{ type: 'done' }] };
+ * // One step: the new state and what to do (send, persist, report), nothing done yet.
+ * const t: Transition<typeof b, unknown> = centralizedMutex.step(b, { type: 'request', now: 0 });
+ * [t.state.phase, t.outputs.length]; //=> ['wanting', 1]
  * ```
  */
 export interface Transition<S, O> {
@@ -65,9 +70,15 @@ export interface Machine<Config, State, Input, Output> {
  *
  * @example
  * ```ts
+ * import { raft } from 'distkit/consensus';
  * import type { DurableMachine } from 'distkit/core';
- * declare const m: DurableMachine<{ id: string }, { term: number }, never, never, { term: number }>;
- * // after a crash: const state = m.recover(config, await store.get('durable'));
+ * const m: DurableMachine<any, any, any, any, any> = raft;
+ * const config = { id: 'a', voters: ['a', 'b', 'c'], seed: 1, preVote: false };
+ * // Campaigning raises the term: a fact that must survive a crash (Raft §5.1).
+ * const campaigned = m.step(m.init(config), { type: 'campaign', now: 0 }).state;
+ * const image = m.durable(campaigned);
+ * // After a crash the node restarts from its durable image alone.
+ * [image.term, m.recover(config, image).term, m.recover(config, image).role]; //=> [1, 1, 'follower']
  * ```
  */
 export interface DurableMachine<Config, State, Input, Output, Durable>
@@ -90,8 +101,13 @@ export interface DurableMachine<Config, State, Input, Output, Durable>
  *
  * @example
  * ```ts
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const a = centralizedMutex.init({ id: 'a', nodes: ['a', 'b'], coordinator: 'a' });
+ * const b = centralizedMutex.init({ id: 'b', nodes: ['a', 'b'], coordinator: 'a' });
  * import type { MessageInput } from 'distkit/core';
- * const input: MessageInput<{ type: 'ping' }> = { type: 'message', from: 'b', message: { type: 'ping' }, now: 1500 };
+ * // A message from a peer: the coordinator grants b's request.
+ * const input: MessageInput = { type: 'message', from: 'b', message: { type: 'request', seq: 1 }, now: 5 };
+ * centralizedMutex.step(a, input).outputs; //=> [{ type: 'send', to: 'b', message: { type: 'grant', seq: 1 } }]
  * ```
  */
 export interface MessageInput<M = unknown> {
@@ -110,8 +126,13 @@ export interface MessageInput<M = unknown> {
  *
  * @example
  * ```ts
+ * import { raft } from 'distkit/consensus';
  * import type { TickInput } from 'distkit/core';
- * const tick: TickInput = { type: 'tick', now: 1500 };
+ * const s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1, preVote: false });
+ * // A tick is time passing: the first arms the election timer; past the timeout, a follower campaigns.
+ * const armed = raft.step(s, { type: 'tick', now: 0 }).state;
+ * const tick: TickInput = { type: 'tick', now: 5000 };
+ * [armed.role, raft.step(armed, tick).state.role]; //=> ['follower', 'candidate']
  * ```
  */
 export interface TickInput {
@@ -126,8 +147,13 @@ export interface TickInput {
  *
  * @example
  * ```ts
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const a = centralizedMutex.init({ id: 'a', nodes: ['a', 'b'], coordinator: 'a' });
+ * const b = centralizedMutex.init({ id: 'b', nodes: ['a', 'b'], coordinator: 'a' });
  * import type { TimedInput } from 'distkit/core';
+ * // A local command carries the time too.
  * const request: TimedInput = { type: 'request', now: 20 };
+ * centralizedMutex.step(b, request as never).outputs; //=> [{ type: 'send', to: 'a', message: { type: 'request', seq: 1 } }]
  * ```
  */
 export interface TimedInput {
@@ -141,9 +167,14 @@ export interface TimedInput {
  *
  * @example
  * ```ts
- * import type { Unstamped, MessageInput, TickInput } from 'distkit/core';
- * type Request = Unstamped<{ type: 'request'; now: number } | TickInput>; // { type: 'request' } | { type: 'tick' }
- * const r: Request = { type: 'request' };
+ * import type { Unstamped } from 'distkit/core';
+ * import { simulate } from 'distkit/sim';
+ * import { centralizedMutex, type MutexInput } from 'distkit/mutex';
+ * // Hosts stamp `now` themselves: a scheduled command is given without it.
+ * const request: Unstamped<MutexInput> = { type: 'request' };
+ * const nodes = ['a', 'b'].map((id) => ({ id, machine: centralizedMutex, config: { id, nodes: ['a', 'b'], coordinator: 'a' } }));
+ * const r = simulate({ seed: 1, nodes, commands: [{ at: 10, node: 'b', input: request }], maxTimeMs: 100 });
+ * (r.states['b'] as { phase: string }).phase; //=> 'held'
  * ```
  */
 export type Unstamped<I> = I extends unknown ? Omit<I, 'now'> : never;
@@ -153,8 +184,13 @@ export type Unstamped<I> = I extends unknown ? Omit<I, 'now'> : never;
  *
  * @example
  * ```ts
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const a = centralizedMutex.init({ id: 'a', nodes: ['a', 'b'], coordinator: 'a' });
+ * const b = centralizedMutex.init({ id: 'b', nodes: ['a', 'b'], coordinator: 'a' });
  * import type { SendOutput } from 'distkit/core';
- * const out: SendOutput<{ type: 'ping' }> = { type: 'send', to: 'b', message: { type: 'ping' } };
+ * import type { CentralizedMutexMessage } from 'distkit/mutex';
+ * const sends = centralizedMutex.step(b, { type: 'request', now: 0 }).outputs.filter((o): o is SendOutput<CentralizedMutexMessage> => o.type === 'send');
+ * sends; //=> [{ type: 'send', to: 'a', message: { type: 'request', seq: 1 } }]
  * ```
  */
 export interface SendOutput<M = unknown> {
@@ -174,8 +210,15 @@ export interface SendOutput<M = unknown> {
  *
  * @example
  * ```ts
+ * import { raft } from 'distkit/consensus';
  * import type { PersistOutput } from 'distkit/core';
- * const out: PersistOutput<{ term: number }> = { type: 'persist', record: { term: 3 } };
+ * import type { RaftPersistRecord } from 'distkit/consensus';
+ * const s = raft.init({ id: 'a', voters: ['a', 'b', 'c'], seed: 1, preVote: false });
+ * // The host must write a persist record durably before it sends what follows it.
+ * const t = raft.step(s, { type: 'campaign', now: 0 });
+ * const persist = t.outputs.find((o): o is PersistOutput<RaftPersistRecord> => o.type === 'persist');
+ * [t.outputs.indexOf(persist!), t.outputs.length]; //=> [0, 4]
+ * persist?.record; //=> { term: 1, vote: 'a' }
  * ```
  */
 export interface PersistOutput<R = unknown> {
@@ -194,8 +237,13 @@ export interface PersistOutput<R = unknown> {
  *
  * @example
  * ```ts
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const a = centralizedMutex.init({ id: 'a', nodes: ['a', 'b'], coordinator: 'a' });
+ * const b = centralizedMutex.init({ id: 'b', nodes: ['a', 'b'], coordinator: 'a' });
  * import type { RejectedOutput } from 'distkit/core';
- * const out: RejectedOutput = { type: 'rejected', from: 'b', reason: 'term: expected a non-negative integer' };
+ * // A malformed message from a peer: the state is unchanged and the output names the problem.
+ * const t = centralizedMutex.step(a, { type: 'message', from: 'b', message: { type: 'request', seq: -1 }, now: 0 });
+ * [t.state === a, t.outputs.filter((o): o is RejectedOutput => o.type === 'rejected').map((o) => o.reason)]; //=> [true, ['message.seq: expected an integer in [1, 9007199254740990], got -1']]
  * ```
  */
 export interface RejectedOutput {
