@@ -22,7 +22,14 @@ import type { Policy } from './wrap.js';
  * @example
  * ```ts
  * import { CircuitBreaker } from 'distkit/resilience';
- * const b = new CircuitBreaker({ failureThreshold: 5, timeoutMs: 60_000 });
+ * let t = 0; // a hand-driven clock
+ * const breaker = new CircuitBreaker({ failureThreshold: 2, timeoutMs: 1000, clock: { now: () => t, wallNow: () => t } });
+ * const fail = () => Promise.reject(new Error('down'));
+ * const ok = () => 'up';
+ * await breaker.call(fail).catch(() => undefined);
+ * breaker.state; //=> 'closed'
+ * await breaker.call(fail).catch(() => undefined);
+ * breaker.state; //=> 'open'
  * ```
  */
 export interface CircuitBreakerOptions extends ClockOption {
@@ -57,8 +64,16 @@ export interface CircuitBreakerOptions extends ClockOption {
  * @example
  * ```ts
  * import { CircuitBreaker } from 'distkit/resilience';
- * const json: CircuitBreakerJSON = new CircuitBreaker({ failureThreshold: 2 }).toJSON();
+ * let t = 0; // a hand-driven clock
+ * const breaker = new CircuitBreaker({ failureThreshold: 2, timeoutMs: 1000, clock: { now: () => t, wallNow: () => t } });
+ * const fail = () => Promise.reject(new Error('down'));
+ * const ok = () => 'up';
  * import type { CircuitBreakerJSON } from 'distkit/resilience';
+ * await breaker.call(fail).catch(() => undefined);
+ * await breaker.call(fail).catch(() => undefined);
+ * // An open circuit survives a restart through its JSON.
+ * const json: CircuitBreakerJSON = JSON.parse(JSON.stringify(breaker.toJSON()));
+ * CircuitBreaker.fromJSON(json, { clock: { now: () => t, wallNow: () => t } }).state; //=> 'open'
  * ```
  */
 export interface CircuitBreakerJSON {
@@ -96,7 +111,14 @@ export interface BreakerCounters {
  * @example
  * ```ts
  * import { CircuitBreaker } from 'distkit/resilience';
- * const { counters, latency } = new CircuitBreaker({}).stats();
+ * let t = 0; // a hand-driven clock
+ * const breaker = new CircuitBreaker({ failureThreshold: 2, timeoutMs: 1000, clock: { now: () => t, wallNow: () => t } });
+ * const fail = () => Promise.reject(new Error('down'));
+ * const ok = () => 'up';
+ * await breaker.call(ok);
+ * await breaker.call(fail).catch(() => undefined);
+ * const { circuit, counters } = breaker.stats();
+ * [circuit, counters]; //=> ['closed', { calls: 2, successes: 1, failures: 1, rejections: 0 }]
  * ```
  */
 export interface BreakerStats {
@@ -113,8 +135,16 @@ export interface BreakerStats {
  *
  * @example
  * ```ts
+ * import { CircuitBreaker } from 'distkit/resilience';
+ * let t = 0; // a hand-driven clock
+ * const breaker = new CircuitBreaker({ failureThreshold: 2, timeoutMs: 1000, clock: { now: () => t, wallNow: () => t } });
+ * const fail = () => Promise.reject(new Error('down'));
+ * const ok = () => 'up';
  * import type { CallEvent } from 'distkit/resilience';
- * const e: CallEvent = { durationMs: 12, probe: false };
+ * const failures: CallEvent[] = [];
+ * breaker.onFailure((e) => failures.push(e));
+ * await breaker.call(fail).catch(() => undefined);
+ * [failures.length, failures[0]?.probe, (failures[0]?.error as Error).message]; //=> [1, false, 'down']
  * ```
  */
 export interface CallEvent {
@@ -131,8 +161,18 @@ export interface CallEvent {
  *
  * @example
  * ```ts
+ * import { CircuitBreaker } from 'distkit/resilience';
+ * let t = 0; // a hand-driven clock
+ * const breaker = new CircuitBreaker({ failureThreshold: 2, timeoutMs: 1000, clock: { now: () => t, wallNow: () => t } });
+ * const fail = () => Promise.reject(new Error('down'));
+ * const ok = () => 'up';
  * import type { StateChangeEvent } from 'distkit/resilience';
- * const e: StateChangeEvent = { from: 'closed', to: 'open', now: 10 };
+ * const changes: StateChangeEvent[] = [];
+ * breaker.onStateChange((e) => changes.push(e));
+ * await breaker.call(fail).catch(() => undefined);
+ * t = 5;
+ * await breaker.call(fail).catch(() => undefined);
+ * changes; //=> [{ from: 'closed', to: 'open', now: 5 }]
  * ```
  */
 export interface StateChangeEvent {
@@ -150,8 +190,15 @@ export interface StateChangeEvent {
  * @example
  * ```ts
  * import { CircuitBreaker } from 'distkit/resilience';
- * const handle = new CircuitBreaker({}).isolate();
+ * let t = 0; // a hand-driven clock
+ * const breaker = new CircuitBreaker({ failureThreshold: 2, timeoutMs: 1000, clock: { now: () => t, wallNow: () => t } });
+ * const fail = () => Promise.reject(new Error('down'));
+ * const ok = () => 'up';
+ * // Open the circuit by hand (maintenance, a known outage) until the handle is disposed.
+ * const handle = breaker.isolate();
+ * breaker.state; //=> 'isolated'
  * handle.dispose();
+ * breaker.state; //=> 'closed'
  * ```
  */
 export interface IsolationHandle {
@@ -172,14 +219,19 @@ export interface IsolationHandle {
  *
  * @example
  * ```ts
- * import { CircuitBreaker, BrokenCircuitError } from 'distkit/resilience';
- * const breaker = new CircuitBreaker({ failureThreshold: 5, timeoutMs: 60_000 });
- * try {
- *   const user = await breaker.call(fetchUser, 'ada');
- * } catch (e) {
- *   if (e instanceof BrokenCircuitError) console.log(`try again in ${e.retryAfterMs} ms`);
- * }
- * declare function fetchUser(id: string): Promise<{ id: string }>;
+ * import { CircuitBreaker } from 'distkit/resilience';
+ * let t = 0; // a hand-driven clock
+ * const breaker = new CircuitBreaker({ failureThreshold: 2, timeoutMs: 1000, clock: { now: () => t, wallNow: () => t } });
+ * const fail = () => Promise.reject(new Error('down'));
+ * const ok = () => 'up';
+ * import { BrokenCircuitError } from 'distkit/resilience';
+ * await breaker.call(fail).catch(() => undefined);
+ * await breaker.call(fail).catch(() => undefined);
+ * // Two failures in a row: the circuit opens and calls fail fast, saying when to retry.
+ * const e = await breaker.call(ok).catch((err: unknown) => err);
+ * [e instanceof BrokenCircuitError, (e as BrokenCircuitError).retryAfterMs]; //=> [true, 1000]
+ * t = 1000; // after timeoutMs one probe call is let through; it succeeds and closes the circuit
+ * [await breaker.call(ok), breaker.state]; //=> ['up', 'closed']
  * ```
  */
 export class CircuitBreaker implements Policy {

@@ -60,7 +60,11 @@ export class CheckpointCorruptError extends DistkitError {
  * @example
  * ```ts
  * import { CheckpointManager, MemoryCheckpointStore } from 'distkit/resilience';
- * const checkpoints = new CheckpointManager({ store: new MemoryCheckpointStore() });
+ * const store = new MemoryCheckpointStore();
+ * const checkpoints = new CheckpointManager({ store, clock: { now: () => 0, wallNow: () => 1_700_000_000_000 } });
+ * await checkpoints.save('job', { done: 10 });
+ * await store.versions('job'); //=> [1]
+ * await store.tasks(); //=> ['job']
  * ```
  */
 export class MemoryCheckpointStore implements CheckpointStore {
@@ -103,8 +107,11 @@ export class MemoryCheckpointStore implements CheckpointStore {
  *
  * @example
  * ```ts
- * import type { CheckpointRecord } from 'distkit/resilience';
- * const r: CheckpointRecord = { taskId: 'job', taskType: 'resize', version: 4, savedAt: 1_700_000_000_000, state: { done: 40 } };
+ * import { CheckpointManager, MemoryCheckpointStore } from 'distkit/resilience';
+ * const store = new MemoryCheckpointStore();
+ * const checkpoints = new CheckpointManager({ store, clock: { now: () => 0, wallNow: () => 1_700_000_000_000 } });
+ * await checkpoints.save('job', { done: 40 }, 'resize');
+ * (await checkpoints.load<{ done: number }>('job'))?.record; //=> { taskId: 'job', taskType: 'resize', version: 1, savedAt: 1700000000000, state: { done: 40 } }
  * ```
  */
 export interface CheckpointRecord<S = unknown> {
@@ -186,8 +193,15 @@ export function retentionVictims(versions: readonly number[], keep: number): num
  *
  * @example
  * ```ts
- * import type { CorruptCheckpoint } from 'distkit/resilience';
- * const c: CorruptCheckpoint = { taskId: 'job', version: 5, reason: 'CRC32C mismatch' };
+ * import { CheckpointManager, MemoryCheckpointStore } from 'distkit/resilience';
+ * const store = new MemoryCheckpointStore();
+ * const checkpoints = new CheckpointManager({ store, clock: { now: () => 0, wallNow: () => 1_700_000_000_000 } });
+ * await checkpoints.save('job', { done: 10 });
+ * await checkpoints.save('job', { done: 20 });
+ * // Version 2 is damaged on disk: loading falls back to version 1 and says why.
+ * await store.save('job', 2, 'not a checkpoint');
+ * const loaded = await checkpoints.load<{ done: number }>('job');
+ * [loaded?.record.state.done, loaded?.corrupt.map((c) => c.version)]; //=> [10, [2]]
  * ```
  */
 export interface CorruptCheckpoint {
@@ -205,9 +219,14 @@ export interface CorruptCheckpoint {
  *
  * @example
  * ```ts
+ * import { CheckpointManager, MemoryCheckpointStore } from 'distkit/resilience';
+ * const store = new MemoryCheckpointStore();
+ * const checkpoints = new CheckpointManager({ store, clock: { now: () => 0, wallNow: () => 1_700_000_000_000 } });
  * import type { LoadedCheckpoint } from 'distkit/resilience';
- * declare const l: LoadedCheckpoint<{ step: number }>;
- * l.record.state.step;
+ * await checkpoints.save('job', { step: 3 });
+ * const l: LoadedCheckpoint<{ step: number }> | undefined = await checkpoints.load('job');
+ * [l?.record.state.step, l?.record.version, l?.corrupt]; //=> [3, 1, []]
+ * await checkpoints.load('unknown'); //=> undefined
  * ```
  */
 export interface LoadedCheckpoint<S = unknown> {
@@ -223,7 +242,10 @@ export interface LoadedCheckpoint<S = unknown> {
  * @example
  * ```ts
  * import { CheckpointManager, MemoryCheckpointStore } from 'distkit/resilience';
- * new CheckpointManager({ store: new MemoryCheckpointStore(), keep: 5 });
+ * const checkpoints = new CheckpointManager({ store: new MemoryCheckpointStore(), keep: 2 });
+ * for (let step = 1; step <= 5; step++) await checkpoints.save('job', { step });
+ * // Only the newest `keep` versions stay.
+ * await checkpoints.versions('job'); //=> [4, 5]
  * ```
  */
 export interface CheckpointManagerOptions {
@@ -361,9 +383,15 @@ export class CheckpointManager {
  *
  * @example
  * ```ts
- * import type { RecoveryHandler } from 'distkit/resilience';
- * const resume: RecoveryHandler<{ offset: number }, void> = async ({ state }) => { await copyFrom(state.offset); };
- * declare function copyFrom(offset: number): Promise<void>;
+ * import { CheckpointManager, MemoryCheckpointStore, RecoveryManager, type RecoveryHandler } from 'distkit/resilience';
+ * const checkpoints = new CheckpointManager({ store: new MemoryCheckpointStore() });
+ * await checkpoints.save('copy', { offset: 100 }, 'copy');
+ * const resumed: number[] = [];
+ * const resume: RecoveryHandler<{ offset: number }, void> = ({ state }) => { resumed.push(state.offset); };
+ * const recovery = new RecoveryManager(checkpoints);
+ * recovery.registerHandler('copy', resume);
+ * await recovery.recover('copy');
+ * resumed; //=> [100]
  * ```
  */
 export type RecoveryHandler<S = unknown, R = unknown> = (checkpoint: CheckpointRecord<S>, error?: unknown) => R | Promise<R>;
@@ -373,8 +401,10 @@ export type RecoveryHandler<S = unknown, R = unknown> = (checkpoint: CheckpointR
  *
  * @example
  * ```ts
- * import type { RecoveryResult } from 'distkit/resilience';
- * const r: RecoveryResult = { taskId: 'job', recovered: false };
+ * import { CheckpointManager, MemoryCheckpointStore, RecoveryManager } from 'distkit/resilience';
+ * const recovery = new RecoveryManager(new CheckpointManager({ store: new MemoryCheckpointStore() }));
+ * // Nothing saved for this task: nothing to recover.
+ * await recovery.recover('job'); //=> { taskId: 'job', recovered: false }
  * ```
  */
 export interface RecoveryResult<R = unknown> {
@@ -404,10 +434,11 @@ export interface RecoveryResult<R = unknown> {
  * ```ts
  * import { CheckpointManager, MemoryCheckpointStore, RecoveryManager } from 'distkit/resilience';
  * const checkpoints = new CheckpointManager({ store: new MemoryCheckpointStore() });
+ * await checkpoints.save('import-7', { offset: 4096 }, 'import');
+ * // After a restart: every task with a checkpoint resumes through its type's handler.
  * const recovery = new RecoveryManager(checkpoints);
- * recovery.registerHandler<{ offset: number }>('import', ({ taskId, state }) => resumeImport(taskId, state.offset));
- * await recovery.recoverAll();
- * declare function resumeImport(id: string, offset: number): Promise<void>;
+ * recovery.registerHandler<{ offset: number }, string>('import', ({ taskId, state }) => `${taskId} resumes at ${state.offset}`);
+ * await recovery.recoverAll(); //=> [{ taskId: 'import-7', recovered: true, version: 1, result: 'import-7 resumes at 4096', corrupt: [] }]
  * ```
  */
 export class RecoveryManager {
