@@ -11,8 +11,15 @@ import { ConfigError, assertNever, byzantineTolerance, checkMembers, getOwn, has
  *
  * @example
  * ```ts
- * import type { OmValue } from 'distkit/consensus';
- * const order: OmValue = 'attack';
+ * import { simulate } from 'distkit/sim';
+ * import { byzantineGenerals } from 'distkit/consensus';
+ * const generals = ['c', 'l1', 'l2', 'l3'];
+ * const config = (id: string) => ({ id, generals, commander: 'c', m: 1, roundTimeoutMs: 50, ...(id === 'c' ? { order: 'attack' } : {}) });
+ * const nodes = generals.map((id) => ({ id, machine: byzantineGenerals, config: config(id) }));
+ * const decided: Record<string, unknown> = {};
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 1000, onOutput: (e) => { if ((e.output as { type: string }).type === 'decided') decided[e.node] = (e.output as { value: unknown }).value; } });
+ * // OM(1) with four loyal generals: every lieutenant obeys the commander's order (IC2).
+ * decided; //=> { c: 'attack', l2: 'attack', l1: 'attack', l3: 'attack' }
  * ```
  */
 export type OmValue = string;
@@ -49,9 +56,15 @@ export const OM_MAX_PATHS = 100_000;
  *
  * @example
  * ```ts
- * import type { OmConfig } from 'distkit/consensus';
- * const commander: OmConfig = { id: 'c', generals: ['c', 'l1', 'l2', 'l3'], commander: 'c', m: 1, roundTimeoutMs: 50, order: 'attack' };
- * const lieutenant: OmConfig = { id: 'l1', generals: ['c', 'l1', 'l2', 'l3'], commander: 'c', m: 1, roundTimeoutMs: 50 };
+ * import { simulate } from 'distkit/sim';
+ * import { byzantineGenerals } from 'distkit/consensus';
+ * const generals = ['c', 'l1', 'l2', 'l3'];
+ * const config = (id: string) => ({ id, generals, commander: 'c', m: 1, roundTimeoutMs: 50, ...(id === 'c' ? { order: 'attack' } : {}) });
+ * const nodes = generals.map((id) => ({ id, machine: byzantineGenerals, config: config(id) }));
+ * const decided: Record<string, unknown> = {};
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 1000, onOutput: (e) => { if ((e.output as { type: string }).type === 'decided') decided[e.node] = (e.output as { value: unknown }).value; } });
+ * // The commander decides its own order; each lieutenant decides after m + 1 rounds.
+ * [r.ok, Object.keys(decided).sort()]; //=> [true, ['c', 'l1', 'l2', 'l3']]
  * ```
  */
 export interface OmConfig {
@@ -92,9 +105,16 @@ export interface OmConfig {
  *
  * @example
  * ```ts
- * import type { OmMessage } from 'distkit/consensus';
- * // l2 tells l1 what the commander told l2:
- * const m: OmMessage = { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' };
+ * import { simulate } from 'distkit/sim';
+ * import { byzantineGenerals } from 'distkit/consensus';
+ * const generals = ['c', 'l1', 'l2', 'l3'];
+ * const config = (id: string) => ({ id, generals, commander: 'c', m: 1, roundTimeoutMs: 50, ...(id === 'c' ? { order: 'attack' } : {}) });
+ * const nodes = generals.map((id) => ({ id, machine: byzantineGenerals, config: config(id) }));
+ * const decided: Record<string, unknown> = {};
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 1000, onOutput: (e) => { if ((e.output as { type: string }).type === 'decided') decided[e.node] = (e.output as { value: unknown }).value; } });
+ * // Round 1: the commander's order; round 2: each lieutenant relays it, its path naming who said what.
+ * const relays = r.trace.flatMap((e) => (e.kind === 'send' && e.node === 'l2' ? [{ to: e.to, message: e.message }] : []));
+ * relays; //=> [{ to: 'l1', message: { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' } }, { to: 'l3', message: { type: 'om', round: 2, path: ['c', 'l2'], value: 'attack' } }]
  * ```
  */
 export interface OmMessage {
@@ -115,8 +135,11 @@ export interface OmMessage {
  *
  * @example
  * ```ts
- * import type { OmInput } from 'distkit/consensus';
+ * import { byzantineGenerals, type OmInput } from 'distkit/consensus';
+ * const s = byzantineGenerals.init({ id: 'c', generals: ['c', 'l1', 'l2', 'l3'], commander: 'c', m: 1, roundTimeoutMs: 50, order: 'attack' });
+ * // The commander's first tick sends its order to every lieutenant.
  * const start: OmInput = { type: 'tick', now: 0 };
+ * byzantineGenerals.step(s, start).outputs.map((o) => (o.type === 'send' ? o.to : o.type)); //=> ['l1', 'l2', 'l3', 'decided']
  * ```
  */
 export type OmInput = MessageInput<unknown> | TickInput;
@@ -126,8 +149,17 @@ export type OmInput = MessageInput<unknown> | TickInput;
  *
  * @example
  * ```ts
+ * import { simulate } from 'distkit/sim';
+ * import { byzantineGenerals } from 'distkit/consensus';
+ * const generals = ['c', 'l1', 'l2', 'l3'];
+ * const config = (id: string) => ({ id, generals, commander: 'c', m: 1, roundTimeoutMs: 50, ...(id === 'c' ? { order: 'attack' } : {}) });
+ * const nodes = generals.map((id) => ({ id, machine: byzantineGenerals, config: config(id) }));
+ * const decided: Record<string, unknown> = {};
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 1000, onOutput: (e) => { if ((e.output as { type: string }).type === 'decided') decided[e.node] = (e.output as { value: unknown }).value; } });
  * import type { OmDecidedOutput } from 'distkit/consensus';
- * const d: OmDecidedOutput = { type: 'decided', value: 'attack' };
+ * const outs: OmDecidedOutput[] = [];
+ * simulate({ seed: 1, nodes, maxTimeMs: 1000, onOutput: (e) => { if (e.node === 'l1' && (e.output as { type: string }).type === 'decided') outs.push(e.output as OmDecidedOutput); } });
+ * outs; //=> [{ type: 'decided', value: 'attack' }]
  * ```
  */
 export interface OmDecidedOutput {
@@ -142,8 +174,14 @@ export interface OmDecidedOutput {
  *
  * @example
  * ```ts
- * import type { OmOutput } from 'distkit/consensus';
- * const o: OmOutput = { type: 'send', to: 'l1', message: { type: 'om', round: 1, path: ['c'], value: 'attack' } };
+ * import { simulate } from 'distkit/sim';
+ * import { byzantineGenerals } from 'distkit/consensus';
+ * const generals = ['c', 'l1', 'l2', 'l3'];
+ * const config = (id: string) => ({ id, generals, commander: 'c', m: 1, roundTimeoutMs: 50, ...(id === 'c' ? { order: 'attack' } : {}) });
+ * const nodes = generals.map((id) => ({ id, machine: byzantineGenerals, config: config(id) }));
+ * const decided: Record<string, unknown> = {};
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 1000, onOutput: (e) => { if ((e.output as { type: string }).type === 'decided') decided[e.node] = (e.output as { value: unknown }).value; } });
+ * [...new Set(r.trace.flatMap((e) => (e.kind === 'output' ? [(e.output as { type: string }).type] : [])))]; //=> ['decided']
  * ```
  */
 export type OmOutput = SendOutput<OmMessage> | RejectedOutput | OmDecidedOutput;

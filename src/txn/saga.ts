@@ -467,8 +467,11 @@ export const sagaOrchestrator: DurableMachine<SagaConfig, SagaState, SagaInput, 
  *
  * @example
  * ```ts
- * import type { SagaStepContext } from 'distkit/txn';
- * const ctx: SagaStepContext = { sagaId: 'order-1', step: 0, attempt: 1, idempotencyKey: 'order-1/0/pay/do', input: null, result: null };
+ * import { runSaga, type SagaStepContext } from 'distkit/txn';
+ * const seen: SagaStepContext[] = [];
+ * await runSaga({ sagaId: 'order-1', input: { sku: 'x' }, steps: [{ name: 'pay', action: async (ctx) => { seen.push(ctx); return 'ch-1'; }, compensate: async () => {} }] });
+ * // The idempotency key names the saga, the step and the kind: retries of one action share it.
+ * seen; //=> [{ sagaId: 'order-1', step: 0, attempt: 1, idempotencyKey: 'order-1/0/pay/do', input: { sku: 'x' }, result: null }]
  * ```
  */
 export interface SagaStepContext {
@@ -492,12 +495,16 @@ export interface SagaStepContext {
  *
  * @example
  * ```ts
- * import type { SagaStep } from 'distkit/txn';
- * const pay: SagaStep = {
- *   name: 'pay',
- *   action: async (ctx) => ({ chargeId: `ch-${ctx.idempotencyKey}` }),
- *   compensate: async (ctx) => { void ctx.result; },
- * };
+ * import { runSaga, type SagaStep } from 'distkit/txn';
+ * const done: string[] = [];
+ * const step = (name: string, fails = false): SagaStep => ({
+ *   name,
+ *   action: async () => { if (fails) throw new Error(`${name} refused`); done.push(name); return `${name}-ok`; },
+ *   compensate: async () => { done.push(`undo ${name}`); },
+ * });
+ * // The third step fails: the completed ones are compensated in reverse order.
+ * const outcome = await runSaga({ sagaId: 'trip', steps: [step('flight'), step('hotel'), step('car', true)], retryDelayMs: 0 });
+ * [outcome.status, done]; //=> ['compensated', ['flight', 'hotel', 'undo hotel', 'undo flight']]
  * ```
  */
 export interface SagaStep {
@@ -516,9 +523,19 @@ export interface SagaStep {
  *
  * @example
  * ```ts
+ * import { runSaga, type SagaStep } from 'distkit/txn';
+ * const done: string[] = [];
+ * const step = (name: string, fails = false): SagaStep => ({
+ *   name,
+ *   action: async () => { if (fails) throw new Error(`${name} refused`); done.push(name); return `${name}-ok`; },
+ *   compensate: async () => { done.push(`undo ${name}`); },
+ * });
  * import type { SagaLog, SagaLogRecord } from 'distkit/txn';
  * const records: SagaLogRecord[] = [];
  * const log: SagaLog = { read: () => records, append: (r) => { records.push(r); } };
+ * await runSaga({ sagaId: 'trip', steps: [step('flight'), step('hotel')], log });
+ * // Every start and result is logged before it counts, so a restarted coordinator resumes.
+ * records.map((r) => r.kind); //=> ['started', 'stepStarted', 'stepCompleted', 'stepStarted', 'stepCompleted', 'finished']
  * ```
  */
 export interface SagaLog {
@@ -533,8 +550,16 @@ export interface SagaLog {
  *
  * @example
  * ```ts
+ * import { runSaga, type SagaStep } from 'distkit/txn';
+ * const done: string[] = [];
+ * const step = (name: string, fails = false): SagaStep => ({
+ *   name,
+ *   action: async () => { if (fails) throw new Error(`${name} refused`); done.push(name); return `${name}-ok`; },
+ *   compensate: async () => { done.push(`undo ${name}`); },
+ * });
  * import type { RunSagaOptions } from 'distkit/txn';
- * const o: RunSagaOptions = { sagaId: 'order-1', steps: [], retryDelayMs: 10 };
+ * const o: RunSagaOptions = { sagaId: 'order-1', steps: [step('reserve'), step('pay')], input: { sku: 'x' } };
+ * await runSaga(o); //=> { status: 'completed', results: ['reserve-ok', 'pay-ok'], failedStep: null, compensatedSteps: [] }
  * ```
  */
 export interface RunSagaOptions {
@@ -559,8 +584,14 @@ export interface RunSagaOptions {
  *
  * @example
  * ```ts
- * import type { SagaOutcome } from 'distkit/txn';
- * const o: SagaOutcome = { status: 'compensated', results: [null], failedStep: 0, compensatedSteps: [] };
+ * import { runSaga, type SagaStep } from 'distkit/txn';
+ * const done: string[] = [];
+ * const step = (name: string, fails = false): SagaStep => ({
+ *   name,
+ *   action: async () => { if (fails) throw new Error(`${name} refused`); done.push(name); return `${name}-ok`; },
+ *   compensate: async () => { done.push(`undo ${name}`); },
+ * });
+ * await runSaga({ sagaId: 'trip', steps: [step('flight'), step('hotel', true)], retryDelayMs: 0 }); //=> { status: 'compensated', results: ['flight-ok', null], failedStep: 1, compensatedSteps: [0] }
  * ```
  */
 export interface SagaOutcome {
@@ -579,8 +610,11 @@ export interface SagaOutcome {
  *
  * @example
  * ```ts
- * import { SagaResultError } from 'distkit/txn';
- * new SagaResultError('pay', 'value: non-finite number NaN').message;
+ * import { runSaga, SagaResultError } from 'distkit/txn';
+ * // A result that cannot be logged as JSON fails the step with SagaResultError.
+ * const outcome = await runSaga({ sagaId: 's', steps: [{ name: 'pay', maxAttempts: 1, action: async () => NaN, compensate: async () => {} }], retryDelayMs: 0 }).catch((e: unknown) => e);
+ * new SagaResultError('pay', 'value: non-finite number NaN').message; //=> 'saga step pay: its result must be JSON data to be logged (value: non-finite number NaN)'
+ * outcome instanceof SagaResultError; //=> true
  * ```
  */
 export class SagaResultError extends DistkitError {
