@@ -13,8 +13,20 @@ import type { MessageCounts, SimResult, SimulateOptions } from './types.js';
  *
  * @example
  * ```ts
+ * import { nodeIds, sweep, type SimTarget } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const raftTarget: SimTarget = {
+ *   name: 'raft',
+ *   description: 'Raft under random crashes',
+ *   defaultNodes: 3,
+ *   build: ({ nodes, seed }) => {
+ *     const voters = nodeIds(nodes);
+ *     return { nodes: voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: `${seed}/${id}` } })), invariants: raftSafetyInvariants(), nemesis: { crashRate: 0.5 }, maxTimeMs: 3000 };
+ *   },
+ * };
  * import type { SimTargetParams } from 'distkit/sim';
  * const p: SimTargetParams = { nodes: 5, seed: 42 };
+ * raftTarget.build(p).nodes.map((n) => n.id); //=> ['a', 'b', 'c', 'd', 'e']
  * ```
  */
 export interface SimTargetParams {
@@ -29,9 +41,21 @@ export interface SimTargetParams {
  *
  * @example
  * ```ts
- * import type { SimScenario } from 'distkit/sim';
- * declare const s: SimScenario;
- * s.nodes.length;
+ * import { nodeIds, sweep, type SimTarget } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const raftTarget: SimTarget = {
+ *   name: 'raft',
+ *   description: 'Raft under random crashes',
+ *   defaultNodes: 3,
+ *   build: ({ nodes, seed }) => {
+ *     const voters = nodeIds(nodes);
+ *     return { nodes: voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: `${seed}/${id}` } })), invariants: raftSafetyInvariants(), nemesis: { crashRate: 0.5 }, maxTimeMs: 3000 };
+ *   },
+ * };
+ * import { simulate, type SimScenario } from 'distkit/sim';
+ * // A scenario is everything but the seed: add one to run it.
+ * const s: SimScenario = raftTarget.build({ nodes: 3, seed: 1 });
+ * simulate({ seed: 1, ...s }).ok; //=> true
  * ```
  */
 export type SimScenario = Omit<SimulateOptions<any, any>, 'seed'>;
@@ -87,9 +111,22 @@ export function nodeIds(count: number): NodeId[] {
  *
  * @example
  * ```ts
- * import type { SimTarget, SweepOptions } from 'distkit/sim';
- * declare const target: SimTarget;
- * const o: SweepOptions = { seeds: [1, 2, 3], scenario: (seed) => ({ seed, ...target.build({ nodes: 3, seed }) }) };
+ * import { nodeIds, sweep, type SimTarget } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const raftTarget: SimTarget = {
+ *   name: 'raft',
+ *   description: 'Raft under random crashes',
+ *   defaultNodes: 3,
+ *   build: ({ nodes, seed }) => {
+ *     const voters = nodeIds(nodes);
+ *     return { nodes: voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: `${seed}/${id}` } })), invariants: raftSafetyInvariants(), nemesis: { crashRate: 0.5 }, maxTimeMs: 3000 };
+ *   },
+ * };
+ * import type { SweepOptions } from 'distkit/sim';
+ * const seen: boolean[] = [];
+ * const o: SweepOptions = { seeds: [1, 2, 3], scenario: (seed) => ({ seed, ...raftTarget.build({ nodes: 3, seed }) }), onResult: (r) => { seen.push(r.ok); } };
+ * sweep(o).seedsRun; //=> 3
+ * seen; //=> [true, true, true]
  * ```
  */
 export interface SweepOptions {
@@ -108,8 +145,21 @@ export interface SweepOptions {
  *
  * @example
  * ```ts
- * import type { SweepFailure } from 'distkit/sim';
- * const f: SweepFailure = { seed: 4, invariant: 'at most one leader per term', message: 'a and b ...', time: 190 };
+ * import { nodeIds, sweep, type SimTarget } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const raftTarget: SimTarget = {
+ *   name: 'raft',
+ *   description: 'Raft under random crashes',
+ *   defaultNodes: 3,
+ *   build: ({ nodes, seed }) => {
+ *     const voters = nodeIds(nodes);
+ *     return { nodes: voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: `${seed}/${id}` } })), invariants: raftSafetyInvariants(), nemesis: { crashRate: 0.5 }, maxTimeMs: 3000 };
+ *   },
+ * };
+ * // A claim that cannot hold, to show a failure: 'no node ever leads'.
+ * const noLeader = { name: 'no leader', check: (states: Record<string, { role: string }>) => (Object.values(states).some((s) => s.role === 'leader') ? 'a leader' : undefined) };
+ * const s = sweep({ seeds: [1, 2], scenario: (seed) => ({ seed, ...raftTarget.build({ nodes: 3, seed }), invariants: [noLeader] }) });
+ * s.failures.map((f) => [f.seed, f.invariant, f.message]); //=> [[1, 'no leader', 'a leader'], [2, 'no leader', 'a leader']]
  * ```
  */
 export interface SweepFailure {
@@ -128,9 +178,19 @@ export interface SweepFailure {
  *
  * @example
  * ```ts
- * import type { SweepSummary } from 'distkit/sim';
- * declare const s: SweepSummary;
- * `${s.violations}/${s.seedsRun} seeds failed`;
+ * import { nodeIds, sweep, type SimTarget } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const raftTarget: SimTarget = {
+ *   name: 'raft',
+ *   description: 'Raft under random crashes',
+ *   defaultNodes: 3,
+ *   build: ({ nodes, seed }) => {
+ *     const voters = nodeIds(nodes);
+ *     return { nodes: voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: `${seed}/${id}` } })), invariants: raftSafetyInvariants(), nemesis: { crashRate: 0.5 }, maxTimeMs: 3000 };
+ *   },
+ * };
+ * const s = sweep({ seeds: [1, 2, 3, 4, 5], scenario: (seed) => ({ seed, ...raftTarget.build({ nodes: 3, seed }) }) });
+ * [s.seedsRun, s.violations, s.faults > 0, s.messages.delivered > 0]; //=> [5, 0, true, true]
  * ```
  */
 export interface SweepSummary {
@@ -158,10 +218,23 @@ export interface SweepSummary {
  *
  * @example
  * ```ts
- * import { sweep, type SimTarget } from 'distkit/sim';
- * declare const target: SimTarget;
- * const s = sweep({ seeds: [1, 2, 3, 4, 5], scenario: (seed) => ({ seed, ...target.build({ nodes: 3, seed }) }) });
- * s.failures[0]?.seed; // the first failing seed, to replay
+ * import { nodeIds, sweep, type SimTarget } from 'distkit/sim';
+ * import { raft, raftSafetyInvariants } from 'distkit/consensus';
+ * const raftTarget: SimTarget = {
+ *   name: 'raft',
+ *   description: 'Raft under random crashes',
+ *   defaultNodes: 3,
+ *   build: ({ nodes, seed }) => {
+ *     const voters = nodeIds(nodes);
+ *     return { nodes: voters.map((id) => ({ id, machine: raft, config: { id, voters, seed: `${seed}/${id}` } })), invariants: raftSafetyInvariants(), nemesis: { crashRate: 0.5 }, maxTimeMs: 3000 };
+ *   },
+ * };
+ * // A claim that cannot hold, to show a failure: 'no node ever leads'.
+ * const noLeader = { name: 'no leader', check: (states: Record<string, { role: string }>) => (Object.values(states).some((s) => s.role === 'leader') ? 'a leader' : undefined) };
+ * // Five seeds of Raft under crashes: no safety violation.
+ * sweep({ seeds: [1, 2, 3, 4, 5], scenario: (seed) => ({ seed, ...raftTarget.build({ nodes: 3, seed }) }) }).violations; //=> 0
+ * // With a claim that fails, each failing seed is reported, to replay with simulate.
+ * sweep({ seeds: [1, 2, 3], maxViolations: 2, scenario: (seed) => ({ seed, ...raftTarget.build({ nodes: 3, seed }), invariants: [noLeader] }) }).failures.map((f) => f.seed); //=> [1, 2]
  * ```
  */
 export function sweep(options: SweepOptions): SweepSummary {
