@@ -11,8 +11,11 @@ import { assertNodeId, EMPTY_VECTOR_CLOCK, mergeVectorClocks, parseVectorClock, 
  *
  * @example
  * ```ts
- * import type { VersionVector } from 'distkit/clocks';
- * const ctx: VersionVector = { r1: 2, r2: 1 };
+ * import { VERSIONED_EMPTY, versionedGet, versionedPut, type VersionVector } from 'distkit/clocks';
+ * const v1 = versionedPut(VERSIONED_EMPTY, 'r1', {}, 'milk');
+ * // A read returns the context: the version vector of what it saw. A put with it replaces those values.
+ * const ctx: VersionVector = versionedGet(v1).context;
+ * [ctx, versionedGet(versionedPut(v1, 'r2', ctx, 'milk, eggs')).values]; //=> [{ r1: 1 }, ['milk, eggs']]
  * ```
  */
 export type VersionVector = VectorClock;
@@ -22,8 +25,11 @@ export type VersionVector = VectorClock;
  *
  * @example
  * ```ts
- * import type { Dot } from 'distkit/clocks';
- * const d: Dot = { node: 'r1', counter: 3 };
+ * import { VERSIONED_EMPTY, versionedPut, type Dot } from 'distkit/clocks';
+ * // Each put gets a dot: the writing node and its next counter.
+ * const v = versionedPut(versionedPut(VERSIONED_EMPTY, 'r1', {}, 'a'), 'r1', {}, 'b');
+ * const dots: Dot[] = v.siblings.map((s) => s.dot);
+ * dots; //=> [{ node: 'r1', counter: 1 }, { node: 'r1', counter: 2 }]
  * ```
  */
 export interface Dot {
@@ -40,8 +46,11 @@ export interface Dot {
  *
  * @example
  * ```ts
- * import type { Sibling } from 'distkit/clocks';
- * const s: Sibling<string> = { value: 'cart:[milk]', dot: { node: 'r1', counter: 1 }, context: {} };
+ * import { VERSIONED_EMPTY, versionedPut, type Sibling } from 'distkit/clocks';
+ * // Two writes with an empty context are concurrent: both are kept as siblings.
+ * const v = versionedPut(versionedPut(VERSIONED_EMPTY, 'r1', {}, 'cart:[milk]'), 'r2', {}, 'cart:[eggs]');
+ * const siblings: readonly Sibling<string>[] = v.siblings;
+ * siblings; //=> [{ value: 'cart:[milk]', dot: { node: 'r1', counter: 1 }, context: {} }, { value: 'cart:[eggs]', dot: { node: 'r2', counter: 1 }, context: {} }]
  * ```
  */
 export interface Sibling<V> {
@@ -61,8 +70,11 @@ export interface Sibling<V> {
  *
  * @example
  * ```ts
- * import { VERSIONED_EMPTY, type VersionedValue } from 'distkit/clocks';
- * const never: VersionedValue<number> = VERSIONED_EMPTY; // { siblings: [], seen: {} }
+ * import { VERSIONED_EMPTY, versionedPut, versionedSync, type VersionedValue } from 'distkit/clocks';
+ * const a: VersionedValue<number> = versionedPut(VERSIONED_EMPTY, 'r1', {}, 1);
+ * const b: VersionedValue<number> = versionedPut(VERSIONED_EMPTY, 'r2', {}, 2);
+ * // Replicas merge by syncing: concurrent values both survive, and `seen` covers both writes.
+ * versionedSync(a, b); //=> { siblings: [{ value: 1, dot: { node: 'r1', counter: 1 }, context: {} }, { value: 2, dot: { node: 'r2', counter: 1 }, context: {} }], seen: { r1: 1, r2: 1 } }
  * ```
  */
 export interface VersionedValue<V> {
@@ -236,8 +248,10 @@ export function parseVersionedValue<V = unknown>(
  *
  * @example
  * ```ts
- * import type { VersionedValueLimits } from 'distkit/clocks';
- * const o: VersionedValueLimits<number> = { maxSiblings: 16, parseValue: (v) => typeof v === 'number' ? { ok: true, value: v } : { ok: false, reason: 'not a number' } };
+ * import { parseVersionedValue, type VersionedValueLimits } from 'distkit/clocks';
+ * const limits: VersionedValueLimits<number> = { maxSiblings: 16, parseValue: (v) => (typeof v === 'number' ? { ok: true, value: v } : { ok: false, reason: 'not a number' }) };
+ * // A peer's value is parsed with the application's own value check.
+ * parseVersionedValue({ siblings: [{ value: 'x', dot: { node: 'r1', counter: 1 }, context: {} }], seen: { r1: 1 } }, limits); //=> { ok: false, reason: 'siblings[0].value: not a number' }
  * ```
  */
 export interface VersionedValueLimits<V> extends VectorClockLimits {
@@ -254,8 +268,13 @@ export interface VersionedValueLimits<V> extends VectorClockLimits {
  *
  * @example
  * ```ts
- * import type { VersionedStore } from 'distkit/clocks';
- * const carts: VersionedStore<string[]> = {};
+ * import { versionedStoreGet, versionedStorePut, versionedStoreSync, type VersionedStore } from 'distkit/clocks';
+ * let r1: VersionedStore<string[]> = {};
+ * let r2: VersionedStore<string[]> = {};
+ * r1 = versionedStorePut(r1, 'cart', 'r1', {}, ['milk']);
+ * r2 = versionedStorePut(r2, 'cart', 'r2', {}, ['eggs']);
+ * // After a sync the concurrent carts are siblings for the application to merge.
+ * versionedStoreGet(versionedStoreSync(r1, r2), 'cart').values; //=> [['milk'], ['eggs']]
  * ```
  */
 export type VersionedStore<V> = Readonly<Record<string, VersionedValue<V>>>;

@@ -7,8 +7,12 @@ import { InvalidCommandError, MAX_COUNTER, assertNever, compareNodeIds, inputNow
  *
  * @example
  * ```ts
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * const a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
  * import type { RequestCommand } from 'distkit/mutex';
  * const cmd: RequestCommand = { type: 'request', now: 1000 };
+ * // Ricart–Agrawala: a request asks every other node.
+ * ricartAgrawala.step(a, cmd).outputs; //=> [{ type: 'send', to: 'b', message: { type: 'request', ts: 1 } }]
  * ```
  */
 export interface RequestCommand {
@@ -23,8 +27,13 @@ export interface RequestCommand {
  *
  * @example
  * ```ts
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * const a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
  * import type { ReleaseCommand } from 'distkit/mutex';
+ * const wanting = ricartAgrawala.step(a, { type: 'request', now: 0 }).state;
+ * const held = ricartAgrawala.step(wanting, { type: 'message', from: 'b', message: { type: 'reply', ts: 1 }, now: 1 }).state;
  * const cmd: ReleaseCommand = { type: 'release', now: 1200 };
+ * [held.phase, ricartAgrawala.step(held, cmd).state.phase]; //=> ['held', 'idle']
  * ```
  */
 export interface ReleaseCommand {
@@ -40,8 +49,13 @@ export interface ReleaseCommand {
  *
  * @example
  * ```ts
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * const a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
  * import type { EnterOutput } from 'distkit/mutex';
- * const e: EnterOutput = { type: 'enter', fencingToken: 34 };
+ * const wanting = ricartAgrawala.step(a, { type: 'request', now: 0 }).state;
+ * // b's reply is the last permission: a enters (a lease-based lock also hands out a fencing token).
+ * const outputs = ricartAgrawala.step(wanting, { type: 'message', from: 'b', message: { type: 'reply', ts: 1 }, now: 1 }).outputs;
+ * outputs.filter((o): o is EnterOutput => o.type === 'enter'); //=> [{ type: 'enter' }]
  * ```
  */
 export interface EnterOutput {
@@ -57,8 +71,11 @@ export interface EnterOutput {
  *
  * @example
  * ```ts
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * const a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
  * import type { MutexInput } from 'distkit/mutex';
- * const inputs: MutexInput[] = [{ type: 'request', now: 0 }, { type: 'tick', now: 5 }, { type: 'release', now: 9 }];
+ * const inputs: MutexInput[] = [{ type: 'request', now: 0 }, { type: 'message', from: 'b', message: { type: 'reply', ts: 1 }, now: 1 }, { type: 'release', now: 9 }];
+ * inputs.reduce((s, i) => ricartAgrawala.step(s, i).state, a).phase; //=> 'idle'
  * ```
  */
 export type MutexInput = MessageInput<unknown> | TickInput | RequestCommand | ReleaseCommand;
@@ -68,8 +85,13 @@ export type MutexInput = MessageInput<unknown> | TickInput | RequestCommand | Re
  *
  * @example
  * ```ts
- * import type { MutexOutput } from 'distkit/mutex';
- * const o: MutexOutput<{ type: 'reply' }> = { type: 'send', to: 'b', message: { type: 'reply' } };
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * const a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
+ * // While a holds the lock, b's request is deferred: no reply until a releases.
+ * const wanting = ricartAgrawala.step(a, { type: 'request', now: 0 }).state;
+ * const held = ricartAgrawala.step(wanting, { type: 'message', from: 'b', message: { type: 'reply', ts: 1 }, now: 1 }).state;
+ * const asked = ricartAgrawala.step(held, { type: 'message', from: 'b', message: { type: 'request', ts: 5 }, now: 2 });
+ * [asked.outputs, ricartAgrawala.step(asked.state, { type: 'release', now: 3 }).outputs]; //=> [[], [{ type: 'send', to: 'b', message: { type: 'reply', ts: 5 } }]]
  * ```
  */
 export type MutexOutput<M, E = never> = SendOutput<M> | RejectedOutput | EnterOutput | E;
@@ -80,8 +102,11 @@ export type MutexOutput<M, E = never> = SendOutput<M> | RejectedOutput | EnterOu
  *
  * @example
  * ```ts
+ * import { ricartAgrawala } from 'distkit/mutex';
+ * const a = ricartAgrawala.init({ id: 'a', nodes: ['a', 'b'] });
  * import type { MutexPhase } from 'distkit/mutex';
- * const p: MutexPhase = 'wanting';
+ * const phases: MutexPhase[] = [a.phase, ricartAgrawala.step(a, { type: 'request', now: 0 }).state.phase];
+ * phases; //=> ['idle', 'wanting']
  * ```
  */
 export type MutexPhase = 'idle' | 'wanting' | 'held';
