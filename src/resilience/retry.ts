@@ -32,8 +32,18 @@ export interface RetryState {
  *
  * @example
  * ```ts
- * import type { RetrySettings } from 'distkit/resilience';
- * const s: RetrySettings = { maxAttempts: 5, backoff: { kind: 'exponential', initialMs: 50, jitter: 'full' }, seed: 42 };
+ * import { retryCore, type RetrySettings } from 'distkit/resilience';
+ * const settings: RetrySettings = { maxAttempts: 4, backoff: { kind: 'exponential', initialMs: 50, jitter: 'none' }, seed: 42 };
+ * // Without jitter the delays double: 50, 100, 200 ms, then the core gives up.
+ * let s = retryCore.init(settings);
+ * const decisions: unknown[] = [];
+ * for (let i = 0; i < 4; i++) {
+ *   s = retryCore.step(s, { type: 'attempt', now: 0 }).state;
+ *   const t = retryCore.step(s, { type: 'failure', now: 0 });
+ *   s = t.state;
+ *   decisions.push(t.outputs[0]);
+ * }
+ * decisions; //=> [{ type: 'retry', delayMs: 50, attempt: 2 }, { type: 'retry', delayMs: 100, attempt: 3 }, { type: 'retry', delayMs: 200, attempt: 4 }, { type: 'give-up', attempts: 4 }]
  * ```
  */
 export interface RetrySettings {
@@ -52,8 +62,11 @@ export interface RetrySettings {
  *
  * @example
  * ```ts
- * import type { RetryInput } from 'distkit/resilience';
- * const i: RetryInput = { type: 'failure', now: 120 };
+ * import { retryCore, type RetryInput } from 'distkit/resilience';
+ * const s = retryCore.init({ maxAttempts: 1, backoff: { kind: 'constant', delayMs: 10 }, seed: 1 });
+ * // One attempt allowed: its failure ends the call.
+ * const inputs: RetryInput[] = [{ type: 'attempt', now: 0 }, { type: 'failure', now: 120 }];
+ * retryCore.step(retryCore.step(s, inputs[0]!).state, inputs[1]!).outputs; //=> [{ type: 'give-up', attempts: 1 }]
  * ```
  */
 export type RetryInput = LocalInput<'attempt' | 'failure' | 'call'> | MessageInput<unknown>;
@@ -64,8 +77,11 @@ export type RetryInput = LocalInput<'attempt' | 'failure' | 'call'> | MessageInp
  *
  * @example
  * ```ts
- * import type { RetryOutput } from 'distkit/resilience';
- * const o: RetryOutput = { type: 'retry', delayMs: 200, attempt: 2 };
+ * import { retryCore, type RetryOutput } from 'distkit/resilience';
+ * let s = retryCore.init({ maxAttempts: 3, backoff: { kind: 'constant', delayMs: 200 }, seed: 1 });
+ * s = retryCore.step(s, { type: 'attempt', now: 0 }).state;
+ * const o: readonly RetryOutput[] = retryCore.step(s, { type: 'failure', now: 10 }).outputs;
+ * o; //=> [{ type: 'retry', delayMs: 200, attempt: 2 }]
  * ```
  */
 export type RetryOutput =
@@ -123,7 +139,10 @@ export const retryCore = {
  * @example
  * ```ts
  * import { Retry } from 'distkit/resilience';
- * new Retry({ maxAttempts: 4, backoff: { kind: 'exponential', initialMs: 100, jitter: 'full', maxDelayMs: 5000 } });
+ * let calls = 0;
+ * const flaky = async () => { if (++calls < 3) throw new Error('busy'); return 'done'; };
+ * const retry = new Retry({ maxAttempts: 4, backoff: { kind: 'constant', delayMs: 1 } });
+ * [await retry.execute(flaky), calls]; //=> ['done', 3]
  * ```
  */
 export interface RetryOptions extends TimersOption {
@@ -144,8 +163,13 @@ export interface RetryOptions extends TimersOption {
  *
  * @example
  * ```ts
- * import type { RetryEvent } from 'distkit/resilience';
- * const e: RetryEvent = { attempt: 2, delayMs: 100, error: new Error('boom') };
+ * import { Retry, type RetryEvent } from 'distkit/resilience';
+ * const retry = new Retry({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 1 } });
+ * const events: RetryEvent[] = [];
+ * retry.onRetry((e) => events.push(e));
+ * retry.onGiveUp((e) => events.push(e));
+ * await retry.execute(() => Promise.reject(new Error('boom'))).catch(() => undefined);
+ * events.map((e) => [e.attempt, e.delayMs, (e.error as Error).message]); //=> [[2, 1, 'boom'], [2, 0, 'boom']]
  * ```
  */
 export interface RetryEvent {
@@ -166,9 +190,16 @@ export interface RetryEvent {
  * @example
  * ```ts
  * import { Retry } from 'distkit/resilience';
- * const retry = new Retry({ maxAttempts: 3, retryOn: (e) => (e as { code?: string }).code === 'ECONNRESET' });
- * const body = await retry.execute(({ attempt }) => download(attempt));
- * declare function download(attempt: number): Promise<string>;
+ * const retry = new Retry({ maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1 }, retryOn: (e) => (e as { code?: string }).code === 'ECONNRESET' });
+ * const attempts: number[] = [];
+ * const download = async (attempt: number) => {
+ *   attempts.push(attempt);
+ *   if (attempt === 1) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+ *   return 'body';
+ * };
+ * [await retry.execute(({ attempt }) => download(attempt)), attempts]; //=> ['body', [1, 2]]
+ * // An error retryOn refuses is rethrown at once.
+ * await retry.execute(() => Promise.reject(new Error('404'))).catch((e: Error) => e.message); //=> '404'
  * ```
  */
 export class Retry implements Policy {
