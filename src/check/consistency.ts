@@ -16,8 +16,12 @@ import { kvModel, type KvInput, type RegisterOutput } from './models.js';
  *
  * @example
  * ```ts
- * import type { StoreOpInput } from 'distkit/check';
- * const ops: StoreOpInput[] = [{ f: 'write', key: 'x', value: 1 }, { f: 'read', key: 'x' }, { f: 'read', keys: ['x', 'y'] }];
+ * import { checkConsistency, type StoreOpInput } from 'distkit/check';
+ * // A write, a read of one key, and a read of several keys at once (a snapshot read).
+ * const inputs: StoreOpInput[] = [{ f: 'write', key: 'x', value: 1 }, { f: 'read', key: 'x' }, { f: 'read', keys: ['x', 'y'] }];
+ * const outputs = [null, 1, { x: 1, y: null }];
+ * const r = checkConsistency(inputs.map((input, id) => ({ id, client: 's', input, output: outputs[id], call: id * 2, ret: id * 2 + 1 })), { writeOrder: [{ key: 'x', value: 1 }] });
+ * [r.linearizable.ok, r.readYourWrites.ok]; //=> [true, true]
  * ```
  */
 export type StoreOpInput =
@@ -31,8 +35,17 @@ export type StoreOpInput =
  *
  * @example
  * ```ts
- * import type { StoreOpOutput } from 'distkit/check';
- * const out: StoreOpOutput = { x: 1, y: null };
+ * import { checkConsistency, type StoreOpOutput } from 'distkit/check';
+ * // A multi-key read answers with each key's value (null: not written yet).
+ * const out: StoreOpOutput = { x: 1, y: 2 };
+ * // y=2 was written after x=2, so a read seeing y=2 with the old x=1 breaks consistent prefix.
+ * const r = checkConsistency([
+ *   { id: 0, client: 'w', input: { f: 'write', key: 'x', value: 1 }, output: null, call: 0, ret: 1 },
+ *   { id: 1, client: 'w', input: { f: 'write', key: 'x', value: 2 }, output: null, call: 2, ret: 3 },
+ *   { id: 2, client: 'w', input: { f: 'write', key: 'y', value: 2 }, output: null, call: 4, ret: 5 },
+ *   { id: 3, client: 'r', input: { f: 'read', keys: ['x', 'y'] }, output: out, call: 6, ret: 7 },
+ * ], { writeOrder: [{ key: 'x', value: 1 }, { key: 'x', value: 2 }, { key: 'y', value: 2 }] });
+ * [r.consistentPrefix.ok, r.consistentPrefix.counterexample?.operations]; //=> [false, [3, 2, 1]]
  * ```
  */
 export type StoreOpOutput = unknown;
@@ -42,8 +55,13 @@ export type StoreOpOutput = unknown;
  *
  * @example
  * ```ts
+ * import { checkConsistency } from 'distkit/check';
+ * const op = (id: number, client: string, input: { f: 'write'; key: string; value: number } | { f: 'read'; key: string }, output: unknown, call: number, ret: number) => ({ id, client, input, output, call, ret });
  * import type { ConsistencyCheckOptions } from 'distkit/check';
- * const o: ConsistencyCheckOptions = { writeOrder: [{ key: 'x', value: 1 }], staleness: { versions: 1, ms: 100 } };
+ * // Two writes of x; a reader 50 ms later still sees the first: one version behind.
+ * const history = [op(0, 'w', { f: 'write', key: 'x', value: 1 }, null, 0, 1), op(1, 'w', { f: 'write', key: 'x', value: 2 }, null, 2, 3), op(2, 'r', { f: 'read', key: 'x' }, 1, 53, 54)];
+ * const within = (staleness: NonNullable<ConsistencyCheckOptions['staleness']>) => checkConsistency(history, { writeOrder: [{ key: 'x', value: 1 }, { key: 'x', value: 2 }], staleness }).boundedStaleness.ok;
+ * [within({ versions: 1 }), within({ ms: 100 }), within({ ms: 10 })]; //=> [true, true, false]
  * ```
  */
 export interface ConsistencyCheckOptions {
@@ -68,8 +86,13 @@ export interface ConsistencyCheckOptions {
  *
  * @example
  * ```ts
+ * import { checkConsistency } from 'distkit/check';
+ * const op = (id: number, client: string, input: { f: 'write'; key: string; value: number } | { f: 'read'; key: string }, output: unknown, call: number, ret: number) => ({ id, client, input, output, call, ret });
  * import type { GuaranteeVerdict } from 'distkit/check';
- * const v: GuaranteeVerdict = { ok: false, checked: 2, violations: 1, counterexample: { operations: [0, 1], reason: 'read 1 missed write 0' } };
+ * // Monotonic reads: one client reads x=2, then the older x=1.
+ * const r = checkConsistency([op(0, 'w', { f: 'write', key: 'x', value: 1 }, null, 0, 1), op(1, 'w', { f: 'write', key: 'x', value: 2 }, null, 2, 3), op(2, 'c', { f: 'read', key: 'x' }, 2, 4, 5), op(3, 'c', { f: 'read', key: 'x' }, 1, 6, 7)], { writeOrder: [{ key: 'x', value: 1 }, { key: 'x', value: 2 }] });
+ * const v: GuaranteeVerdict = r.monotonicReads;
+ * v; //=> { ok: false, checked: 1, violations: 1, counterexample: { operations: [2, 3], reason: 'read 3 of "x" returned 1, older than what the session\'s earlier read 2 saw' } }
  * ```
  */
 export interface GuaranteeVerdict {
@@ -88,8 +111,12 @@ export interface GuaranteeVerdict {
  *
  * @example
  * ```ts
+ * import { checkConsistency } from 'distkit/check';
+ * const op = (id: number, client: string, input: { f: 'write'; key: string; value: number } | { f: 'read'; key: string }, output: unknown, call: number, ret: number) => ({ id, client, input, output, call, ret });
  * import type { ConsistencyReport } from 'distkit/check';
- * const names: (keyof ConsistencyReport)[] = ['readYourWrites', 'monotonicReads'];
+ * const r: ConsistencyReport = checkConsistency([op(0, 'a', { f: 'write', key: 'x', value: 1 }, null, 0, 1), op(1, 'b', { f: 'read', key: 'x' }, 1, 2, 3)], { writeOrder: [{ key: 'x', value: 1 }] });
+ * // Which guarantees hold, by name.
+ * (Object.keys(r) as (keyof ConsistencyReport)[]).filter((k) => r[k].ok); //=> ['validValues', 'linearizable', 'readYourWrites', 'monotonicReads', 'monotonicWrites', 'writesFollowReads', 'consistentPrefix', 'causal', 'boundedStaleness', 'eventual']
  * ```
  */
 export interface ConsistencyReport {
@@ -120,8 +147,13 @@ export interface ConsistencyReport {
  *
  * @example
  * ```ts
- * import type { ConsistencyLevelName } from 'distkit/check';
- * const l: ConsistencyLevelName = 'session';
+ * import { checkConsistency } from 'distkit/check';
+ * const op = (id: number, client: string, input: { f: 'write'; key: string; value: number } | { f: 'read'; key: string }, output: unknown, call: number, ret: number) => ({ id, client, input, output, call, ret });
+ * import { levelViolations, type ConsistencyLevelName } from 'distkit/check';
+ * // A stale read by another client: fine for session consistency, not for strong.
+ * const r = checkConsistency([op(0, 'a', { f: 'write', key: 'x', value: 1 }, null, 0, 1), op(1, 'b', { f: 'read', key: 'x' }, null, 2, 3)], { writeOrder: [{ key: 'x', value: 1 }] });
+ * const levels: ConsistencyLevelName[] = ['strong', 'session', 'consistent-prefix'];
+ * levels.map((level) => [level, levelViolations(r, level)]); //=> [['strong', ['linearizable']], ['session', []], ['consistent-prefix', []]]
  * ```
  */
 export type ConsistencyLevelName = 'strong' | 'bounded-staleness' | 'session' | 'consistent-prefix' | 'eventual' | 'causal';
