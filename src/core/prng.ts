@@ -11,9 +11,11 @@
  *
  * @example
  * ```ts
- * import { seedPrng, type PrngState } from 'distkit/core';
+ * import { seedPrng, nextInt, type PrngState } from 'distkit/core';
  * const s: PrngState = seedPrng(42);
- * JSON.parse(JSON.stringify(s)); // round-trips
+ * // Plain data: a machine keeps it in its state, and the same state draws the same numbers.
+ * const copy: PrngState = JSON.parse(JSON.stringify(s));
+ * nextInt(copy, 0, 100).value === nextInt(s, 0, 100).value; //=> true
  * ```
  */
 export type PrngState = readonly [number, number, number, number];
@@ -24,7 +26,10 @@ export type PrngState = readonly [number, number, number, number];
  * @example
  * ```ts
  * import { seedPrng, nextFloat, type Draw } from 'distkit/core';
- * const d: Draw<number> = nextFloat(seedPrng(1));
+ * // A draw is the value and the next state: thread the state through to draw again.
+ * const first: Draw<number> = nextFloat(seedPrng(1));
+ * const second = nextFloat(first.state);
+ * [first.value !== second.value, first.value >= 0 && first.value < 1]; //=> [true, true]
  * ```
  */
 export interface Draw<T> {
@@ -96,7 +101,7 @@ export function nextUint32(state: PrngState): Draw<number> {
  * @example
  * ```ts
  * import { seedPrng, nextFloat } from 'distkit/core';
- * const { value } = nextFloat(seedPrng(1)); // 0 <= value < 1
+ * nextFloat(seedPrng(1)).value; //=> 0.06300501222722232
  * ```
  */
 export function nextFloat(state: PrngState): Draw<number> {
@@ -110,7 +115,8 @@ export function nextFloat(state: PrngState): Draw<number> {
  * @example
  * ```ts
  * import { seedPrng, nextInt } from 'distkit/core';
- * const { value } = nextInt(seedPrng(1), 150, 300); // an election timeout in [150, 300)
+ * // An election timeout in [150, 300).
+ * nextInt(seedPrng(1), 150, 300).value; //=> 267
  * ```
  */
 export function nextInt(state: PrngState, min: number, max: number): Draw<number> {
@@ -146,7 +152,7 @@ export function nextInt(state: PrngState, min: number, max: number): Draw<number
  * @example
  * ```ts
  * import { seedPrng, nextChoice } from 'distkit/core';
- * nextChoice(seedPrng(3), ['a', 'b', 'c']).value; // one of 'a' | 'b' | 'c'
+ * nextChoice(seedPrng(3), ['a', 'b', 'c']).value; //=> 'c'
  * ```
  */
 export function nextChoice<T>(state: PrngState, items: readonly T[]): Draw<T> {
@@ -185,9 +191,10 @@ export function nextShuffle<T>(state: PrngState, items: readonly T[]): Draw<T[]>
  * @example
  * ```ts
  * import { Random } from 'distkit/core';
- * const rng = new Random(42);
- * const delayMs = rng.int(1, 10);
- * const lost = rng.float() < 0.1;
+ * // A mutable convenience over the same generator, for hosts and tests: same seed, same sequence.
+ * const draws = (seed: number) => { const rng = new Random(seed); return [rng.int(1, 10), rng.int(1, 10), rng.float() < 0.5]; };
+ * draws(42); //=> [2, 8, false]
+ * JSON.stringify(draws(42)) === JSON.stringify(draws(42)); //=> true
  * ```
  */
 export class Random {

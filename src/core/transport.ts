@@ -12,8 +12,11 @@ import { DistkitError } from './errors.js';
  * const net = createMemoryNetwork<string>();
  * const a = net.transport('a');
  * const b = net.transport('b');
- * b.onMessage((from, msg) => console.log(from, msg));
+ * const got: string[] = [];
+ * b.onMessage((from, msg) => got.push(`${from}: ${msg}`));
  * a.send('b', 'hello');
+ * await net.settle();
+ * got; //=> ['a: hello']
  * ```
  */
 export interface Transport<M = unknown> {
@@ -34,15 +37,26 @@ export interface Transport<M = unknown> {
  * @example
  * ```ts
  * import { createMemoryNetwork } from 'distkit/core';
- * const net = createMemoryNetwork();
+ * const net = createMemoryNetwork<number>();
+ * const [a, b] = [net.transport('a'), net.transport('b')];
+ * const got: number[] = [];
+ * b.onMessage((_from, n) => got.push(n));
  * net.partition(['a'], ['b', 'c']); // a can no longer reach b or c
+ * a.send('b', 1);
+ * await net.settle();
  * net.heal();
+ * a.send('b', 2);
+ * await net.settle();
+ * got; //=> [2]
  * ```
  */
 export interface MemoryNetwork<M = unknown> {
   /** Creates (or returns) the endpoint for `id`. */
   transport(id: NodeId): Transport<M>;
-  /** Drops messages between the groups (both directions) until {@link MemoryNetwork.heal}. */
+  /**
+   * Drops messages between the groups (both directions) until {@link MemoryNetwork.heal}. A message
+   * is judged when it arrives (a microtask after its send), so one sent just before a heal gets through.
+   */
   partition(...groups: NodeId[][]): void;
   /** Removes all partitions. */
   heal(): void;
@@ -61,9 +75,13 @@ export interface MemoryNetwork<M = unknown> {
  * import { createMemoryNetwork } from 'distkit/core';
  * const net = createMemoryNetwork<{ n: number }>();
  * const [a, b] = [net.transport('a'), net.transport('b')];
- * b.onMessage((from, m) => console.log(`${from} sent ${m.n}`));
- * a.send('b', { n: 1 });
- * await net.settle(); // prints "a sent 1"
+ * const log: string[] = [];
+ * b.onMessage((from, m) => log.push(`${from} sent ${m.n}`));
+ * const sent = { n: 1 };
+ * a.send('b', sent);
+ * sent.n = 2; // messages are copied on send, as a real network would
+ * await net.settle();
+ * log; //=> ['a sent 1']
  * ```
  */
 export function createMemoryNetwork<M = unknown>(options: { copy?: (m: M) => M } = {}): MemoryNetwork<M> {

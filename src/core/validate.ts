@@ -33,9 +33,12 @@ export interface Check<T> {
  *
  * @example
  * ```ts
- * import { v, type Infer } from 'distkit/core';
+ * import { v, parse, type Infer } from 'distkit/core';
  * const ping = v.object({ type: v.literal('ping'), seq: v.int({ min: 0 }) });
  * type Ping = Infer<typeof ping>; // { type: 'ping'; seq: number }
+ * const r = parse(ping, JSON.parse('{"type":"ping","seq":3}'));
+ * const p: Ping | null = r.ok ? r.value : null;
+ * p; //=> { type: 'ping', seq: 3 }
  * ```
  */
 export type Infer<C> = C extends Check<infer T> ? T : never;
@@ -49,8 +52,12 @@ export type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends Optio
  *
  * @example
  * ```ts
- * import { v, type ObjectOf } from 'distkit/core';
+ * import { v, parse, type ObjectOf } from 'distkit/core';
  * type P = ObjectOf<{ n: ReturnType<typeof v.int> }>; // { readonly n: number }
+ * const r = parse(v.object({ n: v.int() }), { n: 1, extra: true });
+ * // Unknown fields are dropped: a parsed value has exactly the fields its type names.
+ * const value: P | null = r.ok ? r.value : null;
+ * [value, r.ok ? '' : r.problem]; //=> [{ n: 1 }, '']
  * ```
  */
 export type ObjectOf<S extends Shape> = {
@@ -62,8 +69,10 @@ export type ObjectOf<S extends Shape> = {
  *
  * @example
  * ```ts
- * import { v } from 'distkit/core';
- * const hint = v.optional(v.string()); // the property may be absent
+ * import { v, parse } from 'distkit/core';
+ * const hello = v.object({ type: v.literal('hello'), hint: v.optional(v.string()) });
+ * // The property may be absent, but when present it must conform.
+ * [parse(hello, { type: 'hello' }).ok, parse(hello, { type: 'hello', hint: 'x' }).ok, parse(hello, { type: 'hello', hint: 3 }).ok]; //=> [true, true, false]
  * ```
  */
 export interface OptionalCheck<T> extends Check<T> {
@@ -391,8 +400,10 @@ export const MAX_ID_LENGTH = 256;
  *
  * @example
  * ```ts
- * import type { DataLimits } from 'distkit/core';
- * const small: DataLimits = { maxDepth: 16, maxBytes: 4096 };
+ * import { plainDataProblem, type DataLimits } from 'distkit/core';
+ * const small: DataLimits = { maxDepth: 3, maxBytes: 4096 };
+ * // Untrusted JSON data deeper than the limit is refused before anything walks it.
+ * [plainDataProblem({ a: { b: 1 } }, 'op', small), plainDataProblem({ a: { b: { c: { d: 1 } } } }, 'op', small)]; //=> [undefined, 'op.a.b.c: nested deeper than 3']
  * ```
  */
 export interface DataLimits {
@@ -420,8 +431,10 @@ export const PAYLOAD_LIMITS: DataLimits = Object.freeze({ maxDepth: 64, maxBytes
  *
  * @example
  * ```ts
- * import type { Parsed } from 'distkit/core';
- * const r: Parsed<number> = { ok: false, problem: 'term: missing' };
+ * import { v, parse, type Parsed } from 'distkit/core';
+ * const term = v.int({ min: 0 });
+ * const results: Parsed<number>[] = [parse(term, 4, 'term'), parse(term, -1, 'term')];
+ * results; //=> [{ ok: true, value: 4 }, { ok: false, problem: 'term: expected an integer >= 0, got -1' }]
  * ```
  */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
@@ -452,7 +465,8 @@ export function parse<T>(check: Check<T>, value: unknown, path?: string): Parsed
  * ```ts
  * import { v, conforms } from 'distkit/core';
  * const data: unknown = JSON.parse('{"n":1}');
- * if (conforms(v.object({ n: v.int() }), data)) data.n; // typed as number
+ * // A type guard: inside the branch data.n is a number.
+ * conforms(v.object({ n: v.int() }), data) ? data.n + 1 : null; //=> 2
  * ```
  */
 export function conforms<T>(check: Check<T>, value: unknown): value is T {
