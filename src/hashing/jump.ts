@@ -72,7 +72,7 @@ export function jumpHash(key: number, buckets: number): number {
  * @example
  * ```ts
  * import { jumpHashString } from 'distkit/hashing';
- * jumpHashString('user:42', 10); // a bucket in [0, 10)
+ * [jumpHashString('user:42', 10), jumpHashString('user:42', 11)]; //=> [0, 0]
  * ```
  */
 export function jumpHashString(key: string, buckets: number): number {
@@ -84,8 +84,9 @@ export function jumpHashString(key: string, buckets: number): number {
  *
  * @example
  * ```ts
- * import type { JumpHashJSON } from 'distkit/hashing';
- * const j: JumpHashJSON = { kind: 'jump', buckets: 8 };
+ * import { JumpHash, type JumpHashJSON } from 'distkit/hashing';
+ * const j: JumpHashJSON = JumpHash.create(8).toJSON();
+ * [j, JumpHash.fromJSON(j).lookup('user:42')]; //=> [{ kind: 'jump', buckets: 8 }, 0]
  * ```
  */
 export interface JumpHashJSON {
@@ -105,8 +106,10 @@ const jumpJson = v.object({ kind: v.literal('jump'), buckets: v.int({ min: 1, ma
  * ```ts
  * import { JumpHash } from 'distkit/hashing';
  * const j = JumpHash.create(10);
- * const bucket = j.lookup('user:42');
- * j.resize(11).lookup('user:42'); // either `bucket` or 10
+ * const keys = Array.from({ length: 1100 }, (_, i) => `user:${i}`);
+ * // Growing from 10 to 11 buckets moves about 1/11 of the keys, all to the new bucket 10.
+ * const moved = keys.filter((k) => j.resize(11).lookup(k) !== j.lookup(k));
+ * [moved.every((k) => j.resize(11).lookup(k) === 10), Math.round((moved.length / keys.length) * 100)]; //=> [true, 10]
  * ```
  */
 export class JumpHash {

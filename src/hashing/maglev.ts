@@ -8,8 +8,10 @@ import { normalizeNodes, parseOrThrow, weightedNodeJson, type NodeSpec } from '.
  *
  * @example
  * ```ts
- * import type { MaglevPermutation } from 'distkit/hashing';
- * const b0: MaglevPermutation = { offset: 3, skip: 4 }; // Table 1's B0 with M = 7
+ * import { Maglev, type MaglevPermutation } from 'distkit/hashing';
+ * // Each backend's preference order over the M table slots: offset, then steps of skip (Maglev §3.4).
+ * const p: MaglevPermutation = Maglev.permutationOf('b0', 7);
+ * Array.from({ length: 7 }, (_, j) => (p.offset + j * p.skip) % 7).sort(); //=> [0, 1, 2, 3, 4, 5, 6]
  * ```
  */
 export interface MaglevPermutation {
@@ -86,8 +88,9 @@ function isPrime(n: number): boolean {
  *
  * @example
  * ```ts
- * import type { MaglevJSON } from 'distkit/hashing';
- * const j: MaglevJSON = { kind: 'maglev', tableSize: 65537, seed: 0, backends: [{ id: 'a', weight: 1 }] };
+ * import { Maglev, type MaglevJSON } from 'distkit/hashing';
+ * const j: MaglevJSON = Maglev.create(['a', { id: 'b', weight: 2 }], { tableSize: 7 }).toJSON();
+ * j; //=> { kind: 'maglev', tableSize: 7, seed: 0, backends: [{ id: 'a', weight: 1 }, { id: 'b', weight: 2 }] }
  * ```
  */
 export interface MaglevJSON {
@@ -114,8 +117,9 @@ const maglevJson = v.object({
  * @example
  * ```ts
  * import { Maglev, type MaglevOptions } from 'distkit/hashing';
- * const opts: MaglevOptions = { tableSize: 65537 };
- * Maglev.create(['a', 'b'], opts);
+ * // The table size M must be prime (Maglev §3.4); 65537 is the paper's default.
+ * const opts: MaglevOptions = { tableSize: 7 };
+ * Maglev.create(['a', 'b', 'c'], opts).entries(); //=> ['a', 'c', 'b', 'a', 'c', 'b', 'a']
  * ```
  */
 export interface MaglevOptions {
@@ -136,8 +140,11 @@ export interface MaglevOptions {
  * ```ts
  * import { Maglev } from 'distkit/hashing';
  * const lb = Maglev.create(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
- * lb.lookup('198.51.100.7:5531'); // the backend for this flow
- * lb.remove('10.0.0.2').lookup('198.51.100.7:5531'); // most flows keep their backend
+ * const flows = Array.from({ length: 3000 }, (_, i) => `198.51.100.${i % 250}:${5000 + i}`);
+ * const after = lb.remove('10.0.0.2');
+ * // Flows of the removed backend move; nearly all others keep theirs (minimal disruption, §3.4).
+ * const moved = flows.filter((f) => lb.lookup(f) !== '10.0.0.2' && after.lookup(f) !== lb.lookup(f)).length;
+ * moved / flows.length < 0.02; //=> true
  * ```
  */
 export class Maglev {

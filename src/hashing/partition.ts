@@ -7,8 +7,9 @@ import { parseOrThrow } from './json.js';
  *
  * @example
  * ```ts
- * import type { DataPartitionerJSON } from 'distkit/hashing';
- * const j: DataPartitionerJSON = { kind: 'partitioner', nodes: ['a', 'b'], seed: 0 };
+ * import { DataPartitioner, type DataPartitionerJSON } from 'distkit/hashing';
+ * const j: DataPartitionerJSON = DataPartitioner.create(['a', 'b']).toJSON();
+ * j; //=> { kind: 'partitioner', nodes: ['a', 'b'], seed: 0 }
  * ```
  */
 export interface DataPartitionerJSON {
@@ -25,8 +26,9 @@ export interface DataPartitionerJSON {
  *
  * @example
  * ```ts
- * import type { DataDistributorJSON } from 'distkit/hashing';
- * const j: DataDistributorJSON = { kind: 'distributor', nodes: ['a', 'b', 'c'], seed: 0, replicationFactor: 2 };
+ * import { DataDistributor, type DataDistributorJSON } from 'distkit/hashing';
+ * const j: DataDistributorJSON = DataDistributor.create(['a', 'b', 'c'], 2).toJSON();
+ * [j, DataDistributor.fromJSON(j).lookup('k')]; //=> [{ kind: 'distributor', nodes: ['a', 'b', 'c'], seed: 0, replicationFactor: 2 }, ['c', 'a']]
  * ```
  */
 export interface DataDistributorJSON {
@@ -76,8 +78,7 @@ function checkSeed(seed: number): number {
  * ```ts
  * import { DataPartitioner } from 'distkit/hashing';
  * const p = DataPartitioner.create(['db-0', 'db-1', 'db-2']);
- * p.partitionOf('order:7'); // 0, 1 or 2
- * p.lookup('order:7');      // the node of that partition
+ * [p.partitionOf('order:7'), p.lookup('order:7')]; //=> [2, 'db-2']
  * ```
  */
 export class DataPartitioner {
@@ -143,7 +144,8 @@ export class DataPartitioner {
  * ```ts
  * import { DataDistributor } from 'distkit/hashing';
  * const d = DataDistributor.create(['a', 'b', 'c', 'd'], 3);
- * d.lookup('k'); // three successive distinct nodes, e.g. ['c', 'd', 'a']
+ * // Three distinct nodes for each key, the primary first (the notes' get_node_for_key).
+ * d.lookup('k'); //=> ['b', 'c', 'd']
  * ```
  */
 export class DataDistributor {

@@ -9,7 +9,9 @@ import { normalizeNodes, parseOrThrow, weightedNodeJson, type NodeSpec } from '.
  * ```ts
  * import { HashRing, type HashRingOptions } from 'distkit/hashing';
  * const opts: HashRingOptions = { vnodes: 160, hash: 'murmur3', seed: 0 };
- * HashRing.create(['a', 'b'], opts);
+ * const ring = HashRing.create(['a', 'b'], opts);
+ * // 160 points per node; each node owns about half the ring.
+ * [ring.pointCount, Object.values(ring.shares()).every((s) => Math.abs(s - 0.5) < 0.1)]; //=> [320, true]
  * ```
  */
 export interface HashRingOptions {
@@ -29,7 +31,9 @@ export interface HashRingOptions {
  * ```ts
  * import { HashRing, type MovedRange } from 'distkit/hashing';
  * const { moved } = HashRing.create(['a', 'b']).add('c');
- * const r: MovedRange | undefined = moved[0]; // r.to === 'c'
+ * // Adding a node moves ranges only to it, from the nodes that owned them.
+ * const ranges: readonly MovedRange[] = moved;
+ * [ranges.every((r) => r.to === 'c'), [...new Set(ranges.map((r) => r.from))].sort()]; //=> [true, ['a', 'b']]
  * ```
  */
 export interface MovedRange {
@@ -65,8 +69,11 @@ export interface RingChange {
  *
  * @example
  * ```ts
- * import type { HashRingJSON } from 'distkit/hashing';
- * const j: HashRingJSON = { kind: 'hashring', vnodes: 160, hash: 'murmur3', seed: 0, nodes: [{ id: 'a', weight: 1 }] };
+ * import { HashRing, type HashRingJSON } from 'distkit/hashing';
+ * const ring = HashRing.create([{ id: 'a', weight: 2 }, 'b']);
+ * const j: HashRingJSON = JSON.parse(JSON.stringify(ring));
+ * // The JSON round-trip rebuilds the same ring: same owners for every key.
+ * [j, HashRing.fromJSON(j).lookup('user:42') === ring.lookup('user:42')]; //=> [{ kind: 'hashring', vnodes: 160, hash: 'murmur3', seed: 0, nodes: [{ id: 'a', weight: 2 }, { id: 'b', weight: 1 }] }, true]
  * ```
  */
 export interface HashRingJSON {
@@ -111,9 +118,12 @@ function pointsFor(weight: number, vnodes: number): number {
  * ```ts
  * import { HashRing } from 'distkit/hashing';
  * const ring = HashRing.create(['cache-a', 'cache-b', 'cache-c']);
- * ring.lookup('user:42');               // e.g. 'cache-b'
- * ring.preferenceList('user:42', 2);    // two distinct nodes, the owner first
- * const { ring: bigger, moved } = ring.add('cache-d'); // every moved range goes to 'cache-d'
+ * ring.lookup('user:42'); //=> 'cache-c'
+ * ring.preferenceList('user:42', 2); //=> ['cache-c', 'cache-b']
+ * // Adding a node moves only the keys the new node takes over.
+ * const { ring: bigger } = ring.add('cache-d');
+ * const keys = Array.from({ length: 1000 }, (_, i) => `user:${i}`);
+ * keys.filter((k) => bigger.lookup(k) !== ring.lookup(k)).every((k) => bigger.lookup(k) === 'cache-d'); //=> true
  * ```
  */
 export class HashRing {
