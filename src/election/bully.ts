@@ -7,8 +7,15 @@ import type { ElectCommand, LeaderOutput } from './common.js';
  *
  * @example
  * ```ts
- * import type { BullyConfig } from 'distkit/election';
- * const c: BullyConfig = { id: 'n3', nodes: ['n1', 'n2', 'n3', 'n4'], heartbeatIntervalMs: 500 };
+ * import { simulate } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['n1', 'n2', 'n3', 'n4'];
+ * const nodes = ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids, heartbeatIntervalMs: 100 } }));
+ * const leaders: string[] = [];
+ * const onOutput = (e: { node: string; output: unknown }) => { const o = e.output as { type: string; leader?: string }; if (o.type === 'leader') leaders.push(`${e.node}:${o.leader}`); };
+ * // n1 starts an election; the highest id, n4, wins and tells everyone.
+ * simulate({ seed: 1, nodes, onOutput, maxTimeMs: 300, commands: [{ at: 0, node: 'n1', input: { type: 'elect' } }] });
+ * [...new Set(leaders.map((l) => l.split(':')[1]))]; //=> ['n4']
  * ```
  */
 export interface BullyConfig extends Partial<BullyTimings> {
@@ -45,8 +52,14 @@ export interface BullyTimings {
  *
  * @example
  * ```ts
- * import type { BullyMessage } from 'distkit/election';
- * const m: BullyMessage = { type: 'coordinator' };
+ * import { simulate } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['n1', 'n2', 'n3', 'n4'];
+ * const nodes = ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids, heartbeatIntervalMs: 100 } }));
+ * const leaders: string[] = [];
+ * const onOutput = (e: { node: string; output: unknown }) => { const o = e.output as { type: string; leader?: string }; if (o.type === 'leader') leaders.push(`${e.node}:${o.leader}`); };
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 300, commands: [{ at: 0, node: 'n1', input: { type: 'elect' } }] });
+ * [...new Set(r.trace.flatMap((e) => (e.kind === 'send' ? [(e.message as { type: string }).type] : [])))].sort(); //=> ['coordinator', 'election', 'heartbeat', 'ok']
  * ```
  */
 export interface BullyMessage {
@@ -86,8 +99,15 @@ export interface BullyState extends BullyTimings {
  *
  * @example
  * ```ts
- * import type { BullyInput } from 'distkit/election';
- * const i: BullyInput = { type: 'elect', now: 0 };
+ * import { simulate } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['n1', 'n2', 'n3', 'n4'];
+ * const nodes = ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids, heartbeatIntervalMs: 100 } }));
+ * const leaders: string[] = [];
+ * const onOutput = (e: { node: string; output: unknown }) => { const o = e.output as { type: string; leader?: string }; if (o.type === 'leader') leaders.push(`${e.node}:${o.leader}`); };
+ * // The leader crashes: heartbeats stop, a follower notices and the next highest takes over.
+ * simulate({ seed: 1, nodes, onOutput, maxTimeMs: 3000, commands: [{ at: 0, node: 'n1', input: { type: 'elect' } }], faults: [{ at: 500, fault: { type: 'crash', node: 'n4' } }] });
+ * leaders.at(-1); //=> 'n1:n3'
  * ```
  */
 export type BullyInput = MessageInput<unknown> | TickInput | ElectCommand;
@@ -96,8 +116,17 @@ export type BullyInput = MessageInput<unknown> | TickInput | ElectCommand;
  *
  * @example
  * ```ts
+ * import { simulate } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['n1', 'n2', 'n3', 'n4'];
+ * const nodes = ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids, heartbeatIntervalMs: 100 } }));
+ * const leaders: string[] = [];
+ * const onOutput = (e: { node: string; output: unknown }) => { const o = e.output as { type: string; leader?: string }; if (o.type === 'leader') leaders.push(`${e.node}:${o.leader}`); };
  * import type { BullyOutput } from 'distkit/election';
- * const o: BullyOutput = { type: 'leader', leader: 'n5' };
+ * const s = bully.init({ id: 'n4', nodes: ids });
+ * // The highest id elects itself at once.
+ * const outputs: readonly BullyOutput[] = bully.step(s, { type: 'elect', now: 0 }).outputs;
+ * outputs.map((o) => (o.type === 'send' ? `${o.to} ${o.message.type}` : o.type)); //=> ['n1 coordinator', 'n2 coordinator', 'n3 coordinator', 'leader']
  * ```
  */
 export type BullyOutput = SendOutput<BullyMessage> | RejectedOutput | LeaderOutput;

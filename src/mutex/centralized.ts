@@ -8,8 +8,11 @@ import { stepMutex, type MutexHandlers, type MutexInput, type MutexOutput } from
  *
  * @example
  * ```ts
- * import type { CentralizedMutexConfig } from 'distkit/mutex';
- * const c: CentralizedMutexConfig = { id: 'b', nodes: ['a', 'b', 'c'], coordinator: 'a', timeoutMs: 500 };
+ * import { centralizedMutex, type CentralizedMutexConfig } from 'distkit/mutex';
+ * const config: CentralizedMutexConfig = { id: 'b', nodes: ['a', 'b', 'c'], coordinator: 'a', timeoutMs: 500 };
+ * const waiting = centralizedMutex.step(centralizedMutex.init(config), { type: 'request', now: 0 }).state;
+ * // No grant within timeoutMs: b probes the coordinator.
+ * centralizedMutex.step(waiting, { type: 'tick', now: 500 }).outputs; //=> [{ type: 'send', to: 'a', message: { type: 'probe', seq: 1 } }]
  * ```
  */
 export interface CentralizedMutexConfig {
@@ -31,8 +34,14 @@ export interface CentralizedMutexConfig {
  *
  * @example
  * ```ts
- * import type { CentralizedMutexMessage } from 'distkit/mutex';
- * const m: CentralizedMutexMessage = { type: 'request', seq: 1 };
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const a = centralizedMutex.init({ id: 'a', nodes: ['a', 'b', 'c'], coordinator: 'a' });
+ * // The coordinator grants in FIFO order: c waits behind b.
+ * let s = centralizedMutex.step(a, { type: 'message', from: 'b', message: { type: 'request', seq: 1 }, now: 0 }).state;
+ * const c = centralizedMutex.step(s, { type: 'message', from: 'c', message: { type: 'request', seq: 1 }, now: 1 });
+ * s = c.state;
+ * const released = centralizedMutex.step(s, { type: 'message', from: 'b', message: { type: 'release', seq: 1 }, now: 2 });
+ * [c.outputs, released.outputs]; //=> [[], [{ type: 'send', to: 'c', message: { type: 'grant', seq: 1 } }]]
  * ```
  */
 export interface CentralizedMutexMessage {
@@ -48,8 +57,12 @@ export interface CentralizedMutexMessage {
  *
  * @example
  * ```ts
- * import type { CoordinatorFailedOutput } from 'distkit/mutex';
- * const e: CoordinatorFailedOutput = { type: 'coordinator-failed', coordinator: 'a' };
+ * import { centralizedMutex, type CoordinatorFailedOutput } from 'distkit/mutex';
+ * let b = centralizedMutex.init({ id: 'b', nodes: ['a', 'b'], coordinator: 'a', timeoutMs: 500 });
+ * b = centralizedMutex.step(b, { type: 'request', now: 0 }).state;
+ * b = centralizedMutex.step(b, { type: 'tick', now: 500 }).state; // probe sent
+ * // The probe is not answered either: the coordinator is reported failed.
+ * centralizedMutex.step(b, { type: 'tick', now: 1000 }).outputs.filter((o): o is CoordinatorFailedOutput => o.type === 'coordinator-failed'); //=> [{ type: 'coordinator-failed', coordinator: 'a' }]
  * ```
  */
 export interface CoordinatorFailedOutput {
@@ -96,8 +109,12 @@ export interface CentralizedMutexState {
  *
  * @example
  * ```ts
+ * import { centralizedMutex } from 'distkit/mutex';
+ * const a = centralizedMutex.init({ id: 'a', nodes: ['a', 'b', 'c'], coordinator: 'a' });
  * import type { CentralizedMutexOutput } from 'distkit/mutex';
- * const o: CentralizedMutexOutput = { type: 'coordinator-failed', coordinator: 'a' };
+ * const outputs: readonly CentralizedMutexOutput[] = centralizedMutex.step(a, { type: 'request', now: 0 }).outputs;
+ * // The coordinator's own request is granted locally.
+ * outputs; //=> [{ type: 'enter' }]
  * ```
  */
 export type CentralizedMutexOutput = MutexOutput<CentralizedMutexMessage, CoordinatorFailedOutput>;

@@ -7,8 +7,12 @@ import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, 
  *
  * @example
  * ```ts
+ * import { maekawa } from 'distkit/mutex';
+ * const ids = ['n1', 'n2', 'n3', 'n4'];
  * import type { MaekawaConfig } from 'distkit/mutex';
- * const c: MaekawaConfig = { id: 'n1', nodes: ['n1', 'n2', 'n3', 'n4'] };
+ * const config: MaekawaConfig = { id: 'n1', nodes: ids };
+ * // Grid quorums: with 4 nodes each voting set is the node's row and column of a 2x2 grid.
+ * maekawa.init(config).quorum; //=> ['n1', 'n2', 'n3']
  * ```
  */
 export interface MaekawaConfig {
@@ -25,8 +29,11 @@ export interface MaekawaConfig {
  *
  * @example
  * ```ts
- * import type { MaekawaMessage } from 'distkit/mutex';
- * const m: MaekawaMessage = { type: 'locked', ts: 3, owner: 'n2' };
+ * import { maekawa } from 'distkit/mutex';
+ * const ids = ['n1', 'n2', 'n3', 'n4'];
+ * const n2 = maekawa.init({ id: 'n2', nodes: ids });
+ * // n2 votes for the first request it sees: LOCKED.
+ * maekawa.step(n2, { type: 'message', from: 'n1', message: { type: 'request', ts: 1, owner: 'n1' }, now: 0 }).outputs; //=> [{ type: 'send', to: 'n1', message: { type: 'locked', ts: 1, owner: 'n1' } }]
  * ```
  */
 export interface MaekawaMessage {
@@ -46,8 +53,12 @@ export interface MaekawaMessage {
  *
  * @example
  * ```ts
+ * import { maekawa } from 'distkit/mutex';
+ * const ids = ['n1', 'n2', 'n3', 'n4'];
  * import type { MaekawaRequest } from 'distkit/mutex';
- * const r: MaekawaRequest = { ts: 4, owner: 'n2' };
+ * // Requests are ordered by Lamport timestamp, then node id: the smaller one has priority.
+ * const first = (x: MaekawaRequest, y: MaekawaRequest) => (x.ts !== y.ts ? (x.ts < y.ts ? x : y) : x.owner < y.owner ? x : y);
+ * first({ ts: 4, owner: 'n2' }, { ts: 4, owner: 'n1' }); //=> { ts: 4, owner: 'n1' }
  * ```
  */
 export interface MaekawaRequest {
@@ -92,8 +103,14 @@ export interface MaekawaState extends TimestampedRequesterState {
  *
  * @example
  * ```ts
+ * import { maekawa } from 'distkit/mutex';
+ * const ids = ['n1', 'n2', 'n3', 'n4'];
  * import type { MaekawaOutput } from 'distkit/mutex';
- * const o: MaekawaOutput = { type: 'send', to: 'b', message: { type: 'request', ts: 1, owner: 'a' } };
+ * const n2 = maekawa.init({ id: 'n2', nodes: ids });
+ * const locked = maekawa.step(n2, { type: 'message', from: 'n1', message: { type: 'request', ts: 1, owner: 'n1' }, now: 0 }).state;
+ * // Already locked for n1's earlier request, n2 answers a later one with FAILED.
+ * const o: readonly MaekawaOutput[] = maekawa.step(locked, { type: 'message', from: 'n4', message: { type: 'request', ts: 5, owner: 'n4' }, now: 1 }).outputs;
+ * o; //=> [{ type: 'send', to: 'n4', message: { type: 'failed', ts: 5, owner: 'n4' } }]
  * ```
  */
 export type MaekawaOutput = MutexOutput<MaekawaMessage>;

@@ -7,8 +7,23 @@ import { stepMutex, type MutexHandlers, type MutexInput, type MutexOutput, type 
  *
  * @example
  * ```ts
+ * import { simulate } from 'distkit/sim';
+ * import { tokenRing } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: tokenRing, config: { id, nodes: ids, tokenTimeoutMs: 200 } }));
+ * const events: string[] = [];
+ * // Each node asks once at 10 ms and leaves the critical section 5 ms after entering it.
+ * const commands = ids.map((node) => ({ at: 10, node, input: { type: 'request' } }));
+ * const onOutput = (e: { node: string; output: unknown }, sim: { inject(node: string, input: unknown, delayMs?: number): void }) => {
+ *   const o = e.output as { type: string; gen?: number };
+ *   events.push(`${e.node} ${o.type}${o.gen === undefined ? '' : ` ${o.gen}`}`);
+ *   if (o.type === 'enter') sim.inject(e.node, { type: 'release' }, 5);
+ * };
  * import type { TokenRingConfig } from 'distkit/mutex';
- * const c: TokenRingConfig = { id: 'b', nodes: ['a', 'b', 'c'], tokenTimeoutMs: 2000 };
+ * const config: TokenRingConfig = { id: 'b', nodes: ids, tokenTimeoutMs: 2000 };
+ * // The token starts at the first node and is passed around the ring: each node enters in turn.
+ * const r = simulate({ seed: 1, nodes: ids.map((id) => ({ id, machine: tokenRing, config: { ...config, id } })), onOutput, commands, maxTimeMs: 500 });
+ * [r.ok, events]; //=> [true, ['a enter', 'b enter', 'c enter']]
  * ```
  */
 export interface TokenRingConfig {
@@ -30,8 +45,20 @@ export interface TokenRingConfig {
  *
  * @example
  * ```ts
- * import type { TokenRingMessage } from 'distkit/mutex';
- * const m: TokenRingMessage = { type: 'token', gen: 0, seq: 1 };
+ * import { simulate } from 'distkit/sim';
+ * import { tokenRing } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: tokenRing, config: { id, nodes: ids, tokenTimeoutMs: 200 } }));
+ * const events: string[] = [];
+ * // Each node asks once at 10 ms and leaves the critical section 5 ms after entering it.
+ * const commands = ids.map((node) => ({ at: 10, node, input: { type: 'request' } }));
+ * const onOutput = (e: { node: string; output: unknown }, sim: { inject(node: string, input: unknown, delayMs?: number): void }) => {
+ *   const o = e.output as { type: string; gen?: number };
+ *   events.push(`${e.node} ${o.type}${o.gen === undefined ? '' : ` ${o.gen}`}`);
+ *   if (o.type === 'enter') sim.inject(e.node, { type: 'release' }, 5);
+ * };
+ * const r = simulate({ seed: 1, nodes, commands, onOutput, maxTimeMs: 50 });
+ * r.trace.flatMap((e) => (e.kind === 'send' ? [[e.node, e.to, e.message]] : [])).slice(0, 3); //=> [['a', 'b', { type: 'token', gen: 0, seq: 1 }], ['b', 'c', { type: 'token', gen: 0, seq: 2 }], ['c', 'a', { type: 'token', gen: 0, seq: 3 }]]
  * ```
  */
 export type TokenRingMessage =
@@ -44,8 +71,22 @@ export type TokenRingMessage =
  *
  * @example
  * ```ts
- * import type { TokenStamp } from 'distkit/mutex';
- * const t: TokenStamp = { gen: 2, seq: 17 };
+ * import { simulate } from 'distkit/sim';
+ * import { tokenRing } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: tokenRing, config: { id, nodes: ids, tokenTimeoutMs: 200 } }));
+ * const events: string[] = [];
+ * // Each node asks once at 10 ms and leaves the critical section 5 ms after entering it.
+ * const commands = ids.map((node) => ({ at: 10, node, input: { type: 'request' } }));
+ * const onOutput = (e: { node: string; output: unknown }, sim: { inject(node: string, input: unknown, delayMs?: number): void }) => {
+ *   const o = e.output as { type: string; gen?: number };
+ *   events.push(`${e.node} ${o.type}${o.gen === undefined ? '' : ` ${o.gen}`}`);
+ *   if (o.type === 'enter') sim.inject(e.node, { type: 'release' }, 5);
+ * };
+ * // The token circulates a, b, c; c crashes and the others notice the token is gone and regenerate it.
+ * simulate({ seed: 1, nodes, commands, onOutput, maxTimeMs: 2000, faults: [{ at: 30, fault: { type: 'crash', node: 'c' } }, { at: 1000, fault: { type: 'restart', node: 'c' } }] });
+ * // Each regeneration raises the generation, so an old token that reappears is recognised and dropped.
+ * events.filter((e) => e.includes('regenerated')); //=> ['a token-regenerated 5']
  * ```
  */
 export interface TokenStamp {
@@ -61,8 +102,21 @@ export interface TokenStamp {
  *
  * @example
  * ```ts
- * import type { TokenRingEvent } from 'distkit/mutex';
- * const e: TokenRingEvent = { type: 'token-regenerated', gen: 2 };
+ * import { simulate } from 'distkit/sim';
+ * import { tokenRing } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: tokenRing, config: { id, nodes: ids, tokenTimeoutMs: 200 } }));
+ * const events: string[] = [];
+ * // Each node asks once at 10 ms and leaves the critical section 5 ms after entering it.
+ * const commands = ids.map((node) => ({ at: 10, node, input: { type: 'request' } }));
+ * const onOutput = (e: { node: string; output: unknown }, sim: { inject(node: string, input: unknown, delayMs?: number): void }) => {
+ *   const o = e.output as { type: string; gen?: number };
+ *   events.push(`${e.node} ${o.type}${o.gen === undefined ? '' : ` ${o.gen}`}`);
+ *   if (o.type === 'enter') sim.inject(e.node, { type: 'release' }, 5);
+ * };
+ * // The token circulates a, b, c; c crashes and the others notice the token is gone and regenerate it.
+ * simulate({ seed: 1, nodes, commands, onOutput, maxTimeMs: 2000, faults: [{ at: 30, fault: { type: 'crash', node: 'c' } }, { at: 1000, fault: { type: 'restart', node: 'c' } }] });
+ * [...new Set(events.map((e) => e.split(' ')[1]))]; //=> ['enter', 'token-lost-suspected', 'token-regenerated']
  * ```
  */
 export type TokenRingEvent =
@@ -121,8 +175,21 @@ export interface TokenRingState {
  *
  * @example
  * ```ts
- * import type { TokenRingOutput } from 'distkit/mutex';
- * const o: TokenRingOutput = { type: 'token-regenerated', gen: 2 };
+ * import { simulate } from 'distkit/sim';
+ * import { tokenRing } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: tokenRing, config: { id, nodes: ids, tokenTimeoutMs: 200 } }));
+ * const events: string[] = [];
+ * // Each node asks once at 10 ms and leaves the critical section 5 ms after entering it.
+ * const commands = ids.map((node) => ({ at: 10, node, input: { type: 'request' } }));
+ * const onOutput = (e: { node: string; output: unknown }, sim: { inject(node: string, input: unknown, delayMs?: number): void }) => {
+ *   const o = e.output as { type: string; gen?: number };
+ *   events.push(`${e.node} ${o.type}${o.gen === undefined ? '' : ` ${o.gen}`}`);
+ *   if (o.type === 'enter') sim.inject(e.node, { type: 'release' }, 5);
+ * };
+ * // The token circulates a, b, c; c crashes and the others notice the token is gone and regenerate it.
+ * simulate({ seed: 1, nodes, commands, onOutput, maxTimeMs: 2000, faults: [{ at: 30, fault: { type: 'crash', node: 'c' } }, { at: 1000, fault: { type: 'restart', node: 'c' } }] });
+ * events.slice(0, 2); //=> ['a enter', 'b enter']
  * ```
  */
 export type TokenRingOutput = MutexOutput<TokenRingMessage, TokenRingEvent>;
