@@ -9,8 +9,12 @@ import { orInfinity, type ClockOption, type TimersOption } from './options.js';
  *
  * @example
  * ```ts
- * import type { HealthSettings } from 'distkit/resilience';
- * const s: HealthSettings = { suspectAfterMs: 3000, failAfterMs: 10_000 };
+ * import { healthMonitorCore as hm, type HealthSettings } from 'distkit/resilience';
+ * const settings: HealthSettings = { suspectAfterMs: 3000, failAfterMs: 10_000 };
+ * let s = hm.init(settings);
+ * s = hm.step(s, { type: 'heartbeat', from: 'db-1', now: 0 }).state;
+ * // Silent for 3 s: suspected; for 10 s: failed.
+ * [hm.statusAt(s, 'db-1', 2999), hm.statusAt(s, 'db-1', 3000), hm.statusAt(s, 'db-1', 10_000)]; //=> ['healthy', 'suspected', 'failed']
  * ```
  */
 export interface HealthSettings {
@@ -59,8 +63,13 @@ export interface HealthState {
  *
  * @example
  * ```ts
+ * import { healthMonitorCore as hm } from 'distkit/resilience';
+ * let s = hm.init({ suspectAfterMs: 3000, failAfterMs: 10_000 });
+ * s = hm.step(s, { type: 'heartbeat', from: 'db-1', now: 0 }).state;
  * import type { HealthInput } from 'distkit/resilience';
- * const i: HealthInput = { type: 'heartbeat', from: 'db-1', now: 1200 };
+ * // A heartbeat from a suspected node makes it healthy again.
+ * const inputs: HealthInput[] = [{ type: 'tick', now: 4000 }, { type: 'heartbeat', from: 'db-1', now: 4200 }];
+ * inputs.flatMap((i) => { const t = hm.step(s, i); s = t.state; return t.outputs; }); //=> [{ type: 'status', node: 'db-1', from: 'healthy', to: 'suspected', now: 4000 }, { type: 'status', node: 'db-1', from: 'suspected', to: 'healthy', now: 4200 }]
  * ```
  */
 export type HealthInput =
@@ -75,8 +84,12 @@ export type HealthInput =
  *
  * @example
  * ```ts
+ * import { healthMonitorCore as hm } from 'distkit/resilience';
+ * let s = hm.init({ suspectAfterMs: 3000, failAfterMs: 10_000 });
+ * s = hm.step(s, { type: 'heartbeat', from: 'db-1', now: 0 }).state;
  * import type { HealthOutput } from 'distkit/resilience';
- * const o: HealthOutput = { type: 'status', node: 'db-1', from: 'healthy', to: 'suspected', now: 4000 };
+ * const o: readonly HealthOutput[] = hm.step(s, { type: 'tick', now: 12_000 }).outputs;
+ * o; //=> [{ type: 'status', node: 'db-1', from: 'healthy', to: 'failed', now: 12000 }]
  * ```
  */
 export type HealthOutput =
@@ -184,8 +197,17 @@ export const healthMonitorCore = {
  *
  * @example
  * ```ts
- * import type { HealthChange } from 'distkit/resilience';
- * const c: HealthChange = { node: 'a', from: 'suspected', to: 'failed', now: 9000 };
+ * import { HealthMonitor, type HealthChange } from 'distkit/resilience';
+ * let t = 0;
+ * let fire: (() => void) | undefined;
+ * const monitor = new HealthMonitor({ suspectAfterMs: 1000, failAfterMs: 3000, clock: { now: () => t, wallNow: () => t }, timers: { setTimer: (_ms, cb) => { fire = cb; return () => { fire = undefined; }; } } });
+ * const changes: HealthChange[] = [];
+ * monitor.onChange((c) => changes.push(c));
+ * monitor.heartbeat('a');
+ * t = 1000; fire?.();
+ * t = 3000; fire?.();
+ * changes; //=> [{ node: 'a', from: 'healthy', to: 'suspected', now: 1000 }, { node: 'a', from: 'suspected', to: 'failed', now: 3000 }]
+ * monitor.stop();
  * ```
  */
 export interface HealthChange {
@@ -205,7 +227,13 @@ export interface HealthChange {
  * @example
  * ```ts
  * import { HealthMonitor } from 'distkit/resilience';
- * new HealthMonitor({ suspectAfterMs: 2000, failAfterMs: 6000 });
+ * let t = 0;
+ * const monitor = new HealthMonitor({ suspectAfterMs: 2000, failAfterMs: 6000, clock: { now: () => t, wallNow: () => t } });
+ * monitor.heartbeat('worker-1');
+ * monitor.watch('worker-2'); // watched from now, no heartbeat yet
+ * t = 2500;
+ * monitor.statuses(); //=> { 'worker-1': 'suspected', 'worker-2': 'suspected' }
+ * monitor.stop();
  * ```
  */
 export interface HealthMonitorOptions extends HealthSettings, ClockOption, TimersOption {}
@@ -221,6 +249,7 @@ export interface HealthMonitorOptions extends HealthSettings, ClockOption, Timer
  * monitor.onChange(({ node, to }) => console.log(`${node} is ${to}`));
  * monitor.heartbeat('worker-1');
  * monitor.status('worker-1'); //=> 'healthy'
+ * monitor.stop();
  * ```
  */
 export class HealthMonitor {

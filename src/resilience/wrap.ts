@@ -10,8 +10,13 @@ import { invoke, neverAborted } from './signals.js';
  *
  * @example
  * ```ts
- * import type { Policy } from 'distkit/resilience';
- * const noop: Policy = { execute: (fn, signal) => Promise.resolve(fn({ signal: signal!, attempt: 1 })) };
+ * import { wrap, Retry, type Policy } from 'distkit/resilience';
+ * // Any object with execute(fn, signal) is a policy and composes with wrap.
+ * const calls: string[] = [];
+ * const logged: Policy = { execute: (fn, signal) => { calls.push('call'); return Promise.resolve(fn({ signal: signal!, attempt: 1 })); } };
+ * let n = 0;
+ * const policy = wrap(new Retry({ maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1 } }), logged);
+ * [await policy.execute(() => { if (++n < 3) throw new Error('busy'); return n; }), calls]; //=> [3, ['call', 'call', 'call']]
  * ```
  */
 export interface Policy<C extends PolicyContext = PolicyContext> {
@@ -24,8 +29,11 @@ export interface Policy<C extends PolicyContext = PolicyContext> {
  *
  * @example
  * ```ts
- * import type { ContextOf, Retry } from 'distkit/resilience';
+ * import { Retry, type ContextOf } from 'distkit/resilience';
  * type C = ContextOf<Retry>; // PolicyContext & { attempt: number }
+ * const seen: number[] = [];
+ * const record = (ctx: C) => { seen.push(ctx.attempt); if (ctx.attempt < 2) throw new Error('again'); return 'ok'; };
+ * [await new Retry({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 1 } }).execute(record), seen]; //=> ['ok', [1, 2]]
  * ```
  */
 export type ContextOf<P> = P extends Policy<infer C> ? C : never;
@@ -36,6 +44,8 @@ export type ContextOf<P> = P extends Policy<infer C> ? C : never;
  * ```ts
  * import type { Intersection } from 'distkit/resilience';
  * type AB = Intersection<{ a: 1 } | { b: 2 }>; // { a: 1 } & { b: 2 }
+ * const ab: AB = { a: 1, b: 2 };
+ * Object.keys(ab); //=> ['a', 'b']
  * ```
  */
 export type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -45,9 +55,13 @@ export type Intersection<U> = (U extends unknown ? (x: U) => void : never) exten
  *
  * @example
  * ```ts
- * import type { WrappedContext, Retry, LoadBalancer } from 'distkit/resilience';
- * declare const ctx: WrappedContext<[Retry, LoadBalancer]>;
- * ctx.node; // the node the balancer picked
+ * import { wrap, LoadBalancer, Retry, type WrappedContext } from 'distkit/resilience';
+ * const lb = new LoadBalancer({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
+ * const retry = new Retry({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 1 } });
+ * // The wrapped context has every policy's fields: the attempt from Retry, the node from the balancer.
+ * const seen: string[] = [];
+ * const call = (ctx: WrappedContext<[Retry, LoadBalancer]>) => { seen.push(`${ctx.attempt}@${ctx.node}`); if (ctx.attempt === 1) throw new Error('retry'); return ctx.node; };
+ * [await wrap(retry, lb).execute(call), seen]; //=> ['b', ['1@a', '2@b']]
  * ```
  */
 export type WrappedContext<Ps extends readonly Policy[]> = PolicyContext & Intersection<ContextOf<Ps[number]>>;
@@ -60,9 +74,13 @@ export type WrappedContext<Ps extends readonly Policy[]> = PolicyContext & Inter
  *
  * @example
  * ```ts
- * import { wrap, CircuitBreaker, Retry, Timeout } from 'distkit/resilience';
- * const policy = wrap(new CircuitBreaker({ failureThreshold: 5 }), new Retry({ maxAttempts: 3 }), new Timeout(1000));
- * const data = await policy.execute(({ signal }) => fetch('https://example.com', { signal: signal as AbortSignal }));
+ * import { wrap, CircuitBreaker, Retry, Timeout, TaskTimeoutError } from 'distkit/resilience';
+ * // Outermost first: the breaker sees each whole retried call; each attempt has its own timeout.
+ * const policy = wrap(new CircuitBreaker({ failureThreshold: 5 }), new Retry({ maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1 } }), new Timeout(20, { strategy: 'aggressive' }));
+ * let attempts = 0;
+ * const slowThenFast = () => (++attempts < 3 ? new Promise<string>((resolve) => setTimeout(() => resolve('late'), 200)) : Promise.resolve('fast'));
+ * [await policy.execute(slowThenFast), attempts]; //=> ['fast', 3]
+ * void TaskTimeoutError;
  * ```
  */
 export function wrap<Ps extends readonly Policy[]>(...policies: Ps): Policy<WrappedContext<Ps>> {
