@@ -8,8 +8,11 @@ import { growth } from './options.js';
  *
  * @example
  * ```ts
- * import type { Jitter } from 'distkit/resilience';
- * const j: Jitter = 'full';
+ * import { backoffInit, backoffNext, type Jitter } from 'distkit/resilience';
+ * // Full jitter draws each delay uniformly below the exponential cap (AWS, 'Exponential Backoff And Jitter').
+ * const delays = (jitter: Jitter) => { let s = backoffInit({ kind: 'exponential', initialMs: 100, jitter }, 7); return [1, 2, 3].map(() => { const d = backoffNext(s); s = d.state; return Math.round(d.delayMs); }); };
+ * delays('none'); //=> [100, 200, 400]
+ * delays('full').every((d, i) => d >= 0 && d <= 100 * 2 ** i); //=> true
  * ```
  */
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
@@ -20,8 +23,11 @@ export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
  *
  * @example
  * ```ts
- * import type { Backoff } from 'distkit/resilience';
- * const b: Backoff = { kind: 'exponential', initialMs: 100, factor: 2, jitter: 'full', maxDelayMs: 10_000 };
+ * import { backoffInit, backoffNext, type Backoff } from 'distkit/resilience';
+ * const b: Backoff = { kind: 'exponential', initialMs: 100, factor: 2, jitter: 'none', maxDelayMs: 500 };
+ * let s = backoffInit(b, 1);
+ * // Doubling, capped at maxDelayMs.
+ * [1, 2, 3, 4, 5].map(() => { const d = backoffNext(s); s = d.state; return d.delayMs; }); //=> [100, 200, 400, 500, 500]
  * ```
  */
 export type Backoff =
@@ -83,9 +89,10 @@ function seedFrom(seed: number): PrngState {
  * @example
  * ```ts
  * import { backoffInit, backoffNext } from 'distkit/resilience';
- * let s = backoffInit({ kind: 'linear', initialMs: 100, stepMs: 50 }, 1);
- * const a = backoffNext(s); // 100
- * const b = backoffNext(a.state); // 150
+ * const s = backoffInit({ kind: 'linear', initialMs: 100, stepMs: 50 }, 1);
+ * const a = backoffNext(s);
+ * const b = backoffNext(a.state);
+ * [a.delayMs, b.delayMs]; //=> [100, 150]
  * ```
  */
 export function backoffNext(state: BackoffState): { readonly delayMs: number; readonly state: BackoffState } {

@@ -34,8 +34,11 @@ export interface BulkheadState {
  *
  * @example
  * ```ts
- * import type { BulkheadInput } from 'distkit/resilience';
- * const i: BulkheadInput = { type: 'admit', now: 5 };
+ * import { bulkheadCore, type BulkheadInput } from 'distkit/resilience';
+ * let s = bulkheadCore.init({ maxConcurrent: 1, maxQueue: 1 });
+ * // One runs, one waits in the queue, the third is refused.
+ * const admits: BulkheadInput[] = [{ type: 'admit', now: 0 }, { type: 'admit', now: 1 }, { type: 'admit', now: 2 }];
+ * admits.map((i) => { const t = bulkheadCore.step(s, i); s = t.state; return t.outputs[0]?.type; }); //=> ['run', 'queue', 'full']
  * ```
  */
 export type BulkheadInput = LocalInput<'admit' | 'release' | 'cancel'> | MessageInput<unknown>;
@@ -46,8 +49,13 @@ export type BulkheadInput = LocalInput<'admit' | 'release' | 'cancel'> | Message
  *
  * @example
  * ```ts
- * import type { BulkheadOutput } from 'distkit/resilience';
- * const o: BulkheadOutput = { type: 'queue' };
+ * import { bulkheadCore, type BulkheadOutput } from 'distkit/resilience';
+ * let s = bulkheadCore.init({ maxConcurrent: 1, maxQueue: 1 });
+ * s = bulkheadCore.step(s, { type: 'admit', now: 0 }).state;
+ * s = bulkheadCore.step(s, { type: 'admit', now: 1 }).state;
+ * // A release lets the queued call start.
+ * const o: readonly BulkheadOutput[] = bulkheadCore.step(s, { type: 'release', now: 5 }).outputs;
+ * o; //=> [{ type: 'promote' }]
  * ```
  */
 export type BulkheadOutput =
@@ -119,10 +127,12 @@ export const bulkheadCore = {
  *
  * @example
  * ```ts
- * import { Bulkhead } from 'distkit/resilience';
- * const bulkhead = new Bulkhead({ maxConcurrent: 10, maxQueue: 100 });
- * const rows = await bulkhead.execute(() => db.query('select 1'));
- * declare const db: { query(sql: string): Promise<unknown[]> };
+ * import { Bulkhead, BulkheadRejectedError } from 'distkit/resilience';
+ * const bulkhead = new Bulkhead({ maxConcurrent: 2, maxQueue: 1 });
+ * const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve('done'), 10));
+ * // Two run, one queues, the fourth is refused at once.
+ * const results = await Promise.allSettled([1, 2, 3, 4].map(() => bulkhead.execute(slow)));
+ * results.map((r) => (r.status === 'fulfilled' ? r.value : r.reason instanceof BulkheadRejectedError)); //=> ['done', 'done', 'done', true]
  * ```
  */
 export class Bulkhead implements Policy {

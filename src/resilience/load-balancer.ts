@@ -18,8 +18,11 @@ function definedOnly<T extends object>(o: T): Partial<T> {
  *
  * @example
  * ```ts
- * import type { NodeContext } from 'distkit/resilience';
- * const run = ({ node, signal }: NodeContext) => fetch(`http://${node}/api`, { signal: signal as AbortSignal });
+ * import { LoadBalancer, type NodeContext } from 'distkit/resilience';
+ * const lb = new LoadBalancer({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }] });
+ * // The function learns which node it was given.
+ * const call = ({ node }: NodeContext) => `GET http://${node}/api`;
+ * [await lb.execute(call), await lb.execute(call), await lb.execute(call)]; //=> ['GET http://a/api', 'GET http://b/api', 'GET http://a/api']
  * ```
  */
 export interface NodeContext extends PolicyContext {
@@ -626,7 +629,11 @@ export const loadBalancerCore = {
  * @example
  * ```ts
  * import { LoadBalancer } from 'distkit/resilience';
- * new LoadBalancer({ strategy: 'resource', nodes: [{ id: 'a', cpu: 0.9 }, { id: 'b', cpu: 0.1 }] });
+ * const lb = new LoadBalancer({ strategy: 'resource', nodes: [{ id: 'a', cpu: 0.9 }, { id: 'b', cpu: 0.1 }] });
+ * // The least loaded node by the reported metrics.
+ * lb.getNextNode(); //=> 'b'
+ * lb.updateMetrics('b', { cpu: 0.95 });
+ * lb.getNextNode(); //=> 'a'
  * ```
  */
 export type LoadBalancerOptions = BalancerSettings;
@@ -640,9 +647,11 @@ export type LoadBalancerOptions = BalancerSettings;
  * @example
  * ```ts
  * import { LoadBalancer } from 'distkit/resilience';
- * const lb = new LoadBalancer({ strategy: 'p2c', nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], seed: 7 });
- * const body = await lb.execute(({ node }) => fetch(`http://${node}/api`).then((r) => r.text()));
+ * const lb = new LoadBalancer({ strategy: 'round-robin', nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] });
  * lb.setHealthy('b', false); // b gets nothing new until marked healthy again
+ * const picks: string[] = [];
+ * for (let i = 0; i < 4; i++) picks.push(await lb.execute(({ node }) => node));
+ * picks; //=> ['a', 'c', 'a', 'c']
  * ```
  */
 export class LoadBalancer implements Policy<NodeContext> {

@@ -12,8 +12,11 @@ import type { Policy } from './wrap.js';
  *
  * @example
  * ```ts
- * import type { TimeoutStrategy } from 'distkit/resilience';
- * const s: TimeoutStrategy = 'aggressive';
+ * import { Timeout, TaskTimeoutError, type TimeoutStrategy } from 'distkit/resilience';
+ * // 'cooperative' aborts the signal and waits for the function to stop; 'aggressive' rejects at once.
+ * const ignoresSignal = () => new Promise<string>((resolve) => setTimeout(() => resolve('finished anyway'), 40));
+ * const run = (strategy: TimeoutStrategy) => new Timeout(5, { strategy }).execute(ignoresSignal).then((v) => v, (e: unknown) => (e instanceof TaskTimeoutError ? 'timed out' : 'other'));
+ * [await run('aggressive'), await run('cooperative')]; //=> ['timed out', 'finished anyway']
  * ```
  */
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
@@ -24,7 +27,8 @@ export type TimeoutStrategy = 'cooperative' | 'aggressive';
  * @example
  * ```ts
  * import { Timeout } from 'distkit/resilience';
- * new Timeout(500, { strategy: 'aggressive' });
+ * const timeout = new Timeout(500, { strategy: 'aggressive' });
+ * await timeout.execute(() => 'quick'); //=> 'quick'
  * ```
  */
 export interface TimeoutOptions extends TimersOption {
@@ -38,8 +42,11 @@ export interface TimeoutOptions extends TimersOption {
  * @example
  * ```ts
  * import { Timeout, TaskTimeoutError } from 'distkit/resilience';
- * const timeout = new Timeout(2000);
- * const res = await timeout.execute(({ signal }) => fetch('https://example.com', { signal: signal as AbortSignal }));
+ * const timeout = new Timeout(10);
+ * // The function gets an AbortSignal that fires at the deadline; honouring it ends the call.
+ * const waitForAbort = ({ signal }: { signal: { aborted: boolean; addEventListener?(type: 'abort', listener: () => void): void } }) =>
+ *   new Promise<string>((_resolve, reject) => signal.addEventListener?.('abort', () => reject(new Error('aborted'))));
+ * await timeout.execute(waitForAbort).catch((e: unknown) => e instanceof TaskTimeoutError); //=> true
  * ```
  */
 export class Timeout implements Policy {
