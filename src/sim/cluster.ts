@@ -27,9 +27,14 @@ import type { AnyMachine } from './types.js';
  *
  * @example
  * ```ts
- * import type { ClusterNode } from 'distkit/sim';
+ * import { createTestCluster } from 'distkit/sim';
  * import { bully } from 'distkit/election';
- * const n: ClusterNode = { id: 'a', machine: bully, config: { id: 'a', nodes: ['a', 'b'] } };
+ * const ids = ['a', 'b', 'c'];
+ * const c = createTestCluster({ nodes: ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids } })) });
+ * // Driven by hand: a asks for an election; c, the highest id, wins once messages flow.
+ * c.input('a', { type: 'elect' });
+ * c.stabilize();
+ * ids.map((id) => (c.state(id) as { leader: string | null }).leader); //=> ['c', 'c', 'c']
  * ```
  */
 export interface ClusterNode {
@@ -46,8 +51,13 @@ export interface ClusterNode {
  *
  * @example
  * ```ts
- * import type { ClusterOptions } from 'distkit/sim';
- * const o: Partial<ClusterOptions> = { startMs: 0, checked: true };
+ * import { createTestCluster } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['a', 'b', 'c'];
+ * const c = createTestCluster({ nodes: ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids } })) });
+ * // checked: every step is deep-frozen and checked for purity, as the contract requires.
+ * c.input('c', { type: 'elect' }).map((o) => (o as { type: string }).type); //=> ['send', 'send', 'leader']
+ * c.now; //=> 0
  * ```
  */
 export interface ClusterOptions {
@@ -67,8 +77,14 @@ export interface ClusterOptions {
  *
  * @example
  * ```ts
- * import type { InFlight } from 'distkit/sim';
- * const m: InFlight = { from: 'a', to: 'b', message: { type: 'ping' } };
+ * import { createTestCluster } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['a', 'b', 'c'];
+ * const c = createTestCluster({ nodes: ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids } })) });
+ * c.input('a', { type: 'elect' });
+ * // Messages wait in flight until delivered or dropped: here a asks b and c.
+ * c.inFlight; //=> [{ from: 'a', to: 'b', message: { type: 'election' } }, { from: 'a', to: 'c', message: { type: 'election' } }]
+ * c.drop((m) => m.to === 'c');
  * ```
  */
 export interface InFlight {
@@ -83,10 +99,13 @@ export interface InFlight {
  *
  * @example
  * ```ts
- * import type { TestCluster } from 'distkit/sim';
- * declare const c: TestCluster;
- * c.stabilize();
- * c.transcript.join('\n');
+ * import { createTestCluster } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['a', 'b', 'c'];
+ * const c = createTestCluster({ nodes: ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids } })) });
+ * c.input('c', { type: 'elect' });
+ * c.deliver();
+ * c.transcript; //=> ['c < {"type":"elect"}', '  -> a {"type":"coordinator"}', '  -> b {"type":"coordinator"}', '  {"type":"leader","leader":"c"}', 'c -> a {"type":"coordinator"}', '  {"type":"leader","leader":"c"}', 'c -> b {"type":"coordinator"}', '  {"type":"leader","leader":"c"}']
  * ```
  */
 export interface TestCluster {

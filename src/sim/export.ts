@@ -14,10 +14,14 @@ import type { TraceEvent, Violation } from './types.js';
  *
  * @example
  * ```ts
- * import { simulate, toJsonLines } from 'distkit/sim';
+ * import { simulate } from 'distkit/sim';
  * import { bully } from 'distkit/election';
- * const r = simulate({ seed: 1, nodes: [{ id: 'a', machine: bully, config: { id: 'a', nodes: ['a'] } }] });
- * toJsonLines(r.trace); // '{"kind":"...",...}\n...'
+ * const ids = ['a', 'b'];
+ * const r = simulate({ seed: 1, nodes: ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids } })), commands: [{ at: 0, node: 'a', input: { type: 'elect' } }], maxTimeMs: 100 });
+ * import { toJsonLines, fromJsonLines } from 'distkit/sim';
+ * const text = toJsonLines(r.trace);
+ * // One event per line; fromJsonLines reads it back.
+ * [text.split('\n')[0], fromJsonLines(text).length === r.trace.length]; //=> ['{"kind":"command","time":0,"node":"a","input":{"type":"elect"}}', true]
  * ```
  */
 export function toJsonLines(trace: readonly TraceEvent[]): string {
@@ -77,8 +81,14 @@ export const SHIVIZ_REGEX = '(?<host>\\S+) "(?<event>.*)" (?<clock>\\{.*\\})';
  *
  * @example
  * ```ts
- * import type { ShiVizOptions } from 'distkit/sim';
- * const o: ShiVizOptions = { header: true, ticks: false };
+ * import { simulate } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['a', 'b'];
+ * const r = simulate({ seed: 1, nodes: ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids } })), commands: [{ at: 0, node: 'a', input: { type: 'elect' } }], maxTimeMs: 100 });
+ * import { toShiViz, type ShiVizOptions } from 'distkit/sim';
+ * const o: ShiVizOptions = { header: false, ticks: false };
+ * // ShiViz's log format: each line an event with its host and vector clock.
+ * toShiViz(r.trace, o).split('\n').slice(0, 2); //=> ['a "command elect @0ms {\'type\':\'elect\'}" {"a":1}', 'a "send election to b @0ms {\'type\':\'election\'}" {"a":2}']
  * ```
  */
 export interface ShiVizOptions {
@@ -153,8 +163,13 @@ function shiVizEvent(e: TraceEvent, ticks: boolean): [NodeId, string] | undefine
  *
  * @example
  * ```ts
- * import type { MermaidOptions } from 'distkit/sim';
- * const o: MermaidOptions = { maxEvents: 200 };
+ * import { simulate } from 'distkit/sim';
+ * import { bully } from 'distkit/election';
+ * const ids = ['a', 'b'];
+ * const r = simulate({ seed: 1, nodes: ids.map((id) => ({ id, machine: bully, config: { id, nodes: ids } })), commands: [{ at: 0, node: 'a', input: { type: 'elect' } }], maxTimeMs: 100 });
+ * import { toMermaid, type MermaidOptions } from 'distkit/sim';
+ * const o: MermaidOptions = { maxEvents: 3 };
+ * toMermaid(r.trace, o).split('\n'); //=> ['sequenceDiagram', '  participant n0 as a', '  participant n1 as b', '  n0->>n1: election (1.567 ms)', '  Note over n1: leader @1.567ms', '  n1->>n0: coordinator (5.37 ms)', '  Note over n0,n1: 2 more events not shown', '']
  * ```
  */
 export interface MermaidOptions {
@@ -276,15 +291,13 @@ export function describeEvent(e: TraceEvent): string {
  * // Three-phase commit under partitions, which it was never built for.
  * const parts = ['a', 'b'];
  * const r = simulate({
- *   seed: 4,
+ *   seed: 3,
  *   nodes: [{ id: 'c', machine: threePhaseCoordinator, config: { id: 'c' } }, ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, autoVote: 'yes' as const } }))],
  *   commands: [{ at: 0, node: 'c', input: { type: 'begin', txId: 't1', participants: parts } }],
  *   nemesis: { partitionRate: 4 },
  *   invariants: commitInvariants(),
  * });
- * if (r.violation) console.log(formatViolation(r.violation));
- * // invariant "atomicity: no participant commits while another aborts" violated at … ms (step …, seed 4): t1: a committed, b aborted
- * // last 20 events: ...
+ * formatViolation(r.violation!, 2).split('\n')[0]; //=> 'invariant "atomicity: no participant commits while another aborts" violated at 2006.136 ms (step 12, seed 3): t1: c decided commit, a aborted, b committed'
  * ```
  */
 export function formatViolation(v: Violation, lastEvents = 20): string {

@@ -6,8 +6,21 @@ import { simulate } from './simulate.js';
  *
  * @example
  * ```ts
+ * import { shrink } from 'distkit/sim';
+ * import { commitInvariants, threePhaseCoordinator, threePhaseParticipant } from 'distkit/txn';
+ * const parts = ['a', 'b'];
+ * // Three-phase commit under partitions, which it was never built for.
+ * const failing = {
+ *   seed: 3,
+ *   nodes: [{ id: 'c0', machine: threePhaseCoordinator, config: { id: 'c0' } }, ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, autoVote: 'yes' as const } }))],
+ *   commands: [{ at: 0, node: 'c0', input: { type: 'begin', txId: 't1', participants: parts } }],
+ *   nemesis: { partitionRate: 4 },
+ *   invariants: commitInvariants(),
+ * };
  * import type { ShrinkOptions } from 'distkit/sim';
- * const o: ShrinkOptions = { maxRuns: 100, sameInvariant: true };
+ * const o: ShrinkOptions = { maxRuns: 50, sameInvariant: true };
+ * const found = shrink(failing, o);
+ * [found !== undefined, found !== undefined && found.runs <= 50]; //=> [true, true]
  * ```
  */
 export interface ShrinkOptions {
@@ -22,8 +35,20 @@ export interface ShrinkOptions {
  *
  * @example
  * ```ts
- * import type { ReproSize } from 'distkit/sim';
- * const s: ReproSize = { faults: 2, commands: 0, operations: 4, timeMs: 812, steps: 140 };
+ * import { shrink } from 'distkit/sim';
+ * import { commitInvariants, threePhaseCoordinator, threePhaseParticipant } from 'distkit/txn';
+ * const parts = ['a', 'b'];
+ * // Three-phase commit under partitions, which it was never built for.
+ * const failing = {
+ *   seed: 3,
+ *   nodes: [{ id: 'c0', machine: threePhaseCoordinator, config: { id: 'c0' } }, ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, autoVote: 'yes' as const } }))],
+ *   commands: [{ at: 0, node: 'c0', input: { type: 'begin', txId: 't1', participants: parts } }],
+ *   nemesis: { partitionRate: 4 },
+ *   invariants: commitInvariants(),
+ * };
+ * const found = shrink(failing)!;
+ * // Fewer faults and less time, failing the same way.
+ * [found.after.faults <= found.before.faults, found.after.timeMs <= found.before.timeMs, found.result.violation?.invariant]; //=> [true, true, 'atomicity: no participant commits while another aborts']
  * ```
  */
 export interface ReproSize {
@@ -44,9 +69,21 @@ export interface ReproSize {
  *
  * @example
  * ```ts
- * import { shrink, simulate, type ShrinkResult } from 'distkit/sim';
- * declare const found: ShrinkResult;
- * simulate(found.options).ok; // false: the smaller run still fails
+ * import { shrink } from 'distkit/sim';
+ * import { commitInvariants, threePhaseCoordinator, threePhaseParticipant } from 'distkit/txn';
+ * const parts = ['a', 'b'];
+ * // Three-phase commit under partitions, which it was never built for.
+ * const failing = {
+ *   seed: 3,
+ *   nodes: [{ id: 'c0', machine: threePhaseCoordinator, config: { id: 'c0' } }, ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, autoVote: 'yes' as const } }))],
+ *   commands: [{ at: 0, node: 'c0', input: { type: 'begin', txId: 't1', participants: parts } }],
+ *   nemesis: { partitionRate: 4 },
+ *   invariants: commitInvariants(),
+ * };
+ * import { simulate } from 'distkit/sim';
+ * const found = shrink(failing)!;
+ * // The smaller options replay the failure on their own.
+ * simulate(found.options).ok; //=> false
  * ```
  */
 export interface ShrinkResult<I = unknown, O = unknown> {
@@ -113,16 +150,17 @@ function ddmin<T>(items: readonly T[], fails: (subset: readonly T[]) => boolean)
  * ```ts
  * import { shrink } from 'distkit/sim';
  * import { commitInvariants, threePhaseCoordinator, threePhaseParticipant } from 'distkit/txn';
- * const parts = ['a', 'b', 'c'];
- * const found = shrink({
- *   seed: 4,
+ * const parts = ['a', 'b'];
+ * // Three-phase commit under partitions, which it was never built for.
+ * const failing = {
+ *   seed: 3,
  *   nodes: [{ id: 'c0', machine: threePhaseCoordinator, config: { id: 'c0' } }, ...parts.map((id) => ({ id, machine: threePhaseParticipant, config: { id, autoVote: 'yes' as const } }))],
  *   commands: [{ at: 0, node: 'c0', input: { type: 'begin', txId: 't1', participants: parts } }],
- *   nemesis: { crashRate: 1, partitionRate: 4 },
+ *   nemesis: { partitionRate: 4 },
  *   invariants: commitInvariants(),
- *   maxTimeMs: 10_000,
- * });
- * if (found) console.log(found.before.faults, '→', found.after.faults, 'faults');
+ * };
+ * const found = shrink(failing);
+ * [found?.before.faults, found?.after.faults]; //=> [154, 1]
  * ```
  */
 export function shrink<I = unknown, O = unknown>(options: SimulateOptions<I, O>, shrinkOptions: ShrinkOptions = {}): ShrinkResult<I, O> | undefined {
