@@ -5,9 +5,9 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, canonicalJson } from '../core/index.js';
+import { ConfigError, canonicalJson, v } from '../core/index.js';
 import type { History, Operation } from './history.js';
-import { checkLinearizability, type LinearizabilityOptions } from './linearizability.js';
+import { assertHistory, checkLinearizability, type LinearizabilityOptions } from './linearizability.js';
 import { kvModel, type KvInput, type RegisterOutput } from './models.js';
 
 /**
@@ -577,6 +577,12 @@ function topological(ops: readonly Op[], preds: Map<number, Op[]>): { ops: Op[];
  * ```
  */
 export function checkConsistency(history: History<StoreOpInput, StoreOpOutput>, options: ConsistencyCheckOptions): ConsistencyReport {
+  assertHistory(history, (op) => storeInput(op.input, 'input'));
+  if (options === null || typeof options !== 'object' || !Array.isArray(options.writeOrder)) throw new ConfigError('writeOrder', 'must be an array of { key, value }');
+  options.writeOrder.forEach((w, i) => {
+    const problem = v.object({ key: v.string() })(w, `writeOrder[${i}]`);
+    if (problem !== undefined) throw new ConfigError(`writeOrder[${i}]`, problem);
+  });
   const ctx = buildContext(history, options);
   return {
     validValues: validValues(ctx),
@@ -591,3 +597,9 @@ export function checkConsistency(history: History<StoreOpInput, StoreOpOutput>, 
     eventual: eventual(ctx),
   };
 }
+
+const storeInput = v.union(
+  v.object({ f: v.literal('write'), key: v.string() }),
+  v.object({ f: v.literal('read'), key: v.string() }),
+  v.object({ f: v.literal('read'), keys: v.array(v.string()) }),
+);

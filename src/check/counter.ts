@@ -4,14 +4,23 @@
  * @packageDocumentation
  */
 import type { History, Operation } from './history.js';
+import { assertHistory } from './linearizability.js';
 
 /**
  * Inputs of a counter history: add `value` (an increment, or a decrement when negative), or read.
  *
  * @example
  * ```ts
+ * import { checkCounter } from 'distkit/check';
  * import type { CounterInput } from 'distkit/check';
- * const ops: CounterInput[] = [{ f: 'add', value: 1 }, { f: 'read' }];
+ * const add: CounterInput = { f: 'add', value: 1 };
+ * const read: CounterInput = { f: 'read' };
+ * // Two acknowledged adds, then a read of 2: within [acknowledged, attempted].
+ * checkCounter([
+ *   { id: 0, client: 'a', input: add, call: 0, ret: 1, output: null },
+ *   { id: 1, client: 'b', input: add, call: 0, ret: 1, output: null },
+ *   { id: 2, client: 'c', input: read, call: 2, ret: 3, output: 2 },
+ * ]).valid; //=> true
  * ```
  */
 export type CounterInput = { readonly f: 'add'; readonly value: number } | { readonly f: 'read' };
@@ -21,8 +30,15 @@ export type CounterInput = { readonly f: 'add'; readonly value: number } | { rea
  *
  * @example
  * ```ts
+ * import { checkCounter } from 'distkit/check';
  * import type { CounterOutput } from 'distkit/check';
- * const read: CounterOutput = 4;
+ * // A read of 4 after only two adds were even attempted: impossible.
+ * const four: CounterOutput = 4;
+ * checkCounter([
+ *   { id: 0, client: 'a', input: { f: 'add', value: 1 }, call: 0, ret: 1, output: null },
+ *   { id: 1, client: 'b', input: { f: 'add', value: 1 }, call: 0, ret: 1, output: null },
+ *   { id: 2, client: 'c', input: { f: 'read' }, call: 2, ret: 3, output: four },
+ * ]).errors; //=> [{ id: 2, value: 4, lower: 2, upper: 2 }]
  * ```
  */
 export type CounterOutput = number | null;
@@ -32,8 +48,15 @@ export type CounterOutput = number | null;
  *
  * @example
  * ```ts
+ * import { checkCounter } from 'distkit/check';
  * import type { CounterRead } from 'distkit/check';
- * const r: CounterRead = { id: 3, value: 2, lower: 1, upper: 3 };
+ * // A read concurrent with an add may see it or not: its bounds are [1, 2].
+ * const reads: readonly CounterRead[] = checkCounter([
+ *   { id: 0, client: 'a', input: { f: 'add', value: 1 }, call: 0, ret: 1, output: null },
+ *   { id: 1, client: 'b', input: { f: 'add', value: 1 }, call: 2, ret: 6, output: null },
+ *   { id: 2, client: 'c', input: { f: 'read' }, call: 3, ret: 4, output: 1 },
+ * ]).reads;
+ * reads; //=> [{ id: 2, value: 1, lower: 1, upper: 2 }]
  * ```
  */
 export interface CounterRead {
@@ -83,6 +106,7 @@ type Event = { readonly time: number; readonly done: boolean; readonly op: Opera
  * ```
  */
 export function checkCounter(history: History<CounterInput, CounterOutput>): CounterCheckResult {
+  assertHistory(history, (op) => (op.input !== null && typeof op.input === 'object' ? undefined : 'input: expected an { f } object'));
   const events: Event[] = [];
   for (const op of history) {
     const f = op?.input?.f;

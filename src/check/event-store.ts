@@ -5,9 +5,10 @@
  *
  * @packageDocumentation
  */
-import { ConfigError } from '../core/index.js';
+import { ConfigError, v } from '../core/index.js';
 import type { History, Operation } from './history.js';
 import type { RegisterInput, RegisterOutput } from './models.js';
+import { assertHistory } from './linearizability.js';
 
 /**
  * Operations of an event-store history: an `append` of `count` events to `stream` expecting it at
@@ -15,8 +16,15 @@ import type { RegisterInput, RegisterOutput } from './models.js';
  *
  * @example
  * ```ts
+ * import { checkAppendRaces } from 'distkit/check';
  * import type { AppendHistoryInput } from 'distkit/check';
- * const op: AppendHistoryInput = { f: 'append', stream: 'acct', expected: 'no_stream', count: 1 };
+ * // Two clients create the same stream at once: exactly one may win.
+ * const create: AppendHistoryInput = { f: 'append', stream: 'acct', expected: 'no_stream', count: 1 };
+ * const r = checkAppendRaces([
+ *   { id: 0, client: 'a', input: create, call: 0, ret: 2, output: { ok: true, revision: 0 } },
+ *   { id: 1, client: 'b', input: create, call: 1, ret: 3, output: { ok: false, actual: 0 } },
+ * ]);
+ * [r.valid, r.races]; //=> [true, [{ stream: 'acct', expected: 'no_stream', attempts: 2, winners: [0] }]]
  * ```
  */
 export type AppendHistoryInput =
@@ -29,8 +37,11 @@ export type AppendHistoryInput =
  *
  * @example
  * ```ts
+ * import { checkAppendRaces } from 'distkit/check';
  * import type { AppendHistoryOutput } from 'distkit/check';
+ * // WrongExpectedVersion: the stream was already at revision 4.
  * const lost: AppendHistoryOutput = { ok: false, actual: 4 };
+ * checkAppendRaces([{ id: 0, client: 'a', input: { f: 'append', stream: 'acct', expected: 3, count: 1 }, call: 0, ret: 1, output: lost }]).valid; //=> true
  * ```
  */
 export type AppendHistoryOutput = { readonly ok: true; readonly revision: number } | { readonly ok: false; readonly actual: number | 'no_stream' } | number | 'no_stream';
@@ -41,8 +52,11 @@ export type AppendHistoryOutput = { readonly ok: true; readonly revision: number
  *
  * @example
  * ```ts
+ * import { checkAppendRaces } from 'distkit/check';
  * import type { AppendRace } from 'distkit/check';
- * const r: AppendRace = { stream: 'acct', expected: 3, attempts: 4, winners: [17] };
+ * const append = (id: number, ok: boolean) => ({ id, client: `c${id}`, call: 0, ret: 1, input: { f: 'append' as const, stream: 'acct', expected: 3, count: 1 }, output: ok ? { ok: true as const, revision: 4 } : { ok: false as const, actual: 4 } });
+ * const races: readonly AppendRace[] = checkAppendRaces([append(0, false), append(1, true), append(2, false)]).races;
+ * races; //=> [{ stream: 'acct', expected: 3, attempts: 3, winners: [1] }]
  * ```
  */
 export interface AppendRace {
@@ -57,9 +71,12 @@ export interface AppendRace {
  *
  * @example
  * ```ts
+ * import { checkAppendRaces } from 'distkit/check';
  * import type { AppendRacesResult } from 'distkit/check';
- * declare const r: AppendRacesResult;
- * r.problems.join('\n');
+ * const append = (id: number) => ({ id, client: `c${id}`, call: 0, ret: 1, input: { f: 'append' as const, stream: 'acct', expected: 'no_stream' as const, count: 1 }, output: { ok: true as const, revision: 0 } });
+ * // Both creations claim success: a lost update.
+ * const r: AppendRacesResult = checkAppendRaces([append(0), append(1)]);
+ * [r.valid, r.problems]; //=> [false, ['stream "acct" expected no_stream: 2 appends won (ids 0, 1)']]
  * ```
  */
 export interface AppendRacesResult {
@@ -93,6 +110,7 @@ const before = (expected: number | 'no_stream'): number => (expected === 'no_str
  * ```
  */
 export function checkAppendRaces(history: History<AppendHistoryInput, AppendHistoryOutput>): AppendRacesResult {
+  assertHistory(history, appendOpProblem);
   const groups = new Map<string, { stream: string; expected: number | 'no_stream'; attempts: number; winners: number[] }>();
   const problems: string[] = [];
   for (const op of history) {
@@ -134,6 +152,7 @@ export function checkAppendRaces(history: History<AppendHistoryInput, AppendHist
  * ```
  */
 export function appendsAsRegister(history: History<AppendHistoryInput, AppendHistoryOutput>, stream: string): Operation<RegisterInput<number>, RegisterOutput<number>>[] {
+  assertHistory(history, appendOpProblem);
   const out: Operation<RegisterInput<number>, RegisterOutput<number>>[] = [];
   for (const op of history) {
     if (op.input.stream !== stream) continue;
@@ -151,4 +170,23 @@ export function appendsAsRegister(history: History<AppendHistoryInput, AppendHis
     out.push({ id: op.id, client: op.client, input, ...times, ...(o === undefined ? {} : { output: o.ok }) });
   }
   return out;
+}
+
+const revision = v.union(v.int({ min: 0 }), v.literal('no_stream'));
+const appendInput = v.tagged(
+  {
+    append: v.object({ f: v.literal('append'), stream: v.string(), expected: revision, count: v.int({ min: 0 }) }),
+    read: v.object({ f: v.literal('read'), stream: v.string() }),
+  },
+  'f',
+);
+
+/** An append or a read of a stream, with the output its kind allows. */
+function appendOpProblem(op: Operation): string | undefined {
+  const problem = appendInput(op.input, 'input');
+  if (problem !== undefined || op.output === undefined) return problem;
+  if ((op.input as { f: string }).f === 'read') return revision(op.output, 'output');
+  const o = op.output as { ok?: unknown; revision?: unknown; actual?: unknown } | null;
+  if (o === null || typeof o !== 'object') return 'output: an append outputs { ok: true, revision } or { ok: false, actual }';
+  return o.ok === true ? v.int({ min: 0 })(o.revision, 'output.revision') : o.ok === false ? revision(o.actual, 'output.actual') : 'output.ok: expected true or false';
 }

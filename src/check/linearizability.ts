@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, canonicalJson } from '../core/index.js';
+import { ConfigError, canonicalJson, describeValue } from '../core/index.js';
 import type { History, Operation } from './history.js';
 import type { Model } from './models.js';
 import { hashValue, sameValue } from './hash.js';
@@ -162,6 +162,74 @@ export function historyProblems(history: History): string[] {
   return problems;
 }
 
+/**
+ * Refuses a malformed history before a checker reads it: throws a `ConfigError` naming the first
+ * problem — the shape {@link historyProblems} checks (ids, clients, `call`/`ret`, `output`), then
+ * `opProblem`, a checker's own test of one operation's input and output. Every checker in
+ * distkit/check starts with it, so a history read from a file or a recorder gets a clear error,
+ * never a `TypeError` from deep inside.
+ *
+ * @throws ConfigError naming the operation (`history[i]`) and what is wrong with it.
+ * @example
+ * ```ts
+ * import { assertHistory } from 'distkit/check';
+ * const refusal = (history: unknown) => { try { assertHistory(history); return 'ok'; } catch (e) { return (e as Error).message; } };
+ * refusal([{ id: 0, client: 'a', input: null, call: 0, output: 1, ret: 1 }]); //=> 'ok'
+ * refusal([{ id: 0, client: 'a', input: null, call: 0, output: 1 }]); //=> 'history[0]: has an output but no ret (operation id 0, client "a")'
+ * refusal({}); //=> 'history: expected an array of operations'
+ * ```
+ */
+export function assertHistory(history: unknown, opProblem?: (op: Operation, index: number) => string | undefined): asserts history is History {
+  const problems = structuralProblems(history as History);
+  if (problems.length > 0) {
+    const { field, op, problem } = problems[0] as ShapeProblem;
+    const which = op === undefined ? '' : ` (operation id ${describeValue(op.id)}${typeof op.client === 'string' ? `, client ${JSON.stringify(op.client)}` : ''})`;
+    throw new ConfigError(field, problem + which);
+  }
+  if (opProblem === undefined) return;
+  (history as readonly Operation[]).forEach((op, i) => {
+    const problem = opProblem(op, i);
+    if (problem !== undefined) throw new ConfigError(`history[${i}]`, `${problem} (operation id ${String(op.id)})`);
+  });
+}
+
+/**
+ * The model with its failures turned into a `ConfigError` naming the operation's input: a history
+ * of the wrong shape for the model (a `{ f: 'add' }` given to a register) is the caller's error,
+ * not a crash of the search.
+ */
+function guarded<S, I, O>(model: Model<S, I, O>): Model<S, I, O> {
+  const fail = (what: string, e: unknown): never => {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError('history', `the model failed on ${what}: ${e instanceof Error ? e.message : describeValue(e)}`);
+  };
+  const step = (state: S, input: I, output: O | undefined): readonly [boolean, S] => {
+    try {
+      return model.step(state, input, output);
+    } catch (e) {
+      return fail(`input ${describeValue(input)}`, e);
+    }
+  };
+  const { hash, equal, partition } = model;
+  return {
+    init: () => model.init(),
+    step,
+    ...(hash === undefined ? {} : { hash: (state: S) => hash.call(model, state) }),
+    ...(equal === undefined ? {} : { equal: (a: S, b: S) => equal.call(model, a, b) }),
+    ...(partition === undefined
+      ? {}
+      : {
+          partition: (history: History<I, O>) => {
+            try {
+              return partition.call(model, history);
+            } catch (e) {
+              return fail('partitioning the history', e);
+            }
+          },
+        }),
+  };
+}
+
 /** One shape problem: where it is (`history[i]`), which operation, and what is wrong. */
 interface ShapeProblem {
   readonly field: string;
@@ -169,7 +237,7 @@ interface ShapeProblem {
   readonly problem: string;
 }
 
-const shapeMessage = (p: ShapeProblem): string => `${p.field}${p.op !== undefined ? ` (id ${String(p.op.id)})` : ''}: ${p.problem}`;
+const shapeMessage = (p: ShapeProblem): string => `${p.field}${p.op !== undefined ? ` (id ${describeValue(p.op.id)})` : ''}: ${p.problem}`;
 
 function structuralProblems(history: History): ShapeProblem[] {
   const problems: ShapeProblem[] = [];
@@ -195,7 +263,7 @@ function structuralProblems(history: History): ShapeProblem[] {
       // An infinite ret would make the operation overlap everything after its call, so a
       // history that is not linearizable could pass.
       if (typeof op.ret !== 'number' || !Number.isFinite(op.ret)) add(`ret must be a finite number, got ${typeof op.ret === 'number' ? String(op.ret) : typeof op.ret}`);
-      else if (op.ret < op.call) add(`ret ${op.ret} is before call ${op.call}`);
+      else if (typeof op.call === 'number' && op.ret < op.call) add(`ret ${op.ret} is before call ${op.call}`);
       if (!hasOut) add('has a ret but no output (an unknown outcome has neither)');
     } else if (hasOut) {
       add('has an output but no ret');
@@ -244,16 +312,12 @@ export function checkLinearizability<S, I, O>(
   history: History<I, O>,
   options: LinearizabilityOptions = {},
 ): LinearizabilityResult<I, O> {
-  const problems = structuralProblems(history as History);
-  if (problems.length > 0) {
-    const { field, op, problem } = problems[0] as ShapeProblem;
-    const which = op === undefined ? '' : ` (operation id ${String(op.id)}${typeof op.client === 'string' ? `, client ${JSON.stringify(op.client)}` : ''})`;
-    throw new ConfigError(field, problem + which);
-  }
+  assertHistory(history);
   const maxSteps = options.maxSteps ?? 10_000_000;
   if (!(maxSteps >= 0)) throw new ConfigError('maxSteps', `must be a non-negative number, got ${String(maxSteps)}`);
   const stopAtFirstFailure = options.stopAtFirstFailure ?? true;
-  const parts = model.partition ? model.partition(history) : [history];
+  const m = guarded(model);
+  const parts = m.partition ? m.partition(history) : [history];
   // Round-robin over the undecided partitions, each search resumed where it paused; the
   // allowance per partition doubles every round. A hard partition thus cannot starve the others:
   // a partition that needs k steps is decided once every undecided one has had about 2k.
@@ -268,7 +332,7 @@ export function checkLinearizability<S, I, O>(
   schedule: while (pending.length > 0) {
     const undecided: number[] = [];
     for (const i of pending) {
-      const search = (searches[i] ??= new PartitionSearch(model, parts[i] as History<I, O>));
+      const search = (searches[i] ??= new PartitionSearch(m, parts[i] as History<I, O>));
       const before = search.steps;
       const outcome = search.run(Math.min(allowance, left), spent, options.deadline);
       left -= search.steps - before;

@@ -6,8 +6,9 @@
  *
  * @packageDocumentation
  */
-import { canonicalJson } from '../core/index.js';
-import type { History } from './history.js';
+import { ConfigError, canonicalJson, v } from '../core/index.js';
+import type { History, Operation } from './history.js';
+import { assertHistory } from './linearizability.js';
 
 /**
  * A publish in a history: its topic and value (unique per publish attempt in the workload, so
@@ -16,8 +17,14 @@ import type { History } from './history.js';
  *
  * @example
  * ```ts
- * import type { PubSubHistoryInput } from 'distkit/check';
- * const op: PubSubHistoryInput = { f: 'publish', topic: 'orders', value: 'p1-7', producer: 'p1', sequence: 7 };
+ * import { checkPubSub, type PubSubLogs } from 'distkit/check';
+ * // A publish that timed out has no output and no ret: its outcome is unknown.
+ * const publish = (id: number, value: string, output?: { partition: number; offset: number } | 'refused') => ({ id, client: `p${id}`, call: id * 2, input: { f: 'publish' as const, topic: 'orders', value, producer: 'p1', sequence: id }, ...(output === undefined ? {} : { output, ret: id * 2 + 1 }) });
+ * const history = [publish(0, 'a', { partition: 0, offset: 0 }), publish(1, 'b', { partition: 0, offset: 1 }), publish(2, 'c')];
+ * // The log lost the acknowledged b; c's publish timed out and c is not stored, which is allowed.
+ * const logs: PubSubLogs = { orders: { partitions: [{ startOffset: 0, records: [{ offset: 0, value: 'a' }] }] } };
+ * const r = checkPubSub(history, logs);
+ * [r.valid, r.problems]; //=> [false, ['lost: "b" acknowledged at orders/0@1, which holds nothing']]
  * ```
  */
 export interface PubSubHistoryInput {
@@ -34,8 +41,15 @@ export interface PubSubHistoryInput {
  *
  * @example
  * ```ts
+ * import { checkPubSub, type PubSubLogs } from 'distkit/check';
+ * // A publish that timed out has no output and no ret: its outcome is unknown.
+ * const publish = (id: number, value: string, output?: { partition: number; offset: number } | 'refused') => ({ id, client: `p${id}`, call: id * 2, input: { f: 'publish' as const, topic: 'orders', value, producer: 'p1', sequence: id }, ...(output === undefined ? {} : { output, ret: id * 2 + 1 }) });
+ * const history = [publish(0, 'a', { partition: 0, offset: 0 }), publish(1, 'b', { partition: 0, offset: 1 }), publish(2, 'c')];
  * import type { PubSubHistoryOutput } from 'distkit/check';
- * const ok: PubSubHistoryOutput = { partition: 2, offset: 17 };
+ * // An acknowledgement names where the record went; the log must hold it exactly there.
+ * const ack: PubSubHistoryOutput = { partition: 0, offset: 1 };
+ * const logs: PubSubLogs = { orders: { partitions: [{ startOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 1, value: 'x' }, { offset: 2, value: 'b' }] }] } };
+ * checkPubSub([publish(0, 'a', { partition: 0, offset: 0 }), publish(1, 'b', ack)], logs).problems; //=> ['misplaced: "b" acknowledged at orders/0@1, which holds "x"', 'unexpected: "x" stored but never published']
  * ```
  */
 export type PubSubHistoryOutput = { readonly partition: number; readonly offset: number } | 'refused';
@@ -46,8 +60,13 @@ export type PubSubHistoryOutput = { readonly partition: number; readonly offset:
  *
  * @example
  * ```ts
- * import type { PubSubLogs } from 'distkit/check';
- * const logs: PubSubLogs = { orders: { partitions: [{ startOffset: 0, records: [{ offset: 0, value: 'p1-0' }] }] } };
+ * import { checkPubSub, type PubSubLogs } from 'distkit/check';
+ * // A publish that timed out has no output and no ret: its outcome is unknown.
+ * const publish = (id: number, value: string, output?: { partition: number; offset: number } | 'refused') => ({ id, client: `p${id}`, call: id * 2, input: { f: 'publish' as const, topic: 'orders', value, producer: 'p1', sequence: id }, ...(output === undefined ? {} : { output, ret: id * 2 + 1 }) });
+ * const history = [publish(0, 'a', { partition: 0, offset: 0 }), publish(1, 'b', { partition: 0, offset: 1 }), publish(2, 'c')];
+ * // Every acknowledged record at its place, once: valid.
+ * const logs: PubSubLogs = { orders: { partitions: [{ startOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 1, value: 'b' }] }] } };
+ * checkPubSub(history, logs).valid; //=> true
  * ```
  */
 export type PubSubLogs = Readonly<Record<string, { readonly partitions: readonly { readonly startOffset: number; readonly records: readonly { readonly offset: number; readonly value: unknown }[] }[] }>>;
@@ -66,9 +85,15 @@ export type PubSubLogs = Readonly<Record<string, { readonly partitions: readonly
  *
  * @example
  * ```ts
+ * import { checkPubSub, type PubSubLogs } from 'distkit/check';
+ * // A publish that timed out has no output and no ret: its outcome is unknown.
+ * const publish = (id: number, value: string, output?: { partition: number; offset: number } | 'refused') => ({ id, client: `p${id}`, call: id * 2, input: { f: 'publish' as const, topic: 'orders', value, producer: 'p1', sequence: id }, ...(output === undefined ? {} : { output, ret: id * 2 + 1 }) });
+ * const history = [publish(0, 'a', { partition: 0, offset: 0 }), publish(1, 'b', { partition: 0, offset: 1 }), publish(2, 'c')];
  * import type { PubSubCheckResult } from 'distkit/check';
- * declare const r: PubSubCheckResult;
- * if (!r.valid) console.log(r.problems.slice(0, 5).join('\n'));
+ * // b stored twice: a duplicate the producer's sequence numbers should have prevented.
+ * const logs: PubSubLogs = { orders: { partitions: [{ startOffset: 0, records: [{ offset: 0, value: 'a' }, { offset: 1, value: 'b' }, { offset: 2, value: 'b' }] }] } };
+ * const r: PubSubCheckResult = checkPubSub(history.slice(0, 2), logs);
+ * [r.valid, r.duplicatedCount, r.problems]; //=> [false, 1, ['duplicated: "b" stored 2 times (orders/0@1, orders/0@2)']]
  * ```
  */
 export interface PubSubCheckResult {
@@ -136,6 +161,9 @@ function recordAt(logs: PubSubLogs, topic: string, partition: number, offset: nu
  * ```
  */
 export function checkPubSub(history: History<PubSubHistoryInput, PubSubHistoryOutput>, logs: PubSubLogs): PubSubCheckResult {
+  assertHistory(history, publishProblem);
+  const logsProblem = logsCheck(logs, 'logs') ?? gapInLogs(logs);
+  if (logsProblem !== undefined) throw new ConfigError('logs', logsProblem);
   const where = indexLogs(logs);
   const problems: string[] = [];
   const attempted = new Set<string>();
@@ -227,4 +255,27 @@ function reorderings(history: History<PubSubHistoryInput, PubSubHistoryOutput>, 
     }
   }
   return n;
+}
+
+const publishInput = v.object({ f: v.literal('publish'), topic: v.string(), producer: v.optional(v.string()), sequence: v.optional(v.int({ min: 0 })) });
+const position = v.object({ partition: v.int({ min: 0 }), offset: v.int({ min: 0 }) });
+const logsCheck = v.record(
+  v.object({ partitions: v.array(v.object({ startOffset: v.int({ min: 0 }), records: v.array(v.object({ offset: v.int({ min: 0 }) }), { maxLength: Number.MAX_SAFE_INTEGER }) })) }),
+  { maxKeys: Number.MAX_SAFE_INTEGER },
+);
+
+/** A publish to a topic; a known output is `'refused'` or the position it was stored at. */
+function publishProblem(op: Operation): string | undefined {
+  return publishInput(op.input, 'input') ?? (op.output === undefined || op.output === 'refused' ? undefined : position(op.output, 'output'));
+}
+
+/** A partition's records are read by position: their offsets must run on from `startOffset`. */
+function gapInLogs(logs: PubSubLogs): string | undefined {
+  for (const [topic, t] of Object.entries(logs)) {
+    for (const [i, p] of t.partitions.entries()) {
+      const at = p.records.findIndex((r, j) => r.offset !== p.startOffset + j);
+      if (at !== -1) return `${topic}.partitions[${i}].records[${at}].offset: expected ${p.startOffset + at} (offsets run on from startOffset), got ${p.records[at]!.offset}`;
+    }
+  }
+  return undefined;
 }

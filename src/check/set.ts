@@ -5,6 +5,7 @@
  */
 import { canonicalJson } from '../core/index.js';
 import type { History, Operation } from './history.js';
+import { assertHistory } from './linearizability.js';
 import type { SetInput, SetOutput } from './models.js';
 
 /**
@@ -70,6 +71,7 @@ const both = <V>(a: Map<string, V>, b: Map<string, V>): V[] => [...a].filter(([k
  * ```
  */
 export function checkSet<V>(history: History<SetInput<V>, SetOutput<V>>): SetCheckResult<V> {
+  assertHistory(history, setOpProblem);
   const attempts: V[] = [];
   const adds: V[] = [];
   let final: SetOp<V> | undefined;
@@ -92,4 +94,11 @@ export function checkSet<V>(history: History<SetInput<V>, SetOutput<V>>): SetChe
   const lost = minus(acknowledged, read);
   const unexpected = minus(read, attempted);
   return { valid: lost.length === 0 && unexpected.length === 0, finalRead: final.id, ...counts, ok: [...okMap.values()], lost, unexpected, recovered: minus(okMap, acknowledged) };
+}
+
+/** An `{ f }` input; a read's known output is the array of values it saw. */
+function setOpProblem(op: Operation): string | undefined {
+  if (op.input === null || typeof op.input !== 'object') return 'input: expected an { f } object';
+  if ((op.input as { f?: unknown }).f === 'read' && op.output !== undefined && op.output !== null && !Array.isArray(op.output)) return 'output: a read outputs the array of values it saw';
+  return undefined;
 }

@@ -4,8 +4,9 @@
  *
  * @packageDocumentation
  */
-import { canonicalJson } from '../core/index.js';
-import type { History } from './history.js';
+import { canonicalJson, v } from '../core/index.js';
+import type { History, Operation } from './history.js';
+import { assertHistory } from './linearizability.js';
 
 /**
  * Operations of a queue history: `enqueue` a value, `dequeue` one (output the value, or `null` when
@@ -14,8 +15,13 @@ import type { History } from './history.js';
  *
  * @example
  * ```ts
+ * import { checkTotalQueue } from 'distkit/check';
+ * const op = (id: number, input: { f: 'enqueue'; value: number } | { f: 'dequeue' } | { f: 'drain' }, output: number | null | readonly number[] | true) => ({ id, client: `c${id}`, call: id * 2, ret: id * 2 + 1, input, output });
  * import type { TotalQueueInput } from 'distkit/check';
- * const ops: TotalQueueInput<number>[] = [{ f: 'enqueue', value: 1 }, { f: 'dequeue' }, { f: 'drain' }];
+ * const inputs: TotalQueueInput<number>[] = [{ f: 'enqueue', value: 1 }, { f: 'enqueue', value: 2 }, { f: 'dequeue' }, { f: 'drain' }];
+ * const outputs: (number | readonly number[] | true)[] = [true, true, 1, [2]];
+ * // Every enqueued value comes out exactly once: valid.
+ * checkTotalQueue(inputs.map((input, id) => op(id, input, outputs[id]!))).valid; //=> true
  * ```
  */
 export type TotalQueueInput<V> = { readonly f: 'enqueue'; readonly value: V } | { readonly f: 'dequeue' } | { readonly f: 'drain' };
@@ -26,8 +32,13 @@ export type TotalQueueInput<V> = { readonly f: 'enqueue'; readonly value: V } | 
  *
  * @example
  * ```ts
+ * import { checkTotalQueue } from 'distkit/check';
+ * const op = (id: number, input: { f: 'enqueue'; value: number } | { f: 'dequeue' } | { f: 'drain' }, output: number | null | readonly number[] | true) => ({ id, client: `c${id}`, call: id * 2, ret: id * 2 + 1, input, output });
  * import type { TotalQueueOutput } from 'distkit/check';
- * const drained: TotalQueueOutput<number> = [4, 5];
+ * // The final drain returns what is left; 2 was acknowledged but never comes out: lost.
+ * const drained: TotalQueueOutput<number> = [];
+ * const r = checkTotalQueue([op(0, { f: 'enqueue', value: 1 }, true), op(1, { f: 'enqueue', value: 2 }, true), op(2, { f: 'dequeue' }, 1), op(3, { f: 'drain' }, drained)]);
+ * [r.valid, r.lost]; //=> [false, [2]]
  * ```
  */
 export type TotalQueueOutput<V> = V | null | readonly V[] | true;
@@ -47,9 +58,12 @@ export type TotalQueueOutput<V> = V | null | readonly V[] | true;
  *
  * @example
  * ```ts
+ * import { checkTotalQueue } from 'distkit/check';
+ * const op = (id: number, input: { f: 'enqueue'; value: number } | { f: 'dequeue' } | { f: 'drain' }, output: number | null | readonly number[] | true) => ({ id, client: `c${id}`, call: id * 2, ret: id * 2 + 1, input, output });
  * import type { TotalQueueResult } from 'distkit/check';
- * declare const r: TotalQueueResult<number>;
- * if (!r.valid) console.log(`${r.lostCount} lost, e.g. ${JSON.stringify(r.lost.slice(0, 3))}`);
+ * // 1 delivered twice, 9 never enqueued: duplicated and unexpected.
+ * const r: TotalQueueResult<number> = checkTotalQueue<number>([op(0, { f: 'enqueue', value: 1 }, true), op(1, { f: 'dequeue' }, 1), op(2, { f: 'dequeue' }, 1), op(3, { f: 'drain' }, [9])]);
+ * [r.valid, r.duplicated, r.unexpected]; //=> [false, [1], [9]]
  * ```
  */
 export interface TotalQueueResult<V> {
@@ -127,6 +141,7 @@ class Bag<V> {
  * ```
  */
 export function checkTotalQueue<V>(history: History<TotalQueueInput<V>, TotalQueueOutput<V>>): TotalQueueResult<V> {
+  assertHistory(history, queueOpProblem);
   const attempts = new Bag<V>();
   const acknowledged = new Bag<V>();
   const dequeued = new Bag<V>();
@@ -161,4 +176,15 @@ export function checkTotalQueue<V>(history: History<TotalQueueInput<V>, TotalQue
     duplicated: duplicated.list(),
     recovered: recovered.list(),
   };
+}
+
+const queueInput = v.tagged({ enqueue: v.object({ f: v.literal('enqueue') }), dequeue: v.object({ f: v.literal('dequeue') }), drain: v.object({ f: v.literal('drain') }) }, 'f');
+
+/** An enqueue, dequeue or drain; a drain's known output is the array of values left. */
+function queueOpProblem(op: Operation): string | undefined {
+  const problem = queueInput(op.input, 'input');
+  if (problem !== undefined) return problem;
+  const f = (op.input as { f: string }).f;
+  if (f === 'drain' && op.output !== undefined && !Array.isArray(op.output)) return 'output: a drain outputs the array of values it took';
+  return undefined;
 }
