@@ -114,6 +114,57 @@ function filterUnseen(a: DotStore, cb: CausalContext): DotStore {
   return joinMaps(a as Readonly<Record<string, DotStore>>, CausalContext.empty(), {}, cb);
 }
 
+/** From this many keys on, a map is copied key by key into a dictionary-mode object. */
+const LARGE_MAP_KEYS = 32;
+
+/**
+ * A shallow copy of a dot map. A large map is copied into an object that V8 keeps in dictionary
+ * mode: removing a key and adding it back (an ORMap remove then update) otherwise gives every
+ * copy a new key order, hence a new hidden class, and a spread of 1,000 keys costs ~10× more.
+ */
+function copyMap(a: Readonly<Record<string, DotStore>>): Record<string, DotStore> {
+  const keys = Object.keys(a);
+  if (keys.length < LARGE_MAP_KEYS) return { ...a };
+  const out: Record<string, DotStore> = {};
+  // Adding then deleting a property switches an object to dictionary mode (a no-op elsewhere).
+  out[' '] = EMPTY_ENTRIES;
+  delete out[' '];
+  for (const k of keys) setOwn(out, k, a[k]!);
+  return out;
+}
+
+/** Above this many dots, a context is not enumerated: the join scans every key instead. */
+const MAX_ENUMERATED_DOTS = 64;
+
+/**
+ * False when the keys of `a` that `b` does not name certainly keep all their dots: every dot of
+ * `cb` is under a key `b` names, in `a` or in `b`, and a dot names one event, so it is under one
+ * key only (§5; {@link parseCrdt} refuses a store holding a dot twice). A delta from a mutator (an
+ * add, a write, an update of one key) has a context of a few dots, all under its own key, so
+ * joining it into a large state touches only that key instead of scanning the whole map. True
+ * (scan) when unsure, e.g. for a large context or a removal.
+ */
+function mayRemoveElsewhere(a: Readonly<Record<string, DotStore>>, b: Readonly<Record<string, DotStore>>, cb: CausalContext): boolean {
+  let count = cb.cloud.length;
+  for (const r in cb.vv) {
+    count += cb.vv[r]!;
+    if (count > MAX_ENUMERATED_DOTS) return true;
+  }
+  if (count === 0) return false;
+  const named: Dot[] = [];
+  for (const k in b) {
+    dotsOf(b[k], named);
+    const x = getOwn(a, k);
+    if (x !== undefined) dotsOf(x, named);
+  }
+  const local = CausalContext.fromDots(named);
+  for (const d of cb.cloud) if (!CausalContext.contains(local, d)) return true;
+  for (const r of Object.keys(cb.vv)) {
+    for (let n = 1; n <= cb.vv[r]!; n++) if (!CausalContext.contains(local, [r, n])) return true;
+  }
+  return false;
+}
+
 function joinMaps(
   a: Readonly<Record<string, DotStore>>,
   ca: CausalContext,
@@ -123,7 +174,7 @@ function joinMaps(
   // Copy on write: `out` is `a` until a key's store changes.
   let out: Record<string, DotStore> | undefined;
   const put = (k: string, v: DotStore | undefined) => {
-    out ??= { ...a };
+    out ??= copyMap(a);
     if (v === undefined || isEmptyStore(v)) delete out[k];
     else setOwn(out, k, v);
   };
@@ -133,7 +184,7 @@ function joinMaps(
     const joined = x === undefined ? filterUnseen(y, ca) : joinStores(x, ca, y, cb);
     if (joined !== x && !(x === undefined && isEmptyStore(joined))) put(k, joined);
   }
-  if (!CausalContext.isEmpty(cb)) {
+  if (mayRemoveElsewhere(a, b, cb)) {
     for (const k of Object.keys(a)) {
       if (Object.prototype.hasOwnProperty.call(b, k)) continue;
       const x = a[k]!;
