@@ -8,6 +8,7 @@ import {
   GCounter,
   ORMap,
   RWORSet,
+  TwoPSet,
   antiEntropyConverged,
   antiEntropyInvariants,
   crdtValue,
@@ -91,6 +92,20 @@ describe('Algorithm 2: delta buffer, acks and delta-intervals', () => {
   });
 });
 
+describe('two-phase set tombstones under anti-entropy', () => {
+  it('a late add of a removed element does not inflate the state: acknowledged, not buffered, not forwarded', () => {
+    const conf = (id: string) => ({ id, nodes: ['a', 'b', 'c'], crdt: 'twopset' as const, shipIntervalMs: 10 });
+    let b = m.init(conf('b'));
+    b = m.step(b, { type: 'update', delta: TwoPSet.add(b.crdt as TwoPSet, 'x'), now: 0 }).state;
+    b = m.step(b, { type: 'update', delta: TwoPSet.remove(b.crdt as TwoPSet, 'x'), now: 1 }).state;
+    expect(b.crdt).toEqual({ added: [], removed: ['x'] });
+    const late = m.step(deepFreeze(b), { type: 'message', from: 'a', message: { type: 'delta', from: 0, to: 1, delta: { added: ['x'], removed: [] } }, now: 2 });
+    expect(late.state.crdt).toBe(b.crdt);
+    expect(late.state.buffer).toBe(b.buffer);
+    expect(late.outputs.map((o) => o.type)).toEqual(['persist', 'send']); // the received position, then the ack
+  });
+});
+
 describe('causal stability: the dots every replica has reported', () => {
   it('stableContext covers a dot once every replica acknowledged it, and not before', () => {
     const conf = (id: string) => ({ id, nodes: ['a', 'b'], crdt: 'rworset' as const, shipIntervalMs: 10 });
@@ -149,6 +164,7 @@ function withOps(spec: CrdtSpec, log: unknown[]): Machine<unknown, DeltaAntiEntr
 function mutate(spec: CrdtSpec, s: DeltaAntiEntropyState, kind: number, e: string): unknown {
   if (spec === 'aworset') return kind === 0 ? AWORSet.add(s.crdt as AWORSet, s.id, e) : AWORSet.remove(s.crdt as AWORSet, e);
   if (spec === 'gcounter') return GCounter.increment(s.crdt as GCounter, s.id, 1);
+  if (spec === 'twopset') return kind === 0 ? TwoPSet.add(s.crdt as TwoPSet, e) : TwoPSet.remove(s.crdt as TwoPSet, e);
   // { ormap: 'rworset' }: carts of items, remove-wins items and key removal.
   const map = s.crdt as ORMap<never>;
   if (kind === 2) return ORMap.remove(map, e);
@@ -188,7 +204,7 @@ function simRun(spec: CrdtSpec, seed: number) {
 }
 
 describe('anti-entropy in the simulator: loss, duplication, reordering, partitions, a crash', () => {
-  const specs: CrdtSpec[] = ['aworset', 'gcounter', { ormap: 'rworset' }];
+  const specs: CrdtSpec[] = ['aworset', 'gcounter', 'twopset', { ormap: 'rworset' }];
   for (const spec of specs) {
     it.each([1, 2, 3, 4, 5, 6])(`${JSON.stringify(spec)}, seed %i: every replica converges to the join of every delta`, (seed) => {
       const { result, log } = simRun(spec, seed);
@@ -199,6 +215,11 @@ describe('anti-entropy in the simulator: loss, duplication, reordering, partitio
       const truth = log.reduce((acc, d) => joinCrdt(spec, acc, d), emptyCrdt(spec));
       for (const s of Object.values(states)) expect(crdtValue(spec, s.crdt)).toEqual(crdtValue(spec, truth));
       expect(log.length).toBeGreaterThan(40);
+      if (spec === 'twopset') {
+        // Tombstones only: no replica keeps a removed element among its adds.
+        for (const s of Object.values(states)) expect((s.crdt as TwoPSet).added.filter((e) => TwoPSet.value(s.crdt as TwoPSet).includes(e))).toEqual((s.crdt as TwoPSet).added);
+        expect((truth as TwoPSet).removed.length).toBeGreaterThan(0);
+      }
     });
   }
 });

@@ -92,13 +92,14 @@ export const GSet = Object.freeze({
 });
 
 /**
- * A two-phase set: added elements and removed ones (tombstones); an element once removed never
- * comes back (§4).
+ * A two-phase set: the elements present (`added`) and the removed ones (tombstones, `removed`);
+ * an element once removed never comes back (§4). Both sorted; disjoint in the canonical form that
+ * `join` returns, so a removed element costs one tombstone, not an add and a tombstone.
  *
  * @example
  * ```ts
  * import type { TwoPSet } from 'distkit/replication';
- * const s: TwoPSet = { added: ['a', 'b'], removed: ['a'] }; // value ['b']
+ * const s: TwoPSet = { added: ['b'], removed: ['a'] }; // value ['b']; 'a' can never return
  * ```
  */
 export interface TwoPSet {
@@ -106,9 +107,30 @@ export interface TwoPSet {
   readonly removed: GSet;
 }
 
+/** The elements of sorted `a` not in sorted `b`; `a` itself when none is. */
+function differenceSorted(a: readonly string[], b: readonly string[]): readonly string[] {
+  if (b.length === 0 || a.length === 0) return a;
+  const out = a.filter((x) => !sortedHas(b, x));
+  return out.length === a.length ? a : out;
+}
+
+/** `was` when `xs` holds the same elements, else `xs` (keeps the identity of an unchanged half). */
+function sameElements(xs: readonly string[], was: readonly string[]): readonly string[] {
+  if (xs === was || xs.length !== was.length) return xs;
+  for (let i = 0; i < xs.length; i++) if (xs[i] !== was[i]) return xs;
+  return was;
+}
+
+/** The canonical form: removed elements only as tombstones (§4's value, added minus removed, is kept). */
+function canonical2P(added: readonly string[], removed: readonly string[]): TwoPSet {
+  return { added: differenceSorted(added, removed), removed };
+}
+
 /**
  * Two-phase set operations: `add` and `remove` return deltas (removing an element not in the
- * set is a no-op delta), `join` unions both halves, `value` is added minus removed.
+ * set is a no-op delta), `join` unions both halves and keeps a removed element only as its
+ * tombstone (the quotient of §4's lattice by "added minus removed": join, value and every law are
+ * unchanged, the state is smaller), `value` is added minus removed.
  *
  * @example
  * ```ts
@@ -126,21 +148,22 @@ export const TwoPSet = Object.freeze({
   add: (_s: TwoPSet, element: string): TwoPSet => ({ added: [element], removed: [] }),
   /** The delta of removing `element` (empty when it is not in the set). */
   remove: (s: TwoPSet, element: string): TwoPSet => ({ added: [], removed: sortedHas(s.added, element) ? [element] : [] }),
-  /** Union of both halves. */
+  /** Union of both halves, removed elements dropped from `added`. */
   join(a: TwoPSet, b: TwoPSet): TwoPSet {
-    const added = unionSorted(a.added, b.added);
     const removed = unionSorted(a.removed, b.removed);
+    const added = sameElements(differenceSorted(unionSorted(a.added, b.added), removed), a.added);
+    // A late add of a removed element changes nothing: the join returns `a` itself (no inflation).
     return added === a.added && removed === a.removed ? a : { added, removed };
   },
   /** True when `element` was added and not removed. */
   has: (s: TwoPSet, element: string): boolean => sortedHas(s.added, element) && !sortedHas(s.removed, element),
   /** The elements, sorted. */
   value: (s: TwoPSet): string[] => s.added.filter((e) => !sortedHas(s.removed, e)),
-  /** Validates an untrusted set or delta. */
+  /** Validates an untrusted set or delta, returned in the canonical form (an element both added and removed kept as its tombstone). */
   parse: (x: unknown, limits: CrdtLimits = CRDT_LIMITS): Parsed<TwoPSet> =>
     runParser(limits, (ctx) => {
       const o = object(x, 'delta');
-      return { added: parseSorted(field(o, 'added', 'delta'), 'delta.added', ctx), removed: parseSorted(field(o, 'removed', 'delta'), 'delta.removed', ctx) };
+      return canonical2P(parseSorted(field(o, 'added', 'delta'), 'delta.added', ctx), parseSorted(field(o, 'removed', 'delta'), 'delta.removed', ctx));
     }),
 });
 
