@@ -250,12 +250,26 @@ export type RWORSet = Causal<ElementDots>;
 const allAdds = (entries: readonly DotEntry[]): boolean => entries.every((e) => e[2] === true);
 
 /**
+ * Appends to `out` the dots of every element of a remove-wins store whose tokens all lie in
+ * `stable` and include a remove token: an element whose removal is decided for good.
+ */
+export function collectableDots(store: ElementDots, stable: CausalContext, out: Dot[] = []): Dot[] {
+  for (const e in store) {
+    const entries = store[e]!;
+    if (allAdds(entries) || !entries.every((x) => CausalContext.contains(stable, x as unknown as Dot))) continue;
+    for (const x of entries) out.push([x[0], x[1]]);
+  }
+  return out;
+}
+
+/**
  * Remove-wins observed-remove set operations: `add` and `remove` each return a delta holding one
  * fresh token for the element (an add or a remove) and, in its context, the element's tokens it
- * saw. Remove tokens stay until a later add of the element covers them: dropping them once every
- * replica has seen them is not safe in the state-based setting, since a replica that dropped a
- * token issues adds whose contexts no longer cover it, and a replica still holding it then keeps
- * the element removed.
+ * saw. Remove tokens stay until a later operation on the element covers them, or until `collect`
+ * (causal stability, Baquero, Almeida and Shoker, "Making Operation-based CRDTs Operation-based",
+ * 2014) returns a delta that removes them everywhere. Tokens are never just dropped locally: a
+ * replica that did so would re-add the element with a context that cannot name the token, and a
+ * replica still holding it would keep the element removed for good.
  *
  * @example
  * ```ts
@@ -263,8 +277,11 @@ const allAdds = (entries: readonly DotEntry[]): boolean => entries.every((e) => 
  * const a = RWORSet.join(RWORSet.empty(), RWORSet.add(RWORSet.empty(), 'a', 'milk'));
  * const removeAtB = RWORSet.remove(a, 'b', 'milk');
  * const addAtA = RWORSet.add(a, 'a', 'milk');
- * RWORSet.value(RWORSet.join(RWORSet.join(a, addAtA), removeAtB)); //=> []
+ * const both = RWORSet.join(RWORSet.join(a, addAtA), removeAtB);
+ * RWORSet.value(both); //=> []
  * RWORSet.value(RWORSet.join(a, addAtA)); //=> ['milk']
+ * // Once every replica has seen a2 and b2, the decided removal's tokens can go:
+ * RWORSet.join(both, RWORSet.collect(both, both.cc)).store; //=> {}
  * ```
  */
 export const RWORSet = Object.freeze({
@@ -280,6 +297,16 @@ export const RWORSet = Object.freeze({
     const dot = CausalContext.nextDot(s.cc, replica);
     return replaceElement(s, element, [dot[0], dot[1], false], dot);
   },
+  /**
+   * The delta that collects the tombstones of elements removed for good: an observed-remove of
+   * every token of each element whose tokens are all in `stable` and include a remove token.
+   * `stable` must be causally stable at this replica — every replica has seen its dots, and this
+   * replica has seen every dot any of them had seen (what `stableContext` of `deltaAntiEntropy`
+   * returns) — so that every later operation is causally after the collected tokens. Ship it like
+   * any delta: a replica that joins it drops the same tokens, and one that re-adds the element
+   * afterwards is not beaten by a token it no longer holds.
+   */
+  collect: (s: RWORSet, stable: CausalContext): RWORSet => ({ store: {}, cc: CausalContext.fromDots(collectableDots(s.store, stable)) }),
   /** Least upper bound (§5). */
   join: (a: RWORSet, b: RWORSet): RWORSet => joinCausal(a, b),
   /** True when `element` is in the set. */
