@@ -8,6 +8,7 @@
  */
 import { getOwn, setOwn } from '../../core/index.js';
 import { CausalContext, compareDots, type Dot } from './causal-context.js';
+import { copyRecord } from './copy.js';
 
 /**
  * One entry of a dot set or dot function: the dot, and for a dot function the value it maps to.
@@ -114,23 +115,25 @@ function filterUnseen(a: DotStore, cb: CausalContext): DotStore {
   return joinMaps(a as Readonly<Record<string, DotStore>>, CausalContext.empty(), {}, cb);
 }
 
-/** From this many keys on, a map is copied key by key into a dictionary-mode object. */
-const LARGE_MAP_KEYS = 32;
-
-/**
- * A shallow copy of a dot map. A large map is copied into an object that V8 keeps in dictionary
- * mode: removing a key and adding it back (an ORMap remove then update) otherwise gives every
- * copy a new key order, hence a new hidden class, and a spread of 1,000 keys costs ~10× more.
- */
-function copyMap(a: Readonly<Record<string, DotStore>>): Record<string, DotStore> {
-  const keys = Object.keys(a);
-  if (keys.length < LARGE_MAP_KEYS) return { ...a };
-  const out: Record<string, DotStore> = {};
-  // Adding then deleting a property switches an object to dictionary mode (a no-op elsewhere).
-  out[' '] = EMPTY_ENTRIES;
-  delete out[' '];
-  for (const k of keys) setOwn(out, k, a[k]!);
-  return out;
+/** True when `store` holds `dot` (entry arrays are sorted: binary search). */
+function storeHas(store: DotStore | undefined, dot: Dot): boolean {
+  if (store === undefined) return false;
+  if (!Array.isArray(store)) {
+    const map = store as Readonly<Record<string, DotStore>>;
+    for (const k in map) if (storeHas(map[k], dot)) return true;
+    return false;
+  }
+  const entries = store as readonly DotEntry[];
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareDots(entries[mid] as unknown as Dot, dot);
+    if (c === 0) return true;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 /** Above this many dots, a context is not enumerated: the join scans every key instead. */
@@ -151,16 +154,12 @@ function mayRemoveElsewhere(a: Readonly<Record<string, DotStore>>, b: Readonly<R
     if (count > MAX_ENUMERATED_DOTS) return true;
   }
   if (count === 0) return false;
-  const named: Dot[] = [];
-  for (const k in b) {
-    dotsOf(b[k], named);
-    const x = getOwn(a, k);
-    if (x !== undefined) dotsOf(x, named);
-  }
-  const local = CausalContext.fromDots(named);
-  for (const d of cb.cloud) if (!CausalContext.contains(local, d)) return true;
+  const keys = Object.keys(b);
+  // Each dot is looked up under the named keys only (a binary search per sorted entry array).
+  const named = (d: Dot) => keys.some((k) => storeHas(b[k]!, d) || storeHas(getOwn(a, k), d));
+  for (const d of cb.cloud) if (!named(d)) return true;
   for (const r of Object.keys(cb.vv)) {
-    for (let n = 1; n <= cb.vv[r]!; n++) if (!CausalContext.contains(local, [r, n])) return true;
+    for (let n = 1; n <= cb.vv[r]!; n++) if (!named([r, n])) return true;
   }
   return false;
 }
@@ -174,7 +173,7 @@ function joinMaps(
   // Copy on write: `out` is `a` until a key's store changes.
   let out: Record<string, DotStore> | undefined;
   const put = (k: string, v: DotStore | undefined) => {
-    out ??= copyMap(a);
+    out ??= copyRecord(a);
     if (v === undefined || isEmptyStore(v)) delete out[k];
     else setOwn(out, k, v);
   };

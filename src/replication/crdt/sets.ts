@@ -251,7 +251,16 @@ const allAdds = (entries: readonly DotEntry[]): boolean => entries.every((e) => 
 
 /**
  * Appends to `out` the dots of every element of a remove-wins store whose tokens all lie in
- * `stable` and include a remove token: an element whose removal is decided for good.
+ * `stable` and include a remove token: an element whose removal is decided for good (the dots
+ * that `RWORSet.collect` removes).
+ *
+ * @example
+ * ```ts
+ * import { collectableDots } from 'distkit/replication';
+ * const store = { x: [['a', 1, true], ['b', 1, false]] as const, y: [['a', 2, true]] as const };
+ * collectableDots(store, { vv: { a: 2, b: 1 }, cloud: [] }); //=> [['a', 1], ['b', 1]]
+ * collectableDots(store, { vv: { a: 2 }, cloud: [] });       //=> []
+ * ```
  */
 export function collectableDots(store: ElementDots, stable: CausalContext, out: Dot[] = []): Dot[] {
   for (const e in store) {
