@@ -1,10 +1,11 @@
-// Delta-state CRDTs side by side with delta-crdts (AWORSet and ORMap add, remove, join), and a
+// Delta-state CRDTs side by side with delta-crdts (AWORSet and ORMap add, remove, join), a
 // yjs Y.Map workload in the style of dmonad/crdt-benchmarks B3.1 (many clients set the same key
-// concurrently, then every update is merged into one document).
+// concurrently, then every update is merged into one document), and the bytes Merkle anti-entropy
+// needs to repair 1% divergence against a full exchange.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
-import { AWORSet, LWWRegister, MVRegister, ORMap, type Causal, type DotEntry } from '../src/replication/index.js';
+import { AWORSet, LWWRegister, MVRegister, ORMap, merkleBucket, merkleBuild, merkleDiff, type Causal, type DotEntry } from '../src/replication/index.js';
 import { compareOps, consume, opsFigure, ratio, round, type Figures } from './lib.js';
 
 const require = createRequire(import.meta.url);
@@ -158,10 +159,45 @@ function concurrentSets(figures: Figures, clients: number): void {
   figures[`${p}.distkit-lww.stateBytes`] = { value: JSON.stringify(reg).length, unit: 'bytes' };
 }
 
+/**
+ * Merkle anti-entropy (Dynamo §4.7): bytes to repair 1% divergence of `n` keys by walking the trees
+ * (each hash exchanged costs its 4-byte index asked plus its 4-byte value answered, then the
+ * `(key, digest)` pairs of every differing bucket travel both ways) against a full exchange of one
+ * replica's `(key, digest)` pairs. `MERKLE_KEYS=1000000` runs the issue's 1M figure by hand.
+ */
+export function merkleFigures(figures: Figures, n: number, depth: number): void {
+  const a: Record<string, string> = {};
+  for (let i = 0; i < n; i++) a[`key-${i}`] = `v${i}`;
+  const b: Record<string, string> = { ...a };
+  const diverged = Math.floor(n / 100);
+  for (let i = 0; i < diverged; i++) b[`key-${(i * 7919) % n}`] = `w${i}`;
+  const ta = merkleBuild(a, depth);
+  const tb = merkleBuild(b, depth);
+  const t0 = performance.now();
+  const diff = merkleDiff(ta, tb);
+  const walkMs = performance.now() - t0;
+  const pairBytes = (d: Record<string, string>, k: string) => JSON.stringify(k).length + JSON.stringify(d[k]).length + 2;
+  const differing = new Set(diff.buckets);
+  let repairBytes = 0;
+  for (const d of [a, b]) for (const k of Object.keys(d)) if (differing.has(merkleBucket(k, depth))) repairBytes += pairBytes(d, k);
+  let fullBytes = 0;
+  for (const k of Object.keys(a)) fullBytes += pairBytes(a, k);
+  const merkleBytes = diff.hashesExchanged * 8 + repairBytes;
+  const p = `crdt.merkle-repair-1pct.${n}`;
+  figures[`${p}.merkle.bytes`] = { value: merkleBytes, unit: 'bytes' };
+  figures[`${p}.merkle.hashes`] = { value: diff.hashesExchanged, unit: 'hashes' };
+  figures[`${p}.merkle.bucketsDiffering`] = { value: diff.buckets.length, unit: 'buckets' };
+  figures[`${p}.merkle.walkMs`] = { value: round(walkMs), unit: 'ms' };
+  figures[`${p}.full.bytes`] = { value: fullBytes, unit: 'bytes' };
+  figures[`${p}.ratio`] = { value: round(fullBytes / merkleBytes), unit: 'x' };
+}
+
 export default function (): Figures {
   const figures: Figures = {};
   setFigures(figures);
   mapFigures(figures);
   concurrentSets(figures, 1000);
+  const keys = Number(process.env.MERKLE_KEYS ?? 100_000);
+  merkleFigures(figures, keys, keys >= 1_000_000 ? 16 : 14);
   return figures;
 }

@@ -29,7 +29,7 @@ import {
 } from '../core/index.js';
 import { CausalContext } from './crdt/causal-context.js';
 import { CRDT_LIMITS, type CrdtLimits } from './crdt/parse.js';
-import { checkCrdtSpec, emptyCrdt, isCausalSpec, joinCrdt, parseCrdt, type CrdtSpec } from './crdt/spec.js';
+import { checkCrdtSpec, collectCrdt, emptyCrdt, isCausalSpec, joinCrdt, parseCrdt, type CrdtSpec } from './crdt/spec.js';
 
 /**
  * Configuration of a {@link deltaAntiEntropy} replica.
@@ -55,6 +55,11 @@ export interface DeltaAntiEntropyConfig {
   readonly maxBufferedDeltas?: number;
   /** Bounds on each delta or state received (default {@link CRDT_LIMITS}). */
   readonly limits?: CrdtLimits;
+  /**
+   * Collect remove-wins tombstones once they are causally stable (default true): each period, the
+   * delta of `collectCrdt` below {@link stableContext} is joined and shipped like an update.
+   */
+  readonly collectTombstones?: boolean;
 }
 
 /**
@@ -97,6 +102,7 @@ export interface DeltaAntiEntropyState {
   readonly shipIntervalMs: number;
   readonly maxBufferedDeltas: number;
   readonly limits: CrdtLimits;
+  readonly collectTombstones: boolean;
   /** X_i: the replica's CRDT state. */
   readonly crdt: unknown;
   /** c_i: the sequence number of the next delta. */
@@ -181,6 +187,7 @@ function initState(config: DeltaAntiEntropyConfig): DeltaAntiEntropyState {
     shipIntervalMs: positiveMs('shipIntervalMs', config.shipIntervalMs, 100),
     maxBufferedDeltas: positiveInt('maxBufferedDeltas', config.maxBufferedDeltas, 1024),
     limits: config.limits ?? CRDT_LIMITS,
+    collectTombstones: config.collectTombstones ?? true,
     crdt: emptyCrdt(spec),
     seq: 0,
     buffer: [],
@@ -291,11 +298,12 @@ function withReport(reports: DeltaAntiEntropyState['reports'], from: NodeId, vv:
 
 function onTick(s: DeltaAntiEntropyState, _input: TickInput, now: number): T {
   if (!timerDue(s.shipTimer, now)) return transition(s);
-  const sends = s.neighbours.flatMap((j) => shipTo(s, j));
+  const c = collectTombstones(s);
+  const sends = s.neighbours.flatMap((j) => shipTo(c, j));
   // Ship again next period while a neighbour has not acknowledged everything; else rest until the
   // next update or delta.
   const timer = sends.length > 0 ? startTimer(now, s.shipIntervalMs) : STOPPED_TIMER;
-  const next = collectGarbage({ ...s, shipTimer: timer });
+  const next = collectGarbage({ ...c, shipTimer: timer });
   return finish(s, next, sends);
 }
 
@@ -315,6 +323,23 @@ function shipTo(s: DeltaAntiEntropyState, j: NodeId): SendOutput<AntiEntropyMess
     if (b.origin !== j) delta = joinCrdt(s.spec, delta, b.delta);
   }
   return [send(j, { type: 'delta', from: acked, to: s.seq, delta })];
+}
+
+/**
+ * Causal stability (Baquero, Almeida and Shoker 2014, adapted to delta-state): tombstones whose
+ * dots are in {@link stableContext} are removed by a delta, buffered and shipped like an update,
+ * so every replica drops the same tokens and none is left holding one that a later add, made
+ * without it, cannot cover. Every dot this replica has not seen is causally after the stable ones,
+ * so no operation concurrent with a collected token is still to come.
+ */
+function collectTombstones(s: DeltaAntiEntropyState): DeltaAntiEntropyState {
+  if (!s.collectTombstones || s.seq >= MAX_COUNTER) return s;
+  const stable = stableContext(s);
+  if (stable === undefined) return s;
+  const delta = collectCrdt(s.spec, s.crdt, stable);
+  if (delta === undefined) return s;
+  const joined = joinCrdt(s.spec, s.crdt, delta);
+  return joined === s.crdt ? s : record(s, s.id, delta, joined);
 }
 
 /** Algorithm 2, periodically garbage-collect deltas: those every neighbour has acknowledged. */

@@ -8,6 +8,7 @@ import {
   GCounter,
   ORMap,
   RWORSet,
+  TwoPSet,
   antiEntropyConverged,
   antiEntropyInvariants,
   crdtValue,
@@ -91,6 +92,62 @@ describe('Algorithm 2: delta buffer, acks and delta-intervals', () => {
   });
 });
 
+describe('two-phase set tombstones under anti-entropy', () => {
+  it('a late add of a removed element does not inflate the state: acknowledged, not buffered, not forwarded', () => {
+    const conf = (id: string) => ({ id, nodes: ['a', 'b', 'c'], crdt: 'twopset' as const, shipIntervalMs: 10 });
+    let b = m.init(conf('b'));
+    b = m.step(b, { type: 'update', delta: TwoPSet.add(b.crdt as TwoPSet, 'x'), now: 0 }).state;
+    b = m.step(b, { type: 'update', delta: TwoPSet.remove(b.crdt as TwoPSet, 'x'), now: 1 }).state;
+    expect(b.crdt).toEqual({ added: [], removed: ['x'] });
+    const late = m.step(deepFreeze(b), { type: 'message', from: 'a', message: { type: 'delta', from: 0, to: 1, delta: { added: ['x'], removed: [] } }, now: 2 });
+    expect(late.state.crdt).toBe(b.crdt);
+    expect(late.state.buffer).toBe(b.buffer);
+    expect(late.outputs.map((o) => o.type)).toEqual(['persist', 'send']); // the received position, then the ack
+  });
+});
+
+describe('causal stability: tombstones collected by a shipped delta', () => {
+  const pair = (collectTombstones: boolean) => {
+    const conf = (id: string) => ({ id, nodes: ['a', 'b'], crdt: 'rworset' as const, shipIntervalMs: 10, collectTombstones });
+    const st = { a: m.init(conf('a')), b: m.init(conf('b')) };
+    const exchange = (now: number) => {
+      for (const [from, to] of [['a', 'b'], ['b', 'a']] as const) {
+        const t = m.step(deepFreeze(st[from]), { type: 'tick', now });
+        st[from] = t.state;
+        for (const o of sends(t.outputs)) {
+          const r = m.step(deepFreeze(st[to]), { type: 'message', from, message: o.message, now });
+          st[to] = r.state;
+          for (const ack of sends(r.outputs)) st[from] = m.step(deepFreeze(st[from]), { type: 'message', from: to, message: ack.message, now }).state;
+        }
+      }
+    };
+    return { st, exchange };
+  };
+
+  it('a removal every replica has seen is collected at both replicas; the element can come back', () => {
+    const { st, exchange } = pair(true);
+    st.a = m.step(st.a, { type: 'update', delta: RWORSet.add(st.a.crdt as RWORSet, 'a', 'x'), now: 0 }).state;
+    st.b = m.step(st.b, { type: 'update', delta: RWORSet.remove(st.b.crdt as RWORSet, 'b', 'x'), now: 0 }).state; // concurrent: remove wins
+    for (let now = 10; now <= 60; now += 10) exchange(now);
+    expect(stableContext(st.a)).toEqual({ vv: { a: 1, b: 1 }, cloud: [] });
+    expect((st.a.crdt as RWORSet).store).toEqual({});
+    expect((st.b.crdt as RWORSet).store).toEqual({});
+    expect((st.a.crdt as RWORSet).cc).toEqual({ vv: { a: 1, b: 1 }, cloud: [] }); // the context keeps every dot
+    st.a = m.step(st.a, { type: 'update', delta: RWORSet.add(st.a.crdt as RWORSet, 'a', 'x'), now: 61 }).state;
+    for (let now = 70; now <= 100; now += 10) exchange(now);
+    expect(RWORSet.value(st.b.crdt as RWORSet)).toEqual(['x']);
+    expect(st.b.crdt).toEqual(st.a.crdt);
+  });
+
+  it('collectTombstones: false keeps the tokens', () => {
+    const { st, exchange } = pair(false);
+    st.b = m.step(st.b, { type: 'update', delta: RWORSet.remove(st.b.crdt as RWORSet, 'b', 'x'), now: 0 }).state;
+    for (let now = 10; now <= 60; now += 10) exchange(now);
+    expect(stableContext(st.b)).toEqual({ vv: { b: 1 }, cloud: [] });
+    expect((st.a.crdt as RWORSet).store).toEqual({ x: [['b', 1, false]] });
+  });
+});
+
 describe('causal stability: the dots every replica has reported', () => {
   it('stableContext covers a dot once every replica acknowledged it, and not before', () => {
     const conf = (id: string) => ({ id, nodes: ['a', 'b'], crdt: 'rworset' as const, shipIntervalMs: 10 });
@@ -133,12 +190,20 @@ describe('causal stability: the dots every replica has reported', () => {
 });
 
 /** A host around the machine: turns `{ type: 'op' }` commands into deltas of the current state. */
-function withOps(spec: CrdtSpec, log: unknown[]): Machine<unknown, DeltaAntiEntropyState, unknown, AntiEntropyOutput> {
+function withOps(spec: CrdtSpec, log: unknown[], collections: unknown[] = []): Machine<unknown, DeltaAntiEntropyState, unknown, AntiEntropyOutput> {
   return {
     ...m,
     step(s, input) {
       const i = input as { type: string; kind?: number; e?: string; now: number };
-      if (i.type !== 'op') return m.step(s, input as AntiEntropyInput);
+      if (i.type !== 'op') {
+        const t = m.step(s, input as AntiEntropyInput);
+        // A tick may issue a collection of stable tombstones: part of what every replica must join.
+        if (i.type === 'tick') for (const b of t.state.buffer) if (b.seq >= s.seq && b.origin === s.id) {
+            log.push(b.delta);
+            collections.push(b.delta);
+          }
+        return t;
+      }
       const delta = mutate(spec, s, i.kind!, i.e!);
       log.push(delta);
       return m.step(s, { type: 'update', delta, now: i.now });
@@ -149,6 +214,8 @@ function withOps(spec: CrdtSpec, log: unknown[]): Machine<unknown, DeltaAntiEntr
 function mutate(spec: CrdtSpec, s: DeltaAntiEntropyState, kind: number, e: string): unknown {
   if (spec === 'aworset') return kind === 0 ? AWORSet.add(s.crdt as AWORSet, s.id, e) : AWORSet.remove(s.crdt as AWORSet, e);
   if (spec === 'gcounter') return GCounter.increment(s.crdt as GCounter, s.id, 1);
+  if (spec === 'twopset') return kind === 0 ? TwoPSet.add(s.crdt as TwoPSet, e) : TwoPSet.remove(s.crdt as TwoPSet, e);
+  if (spec === 'rworset') return kind === 0 ? RWORSet.add(s.crdt as RWORSet, s.id, e) : RWORSet.remove(s.crdt as RWORSet, s.id, e);
   // { ormap: 'rworset' }: carts of items, remove-wins items and key removal.
   const map = s.crdt as ORMap<never>;
   if (kind === 2) return ORMap.remove(map, e);
@@ -158,7 +225,8 @@ function mutate(spec: CrdtSpec, s: DeltaAntiEntropyState, kind: number, e: strin
 function simRun(spec: CrdtSpec, seed: number) {
   const ids = ['a', 'b', 'c', 'd'];
   const log: unknown[] = [];
-  const machine = withOps(spec, log);
+  const collections: unknown[] = [];
+  const machine = withOps(spec, log, collections);
   const commands: ScheduledCommand[] = [];
   let r = seed;
   const rnd = (k: number) => {
@@ -184,14 +252,14 @@ function simRun(spec: CrdtSpec, seed: number) {
     maxTimeMs: 8_000,
     trace: false,
   });
-  return { result, log };
+  return { result, log, collections };
 }
 
 describe('anti-entropy in the simulator: loss, duplication, reordering, partitions, a crash', () => {
-  const specs: CrdtSpec[] = ['aworset', 'gcounter', { ormap: 'rworset' }];
+  const specs: CrdtSpec[] = ['aworset', 'gcounter', 'twopset', 'rworset', { ormap: 'rworset' }];
   for (const spec of specs) {
     it.each([1, 2, 3, 4, 5, 6])(`${JSON.stringify(spec)}, seed %i: every replica converges to the join of every delta`, (seed) => {
-      const { result, log } = simRun(spec, seed);
+      const { result, log, collections } = simRun(spec, seed);
       expect(result.violation).toBeUndefined();
       const states = result.states as Record<string, DeltaAntiEntropyState>;
       expect(Object.keys(states)).toHaveLength(4);
@@ -199,6 +267,17 @@ describe('anti-entropy in the simulator: loss, duplication, reordering, partitio
       const truth = log.reduce((acc, d) => joinCrdt(spec, acc, d), emptyCrdt(spec));
       for (const s of Object.values(states)) expect(crdtValue(spec, s.crdt)).toEqual(crdtValue(spec, truth));
       expect(log.length).toBeGreaterThan(40);
+      if (spec === 'rworset' || typeof spec === 'object') {
+        // Causal stability: tombstones were collected, and the collections are part of the truth.
+        expect(collections.length).toBeGreaterThan(0);
+        const withoutCollections = log.filter((d) => !collections.includes(d)).reduce((acc, d) => joinCrdt(spec, acc, d), emptyCrdt(spec));
+        expect(JSON.stringify(Object.values(states)[0]!.crdt).length).toBeLessThan(JSON.stringify(withoutCollections).length);
+      }
+      if (spec === 'twopset') {
+        // Tombstones only: no replica keeps a removed element among its adds.
+        for (const s of Object.values(states)) expect((s.crdt as TwoPSet).added.filter((e) => TwoPSet.value(s.crdt as TwoPSet).includes(e))).toEqual((s.crdt as TwoPSet).added);
+        expect((truth as TwoPSet).removed.length).toBeGreaterThan(0);
+      }
     });
   }
 });

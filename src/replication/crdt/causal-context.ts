@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { getOwn, setOwn } from '../../core/index.js';
+import { copyRecord } from './copy.js';
 
 /**
  * A dot: the `counter`-th event of replica `replica` (§5, "dots"). Counters start at 1.
@@ -86,7 +87,7 @@ function mergeSortedDots(a: readonly Dot[], b: readonly Dot[]): Dot[] {
 function join(a: CausalContext, b: CausalContext): CausalContext {
   if (a === b || leq(b, a)) return a;
   if (isEmpty(a)) return b;
-  const vv: Record<string, number> = { ...a.vv };
+  const vv: Record<string, number> = copyRecord(a.vv);
   for (const r of Object.keys(b.vv)) {
     const n = b.vv[r]!;
     if (n > (getOwn(vv, r) ?? 0)) setOwn(vv, r, n);

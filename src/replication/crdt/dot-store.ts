@@ -8,6 +8,7 @@
  */
 import { getOwn, setOwn } from '../../core/index.js';
 import { CausalContext, compareDots, type Dot } from './causal-context.js';
+import { copyRecord } from './copy.js';
 
 /**
  * One entry of a dot set or dot function: the dot, and for a dot function the value it maps to.
@@ -114,6 +115,55 @@ function filterUnseen(a: DotStore, cb: CausalContext): DotStore {
   return joinMaps(a as Readonly<Record<string, DotStore>>, CausalContext.empty(), {}, cb);
 }
 
+/** True when `store` holds `dot` (entry arrays are sorted: binary search). */
+function storeHas(store: DotStore | undefined, dot: Dot): boolean {
+  if (store === undefined) return false;
+  if (!Array.isArray(store)) {
+    const map = store as Readonly<Record<string, DotStore>>;
+    for (const k in map) if (storeHas(map[k], dot)) return true;
+    return false;
+  }
+  const entries = store as readonly DotEntry[];
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareDots(entries[mid] as unknown as Dot, dot);
+    if (c === 0) return true;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** Above this many dots, a context is not enumerated: the join scans every key instead. */
+const MAX_ENUMERATED_DOTS = 64;
+
+/**
+ * False when the keys of `a` that `b` does not name certainly keep all their dots: every dot of
+ * `cb` is under a key `b` names, in `a` or in `b`, and a dot names one event, so it is under one
+ * key only (§5; {@link parseCrdt} refuses a store holding a dot twice). A delta from a mutator (an
+ * add, a write, an update of one key) has a context of a few dots, all under its own key, so
+ * joining it into a large state touches only that key instead of scanning the whole map. True
+ * (scan) when unsure, e.g. for a large context or a removal.
+ */
+function mayRemoveElsewhere(a: Readonly<Record<string, DotStore>>, b: Readonly<Record<string, DotStore>>, cb: CausalContext): boolean {
+  let count = cb.cloud.length;
+  for (const r in cb.vv) {
+    count += cb.vv[r]!;
+    if (count > MAX_ENUMERATED_DOTS) return true;
+  }
+  if (count === 0) return false;
+  const keys = Object.keys(b);
+  // Each dot is looked up under the named keys only (a binary search per sorted entry array).
+  const named = (d: Dot) => keys.some((k) => storeHas(b[k]!, d) || storeHas(getOwn(a, k), d));
+  for (const d of cb.cloud) if (!named(d)) return true;
+  for (const r of Object.keys(cb.vv)) {
+    for (let n = 1; n <= cb.vv[r]!; n++) if (!named([r, n])) return true;
+  }
+  return false;
+}
+
 function joinMaps(
   a: Readonly<Record<string, DotStore>>,
   ca: CausalContext,
@@ -123,7 +173,7 @@ function joinMaps(
   // Copy on write: `out` is `a` until a key's store changes.
   let out: Record<string, DotStore> | undefined;
   const put = (k: string, v: DotStore | undefined) => {
-    out ??= { ...a };
+    out ??= copyRecord(a);
     if (v === undefined || isEmptyStore(v)) delete out[k];
     else setOwn(out, k, v);
   };
@@ -133,7 +183,7 @@ function joinMaps(
     const joined = x === undefined ? filterUnseen(y, ca) : joinStores(x, ca, y, cb);
     if (joined !== x && !(x === undefined && isEmptyStore(joined))) put(k, joined);
   }
-  if (!CausalContext.isEmpty(cb)) {
+  if (mayRemoveElsewhere(a, b, cb)) {
     for (const k of Object.keys(a)) {
       if (Object.prototype.hasOwnProperty.call(b, k)) continue;
       const x = a[k]!;

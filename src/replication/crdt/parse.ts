@@ -8,7 +8,7 @@
  */
 import { MAX_COUNTER, MAX_ID_LENGTH, describeValue, getOwn, isPlainObject, plainDataProblem, setOwn, type Parsed } from '../../core/index.js';
 import { CausalContext, compareDots, type Dot } from './causal-context.js';
-import type { Causal, DotEntry, DotStore } from './dot-store.js';
+import { dotsOf, type Causal, type DotEntry, type DotStore } from './dot-store.js';
 
 /**
  * Bounds on a delta or state from a peer: how many dots, keys and counters it may hold in all,
@@ -182,5 +182,18 @@ export function parseCausal<S extends DotStore>(
 ): Causal<S> {
   const o = object(x, path);
   const cc = parseContext(field(o, 'cc', path), `${path}.cc`, ctx);
-  return { store: store(field(o, 'store', path), `${path}.store`, cc), cc };
+  const parsed = store(field(o, 'store', path), `${path}.store`, cc);
+  if (!Array.isArray(parsed)) uniqueDots(parsed, `${path}.store`);
+  return { store: parsed, cc };
+}
+
+/** Refuses a dot map holding one dot under two keys: a dot names one event (§5). */
+function uniqueDots(store: DotStore, path: string): void {
+  const dots = dotsOf(store);
+  const seen = new Set<string>();
+  for (const d of dots) {
+    const key = `${d[1]}:${d[0]}`;
+    if (seen.has(key)) refuse(path, `dot ${JSON.stringify(d)} is under two keys (a dot names one event)`);
+    seen.add(key);
+  }
 }

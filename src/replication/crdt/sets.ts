@@ -92,13 +92,14 @@ export const GSet = Object.freeze({
 });
 
 /**
- * A two-phase set: added elements and removed ones (tombstones); an element once removed never
- * comes back (§4).
+ * A two-phase set: the elements present (`added`) and the removed ones (tombstones, `removed`);
+ * an element once removed never comes back (§4). Both sorted; disjoint in the canonical form that
+ * `join` returns, so a removed element costs one tombstone, not an add and a tombstone.
  *
  * @example
  * ```ts
  * import type { TwoPSet } from 'distkit/replication';
- * const s: TwoPSet = { added: ['a', 'b'], removed: ['a'] }; // value ['b']
+ * const s: TwoPSet = { added: ['b'], removed: ['a'] }; // value ['b']; 'a' can never return
  * ```
  */
 export interface TwoPSet {
@@ -106,9 +107,30 @@ export interface TwoPSet {
   readonly removed: GSet;
 }
 
+/** The elements of sorted `a` not in sorted `b`; `a` itself when none is. */
+function differenceSorted(a: readonly string[], b: readonly string[]): readonly string[] {
+  if (b.length === 0 || a.length === 0) return a;
+  const out = a.filter((x) => !sortedHas(b, x));
+  return out.length === a.length ? a : out;
+}
+
+/** `was` when `xs` holds the same elements, else `xs` (keeps the identity of an unchanged half). */
+function sameElements(xs: readonly string[], was: readonly string[]): readonly string[] {
+  if (xs === was || xs.length !== was.length) return xs;
+  for (let i = 0; i < xs.length; i++) if (xs[i] !== was[i]) return xs;
+  return was;
+}
+
+/** The canonical form: removed elements only as tombstones (§4's value, added minus removed, is kept). */
+function canonical2P(added: readonly string[], removed: readonly string[]): TwoPSet {
+  return { added: differenceSorted(added, removed), removed };
+}
+
 /**
  * Two-phase set operations: `add` and `remove` return deltas (removing an element not in the
- * set is a no-op delta), `join` unions both halves, `value` is added minus removed.
+ * set is a no-op delta), `join` unions both halves and keeps a removed element only as its
+ * tombstone (the quotient of §4's lattice by "added minus removed": join, value and every law are
+ * unchanged, the state is smaller), `value` is added minus removed.
  *
  * @example
  * ```ts
@@ -126,21 +148,22 @@ export const TwoPSet = Object.freeze({
   add: (_s: TwoPSet, element: string): TwoPSet => ({ added: [element], removed: [] }),
   /** The delta of removing `element` (empty when it is not in the set). */
   remove: (s: TwoPSet, element: string): TwoPSet => ({ added: [], removed: sortedHas(s.added, element) ? [element] : [] }),
-  /** Union of both halves. */
+  /** Union of both halves, removed elements dropped from `added`. */
   join(a: TwoPSet, b: TwoPSet): TwoPSet {
-    const added = unionSorted(a.added, b.added);
     const removed = unionSorted(a.removed, b.removed);
+    const added = sameElements(differenceSorted(unionSorted(a.added, b.added), removed), a.added);
+    // A late add of a removed element changes nothing: the join returns `a` itself (no inflation).
     return added === a.added && removed === a.removed ? a : { added, removed };
   },
   /** True when `element` was added and not removed. */
   has: (s: TwoPSet, element: string): boolean => sortedHas(s.added, element) && !sortedHas(s.removed, element),
   /** The elements, sorted. */
   value: (s: TwoPSet): string[] => s.added.filter((e) => !sortedHas(s.removed, e)),
-  /** Validates an untrusted set or delta. */
+  /** Validates an untrusted set or delta, returned in the canonical form (an element both added and removed kept as its tombstone). */
   parse: (x: unknown, limits: CrdtLimits = CRDT_LIMITS): Parsed<TwoPSet> =>
     runParser(limits, (ctx) => {
       const o = object(x, 'delta');
-      return { added: parseSorted(field(o, 'added', 'delta'), 'delta.added', ctx), removed: parseSorted(field(o, 'removed', 'delta'), 'delta.removed', ctx) };
+      return canonical2P(parseSorted(field(o, 'added', 'delta'), 'delta.added', ctx), parseSorted(field(o, 'removed', 'delta'), 'delta.removed', ctx));
     }),
 });
 
@@ -227,12 +250,35 @@ export type RWORSet = Causal<ElementDots>;
 const allAdds = (entries: readonly DotEntry[]): boolean => entries.every((e) => e[2] === true);
 
 /**
+ * Appends to `out` the dots of every element of a remove-wins store whose tokens all lie in
+ * `stable` and include a remove token: an element whose removal is decided for good (the dots
+ * that `RWORSet.collect` removes).
+ *
+ * @example
+ * ```ts
+ * import { collectableDots } from 'distkit/replication';
+ * const store = { x: [['a', 1, true], ['b', 1, false]] as const, y: [['a', 2, true]] as const };
+ * collectableDots(store, { vv: { a: 2, b: 1 }, cloud: [] }); //=> [['a', 1], ['b', 1]]
+ * collectableDots(store, { vv: { a: 2 }, cloud: [] });       //=> []
+ * ```
+ */
+export function collectableDots(store: ElementDots, stable: CausalContext, out: Dot[] = []): Dot[] {
+  for (const e in store) {
+    const entries = store[e]!;
+    if (allAdds(entries) || !entries.every((x) => CausalContext.contains(stable, x as unknown as Dot))) continue;
+    for (const x of entries) out.push([x[0], x[1]]);
+  }
+  return out;
+}
+
+/**
  * Remove-wins observed-remove set operations: `add` and `remove` each return a delta holding one
  * fresh token for the element (an add or a remove) and, in its context, the element's tokens it
- * saw. Remove tokens stay until a later add of the element covers them: dropping them once every
- * replica has seen them is not safe in the state-based setting, since a replica that dropped a
- * token issues adds whose contexts no longer cover it, and a replica still holding it then keeps
- * the element removed.
+ * saw. Remove tokens stay until a later operation on the element covers them, or until `collect`
+ * (causal stability, Baquero, Almeida and Shoker, "Making Operation-based CRDTs Operation-based",
+ * 2014) returns a delta that removes them everywhere. Tokens are never just dropped locally: a
+ * replica that did so would re-add the element with a context that cannot name the token, and a
+ * replica still holding it would keep the element removed for good.
  *
  * @example
  * ```ts
@@ -240,8 +286,11 @@ const allAdds = (entries: readonly DotEntry[]): boolean => entries.every((e) => 
  * const a = RWORSet.join(RWORSet.empty(), RWORSet.add(RWORSet.empty(), 'a', 'milk'));
  * const removeAtB = RWORSet.remove(a, 'b', 'milk');
  * const addAtA = RWORSet.add(a, 'a', 'milk');
- * RWORSet.value(RWORSet.join(RWORSet.join(a, addAtA), removeAtB)); //=> []
+ * const both = RWORSet.join(RWORSet.join(a, addAtA), removeAtB);
+ * RWORSet.value(both); //=> []
  * RWORSet.value(RWORSet.join(a, addAtA)); //=> ['milk']
+ * // Once every replica has seen a2 and b2, the decided removal's tokens can go:
+ * RWORSet.join(both, RWORSet.collect(both, both.cc)).store; //=> {}
  * ```
  */
 export const RWORSet = Object.freeze({
@@ -257,6 +306,16 @@ export const RWORSet = Object.freeze({
     const dot = CausalContext.nextDot(s.cc, replica);
     return replaceElement(s, element, [dot[0], dot[1], false], dot);
   },
+  /**
+   * The delta that collects the tombstones of elements removed for good: an observed-remove of
+   * every token of each element whose tokens are all in `stable` and include a remove token.
+   * `stable` must be causally stable at this replica — every replica has seen its dots, and this
+   * replica has seen every dot any of them had seen (what `stableContext` of `deltaAntiEntropy`
+   * returns) — so that every later operation is causally after the collected tokens. Ship it like
+   * any delta: a replica that joins it drops the same tokens, and one that re-adds the element
+   * afterwards is not beaten by a token it no longer holds.
+   */
+  collect: (s: RWORSet, stable: CausalContext): RWORSet => ({ store: {}, cc: CausalContext.fromDots(collectableDots(s.store, stable)) }),
   /** Least upper bound (§5). */
   join: (a: RWORSet, b: RWORSet): RWORSet => joinCausal(a, b),
   /** True when `element` is in the set. */

@@ -5,13 +5,13 @@
  * @packageDocumentation
  */
 import { ConfigError, describeValue, getOwn, isPlainObject, setOwn, type Parsed } from '../../core/index.js';
-import type { CausalContext } from './causal-context.js';
+import { CausalContext, type Dot } from './causal-context.js';
 import { GCounter, PNCounter } from './counters.js';
 import { joinCausal, type Causal, type DotStore } from './dot-store.js';
 import { ORMap } from './ormap.js';
 import { CRDT_LIMITS, parseCausal, parseDotMap, parseEntries, runParser, type CrdtLimits, type ParseContext } from './parse.js';
 import { EWFlag, LWWRegister, MVRegister } from './registers.js';
-import { AWORSet, GSet, RWORSet, TwoPSet } from './sets.js';
+import { AWORSet, GSet, RWORSet, TwoPSet, collectableDots, type ElementDots } from './sets.js';
 
 /**
  * A causal CRDT type: one that can be embedded in an {@link ORMap}.
@@ -218,4 +218,32 @@ function isBottom(value: unknown): boolean {
   if (value === false) return true;
   if (Array.isArray(value)) return value.length === 0;
   return isPlainObject(value) && Object.keys(value).length === 0;
+}
+
+function collectIn(spec: CausalSpec, store: DotStore, stable: CausalContext, out: Dot[]): void {
+  if (spec === 'rworset') collectableDots(store as ElementDots, stable, out);
+  else if (typeof spec !== 'string') {
+    const map = store as Readonly<Record<string, DotStore>>;
+    for (const k in map) collectIn(spec.ormap, map[k]!, stable, out);
+  }
+}
+
+/**
+ * The delta that collects a state's tombstones below a causally stable context (see
+ * {@link RWORSet}'s `collect`), at any depth of ORMap nesting; `undefined` when there is nothing
+ * to collect (only remove-wins sets keep tombstones).
+ *
+ * @example
+ * ```ts
+ * import { RWORSet, collectCrdt } from 'distkit/replication';
+ * const s = RWORSet.join(RWORSet.empty(), RWORSet.remove(RWORSet.empty(), 'a', 'x'));
+ * collectCrdt('rworset', s, s.cc); //=> { store: {}, cc: { vv: { a: 1 }, cloud: [] } }
+ * collectCrdt('rworset', s, { vv: {}, cloud: [] }); //=> undefined
+ * ```
+ */
+export function collectCrdt(spec: CrdtSpec, state: unknown, stable: CausalContext): unknown {
+  if (!isCausalSpec(spec)) return undefined;
+  const dots: Dot[] = [];
+  collectIn(spec, (state as Causal<DotStore>).store, stable, dots);
+  return dots.length === 0 ? undefined : { store: {}, cc: CausalContext.fromDots(dots) };
 }
