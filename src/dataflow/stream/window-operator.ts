@@ -441,7 +441,8 @@ function mergeSession(state: WindowOperatorState, work: Work, key: string, proto
 function addElement(state: WindowOperatorState, pane: WindowPane, input: BatchElement, now: number): { pane: WindowPane; output?: PaneOutput } | undefined {
   const acc = addToAccumulator(state.aggregate, pane.acc, input.value, input.timestamp);
   if (state.aggregate.kind === 'collect' && acc === pane.acc) return undefined;
-  const next: WindowPane = { ...pane, acc, pending: pane.pending + 1, deadline: deadlineFor(state, pane, now) };
+  // One literal shape for every pane keeps property access monomorphic (a spread would not).
+  const next: WindowPane = { key: pane.key, window: pane.window, acc, pending: pane.pending + 1, fired: pane.fired, onTime: pane.onTime, deadline: deadlineFor(state, pane, now) };
   return firesOnElement(state, next) ? fire(state, next, false) : { pane: next };
 }
 
@@ -483,11 +484,33 @@ function addToWork(state: WindowOperatorState, work: Work, input: BatchElement, 
   const problem = elementProblem(state, input);
   if (problem !== undefined) return problem;
   if (state.window.kind === 'session') return addSessionElement(state, work, input, now);
+  const windows = assignWindows(state.window, input.timestamp);
+  return windows.length === 1 ? addToOneWindow(state, work, input, now, windows[0] as TimeWindow) : addToWindows(state, work, input, now, windows);
+}
+
+/** {@link addToWork} for an element in one (tumbling or global) window. */
+function addToOneWindow(state: WindowOperatorState, work: Work, input: BatchElement, now: number, window: TimeWindow): string | undefined {
+  if (isLate(state, window)) {
+    work.outputs.push(lateOutput(work, input, window));
+    return undefined;
+  }
+  const at = findPane(work.panes, input.key, window.start);
+  if (at < 0 && work.panes.length >= state.maxWindows) return maxWindowsReason(state);
+  const r = addElement(state, at >= 0 ? (work.panes[at] as WindowPane) : newPane(state, input.key, window), input, now);
+  if (r === undefined) return fullReason(window, input.key);
+  if (at >= 0) work.panes[at] = r.pane;
+  else work.panes.splice(-at - 1, 0, r.pane);
+  if (r.output !== undefined) work.outputs.push(r.output);
+  return undefined;
+}
+
+/** {@link addToWork} for an element in several (sliding) windows: all are checked before any is changed. */
+function addToWindows(state: WindowOperatorState, work: Work, input: BatchElement, now: number, windows: readonly TimeWindow[]): string | undefined {
   const outputs: WindowOperatorOutput[] = [];
   const updates: { at: number; pane: WindowPane }[] = [];
   const lateCount = work.lateCount;
   let opened = 0;
-  for (const window of assignWindows(state.window, input.timestamp)) {
+  for (const window of windows) {
     if (isLate(state, window)) {
       outputs.push(lateOutput(work, input, window));
       continue;
