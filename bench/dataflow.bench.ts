@@ -18,7 +18,7 @@ import { compareOps, consume, opsFigure, ratio, round, type Figures } from './li
 const KEYS = 100;
 const SIZE_MS = 1000;
 /** Bytes per map task, for the executor and the sequential run alike (the CLI's default). */
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 4 << 20;
 
 function events(n: number): { key: string; timestamp: number }[] {
   const rng = new Random('bench/dataflow');

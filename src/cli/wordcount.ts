@@ -27,7 +27,7 @@ options:
   --out DIR          output directory (default: wordcount-out)
   --workers N        worker threads (default 2)
   --partitions R     reduce partitions, one output file each (default: the workers)
-  --chunk-bytes N    bytes of text per map task (default 1048576)
+  --chunk-bytes N    bytes of input per map task (default 4194304)
 `;
 
 interface MrOptions {
@@ -65,7 +65,7 @@ function parseMr(argv: readonly string[]): MrOptions {
   const dir = positional[0];
   if (dir === undefined || positional.length > 1) throw new MrUsageError('distkit mr wordcount needs one input directory');
   const workers = intFlag('workers', flags.get('workers'), 2);
-  return { dir, out: flags.get('out') ?? 'wordcount-out', workers, partitions: intFlag('partitions', flags.get('partitions'), workers), chunkBytes: intFlag('chunk-bytes', flags.get('chunk-bytes'), 1 << 20) };
+  return { dir, out: flags.get('out') ?? 'wordcount-out', workers, partitions: intFlag('partitions', flags.get('partitions'), workers), chunkBytes: intFlag('chunk-bytes', flags.get('chunk-bytes'), 4 << 20) };
 }
 
 /** Every regular file under `dir`, sorted, with its size. */
