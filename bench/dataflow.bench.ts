@@ -1,32 +1,39 @@
 // Dataflow: (1) a tumbling-window count per key through the window operator beside a hand-written
 // loop; (2) a checkpointed stream job with and without periodic aligned checkpoints; (3) word count
-// over a generated Zipf corpus (200,000 distinct words; DISTKIT_WC_MB sets its size, default 20 MB,
-// the issue's figure is 200) — the map/reduce functions in one thread, the worker_threads executor
-// with 2 workers (`distkit mr wordcount`), mawk, and `tr | sort | uniq -c`.
+// over a generated Zipf corpus (200,000 distinct words; `npm run bench -- dataflow --size=200` or
+// DISTKIT_WC_MB=200 sets its size in MB, default 20; the issue's figure is 200) — the map/reduce
+// functions in one thread, the worker_threads executor with 2 workers (`distkit mr wordcount`),
+// mawk, and `tr | sort | uniq -c`.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Random } from '../src/core/index.js';
 import { runSequential, runStreamJob, windowOperator, type SourceRecord, type WindowOperatorState } from '../src/dataflow/index.js';
-import { chunkText, runMr } from '../src/cli/wordcount.js';
-import { wordCountJob } from '../src/cli/wordcount-job.js';
+import { filesUnder, runMr } from '../src/cli/wordcount.js';
+import { fileSplits, wordCountJob } from '../src/cli/wordcount-job.js';
 import { compareOps, consume, opsFigure, ratio, round, type Figures } from './lib.js';
 
 const KEYS = 100;
 const SIZE_MS = 1000;
+/** Bytes per map task, for the executor and the sequential run alike (the CLI's default). */
+const CHUNK_BYTES = 4 << 20;
 
 function events(n: number): { key: string; timestamp: number }[] {
   const rng = new Random('bench/dataflow');
   return Array.from({ length: n }, (_x, i) => ({ key: `user-${rng.int(0, KEYS)}`, timestamp: i * 2 }));
 }
 
-/** Tumbling count per key: the window operator (a watermark every 100 events) against a Map loop. */
+/**
+ * Tumbling count per key: the window operator (a watermark every 100 events), fed one element per
+ * step and 100 elements per `elements` step, against a Map loop.
+ */
 function windowFigures(): Figures {
   const evs = events(20_000);
+  const config = { window: { kind: 'tumbling', sizeMs: SIZE_MS }, aggregate: { kind: 'count' } } as const;
   const viaOperator = () => {
-    let s: WindowOperatorState = windowOperator.init({ window: { kind: 'tumbling', sizeMs: SIZE_MS }, aggregate: { kind: 'count' } });
+    let s: WindowOperatorState = windowOperator.init(config);
     let panes = 0;
     evs.forEach((e, i) => {
       s = windowOperator.step(s, { type: 'element', key: e.key, value: null, timestamp: e.timestamp, now: i }).state;
@@ -35,6 +42,18 @@ function windowFigures(): Figures {
         s = t.state;
         panes += t.outputs.length;
       }
+    });
+    consume(panes);
+  };
+  const batches = Array.from({ length: evs.length / 100 }, (_x, b) => evs.slice(b * 100, b * 100 + 100));
+  const viaBatches = () => {
+    let s: WindowOperatorState = windowOperator.init(config);
+    let panes = 0;
+    batches.forEach((batch, b) => {
+      s = windowOperator.step(s, { type: 'elements', elements: batch, now: b }).state;
+      const t = windowOperator.step(s, { type: 'watermark', watermark: batch[batch.length - 1]!.timestamp - 1, now: b });
+      s = t.state;
+      panes += t.outputs.length;
     });
     consume(panes);
   };
@@ -56,9 +75,11 @@ function windowFigures(): Figures {
     });
     consume(panes);
   };
-  const r = compareOps({ operator: viaOperator, hand: handLoop }, { timeMs: 3000, samples: 5 });
+  const r = compareOps({ operator: viaOperator, batches: viaBatches, hand: handLoop }, { timeMs: 3000, samples: 5 });
   return {
     'dataflow.window.tumbling-count.events/s': opsFigure(r.operator! * evs.length, 'events/s'),
+    'dataflow.window.tumbling-count.batch-100.events/s': opsFigure(r.batches! * evs.length, 'events/s'),
+    'dataflow.window.tumbling-count.batch-100.vs-hand-loop': ratio(r.batches!, r.hand!),
     'dataflow.window.tumbling-count.hand-loop.events/s': opsFigure(r.hand! * evs.length, 'events/s'),
     'dataflow.window.tumbling-count.vs-hand-loop': ratio(r.operator!, r.hand!),
   };
@@ -127,20 +148,17 @@ function has(cmd: string): boolean {
 }
 
 async function wordCountFigures(): Promise<Figures> {
-  const mb = Number(process.env.DISTKIT_WC_MB ?? '20');
+  const flag = process.argv.find((a) => a.startsWith('--size='))?.slice('--size='.length);
+  const mb = Number(flag ?? process.env.DISTKIT_WC_MB ?? '20');
+  if (!(mb > 0)) throw new Error(`bench dataflow: --size / DISTKIT_WC_MB must be a positive number of MB, got ${JSON.stringify(flag ?? process.env.DISTKIT_WC_MB)}`);
   const root = mkdtempSync(join(tmpdir(), 'distkit-wc-bench-'));
   try {
     const dir = join(root, 'corpus');
     mkdirSync(dir);
     writeCorpus(dir, mb * 1e6, 200_000);
-    const files = readdirSync(dir).sort().map((f) => join(dir, f));
-    const sequentialMs = timed(() => {
-      const chunks: string[] = [];
-      for (const f of files) chunkText(readFileSync(f, 'utf8'), 1 << 20, chunks);
-      consume(runSequential(wordCountJob, chunks).size);
-    });
+    const sequentialMs = timed(() => consume(runSequential(wordCountJob, fileSplits(filesUnder(dir), CHUNK_BYTES)).size));
     const t0 = performance.now();
-    await runMr(['wordcount', dir, '--out', join(root, 'out'), '--workers', '2'], { stdout: () => undefined, stderr: () => undefined, isTTY: false });
+    await runMr(['wordcount', dir, '--out', join(root, 'out'), '--workers', '2', '--chunk-bytes', String(CHUNK_BYTES)], { stdout: () => undefined, stderr: () => undefined, isTTY: false });
     const poolMs = performance.now() - t0;
     const shell = (script: string) => timed(() => execFileSync('sh', ['-c', script], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 }));
     const awk = has('mawk') ? 'mawk' : 'awk';

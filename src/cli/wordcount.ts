@@ -1,10 +1,11 @@
 // `distkit mr wordcount <dir>`: word count of every file under a directory, as a MapReduce job on a
 // pool of worker threads, with a progress line and one output file per partition, each written to a
 // temporary name and renamed into place (§3.1 step 6), then a `_SUCCESS` marker.
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runMapReducePool } from '../node/index.js';
+import { fileSplits, type FileSplit } from './wordcount-job.js';
 
 /** What the command writes to. */
 export interface MrIo {
@@ -26,7 +27,7 @@ options:
   --out DIR          output directory (default: wordcount-out)
   --workers N        worker threads (default 2)
   --partitions R     reduce partitions, one output file each (default: the workers)
-  --chunk-bytes N    bytes of text per map task (default 1048576)
+  --chunk-bytes N    bytes of input per map task (default 4194304)
 `;
 
 interface MrOptions {
@@ -64,34 +65,22 @@ function parseMr(argv: readonly string[]): MrOptions {
   const dir = positional[0];
   if (dir === undefined || positional.length > 1) throw new MrUsageError('distkit mr wordcount needs one input directory');
   const workers = intFlag('workers', flags.get('workers'), 2);
-  return { dir, out: flags.get('out') ?? 'wordcount-out', workers, partitions: intFlag('partitions', flags.get('partitions'), workers), chunkBytes: intFlag('chunk-bytes', flags.get('chunk-bytes'), 1 << 20) };
+  return { dir, out: flags.get('out') ?? 'wordcount-out', workers, partitions: intFlag('partitions', flags.get('partitions'), workers), chunkBytes: intFlag('chunk-bytes', flags.get('chunk-bytes'), 4 << 20) };
 }
 
-/** Every regular file under `dir`, sorted. */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
+/** Every regular file under `dir`, sorted, with its size. */
+export function filesUnder(dir: string): { path: string; size: number }[] {
+  const out: { path: string; size: number }[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
-      else if (st.isFile()) out.push(p);
+      else if (st.isFile()) out.push({ path: p, size: st.size });
     }
   };
   walk(dir);
   return out;
-}
-
-/** Cuts `text` into chunks of about `size` characters, each ending between words. */
-export function chunkText(text: string, size: number, into: string[] = []): string[] {
-  let start = 0;
-  while (start < text.length) {
-    let end = Math.min(text.length, start + size);
-    while (end < text.length && /[A-Za-z]/.test(text[end] as string)) end++;
-    into.push(text.slice(start, end));
-    start = end;
-  }
-  return into;
 }
 
 /** The word-count thread entry: the built job module, or (from the sources) one that loads it through tsx. */
@@ -127,14 +116,9 @@ export async function runMr(argv: readonly string[], io: MrIo): Promise<number> 
   }
   const o = parseMr(argv);
   const started = performance.now();
-  let bytes = 0;
-  const chunks: string[] = [];
   const files = filesUnder(o.dir);
-  for (const f of files) {
-    const text = readFileSync(f, 'utf8');
-    bytes += Buffer.byteLength(text);
-    chunkText(text, o.chunkBytes, chunks);
-  }
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  const chunks = fileSplits(files, o.chunkBytes);
   const done = { map: 0, reduce: 0 };
   let lastDraw = -Infinity;
   const draw = (force: boolean) => {
@@ -144,7 +128,7 @@ export async function runMr(argv: readonly string[], io: MrIo): Promise<number> 
     const line = `map ${Math.min(done.map, chunks.length)}/${chunks.length}, reduce ${Math.min(done.reduce, o.partitions)}/${o.partitions}, ${((t - started) / 1000).toFixed(1)} s`;
     io.stderr(io.isTTY ? `\r\x1b[K  ${line}` : `  progress: ${line}\n`);
   };
-  const r = await runMapReducePool<string, string, number>(wordCountJobModule(), chunks, {
+  const r = await runMapReducePool<FileSplit, string, number>(wordCountJobModule(), chunks, {
     workers: o.workers,
     partitions: o.partitions,
     splits: Math.max(1, chunks.length),

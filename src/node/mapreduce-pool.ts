@@ -3,22 +3,83 @@
  * on the main thread (as in the in-process executor, in real time), and every `run` output is
  * executed by the thread of its worker. As in the paper, the user's code ships to the workers as
  * a program: a module that calls {@link serveMapReduceThread} with its functions when it is loaded
- * in a thread. Map outputs stay on the main thread, so a reduce task's regions are fetched there.
+ * in a thread. Map outputs stay on the main thread, so a reduce task's regions are fetched there;
+ * they are kept there encoded, as the thread that ran the map wrote them (one compact encoding per
+ * region: the keys in one string and the values in a `Float64Array` when keys are strings and
+ * values numbers, `v8.serialize` otherwise), and decoded only by the thread that reduces them, so
+ * the main thread never copies the pairs one object at a time.
  *
  * @packageDocumentation
  */
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { MemoryTaskStore, errorText, runMapTask, runReduceTask, type Assignment, type MapReduceFunctions, type MapReduceResult, type Pair, type RunMapReduceOptions, type TaskOutcome } from '../dataflow/index.js';
+import { deserialize, serialize } from 'node:v8';
+import { MemoryTaskStore, errorText, runMapTask, runReduceTask, type Assignment, type MapReduceFunctions, type MapReduceResult, type Pair, type RunMapReduceOptions } from '../dataflow/index.js';
 import { COORDINATOR, JobRun, jobResult, jobShape, splitRanges } from '../dataflow/mapreduce/run-loop.js';
+
+/**
+ * A list of pairs as it crosses threads: string keys joined by NUL with the number values in a
+ * `Float64Array` (exact for every number), or the list's `v8.serialize` bytes (structured-clone
+ * semantics, as `postMessage` itself would give).
+ */
+type Encoded =
+  | { readonly kind: 'strings'; readonly keys: string; readonly values: Float64Array }
+  | { readonly kind: 'v8'; readonly bytes: Uint8Array };
+
+function encodePairs(pairs: readonly Pair<unknown, unknown>[]): Encoded {
+  const values = new Float64Array(pairs.length);
+  const keys: string[] = [];
+  for (let i = 0; i < pairs.length; i++) {
+    const [k, v] = pairs[i]!;
+    if (typeof k !== 'string' || typeof v !== 'number' || k.includes('\0')) return { kind: 'v8', bytes: serialize(pairs) };
+    keys.push(k);
+    values[i] = v;
+  }
+  return { kind: 'strings', keys: keys.join('\0'), values };
+}
+
+function decodePairs(e: Encoded): Pair<unknown, unknown>[] {
+  if (e.kind === 'v8') return deserialize(e.bytes) as Pair<unknown, unknown>[];
+  if (e.values.length === 0) return [];
+  const keys = e.keys.split('\0');
+  return keys.map((k, i): Pair<unknown, unknown> => [k, e.values[i]!]);
+}
+
+function encodedSize(e: Encoded): number {
+  return e.kind === 'v8' ? e.bytes.byteLength : e.keys.length + e.values.byteLength;
+}
+
+/** The buffers of `e` that can move to the receiving thread instead of being copied. */
+function transferables(e: Encoded): ArrayBuffer[] {
+  const view = e.kind === 'v8' ? e.bytes : e.values;
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer ? [view.buffer] : [];
+}
 
 type ThreadTask =
   | { readonly id: number; readonly kind: 'map'; readonly records: readonly unknown[]; readonly partitions: number; readonly skip: readonly number[] }
-  | { readonly id: number; readonly kind: 'reduce'; readonly regions: readonly (readonly Pair<unknown, unknown>[])[]; readonly skip: readonly number[] };
+  | { readonly id: number; readonly kind: 'reduce'; readonly regions: readonly Encoded[]; readonly skip: readonly number[] };
+
+/** A thread's outcome: a map's regions or a reduce's output, encoded. */
+type ThreadOutcome = { readonly ok: true; readonly output: readonly Encoded[]; readonly counters: Readonly<Record<string, number>> } | { readonly ok: false; readonly error: string; readonly record?: number };
 
 interface ThreadAnswer {
   readonly id: number;
-  readonly outcome: TaskOutcome<unknown>;
+  readonly outcome: ThreadOutcome;
+}
+
+/** Runs `t` with `fns` in a thread; the outcome's pairs encoded. */
+function runThreadTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, t: ThreadTask): ThreadOutcome {
+  try {
+    const r =
+      t.kind === 'map'
+        ? runMapTask(fns, t.records as readonly I[], t.partitions, t.skip)
+        : runReduceTask(fns, t.regions.map((e) => decodePairs(e) as Pair<K, V>[]), t.skip);
+    if (!r.ok) return r;
+    const output = t.kind === 'map' ? (r.output as Pair<K, V>[][]).map(encodePairs) : [encodePairs(r.output as Pair<K, R>[])];
+    return { ok: true, output, counters: r.counters };
+  } catch (e) {
+    return { ok: false, error: errorText(e) };
+  }
 }
 
 /**
@@ -41,13 +102,8 @@ export function serveMapReduceThread<I, K, V, R>(fns: MapReduceFunctions<I, K, V
   const port = parentPort;
   if (isMainThread || port === null) return false;
   port.on('message', (t: ThreadTask) => {
-    let outcome: TaskOutcome<unknown>;
-    try {
-      outcome = t.kind === 'map' ? runMapTask(fns, t.records as readonly I[], t.partitions, t.skip) : runReduceTask(fns, t.regions as readonly (readonly Pair<K, V>[])[], t.skip);
-    } catch (e) {
-      outcome = { ok: false, error: errorText(e) };
-    }
-    port.postMessage({ id: t.id, outcome } satisfies ThreadAnswer);
+    const outcome = runThreadTask(fns, t);
+    port.postMessage({ id: t.id, outcome } satisfies ThreadAnswer, outcome.ok ? outcome.output.flatMap(transferables) : []);
   });
   return true;
 }
@@ -92,13 +148,13 @@ interface Pending {
 export async function runMapReducePool<I, K, R>(jobModule: string | URL, input: readonly I[], options: RunMapReducePoolOptions = {}): Promise<MapReduceResult<K, R>> {
   const { workers, splits, partitions, maxSteps: _maxSteps, execArgv, onAttempt, ...knobs } = options;
   const { m, r, ids } = jobShape(input.length, { workers, splits, partitions });
-  const store = new MemoryTaskStore<K, unknown, R>();
+  const store = new PoolStore<K, R>();
   const threads = new Map<string, Worker>();
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let wake: () => void = () => undefined;
   const config = { ...knobs, id: COORDINATOR, splits: splitRanges(input.length, m), partitions: r, workers: ids };
-  const finish = (id: number, outcome: TaskOutcome<unknown>) => {
+  const finish = (id: number, outcome: ThreadOutcome) => {
     const p = pending.get(id);
     if (p === undefined) return;
     pending.delete(id);
@@ -144,31 +200,37 @@ export async function runMapReducePool<I, K, R>(jobModule: string | URL, input: 
 }
 
 /** What a thread must run for `task`, or the `failed` input when a region cannot be fetched. */
-function threadTask<I, K, R>(id: number, task: Assignment, input: readonly I[], store: MemoryTaskStore<K, unknown, R>): ThreadTask | Record<string, unknown> {
+function threadTask<I, K, R>(id: number, task: Assignment, input: readonly I[], store: PoolStore<K, R>): ThreadTask | Record<string, unknown> {
   const ref = task.ref;
   if (ref.kind === 'map') {
     const [a, b] = task.split as [number, number];
     return { id, kind: 'map', records: input.slice(a, b), partitions: task.partitions, skip: task.skip };
   }
-  const regions: (readonly Pair<unknown, unknown>[])[] = [];
+  const regions: Encoded[] = [];
   for (const loc of task.locations ?? []) {
-    const region = store.getRegion(loc, ref.index);
+    const region = store.maps.get(mapKey(loc.worker, loc.map, loc.attempt))?.[ref.index];
     if (region === undefined) return { type: 'failed', ref, error: `map task ${loc.map} output unreachable on ${loc.worker}`, lost: { map: loc.map, attempt: loc.attempt } };
     regions.push(region);
   }
   return { id, kind: 'reduce', regions, skip: task.skip };
 }
 
-/** The worker input for a thread's outcome; a map output is kept, as on the worker's disk. */
-function answerOf<K, R>(p: Pending, outcome: TaskOutcome<unknown>, store: MemoryTaskStore<K, unknown, R>): Record<string, unknown> {
+const mapKey = (worker: string, index: number, attempt: number): string => `${worker}\u0000${index}\u0000${attempt}`;
+
+/** The pool's intermediate files: map outputs encoded (as on the worker's disk), reduce outputs decoded. */
+class PoolStore<K, R> extends MemoryTaskStore<K, never, R> {
+  readonly maps = new Map<string, readonly Encoded[]>();
+}
+
+/** The worker input for a thread's outcome; a map output is kept encoded, a reduce output decoded. */
+function answerOf<K, R>(p: Pending, outcome: ThreadOutcome, store: PoolStore<K, R>): Record<string, unknown> {
   const ref = p.task.ref;
   if (!outcome.ok) return { type: 'failed', ref, error: outcome.error, ...(outcome.record === undefined ? {} : { record: outcome.record }) };
-  const size = (x: unknown) => JSON.stringify(x)?.length ?? 0;
   if (ref.kind === 'map') {
-    const regions = outcome.output as Pair<K, unknown>[][];
-    store.putMapOutput(p.worker, ref, regions);
-    return { type: 'done', ref, sizes: regions.map(size), counters: outcome.counters };
+    store.maps.set(mapKey(p.worker, ref.index, ref.attempt), outcome.output);
+    return { type: 'done', ref, sizes: outcome.output.map(encodedSize), counters: outcome.counters };
   }
-  store.putReduceOutput(p.worker, ref, outcome.output as Pair<K, R>[]);
-  return { type: 'done', ref, sizes: [size(outcome.output)], counters: outcome.counters };
+  const encoded = outcome.output[0]!;
+  store.putReduceOutput(p.worker, ref, decodePairs(encoded) as Pair<K, R>[]);
+  return { type: 'done', ref, sizes: [encodedSize(encoded)], counters: outcome.counters };
 }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { chunkText } from '../../src/cli/wordcount.js';
-import { countWords } from '../../src/cli/wordcount-job.js';
+import fc from 'fast-check';
+import { countWords, fileSplits, readSplit } from '../../src/cli/wordcount-job.js';
 import { fakeIo } from './fake-io.js';
 
 const root = mkdtempSync(join(tmpdir(), 'distkit-wc-'));
@@ -38,9 +38,38 @@ describe('distkit mr wordcount', () => {
     expect(io.out).toMatch(/^3 files, .* 1,215 words, \d+ distinct/);
   }, 120_000);
 
-  it('cuts text between words', () => {
-    expect(chunkText('aaa bbb ccc', 2)).toEqual(['aaa', ' bbb', ' ccc']);
-    expect(chunkText('ab cd', 100).join('')).toBe('ab cd');
+  it('splits a file at any byte size and still counts every word once, where it starts', () => {
+    const file = join(root, 'split.txt');
+    const piece = fc.constantFrom('a', 'b', 'Zz', 'word', ' ', '\n', ', ', 'é', 'naïve', '€', '42', 'x'.repeat(300));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.integer({ min: 1, max: 700 }), (pieces, bytes) => {
+        const text = pieces.join('');
+        writeFileSync(file, text);
+        const got = new Map<string, number>();
+        for (const split of fileSplits([{ path: file, size: Buffer.byteLength(text) }], bytes)) countWords(readSplit(split), got);
+        expect(got).toEqual(countWords(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads the words a split owns: none of a word begun before it, all of one running past its end', () => {
+    const file = join(root, 'owned.txt');
+    writeFileSync(file, 'alpha beta gamma');
+    expect(readSplit({ path: file, start: 0, end: 3 })).toBe('alpha');
+    expect(readSplit({ path: file, start: 3, end: 8 })).toBe(' be' + 'ta');
+    expect(readSplit({ path: file, start: 6, end: 7 })).toBe('beta');
+    expect(readSplit({ path: file, start: 7, end: 16 })).toBe(' gamma');
+    expect(readSplit({ path: file, start: 16, end: 20 })).toBe('');
+    expect(fileSplits([{ path: file, size: 16 }, { path: 'empty', size: 0 }], 6)).toEqual([
+      { path: file, start: 0, end: 6 },
+      { path: file, start: 6, end: 12 },
+      { path: file, start: 12, end: 16 },
+    ]);
+  });
+
+  it('counts runs of ASCII letters, case kept', () => {
+    expect([...countWords('The the, THE-x42y é zz')]).toEqual([['The', 1], ['the', 1], ['THE', 1], ['x', 1], ['y', 1], ['zz', 1]]);
   });
 
   it('usage errors exit with 2', async () => {

@@ -260,15 +260,40 @@ export function errorText(e: unknown): string {
   }
 }
 
-function groupSorted<K, V>(pairs: readonly Pair<K, V>[]): [K, V[]][] {
-  const groups = new Map<string, [K, V[]]>();
-  for (const [k, val] of pairs) {
-    const id = typeof k === 'string' ? `s${k}` : canonicalJson(k);
-    const g = groups.get(id);
-    if (g === undefined) groups.set(id, [k, [val]]);
+/** Sorts groups by key: string keys (the common case) with the engine's code-unit sort, others by {@link compareKeys}. */
+function sortGroups<K, V>(groups: [K, V[]][]): [K, V[]][] {
+  if (!groups.every((g) => typeof g[0] === 'string')) return groups.sort((a, b) => compareKeys(a[0], b[0]));
+  return groups.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
+}
+
+/**
+ * Pairs grouped by key as they are added, then listed in sorted key order. String keys are grouped
+ * by the string itself, other keys by their canonical JSON, in two tables, so a string key costs
+ * no concatenation.
+ */
+class Groups<K, V> {
+  readonly #strings = new Map<string, [K, V[]]>();
+  readonly #others = new Map<string, [K, V[]]>();
+
+  add(k: K, val: V): void {
+    const table = typeof k === 'string' ? this.#strings : this.#others;
+    const id = typeof k === 'string' ? k : canonicalJson(k);
+    const g = table.get(id);
+    if (g === undefined) table.set(id, [k, [val]]);
     else g[1].push(val);
   }
-  return [...groups.values()].sort((a, b) => compareKeys(a[0], b[0]));
+
+  sorted(): [K, V[]][] {
+    const groups = [...this.#strings.values()];
+    for (const g of this.#others.values()) groups.push(g);
+    return sortGroups(groups);
+  }
+}
+
+function groupSorted<K, V>(runs: readonly (readonly Pair<K, V>[])[]): [K, V[]][] {
+  const groups = new Groups<K, V>();
+  for (const pairs of runs) for (const [k, val] of pairs) groups.add(k, val);
+  return groups.sorted();
 }
 
 /**
@@ -288,7 +313,7 @@ function groupSorted<K, V>(pairs: readonly Pair<K, V>[]): [K, V[]][] {
 export function runMapTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, records: readonly I[], partitions: number, skip: readonly number[] = []): TaskOutcome<Pair<K, V>[][]> {
   const counters: Record<string, number> = {};
   const ctx = counterContext(counters);
-  const regions: Pair<K, V>[][] = Array.from({ length: partitions }, () => []);
+  const regions = Array.from({ length: partitions }, () => new Groups<K, V>());
   const partition = fns.partition ?? hashPartitioner;
   const skipped = new Set(skip);
   for (let seq = 0; seq < records.length; seq++) {
@@ -300,7 +325,7 @@ export function runMapTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, reco
       for (const [k, val] of fns.map(records[seq]!, ctx)) {
         const p = partition(k, partitions);
         if (!Number.isInteger(p) || p < 0 || p >= partitions) throw new RangeError(`partitioner returned ${String(p)} for key ${canonicalJson(k)}, not an integer in [0, ${partitions})`);
-        regions[p]!.push([k, val]);
+        regions[p]!.add(k, val);
       }
     } catch (e) {
       return { ok: false, error: errorText(e), record: seq };
@@ -308,7 +333,7 @@ export function runMapTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, reco
   }
   const out: Pair<K, V>[][] = [];
   for (const region of regions) {
-    const groups = groupSorted(region);
+    const groups = region.sorted();
     if (fns.combine === undefined) {
       out.push(groups.flatMap(([k, vs]) => vs.map((x): Pair<K, V> => [k, x])));
       continue;
@@ -338,7 +363,7 @@ export function runMapTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, reco
 export function runReduceTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, regions: readonly (readonly Pair<K, V>[])[], skip: readonly number[] = []): TaskOutcome<Pair<K, R>[]> {
   const counters: Record<string, number> = {};
   const ctx = counterContext(counters);
-  const groups = groupSorted(regions.flat());
+  const groups = groupSorted(regions);
   const skipped = new Set(skip);
   const out: Pair<K, R>[] = [];
   for (let seq = 0; seq < groups.length; seq++) {
@@ -370,9 +395,9 @@ export function runReduceTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, r
  */
 export function runSequential<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, records: readonly I[]): Map<K, R> {
   const ctx = counterContext({});
-  const pairs: Pair<K, V>[] = [];
-  for (const r of records) for (const [k, val] of fns.map(r, ctx)) pairs.push([k, val]);
+  const groups = new Groups<K, V>();
+  for (const r of records) for (const [k, val] of fns.map(r, ctx)) groups.add(k, val);
   const out = new Map<K, R>();
-  for (const [k, vs] of groupSorted(pairs)) out.set(k, fns.reduce(k, vs, ctx));
+  for (const [k, vs] of groups.sorted()) out.set(k, fns.reduce(k, vs, ctx));
   return out;
 }

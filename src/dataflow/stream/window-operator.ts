@@ -135,6 +135,25 @@ export interface ElementInput {
   readonly now: number;
 }
 
+/** One element of an {@link ElementsInput}: `key`, `value` and event `timestamp` (ms). */
+export interface BatchElement {
+  readonly key: string;
+  readonly value?: unknown;
+  readonly timestamp: number;
+}
+
+/**
+ * Many elements in one step, at one processing time `now`: the same state and outputs as one
+ * `element` input per element, in order (a malformed element is rejected alone, its reason
+ * prefixed with `elements[i]: `), for at most {@link MAX_BATCH_ELEMENTS} elements. The operator
+ * copies its state once per step, so a batch costs one copy instead of one per element.
+ */
+export interface ElementsInput {
+  readonly type: 'elements';
+  readonly elements: readonly BatchElement[];
+  readonly now: number;
+}
+
 /** A watermark from one input (default the first declared input). */
 export interface WatermarkInput {
   readonly type: 'watermark';
@@ -152,7 +171,7 @@ export interface IdleInput {
 }
 
 /** Inputs of {@link windowOperator}; a network `message` is refused (elements arrive as local commands). */
-export type WindowOperatorInput = ElementInput | WatermarkInput | IdleInput | TickInput | MessageInput;
+export type WindowOperatorInput = ElementInput | ElementsInput | WatermarkInput | IdleInput | TickInput | MessageInput;
 
 /**
  * A pane: the result of one firing of one window (Dataflow model §2.3). `timing` is `early`
@@ -202,6 +221,17 @@ type Out = Transition<WindowOperatorState, WindowOperatorOutput>;
  * ```
  */
 export const DEFAULT_MAX_WINDOWS = 100_000;
+
+/**
+ * The most elements one `elements` input may carry.
+ *
+ * @example
+ * ```ts
+ * import { MAX_BATCH_ELEMENTS } from 'distkit/dataflow';
+ * MAX_BATCH_ELEMENTS; //=> 10000
+ * ```
+ */
+export const MAX_BATCH_ELEMENTS = 10_000;
 
 /**
  * The most inputs one operator combines watermarks over.
@@ -336,7 +366,8 @@ function deadlineFor(state: WindowOperatorState, pane: WindowPane, now: number):
   return null;
 }
 
-function elementProblem(state: WindowOperatorState, input: ElementInput): string | undefined {
+function elementProblem(state: WindowOperatorState, input: BatchElement): string | undefined {
+  if (input === null || typeof input !== 'object') return 'expected an element object';
   if (typeof input.key !== 'string' || input.key.length > MAX_ID_LENGTH) return `key: expected a string of at most ${MAX_ID_LENGTH} characters`;
   if (typeof input.timestamp !== 'number' || !Number.isSafeInteger(input.timestamp) || Math.abs(input.timestamp) > TIMESTAMP_LIMIT) {
     return `timestamp: expected an integer in -${TIMESTAMP_LIMIT}..${TIMESTAMP_LIMIT}`;
@@ -344,16 +375,34 @@ function elementProblem(state: WindowOperatorState, input: ElementInput): string
   return valueProblem(state.aggregate, input.value);
 }
 
-/** Working copy of the parts of the state an element changes. */
+/** The step's private working copy of what elements change: mutated in place, never the input state. */
 interface Work {
   panes: WindowPane[];
   outputs: WindowOperatorOutput[];
   lateCount: number;
 }
 
+/**
+ * Binary search of the sorted panes for `key`'s pane starting at `start`: its index, or
+ * `-(insertion point) - 1` when there is none.
+ */
+function findPane(panes: readonly WindowPane[], key: string, start: number): number {
+  let lo = 0;
+  let hi = panes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const p = panes[mid] as WindowPane;
+    const c = p.key === key ? p.window.start - start : p.key < key ? -1 : 1;
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -lo - 1;
+}
+
 function insertPane(panes: WindowPane[], pane: WindowPane): number {
-  let i = panes.findIndex((p) => comparePanes(p, pane) > 0);
-  if (i < 0) i = panes.length;
+  const at = findPane(panes, pane.key, pane.window.start);
+  const i = at >= 0 ? at : -at - 1;
   panes.splice(i, 0, pane);
   return i;
 }
@@ -365,8 +414,8 @@ function newPane(state: WindowOperatorState, key: string, window: TimeWindow): W
 /**
  * Session windows (Dataflow model §2.2 "merging"; Flink's `MergingWindowSet`): the element's
  * proto-window `[ts, ts + gap)` and every window of the same key it overlaps become one window
- * covering them all, their accumulators merged. Returns the pane's index, or -1 when the merged
- * window is already past its allowed lateness.
+ * covering them all, their accumulators merged. Returns the pane's index (in a new `work.panes`),
+ * or the merged window when it is already past its allowed lateness.
  */
 function mergeSession(state: WindowOperatorState, work: Work, key: string, proto: TimeWindow): number | TimeWindow {
   const hits = work.panes.filter((p) => p.key === key && windowsOverlap(p.window, proto));
@@ -388,40 +437,125 @@ function mergeSession(state: WindowOperatorState, work: Work, key: string, proto
   return insertPane(work.panes, merged);
 }
 
-function paneIndexFor(state: WindowOperatorState, work: Work, key: string, window: TimeWindow): number | TimeWindow {
-  if (state.window.kind === 'session') return mergeSession(state, work, key, window);
-  if (isLate(state, window)) return window;
-  const i = work.panes.findIndex((p) => p.key === key && p.window.start === window.start && p.window.end === window.end);
-  return i >= 0 ? i : insertPane(work.panes, newPane(state, key, window));
+/** `pane` with one more element, fired when its trigger says so; `undefined` when a `collect` window is full. */
+function addElement(state: WindowOperatorState, pane: WindowPane, input: BatchElement, now: number): { pane: WindowPane; output?: PaneOutput } | undefined {
+  const acc = addToAccumulator(state.aggregate, pane.acc, input.value, input.timestamp);
+  if (state.aggregate.kind === 'collect' && acc === pane.acc) return undefined;
+  // One literal shape for every pane keeps property access monomorphic (a spread would not).
+  const next: WindowPane = { key: pane.key, window: pane.window, acc, pending: pane.pending + 1, fired: pane.fired, onTime: pane.onTime, deadline: deadlineFor(state, pane, now) };
+  return firesOnElement(state, next) ? fire(state, next, false) : { pane: next };
+}
+
+const fullReason = (window: TimeWindow, key: string) => `aggregate.limit: window ${JSON.stringify(window)} of key ${JSON.stringify(key)} is full`;
+const maxWindowsReason = (state: WindowOperatorState) => `maxWindows: ${state.maxWindows} windows are open`;
+
+function lateOutput(work: Work, input: BatchElement, window: TimeWindow): LateOutput {
+  // Never silently dropped: every (element, window) past the allowed lateness goes to `late`.
+  work.lateCount += 1;
+  return { type: 'late', key: input.key, value: input.value ?? null, timestamp: input.timestamp, window, lateCount: work.lateCount };
+}
+
+/** A session element on `work`; `work.panes` is replaced (never mutated) until the element is accepted. */
+function addSessionElement(state: WindowOperatorState, work: Work, input: BatchElement, now: number): string | undefined {
+  const [proto] = assignWindows(state.window, input.timestamp) as [TimeWindow];
+  const before = work.panes;
+  const target = mergeSession(state, work, input.key, proto);
+  if (typeof target !== 'number') {
+    work.outputs.push(lateOutput(work, input, target));
+    return undefined;
+  }
+  const r = addElement(state, work.panes[target] as WindowPane, input, now);
+  const problem = r === undefined ? fullReason((work.panes[target] as WindowPane).window, input.key) : work.panes.length > state.maxWindows ? maxWindowsReason(state) : undefined;
+  if (problem !== undefined || r === undefined) {
+    work.panes = before;
+    return problem;
+  }
+  work.panes[target] = r.pane;
+  if (r.output !== undefined) work.outputs.push(r.output);
+  return undefined;
+}
+
+/**
+ * Adds one element to `work`: its windows' panes updated (found by binary search), new panes
+ * inserted in order, firings and late side outputs appended. Returns why the element is rejected,
+ * leaving `work` as it was, or `undefined`.
+ */
+function addToWork(state: WindowOperatorState, work: Work, input: BatchElement, now: number): string | undefined {
+  const problem = elementProblem(state, input);
+  if (problem !== undefined) return problem;
+  if (state.window.kind === 'session') return addSessionElement(state, work, input, now);
+  const windows = assignWindows(state.window, input.timestamp);
+  return windows.length === 1 ? addToOneWindow(state, work, input, now, windows[0] as TimeWindow) : addToWindows(state, work, input, now, windows);
+}
+
+/** {@link addToWork} for an element in one (tumbling or global) window. */
+function addToOneWindow(state: WindowOperatorState, work: Work, input: BatchElement, now: number, window: TimeWindow): string | undefined {
+  if (isLate(state, window)) {
+    work.outputs.push(lateOutput(work, input, window));
+    return undefined;
+  }
+  const at = findPane(work.panes, input.key, window.start);
+  if (at < 0 && work.panes.length >= state.maxWindows) return maxWindowsReason(state);
+  const r = addElement(state, at >= 0 ? (work.panes[at] as WindowPane) : newPane(state, input.key, window), input, now);
+  if (r === undefined) return fullReason(window, input.key);
+  if (at >= 0) work.panes[at] = r.pane;
+  else work.panes.splice(-at - 1, 0, r.pane);
+  if (r.output !== undefined) work.outputs.push(r.output);
+  return undefined;
+}
+
+/** {@link addToWork} for an element in several (sliding) windows: all are checked before any is changed. */
+function addToWindows(state: WindowOperatorState, work: Work, input: BatchElement, now: number, windows: readonly TimeWindow[]): string | undefined {
+  const outputs: WindowOperatorOutput[] = [];
+  const updates: { at: number; pane: WindowPane }[] = [];
+  const lateCount = work.lateCount;
+  let opened = 0;
+  for (const window of windows) {
+    if (isLate(state, window)) {
+      outputs.push(lateOutput(work, input, window));
+      continue;
+    }
+    const at = findPane(work.panes, input.key, window.start);
+    const pane = at >= 0 ? (work.panes[at] as WindowPane) : newPane(state, input.key, window);
+    const r = addElement(state, pane, input, now);
+    if (r === undefined) {
+      work.lateCount = lateCount;
+      return fullReason(window, input.key);
+    }
+    if (r.output !== undefined) outputs.push(r.output);
+    updates.push({ at, pane: r.pane });
+    if (at < 0) opened++;
+  }
+  if (work.panes.length + opened > state.maxWindows) {
+    work.lateCount = lateCount;
+    return maxWindowsReason(state);
+  }
+  for (const u of updates) if (u.at >= 0) work.panes[u.at] = u.pane;
+  for (const u of updates) if (u.at < 0) insertPane(work.panes, u.pane);
+  for (const o of outputs) work.outputs.push(o);
+  return undefined;
 }
 
 function onElement(state: WindowOperatorState, input: ElementInput): Out {
-  const problem = elementProblem(state, input);
+  const work: Work = { panes: state.panes.slice(), outputs: [], lateCount: state.lateCount };
+  const problem = addToWork(state, work, input, input.now);
   if (problem !== undefined) return transition(state, [{ type: 'rejected', from: 'local', reason: problem }]);
-  const work: Work = { panes: [...state.panes], outputs: [], lateCount: state.lateCount };
-  for (const window of assignWindows(state.window, input.timestamp)) {
-    const target = paneIndexFor(state, work, input.key, window);
-    if (typeof target !== 'number') {
-      // Never silently dropped: every (element, window) past the allowed lateness goes to `late`.
-      work.lateCount += 1;
-      work.outputs.push({ type: 'late', key: input.key, value: input.value ?? null, timestamp: input.timestamp, window: target, lateCount: work.lateCount });
-      continue;
-    }
-    const before = work.panes[target] as WindowPane;
-    const acc = addToAccumulator(state.aggregate, before.acc, input.value, input.timestamp);
-    if (state.aggregate.kind === 'collect' && acc === before.acc) return transition(state, [{ type: 'rejected', from: 'local', reason: `aggregate.limit: window ${JSON.stringify(before.window)} of key ${JSON.stringify(input.key)} is full` }]);
-    let pane: WindowPane = { ...before, acc, pending: before.pending + 1 };
-    pane = { ...pane, deadline: deadlineFor(state, pane, input.now) };
-    if (firesOnElement(state, pane)) {
-      const fired = fire(state, pane, false);
-      work.outputs.push(fired.output);
-      pane = fired.pane;
-    }
-    work.panes[target] = pane;
+  return transition({ ...state, panes: work.panes, lateCount: work.lateCount }, work.outputs);
+}
+
+function onElements(state: WindowOperatorState, input: ElementsInput): Out {
+  const elements = input.elements as unknown;
+  if (!Array.isArray(elements) || elements.length > MAX_BATCH_ELEMENTS) {
+    return transition(state, [{ type: 'rejected', from: 'local', reason: `elements: expected an array of at most ${MAX_BATCH_ELEMENTS} elements` }]);
   }
-  if (work.panes.length > state.maxWindows) {
-    return transition(state, [{ type: 'rejected', from: 'local', reason: `maxWindows: ${state.maxWindows} windows are open` }]);
+  const work: Work = { panes: state.panes.slice(), outputs: [], lateCount: state.lateCount };
+  let accepted = 0;
+  for (let i = 0; i < elements.length; i++) {
+    const problem = addToWork(state, work, elements[i] as BatchElement, input.now);
+    if (problem === undefined) accepted++;
+    else work.outputs.push({ type: 'rejected', from: 'local', reason: `elements[${i}]: ${problem}` });
   }
+  if (accepted === 0) return transition(state, work.outputs);
   return transition({ ...state, panes: work.panes, lateCount: work.lateCount }, work.outputs);
 }
 
@@ -504,6 +638,7 @@ function onTick(state: WindowOperatorState, now: number): Out {
 
 const handlers: InputHandlers<WindowOperatorState, WindowOperatorInput, WindowOperatorOutput> = {
   element: onElement,
+  elements: onElements,
   watermark: onWatermark,
   idle: onIdle,
   tick: (state, _input, now) => onTick(state, now),

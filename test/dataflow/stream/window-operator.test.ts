@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../../../src/core/testing.js';
 import {
   assignWindows,
+  MAX_BATCH_ELEMENTS,
   MAX_WATERMARK,
   maxTimestamp,
   mergeSessionWindows,
@@ -385,5 +387,71 @@ describe('hostile and malformed input', () => {
     const { state, outputs } = run({ window: { kind: 'tumbling', sizeMs: 10 }, aggregate: { kind: 'count' }, maxWindows: 2 }, [el('a', 1), el('b', 1), el('c', 1), el('a', 2)]);
     expect(state.panes).toHaveLength(2);
     expect(outputs.filter((o) => o.type === 'rejected')).toHaveLength(1);
+  });
+});
+
+describe('a batch of elements in one step equals one element per step', () => {
+  const item = fc.oneof(
+    { weight: 8, arbitrary: fc.record({ key: fc.constantFrom('a', 'b', 'c', '__proto__'), timestamp: fc.integer({ min: 0, max: 200 }), value: fc.integer({ min: -9, max: 9 }) }) },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 7, { key: 3, timestamp: 1 }, { key: 'a', timestamp: 1.5 }, { key: 'a', timestamp: 1, value: 'x' }, { key: 'x'.repeat(300), timestamp: 1 }) },
+  );
+  const stepArb = fc.oneof(
+    { weight: 3, arbitrary: fc.array(item, { maxLength: 12 }).map((elements) => ({ kind: 'batch' as const, elements })) },
+    { weight: 1, arbitrary: fc.integer({ min: -5, max: 260 }).map((watermark) => ({ kind: 'watermark' as const, watermark })) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'tick' as const }) },
+  );
+  const aggs = fc.constantFrom<WindowAggregate>({ kind: 'count' }, { kind: 'sum' }, { kind: 'max' }, { kind: 'collect', limit: 2 });
+  const unprefixed = (outputs: readonly WindowOperatorOutput[]) => outputs.map((o) => (o.type === 'rejected' ? { ...o, reason: o.reason.replace(/^elements\[\d+\]: /, '') } : o));
+
+  it('same states and outputs for every window kind, trigger, aggregate and limit, malformed elements rejected alone; the input state is never mutated', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 10 }), assigners, aggs, triggers, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 20 }), (steps, window, aggregate, trigger, maxWindows, allowedLatenessMs) => {
+        const config: WindowOperatorConfig = { window, aggregate, trigger, maxWindows, allowedLatenessMs };
+        let batched = windowOperator.init(config);
+        let single = windowOperator.init(config);
+        let now = 0;
+        for (const s of steps) {
+          now += 3;
+          if (s.kind !== 'batch') {
+            const input = (s.kind === 'tick' ? { type: 'tick', now } : { type: 'watermark', watermark: s.watermark, now }) as WindowOperatorInput;
+            batched = windowOperator.step(batched, input).state;
+            single = windowOperator.step(single, input).state;
+            continue;
+          }
+          const frozen = deepFreeze(batched);
+          const t = windowOperator.step(frozen, { type: 'elements', elements: s.elements as never, now });
+          const outputs: WindowOperatorOutput[] = [];
+          for (const e of s.elements) {
+            if (e === null || typeof e !== 'object') {
+              outputs.push({ type: 'rejected', from: 'local', reason: 'expected an element object' });
+              continue;
+            }
+            const u = windowOperator.step(single, { ...(e as object), type: 'element', now } as WindowOperatorInput);
+            single = u.state;
+            outputs.push(...u.outputs);
+          }
+          expect(unprefixed(t.outputs)).toEqual(outputs);
+          if (outputs.filter((o) => o.type === 'rejected').length === s.elements.length) expect(t.state).toBe(frozen);
+          batched = t.state;
+          expect(batched).toEqual(single);
+          expect(windowStateProblem(batched)).toBeUndefined();
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('names the rejected element and bounds the batch', () => {
+    const s = windowOperator.init({ window: { kind: 'tumbling', sizeMs: 10 }, aggregate: { kind: 'sum' } });
+    const t = windowOperator.step(s, { type: 'elements', elements: [{ key: 'a', value: 2, timestamp: 1 }, { key: 'a', value: 'x', timestamp: 2 }, { key: 'a', value: 3, timestamp: 3 }], now: 0 });
+    expect(t.outputs).toEqual([{ type: 'rejected', from: 'local', reason: expect.stringMatching(/^elements\[1\]: value/) }]);
+    expect(windowOperator.step(t.state, { type: 'watermark', watermark: 9, now: 0 }).outputs[0]).toMatchObject({ type: 'pane', result: 5, added: 2 });
+    const tooMany = Array.from({ length: MAX_BATCH_ELEMENTS + 1 }, (_x, i) => ({ key: 'a', timestamp: i }));
+    for (const elements of [tooMany, 'abc', null, { length: 1 }]) {
+      const r = windowOperator.step(s, { type: 'elements', elements: elements as never, now: 0 });
+      expect(r.state).toBe(s);
+      expect(r.outputs).toEqual([{ type: 'rejected', from: 'local', reason: `elements: expected an array of at most ${MAX_BATCH_ELEMENTS} elements` }]);
+    }
+    expect(windowOperator.step(s, { type: 'elements', elements: [], now: 0 })).toEqual({ state: s, outputs: [] });
   });
 });
