@@ -295,7 +295,8 @@ export type CopsOutput =
   | RejectedOutput
   | { readonly type: 'get-ok'; readonly id: number; readonly key: string; readonly value: unknown; readonly version: CopsVersion | null }
   | { readonly type: 'put-ok'; readonly id: number; readonly key: string; readonly version: CopsVersion }
-  | { readonly type: 'get-failed' | 'put-failed'; readonly id: number; readonly key: string; readonly reason: string };
+  | { readonly type: 'get-failed'; readonly id: number; readonly key: string; readonly reason: string }
+  | { readonly type: 'put-failed'; readonly id: number; readonly key: string; readonly reason: string };
 
 /** The largest message batch any replica accepts, whatever its own limits. */
 const MAX_WIRE_BATCH = 4096;
