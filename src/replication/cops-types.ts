@@ -322,7 +322,7 @@ const writeCheck = v.object({
  * ```ts
  * import { copsMessageCheck } from 'distkit/replication';
  * copsMessageCheck({ type: 'cops-ack', received: 2 }); //=> undefined
- * copsMessageCheck({ type: 'cops-ack', received: -1 }); //=> 'received: expected an integer >= 0, got -1'
+ * copsMessageCheck({ type: 'cops-ack', received: 'all' }) !== undefined; //=> true
  * ```
  */
 export const copsMessageCheck = v.tagged({
