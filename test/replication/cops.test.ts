@@ -228,3 +228,65 @@ describe('hostile peers: total on untrusted input', () => {
     expect(s.applied).toEqual({ a: { seq: 1, time: 1 }, b: { seq: 2, time: 11 } });
   });
 });
+
+describe('property: dependency tracking under any delivery order, loss and duplication', () => {
+  type Action = { kind: 'put'; at: number; key: number; read: number } | { kind: 'deliver'; pick: number; dup: boolean } | { kind: 'drop'; pick: number } | { kind: 'tick' };
+  const action = fc.oneof(
+    fc.record({ kind: fc.constant('put' as const), at: fc.nat(2), key: fc.nat(3), read: fc.nat(3) }),
+    fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat(), dup: fc.boolean() }),
+    fc.record({ kind: fc.constant('drop' as const), pick: fc.nat() }),
+    fc.constant({ kind: 'tick' as const }),
+  );
+
+  it('every visible write has its dependencies visible at every step, and once messages flow the replicas converge', () => {
+    fc.assert(
+      fc.property(fc.array(action, { maxLength: 60 }), (actions: Action[]) => {
+        const states: Record<string, CopsState> = Object.fromEntries(replicas.map((id) => [id, init(id, { replicateIntervalMs: 5 })]));
+        // One client per replica: it reads a key, then writes another with the context the read gave it.
+        const contexts: Record<string, CopsContext> = { a: [], b: [], c: [] };
+        let flight: { from: string; to: string; message: unknown }[] = [];
+        let t = 0;
+        let id = 0;
+        const apply = (node: string, input: Unstamped) => {
+          const r = checkedStep(copsReplica, states[node]!, { ...input, now: ++t } as CopsInput);
+          states[node] = r.state;
+          for (const o of r.outputs) if (o.type === 'send') flight.push({ from: node, to: o.to, message: o.message });
+          return r.outputs;
+        };
+        const keys = ['x', 'y', 'z', 'w'];
+        for (const a of actions) {
+          if (a.kind === 'put') {
+            const node = replicas[a.at]!;
+            const got = apply(node, { type: 'get', id: ++id, key: keys[a.read]! })[0];
+            if (got?.type === 'get-ok') contexts[node] = copsAfterGet(contexts[node]!, got.key, got.version);
+            const put = apply(node, { type: 'put', id: ++id, key: keys[a.key]!, value: `${node}${id}`, deps: contexts[node]! }).at(-1);
+            expect(put?.type).toBe('put-ok');
+            if (put?.type === 'put-ok') contexts[node] = copsAfterPut(contexts[node]!, put.key, put.version);
+          } else if (a.kind === 'deliver' && flight.length > 0) {
+            const i = a.pick % flight.length;
+            const m = flight[i]!;
+            if (!a.dup) flight = flight.filter((_, j) => j !== i);
+            apply(m.to, { type: 'message', from: m.from, message: m.message });
+          } else if (a.kind === 'drop' && flight.length > 0) {
+            flight = flight.filter((_, j) => j !== a.pick % flight.length);
+          } else if (a.kind === 'tick') {
+            for (const n of replicas) if (states[n]!.timer.at !== null) apply(n, { type: 'tick' });
+          }
+          expect(checkInvariants(copsInvariants(), states)).toBeUndefined();
+        }
+        // Heal: resend and deliver everything until nothing is in flight and every outbox is empty.
+        for (let round = 0; round < 50 && (flight.length > 0 || replicas.some((n) => states[n]!.outbox.length > 0)); round++) {
+          t += 10;
+          for (const n of replicas) if (states[n]!.timer.at !== null) apply(n, { type: 'tick' });
+          while (flight.length > 0) {
+            const m = flight.shift()!;
+            apply(m.to, { type: 'message', from: m.from, message: m.message });
+          }
+        }
+        expect(checkInvariants([...copsInvariants(), copsConvergence()], states)).toBeUndefined();
+        for (const n of replicas) expect(states[n]!.pending).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
