@@ -44,3 +44,4 @@ export { COPS_LIMITS, copsMessageCheck } from './cops-types.js';
 export type {
   CopsConfig, CopsContext, CopsDependency, CopsDurable, CopsEntry, CopsInput, CopsLimits, CopsMessage, CopsOutput, CopsChange, CopsPersistRecord, CopsState, CopsStats, CopsVersion, CopsWrite,
 } from './cops-types.js';
+export { CausalStore, CausalSession, CausalStoreError, type CausalStoreOptions, type CausalStoreRequest } from './cops-store.js';
