@@ -37,3 +37,11 @@ export type {
   StoreReadInput, StoreRequestId, StoreState, StoreVersion, StoreWriteInput,
 } from './store-types.js';
 export { DistributedStore, StoreRequestError, type DistributedStoreOptions, type DistributedStoreRequestOptions } from './store-cluster.js';
+export { copsReplica } from './cops.js';
+export { compareCopsVersions, copsAfterGet, copsAfterPut, compactContext } from './cops-context.js';
+export { copsInvariants, copsConvergence } from './cops-invariants.js';
+export { COPS_LIMITS, copsMessageCheck } from './cops-types.js';
+export type {
+  CopsConfig, CopsContext, CopsDependency, CopsDurable, CopsEntry, CopsInput, CopsLimits, CopsMessage, CopsOutput, CopsChange, CopsPersistRecord, CopsState, CopsStats, CopsVersion, CopsWrite,
+} from './cops-types.js';
+export { CausalStore, CausalSession, CausalStoreError, type CausalStoreOptions, type CausalStoreRequest } from './cops-store.js';
