@@ -217,3 +217,88 @@ describe('replicated queue on three processes over TCP, members SIGKILLed and re
     expect(states[2], 'replica r3 differs from r1').toBe(states[0]);
   }, 120_000);
 });
+
+type AppendOp = Operation<AppendHistoryInput, AppendHistoryOutput>;
+
+/** One append until its outcome is known: a retry carries the same event id, so a first attempt that was applied is recognised. */
+async function raceAppend(c: ReplicaCluster, history: AppendOp[], t0: number, client: string, expected: number | 'no_stream', eventId: string): Promise<void> {
+  const op: { id: number; client: string; input: AppendHistoryInput; call: number; output?: AppendHistoryOutput; ret?: number } = {
+    id: history.length, client, input: { f: 'append', stream: 'race', expected, count: 1 }, call: performance.now() - t0,
+  };
+  history.push(op);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const o = await c.call({ type: 'append', stream: 'race', expected, events: [{ type: 'Raced', id: eventId, data: { client, pad: 'x'.repeat(60) } }] }, 8000);
+    if (o.type === 'unknown') continue;
+    if (o.type === 'failed') return;
+    if (o.result.type === 'appended') Object.assign(op, { output: { ok: true, revision: o.result.revision }, ret: performance.now() - t0 });
+    else if (o.result.type === 'WrongExpectedVersion') Object.assign(op, { output: { ok: false, actual: o.result.actual }, ret: performance.now() - t0 });
+    else throw new Error(`append: ${JSON.stringify(o.result)}`);
+    return;
+  }
+}
+
+async function streamRevision(c: ReplicaCluster): Promise<number | 'no_stream'> {
+  for (;;) {
+    const o = await c.call({ type: 'readStream', stream: 'race', maxCount: 1 }, 8000);
+    if (o.type === 'result' && o.result.type === 'events') return o.result.revision as number | 'no_stream';
+  }
+}
+
+describe('replicated event store on three processes over TCP, members SIGKILLed and restarted', () => {
+  it('seed 1: of the concurrent appends expecting one revision exactly one wins, and the stream holds exactly the winners', async () => {
+    const seed = 1;
+    const random = new Random(`events-procs/${seed}`);
+    const c = await cluster('events');
+    const t0 = performance.now();
+    const history: AppendOp[] = [];
+    const eventOf = new Map<number, string>();
+    let stop = false;
+    const rounds = (async () => {
+      let round = 0;
+      while (!stop) {
+        const expected = await streamRevision(c);
+        await Promise.all(['a', 'b', 'c', 'd', 'e'].map((client) => {
+          const id = `r${round}-${client}`;
+          eventOf.set(history.length, id);
+          return raceAppend(c, history, t0, client, expected, id);
+        }));
+        round++;
+      }
+      return round;
+    })();
+    const faults: string[] = [];
+    await sleep(2000);
+    faults.push(await crash(c, 'leader', 1500, random));
+    await sleep(1500);
+    faults.push(await crash(c, 'follower', 1000, random));
+    await sleep(1500);
+    faults.push(await crash(c, 'leader', 1000, random));
+    await sleep(1500);
+    stop = true;
+    const roundCount = await rounds;
+    const states = await settled(c);
+
+    const verdict = checkAppendRaces(history);
+    const known = (op: AppendOp) => op.output !== undefined;
+    const decided = verdict.races.filter((r) => history.filter((op) => op.input.f === 'append' && op.input.expected === r.expected).every(known));
+    const final = await c.call({ type: 'readStream', stream: 'race', maxCount: 10_000 }, 10_000);
+    if (final.type !== 'result') throw new Error(`final read: ${JSON.stringify(final)}`);
+    const stream = (final.result.events as { id?: string; revision: number }[]).map((e) => `${e.revision}:${e.id}`);
+    const winners = history.filter((op) => typeof op.output === 'object' && op.output !== null && op.output.ok).map((op) => `${(op.output as { revision: number }).revision}:${eventOf.get(op.id)}`);
+    const unknownIds = new Set(history.filter((op) => !known(op)).map((op) => eventOf.get(op.id)));
+    const summary = JSON.stringify({ faults, rounds: roundCount, appends: history.length, unknown: unknownIds.size, races: verdict.races.length, decided: decided.length, winners: winners.length, streamLength: stream.length, problems: verdict.problems });
+    writeFileSync(join(tmpdir(), `distkit-events-procs-seed-${seed}.json`), summary);
+
+    expect(faults, summary).toHaveLength(3);
+    expect(roundCount, summary).toBeGreaterThan(20);
+    expect(verdict.valid, summary).toBe(true);
+    expect(decided.length, summary).toBeGreaterThan(20);
+    for (const race of decided) expect({ race: race.expected, winners: race.winners.length }, summary).toEqual({ race: race.expected, winners: 1 });
+    // The stream is the winners in revision order, plus only appends whose outcome stayed unknown.
+    for (const w of winners) expect(stream, summary).toContain(w);
+    expect(stream.filter((e) => !winners.includes(e) && !unknownIds.has(e.slice(e.indexOf(':') + 1))), summary).toEqual([]);
+    expect(stream.map((e) => Number(e.slice(0, e.indexOf(':')))), summary).toEqual(stream.map((_, i) => i));
+    expect(states[1], 'replica r2 differs from r1').toBe(states[0]);
+    expect(states[2], 'replica r3 differs from r1').toBe(states[0]);
+  }, 120_000);
+});
