@@ -282,12 +282,20 @@ export function createNode<Config, State, Input, Output>(
     }
   };
 
+  // An input queued after drain's loop saw an empty inbox, but before `draining` was cleared,
+  // found a drain running and started none: look again once it has ended, or that input would
+  // wait for the next timer.
+  const kick = (): void => {
+    draining ??= drain().finally(() => {
+      draining = undefined;
+      if (inbox.length > 0) kick();
+    });
+  };
+
   const run = (input: unknown): Promise<readonly Output[]> =>
     new Promise<readonly Output[]>((resolve, reject) => {
       inbox.push({ input, resolve, reject });
-      draining ??= drain().finally(() => {
-        draining = undefined;
-      });
+      kick();
     });
 
   arm();
