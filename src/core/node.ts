@@ -281,17 +281,12 @@ export function createNode<Config, State, Input, Output>(
       for (const { item, effects } of batch) item.resolve(effects.outputs);
     }
   };
-
-  // An input queued after drain's loop saw an empty inbox, but before `draining` was cleared,
-  // found a drain running and started none: look again once it has ended, or that input would
-  // wait for the next timer.
   const kick = (): void => {
     draining ??= drain().finally(() => {
       draining = undefined;
-      if (inbox.length > 0) kick();
+      if (inbox.length > 0) kick(); // queued as the loop ended, it found a drain running: no timer wait
     });
   };
-
   const run = (input: unknown): Promise<readonly Output[]> =>
     new Promise<readonly Output[]>((resolve, reject) => {
       inbox.push({ input, resolve, reject });
