@@ -34,6 +34,8 @@ describe('startReplica', () => {
     await r.campaign();
     const first = result(await r.submit({ type: 'enqueue', body: 'a', key: 'k-a' })) as QueueResult;
     expect(first).toMatchObject({ type: 'enqueued', id: 'm1', duplicate: false });
+    // The default clock is anchored at the wall clock, so leaders in different processes agree on the queue's time.
+    expect(Math.abs((first as { at: number }).at - Date.now())).toBeLessThan(1000);
     result(await r.submit({ type: 'enqueue', body: 'b', key: 'k-b' }));
     const got = result(await r.submit({ type: 'receive', consumer: 'c' })) as QueueResult;
     if (got.type !== 'received') throw new Error(JSON.stringify(got));
