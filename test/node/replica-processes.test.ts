@@ -1,6 +1,7 @@
 // Issue #18's checks on real processes: three OS processes each hosting one replica (startReplica:
 // HMAC-authenticated TCP, Raft's state in the write-ahead log), clients in this process, members
-// SIGKILLed mid-run (the leader too) and restarted on their data directories.
+// SIGKILLed mid-run (the leader, a follower, then all three at once) and restarted on their data
+// directories.
 // Queue: nothing acknowledged is lost (Jepsen's total-queue), no value comes out twice although
 // every enqueue carries an idempotency key and is retried when its outcome is unknown, an ack on a
 // lease that ran out is refused, and every ack that succeeded came within its lease.
@@ -47,6 +48,14 @@ async function crash(c: ReplicaCluster, who: 'leader' | 'follower', downMs: numb
   await sleep(downMs);
   await c.restart(victim);
   return `SIGKILL ${victim}${victim === leader ? ' (leader)' : ''}, restarted after ${downMs} ms`;
+}
+
+/** SIGKILLs every member at once (only what reached each disk survives), then restarts them all. */
+async function crashAll(c: ReplicaCluster, downMs: number): Promise<string> {
+  await Promise.all(c.ids.map((id) => c.kill(id)));
+  await sleep(downMs);
+  await Promise.all(c.ids.map((id) => c.restart(id)));
+  return `SIGKILL ${c.ids.join('+')}, restarted after ${downMs} ms`;
 }
 
 /** Waits until every member answers with the same leader and the same applied index; returns the members' application states. */
@@ -190,6 +199,8 @@ describe('replicated queue on three processes over TCP, members SIGKILLed and re
     await sleep(2000);
     faults.push(await crash(c, 'leader', 1000, random));
     await sleep(2000);
+    faults.push(await crashAll(c, 500));
+    await sleep(2000);
     run.stopped = true;
     await Promise.all([...producers, ...consumers]);
     // Every lease has run out: drain what is left, acking each message.
@@ -203,9 +214,13 @@ describe('replicated queue on three processes over TCP, members SIGKILLed and re
     const summary = JSON.stringify({ faults, ...run.counts, attempts: verdict.attemptCount, acknowledged: verdict.acknowledgedCount, dequeued: verdict.okCount, lost: verdict.lost, ackUncertain: [...run.ackUncertain], unexpected: verdict.unexpected, duplicated: verdict.duplicated, recovered: verdict.recoveredCount, lateAcks: run.lateAcks.length });
     writeFileSync(join(tmpdir(), `distkit-queue-procs-seed-${seed}.json`), summary);
 
-    expect(faults, summary).toHaveLength(3);
+    expect(faults, summary).toHaveLength(4);
     expect(verdict.acknowledgedCount, summary).toBeGreaterThan(50);
     expect(lost, summary).toEqual([]);
+    // The drain emptied the queue and nothing was dead-lettered: a value whose ack stayed uncertain
+    // left the queue, and only an ack with its lease's token removes a message, so that ack took effect.
+    const final = JSON.parse(states[0]!) as { messages: Record<string, unknown>; deadLetters: unknown[] };
+    expect({ messages: Object.keys(final.messages).length, deadLetters: final.deadLetters.length }, summary).toEqual({ messages: 0, deadLetters: 0 });
     expect(verdict.unexpected, summary).toEqual([]);
     expect(verdict.duplicated, summary).toEqual([]);
     expect(twoIds, summary).toEqual([]);
@@ -274,6 +289,8 @@ describe('replicated event store on three processes over TCP, members SIGKILLed 
     await sleep(1500);
     faults.push(await crash(c, 'leader', 1000, random));
     await sleep(1500);
+    faults.push(await crashAll(c, 500));
+    await sleep(1500);
     stop = true;
     const roundCount = await rounds;
     const states = await settled(c);
@@ -289,7 +306,7 @@ describe('replicated event store on three processes over TCP, members SIGKILLed 
     const summary = JSON.stringify({ faults, rounds: roundCount, appends: history.length, unknown: unknownIds.size, races: verdict.races.length, decided: decided.length, winners: winners.length, streamLength: stream.length, problems: verdict.problems });
     writeFileSync(join(tmpdir(), `distkit-events-procs-seed-${seed}.json`), summary);
 
-    expect(faults, summary).toHaveLength(3);
+    expect(faults, summary).toHaveLength(4);
     expect(roundCount, summary).toBeGreaterThan(20);
     expect(verdict.valid, summary).toBe(true);
     expect(decided.length, summary).toBeGreaterThan(20);
