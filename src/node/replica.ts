@@ -120,6 +120,7 @@ export interface Replica<AppState, Result> {
   submit(command: unknown, timeoutMs?: number): Promise<ReplicaAnswer<Result>>;
   /** Starts an election at once instead of waiting for the election timeout. */
   campaign(): Promise<void>;
+  /** Where this replica stands (its Raft role, term, leader, commit and applied indexes). */
   status(): ReplicaStatus;
   /** The application state this replica has applied (a snapshot; do not mutate). */
   appState(): AppState;
@@ -163,7 +164,10 @@ interface Pending<R> {
  * await replica.close();
  * ```
  */
-export async function startReplica<C, S, R>(machine: ReplicatedMachine<C, S, R>, options: ReplicaOptions<C>): Promise<Replica<S, R>> {
+export async function startReplica<C, S, R>(
+  machine: DurableMachine<ReplicatedConfig<C>, ReplicatedState<C, S>, ReplicatedInput, ReplicatedOutput<R>, RaftDurable>,
+  options: ReplicaOptions<C>,
+): Promise<Replica<S, R>> {
   const config: ReplicatedConfig<C> = {
     raft: { seed: `${options.id}/${randomBytes(8).toString('hex')}`, ...options.raft, id: options.id, voters: [options.id, ...Object.keys(options.peers)] },
     ...(options.app === undefined ? {} : { app: options.app }),
