@@ -65,7 +65,7 @@ async function untilLeader(urls: readonly string[]): Promise<void> {
 /** `distkit` runs with its defaults, `distkit-parallel` with the parallel leader append (Raft thesis §10.2.1). */
 type Server = 'etcd' | 'distkit' | 'distkit-parallel';
 
-async function startCluster(kind: Server): Promise<Cluster> {
+export async function startCluster(kind: Server): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), `kv-bench-${kind}-`));
   const names = ['m1', 'm2', 'm3'];
   const ports = await Promise.all(names.map(async () => ({ client: await freePort(), peer: await freePort() })));
@@ -106,7 +106,7 @@ function requestOf(kind: Kind, c: number, i: number): { path: string; body: stri
 }
 
 /** `clients` closed loops for `ms`: each sends a request of `kind` and waits for the answer before the next. */
-async function closedLoop(urls: readonly string[], clients: number, ms: number, kind: Kind = 'put'): Promise<{ rate: number; p50: number; p99: number; errors: number }> {
+export async function closedLoop(urls: readonly string[], clients: number, ms: number, kind: Kind = 'put'): Promise<{ rate: number; p50: number; p99: number; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
   const end = performance.now() + ms;

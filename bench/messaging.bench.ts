@@ -16,8 +16,16 @@
 // Figures per concurrency level: jobs/s, p50 and p99 latency, and distkit's rate over BullMQ's with
 // `appendfsync always` (both durable on disk before they answer). MESSAGING_BENCH_MS sets the time
 // per cell (default 3000 ms); redis-server must be on PATH (BullMQ's figures are left out otherwise).
+//
+// Event store (MESSAGING_BENCH_ONLY=events runs only this part): appends/s with fsync, c closed
+// loops each appending one event (100 bytes of data) to its own stream and waiting for the answer.
+// distkit: `replicatedEventStore` through `startReplica` (the WAL with group commit under
+// createNode), as a single durable node and as 3 replicas on loopback TCP in this process. Floor:
+// an append-only file, one write + fdatasync per event (c loops writing concurrently). Reference:
+// puts of 100-byte values to a 3-member etcd cluster (bench/kv.bench.ts's cluster and client).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,15 +33,18 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createNode, type RunningNode, type Transport } from '../src/core/index.js';
 import { raft } from '../src/consensus/index.js';
-import { replicatedQueue, type QueueResult, type ReplicatedOutput } from '../src/messaging/index.js';
-import { createTcpTransport, openRaftStorage, type RaftStorage } from '../src/node/index.js';
+import { replicatedEventStore, replicatedQueue, type EventStoreResult, type QueueResult, type ReplicatedOutput } from '../src/messaging/index.js';
+import { createTcpTransport, openRaftStorage, startReplica, type RaftStorage, type Replica } from '../src/node/index.js';
 import { createRedisStreamsTransport } from '../src/redis/index.js';
 import { freePort } from '../test/support/kv-cluster.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { closedLoop as etcdClosedLoop, startCluster as startKvCluster } from './kv.bench.js';
 import { opsFigure, ratio, round, type Figures } from './lib.js';
 
 const LEVELS = [1, 16, 64];
 const PAYLOAD = 'p'.repeat(100);
+/** How long a fresh event store rests before it is measured (see startEventStore). */
+const SEGMENT_SETTLE_MS = 3000;
 
 interface Cell {
   rate: number;
@@ -193,9 +204,127 @@ function put(out: Figures, key: string, cell: Cell): void {
   out[`${key}.p99`] = { value: round(cell.p99), unit: 'ms' };
 }
 
+// ---- the event store's appends/s with fsync -------------------------------------------------
+
+type StoreReplica = Replica<unknown, EventStoreResult>;
+
+/** `size` replicas of the event store on loopback TCP, each on its own WAL in a fresh directory; resolves once one leads. */
+async function startEventStore(size: number): Promise<{ replicas: StoreReplica[]; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'event-store-bench-'));
+  const ids = Array.from({ length: size }, (_, i) => `e${i + 1}`);
+  const ports = await Promise.all(ids.map(() => freePort()));
+  const replicas = await Promise.all(
+    ids.map((id, k) =>
+      startReplica(replicatedEventStore, {
+        id,
+        dataDir: join(dir, id),
+        listen: { host: '127.0.0.1', port: ports[k]! },
+        peers: Object.fromEntries(ids.flatMap((p, j) => (p === id ? [] : [[p, { host: '127.0.0.1', port: ports[j]! }]]))),
+        auth: { mode: 'none' },
+        app: { maxEvents: 10_000_000, maxStreams: 1000 },
+        snapshotEvery: 1_000_000,
+      }),
+    ),
+  );
+  await replicas[0]!.campaign();
+  const deadline = performance.now() + 20_000;
+  while (!replicas.some((r) => r.status().role === 'leader')) {
+    if (performance.now() > deadline) throw new Error('event store bench: no leader within 20 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // Each WAL starts by writing a preallocated 64 MiB segment; until the kernel has written those
+  // zeros back, every fsync waits behind them (appends/s several times lower). Measure after.
+  await new Promise((r) => setTimeout(r, SEGMENT_SETTLE_MS));
+  return {
+    replicas,
+    async stop() {
+      await Promise.all(replicas.map((r) => r.close()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const EVENT = { type: 'Appended', data: 'e'.repeat(100) };
+
+async function eventStoreCell(replicas: readonly StoreReplica[], concurrency: number, ms: number): Promise<Cell> {
+  const op = async (c: number) => {
+    const t0 = performance.now();
+    for (;;) {
+      const leader = replicas.find((r) => r.status().role === 'leader') ?? replicas[0]!;
+      const a = await leader.submit({ type: 'append', stream: `s${c}`, expected: 'any', events: [EVENT] });
+      if (a.type === 'result') {
+        if (a.result.type !== 'appended') throw new Error(`event store bench: ${JSON.stringify(a.result)}`);
+        return performance.now() - t0;
+      }
+    }
+  };
+  await closedLoops(concurrency, Math.min(500, ms), op); // warm up
+  return closedLoops(concurrency, ms, op);
+}
+
+/** The floor: one write of the event's bytes and one fdatasync per event, `concurrency` writers on one file. */
+async function fileFloorCell(concurrency: number, ms: number): Promise<Cell> {
+  const dir = mkdtempSync(join(tmpdir(), 'event-floor-bench-'));
+  const fh = await open(join(dir, 'log'), 'a');
+  const line = Buffer.from(`${JSON.stringify(EVENT)}\n`);
+  try {
+    return await closedLoops(concurrency, ms, async () => {
+      const t0 = performance.now();
+      await fh.write(line);
+      await fh.datasync();
+      return performance.now() - t0;
+    });
+  } finally {
+    await fh.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function eventStoreBench(ms: number): Promise<Figures> {
+  const out: Figures = {};
+  const rate = (cell: Cell) => opsFigure(cell.rate, 'appends/s');
+  const putCell = (key: string, cell: Cell) => {
+    out[`${key}.rate`] = rate(cell);
+    out[`${key}.p50`] = { value: round(cell.p50), unit: 'ms' };
+    out[`${key}.p99`] = { value: round(cell.p99), unit: 'ms' };
+  };
+  const ours: Record<string, number> = {};
+  for (const size of [1, 3]) {
+    const store = await startEventStore(size);
+    const name = size === 1 ? 'single-wal' : 'tcp-3-replicas-wal';
+    try {
+      for (const c of LEVELS) {
+        const cell = await eventStoreCell(store.replicas, c, ms);
+        ours[`${name}.c${c}`] = cell.rate;
+        putCell(`messaging.distkit.event-store.${name}.c${c}`, cell);
+      }
+    } finally {
+      await store.stop();
+    }
+  }
+  for (const c of LEVELS) {
+    const cell = await fileFloorCell(c, ms);
+    putCell(`messaging.file-fdatasync-per-event.c${c}`, cell);
+    for (const name of ['single-wal', 'tcp-3-replicas-wal']) out[`messaging.event-store.${name}.c${c}.vs.file-fdatasync`] = ratio(ours[`${name}.c${c}`]!, cell.rate);
+  }
+  if (spawnSync('etcd', ['--version']).status !== 0) return out;
+  const etcd = await startKvCluster('etcd');
+  try {
+    for (const c of LEVELS) {
+      const cell = await etcdClosedLoop(etcd.urls, c, ms);
+      putCell(`messaging.etcd-3-members-put.c${c}`, cell);
+      out[`messaging.event-store.tcp-3-replicas-wal.c${c}.vs.etcd-put`] = ratio(ours[`tcp-3-replicas-wal.c${c}`]!, cell.rate);
+    }
+  } finally {
+    await etcd.stop();
+  }
+  return out;
+}
+
 export default async function messagingBench(): Promise<Figures> {
   const ms = Number(process.env['MESSAGING_BENCH_MS'] ?? 3000);
-  const out: Figures = {};
+  if (process.env['MESSAGING_BENCH_ONLY'] === 'events') return eventStoreBench(ms);
+  const out: Figures = { ...(await eventStoreBench(ms)) };
   const bull: Record<string, Record<number, number>> = { always: {}, everysec: {} };
   if (spawnSync('redis-server', ['--version']).status === 0) {
     for (const fsync of ['always', 'everysec'] as const) {

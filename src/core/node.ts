@@ -281,13 +281,16 @@ export function createNode<Config, State, Input, Output>(
       for (const { item, effects } of batch) item.resolve(effects.outputs);
     }
   };
-
+  const kick = (): void => {
+    draining ??= drain().finally(() => {
+      draining = undefined;
+      if (inbox.length > 0) kick(); // queued as the loop ended, it found a drain running: no timer wait
+    });
+  };
   const run = (input: unknown): Promise<readonly Output[]> =>
     new Promise<readonly Output[]>((resolve, reject) => {
       inbox.push({ input, resolve, reject });
-      draining ??= drain().finally(() => {
-        draining = undefined;
-      });
+      kick();
     });
 
   arm();

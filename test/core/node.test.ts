@@ -366,6 +366,38 @@ describe('createNode: batching and group commit', () => {
   });
 });
 
+describe('createNode: an input that arrives as a batch ends is not left waiting', () => {
+  // A client answered by a batch's output sends its next request at once, a few microtasks
+  // later. If that lands after the batch loop saw an empty inbox but before the node noticed the
+  // loop had ended, the input used to wait for the next timer (a Raft heartbeat: ~100 ms a request).
+  for (let hops = 0; hops <= 8; hops++) {
+    it(`the next input, ${hops} microtasks after a send, is stepped without a timer`, async () => {
+      const manual = manualTimers(); // never advanced: only the inbox can wake the node
+      let node!: ReturnType<typeof createNode<{ id: string }, S, In, Out>>;
+      let next: Promise<readonly Out[]> | undefined;
+      const later = (n: number, f: () => void): void => {
+        if (n === 0) return f();
+        void Promise.resolve().then(() => later(n - 1, f));
+      };
+      node = createNode(counter, { id: 'a' }, {
+        send: () => {
+          if (next === undefined) later(hops, () => (next = node.deliver('c', { n: 2 })));
+        },
+        persist: async () => undefined,
+        timers: manual.timers,
+        clock: manual.clock,
+      });
+      await node.deliver('b', { n: 1 });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(next).toBeDefined();
+      const settled = await Promise.race([next!.then(() => 'stepped'), new Promise((r) => setTimeout(() => r('waiting'), 50))]);
+      expect(settled).toBe('stepped');
+      expect(node.state.count).toBe(2);
+      node.stop();
+    });
+  }
+});
+
 describe('createNode: sends before persist and onDurable (Raft thesis §10.2.1)', () => {
   // Each message appends to a durable log; `early` messages' replies may leave before the write,
   // others wait. The write acknowledges itself with an `acked` input once durable.

@@ -11,7 +11,7 @@ const modules = readdirSync(join(root, 'src'), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
 // Guides whose blocks run on Node (they import distkit/node or distkit/redis): checked with Node's types.
-const nodeGuides = new Set(['node.md', 'raft.md', 'redis.md']);
+const nodeGuides = new Set(['node.md', 'raft.md', 'redis.md', 'messaging.md', 'event-sourcing.md']);
 // Every block of every guide type-checks on its own.
 const guides = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'));
 // Type-checking every example is one TypeScript program of a thousand files: give it time.

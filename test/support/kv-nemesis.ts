@@ -230,7 +230,7 @@ async function startCluster(root: string, bundle: string, seed: number, election
  * A free port below the kernel's ephemeral range: a member restarted on it finds it free again,
  * where a port from the ephemeral range may meanwhile be the local end of some outgoing connection.
  */
-async function stablePort(): Promise<number> {
+export async function stablePort(): Promise<number> {
   let low = 32768;
   try {
     low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
