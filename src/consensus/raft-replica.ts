@@ -248,6 +248,7 @@ function stepsOf<St extends RaftReplicaState, M, E>(hooks: RaftReplicaHooks<St, 
  * ```
  */
 export const raftReplica = Object.freeze({
+  /** The steps of a replica whose application plugs in through `hooks`. */
   steps: stepsOf,
   /** An empty set of outputs for one input. */
   collect: <M, E>(): RaftReplicaOutputs<M, E> => ({ persists: [], sends: [], events: [] }),
@@ -256,10 +257,30 @@ export const raftReplica = Object.freeze({
    * image (all a replica persists: the application is rebuilt from the snapshot and the log), and
    * `recover` through `start(config, recoveredRaft)`.
    */
-  durability: <C, St extends RaftReplicaState>(start: (config: C, r: RaftState) => St, raftConfig: (config: C) => RaftConfig) => ({
-    nextDeadline: (state: St): number | undefined => raftNextDeadline(state.raft),
-    durable: (state: St): RaftDurable => raft.durable(state.raft),
-    recover: (config: C, durable: RaftDurable): St => start(config, raft.recover(raftConfig(config), durable)),
+  durability: <C, St extends RaftReplicaState>(start: (config: C, r: RaftState) => St, raftConfig: (config: C) => RaftConfig): RaftReplicaDurability<C, St> => ({
+    nextDeadline: (state) => raftNextDeadline(state.raft),
+    durable: (state) => raft.durable(state.raft),
+    recover: (config, durable) => start(config, raft.recover(raftConfig(config), durable)),
     applyPersist: applyReplicatedPersist,
   }),
 });
+
+/**
+ * The timer and durability members {@link raftReplica}.durability gives a replica's machine.
+ *
+ * @example
+ * ```ts
+ * import type { RaftReplicaDurability, RaftReplicaState } from 'distkit/consensus';
+ * declare const d: RaftReplicaDurability<{ raft: { id: string } }, RaftReplicaState>;
+ * ```
+ */
+export interface RaftReplicaDurability<C, St extends RaftReplicaState> {
+  /** Raft's next deadline (election or heartbeat). */
+  nextDeadline(state: St): number | undefined;
+  /** Raft's durable image: term, vote, snapshot and log. */
+  durable(state: St): RaftDurable;
+  /** The replica rebuilt from Raft's durable image. */
+  recover(config: C, durable: RaftDurable): St;
+  /** Folds a persist output into the durable image. */
+  applyPersist(durable: RaftDurable, record: ReplicatedPersistRecord): RaftDurable;
+}

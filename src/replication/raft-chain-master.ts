@@ -91,9 +91,9 @@ export type RaftChainMasterOutput =
   | PersistOutput<ReplicatedPersistRecord>
   | RejectedOutput
   | RaftRoleOutput
-  | Reconfigured;
+  | { readonly type: 'reconfigured'; readonly epoch: number; readonly reason: string; readonly chain: readonly NodeId[]; readonly joining: NodeId | null };
 
-type Reconfigured = { readonly type: 'reconfigured'; readonly epoch: number; readonly reason: string; readonly chain: readonly NodeId[]; readonly joining: NodeId | null };
+type Reconfigured = Extract<RaftChainMasterOutput, { type: 'reconfigured' }>;
 type S = RaftChainMasterState;
 type Out = RaftReplicaOutputs<ChainMessage, Reconfigured>;
 
