@@ -54,6 +54,24 @@ describe('raftChainMaster: the chain master as a Raft-replicated service (van Re
     expect(m.state.view.epoch).toBe(1);
   });
 
+  it('a leader cut off from the other master nodes stops answering heartbeats within two election timeouts (checkQuorum), so it renews no lease a new leader does not know of', () => {
+    const m = node(three as never);
+    const raftMsg = (message: unknown, now: number) => m.step({ type: 'message', from: 'm2', now, message });
+    m.step({ type: 'campaign', now: 0 });
+    raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: true }, 1);
+    raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: false }, 2);
+    // Thesis §6.4: until an entry of its term is applied, a new leader may not know the latest view.
+    expect(m.state.raft.role).toBe('leader');
+    expect(m.step(hb('a', 0, 1, false, 1))).toEqual([{ type: 'rejected', from: 'a', reason: 'heartbeat before this leader applied an entry of its term' }]);
+    raftMsg({ type: 'appendResponse', term: 1, success: true, index: 1, hintIndex: 0, hintTerm: 0 }, 3);
+    expect(m.state.raft.role).toBe('leader');
+    expect(m.step(hb('a', 0, 1, false, 4)).some((o) => o.type === 'send' && o.to === 'a')).toBe(true);
+    // No answer from m2 or m3 from now on: the leader steps down and answers no more heartbeats.
+    for (let t = 10; t <= 400; t += 10) m.step({ type: 'tick', now: t });
+    expect(m.state.raft.role).not.toBe('leader');
+    expect(m.step(hb('a', 0, 1, false, 401))).toEqual([{ type: 'rejected', from: 'a', reason: 'heartbeat to a node that is not the leader' }]);
+  });
+
   it('heartbeats: an incarnation is learned (same epoch), then the answer renews the lease of that member; a new replica joins at the tail', () => {
     const m = node({ ...solo, replicas: ['a', 'b', 'c', 'd'], initial: 3 } as never);
     m.step({ type: 'campaign', now: 0 });
