@@ -19,6 +19,8 @@ export * from './paxos/multi.js';
 export { multiPaxosLogItems, MULTI_PAXOS_LOG_CHUNK, type MultiPaxosLog } from './paxos/log.js';
 export * from './paxos/fast.js';
 export { basicPaxosInvariants, multiPaxosInvariants, fastPaxosInvariants, type PaxosInvariantOptions } from './paxos/invariants.js';
+export * from './raft-replica.js';
+export * from './replicated.js';
 export * from './byzantine-generals.js';
 export * from './pbft/index.js';
 export * from './byzantine-invariants.js';

@@ -6,10 +6,9 @@
  */
 import type { CancelTimer, Clock, MemoryNetwork, NodeId, RunningNode, Timers } from '../core/index.js';
 import { DistkitError, backgroundTimers, checkIds, createMemoryNetwork, createNode, nonNegativeMs, positiveMs, systemClock, systemTimers } from '../core/index.js';
-import type { RaftConfig } from '../consensus/index.js';
+import type { RaftConfig, ReplicatedInput, ReplicatedOutput, ReplicatedState } from '../consensus/index.js';
 import { replicatedQueue } from './queue.js';
 import type { QueueConfig, QueueResult, QueueState } from './queue.js';
-import type { ReplicatedInput, ReplicatedOutput, ReplicatedState } from './replicated.js';
 
 /**
  * Options of a {@link DistributedQueue}.

@@ -6,8 +6,7 @@
  * @packageDocumentation
  */
 import { ConfigError, MAX_ID_LENGTH, getOwn, parse, positiveInt, v, withOwn, type DataLimits } from '../core/index.js';
-import type { Applied, ReplicatedApp } from './app.js';
-import { replicatedStateMachine } from './replicated.js';
+import { replicatedStateMachine, type Applied, type ReplicatedApp } from '../consensus/index.js';
 import { dataLimitsOption } from './options.js';
 
 /**

@@ -8,9 +8,7 @@
  *
  * @module messaging
  */
-export * from './app.js';
 export * from './queue.js';
-export * from './replicated.js';
 export * from './distributed-queue.js';
 export * from './event-store.js';
 export * from './projection.js';

@@ -11,7 +11,7 @@ import { pubSubStateProblem } from './pubsub-state.js';
 
 export { pubSubStateProblem };
 import type { EventStoreState } from './event-store.js';
-import type { ReplicatedState } from './replicated.js';
+import type { ReplicatedState } from '../consensus/index.js';
 
 /**
  * State machine safety (Raft §5.4.3, Figure 3): replicas that applied the same log prefix hold the

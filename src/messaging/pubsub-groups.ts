@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import type { Applied } from './app.js';
+import type { Applied } from '../consensus/index.js';
 import { getOwn, setOwn, withOwn, withoutOwn } from '../core/index.js';
 import { logEndOffset, partitionOf, refused, type CommittedOffset, type PubSubCommand, type PubSubResult, type PubSubState, type TopicPartition } from './pubsub.js';
 

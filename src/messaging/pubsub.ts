@@ -7,8 +7,7 @@
  *
  * @packageDocumentation
  */
-import type { Applied, ReplicatedApp } from './app.js';
-import { replicatedStateMachine } from './replicated.js';
+import { replicatedStateMachine, type Applied, type ReplicatedApp } from '../consensus/index.js';
 import { dataLimitsOption, restoreSnapshot } from './options.js';
 import { partitionForKey } from './partitioner.js';
 import { pubSubStateProblem } from './pubsub-state.js';

@@ -7,8 +7,7 @@
  *
  * @packageDocumentation
  */
-import type { Applied, ReplicatedApp } from './app.js';
-import { replicatedStateMachine } from './replicated.js';
+import { replicatedStateMachine, type Applied, type ReplicatedApp } from '../consensus/index.js';
 import { dataLimitsOption, restoreSnapshot } from './options.js';
 import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, setOwn, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
 

@@ -8,8 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createNode, type Clock, type DurableMachine, type NodeId, type RunningNode } from '../core/index.js';
-import type { RaftConfig, RaftDurable } from '../consensus/index.js';
-import type { ReplicatedConfig, ReplicatedInput, ReplicatedOutput, ReplicatedState } from '../messaging/index.js';
+import type { RaftConfig, RaftDurable, ReplicatedConfig, ReplicatedInput, ReplicatedOutput, ReplicatedState } from '../consensus/index.js';
 import { openRaftStorage, type RaftWalStorageOptions } from './raft-wal-storage.js';
 import type { RaftStorage } from './raft-storage.js';
 import type { TcpAuth } from './tcp-auth.js';

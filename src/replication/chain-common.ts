@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-import type { DurableMachine, NodeId, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, checkId, plainDataProblem, positiveMs, send, startTimer, stepByType, timerDeadline, transition, type InputHandlers } from '../core/index.js';
+import type { DurableMachine, NodeId, SendOutput, Transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, checkId, checkIds, plainDataProblem, positiveMs, send, startTimer, stepByType, timerDeadline, transition, type InputHandlers } from '../core/index.js';
 import { CHAIN_LIMITS, type ChainMessage, type ChainReplicaConfig, type ChainReplicaDurable, type ChainReplicaInput, type ChainReplicaOutput, type ChainReplicaState, type ChainView } from './chain-types.js';
 
 const NO_VIEW: ChainView = Object.freeze({ epoch: 0, chain: Object.freeze([]), joining: null });
@@ -16,10 +16,14 @@ export function freshReplica(config: Omit<ChainReplicaConfig, 'craq'>, incarnati
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object { id, master, ... }');
   const id = checkId('id', config.id);
   const master = checkId('master', config.master);
-  if (master === id) throw new ConfigError('master', 'must differ from id');
+  const masters = config.masters === undefined ? [master] : checkIds('masters', config.masters);
+  if (!masters.includes(master)) throw new ConfigError('masters', 'must include master');
+  if (masters.length > CHAIN_LIMITS.maxMasters) throw new ConfigError('masters', `must list at most ${CHAIN_LIMITS.maxMasters} nodes`);
+  if (masters.includes(id)) throw new ConfigError(master === id ? 'master' : 'masters', 'must differ from id');
   return {
     id,
     master,
+    masters,
     heartbeatMs: positiveMs('heartbeatMs', config.heartbeatMs, 50),
     leaseMs: positiveMs('leaseMs', config.leaseMs, 300),
     incarnation,
@@ -39,6 +43,17 @@ export function freshReplica(config: Omit<ChainReplicaConfig, 'craq'>, incarnati
     nextQid: 1,
     timer: startTimer(0, 0),
   };
+}
+
+/** Whether `from` is a node of the configuration service. */
+export function isMaster(state: Pick<ChainReplicaState, 'masters'>, from: NodeId): boolean {
+  return state.masters.includes(from);
+}
+
+/** The heartbeat to every node of the configuration service (§3: the master detects failures by them). */
+export function heartbeats(state: Omit<ChainReplicaState, 'craq'>, now: number): SendOutput<ChainMessage>[] {
+  const hb: ChainMessage = { type: 'heartbeat', incarnation: state.incarnation, epoch: state.view.epoch, sentAt: now, synced: state.synced };
+  return state.masters.map((m) => send<ChainMessage>(m, hb));
 }
 
 /** Checks a local write or read request (a programming error throws). */

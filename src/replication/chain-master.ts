@@ -100,15 +100,22 @@ type S = ChainMasterState;
 type O = ChainMasterOutput;
 type T = Transition<S, O>;
 
-function fresh(config: ChainMasterConfig, view: ChainView | undefined): S {
-  const replicas = checkMembers(config.id, [config.id, ...(Array.isArray(config.replicas) ? config.replicas : [])], 'replicas').filter((r) => r !== config.id);
+/** The checked options of a master: the replicas (none of them a master), the initial view, the timeouts. */
+export function masterOptions(masters: readonly NodeId[], config: Omit<ChainMasterConfig, 'id'>): Pick<S, 'replicas' | 'failureTimeoutMs' | 'checkMs'> & { readonly start: ChainView } {
+  const listed = Array.isArray(config.replicas) ? config.replicas : [];
+  const replicas = checkMembers(masters[0]!, [...masters, ...listed], 'replicas').filter((r) => !masters.includes(r));
   if (replicas.length === 0 || replicas.length > CHAIN_LIMITS.maxChain) throw new ConfigError('replicas', `must list 1..${CHAIN_LIMITS.maxChain} replicas other than the master`);
   const initial = config.initial ?? replicas.length;
   if (!Number.isInteger(initial) || initial < 1 || initial > replicas.length) throw new ConfigError('initial', `must be an integer in 1..${replicas.length}`);
   const failureTimeoutMs = positiveMs('failureTimeoutMs', config.failureTimeoutMs, 500);
   const checkMs = positiveMs('checkMs', config.checkMs, 50);
   const start: ChainView = { epoch: 1, chain: replicas.slice(0, initial).map((id) => ({ id, incarnation: null, since: 1 })), joining: null };
-  return { id: config.id, replicas, failureTimeoutMs, checkMs, view: view ?? start, heard: {}, timer: startTimer(0, 0) };
+  return { replicas, failureTimeoutMs, checkMs, start };
+}
+
+function fresh(config: ChainMasterConfig, view: ChainView | undefined): S {
+  const { start, ...options } = masterOptions([config.id], config);
+  return { id: config.id, ...options, view: view ?? start, heard: {}, timer: startTimer(0, 0) };
 }
 
 /**
@@ -171,14 +178,49 @@ function without(view: ChainView, id: NodeId): ChainView {
   return { epoch: view.epoch + 1, chain: view.chain.filter((m) => m.id !== id), joining: view.joining === id ? null : view.joining };
 }
 
-/** §3: a replica silent for `failureTimeoutMs` has failed; remove it. */
+/**
+ * A master's decision: the next view and why (`reason` null when only a member's incarnation was
+ * learned, which keeps the epoch).
+ */
+export interface MasterDecision {
+  readonly view: ChainView;
+  readonly reason: string | null;
+}
+
+/** Marks chain members never heard from as heard `now`: a master gives each a full timeout. */
+export function heardAll(view: ChainView, heard: Readonly<Record<NodeId, number>>, now: number): Readonly<Record<NodeId, number>> {
+  let h = heard;
+  for (const m of view.chain) if (getOwn(h, m.id) === undefined) h = withOwn(h, m.id, now);
+  return h;
+}
+
+/** §3: a replica silent for `failureTimeoutMs` has failed; remove it (keeping one that holds the state). */
+export function decideOnCheck(view: ChainView, heard: Readonly<Record<NodeId, number>>, now: number, failureTimeoutMs: number): MasterDecision | undefined {
+  const failed = view.chain.find((m) => now - (getOwn(heard, m.id) ?? now) > failureTimeoutMs && removable(view, m.id));
+  return failed === undefined ? undefined : { view: without(view, failed.id), reason: `${failed.id} failed` };
+}
+
+/** §3: what a heartbeat from replica `from` changes: a join at the tail, a restart, a joined tail. */
+export function decideOnHeartbeat(view: ChainView, from: NodeId, hb: { readonly incarnation: number; readonly epoch: number; readonly synced: boolean }): MasterDecision | undefined {
+  const member = memberOf(view, from);
+  if (member === undefined) {
+    // §3 extending a chain: one new replica at a time joins at the tail.
+    if (view.joining !== null || view.chain.length >= CHAIN_LIMITS.maxChain) return undefined;
+    return { view: { epoch: view.epoch + 1, chain: [...view.chain, { id: from, incarnation: hb.incarnation, since: view.epoch + 1 }], joining: from }, reason: `${from} joins at the tail` };
+  }
+  if (member.incarnation === null) return { view: { ...view, chain: view.chain.map((m) => (m.id === from ? { ...m, incarnation: hb.incarnation } : m)) }, reason: null };
+  if (member.incarnation !== hb.incarnation) {
+    // It restarted and lost its store: it leaves, and may come back as a new replica.
+    return removable(view, from) ? { view: without(view, from), reason: `${from} restarted` } : undefined;
+  }
+  if (view.joining === from && hb.epoch === view.epoch && hb.synced) return { view: { ...view, epoch: view.epoch + 1, joining: null }, reason: `${from} holds the state and becomes the tail` };
+  return undefined;
+}
+
 function onCheck(state: S, now: number): T {
-  let heard = state.heard;
-  for (const m of state.view.chain) if (getOwn(heard, m.id) === undefined) heard = withOwn(heard, m.id, now);
-  const s: S = { ...state, heard, timer: startTimer(now, state.checkMs) };
-  const failed = s.view.chain.find((m) => now - (getOwn(heard, m.id) ?? now) > s.failureTimeoutMs && removable(s.view, m.id));
-  if (failed === undefined) return transition(s);
-  return reconfigure(s, without(s.view, failed.id), `${failed.id} failed`);
+  const s: S = { ...state, heard: heardAll(state.view, state.heard, now), timer: startTimer(now, state.checkMs) };
+  const d = decideOnCheck(s.view, s.heard, now, s.failureTimeoutMs);
+  return d === undefined ? transition(s) : reconfigure(s, d.view, d.reason!);
 }
 
 function onHeartbeat(state: S, from: NodeId, message: unknown, now: number): T {
@@ -187,26 +229,8 @@ function onHeartbeat(state: S, from: NodeId, message: unknown, now: number): T {
   if (!parsed.ok) return reject(state, from, parsed.problem);
   const hb = parsed.value;
   const s: S = { ...state, heard: withOwn(state.heard, from, now) };
-  const view = s.view;
-  const answer = send<ChainMessage>(from, { type: 'config', view, sentAt: hb.sentAt });
-  const member = memberOf(view, from);
-  if (member === undefined) {
-    // §3 extending a chain: one new replica at a time joins at the tail.
-    if (view.joining !== null || view.chain.length >= CHAIN_LIMITS.maxChain) return transition(s, [answer]);
-    const next: ChainView = { epoch: view.epoch + 1, chain: [...view.chain, { id: from, incarnation: hb.incarnation, since: view.epoch + 1 }], joining: from };
-    return reconfigure(s, next, `${from} joins at the tail`);
-  }
-  if (member.incarnation === null) {
-    const next: ChainView = { ...view, chain: view.chain.map((m) => (m.id === from ? { ...m, incarnation: hb.incarnation } : m)) };
-    return transition({ ...s, view: next }, [{ type: 'persist', record: { view: next } }, send<ChainMessage>(from, { type: 'config', view: next, sentAt: hb.sentAt })]);
-  }
-  if (member.incarnation !== hb.incarnation) {
-    // It restarted and lost its store: it leaves, and may come back as a new replica.
-    if (!removable(view, from)) return transition(s, [answer]);
-    return reconfigure(s, without(view, from), `${from} restarted`);
-  }
-  if (view.joining === from && hb.epoch === view.epoch && hb.synced) {
-    return reconfigure(s, { ...view, epoch: view.epoch + 1, joining: null }, `${from} holds the state and becomes the tail`);
-  }
-  return transition(s, [answer]);
+  const d = decideOnHeartbeat(s.view, from, hb);
+  if (d === undefined) return transition(s, [send<ChainMessage>(from, { type: 'config', view: s.view, sentAt: hb.sentAt })]);
+  if (d.reason !== null) return reconfigure(s, d.view, d.reason);
+  return transition({ ...s, view: d.view }, [{ type: 'persist', record: { view: d.view } }, send<ChainMessage>(from, { type: 'config', view: d.view, sentAt: hb.sentAt })]);
 }

@@ -28,6 +28,8 @@ export const CHAIN_LIMITS = Object.freeze({
   maxQueries: 1024,
   /** Replicas in a chain. */
   maxChain: 64,
+  /** Nodes of a replicated configuration service (`masters`). */
+  maxMasters: 9,
   /** Longest key (characters). */
   maxKeyLength: MAX_ID_LENGTH,
   /** Nesting depth and JSON size of one value. */
@@ -178,6 +180,12 @@ export interface ChainReplicaConfig {
   readonly id: NodeId;
   /** The master (configuration service) it heartbeats to and takes views from. */
   readonly master: NodeId;
+  /**
+   * Every node of a replicated configuration service ({@link raftChainMaster}'s voters), `master`
+   * among them: heartbeats go to each, and a view is taken from any (only the Raft leader answers,
+   * and an epoch names one view). Default `[master]`.
+   */
+  readonly masters?: readonly NodeId[];
   /** Heartbeat, resend and acknowledgement period (ms). Default 50. */
   readonly heartbeatMs?: number;
   /**
@@ -202,6 +210,8 @@ export interface ChainReplicaConfig {
 export interface ChainReplicaState {
   readonly id: NodeId;
   readonly master: NodeId;
+  /** The configuration service's nodes (`[master]` for a single {@link chainMaster}). */
+  readonly masters: readonly NodeId[];
   readonly heartbeatMs: number;
   readonly leaseMs: number;
   readonly craq: boolean;

@@ -6,7 +6,7 @@
  */
 import type { DurableMachine, NodeId, Transition } from '../core/index.js';
 import { ConfigError, hasOwn, parse, reject, send, startTimer, timerDue, transition } from '../core/index.js';
-import { ackFor, checkRequest, freshReplica, redirect, replicaMachine } from './chain-common.js';
+import { ackFor, checkRequest, freshReplica, heartbeats, isMaster, redirect, replicaMachine } from './chain-common.js';
 import { applyEntry, newest, trimCommitted, versionAt } from './chain-store.js';
 import {
   CHAIN_LIMITS,
@@ -179,11 +179,11 @@ function onMessage(state: S, from: NodeId, message: unknown, now: number): T {
   if (!parsed.ok) return reject(state, from, parsed.problem);
   const m = parsed.value as ChainMessage;
   if (m.type === 'config') {
-    if (from !== state.master) return reject(state, from, 'config from a replica, not the master');
+    if (!isMaster(state, from)) return reject(state, from, 'config from a replica, not the master');
     return onConfig(state, m, now);
   }
   if (m.type === 'heartbeat') return reject(state, from, 'heartbeat sent to a replica');
-  if (from === state.master || from === state.id) return reject(state, from, `${m.type} from ${from === state.id ? 'this replica' : 'the master'}`);
+  if (isMaster(state, from) || from === state.id) return reject(state, from, `${m.type} from ${from === state.id ? 'this replica' : 'the master'}`);
   // Epoch fencing: only messages of this replica's own epoch are taken.
   if (!state.member || m.epoch !== state.view.epoch) return reject(state, from, `epoch ${m.epoch}, this replica is in ${state.member ? state.view.epoch : 'none'}`);
   switch (m.type) {
@@ -313,12 +313,11 @@ function syncMessages(state: S): O[] {
 }
 
 function onTimer(state: S, now: number): T {
-  const heartbeat = send<ChainMessage>(state.master, { type: 'heartbeat', incarnation: state.incarnation, epoch: state.view.epoch, sentAt: now, synced: state.synced });
   const expired = state.queries.filter((q) => now - q.at >= state.leaseMs);
   const queries = expired.length === 0 ? state.queries : state.queries.filter((q) => now - q.at < state.leaseMs);
   const s: S = { ...state, queries, timer: startTimer(now, state.heartbeatMs) };
   return transition(s, [
-    heartbeat,
+    ...heartbeats(s, now),
     ...syncMessages(s),
     ...expired.map((q): O => ({ type: 'redirect', id: q.id, to: null, reason: 'version query unanswered' })),
   ]);

@@ -20,6 +20,8 @@ export * from './anti-entropy-invariants.js';
 export * from './gossip.js';
 export { chainReplica } from './chain.js';
 export { chainMaster } from './chain-master.js';
+export { raftChainMaster, raftChainMasterInvariants } from './raft-chain-master.js';
+export type { RaftChainMasterConfig, RaftChainMasterInput, RaftChainMasterOutput, RaftChainMasterState } from './raft-chain-master.js';
 export type { ChainMasterConfig, ChainMasterDurable, ChainMasterInput, ChainMasterOutput, ChainMasterState } from './chain-master.js';
 export { CHAIN_LIMITS } from './chain-types.js';
 export type {

@@ -6,7 +6,7 @@
  */
 import type { DurableMachine, NodeId, Transition } from '../core/index.js';
 import { ConfigError, getOwn, hasOwn, parse, reject, send, startTimer, timerDue, transition, withOwn } from '../core/index.js';
-import { ackFor, checkRequest, freshReplica, redirect, replicaMachine } from './chain-common.js';
+import { ackFor, checkRequest, freshReplica, heartbeats, isMaster, redirect, replicaMachine } from './chain-common.js';
 import { applyEntry, trimCommitted } from './chain-store.js';
 import {
   CHAIN_LIMITS,
@@ -158,9 +158,9 @@ function onMessage(state: S, from: NodeId, message: unknown, now: number): T {
   const parsed = parse(chainMessageCheck, message, 'message');
   if (!parsed.ok) return reject(state, from, parsed.problem);
   const m = parsed.value as ChainMessage;
-  if (m.type === 'config') return from === state.master ? onConfig(state, m, now) : reject(state, from, 'config from a replica, not the master');
+  if (m.type === 'config') return isMaster(state, from) ? onConfig(state, m, now) : reject(state, from, 'config from a replica, not the master');
   if (m.type === 'heartbeat' || m.type === 'query' || m.type === 'version') return reject(state, from, `${m.type} sent to a primary-backup replica`);
-  if (from === state.master || from === state.id) return reject(state, from, `${m.type} from ${from === state.id ? 'this replica' : 'the master'}`);
+  if (isMaster(state, from) || from === state.id) return reject(state, from, `${m.type} from ${from === state.id ? 'this replica' : 'the master'}`);
   // Epoch fencing: a write from a primary of another epoch is never applied.
   if (!state.member || m.epoch !== state.view.epoch) return reject(state, from, `epoch ${m.epoch}, this replica is in ${state.member ? state.view.epoch : 'none'}`);
   if (m.type === 'ack') return onAck(state, from, m);
@@ -257,9 +257,8 @@ function syncMessages(state: S): O[] {
 }
 
 function onTimer(state: S, now: number): T {
-  const heartbeat = send<ChainMessage>(state.master, { type: 'heartbeat', incarnation: state.incarnation, epoch: state.view.epoch, sentAt: now, synced: state.synced });
   let s: S = { ...state, timer: startTimer(now, state.heartbeatMs) };
-  const outputs: O[] = [heartbeat];
+  const outputs: O[] = heartbeats(s, now);
   if (isPrimary(s) && s.synced) {
     const c = commit(s);
     s = c.state;

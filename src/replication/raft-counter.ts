@@ -4,22 +4,20 @@
  *
  * @packageDocumentation
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, assertNever, getOwn, inputNow, parse, positiveInt, reject, send, transition, v, withOwn, withoutOwn } from '../core/index.js';
+import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, assertNever, getOwn, inputNow, parse, positiveInt, reject, send, v, withOwn, withoutOwn } from '../core/index.js';
 import {
-  applyRaftPersist,
   raft,
-  raftNextDeadline,
+  raftReplica,
+  type RaftCampaignInput,
   type RaftConfig,
   type RaftDurable,
-  type RaftEntry,
   type RaftMessage,
-  type RaftOutput,
-  type RaftPersistRecord,
+  type RaftReplicaOutputs,
   type RaftRoleOutput,
-  type RaftCampaignInput,
   type RaftState,
   type RaftTransferInput,
+  type ReplicatedPersistRecord,
 } from '../consensus/index.js';
 
 /**
@@ -173,7 +171,7 @@ export type RaftCounterInput = MessageInput<unknown> | TickInput | RaftCampaignI
  */
 export type RaftCounterOutput =
   | SendOutput<RaftMessage | RaftCounterReply>
-  | PersistOutput<{ readonly raft: readonly RaftPersistRecord[] }>
+  | PersistOutput<ReplicatedPersistRecord>
   | RejectedOutput
   | RaftRoleOutput
   | RaftCounterReply;
@@ -237,64 +235,25 @@ function restoreApp(data: unknown): RaftCounterApp | undefined {
 
 // ---- the machine ----------------------------------------------------------------------------
 
-interface Collected {
-  persists: RaftPersistRecord[];
-  sends: SendOutput<RaftMessage | RaftCounterReply>[];
-  events: O[];
+type Out = RaftReplicaOutputs<RaftCounterReply, RaftCounterReply>;
+
+function reply(out: Out, client: NodeId | null, r: RaftCounterReply): void {
+  if (client === null) out.events.push(r);
+  else out.sends.push(send<RaftMessage | RaftCounterReply>(client, r));
 }
 
-function reply(into: Collected, client: NodeId | null, r: RaftCounterReply): void {
-  if (client === null) into.events.push(r);
-  else into.sends.push(send<RaftMessage | RaftCounterReply>(client, r));
-}
-
-function absorb(state: S, outputs: readonly RaftOutput[], into: Collected): S {
-  let s = state;
-  for (const o of outputs) {
-    switch (o.type) {
-      case 'persist':
-        into.persists.push(o.record);
-        break;
-      case 'send':
-        into.sends.push(o);
-        break;
-      case 'apply':
-        s = applyEntries(s, o.entries, into);
-        break;
-      case 'restore':
-        s = { ...s, app: restoreApp(o.snapshot.data) ?? s.app, appliedIndex: o.snapshot.index };
-        break;
-      case 'readReady':
-        s = { ...s, reads: s.reads.map((r) => (r.rid === o.id && r.index === null ? { ...r, index: o.index } : r)) };
-        break;
-      case 'notLeader':
-        if (o.command === 'read' && o.id !== undefined) s = dropRead(s, o.id, o.leader, into);
-        break;
-      case 'role':
-      case 'rejected':
-        into.events.push(o);
-        break;
-      case 'proposed':
-        break;
-      default:
-        assertNever(o, 'raft output');
-    }
-  }
-  return answerReads(s, into);
-}
-
-function dropRead(state: S, id: string, leader: NodeId | null, into: Collected): S {
+function dropRead(state: S, id: string, leader: NodeId | null, out: Out): S {
   const r = state.reads.find((x) => x.rid === id);
   if (r === undefined) return state;
-  reply(into, r.client, { type: 'notLeader', rid: r.rid.slice(r.rid.indexOf(':') + 1), leader });
+  reply(out, r.client, { type: 'notLeader', rid: r.rid.slice(r.rid.indexOf(':') + 1), leader });
   return { ...state, reads: state.reads.filter((x) => x !== r) };
 }
 
-function answerReads(state: S, into: Collected): S {
+function answerReads(state: S, out: Out): S {
   if (!state.reads.some((r) => r.index !== null && r.index <= state.appliedIndex)) return state;
   const left = state.reads.filter((r) => {
     if (r.index === null || r.index > state.appliedIndex) return true;
-    reply(into, r.client, { type: 'value', rid: r.rid.slice(r.rid.indexOf(':') + 1), value: state.app.value });
+    reply(out, r.client, { type: 'value', rid: r.rid.slice(r.rid.indexOf(':') + 1), value: state.app.value });
     return false;
   });
   return { ...state, reads: left };
@@ -308,57 +267,42 @@ function commandOf(data: unknown): Command | undefined {
   return { node, client, request: parsed.value };
 }
 
-function applyEntries(state: S, entries: readonly RaftEntry[], into: Collected): S {
-  let app = state.app;
-  let appliedIndex = state.appliedIndex;
-  for (const e of entries) {
-    if (e.index <= appliedIndex) continue;
-    appliedIndex = e.index;
-    const command = e.kind === undefined ? commandOf(e.data) : undefined;
-    if (command === undefined) continue;
-    const applied = applyCounterCommand(app, e.index, command.request, state);
-    app = applied.app;
-    if (command.node === state.raft.id) reply(into, command.client, applied.reply);
-  }
-  return { ...state, app, appliedIndex };
-}
-
-function stepRaft(state: S, input: Parameters<typeof raft.step>[1], into: Collected): S {
-  const t = raft.step(state.raft, input);
-  if (t.state === state.raft && t.outputs.length === 0) return state;
-  return absorb({ ...state, raft: t.state }, t.outputs, into);
-}
+const steps = raftReplica.steps<S, RaftCounterReply, RaftCounterReply>({
+  apply(state, data, index, out) {
+    const command = commandOf(data);
+    if (command === undefined) return state;
+    const applied = applyCounterCommand(state.app, index, command.request, state);
+    if (command.node === state.raft.id) reply(out, command.client, applied.reply);
+    return { ...state, app: applied.app };
+  },
+  restore: (state, snapshot) => ({ ...state, app: restoreApp(snapshot.data) ?? state.app }),
+  snapshotData: (state) => state.app,
+  answer(state, o, out) {
+    if (o.type === 'readReady') return { ...state, reads: state.reads.map((r) => (r.rid === o.id && r.index === null ? { ...r, index: o.index } : r)) };
+    return o.command === 'read' && o.id !== undefined ? dropRead(state, o.id, o.leader, out) : state;
+  },
+  settle: answerReads,
+});
 
 /** A client's request, from the network (`client` set) or a local command (`client` null). */
-function onRequest(state: S, request: RaftCounterRequest, client: NodeId | null, now: number, into: Collected): S {
+function onRequest(state: S, request: RaftCounterRequest, client: NodeId | null, now: number, out: Out): S {
   if (request.type === 'get') {
     if (state.reads.length >= RAFT_COUNTER_LIMITS.maxPendingReads) {
-      reply(into, client, { type: 'refused', rid: request.rid, reason: `${RAFT_COUNTER_LIMITS.maxPendingReads} reads pending` });
+      reply(out, client, { type: 'refused', rid: request.rid, reason: `${RAFT_COUNTER_LIMITS.maxPendingReads} reads pending` });
       return state;
     }
     const id = `${state.nextRead}:${request.rid}`;
     const s: S = { ...state, nextRead: state.nextRead + 1, reads: [...state.reads, { rid: id, client, index: null }] };
-    return stepRaft(s, { type: 'read', id, now }, into);
+    return steps.raft(s, { type: 'read', id, now }, out);
   }
   if (state.raft.role !== 'leader') {
-    reply(into, client, { type: 'notLeader', rid: request.rid, leader: state.raft.leader });
+    reply(out, client, { type: 'notLeader', rid: request.rid, leader: state.raft.leader });
     return state;
   }
   const data: Command = { node: state.raft.id, client, request };
-  const t = raft.step(state.raft, { type: 'propose', data, now });
-  const refusal = t.outputs.find((o): o is RejectedOutput => o.type === 'rejected');
-  if (refusal !== undefined) {
-    reply(into, client, { type: 'refused', rid: request.rid, reason: refusal.reason });
-    return state;
-  }
-  return absorb({ ...state, raft: t.state }, t.outputs, into);
-}
-
-/** Raft §7: once `snapshotEvery` entries were applied since the last snapshot, hand Raft one. */
-function maybeCompact(state: S, now: number, into: Collected): S {
-  const r = state.raft;
-  if (r.applied !== state.appliedIndex || r.applied - r.log.snapshotIndex < state.snapshotEvery) return state;
-  return stepRaft(state, { type: 'compact', index: r.applied, data: state.app, now }, into);
+  const proposed = steps.propose(state, data, now, out);
+  if (proposed.refused !== undefined) reply(out, client, { type: 'refused', rid: request.rid, reason: proposed.refused });
+  return proposed.state;
 }
 
 function start(config: RaftCounterConfig, r: RaftState): S {
@@ -408,48 +352,38 @@ export const raftCounter: DurableMachine<RaftCounterConfig, RaftCounterState, Ra
   init: (config) => start(config, raft.init(config?.raft)),
   step(state, input) {
     const now = inputNow(input);
-    const into: Collected = { persists: [], sends: [], events: [] };
+    const out: Out = raftReplica.collect();
     let s: S;
     switch (input.type) {
       case 'message': {
         const kind = input.message !== null && typeof input.message === 'object' ? getOwn(input.message as Record<string, unknown>, 'type') : undefined;
         if (kind !== 'register' && kind !== 'increment' && kind !== 'get') {
-          s = stepRaft(state, input, into);
+          s = steps.raft(state, input, out);
           break;
         }
         const parsed = parse(requestCheck, input.message, 'message');
         if (!parsed.ok) return reject(state, input.from, parsed.problem);
-        s = onRequest(state, parsed.value, input.from, now, into);
+        s = onRequest(state, parsed.value, input.from, now, out);
         break;
       }
       case 'tick':
-        s = stepRaft(state, input, into);
+      case 'campaign':
+      case 'transferLeadership':
+        s = steps.raft(state, input, out);
         break;
       case 'register':
       case 'increment':
       case 'get': {
         const parsed = parse(requestCheck, input, 'command');
         if (!parsed.ok) throw new InvalidCommandError(input.type, parsed.problem);
-        s = onRequest(state, parsed.value, null, now, into);
+        s = onRequest(state, parsed.value, null, now, out);
         break;
       }
-      case 'campaign':
-      case 'transferLeadership':
-        s = stepRaft(state, input, into);
-        break;
       default:
         return assertNever(input, 'input');
     }
-    s = maybeCompact(s, now, into);
-    const outputs: O[] = [];
-    if (into.persists.length > 0) outputs.push({ type: 'persist', record: { raft: into.persists } });
-    outputs.push(...into.sends, ...into.events);
-    const onlyRejected = outputs.length > 0 && outputs.every((o) => o.type === 'rejected');
-    return transition(onlyRejected ? state : s, outputs);
+    return steps.finish(state, steps.compact(s, now, out), out);
   },
-  nextDeadline: (state) => raftNextDeadline(state.raft),
-  durable: (state) => raft.durable(state.raft),
-  recover: (config, durable) => start(config, raft.recover(config.raft, durable)),
-  applyPersist: (durable: RaftDurable, record: { readonly raft: readonly RaftPersistRecord[] }) => record.raft.reduce(applyRaftPersist, durable),
+  ...raftReplica.durability(start, (config: RaftCounterConfig) => config.raft),
 };
 

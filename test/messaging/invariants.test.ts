@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from 'distkit/core';
-import { committedOffsetsNeverGoBack, distributedQueue, eventStore, eventStoreInvariants, eventStoreStateProblem, pubSub, pubSubInvariants, pubSubStateProblem, queueInvariants, queueStateProblem, replicatedQueue, type PubSubState, type QueueState, type ReplicatedState } from 'distkit/messaging';
+import { committedOffsetsNeverGoBack, distributedQueue, eventStore, eventStoreInvariants, eventStoreStateProblem, pubSub, pubSubInvariants, pubSubStateProblem, queueInvariants, queueStateProblem, replicatedQueue, type PubSubState, type QueueState } from 'distkit/messaging';
+import { type ReplicatedState } from 'distkit/consensus';
 
 function queueWith(n: number): QueueState {
   let q = distributedQueue.init({ maxInFlight: 5 });

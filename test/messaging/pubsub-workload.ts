@@ -5,7 +5,8 @@
 import { raftSafetyInvariants, type RaftState } from 'distkit/consensus';
 import type { Invariant } from 'distkit/core';
 import { checkPubSub, type Operation, type PubSubCheckResult, type PubSubHistoryInput, type PubSubHistoryOutput } from 'distkit/check';
-import { pubSubInvariants, replicatedPubSub, type PubSubResult, type PubSubState, type ReplicatedState, type TopicPartition } from 'distkit/messaging';
+import { pubSubInvariants, replicatedPubSub, type PubSubResult, type PubSubState, type TopicPartition } from 'distkit/messaging';
+import { type ReplicatedState } from 'distkit/consensus';
 import { simulate, type NemesisOptions, type SimResult, type Workload } from 'distkit/sim';
 
 export type PubSubOp =

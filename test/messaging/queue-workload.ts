@@ -4,7 +4,8 @@
 import { raftSafetyInvariants, type RaftState } from 'distkit/consensus';
 import type { Invariant } from 'distkit/core';
 import { checkTotalQueue, type Operation, type TotalQueueInput, type TotalQueueOutput } from 'distkit/check';
-import { queueInvariants, replicatedQueue, type QueueResult, type QueueState, type ReplicatedState } from 'distkit/messaging';
+import { queueInvariants, replicatedQueue, type QueueResult, type QueueState } from 'distkit/messaging';
+import { type ReplicatedState } from 'distkit/consensus';
 import { simulate, type NemesisOptions, type SimResult, type Workload } from 'distkit/sim';
 
 export type QueueOp =

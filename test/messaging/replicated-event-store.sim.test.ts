@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { raftSafetyInvariants, type RaftState } from 'distkit/consensus';
 import type { Invariant } from 'distkit/core';
 import { appendsAsRegister, checkAppendRaces, checkLinearizability, formatLinearizability, registerModel, type AppendHistoryInput, type AppendHistoryOutput } from 'distkit/check';
-import { eventStoreInvariants, replicatedEventStore, type EventStoreResult, type EventStoreState, type ReplicatedState } from 'distkit/messaging';
+import { eventStoreInvariants, replicatedEventStore, type EventStoreResult, type EventStoreState } from 'distkit/messaging';
+import { type ReplicatedState } from 'distkit/consensus';
 import { simulate, type Workload } from 'distkit/sim';
 
 const NODES = ['a', 'b', 'c'];

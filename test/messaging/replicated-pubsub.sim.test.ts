@@ -4,7 +4,8 @@
 // past its session and comes back. Each run is judged by checkPubSub over the final logs, by the
 // group's coverage and fencing, and by Raft's and the log's invariants after every step.
 import { describe, expect, it } from 'vitest';
-import { pubSub, replicatedStateMachine } from 'distkit/messaging';
+import { pubSub } from 'distkit/messaging';
+import { replicatedStateMachine } from 'distkit/consensus';
 import { judge, runPubSub } from './pubsub-workload.js';
 
 const FAULTS = { crashRate: 1, partitionRate: 0.7 };

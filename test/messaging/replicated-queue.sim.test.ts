@@ -4,7 +4,8 @@
 // acked values (after a drain), by the idempotency and fencing checks of `judge`, and by Raft's
 // and the queue's invariants after every step.
 import { describe, expect, it } from 'vitest';
-import { distributedQueue, replicatedStateMachine, type QueueState } from 'distkit/messaging';
+import { distributedQueue, type QueueState } from 'distkit/messaging';
+import { replicatedStateMachine } from 'distkit/consensus';
 import { simulate } from 'distkit/sim';
 import { judge, NODES, queueWorkload, runQueue, VISIBILITY_MS } from './queue-workload.js';
 

@@ -6,7 +6,7 @@
  */
 import type { KvInput, RegisterOutput } from '../../src/check/index.js';
 import { Random } from '../../src/core/index.js';
-import { chainMaster, chainReplica, primaryBackup, type ChainMasterOutput, type ChainReplicaOutput } from '../../src/replication/index.js';
+import { chainMaster, chainReplica, primaryBackup, raftChainMaster, raftChainMasterInvariants, type ChainMasterOutput, type ChainReplicaOutput } from '../../src/replication/index.js';
 import { simulate, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
 
 type Reconfigured = Extract<ChainMasterOutput, { type: 'reconfigured' }>;
@@ -28,6 +28,8 @@ export interface ChainRunOptions {
   readonly crashMaster?: boolean;
   /** Send one write in four to the head of the previous view (a client with a stale view). */
   readonly staleHeads?: boolean;
+  /** Run the configuration service as this many `raftChainMaster` nodes (default: one `chainMaster`). */
+  readonly masters?: number;
 }
 
 export interface ChainRun {
@@ -42,10 +44,14 @@ export interface ChainRun {
   readonly written: number;
   readonly reads: number;
   readonly craqQueries: number;
+  /** Epochs issued (a `reconfigured` event) twice with different chains. */
+  readonly conflictingEpochs: number;
+  /** Master nodes that issued at least one epoch (more than one: the service failed over). */
+  readonly issuers: Set<string>;
 }
 
 /** Crashes and restarts of replicas, at most one down at a time, and a partition now and then. */
-function faultPlan(seed: number, horizonMs: number, crashMaster: boolean): ScheduledFault[] {
+function faultPlan(seed: number, horizonMs: number, crashMaster: boolean, masters: readonly string[]): ScheduledFault[] {
   const random = new Random(`chain-faults/${seed}`);
   const faults: ScheduledFault[] = [];
   for (let t = 300; t < horizonMs - 1500; t += 900 + random.int(0, 900)) {
@@ -55,11 +61,19 @@ function faultPlan(seed: number, horizonMs: number, crashMaster: boolean): Sched
   if (random.int(0, 2) === 0) {
     const at = 400 + random.int(0, 2500);
     const cut = random.choice(REPLICAS);
-    faults.push({ at, fault: { type: 'partition', groups: [[cut], [MASTER, ...REPLICAS.filter((r) => r !== cut)]] } }, { at: at + 300 + random.int(0, 600), fault: { type: 'heal' } });
+    faults.push({ at, fault: { type: 'partition', groups: [[cut], [...masters, ...REPLICAS.filter((r) => r !== cut)]] } }, { at: at + 300 + random.int(0, 600), fault: { type: 'heal' } });
   }
   if (crashMaster) {
     const at = 500 + random.int(0, 2500);
-    faults.push({ at, fault: { type: 'crash', node: MASTER } }, { at: at + 200 + random.int(0, 400), fault: { type: 'restart', node: MASTER } });
+    const node = random.choice(masters);
+    faults.push({ at, fault: { type: 'crash', node } }, { at: at + 200 + random.int(0, 400), fault: { type: 'restart', node } });
+  }
+  if (crashMaster && masters.length > 1) {
+    // A master node cut off from the other masters, with some replicas on its side.
+    const at = 2000 + random.int(0, 1500);
+    const alone = random.choice(masters);
+    const side = REPLICAS.filter(() => random.int(0, 2) === 0);
+    faults.push({ at, fault: { type: 'partition', groups: [[alone, ...side], [...masters.filter((m) => m !== alone), ...REPLICAS.filter((r) => !side.includes(r))]] } }, { at: at + 400 + random.int(0, 600), fault: { type: 'heal' } });
   }
   return faults;
 }
@@ -113,23 +127,41 @@ export function runChain(o: ChainRunOptions): ChainRun {
       return undefined;
     },
   };
+  const masters = o.masters === undefined ? [MASTER] : Array.from({ length: o.masters }, (_, i) => `${MASTER}${i + 1}`);
+  const masterNodes =
+    o.masters === undefined
+      ? [{ id: MASTER, machine: chainMaster, config: { id: MASTER, replicas: REPLICAS, initial, failureTimeoutMs: 400 } }]
+      : masters.map((id, i) => ({
+          id,
+          machine: raftChainMaster,
+          config: { raft: { id, voters: masters, seed: o.seed * 10 + i, electionTimeoutMs: 100, heartbeatIntervalMs: 20 }, replicas: REPLICAS, initial, failureTimeoutMs: 400, snapshotEvery: 8 },
+        }));
+  const issued = new Map<number, { node: string; chain: string }>();
+  const issuers = new Set<string>();
+  let conflictingEpochs = 0;
   const result = simulate<KvInput<number>, RegisterOutput<number>>({
     seed: o.seed,
     nodes: [
-      { id: MASTER, machine: chainMaster, config: { id: MASTER, replicas: REPLICAS, initial, failureTimeoutMs: 400 } },
+      ...masterNodes,
       ...REPLICAS.map((id) =>
         kind === 'chain'
-          ? { id, machine: chainReplica, config: { id, master: MASTER, leaseMs: 250, craq: o.craq ?? true } }
-          : { id, machine: primaryBackup, config: { id, master: MASTER, leaseMs: 250, mode: kind } },
+          ? { id, machine: chainReplica, config: { id, master: masters[0]!, masters, leaseMs: 250, craq: o.craq ?? true } }
+          : { id, machine: primaryBackup, config: { id, master: masters[0]!, masters, leaseMs: 250, mode: kind } },
       ),
     ],
+    invariants: o.masters === undefined ? [] : raftChainMasterInvariants(),
     network: o.faults === true ? { delay: { type: 'uniform', minMs: 1, maxMs: 20 }, loss: 0.02, duplicate: 0.02, reorder: 0.05 } : { delay: { type: 'uniform', minMs: 1, maxMs: 20 } },
-    faults: o.faults === true ? faultPlan(o.seed, horizonMs, o.crashMaster === true) : [],
+    faults: o.faults === true ? faultPlan(o.seed, horizonMs, o.crashMaster === true, masters) : [],
     workload,
     maxTimeMs: horizonMs + 3000,
     onOutput: (e) => {
       const out = e.output as ChainMasterOutput | ChainReplicaOutput;
       if (out.type === 'reconfigured') {
+        const chainKey = JSON.stringify([out.chain, out.joining]);
+        const before = issued.get(out.epoch);
+        if (before !== undefined && before.chain !== chainKey) conflictingEpochs++;
+        issued.set(out.epoch, { node: e.node, chain: chainKey });
+        issuers.add(e.node);
         reconfigurations.push(out);
         previousHead = chain[0]!;
         chain = [...out.chain];
@@ -150,5 +182,5 @@ export function runChain(o: ChainRunOptions): ChainRun {
     },
   });
   const craqQueries = result.stats.byType['query']?.sent ?? 0;
-  return { result, reconfigurations, written, reads, craqQueries, fencedValues, acknowledged, lost };
+  return { result, reconfigurations, written, reads, craqQueries, fencedValues, acknowledged, lost, conflictingEpochs, issuers };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkedStep, ConfigError, InvalidCommandError } from 'distkit/core';
-import type { RaftDurable } from 'distkit/consensus';
-import { applyReplicatedPersist, distributedQueue, replicatedQueue, type QueueResult, type ReplicatedOutput, type ReplicatedPersistRecord } from 'distkit/messaging';
+import { applyReplicatedPersist, type RaftDurable, type ReplicatedOutput, type ReplicatedPersistRecord } from 'distkit/consensus';
+import { distributedQueue, replicatedQueue, type QueueResult } from 'distkit/messaging';
 
 type Out = ReplicatedOutput<QueueResult>;
 const one = { raft: { id: 'a', voters: ['a'], seed: 1 }, app: { visibilityTimeoutMs: 1000 }, snapshotEvery: 10 };

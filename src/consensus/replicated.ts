@@ -6,24 +6,50 @@
  * @packageDocumentation
  */
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, plainDataProblem, positiveInt } from '../core/index.js';
-import {
-  applyRaftPersist,
-  raft,
-  raftNextDeadline,
-  type RaftCampaignInput,
-  type RaftConfig,
-  type RaftDurable,
-  type RaftEntry,
-  type RaftInput,
-  type RaftMessage,
-  type RaftOutput,
-  type RaftPersistRecord,
-  type RaftRoleOutput,
-  type RaftState,
-  type RaftTransferInput,
-} from '../consensus/index.js';
-import type { ReplicatedApp } from './app.js';
+import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, positiveInt } from '../core/index.js';
+import { raft } from './raft/machine.js';
+import type { RaftCampaignInput, RaftConfig, RaftDurable, RaftMessage, RaftRoleOutput, RaftState, RaftTransferInput } from './raft/types.js';
+import { raftReplica, type RaftReplicaOutput, type RaftReplicaOutputs, type RaftReplicaSteps, type ReplicatedPersistRecord } from './raft-replica.js';
+
+/**
+ * What `apply` returns: the next state and the command's result.
+ *
+ * @example
+ * ```ts
+ * import type { Applied } from 'distkit/consensus';
+ * import type { QueueState, QueueResult } from 'distkit/messaging';
+ * declare const a: Applied<QueueState, QueueResult>;
+ * a.result.type;
+ * ```
+ */
+export interface Applied<S, R> {
+  readonly state: S;
+  readonly result: R;
+}
+
+/**
+ * What a replica's application state machine offers: `init` from a config, a deterministic
+ * `apply`, and `restore`, which checks a state received from a peer (a Raft snapshot) and returns
+ * it, or `undefined` when it is not one.
+ *
+ * @example
+ * ```ts
+ * import type { ReplicatedApp } from 'distkit/consensus';
+ * import { distributedQueue } from 'distkit/messaging';
+ * const app: ReplicatedApp<any, any, any> = distributedQueue;
+ * app.apply(app.init({}), { type: 'redrive', now: 1 }).result.type; //=> 'redriven'
+ * ```
+ */
+export interface ReplicatedApp<Config, State, Result> {
+  /** A short name for traces and error messages. */
+  readonly name: string;
+  /** The initial state; throws `ConfigError` naming a bad field. */
+  init(config: Config): State;
+  /** Applies one command (untrusted data from the log): pure, deterministic, total. */
+  apply(state: State, command: unknown): Applied<State, Result>;
+  /** Checks a state received in a snapshot and returns it with this replica's options, or `undefined`. */
+  restore(data: unknown, config: Config): State | undefined;
+}
 
 /**
  * Configuration of one replica: its Raft node, the application's config (the same on every
@@ -31,7 +57,8 @@ import type { ReplicatedApp } from './app.js';
  *
  * @example
  * ```ts
- * import type { ReplicatedConfig, QueueConfig } from 'distkit/messaging';
+ * import type { ReplicatedConfig } from 'distkit/consensus';
+ * import type { QueueConfig } from 'distkit/messaging';
  * const c: ReplicatedConfig<QueueConfig> = { raft: { id: 'a', voters: ['a', 'b', 'c'], seed: 1 }, app: { maxReceiveCount: 3 } };
  * ```
  */
@@ -66,7 +93,7 @@ export interface ReplicatedState<AppConfig, AppState> {
  *
  * @example
  * ```ts
- * import type { SubmitInput } from 'distkit/messaging';
+ * import type { SubmitInput } from 'distkit/consensus';
  * const i: SubmitInput = { type: 'submit', id: 'req-1', command: { type: 'enqueue', body: 'job' }, now: 10 };
  * ```
  */
@@ -85,25 +112,11 @@ export interface SubmitInput {
  *
  * @example
  * ```ts
- * import type { ReplicatedInput } from 'distkit/messaging';
+ * import type { ReplicatedInput } from 'distkit/consensus';
  * const i: ReplicatedInput = { type: 'tick', now: 100 };
  * ```
  */
 export type ReplicatedInput = MessageInput<unknown> | TickInput | SubmitInput | RaftCampaignInput | RaftTransferInput;
-
-/**
- * The persist record of a replicated machine: the Raft records of one step, in order
- * ({@link applyReplicatedPersist} folds them).
- *
- * @example
- * ```ts
- * import type { ReplicatedPersistRecord } from 'distkit/messaging';
- * const r: ReplicatedPersistRecord = { raft: [{ term: 2, vote: 'a' }] };
- * ```
- */
-export interface ReplicatedPersistRecord {
-  readonly raft: readonly RaftPersistRecord[];
-}
 
 /**
  * Outputs of a replicated machine: Raft's sends, one persist, rejections and role changes, plus
@@ -112,7 +125,7 @@ export interface ReplicatedPersistRecord {
  *
  * @example
  * ```ts
- * import type { ReplicatedOutput } from 'distkit/messaging';
+ * import type { ReplicatedOutput } from 'distkit/consensus';
  * const o: ReplicatedOutput<string> = { type: 'result', id: 'req-1', index: 4, result: 'ok' };
  * ```
  */
@@ -124,21 +137,6 @@ export type ReplicatedOutput<Result> =
   | { readonly type: 'result'; readonly id: string; readonly index: number; readonly result: Result }
   | { readonly type: 'notLeader'; readonly id: string; readonly leader: NodeId | null }
   | { readonly type: 'dropped'; readonly id: string; readonly reason: string };
-
-/**
- * Folds a replicated persist record into Raft's durable image.
- *
- * @example
- * ```ts
- * import { applyReplicatedPersist } from 'distkit/messaging';
- * import { raft } from 'distkit/consensus';
- * const d = raft.durable(raft.init({ id: 'a', voters: ['a'], seed: 1 }));
- * applyReplicatedPersist(d, { raft: [{ term: 1, vote: 'a' }] }).term; //=> 1
- * ```
- */
-export function applyReplicatedPersist(durable: RaftDurable, record: ReplicatedPersistRecord): RaftDurable {
-  return record.raft.reduce(applyRaftPersist, durable);
-}
 
 /** The entry data a replica proposes: who asked, the request id, the leader's time, the command. */
 interface EntryData {
@@ -155,106 +153,42 @@ function entryData(data: unknown): EntryData | undefined {
   return data as unknown as EntryData;
 }
 
-/** Outputs of the Raft steps of one input, gathered so the one persist comes first. */
-interface Collected<R> {
-  persists: RaftPersistRecord[];
-  sends: SendOutput<RaftMessage>[];
-  events: ReplicatedOutput<R>[];
+type Answer<R> = Exclude<ReplicatedOutput<R>, RaftReplicaOutput<never, never>>;
+type Out<R> = RaftReplicaOutputs<never, Answer<R>>;
+type Steps<C, S, R> = RaftReplicaSteps<ReplicatedState<C, S>, never, Answer<R>>;
+
+function stepsFor<C, S, R>(app: ReplicatedApp<C, S, R>): Steps<C, S, R> {
+  return raftReplica.steps<ReplicatedState<C, S>, never, Answer<R>>({
+    apply(state, raw, index, out) {
+      const data = entryData(raw);
+      if (data === undefined) return state;
+      // Every replica applies the command with the leader's time, so all reach the same state.
+      const command = isPlainObject(data.command) ? { ...data.command, now: data.at } : data.command;
+      const applied = app.apply(state.app, command);
+      if (data.node === state.raft.id) out.events.push({ type: 'result', id: data.id, index, result: applied.result });
+      return { ...state, app: applied.state };
+    },
+    restore(state, snapshot, out) {
+      const restored = app.restore(snapshot.data, state.appConfig);
+      if (restored === undefined) out.events.push({ type: 'rejected', from: state.raft.leader ?? 'local', reason: `snapshot ${snapshot.index}: not a ${app.name} state` });
+      return { ...state, app: restored ?? state.app };
+    },
+    snapshotData: (state) => state.app,
+  });
 }
 
-type Step<C, S, R> = (state: ReplicatedState<C, S>, outputs: readonly RaftOutput[], into: Collected<R>) => ReplicatedState<C, S>;
-
-function absorb<C, S, R>(app: ReplicatedApp<C, S, R>): Step<C, S, R> {
-  return (state, outputs, into) => {
-    let s = state;
-    for (const o of outputs) {
-      switch (o.type) {
-        case 'persist':
-          into.persists.push(o.record);
-          break;
-        case 'send':
-          into.sends.push(o);
-          break;
-        case 'apply':
-          s = applyEntries(app, s, o.entries, into);
-          break;
-        case 'restore': {
-          const restored = app.restore(o.snapshot.data, s.appConfig);
-          if (restored === undefined) into.events.push({ type: 'rejected', from: s.raft.leader ?? 'local', reason: `snapshot ${o.snapshot.index}: not a ${app.name} state` });
-          s = { ...s, app: restored ?? s.app, appliedIndex: o.snapshot.index };
-          break;
-        }
-        case 'role':
-        case 'rejected':
-          into.events.push(o);
-          break;
-        case 'proposed':
-        case 'notLeader':
-        case 'readReady':
-          break;
-        default:
-          assertNever(o, 'raft output');
-      }
-    }
-    return s;
-  };
-}
-
-function applyEntries<C, S, R>(app: ReplicatedApp<C, S, R>, state: ReplicatedState<C, S>, entries: readonly RaftEntry[], into: Collected<R>): ReplicatedState<C, S> {
-  let appState = state.app;
-  let appliedIndex = state.appliedIndex;
-  for (const e of entries) {
-    if (e.index <= appliedIndex) continue;
-    appliedIndex = e.index;
-    const data = e.kind === undefined ? entryData(e.data) : undefined;
-    if (data === undefined) continue;
-    // Every replica applies the command with the leader's time, so all reach the same state.
-    const command = isPlainObject(data.command) ? { ...data.command, now: data.at } : data.command;
-    const applied = app.apply(appState, command);
-    appState = applied.state;
-    if (data.node === state.raft.id) into.events.push({ type: 'result', id: data.id, index: e.index, result: applied.result });
-  }
-  return { ...state, app: appState, appliedIndex };
-}
-
-function stepRaft<C, S, R>(absorbOutputs: Step<C, S, R>, state: ReplicatedState<C, S>, input: RaftInput, into: Collected<R>): ReplicatedState<C, S> {
-  const t = raft.step(state.raft, input);
-  if (t.state === state.raft && t.outputs.length === 0) return state;
-  return absorbOutputs({ ...state, raft: t.state }, t.outputs, into);
-}
-
-/** Raft §7: once `snapshotEvery` entries were applied since the last snapshot, hand Raft one. */
-function maybeCompact<C, S, R>(absorbOutputs: Step<C, S, R>, state: ReplicatedState<C, S>, now: number, into: Collected<R>): ReplicatedState<C, S> {
-  const r = state.raft;
-  if (r.applied !== state.appliedIndex || r.applied - r.log.snapshotIndex < state.snapshotEvery) return state;
-  if (plainDataProblem(state.app, 'data', r.options.payloadLimits) !== undefined) return state; // too large to snapshot: keep the log
-  return stepRaft(absorbOutputs, state, { type: 'compact', index: r.applied, data: state.app, now }, into);
-}
-
-function finish<C, S, R>(before: ReplicatedState<C, S>, after: ReplicatedState<C, S>, into: Collected<R>): { state: ReplicatedState<C, S>; outputs: ReplicatedOutput<R>[] } {
-  const outputs: ReplicatedOutput<R>[] = [];
-  if (into.persists.length > 0) outputs.push({ type: 'persist', record: { raft: into.persists } });
-  outputs.push(...into.sends, ...into.events);
-  const onlyRejected = outputs.length > 0 && outputs.every((o) => o.type === 'rejected');
-  return { state: onlyRejected ? before : after, outputs };
-}
-
-function submit<C, S, R>(absorbOutputs: Step<C, S, R>, state: ReplicatedState<C, S>, input: SubmitInput, now: number, into: Collected<R>): ReplicatedState<C, S> {
+function submit<C, S, R>(steps: Steps<C, S, R>, state: ReplicatedState<C, S>, input: SubmitInput, now: number, out: Out<R>): ReplicatedState<C, S> {
   if (typeof input.id !== 'string' || input.id.length === 0 || input.id.length > MAX_ID_LENGTH) {
     throw new InvalidCommandError('submit', `id must be a string of 1..${MAX_ID_LENGTH} characters`);
   }
   if (state.raft.role !== 'leader') {
-    into.events.push({ type: 'notLeader', id: input.id, leader: state.raft.leader });
+    out.events.push({ type: 'notLeader', id: input.id, leader: state.raft.leader });
     return state;
   }
   const data: EntryData = { node: state.raft.id, id: input.id, at: now, command: input.command };
-  const t = raft.step(state.raft, { type: 'propose', data, now });
-  const refusal = t.outputs.find((o): o is RejectedOutput => o.type === 'rejected');
-  if (refusal !== undefined) {
-    into.events.push({ type: 'dropped', id: input.id, reason: refusal.reason });
-    return state;
-  }
-  return absorbOutputs({ ...state, raft: t.state }, t.outputs, into);
+  const proposed = steps.propose(state, data, now, out);
+  if (proposed.refused !== undefined) out.events.push({ type: 'dropped', id: input.id, reason: proposed.refused });
+  return proposed.state;
 }
 
 /**
@@ -264,10 +198,12 @@ function submit<C, S, R>(absorbOutputs: Step<C, S, R>, state: ReplicatedState<C,
  * so replicas apply identical commands. Application snapshots compact the log every
  * `snapshotEvery` entries; a crashed replica recovers from Raft's durable image (the latest
  * snapshot plus the log after it), replaying committed entries as Raft re-learns the commit index.
+ * The frame it runs in is {@link raftReplica}.
  *
  * @example
  * ```ts
- * import { replicatedStateMachine, distributedQueue } from 'distkit/messaging';
+ * import { replicatedStateMachine } from 'distkit/consensus';
+ * import { distributedQueue } from 'distkit/messaging';
  * const m = replicatedStateMachine(distributedQueue);
  * let s = m.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
  * s = m.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
@@ -279,7 +215,7 @@ function submit<C, S, R>(absorbOutputs: Step<C, S, R>, state: ReplicatedState<C,
 export function replicatedStateMachine<C, S, R>(
   app: ReplicatedApp<C, S, R>,
 ): DurableMachine<ReplicatedConfig<C>, ReplicatedState<C, S>, ReplicatedInput, ReplicatedOutput<R>, RaftDurable> {
-  const absorbOutputs = absorb(app);
+  const steps = stepsFor(app);
   const checked = (config: ReplicatedConfig<C>): ReplicatedConfig<C> => {
     if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object { raft, app?, snapshotEvery? }');
     if (config.raft === null || typeof config.raft !== 'object') throw new ConfigError('raft', 'must be a RaftConfig');
@@ -297,27 +233,23 @@ export function replicatedStateMachine<C, S, R>(
     init: (config) => start(config, raft.init(checked(config).raft)),
     step(state, input) {
       const now = inputNow(input);
-      const into: Collected<R> = { persists: [], sends: [], events: [] };
+      const out: Out<R> = raftReplica.collect();
       let s: ReplicatedState<C, S>;
       switch (input.type) {
         case 'submit':
-          s = submit(absorbOutputs, state, input, now, into);
+          s = submit(steps, state, input, now, out);
           break;
         case 'message':
         case 'tick':
         case 'campaign':
         case 'transferLeadership':
-          s = stepRaft(absorbOutputs, state, input, into);
+          s = steps.raft(state, input, out);
           break;
         default:
           return assertNever(input, 'input');
       }
-      s = maybeCompact(absorbOutputs, s, now, into);
-      return finish(state, s, into);
+      return steps.finish(state, steps.compact(s, now, out), out);
     },
-    nextDeadline: (state) => raftNextDeadline(state.raft),
-    durable: (state) => raft.durable(state.raft),
-    recover: (config, durable) => start(config, raft.recover(checked(config).raft, durable)),
-    applyPersist: applyReplicatedPersist,
+    ...raftReplica.durability(start, (config: ReplicatedConfig<C>) => checked(config).raft),
   };
 }
