@@ -30,9 +30,16 @@ import type { PbftClientConfig, PbftClientInput, PbftClientOutput, PbftClientSta
  *
  * @example
  * ```ts
+ * import { pbftClient, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const replicas = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...replicas, 'c0'], 'secret');
+ * const client = pbftClient({ authenticator: pbftHmacAuthenticator({ id: 'c0', keys: rings.c0! }) });
  * import type { PbftClientMachine } from 'distkit/consensus';
- * declare const m: PbftClientMachine;
- * const deadline: number | undefined = m.nextDeadline(m.init({ id: 'c0', replicas: ['r0'] }));
+ * const m: PbftClientMachine = client;
+ * const idle = m.init({ id: 'c0', replicas });
+ * const asked = m.step(idle, { type: 'request', operation: 'x', now: 0 }).state;
+ * // Idle: no deadline; waiting for replies: the retransmission time.
+ * [m.nextDeadline(idle), m.nextDeadline(asked)]; //=> [undefined, 1000]
  * ```
  */
 export type PbftClientMachine = Machine<PbftClientConfig, PbftClientState, PbftClientInput, PbftClientOutput> & {
@@ -47,9 +54,11 @@ export type PbftClientMachine = Machine<PbftClientConfig, PbftClientState, PbftC
  *
  * @example
  * ```ts
- * import { pbftHmacAuthenticator, pbftHmacKeyRings, type PbftClientOptions } from 'distkit/consensus';
+ * import { pbftClient, pbftHmacAuthenticator, pbftHmacKeyRings, type PbftClientOptions } from 'distkit/consensus';
  * const rings = pbftHmacKeyRings(['r0', 'c0'], 'secret');
  * const options: PbftClientOptions = { authenticator: pbftHmacAuthenticator({ id: 'c0', keys: rings.c0! }) };
+ * // The authenticator's id must be the client's own.
+ * (() => { try { const c = pbftClient(options); c.init({ id: 'c1', replicas: ['r0'] }); return 'accepted'; } catch (e) { return (e as Error).name; } })(); //=> 'ConfigError'
  * ```
  */
 export interface PbftClientOptions {
@@ -81,7 +90,8 @@ type Out = PbftClientOutput[];
  * const rings = pbftHmacKeyRings([...replicas, 'c0'], 'secret');
  * const client = pbftClient({ authenticator: pbftHmacAuthenticator({ id: 'c0', keys: rings.c0! }) });
  * const t = client.step(client.init({ id: 'c0', replicas }), { type: 'request', operation: 'hello', now: 0 });
- * t.outputs[0]; // { type: 'send', to: 'r0', message: { type: 'request', client: 'c0', timestamp: 1, ... } }
+ * // The request goes to the primary of view 0 first (§4.1).
+ * t.outputs.map((o) => (o.type === 'send' ? [o.to, o.message.type, o.message.timestamp] : o.type)); //=> [['r0', 'request', 1]]
  * ```
  */
 export function pbftClient(options: PbftClientOptions): PbftClientMachine {
@@ -154,9 +164,13 @@ export function pbftClient(options: PbftClientOptions): PbftClientMachine {
  *
  * @example
  * ```ts
- * import { pbftClientNextDeadline, type PbftClientState } from 'distkit/consensus';
- * declare const s: PbftClientState;
- * pbftClientNextDeadline(s); // a time in ms, or undefined when idle
+ * import { pbftClient, pbftHmacAuthenticator, pbftHmacKeyRings } from 'distkit/consensus';
+ * const replicas = ['r0', 'r1', 'r2', 'r3'];
+ * const rings = pbftHmacKeyRings([...replicas, 'c0'], 'secret');
+ * const client = pbftClient({ authenticator: pbftHmacAuthenticator({ id: 'c0', keys: rings.c0! }) });
+ * import { pbftClientNextDeadline } from 'distkit/consensus';
+ * const s = client.step(client.init({ id: 'c0', replicas }), { type: 'request', operation: 'hello', now: 100 }).state;
+ * pbftClientNextDeadline(s); //=> 1100
  * ```
  */
 export function pbftClientNextDeadline(s: PbftClientState): number | undefined {

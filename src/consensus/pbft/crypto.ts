@@ -208,8 +208,12 @@ export function pbftCanonicalJson(value: unknown): string {
  * @example
  * ```ts
  * import { pbftDigest, type PbftSha256 } from 'distkit/consensus';
- * declare const sha256: PbftSha256; // e.g. nodePbftSha256 from distkit/node
- * pbftDigest({ a: 1 }, sha256); // the same 64 hex characters as pbftDigest({ a: 1 })
+ * // The digest hashes the value's canonical JSON (keys sorted) with the given SHA-256, here a
+ * // stand-in that records its input; nodePbftSha256 in distkit/node is node:crypto's.
+ * const seen: string[] = [];
+ * const sha256: PbftSha256 = (text) => { seen.push(text); return 'ab'.repeat(32); };
+ * pbftDigest({ b: 2, a: 1 }, sha256).length; //=> 64
+ * seen; //=> ['{"a":1,"b":2}']
  * ```
  */
 export type PbftSha256 = (text: string) => string;
@@ -270,9 +274,13 @@ export function pbftDigest(value: unknown, sha256: PbftSha256 = portableSha256):
  *
  * @example
  * ```ts
- * import type { PbftAuthenticator } from 'distkit/consensus';
- * // A stand-in that authenticates nothing (for benchmarks of the protocol alone):
- * const none: PbftAuthenticator = { id: 'r0', sign: () => '', verify: () => true };
+ * import { pbftHmacAuthenticator, pbftHmacKeyRings, type PbftAuthenticator } from 'distkit/consensus';
+ * const rings = pbftHmacKeyRings(['r0', 'r1'], 'secret');
+ * const r0: PbftAuthenticator = pbftHmacAuthenticator({ id: 'r0', keys: rings.r0! });
+ * const r1: PbftAuthenticator = pbftHmacAuthenticator({ id: 'r1', keys: rings.r1! });
+ * // r0 signs for r1; r1 verifies, and a changed message fails.
+ * const sig = r0.sign('prepare:1:abc', ['r1']);
+ * [r1.verify('r0', 'prepare:1:abc', sig), r1.verify('r0', 'prepare:2:abc', sig)]; //=> [true, false]
  * ```
  */
 export interface PbftAuthenticator {
@@ -294,8 +302,11 @@ export interface PbftAuthenticator {
  *
  * @example
  * ```ts
- * import type { PbftHmacKeyRing } from 'distkit/consensus';
- * const ring: PbftHmacKeyRing = { r0: '00'.repeat(32), r1: '11'.repeat(32) };
+ * import { pbftHmacKeyRings, type PbftHmacKeyRing } from 'distkit/consensus';
+ * const rings = pbftHmacKeyRings(['r0', 'r1', 'r2'], 'secret');
+ * // Each node's ring holds one key per peer; both ends of a pair hold the same key.
+ * const ring: PbftHmacKeyRing = rings.r0!;
+ * [Object.keys(ring).sort(), ring.r1 === rings.r1!.r0, ring.r1!.length]; //=> [['r0', 'r1', 'r2'], true, 64]
  * ```
  */
 export type PbftHmacKeyRing = Readonly<Record<NodeId, string>>;
