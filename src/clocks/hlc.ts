@@ -10,8 +10,15 @@ import { counterProblem, fail, ok, type ParseResult } from './parse.js';
  *
  * @example
  * ```ts
- * import type { HlcTimestamp } from 'distkit/clocks';
- * const t: HlcTimestamp = { physicalMs: 1_700_000_000_000, logical: 2 };
+ * import { hlcReceive, hlcSend, type HlcTimestamp } from 'distkit/clocks';
+ * // Two events in the same millisecond: the logical part orders them.
+ * let t: HlcTimestamp = { physicalMs: 0, logical: 0 };
+ * t = hlcSend(t, 1_700_000_000_000);
+ * t = hlcSend(t, 1_700_000_000_000);
+ * t; //=> { physicalMs: 1700000000000, logical: 1 }
+ * // A message from a node whose clock is 5 ms ahead moves this clock past it.
+ * const r = hlcReceive(t, { physicalMs: 1_700_000_000_005, logical: 3 }, 1_700_000_000_001, { maxOffsetMs: 500 });
+ * r.ok ? r.clock : r.reason; //=> { physicalMs: 1700000000005, logical: 4 }
  * ```
  */
 export interface HlcTimestamp {
@@ -47,8 +54,10 @@ export const MAX_HLC_LOGICAL = 2 ** 32 - 1;
  *
  * @example
  * ```ts
- * import type { HlcOptions } from 'distkit/clocks';
+ * import { hlcReceive, type HlcOptions } from 'distkit/clocks';
  * const opts: HlcOptions = { maxOffsetMs: 500 };
+ * // A remote timestamp further ahead than maxOffsetMs is refused, so one bad clock cannot drag everyone forward.
+ * hlcReceive({ physicalMs: 1000, logical: 0 }, { physicalMs: 1900, logical: 0 }, 1000, opts); //=> { ok: false, reason: 'remote physicalMs is 900 ms ahead of the local clock (max offset 500 ms)' }
  * ```
  */
 export interface HlcOptions {
@@ -66,8 +75,10 @@ export interface HlcOptions {
  *
  * @example
  * ```ts
- * import type { HlcReceive } from 'distkit/clocks';
- * const r: HlcReceive = { ok: false, reason: 'remote physicalMs is 900 ms ahead of the local clock (max offset 500 ms)' };
+ * import { hlcReceive, type HlcReceive } from 'distkit/clocks';
+ * // A peer's timestamp is untrusted data: anything but { physicalMs, logical } is refused by name.
+ * const r: HlcReceive = hlcReceive({ physicalMs: 1000, logical: 0 }, { physicalMs: 'soon' }, 1000, { maxOffsetMs: 500 });
+ * r.ok; //=> false
  * ```
  */
 export type HlcReceive = { readonly ok: true; readonly clock: HlcTimestamp } | { readonly ok: false; readonly reason: string };

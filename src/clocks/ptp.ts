@@ -8,8 +8,11 @@ import { parseChecked, type ParseResult } from './parse.js';
  *
  * @example
  * ```ts
- * import type { PtpTimestamp } from 'distkit/clocks';
- * const t: PtpTimestamp = { seconds: 1_700_000_000, nanoseconds: 250_000_000 };
+ * import { ptpDiffNs, type PtpTimestamp } from 'distkit/clocks';
+ * const a: PtpTimestamp = { seconds: 1_700_000_000, nanoseconds: 250_000_000 };
+ * const b: PtpTimestamp = { seconds: 1_700_000_001, nanoseconds: 0 };
+ * // Differences in integer nanoseconds, exact across the second boundary.
+ * ptpDiffNs(b, a); //=> 750000000
  * ```
  */
 export interface PtpTimestamp {
@@ -25,13 +28,15 @@ export interface PtpTimestamp {
  *
  * @example
  * ```ts
- * import type { PtpExchange } from 'distkit/clocks';
+ * import { ptpOffset, type PtpExchange } from 'distkit/clocks';
  * const x: PtpExchange = {
  *   t1: { seconds: 100, nanoseconds: 0 },       // Follow_Up.preciseOriginTimestamp
  *   t2: { seconds: 100, nanoseconds: 1_500 },   // Sync received (slave clock)
  *   t3: { seconds: 100, nanoseconds: 50_000 },  // Delay_Req sent (slave clock)
  *   t4: { seconds: 100, nanoseconds: 49_500 },  // Delay_Resp.receiveTimestamp
  * };
+ * // IEEE 1588 §11.3: offset = ((t2 − t1) − (t4 − t3)) / 2, delay = ((t2 − t1) + (t4 − t3)) / 2.
+ * ptpOffset(x); //=> { offsetFromMasterNs: 1000, meanPathDelayNs: 500 }
  * ```
  */
 export interface PtpExchange {
@@ -54,8 +59,15 @@ export interface PtpExchange {
  *
  * @example
  * ```ts
- * import type { PtpOffset } from 'distkit/clocks';
- * const r: PtpOffset = { offsetFromMasterNs: 1000, meanPathDelayNs: 500 };
+ * import { ptpOffset, type PtpOffset } from 'distkit/clocks';
+ * // A symmetric 500 ns path and a slave clock 1 µs ahead of the master.
+ * const r: PtpOffset = ptpOffset({
+ *   t1: { seconds: 5, nanoseconds: 0 },
+ *   t2: { seconds: 5, nanoseconds: 1_500 },
+ *   t3: { seconds: 5, nanoseconds: 10_000 },
+ *   t4: { seconds: 5, nanoseconds: 9_500 },
+ * });
+ * r; //=> { offsetFromMasterNs: 1000, meanPathDelayNs: 500 }
  * ```
  */
 export interface PtpOffset {
