@@ -7,8 +7,18 @@ import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, 
  *
  * @example
  * ```ts
- * import type { LamportMutexConfig } from 'distkit/mutex';
- * const c: LamportMutexConfig = { id: 'a', nodes: ['a', 'b', 'c'] };
+ * import { simulate } from 'distkit/sim';
+ * import { lamportMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const entered: string[] = [];
+ * // Everyone asks at once; each leaves 5 ms after entering.
+ * const r = simulate({
+ *   seed: 1, maxTimeMs: 1000, invariants: mutexInvariants(),
+ *   nodes: ids.map((id) => ({ id, machine: lamportMutex, config: { id, nodes: ids } })),
+ *   commands: ids.map((node) => ({ at: 0, node, input: { type: 'request' } })),
+ *   onOutput: (e, sim) => { if ((e.output as { type: string }).type === 'enter') { entered.push(e.node); sim.inject(e.node, { type: 'release' }, 5); } },
+ * });
+ * [r.ok, entered]; //=> [true, ['a', 'b', 'c']]
  * ```
  */
 export interface LamportMutexConfig {
@@ -41,8 +51,19 @@ export const LAMPORT_MAX_REORDER = 64;
  *
  * @example
  * ```ts
- * import type { LamportMutexMessage } from 'distkit/mutex';
- * const m: LamportMutexMessage = { type: 'request', ts: 3, n: 0 };
+ * import { simulate } from 'distkit/sim';
+ * import { lamportMutex, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const entered: string[] = [];
+ * // Everyone asks at once; each leaves 5 ms after entering.
+ * const r = simulate({
+ *   seed: 1, maxTimeMs: 1000, invariants: mutexInvariants(),
+ *   nodes: ids.map((id) => ({ id, machine: lamportMutex, config: { id, nodes: ids } })),
+ *   commands: ids.map((node) => ({ at: 0, node, input: { type: 'request' } })),
+ *   onOutput: (e, sim) => { if ((e.output as { type: string }).type === 'enter') { entered.push(e.node); sim.inject(e.node, { type: 'release' }, 5); } },
+ * });
+ * // 3(N − 1) messages per entry: request, acknowledgement and release to each other node.
+ * Object.fromEntries(Object.entries(r.stats.byType).map(([k, c]) => [k, c.sent])); //=> { ack: 6, release: 6, request: 6 }
  * ```
  */
 export interface LamportMutexMessage {
@@ -85,8 +106,10 @@ export interface LamportMutexState extends TimestampedRequesterState {
  *
  * @example
  * ```ts
- * import type { LamportMutexOutput } from 'distkit/mutex';
- * const o: LamportMutexOutput = { type: 'enter' };
+ * import { lamportMutex, type LamportMutexOutput } from 'distkit/mutex';
+ * // Alone in its group, a node enters as soon as it asks.
+ * const o: readonly LamportMutexOutput[] = lamportMutex.step(lamportMutex.init({ id: 'a', nodes: ['a'] }), { type: 'request', now: 0 }).outputs;
+ * o; //=> [{ type: 'enter' }]
  * ```
  */
 export type LamportMutexOutput = MutexOutput<LamportMutexMessage>;

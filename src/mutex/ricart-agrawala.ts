@@ -7,8 +7,19 @@ import { compareRequests, receiveClock, stepTimestamped, type TimestampedMutex, 
  *
  * @example
  * ```ts
- * import type { RicartAgrawalaConfig } from 'distkit/mutex';
- * const c: RicartAgrawalaConfig = { id: 'a', nodes: ['a', 'b', 'c'] };
+ * import { simulate } from 'distkit/sim';
+ * import { ricartAgrawala, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const entered: string[] = [];
+ * // Everyone asks at once; each leaves 5 ms after entering.
+ * const r = simulate({
+ *   seed: 1, maxTimeMs: 1000, invariants: mutexInvariants(),
+ *   nodes: ids.map((id) => ({ id, machine: ricartAgrawala, config: { id, nodes: ids } })),
+ *   commands: ids.map((node) => ({ at: 0, node, input: { type: 'request' } })),
+ *   onOutput: (e, sim) => { if ((e.output as { type: string }).type === 'enter') { entered.push(e.node); sim.inject(e.node, { type: 'release' }, 5); } },
+ * });
+ * // One at a time, in (timestamp, id) order, and mutual exclusion holds throughout.
+ * [r.ok, entered]; //=> [true, ['a', 'b', 'c']]
  * ```
  */
 export interface RicartAgrawalaConfig {
@@ -24,8 +35,19 @@ export interface RicartAgrawalaConfig {
  *
  * @example
  * ```ts
- * import type { RicartAgrawalaMessage } from 'distkit/mutex';
- * const m: RicartAgrawalaMessage = { type: 'request', ts: 4 };
+ * import { simulate } from 'distkit/sim';
+ * import { ricartAgrawala, mutexInvariants } from 'distkit/mutex';
+ * const ids = ['a', 'b', 'c'];
+ * const entered: string[] = [];
+ * // Everyone asks at once; each leaves 5 ms after entering.
+ * const r = simulate({
+ *   seed: 1, maxTimeMs: 1000, invariants: mutexInvariants(),
+ *   nodes: ids.map((id) => ({ id, machine: ricartAgrawala, config: { id, nodes: ids } })),
+ *   commands: ids.map((node) => ({ at: 0, node, input: { type: 'request' } })),
+ *   onOutput: (e, sim) => { if ((e.output as { type: string }).type === 'enter') { entered.push(e.node); sim.inject(e.node, { type: 'release' }, 5); } },
+ * });
+ * // 2(N − 1) messages per entry: a request to and a reply from each other node.
+ * r.stats.byType; //=> { reply: { sent: 6, delivered: 6, dropped: 0, duplicated: 0, corrupted: 0 }, request: { sent: 6, delivered: 6, dropped: 0, duplicated: 0, corrupted: 0 } }
  * ```
  */
 export type RicartAgrawalaMessage = { readonly type: 'request'; readonly ts: number } | { readonly type: 'reply'; readonly ts: number };
@@ -54,8 +76,11 @@ export interface RicartAgrawalaState extends TimestampedRequesterState {
  *
  * @example
  * ```ts
- * import type { RicartAgrawalaOutput } from 'distkit/mutex';
- * const o: RicartAgrawalaOutput = { type: 'send', to: 'b', message: { type: 'reply', ts: 1 } };
+ * import { ricartAgrawala, type RicartAgrawalaOutput } from 'distkit/mutex';
+ * const b = ricartAgrawala.init({ id: 'b', nodes: ['a', 'b'] });
+ * // An idle node replies at once to a request.
+ * const o: readonly RicartAgrawalaOutput[] = ricartAgrawala.step(b, { type: 'message', from: 'a', message: { type: 'request', ts: 1 }, now: 0 }).outputs;
+ * o; //=> [{ type: 'send', to: 'a', message: { type: 'reply', ts: 1 } }]
  * ```
  */
 export type RicartAgrawalaOutput = MutexOutput<RicartAgrawalaMessage>;
