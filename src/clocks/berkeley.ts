@@ -240,8 +240,22 @@ export interface BerkeleyRound {
  *
  * @example
  * ```ts
- * import { berkeley, type BerkeleyState } from 'distkit/clocks';
- * const s: BerkeleyState = berkeley.init({ id: 'm', nodes: ['m', 'a'], master: 'm' });
+ * import { berkeley } from 'distkit/clocks';
+ * const nodes = ['m', 'a'];
+ * let m = berkeley.init({ id: 'm', nodes, master: 'm' });
+ * let a = berkeley.init({ id: 'a', nodes, master: 'm' });
+ * // Round 1: m polls a at clock 1000; a's clock reads 1041 when the poll arrives; the reply takes 4 ms.
+ * let t = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
+ * m = t.state;
+ * const poll = t.outputs.find((o) => o.type === 'send');
+ * const r = berkeley.step(a, { type: 'message', from: 'm', message: poll?.type === 'send' ? poll.message : null, now: 2, clockMs: 1041 });
+ * a = r.state;
+ * const reply = r.outputs.find((o) => o.type === 'send');
+ * t = berkeley.step(m, { type: 'message', from: 'a', message: reply?.type === 'send' ? reply.message : null, now: 4, clockMs: 1004 });
+ * // a's reading, corrected for half the round trip, is 39 ms ahead: beyond the 20 ms tolerance, so
+ * // the fault-tolerant average leaves a out and tells it to move back 39 ms.
+ * t.outputs; //=> [{ type: 'round', round: 1, averageMs: 0, estimatesMs: { m: 0, a: 39 }, excluded: ['a'], missing: [] }, { type: 'send', to: 'a', message: { type: 'adjust', round: 1, deltaMs: -39 } }, { type: 'adjust', round: 1, deltaMs: 0 }]
+ * t.state.round; //=> 1
  * ```
  */
 export interface BerkeleyState {
@@ -560,7 +574,10 @@ export function berkeleyClockMs(state: BerkeleyState, now: number): number {
  * @example
  * ```ts
  * import { berkeley, type BerkeleyMachine } from 'distkit/clocks';
- * const m: BerkeleyMachine = berkeley;
+ * const machine: BerkeleyMachine = berkeley;
+ * const s = machine.init({ id: 'm', nodes: ['m', 'a'], master: 'm', pollIntervalMs: 1000 });
+ * // The master's next poll is due at once; after polling, the reply timeout is the next deadline.
+ * [machine.nextDeadline(s), machine.nextDeadline(machine.step(s, { type: 'tick', now: 0, clockMs: 0 }).state)]; //=> [0, 1000]
  * ```
  */
 export interface BerkeleyMachine extends Machine<BerkeleyConfig, BerkeleyState, BerkeleyInput, BerkeleyOutput> {
@@ -592,11 +609,17 @@ export interface BerkeleyMachine extends Machine<BerkeleyConfig, BerkeleyState, 
  * const nodes = ['m', 'a'];
  * let m = berkeley.init({ id: 'm', nodes, master: 'm' });
  * let a = berkeley.init({ id: 'a', nodes, master: 'm' });
- * let t = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });           // poll a
+ * // Round 1: m polls a at clock 1000; a's clock reads 1041 when the poll arrives; the reply takes 4 ms.
+ * let t = berkeley.step(m, { type: 'tick', now: 0, clockMs: 1000 });
  * m = t.state;
- * const poll = t.outputs[0]!;                                                   // { type: 'send', to: 'a', ... }
- * const r = berkeley.step(a, { type: 'message', from: 'm', message: poll.type === 'send' ? poll.message : null, now: 1, clockMs: 1041 });
- * a = r.state;                                                                  // replies with clockMs 1041
+ * const poll = t.outputs.find((o) => o.type === 'send');
+ * const r = berkeley.step(a, { type: 'message', from: 'm', message: poll?.type === 'send' ? poll.message : null, now: 2, clockMs: 1041 });
+ * a = r.state;
+ * const reply = r.outputs.find((o) => o.type === 'send');
+ * t = berkeley.step(m, { type: 'message', from: 'a', message: reply?.type === 'send' ? reply.message : null, now: 4, clockMs: 1004 });
+ * const adjust = t.outputs.find((o) => o.type === 'send');
+ * // a applies the master's correction.
+ * berkeley.step(a, { type: 'message', from: 'm', message: adjust?.type === 'send' ? adjust.message : null, now: 6, clockMs: 1047 }).outputs; //=> [{ type: 'adjust', round: 1, deltaMs: -39 }]
  * ```
  */
 export const berkeley: BerkeleyMachine = {
