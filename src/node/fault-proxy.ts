@@ -8,8 +8,19 @@ import type { TcpAddress } from './tcp-transport.js';
  *
  * @example
  * ```ts
+ * import { createServer } from 'node:net';
+ * import { startFaultProxy } from 'distkit/node';
+ * // An echo server behind a proxy on an ephemeral port.
+ * const server = createServer((socket) => socket.pipe(socket)).listen(0, '127.0.0.1');
+ * await new Promise((resolve) => server.once('listening', resolve));
+ * const port = (server.address() as { port: number }).port;
  * import type { FaultProxyOptions } from 'distkit/node';
- * const options: FaultProxyOptions = { listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: 7001 }, seed: 42 };
+ * const options: FaultProxyOptions = { listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port }, seed: 42 };
+ * const proxy = startFaultProxy(options);
+ * const address = await proxy.address();
+ * [address.host, address.port > 0]; //=> ['127.0.0.1', true]
+ * await proxy.close();
+ * server.close();
  * ```
  */
 export interface FaultProxyOptions {

@@ -63,8 +63,18 @@ export class WalCorruptionError extends StoreError {
  *
  * @example
  * ```ts
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { openWal } from 'distkit/node';
+ * const dir = mkdtempSync(join(tmpdir(), 'wal-'));
  * import type { WalOptions } from 'distkit/node';
- * const options: WalOptions = { segmentBytes: 64 * 1024 * 1024, maxRecordBytes: 4 * 1024 * 1024 };
+ * const options: WalOptions = { segmentBytes: 1 << 16, maxRecordBytes: 16 };
+ * const wal = await openWal(dir, options);
+ * // A record larger than maxRecordBytes is refused before anything is written.
+ * await wal.append(new Uint8Array(32)).then(() => 'written', (e: Error) => e.name); //=> 'StoreError'
+ * await wal.append(new Uint8Array(8)); //=> 1
+ * await wal.close();
  * ```
  */
 export interface WalOptions {
@@ -85,8 +95,22 @@ export interface WalOptions {
  *
  * @example
  * ```ts
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { openWal } from 'distkit/node';
+ * const dir = mkdtempSync(join(tmpdir(), 'wal-'));
  * import type { WalSnapshot } from 'distkit/node';
- * const s: WalSnapshot = { seq: 42, data: new Uint8Array([1, 2]) };
+ * const wal = await openWal(dir, { segmentBytes: 1 << 16 });
+ * for (let i = 0; i < 5; i++) await wal.append(new Uint8Array([i]));
+ * await wal.saveSnapshot(4, new TextEncoder().encode('state after 4'));
+ * await wal.close();
+ * // On open, the snapshot comes back and replay starts after it.
+ * const replayed: number[] = [];
+ * const again = await openWal(dir, { segmentBytes: 1 << 16, onRecord: (seq) => replayed.push(seq) });
+ * const s: WalSnapshot | undefined = again.snapshot;
+ * [s?.seq, new TextDecoder().decode(s?.data), replayed]; //=> [4, 'state after 4', [5]]
+ * await again.close();
  * ```
  */
 export interface WalSnapshot {
@@ -101,9 +125,17 @@ export interface WalSnapshot {
  *
  * @example
  * ```ts
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { openWal } from 'distkit/node';
+ * const dir = mkdtempSync(join(tmpdir(), 'wal-'));
  * import type { Wal } from 'distkit/node';
- * declare const wal: Wal;
+ * const wal: Wal = await openWal(dir, { segmentBytes: 1 << 16 });
+ * // append resolves with the record's sequence number once it is durable (fsync, group commit).
  * const seq = await wal.append(new TextEncoder().encode('hello'));
+ * [seq, new TextDecoder().decode(await wal.read(seq))]; //=> [1, 'hello']
+ * await wal.close();
  * ```
  */
 export interface Wal {
