@@ -13,8 +13,19 @@ import { frame } from './tcp-frames.js';
  *
  * @example
  * ```ts
+ * import { createTcpTransport, type TcpAuth } from 'distkit/node';
+ * // The options are checked before anything listens: a refused auth throws a ConfigError naming the field.
+ * const refusal = (auth: TcpAuth, peerHost = '127.0.0.1') => {
+ *   try {
+ *     createTcpTransport({ id: 'a', listen: { host: '127.0.0.1', port: 0 }, peers: { b: { host: peerHost, port: 7002 } }, auth }).close();
+ *     return 'accepted';
+ *   } catch (e) {
+ *     return (e as Error).message;
+ *   }
+ * };
  * import type { TcpHmacAuth } from 'distkit/node';
- * const auth: TcpHmacAuth = { mode: 'hmac', secret: 'at least sixteen bytes of secret' };
+ * const good: TcpHmacAuth = { mode: 'hmac', secret: 'at least sixteen bytes of secret' };
+ * [refusal(good, '10.0.0.2'), refusal({ mode: 'hmac', secret: 'short' })]; //=> ['accepted', 'auth.secret: expected at least 16 bytes']
  * ```
  */
 export interface TcpHmacAuth {
@@ -52,8 +63,20 @@ export interface TcpTlsAuth {
  *
  * @example
  * ```ts
+ * import { createTcpTransport, type TcpAuth } from 'distkit/node';
+ * // The options are checked before anything listens: a refused auth throws a ConfigError naming the field.
+ * const refusal = (auth: TcpAuth, peerHost = '127.0.0.1') => {
+ *   try {
+ *     createTcpTransport({ id: 'a', listen: { host: '127.0.0.1', port: 0 }, peers: { b: { host: peerHost, port: 7002 } }, auth }).close();
+ *     return 'accepted';
+ *   } catch (e) {
+ *     return (e as Error).message;
+ *   }
+ * };
  * import type { TcpNoAuth } from 'distkit/node';
- * const auth: TcpNoAuth = { mode: 'none' };
+ * const none: TcpNoAuth = { mode: 'none' };
+ * // No authentication only where every address is this machine's loopback.
+ * [refusal(none), refusal(none, '10.0.0.2')]; //=> ['accepted', 'auth: mode \'none\' is for loopback only, but "10.0.0.2" is not a loopback address']
  * ```
  */
 export interface TcpNoAuth {
@@ -66,8 +89,17 @@ export interface TcpNoAuth {
  *
  * @example
  * ```ts
- * import type { TcpAuth } from 'distkit/node';
- * const auth: TcpAuth = { mode: 'hmac', secret: process.env.CLUSTER_SECRET! };
+ * import { createTcpTransport, type TcpAuth } from 'distkit/node';
+ * // The options are checked before anything listens: a refused auth throws a ConfigError naming the field.
+ * const refusal = (auth: TcpAuth, peerHost = '127.0.0.1') => {
+ *   try {
+ *     createTcpTransport({ id: 'a', listen: { host: '127.0.0.1', port: 0 }, peers: { b: { host: peerHost, port: 7002 } }, auth }).close();
+ *     return 'accepted';
+ *   } catch (e) {
+ *     return (e as Error).message;
+ *   }
+ * };
+ * refusal({ mode: 'tls', key: 'not a key', cert: 'not a cert', ca: 'not a ca' }).startsWith('auth: TLS key material rejected'); //=> true
  * ```
  */
 export type TcpAuth = TcpHmacAuth | TcpTlsAuth | TcpNoAuth;
