@@ -60,7 +60,10 @@ const host = globalThis as unknown as HostGlobals;
  * @example
  * ```ts
  * import { systemClock } from 'distkit/core';
- * const started = systemClock.now();
+ * // Monotonic milliseconds for `now`; the wall clock separately, for timestamps people read.
+ * const a = systemClock.now();
+ * const b = systemClock.now();
+ * [b >= a, systemClock.wallNow() > 1_600_000_000_000]; //=> [true, true]
  * ```
  */
 export const systemClock: Clock = {
@@ -76,8 +79,11 @@ export const systemClock: Clock = {
  * @example
  * ```ts
  * import { systemTimers } from 'distkit/core';
- * const cancel = systemTimers.setTimer(100, () => console.log('fired'));
+ * const fired: string[] = [];
+ * const cancel = systemTimers.setTimer(100, () => fired.push('cancelled one'));
  * cancel();
+ * await new Promise<void>((resolve) => systemTimers.setTimer(5, () => { fired.push('kept one'); resolve(); }));
+ * fired; //=> ['kept one']
  * ```
  */
 export const systemTimers: Timers = {
@@ -95,8 +101,12 @@ export const systemTimers: Timers = {
  * @example
  * ```ts
  * import { backgroundTimers } from 'distkit/core';
- * const cancel = backgroundTimers.setTimer(1000, () => console.log('heartbeat due'));
+ * // Like systemTimers, but a pending timer does not keep the process alive (unref'd).
+ * const due: number[] = [];
+ * await new Promise<void>((resolve) => backgroundTimers.setTimer(5, () => { due.push(5); resolve(); }));
+ * const cancel = backgroundTimers.setTimer(60_000, () => due.push(60_000));
  * cancel();
+ * due; //=> [5]
  * ```
  */
 export const backgroundTimers: Timers = {
@@ -114,7 +124,9 @@ export const backgroundTimers: Timers = {
  * @example
  * ```ts
  * import { randomSeed } from 'distkit/core';
- * const seed = randomSeed(); // log it: the run can be replayed from it
+ * // A fresh seed from the platform's randomness: log it, and the run can be replayed from it.
+ * const seed = randomSeed();
+ * Number.isSafeInteger(seed) && seed >= 0; //=> true
  * ```
  */
 export function randomSeed(): number {
