@@ -35,8 +35,12 @@ export const ConsistencyLevel = {
  *
  * @example
  * ```ts
- * import { ConsistencyLevel } from 'distkit/replication';
- * const level: ConsistencyLevel = ConsistencyLevel.SESSION;
+ * import { DistributedStore, ConsistencyLevel } from 'distkit/replication';
+ * const store = new DistributedStore({ replicas: ['a', 'b', 'c'], applyDelayMs: { c: 500 } });
+ * store.write('x', 'v1', ConsistencyLevel.STRONG);
+ * // c applies 500 ms late: what each level lets a read at c return right after the write.
+ * const levels: ConsistencyLevel[] = [ConsistencyLevel.EVENTUAL, ConsistencyLevel.CONSISTENT_PREFIX, ConsistencyLevel.SESSION, ConsistencyLevel.STRONG];
+ * levels.map((level) => [level, store.read('x', level, { replica: 'c' })]); //=> [['eventual', null], ['consistent-prefix', null], ['session', 'v1'], ['strong', 'v1']]
  * ```
  */
 export type ConsistencyLevel = (typeof ConsistencyLevel)[keyof typeof ConsistencyLevel];
@@ -49,8 +53,13 @@ export type ConsistencyLevel = (typeof ConsistencyLevel)[keyof typeof Consistenc
  *
  * @example
  * ```ts
+ * import { DistributedStore, ConsistencyLevel } from 'distkit/replication';
+ * const store = new DistributedStore({ replicas: ['a', 'b', 'c'], applyDelayMs: { c: 500 } });
  * import type { SessionToken } from 'distkit/replication';
- * const token: SessionToken = { index: 12 };
+ * // The session token is the log index of the session's last write or read; requests carry it.
+ * store.write('x', 1, ConsistencyLevel.SESSION);
+ * const token: SessionToken = store.token;
+ * token; //=> { index: 2 }
  * ```
  */
 export interface SessionToken {
@@ -64,8 +73,15 @@ export interface SessionToken {
  *
  * @example
  * ```ts
+ * import { DistributedStore, ConsistencyLevel } from 'distkit/replication';
+ * const store = new DistributedStore({ replicas: ['a', 'b', 'c'], applyDelayMs: { c: 500 } });
  * import type { StalenessBound } from 'distkit/replication';
- * const b: StalenessBound = { versions: 10, ms: 500 };
+ * store.write('x', 'old', ConsistencyLevel.STRONG);
+ * store.advance(1000);
+ * store.write('x', 'new', ConsistencyLevel.STRONG);
+ * // One version behind is within 1 version; not within 0.
+ * const loose: StalenessBound = { versions: 1 };
+ * [store.read('x', ConsistencyLevel.BOUNDED_STALENESS, { replica: 'c', bound: loose }), store.read('x', ConsistencyLevel.BOUNDED_STALENESS, { replica: 'c', bound: { versions: 0 } })]; //=> ['old', 'new']
  * ```
  */
 export interface StalenessBound {
@@ -106,8 +122,10 @@ export interface StoreLimits {
  *
  * @example
  * ```ts
- * import type { StoreConfig } from 'distkit/replication';
- * const c: StoreConfig = { raft: { id: 'a', voters: ['a', 'b', 'c'], seed: 1 }, applyDelayMs: 20 };
+ * import { distributedStore, type StoreConfig } from 'distkit/replication';
+ * const config: StoreConfig = { raft: { id: 'a', voters: ['a', 'b', 'c'], seed: 1 }, applyDelayMs: 20 };
+ * const s = distributedStore.init(config);
+ * [s.raft.role, s.applyDelayMs]; //=> ['follower', 20]
  * ```
  */
 export interface StoreConfig {
@@ -132,8 +150,14 @@ export interface StoreConfig {
  *
  * @example
  * ```ts
- * import type { StoreVersion } from 'distkit/replication';
- * const x: StoreVersion = { value: 'v1', index: 4 };
+ * import { distributedStore } from 'distkit/replication';
+ * // One replica: it elects itself, then takes requests.
+ * let s = distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = distributedStore.step(s, { type: 'campaign', now: 0 }).state;
+ * s = distributedStore.step(s, { type: 'write', id: 1, key: 'x', value: 'v1', level: 'strong', now: 1 }).state;
+ * s = distributedStore.step(s, { type: 'tick', now: 20 }).state;
+ * // Each key keeps its value and the log index that wrote it.
+ * s.kv['x']; //=> { value: 'v1', index: 2 }
  * ```
  */
 export interface StoreVersion {
@@ -147,8 +171,14 @@ export interface StoreVersion {
  *
  * @example
  * ```ts
- * import type { StoreEntry } from 'distkit/replication';
- * const e: StoreEntry = { o: 'a', b: 0, r: 1, k: 'x', v: 1, d: 0 };
+ * import { distributedStore } from 'distkit/replication';
+ * // One replica: it elects itself, then takes requests.
+ * let s = distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = distributedStore.step(s, { type: 'campaign', now: 0 }).state;
+ * import { raftEntries } from 'distkit/consensus';
+ * const t = distributedStore.step(s, { type: 'write', id: 1, key: 'x', value: 1, level: 'strong', now: 1 });
+ * // The write is proposed to Raft as a compact log entry: origin, boot, request, key, value, dependency.
+ * raftEntries(t.state.raft.log).at(-1)?.data; //=> { o: 'a', b: 0, r: 0, k: 'x', v: 1, d: 0 }
  * ```
  */
 export interface StoreEntry {
@@ -170,8 +200,13 @@ export type StoreRequestId = number | string;
  *
  * @example
  * ```ts
- * import type { StorePending } from 'distkit/replication';
- * const p: StorePending = { kind: 'write', id: 1, rid: 0, key: 'x', value: 1, deps: 0, deadline: 1000, sentAt: 0 };
+ * import { distributedStore } from 'distkit/replication';
+ * // One replica: it elects itself, then takes requests.
+ * let s = distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = distributedStore.step(s, { type: 'campaign', now: 0 }).state;
+ * // In a three-voter group that has no leader yet, the request waits in the pending table with its deadline.
+ * const b = distributedStore.init({ raft: { id: 'b', voters: ['a', 'b', 'c'], seed: 1 } });
+ * distributedStore.step(b, { type: 'write', id: 1, key: 'x', value: 1, level: 'strong', now: 1 }).state.pending; //=> [{ kind: 'write', id: 1, rid: 0, key: 'x', value: 1, deps: 0, deadline: 1001, sentAt: null }]
  * ```
  */
 export type StorePending =
@@ -256,8 +291,13 @@ export interface StoreState {
  *
  * @example
  * ```ts
- * import type { StoreMessage } from 'distkit/replication';
- * const m: StoreMessage = { type: 'store-fence', nonce: 3 };
+ * import { simulate } from 'distkit/sim';
+ * import { distributedStore } from 'distkit/replication';
+ * const voters = ['a', 'b', 'c'];
+ * const nodes = voters.map((id) => ({ id, machine: distributedStore, config: { raft: { id, voters, seed: id } } }));
+ * // A strong read at a follower asks the leader for a ReadIndex fence.
+ * const r = simulate({ seed: 1, nodes, maxTimeMs: 3000, commands: voters.map((node) => ({ at: 2500, node, input: { type: 'read', id: 1, key: 'x', level: 'strong' } })) });
+ * Object.keys(r.stats.byType).filter((t) => t.startsWith('store-')).sort(); //=> ['store-fence', 'store-fenced']
  * ```
  */
 export type StoreMessage =
@@ -280,8 +320,14 @@ export const storeMessageCheck = v.tagged({
  *
  * @example
  * ```ts
+ * import { distributedStore } from 'distkit/replication';
+ * // One replica: it elects itself, then takes requests.
+ * let s = distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = distributedStore.step(s, { type: 'campaign', now: 0 }).state;
  * import type { StoreWriteInput } from 'distkit/replication';
- * const i: StoreWriteInput = { type: 'write', id: 1, key: 'x', value: 1, level: 'session', now: 0 };
+ * const write: StoreWriteInput = { type: 'write', id: 1, key: 'x', value: 1, level: 'session', now: 1 };
+ * // A lone replica is its own majority: the write commits and is answered in the same step.
+ * distributedStore.step(s, write).outputs.filter((o) => o.type === 'write-ok'); //=> [{ type: 'write-ok', id: 1, key: 'x', index: 2, token: { index: 2 } }]
  * ```
  */
 export interface StoreWriteInput {
@@ -300,8 +346,14 @@ export interface StoreWriteInput {
  *
  * @example
  * ```ts
+ * import { distributedStore } from 'distkit/replication';
+ * // One replica: it elects itself, then takes requests.
+ * let s = distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = distributedStore.step(s, { type: 'campaign', now: 0 }).state;
  * import type { StoreReadInput } from 'distkit/replication';
- * const i: StoreReadInput = { type: 'read', id: 2, key: 'x', level: 'bounded-staleness', bound: { ms: 200 }, now: 5 };
+ * const read: StoreReadInput = { type: 'read', id: 2, key: 'x', level: 'eventual', now: 5 };
+ * // An eventual read answers at once from local state.
+ * distributedStore.step(s, read).outputs; //=> [{ type: 'read-ok', id: 2, values: { x: null }, versions: { x: 0 }, index: 1, token: { index: 1 }, value: null }]
  * ```
  */
 export interface StoreReadInput {
@@ -321,8 +373,13 @@ export interface StoreReadInput {
  *
  * @example
  * ```ts
+ * import { distributedStore } from 'distkit/replication';
+ * // One replica: it elects itself, then takes requests.
+ * let s = distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = distributedStore.step(s, { type: 'campaign', now: 0 }).state;
  * import type { StoreInput } from 'distkit/replication';
- * const i: StoreInput = { type: 'tick', now: 10 };
+ * const inputs: StoreInput[] = [{ type: 'write', id: 1, key: 'x', value: 7, level: 'strong', now: 1 }, { type: 'tick', now: 20 }, { type: 'read', id: 2, key: 'x', level: 'strong', now: 21 }, { type: 'tick', now: 40 }];
+ * inputs.flatMap((i) => { const t = distributedStore.step(s, i); s = t.state; return t.outputs.filter((o) => o.type === 'write-ok' || o.type === 'read-ok').map((o) => o.type); }); //=> ['write-ok', 'read-ok']
  * ```
  */
 export type StoreInput = MessageInput<unknown> | TickInput | StoreWriteInput | StoreReadInput | RaftCampaignInput | RaftTransferInput;
@@ -332,8 +389,11 @@ export type StoreInput = MessageInput<unknown> | TickInput | StoreWriteInput | S
  *
  * @example
  * ```ts
- * import type { StorePersistRecord } from 'distkit/replication';
- * const r: StorePersistRecord = { raft: [{ term: 1, vote: 'a' }] };
+ * import { distributedStore, type StorePersistRecord } from 'distkit/replication';
+ * const s = distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * const t = distributedStore.step(s, { type: 'campaign', now: 0 });
+ * const persist = t.outputs.find((o) => o.type === 'persist');
+ * (persist?.type === 'persist' ? (persist.record as StorePersistRecord).raft.length : 0) > 0; //=> true
  * ```
  */
 export interface StorePersistRecord {
@@ -347,8 +407,13 @@ export interface StorePersistRecord {
  *
  * @example
  * ```ts
- * import type { StoreDurable } from 'distkit/replication';
- * const d: StoreDurable = { raft: { term: 0, vote: null, snapshot: { index: 0, term: 0, membership: { voters: ['a'], learners: [] }, data: null }, entries: [] }, boot: 0 };
+ * import { distributedStore, type StoreDurable } from 'distkit/replication';
+ * const config = { raft: { id: 'a', voters: ['a'], seed: 1 } };
+ * let s = distributedStore.init(config);
+ * s = distributedStore.step(s, { type: 'campaign', now: 0 }).state;
+ * // The durable image: Raft's term, vote and log, and a boot counter so request ids never repeat after a restart.
+ * const d: StoreDurable = distributedStore.durable(s);
+ * [d.raft.term, d.boot, distributedStore.recover(config, d).boot]; //=> [1, 0, 1]
  * ```
  */
 export interface StoreDurable {
@@ -364,8 +429,15 @@ export interface StoreDurable {
  *
  * @example
  * ```ts
+ * import { distributedStore } from 'distkit/replication';
+ * // One replica: it elects itself, then takes requests.
+ * let s = distributedStore.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = distributedStore.step(s, { type: 'campaign', now: 0 }).state;
  * import type { StoreOutput } from 'distkit/replication';
- * const o: StoreOutput = { type: 'read-ok', id: 2, value: 1, values: { x: 1 }, versions: { x: 3 }, index: 7, token: { index: 7 } };
+ * s = distributedStore.step(s, { type: 'write', id: 1, key: 'x', value: 1, level: 'strong', now: 1 }).state;
+ * s = distributedStore.step(s, { type: 'tick', now: 20 }).state;
+ * const outputs: readonly StoreOutput[] = distributedStore.step(s, { type: 'read', id: 2, key: 'x', level: 'eventual', now: 21 }).outputs;
+ * outputs; //=> [{ type: 'read-ok', id: 2, values: { x: 1 }, versions: { x: 2 }, index: 2, token: { index: 2 }, value: 1 }]
  * ```
  */
 export type StoreOutput =
