@@ -15,8 +15,12 @@ import type { Dvv } from './dvv.js';
  *
  * @example
  * ```ts
- * import type { QuorumKvLimits } from 'distkit/replication';
- * const limits: QuorumKvLimits = { maxKeys: 10_000, maxSiblings: 16 };
+ * import { quorumKv, type QuorumKvLimits } from 'distkit/replication';
+ * const limits: Partial<QuorumKvLimits> = { maxKeys: 1 };
+ * let s = quorumKv.init({ id: 'a', nodes: ['a'], n: 1, r: 1, w: 1, limits });
+ * s = quorumKv.step(s, { type: 'put', id: 1, key: 'x', value: 1, now: 0 }).state;
+ * // A second key is over the limit: refused by name, nothing stored.
+ * quorumKv.step(s, { type: 'put', id: 2, key: 'y', value: 2, now: 1 }).outputs.at(-1); //=> { type: 'request-failed', id: 2, key: 'y', op: 'put', reason: 'key table full (1 keys)' }
  * ```
  */
 export interface QuorumKvLimits {
@@ -39,8 +43,20 @@ export interface QuorumKvLimits {
  *
  * @example
  * ```ts
- * import type { QuorumKvConfig } from 'distkit/replication';
- * const c: QuorumKvConfig = { id: 'a', nodes: ['a', 'b', 'c', 'd'], n: 3, r: 2, w: 2 };
+ * import { simulate } from 'distkit/sim';
+ * import { quorumKv } from 'distkit/replication';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: quorumKv, config: { id, nodes: ids, n: 3, r: 2, w: 2 } }));
+ * const answers: unknown[] = [];
+ * const onOutput = (e: { output: unknown }) => { const o = e.output as { type: string }; if (o.type.endsWith('-ok') || o.type.endsWith('-failed')) answers.push(o); };
+ * // Two clients write the cart concurrently (empty contexts) at different nodes, then one reads.
+ * simulate({ seed: 1, nodes, onOutput, maxTimeMs: 500, commands: [
+ *   { at: 0, node: 'a', input: { type: 'put', id: 1, key: 'cart', value: ['milk'], context: {} } },
+ *   { at: 0, node: 'b', input: { type: 'put', id: 2, key: 'cart', value: ['eggs'], context: {} } },
+ *   { at: 100, node: 'c', input: { type: 'get', id: 3, key: 'cart' } },
+ * ] });
+ * // N = 3, R = W = 2: both writes are acknowledged, and the read returns both as siblings.
+ * answers; //=> [{ type: 'put-ok', id: 2, key: 'cart', context: { b: 1 } }, { type: 'put-ok', id: 1, key: 'cart', context: { a: 1 } }, { type: 'get-ok', id: 3, key: 'cart', values: [['milk'], ['eggs']], context: { a: 1, b: 1 } }]
  * ```
  */
 export interface QuorumKvConfig {
@@ -85,8 +101,11 @@ export interface QuorumKvConfig {
  *
  * @example
  * ```ts
- * import type { QuorumKvVersion } from 'distkit/replication';
- * const x: QuorumKvVersion = { value: 'cart:[milk]', ts: 120, node: 'a' };
+ * import { quorumKv } from 'distkit/replication';
+ * let s = quorumKv.init({ id: 'a', nodes: ['a'], n: 1, r: 1, w: 1 });
+ * s = quorumKv.step(s, { type: 'put', id: 1, key: 'cart', value: 'cart:[milk]', now: 120 }).state;
+ * // Each stored version carries the value, the coordinator's clock reading and its id (for LWW, if asked for).
+ * s.store['cart']?.entries.flatMap((e) => e.values); //=> [{ value: 'cart:[milk]', ts: 120, node: 'a' }]
  * ```
  */
 export interface QuorumKvVersion {
@@ -100,8 +119,12 @@ export interface QuorumKvVersion {
  *
  * @example
  * ```ts
- * import { DVV_EMPTY, type QuorumKvClock } from 'distkit/replication';
- * const c: QuorumKvClock = DVV_EMPTY;
+ * import { DVV_EMPTY, quorumKv, type QuorumKvClock } from 'distkit/replication';
+ * let s = quorumKv.init({ id: 'a', nodes: ['a'], n: 1, r: 1, w: 1 });
+ * const before: QuorumKvClock = s.store['cart'] ?? DVV_EMPTY;
+ * s = quorumKv.step(s, { type: 'put', id: 1, key: 'cart', value: ['milk'], now: 0 }).state;
+ * // A key's clock is a dotted version vector set (Almeida et al.): per node, a counter and the values of its dots.
+ * [before.entries.length, s.store['cart']?.entries.map((e) => [e.id, e.counter, e.values.length])]; //=> [0, [['a', 1, 1]]]
  * ```
  */
 export type QuorumKvClock = Dvv<QuorumKvVersion>;
@@ -271,8 +294,14 @@ export interface QuorumKvState {
  *
  * @example
  * ```ts
- * import type { QuorumKvMessage } from 'distkit/replication';
- * const m: QuorumKvMessage = { type: 'read', seq: 3, key: 'cart' };
+ * import { simulate } from 'distkit/sim';
+ * import { quorumKv } from 'distkit/replication';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: quorumKv, config: { id, nodes: ids, n: 3, r: 2, w: 2 } }));
+ * const answers: unknown[] = [];
+ * const onOutput = (e: { output: unknown }) => { const o = e.output as { type: string }; if (o.type.endsWith('-ok') || o.type.endsWith('-failed')) answers.push(o); };
+ * const r = simulate({ seed: 1, nodes, onOutput, maxTimeMs: 500, commands: [{ at: 0, node: 'a', input: { type: 'put', id: 1, key: 'cart', value: ['milk'] } }, { at: 50, node: 'b', input: { type: 'get', id: 2, key: 'cart' } }] });
+ * Object.keys(r.stats.byType).sort(); //=> ['read', 'read-reply', 'write', 'write-ack']
  * ```
  */
 export type QuorumKvMessage =
@@ -293,8 +322,25 @@ export type QuorumKvMessage =
  *
  * @example
  * ```ts
- * import type { QuorumKvCommand } from 'distkit/replication';
- * const put: QuorumKvCommand = { type: 'put', id: 1, key: 'cart', value: ['milk'], context: {}, now: 0 };
+ * import { simulate } from 'distkit/sim';
+ * import { quorumKv } from 'distkit/replication';
+ * const ids = ['a', 'b', 'c'];
+ * const nodes = ids.map((id) => ({ id, machine: quorumKv, config: { id, nodes: ids, n: 3, r: 2, w: 2 } }));
+ * const answers: unknown[] = [];
+ * const onOutput = (e: { output: unknown }) => { const o = e.output as { type: string }; if (o.type.endsWith('-ok') || o.type.endsWith('-failed')) answers.push(o); };
+ * // A read returns a context; a put with it supersedes what was read.
+ * simulate({ seed: 1, nodes, onOutput, maxTimeMs: 500, commands: [
+ *   { at: 0, node: 'a', input: { type: 'put', id: 1, key: 'cart', value: ['milk'], context: {} } },
+ *   { at: 0, node: 'b', input: { type: 'put', id: 2, key: 'cart', value: ['eggs'], context: {} } },
+ * ] });
+ * answers.length = 0;
+ * simulate({ seed: 1, nodes, onOutput, maxTimeMs: 800, commands: [
+ *   { at: 0, node: 'a', input: { type: 'put', id: 1, key: 'cart', value: ['milk'], context: {} } },
+ *   { at: 0, node: 'b', input: { type: 'put', id: 2, key: 'cart', value: ['eggs'], context: {} } },
+ *   { at: 300, node: 'c', input: { type: 'put', id: 3, key: 'cart', value: ['milk', 'eggs'], context: { a: 1, b: 1 } } },
+ *   { at: 600, node: 'a', input: { type: 'get', id: 4, key: 'cart' } },
+ * ] });
+ * answers.at(-1); //=> { type: 'get-ok', id: 4, key: 'cart', values: [['milk', 'eggs']], context: { a: 1, b: 1, c: 1 } }
  * ```
  */
 export type QuorumKvCommand =
