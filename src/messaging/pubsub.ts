@@ -35,8 +35,12 @@ export const PUBSUB_PRODUCER_WINDOW = 5;
  *
  * @example
  * ```ts
- * import type { PubSubConfig } from 'distkit/messaging';
- * const c: PubSubConfig = { maxTopics: 16, retentionCount: 10_000, sessionTimeoutMs: 10_000 };
+ * import { pubSub, type PubSubConfig } from 'distkit/messaging';
+ * const config: PubSubConfig = { maxTopics: 1 };
+ * let s = pubSub.init(config);
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 1, now: 0 }).state;
+ * // Every table has a named limit: a second topic is refused.
+ * pubSub.apply(s, { type: 'createTopic', topic: 'clicks', partitions: 1, now: 1 }).result; //=> { type: 'refused', command: 'createTopic', reason: '1 topics exist (maxTopics)', at: 1 }
  * ```
  */
 export interface PubSubConfig {
@@ -97,8 +101,12 @@ export interface PubSubOptions {
  *
  * @example
  * ```ts
- * import type { PubSubRecord } from 'distkit/messaging';
- * const r: PubSubRecord = { offset: 0, key: 'user-1', value: { clicked: true }, timestamp: 10 };
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
+ * // A stored record: its offset in the partition, key, value and the time it was published.
+ * s.topics['orders']?.partitions.flatMap((p) => p.records); //=> [{ offset: 0, key: 'user-7', value: { total: 12 }, timestamp: 5 }]
  * ```
  */
 export interface PubSubRecord {
@@ -115,8 +123,13 @@ export interface PubSubRecord {
  *
  * @example
  * ```ts
- * import type { PartitionLog } from 'distkit/messaging';
- * const p: PartitionLog = { startOffset: 3, records: [] }; // 3 records published, all expired
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 't', partitions: 1, retentionCount: 2, now: 0 }).state;
+ * for (let i = 0; i < 5; i++) s = pubSub.apply(s, { type: 'publish', topic: 't', value: i, now: i }).state;
+ * // Retention by count keeps the last 2; startOffset says where the log now begins.
+ * const log = s.topics['t']!.partitions[0]!;
+ * [log.startOffset, log.records.map((r) => r.offset)]; //=> [3, [3, 4]]
  * ```
  */
 export interface PartitionLog {
@@ -129,8 +142,12 @@ export interface PartitionLog {
  *
  * @example
  * ```ts
- * import type { TopicState } from 'distkit/messaging';
- * const t: TopicState = { partitions: [{ startOffset: 0, records: [] }], retentionCount: 100, retentionMs: 60_000, nextPartition: 0 };
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
+ * const { retentionCount, retentionMs, nextPartition, partitions } = s.topics['orders']!;
+ * [retentionCount, retentionMs, nextPartition, partitions.length]; //=> [1000, 604800000, 0, 2]
  * ```
  */
 export interface TopicState {
@@ -146,8 +163,12 @@ export interface TopicState {
  *
  * @example
  * ```ts
- * import type { RecordPosition } from 'distkit/messaging';
- * const p: RecordPosition = { topic: 'clicks', partition: 2, offset: 17 };
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
+ * // A fetch from a position returns the records there and the position to fetch next.
+ * pubSub.apply(s, { type: 'fetch', topic: 'orders', partition: 0, offset: 0, now: 6 }).result; //=> { type: 'fetched', topic: 'orders', partition: 0, records: [{ offset: 0, key: 'user-7', value: { total: 12 }, timestamp: 5 }], nextOffset: 1, logStartOffset: 0, logEndOffset: 1, at: 6 }
  * ```
  */
 export interface RecordPosition {
@@ -162,8 +183,12 @@ export interface RecordPosition {
  *
  * @example
  * ```ts
- * import type { ProducerState } from 'distkit/messaging';
- * const p: ProducerState = { lastSequence: 0, lastSeen: 10, recent: [{ sequence: 0, topic: 't', partition: 0, offset: 0 }] };
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
+ * // The producer's last sequence and where each recent one went, for de-duplicating retries.
+ * s.producers['p1']; //=> { lastSequence: 0, lastSeen: 5, recent: [{ sequence: 0, topic: 'orders', partition: 0, offset: 0 }] }
  * ```
  */
 export interface ProducerState {
@@ -178,8 +203,14 @@ export interface ProducerState {
  *
  * @example
  * ```ts
- * import type { EphemeralSubscriber } from 'distkit/messaging';
- * const s: EphemeralSubscriber = { topic: 'clicks', positions: [4, 0], lastSeen: 10, nextPartition: 0 };
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
+ * s = pubSub.apply(s, { type: 'subscribe', subscriber: 'ui', topic: 'orders', delivery: 'at-most-once', now: 6 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', value: 'new', now: 7 }).state;
+ * // An at-most-once subscriber sees only what is published after it subscribed.
+ * pubSub.apply(s, { type: 'poll', subscriber: 'ui', now: 8 }).result; //=> { type: 'polled', subscriber: 'ui', records: [{ offset: 1, key: null, value: 'new', timestamp: 7, partition: 0 }], skipped: 0, at: 8 }
  * ```
  */
 export interface EphemeralSubscriber {
@@ -229,8 +260,17 @@ export interface PubSubState {
  *
  * @example
  * ```ts
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
  * import type { PubSubCommand } from 'distkit/messaging';
- * const c: PubSubCommand = { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 };
+ * const commands: PubSubCommand[] = [
+ *   { type: 'join', group: 'billing', member: 'w1', topics: ['orders'], now: 10 },
+ *   { type: 'commit', group: 'billing', topic: 'orders', partition: 0, offset: 1, member: 'w1', generation: 1, now: 11 },
+ *   { type: 'offsets', group: 'billing', now: 12 },
+ * ];
+ * commands.map((c) => { const t = pubSub.apply(s, c); s = t.state; return t.result.type; }); //=> ['joined', 'committed', 'offsets']
  * ```
  */
 export type PubSubCommand =
@@ -252,8 +292,12 @@ export type PubSubCommand =
  *
  * @example
  * ```ts
- * import type { TopicPartition } from 'distkit/messaging';
- * const tp: TopicPartition = { topic: 'orders', partition: 1 };
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
+ * // A consumer group's member is assigned topic partitions (round-robin) when it joins.
+ * pubSub.apply(s, { type: 'join', group: 'billing', member: 'w1', topics: ['orders'], now: 10 }).result; //=> { type: 'joined', group: 'billing', member: 'w1', generation: 1, assignment: [{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }], at: 10 }
  * ```
  */
 export interface TopicPartition {
@@ -266,8 +310,14 @@ export interface TopicPartition {
  *
  * @example
  * ```ts
- * import type { CommittedOffset } from 'distkit/messaging';
- * const c: CommittedOffset = { topic: 'orders', partition: 0, offset: 42 };
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
+ * s = pubSub.apply(s, { type: 'join', group: 'billing', member: 'w1', topics: ['orders'], now: 10 }).state;
+ * s = pubSub.apply(s, { type: 'commit', group: 'billing', topic: 'orders', partition: 0, offset: 1, member: 'w1', generation: 1, now: 11 }).state;
+ * // Committed offsets only move forward: a commit of an older offset is refused.
+ * [pubSub.apply(s, { type: 'offsets', group: 'billing', now: 12 }).result, pubSub.apply(s, { type: 'commit', group: 'billing', topic: 'orders', partition: 0, offset: 0, member: 'w1', generation: 1, now: 13 }).result.type]; //=> [{ type: 'offsets', group: 'billing', generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: 1 }], at: 12 }, 'refused']
  * ```
  */
 export type CommittedOffset = RecordPosition;
@@ -277,8 +327,14 @@ export type CommittedOffset = RecordPosition;
  *
  * @example
  * ```ts
+ * import { pubSub } from 'distkit/messaging';
+ * let s = pubSub.init({});
+ * s = pubSub.apply(s, { type: 'createTopic', topic: 'orders', partitions: 2, now: 0 }).state;
+ * s = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 12 }, producerId: 'p1', sequence: 0, now: 5 }).state;
  * import type { PubSubResult } from 'distkit/messaging';
- * const r: PubSubResult = { type: 'published', topic: 'orders', partition: 1, offset: 0, duplicate: false, at: 5 };
+ * const r: PubSubResult = pubSub.apply(s, { type: 'publish', topic: 'orders', key: 'user-7', value: { total: 3 }, producerId: 'p1', sequence: 1, now: 6 }).result;
+ * // Records with one key go to one partition, in order.
+ * r; //=> { type: 'published', topic: 'orders', partition: 0, offset: 1, duplicate: false, at: 6 }
  * ```
  */
 export type PubSubResult =
