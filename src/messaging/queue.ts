@@ -18,8 +18,12 @@ import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, se
  *
  * @example
  * ```ts
- * import type { QueueConfig } from 'distkit/messaging';
- * const c: QueueConfig = { visibilityTimeoutMs: 30_000, maxReceiveCount: 5, maxMessages: 10_000 };
+ * import { distributedQueue, type QueueConfig } from 'distkit/messaging';
+ * const config: QueueConfig = { visibilityTimeoutMs: 30_000, maxReceiveCount: 5, maxMessages: 1 };
+ * let q = distributedQueue.init(config);
+ * q = distributedQueue.apply(q, { type: 'enqueue', body: 'a', now: 0 }).state;
+ * // Full at maxMessages: the producer is told, nothing is dropped silently (back-pressure).
+ * distributedQueue.apply(q, { type: 'enqueue', body: 'b', now: 1 }).result; //=> { type: 'refused', command: 'enqueue', reason: 'queue full: 1 messages stored (maxMessages)', at: 1 }
  * ```
  */
 export interface QueueConfig {
@@ -86,8 +90,12 @@ export const QUEUE_MAX_PRIORITY = 100;
  *
  * @example
  * ```ts
- * import type { QueueLease } from 'distkit/messaging';
- * const l: QueueLease = { consumer: 'w1', token: 7, expiresAt: 31_000 };
+ * import { distributedQueue } from 'distkit/messaging';
+ * let q = distributedQueue.init({ visibilityTimeoutMs: 30_000, maxReceiveCount: 2 });
+ * q = distributedQueue.apply(q, { type: 'enqueue', body: 'job', key: 'order-17', now: 0 }).state;
+ * q = distributedQueue.apply(q, { type: 'receive', consumer: 'w1', now: 1000 }).state;
+ * // The lease: who holds the message, its fencing token, and when the lease ends.
+ * Object.values(q.messages)[0]?.lease; //=> { consumer: 'w1', token: 1, expiresAt: 31000 }
  * ```
  */
 export interface QueueLease {
@@ -102,8 +110,10 @@ export interface QueueLease {
  *
  * @example
  * ```ts
- * import type { QueueMessage } from 'distkit/messaging';
- * const m: QueueMessage = { id: 'm1', seq: 1, body: 'job', priority: 0, group: null, key: null, enqueuedAt: 0, visibleAt: 0, receiveCount: 0, lease: null };
+ * import { distributedQueue } from 'distkit/messaging';
+ * let q = distributedQueue.init({ visibilityTimeoutMs: 30_000, maxReceiveCount: 2 });
+ * q = distributedQueue.apply(q, { type: 'enqueue', body: 'job', key: 'order-17', now: 0 }).state;
+ * Object.values(q.messages); //=> [{ id: 'm1', seq: 1, body: 'job', priority: 0, group: null, key: 'order-17', enqueuedAt: 0, visibleAt: 0, receiveCount: 0, lease: null }]
  * ```
  */
 export interface QueueMessage {
@@ -131,9 +141,14 @@ export interface QueueMessage {
  *
  * @example
  * ```ts
- * import type { DeadLetter } from 'distkit/messaging';
- * declare const m: import('distkit/messaging').QueueMessage;
- * const d: DeadLetter = { message: m, reason: 'maxReceiveCount', at: 90_000 };
+ * import { distributedQueue } from 'distkit/messaging';
+ * let q = distributedQueue.init({ visibilityTimeoutMs: 30_000, maxReceiveCount: 2 });
+ * q = distributedQueue.apply(q, { type: 'enqueue', body: 'job', key: 'order-17', now: 0 }).state;
+ * // Received twice and never acked: after maxReceiveCount (2) it goes to the dead-letter queue.
+ * q = distributedQueue.apply(q, { type: 'receive', consumer: 'w1', now: 0 }).state;
+ * q = distributedQueue.apply(q, { type: 'receive', consumer: 'w2', now: 30_000 }).state;
+ * q = distributedQueue.apply(q, { type: 'receive', consumer: 'w3', now: 60_000 }).state;
+ * q.deadLetters.map((d) => [d.message.body, d.reason, d.at]); //=> [['job', 'maxReceiveCount', 60000]]
  * ```
  */
 export interface DeadLetter {
@@ -147,8 +162,11 @@ export interface DeadLetter {
  *
  * @example
  * ```ts
- * import type { DedupEntry } from 'distkit/messaging';
- * const e: DedupEntry = { key: 'order-17', id: 'm4', until: 300_000 };
+ * import { distributedQueue } from 'distkit/messaging';
+ * let q = distributedQueue.init({ visibilityTimeoutMs: 30_000, maxReceiveCount: 2 });
+ * q = distributedQueue.apply(q, { type: 'enqueue', body: 'job', key: 'order-17', now: 0 }).state;
+ * // The idempotency key is remembered for the dedup window: a retry is answered, not stored again.
+ * [q.dedup, distributedQueue.apply(q, { type: 'enqueue', body: 'job', key: 'order-17', now: 10 }).result]; //=> [[{ key: 'order-17', id: 'm1', until: 300000 }], { type: 'enqueued', id: 'm1', duplicate: true, at: 10 }]
  * ```
  */
 export interface DedupEntry {
@@ -198,8 +216,18 @@ export interface QueueState {
  *
  * @example
  * ```ts
+ * import { distributedQueue } from 'distkit/messaging';
+ * let q = distributedQueue.init({ visibilityTimeoutMs: 30_000, maxReceiveCount: 2 });
+ * q = distributedQueue.apply(q, { type: 'enqueue', body: 'job', key: 'order-17', now: 0 }).state;
  * import type { QueueCommand } from 'distkit/messaging';
- * const c: QueueCommand = { type: 'enqueue', body: { job: 1 }, key: 'job-1', now: 0 };
+ * const commands: QueueCommand[] = [
+ *   { type: 'receive', consumer: 'w1', now: 1 },
+ *   { type: 'nack', id: 'm1', token: 1, delayMs: 100, now: 2 },
+ *   { type: 'receive', consumer: 'w2', now: 50 },
+ *   { type: 'receive', consumer: 'w2', now: 200 },
+ * ];
+ * // A nack with a delay makes the message invisible until then.
+ * commands.map((c) => { const t = distributedQueue.apply(q, c); q = t.state; return t.result.type; }); //=> ['received', 'nacked', 'empty', 'received']
  * ```
  */
 export type QueueCommand =
@@ -215,8 +243,10 @@ export type QueueCommand =
  *
  * @example
  * ```ts
- * import type { ReceivedMessage } from 'distkit/messaging';
- * const r: ReceivedMessage = { id: 'm1', body: 'job', token: 1, receiveCount: 1, group: null, expiresAt: 30_000 };
+ * import { distributedQueue } from 'distkit/messaging';
+ * let q = distributedQueue.init({ visibilityTimeoutMs: 30_000, maxReceiveCount: 2 });
+ * q = distributedQueue.apply(q, { type: 'enqueue', body: 'job', key: 'order-17', now: 0 }).state;
+ * distributedQueue.apply(q, { type: 'receive', consumer: 'w1', now: 1000 }).result; //=> { type: 'received', message: { id: 'm1', body: 'job', token: 1, receiveCount: 1, group: null, expiresAt: 31000 }, at: 1000 }
  * ```
  */
 export interface ReceivedMessage {
@@ -235,8 +265,14 @@ export interface ReceivedMessage {
  *
  * @example
  * ```ts
+ * import { distributedQueue } from 'distkit/messaging';
+ * let q = distributedQueue.init({ visibilityTimeoutMs: 30_000, maxReceiveCount: 2 });
+ * q = distributedQueue.apply(q, { type: 'enqueue', body: 'job', key: 'order-17', now: 0 }).state;
  * import type { QueueResult } from 'distkit/messaging';
- * const r: QueueResult = { type: 'refused', command: 'ack', reason: 'lease expired', at: 31_000 };
+ * q = distributedQueue.apply(q, { type: 'receive', consumer: 'w1', now: 0 }).state;
+ * // w1 acks after its lease ended: refused, so a slow consumer cannot ack work someone else now holds.
+ * const late: QueueResult = distributedQueue.apply(q, { type: 'ack', id: 'm1', token: 1, now: 31_000 }).result;
+ * late; //=> { type: 'refused', command: 'ack', reason: 'lease expired', at: 31000 }
  * ```
  */
 export type QueueResult =
