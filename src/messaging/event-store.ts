@@ -17,9 +17,13 @@ import { dataLimitsOption } from './options.js';
  *
  * @example
  * ```ts
+ * import { eventStore } from 'distkit/messaging';
+ * let s = eventStore.init({});
+ * s = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 'no_stream', events: [{ type: 'Opened', data: {} }], now: 5 }).state;
  * import type { ExpectedRevision } from 'distkit/messaging';
- * const first: ExpectedRevision = 'no_stream';
- * const third: ExpectedRevision = 1; // the stream holds revisions 0 and 1
+ * const deposit = (expected: ExpectedRevision) => eventStore.apply(s, { type: 'append', stream: 'account-1', expected, events: [{ type: 'Deposited', data: { amount: 10 } }], now: 6 }).result.type;
+ * // The stream holds revision 0: what each expectation gets.
+ * [deposit('any'), deposit('stream_exists'), deposit(0), deposit(1), deposit('no_stream')]; //=> ['appended', 'appended', 'appended', 'WrongExpectedVersion', 'WrongExpectedVersion']
  * ```
  */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
@@ -29,8 +33,14 @@ export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
  *
  * @example
  * ```ts
+ * import { eventStore } from 'distkit/messaging';
+ * let s = eventStore.init({});
+ * s = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 'no_stream', events: [{ type: 'Opened', data: {} }], now: 5 }).state;
  * import type { EventData } from 'distkit/messaging';
+ * // An event id makes a retried append idempotent: the same ids are answered as a duplicate.
  * const e: EventData = { type: 'Deposited', data: { amount: 10 }, id: 'evt-1' };
+ * s = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 0, events: [e], now: 6 }).state;
+ * eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 0, events: [e], now: 7 }).result; //=> { type: 'appended', stream: 'account-1', revision: 1, position: 1, duplicate: true }
  * ```
  */
 export interface EventData {
@@ -45,8 +55,11 @@ export interface EventData {
  *
  * @example
  * ```ts
- * import type { RecordedEvent } from 'distkit/messaging';
- * const e: RecordedEvent = { stream: 'account-1', revision: 0, position: 0, type: 'Opened', data: {}, id: null, at: 5 };
+ * import { eventStore } from 'distkit/messaging';
+ * let s = eventStore.init({});
+ * s = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 'no_stream', events: [{ type: 'Opened', data: {} }], now: 5 }).state;
+ * // A recorded event: its stream revision, its position in the global order, and when it was appended.
+ * eventStore.apply(s, { type: 'readStream', stream: 'account-1', now: 6 }).result; //=> { type: 'events', events: [{ stream: 'account-1', revision: 0, position: 0, type: 'Opened', data: {}, id: null, at: 5 }], next: 1, revision: 0 }
  * ```
  */
 export interface RecordedEvent {
@@ -64,8 +77,11 @@ export interface RecordedEvent {
  *
  * @example
  * ```ts
- * import type { EventStoreConfig } from 'distkit/messaging';
- * const c: EventStoreConfig = { maxEvents: 100_000, maxStreams: 10_000 };
+ * import { eventStore, type EventStoreConfig } from 'distkit/messaging';
+ * const config: EventStoreConfig = { maxStreams: 1 };
+ * let s = eventStore.init(config);
+ * s = eventStore.apply(s, { type: 'append', stream: 'a', expected: 'any', events: [{ type: 'E', data: 1 }], now: 0 }).state;
+ * eventStore.apply(s, { type: 'append', stream: 'b', expected: 'any', events: [{ type: 'E', data: 2 }], now: 1 }).result; //=> { type: 'refused', command: 'append', reason: '1 streams exist (maxStreams)' }
  * ```
  */
 export interface EventStoreConfig {
@@ -123,8 +139,16 @@ export interface EventStoreState {
  *
  * @example
  * ```ts
+ * import { eventStore } from 'distkit/messaging';
+ * let s = eventStore.init({});
+ * s = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 'no_stream', events: [{ type: 'Opened', data: {} }], now: 5 }).state;
  * import type { EventStoreCommand } from 'distkit/messaging';
- * const c: EventStoreCommand = { type: 'append', stream: 'account-1', expected: 'no_stream', events: [{ type: 'Opened', data: {} }], now: 0 };
+ * const commands: EventStoreCommand[] = [
+ *   { type: 'append', stream: 'account-2', expected: 'no_stream', events: [{ type: 'Opened', data: {} }], now: 6 },
+ *   { type: 'readAll', fromPosition: 0, now: 7 },
+ * ];
+ * // readAll returns every stream's events in the one global order.
+ * commands.map((c) => { const t = eventStore.apply(s, c); s = t.state; return t.result; }).at(-1); //=> { type: 'events', events: [{ stream: 'account-1', revision: 0, position: 0, type: 'Opened', data: {}, id: null, at: 5 }, { stream: 'account-2', revision: 0, position: 1, type: 'Opened', data: {}, id: null, at: 6 }], next: 2 }
  * ```
  */
 export type EventStoreCommand =
@@ -138,8 +162,14 @@ export type EventStoreCommand =
  *
  * @example
  * ```ts
+ * import { eventStore } from 'distkit/messaging';
+ * let s = eventStore.init({});
+ * s = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 'no_stream', events: [{ type: 'Opened', data: {} }], now: 5 }).state;
  * import type { WrongExpectedVersion } from 'distkit/messaging';
- * const e: WrongExpectedVersion = { type: 'WrongExpectedVersion', stream: 'account-1', expected: 3, actual: 4 };
+ * // Two writers read revision 0 and both append: the second is told the stream moved on.
+ * s = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 0, events: [{ type: 'Deposited', data: 10 }], now: 6 }).state;
+ * const r = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 0, events: [{ type: 'Withdrawn', data: 5 }], now: 7 }).result;
+ * r as WrongExpectedVersion; //=> { type: 'WrongExpectedVersion', stream: 'account-1', expected: 0, actual: 1 }
  * ```
  */
 export interface WrongExpectedVersion {
@@ -160,8 +190,13 @@ export interface WrongExpectedVersion {
  *
  * @example
  * ```ts
+ * import { eventStore } from 'distkit/messaging';
+ * let s = eventStore.init({});
+ * s = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 'no_stream', events: [{ type: 'Opened', data: {} }], now: 5 }).state;
  * import type { EventStoreResult } from 'distkit/messaging';
- * const r: EventStoreResult = { type: 'appended', stream: 's', revision: 0, position: 0, duplicate: false };
+ * const r: EventStoreResult = eventStore.apply(s, { type: 'append', stream: 'account-1', expected: 0, events: [{ type: 'Deposited', data: 10 }, { type: 'Deposited', data: 5 }], now: 6 }).result;
+ * // Several events append atomically; the result names the last one's revision and position.
+ * r; //=> { type: 'appended', stream: 'account-1', revision: 2, position: 2, duplicate: false }
  * ```
  */
 export type EventStoreResult =
