@@ -45,8 +45,14 @@ export const RAFT_COUNTER_LIMITS = Object.freeze({
  *
  * @example
  * ```ts
- * import type { RaftCounterConfig } from 'distkit/replication';
- * const c: RaftCounterConfig = { raft: { id: 'a', voters: ['a', 'b', 'c'], seed: 1 }, maxSessions: 100 };
+ * import { raftCounter, type RaftCounterConfig } from 'distkit/replication';
+ * const config: RaftCounterConfig = { raft: { id: 'a', voters: ['a'], seed: 1 }, maxSessions: 1 };
+ * let s = raftCounter.init(config);
+ * s = raftCounter.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raftCounter.step(s, { type: 'register', rid: 'r1', now: 1 }).state;
+ * // maxSessions bounds the session table: the oldest session is expired to make room.
+ * raftCounter.step(s, { type: 'register', rid: 'r2', now: 2 }).outputs.filter((o) => o.type === 'registered'); //=> [{ type: 'registered', rid: 'r2', session: '3' }]
+ * raftCounter.step(s, { type: 'register', rid: 'r2', now: 2 }).state.app.sessions; //=> { '3': { lastIndex: 3, acked: 0, results: {} } }
  * ```
  */
 export interface RaftCounterConfig {
@@ -65,8 +71,15 @@ export interface RaftCounterConfig {
  *
  * @example
  * ```ts
- * import type { RaftCounterSession } from 'distkit/replication';
- * const s: RaftCounterSession = { lastIndex: 9, acked: 2, results: { '3': 17 } };
+ * import { raftCounter } from 'distkit/replication';
+ * // One voter: it elects itself; a client registers a session, then increments.
+ * let s = raftCounter.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = raftCounter.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raftCounter.step(s, { type: 'register', rid: 'r', now: 1 }).state; // session '2'
+ * const inc = (seq: number, now: number) => raftCounter.step(s, { type: 'increment', rid: `i${seq}`, session: '2', seq, acked: 0, now });
+ * s = inc(1, 2).state;
+ * // The session remembers each answered sequence number's result until the client acknowledges it.
+ * s.app.sessions['2']; //=> { lastIndex: 3, acked: 0, results: { '1': 1 } }
  * ```
  */
 export interface RaftCounterSession {
@@ -80,8 +93,15 @@ export interface RaftCounterSession {
  *
  * @example
  * ```ts
- * import type { RaftCounterApp } from 'distkit/replication';
- * const app: RaftCounterApp = { value: 0, sessions: {} };
+ * import { raftCounter } from 'distkit/replication';
+ * // One voter: it elects itself; a client registers a session, then increments.
+ * let s = raftCounter.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = raftCounter.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raftCounter.step(s, { type: 'register', rid: 'r', now: 1 }).state; // session '2'
+ * const inc = (seq: number, now: number) => raftCounter.step(s, { type: 'increment', rid: `i${seq}`, session: '2', seq, acked: 0, now });
+ * s = inc(1, 2).state;
+ * s = inc(2, 3).state;
+ * s.app.value; //=> 2
  * ```
  */
 export interface RaftCounterApp {
@@ -118,8 +138,15 @@ export interface RaftCounterState {
  *
  * @example
  * ```ts
+ * import { raftCounter } from 'distkit/replication';
+ * // One voter: it elects itself; a client registers a session, then increments.
+ * let s = raftCounter.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = raftCounter.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raftCounter.step(s, { type: 'register', rid: 'r', now: 1 }).state; // session '2'
+ * const inc = (seq: number, now: number) => raftCounter.step(s, { type: 'increment', rid: `i${seq}`, session: '2', seq, acked: 0, now });
  * import type { RaftCounterRequest } from 'distkit/replication';
- * const r: RaftCounterRequest = { type: 'increment', rid: 'i1', session: '3', seq: 1, acked: 0 };
+ * const request: RaftCounterRequest = { type: 'increment', rid: 'i1', session: '2', seq: 1, acked: 0, by: 5 };
+ * raftCounter.step(s, { ...request, now: 2 }).state.app.value; //=> 5
  * ```
  */
 export type RaftCounterRequest =
@@ -135,8 +162,15 @@ export type RaftCounterRequest =
  *
  * @example
  * ```ts
- * import type { RaftCounterReply } from 'distkit/replication';
- * const r: RaftCounterReply = { type: 'incremented', rid: 'i1', session: '3', seq: 1, value: 5, duplicate: false };
+ * import { raftCounter } from 'distkit/replication';
+ * // One voter: it elects itself; a client registers a session, then increments.
+ * let s = raftCounter.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = raftCounter.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raftCounter.step(s, { type: 'register', rid: 'r', now: 1 }).state; // session '2'
+ * const inc = (seq: number, now: number) => raftCounter.step(s, { type: 'increment', rid: `i${seq}`, session: '2', seq, acked: 0, now });
+ * s = inc(1, 2).state;
+ * // The same increment retried (its reply was lost) counts once: the first answer comes back.
+ * inc(1, 3).outputs.filter((o) => o.type === 'incremented'); //=> [{ type: 'incremented', rid: 'i1', session: '2', seq: 1, value: 1, duplicate: true }]
  * ```
  */
 export type RaftCounterReply =
@@ -153,8 +187,18 @@ export type RaftCounterReply =
  *
  * @example
  * ```ts
+ * import { raftCounter } from 'distkit/replication';
+ * // One voter: it elects itself; a client registers a session, then increments.
+ * let s = raftCounter.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = raftCounter.step(s, { type: 'campaign', now: 0 }).state;
+ * s = raftCounter.step(s, { type: 'register', rid: 'r', now: 1 }).state; // session '2'
+ * const inc = (seq: number, now: number) => raftCounter.step(s, { type: 'increment', rid: `i${seq}`, session: '2', seq, acked: 0, now });
  * import type { RaftCounterInput } from 'distkit/replication';
- * const i: RaftCounterInput = { type: 'register', rid: 'r1', now: 0 };
+ * const inputs: RaftCounterInput[] = [
+ *   { type: 'increment', rid: 'i1', session: '2', seq: 1, acked: 0, now: 2 },
+ *   { type: 'get', rid: 'g1', now: 3 },
+ * ];
+ * inputs.flatMap((i) => { const t = raftCounter.step(s, i); s = t.state; return t.outputs.filter((o) => o.type === 'incremented' || o.type === 'value').map((o) => o.type); }); //=> ['incremented', 'value']
  * ```
  */
 export type RaftCounterInput = MessageInput<unknown> | TickInput | RaftCampaignInput | RaftTransferInput | (RaftCounterRequest & { readonly now: number });
@@ -165,8 +209,11 @@ export type RaftCounterInput = MessageInput<unknown> | TickInput | RaftCampaignI
  *
  * @example
  * ```ts
- * import type { RaftCounterOutput } from 'distkit/replication';
- * const o: RaftCounterOutput = { type: 'value', rid: 'g1', value: 100 };
+ * import { raftCounter, type RaftCounterOutput } from 'distkit/replication';
+ * // A follower that knows no leader refuses, naming none: the client retries elsewhere.
+ * const b = raftCounter.init({ raft: { id: 'b', voters: ['a', 'b', 'c'], seed: 1 } });
+ * const outputs: readonly RaftCounterOutput[] = raftCounter.step(b, { type: 'get', rid: 'g1', now: 0 }).outputs;
+ * outputs; //=> [{ type: 'notLeader', rid: 'g1', leader: null }]
  * ```
  */
 export type RaftCounterOutput =
