@@ -43,8 +43,17 @@ export const CHAIN_LIMITS = Object.freeze({
  *
  * @example
  * ```ts
- * import type { ChainMember } from 'distkit/replication';
- * const m: ChainMember = { id: 'a', incarnation: 1, since: 1 };
+ * import { createTestCluster } from 'distkit/sim';
+ * import { chainMaster, chainReplica } from 'distkit/replication';
+ * // A master and a chain of two replicas, driven by hand: the replicas join, the master makes them a chain.
+ * const c = createTestCluster({ nodes: [
+ *   { id: 'm', machine: chainMaster, config: { id: 'm', replicas: ['a', 'b'] } },
+ *   { id: 'a', machine: chainReplica, config: { id: 'a', master: 'm' } },
+ *   { id: 'b', machine: chainReplica, config: { id: 'b', master: 'm' } },
+ * ] });
+ * c.tickNext(); c.tickNext(); c.tickNext();
+ * c.stabilize();
+ * (c.state('a') as { view: { chain: unknown[] } | null }).view?.chain; //=> [{ id: 'a', incarnation: 0, since: 1 }, { id: 'b', incarnation: null, since: 1 }]
  * ```
  */
 export interface ChainMember {
@@ -61,8 +70,20 @@ export interface ChainMember {
  *
  * @example
  * ```ts
+ * import { createTestCluster } from 'distkit/sim';
+ * import { chainMaster, chainReplica } from 'distkit/replication';
+ * // A master and a chain of two replicas, driven by hand: the replicas join, the master makes them a chain.
+ * const c = createTestCluster({ nodes: [
+ *   { id: 'm', machine: chainMaster, config: { id: 'm', replicas: ['a', 'b'] } },
+ *   { id: 'a', machine: chainReplica, config: { id: 'a', master: 'm' } },
+ *   { id: 'b', machine: chainReplica, config: { id: 'b', master: 'm' } },
+ * ] });
+ * c.tickNext(); c.tickNext(); c.tickNext();
+ * c.stabilize();
  * import type { ChainView } from 'distkit/replication';
- * const view: ChainView = { epoch: 2, chain: [{ id: 'a', incarnation: 1, since: 1 }, { id: 'b', incarnation: 1, since: 1 }], joining: null };
+ * // Every replica holds the master's latest view: an epoch, the chain head first, a joining tail if any.
+ * const view = (c.state('b') as { view: ChainView | null }).view;
+ * [view?.epoch, view?.chain.map((m) => m.id), view?.joining]; //=> [1, ['a', 'b'], null]
  * ```
  */
 export interface ChainView {
@@ -77,8 +98,21 @@ export interface ChainView {
  *
  * @example
  * ```ts
- * import type { ChainEntry } from 'distkit/replication';
- * const e: ChainEntry = { seq: 1, key: 'x', value: 5, id: 'w1' };
+ * import { createTestCluster } from 'distkit/sim';
+ * import { chainMaster, chainReplica } from 'distkit/replication';
+ * // A master and a chain of two replicas, driven by hand: the replicas join, the master makes them a chain.
+ * const c = createTestCluster({ nodes: [
+ *   { id: 'm', machine: chainMaster, config: { id: 'm', replicas: ['a', 'b'] } },
+ *   { id: 'a', machine: chainReplica, config: { id: 'a', master: 'm' } },
+ *   { id: 'b', machine: chainReplica, config: { id: 'b', master: 'm' } },
+ * ] });
+ * c.tickNext(); c.tickNext(); c.tickNext();
+ * c.stabilize();
+ * // A write enters at the head and flows down the chain; the tail commits it.
+ * c.input('a', { type: 'write', id: 'w1', key: 'x', value: 5 });
+ * c.stabilize();
+ * c.inFlight.length; //=> 0
+ * (c.state('b') as { store: Record<string, unknown> }).store; //=> { x: [{ seq: 1, value: 5 }] }
  * ```
  */
 export interface ChainEntry {
@@ -94,8 +128,20 @@ export interface ChainEntry {
  *
  * @example
  * ```ts
- * import type { ChainVersion } from 'distkit/replication';
- * const v: ChainVersion = { seq: 3, value: 'x' };
+ * import { createTestCluster } from 'distkit/sim';
+ * import { chainMaster, chainReplica } from 'distkit/replication';
+ * // A master and a chain of two replicas, driven by hand: the replicas join, the master makes them a chain.
+ * const c = createTestCluster({ nodes: [
+ *   { id: 'm', machine: chainMaster, config: { id: 'm', replicas: ['a', 'b'] } },
+ *   { id: 'a', machine: chainReplica, config: { id: 'a', master: 'm' } },
+ *   { id: 'b', machine: chainReplica, config: { id: 'b', master: 'm' } },
+ * ] });
+ * c.tickNext(); c.tickNext(); c.tickNext();
+ * c.stabilize();
+ * c.input('a', { type: 'write', id: 'w1', key: 'x', value: 5 });
+ * c.stabilize();
+ * // CRAQ: any replica answers a read with the committed version, here the head.
+ * c.input('a', { type: 'read', id: 'r1', key: 'x' }); //=> [{ type: 'value', id: 'r1', key: 'x', value: 5, seq: 1 }]
  * ```
  */
 export interface ChainVersion {
@@ -109,8 +155,19 @@ export interface ChainVersion {
  *
  * @example
  * ```ts
- * import type { ChainMessage } from 'distkit/replication';
- * const m: ChainMessage = { type: 'ack', epoch: 1, held: 4, committed: 4, synced: true };
+ * import { createTestCluster } from 'distkit/sim';
+ * import { chainMaster, chainReplica } from 'distkit/replication';
+ * // A master and a chain of two replicas, driven by hand: the replicas join, the master makes them a chain.
+ * const c = createTestCluster({ nodes: [
+ *   { id: 'm', machine: chainMaster, config: { id: 'm', replicas: ['a', 'b'] } },
+ *   { id: 'a', machine: chainReplica, config: { id: 'a', master: 'm' } },
+ *   { id: 'b', machine: chainReplica, config: { id: 'b', master: 'm' } },
+ * ] });
+ * c.tickNext(); c.tickNext(); c.tickNext();
+ * c.stabilize();
+ * c.input('a', { type: 'write', id: 'w1', key: 'x', value: 5 });
+ * // The head sends the write to its successor.
+ * c.inFlight.map((m) => [m.from, m.to, (m.message as { type: string }).type]); //=> [['a', 'b', 'entries']]
  * ```
  */
 export type ChainMessage =
@@ -171,8 +228,11 @@ export const heartbeatCheck = v.object({
  *
  * @example
  * ```ts
- * import type { ChainReplicaConfig } from 'distkit/replication';
- * const c: ChainReplicaConfig = { id: 'a', master: 'm', leaseMs: 300 };
+ * import { chainReplica, type ChainReplicaConfig } from 'distkit/replication';
+ * const config: ChainReplicaConfig = { id: 'a', master: 'm', leaseMs: 300 };
+ * const s = chainReplica.init(config);
+ * // Until the master names a chain and grants a lease, a replica redirects every request.
+ * [s.view, chainReplica.step(s, { type: 'read', id: 'r1', key: 'x', now: 0 }).outputs]; //=> [{ epoch: 0, chain: [], joining: null }, [{ type: 'redirect', id: 'r1', to: null, reason: 'no lease from the master' }]]
  * ```
  */
 export interface ChainReplicaConfig {
@@ -253,8 +313,11 @@ export interface ChainReplicaState {
  *
  * @example
  * ```ts
- * import type { ChainReplicaDurable } from 'distkit/replication';
- * const d: ChainReplicaDurable = { incarnation: 2 };
+ * import { chainReplica, type ChainReplicaDurable } from 'distkit/replication';
+ * const config = { id: 'a', master: 'm' };
+ * // What survives a crash is the incarnation: a restarted replica comes back as a new member.
+ * const d: ChainReplicaDurable = chainReplica.durable(chainReplica.init(config));
+ * [d, chainReplica.recover(config, d).incarnation]; //=> [{ incarnation: 0 }, 1]
  * ```
  */
 export interface ChainReplicaDurable {
@@ -267,8 +330,20 @@ export interface ChainReplicaDurable {
  *
  * @example
  * ```ts
+ * import { createTestCluster } from 'distkit/sim';
+ * import { chainMaster, chainReplica } from 'distkit/replication';
+ * // A master and a chain of two replicas, driven by hand: the replicas join, the master makes them a chain.
+ * const c = createTestCluster({ nodes: [
+ *   { id: 'm', machine: chainMaster, config: { id: 'm', replicas: ['a', 'b'] } },
+ *   { id: 'a', machine: chainReplica, config: { id: 'a', master: 'm' } },
+ *   { id: 'b', machine: chainReplica, config: { id: 'b', master: 'm' } },
+ * ] });
+ * c.tickNext(); c.tickNext(); c.tickNext();
+ * c.stabilize();
  * import type { ChainReplicaInput } from 'distkit/replication';
- * const i: ChainReplicaInput = { type: 'write', id: 'w1', key: 'x', value: 1, now: 0 };
+ * // A write at the tail is not accepted: writes enter at the head.
+ * const write: ChainReplicaInput = { type: 'write', id: 'w1', key: 'x', value: 1, now: 0 };
+ * chainReplica.step(c.state('b') as never, write).outputs; //=> [{ type: 'redirect', id: 'w1', to: 'a', reason: 'not the head' }]
  * ```
  */
 export type ChainReplicaInput =
@@ -285,8 +360,20 @@ export type ChainReplicaInput =
  *
  * @example
  * ```ts
- * import type { ChainReplicaOutput } from 'distkit/replication';
- * const o: ChainReplicaOutput = { type: 'written', id: 'w1', key: 'x', seq: 1 };
+ * import { createTestCluster } from 'distkit/sim';
+ * import { chainMaster, chainReplica } from 'distkit/replication';
+ * // A master and a chain of two replicas, driven by hand: the replicas join, the master makes them a chain.
+ * const c = createTestCluster({ nodes: [
+ *   { id: 'm', machine: chainMaster, config: { id: 'm', replicas: ['a', 'b'] } },
+ *   { id: 'a', machine: chainReplica, config: { id: 'a', master: 'm' } },
+ *   { id: 'b', machine: chainReplica, config: { id: 'b', master: 'm' } },
+ * ] });
+ * c.tickNext(); c.tickNext(); c.tickNext();
+ * c.stabilize();
+ * // The head answers once the tail has acknowledged the write.
+ * c.input('a', { type: 'write', id: 'w1', key: 'x', value: 5 });
+ * c.stabilize();
+ * c.transcript.filter((line) => line.includes('written')); //=> ['  {"type":"written","id":"w1","key":"x","seq":1}']
  * ```
  */
 export type ChainReplicaOutput =
