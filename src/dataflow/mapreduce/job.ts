@@ -18,11 +18,14 @@ import { MAX_COUNTERS, MAX_COUNTER_NAME } from './messages.js';
  *
  * @example
  * ```ts
- * import type { TaskContext } from 'distkit/dataflow';
+ * import { runMapReduce, type TaskContext } from 'distkit/dataflow';
+ * // User counters, summed over the job's committed tasks.
  * const map = (line: string, ctx: TaskContext) => {
  *   if (line.trim() === '') ctx.count('empty lines');
  *   return line.split(/\s+/).filter(Boolean).map((w): [string, number] => [w, 1]);
  * };
+ * const r = runMapReduce({ map, reduce: (_w: string, c: readonly number[]) => c.length }, ['a b', '', 'b', ''], { workers: 2, partitions: 1 });
+ * r.counters['empty lines']; //=> 2
  * ```
  */
 export interface TaskContext {
@@ -37,10 +40,11 @@ export interface TaskContext {
  *
  * @example
  * ```ts
- * import type { Mapper } from 'distkit/dataflow';
+ * import { runSequential, type Mapper } from 'distkit/dataflow';
  * const wordCountMap: Mapper<string, string, number> = function* (line) {
  *   for (const word of line.split(/\s+/)) if (word) yield [word.toLowerCase(), 1];
  * };
+ * [...runSequential({ map: wordCountMap, reduce: (_w, c) => c.length }, ['The cat', 'the dog'])]; //=> [['cat', 1], ['dog', 1], ['the', 2]]
  * ```
  */
 export type Mapper<I, K, V> = (record: I, ctx: TaskContext) => Iterable<readonly [K, V]>;
@@ -50,8 +54,10 @@ export type Mapper<I, K, V> = (record: I, ctx: TaskContext) => Iterable<readonly
  *
  * @example
  * ```ts
- * import type { Reducer } from 'distkit/dataflow';
+ * import { runSequential, type Reducer } from 'distkit/dataflow';
  * const sum: Reducer<string, number, number> = (_word, counts) => counts.reduce((a, b) => a + b, 0);
+ * // Reduce gets every value of one key, keys sorted within a partition.
+ * [...runSequential({ map: (s: string): [string, number][] => [[s[0]!, s.length]], reduce: sum }, ['apple', 'avocado', 'banana'])]; //=> [['a', 12], ['b', 6]]
  * ```
  */
 export type Reducer<K, V, R> = (key: K, values: readonly V[], ctx: TaskContext) => R;
@@ -62,8 +68,13 @@ export type Reducer<K, V, R> = (key: K, values: readonly V[], ctx: TaskContext) 
  *
  * @example
  * ```ts
- * import type { Combiner } from 'distkit/dataflow';
+ * import { runMapTask, type Combiner } from 'distkit/dataflow';
  * const sumCounts: Combiner<string, number> = (_word, counts) => counts.reduce((a, b) => a + b, 0);
+ * const map = (line: string) => line.split(' ').map((w): [string, number] => [w, 1]);
+ * // With a combiner a map task ships one pair per word instead of one per occurrence (MapReduce §4.3).
+ * const withCombiner = runMapTask({ map, combine: sumCounts, reduce: sumCounts }, ['a a a b'], 1);
+ * const without = runMapTask({ map, reduce: sumCounts }, ['a a a b'], 1);
+ * [withCombiner.ok ? withCombiner.output : null, without.ok ? without.output[0]!.length : null]; //=> [[[['a', 3], ['b', 1]]], 4]
  * ```
  */
 export type Combiner<K, V> = (key: K, values: readonly V[], ctx: TaskContext) => V;
@@ -73,8 +84,11 @@ export type Combiner<K, V> = (key: K, values: readonly V[], ctx: TaskContext) =>
  *
  * @example
  * ```ts
- * import type { Partitioner } from 'distkit/dataflow';
+ * import { runMapTask, type Partitioner } from 'distkit/dataflow';
  * const byFirstLetter: Partitioner<string> = (key, partitions) => key.charCodeAt(0) % partitions;
+ * const t = runMapTask({ map: (w: string): [string, number][] => [[w, 1]], partition: byFirstLetter, reduce: (_k, v) => v.length }, ['apple', 'bee', 'cat'], 2);
+ * // 'a' (97) and 'c' (99) are odd: partition 1; 'b' (98): partition 0.
+ * t.ok ? t.output.map((region) => region.map(([k]) => k)) : null; //=> [['bee'], ['apple', 'cat']]
  * ```
  */
 export type Partitioner<K> = (key: K, partitions: number) => number;
@@ -85,12 +99,16 @@ export type Partitioner<K> = (key: K, partitions: number) => number;
  *
  * @example
  * ```ts
- * import type { MapReduceFunctions } from 'distkit/dataflow';
+ * import { runMapReduce, runSequential, type MapReduceFunctions } from 'distkit/dataflow';
  * const wordCount: MapReduceFunctions<string, string, number, number> = {
  *   map: (line) => line.split(/\s+/).filter(Boolean).map((w): [string, number] => [w, 1]),
  *   combine: (_w, counts) => counts.reduce((a, b) => a + b, 0),
  *   reduce: (_w, counts) => counts.reduce((a, b) => a + b, 0),
  * };
+ * const lines = ['to be or', 'not to be'];
+ * // The same functions, in one loop or as a job of map and reduce tasks: the same output.
+ * [...runSequential(wordCount, lines)]; //=> [['be', 2], ['not', 1], ['or', 1], ['to', 2]]
+ * JSON.stringify([...runMapReduce(wordCount, lines, { workers: 2, partitions: 2 }).output].sort()) === JSON.stringify([...runSequential(wordCount, lines)].sort()); //=> true
  * ```
  */
 export interface MapReduceFunctions<I, K, V, R> {
@@ -242,8 +260,10 @@ export const SKIPPED_RECORDS_COUNTER = 'mapreduce.skippedRecords';
  *
  * @example
  * ```ts
- * import type { TaskOutcome } from 'distkit/dataflow';
- * const failed: TaskOutcome<never> = { ok: false, error: 'TypeError: x is undefined', record: 17 };
+ * import { runMapTask, type TaskOutcome } from 'distkit/dataflow';
+ * // A user function that throws fails its task with the error and the record, never the caller.
+ * const t: TaskOutcome<unknown> = runMapTask({ map: (n: number): [string, number][] => { if (n === 3) throw new TypeError('bad record'); return [['n', n]]; }, reduce: (_k, v) => v.length }, [1, 2, 3], 1);
+ * t; //=> { ok: false, error: 'TypeError: bad record', record: 2 }
  * ```
  */
 export type TaskOutcome<T> =
