@@ -64,8 +64,11 @@ export const DEFAULT_MAX_WORKERS = 1024;
  *
  * @example
  * ```ts
- * import type { MapReduceCoordinatorConfig } from 'distkit/dataflow';
- * const c: MapReduceCoordinatorConfig = { id: 'coordinator', splits: ['pg-1.txt', 'pg-2.txt'], partitions: 10 };
+ * import { mapReduceCoordinator as mr, type MapReduceCoordinatorConfig } from 'distkit/dataflow';
+ * const config: MapReduceCoordinatorConfig = { id: 'coordinator', splits: ['pg-1.txt', 'pg-2.txt'], partitions: 10 };
+ * const s = mr.init(config);
+ * // M map tasks (one per split) and R reduce tasks, all idle.
+ * [s.maps.length, s.reduces.length, s.maps.map((t) => t.state)]; //=> [2, 10, ['idle', 'idle']]
  * ```
  */
 export interface MapReduceCoordinatorConfig {
@@ -98,8 +101,11 @@ export interface MapReduceCoordinatorConfig {
  *
  * @example
  * ```ts
- * import type { RunningAttempt } from 'distkit/dataflow';
- * const r: RunningAttempt = { attempt: 1, worker: 'w2', startedAt: 1200, backup: true };
+ * import { mapReduceCoordinator as mr } from 'distkit/dataflow';
+ * let s = mr.init({ id: 'c', splits: ['doc-1'], partitions: 1 });
+ * s = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null }, now: 1200 }).state;
+ * // The attempt running on w1 (a first attempt, not a backup task).
+ * s.maps[0]!.running; //=> [{ attempt: 0, worker: 'w1', startedAt: 1200, backup: false }]
  * ```
  */
 export interface RunningAttempt {
@@ -116,8 +122,14 @@ export interface RunningAttempt {
  *
  * @example
  * ```ts
- * import type { CompletedAttempt } from 'distkit/dataflow';
- * const c: CompletedAttempt = { attempt: 0, worker: 'w1', incarnation: 3, durationMs: 40, sizes: [12, 30], counters: {} };
+ * import { mapReduceCoordinator as mr } from 'distkit/dataflow';
+ * // One split, one partition, one worker: w1 polls, gets the map task, reports it done.
+ * let s = mr.init({ id: 'c', splits: ['doc-1'], partitions: 1 });
+ * const ref = { kind: 'map' as const, index: 0, attempt: 0 };
+ * s = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null }, now: 0 }).state;
+ * const done = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null, report: { ref, ok: true, sizes: [12], counters: {} } }, now: 40 });
+ * // The completed attempt: who ran it, how long it took, and its output region sizes.
+ * done.state.maps[0]!.completed; //=> { attempt: 0, worker: 'w1', incarnation: 1, durationMs: 40, sizes: [12], counters: {} }
  * ```
  */
 export interface CompletedAttempt {
@@ -169,8 +181,13 @@ export interface TaskRecord {
  *
  * @example
  * ```ts
- * import type { WorkerRecord } from 'distkit/dataflow';
- * const w: WorkerRecord = { incarnation: 1, lastSeen: 100, alive: true, running: null, failures: 0 };
+ * import { mapReduceCoordinator as mr } from 'distkit/dataflow';
+ * // One split, one partition, one worker: w1 polls, gets the map task, reports it done.
+ * let s = mr.init({ id: 'c', splits: ['doc-1'], partitions: 1 });
+ * const ref = { kind: 'map' as const, index: 0, attempt: 0 };
+ * s = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null }, now: 0 }).state;
+ * const done = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null, report: { ref, ok: true, sizes: [12], counters: {} } }, now: 40 });
+ * done.state.workers['w1']; //=> { incarnation: 1, lastSeen: 40, alive: true, running: { kind: 'reduce', index: 0, attempt: 0 }, failures: 0 }
  * ```
  */
 export interface WorkerRecord {
@@ -191,8 +208,16 @@ export interface WorkerRecord {
  *
  * @example
  * ```ts
+ * import { mapReduceCoordinator as mr } from 'distkit/dataflow';
+ * // One split, one partition, one worker: w1 polls, gets the map task, reports it done.
+ * let s = mr.init({ id: 'c', splits: ['doc-1'], partitions: 1 });
+ * const ref = { kind: 'map' as const, index: 0, attempt: 0 };
+ * s = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null }, now: 0 }).state;
+ * const done = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null, report: { ref, ok: true, sizes: [12], counters: {} } }, now: 40 });
  * import type { JobStatus } from 'distkit/dataflow';
- * const s: JobStatus = 'running';
+ * // The map is done; the job runs until the reduce commits too.
+ * const status: JobStatus = done.state.status;
+ * [status, done.state.reduces[0]!.state]; //=> ['running', 'in-progress']
  * ```
  */
 export type JobStatus = 'running' | 'done' | 'failed';
@@ -235,9 +260,16 @@ export interface MapReduceCoordinatorState {
  *
  * @example
  * ```ts
+ * import { mapReduceCoordinator as mr } from 'distkit/dataflow';
+ * // One split, one partition, one worker: w1 polls, gets the map task, reports it done.
+ * let s = mr.init({ id: 'c', splits: ['doc-1'], partitions: 1 });
+ * const ref = { kind: 'map' as const, index: 0, attempt: 0 };
+ * s = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null }, now: 0 }).state;
+ * const done = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null, report: { ref, ok: true, sizes: [12], counters: {} } }, now: 40 });
  * import type { MapReduceCoordinatorDurable } from 'distkit/dataflow';
- * declare const d: MapReduceCoordinatorDurable;
- * d.status;
+ * // What a restarted coordinator resumes from: the task table, not the workers' liveness.
+ * const d: MapReduceCoordinatorDurable = mr.durable(done.state);
+ * [d.status, d.maps[0]!.state, mr.recover({ id: 'c', splits: ['doc-1'], partitions: 1 }, d).maps[0]!.state]; //=> ['running', 'completed', 'completed']
  * ```
  */
 export interface MapReduceCoordinatorDurable {
@@ -260,8 +292,13 @@ export interface MapReduceCoordinatorDurable {
  *
  * @example
  * ```ts
- * import type { MapReduceCoordinatorEvent } from 'distkit/dataflow';
- * const e: MapReduceCoordinatorEvent = { type: 'committed', index: 0, attempt: 1, worker: 'w2' };
+ * import { mapReduceCoordinator as mr } from 'distkit/dataflow';
+ * // One split, one partition, one worker: w1 polls, gets the map task, reports it done.
+ * let s = mr.init({ id: 'c', splits: ['doc-1'], partitions: 1 });
+ * const ref = { kind: 'map' as const, index: 0, attempt: 0 };
+ * s = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null }, now: 0 }).state;
+ * const done = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null, report: { ref, ok: true, sizes: [12], counters: {} } }, now: 40 });
+ * done.outputs.filter((o) => o.type !== 'send' && o.type !== 'persist'); //=> [{ type: 'taskCompleted', ref: { kind: 'map', index: 0, attempt: 0 }, worker: 'w1' }, { type: 'assigned', ref: { kind: 'reduce', index: 0, attempt: 0 }, worker: 'w1', backup: false }]
  * ```
  */
 export type MapReduceCoordinatorEvent =
@@ -277,8 +314,12 @@ export type MapReduceCoordinatorEvent =
  *
  * @example
  * ```ts
- * import type { MapReduceCoordinatorOutput } from 'distkit/dataflow';
- * const o: MapReduceCoordinatorOutput = { type: 'workerFailed', worker: 'w3' };
+ * import { mapReduceCoordinator as mr, type MapReduceCoordinatorOutput } from 'distkit/dataflow';
+ * let s = mr.init({ id: 'c', splits: ['doc-1'], partitions: 1 });
+ * s = mr.step(s, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null }, now: 0 }).state;
+ * // w1 falls silent past the worker timeout: it is declared failed and its task goes back to idle (§3.3).
+ * const outputs: readonly MapReduceCoordinatorOutput[] = mr.step(s, { type: 'tick', now: 60_000 }).outputs;
+ * outputs.filter((o) => o.type === 'workerFailed'); //=> [{ type: 'workerFailed', worker: 'w1' }]
  * ```
  */
 export type MapReduceCoordinatorOutput = SendOutput<CoordinatorMessage> | PersistOutput<MapReduceCoordinatorDurable> | RejectedOutput | MapReduceCoordinatorEvent;
@@ -288,8 +329,10 @@ export type MapReduceCoordinatorOutput = SendOutput<CoordinatorMessage> | Persis
  *
  * @example
  * ```ts
- * import type { MapReduceCoordinatorInput } from 'distkit/dataflow';
- * const i: MapReduceCoordinatorInput = { type: 'tick', now: 10 };
+ * import { mapReduceCoordinator as mr, type MapReduceCoordinatorInput } from 'distkit/dataflow';
+ * const s = mr.init({ id: 'c', splits: ['doc-1'], partitions: 1 });
+ * const inputs: MapReduceCoordinatorInput[] = [{ type: 'tick', now: 10 }, { type: 'message', from: 'w1', message: { type: 'poll', incarnation: 1, running: null }, now: 20 }];
+ * inputs.map((i) => mr.step(s, i).outputs.map((o) => o.type)); //=> [[], ['persist', 'send', 'assigned']]
  * ```
  */
 export type MapReduceCoordinatorInput = MessageInput | TickInput;
