@@ -26,8 +26,23 @@ export const SPLIT_LIMITS: DataLimits = Object.freeze({ maxDepth: 8, maxBytes: 4
  *
  * @example
  * ```ts
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
  * import type { TaskKind } from 'distkit/dataflow';
- * const k: TaskKind = 'map';
+ * // Maps first; reduces are assigned once every map of their partition has output.
+ * const kinds: TaskKind[] = [...c.maps.map(() => 'map' as const), ...c.reduces.map(() => 'reduce' as const)];
+ * [kinds, c.maps[0]!.state, c.reduces.map((r) => r.state)]; //=> [['map', 'reduce', 'reduce'], 'in-progress', ['idle', 'idle']]
  * ```
  */
 export type TaskKind = 'map' | 'reduce';
@@ -38,8 +53,23 @@ export type TaskKind = 'map' | 'reduce';
  *
  * @example
  * ```ts
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
  * import type { AttemptRef } from 'distkit/dataflow';
- * const ref: AttemptRef = { kind: 'map', index: 3, attempt: 0 };
+ * // An attempt is named by task kind, index and attempt number: a re-execution gets a new one.
+ * const ref: AttemptRef | null = w.running?.ref ?? null;
+ * ref; //=> { kind: 'map', index: 0, attempt: 0 }
  * ```
  */
 export interface AttemptRef {
@@ -57,8 +87,23 @@ export interface AttemptRef {
  *
  * @example
  * ```ts
- * import type { MapOutputLocation } from 'distkit/dataflow';
- * const l: MapOutputLocation = { map: 0, attempt: 0, worker: 'w1', incarnation: 5, sizeBytes: 120 };
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
+ * // When the map completes, reducers are told where its regions are (§3.1 step 5).
+ * const done = mw.step(w, { type: 'done', ref: w.running!.ref, sizes: [40, 12], counters: {}, now: 30 });
+ * const t4 = mr.step(c, { type: 'message', from: 'w1', message: send(done.outputs)[0], now: 31 });
+ * send(t4.outputs); //=> [{ type: 'ack', incarnation: 0, ref: { kind: 'map', index: 0, attempt: 0 } }, { type: 'assign', incarnation: 0, task: { ref: { kind: 'reduce', index: 0, attempt: 0 }, partitions: 2, locations: [{ map: 0, attempt: 0, worker: 'w1', incarnation: 0, sizeBytes: 40 }], skip: [] } }]
  * ```
  */
 export interface MapOutputLocation {
@@ -80,8 +125,20 @@ export interface MapOutputLocation {
  *
  * @example
  * ```ts
- * import type { Assignment } from 'distkit/dataflow';
- * const a: Assignment = { ref: { kind: 'map', index: 0, attempt: 0 }, partitions: 2, split: 'pg-1.txt', skip: [] };
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
+ * assign; //=> { type: 'assign', incarnation: 0, task: { ref: { kind: 'map', index: 0, attempt: 0 }, partitions: 2, split: 'doc-1', skip: [] } }
  * ```
  */
 export interface Assignment {
@@ -104,8 +161,21 @@ export interface Assignment {
  *
  * @example
  * ```ts
- * import type { TaskReport } from 'distkit/dataflow';
- * const r: TaskReport = { ref: { kind: 'map', index: 0, attempt: 0 }, ok: true, sizes: [10, 20], counters: {} };
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
+ * // The worker's host ran the task; its report rides on the next poll until acknowledged.
+ * send(mw.step(w, { type: 'done', ref: w.running!.ref, sizes: [10, 20], counters: {}, now: 30 }).outputs); //=> [{ type: 'poll', incarnation: 0, running: null, report: { ref: { kind: 'map', index: 0, attempt: 0 }, ok: true, sizes: [10, 20], counters: {} } }]
  * ```
  */
 export type TaskReport =
@@ -119,8 +189,20 @@ export type TaskReport =
  *
  * @example
  * ```ts
- * import type { WorkerMessage } from 'distkit/dataflow';
- * const m: WorkerMessage = { type: 'poll', incarnation: 1, running: null };
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
+ * poll; //=> { type: 'poll', incarnation: 0, running: null }
  * ```
  */
 export interface WorkerMessage {
@@ -144,8 +226,21 @@ export interface WorkerMessage {
  *
  * @example
  * ```ts
- * import type { CoordinatorMessage } from 'distkit/dataflow';
- * const m: CoordinatorMessage = { type: 'exit' };
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
+ * // The run output tells the worker's host what to execute.
+ * t3.outputs; //=> [{ type: 'run', task: { ref: { kind: 'map', index: 0, attempt: 0 }, partitions: 2, split: 'doc-1', skip: [] } }]
  * ```
  */
 export type CoordinatorMessage =

@@ -29,8 +29,11 @@ import {
  *
  * @example
  * ```ts
- * import type { MapReduceWorkerConfig } from 'distkit/dataflow';
- * const c: MapReduceWorkerConfig = { id: 'w1', coordinator: 'coordinator', heartbeatMs: 500 };
+ * import { mapReduceWorker as mw, type MapReduceWorkerConfig } from 'distkit/dataflow';
+ * const config: MapReduceWorkerConfig = { id: 'w1', coordinator: 'coordinator', heartbeatMs: 500 };
+ * const s = mw.step(mw.init(config), { type: 'tick', now: 0 }).state;
+ * // It polls (the heartbeat) every heartbeatMs.
+ * mw.nextDeadline(s); //=> 500
  * ```
  */
 export interface MapReduceWorkerConfig {
@@ -79,8 +82,22 @@ export interface MapReduceWorkerState {
  *
  * @example
  * ```ts
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
  * import type { WorkerDoneInput } from 'distkit/dataflow';
- * const i: WorkerDoneInput = { type: 'done', ref: { kind: 'map', index: 0, attempt: 0 }, sizes: [40, 12], counters: {}, now: 30 };
+ * const input: WorkerDoneInput = { type: 'done', ref: w.running!.ref, sizes: [40, 12], counters: { lines: 3 }, now: 30 };
+ * mw.step(w, input).state.running; //=> null
  * ```
  */
 export interface WorkerDoneInput {
@@ -97,8 +114,23 @@ export interface WorkerDoneInput {
  *
  * @example
  * ```ts
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
  * import type { WorkerFailedInput } from 'distkit/dataflow';
- * const i: WorkerFailedInput = { type: 'failed', ref: { kind: 'map', index: 0, attempt: 0 }, error: 'TypeError: boom', record: 7, now: 30 };
+ * // A task whose user function threw: the report names the error and the record, for skipping bad records (§4.6).
+ * const input: WorkerFailedInput = { type: 'failed', ref: w.running!.ref, error: 'TypeError: boom', record: 7, now: 30 };
+ * send(mw.step(w, input).outputs); //=> [{ type: 'poll', incarnation: 0, running: null, report: { ref: { kind: 'map', index: 0, attempt: 0 }, ok: false, error: 'TypeError: boom', record: 7 } }]
  * ```
  */
 export interface WorkerFailedInput {
@@ -115,8 +147,11 @@ export interface WorkerFailedInput {
  *
  * @example
  * ```ts
- * import type { MapReduceWorkerInput } from 'distkit/dataflow';
- * const i: MapReduceWorkerInput = { type: 'tick', now: 0 };
+ * import { mapReduceWorker as mw, type MapReduceWorkerInput } from 'distkit/dataflow';
+ * const s = mw.init({ id: 'w1', coordinator: 'c' });
+ * // A message from anyone but its coordinator is refused.
+ * const input: MapReduceWorkerInput = { type: 'message', from: 'intruder', message: { type: 'exit' }, now: 0 };
+ * mw.step(s, input).outputs; //=> [{ type: 'rejected', from: 'intruder', reason: 'not this worker\'s coordinator' }]
  * ```
  */
 export type MapReduceWorkerInput = MessageInput | TickInput | WorkerDoneInput | WorkerFailedInput;
@@ -131,8 +166,10 @@ export type MapReduceWorkerInput = MessageInput | TickInput | WorkerDoneInput | 
  *
  * @example
  * ```ts
- * import type { MapReduceWorkerEvent } from 'distkit/dataflow';
- * const e: MapReduceWorkerEvent = { type: 'exit' };
+ * import { mapReduceWorker as mw } from 'distkit/dataflow';
+ * const s = mw.init({ id: 'w1', coordinator: 'c' });
+ * // At the end of the job the coordinator tells workers to exit.
+ * mw.step(s, { type: 'message', from: 'c', message: { type: 'exit' }, now: 0 }).outputs; //=> [{ type: 'exit' }]
  * ```
  */
 export type MapReduceWorkerEvent =
@@ -146,8 +183,21 @@ export type MapReduceWorkerEvent =
  *
  * @example
  * ```ts
- * import type { MapReduceWorkerOutput } from 'distkit/dataflow';
- * const o: MapReduceWorkerOutput = { type: 'cancel', ref: { kind: 'reduce', index: 1, attempt: 0 } };
+ * import { mapReduceCoordinator as mr, mapReduceWorker as mw } from 'distkit/dataflow';
+ * let c = mr.init({ id: 'c', splits: ['doc-1'], partitions: 2 });
+ * let w = mw.init({ id: 'w1', coordinator: 'c' });
+ * const send = <O extends { type: string }>(outputs: readonly O[]) => outputs.flatMap((o) => (o.type === 'send' ? [(o as unknown as { message: unknown }).message] : []));
+ * // The worker polls; the coordinator assigns the map task; the worker is told to run it.
+ * let t1 = mw.step(w, { type: 'tick', now: 0 });
+ * w = t1.state;
+ * const poll = send(t1.outputs)[0];
+ * const t2 = mr.step(c, { type: 'message', from: 'w1', message: poll, now: 1 });
+ * c = t2.state;
+ * const assign = send(t2.outputs)[0];
+ * const t3 = mw.step(w, { type: 'message', from: 'c', message: assign, now: 2 });
+ * w = t3.state;
+ * // The coordinator cancels an attempt (a backup task won): the host is told to stop it.
+ * mw.step(w, { type: 'message', from: 'c', message: { type: 'cancel', incarnation: w.incarnation, ref: w.running!.ref }, now: 5 }).outputs; //=> [{ type: 'cancel', ref: { kind: 'map', index: 0, attempt: 0 } }]
  * ```
  */
 export type MapReduceWorkerOutput = SendOutput<WorkerMessage> | RejectedOutput | MapReduceWorkerEvent;
