@@ -14,8 +14,15 @@ import { v } from '../core/index.js';
  *
  * @example
  * ```ts
+ * import { CausalStore } from 'distkit/replication';
+ * const store = new CausalStore({ replicas: ['east', 'west'], latencyMs: 100 });
+ * const alice = store.session('east');
+ * const bob = store.session('west');
  * import type { CopsVersion } from 'distkit/replication';
- * const v: CopsVersion = { time: 3, node: 'east' };
+ * // A version is a Lamport timestamp with the writing replica as tie-break (COPS §4).
+ * const first: CopsVersion = alice.put('x', 1);
+ * const second: CopsVersion = alice.put('x', 2);
+ * [first, second]; //=> [{ time: 1, node: 'east' }, { time: 2, node: 'east' }]
  * ```
  */
 export type CopsVersion = LamportTimestamp;
@@ -26,8 +33,17 @@ export type CopsVersion = LamportTimestamp;
  *
  * @example
  * ```ts
+ * import { CausalStore } from 'distkit/replication';
+ * const store = new CausalStore({ replicas: ['east', 'west'], latencyMs: 100 });
+ * const alice = store.session('east');
+ * const bob = store.session('west');
  * import type { CopsDependency } from 'distkit/replication';
- * const d: CopsDependency = { key: 'photo', version: { time: 3, node: 'east' } };
+ * // Alice uploads a photo, then adds it to an album: the album write depends on the photo, and
+ * // the context collapses to the album write, which carries that dependency (COPS §4.2).
+ * alice.put('photo', 'beach.jpg');
+ * alice.put('album', ['photo']);
+ * const deps: readonly CopsDependency[] = alice.context;
+ * deps; //=> [{ key: 'album', version: { time: 2, node: 'east' } }]
  * ```
  */
 export interface CopsDependency {
@@ -41,8 +57,17 @@ export interface CopsDependency {
  *
  * @example
  * ```ts
+ * import { CausalStore } from 'distkit/replication';
+ * const store = new CausalStore({ replicas: ['east', 'west'], latencyMs: 100 });
+ * const alice = store.session('east');
+ * const bob = store.session('west');
  * import type { CopsContext } from 'distkit/replication';
- * const ctx: CopsContext = [{ key: 'x', version: { time: 1, node: 'east' } }];
+ * alice.put('x', 1);
+ * store.settle();
+ * // A read adds what it saw to the reader's context; bob's next write will depend on it.
+ * bob.get('x');
+ * const ctx: CopsContext = bob.context;
+ * ctx; //=> [{ key: 'x', version: { time: 1, node: 'east' } }]
  * ```
  */
 export type CopsContext = readonly CopsDependency[];
@@ -52,8 +77,12 @@ export type CopsContext = readonly CopsDependency[];
  *
  * @example
  * ```ts
- * import type { CopsLimits } from 'distkit/replication';
- * const l: Partial<CopsLimits> = { maxPending: 256 };
+ * import { copsReplica, type CopsLimits } from 'distkit/replication';
+ * const limits: Partial<CopsLimits> = { maxKeys: 1 };
+ * let s = copsReplica.init({ id: 'east', replicas: ['east', 'west'], limits });
+ * s = copsReplica.step(s, { type: 'put', id: 1, key: 'x', value: 1, deps: [], now: 0 }).state;
+ * // Every table has a named limit: a second key is refused.
+ * copsReplica.step(s, { type: 'put', id: 2, key: 'y', value: 2, deps: [], now: 1 }).outputs.filter((o) => o.type === 'put-failed'); //=> [{ type: 'put-failed', id: 2, key: 'y', reason: 'the store holds 1 keys (limits.maxKeys)' }]
  * ```
  */
 export interface CopsLimits {
@@ -98,8 +127,11 @@ export const COPS_LIMITS: CopsLimits = Object.freeze({
  *
  * @example
  * ```ts
- * import type { CopsConfig } from 'distkit/replication';
- * const c: CopsConfig = { id: 'east', replicas: ['east', 'west'], replicateIntervalMs: 50 };
+ * import { copsReplica, type CopsConfig } from 'distkit/replication';
+ * const config: CopsConfig = { id: 'east', replicas: ['east', 'west'], replicateIntervalMs: 50 };
+ * const t = copsReplica.step(copsReplica.init(config), { type: 'put', id: 1, key: 'x', value: 1, deps: [], now: 0 });
+ * // A local put is answered at once and replicated in the background every replicateIntervalMs.
+ * [t.outputs.map((o) => o.type), copsReplica.nextDeadline?.(t.state)]; //=> [['persist', 'send', 'put-ok'], 50]
  * ```
  */
 export interface CopsConfig {
@@ -117,8 +149,10 @@ export interface CopsConfig {
  *
  * @example
  * ```ts
- * import type { CopsWrite } from 'distkit/replication';
- * const w: CopsWrite = { seq: 1, key: 'x', value: 1, version: { time: 1, node: 'east' }, deps: [] };
+ * import { copsReplica } from 'distkit/replication';
+ * const t = copsReplica.step(copsReplica.init({ id: 'east', replicas: ['east', 'west'] }), { type: 'put', id: 1, key: 'x', value: 1, deps: [], now: 0 });
+ * // The write as shipped to the other replicas: origin sequence number, key, value, version, dependencies.
+ * t.outputs.filter((o) => o.type === 'send'); //=> [{ type: 'send', to: 'west', message: { type: 'cops-replicate', writes: [{ seq: 1, key: 'x', value: 1, version: { time: 1, node: 'east' }, deps: [] }] } }]
  * ```
  */
 export interface CopsWrite {
@@ -135,8 +169,13 @@ export interface CopsWrite {
  *
  * @example
  * ```ts
- * import type { CopsEntry } from 'distkit/replication';
- * const e: CopsEntry = { value: 1, version: { time: 1, node: 'east' }, deps: [] };
+ * import { CausalStore } from 'distkit/replication';
+ * const store = new CausalStore({ replicas: ['east', 'west'], latencyMs: 100 });
+ * const alice = store.session('east');
+ * const bob = store.session('west');
+ * alice.put('x', 1);
+ * // The stored entry keeps the version and the dependencies it was written with.
+ * store.state('east')?.store['x']; //=> { value: 1, version: { time: 1, node: 'east' }, deps: [] }
  * ```
  */
 export interface CopsEntry {
@@ -225,8 +264,11 @@ export interface CopsDurable {
  *
  * @example
  * ```ts
- * import type { CopsChange } from 'distkit/replication';
- * const c: CopsChange = { type: 'trim', upTo: 4 };
+ * import { copsReplica } from 'distkit/replication';
+ * const t = copsReplica.step(copsReplica.init({ id: 'east', replicas: ['east', 'west'] }), { type: 'put', id: 1, key: 'x', value: 1, deps: [], now: 0 });
+ * // Each step persists its changes (before its sends), so a restart never reissues a version.
+ * const persist = t.outputs.find((o) => o.type === 'persist');
+ * persist?.type === 'persist' ? persist.record.changes.map((c) => c.type) : []; //=> ['local']
  * ```
  */
 export type CopsChange =
@@ -239,8 +281,14 @@ export type CopsChange =
  *
  * @example
  * ```ts
- * import type { CopsPersistRecord } from 'distkit/replication';
- * const r: CopsPersistRecord = { changes: [{ type: 'trim', upTo: 4 }] };
+ * import { copsReplica, type CopsPersistRecord } from 'distkit/replication';
+ * const config = { id: 'east', replicas: ['east', 'west'] };
+ * const t = copsReplica.step(copsReplica.init(config), { type: 'put', id: 1, key: 'x', value: 1, deps: [], now: 0 });
+ * const persist = t.outputs.find((o) => o.type === 'persist');
+ * const record: CopsPersistRecord | undefined = persist?.type === 'persist' ? persist.record : undefined;
+ * // Folding the records into the durable image restores the store after a crash.
+ * copsReplica.recover(config, copsReplica.durable(t.state)).store['x']?.value; //=> 1
+ * record !== undefined; //=> true
  * ```
  */
 export interface CopsPersistRecord {
@@ -253,8 +301,14 @@ export interface CopsPersistRecord {
  *
  * @example
  * ```ts
- * import type { CopsMessage } from 'distkit/replication';
- * const m: CopsMessage = { type: 'cops-ack', received: 3 };
+ * import { CausalStore } from 'distkit/replication';
+ * const store = new CausalStore({ replicas: ['east', 'west'], latencyMs: 100 });
+ * const alice = store.session('east');
+ * const bob = store.session('west');
+ * alice.put('x', 1);
+ * store.settle();
+ * // west acknowledges what it applied, so east can stop resending it.
+ * store.state('east')?.outbox.length; //=> 0
  * ```
  */
 export type CopsMessage =
@@ -269,8 +323,10 @@ export type CopsMessage =
  *
  * @example
  * ```ts
- * import type { CopsInput } from 'distkit/replication';
- * const i: CopsInput = { type: 'put', id: 1, key: 'x', value: 1, deps: [], now: 0 };
+ * import { copsReplica, type CopsInput } from 'distkit/replication';
+ * let s = copsReplica.init({ id: 'east', replicas: ['east', 'west'] });
+ * const inputs: CopsInput[] = [{ type: 'put', id: 1, key: 'x', value: 1, deps: [], now: 0 }, { type: 'get', id: 2, key: 'x', now: 1 }];
+ * inputs.map((i) => { const t = copsReplica.step(s, i); s = t.state; return t.outputs.find((o) => o.type === 'put-ok' || o.type === 'get-ok'); }); //=> [{ type: 'put-ok', id: 1, key: 'x', version: { time: 1, node: 'east' } }, { type: 'get-ok', id: 2, key: 'x', value: 1, version: { time: 1, node: 'east' } }]
  * ```
  */
 export type CopsInput =
@@ -285,8 +341,19 @@ export type CopsInput =
  *
  * @example
  * ```ts
- * import type { CopsOutput } from 'distkit/replication';
- * const o: CopsOutput = { type: 'put-ok', id: 1, key: 'x', version: { time: 1, node: 'east' } };
+ * import { CausalStore } from 'distkit/replication';
+ * const store = new CausalStore({ replicas: ['east', 'west'], latencyMs: 100 });
+ * const alice = store.session('east');
+ * const bob = store.session('west');
+ * // A write whose dependency has not arrived waits (dep_check, COPS §4.3): bob never sees the album before the photo.
+ * store.partition([['east'], ['west']]);
+ * alice.put('photo', 'beach.jpg');
+ * alice.put('album', ['photo']);
+ * store.heal();
+ * store.advance(150);
+ * [bob.get('album'), bob.get('album') === null || bob.get('photo') !== null]; //=> [['photo'], true]
+ * store.settle();
+ * [bob.get('photo'), bob.get('album')]; //=> ['beach.jpg', ['photo']]
  * ```
  */
 export type CopsOutput =
