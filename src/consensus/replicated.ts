@@ -17,9 +17,9 @@ import { raftReplica, type RaftReplicaOutput, type RaftReplicaOutputs, type Raft
  * @example
  * ```ts
  * import type { Applied } from 'distkit/consensus';
- * import type { QueueState, QueueResult } from 'distkit/messaging';
- * declare const a: Applied<QueueState, QueueResult>;
- * a.result.type;
+ * // What an application's apply returns: the next state and the result for the client.
+ * const add = (n: number, by: number): Applied<number, string> => ({ state: n + by, result: `now ${n + by}` });
+ * add(1, 2); //=> { state: 3, result: 'now 3' }
  * ```
  */
 export interface Applied<S, R> {
@@ -57,9 +57,19 @@ export interface ReplicatedApp<Config, State, Result> {
  *
  * @example
  * ```ts
+ * import { replicatedStateMachine, type ReplicatedApp } from 'distkit/consensus';
+ * // A replicated counter: each command adds a number; the result is the new total.
+ * const counter: ReplicatedApp<null, number, number> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   apply: (n, command) => { const add = typeof command === 'number' ? command : 0; return { state: n + add, result: n + add }; },
+ *   restore: (data) => (typeof data === 'number' ? data : undefined),
+ * };
+ * const m = replicatedStateMachine(counter);
  * import type { ReplicatedConfig } from 'distkit/consensus';
- * import type { QueueConfig } from 'distkit/messaging';
- * const c: ReplicatedConfig<QueueConfig> = { raft: { id: 'a', voters: ['a', 'b', 'c'], seed: 1 }, app: { maxReceiveCount: 3 } };
+ * const config: ReplicatedConfig<null> = { raft: { id: 'a', voters: ['a', 'b', 'c'], seed: 1 }, snapshotEvery: 100 };
+ * const s = m.init(config);
+ * [s.raft.role, s.app, s.appliedIndex, s.snapshotEvery]; //=> ['follower', 0, 0, 100]
  * ```
  */
 export interface ReplicatedConfig<AppConfig> {
@@ -93,8 +103,20 @@ export interface ReplicatedState<AppConfig, AppState> {
  *
  * @example
  * ```ts
+ * import { replicatedStateMachine, type ReplicatedApp } from 'distkit/consensus';
+ * // A replicated counter: each command adds a number; the result is the new total.
+ * const counter: ReplicatedApp<null, number, number> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   apply: (n, command) => { const add = typeof command === 'number' ? command : 0; return { state: n + add, result: n + add }; },
+ *   restore: (data) => (typeof data === 'number' ? data : undefined),
+ * };
+ * const m = replicatedStateMachine(counter);
+ * let s = m.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = m.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
  * import type { SubmitInput } from 'distkit/consensus';
- * const i: SubmitInput = { type: 'submit', id: 'req-1', command: { type: 'enqueue', body: 'job' }, now: 10 };
+ * const submit: SubmitInput = { type: 'submit', id: 'req-1', command: 5, now: 10 };
+ * m.step(s, submit).outputs.find((o) => o.type === 'result'); //=> { type: 'result', id: 'req-1', index: 2, result: 5 }
  * ```
  */
 export interface SubmitInput {
@@ -112,8 +134,20 @@ export interface SubmitInput {
  *
  * @example
  * ```ts
+ * import { replicatedStateMachine, type ReplicatedApp } from 'distkit/consensus';
+ * // A replicated counter: each command adds a number; the result is the new total.
+ * const counter: ReplicatedApp<null, number, number> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   apply: (n, command) => { const add = typeof command === 'number' ? command : 0; return { state: n + add, result: n + add }; },
+ *   restore: (data) => (typeof data === 'number' ? data : undefined),
+ * };
+ * const m = replicatedStateMachine(counter);
  * import type { ReplicatedInput } from 'distkit/consensus';
- * const i: ReplicatedInput = { type: 'tick', now: 100 };
+ * // A follower that knows no leader refuses a submit, naming none.
+ * const b = m.init({ raft: { id: 'b', voters: ['a', 'b', 'c'], seed: 1 } });
+ * const input: ReplicatedInput = { type: 'submit', id: 'req-1', command: 5, now: 10 };
+ * m.step(b, input).outputs; //=> [{ type: 'notLeader', id: 'req-1', leader: null }]
  * ```
  */
 export type ReplicatedInput = MessageInput<unknown> | TickInput | SubmitInput | RaftCampaignInput | RaftTransferInput;
@@ -125,8 +159,25 @@ export type ReplicatedInput = MessageInput<unknown> | TickInput | SubmitInput | 
  *
  * @example
  * ```ts
+ * import { replicatedStateMachine, type ReplicatedApp } from 'distkit/consensus';
+ * // A replicated counter: each command adds a number; the result is the new total.
+ * const counter: ReplicatedApp<null, number, number> = {
+ *   name: 'counter',
+ *   init: () => 0,
+ *   apply: (n, command) => { const add = typeof command === 'number' ? command : 0; return { state: n + add, result: n + add }; },
+ *   restore: (data) => (typeof data === 'number' ? data : undefined),
+ * };
+ * const m = replicatedStateMachine(counter);
+ * let s = m.init({ raft: { id: 'a', voters: ['a'], seed: 1 } });
+ * s = m.step(s, { type: 'campaign', now: 0 }).state; // a single voter elects itself
  * import type { ReplicatedOutput } from 'distkit/consensus';
- * const o: ReplicatedOutput<string> = { type: 'result', id: 'req-1', index: 4, result: 'ok' };
+ * const results: ReplicatedOutput<number>[] = [];
+ * for (const [i, add] of [2, 3].entries()) {
+ *   const t = m.step(s, { type: 'submit', id: `r${i}`, command: add, now: 10 + i });
+ *   s = t.state;
+ *   for (const o of t.outputs) if (o.type === 'result') results.push(o);
+ * }
+ * results; //=> [{ type: 'result', id: 'r0', index: 2, result: 2 }, { type: 'result', id: 'r1', index: 3, result: 5 }]
  * ```
  */
 export type ReplicatedOutput<Result> =
