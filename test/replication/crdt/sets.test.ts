@@ -158,7 +158,9 @@ describe('RWORSet.collect at causal stability: same values as never collecting, 
         expect(tokens(withGc)).toBeLessThanOrEqual(tokens(without));
         if (gc.collections > 0 && tokens(withGc) < tokens(without)) collected++;
       }),
-      { numRuns: 300 },
+      // A fixed seed: the count below is a statement about these 300 runs (unseeded, some runs of
+      // 300 collected in only 8 histories, which says nothing about correctness).
+      { numRuns: 300, seed: 1 },
     );
     expect(collected).toBeGreaterThan(10); // the property did exercise collection
   });
