@@ -157,8 +157,8 @@ function burstOf(state: unknown): number {
 /**
  * GCRA's rule: conforms iff `max(tat, now) + cost·T − now <= burst·T`; then `tat` advances by `cost·T`.
  * The backlog `max(tat, now) − now` is computed first: it is exactly 0 for an idle limiter, whereas
- * `(now + T) − T` need not equal `now` in floating point (a fractional clock such as
- * `performance.now()` refused about 0.3% of first requests that way). A residue below
+ * `(now + T) − T` need not equal `now` in floating point (with a clock in fractional milliseconds,
+ * about 0.3% of first requests were refused that way). A residue below
  * `GCRA_EPSILON_MS` counts as conforming.
  */
 function gcraTake(state: GcraState, now: number, cost: number): { readonly decision: RateDecision; readonly state: GcraState } {
