@@ -58,6 +58,20 @@ async function crashAll(c: ReplicaCluster, downMs: number): Promise<string> {
   return `SIGKILL ${c.ids.join('+')}, restarted after ${downMs} ms`;
 }
 
+/** One step of a fault schedule: wait `afterMs`, then SIGKILL `who` and restart it after `downMs`. */
+type FaultStep = readonly [afterMs: number, who: 'leader' | 'follower' | 'all', downMs: number];
+
+/** Runs the schedule, then waits `tailMs`; returns what each step did. */
+async function runFaults(c: ReplicaCluster, random: Random, steps: readonly FaultStep[], tailMs: number): Promise<string[]> {
+  const faults: string[] = [];
+  for (const [afterMs, who, downMs] of steps) {
+    await sleep(afterMs);
+    faults.push(who === 'all' ? await crashAll(c, downMs) : await crash(c, who, downMs, random));
+  }
+  await sleep(tailMs);
+  return faults;
+}
+
 /** Waits until every member answers with the same leader and the same applied index; returns the members' application states. */
 async function settled(c: ReplicaCluster): Promise<string[]> {
   for (let i = 0; i < 200; i++) {
@@ -191,16 +205,7 @@ describe('replicated queue on three processes over TCP, members SIGKILLed and re
     };
     const producers = ['p1', 'p2'].map((p) => producer(run, p));
     const consumers = ['c1', 'c2', 'c3'].map((n) => consumer(run, n, new Random(`${seed}/${n}`)));
-    const faults: string[] = [];
-    await sleep(2000);
-    faults.push(await crash(c, 'leader', 1500, random));
-    await sleep(2000);
-    faults.push(await crash(c, 'follower', 1500, random));
-    await sleep(2000);
-    faults.push(await crash(c, 'leader', 1000, random));
-    await sleep(2000);
-    faults.push(await crashAll(c, 500));
-    await sleep(2000);
+    const faults = await runFaults(c, random, [[2000, 'leader', 1500], [2000, 'follower', 1500], [2000, 'leader', 1000], [2000, 'all', 500]], 2000);
     run.stopped = true;
     await Promise.all([...producers, ...consumers]);
     // Every lease has run out: drain what is left, acking each message.
@@ -281,16 +286,7 @@ describe('replicated event store on three processes over TCP, members SIGKILLed 
       }
       return round;
     })();
-    const faults: string[] = [];
-    await sleep(2000);
-    faults.push(await crash(c, 'leader', 1500, random));
-    await sleep(1500);
-    faults.push(await crash(c, 'follower', 1000, random));
-    await sleep(1500);
-    faults.push(await crash(c, 'leader', 1000, random));
-    await sleep(1500);
-    faults.push(await crashAll(c, 500));
-    await sleep(1500);
+    const faults = await runFaults(c, random, [[2000, 'leader', 1500], [1500, 'follower', 1000], [1500, 'leader', 1000], [1500, 'all', 500]], 1500);
     stop = true;
     const roundCount = await rounds;
     const states = await settled(c);
