@@ -1,7 +1,8 @@
 // Issue #18's checks on real processes: three OS processes each hosting one replica (startReplica:
-// HMAC-authenticated TCP, Raft's state in the write-ahead log), clients in this process, members
-// SIGKILLed mid-run (the leader, a follower, then all three at once) and restarted on their data
-// directories.
+// HMAC-authenticated TCP, Raft's state in the write-ahead log), clients in this process, and a fault
+// schedule: members SIGKILLed mid-run (the leader, a follower, all three at once) and restarted on
+// their data directories, the leader paused (SIGSTOP) and cut off from its peers, the followers cut
+// from each other, frames dropped on every peer link (a fault proxy per directed link).
 // Queue: nothing acknowledged is lost (Jepsen's total-queue), no value comes out twice although
 // every enqueue carries an idempotency key and is retried when its outcome is unknown, an ack on a
 // lease that ran out is refused, and every ack that succeeded came within its lease.
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Random } from '../../src/core/index.js';
 import { checkAppendRaces, checkTotalQueue, type AppendHistoryInput, type AppendHistoryOutput, type Operation, type TotalQueueInput, type TotalQueueOutput } from '../../src/check/index.js';
+import { networkFault } from '../support/fault-net.js';
 import { bundleReplicaServer, startReplicaCluster, type Outcome, type ReplicaCluster } from '../support/replica-cluster.js';
 import { sleep } from '../support/wait.js';
 
@@ -28,45 +30,69 @@ afterEach(async () => {
 }, 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cluster(app: 'queue' | 'events', appConfig?: Record<string, unknown>): Promise<ReplicaCluster> {
+async function cluster(app: 'queue' | 'events', seed: number, appConfig?: Record<string, unknown>): Promise<ReplicaCluster> {
   const root = mkdtempSync(join(dir, `${app}-`));
-  const c = await startReplicaCluster({ bundle, root, app, ...(appConfig ? { appConfig } : {}) });
+  const c = await startReplicaCluster({ bundle, root, app, seed, ...(appConfig ? { appConfig } : {}) });
   running.push(c);
   return c;
 }
 
-/** Kills the leader (or, with `who: 'follower'`, another member), waits, restarts it; returns what it did. */
-async function crash(c: ReplicaCluster, who: 'leader' | 'follower', downMs: number, random: Random): Promise<string> {
-  let leader: string | undefined;
-  for (let i = 0; i < 100 && leader === undefined; i++) {
-    leader = await c.leader();
-    if (leader === undefined) await sleep(50);
+/** The member the others follow, once they agree on one (up to 5 s), else undefined. */
+async function leaderOf(c: ReplicaCluster): Promise<string | undefined> {
+  for (let i = 0; i < 100; i++) {
+    const leader = await c.leader();
+    if (leader !== undefined) return leader;
+    await sleep(50);
   }
+  return undefined;
+}
+
+/**
+ * One step of a fault schedule: wait `afterMs`, then inject `fault` for `forMs` and undo it. Kills
+ * are SIGKILL (of the leader, another member, or all three at once: only what reached each disk
+ * survives) and a restart on the same data directory; a pause is SIGSTOP then SIGCONT; the network
+ * faults (the leader cut off from both peers, the two followers cut from each other with the leader
+ * bridging them, frames dropped on every link) last until the heal.
+ */
+type FaultStep = readonly [afterMs: number, fault: 'kill-leader' | 'kill-follower' | 'kill-all' | 'pause-leader' | 'isolate-leader' | 'bridge' | 'loss', forMs: number];
+
+/** Injects `fault`; returns what it did and the members it killed. */
+async function inject(c: ReplicaCluster, random: Random, fault: FaultStep[1]): Promise<{ what: string; killed: string[] }> {
+  if (fault === 'kill-all') {
+    await Promise.all(c.ids.map((id) => c.kill(id)));
+    return { what: `SIGKILL ${c.ids.join('+')}`, killed: [...c.ids] };
+  }
+  const leader = await leaderOf(c);
   const others = c.ids.filter((id) => id !== leader);
-  const victim = who === 'leader' && leader !== undefined ? leader : others[random.int(0, others.length)]!;
-  await c.kill(victim);
-  await sleep(downMs);
-  await c.restart(victim);
-  return `SIGKILL ${victim}${victim === leader ? ' (leader)' : ''}, restarted after ${downMs} ms`;
+  const victim = fault === 'kill-follower' || leader === undefined ? others[random.int(0, others.length)]! : leader;
+  const who = `${victim}${victim === leader ? ' (leader)' : ''}`;
+  switch (fault) {
+    case 'kill-leader':
+    case 'kill-follower':
+      await c.kill(victim);
+      return { what: `SIGKILL ${who}`, killed: [victim] };
+    case 'pause-leader':
+      c.pause(victim);
+      return { what: `SIGSTOP ${who}`, killed: [] };
+    case 'isolate-leader':
+    case 'bridge':
+      return { what: `${networkFault(c.net, c.ids, random, fault === 'bridge' ? 'bridge' : 'isolate', victim)} [leader: ${leader ?? 'none agreed'}]`, killed: [] };
+    case 'loss':
+      return { what: networkFault(c.net, c.ids, random, 'loss'), killed: [] };
+  }
 }
 
-/** SIGKILLs every member at once (only what reached each disk survives), then restarts them all. */
-async function crashAll(c: ReplicaCluster, downMs: number): Promise<string> {
-  await Promise.all(c.ids.map((id) => c.kill(id)));
-  await sleep(downMs);
-  await Promise.all(c.ids.map((id) => c.restart(id)));
-  return `SIGKILL ${c.ids.join('+')}, restarted after ${downMs} ms`;
-}
-
-/** One step of a fault schedule: wait `afterMs`, then SIGKILL `who` and restart it after `downMs`. */
-type FaultStep = readonly [afterMs: number, who: 'leader' | 'follower' | 'all', downMs: number];
-
-/** Runs the schedule, then waits `tailMs`; returns what each step did. */
+/** Runs the schedule (each fault undone after its time: restarts, SIGCONT, heal), then waits `tailMs`; returns what each step did. */
 async function runFaults(c: ReplicaCluster, random: Random, steps: readonly FaultStep[], tailMs: number): Promise<string[]> {
   const faults: string[] = [];
-  for (const [afterMs, who, downMs] of steps) {
+  for (const [afterMs, fault, forMs] of steps) {
     await sleep(afterMs);
-    faults.push(who === 'all' ? await crashAll(c, downMs) : await crash(c, who, downMs, random));
+    const { what, killed } = await inject(c, random, fault);
+    await sleep(forMs);
+    c.net.heal();
+    c.resumeAll();
+    await Promise.all(killed.map((id) => c.restart(id)));
+    faults.push(`${what} for ${forMs} ms`);
   }
   await sleep(tailMs);
   return faults;
@@ -85,6 +111,11 @@ async function settled(c: ReplicaCluster): Promise<string[]> {
   }
   throw new Error(`the cluster did not settle: ${JSON.stringify(await c.statuses())}`);
 }
+
+/** Every kind of fault once, crashes between network faults. */
+const QUEUE_FAULTS: readonly FaultStep[] = [[2000, 'kill-leader', 1500], [1500, 'isolate-leader', 2500], [1500, 'kill-follower', 1500], [1500, 'pause-leader', 2000], [1500, 'bridge', 2500], [1500, 'loss', 2500], [1500, 'kill-all', 500]];
+const EVENT_FAULTS: readonly FaultStep[] = [[2000, 'kill-leader', 1500], [1500, 'isolate-leader', 2000], [1500, 'kill-follower', 1000], [1500, 'pause-leader', 1500], [1500, 'bridge', 2000], [1500, 'loss', 2000], [1500, 'kill-all', 500]];
+const SCHEDULE_LENGTH = 7;
 
 type QueueOp = Operation<TotalQueueInput<string>, TotalQueueOutput<string>>;
 
@@ -198,14 +229,14 @@ describe('replicated queue on three processes over TCP, members SIGKILLed and re
   it('seed 1: nothing acknowledged lost, one message per idempotency key, late acks refused, acks within their leases, replicas identical', async () => {
     const seed = 1;
     const random = new Random(`queue-procs/${seed}`);
-    const c = await cluster('queue', { visibilityTimeoutMs: VISIBILITY_MS, maxReceiveCount: 1000 });
+    const c = await cluster('queue', seed, { visibilityTimeoutMs: VISIBILITY_MS, maxReceiveCount: 1000 });
     const run: QueueRun = {
       c, t0: performance.now(), history: [], ackUncertain: new Set(), idsOf: new Map(), lateAcks: [], outOfLease: [],
       counts: { enqueueRetries: 0, duplicateAnswers: 0, redeliveries: 0, nacks: 0, receives: 0 }, stopped: false, nextOp: 0,
     };
     const producers = ['p1', 'p2'].map((p) => producer(run, p));
     const consumers = ['c1', 'c2', 'c3'].map((n) => consumer(run, n, new Random(`${seed}/${n}`)));
-    const faults = await runFaults(c, random, [[2000, 'leader', 1500], [2000, 'follower', 1500], [2000, 'leader', 1000], [2000, 'all', 500]], 2000);
+    const faults = await runFaults(c, random, QUEUE_FAULTS, 2000);
     run.stopped = true;
     await Promise.all([...producers, ...consumers]);
     // Every lease has run out: drain what is left, acking each message.
@@ -219,7 +250,7 @@ describe('replicated queue on three processes over TCP, members SIGKILLed and re
     const summary = JSON.stringify({ faults, ...run.counts, attempts: verdict.attemptCount, acknowledged: verdict.acknowledgedCount, dequeued: verdict.okCount, lost: verdict.lost, ackUncertain: [...run.ackUncertain], unexpected: verdict.unexpected, duplicated: verdict.duplicated, recovered: verdict.recoveredCount, lateAcks: run.lateAcks.length });
     writeFileSync(join(tmpdir(), `distkit-queue-procs-seed-${seed}.json`), summary);
 
-    expect(faults, summary).toHaveLength(4);
+    expect(faults, summary).toHaveLength(SCHEDULE_LENGTH);
     expect(verdict.acknowledgedCount, summary).toBeGreaterThan(50);
     expect(lost, summary).toEqual([]);
     // The drain emptied the queue and nothing was dead-lettered: a value whose ack stayed uncertain
@@ -268,7 +299,7 @@ describe('replicated event store on three processes over TCP, members SIGKILLed 
   it('seed 1: of the concurrent appends expecting one revision exactly one wins, and the stream holds exactly the winners', async () => {
     const seed = 1;
     const random = new Random(`events-procs/${seed}`);
-    const c = await cluster('events');
+    const c = await cluster('events', seed);
     const t0 = performance.now();
     const history: AppendOp[] = [];
     const eventOf = new Map<number, string>();
@@ -286,7 +317,7 @@ describe('replicated event store on three processes over TCP, members SIGKILLed 
       }
       return round;
     })();
-    const faults = await runFaults(c, random, [[2000, 'leader', 1500], [1500, 'follower', 1000], [1500, 'leader', 1000], [1500, 'all', 500]], 1500);
+    const faults = await runFaults(c, random, EVENT_FAULTS, 1500);
     stop = true;
     const roundCount = await rounds;
     const states = await settled(c);
@@ -302,7 +333,7 @@ describe('replicated event store on three processes over TCP, members SIGKILLed 
     const summary = JSON.stringify({ faults, rounds: roundCount, appends: history.length, unknown: unknownIds.size, races: verdict.races.length, decided: decided.length, winners: winners.length, streamLength: stream.length, problems: verdict.problems });
     writeFileSync(join(tmpdir(), `distkit-events-procs-seed-${seed}.json`), summary);
 
-    expect(faults, summary).toHaveLength(4);
+    expect(faults, summary).toHaveLength(SCHEDULE_LENGTH);
     expect(roundCount, summary).toBeGreaterThan(20);
     expect(verdict.valid, summary).toBe(true);
     expect(decided.length, summary).toBeGreaterThan(20);

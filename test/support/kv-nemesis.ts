@@ -5,15 +5,14 @@
 // and scripts/kv-nemesis.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Random } from '../../src/core/index.js';
 import { checkLinearizability, checkSet, kvModel, type KvInput, type LinearizabilityVerdict, type Operation, type RegisterOutput, type SetInput, type SetOutput } from '../../src/check/index.js';
-import { startFaultProxy, type FaultProxy } from '../../src/node/index.js';
 import { bundleFixture } from './bundle-fixture.js';
-import { b64, freePort, unb64 } from './kv-cluster.js';
+import { startFaultNet, networkFault, stablePort, type FaultNet, type NetworkFault } from './fault-net.js';
+import { b64, unb64 } from './kv-cluster.js';
 import { sleep } from './wait.js';
 
 /** What one nemesis run does. */
@@ -81,85 +80,6 @@ export async function bundleServer(dir: string): Promise<string> {
   return out;
 }
 
-// --- the network: per directed link a fault proxy, reached through one router per member --------
-
-/**
- * A member's advertised peer address is a router, the same for every member (so the cluster-wide
- * peer URLs are those of etcd): the router reads the dialer's handshake (`{distkit:'hello', id}`,
- * the first frame) and hands the connection to the fault proxy of that directed link.
- */
-interface Net {
-  readonly routers: Record<string, Server>;
-  readonly routerPorts: Record<string, number>;
-  readonly proxies: Record<string, FaultProxy>;
-  readonly sockets: Set<Socket>;
-}
-
-const link = (from: string, to: string) => `${from}->${to}`;
-
-async function startNet(seed: number, peerPorts: Record<string, number>): Promise<Net> {
-  const net: Net = { routers: {}, routerPorts: {}, proxies: {}, sockets: new Set() };
-  const proxyPorts: Record<string, number> = {};
-  for (const from of NAMES) {
-    for (const to of NAMES) {
-      if (from === to) continue;
-      const p = startFaultProxy({ listen: { host: HOST, port: 0 }, target: { host: HOST, port: peerPorts[to]! }, seed: `${seed}/${link(from, to)}` });
-      net.proxies[link(from, to)] = p;
-      proxyPorts[link(from, to)] = (await p.address()).port;
-    }
-  }
-  for (const to of NAMES) {
-    const server = createServer((client) => route(net, client, to, proxyPorts));
-    await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-    net.routers[to] = server;
-    net.routerPorts[to] = (server.address() as { port: number }).port;
-  }
-  return net;
-}
-
-function route(net: Net, client: Socket, to: string, proxyPorts: Record<string, number>): void {
-  net.sockets.add(client);
-  client.on('close', () => net.sockets.delete(client));
-  client.on('error', () => client.destroy());
-  let buffered = Buffer.alloc(0);
-  const onData = (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    if (buffered.length < 4) return;
-    const length = buffered.readUInt32BE(0);
-    if (length > 4096) return client.destroy();
-    if (buffered.length < 4 + length) return;
-    client.off('data', onData);
-    client.pause();
-    let from: unknown;
-    try {
-      from = (JSON.parse(buffered.subarray(4, 4 + length).toString('utf8')) as { id?: unknown }).id;
-    } catch {
-      return client.destroy();
-    }
-    const port = typeof from === 'string' ? proxyPorts[link(from, to)] : undefined;
-    if (port === undefined) return client.destroy();
-    const upstream = connect({ host: HOST, port });
-    net.sockets.add(upstream);
-    upstream.on('close', () => {
-      net.sockets.delete(upstream);
-      client.destroy();
-    });
-    upstream.on('error', () => upstream.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.write(buffered);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.resume();
-  };
-  client.on('data', onData);
-}
-
-async function closeNet(net: Net): Promise<void> {
-  for (const s of net.sockets) s.destroy();
-  await Promise.all(Object.values(net.proxies).map((p) => p.close()));
-  await Promise.all(Object.values(net.routers).map((r) => new Promise<void>((resolve) => r.close(() => resolve()))));
-}
-
 // --- the members: real processes ----------------------------------------------------------------
 
 interface Member {
@@ -176,7 +96,7 @@ interface Cluster {
   readonly root: string;
   readonly bundle: string;
   readonly members: Record<string, Member>;
-  readonly net: Net;
+  readonly net: FaultNet;
 }
 
 async function startCluster(root: string, bundle: string, seed: number, electionTimeoutMs: number, snapshotCount: number, peerSecret: boolean, parallelAppend: boolean): Promise<Cluster> {
@@ -188,7 +108,7 @@ async function startCluster(root: string, bundle: string, seed: number, election
     peerPorts[n] = await stablePort();
     clientPorts[n] = await stablePort();
   }
-  const net = await startNet(seed, peerPorts);
+  const net = await startFaultNet(NAMES, seed, peerPorts);
   const initialCluster = NAMES.map((n) => `${n}=tcp://${HOST}:${net.routerPorts[n]}`).join(',');
   const members: Record<string, Member> = {};
   for (const n of NAMES) {
@@ -224,29 +144,6 @@ async function startCluster(root: string, bundle: string, seed: number, election
     throw e;
   }
   return cluster;
-}
-
-/**
- * A free port below the kernel's ephemeral range: a member restarted on it finds it free again,
- * where a port from the ephemeral range may meanwhile be the local end of some outgoing connection.
- */
-export async function stablePort(): Promise<number> {
-  let low = 32768;
-  try {
-    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
-  } catch {
-    // not Linux: keep the usual bound
-  }
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 10_000 + Math.floor(Math.random() * Math.max(1, low - 10_000));
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, HOST, () => s.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  return freePort();
 }
 
 /** How long a member may take from spawn to answering its status (a loaded machine starts node slowly). */
@@ -306,7 +203,7 @@ const live = new Map<Cluster, string>();
 async function stopCluster(c: Cluster): Promise<void> {
   live.delete(c);
   await Promise.all(Object.values(c.members).map((m) => { signal(m, 'SIGCONT'); return killMember(m); }));
-  await closeNet(c.net);
+  await c.net.close();
 }
 
 /** Kills every member process any run still has and removes its directory (for afterEach and signal handlers). */
@@ -457,7 +354,8 @@ async function client(run: Run, c: number): Promise<void> {
 
 // --- the nemesis ----------------------------------------------------------------------------------
 
-type Fault = 'kill' | 'kill-leader' | 'kill-two' | 'kill-all' | 'pause' | 'pause-leader' | 'isolate' | 'isolate-leader' | 'one-way' | 'bridge' | 'loss' | 'delay';
+type Fault = 'kill' | 'kill-leader' | 'kill-two' | 'kill-all' | 'pause' | 'pause-leader' | 'isolate-leader' | NetworkFault;
+const NETWORK_FAULTS: ReadonlySet<Fault> = new Set<Fault>(['isolate', 'isolate-leader', 'one-way', 'bridge', 'loss', 'delay']);
 /** Rounds go through these families in turn (crash, pause, partition, link quality); the seed picks the fault in each. */
 const FAMILIES: readonly (readonly Fault[])[] = [
   ['kill', 'kill-leader', 'kill-two', 'kill-all'],
@@ -477,12 +375,8 @@ async function currentLeader(run: Run): Promise<string | undefined> {
   return undefined;
 }
 
-function cut(run: Run, from: string, to: string, mode: 'refuse' | 'blackhole'): void {
-  run.cluster.net.proxies[link(from, to)]!.partition(mode);
-}
-
 async function heal(run: Run): Promise<void> {
-  for (const p of Object.values(run.cluster.net.proxies)) p.heal();
+  run.cluster.net.heal();
   for (const m of Object.values(run.cluster.members)) if (m.paused) signal(m, 'SIGCONT');
   await Promise.all(Object.values(run.cluster.members).filter((m) => m.proc === undefined).map((m) => startMember(m)));
 }
@@ -496,7 +390,8 @@ async function inject(run: Run, random: Random, fault: Fault): Promise<string> {
     const l = await currentLeader(run);
     return l === undefined ? fallback : run.cluster.members[l]!;
   };
-  const mode = random.float() < 0.5 ? 'blackhole' : 'refuse';
+  // A network fault draws its partition mode first: so does every other fault, so a seed fixes every later draw.
+  if (!NETWORK_FAULTS.has(fault)) random.float();
   switch (fault) {
     case 'kill':
     case 'kill-leader': {
@@ -519,37 +414,10 @@ async function inject(run: Run, random: Random, fault: Fault): Promise<string> {
       signal(m, 'SIGSTOP');
       return `${fault} ${m.name}`;
     }
-    case 'isolate':
-    case 'isolate-leader': {
-      const m = fault === 'isolate' ? pick() : await leaderOr();
-      for (const o of NAMES) if (o !== m.name) (cut(run, m.name, o, mode), cut(run, o, m.name, mode));
-      return `${fault} ${m.name} (${mode})`;
-    }
-    case 'one-way': {
-      const a = pick();
-      const others = NAMES.filter((n) => n !== a.name);
-      const b = others[random.int(0, others.length)]!;
-      cut(run, a.name, b, mode);
-      return `cut ${a.name}->${b} only (${mode})`;
-    }
-    case 'bridge': {
-      const bridge = pick();
-      const [a, b] = NAMES.filter((n) => n !== bridge.name) as [string, string];
-      cut(run, a, b, mode);
-      cut(run, b, a, mode);
-      return `cut ${a}<->${b}, ${bridge.name} sees both (${mode})`;
-    }
-    case 'loss': {
-      const p = 0.05 + random.float() * 0.3;
-      for (const proxy of Object.values(run.cluster.net.proxies)) proxy.drop(p);
-      return `drop ${(p * 100).toFixed(0)}% of frames on every link`;
-    }
-    case 'delay': {
-      const d = random.int(10, 150);
-      const j = random.int(0, 100);
-      for (const proxy of Object.values(run.cluster.net.proxies)) proxy.delay(d, j);
-      return `delay every link ${d} ms + up to ${j} ms`;
-    }
+    case 'isolate-leader':
+      return `leader: ${networkFault(run.cluster.net, NAMES, random, 'isolate', await currentLeader(run))}`;
+    default:
+      return networkFault(run.cluster.net, NAMES, random, fault);
   }
 }
 

@@ -1,7 +1,8 @@
 // Three OS processes, each one replica (test/node/fixtures/replica-server.ts: startReplica with
 // HMAC-authenticated TCP peers and its Raft state in a write-ahead log), that a test SIGKILLs and
-// restarts on the same data directory; and a client that finds the leader and tells a command that
-// was not applied (connection refused, notLeader, dropped) from one of unknown outcome (timeout).
+// restarts on the same data directory, pauses (SIGSTOP) and cuts off (the peers talk through a
+// fault network: a proxy per directed link); and a client that finds the leader and tells a command
+// that was not applied (connection refused, notLeader, dropped) from one of unknown outcome (timeout).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { ReplicaAnswer, ReplicaStatus } from '../../src/node/index.js';
 import type { ReplicaServerArgs } from '../node/fixtures/replica-server.js';
 import { bundleFixture } from './bundle-fixture.js';
-import { stablePort } from './kv-nemesis.js';
+import { startFaultNet, stablePort, type FaultNet } from './fault-net.js';
 import { sleep } from './wait.js';
 
 /** Bundles the replica server fixture into `dir`; returns its path. */
@@ -25,6 +26,7 @@ interface Member {
   readonly url: string;
   readonly logFile: string;
   proc: ChildProcess | undefined;
+  paused: boolean;
   starts: number;
 }
 
@@ -35,6 +37,12 @@ export interface ReplicaCluster {
   kill(id: string): Promise<void>;
   /** Starts a killed member again on its data directory and waits until it answers. */
   restart(id: string): Promise<void>;
+  /** SIGSTOPs a member (no-op when it is down). */
+  pause(id: string): void;
+  /** SIGCONTs every paused member. */
+  resumeAll(): void;
+  /** The peer network between the members (cuts, loss, delay; clients reach members directly). */
+  readonly net: FaultNet;
   /** The leader every answering member agrees on, if any. */
   leader(): Promise<string | undefined>;
   /** Every member's status (`undefined` when it does not answer). */
@@ -65,7 +73,7 @@ async function get(url: string, path: string, timeoutMs: number): Promise<any> {
 }
 
 /** Starts three members of `app` in `root` (one data directory each) and waits until all answer. */
-export async function startReplicaCluster(options: { bundle: string; root: string; app: 'queue' | 'events'; electionTimeoutMs?: number; snapshotEvery?: number; appConfig?: Record<string, unknown> }): Promise<ReplicaCluster> {
+export async function startReplicaCluster(options: { bundle: string; root: string; app: 'queue' | 'events'; seed: number; electionTimeoutMs?: number; snapshotEvery?: number; appConfig?: Record<string, unknown> }): Promise<ReplicaCluster> {
   const ids = ['r1', 'r2', 'r3'];
   const peerPorts: Record<string, number> = {};
   const clientPorts: Record<string, number> = {};
@@ -73,6 +81,7 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
     peerPorts[id] = await stablePort();
     clientPorts[id] = await stablePort();
   }
+  const net = await startFaultNet(ids, options.seed, peerPorts);
   const members: Record<string, Member> = {};
   for (const id of ids) {
     const dataDir = join(options.root, id);
@@ -83,13 +92,13 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
       dataDir,
       peerPort: peerPorts[id]!,
       clientPort: clientPorts[id]!,
-      peers: Object.fromEntries(ids.filter((o) => o !== id).map((o) => [o, peerPorts[o]!])),
+      peers: Object.fromEntries(ids.filter((o) => o !== id).map((o) => [o, net.routerPorts[o]!])),
       secret: `replica-cluster-secret-${options.root}`,
       electionTimeoutMs: options.electionTimeoutMs ?? 400,
       snapshotEvery: options.snapshotEvery ?? 200,
       ...(options.appConfig ? { appConfig: options.appConfig } : {}),
     };
-    members[id] = { id, args, url: `http://${HOST}:${clientPorts[id]}`, logFile: join(options.root, `${id}.log`), proc: undefined, starts: 0 };
+    members[id] = { id, args, url: `http://${HOST}:${clientPorts[id]}`, logFile: join(options.root, `${id}.log`), proc: undefined, paused: false, starts: 0 };
   }
   const start = async (m: Member): Promise<void> => {
     const fd = openSync(m.logFile, 'a');
@@ -99,6 +108,7 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
       closeSync(fd);
     }
     m.starts++;
+    m.paused = false;
     const proc = m.proc;
     const until = performance.now() + START_TIMEOUT_MS;
     while (performance.now() < until) {
@@ -116,9 +126,16 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill('SIGKILL');
     await exited;
+    m.paused = false;
+  };
+  const signal = (m: Member, sig: 'SIGSTOP' | 'SIGCONT') => {
+    if (m.proc === undefined || m.proc.exitCode !== null || m.proc.signalCode !== null) return;
+    m.proc.kill(sig);
+    m.paused = sig === 'SIGSTOP';
   };
   const stop = async () => {
     await Promise.all(ids.map(kill));
+    await net.close();
   };
   try {
     await Promise.all(ids.map((id) => start(members[id]!)));
@@ -126,7 +143,7 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
     await stop();
     throw e;
   }
-  const statuses = () => Promise.all(ids.map((id) => (members[id]!.proc ? (get(members[id]!.url, '/status', 1000) as Promise<ReplicaStatus | undefined>) : Promise.resolve(undefined))));
+  const statuses = () => Promise.all(ids.map((id) => (members[id]!.proc && !members[id]!.paused ? (get(members[id]!.url, '/status', 1000) as Promise<ReplicaStatus | undefined>) : Promise.resolve(undefined))));
   let hint = 0;
   const call = async (command: unknown, timeoutMs = 10_000): Promise<Outcome> => {
     const until = performance.now() + timeoutMs;
@@ -159,6 +176,9 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
     ids,
     kill,
     restart: (id) => start(members[id]!),
+    pause: (id) => signal(members[id]!, 'SIGSTOP'),
+    resumeAll: () => ids.forEach((id) => members[id]!.paused && signal(members[id]!, 'SIGCONT')),
+    net,
     statuses,
     async leader() {
       const st = (await statuses()).filter((s): s is ReplicaStatus => s !== undefined);
