@@ -16,6 +16,7 @@ import type {
   RaftMessage,
   RaftNotLeaderOutput,
   RaftOutput,
+  RaftPersistedInput,
   RaftPersistRecord,
   RaftReadReadyOutput,
   RaftRoleOutput,
@@ -70,7 +71,10 @@ export interface RaftReplicaState {
 
 /**
  * The outputs of one input to a replica, gathered while Raft is stepped (possibly several times):
- * Raft's persist records, the sends (Raft's and the application's, in order), and events.
+ * Raft's persist records, the sends (Raft's and the application's, in order), and events. With
+ * `parallelAppend` (Raft thesis §10.2.1) a leader's log append also names the input its host steps
+ * once the records are durable (`onDurable`, Raft's {@link RaftPersistedInput} without `now`), and
+ * its AppendEntries sends are marked `beforePersist`; the step's one persist output carries both on.
  *
  * @example
  * ```ts
@@ -83,6 +87,8 @@ export interface RaftReplicaOutputs<M, E> {
   readonly persists: RaftPersistRecord[];
   readonly sends: SendOutput<RaftMessage | M>[];
   readonly events: (E | RejectedOutput | RaftRoleOutput)[];
+  /** The durability acknowledgement Raft asked for in this step, if any (the latest wins). */
+  onDurable?: Omit<RaftPersistedInput, 'now'>;
 }
 
 /**
@@ -165,6 +171,7 @@ function absorb<St extends RaftReplicaState, M, E>(hooks: RaftReplicaHooks<St, M
     switch (o.type) {
       case 'persist':
         out.persists.push(o.record);
+        if (o.onDurable !== undefined) out.onDurable = o.onDurable as Omit<RaftPersistedInput, 'now'>;
         break;
       case 'send':
         out.sends.push(o);
@@ -216,7 +223,7 @@ function stepsOf<St extends RaftReplicaState, M, E>(hooks: RaftReplicaHooks<St, 
     },
     finish(before, after, out) {
       const outputs: RaftReplicaOutput<M, E>[] = [];
-      if (out.persists.length > 0) outputs.push({ type: 'persist', record: { raft: out.persists } });
+      if (out.persists.length > 0) outputs.push({ type: 'persist', record: { raft: out.persists }, ...(out.onDurable === undefined ? {} : { onDurable: out.onDurable }) });
       outputs.push(...out.sends, ...out.events);
       const onlyRejected = outputs.length > 0 && outputs.every((o) => (o as { type?: unknown }).type === 'rejected');
       return transition(onlyRejected ? before : after, outputs);

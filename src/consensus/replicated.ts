@@ -8,7 +8,7 @@
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
 import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, positiveInt } from '../core/index.js';
 import { raft } from './raft/machine.js';
-import type { RaftCampaignInput, RaftConfig, RaftDurable, RaftMessage, RaftRoleOutput, RaftState, RaftTransferInput } from './raft/types.js';
+import type { RaftCampaignInput, RaftConfig, RaftDurable, RaftMessage, RaftPersistedInput, RaftRoleOutput, RaftState, RaftTransferInput } from './raft/types.js';
 import { raftReplica, type RaftReplicaOutput, type RaftReplicaOutputs, type RaftReplicaSteps, type ReplicatedPersistRecord } from './raft-replica.js';
 
 /**
@@ -150,7 +150,7 @@ export interface SubmitInput {
  * m.step(b, input).outputs; //=> [{ type: 'notLeader', id: 'req-1', leader: null }]
  * ```
  */
-export type ReplicatedInput = MessageInput<unknown> | TickInput | SubmitInput | RaftCampaignInput | RaftTransferInput;
+export type ReplicatedInput = MessageInput<unknown> | TickInput | SubmitInput | RaftCampaignInput | RaftTransferInput | RaftPersistedInput;
 
 /**
  * Outputs of a replicated machine: Raft's sends, one persist, rejections and role changes, plus
@@ -294,6 +294,7 @@ export function replicatedStateMachine<C, S, R>(
         case 'tick':
         case 'campaign':
         case 'transferLeadership':
+        case 'persisted':
           s = steps.raft(state, input, out);
           break;
         default:

@@ -21,6 +21,7 @@ import {
   type RaftRoleOutput,
   type RaftState,
   type RaftTransferInput,
+  type RaftPersistedInput,
   type ReplicatedPersistRecord,
 } from '../consensus/index.js';
 import { decideOnCheck, decideOnHeartbeat, heardAll, masterOptions, type ChainMasterConfig, type ChainMasterState, type MasterDecision } from './chain-master.js';
@@ -74,7 +75,7 @@ export interface RaftChainMasterState extends Pick<ChainMasterState, 'replicas' 
  * const i: RaftChainMasterInput = { type: 'tick', now: 100 };
  * ```
  */
-export type RaftChainMasterInput = MessageInput<unknown> | TickInput | RaftCampaignInput | RaftTransferInput;
+export type RaftChainMasterInput = MessageInput<unknown> | TickInput | RaftCampaignInput | RaftTransferInput | RaftPersistedInput;
 
 /**
  * Outputs of a {@link raftChainMaster}: Raft's persists and sends, views sent to replicas, role
@@ -243,6 +244,7 @@ export const raftChainMaster: DurableMachine<RaftChainMasterConfig, RaftChainMas
       }
       case 'campaign':
       case 'transferLeadership':
+      case 'persisted':
         s = afterRaft(state, steps.raft(state, input, out), now);
         break;
       default:

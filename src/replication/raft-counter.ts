@@ -17,6 +17,7 @@ import {
   type RaftRoleOutput,
   type RaftState,
   type RaftTransferInput,
+  type RaftPersistedInput,
   type ReplicatedPersistRecord,
 } from '../consensus/index.js';
 
@@ -201,7 +202,7 @@ export type RaftCounterReply =
  * inputs.flatMap((i) => { const t = raftCounter.step(s, i); s = t.state; return t.outputs.filter((o) => o.type === 'incremented' || o.type === 'value').map((o) => o.type); }); //=> ['incremented', 'value']
  * ```
  */
-export type RaftCounterInput = MessageInput<unknown> | TickInput | RaftCampaignInput | RaftTransferInput | (RaftCounterRequest & { readonly now: number });
+export type RaftCounterInput = MessageInput<unknown> | TickInput | RaftCampaignInput | RaftTransferInput | RaftPersistedInput | (RaftCounterRequest & { readonly now: number });
 
 /**
  * Outputs of a {@link raftCounter}: Raft's sends and persists, replies to remote clients (sent),
@@ -416,6 +417,7 @@ export const raftCounter: DurableMachine<RaftCounterConfig, RaftCounterState, Ra
       case 'tick':
       case 'campaign':
       case 'transferLeadership':
+      case 'persisted':
         s = steps.raft(state, input, out);
         break;
       case 'register':

@@ -27,6 +27,8 @@ interface Acc {
   sends: SendOutput<unknown>[];
   events: StoreOutput[];
   now: number;
+  /** Raft's durability acknowledgement of this step's log append (`parallelAppend`), if any. */
+  onDurable?: unknown;
 }
 
 const LEVELS: readonly string[] = Object.values(ConsistencyLevel);
@@ -169,6 +171,7 @@ function absorb(state: StoreState, outputs: readonly RaftOutput[], acc: Acc): St
     switch (o.type) {
       case 'persist':
         acc.persists.push(o.record);
+        if (o.onDurable !== undefined) acc.onDurable = o.onDurable;
         break;
       case 'send':
         acc.sends.push(o);
@@ -472,6 +475,7 @@ function step(state: StoreState, input: StoreInput): { state: StoreState; output
       break;
     case 'campaign':
     case 'transferLeadership':
+    case 'persisted':
       s = stepRaft(s, input, acc);
       break;
     default:
@@ -479,7 +483,10 @@ function step(state: StoreState, input: StoreInput): { state: StoreState; output
   }
   s = serveReady(maybeCompact(applyDue(s, acc), acc), acc);
   const outputs: StoreOutput[] = [];
-  if (acc.persists.length > 0 || saveBoot) outputs.push({ type: 'persist', record: saveBoot ? { raft: acc.persists, boot: s.boot } : { raft: acc.persists } });
+  if (acc.persists.length > 0 || saveBoot) {
+    const record = saveBoot ? { raft: acc.persists, boot: s.boot } : { raft: acc.persists };
+    outputs.push({ type: 'persist', record, ...(acc.onDurable === undefined ? {} : { onDurable: acc.onDurable }) });
+  }
   outputs.push(...acc.sends, ...acc.events);
   const onlyRejected = outputs.length > 0 && outputs.every((o): o is RejectedOutput => o.type === 'rejected');
   return { state: onlyRejected ? state : s, outputs };

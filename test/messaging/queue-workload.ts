@@ -110,13 +110,14 @@ export function replicatedQueueInvariants(): Invariant<Q>[] {
   return [...raftInvariants, ...queueInvariants()];
 }
 
-export function runQueue(seed: number, nemesis: NemesisOptions, network = {}, invariants: readonly Invariant<Q>[] = replicatedQueueInvariants()): SimResult<QueueOp, QueueResult> {
+/** One simulated run; `raft` adds Raft options (e.g. `parallelAppend`) to every replica. */
+export function runQueue(seed: number, nemesis: NemesisOptions, network = {}, invariants: readonly Invariant<Q>[] = replicatedQueueInvariants(), raft: { readonly parallelAppend?: boolean } = {}): SimResult<QueueOp, QueueResult> {
   return simulate<QueueOp, QueueResult>({
     seed,
     nodes: NODES.map((id) => ({
       id,
       machine: replicatedQueue,
-      config: { raft: { id, voters: NODES, seed: `${seed}-${id}`, electionTimeoutMs: 150, heartbeatIntervalMs: 15 }, app: { visibilityTimeoutMs: VISIBILITY_MS, maxReceiveCount: 1000 }, snapshotEvery: 25 },
+      config: { raft: { id, voters: NODES, seed: `${seed}-${id}`, electionTimeoutMs: 150, heartbeatIntervalMs: 15, ...raft }, app: { visibilityTimeoutMs: VISIBILITY_MS, maxReceiveCount: 1000 }, snapshotEvery: 25 },
     })),
     network: { delay: { type: 'uniform', minMs: 1, maxMs: 8 }, ...network },
     nemesis: { untilMs: PRODUCE_UNTIL_MS + 500, ...nemesis },

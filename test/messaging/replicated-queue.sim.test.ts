@@ -47,6 +47,19 @@ describe('the replicated queue under faults (3 nodes, simulated)', () => {
     expect(retriedEnqueues).toBeGreaterThan(0);
   }, 240_000);
 
+  it('with parallelAppend (the leader replicates while it writes, thesis §10.2.1), seeds 1-2 under the same faults: the same verdicts', () => {
+    for (let seed = 1; seed <= 2; seed++) {
+      const r = runQueue(seed, FAULTS, FLAKY, undefined, { parallelAppend: true });
+      expect(r.ok, `seed ${seed}: ${r.violation?.invariant}: ${r.violation?.message}`).toBe(true);
+      const v = judge(r);
+      expect(v.totalQueue.valid, `seed ${seed}: lost ${JSON.stringify(v.totalQueue.lost)}, unexpected ${JSON.stringify(v.totalQueue.unexpected)}`).toBe(true);
+      expect(v.keyedTwice, `seed ${seed}`).toEqual([]);
+      expect(v.lateAcks, `seed ${seed}`).toEqual([]);
+      expect(v.earlyRedeliveries, `seed ${seed}`).toEqual([]);
+      expect(v.totalQueue.acknowledgedCount).toBeGreaterThan(50);
+    }
+  }, 240_000);
+
   it('control: a queue whose ack ignores the lease lets a consumer with an expired lease ack, and the check sees it', () => {
     // The BullMQ failure mode: a worker that lost its lock still completes the job.
     const unfenced = replicatedStateMachine({
