@@ -28,4 +28,4 @@ export {
   type KvMember,
   type KvServerStatus,
 } from './kv-server.js';
-export { startReplica, type Replica, type ReplicaOptions, type ReplicaAnswer, type ReplicaStatus } from './replica.js';
+export { startReplica, type Replica, type ReplicaOptions, type ReplicaBaseOptions, type ReplicaTcpLinks, type ReplicaTransportLinks, type ReplicaAnswer, type ReplicaStatus } from './replica.js';

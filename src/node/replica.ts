@@ -1,13 +1,14 @@
 /**
  * One replica of a replicated application (the queue, the event store, any `replicatedStateMachine`)
- * run for real: `createNode` with peers over the TCP transport and Raft's state in the write-ahead
- * log, plus `submit`, which resolves with the command's answer.
+ * run for real: `createNode` with peers over the TCP transport (or any transport the caller gives,
+ * e.g. Redis Streams from distkit/redis) and Raft's state in the write-ahead log, plus `submit`,
+ * which resolves with the command's answer.
  *
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createNode, type Clock, type DurableMachine, type NodeId, type RunningNode } from '../core/index.js';
+import { ConfigError, createNode, type Clock, type DurableMachine, type NodeId, type RunningNode, type Transport } from '../core/index.js';
 import type { RaftConfig, RaftDurable, ReplicatedConfig, ReplicatedInput, ReplicatedOutput, ReplicatedState } from '../consensus/index.js';
 import { openRaftStorage, type RaftWalStorageOptions } from './raft-wal-storage.js';
 import type { RaftStorage } from './raft-storage.js';
@@ -29,19 +30,72 @@ import { createTcpTransport, type TcpAddress, type TcpTransport } from './tcp-tr
  *   auth: { mode: 'hmac', secret: 'a cluster secret of 16+ bytes' },
  *   app: { visibilityTimeoutMs: 30_000 },
  * };
+ * Object.keys(o.peers).length; //=> 2
  * ```
  */
-export interface ReplicaOptions<AppConfig> {
-  /** This replica's id (a Raft voter). */
-  readonly id: NodeId;
-  /** Directory of the write-ahead log that holds Raft's term, vote, log and snapshot. */
-  readonly dataDir: string;
+export type ReplicaOptions<AppConfig> = ReplicaBaseOptions<AppConfig> & (ReplicaTcpLinks | ReplicaTransportLinks);
+
+/**
+ * A replica's peers over distkit's TCP transport: where it listens, where the others listen, and
+ * how they authenticate one another.
+ *
+ * @example
+ * ```ts
+ * import type { ReplicaTcpLinks } from 'distkit/node';
+ * const links: ReplicaTcpLinks = { listen: { host: '127.0.0.1', port: 7001 }, peers: { q2: { host: '127.0.0.1', port: 7002 } }, auth: { mode: 'none' } };
+ * Object.keys(links.peers); //=> ['q2']
+ * ```
+ */
+export interface ReplicaTcpLinks {
   /** Where the peers reach this replica. */
   readonly listen: TcpAddress;
   /** The other voters and their addresses: the group is `id` plus these. */
   readonly peers: Readonly<Record<NodeId, TcpAddress>>;
   /** Peer authentication ({@link TcpAuth}): an HMAC secret, TLS, or `{ mode: 'none' }` on loopback. */
   readonly auth: TcpAuth;
+  readonly transport?: never;
+}
+
+/**
+ * A replica's peers over a transport the caller built (Redis Streams, an in-memory network, your
+ * own): its endpoint, whose `id` must be the replica's, and the other voters' ids. The replica owns
+ * the transport from then on and closes it on {@link Replica.close}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryNetwork } from 'distkit/core';
+ * import type { ReplicaTransportLinks } from 'distkit/node';
+ * const net = createMemoryNetwork();
+ * const links: ReplicaTransportLinks = { transport: net.transport('q1'), peers: ['q2', 'q3'] };
+ * links.transport.id; //=> 'q1'
+ * ```
+ */
+export interface ReplicaTransportLinks {
+  /** This replica's endpoint. */
+  readonly transport: Transport;
+  /** The other voters' ids: the group is `id` plus these. */
+  readonly peers: readonly NodeId[];
+  readonly listen?: never;
+  readonly auth?: never;
+}
+
+/**
+ * The options of {@link startReplica} other than its links ({@link ReplicaTcpLinks} or
+ * {@link ReplicaTransportLinks}).
+ *
+ * @example
+ * ```ts
+ * import type { ReplicaBaseOptions } from 'distkit/node';
+ * import type { QueueConfig } from 'distkit/messaging';
+ * const o: ReplicaBaseOptions<QueueConfig> = { id: 'q1', dataDir: './data/q1', app: { visibilityTimeoutMs: 30_000 } };
+ * o.app?.visibilityTimeoutMs; //=> 30000
+ * ```
+ */
+export interface ReplicaBaseOptions<AppConfig> {
+  /** This replica's id (a Raft voter). */
+  readonly id: NodeId;
+  /** Directory of the write-ahead log that holds Raft's term, vote, log and snapshot. */
+  readonly dataDir: string;
   /** The application's config, the same on every replica. */
   readonly app?: AppConfig;
   /** Raft options (`id` and `voters` are filled in; `seed` defaults to random bytes). */
@@ -113,7 +167,7 @@ export interface ReplicaStatus {
  */
 export interface Replica<AppState, Result> {
   readonly id: NodeId;
-  /** The peer address actually bound (port 0 picks one). */
+  /** The peer address actually bound (port 0 picks one); rejects for a replica over a caller's transport. */
   address(): Promise<TcpAddress>;
   /** Proposes an application command (without `now`) and resolves with its answer. */
   submit(command: unknown, timeoutMs?: number): Promise<ReplicaAnswer<Result>>;
@@ -140,8 +194,11 @@ interface Pending<R> {
 /**
  * Starts one replica of a replicated application: Raft's durable state in a write-ahead log in
  * `dataDir` (group commit: a batch of inputs costs one sync), peers over the authenticated TCP
- * transport, and the node recovered from the log on restart (Raft §5.2, §7). A persist record is
- * durable before the sends of its step leave, as the machine contract requires.
+ * transport ({@link ReplicaTcpLinks}) or over a transport the caller gives
+ * ({@link ReplicaTransportLinks}: Redis Streams, say), and the node recovered from the log on
+ * restart (Raft §5.2, §7). A persist record is durable before the sends of its step leave, as the
+ * machine contract requires (with `raft: { parallelAppend: true }` a leader's AppendEntries may
+ * leave while its own write is under way, thesis §10.2.1).
  *
  * @example
  * ```ts
@@ -168,7 +225,7 @@ export async function startReplica<C, S, R>(
   options: ReplicaOptions<C>,
 ): Promise<Replica<S, R>> {
   const config: ReplicatedConfig<C> = {
-    raft: { seed: `${options.id}/${randomBytes(8).toString('hex')}`, ...options.raft, id: options.id, voters: [options.id, ...Object.keys(options.peers)] },
+    raft: { seed: `${options.id}/${randomBytes(8).toString('hex')}`, ...options.raft, id: options.id, voters: [options.id, ...peerIds(options)] },
     ...(options.app === undefined ? {} : { app: options.app }),
     ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }),
   };
@@ -185,9 +242,18 @@ export async function startReplica<C, S, R>(
   }
 }
 
+/** The other voters' ids; a caller's transport must be this replica's endpoint. */
+function peerIds(options: ReplicaOptions<unknown>): NodeId[] {
+  if (options.transport === undefined) return Object.keys(options.peers);
+  if (options.transport.id !== options.id) throw new ConfigError('transport', `is the endpoint of ${JSON.stringify(options.transport.id)}, not of this replica ${JSON.stringify(options.id)}`);
+  if (!Array.isArray(options.peers) || !options.peers.every((p) => typeof p === 'string')) throw new ConfigError('peers', 'must list the other voters\' ids when a transport is given');
+  return [...options.peers];
+}
+
 class ReplicaHost<C, S, R> implements Replica<S, R> {
   readonly id: NodeId;
-  private readonly transport: TcpTransport;
+  private readonly transport: Transport;
+  private readonly tcp: TcpTransport | undefined;
   private readonly node: RunningNode<ReplicatedState<C, S>, ReplicatedInput, ReplicatedOutput<R>>;
   private readonly pending = new Map<string, Pending<R>>();
   private readonly prefix = randomBytes(6).toString('hex');
@@ -205,7 +271,8 @@ class ReplicaHost<C, S, R> implements Replica<S, R> {
     this.id = options.id;
     this.timeoutMs = options.requestTimeoutMs ?? 5000;
     const report = options.onError ?? (() => undefined);
-    this.transport = createTcpTransport({ id: options.id, listen: options.listen, peers: options.peers, auth: options.auth, maxFrameBytes: 64 << 20, onError: report });
+    this.tcp = options.transport === undefined ? createTcpTransport({ id: options.id, listen: options.listen, peers: options.peers, auth: options.auth, maxFrameBytes: 64 << 20, onError: report }) : undefined;
+    this.transport = this.tcp ?? options.transport!;
     this.node = createNode(machine, config, {
       send: (to, message) => this.transport.send(to, message),
       persist: (record) => Promise.all(record.raft.map((r) => this.storage.persist(r))).then(() => undefined),
@@ -217,7 +284,8 @@ class ReplicaHost<C, S, R> implements Replica<S, R> {
   }
 
   address(): Promise<TcpAddress> {
-    return this.transport.address();
+    if (this.tcp === undefined) return Promise.reject(new ConfigError('transport', `replica ${this.id} runs over the caller's transport: it has no TCP address`));
+    return this.tcp.address();
   }
 
   submit(command: unknown, timeoutMs = this.timeoutMs): Promise<ReplicaAnswer<R>> {

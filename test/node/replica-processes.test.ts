@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Random } from '../../src/core/index.js';
 import { checkAppendRaces, checkTotalQueue, type AppendHistoryInput, type AppendHistoryOutput, type Operation, type TotalQueueInput, type TotalQueueOutput } from '../../src/check/index.js';
-import { networkFault } from '../support/fault-net.js';
+import { networkFault, type FaultNet } from '../support/fault-net.js';
 import { bundleReplicaServer, startReplicaCluster, type Outcome, type ReplicaCluster } from '../support/replica-cluster.js';
 import { sleep } from '../support/wait.js';
 
@@ -30,9 +30,9 @@ afterEach(async () => {
 }, 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cluster(app: 'queue' | 'events', seed: number, appConfig?: Record<string, unknown>): Promise<ReplicaCluster> {
+async function cluster(app: 'queue' | 'events', seed: number, appConfig?: Record<string, unknown>, links: 'tcp' | 'redis' = 'tcp'): Promise<ReplicaCluster> {
   const root = mkdtempSync(join(dir, `${app}-`));
-  const c = await startReplicaCluster({ bundle, root, app, seed, ...(appConfig ? { appConfig } : {}) });
+  const c = await startReplicaCluster({ bundle, root, app, seed, links, ...(appConfig ? { appConfig } : {}) });
   running.push(c);
   return c;
 }
@@ -51,8 +51,8 @@ async function leaderOf(c: ReplicaCluster): Promise<string | undefined> {
  * One step of a fault schedule: wait `afterMs`, then inject `fault` for `forMs` and undo it. Kills
  * are SIGKILL (of the leader, another member, or all three at once: only what reached each disk
  * survives) and a restart on the same data directory; a pause is SIGSTOP then SIGCONT; the network
- * faults (the leader cut off from both peers, the two followers cut from each other with the leader
- * bridging them, frames dropped on every link) last until the heal.
+ * faults (the leader cut off from both peers, or over Redis from the redis-server; the two followers
+ * cut from each other with the leader bridging them; frames dropped on every link) last until the heal.
  */
 type FaultStep = readonly [afterMs: number, fault: 'kill-leader' | 'kill-follower' | 'kill-all' | 'pause-leader' | 'isolate-leader' | 'bridge' | 'loss', forMs: number];
 
@@ -75,11 +75,22 @@ async function inject(c: ReplicaCluster, random: Random, fault: FaultStep[1]): P
       c.pause(victim);
       return { what: `SIGSTOP ${who}`, killed: [] };
     case 'isolate-leader':
+      if (c.redis !== undefined) {
+        const mode = random.float() < 0.5 ? 'blackhole' : 'refuse';
+        c.redis[victim]!.partition(mode);
+        return { what: `cut ${who} off from redis (${mode})`, killed: [] };
+      }
+      return { what: `${networkFault(tcpNet(c), c.ids, random, 'isolate', victim)} [leader: ${leader ?? 'none agreed'}]`, killed: [] };
     case 'bridge':
-      return { what: `${networkFault(c.net, c.ids, random, fault === 'bridge' ? 'bridge' : 'isolate', victim)} [leader: ${leader ?? 'none agreed'}]`, killed: [] };
+      return { what: `${networkFault(tcpNet(c), c.ids, random, 'bridge', victim)} [leader: ${leader ?? 'none agreed'}]`, killed: [] };
     case 'loss':
-      return { what: networkFault(c.net, c.ids, random, 'loss'), killed: [] };
+      return { what: networkFault(tcpNet(c), c.ids, random, 'loss'), killed: [] };
   }
+}
+
+function tcpNet(c: ReplicaCluster): FaultNet {
+  if (c.net === undefined) throw new Error('this fault needs the members on TCP links');
+  return c.net;
 }
 
 /** Runs the schedule (each fault undone after its time: restarts, SIGCONT, heal), then waits `tailMs`; returns what each step did. */
@@ -89,7 +100,8 @@ async function runFaults(c: ReplicaCluster, random: Random, steps: readonly Faul
     await sleep(afterMs);
     const { what, killed } = await inject(c, random, fault);
     await sleep(forMs);
-    c.net.heal();
+    c.net?.heal();
+    for (const p of Object.values(c.redis ?? {})) p.heal();
     c.resumeAll();
     await Promise.all(killed.map((id) => c.restart(id)));
     faults.push(`${what} for ${forMs} ms`);
@@ -114,8 +126,9 @@ async function settled(c: ReplicaCluster): Promise<string[]> {
 
 /** Every kind of fault once, crashes between network faults. */
 const QUEUE_FAULTS: readonly FaultStep[] = [[2000, 'kill-leader', 1500], [1500, 'isolate-leader', 2500], [1500, 'kill-follower', 1500], [1500, 'pause-leader', 2000], [1500, 'bridge', 2500], [1500, 'loss', 2500], [1500, 'kill-all', 500]];
+/** Over Redis there are no per-link cuts: the leader is cut off from the redis-server instead. */
+const QUEUE_REDIS_FAULTS: readonly FaultStep[] = [[2000, 'kill-leader', 1500], [1500, 'isolate-leader', 2500], [1500, 'kill-follower', 1500], [1500, 'pause-leader', 2000], [1500, 'kill-all', 500]];
 const EVENT_FAULTS: readonly FaultStep[] = [[2000, 'kill-leader', 1500], [1500, 'isolate-leader', 2000], [1500, 'kill-follower', 1000], [1500, 'pause-leader', 1500], [1500, 'bridge', 2000], [1500, 'loss', 2000], [1500, 'kill-all', 500]];
-const SCHEDULE_LENGTH = 7;
 
 type QueueOp = Operation<TotalQueueInput<string>, TotalQueueOutput<string>>;
 
@@ -225,48 +238,54 @@ async function consumer(run: QueueRun, name: string, random: Random, draining = 
   }
 }
 
-describe('replicated queue on three processes over TCP, members SIGKILLed and restarted', () => {
-  it('seed 1: nothing acknowledged lost, one message per idempotency key, late acks refused, acks within their leases, replicas identical', async () => {
-    const seed = 1;
-    const random = new Random(`queue-procs/${seed}`);
-    const c = await cluster('queue', seed, { visibilityTimeoutMs: VISIBILITY_MS, maxReceiveCount: 1000 });
-    const run: QueueRun = {
-      c, t0: performance.now(), history: [], ackUncertain: new Set(), idsOf: new Map(), lateAcks: [], outOfLease: [],
-      counts: { enqueueRetries: 0, duplicateAnswers: 0, redeliveries: 0, nacks: 0, receives: 0 }, stopped: false, nextOp: 0,
-    };
-    const producers = ['p1', 'p2'].map((p) => producer(run, p));
-    const consumers = ['c1', 'c2', 'c3'].map((n) => consumer(run, n, new Random(`${seed}/${n}`)));
-    const faults = await runFaults(c, random, QUEUE_FAULTS, 2000);
-    run.stopped = true;
-    await Promise.all([...producers, ...consumers]);
-    // Every lease has run out: drain what is left, acking each message.
-    await sleep(VISIBILITY_MS + 200);
-    await consumer(run, 'drain', random, true);
-    const states = await settled(c);
+/**
+ * The queue's checks on one cluster: nothing acknowledged lost, one message per idempotency key,
+ * late acks refused, acks within their leases, replicas identical.
+ */
+async function queueChecks(links: 'tcp' | 'redis', seed: number, schedule: readonly FaultStep[]): Promise<void> {
+  const random = new Random(`queue-procs/${links}/${seed}`);
+  const c = await cluster('queue', seed, { visibilityTimeoutMs: VISIBILITY_MS, maxReceiveCount: 1000 }, links);
+  const run: QueueRun = {
+    c, t0: performance.now(), history: [], ackUncertain: new Set(), idsOf: new Map(), lateAcks: [], outOfLease: [],
+    counts: { enqueueRetries: 0, duplicateAnswers: 0, redeliveries: 0, nacks: 0, receives: 0 }, stopped: false, nextOp: 0,
+  };
+  const producers = ['p1', 'p2'].map((p) => producer(run, p));
+  const consumers = ['c1', 'c2', 'c3'].map((n) => consumer(run, n, new Random(`${seed}/${n}`)));
+  const faults = await runFaults(c, random, schedule, 2000);
+  run.stopped = true;
+  await Promise.all([...producers, ...consumers]);
+  // Every lease has run out: drain what is left, acking each message.
+  await sleep(VISIBILITY_MS + 200);
+  await consumer(run, 'drain', random, true);
+  const states = await settled(c);
 
-    const verdict = checkTotalQueue<string>(run.history);
-    const lost = verdict.lost.filter((v) => !run.ackUncertain.has(v));
-    const twoIds = [...run.idsOf].filter(([, ids]) => ids.size > 1).map(([v, ids]) => `${v}: ${[...ids].join(',')}`);
-    const summary = JSON.stringify({ faults, ...run.counts, attempts: verdict.attemptCount, acknowledged: verdict.acknowledgedCount, dequeued: verdict.okCount, lost: verdict.lost, ackUncertain: [...run.ackUncertain], unexpected: verdict.unexpected, duplicated: verdict.duplicated, recovered: verdict.recoveredCount, lateAcks: run.lateAcks.length });
-    writeFileSync(join(tmpdir(), `distkit-queue-procs-seed-${seed}.json`), summary);
+  const verdict = checkTotalQueue<string>(run.history);
+  const lost = verdict.lost.filter((v) => !run.ackUncertain.has(v));
+  const twoIds = [...run.idsOf].filter(([, ids]) => ids.size > 1).map(([v, ids]) => `${v}: ${[...ids].join(',')}`);
+  const summary = JSON.stringify({ faults, ...run.counts, attempts: verdict.attemptCount, acknowledged: verdict.acknowledgedCount, dequeued: verdict.okCount, lost: verdict.lost, ackUncertain: [...run.ackUncertain], unexpected: verdict.unexpected, duplicated: verdict.duplicated, recovered: verdict.recoveredCount, lateAcks: run.lateAcks.length });
+  writeFileSync(join(tmpdir(), `distkit-queue-procs-${links}-seed-${seed}.json`), summary);
 
-    expect(faults, summary).toHaveLength(SCHEDULE_LENGTH);
-    expect(verdict.acknowledgedCount, summary).toBeGreaterThan(50);
-    expect(lost, summary).toEqual([]);
-    // The drain emptied the queue and nothing was dead-lettered: a value whose ack stayed uncertain
-    // left the queue, and only an ack with its lease's token removes a message, so that ack took effect.
-    const final = JSON.parse(states[0]!) as { messages: Record<string, unknown>; deadLetters: unknown[] };
-    expect({ messages: Object.keys(final.messages).length, deadLetters: final.deadLetters.length }, summary).toEqual({ messages: 0, deadLetters: 0 });
-    expect(verdict.unexpected, summary).toEqual([]);
-    expect(verdict.duplicated, summary).toEqual([]);
-    expect(twoIds, summary).toEqual([]);
-    expect(run.counts.duplicateAnswers, summary).toBeGreaterThan(0);
-    expect(run.lateAcks.length, summary).toBeGreaterThan(0);
-    for (const late of run.lateAcks) expect(late.answer, summary).toMatch(/^refused: (lease expired|stale fencing token)/);
-    expect(run.outOfLease, summary).toEqual([]);
-    expect(states[1], 'replica r2 differs from r1').toBe(states[0]);
-    expect(states[2], 'replica r3 differs from r1').toBe(states[0]);
-  }, 120_000);
+  expect(faults, summary).toHaveLength(schedule.length);
+  expect(verdict.acknowledgedCount, summary).toBeGreaterThan(50);
+  expect(lost, summary).toEqual([]);
+  // The drain emptied the queue and nothing was dead-lettered: a value whose ack stayed uncertain
+  // left the queue, and only an ack with its lease's token removes a message, so that ack took effect.
+  const final = JSON.parse(states[0]!) as { messages: Record<string, unknown>; deadLetters: unknown[] };
+  expect({ messages: Object.keys(final.messages).length, deadLetters: final.deadLetters.length }, summary).toEqual({ messages: 0, deadLetters: 0 });
+  expect(verdict.unexpected, summary).toEqual([]);
+  expect(verdict.duplicated, summary).toEqual([]);
+  expect(twoIds, summary).toEqual([]);
+  expect(run.counts.duplicateAnswers, summary).toBeGreaterThan(0);
+  expect(run.lateAcks.length, summary).toBeGreaterThan(0);
+  for (const late of run.lateAcks) expect(late.answer, summary).toMatch(/^refused: (lease expired|stale fencing token)/);
+  expect(run.outOfLease, summary).toEqual([]);
+  expect(states[1], 'replica r2 differs from r1').toBe(states[0]);
+  expect(states[2], 'replica r3 differs from r1').toBe(states[0]);
+}
+
+describe('replicated queue on three processes, members SIGKILLed, paused and cut off', () => {
+  it('over TCP, seed 1: nothing acknowledged lost, one message per idempotency key, late acks refused, acks within their leases, replicas identical', () => queueChecks('tcp', 1, QUEUE_FAULTS), 120_000);
+  it('over Redis Streams, seed 1: the same checks', () => queueChecks('redis', 1, QUEUE_REDIS_FAULTS), 120_000);
 });
 
 type AppendOp = Operation<AppendHistoryInput, AppendHistoryOutput>;
@@ -333,7 +352,7 @@ describe('replicated event store on three processes over TCP, members SIGKILLed 
     const summary = JSON.stringify({ faults, rounds: roundCount, appends: history.length, unknown: unknownIds.size, races: verdict.races.length, decided: decided.length, winners: winners.length, streamLength: stream.length, problems: verdict.problems });
     writeFileSync(join(tmpdir(), `distkit-events-procs-seed-${seed}.json`), summary);
 
-    expect(faults, summary).toHaveLength(SCHEDULE_LENGTH);
+    expect(faults, summary).toHaveLength(EVENT_FAULTS.length);
     expect(roundCount, summary).toBeGreaterThan(20);
     expect(verdict.valid, summary).toBe(true);
     expect(decided.length, summary).toBeGreaterThan(20);

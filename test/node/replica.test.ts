@@ -1,10 +1,12 @@
-// startReplica on one process: a group of one and a group of three on loopback TCP, each with its
-// Raft state in a write-ahead log, restarted from that log.
+// startReplica on one process: a group of one and a group of three on loopback TCP, a group of
+// three over a caller's transport, each with its Raft state in a write-ahead log, restarted from
+// that log.
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { replicatedEventStore, replicatedQueue, type EventStoreResult, type QueueResult } from '../../src/messaging/index.js';
+import { createMemoryNetwork } from '../../src/core/index.js';
 import { startReplica, type Replica, type ReplicaAnswer } from '../../src/node/index.js';
 import { freePort } from '../support/kv-cluster.js';
 import { waitFor } from '../support/wait.js';
@@ -73,5 +75,37 @@ describe('startReplica', () => {
     expect(lost).toMatchObject({ type: 'WrongExpectedVersion', actual: 0 });
     await waitFor(() => replicas.every((r) => r.status().appliedIndex === replicas[0]!.status().appliedIndex), 5000);
     expect(replicas.map((r) => r.appState())).toEqual([replicas[0]!.appState(), replicas[0]!.appState(), replicas[0]!.appState()]);
+  });
+
+  it('a group of three over a caller\'s transport, with parallelAppend: enqueue, receive and ack commit; a replica restarted on its log catches up', async () => {
+    const net = createMemoryNetwork();
+    const ids = ['q1', 'q2', 'q3'];
+    const dataDirs = ids.map(() => tempDir());
+    const start = (i: number) => startReplica(replicatedQueue, {
+      id: ids[i]!,
+      dataDir: dataDirs[i]!,
+      transport: net.transport(ids[i]!),
+      peers: ids.filter((o) => o !== ids[i]),
+      raft: { electionTimeoutMs: 300, parallelAppend: true },
+    }).then(track);
+    const replicas = await Promise.all(ids.map((_id, i) => start(i)));
+    await replicas[0]!.campaign();
+    await waitFor(() => replicas.every((r) => r.status().leader === 'q1'), 10_000);
+    await expect(replicas[0]!.address()).rejects.toThrow(/caller's transport/);
+    const enq = result(await replicas[0]!.submit({ type: 'enqueue', body: 'job', key: 'k' })) as QueueResult;
+    expect(enq).toMatchObject({ type: 'enqueued', id: 'm1' });
+    const got = result(await replicas[0]!.submit({ type: 'receive', consumer: 'c' })) as QueueResult;
+    if (got.type !== 'received') throw new Error(JSON.stringify(got));
+    expect(result(await replicas[0]!.submit({ type: 'ack', id: got.message.id, token: got.message.token }))).toMatchObject({ type: 'acked' });
+    // A follower closed and started again on its data directory (a fresh endpoint on the network).
+    await replicas[2]!.close();
+    const again = await start(2);
+    await waitFor(() => again.status().appliedIndex === replicas[0]!.status().appliedIndex, 10_000);
+    expect(again.appState()).toEqual(replicas[0]!.appState());
+  });
+
+  it('refuses a caller\'s transport that is another node\'s endpoint, naming both ids', async () => {
+    const net = createMemoryNetwork();
+    await expect(startReplica(replicatedQueue, { id: 'q1', dataDir: tempDir(), transport: net.transport('q2'), peers: ['q2'] })).rejects.toThrow(/transport.*"q2".*"q1"/);
   });
 });

@@ -1,7 +1,8 @@
-// Three OS processes, each one replica (test/node/fixtures/replica-server.ts: startReplica with
-// HMAC-authenticated TCP peers and its Raft state in a write-ahead log), that a test SIGKILLs and
-// restarts on the same data directory, pauses (SIGSTOP) and cuts off (the peers talk through a
-// fault network: a proxy per directed link); and a client that finds the leader and tells a command
+// Three OS processes, each one replica (test/node/fixtures/replica-server.ts: startReplica with its
+// Raft state in a write-ahead log and its peers over HMAC-authenticated TCP or over Redis Streams),
+// that a test SIGKILLs and restarts on the same data directory, pauses (SIGSTOP) and cuts off (over
+// TCP the peers talk through a fault network, a proxy per directed link; over Redis each member
+// reaches the redis-server through a proxy of its own); and a client that finds the leader and tells a command
 // that was not applied (connection refused, notLeader, dropped) from one of unknown outcome (timeout).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -10,7 +11,9 @@ import { performance } from 'node:perf_hooks';
 import type { ReplicaAnswer, ReplicaStatus } from '../../src/node/index.js';
 import type { ReplicaServerArgs } from '../node/fixtures/replica-server.js';
 import { bundleFixture } from './bundle-fixture.js';
+import { startFaultProxy, type FaultProxy } from '../../src/node/index.js';
 import { startFaultNet, stablePort, type FaultNet } from './fault-net.js';
+import { startRedisServer, type RedisServer } from './redis-server.js';
 import { sleep } from './wait.js';
 
 /** Bundles the replica server fixture into `dir`; returns its path. */
@@ -41,8 +44,10 @@ export interface ReplicaCluster {
   pause(id: string): void;
   /** SIGCONTs every paused member. */
   resumeAll(): void;
-  /** The peer network between the members (cuts, loss, delay; clients reach members directly). */
-  readonly net: FaultNet;
+  /** Over TCP: the peer network between the members (cuts, loss, delay; clients reach members directly). */
+  readonly net: FaultNet | undefined;
+  /** Over Redis: each member's proxy to the redis-server (a partition cuts the member off). */
+  readonly redis: Readonly<Record<string, FaultProxy>> | undefined;
   /** The leader every answering member agrees on, if any. */
   leader(): Promise<string | undefined>;
   /** Every member's status (`undefined` when it does not answer). */
@@ -73,7 +78,7 @@ async function get(url: string, path: string, timeoutMs: number): Promise<any> {
 }
 
 /** Starts three members of `app` in `root` (one data directory each) and waits until all answer. */
-export async function startReplicaCluster(options: { bundle: string; root: string; app: 'queue' | 'events'; seed: number; electionTimeoutMs?: number; snapshotEvery?: number; appConfig?: Record<string, unknown> }): Promise<ReplicaCluster> {
+export async function startReplicaCluster(options: { bundle: string; root: string; app: 'queue' | 'events'; seed: number; links?: 'tcp' | 'redis'; electionTimeoutMs?: number; snapshotEvery?: number; appConfig?: Record<string, unknown> }): Promise<ReplicaCluster> {
   const ids = ['r1', 'r2', 'r3'];
   const peerPorts: Record<string, number> = {};
   const clientPorts: Record<string, number> = {};
@@ -81,7 +86,20 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
     peerPorts[id] = await stablePort();
     clientPorts[id] = await stablePort();
   }
-  const net = await startFaultNet(ids, options.seed, peerPorts);
+  const overRedis = options.links === 'redis';
+  const net = overRedis ? undefined : await startFaultNet(ids, options.seed, peerPorts);
+  let redisServer: RedisServer | undefined;
+  let redis: Record<string, FaultProxy> | undefined;
+  const redisPorts: Record<string, number> = {};
+  if (overRedis) {
+    redisServer = await startRedisServer();
+    redis = {};
+    for (const id of ids) {
+      // RESP is not length-prefixed: the proxy forwards reads as they come (it only cuts, never drops).
+      redis[id] = startFaultProxy({ listen: { host: HOST, port: 0 }, target: { host: HOST, port: redisServer.port }, seed: `${options.seed}/${id}->redis`, unit: 'chunk' });
+      redisPorts[id] = (await redis[id].address()).port;
+    }
+  }
   const members: Record<string, Member> = {};
   for (const id of ids) {
     const dataDir = join(options.root, id);
@@ -92,11 +110,12 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
       dataDir,
       peerPort: peerPorts[id]!,
       clientPort: clientPorts[id]!,
-      peers: Object.fromEntries(ids.filter((o) => o !== id).map((o) => [o, net.routerPorts[o]!])),
+      peers: Object.fromEntries(ids.filter((o) => o !== id).map((o) => [o, net?.routerPorts[o] ?? 0])),
       secret: `replica-cluster-secret-${options.root}`,
       electionTimeoutMs: options.electionTimeoutMs ?? 400,
       snapshotEvery: options.snapshotEvery ?? 200,
       ...(options.appConfig ? { appConfig: options.appConfig } : {}),
+      ...(overRedis ? { redisPort: redisPorts[id]! } : {}),
     };
     members[id] = { id, args, url: `http://${HOST}:${clientPorts[id]}`, logFile: join(options.root, `${id}.log`), proc: undefined, paused: false, starts: 0 };
   }
@@ -135,7 +154,9 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
   };
   const stop = async () => {
     await Promise.all(ids.map(kill));
-    await net.close();
+    await net?.close();
+    await Promise.all(Object.values(redis ?? {}).map((p) => p.close()));
+    await redisServer?.stop();
   };
   try {
     await Promise.all(ids.map((id) => start(members[id]!)));
@@ -179,6 +200,7 @@ export async function startReplicaCluster(options: { bundle: string; root: strin
     pause: (id) => signal(members[id]!, 'SIGSTOP'),
     resumeAll: () => ids.forEach((id) => members[id]!.paused && signal(members[id]!, 'SIGCONT')),
     net,
+    redis,
     statuses,
     async leader() {
       const st = (await statuses()).filter((s): s is ReplicaStatus => s !== undefined);
