@@ -9,13 +9,18 @@
 // write-ahead log with fsync (`openRaftStorage`), the replicas talking over loopback TCP
 // (`createTcpTransport`, no authentication), then again over Redis Streams
 // (`createRedisStreamsTransport`, a redis-server without persistence: the replicas' disks hold the
-// state, Redis only carries messages); c closed loops submit through the leader enqueue (100-byte
-// body) → receive (a lease) → ack, each step waiting for its commit.
+// state, Redis only carries messages); as with BullMQ, c producers each enqueue (100-byte body) and
+// wait until the job is acked, and c workers receive a lease and ack it, the ack asking for the
+// next lease in the same command (BullMQ's worker also fetches its next job as it completes one).
 // Latency: enqueue submitted → ack applied.
 //
 // Figures per concurrency level: jobs/s, p50 and p99 latency, and distkit's rate over BullMQ's with
 // `appendfsync always` (both durable on disk before they answer). MESSAGING_BENCH_MS sets the time
 // per cell (default 3000 ms); redis-server must be on PATH (BullMQ's figures are left out otherwise).
+//
+// The queue over TCP runs twice: with Raft's leader writing its log before it replicates, and with
+// `parallelAppend` (thesis §10.2.1: it replicates while it writes). MESSAGING_BENCH_ONLY=queue runs
+// only distkit's queue over TCP.
 //
 // Event store (MESSAGING_BENCH_ONLY=events runs only this part): appends/s with fsync, c closed
 // loops each appending one event (100 bytes of data) to its own stream and waiting for the answer.
@@ -107,8 +112,11 @@ interface QueueCluster {
 /** The replicas' links: loopback TCP, or Redis Streams through the redis-server on `redisPort`. */
 type Links = { readonly kind: 'tcp' } | { readonly kind: 'redis'; readonly redisPort: number };
 
+/** Raft thesis §10.2.1 on or off: the leader replicates while it writes its own log. */
+type Append = { readonly parallelAppend: boolean };
+
 /** Three replicas of the queue, each on its own write-ahead log with fsync. */
-async function startQueueCluster(links: Links): Promise<QueueCluster> {
+async function startQueueCluster(links: Links, append: Append = { parallelAppend: false }): Promise<QueueCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'messaging-bench-'));
   const ids = ['r1', 'r2', 'r3'];
   const ports = await Promise.all(ids.map(() => freePort()));
@@ -127,7 +135,7 @@ async function startQueueCluster(links: Links): Promise<QueueCluster> {
     return createRedisStreamsTransport({ id, client, keyPrefix: `bench-${process.pid}:` });
   };
   for (const [k, id] of ids.entries()) {
-    const config = { raft: { id, voters: ids, seed: id } };
+    const config = { raft: { id, voters: ids, seed: id, parallelAppend: append.parallelAppend } };
     const t = linkFor(id, k);
     const storage = await openRaftStorage(join(dir, id), { initial: raft.durable(raft.init(config.raft)) });
     const node = createNode(replicatedQueue, config, {
@@ -181,22 +189,57 @@ async function startQueueCluster(links: Links): Promise<QueueCluster> {
   };
 }
 
+/**
+ * The same shape as BullMQ's cell: `concurrency` producers, each enqueueing a job and waiting until
+ * a worker has acked it; `concurrency` workers, each acking its job with `next` (the ack leases the
+ * worker its next job in the same command, as BullMQ's worker fetches its next job when it
+ * completes one) and, when the queue was empty, waiting for an enqueue before it receives again
+ * (BullMQ's worker blocks on Redis for the same).
+ */
 async function distkitCell(cluster: QueueCluster, concurrency: number, ms: number): Promise<Cell> {
-  const op = async (c: number) => {
-    const t0 = performance.now();
-    await cluster.submit({ type: 'enqueue', body: PAYLOAD });
-    for (;;) {
-      const r = await cluster.submit({ type: 'receive', consumer: `w${c}`, visibilityTimeoutMs: 30_000 });
-      if (r.type === 'received') {
-        const acked = await cluster.submit({ type: 'ack', id: r.message.id, token: r.message.token });
-        if (acked.type !== 'acked') throw new Error(`messaging bench: ack refused: ${JSON.stringify(acked)}`);
-        return performance.now() - t0;
+  const done = new Map<string, () => void>();
+  let wake: (() => void)[] = [];
+  let stopped = false;
+  const signal = () => {
+    const w = wake;
+    wake = [];
+    for (const f of w) f();
+  };
+  const worker = async (c: number) => {
+    let job: { id: string; token: number } | null = null;
+    while (!stopped) {
+      if (job === null) {
+        const waiting = new Promise<void>((resolve) => wake.push(resolve));
+        const r = await cluster.submit({ type: 'receive', consumer: `w${c}`, visibilityTimeoutMs: 30_000 });
+        if (r.type === 'received') job = r.message;
+        else await waiting;
+        continue;
       }
-      // Another loop leased the message this one enqueued: its own will come (FIFO); try again.
+      const r = await cluster.submit({ type: 'ack', id: job.id, token: job.token, next: { visibilityTimeoutMs: 30_000 } });
+      if (r.type !== 'acked') throw new Error(`messaging bench: ack refused: ${JSON.stringify(r)}`);
+      done.get(r.id)?.();
+      done.delete(r.id);
+      job = r.next ?? null;
     }
   };
-  await closedLoops(concurrency, Math.min(500, ms), op); // warm up
-  return closedLoops(concurrency, ms, op);
+  const workers = Array.from({ length: concurrency }, (_, c) => worker(c));
+  const op = async () => {
+    const t0 = performance.now();
+    const r = await cluster.submit({ type: 'enqueue', body: PAYLOAD });
+    if (r.type !== 'enqueued') throw new Error(`messaging bench: enqueue refused: ${JSON.stringify(r)}`);
+    const acked = new Promise<void>((resolve) => done.set(r.id, resolve));
+    signal();
+    await acked;
+    return performance.now() - t0;
+  };
+  try {
+    await closedLoops(concurrency, Math.min(500, ms), op); // warm up
+    return await closedLoops(concurrency, ms, op);
+  } finally {
+    stopped = true;
+    signal();
+    await Promise.all(workers);
+  }
 }
 
 function put(out: Figures, key: string, cell: Cell): void {
@@ -324,10 +367,11 @@ async function eventStoreBench(ms: number): Promise<Figures> {
 
 export default async function messagingBench(): Promise<Figures> {
   const ms = Number(process.env['MESSAGING_BENCH_MS'] ?? 3000);
-  if (process.env['MESSAGING_BENCH_ONLY'] === 'events') return eventStoreBench(ms);
-  const out: Figures = { ...(await eventStoreBench(ms)) };
+  const only = process.env['MESSAGING_BENCH_ONLY'];
+  if (only === 'events') return eventStoreBench(ms);
+  const out: Figures = only === 'queue' ? {} : { ...(await eventStoreBench(ms)) };
   const bull: Record<string, Record<number, number>> = { always: {}, everysec: {} };
-  if (spawnSync('redis-server', ['--version']).status === 0) {
+  if (only !== 'queue' && spawnSync('redis-server', ['--version']).status === 0) {
     for (const fsync of ['always', 'everysec'] as const) {
       const server = await startRedisServer({ appendfsync: fsync });
       try {
@@ -341,17 +385,20 @@ export default async function messagingBench(): Promise<Figures> {
       }
     }
   }
-  const cluster = await startQueueCluster({ kind: 'tcp' });
-  try {
-    for (const c of LEVELS) {
-      const cell = await distkitCell(cluster, c, ms);
-      put(out, `messaging.distkit.replicated-queue.tcp-wal.c${c}`, cell);
-      if (bull['always']![c] !== undefined) out[`messaging.c${c}.vs.bullmq-aof-always`] = ratio(cell.rate, bull['always']![c]!);
+  for (const parallelAppend of [false, true]) {
+    const cluster = await startQueueCluster({ kind: 'tcp' }, { parallelAppend });
+    const name = parallelAppend ? 'tcp-wal-parallel-append' : 'tcp-wal';
+    try {
+      for (const c of LEVELS) {
+        const cell = await distkitCell(cluster, c, ms);
+        put(out, `messaging.distkit.replicated-queue.${name}.c${c}`, cell);
+        if (bull['always']![c] !== undefined) out[`messaging.c${c}.${parallelAppend ? 'parallel-append.' : ''}vs.bullmq-aof-always`] = ratio(cell.rate, bull['always']![c]!);
+      }
+    } finally {
+      await cluster.stop();
     }
-  } finally {
-    await cluster.stop();
   }
-  if (spawnSync('redis-server', ['--version']).status !== 0) return out;
+  if (only === 'queue' || spawnSync('redis-server', ['--version']).status !== 0) return out;
   const server = await startRedisServer();
   const overRedis = await startQueueCluster({ kind: 'redis', redisPort: server.port });
   try {

@@ -234,9 +234,31 @@ export type QueueCommand =
   | { readonly type: 'enqueue'; readonly now: number; readonly body: unknown; readonly key?: string; readonly priority?: number; readonly group?: string; readonly delayMs?: number }
   | { readonly type: 'receive'; readonly now: number; readonly consumer: string; readonly visibilityTimeoutMs?: number }
   | { readonly type: 'renew'; readonly now: number; readonly id: string; readonly token: number; readonly visibilityTimeoutMs?: number }
-  | { readonly type: 'ack'; readonly now: number; readonly id: string; readonly token: number }
+  | { readonly type: 'ack'; readonly now: number; readonly id: string; readonly token: number; readonly next?: QueueAckNext }
   | { readonly type: 'nack'; readonly now: number; readonly id: string; readonly token: number; readonly delayMs?: number }
   | { readonly type: 'redrive'; readonly now: number };
+
+/**
+ * What an `ack` that also asks for the next message wants (a consumer's loop then takes one round
+ * trip per message instead of two, as BullMQ's worker fetches its next job when it completes one):
+ * the consumer that takes the lease (default: the one whose lease was acked) and its visibility
+ * timeout. The ack is applied first; the receive only if the ack succeeded.
+ *
+ * @example
+ * ```ts
+ * import { distributedQueue, type QueueAckNext } from 'distkit/messaging';
+ * let q = distributedQueue.init({ visibilityTimeoutMs: 30_000 });
+ * for (const body of ['a', 'b']) q = distributedQueue.apply(q, { type: 'enqueue', body, now: 0 }).state;
+ * q = distributedQueue.apply(q, { type: 'receive', consumer: 'w1', now: 1 }).state;
+ * const next: QueueAckNext = {};
+ * distributedQueue.apply(q, { type: 'ack', id: 'm1', token: 1, next, now: 2 }).result;
+ * //=> { type: 'acked', id: 'm1', token: 1, at: 2, next: { id: 'm2', body: 'b', token: 2, receiveCount: 1, group: null, expiresAt: 30002 } }
+ * ```
+ */
+export interface QueueAckNext {
+  readonly consumer?: string;
+  readonly visibilityTimeoutMs?: number;
+}
 
 /**
  * A leased message as the consumer gets it.
@@ -280,7 +302,7 @@ export type QueueResult =
   | { readonly type: 'received'; readonly message: ReceivedMessage; readonly at: number }
   | { readonly type: 'empty'; readonly at: number; readonly reason?: string }
   | { readonly type: 'renewed'; readonly id: string; readonly token: number; readonly expiresAt: number; readonly at: number }
-  | { readonly type: 'acked'; readonly id: string; readonly token: number; readonly at: number }
+  | { readonly type: 'acked'; readonly id: string; readonly token: number; readonly at: number; readonly next?: ReceivedMessage | null }
   | { readonly type: 'nacked'; readonly id: string; readonly token: number; readonly deadLettered: boolean; readonly at: number }
   | { readonly type: 'redriven'; readonly count: number; readonly at: number }
   | { readonly type: 'refused'; readonly command: string; readonly reason: string; readonly at: number };
@@ -301,7 +323,7 @@ const commandCheck = v.tagged({
   }),
   receive: v.object({ type: v.literal('receive'), consumer: name(), visibilityTimeoutMs: v.optional(v.int({ min: 1, max: MAX_COUNTER })) }),
   renew: v.object({ type: v.literal('renew'), id: name(), token: token(), visibilityTimeoutMs: v.optional(v.int({ min: 1, max: MAX_COUNTER })) }),
-  ack: v.object({ type: v.literal('ack'), id: name(), token: token() }),
+  ack: v.object({ type: v.literal('ack'), id: name(), token: token(), next: v.optional(v.object({ consumer: v.optional(name()), visibilityTimeoutMs: v.optional(v.int({ min: 1, max: MAX_COUNTER })) })) }),
   nack: v.object({ type: v.literal('nack'), id: name(), token: token(), delayMs: v.optional(ms()) }),
   redrive: v.object({ type: v.literal('redrive') }),
 });
@@ -466,9 +488,16 @@ function renew(state: QueueState, c: Extract<QueueCommand, { type: 'renew' }>): 
 }
 
 function ack(state: QueueState, c: Extract<QueueCommand, { type: 'ack' }>): Applied<QueueState, QueueResult> {
+  const timeout = c.next?.visibilityTimeoutMs;
+  if (timeout !== undefined && timeout > state.options.maxVisibilityTimeoutMs) return refused(state, 'ack', `next.visibilityTimeoutMs ${timeout} exceeds maxVisibilityTimeoutMs ${state.options.maxVisibilityTimeoutMs}`, state.clock);
   const m = heldLease(state, c.id, c.token);
   if (typeof m === 'string') return refused(state, 'ack', m, state.clock);
-  return { state: { ...state, messages: withoutOwn(state.messages, m.id) }, result: { type: 'acked', id: m.id, token: c.token, at: state.clock } };
+  const acked: QueueState = { ...state, messages: withoutOwn(state.messages, m.id) };
+  const result = { type: 'acked', id: m.id, token: c.token, at: state.clock } as const;
+  if (c.next === undefined) return { state: acked, result };
+  const consumer = c.next.consumer ?? m.lease!.consumer;
+  const r = receive(acked, { type: 'receive', now: c.now, consumer, ...(timeout === undefined ? {} : { visibilityTimeoutMs: timeout }) });
+  return { state: r.state, result: { ...result, next: r.result.type === 'received' ? r.result.message : null } };
 }
 
 function nack(state: QueueState, c: Extract<QueueCommand, { type: 'nack' }>): Applied<QueueState, QueueResult> {

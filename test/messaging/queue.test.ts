@@ -243,4 +243,40 @@ describe('distributedQueue: properties over random schedules', () => {
       { numRuns: 200 },
     );
   });
+
+  it('an ack that asks for the next message is the ack followed by a receive at the same time, for the same consumer; a refused ack receives nothing', () => {
+    fc.assert(
+      fc.property(scheduleArb, fc.option(fc.constantFrom('w1', 'w3'), { nil: undefined }), (schedule, asker) => {
+        let s = distributedQueue.init({ visibilityTimeoutMs: 100, maxReceiveCount: 3 });
+        let now = 0;
+        for (const [c, dt] of schedule) {
+          now += dt;
+          const command = { ...clean(c), now } as QueueCommand;
+          if (command.type === 'ack') {
+            const both = distributedQueue.apply(s, { ...command, next: asker === undefined ? {} : { consumer: asker } });
+            const acked = distributedQueue.apply(s, command);
+            if (acked.result.type !== 'acked') {
+              expect(both).toEqual(acked);
+            } else {
+              const consumer = asker ?? s.messages[command.id]!.lease!.consumer;
+              const received = distributedQueue.apply(acked.state, { type: 'receive', consumer, now });
+              expect(both.state).toEqual(received.state);
+              expect(both.result).toEqual({ ...acked.result, next: received.result.type === 'received' ? received.result.message : null });
+            }
+          }
+          s = distributedQueue.apply(s, command).state;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an ack whose next lease would be too long is refused whole: the message stays leased', () => {
+    let s = distributedQueue.init({ visibilityTimeoutMs: 100, maxVisibilityTimeoutMs: 1000 });
+    s = distributedQueue.apply(s, { type: 'enqueue', body: 'a', now: 0 }).state;
+    s = distributedQueue.apply(s, { type: 'receive', consumer: 'w1', now: 1 }).state;
+    const r = distributedQueue.apply(s, { type: 'ack', id: 'm1', token: 1, next: { visibilityTimeoutMs: 5000 }, now: 2 });
+    expect(r.result).toMatchObject({ type: 'refused', command: 'ack', reason: 'next.visibilityTimeoutMs 5000 exceeds maxVisibilityTimeoutMs 1000' });
+    expect(r.state.messages['m1']?.lease?.token).toBe(1);
+  });
 });
