@@ -453,7 +453,8 @@ export type QuorumKvOutput =
   | { readonly type: 'bootstrapped'; readonly keys: number };
 
 /**
- * A persist record: one key's new clock, or the whole (bounded) hint table.
+ * A persist record: one key's new clock, the whole (bounded) hint table, the ring's members, or
+ * several of these from one transition, in order.
  *
  * @example
  * ```ts
@@ -464,7 +465,8 @@ export type QuorumKvOutput =
 export type QuorumKvRecord =
   | { readonly type: 'store'; readonly key: string; readonly clock: QuorumKvClock }
   | { readonly type: 'hints'; readonly hints: readonly QuorumKvHint[] }
-  | { readonly type: 'members'; readonly members: QuorumKvMembers };
+  | { readonly type: 'members'; readonly members: QuorumKvMembers }
+  | { readonly type: 'batch'; readonly records: readonly QuorumKvRecord[] };
 
 /**
  * What a node keeps on disk of the ring: its members (joins included) and whether its own

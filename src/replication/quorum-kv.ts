@@ -58,21 +58,36 @@ export const quorumKv: DurableMachine<QuorumKvConfig, QuorumKvState, QuorumKvInp
     const s = recoverMembers(init(config), durable.members);
     return { ...s, store: durable.store, keyCount: Object.keys(durable.store).length, hints: durable.hints, handoff: durable.hints.length > 0 ? startTimer(0, 0) : STOPPED_TIMER };
   },
-  applyPersist(d, record) {
-    const r = record as QuorumKvRecord;
-    if (r.type === 'hints') return { ...d, hints: r.hints };
-    if (r.type === 'members') return { ...d, members: r.members };
-    const store = { ...d.store };
-    Object.defineProperty(store, r.key, { value: r.clock, enumerable: true, writable: true, configurable: true });
-    return { ...d, store };
-  },
+  applyPersist: (d, record) => applyRecord(d, record as QuorumKvRecord),
 };
 
-// A transition's persist records go before its sends (the machine contract), in their own order.
+// A transition persists one record, before its sends (the machine contract): several records (a
+// bootstrap batch of keys, a join with a merge) go as one `batch`, in their own order.
 function persistFirst(t: T): T {
+  const records = t.outputs.flatMap((o) => (o.type === 'persist' ? [o.record] : []));
+  if (records.length > 1) {
+    const rest = t.outputs.filter((o) => o.type !== 'persist');
+    return transition(t.state, [{ type: 'persist', record: { type: 'batch', records } }, ...rest]);
+  }
   const i = t.outputs.findIndex((o) => o.type === 'send');
   if (i < 0 || !t.outputs.slice(i).some((o) => o.type === 'persist')) return t;
   return transition(t.state, [...t.outputs.filter((o) => o.type === 'persist'), ...t.outputs.filter((o) => o.type !== 'persist')]);
+}
+
+function applyRecord(d: QuorumKvDurable, r: QuorumKvRecord): QuorumKvDurable {
+  switch (r.type) {
+    case 'hints':
+      return { ...d, hints: r.hints };
+    case 'members':
+      return { ...d, members: r.members };
+    case 'batch':
+      return r.records.reduce(applyRecord, d);
+    case 'store': {
+      const store = { ...d.store };
+      Object.defineProperty(store, r.key, { value: r.clock, enumerable: true, writable: true, configurable: true });
+      return { ...d, store };
+    }
+  }
 }
 
 function init(config: QuorumKvConfig): QuorumKvState {
