@@ -34,7 +34,10 @@ type T = Transition<QuorumKvState, QuorumKvOutput>;
  * replaces, and hints go back to their owner when it returns, or are dropped after `hintWindowMs`
  * (sloppy quorum and hinted handoff, §4.6); a read sends the merged version to replicas that
  * answered with less (read repair, §5). Liveness comes in as `down` / `up` commands or SWIM's
- * `member` events. Writes are coordinated by a top-N replica (a node outside it forwards the
+ * `member` events. The ring grows by joins (§4.8–4.9): a `join` command, or SWIM's `alive` for a
+ * node outside the ring with `acceptJoins`; members gossip their list until they agree, and a node
+ * started with `joining: true` pulls the keys of the ranges it took over from every member before
+ * it answers reads. Writes are coordinated by a top-N replica (a node outside it forwards the
  * put), because a version is named after its coordinator and its stored counter. A put that
  * fails may still have reached some replicas: its outcome is unknown, not negative.
  *

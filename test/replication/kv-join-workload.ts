@@ -32,6 +32,9 @@ export interface JoinRun {
   readonly bootstrapped: number;
   /** Preloaded writes acknowledged (the others are not checked). */
   readonly preloaded: number;
+  /** Successful client reads, and those that missed an add to their key acknowledged before the read began. */
+  readonly reads: number;
+  readonly staleReads: number;
 }
 
 const union = (values: readonly unknown[]): string[] => [...new Set(values.flatMap((v) => (Array.isArray(v) ? (v as string[]) : [])))].sort();
@@ -68,8 +71,13 @@ function plan(seed: number, joiners: readonly string[]): { faults: ScheduledFaul
   return { faults, commands, startsAt };
 }
 
-/** One run: `joins` nodes (1 or 2) join while four clients read and add over six keys. */
-export function runJoinWorkload(seed: number, joins: 1 | 2, extra: Partial<QuorumKvConfig> = {}): JoinRun {
+/**
+ * One run: `joins` nodes (1 or 2) join while four clients read and add over six keys. With
+ * `bootstrap: false` a joiner is configured as a plain member of the grown ring (no `joining`):
+ * it answers reads at once, from an empty replica, and gets data only by read repair, anti-entropy
+ * and new writes.
+ */
+export function runJoinWorkload(seed: number, joins: 1 | 2, extra: Partial<QuorumKvConfig> = {}, bootstrap = true): JoinRun {
   const joiners = JOINERS.slice(0, joins);
   const all = [...OLD, ...joiners];
   const p = plan(seed, joiners);
@@ -125,7 +133,7 @@ export function runJoinWorkload(seed: number, joins: 1 | 2, extra: Partial<Quoru
       const joiner = joiners.includes(id);
       // A joiner is configured with the ring it joins: the old nodes, the joiners before it, itself.
       const ring = joiner ? [...OLD, ...joiners.slice(0, joiners.indexOf(id) + 1)] : OLD;
-      return { id, machine: quorumKv, config: { id, nodes: ring, joining: joiner, ...config }, startDown: joiner };
+      return { id, machine: quorumKv, config: { id, nodes: ring, joining: joiner && bootstrap, ...config }, startDown: joiner };
     }),
     network: { delay: { type: 'uniform', minMs: 1, maxMs: 30 }, loss: 0.02, duplicate: 0.02, reorder: 0.05 },
     faults: p.faults,
@@ -174,5 +182,8 @@ export function runJoinWorkload(seed: number, joins: 1 | 2, extra: Partial<Quoru
       if (canonicalJson(values) !== canonicalJson([[key]])) problems.push(`${key}: holds ${canonicalJson(values)}`);
     }
   }
-  return { result, joiners, verdicts, problems, joinerKeys, bootstrapped, preloaded: preloaded.size };
+  const adds = result.history.filter((o) => o.input.f === 'add' && o.ret !== undefined);
+  const reads = result.history.filter((o) => o.input.f === 'read' && Array.isArray(o.output));
+  const staleReads = reads.filter((r) => adds.some((a) => keyOf(a.input) === keyOf(r.input) && a.ret! < r.call && !(r.output as string[]).includes((a.input as { value: string }).value))).length;
+  return { result, joiners, verdicts, problems, joinerKeys, bootstrapped, preloaded: preloaded.size, reads: reads.length, staleReads };
 }
