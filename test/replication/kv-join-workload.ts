@@ -11,6 +11,7 @@ import { HashRing } from '../../src/hashing/index.js';
 import { dvvValues, quorumKv, quorumKvInvariants, type QuorumKvConfig, type QuorumKvOutput, type QuorumKvState } from '../../src/replication/index.js';
 import { simulate, type ScheduledCommand, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
 import type { VectorClock } from '../../src/clocks/index.js';
+import { onKv, swimKv, type SwimKvState } from './swim-kv-node.js';
 
 export const OLD = ['a', 'b', 'c', 'd', 'e'];
 const JOINERS = ['f', 'g'];
@@ -22,6 +23,8 @@ const FINAL = 1_000_000;
 export interface JoinRun {
   readonly result: SimResult<SetInput<string>, SetOutput<string>>;
   readonly joiners: readonly string[];
+  /** Joiners no old node added to its ring by the end. */
+  readonly notJoined: readonly string[];
   /** Per workload key: the set checker's verdict over its operations and final read (absent: no final read). */
   readonly verdicts: Readonly<Record<string, ReturnType<typeof checkSet<string>> | undefined>>;
   /** What is wrong at the end: rings that differ, replicas that differ, ranges a joiner lacks, a bootstrap not over. */
@@ -39,26 +42,29 @@ export interface JoinRun {
 
 const union = (values: readonly unknown[]): string[] => [...new Set(values.flatMap((v) => (Array.isArray(v) ? (v as string[]) : [])))].sort();
 
-function plan(seed: number, joiners: readonly string[]): { faults: ScheduledFault[]; commands: ScheduledCommand[]; startsAt: Record<string, number> } {
+function plan(seed: number, joiners: readonly string[], bySwim: boolean): { faults: ScheduledFault[]; commands: ScheduledCommand[]; startsAt: Record<string, number> } {
   const random = new Random(`join-faults/${seed}`);
   const faults: ScheduledFault[] = [];
   const commands: ScheduledCommand[] = [];
   const startsAt: Record<string, number> = {};
   // SWIM's news reaches each other node at its own time (dissemination over a few periods).
   const tell = (at: number, node: string, status: 'alive' | 'dead', among: readonly string[]) => {
+    if (bySwim) return; // the real SWIM detects and spreads it
     for (const other of among) if (other !== node) commands.push({ at: at + 30 + random.int(0, 300), node: other, input: { type: 'member', node, status } });
   };
-  let at = 800 + random.int(0, 800);
+  // Under real SWIM a joiner is in every node's SWIM configuration from the start and must come up
+  // while it is only suspected: this SWIM has no way back from dead for a member that restarts.
+  let at = bySwim ? 500 + random.int(0, 500) : 800 + random.int(0, 800);
   for (const j of joiners) {
     startsAt[j] = at;
     faults.push({ at, fault: { type: 'restart', node: j } });
     tell(at, j, 'alive', [...OLD, ...joiners.filter((x) => startsAt[x] !== undefined && x !== j)]);
-    at += 600 + random.int(0, 1200);
+    at += bySwim ? 300 + random.int(0, 400) : 600 + random.int(0, 1200);
   }
   for (let t = 300; t < HORIZON_MS - 1500; t += 500 + random.int(0, 600)) {
     const started = [...OLD, ...joiners.filter((j) => startsAt[j]! + 300 < t)];
     const node = random.choice(started);
-    const back = t + 200 + random.int(0, 800);
+    const back = t + 200 + random.int(0, bySwim ? 500 : 800);
     faults.push({ at: t, fault: { type: 'crash', node } }, { at: back, fault: { type: 'restart', node } });
     tell(t, node, 'dead', started);
     tell(back, node, 'alive', started);
@@ -77,10 +83,23 @@ function plan(seed: number, joiners: readonly string[]): { faults: ScheduledFaul
  * it answers reads at once, from an empty replica, and gets data only by read repair, anti-entropy
  * and new writes.
  */
-export function runJoinWorkload(seed: number, joins: 1 | 2, extra: Partial<QuorumKvConfig> = {}, bootstrap = true): JoinRun {
+export interface JoinRunOptions {
+  readonly seed: number;
+  readonly joins: 1 | 2;
+  readonly config?: Partial<QuorumKvConfig>;
+  /** Default true; false: joiners are plain members of the grown ring, without a bootstrap. */
+  readonly bootstrap?: boolean;
+  /** Run the real SWIM on every node (swim-kv-node.ts) instead of scripted `member` commands. */
+  readonly swim?: boolean;
+}
+
+export function runJoinWorkload(o: JoinRunOptions): JoinRun {
+  const { seed, joins } = o;
+  const bootstrap = o.bootstrap ?? true;
+  const extra = o.config ?? {};
   const joiners = JOINERS.slice(0, joins);
   const all = [...OLD, ...joiners];
-  const p = plan(seed, joiners);
+  const p = plan(seed, joiners, o.swim === true);
   const last = new Map<string, { values: string[]; context: VectorClock }>();
   const current = new Map<string, string>();
   const keyOf = (input: SetInput<string>): string => (input as { key?: string }).key ?? KEYS[0]!;
@@ -123,34 +142,38 @@ export function runJoinWorkload(seed: number, joins: 1 | 2, extra: Partial<Quoru
   // Preloaded keys: written with W = N before anything fails, never touched again.
   const preload: ScheduledCommand[] = PRELOAD.map((key, i) => ({ at: 20 + i * 5, node: OLD[i % OLD.length]!, input: { type: 'put', id: 2 * FINAL + i, key, value: [key], w: 3 } }));
   // Jepsen's final read per key, after the faults: r = n, retried on another node until one succeeds.
-  const finals: ScheduledCommand[] = KEYS.flatMap((key, k) => [0, 1, 2, 3, 4].map((i) => ({ at: HORIZON_MS + 2000 + i * 600 + k * 20, node: all[(k + i) % all.length]!, input: { type: 'get', id: FINAL + k * 10 + i, key, r: 3 } })));
+  const finals: ScheduledCommand[] = KEYS.flatMap((key, k) => [0, 1, 2, 3, 4].map((i) => ({ at: HORIZON_MS + 4000 + i * 600 + k * 20, node: all[(k + i) % all.length]!, input: { type: 'get', id: FINAL + k * 10 + i, key, r: 3 } })));
   const final = new Map<string, { values: string[]; time: number }>();
   const preloaded = new Set<string>();
   let bootstrapped = 0;
   const result = simulate<SetInput<string>, SetOutput<string>>({
     seed,
-    nodes: all.map((id) => {
+    nodes: all.map((id, i) => {
       const joiner = joiners.includes(id);
       // A joiner is configured with the ring it joins: the old nodes, the joiners before it, itself.
       const ring = joiner ? [...OLD, ...joiners.slice(0, joiners.indexOf(id) + 1)] : OLD;
-      return { id, machine: quorumKv, config: { id, nodes: ring, joining: joiner && bootstrap, ...config }, startDown: joiner };
+      const kv = { id, nodes: ring, joining: joiner && bootstrap, ...config };
+      if (o.swim !== true) return { id, machine: quorumKv, config: kv, startDown: joiner };
+      return { id, machine: swimKv, config: { swim: { id, nodes: all, seed: seed * 100 + i, protocolPeriodMs: 300 }, kv }, startDown: joiner };
     }),
     network: { delay: { type: 'uniform', minMs: 1, maxMs: 30 }, loss: 0.02, duplicate: 0.02, reorder: 0.05 },
     faults: p.faults,
     commands: [...preload, ...p.commands, ...finals],
     workload,
-    invariants: quorumKvInvariants(),
-    maxTimeMs: HORIZON_MS + 9000,
+    invariants: (o.swim === true ? onKv(quorumKvInvariants()) : quorumKvInvariants()) as never,
+    maxTimeMs: HORIZON_MS + 11_000,
     onOutput: (e) => {
       const out = e.output as QuorumKvOutput;
       if (out.type === 'put-ok' && out.id >= 2 * FINAL) preloaded.add(out.key);
       if (out.type === 'bootstrapped') bootstrapped += out.keys;
       if (out.type !== 'get-ok' || out.id < FINAL || out.id >= 2 * FINAL) return;
       const key = KEYS[Math.floor((out.id - FINAL) / 10)]!;
-      if (!final.has(key)) final.set(key, { values: union(out.values), time: e.time });
+      // The last successful final read is the one judged: it follows every client operation.
+      final.set(key, { values: union(out.values), time: e.time });
     },
   });
   const verdicts: Record<string, ReturnType<typeof checkSet<string>> | undefined> = {};
+  const problems: string[] = [];
   for (const key of KEYS) {
     const f = final.get(key);
     if (f === undefined) {
@@ -158,15 +181,20 @@ export function runJoinWorkload(seed: number, joins: 1 | 2, extra: Partial<Quoru
       continue;
     }
     const ops = result.history.filter((o) => keyOf(o.input) === key) as Operation<SetInput<string>, SetOutput<string>>[];
+    const late = ops.filter((o) => o.call > f.time - 0.5 || (o.ret ?? 0) > f.time - 0.5).length;
+    if (late > 0) problems.push(`${key}: ${late} client operations after the final read`);
     verdicts[key] = checkSet([...ops, { id: FINAL, client: 'final', input: { f: 'read' }, call: f.time - 0.5, output: f.values, ret: f.time }]);
   }
-  const states = result.states as Record<string, QuorumKvState>;
-  const problems: string[] = [];
-  const ring = HashRing.create(all, { vnodes: 64 });
-  for (const id of all) {
+  const states = Object.fromEntries(Object.entries(result.states).map(([id, s]) => [id, o.swim === true ? (s as SwimKvState).kv : (s as QuorumKvState)]));
+  // The ring as an old node sees it; every member of it must see the same one. A joiner SWIM never
+  // reported alive (see plan) is not in it, and is judged by `notJoined`.
+  const members = states['a']?.nodes ?? OLD;
+  const notJoined = joiners.filter((j) => !members.includes(j));
+  const ring = HashRing.create(members, { vnodes: 64 });
+  for (const id of members) {
     const s = states[id];
     if (s === undefined) problems.push(`${id}: no state at the end`);
-    else if (canonicalJson(s.nodes) !== canonicalJson(all)) problems.push(`${id}: ring ${s.nodes.join(',')}`);
+    else if (canonicalJson(s.nodes) !== canonicalJson(members)) problems.push(`${id}: ring ${s.nodes.join(',')}`);
     else if (s.bootstrap !== null) problems.push(`${id}: bootstrap not over`);
   }
   let joinerKeys = 0;
@@ -185,5 +213,5 @@ export function runJoinWorkload(seed: number, joins: 1 | 2, extra: Partial<Quoru
   const adds = result.history.filter((o) => o.input.f === 'add' && o.ret !== undefined);
   const reads = result.history.filter((o) => o.input.f === 'read' && Array.isArray(o.output));
   const staleReads = reads.filter((r) => adds.some((a) => keyOf(a.input) === keyOf(r.input) && a.ret! < r.call && !(r.output as string[]).includes((a.input as { value: string }).value))).length;
-  return { result, joiners, verdicts, problems, joinerKeys, bootstrapped, preloaded: preloaded.size, reads: reads.length, staleReads };
+  return { result, joiners, notJoined, verdicts, problems, joinerKeys, bootstrapped, preloaded: preloaded.size, reads: reads.length, staleReads };
 }

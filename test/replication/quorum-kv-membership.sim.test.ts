@@ -10,7 +10,7 @@ describe('quorumKv in the simulator: one or two nodes join a five-node ring mid-
     let transferred = 0;
     let preloaded = 0;
     for (const seed of SEEDS) {
-      const run = runJoinWorkload(seed, seed % 2 === 0 ? 2 : 1);
+      const run = runJoinWorkload({ seed, joins: seed % 2 === 0 ? 2 : 1 });
       expect(run.result.violation, `seed ${seed}`).toBeUndefined();
       for (const [key, verdict] of Object.entries(run.verdicts)) {
         expect(verdict, `seed ${seed} ${key}: a final read succeeded`).toBeDefined();
@@ -18,6 +18,7 @@ describe('quorumKv in the simulator: one or two nodes join a five-node ring mid-
         acknowledged += verdict!.acknowledgedCount;
       }
       expect(run.problems, `seed ${seed}`).toEqual([]);
+      expect(run.notJoined, `seed ${seed}`).toEqual([]);
       joinerKeys += run.joinerKeys;
       transferred += run.bootstrapped;
       preloaded += run.preloaded;
