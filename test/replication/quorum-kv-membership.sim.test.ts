@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runJoinWorkload } from './kv-join-workload.js';
 
-const SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
+const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
 
 describe('quorumKv in the simulator: one or two nodes join a five-node ring mid-run (Dynamo §4.8–4.9)', () => {
   it('no acknowledged add lost, replicas converge, and each joiner ends up holding its ranges, under crashes, loss, duplication and partitions', () => {
