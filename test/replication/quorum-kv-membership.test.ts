@@ -214,3 +214,18 @@ describe('quorumKv membership: hostile transfers', () => {
     expect(t.outputs).toEqual([]);
   });
 });
+
+describe('quorumKv membership: one persist record per transition', () => {
+  it('a transfer batch of several keys persists them as one batch record that applyPersist folds (regression: join sweep seed 1)', () => {
+    const joiner = quorumKv.init({ id: 'f', nodes: grown, joining: true });
+    const clock = (v: string) => ({ entries: [{ id: 'b', counter: 1, values: [{ value: v, ts: 0, node: 'b' }] }], anonymous: [] });
+    const t = quorumKv.step(joiner, { type: 'message', from: 'b', message: { type: 'transfer', after: null, entries: [{ key: 'k1', clock: clock('1') }, { key: 'k2', clock: clock('2') }], last: false }, now: 0 });
+    const persists = t.outputs.filter((o) => o.type === 'persist');
+    expect(persists).toHaveLength(1);
+    expect(persists[0]).toMatchObject({ record: { type: 'batch', records: [{ type: 'store', key: 'k1' }, { type: 'store', key: 'k2' }] } });
+    expect(t.outputs.findIndex((o) => o.type === 'persist')).toBe(0);
+    expect(quorumKv.applyPersist!(quorumKv.durable(joiner), persists[0]!.record)).toEqual(quorumKv.durable(t.state));
+    // The next batch is asked for at once, after the last key received.
+    expect(t.outputs).toContainEqual({ type: 'send', to: 'b', message: { type: 'bootstrap', after: 'k2' } });
+  });
+});
