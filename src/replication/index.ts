@@ -9,7 +9,7 @@
 export * from './dvv.js';
 export { quorumKv } from './quorum-kv.js';
 export type {
-  QuorumKvClock, QuorumKvCommand, QuorumKvConfig, QuorumKvDurable, QuorumKvHint, QuorumKvInput, QuorumKvLimits, QuorumKvMessage, QuorumKvOrigin,
+  QuorumKvBootstrap, QuorumKvClock, QuorumKvCommand, QuorumKvConfig, QuorumKvDurable, QuorumKvHint, QuorumKvInput, QuorumKvLimits, QuorumKvMembers, QuorumKvMessage, QuorumKvOrigin,
   QuorumKvOutput, QuorumKvPending, QuorumKvRecord, QuorumKvState, QuorumKvStats, QuorumKvTarget, QuorumKvVersion,
 } from './quorum-kv-types.js';
 export { quorumKvInvariants } from './invariants.js';

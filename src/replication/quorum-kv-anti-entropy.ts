@@ -21,20 +21,26 @@ interface PeerTree {
 // Trees are derived from the store object, which changes exactly when the store does.
 const trees = new WeakMap<object, Map<string, PeerTree>>();
 
-/** The tree of the keys this node stores whose preference list also names `peer`. */
+/**
+ * The tree of the keys this node stores whose preference list names both it and `peer`. A node
+ * keeps its copies of ranges a join moved away from it (Dynamo §4.9); those are no longer its to
+ * compare, and the peer's tree leaves them out too.
+ */
 function treeFor(s: QuorumKvState, peer: NodeId): PeerTree {
   let byPeer = trees.get(s.store);
   if (byPeer === undefined) {
     byPeer = new Map();
     trees.set(s.store, byPeer);
   }
-  const memo = `${peer}/${s.n}/${s.merkleDepth}`;
+  // Rings only grow, so the member count names the ring a tree was built on.
+  const memo = `${s.id}/${peer}/${s.n}/${s.merkleDepth}/${s.nodes.length}`;
   const known = byPeer.get(memo);
   if (known !== undefined) return known;
   const digests: Record<string, string> = {};
   const buckets: string[][] = Array.from({ length: 1 << s.merkleDepth }, () => []);
   for (const key of Object.keys(s.store)) {
-    if (!preferenceList(s, key, s.n).includes(peer)) continue;
+    const owners = preferenceList(s, key, s.n);
+    if (!owners.includes(peer) || !owners.includes(s.id)) continue;
     Object.defineProperty(digests, key, { value: String(murmur3(canonicalJson(s.store[key]))), enumerable: true });
     buckets[merkleBucket(key, s.merkleDepth)]!.push(key);
   }

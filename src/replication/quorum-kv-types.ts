@@ -36,6 +36,10 @@ export interface QuorumKvLimits {
   readonly maxHints?: number;
   /** Requests this node coordinates at once, its clients' and forwarded ones (default 1024). */
   readonly maxPending?: number;
+  /** Ring members, joins included (default 1024); a join beyond it is refused by name. */
+  readonly maxNodes?: number;
+  /** Keys per `transfer` message of a joiner's bootstrap (default 256). */
+  readonly maxTransferKeys?: number;
 }
 
 /**
@@ -91,6 +95,26 @@ export interface QuorumKvConfig {
   readonly antiEntropyIntervalMs?: number;
   /** Depth of the anti-entropy trees (default 6: 64 buckets per peer). */
   readonly merkleDepth?: number;
+  /**
+   * Treat SWIM's `member` event `alive` for a node outside the ring as a join (Dynamo §4.8–4.9):
+   * the node is added to the ring here and told about to the others. Default `false`: a SWIM
+   * group may hold members that are not storage nodes (clients, other services), and they are
+   * ignored. The `join` command and membership gossip from ring members add nodes either way.
+   */
+  readonly acceptJoins?: boolean;
+  /**
+   * This node is joining a running ring: `nodes` is that ring with this node added. It answers no
+   * reads until every other member has sent it the keys it now replicates (its bootstrap), so a
+   * read never counts its empty replica. Persisted: a restart after the bootstrap does not repeat
+   * it. Default `false`.
+   */
+  readonly joining?: boolean;
+  /**
+   * After a membership change, how often this node offers its member list to a peer that has not
+   * yet confirmed the same list, and a joiner asks for the keys it is still missing (Dynamo §4.8.1
+   * reconciles membership by gossip every second). Default 1000.
+   */
+  readonly membershipIntervalMs?: number;
   /** Table limits. */
   readonly limits?: QuorumKvLimits;
 }
@@ -286,7 +310,43 @@ export interface QuorumKvState {
   readonly antiEntropy: Timer;
   /** Rounds started so far (picks the next peer). */
   readonly antiEntropyRounds: number;
+  /** Accept SWIM `alive` for a node outside the ring as a join. */
+  readonly acceptJoins: boolean;
+  readonly membershipIntervalMs: number;
+  /**
+   * Peers not yet known to hold the same member list as this node: after a membership change,
+   * every other member; gossip goes to them until each has answered with the same list.
+   */
+  readonly gossipTo: readonly NodeId[];
+  /** Gossip rounds so far (picks the next peer). */
+  readonly membershipRounds: number;
+  /**
+   * A joiner's bootstrap: per other member, the last key received from it and whether it has sent
+   * them all; `null` once every member has (or for a node that did not join).
+   */
+  readonly bootstrap: readonly QuorumKvBootstrap[] | null;
+  /** When membership gossip and bootstrap requests are next sent. */
+  readonly membership: Timer;
   readonly stats: QuorumKvStats;
+}
+
+/**
+ * A joiner's progress in receiving one member's keys: keys come in key order, in batches.
+ *
+ * @example
+ * ```ts
+ * import { quorumKv } from 'distkit/replication';
+ * const s = quorumKv.init({ id: 'd', nodes: ['a', 'b', 'c', 'd'], joining: true });
+ * // A fresh joiner has received nothing from anybody yet.
+ * s.bootstrap; //=> [{ node: 'a', after: null, done: false }, { node: 'b', after: null, done: false }, { node: 'c', after: null, done: false }]
+ * ```
+ */
+export interface QuorumKvBootstrap {
+  readonly node: NodeId;
+  /** The last key received from `node` (the next batch starts after it), or `null` for none yet. */
+  readonly after: string | null;
+  /** `node` has sent every key it holds that this node replicates. */
+  readonly done: boolean;
 }
 
 /**
@@ -313,12 +373,17 @@ export type QuorumKvMessage =
   | { readonly type: 'forward-reply'; readonly seq: number; readonly ok: boolean; readonly context?: VectorClock; readonly reason?: string }
   | { readonly type: 'handoff'; readonly key: string; readonly clock: QuorumKvClock; readonly version: number }
   | { readonly type: 'handoff-ack'; readonly key: string; readonly version: number }
-  | { readonly type: 'tree'; readonly indices: readonly number[]; readonly hashes: readonly number[]; readonly reply: boolean };
+  | { readonly type: 'tree'; readonly indices: readonly number[]; readonly hashes: readonly number[]; readonly reply: boolean }
+  | { readonly type: 'members'; readonly nodes: readonly NodeId[]; readonly reply: boolean }
+  | { readonly type: 'bootstrap'; readonly after: string | null }
+  | { readonly type: 'transfer'; readonly after: string | null; readonly entries: readonly { readonly key: string; readonly clock: QuorumKvClock }[]; readonly last: boolean };
 
 /**
- * A local command: read or write a key, or news of a node's liveness. `member` takes SWIM's
- * membership events (`distkit/election`) as they are: `dead` marks the node down, `alive` up,
- * `suspect` changes nothing, and a member outside the ring is ignored.
+ * A local command: read or write a key, news of a node's liveness, or a join. `member` takes
+ * SWIM's membership events (`distkit/election`) as they are: `dead` marks the node down, `alive`
+ * up, `suspect` changes nothing; a member outside the ring is ignored, unless `acceptJoins` is set
+ * and it is `alive`: then it joins. `join` adds a node to the ring (Dynamo §4.8's explicit join);
+ * a bad id or a full ring is refused with a `rejected` output (`from: 'local'`) naming why.
  *
  * @example
  * ```ts
@@ -348,7 +413,8 @@ export type QuorumKvCommand =
   | { readonly type: 'put'; readonly id: number; readonly key: string; readonly value: unknown; readonly context?: VectorClock; readonly w?: number; readonly n?: number; readonly now: number }
   | { readonly type: 'down'; readonly node: NodeId; readonly now: number }
   | { readonly type: 'up'; readonly node: NodeId; readonly now: number }
-  | { readonly type: 'member'; readonly node: NodeId; readonly status: 'alive' | 'suspect' | 'dead'; readonly now: number };
+  | { readonly type: 'member'; readonly node: NodeId; readonly status: 'alive' | 'suspect' | 'dead'; readonly now: number }
+  | { readonly type: 'join'; readonly node: NodeId; readonly now: number };
 
 /**
  * Inputs of {@link quorumKv}.
@@ -364,7 +430,9 @@ export type QuorumKvInput = QuorumKvCommand | MessageInput | TickInput;
 /**
  * Outputs of {@link quorumKv}: sends, persist records, rejections, and the answers to clients —
  * `get-ok` with every sibling and the context to write back, `put-ok`, `request-failed` — plus
- * `lww-discarded` when last-writer-wins drops siblings and `hint-dropped` when a hint expires.
+ * `lww-discarded` when last-writer-wins drops siblings, `hint-dropped` when a hint expires,
+ * `joined` when a node joins this node's ring, and `bootstrapped` when a joiner has received its
+ * keys from every member and starts answering reads.
  *
  * @example
  * ```ts
@@ -380,10 +448,13 @@ export type QuorumKvOutput =
   | { readonly type: 'put-ok'; readonly id: number; readonly key: string; readonly context: VectorClock }
   | { readonly type: 'request-failed'; readonly id: number; readonly key: string; readonly op: 'get' | 'put'; readonly reason: string }
   | { readonly type: 'lww-discarded'; readonly key: string; readonly count: number }
-  | { readonly type: 'hint-dropped'; readonly key: string; readonly owner: NodeId };
+  | { readonly type: 'hint-dropped'; readonly key: string; readonly owner: NodeId }
+  | { readonly type: 'joined'; readonly node: NodeId; readonly nodes: readonly NodeId[] }
+  | { readonly type: 'bootstrapped'; readonly keys: number };
 
 /**
- * A persist record: one key's new clock, or the whole (bounded) hint table.
+ * A persist record: one key's new clock, the whole (bounded) hint table, the ring's members, or
+ * several of these from one transition, in order.
  *
  * @example
  * ```ts
@@ -391,7 +462,26 @@ export type QuorumKvOutput =
  * const r: QuorumKvRecord = { type: 'store', key: 'k', clock: DVV_EMPTY };
  * ```
  */
-export type QuorumKvRecord = { readonly type: 'store'; readonly key: string; readonly clock: QuorumKvClock } | { readonly type: 'hints'; readonly hints: readonly QuorumKvHint[] };
+export type QuorumKvRecord =
+  | { readonly type: 'store'; readonly key: string; readonly clock: QuorumKvClock }
+  | { readonly type: 'hints'; readonly hints: readonly QuorumKvHint[] }
+  | { readonly type: 'members'; readonly members: QuorumKvMembers }
+  | { readonly type: 'batch'; readonly records: readonly QuorumKvRecord[] };
+
+/**
+ * What a node keeps on disk of the ring: its members (joins included) and whether its own
+ * bootstrap is over.
+ *
+ * @example
+ * ```ts
+ * import type { QuorumKvMembers } from 'distkit/replication';
+ * const m: QuorumKvMembers = { nodes: ['a', 'b', 'c', 'd'], bootstrapped: true };
+ * ```
+ */
+export interface QuorumKvMembers {
+  readonly nodes: readonly NodeId[];
+  readonly bootstrapped: boolean;
+}
 
 /**
  * What a {@link quorumKv} node keeps on stable storage: its replicas and its hints. A coordinator
@@ -407,6 +497,8 @@ export type QuorumKvRecord = { readonly type: 'store'; readonly key: string; rea
 export interface QuorumKvDurable {
   readonly store: Readonly<Record<string, QuorumKvClock>>;
   readonly hints: readonly QuorumKvHint[];
+  /** The ring as last changed by joins, absent while it is the configured one. */
+  readonly members?: QuorumKvMembers;
 }
 
 const seq = v.int({ min: 0, max: MAX_COUNTER });
@@ -429,5 +521,13 @@ export const quorumKvMessageCheck = v.tagged({
     indices: v.array(v.int({ min: 1, max: 1 << 17 }), { maxLength: 1 << 17 }),
     hashes: v.array(v.int({ min: 0, max: 0xffffffff }), { maxLength: 1 << 17 }),
     reply: v.boolean(),
+  }),
+  members: v.object({ type: v.literal('members'), nodes: v.array(v.id(), { maxLength: 1 << 16 }), reply: v.boolean() }),
+  bootstrap: v.object({ type: v.literal('bootstrap'), after: v.nullable(key) }),
+  transfer: v.object({
+    type: v.literal('transfer'),
+    after: v.nullable(key),
+    entries: v.array(v.object({ key, clock }), { maxLength: 1 << 12 }),
+    last: v.boolean(),
   }),
 });

@@ -19,6 +19,7 @@ import {
 import { clockLimits, isDown, localClock, mergeIntoHints, mergeIntoStore, preferenceList, sloppyTargets } from './quorum-kv-store.js';
 import { finishGet, finishPut, onReadReply, onWriteAck, respond } from './quorum-kv-coordinator.js';
 import { antiEntropyTick, onTree } from './quorum-kv-anti-entropy.js';
+import { isReady, joinCommand, membersOf, membershipTick, onBootstrap, onMembers, onTransfer, recoverMembers } from './quorum-kv-membership.js';
 import { MAX_MERKLE_DEPTH } from './merkle.js';
 
 type T = Transition<QuorumKvState, QuorumKvOutput>;
@@ -33,7 +34,10 @@ type T = Transition<QuorumKvState, QuorumKvOutput>;
  * replaces, and hints go back to their owner when it returns, or are dropped after `hintWindowMs`
  * (sloppy quorum and hinted handoff, §4.6); a read sends the merged version to replicas that
  * answered with less (read repair, §5). Liveness comes in as `down` / `up` commands or SWIM's
- * `member` events. Writes are coordinated by a top-N replica (a node outside it forwards the
+ * `member` events. The ring grows by joins (§4.8–4.9): a `join` command, or SWIM's `alive` for a
+ * node outside the ring with `acceptJoins`; members gossip their list until they agree, and a node
+ * started with `joining: true` pulls the keys of the ranges it took over from every member before
+ * it answers reads. Writes are coordinated by a top-N replica (a node outside it forwards the
  * put), because a version is named after its coordinator and its stored counter. A put that
  * fails may still have reached some replicas: its outcome is unknown, not negative.
  *
@@ -51,26 +55,42 @@ export const quorumKv: DurableMachine<QuorumKvConfig, QuorumKvState, QuorumKvInp
   name: 'quorum-kv',
   init,
   step: (state, input) => persistFirst(stepByType(handlers, state, input as never)),
-  nextDeadline: (s) => earliest(s.handoff, s.antiEntropy, ...s.pending.map((p) => p.deadline)),
-  durable: (s) => ({ store: s.store, hints: s.hints }),
+  nextDeadline: (s) => earliest(s.handoff, s.antiEntropy, s.membership, ...s.pending.map((p) => p.deadline)),
+  durable: (s) => ({ store: s.store, hints: s.hints, members: membersOf(s) }),
   recover(config, durable) {
-    const s = init(config);
+    const s = recoverMembers(init(config), durable.members);
     return { ...s, store: durable.store, keyCount: Object.keys(durable.store).length, hints: durable.hints, handoff: durable.hints.length > 0 ? startTimer(0, 0) : STOPPED_TIMER };
   },
-  applyPersist(d, record) {
-    const r = record as QuorumKvRecord;
-    if (r.type === 'hints') return { store: d.store, hints: r.hints };
-    const store = { ...d.store };
-    Object.defineProperty(store, r.key, { value: r.clock, enumerable: true, writable: true, configurable: true });
-    return { store, hints: d.hints };
-  },
+  applyPersist: (d, record) => applyRecord(d, record as QuorumKvRecord),
 };
 
-// A transition's persist records go before its sends (the machine contract), in their own order.
+// A transition persists one record, before its sends (the machine contract): several records (a
+// bootstrap batch of keys, a join with a merge) go as one `batch`, in their own order.
 function persistFirst(t: T): T {
+  const records = t.outputs.flatMap((o) => (o.type === 'persist' ? [o.record] : []));
+  if (records.length > 1) {
+    const rest = t.outputs.filter((o) => o.type !== 'persist');
+    return transition(t.state, [{ type: 'persist', record: { type: 'batch', records } }, ...rest]);
+  }
   const i = t.outputs.findIndex((o) => o.type === 'send');
   if (i < 0 || !t.outputs.slice(i).some((o) => o.type === 'persist')) return t;
   return transition(t.state, [...t.outputs.filter((o) => o.type === 'persist'), ...t.outputs.filter((o) => o.type !== 'persist')]);
+}
+
+function applyRecord(d: QuorumKvDurable, r: QuorumKvRecord): QuorumKvDurable {
+  switch (r.type) {
+    case 'hints':
+      return { ...d, hints: r.hints };
+    case 'members':
+      return { ...d, members: r.members };
+    case 'batch':
+      return r.records.reduce(applyRecord, d);
+    case 'store': {
+      const store = { ...d.store };
+      Object.defineProperty(store, r.key, { value: r.clock, enumerable: true, writable: true, configurable: true });
+      return { ...d, store };
+    }
+  }
 }
 
 function init(config: QuorumKvConfig): QuorumKvState {
@@ -88,6 +108,11 @@ function init(config: QuorumKvConfig): QuorumKvState {
   if (w > n) throw new ConfigError('w', `must be at most n (${n}), got ${w}`);
   const l = config.limits ?? {};
   const ring = HashRing.create(nodes, { vnodes: positiveInt('vnodes', config.vnodes, 64) }).toJSON();
+  const maxNodes = positiveInt('limits.maxNodes', l.maxNodes, 1024);
+  if (nodes.length > maxNodes) throw new ConfigError('limits.maxNodes', `the ring already has ${nodes.length} nodes, more than ${maxNodes}`);
+  const joining = config.joining === true;
+  const others = nodes.filter((x) => x !== config.id);
+  if (joining && others.length === 0) throw new ConfigError('joining', 'a joiner needs a ring to join: list its members in nodes');
   return {
     id: config.id,
     nodes,
@@ -106,6 +131,8 @@ function init(config: QuorumKvConfig): QuorumKvState {
       maxSiblings: positiveInt('limits.maxSiblings', l.maxSiblings, 64),
       maxHints: positiveInt('limits.maxHints', l.maxHints, 10_000),
       maxPending: positiveInt('limits.maxPending', l.maxPending, 1024),
+      maxNodes: positiveInt('limits.maxNodes', l.maxNodes, 1024),
+      maxTransferKeys: positiveInt('limits.maxTransferKeys', l.maxTransferKeys, 256),
     },
     down: [],
     store: {},
@@ -119,6 +146,13 @@ function init(config: QuorumKvConfig): QuorumKvState {
     // The first exchange starts one period after the first input.
     antiEntropy: config.antiEntropyIntervalMs === undefined ? STOPPED_TIMER : startTimer(0, config.antiEntropyIntervalMs),
     antiEntropyRounds: 0,
+    acceptJoins: config.acceptJoins === true,
+    membershipIntervalMs: positiveMs('membershipIntervalMs', config.membershipIntervalMs, 1000),
+    // A joiner announces itself and asks every member for its keys from the first tick on.
+    gossipTo: joining ? others : [],
+    membershipRounds: 0,
+    bootstrap: joining ? others.map((node) => ({ node, after: null, done: false })) : null,
+    membership: joining ? startTimer(0, 0) : STOPPED_TIMER,
     stats: { lwwDiscarded: 0, hintsDropped: 0, hintsDelivered: 0, readRepairs: 0, antiEntropyKeys: 0 },
   };
 }
@@ -165,12 +199,14 @@ const handlers = {
   down: (s: QuorumKvState, input: { readonly node: NodeId }) => liveness(s, input.node, false),
   up: (s: QuorumKvState, input: { readonly node: NodeId }, now: number) => handoffTo(liveness(s, input.node, true), input.node, now),
   member(s: QuorumKvState, input: Extract<QuorumKvInput, { type: 'member' }>, now: number): T {
-    // A SWIM group may hold more members than the ring (clients, other services): skip those.
-    if (!s.nodes.includes(input.node)) return transition(s);
+    // A SWIM group may hold more members than the ring (clients, other services): unless joins
+    // are accepted, skip those; with them, a node seen alive joins (Dynamo §4.8–4.9).
+    if (!s.nodes.includes(input.node)) return s.acceptJoins && input.status === 'alive' ? joinCommand(s, input.node, now) : transition(s);
     if (input.status === 'dead') return liveness(s, input.node, false);
     if (input.status === 'alive') return handoffTo(liveness(s, input.node, true), input.node, now);
     return transition(s);
   },
+  join: (s: QuorumKvState, input: Extract<QuorumKvInput, { type: 'join' }>, now: number) => joinCommand(s, input.node, now),
   tick: (s: QuorumKvState, _input: unknown, now: number) => onTick(s, now),
   message(s: QuorumKvState, input: Extract<QuorumKvInput, { type: 'message' }>, now: number): T {
     if (!s.nodes.includes(input.from) || input.from === s.id) return reject(s, input.from, `unknown sender ${JSON.stringify(String(input.from).slice(0, MAX_ID_LENGTH))}`);
@@ -197,7 +233,8 @@ function nextSeq(s: QuorumKvState): number {
 
 function coordinateGet(s: QuorumKvState, origin: QuorumKvOrigin, key: string, r: number, n: number, now: number): T {
   if (s.pending.length >= s.limits.maxPending) return respond(s, origin, key, 'get', { ok: false, reason: 'overloaded' });
-  const targets = sloppyTargets(s, key, n);
+  // A joiner still in its bootstrap does not count its own replica.
+  const targets = isReady(s) ? sloppyTargets(s, key, n) : sloppyTargets(s, key, n).filter((t) => t.node !== s.id);
   const seq = nextSeq(s);
   const self = targets.some((t) => t.node === s.id);
   const replies = self ? [{ node: s.id, clock: localClock(s, key) }] : [];
@@ -248,6 +285,8 @@ function forwardPut(s: QuorumKvState, origin: QuorumKvOrigin, key: string, value
 function onMessage(s: QuorumKvState, from: NodeId, m: QuorumKvMessage, now: number): T {
   switch (m.type) {
     case 'read':
+      // A joiner's replica counts for no read before its bootstrap is over: it stays silent.
+      if (!isReady(s)) return transition(s);
       return transition(s, [send(from, { type: 'read-reply', seq: m.seq, key: m.key, clock: localClock(s, m.key) })]);
     case 'write':
     case 'handoff':
@@ -262,6 +301,12 @@ function onMessage(s: QuorumKvState, from: NodeId, m: QuorumKvMessage, now: numb
       return onHandoffAck(s, from, m.key, m.version);
     case 'tree':
       return onTree(s, from, m.indices, m.hashes, m.reply);
+    case 'members':
+      return onMembers(s, from, m.nodes, m.reply, now);
+    case 'bootstrap':
+      return onBootstrap(s, from, m.after);
+    case 'transfer':
+      return onTransfer(s, from, m, now);
   }
 }
 
@@ -339,6 +384,7 @@ function onTick(s: QuorumKvState, now: number): T {
     t = transition(next.state, [...t.outputs, ...next.outputs]);
   }
   if (timerDue(t.state.handoff, now)) t = handoffTick(t, now);
+  if (timerDue(t.state.membership, now)) t = membershipTick(t, now);
   return timerDue(t.state.antiEntropy, now) ? antiEntropyTick(t, now) : t;
 }
 
