@@ -58,6 +58,26 @@ export interface CircuitBreakerOptions extends ClockOption {
 }
 
 /**
+ * The settings a saved breaker carries in its JSON (thresholds, open duration, probes): restoring
+ * takes them from the saved state, so {@link CircuitBreaker.fromJSON} refuses them in its options.
+ */
+const SAVED_SETTINGS = ['strategy', 'failureThreshold', 'timeoutMs', 'openMs', 'openBackoff', 'halfOpenProbes', 'halfOpenFailureRatio', 'slowCallDurationMs'] as const;
+
+/**
+ * The options of {@link CircuitBreaker.fromJSON}: what the JSON cannot carry (the clock, the
+ * failure filters, the latency sampling); the thresholds come from the saved state.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker, type CircuitBreakerRestoreOptions } from 'distkit/resilience';
+ * const saved = new CircuitBreaker({ failureThreshold: 3 }).toJSON();
+ * const options: CircuitBreakerRestoreOptions = { isFailure: (e) => !(e instanceof TypeError) };
+ * CircuitBreaker.fromJSON(saved, options).state; //=> 'closed'
+ * ```
+ */
+export type CircuitBreakerRestoreOptions = Omit<CircuitBreakerOptions, (typeof SAVED_SETTINGS)[number]>;
+
+/**
  * The serialized form of a {@link CircuitBreaker}: the core state with times on the wall clock,
  * plus the counters. `CircuitBreaker.fromJSON` restores it, remembering when an open circuit opened.
  *
@@ -287,13 +307,16 @@ export class CircuitBreaker implements Policy {
 
   /**
    * Restores a breaker saved with {@link CircuitBreaker.toJSON}. Functions (filters, clock) come
-   * from `options`; thresholds come from the saved state. Absolute times move from the wall clock
-   * to this breaker's monotonic clock, so an open circuit stays open until its saved deadline.
+   * from `options`; thresholds come from the saved state, and a threshold in `options` is refused
+   * with a `ConfigError` naming it rather than silently ignored. Absolute times move from the wall
+   * clock to this breaker's monotonic clock, so an open circuit stays open until its saved deadline.
    */
-  static fromJSON(json: CircuitBreakerJSON, options: Omit<CircuitBreakerOptions, 'strategy' | 'failureThreshold'> = {}): CircuitBreaker {
+  static fromJSON(json: CircuitBreakerJSON, options: CircuitBreakerRestoreOptions = {}): CircuitBreaker {
     if (json === null || typeof json !== 'object' || json.format !== 'distkit.circuit-breaker.v2') {
       throw new ConfigError('json.format', "must be 'distkit.circuit-breaker.v2' (the output of toJSON())");
     }
+    const saved = SAVED_SETTINGS.find((k) => options !== null && typeof options === 'object' && Object.hasOwn(options, k) && (options as Record<string, unknown>)[k] !== undefined);
+    if (saved !== undefined) throw new ConfigError(`options.${saved}`, 'comes from the saved state: restore without it, or build a new breaker');
     const settings = core.validate(json.state.settings);
     const circuits: readonly string[] = ['closed', 'open', 'half-open', 'isolated'];
     if (!circuits.includes(json.state.circuit)) throw new ConfigError('json.state.circuit', `unknown circuit state ${JSON.stringify(json.state.circuit)}`);

@@ -308,6 +308,17 @@ describe('CircuitBreaker: behaviours users rely on in the peers', () => {
     expect(() => CircuitBreaker.fromJSON({ ...json, state: { ...json.state, circuit: 'closed' } })).toThrow(/isolations/);
   });
 
+  it('fromJSON refuses, naming it, every setting the saved state carries (where it once ignored openMs and threw on timeoutMs)', () => {
+    const json = new CircuitBreaker({ failureThreshold: 2, openMs: 1000 }).toJSON();
+    const settings = { strategy: { kind: 'consecutive', threshold: 3 }, failureThreshold: 3, timeoutMs: 5, openMs: 5, openBackoff: { kind: 'exponential', maxMs: 10 }, halfOpenProbes: 2, halfOpenFailureRatio: 0.5, slowCallDurationMs: 10 };
+    for (const [k, v] of Object.entries(settings)) {
+      expect(() => CircuitBreaker.fromJSON(json, { [k]: v } as never), k).toThrow(new RegExp(`options\\.${k}: comes from the saved state`));
+    }
+    // @ts-expect-error the thresholds come from the saved state
+    expect(() => CircuitBreaker.fromJSON(json, { openMs: 5 })).toThrow(ConfigError);
+    expect(CircuitBreaker.fromJSON(json, { isFailure: () => true, latencySampleEvery: 8 }).state).toBe('closed');
+  });
+
   it('fromJSON rejects something that is not a saved breaker', () => {
     expect(() => CircuitBreaker.fromJSON({ format: 'x' } as never)).toThrow(ConfigError);
   });
