@@ -249,7 +249,9 @@ export const tokenRing: Machine<TokenRingConfig, TokenRingState, MutexInput, Tok
     };
   },
   step: (state, input) => stepMutex(handlers, state, input),
-  nextDeadline: (s) => earliest(s.lossTimer),
+  // A node without the token watches for its loss from its first input; one that has had none
+  // asks for a tick at once (a past deadline is due now), so the watch starts without traffic.
+  nextDeadline: (s) => (s.token < 0 && s.lossTimer.at === null ? 0 : earliest(s.lossTimer)),
 };
 
 const handlers: MutexHandlers<TokenRingState, TokenRingOutput> = {

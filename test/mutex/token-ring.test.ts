@@ -160,4 +160,16 @@ describe('token ring (Le Lann 1977) with generation-numbered regeneration', () =
     expectRejected(tokenRing, b, msg('a', { type: 'token', gen: 0 }), /seq/);
     expectRejected(tokenRing, b, msg('a', { type: 'probe', gen: 2, origin: 'zz' }), /not in the ring/);
   });
+
+  it('a node without the token starts watching for its loss with no input at all: its first deadline is due at once', () => {
+    let b = tokenRing.init({ id: 'b', nodes: ring, tokenTimeoutMs: 100 });
+    expect(tokenRing.nextDeadline!(b)).toBe(0);
+    // The holder (a) crashed before anything happened: b's host ticks at its first deadline.
+    b = checkedStep(tokenRing, b, { type: 'tick', now: 3 }).state;
+    expect(tokenRing.nextDeadline!(b)).toBe(103);
+    const due = checkedStep(tokenRing, b, { type: 'tick', now: 103 });
+    expect(due.outputs[0]).toEqual({ type: 'token-lost-suspected', gen: 0 });
+    // The holder itself has nothing to watch.
+    expect(tokenRing.nextDeadline!(tokenRing.init({ id: 'a', nodes: ring }))).toBeUndefined();
+  });
 });
