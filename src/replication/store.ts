@@ -386,6 +386,18 @@ function answer(s: StoreState, p: Read): StoreOutput {
 // --- time -----------------------------------------------------------------------------------
 
 /** Resends unanswered forwards and fences every `retryMs`, fails requests past their deadline. */
+/**
+ * Requests that found no leader go out once this node knows one. A follower learns its leader from
+ * a message, and the leader's heartbeats keep pushing its election deadline back, so no tick would
+ * come to retry them before they time out.
+ */
+function sendWaiting(s: StoreState, acc: Acc): StoreState {
+  if (s.raft.role !== 'leader' && s.raft.leader === null) return s;
+  let out = s;
+  for (const p of s.pending) if (p.kind === 'write' && p.sentAt === null) out = sendWrite(out, p, acc);
+  return out.pending.some((p) => p.kind === 'read' && p.askedAt === null && needsFence(out, p, acc.now)) ? askFence(out, acc) : out;
+}
+
 function retryAndExpire(s: StoreState, acc: Acc): StoreState {
   const expired = s.pending.filter((p) => p.deadline <= acc.now);
   for (const p of expired) acc.events.push({ type: 'request-failed', id: p.id, op: p.kind, reason: 'timed out' });
@@ -481,7 +493,7 @@ function step(state: StoreState, input: StoreInput): { state: StoreState; output
     default:
       return assertNever(input, 'input');
   }
-  s = serveReady(maybeCompact(applyDue(s, acc), acc), acc);
+  s = serveReady(maybeCompact(applyDue(sendWaiting(s, acc), acc), acc), acc);
   const outputs: StoreOutput[] = [];
   if (acc.persists.length > 0 || saveBoot) {
     const record = saveBoot ? { raft: acc.persists, boot: s.boot } : { raft: acc.persists };
