@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, positiveInt } from '../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, positiveInt } from '../core/index.js';
 import { raft } from './raft/machine.js';
 import type { RaftCampaignInput, RaftConfig, RaftDurable, RaftMessage, RaftPersistedInput, RaftRoleOutput, RaftState, RaftTransferInput } from './raft/types.js';
 import { raftReplica, type RaftReplicaOutput, type RaftReplicaOutputs, type RaftReplicaSteps, type ReplicatedPersistRecord } from './raft-replica.js';
@@ -268,8 +268,8 @@ export function replicatedStateMachine<C, S, R>(
 ): DurableMachine<ReplicatedConfig<C>, ReplicatedState<C, S>, ReplicatedInput, ReplicatedOutput<R>, RaftDurable> {
   const steps = stepsFor(app);
   const checked = (config: ReplicatedConfig<C>): ReplicatedConfig<C> => {
-    if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object { raft, app?, snapshotEvery? }');
-    if (config.raft === null || typeof config.raft !== 'object') throw new ConfigError('raft', 'must be a RaftConfig');
+    checkObject('config', config, 'must be an object { raft, app?, snapshotEvery? }');
+    checkObject('raft', config.raft, 'must be a RaftConfig');
     return config;
   };
   const start = (config: ReplicatedConfig<C>, r: RaftState): ReplicatedState<C, S> => {

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { DurableMachine, NodeId, Transition } from '../core/index.js';
-import { ConfigError, MAX_ID_LENGTH, getOwn, hasOwn, positiveInt, reject, startTimer, stepByType, transition, withOwn, withoutOwn } from '../core/index.js';
+import { checkObject, MAX_ID_LENGTH, getOwn, hasOwn, positiveInt, reject, startTimer, stepByType, transition, withOwn, withoutOwn } from '../core/index.js';
 import {
   leaseLockService,
   type LeaseLockDurable,
@@ -106,7 +106,7 @@ type T = Transition<LeaseLockServerState, LeaseLockServiceOutput>;
 export const leaseLockServer: DurableMachine<LeaseLockServerConfig, LeaseLockServerState, LeaseLockServiceInput, LeaseLockServiceOutput, LeaseLockDurable> = {
   name: 'lease-lock-server',
   init(config) {
-    if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+    checkObject('config', config);
     const { maxResources, ...single } = config;
     leaseLockService.init(single); // validates the per-lock options, naming the field
     return {
