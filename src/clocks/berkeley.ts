@@ -1,5 +1,5 @@
 import type { Machine, MessageInput, NodeId, RejectedOutput, SendOutput, Timer, Transition } from '../core/index.js';
-import { assertNever, checkMembers, ConfigError, InvalidCommandError, MAX_COUNTER, describeValue, earliest, hasOwn, inputNow, nonNegativeMs, positiveMs, reject, setOwn, startTimer, STOPPED_TIMER, timerDue, v, withOwn } from '../core/index.js';
+import { assertNever, checkMembers, ConfigError, checkObject, InvalidCommandError, MAX_COUNTER, describeValue, earliest, hasOwn, inputNow, nonNegativeMs, positiveMs, reject, setOwn, startTimer, STOPPED_TIMER, timerDue, v, withOwn } from '../core/index.js';
 import { nodeIdProblem } from './parse.js';
 
 /**
@@ -302,7 +302,7 @@ export interface BerkeleyState {
 export const BERKELEY_MAX_CLOCK_MS = Number.MAX_SAFE_INTEGER;
 
 function init(config: BerkeleyConfig): BerkeleyState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'expected an object');
+  checkObject('config', config, 'expected an object');
   const nodes = checkMembers(config.id, config.nodes);
   nodes.forEach((n, i) => {
     const p = nodeIdProblem(n); // node ids key plain-object tables: no Object.prototype names

@@ -5,11 +5,12 @@
  *
  * @packageDocumentation
  */
-import type { PersistOutput, RejectedOutput, SendOutput, Transition } from '../core/index.js';
+import type { MessageInput, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
 import { assertNever, plainDataProblem, transition } from '../core/index.js';
 import { raft, raftNextDeadline } from './raft/machine.js';
 import { applyRaftPersist } from './raft/storage.js';
 import type {
+  RaftCampaignInput,
   RaftConfig,
   RaftDurable,
   RaftInput,
@@ -22,6 +23,7 @@ import type {
   RaftRoleOutput,
   RaftSnapshot,
   RaftState,
+  RaftTransferInput,
 } from './raft/types.js';
 
 /**
@@ -153,6 +155,20 @@ export interface RaftReplicaSteps<St extends RaftReplicaState, M, E> {
  * ```
  */
 export type RaftReplicaOutput<M, E> = PersistOutput<ReplicatedPersistRecord> | SendOutput<RaftMessage | M> | E | RejectedOutput | RaftRoleOutput;
+
+/**
+ * The inputs every replica built by {@link raftReplica} takes besides its own commands and hands
+ * to Raft: peers' messages, ticks, `campaign`, `transferLeadership` (thesis §3.10) and, with
+ * `parallelAppend`, the `persisted` acknowledgement of its own log write (§10.2.1). One list, so
+ * an input Raft gains reaches every replica.
+ *
+ * @example
+ * ```ts
+ * import type { RaftReplicaInput } from 'distkit/consensus';
+ * const inputs: RaftReplicaInput[] = [{ type: 'tick', now: 0 }, { type: 'campaign', now: 1 }, { type: 'persisted', index: 1, term: 1, now: 2 }];
+ * ```
+ */
+export type RaftReplicaInput = MessageInput<unknown> | TickInput | RaftCampaignInput | RaftTransferInput | RaftPersistedInput;
 
 function applyEntries<St extends RaftReplicaState, M, E>(hooks: RaftReplicaHooks<St, M, E>, state: St, output: Extract<RaftOutput, { type: 'apply' }>, out: RaftReplicaOutputs<M, E>): St {
   let s = state;

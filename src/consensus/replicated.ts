@@ -5,11 +5,11 @@
  *
  * @packageDocumentation
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, positiveInt } from '../core/index.js';
+import type { DurableMachine, NodeId } from '../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, MAX_ID_LENGTH, assertNever, inputNow, isPlainObject, positiveInt } from '../core/index.js';
 import { raft } from './raft/machine.js';
-import type { RaftCampaignInput, RaftConfig, RaftDurable, RaftMessage, RaftPersistedInput, RaftRoleOutput, RaftState, RaftTransferInput } from './raft/types.js';
-import { raftReplica, type RaftReplicaOutput, type RaftReplicaOutputs, type RaftReplicaSteps, type ReplicatedPersistRecord } from './raft-replica.js';
+import type { RaftConfig, RaftDurable, RaftState } from './raft/types.js';
+import { raftReplica, type RaftReplicaInput, type RaftReplicaOutput, type RaftReplicaOutputs, type RaftReplicaSteps } from './raft-replica.js';
 
 /**
  * What `apply` returns: the next state and the command's result.
@@ -150,7 +150,7 @@ export interface SubmitInput {
  * m.step(b, input).outputs; //=> [{ type: 'notLeader', id: 'req-1', leader: null }]
  * ```
  */
-export type ReplicatedInput = MessageInput<unknown> | TickInput | SubmitInput | RaftCampaignInput | RaftTransferInput | RaftPersistedInput;
+export type ReplicatedInput = RaftReplicaInput | SubmitInput;
 
 /**
  * Outputs of a replicated machine: Raft's sends, one persist, rejections and role changes, plus
@@ -180,14 +180,12 @@ export type ReplicatedInput = MessageInput<unknown> | TickInput | SubmitInput | 
  * results; //=> [{ type: 'result', id: 'r0', index: 2, result: 2 }, { type: 'result', id: 'r1', index: 3, result: 5 }]
  * ```
  */
-export type ReplicatedOutput<Result> =
-  | SendOutput<RaftMessage>
-  | PersistOutput<ReplicatedPersistRecord>
-  | RejectedOutput
-  | RaftRoleOutput
+export type ReplicatedOutput<Result> = RaftReplicaOutput<
+  never,
   | { readonly type: 'result'; readonly id: string; readonly index: number; readonly result: Result }
   | { readonly type: 'notLeader'; readonly id: string; readonly leader: NodeId | null }
-  | { readonly type: 'dropped'; readonly id: string; readonly reason: string };
+  | { readonly type: 'dropped'; readonly id: string; readonly reason: string }
+>;
 
 /** The entry data a replica proposes: who asked, the request id, the leader's time, the command. */
 interface EntryData {
@@ -268,8 +266,8 @@ export function replicatedStateMachine<C, S, R>(
 ): DurableMachine<ReplicatedConfig<C>, ReplicatedState<C, S>, ReplicatedInput, ReplicatedOutput<R>, RaftDurable> {
   const steps = stepsFor(app);
   const checked = (config: ReplicatedConfig<C>): ReplicatedConfig<C> => {
-    if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object { raft, app?, snapshotEvery? }');
-    if (config.raft === null || typeof config.raft !== 'object') throw new ConfigError('raft', 'must be a RaftConfig');
+    checkObject('config', config, 'must be an object { raft, app?, snapshotEvery? }');
+    checkObject('raft', config.raft, 'must be a RaftConfig');
     return config;
   };
   const start = (config: ReplicatedConfig<C>, r: RaftState): ReplicatedState<C, S> => {

@@ -28,3 +28,4 @@ export * from './json.js';
 export * from './invariant-builders.js';
 export * from './events.js';
 export * from './dispatch.js';
+export * from './utf8.js';

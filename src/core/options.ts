@@ -109,3 +109,26 @@ export function intIn(field: string, value: unknown, min: number, max: number, f
   if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) throw new ConfigError(field, `must be an integer from ${min} to ${max}, got ${describeValue(x)}`);
   return x;
 }
+
+/**
+ * Checks that an options argument is an object (not `null`, not a primitive) before its fields
+ * are read; throws {@link ConfigError} naming `field` with `problem` otherwise. Options come from
+ * users' code and config files: a missing or mistyped one must be named, not crash on a property
+ * read.
+ *
+ * @example
+ * ```ts
+ * import { checkObject, ConfigError } from 'distkit/core';
+ * checkObject('options', { retries: 3 }); // passes, and narrows to an object
+ * let problem = '';
+ * try {
+ *   checkObject('options', null);
+ * } catch (e) {
+ *   problem = (e as ConfigError).message;
+ * }
+ * problem; //=> 'options: must be an object'
+ * ```
+ */
+export function checkObject(field: string, value: unknown, problem = 'must be an object'): asserts value is object {
+  if (value === null || typeof value !== 'object') throw new ConfigError(field, problem);
+}

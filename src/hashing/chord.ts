@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { Check, DataLimits, Machine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, canIncrement, describeValue, earliest, getOwn, hasOwn, inputNow, nonNegativeInt, parse, plainDataProblem, positiveInt, reject, send, setOwn, startTimer, timerDue, v, withOwn, withoutOwn } from '../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, MAX_COUNTER, PAYLOAD_LIMITS, STOPPED_TIMER, assertNever, canIncrement, describeValue, earliest, getOwn, hasOwn, inputNow, nonNegativeInt, parse, plainDataProblem, positiveInt, reject, send, setOwn, startTimer, timerDue, v, withOwn, withoutOwn } from '../core/index.js';
 import { murmur3 } from './hash.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -556,7 +556,7 @@ function limitsOf(config: ChordConfig): DataLimits {
 }
 
 function init(config: ChordConfig): ChordState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'expected an object');
+  checkObject('config', config, 'expected an object');
   if (typeof config.addr !== 'string' || config.addr.length === 0 || config.addr.length > 1024) {
     throw new ConfigError('addr', 'expected a non-empty string of at most 1024 characters');
   }

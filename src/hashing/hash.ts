@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import { encodeUtf8Into } from '../core/index.js';
 
 /**
  * The input of the hash functions: a string (hashed as its UTF-8 encoding, lone surrogates as
@@ -24,41 +25,10 @@ export type HashInput = string | Uint8Array;
 
 let scratch = new Uint8Array(1024);
 
-/** Encodes `s` as UTF-8 into the scratch buffer and returns the byte length. */
+/** Encodes `s` as UTF-8 into the scratch buffer (grown as needed) and returns the byte length. */
 function encodeUtf8(s: string): number {
-  const n = s.length;
-  if (n * 3 > scratch.length) scratch = new Uint8Array(Math.max(n * 3, scratch.length * 2));
-  const b = scratch;
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      b[p++] = c;
-    } else if (c < 0x800) {
-      b[p++] = 0xc0 | (c >>> 6);
-      b[p++] = 0x80 | (c & 0x3f);
-    } else if (c < 0xd800 || c > 0xdfff) {
-      b[p++] = 0xe0 | (c >>> 12);
-      b[p++] = 0x80 | ((c >>> 6) & 0x3f);
-      b[p++] = 0x80 | (c & 0x3f);
-    } else {
-      const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-        i++;
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        b[p++] = 0xf0 | (c >>> 18);
-        b[p++] = 0x80 | ((c >>> 12) & 0x3f);
-        b[p++] = 0x80 | ((c >>> 6) & 0x3f);
-        b[p++] = 0x80 | (c & 0x3f);
-      } else {
-        // A lone surrogate encodes as U+FFFD, as TextEncoder does.
-        b[p++] = 0xef;
-        b[p++] = 0xbf;
-        b[p++] = 0xbd;
-      }
-    }
-  }
-  return p;
+  if (s.length * 3 > scratch.length) scratch = new Uint8Array(Math.max(s.length * 3, scratch.length * 2));
+  return encodeUtf8Into(s, scratch);
 }
 
 function murmur3Bytes(b: Uint8Array, len: number, seed: number): number {

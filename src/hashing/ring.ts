@@ -241,13 +241,7 @@ export class HashRing {
     const pts = this.points;
     const n = pts.length;
     if (n === 0) throw new ConfigError('nodes', 'the ring is empty');
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (pts[mid]! < h) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.firstPointAtOrAfter(h);
     return this.nodes[this.owners[lo === n ? 0 : lo]!]!;
   }
 
@@ -266,14 +260,7 @@ export class HashRing {
     const out: string[] = [];
     if (want === 0) return out;
     const pts = this.points;
-    const h = this.hashFn(key, this.seed);
-    let lo = 0;
-    let hi = pts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (pts[mid]! < h) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.firstPointAtOrAfter(this.hashFn(key, this.seed));
     // Small lists (the usual replica counts) check membership in a short list; long ones use a mask.
     const seen = want > 8 ? new Uint8Array(this.nodes.length) : undefined;
     const picked: number[] = [];
@@ -386,6 +373,19 @@ export class HashRing {
 
   private options(): HashRingOptions {
     return { vnodes: this.vnodes, hash: this.hash, seed: this.seed };
+  }
+
+  /** The index of the first point at or after ring position `h` (`points.length` when none is). */
+  private firstPointAtOrAfter(h: number): number {
+    const pts = this.points;
+    let lo = 0;
+    let hi = pts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pts[mid]! < h) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private indexOf(node: string): number {

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, MAX_ID_LENGTH, getOwn, parse, positiveInt, v, withOwn, type DataLimits } from '../core/index.js';
+import { MAX_ID_LENGTH, checkObject, getOwn, parse, positiveInt, v, withOwn, type DataLimits } from '../core/index.js';
 import { replicatedStateMachine, type Applied, type ReplicatedApp } from '../consensus/index.js';
 import { dataLimitsOption } from './options.js';
 
@@ -209,7 +209,7 @@ const streamName = () => v.string({ minLength: 1, maxLength: MAX_ID_LENGTH });
 const count = () => v.int({ min: 0 });
 
 function storeOptions(config: EventStoreConfig): EventStoreOptions {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+  checkObject('config', config);
   return {
     maxEvents: positiveInt('maxEvents', config.maxEvents, 100_000),
     maxStreams: positiveInt('maxStreams', config.maxStreams, 10_000),

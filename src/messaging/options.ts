@@ -3,12 +3,12 @@
  *
  * @packageDocumentation
  */
-import { ConfigError, PAYLOAD_LIMITS, parse, positiveInt, type Check, type DataLimits } from '../core/index.js';
+import { ConfigError, checkObject, PAYLOAD_LIMITS, parse, positiveInt, type Check, type DataLimits } from '../core/index.js';
 
 /** The bounds of an opaque payload option (`bodyLimits`, `valueLimits`, `dataLimits`), defaults filled in; throws `ConfigError` naming `field`. */
 export function dataLimitsOption(field: string, limits: Partial<DataLimits> | undefined, maxBytes: number): DataLimits {
   if (limits === undefined) return { maxDepth: PAYLOAD_LIMITS.maxDepth, maxBytes };
-  if (limits === null || typeof limits !== 'object') throw new ConfigError(field, 'must be an object { maxDepth?, maxBytes? }');
+  checkObject(field, limits, 'must be an object { maxDepth?, maxBytes? }');
   return { maxDepth: positiveInt(`${field}.maxDepth`, limits.maxDepth, PAYLOAD_LIMITS.maxDepth), maxBytes: positiveInt(`${field}.maxBytes`, limits.maxBytes, maxBytes) };
 }
 

@@ -5,27 +5,7 @@
  *
  * @packageDocumentation
  */
-
-/** The UTF-8 bytes of a string (lone surrogates become U+FFFD, as in `TextEncoder`). */
-function utf8(text: string): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      }
-    }
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return out;
-}
+import { utf8Bytes } from '../core/index.js';
 
 /**
  * Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`): MurmurHash2, 32-bit, seed
@@ -40,7 +20,7 @@ function utf8(text: string): number[] {
  * ```
  */
 export function kafkaMurmur2(key: string): number {
-  const data = utf8(key);
+  const data = utf8Bytes(key);
   const length = data.length;
   const m = 0x5bd1e995;
   const r = 24;

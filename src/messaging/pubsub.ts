@@ -12,7 +12,7 @@ import { dataLimitsOption, restoreSnapshot } from './options.js';
 import { partitionForKey } from './partitioner.js';
 import { pubSubStateProblem } from './pubsub-state.js';
 import { commitOffset, deleteGroup, expireMembers, groupOffsets, heartbeat, joinGroup, leaveGroup, type ConsumerGroup } from './pubsub-groups.js';
-import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
+import { checkObject, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
 
 // ---- configuration ----------------------------------------------------------------------------
 
@@ -376,7 +376,7 @@ const commandCheck = v.tagged({
 // ---- init -------------------------------------------------------------------------------------
 
 function pubSubOptions(config: PubSubConfig): PubSubOptions {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+  checkObject('config', config);
   return {
     maxTopics: positiveInt('maxTopics', config.maxTopics, 64),
     maxPartitions: positiveInt('maxPartitions', config.maxPartitions, 64),

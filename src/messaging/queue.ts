@@ -9,7 +9,7 @@
  */
 import { replicatedStateMachine, type Applied, type ReplicatedApp } from '../consensus/index.js';
 import { dataLimitsOption, restoreSnapshot } from './options.js';
-import { ConfigError, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, setOwn, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
+import { ConfigError, checkObject, MAX_COUNTER, MAX_ID_LENGTH, getOwn, parse, positiveInt, setOwn, positiveMs, v, withOwn, withoutOwn, type DataLimits } from '../core/index.js';
 
 // ---- configuration ----------------------------------------------------------------------------
 
@@ -331,7 +331,7 @@ const commandCheck = v.tagged({
 // ---- init -------------------------------------------------------------------------------------
 
 function queueOptions(config: QueueConfig): QueueOptions {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+  checkObject('config', config);
   const maxVisibilityTimeoutMs = positiveMs('maxVisibilityTimeoutMs', config.maxVisibilityTimeoutMs, 43_200_000);
   const visibilityTimeoutMs = positiveMs('visibilityTimeoutMs', config.visibilityTimeoutMs, Math.min(30_000, maxVisibilityTimeoutMs));
   if (visibilityTimeoutMs > maxVisibilityTimeoutMs) throw new ConfigError('visibilityTimeoutMs', `must be at most maxVisibilityTimeoutMs (${maxVisibilityTimeoutMs}), got ${visibilityTimeoutMs}`);

@@ -1,5 +1,5 @@
 import type { MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../core/index.js';
-import { InvalidCommandError, MAX_COUNTER, assertNever, compareNodeIds, inputNow, transition } from '../core/index.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, assertNever, compareNodeIds, inputNow, isCounter, transition } from '../core/index.js';
 
 /**
  * A local command: this node wants the critical section. The machine answers with an
@@ -237,4 +237,26 @@ export function stepTimestamped<S extends TimestampedRequesterState, O>(
     state,
     input,
   );
+}
+
+/**
+ * @internal What a lease lock keeps on stable storage, for {@link leaseLockService} and
+ * {@link leaseLockServer} alike: the largest fencing token issued (Kleppmann, "How to do
+ * distributed locking", 2016: tokens must never go back, crash or not).
+ */
+export function leaseDurable(state: { readonly lastToken: number }): { lastToken: number } {
+  return { lastToken: state.lastToken };
+}
+
+/**
+ * @internal Rebuilds a lease lock after a crash: the durable fencing counter is checked first
+ * (a bad record throws `ConfigError` naming `durable.lastToken`), then `fresh()` builds the
+ * initial state, which resumes from that counter and starts `recovering`: it grants no lease
+ * before a quiet period of its longest lease has passed, since one granted before the crash may
+ * still run.
+ */
+export function recoverLease<S extends { readonly lastToken: number; readonly recovering: boolean }>(durable: unknown, fresh: () => S): S {
+  const lastToken = (durable as { lastToken?: unknown } | null)?.lastToken;
+  if (!isCounter(lastToken)) throw new ConfigError('durable.lastToken', 'must be an integer in [0, MAX_COUNTER]');
+  return { ...fresh(), lastToken, recovering: true };
 }

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { DurableMachine, NodeId, Transition } from '../core/index.js';
-import { ConfigError, MAX_ID_LENGTH, getOwn, hasOwn, isCounter, positiveInt, reject, startTimer, stepByType, transition, withOwn, withoutOwn } from '../core/index.js';
+import { checkObject, MAX_ID_LENGTH, getOwn, hasOwn, positiveInt, reject, startTimer, stepByType, transition, withOwn, withoutOwn } from '../core/index.js';
 import {
   leaseLockService,
   type LeaseLockDurable,
@@ -14,6 +14,7 @@ import {
   type LeaseLockServiceOutput,
   type LeaseLockServiceState,
 } from './lease.js';
+import { leaseDurable, recoverLease } from './common.js';
 
 /**
  * The lock a message without a `resource` field is about, so a plain {@link leaseClient} works
@@ -105,7 +106,7 @@ type T = Transition<LeaseLockServerState, LeaseLockServiceOutput>;
 export const leaseLockServer: DurableMachine<LeaseLockServerConfig, LeaseLockServerState, LeaseLockServiceInput, LeaseLockServiceOutput, LeaseLockDurable> = {
   name: 'lease-lock-server',
   init(config) {
-    if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+    checkObject('config', config);
     const { maxResources, ...single } = config;
     leaseLockService.init(single); // validates the per-lock options, naming the field
     return {
@@ -118,12 +119,8 @@ export const leaseLockServer: DurableMachine<LeaseLockServerConfig, LeaseLockSer
       locks: {},
     };
   },
-  durable: (s) => ({ lastToken: s.lastToken }),
-  recover(config, durable) {
-    const lastToken = (durable as { lastToken?: unknown } | null)?.lastToken;
-    if (!isCounter(lastToken)) throw new ConfigError('durable.lastToken', 'must be an integer in [0, MAX_COUNTER]');
-    return { ...leaseLockServer.init(config), lastToken, recovering: true };
-  },
+  durable: leaseDurable,
+  recover: (config, durable) => recoverLease(durable, () => leaseLockServer.init(config)),
   step: (state, input) =>
     stepByType<LeaseLockServerState, LeaseLockServiceInput, LeaseLockServiceOutput>(
       { tick: (s, i, now) => serverTick(learnTime(s, now), i, now), message: (s, i, now) => serverMessage(s, i.from, i.message, now) },

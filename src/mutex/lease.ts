@@ -1,6 +1,6 @@
 import type { Timer, DurableMachine, Machine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Transition, InputHandlers } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_COUNTER, checkId, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, earliest, isCounter, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v, stepByType } from '../core/index.js';
-import type { EnterOutput, MutexInput } from './common.js';
+import { ConfigError, InvalidCommandError, MAX_COUNTER, checkId, MAX_ID_LENGTH, STOPPED_TIMER, assertNever, earliest, parse, positiveInt, reject, send, startTimer, stopTimer, timerDue, transition, v, stepByType } from '../core/index.js';
+import { leaseDurable, recoverLease, type EnterOutput, type MutexInput } from './common.js';
 
 // ---- messages ---------------------------------------------------------------------------------
 
@@ -303,12 +303,8 @@ export const leaseLockService: DurableMachine<
       waiters: [],
     };
   },
-  durable: (s) => ({ lastToken: s.lastToken }),
-  recover(config, durable) {
-    const lastToken = (durable as { lastToken?: unknown } | null)?.lastToken;
-    if (!isCounter(lastToken)) throw new ConfigError('durable.lastToken', 'must be an integer in [0, MAX_COUNTER]');
-    return { ...leaseLockService.init(config), lastToken, recovering: true };
-  },
+  durable: leaseDurable,
+  recover: (config, durable) => recoverLease(durable, () => leaseLockService.init(config)),
   step: (state, input) =>
     stepByType<LeaseLockServiceState, LeaseLockServiceInput, LeaseLockServiceOutput>(
       { tick: (s, _i, now) => serviceTick(startQuiet(s, now), now), message: (s, i, now) => serviceMessage(s, i.from, i.message, now) },

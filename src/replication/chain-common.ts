@@ -6,14 +6,14 @@
  * @packageDocumentation
  */
 import type { DurableMachine, NodeId, SendOutput, Transition } from '../core/index.js';
-import { ConfigError, InvalidCommandError, MAX_ID_LENGTH, checkId, checkIds, plainDataProblem, positiveMs, send, startTimer, stepByType, timerDeadline, transition, type InputHandlers } from '../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, MAX_ID_LENGTH, checkId, checkIds, plainDataProblem, positiveMs, send, startTimer, stepByType, timerDeadline, transition, type InputHandlers } from '../core/index.js';
 import { CHAIN_LIMITS, type ChainMessage, type ChainReplicaConfig, type ChainReplicaDurable, type ChainReplicaInput, type ChainReplicaOutput, type ChainReplicaState, type ChainView } from './chain-types.js';
 
 const NO_VIEW: ChainView = Object.freeze({ epoch: 0, chain: Object.freeze([]), joining: null });
 
 /** The state of a replica that has just started (incarnation given), before any view. */
 export function freshReplica(config: Omit<ChainReplicaConfig, 'craq'>, incarnation: number): Omit<ChainReplicaState, 'craq'> {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object { id, master, ... }');
+  checkObject('config', config, 'must be an object { id, master, ... }');
   const id = checkId('id', config.id);
   const master = checkId('master', config.master);
   const masters = config.masters === undefined ? [master] : checkIds('masters', config.masters);

@@ -4,21 +4,18 @@
  *
  * @packageDocumentation
  */
-import type { DurableMachine, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
+import type { DurableMachine, NodeId } from '../core/index.js';
 import { ConfigError, InvalidCommandError, MAX_COUNTER, MAX_ID_LENGTH, assertNever, getOwn, inputNow, parse, positiveInt, reject, send, v, withOwn, withoutOwn } from '../core/index.js';
 import {
   raft,
   raftReplica,
-  type RaftCampaignInput,
   type RaftConfig,
   type RaftDurable,
   type RaftMessage,
+  type RaftReplicaInput,
+  type RaftReplicaOutput,
   type RaftReplicaOutputs,
-  type RaftRoleOutput,
   type RaftState,
-  type RaftTransferInput,
-  type RaftPersistedInput,
-  type ReplicatedPersistRecord,
 } from '../consensus/index.js';
 
 /**
@@ -202,7 +199,7 @@ export type RaftCounterReply =
  * inputs.flatMap((i) => { const t = raftCounter.step(s, i); s = t.state; return t.outputs.filter((o) => o.type === 'incremented' || o.type === 'value').map((o) => o.type); }); //=> ['incremented', 'value']
  * ```
  */
-export type RaftCounterInput = MessageInput<unknown> | TickInput | RaftCampaignInput | RaftTransferInput | RaftPersistedInput | (RaftCounterRequest & { readonly now: number });
+export type RaftCounterInput = RaftReplicaInput | (RaftCounterRequest & { readonly now: number });
 
 /**
  * Outputs of a {@link raftCounter}: Raft's sends and persists, replies to remote clients (sent),
@@ -217,12 +214,7 @@ export type RaftCounterInput = MessageInput<unknown> | TickInput | RaftCampaignI
  * outputs; //=> [{ type: 'notLeader', rid: 'g1', leader: null }]
  * ```
  */
-export type RaftCounterOutput =
-  | SendOutput<RaftMessage | RaftCounterReply>
-  | PersistOutput<ReplicatedPersistRecord>
-  | RejectedOutput
-  | RaftRoleOutput
-  | RaftCounterReply;
+export type RaftCounterOutput = RaftReplicaOutput<RaftCounterReply, RaftCounterReply>;
 
 type S = RaftCounterState;
 type O = RaftCounterOutput;

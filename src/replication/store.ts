@@ -9,6 +9,7 @@ import type { DurableMachine, NodeId, RejectedOutput, SendOutput } from '../core
 import {
   ConfigError, InvalidCommandError, MAX_ID_LENGTH, assertNever, earliest, getOwn, hasOwn, inputNow, isPlainObject, nonNegativeMs, parse,
   plainDataProblem, positiveInt, positiveMs, send, setOwn, withOwn,
+  checkObject,
 } from '../core/index.js';
 import {
   applyRaftPersist, raft, raftNextDeadline, type RaftEntry, type RaftInput, type RaftOutput, type RaftPersistRecord, type RaftState,
@@ -34,8 +35,8 @@ interface Acc {
 const LEVELS: readonly string[] = Object.values(ConsistencyLevel);
 
 function init(config: StoreConfig): StoreState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object { raft, ... }');
-  if (config.raft === null || typeof config.raft !== 'object') throw new ConfigError('raft', 'must be a RaftConfig');
+  checkObject('config', config, 'must be an object { raft, ... }');
+  checkObject('raft', config.raft, 'must be a RaftConfig');
   return start(config, raft.init(config.raft));
 }
 
@@ -77,7 +78,7 @@ function start(config: StoreConfig, r: RaftState, boot = 0): StoreState {
 }
 
 function bound(field: string, b: StalenessBound): StalenessBound {
-  if (b === null || typeof b !== 'object') throw new ConfigError(field, 'must be { versions?, ms? }');
+  checkObject(field, b, 'must be { versions?, ms? }');
   const out: { versions?: number; ms?: number } = {};
   if (b.versions !== undefined) out.versions = nonNegativeInt(`${field}.versions`, b.versions);
   if (b.ms !== undefined) out.ms = nonNegativeMs(`${field}.ms`, b.ms);

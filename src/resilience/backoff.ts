@@ -1,4 +1,4 @@
-import { ConfigError, nextFloat, seedPrng, type PrngState, nonNegativeMs, numberIn } from '../core/index.js';
+import { ConfigError, checkObject, nextFloat, seedPrng, type PrngState, nonNegativeMs, numberIn } from '../core/index.js';
 import { growth } from './options.js';
 
 /**
@@ -131,7 +131,7 @@ export function backoffNext(state: BackoffState): { readonly delayMs: number; re
 }
 
 function validateBackoff(b: Backoff): Backoff {
-  if (b === null || typeof b !== 'object') throw new ConfigError('backoff', 'must be an object with a kind');
+  checkObject('backoff', b, 'must be an object with a kind');
   switch (b.kind) {
     case 'constant':
       return { kind: 'constant', delayMs: nonNegativeMs('backoff.delayMs', b.delayMs) };

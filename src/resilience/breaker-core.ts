@@ -1,4 +1,4 @@
-import { InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, earliest, startTimer, timerDue, positiveInt, positiveMs, nonNegativeMs, numberIn, intIn } from '../core/index.js';
+import { checkObject, InvalidCommandError, MAX_COUNTER, STOPPED_TIMER, assertNever, earliest, startTimer, timerDue, positiveInt, positiveMs, nonNegativeMs, numberIn, intIn } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Timer, Transition } from '../core/index.js';
 import { ConfigError } from '../core/index.js';
 import { growth } from './options.js';
@@ -235,9 +235,9 @@ export type BreakerOutput =
 
 
 function validateSettings(c: BreakerSettings): BreakerSettings {
-  if (c === null || typeof c !== 'object') throw new ConfigError('settings', 'must be an object');
+  checkObject('settings', c);
   const st = c.strategy as BreakerStrategy | undefined;
-  if (st === undefined || st === null || typeof st !== 'object') throw new ConfigError('strategy', 'must be an object with a kind');
+  checkObject('strategy', st, 'must be an object with a kind');
   let strategy: BreakerStrategy;
   switch (st.kind) {
     case 'consecutive':
@@ -271,7 +271,7 @@ function validateSettings(c: BreakerSettings): BreakerSettings {
   if (c.openMs !== undefined) out.openMs = nonNegativeMs('openMs', c.openMs);
   if (c.openBackoff !== undefined) {
     const b = c.openBackoff;
-    if (b === null || typeof b !== 'object') throw new ConfigError('openBackoff', 'must be an object');
+    checkObject('openBackoff', b);
     const initialMs = nonNegativeMs('openBackoff.initialMs', b.initialMs);
     out.openBackoff = {
       initialMs,

@@ -1,4 +1,4 @@
-import { ConfigError, Emitter, systemClock, type Clock, type Unsubscribe, positiveInt, nonNegativeMs, intIn } from '../core/index.js';
+import { ConfigError, checkObject, Emitter, systemClock, type Clock, type Unsubscribe, positiveInt, nonNegativeMs, intIn } from '../core/index.js';
 import {
   circuitBreakerCore as core,
   type BreakerInput,
@@ -276,7 +276,7 @@ export class CircuitBreaker implements Policy {
   private readonly onFastFailure: (error: unknown) => void;
 
   constructor(options: CircuitBreakerOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+    checkObject('options', options);
     this.core = core.init(settingsFrom(options));
     this.clock = options.clock ?? systemClock;
     this.isFailure = options.isFailure;

@@ -1,4 +1,4 @@
-import { ConfigError, InvalidCommandError, assertNever, positiveInt, nonNegativeInt } from '../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, assertNever, positiveInt, nonNegativeInt } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { localStep, type LocalInput } from './local.js';
 import { BulkheadRejectedError, OperationAbortedError } from './errors.js';
@@ -109,7 +109,7 @@ export const bulkheadCore = {
   name: 'bulkhead',
   /** Validates limits (ConfigError naming the option) and returns an empty bulkhead. */
   init(settings: { readonly maxConcurrent: number; readonly maxQueue?: number }): BulkheadState {
-    if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
+    checkObject('options', settings);
     return {
       maxConcurrent: positiveInt('maxConcurrent', settings.maxConcurrent),
       maxQueue: settings.maxQueue === undefined ? 0 : orInfinity(settings.maxQueue, (v) => nonNegativeInt('maxQueue', v)),

@@ -1,4 +1,4 @@
-import { ConfigError, DistkitError, Emitter, systemClock, type Clock, type Unsubscribe, positiveInt } from '../core/index.js';
+import { ConfigError, checkObject, DistkitError, Emitter, systemClock, type Clock, type Unsubscribe, positiveInt } from '../core/index.js';
 import { crc32c } from './crc32c.js';
 import { NoRecoveryHandlerError } from './errors.js';
 
@@ -281,7 +281,7 @@ export class CheckpointManager {
   private readonly corruptionEvents = new Emitter<CorruptCheckpoint>();
 
   constructor(options: CheckpointManagerOptions) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+    checkObject('options', options);
     const s = options.store as CheckpointStore | undefined;
     if (s === undefined || typeof s.save !== 'function' || typeof s.load !== 'function' || typeof s.versions !== 'function') {
       throw new ConfigError('store', 'must implement CheckpointStore (save, load, versions, remove, tasks)');

@@ -1,4 +1,4 @@
-import { ConfigError, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, backgroundTimers, v, withOwn, withoutOwn, positiveInt, positiveMs } from '../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, assertNever, getOwn, hasOwn, inputNow, parse, reject, Emitter, systemClock, backgroundTimers, v, withOwn, withoutOwn, positiveInt, positiveMs } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
 import { healthAfter, heardFrom, nextHealthChange, sweepHealth, type HeartbeatTable, type NodeHealth } from '../election/index.js';
 import { orInfinity, type ClockOption, type TimersOption } from './options.js';
@@ -97,7 +97,7 @@ export type HealthOutput =
   | RejectedOutput;
 
 function validate(c: HealthSettings): Required<HealthSettings> {
-  if (c === null || typeof c !== 'object') throw new ConfigError('options', 'must be an object');
+  checkObject('options', c);
   const suspectAfterMs = positiveMs('suspectAfterMs', c.suspectAfterMs);
   const failAfterMs = orInfinity(c.failAfterMs, (v) => positiveMs('failAfterMs', v));
   if (failAfterMs <= suspectAfterMs) throw new ConfigError('failAfterMs', `must be > suspectAfterMs (${suspectAfterMs}), got ${failAfterMs}`);

@@ -1,4 +1,4 @@
-import { ConfigError, assertNever, nextInt, seedPrng, numberIn, intIn, nonNegativeInt } from '../core/index.js';
+import { ConfigError, checkObject, assertNever, nextInt, seedPrng, numberIn, intIn, nonNegativeInt } from '../core/index.js';
 import type { MessageInput, PrngState, RejectedOutput, Transition } from '../core/index.js';
 import { asCommand, localStep } from './local.js';
 import { NoNodeAvailableError } from './errors.js';
@@ -440,7 +440,7 @@ const METRICS: readonly string[] = ['cpu', 'memory', 'network', 'activeConnectio
 
 function report(state: BalancerState, node: string, load: NodeMetrics): BalancerState {
   const i = indexOf(state, node);
-  if (load === null || typeof load !== 'object') throw new ConfigError('load', 'must be an object of metrics');
+  checkObject('load', load, 'must be an object of metrics');
   for (const k of Object.keys(load)) if (!METRICS.includes(k)) throw new ConfigError(`load.${k}`, `unknown metric; known: ${METRICS.join(', ')}`);
   const nodes = state.nodes.slice();
   const n = { ...nodes[i]! } as { -readonly [K in keyof NormalizedNode]: NormalizedNode[K] };
@@ -586,7 +586,7 @@ export const loadBalancerCore = {
   name: 'load-balancer',
   /** Validates settings (ConfigError naming the option) and returns the initial state. */
   init(settings: BalancerSettings): BalancerState {
-    if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
+    checkObject('options', settings);
     if (!STRATEGIES.includes(settings.strategy)) {
       throw new ConfigError('strategy', `must be one of ${STRATEGIES.join(', ')}; got ${JSON.stringify(settings.strategy)}`);
     }

@@ -1,4 +1,4 @@
-import { ConfigError, InvalidCommandError, assertNever, systemClock, positiveInt, positiveMs, numberIn } from '../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, assertNever, systemClock, positiveInt, positiveMs, numberIn } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { RateLimitedError } from './errors.js';
 import { type ClockOption } from './options.js';
@@ -72,7 +72,7 @@ export interface GcraState {
 }
 
 function validateRate(r: RateSettings): { limit: number; periodMs: number; burst: number } {
-  if (r === null || typeof r !== 'object') throw new ConfigError('options', 'must be an object');
+  checkObject('options', r);
   const limit = numberIn('limit', r.limit, 0, Infinity);
   if (limit === 0) throw new ConfigError('limit', 'must be > 0, got 0');
   const periodMs = positiveMs('periodMs', r.periodMs);
@@ -312,7 +312,7 @@ export class RateLimiter implements Policy {
   private readonly isGcra: boolean;
 
   constructor(options: RateLimiterOptions) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+    checkObject('options', options);
     this.clock = options.clock ?? systemClock;
     this.isGcra = algo(options) === 'gcra';
     this.state = this.isGcra ? gcra.init(options) : tokenBucket.init(options, this.clock.now());
@@ -377,7 +377,7 @@ export class KeyedRateLimiter {
   readonly maxKeys: number;
 
   constructor(options: KeyedRateLimiterOptions) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+    checkObject('options', options);
     this.clock = options.clock ?? systemClock;
     this.isGcra = algo(options) === 'gcra';
     this.template = this.isGcra ? gcra.init(options) : tokenBucket.init(options, 0);

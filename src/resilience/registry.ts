@@ -1,4 +1,4 @@
-import { ConfigError, Emitter, InvalidCommandError, assertNever, getOwn, systemClock, withOwn, withoutOwn, positiveMs, numberIn } from '../core/index.js';
+import { ConfigError, checkObject, Emitter, InvalidCommandError, assertNever, getOwn, systemClock, withOwn, withoutOwn, positiveMs, numberIn } from '../core/index.js';
 import type { Clock, MessageInput, RejectedOutput, Transition, Unsubscribe } from '../core/index.js';
 import { localStep } from './local.js';
 
@@ -221,7 +221,7 @@ export type RegistryOutput = RegistryChange | RejectedOutput;
 const commands = {
   /** Registers (or re-registers, updating) an instance at `now`. */
   register(state: RegistryState, r: Registration, now: number): Step {
-    if (r === null || typeof r !== 'object') throw new ConfigError('registration', 'must be an object');
+    checkObject('registration', r);
     const service = checkName('service', r.service);
     const id = checkName('id', r.id);
     if (typeof r.address !== 'string') throw new ConfigError('address', 'must be a string');

@@ -1,4 +1,4 @@
-import { ConfigError, InvalidCommandError, assertNever, getOwn, withOwn, withoutOwn, numberIn } from '../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, assertNever, getOwn, withOwn, withoutOwn, numberIn } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Transition } from '../core/index.js';
 import { asCommand, localStep } from './local.js';
 import { InsufficientResourcesError } from './errors.js';
@@ -339,7 +339,7 @@ export const resourceManagerCore = {
   name: 'resource-manager',
   /** Validates settings (ConfigError naming the option). */
   init(settings: ResourceSettings): ResourceState {
-    if (settings === null || typeof settings !== 'object') throw new ConfigError('options', 'must be an object');
+    checkObject('options', settings);
     const strategy = settings.strategy ?? 'first-fit';
     if (strategy !== 'first-fit' && strategy !== 'best-fit' && strategy !== 'spread') {
       throw new ConfigError('strategy', `must be 'first-fit', 'best-fit' or 'spread', got ${JSON.stringify(strategy)}`);

@@ -1,4 +1,4 @@
-import { ConfigError, Emitter, assertNever, systemTimers, positiveInt, numberIn } from '../core/index.js';
+import { ConfigError, checkObject, Emitter, assertNever, systemTimers, positiveInt, numberIn } from '../core/index.js';
 import type { MessageInput, RejectedOutput, Timers, Transition, Unsubscribe } from '../core/index.js';
 import { localStep, type LocalInput } from './local.js';
 import { backoffInit, backoffNext, type Backoff, type BackoffState } from './backoff.js';
@@ -125,7 +125,7 @@ export const retryCore = {
   name: 'retry',
   /** Validates settings (ConfigError naming the option) and returns the initial state. */
   init(settings: RetrySettings): RetryState {
-    if (settings === null || typeof settings !== 'object') throw new ConfigError('settings', 'must be an object');
+    checkObject('settings', settings);
     const maxAttempts = orInfinity(settings.maxAttempts, (v) => positiveInt('maxAttempts', v));
     return { maxAttempts, attempts: 0, backoff: backoffInit(settings.backoff, numberIn('seed', settings.seed, -Infinity, Infinity)) };
   },
@@ -212,7 +212,7 @@ export class Retry implements Policy {
   private readonly giveUpEvents = new Emitter<RetryEvent>();
 
   constructor(options: RetryOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+    checkObject('options', options);
     this.settings = retryCore.init({
       maxAttempts: options.maxAttempts ?? 3,
       backoff: options.backoff ?? { kind: 'exponential', initialMs: 100, factor: 2, jitter: 'full', maxDelayMs: 30_000 },

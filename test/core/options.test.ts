@@ -2,7 +2,7 @@
 // takes the fallback, and anything else throws a ConfigError that names the field.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ConfigError, intIn, nonNegativeInt, nonNegativeMs, numberIn, positiveInt, positiveMs } from '../../src/core/index.js';
+import { ConfigError, checkObject, intIn, nonNegativeInt, nonNegativeMs, numberIn, positiveInt, positiveMs } from '../../src/core/index.js';
 
 function configErrorOf(make: () => unknown): ConfigError {
   try {
@@ -92,5 +92,17 @@ describe('intIn', () => {
     expect(configErrorOf(() => intIn('buckets', 2.5, 1, 10)).field).toBe('buckets');
     expect(configErrorOf(() => intIn('size', 2 ** 53, 1, Infinity)).field).toBe('size');
     expect(configErrorOf(() => intIn('size', undefined, 1, 10)).message).toBe('size: is required');
+  });
+});
+
+describe('checkObject: an options argument is an object before its fields are read', () => {
+  it('passes any object, arrays included, and throws ConfigError naming the field for anything else', () => {
+    for (const ok of [{}, { a: 1 }, [], Object.create(null)]) expect(() => checkObject('options', ok)).not.toThrow();
+    fc.assert(
+      fc.property(fc.oneof(fc.constant(null), fc.constant(undefined), fc.string(), fc.double(), fc.boolean(), fc.bigInt()), (bad) => {
+        expect(() => checkObject('options', bad)).toThrow(new ConfigError('options', 'must be an object'));
+        expect(() => checkObject('config', bad, 'must be an object { raft, ... }')).toThrow(expect.objectContaining({ field: 'config', message: 'config: must be an object { raft, ... }' }));
+      }),
+    );
   });
 });

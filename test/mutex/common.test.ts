@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkedStep, InvalidCommandError, MAX_COUNTER } from 'distkit/core';
-import { centralizedMutex, lamportMutex, maekawa, ricartAgrawala, tokenRing } from 'distkit/mutex';
+import { checkedStep, ConfigError, InvalidCommandError, MAX_COUNTER } from 'distkit/core';
+import { centralizedMutex, lamportMutex, leaseLockServer, leaseLockService, maekawa, ricartAgrawala, tokenRing } from 'distkit/mutex';
 import { ids } from '../support/event-sim.js';
 import { type M, msg, entered, expectRejected } from './inputs.js';
 
@@ -80,6 +80,29 @@ describe('v2 contract: counters, stored copies, unknown commands (regressions)',
       expect(() => m.step(s, { type: 'no-such-command', now: 1 } as never)).toThrow(InvalidCommandError);
       expect(() => m.step(s, { type: 'tick', now: NaN })).toThrow(InvalidCommandError);
       expect(() => m.step(s, { type: 'request' } as never)).toThrow(InvalidCommandError);
+    });
+  }
+});
+
+describe('lease recovery (leaseLockService and leaseLockServer share it): the fencing counter survives a crash', () => {
+  const machines = [
+    ['leaseLockService', leaseLockService, { id: 'lock', maxTtlMs: 1000 }],
+    ['leaseLockServer', leaseLockServer, { id: 'locks', maxTtlMs: 1000 }],
+  ] as const;
+  for (const [name, m, config] of machines) {
+    it(`${name}: resumes from the durable token and grants nothing until it has learnt the time`, () => {
+      const s = (m.recover as (c: unknown, d: unknown) => { lastToken: number; recovering: boolean })(config, { lastToken: 41 });
+      expect([s.lastToken, s.recovering]).toEqual([41, true]);
+      expect((m.durable as (x: unknown) => unknown)(s)).toEqual({ lastToken: 41 });
+    });
+
+    it(`${name}: a bad durable record throws ConfigError naming durable.lastToken, before the config is read`, () => {
+      const recover = m.recover as (c: unknown, d: unknown) => unknown;
+      for (const bad of [null, {}, { lastToken: -1 }, { lastToken: 1.5 }, { lastToken: MAX_COUNTER + 1 }, { lastToken: '3' }]) {
+        expect(() => recover(config, bad)).toThrow(expect.objectContaining({ field: 'durable.lastToken' }));
+        expect(() => recover({ id: 7 }, bad)).toThrow(expect.objectContaining({ field: 'durable.lastToken' }));
+      }
+      expect(() => recover({ id: 7 }, { lastToken: 1 })).toThrow(ConfigError);
     });
   }
 });

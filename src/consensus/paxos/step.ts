@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { Check, DataLimits, DurableMachine, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Transition } from '../../core/index.js';
-import { ConfigError, InvalidCommandError, PAYLOAD_LIMITS, assertNever, checkIds, inputNow, parse, positiveInt, positiveMs, reject, send, v } from '../../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, PAYLOAD_LIMITS, assertNever, checkIds, inputNow, parse, positiveInt, positiveMs, reject, send, v } from '../../core/index.js';
 import type { PaxosNack, PaxosOutcomeMessage, PaxosRoundConfig, PaxosRoundOptions } from './common.js';
 import { requireLimits, requireOrder, senderText } from './common.js';
 
@@ -130,7 +130,7 @@ export function roundOptions(config: PaxosRoundConfig, maxLearnerBallots: number
 
 /** Throws {@link ConfigError} unless `config` is an object. */
 export function checkConfigObject(config: unknown): void {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+  checkObject('config', config);
 }
 
 /** The role lists a node is configured with: `learners` and `proposers` default to the acceptors. */

@@ -1,6 +1,6 @@
 // SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) in plain TypeScript, synchronous so that a pure
 // `step` can authenticate messages. Checked against FIPS/RFC 4231 vectors and crypto.subtle.
-import { ConfigError, type NodeId } from '../../core/index.js';
+import { ConfigError, utf8Bytes, type NodeId } from '../../core/index.js';
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
@@ -89,39 +89,6 @@ function sha256From(start: Uint32Array, prefixBytes: number, data: Uint8Array): 
 // SHA-256 (FIPS 180-4) of bytes: request and checkpoint digests (PBFT §4.2).
 function sha256(data: Uint8Array): Uint8Array {
   return sha256From(new Uint32Array(IV), 0, data);
-}
-
-// UTF-8 encoding (lone surrogates become U+FFFD, as TextEncoder does).
-function utf8Bytes(text: string): Uint8Array {
-  const ascii = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return utf8Slow(text);
-    ascii[i] = c;
-  }
-  return ascii;
-}
-
-function utf8Slow(text: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c < 0x80) {
-      out.push(c);
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      } else c = 0xfffd;
-    } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return Uint8Array.from(out);
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

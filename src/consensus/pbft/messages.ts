@@ -8,6 +8,7 @@ import type {
   PbftMessage,
   PbftPrePrepare,
   PbftPreparedCertificate,
+  PbftReplicaSigned,
   PbftReply,
   PbftRequest,
   PbftSnapshot,
@@ -241,7 +242,7 @@ export function verifyRequest(auth: PbftAuthenticator, r: PbftRequest, payload =
   return verify(auth, r.client, r, payload) ? undefined : `request of ${r.client} at ${r.timestamp}: bad signature`;
 }
 
-export function verifyByReplica(auth: PbftAuthenticator, g: PbftGroup, m: PbftMessage & { replica: NodeId; sig: string }): string | undefined {
+export function verifyByReplica(auth: PbftAuthenticator, g: PbftGroup, m: PbftMessage & PbftReplicaSigned): string | undefined {
   if (!g.replicas.includes(m.replica)) return `${m.type}: ${JSON.stringify(m.replica)} is not a replica`;
   return verify(auth, m.replica, m) ? undefined : `${m.type} of ${m.replica}: bad signature`;
 }

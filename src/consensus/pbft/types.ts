@@ -1,6 +1,26 @@
 import type { DataLimits, MessageInput, NodeId, RejectedOutput, SendOutput, TickInput, Timer } from '../../core/index.js';
 
 /**
+ * What every message a replica signs carries, ⟨…⟩σi in Castro & Liskov 1999 (§2, §4): the replica
+ * `i` that signed it and its signature over every other field, which receivers check against the
+ * replica group before they count the message.
+ *
+ * @example
+ * ```ts
+ * import type { PbftReplicaSigned, PbftCheckpoint } from 'distkit/consensus';
+ * const signer = (m: PbftReplicaSigned): string => m.replica;
+ * const checkpoint: PbftCheckpoint = { type: 'checkpoint', seq: 2, digest: 'ab', replica: 'r1', sig: 's' };
+ * signer(checkpoint); //=> 'r1'
+ * ```
+ */
+export interface PbftReplicaSigned {
+  /** The signer. */
+  readonly replica: NodeId;
+  /** Its signature over the message's other fields (a piggybacked request is signed on its own). */
+  readonly sig: string;
+}
+
+/**
  * A client request ⟨REQUEST, o, t, c⟩σc (Castro & Liskov 1999, §4.1): operation `operation`,
  * timestamp `timestamp` (increasing per client, for exactly-once execution), signed by `client`.
  *
@@ -47,14 +67,13 @@ export interface PbftRequest {
  * ordered.outputs.filter((o) => o.type === 'send').map((o) => (o.type === 'send' ? [o.to, o.message.type] : [])); //=> [['r1', 'pre-prepare'], ['r2', 'pre-prepare'], ['r3', 'pre-prepare']]
  * ```
  */
-export interface PbftPrePrepare {
+export interface PbftPrePrepare extends PbftReplicaSigned {
   readonly type: 'pre-prepare';
   readonly view: number;
   readonly seq: number;
   readonly digest: string;
-  /** The primary of `view`, the signer. */
+  /** The signer: the primary of `view`. */
   readonly replica: NodeId;
-  readonly sig: string;
   readonly request: PbftRequest | null;
 }
 
@@ -80,13 +99,11 @@ export interface PbftPrePrepare {
  * voted.outputs.filter((o) => o.type === 'send').map((o) => (o.type === 'send' ? [o.to, o.message.type] : [])); //=> [['r0', 'prepare'], ['r2', 'prepare'], ['r3', 'prepare']]
  * ```
  */
-export interface PbftVote {
+export interface PbftVote extends PbftReplicaSigned {
   readonly type: 'prepare' | 'commit';
   readonly view: number;
   readonly seq: number;
   readonly digest: string;
-  readonly replica: NodeId;
-  readonly sig: string;
 }
 
 /**
@@ -110,14 +127,12 @@ export interface PbftVote {
  * sent('reply').filter((m) => m.timestamp === 1).map((m) => m.replica).sort(); //=> ['r0', 'r1', 'r2', 'r3']
  * ```
  */
-export interface PbftReply {
+export interface PbftReply extends PbftReplicaSigned {
   readonly type: 'reply';
   readonly view: number;
   readonly timestamp: number;
   readonly client: NodeId;
-  readonly replica: NodeId;
   readonly result: unknown;
-  readonly sig: string;
 }
 
 /**
@@ -141,12 +156,10 @@ export interface PbftReply {
  * [...new Set(sent('checkpoint').map((m) => m.seq))]; //=> [2]
  * ```
  */
-export interface PbftCheckpoint {
+export interface PbftCheckpoint extends PbftReplicaSigned {
   readonly type: 'checkpoint';
   readonly seq: number;
   readonly digest: string;
-  readonly replica: NodeId;
-  readonly sig: string;
 }
 
 /**
@@ -200,14 +213,12 @@ export interface PbftPreparedCertificate {
  * [...new Set(sent('view-change').map((m) => [m.view, m.replica].join(':')))].sort(); //=> ['1:r1', '1:r2', '1:r3']
  * ```
  */
-export interface PbftViewChange {
+export interface PbftViewChange extends PbftReplicaSigned {
   readonly type: 'view-change';
   readonly view: number;
   readonly stable: number;
   readonly proof: readonly PbftCheckpoint[];
   readonly prepared: readonly PbftPreparedCertificate[];
-  readonly replica: NodeId;
-  readonly sig: string;
 }
 
 /**
@@ -233,13 +244,11 @@ export interface PbftViewChange {
  * [nv.replica, nv.view, (nv.viewChanges as unknown[]).length]; //=> ['r1', 1, 3]
  * ```
  */
-export interface PbftNewView {
+export interface PbftNewView extends PbftReplicaSigned {
   readonly type: 'new-view';
   readonly view: number;
   readonly viewChanges: readonly PbftViewChange[];
   readonly prePrepares: readonly PbftPrePrepare[];
-  readonly replica: NodeId;
-  readonly sig: string;
 }
 
 /**

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 // The machine contract; the protocol kit (ids, options, quorums, records, sends); data checks; time.
-import { ConfigError, InvalidCommandError, assertNever, inputNow, reject, type DurableMachine, type Transition } from '../../core/index.js';
+import { ConfigError, checkObject, InvalidCommandError, assertNever, inputNow, reject, type DurableMachine, type Transition } from '../../core/index.js';
 import { MAX_COUNTER, checkId, getOwn, majority, positiveInt, reached, send as sendOutput, setOwn, withOwn, type NodeId } from '../../core/index.js';
 import { PAYLOAD_LIMITS, plainDataProblem, type DataLimits } from '../../core/index.js';
 import { STOPPED_TIMER, earliest, randomTimer, seedPrng, startTimer, stopTimer, timerDue } from '../../core/index.js';
@@ -214,7 +214,7 @@ function flag(field: string, value: unknown): boolean {
 
 function limitsOf(limits: Partial<DataLimits> | undefined): DataLimits {
   if (limits === undefined) return PAYLOAD_LIMITS;
-  if (limits === null || typeof limits !== 'object') throw new ConfigError('payloadLimits', 'must be an object { maxDepth?, maxBytes? }');
+  checkObject('payloadLimits', limits, 'must be an object { maxDepth?, maxBytes? }');
   return {
     maxDepth: positiveInt('payloadLimits.maxDepth', limits.maxDepth, PAYLOAD_LIMITS.maxDepth),
     maxBytes: positiveInt('payloadLimits.maxBytes', limits.maxBytes, PAYLOAD_LIMITS.maxBytes),
@@ -270,7 +270,7 @@ function baseState(config: RaftConfig, log: RaftState['log'], term: number, vote
 }
 
 function init(config: RaftConfig): RaftState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
+  checkObject('config', config);
   const membership = membershipOf(config.voters, config.learners, '');
   const snapshot: RaftSnapshot = { index: 0, term: 0, membership, data: null };
   return baseState(config, emptyLog(snapshot), 0, null);
@@ -281,7 +281,7 @@ function durable(state: RaftState): RaftDurable {
 }
 
 function recover(config: RaftConfig, saved: RaftDurable): RaftState {
-  if (saved === null || typeof saved !== 'object') throw new ConfigError('durable', 'must be a RaftDurable record');
+  checkObject('durable', saved, 'must be a RaftDurable record');
   const { term, vote, snapshot, entries } = saved;
   if (!Number.isSafeInteger(term) || term < 0) throw new ConfigError('durable.term', 'must be a non-negative integer');
   if (vote !== null && typeof vote !== 'string') throw new ConfigError('durable.vote', 'must be a node id or null');

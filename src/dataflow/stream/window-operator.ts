@@ -8,7 +8,7 @@
 import { ConfigError } from '../../core/errors.js';
 import { stepByType, type InputHandlers } from '../../core/dispatch.js';
 import { reject, transition, type Machine, type MessageInput, type RejectedOutput, type TickInput, type Transition } from '../../core/machine.js';
-import { nonNegativeInt, positiveInt } from '../../core/options.js';
+import { checkObject, nonNegativeInt, positiveInt } from '../../core/options.js';
 import { MAX_ID_LENGTH } from '../../core/validate.js';
 import {
   accumulatorResult,
@@ -286,7 +286,7 @@ function validateInputs(inputs: readonly string[] | undefined): Record<string, I
 }
 
 function init(config: WindowOperatorConfig): WindowOperatorState {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config', 'expected an object');
+  checkObject('config', config, 'expected an object');
   const accumulation = config.accumulation ?? 'discarding';
   if (accumulation !== 'discarding' && accumulation !== 'accumulating') {
     throw new ConfigError('accumulation', `must be 'discarding' or 'accumulating', got ${JSON.stringify(accumulation)}`);
