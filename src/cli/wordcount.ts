@@ -2,7 +2,9 @@
 // pool of worker threads, with a progress line and one output file per partition, each written to a
 // temporary name and renamed into place (§3.1 step 6), then a `_SUCCESS` marker.
 import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { runMapReducePool } from '../node/index.js';
 import { fileSplits, type FileSplit } from './wordcount-job.js';
@@ -83,13 +85,25 @@ export function filesUnder(dir: string): { path: string; size: number }[] {
   return out;
 }
 
-/** The word-count thread entry: the built job module, or (from the sources) one that loads it through tsx. */
+let bundledJob: URL | undefined;
+
+/**
+ * The word-count thread entry: the built job module beside this one or, run from the sources, the
+ * job module bundled once by esbuild (a dev dependency, as tsx is) into one JavaScript module, so
+ * that no thread compiles TypeScript as it starts.
+ */
 export function wordCountJobModule(): URL {
   const here = new URL(import.meta.url);
   if (here.pathname.endsWith('.js')) return new URL('./wordcount-job.js', here);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const job = new URL('./wordcount-job.ts', here).href;
-  return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(job)});`)}`);
+  bundledJob ??= bundle(new URL('./wordcount-job.ts', here));
+  return bundledJob;
+}
+
+/** `entry` and what it imports as one ES module in a `data:` URL (its only imports left are `node:` built-ins). */
+function bundle(entry: URL): URL {
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  const out = esbuild.buildSync({ entryPoints: [fileURLToPath(entry)], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error' });
+  return new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0]!.text)}`);
 }
 
 /** Writes each partition to a temporary file, renames it into place, then writes `_SUCCESS`. */
