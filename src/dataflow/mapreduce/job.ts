@@ -280,12 +280,6 @@ export function errorText(e: unknown): string {
   }
 }
 
-/** Sorts groups by key: string keys (the common case) with the engine's code-unit sort, others by {@link compareKeys}. */
-function sortGroups<K, V>(groups: [K, V[]][]): [K, V[]][] {
-  if (!groups.every((g) => typeof g[0] === 'string')) return groups.sort((a, b) => compareKeys(a[0], b[0]));
-  return groups.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
-}
-
 /**
  * Pairs grouped by key as they are added, then listed in sorted key order. String keys are grouped
  * by the string itself, other keys by their canonical JSON, in two tables, so a string key costs
@@ -310,8 +304,16 @@ class Groups<K, V> {
     return groups;
   }
 
+  /**
+   * The groups in key order: with string keys only (the common case), the keys sorted by the
+   * engine's own code-unit sort, which calls no comparator; otherwise by {@link compareKeys}.
+   */
   sorted(): [K, V[]][] {
-    return sortGroups(this.entries());
+    if (this.#others.size > 0) return this.entries().sort((a, b) => compareKeys(a[0], b[0]));
+    const keys = [...this.#strings.keys()].sort();
+    const out = new Array<[K, V[]]>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.#strings.get(keys[i]!)!;
+    return out;
   }
 }
 
