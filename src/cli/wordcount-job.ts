@@ -79,7 +79,7 @@ export class WordTable {
   }
 
   /** Counts the words of `b[from, to)`; a run of letters touching either end counts as a whole word. */
-  scan(b: Uint8Array, from = 0, to = b.length): this {
+  scan(b: Buffer, from = 0, to = b.length): this {
     let start = -1;
     let h = 0;
     for (let i = from; i < to; i++) {
@@ -106,7 +106,7 @@ export class WordTable {
     return out;
   }
 
-  #add(b: Uint8Array, start: number, end: number, h: number): void {
+  #add(b: Buffer, start: number, end: number, h: number): void {
     const len = end - start;
     const slots = this.#slots;
     const mask = slots.length - 1;
@@ -127,7 +127,7 @@ export class WordTable {
     return true;
   }
 
-  #insert(b: Uint8Array, start: number, len: number, h: number, slot: number): void {
+  #insert(b: Buffer, start: number, len: number, h: number, slot: number): void {
     const id = this.#words.length;
     if (id === this.#counts.length) {
       this.#hashes = grown(this.#hashes, id + 1);
@@ -136,13 +136,14 @@ export class WordTable {
       this.#counts = grown(this.#counts, id + 1);
     }
     if (this.#used + len > this.#arena.length) this.#arena = grown(this.#arena, this.#used + len);
-    this.#arena.set(b.subarray(start, start + len), this.#used);
+    const arena = this.#arena;
+    for (let k = 0; k < len; k++) arena[this.#used + k] = b[start + k]!;
     this.#starts[id] = this.#used;
     this.#lengths[id] = len;
     this.#hashes[id] = h;
     this.#counts[id] = 1;
     this.#used += len;
-    this.#words.push(Buffer.from(b.buffer, b.byteOffset + start, len).toString('latin1'));
+    this.#words.push(b.toString('latin1', start, start + len));
     this.#slots[slot] = id + 1;
     if (4 * (id + 1) > 3 * this.#slots.length) this.#rehash();
   }
@@ -215,13 +216,50 @@ export function fileSplits(files: readonly { readonly path: string; readonly siz
   return out;
 }
 
+/** A map task's input: byte ranges of one or more files, counted one after another. */
+export type InputSplit = readonly FileSplit[];
+
+/** The most bytes of a file read at once: a longer stretch of one file becomes several ranges. */
+export const MAX_RANGE_BYTES = 16 << 20;
+
+/**
+ * Cuts the files, taken one after another, into splits of `bytes` bytes (the last may be
+ * shorter), so a split can cover the end of one file and the start of the next; each split is the
+ * list of its file ranges, none longer than {@link MAX_RANGE_BYTES}. Empty files add nothing.
+ */
+export function inputSplits(files: readonly { readonly path: string; readonly size: number }[], bytes: number): FileSplit[][] {
+  const out: FileSplit[][] = [];
+  let split: FileSplit[] = [];
+  let room = bytes;
+  for (const f of files) {
+    for (let start = 0; start < f.size; ) {
+      const end = start + Math.min(f.size - start, room, MAX_RANGE_BYTES);
+      split.push({ path: f.path, start, end });
+      room -= end - start;
+      start = end;
+      if (room === 0) {
+        out.push(split);
+        split = [];
+        room = bytes;
+      }
+    }
+  }
+  if (split.length > 0) out.push(split);
+  return out;
+}
+
 /**
  * Map and reduce of word count over file splits. Map already sums the counts of its split (the
- * combiner done in the map), and a map task is one split, so a separate combiner would have no
- * two pairs of one word to merge: it would only cost a grouping of every map task's output.
+ * combiner done in the map, over all the split's ranges), and a map task is one split, so a
+ * separate combiner would have no two pairs of one word to merge: it would only cost a grouping
+ * of every map task's output.
  */
 export const wordCountJob = {
-  map: (split: FileSplit): [string, number][] => new WordTable().scan(readSplitBytes(split)).pairs(),
+  map: (split: InputSplit): [string, number][] => {
+    const words = new WordTable();
+    for (const range of split) words.scan(readSplitBytes(range));
+    return words.pairs();
+  },
   reduce: (_word: string, counts: readonly number[]): number => counts.reduce((a, b) => a + b, 0),
 };
 
