@@ -29,7 +29,7 @@ options:
   --out DIR          output directory (default: wordcount-out)
   --workers N        worker threads (default 2)
   --partitions R     reduce partitions, one output file each (default: the workers)
-  --chunk-bytes N    bytes of input per map task (default: the input over two tasks per
+  --chunk-bytes N    bytes of input per map task (default: the input over one task per
                      thread, at most 268435456)
 `;
 
@@ -76,13 +76,13 @@ function parseMr(argv: readonly string[]): MrOptions {
 export const MAX_DEFAULT_CHUNK_BYTES = 256 << 20;
 
 /**
- * Bytes per map task when `--chunk-bytes` is not given: the input cut into two tasks per thread
+ * Bytes per map task when `--chunk-bytes` is not given: the input cut into one task per thread
  * (at most {@link MAX_DEFAULT_CHUNK_BYTES} each). Few large tasks keep the pairs that cross to
- * the reducers few (a task ships each distinct word once, and a natural vocabulary saturates
- * long before a task's size does); two per thread leave room to even out a slow thread.
+ * the reducers few: a task ships each distinct word once, and a natural vocabulary saturates
+ * long before a task's size does.
  */
 export function defaultChunkBytes(totalBytes: number, workers: number): number {
-  return Math.max(1, Math.min(MAX_DEFAULT_CHUNK_BYTES, Math.ceil(totalBytes / (2 * workers))));
+  return Math.max(1, Math.min(MAX_DEFAULT_CHUNK_BYTES, Math.ceil(totalBytes / workers)));
 }
 
 /** Every regular file under `dir`, sorted, with its size. */
@@ -188,10 +188,14 @@ export async function runMr(argv: readonly string[], io: MrIo): Promise<number> 
   if (io.isTTY) io.stderr('\n');
   const names = commitOutput(o.out, r.partitions as (readonly (readonly [string, number])[])[]);
   let words = 0;
-  for (const c of r.output.values()) words += c;
+  let distinct = 0;
+  for (const part of r.partitions) {
+    distinct += part.length;
+    for (const [, c] of part) words += c;
+  }
   const ms = performance.now() - started;
   io.stdout(
-    `${files.length} files, ${(bytes / 1e6).toFixed(1)} MB, ${words.toLocaleString('en-US')} words, ${r.output.size.toLocaleString('en-US')} distinct, ` +
+    `${files.length} files, ${(bytes / 1e6).toFixed(1)} MB, ${words.toLocaleString('en-US')} words, ${distinct.toLocaleString('en-US')} distinct, ` +
       `${chunks.length} map tasks on ${o.workers} threads, ${(ms / 1000).toFixed(2)} s\n` +
       names.map((n) => `wrote ${n}\n`).join('') +
       `wrote ${join(o.out, '_SUCCESS')}\n`,
