@@ -177,7 +177,32 @@ export function compareKeys(a: unknown, b: unknown): number {
  * ```
  */
 export function hashPartitioner(key: unknown, partitions: number): number {
-  return murmur3(canonicalJson(key)) % partitions;
+  const h = typeof key === 'string' ? quotedAsciiHash(key) : undefined;
+  return (h ?? murmur3(canonicalJson(key))) % partitions;
+}
+
+/** The longest string key {@link quotedAsciiHash} hashes without building its JSON. */
+const QUOTED_MAX = 62;
+/** Scratch for the JSON bytes of a short string key, and a view of it of every length (no allocation per key). */
+const QUOTED = new Uint8Array(QUOTED_MAX + 2);
+const QUOTED_VIEWS = Array.from({ length: QUOTED_MAX + 3 }, (_x, n) => QUOTED.subarray(0, n));
+
+/**
+ * `murmur3(canonicalJson(key))` for a key of at most {@link QUOTED_MAX} printable ASCII
+ * characters other than `"` and `\` (JSON writes those as they are, between quotes), hashed from
+ * the scratch bytes; `undefined` for any other key.
+ */
+function quotedAsciiHash(key: string): number | undefined {
+  const n = key.length;
+  if (n > QUOTED_MAX) return undefined;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c > 0x7f || c === 0x22 || c === 0x5c) return undefined;
+    QUOTED[i + 1] = c;
+  }
+  QUOTED[0] = 0x22;
+  QUOTED[n + 1] = 0x22;
+  return murmur3(QUOTED_VIEWS[n + 2]!);
 }
 
 /**
