@@ -7,7 +7,10 @@
  * they are kept there encoded, as the thread that ran the map wrote them (one compact encoding per
  * region: the keys in one string and the values in a `Float64Array` when keys are strings and
  * values numbers, `v8.serialize` otherwise), and decoded only by the thread that reduces them, so
- * the main thread never copies the pairs one object at a time.
+ * the main thread never copies the pairs one object at a time. A map thread writes each pair into
+ * its region's encoding as the map function gives it, in no key order (combined first when the
+ * job has a combiner); the reduce thread groups the pairs as it decodes them and sorts the keys
+ * once, as the paper's reduce worker sorts what it read (§3.1 step 5).
  *
  * @packageDocumentation
  */
