@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { defaultChunkBytes, MAX_DEFAULT_CHUNK_BYTES, withoutPreloads } from '../../src/cli/wordcount.js';
 import fc from 'fast-check';
 import { countWords, fileSplits, inputSplits, readSplit, wordCountJob, WordTable } from '../../src/cli/wordcount-job.js';
 import { fakeIo } from './fake-io.js';
@@ -106,6 +107,17 @@ describe('distkit mr wordcount', () => {
     const table = new WordTable().scan(text);
     expect(table.size).toBe(20_000);
     expect(new Map(table.pairs())).toEqual(countWords(text.toString('latin1')));
+  });
+
+  it('cuts the input into one map task per thread by default, at most MAX_DEFAULT_CHUNK_BYTES each', () => {
+    expect(defaultChunkBytes(50_000_000, 2)).toBe(25_000_000);
+    expect(defaultChunkBytes(7, 2)).toBe(4);
+    expect(defaultChunkBytes(0, 2)).toBe(1);
+    expect(defaultChunkBytes(10 * MAX_DEFAULT_CHUNK_BYTES, 2)).toBe(MAX_DEFAULT_CHUNK_BYTES);
+  });
+
+  it('starts its threads without the options that preload modules, keeping the others', () => {
+    expect(withoutPreloads(['--import', 'tsx', '--max-old-space-size=512', '--import=x', '-r', 'y', '--require=z', '--loader', 'l', '--experimental-loader=m', '--cpu-prof'])).toEqual(['--max-old-space-size=512', '--cpu-prof']);
   });
 
   it('counts runs of ASCII letters, case kept', () => {
