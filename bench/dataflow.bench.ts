@@ -2,8 +2,10 @@
 // loop; (2) a checkpointed stream job with and without periodic aligned checkpoints; (3) word count
 // over a generated Zipf corpus (200,000 distinct words; `npm run bench -- dataflow --size=200` or
 // DISTKIT_WC_MB=200 sets its size in MB, default 20; the issue's figure is 200) — the map/reduce
-// functions in one thread, the worker_threads executor with 2 workers (`distkit mr wordcount`),
-// mawk, and `tr | sort | uniq -c`.
+// functions in one thread over the same splits, the worker_threads executor with 2 workers
+// (`distkit mr wordcount`, its default splits), mawk, and `tr | sort | uniq -c`; for the first two
+// also the CPU seconds they spend (all threads of the process), which a loaded machine changes
+// less than their wall-clock times.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,14 +13,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Random } from '../src/core/index.js';
 import { runSequential, runStreamJob, windowOperator, type SourceRecord, type WindowOperatorState } from '../src/dataflow/index.js';
-import { filesUnder, runMr } from '../src/cli/wordcount.js';
-import { fileSplits, wordCountJob } from '../src/cli/wordcount-job.js';
+import { defaultChunkBytes, filesUnder, runMr } from '../src/cli/wordcount.js';
+import { inputSplits, wordCountJob } from '../src/cli/wordcount-job.js';
 import { compareOps, consume, opsFigure, ratio, round, type Figures } from './lib.js';
 
 const KEYS = 100;
 const SIZE_MS = 1000;
-/** Bytes per map task, for the executor and the sequential run alike (the CLI's default). */
-const CHUNK_BYTES = 4 << 20;
 
 function events(n: number): { key: string; timestamp: number }[] {
   const rng = new Random('bench/dataflow');
@@ -138,6 +138,14 @@ function timed(fn: () => void): number {
   return performance.now() - t0;
 }
 
+/** CPU seconds (user + system, every thread of this process) that `fn` spends. */
+async function cpuSeconds(fn: () => unknown): Promise<number> {
+  const c0 = process.cpuUsage();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+}
+
 function has(cmd: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
@@ -156,10 +164,16 @@ async function wordCountFigures(): Promise<Figures> {
     const dir = join(root, 'corpus');
     mkdirSync(dir);
     writeCorpus(dir, mb * 1e6, 200_000);
-    const sequentialMs = timed(() => consume(runSequential(wordCountJob, fileSplits(filesUnder(dir), CHUNK_BYTES)).size));
-    const t0 = performance.now();
-    await runMr(['wordcount', dir, '--out', join(root, 'out'), '--workers', '2', '--chunk-bytes', String(CHUNK_BYTES)], { stdout: () => undefined, stderr: () => undefined, isTTY: false });
-    const poolMs = performance.now() - t0;
+    const files = filesUnder(dir);
+    const splits = inputSplits(files, defaultChunkBytes(files.reduce((n, f) => n + f.size, 0), 2));
+    let sequentialMs = 0;
+    const sequentialCpu = await cpuSeconds(() => (sequentialMs = timed(() => consume(runSequential(wordCountJob, splits).size))));
+    let poolMs = 0;
+    const poolCpu = await cpuSeconds(async () => {
+      const t0 = performance.now();
+      await runMr(['wordcount', dir, '--out', join(root, 'out'), '--workers', '2'], { stdout: () => undefined, stderr: () => undefined, isTTY: false });
+      poolMs = performance.now() - t0;
+    });
     const shell = (script: string) => timed(() => execFileSync('sh', ['-c', script], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 }));
     const awk = has('mawk') ? 'mawk' : 'awk';
     const awkMs = shell(`${awk} '{ for (i = 1; i <= NF; i++) c[$i]++ } END { for (w in c) print c[w], w }' *.txt > /dev/null`);
@@ -171,6 +185,9 @@ async function wordCountFigures(): Promise<Figures> {
       [`dataflow.wordcount.${mb}MB.${awk}`]: s(awkMs),
       [`dataflow.wordcount.${mb}MB.tr-sort-uniq`]: s(sortMs),
       [`dataflow.wordcount.${mb}MB.threads-vs-sequential`]: ratio(sequentialMs, poolMs),
+      [`dataflow.wordcount.${mb}MB.sequential.cpu`]: { value: round(sequentialCpu, 3), unit: 'cpu-s' },
+      [`dataflow.wordcount.${mb}MB.worker-threads-2.cpu`]: { value: round(poolCpu, 3), unit: 'cpu-s' },
+      [`dataflow.wordcount.${mb}MB.threads-cpu-vs-sequential-cpu`]: ratio(poolCpu, sequentialCpu),
       [`dataflow.wordcount.${mb}MB.threads-vs-${awk}`]: ratio(awkMs, poolMs),
       [`dataflow.wordcount.${mb}MB.threads-vs-sort-pipeline`]: ratio(sortMs, poolMs),
     };

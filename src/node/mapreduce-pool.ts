@@ -7,14 +7,17 @@
  * they are kept there encoded, as the thread that ran the map wrote them (one compact encoding per
  * region: the keys in one string and the values in a `Float64Array` when keys are strings and
  * values numbers, `v8.serialize` otherwise), and decoded only by the thread that reduces them, so
- * the main thread never copies the pairs one object at a time.
+ * the main thread never copies the pairs one object at a time. A map thread writes each pair into
+ * its region's encoding as the map function gives it, in no key order (combined first when the
+ * job has a combiner); the reduce thread groups the pairs as it decodes them and sorts the keys
+ * once, as the paper's reduce worker sorts what it read (§3.1 step 5).
  *
  * @packageDocumentation
  */
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { deserialize, serialize } from 'node:v8';
-import { MemoryTaskStore, errorText, runMapTask, runReduceTask, type Assignment, type MapReduceFunctions, type MapReduceResult, type Pair, type RunMapReduceOptions } from '../dataflow/index.js';
+import { MemoryTaskStore, errorText, runMapTaskInto, runReduceTaskFrom, type Assignment, type MapReduceFunctions, type MapReduceResult, type Pair, type RunMapReduceOptions } from '../dataflow/index.js';
 import { COORDINATOR, JobRun, jobResult, jobShape, splitRanges } from '../dataflow/mapreduce/run-loop.js';
 
 /**
@@ -39,10 +42,42 @@ function encodePairs(pairs: readonly Pair<unknown, unknown>[]): Encoded {
 }
 
 function decodePairs(e: Encoded): Pair<unknown, unknown>[] {
-  if (e.kind === 'v8') return deserialize(e.bytes) as Pair<unknown, unknown>[];
-  if (e.values.length === 0) return [];
+  const out: Pair<unknown, unknown>[] = [];
+  eachPair(e, (k, v) => out.push([k, v]));
+  return out;
+}
+
+/** Hands every pair of `e` to `add`, in order, without building the list. */
+function eachPair(e: Encoded, add: (key: unknown, value: unknown) => void): void {
+  if (e.kind === 'v8') {
+    for (const [k, v] of deserialize(e.bytes) as Pair<unknown, unknown>[]) add(k, v);
+    return;
+  }
+  if (e.values.length === 0) return;
   const keys = e.keys.split('\0');
-  return keys.map((k, i): Pair<unknown, unknown> => [k, e.values[i]!]);
+  const values = e.values;
+  for (let i = 0; i < keys.length; i++) add(keys[i], values[i]);
+}
+
+/**
+ * A region being written pair by pair: keys and values in two lists, encoded as
+ * {@link encodePairs} would encode them once the task is done.
+ */
+class RegionWriter {
+  readonly #keys: unknown[] = [];
+  readonly #values: unknown[] = [];
+  #strings = true;
+
+  add(k: unknown, v: unknown): void {
+    if (this.#strings && (typeof k !== 'string' || typeof v !== 'number' || k.includes('\0'))) this.#strings = false;
+    this.#keys.push(k);
+    this.#values.push(v);
+  }
+
+  encoded(): Encoded {
+    if (this.#strings) return { kind: 'strings', keys: this.#keys.join('\0'), values: Float64Array.from(this.#values as number[]) };
+    return { kind: 'v8', bytes: serialize(this.#keys.map((k, i) => [k, this.#values[i]])) };
+  }
 }
 
 function encodedSize(e: Encoded): number {
@@ -67,16 +102,20 @@ interface ThreadAnswer {
   readonly outcome: ThreadOutcome;
 }
 
-/** Runs `t` with `fns` in a thread; the outcome's pairs encoded. */
+/**
+ * Runs `t` with `fns` in a thread; the outcome's pairs encoded. A map task writes its pairs
+ * straight into its regions' encodings, unsorted (the reducer sorts); a reduce task groups the
+ * pairs of its encoded regions as it decodes them.
+ */
 function runThreadTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, t: ThreadTask): ThreadOutcome {
   try {
-    const r =
-      t.kind === 'map'
-        ? runMapTask(fns, t.records as readonly I[], t.partitions, t.skip)
-        : runReduceTask(fns, t.regions.map((e) => decodePairs(e) as Pair<K, V>[]), t.skip);
-    if (!r.ok) return r;
-    const output = t.kind === 'map' ? (r.output as Pair<K, V>[][]).map(encodePairs) : [encodePairs(r.output as Pair<K, R>[])];
-    return { ok: true, output, counters: r.counters };
+    if (t.kind === 'map') {
+      const regions = Array.from({ length: t.partitions }, () => new RegionWriter());
+      const r = runMapTaskInto(fns, t.records as readonly I[], t.partitions, t.skip, (p, k, v) => regions[p]!.add(k, v));
+      return r.ok ? { ok: true, output: regions.map((w) => w.encoded()), counters: r.counters } : r;
+    }
+    const r = runReduceTaskFrom(fns, (add) => t.regions.forEach((e) => eachPair(e, add as (k: unknown, v: unknown) => void)), t.skip);
+    return r.ok ? { ok: true, output: [encodePairs(r.output as Pair<K, R>[])], counters: r.counters } : r;
   } catch (e) {
     return { ok: false, error: errorText(e) };
   }

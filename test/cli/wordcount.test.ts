@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { defaultChunkBytes, MAX_DEFAULT_CHUNK_BYTES, withoutPreloads } from '../../src/cli/wordcount.js';
 import fc from 'fast-check';
-import { countWords, fileSplits, readSplit } from '../../src/cli/wordcount-job.js';
+import { countWords, fileSplits, inputSplits, readSplit, wordCountJob, WordTable } from '../../src/cli/wordcount-job.js';
 import { fakeIo } from './fake-io.js';
 
 const root = mkdtempSync(join(tmpdir(), 'distkit-wc-'));
@@ -66,6 +67,57 @@ describe('distkit mr wordcount', () => {
       { path: file, start: 6, end: 12 },
       { path: file, start: 12, end: 16 },
     ]);
+  });
+
+  it('cuts several files, taken one after another, into splits of the byte size, and mapping every split counts every word once', () => {
+    const piece = fc.constantFrom('a', 'b', 'Zz', 'word', ' ', '\n', ', ', 'é', 'naïve', '€', '42', 'x'.repeat(40));
+    const paths = [0, 1, 2].map((i) => join(root, `multi-${i}.txt`));
+    fc.assert(
+      fc.property(fc.array(fc.array(piece, { maxLength: 30 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 400 }), (texts, bytes) => {
+        const files = texts.map((pieces, i) => {
+          writeFileSync(paths[i]!, pieces.join(''));
+          return { path: paths[i]!, size: Buffer.byteLength(pieces.join('')) };
+        });
+        const splits = inputSplits(files, bytes);
+        const sizes = splits.map((split) => split.reduce((n, r) => n + r.end - r.start, 0));
+        const total = files.reduce((n, f) => n + f.size, 0);
+        expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
+        expect(sizes.slice(0, -1).every((n) => n === bytes) && sizes.every((n) => n > 0 && n <= bytes)).toBe(true);
+        const got = new Map<string, number>();
+        for (const split of splits) for (const [w, c] of wordCountJob.map(split)) got.set(w, (got.get(w) ?? 0) + c);
+        const want = new Map<string, number>();
+        for (const pieces of texts) countWords(pieces.join(''), want);
+        expect(new Map([...got].sort())).toEqual(new Map([...want].sort()));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the byte table counts what countWords counts, through its growth, for any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), (bytes) => {
+        const b = Buffer.from(bytes);
+        expect(new Map(new WordTable().scan(b).pairs())).toEqual(countWords(b.toString('latin1')));
+      }),
+      { numRuns: 300 },
+    );
+    // Distinct words past the table's first capacity make it rehash and grow its arrays.
+    const words = Array.from({ length: 20_000 }, (_x, i) => i.toString(26).replace(/./g, (d) => String.fromCharCode(97 + parseInt(d, 26))));
+    const text = Buffer.from(words.concat(words.slice(0, 500)).join(' '));
+    const table = new WordTable().scan(text);
+    expect(table.size).toBe(20_000);
+    expect(new Map(table.pairs())).toEqual(countWords(text.toString('latin1')));
+  });
+
+  it('cuts the input into one map task per thread by default, at most MAX_DEFAULT_CHUNK_BYTES each', () => {
+    expect(defaultChunkBytes(50_000_000, 2)).toBe(25_000_000);
+    expect(defaultChunkBytes(7, 2)).toBe(4);
+    expect(defaultChunkBytes(0, 2)).toBe(1);
+    expect(defaultChunkBytes(10 * MAX_DEFAULT_CHUNK_BYTES, 2)).toBe(MAX_DEFAULT_CHUNK_BYTES);
+  });
+
+  it('starts its threads without the options that preload modules, keeping the others', () => {
+    expect(withoutPreloads(['--import', 'tsx', '--max-old-space-size=512', '--import=x', '-r', 'y', '--require=z', '--loader', 'l', '--experimental-loader=m', '--cpu-prof'])).toEqual(['--max-old-space-size=512', '--cpu-prof']);
   });
 
   it('counts runs of ASCII letters, case kept', () => {

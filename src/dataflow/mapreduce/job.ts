@@ -177,7 +177,32 @@ export function compareKeys(a: unknown, b: unknown): number {
  * ```
  */
 export function hashPartitioner(key: unknown, partitions: number): number {
-  return murmur3(canonicalJson(key)) % partitions;
+  const h = typeof key === 'string' ? quotedAsciiHash(key) : undefined;
+  return (h ?? murmur3(canonicalJson(key))) % partitions;
+}
+
+/** The longest string key {@link quotedAsciiHash} hashes without building its JSON. */
+const QUOTED_MAX = 62;
+/** Scratch for the JSON bytes of a short string key, and a view of it of every length (no allocation per key). */
+const QUOTED = new Uint8Array(QUOTED_MAX + 2);
+const QUOTED_VIEWS = Array.from({ length: QUOTED_MAX + 3 }, (_x, n) => QUOTED.subarray(0, n));
+
+/**
+ * `murmur3(canonicalJson(key))` for a key of at most {@link QUOTED_MAX} printable ASCII
+ * characters other than `"` and `\` (JSON writes those as they are, between quotes), hashed from
+ * the scratch bytes; `undefined` for any other key.
+ */
+function quotedAsciiHash(key: string): number | undefined {
+  const n = key.length;
+  if (n > QUOTED_MAX) return undefined;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c > 0x7f || c === 0x22 || c === 0x5c) return undefined;
+    QUOTED[i + 1] = c;
+  }
+  QUOTED[0] = 0x22;
+  QUOTED[n + 1] = 0x22;
+  return murmur3(QUOTED_VIEWS[n + 2]!);
 }
 
 /**
@@ -280,12 +305,6 @@ export function errorText(e: unknown): string {
   }
 }
 
-/** Sorts groups by key: string keys (the common case) with the engine's code-unit sort, others by {@link compareKeys}. */
-function sortGroups<K, V>(groups: [K, V[]][]): [K, V[]][] {
-  if (!groups.every((g) => typeof g[0] === 'string')) return groups.sort((a, b) => compareKeys(a[0], b[0]));
-  return groups.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
-}
-
 /**
  * Pairs grouped by key as they are added, then listed in sorted key order. String keys are grouped
  * by the string itself, other keys by their canonical JSON, in two tables, so a string key costs
@@ -303,10 +322,23 @@ class Groups<K, V> {
     else g[1].push(val);
   }
 
-  sorted(): [K, V[]][] {
+  /** The groups in the order their keys first came. */
+  entries(): [K, V[]][] {
     const groups = [...this.#strings.values()];
     for (const g of this.#others.values()) groups.push(g);
-    return sortGroups(groups);
+    return groups;
+  }
+
+  /**
+   * The groups in key order: with string keys only (the common case), the keys sorted by the
+   * engine's own code-unit sort, which calls no comparator; otherwise by {@link compareKeys}.
+   */
+  sorted(): [K, V[]][] {
+    if (this.#others.size > 0) return this.entries().sort((a, b) => compareKeys(a[0], b[0]));
+    const keys = [...this.#strings.keys()].sort();
+    const out = new Array<[K, V[]]>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.#strings.get(keys[i]!)!;
+    return out;
   }
 }
 
@@ -314,6 +346,42 @@ function groupSorted<K, V>(runs: readonly (readonly Pair<K, V>[])[]): [K, V[]][]
   const groups = new Groups<K, V>();
   for (const pairs of runs) for (const [k, val] of pairs) groups.add(k, val);
   return groups.sorted();
+}
+
+/** A task that failed on a record: the error of the user function and the record's sequence number. */
+type RecordFailure = { readonly ok: false; readonly error: string; readonly record?: number };
+
+/**
+ * The map loop of a task: the map function over every record but those in `skip`, each pair
+ * handed to `emit` with its partition, checked. Returns the failure of the first record on which
+ * a user function (or `emit`) threw.
+ */
+function mapRecords<I, K, V, R>(
+  fns: MapReduceFunctions<I, K, V, R>,
+  records: readonly I[],
+  partitions: number,
+  skip: readonly number[],
+  ctx: TaskContext,
+  emit: (partition: number, key: K, value: V) => void,
+): RecordFailure | undefined {
+  const partition = fns.partition ?? hashPartitioner;
+  const skipped = new Set(skip);
+  for (let seq = 0; seq < records.length; seq++) {
+    if (skipped.has(seq)) {
+      ctx.count(SKIPPED_RECORDS_COUNTER);
+      continue;
+    }
+    try {
+      for (const [k, val] of fns.map(records[seq]!, ctx)) {
+        const p = partition(k, partitions);
+        if (!Number.isInteger(p) || p < 0 || p >= partitions) throw new RangeError(`partitioner returned ${String(p)} for key ${canonicalJson(k)}, not an integer in [0, ${partitions})`);
+        emit(p, k, val);
+      }
+    } catch (e) {
+      return { ok: false, error: errorText(e), record: seq };
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -334,23 +402,8 @@ export function runMapTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, reco
   const counters: Record<string, number> = {};
   const ctx = counterContext(counters);
   const regions = Array.from({ length: partitions }, () => new Groups<K, V>());
-  const partition = fns.partition ?? hashPartitioner;
-  const skipped = new Set(skip);
-  for (let seq = 0; seq < records.length; seq++) {
-    if (skipped.has(seq)) {
-      ctx.count(SKIPPED_RECORDS_COUNTER);
-      continue;
-    }
-    try {
-      for (const [k, val] of fns.map(records[seq]!, ctx)) {
-        const p = partition(k, partitions);
-        if (!Number.isInteger(p) || p < 0 || p >= partitions) throw new RangeError(`partitioner returned ${String(p)} for key ${canonicalJson(k)}, not an integer in [0, ${partitions})`);
-        regions[p]!.add(k, val);
-      }
-    } catch (e) {
-      return { ok: false, error: errorText(e), record: seq };
-    }
-  }
+  const failed = mapRecords(fns, records, partitions, skip, ctx, (p, k, val) => regions[p]!.add(k, val));
+  if (failed !== undefined) return failed;
   const out: Pair<K, V>[][] = [];
   for (const region of regions) {
     const groups = region.sorted();
@@ -362,6 +415,59 @@ export function runMapTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, reco
       out.push(groups.map(([k, vs]): Pair<K, V> => [k, fns.combine!(k, vs, ctx)]));
     } catch (e) {
       return { ok: false, error: `combiner: ${errorText(e)}` };
+    }
+  }
+  return { ok: true, output: out, counters };
+}
+
+/**
+ * {@link runMapTask} for a host whose reducers group and sort what they fetch (the paper's reduce
+ * worker sorts after reading, §3.1 step 5): each pair goes to `emit` with its partition as it
+ * comes, in no key order — combined per region first when the job has a combiner — so the map
+ * side builds no sorted regions. Same skipping, counters and failures as {@link runMapTask}.
+ *
+ * @internal
+ */
+export function runMapTaskInto<I, K, V, R>(
+  fns: MapReduceFunctions<I, K, V, R>,
+  records: readonly I[],
+  partitions: number,
+  skip: readonly number[],
+  emit: (partition: number, key: K, value: V) => void,
+): TaskOutcome<null> {
+  const counters: Record<string, number> = {};
+  const ctx = counterContext(counters);
+  const combine = fns.combine;
+  if (combine === undefined) return mapRecords(fns, records, partitions, skip, ctx, emit) ?? { ok: true, output: null, counters };
+  const regions = Array.from({ length: partitions }, () => new Groups<K, V>());
+  const failed = mapRecords(fns, records, partitions, skip, ctx, (p, k, val) => regions[p]!.add(k, val));
+  if (failed !== undefined) return failed;
+  try {
+    regions.forEach((region, p) => {
+      for (const [k, vs] of region.entries()) emit(p, k, combine(k, vs, ctx));
+    });
+  } catch (e) {
+    return { ok: false, error: `combiner: ${errorText(e)}` };
+  }
+  return { ok: true, output: null, counters };
+}
+
+/** The reduce function over sorted groups, but the groups (by sequence number) in `skip`. */
+function reduceGroups<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, groups: readonly [K, V[]][], skip: readonly number[]): TaskOutcome<Pair<K, R>[]> {
+  const counters: Record<string, number> = {};
+  const ctx = counterContext(counters);
+  const skipped = new Set(skip);
+  const out: Pair<K, R>[] = [];
+  for (let seq = 0; seq < groups.length; seq++) {
+    if (skipped.has(seq)) {
+      ctx.count(SKIPPED_RECORDS_COUNTER);
+      continue;
+    }
+    const [k, vs] = groups[seq]!;
+    try {
+      out.push([k, fns.reduce(k, vs, ctx)]);
+    } catch (e) {
+      return { ok: false, error: errorText(e), record: seq };
     }
   }
   return { ok: true, output: out, counters };
@@ -381,24 +487,20 @@ export function runMapTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, reco
  * ```
  */
 export function runReduceTask<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, regions: readonly (readonly Pair<K, V>[])[], skip: readonly number[] = []): TaskOutcome<Pair<K, R>[]> {
-  const counters: Record<string, number> = {};
-  const ctx = counterContext(counters);
-  const groups = groupSorted(regions);
-  const skipped = new Set(skip);
-  const out: Pair<K, R>[] = [];
-  for (let seq = 0; seq < groups.length; seq++) {
-    if (skipped.has(seq)) {
-      ctx.count(SKIPPED_RECORDS_COUNTER);
-      continue;
-    }
-    const [k, vs] = groups[seq]!;
-    try {
-      out.push([k, fns.reduce(k, vs, ctx)]);
-    } catch (e) {
-      return { ok: false, error: errorText(e), record: seq };
-    }
-  }
-  return { ok: true, output: out, counters };
+  return reduceGroups(fns, groupSorted(regions), skip);
+}
+
+/**
+ * {@link runReduceTask} over pairs that `fill` hands to `add` (a host's regions as it stored
+ * them, decoded one pair at a time, map-task order kept), so no list of pair objects is built
+ * first.
+ *
+ * @internal
+ */
+export function runReduceTaskFrom<I, K, V, R>(fns: MapReduceFunctions<I, K, V, R>, fill: (add: (key: K, value: V) => void) => void, skip: readonly number[] = []): TaskOutcome<Pair<K, R>[]> {
+  const groups = new Groups<K, V>();
+  fill((k, val) => groups.add(k, val));
+  return reduceGroups(fns, groups.sorted(), skip);
 }
 
 /**

@@ -205,8 +205,20 @@ export function runSynchronously(run: JobRun, clock: { t: number }, maxSteps: nu
 export function jobResult<K, V, R>(run: JobRun, store: TaskStore<K, V, R>): MapReduceResult<K, R> {
   if (run.failed !== undefined) throw new MapReduceJobError(run.failed.error, run.failed.task);
   const parts = run.committed.map((c, i) => store.getReduceOutput(c.worker, { kind: 'reduce', index: i, attempt: c.attempt }) ?? []);
-  const output = new Map<K, R>();
-  for (const p of parts) for (const [k, v] of p) output.set(k, v);
-  return { output, counters: run.counters, attempts: run.attempts, partitions: parts };
+  // Built when first read: a caller that reads the partitions (a command writing one file per
+  // partition) never pays for a map of every key.
+  let output: Map<K, R> | undefined;
+  return {
+    get output(): Map<K, R> {
+      if (output === undefined) {
+        output = new Map<K, R>();
+        for (const p of parts) for (const [k, v] of p) output.set(k, v);
+      }
+      return output;
+    },
+    counters: run.counters,
+    attempts: run.attempts,
+    partitions: parts,
+  };
 }
 

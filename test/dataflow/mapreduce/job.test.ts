@@ -2,6 +2,8 @@
 // sequential one for arbitrary inputs (fast-check).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { canonicalJson } from '../../../src/core/index.js';
+import { murmur3 } from '../../../src/hashing/index.js';
 import {
   compareKeys,
   hashPartitioner,
@@ -38,6 +40,17 @@ describe('partitioners (§4.1)', () => {
       expect(Number.isInteger(p) && p >= 0 && p < r).toBe(true);
     }));
     expect(hashPartitioner({ a: 1, b: 2 }, 97)).toBe(hashPartitioner({ b: 2, a: 1 }, 97));
+  });
+
+  it('hash: a string key lands where murmur3 of its canonical JSON says, short ASCII keys (hashed without building the JSON) included', () => {
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 70 });
+    fc.assert(
+      fc.property(fc.oneof(ascii, fc.string({ unit: 'binary', maxLength: 70 })), fc.integer({ min: 1, max: 1000 }), (k, r) => {
+        expect(hashPartitioner(k, r)).toBe(murmur3(canonicalJson(k)) % r);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const k of ['', 'a', '"', '\\', 'tab\there', 'x'.repeat(62), 'x'.repeat(63), '\u007f', 'é']) expect(hashPartitioner(k, 1 << 30)).toBe(murmur3(canonicalJson(k)) % (1 << 30));
   });
 
   it('range: partitions read in order are sorted (a total order over the output)', () => {
