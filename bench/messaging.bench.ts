@@ -56,6 +56,8 @@ interface Cell {
   rate: number;
   p50: number;
   p99: number;
+  /** CPU time of this process per operation, µs (user + system): all of distkit's replicas run here; BullMQ's Redis does not. */
+  cpuUs?: number;
 }
 
 /** Runs `loops` closed loops of `op` for `ms`; each op returns its latency in ms. */
@@ -63,15 +65,17 @@ async function closedLoops(loops: number, ms: number, op: (loop: number, i: numb
   const latencies: number[] = [];
   const end = performance.now() + ms;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: loops }, async (_, c) => {
       for (let i = 0; performance.now() < end; i++) latencies.push(await op(c, i));
     }),
   );
   const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { rate: (latencies.length * 1000) / elapsed, p50: pct(0.5), p99: pct(0.99) };
+  return { rate: (latencies.length * 1000) / elapsed, p50: pct(0.5), p99: pct(0.99), cpuUs: (cpu.user + cpu.system) / Math.max(1, latencies.length) };
 }
 
 async function bullmqCell(port: number, concurrency: number, ms: number, name: string): Promise<Cell> {
@@ -246,6 +250,7 @@ function put(out: Figures, key: string, cell: Cell): void {
   out[`${key}.rate`] = opsFigure(cell.rate, 'jobs/s');
   out[`${key}.p50`] = { value: round(cell.p50), unit: 'ms' };
   out[`${key}.p99`] = { value: round(cell.p99), unit: 'ms' };
+  if (cell.cpuUs !== undefined) out[`${key}.cpuPerOp`] = { value: round(cell.cpuUs), unit: 'µs' };
 }
 
 // ---- the event store's appends/s with fsync -------------------------------------------------
