@@ -1,7 +1,7 @@
 // `distkit mr wordcount <dir>`: word count of every file under a directory, as a MapReduce job on a
 // pool of worker threads, with a progress line and one output file per partition, each written to a
 // temporary name and renamed into place (§3.1 step 6), then a `_SUCCESS` marker.
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,18 +85,27 @@ export function defaultChunkBytes(totalBytes: number, workers: number): number {
   return Math.max(1, Math.min(MAX_DEFAULT_CHUNK_BYTES, Math.ceil(totalBytes / workers)));
 }
 
-/** Every regular file under `dir`, sorted, with its size. */
+/**
+ * Every regular file under `dir`, sorted, with its size. Symbolic links are followed, each directory
+ * is entered once (a link back up the tree, a loop, is not walked again) and a dangling link is
+ * passed over.
+ */
 export function filesUnder(dir: string): { path: string; size: number }[] {
   const out: { path: string; size: number }[] = [];
-  const walk = (d: string) => {
+  const seen = new Set<string>();
+  const walk = (d: string, st: Stats) => {
+    const key = `${st.dev}:${st.ino}`;
+    if (seen.has(key)) return;
+    seen.add(key);
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) out.push({ path: p, size: st.size });
+      const entry = statSync(p, { throwIfNoEntry: false });
+      if (entry === undefined) continue;
+      if (entry.isDirectory()) walk(p, entry);
+      else if (entry.isFile()) out.push({ path: p, size: entry.size });
     }
   };
-  walk(dir);
+  walk(dir, statSync(dir));
   return out;
 }
 

@@ -1,9 +1,9 @@
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { defaultChunkBytes, MAX_DEFAULT_CHUNK_BYTES, withoutPreloads } from '../../src/cli/wordcount.js';
+import { defaultChunkBytes, filesUnder, MAX_DEFAULT_CHUNK_BYTES, withoutPreloads } from '../../src/cli/wordcount.js';
 import fc from 'fast-check';
 import { countWords, fileSplits, inputSplits, readSplit, wordCountJob, WordTable } from '../../src/cli/wordcount-job.js';
 import { fakeIo } from './fake-io.js';
@@ -129,6 +129,23 @@ describe('distkit mr wordcount', () => {
       const io = fakeIo();
       expect(await main(argv, io)).toBe(2);
       expect(io.err).toMatch(/^distkit: /);
+    }
+  });
+});
+
+describe('filesUnder', () => {
+  it('follows symbolic links but walks each directory once: a link back up the tree and a dangling link do not stop the walk', () => {
+    const root = mkdtempSync(join(tmpdir(), 'distkit-files-'));
+    try {
+      mkdirSync(join(root, 'sub'));
+      writeFileSync(join(root, 'a.txt'), 'a b');
+      writeFileSync(join(root, 'sub', 'b.txt'), 'c');
+      symlinkSync(root, join(root, 'sub', 'loop'));
+      symlinkSync(join(root, 'missing'), join(root, 'dangling'));
+      symlinkSync(join(root, 'a.txt'), join(root, 'sub', 'alias.txt'));
+      expect(filesUnder(root).map((f) => f.path.slice(root.length + 1))).toEqual(['a.txt', 'sub/alias.txt', 'sub/b.txt']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
