@@ -244,6 +244,8 @@ interface Conn {
   /** Already reported through `onReject`. */
   refused: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Frames written in this turn wait for one write call at its end (socket corked). */
+  corked: boolean;
 }
 
 /** The state of one TCP transport. */
@@ -334,7 +336,7 @@ function refuse<M>(t: Tcp<M>, c: Conn, reason: string): false {
 }
 
 function newConn(socket: Socket, expected: NodeId | undefined, remote: string): Conn {
-  return { socket, remote, expected, peer: undefined, claimed: undefined, nonce: nonce(), binding: undefined, tx: undefined, rx: undefined, closed: false, refused: false, timer: undefined };
+  return { socket, remote, expected, peer: undefined, claimed: undefined, nonce: nonce(), binding: undefined, tx: undefined, rx: undefined, closed: false, refused: false, timer: undefined, corked: false };
 }
 
 /** The server side: an inbound connection, refused when too many are in their handshake. */
@@ -607,6 +609,16 @@ function sendTo<M>(t: Tcp<M>, to: NodeId, message: M): void {
 function flush(link: Link): void {
   const c = link.conn;
   if (!c || c.closed || c.peer === undefined) return;
+  if (link.queue.length === 0 || c.socket.writableNeedDrain) return;
+  // The frames of every send in this turn leave in one write call (writev), not one each.
+  if (!c.corked) {
+    c.corked = true;
+    c.socket.cork();
+    process.nextTick(() => {
+      c.corked = false;
+      c.socket.uncork();
+    });
+  }
   while (link.queue.length > 0 && !c.socket.writableNeedDrain) {
     const body = link.queue.shift()!;
     link.queuedBytes -= body.length;
