@@ -85,15 +85,20 @@ function mergeSortedDots(a: readonly Dot[], b: readonly Dot[]): Dot[] {
 }
 
 function join(a: CausalContext, b: CausalContext): CausalContext {
-  if (a === b || leq(b, a)) return a;
+  if (a === b || isEmpty(b)) return a;
   if (isEmpty(a)) return b;
-  const vv: Record<string, number> = copyRecord(a.vv);
+  // Copy on write: a delta's context usually raises one replica, or adds a dot or two.
+  let vv: Record<string, number> | undefined;
   for (const r of Object.keys(b.vv)) {
     const n = b.vv[r]!;
-    if (n > (getOwn(vv, r) ?? 0)) setOwn(vv, r, n);
+    if (n > (getOwn(vv ?? a.vv, r) ?? 0)) setOwn((vv ??= copyRecord(a.vv)), r, n);
   }
-  if (a.cloud.length === 0 && b.cloud.length === 0) return { vv, cloud: [] };
-  return compact(vv, mergeSortedDots(a.cloud, b.cloud));
+  const seen: CausalContext = vv === undefined ? a : { vv, cloud: a.cloud };
+  const fresh = b.cloud.filter((d) => !contains(seen, d));
+  if (vv === undefined && fresh.length === 0) return a;
+  vv ??= copyRecord(a.vv);
+  if (a.cloud.length === 0 && fresh.length === 0) return { vv, cloud: a.cloud };
+  return compact(vv, fresh.length === 0 ? a.cloud : mergeSortedDots(a.cloud, fresh));
 }
 
 function isEmpty(cc: CausalContext): boolean {

@@ -8,7 +8,7 @@
  */
 import { getOwn, setOwn } from '../../core/index.js';
 import { CausalContext, compareDots, type Dot } from './causal-context.js';
-import { copyRecord } from './copy.js';
+import { findKey, type DotMap, type DotMapPair } from './dot-map.js';
 
 /**
  * One entry of a dot set or dot function: the dot, and for a dot function the value it maps to.
@@ -23,15 +23,16 @@ export type DotEntry = readonly [replica: string, counter: number, ...value: unk
 
 /**
  * A dot store: a sorted array of dot entries (a `DotSet` when entries are bare dots, a `DotFun`
- * when each dot carries a value), or a `DotMap` from keys to non-empty dot stores.
+ * when each dot carries a value), or a {@link DotMap} from keys to non-empty dot stores (kept in
+ * buckets by a hash of the key).
  *
  * @example
  * ```ts
- * import type { DotStore } from 'distkit/replication';
- * const s: DotStore = { milk: [['a', 1]], eggs: [['b', 1]] }; // an AWORSet's store
+ * import { DotMap, type DotStore } from 'distkit/replication';
+ * const s: DotStore = DotMap.from({ milk: [['a', 1]], eggs: [['b', 1]] }); // an AWORSet's store
  * ```
  */
-export type DotStore = readonly DotEntry[] | { readonly [key: string]: DotStore };
+export type DotStore = readonly DotEntry[] | DotMap<DotStore>;
 
 /**
  * A dot store with its causal context: the state (and the delta) of every causal CRDT (§5).
@@ -57,6 +58,10 @@ export function isEmptyStore(store: DotStore | undefined): boolean {
   return true;
 }
 
+type Pair = DotMapPair<DotStore>;
+type Bucket = readonly Pair[];
+type Buckets = DotMap<DotStore>;
+
 /** Every dot of a store. */
 export function dotsOf(store: DotStore | undefined, out: Dot[] = []): Dot[] {
   if (store === undefined) return out;
@@ -64,8 +69,8 @@ export function dotsOf(store: DotStore | undefined, out: Dot[] = []): Dot[] {
     for (const e of store as readonly DotEntry[]) out.push([e[0], e[1]]);
     return out;
   }
-  const map = store as Readonly<Record<string, DotStore>>;
-  for (const k of Object.keys(map)) dotsOf(map[k], out);
+  const map = store as Buckets;
+  for (const id of Object.keys(map)) for (const p of map[id]!) dotsOf(p[1], out);
   return out;
 }
 
@@ -102,8 +107,8 @@ function anySeen(store: DotStore, cc: CausalContext): boolean {
     for (const e of store as readonly DotEntry[]) if (CausalContext.contains(cc, e as unknown as Dot)) return true;
     return false;
   }
-  const map = store as Readonly<Record<string, DotStore>>;
-  for (const k in map) if (anySeen(map[k]!, cc)) return true;
+  const map = store as Buckets;
+  for (const id of Object.keys(map)) for (const p of map[id]!) if (anySeen(p[1], cc)) return true;
   return false;
 }
 
@@ -112,15 +117,15 @@ function filterUnseen(a: DotStore, cb: CausalContext): DotStore {
   // Most entries of a large state share no dot with a small delta: keep them without allocating.
   if (!anySeen(a, cb)) return a;
   if (Array.isArray(a)) return joinEntries(a as readonly DotEntry[], CausalContext.empty(), EMPTY_ENTRIES, cb);
-  return joinMaps(a as Readonly<Record<string, DotStore>>, CausalContext.empty(), {}, cb);
+  return joinMaps(a as Buckets, CausalContext.empty(), {}, cb);
 }
 
 /** True when `store` holds `dot` (entry arrays are sorted: binary search). */
 function storeHas(store: DotStore | undefined, dot: Dot): boolean {
   if (store === undefined) return false;
   if (!Array.isArray(store)) {
-    const map = store as Readonly<Record<string, DotStore>>;
-    for (const k in map) if (storeHas(map[k], dot)) return true;
+    const map = store as Buckets;
+    for (const id of Object.keys(map)) for (const p of map[id]!) if (storeHas(p[1], dot)) return true;
     return false;
   }
   const entries = store as readonly DotEntry[];
@@ -136,62 +141,151 @@ function storeHas(store: DotStore | undefined, dot: Dot): boolean {
   return false;
 }
 
+/** The value of `key` in a sorted bucket, or `undefined`. */
+function lookup(bucket: Bucket | undefined, key: string): DotStore | undefined {
+  if (bucket === undefined) return undefined;
+  const i = findKey(bucket, key);
+  return i < 0 ? undefined : bucket[i]![1];
+}
+
 /** Above this many dots, a context is not enumerated: the join scans every key instead. */
 const MAX_ENUMERATED_DOTS = 64;
 
-/**
- * False when the keys of `a` that `b` does not name certainly keep all their dots: every dot of
- * `cb` is under a key `b` names, in `a` or in `b`, and a dot names one event, so it is under one
- * key only (§5; {@link parseCrdt} refuses a store holding a dot twice). A delta from a mutator (an
- * add, a write, an update of one key) has a context of a few dots, all under its own key, so
- * joining it into a large state touches only that key instead of scanning the whole map. True
- * (scan) when unsure, e.g. for a large context or a removal.
- */
-function mayRemoveElsewhere(a: Readonly<Record<string, DotStore>>, b: Readonly<Record<string, DotStore>>, cb: CausalContext): boolean {
-  let count = cb.cloud.length;
-  for (const r in cb.vv) {
-    count += cb.vv[r]!;
-    if (count > MAX_ENUMERATED_DOTS) return true;
-  }
-  if (count === 0) return false;
-  const keys = Object.keys(b);
-  // Each dot is looked up under the named keys only (a binary search per sorted entry array).
-  const named = (d: Dot) => keys.some((k) => storeHas(b[k]!, d) || storeHas(getOwn(a, k), d));
-  for (const d of cb.cloud) if (!named(d)) return true;
-  for (const r of Object.keys(cb.vv)) {
-    for (let n = 1; n <= cb.vv[r]!; n++) if (!named([r, n])) return true;
+/** True when `b` holds `dot` under one of its keys, in `b` or under the same key in `a`. */
+function named(a: Buckets, b: Buckets, dot: Dot): boolean {
+  for (const id of Object.keys(b)) {
+    const ab = getOwn(a, id);
+    for (const p of b[id]!) if (storeHas(p[1], dot) || storeHas(lookup(ab, p[0]), dot)) return true;
   }
   return false;
 }
 
-function joinMaps(
-  a: Readonly<Record<string, DotStore>>,
-  ca: CausalContext,
-  b: Readonly<Record<string, DotStore>>,
-  cb: CausalContext,
-): Readonly<Record<string, DotStore>> {
-  // Copy on write: `out` is `a` until a key's store changes.
-  let out: Record<string, DotStore> | undefined;
-  const put = (k: string, v: DotStore | undefined) => {
-    out ??= copyRecord(a);
-    if (v === undefined || isEmptyStore(v)) delete out[k];
-    else setOwn(out, k, v);
-  };
-  for (const k of Object.keys(b)) {
-    const x = getOwn(a, k);
-    const y = b[k]!;
-    const joined = x === undefined ? filterUnseen(y, ca) : joinStores(x, ca, y, cb);
-    if (joined !== x && !(x === undefined && isEmptyStore(joined))) put(k, joined);
+/**
+ * The dots of `cb` that `b` does not name: every dot of `cb` under a key `b` names, in `a` or in
+ * `b`, is dealt with by joining that key; a dot names one event, so it is under one key only
+ * (§5; {@link parseCrdt} refuses a store holding a dot twice), and the keys `b` does not name can
+ * lose only the dots returned. A delta from a mutator (an add, a write, an update of one key) has
+ * a context of a few dots, all under its own key: none is returned, and joining it into a large
+ * state touches only that key's bucket. A removal returns the dots it removes, which the join
+ * then looks for. `undefined` (scan every key) for a context too large to enumerate.
+ */
+function unnamedDots(a: Buckets, b: Buckets, cb: CausalContext): Dot[] | undefined {
+  let count = cb.cloud.length;
+  for (const r in cb.vv) {
+    count += cb.vv[r]!;
+    if (count > MAX_ENUMERATED_DOTS) return undefined;
   }
-  if (mayRemoveElsewhere(a, b, cb)) {
-    for (const k of Object.keys(a)) {
-      if (Object.prototype.hasOwnProperty.call(b, k)) continue;
-      const x = a[k]!;
-      const kept = filterUnseen(x, cb);
-      if (kept !== x) put(k, kept);
+  const out: Dot[] = [];
+  if (count === 0) return out;
+  for (const d of cb.cloud) if (!named(a, b, d)) out.push(d);
+  for (const r of Object.keys(cb.vv)) {
+    for (let n = 1; n <= cb.vv[r]!; n++) if (!named(a, b, [r, n])) out.push([r, n]);
+  }
+  return out;
+}
+
+/** How many entries of `store` (at any depth) carry one of `dots`. */
+function countHeld(store: DotStore, dots: readonly Dot[]): number {
+  let n = 0;
+  if (Array.isArray(store)) {
+    for (const e of store as readonly DotEntry[]) for (const d of dots) if (e[1] === d[1] && e[0] === d[0]) n++;
+    return n;
+  }
+  const map = store as Buckets;
+  for (const id of Object.keys(map)) for (const p of map[id]!) n += countHeld(p[1], dots);
+  return n;
+}
+
+/** Sets (or, when `v` is `undefined` or empty, deletes) bucket `id` in a copy of the bucket table `a`. */
+function putBucket(out: Record<string, Bucket> | undefined, a: Buckets, id: string, v: Bucket | undefined): Record<string, Bucket> {
+  out ??= { ...a };
+  if (v === undefined || v.length === 0) delete out[id];
+  else out[id] = v;
+  return out;
+}
+
+/**
+ * `a` without the `dots` that `cb` removes: looks for them key by key, stops once it has found
+ * them all (each is under one key), and copies only the buckets where it found them.
+ */
+function dropDots(a: Buckets, dots: readonly Dot[], cb: CausalContext): Buckets {
+  let out: Record<string, Bucket> | undefined;
+  let found = 0;
+  for (const id of Object.keys(a)) {
+    const bucket = a[id]!;
+    let copy: Pair[] | undefined;
+    for (let i = bucket.length - 1; i >= 0 && found < dots.length; i--) {
+      const held = countHeld(bucket[i]![1], dots);
+      if (held === 0) continue;
+      found += held;
+      const kept = filterUnseen(bucket[i]![1], cb);
+      copy ??= bucket.slice();
+      if (isEmptyStore(kept)) copy.splice(i, 1);
+      else copy[i] = [bucket[i]![0], kept];
     }
+    if (copy !== undefined) out = putBucket(out, a, id, copy);
+    if (found >= dots.length) break;
   }
   return out ?? a;
+}
+
+/**
+ * The dot-map join (§5) within one bucket: a merge of the two key-sorted pair arrays. `scan` also
+ * filters the keys `b` does not name. Returns `a` itself when nothing changes.
+ */
+function joinBucket(a: Bucket, ca: CausalContext, b: Bucket, cb: CausalContext, scan: boolean): Bucket {
+  const out: Pair[] = [];
+  let changed = false;
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    const c = x === undefined ? 1 : y === undefined ? -1 : x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
+    if (c <= 0) {
+      const joined = c === 0 ? joinStores(x![1], ca, y![1], cb) : scan ? filterUnseen(x![1], cb) : x![1];
+      if (joined === x![1]) out.push(x!);
+      else {
+        changed = true;
+        if (!isEmptyStore(joined)) out.push([x![0], joined]);
+      }
+      i++;
+      if (c === 0) j++;
+    } else {
+      const joined = filterUnseen(y![1], ca);
+      if (!isEmptyStore(joined)) {
+        changed = true;
+        out.push(joined === y![1] ? y! : [y![0], joined]);
+      }
+      j++;
+    }
+  }
+  return changed ? out : a;
+}
+
+const EMPTY_BUCKET: Bucket = Object.freeze([]) as Bucket;
+
+function joinMaps(a: Buckets, ca: CausalContext, b: Buckets, cb: CausalContext): Buckets {
+  const lost = unnamedDots(a, b, cb);
+  const scan = lost === undefined;
+  // The keys `b` does not name lose exactly the dots it does not name (found without a scan).
+  const base = lost === undefined || lost.length === 0 ? a : dropDots(a, lost, cb);
+  // Copy on write, one level up: the bucket table is copied once, and only changed buckets.
+  let out: Record<string, Bucket> | undefined;
+  for (const id of Object.keys(b)) {
+    const x = getOwn(base, id) ?? EMPTY_BUCKET;
+    const joined = joinBucket(x, ca, b[id]!, cb, scan);
+    if (joined !== x) out = putBucket(out, base, id, joined);
+  }
+  if (scan) {
+    for (const id of Object.keys(base)) {
+      if (Object.prototype.hasOwnProperty.call(b, id)) continue;
+      const x = base[id]!;
+      const kept = joinBucket(x, ca, EMPTY_BUCKET, cb, true);
+      if (kept !== x) out = putBucket(out, base, id, kept);
+    }
+  }
+  return out ?? base;
 }
 
 /**
@@ -204,8 +298,8 @@ export function joinStores(a: DotStore, ca: CausalContext, b: DotStore, cb: Caus
     const bb = Array.isArray(b) ? (b as readonly DotEntry[]) : EMPTY_ENTRIES;
     return joinEntries(a as readonly DotEntry[], ca, bb, cb);
   }
-  const bm = Array.isArray(b) ? {} : (b as Readonly<Record<string, DotStore>>);
-  return joinMaps(a as Readonly<Record<string, DotStore>>, ca, bm, cb);
+  const bm = Array.isArray(b) ? {} : (b as Buckets);
+  return joinMaps(a as Buckets, ca, bm, cb);
 }
 
 /**
