@@ -246,9 +246,9 @@ function decodeCausal(r: Reader, spec: CausalSpec): unknown {
  * import { AWORSet, decodeCrdt, encodeCrdt } from 'distkit/replication';
  * const delta = AWORSet.add(AWORSet.empty(), 'a', 'milk');
  * const bytes = encodeCrdt('aworset', delta);
- * bytes.length;                               //=> 14
- * JSON.stringify(delta).length;               //=> 52
- * decodeCrdt('aworset', bytes);               //=> { ok: true, value: delta }
+ * bytes.length;                 //=> 13
+ * JSON.stringify(delta).length; //=> 68
+ * decodeCrdt('aworset', bytes); //=> { ok: true, value: { store: { 53: [['milk', [['a', 1]]]] }, cc: { vv: { a: 1 }, cloud: [] } } }
  * ```
  */
 export function encodeCrdt(spec: CrdtSpec, value: unknown): Uint8Array {
@@ -270,7 +270,7 @@ export function encodeCrdt(spec: CrdtSpec, value: unknown): Uint8Array {
  * @example
  * ```ts
  * import { decodeCrdt } from 'distkit/replication';
- * decodeCrdt('aworset', Uint8Array.of(1, 1)); //=> { ok: false, problem: 'bytes: truncated at byte 2' }
+ * decodeCrdt('aworset', Uint8Array.of(1, 1)); //=> { ok: false, problem: 'bytes: count 1 exceeds the 0 bytes left' }
  * ```
  */
 export function decodeCrdt(spec: CrdtSpec, bytes: Uint8Array, limits: CrdtLimits = CRDT_LIMITS): Parsed<unknown> {

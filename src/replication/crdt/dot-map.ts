@@ -52,13 +52,28 @@ export interface DotMap<S> {
 
 const BUCKET_NAMES: readonly string[] = Array.from({ length: DOT_MAP_BUCKETS }, (_, i) => String(i));
 
+/**
+ * One object per bucket holding only that bucket's slot, spread to make a one-bucket map: about
+ * 2.5 times faster than adding an array-index key to an empty object. Never handed out, never
+ * written (and not frozen: V8 copies frozen elements slowly).
+ */
+const ONE_BUCKET_TEMPLATES: readonly Readonly<Record<string, null>>[] = BUCKET_NAMES.map((b) => {
+  const o: Record<string, null> = {};
+  o[b] = null;
+  return o;
+});
+
 /** FNV-1a over the UTF-16 code units, then a 32-bit finalizer; the top 6 bits pick the bucket. */
-function bucketOf(key: string): string {
+function bucketIndex(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return BUCKET_NAMES[(h ^ (h >>> 16)) >>> 26]!;
+  return (h ^ (h >>> 16)) >>> 26;
+}
+
+function bucketOf(key: string): string {
+  return BUCKET_NAMES[bucketIndex(key)]!;
 }
 
 /** The index of `key` in a sorted bucket, or `-(insertion point) - 1`. */
@@ -89,8 +104,9 @@ function keys<S>(map: DotMap<S>): string[] {
 }
 
 function of<S>(key: string, value: S): DotMap<S> {
-  const map: Record<string, readonly DotMapPair<S>[]> = {};
-  map[bucketOf(key)] = [[key, value]];
+  const i = bucketIndex(key);
+  const map = { ...ONE_BUCKET_TEMPLATES[i] } as unknown as Record<string, readonly DotMapPair<S>[]>;
+  map[BUCKET_NAMES[i]!] = [[key, value]];
   return map;
 }
 

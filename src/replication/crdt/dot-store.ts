@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { getOwn, setOwn } from '../../core/index.js';
+
 import { CausalContext, compareDots, type Dot } from './causal-context.js';
 import { findKey, type DotMap, type DotMapPair } from './dot-map.js';
 
@@ -49,6 +49,15 @@ export interface Causal<S extends DotStore> {
 }
 
 const EMPTY_ENTRIES: readonly DotEntry[] = Object.freeze([]) as readonly DotEntry[];
+const EMPTY_CC = CausalContext.empty();
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** `CausalContext.contains`, with the version-vector test inlined for the joins' inner loops. */
+function seen(cc: CausalContext, e: DotEntry): boolean {
+  const vv = cc.vv;
+  if (hasOwn.call(vv, e[0]) && e[1] <= vv[e[0]]!) return true;
+  return cc.cloud.length > 0 && CausalContext.contains(cc, e as unknown as Dot);
+}
 
 /** True when the store holds no dot. */
 export function isEmptyStore(store: DotStore | undefined): boolean {
@@ -88,11 +97,11 @@ function joinEntries(a: readonly DotEntry[], ca: CausalContext, b: readonly DotE
       j++;
     } else if (c < 0) {
       const e = a[i++]!;
-      if (!CausalContext.contains(cb, e as unknown as Dot)) out.push(e);
+      if (!seen(cb, e)) out.push(e);
       else same = false;
     } else {
       const e = b[j++]!;
-      if (!CausalContext.contains(ca, e as unknown as Dot)) {
+      if (!seen(ca, e)) {
         out.push(e);
         same = false;
       }
@@ -104,7 +113,7 @@ function joinEntries(a: readonly DotEntry[], ca: CausalContext, b: readonly DotE
 /** True when `cc` has seen some dot of `store`. */
 function anySeen(store: DotStore, cc: CausalContext): boolean {
   if (Array.isArray(store)) {
-    for (const e of store as readonly DotEntry[]) if (CausalContext.contains(cc, e as unknown as Dot)) return true;
+    for (const e of store as readonly DotEntry[]) if (seen(cc, e)) return true;
     return false;
   }
   const map = store as Buckets;
@@ -116,8 +125,8 @@ function anySeen(store: DotStore, cc: CausalContext): boolean {
 function filterUnseen(a: DotStore, cb: CausalContext): DotStore {
   // Most entries of a large state share no dot with a small delta: keep them without allocating.
   if (!anySeen(a, cb)) return a;
-  if (Array.isArray(a)) return joinEntries(a as readonly DotEntry[], CausalContext.empty(), EMPTY_ENTRIES, cb);
-  return joinMaps(a as Buckets, CausalContext.empty(), {}, cb);
+  if (Array.isArray(a)) return joinEntries(a as readonly DotEntry[], EMPTY_CC, EMPTY_ENTRIES, cb);
+  return joinMaps(a as Buckets, EMPTY_CC, {}, cb);
 }
 
 /** True when `store` holds `dot` (entry arrays are sorted: binary search). */
@@ -151,15 +160,6 @@ function lookup(bucket: Bucket | undefined, key: string): DotStore | undefined {
 /** Above this many dots, a context is not enumerated: the join scans every key instead. */
 const MAX_ENUMERATED_DOTS = 64;
 
-/** True when `b` holds `dot` under one of its keys, in `b` or under the same key in `a`. */
-function named(a: Buckets, b: Buckets, dot: Dot): boolean {
-  for (const id of Object.keys(b)) {
-    const ab = getOwn(a, id);
-    for (const p of b[id]!) if (storeHas(p[1], dot) || storeHas(lookup(ab, p[0]), dot)) return true;
-  }
-  return false;
-}
-
 /**
  * The dots of `cb` that `b` does not name: every dot of `cb` under a key `b` names, in `a` or in
  * `b`, is dealt with by joining that key; a dot names one event, so it is under one key only
@@ -169,7 +169,7 @@ function named(a: Buckets, b: Buckets, dot: Dot): boolean {
  * state touches only that key's bucket. A removal returns the dots it removes, which the join
  * then looks for. `undefined` (scan every key) for a context too large to enumerate.
  */
-function unnamedDots(a: Buckets, b: Buckets, cb: CausalContext): Dot[] | undefined {
+function unnamedDots(a: Buckets, b: Buckets, bIds: readonly string[], cb: CausalContext): Dot[] | undefined {
   let count = cb.cloud.length;
   for (const r in cb.vv) {
     count += cb.vv[r]!;
@@ -177,11 +177,36 @@ function unnamedDots(a: Buckets, b: Buckets, cb: CausalContext): Dot[] | undefin
   }
   const out: Dot[] = [];
   if (count === 0) return out;
-  for (const d of cb.cloud) if (!named(a, b, d)) out.push(d);
+  if (bIds.length === 1 && b[bIds[0]!]!.length === 1) {
+    // A mutator's delta: one key, whose stores in `b` and in `a` hold every dot of `cb`.
+    const [k, y] = b[bIds[0]!]![0]!;
+    const x = lookup(hasOwn.call(a, bIds[0]!) ? a[bIds[0]!] : undefined, k);
+    for (const d of cb.cloud) if (!storeHas(y, d) && !storeHas(x, d)) out.push(d);
+    for (const r of Object.keys(cb.vv)) {
+      for (let n = 1; n <= cb.vv[r]!; n++) if (!storeHas(y, [r, n]) && !storeHas(x, [r, n])) out.push([r, n]);
+    }
+    return out;
+  }
+  // The stores under the keys `b` names, in `b` and in `a`.
+  const named: DotStore[] = [];
+  for (const id of bIds) {
+    const ab = hasOwn.call(a, id) ? a[id] : undefined;
+    for (const p of b[id]!) {
+      named.push(p[1]);
+      const x = lookup(ab, p[0]);
+      if (x !== undefined) named.push(x);
+    }
+  }
+  for (const d of cb.cloud) if (!heldByAny(named, d)) out.push(d);
   for (const r of Object.keys(cb.vv)) {
-    for (let n = 1; n <= cb.vv[r]!; n++) if (!named(a, b, [r, n])) out.push([r, n]);
+    for (let n = 1; n <= cb.vv[r]!; n++) if (!heldByAny(named, [r, n])) out.push([r, n]);
   }
   return out;
+}
+
+function heldByAny(stores: readonly DotStore[], dot: Dot): boolean {
+  for (const store of stores) if (storeHas(store, dot)) return true;
+  return false;
 }
 
 /** How many entries of `store` (at any depth) carry one of `dots`. */
@@ -266,14 +291,15 @@ function joinBucket(a: Bucket, ca: CausalContext, b: Bucket, cb: CausalContext, 
 const EMPTY_BUCKET: Bucket = Object.freeze([]) as Bucket;
 
 function joinMaps(a: Buckets, ca: CausalContext, b: Buckets, cb: CausalContext): Buckets {
-  const lost = unnamedDots(a, b, cb);
+  const bIds = Object.keys(b);
+  const lost = unnamedDots(a, b, bIds, cb);
   const scan = lost === undefined;
   // The keys `b` does not name lose exactly the dots it does not name (found without a scan).
   const base = lost === undefined || lost.length === 0 ? a : dropDots(a, lost, cb);
   // Copy on write, one level up: the bucket table is copied once, and only changed buckets.
   let out: Record<string, Bucket> | undefined;
-  for (const id of Object.keys(b)) {
-    const x = getOwn(base, id) ?? EMPTY_BUCKET;
+  for (const id of bIds) {
+    const x = (hasOwn.call(base, id) ? base[id] : undefined) ?? EMPTY_BUCKET;
     const joined = joinBucket(x, ca, b[id]!, cb, scan);
     if (joined !== x) out = putBucket(out, base, id, joined);
   }
