@@ -248,7 +248,7 @@ function decodeCausal(r: Reader, spec: CausalSpec): unknown {
  * const bytes = encodeCrdt('aworset', delta);
  * bytes.length;                 //=> 13
  * JSON.stringify(delta).length; //=> 68
- * decodeCrdt('aworset', bytes); //=> { ok: true, value: { store: { 53: [['milk', [['a', 1]]]] }, cc: { vv: { a: 1 }, cloud: [] } } }
+ * decodeCrdt('aworset', bytes); //=> { ok: true, value: { store: { 26: [['milk', [['a', 1]]]] }, cc: { vv: { a: 1 }, cloud: [] } } }
  * ```
  */
 export function encodeCrdt(spec: CrdtSpec, value: unknown): Uint8Array {

@@ -9,15 +9,15 @@ import { getOwn, setOwn } from '../../core/index.js';
 
 /**
  * How many buckets a dot map spreads its keys over: a join that changes one key of an `n`-key map
- * copies one bucket of about `n / 64` keys and the table of at most 64 buckets.
+ * copies one bucket of about `n / 32` keys and the table of at most 32 buckets.
  *
  * @example
  * ```ts
  * import { DOT_MAP_BUCKETS } from 'distkit/replication';
- * DOT_MAP_BUCKETS; //=> 64
+ * DOT_MAP_BUCKETS; //=> 32
  * ```
  */
-export const DOT_MAP_BUCKETS = 64;
+export const DOT_MAP_BUCKETS = 32;
 
 /**
  * One key of a dot map with its value, as stored in a bucket.
@@ -33,7 +33,7 @@ export type DotMapPair<S> = readonly [key: string, value: S];
 /**
  * A dot map: bucket → the `[key, value]` pairs of the keys in that bucket, sorted by key
  * (code-unit order), each value a non-empty dot store. The bucket of a key is
- * {@link DotMap}`.bucketOf(key)`, a decimal string in `['0', '63']`; a bucket holds at least one
+ * {@link DotMap}`.bucketOf(key)`, a decimal string in `['0', '31']`; a bucket holds at least one
  * key, so a map has exactly one layout and equal maps are structurally equal. A join copies the
  * bucket table and the buckets it changes: arrays, which copy at memory speed. Read it with
  * {@link DotMap}'s functions (`get`, `keys`, `toObject`) rather than by hand.
@@ -63,13 +63,13 @@ const ONE_BUCKET_TEMPLATES: readonly Readonly<Record<string, null>>[] = BUCKET_N
   return o;
 });
 
-/** FNV-1a over the UTF-16 code units, then a 32-bit finalizer; the top 6 bits pick the bucket. */
+/** FNV-1a over the UTF-16 code units, then a 32-bit finalizer; the top 5 bits pick the bucket. */
 function bucketIndex(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 26;
+  return (h ^ (h >>> 16)) >>> 27;
 }
 
 function bucketOf(key: string): string {
