@@ -8,7 +8,7 @@
  */
 
 import { CausalContext, compareDots, type Dot } from './causal-context.js';
-import { findKey, type DotMap, type DotMapPair } from './dot-map.js';
+import { DOT_MAP_BUCKETS, findKey, type DotMap, type DotMapPair } from './dot-map.js';
 
 /**
  * One entry of a dot set or dot function: the dot, and for a dot function the value it maps to.
@@ -169,7 +169,7 @@ const MAX_ENUMERATED_DOTS = 64;
  * state touches only that key's bucket. A removal returns the dots it removes, which the join
  * then looks for. `undefined` (scan every key) for a context too large to enumerate.
  */
-function unnamedDots(a: Buckets, b: Buckets, bIds: readonly string[], cb: CausalContext): Dot[] | undefined {
+function unnamedDots(a: Buckets, b: Buckets, bIds: readonly number[], cb: CausalContext): Dot[] | undefined {
   let count = cb.cloud.length;
   for (const r in cb.vv) {
     count += cb.vv[r]!;
@@ -209,20 +209,29 @@ function heldByAny(stores: readonly DotStore[], dot: Dot): boolean {
   return false;
 }
 
-/** How many entries of `store` (at any depth) carry one of `dots`. */
-function countHeld(store: DotStore, dots: readonly Dot[]): number {
+/** How many of `entries` carry one of `dots`. */
+function heldIn(entries: readonly DotEntry[], dots: readonly Dot[]): number {
   let n = 0;
-  if (Array.isArray(store)) {
-    for (const e of store as readonly DotEntry[]) for (const d of dots) if (e[1] === d[1] && e[0] === d[0]) n++;
+  if (dots.length === 1) {
+    const [r, c] = dots[0]!;
+    for (const e of entries) if (e[1] === c && e[0] === r) n++;
     return n;
   }
+  for (const e of entries) for (const d of dots) if (e[1] === d[1] && e[0] === d[0]) n++;
+  return n;
+}
+
+/** How many entries of `store` (at any depth) carry one of `dots`. */
+function countHeld(store: DotStore, dots: readonly Dot[]): number {
+  if (Array.isArray(store)) return heldIn(store as readonly DotEntry[], dots);
+  let n = 0;
   const map = store as Buckets;
   for (const id of Object.keys(map)) for (const p of map[id]!) n += countHeld(p[1], dots);
   return n;
 }
 
 /** Sets (or, when `v` is `undefined` or empty, deletes) bucket `id` in a copy of the bucket table `a`. */
-function putBucket(out: Record<string, Bucket> | undefined, a: Buckets, id: string, v: Bucket | undefined): Record<string, Bucket> {
+function putBucket(out: Record<string, Bucket> | undefined, a: Buckets, id: string | number, v: Bucket | undefined): Record<string, Bucket> {
   out ??= { ...a };
   if (v === undefined || v.length === 0) delete out[id];
   else out[id] = v;
@@ -231,25 +240,27 @@ function putBucket(out: Record<string, Bucket> | undefined, a: Buckets, id: stri
 
 /**
  * `a` without the `dots` that `cb` removes: looks for them key by key, stops once it has found
- * them all (each is under one key), and copies only the buckets where it found them.
+ * them all (each is under one key), and copies only the buckets where it found them. Buckets are
+ * visited by index: their names are the decimal forms of `0 .. DOT_MAP_BUCKETS - 1`.
  */
 function dropDots(a: Buckets, dots: readonly Dot[], cb: CausalContext): Buckets {
   let out: Record<string, Bucket> | undefined;
   let found = 0;
-  for (const id of Object.keys(a)) {
-    const bucket = a[id]!;
+  for (let id = 0; id < DOT_MAP_BUCKETS && found < dots.length; id++) {
+    const bucket = a[id];
+    if (bucket === undefined || !hasOwn.call(a, id)) continue;
     let copy: Pair[] | undefined;
     for (let i = bucket.length - 1; i >= 0 && found < dots.length; i--) {
-      const held = countHeld(bucket[i]![1], dots);
+      const v = bucket[i]![1];
+      const held = Array.isArray(v) ? heldIn(v as readonly DotEntry[], dots) : countHeld(v, dots);
       if (held === 0) continue;
       found += held;
-      const kept = filterUnseen(bucket[i]![1], cb);
+      const kept = filterUnseen(v, cb);
       copy ??= bucket.slice();
       if (isEmptyStore(kept)) copy.splice(i, 1);
       else copy[i] = [bucket[i]![0], kept];
     }
     if (copy !== undefined) out = putBucket(out, a, id, copy);
-    if (found >= dots.length) break;
   }
   return out ?? a;
 }
@@ -290,8 +301,15 @@ function joinBucket(a: Bucket, ca: CausalContext, b: Bucket, cb: CausalContext, 
 
 const EMPTY_BUCKET: Bucket = Object.freeze([]) as Bucket;
 
+/** The buckets a map holds, by index (bucket names are the decimal forms of `0 .. DOT_MAP_BUCKETS - 1`). */
+function bucketIds(m: Buckets): number[] {
+  const ids: number[] = [];
+  for (let id = 0; id < DOT_MAP_BUCKETS; id++) if (m[id] !== undefined && hasOwn.call(m, id)) ids.push(id);
+  return ids;
+}
+
 function joinMaps(a: Buckets, ca: CausalContext, b: Buckets, cb: CausalContext): Buckets {
-  const bIds = Object.keys(b);
+  const bIds = bucketIds(b);
   const lost = unnamedDots(a, b, bIds, cb);
   const scan = lost === undefined;
   // The keys `b` does not name lose exactly the dots it does not name (found without a scan).
@@ -304,8 +322,8 @@ function joinMaps(a: Buckets, ca: CausalContext, b: Buckets, cb: CausalContext):
     if (joined !== x) out = putBucket(out, base, id, joined);
   }
   if (scan) {
-    for (const id of Object.keys(base)) {
-      if (Object.prototype.hasOwnProperty.call(b, id)) continue;
+    for (const id of bucketIds(base)) {
+      if (hasOwn.call(b, id)) continue;
       const x = base[id]!;
       const kept = joinBucket(x, ca, EMPTY_BUCKET, cb, true);
       if (kept !== x) out = putBucket(out, base, id, kept);
