@@ -1,6 +1,7 @@
 // Delta-state CRDTs side by side with delta-crdts (AWORSet and ORMap add, remove, join), a
 // yjs Y.Map workload in the style of dmonad/crdt-benchmarks B3.1 (many clients set the same key
-// concurrently, then every update is merged into one document), and the bytes Merkle anti-entropy
+// concurrently, then every update is merged into one document; distkit's deltas travel as JSON text
+// and, separately, in the binary form of encodeCrdt/decodeCrdt), and the bytes Merkle anti-entropy
 // needs to repair 1% divergence against a full exchange.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
