@@ -92,9 +92,9 @@ function mergeSortedDots(a: readonly Dot[], b: readonly Dot[]): Dot[] {
 }
 
 function join(a: CausalContext, b: CausalContext): CausalContext {
-  if (a === b || isEmpty(b)) return a;
-  if (isEmpty(a)) return b;
-  // Copy on write: a delta's context usually raises one replica, or adds a dot or two.
+  if (a === b) return a;
+  // Copy on write: a delta's context usually raises one replica, or adds a dot or two. (No
+  // emptiness test up front: enumerating a large version vector costs as much as the join.)
   let vv: Record<string, number> | undefined;
   for (const r in b.vv) {
     if (!hasOwn.call(b.vv, r)) continue;
