@@ -244,6 +244,7 @@ function putBucket(out: Record<string, Bucket> | undefined, a: Buckets, id: stri
  * visited by index: their names are the decimal forms of `0 .. DOT_MAP_BUCKETS - 1`.
  */
 function dropDots(a: Buckets, dots: readonly Dot[], cb: CausalContext): Buckets {
+  if (dots.length === 1) return dropDot(a, dots[0]!, cb);
   let out: Record<string, Bucket> | undefined;
   let found = 0;
   for (let id = 0; id < DOT_MAP_BUCKETS && found < dots.length; id++) {
@@ -263,6 +264,31 @@ function dropDots(a: Buckets, dots: readonly Dot[], cb: CausalContext): Buckets 
     if (copy !== undefined) out = putBucket(out, a, id, copy);
   }
   return out ?? a;
+}
+
+/** {@link dropDots} for one dot (the removal of a key or element written once): a tight search. */
+function dropDot(a: Buckets, dot: Dot, cb: CausalContext): Buckets {
+  const r = dot[0];
+  const c = dot[1];
+  for (let id = 0; id < DOT_MAP_BUCKETS; id++) {
+    const bucket = a[id];
+    if (bucket === undefined || !hasOwn.call(a, id)) continue;
+    for (let i = 0; i < bucket.length; i++) {
+      const v = bucket[i]![1];
+      let held = false;
+      if (Array.isArray(v)) {
+        const entries = v as readonly DotEntry[];
+        for (let j = 0; j < entries.length && !held; j++) held = entries[j]![1] === c && entries[j]![0] === r;
+      } else held = countHeld(v, [dot]) > 0;
+      if (!held) continue;
+      const kept = filterUnseen(v, cb);
+      const copy = bucket.slice();
+      if (isEmptyStore(kept)) copy.splice(i, 1);
+      else copy[i] = [bucket[i]![0], kept];
+      return putBucket(undefined, a, id, copy);
+    }
+  }
+  return a;
 }
 
 /**
