@@ -239,7 +239,8 @@ function decodeCausal(r: Reader, spec: CausalSpec): unknown {
 /**
  * The binary form of a state or delta of type `spec` (see {@link decodeCrdt}). Causal types send
  * their replica ids once, then dots as index/counter pairs, and leave out of the context the dots
- * the store already holds.
+ * the store already holds; the other types (counters, LWW register, G-set, 2P-set) send their
+ * JSON text, one varint per UTF-16 code unit.
  *
  * @example
  * ```ts
