@@ -1,11 +1,12 @@
 // Delta-state CRDTs side by side with delta-crdts (AWORSet and ORMap add, remove, join), a
 // yjs Y.Map workload in the style of dmonad/crdt-benchmarks B3.1 (many clients set the same key
-// concurrently, then every update is merged into one document), and the bytes Merkle anti-entropy
+// concurrently, then every update is merged into one document; distkit's deltas travel as JSON text
+// and, separately, in the binary form of encodeCrdt/decodeCrdt), and the bytes Merkle anti-entropy
 // needs to repair 1% divergence against a full exchange.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
-import { AWORSet, LWWRegister, MVRegister, ORMap, merkleBucket, merkleBuild, merkleDiff, type Causal, type DotEntry } from '../src/replication/index.js';
+import { AWORSet, LWWRegister, MVRegister, ORMap, decodeCrdt, encodeCrdt, merkleBucket, merkleBuild, merkleDiff, type Causal, type DotEntry, type DotMap } from '../src/replication/index.js';
 import { compareOps, consume, opsFigure, ratio, round, type Figures } from './lib.js';
 
 const require = createRequire(import.meta.url);
@@ -68,7 +69,7 @@ function setFigures(figures: Figures): void {
   }
 }
 
-type MapOfRegisters = Causal<Readonly<Record<string, readonly DotEntry[]>>>;
+type MapOfRegisters = Causal<DotMap<readonly DotEntry[]>>;
 
 function mapFigures(figures: Figures): void {
   // A map of 100 multi-value registers; each op writes one key, or removes a key and writes it back.
@@ -138,6 +139,19 @@ function concurrentSets(figures: Figures, clients: number): void {
   for (const d of deltas) merged = ORMap.join(merged, JSON.parse(JSON.stringify(d)) as MapOfRegisters);
   const mvMs = performance.now() - t1;
 
+  // The same over the wire in the binary form: each delta encoded, then decoded (validated) and joined.
+  const spec = { ormap: 'mvregister' } as const;
+  const t3 = performance.now();
+  const encoded: Uint8Array[] = [];
+  for (let i = 0; i < clients; i++) encoded.push(encodeCrdt(spec, ORMap.update(ORMap.empty<readonly DotEntry[]>(), 'v', (r) => MVRegister.write(r, `c${i}`, i), [])));
+  let mergedBinary: MapOfRegisters = ORMap.empty();
+  for (const u of encoded) {
+    const d = decodeCrdt(spec, u);
+    if (!d.ok) throw new Error(d.problem);
+    mergedBinary = ORMap.join(mergedBinary, d.value as MapOfRegisters);
+  }
+  const binaryMs = performance.now() - t3;
+
   // distkit: a last-writer-wins register per key keeps one value, like Y.Map.
   const t2 = performance.now();
   const lww: LWWRegister[] = [];
@@ -154,6 +168,9 @@ function concurrentSets(figures: Figures, clients: number): void {
   figures[`${p}.distkit-ormap-mv.ms`] = { value: round(mvMs), unit: 'ms' };
   figures[`${p}.distkit-ormap-mv.updateBytes`] = { value: bytes(deltas), unit: 'bytes' };
   figures[`${p}.distkit-ormap-mv.stateBytes`] = { value: JSON.stringify(merged).length, unit: 'bytes' };
+  figures[`${p}.distkit-ormap-mv-binary.ms`] = { value: round(binaryMs), unit: 'ms' };
+  figures[`${p}.distkit-ormap-mv-binary.updateBytes`] = { value: encoded.reduce((n, u) => n + u.length, 0), unit: 'bytes' };
+  figures[`${p}.distkit-ormap-mv-binary.stateBytes`] = { value: encodeCrdt(spec, mergedBinary).length, unit: 'bytes' };
   figures[`${p}.distkit-lww.ms`] = { value: round(lwwMs), unit: 'ms' };
   figures[`${p}.distkit-lww.updateBytes`] = { value: bytes(lww), unit: 'bytes' };
   figures[`${p}.distkit-lww.stateBytes`] = { value: JSON.stringify(reg).length, unit: 'bytes' };

@@ -5,6 +5,7 @@ import { simulate, type ScheduledCommand, type ScheduledFault } from '../../src/
 import {
   AWORSet,
   CausalContext,
+  DotMap,
   GCounter,
   ORMap,
   RWORSet,
@@ -77,7 +78,7 @@ describe('Algorithm 2: delta buffer, acks and delta-intervals', () => {
   it('refuses malformed deltas, strangers and impossible acks with a reason, state unchanged', () => {
     const a = add(m.init(cfg('a')), 'x', 0);
     const bad = [
-      { from: 'b', message: { type: 'delta', from: 0, to: 1, delta: { store: { x: [['b', 1]] }, cc: { vv: {}, cloud: [] } } } },
+      { from: 'b', message: { type: 'delta', from: 0, to: 1, delta: { store: DotMap.from({ x: [['b', 1]] }), cc: { vv: {}, cloud: [] } } } },
       { from: 'b', message: { type: 'delta', from: 2, to: 1, delta: AWORSet.empty() } },
       { from: 'b', message: { type: 'ack', seq: 9 } },
       { from: 'z', message: { type: 'ack', seq: 0 } },
@@ -144,7 +145,7 @@ describe('causal stability: tombstones collected by a shipped delta', () => {
     st.b = m.step(st.b, { type: 'update', delta: RWORSet.remove(st.b.crdt as RWORSet, 'b', 'x'), now: 0 }).state;
     for (let now = 10; now <= 60; now += 10) exchange(now);
     expect(stableContext(st.b)).toEqual({ vv: { b: 1 }, cloud: [] });
-    expect((st.a.crdt as RWORSet).store).toEqual({ x: [['b', 1, false]] });
+    expect(DotMap.toObject((st.a.crdt as RWORSet).store)).toEqual({ x: [['b', 1, false]] });
   });
 });
 

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { getOwn, setOwn } from '../../core/index.js';
+import { setOwn } from '../../core/index.js';
 import { copyRecord } from './copy.js';
 
 /**
@@ -41,10 +41,17 @@ export function compareDots(a: Dot, b: Dot): number {
   return a[1] - b[1];
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** `vv[r]`, or 0: an own property only (a replica may be named `__proto__`). */
+function counterOf(vv: Readonly<Record<string, number>>, r: string): number {
+  return hasOwn.call(vv, r) ? vv[r]! : 0;
+}
+
 const EMPTY_CC: CausalContext = Object.freeze({ vv: Object.freeze({}), cloud: Object.freeze([]) as readonly Dot[] });
 
 function contains(cc: CausalContext, dot: Dot): boolean {
-  if (dot[1] <= (getOwn(cc.vv, dot[0]) ?? 0)) return true;
+  if (dot[1] <= counterOf(cc.vv, dot[0])) return true;
   const cloud = cc.cloud;
   let lo = 0;
   let hi = cloud.length - 1;
@@ -62,7 +69,7 @@ function contains(cc: CausalContext, dot: Dot): boolean {
 function compact(vv: Record<string, number>, cloud: readonly Dot[]): CausalContext {
   const rest: Dot[] = [];
   for (const dot of cloud) {
-    const seen = getOwn(vv, dot[0]) ?? 0;
+    const seen = counterOf(vv, dot[0]);
     if (dot[1] === seen + 1) setOwn(vv, dot[0], dot[1]);
     else if (dot[1] > seen && (rest.length === 0 || compareDots(rest[rest.length - 1]!, dot) !== 0)) rest.push(dot);
   }
@@ -85,31 +92,42 @@ function mergeSortedDots(a: readonly Dot[], b: readonly Dot[]): Dot[] {
 }
 
 function join(a: CausalContext, b: CausalContext): CausalContext {
-  if (a === b || leq(b, a)) return a;
-  if (isEmpty(a)) return b;
-  const vv: Record<string, number> = copyRecord(a.vv);
-  for (const r of Object.keys(b.vv)) {
+  if (a === b) return a;
+  // Copy on write: a delta's context usually raises one replica, or adds a dot or two. (No
+  // emptiness test up front: enumerating a large version vector costs as much as the join.)
+  let vv: Record<string, number> | undefined;
+  for (const r in b.vv) {
+    if (!hasOwn.call(b.vv, r)) continue;
     const n = b.vv[r]!;
-    if (n > (getOwn(vv, r) ?? 0)) setOwn(vv, r, n);
+    if (n > counterOf(vv ?? a.vv, r)) setOwn((vv ??= copyRecord(a.vv)), r, n);
   }
-  if (a.cloud.length === 0 && b.cloud.length === 0) return { vv, cloud: [] };
-  return compact(vv, mergeSortedDots(a.cloud, b.cloud));
+  const seen: CausalContext = vv === undefined ? a : { vv, cloud: a.cloud };
+  let fresh: Dot[] | undefined;
+  for (const d of b.cloud) if (!contains(seen, d)) (fresh ??= []).push(d);
+  if (vv === undefined && fresh === undefined) return a;
+  vv ??= copyRecord(a.vv);
+  if (fresh === undefined) return a.cloud.length === 0 ? { vv, cloud: a.cloud } : compact(vv, a.cloud);
+  return compact(vv, a.cloud.length === 0 ? fresh : mergeSortedDots(a.cloud, fresh));
 }
 
 function isEmpty(cc: CausalContext): boolean {
-  return cc.cloud.length === 0 && Object.keys(cc.vv).length === 0;
+  if (cc.cloud.length > 0) return false;
+  for (const r in cc.vv) if (hasOwn.call(cc.vv, r)) return false;
+  return true;
 }
 
 /** The compact context of a set of dots (any order, duplicates allowed). */
 function fromDots(dots: readonly Dot[]): CausalContext {
   if (dots.length === 0) return EMPTY_CC;
-  const sorted = [...dots].sort(compareDots);
-  return compact({}, sorted);
+  // A mutator's dots (a key's sorted entries, then the fresh dot) usually come sorted already.
+  let sorted = true;
+  for (let i = 1; i < dots.length && sorted; i++) sorted = compareDots(dots[i - 1]!, dots[i]!) <= 0;
+  return compact({}, sorted ? dots : [...dots].sort(compareDots));
 }
 
 /** The next dot of `replica`: one past the largest counter of `replica` in `cc`. */
 function nextDot(cc: CausalContext, replica: string): Dot {
-  let max = getOwn(cc.vv, replica) ?? 0;
+  let max = counterOf(cc.vv, replica);
   for (const d of cc.cloud) if (d[0] === replica && d[1] > max) max = d[1];
   return [replica, max + 1];
 }
@@ -123,7 +141,7 @@ function add(cc: CausalContext, dot: Dot): CausalContext {
 function leq(a: CausalContext, b: CausalContext): boolean {
   for (const r of Object.keys(a.vv)) {
     const n = a.vv[r]!;
-    const have = getOwn(b.vv, r) ?? 0;
+    const have = counterOf(b.vv, r);
     if (n > have) {
       for (let k = have + 1; k <= n; k++) if (!contains(b, [r, k])) return false;
     }

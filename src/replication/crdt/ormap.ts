@@ -6,8 +6,9 @@
  *
  * @packageDocumentation
  */
-import { getOwn, setOwn } from '../../core/index.js';
+import { setOwn } from '../../core/index.js';
 import { CausalContext } from './causal-context.js';
+import { DotMap } from './dot-map.js';
 import { dotsOf, isEmptyStore, joinCausal, type Causal, type DotStore } from './dot-store.js';
 
 /**
@@ -16,10 +17,11 @@ import { dotsOf, isEmptyStore, joinCausal, type Causal, type DotStore } from './
  * @example
  * ```ts
  * import type { ORMap, ElementDots } from 'distkit/replication';
- * const m: ORMap<ElementDots> = { store: { cart: { milk: [['a', 1]] } }, cc: { vv: { a: 1 }, cloud: [] } };
+ * import { DotMap } from 'distkit/replication';
+ * const m: ORMap<ElementDots> = { store: DotMap.from({ cart: DotMap.from({ milk: [['a', 1]] }) }), cc: { vv: { a: 1 }, cloud: [] } };
  * ```
  */
-export type ORMap<S extends DotStore = DotStore> = Causal<Readonly<Record<string, S>>>;
+export type ORMap<S extends DotStore = DotStore> = Causal<DotMap<S>>;
 
 function emptyLike<S extends DotStore>(empty: S | undefined): S {
   return (empty ?? ({} as S)) as S;
@@ -46,27 +48,28 @@ export const ORMap = Object.freeze({
   empty: <S extends DotStore = DotStore>(): ORMap<S> => ({ store: {}, cc: CausalContext.empty() }),
   /** The embedded CRDT under `key` (its store, or `empty`, with the map's context). */
   get<S extends DotStore>(m: ORMap<S>, key: string, empty?: S): Causal<S> {
-    return { store: getOwn(m.store, key) ?? emptyLike(empty), cc: m.cc };
+    return { store: DotMap.get(m.store, key) ?? emptyLike(empty), cc: m.cc };
   },
   /** The map delta of applying the embedded delta mutator `f` to the value under `key`. */
   update<S extends DotStore>(m: ORMap<S>, key: string, f: (value: Causal<S>) => Causal<S>, empty?: S): ORMap<S> {
     const d = f(ORMap.get(m, key, empty));
-    const store: Record<string, S> = {};
-    if (!isEmptyStore(d.store)) setOwn(store, key, d.store);
-    return { store, cc: d.cc };
+    return { store: isEmptyStore(d.store) ? {} : DotMap.of(key, d.store), cc: d.cc };
   },
   /** The delta of removing `key` (every dot under it this replica has seen). */
-  remove: <S extends DotStore>(m: ORMap<S>, key: string): ORMap<S> => ({ store: {}, cc: CausalContext.fromDots(dotsOf(getOwn(m.store, key))) }),
+  remove: <S extends DotStore>(m: ORMap<S>, key: string): ORMap<S> => ({ store: {}, cc: CausalContext.fromDots(dotsOf(DotMap.get(m.store, key))) }),
   /** The delta of removing every key. */
   clear: <S extends DotStore>(m: ORMap<S>): ORMap<S> => ({ store: {}, cc: CausalContext.fromDots(dotsOf(m.store)) }),
   /** Least upper bound (§5: the dot-map join, recursively). */
   join: <S extends DotStore>(a: ORMap<S>, b: ORMap<S>): ORMap<S> => joinCausal(a, b),
   /** The keys present, sorted. */
-  keys: (m: ORMap): string[] => Object.keys(m.store).sort(),
+  keys: (m: ORMap): string[] => DotMap.keys(m.store).sort(),
   /** Every key's value, read by `read` from the embedded CRDT. */
   value<S extends DotStore, V>(m: ORMap<S>, read: (value: Causal<S>, key: string) => V): Record<string, V> {
+    const pairs: [string, S][] = [];
+    for (const b of Object.keys(m.store)) for (const p of m.store[b]!) pairs.push([p[0], p[1]]);
+    pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
     const out: Record<string, V> = {};
-    for (const k of Object.keys(m.store).sort()) setOwn(out, k, read({ store: m.store[k]!, cc: m.cc }, k));
+    for (const [k, store] of pairs) setOwn(out, k, read({ store, cc: m.cc }, k));
     return out;
   },
 });

@@ -8,6 +8,7 @@
  */
 import { MAX_COUNTER, MAX_ID_LENGTH, describeValue, getOwn, isPlainObject, plainDataProblem, setOwn, type Parsed } from '../../core/index.js';
 import { CausalContext, compareDots, type Dot } from './causal-context.js';
+import { DOT_MAP_BUCKETS, DotMap, type DotMapPair } from './dot-map.js';
 import { dotsOf, type Causal, type DotEntry, type DotStore } from './dot-store.js';
 
 /**
@@ -153,22 +154,36 @@ export function parseEntries(x: unknown, path: string, kind: EntryKind, cc: Caus
   return out;
 }
 
-/** A dot map whose values are non-empty stores parsed by `inner`. */
-export function parseDotMap<S extends DotStore>(
-  x: unknown,
-  path: string,
-  ctx: ParseContext,
-  inner: (value: unknown, path: string) => S,
-): Readonly<Record<string, S>> {
+/** A bucket name: the decimal form of an integer in `[0, DOT_MAP_BUCKETS)`. */
+function isBucketName(b: string): boolean {
+  const n = Number(b);
+  return Number.isInteger(n) && n >= 0 && n < DOT_MAP_BUCKETS && String(n) === b;
+}
+
+/** A dot map (bucket → sorted `[key, value]` pairs): each key in its own bucket, no empty bucket, values non-empty stores parsed by `inner`. */
+export function parseDotMap<S extends DotStore>(x: unknown, path: string, ctx: ParseContext, inner: (value: unknown, path: string) => S): DotMap<S> {
   const o = object(x, path);
-  const out: Record<string, S> = {};
-  for (const k of Object.keys(o)) {
-    const p = `${path}.${k}`;
-    spend(ctx, p);
-    element(k, p, ctx);
-    const v = inner(o[k], p);
-    if (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0) refuse(p, 'empty entries are not stored (canonical form)');
-    setOwn(out, k, v);
+  const out: Record<string, DotMapPair<S>[]> = {};
+  for (const b of Object.keys(o)) {
+    const bp = `${path}.${b}`;
+    spend(ctx, bp);
+    if (!isBucketName(b)) refuse(bp, `expected a bucket name (an integer in [0, ${DOT_MAP_BUCKETS}))`);
+    const pairs = o[b];
+    if (!Array.isArray(pairs) || pairs.length === 0) refuse(bp, `expected a non-empty array of [key, value] pairs (empty buckets are not stored), got ${describeValue(pairs)}`);
+    spend(ctx, bp, pairs.length);
+    const bucket: DotMapPair<S>[] = [];
+    for (let i = 0; i < pairs.length; i++) {
+      const pair: unknown = pairs[i];
+      if (!Array.isArray(pair) || pair.length !== 2) refuse(`${bp}[${i}]`, `expected a [key, value] pair, got ${describeValue(pair)}`);
+      const k = element(pair[0], `${bp}[${i}][0]`, ctx);
+      const p = `${path}.${k}`;
+      if (DotMap.bucketOf(k) !== b) refuse(p, `key in bucket ${b}, but it belongs in bucket ${DotMap.bucketOf(k)}`);
+      if (i > 0 && !(bucket[i - 1]![0] < k)) refuse(p, 'keys must be sorted (code-unit order) without duplicates');
+      const v = inner(pair[1], p);
+      if (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0) refuse(p, 'empty entries are not stored (canonical form)');
+      bucket.push([k, v]);
+    }
+    out[b] = bucket;
   }
   return out;
 }

@@ -108,7 +108,9 @@ export const MVRegister = Object.freeze({
   /** The delta of writing `value` at `replica`. */
   write(r: MVRegister, replica: string, value: unknown): MVRegister {
     const dot = CausalContext.nextDot(r.cc, replica);
-    return { store: [[dot[0], dot[1], value]], cc: CausalContext.fromDots([...dotsOf(r.store), dot]) };
+    const seen = dotsOf(r.store);
+    seen.push(dot);
+    return { store: [[dot[0], dot[1], value]], cc: CausalContext.fromDots(seen) };
   },
   /** The delta that clears the register (removes every value seen). */
   reset: (r: MVRegister): MVRegister => ({ store: [], cc: CausalContext.fromDots(dotsOf(r.store)) }),

@@ -7,8 +7,9 @@
  *
  * @packageDocumentation
  */
-import { getOwn, setOwn, type Parsed } from '../../core/index.js';
+import type { Parsed } from '../../core/index.js';
 import { CausalContext, type Dot } from './causal-context.js';
+import { DotMap } from './dot-map.js';
 import { dotsOf, joinCausal, type Causal, type DotEntry } from './dot-store.js';
 import { CRDT_LIMITS, element, field, object, parseCausal, parseDotMap, parseEntries, refuse, runParser, spend, type CrdtLimits, type ParseContext } from './parse.js';
 
@@ -167,8 +168,8 @@ export const TwoPSet = Object.freeze({
     }),
 });
 
-/** The store of an observed-remove set: element → the dots (and tokens) supporting it. */
-export type ElementDots = Readonly<Record<string, readonly DotEntry[]>>;
+/** The store of an observed-remove set: a {@link DotMap} from element to the dots (and tokens) supporting it. */
+export type ElementDots = DotMap<readonly DotEntry[]>;
 
 /**
  * An add-wins observed-remove set: a dot map from elements to dot sets, with its causal context
@@ -177,23 +178,23 @@ export type ElementDots = Readonly<Record<string, readonly DotEntry[]>>;
  * @example
  * ```ts
  * import type { AWORSet } from 'distkit/replication';
- * const s: AWORSet = { store: { milk: [['a', 1]] }, cc: { vv: { a: 1 }, cloud: [] } };
+ * import { DotMap } from 'distkit/replication';
+ * const s: AWORSet = { store: DotMap.from({ milk: [['a', 1]] }), cc: { vv: { a: 1 }, cloud: [] } };
  * ```
  */
 export type AWORSet = Causal<ElementDots>;
 
 /** The delta that replaces `element`'s dots with `entry` (or removes them when `entry` is absent). */
 function replaceElement(s: Causal<ElementDots>, element: string, entry: DotEntry | undefined, dot?: Dot): Causal<ElementDots> {
-  const old = dotsOf(getOwn(s.store, element));
-  const store: Record<string, readonly DotEntry[]> = {};
-  if (entry !== undefined) setOwn(store, element, [entry]);
+  const old = dotsOf(DotMap.get(s.store, element));
+  const store = entry === undefined ? {} : DotMap.of<readonly DotEntry[]>(element, [entry]);
   return { store, cc: CausalContext.fromDots(dot === undefined ? old : [...old, dot]) };
 }
 
 function elementsWhere(store: ElementDots, keep: (entries: readonly DotEntry[]) => boolean): string[] {
-  return Object.keys(store)
-    .filter((e) => keep(store[e]!))
-    .sort();
+  const out: string[] = [];
+  for (const b of Object.keys(store)) for (const [e, entries] of store[b]!) if (keep(entries)) out.push(e);
+  return out.sort();
 }
 
 /**
@@ -226,9 +227,9 @@ export const AWORSet = Object.freeze({
   /** Least upper bound (§5). */
   join: (a: AWORSet, b: AWORSet): AWORSet => joinCausal(a, b),
   /** True when `element` is in the set. */
-  has: (s: AWORSet, element: string): boolean => getOwn(s.store, element) !== undefined,
+  has: (s: AWORSet, element: string): boolean => DotMap.get(s.store, element) !== undefined,
   /** The elements, sorted. */
-  value: (s: AWORSet): string[] => Object.keys(s.store).sort(),
+  value: (s: AWORSet): string[] => DotMap.keys(s.store).sort(),
   /** Validates an untrusted set or delta. */
   parse: (x: unknown, limits: CrdtLimits = CRDT_LIMITS): Parsed<AWORSet> =>
     runParser(limits, (ctx) => parseCausal(x, 'delta', ctx, (s, p, cc) => parseDotMap(s, p, ctx, (v, q) => parseEntries(v, q, 'dot', cc, ctx)))),
@@ -242,7 +243,8 @@ export const AWORSet = Object.freeze({
  * @example
  * ```ts
  * import type { RWORSet } from 'distkit/replication';
- * const s: RWORSet = { store: { milk: [['a', 1, true]] }, cc: { vv: { a: 1 }, cloud: [] } };
+ * import { DotMap } from 'distkit/replication';
+ * const s: RWORSet = { store: DotMap.from({ milk: [['a', 1, true]] }), cc: { vv: { a: 1 }, cloud: [] } };
  * ```
  */
 export type RWORSet = Causal<ElementDots>;
@@ -256,17 +258,18 @@ const allAdds = (entries: readonly DotEntry[]): boolean => entries.every((e) => 
  *
  * @example
  * ```ts
- * import { collectableDots } from 'distkit/replication';
- * const store = { x: [['a', 1, true], ['b', 1, false]] as const, y: [['a', 2, true]] as const };
+ * import { collectableDots, DotMap, type DotEntry } from 'distkit/replication';
+ * const store = DotMap.from<readonly DotEntry[]>({ x: [['a', 1, true], ['b', 1, false]], y: [['a', 2, true]] });
  * collectableDots(store, { vv: { a: 2, b: 1 }, cloud: [] }); //=> [['a', 1], ['b', 1]]
  * collectableDots(store, { vv: { a: 2 }, cloud: [] });       //=> []
  * ```
  */
 export function collectableDots(store: ElementDots, stable: CausalContext, out: Dot[] = []): Dot[] {
-  for (const e in store) {
-    const entries = store[e]!;
-    if (allAdds(entries) || !entries.every((x) => CausalContext.contains(stable, x as unknown as Dot))) continue;
-    for (const x of entries) out.push([x[0], x[1]]);
+  for (const b of Object.keys(store)) {
+    for (const [, entries] of store[b]!) {
+      if (allAdds(entries) || !entries.every((x) => CausalContext.contains(stable, x as unknown as Dot))) continue;
+      for (const x of entries) out.push([x[0], x[1]]);
+    }
   }
   return out;
 }
@@ -320,7 +323,7 @@ export const RWORSet = Object.freeze({
   join: (a: RWORSet, b: RWORSet): RWORSet => joinCausal(a, b),
   /** True when `element` is in the set. */
   has(s: RWORSet, element: string): boolean {
-    const entries = getOwn(s.store, element);
+    const entries = DotMap.get(s.store, element);
     return entries !== undefined && allAdds(entries);
   },
   /** The elements, sorted. */

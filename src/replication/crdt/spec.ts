@@ -7,6 +7,7 @@
 import { ConfigError, describeValue, getOwn, isPlainObject, setOwn, type Parsed } from '../../core/index.js';
 import { CausalContext, type Dot } from './causal-context.js';
 import { GCounter, PNCounter } from './counters.js';
+import type { DotMap } from './dot-map.js';
 import { joinCausal, type Causal, type DotStore } from './dot-store.js';
 import { ORMap } from './ormap.js';
 import { CRDT_LIMITS, parseCausal, parseDotMap, parseEntries, runParser, type CrdtLimits, type ParseContext } from './parse.js';
@@ -223,8 +224,8 @@ function isBottom(value: unknown): boolean {
 function collectIn(spec: CausalSpec, store: DotStore, stable: CausalContext, out: Dot[]): void {
   if (spec === 'rworset') collectableDots(store as ElementDots, stable, out);
   else if (typeof spec !== 'string') {
-    const map = store as Readonly<Record<string, DotStore>>;
-    for (const k in map) collectIn(spec.ormap, map[k]!, stable, out);
+    const map = store as DotMap<DotStore>;
+    for (const b of Object.keys(map)) for (const p of map[b]!) collectIn(spec.ormap, p[1], stable, out);
   }
 }
 

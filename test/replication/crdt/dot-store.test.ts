@@ -7,6 +7,7 @@ import { deepFreeze, getOwn, setOwn } from '../../../src/core/index.js';
 import {
   AWORSet,
   CausalContext,
+  DotMap,
   MVRegister,
   ORMap,
   joinCausal,
@@ -17,8 +18,19 @@ import {
   type ElementDots,
 } from '../../../src/replication/index.js';
 
+/** A dot store with its dot maps as plain nested records (no buckets). */
+type FlatStore = readonly DotEntry[] | { readonly [key: string]: FlatStore };
+
+const mapValues = <A, B>(r: Readonly<Record<string, A>>, f: (a: A) => B): Record<string, B> => {
+  const out: Record<string, B> = {};
+  for (const k of Object.keys(r)) setOwn(out, k, f(r[k]!));
+  return out;
+};
+const flat = (s: DotStore): FlatStore => (Array.isArray(s) ? (s as readonly DotEntry[]) : mapValues(DotMap.toObject(s as DotMap<DotStore>), flat));
+const unflat = (s: FlatStore): DotStore => (Array.isArray(s) ? (s as readonly DotEntry[]) : DotMap.from(mapValues(s as Readonly<Record<string, FlatStore>>, unflat)));
+
 /** §5 word for word: (s, c) ⊔ (s', c') = (s ∩ s') ∪ (s \ c') ∪ (s' \ c), recursively for dot maps. */
-function referenceJoin(a: DotStore, ca: CausalContext, b: DotStore, cb: CausalContext): DotStore {
+function referenceJoin(a: FlatStore, ca: CausalContext, b: FlatStore, cb: CausalContext): FlatStore {
   if (Array.isArray(a) || Array.isArray(b)) {
     const xs = (Array.isArray(a) ? a : []) as readonly DotEntry[];
     const ys = (Array.isArray(b) ? b : []) as readonly DotEntry[];
@@ -26,23 +38,26 @@ function referenceJoin(a: DotStore, ca: CausalContext, b: DotStore, cb: CausalCo
     const out = [...xs.filter((e) => has(ys, e) || !CausalContext.contains(cb, [e[0], e[1]])), ...ys.filter((e) => !has(xs, e) && !CausalContext.contains(ca, [e[0], e[1]]))];
     return out.sort((x, y) => (x[0] === y[0] ? x[1] - y[1] : x[0] < y[0] ? -1 : 1));
   }
-  const am = a as Readonly<Record<string, DotStore>>;
-  const bm = b as Readonly<Record<string, DotStore>>;
-  const out: Record<string, DotStore> = {};
+  const am = a as Readonly<Record<string, FlatStore>>;
+  const bm = b as Readonly<Record<string, FlatStore>>;
+  const out: Record<string, FlatStore> = {};
   for (const k of new Set([...Object.keys(am), ...Object.keys(bm)])) {
     const x = getOwn(am, k);
     const y = getOwn(bm, k);
-    const shape = (s: DotStore | undefined): DotStore => (Array.isArray(s) ? [] : {});
+    const shape = (s: FlatStore | undefined): FlatStore => (Array.isArray(s) ? [] : {});
     const j = referenceJoin(x ?? shape(y), ca, y ?? shape(x), cb);
     if (Array.isArray(j) ? j.length > 0 : Object.keys(j).length > 0) setOwn(out, k, j);
   }
   return out;
 }
 
-const reference = <S extends DotStore>(a: Causal<S>, b: Causal<S>) => ({ store: referenceJoin(a.store, a.cc, b.store, b.cc), cc: CausalContext.join(a.cc, b.cc) });
+/** The join of the definition, on flattened stores, with its result laid out in buckets again. */
+const reference = <S extends DotStore>(a: Causal<S>, b: Causal<S>) => ({ store: unflat(referenceJoin(flat(a.store), a.cc, flat(b.store), b.cc)), cc: CausalContext.join(a.cc, b.cc) });
 
-// Enough elements that maps pass the 32-key threshold of the dictionary-mode copy.
-const ELEMENTS = [...Array.from({ length: 40 }, (_, i) => `e${i}`), '__proto__', 'constructor'];
+// Forty elements in one bucket (a long sorted bucket to merge and search), plus elements spread
+// over other buckets.
+const sameBucket = Array.from({ length: 4000 }, (_, i) => `e${i}`).filter((e) => DotMap.bucketOf(e) === DotMap.bucketOf('e0'));
+const ELEMENTS = [...sameBucket.slice(0, 40), ...Array.from({ length: 10 }, (_, i) => `f${i}`), '__proto__', 'constructor'];
 const REPLICAS = ['a', 'b', 'c'];
 const opArb = fc.record({ replica: fc.nat({ max: 2 }), kind: fc.nat({ max: 3 }), element: fc.nat({ max: ELEMENTS.length - 1 }), sync: fc.nat({ max: 6 }) });
 type Op = { replica: number; kind: number; element: number; sync: number };
@@ -99,7 +114,7 @@ describe('§5 dot-store join: the fast paths agree with the definition', () => {
     const removal = ORMap.update(y, 'z', (s) => AWORSet.remove(s, 'v'), {}); // sees a's dot only
     expect(removal.store).toEqual({});
     expect(ORMap.value(joinCausal(x, removal), AWORSet.value)).toEqual({ z: ['v'] }); // b's add survives
-    expect(joinCausal(x, removal).store).toEqual({ z: { v: [['b', 1]] } });
+    expect(joinCausal(x, removal).store).toEqual(DotMap.from({ z: DotMap.from({ v: [['b', 1]] }) }));
   });
 
   it('regression (laws seed -1760555730): a reset of a nested register empties its key', () => {
@@ -113,18 +128,20 @@ describe('§5 dot-store join: the fast paths agree with the definition', () => {
   });
 
   it('a state holding one dot under two keys is refused (a dot names one event)', () => {
-    const forged = { store: { x: [['a', 1]], y: [['a', 1]] }, cc: { vv: { a: 1 }, cloud: [] } };
+    const forged = { store: DotMap.from({ x: [['a', 1]], y: [['a', 1]] }), cc: { vv: { a: 1 }, cloud: [] } };
     const parsed = parseCrdt('aworset', forged);
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? '' : parsed.problem).toMatch(/under two keys/);
-    expect(parseCrdt({ ormap: 'aworset' }, { store: { m: { x: [['a', 1]] }, n: { x: [['a', 1]] } }, cc: { vv: { a: 1 }, cloud: [] } }).ok).toBe(false);
+    const nested = DotMap.from({ m: DotMap.from({ x: [['a', 1]] }), n: DotMap.from({ x: [['a', 1]] }) });
+    expect(parseCrdt({ ormap: 'aworset' }, { store: nested, cc: { vv: { a: 1 }, cloud: [] } }).ok).toBe(false);
   });
 
   it('a large map copied for a join is a plain object whose __proto__ key stays a key', () => {
     let s = AWORSet.empty();
     for (const e of ELEMENTS) s = joinCausal(s, AWORSet.add(s, 'a', e));
-    s = joinCausal(s, AWORSet.remove(s, 'e3'));
+    s = joinCausal(s, AWORSet.remove(s, ELEMENTS[3]!));
     expect(Object.getPrototypeOf(s.store)).toBe(Object.prototype);
+    expect(s.store[DotMap.bucketOf('e0')]!.length).toBeGreaterThan(32); // one large bucket
     expect(AWORSet.has(s, '__proto__')).toBe(true);
     expect(AWORSet.value(s)).toHaveLength(ELEMENTS.length - 1);
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);

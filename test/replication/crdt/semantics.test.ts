@@ -5,6 +5,8 @@ import {
   AWORSet,
   CRDT_LIMITS,
   CausalContext,
+  DOT_MAP_BUCKETS,
+  DotMap,
   GCounter,
   LWWRegister,
   MVRegister,
@@ -46,7 +48,7 @@ describe('AWORSet (§5, Figure 6): add wins, no acknowledged add lost', () => {
           if (op.sync) for (const d of deltas.slice(-3)) states[op.r] = AWORSet.join(states[op.r]!, d);
           const s = states[op.r]!;
           const d = op.kind === 'add' ? AWORSet.add(s, op.r, op.e) : op.kind === 'remove' ? AWORSet.remove(s, op.e) : AWORSet.clear(s);
-          if (op.kind === 'add') adds.push({ e: op.e, dot: d.store[op.e]![0] as unknown as Dot, delta: d });
+          if (op.kind === 'add') adds.push({ e: op.e, dot: DotMap.get(d.store, op.e)![0] as unknown as Dot, delta: d });
           deltas.push(d);
           states[op.r] = AWORSet.join(s, d);
         }
@@ -115,14 +117,19 @@ describe('hostile deltas are refused with a reason, never stored or thrown', () 
   const spec: CrdtSpec = { ormap: 'aworset' };
   const cases: [string, unknown, RegExp][] = [
     ['not an object', 42, /expected an object/],
-    ['dot outside its context', { store: { k: { x: [['a', 2]] } }, cc: cc({ a: 1 }) }, /dot missing from the causal context/],
-    ['unsorted dots', { store: { k: { x: [['b', 1], ['a', 1]] } }, cc: cc({ a: 1, b: 1 }) }, /sorted/],
-    ['duplicate dots', { store: { k: { x: [['a', 1], ['a', 1]] } }, cc: cc({ a: 1 }) }, /sorted/],
+    ['dot outside its context', { store: DotMap.from({ k: DotMap.from({ x: [['a', 2]] }) }), cc: cc({ a: 1 }) }, /dot missing from the causal context/],
+    ['unsorted dots', { store: DotMap.from({ k: DotMap.from({ x: [['b', 1], ['a', 1]] }) }), cc: cc({ a: 1, b: 1 }) }, /sorted/],
+    ['duplicate dots', { store: DotMap.from({ k: DotMap.from({ x: [['a', 1], ['a', 1]] }) }), cc: cc({ a: 1 }) }, /sorted/],
     ['non-compact cloud', { store: {}, cc: cc({ a: 1 }, [['a', 2]]) }, /not compact/],
     ['counter past MAX_COUNTER', { store: {}, cc: cc({ a: 2 ** 53 }) }, /expected an integer/],
     ['zero counter', { store: {}, cc: cc({ a: 0 }) }, /expected an integer/],
-    ['empty nested entry', { store: { k: {} }, cc: cc({}) }, /empty entries/],
-    ['wrong store shape', { store: { k: [['a', 1]] }, cc: cc({ a: 1 }) }, /expected an object/],
+    ['empty nested entry', { store: DotMap.from({ k: {} }), cc: cc({}) }, /empty entries/],
+    ['empty bucket', { store: { [DotMap.bucketOf('k')]: [] }, cc: cc({}) }, /empty buckets/],
+    ['unsorted keys', { store: { [DotMap.bucketOf('k')]: [['k', DotMap.from({ x: [['a', 1]] })], ['k', DotMap.from({ y: [['a', 2]] })]] }, cc: cc({ a: 2 }) }, /sorted/],
+    ['a key in the wrong bucket', { store: { [String((Number(DotMap.bucketOf('k')) + 1) % DOT_MAP_BUCKETS)]: [['k', DotMap.from({ x: [['a', 1]] })]] }, cc: cc({ a: 1 }) }, /belongs in bucket/],
+    ['a bucket name out of range', { store: { [String(DOT_MAP_BUCKETS)]: [['k', DotMap.from({ x: [['a', 1]] })]] }, cc: cc({ a: 1 }) }, /bucket name/],
+    ['a flat map (no buckets)', { store: { k: { x: [['a', 1]] } }, cc: cc({ a: 1 }) }, /bucket name/],
+    ['wrong store shape', { store: DotMap.from({ k: [['a', 1]] }), cc: cc({ a: 1 }) }, /expected an object/],
     ['missing context', { store: {} }, /delta.cc: missing/],
     ['too many dots', { store: {}, cc: cc({}, Array.from({ length: CRDT_LIMITS.maxItems + 1 }, (_, i) => ['a', i + 2] as Dot)) }, /more than 100000 items/],
   ];
@@ -134,13 +141,16 @@ describe('hostile deltas are refused with a reason, never stored or thrown', () 
     });
   }
   it('keeps __proto__ keys as own data and drops unchecked fields', () => {
-    const raw = JSON.parse('{"store":{"__proto__":{"x":[["a",1]]}},"cc":{"vv":{"a":1},"cloud":[]},"junk":1}') as unknown;
+    const [b, bx] = [DotMap.bucketOf('__proto__'), DotMap.bucketOf('x')];
+    const raw = JSON.parse(`{"store":{"${b}":[["__proto__",{"${bx}":[["x",[["a",1]]]]}]]},"cc":{"vv":{"a":1},"cloud":[]},"junk":1}`) as unknown;
     const r = parseCrdt(spec, raw);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    const v = r.value as { store: Record<string, unknown> };
+    const v = r.value as ORMap<ORMap['store']>;
     expect(Object.getPrototypeOf(v.store)).toBe(Object.prototype);
-    expect(Object.keys(v.store)).toEqual(['__proto__']);
+    expect(Object.keys(v.store)).toEqual([b]);
+    expect(DotMap.keys(v.store)).toEqual(['__proto__']);
+    expect(DotMap.toObject(DotMap.get(v.store, '__proto__')!)).toEqual({ x: [['a', 1]] });
     expect(Object.keys(v)).toEqual(['store', 'cc']);
   });
   it('refuses register values deeper or larger than the limits', () => {

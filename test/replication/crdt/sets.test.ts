@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../../src/core/index.js';
-import { CausalContext, RWORSet, TwoPSet, type DotEntry } from '../../../src/replication/index.js';
+import { CausalContext, DotMap, RWORSet, TwoPSet, type DotEntry } from '../../../src/replication/index.js';
 
 /** §4's join as first written: both halves unioned, nothing dropped. */
 const unionJoin = (a: TwoPSet, b: TwoPSet): TwoPSet => ({ added: [...new Set([...a.added, ...b.added])].sort(), removed: [...new Set([...a.removed, ...b.removed])].sort() });
@@ -50,7 +50,7 @@ describe('TwoPSet (§4): a removed element is kept as its tombstone only', () =>
 /** Dropping remove tokens whose dots every replica has seen: the collection RWORSet does NOT offer. */
 function collectStableRemoves(s: RWORSet, stable: CausalContext, wholeElement: boolean): RWORSet {
   const store: Record<string, readonly DotEntry[]> = {};
-  for (const [e, entries] of Object.entries(s.store)) {
+  for (const [e, entries] of Object.entries(DotMap.toObject(s.store))) {
     const isStable = (x: DotEntry) => CausalContext.contains(stable, [x[0], x[1]]);
     const kept = wholeElement
       ? entries.every(isStable) && entries.some((x) => x[2] === false)
@@ -59,12 +59,12 @@ function collectStableRemoves(s: RWORSet, stable: CausalContext, wholeElement: b
       : entries.filter((x) => x[2] === true || !isStable(x));
     if (kept.length > 0) store[e] = kept;
   }
-  return { store, cc: s.cc };
+  return { store: DotMap.from(store), cc: s.cc };
 }
 
 describe('RWORSet: remove tokens are not collected at causal stability (why)', () => {
   const join = RWORSet.join;
-  const everything = (s: RWORSet) => CausalContext.fromDots(Object.values(s.store).flatMap((es) => es.map((x) => [x[0], x[1]] as const)));
+  const everything = (s: RWORSet) => CausalContext.fromDots(Object.values(DotMap.toObject(s.store)).flatMap((es) => es.map((x) => [x[0], x[1]] as const)));
 
   it('dropping each stable token loses a concurrent remove: remove no longer wins', () => {
     const addAtA = RWORSet.add(RWORSet.empty(), 'a', 'x');
@@ -142,7 +142,7 @@ describe('RWORSet.collect at causal stability: same values as never collecting, 
   }
   const REPLICAS = ['a', 'b', 'c'];
   const join = RWORSet.join;
-  const tokens = (s: RWORSet) => Object.values(s.store).reduce((n, es) => n + es.length, 0);
+  const tokens = (s: RWORSet) => Object.values(DotMap.toObject(s.store)).reduce((n, es) => n + es.length, 0);
 
   it('replicas exchanging deltas in any order with duplicates converge to the value of the run without collection', () => {
     let collected = 0;
