@@ -432,9 +432,12 @@ function onMessage(state: SwimState, input: MessageInput<unknown>, now: number):
   const out: SwimOutput[] = [];
   let s = start(state, now);
   switch (m.type) {
-    case 'ping':
+    case 'ping': {
+      const stale = staleAboutSelf(s, m.updates); // before a refutation raises our incarnation
       s = applyUpdates(s, m.updates, now, out);
-      return reply(s, from, { type: 'ack', seq: m.seq }, out);
+      // Answered whatever we hold of the sender, dead included: the ack tells it (see `directed`).
+      return reply(s, from, { type: 'ack', seq: m.seq }, out, stale);
+    }
     case 'ping-req': {
       s = applyUpdates(s, m.updates, now, out);
       const seq = s.seq;
@@ -540,22 +543,55 @@ function newPeriod(state: SwimState, now: number, out: SwimOutput[]): SwimState 
 
 type Unpiggybacked = { type: 'ping'; seq: number } | { type: 'ack'; seq: number } | { type: 'ping-req'; seq: number; target: NodeId };
 
-/** Sends a message with piggybacked updates (fewest transmissions first, §4.1). */
-function reply(state: SwimState, to: NodeId, m: Unpiggybacked, out: SwimOutput[]): T {
+/**
+ * Sends a message with piggybacked updates (fewest transmissions first, §4.1). Ahead of them go
+ * the updates addressed to the receiver alone (see {@link directed}), outside the buffer's
+ * transmission counts.
+ */
+function reply(state: SwimState, to: NodeId, m: Unpiggybacked, out: SwimOutput[], selfStale = false): T {
   const limit = retransmitLimit(state.retransmitMult, memberCount(state));
+  const first = directed(state, to, selfStale).slice(0, state.maxPiggyback);
+  const covered = new Set(first.map((u) => u.node));
   const chosen = state.updates
     .map((u, i) => ({ u, i }))
+    .filter(({ u }) => !covered.has(u.node))
     .sort((a, b) => a.u.transmits - b.u.transmits || a.i - b.i)
-    .slice(0, state.maxPiggyback);
+    .slice(0, state.maxPiggyback - first.length);
   const picked = new Set(chosen.map((c) => c.i));
   const updates: (SwimUpdate & { transmits: number })[] = [];
   state.updates.forEach((u, i) => {
     const t = picked.has(i) ? u.transmits + 1 : u.transmits;
     if (t < limit) updates.push({ ...u, transmits: t });
   });
-  const payload: SwimUpdate[] = chosen.map(({ u }) => strip(u));
+  const payload: SwimUpdate[] = [...first, ...chosen.map(({ u }) => strip(u))];
   out.push(send(to, { ...m, updates: payload } as SwimMessage));
   return transition({ ...state, updates }, out);
+}
+
+/**
+ * Updates meant for the receiver `to` alone, whatever the buffer holds:
+ * - what this member holds against `to`, when it holds it `suspect` or `dead`, so `to` can refute
+ *   (Lifeguard §IV-C's buddy system piggybacks a suspicion on pings to the suspect;
+ *   memberlist keeps gossiping to a dead node for `GossipToTheDeadTime` "to give it a chance to
+ *   refute"). A dead member is not probed any more, but it is answered: a member that restarts
+ *   with a fresh state probes the others and learns from the first answer that it was declared
+ *   dead, long after that news has left every dissemination buffer;
+ * - `alive` at this member's incarnation when the message being answered held a stale
+ *   suspicion or death of this member (one with a lower incarnation): the sender, typically a
+ *   member that restarted and knows nobody's incarnation, would otherwise keep it.
+ */
+function directed(state: SwimState, to: NodeId, selfStale: boolean): SwimUpdate[] {
+  const out: SwimUpdate[] = [];
+  const m = getOwn(state.members, to);
+  if (m !== undefined && m.status === 'dead') out.push({ node: to, status: 'dead', incarnation: m.incarnation });
+  else if (m !== undefined && m.status === 'suspect') out.push({ node: to, status: 'suspect', incarnation: m.incarnation, by: m.confirmations[0] ?? state.id });
+  if (selfStale) out.push({ node: state.id, status: 'alive', incarnation: state.incarnation });
+  return out;
+}
+
+/** Whether `updates` holds a suspicion or death of this member older than its incarnation. */
+function staleAboutSelf(state: SwimState, updates: readonly SwimUpdate[]): boolean {
+  return updates.some((u) => u.node === state.id && u.status !== 'alive' && u.incarnation < state.incarnation);
 }
 
 function strip(u: SwimUpdate & { transmits: number }): SwimUpdate {
@@ -590,6 +626,10 @@ function applyUpdates(state: SwimState, updates: readonly SwimUpdate[], now: num
         const incarnation = u.incarnation + 1;
         s = enqueue({ ...s, incarnation }, { node: s.id, status: 'alive', incarnation });
         out.push({ type: 'refuted', incarnation });
+      } else if (u.status !== 'alive' && !s.updates.some((x) => x.node === s.id && x.status === 'alive' && x.incarnation === s.incarnation)) {
+        // A stale suspicion or death (older incarnation): somebody missed our refutation, e.g. a
+        // member that restarted knowing no incarnations. Gossip our standing again, unchanged.
+        s = enqueue(s, { node: s.id, status: 'alive', incarnation: s.incarnation });
       }
       continue;
     }
