@@ -198,6 +198,11 @@ export interface SwimState {
    * started when the ping-req arrived. At most `maxRelays`.
    */
   readonly relays: readonly { readonly seq: number; readonly origin: NodeId; readonly originSeq: number; readonly timer: Timer }[];
+  /**
+   * Members that told this one a suspicion or death of it older than its incarnation: each is
+   * owed this member's `alive`, sent with the next message to it (at most one per member).
+   */
+  readonly owed: readonly NodeId[];
   /** Dissemination buffer with transmit counts. */
   readonly updates: readonly (SwimUpdate & { readonly transmits: number })[];
   /** PRNG. */
@@ -385,6 +390,7 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
       probe: null,
       seq: 0,
       relays: [],
+      owed: [],
       updates: [],
       prng: seedPrng(config.seed),
     };
@@ -431,13 +437,13 @@ function onMessage(state: SwimState, input: MessageInput<unknown>, now: number):
   }
   const out: SwimOutput[] = [];
   let s = start(state, now);
+  // Checked before a refutation raises our incarnation; the sender is answered by `directed`.
+  if (staleAboutSelf(s, m.updates) && !s.owed.includes(from)) s = { ...s, owed: [...s.owed, from] };
   switch (m.type) {
-    case 'ping': {
-      const stale = staleAboutSelf(s, m.updates); // before a refutation raises our incarnation
+    case 'ping':
       s = applyUpdates(s, m.updates, now, out);
       // Answered whatever we hold of the sender, dead included: the ack tells it (see `directed`).
-      return reply(s, from, { type: 'ack', seq: m.seq }, out, stale);
-    }
+      return reply(s, from, { type: 'ack', seq: m.seq }, out);
     case 'ping-req': {
       s = applyUpdates(s, m.updates, now, out);
       const seq = s.seq;
@@ -532,10 +538,13 @@ function newPeriod(state: SwimState, now: number, out: SwimOutput[]): SwimState 
     index = 0;
   }
   s = { ...s, probeOrder: order, prng };
-  const target = order[index];
+  // A member owed our standing (see `directed`) is probed out of turn: it holds us suspect or dead
+  // and would not probe us, and our round-robin turn to it may be a whole round away.
+  const owed = s.owed.find((x) => !isDead(x));
+  const target = owed ?? order[index];
   if (target === undefined || isDead(target)) return { ...s, probeIndex: index };
   const seq = s.seq;
-  s = { ...s, probeIndex: index + 1, seq: nextSeq(seq), probe: { target, seq, phase: 'direct', timer: startTimer(now, s.pingTimeoutMs) } };
+  s = { ...s, probeIndex: owed === undefined ? index + 1 : index, seq: nextSeq(seq), probe: { target, seq, phase: 'direct', timer: startTimer(now, s.pingTimeoutMs) } };
   return reply(s, target, { type: 'ping', seq }, out).state;
 }
 
@@ -548,9 +557,10 @@ type Unpiggybacked = { type: 'ping'; seq: number } | { type: 'ack'; seq: number 
  * the updates addressed to the receiver alone (see {@link directed}), outside the buffer's
  * transmission counts.
  */
-function reply(state: SwimState, to: NodeId, m: Unpiggybacked, out: SwimOutput[], selfStale = false): T {
+function reply(state: SwimState, to: NodeId, m: Unpiggybacked, out: SwimOutput[]): T {
   const limit = retransmitLimit(state.retransmitMult, memberCount(state));
-  const first = directed(state, to, selfStale).slice(0, state.maxPiggyback);
+  const first = directed(state, to).slice(0, state.maxPiggyback);
+  const owed = first.some((u) => u.node === state.id) ? state.owed.filter((x) => x !== to) : state.owed;
   const covered = new Set(first.map((u) => u.node));
   const chosen = state.updates
     .map((u, i) => ({ u, i }))
@@ -565,7 +575,7 @@ function reply(state: SwimState, to: NodeId, m: Unpiggybacked, out: SwimOutput[]
   });
   const payload: SwimUpdate[] = [...first, ...chosen.map(({ u }) => strip(u))];
   out.push(send(to, { ...m, updates: payload } as SwimMessage));
-  return transition({ ...state, updates }, out);
+  return transition({ ...state, updates, owed }, out);
 }
 
 /**
@@ -576,16 +586,17 @@ function reply(state: SwimState, to: NodeId, m: Unpiggybacked, out: SwimOutput[]
  *   refute"). A dead member is not probed any more, but it is answered: a member that restarts
  *   with a fresh state probes the others and learns from the first answer that it was declared
  *   dead, long after that news has left every dissemination buffer;
- * - `alive` at this member's incarnation when the message being answered held a stale
- *   suspicion or death of this member (one with a lower incarnation): the sender, typically a
- *   member that restarted and knows nobody's incarnation, would otherwise keep it.
+ * - `alive` at this member's incarnation when `to` told it a suspicion or death of it with an
+ *   older incarnation (`owed`): `to` missed the refutation, typically because it restarted and
+ *   knows nobody's incarnation, or because the epidemic passed it by while it held this member
+ *   dead and so never probed it. Nothing else would ever correct it.
  */
-function directed(state: SwimState, to: NodeId, selfStale: boolean): SwimUpdate[] {
+function directed(state: SwimState, to: NodeId): SwimUpdate[] {
   const out: SwimUpdate[] = [];
   const m = getOwn(state.members, to);
   if (m !== undefined && m.status === 'dead') out.push({ node: to, status: 'dead', incarnation: m.incarnation });
   else if (m !== undefined && m.status === 'suspect') out.push({ node: to, status: 'suspect', incarnation: m.incarnation, by: m.confirmations[0] ?? state.id });
-  if (selfStale) out.push({ node: state.id, status: 'alive', incarnation: state.incarnation });
+  if (state.owed.includes(to)) out.push({ node: state.id, status: 'alive', incarnation: state.incarnation });
   return out;
 }
 
@@ -626,11 +637,8 @@ function applyUpdates(state: SwimState, updates: readonly SwimUpdate[], now: num
         const incarnation = u.incarnation + 1;
         s = enqueue({ ...s, incarnation }, { node: s.id, status: 'alive', incarnation });
         out.push({ type: 'refuted', incarnation });
-      } else if (u.status !== 'alive' && !s.updates.some((x) => x.node === s.id && x.status === 'alive' && x.incarnation === s.incarnation)) {
-        // A stale suspicion or death (older incarnation): somebody missed our refutation, e.g. a
-        // member that restarted knowing no incarnations. Gossip our standing again, unchanged.
-        s = enqueue(s, { node: s.id, status: 'alive', incarnation: s.incarnation });
       }
+      // An older suspicion or death is stale; its sender is owed our alive (see `directed`).
       continue;
     }
     const m = getOwn(s.members, u.node)!;
