@@ -95,7 +95,8 @@ export interface SwimUpdate {
 }
 
 /**
- * A member's status: `alive`, `suspect` (failed a probe, may refute), `dead` (confirmed failed).
+ * A member's status: `alive`, `suspect` (failed a probe, may refute), `dead` (confirmed failed; not
+ * probed, but answered and told so, and revived by an `alive` with a higher incarnation).
  *
  * @example
  * ```ts
@@ -345,7 +346,10 @@ export function retransmitLimit(retransmitMult: number, members: number): number
  * end the target becomes `suspect` (§4.2), and `dead` unless it refutes with a higher incarnation
  * before the Lifeguard suspicion timeout, which shrinks with independent suspicions. Updates travel
  * piggybacked on pings and acks, each λ·log N times (§4.1). Expected first detection e/(e−1)
- * periods; per-member load is constant in N.
+ * periods; per-member load is constant in N. A member that restarts after it was declared dead
+ * comes back: every message to a peer held suspect or dead carries that verdict, so the restarted
+ * member's first probe tells it, and it refutes with a higher incarnation; a stale message from a
+ * dead member never revives it.
  *
  * @example
  * ```ts
