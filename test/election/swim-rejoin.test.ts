@@ -157,6 +157,25 @@ describe('a member declared dead comes back', () => {
     expect(a.members.b).toMatchObject({ status: 'alive', incarnation: 3 });
   });
 
+  it('a stale death heard in an ack makes its sender owed: the next period probes it out of turn, and the ping carries alive first (10 seeds)', () => {
+    const nodes = ['a', 'b', 'c', 'd', 'e'];
+    for (let seed = 1; seed <= 10; seed++) {
+      let b = checkedStep(swim, swim.init({ id: 'b', nodes, seed, protocolPeriodMs: PERIOD_MS, pingTimeoutMs: 200 }), { type: 'tick', now: 0 }).state;
+      b = checkedStep(swim, b, msg('a', { type: 'ping', seq: 1, updates: [{ node: 'b', status: 'suspect', incarnation: 0, by: 'a' }] }, 1)).state;
+      b = drain(b, 'a', 2);
+      b = checkedStep(swim, b, { type: 'tick', now: swim.nextDeadline!(b)! }).state; // first period: one probe sent
+      // c still holds b dead at incarnation 0 and says so in an ack (a late one: no reply goes back).
+      const told = checkedStep(swim, b, msg('c', { type: 'ack', seq: 0, updates: [{ node: 'b', status: 'dead', incarnation: 0 }] }, b.periodTimer.at! - 5));
+      expect(told.state.owed).toEqual(['c']);
+      expect(told.state.incarnation).toBe(1);
+      const next = checkedStep(swim, told.state, { type: 'tick', now: told.state.periodTimer.at! });
+      const ping = next.outputs.find((o) => o.type === 'send') as { to: string; message: SwimMessage };
+      expect(ping.to, `seed ${seed}`).toBe('c');
+      expect(ping.message.updates[0]).toEqual({ node: 'b', status: 'alive', incarnation: 1 });
+      expect(next.state.owed).toEqual([]);
+    }
+  });
+
   it('scenario: m3 crashes, is declared dead everywhere, restarts with a fresh state and is alive everywhere within one probe round (N = 8, 10 seeds)', () => {
     const worst: number[] = [];
     for (let seed = 1; seed <= 10; seed++) {
