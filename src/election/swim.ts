@@ -95,7 +95,8 @@ export interface SwimUpdate {
 }
 
 /**
- * A member's status: `alive`, `suspect` (failed a probe, may refute), `dead` (confirmed failed).
+ * A member's status: `alive`, `suspect` (failed a probe, may refute), `dead` (confirmed failed; not
+ * probed, but answered and told so, and revived by an `alive` with a higher incarnation).
  *
  * @example
  * ```ts
@@ -198,6 +199,11 @@ export interface SwimState {
    * started when the ping-req arrived. At most `maxRelays`.
    */
   readonly relays: readonly { readonly seq: number; readonly origin: NodeId; readonly originSeq: number; readonly timer: Timer }[];
+  /**
+   * Members that told this one a suspicion or death of it older than its incarnation: each is
+   * owed this member's `alive`, sent with the next message to it (at most one per member).
+   */
+  readonly owed: readonly NodeId[];
   /** Dissemination buffer with transmit counts. */
   readonly updates: readonly (SwimUpdate & { readonly transmits: number })[];
   /** PRNG. */
@@ -340,7 +346,10 @@ export function retransmitLimit(retransmitMult: number, members: number): number
  * end the target becomes `suspect` (§4.2), and `dead` unless it refutes with a higher incarnation
  * before the Lifeguard suspicion timeout, which shrinks with independent suspicions. Updates travel
  * piggybacked on pings and acks, each λ·log N times (§4.1). Expected first detection e/(e−1)
- * periods; per-member load is constant in N.
+ * periods; per-member load is constant in N. A member that restarts after it was declared dead
+ * comes back: every message to a peer held suspect or dead carries that verdict, so the restarted
+ * member's first probe tells it, and it refutes with a higher incarnation; a stale message from a
+ * dead member never revives it.
  *
  * @example
  * ```ts
@@ -385,6 +394,7 @@ export const swim: Machine<SwimConfig, SwimState, SwimInput, SwimOutput> = {
       probe: null,
       seq: 0,
       relays: [],
+      owed: [],
       updates: [],
       prng: seedPrng(config.seed),
     };
@@ -431,9 +441,12 @@ function onMessage(state: SwimState, input: MessageInput<unknown>, now: number):
   }
   const out: SwimOutput[] = [];
   let s = start(state, now);
+  // Checked before a refutation raises our incarnation; the sender is answered by `directed`.
+  if (staleAboutSelf(s, m.updates) && !s.owed.includes(from)) s = { ...s, owed: [...s.owed, from] };
   switch (m.type) {
     case 'ping':
       s = applyUpdates(s, m.updates, now, out);
+      // Answered whatever we hold of the sender, dead included: the ack tells it (see `directed`).
       return reply(s, from, { type: 'ack', seq: m.seq }, out);
     case 'ping-req': {
       s = applyUpdates(s, m.updates, now, out);
@@ -529,10 +542,13 @@ function newPeriod(state: SwimState, now: number, out: SwimOutput[]): SwimState 
     index = 0;
   }
   s = { ...s, probeOrder: order, prng };
-  const target = order[index];
+  // A member owed our standing (see `directed`) is probed out of turn: it holds us suspect or dead
+  // and would not probe us, and our round-robin turn to it may be a whole round away.
+  const owed = s.owed.find((x) => !isDead(x));
+  const target = owed ?? order[index];
   if (target === undefined || isDead(target)) return { ...s, probeIndex: index };
   const seq = s.seq;
-  s = { ...s, probeIndex: index + 1, seq: nextSeq(seq), probe: { target, seq, phase: 'direct', timer: startTimer(now, s.pingTimeoutMs) } };
+  s = { ...s, probeIndex: owed === undefined ? index + 1 : index, seq: nextSeq(seq), probe: { target, seq, phase: 'direct', timer: startTimer(now, s.pingTimeoutMs) } };
   return reply(s, target, { type: 'ping', seq }, out).state;
 }
 
@@ -540,22 +556,57 @@ function newPeriod(state: SwimState, now: number, out: SwimOutput[]): SwimState 
 
 type Unpiggybacked = { type: 'ping'; seq: number } | { type: 'ack'; seq: number } | { type: 'ping-req'; seq: number; target: NodeId };
 
-/** Sends a message with piggybacked updates (fewest transmissions first, §4.1). */
+/**
+ * Sends a message with piggybacked updates (fewest transmissions first, §4.1). Ahead of them go
+ * the updates addressed to the receiver alone (see {@link directed}), outside the buffer's
+ * transmission counts.
+ */
 function reply(state: SwimState, to: NodeId, m: Unpiggybacked, out: SwimOutput[]): T {
   const limit = retransmitLimit(state.retransmitMult, memberCount(state));
+  const first = directed(state, to).slice(0, state.maxPiggyback);
+  const owed = first.some((u) => u.node === state.id) ? state.owed.filter((x) => x !== to) : state.owed;
+  const covered = new Set(first.map((u) => u.node));
   const chosen = state.updates
     .map((u, i) => ({ u, i }))
+    .filter(({ u }) => !covered.has(u.node))
     .sort((a, b) => a.u.transmits - b.u.transmits || a.i - b.i)
-    .slice(0, state.maxPiggyback);
+    .slice(0, state.maxPiggyback - first.length);
   const picked = new Set(chosen.map((c) => c.i));
   const updates: (SwimUpdate & { transmits: number })[] = [];
   state.updates.forEach((u, i) => {
     const t = picked.has(i) ? u.transmits + 1 : u.transmits;
     if (t < limit) updates.push({ ...u, transmits: t });
   });
-  const payload: SwimUpdate[] = chosen.map(({ u }) => strip(u));
+  const payload: SwimUpdate[] = [...first, ...chosen.map(({ u }) => strip(u))];
   out.push(send(to, { ...m, updates: payload } as SwimMessage));
-  return transition({ ...state, updates }, out);
+  return transition({ ...state, updates, owed }, out);
+}
+
+/**
+ * Updates meant for the receiver `to` alone, whatever the buffer holds:
+ * - what this member holds against `to`, when it holds it `suspect` or `dead`, so `to` can refute
+ *   (Lifeguard §IV-C's buddy system piggybacks a suspicion on pings to the suspect;
+ *   memberlist keeps gossiping to a dead node for `GossipToTheDeadTime` "to give it a chance to
+ *   refute"). A dead member is not probed any more, but it is answered: a member that restarts
+ *   with a fresh state probes the others and learns from the first answer that it was declared
+ *   dead, long after that news has left every dissemination buffer;
+ * - `alive` at this member's incarnation when `to` told it a suspicion or death of it with an
+ *   older incarnation (`owed`): `to` missed the refutation, typically because it restarted and
+ *   knows nobody's incarnation, or because the epidemic passed it by while it held this member
+ *   dead and so never probed it. Nothing else would ever correct it.
+ */
+function directed(state: SwimState, to: NodeId): SwimUpdate[] {
+  const out: SwimUpdate[] = [];
+  const m = getOwn(state.members, to);
+  if (m !== undefined && m.status === 'dead') out.push({ node: to, status: 'dead', incarnation: m.incarnation });
+  else if (m !== undefined && m.status === 'suspect') out.push({ node: to, status: 'suspect', incarnation: m.incarnation, by: m.confirmations[0] ?? state.id });
+  if (state.owed.includes(to)) out.push({ node: state.id, status: 'alive', incarnation: state.incarnation });
+  return out;
+}
+
+/** Whether `updates` holds a suspicion or death of this member older than its incarnation. */
+function staleAboutSelf(state: SwimState, updates: readonly SwimUpdate[]): boolean {
+  return updates.some((u) => u.node === state.id && u.status !== 'alive' && u.incarnation < state.incarnation);
 }
 
 function strip(u: SwimUpdate & { transmits: number }): SwimUpdate {
@@ -591,6 +642,7 @@ function applyUpdates(state: SwimState, updates: readonly SwimUpdate[], now: num
         s = enqueue({ ...s, incarnation }, { node: s.id, status: 'alive', incarnation });
         out.push({ type: 'refuted', incarnation });
       }
+      // An older suspicion or death is stale; its sender is owed our alive (see `directed`).
       continue;
     }
     const m = getOwn(s.members, u.node)!;

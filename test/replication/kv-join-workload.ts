@@ -52,19 +52,20 @@ function plan(seed: number, joiners: readonly string[], bySwim: boolean): { faul
     if (bySwim) return; // the real SWIM detects and spreads it
     for (const other of among) if (other !== node) commands.push({ at: at + 30 + random.int(0, 300), node: other, input: { type: 'member', node, status } });
   };
-  // Under real SWIM a joiner is in every node's SWIM configuration from the start and must come up
-  // while it is only suspected: this SWIM has no way back from dead for a member that restarts.
-  let at = bySwim ? 500 + random.int(0, 500) : 800 + random.int(0, 800);
+  // Under real SWIM a joiner is in every node's SWIM configuration from the start: one that comes
+  // up after the others declared it dead refutes its death when the first member it probes tells it.
+  let at = bySwim ? 500 + random.int(0, 2500) : 800 + random.int(0, 800);
   for (const j of joiners) {
     startsAt[j] = at;
     faults.push({ at, fault: { type: 'restart', node: j } });
     tell(at, j, 'alive', [...OLD, ...joiners.filter((x) => startsAt[x] !== undefined && x !== j)]);
-    at += bySwim ? 300 + random.int(0, 400) : 600 + random.int(0, 1200);
+    at += bySwim ? 300 + random.int(0, 1500) : 600 + random.int(0, 1200);
   }
   for (let t = 300; t < HORIZON_MS - 1500; t += 500 + random.int(0, 600)) {
     const started = [...OLD, ...joiners.filter((j) => startsAt[j]! + 300 < t)];
     const node = random.choice(started);
-    const back = t + 200 + random.int(0, bySwim ? 500 : 800);
+    // Under SWIM (300 ms periods, N = 7) the suspicion timeout is 1–6 s: many crashes outlast it.
+    const back = t + 200 + random.int(0, bySwim ? 3000 : 800);
     faults.push({ at: t, fault: { type: 'crash', node } }, { at: back, fault: { type: 'restart', node } });
     tell(t, node, 'dead', started);
     tell(back, node, 'alive', started);

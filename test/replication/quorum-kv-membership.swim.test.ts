@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runJoinWorkload } from './kv-join-workload.js';
 
-const SEEDS = Array.from({ length: 6 }, (_, i) => i + 1);
+const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
 
 describe('quorumKv with the real SWIM on every node: joins come from SWIM alive events (Dynamo §4.8–4.9)', () => {
   it('no acknowledged add lost and replicas converge on the ring the nodes agree on; the joiners SWIM reports alive join everywhere', () => {
@@ -19,10 +19,9 @@ describe('quorumKv with the real SWIM on every node: joins come from SWIM alive 
       attempted += run.joiners.length;
       joined += run.joiners.length - run.notJoined.length;
     }
-    // A joiner comes up while SWIM only suspects it: this SWIM has no way back from `dead`, so one
-    // that comes up after the group declared it dead never gets an `alive` event and never joins
-    // (seed 8's second joiner does not, past these seeds).
-    expect(attempted).toBe(9);
+    // Joiners come up as late as 4.3 s and crashes last up to 3.2 s, past SWIM's suspicion timeout
+    // (1–6 s at 300 ms periods): a member declared dead refutes its death when it comes back.
+    expect(attempted).toBe(15);
     expect(joined).toBe(attempted);
   }, 120_000);
 });
