@@ -72,8 +72,11 @@ describe('distributedStore: regression seeds', () => {
     expect(run.result.faults.some((f) => f.fault.type === 'restart')).toBe(true);
   }, 60_000);
 
-  it('seeds 4, 10 and 14 at causal: a timed-out write that never took effect is no causal dependency of the session\'s next write', () => {
-    for (const seed of [4, 10, 14]) {
+  // Seed 10 found this too; since followers send the requests they held for want of a leader as
+  // soon as they learn one, its run has no write of unknown outcome left, so seed 13 (three such
+  // writes) stands in for it.
+  it('seeds 4, 13 and 14 at causal: a timed-out write that never took effect is no causal dependency of the session\'s next write', () => {
+    for (const seed of [4, 13, 14]) {
       const run = runStore(seed, ConsistencyLevel.CAUSAL);
       expect(levelViolations(run.report, ConsistencyLevel.CAUSAL), `seed ${seed}`).toEqual([]);
       expect(run.history.some((op) => op.input.f === 'write' && op.ret === undefined), `seed ${seed} has a write with an unknown outcome`).toBe(true);
