@@ -7,7 +7,7 @@
 import type { KvInput, RegisterOutput } from '../../src/check/index.js';
 import { Random, type Invariant } from '../../src/core/index.js';
 import { chainMaster, chainReplica, primaryBackup, raftChainMaster, raftChainMasterInvariants, type ChainMasterOutput, type ChainReplicaOutput } from '../../src/replication/index.js';
-import { simulate, type ClockOptions, type LinkOverride, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
+import { simulate, type ClockOptions, type LinkOverride, type ScheduledCommand, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
 
 type Reconfigured = Extract<ChainMasterOutput, { type: 'reconfigured' }>;
 
@@ -44,6 +44,10 @@ export interface ChainRunOptions {
   readonly stopAtReconfigurationMs?: number;
   /** End the run at this time (a prefix, to learn who leads then). */
   readonly stopAtMs?: number;
+  /** Local commands to nodes (e.g. a leadership transfer between master nodes). */
+  readonly commands?: readonly ScheduledCommand[];
+  /** The master's failure timeout (default 400 ms; the replicas' lease is 250 ms). */
+  readonly failureTimeoutMs?: number;
 }
 
 export interface ChainRun {
@@ -149,11 +153,11 @@ export function runChain(o: ChainRunOptions): ChainRun {
   const masters = o.masters === undefined ? [MASTER] : Array.from({ length: o.masters }, (_, i) => `${MASTER}${i + 1}`);
   const masterNodes =
     o.masters === undefined
-      ? [{ id: MASTER, machine: chainMaster, config: { id: MASTER, replicas: REPLICAS, initial, failureTimeoutMs: 400 } }]
+      ? [{ id: MASTER, machine: chainMaster, config: { id: MASTER, replicas: REPLICAS, initial, failureTimeoutMs: o.failureTimeoutMs ?? 400 } }]
       : masters.map((id, i) => ({
           id,
           machine: raftChainMaster,
-          config: { raft: { id, voters: masters, seed: o.seed * 10 + i, electionTimeoutMs: 100, heartbeatIntervalMs: 20 }, replicas: REPLICAS, initial, failureTimeoutMs: 400, snapshotEvery: 8 },
+          config: { raft: { id, voters: masters, seed: o.seed * 10 + i, electionTimeoutMs: 100, heartbeatIntervalMs: 20 }, replicas: REPLICAS, initial, failureTimeoutMs: o.failureTimeoutMs ?? 400, snapshotEvery: 8 },
         }));
   const issued = new Map<number, { node: string; chain: string }>();
   const issuers = new Set<string>();
@@ -175,6 +179,7 @@ export function runChain(o: ChainRunOptions): ChainRun {
     network: o.faults === true ? { delay: { type: 'uniform', minMs: 1, maxMs: 20 }, loss: 0.02, duplicate: 0.02, reorder: 0.05 } : { delay: { type: 'uniform', minMs: 1, maxMs: 20 } },
     faults: [...(o.faults === true ? faultPlan(o.seed, horizonMs, o.crashMaster === true, masters) : []), ...(o.extraFaults ?? [])],
     ...(o.clocks === undefined ? {} : { clocks: o.clocks }),
+    ...(o.commands === undefined ? {} : { commands: o.commands }),
     ...(o.links === undefined ? {} : { links: o.links }),
     ...(o.stopAtReconfigurationMs === undefined && o.stopAtMs === undefined ? {} : { stopWhen: (view: { time: number }) => stop || view.time >= (o.stopAtMs ?? Infinity) }),
     workload,

@@ -9,12 +9,12 @@
 import type { Invariant, NodeId } from '../../src/core/index.js';
 import { Random } from '../../src/core/index.js';
 import type { ChainView, RaftChainMasterState } from '../../src/replication/index.js';
-import type { ClockOptions, LinkOverride, ScheduledFault, SimView } from '../../src/sim/index.js';
+import type { ClockOptions, LinkOverride, ScheduledCommand, ScheduledFault, SimView } from '../../src/sim/index.js';
 import { REPLICAS, runChain, type ChainRun, type ChainRunOptions } from './chain-workload.js';
 
 /** What strikes the master leader (see {@link runNemesis}). */
-export type LeaderFault = 'crash-after-decide' | 'remove-then-crash' | 'isolate' | 'isolate-pause' | 'minority-cut';
-export const LEADER_FAULTS: readonly LeaderFault[] = ['crash-after-decide', 'remove-then-crash', 'isolate', 'isolate-pause', 'minority-cut'];
+export type LeaderFault = 'crash-after-decide' | 'remove-then-crash' | 'isolate' | 'isolate-pause' | 'minority-cut' | 'leader-returns';
+export const LEADER_FAULTS: readonly LeaderFault[] = ['crash-after-decide', 'remove-then-crash', 'isolate', 'isolate-pause', 'minority-cut', 'leader-returns'];
 
 interface ReplicaLike {
   readonly id: NodeId;
@@ -130,6 +130,8 @@ export interface NemesisOptions {
   readonly kind?: ChainRunOptions['kind'];
   /** The leader-aimed fault of this run; default by seed, in turn. */
   readonly leaderFault?: LeaderFault;
+  /** The master's failure timeout; default 300 ms, 50 ms above the replicas' lease. */
+  readonly failureTimeoutMs?: number;
 }
 
 /** A run of {@link runNemesis}: the chain run, and the leader-aimed episode if one struck. */
@@ -137,11 +139,11 @@ export interface NemesisRun extends ChainRun {
   readonly episode: { readonly kind: LeaderFault; readonly leader: string; readonly at: number } | undefined;
 }
 
-type Episode = { readonly leader: string; readonly at: number; readonly faults: ScheduledFault[] };
+type Episode = { readonly leader: string; readonly at: number; readonly faults: ScheduledFault[]; readonly commands?: ScheduledCommand[] };
 
 /** The last master node that became leader before `time` in a prefix of the run. */
-function leaderAt(base: ChainRunOptions, time: number): string | undefined {
-  const prefix = runChain({ ...base, stopAtMs: time });
+function leaderAt(base: ChainRunOptions, time: number, faults: readonly ScheduledFault[] = []): string | undefined {
+  const prefix = runChain({ ...base, extraFaults: faults, stopAtMs: time });
   return prefix.leaders.filter((l) => l.time <= time).at(-1)?.node;
 }
 
@@ -171,8 +173,15 @@ function episode(kind: LeaderFault, base: ChainRunOptions, random: Random, maste
     const d = decisionAfter(base, isolated, after + 300);
     if (d === undefined || d.node !== leader) return undefined;
     const at = at3(d.time + 0.001);
-    return { leader, at, faults: [...isolated, { at, fault: { type: 'crash', node: leader } }, { at: at + 150 + random.int(0, 400), fault: { type: 'restart', node: leader } }, { at: at + 300 + random.int(0, 600), fault: { type: 'heal' } }] };
+    // The new leader's first round trips are slow and uneven: its noop may commit late.
+    const slow: ScheduledFault[] = masters.map((m) => ({ at, fault: { type: 'link', link: { to: m, delay: { type: 'exponential', minMs: 1, meanMs: 40 } } } }));
+    return {
+      leader,
+      at,
+      faults: [...isolated, ...slow, { at, fault: { type: 'crash', node: leader } }, { at: at + 150 + random.int(0, 400), fault: { type: 'restart', node: leader } }, { at: at + 300 + random.int(0, 600), fault: { type: 'heal' } }, { at: at + 400, fault: { type: 'linkReset' } }],
+    };
   }
+  if (kind === 'leader-returns') return leaderReturns(base, random, masters, after);
   const d = decisionAfter(base, [], after);
   if (d === undefined) return undefined;
   const at = at3(d.time + 0.001);
@@ -188,9 +197,28 @@ function episode(kind: LeaderFault, base: ChainRunOptions, random: Random, maste
       const pause: ScheduledFault[] = kind === 'isolate-pause' ? [{ at, fault: { type: 'pause', node: leader } }, { at: back, fault: { type: 'resume', node: leader } }] : [];
       return { leader, at, faults: [...others.flatMap((m) => [...cut(at, leader, m), ...cut(at, x, m)]), ...pause, { at: back + 100 + random.int(0, 300), fault: { type: 'heal' } }] };
     }
-    case 'minority-cut':
-      return { leader, at, faults: [...cut(at, leader, random.choice(others)), { at: at + 300 + random.int(0, 600), fault: { type: 'heal' } }] };
+    case 'minority-cut': {
+      // The cut-off master node does not hear one replica either: should it lead, it removes that one.
+      const m = random.choice(others);
+      return { leader, at, faults: [...cut(at, leader, m), ...cut(at, random.choice(REPLICAS), m), { at: at + 300 + random.int(0, 600), fault: { type: 'heal' } }] };
+    }
   }
+}
+
+/**
+ * leader-returns: the leader is cut from the other master nodes (not the replicas) for 400–700 ms,
+ * a new leader serves the replicas meanwhile, and 100–300 ms after the heal it hands leadership
+ * back: the returning leader must not judge the replicas by what it heard in its earlier term.
+ */
+function leaderReturns(base: ChainRunOptions, random: Random, masters: readonly string[], after: number): Episode | undefined {
+  const leader = leaderAt(base, after);
+  if (leader === undefined) return undefined;
+  const heal = after + 400 + random.int(0, 300);
+  const faults: ScheduledFault[] = [...masters.filter((m) => m !== leader).flatMap((m) => cut(after, leader, m)), { at: heal, fault: { type: 'heal' } }];
+  const back = heal + 100 + random.int(0, 200);
+  const current = leaderAt(base, back, faults);
+  if (current === undefined || current === leader) return undefined;
+  return { leader, at: after, faults, commands: [{ at: back, node: current, input: { type: 'transferLeadership', to: leader } }] };
 }
 
 /**
@@ -212,8 +240,10 @@ export function runNemesis(o: NemesisOptions): NemesisRun {
     ...(o.kind === undefined ? {} : { kind: o.kind }),
     clocks: clocksFor(random, [...masters, ...REPLICAS]),
     links: masterLinks(masters),
+    // Only 50 ms above the replicas' 250 ms lease: the margin the documented rule asks for, no more.
+    failureTimeoutMs: o.failureTimeoutMs ?? 300,
   };
   const e = episode(kind, base, random, masters, 1200 + random.int(0, 2500));
-  const run = runChain({ ...base, extraFaults: e?.faults ?? [], invariants: masterLevelInvariants() });
+  const run = runChain({ ...base, extraFaults: e?.faults ?? [], commands: e?.commands ?? [], invariants: masterLevelInvariants() });
   return { ...run, episode: e === undefined ? undefined : { kind, leader: e.leader, at: e.at } };
 }
