@@ -7,7 +7,8 @@
  * the faults then strike right after that step.
  */
 import type { Invariant, NodeId } from '../../src/core/index.js';
-import { Random } from '../../src/core/index.js';
+import { Random, canonicalJson } from '../../src/core/index.js';
+import { raftEntries } from '../../src/consensus/index.js';
 import type { ChainView, RaftChainMasterState } from '../../src/replication/index.js';
 import type { ClockOptions, LinkOverride, ScheduledCommand, ScheduledFault, SimView } from '../../src/sim/index.js';
 import { REPLICAS, runChain, type ChainRun, type ChainRunOptions } from './chain-workload.js';
@@ -30,7 +31,35 @@ const isReplica = (s: unknown): s is ReplicaLike => s !== null && typeof s === '
 const chainOf = (w: ChainView): string => JSON.stringify([w.chain.map((m) => m.id), w.joining]);
 
 /**
- * Invariants over the whole run (they remember what they saw, so make a fresh set per run):
+ * Thesis §6.4 at the master level: a leader proposes a view change only from the latest view, so
+ * every view change a master applied is based on the view in effect before it (a stale proposal
+ * would be dropped at apply, or, without that check, issue an epoch twice). Read from each
+ * master's log between its snapshot and its applied index; stateless, so the model checker can
+ * use it too.
+ */
+export const noStaleProposalApplied: Invariant<unknown> = {
+  name: 'every applied view change is based on the view in effect',
+  check(states) {
+    for (const [node, s] of Object.entries(states)) {
+      if (!isMaster(s)) continue;
+      const log = s.raft.log;
+      let current: string | undefined = log.snapshotIndex > 0 ? canonicalJson((log.snapshot.data as { view: ChainView }).view) : undefined;
+      if (s.appliedIndex <= log.snapshotIndex) continue;
+      for (const e of raftEntries(log, log.snapshotIndex + 1, s.appliedIndex)) {
+        const data = e.data as { type?: unknown; base?: ChainView; next?: ChainView } | null;
+        if (e.kind !== undefined || data === null || data.type !== 'view' || data.base === undefined || data.next === undefined) continue;
+        const base = canonicalJson(data.base);
+        if (current !== undefined && base !== current) return `${node}: entry ${e.index} (term ${e.term}) changes epoch ${data.base.epoch} while ${(JSON.parse(current) as ChainView).epoch} was in effect`;
+        current = canonicalJson(data.next);
+      }
+    }
+    return undefined;
+  },
+};
+
+/**
+ * Invariants over the whole run (the history ones remember what they saw: a fresh set per run):
+ * - every applied view change is based on the view in effect ({@link noStaleProposalApplied});
  * - one view per epoch across all masters' applied state, at any two times;
  * - a master's applied epoch never goes back while its applied index grows;
  * - a replica's epoch never goes back within one incarnation (it never acts on an older view);
@@ -38,6 +67,10 @@ const chainOf = (w: ChainView): string => JSON.stringify([w.chain.map((m) => m.i
  *   of every later epoch any master applied (a removed replica's lease has run out).
  */
 export function masterLevelInvariants(): Invariant<unknown>[] {
+  return [noStaleProposalApplied, ...historyInvariants()];
+}
+
+function historyInvariants(): Invariant<unknown>[] {
   const views = new Map<number, { node: NodeId; view: ChainView }>();
   const masterAt = new Map<NodeId, { index: number; epoch: number }>();
   const replicaAt = new Map<NodeId, { incarnation: number; epoch: number }>();

@@ -2,12 +2,14 @@
 // replicas, from a settled cluster (a leader serving, both replicas in the chain), with one lost
 // message, one crash (also between a persist and its sends), a campaign at another master node and
 // the leader's timers (its failure detector removes replicas it stops hearing), breadth-first up
-// to a bound on explored states.
+// to a bound on explored states. Checked: one view per epoch at masters and replicas, and every
+// view change a master applied was proposed from the view in effect (thesis §6.4).
 import { describe, expect, it } from 'vitest';
 import type { Invariant } from '../../src/core/index.js';
 import { formatModelCheckPath, modelCheck } from '../../src/check/index.js';
 import { chainReplica, raftChainMaster, raftChainMasterInvariants, type ChainView, type RaftChainMasterState } from '../../src/replication/index.js';
 import { simulate } from '../../src/sim/index.js';
+import { noStaleProposalApplied } from './raft-chain-master-nemesis.js';
 
 const MASTERS = ['m1', 'm2', 'm3'];
 const REPLICAS = ['a', 'b'];
@@ -53,7 +55,7 @@ function checkMasters(maxDepth: number, maxStates: number) {
     commands: [{ node: 'm2', input: { type: 'campaign' } }],
     timeouts: ['m1'],
     faults: { loss: 1, crashes: 1 },
-    invariants: [...raftChainMasterInvariants(), oneViewPerEpochEverywhere],
+    invariants: [...raftChainMasterInvariants(), oneViewPerEpochEverywhere, noStaleProposalApplied],
     maxDepth,
     maxStates,
   });
