@@ -47,6 +47,18 @@ const isHead = (s: S): boolean => s.member && s.view.chain[0]?.id === s.id;
 const isTail = (s: S): boolean => s.member && tailOf(s.view) === s.id;
 const serving = (s: S, now: number): boolean => s.member && s.synced && now < s.leaseUntil;
 
+/**
+ * How far the tail may commit. While a replica joins behind it (§3 extending a chain) the tail
+ * commits only what the joining replica acknowledged holding: the master may make the joining
+ * replica the tail as soon as it reports holding the state, and a write the old tail committed
+ * alone after that report would be missing there, and lost once the old replicas are removed.
+ */
+function commitBound(s: S): number {
+  const next = neighbour(s, 1);
+  if (next === null || next !== s.view.joining) return s.held;
+  return s.successorSynced ? Math.min(s.held, s.successorHeld ?? s.committed) : s.committed;
+}
+
 // ---- the machine ----------------------------------------------------------------------------
 
 function fresh(config: ChainReplicaConfig, incarnation: number): S {
@@ -112,6 +124,9 @@ function onRead(state: S, input: Extract<ChainReplicaInput, { type: 'read' }>, n
   const latest = newest(state.store, input.key);
   if (isTail(state)) {
     if (!state.caughtUp) return redirect(state, input.id, null, 'tail still catching up with its predecessor');
+    // While a replica joins behind it the tail may hold writes not committed yet (and which the
+    // joining replica, once the tail, may commit): a key with one is not answered here.
+    if (latest.seq > state.committed) return redirect(state, input.id, null, 'tail waiting for the joining replica to hold the newest write');
     return transition(state, [{ type: 'value', id: input.id, key: input.key, value: latest.value, seq: latest.seq }]);
   }
   if (!state.craq) return redirect(state, input.id, tail, 'not the tail');
@@ -144,7 +159,7 @@ function applyEntries(state: S, entries: readonly ChainEntry[]): T {
   const outputs: O[] = [];
   const next = neighbour(s, 1);
   if (isTail(s)) {
-    const c = commitTo(s, s.held);
+    const c = commitTo(s, commitBound(s));
     s = c.state;
     outputs.push(...c.outputs);
   }
@@ -232,8 +247,9 @@ function onAck(state: S, from: NodeId, m: Msg<'ack'>): T {
   let s: S = { ...state, successorHeld, successorSynced: m.synced };
   const joining = state.view.joining === from;
   const outputs: O[] = [];
-  if (!joining && m.synced) {
-    const c = commitTo(s, m.committed);
+  if (m.synced) {
+    // A joining replica commits nothing; what it holds lets the tail in front of it commit.
+    const c = commitTo(s, joining ? (isTail(s) ? commitBound(s) : s.committed) : m.committed);
     s = c.state;
     outputs.push(...c.outputs);
     // Commit acknowledgements travel back up the chain.
@@ -245,7 +261,9 @@ function onAck(state: S, from: NodeId, m: Msg<'ack'>): T {
 
 function onQuery(state: S, from: NodeId, m: Msg<'query'>, now: number): T {
   if (!isTail(state) || !state.caughtUp || !serving(state, now)) return reject(state, from, 'version query at a replica that is not a serving tail');
-  return transition(state, [send<ChainMessage>(from, { type: 'version', epoch: state.view.epoch, qid: m.qid, key: m.key, seq: newest(state.store, m.key).seq })]);
+  const latest = newest(state.store, m.key);
+  if (latest.seq > state.committed) return reject(state, from, 'version query for a write the joining replica does not hold yet');
+  return transition(state, [send<ChainMessage>(from, { type: 'version', epoch: state.view.epoch, qid: m.qid, key: m.key, seq: latest.seq })]);
 }
 
 function onVersion(state: S, from: NodeId, m: Msg<'version'>): T {
@@ -280,9 +298,10 @@ function onConfig(state: S, m: Msg<'config'>, now: number): T {
   let s: S = renew({ ...(continuous ? state : wiped(state)), view, member: true, synced, successorHeld: null, successorSynced: false, queries: [] });
   s = { ...s, caughtUp: neighbour(s, -1) === null && synced };
   const outputs: O[] = [viewOut(s.held), ...state.queries.map((q): O => ({ type: 'redirect', id: q.id, to: null, reason: 'chain reconfigured' }))];
-  // A replica that became the tail commits everything it holds (§3, failure of the tail).
+  // A replica that became the tail commits everything it holds (§3, failure of the tail), or,
+  // with a replica joining behind it, what that one holds too.
   if (isTail(s)) {
-    const c = commitTo(s, s.held);
+    const c = commitTo(s, commitBound(s));
     s = c.state;
     outputs.push(...c.outputs);
   }

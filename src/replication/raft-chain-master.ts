@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import type { DurableMachine, Invariant, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer } from '../core/index.js';
-import { ConfigError, assertNever, canonicalJson, earliest, inputNow, parse, positiveInt, reject, send, startTimer, timerDeadline, timerDue, v, withOwn } from '../core/index.js';
+import { ConfigError, assertNever, canonicalJson, earliest, getOwn, inputNow, majority, parse, positiveInt, reject, send, startTimer, timerDeadline, timerDue, v, withOwn } from '../core/index.js';
 import {
   raft,
   raftEntries,
@@ -141,11 +141,24 @@ const steps = raftReplica.steps<S, ChainMessage, Reconfigured>({
 });
 
 /** Thesis §6.4: a new leader knows the latest view once an entry of its own term is applied. */
-function serving(state: S): boolean {
+function knowsLatestView(state: S): boolean {
   const r = state.raft;
   if (r.role !== 'leader') return false;
   const term = state.appliedIndex === r.log.snapshotIndex ? r.log.snapshot.term : raftEntries(r.log, state.appliedIndex, state.appliedIndex)[0]?.term;
   return term === r.term;
+}
+
+/**
+ * Thesis §6.4.1: the leader's lease holds while a quorum acknowledged a heartbeat it sent less than
+ * Raft's `leaseMs` ago; with `checkQuorum` those voters elect no other leader until an election
+ * timeout after they heard it. A leader that was paused or cut off, and was deposed meanwhile
+ * without hearing of it yet, finds its lease run out and renews no replica's lease.
+ */
+function leaseHolds(r: RaftState, now: number): boolean {
+  if (r.leaseRevoked) return false; // a leadership transfer lets the target be elected at once
+  const acked = r.membership.voters.map((id) => (id === r.id ? now : (getOwn(r.progress, id)?.ackedAt ?? -1))).sort((a, b) => b - a);
+  const quorumAckedAt = acked[majority(acked.length) - 1] ?? -1;
+  return quorumAckedAt >= 0 && quorumAckedAt + r.options.leaseMs > now;
 }
 
 function propose(state: S, d: MasterDecision, now: number, out: Out): S {
@@ -166,11 +179,15 @@ function onHeartbeat(state: S, from: NodeId, message: unknown, now: number, out:
   const parsed = parse(heartbeatCheck, message, 'message');
   if (!parsed.ok) return parsed.problem;
   // Only the leader acts as master; the replicas heartbeat to every node.
-  if (!serving(state)) return state.raft.role === 'leader' ? 'heartbeat before this leader applied an entry of its term' : 'heartbeat to a node that is not the leader';
+  if (!knowsLatestView(state)) return state.raft.role === 'leader' ? 'heartbeat before this leader applied an entry of its term' : 'heartbeat to a node that is not the leader';
   const hb = parsed.value;
   const s: S = { ...state, heard: withOwn(state.heard, from, now) };
   // The answer renews the sender's lease in the view in effect; a change waits for its commit.
-  out.sends.push(send<RaftMessage | ChainMessage>(from, { type: 'config', view: s.view, sentAt: hb.sentAt }));
+  // None is renewed while a change is in flight (it may remove the sender: a lease renewed now
+  // would outlive the epoch that ends when it commits), nor without this leader's own lease.
+  if (state.pending !== canonicalJson(state.view) && leaseHolds(s.raft, now)) {
+    out.sends.push(send<RaftMessage | ChainMessage>(from, { type: 'config', view: s.view, sentAt: hb.sentAt }));
+  }
   const d = decideOnHeartbeat(s.view, from, hb);
   return d === undefined ? s : propose(s, d, now, out);
 }
@@ -208,9 +225,12 @@ function stepMessage(state: S, input: MessageInput<unknown>, now: number, out: O
  * exactly one view, and an epoch is issued (sent, `reconfigured`) only after a majority stored it:
  * a deposed leader's proposals never commit or are dropped as stale, and a crashed node recovers
  * every issued epoch from Raft's log. A new leader gives every replica a full `failureTimeoutMs`
- * before removing it; with Raft's `checkQuorum`, a deposed leader stops answering within an
- * election timeout, so the replicas' `leaseMs` < `failureTimeoutMs` rule still fences a removed
- * replica.
+ * before removing it. A heartbeat answer renews a replica's lease, so the leader answers only while
+ * its own Raft lease holds (a quorum acknowledged a heartbeat of its less than Raft's `leaseMs`
+ * ago; with `checkQuorum` those voters elect no one else meanwhile) and while no change is in
+ * flight: a deposed leader that was paused or cut off renews nothing once it resumes, and no lease
+ * outlives the epoch a pending removal ends. So the replicas' `leaseMs` < `failureTimeoutMs` rule
+ * (with room for clock drift) still fences a removed replica.
  *
  * @example
  * ```ts
@@ -239,7 +259,7 @@ export const raftChainMaster: DurableMachine<RaftChainMasterConfig, RaftChainMas
       }
       case 'tick': {
         s = afterRaft(state, steps.raft(state, input, out), now);
-        if (serving(s) && timerDue(s.timer, now)) s = onCheck(s, now, out);
+        if (knowsLatestView(s) && timerDue(s.timer, now)) s = onCheck(s, now, out);
         break;
       }
       case 'campaign':
@@ -254,7 +274,8 @@ export const raftChainMaster: DurableMachine<RaftChainMasterConfig, RaftChainMas
     return steps.finish(state, steps.compact(s, now, out), out);
   },
   ...raftReplica.durability(start, (config: RaftChainMasterConfig) => config.raft),
-  nextDeadline: (state) => earliest(raftNextDeadline(state.raft), state.raft.role === 'leader' ? timerDeadline(state.timer) : undefined),
+  // The failure detector's deadline counts only once it can run (a due timer would fire again at once).
+  nextDeadline: (state) => earliest(raftNextDeadline(state.raft), knowsLatestView(state) ? timerDeadline(state.timer) : undefined),
 };
 
 /**

@@ -5,9 +5,9 @@
  * linearizability checker with the key-value model.
  */
 import type { KvInput, RegisterOutput } from '../../src/check/index.js';
-import { Random } from '../../src/core/index.js';
+import { Random, type Invariant } from '../../src/core/index.js';
 import { chainMaster, chainReplica, primaryBackup, raftChainMaster, raftChainMasterInvariants, type ChainMasterOutput, type ChainReplicaOutput } from '../../src/replication/index.js';
-import { simulate, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
+import { simulate, type ClockOptions, type LinkOverride, type ScheduledCommand, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
 
 type Reconfigured = Extract<ChainMasterOutput, { type: 'reconfigured' }>;
 
@@ -30,6 +30,24 @@ export interface ChainRunOptions {
   readonly staleHeads?: boolean;
   /** Run the configuration service as this many `raftChainMaster` nodes (default: one `chainMaster`). */
   readonly masters?: number;
+  /** Send one read in four to any replica, as a client holding an old view would. */
+  readonly staleReaders?: boolean;
+  /** Faults added to the seeded plan (e.g. aimed at the master leader). */
+  readonly extraFaults?: readonly ScheduledFault[];
+  /** Per-node clock skew and drift. */
+  readonly clocks?: Readonly<Record<string, ClockOptions>>;
+  /** Link overrides on top of the faulty network (e.g. more duplication around the masters). */
+  readonly links?: readonly LinkOverride[];
+  /** Invariants checked after every step besides the master's own. */
+  readonly invariants?: readonly Invariant<unknown>[];
+  /** End the run right after the first `reconfigured` at or after this time (to learn who issued it). */
+  readonly stopAtReconfigurationMs?: number;
+  /** End the run at this time (a prefix, to learn who leads then). */
+  readonly stopAtMs?: number;
+  /** Local commands to nodes (e.g. a leadership transfer between master nodes). */
+  readonly commands?: readonly ScheduledCommand[];
+  /** The master's failure timeout (default 400 ms; the replicas' lease is 250 ms). */
+  readonly failureTimeoutMs?: number;
 }
 
 export interface ChainRun {
@@ -48,6 +66,10 @@ export interface ChainRun {
   readonly conflictingEpochs: number;
   /** Master nodes that issued at least one epoch (more than one: the service failed over). */
   readonly issuers: Set<string>;
+  /** Every `reconfigured` event: when, by which master node. */
+  readonly issued: readonly { readonly time: number; readonly node: string; readonly epoch: number; readonly chain: readonly string[] }[];
+  /** Every master node that became Raft leader, and when. */
+  readonly leaders: readonly { readonly time: number; readonly node: string }[];
 }
 
 /** Crashes and restarts of replicas, at most one down at a time, and a partition now and then. */
@@ -111,7 +133,8 @@ export function runChain(o: ChainRunOptions): ChainRun {
         if (stale) fencedValues.add(value);
         return { node: stale ? previousHead : chain[0]!, input: { f: 'write', key, value } };
       }
-      const reader = kind !== 'chain' ? chain[0]! : o.craq === false ? tail() : ctx.random.choice(chain.filter((n) => n !== joining));
+      const reader =
+        o.staleReaders === true && ctx.random.int(0, 4) === 0 ? ctx.random.choice(REPLICAS) : kind !== 'chain' ? chain[0]! : o.craq === false ? tail() : ctx.random.choice(chain.filter((n) => n !== joining));
       return { node: reader, input: { f: 'read', key } };
     },
     command: (op) => {
@@ -130,14 +153,17 @@ export function runChain(o: ChainRunOptions): ChainRun {
   const masters = o.masters === undefined ? [MASTER] : Array.from({ length: o.masters }, (_, i) => `${MASTER}${i + 1}`);
   const masterNodes =
     o.masters === undefined
-      ? [{ id: MASTER, machine: chainMaster, config: { id: MASTER, replicas: REPLICAS, initial, failureTimeoutMs: 400 } }]
+      ? [{ id: MASTER, machine: chainMaster, config: { id: MASTER, replicas: REPLICAS, initial, failureTimeoutMs: o.failureTimeoutMs ?? 400 } }]
       : masters.map((id, i) => ({
           id,
           machine: raftChainMaster,
-          config: { raft: { id, voters: masters, seed: o.seed * 10 + i, electionTimeoutMs: 100, heartbeatIntervalMs: 20 }, replicas: REPLICAS, initial, failureTimeoutMs: 400, snapshotEvery: 8 },
+          config: { raft: { id, voters: masters, seed: o.seed * 10 + i, electionTimeoutMs: 100, heartbeatIntervalMs: 20 }, replicas: REPLICAS, initial, failureTimeoutMs: o.failureTimeoutMs ?? 400, snapshotEvery: 8 },
         }));
   const issued = new Map<number, { node: string; chain: string }>();
   const issuers = new Set<string>();
+  const issuedLog: { time: number; node: string; epoch: number; chain: readonly string[] }[] = [];
+  const leaders: { time: number; node: string }[] = [];
+  let stop = false;
   let conflictingEpochs = 0;
   const result = simulate<KvInput<number>, RegisterOutput<number>>({
     seed: o.seed,
@@ -149,19 +175,26 @@ export function runChain(o: ChainRunOptions): ChainRun {
           : { id, machine: primaryBackup, config: { id, master: masters[0]!, masters, leaseMs: 250, mode: kind } },
       ),
     ],
-    invariants: o.masters === undefined ? [] : raftChainMasterInvariants(),
+    invariants: [...(o.masters === undefined ? [] : raftChainMasterInvariants()), ...(o.invariants ?? [])],
     network: o.faults === true ? { delay: { type: 'uniform', minMs: 1, maxMs: 20 }, loss: 0.02, duplicate: 0.02, reorder: 0.05 } : { delay: { type: 'uniform', minMs: 1, maxMs: 20 } },
-    faults: o.faults === true ? faultPlan(o.seed, horizonMs, o.crashMaster === true, masters) : [],
+    faults: [...(o.faults === true ? faultPlan(o.seed, horizonMs, o.crashMaster === true, masters) : []), ...(o.extraFaults ?? [])],
+    ...(o.clocks === undefined ? {} : { clocks: o.clocks }),
+    ...(o.commands === undefined ? {} : { commands: o.commands }),
+    ...(o.links === undefined ? {} : { links: o.links }),
+    ...(o.stopAtReconfigurationMs === undefined && o.stopAtMs === undefined ? {} : { stopWhen: (view: { time: number }) => stop || view.time >= (o.stopAtMs ?? Infinity) }),
     workload,
     maxTimeMs: horizonMs + 3000,
     onOutput: (e) => {
-      const out = e.output as ChainMasterOutput | ChainReplicaOutput;
+      const out = e.output as ChainMasterOutput | ChainReplicaOutput | { type: 'role'; role: string };
+      if (out.type === 'role' && out.role === 'leader') leaders.push({ time: e.time, node: e.node });
       if (out.type === 'reconfigured') {
         const chainKey = JSON.stringify([out.chain, out.joining]);
         const before = issued.get(out.epoch);
         if (before !== undefined && before.chain !== chainKey) conflictingEpochs++;
         issued.set(out.epoch, { node: e.node, chain: chainKey });
         issuers.add(e.node);
+        issuedLog.push({ time: e.time, node: e.node, epoch: out.epoch, chain: out.chain });
+        if (o.stopAtReconfigurationMs !== undefined && e.time >= o.stopAtReconfigurationMs) stop = true;
         reconfigurations.push(out);
         previousHead = chain[0]!;
         chain = [...out.chain];
@@ -182,5 +215,5 @@ export function runChain(o: ChainRunOptions): ChainRun {
     },
   });
   const craqQueries = result.stats.byType['query']?.sent ?? 0;
-  return { result, reconfigurations, written, reads, craqQueries, fencedValues, acknowledged, lost, conflictingEpochs, issuers };
+  return { result, reconfigurations, written, reads, craqQueries, fencedValues, acknowledged, lost, conflictingEpochs, issuers, issued: issuedLog, leaders };
 }

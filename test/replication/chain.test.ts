@@ -150,6 +150,23 @@ describe('§3: failures, epochs and fencing', () => {
     expect(c.answer('r')).toMatchObject({ type: 'value', value: 1 });
   });
 
+  it('while a replica joins, the tail commits only what the joining replica holds: the master may make it the tail as soon as it reports holding the state', () => {
+    const member = (id: string, since: number) => ({ id, incarnation: 0, since });
+    const view = (epoch: number, joining: boolean) => ({ epoch, chain: [member('a', 1), member('b', 1), ...(joining ? [member('c', 2)] : [])], joining: joining ? 'c' : null });
+    const step = (s: ReturnType<typeof chainReplica.init>, from: string, message: unknown, now: number) => chainReplica.step(deepFreeze(s), { type: 'message', from, message, now });
+    let b = chainReplica.init({ id: 'b', master: 'm', heartbeatMs: 10 });
+    b = step(b, 'm', { type: 'config', view: view(1, false), sentAt: null }, 1).state;
+    b = step(b, 'm', { type: 'config', view: view(2, true), sentAt: null }, 2).state;
+    const t = step(b, 'a', { type: 'entries', epoch: 2, held: 1, committed: 0, entries: [{ seq: 1, key: 'x', value: 1, id: 'w1' }] }, 3);
+    // The old tail holds the write and passes it on, but does not answer it yet.
+    expect(t.outputs.filter((o) => o.type === 'written')).toEqual([]);
+    expect(t.outputs).toContainEqual({ type: 'send', to: 'c', message: expect.objectContaining({ type: 'entries', epoch: 2 }) });
+    expect(t.state.committed).toBe(0);
+    const acked = step(t.state, 'c', { type: 'ack', epoch: 2, held: 1, committed: 0, synced: true }, 4);
+    expect(acked.outputs).toContainEqual({ type: 'written', id: 'w1', key: 'x', seq: 1 });
+    expect(acked.state.committed).toBe(1);
+  });
+
   it('the master never removes the last replica holding the state', () => {
     const c = new Cluster(['a', 'b']);
     c.run(50);

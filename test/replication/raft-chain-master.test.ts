@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, checkedStep, deepFreeze } from '../../src/core/index.js';
-import { applyReplicatedPersist, type RaftDurable } from '../../src/consensus/index.js';
+import { applyReplicatedPersist, raftEntries, raftLastIndex, type RaftDurable } from '../../src/consensus/index.js';
 import { chainReplica, raftChainMaster, raftChainMasterInvariants, type RaftChainMasterOutput, type RaftChainMasterState } from '../../src/replication/index.js';
 
 const solo = { raft: { id: 'm1', voters: ['m1'], seed: 1 }, replicas: ['a', 'b', 'c'], failureTimeoutMs: 100, checkMs: 10 };
@@ -54,9 +54,10 @@ describe('raftChainMaster: the chain master as a Raft-replicated service (van Re
     expect(m.state.view.epoch).toBe(1);
   });
 
-  it('a leader cut off from the other master nodes stops answering heartbeats within two election timeouts (checkQuorum), so it renews no lease a new leader does not know of', () => {
+  it('a leader answers heartbeats only while its lease from a quorum holds (thesis §6.4.1), so a leader deposed while paused or cut off renews no lease a new leader does not know of', () => {
     const m = node(three as never);
     const raftMsg = (message: unknown, now: number) => m.step({ type: 'message', from: 'm2', now, message });
+    const answered = (outs: RaftChainMasterOutput[]) => outs.some((o) => o.type === 'send' && o.to === 'a');
     m.step({ type: 'campaign', now: 0 });
     raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: true }, 1);
     raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: false }, 2);
@@ -65,11 +66,62 @@ describe('raftChainMaster: the chain master as a Raft-replicated service (van Re
     expect(m.step(hb('a', 0, 1, false, 1))).toEqual([{ type: 'rejected', from: 'a', reason: 'heartbeat before this leader applied an entry of its term' }]);
     raftMsg({ type: 'appendResponse', term: 1, success: true, index: 1, hintIndex: 0, hintTerm: 0 }, 3);
     expect(m.state.raft.role).toBe('leader');
-    expect(m.step(hb('a', 0, 1, false, 4)).some((o) => o.type === 'send' && o.to === 'a')).toBe(true);
-    // No answer from m2 or m3 from now on: the leader steps down and answers no more heartbeats.
-    for (let t = 10; t <= 400; t += 10) m.step({ type: 'tick', now: t });
+    // No quorum has acknowledged a heartbeat of this leader yet: it hears the replica but renews nothing.
+    const early = m.step(hb('a', 0, 1, false, 4));
+    expect(answered(early)).toBe(false);
+    expect(early.some((o) => o.type === 'rejected')).toBe(false);
+    const beat = m.step({ type: 'tick', now: 12 }).find((o) => o.type === 'send' && o.to === 'm2' && (o.message as { type: string }).type === 'heartbeat');
+    const { seq, sentAt } = (beat as { message: { seq: number; sentAt: number } }).message;
+    raftMsg({ type: 'heartbeatResponse', term: 1, seq, sentAt }, 13);
+    // While the change learning a's incarnation is in flight, no lease is renewed either.
+    expect(answered(m.step(hb('a', 0, 1, false, 13)))).toBe(false);
+    raftMsg({ type: 'appendResponse', term: 1, success: true, index: 2, hintIndex: 0, hintTerm: 0 }, 13);
+    expect(m.state.view.chain[0]).toMatchObject({ id: 'a', incarnation: 0 });
+    expect(answered(m.step(hb('a', 0, 1, false, 14)))).toBe(true);
+    // Paused from 14 to 500: on waking it still believes it leads, but its lease (leaseMs 90 from 12) ran out.
+    const late = m.step(hb('a', 0, 1, false, 500));
+    expect(m.state.raft.role).toBe('leader');
+    expect(answered(late)).toBe(false);
+    // No answer from m2 or m3 from now on: the leader steps down (checkQuorum) and rejects heartbeats.
+    for (let t = 510; t <= 900; t += 10) m.step({ type: 'tick', now: t });
     expect(m.state.raft.role).not.toBe('leader');
-    expect(m.step(hb('a', 0, 1, false, 401))).toEqual([{ type: 'rejected', from: 'a', reason: 'heartbeat to a node that is not the leader' }]);
+    expect(m.step(hb('a', 0, 1, false, 901))).toEqual([{ type: 'rejected', from: 'a', reason: 'heartbeat to a node that is not the leader' }]);
+  });
+
+  it('nextDeadline: a leader that has not applied an entry of its term yet arms only Raft\'s deadline, not its due failure detector', () => {
+    const m = node(three as never);
+    m.step({ type: 'campaign', now: 0 });
+    m.step({ type: 'message', from: 'm2', now: 1, message: { type: 'voteResponse', term: 1, granted: true, pre: true } });
+    m.step({ type: 'message', from: 'm2', now: 2, message: { type: 'voteResponse', term: 1, granted: true, pre: false } });
+    m.step({ type: 'tick', now: 30 }); // the check timer (due at 12) cannot run: the noop is not committed
+    expect(m.state.raft.role).toBe('leader');
+    expect(raftChainMaster.nextDeadline?.(m.state)).toBeGreaterThan(30);
+  });
+
+  it('no lease is renewed while a change is in flight: the removal it may carry would end the epoch the lease is for', () => {
+    const m = node(three as never);
+    const raftMsg = (message: unknown, now: number) => m.step({ type: 'message', from: 'm2', now, message });
+    const answered = (outs: RaftChainMasterOutput[]) => outs.some((o) => o.type === 'send' && o.to === 'a');
+    m.step({ type: 'campaign', now: 0 });
+    raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: true }, 1);
+    raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: false }, 2);
+    raftMsg({ type: 'appendResponse', term: 1, success: true, index: 1, hintIndex: 0, hintTerm: 0 }, 3);
+    // The failure detector starts: every member gets a full timeout from now (10).
+    const beat = m.step({ type: 'tick', now: 12 }).find((o) => o.type === 'send' && o.to === 'm2' && (o.message as { type: string }).type === 'heartbeat');
+    const { seq, sentAt } = (beat as { message: { seq: number; sentAt: number } }).message;
+    raftMsg({ type: 'heartbeatResponse', term: 1, seq, sentAt }, 13);
+    // No replica is heard past failureTimeoutMs: the leader proposes to remove the head, a ...
+    for (let t = 20; t <= 115; t += 5) {
+      const outs = m.step({ type: 'tick', now: t });
+      const hbs = outs.filter((o) => o.type === 'send' && (o.message as { type: string }).type === 'heartbeat') as { to: string; message: { seq: number; sentAt: number } }[];
+      for (const h of hbs) m.step({ type: 'message', from: h.to, now: t, message: { type: 'heartbeatResponse', term: 1, seq: h.message.seq, sentAt: h.message.sentAt } });
+    }
+    expect(m.state.pending).not.toBeNull();
+    const last = raftLastIndex(m.state.raft.log);
+    expect(raftEntries(m.state.raft.log, last, last)[0]?.data).toMatchObject({ type: 'view', reason: 'a failed' });
+    expect(m.state.view.epoch).toBe(1);
+    // ... and a's heartbeat, arriving now, is heard but not answered: its lease in epoch 1 is not renewed.
+    expect(answered(m.step(hb('a', 0, 1, false, 116)))).toBe(false);
   });
 
   it('heartbeats: an incarnation is learned (same epoch), then the answer renews the lease of that member; a new replica joins at the tail', () => {
