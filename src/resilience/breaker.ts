@@ -61,7 +61,7 @@ export interface CircuitBreakerOptions extends ClockOption {
  * The settings a saved breaker carries in its JSON (thresholds, open duration, probes): restoring
  * takes them from the saved state, so {@link CircuitBreaker.fromJSON} refuses them in its options.
  */
-const SAVED_SETTINGS = ['strategy', 'failureThreshold', 'timeoutMs', 'openMs', 'openBackoff', 'halfOpenProbes', 'halfOpenFailureRatio', 'slowCallDurationMs'] as const;
+const SAVED_SETTINGS = ['strategy', 'failureThreshold', 'timeoutMs', 'openMs', 'openBackoff', 'halfOpenProbes', 'halfOpenFailureRatio', 'slowCallDurationMs'] as const satisfies readonly Exclude<keyof CircuitBreakerOptions, keyof CircuitBreakerRestoreOptions>[];
 
 /**
  * The options of {@link CircuitBreaker.fromJSON}: what the JSON cannot carry (the clock, the
@@ -75,7 +75,7 @@ const SAVED_SETTINGS = ['strategy', 'failureThreshold', 'timeoutMs', 'openMs', '
  * CircuitBreaker.fromJSON(saved, options).state; //=> 'closed'
  * ```
  */
-export type CircuitBreakerRestoreOptions = Omit<CircuitBreakerOptions, (typeof SAVED_SETTINGS)[number]>;
+export type CircuitBreakerRestoreOptions = Omit<CircuitBreakerOptions, 'strategy' | 'failureThreshold' | 'timeoutMs' | 'openMs' | 'openBackoff' | 'halfOpenProbes' | 'halfOpenFailureRatio' | 'slowCallDurationMs'>;
 
 /**
  * The serialized form of a {@link CircuitBreaker}: the core state with times on the wall clock,
