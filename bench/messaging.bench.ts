@@ -52,6 +52,16 @@ const PAYLOAD = 'p'.repeat(100);
 /** How long a fresh event store rests before it is measured (see startEventStore). */
 const SEGMENT_SETTLE_MS = 3000;
 
+/**
+ * Before each cell: flush every dirty page to disk and rest a moment, so that no cell's fsyncs wait
+ * behind the writeback of an earlier cell's data (runs without it varied 2.5x for the same system
+ * depending on what ran before).
+ */
+async function quiesce(): Promise<void> {
+  spawnSync('sync');
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
 interface Cell {
   rate: number;
   p50: number;
@@ -163,6 +173,8 @@ async function startQueueCluster(links: Links, append: Append = { parallelAppend
     if (performance.now() > deadline) throw new Error('messaging bench: no leader within 20 s');
     await new Promise((r) => setTimeout(r, 20));
   }
+  // As for the event store: the fresh WALs' preallocated segments are written back first.
+  await new Promise((r) => setTimeout(r, SEGMENT_SETTLE_MS));
   let seq = 0;
   return {
     async submit(command) {
@@ -343,6 +355,7 @@ async function eventStoreBench(ms: number): Promise<Figures> {
     const name = size === 1 ? 'single-wal' : 'tcp-3-replicas-wal';
     try {
       for (const c of LEVELS) {
+        await quiesce();
         const cell = await eventStoreCell(store.replicas, c, ms);
         ours[`${name}.c${c}`] = cell.rate;
         putCell(`messaging.distkit.event-store.${name}.c${c}`, cell);
@@ -352,6 +365,7 @@ async function eventStoreBench(ms: number): Promise<Figures> {
     }
   }
   for (const c of LEVELS) {
+    await quiesce();
     const cell = await fileFloorCell(c, ms);
     putCell(`messaging.file-fdatasync-per-event.c${c}`, cell);
     for (const name of ['single-wal', 'tcp-3-replicas-wal']) out[`messaging.event-store.${name}.c${c}.vs.file-fdatasync`] = ratio(ours[`${name}.c${c}`]!, cell.rate);
@@ -360,6 +374,7 @@ async function eventStoreBench(ms: number): Promise<Figures> {
   const etcd = await startKvCluster('etcd');
   try {
     for (const c of LEVELS) {
+      await quiesce();
       const cell = await etcdClosedLoop(etcd.urls, c, ms);
       putCell(`messaging.etcd-3-members-put.c${c}`, cell);
       out[`messaging.event-store.tcp-3-replicas-wal.c${c}.vs.etcd-put`] = ratio(ours[`tcp-3-replicas-wal.c${c}`]!, cell.rate);
@@ -381,6 +396,7 @@ export default async function messagingBench(): Promise<Figures> {
       const server = await startRedisServer({ appendfsync: fsync });
       try {
         for (const c of LEVELS) {
+          await quiesce();
           const cell = await bullmqCell(server.port, c, ms, `bench-${fsync}-c${c}`);
           bull[fsync]![c] = cell.rate;
           put(out, `messaging.bullmq.aof-${fsync}.c${c}`, cell);
@@ -395,6 +411,7 @@ export default async function messagingBench(): Promise<Figures> {
     const name = parallelAppend ? 'tcp-wal-parallel-append' : 'tcp-wal';
     try {
       for (const c of LEVELS) {
+        await quiesce();
         const cell = await distkitCell(cluster, c, ms);
         put(out, `messaging.distkit.replicated-queue.${name}.c${c}`, cell);
         if (bull['always']![c] !== undefined) out[`messaging.c${c}.${parallelAppend ? 'parallel-append.' : ''}vs.bullmq-aof-always`] = ratio(cell.rate, bull['always']![c]!);
@@ -407,7 +424,10 @@ export default async function messagingBench(): Promise<Figures> {
   const server = await startRedisServer();
   const overRedis = await startQueueCluster({ kind: 'redis', redisPort: server.port });
   try {
-    for (const c of LEVELS) put(out, `messaging.distkit.replicated-queue.redis-streams-wal.c${c}`, await distkitCell(overRedis, c, ms));
+    for (const c of LEVELS) {
+      await quiesce();
+      put(out, `messaging.distkit.replicated-queue.redis-streams-wal.c${c}`, await distkitCell(overRedis, c, ms));
+    }
   } finally {
     await overRedis.stop();
     await server.stop();
