@@ -10,8 +10,8 @@ import { canonicalJson, Random } from '../../src/core/index.js';
 import { HashRing } from '../../src/hashing/index.js';
 import { dvvValues, quorumKv, quorumKvInvariants, type QuorumKvConfig, type QuorumKvOutput, type QuorumKvState } from '../../src/replication/index.js';
 import { simulate, type ScheduledCommand, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
-import type { VectorClock } from '../../src/clocks/index.js';
 import { onKv, swimKv, type SwimKvState } from './swim-kv-node.js';
+import { baseClient, cartClient, union } from './kv-workload.js';
 
 export const OLD = ['a', 'b', 'c', 'd', 'e'];
 const JOINERS = ['f', 'g'];
@@ -40,7 +40,6 @@ export interface JoinRun {
   readonly staleReads: number;
 }
 
-const union = (values: readonly unknown[]): string[] => [...new Set(values.flatMap((v) => (Array.isArray(v) ? (v as string[]) : [])))].sort();
 
 function plan(seed: number, joiners: readonly string[], bySwim: boolean): { faults: ScheduledFault[]; commands: ScheduledCommand[]; startsAt: Record<string, number> } {
   const random = new Random(`join-faults/${seed}`);
@@ -101,11 +100,10 @@ export function runJoinWorkload(o: JoinRunOptions): JoinRun {
   const joiners = JOINERS.slice(0, joins);
   const all = [...OLD, ...joiners];
   const p = plan(seed, joiners, o.swim === true);
-  const last = new Map<string, { values: string[]; context: VectorClock }>();
   const current = new Map<string, string>();
   const keyOf = (input: SetInput<string>): string => (input as { key?: string }).key ?? KEYS[0]!;
-  const slot = new Map<number, string>();
-  const base = (name: string) => name.split('.')[0]!;
+  const cart = cartClient(keyOf);
+  const base = baseClient;
   const workload: Workload<SetInput<string>, SetOutput<string>> = {
     clients: 4,
     operations: 50,
@@ -119,21 +117,10 @@ export function runJoinWorkload(o: JoinRunOptions): JoinRun {
       const input = ctx.index % 2 === 0 ? { f: 'read', key } : { f: 'add', value: `${base(ctx.client)}-${ctx.index}`, key };
       return { node, input: input as SetInput<string> };
     },
-    command: (op) => {
-      const key = keyOf(op.input);
-      slot.set(op.id, `${base(op.client)}|${key}`);
-      if (op.input.f === 'read') return { type: 'get', id: op.id, key };
-      const seen = last.get(`${base(op.client)}|${key}`) ?? { values: [], context: {} };
-      const value = op.input.f === 'add' ? op.input.value : '';
-      return { type: 'put', id: op.id, key, value: union([seen.values, [value]]), context: seen.context };
-    },
+    command: (op) => cart.command(op),
     complete: (_node, output) => {
       const out = output as QuorumKvOutput;
-      if (out.type === 'get-ok' && out.id < FINAL) {
-        const where = slot.get(out.id);
-        if (where !== undefined) last.set(where, { values: union(out.values), context: out.context });
-        return { id: out.id, output: union(out.values) };
-      }
+      if (out.type === 'get-ok' && out.id < FINAL) return { id: out.id, output: cart.remember(out) };
       if (out.type === 'put-ok' && out.id < FINAL) return { id: out.id, output: null };
       if (out.type === 'request-failed' && out.op === 'get' && out.id < FINAL) return { id: out.id, failed: true };
       return undefined;

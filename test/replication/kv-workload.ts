@@ -36,7 +36,41 @@ export interface KvRunOptions {
   readonly keys?: number;
 }
 
-const union = (values: readonly unknown[]): string[] => [...new Set(values.flatMap((v) => (Array.isArray(v) ? (v as string[]) : [])))].sort();
+/** The elements of a read's siblings (each a list of strings), sorted. */
+export const union = (values: readonly unknown[]): string[] => [...new Set(values.flatMap((v) => (Array.isArray(v) ? (v as string[]) : [])))].sort();
+
+/** A simulator client's base name (without the `.k` of its later incarnations). */
+export const baseClient = (name: string): string => name.split('.')[0]!;
+
+/**
+ * The shopping-cart client, as Dynamo's: a read remembers the siblings' union and context per
+ * client and key; an add writes that union plus its element, with that context (read-modify-write).
+ * `command` turns a set operation into the store's input; `remember` records a read's answer and
+ * returns the values the history sees.
+ */
+export function cartClient(keyOf: (input: SetInput<string>) => string): {
+  command(op: { readonly id: number; readonly client: string; readonly input: SetInput<string> }): unknown;
+  remember(out: Extract<QuorumKvOutput, { type: 'get-ok' }>): string[];
+} {
+  const last = new Map<string, { values: string[]; context: VectorClock }>();
+  const slot = new Map<number, string>();
+  return {
+    command(op) {
+      const key = keyOf(op.input);
+      slot.set(op.id, `${baseClient(op.client)}|${key}`);
+      if (op.input.f === 'read') return { type: 'get', id: op.id, key };
+      const seen = last.get(`${baseClient(op.client)}|${key}`) ?? { values: [], context: {} };
+      const value = op.input.f === 'add' ? op.input.value : '';
+      return { type: 'put', id: op.id, key, value: union([seen.values, [value]]), context: seen.context };
+    },
+    remember(out) {
+      const values = union(out.values);
+      const where = slot.get(out.id);
+      if (where !== undefined) last.set(where, { values, context: out.context });
+      return values;
+    },
+  };
+}
 
 /** Crashes and restarts, each announced to the other nodes (as a failure detector would, late). */
 function faultPlan(seed: number, horizonMs: number): { faults: ScheduledFault[]; commands: ScheduledCommand[] } {
@@ -62,12 +96,10 @@ function faultPlan(seed: number, horizonMs: number): { faults: ScheduledFault[];
 
 export function runSetWorkload(o: KvRunOptions): KvRun {
   const horizonMs = 6000;
-  const last = new Map<string, { values: string[]; context: VectorClock }>();
   const siblings: number[] = [];
-  const base = (name: string) => name.split('.')[0]!;
+  const base = baseClient;
   const keys = o.keys ?? 1;
-  const keyOf = (input: SetInput<string>): string => (input as { key?: string }).key ?? KEY;
-  const slot = new Map<number, string>();
+  const cart = cartClient((input) => (input as { key?: string }).key ?? KEY);
   const current = new Map<string, string>();
   const workload: Workload<SetInput<string>, SetOutput<string>> = {
     clients: o.clients ?? 4,
@@ -84,22 +116,12 @@ export function runSetWorkload(o: KvRunOptions): KvRun {
       const input = ctx.index % 2 === 0 ? { f: 'read', key } : { f: 'add', value: `${base(ctx.client)}-${ctx.index}`, key };
       return { node, input: input as SetInput<string> };
     },
-    command: (op) => {
-      const key = keyOf(op.input);
-      slot.set(op.id, `${base(op.client)}|${key}`);
-      if (op.input.f === 'read') return { type: 'get', id: op.id, key };
-      const seen = last.get(`${base(op.client)}|${key}`) ?? { values: [], context: {} };
-      const value = op.input.f === 'add' ? op.input.value : '';
-      return { type: 'put', id: op.id, key, value: union([seen.values, [value]]), context: seen.context };
-    },
+    command: (op) => cart.command(op),
     complete: (_node, output) => {
       const out = output as QuorumKvOutput;
       if (out.type === 'get-ok') {
-        const values = union(out.values);
         siblings.push(out.values.length);
-        const where = slot.get(out.id);
-        if (where !== undefined) last.set(where, { values, context: out.context });
-        return { id: out.id, output: values };
+        return { id: out.id, output: cart.remember(out) };
       }
       if (out.type === 'put-ok') return { id: out.id, output: null };
       if (out.type === 'request-failed' && out.op === 'get') return { id: out.id, failed: true };
