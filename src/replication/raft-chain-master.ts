@@ -6,22 +6,20 @@
  *
  * @packageDocumentation
  */
-import type { DurableMachine, Invariant, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput, Timer } from '../core/index.js';
+import type { DurableMachine, Invariant, MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput } from '../core/index.js';
 import { ConfigError, assertNever, canonicalJson, earliest, getOwn, inputNow, majority, parse, positiveInt, reject, send, startTimer, timerDeadline, timerDue, v, withOwn } from '../core/index.js';
 import {
   raft,
   raftEntries,
   raftNextDeadline,
   raftReplica,
-  type RaftCampaignInput,
   type RaftConfig,
   type RaftDurable,
   type RaftMessage,
   type RaftReplicaOutputs,
   type RaftRoleOutput,
   type RaftState,
-  type RaftTransferInput,
-  type RaftPersistedInput,
+  type RaftReplicaInput,
   type ReplicatedPersistRecord,
 } from '../consensus/index.js';
 import { decideOnCheck, decideOnHeartbeat, heardAll, masterOptions, type ChainMasterConfig, type ChainMasterState, type MasterDecision } from './chain-master.js';
@@ -75,7 +73,7 @@ export interface RaftChainMasterState extends Pick<ChainMasterState, 'replicas' 
  * const i: RaftChainMasterInput = { type: 'tick', now: 100 };
  * ```
  */
-export type RaftChainMasterInput = MessageInput<unknown> | TickInput | RaftCampaignInput | RaftTransferInput | RaftPersistedInput;
+export type RaftChainMasterInput = RaftReplicaInput;
 
 /**
  * Outputs of a {@link raftChainMaster}: Raft's persists and sends, views sent to replicas, role

@@ -4,9 +4,9 @@
  *
  * @packageDocumentation
  */
-import type { MessageInput, NodeId, PersistOutput, RejectedOutput, SendOutput, TickInput } from '../core/index.js';
+import type { NodeId, PersistOutput, RejectedOutput, SendOutput } from '../core/index.js';
 import { v } from '../core/index.js';
-import type { RaftCampaignInput, RaftConfig, RaftDurable, RaftPersistedInput, RaftPersistRecord, RaftRoleOutput, RaftState, RaftTransferInput } from '../consensus/index.js';
+import type { RaftConfig, RaftDurable, RaftPersistRecord, RaftReplicaInput, RaftRoleOutput, RaftState } from '../consensus/index.js';
 
 /**
  * The consistency a request asks for, per request (Cosmos DB's five levels, plus causal from
@@ -382,7 +382,7 @@ export interface StoreReadInput {
  * inputs.flatMap((i) => { const t = distributedStore.step(s, i); s = t.state; return t.outputs.filter((o) => o.type === 'write-ok' || o.type === 'read-ok').map((o) => o.type); }); //=> ['write-ok', 'read-ok']
  * ```
  */
-export type StoreInput = MessageInput<unknown> | TickInput | StoreWriteInput | StoreReadInput | RaftCampaignInput | RaftTransferInput | RaftPersistedInput;
+export type StoreInput = RaftReplicaInput | StoreWriteInput | StoreReadInput;
 
 /**
  * The persist record of a store node: Raft's records of one step, in order.
