@@ -12,6 +12,18 @@ import { judge, NODES, queueWorkload, runQueue, VISIBILITY_MS } from './queue-wo
 const FAULTS = { crashRate: 1, partitionRate: 0.7 };
 const FLAKY = { loss: 0.03, duplicate: 0.05 };
 
+/** A run under faults: invariants held, nothing lost, keys once, fencing kept; returns the verdict. */
+function expectFaultyRunValid(seed: number, r: ReturnType<typeof runQueue>): ReturnType<typeof judge> {
+  expect(r.ok, `seed ${seed}: ${r.violation?.invariant}: ${r.violation?.message}`).toBe(true);
+  const v = judge(r);
+  expect(v.totalQueue.valid, `seed ${seed}: lost ${JSON.stringify(v.totalQueue.lost)}, unexpected ${JSON.stringify(v.totalQueue.unexpected)}`).toBe(true);
+  expect(v.keyedTwice, `seed ${seed}`).toEqual([]);
+  expect(v.lateAcks, `seed ${seed}`).toEqual([]);
+  expect(v.earlyRedeliveries, `seed ${seed}`).toEqual([]);
+  expect(v.totalQueue.acknowledgedCount).toBeGreaterThan(50);
+  return v;
+}
+
 describe('the replicated queue under faults (3 nodes, simulated)', () => {
   it('no faults: every acknowledged enqueue is acked once, nothing else', () => {
     const r = runQueue(1, {});
@@ -32,13 +44,7 @@ describe('the replicated queue under faults (3 nodes, simulated)', () => {
     let retriedEnqueues = 0;
     for (let seed = 1; seed <= 4; seed++) {
       const r = runQueue(seed, FAULTS, FLAKY);
-      expect(r.ok, `seed ${seed}: ${r.violation?.invariant}: ${r.violation?.message}`).toBe(true);
-      const v = judge(r);
-      expect(v.totalQueue.valid, `seed ${seed}: lost ${JSON.stringify(v.totalQueue.lost)}, unexpected ${JSON.stringify(v.totalQueue.unexpected)}`).toBe(true);
-      expect(v.keyedTwice, `seed ${seed}`).toEqual([]);
-      expect(v.lateAcks, `seed ${seed}`).toEqual([]);
-      expect(v.earlyRedeliveries, `seed ${seed}`).toEqual([]);
-      expect(v.totalQueue.acknowledgedCount).toBeGreaterThan(50);
+      const v = expectFaultyRunValid(seed, r);
       faults += r.faults.length;
       retriedEnqueues += v.totalQueue.attemptCount - new Set(r.history.filter((o) => o.input.f === 'enqueue').map((o) => (o.input as { value: string }).value)).size;
     }
@@ -50,13 +56,7 @@ describe('the replicated queue under faults (3 nodes, simulated)', () => {
   it('with parallelAppend (the leader replicates while it writes, thesis §10.2.1), seeds 1-2 under the same faults: the same verdicts', () => {
     for (let seed = 1; seed <= 2; seed++) {
       const r = runQueue(seed, FAULTS, FLAKY, undefined, { parallelAppend: true });
-      expect(r.ok, `seed ${seed}: ${r.violation?.invariant}: ${r.violation?.message}`).toBe(true);
-      const v = judge(r);
-      expect(v.totalQueue.valid, `seed ${seed}: lost ${JSON.stringify(v.totalQueue.lost)}, unexpected ${JSON.stringify(v.totalQueue.unexpected)}`).toBe(true);
-      expect(v.keyedTwice, `seed ${seed}`).toEqual([]);
-      expect(v.lateAcks, `seed ${seed}`).toEqual([]);
-      expect(v.earlyRedeliveries, `seed ${seed}`).toEqual([]);
-      expect(v.totalQueue.acknowledgedCount).toBeGreaterThan(50);
+      expectFaultyRunValid(seed, r);
     }
   }, 240_000);
 

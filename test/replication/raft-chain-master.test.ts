@@ -20,8 +20,17 @@ function node(config: typeof solo) {
     for (const o of t.outputs) if (o.type === 'persist') disk = applyReplicatedPersist(disk, o.record);
     return [...t.outputs];
   };
+  /** A Raft message from m2. */
+  const fromM2 = (message: unknown, now: number) => step({ type: 'message', from: 'm2', now, message });
   return {
     step,
+    fromM2,
+    /** Of three masters, m1 campaigns at 0 and wins m2's pre-vote (1) and vote (2). */
+    elect() {
+      step({ type: 'campaign', now: 0 });
+      fromM2({ type: 'voteResponse', term: 1, granted: true, pre: true }, 1);
+      fromM2({ type: 'voteResponse', term: 1, granted: true, pre: false }, 2);
+    },
     get state(): RaftChainMasterState {
       return state;
     },
@@ -31,6 +40,8 @@ function node(config: typeof solo) {
   };
 }
 const reconfigured = (outs: RaftChainMasterOutput[]) => outs.filter((o) => o.type === 'reconfigured');
+/** Whether the master answered replica a. */
+const answered = (outs: RaftChainMasterOutput[]) => outs.some((o) => o.type === 'send' && o.to === 'a');
 
 describe('raftChainMaster: the chain master as a Raft-replicated service (van Renesse & Schneider §3)', () => {
   it('the leader removes a replica silent for failureTimeoutMs, a full timeout after it became leader', () => {
@@ -56,11 +67,8 @@ describe('raftChainMaster: the chain master as a Raft-replicated service (van Re
 
   it('a leader answers heartbeats only while its lease from a quorum holds (thesis §6.4.1), so a leader deposed while paused or cut off renews no lease a new leader does not know of', () => {
     const m = node(three as never);
-    const raftMsg = (message: unknown, now: number) => m.step({ type: 'message', from: 'm2', now, message });
-    const answered = (outs: RaftChainMasterOutput[]) => outs.some((o) => o.type === 'send' && o.to === 'a');
-    m.step({ type: 'campaign', now: 0 });
-    raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: true }, 1);
-    raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: false }, 2);
+    const raftMsg = m.fromM2;
+    m.elect();
     // Thesis §6.4: until an entry of its term is applied, a new leader may not know the latest view.
     expect(m.state.raft.role).toBe('leader');
     expect(m.step(hb('a', 0, 1, false, 1))).toEqual([{ type: 'rejected', from: 'a', reason: 'heartbeat before this leader applied an entry of its term' }]);
@@ -90,9 +98,7 @@ describe('raftChainMaster: the chain master as a Raft-replicated service (van Re
 
   it('nextDeadline: a leader that has not applied an entry of its term yet arms only Raft\'s deadline, not its due failure detector', () => {
     const m = node(three as never);
-    m.step({ type: 'campaign', now: 0 });
-    m.step({ type: 'message', from: 'm2', now: 1, message: { type: 'voteResponse', term: 1, granted: true, pre: true } });
-    m.step({ type: 'message', from: 'm2', now: 2, message: { type: 'voteResponse', term: 1, granted: true, pre: false } });
+    m.elect();
     m.step({ type: 'tick', now: 30 }); // the check timer (due at 12) cannot run: the noop is not committed
     expect(m.state.raft.role).toBe('leader');
     expect(raftChainMaster.nextDeadline?.(m.state)).toBeGreaterThan(30);
@@ -100,11 +106,8 @@ describe('raftChainMaster: the chain master as a Raft-replicated service (van Re
 
   it('no lease is renewed while a change is in flight: the removal it may carry would end the epoch the lease is for', () => {
     const m = node(three as never);
-    const raftMsg = (message: unknown, now: number) => m.step({ type: 'message', from: 'm2', now, message });
-    const answered = (outs: RaftChainMasterOutput[]) => outs.some((o) => o.type === 'send' && o.to === 'a');
-    m.step({ type: 'campaign', now: 0 });
-    raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: true }, 1);
-    raftMsg({ type: 'voteResponse', term: 1, granted: true, pre: false }, 2);
+    const raftMsg = m.fromM2;
+    m.elect();
     raftMsg({ type: 'appendResponse', term: 1, success: true, index: 1, hintIndex: 0, hintTerm: 0 }, 3);
     // The failure detector starts: every member gets a full timeout from now (10).
     const beat = m.step({ type: 'tick', now: 12 }).find((o) => o.type === 'send' && o.to === 'm2' && (o.message as { type: string }).type === 'heartbeat');
