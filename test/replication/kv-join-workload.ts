@@ -11,7 +11,7 @@ import { HashRing } from '../../src/hashing/index.js';
 import { dvvValues, quorumKv, quorumKvInvariants, type QuorumKvConfig, type QuorumKvOutput, type QuorumKvState } from '../../src/replication/index.js';
 import { simulate, type ScheduledCommand, type ScheduledFault, type SimResult, type Workload } from '../../src/sim/index.js';
 import { onKv, swimKv, type SwimKvState } from './swim-kv-node.js';
-import { baseClient, cartClient, union } from './kv-workload.js';
+import { cartClient, union } from './kv-workload.js';
 
 export const OLD = ['a', 'b', 'c', 'd', 'e'];
 const JOINERS = ['f', 'g'];
@@ -100,10 +100,8 @@ export function runJoinWorkload(o: JoinRunOptions): JoinRun {
   const joiners = JOINERS.slice(0, joins);
   const all = [...OLD, ...joiners];
   const p = plan(seed, joiners, o.swim === true);
-  const current = new Map<string, string>();
   const keyOf = (input: SetInput<string>): string => (input as { key?: string }).key ?? KEYS[0]!;
   const cart = cartClient(keyOf);
-  const base = baseClient;
   const workload: Workload<SetInput<string>, SetOutput<string>> = {
     clients: 4,
     operations: 50,
@@ -112,10 +110,7 @@ export function runJoinWorkload(o: JoinRunOptions): JoinRun {
     generate: (ctx) => {
       const up = all.filter((n) => ctx.isUp(n));
       const node = ctx.random.choice(up.length > 0 ? up : OLD);
-      const key = ctx.index % 2 === 0 ? ctx.random.choice(KEYS) : (current.get(base(ctx.client)) ?? KEYS[0]!);
-      current.set(base(ctx.client), key);
-      const input = ctx.index % 2 === 0 ? { f: 'read', key } : { f: 'add', value: `${base(ctx.client)}-${ctx.index}`, key };
-      return { node, input: input as SetInput<string> };
+      return { node, input: cart.next(ctx.client, ctx.index, () => ctx.random.choice(KEYS), KEYS[0]!) };
     },
     command: (op) => cart.command(op),
     complete: (_node, output) => {

@@ -49,12 +49,22 @@ export const baseClient = (name: string): string => name.split('.')[0]!;
  * returns the values the history sees.
  */
 export function cartClient(keyOf: (input: SetInput<string>) => string): {
+  /** The next operation of `client`: even ones read a fresh key, odd ones add to the key it read last (else `fallback`). */
+  next(client: string, index: number, freshKey: () => string, fallback: string): SetInput<string>;
   command(op: { readonly id: number; readonly client: string; readonly input: SetInput<string> }): unknown;
   remember(out: Extract<QuorumKvOutput, { type: 'get-ok' }>): string[];
 } {
   const last = new Map<string, { values: string[]; context: VectorClock }>();
   const slot = new Map<number, string>();
+  const current = new Map<string, string>();
   return {
+    next(client, index, freshKey, fallback) {
+      const key = index % 2 === 0 ? freshKey() : (current.get(baseClient(client)) ?? fallback);
+      current.set(baseClient(client), key);
+      // Extra `key` fields ride along in the history; the set checker reads only `f` and `value`.
+      const input = index % 2 === 0 ? { f: 'read', key } : { f: 'add', value: `${baseClient(client)}-${index}`, key };
+      return input as SetInput<string>;
+    },
     command(op) {
       const key = keyOf(op.input);
       slot.set(op.id, `${baseClient(op.client)}|${key}`);
@@ -97,10 +107,8 @@ function faultPlan(seed: number, horizonMs: number): { faults: ScheduledFault[];
 export function runSetWorkload(o: KvRunOptions): KvRun {
   const horizonMs = 6000;
   const siblings: number[] = [];
-  const base = baseClient;
   const keys = o.keys ?? 1;
   const cart = cartClient((input) => (input as { key?: string }).key ?? KEY);
-  const current = new Map<string, string>();
   const workload: Workload<SetInput<string>, SetOutput<string>> = {
     clients: o.clients ?? 4,
     operations: o.operations ?? 40,
@@ -110,11 +118,7 @@ export function runSetWorkload(o: KvRunOptions): KvRun {
       const up = nodes.filter((n) => ctx.isUp(n));
       const node = ctx.random.choice(up.length > 0 ? up : nodes);
       // Read-modify-write, as Dynamo's shopping cart does: an add goes to the key just read.
-      const key = keys === 1 ? KEY : ctx.index % 2 === 0 ? `${KEY}${ctx.random.int(0, keys)}` : (current.get(base(ctx.client)) ?? KEY);
-      current.set(base(ctx.client), key);
-      // Extra `key` fields ride along in the history; the set checker reads only `f` and `value`.
-      const input = ctx.index % 2 === 0 ? { f: 'read', key } : { f: 'add', value: `${base(ctx.client)}-${ctx.index}`, key };
-      return { node, input: input as SetInput<string> };
+      return { node, input: cart.next(ctx.client, ctx.index, () => (keys === 1 ? KEY : `${KEY}${ctx.random.int(0, keys)}`), KEY) };
     },
     command: (op) => cart.command(op),
     complete: (_node, output) => {
