@@ -75,6 +75,9 @@ describe('linearizability of the KV server under a leader crash (real sockets)',
         const who = `c${c}.${gen}`;
         history.push(output === undefined ? { id: id++, client: who, input, call } : { id: id++, client: who, input, call, output, ret: performance.now() - t0 });
         if (typeof output === 'string') seen[key] = output;
+        // A client also remembers what it wrote itself, so a compare-and-swap can expect it.
+        if (output === null && input.f === 'write') seen[key] = input.value;
+        if (output === true && input.f === 'cas') seen[key] = input.to;
         // An operation whose answer never came stays open forever: the client carries on as a new process.
         if (output === undefined) gen++;
       }
